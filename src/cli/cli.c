@@ -1,0 +1,304 @@
+/*
+ * Global options (--db, --json, --now, --seed, wherever they appear), dispatch to commands, and
+ * the shared helpers of every command. Errors are printed here only.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/codes.h"
+#include "util/money.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+struct command {
+    const char *name;
+    int (*run)(struct cli *cli);
+    const char *summary;
+};
+
+static const struct command COMMANDS[] = {
+    {"init", cmd_init, "create the database, the merchant and its programme from a template"},
+    {"program", cmd_program, "show, validate or set the programme (a new version)"},
+    {"member", cmd_member, "add, show, list or find members"},
+    {"event", cmd_event, "post events: one JSON object, an array or NDJSON"},
+    {"balance", cmd_balance, "a member's points, stamps and cashback"},
+    {"ledger", cmd_ledger, "a member's ledger with the explanation of every entry"},
+    {"rewards", cmd_rewards, "the rewards catalogue"},
+    {"redeem", cmd_redeem, "redeem a reward for a member"},
+    {"voucher", cmd_voucher, "show or use a voucher"},
+    {"run-due", cmd_run_due, "confirm pending points, expire, review tiers up to --now"},
+    {"verify", cmd_verify, "check every ledger invariant"},
+    {"demo", cmd_demo, "create a demo cafe with a year of activity"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: fidele [--db PATH] [--json] [--now TIME] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        fprintf(out, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(out, "\nThe database is --db PATH, else $FIDELE_DB, else fidele.db.\n"
+                 "Exit codes: 0 ok, 1 failure, 2 bad input.\n");
+}
+
+int cli_fail(const struct cli *cli, const struct fid_error *err)
+{
+    if (cli && cli->json) {
+        json_t *problem = json_pack("{s:s, s:s, s:s}", "error", fid_status_name(err->status),
+                                    "field", err->field, "message", err->message);
+        char *text = json_dumps(problem, JSON_INDENT(2));
+        fprintf(stderr, "%s\n", text);
+        free(text);
+        json_decref(problem);
+    } else if (err->field[0]) {
+        fprintf(stderr, "fidele: %s: %s\n", err->field, err->message);
+    } else {
+        fprintf(stderr, "fidele: %s\n", err->message[0] ? err->message : fid_strerror(err->status));
+    }
+    return fid_exit_code(err->status);
+}
+
+enum fid_status cli_parse(struct cli *cli, const struct cli_option_spec *specs,
+                          int min_positional, int max_positional, struct fid_error *err)
+{
+    cli->n_positional = cli->n_options = 0;
+    for (int i = 0; i < cli->argc; i++) {
+        const char *arg = cli->argv[i];
+        if (strncmp(arg, "--", 2) != 0 || strcmp(arg, "--") == 0 || strcmp(arg, "-") == 0) {
+            if (cli->n_positional >= max_positional || cli->n_positional >= CLI_ARGS_MAX)
+                return fid_fail(err, FID_ERR_INPUT, arg, "unexpected argument for `fidele %s`",
+                                cli->command);
+            cli->positional[cli->n_positional++] = arg;
+            continue;
+        }
+        const char *name = arg + 2;
+        const char *inline_value = strchr(name, '=');
+        size_t name_len = inline_value ? (size_t)(inline_value - name) : strlen(name);
+        const struct cli_option_spec *spec = NULL;
+        for (const struct cli_option_spec *s = specs; s && s->name; s++)
+            if (strlen(s->name) == name_len && strncmp(s->name, name, name_len) == 0)
+                spec = s;
+        if (spec == NULL)
+            return fid_fail(err, FID_ERR_INPUT, arg, "unknown option for `fidele %s`",
+                            cli->command);
+        if (cli->n_options >= CLI_ARGS_MAX)
+            return fid_fail(err, FID_ERR_INPUT, arg, "too many options");
+        const char *value = "";
+        if (spec->takes_value) {
+            if (inline_value)
+                value = inline_value + 1;
+            else if (i + 1 < cli->argc)
+                value = cli->argv[++i];
+            else
+                return fid_fail(err, FID_ERR_INPUT, arg, "option needs a value");
+        } else if (inline_value) {
+            return fid_fail(err, FID_ERR_INPUT, arg, "option takes no value");
+        }
+        cli->option_names[cli->n_options] = spec->name;
+        cli->option_values[cli->n_options++] = value;
+    }
+    if (cli->n_positional < min_positional)
+        return fid_fail(err, FID_ERR_INPUT, cli->command, "missing argument: see `fidele %s --help`",
+                        cli->command);
+    return FID_OK;
+}
+
+const char *cli_option(const struct cli *cli, const char *name)
+{
+    const char *found = NULL;
+    for (int i = 0; i < cli->n_options; i++)
+        if (strcmp(cli->option_names[i], name) == 0)
+            found = cli->option_values[i];
+    return found;
+}
+
+bool cli_flag(const struct cli *cli, const char *name)
+{
+    return cli_option(cli, name) != NULL;
+}
+
+enum fid_status cli_option_int(const struct cli *cli, const char *name, int64_t min, int64_t max,
+                               int64_t def, int64_t *out, struct fid_error *err)
+{
+    const char *v = cli_option(cli, name);
+    *out = def;
+    if (v == NULL)
+        return FID_OK;
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    char field[64];
+    snprintf(field, sizeof field, "--%s", name);
+    if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
+        return fid_fail(err, FID_ERR_INPUT, field, "expected a whole number from %lld to %lld",
+                        (long long)min, (long long)max);
+    *out = n;
+    return FID_OK;
+}
+
+enum fid_status cli_open_engine(const struct cli *cli, struct engine **out,
+                                struct fid_error *err)
+{
+    struct engine_options options = {
+        .db_path = cli->db_path,
+        .durability = DB_DURABILITY_FULL,
+        .seed = cli->has_seed ? &cli->seed : NULL,
+    };
+    FILE *probe = fopen(cli->db_path, "rb");
+    if (probe == NULL)
+        return fid_fail(err, FID_ERR_INPUT, "--db",
+                        "no database at %s: run `fidele init` (or `fidele demo`) first",
+                        cli->db_path);
+    fclose(probe);
+    return engine_open(&options, out, err);
+}
+
+enum fid_status cli_read_input(const char *path, char **text, size_t *len, struct fid_error *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL)
+        return fid_fail(err, FID_ERR_INPUT, path, "cannot open: %s", strerror(errno));
+    size_t cap = 64 * 1024, n = 0;
+    char *buf = xmalloc(cap + 1);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            if (cap >= CLI_INPUT_MAX) {
+                if (f != stdin)
+                    fclose(f);
+                free(buf);
+                return fid_fail(err, FID_ERR_LIMIT, path, "input larger than %u bytes",
+                                CLI_INPUT_MAX);
+            }
+            cap = cap * 2 > CLI_INPUT_MAX ? CLI_INPUT_MAX : cap * 2;
+            buf = xrealloc(buf, cap + 1);
+        }
+    }
+    bool failed = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (failed) {
+        free(buf);
+        return fid_fail(err, FID_ERR_IO, path, "read failed");
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return FID_OK;
+}
+
+void cli_print_json(json_t *value)
+{
+    char *text = json_dumps(value, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    printf("%s\n", text ? text : "null");
+    free(text);
+    json_decref(value);
+}
+
+enum fid_status cli_apply(const struct cli *cli, struct engine *engine, json_t *events,
+                          json_t **results, struct fid_error *err)
+{
+    enum fid_status st =
+        engine_apply(engine, events, cli->now, ENGINE_ALL_OR_NOTHING, results, err);
+    json_decref(events);
+    return st;
+}
+
+void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size)
+{
+    char amount[FID_MONEY_TEXT_MAX];
+    fid_money_format(minor, engine_currency_digits(engine), amount);
+    snprintf(out, size, "%s %s", amount, engine_merchant(engine)->currency);
+}
+
+void cli_new_key(char *out, size_t size)
+{
+    struct fid_rng *rng = fid_rng_new(NULL);
+    char code[FID_CODE_MAX];
+    fid_code_new(rng, 16, code);
+    fid_rng_free(rng);
+    snprintf(out, size, "cli-%s", code);
+}
+
+int cli_main(int argc, char **argv)
+{
+    struct cli cli = {.db_path = getenv("FIDELE_DB"), .now = (int64_t)time(NULL)};
+    if (cli.db_path == NULL || cli.db_path[0] == '\0')
+        cli.db_path = "fidele.db";
+    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
+    int n_rest = 0;
+    struct fid_error err;
+    fid_error_clear(&err);
+    const char *now_text = NULL, *seed_text = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (strcmp(a, "--db") == 0)
+            slot = &cli.db_path;
+        else if (strcmp(a, "--now") == 0)
+            slot = &now_text;
+        else if (strcmp(a, "--seed") == 0)
+            slot = &seed_text;
+        else if (strcmp(a, "--json") == 0) {
+            cli.json = true;
+            continue;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            free(rest);
+            return 0;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("fidele 0.1.0\n");
+            free(rest);
+            return 0;
+        }
+        if (slot) {
+            if (i + 1 >= argc) {
+                fid_fail(&err, FID_ERR_INPUT, a, "option needs a value");
+                free(rest);
+                return cli_fail(&cli, &err);
+            }
+            *slot = argv[++i];
+            continue;
+        }
+        rest[n_rest++] = argv[i];
+    }
+    if (now_text && fid_time_parse(now_text, NULL, &cli.now, "--now", &err) != FID_OK) {
+        free(rest);
+        return cli_fail(&cli, &err);
+    }
+    if (seed_text) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long seed = strtoull(seed_text, &end, 10);
+        if (errno || end == seed_text || *end) {
+            fid_fail(&err, FID_ERR_INPUT, "--seed", "expected a whole number");
+            free(rest);
+            return cli_fail(&cli, &err);
+        }
+        cli.seed = seed;
+        cli.has_seed = true;
+    }
+    if (n_rest == 0) {
+        usage(stderr);
+        free(rest);
+        return 2;
+    }
+    cli.command = rest[0];
+    cli.argv = rest + 1;
+    cli.argc = n_rest - 1;
+    int code = -1;
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (strcmp(COMMANDS[i].name, cli.command) == 0)
+            code = COMMANDS[i].run(&cli);
+    if (code < 0) {
+        fid_fail(&err, FID_ERR_INPUT, cli.command, "unknown command; see `fidele --help`");
+        code = cli_fail(&cli, &err);
+    }
+    free(rest);
+    return code;
+}

@@ -1,0 +1,96 @@
+/*
+ * The `fidele` command line: global options, argument parsing shared by every command, and the
+ * one place where errors become messages and exit codes (0 ok, 1 failure, 2 bad input).
+ * Each command lives in its own cmd_*.c file.
+ */
+#ifndef FIDELE_CLI_CLI_H
+#define FIDELE_CLI_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "util/error.h"
+
+#define CLI_ARGS_MAX  64
+#define CLI_INPUT_MAX (256u * 1024 * 1024) /* largest file or stdin a command reads */
+
+struct cli_option_spec {
+    const char *name;  /* without the leading dashes */
+    bool takes_value;
+};
+
+struct cli {
+    const char *db_path;
+    bool json;
+    int64_t now;
+    bool has_seed;
+    uint64_t seed;
+    const char *command;
+    /* after cli_parse: */
+    const char *positional[CLI_ARGS_MAX];
+    int n_positional;
+    const char *option_names[CLI_ARGS_MAX];
+    const char *option_values[CLI_ARGS_MAX]; /* "" for flags */
+    int n_options;
+    /* raw arguments of the command */
+    char **argv;
+    int argc;
+};
+
+/* Entry point: parses global options and runs the command. Returns the exit code. */
+int cli_main(int argc, char **argv);
+
+/* Parses the command's arguments against specs (NULL-terminated by name). Fails on unknown
+ * options, missing values and more than max_positional positionals. */
+enum fid_status cli_parse(struct cli *cli, const struct cli_option_spec *specs,
+                          int min_positional, int max_positional,
+                          struct fid_error *err) FID_MUST_USE;
+
+/* Value of option name, or NULL when absent; cli_flag tells whether a flag was given. */
+const char *cli_option(const struct cli *cli, const char *name);
+bool cli_flag(const struct cli *cli, const char *name);
+/* Integer option within [min, max]; def when absent. */
+enum fid_status cli_option_int(const struct cli *cli, const char *name, int64_t min, int64_t max,
+                               int64_t def, int64_t *out, struct fid_error *err) FID_MUST_USE;
+
+/* Prints err to stderr (or as JSON to stdout with --json) and returns its exit code. */
+int cli_fail(const struct cli *cli, const struct fid_error *err);
+
+/* Opens the engine on the command's database. */
+enum fid_status cli_open_engine(const struct cli *cli, struct engine **out,
+                                struct fid_error *err) FID_MUST_USE;
+
+/* Reads a whole file ("-" = stdin) of at most CLI_INPUT_MAX bytes; *text is NUL-terminated. */
+enum fid_status cli_read_input(const char *path, char **text, size_t *len,
+                               struct fid_error *err) FID_MUST_USE;
+
+/* Prints value as indented JSON on stdout. Steals the reference. */
+void cli_print_json(json_t *value);
+
+/* Applies events (steals the reference) all-or-nothing and returns their results. */
+enum fid_status cli_apply(const struct cli *cli, struct engine *engine, json_t *events,
+                          json_t **results, struct fid_error *err) FID_MUST_USE;
+
+/* Formats minor units of the engine's currency: "12.50 EUR". */
+void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size);
+
+/* A fresh idempotency key for commands run by hand ("cli-<random>"). */
+void cli_new_key(char *out, size_t size);
+
+/* Commands. */
+int cmd_init(struct cli *cli);
+int cmd_program(struct cli *cli);
+int cmd_member(struct cli *cli);
+int cmd_event(struct cli *cli);
+int cmd_balance(struct cli *cli);
+int cmd_ledger(struct cli *cli);
+int cmd_redeem(struct cli *cli);
+int cmd_rewards(struct cli *cli);
+int cmd_voucher(struct cli *cli);
+int cmd_run_due(struct cli *cli);
+int cmd_verify(struct cli *cli);
+int cmd_demo(struct cli *cli);
+
+#endif

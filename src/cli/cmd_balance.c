@@ -1,0 +1,153 @@
+/*
+ * `fidele balance MEMBER` and `fidele ledger MEMBER`: what a member has, and every entry that
+ * made it so with the lines that explain it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "store/store.h"
+#include "util/timeutil.h"
+
+static enum fid_status open_member(struct cli *cli, struct engine **e, struct customer *c,
+                                   struct fid_error *err)
+{
+    static const struct cli_option_spec specs[] = {{NULL, false}};
+    enum fid_status st = cli_parse(cli, specs, 1, 1, err);
+    if (st == FID_OK)
+        st = cli_open_engine(cli, e, err);
+    if (st == FID_OK)
+        st = customer_find_any(engine_store(*e), cli->positional[0], c, err);
+    if (st == FID_OK && !c->is_member)
+        st = fid_fail(err, FID_ERR_NOT_FOUND, "member", "\"%s\" is a customer but not a member",
+                      cli->positional[0]);
+    return st;
+}
+
+int cmd_balance(struct cli *cli)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    struct engine *e = NULL;
+    struct customer c;
+    if (open_member(cli, &e, &c, &err) != FID_OK) {
+        engine_close(e);
+        return cli_fail(cli, &err);
+    }
+    json_t *balance = engine_balance_json(e, &c);
+    if (cli->json) {
+        json_object_set_new(balance, "customer", json_string(c.ref));
+        json_object_set_new(balance, "tier", json_string(c.tier));
+        cli_print_json(balance);
+    } else {
+        char cashback[64];
+        cli_money(e, c.cashback_minor, cashback, sizeof cashback);
+        printf("%s: %lld points available, %lld pending, %lld earned in all\n", c.ref,
+               (long long)c.points_available, (long long)c.points_pending,
+               (long long)c.points_lifetime);
+        if (c.tier[0])
+            printf("  tier %s\n", c.tier);
+        if (c.cashback_minor)
+            printf("  cashback %s\n", cashback);
+        const char *card;
+        json_t *s;
+        json_object_foreach(json_object_get(balance, "stamps"), card, s)
+        printf("  %s: %lld of %lld stamps\n", card,
+               (long long)json_integer_value(json_object_get(s, "stamps")),
+               (long long)json_integer_value(json_object_get(s, "required")));
+        json_decref(balance);
+    }
+    engine_close(e);
+    return 0;
+}
+
+struct ledger_print {
+    bool json;
+    json_t *rows;
+};
+
+static int visit_entry(struct db_stmt *row, void *context)
+{
+    struct ledger_print *ctx = context;
+    char at[FID_TIME_ISO_MAX];
+    fid_time_format(db_column_int(row, 1), at);
+    json_error_t jerr;
+    json_t *explanation = json_loads(db_column_text(row, 11), 0, &jerr);
+    if (explanation == NULL)
+        explanation = json_array();
+    if (ctx->json) {
+        json_t *entry = json_pack(
+            "{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "id", (json_int_t)db_column_int(row, 0),
+            "at", at, "kind", db_column_text(row, 2), "account", db_column_text(row, 3), "amount",
+            (json_int_t)db_column_int(row, 5), "pending_delta", (json_int_t)db_column_int(row, 6),
+            "program_version", (json_int_t)db_column_int(row, 10), "explanation", explanation);
+        static const struct {
+            int column;
+            const char *name;
+        } optional[] = {{4, "card"}, {7, "event_key"}, {8, "order_id"}, {12, "reason"},
+                        {13, "author"}};
+        for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
+            if (!db_column_is_null(row, optional[i].column) &&
+                db_column_text(row, optional[i].column)[0])
+                json_object_set_new(entry, optional[i].name,
+                                    json_string(db_column_text(row, optional[i].column)));
+        json_array_append_new(ctx->rows, entry);
+        return 0;
+    }
+    const char *account = db_column_text(row, 3);
+    int64_t amount = db_column_int(row, 5), pending = db_column_int(row, 6);
+    char what[96];
+    if (strcmp(account, "stamps") == 0)
+        snprintf(what, sizeof what, "%+lld stamps (%s)", (long long)amount, db_column_text(row, 4));
+    else if (strcmp(account, "cashback") == 0)
+        snprintf(what, sizeof what, "%+lld cashback (minor units)", (long long)amount);
+    else if (pending != 0 && amount == 0)
+        snprintf(what, sizeof what, "%+lld pending", (long long)pending);
+    else
+        snprintf(what, sizeof what, "%+lld points", (long long)amount);
+    printf("%s  %-12s %-28s", at, db_column_text(row, 2), what);
+    if (!db_column_is_null(row, 8))
+        printf(" order %s", db_column_text(row, 8));
+    printf("\n");
+    size_t i;
+    json_t *line;
+    json_array_foreach(explanation, i, line)
+    {
+        json_t *points = json_object_get(line, "points");
+        if (points && json_is_integer(points))
+            printf("%24s%+6lld  %s\n", "", (long long)json_integer_value(points),
+                   json_string_value(json_object_get(line, "label")));
+        else
+            printf("%24s        %s\n", "", json_string_value(json_object_get(line, "label")));
+    }
+    if (!db_column_is_null(row, 12))
+        printf("%24s        reason: %s (by %s)\n", "", db_column_text(row, 12),
+               db_column_text(row, 13));
+    json_decref(explanation);
+    return 0;
+}
+
+int cmd_ledger(struct cli *cli)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    struct engine *e = NULL;
+    struct customer c;
+    if (open_member(cli, &e, &c, &err) != FID_OK) {
+        engine_close(e);
+        return cli_fail(cli, &err);
+    }
+    struct ledger_print ctx = {.json = cli->json, .rows = json_array()};
+    enum fid_status st = ledger_list(engine_store(e), c.id, visit_entry, &ctx, &err);
+    engine_close(e);
+    if (st != FID_OK) {
+        json_decref(ctx.rows);
+        return cli_fail(cli, &err);
+    }
+    if (cli->json)
+        cli_print_json(json_pack("{s:s, s:o}", "customer", c.ref, "entries", ctx.rows));
+    else
+        json_decref(ctx.rows);
+    return 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * `fidele event post [FILE|-] [--each]`: events as one JSON object, a JSON array or NDJSON.
+ * By default the whole input is one transaction that applies completely or not at all; --each
+ * applies the good events and reports the bad ones (exit 2 when any failed).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/event_stream.h"
+
+int cmd_event(struct cli *cli)
+{
+    static const struct cli_option_spec specs[] = {{"each", false}, {NULL, false}};
+    struct fid_error err;
+    fid_error_clear(&err);
+    if (cli_parse(cli, specs, 1, 2, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    if (strcmp(cli->positional[0], "post") != 0) {
+        fid_fail(&err, FID_ERR_INPUT, cli->positional[0], "expected `fidele event post FILE`");
+        return cli_fail(cli, &err);
+    }
+    const char *path = cli->n_positional == 2 ? cli->positional[1] : "-";
+    char *text = NULL;
+    size_t len = 0;
+    json_t *events = NULL, *results = NULL;
+    struct engine *e = NULL;
+    enum fid_status st = cli_read_input(path, &text, &len, &err);
+    if (st == FID_OK)
+        st = event_stream_parse(text, len, &events, &err);
+    free(text);
+    if (st == FID_OK)
+        st = cli_open_engine(cli, &e, &err);
+    bool each = cli_flag(cli, "each");
+    if (st == FID_OK)
+        st = engine_apply(e, events, cli->now, each ? ENGINE_EACH_ON_ITS_OWN : ENGINE_ALL_OR_NOTHING,
+                          &results, &err);
+    json_decref(events);
+    engine_close(e);
+    if (st != FID_OK) {
+        if (err.field[0] == '/' && !each) {
+            /* "/3/lines/0/quantity" -> "event 4: /lines/0/quantity" reads better on a terminal */
+            char *rest = strchr(err.field + 1, '/');
+            long index = strtol(err.field + 1, NULL, 10);
+            char field[FID_ERROR_FIELD_MAX];
+            snprintf(field, sizeof field, "event %ld%s%s", index + 1, rest ? ": " : "",
+                     rest ? rest : "");
+            snprintf(err.field, sizeof err.field, "%s", field);
+        }
+        return cli_fail(cli, &err);
+    }
+    size_t applied = 0, replayed = 0, failed = 0, i;
+    json_t *r;
+    json_array_foreach(results, i, r)
+    {
+        const char *status = json_string_value(json_object_get(r, "status"));
+        if (strcmp(status, "applied") == 0)
+            applied++;
+        else if (strcmp(status, "replayed") == 0)
+            replayed++;
+        else {
+            failed++;
+            if (!cli->json)
+                fprintf(stderr, "fidele: event %zu (key %s): %s: %s\n", i + 1,
+                        json_string_value(json_object_get(r, "key")),
+                        json_string_value(json_object_get(json_object_get(r, "error"), "field")),
+                        json_string_value(
+                            json_object_get(json_object_get(r, "error"), "message")));
+        }
+    }
+    if (cli->json)
+        cli_print_json(results);
+    else {
+        printf("%zu applied, %zu replayed, %zu failed.\n", applied, replayed, failed);
+        json_decref(results);
+    }
+    return failed ? 2 : 0;
+}

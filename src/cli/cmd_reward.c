@@ -1,0 +1,179 @@
+/*
+ * `fidele rewards`, `fidele redeem MEMBER REWARD`, `fidele voucher show|use CODE`. Redemptions and
+ * voucher uses are events: --key makes a retry safe; without it each run is a new request.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "store/store.h"
+#include "util/codes.h"
+#include "util/timeutil.h"
+
+int cmd_rewards(struct cli *cli)
+{
+    static const struct cli_option_spec specs[] = {{NULL, false}};
+    struct fid_error err;
+    fid_error_clear(&err);
+    struct engine *e = NULL;
+    if (cli_parse(cli, specs, 0, 0, &err) != FID_OK || cli_open_engine(cli, &e, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    const struct program *p = engine_program(e);
+    json_t *list = json_array();
+    for (size_t i = 0; i < p->n_rewards; i++) {
+        const struct reward *r = &p->rewards[i];
+        json_t *item = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "id", r->id, "name", r->name,
+                                 "kind", reward_kind_name(r->kind), "cost_points",
+                                 (json_int_t)r->cost_points, "cost_stamps",
+                                 (json_int_t)r->cost_stamps, "valid_days",
+                                 (json_int_t)r->valid_days);
+        if (r->stock >= 0)
+            json_object_set_new(item, "stock", json_integer(r->stock));
+        json_array_append_new(list, item);
+        if (!cli->json)
+            printf("%-16s %-32s %-16s %6lld %s\n", r->id, r->name, reward_kind_name(r->kind),
+                   (long long)(r->cost_points ? r->cost_points : r->cost_stamps),
+                   r->cost_points ? "points" : "stamps");
+    }
+    if (cli->json)
+        cli_print_json(list);
+    else
+        json_decref(list);
+    engine_close(e);
+    return 0;
+}
+
+/* Applies one event and prints its result; shared by redeem and voucher use. */
+static int post_one(struct cli *cli, json_t *event)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    const char *key = cli_option(cli, "key");
+    char generated[EVENT_KEY_MAX];
+    if (key == NULL) {
+        cli_new_key(generated, sizeof generated);
+        key = generated;
+    }
+    json_object_set_new(event, "key", json_string(key));
+    if (cli_option(cli, "at"))
+        json_object_set_new(event, "at", json_string(cli_option(cli, "at")));
+    struct engine *e = NULL;
+    json_t *results = NULL;
+    if (cli_open_engine(cli, &e, &err) != FID_OK) {
+        json_decref(event);
+        return cli_fail(cli, &err);
+    }
+    if (cli_apply(cli, e, json_pack("[o]", event), &results, &err) != FID_OK) {
+        if (err.field[0] == '/') /* a single event: drop the "/0" index */
+            memmove(err.field, strchr(err.field + 1, '/') ? strchr(err.field + 1, '/') : "",
+                    strlen(strchr(err.field + 1, '/') ? strchr(err.field + 1, '/') : "") + 1);
+        engine_close(e);
+        return cli_fail(cli, &err);
+    }
+    json_t *r = json_incref(json_array_get(results, 0));
+    json_decref(results);
+    engine_close(e);
+    if (cli->json) {
+        cli_print_json(r);
+        return 0;
+    }
+    const char *type = json_string_value(json_object_get(r, "type"));
+    if (strcmp(type, "redeem") == 0) {
+        json_t *v = json_array_get(json_object_get(r, "vouchers"), 0);
+        printf("Redeemed %s for %s", json_string_value(json_object_get(r, "reward")),
+               json_string_value(json_object_get(r, "customer")));
+        if (v)
+            printf(": voucher %s valid until %s", json_string_value(json_object_get(v, "code")),
+                   json_string_value(json_object_get(v, "valid_until")));
+        printf(".\n");
+    } else {
+        printf("Voucher %s used: %s for %s.\n", json_string_value(json_object_get(r, "code")),
+               json_string_value(json_object_get(r, "name")),
+               json_string_value(json_object_get(r, "customer")));
+    }
+    json_decref(r);
+    return 0;
+}
+
+int cmd_redeem(struct cli *cli)
+{
+    static const struct cli_option_spec specs[] = {{"key", true}, {"at", true}, {NULL, false}};
+    struct fid_error err;
+    fid_error_clear(&err);
+    if (cli_parse(cli, specs, 2, 2, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    return post_one(cli, json_pack("{s:s, s:s, s:s}", "type", "redeem", "customer",
+                                   cli->positional[0], "reward", cli->positional[1]));
+}
+
+static json_t *voucher_json(const struct voucher *v, const struct customer *c)
+{
+    char issued[FID_TIME_ISO_MAX], until[FID_TIME_ISO_MAX], used[FID_TIME_ISO_MAX];
+    fid_time_format(v->issued_at, issued);
+    fid_time_format(v->valid_until, until);
+    fid_time_format(v->used_at, used);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "code", v->code, "customer",
+                            c->ref, "reward", v->reward_id, "source",
+                            voucher_source_name(v->source), "state", voucher_state_name(v->state),
+                            "issued_at", issued, "valid_until", until);
+    if (v->state == VOUCHER_USED) {
+        json_object_set_new(out, "used_at", json_string(used));
+        json_object_set_new(out, "used_order", json_string(v->used_order));
+    }
+    return out;
+}
+
+int cmd_voucher(struct cli *cli)
+{
+    static const struct cli_option_spec specs[] = {
+        {"key", true}, {"at", true}, {"order", true}, {NULL, false}};
+    struct fid_error err;
+    fid_error_clear(&err);
+    if (cli_parse(cli, specs, 2, 2, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    const char *action = cli->positional[0];
+    char code[FID_CODE_MAX];
+    if (fid_code_normalise(cli->positional[1], code) != 0) {
+        fid_fail(&err, FID_ERR_INPUT, "code", "\"%s\" is not a voucher code", cli->positional[1]);
+        return cli_fail(cli, &err);
+    }
+    if (strcmp(action, "use") == 0) {
+        json_t *event = json_pack("{s:s, s:s}", "type", "voucher_use", "code", code);
+        if (cli_option(cli, "order"))
+            json_object_set_new(event, "order_id", json_string(cli_option(cli, "order")));
+        return post_one(cli, event);
+    }
+    if (strcmp(action, "show") != 0) {
+        fid_fail(&err, FID_ERR_INPUT, action, "expected show or use");
+        return cli_fail(cli, &err);
+    }
+    struct engine *e = NULL;
+    struct voucher v;
+    struct customer c;
+    if (cli_open_engine(cli, &e, &err) != FID_OK ||
+        voucher_find(engine_store(e), code, &v, &err) != FID_OK ||
+        customer_find_id(engine_store(e), v.customer_id, &c, &err) != FID_OK) {
+        engine_close(e);
+        return cli_fail(cli, &err);
+    }
+    json_t *out = voucher_json(&v, &c);
+    const struct reward *r = program_reward(engine_program(e), v.reward_id);
+    if (r)
+        json_object_set_new(out, "name", json_string(r->name));
+    engine_close(e);
+    if (cli->json) {
+        cli_print_json(out);
+        return 0;
+    }
+    printf("%s  %s  %s  (%s, member %s)\n  issued %s, valid until %s\n", v.code,
+           json_string_value(json_object_get(out, "name")), voucher_state_name(v.state),
+           voucher_source_name(v.source), c.ref,
+           json_string_value(json_object_get(out, "issued_at")),
+           json_string_value(json_object_get(out, "valid_until")));
+    if (v.state == VOUCHER_USED)
+        printf("  used %s%s%s\n", json_string_value(json_object_get(out, "used_at")),
+               v.used_order[0] ? " on order " : "", v.used_order);
+    json_decref(out);
+    return 0;
+}

@@ -1,0 +1,176 @@
+/*
+ * Points for an order. Every part is computed as an exact fraction of the basis and rounded once
+ * by the programme's rule, so the breakdown always adds up to the total. Line-level multipliers
+ * (by SKU or category) apply to the matching lines' share of the basis, which spreads order-level
+ * discounts over lines in proportion to their amount.
+ */
+#include "core/earn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/arith.h"
+#include "util/xalloc.h"
+
+static void add_part(struct earning *e, size_t *cap, const char *rule, const char *label,
+                     int64_t points)
+{
+    xgrow((void **)&e->parts, cap, e->n_parts + 1, sizeof *e->parts);
+    struct earn_part *p = &e->parts[e->n_parts++];
+    snprintf(p->rule, sizeof p->rule, "%s", rule);
+    snprintf(p->label, sizeof p->label, "%s", label);
+    p->points = points;
+    e->points += points;
+}
+
+static int64_t order_basis(const struct program *p, const struct event *o)
+{
+    int64_t basis = event_order_gross(o);
+    if (p->earning.after_discounts)
+        basis -= o->discount_minor;
+    if (p->earning.include_shipping)
+        basis += o->shipping_minor;
+    if (!p->earning.include_tax)
+        basis -= o->tax_minor;
+    return basis > 0 ? basis : 0;
+}
+
+static bool line_matches(const struct string_list *skus, const struct string_list *categories,
+                         const struct order_line *line)
+{
+    if (skus->count == 0 && categories->count == 0)
+        return true;
+    return string_list_contains(skus, line->sku) ||
+           (line->category[0] && string_list_contains(categories, line->category));
+}
+
+bool earn_multiplier_applies(const struct multiplier *m, const struct event *o,
+                             const struct fid_local *local)
+{
+    if (m->weekdays && !(m->weekdays & (1u << local->weekday)))
+        return false;
+    if (m->channels && !(m->channels & (1u << o->channel)))
+        return false;
+    if (m->starts_at && o->at < m->starts_at)
+        return false;
+    if (m->ends_at && o->at >= m->ends_at)
+        return false;
+    if (m->from_minute >= 0) {
+        int minute = local->hour * 60 + local->minute;
+        bool inside = m->from_minute < m->to_minute
+                          ? minute >= m->from_minute && minute < m->to_minute
+                          : minute >= m->from_minute || minute < m->to_minute;
+        if (!inside)
+            return false;
+    }
+    return true;
+}
+
+/* Points for `amount` of basis at extra_pct percent of the earning rate. */
+static int64_t rate_points(const struct program *p, __int128 amount_num, __int128 amount_den,
+                           int64_t extra_pct)
+{
+    return arith_round(amount_num * p->earning.points * extra_pct,
+                       amount_den * p->earning.per_minor * 100, p->earning.rounding);
+}
+
+static void add_stamps(const struct program *p, const struct event *o, int64_t basis,
+                       struct earning *e)
+{
+    for (size_t c = 0; c < p->n_stamp_cards; c++) {
+        const struct stamp_card *card = &p->stamp_cards[c];
+        int64_t units = 0, matching_lines = 0;
+        for (size_t i = 0; i < o->n_lines; i++)
+            if (line_matches(&card->skus, &card->categories, &o->lines[i])) {
+                units += o->lines[i].quantity;
+                matching_lines++;
+            }
+        int64_t stamps = 0;
+        switch (card->rule) {
+        case STAMP_PER_ORDER: stamps = matching_lines > 0 && basis >= card->min_amount_minor; break;
+        case STAMP_PER_UNIT: stamps = units; break;
+        case STAMP_PER_ORDER_ABOVE:
+            stamps = matching_lines > 0 && basis >= card->min_amount_minor;
+            break;
+        }
+        if (stamps > 0) {
+            e->stamps = xrealloc(e->stamps, (e->n_stamps + 1) * sizeof *e->stamps);
+            e->stamps[e->n_stamps++] = (struct earn_stamps){.card_index = c, .stamps = stamps};
+        }
+    }
+}
+
+void earn_order(const struct program *p, const struct event *o, const struct earn_context *ctx,
+                struct earning *e)
+{
+    memset(e, 0, sizeof *e);
+    size_t cap = 0;
+    int64_t basis = order_basis(p, o);
+    int64_t gross = event_order_gross(o);
+    e->basis_minor = basis;
+    add_stamps(p, o, basis, e);
+    e->cashback_minor = arith_share(basis, p->cashback_bp, 10000);
+
+    if (basis < p->earning.min_order_minor || p->earning.points == 0) {
+        add_part(e, &cap, "base", "Below the minimum order: no points", 0);
+        return;
+    }
+    add_part(e, &cap, "base", "Base points", rate_points(p, basis, 1, 100));
+
+    for (size_t i = 0; i < p->earning.n_multipliers; i++) {
+        const struct multiplier *m = &p->earning.multipliers[i];
+        if (m->factor_pct == 100 || !earn_multiplier_applies(m, o, &ctx->local))
+            continue;
+        int64_t extra;
+        if (m->skus.count == 0 && m->categories.count == 0) {
+            extra = rate_points(p, basis, 1, m->factor_pct - 100);
+        } else {
+            int64_t matching = 0;
+            for (size_t l = 0; l < o->n_lines; l++)
+                if (line_matches(&m->skus, &m->categories, &o->lines[l]))
+                    matching += o->lines[l].amount_minor;
+            if (matching == 0 || gross == 0)
+                continue;
+            /* matching lines' share of the basis: matching * basis / gross */
+            extra = rate_points(p, (__int128)matching * basis, gross, m->factor_pct - 100);
+        }
+        char rule[PROGRAM_ID_MAX + 16];
+        snprintf(rule, sizeof rule, "multiplier:%s", m->id);
+        add_part(e, &cap, rule, m->name, extra);
+    }
+    const struct tier_level *tier = ctx->tier_id ? program_tier(p, ctx->tier_id) : NULL;
+    if (tier && tier->perks.multiplier_pct != 100) {
+        char rule[PROGRAM_ID_MAX + 16];
+        snprintf(rule, sizeof rule, "tier:%s", tier->id);
+        add_part(e, &cap, rule, tier->name,
+                 rate_points(p, basis, 1, tier->perks.multiplier_pct - 100));
+    }
+    const struct vip_plan *vip = ctx->vip_plan_id ? program_vip_plan(p, ctx->vip_plan_id) : NULL;
+    if (vip && vip->perks.multiplier_pct != 100) {
+        char rule[PROGRAM_ID_MAX + 16];
+        snprintf(rule, sizeof rule, "vip:%s", vip->id);
+        add_part(e, &cap, rule, vip->name,
+                 rate_points(p, basis, 1, vip->perks.multiplier_pct - 100));
+    }
+    if (ctx->first_order && p->earning.first_order_bonus > 0)
+        add_part(e, &cap, "first_order", "First order bonus", p->earning.first_order_bonus);
+    if (e->points < 0) /* multipliers below 100% cannot take more than the base */
+        add_part(e, &cap, "floor", "No negative earning", -e->points);
+}
+
+void earning_clear(struct earning *e)
+{
+    free(e->parts);
+    free(e->stamps);
+    memset(e, 0, sizeof *e);
+}
+
+json_t *earning_breakdown_json(const struct earning *e)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < e->n_parts; i++)
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "rule", e->parts[i].rule, "label",
+                                             e->parts[i].label, "points",
+                                             (json_int_t)e->parts[i].points));
+    return arr;
+}

@@ -1,0 +1,100 @@
+/*
+ * Inbound facts. An event is parsed from one JSON object, validated completely (every error names
+ * its JSON pointer), and carries its idempotency key and the digest of its canonical body so that
+ * a replay can be told from a conflict. Events are plain values: core and engine read them only.
+ */
+#ifndef FIDELE_CORE_EVENT_H
+#define FIDELE_CORE_EVENT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/program.h"
+#include "util/codes.h"
+#include "util/error.h"
+
+#define EVENT_KEY_MAX     129 /* idempotency key, bytes incl. NUL */
+#define EVENT_REF_MAX     129 /* customer and order references */
+#define EVENT_SKU_MAX     65
+#define EVENT_TEXT_MAX    257 /* reasons, names, e-mail addresses */
+#define EVENT_LINES_MAX   500
+#define EVENT_QTY_MAX     1000000LL
+#define EVENT_AMOUNT_MAX  100000000000000LL /* 10^14 minor units per amount */
+#define EVENT_POINTS_MAX  1000000000LL
+
+enum event_type {
+    EVENT_ENROL,
+    EVENT_ORDER,
+    EVENT_REFUND,
+    EVENT_REDEEM,
+    EVENT_VOUCHER_USE,
+    EVENT_VIP_PAYMENT,
+    EVENT_ADJUSTMENT,
+};
+
+enum consent_channel { CONSENT_EMAIL = 1, CONSENT_SMS = 2, CONSENT_PUSH = 4 };
+
+struct order_line {
+    char sku[EVENT_SKU_MAX];
+    char category[EVENT_SKU_MAX];
+    int64_t quantity;
+    int64_t unit_price_minor;
+    int64_t amount_minor; /* quantity x unit price, checked for overflow */
+};
+
+/* Adjustments move one account: points, cashback (minor units) or one stamp card. */
+enum adjust_account { ADJUST_POINTS, ADJUST_CASHBACK, ADJUST_STAMPS };
+
+struct event {
+    enum event_type type;
+    char key[EVENT_KEY_MAX];
+    char digest[FID_DIGEST_HEX]; /* BLAKE2b of the canonical body: same key + other digest = conflict */
+    int64_t at;                  /* when it happened, UTC seconds; the clock's now when absent */
+    bool has_at;
+    char customer[EVENT_REF_MAX];
+
+    /* order, refund */
+    char order_id[EVENT_REF_MAX];
+    enum channel channel;
+    char currency[4];
+    struct order_line *lines;
+    size_t n_lines;
+    int64_t discount_minor, shipping_minor, tax_minor;
+    int64_t amount_minor; /* refund by amount; VIP payment amount */
+
+    /* redeem */
+    char reward_id[PROGRAM_ID_MAX];
+    /* voucher_use */
+    char code[FID_CODE_MAX];
+    /* vip_payment */
+    char plan_id[PROGRAM_ID_MAX];
+    int64_t periods;
+    /* adjustment */
+    enum adjust_account account;
+    char card_id[PROGRAM_ID_MAX];
+    int64_t points; /* signed amount in the account's unit */
+    char reason[EVENT_TEXT_MAX];
+    char author[EVENT_TEXT_MAX];
+    /* enrol */
+    char email[EVENT_TEXT_MAX];
+    char phone[33];
+    char name[EVENT_TEXT_MAX];
+    char birthday[11]; /* YYYY-MM-DD or "" */
+    char locale[8];
+    unsigned consents; /* enum consent_channel bits */
+};
+
+/* Parses one event object. now fills `at` when the event has none. *out is caller-owned. */
+enum fid_status event_parse(const json_t *obj, int64_t now, struct event **out,
+                            struct fid_error *err) FID_MUST_USE;
+
+void event_free(struct event *event);
+
+const char *event_type_name(enum event_type type);
+
+/* Order arithmetic: gross = sum of lines; paid = gross - discount + shipping. */
+int64_t event_order_gross(const struct event *order);
+int64_t event_order_paid(const struct event *order);
+
+#endif

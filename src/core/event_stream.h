@@ -1,0 +1,20 @@
+/*
+ * Splits an input of events into JSON objects: one object, a JSON array of objects, or NDJSON
+ * (one object per line, blank lines allowed). Errors name the line or the array index.
+ */
+#ifndef FIDELE_CORE_EVENT_STREAM_H
+#define FIDELE_CORE_EVENT_STREAM_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+#define EVENT_STREAM_MAX_BYTES  (256u * 1024 * 1024)
+#define EVENT_STREAM_MAX_EVENTS 10000000u
+
+/* On success *out is a new JSON array of the objects, in input order. */
+enum fid_status event_stream_parse(const char *text, size_t len, json_t **out,
+                                   struct fid_error *err) FID_MUST_USE;
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * Template programmes. Each one is a complete, valid document (a unit test parses all of them)
+ * with choices a shop of that kind would make: the café rewards frequency with a stamp card, the
+ * bookshop rewards spend with tiers, the e-shop adds VIP and cashback.
+ */
+#include "core/templates.h"
+
+#include <string.h>
+
+const char *const TEMPLATE_NAMES[] = {"cafe", "bakery", "bookshop", "ecommerce", NULL};
+
+static const char CAFE[] =
+    "{\n"
+    "  \"description\": \"Neighbourhood cafe: a coffee card, points on everything, double points "
+    "in the quiet afternoon\",\n"
+    "  \"earning\": {\n"
+    "    \"points\": 10, \"per_minor\": 100, \"rounding\": \"floor\",\n"
+    "    \"first_order_bonus\": 20,\n"
+    "    \"multipliers\": [\n"
+    "      {\"id\": \"quiet-afternoon\", \"name\": \"Double points 14:00-16:00\", \"factor_pct\": "
+    "200,\n"
+    "       \"weekdays\": [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"], \"hours\": {\"from\": "
+    "\"14:00\", \"to\": \"16:00\"}},\n"
+    "      {\"id\": \"beans\", \"name\": \"Coffee beans x1.5\", \"factor_pct\": 150, "
+    "\"categories\": [\"beans\"]}\n"
+    "    ]\n"
+    "  },\n"
+    "  \"enrolment\": {\"bonus_points\": 20, \"quick_bonus_points\": 50, \"quick_hours\": 24},\n"
+    "  \"stamp_cards\": [\n"
+    "    {\"id\": \"coffee\", \"name\": \"Coffee card\", \"stamps_required\": 10, \"reward\": "
+    "\"free-coffee\",\n"
+    "     \"per\": \"unit\", \"categories\": [\"coffee\"]}\n"
+    "  ],\n"
+    "  \"tiers\": {\"metric\": \"orders\", \"window\": \"rolling_12_months\", \"grace_days\": 30,\n"
+    "    \"levels\": [\n"
+    "      {\"id\": \"regular\", \"name\": \"Regular\", \"threshold\": 20, \"multiplier_pct\": "
+    "110},\n"
+    "      {\"id\": \"family\", \"name\": \"Family\", \"threshold\": 100, \"multiplier_pct\": 125, "
+    "\"benefits\": [\"Oat milk on the house\"]}\n"
+    "    ]},\n"
+    "  \"rewards\": [\n"
+    "    {\"id\": \"free-coffee\", \"name\": \"Free coffee\", \"kind\": \"free_product\", \"sku\": "
+    "\"ESPRESSO\", \"value_minor\": 250, \"cost_points\": 250, \"valid_days\": 60},\n"
+    "    {\"id\": \"pastry\", \"name\": \"Free pastry\", \"kind\": \"free_product\", \"sku\": "
+    "\"CROISSANT\", \"value_minor\": 180, \"cost_points\": 200, \"valid_days\": 30},\n"
+    "    {\"id\": \"five-off\", \"name\": \"5 EUR off\", \"kind\": \"fixed_discount\", "
+    "\"value_minor\": 500, \"cost_points\": 500, \"valid_days\": 90},\n"
+    "    {\"id\": \"latte-art\", \"name\": \"Latte art workshop\", \"kind\": \"experience\", "
+    "\"cost_points\": 2000, \"tiers\": [\"family\"], \"stock\": 12}\n"
+    "  ],\n"
+    "  \"expiry\": {\"mode\": \"inactivity\", \"months\": 12},\n"
+    "  \"refunds\": {\"allow_negative_balance\": false}\n"
+    "}\n";
+
+static const char BAKERY[] =
+    "{\n"
+    "  \"description\": \"Bakery: a bread card and a pastry happy hour before closing\",\n"
+    "  \"earning\": {\n"
+    "    \"points\": 1, \"per_minor\": 100, \"rounding\": \"nearest\",\n"
+    "    \"multipliers\": [\n"
+    "      {\"id\": \"last-hour\", \"name\": \"Triple points the last hour\", \"factor_pct\": "
+    "300, \"hours\": {\"from\": \"18:30\", \"to\": \"19:30\"}},\n"
+    "      {\"id\": \"sunday-cakes\", \"name\": \"Double points on Sunday cakes\", "
+    "\"factor_pct\": 200, \"weekdays\": [\"sun\"], \"categories\": [\"cake\"]}\n"
+    "    ]\n"
+    "  },\n"
+    "  \"enrolment\": {\"bonus_points\": 5},\n"
+    "  \"stamp_cards\": [\n"
+    "    {\"id\": \"bread\", \"name\": \"Bread card\", \"stamps_required\": 8, \"reward\": "
+    "\"free-loaf\", \"per\": \"order\", \"categories\": [\"bread\"]}\n"
+    "  ],\n"
+    "  \"rewards\": [\n"
+    "    {\"id\": \"free-loaf\", \"name\": \"Free loaf\", \"kind\": \"free_product\", \"sku\": "
+    "\"BAGUETTE\", \"value_minor\": 120, \"cost_points\": 60, \"valid_days\": 30},\n"
+    "    {\"id\": \"tart\", \"name\": \"Fruit tart\", \"kind\": \"free_product\", \"sku\": "
+    "\"TART\", \"value_minor\": 450, \"cost_points\": 150, \"valid_days\": 30}\n"
+    "  ],\n"
+    "  \"expiry\": {\"mode\": \"per_lot\", \"months\": 12}\n"
+    "}\n";
+
+static const char BOOKSHOP[] =
+    "{\n"
+    "  \"description\": \"Bookshop: points on spend, tiers by yearly spend, a birthday-worthy "
+    "catalogue\",\n"
+    "  \"earning\": {\n"
+    "    \"points\": 1, \"per_minor\": 100, \"rounding\": \"floor\",\n"
+    "    \"basis\": {\"after_discounts\": true, \"include_shipping\": false, \"include_tax\": "
+    "true},\n"
+    "    \"multipliers\": [\n"
+    "      {\"id\": \"local-authors\", \"name\": \"Local authors x2\", \"factor_pct\": 200, "
+    "\"categories\": [\"local\"]}\n"
+    "    ]\n"
+    "  },\n"
+    "  \"enrolment\": {\"bonus_points\": 50, \"credit_past_orders\": true},\n"
+    "  \"tiers\": {\"metric\": \"spend\", \"window\": \"calendar_year\", \"grace_days\": 31,\n"
+    "    \"levels\": [\n"
+    "      {\"id\": \"reader\", \"name\": \"Reader\", \"threshold\": 0},\n"
+    "      {\"id\": \"bookworm\", \"name\": \"Bookworm\", \"threshold\": 30000, "
+    "\"multiplier_pct\": 120},\n"
+    "      {\"id\": \"bibliophile\", \"name\": \"Bibliophile\", \"threshold\": 80000, "
+    "\"multiplier_pct\": 150, \"benefits\": [\"Invitations to signings\"]}\n"
+    "    ]},\n"
+    "  \"rewards\": [\n"
+    "    {\"id\": \"voucher-5\", \"name\": \"5 EUR voucher\", \"kind\": \"fixed_discount\", "
+    "\"value_minor\": 500, \"cost_points\": 100, \"valid_days\": 120},\n"
+    "    {\"id\": \"tote\", \"name\": \"Canvas tote bag\", \"kind\": \"free_product\", \"sku\": "
+    "\"TOTE\", \"value_minor\": 900, \"cost_points\": 250, \"stock\": 200},\n"
+    "    {\"id\": \"signing\", \"name\": \"Reserved seat at a signing\", \"kind\": "
+    "\"experience\", \"cost_points\": 300, \"tiers\": [\"bibliophile\"]}\n"
+    "  ],\n"
+    "  \"expiry\": {\"mode\": \"per_lot\", \"months\": 24},\n"
+    "  \"pending_days\": 14,\n"
+    "  \"refunds\": {\"allow_negative_balance\": true}\n"
+    "}\n";
+
+static const char ECOMMERCE[] =
+    "{\n"
+    "  \"description\": \"Online shop: points after the return period, tiers, a paid club and "
+    "cashback\",\n"
+    "  \"earning\": {\n"
+    "    \"points\": 5, \"per_minor\": 100, \"rounding\": \"floor\",\n"
+    "    \"basis\": {\"after_discounts\": true, \"include_shipping\": false, \"include_tax\": "
+    "false},\n"
+    "    \"min_order_minor\": 1000,\n"
+    "    \"first_order_bonus\": 100,\n"
+    "    \"multipliers\": [\n"
+    "      {\"id\": \"app-orders\", \"name\": \"Online orders x1.2\", \"factor_pct\": 120, "
+    "\"channels\": [\"online\"]}\n"
+    "    ]\n"
+    "  },\n"
+    "  \"enrolment\": {\"bonus_points\": 100, \"quick_bonus_points\": 250, \"quick_hours\": 24},\n"
+    "  \"tiers\": {\"metric\": \"spend\", \"window\": \"rolling_12_months\", \"grace_days\": 30,\n"
+    "    \"levels\": [\n"
+    "      {\"id\": \"silver\", \"name\": \"Silver\", \"threshold\": 25000, \"multiplier_pct\": "
+    "110},\n"
+    "      {\"id\": \"gold\", \"name\": \"Gold\", \"threshold\": 75000, \"multiplier_pct\": 125},\n"
+    "      {\"id\": \"platinum\", \"name\": \"Platinum\", \"threshold\": 200000, "
+    "\"multiplier_pct\": 150, \"benefits\": [\"Priority support\", \"Early access\"]}\n"
+    "    ]},\n"
+    "  \"vip_plans\": [\n"
+    "    {\"id\": \"club\", \"name\": \"Club\", \"price_minor\": 4900, \"period\": \"year\", "
+    "\"multiplier_pct\": 150, \"welcome_reward\": \"free-shipping\", \"free_delivery\": true}\n"
+    "  ],\n"
+    "  \"rewards\": [\n"
+    "    {\"id\": \"ten-off\", \"name\": \"10 EUR off\", \"kind\": \"fixed_discount\", "
+    "\"value_minor\": 1000, \"cost_points\": 1000, \"valid_days\": 90},\n"
+    "    {\"id\": \"fifteen-pct\", \"name\": \"15% off\", \"kind\": \"percent_discount\", "
+    "\"percent\": 15, \"cost_points\": 2500, \"tiers\": [\"gold\", \"platinum\"]},\n"
+    "    {\"id\": \"free-shipping\", \"name\": \"Free delivery\", \"kind\": \"free_delivery\", "
+    "\"cost_points\": 400},\n"
+    "    {\"id\": \"cashback-5\", \"name\": \"5 EUR cashback\", \"kind\": \"cashback_credit\", "
+    "\"value_minor\": 500, \"cost_points\": 600},\n"
+    "    {\"id\": \"partner-cinema\", \"name\": \"Cinema ticket\", \"kind\": \"partner_offer\", "
+    "\"cost_points\": 1500, \"stock\": 500, \"vip_only\": true}\n"
+    "  ],\n"
+    "  \"expiry\": {\"mode\": \"per_lot\", \"months\": 18},\n"
+    "  \"pending_days\": 30,\n"
+    "  \"refunds\": {\"allow_negative_balance\": false},\n"
+    "  \"cashback\": {\"percent_bp\": 100}\n"
+    "}\n";
+
+const char *template_program(const char *name)
+{
+    if (strcmp(name, "cafe") == 0)
+        return CAFE;
+    if (strcmp(name, "bakery") == 0)
+        return BAKERY;
+    if (strcmp(name, "bookshop") == 0)
+        return BOOKSHOP;
+    if (strcmp(name, "ecommerce") == 0)
+        return ECOMMERCE;
+    return NULL;
+}

@@ -1,0 +1,239 @@
+/*
+ * Membership events: enrolment (with its welcome bonus and, when the programme says so, points
+ * for orders recorded before enrolment), paid VIP plans, and manual adjustments.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/jsonread.h"
+#include "util/xalloc.h"
+
+static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
+                                          const struct event *ev, json_t *result,
+                                          struct fid_error *err)
+{
+    struct order_row *orders = NULL;
+    size_t n = 0;
+    enum fid_status st = order_uncredited(&e->store, c->id, &orders, &n, err);
+    int64_t total = 0;
+    for (size_t i = 0; st == FID_OK && i < n; i++) {
+        json_t *body = NULL, *ignored = json_object();
+        struct event *order = NULL;
+        if ((st = jsonr_parse(orders[i].body, strlen(orders[i].body), &body, err)) == FID_OK &&
+            (st = event_parse(body, orders[i].at, &order, err)) == FID_OK) {
+            /* Earned as of the order, credited now: the lot's life starts at enrolment. */
+            int64_t order_count = c->order_count;
+            c->order_count = (int64_t)i; /* the i-th past order: the first earns the bonus */
+            st = credit_order(e, c, order, &orders[i], ev->at, ev->key, ignored, err);
+            c->order_count = order_count;
+            if (st == FID_OK)
+                st = order_save_earning(&e->store, &orders[i], err);
+            total += orders[i].points_earned;
+        }
+        json_decref(body);
+        json_decref(ignored);
+        event_free(order);
+    }
+    for (size_t i = 0; i < n; i++)
+        order_row_clear(&orders[i]);
+    free(orders);
+    if (st == FID_OK && n > 0)
+        json_object_set_new(result, "past_orders_credited",
+                            json_pack("{s:I, s:I}", "orders", (json_int_t)n, "points",
+                                      (json_int_t)total));
+    return st;
+}
+
+enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
+{
+    struct engine *e = ctx->engine;
+    const struct event *ev = ctx->event;
+    const struct program *p = e->program;
+    struct customer c;
+    enum fid_status st = customer_find_ref(&e->store, ev->customer, &c, err);
+    if (st == FID_OK && c.is_member)
+        return fid_fail(err, FID_ERR_STATE, "/customer", "\"%.100s\" is already a member",
+                        ev->customer);
+    bool is_new = st == FID_ERR_NOT_FOUND;
+    if (st != FID_OK && !is_new)
+        return st;
+    fid_error_clear(err);
+    if (is_new) {
+        memset(&c, 0, sizeof c);
+        snprintf(c.ref, sizeof c.ref, "%s", ev->customer);
+        c.created_at = ev->at;
+    }
+    c.is_member = true;
+    c.enrolled_at = ev->at;
+    c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
+    /* Store e-mail addresses in lower case: look-ups compare them that way. */
+    for (size_t i = 0; ev->email[i] && i < sizeof c.email - 1; i++)
+        c.email[i] = (char)(ev->email[i] >= 'A' && ev->email[i] <= 'Z' ? ev->email[i] + 32
+                                                                        : ev->email[i]);
+    snprintf(c.phone, sizeof c.phone, "%s", ev->phone);
+    snprintf(c.name, sizeof c.name, "%s", ev->name);
+    snprintf(c.birthday, sizeof c.birthday, "%s", ev->birthday);
+    snprintf(c.locale, sizeof c.locale, "%s", ev->locale[0] ? ev->locale : e->merchant.locale);
+    c.consents = ev->consents;
+    c.consents_at = ev->consents ? ev->at : 0;
+    fid_code_new(e->rng, 12, c.card_code);
+    st = is_new ? customer_insert(&e->store, &c, err) : customer_save(&e->store, &c, err);
+    if (st != FID_OK)
+        return st;
+
+    bool quick = c.first_order_at != 0 && ev->at >= c.first_order_at &&
+                 ev->at - c.first_order_at <= p->enrolment.quick_hours * 3600;
+    int64_t bonus = quick ? p->enrolment.quick_bonus_points : p->enrolment.bonus_points;
+    char explanation[200];
+    snprintf(explanation, sizeof explanation,
+             "[{\"rule\":\"enrolment\",\"label\":\"%s\",\"points\":%lld}]",
+             quick ? "Welcome bonus (joined within a day of buying)" : "Welcome bonus",
+             (long long)bonus);
+    struct credit credit = {.kind = LEDGER_EARN,
+                            .amount = bonus,
+                            .at = ev->at,
+                            .event_key = ev->key,
+                            .explanation = explanation};
+    if ((st = points_credit(e, &c, &credit, NULL, err)) != FID_OK)
+        return st;
+    if (p->enrolment.credit_past_orders &&
+        (st = credit_past_orders(e, &c, ev, ctx->result, err)) != FID_OK)
+        return st;
+    if ((st = tier_after_activity(e, &c, ev->at, ctx->result, err)) != FID_OK)
+        return st;
+    if (p->expiry.mode == EXPIRY_INACTIVITY && c.points_available > 0)
+        due_note(&c, fid_tz_add_months(e->tz, c.last_activity_at, (int)p->expiry.months));
+    if ((st = customer_save(&e->store, &c, err)) != FID_OK)
+        return st;
+    json_object_set_new(ctx->result, "customer", json_string(c.ref));
+    json_object_set_new(ctx->result, "card_code", json_string(c.card_code));
+    json_object_set_new(ctx->result, "welcome_points", json_integer(bonus));
+    json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+    return FID_OK;
+}
+
+enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *err)
+{
+    struct engine *e = ctx->engine;
+    const struct event *ev = ctx->event;
+    const struct vip_plan *plan = program_vip_plan(e->program, ev->plan_id);
+    if (plan == NULL)
+        return fid_fail(err, FID_ERR_NOT_FOUND, "/plan", "no VIP plan \"%.60s\" in the programme",
+                        ev->plan_id);
+    if (ev->amount_minor != plan->price_minor * ev->periods)
+        return fid_fail(err, FID_ERR_INPUT, "/amount_minor",
+                        "paid %lld but %lld periods of %s cost %lld", (long long)ev->amount_minor,
+                        (long long)ev->periods, plan->id,
+                        (long long)(plan->price_minor * ev->periods));
+    struct customer c;
+    enum fid_status st = load_member(e, ev, &c, err);
+    if (st != FID_OK)
+        return st;
+    bool renewing = vip_active(&c, ev->at) && strcmp(c.vip_plan, plan->id) == 0;
+    bool first_time = !vip_active(&c, ev->at);
+    int64_t from = renewing ? c.vip_until : ev->at;
+    int months = (int)ev->periods * (plan->period == VIP_PERIOD_YEAR ? 12 : 1);
+    c.vip_until = fid_tz_add_months(e->tz, from, months);
+    snprintf(c.vip_plan, sizeof c.vip_plan, "%s", plan->id);
+    c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
+    if ((st = vip_payment_insert(&e->store, c.id, plan->id, ev->at, ev->amount_minor, ev->periods,
+                                 c.vip_until, ev->key, err)) != FID_OK)
+        return st;
+    json_t *vouchers = json_array();
+    if (first_time && plan->welcome_reward[0])
+        st = voucher_issue(e, &c, program_reward(e->program, plan->welcome_reward),
+                           VOUCHER_FROM_VIP_WELCOME, ev->at, 0, ev->key, vouchers, err);
+    if (st == FID_OK)
+        st = customer_save(&e->store, &c, err);
+    if (st != FID_OK) {
+        json_decref(vouchers);
+        return st;
+    }
+    char until[FID_TIME_ISO_MAX];
+    fid_time_format(c.vip_until, until);
+    json_object_set_new(ctx->result, "customer", json_string(c.ref));
+    json_object_set_new(ctx->result, "plan", json_string(plan->id));
+    json_object_set_new(ctx->result, "vip_until", json_string(until));
+    json_object_set_new(ctx->result, "vouchers", vouchers);
+    return FID_OK;
+}
+
+enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *err)
+{
+    struct engine *e = ctx->engine;
+    const struct event *ev = ctx->event;
+    struct customer c;
+    enum fid_status st = load_member(e, ev, &c, err);
+    if (st != FID_OK)
+        return st;
+    char explanation[EVENT_TEXT_MAX + 80];
+    json_t *why = json_pack("[{s:s, s:s, s:I}]", "rule", "adjustment", "label", ev->reason,
+                            "points", (json_int_t)ev->points);
+    char *why_text = json_dumps(why, JSON_COMPACT);
+    snprintf(explanation, sizeof explanation, "%s", why_text);
+    free(why_text);
+    json_decref(why);
+    switch (ev->account) {
+    case ADJUST_POINTS:
+        if (ev->points > 0) {
+            struct credit credit = {.kind = LEDGER_ADJUST,
+                                    .amount = ev->points,
+                                    .at = ev->at,
+                                    .event_key = ev->key,
+                                    .explanation = explanation,
+                                    .reason = ev->reason,
+                                    .author = ev->author};
+            st = points_credit(e, &c, &credit, NULL, err);
+        } else {
+            struct debit debit = {.kind = LEDGER_ADJUST,
+                                  .amount = -ev->points,
+                                  .at = ev->at,
+                                  .event_key = ev->key,
+                                  .explanation = explanation,
+                                  .reason = ev->reason,
+                                  .author = ev->author};
+            st = points_debit(e, &c, &debit, NULL, err);
+        }
+        break;
+    case ADJUST_CASHBACK:
+        if (c.cashback_minor + ev->points < 0)
+            return fid_fail(err, FID_ERR_INSUFFICIENT, "/points",
+                            "cashback balance %lld cannot go below zero",
+                            (long long)c.cashback_minor);
+        st = account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_ADJUST, ev->points, ev->at, 0,
+                          ev->key, explanation, ev->reason, ev->author, err);
+        break;
+    case ADJUST_STAMPS: {
+        const struct stamp_card *card = program_stamp_card(e->program, ev->card_id);
+        if (card == NULL)
+            return fid_fail(err, FID_ERR_NOT_FOUND, "/card", "no stamp card \"%.60s\"",
+                            ev->card_id);
+        int64_t count, completed;
+        if ((st = stamps_get(&e->store, c.id, card->id, &count, &completed, err)) != FID_OK)
+            return st;
+        if (ev->points > 0) {
+            json_t *vouchers = json_array();
+            st = stamps_earn(e, &c, card, ev->points, ev->at, 0, ev->key, vouchers, err);
+            json_object_set_new(ctx->result, "vouchers", vouchers);
+        } else if (count + ev->points < 0) {
+            return fid_fail(err, FID_ERR_INSUFFICIENT, "/points",
+                            "the card holds %lld stamps", (long long)count);
+        } else if ((st = account_move(e, &c, ACCOUNT_STAMPS, card->id, LEDGER_ADJUST, ev->points,
+                                      ev->at, 0, ev->key, explanation, ev->reason, ev->author,
+                                      err)) == FID_OK) {
+            st = stamps_set(&e->store, c.id, card->id, count + ev->points, completed, err);
+        }
+        break;
+    }
+    }
+    if (st == FID_OK)
+        st = customer_save(&e->store, &c, err);
+    if (st != FID_OK)
+        return st;
+    json_object_set_new(ctx->result, "customer", json_string(c.ref));
+    json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+    return FID_OK;
+}

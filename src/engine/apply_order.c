@@ -1,0 +1,168 @@
+/*
+ * Orders: recorded for every customer (analytics count non-members too); members earn points,
+ * stamps and cashback as core/earn decides, and may move up a tier.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/earn.h"
+#include "util/xalloc.h"
+
+/* Finds the order's customer, creating a non-member customer on first sight. */
+static enum fid_status find_or_create_customer(struct engine *e, const struct event *ev,
+                                               struct customer *c, struct fid_error *err)
+{
+    enum fid_status st = customer_find_ref(&e->store, ev->customer, c, err);
+    if (st != FID_ERR_NOT_FOUND)
+        return st;
+    fid_error_clear(err);
+    memset(c, 0, sizeof *c);
+    snprintf(c->ref, sizeof c->ref, "%s", ev->customer);
+    c->created_at = ev->at;
+    return customer_insert(&e->store, c, err);
+}
+
+enum fid_status credit_order(struct engine *e, struct customer *c, const struct event *order,
+                             struct order_row *row, int64_t at, const char *event_key,
+                             json_t *result, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    struct earn_context context = {
+        .first_order = c->order_count == 0 ||
+                       (c->first_order_at == order->at && row->member_at_order == 0),
+        .tier_id = c->tier,
+        .vip_plan_id = vip_active(c, order->at) ? c->vip_plan : "",
+    };
+    fid_tz_local(e->tz, order->at, &context.local);
+    struct earning earning;
+    earn_order(p, order, &context, &earning);
+    json_t *breakdown = earning_breakdown_json(&earning);
+    char *explanation = json_dumps(breakdown, JSON_COMPACT);
+    json_t *vouchers = json_array();
+    json_t *stamps = json_object();
+    enum fid_status st = FID_OK;
+    row->basis_minor = earning.basis_minor;
+    row->points_earned = earning.points;
+    row->cashback_earned = earning.cashback_minor;
+
+    struct credit credit = {
+        .kind = LEDGER_EARN,
+        .amount = earning.points,
+        .at = at,
+        .pending = p->pending_days > 0,
+        .order_id = row->id,
+        .event_key = event_key,
+        .explanation = explanation,
+    };
+    st = points_credit(e, c, &credit, NULL, err);
+    for (size_t i = 0; st == FID_OK && i < earning.n_stamps; i++) {
+        const struct stamp_card *card = &p->stamp_cards[earning.stamps[i].card_index];
+        json_object_set_new(stamps, card->id, json_integer(earning.stamps[i].stamps));
+        st = stamps_earn(e, c, card, earning.stamps[i].stamps, at, row->id, event_key, vouchers,
+                         err);
+    }
+    if (st == FID_OK && earning.cashback_minor > 0)
+        st = account_move(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_EARN, earning.cashback_minor, at,
+                          row->id, event_key,
+                          "[{\"rule\":\"cashback\",\"label\":\"Cashback on spend\"}]", NULL, NULL,
+                          err);
+    free(row->stamps);
+    row->stamps = json_dumps(stamps, JSON_COMPACT | JSON_SORT_KEYS);
+    if (st == FID_OK) {
+        json_object_set_new(result, "points", json_integer(earning.points));
+        json_object_set_new(result, "pending", json_boolean(credit.pending && earning.points));
+        json_object_set_new(result, "breakdown", breakdown);
+        json_object_set_new(result, "stamps", stamps);
+        json_object_set_new(result, "cashback_minor", json_integer(earning.cashback_minor));
+        json_object_set_new(result, "vouchers", vouchers);
+    } else {
+        json_decref(breakdown);
+        json_decref(stamps);
+        json_decref(vouchers);
+    }
+    free(explanation);
+    earning_clear(&earning);
+    return st;
+}
+
+enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
+{
+    struct engine *e = ctx->engine;
+    const struct event *ev = ctx->event;
+    if (ev->currency[0] && strcmp(ev->currency, e->merchant.currency) != 0)
+        return fid_fail(err, FID_ERR_INPUT, "/currency",
+                        "order in %s but the merchant keeps accounts in %s", ev->currency,
+                        e->merchant.currency);
+    struct customer c;
+    enum fid_status st = find_or_create_customer(e, ev, &c, err);
+    if (st != FID_OK)
+        return st;
+    if (c.is_member && c.next_due_at != 0 && c.next_due_at <= ev->at &&
+        (st = due_customer(e, &c, ev->at, NULL, err)) != FID_OK)
+        return st;
+    struct order_row row = {
+        .customer_id = c.id,
+        .at = ev->at,
+        .channel = ev->channel,
+        .member_at_order = c.is_member,
+        .gross_minor = event_order_gross(ev),
+        .paid_minor = event_order_paid(ev),
+    };
+    snprintf(row.ref, sizeof row.ref, "%s", ev->order_id);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "order", "key", ev->key,
+                             "customer", ev->customer, "order_id", ev->order_id, "channel",
+                             channel_name(ev->channel));
+    char at[FID_TIME_ISO_MAX];
+    fid_time_format(ev->at, at);
+    json_object_set_new(body, "at", json_string(at));
+    json_t *lines = json_array();
+    for (size_t i = 0; i < ev->n_lines; i++) {
+        const struct order_line *l = &ev->lines[i];
+        json_t *line = json_pack("{s:s, s:I, s:I}", "sku", l->sku, "quantity",
+                                 (json_int_t)l->quantity, "unit_price_minor",
+                                 (json_int_t)l->unit_price_minor);
+        if (l->category[0])
+            json_object_set_new(line, "category", json_string(l->category));
+        json_array_append_new(lines, line);
+    }
+    json_object_set_new(body, "lines", lines);
+    json_object_set_new(body, "discount_minor", json_integer(ev->discount_minor));
+    json_object_set_new(body, "shipping_minor", json_integer(ev->shipping_minor));
+    json_object_set_new(body, "tax_minor", json_integer(ev->tax_minor));
+    row.body = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+
+    /* Insert first with zero earning to get the id the ledger refers to. */
+    if ((st = order_insert(&e->store, &row, err)) != FID_OK)
+        goto done;
+    json_object_set_new(ctx->result, "customer", json_string(c.ref));
+    json_object_set_new(ctx->result, "order_id", json_string(ev->order_id));
+    json_object_set_new(ctx->result, "member", json_boolean(c.is_member));
+    if (c.is_member) {
+        if ((st = credit_order(e, &c, ev, &row, ev->at, ev->key, ctx->result, err)) != FID_OK ||
+            (st = order_save_earning(&e->store, &row, err)) != FID_OK)
+            goto done;
+    }
+    c.order_count++;
+    c.spend_minor += row.paid_minor;
+    if (c.first_order_at == 0 || ev->at < c.first_order_at)
+        c.first_order_at = ev->at;
+    if (ev->at > c.last_order_at)
+        c.last_order_at = ev->at;
+    if (c.is_member && ev->at > c.last_activity_at)
+        c.last_activity_at = ev->at;
+    if (c.is_member && (st = tier_after_activity(e, &c, ev->at, ctx->result, err)) != FID_OK)
+        goto done;
+    if (c.is_member && e->program->expiry.mode == EXPIRY_INACTIVITY && c.points_available > 0)
+        due_note(&c, fid_tz_add_months(e->tz, c.last_activity_at, (int)e->program->expiry.months));
+    if ((st = customer_save(&e->store, &c, err)) != FID_OK)
+        goto done;
+    if (c.is_member)
+        json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+done:
+    order_row_clear(&row);
+    return st;
+}

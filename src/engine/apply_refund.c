@@ -1,0 +1,240 @@
+/*
+ * Refunds, whole or partial, by line or by amount. The money refunded is tracked on the order so
+ * that the total never exceeds what was paid; points, stamps and cashback are taken back in
+ * proportion to the merchandise refunded so far (core/refund), from the order's own lot first.
+ * Points still pending are cancelled outright. When the points were already spent the programme
+ * decides: the balance goes negative, or the shortfall is forgiven and said so in the entry.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arith.h"
+#include "core/refund.h"
+#include "util/jsonread.h"
+#include "util/xalloc.h"
+
+/* Money refunded by the refund's lines; updates units (JSON object of line index -> units). */
+static enum fid_status lines_refund_money(const struct event *refund, const struct event *order,
+                                          json_t *units, int64_t *money, struct fid_error *err)
+{
+    int64_t gross = event_order_gross(order);
+    int64_t goods = gross - order->discount_minor;
+    int64_t before = 0, after = 0;
+    for (size_t i = 0; i < order->n_lines; i++) {
+        char key[24];
+        snprintf(key, sizeof key, "%zu", i);
+        before += json_integer_value(json_object_get(units, key)) * order->lines[i].unit_price_minor;
+    }
+    for (size_t r = 0; r < refund->n_lines; r++) {
+        int64_t want = refund->lines[r].quantity;
+        for (size_t i = 0; i < order->n_lines && want > 0; i++) {
+            if (strcmp(order->lines[i].sku, refund->lines[r].sku) != 0)
+                continue;
+            char key[24];
+            snprintf(key, sizeof key, "%zu", i);
+            int64_t done = json_integer_value(json_object_get(units, key));
+            int64_t left = order->lines[i].quantity - done;
+            int64_t take = want < left ? want : left;
+            if (take > 0) {
+                json_object_set_new(units, key, json_integer(done + take));
+                want -= take;
+            }
+        }
+        if (want > 0) {
+            char at[JSONR_PATH_MAX];
+            snprintf(at, sizeof at, "/lines/%zu/quantity", r);
+            return fid_fail(err, FID_ERR_INPUT, at,
+                            "refund of %lld x %s is more than the order has left to refund",
+                            (long long)refund->lines[r].quantity, refund->lines[r].sku);
+        }
+    }
+    for (size_t i = 0; i < order->n_lines; i++) {
+        char key[24];
+        snprintf(key, sizeof key, "%zu", i);
+        after += json_integer_value(json_object_get(units, key)) * order->lines[i].unit_price_minor;
+    }
+    /* Lines carry their share of the order discount; cumulative shares keep rounding exact. */
+    *money = arith_share(after, goods, gross) - arith_share(before, goods, gross);
+    return FID_OK;
+}
+
+static enum fid_status claw_points(struct engine *e, struct customer *c,
+                                   const struct order_row *order, int64_t amount,
+                                   const struct event *ev, json_t *result, struct fid_error *err)
+{
+    struct lot_row lot;
+    enum fid_status st = lot_of_order(&e->store, order->id, &lot, err);
+    if (st != FID_OK && st != FID_ERR_NOT_FOUND)
+        return st;
+    int64_t from_pending = 0;
+    if (st == FID_OK && lot.state == LOT_PENDING) {
+        from_pending = amount < lot.remaining ? amount : lot.remaining;
+        struct ledger_row row = {
+            .customer_id = c->id,
+            .at = ev->at,
+            .kind = LEDGER_CLAWBACK,
+            .account = ACCOUNT_POINTS,
+            .pending_delta = -from_pending,
+            .event_key = ev->key,
+            .order_id = order->id,
+            .lot_id = lot.id,
+            .program_version = e->program->version,
+            .explanation = "[{\"rule\":\"refund\",\"label\":\"Refund: pending points cancelled\"}]",
+        };
+        if ((st = ledger_append(&e->store, &row, err)) != FID_OK ||
+            (st = lot_use_insert(&e->store, row.id, lot.id, from_pending, err)) != FID_OK)
+            return st;
+        lot.remaining -= from_pending;
+        if (lot.remaining == 0)
+            lot.state = LOT_CANCELLED;
+        if ((st = lot_save(&e->store, &lot, err)) != FID_OK)
+            return st;
+        c->points_pending -= from_pending;
+    }
+    int64_t rest = amount - from_pending, take = 0, forgiven = 0;
+    refund_split(rest, c->points_available, e->program->refund_allow_negative, &take, &forgiven);
+    char explanation[160];
+    snprintf(explanation, sizeof explanation,
+             "[{\"rule\":\"refund\",\"label\":\"Refund clawback\",\"points\":%lld,"
+             "\"forgiven\":%lld}]",
+             (long long)take, (long long)forgiven);
+    struct debit debit = {
+        .kind = LEDGER_CLAWBACK,
+        .amount = take,
+        .at = ev->at,
+        .order_id = order->id,
+        .first_lot = st == FID_OK ? lot.id : 0,
+        .allow_debt = e->program->refund_allow_negative,
+        .event_key = ev->key,
+        .explanation = explanation,
+    };
+    if ((st = points_debit(e, c, &debit, NULL, err)) != FID_OK)
+        return st;
+    json_object_set_new(result, "points_clawed_back", json_integer(from_pending + take));
+    if (forgiven)
+        json_object_set_new(result, "points_forgiven", json_integer(forgiven));
+    return FID_OK;
+}
+
+static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct order_row *order,
+                                   int64_t goods, int64_t refunded_goods, const struct event *ev,
+                                   json_t *result, struct fid_error *err)
+{
+    json_error_t jerr;
+    json_t *earned = json_loads(order->stamps, 0, &jerr);
+    json_t *clawed = json_loads(order->stamps_clawed, 0, &jerr);
+    json_t *taken = json_object();
+    enum fid_status st = FID_OK;
+    const char *card_id;
+    json_t *value;
+    json_object_foreach(earned, card_id, value)
+    {
+        int64_t before = json_integer_value(json_object_get(clawed, card_id));
+        int64_t claw = refund_clawback(json_integer_value(value), before, goods, refunded_goods);
+        if (claw == 0)
+            continue;
+        json_object_set_new(clawed, card_id, json_integer(before + claw));
+        int64_t count, completed;
+        if ((st = stamps_get(&e->store, c->id, card_id, &count, &completed, err)) != FID_OK)
+            break;
+        int64_t take, forgiven;
+        refund_split(claw, count, e->program->refund_allow_negative, &take, &forgiven);
+        if ((st = account_move(e, c, ACCOUNT_STAMPS, card_id, LEDGER_CLAWBACK, -take, ev->at,
+                               order->id, ev->key,
+                               "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL,
+                               NULL, err)) != FID_OK ||
+            (st = stamps_set(&e->store, c->id, card_id, count - take, completed, err)) != FID_OK)
+            break;
+        json_object_set_new(taken, card_id, json_integer(take));
+    }
+    free(order->stamps_clawed);
+    order->stamps_clawed = json_dumps(clawed, JSON_COMPACT | JSON_SORT_KEYS);
+    json_object_set_new(result, "stamps_clawed_back", taken);
+    json_decref(earned);
+    json_decref(clawed);
+    return st;
+}
+
+enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
+{
+    struct engine *e = ctx->engine;
+    const struct event *ev = ctx->event;
+    struct order_row order;
+    struct event *original = NULL;
+    json_t *body = NULL, *units = NULL;
+    enum fid_status st = order_find_ref(&e->store, ev->order_id, &order, err);
+    if (st != FID_OK)
+        return st;
+    struct customer c;
+    if ((st = customer_find_id(&e->store, order.customer_id, &c, err)) != FID_OK)
+        goto done;
+    if (c.is_member && c.next_due_at != 0 && c.next_due_at <= ev->at &&
+        (st = due_customer(e, &c, ev->at, NULL, err)) != FID_OK)
+        goto done;
+    if (ev->at < order.at) {
+        st = fid_fail(err, FID_ERR_INPUT, "/at", "refund dated before its order");
+        goto done;
+    }
+    if ((st = jsonr_parse(order.body, strlen(order.body), &body, err)) != FID_OK ||
+        (st = event_parse(body, order.at, &original, err)) != FID_OK)
+        goto done;
+    json_error_t jerr;
+    units = json_loads(order.refunded_units, 0, &jerr);
+    int64_t money = ev->amount_minor;
+    if (ev->n_lines > 0 &&
+        (st = lines_refund_money(ev, original, units, &money, err)) != FID_OK)
+        goto done;
+    if (order.refunded_minor + money > order.paid_minor) {
+        st = fid_fail(err, ev->n_lines ? FID_ERR_INPUT : FID_ERR_INPUT,
+                      ev->n_lines ? "/lines" : "/amount_minor",
+                      "refund of %lld would bring refunds to %lld, above the %lld paid",
+                      (long long)money, (long long)(order.refunded_minor + money),
+                      (long long)order.paid_minor);
+        goto done;
+    }
+    order.refunded_minor += money;
+    free(order.refunded_units);
+    order.refunded_units = json_dumps(units, JSON_COMPACT | JSON_SORT_KEYS);
+    int64_t goods = order.gross_minor - original->discount_minor;
+    int64_t refunded_goods = order.refunded_minor < goods ? order.refunded_minor : goods;
+    json_object_set_new(ctx->result, "order_id", json_string(order.ref));
+    json_object_set_new(ctx->result, "customer", json_string(c.ref));
+    json_object_set_new(ctx->result, "refunded_minor", json_integer(money));
+
+    int64_t points = refund_clawback(order.points_earned, order.points_clawed, goods, refunded_goods);
+    if (points > 0 && (st = claw_points(e, &c, &order, points, ev, ctx->result, err)) != FID_OK)
+        goto done;
+    order.points_clawed += points;
+    if ((st = claw_stamps(e, &c, &order, goods, refunded_goods, ev, ctx->result, err)) != FID_OK)
+        goto done;
+    int64_t cashback =
+        refund_clawback(order.cashback_earned, order.cashback_clawed, goods, refunded_goods);
+    if (cashback > 0) {
+        int64_t take, forgiven;
+        refund_split(cashback, c.cashback_minor, e->program->refund_allow_negative, &take,
+                     &forgiven);
+        if ((st = account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_CLAWBACK, -take, ev->at,
+                               order.id, ev->key,
+                               "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL,
+                               NULL, err)) != FID_OK)
+            goto done;
+        order.cashback_clawed += cashback;
+        json_object_set_new(ctx->result, "cashback_clawed_back_minor", json_integer(take));
+    }
+    c.spend_minor -= money;
+    if ((st = order_save_refund(&e->store, &order, err)) != FID_OK ||
+        (st = refund_insert(&e->store, order.id, ev->at, money, ev->key, err)) != FID_OK ||
+        (st = customer_save(&e->store, &c, err)) != FID_OK)
+        goto done;
+    if (c.is_member)
+        json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+done:
+    json_decref(units);
+    json_decref(body);
+    event_free(original);
+    order_row_clear(&order);
+    return st;
+}

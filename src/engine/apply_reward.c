@@ -1,0 +1,150 @@
+/*
+ * Rewards: redeeming a catalogue item for points or stamps issues a voucher (or, for cashback
+ * credits, credits the cashback account), and vouchers are used once at the till or the e-shop.
+ * The balance check and the debit happen in the same write transaction, so two redemptions can
+ * never both spend the same points.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum fid_status check_eligible(struct engine *e, const struct customer *c,
+                                      const struct reward *r, int64_t at, struct fid_error *err)
+{
+    if (r->tiers.count > 0 && !string_list_contains(&r->tiers, c->tier))
+        return fid_fail(err, FID_ERR_STATE, "/reward",
+                        "reward \"%s\" is for tiers %s%s only; the member's tier is %s", r->id,
+                        r->tiers.items[0], r->tiers.count > 1 ? " and above" : "",
+                        c->tier[0] ? c->tier : "none");
+    if (r->vip_only && !vip_active(c, at))
+        return fid_fail(err, FID_ERR_STATE, "/reward", "reward \"%s\" is for VIP members only",
+                        r->id);
+    if (r->stock >= 0) {
+        int64_t issued = 0;
+        enum fid_status st = voucher_count_issued(&e->store, r->id, &issued, err);
+        if (st != FID_OK)
+            return st;
+        if (issued >= r->stock)
+            return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward", "reward \"%s\" is out of stock",
+                            r->id);
+    }
+    return FID_OK;
+}
+
+enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
+{
+    struct engine *e = ctx->engine;
+    const struct event *ev = ctx->event;
+    const struct reward *r = program_reward(e->program, ev->reward_id);
+    if (r == NULL)
+        return fid_fail(err, FID_ERR_NOT_FOUND, "/reward", "no reward \"%.60s\" in the catalogue",
+                        ev->reward_id);
+    struct customer c;
+    enum fid_status st = load_member(e, ev, &c, err);
+    if (st != FID_OK || (st = check_eligible(e, &c, r, ev->at, err)) != FID_OK)
+        return st;
+    char explanation[PROGRAM_ID_MAX + PROGRAM_NAME_MAX + 64];
+    json_t *why = json_pack("[{s:s, s:s}]", "rule", "reward", "label", r->name);
+    char *why_text = json_dumps(why, JSON_COMPACT);
+    snprintf(explanation, sizeof explanation, "%s", why_text);
+    free(why_text);
+    json_decref(why);
+    int64_t ledger_id = 0;
+    if (r->cost_stamps > 0) {
+        int64_t count, completed;
+        if ((st = stamps_get(&e->store, c.id, r->stamp_card, &count, &completed, err)) != FID_OK)
+            return st;
+        if (count < r->cost_stamps)
+            return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
+                            "reward \"%s\" costs %lld stamps; the card holds %lld", r->id,
+                            (long long)r->cost_stamps, (long long)count);
+        if ((st = account_move(e, &c, ACCOUNT_STAMPS, r->stamp_card, LEDGER_REDEEM,
+                               -r->cost_stamps, ev->at, 0, ev->key, explanation, NULL, NULL,
+                               err)) != FID_OK ||
+            (st = stamps_set(&e->store, c.id, r->stamp_card, count - r->cost_stamps, completed,
+                             err)) != FID_OK)
+            return st;
+    } else if (r->cost_points > 0) {
+        if (c.points_available < r->cost_points)
+            return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
+                            "reward \"%s\" costs %lld points; the available balance is %lld",
+                            r->id, (long long)r->cost_points, (long long)c.points_available);
+        struct debit debit = {.kind = LEDGER_REDEEM,
+                              .amount = r->cost_points,
+                              .at = ev->at,
+                              .event_key = ev->key,
+                              .explanation = explanation};
+        if ((st = points_debit(e, &c, &debit, &ledger_id, err)) != FID_OK)
+            return st;
+    }
+    json_t *vouchers = json_array();
+    if (r->kind == REWARD_CASHBACK_CREDIT)
+        st = account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_EARN, r->value_minor, ev->at, 0,
+                          ev->key, explanation, NULL, NULL, err);
+    else
+        st = voucher_issue(e, &c, r, VOUCHER_FROM_REDEEM, ev->at, ledger_id, ev->key, vouchers,
+                           err);
+    c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
+    if (st == FID_OK)
+        st = customer_save(&e->store, &c, err);
+    if (st != FID_OK) {
+        json_decref(vouchers);
+        return st;
+    }
+    json_object_set_new(ctx->result, "customer", json_string(c.ref));
+    json_object_set_new(ctx->result, "reward", json_string(r->id));
+    json_object_set_new(ctx->result, "cost_points", json_integer(r->cost_points));
+    json_object_set_new(ctx->result, "cost_stamps", json_integer(r->cost_stamps));
+    json_object_set_new(ctx->result, "vouchers", vouchers);
+    json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+    return FID_OK;
+}
+
+enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *err)
+{
+    struct engine *e = ctx->engine;
+    const struct event *ev = ctx->event;
+    struct voucher v;
+    enum fid_status st = voucher_find(&e->store, ev->code, &v, err);
+    if (st != FID_OK)
+        return st;
+    if (v.state == VOUCHER_USED) {
+        char when[FID_TIME_ISO_MAX];
+        fid_time_format(v.used_at, when);
+        return fid_fail(err, FID_ERR_STATE, "/code", "voucher %s was already used on %s", v.code,
+                        when);
+    }
+    if (v.state == VOUCHER_EXPIRED || v.valid_until <= ev->at) {
+        char when[FID_TIME_ISO_MAX];
+        fid_time_format(v.valid_until, when);
+        return fid_fail(err, FID_ERR_STATE, "/code", "voucher %s expired on %s", v.code, when);
+    }
+    if (ev->at < v.issued_at)
+        return fid_fail(err, FID_ERR_INPUT, "/at", "voucher %s used before it was issued",
+                        v.code);
+    v.state = VOUCHER_USED;
+    v.used_at = ev->at;
+    snprintf(v.used_order, sizeof v.used_order, "%s", ev->order_id);
+    if ((st = voucher_save_state(&e->store, &v, err)) != FID_OK)
+        return st;
+    struct customer c;
+    if ((st = customer_find_id(&e->store, v.customer_id, &c, err)) != FID_OK)
+        return st;
+    const struct reward *r = program_reward(e->program, v.reward_id);
+    json_object_set_new(ctx->result, "code", json_string(v.code));
+    json_object_set_new(ctx->result, "customer", json_string(c.ref));
+    json_object_set_new(ctx->result, "reward", json_string(v.reward_id));
+    if (r) {
+        json_object_set_new(ctx->result, "name", json_string(r->name));
+        json_object_set_new(ctx->result, "kind", json_string(reward_kind_name(r->kind)));
+        if (r->value_minor)
+            json_object_set_new(ctx->result, "value_minor", json_integer(r->value_minor));
+        if (r->percent)
+            json_object_set_new(ctx->result, "percent", json_integer(r->percent));
+        if (r->sku[0])
+            json_object_set_new(ctx->result, "sku", json_string(r->sku));
+    }
+    return FID_OK;
+}

@@ -1,0 +1,239 @@
+/*
+ * Scheduled work, driven by an explicit clock: pending points confirm, lots and whole balances
+ * expire, vouchers lapse, tiers are reviewed. Every step is keyed by state (a confirmed lot is no
+ * longer pending, an expired lot has nothing left), so running it twice changes nothing. Entries
+ * carry the instant the thing fell due, not the instant the work ran, so reports by period are
+ * right even when run-due runs late. The same per-customer work runs before any event of that
+ * customer, so an event never sees a state that should already have changed.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/tier.h"
+#include "util/xalloc.h"
+
+#define DUE_BATCH 1000
+
+static enum fid_status confirm_pending(struct engine *e, struct customer *c, int64_t t,
+                                       struct due_report *report, struct fid_error *err)
+{
+    struct lot_row *lots = NULL;
+    size_t n = 0;
+    enum fid_status st = lots_open(&e->store, c->id, LOT_PENDING, &lots, &n, err);
+    for (size_t i = 0; st == FID_OK && i < n; i++) {
+        struct lot_row *lot = &lots[i];
+        if (lot->available_at > t)
+            continue;
+        struct ledger_row row = {
+            .customer_id = c->id,
+            .at = lot->available_at,
+            .kind = LEDGER_CONFIRM,
+            .account = ACCOUNT_POINTS,
+            .amount = lot->remaining,
+            .pending_delta = -lot->remaining,
+            .order_id = lot->order_id,
+            .lot_id = lot->id,
+            .program_version = e->program->version,
+            .explanation = "[{\"rule\":\"pending_period\",\"label\":\"Pending period over\"}]",
+        };
+        int64_t amount = lot->remaining;
+        if ((st = ledger_append(&e->store, &row, err)) != FID_OK)
+            break;
+        int64_t repay = c->points_available < 0
+                            ? (-c->points_available < amount ? -c->points_available : amount)
+                            : 0;
+        lot->state = LOT_AVAILABLE;
+        lot->remaining -= repay;
+        if ((repay > 0 && (st = lot_use_insert(&e->store, row.id, lot->id, repay, err)) != FID_OK) ||
+            (st = lot_save(&e->store, lot, err)) != FID_OK)
+            break;
+        c->points_pending -= amount;
+        c->points_available += amount;
+        c->points_lifetime += amount;
+        if (report) {
+            report->lots_confirmed++;
+            report->points_confirmed += amount;
+        }
+    }
+    free(lots);
+    return st;
+}
+
+/* Expires available lots whose expiry is <= t, or all of them at `all_at` when not 0. */
+static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t t, int64_t all_at,
+                                   struct due_report *report, struct fid_error *err)
+{
+    struct lot_row *lots = NULL;
+    size_t n = 0;
+    enum fid_status st = lots_open(&e->store, c->id, LOT_AVAILABLE, &lots, &n, err);
+    for (size_t i = 0; st == FID_OK && i < n; i++) {
+        struct lot_row *lot = &lots[i];
+        int64_t when = all_at ? all_at : lot->expires_at;
+        if (when == 0 || when > t)
+            continue;
+        const char *why = all_at ? "[{\"rule\":\"expiry\",\"label\":\"No activity: balance expired\"}]"
+                                 : "[{\"rule\":\"expiry\",\"label\":\"Points expired\"}]";
+        struct ledger_row row = {
+            .customer_id = c->id,
+            .at = when,
+            .kind = LEDGER_EXPIRE,
+            .account = ACCOUNT_POINTS,
+            .amount = -lot->remaining,
+            .lot_id = lot->id,
+            .program_version = e->program->version,
+            .explanation = why,
+        };
+        int64_t amount = lot->remaining;
+        if ((st = ledger_append(&e->store, &row, err)) != FID_OK ||
+            (st = lot_use_insert(&e->store, row.id, lot->id, amount, err)) != FID_OK)
+            break;
+        lot->remaining = 0;
+        if ((st = lot_save(&e->store, lot, err)) != FID_OK)
+            break;
+        c->points_available -= amount;
+        if (report) {
+            report->lots_expired++;
+            report->points_expired += amount;
+        }
+    }
+    free(lots);
+    return st;
+}
+
+static int64_t tier_metric_value(const struct program *p, int64_t spend, int64_t points,
+                                 int64_t count)
+{
+    switch (p->tiers.metric) {
+    case TIER_METRIC_SPEND: return spend;
+    case TIER_METRIC_POINTS: return points;
+    case TIER_METRIC_ORDERS: return count;
+    }
+    return 0;
+}
+
+static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t t,
+                                   struct due_report *report, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    while (c->tier_review_at != 0 && c->tier_review_at <= t) {
+        int64_t review = c->tier_review_at, from, to, spend = 0, points = 0, count = 0;
+        tier_review_window(p, e->tz, review, &from, &to);
+        enum fid_status st =
+            order_window_totals(&e->store, c->id, from, to, &spend, &points, &count, err);
+        if (st != FID_OK)
+            return st;
+        int rank = tier_rank_for(p, tier_metric_value(p, spend, points, count));
+        int current = program_tier_rank(p, c->tier);
+        if (rank != current) {
+            snprintf(c->tier, sizeof c->tier, "%s", rank >= 0 ? p->tiers.levels[rank].id : "");
+            c->tier_since = review;
+            if (report)
+                report->tier_changes++;
+        }
+        c->tier_review_at = rank >= 0 ? tier_next_review(p, e->tz, review) : 0;
+    }
+    return FID_OK;
+}
+
+enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_t at,
+                                    json_t *result, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    if (p->tiers.n_levels == 0)
+        return FID_OK;
+    int64_t spend = 0, points = 0, count = 0;
+    int64_t from = tier_window_start(p, e->tz, at);
+    enum fid_status st =
+        order_window_totals(&e->store, c->id, from, at + 1, &spend, &points, &count, err);
+    if (st != FID_OK)
+        return st;
+    int rank = tier_rank_for(p, tier_metric_value(p, spend, points, count));
+    if (rank > program_tier_rank(p, c->tier)) {
+        snprintf(c->tier, sizeof c->tier, "%s", p->tiers.levels[rank].id);
+        c->tier_since = at;
+        c->tier_review_at = tier_next_review(p, e->tz, at);
+        due_note(c, c->tier_review_at);
+        json_object_set_new(result, "tier_upgrade",
+                            json_pack("{s:s, s:s}", "tier", p->tiers.levels[rank].id, "name",
+                                      p->tiers.levels[rank].name));
+    }
+    return FID_OK;
+}
+
+enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
+                             struct due_report *report, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    enum fid_status st = confirm_pending(e, c, t, report, err);
+    if (st == FID_OK)
+        st = expire_lots(e, c, t, 0, report, err);
+    if (st == FID_OK && p->expiry.mode == EXPIRY_INACTIVITY && c->points_available > 0 &&
+        c->last_activity_at != 0) {
+        int64_t deadline = fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
+        if (deadline <= t)
+            st = expire_lots(e, c, t, deadline, report, err);
+    }
+    if (st == FID_OK)
+        st = review_tier(e, c, t, report, err);
+    if (st != FID_OK)
+        return st;
+    /* Next instant anything is due for this customer. */
+    int64_t next = 0;
+    if ((st = lots_next_due(&e->store, c->id, &next, err)) != FID_OK)
+        return st;
+    c->next_due_at = 0;
+    due_note(c, next);
+    due_note(c, c->tier_review_at);
+    if (p->expiry.mode == EXPIRY_INACTIVITY && c->points_available > 0 && c->last_activity_at)
+        due_note(c, fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months));
+    return FID_OK;
+}
+
+enum fid_status engine_run_due(struct engine *e, int64_t now, json_t **summary,
+                               struct fid_error *err)
+{
+    *summary = NULL;
+    struct due_report report = {0};
+    int64_t customers = 0, vouchers_expired = 0;
+    enum fid_status st = FID_OK;
+    for (;;) {
+        int64_t *ids = NULL;
+        size_t n = 0;
+        if ((st = store_begin(&e->store, err)) != FID_OK)
+            return st;
+        st = customer_due(&e->store, now, DUE_BATCH, &ids, &n, err);
+        for (size_t i = 0; st == FID_OK && i < n; i++) {
+            struct customer c;
+            if ((st = customer_find_id(&e->store, ids[i], &c, err)) != FID_OK)
+                break;
+            if ((st = due_customer(e, &c, now, &report, err)) == FID_OK)
+                st = customer_save(&e->store, &c, err);
+            customers++;
+        }
+        free(ids);
+        if (st == FID_OK && n < DUE_BATCH)
+            st = voucher_expire_due(&e->store, now, &vouchers_expired, err);
+        if (st == FID_OK)
+            st = store_commit(&e->store, err);
+        if (st != FID_OK) {
+            store_rollback(&e->store);
+            return st;
+        }
+        if (n < DUE_BATCH)
+            break;
+    }
+    char at[FID_TIME_ISO_MAX];
+    fid_time_format(now, at);
+    *summary = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "now", at,
+                         "customers_processed", (json_int_t)customers, "lots_confirmed",
+                         (json_int_t)report.lots_confirmed, "points_confirmed",
+                         (json_int_t)report.points_confirmed, "lots_expired",
+                         (json_int_t)report.lots_expired, "points_expired",
+                         (json_int_t)report.points_expired, "tier_changes",
+                         (json_int_t)report.tier_changes, "vouchers_expired",
+                         (json_int_t)vouchers_expired);
+    return FID_OK;
+}

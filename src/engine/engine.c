@@ -1,0 +1,288 @@
+/*
+ * Engine life and the apply loop. Each call to engine_apply is one transaction; each event in it
+ * is checked against its idempotency record first, then dispatched to its handler. In
+ * each-on-its-own mode every event runs inside a savepoint so that a failing one leaves no trace.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/schema.h"
+#include "util/jsonread.h"
+#include "util/money.h"
+#include "util/xalloc.h"
+
+const struct program *engine_program(const struct engine *e)
+{
+    return e->program;
+}
+
+const struct merchant *engine_merchant(const struct engine *e)
+{
+    return &e->merchant;
+}
+
+struct store *engine_store(struct engine *e)
+{
+    return &e->store;
+}
+
+const struct fid_tz *engine_tz(const struct engine *e)
+{
+    return e->tz;
+}
+
+int engine_currency_digits(const struct engine *e)
+{
+    return e->currency_digits;
+}
+
+static enum fid_status load_program(struct engine *e, struct fid_error *err)
+{
+    char *text = NULL;
+    int64_t version = 0;
+    enum fid_status st = program_store_load(&e->store, 0, &text, &version, err);
+    if (st != FID_OK)
+        return st;
+    struct program *p = NULL;
+    st = program_parse_text(text, strlen(text), &p, err);
+    free(text);
+    if (st != FID_OK)
+        return st;
+    p->version = version;
+    program_free(e->program);
+    e->program = p;
+    return FID_OK;
+}
+
+enum fid_status engine_create_merchant(const char *db_path, const struct merchant_setup *setup,
+                                       int64_t now, int64_t *merchant_id, struct fid_error *err)
+{
+    struct merchant m = {.created_at = now};
+    int digits;
+    struct fid_tz *tz = NULL;
+    struct program *program = NULL;
+    enum fid_status st;
+    if (strlen(setup->name) == 0 || strlen(setup->name) >= sizeof m.name)
+        return fid_fail(err, FID_ERR_INPUT, "--name", "a merchant name of 1 to %zu bytes",
+                        sizeof m.name - 1);
+    if ((st = fid_currency_check(setup->currency, &digits, "--currency", err)) != FID_OK)
+        return st;
+    if ((st = fid_tz_open(setup->timezone, &tz, err)) != FID_OK) {
+        snprintf(err->field, sizeof err->field, "--timezone");
+        return st;
+    }
+    fid_tz_free(tz);
+    if (strcmp(setup->locale, "fr") != 0 && strcmp(setup->locale, "en") != 0)
+        return fid_fail(err, FID_ERR_INPUT, "--locale", "expected \"fr\" or \"en\"");
+    if ((st = program_parse_text(setup->program_text, strlen(setup->program_text), &program,
+                                 err)) != FID_OK)
+        return st;
+    snprintf(m.name, sizeof m.name, "%s", setup->name);
+    snprintf(m.currency, sizeof m.currency, "%s", setup->currency);
+    snprintf(m.timezone, sizeof m.timezone, "%s", setup->timezone);
+    snprintf(m.locale, sizeof m.locale, "%s", setup->locale);
+
+    struct db *db = NULL;
+    struct db_options options = {.durability = DB_DURABILITY_FULL};
+    if ((st = db_open(db_path, &options, &db, err)) != FID_OK)
+        goto done;
+    if ((st = schema_migrate(db, err)) != FID_OK || (st = db_begin(db, err)) != FID_OK)
+        goto done;
+    struct store store;
+    int64_t version;
+    if ((st = merchant_insert(db, &m, err)) == FID_OK) {
+        store_init(&store, db, m.id);
+        st = program_store_save(&store, program->text, now, &version, err);
+    }
+    if (st == FID_OK)
+        st = db_commit(db, err);
+    if (st != FID_OK)
+        db_rollback(db);
+    *merchant_id = m.id;
+done:
+    program_free(program);
+    db_close(db);
+    return st;
+}
+
+enum fid_status engine_open(const struct engine_options *options, struct engine **out,
+                            struct fid_error *err)
+{
+    *out = NULL;
+    struct engine *e = xcalloc(1, sizeof *e);
+    struct db_options db_options = {.durability = options->durability};
+    enum fid_status st = db_open(options->db_path, &db_options, &e->db, err);
+    if (st == FID_OK)
+        st = schema_migrate(e->db, err);
+    if (st == FID_OK)
+        st = options->merchant_id ? merchant_get(e->db, options->merchant_id, &e->merchant, err)
+                                  : merchant_default(e->db, &e->merchant, err);
+    if (st == FID_OK)
+        st = fid_currency_check(e->merchant.currency, &e->currency_digits, "currency", err);
+    if (st == FID_OK)
+        st = fid_tz_open(e->merchant.timezone, &e->tz, err);
+    if (st == FID_OK) {
+        store_init(&e->store, e->db, e->merchant.id);
+        st = load_program(e, err);
+    }
+    if (st != FID_OK) {
+        engine_close(e);
+        return st;
+    }
+    e->rng = fid_rng_new(options->seed);
+    *out = e;
+    return FID_OK;
+}
+
+void engine_close(struct engine *e)
+{
+    if (e == NULL)
+        return;
+    program_free(e->program);
+    fid_tz_free(e->tz);
+    fid_rng_free(e->rng);
+    db_close(e->db);
+    free(e);
+}
+
+enum fid_status engine_set_program(struct engine *e, const char *text, int64_t now,
+                                   int64_t *version, struct fid_error *err)
+{
+    struct program *p = NULL;
+    enum fid_status st = program_parse_text(text, strlen(text), &p, err);
+    if (st != FID_OK)
+        return st;
+    if ((st = store_begin(&e->store, err)) == FID_OK &&
+        (st = program_store_save(&e->store, p->text, now, version, err)) == FID_OK &&
+        (st = store_commit(&e->store, err)) == FID_OK) {
+        p->version = *version;
+        program_free(e->program);
+        e->program = p;
+        return FID_OK;
+    }
+    store_rollback(&e->store);
+    program_free(p);
+    return st;
+}
+
+static enum fid_status dispatch(struct apply_context *ctx, struct fid_error *err)
+{
+    switch (ctx->event->type) {
+    case EVENT_ORDER: return apply_order(ctx, err);
+    case EVENT_REFUND: return apply_refund(ctx, err);
+    case EVENT_ENROL: return apply_enrol(ctx, err);
+    case EVENT_REDEEM: return apply_redeem(ctx, err);
+    case EVENT_VOUCHER_USE: return apply_voucher_use(ctx, err);
+    case EVENT_VIP_PAYMENT: return apply_vip_payment(ctx, err);
+    case EVENT_ADJUSTMENT: return apply_adjustment(ctx, err);
+    }
+    return fid_fail(err, FID_ERR_INTERNAL, "/type", "unhandled event type");
+}
+
+/* Applies one event object; *result is set (new reference) on success. */
+static enum fid_status apply_one(struct engine *e, const json_t *obj, int64_t now,
+                                 json_t **result, struct fid_error *err)
+{
+    struct event *ev = NULL;
+    char *previous = NULL;
+    enum fid_status st = event_parse(obj, now, &ev, err);
+    if (st != FID_OK)
+        return st;
+    char digest[FID_DIGEST_HEX];
+    st = event_record_find(&e->store, ev->key, digest, &previous, err);
+    if (st == FID_OK) {
+        if (strcmp(digest, ev->digest) != 0) {
+            st = fid_fail(err, FID_ERR_CONFLICT, "/key",
+                          "idempotency key \"%.100s\" was already used for a different event",
+                          ev->key);
+        } else {
+            json_error_t jerr;
+            *result = json_loads(previous, 0, &jerr);
+            st = *result ? FID_OK
+                         : fid_fail(err, FID_ERR_INTERNAL, "", "stored result is not JSON");
+            if (*result)
+                json_object_set_new(*result, "status", json_string("replayed"));
+        }
+        goto done;
+    }
+    if (st != FID_ERR_NOT_FOUND)
+        goto done;
+    fid_error_clear(err);
+    json_t *res = json_pack("{s:s, s:s, s:s}", "key", ev->key, "type", event_type_name(ev->type),
+                            "status", "applied");
+    char at[FID_TIME_ISO_MAX];
+    fid_time_format(ev->at, at);
+    json_object_set_new(res, "at", json_string(at));
+    struct apply_context ctx = {.engine = e, .event = ev, .result = res};
+    st = dispatch(&ctx, err);
+    if (st == FID_OK) {
+        char *text = json_dumps(res, JSON_COMPACT);
+        st = event_record_insert(&e->store, ev, now, text, err);
+        free(text);
+    }
+    if (st == FID_OK)
+        *result = res;
+    else
+        json_decref(res);
+done:
+    free(previous);
+    event_free(ev);
+    return st;
+}
+
+static json_t *error_json(const json_t *obj, const struct fid_error *err)
+{
+    const char *key = json_string_value(json_object_get(obj, "key"));
+    return json_pack("{s:s?, s:s, s:{s:s, s:s, s:s}}", "key", key, "status", "error", "error",
+                     "type", fid_status_name(err->status), "field", err->field, "message",
+                     err->message);
+}
+
+enum fid_status engine_apply(struct engine *e, const json_t *events, int64_t now,
+                             enum engine_mode mode, json_t **results, struct fid_error *err)
+{
+    *results = NULL;
+    enum fid_status st = jsonr_expect_array(events, "", err);
+    if (st != FID_OK)
+        return st;
+    if ((st = store_begin(&e->store, err)) != FID_OK)
+        return st;
+    json_t *out = json_array();
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        const json_t *obj = json_array_get(events, i);
+        json_t *result = NULL;
+        struct fid_error event_err;
+        fid_error_clear(&event_err);
+        if (mode == ENGINE_EACH_ON_ITS_OWN && (st = db_savepoint(e->db, err)) != FID_OK)
+            break;
+        enum fid_status est = apply_one(e, obj, now, &result, &event_err);
+        if (est == FID_OK) {
+            json_array_append_new(out, result);
+            if (mode == ENGINE_EACH_ON_ITS_OWN)
+                db_savepoint_release(e->db);
+            continue;
+        }
+        if (mode == ENGINE_ALL_OR_NOTHING || est == FID_ERR_DB || est == FID_ERR_INTERNAL) {
+            char prefix[32];
+            snprintf(prefix, sizeof prefix, "/%zu", i);
+            *err = event_err;
+            fid_error_prefix_field(err, prefix);
+            st = est;
+            break;
+        }
+        db_savepoint_rollback(e->db);
+        json_array_append_new(out, error_json(obj, &event_err));
+    }
+    if (st == FID_OK)
+        st = store_commit(&e->store, err);
+    if (st != FID_OK) {
+        store_rollback(&e->store);
+        json_decref(out);
+        return st;
+    }
+    *results = out;
+    return FID_OK;
+}

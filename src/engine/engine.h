@@ -1,0 +1,83 @@
+/*
+ * The engine applies events: inside one store transaction it checks each event's idempotency key,
+ * loads the state core needs, asks core what the event is worth, and writes the ledger, lots,
+ * vouchers and balances. Many events can share one transaction (group commit) with the same result
+ * as one by one. Scheduled work (confirming pending points, expiry, tier reviews) runs through
+ * engine_run_due with an explicit clock. An engine serves one merchant and one thread.
+ */
+#ifndef FIDELE_ENGINE_ENGINE_H
+#define FIDELE_ENGINE_ENGINE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "core/program.h"
+#include "store/db.h"
+#include "store/store.h"
+#include "util/error.h"
+#include "util/timeutil.h"
+
+struct engine;
+
+struct engine_options {
+    const char *db_path;
+    enum db_durability durability;
+    int64_t merchant_id;     /* 0 = the database's first merchant */
+    const uint64_t *seed;    /* NULL = cryptographic codes; else reproducible (demos, tests) */
+};
+
+enum engine_mode {
+    ENGINE_ALL_OR_NOTHING, /* any failing event rolls the whole batch back */
+    ENGINE_EACH_ON_ITS_OWN /* failing events are reported and skipped; the rest commit */
+};
+
+struct merchant_setup {
+    const char *name;
+    const char *currency;
+    const char *timezone;
+    const char *locale;
+    const char *program_text;
+};
+
+/* Creates the database at path (when needed), its schema, a merchant and its first programme.
+ * *merchant_id gets the new merchant's id. */
+enum fid_status engine_create_merchant(const char *db_path, const struct merchant_setup *setup,
+                                       int64_t now, int64_t *merchant_id,
+                                       struct fid_error *err) FID_MUST_USE;
+
+/* Opens the database, migrates its schema and loads the merchant and its current programme. */
+enum fid_status engine_open(const struct engine_options *options, struct engine **out,
+                            struct fid_error *err) FID_MUST_USE;
+void engine_close(struct engine *engine);
+
+const struct program *engine_program(const struct engine *engine);
+const struct merchant *engine_merchant(const struct engine *engine);
+struct store *engine_store(struct engine *engine);
+const struct fid_tz *engine_tz(const struct engine *engine);
+int engine_currency_digits(const struct engine *engine);
+
+/* Validates text and saves it as the next programme version, which applies from now on. */
+enum fid_status engine_set_program(struct engine *engine, const char *text, int64_t now,
+                                   int64_t *version, struct fid_error *err) FID_MUST_USE;
+
+/* Applies events (a JSON array of event objects) in one transaction. now is the clock for events
+ * without "at". *results (new reference) is an array with one result object per event. In
+ * ENGINE_ALL_OR_NOTHING mode a failing event fails the call, err->field naming "/N" plus the
+ * event's field, and nothing is written. */
+enum fid_status engine_apply(struct engine *engine, const json_t *events, int64_t now,
+                             enum engine_mode mode, json_t **results,
+                             struct fid_error *err) FID_MUST_USE;
+
+/* Confirms pending points, expires lots, balances and vouchers, and reviews tiers, up to now.
+ * Running it twice with the same now changes nothing. *summary is a new JSON object. */
+enum fid_status engine_run_due(struct engine *engine, int64_t now, json_t **summary,
+                               struct fid_error *err) FID_MUST_USE;
+
+/* The customer's balances as JSON: points (available, pending, lifetime), cashback, stamps. */
+json_t *engine_balance_json(struct engine *engine, const struct customer *customer);
+
+/* Checks every ledger invariant. *violations (new reference) lists what failed; empty when clean. */
+enum fid_status engine_verify(struct engine *engine, json_t **violations,
+                              struct fid_error *err) FID_MUST_USE;
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * Shared between the engine's files: the engine struct and the building blocks every event
+ * handler uses (moving points through lots, stamps, cashback, issuing vouchers, due work).
+ * Handlers mutate a loaded struct customer and the caller saves it once per event.
+ */
+#ifndef FIDELE_ENGINE_INTERNAL_H
+#define FIDELE_ENGINE_INTERNAL_H
+
+#include "core/event.h"
+#include "engine/engine.h"
+#include "util/codes.h"
+
+struct engine {
+    struct db *db;
+    struct store store;
+    struct merchant merchant;
+    int currency_digits;
+    struct fid_tz *tz;
+    struct program *program;
+    struct fid_rng *rng;
+};
+
+/* What an event handler reports back; the engine turns it into the event's result object. */
+struct apply_context {
+    struct engine *engine;
+    const struct event *event;
+    json_t *result; /* handlers add fields */
+};
+
+/* Handlers: one per event type. They run inside the event's transaction. */
+enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err);
+enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err);
+enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err);
+enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err);
+enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *err);
+enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *err);
+enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *err);
+
+/* Loads the member named by the event's customer: FID_ERR_NOT_FOUND when unknown or not a
+ * member. Runs the member's due work up to the event's time. */
+enum fid_status load_member(struct engine *e, const struct event *ev, struct customer *member,
+                            struct fid_error *err) FID_MUST_USE;
+
+/* Credits amount points as a new lot (pending when pending is set). Repays a negative balance
+ * first. *ledger_id gets the entry (may be NULL). */
+struct credit {
+    enum ledger_kind kind; /* LEDGER_EARN or LEDGER_ADJUST */
+    int64_t amount;
+    int64_t at;
+    bool pending;
+    int64_t order_id;
+    const char *event_key;
+    const char *explanation;
+    const char *reason, *author;
+};
+enum fid_status points_credit(struct engine *e, struct customer *c, const struct credit *credit,
+                              int64_t *ledger_id, struct fid_error *err) FID_MUST_USE;
+
+/* Debits amount points from available lots, soonest expiry first (first_lot, when not 0, is taken
+ * first). With allow_debt the balance may go below zero for what the lots cannot cover; without
+ * it, a shortfall is FID_ERR_INSUFFICIENT. */
+struct debit {
+    enum ledger_kind kind; /* LEDGER_REDEEM, LEDGER_EXPIRE, LEDGER_CLAWBACK, LEDGER_ADJUST */
+    int64_t amount;
+    int64_t at;
+    int64_t order_id;
+    int64_t first_lot;
+    bool allow_debt;
+    const char *event_key;
+    const char *explanation;
+    const char *reason, *author;
+};
+enum fid_status points_debit(struct engine *e, struct customer *c, const struct debit *debit,
+                             int64_t *ledger_id, struct fid_error *err) FID_MUST_USE;
+
+/* Appends a simple entry to the stamps or cashback account (no lots). */
+enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_account account,
+                             const char *card_id, enum ledger_kind kind, int64_t amount,
+                             int64_t at, int64_t order_id, const char *event_key,
+                             const char *explanation, const char *reason, const char *author,
+                             struct fid_error *err) FID_MUST_USE;
+
+/* Adds stamps on card; issues the card's reward for every full card (codes added to vouchers). */
+enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct stamp_card *card,
+                            int64_t stamps, int64_t at, int64_t order_id, const char *event_key,
+                            json_t *vouchers, struct fid_error *err) FID_MUST_USE;
+
+/* Issues a voucher for reward; adds its JSON to vouchers when not NULL. */
+enum fid_status voucher_issue(struct engine *e, const struct customer *c,
+                              const struct reward *reward, enum voucher_source source,
+                              int64_t at, int64_t ledger_id, const char *event_key,
+                              json_t *vouchers, struct fid_error *err) FID_MUST_USE;
+
+/* Runs the customer's due work up to t (confirmations, expiry, tier review) and updates
+ * next_due_at. The customer is saved by the caller. *report (may be NULL) counts what happened. */
+struct due_report {
+    int64_t lots_confirmed, points_confirmed;
+    int64_t lots_expired, points_expired;
+    int64_t tier_changes;
+};
+enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
+                             struct due_report *report, struct fid_error *err) FID_MUST_USE;
+
+/* Lowers next_due_at to t when t is earlier (t = 0 ignored). */
+void due_note(struct customer *c, int64_t t);
+
+/* Re-evaluates the tier after new activity: upgrades at once. Adds "tier" to result on change. */
+enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_t at,
+                                    json_t *result, struct fid_error *err) FID_MUST_USE;
+
+/* Credits an order's earning (points, stamps, cashback) to member c at instant at; fills the
+ * order row's earned figures and adds points, breakdown, stamps and vouchers to result. */
+enum fid_status credit_order(struct engine *e, struct customer *c, const struct event *order,
+                             struct order_row *row, int64_t at, const char *event_key,
+                             json_t *result, struct fid_error *err) FID_MUST_USE;
+
+/* True when the customer holds an active VIP plan at t. */
+bool vip_active(const struct customer *c, int64_t t);
+
+
+#endif

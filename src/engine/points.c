@@ -1,0 +1,293 @@
+/*
+ * Moving value between a member and the programme: points through lots, stamps and cashback as
+ * plain accounts, and vouchers. Invariants kept here and checked by verify:
+ *   customer.points_available == sum(ledger.amount) over the points account;
+ *   customer.points_pending   == sum(ledger.pending_delta);
+ *   lot.remaining == lot.amount - sum(lot_uses.amount);
+ *   sum(remaining of available lots) == max(points_available, 0).
+ * A negative balance (debt) only arises from a clawback the programme allows; new points repay it
+ * before they form a spendable lot.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/lots.h"
+#include "core/stamps.h"
+#include "util/xalloc.h"
+
+void due_note(struct customer *c, int64_t t)
+{
+    if (t != 0 && (c->next_due_at == 0 || t < c->next_due_at))
+        c->next_due_at = t;
+}
+
+bool vip_active(const struct customer *c, int64_t t)
+{
+    return c->vip_plan[0] != '\0' && c->vip_until > t;
+}
+
+enum fid_status load_member(struct engine *e, const struct event *ev, struct customer *member,
+                            struct fid_error *err)
+{
+    enum fid_status st = customer_find_ref(&e->store, ev->customer, member, err);
+    if (st == FID_ERR_NOT_FOUND || (st == FID_OK && !member->is_member))
+        return fid_fail(err, FID_ERR_NOT_FOUND, "/customer", "no member \"%.100s\"",
+                        ev->customer);
+    if (st != FID_OK)
+        return st;
+    if (member->next_due_at != 0 && member->next_due_at <= ev->at)
+        st = due_customer(e, member, ev->at, NULL, err);
+    return st;
+}
+
+enum fid_status points_credit(struct engine *e, struct customer *c, const struct credit *cr,
+                              int64_t *ledger_id, struct fid_error *err)
+{
+    if (cr->amount <= 0)
+        return FID_OK;
+    const struct program *p = e->program;
+    struct ledger_row row = {
+        .customer_id = c->id,
+        .at = cr->at,
+        .kind = cr->pending ? LEDGER_EARN_PENDING : cr->kind,
+        .account = ACCOUNT_POINTS,
+        .amount = cr->pending ? 0 : cr->amount,
+        .pending_delta = cr->pending ? cr->amount : 0,
+        .event_key = cr->event_key,
+        .order_id = cr->order_id,
+        .program_version = p->version,
+        .explanation = cr->explanation,
+        .reason = cr->reason,
+        .author = cr->author,
+    };
+    struct lot_row lot = {
+        .customer_id = c->id,
+        .state = cr->pending ? LOT_PENDING : LOT_AVAILABLE,
+        .earned_at = cr->at,
+        .available_at = cr->pending ? fid_tz_add_days(e->tz, cr->at, (int)p->pending_days) : cr->at,
+        .amount = cr->amount,
+        .remaining = cr->amount,
+        .order_id = cr->order_id,
+    };
+    if (p->expiry.mode == EXPIRY_PER_LOT)
+        lot.expires_at = fid_tz_add_months(e->tz, cr->at, (int)p->expiry.months);
+    /* Points credited while the balance is negative repay the debt before forming a lot. */
+    int64_t repay = 0;
+    if (!cr->pending && c->points_available < 0)
+        repay = -c->points_available < cr->amount ? -c->points_available : cr->amount;
+    lot.remaining -= repay;
+    enum fid_status st = ledger_append(&e->store, &row, err);
+    if (st != FID_OK)
+        return st;
+    lot.ledger_id = row.id;
+    if ((st = lot_insert(&e->store, &lot, err)) != FID_OK)
+        return st;
+    if (repay > 0 && (st = lot_use_insert(&e->store, row.id, lot.id, repay, err)) != FID_OK)
+        return st;
+    if (cr->pending) {
+        c->points_pending += cr->amount;
+        due_note(c, lot.available_at);
+    } else {
+        c->points_available += cr->amount;
+        if (cr->kind == LEDGER_EARN)
+            c->points_lifetime += cr->amount;
+    }
+    if (lot.remaining > 0)
+        due_note(c, lot.expires_at);
+    if (ledger_id)
+        *ledger_id = row.id;
+    return FID_OK;
+}
+
+enum fid_status points_debit(struct engine *e, struct customer *c, const struct debit *d,
+                             int64_t *ledger_id, struct fid_error *err)
+{
+    if (d->amount <= 0)
+        return FID_OK;
+    struct lot_row *rows = NULL;
+    size_t n = 0;
+    enum fid_status st = lots_open(&e->store, c->id, LOT_AVAILABLE, &rows, &n, err);
+    if (st != FID_OK)
+        return st;
+    struct lot *lots = xcalloc(n ? n : 1, sizeof *lots);
+    struct lot_use *uses = xcalloc(n ? n : 1, sizeof *uses);
+    for (size_t i = 0; i < n; i++)
+        lots[i] = (struct lot){.id = rows[i].id,
+                               .earned_at = rows[i].earned_at,
+                               .expires_at = rows[i].expires_at,
+                               .remaining = rows[i].remaining};
+    lots_sort(lots, n);
+    /* A named first lot (the refunded order's own points) goes to the front. */
+    for (size_t i = 1; d->first_lot && i < n; i++)
+        if (lots[i].id == d->first_lot) {
+            struct lot first = lots[i];
+            memmove(&lots[1], &lots[0], i * sizeof *lots);
+            lots[0] = first;
+        }
+    size_t n_uses = 0;
+    int64_t covered = lots_consume(lots, n, d->amount, uses, &n_uses);
+    if (covered < d->amount && !d->allow_debt) {
+        st = fid_fail(err, FID_ERR_INSUFFICIENT, "/points",
+                      "%lld points needed but only %lld available", (long long)d->amount,
+                      (long long)(c->points_available > 0 ? c->points_available : 0));
+        goto done;
+    }
+    struct ledger_row row = {
+        .customer_id = c->id,
+        .at = d->at,
+        .kind = d->kind,
+        .account = ACCOUNT_POINTS,
+        .amount = -d->amount,
+        .event_key = d->event_key,
+        .order_id = d->order_id,
+        .program_version = e->program->version,
+        .explanation = d->explanation,
+        .reason = d->reason,
+        .author = d->author,
+    };
+    if ((st = ledger_append(&e->store, &row, err)) != FID_OK)
+        goto done;
+    for (size_t u = 0; u < n_uses; u++) {
+        if ((st = lot_use_insert(&e->store, row.id, uses[u].lot_id, uses[u].amount, err)) !=
+            FID_OK)
+            goto done;
+        for (size_t i = 0; i < n; i++)
+            if (rows[i].id == uses[u].lot_id) {
+                rows[i].remaining -= uses[u].amount;
+                if ((st = lot_save(&e->store, &rows[i], err)) != FID_OK)
+                    goto done;
+            }
+    }
+    c->points_available -= d->amount;
+    if (d->kind == LEDGER_CLAWBACK)
+        c->points_lifetime -= d->amount;
+    if (ledger_id)
+        *ledger_id = row.id;
+done:
+    free(rows);
+    free(lots);
+    free(uses);
+    return st;
+}
+
+enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_account account,
+                             const char *card_id, enum ledger_kind kind, int64_t amount,
+                             int64_t at, int64_t order_id, const char *event_key,
+                             const char *explanation, const char *reason, const char *author,
+                             struct fid_error *err)
+{
+    if (amount == 0)
+        return FID_OK;
+    struct ledger_row row = {
+        .customer_id = c->id,
+        .at = at,
+        .kind = kind,
+        .account = account,
+        .card_id = card_id,
+        .amount = amount,
+        .event_key = event_key,
+        .order_id = order_id,
+        .program_version = e->program->version,
+        .explanation = explanation,
+        .reason = reason,
+        .author = author,
+    };
+    enum fid_status st = ledger_append(&e->store, &row, err);
+    if (st == FID_OK && account == ACCOUNT_CASHBACK)
+        c->cashback_minor += amount;
+    return st;
+}
+
+enum fid_status voucher_issue(struct engine *e, const struct customer *c,
+                              const struct reward *reward, enum voucher_source source,
+                              int64_t at, int64_t ledger_id, const char *event_key,
+                              json_t *vouchers, struct fid_error *err)
+{
+    struct voucher v = {
+        .customer_id = c->id,
+        .source = source,
+        .state = VOUCHER_ISSUED,
+        .issued_at = at,
+        .valid_until = fid_tz_add_days(e->tz, at, (int)reward->valid_days),
+        .ledger_id = ledger_id,
+    };
+    snprintf(v.reward_id, sizeof v.reward_id, "%s", reward->id);
+    snprintf(v.event_key, sizeof v.event_key, "%s", event_key ? event_key : "");
+    enum fid_status st;
+    int attempts = 0;
+    do { /* 80-bit codes: a collision is astronomically rare, but never fatal */
+        fid_code_new(e->rng, 16, v.code);
+        st = voucher_insert(&e->store, &v, err);
+    } while (st == FID_ERR_CONFLICT && ++attempts < 5);
+    if (st != FID_OK)
+        return st;
+    if (vouchers) {
+        char until[FID_TIME_ISO_MAX];
+        fid_time_format(v.valid_until, until);
+        json_array_append_new(vouchers, json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", v.code,
+                                                  "reward", reward->id, "name", reward->name,
+                                                  "source", voucher_source_name(source),
+                                                  "valid_until", until));
+    }
+    return FID_OK;
+}
+
+enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct stamp_card *card,
+                            int64_t stamps, int64_t at, int64_t order_id, const char *event_key,
+                            json_t *vouchers, struct fid_error *err)
+{
+    int64_t count, completed_before, new_count, completed;
+    enum fid_status st = stamps_get(&e->store, c->id, card->id, &count, &completed_before, err);
+    if (st != FID_OK)
+        return st;
+    if ((st = account_move(e, c, ACCOUNT_STAMPS, card->id, LEDGER_EARN, stamps, at, order_id,
+                           event_key, NULL, NULL, NULL, err)) != FID_OK)
+        return st;
+    stamps_add(count, stamps, card->stamps_required, &new_count, &completed);
+    const struct reward *reward = program_reward(e->program, card->reward_id);
+    for (int64_t i = 0; i < completed; i++) {
+        char explanation[PROGRAM_ID_MAX * 2 + 64];
+        snprintf(explanation, sizeof explanation,
+                 "[{\"rule\":\"stamp_card:%s\",\"label\":\"Full card\",\"reward\":\"%s\"}]",
+                 card->id, card->reward_id);
+        struct ledger_row row = {
+            .customer_id = c->id,
+            .at = at,
+            .kind = LEDGER_REDEEM,
+            .account = ACCOUNT_STAMPS,
+            .card_id = card->id,
+            .amount = -card->stamps_required,
+            .event_key = event_key,
+            .order_id = order_id,
+            .program_version = e->program->version,
+            .explanation = explanation,
+        };
+        if ((st = ledger_append(&e->store, &row, err)) != FID_OK ||
+            (st = voucher_issue(e, c, reward, VOUCHER_FROM_STAMP_CARD, at, row.id, event_key,
+                                vouchers, err)) != FID_OK)
+            return st;
+    }
+    return stamps_set(&e->store, c->id, card->id, new_count, completed_before + completed, err);
+}
+
+json_t *engine_balance_json(struct engine *e, const struct customer *c)
+{
+    json_t *stamps = json_object();
+    for (size_t i = 0; i < e->program->n_stamp_cards; i++) {
+        int64_t count = 0, completed = 0;
+        struct fid_error ignored;
+        if (stamps_get(&e->store, c->id, e->program->stamp_cards[i].id, &count, &completed,
+                       &ignored) == FID_OK)
+            json_object_set_new(stamps, e->program->stamp_cards[i].id,
+                                json_pack("{s:I, s:I}", "stamps", (json_int_t)count, "required",
+                                          (json_int_t)e->program->stamp_cards[i].stamps_required));
+    }
+    return json_pack("{s:I, s:I, s:I, s:{s:I, s:s}, s:o}", "available",
+                     (json_int_t)c->points_available, "pending", (json_int_t)c->points_pending,
+                     "lifetime", (json_int_t)c->points_lifetime, "cashback", "amount_minor",
+                     (json_int_t)c->cashback_minor, "currency", e->merchant.currency, "stamps",
+                     stamps);
+}

@@ -1,0 +1,143 @@
+/*
+ * `fidele verify`: every invariant the ledger promises, recomputed from the append-only tables.
+ * Each check is one SQL query returning the offending rows; a clean database returns none.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct check {
+    const char *name;
+    const char *sql; /* ?1 = merchant id; returns (customer ref or id, detail text) */
+};
+
+static const struct check CHECKS[] = {
+    {"points_available_equals_ledger",
+     "SELECT c.ref, 'balance ' || c.points_available || ' but ledger sums to ' || "
+     "COALESCE(SUM(l.amount), 0) FROM customers c LEFT JOIN ledger l ON l.merchant_id = "
+     "c.merchant_id AND l.customer_id = c.id AND l.account = 'points' WHERE c.merchant_id = ?1 "
+     "GROUP BY c.id HAVING c.points_available != COALESCE(SUM(l.amount), 0)"},
+    {"points_pending_equals_ledger",
+     "SELECT c.ref, 'pending ' || c.points_pending || ' but ledger sums to ' || "
+     "COALESCE(SUM(l.pending_delta), 0) FROM customers c LEFT JOIN ledger l ON l.merchant_id = "
+     "c.merchant_id AND l.customer_id = c.id AND l.account = 'points' WHERE c.merchant_id = ?1 "
+     "GROUP BY c.id HAVING c.points_pending != COALESCE(SUM(l.pending_delta), 0)"},
+    {"points_lifetime_equals_ledger",
+     "SELECT c.ref, 'lifetime ' || c.points_lifetime || ' but ledger sums to ' || "
+     "COALESCE(SUM(l.amount), 0) FROM customers c LEFT JOIN ledger l ON l.merchant_id = "
+     "c.merchant_id AND l.customer_id = c.id AND l.account = 'points' AND l.kind IN ('earn', "
+     "'confirm', 'clawback') WHERE c.merchant_id = ?1 GROUP BY c.id HAVING c.points_lifetime != "
+     "COALESCE(SUM(l.amount), 0)"},
+    {"cashback_equals_ledger",
+     "SELECT c.ref, 'cashback ' || c.cashback_minor || ' but ledger sums to ' || "
+     "COALESCE(SUM(l.amount), 0) FROM customers c LEFT JOIN ledger l ON l.merchant_id = "
+     "c.merchant_id AND l.customer_id = c.id AND l.account = 'cashback' WHERE c.merchant_id = ?1 "
+     "GROUP BY c.id HAVING c.cashback_minor != COALESCE(SUM(l.amount), 0)"},
+    {"stamps_equal_ledger",
+     "SELECT c.ref, 'card ' || s.card_id || ' holds ' || s.stamps || ' but ledger sums to ' || "
+     "COALESCE((SELECT SUM(l.amount) FROM ledger l WHERE l.merchant_id = s.merchant_id AND "
+     "l.customer_id = s.customer_id AND l.account = 'stamps' AND l.card_id = s.card_id), 0) "
+     "FROM stamp_balances s JOIN customers c ON c.merchant_id = s.merchant_id AND c.id = "
+     "s.customer_id WHERE s.merchant_id = ?1 AND s.stamps != COALESCE((SELECT SUM(l.amount) FROM "
+     "ledger l WHERE l.merchant_id = s.merchant_id AND l.customer_id = s.customer_id AND "
+     "l.account = 'stamps' AND l.card_id = s.card_id), 0)"},
+    {"lot_remaining_equals_uses",
+     "SELECT 'lot ' || t.id, 'remaining ' || t.remaining || ' but amount ' || t.amount || ' "
+     "minus uses ' || COALESCE((SELECT SUM(u.amount) FROM lot_uses u WHERE u.merchant_id = "
+     "t.merchant_id AND u.lot_id = t.id), 0) FROM lots t WHERE t.merchant_id = ?1 AND "
+     "t.remaining != t.amount - COALESCE((SELECT SUM(u.amount) FROM lot_uses u WHERE "
+     "u.merchant_id = t.merchant_id AND u.lot_id = t.id), 0)"},
+    {"lots_cover_available_balance",
+     "SELECT c.ref, 'available lots hold ' || COALESCE(SUM(t.remaining), 0) || ' for a balance "
+     "of ' || c.points_available FROM customers c LEFT JOIN lots t ON t.merchant_id = "
+     "c.merchant_id AND t.customer_id = c.id AND t.state = 'available' WHERE c.merchant_id = ?1 "
+     "GROUP BY c.id HAVING COALESCE(SUM(t.remaining), 0) != MAX(c.points_available, 0)"},
+    {"lots_cover_pending_balance",
+     "SELECT c.ref, 'pending lots hold ' || COALESCE(SUM(t.remaining), 0) || ' for a pending "
+     "balance of ' || c.points_pending FROM customers c LEFT JOIN lots t ON t.merchant_id = "
+     "c.merchant_id AND t.customer_id = c.id AND t.state = 'pending' WHERE c.merchant_id = ?1 "
+     "GROUP BY c.id HAVING COALESCE(SUM(t.remaining), 0) != c.points_pending"},
+    {"uses_match_their_entry",
+     "SELECT 'ledger ' || l.id, l.kind || ' of ' || l.amount || ' consumed ' || SUM(u.amount) || "
+     "' from lots' FROM ledger l JOIN lot_uses u ON u.merchant_id = l.merchant_id AND "
+     "u.ledger_id = l.id WHERE l.merchant_id = ?1 AND l.kind IN ('redeem', 'expire', 'adjust') "
+     "GROUP BY l.id HAVING SUM(u.amount) != -l.amount"},
+    {"no_order_earned_twice",
+     "SELECT 'order ' || o.ref, COUNT(*) || ' earning entries' FROM ledger l JOIN orders o ON "
+     "o.merchant_id = l.merchant_id AND o.id = l.order_id WHERE l.merchant_id = ?1 AND "
+     "l.account = 'points' AND l.kind IN ('earn', 'earn_pending') GROUP BY l.order_id HAVING "
+     "COUNT(*) > 1"},
+    {"entries_name_applied_events",
+     "SELECT 'ledger ' || l.id, 'event key ' || l.event_key || ' has no idempotency record' FROM "
+     "ledger l WHERE l.merchant_id = ?1 AND l.event_key IS NOT NULL AND NOT EXISTS (SELECT 1 "
+     "FROM events e WHERE e.merchant_id = l.merchant_id AND e.key = l.event_key)"},
+    {"order_clawback_within_earning",
+     "SELECT 'order ' || ref, 'clawed ' || points_clawed || ' of ' || points_earned || ', "
+     "refunded ' || refunded_minor || ' of ' || paid_minor FROM orders WHERE merchant_id = ?1 "
+     "AND (points_clawed > points_earned OR refunded_minor > paid_minor OR refunded_minor < 0)"},
+    {"vouchers_used_once",
+     "SELECT 'voucher ' || code, state || ' with used_at ' || COALESCE(used_at, 'none') FROM "
+     "vouchers WHERE merchant_id = ?1 AND ((state = 'used') != (used_at IS NOT NULL))"},
+};
+
+static void add(json_t *violations, const char *check, const char *subject, const char *detail)
+{
+    json_array_append_new(violations, json_pack("{s:s, s:s, s:s}", "check", check, "subject",
+                                                subject, "detail", detail));
+}
+
+enum fid_status engine_verify(struct engine *e, json_t **violations, struct fid_error *err)
+{
+    json_t *out = json_array();
+    enum fid_status st = FID_OK;
+    for (size_t i = 0; i < sizeof CHECKS / sizeof CHECKS[0] && st == FID_OK; i++) {
+        struct db_stmt *s = db_prepare(e->db, CHECKS[i].sql);
+        db_bind_int(s, 1, e->merchant.id);
+        enum db_step rc;
+        while ((rc = db_step(s)) == DB_ROW)
+            add(out, CHECKS[i].name, db_column_text(s, 0), db_column_text(s, 1));
+        db_done(s);
+        if (rc == DB_FAILED)
+            st = fid_fail(err, FID_ERR_DB, "", "verify query %s failed: %s", CHECKS[i].name,
+                          db_errmsg(e->db));
+    }
+    /* Programme-dependent checks: negative balances and reward stock. */
+    const struct program *p = e->program;
+    if (st == FID_OK && !p->refund_allow_negative) {
+        struct db_stmt *s = db_prepare(
+            e->db, "SELECT ref, 'available ' || points_available || ', cashback ' || "
+                   "cashback_minor FROM customers WHERE merchant_id = ? AND (points_available < 0 "
+                   "OR cashback_minor < 0)");
+        db_bind_int(s, 1, e->merchant.id);
+        while (db_step(s) == DB_ROW)
+            add(out, "no_negative_balance", db_column_text(s, 0), db_column_text(s, 1));
+        db_done(s);
+        s = db_prepare(e->db, "SELECT c.ref, 'card ' || s.card_id || ' holds ' || s.stamps FROM "
+                              "stamp_balances s JOIN customers c ON c.merchant_id = s.merchant_id "
+                              "AND c.id = s.customer_id WHERE s.merchant_id = ? AND s.stamps < 0");
+        db_bind_int(s, 1, e->merchant.id);
+        while (db_step(s) == DB_ROW)
+            add(out, "no_negative_stamps", db_column_text(s, 0), db_column_text(s, 1));
+        db_done(s);
+    }
+    for (size_t i = 0; st == FID_OK && i < p->n_rewards; i++) {
+        if (p->rewards[i].stock < 0)
+            continue;
+        int64_t issued = 0;
+        st = voucher_count_issued(&e->store, p->rewards[i].id, &issued, err);
+        if (st == FID_OK && issued > p->rewards[i].stock) {
+            char detail[96];
+            snprintf(detail, sizeof detail, "%lld issued for a stock of %lld", (long long)issued,
+                     (long long)p->rewards[i].stock);
+            add(out, "reward_stock", p->rewards[i].id, detail);
+        }
+    }
+    if (st != FID_OK) {
+        json_decref(out);
+        return st;
+    }
+    *violations = out;
+    return FID_OK;
+}

@@ -1,0 +1,281 @@
+/*
+ * Customers and members: one row each, holding the profile, the per-customer aggregates that
+ * segments and KPIs read (order count, spend, first and last order) and the materialised
+ * balances that `fidele verify` checks against the ledger. Plus stamp balances per card.
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+#define CUSTOMER_COLUMNS                                                                           \
+    "id, ref, is_member, enrolled_at, card_code, email, phone, name, birthday, locale, consents, " \
+    "consents_at, order_count, spend_minor, first_order_at, last_order_at, last_activity_at, "     \
+    "points_available, points_pending, points_lifetime, cashback_minor, tier, tier_since, "        \
+    "tier_review_at, vip_plan, vip_until, next_due_at, created_at"
+
+#define COPY_TEXT(field, col) snprintf(c->field, sizeof c->field, "%s", db_column_text(s, col))
+
+static void read_row(struct db_stmt *s, struct customer *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = db_column_int(s, 0);
+    COPY_TEXT(ref, 1);
+    c->is_member = db_column_int(s, 2) != 0;
+    c->enrolled_at = db_column_int(s, 3);
+    COPY_TEXT(card_code, 4);
+    COPY_TEXT(email, 5);
+    COPY_TEXT(phone, 6);
+    COPY_TEXT(name, 7);
+    COPY_TEXT(birthday, 8);
+    COPY_TEXT(locale, 9);
+    c->consents = (unsigned)db_column_int(s, 10);
+    c->consents_at = db_column_int(s, 11);
+    c->order_count = db_column_int(s, 12);
+    c->spend_minor = db_column_int(s, 13);
+    c->first_order_at = db_column_int(s, 14);
+    c->last_order_at = db_column_int(s, 15);
+    c->last_activity_at = db_column_int(s, 16);
+    c->points_available = db_column_int(s, 17);
+    c->points_pending = db_column_int(s, 18);
+    c->points_lifetime = db_column_int(s, 19);
+    c->cashback_minor = db_column_int(s, 20);
+    COPY_TEXT(tier, 21);
+    c->tier_since = db_column_int(s, 22);
+    c->tier_review_at = db_column_int(s, 23);
+    COPY_TEXT(vip_plan, 24);
+    c->vip_until = db_column_int(s, 25);
+    c->next_due_at = db_column_int(s, 26);
+    c->created_at = db_column_int(s, 27);
+}
+
+static enum fid_status read_one(struct db_stmt *s, struct customer *out, const char *what,
+                                struct fid_error *err)
+{
+    enum db_step rc = db_step(s);
+    if (rc == DB_ROW)
+        read_row(s, out);
+    db_done(s);
+    if (rc == DB_ROW)
+        return FID_OK;
+    if (rc == DB_DONE)
+        return fid_fail(err, FID_ERR_NOT_FOUND, "customer", "no customer %.100s", what);
+    return fid_fail(err, FID_ERR_DB, "", "reading customer failed");
+}
+
+enum fid_status customer_find_ref(struct store *store, const char *ref, struct customer *out,
+                                  struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT " CUSTOMER_COLUMNS
+                                              " FROM customers WHERE merchant_id = ? AND ref = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_text(s, 2, ref);
+    char what[EVENT_REF_MAX + 4];
+    snprintf(what, sizeof what, "\"%s\"", ref);
+    return read_one(s, out, what, err);
+}
+
+enum fid_status customer_find_id(struct store *store, int64_t id, struct customer *out,
+                                 struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT " CUSTOMER_COLUMNS
+                                              " FROM customers WHERE merchant_id = ? AND id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, id);
+    char what[32];
+    snprintf(what, sizeof what, "#%lld", (long long)id);
+    return read_one(s, out, what, err);
+}
+
+enum fid_status customer_find_any(struct store *store, const char *query, struct customer *out,
+                                  struct fid_error *err)
+{
+    char code[FID_CODE_MAX] = "";
+    if (fid_code_normalise(query, code) != 0)
+        code[0] = '\0';
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE merchant_id = ?1 AND "
+                   "(ref = ?2 OR card_code = ?3 OR email = lower(?2) OR phone = ?2) "
+                   "ORDER BY (ref = ?2) DESC, (card_code = ?3) DESC, id LIMIT 1");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_text(s, 2, query);
+    db_bind_text(s, 3, code);
+    char what[EVENT_REF_MAX + 16];
+    snprintf(what, sizeof what, "matching \"%.100s\"", query);
+    return read_one(s, out, what, err);
+}
+
+static void bind_mutable(struct db_stmt *s, const struct customer *c, int first)
+{
+    int i = first;
+    db_bind_int(s, i++, c->is_member);
+    db_bind_opt_int(s, i++, c->enrolled_at);
+    db_bind_text(s, i++, c->card_code[0] ? c->card_code : NULL);
+    db_bind_text(s, i++, c->email[0] ? c->email : NULL);
+    db_bind_text(s, i++, c->phone[0] ? c->phone : NULL);
+    db_bind_text(s, i++, c->name[0] ? c->name : NULL);
+    db_bind_text(s, i++, c->birthday[0] ? c->birthday : NULL);
+    db_bind_text(s, i++, c->locale[0] ? c->locale : NULL);
+    db_bind_int(s, i++, c->consents);
+    db_bind_opt_int(s, i++, c->consents_at);
+    db_bind_int(s, i++, c->order_count);
+    db_bind_int(s, i++, c->spend_minor);
+    db_bind_opt_int(s, i++, c->first_order_at);
+    db_bind_opt_int(s, i++, c->last_order_at);
+    db_bind_opt_int(s, i++, c->last_activity_at);
+    db_bind_int(s, i++, c->points_available);
+    db_bind_int(s, i++, c->points_pending);
+    db_bind_int(s, i++, c->points_lifetime);
+    db_bind_int(s, i++, c->cashback_minor);
+    db_bind_text(s, i++, c->tier);
+    db_bind_opt_int(s, i++, c->tier_since);
+    db_bind_opt_int(s, i++, c->tier_review_at);
+    db_bind_text(s, i++, c->vip_plan);
+    db_bind_opt_int(s, i++, c->vip_until);
+    db_bind_opt_int(s, i++, c->next_due_at);
+}
+
+enum fid_status customer_insert(struct store *store, struct customer *c, struct fid_error *err)
+{
+    enum fid_status st = store_next_id(store, TABLE_CUSTOMERS, &c->id, err);
+    if (st != FID_OK)
+        return st;
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "INSERT INTO customers (is_member, enrolled_at, card_code, email, phone, name, birthday, "
+        "locale, consents, consents_at, order_count, spend_minor, first_order_at, last_order_at, "
+        "last_activity_at, points_available, points_pending, points_lifetime, cashback_minor, "
+        "tier, tier_since, tier_review_at, vip_plan, vip_until, next_due_at, merchant_id, id, "
+        "ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?)");
+    bind_mutable(s, c, 1);
+    db_bind_int(s, 26, store->merchant_id);
+    db_bind_int(s, 27, c->id);
+    db_bind_text(s, 28, c->ref);
+    db_bind_int(s, 29, c->created_at);
+    return db_run(s, err);
+}
+
+enum fid_status customer_save(struct store *store, const struct customer *c,
+                              struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "UPDATE customers SET is_member = ?, enrolled_at = ?, card_code = ?, email = ?, "
+        "phone = ?, name = ?, birthday = ?, locale = ?, consents = ?, consents_at = ?, "
+        "order_count = ?, spend_minor = ?, first_order_at = ?, last_order_at = ?, "
+        "last_activity_at = ?, points_available = ?, points_pending = ?, points_lifetime = ?, "
+        "cashback_minor = ?, tier = ?, tier_since = ?, tier_review_at = ?, vip_plan = ?, "
+        "vip_until = ?, next_due_at = ? WHERE merchant_id = ? AND id = ?");
+    bind_mutable(s, c, 1);
+    db_bind_int(s, 26, store->merchant_id);
+    db_bind_int(s, 27, c->id);
+    return db_run(s, err);
+}
+
+enum fid_status customer_list(struct store *store, const char *after, int64_t limit,
+                              bool members_only, customer_visit visit, void *context,
+                              struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT " CUSTOMER_COLUMNS
+                                              " FROM customers WHERE merchant_id = ? AND ref > ? "
+                                              "AND (? = 0 OR is_member = 1) ORDER BY ref LIMIT ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_text(s, 2, after ? after : "");
+    db_bind_int(s, 3, members_only);
+    db_bind_int(s, 4, limit);
+    struct customer c;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        read_row(s, &c);
+        if (visit(&c, context) != 0)
+            break;
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "listing customers failed") : FID_OK;
+}
+
+enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int64_t **ids,
+                             size_t *n, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db,
+                                   "SELECT id FROM customers WHERE merchant_id = ? AND "
+                                   "next_due_at IS NOT NULL AND next_due_at <= ? ORDER BY id "
+                                   "LIMIT ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, t);
+    db_bind_int(s, 3, limit);
+    size_t cap = 0;
+    *ids = NULL;
+    *n = 0;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        xgrow((void **)ids, &cap, *n + 1, sizeof **ids);
+        (*ids)[(*n)++] = db_column_int(s, 0);
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "listing due customers failed")
+                           : FID_OK;
+}
+
+enum fid_status stamps_get(struct store *store, int64_t customer_id, const char *card_id,
+                           int64_t *stamps, int64_t *completed, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT stamps, cards_completed FROM stamp_balances "
+                                              "WHERE merchant_id = ? AND customer_id = ? AND "
+                                              "card_id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    db_bind_text(s, 3, card_id);
+    enum db_step rc = db_step(s);
+    *stamps = rc == DB_ROW ? db_column_int(s, 0) : 0;
+    *completed = rc == DB_ROW ? db_column_int(s, 1) : 0;
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading stamps failed") : FID_OK;
+}
+
+enum fid_status stamps_set(struct store *store, int64_t customer_id, const char *card_id,
+                           int64_t stamps, int64_t completed, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db, "INSERT INTO stamp_balances (merchant_id, customer_id, card_id, stamps, "
+                   "cards_completed) VALUES (?, ?, ?, ?, ?) ON CONFLICT (merchant_id, "
+                   "customer_id, card_id) DO UPDATE SET stamps = excluded.stamps, "
+                   "cards_completed = excluded.cards_completed");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    db_bind_text(s, 3, card_id);
+    db_bind_int(s, 4, stamps);
+    db_bind_int(s, 5, completed);
+    return db_run(s, err);
+}
+
+enum fid_status customer_search(struct store *store, const char *query, int64_t limit,
+                                customer_visit visit, void *context, struct fid_error *err)
+{
+    char code[FID_CODE_MAX] = "";
+    if (fid_code_normalise(query, code) != 0)
+        code[0] = '\0';
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE merchant_id = ?1 AND (ref = ?2 OR "
+        "card_code = ?3 OR email = lower(?2) OR phone = ?2 OR instr(lower(name), lower(?2)) > 0 "
+        "OR instr(email, lower(?2)) > 0 OR instr(ref, ?2) > 0) ORDER BY (ref = ?2) DESC, "
+        "(card_code = ?3) DESC, ref LIMIT ?4");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_text(s, 2, query);
+    db_bind_text(s, 3, code);
+    db_bind_int(s, 4, limit);
+    struct customer c;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        read_row(s, &c);
+        if (visit(&c, context) != 0)
+            break;
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "searching customers failed") : FID_OK;
+}

@@ -1,0 +1,84 @@
+/*
+ * The database seam: a connection, transactions and cached prepared statements with typed binds
+ * and columns. Repositories (customer_store, ledger_store, ...) are written once against this
+ * interface; the SQLite driver is db_sqlite.c. SQL uses `?` placeholders and the common dialect
+ * of SQLite and PostgreSQL (ON CONFLICT, RETURNING), so a second driver only translates.
+ * A connection is used by one thread at a time.
+ */
+#ifndef FIDELE_STORE_DB_H
+#define FIDELE_STORE_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+#define DB_PATH_MAX 1024
+
+struct db;
+struct db_stmt;
+
+enum db_step { DB_ROW, DB_DONE, DB_FAILED, DB_CONSTRAINT };
+
+enum db_durability {
+    DB_DURABILITY_NORMAL, /* WAL, fsync at checkpoints: a power cut may lose the last commits */
+    DB_DURABILITY_FULL,   /* WAL, fsync at every commit: the default */
+};
+
+struct db_options {
+    enum db_durability durability;
+    bool read_only;
+};
+
+/* Opens (creating when absent, unless read_only) the database at path. */
+enum fid_status db_open(const char *path, const struct db_options *options, struct db **out,
+                        struct fid_error *err) FID_MUST_USE;
+void db_close(struct db *db);
+
+/* Runs SQL text without results (schema, pragmas). */
+enum fid_status db_exec(struct db *db, const char *sql, struct fid_error *err) FID_MUST_USE;
+
+/* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE). Savepoints nest inside. */
+enum fid_status db_begin(struct db *db, struct fid_error *err) FID_MUST_USE;
+enum fid_status db_commit(struct db *db, struct fid_error *err) FID_MUST_USE;
+void db_rollback(struct db *db);
+enum fid_status db_savepoint(struct db *db, struct fid_error *err) FID_MUST_USE;
+void db_savepoint_release(struct db *db);
+void db_savepoint_rollback(struct db *db);
+
+/* The prepared statement for sql, cached per connection under the address of sql: pass string
+ * literals (or other text that lives as long as the connection). Reset and unbound on return. */
+struct db_stmt *db_prepare(struct db *db, const char *sql);
+
+/* Binds parameter index (1-based). Text is copied. */
+void db_bind_int(struct db_stmt *stmt, int index, int64_t value);
+void db_bind_text(struct db_stmt *stmt, int index, const char *value); /* NULL binds NULL */
+void db_bind_null(struct db_stmt *stmt, int index);
+/* Binds 0 as NULL: for optional instants and ids. */
+void db_bind_opt_int(struct db_stmt *stmt, int index, int64_t value);
+
+enum db_step db_step(struct db_stmt *stmt);
+
+/* Columns of the current row (0-based). Text is valid until the next step or reset; "" for NULL. */
+int64_t db_column_int(struct db_stmt *stmt, int index);
+const char *db_column_text(struct db_stmt *stmt, int index);
+bool db_column_is_null(struct db_stmt *stmt, int index);
+
+/* Ends use of a statement: resets it for the next caller. */
+void db_done(struct db_stmt *stmt);
+
+/* Runs a statement that returns no rows (or one ignored row); FID_ERR_CONFLICT on a unique
+ * constraint, FID_ERR_DB on other failures. Resets the statement. */
+enum fid_status db_run(struct db_stmt *stmt, struct fid_error *err) FID_MUST_USE;
+
+/* Runs a statement that returns one integer (RETURNING id, COUNT(*)); *out = def with no row. */
+enum fid_status db_run_int(struct db_stmt *stmt, int64_t def, int64_t *out,
+                           struct fid_error *err) FID_MUST_USE;
+
+/* Last error text of the connection, for messages. */
+const char *db_errmsg(struct db *db);
+
+/* Rows changed by the last statement. */
+int64_t db_changes(struct db *db);
+
+#endif

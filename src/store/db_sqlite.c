@@ -1,0 +1,242 @@
+/*
+ * SQLite driver for the db seam. WAL journal, foreign keys on, a busy timeout for concurrent
+ * writers, and a per-connection cache of prepared statements keyed by the SQL text's address
+ * (open addressing; the cache never evicts: the set of statements is fixed by the program).
+ */
+#include "store/db.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+#define STMT_CACHE_SLOTS 512 /* power of two, well above the number of distinct statements */
+
+struct db_stmt {
+    sqlite3_stmt *stmt;
+    struct db *db;
+};
+
+struct stmt_slot {
+    const char *sql;
+    struct db_stmt handle;
+};
+
+struct db {
+    sqlite3 *conn;
+    struct stmt_slot cache[STMT_CACHE_SLOTS];
+    int savepoint_depth;
+};
+
+static enum fid_status fail_db(struct db *db, struct fid_error *err, const char *what)
+{
+    return fid_fail(err, FID_ERR_DB, "", "%s: %s", what, sqlite3_errmsg(db->conn));
+}
+
+enum fid_status db_open(const char *path, const struct db_options *options, struct db **out,
+                        struct fid_error *err)
+{
+    *out = NULL;
+    struct db *db = xcalloc(1, sizeof *db);
+    int flags = options->read_only ? SQLITE_OPEN_READONLY
+                                   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &db->conn, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        enum fid_status st = fid_fail(err, FID_ERR_IO, "--db", "cannot open database %s: %s",
+                                      path, db->conn ? sqlite3_errmsg(db->conn) : "no memory");
+        db_close(db);
+        return st;
+    }
+    sqlite3_busy_timeout(db->conn, 10000);
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;"
+             "PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;",
+             options->durability == DB_DURABILITY_FULL ? "FULL" : "NORMAL");
+    enum fid_status st = options->read_only ? FID_OK : db_exec(db, pragmas, err);
+    if (st != FID_OK) {
+        db_close(db);
+        return st;
+    }
+    *out = db;
+    return FID_OK;
+}
+
+void db_close(struct db *db)
+{
+    if (db == NULL)
+        return;
+    for (size_t i = 0; i < STMT_CACHE_SLOTS; i++)
+        sqlite3_finalize(db->cache[i].handle.stmt);
+    sqlite3_close(db->conn);
+    free(db);
+}
+
+enum fid_status db_exec(struct db *db, const char *sql, struct fid_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        enum fid_status st = fid_fail(err, FID_ERR_DB, "", "database: %s", msg ? msg : "error");
+        sqlite3_free(msg);
+        return st;
+    }
+    return FID_OK;
+}
+
+enum fid_status db_begin(struct db *db, struct fid_error *err)
+{
+    return db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+enum fid_status db_commit(struct db *db, struct fid_error *err)
+{
+    return db_exec(db, "COMMIT", err);
+}
+
+void db_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->conn))
+        sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+    db->savepoint_depth = 0;
+}
+
+enum fid_status db_savepoint(struct db *db, struct fid_error *err)
+{
+    enum fid_status st = db_exec(db, "SAVEPOINT ev", err);
+    if (st == FID_OK)
+        db->savepoint_depth++;
+    return st;
+}
+
+void db_savepoint_release(struct db *db)
+{
+    sqlite3_exec(db->conn, "RELEASE ev", NULL, NULL, NULL);
+    db->savepoint_depth--;
+}
+
+void db_savepoint_rollback(struct db *db)
+{
+    sqlite3_exec(db->conn, "ROLLBACK TO ev; RELEASE ev", NULL, NULL, NULL);
+    db->savepoint_depth--;
+}
+
+struct db_stmt *db_prepare(struct db *db, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull;
+    for (size_t probe = 0; probe < STMT_CACHE_SLOTS; probe++) {
+        struct stmt_slot *slot = &db->cache[(h + probe) & (STMT_CACHE_SLOTS - 1)];
+        if (slot->sql == sql)
+            return &slot->handle;
+        if (slot->sql == NULL) {
+            if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                   &slot->handle.stmt, NULL) != SQLITE_OK) {
+                fprintf(stderr, "fidele: internal error preparing SQL: %s\n%s\n",
+                        sqlite3_errmsg(db->conn), sql);
+                abort();
+            }
+            slot->sql = sql;
+            slot->handle.db = db;
+            return &slot->handle;
+        }
+    }
+    fprintf(stderr, "fidele: statement cache full\n");
+    abort();
+}
+
+void db_bind_int(struct db_stmt *s, int index, int64_t value)
+{
+    sqlite3_bind_int64(s->stmt, index, value);
+}
+
+void db_bind_text(struct db_stmt *s, int index, const char *value)
+{
+    if (value == NULL)
+        sqlite3_bind_null(s->stmt, index);
+    else
+        sqlite3_bind_text(s->stmt, index, value, -1, SQLITE_TRANSIENT);
+}
+
+void db_bind_null(struct db_stmt *s, int index)
+{
+    sqlite3_bind_null(s->stmt, index);
+}
+
+void db_bind_opt_int(struct db_stmt *s, int index, int64_t value)
+{
+    if (value == 0)
+        sqlite3_bind_null(s->stmt, index);
+    else
+        sqlite3_bind_int64(s->stmt, index, value);
+}
+
+enum db_step db_step(struct db_stmt *s)
+{
+    int rc = sqlite3_step(s->stmt);
+    if (rc == SQLITE_ROW)
+        return DB_ROW;
+    if (rc == SQLITE_DONE)
+        return DB_DONE;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return DB_CONSTRAINT;
+    return DB_FAILED;
+}
+
+int64_t db_column_int(struct db_stmt *s, int index)
+{
+    return sqlite3_column_int64(s->stmt, index);
+}
+
+const char *db_column_text(struct db_stmt *s, int index)
+{
+    const unsigned char *t = sqlite3_column_text(s->stmt, index);
+    return t ? (const char *)t : "";
+}
+
+bool db_column_is_null(struct db_stmt *s, int index)
+{
+    return sqlite3_column_type(s->stmt, index) == SQLITE_NULL;
+}
+
+void db_done(struct db_stmt *s)
+{
+    sqlite3_reset(s->stmt);
+    sqlite3_clear_bindings(s->stmt);
+}
+
+enum fid_status db_run(struct db_stmt *s, struct fid_error *err)
+{
+    enum db_step rc = db_step(s);
+    enum fid_status st = FID_OK;
+    if (rc == DB_CONSTRAINT)
+        st = fid_fail(err, FID_ERR_CONFLICT, "", "%s", sqlite3_errmsg(s->db->conn));
+    else if (rc == DB_FAILED)
+        st = fail_db(s->db, err, "database");
+    db_done(s);
+    return st;
+}
+
+enum fid_status db_run_int(struct db_stmt *s, int64_t def, int64_t *out, struct fid_error *err)
+{
+    enum db_step rc = db_step(s);
+    enum fid_status st = FID_OK;
+    *out = def;
+    if (rc == DB_ROW && !db_column_is_null(s, 0))
+        *out = db_column_int(s, 0);
+    else if (rc == DB_CONSTRAINT)
+        st = fid_fail(err, FID_ERR_CONFLICT, "", "%s", sqlite3_errmsg(s->db->conn));
+    else if (rc == DB_FAILED)
+        st = fail_db(s->db, err, "database");
+    db_done(s);
+    return st;
+}
+
+const char *db_errmsg(struct db *db)
+{
+    return sqlite3_errmsg(db->conn);
+}
+
+int64_t db_changes(struct db *db)
+{
+    return sqlite3_changes64(db->conn);
+}

@@ -1,0 +1,175 @@
+/*
+ * The append-only ledger, the lots that earned points form, and the record of which lots each
+ * spending entry consumed. Only lots.remaining and lots.state change after insertion.
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+enum fid_status ledger_append(struct store *store, struct ledger_row *r, struct fid_error *err)
+{
+    enum fid_status st = store_next_id(store, TABLE_LEDGER, &r->id, err);
+    if (st != FID_OK)
+        return st;
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, card_id, amount, "
+        "pending_delta, event_key, order_id, lot_id, program_version, explanation, reason, "
+        "author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, r->id);
+    db_bind_int(s, 3, r->customer_id);
+    db_bind_int(s, 4, r->at);
+    db_bind_text(s, 5, ledger_kind_name(r->kind));
+    db_bind_text(s, 6, ledger_account_name(r->account));
+    db_bind_text(s, 7, r->card_id ? r->card_id : "");
+    db_bind_int(s, 8, r->amount);
+    db_bind_int(s, 9, r->pending_delta);
+    db_bind_text(s, 10, r->event_key);
+    db_bind_opt_int(s, 11, r->order_id);
+    db_bind_opt_int(s, 12, r->lot_id);
+    db_bind_int(s, 13, r->program_version);
+    db_bind_text(s, 14, r->explanation ? r->explanation : "[]");
+    db_bind_text(s, 15, r->reason);
+    db_bind_text(s, 16, r->author);
+    return db_run(s, err);
+}
+
+enum fid_status lot_insert(struct store *store, struct lot_row *lot, struct fid_error *err)
+{
+    enum fid_status st = store_next_id(store, TABLE_LOTS, &lot->id, err);
+    if (st != FID_OK)
+        return st;
+    struct db_stmt *s = db_prepare(
+        store->db, "INSERT INTO lots (merchant_id, id, customer_id, state, earned_at, "
+                   "available_at, expires_at, amount, remaining, order_id, ledger_id) VALUES (?, "
+                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, lot->id);
+    db_bind_int(s, 3, lot->customer_id);
+    db_bind_text(s, 4, lot_state_name(lot->state));
+    db_bind_int(s, 5, lot->earned_at);
+    db_bind_int(s, 6, lot->available_at);
+    db_bind_opt_int(s, 7, lot->expires_at);
+    db_bind_int(s, 8, lot->amount);
+    db_bind_int(s, 9, lot->remaining);
+    db_bind_opt_int(s, 10, lot->order_id);
+    db_bind_int(s, 11, lot->ledger_id);
+    return db_run(s, err);
+}
+
+enum fid_status lot_save(struct store *store, const struct lot_row *lot, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "UPDATE lots SET state = ?, remaining = ? WHERE "
+                                              "merchant_id = ? AND id = ?");
+    db_bind_text(s, 1, lot_state_name(lot->state));
+    db_bind_int(s, 2, lot->remaining);
+    db_bind_int(s, 3, store->merchant_id);
+    db_bind_int(s, 4, lot->id);
+    return db_run(s, err);
+}
+
+enum fid_status lot_use_insert(struct store *store, int64_t ledger_id, int64_t lot_id,
+                               int64_t amount, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "INSERT INTO lot_uses (merchant_id, ledger_id, "
+                                              "lot_id, amount) VALUES (?, ?, ?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, ledger_id);
+    db_bind_int(s, 3, lot_id);
+    db_bind_int(s, 4, amount);
+    return db_run(s, err);
+}
+
+#define LOT_COLUMNS                                                                                \
+    "id, customer_id, state, earned_at, available_at, expires_at, amount, remaining, order_id, "  \
+    "ledger_id"
+
+static void read_lot(struct db_stmt *s, struct lot_row *l)
+{
+    l->id = db_column_int(s, 0);
+    l->customer_id = db_column_int(s, 1);
+    const char *state = db_column_text(s, 2);
+    l->state = strcmp(state, "pending") == 0     ? LOT_PENDING
+               : strcmp(state, "available") == 0 ? LOT_AVAILABLE
+                                                 : LOT_CANCELLED;
+    l->earned_at = db_column_int(s, 3);
+    l->available_at = db_column_int(s, 4);
+    l->expires_at = db_column_int(s, 5);
+    l->amount = db_column_int(s, 6);
+    l->remaining = db_column_int(s, 7);
+    l->order_id = db_column_int(s, 8);
+    l->ledger_id = db_column_int(s, 9);
+}
+
+enum fid_status lots_open(struct store *store, int64_t customer_id, enum lot_state state,
+                          struct lot_row **lots, size_t *n, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT " LOT_COLUMNS
+                                              " FROM lots WHERE merchant_id = ? AND customer_id "
+                                              "= ? AND remaining > 0 AND state = ? ORDER BY id");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    db_bind_text(s, 3, lot_state_name(state));
+    size_t cap = 0;
+    *lots = NULL;
+    *n = 0;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        xgrow((void **)lots, &cap, *n + 1, sizeof **lots);
+        read_lot(s, &(*lots)[(*n)++]);
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading lots failed") : FID_OK;
+}
+
+enum fid_status lot_of_order(struct store *store, int64_t order_id, struct lot_row *out,
+                             struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT " LOT_COLUMNS
+                                              " FROM lots WHERE merchant_id = ? AND order_id = ? "
+                                              "ORDER BY id LIMIT 1");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, order_id);
+    enum db_step rc = db_step(s);
+    if (rc == DB_ROW)
+        read_lot(s, out);
+    db_done(s);
+    if (rc == DB_ROW)
+        return FID_OK;
+    return rc == DB_DONE ? FID_ERR_NOT_FOUND : fid_fail(err, FID_ERR_DB, "", "reading lot failed");
+}
+
+enum fid_status lots_next_due(struct store *store, int64_t customer_id, int64_t *at,
+                              struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT MIN(CASE WHEN state = 'pending' THEN available_at ELSE expires_at END) "
+                   "FROM lots WHERE merchant_id = ? AND customer_id = ? AND remaining > 0 AND "
+                   "(state = 'pending' OR expires_at IS NOT NULL)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    return db_run_int(s, 0, at, err);
+}
+
+enum fid_status ledger_list(struct store *store, int64_t customer_id, ledger_visit visit,
+                            void *context, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT l.id, l.at, l.kind, l.account, l.card_id, l.amount, l.pending_delta, "
+                   "l.event_key, o.ref, l.lot_id, l.program_version, l.explanation, l.reason, "
+                   "l.author FROM ledger l LEFT JOIN orders o ON o.merchant_id = l.merchant_id "
+                   "AND o.id = l.order_id WHERE l.merchant_id = ? AND l.customer_id = ? "
+                   "ORDER BY l.id");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW)
+        if (visit(s, context) != 0)
+            break;
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading ledger failed") : FID_OK;
+}

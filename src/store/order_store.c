@@ -1,0 +1,193 @@
+/*
+ * Orders (members' and non-members' alike: analytics count them all) and refunds. The order
+ * keeps its event body so that refunds by line and late crediting can re-read its lines.
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+#define ORDER_COLUMNS                                                                              \
+    "id, ref, customer_id, at, channel, member_at_order, gross_minor, paid_minor, basis_minor, "  \
+    "points_earned, points_clawed, cashback_earned, cashback_clawed, refunded_minor, stamps, "     \
+    "stamps_clawed, refunded_units, body"
+
+void order_row_clear(struct order_row *o)
+{
+    free(o->stamps);
+    free(o->stamps_clawed);
+    free(o->refunded_units);
+    free(o->body);
+    memset(o, 0, sizeof *o);
+}
+
+static void read_row(struct db_stmt *s, struct order_row *o)
+{
+    memset(o, 0, sizeof *o);
+    o->id = db_column_int(s, 0);
+    snprintf(o->ref, sizeof o->ref, "%s", db_column_text(s, 1));
+    o->customer_id = db_column_int(s, 2);
+    o->at = db_column_int(s, 3);
+    o->channel = strcmp(db_column_text(s, 4), "online") == 0 ? CHANNEL_ONLINE : CHANNEL_STORE;
+    o->member_at_order = db_column_int(s, 5) != 0;
+    o->gross_minor = db_column_int(s, 6);
+    o->paid_minor = db_column_int(s, 7);
+    o->basis_minor = db_column_int(s, 8);
+    o->points_earned = db_column_int(s, 9);
+    o->points_clawed = db_column_int(s, 10);
+    o->cashback_earned = db_column_int(s, 11);
+    o->cashback_clawed = db_column_int(s, 12);
+    o->refunded_minor = db_column_int(s, 13);
+    o->stamps = xstrdup(db_column_text(s, 14));
+    o->stamps_clawed = xstrdup(db_column_text(s, 15));
+    o->refunded_units = xstrdup(db_column_text(s, 16));
+    o->body = xstrdup(db_column_text(s, 17));
+}
+
+enum fid_status order_find_ref(struct store *store, const char *ref, struct order_row *out,
+                               struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT " ORDER_COLUMNS
+                                              " FROM orders WHERE merchant_id = ? AND ref = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_text(s, 2, ref);
+    enum db_step rc = db_step(s);
+    if (rc == DB_ROW)
+        read_row(s, out);
+    db_done(s);
+    if (rc == DB_ROW)
+        return FID_OK;
+    if (rc == DB_DONE)
+        return fid_fail(err, FID_ERR_NOT_FOUND, "/order_id", "no order \"%.100s\"", ref);
+    return fid_fail(err, FID_ERR_DB, "", "reading order failed");
+}
+
+enum fid_status order_insert(struct store *store, struct order_row *o, struct fid_error *err)
+{
+    enum fid_status st = store_next_id(store, TABLE_ORDERS, &o->id, err);
+    if (st != FID_OK)
+        return st;
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "INSERT INTO orders (merchant_id, id, ref, customer_id, at, channel, member_at_order, "
+        "gross_minor, paid_minor, basis_minor, points_earned, cashback_earned, stamps, body) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, o->id);
+    db_bind_text(s, 3, o->ref);
+    db_bind_int(s, 4, o->customer_id);
+    db_bind_int(s, 5, o->at);
+    db_bind_text(s, 6, channel_name(o->channel));
+    db_bind_int(s, 7, o->member_at_order);
+    db_bind_int(s, 8, o->gross_minor);
+    db_bind_int(s, 9, o->paid_minor);
+    db_bind_int(s, 10, o->basis_minor);
+    db_bind_int(s, 11, o->points_earned);
+    db_bind_int(s, 12, o->cashback_earned);
+    db_bind_text(s, 13, o->stamps ? o->stamps : "{}");
+    db_bind_text(s, 14, o->body);
+    st = db_run(s, err);
+    if (st == FID_ERR_CONFLICT)
+        return fid_fail(err, FID_ERR_CONFLICT, "/order_id",
+                        "order \"%.100s\" was already recorded under another idempotency key",
+                        o->ref);
+    return st;
+}
+
+enum fid_status order_save_refund(struct store *store, const struct order_row *o,
+                                  struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db, "UPDATE orders SET refunded_minor = ?, points_clawed = ?, cashback_clawed = ?, "
+                   "stamps_clawed = ?, refunded_units = ? WHERE merchant_id = ? AND id = ?");
+    db_bind_int(s, 1, o->refunded_minor);
+    db_bind_int(s, 2, o->points_clawed);
+    db_bind_int(s, 3, o->cashback_clawed);
+    db_bind_text(s, 4, o->stamps_clawed);
+    db_bind_text(s, 5, o->refunded_units);
+    db_bind_int(s, 6, store->merchant_id);
+    db_bind_int(s, 7, o->id);
+    return db_run(s, err);
+}
+
+enum fid_status order_save_earning(struct store *store, const struct order_row *o,
+                                   struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db, "UPDATE orders SET points_earned = ?, cashback_earned = ?, stamps = ?, "
+                   "basis_minor = ? WHERE merchant_id = ? AND id = ?");
+    db_bind_int(s, 1, o->points_earned);
+    db_bind_int(s, 2, o->cashback_earned);
+    db_bind_text(s, 3, o->stamps ? o->stamps : "{}");
+    db_bind_int(s, 4, o->basis_minor);
+    db_bind_int(s, 5, store->merchant_id);
+    db_bind_int(s, 6, o->id);
+    return db_run(s, err);
+}
+
+enum fid_status refund_insert(struct store *store, int64_t order_id, int64_t at,
+                              int64_t amount_minor, const char *event_key, struct fid_error *err)
+{
+    int64_t id;
+    enum fid_status st = store_next_id(store, TABLE_REFUNDS, &id, err);
+    if (st != FID_OK)
+        return st;
+    struct db_stmt *s = db_prepare(store->db, "INSERT INTO refunds (merchant_id, id, order_id, "
+                                              "at, amount_minor, event_key) VALUES (?, ?, ?, ?, "
+                                              "?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, id);
+    db_bind_int(s, 3, order_id);
+    db_bind_int(s, 4, at);
+    db_bind_int(s, 5, amount_minor);
+    db_bind_text(s, 6, event_key);
+    return db_run(s, err);
+}
+
+enum fid_status order_uncredited(struct store *store, int64_t customer_id,
+                                 struct order_row **orders, size_t *n, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT " ORDER_COLUMNS
+                                              " FROM orders WHERE merchant_id = ? AND "
+                                              "customer_id = ? AND member_at_order = 0 AND "
+                                              "points_earned = 0 AND refunded_minor < paid_minor "
+                                              "ORDER BY at, id");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    size_t cap = 0;
+    *orders = NULL;
+    *n = 0;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        xgrow((void **)orders, &cap, *n + 1, sizeof **orders);
+        read_row(s, &(*orders)[(*n)++]);
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading orders failed") : FID_OK;
+}
+
+enum fid_status order_window_totals(struct store *store, int64_t customer_id, int64_t from,
+                                    int64_t to, int64_t *spend, int64_t *points, int64_t *count,
+                                    struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT COALESCE(SUM(paid_minor - refunded_minor), 0), "
+                   "COALESCE(SUM(points_earned - points_clawed), 0), "
+                   "COALESCE(SUM(refunded_minor < paid_minor OR paid_minor = 0), 0) FROM orders "
+                   "WHERE merchant_id = ? AND customer_id = ? AND at >= ? AND at < ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    db_bind_int(s, 3, from);
+    db_bind_int(s, 4, to);
+    enum db_step rc = db_step(s);
+    if (rc == DB_ROW) {
+        *spend = db_column_int(s, 0);
+        *points = db_column_int(s, 1);
+        *count = db_column_int(s, 2);
+    }
+    db_done(s);
+    return rc == DB_ROW ? FID_OK : fid_fail(err, FID_ERR_DB, "", "summing orders failed");
+}

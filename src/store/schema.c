@@ -1,0 +1,234 @@
+/*
+ * Schema. Every member-scoped table leads its primary key with merchant_id, so that the data can
+ * be distributed by merchant; no sequence is shared across merchants (ids are per-table rowids
+ * scoped by merchant in every query). Instants are INTEGER seconds since the epoch, UTC; money and
+ * points are INTEGER. Ledger, lot uses and events are append-only; lots.remaining and the
+ * materialised balances on customers are the only figures that change, and `fidele verify`
+ * recomputes them from the ledger.
+ */
+#include "store/schema.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *const MIGRATIONS[] = {
+    /* 1: foundation */
+    "CREATE TABLE merchants ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  currency TEXT NOT NULL,"
+    "  timezone TEXT NOT NULL,"
+    "  locale TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL) STRICT;"
+
+    "CREATE TABLE programs ("
+    "  merchant_id INTEGER NOT NULL REFERENCES merchants(id),"
+    "  version INTEGER NOT NULL,"
+    "  document TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (merchant_id, version)) STRICT;"
+
+    "CREATE TABLE customers ("
+    "  merchant_id INTEGER NOT NULL REFERENCES merchants(id),"
+    "  id INTEGER NOT NULL,"
+    "  ref TEXT NOT NULL,"
+    "  is_member INTEGER NOT NULL DEFAULT 0,"
+    "  enrolled_at INTEGER,"
+    "  card_code TEXT,"
+    "  email TEXT, phone TEXT, name TEXT, birthday TEXT, locale TEXT,"
+    "  consents INTEGER NOT NULL DEFAULT 0,"
+    "  consents_at INTEGER,"
+    "  order_count INTEGER NOT NULL DEFAULT 0,"
+    "  spend_minor INTEGER NOT NULL DEFAULT 0,"
+    "  first_order_at INTEGER,"
+    "  last_order_at INTEGER,"
+    "  last_activity_at INTEGER,"
+    "  points_available INTEGER NOT NULL DEFAULT 0,"
+    "  points_pending INTEGER NOT NULL DEFAULT 0,"
+    "  points_lifetime INTEGER NOT NULL DEFAULT 0,"
+    "  cashback_minor INTEGER NOT NULL DEFAULT 0,"
+    "  tier TEXT NOT NULL DEFAULT '',"
+    "  tier_since INTEGER,"
+    "  tier_review_at INTEGER,"
+    "  vip_plan TEXT NOT NULL DEFAULT '',"
+    "  vip_until INTEGER,"
+    "  next_due_at INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (merchant_id, id),"
+    "  UNIQUE (merchant_id, ref)) STRICT;"
+    "CREATE UNIQUE INDEX customers_card ON customers(merchant_id, card_code) WHERE card_code IS NOT "
+    "NULL;"
+    "CREATE INDEX customers_email ON customers(merchant_id, email) WHERE email IS NOT NULL;"
+    "CREATE INDEX customers_phone ON customers(merchant_id, phone) WHERE phone IS NOT NULL;"
+    "CREATE INDEX customers_due ON customers(merchant_id, next_due_at) WHERE next_due_at IS NOT "
+    "NULL;"
+
+    "CREATE TABLE stamp_balances ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL,"
+    "  card_id TEXT NOT NULL,"
+    "  stamps INTEGER NOT NULL,"
+    "  cards_completed INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (merchant_id, customer_id, card_id),"
+    "  FOREIGN KEY (merchant_id, customer_id) REFERENCES customers(merchant_id, id)) STRICT;"
+
+    "CREATE TABLE events ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  digest TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  applied_at INTEGER NOT NULL,"
+    "  result TEXT NOT NULL,"
+    "  PRIMARY KEY (merchant_id, key)) STRICT, WITHOUT ROWID;"
+
+    "CREATE TABLE orders ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  ref TEXT NOT NULL,"
+    "  customer_id INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  member_at_order INTEGER NOT NULL,"
+    "  gross_minor INTEGER NOT NULL,"
+    "  paid_minor INTEGER NOT NULL,"
+    "  basis_minor INTEGER NOT NULL,"
+    "  points_earned INTEGER NOT NULL DEFAULT 0,"
+    "  points_clawed INTEGER NOT NULL DEFAULT 0,"
+    "  cashback_earned INTEGER NOT NULL DEFAULT 0,"
+    "  cashback_clawed INTEGER NOT NULL DEFAULT 0,"
+    "  stamps TEXT NOT NULL DEFAULT '{}',"
+    "  stamps_clawed TEXT NOT NULL DEFAULT '{}',"
+    "  refunded_minor INTEGER NOT NULL DEFAULT 0,"
+    "  refunded_units TEXT NOT NULL DEFAULT '{}',"
+    "  body TEXT NOT NULL,"
+    "  PRIMARY KEY (merchant_id, id),"
+    "  UNIQUE (merchant_id, ref),"
+    "  FOREIGN KEY (merchant_id, customer_id) REFERENCES customers(merchant_id, id)) STRICT;"
+    "CREATE INDEX orders_customer ON orders(merchant_id, customer_id, at);"
+    "CREATE INDEX orders_at ON orders(merchant_id, at);"
+
+    "CREATE TABLE refunds ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  order_id INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  amount_minor INTEGER NOT NULL,"
+    "  event_key TEXT NOT NULL,"
+    "  PRIMARY KEY (merchant_id, id)) STRICT;"
+    "CREATE INDEX refunds_order ON refunds(merchant_id, order_id);"
+
+    "CREATE TABLE ledger ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('earn','earn_pending','confirm','redeem',"
+    "    'redeem_rollback','clawback','expire','adjust')),"
+    "  account TEXT NOT NULL CHECK (account IN ('points','stamps','cashback')),"
+    "  card_id TEXT NOT NULL DEFAULT '',"
+    "  amount INTEGER NOT NULL,"
+    "  pending_delta INTEGER NOT NULL DEFAULT 0,"
+    "  event_key TEXT,"
+    "  order_id INTEGER,"
+    "  lot_id INTEGER,"
+    "  program_version INTEGER NOT NULL,"
+    "  explanation TEXT NOT NULL DEFAULT '[]',"
+    "  reason TEXT, author TEXT,"
+    "  PRIMARY KEY (merchant_id, id)) STRICT;"
+    "CREATE INDEX ledger_customer ON ledger(merchant_id, customer_id, id);"
+
+    "CREATE TABLE lots ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending','available','cancelled')),"
+    "  earned_at INTEGER NOT NULL,"
+    "  available_at INTEGER NOT NULL,"
+    "  expires_at INTEGER,"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  remaining INTEGER NOT NULL CHECK (remaining >= 0),"
+    "  order_id INTEGER,"
+    "  ledger_id INTEGER NOT NULL,"
+    "  PRIMARY KEY (merchant_id, id)) STRICT;"
+    "CREATE INDEX lots_open ON lots(merchant_id, customer_id) WHERE remaining > 0;"
+    "CREATE INDEX lots_order ON lots(merchant_id, order_id) WHERE order_id IS NOT NULL;"
+
+    "CREATE TABLE lot_uses ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  ledger_id INTEGER NOT NULL,"
+    "  lot_id INTEGER NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK (amount > 0),"
+    "  PRIMARY KEY (merchant_id, ledger_id, lot_id)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX lot_uses_lot ON lot_uses(merchant_id, lot_id);"
+
+    "CREATE TABLE vouchers ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  customer_id INTEGER NOT NULL,"
+    "  reward_id TEXT NOT NULL,"
+    "  source TEXT NOT NULL CHECK (source IN ('redeem','stamp_card','vip_welcome')),"
+    "  state TEXT NOT NULL CHECK (state IN ('issued','used','expired')),"
+    "  issued_at INTEGER NOT NULL,"
+    "  valid_until INTEGER NOT NULL,"
+    "  used_at INTEGER,"
+    "  used_order TEXT,"
+    "  ledger_id INTEGER,"
+    "  event_key TEXT NOT NULL,"
+    "  PRIMARY KEY (merchant_id, code)) STRICT, WITHOUT ROWID;"
+    "CREATE INDEX vouchers_customer ON vouchers(merchant_id, customer_id);"
+    "CREATE INDEX vouchers_reward ON vouchers(merchant_id, reward_id);"
+    "CREATE INDEX vouchers_due ON vouchers(merchant_id, valid_until) WHERE state = 'issued';"
+
+    "CREATE TABLE vip_payments ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL,"
+    "  plan_id TEXT NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  amount_minor INTEGER NOT NULL,"
+    "  periods INTEGER NOT NULL,"
+    "  valid_until INTEGER NOT NULL,"
+    "  event_key TEXT NOT NULL,"
+    "  PRIMARY KEY (merchant_id, id)) STRICT;",
+};
+
+int schema_latest_version(void)
+{
+    return (int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]);
+}
+
+enum fid_status schema_migrate(struct db *db, struct fid_error *err)
+{
+    enum fid_status st = db_exec(db,
+                                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                 " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                                 err);
+    if (st != FID_OK)
+        return st;
+    int64_t current = 0;
+    st = db_run_int(db_prepare(db, "SELECT MAX(version) FROM schema_migrations"), 0, &current,
+                    err);
+    if (st != FID_OK)
+        return st;
+    if (current > schema_latest_version())
+        return fid_fail(err, FID_ERR_DB, "--db",
+                        "database schema version %lld is newer than this program (%d)",
+                        (long long)current, schema_latest_version());
+    for (int v = (int)current + 1; v <= schema_latest_version(); v++) {
+        if ((st = db_begin(db, err)) != FID_OK)
+            return st;
+        char record[128];
+        snprintf(record, sizeof record,
+                 "INSERT INTO schema_migrations VALUES (%d, CAST(strftime('%%s','now') AS "
+                 "INTEGER))",
+                 v);
+        if ((st = db_exec(db, MIGRATIONS[v - 1], err)) != FID_OK ||
+            (st = db_exec(db, record, err)) != FID_OK ||
+            (st = db_commit(db, err)) != FID_OK) {
+            db_rollback(db);
+            return st;
+        }
+    }
+    return FID_OK;
+}

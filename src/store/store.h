@@ -1,0 +1,301 @@
+/*
+ * Repositories: the domain's reads and writes, one merchant at a time, over the db seam.
+ * A struct store pairs a connection with the merchant it serves and hands out row ids: ids are
+ * per merchant and per table, taken from MAX(id)+1 once per transaction and then counted in
+ * memory, which is safe because writes happen inside BEGIN IMMEDIATE transactions (one writer).
+ * Records are plain structs with bounded text fields.
+ */
+#ifndef FIDELE_STORE_STORE_H
+#define FIDELE_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/event.h"
+#include "core/lots.h"
+#include "core/program.h"
+#include "store/db.h"
+#include "util/codes.h"
+#include "util/error.h"
+
+#define MERCHANT_NAME_MAX 121
+
+enum store_table {
+    TABLE_CUSTOMERS,
+    TABLE_ORDERS,
+    TABLE_REFUNDS,
+    TABLE_LEDGER,
+    TABLE_LOTS,
+    TABLE_VIP_PAYMENTS,
+    TABLE_COUNT
+};
+
+struct store {
+    struct db *db;
+    int64_t merchant_id;
+    int64_t next_id[TABLE_COUNT];
+    bool ids_loaded[TABLE_COUNT];
+};
+
+struct merchant {
+    int64_t id;
+    char name[MERCHANT_NAME_MAX];
+    char currency[4];
+    char timezone[64];
+    char locale[8];
+    int64_t created_at;
+};
+
+struct customer {
+    int64_t id;
+    char ref[EVENT_REF_MAX];
+    bool is_member;
+    int64_t enrolled_at;
+    char card_code[FID_CODE_MAX];
+    char email[EVENT_TEXT_MAX];
+    char phone[33];
+    char name[EVENT_TEXT_MAX];
+    char birthday[11];
+    char locale[8];
+    unsigned consents;
+    int64_t consents_at;
+    int64_t order_count, spend_minor, first_order_at, last_order_at, last_activity_at;
+    int64_t points_available, points_pending, points_lifetime, cashback_minor;
+    char tier[PROGRAM_ID_MAX];
+    int64_t tier_since, tier_review_at;
+    char vip_plan[PROGRAM_ID_MAX];
+    int64_t vip_until;
+    int64_t next_due_at;
+    int64_t created_at;
+};
+
+struct order_row {
+    int64_t id;
+    char ref[EVENT_REF_MAX];
+    int64_t customer_id;
+    int64_t at;
+    enum channel channel;
+    bool member_at_order;
+    int64_t gross_minor, paid_minor, basis_minor;
+    int64_t points_earned, points_clawed, cashback_earned, cashback_clawed;
+    int64_t refunded_minor;
+    char *stamps;         /* JSON object card -> stamps earned; owned */
+    char *stamps_clawed;  /* JSON object card -> stamps taken back; owned */
+    char *refunded_units; /* JSON object line index -> units refunded; owned */
+    char *body;           /* the order event as received; owned */
+};
+
+enum ledger_kind {
+    LEDGER_EARN,
+    LEDGER_EARN_PENDING,
+    LEDGER_CONFIRM,
+    LEDGER_REDEEM,
+    LEDGER_REDEEM_ROLLBACK,
+    LEDGER_CLAWBACK,
+    LEDGER_EXPIRE,
+    LEDGER_ADJUST,
+};
+
+enum ledger_account { ACCOUNT_POINTS, ACCOUNT_STAMPS, ACCOUNT_CASHBACK };
+
+struct ledger_row {
+    int64_t id;
+    int64_t customer_id;
+    int64_t at;
+    enum ledger_kind kind;
+    enum ledger_account account;
+    const char *card_id;    /* stamps only; borrowed */
+    int64_t amount;         /* change of the available balance */
+    int64_t pending_delta;  /* change of the pending balance */
+    const char *event_key;  /* borrowed; NULL for scheduled work */
+    int64_t order_id;       /* 0 = none */
+    int64_t lot_id;         /* 0 = none */
+    int64_t program_version;
+    const char *explanation; /* JSON array text; borrowed */
+    const char *reason, *author;
+};
+
+enum lot_state { LOT_PENDING, LOT_AVAILABLE, LOT_CANCELLED };
+
+struct lot_row {
+    int64_t id;
+    int64_t customer_id;
+    enum lot_state state;
+    int64_t earned_at, available_at, expires_at; /* expires_at 0 = never */
+    int64_t amount, remaining;
+    int64_t order_id;
+    int64_t ledger_id;
+};
+
+enum voucher_state { VOUCHER_ISSUED, VOUCHER_USED, VOUCHER_EXPIRED };
+enum voucher_source { VOUCHER_FROM_REDEEM, VOUCHER_FROM_STAMP_CARD, VOUCHER_FROM_VIP_WELCOME };
+
+struct voucher {
+    char code[FID_CODE_MAX];
+    int64_t customer_id;
+    char reward_id[PROGRAM_ID_MAX];
+    enum voucher_source source;
+    enum voucher_state state;
+    int64_t issued_at, valid_until, used_at;
+    char used_order[EVENT_REF_MAX];
+    int64_t ledger_id;
+    char event_key[EVENT_KEY_MAX];
+};
+
+const char *ledger_kind_name(enum ledger_kind kind);
+const char *ledger_account_name(enum ledger_account account);
+const char *lot_state_name(enum lot_state state);
+const char *voucher_state_name(enum voucher_state state);
+const char *voucher_source_name(enum voucher_source source);
+
+/* ---- store life ---------------------------------------------------------------------------- */
+
+/* Opens a store on db (borrowed) for merchant_id. */
+void store_init(struct store *store, struct db *db, int64_t merchant_id);
+/* Begins a write transaction and forgets cached ids. */
+enum fid_status store_begin(struct store *store, struct fid_error *err) FID_MUST_USE;
+enum fid_status store_commit(struct store *store, struct fid_error *err) FID_MUST_USE;
+void store_rollback(struct store *store);
+/* Next free id in table for this merchant (inside a transaction). */
+enum fid_status store_next_id(struct store *store, enum store_table table, int64_t *id,
+                              struct fid_error *err) FID_MUST_USE;
+
+/* ---- merchants and programmes (merchant_store.c) ------------------------------------------- */
+
+enum fid_status merchant_insert(struct db *db, struct merchant *merchant,
+                                struct fid_error *err) FID_MUST_USE;
+/* FID_ERR_NOT_FOUND when no merchant has that id. */
+enum fid_status merchant_get(struct db *db, int64_t id, struct merchant *out,
+                             struct fid_error *err) FID_MUST_USE;
+/* The first merchant (lowest id): the default for single-merchant databases. */
+enum fid_status merchant_default(struct db *db, struct merchant *out,
+                                 struct fid_error *err) FID_MUST_USE;
+
+/* Saves a new programme version; *version gets its number. */
+enum fid_status program_store_save(struct store *store, const char *document, int64_t at,
+                                   int64_t *version, struct fid_error *err) FID_MUST_USE;
+/* The document of a version (0 = latest); *text is caller-owned. */
+enum fid_status program_store_load(struct store *store, int64_t version, char **text,
+                                   int64_t *loaded_version, struct fid_error *err) FID_MUST_USE;
+
+/* ---- customers (customer_store.c) ---------------------------------------------------------- */
+
+enum fid_status customer_find_ref(struct store *store, const char *ref, struct customer *out,
+                                  struct fid_error *err) FID_MUST_USE;
+enum fid_status customer_find_id(struct store *store, int64_t id, struct customer *out,
+                                 struct fid_error *err) FID_MUST_USE;
+/* Finds by ref, card code, e-mail or phone (first match in that order). */
+enum fid_status customer_find_any(struct store *store, const char *query, struct customer *out,
+                                  struct fid_error *err) FID_MUST_USE;
+/* Inserts customer (id assigned). */
+enum fid_status customer_insert(struct store *store, struct customer *customer,
+                                struct fid_error *err) FID_MUST_USE;
+/* Writes every mutable field of customer. */
+enum fid_status customer_save(struct store *store, const struct customer *customer,
+                              struct fid_error *err) FID_MUST_USE;
+/* Lists customers by ref after `after` (cursor), members only when members_only. */
+typedef int (*customer_visit)(const struct customer *customer, void *context);
+enum fid_status customer_list(struct store *store, const char *after, int64_t limit,
+                              bool members_only, customer_visit visit, void *context,
+                              struct fid_error *err) FID_MUST_USE;
+/* Customers matching query exactly (ref, card code, e-mail, phone) or in part (name, e-mail,
+ * ref), exact matches first. */
+enum fid_status customer_search(struct store *store, const char *query, int64_t limit,
+                                customer_visit visit, void *context,
+                                struct fid_error *err) FID_MUST_USE;
+/* Ids of customers whose next_due_at <= t, ascending, at most limit. */
+enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int64_t **ids,
+                             size_t *n, struct fid_error *err) FID_MUST_USE;
+
+/* Stamp balances. */
+enum fid_status stamps_get(struct store *store, int64_t customer_id, const char *card_id,
+                           int64_t *stamps, int64_t *completed, struct fid_error *err) FID_MUST_USE;
+enum fid_status stamps_set(struct store *store, int64_t customer_id, const char *card_id,
+                           int64_t stamps, int64_t completed, struct fid_error *err) FID_MUST_USE;
+
+/* ---- idempotency (event_store.c) ----------------------------------------------------------- */
+
+/* FID_ERR_NOT_FOUND when key is new; otherwise *digest and *result (caller-owned) are filled. */
+enum fid_status event_record_find(struct store *store, const char *key,
+                                  char digest[FID_DIGEST_HEX], char **result,
+                                  struct fid_error *err) FID_MUST_USE;
+enum fid_status event_record_insert(struct store *store, const struct event *event,
+                                    int64_t applied_at, const char *result,
+                                    struct fid_error *err) FID_MUST_USE;
+
+/* ---- orders (order_store.c) ---------------------------------------------------------------- */
+
+enum fid_status order_find_ref(struct store *store, const char *ref, struct order_row *out,
+                               struct fid_error *err) FID_MUST_USE;
+/* Inserts (id assigned); FID_ERR_CONFLICT when the ref exists. */
+enum fid_status order_insert(struct store *store, struct order_row *order,
+                             struct fid_error *err) FID_MUST_USE;
+/* Writes the refund and clawback figures of order. */
+enum fid_status order_save_refund(struct store *store, const struct order_row *order,
+                                  struct fid_error *err) FID_MUST_USE;
+/* Writes the earning figures (points, cashback, stamps) of an order credited after the fact. */
+enum fid_status order_save_earning(struct store *store, const struct order_row *order,
+                                   struct fid_error *err) FID_MUST_USE;
+void order_row_clear(struct order_row *order);
+enum fid_status refund_insert(struct store *store, int64_t order_id, int64_t at,
+                              int64_t amount_minor, const char *event_key,
+                              struct fid_error *err) FID_MUST_USE;
+/* Orders of a customer not credited with points (member_at_order = 0, points_earned = 0). */
+enum fid_status order_uncredited(struct store *store, int64_t customer_id,
+                                 struct order_row **orders, size_t *n,
+                                 struct fid_error *err) FID_MUST_USE;
+/* Sum over a customer's orders with at in [from, to): basis spend, points earned net, count. */
+enum fid_status order_window_totals(struct store *store, int64_t customer_id, int64_t from,
+                                    int64_t to, int64_t *spend, int64_t *points, int64_t *count,
+                                    struct fid_error *err) FID_MUST_USE;
+
+/* ---- ledger and lots (ledger_store.c) ------------------------------------------------------ */
+
+enum fid_status ledger_append(struct store *store, struct ledger_row *row,
+                              struct fid_error *err) FID_MUST_USE;
+enum fid_status lot_insert(struct store *store, struct lot_row *lot,
+                           struct fid_error *err) FID_MUST_USE;
+enum fid_status lot_save(struct store *store, const struct lot_row *lot,
+                         struct fid_error *err) FID_MUST_USE;
+enum fid_status lot_use_insert(struct store *store, int64_t ledger_id, int64_t lot_id,
+                               int64_t amount, struct fid_error *err) FID_MUST_USE;
+/* Lots of a customer with remaining > 0 in state (caller frees *lots). */
+enum fid_status lots_open(struct store *store, int64_t customer_id, enum lot_state state,
+                          struct lot_row **lots, size_t *n, struct fid_error *err) FID_MUST_USE;
+/* Pending lot of an order (FID_ERR_NOT_FOUND when none). */
+enum fid_status lot_of_order(struct store *store, int64_t order_id, struct lot_row *out,
+                             struct fid_error *err) FID_MUST_USE;
+/* Earliest instant at which a lot of the customer confirms or expires (0 = none). */
+enum fid_status lots_next_due(struct store *store, int64_t customer_id, int64_t *at,
+                              struct fid_error *err) FID_MUST_USE;
+/* Visits the ledger of a customer in order. */
+typedef int (*ledger_visit)(struct db_stmt *row, void *context);
+enum fid_status ledger_list(struct store *store, int64_t customer_id, ledger_visit visit,
+                            void *context, struct fid_error *err) FID_MUST_USE;
+
+/* ---- vouchers (voucher_store.c) ------------------------------------------------------------ */
+
+enum fid_status voucher_insert(struct store *store, const struct voucher *voucher,
+                               struct fid_error *err) FID_MUST_USE;
+enum fid_status voucher_find(struct store *store, const char *code, struct voucher *out,
+                             struct fid_error *err) FID_MUST_USE;
+enum fid_status voucher_save_state(struct store *store, const struct voucher *voucher,
+                                   struct fid_error *err) FID_MUST_USE;
+/* Vouchers ever issued for a reward by redemption (for stock). */
+enum fid_status voucher_count_issued(struct store *store, const char *reward_id, int64_t *count,
+                                     struct fid_error *err) FID_MUST_USE;
+/* Marks issued vouchers with valid_until <= t expired; *count gets how many. */
+enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *count,
+                                   struct fid_error *err) FID_MUST_USE;
+typedef int (*voucher_visit)(const struct voucher *voucher, void *context);
+enum fid_status voucher_list_customer(struct store *store, int64_t customer_id,
+                                      voucher_visit visit, void *context,
+                                      struct fid_error *err) FID_MUST_USE;
+
+/* ---- VIP payments --------------------------------------------------------------------------- */
+enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, const char *plan_id,
+                                   int64_t at, int64_t amount_minor, int64_t periods,
+                                   int64_t valid_until, const char *event_key,
+                                   struct fid_error *err) FID_MUST_USE;
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * Vouchers (issued by redemptions, full stamp cards and VIP welcomes) and VIP payments.
+ */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VOUCHER_COLUMNS                                                                            \
+    "code, customer_id, reward_id, source, state, issued_at, valid_until, used_at, used_order, "  \
+    "ledger_id, event_key"
+
+static void read_voucher(struct db_stmt *s, struct voucher *v)
+{
+    memset(v, 0, sizeof *v);
+    snprintf(v->code, sizeof v->code, "%s", db_column_text(s, 0));
+    v->customer_id = db_column_int(s, 1);
+    snprintf(v->reward_id, sizeof v->reward_id, "%s", db_column_text(s, 2));
+    const char *source = db_column_text(s, 3);
+    v->source = strcmp(source, "redeem") == 0       ? VOUCHER_FROM_REDEEM
+                : strcmp(source, "stamp_card") == 0 ? VOUCHER_FROM_STAMP_CARD
+                                                    : VOUCHER_FROM_VIP_WELCOME;
+    const char *state = db_column_text(s, 4);
+    v->state = strcmp(state, "issued") == 0 ? VOUCHER_ISSUED
+               : strcmp(state, "used") == 0 ? VOUCHER_USED
+                                            : VOUCHER_EXPIRED;
+    v->issued_at = db_column_int(s, 5);
+    v->valid_until = db_column_int(s, 6);
+    v->used_at = db_column_int(s, 7);
+    snprintf(v->used_order, sizeof v->used_order, "%s", db_column_text(s, 8));
+    v->ledger_id = db_column_int(s, 9);
+    snprintf(v->event_key, sizeof v->event_key, "%s", db_column_text(s, 10));
+}
+
+enum fid_status voucher_insert(struct store *store, const struct voucher *v,
+                               struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db, "INSERT INTO vouchers (merchant_id, code, customer_id, reward_id, source, "
+                   "state, issued_at, valid_until, ledger_id, event_key) VALUES (?, ?, ?, ?, ?, "
+                   "?, ?, ?, ?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_text(s, 2, v->code);
+    db_bind_int(s, 3, v->customer_id);
+    db_bind_text(s, 4, v->reward_id);
+    db_bind_text(s, 5, voucher_source_name(v->source));
+    db_bind_text(s, 6, voucher_state_name(v->state));
+    db_bind_int(s, 7, v->issued_at);
+    db_bind_int(s, 8, v->valid_until);
+    db_bind_opt_int(s, 9, v->ledger_id);
+    db_bind_text(s, 10, v->event_key);
+    return db_run(s, err);
+}
+
+enum fid_status voucher_find(struct store *store, const char *code, struct voucher *out,
+                             struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT " VOUCHER_COLUMNS
+                                              " FROM vouchers WHERE merchant_id = ? AND code = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_text(s, 2, code);
+    enum db_step rc = db_step(s);
+    if (rc == DB_ROW)
+        read_voucher(s, out);
+    db_done(s);
+    if (rc == DB_ROW)
+        return FID_OK;
+    if (rc == DB_DONE)
+        return fid_fail(err, FID_ERR_NOT_FOUND, "/code", "no voucher %s", code);
+    return fid_fail(err, FID_ERR_DB, "", "reading voucher failed");
+}
+
+enum fid_status voucher_save_state(struct store *store, const struct voucher *v,
+                                   struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "UPDATE vouchers SET state = ?, used_at = ?, "
+                                              "used_order = ? WHERE merchant_id = ? AND code = ?");
+    db_bind_text(s, 1, voucher_state_name(v->state));
+    db_bind_opt_int(s, 2, v->used_at);
+    db_bind_text(s, 3, v->used_order[0] ? v->used_order : NULL);
+    db_bind_int(s, 4, store->merchant_id);
+    db_bind_text(s, 5, v->code);
+    return db_run(s, err);
+}
+
+enum fid_status voucher_count_issued(struct store *store, const char *reward_id, int64_t *count,
+                                     struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT COUNT(*) FROM vouchers WHERE merchant_id = "
+                                              "? AND reward_id = ? AND source = 'redeem'");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_text(s, 2, reward_id);
+    return db_run_int(s, 0, count, err);
+}
+
+enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *count,
+                                   struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "UPDATE vouchers SET state = 'expired' WHERE "
+                                              "merchant_id = ? AND state = 'issued' AND "
+                                              "valid_until <= ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, t);
+    enum fid_status st = db_run(s, err);
+    *count = st == FID_OK ? db_changes(store->db) : 0;
+    return st;
+}
+
+enum fid_status voucher_list_customer(struct store *store, int64_t customer_id,
+                                      voucher_visit visit, void *context, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT " VOUCHER_COLUMNS
+                                              " FROM vouchers WHERE merchant_id = ? AND "
+                                              "customer_id = ? ORDER BY issued_at, code");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    struct voucher v;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        read_voucher(s, &v);
+        if (visit(&v, context) != 0)
+            break;
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading vouchers failed") : FID_OK;
+}
+
+enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, const char *plan_id,
+                                   int64_t at, int64_t amount_minor, int64_t periods,
+                                   int64_t valid_until, const char *event_key,
+                                   struct fid_error *err)
+{
+    int64_t id;
+    enum fid_status st = store_next_id(store, TABLE_VIP_PAYMENTS, &id, err);
+    if (st != FID_OK)
+        return st;
+    struct db_stmt *s = db_prepare(
+        store->db, "INSERT INTO vip_payments (merchant_id, id, customer_id, plan_id, at, "
+                   "amount_minor, periods, valid_until, event_key) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                   "?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, id);
+    db_bind_int(s, 3, customer_id);
+    db_bind_text(s, 4, plan_id);
+    db_bind_int(s, 5, at);
+    db_bind_int(s, 6, amount_minor);
+    db_bind_int(s, 7, periods);
+    db_bind_int(s, 8, valid_until);
+    db_bind_text(s, 9, event_key);
+    return db_run(s, err);
+}

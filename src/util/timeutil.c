@@ -1,0 +1,265 @@
+/*
+ * ISO 8601 parsing/formatting done by hand (strict, bounded) and time-zone arithmetic delegated to
+ * ICU's calendar, which carries the IANA database. A fid_tz owns one UCalendar; reading it mutates
+ * the calendar's fields, hence "not thread-safe" even for const callers (cast is confined here).
+ */
+#include "util/timeutil.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ucal.h>
+#include <unicode/ustring.h>
+
+#include "util/xalloc.h"
+
+struct fid_tz {
+    UCalendar *cal;
+    char name[FID_TZ_NAME_MAX];
+};
+
+int64_t fid_days_from_civil(int year, int month, int day)
+{
+    int64_t y = (int64_t)year - (month <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t mp = (month + 9) % 12;
+    int64_t doy = (153 * mp + 2) / 5 + day - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *year, int *month, int *day)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *year = (int)(yoe + era * 400 + (m <= 2));
+    *month = m;
+    *day = d;
+}
+
+bool fid_date_valid(int year, int month, int day)
+{
+    static const int days_in_month[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (year < 1900 || year > 2999 || month < 1 || month > 12 || day < 1)
+        return false;
+    int limit = days_in_month[month - 1];
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (month == 2 && leap)
+        limit = 29;
+    return day <= limit;
+}
+
+/* Reads exactly n digits at *p into *out; advances p. */
+static bool read_digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return false;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+static bool parse_date_prefix(const char **p, int *y, int *m, int *d)
+{
+    return read_digits(p, 4, y) && *(*p)++ == '-' && read_digits(p, 2, m) && *(*p)++ == '-' &&
+           read_digits(p, 2, d);
+}
+
+enum fid_status fid_date_parse(const char *text, int *year, int *month, int *day, const char *field,
+                               struct fid_error *err)
+{
+    const char *p = text;
+    if (strlen(text) != 10 || !parse_date_prefix(&p, year, month, day))
+        return fid_fail(err, FID_ERR_INPUT, field, "expected a date YYYY-MM-DD, got \"%.40s\"",
+                        text);
+    if (!fid_date_valid(*year, *month, *day))
+        return fid_fail(err, FID_ERR_INPUT, field, "\"%s\" is not a real calendar date", text);
+    return FID_OK;
+}
+
+enum fid_status fid_time_parse(const char *text, const struct fid_tz *tz, int64_t *out,
+                               const char *field, struct fid_error *err)
+{
+    const char *p = text;
+    int y, mo, d, h = 0, mi = 0, s = 0;
+    if (strlen(text) > 40 || !parse_date_prefix(&p, &y, &mo, &d))
+        goto syntax;
+    if (!fid_date_valid(y, mo, d))
+        return fid_fail(err, FID_ERR_INPUT, field, "\"%s\" is not a real calendar date", text);
+    if (*p == '\0') {
+        if (tz == NULL)
+            goto syntax;
+        *out = fid_tz_midnight(tz, y, mo, d);
+        return FID_OK;
+    }
+    if ((*p != 'T' && *p != 't' && *p != ' ') || (++p, !read_digits(&p, 2, &h)) || *p++ != ':' ||
+        !read_digits(&p, 2, &mi))
+        goto syntax;
+    if (*p == ':') {
+        p++;
+        if (!read_digits(&p, 2, &s))
+            goto syntax;
+        if (*p == '.') {
+            p++;
+            if (!isdigit((unsigned char)*p))
+                goto syntax;
+            while (isdigit((unsigned char)*p))
+                p++; /* sub-second precision is dropped: instants are whole seconds */
+        }
+    }
+    if (h > 23 || mi > 59 || s > 59)
+        return fid_fail(err, FID_ERR_INPUT, field, "\"%s\" has an impossible time of day", text);
+    int64_t offset = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, oh, om;
+        if (!read_digits(&p, 2, &oh) || *p++ != ':' || !read_digits(&p, 2, &om) || oh > 23 ||
+            om > 59)
+            goto syntax;
+        offset = sign * (oh * 3600 + om * 60);
+    } else {
+        goto syntax;
+    }
+    if (*p != '\0')
+        goto syntax;
+    *out = fid_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
+    return FID_OK;
+syntax:
+    return fid_fail(err, FID_ERR_INPUT, field,
+                    "expected an ISO 8601 time such as 2026-03-03T08:12:00Z, got \"%.40s\"", text);
+}
+
+void fid_time_format(int64_t t, char out[FID_TIME_ISO_MAX])
+{
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t rem = t - days * 86400;
+    int y, m, d;
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, FID_TIME_ISO_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(rem / 3600),
+             (int)(rem % 3600 / 60), (int)(rem % 60));
+}
+
+enum fid_status fid_tz_open(const char *iana, struct fid_tz **out, struct fid_error *err)
+{
+    *out = NULL;
+    UChar zone[FID_TZ_NAME_MAX], canonical[FID_TZ_NAME_MAX];
+    if (strlen(iana) >= FID_TZ_NAME_MAX)
+        return fid_fail(err, FID_ERR_INPUT, "timezone", "time zone name is too long");
+    u_uastrcpy(zone, iana);
+    UErrorCode status = U_ZERO_ERROR;
+    UBool system_id = 0;
+    ucal_getCanonicalTimeZoneID(zone, -1, canonical, FID_TZ_NAME_MAX, &system_id, &status);
+    if (U_FAILURE(status) || !system_id)
+        return fid_fail(err, FID_ERR_INPUT, "timezone",
+                        "unknown time zone \"%s\"; expected an IANA name such as Europe/Paris",
+                        iana);
+    UCalendar *cal = ucal_open(zone, -1, "en_US@calendar=gregorian", UCAL_GREGORIAN, &status);
+    if (U_FAILURE(status))
+        return fid_fail(err, FID_ERR_INTERNAL, "timezone", "ICU could not open a calendar: %s",
+                        u_errorName(status));
+    /* Pure Gregorian calendar for all dates: no Julian switch in 1582 surprises. */
+    ucal_setGregorianChange(cal, -8.64e15, &status);
+    struct fid_tz *tz = xcalloc(1, sizeof *tz);
+    tz->cal = cal;
+    snprintf(tz->name, sizeof tz->name, "%s", iana);
+    *out = tz;
+    return FID_OK;
+}
+
+void fid_tz_free(struct fid_tz *tz)
+{
+    if (tz == NULL)
+        return;
+    ucal_close(tz->cal);
+    free(tz);
+}
+
+const char *fid_tz_name(const struct fid_tz *tz)
+{
+    return tz->name;
+}
+
+static UCalendar *calendar_at(const struct fid_tz *tz, int64_t t)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    UCalendar *cal = (UCalendar *)tz->cal;
+    ucal_setMillis(cal, (UDate)t * 1000.0, &status);
+    return cal;
+}
+
+static int64_t calendar_instant(UCalendar *cal)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    UDate ms = ucal_getMillis(cal, &status);
+    return (int64_t)(ms / 1000.0);
+}
+
+static int cal_get(UCalendar *cal, UCalendarDateFields field)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    return ucal_get(cal, field, &status);
+}
+
+void fid_tz_local(const struct fid_tz *tz, int64_t t, struct fid_local *out)
+{
+    UCalendar *cal = calendar_at(tz, t);
+    out->year = cal_get(cal, UCAL_YEAR);
+    out->month = cal_get(cal, UCAL_MONTH) + 1;
+    out->day = cal_get(cal, UCAL_DATE);
+    out->hour = cal_get(cal, UCAL_HOUR_OF_DAY);
+    out->minute = cal_get(cal, UCAL_MINUTE);
+    out->second = cal_get(cal, UCAL_SECOND);
+    out->weekday = (cal_get(cal, UCAL_DAY_OF_WEEK) + 5) % 7; /* ICU: 1 = Sunday */
+}
+
+int64_t fid_tz_midnight(const struct fid_tz *tz, int year, int month, int day)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    UCalendar *cal = (UCalendar *)tz->cal;
+    ucal_clear(cal);
+    ucal_setDateTime(cal, year, month - 1, day, 0, 0, 0, &status);
+    return calendar_instant(cal);
+}
+
+int64_t fid_tz_add_months(const struct fid_tz *tz, int64_t t, int months)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    UCalendar *cal = calendar_at(tz, t);
+    ucal_add(cal, UCAL_MONTH, months, &status);
+    return calendar_instant(cal);
+}
+
+int64_t fid_tz_add_days(const struct fid_tz *tz, int64_t t, int days)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    UCalendar *cal = calendar_at(tz, t);
+    ucal_add(cal, UCAL_DATE, days, &status);
+    return calendar_instant(cal);
+}
+
+int64_t fid_tz_year_start(const struct fid_tz *tz, int64_t t)
+{
+    struct fid_local l;
+    fid_tz_local(tz, t, &l);
+    return fid_tz_midnight(tz, l.year, 1, 1);
+}
+
+int64_t fid_tz_next_year_start(const struct fid_tz *tz, int64_t t)
+{
+    struct fid_local l;
+    fid_tz_local(tz, t, &l);
+    return fid_tz_midnight(tz, l.year + 1, 1, 1);
+}
