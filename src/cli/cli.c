@@ -62,8 +62,8 @@ int cli_fail(const struct cli *cli, const struct fid_error *err)
     return fid_exit_code(err->status);
 }
 
-enum fid_status cli_parse(struct cli *cli, const struct cli_option_spec *specs,
-                          int min_positional, int max_positional, struct fid_error *err)
+enum fid_status cli_parse(struct cli *cli, const struct cli_option_spec *specs, int min_positional,
+                          int max_positional, struct fid_error *err)
 {
     cli->n_positional = cli->n_options = 0;
     for (int i = 0; i < cli->argc; i++) {
@@ -102,8 +102,8 @@ enum fid_status cli_parse(struct cli *cli, const struct cli_option_spec *specs,
         cli->option_values[cli->n_options++] = value;
     }
     if (cli->n_positional < min_positional)
-        return fid_fail(err, FID_ERR_INPUT, cli->command, "missing argument: see `fidele %s --help`",
-                        cli->command);
+        return fid_fail(err, FID_ERR_INPUT, cli->command,
+                        "missing argument: see `fidele %s --help`", cli->command);
     return FID_OK;
 }
 
@@ -140,8 +140,7 @@ enum fid_status cli_option_int(const struct cli *cli, const char *name, int64_t 
     return FID_OK;
 }
 
-enum fid_status cli_open_engine(const struct cli *cli, struct engine **out,
-                                struct fid_error *err)
+enum fid_status cli_open_engine(const struct cli *cli, struct engine **out, struct fid_error *err)
 {
     struct engine_options options = {
         .db_path = cli->db_path,

@@ -17,7 +17,7 @@
 #define CLI_INPUT_MAX (256u * 1024 * 1024) /* largest file or stdin a command reads */
 
 struct cli_option_spec {
-    const char *name;  /* without the leading dashes */
+    const char *name; /* without the leading dashes */
     bool takes_value;
 };
 
@@ -44,9 +44,8 @@ int cli_main(int argc, char **argv);
 
 /* Parses the command's arguments against specs (NULL-terminated by name). Fails on unknown
  * options, missing values and more than max_positional positionals. */
-enum fid_status cli_parse(struct cli *cli, const struct cli_option_spec *specs,
-                          int min_positional, int max_positional,
-                          struct fid_error *err) FID_MUST_USE;
+enum fid_status cli_parse(struct cli *cli, const struct cli_option_spec *specs, int min_positional,
+                          int max_positional, struct fid_error *err) FID_MUST_USE;
 
 /* Value of option name, or NULL when absent; cli_flag tells whether a flag was given. */
 const char *cli_option(const struct cli *cli, const char *name);

@@ -53,9 +53,9 @@ int cmd_balance(struct cli *cli)
         const char *card;
         json_t *s;
         json_object_foreach(json_object_get(balance, "stamps"), card, s)
-        printf("  %s: %lld of %lld stamps\n", card,
-               (long long)json_integer_value(json_object_get(s, "stamps")),
-               (long long)json_integer_value(json_object_get(s, "required")));
+            printf("  %s: %lld of %lld stamps\n", card,
+                   (long long)json_integer_value(json_object_get(s, "stamps")),
+                   (long long)json_integer_value(json_object_get(s, "required")));
         json_decref(balance);
     }
     engine_close(e);
@@ -85,8 +85,8 @@ static int visit_entry(struct db_stmt *row, void *context)
         static const struct {
             int column;
             const char *name;
-        } optional[] = {{4, "card"}, {7, "event_key"}, {8, "order_id"}, {12, "reason"},
-                        {13, "author"}};
+        } optional[] = {
+            {4, "card"}, {7, "event_key"}, {8, "order_id"}, {12, "reason"}, {13, "author"}};
         for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
             if (!db_column_is_null(row, optional[i].column) &&
                 db_column_text(row, optional[i].column)[0])

@@ -57,10 +57,10 @@ int cmd_verify(struct cli *cli)
     } else {
         size_t i;
         json_t *v;
-        json_array_foreach(violations, i, v)
-        fprintf(stderr, "violation %s: %s: %s\n", json_string_value(json_object_get(v, "check")),
-                json_string_value(json_object_get(v, "subject")),
-                json_string_value(json_object_get(v, "detail")));
+        json_array_foreach(violations, i, v) fprintf(
+            stderr, "violation %s: %s: %s\n", json_string_value(json_object_get(v, "check")),
+            json_string_value(json_object_get(v, "subject")),
+            json_string_value(json_object_get(v, "detail")));
     }
     json_decref(violations);
     return n == 0 ? 0 : 1;

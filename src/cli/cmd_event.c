@@ -34,8 +34,8 @@ int cmd_event(struct cli *cli)
         st = cli_open_engine(cli, &e, &err);
     bool each = cli_flag(cli, "each");
     if (st == FID_OK)
-        st = engine_apply(e, events, cli->now, each ? ENGINE_EACH_ON_ITS_OWN : ENGINE_ALL_OR_NOTHING,
-                          &results, &err);
+        st = engine_apply(e, events, cli->now,
+                          each ? ENGINE_EACH_ON_ITS_OWN : ENGINE_ALL_OR_NOTHING, &results, &err);
     json_decref(events);
     engine_close(e);
     if (st != FID_OK) {
@@ -65,8 +65,7 @@ int cmd_event(struct cli *cli)
                 fprintf(stderr, "fidele: event %zu (key %s): %s: %s\n", i + 1,
                         json_string_value(json_object_get(r, "key")),
                         json_string_value(json_object_get(json_object_get(r, "error"), "field")),
-                        json_string_value(
-                            json_object_get(json_object_get(r, "error"), "message")));
+                        json_string_value(json_object_get(json_object_get(r, "error"), "message")));
         }
     }
     if (cli->json)

@@ -22,8 +22,8 @@ static bool already_initialised(const char *path)
     struct db_options options = {.read_only = true};
     struct fid_error err;
     struct merchant m;
-    bool found = db_open(path, &options, &db, &err) == FID_OK &&
-                 merchant_default(db, &m, &err) == FID_OK;
+    bool found =
+        db_open(path, &options, &db, &err) == FID_OK && merchant_default(db, &m, &err) == FID_OK;
     db_close(db);
     return found;
 }
@@ -31,7 +31,7 @@ static bool already_initialised(const char *path)
 int cmd_init(struct cli *cli)
 {
     static const struct cli_option_spec specs[] = {
-        {"template", true}, {"program", true}, {"name", true}, {"currency", true},
+        {"template", true}, {"program", true}, {"name", true},   {"currency", true},
         {"timezone", true}, {"locale", true},  {"print", false}, {NULL, false}};
     struct fid_error err;
     fid_error_clear(&err);
@@ -87,7 +87,6 @@ int cmd_init(struct cli *cli)
                                  program_path ? "" : template));
     else
         printf("Created %s: merchant \"%s\" (%s, %s) with the %s programme.\n", cli->db_path,
-               setup.name, setup.currency, setup.timezone,
-               program_path ? program_path : template);
+               setup.name, setup.currency, setup.timezone, program_path ? program_path : template);
     return 0;
 }

@@ -35,16 +35,15 @@ static json_t *customer_json(struct engine *e, const struct customer *c)
     for (int i = 0; i < 3; i++)
         if (c->consents & (1u << i))
             json_array_append_new(consents, json_string(names[i]));
-    json_t *out = json_pack("{s:s, s:b, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:o, "
-                            "s:o, s:s, s:o}",
-                            "customer", c->ref, "member", c->is_member, "enrolled_at",
-                            time_or_null(c->enrolled_at), "card_code", c->card_code, "email",
-                            c->email, "phone", c->phone, "name", c->name, "birthday", c->birthday,
-                            "locale", c->locale, "consents", consents, "orders",
-                            (json_int_t)c->order_count, "spend_minor", (json_int_t)c->spend_minor,
-                            "first_order_at", time_or_null(c->first_order_at), "last_order_at",
-                            time_or_null(c->last_order_at), "tier", c->tier, "vip_until",
-                            time_or_null(c->vip_until));
+    json_t *out = json_pack(
+        "{s:s, s:b, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:o, "
+        "s:o, s:s, s:o}",
+        "customer", c->ref, "member", c->is_member, "enrolled_at", time_or_null(c->enrolled_at),
+        "card_code", c->card_code, "email", c->email, "phone", c->phone, "name", c->name,
+        "birthday", c->birthday, "locale", c->locale, "consents", consents, "orders",
+        (json_int_t)c->order_count, "spend_minor", (json_int_t)c->spend_minor, "first_order_at",
+        time_or_null(c->first_order_at), "last_order_at", time_or_null(c->last_order_at), "tier",
+        c->tier, "vip_until", time_or_null(c->vip_until));
     json_object_set_new(out, "vip_plan", json_string(c->vip_plan));
     if (c->is_member)
         json_object_set_new(out, "balance", engine_balance_json(e, c));
@@ -72,8 +71,8 @@ static int add_member(struct cli *cli)
     }
     char key[EVENT_KEY_MAX];
     snprintf(key, sizeof key, "enrol:%s", cli->positional[1]);
-    json_object_set_new(event, "key", json_string(cli_option(cli, "key") ? cli_option(cli, "key")
-                                                                          : key));
+    json_object_set_new(event, "key",
+                        json_string(cli_option(cli, "key") ? cli_option(cli, "key") : key));
     if (cli_option(cli, "at"))
         json_object_set_new(event, "at", json_string(cli_option(cli, "at")));
     struct engine *e = NULL;
@@ -146,9 +145,9 @@ static int visit_customer(const struct customer *c, void *context)
 int cmd_member(struct cli *cli)
 {
     static const struct cli_option_spec specs[] = {
-        {"email", true},  {"phone", true}, {"name", true},  {"birthday", true}, {"locale", true},
-        {"consent", true}, {"key", true},  {"at", true},    {"limit", true},    {"after", true},
-        {"all", false},   {NULL, false}};
+        {"email", true},  {"phone", true},   {"name", true}, {"birthday", true},
+        {"locale", true}, {"consent", true}, {"key", true},  {"at", true},
+        {"limit", true},  {"after", true},   {"all", false}, {NULL, false}};
     struct fid_error err;
     fid_error_clear(&err);
     if (cli_parse(cli, specs, 1, 2, &err) != FID_OK)
@@ -162,8 +161,7 @@ int cmd_member(struct cli *cli)
     if (strcmp(action, "add") == 0)
         return add_member(cli);
     struct engine *e = NULL;
-    if (strcmp(action, "show") != 0 && strcmp(action, "list") != 0 &&
-        strcmp(action, "find") != 0) {
+    if (strcmp(action, "show") != 0 && strcmp(action, "list") != 0 && strcmp(action, "find") != 0) {
         fid_fail(&err, FID_ERR_INPUT, action, "expected add, show, list or find");
         return cli_fail(cli, &err);
     }

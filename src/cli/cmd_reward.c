@@ -23,11 +23,10 @@ int cmd_rewards(struct cli *cli)
     json_t *list = json_array();
     for (size_t i = 0; i < p->n_rewards; i++) {
         const struct reward *r = &p->rewards[i];
-        json_t *item = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "id", r->id, "name", r->name,
-                                 "kind", reward_kind_name(r->kind), "cost_points",
-                                 (json_int_t)r->cost_points, "cost_stamps",
-                                 (json_int_t)r->cost_stamps, "valid_days",
-                                 (json_int_t)r->valid_days);
+        json_t *item = json_pack(
+            "{s:s, s:s, s:s, s:I, s:I, s:I}", "id", r->id, "name", r->name, "kind",
+            reward_kind_name(r->kind), "cost_points", (json_int_t)r->cost_points, "cost_stamps",
+            (json_int_t)r->cost_stamps, "valid_days", (json_int_t)r->valid_days);
         if (r->stock >= 0)
             json_object_set_new(item, "stock", json_integer(r->stock));
         json_array_append_new(list, item);
@@ -113,10 +112,10 @@ static json_t *voucher_json(const struct voucher *v, const struct customer *c)
     fid_time_format(v->issued_at, issued);
     fid_time_format(v->valid_until, until);
     fid_time_format(v->used_at, used);
-    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "code", v->code, "customer",
-                            c->ref, "reward", v->reward_id, "source",
-                            voucher_source_name(v->source), "state", voucher_state_name(v->state),
-                            "issued_at", issued, "valid_until", until);
+    json_t *out =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "code", v->code, "customer", c->ref,
+                  "reward", v->reward_id, "source", voucher_source_name(v->source), "state",
+                  voucher_state_name(v->state), "issued_at", issued, "valid_until", until);
     if (v->state == VOUCHER_USED) {
         json_object_set_new(out, "used_at", json_string(used));
         json_object_set_new(out, "used_order", json_string(v->used_order));

@@ -87,8 +87,12 @@ static void add_stamps(const struct program *p, const struct event *o, int64_t b
             }
         int64_t stamps = 0;
         switch (card->rule) {
-        case STAMP_PER_ORDER: stamps = matching_lines > 0 && basis >= card->min_amount_minor; break;
-        case STAMP_PER_UNIT: stamps = units; break;
+        case STAMP_PER_ORDER:
+            stamps = matching_lines > 0 && basis >= card->min_amount_minor;
+            break;
+        case STAMP_PER_UNIT:
+            stamps = units;
+            break;
         case STAMP_PER_ORDER_ABOVE:
             stamps = matching_lines > 0 && basis >= card->min_amount_minor;
             break;

@@ -22,7 +22,8 @@ struct earn_context {
 };
 
 struct earn_part {
-    char rule[PROGRAM_ID_MAX + 16]; /* "base", "multiplier:ID", "tier:ID", "vip:ID", "first_order" */
+    char
+        rule[PROGRAM_ID_MAX + 16]; /* "base", "multiplier:ID", "tier:ID", "vip:ID", "first_order" */
     char label[PROGRAM_NAME_MAX];
     int64_t points;
 };
@@ -33,8 +34,8 @@ struct earn_stamps {
 };
 
 struct earning {
-    int64_t basis_minor;  /* the amount that counts, per the programme's basis */
-    int64_t points;       /* sum of parts, never negative */
+    int64_t basis_minor; /* the amount that counts, per the programme's basis */
+    int64_t points;      /* sum of parts, never negative */
     struct earn_part *parts;
     size_t n_parts;
     struct earn_stamps *stamps; /* only cards with stamps > 0 */

@@ -75,8 +75,8 @@ static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool ref
         char at[JSONR_PATH_MAX];
         jsonr_path_index(at, "/lines", i);
         CHECK(jsonr_expect_object(item, at, err));
-        static const char *const order_keys[] = {"sku", "category", "quantity",
-                                                 "unit_price_minor", NULL};
+        static const char *const order_keys[] = {"sku", "category", "quantity", "unit_price_minor",
+                                                 NULL};
         static const char *const refund_keys[] = {"sku", "quantity", NULL};
         CHECK(jsonr_check_keys(item, at, refund ? refund_keys : order_keys, err));
         struct order_line *line = &ev->lines[i];
@@ -85,8 +85,7 @@ static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool ref
         snprintf(line->sku, sizeof line->sku, "%s", sku);
         CHECK(jsonr_int(item, at, "quantity", true, 1, EVENT_QTY_MAX, 0, &line->quantity, err));
         if (!refund) {
-            CHECK(jsonr_string(item, at, "category", false, EVENT_SKU_MAX - 1, "", &category,
-                               err));
+            CHECK(jsonr_string(item, at, "category", false, EVENT_SKU_MAX - 1, "", &category, err));
             snprintf(line->category, sizeof line->category, "%s", category);
             CHECK(jsonr_int(item, at, "unit_price_minor", true, 0, EVENT_AMOUNT_MAX, 0,
                             &line->unit_price_minor, err));
@@ -105,9 +104,10 @@ static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool ref
 
 static enum fid_status parse_order(const json_t *obj, struct event *ev, struct fid_error *err)
 {
-    static const char *const keys[] = {"type",     "key",           "at",             "customer",
-                                       "order_id", "channel",       "currency",       "lines",
-                                       "discount_minor", "shipping_minor", "tax_minor", NULL};
+    static const char *const keys[] = {"type",           "key",       "at",
+                                       "customer",       "order_id",  "channel",
+                                       "currency",       "lines",     "discount_minor",
+                                       "shipping_minor", "tax_minor", NULL};
     CHECK(jsonr_check_keys(obj, "", keys, err));
     CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
     CHECK(copy_string(obj, "order_id", true, ev->order_id, sizeof ev->order_id, err));
@@ -131,8 +131,7 @@ static enum fid_status parse_order(const json_t *obj, struct event *ev, struct f
                         "discount %lld is larger than the lines' total %lld",
                         (long long)ev->discount_minor, (long long)gross);
     if (ev->tax_minor > gross - ev->discount_minor + ev->shipping_minor)
-        return fid_fail(err, FID_ERR_INPUT, "/tax_minor",
-                        "tax is larger than the amount paid");
+        return fid_fail(err, FID_ERR_INPUT, "/tax_minor", "tax is larger than the amount paid");
     return FID_OK;
 }
 
@@ -143,8 +142,8 @@ static enum fid_status parse_refund(const json_t *obj, struct event *ev, struct 
     CHECK(jsonr_check_keys(obj, "", keys, err));
     CHECK(copy_string(obj, "order_id", true, ev->order_id, sizeof ev->order_id, err));
     CHECK(parse_lines(obj, ev, true, err));
-    CHECK(jsonr_int(obj, "", "amount_minor", false, 1, EVENT_AMOUNT_MAX, 0, &ev->amount_minor,
-                    err));
+    CHECK(
+        jsonr_int(obj, "", "amount_minor", false, 1, EVENT_AMOUNT_MAX, 0, &ev->amount_minor, err));
     if ((ev->n_lines > 0) == (ev->amount_minor > 0))
         return fid_fail(err, FID_ERR_INPUT, "/lines",
                         "a refund names either \"lines\" or \"amount_minor\", exactly one");
@@ -153,9 +152,8 @@ static enum fid_status parse_refund(const json_t *obj, struct event *ev, struct 
 
 static enum fid_status parse_enrol(const json_t *obj, struct event *ev, struct fid_error *err)
 {
-    static const char *const keys[] = {"type",  "key",      "at",     "customer", "email",
-                                       "phone", "name",     "birthday", "locale", "consents",
-                                       NULL};
+    static const char *const keys[] = {"type", "key",      "at",     "customer", "email", "phone",
+                                       "name", "birthday", "locale", "consents", NULL};
     CHECK(jsonr_check_keys(obj, "", keys, err));
     CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
     CHECK(copy_string(obj, "email", false, ev->email, sizeof ev->email, err));
@@ -241,7 +239,8 @@ static enum fid_status parse_other(const json_t *obj, struct event *ev, struct f
         return copy_string(obj, "card", ev->account == ADJUST_STAMPS, ev->card_id,
                            sizeof ev->card_id, err);
     }
-    default: return FID_ERR_INTERNAL;
+    default:
+        return FID_ERR_INTERNAL;
     }
 }
 
@@ -270,10 +269,18 @@ enum fid_status event_parse(const json_t *obj, int64_t now, struct event **out,
         ev->has_at = true;
     }
     switch (ev->type) {
-    case EVENT_ORDER: st = parse_order(obj, ev, err); break;
-    case EVENT_REFUND: st = parse_refund(obj, ev, err); break;
-    case EVENT_ENROL: st = parse_enrol(obj, ev, err); break;
-    default: st = parse_other(obj, ev, err); break;
+    case EVENT_ORDER:
+        st = parse_order(obj, ev, err);
+        break;
+    case EVENT_REFUND:
+        st = parse_refund(obj, ev, err);
+        break;
+    case EVENT_ENROL:
+        st = parse_enrol(obj, ev, err);
+        break;
+    default:
+        st = parse_other(obj, ev, err);
+        break;
     }
     if (st != FID_OK)
         goto fail;

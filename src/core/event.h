@@ -14,14 +14,14 @@
 #include "util/codes.h"
 #include "util/error.h"
 
-#define EVENT_KEY_MAX     129 /* idempotency key, bytes incl. NUL */
-#define EVENT_REF_MAX     129 /* customer and order references */
-#define EVENT_SKU_MAX     65
-#define EVENT_TEXT_MAX    257 /* reasons, names, e-mail addresses */
-#define EVENT_LINES_MAX   500
-#define EVENT_QTY_MAX     1000000LL
-#define EVENT_AMOUNT_MAX  100000000000000LL /* 10^14 minor units per amount */
-#define EVENT_POINTS_MAX  1000000000LL
+#define EVENT_KEY_MAX    129 /* idempotency key, bytes incl. NUL */
+#define EVENT_REF_MAX    129 /* customer and order references */
+#define EVENT_SKU_MAX    65
+#define EVENT_TEXT_MAX   257 /* reasons, names, e-mail addresses */
+#define EVENT_LINES_MAX  500
+#define EVENT_QTY_MAX    1000000LL
+#define EVENT_AMOUNT_MAX 100000000000000LL /* 10^14 minor units per amount */
+#define EVENT_POINTS_MAX 1000000000LL
 
 enum event_type {
     EVENT_ENROL,
@@ -49,7 +49,8 @@ enum adjust_account { ADJUST_POINTS, ADJUST_CASHBACK, ADJUST_STAMPS };
 struct event {
     enum event_type type;
     char key[EVENT_KEY_MAX];
-    char digest[FID_DIGEST_HEX]; /* BLAKE2b of the canonical body: same key + other digest = conflict */
+    char digest[FID_DIGEST_HEX]; /* BLAKE2b of the canonical body: same key + other digest =
+                                    conflict */
     int64_t at;                  /* when it happened, UTC seconds; the clock's now when absent */
     bool has_at;
     char customer[EVENT_REF_MAX];

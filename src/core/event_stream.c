@@ -68,8 +68,8 @@ enum fid_status event_stream_parse(const char *text, size_t len, json_t **out,
         if (whole == NULL) {
             char where[48];
             snprintf(where, sizeof where, "line %d", jerr.line);
-            st = fid_fail(err, FID_ERR_INPUT, where, "malformed JSON at column %d: %s",
-                          jerr.column, jerr.text);
+            st = fid_fail(err, FID_ERR_INPUT, where, "malformed JSON at column %d: %s", jerr.column,
+                          jerr.text);
         } else {
             size_t i;
             json_t *item;

@@ -13,9 +13,9 @@
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
-#define POINTS_MAX   1000000000LL     /* any single points figure in the programme */
-#define MINOR_MAX    100000000000000LL /* 10^14 minor units: far above any real order */
-#define PERCENT_MAX  10000LL
+#define POINTS_MAX  1000000000LL      /* any single points figure in the programme */
+#define MINOR_MAX   100000000000000LL /* 10^14 minor units: far above any real order */
+#define PERCENT_MAX 10000LL
 
 static const char *const ROUNDING_NAMES[] = {"floor", "nearest", "ceil", NULL};
 static const char *const EXPIRY_NAMES[] = {"none", "per_lot", "inactivity", NULL};
@@ -199,9 +199,9 @@ static enum fid_status read_perks(const json_t *obj, const char *path, struct pe
 typedef enum fid_status (*item_parser)(const json_t *item, const char *at, void *slot,
                                        struct fid_error *err);
 
-static enum fid_status parse_list(const json_t *obj, const char *path, const char *key,
-                                  size_t max, size_t item_size, void **items, size_t *count,
-                                  item_parser parse, struct fid_error *err)
+static enum fid_status parse_list(const json_t *obj, const char *path, const char *key, size_t max,
+                                  size_t item_size, void **items, size_t *count, item_parser parse,
+                                  struct fid_error *err)
 {
     json_t *arr = NULL;
     enum fid_status st = jsonr_array(obj, path, key, false, max, &arr, err);
@@ -313,9 +313,9 @@ static enum fid_status parse_earning(const json_t *doc, struct program *p, struc
     CHECK(read_object(doc, "", "earning", &e, at, err));
     if (e == NULL)
         return fid_fail(err, FID_ERR_INPUT, "/earning", "required object is missing");
-    static const char *const keys[] = {"points",      "per_minor",         "rounding",
-                                       "basis",       "min_order_minor",   "first_order_bonus",
-                                       "multipliers", NULL};
+    static const char *const keys[] = {
+        "points",          "per_minor",         "rounding",    "basis",
+        "min_order_minor", "first_order_bonus", "multipliers", NULL};
     CHECK(jsonr_check_keys(e, at, keys, err));
     CHECK(jsonr_int(e, at, "points", true, 0, POINTS_MAX, 0, &p->earning.points, err));
     CHECK(jsonr_int(e, at, "per_minor", true, 1, MINOR_MAX, 100, &p->earning.per_minor, err));
@@ -335,15 +335,15 @@ static enum fid_status parse_earning(const json_t *doc, struct program *p, struc
         static const char *const basis_keys[] = {"after_discounts", "include_shipping",
                                                  "include_tax", NULL};
         CHECK(jsonr_check_keys(basis, basis_at, basis_keys, err));
-        CHECK(jsonr_bool(basis, basis_at, "after_discounts", true, &p->earning.after_discounts,
+        CHECK(
+            jsonr_bool(basis, basis_at, "after_discounts", true, &p->earning.after_discounts, err));
+        CHECK(jsonr_bool(basis, basis_at, "include_shipping", false, &p->earning.include_shipping,
                          err));
-        CHECK(jsonr_bool(basis, basis_at, "include_shipping", false,
-                         &p->earning.include_shipping, err));
         CHECK(jsonr_bool(basis, basis_at, "include_tax", true, &p->earning.include_tax, err));
     }
     return parse_list(e, at, "multipliers", PROGRAM_ITEMS_MAX, sizeof(struct multiplier),
-                      (void **)&p->earning.multipliers, &p->earning.n_multipliers,
-                      parse_multiplier, err);
+                      (void **)&p->earning.multipliers, &p->earning.n_multipliers, parse_multiplier,
+                      err);
 }
 
 static enum fid_status parse_enrolment(const json_t *doc, struct program *p, struct fid_error *err)
@@ -357,8 +357,8 @@ static enum fid_status parse_enrolment(const json_t *doc, struct program *p, str
     static const char *const keys[] = {"bonus_points", "quick_bonus_points", "quick_hours",
                                        "credit_past_orders", NULL};
     CHECK(jsonr_check_keys(e, at, keys, err));
-    CHECK(jsonr_int(e, at, "bonus_points", false, 0, POINTS_MAX, 0, &p->enrolment.bonus_points,
-                    err));
+    CHECK(
+        jsonr_int(e, at, "bonus_points", false, 0, POINTS_MAX, 0, &p->enrolment.bonus_points, err));
     CHECK(jsonr_int(e, at, "quick_bonus_points", false, 0, POINTS_MAX, p->enrolment.bonus_points,
                     &p->enrolment.quick_bonus_points, err));
     CHECK(jsonr_int(e, at, "quick_hours", false, 1, 24 * 365, 24, &p->enrolment.quick_hours, err));
@@ -369,9 +369,8 @@ static enum fid_status parse_enrolment(const json_t *doc, struct program *p, str
 static enum fid_status parse_stamp_card(const json_t *item, const char *at, void *slot,
                                         struct fid_error *err)
 {
-    static const char *const keys[] = {"id",   "name", "stamps_required", "reward",
-                                       "per",  "skus", "categories",      "min_amount_minor",
-                                       NULL};
+    static const char *const keys[] = {"id",   "name",       "stamps_required",  "reward", "per",
+                                       "skus", "categories", "min_amount_minor", NULL};
     struct stamp_card *c = slot;
     CHECK(jsonr_check_keys(item, at, keys, err));
     CHECK(read_id(item, at, "id", true, c->id, err));
@@ -397,8 +396,8 @@ static enum fid_status parse_stamp_cards(const json_t *doc, struct program *p,
 static enum fid_status parse_tier_level(const json_t *item, const char *at, void *slot,
                                         struct fid_error *err)
 {
-    static const char *const keys[] = {"id", "name", "threshold", "benefits", "multiplier_pct",
-                                       NULL};
+    static const char *const keys[] = {"id",       "name",           "threshold",
+                                       "benefits", "multiplier_pct", NULL};
     struct tier_level *l = slot;
     CHECK(jsonr_check_keys(item, at, keys, err));
     CHECK(read_id(item, at, "id", true, l->id, err));
@@ -439,9 +438,10 @@ static enum fid_status parse_tiers(const json_t *doc, struct program *p, struct 
 static enum fid_status parse_vip_plan(const json_t *item, const char *at, void *slot,
                                       struct fid_error *err)
 {
-    static const char *const keys[] = {"id",       "name",           "price_minor",
-                                       "period",   "benefits",       "multiplier_pct",
-                                       "welcome_reward", "free_delivery", NULL};
+    static const char *const keys[] = {
+        "id",       "name",           "price_minor",    "period",
+        "benefits", "multiplier_pct", "welcome_reward", "free_delivery",
+        NULL};
     struct vip_plan *v = slot;
     CHECK(jsonr_check_keys(item, at, keys, err));
     CHECK(read_id(item, at, "id", true, v->id, err));
@@ -464,10 +464,9 @@ static enum fid_status parse_vip_plans(const json_t *doc, struct program *p, str
 static enum fid_status parse_reward(const json_t *item, const char *at, void *slot,
                                     struct fid_error *err)
 {
-    static const char *const keys[] = {"id",          "name",       "kind",  "cost_points",
-                                       "cost_stamps", "stamp_card", "value_minor",
-                                       "percent",     "sku",        "tiers", "vip_only",
-                                       "stock",       "valid_days", NULL};
+    static const char *const keys[] = {
+        "id",      "name", "kind",  "cost_points", "cost_stamps", "stamp_card", "value_minor",
+        "percent", "sku",  "tiers", "vip_only",    "stock",       "valid_days", NULL};
     struct reward *r = slot;
     CHECK(jsonr_check_keys(item, at, keys, err));
     CHECK(read_id(item, at, "id", true, r->id, err));
@@ -482,8 +481,8 @@ static enum fid_status parse_reward(const json_t *item, const char *at, void *sl
         return fid_fail(err, FID_ERR_INPUT, at, "a reward costs points or stamps, not both");
     bool needs_value = r->kind == REWARD_FIXED_DISCOUNT || r->kind == REWARD_CASHBACK_CREDIT;
     CHECK(jsonr_int(item, at, "value_minor", needs_value, 0, MINOR_MAX, 0, &r->value_minor, err));
-    CHECK(jsonr_int(item, at, "percent", r->kind == REWARD_PERCENT_DISCOUNT, 1, 100, 0,
-                    &r->percent, err));
+    CHECK(jsonr_int(item, at, "percent", r->kind == REWARD_PERCENT_DISCOUNT, 1, 100, 0, &r->percent,
+                    err));
     CHECK(read_id(item, at, "sku", false, r->sku, err));
     CHECK(read_strings(item, at, "tiers", &r->tiers, err));
     CHECK(jsonr_bool(item, at, "vip_only", false, &r->vip_only, err));
@@ -516,8 +515,7 @@ static enum fid_status parse_policies(const json_t *doc, struct program *p, stru
     if (obj) {
         static const char *const keys[] = {"allow_negative_balance", NULL};
         CHECK(jsonr_check_keys(obj, at, keys, err));
-        CHECK(jsonr_bool(obj, at, "allow_negative_balance", false, &p->refund_allow_negative,
-                         err));
+        CHECK(jsonr_bool(obj, at, "allow_negative_balance", false, &p->refund_allow_negative, err));
     }
     CHECK(read_object(doc, "", "cashback", &obj, at, err));
     if (obj) {
@@ -591,8 +589,7 @@ static enum fid_status check_references(const struct program *p, struct fid_erro
         const struct reward *r = &p->rewards[i];
         if (r->cost_stamps > 0 && program_stamp_card(p, r->stamp_card) == NULL) {
             snprintf(at, sizeof at, "/rewards/%zu/stamp_card", i);
-            return fid_fail(err, FID_ERR_INPUT, at, "no stamp card with id \"%s\"",
-                            r->stamp_card);
+            return fid_fail(err, FID_ERR_INPUT, at, "no stamp card with id \"%s\"", r->stamp_card);
         }
         for (size_t t = 0; t < r->tiers.count; t++)
             if (program_tier(p, r->tiers.items[t]) == NULL) {
@@ -606,9 +603,9 @@ static enum fid_status check_references(const struct program *p, struct fid_erro
 
 enum fid_status program_parse(const json_t *doc, struct program **out, struct fid_error *err)
 {
-    static const char *const keys[] = {"earning", "enrolment",    "stamp_cards", "tiers",
-                                       "vip_plans", "rewards",    "expiry",      "pending_days",
-                                       "refunds", "cashback",     "description", NULL};
+    static const char *const keys[] = {"earning",   "enrolment", "stamp_cards", "tiers",
+                                       "vip_plans", "rewards",   "expiry",      "pending_days",
+                                       "refunds",   "cashback",  "description", NULL};
     *out = NULL;
     enum fid_status st = jsonr_expect_object(doc, "", err);
     if (st != FID_OK)
@@ -624,8 +621,8 @@ enum fid_status program_parse(const json_t *doc, struct program **out, struct fi
         (st = parse_tiers(doc, p, err)) != FID_OK ||
         (st = parse_vip_plans(doc, p, err)) != FID_OK ||
         (st = parse_rewards(doc, p, err)) != FID_OK ||
-        (st = parse_policies(doc, p, err)) != FID_OK ||
-        (st = check_unique_ids(p, err)) != FID_OK || (st = check_references(p, err)) != FID_OK) {
+        (st = parse_policies(doc, p, err)) != FID_OK || (st = check_unique_ids(p, err)) != FID_OK ||
+        (st = check_references(p, err)) != FID_OK) {
         program_free(p);
         return st;
     }
@@ -639,8 +636,7 @@ enum fid_status program_parse_text(const char *text, size_t len, struct program 
 {
     *out = NULL;
     if (len > PROGRAM_TEXT_MAX)
-        return fid_fail(err, FID_ERR_LIMIT, "", "programme larger than %d bytes",
-                        PROGRAM_TEXT_MAX);
+        return fid_fail(err, FID_ERR_LIMIT, "", "programme larger than %d bytes", PROGRAM_TEXT_MAX);
     json_t *doc = NULL;
     enum fid_status st = jsonr_parse(text, len, &doc, err);
     if (st != FID_OK)

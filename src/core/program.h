@@ -44,12 +44,12 @@ struct string_list {
 struct multiplier {
     char id[PROGRAM_ID_MAX];
     char name[PROGRAM_NAME_MAX];
-    int64_t factor_pct;     /* 200 = double points: adds (factor - 100)% of the base */
-    unsigned weekdays;      /* bit 0 = Monday; 0 = every day */
-    int from_minute;        /* local time window [from, to) in minutes of the day; -1 = all day */
-    int to_minute;          /* may be below from_minute for windows across midnight */
-    unsigned channels;      /* bit per enum channel; 0 = all */
-    int64_t starts_at;      /* campaign bounds, UTC seconds; 0 = open */
+    int64_t factor_pct; /* 200 = double points: adds (factor - 100)% of the base */
+    unsigned weekdays;  /* bit 0 = Monday; 0 = every day */
+    int from_minute;    /* local time window [from, to) in minutes of the day; -1 = all day */
+    int to_minute;      /* may be below from_minute for windows across midnight */
+    unsigned channels;  /* bit per enum channel; 0 = all */
+    int64_t starts_at;  /* campaign bounds, UTC seconds; 0 = open */
     int64_t ends_at;
     struct string_list skus;
     struct string_list categories;
@@ -92,22 +92,22 @@ struct reward {
     char id[PROGRAM_ID_MAX];
     char name[PROGRAM_NAME_MAX];
     enum reward_kind kind;
-    int64_t cost_points;                /* 0 when paid in stamps */
-    int64_t cost_stamps;                /* 0 when paid in points */
-    char stamp_card[PROGRAM_ID_MAX];    /* card whose stamps pay, when cost_stamps > 0 */
-    int64_t value_minor;                /* fixed discount, cashback credit, product value */
-    int64_t percent;                    /* percent discount */
-    char sku[PROGRAM_ID_MAX];           /* free product */
-    struct string_list tiers;           /* eligible tiers; empty = everyone */
+    int64_t cost_points;             /* 0 when paid in stamps */
+    int64_t cost_stamps;             /* 0 when paid in points */
+    char stamp_card[PROGRAM_ID_MAX]; /* card whose stamps pay, when cost_stamps > 0 */
+    int64_t value_minor;             /* fixed discount, cashback credit, product value */
+    int64_t percent;                 /* percent discount */
+    char sku[PROGRAM_ID_MAX];        /* free product */
+    struct string_list tiers;        /* eligible tiers; empty = everyone */
     bool vip_only;
-    int64_t stock;                      /* -1 = unlimited */
-    int64_t valid_days;                 /* voucher validity after issue */
+    int64_t stock;      /* -1 = unlimited */
+    int64_t valid_days; /* voucher validity after issue */
 };
 
 struct program {
     int64_t version; /* set by the store when saved; 0 for a parsed draft */
     struct {
-        int64_t points;   /* points earned per per_minor minor units of basis */
+        int64_t points; /* points earned per per_minor minor units of basis */
         int64_t per_minor;
         enum rounding rounding;
         bool after_discounts, include_shipping, include_tax;
@@ -118,9 +118,10 @@ struct program {
     } earning;
     struct {
         int64_t bonus_points;
-        int64_t quick_bonus_points; /* instead of bonus_points when enrolling soon after a purchase */
+        int64_t
+            quick_bonus_points; /* instead of bonus_points when enrolling soon after a purchase */
         int64_t quick_hours;
-        bool credit_past_orders;    /* award points for orders recorded before enrolment */
+        bool credit_past_orders; /* award points for orders recorded before enrolment */
     } enrolment;
     struct stamp_card *stamp_cards;
     size_t n_stamp_cards;

@@ -4,6 +4,7 @@
 #include "core/refund.h"
 
 #include "core/arith.h"
+#include "util/xalloc.h"
 
 int64_t refund_clawback(int64_t earned, int64_t clawed, int64_t paid, int64_t refunded_total)
 {
@@ -23,4 +24,25 @@ void refund_split(int64_t clawback, int64_t available, int allow_negative, int64
     }
     *take = available > 0 ? available : 0;
     *forgiven = clawback - *take;
+}
+
+void refund_remaining_order(const struct event *order, const int64_t *units_refunded,
+                            struct event *out)
+{
+    *out = *order;
+    out->lines = xcalloc(order->n_lines ? order->n_lines : 1, sizeof *out->lines);
+    out->n_lines = 0;
+    int64_t gross = event_order_gross(order), refunded_gross = 0;
+    for (size_t i = 0; i < order->n_lines; i++) {
+        struct order_line line = order->lines[i];
+        refunded_gross += units_refunded[i] * line.unit_price_minor;
+        line.quantity -= units_refunded[i];
+        line.amount_minor = line.quantity * line.unit_price_minor;
+        if (line.quantity > 0)
+            out->lines[out->n_lines++] = line;
+    }
+    if (gross > 0) {
+        out->discount_minor -= arith_share(order->discount_minor, refunded_gross, gross);
+        out->tax_minor -= arith_share(order->tax_minor, refunded_gross, gross);
+    }
 }

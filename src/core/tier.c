@@ -16,9 +16,12 @@ int tier_rank_for(const struct program *p, int64_t value)
 int64_t tier_window_start(const struct program *p, const struct fid_tz *tz, int64_t t)
 {
     switch (p->tiers.window) {
-    case TIER_WINDOW_CALENDAR_YEAR: return fid_tz_year_start(tz, t);
-    case TIER_WINDOW_ROLLING_12_MONTHS: return fid_tz_add_months(tz, t, -12);
-    case TIER_WINDOW_LIFETIME: return FID_TIME_MIN;
+    case TIER_WINDOW_CALENDAR_YEAR:
+        return fid_tz_year_start(tz, t);
+    case TIER_WINDOW_ROLLING_12_MONTHS:
+        return fid_tz_add_months(tz, t, -12);
+    case TIER_WINDOW_LIFETIME:
+        return FID_TIME_MIN;
     }
     return FID_TIME_MIN;
 }
@@ -38,7 +41,8 @@ int64_t tier_next_review(const struct program *p, const struct fid_tz *tz, int64
     }
     case TIER_WINDOW_ROLLING_12_MONTHS:
         return fid_tz_add_days(tz, fid_tz_add_months(tz, t, 12), grace);
-    case TIER_WINDOW_LIFETIME: return 0;
+    case TIER_WINDOW_LIFETIME:
+        return 0;
     }
     return 0;
 }
@@ -49,6 +53,6 @@ void tier_review_window(const struct program *p, const struct fid_tz *tz, int64_
     int64_t end = fid_tz_add_days(tz, review_at, -(int)p->tiers.grace_days);
     *to = end;
     /* A calendar-year review falls on 1 January + grace, so twelve months back is the year. */
-    *from = p->tiers.window == TIER_WINDOW_LIFETIME ? FID_TIME_MIN
-                                                    : fid_tz_add_months(tz, end, -12);
+    *from =
+        p->tiers.window == TIER_WINDOW_LIFETIME ? FID_TIME_MIN : fid_tz_add_months(tz, end, -12);
 }

@@ -41,9 +41,9 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
         order_row_clear(&orders[i]);
     free(orders);
     if (st == FID_OK && n > 0)
-        json_object_set_new(result, "past_orders_credited",
-                            json_pack("{s:I, s:I}", "orders", (json_int_t)n, "points",
-                                      (json_int_t)total));
+        json_object_set_new(
+            result, "past_orders_credited",
+            json_pack("{s:I, s:I}", "orders", (json_int_t)n, "points", (json_int_t)total));
     return st;
 }
 
@@ -71,8 +71,8 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
     /* Store e-mail addresses in lower case: look-ups compare them that way. */
     for (size_t i = 0; ev->email[i] && i < sizeof c.email - 1; i++)
-        c.email[i] = (char)(ev->email[i] >= 'A' && ev->email[i] <= 'Z' ? ev->email[i] + 32
-                                                                        : ev->email[i]);
+        c.email[i] =
+            (char)(ev->email[i] >= 'A' && ev->email[i] <= 'Z' ? ev->email[i] + 32 : ev->email[i]);
     snprintf(c.phone, sizeof c.phone, "%s", ev->phone);
     snprintf(c.name, sizeof c.name, "%s", ev->name);
     snprintf(c.birthday, sizeof c.birthday, "%s", ev->birthday);
@@ -219,8 +219,8 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
             st = stamps_earn(e, &c, card, ev->points, ev->at, 0, ev->key, vouchers, err);
             json_object_set_new(ctx->result, "vouchers", vouchers);
         } else if (count + ev->points < 0) {
-            return fid_fail(err, FID_ERR_INSUFFICIENT, "/points",
-                            "the card holds %lld stamps", (long long)count);
+            return fid_fail(err, FID_ERR_INSUFFICIENT, "/points", "the card holds %lld stamps",
+                            (long long)count);
         } else if ((st = account_move(e, &c, ACCOUNT_STAMPS, card->id, LEDGER_ADJUST, ev->points,
                                       ev->at, 0, ev->key, explanation, ev->reason, ev->author,
                                       err)) == FID_OK) {

@@ -31,8 +31,8 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
 {
     const struct program *p = e->program;
     struct earn_context context = {
-        .first_order = c->order_count == 0 ||
-                       (c->first_order_at == order->at && row->member_at_order == 0),
+        .first_order =
+            c->order_count == 0 || (c->first_order_at == order->at && row->member_at_order == 0),
         .tier_id = c->tier,
         .vip_plan_id = vip_active(c, order->at) ? c->vip_plan : "",
     };
@@ -45,6 +45,12 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
     json_t *stamps = json_object();
     enum fid_status st = FID_OK;
     row->basis_minor = earning.basis_minor;
+    row->program_version = p->version;
+    json_t *context_json = json_pack("{s:s, s:s, s:b}", "tier", context.tier_id, "vip",
+                                     context.vip_plan_id, "first_order", context.first_order);
+    free(row->earn_context);
+    row->earn_context = json_dumps(context_json, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(context_json);
     row->points_earned = earning.points;
     row->cashback_earned = earning.cashback_minor;
 
@@ -112,18 +118,18 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
         .paid_minor = event_order_paid(ev),
     };
     snprintf(row.ref, sizeof row.ref, "%s", ev->order_id);
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "order", "key", ev->key,
-                             "customer", ev->customer, "order_id", ev->order_id, "channel",
-                             channel_name(ev->channel));
+    json_t *body =
+        json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "order", "key", ev->key, "customer",
+                  ev->customer, "order_id", ev->order_id, "channel", channel_name(ev->channel));
     char at[FID_TIME_ISO_MAX];
     fid_time_format(ev->at, at);
     json_object_set_new(body, "at", json_string(at));
     json_t *lines = json_array();
     for (size_t i = 0; i < ev->n_lines; i++) {
         const struct order_line *l = &ev->lines[i];
-        json_t *line = json_pack("{s:s, s:I, s:I}", "sku", l->sku, "quantity",
-                                 (json_int_t)l->quantity, "unit_price_minor",
-                                 (json_int_t)l->unit_price_minor);
+        json_t *line =
+            json_pack("{s:s, s:I, s:I}", "sku", l->sku, "quantity", (json_int_t)l->quantity,
+                      "unit_price_minor", (json_int_t)l->unit_price_minor);
         if (l->category[0])
             json_object_set_new(line, "category", json_string(l->category));
         json_array_append_new(lines, line);

@@ -1,7 +1,10 @@
 /*
  * Refunds, whole or partial, by line or by amount. The money refunded is tracked on the order so
- * that the total never exceeds what was paid; points, stamps and cashback are taken back in
- * proportion to the merchandise refunded so far (core/refund), from the order's own lot first.
+ * that the total never exceeds what was paid. What the refunded part earned is taken back: for
+ * refunded lines, the difference between what the order earned and what its remaining lines
+ * earn under the same programme version and context (so refunding the beans takes back the beans'
+ * multiplier, not the coffee stamps); for refunds by amount, a share in proportion to the money.
+ * A full refund takes back everything. Points come from the order's own lot first.
  * Points still pending are cancelled outright. When the points were already spent the programme
  * decides: the balance goes negative, or the shortfall is forgiven and said so in the entry.
  */
@@ -12,30 +15,39 @@
 #include <string.h>
 
 #include "core/arith.h"
+#include "core/earn.h"
 #include "core/refund.h"
 #include "util/jsonread.h"
 #include "util/xalloc.h"
 
-/* Money refunded by the refund's lines; updates units (JSON object of line index -> units). */
-static enum fid_status lines_refund_money(const struct event *refund, const struct event *order,
-                                          json_t *units, int64_t *money, struct fid_error *err)
+static const char *line_key(size_t index, char key[24])
 {
-    int64_t gross = event_order_gross(order);
-    int64_t goods = gross - order->discount_minor;
-    int64_t before = 0, after = 0;
-    for (size_t i = 0; i < order->n_lines; i++) {
-        char key[24];
-        snprintf(key, sizeof key, "%zu", i);
-        before += json_integer_value(json_object_get(units, key)) * order->lines[i].unit_price_minor;
-    }
+    snprintf(key, 24, "%zu", index);
+    return key;
+}
+
+/* Gross amount of the units refunded so far (units: JSON object line index -> units). */
+static int64_t units_gross(const struct event *order, const json_t *units)
+{
+    int64_t gross = 0;
+    char key[24];
+    for (size_t i = 0; i < order->n_lines; i++)
+        gross += json_integer_value(json_object_get(units, line_key(i, key))) *
+                 order->lines[i].unit_price_minor;
+    return gross;
+}
+
+/* Adds the refund's lines to units, refusing more units than the order has left. */
+static enum fid_status take_units(const struct event *refund, const struct event *order,
+                                  json_t *units, struct fid_error *err)
+{
+    char key[24];
     for (size_t r = 0; r < refund->n_lines; r++) {
         int64_t want = refund->lines[r].quantity;
         for (size_t i = 0; i < order->n_lines && want > 0; i++) {
             if (strcmp(order->lines[i].sku, refund->lines[r].sku) != 0)
                 continue;
-            char key[24];
-            snprintf(key, sizeof key, "%zu", i);
-            int64_t done = json_integer_value(json_object_get(units, key));
+            int64_t done = json_integer_value(json_object_get(units, line_key(i, key)));
             int64_t left = order->lines[i].quantity - done;
             int64_t take = want < left ? want : left;
             if (take > 0) {
@@ -51,14 +63,69 @@ static enum fid_status lines_refund_money(const struct event *refund, const stru
                             (long long)refund->lines[r].quantity, refund->lines[r].sku);
         }
     }
-    for (size_t i = 0; i < order->n_lines; i++) {
-        char key[24];
-        snprintf(key, sizeof key, "%zu", i);
-        after += json_integer_value(json_object_get(units, key)) * order->lines[i].unit_price_minor;
-    }
-    /* Lines carry their share of the order discount; cumulative shares keep rounding exact. */
-    *money = arith_share(after, goods, gross) - arith_share(before, goods, gross);
     return FID_OK;
+}
+
+/* What the order's remaining lines earn, under the programme version and context the order
+ * earned with: *points, and *stamps as a new JSON object card -> stamps. */
+static enum fid_status remaining_earning(struct engine *e, const struct order_row *order,
+                                         const struct event *original, const json_t *units,
+                                         int64_t *points, json_t **stamps, struct fid_error *err)
+{
+    struct program *old = NULL;
+    const struct program *p = e->program;
+    enum fid_status st = FID_OK;
+    if (order->program_version != 0 && order->program_version != p->version) {
+        char *text = NULL;
+        int64_t version;
+        if ((st = program_store_load(&e->store, order->program_version, &text, &version, err)) !=
+                FID_OK ||
+            (st = program_parse_text(text, strlen(text), &old, err)) != FID_OK) {
+            free(text);
+            return st;
+        }
+        free(text);
+        p = old;
+    }
+    int64_t *refunded = xcalloc(original->n_lines ? original->n_lines : 1, sizeof *refunded);
+    char key[24];
+    for (size_t i = 0; i < original->n_lines; i++)
+        refunded[i] = json_integer_value(json_object_get(units, line_key(i, key)));
+    struct event remaining;
+    refund_remaining_order(original, refunded, &remaining);
+    json_error_t jerr;
+    json_t *context_json = json_loads(order->earn_context, 0, &jerr);
+    struct earn_context context = {
+        .first_order = json_is_true(json_object_get(context_json, "first_order")),
+        .tier_id = json_string_value(json_object_get(context_json, "tier")),
+        .vip_plan_id = json_string_value(json_object_get(context_json, "vip")),
+    };
+    fid_tz_local(e->tz, original->at, &context.local);
+    struct earning earning;
+    earn_order(p, &remaining, &context, &earning);
+    *points = earning.points;
+    *stamps = json_object();
+    for (size_t i = 0; i < earning.n_stamps; i++)
+        json_object_set_new(*stamps, p->stamp_cards[earning.stamps[i].card_index].id,
+                            json_integer(earning.stamps[i].stamps));
+    earning_clear(&earning);
+    json_decref(context_json);
+    free(remaining.lines);
+    free(refunded);
+    program_free(old);
+    return FID_OK;
+}
+
+/* The part of `earned` the refunds so far take back (see the file comment). */
+static int64_t clawback_target(int64_t earned, int64_t remaining_earned, bool lines_refunded,
+                               int64_t amount_money, int64_t goods, bool full)
+{
+    if (full)
+        return earned;
+    int64_t by_lines = lines_refunded && remaining_earned < earned ? earned - remaining_earned : 0;
+    int64_t by_amount =
+        goods > 0 ? arith_share(earned, amount_money < goods ? amount_money : goods, goods) : 0;
+    return by_lines + by_amount < earned ? by_lines + by_amount : earned;
 }
 
 static enum fid_status claw_points(struct engine *e, struct customer *c,
@@ -120,8 +187,9 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
 }
 
 static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct order_row *order,
-                                   int64_t goods, int64_t refunded_goods, const struct event *ev,
-                                   json_t *result, struct fid_error *err)
+                                   const json_t *remaining, bool lines_refunded,
+                                   int64_t amount_money, int64_t goods, bool full,
+                                   const struct event *ev, json_t *result, struct fid_error *err)
 {
     json_error_t jerr;
     json_t *earned = json_loads(order->stamps, 0, &jerr);
@@ -133,7 +201,10 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
     json_object_foreach(earned, card_id, value)
     {
         int64_t before = json_integer_value(json_object_get(clawed, card_id));
-        int64_t claw = refund_clawback(json_integer_value(value), before, goods, refunded_goods);
+        int64_t target = clawback_target(json_integer_value(value),
+                                         json_integer_value(json_object_get(remaining, card_id)),
+                                         lines_refunded, amount_money, goods, full);
+        int64_t claw = target > before ? target - before : 0;
         if (claw == 0)
             continue;
         json_object_set_new(clawed, card_id, json_integer(before + claw));
@@ -144,8 +215,8 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
         refund_split(claw, count, e->program->refund_allow_negative, &take, &forgiven);
         if ((st = account_move(e, c, ACCOUNT_STAMPS, card_id, LEDGER_CLAWBACK, -take, ev->at,
                                order->id, ev->key,
-                               "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL,
-                               NULL, err)) != FID_OK ||
+                               "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL, NULL,
+                               err)) != FID_OK ||
             (st = stamps_set(&e->store, c->id, card_id, count - take, completed, err)) != FID_OK)
             break;
         json_object_set_new(taken, card_id, json_integer(take));
@@ -183,13 +254,14 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
         goto done;
     json_error_t jerr;
     units = json_loads(order.refunded_units, 0, &jerr);
-    int64_t money = ev->amount_minor;
-    if (ev->n_lines > 0 &&
-        (st = lines_refund_money(ev, original, units, &money, err)) != FID_OK)
+    int64_t gross = order.gross_minor, goods = gross - original->discount_minor;
+    int64_t lines_money_before = arith_share(units_gross(original, units), goods, gross);
+    if (ev->n_lines > 0 && (st = take_units(ev, original, units, err)) != FID_OK)
         goto done;
+    int64_t lines_money = arith_share(units_gross(original, units), goods, gross);
+    int64_t money = ev->n_lines > 0 ? lines_money - lines_money_before : ev->amount_minor;
     if (order.refunded_minor + money > order.paid_minor) {
-        st = fid_fail(err, ev->n_lines ? FID_ERR_INPUT : FID_ERR_INPUT,
-                      ev->n_lines ? "/lines" : "/amount_minor",
+        st = fid_fail(err, FID_ERR_INPUT, ev->n_lines ? "/lines" : "/amount_minor",
                       "refund of %lld would bring refunds to %lld, above the %lld paid",
                       (long long)money, (long long)(order.refunded_minor + money),
                       (long long)order.paid_minor);
@@ -198,17 +270,32 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
     order.refunded_minor += money;
     free(order.refunded_units);
     order.refunded_units = json_dumps(units, JSON_COMPACT | JSON_SORT_KEYS);
-    int64_t goods = order.gross_minor - original->discount_minor;
+    bool full = order.refunded_minor >= order.paid_minor || lines_money >= goods;
+    bool lines_refunded = units_gross(original, units) > 0;
+    int64_t amount_money = order.refunded_minor - lines_money;
     int64_t refunded_goods = order.refunded_minor < goods ? order.refunded_minor : goods;
     json_object_set_new(ctx->result, "order_id", json_string(order.ref));
     json_object_set_new(ctx->result, "customer", json_string(c.ref));
     json_object_set_new(ctx->result, "refunded_minor", json_integer(money));
 
-    int64_t points = refund_clawback(order.points_earned, order.points_clawed, goods, refunded_goods);
-    if (points > 0 && (st = claw_points(e, &c, &order, points, ev, ctx->result, err)) != FID_OK)
+    int64_t remaining_points = order.points_earned;
+    json_t *remaining_stamps = NULL;
+    if (lines_refunded && !full &&
+        (st = remaining_earning(e, &order, original, units, &remaining_points, &remaining_stamps,
+                                err)) != FID_OK)
         goto done;
+    int64_t target = clawback_target(order.points_earned, remaining_points, lines_refunded,
+                                     amount_money, goods, full);
+    int64_t points = target > order.points_clawed ? target - order.points_clawed : 0;
+    if (points > 0 && (st = claw_points(e, &c, &order, points, ev, ctx->result, err)) != FID_OK) {
+        json_decref(remaining_stamps);
+        goto done;
+    }
     order.points_clawed += points;
-    if ((st = claw_stamps(e, &c, &order, goods, refunded_goods, ev, ctx->result, err)) != FID_OK)
+    st = claw_stamps(e, &c, &order, remaining_stamps, lines_refunded, amount_money, goods, full, ev,
+                     ctx->result, err);
+    json_decref(remaining_stamps);
+    if (st != FID_OK)
         goto done;
     int64_t cashback =
         refund_clawback(order.cashback_earned, order.cashback_clawed, goods, refunded_goods);
@@ -218,8 +305,8 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
                      &forgiven);
         if ((st = account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_CLAWBACK, -take, ev->at,
                                order.id, ev->key,
-                               "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL,
-                               NULL, err)) != FID_OK)
+                               "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL, NULL,
+                               err)) != FID_OK)
             goto done;
         order.cashback_clawed += cashback;
         json_object_set_new(ctx->result, "cashback_clawed_back_minor", json_integer(take));

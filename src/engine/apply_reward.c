@@ -60,17 +60,16 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
             return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
                             "reward \"%s\" costs %lld stamps; the card holds %lld", r->id,
                             (long long)r->cost_stamps, (long long)count);
-        if ((st = account_move(e, &c, ACCOUNT_STAMPS, r->stamp_card, LEDGER_REDEEM,
-                               -r->cost_stamps, ev->at, 0, ev->key, explanation, NULL, NULL,
-                               err)) != FID_OK ||
+        if ((st = account_move(e, &c, ACCOUNT_STAMPS, r->stamp_card, LEDGER_REDEEM, -r->cost_stamps,
+                               ev->at, 0, ev->key, explanation, NULL, NULL, err)) != FID_OK ||
             (st = stamps_set(&e->store, c.id, r->stamp_card, count - r->cost_stamps, completed,
                              err)) != FID_OK)
             return st;
     } else if (r->cost_points > 0) {
         if (c.points_available < r->cost_points)
             return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
-                            "reward \"%s\" costs %lld points; the available balance is %lld",
-                            r->id, (long long)r->cost_points, (long long)c.points_available);
+                            "reward \"%s\" costs %lld points; the available balance is %lld", r->id,
+                            (long long)r->cost_points, (long long)c.points_available);
         struct debit debit = {.kind = LEDGER_REDEEM,
                               .amount = r->cost_points,
                               .at = ev->at,
@@ -84,8 +83,8 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
         st = account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_EARN, r->value_minor, ev->at, 0,
                           ev->key, explanation, NULL, NULL, err);
     else
-        st = voucher_issue(e, &c, r, VOUCHER_FROM_REDEEM, ev->at, ledger_id, ev->key, vouchers,
-                           err);
+        st =
+            voucher_issue(e, &c, r, VOUCHER_FROM_REDEEM, ev->at, ledger_id, ev->key, vouchers, err);
     c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
     if (st == FID_OK)
         st = customer_save(&e->store, &c, err);
@@ -122,8 +121,7 @@ enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *e
         return fid_fail(err, FID_ERR_STATE, "/code", "voucher %s expired on %s", v.code, when);
     }
     if (ev->at < v.issued_at)
-        return fid_fail(err, FID_ERR_INPUT, "/at", "voucher %s used before it was issued",
-                        v.code);
+        return fid_fail(err, FID_ERR_INPUT, "/at", "voucher %s used before it was issued", v.code);
     v.state = VOUCHER_USED;
     v.used_at = ev->at;
     snprintf(v.used_order, sizeof v.used_order, "%s", ev->order_id);

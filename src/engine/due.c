@@ -47,7 +47,8 @@ static enum fid_status confirm_pending(struct engine *e, struct customer *c, int
                             : 0;
         lot->state = LOT_AVAILABLE;
         lot->remaining -= repay;
-        if ((repay > 0 && (st = lot_use_insert(&e->store, row.id, lot->id, repay, err)) != FID_OK) ||
+        if ((repay > 0 &&
+             (st = lot_use_insert(&e->store, row.id, lot->id, repay, err)) != FID_OK) ||
             (st = lot_save(&e->store, lot, err)) != FID_OK)
             break;
         c->points_pending -= amount;
@@ -74,8 +75,9 @@ static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t
         int64_t when = all_at ? all_at : lot->expires_at;
         if (when == 0 || when > t)
             continue;
-        const char *why = all_at ? "[{\"rule\":\"expiry\",\"label\":\"No activity: balance expired\"}]"
-                                 : "[{\"rule\":\"expiry\",\"label\":\"Points expired\"}]";
+        const char *why = all_at
+                              ? "[{\"rule\":\"expiry\",\"label\":\"No activity: balance expired\"}]"
+                              : "[{\"rule\":\"expiry\",\"label\":\"Points expired\"}]";
         struct ledger_row row = {
             .customer_id = c->id,
             .at = when,
@@ -107,9 +109,12 @@ static int64_t tier_metric_value(const struct program *p, int64_t spend, int64_t
                                  int64_t count)
 {
     switch (p->tiers.metric) {
-    case TIER_METRIC_SPEND: return spend;
-    case TIER_METRIC_POINTS: return points;
-    case TIER_METRIC_ORDERS: return count;
+    case TIER_METRIC_SPEND:
+        return spend;
+    case TIER_METRIC_POINTS:
+        return points;
+    case TIER_METRIC_ORDERS:
+        return count;
     }
     return 0;
 }
@@ -227,13 +232,12 @@ enum fid_status engine_run_due(struct engine *e, int64_t now, json_t **summary,
     }
     char at[FID_TIME_ISO_MAX];
     fid_time_format(now, at);
-    *summary = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "now", at,
-                         "customers_processed", (json_int_t)customers, "lots_confirmed",
-                         (json_int_t)report.lots_confirmed, "points_confirmed",
-                         (json_int_t)report.points_confirmed, "lots_expired",
-                         (json_int_t)report.lots_expired, "points_expired",
-                         (json_int_t)report.points_expired, "tier_changes",
-                         (json_int_t)report.tier_changes, "vouchers_expired",
-                         (json_int_t)vouchers_expired);
+    *summary = json_pack(
+        "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "now", at, "customers_processed",
+        (json_int_t)customers, "lots_confirmed", (json_int_t)report.lots_confirmed,
+        "points_confirmed", (json_int_t)report.points_confirmed, "lots_expired",
+        (json_int_t)report.lots_expired, "points_expired", (json_int_t)report.points_expired,
+        "tier_changes", (json_int_t)report.tier_changes, "vouchers_expired",
+        (json_int_t)vouchers_expired);
     return FID_OK;
 }

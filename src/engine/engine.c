@@ -171,20 +171,27 @@ enum fid_status engine_set_program(struct engine *e, const char *text, int64_t n
 static enum fid_status dispatch(struct apply_context *ctx, struct fid_error *err)
 {
     switch (ctx->event->type) {
-    case EVENT_ORDER: return apply_order(ctx, err);
-    case EVENT_REFUND: return apply_refund(ctx, err);
-    case EVENT_ENROL: return apply_enrol(ctx, err);
-    case EVENT_REDEEM: return apply_redeem(ctx, err);
-    case EVENT_VOUCHER_USE: return apply_voucher_use(ctx, err);
-    case EVENT_VIP_PAYMENT: return apply_vip_payment(ctx, err);
-    case EVENT_ADJUSTMENT: return apply_adjustment(ctx, err);
+    case EVENT_ORDER:
+        return apply_order(ctx, err);
+    case EVENT_REFUND:
+        return apply_refund(ctx, err);
+    case EVENT_ENROL:
+        return apply_enrol(ctx, err);
+    case EVENT_REDEEM:
+        return apply_redeem(ctx, err);
+    case EVENT_VOUCHER_USE:
+        return apply_voucher_use(ctx, err);
+    case EVENT_VIP_PAYMENT:
+        return apply_vip_payment(ctx, err);
+    case EVENT_ADJUSTMENT:
+        return apply_adjustment(ctx, err);
     }
     return fid_fail(err, FID_ERR_INTERNAL, "/type", "unhandled event type");
 }
 
 /* Applies one event object; *result is set (new reference) on success. */
-static enum fid_status apply_one(struct engine *e, const json_t *obj, int64_t now,
-                                 json_t **result, struct fid_error *err)
+static enum fid_status apply_one(struct engine *e, const json_t *obj, int64_t now, json_t **result,
+                                 struct fid_error *err)
 {
     struct event *ev = NULL;
     char *previous = NULL;
@@ -201,8 +208,8 @@ static enum fid_status apply_one(struct engine *e, const json_t *obj, int64_t no
         } else {
             json_error_t jerr;
             *result = json_loads(previous, 0, &jerr);
-            st = *result ? FID_OK
-                         : fid_fail(err, FID_ERR_INTERNAL, "", "stored result is not JSON");
+            st =
+                *result ? FID_OK : fid_fail(err, FID_ERR_INTERNAL, "", "stored result is not JSON");
             if (*result)
                 json_object_set_new(*result, "status", json_string("replayed"));
         }

@@ -22,8 +22,8 @@ struct engine;
 struct engine_options {
     const char *db_path;
     enum db_durability durability;
-    int64_t merchant_id;     /* 0 = the database's first merchant */
-    const uint64_t *seed;    /* NULL = cryptographic codes; else reproducible (demos, tests) */
+    int64_t merchant_id;  /* 0 = the database's first merchant */
+    const uint64_t *seed; /* NULL = cryptographic codes; else reproducible (demos, tests) */
 };
 
 enum engine_mode {
@@ -76,7 +76,8 @@ enum fid_status engine_run_due(struct engine *engine, int64_t now, json_t **summ
 /* The customer's balances as JSON: points (available, pending, lifetime), cashback, stamps. */
 json_t *engine_balance_json(struct engine *engine, const struct customer *customer);
 
-/* Checks every ledger invariant. *violations (new reference) lists what failed; empty when clean. */
+/* Checks every ledger invariant. *violations (new reference) lists what failed; empty when clean.
+ */
 enum fid_status engine_verify(struct engine *engine, json_t **violations,
                               struct fid_error *err) FID_MUST_USE;
 

@@ -75,9 +75,9 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
 
 /* Appends a simple entry to the stamps or cashback account (no lots). */
 enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_account account,
-                             const char *card_id, enum ledger_kind kind, int64_t amount,
-                             int64_t at, int64_t order_id, const char *event_key,
-                             const char *explanation, const char *reason, const char *author,
+                             const char *card_id, enum ledger_kind kind, int64_t amount, int64_t at,
+                             int64_t order_id, const char *event_key, const char *explanation,
+                             const char *reason, const char *author,
                              struct fid_error *err) FID_MUST_USE;
 
 /* Adds stamps on card; issues the card's reward for every full card (codes added to vouchers). */
@@ -87,9 +87,9 @@ enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct s
 
 /* Issues a voucher for reward; adds its JSON to vouchers when not NULL. */
 enum fid_status voucher_issue(struct engine *e, const struct customer *c,
-                              const struct reward *reward, enum voucher_source source,
-                              int64_t at, int64_t ledger_id, const char *event_key,
-                              json_t *vouchers, struct fid_error *err) FID_MUST_USE;
+                              const struct reward *reward, enum voucher_source source, int64_t at,
+                              int64_t ledger_id, const char *event_key, json_t *vouchers,
+                              struct fid_error *err) FID_MUST_USE;
 
 /* Runs the customer's due work up to t (confirmations, expiry, tier review) and updates
  * next_due_at. The customer is saved by the caller. *report (may be NULL) counts what happened. */
@@ -116,6 +116,5 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
 
 /* True when the customer holds an active VIP plan at t. */
 bool vip_active(const struct customer *c, int64_t t);
-
 
 #endif

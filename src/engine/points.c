@@ -34,8 +34,7 @@ enum fid_status load_member(struct engine *e, const struct event *ev, struct cus
 {
     enum fid_status st = customer_find_ref(&e->store, ev->customer, member, err);
     if (st == FID_ERR_NOT_FOUND || (st == FID_OK && !member->is_member))
-        return fid_fail(err, FID_ERR_NOT_FOUND, "/customer", "no member \"%.100s\"",
-                        ev->customer);
+        return fid_fail(err, FID_ERR_NOT_FOUND, "/customer", "no member \"%.100s\"", ev->customer);
     if (st != FID_OK)
         return st;
     if (member->next_due_at != 0 && member->next_due_at <= ev->at)
@@ -151,8 +150,7 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
     if ((st = ledger_append(&e->store, &row, err)) != FID_OK)
         goto done;
     for (size_t u = 0; u < n_uses; u++) {
-        if ((st = lot_use_insert(&e->store, row.id, uses[u].lot_id, uses[u].amount, err)) !=
-            FID_OK)
+        if ((st = lot_use_insert(&e->store, row.id, uses[u].lot_id, uses[u].amount, err)) != FID_OK)
             goto done;
         for (size_t i = 0; i < n; i++)
             if (rows[i].id == uses[u].lot_id) {
@@ -174,10 +172,9 @@ done:
 }
 
 enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_account account,
-                             const char *card_id, enum ledger_kind kind, int64_t amount,
-                             int64_t at, int64_t order_id, const char *event_key,
-                             const char *explanation, const char *reason, const char *author,
-                             struct fid_error *err)
+                             const char *card_id, enum ledger_kind kind, int64_t amount, int64_t at,
+                             int64_t order_id, const char *event_key, const char *explanation,
+                             const char *reason, const char *author, struct fid_error *err)
 {
     if (amount == 0)
         return FID_OK;
@@ -202,9 +199,9 @@ enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_a
 }
 
 enum fid_status voucher_issue(struct engine *e, const struct customer *c,
-                              const struct reward *reward, enum voucher_source source,
-                              int64_t at, int64_t ledger_id, const char *event_key,
-                              json_t *vouchers, struct fid_error *err)
+                              const struct reward *reward, enum voucher_source source, int64_t at,
+                              int64_t ledger_id, const char *event_key, json_t *vouchers,
+                              struct fid_error *err)
 {
     struct voucher v = {
         .customer_id = c->id,
@@ -227,10 +224,10 @@ enum fid_status voucher_issue(struct engine *e, const struct customer *c,
     if (vouchers) {
         char until[FID_TIME_ISO_MAX];
         fid_time_format(v.valid_until, until);
-        json_array_append_new(vouchers, json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", v.code,
-                                                  "reward", reward->id, "name", reward->name,
-                                                  "source", voucher_source_name(source),
-                                                  "valid_until", until));
+        json_array_append_new(vouchers,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", v.code, "reward",
+                                        reward->id, "name", reward->name, "source",
+                                        voucher_source_name(source), "valid_until", until));
     }
     return FID_OK;
 }

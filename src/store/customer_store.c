@@ -159,8 +159,7 @@ enum fid_status customer_insert(struct store *store, struct customer *c, struct 
     return db_run(s, err);
 }
 
-enum fid_status customer_save(struct store *store, const struct customer *c,
-                              struct fid_error *err)
+enum fid_status customer_save(struct store *store, const struct customer *c, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(
         store->db,
@@ -201,10 +200,10 @@ enum fid_status customer_list(struct store *store, const char *after, int64_t li
 enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int64_t **ids,
                              size_t *n, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(store->db,
-                                   "SELECT id FROM customers WHERE merchant_id = ? AND "
-                                   "next_due_at IS NOT NULL AND next_due_at <= ? ORDER BY id "
-                                   "LIMIT ?");
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT id FROM customers WHERE merchant_id = ? AND "
+                              "next_due_at IS NOT NULL AND next_due_at <= ? ORDER BY id "
+                              "LIMIT ?");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, t);
     db_bind_int(s, 3, limit);
@@ -217,8 +216,7 @@ enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int6
         (*ids)[(*n)++] = db_column_int(s, 0);
     }
     db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "listing due customers failed")
-                           : FID_OK;
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "listing due customers failed") : FID_OK;
 }
 
 enum fid_status stamps_get(struct store *store, int64_t customer_id, const char *card_id,

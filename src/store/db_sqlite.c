@@ -40,11 +40,11 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
 {
     *out = NULL;
     struct db *db = xcalloc(1, sizeof *db);
-    int flags = options->read_only ? SQLITE_OPEN_READONLY
-                                   : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int flags =
+        options->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(path, &db->conn, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-        enum fid_status st = fid_fail(err, FID_ERR_IO, "--db", "cannot open database %s: %s",
-                                      path, db->conn ? sqlite3_errmsg(db->conn) : "no memory");
+        enum fid_status st = fid_fail(err, FID_ERR_IO, "--db", "cannot open database %s: %s", path,
+                                      db->conn ? sqlite3_errmsg(db->conn) : "no memory");
         db_close(db);
         return st;
     }
@@ -129,8 +129,8 @@ struct db_stmt *db_prepare(struct db *db, const char *sql)
         if (slot->sql == sql)
             return &slot->handle;
         if (slot->sql == NULL) {
-            if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT,
-                                   &slot->handle.stmt, NULL) != SQLITE_OK) {
+            if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot->handle.stmt,
+                                   NULL) != SQLITE_OK) {
                 fprintf(stderr, "fidele: internal error preparing SQL: %s\n%s\n",
                         sqlite3_errmsg(db->conn), sql);
                 abort();

@@ -9,9 +9,8 @@
 
 #include "util/xalloc.h"
 
-enum fid_status event_record_find(struct store *store, const char *key,
-                                  char digest[FID_DIGEST_HEX], char **result,
-                                  struct fid_error *err)
+enum fid_status event_record_find(struct store *store, const char *key, char digest[FID_DIGEST_HEX],
+                                  char **result, struct fid_error *err)
 {
     *result = NULL;
     struct db_stmt *s = db_prepare(store->db, "SELECT digest, result FROM events "
@@ -31,9 +30,8 @@ enum fid_status event_record_find(struct store *store, const char *key,
     return fid_fail(err, FID_ERR_DB, "", "reading idempotency record failed");
 }
 
-enum fid_status event_record_insert(struct store *store, const struct event *ev,
-                                    int64_t applied_at, const char *result,
-                                    struct fid_error *err)
+enum fid_status event_record_insert(struct store *store, const struct event *ev, int64_t applied_at,
+                                    const char *result, struct fid_error *err)
 {
     struct db_stmt *s =
         db_prepare(store->db, "INSERT INTO events (merchant_id, key, digest, type, at, "

@@ -85,7 +85,7 @@ enum fid_status lot_use_insert(struct store *store, int64_t ledger_id, int64_t l
 }
 
 #define LOT_COLUMNS                                                                                \
-    "id, customer_id, state, earned_at, available_at, expires_at, amount, remaining, order_id, "  \
+    "id, customer_id, state, earned_at, available_at, expires_at, amount, remaining, order_id, "   \
     "ledger_id"
 
 static void read_lot(struct db_stmt *s, struct lot_row *l)

@@ -22,8 +22,7 @@ enum fid_status merchant_insert(struct db *db, struct merchant *m, struct fid_er
     return db_run_int(s, 0, &m->id, err);
 }
 
-static enum fid_status read_merchant(struct db_stmt *s, struct merchant *out,
-                                     struct fid_error *err)
+static enum fid_status read_merchant(struct db_stmt *s, struct merchant *out, struct fid_error *err)
 {
     enum db_step rc = db_step(s);
     if (rc == DB_ROW) {
@@ -43,8 +42,7 @@ static enum fid_status read_merchant(struct db_stmt *s, struct merchant *out,
     return fid_fail(err, FID_ERR_DB, "", "reading merchant failed");
 }
 
-enum fid_status merchant_get(struct db *db, int64_t id, struct merchant *out,
-                             struct fid_error *err)
+enum fid_status merchant_get(struct db *db, int64_t id, struct merchant *out, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(
         db, "SELECT id, name, currency, timezone, locale, created_at FROM merchants WHERE id = ?");
@@ -62,10 +60,10 @@ enum fid_status merchant_default(struct db *db, struct merchant *out, struct fid
 enum fid_status program_store_save(struct store *store, const char *document, int64_t at,
                                    int64_t *version, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(
-        store->db, "INSERT INTO programs (merchant_id, version, document, created_at) "
-                   "SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3 FROM programs "
-                   "WHERE merchant_id = ?1 RETURNING version");
+    struct db_stmt *s =
+        db_prepare(store->db, "INSERT INTO programs (merchant_id, version, document, created_at) "
+                              "SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3 FROM programs "
+                              "WHERE merchant_id = ?1 RETURNING version");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_text(s, 2, document);
     db_bind_int(s, 3, at);
@@ -76,9 +74,9 @@ enum fid_status program_store_load(struct store *store, int64_t version, char **
                                    int64_t *loaded_version, struct fid_error *err)
 {
     *text = NULL;
-    struct db_stmt *s = db_prepare(store->db,
-                                   "SELECT version, document FROM programs WHERE merchant_id = ? "
-                                   "AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1");
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT version, document FROM programs WHERE merchant_id = ? "
+                              "AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, version);
     db_bind_int(s, 3, version);
@@ -91,8 +89,8 @@ enum fid_status program_store_load(struct store *store, int64_t version, char **
     if (rc == DB_ROW)
         return FID_OK;
     if (rc == DB_DONE)
-        return version ? fid_fail(err, FID_ERR_NOT_FOUND, "--version",
-                                  "no programme version %lld", (long long)version)
+        return version ? fid_fail(err, FID_ERR_NOT_FOUND, "--version", "no programme version %lld",
+                                  (long long)version)
                        : fid_fail(err, FID_ERR_NOT_FOUND, "", "no programme yet");
     return fid_fail(err, FID_ERR_DB, "", "reading programme failed");
 }

@@ -11,9 +11,9 @@
 #include "util/xalloc.h"
 
 #define ORDER_COLUMNS                                                                              \
-    "id, ref, customer_id, at, channel, member_at_order, gross_minor, paid_minor, basis_minor, "  \
+    "id, ref, customer_id, at, channel, member_at_order, gross_minor, paid_minor, basis_minor, "   \
     "points_earned, points_clawed, cashback_earned, cashback_clawed, refunded_minor, stamps, "     \
-    "stamps_clawed, refunded_units, body"
+    "stamps_clawed, refunded_units, body, program_version, earn_context"
 
 void order_row_clear(struct order_row *o)
 {
@@ -21,6 +21,7 @@ void order_row_clear(struct order_row *o)
     free(o->stamps_clawed);
     free(o->refunded_units);
     free(o->body);
+    free(o->earn_context);
     memset(o, 0, sizeof *o);
 }
 
@@ -45,6 +46,8 @@ static void read_row(struct db_stmt *s, struct order_row *o)
     o->stamps_clawed = xstrdup(db_column_text(s, 15));
     o->refunded_units = xstrdup(db_column_text(s, 16));
     o->body = xstrdup(db_column_text(s, 17));
+    o->program_version = db_column_int(s, 18);
+    o->earn_context = xstrdup(db_column_text(s, 19));
 }
 
 enum fid_status order_find_ref(struct store *store, const char *ref, struct order_row *out,
@@ -118,13 +121,16 @@ enum fid_status order_save_earning(struct store *store, const struct order_row *
 {
     struct db_stmt *s = db_prepare(
         store->db, "UPDATE orders SET points_earned = ?, cashback_earned = ?, stamps = ?, "
-                   "basis_minor = ? WHERE merchant_id = ? AND id = ?");
+                   "basis_minor = ?, program_version = ?, earn_context = ? WHERE merchant_id = ? "
+                   "AND id = ?");
     db_bind_int(s, 1, o->points_earned);
     db_bind_int(s, 2, o->cashback_earned);
     db_bind_text(s, 3, o->stamps ? o->stamps : "{}");
     db_bind_int(s, 4, o->basis_minor);
-    db_bind_int(s, 5, store->merchant_id);
-    db_bind_int(s, 6, o->id);
+    db_bind_int(s, 5, o->program_version);
+    db_bind_text(s, 6, o->earn_context ? o->earn_context : "{}");
+    db_bind_int(s, 7, store->merchant_id);
+    db_bind_int(s, 8, o->id);
     return db_run(s, err);
 }
 
@@ -150,11 +156,11 @@ enum fid_status refund_insert(struct store *store, int64_t order_id, int64_t at,
 enum fid_status order_uncredited(struct store *store, int64_t customer_id,
                                  struct order_row **orders, size_t *n, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(store->db, "SELECT " ORDER_COLUMNS
-                                              " FROM orders WHERE merchant_id = ? AND "
-                                              "customer_id = ? AND member_at_order = 0 AND "
-                                              "points_earned = 0 AND refunded_minor < paid_minor "
-                                              "ORDER BY at, id");
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT " ORDER_COLUMNS " FROM orders WHERE merchant_id = ? AND "
+                              "customer_id = ? AND member_at_order = 0 AND "
+                              "points_earned = 0 AND refunded_minor < paid_minor "
+                              "ORDER BY at, id");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     size_t cap = 0;

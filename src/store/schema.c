@@ -56,7 +56,8 @@ static const char *const MIGRATIONS[] = {
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (merchant_id, id),"
     "  UNIQUE (merchant_id, ref)) STRICT;"
-    "CREATE UNIQUE INDEX customers_card ON customers(merchant_id, card_code) WHERE card_code IS NOT "
+    "CREATE UNIQUE INDEX customers_card ON customers(merchant_id, card_code) WHERE card_code IS "
+    "NOT "
     "NULL;"
     "CREATE INDEX customers_email ON customers(merchant_id, email) WHERE email IS NOT NULL;"
     "CREATE INDEX customers_phone ON customers(merchant_id, phone) WHERE phone IS NOT NULL;"
@@ -101,6 +102,8 @@ static const char *const MIGRATIONS[] = {
     "  stamps_clawed TEXT NOT NULL DEFAULT '{}',"
     "  refunded_minor INTEGER NOT NULL DEFAULT 0,"
     "  refunded_units TEXT NOT NULL DEFAULT '{}',"
+    "  program_version INTEGER NOT NULL DEFAULT 0,"
+    "  earn_context TEXT NOT NULL DEFAULT '{}',"
     "  body TEXT NOT NULL,"
     "  PRIMARY KEY (merchant_id, id),"
     "  UNIQUE (merchant_id, ref),"
@@ -207,8 +210,7 @@ enum fid_status schema_migrate(struct db *db, struct fid_error *err)
     if (st != FID_OK)
         return st;
     int64_t current = 0;
-    st = db_run_int(db_prepare(db, "SELECT MAX(version) FROM schema_migrations"), 0, &current,
-                    err);
+    st = db_run_int(db_prepare(db, "SELECT MAX(version) FROM schema_migrations"), 0, &current, err);
     if (st != FID_OK)
         return st;
     if (current > schema_latest_version())
@@ -224,8 +226,7 @@ enum fid_status schema_migrate(struct db *db, struct fid_error *err)
                  "INTEGER))",
                  v);
         if ((st = db_exec(db, MIGRATIONS[v - 1], err)) != FID_OK ||
-            (st = db_exec(db, record, err)) != FID_OK ||
-            (st = db_commit(db, err)) != FID_OK) {
+            (st = db_exec(db, record, err)) != FID_OK || (st = db_commit(db, err)) != FID_OK) {
             db_rollback(db);
             return st;
         }

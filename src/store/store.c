@@ -16,8 +16,9 @@ static const char *const ID_QUERIES[TABLE_COUNT] = {
 
 const char *ledger_kind_name(enum ledger_kind kind)
 {
-    static const char *const names[] = {"earn",   "earn_pending", "confirm", "redeem",
-                                        "redeem_rollback", "clawback", "expire", "adjust"};
+    static const char *const names[] = {"earn",   "earn_pending",    "confirm",
+                                        "redeem", "redeem_rollback", "clawback",
+                                        "expire", "adjust"};
     return names[kind];
 }
 

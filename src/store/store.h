@@ -79,10 +79,12 @@ struct order_row {
     int64_t gross_minor, paid_minor, basis_minor;
     int64_t points_earned, points_clawed, cashback_earned, cashback_clawed;
     int64_t refunded_minor;
-    char *stamps;         /* JSON object card -> stamps earned; owned */
-    char *stamps_clawed;  /* JSON object card -> stamps taken back; owned */
-    char *refunded_units; /* JSON object line index -> units refunded; owned */
-    char *body;           /* the order event as received; owned */
+    char *stamps;            /* JSON object card -> stamps earned; owned */
+    char *stamps_clawed;     /* JSON object card -> stamps taken back; owned */
+    char *refunded_units;    /* JSON object line index -> units refunded; owned */
+    char *body;              /* the order event as received; owned */
+    int64_t program_version; /* the programme version that computed the earning */
+    char *earn_context; /* JSON {"tier","vip","first_order"} the earning was computed with; owned */
 };
 
 enum ledger_kind {
@@ -104,12 +106,12 @@ struct ledger_row {
     int64_t at;
     enum ledger_kind kind;
     enum ledger_account account;
-    const char *card_id;    /* stamps only; borrowed */
-    int64_t amount;         /* change of the available balance */
-    int64_t pending_delta;  /* change of the pending balance */
-    const char *event_key;  /* borrowed; NULL for scheduled work */
-    int64_t order_id;       /* 0 = none */
-    int64_t lot_id;         /* 0 = none */
+    const char *card_id;   /* stamps only; borrowed */
+    int64_t amount;        /* change of the available balance */
+    int64_t pending_delta; /* change of the pending balance */
+    const char *event_key; /* borrowed; NULL for scheduled work */
+    int64_t order_id;      /* 0 = none */
+    int64_t lot_id;        /* 0 = none */
     int64_t program_version;
     const char *explanation; /* JSON array text; borrowed */
     const char *reason, *author;
@@ -216,9 +218,8 @@ enum fid_status stamps_set(struct store *store, int64_t customer_id, const char 
 /* ---- idempotency (event_store.c) ----------------------------------------------------------- */
 
 /* FID_ERR_NOT_FOUND when key is new; otherwise *digest and *result (caller-owned) are filled. */
-enum fid_status event_record_find(struct store *store, const char *key,
-                                  char digest[FID_DIGEST_HEX], char **result,
-                                  struct fid_error *err) FID_MUST_USE;
+enum fid_status event_record_find(struct store *store, const char *key, char digest[FID_DIGEST_HEX],
+                                  char **result, struct fid_error *err) FID_MUST_USE;
 enum fid_status event_record_insert(struct store *store, const struct event *event,
                                     int64_t applied_at, const char *result,
                                     struct fid_error *err) FID_MUST_USE;
@@ -288,9 +289,8 @@ enum fid_status voucher_count_issued(struct store *store, const char *reward_id,
 enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *count,
                                    struct fid_error *err) FID_MUST_USE;
 typedef int (*voucher_visit)(const struct voucher *voucher, void *context);
-enum fid_status voucher_list_customer(struct store *store, int64_t customer_id,
-                                      voucher_visit visit, void *context,
-                                      struct fid_error *err) FID_MUST_USE;
+enum fid_status voucher_list_customer(struct store *store, int64_t customer_id, voucher_visit visit,
+                                      void *context, struct fid_error *err) FID_MUST_USE;
 
 /* ---- VIP payments --------------------------------------------------------------------------- */
 enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, const char *plan_id,

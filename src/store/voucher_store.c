@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define VOUCHER_COLUMNS                                                                            \
-    "code, customer_id, reward_id, source, state, issued_at, valid_until, used_at, used_order, "  \
+    "code, customer_id, reward_id, source, state, issued_at, valid_until, used_at, used_order, "   \
     "ledger_id, event_key"
 
 static void read_voucher(struct db_stmt *s, struct voucher *v)
@@ -33,8 +33,7 @@ static void read_voucher(struct db_stmt *s, struct voucher *v)
     snprintf(v->event_key, sizeof v->event_key, "%s", db_column_text(s, 10));
 }
 
-enum fid_status voucher_insert(struct store *store, const struct voucher *v,
-                               struct fid_error *err)
+enum fid_status voucher_insert(struct store *store, const struct voucher *v, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(
         store->db, "INSERT INTO vouchers (merchant_id, code, customer_id, reward_id, source, "
@@ -107,12 +106,12 @@ enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *coun
     return st;
 }
 
-enum fid_status voucher_list_customer(struct store *store, int64_t customer_id,
-                                      voucher_visit visit, void *context, struct fid_error *err)
+enum fid_status voucher_list_customer(struct store *store, int64_t customer_id, voucher_visit visit,
+                                      void *context, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(store->db, "SELECT " VOUCHER_COLUMNS
-                                              " FROM vouchers WHERE merchant_id = ? AND "
-                                              "customer_id = ? ORDER BY issued_at, code");
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT " VOUCHER_COLUMNS " FROM vouchers WHERE merchant_id = ? AND "
+                              "customer_id = ? ORDER BY issued_at, code");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     struct voucher v;

@@ -9,16 +9,26 @@
 const char *fid_status_name(enum fid_status status)
 {
     switch (status) {
-    case FID_OK: return "ok";
-    case FID_ERR_INPUT: return "invalid_input";
-    case FID_ERR_NOT_FOUND: return "not_found";
-    case FID_ERR_CONFLICT: return "conflict";
-    case FID_ERR_INSUFFICIENT: return "insufficient";
-    case FID_ERR_STATE: return "invalid_state";
-    case FID_ERR_LIMIT: return "too_large";
-    case FID_ERR_DB: return "database";
-    case FID_ERR_IO: return "io";
-    case FID_ERR_INTERNAL: return "internal";
+    case FID_OK:
+        return "ok";
+    case FID_ERR_INPUT:
+        return "invalid_input";
+    case FID_ERR_NOT_FOUND:
+        return "not_found";
+    case FID_ERR_CONFLICT:
+        return "conflict";
+    case FID_ERR_INSUFFICIENT:
+        return "insufficient";
+    case FID_ERR_STATE:
+        return "invalid_state";
+    case FID_ERR_LIMIT:
+        return "too_large";
+    case FID_ERR_DB:
+        return "database";
+    case FID_ERR_IO:
+        return "io";
+    case FID_ERR_INTERNAL:
+        return "internal";
     }
     return "unknown";
 }
@@ -26,16 +36,26 @@ const char *fid_status_name(enum fid_status status)
 const char *fid_strerror(enum fid_status status)
 {
     switch (status) {
-    case FID_OK: return "success";
-    case FID_ERR_INPUT: return "invalid input";
-    case FID_ERR_NOT_FOUND: return "not found";
-    case FID_ERR_CONFLICT: return "conflict";
-    case FID_ERR_INSUFFICIENT: return "insufficient balance or stock";
-    case FID_ERR_STATE: return "object in the wrong state";
-    case FID_ERR_LIMIT: return "input too large";
-    case FID_ERR_DB: return "database error";
-    case FID_ERR_IO: return "input/output error";
-    case FID_ERR_INTERNAL: return "internal error";
+    case FID_OK:
+        return "success";
+    case FID_ERR_INPUT:
+        return "invalid input";
+    case FID_ERR_NOT_FOUND:
+        return "not found";
+    case FID_ERR_CONFLICT:
+        return "conflict";
+    case FID_ERR_INSUFFICIENT:
+        return "insufficient balance or stock";
+    case FID_ERR_STATE:
+        return "object in the wrong state";
+    case FID_ERR_LIMIT:
+        return "input too large";
+    case FID_ERR_DB:
+        return "database error";
+    case FID_ERR_IO:
+        return "input/output error";
+    case FID_ERR_INTERNAL:
+        return "internal error";
     }
     return "unknown error";
 }
@@ -43,16 +63,19 @@ const char *fid_strerror(enum fid_status status)
 int fid_exit_code(enum fid_status status)
 {
     switch (status) {
-    case FID_OK: return 0;
+    case FID_OK:
+        return 0;
     case FID_ERR_INPUT:
     case FID_ERR_NOT_FOUND:
     case FID_ERR_CONFLICT:
     case FID_ERR_INSUFFICIENT:
     case FID_ERR_STATE:
-    case FID_ERR_LIMIT: return 2;
+    case FID_ERR_LIMIT:
+        return 2;
     case FID_ERR_DB:
     case FID_ERR_IO:
-    case FID_ERR_INTERNAL: return 1;
+    case FID_ERR_INTERNAL:
+        return 1;
     }
     return 1;
 }

@@ -28,7 +28,7 @@ enum fid_status {
 
 struct fid_error {
     enum fid_status status;
-    char field[FID_ERROR_FIELD_MAX];     /* JSON pointer or "line N" naming the bad input; may be "" */
+    char field[FID_ERROR_FIELD_MAX]; /* JSON pointer or "line N" naming the bad input; may be "" */
     char message[FID_ERROR_MESSAGE_MAX]; /* human sentence: what was wrong and what was expected */
 };
 

@@ -31,7 +31,8 @@ int64_t fid_days_from_civil(int year, int month, int day);
 /* True when year-month-day is a real calendar date. */
 bool fid_date_valid(int year, int month, int day);
 
-/* Parses "YYYY-MM-DD". Fails with FID_ERR_INPUT (naming field) on bad syntax or impossible dates. */
+/* Parses "YYYY-MM-DD". Fails with FID_ERR_INPUT (naming field) on bad syntax or impossible dates.
+ */
 enum fid_status fid_date_parse(const char *text, int *year, int *month, int *day, const char *field,
                                struct fid_error *err) FID_MUST_USE;
 
@@ -44,7 +45,8 @@ enum fid_status fid_time_parse(const char *text, const struct fid_tz *tz, int64_
 void fid_time_format(int64_t t, char out[FID_TIME_ISO_MAX]);
 
 /* Opens a time zone by IANA name; FID_ERR_INPUT when ICU does not know it. Caller frees. */
-enum fid_status fid_tz_open(const char *iana, struct fid_tz **out, struct fid_error *err) FID_MUST_USE;
+enum fid_status fid_tz_open(const char *iana, struct fid_tz **out,
+                            struct fid_error *err) FID_MUST_USE;
 void fid_tz_free(struct fid_tz *tz);
 const char *fid_tz_name(const struct fid_tz *tz);
 
