@@ -29,11 +29,18 @@ int cmd_rewards(struct cli *cli)
             (json_int_t)r->cost_stamps, "valid_days", (json_int_t)r->valid_days);
         if (r->stock >= 0)
             json_object_set_new(item, "stock", json_integer(r->stock));
+        if (r->cost_cashback_minor)
+            json_object_set_new(item, "cost_cashback_minor", json_integer(r->cost_cashback_minor));
         json_array_append_new(list, item);
+        char cost[64];
+        if (r->cost_cashback_minor)
+            cli_money(e, r->cost_cashback_minor, cost, sizeof cost);
+        else
+            snprintf(cost, sizeof cost, "%lld %s",
+                     (long long)(r->cost_stamps ? r->cost_stamps : r->cost_points),
+                     r->cost_stamps ? "stamps" : "points");
         if (!cli->json)
-            printf("%-16s %-32s %-16s %6lld %s\n", r->id, r->name, reward_kind_name(r->kind),
-                   (long long)(r->cost_points ? r->cost_points : r->cost_stamps),
-                   r->cost_points ? "points" : "stamps");
+            printf("%-18s %-32s %-16s %s\n", r->id, r->name, reward_kind_name(r->kind), cost);
     }
     if (cli->json)
         cli_print_json(list);

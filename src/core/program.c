@@ -466,7 +466,8 @@ static enum fid_status parse_reward(const json_t *item, const char *at, void *sl
 {
     static const char *const keys[] = {
         "id",      "name", "kind",  "cost_points", "cost_stamps", "stamp_card", "value_minor",
-        "percent", "sku",  "tiers", "vip_only",    "stock",       "valid_days", NULL};
+        "percent", "sku",  "tiers", "vip_only",    "stock",       "valid_days", "cost_cashback_minor",
+        NULL};
     struct reward *r = slot;
     CHECK(jsonr_check_keys(item, at, keys, err));
     CHECK(read_id(item, at, "id", true, r->id, err));
@@ -477,8 +478,13 @@ static enum fid_status parse_reward(const json_t *item, const char *at, void *sl
     CHECK(jsonr_int(item, at, "cost_points", false, 0, POINTS_MAX, 0, &r->cost_points, err));
     CHECK(jsonr_int(item, at, "cost_stamps", false, 0, 1000, 0, &r->cost_stamps, err));
     CHECK(read_id(item, at, "stamp_card", r->cost_stamps > 0, r->stamp_card, err));
-    if (r->cost_points > 0 && r->cost_stamps > 0)
-        return fid_fail(err, FID_ERR_INPUT, at, "a reward costs points or stamps, not both");
+    CHECK(jsonr_int(item, at, "cost_cashback_minor", false, 0, MINOR_MAX, 0,
+                    &r->cost_cashback_minor, err));
+    if ((r->cost_points > 0) + (r->cost_stamps > 0) + (r->cost_cashback_minor > 0) > 1)
+        return fid_fail(err, FID_ERR_INPUT, at,
+                        "a reward costs points, stamps or cashback: only one of them");
+    if (r->kind == REWARD_CASHBACK_CREDIT && r->cost_cashback_minor > 0)
+        return fid_fail(err, FID_ERR_INPUT, at, "a cashback credit cannot be paid with cashback");
     bool needs_value = r->kind == REWARD_FIXED_DISCOUNT || r->kind == REWARD_CASHBACK_CREDIT;
     CHECK(jsonr_int(item, at, "value_minor", needs_value, 0, MINOR_MAX, 0, &r->value_minor, err));
     CHECK(jsonr_int(item, at, "percent", r->kind == REWARD_PERCENT_DISCOUNT, 1, 100, 0, &r->percent,

@@ -94,6 +94,7 @@ struct reward {
     enum reward_kind kind;
     int64_t cost_points;             /* 0 when paid in stamps */
     int64_t cost_stamps;             /* 0 when paid in points */
+    int64_t cost_cashback_minor;     /* paid from the cashback account: spending cashback */
     char stamp_card[PROGRAM_ID_MAX]; /* card whose stamps pay, when cost_stamps > 0 */
     int64_t value_minor;             /* fixed discount, cashback credit, product value */
     int64_t percent;                 /* percent discount */

@@ -150,6 +150,8 @@ static const char ECOMMERCE[] =
     "\"cost_points\": 400},\n"
     "    {\"id\": \"cashback-5\", \"name\": \"5 EUR cashback\", \"kind\": \"cashback_credit\", "
     "\"value_minor\": 500, \"cost_points\": 600},\n"
+    "    {\"id\": \"cashback-voucher\", \"name\": \"Spend 10 EUR of cashback\", \"kind\": "
+    "\"fixed_discount\", \"value_minor\": 1000, \"cost_cashback_minor\": 1000},\n"
     "    {\"id\": \"partner-cinema\", \"name\": \"Cinema ticket\", \"kind\": \"partner_offer\", "
     "\"cost_points\": 1500, \"stock\": 500, \"vip_only\": true}\n"
     "  ],\n"

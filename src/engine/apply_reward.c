@@ -65,6 +65,15 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
             (st = stamps_set(&e->store, c.id, r->stamp_card, count - r->cost_stamps, completed,
                              err)) != FID_OK)
             return st;
+    } else if (r->cost_cashback_minor > 0) {
+        if (c.cashback_minor < r->cost_cashback_minor)
+            return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
+                            "reward \"%s\" costs %lld of cashback; the cashback balance is %lld",
+                            r->id, (long long)r->cost_cashback_minor, (long long)c.cashback_minor);
+        if ((st = account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_REDEEM,
+                               -r->cost_cashback_minor, ev->at, 0, ev->key, explanation, NULL,
+                               NULL, err)) != FID_OK)
+            return st;
     } else if (r->cost_points > 0) {
         if (c.points_available < r->cost_points)
             return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
@@ -96,6 +105,9 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
     json_object_set_new(ctx->result, "reward", json_string(r->id));
     json_object_set_new(ctx->result, "cost_points", json_integer(r->cost_points));
     json_object_set_new(ctx->result, "cost_stamps", json_integer(r->cost_stamps));
+    if (r->cost_cashback_minor)
+        json_object_set_new(ctx->result, "cost_cashback_minor",
+                            json_integer(r->cost_cashback_minor));
     json_object_set_new(ctx->result, "vouchers", vouchers);
     json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
     return FID_OK;
