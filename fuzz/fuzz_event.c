@@ -1,0 +1,121 @@
+/*
+ * Fuzz target for one inbound event: bytes -> jsonr_parse -> event_parse with a fixed clock.
+ * Checks the promises of a parsed event (type-specific required fields, order arithmetic in
+ * range, voucher codes canonical) and that its digest ignores layout: the same object written
+ * indented with its keys in another order must give the same digest.
+ */
+#include <string.h>
+
+#include "core/event.h"
+#include "util/jsonread.h"
+#include "util/timeutil.h"
+#include "fuzz.h"
+
+#define FUZZ_NOW 1772525520LL /* 2026-03-03T08:12:00Z */
+
+static void check_event(const struct event *ev)
+{
+    FUZZ_ASSERT(event_type_name(ev->type) != NULL);
+    FUZZ_ASSERT(ev->key[0] != '\0');
+    FUZZ_ASSERT(strlen(ev->digest) == FID_DIGEST_HEX - 1);
+    FUZZ_ASSERT(strspn(ev->digest, "0123456789abcdef") == FID_DIGEST_HEX - 1);
+    if (ev->has_at)
+        FUZZ_ASSERT(ev->at >= FID_TIME_MIN && ev->at <= FID_TIME_MAX);
+    else
+        FUZZ_ASSERT(ev->at == FUZZ_NOW);
+    switch (ev->type) {
+    case EVENT_ORDER: {
+        FUZZ_ASSERT(ev->customer[0] && ev->order_id[0] && ev->n_lines >= 1);
+        for (size_t i = 0; i < ev->n_lines; i++) {
+            const struct order_line *l = &ev->lines[i];
+            FUZZ_ASSERT(l->sku[0] != '\0' && l->quantity >= 1 && l->quantity <= EVENT_QTY_MAX);
+            FUZZ_ASSERT(l->amount_minor == l->quantity * l->unit_price_minor);
+        }
+        int64_t gross = event_order_gross(ev), paid = event_order_paid(ev);
+        FUZZ_ASSERT(gross >= 0 && gross <= EVENT_AMOUNT_MAX);
+        FUZZ_ASSERT(paid >= 0 && ev->tax_minor <= paid);
+        FUZZ_ASSERT(ev->channel == CHANNEL_STORE || ev->channel == CHANNEL_ONLINE);
+        FUZZ_ASSERT(ev->currency[0] == '\0' || strlen(ev->currency) == 3);
+        break;
+    }
+    case EVENT_REFUND:
+        FUZZ_ASSERT(ev->order_id[0] != '\0');
+        FUZZ_ASSERT((ev->n_lines > 0) != (ev->amount_minor > 0));
+        break;
+    case EVENT_ENROL: {
+        FUZZ_ASSERT(ev->customer[0] != '\0');
+        int y, m, d;
+        FUZZ_ASSERT(ev->birthday[0] == '\0' ||
+                    fid_date_parse(ev->birthday, &y, &m, &d, "/birthday", NULL) == FID_OK);
+        FUZZ_ASSERT(ev->consents <= (CONSENT_EMAIL | CONSENT_SMS | CONSENT_PUSH));
+        break;
+    }
+    case EVENT_VOUCHER_USE: {
+        char again[FID_CODE_MAX];
+        FUZZ_ASSERT(fid_code_normalise(ev->code, again) == 0 && strcmp(again, ev->code) == 0);
+        break;
+    }
+    case EVENT_REDEEM:
+        FUZZ_ASSERT(ev->customer[0] && ev->reward_id[0]);
+        break;
+    case EVENT_VIP_PAYMENT:
+        FUZZ_ASSERT(ev->customer[0] && ev->plan_id[0] && ev->periods >= 1);
+        break;
+    case EVENT_ADJUSTMENT:
+        FUZZ_ASSERT(ev->customer[0] && ev->points != 0 && ev->reason[0] && ev->author[0]);
+        FUZZ_ASSERT(ev->account != ADJUST_STAMPS || ev->card_id[0] != '\0');
+        break;
+    }
+}
+
+/* The same object re-serialised indented, keys in reverse insertion order, must parse to an
+ * event with the same digest. */
+static void check_layout_independent(const json_t *obj, const struct event *ev)
+{
+    json_t *reversed = json_object();
+    const char **keys = calloc(json_object_size(obj) + 1, sizeof *keys);
+    size_t n = 0;
+    const char *key;
+    json_t *value;
+    FUZZ_ASSERT(reversed != NULL && keys != NULL);
+    json_object_foreach((json_t *)obj, key, value) keys[n++] = key;
+    while (n > 0) {
+        n--;
+        json_object_set(reversed, keys[n], json_object_get(obj, keys[n]));
+    }
+    char *text = json_dumps(reversed, JSON_INDENT(3) | JSON_PRESERVE_ORDER);
+    FUZZ_ASSERT(text != NULL);
+    json_t *doc = NULL;
+    struct event *again = NULL;
+    FUZZ_ASSERT(jsonr_parse(text, strlen(text), &doc, NULL) == FID_OK);
+    FUZZ_ASSERT(event_parse(doc, FUZZ_NOW, &again, NULL) == FID_OK);
+    FUZZ_ASSERT(strcmp(again->digest, ev->digest) == 0 && again->type == ev->type);
+    event_free(again);
+    json_decref(doc);
+    free(text);
+    free(keys);
+    json_decref(reversed);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    json_t *doc = NULL;
+    struct event *ev = NULL;
+    struct fid_error err;
+    fid_error_clear(&err);
+    if (jsonr_parse((const char *)data, size, &doc, &err) != FID_OK)
+        return 0;
+    /* Non-objects too: event_parse must refuse them cleanly. */
+    enum fid_status st = event_parse(doc, FUZZ_NOW, &ev, &err);
+    if (st == FID_OK) {
+        FUZZ_ASSERT(json_is_object(doc));
+        check_event(ev);
+        check_layout_independent(doc, ev);
+    } else {
+        FUZZ_ASSERT(ev == NULL);
+        FUZZ_ASSERT(err.status == st && err.message[0] != '\0');
+    }
+    event_free(ev);
+    json_decref(doc);
+    return 0;
+}
