@@ -23,7 +23,7 @@ static void add_part(struct earning *e, size_t *cap, const char *rule, const cha
     e->points += points;
 }
 
-static int64_t order_basis(const struct program *p, const struct event *o)
+int64_t earn_basis(const struct program *p, const struct event *o)
 {
     int64_t basis = event_order_gross(o);
     if (p->earning.after_discounts)
@@ -109,7 +109,7 @@ void earn_order(const struct program *p, const struct event *o, const struct ear
 {
     memset(e, 0, sizeof *e);
     size_t cap = 0;
-    int64_t basis = order_basis(p, o);
+    int64_t basis = earn_basis(p, o);
     int64_t gross = event_order_gross(o);
     e->basis_minor = basis;
     add_stamps(p, o, basis, e);

@@ -49,6 +49,9 @@ void earn_order(const struct program *program, const struct event *order,
 
 void earning_clear(struct earning *earning);
 
+/* The amount of order that counts under the programme's basis (discounts, shipping, tax). */
+int64_t earn_basis(const struct program *program, const struct event *order);
+
 /* The breakdown as a JSON array of {"rule","label","points"}; new reference. */
 json_t *earning_breakdown_json(const struct earning *earning);
 

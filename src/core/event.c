@@ -34,6 +34,7 @@ void event_free(struct event *event)
     if (event == NULL)
         return;
     free(event->lines);
+    free(event->canonical);
     free(event);
 }
 
@@ -286,9 +287,8 @@ enum fid_status event_parse(const json_t *obj, int64_t now, struct event **out,
         goto fail;
     /* The digest ignores "at" only when it was filled from the clock: a retry without "at"
      * later must still be a replay. */
-    char *canonical = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-    fid_digest_hex(canonical, strlen(canonical), ev->digest);
-    free(canonical);
+    ev->canonical = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+    fid_digest_hex(ev->canonical, strlen(ev->canonical), ev->digest);
     *out = ev;
     return FID_OK;
 fail:

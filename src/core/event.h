@@ -49,8 +49,9 @@ enum adjust_account { ADJUST_POINTS, ADJUST_CASHBACK, ADJUST_STAMPS };
 struct event {
     enum event_type type;
     char key[EVENT_KEY_MAX];
-    char digest[FID_DIGEST_HEX]; /* BLAKE2b of the canonical body: same key + other digest =
-                                    conflict */
+    /* BLAKE2b of the canonical body: the same key with another digest is a conflict. */
+    char digest[FID_DIGEST_HEX];
+    char *canonical; /* the body, compact with sorted keys; owned */
     int64_t at;                  /* when it happened, UTC seconds; the clock's now when absent */
     bool has_at;
     char customer[EVENT_REF_MAX];

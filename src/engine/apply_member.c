@@ -80,7 +80,7 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     c.consents = ev->consents;
     c.consents_at = ev->consents ? ev->at : 0;
     fid_code_new(e->rng, 12, c.card_code);
-    st = is_new ? customer_insert(&e->store, &c, err) : customer_save(&e->store, &c, err);
+    st = is_new ? customer_insert(&e->store, &c, err) : customer_save_profile(&e->store, &c, err);
     if (st != FID_OK)
         return st;
 

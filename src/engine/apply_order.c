@@ -116,42 +116,22 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
         .member_at_order = c.is_member,
         .gross_minor = event_order_gross(ev),
         .paid_minor = event_order_paid(ev),
+        .basis_minor = earn_basis(e->program, ev),
     };
     snprintf(row.ref, sizeof row.ref, "%s", ev->order_id);
-    json_t *body =
-        json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "order", "key", ev->key, "customer",
-                  ev->customer, "order_id", ev->order_id, "channel", channel_name(ev->channel));
-    char at[FID_TIME_ISO_MAX];
-    fid_time_format(ev->at, at);
-    json_object_set_new(body, "at", json_string(at));
-    json_t *lines = json_array();
-    for (size_t i = 0; i < ev->n_lines; i++) {
-        const struct order_line *l = &ev->lines[i];
-        json_t *line =
-            json_pack("{s:s, s:I, s:I}", "sku", l->sku, "quantity", (json_int_t)l->quantity,
-                      "unit_price_minor", (json_int_t)l->unit_price_minor);
-        if (l->category[0])
-            json_object_set_new(line, "category", json_string(l->category));
-        json_array_append_new(lines, line);
-    }
-    json_object_set_new(body, "lines", lines);
-    json_object_set_new(body, "discount_minor", json_integer(ev->discount_minor));
-    json_object_set_new(body, "shipping_minor", json_integer(ev->shipping_minor));
-    json_object_set_new(body, "tax_minor", json_integer(ev->tax_minor));
-    row.body = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-
-    /* Insert first with zero earning to get the id the ledger refers to. */
+    /* The order keeps its event as received (canonical form) for refunds by line. */
+    row.body = xstrdup(ev->canonical);
+    /* The ledger refers to the order's id: draw it first, insert the order once, complete. */
+    if ((st = store_next_id(&e->store, TABLE_ORDERS, &row.id, err)) != FID_OK)
+        goto done;
+    if (c.is_member &&
+        (st = credit_order(e, &c, ev, &row, ev->at, ev->key, ctx->result, err)) != FID_OK)
+        goto done;
     if ((st = order_insert(&e->store, &row, err)) != FID_OK)
         goto done;
     json_object_set_new(ctx->result, "customer", json_string(c.ref));
     json_object_set_new(ctx->result, "order_id", json_string(ev->order_id));
     json_object_set_new(ctx->result, "member", json_boolean(c.is_member));
-    if (c.is_member) {
-        if ((st = credit_order(e, &c, ev, &row, ev->at, ev->key, ctx->result, err)) != FID_OK ||
-            (st = order_save_earning(&e->store, &row, err)) != FID_OK)
-            goto done;
-    }
     c.order_count++;
     c.spend_minor += row.paid_minor;
     if (c.first_order_at == 0 || ev->at < c.first_order_at)

@@ -281,6 +281,9 @@ enum fid_status engine_apply(struct engine *e, const json_t *events, int64_t now
             break;
         }
         db_savepoint_rollback(e->db);
+        /* The failed event may have drawn row ids (due work runs before most checks): count
+         * them again, so that a batch numbers rows exactly as one event per call does. */
+        store_forget_ids(&e->store);
         json_array_append_new(out, error_json(obj, &event_err));
     }
     if (st == FID_OK)

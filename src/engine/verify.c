@@ -63,6 +63,7 @@ static const struct check CHECKS[] = {
      "SELECT 'ledger ' || l.id, l.kind || ' of ' || l.amount || ' consumed ' || SUM(u.amount) || "
      "' from lots' FROM ledger l JOIN lot_uses u ON u.merchant_id = l.merchant_id AND "
      "u.ledger_id = l.id WHERE l.merchant_id = ?1 AND l.kind IN ('redeem', 'expire', 'adjust') "
+     "AND l.amount < 0 "
      "GROUP BY l.id HAVING SUM(u.amount) != -l.amount"},
     {"no_order_earned_twice",
      "SELECT 'order ' || o.ref, COUNT(*) || ' earning entries' FROM ledger l JOIN orders o ON "

@@ -159,19 +159,56 @@ enum fid_status customer_insert(struct store *store, struct customer *c, struct 
     return db_run(s, err);
 }
 
-enum fid_status customer_save(struct store *store, const struct customer *c, struct fid_error *err)
+enum fid_status customer_save(struct store *store, const struct customer *c,
+                              struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(
         store->db,
-        "UPDATE customers SET is_member = ?, enrolled_at = ?, card_code = ?, email = ?, "
-        "phone = ?, name = ?, birthday = ?, locale = ?, consents = ?, consents_at = ?, "
-        "order_count = ?, spend_minor = ?, first_order_at = ?, last_order_at = ?, "
-        "last_activity_at = ?, points_available = ?, points_pending = ?, points_lifetime = ?, "
-        "cashback_minor = ?, tier = ?, tier_since = ?, tier_review_at = ?, vip_plan = ?, "
-        "vip_until = ?, next_due_at = ? WHERE merchant_id = ? AND id = ?");
-    bind_mutable(s, c, 1);
-    db_bind_int(s, 26, store->merchant_id);
-    db_bind_int(s, 27, c->id);
+        "UPDATE customers SET order_count = ?, spend_minor = ?, first_order_at = ?, "
+        "last_order_at = ?, last_activity_at = ?, points_available = ?, points_pending = ?, "
+        "points_lifetime = ?, cashback_minor = ?, tier = ?, tier_since = ?, tier_review_at = ?, "
+        "vip_plan = ?, vip_until = ?, next_due_at = ? WHERE merchant_id = ? AND id = ?");
+    int i = 1;
+    db_bind_int(s, i++, c->order_count);
+    db_bind_int(s, i++, c->spend_minor);
+    db_bind_opt_int(s, i++, c->first_order_at);
+    db_bind_opt_int(s, i++, c->last_order_at);
+    db_bind_opt_int(s, i++, c->last_activity_at);
+    db_bind_int(s, i++, c->points_available);
+    db_bind_int(s, i++, c->points_pending);
+    db_bind_int(s, i++, c->points_lifetime);
+    db_bind_int(s, i++, c->cashback_minor);
+    db_bind_text(s, i++, c->tier);
+    db_bind_opt_int(s, i++, c->tier_since);
+    db_bind_opt_int(s, i++, c->tier_review_at);
+    db_bind_text(s, i++, c->vip_plan);
+    db_bind_opt_int(s, i++, c->vip_until);
+    db_bind_opt_int(s, i++, c->next_due_at);
+    db_bind_int(s, i++, store->merchant_id);
+    db_bind_int(s, i++, c->id);
+    return db_run(s, err);
+}
+
+enum fid_status customer_save_profile(struct store *store, const struct customer *c,
+                                      struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db, "UPDATE customers SET is_member = ?, enrolled_at = ?, card_code = ?, email = ?, "
+                   "phone = ?, name = ?, birthday = ?, locale = ?, consents = ?, consents_at = ? "
+                   "WHERE merchant_id = ? AND id = ?");
+    int i = 1;
+    db_bind_int(s, i++, c->is_member);
+    db_bind_opt_int(s, i++, c->enrolled_at);
+    db_bind_text(s, i++, c->card_code[0] ? c->card_code : NULL);
+    db_bind_text(s, i++, c->email[0] ? c->email : NULL);
+    db_bind_text(s, i++, c->phone[0] ? c->phone : NULL);
+    db_bind_text(s, i++, c->name[0] ? c->name : NULL);
+    db_bind_text(s, i++, c->birthday[0] ? c->birthday : NULL);
+    db_bind_text(s, i++, c->locale[0] ? c->locale : NULL);
+    db_bind_int(s, i++, c->consents);
+    db_bind_opt_int(s, i++, c->consents_at);
+    db_bind_int(s, i++, store->merchant_id);
+    db_bind_int(s, i++, c->id);
     return db_run(s, err);
 }
 
@@ -276,4 +313,19 @@ enum fid_status customer_search(struct store *store, const char *query, int64_t 
     }
     db_done(s);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "searching customers failed") : FID_OK;
+}
+
+enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, json_t **out,
+                                   struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT card_id, stamps FROM stamp_balances WHERE "
+                                              "merchant_id = ? AND customer_id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    *out = json_object();
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW)
+        json_object_set_new(*out, db_column_text(s, 0), json_integer(db_column_int(s, 1)));
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading stamps failed") : FID_OK;
 }

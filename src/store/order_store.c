@@ -70,14 +70,14 @@ enum fid_status order_find_ref(struct store *store, const char *ref, struct orde
 
 enum fid_status order_insert(struct store *store, struct order_row *o, struct fid_error *err)
 {
-    enum fid_status st = store_next_id(store, TABLE_ORDERS, &o->id, err);
+    enum fid_status st = o->id ? FID_OK : store_next_id(store, TABLE_ORDERS, &o->id, err);
     if (st != FID_OK)
         return st;
     struct db_stmt *s = db_prepare(
         store->db,
         "INSERT INTO orders (merchant_id, id, ref, customer_id, at, channel, member_at_order, "
-        "gross_minor, paid_minor, basis_minor, points_earned, cashback_earned, stamps, body) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "gross_minor, paid_minor, basis_minor, points_earned, cashback_earned, stamps, body, "
+        "program_version, earn_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, o->id);
     db_bind_text(s, 3, o->ref);
@@ -92,6 +92,8 @@ enum fid_status order_insert(struct store *store, struct order_row *o, struct fi
     db_bind_int(s, 12, o->cashback_earned);
     db_bind_text(s, 13, o->stamps ? o->stamps : "{}");
     db_bind_text(s, 14, o->body);
+    db_bind_int(s, 15, o->program_version);
+    db_bind_text(s, 16, o->earn_context ? o->earn_context : "{}");
     st = db_run(s, err);
     if (st == FID_ERR_CONFLICT)
         return fid_fail(err, FID_ERR_CONFLICT, "/order_id",

@@ -53,9 +53,14 @@ void store_init(struct store *store, struct db *db, int64_t merchant_id)
     store->merchant_id = merchant_id;
 }
 
-enum fid_status store_begin(struct store *store, struct fid_error *err)
+void store_forget_ids(struct store *store)
 {
     memset(store->ids_loaded, 0, sizeof store->ids_loaded);
+}
+
+enum fid_status store_begin(struct store *store, struct fid_error *err)
+{
+    store_forget_ids(store);
     return db_begin(store->db, err);
 }
 
@@ -66,7 +71,7 @@ enum fid_status store_commit(struct store *store, struct fid_error *err)
 
 void store_rollback(struct store *store)
 {
-    memset(store->ids_loaded, 0, sizeof store->ids_loaded);
+    store_forget_ids(store);
     db_rollback(store->db);
 }
 

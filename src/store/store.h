@@ -8,6 +8,7 @@
 #ifndef FIDELE_STORE_STORE_H
 #define FIDELE_STORE_STORE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -158,6 +159,9 @@ void store_init(struct store *store, struct db *db, int64_t merchant_id);
 enum fid_status store_begin(struct store *store, struct fid_error *err) FID_MUST_USE;
 enum fid_status store_commit(struct store *store, struct fid_error *err) FID_MUST_USE;
 void store_rollback(struct store *store);
+/* Forgets the cached ids so the next ones are counted from the tables again: after rolling back
+ * to a savepoint, whose rows may have drawn ids that are now free. */
+void store_forget_ids(struct store *store);
 /* Next free id in table for this merchant (inside a transaction). */
 enum fid_status store_next_id(struct store *store, enum store_table table, int64_t *id,
                               struct fid_error *err) FID_MUST_USE;
@@ -192,9 +196,13 @@ enum fid_status customer_find_any(struct store *store, const char *query, struct
 /* Inserts customer (id assigned). */
 enum fid_status customer_insert(struct store *store, struct customer *customer,
                                 struct fid_error *err) FID_MUST_USE;
-/* Writes every mutable field of customer. */
+/* Writes the customer's state: aggregates, balances, tier, VIP and due time (not the profile,
+ * whose indexed columns need not be touched on every purchase). */
 enum fid_status customer_save(struct store *store, const struct customer *customer,
                               struct fid_error *err) FID_MUST_USE;
+/* Writes membership and profile: member flag, enrolment, card code, contact, consents. */
+enum fid_status customer_save_profile(struct store *store, const struct customer *customer,
+                                      struct fid_error *err) FID_MUST_USE;
 /* Lists customers by ref after `after` (cursor), members only when members_only. */
 typedef int (*customer_visit)(const struct customer *customer, void *context);
 enum fid_status customer_list(struct store *store, const char *after, int64_t limit,
@@ -212,6 +220,9 @@ enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int6
 /* Stamp balances. */
 enum fid_status stamps_get(struct store *store, int64_t customer_id, const char *card_id,
                            int64_t *stamps, int64_t *completed, struct fid_error *err) FID_MUST_USE;
+/* All stamp balances of a customer as a JSON object card -> stamps (new reference). */
+enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, json_t **out,
+                                   struct fid_error *err) FID_MUST_USE;
 enum fid_status stamps_set(struct store *store, int64_t customer_id, const char *card_id,
                            int64_t stamps, int64_t completed, struct fid_error *err) FID_MUST_USE;
 
@@ -228,7 +239,8 @@ enum fid_status event_record_insert(struct store *store, const struct event *eve
 
 enum fid_status order_find_ref(struct store *store, const char *ref, struct order_row *out,
                                struct fid_error *err) FID_MUST_USE;
-/* Inserts (id assigned); FID_ERR_CONFLICT when the ref exists. */
+/* Inserts (id assigned unless order->id is already drawn); FID_ERR_CONFLICT when the ref
+ * exists. */
 enum fid_status order_insert(struct store *store, struct order_row *order,
                              struct fid_error *err) FID_MUST_USE;
 /* Writes the refund and clawback figures of order. */
