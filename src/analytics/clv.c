@@ -1,0 +1,982 @@
+/*
+ * Customer-lifetime value: the BG/NBD and Gamma-Gamma likelihoods, their maximisation, the
+ * predictions built on them and the Gauss hypergeometric function those predictions need.
+ *
+ * Fits work on a private copy of the sample, compressed so that a likelihood evaluation costs one
+ * or two logarithms per distinct customer summary: customers with equal (x, t_x, T) are merged
+ * with a weight, and every term that depends on x only (the lgamma terms) is computed once per
+ * distinct x. The optimiser is Nelder-Mead on the logarithms of the parameters, which keeps them
+ * positive and makes scale parameters (alpha, gamma) as easy to move as shape parameters; it is
+ * restarted from its own result with a fresh simplex until two runs agree, which guards against
+ * the simplex collapsing early. Every loop is bounded: evaluations by the fit's budget, series
+ * terms by HYP2F1_TERMS_MAX. A fit's cost is O(customers log customers) for the set-up, then
+ * O(distinct summaries) per evaluation: CDNOW's 2,357 customers are about 1,000 summaries.
+ *
+ * lgamma_r rather than lgamma: lgamma writes the global signgam, which would make concurrent fits
+ * race.
+ */
+#include "analytics/clv.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util/xalloc.h"
+
+/* Longest field name this module writes into a fid_error ("/customers/<index>/mean_value"). */
+#define CLV_FIELD_MAX 64
+
+/* ---- Numbers beyond the double range ---- */
+
+/*
+ * A real number held as value * exp(log_scale). Hypergeometric sums for frequent buyers exceed
+ * DBL_MAX long before the prefactor that brings them back to a count of purchases is applied.
+ */
+struct scaled {
+    double value;
+    double log_scale;
+};
+
+/* Sums are renormalised by 2^SCALE_EXPONENT (exactly, with ldexp) when they pass 2^SCALE_LIMIT. */
+#define SCALE_EXPONENT 600
+#define SCALE_LIMIT    700
+
+static double scaled_to_double(struct scaled s)
+{
+    if (s.value == 0.0)
+        return 0.0;
+    return copysign(exp(log(fabs(s.value)) + s.log_scale), s.value);
+}
+
+static struct scaled scaled_mul(struct scaled x, struct scaled y)
+{
+    return (struct scaled){x.value * y.value, x.log_scale + y.log_scale};
+}
+
+static struct scaled scaled_add(struct scaled x, struct scaled y)
+{
+    if (x.value == 0.0)
+        return y;
+    if (y.value == 0.0)
+        return x;
+    double top = fmax(x.log_scale, y.log_scale);
+    return (struct scaled){x.value * exp(x.log_scale - top) + y.value * exp(y.log_scale - top),
+                           top};
+}
+
+/* ---- Gamma function ---- */
+
+static double log_gamma(double v)
+{
+    int sign;
+    return lgamma_r(v, &sign);
+}
+
+static bool is_nonpositive_integer(double v)
+{
+    return v <= 0.0 && v == floor(v);
+}
+
+/* Gamma(n1) Gamma(n2) / (Gamma(d1) Gamma(d2)) with its sign; 0 when a denominator is at a pole
+ * (1/Gamma vanishes there). The numerators must not be poles. */
+static struct scaled gamma_ratio(double n1, double n2, double d1, double d2)
+{
+    if (is_nonpositive_integer(d1) || is_nonpositive_integer(d2))
+        return (struct scaled){0.0, 0.0};
+    int s1, s2, s3, s4;
+    double lg = lgamma_r(n1, &s1) + lgamma_r(n2, &s2) - lgamma_r(d1, &s3) - lgamma_r(d2, &s4);
+    return (struct scaled){(double)(s1 * s2 * s3 * s4), lg};
+}
+
+/* ---- Gauss hypergeometric function ---- */
+
+/* Most series terms summed for one 2F1 (the series is used up to z = 1 - 1e-5 or so). */
+#define HYP2F1_TERMS_MAX 2000000L
+/* The series is used up to this z; above it the 1 - z transformation converges faster. */
+#define HYP2F1_SERIES_Z_MAX 0.75
+/* Closer than this to an integer, c - a - b makes the 1 - z transformation's two terms cancel
+ * (each grows like 1/gap), so the series is summed instead. */
+#define HYP2F1_INTEGER_GAP 1e-6
+/* A series whose largest term exceeds its sum by this factor has lost too many digits. */
+#define HYP2F1_CANCELLATION_MAX 1e10
+
+/*
+ * The defining series at |z| < 1, stopped when a rigorous geometric bound on the tail falls
+ * below half an ulp of the sum. Once n is past every sign change of the Pochhammer factors, the
+ * ratio of consecutive terms beyond n is at most |z| max(1, (a+n)/(c+n)) max(1, (b+n)/(n+1)),
+ * because each of those fractions moves monotonically towards 1.
+ */
+static enum fid_status hyp2f1_series(double a, double b, double c, double z, struct scaled *out,
+                                     struct fid_error *err)
+{
+    double sum = 1.0, term = 1.0, largest = 1.0, log_scale = 0.0;
+    double settled = fmax(fmax(-a, -b), fmax(-c, 0.0)) + 1.0;
+    for (long n = 0; n < HYP2F1_TERMS_MAX; n++) {
+        double k = (double)n;
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z;
+        sum += term;
+        if (term == 0.0)
+            break; /* a or b is a non-positive integer: a polynomial */
+        largest = fmax(largest, fabs(term));
+        if (fabs(largest) > ldexp(1.0, SCALE_LIMIT)) {
+            sum = ldexp(sum, -SCALE_EXPONENT);
+            term = ldexp(term, -SCALE_EXPONENT);
+            largest = ldexp(largest, -SCALE_EXPONENT);
+            log_scale += SCALE_EXPONENT * log(2.0);
+        }
+        double next = k + 1.0;
+        if (next < settled)
+            continue;
+        double rho =
+            fabs(z) * fmax(1.0, (a + next) / (c + next)) * fmax(1.0, (b + next) / (next + 1.0));
+        if (rho < 1.0 && fabs(term) * rho / (1.0 - rho) <= 0.5 * DBL_EPSILON * fabs(sum)) {
+            term = 0.0;
+            break;
+        }
+    }
+    if (term != 0.0)
+        return fid_fail(err, FID_ERR_INTERNAL, "z",
+                        "2F1(%g, %g; %g; %g): the series did not converge in %ld terms", a, b, c, z,
+                        HYP2F1_TERMS_MAX);
+    if (largest > HYP2F1_CANCELLATION_MAX * fabs(sum))
+        return fid_fail(err, FID_ERR_INTERNAL, "z",
+                        "2F1(%g, %g; %g; %g): the series cancels to fewer than 6 digits", a, b, c,
+                        z);
+    *out = (struct scaled){sum, log_scale};
+    return FID_OK;
+}
+
+/*
+ * The 1 - z transformation (Abramowitz & Stegun 15.3.6), for z near 1 and c - a - b = m not an
+ * integer:
+ *   2F1(a, b; c; z) = G(c) G(m) / (G(c-a) G(c-b)) 2F1(a, b; 1-m; 1-z)
+ *                   + (1-z)^m G(c) G(-m) / (G(a) G(b)) 2F1(c-a, c-b; 1+m; 1-z).
+ */
+static enum fid_status hyp2f1_near_one(double a, double b, double c, double z, struct scaled *out,
+                                       struct fid_error *err)
+{
+    double y = 1.0 - z, m = c - a - b;
+    struct scaled sum = {0.0, 0.0}, f;
+    struct scaled g1 = gamma_ratio(c, m, c - a, c - b);
+    if (g1.value != 0.0) {
+        enum fid_status st = hyp2f1_series(a, b, 1.0 - m, y, &f, err);
+        if (st != FID_OK)
+            return st;
+        sum = scaled_mul(g1, f);
+    }
+    struct scaled g2 = gamma_ratio(c, -m, a, b);
+    if (g2.value != 0.0) {
+        enum fid_status st = hyp2f1_series(c - a, c - b, 1.0 + m, y, &f, err);
+        if (st != FID_OK)
+            return st;
+        g2.log_scale += m * log(y);
+        sum = scaled_add(sum, scaled_mul(g2, f));
+    }
+    *out = sum;
+    return FID_OK;
+}
+
+/* 2F1 for valid arguments (finite, z < 1, c not a non-positive integer), as a scaled number. */
+static enum fid_status hyp2f1_scaled(double a, double b, double c, double z, struct scaled *out,
+                                     struct fid_error *err)
+{
+    if (z == 0.0) {
+        *out = (struct scaled){1.0, 0.0};
+        return FID_OK;
+    }
+    if (is_nonpositive_integer(a) || is_nonpositive_integer(b))
+        return hyp2f1_series(a, b, c, z, out, err);
+    if (z < 0.0) {
+        /* Pfaff: 2F1(a, b; c; z) = (1 - z)^-a 2F1(a, c - b; c; z / (z - 1)), with the new
+         * argument in (0, 1): no alternating series, and z <= -1 becomes reachable. */
+        enum fid_status st = hyp2f1_scaled(a, c - b, c, z / (z - 1.0), out, err);
+        if (st == FID_OK)
+            out->log_scale -= a * log1p(-z);
+        return st;
+    }
+    double m = c - a - b;
+    if (z <= HYP2F1_SERIES_Z_MAX || fabs(m - nearbyint(m)) < HYP2F1_INTEGER_GAP)
+        return hyp2f1_series(a, b, c, z, out, err);
+    return hyp2f1_near_one(a, b, c, z, out, err);
+}
+
+enum fid_status clv_hyp2f1(double a, double b, double c, double z, double *out,
+                           struct fid_error *err)
+{
+    if (!isfinite(a) || !isfinite(b) || !isfinite(c) || !isfinite(z))
+        return fid_fail(err, FID_ERR_INPUT, "", "2F1 needs finite arguments");
+    if (z >= 1.0)
+        return fid_fail(err, FID_ERR_INPUT, "z", "2F1 is evaluated for z < 1, got %g", z);
+    if (is_nonpositive_integer(c))
+        return fid_fail(err, FID_ERR_INPUT, "c", "2F1 is undefined for c = %g", c);
+    struct scaled s;
+    enum fid_status st = hyp2f1_scaled(a, b, c, z, &s, err);
+    if (st != FID_OK)
+        return st;
+    double value = scaled_to_double(s);
+    if (!isfinite(value))
+        return fid_fail(err, FID_ERR_LIMIT, "z", "2F1(%g, %g; %g; %g) exceeds the double range", a,
+                        b, c, z);
+    *out = value;
+    return FID_OK;
+}
+
+/* ---- Nelder-Mead on log-parameters ---- */
+
+#define NM_DIM_MAX 4
+/* Log-parameters outside [-NM_LOG_BOUND, NM_LOG_BOUND] are infeasible (parameters 1e-13..1e13). */
+#define NM_LOG_BOUND 30.0
+/* An optimum beyond this is the likelihood running off to a boundary: no finite maximum. */
+#define NM_LOG_EDGE 25.0
+/* A run has converged when the simplex spans less than NM_XTOL in every log-parameter and its
+ * costs differ by less than NM_FTOL relative: 1e-8 is about as tight as a cost summed from
+ * thousands of terms can resolve (its rounding noise reaches the curvature term there). */
+#define NM_XTOL 1e-8
+#define NM_FTOL 1e-12
+/* Two consecutive runs that agree this closely end the fit. */
+#define NM_RESTART_XTOL 1e-6
+#define NM_RESTART_FTOL 1e-10
+#define NM_RESTARTS_MAX 30
+/* The check of the optimum: a move of the log-parameters, and the least rise of the cost. */
+#define NM_PROBE_STEP 1e-2
+#define NM_PROBE_RISE 1e-9
+/* Initial simplex edge in log-parameters: first run, then each restart. */
+#define NM_FIRST_STEP   1.0
+#define NM_RESTART_STEP 0.25
+
+struct nm_problem {
+    size_t dim;
+    double (*cost)(const double *theta, void *data); /* negative log-likelihood */
+    void *data;
+    unsigned evaluations, budget;
+};
+
+/* Cost with the infeasible region (outside the box, non-finite likelihood) at +infinity. */
+static double nm_cost(struct nm_problem *problem, const double *theta)
+{
+    problem->evaluations++;
+    for (size_t i = 0; i < problem->dim; i++)
+        if (!(fabs(theta[i]) <= NM_LOG_BOUND))
+            return HUGE_VAL;
+    double f = problem->cost(theta, problem->data);
+    return isfinite(f) ? f : HUGE_VAL;
+}
+
+/*
+ * One Nelder-Mead run (reflection 1, expansion 2, contraction 1/2, shrink 1/2) from theta, whose
+ * cost is *f, with a simplex of edge step. Leaves the best vertex in theta and *f; false when the
+ * evaluation budget ran out first.
+ */
+static bool nm_run(struct nm_problem *problem, double *theta, double *f, double step)
+{
+    size_t n = problem->dim;
+    double v[NM_DIM_MAX + 1][NM_DIM_MAX], fv[NM_DIM_MAX + 1];
+    double centre[NM_DIM_MAX], trial[NM_DIM_MAX], other[NM_DIM_MAX];
+    bool converged = false;
+
+    for (size_t i = 0; i <= n; i++) {
+        for (size_t j = 0; j < n; j++)
+            v[i][j] = theta[j] + (i > 0 && j == i - 1 ? step : 0.0);
+        fv[i] = i == 0 ? *f : nm_cost(problem, v[i]);
+    }
+    while (problem->evaluations < problem->budget) {
+        /* order the vertices best first (insertion sort: at most five) */
+        for (size_t i = 1; i <= n; i++)
+            for (size_t j = i; j > 0 && fv[j] < fv[j - 1]; j--) {
+                double t = fv[j];
+                fv[j] = fv[j - 1];
+                fv[j - 1] = t;
+                for (size_t k = 0; k < n; k++) {
+                    t = v[j][k];
+                    v[j][k] = v[j - 1][k];
+                    v[j - 1][k] = t;
+                }
+            }
+        double size = 0.0;
+        for (size_t i = 1; i <= n; i++)
+            for (size_t k = 0; k < n; k++)
+                size = fmax(size, fabs(v[i][k] - v[0][k]));
+        if (size <= NM_XTOL && fv[n] - fv[0] <= NM_FTOL * (1.0 + fabs(fv[0]))) {
+            converged = true;
+            break;
+        }
+
+        for (size_t k = 0; k < n; k++) {
+            centre[k] = 0.0;
+            for (size_t i = 0; i < n; i++)
+                centre[k] += v[i][k];
+            centre[k] /= (double)n;
+            trial[k] = 2.0 * centre[k] - v[n][k];
+        }
+        double fr = nm_cost(problem, trial);
+        double *accept = NULL, f_accept = 0.0;
+        if (fr < fv[0]) {
+            for (size_t k = 0; k < n; k++)
+                other[k] = 3.0 * centre[k] - 2.0 * v[n][k];
+            double fe = nm_cost(problem, other);
+            accept = fe < fr ? other : trial;
+            f_accept = fmin(fe, fr);
+        } else if (fr < fv[n - 1]) {
+            accept = trial;
+            f_accept = fr;
+        } else {
+            bool outside = fr < fv[n];
+            for (size_t k = 0; k < n; k++)
+                other[k] = outside ? 0.5 * (centre[k] + trial[k]) : 0.5 * (centre[k] + v[n][k]);
+            double fc = nm_cost(problem, other);
+            if (outside ? fc <= fr : fc < fv[n]) {
+                accept = other;
+                f_accept = fc;
+            }
+        }
+        if (accept != NULL) {
+            for (size_t k = 0; k < n; k++)
+                v[n][k] = accept[k];
+            fv[n] = f_accept;
+        } else {
+            for (size_t i = 1; i <= n; i++) {
+                for (size_t k = 0; k < n; k++)
+                    v[i][k] = 0.5 * (v[0][k] + v[i][k]);
+                fv[i] = nm_cost(problem, v[i]);
+            }
+        }
+    }
+    size_t best = 0;
+    for (size_t i = 1; i <= n; i++)
+        if (fv[i] < fv[best])
+            best = i;
+    for (size_t k = 0; k < n; k++)
+        theta[k] = v[best][k];
+    *f = fv[best];
+    return converged;
+}
+
+/*
+ * Whether the point where the runs agreed is a maximum of the likelihood the data identify. When
+ * the supremum lies at infinite parameters (nobody bought twice: r -> 0), the cost flattens out
+ * and the runs stop wherever its changes fall below their tolerance, so agreement alone proves
+ * nothing. A genuine optimum has the cost rise by a resolvable amount when any log-parameter
+ * moves by NM_PROBE_STEP either way (CDNOW: by about 1e-2, against a threshold of 1e-5).
+ */
+static enum fid_status nm_check_optimum(struct nm_problem *problem, const double *theta, double f,
+                                        struct fid_error *err)
+{
+    double tolerance = NM_PROBE_RISE * (1.0 + fabs(f));
+    for (size_t k = 0; k < problem->dim; k++) {
+        double probe[NM_DIM_MAX], rise = HUGE_VAL;
+        for (int side = -1; side <= 1; side += 2) {
+            for (size_t j = 0; j < problem->dim; j++)
+                probe[j] = theta[j] + (j == k ? side * NM_PROBE_STEP : 0.0);
+            rise = fmin(rise, nm_cost(problem, probe) - f);
+        }
+        if (rise < -tolerance)
+            return fid_fail(err, FID_ERR_INTERNAL, "",
+                            "the maximum-likelihood fit stopped short of a maximum");
+        if (fabs(theta[k]) > NM_LOG_EDGE || rise <= tolerance)
+            return fid_fail(err, FID_ERR_INPUT, "/customers",
+                            "the likelihood has no maximum at finite parameters: the sample does "
+                            "not identify the model (for instance, nobody bought twice)");
+    }
+    return FID_OK;
+}
+
+/* Minimises the cost from theta, restarting until two consecutive runs agree. */
+static enum fid_status nm_minimise(struct nm_problem *problem, double *theta, double *f,
+                                   unsigned *restarts, struct fid_error *err)
+{
+    *f = nm_cost(problem, theta);
+    if (*f == HUGE_VAL)
+        return fid_fail(err, FID_ERR_INPUT, "/customers",
+                        "the likelihood is not finite at the starting parameters");
+    double step = NM_FIRST_STEP;
+    for (unsigned run = 0; run <= NM_RESTARTS_MAX; run++) {
+        double previous[NM_DIM_MAX], f_previous = *f;
+        for (size_t k = 0; k < problem->dim; k++)
+            previous[k] = theta[k];
+        if (!nm_run(problem, theta, f, step))
+            return fid_fail(err, FID_ERR_INTERNAL, "",
+                            "the maximum-likelihood fit did not converge in %u evaluations",
+                            problem->budget);
+        double moved = 0.0;
+        for (size_t k = 0; k < problem->dim; k++)
+            moved = fmax(moved, fabs(theta[k] - previous[k]));
+        if (run > 0 && f_previous - *f <= NM_RESTART_FTOL * (1.0 + fabs(*f)) &&
+            moved <= NM_RESTART_XTOL) {
+            *restarts = run;
+            return nm_check_optimum(problem, theta, *f, err);
+        }
+        step = NM_RESTART_STEP;
+    }
+    return fid_fail(err, FID_ERR_INTERNAL, "",
+                    "the maximum-likelihood fit did not settle in %d restarts", NM_RESTARTS_MAX);
+}
+
+static unsigned fit_budget(const struct clv_fit_options *options)
+{
+    return options != NULL && options->max_evaluations > 0 ? options->max_evaluations
+                                                           : CLV_FIT_EVALUATIONS_MAX;
+}
+
+/* ---- Input checks ---- */
+
+static void customer_field(char *field, size_t size, size_t index, bool in_list, const char *name)
+{
+    if (in_list)
+        snprintf(field, size, "/customers/%zu/%s", index, name);
+    else
+        snprintf(field, size, "/customer/%s", name);
+}
+
+/* A summary the models accept; with needs_value, also a positive mean value when x >= 1. */
+static enum fid_status customer_check(const struct clv_customer *c, size_t index, bool in_list,
+                                      bool needs_value, struct fid_error *err)
+{
+    char field[CLV_FIELD_MAX];
+    if (!isfinite(c->repeats) || c->repeats < 0.0 || c->repeats != floor(c->repeats)) {
+        customer_field(field, sizeof field, index, in_list, "repeats");
+        return fid_fail(err, FID_ERR_INPUT, field,
+                        "repeat purchases must be a whole number >= 0, got %g", c->repeats);
+    }
+    if (!isfinite(c->age) || c->age < 0.0) {
+        customer_field(field, sizeof field, index, in_list, "age");
+        return fid_fail(err, FID_ERR_INPUT, field, "age must be >= 0 weeks, got %g", c->age);
+    }
+    if (!isfinite(c->recency) || c->recency < 0.0 || c->recency > c->age) {
+        customer_field(field, sizeof field, index, in_list, "recency");
+        return fid_fail(err, FID_ERR_INPUT, field,
+                        "recency must be between 0 and the age (%g weeks), got %g", c->age,
+                        c->recency);
+    }
+    if (needs_value && c->repeats >= 1.0 && !(isfinite(c->mean_value) && c->mean_value > 0.0)) {
+        customer_field(field, sizeof field, index, in_list, "mean_value");
+        return fid_fail(err, FID_ERR_INPUT, field,
+                        "the mean value of repeat purchases must be > 0, got %g", c->mean_value);
+    }
+    return FID_OK;
+}
+
+static enum fid_status customers_check(const struct clv_customer *customers, size_t n,
+                                       bool needs_value, struct fid_error *err)
+{
+    if (customers == NULL || n == 0)
+        return fid_fail(err, FID_ERR_INPUT, "/customers", "no customers");
+    if (n > CLV_CUSTOMERS_MAX)
+        return fid_fail(err, FID_ERR_LIMIT, "/customers", "%zu customers, at most %u", n,
+                        CLV_CUSTOMERS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        enum fid_status st = customer_check(&customers[i], i, true, needs_value, err);
+        if (st != FID_OK)
+            return st;
+    }
+    return FID_OK;
+}
+
+static enum fid_status parameter_check(double value, const char *field, struct fid_error *err)
+{
+    if (!(isfinite(value) && value > 0.0))
+        return fid_fail(err, FID_ERR_INPUT, field, "model parameters must be > 0, got %g", value);
+    return FID_OK;
+}
+
+static enum fid_status bgnbd_check(const struct clv_bgnbd *m, struct fid_error *err)
+{
+    enum fid_status st = parameter_check(m->r, "/model/r", err);
+    if (st == FID_OK)
+        st = parameter_check(m->alpha, "/model/alpha", err);
+    if (st == FID_OK)
+        st = parameter_check(m->a, "/model/a", err);
+    if (st == FID_OK)
+        st = parameter_check(m->b, "/model/b", err);
+    return st;
+}
+
+static enum fid_status gamma_gamma_check(const struct clv_gamma_gamma *m, struct fid_error *err)
+{
+    enum fid_status st = parameter_check(m->p, "/model/p", err);
+    if (st == FID_OK)
+        st = parameter_check(m->q, "/model/q", err);
+    if (st == FID_OK)
+        st = parameter_check(m->gamma, "/model/gamma", err);
+    return st;
+}
+
+static enum fid_status weeks_check(double weeks, const char *field, struct fid_error *err)
+{
+    if (!isfinite(weeks) || weeks < 0.0)
+        return fid_fail(err, FID_ERR_INPUT, field, "weeks must be >= 0, got %g", weeks);
+    if (weeks > CLV_HORIZON_WEEKS_MAX)
+        return fid_fail(err, FID_ERR_LIMIT, field, "%g weeks is beyond the limit of %g", weeks,
+                        CLV_HORIZON_WEEKS_MAX);
+    return FID_OK;
+}
+
+static int compare_doubles(double x, double y)
+{
+    return (x > y) - (x < y);
+}
+
+/* ---- BG/NBD ---- */
+
+/* Customers with the same summary, merged. recency is 0 when repeats is 0 (it plays no part). */
+struct bgnbd_group {
+    double repeats, recency, age, weight;
+    size_t repeat_index; /* into bgnbd_sample.repeats */
+};
+
+struct bgnbd_sample {
+    struct bgnbd_group *groups;
+    size_t n_groups;
+    double *repeats; /* distinct x, ascending */
+    size_t n_repeats;
+    double *base;    /* per distinct x: the lgamma terms of the likelihood (scratch) */
+    double *dropout; /* per distinct x: log(a / (b + x - 1)) (scratch) */
+};
+
+static int compare_groups(const void *x, const void *y)
+{
+    const struct bgnbd_group *g = x, *h = y;
+    int order = compare_doubles(g->repeats, h->repeats);
+    if (order == 0)
+        order = compare_doubles(g->recency, h->recency);
+    return order != 0 ? order : compare_doubles(g->age, h->age);
+}
+
+static void bgnbd_sample_free(struct bgnbd_sample *s)
+{
+    free(s->groups);
+    free(s->repeats);
+    free(s->base);
+    free(s->dropout);
+}
+
+/* Compresses checked customers into groups; the sample is freed with bgnbd_sample_free. */
+static void bgnbd_sample_build(const struct clv_customer *customers, size_t n,
+                               struct bgnbd_sample *s)
+{
+    s->groups = xmalloc(n * sizeof *s->groups);
+    for (size_t i = 0; i < n; i++) {
+        const struct clv_customer *c = &customers[i];
+        s->groups[i] =
+            (struct bgnbd_group){c->repeats, c->repeats > 0.0 ? c->recency : 0.0, c->age, 1.0, 0};
+    }
+    qsort(s->groups, n, sizeof *s->groups, compare_groups);
+    s->n_groups = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct bgnbd_group *last = s->n_groups > 0 ? &s->groups[s->n_groups - 1] : NULL;
+        if (last != NULL && compare_groups(last, &s->groups[i]) == 0)
+            last->weight += 1.0;
+        else
+            s->groups[s->n_groups++] = s->groups[i];
+    }
+    s->repeats = xmalloc(s->n_groups * sizeof *s->repeats);
+    s->n_repeats = 0;
+    for (size_t i = 0; i < s->n_groups; i++) {
+        if (s->n_repeats == 0 || s->repeats[s->n_repeats - 1] != s->groups[i].repeats)
+            s->repeats[s->n_repeats++] = s->groups[i].repeats;
+        s->groups[i].repeat_index = s->n_repeats - 1;
+    }
+    s->base = xmalloc(s->n_repeats * sizeof *s->base);
+    s->dropout = xmalloc(s->n_repeats * sizeof *s->dropout);
+}
+
+static double log_add_exp(double u, double v)
+{
+    double top = fmax(u, v);
+    return top + log1p(exp(-fabs(u - v)));
+}
+
+/*
+ * Sum over customers of log L(r, alpha, a, b | x, t_x, T), with (Fader, Hardie & Lee 2005, eq. 6)
+ *   L = B(a, b + x) / B(a, b) G(r + x) alpha^r / (G(r) (alpha + T)^(r + x))
+ *     + [x > 0] B(a + 1, b + x - 1) / B(a, b) G(r + x) alpha^r / (G(r) (alpha + t_x)^(r + x))
+ * written as base(x) + log(exp(-(r + x) log(alpha + T)) + [x > 0] exp(dropout(x) - (r + x)
+ * log(alpha + t_x))), since B(a + 1, b + x - 1) / B(a, b + x) = a / (b + x - 1).
+ */
+static double bgnbd_sample_log_likelihood(struct bgnbd_sample *s, const struct clv_bgnbd *m)
+{
+    double common =
+        -log_gamma(m->r) + m->r * log(m->alpha) + log_gamma(m->a + m->b) - log_gamma(m->b);
+    for (size_t k = 0; k < s->n_repeats; k++) {
+        double x = s->repeats[k];
+        s->base[k] =
+            common + log_gamma(m->r + x) + log_gamma(m->b + x) - log_gamma(m->a + m->b + x);
+        s->dropout[k] = x > 0.0 ? log(m->a) - log(m->b + x - 1.0) : -HUGE_VAL;
+    }
+    double total = 0.0;
+    for (size_t i = 0; i < s->n_groups; i++) {
+        const struct bgnbd_group *g = &s->groups[i];
+        double rx = m->r + g->repeats;
+        double ll = -rx * log(m->alpha + g->age);
+        if (g->repeats > 0.0)
+            ll = log_add_exp(ll, s->dropout[g->repeat_index] - rx * log(m->alpha + g->recency));
+        total += g->weight * (s->base[g->repeat_index] + ll);
+    }
+    return total;
+}
+
+static struct clv_bgnbd bgnbd_from_log(const double *theta)
+{
+    return (struct clv_bgnbd){exp(theta[0]), exp(theta[1]), exp(theta[2]), exp(theta[3])};
+}
+
+static double bgnbd_cost(const double *theta, void *data)
+{
+    struct clv_bgnbd m = bgnbd_from_log(theta);
+    return -bgnbd_sample_log_likelihood(data, &m);
+}
+
+enum fid_status clv_bgnbd_fit(const struct clv_customer *customers, size_t n,
+                              const struct clv_fit_options *options, struct clv_bgnbd *out,
+                              struct clv_fit_report *report, struct fid_error *err)
+{
+    enum fid_status st = customers_check(customers, n, false, err);
+    if (st != FID_OK)
+        return st;
+    struct bgnbd_sample sample;
+    bgnbd_sample_build(customers, n, &sample);
+
+    /* Start at r = a = b = 1 with alpha at the mean age: alpha carries the time unit, so this
+     * start does not depend on whether ages are in weeks or days. */
+    double mean_age = 0.0;
+    for (size_t i = 0; i < n; i++)
+        mean_age += customers[i].age / (double)n;
+    double theta[NM_DIM_MAX] = {0.0, log(mean_age > 0.0 ? mean_age : 1.0), 0.0, 0.0};
+    struct nm_problem problem = {4, bgnbd_cost, &sample, 0, fit_budget(options)};
+    double cost;
+    unsigned restarts = 0;
+    st = nm_minimise(&problem, theta, &cost, &restarts, err);
+    bgnbd_sample_free(&sample);
+    if (st != FID_OK)
+        return st;
+    *out = bgnbd_from_log(theta);
+    if (report != NULL)
+        *report = (struct clv_fit_report){-cost, n, problem.evaluations, restarts};
+    return FID_OK;
+}
+
+enum fid_status clv_bgnbd_log_likelihood(const struct clv_bgnbd *model,
+                                         const struct clv_customer *customers, size_t n,
+                                         double *out, struct fid_error *err)
+{
+    enum fid_status st = bgnbd_check(model, err);
+    if (st == FID_OK)
+        st = customers_check(customers, n, false, err);
+    if (st != FID_OK)
+        return st;
+    struct bgnbd_sample sample;
+    bgnbd_sample_build(customers, n, &sample);
+    *out = bgnbd_sample_log_likelihood(&sample, model);
+    bgnbd_sample_free(&sample);
+    return FID_OK;
+}
+
+static double bgnbd_p_alive_at(const struct clv_bgnbd *m, double x, double t_x, double age)
+{
+    double log_odds_dead = x > 0.0 ? log(m->a) - log(m->b + x - 1.0) +
+                                         (m->r + x) * log1p((age - t_x) / (m->alpha + t_x))
+                                   : -HUGE_VAL;
+    return 1.0 / (1.0 + exp(log_odds_dead));
+}
+
+enum fid_status clv_bgnbd_p_alive(const struct clv_bgnbd *model,
+                                  const struct clv_customer *customer, double *out,
+                                  struct fid_error *err)
+{
+    enum fid_status st = bgnbd_check(model, err);
+    if (st == FID_OK)
+        st = customer_check(customer, 0, false, false, err);
+    if (st != FID_OK)
+        return st;
+    *out = bgnbd_p_alive_at(model, customer->repeats, customer->recency, customer->age);
+    return FID_OK;
+}
+
+/* E[Y(t) | x, t_x, T] by the closed form, for a != 1 and a + b + x != 1. */
+static enum fid_status bgnbd_expected_closed(const struct clv_bgnbd *m, double x, double t_x,
+                                             double age, double t, double *out,
+                                             struct fid_error *err)
+{
+    double rx = m->r + x, c = m->a + m->b + x - 1.0;
+    struct scaled f;
+    enum fid_status st = hyp2f1_scaled(rx, m->b + x, c, t / (m->alpha + age + t), &f, err);
+    if (st != FID_OK)
+        return st;
+    f.log_scale -= rx * log1p(t / (m->alpha + age)); /* ((alpha + T) / (alpha + T + t))^(r + x) */
+    double expected =
+        bgnbd_p_alive_at(m, x, t_x, age) * c / (m->a - 1.0) * (1.0 - scaled_to_double(f));
+    if (!isfinite(expected))
+        return fid_fail(err, FID_ERR_INTERNAL, "/customer",
+                        "expected purchases overflow for this customer and model");
+    *out = expected;
+    return FID_OK;
+}
+
+/* Within this distance of a = 1 or a + b + x = 1 the closed form is evaluated on either side. */
+#define BGNBD_SINGULAR_GAP 1e-5
+
+/*
+ * E[Y(t) | x, t_x, T]. At a = 1 (and at a + b + x = 1) the closed form is 0/0 although the
+ * expectation is smooth in a, so it is interpolated linearly in a between two points
+ * BGNBD_SINGULAR_GAP away: error O(gap^2), against a cancellation of O(DBL_EPSILON / gap).
+ */
+static enum fid_status bgnbd_expected(const struct clv_bgnbd *m, double x, double t_x, double age,
+                                      double t, double *out, struct fid_error *err)
+{
+    double singular;
+    if (fabs(m->a - 1.0) < BGNBD_SINGULAR_GAP)
+        singular = 1.0;
+    else if (fabs(m->a + m->b + x - 1.0) < BGNBD_SINGULAR_GAP)
+        singular = 1.0 - m->b - x;
+    else
+        return bgnbd_expected_closed(m, x, t_x, age, t, out, err);
+    struct clv_bgnbd lo = *m, hi = *m;
+    lo.a = singular - BGNBD_SINGULAR_GAP;
+    hi.a = singular + BGNBD_SINGULAR_GAP;
+    if (lo.a <= 0.0) {
+        lo.a = hi.a;
+        hi.a = singular + 2.0 * BGNBD_SINGULAR_GAP;
+    }
+    double e_lo, e_hi;
+    enum fid_status st = bgnbd_expected_closed(&lo, x, t_x, age, t, &e_lo, err);
+    if (st == FID_OK)
+        st = bgnbd_expected_closed(&hi, x, t_x, age, t, &e_hi, err);
+    if (st != FID_OK)
+        return st;
+    *out = e_lo + (m->a - lo.a) / (hi.a - lo.a) * (e_hi - e_lo);
+    return FID_OK;
+}
+
+enum fid_status clv_bgnbd_expected_purchases(const struct clv_bgnbd *model,
+                                             const struct clv_customer *customer, double weeks,
+                                             double *out, struct fid_error *err)
+{
+    enum fid_status st = bgnbd_check(model, err);
+    if (st == FID_OK)
+        st = customer_check(customer, 0, false, false, err);
+    if (st == FID_OK)
+        st = weeks_check(weeks, "weeks", err);
+    if (st != FID_OK)
+        return st;
+    return bgnbd_expected(model, customer->repeats, customer->recency, customer->age, weeks, out,
+                          err);
+}
+
+enum fid_status clv_bgnbd_population_purchases(const struct clv_bgnbd *model, double weeks,
+                                               double *out, struct fid_error *err)
+{
+    enum fid_status st = bgnbd_check(model, err);
+    if (st == FID_OK)
+        st = weeks_check(weeks, "weeks", err);
+    if (st != FID_OK)
+        return st;
+    /* E[X(t)] is the conditional expectation for a customer seen at the first purchase: with
+     * x = t_x = T = 0 the closed form above reduces to it exactly. */
+    return bgnbd_expected(model, 0.0, 0.0, 0.0, weeks, out, err);
+}
+
+/* ---- Gamma-Gamma ---- */
+
+struct spend_row {
+    double repeats, value, log_value;
+    size_t repeat_index;
+};
+
+struct spend_sample {
+    struct spend_row *rows; /* customers with x >= 1 */
+    size_t n_rows;
+    double *repeats; /* distinct x, ascending */
+    double *log_repeats;
+    double *base; /* per distinct x: the terms independent of the value (scratch) */
+    size_t n_repeats;
+};
+
+static int compare_spend_rows(const void *x, const void *y)
+{
+    const struct spend_row *g = x, *h = y;
+    return compare_doubles(g->repeats, h->repeats);
+}
+
+static void spend_sample_free(struct spend_sample *s)
+{
+    free(s->rows);
+    free(s->repeats);
+    free(s->log_repeats);
+    free(s->base);
+}
+
+/* The checked customers with x >= 1; FID_ERR_INPUT when there are none. */
+static enum fid_status spend_sample_build(const struct clv_customer *customers, size_t n,
+                                          struct spend_sample *s, struct fid_error *err)
+{
+    *s = (struct spend_sample){0};
+    s->rows = xmalloc(n * sizeof *s->rows);
+    for (size_t i = 0; i < n; i++)
+        if (customers[i].repeats >= 1.0)
+            s->rows[s->n_rows++] = (struct spend_row){customers[i].repeats, customers[i].mean_value,
+                                                      log(customers[i].mean_value), 0};
+    if (s->n_rows == 0) {
+        spend_sample_free(s);
+        return fid_fail(err, FID_ERR_INPUT, "/customers",
+                        "no customer has a repeat purchase: the spend model needs some");
+    }
+    qsort(s->rows, s->n_rows, sizeof *s->rows, compare_spend_rows);
+    s->repeats = xmalloc(s->n_rows * sizeof *s->repeats);
+    for (size_t i = 0; i < s->n_rows; i++) {
+        if (s->n_repeats == 0 || s->repeats[s->n_repeats - 1] != s->rows[i].repeats)
+            s->repeats[s->n_repeats++] = s->rows[i].repeats;
+        s->rows[i].repeat_index = s->n_repeats - 1;
+    }
+    s->log_repeats = xmalloc(s->n_repeats * sizeof *s->log_repeats);
+    s->base = xmalloc(s->n_repeats * sizeof *s->base);
+    for (size_t k = 0; k < s->n_repeats; k++)
+        s->log_repeats[k] = log(s->repeats[k]);
+    return FID_OK;
+}
+
+/*
+ * Sum over customers with x >= 1 of the log density of their mean value m (Fader, Hardie & Lee
+ * 2005, "RFM and CLV", appendix):
+ *   G(p x + q) / (G(p x) G(q)) gamma^q m^(p x - 1) x^(p x) / (gamma + x m)^(p x + q).
+ */
+static double spend_sample_log_likelihood(struct spend_sample *s, const struct clv_gamma_gamma *m)
+{
+    double common = -log_gamma(m->q) + m->q * log(m->gamma);
+    for (size_t k = 0; k < s->n_repeats; k++) {
+        double px = m->p * s->repeats[k];
+        s->base[k] = common + log_gamma(px + m->q) - log_gamma(px) + px * s->log_repeats[k];
+    }
+    double total = 0.0;
+    for (size_t i = 0; i < s->n_rows; i++) {
+        const struct spend_row *row = &s->rows[i];
+        double px = m->p * row->repeats;
+        total += s->base[row->repeat_index] + (px - 1.0) * row->log_value -
+                 (px + m->q) * log(m->gamma + row->repeats * row->value);
+    }
+    return total;
+}
+
+static struct clv_gamma_gamma gamma_gamma_from_log(const double *theta)
+{
+    return (struct clv_gamma_gamma){exp(theta[0]), exp(theta[1]), exp(theta[2])};
+}
+
+static double spend_cost(const double *theta, void *data)
+{
+    struct clv_gamma_gamma m = gamma_gamma_from_log(theta);
+    return -spend_sample_log_likelihood(data, &m);
+}
+
+enum fid_status clv_gamma_gamma_fit(const struct clv_customer *customers, size_t n,
+                                    const struct clv_fit_options *options,
+                                    struct clv_gamma_gamma *out, struct clv_fit_report *report,
+                                    struct fid_error *err)
+{
+    enum fid_status st = customers_check(customers, n, true, err);
+    if (st != FID_OK)
+        return st;
+    struct spend_sample sample;
+    st = spend_sample_build(customers, n, &sample, err);
+    if (st != FID_OK)
+        return st;
+
+    /* Start at p = 1, q = 2, where the population mean value p gamma / (q - 1) is gamma, and put
+     * gamma at the sample's mean value: gamma carries the currency unit. */
+    double mean_value = 0.0;
+    for (size_t i = 0; i < sample.n_rows; i++)
+        mean_value += sample.rows[i].value / (double)sample.n_rows;
+    double theta[NM_DIM_MAX] = {0.0, log(2.0), log(mean_value)};
+    struct nm_problem problem = {3, spend_cost, &sample, 0, fit_budget(options)};
+    double cost;
+    unsigned restarts = 0;
+    st = nm_minimise(&problem, theta, &cost, &restarts, err);
+    size_t used = sample.n_rows;
+    spend_sample_free(&sample);
+    if (st != FID_OK)
+        return st;
+    *out = gamma_gamma_from_log(theta);
+    if (report != NULL)
+        *report = (struct clv_fit_report){-cost, used, problem.evaluations, restarts};
+    return FID_OK;
+}
+
+enum fid_status clv_gamma_gamma_log_likelihood(const struct clv_gamma_gamma *model,
+                                               const struct clv_customer *customers, size_t n,
+                                               double *out, struct fid_error *err)
+{
+    enum fid_status st = gamma_gamma_check(model, err);
+    if (st == FID_OK)
+        st = customers_check(customers, n, true, err);
+    if (st != FID_OK)
+        return st;
+    struct spend_sample sample;
+    st = spend_sample_build(customers, n, &sample, err);
+    if (st != FID_OK)
+        return st;
+    *out = spend_sample_log_likelihood(&sample, model);
+    spend_sample_free(&sample);
+    return FID_OK;
+}
+
+enum fid_status clv_gamma_gamma_expected_value(const struct clv_gamma_gamma *model,
+                                               const struct clv_customer *customer, double *out,
+                                               struct fid_error *err)
+{
+    enum fid_status st = gamma_gamma_check(model, err);
+    if (st == FID_OK)
+        st = customer_check(customer, 0, false, true, err);
+    if (st != FID_OK)
+        return st;
+    double x = customer->repeats;
+    double weight = model->p * x + model->q - 1.0;
+    if (!(weight > 0.0))
+        return fid_fail(err, FID_ERR_INPUT, "/model/q",
+                        "the expected purchase value is infinite when p x + q <= 1 (p x + q = %g)",
+                        weight + 1.0);
+    double own = x > 0.0 ? x * customer->mean_value : 0.0;
+    *out = model->p * (model->gamma + own) / weight;
+    return FID_OK;
+}
+
+/* ---- Lifetime value ---- */
+
+enum fid_status clv_customer_value(const struct clv_bgnbd *purchases,
+                                   const struct clv_gamma_gamma *spend,
+                                   const struct clv_customer *customer, double horizon_weeks,
+                                   double weekly_discount, double *out, struct fid_error *err)
+{
+    double value;
+    enum fid_status st = clv_gamma_gamma_expected_value(spend, customer, &value, err);
+    if (st == FID_OK)
+        st = bgnbd_check(purchases, err);
+    if (st == FID_OK)
+        st = weeks_check(horizon_weeks, "horizon_weeks", err);
+    if (st != FID_OK)
+        return st;
+    if (!(weekly_discount >= 0.0 && weekly_discount <= 1.0))
+        return fid_fail(err, FID_ERR_INPUT, "weekly_discount",
+                        "the weekly discount rate must be between 0 and 1, got %g",
+                        weekly_discount);
+
+    double x = customer->repeats, t_x = customer->recency, age = customer->age;
+    double purchases_total = 0.0;
+    if (weekly_discount == 0.0) {
+        st = bgnbd_expected(purchases, x, t_x, age, horizon_weeks, &purchases_total, err);
+    } else {
+        double before = 0.0, factor = 1.0;
+        for (double week = 1.0; week - 1.0 < horizon_weeks; week += 1.0) {
+            double upto;
+            st = bgnbd_expected(purchases, x, t_x, age, fmin(week, horizon_weeks), &upto, err);
+            if (st != FID_OK)
+                break;
+            factor /= 1.0 + weekly_discount;
+            purchases_total += (upto - before) * factor;
+            before = upto;
+        }
+    }
+    if (st != FID_OK)
+        return st;
+    *out = value * purchases_total;
+    return FID_OK;
+}

@@ -1,0 +1,161 @@
+/*
+ * Predictive customer-lifetime value (CLV) for the analytics layer. Two probability models are
+ * fitted by maximum likelihood to a per-customer summary of the calibration period:
+ *
+ * - BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"): while alive, a
+ *   customer buys as a Poisson process with rate lambda ~ Gamma(r, alpha); after each purchase the
+ *   customer drops out with probability p ~ Beta(a, b). It predicts how many purchases follow.
+ * - Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV"): the value of each purchase is
+ *   Gamma(p, nu) with nu ~ Gamma(q, gamma) per customer. It predicts what a purchase is worth.
+ *
+ * Time is in weeks everywhere and values are doubles: this is analytics, never a balance. Pure
+ * computation: no I/O and no global state, so every function is re-entrant and thread-safe.
+ * Arguments are borrowed; results come back through out-parameters, which are written only on
+ * FID_OK. Invalid data returns FID_ERR_INPUT with err->field naming it ("/customers/12/recency").
+ */
+#ifndef FIDELE_ANALYTICS_CLV_H
+#define FIDELE_ANALYTICS_CLV_H
+
+#include <stddef.h>
+
+#include "util/error.h"
+
+/* Most customers a fit accepts: the fit allocates a few doubles per customer. */
+#define CLV_CUSTOMERS_MAX 10000000u
+/* Longest horizon for expected purchases and CLV, in weeks (about 100 years). */
+#define CLV_HORIZON_WEEKS_MAX 5200.0
+/* Default budget of likelihood evaluations for one fit, over all optimiser restarts. */
+#define CLV_FIT_EVALUATIONS_MAX 60000u
+
+/*
+ * One customer's summary of the calibration period, which ends at the same date for everyone.
+ * repeats is a whole number; 0 <= recency <= age; recency is ignored when repeats is 0.
+ */
+struct clv_customer {
+    double repeats;    /* x: purchases after the first one */
+    double recency;    /* t_x: weeks from the first purchase to the last repeat purchase */
+    double age;        /* T: weeks from the first purchase to the end of the period */
+    double mean_value; /* mean value of the repeat purchases (> 0 when repeats >= 1); Gamma-Gamma */
+};
+
+/* BG/NBD parameters, all > 0: purchase rate ~ Gamma(shape r, rate alpha), dropout ~ Beta(a, b). */
+struct clv_bgnbd {
+    double r, alpha, a, b;
+};
+
+/* Gamma-Gamma parameters, all > 0: purchase value ~ Gamma(p, nu), nu ~ Gamma(q, gamma). */
+struct clv_gamma_gamma {
+    double p, q, gamma;
+};
+
+/* Optional settings of a fit; NULL or zero fields mean the defaults. */
+struct clv_fit_options {
+    unsigned max_evaluations; /* likelihood evaluations over all restarts; 0: default */
+};
+
+/* What a fit did. */
+struct clv_fit_report {
+    double log_likelihood; /* at the estimates, summed over the customers used */
+    size_t customers;      /* customers the likelihood covers (Gamma-Gamma: repeats >= 1) */
+    unsigned evaluations;  /* likelihood evaluations spent */
+    unsigned restarts;     /* Nelder-Mead restarts after the first run */
+};
+
+/* ---- BG/NBD: purchase counts ---- */
+
+/*
+ * Maximum-likelihood estimates of r, alpha, a, b from n customers (Nelder-Mead on the logarithms of
+ * the parameters, restarted from its own result until two runs agree). report may be NULL.
+ * FID_ERR_INPUT: no customers, a bad customer, or a sample whose likelihood has no maximum at
+ * finite parameters (e.g. nobody bought twice). FID_ERR_LIMIT: n > CLV_CUSTOMERS_MAX.
+ * FID_ERR_INTERNAL: no convergence within the evaluation budget.
+ */
+enum fid_status clv_bgnbd_fit(const struct clv_customer *customers, size_t n,
+                              const struct clv_fit_options *options, struct clv_bgnbd *out,
+                              struct clv_fit_report *report, struct fid_error *err) FID_MUST_USE;
+
+/* Log-likelihood of the n customers' (repeats, recency, age) under model, summed (natural log). */
+enum fid_status clv_bgnbd_log_likelihood(const struct clv_bgnbd *model,
+                                         const struct clv_customer *customers, size_t n,
+                                         double *out, struct fid_error *err) FID_MUST_USE;
+
+/*
+ * P(alive | x, t_x, T) = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x)).
+ * The model lets customers drop out only just after a purchase, so this is exactly 1 when x = 0.
+ */
+enum fid_status clv_bgnbd_p_alive(const struct clv_bgnbd *model,
+                                  const struct clv_customer *customer, double *out,
+                                  struct fid_error *err) FID_MUST_USE;
+
+/*
+ * E[Y(t) | x, t_x, T]: purchases expected from the customer in the next t weeks,
+ *   P(alive) (a + b + x - 1) / (a - 1)
+ *     [1 - ((alpha + T) / (alpha + T + t))^(r + x) 2F1(r + x, b + x; a + b + x - 1; t / (alpha + T
+ * + t))] (at a = 1, where the formula is 0/0, by interpolation across the removable singularity).
+ * 0 <= t <= CLV_HORIZON_WEEKS_MAX, else FID_ERR_INPUT / FID_ERR_LIMIT.
+ */
+enum fid_status clv_bgnbd_expected_purchases(const struct clv_bgnbd *model,
+                                             const struct clv_customer *customer, double weeks,
+                                             double *out, struct fid_error *err) FID_MUST_USE;
+
+/*
+ * E[X(t)]: purchases expected in the first t weeks after a customer's first purchase,
+ *   (a + b - 1) / (a - 1) [1 - (alpha / (alpha + t))^r 2F1(r, b; a + b - 1; t / (alpha + t))].
+ */
+enum fid_status clv_bgnbd_population_purchases(const struct clv_bgnbd *model, double weeks,
+                                               double *out, struct fid_error *err) FID_MUST_USE;
+
+/* ---- Gamma-Gamma: value per purchase ---- */
+
+/*
+ * Maximum-likelihood estimates of p, q, gamma from the customers with repeats >= 1 and their
+ * mean_value (the others are skipped). Errors as clv_bgnbd_fit; FID_ERR_INPUT also when no
+ * customer has a repeat purchase or one of them has mean_value <= 0.
+ */
+enum fid_status clv_gamma_gamma_fit(const struct clv_customer *customers, size_t n,
+                                    const struct clv_fit_options *options,
+                                    struct clv_gamma_gamma *out, struct clv_fit_report *report,
+                                    struct fid_error *err) FID_MUST_USE;
+
+/* Log-likelihood of the mean values of the customers with repeats >= 1, summed. */
+enum fid_status clv_gamma_gamma_log_likelihood(const struct clv_gamma_gamma *model,
+                                               const struct clv_customer *customers, size_t n,
+                                               double *out, struct fid_error *err) FID_MUST_USE;
+
+/*
+ * E[value of a purchase | x, mean_value] = p (gamma + x mean_value) / (p x + q - 1): a weighted
+ * average of the population mean p gamma / (q - 1) and the customer's own mean. Needs
+ * p x + q > 1 (q > 1 for x = 0, whose mean_value is ignored), else FID_ERR_INPUT: infinite mean.
+ */
+enum fid_status clv_gamma_gamma_expected_value(const struct clv_gamma_gamma *model,
+                                               const struct clv_customer *customer, double *out,
+                                               struct fid_error *err) FID_MUST_USE;
+
+/* ---- Lifetime value ---- */
+
+/*
+ * Expected value of the customer's purchases over the next H = horizon_weeks weeks, discounted at
+ * d = weekly_discount per week (0: none):
+ *   CLV = V * sum_{k=1..ceil(H)} (E[Y(min(k, H))] - E[Y(k - 1)]) / (1 + d)^k
+ * with E[Y(t)] from clv_bgnbd_expected_purchases and V from clv_gamma_gamma_expected_value: each
+ * week's expected purchases are valued at the end of that week. With d = 0 the sum telescopes to
+ * V E[Y(H)]. Needs 0 <= H <= CLV_HORIZON_WEEKS_MAX and 0 <= d <= 1.
+ */
+enum fid_status clv_customer_value(const struct clv_bgnbd *purchases,
+                                   const struct clv_gamma_gamma *spend,
+                                   const struct clv_customer *customer, double horizon_weeks,
+                                   double weekly_discount, double *out,
+                                   struct fid_error *err) FID_MUST_USE;
+
+/* ---- Special function ---- */
+
+/*
+ * Gauss hypergeometric function 2F1(a, b; c; z) for real parameters and real z < 1: the series
+ * for 0 <= z <= 0.75, Pfaff's transformation for z < 0 and the 1 - z transformation near 1.
+ * FID_ERR_INPUT: z >= 1, a non-finite argument, or c a non-positive integer. FID_ERR_LIMIT: the
+ * value does not fit a double. FID_ERR_INTERNAL: the series did not converge or lost precision.
+ */
+enum fid_status clv_hyp2f1(double a, double b, double c, double z, double *out,
+                           struct fid_error *err) FID_MUST_USE;
+
+#endif
