@@ -91,5 +91,8 @@ int cmd_voucher(struct cli *cli);
 int cmd_run_due(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_demo(struct cli *cli);
+int cmd_serve(struct cli *cli);
+int cmd_merchant(struct cli *cli);
+int cmd_key(struct cli *cli);
 
 #endif

@@ -218,6 +218,9 @@ static enum fid_status apply_one(struct engine *e, const json_t *obj, int64_t no
     if (st != FID_ERR_NOT_FOUND)
         goto done;
     fid_error_clear(err);
+    /* With --seed, the codes an event draws depend on the seed and its key only: a batch draws
+     * the same codes as the events posted one by one, in one process or many. */
+    fid_rng_rekey(e->rng, ev->key, strlen(ev->key));
     json_t *res = json_pack("{s:s, s:s, s:s}", "key", ev->key, "type", event_type_name(ev->type),
                             "status", "applied");
     char at[FID_TIME_ISO_MAX];
@@ -295,4 +298,16 @@ enum fid_status engine_apply(struct engine *e, const json_t *events, int64_t now
     }
     *results = out;
     return FID_OK;
+}
+
+enum fid_status engine_refresh_program(struct engine *e, struct fid_error *err)
+{
+    int64_t latest = 0;
+    struct db_stmt *s =
+        db_prepare(e->db, "SELECT COALESCE(MAX(version), 0) FROM programs WHERE merchant_id = ?");
+    db_bind_int(s, 1, e->merchant.id);
+    enum fid_status st = db_run_int(s, 0, &latest, err);
+    if (st == FID_OK && latest != e->program->version)
+        st = load_program(e, err);
+    return st;
 }

@@ -60,6 +60,9 @@ int engine_currency_digits(const struct engine *engine);
 enum fid_status engine_set_program(struct engine *engine, const char *text, int64_t now,
                                    int64_t *version, struct fid_error *err) FID_MUST_USE;
 
+/* Reloads the programme when another connection saved a newer version. */
+enum fid_status engine_refresh_program(struct engine *engine, struct fid_error *err) FID_MUST_USE;
+
 /* Applies events (a JSON array of event objects) in one transaction. now is the clock for events
  * without "at". *results (new reference) is an array with one result object per event. In
  * ENGINE_ALL_OR_NOTHING mode a failing event fails the call, err->field naming "/N" plus the
@@ -75,6 +78,24 @@ enum fid_status engine_run_due(struct engine *engine, int64_t now, json_t **summ
 
 /* The customer's balances as JSON: points (available, pending, lifetime), cashback, stamps. */
 json_t *engine_balance_json(struct engine *engine, const struct customer *customer);
+
+/* A member (or customer) as JSON: profile, aggregates, tier, VIP and balances. */
+json_t *engine_member_json(struct engine *engine, const struct customer *customer);
+
+/* One row of ledger_list as JSON, with its explanation lines. */
+json_t *engine_ledger_entry_json(struct db_stmt *row);
+
+/* The balance with what is next: the nearest reward and tier and what is missing, at now.
+ * NULL on a store failure (*status says which). */
+json_t *engine_balance_view(struct engine *engine, const struct customer *customer, int64_t now,
+                            struct fid_error *err, enum fid_status *status);
+
+/* The rewards catalogue of the current programme. */
+json_t *engine_rewards_json(const struct engine *engine);
+
+/* A voucher with its reward's name and kind. */
+json_t *engine_voucher_json(const struct engine *engine, const struct voucher *voucher,
+                            const struct customer *customer);
 
 /* Checks every ledger invariant. *violations (new reference) lists what failed; empty when clean.
  */

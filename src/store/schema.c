@@ -194,6 +194,18 @@ static const char *const MIGRATIONS[] = {
     "  valid_until INTEGER NOT NULL,"
     "  event_key TEXT NOT NULL,"
     "  PRIMARY KEY (merchant_id, id)) STRICT;",
+
+    /* 2: API keys. The key id is public (it is part of the key); only a hash of the secret is
+     * stored. Keys are looked up by id alone, before the merchant is known. */
+    "CREATE TABLE api_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  merchant_id INTEGER NOT NULL REFERENCES merchants(id),"
+    "  scope TEXT NOT NULL CHECK (scope IN ('admin','pos','read')),"
+    "  secret_hash TEXT NOT NULL,"
+    "  label TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  revoked_at INTEGER) STRICT;"
+    "CREATE INDEX api_keys_merchant ON api_keys(merchant_id);",
 };
 
 int schema_latest_version(void)

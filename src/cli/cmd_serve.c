@@ -1,0 +1,181 @@
+/*
+ * `fidele serve`, `fidele merchant add|list` and `fidele key create|list|revoke`: running the
+ * HTTP API and managing who may call it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/templates.h"
+#include "http/http.h"
+#include "store/key_store.h"
+#include "store/schema.h"
+#include "store/store.h"
+
+static enum fid_status parse_listen(const char *text, struct http_config *config,
+                                    struct fid_error *err)
+{
+    static char host[64];
+    const char *colon = strrchr(text, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : -1;
+    size_t host_len = colon ? (size_t)(colon - text) : 0;
+    if (!colon || end == colon + 1 || *end != '\0' || port < 0 || port > 65535 || host_len == 0 ||
+        host_len >= sizeof host)
+        return fid_fail(err, FID_ERR_INPUT, "--listen",
+                        "expected ADDRESS:PORT such as 127.0.0.1:8080 (port 0 = any free port)");
+    memcpy(host, text, host_len);
+    host[host_len] = '\0';
+    if (host[0] == '[' && host[host_len - 1] == ']') { /* [::1]:8080 */
+        memmove(host, host + 1, host_len - 2);
+        host[host_len - 2] = '\0';
+    }
+    config->host = host;
+    config->port = (uint16_t)port;
+    return FID_OK;
+}
+
+int cmd_serve(struct cli *cli)
+{
+    static const struct cli_option_spec specs[] = {
+        {"listen", true},  {"threads", true},    {"body-limit", true}, {"batch-limit", true},
+        {"timeout", true}, {"rate", true},       {"burst", true},      {"tls-cert", true},
+        {"tls-key", true}, {"ready-file", true}, {NULL, false}};
+    struct fid_error err;
+    fid_error_clear(&err);
+    struct http_config config;
+    http_config_defaults(&config);
+    config.db_path = cli->db_path;
+    int64_t threads, body, batch, timeout, rate, burst;
+    if (cli_parse(cli, specs, 0, 0, &err) != FID_OK ||
+        (cli_option(cli, "listen") && parse_listen(cli_option(cli, "listen"), &config, &err)) ||
+        cli_option_int(cli, "threads", 1, 256, 2, &threads, &err) != FID_OK ||
+        cli_option_int(cli, "body-limit", 1024, 64 * 1024 * 1024, 1024 * 1024, &body, &err) !=
+            FID_OK ||
+        cli_option_int(cli, "batch-limit", 1, 100000, 1000, &batch, &err) != FID_OK ||
+        cli_option_int(cli, "timeout", 1, 3600, 30, &timeout, &err) != FID_OK ||
+        cli_option_int(cli, "rate", 0, 1000000, 0, &rate, &err) != FID_OK ||
+        cli_option_int(cli, "burst", 1, 1000000, 100, &burst, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    config.threads = (unsigned)threads;
+    config.body_limit = (size_t)body;
+    config.batch_limit = (size_t)batch;
+    config.timeout_seconds = (unsigned)timeout;
+    config.rate_per_second = (double)rate;
+    config.rate_burst = (double)burst;
+    config.tls_cert_path = cli_option(cli, "tls-cert");
+    config.tls_key_path = cli_option(cli, "tls-key");
+    config.ready_file = cli_option(cli, "ready-file");
+    FILE *probe = fopen(cli->db_path, "rb");
+    if (probe == NULL) {
+        fid_fail(&err, FID_ERR_INPUT, "--db", "no database at %s: run `fidele init` first",
+                 cli->db_path);
+        return cli_fail(cli, &err);
+    }
+    fclose(probe);
+    if (http_serve(&config, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    return 0;
+}
+
+int cmd_merchant(struct cli *cli)
+{
+    static const struct cli_option_spec specs[] = {{"currency", true},
+                                                   {"timezone", true},
+                                                   {"locale", true},
+                                                   {"template", true},
+                                                   {NULL, false}};
+    struct fid_error err;
+    fid_error_clear(&err);
+    if (cli_parse(cli, specs, 1, 2, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    if (strcmp(cli->positional[0], "add") != 0 || cli->n_positional != 2) {
+        fid_fail(&err, FID_ERR_INPUT, cli->positional[0], "expected `fidele merchant add NAME`");
+        return cli_fail(cli, &err);
+    }
+    const char *template = cli_option(cli, "template") ? cli_option(cli, "template") : "cafe";
+    const char *text = template_program(template);
+    if (text == NULL) {
+        fid_fail(&err, FID_ERR_INPUT, "--template",
+                 "unknown template \"%s\"; expected cafe, bakery, bookshop or ecommerce", template);
+        return cli_fail(cli, &err);
+    }
+    struct merchant_setup setup = {
+        .name = cli->positional[1],
+        .currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR",
+        .timezone = cli_option(cli, "timezone") ? cli_option(cli, "timezone") : "Europe/Paris",
+        .locale = cli_option(cli, "locale") ? cli_option(cli, "locale") : "fr",
+        .program_text = text,
+    };
+    int64_t id = 0;
+    if (engine_create_merchant(cli->db_path, &setup, cli->now, &id, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    if (cli->json)
+        cli_print_json(json_pack("{s:I, s:s}", "id", (json_int_t)id, "name", setup.name));
+    else
+        printf("Merchant %lld \"%s\" created with the %s programme.\n", (long long)id, setup.name,
+               template);
+    return 0;
+}
+
+int cmd_key(struct cli *cli)
+{
+    static const struct cli_option_spec specs[] = {
+        {"merchant", true}, {"scope", true}, {"label", true}, {NULL, false}};
+    struct fid_error err;
+    fid_error_clear(&err);
+    int64_t merchant_id = 0;
+    if (cli_parse(cli, specs, 1, 2, &err) != FID_OK ||
+        cli_option_int(cli, "merchant", 1, INT64_MAX, 0, &merchant_id, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    const char *action = cli->positional[0];
+    struct db *db = NULL;
+    struct db_options options = {.durability = DB_DURABILITY_FULL};
+    struct merchant m;
+    FILE *probe = fopen(cli->db_path, "rb");
+    if (probe == NULL) {
+        fid_fail(&err, FID_ERR_INPUT, "--db", "no database at %s: run `fidele init` first",
+                 cli->db_path);
+        return cli_fail(cli, &err);
+    }
+    fclose(probe);
+    if (db_open(cli->db_path, &options, &db, &err) != FID_OK ||
+        schema_migrate(db, &err) != FID_OK ||
+        (merchant_id ? merchant_get(db, merchant_id, &m, &err) : merchant_default(db, &m, &err)) !=
+            FID_OK) {
+        db_close(db);
+        return cli_fail(cli, &err);
+    }
+    int code = 0;
+    if (strcmp(action, "create") == 0) {
+        const char *scope_text = cli_option(cli, "scope") ? cli_option(cli, "scope") : "pos";
+        int scope = api_scope_parse(scope_text);
+        struct fid_rng *rng = fid_rng_new(NULL);
+        struct api_key key;
+        char text[API_KEY_TEXT_MAX];
+        if (scope < 0)
+            fid_fail(&err, FID_ERR_INPUT, "--scope", "expected admin, pos or read");
+        if (scope < 0 ||
+            api_key_create(db, rng, m.id, (enum api_scope)scope, cli_option(cli, "label"), cli->now,
+                           &key, text, &err) != FID_OK)
+            code = cli_fail(cli, &err);
+        else if (cli->json)
+            cli_print_json(json_pack("{s:s, s:s, s:I, s:s}", "id", key.id, "key", text,
+                                     "merchant_id", (json_int_t)m.id, "scope", scope_text));
+        else
+            printf("%s\n(scope %s for merchant %lld \"%s\"; the key is shown only now)\n", text,
+                   scope_text, (long long)m.id, m.name);
+        fid_rng_free(rng);
+    } else if (strcmp(action, "revoke") == 0 && cli->n_positional == 2) {
+        if (api_key_revoke(db, m.id, cli->positional[1], cli->now, &err) != FID_OK)
+            code = cli_fail(cli, &err);
+        else if (!cli->json)
+            printf("Key %s revoked.\n", cli->positional[1]);
+    } else {
+        fid_fail(&err, FID_ERR_INPUT, action, "expected `fidele key create` or `key revoke ID`");
+        code = cli_fail(cli, &err);
+    }
+    db_close(db);
+    return code;
+}

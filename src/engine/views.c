@@ -1,0 +1,183 @@
+/*
+ * JSON views of members and ledger entries, shared by the CLI (--json) and the HTTP API so that
+ * both speak the same shapes.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/tier.h"
+
+static json_t *time_or_null(int64_t t)
+{
+    if (t == 0)
+        return json_null();
+    char text[FID_TIME_ISO_MAX];
+    fid_time_format(t, text);
+    return json_string(text);
+}
+
+json_t *engine_member_json(struct engine *e, const struct customer *c)
+{
+    json_t *consents = json_array();
+    static const char *const names[] = {"email", "sms", "push"};
+    for (int i = 0; i < 3; i++)
+        if (c->consents & (1u << i))
+            json_array_append_new(consents, json_string(names[i]));
+    json_t *out = json_pack(
+        "{s:s, s:b, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:{s:I, s:s}, s:o, s:o, s:s, "
+        "s:s, s:o}",
+        "id", c->ref, "member", c->is_member, "enrolled_at", time_or_null(c->enrolled_at),
+        "card_code", c->card_code, "email", c->email, "phone", c->phone, "name", c->name,
+        "birthday", c->birthday, "locale", c->locale, "consents", consents, "orders",
+        (json_int_t)c->order_count, "spend", "amount_minor", (json_int_t)c->spend_minor, "currency",
+        e->merchant.currency, "first_order_at", time_or_null(c->first_order_at), "last_order_at",
+        time_or_null(c->last_order_at), "tier", c->tier, "vip_plan", c->vip_plan, "vip_until",
+        time_or_null(c->vip_until));
+    if (c->is_member)
+        json_object_set_new(out, "balance", engine_balance_json(e, c));
+    return out;
+}
+
+json_t *engine_ledger_entry_json(struct db_stmt *row)
+{
+    char at[FID_TIME_ISO_MAX];
+    fid_time_format(db_column_int(row, 1), at);
+    json_error_t jerr;
+    json_t *explanation = json_loads(db_column_text(row, 11), 0, &jerr);
+    if (explanation == NULL)
+        explanation = json_array();
+    json_t *entry = json_pack(
+        "{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "id", (json_int_t)db_column_int(row, 0), "at",
+        at, "kind", db_column_text(row, 2), "account", db_column_text(row, 3), "amount",
+        (json_int_t)db_column_int(row, 5), "pending_delta", (json_int_t)db_column_int(row, 6),
+        "program_version", (json_int_t)db_column_int(row, 10), "explanation", explanation);
+    static const struct {
+        int column;
+        const char *name;
+    } optional[] = {{4, "card"}, {7, "event_key"}, {8, "order_id"}, {12, "reason"}, {13, "author"}};
+    for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
+        if (!db_column_is_null(row, optional[i].column) &&
+            db_column_text(row, optional[i].column)[0])
+            json_object_set_new(entry, optional[i].name,
+                                json_string(db_column_text(row, optional[i].column)));
+    return entry;
+}
+
+/* The cheapest affordable-next reward: the one needing the fewest more points. */
+static json_t *next_reward(const struct program *p, const struct customer *c)
+{
+    const struct reward *best = NULL;
+    for (size_t i = 0; i < p->n_rewards; i++) {
+        const struct reward *r = &p->rewards[i];
+        if (r->cost_points <= 0 || r->cost_points <= c->points_available)
+            continue;
+        if (r->tiers.count > 0 && !string_list_contains(&r->tiers, c->tier))
+            continue;
+        if (best == NULL || r->cost_points < best->cost_points)
+            best = r;
+    }
+    if (best == NULL)
+        return json_null();
+    return json_pack("{s:s, s:s, s:I, s:I}", "reward", best->id, "name", best->name, "cost_points",
+                     (json_int_t)best->cost_points, "points_missing",
+                     (json_int_t)(best->cost_points - c->points_available));
+}
+
+json_t *engine_balance_view(struct engine *e, const struct customer *c, int64_t now,
+                            struct fid_error *err, enum fid_status *status)
+{
+    const struct program *p = e->program;
+    json_t *out = engine_balance_json(e, c);
+    json_object_set_new(out, "id", json_string(c->ref));
+    json_object_set_new(out, "tier", json_string(c->tier));
+    json_object_set_new(out, "next_reward", next_reward(p, c));
+    json_t *affordable = json_array();
+    for (size_t i = 0; i < p->n_rewards; i++)
+        if (p->rewards[i].cost_points > 0 && p->rewards[i].cost_points <= c->points_available)
+            json_array_append_new(affordable, json_string(p->rewards[i].id));
+    json_object_set_new(out, "affordable_rewards", affordable);
+    *status = FID_OK;
+    int rank = program_tier_rank(p, c->tier);
+    if (p->tiers.n_levels == 0 || rank + 1 >= (int)p->tiers.n_levels) {
+        json_object_set_new(out, "next_tier", json_null());
+        return out;
+    }
+    int64_t spend = 0, points = 0, count = 0;
+    *status = order_window_totals(&e->store, c->id, tier_window_start(p, e->tz, now), now + 1,
+                                  &spend, &points, &count, err);
+    if (*status != FID_OK) {
+        json_decref(out);
+        return NULL;
+    }
+    const struct tier_level *next = &p->tiers.levels[rank + 1];
+    static const char *const metric_names[] = {"spend_minor", "points", "orders"};
+    int64_t value = p->tiers.metric == TIER_METRIC_SPEND    ? spend
+                    : p->tiers.metric == TIER_METRIC_POINTS ? points
+                                                            : count;
+    json_object_set_new(out, "next_tier",
+                        json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "tier", next->id, "name",
+                                  next->name, "metric", metric_names[p->tiers.metric], "current",
+                                  (json_int_t)value, "threshold", (json_int_t)next->threshold,
+                                  "missing", (json_int_t)(next->threshold - value)));
+    return out;
+}
+
+json_t *engine_rewards_json(const struct engine *e)
+{
+    const struct program *p = e->program;
+    json_t *list = json_array();
+    for (size_t i = 0; i < p->n_rewards; i++) {
+        const struct reward *r = &p->rewards[i];
+        json_t *item = json_pack(
+            "{s:s, s:s, s:s, s:I, s:I, s:I}", "id", r->id, "name", r->name, "kind",
+            reward_kind_name(r->kind), "cost_points", (json_int_t)r->cost_points, "cost_stamps",
+            (json_int_t)r->cost_stamps, "valid_days", (json_int_t)r->valid_days);
+        if (r->cost_cashback_minor)
+            json_object_set_new(item, "cost_cashback_minor", json_integer(r->cost_cashback_minor));
+        if (r->stamp_card[0])
+            json_object_set_new(item, "stamp_card", json_string(r->stamp_card));
+        if (r->value_minor)
+            json_object_set_new(item, "value_minor", json_integer(r->value_minor));
+        if (r->percent)
+            json_object_set_new(item, "percent", json_integer(r->percent));
+        if (r->sku[0])
+            json_object_set_new(item, "sku", json_string(r->sku));
+        if (r->stock >= 0)
+            json_object_set_new(item, "stock", json_integer(r->stock));
+        if (r->tiers.count) {
+            json_t *tiers = json_array();
+            for (size_t t = 0; t < r->tiers.count; t++)
+                json_array_append_new(tiers, json_string(r->tiers.items[t]));
+            json_object_set_new(item, "tiers", tiers);
+        }
+        json_object_set_new(item, "vip_only", json_boolean(r->vip_only));
+        json_array_append_new(list, item);
+    }
+    return list;
+}
+
+json_t *engine_voucher_json(const struct engine *e, const struct voucher *v,
+                            const struct customer *c)
+{
+    char issued[FID_TIME_ISO_MAX], until[FID_TIME_ISO_MAX];
+    fid_time_format(v->issued_at, issued);
+    fid_time_format(v->valid_until, until);
+    json_t *out =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "code", v->code, "member", c->ref,
+                  "reward", v->reward_id, "source", voucher_source_name(v->source), "state",
+                  voucher_state_name(v->state), "issued_at", issued, "valid_until", until);
+    const struct reward *r = program_reward(e->program, v->reward_id);
+    if (r) {
+        json_object_set_new(out, "name", json_string(r->name));
+        json_object_set_new(out, "kind", json_string(reward_kind_name(r->kind)));
+    }
+    if (v->state == VOUCHER_USED) {
+        char used[FID_TIME_ISO_MAX];
+        fid_time_format(v->used_at, used);
+        json_object_set_new(out, "used_at", json_string(used));
+        json_object_set_new(out, "used_order", json_string(v->used_order));
+    }
+    return out;
+}

@@ -1,0 +1,124 @@
+/*
+ * Administration: the programme (GET, and PUT for a new version) and API keys of the caller's
+ * merchant. Only admin keys reach these routes (routes.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/api.h"
+#include "http/worker.h"
+
+void api_program_get(struct http_request *req)
+{
+    const struct program *p = engine_program(req->engine);
+    json_error_t jerr;
+    json_t *doc = json_loads(p->text, 0, &jerr);
+    http_reply_json(req, 200,
+                    json_pack("{s:I, s:o}", "version", (json_int_t)p->version, "program",
+                              doc ? doc : json_null()));
+}
+
+void api_program_put(struct http_request *req)
+{
+    json_t *doc = http_body_json(req);
+    if (doc == NULL)
+        return;
+    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(doc);
+    struct fid_error err;
+    fid_error_clear(&err);
+    int64_t version = 0;
+    enum fid_status st = engine_set_program(req->engine, text, (int64_t)time(NULL), &version, &err);
+    free(text);
+    if (st != FID_OK) {
+        http_reply_error(req, &err);
+        return;
+    }
+    api_program_get(req);
+}
+
+static json_t *key_json(const struct api_key *k)
+{
+    char created[FID_TIME_ISO_MAX];
+    fid_time_format(k->created_at, created);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s}", "id", k->id, "scope", api_scope_name(k->scope),
+                            "label", k->label, "created_at", created);
+    if (k->revoked_at) {
+        char revoked[FID_TIME_ISO_MAX];
+        fid_time_format(k->revoked_at, revoked);
+        json_object_set_new(out, "revoked_at", json_string(revoked));
+    }
+    return out;
+}
+
+void api_keys_create(struct http_request *req)
+{
+    json_t *body = http_body_json(req);
+    if (body == NULL)
+        return;
+    const char *scope_text = json_string_value(json_object_get(body, "scope"));
+    const char *label = json_string_value(json_object_get(body, "label"));
+    int scope = scope_text ? api_scope_parse(scope_text) : -1;
+    if (!json_is_object(body) || scope < 0 || (label && strlen(label) >= API_KEY_LABEL_MAX)) {
+        json_decref(body);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
+                           "expected {\"scope\": \"admin\"|\"pos\"|\"read\", \"label\": text}",
+                           "/scope");
+        return;
+    }
+    static _Thread_local struct fid_rng *rng;
+    if (rng == NULL)
+        rng = fid_rng_new(NULL);
+    struct api_key key;
+    char text[API_KEY_TEXT_MAX];
+    struct fid_error err;
+    fid_error_clear(&err);
+    enum fid_status st =
+        api_key_create(req->worker->directory, rng, req->key.merchant_id, (enum api_scope)scope,
+                       label, (int64_t)time(NULL), &key, text, &err);
+    json_decref(body);
+    if (st != FID_OK) {
+        http_reply_error(req, &err);
+        return;
+    }
+    json_t *out = key_json(&key);
+    json_object_set_new(out, "key", json_string(text));
+    snprintf(req->location, sizeof req->location, "/v1/keys/%s", key.id);
+    http_reply_json(req, 201, out);
+}
+
+static int collect_key(const struct api_key *k, void *context)
+{
+    json_array_append_new(context, key_json(k));
+    return 0;
+}
+
+void api_keys_list(struct http_request *req)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    json_t *items = json_array();
+    if (api_key_list(req->worker->directory, req->key.merchant_id, collect_key, items, &err) !=
+        FID_OK) {
+        json_decref(items);
+        http_reply_error(req, &err);
+        return;
+    }
+    http_reply_json(req, 200, json_pack("{s:o}", "items", items));
+}
+
+void api_keys_delete(struct http_request *req)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    if (api_key_revoke(req->worker->directory, req->key.merchant_id, req->params[0],
+                       (int64_t)time(NULL), &err) != FID_OK) {
+        http_reply_error(req, &err);
+        return;
+    }
+    req->status = 204;
+    free(req->response);
+    req->response = NULL;
+}

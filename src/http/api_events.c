@@ -1,0 +1,126 @@
+/*
+ * Writes through events: POST /v1/events (one event), POST /v1/events/batch (up to the batch
+ * limit, one transaction, a result per event), and the helper every write route uses to turn an
+ * event into an HTTP answer. The Idempotency-Key header is the event's key: a retry with the same
+ * body answers the first status and body again, with another body 409.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/api.h"
+#include "http/metrics.h"
+
+bool api_idempotency_key(struct http_request *req, json_t *event)
+{
+    const char *header = http_header(req, "Idempotency-Key");
+    json_t *in_body = json_object_get(event, "key");
+    if (header && in_body && json_is_string(in_body) &&
+        strcmp(header, json_string_value(in_body)) != 0) {
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
+                           "the Idempotency-Key header and the event's \"key\" differ", "/key");
+        return false;
+    }
+    if (header && in_body == NULL) {
+        if (strlen(header) == 0 || strlen(header) >= EVENT_KEY_MAX) {
+            http_reply_problem(req, 400, "invalid-header", "Bad Request",
+                               "Idempotency-Key must be 1 to 128 bytes", "Idempotency-Key");
+            return false;
+        }
+        json_object_set_new(event, "key", json_string(header));
+    }
+    return true;
+}
+
+void api_apply_one(struct http_request *req, json_t *event, unsigned success_status,
+                   json_t *(*shape)(json_t *result))
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    if (json_object_get(event, "key") == NULL) {
+        http_reply_problem(req, 400, "idempotency-key-required", "Bad Request",
+                           "send an Idempotency-Key header (or \"key\" in the event)",
+                           "Idempotency-Key");
+        json_decref(event);
+        return;
+    }
+    json_t *events = json_pack("[o]", event), *results = NULL;
+    enum fid_status st = engine_apply(req->engine, events, (int64_t)time(NULL),
+                                      ENGINE_ALL_OR_NOTHING, &results, &err);
+    json_decref(events);
+    if (st != FID_OK) {
+        /* A single event: drop the "/0" batch index from the field. */
+        if (strncmp(err.field, "/0", 2) == 0)
+            memmove(err.field, err.field + 2, strlen(err.field + 2) + 1);
+        http_reply_error(req, &err);
+        return;
+    }
+    json_t *result = json_incref(json_array_get(results, 0));
+    json_decref(results);
+    const char *status = json_string_value(json_object_get(result, "status"));
+    if (status && strcmp(status, "replayed") == 0) {
+        req->replayed = true;
+        json_object_set_new(result, "status", json_string("applied"));
+    } else {
+        metrics_events(1, 1);
+    }
+    http_reply_json(req, success_status, shape ? shape(result) : result);
+}
+
+void api_events_post(struct http_request *req)
+{
+    json_t *event = http_body_json(req);
+    if (event == NULL)
+        return;
+    if (!json_is_object(event)) {
+        json_decref(event);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
+                           "expected one event object", "/");
+        return;
+    }
+    if (!api_idempotency_key(req, event)) {
+        json_decref(event);
+        return;
+    }
+    api_apply_one(req, event, 201, NULL);
+}
+
+void api_events_batch(struct http_request *req)
+{
+    json_t *body = http_body_json(req);
+    if (body == NULL)
+        return;
+    json_t *events = json_is_object(body) ? json_object_get(body, "events") : NULL;
+    if (!json_is_array(events)) {
+        json_decref(body);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
+                           "expected {\"events\": [ ... ]}", "/events");
+        return;
+    }
+    if (json_array_size(events) == 0 || json_array_size(events) > req->config->batch_limit) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "a batch holds 1 to %zu events", req->config->batch_limit);
+        json_decref(body);
+        http_reply_problem(req, 413, "batch-too-large", "Content Too Large", detail, "/events");
+        return;
+    }
+    struct fid_error err;
+    fid_error_clear(&err);
+    json_t *results = NULL;
+    enum fid_status st = engine_apply(req->engine, events, (int64_t)time(NULL),
+                                      ENGINE_EACH_ON_ITS_OWN, &results, &err);
+    json_decref(body);
+    if (st != FID_OK) {
+        http_reply_error(req, &err);
+        return;
+    }
+    size_t applied = 0, i;
+    json_t *r;
+    json_array_foreach(results, i, r)
+    {
+        const char *status = json_string_value(json_object_get(r, "status"));
+        applied += status && strcmp(status, "applied") == 0;
+    }
+    metrics_events(applied, json_array_size(results));
+    http_reply_json(req, 200, json_pack("{s:o}", "results", results));
+}

@@ -1,0 +1,242 @@
+/*
+ * Members: enrol (POST /v1/members), read, list with cursor pagination and search, update the
+ * profile (PATCH), balance with what is next, ledger, and redemptions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/api.h"
+#include "util/jsonread.h"
+
+#define LIST_LIMIT_MAX 500
+
+bool api_load_member(struct http_request *req, struct customer *out)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    enum fid_status st = customer_find_ref(engine_store(req->engine), req->params[0], out, &err);
+    if (st == FID_OK && !out->is_member)
+        st = FID_ERR_NOT_FOUND;
+    if (st == FID_ERR_NOT_FOUND) {
+        http_reply_problem(req, 404, "not-found", "Not Found", "no such member", NULL);
+        return false;
+    }
+    if (st != FID_OK) {
+        http_reply_error(req, &err);
+        return false;
+    }
+    return true;
+}
+
+void api_members_create(struct http_request *req)
+{
+    json_t *body = http_body_json(req);
+    if (body == NULL)
+        return;
+    if (!json_is_object(body)) {
+        json_decref(body);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
+                           "expected a member object", "/");
+        return;
+    }
+    /* The member's id is the merchant's own reference; the enrol event carries it. */
+    json_t *id = json_object_get(body, "id");
+    if (id) {
+        json_object_set(body, "customer", id);
+        json_object_del(body, "id");
+    }
+    json_object_set_new(body, "type", json_string("enrol"));
+    const char *customer = json_string_value(json_object_get(body, "customer"));
+    if (http_header(req, "Idempotency-Key") == NULL && customer &&
+        json_object_get(body, "key") == NULL) {
+        char key[EVENT_KEY_MAX];
+        snprintf(key, sizeof key, "enrol:%.120s", customer);
+        json_object_set_new(body, "key", json_string(key));
+    }
+    if (!api_idempotency_key(req, body)) {
+        json_decref(body);
+        return;
+    }
+    if (customer) {
+        snprintf(req->location, sizeof req->location, "/v1/members/%.200s", customer);
+    }
+    api_apply_one(req, body, 201, NULL);
+}
+
+struct list_page {
+    struct engine *engine;
+    json_t *items;
+    char last[EVENT_REF_MAX];
+};
+
+static int collect(const struct customer *c, void *context)
+{
+    struct list_page *page = context;
+    json_array_append_new(page->items, engine_member_json(page->engine, c));
+    snprintf(page->last, sizeof page->last, "%s", c->ref);
+    return 0;
+}
+
+void api_members_list(struct http_request *req)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    const char *limit_text = http_query(req, "limit");
+    long limit = limit_text ? strtol(limit_text, NULL, 10) : 50;
+    if (limit < 1 || limit > LIST_LIMIT_MAX) {
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
+                           "limit is a whole number from 1 to 500", "limit");
+        return;
+    }
+    struct store *store = engine_store(req->engine);
+    struct list_page page = {.engine = req->engine, .items = json_array()};
+    static const char *const searches[] = {"email", "phone", "card_code", "external_id", NULL};
+    const char *query = NULL;
+    for (int i = 0; searches[i] && query == NULL; i++)
+        query = http_query(req, searches[i]);
+    enum fid_status st;
+    if (query) {
+        struct customer c;
+        st = customer_find_any(store, query, &c, &err);
+        if (st == FID_OK && c.is_member)
+            collect(&c, &page);
+        if (st == FID_ERR_NOT_FOUND)
+            st = FID_OK;
+    } else {
+        st = customer_list(store, http_query(req, "cursor"), limit, true, collect, &page, &err);
+    }
+    if (st != FID_OK) {
+        json_decref(page.items);
+        http_reply_error(req, &err);
+        return;
+    }
+    bool more = !query && json_array_size(page.items) == (size_t)limit;
+    http_reply_json(
+        req, 200,
+        json_pack("{s:o, s:s?}", "items", page.items, "next_cursor", more ? page.last : NULL));
+}
+
+void api_member_get(struct http_request *req)
+{
+    struct customer c;
+    if (api_load_member(req, &c))
+        http_reply_json(req, 200, engine_member_json(req->engine, &c));
+}
+
+void api_member_patch(struct http_request *req)
+{
+    struct customer c;
+    if (!api_load_member(req, &c))
+        return;
+    json_t *body = http_body_json(req);
+    if (body == NULL)
+        return;
+    /* Validate as an enrolment would, by field, then write the profile in one transaction. */
+    static const char *const allowed[] = {"email",  "phone",    "name", "birthday",
+                                          "locale", "consents", NULL};
+    struct fid_error err;
+    fid_error_clear(&err);
+    json_t *probe = NULL;
+    struct event *ev = NULL;
+    enum fid_status st = jsonr_expect_object(body, "", &err);
+    if (st == FID_OK)
+        st = jsonr_check_keys(body, "", allowed, &err);
+    if (st == FID_OK) {
+        probe = json_deep_copy(body);
+        json_object_set_new(probe, "type", json_string("enrol"));
+        json_object_set_new(probe, "key", json_string("profile"));
+        json_object_set_new(probe, "customer", json_string(c.ref));
+        st = event_parse(probe, 0, &ev, &err);
+    }
+    if (st == FID_OK) {
+        if (json_object_get(body, "email"))
+            snprintf(c.email, sizeof c.email, "%s", ev->email);
+        if (json_object_get(body, "phone"))
+            snprintf(c.phone, sizeof c.phone, "%s", ev->phone);
+        if (json_object_get(body, "name"))
+            snprintf(c.name, sizeof c.name, "%s", ev->name);
+        if (json_object_get(body, "birthday"))
+            snprintf(c.birthday, sizeof c.birthday, "%s", ev->birthday);
+        if (json_object_get(body, "locale"))
+            snprintf(c.locale, sizeof c.locale, "%s", ev->locale);
+        if (json_object_get(body, "consents") && c.consents != ev->consents) {
+            c.consents = ev->consents;
+            c.consents_at = (int64_t)time(NULL);
+        }
+        struct store *store = engine_store(req->engine);
+        if ((st = store_begin(store, &err)) == FID_OK &&
+            (st = customer_save_profile(store, &c, &err)) == FID_OK)
+            st = store_commit(store, &err);
+        if (st != FID_OK)
+            store_rollback(store);
+    }
+    event_free(ev);
+    json_decref(probe);
+    json_decref(body);
+    if (st != FID_OK)
+        http_reply_error(req, &err);
+    else
+        http_reply_json(req, 200, engine_member_json(req->engine, &c));
+}
+
+void api_member_balance(struct http_request *req)
+{
+    struct customer c;
+    if (!api_load_member(req, &c))
+        return;
+    struct fid_error err;
+    fid_error_clear(&err);
+    enum fid_status st;
+    json_t *view = engine_balance_view(req->engine, &c, (int64_t)time(NULL), &err, &st);
+    if (view == NULL)
+        http_reply_error(req, &err);
+    else
+        http_reply_json(req, 200, view);
+}
+
+static int collect_entry(struct db_stmt *row, void *context)
+{
+    json_array_append_new(context, engine_ledger_entry_json(row));
+    return 0;
+}
+
+void api_member_ledger(struct http_request *req)
+{
+    struct customer c;
+    if (!api_load_member(req, &c))
+        return;
+    struct fid_error err;
+    fid_error_clear(&err);
+    json_t *entries = json_array();
+    if (ledger_list(engine_store(req->engine), c.id, collect_entry, entries, &err) != FID_OK) {
+        json_decref(entries);
+        http_reply_error(req, &err);
+        return;
+    }
+    http_reply_json(req, 200, json_pack("{s:s, s:o}", "id", c.ref, "entries", entries));
+}
+
+void api_member_redeem(struct http_request *req)
+{
+    struct customer c;
+    if (!api_load_member(req, &c))
+        return;
+    json_t *body = http_body_json(req);
+    if (body == NULL)
+        return;
+    if (!json_is_object(body)) {
+        json_decref(body);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
+                           "expected {\"reward\": ID}", "/");
+        return;
+    }
+    json_object_set_new(body, "type", json_string("redeem"));
+    json_object_set_new(body, "customer", json_string(c.ref));
+    if (!api_idempotency_key(req, body)) {
+        json_decref(body);
+        return;
+    }
+    api_apply_one(req, body, 201, NULL);
+}

@@ -1,0 +1,33 @@
+/*
+ * `fidele serve`: the HTTP JSON API under /v1 on libmicrohttpd, for many merchants at once.
+ * http_serve blocks until SIGTERM or SIGINT, then stops accepting, lets requests in flight
+ * finish (their transactions commit) and returns.
+ */
+#ifndef FIDELE_HTTP_HTTP_H
+#define FIDELE_HTTP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+struct http_config {
+    const char *host; /* listening address, e.g. "127.0.0.1" */
+    uint16_t port;    /* 0 = any free port (printed on start) */
+    const char *db_path;
+    unsigned threads;         /* worker threads */
+    size_t body_limit;        /* bytes; larger bodies answer 413 */
+    size_t batch_limit;       /* events per batch request */
+    unsigned timeout_seconds; /* idle connection timeout */
+    double rate_per_second;   /* token bucket per API key; 0 = unlimited */
+    double rate_burst;
+    const char *tls_cert_path; /* PEM files; both or neither */
+    const char *tls_key_path;
+    const char *ready_file; /* when set, "host:port\n" is written there once listening */
+};
+
+void http_config_defaults(struct http_config *config);
+
+enum fid_status http_serve(const struct http_config *config, struct fid_error *err) FID_MUST_USE;
+
+#endif

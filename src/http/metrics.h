@@ -1,0 +1,23 @@
+/*
+ * Server metrics in the Prometheus text format: requests by route and status, a latency
+ * histogram per route, events applied, batch sizes and database errors. Counters are atomics:
+ * recording never takes a lock.
+ */
+#ifndef FIDELE_HTTP_METRICS_H
+#define FIDELE_HTTP_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define METRICS_ROUTES_MAX 40
+
+/* Declares the route templates (index = route number) once at start. */
+void metrics_init(const char *const *routes, size_t n_routes);
+void metrics_request(int route, unsigned status, double seconds);
+void metrics_events(uint64_t applied, size_t batch_size);
+void metrics_db_error(void);
+
+/* Renders all metrics; the caller frees the text. */
+char *metrics_render(void);
+
+#endif

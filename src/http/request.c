@@ -1,0 +1,93 @@
+/*
+ * Answers: JSON bodies and RFC 9457 problem documents. The mapping from the project's status
+ * enum to HTTP statuses and problem types lives here and nowhere else.
+ */
+#include "http/request.h"
+
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/metrics.h"
+#include "util/jsonread.h"
+
+void http_reply_json(struct http_request *req, unsigned status, json_t *value)
+{
+    free(req->response);
+    req->response = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    req->status = status;
+    req->content_type = "application/json";
+    json_decref(value);
+}
+
+void http_reply_problem(struct http_request *req, unsigned status, const char *type,
+                        const char *title, const char *detail, const char *field)
+{
+    char uri[96];
+    snprintf(uri, sizeof uri, "urn:fidele:problem:%s", type);
+    json_t *problem = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", uri, "title", title, "status",
+                                (int)status, "detail", detail, "instance", req->path);
+    if (field && field[0])
+        json_object_set_new(problem, "field", json_string(field));
+    json_object_set_new(problem, "request_id", json_string(req->request_id));
+    http_reply_json(req, status, problem);
+    req->content_type = "application/problem+json";
+}
+
+void http_reply_error(struct http_request *req, const struct fid_error *err)
+{
+    static const struct {
+        unsigned status;
+        const char *type, *title;
+    } map[] = {
+        [FID_OK] = {500, "internal", "Internal Server Error"},
+        [FID_ERR_INPUT] = {422, "invalid-input", "Unprocessable Content"},
+        [FID_ERR_NOT_FOUND] = {404, "not-found", "Not Found"},
+        [FID_ERR_CONFLICT] = {409, "conflict", "Conflict"},
+        [FID_ERR_INSUFFICIENT] = {422, "insufficient", "Unprocessable Content"},
+        [FID_ERR_STATE] = {409, "invalid-state", "Conflict"},
+        [FID_ERR_LIMIT] = {413, "too-large", "Content Too Large"},
+        [FID_ERR_DB] = {503, "database", "Service Unavailable"},
+        [FID_ERR_IO] = {500, "io", "Internal Server Error"},
+        [FID_ERR_INTERNAL] = {500, "internal", "Internal Server Error"},
+    };
+    enum fid_status s = err->status <= FID_ERR_INTERNAL ? err->status : FID_ERR_INTERNAL;
+    if (s == FID_ERR_DB)
+        metrics_db_error();
+    /* Malformed JSON is a syntax error of the request, not a validation failure. */
+    if (s == FID_ERR_INPUT && strncmp(err->message, "malformed JSON", 14) == 0) {
+        http_reply_problem(req, 400, "malformed-json", "Bad Request", err->message, err->field);
+        return;
+    }
+    http_reply_problem(req, map[s].status, map[s].type, map[s].title,
+                       err->message[0] ? err->message : fid_strerror(s), err->field);
+}
+
+const char *http_header(struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+json_t *http_body_json(struct http_request *req)
+{
+    const char *type = http_header(req, "Content-Type");
+    if (type == NULL || strncmp(type, "application/json", 16) != 0) {
+        http_reply_problem(req, 415, "unsupported-media-type", "Unsupported Media Type",
+                           "send the body as application/json", "Content-Type");
+        return NULL;
+    }
+    struct fid_error err;
+    fid_error_clear(&err);
+    json_t *value = NULL;
+    if (jsonr_parse(req->body ? req->body : "", req->body_len, &value, &err) != FID_OK) {
+        http_reply_problem(req, 400, "malformed-json", "Bad Request", err.message, err.field);
+        return NULL;
+    }
+    return value;
+}

@@ -1,0 +1,72 @@
+/*
+ * One HTTP request as the handlers see it, and the ways to answer it. A request owns its body and
+ * its response; both are freed when libmicrohttpd reports the request complete.
+ */
+#ifndef FIDELE_HTTP_REQUEST_H
+#define FIDELE_HTTP_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "http/http.h"
+#include "store/key_store.h"
+#include "util/error.h"
+
+#define HTTP_PARAMS_MAX     4
+#define HTTP_PARAM_MAX      160
+#define HTTP_REQUEST_ID_MAX 64
+
+struct MHD_Connection;
+struct worker;
+
+struct http_request {
+    struct MHD_Connection *connection;
+    const struct http_config *config;
+    struct worker *worker;
+    const char *method;
+    const char *path;
+    char request_id[HTTP_REQUEST_ID_MAX];
+    int64_t started_ns;
+    /* body */
+    char *body;
+    size_t body_len, body_cap;
+    bool body_too_large;
+    /* routing and auth */
+    const char *route; /* the matched route template, for logs and metrics */
+    int route_index;
+    char params[HTTP_PARAMS_MAX][HTTP_PARAM_MAX];
+    struct api_key key;
+    bool authenticated;
+    struct engine *engine; /* the caller's merchant, on this thread */
+    /* response */
+    unsigned status;
+    char *response; /* owned */
+    const char *content_type;
+    bool replayed;
+    char allow[64];       /* for 405 */
+    unsigned retry_after; /* for 429 */
+    char location[256];
+};
+
+/* Answers a JSON value (stolen) with status. */
+void http_reply_json(struct http_request *req, unsigned status, json_t *value);
+
+/* Answers an RFC 9457 problem: type is a stable slug ("invalid-input"), detail says what, and
+ * field (may be NULL or "") names the JSON pointer or header at fault. */
+void http_reply_problem(struct http_request *req, unsigned status, const char *type,
+                        const char *title, const char *detail, const char *field);
+
+/* Answers the problem for a failed engine or store call, mapping the status in one place. */
+void http_reply_error(struct http_request *req, const struct fid_error *err);
+
+/* The request's header value, or NULL. */
+const char *http_header(struct http_request *req, const char *name);
+/* The query parameter value, or NULL. */
+const char *http_query(struct http_request *req, const char *name);
+
+/* Parses the body as one JSON value; answers 400/415 itself and returns NULL on failure. */
+json_t *http_body_json(struct http_request *req);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * Routing. Templates are matched segment by segment; "{name}" segments capture (percent-decoded,
+ * bounded). Auth is "Authorization: Bearer fk_..."; every route but the health, metrics and
+ * OpenAPI ones needs a key, and the key's merchant is the only merchant the request can see.
+ */
+#include "http/routes.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/metrics.h"
+#include "http/ratelimit.h"
+#include "http/worker.h"
+
+enum auth_need { PUBLIC, NEEDS_READ = SCOPE_READ + 1, NEEDS_POS, NEEDS_ADMIN };
+
+struct route {
+    const char *method;
+    const char *template;
+    enum auth_need auth;
+    void (*handler)(struct http_request *req);
+};
+
+static const struct route ROUTES[] = {
+    {"GET", "/healthz", PUBLIC, api_healthz},
+    {"GET", "/readyz", PUBLIC, api_readyz},
+    {"GET", "/metrics", PUBLIC, api_metrics},
+    {"GET", "/v1/openapi.json", PUBLIC, api_openapi},
+    {"POST", "/v1/members", NEEDS_POS, api_members_create},
+    {"GET", "/v1/members", NEEDS_READ, api_members_list},
+    {"GET", "/v1/members/{id}", NEEDS_READ, api_member_get},
+    {"PATCH", "/v1/members/{id}", NEEDS_POS, api_member_patch},
+    {"GET", "/v1/members/{id}/balance", NEEDS_READ, api_member_balance},
+    {"GET", "/v1/members/{id}/ledger", NEEDS_READ, api_member_ledger},
+    {"POST", "/v1/members/{id}/redemptions", NEEDS_POS, api_member_redeem},
+    {"POST", "/v1/events", NEEDS_POS, api_events_post},
+    {"POST", "/v1/events/batch", NEEDS_POS, api_events_batch},
+    {"GET", "/v1/rewards", NEEDS_READ, api_rewards_list},
+    {"GET", "/v1/vouchers/{code}", NEEDS_READ, api_voucher_get},
+    {"POST", "/v1/vouchers/{code}/use", NEEDS_POS, api_voucher_use},
+    {"GET", "/v1/program", NEEDS_READ, api_program_get},
+    {"PUT", "/v1/program", NEEDS_ADMIN, api_program_put},
+    {"POST", "/v1/keys", NEEDS_ADMIN, api_keys_create},
+    {"GET", "/v1/keys", NEEDS_ADMIN, api_keys_list},
+    {"DELETE", "/v1/keys/{id}", NEEDS_ADMIN, api_keys_delete},
+};
+#define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
+
+const char *const *routes_templates(void)
+{
+    static const char *templates[N_ROUTES];
+    for (size_t i = 0; i < N_ROUTES; i++)
+        templates[i] = ROUTES[i].template;
+    return templates;
+}
+
+size_t routes_count(void)
+{
+    return N_ROUTES;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Matches path against template, capturing parameters; false when it does not match. */
+static bool match(const char *template, const char *path, struct http_request *req)
+{
+    int n_params = 0;
+    const char *t = template, *p = path;
+    while (*t && *p) {
+        if (*t == '{') {
+            const char *t_end = strchr(t, '}');
+            size_t n = 0;
+            char *out = req->params[n_params];
+            while (*p && *p != '/') {
+                char c = *p++;
+                if (c == '%' && hex_value(p[0]) >= 0 && hex_value(p[1]) >= 0) {
+                    c = (char)(hex_value(p[0]) * 16 + hex_value(p[1]));
+                    p += 2;
+                }
+                if (n + 1 >= HTTP_PARAM_MAX || c == '\0')
+                    return false;
+                out[n++] = c;
+            }
+            out[n] = '\0';
+            if (n == 0 || n_params == HTTP_PARAMS_MAX - 1)
+                return false;
+            n_params++;
+            t = t_end + 1;
+            continue;
+        }
+        if (*t != *p)
+            return false;
+        t++;
+        p++;
+    }
+    return *t == '\0' && *p == '\0';
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static bool authenticate(struct http_request *req, enum auth_need need)
+{
+    const char *header = http_header(req, "Authorization");
+    if (header == NULL || strncmp(header, "Bearer ", 7) != 0) {
+        http_reply_problem(req, 401, "unauthorized", "Unauthorized",
+                           "send an API key as \"Authorization: Bearer fk_...\"", "Authorization");
+        return false;
+    }
+    struct fid_error err;
+    fid_error_clear(&err);
+    enum fid_status st = worker_current(req->config->db_path, &req->worker, &err);
+    if (st == FID_OK)
+        st = api_key_authenticate(req->worker->directory, header + 7, &req->key, &err);
+    if (st == FID_ERR_NOT_FOUND) {
+        http_reply_problem(req, 401, "unauthorized", "Unauthorized",
+                           "the API key is unknown or revoked", "Authorization");
+        return false;
+    }
+    if (st != FID_OK) {
+        http_reply_error(req, &err);
+        return false;
+    }
+    req->authenticated = true;
+    if (!api_scope_allows(req->key.scope, (enum api_scope)(need - 1))) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "this route needs the %s scope; the key has %s",
+                 api_scope_name((enum api_scope)(need - 1)), api_scope_name(req->key.scope));
+        http_reply_problem(req, 403, "forbidden", "Forbidden", detail, "Authorization");
+        return false;
+    }
+    if (!ratelimit_take(req->key.id, now_ns(), &req->retry_after)) {
+        http_reply_problem(req, 429, "rate-limited", "Too Many Requests",
+                           "the key's request rate is exceeded; retry after the given seconds",
+                           NULL);
+        return false;
+    }
+    if ((st = worker_engine(req->worker, req->config->db_path, req->key.merchant_id, &req->engine,
+                            &err)) != FID_OK) {
+        http_reply_error(req, &err);
+        return false;
+    }
+    return true;
+}
+
+void routes_dispatch(struct http_request *req)
+{
+    const struct route *found = NULL;
+    char allow[64] = "";
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (!match(ROUTES[i].template, req->path, req))
+            continue;
+        if (strcmp(ROUTES[i].method, req->method) == 0) {
+            found = &ROUTES[i];
+            req->route_index = (int)i;
+            req->route = ROUTES[i].template;
+            break;
+        }
+        size_t n = strlen(allow);
+        snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", ROUTES[i].method);
+        req->route = ROUTES[i].template;
+    }
+    if (found == NULL) {
+        if (allow[0]) {
+            snprintf(req->allow, sizeof req->allow, "%s", allow);
+            http_reply_problem(req, 405, "method-not-allowed", "Method Not Allowed",
+                               "this path does not take that method; see the Allow header", NULL);
+        } else {
+            http_reply_problem(req, 404, "not-found", "Not Found", "no such route", NULL);
+        }
+        return;
+    }
+    if (req->body_too_large) {
+        char detail[80];
+        snprintf(detail, sizeof detail, "the body is larger than %zu bytes",
+                 req->config->body_limit);
+        http_reply_problem(req, 413, "body-too-large", "Content Too Large", detail, NULL);
+        return;
+    }
+    if (found->auth != PUBLIC && !authenticate(req, found->auth))
+        return;
+    found->handler(req);
+}

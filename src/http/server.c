@@ -1,0 +1,269 @@
+/*
+ * The HTTP server: libmicrohttpd with an epoll thread pool, request bodies gathered up to the
+ * configured limit, one JSON access-log line per request, X-Request-Id echoed or generated, and
+ * a graceful stop on SIGTERM/SIGINT: the listening socket closes first, requests in flight run to
+ * the end of their transactions, then connections close. Routing and handlers live in routes.c
+ * and api_*.c; this file only speaks HTTP.
+ */
+#include "http/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http/metrics.h"
+#include "http/ratelimit.h"
+#include "http/request.h"
+#include "http/routes.h"
+#include "http/worker.h"
+#include "store/db.h"
+#include "store/schema.h"
+#include "util/codes.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+#define BODY_INITIAL 4096
+
+void http_config_defaults(struct http_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->host = "127.0.0.1";
+    c->port = 8080;
+    c->threads = 2;
+    c->body_limit = 1024 * 1024;
+    c->batch_limit = 1000;
+    c->timeout_seconds = 30;
+    c->rate_per_second = 0;
+    c->rate_burst = 100;
+}
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A caller's X-Request-Id is kept when it is short and printable; otherwise one is made. */
+static void request_id(struct MHD_Connection *connection, char out[HTTP_REQUEST_ID_MAX])
+{
+    const char *given = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "X-Request-Id");
+    bool usable = given && given[0] && strlen(given) < HTTP_REQUEST_ID_MAX;
+    for (const char *c = given; usable && *c; c++)
+        usable = *c > 32 && *c < 127 && *c != '"' && *c != '\\';
+    if (usable) {
+        snprintf(out, HTTP_REQUEST_ID_MAX, "%s", given);
+        return;
+    }
+    static _Thread_local struct fid_rng *rng;
+    if (rng == NULL)
+        rng = fid_rng_new(NULL);
+    char code[FID_CODE_MAX];
+    fid_code_new(rng, 16, code);
+    snprintf(out, HTTP_REQUEST_ID_MAX, "req-%s", code);
+}
+
+static enum MHD_Result send_response(struct http_request *req)
+{
+    const char *body = req->response ? req->response : "";
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (response == NULL)
+        return MHD_NO;
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            req->content_type ? req->content_type : "application/json");
+    MHD_add_response_header(response, "X-Request-Id", req->request_id);
+    if (req->allow[0])
+        MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, req->allow);
+    if (req->location[0])
+        MHD_add_response_header(response, MHD_HTTP_HEADER_LOCATION, req->location);
+    if (req->replayed)
+        MHD_add_response_header(response, "Idempotent-Replayed", "true");
+    if (req->retry_after) {
+        char seconds[16];
+        snprintf(seconds, sizeof seconds, "%u", req->retry_after);
+        MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+    }
+    enum MHD_Result ret = MHD_queue_response(req->connection, req->status, response);
+    MHD_destroy_response(response);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    const struct http_config *config = cls;
+    struct http_request *req = *con_cls;
+    if (req == NULL) {
+        req = xcalloc(1, sizeof *req);
+        req->connection = connection;
+        req->config = config;
+        req->method = method;
+        req->path = url;
+        req->route_index = -1;
+        req->route = "unmatched";
+        req->started_ns = monotonic_ns();
+        request_id(connection, req->request_id);
+        *con_cls = req;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->body_too_large || req->body_len + n > config->body_limit) {
+            req->body_too_large = true; /* keep reading to answer 413 cleanly */
+            return MHD_YES;
+        }
+        if (req->body_len + n + 1 > req->body_cap) {
+            size_t cap = req->body_cap ? req->body_cap : BODY_INITIAL;
+            while (cap < req->body_len + n + 1)
+                cap *= 2;
+            req->body = xrealloc(req->body, cap);
+            req->body_cap = cap;
+        }
+        memcpy(req->body + req->body_len, upload_data, n);
+        req->body_len += n;
+        req->body[req->body_len] = '\0';
+        return MHD_YES;
+    }
+    routes_dispatch(req);
+    return send_response(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)connection;
+    struct http_request *req = *con_cls;
+    if (req == NULL)
+        return;
+    double seconds = (double)(monotonic_ns() - req->started_ns) / 1e9;
+    if (req->status) {
+        metrics_request(req->route_index, req->status, seconds);
+        char now[FID_TIME_ISO_MAX];
+        fid_time_format((int64_t)time(NULL), now);
+        json_t *line =
+            json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:s, s:b}", "time", now, "method",
+                      req->method, "route", req->route, "path", req->path, "status",
+                      (int)req->status, "duration_ms", seconds * 1000.0, "request_id",
+                      req->request_id, "completed", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
+        if (req->authenticated)
+            json_object_set_new(line, "merchant", json_integer(req->key.merchant_id));
+        char *text = json_dumps(line, JSON_COMPACT | JSON_REAL_PRECISION(4));
+        fprintf(stderr, "%s\n", text);
+        free(text);
+        json_decref(line);
+    }
+    free(req->body);
+    free(req->response);
+    free(req);
+    *con_cls = NULL;
+}
+
+static enum fid_status read_pem(const char *path, char **out, struct fid_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return fid_fail(err, FID_ERR_INPUT, path, "cannot open: %s", strerror(errno));
+    char *buf = xmalloc(65537);
+    size_t n = fread(buf, 1, 65536, f);
+    fclose(f);
+    buf[n] = '\0';
+    *out = buf;
+    return FID_OK;
+}
+
+enum fid_status http_serve(const struct http_config *config, struct fid_error *err)
+{
+    /* Migrate once up front so that workers start on the current schema. */
+    struct db *db = NULL;
+    struct db_options options = {.durability = DB_DURABILITY_FULL};
+    enum fid_status st = db_open(config->db_path, &options, &db, err);
+    if (st == FID_OK)
+        st = schema_migrate(db, err);
+    db_close(db);
+    if (st != FID_OK)
+        return st;
+
+    struct sockaddr_in addr4 = {.sin_family = AF_INET, .sin_port = htons(config->port)};
+    struct sockaddr_in6 addr6 = {.sin6_family = AF_INET6, .sin6_port = htons(config->port)};
+    const struct sockaddr *addr = (const struct sockaddr *)&addr4;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (inet_pton(AF_INET, config->host, &addr4.sin_addr) != 1) {
+        if (inet_pton(AF_INET6, config->host, &addr6.sin6_addr) != 1)
+            return fid_fail(err, FID_ERR_INPUT, "--listen",
+                            "expected an IP address and port such as 127.0.0.1:8080");
+        addr = (const struct sockaddr *)&addr6;
+        flags |= MHD_USE_IPv6;
+    }
+    char *cert = NULL, *key = NULL;
+    if (config->tls_cert_path || config->tls_key_path) {
+        if (!config->tls_cert_path || !config->tls_key_path)
+            return fid_fail(err, FID_ERR_INPUT, "--tls-cert", "give both --tls-cert and --tls-key");
+        if ((st = read_pem(config->tls_cert_path, &cert, err)) != FID_OK ||
+            (st = read_pem(config->tls_key_path, &key, err)) != FID_OK) {
+            free(cert);
+            return st;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    metrics_init(routes_templates(), routes_count());
+    ratelimit_init(config->rate_per_second, config->rate_burst);
+
+    /* Only the main thread takes SIGINT/SIGTERM: workers inherit the blocked mask. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct MHD_Daemon *daemon = MHD_start_daemon(
+        flags, config->port, NULL, NULL, &on_request, (void *)config, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_THREAD_POOL_SIZE, config->threads ? config->threads : 1,
+        MHD_OPTION_CONNECTION_TIMEOUT, config->timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED,
+        &on_completed, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+        MHD_OPTION_END);
+    if (daemon == NULL) {
+        free(cert);
+        free(key);
+        pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+        return fid_fail(err, FID_ERR_IO, "--listen", "cannot listen on %s:%u (in use?)",
+                        config->host, config->port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    unsigned port = info ? info->port : config->port;
+    printf("fidele: listening on %s://%s:%u\n", cert ? "https" : "http", config->host, port);
+    fflush(stdout);
+    if (config->ready_file) {
+        FILE *f = fopen(config->ready_file, "w");
+        if (f) {
+            fprintf(f, "%s:%u\n", config->host, port);
+            fclose(f);
+        }
+    }
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    fprintf(stderr, "fidele: %s received, finishing requests in flight\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    MHD_quiesce_daemon(daemon);
+    MHD_stop_daemon(daemon);
+    worker_close_all();
+    ratelimit_free();
+    free(cert);
+    free(key);
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+    return FID_OK;
+}
