@@ -34,6 +34,9 @@ static const struct command COMMANDS[] = {
     {"run-due", cmd_run_due, "confirm pending points, expire, review tiers up to --now"},
     {"verify", cmd_verify, "check every ledger invariant"},
     {"demo", cmd_demo, "create a demo cafe with a year of activity"},
+    {"serve", cmd_serve, "run the HTTP API (--listen 127.0.0.1:8080)"},
+    {"merchant", cmd_merchant, "add a merchant to the database"},
+    {"key", cmd_key, "create or revoke API keys (--merchant ID --scope admin|pos|read)"},
 };
 
 static void usage(FILE *out)
@@ -274,7 +277,8 @@ int cli_main(int argc, char **argv)
         char *end = NULL;
         errno = 0;
         unsigned long long seed = strtoull(seed_text, &end, 10);
-        if (errno || end == seed_text || *end) {
+        /* strtoull also takes blanks and a sign ("-3" wraps to 2^64 - 3): digits only. */
+        if (errno || end == seed_text || *end || seed_text[0] < '0' || seed_text[0] > '9') {
             fid_fail(&err, FID_ERR_INPUT, "--seed", "expected a whole number");
             free(rest);
             return cli_fail(&cli, &err);
