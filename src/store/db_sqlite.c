@@ -24,8 +24,15 @@ struct stmt_slot {
     struct db_stmt handle;
 };
 
+struct statement_profile {
+    char *sql; /* copied: statements run through db_exec do not outlive their call */
+    uint64_t calls, nanoseconds;
+};
+
 struct db {
     sqlite3 *conn;
+    struct statement_profile *profile; /* FIDELE_SQL_PROFILE: time per statement, printed at close */
+    size_t n_profile;
     struct stmt_slot cache[STMT_CACHE_SLOTS];
     int savepoint_depth;
 };
@@ -33,6 +40,42 @@ struct db {
 static enum fid_status fail_db(struct db *db, struct fid_error *err, const char *what)
 {
     return fid_fail(err, FID_ERR_DB, "", "%s: %s", what, sqlite3_errmsg(db->conn));
+}
+
+/* sqlite3_trace_v2 callback: adds a finished statement's run time to its row. */
+static int on_profile(unsigned type, void *context, void *stmt, void *nanoseconds)
+{
+    struct db *db = context;
+    if (type != SQLITE_TRACE_PROFILE)
+        return 0;
+    const char *sql = sqlite3_sql(stmt);
+    for (size_t i = 0; i < db->n_profile; i++)
+        if (strcmp(db->profile[i].sql, sql) == 0) {
+            db->profile[i].calls++;
+            db->profile[i].nanoseconds += *(sqlite3_int64 *)nanoseconds;
+            return 0;
+        }
+    db->profile = xrealloc(db->profile, (db->n_profile + 1) * sizeof *db->profile);
+    db->profile[db->n_profile++] = (struct statement_profile){
+        .sql = xstrdup(sql), .calls = 1, .nanoseconds = (uint64_t)*(sqlite3_int64 *)nanoseconds};
+    return 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct statement_profile *x = a, *y = b;
+    return (x->nanoseconds < y->nanoseconds) - (x->nanoseconds > y->nanoseconds);
+}
+
+static void print_profile(struct db *db)
+{
+    qsort(db->profile, db->n_profile, sizeof *db->profile, by_time);
+    fprintf(stderr, "%12s %10s %9s  statement\n", "total ms", "calls", "us/call");
+    for (size_t i = 0; i < db->n_profile; i++)
+        fprintf(stderr, "%12.1f %10llu %9.2f  %.110s\n", db->profile[i].nanoseconds / 1e6,
+                (unsigned long long)db->profile[i].calls,
+                db->profile[i].nanoseconds / 1e3 / (double)db->profile[i].calls,
+                db->profile[i].sql);
 }
 
 enum fid_status db_open(const char *path, const struct db_options *options, struct db **out,
@@ -49,6 +92,8 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
         return st;
     }
     sqlite3_busy_timeout(db->conn, 10000);
+    if (getenv("FIDELE_SQL_PROFILE"))
+        sqlite3_trace_v2(db->conn, SQLITE_TRACE_PROFILE, on_profile, db);
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;"
@@ -67,6 +112,11 @@ void db_close(struct db *db)
 {
     if (db == NULL)
         return;
+    if (db->n_profile)
+        print_profile(db);
+    for (size_t i = 0; i < db->n_profile; i++)
+        free(db->profile[i].sql);
+    free(db->profile);
     for (size_t i = 0; i < STMT_CACHE_SLOTS; i++)
         sqlite3_finalize(db->cache[i].handle.stmt);
     sqlite3_close(db->conn);
