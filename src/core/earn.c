@@ -66,12 +66,22 @@ bool earn_multiplier_applies(const struct multiplier *m, const struct event *o,
     return true;
 }
 
-/* Points for `amount` of basis at extra_pct percent of the earning rate. */
+/* Points for `amount` of basis (amount_num / amount_den >= 0) at extra_pct percent of the earning
+ * rate, within +-EARN_PART_MAX. A line share's numerator reaches 10^28, so multiplying it by the
+ * rate (up to 10^13) could pass 128 bits: the whole part of the amount takes the rate first, then
+ * the fraction. Both pieces have the rate's sign, so rounding the fraction rounds the sum. */
 static int64_t rate_points(const struct program *p, __int128 amount_num, __int128 amount_den,
                            int64_t extra_pct)
 {
-    return arith_round(amount_num * p->earning.points * extra_pct,
-                       amount_den * p->earning.per_minor * 100, p->earning.rounding);
+    __int128 rate = (__int128)p->earning.points * extra_pct;
+    __int128 per = (__int128)p->earning.per_minor * 100;
+    __int128 whole = amount_num / amount_den, rest = amount_num % amount_den;
+    __int128 fraction = whole * rate % per * amount_den + rest * rate;
+    __int128 points =
+        whole * rate / per + arith_round(fraction, per * amount_den, p->earning.rounding);
+    return (int64_t)(points > EARN_PART_MAX    ? EARN_PART_MAX
+                     : points < -EARN_PART_MAX ? -EARN_PART_MAX
+                                               : points);
 }
 
 static void add_stamps(const struct program *p, const struct event *o, int64_t basis,

@@ -21,6 +21,10 @@ struct earn_context {
     struct fid_local local;  /* the order's time in the merchant's zone */
 };
 
+/* Bound of the points of one rule in a breakdown (2^53 - 1, exact in JSON readers that use
+ * doubles): with at most 256 multipliers the parts of an order add up far inside int64. */
+#define EARN_PART_MAX 9007199254740991LL
+
 struct earn_part {
     char
         rule[PROGRAM_ID_MAX + 16]; /* "base", "multiplier:ID", "tier:ID", "vip:ID", "first_order" */

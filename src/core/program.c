@@ -464,10 +464,14 @@ static enum fid_status parse_vip_plans(const json_t *doc, struct program *p, str
 static enum fid_status parse_reward(const json_t *item, const char *at, void *slot,
                                     struct fid_error *err)
 {
-    static const char *const keys[] = {
-        "id",      "name", "kind",  "cost_points", "cost_stamps", "stamp_card", "value_minor",
-        "percent", "sku",  "tiers", "vip_only",    "stock",       "valid_days", "cost_cashback_minor",
-        NULL};
+    static const char *const keys[] = {"id",          "name",
+                                       "kind",        "cost_points",
+                                       "cost_stamps", "stamp_card",
+                                       "value_minor", "percent",
+                                       "sku",         "tiers",
+                                       "vip_only",    "stock",
+                                       "valid_days",  "cost_cashback_minor",
+                                       NULL};
     struct reward *r = slot;
     CHECK(jsonr_check_keys(item, at, keys, err));
     CHECK(read_id(item, at, "id", true, r->id, err));

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "http/api.h"
-#include "http/metrics.h"
+#include "http/committer.h"
 
 bool api_idempotency_key(struct http_request *req, json_t *event)
 {
@@ -45,24 +45,27 @@ void api_apply_one(struct http_request *req, json_t *event, unsigned success_sta
         return;
     }
     json_t *events = json_pack("[o]", event), *results = NULL;
-    enum fid_status st = engine_apply(req->engine, events, (int64_t)time(NULL),
-                                      ENGINE_ALL_OR_NOTHING, &results, &err);
+    enum fid_status st = committer_apply(req->key.merchant_id, events, &results, &err);
     json_decref(events);
     if (st != FID_OK) {
-        /* A single event: drop the "/0" batch index from the field. */
-        if (strncmp(err.field, "/0", 2) == 0)
-            memmove(err.field, err.field + 2, strlen(err.field + 2) + 1);
         http_reply_error(req, &err);
         return;
     }
     json_t *result = json_incref(json_array_get(results, 0));
     json_decref(results);
     const char *status = json_string_value(json_object_get(result, "status"));
+    if (status && strcmp(status, "error") == 0) {
+        json_t *e = json_object_get(result, "error");
+        fid_fail(&err, fid_status_from_name(json_string_value(json_object_get(e, "type"))),
+                 json_string_value(json_object_get(e, "field")), "%s",
+                 json_string_value(json_object_get(e, "message")));
+        json_decref(result);
+        http_reply_error(req, &err);
+        return;
+    }
     if (status && strcmp(status, "replayed") == 0) {
         req->replayed = true;
         json_object_set_new(result, "status", json_string("applied"));
-    } else {
-        metrics_events(1, 1);
     }
     http_reply_json(req, success_status, shape ? shape(result) : result);
 }
@@ -107,20 +110,11 @@ void api_events_batch(struct http_request *req)
     struct fid_error err;
     fid_error_clear(&err);
     json_t *results = NULL;
-    enum fid_status st = engine_apply(req->engine, events, (int64_t)time(NULL),
-                                      ENGINE_EACH_ON_ITS_OWN, &results, &err);
+    enum fid_status st = committer_apply(req->key.merchant_id, events, &results, &err);
     json_decref(body);
     if (st != FID_OK) {
         http_reply_error(req, &err);
         return;
     }
-    size_t applied = 0, i;
-    json_t *r;
-    json_array_foreach(results, i, r)
-    {
-        const char *status = json_string_value(json_object_get(r, "status"));
-        applied += status && strcmp(status, "applied") == 0;
-    }
-    metrics_events(applied, json_array_size(results));
     http_reply_json(req, 200, json_pack("{s:o}", "results", results));
 }

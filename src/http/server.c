@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/committer.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
 #include "http/request.h"
@@ -219,6 +220,13 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
         flags |= MHD_USE_TLS;
     }
     metrics_init(routes_templates(), routes_count());
+    if ((st = committer_start(config->db_path,
+                              config->batch_limit > 1000 ? config->batch_limit : 1000, err)) !=
+        FID_OK) {
+        free(cert);
+        free(key);
+        return st;
+    }
     ratelimit_init(config->rate_per_second, config->rate_burst);
 
     /* Only the main thread takes SIGINT/SIGTERM: workers inherit the blocked mask. */
@@ -237,6 +245,7 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
         cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
         MHD_OPTION_END);
     if (daemon == NULL) {
+        committer_stop();
         free(cert);
         free(key);
         pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
@@ -259,7 +268,8 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
     fprintf(stderr, "fidele: %s received, finishing requests in flight\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     MHD_quiesce_daemon(daemon);
-    MHD_stop_daemon(daemon);
+    MHD_stop_daemon(daemon); /* waits for handlers, which wait for their commits */
+    committer_stop();
     worker_close_all();
     ratelimit_free();
     free(cert);

@@ -14,6 +14,7 @@ static const char CROCKFORD[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 struct fid_rng {
     int seeded;
+    unsigned char base[randombytes_SEEDBYTES]; /* hash of the seed; fid_rng_rekey starts from it */
     unsigned char seed[randombytes_SEEDBYTES];
     uint64_t counter;
     unsigned char pool[256];
@@ -33,10 +34,20 @@ struct fid_rng *fid_rng_new(const uint64_t *seed)
     rng->pool_used = sizeof rng->pool;
     if (seed != NULL) {
         rng->seeded = 1;
-        crypto_generichash(rng->seed, sizeof rng->seed, (const unsigned char *)seed, sizeof *seed,
+        crypto_generichash(rng->base, sizeof rng->base, (const unsigned char *)seed, sizeof *seed,
                            NULL, 0);
+        memcpy(rng->seed, rng->base, sizeof rng->seed);
     }
     return rng;
+}
+
+void fid_rng_rekey(struct fid_rng *rng, const void *context, size_t len)
+{
+    if (!rng->seeded)
+        return;
+    crypto_generichash(rng->seed, sizeof rng->seed, context, len, rng->base, sizeof rng->base);
+    rng->counter = 0;
+    rng->pool_used = sizeof rng->pool;
 }
 
 void fid_rng_free(struct fid_rng *rng)

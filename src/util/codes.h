@@ -19,6 +19,11 @@ struct fid_rng;
 struct fid_rng *fid_rng_new(const uint64_t *seed);
 void fid_rng_free(struct fid_rng *rng);
 
+/* A seeded generator restarts on a stream derived from its seed and context (e.g. an event's
+ * idempotency key), so that what one event draws does not depend on what was drawn before it, in
+ * this process or another. No effect on a cryptographic generator. */
+void fid_rng_rekey(struct fid_rng *rng, const void *context, size_t len);
+
 /* Fills buf with len random bytes. */
 void fid_rng_bytes(struct fid_rng *rng, void *buf, size_t len);
 

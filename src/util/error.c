@@ -33,6 +33,14 @@ const char *fid_status_name(enum fid_status status)
     return "unknown";
 }
 
+enum fid_status fid_status_from_name(const char *name)
+{
+    for (int s = FID_OK; s <= FID_ERR_INTERNAL; s++)
+        if (name && strcmp(fid_status_name((enum fid_status)s), name) == 0)
+            return (enum fid_status)s;
+    return FID_ERR_INTERNAL;
+}
+
 const char *fid_strerror(enum fid_status status)
 {
     switch (status) {

@@ -35,6 +35,9 @@ struct fid_error {
 /* Short stable name of a status ("input", "not_found", ...), used in JSON errors. */
 const char *fid_status_name(enum fid_status status);
 
+/* The status named by fid_status_name; FID_ERR_INTERNAL for an unknown name. */
+enum fid_status fid_status_from_name(const char *name);
+
 /* Human description of a status. */
 const char *fid_strerror(enum fid_status status);
 

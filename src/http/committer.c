@@ -1,0 +1,180 @@
+/*
+ * The committer: a queue of jobs under one mutex, one thread that drains it. Jobs of the same
+ * merchant taken together are concatenated into one engine_apply call (each event in its own
+ * savepoint), so a batch of N concurrent requests costs one commit. Jobs are never reordered
+ * within a merchant: the queue is FIFO and a batch keeps queue order.
+ */
+#include "http/committer.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/engine.h"
+#include "http/metrics.h"
+#include "http/worker.h"
+#include "util/xalloc.h"
+
+struct job {
+    int64_t merchant_id;
+    const json_t *events;
+    json_t *results;
+    struct fid_error err;
+    enum fid_status status;
+    bool done;
+    struct job *next;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t work_done = PTHREAD_COND_INITIALIZER;
+static struct job *head, *tail;
+static bool stopping, running;
+static pthread_t thread;
+static const char *database;
+static size_t batch_max;
+
+/* Applies jobs[0..n) (all of one merchant) in one transaction and fills their results. */
+static void apply_group(struct job **jobs, size_t n)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    struct worker *worker = NULL;
+    struct engine *engine = NULL;
+    json_t *all = json_array(), *results = NULL;
+    for (size_t j = 0; j < n; j++)
+        json_array_extend(all, (json_t *)jobs[j]->events);
+    enum fid_status st = worker_current(database, &worker, &err);
+    if (st == FID_OK)
+        st = worker_engine(worker, database, jobs[0]->merchant_id, &engine, &err);
+    if (st == FID_OK)
+        st = engine_apply(engine, all, (int64_t)time(NULL), ENGINE_EACH_ON_ITS_OWN, &results, &err);
+    size_t offset = 0, applied = 0;
+    for (size_t j = 0; j < n; j++) {
+        size_t count = json_array_size(jobs[j]->events);
+        jobs[j]->status = st;
+        if (st != FID_OK) {
+            jobs[j]->err = err;
+            continue;
+        }
+        jobs[j]->results = json_array();
+        for (size_t i = 0; i < count; i++) {
+            json_t *r = json_array_get(results, offset + i);
+            const char *status = json_string_value(json_object_get(r, "status"));
+            applied += status && strcmp(status, "applied") == 0;
+            json_array_append(jobs[j]->results, r);
+        }
+        offset += count;
+    }
+    if (st == FID_OK)
+        metrics_events(applied, json_array_size(all));
+    else if (st == FID_ERR_DB)
+        metrics_db_error();
+    json_decref(results);
+    json_decref(all);
+}
+
+static void *committer_main(void *unused)
+{
+    (void)unused;
+    pthread_mutex_lock(&lock);
+    for (;;) {
+        while (head == NULL && !stopping)
+            pthread_cond_wait(&work_ready, &lock);
+        if (head == NULL && stopping)
+            break;
+        /* Take a prefix of the queue holding at most batch_max events (at least one job). */
+        struct job *taken = head, *last = head;
+        size_t events = json_array_size(head->events), n = 1;
+        while (last->next && events + json_array_size(last->next->events) <= batch_max) {
+            last = last->next;
+            events += json_array_size(last->events);
+            n++;
+        }
+        head = last->next;
+        if (head == NULL)
+            tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&lock);
+
+        struct job **jobs = xcalloc(n, sizeof *jobs), **group = xcalloc(n, sizeof *group);
+        size_t k = 0;
+        for (struct job *j = taken; j; j = j->next)
+            jobs[k++] = j;
+        /* One transaction per merchant, in queue order of each merchant's first job. */
+        for (size_t i = 0; i < n; i++) {
+            if (jobs[i] == NULL)
+                continue;
+            size_t g = 0;
+            int64_t merchant = jobs[i]->merchant_id;
+            for (size_t m = i; m < n; m++)
+                if (jobs[m] && jobs[m]->merchant_id == merchant) {
+                    group[g++] = jobs[m];
+                    jobs[m] = NULL;
+                }
+            apply_group(group, g);
+        }
+        free(jobs);
+        free(group);
+        pthread_mutex_lock(&lock);
+        for (struct job *j = taken; j;) {
+            struct job *next = j->next;
+            j->done = true;
+            j = next;
+        }
+        pthread_cond_broadcast(&work_done);
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+enum fid_status committer_start(const char *db_path, size_t max_events, struct fid_error *err)
+{
+    database = db_path;
+    batch_max = max_events ? max_events : 1000;
+    stopping = false;
+    if (pthread_create(&thread, NULL, committer_main, NULL) != 0)
+        return fid_fail(err, FID_ERR_INTERNAL, "", "cannot start the committer thread");
+    running = true;
+    return FID_OK;
+}
+
+void committer_stop(void)
+{
+    if (!running)
+        return;
+    pthread_mutex_lock(&lock);
+    stopping = true;
+    pthread_cond_signal(&work_ready);
+    pthread_mutex_unlock(&lock);
+    pthread_join(thread, NULL);
+    running = false;
+}
+
+enum fid_status committer_apply(int64_t merchant_id, const json_t *events, json_t **results,
+                                struct fid_error *err)
+{
+    struct job job = {.merchant_id = merchant_id, .events = events};
+    pthread_mutex_lock(&lock);
+    if (stopping) {
+        pthread_mutex_unlock(&lock);
+        return fid_fail(err, FID_ERR_DB, "", "the server is stopping");
+    }
+    if (tail)
+        tail->next = &job;
+    else
+        head = &job;
+    tail = &job;
+    pthread_cond_signal(&work_ready);
+    while (!job.done)
+        pthread_cond_wait(&work_done, &lock);
+    pthread_mutex_unlock(&lock);
+    if (job.status != FID_OK) {
+        *err = job.err;
+        return job.status;
+    }
+    *results = job.results;
+    return FID_OK;
+}
