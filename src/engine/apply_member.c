@@ -31,7 +31,12 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
             c->order_count = order_count;
             if (st == FID_OK)
                 st = order_save_earning(&e->store, &orders[i], err);
-            total += orders[i].points_earned;
+            /* Refunds recorded before enrolment: the refunded part earns nothing. */
+            if (st == FID_OK && orders[i].refunded_minor > 0 &&
+                (st = refund_settle(e, c, &orders[i], order, ev->at, ev->key, ignored, err)) ==
+                    FID_OK)
+                st = order_save_refund(&e->store, &orders[i], err);
+            total += orders[i].points_earned - orders[i].points_clawed;
         }
         json_decref(body);
         json_decref(ignored);
@@ -134,9 +139,14 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
         return st;
     bool renewing = vip_active(&c, ev->at) && strcmp(c.vip_plan, plan->id) == 0;
     bool first_time = !vip_active(&c, ev->at);
-    int64_t from = renewing ? c.vip_until : ev->at;
-    int months = (int)ev->periods * (plan->period == VIP_PERIOD_YEAR ? 12 : 1);
-    c.vip_until = fid_tz_add_months(e->tz, from, months);
+    if (!renewing) { /* a new membership, or a change of plan, starts now */
+        c.vip_started_at = ev->at;
+        c.vip_months = 0;
+    }
+    /* Counting months from the start keeps the day: paid monthly from 31 January, the
+     * membership runs to 28 February, then 31 March, as twelve months paid at once would. */
+    c.vip_months += ev->periods * (plan->period == VIP_PERIOD_YEAR ? 12 : 1);
+    c.vip_until = fid_tz_add_months(e->tz, c.vip_started_at, (int)c.vip_months);
     snprintf(c.vip_plan, sizeof c.vip_plan, "%s", plan->id);
     c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
     if ((st = vip_payment_insert(&e->store, c.id, plan->id, ev->at, ev->amount_minor, ev->periods,
@@ -229,6 +239,12 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
         break;
     }
     }
+    /* An adjustment is activity, like a redemption. Under inactivity expiry the balance must have
+     * its deadline scheduled: a member whose balance had expired has no due work left, and points
+     * credited by hand would otherwise never expire. */
+    c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
+    if (st == FID_OK && e->program->expiry.mode == EXPIRY_INACTIVITY && c.points_available > 0)
+        due_note(&c, fid_tz_add_months(e->tz, c.last_activity_at, (int)e->program->expiry.months));
     if (st == FID_OK)
         st = customer_save(&e->store, &c, err);
     if (st != FID_OK)

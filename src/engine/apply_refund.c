@@ -129,8 +129,8 @@ static int64_t clawback_target(int64_t earned, int64_t remaining_earned, bool li
 }
 
 static enum fid_status claw_points(struct engine *e, struct customer *c,
-                                   const struct order_row *order, int64_t amount,
-                                   const struct event *ev, json_t *result, struct fid_error *err)
+                                   const struct order_row *order, int64_t amount, int64_t at,
+                                   const char *key, json_t *result, struct fid_error *err)
 {
     struct lot_row lot;
     enum fid_status st = lot_of_order(&e->store, order->id, &lot, err);
@@ -141,11 +141,11 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
         from_pending = amount < lot.remaining ? amount : lot.remaining;
         struct ledger_row row = {
             .customer_id = c->id,
-            .at = ev->at,
+            .at = at,
             .kind = LEDGER_CLAWBACK,
             .account = ACCOUNT_POINTS,
             .pending_delta = -from_pending,
-            .event_key = ev->key,
+            .event_key = key,
             .order_id = order->id,
             .lot_id = lot.id,
             .program_version = e->program->version,
@@ -171,11 +171,11 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
     struct debit debit = {
         .kind = LEDGER_CLAWBACK,
         .amount = take,
-        .at = ev->at,
+        .at = at,
         .order_id = order->id,
         .first_lot = st == FID_OK ? lot.id : 0,
         .allow_debt = e->program->refund_allow_negative,
-        .event_key = ev->key,
+        .event_key = key,
         .explanation = explanation,
     };
     if ((st = points_debit(e, c, &debit, NULL, err)) != FID_OK)
@@ -188,8 +188,8 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
 
 static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct order_row *order,
                                    const json_t *remaining, bool lines_refunded,
-                                   int64_t amount_money, int64_t goods, bool full,
-                                   const struct event *ev, json_t *result, struct fid_error *err)
+                                   int64_t amount_money, int64_t goods, bool full, int64_t at,
+                                   const char *key, json_t *result, struct fid_error *err)
 {
     json_error_t jerr;
     json_t *earned = json_loads(order->stamps, 0, &jerr);
@@ -213,10 +213,9 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
             break;
         int64_t take, forgiven;
         refund_split(claw, count, e->program->refund_allow_negative, &take, &forgiven);
-        if ((st = account_move(e, c, ACCOUNT_STAMPS, card_id, LEDGER_CLAWBACK, -take, ev->at,
-                               order->id, ev->key,
-                               "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL, NULL,
-                               err)) != FID_OK ||
+        if ((st = account_move(e, c, ACCOUNT_STAMPS, card_id, LEDGER_CLAWBACK, -take, at, order->id,
+                               key, "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL,
+                               NULL, err)) != FID_OK ||
             (st = stamps_set(&e->store, c->id, card_id, count - take, completed, err)) != FID_OK)
             break;
         json_object_set_new(taken, card_id, json_integer(take));
@@ -226,6 +225,55 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
     json_object_set_new(result, "stamps_clawed_back", taken);
     json_decref(earned);
     json_decref(clawed);
+    return st;
+}
+
+enum fid_status refund_settle(struct engine *e, struct customer *c, struct order_row *order,
+                              const struct event *original, int64_t at, const char *key,
+                              json_t *result, struct fid_error *err)
+{
+    json_error_t jerr;
+    json_t *units = json_loads(order->refunded_units, 0, &jerr);
+    int64_t gross = order->gross_minor, goods = gross - original->discount_minor;
+    int64_t lines_money = arith_share(units_gross(original, units), goods, gross);
+    bool full = order->refunded_minor >= order->paid_minor || (goods > 0 && lines_money >= goods);
+    bool lines_refunded = units_gross(original, units) > 0;
+    int64_t amount_money = order->refunded_minor - lines_money;
+    int64_t refunded_goods = order->refunded_minor < goods ? order->refunded_minor : goods;
+    enum fid_status st = FID_OK;
+    int64_t remaining_points = order->points_earned;
+    json_t *remaining_stamps = NULL;
+    if (lines_refunded && !full &&
+        (st = remaining_earning(e, order, original, units, &remaining_points, &remaining_stamps,
+                                err)) != FID_OK)
+        goto done;
+    int64_t target = clawback_target(order->points_earned, remaining_points, lines_refunded,
+                                     amount_money, goods, full);
+    int64_t points = target > order->points_clawed ? target - order->points_clawed : 0;
+    if (points > 0 && (st = claw_points(e, c, order, points, at, key, result, err)) != FID_OK)
+        goto done;
+    order->points_clawed += points;
+    if ((st = claw_stamps(e, c, order, remaining_stamps, lines_refunded, amount_money, goods, full,
+                          at, key, result, err)) != FID_OK)
+        goto done;
+    int64_t cashback =
+        refund_clawback(order->cashback_earned, order->cashback_clawed, goods, refunded_goods);
+    if (cashback > 0) {
+        int64_t take, forgiven;
+        refund_split(cashback, c->cashback_minor, e->program->refund_allow_negative, &take,
+                     &forgiven);
+        if ((st = account_move(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_CLAWBACK, -take, at, order->id,
+                               key, "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL,
+                               NULL, err)) != FID_OK)
+            goto done;
+        order->cashback_clawed += cashback;
+        json_object_set_new(result, "cashback_clawed_back_minor", json_integer(take));
+        if (forgiven)
+            json_object_set_new(result, "cashback_forgiven_minor", json_integer(forgiven));
+    }
+done:
+    json_decref(remaining_stamps);
+    json_decref(units);
     return st;
 }
 
@@ -270,47 +318,11 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
     order.refunded_minor += money;
     free(order.refunded_units);
     order.refunded_units = json_dumps(units, JSON_COMPACT | JSON_SORT_KEYS);
-    bool full = order.refunded_minor >= order.paid_minor || lines_money >= goods;
-    bool lines_refunded = units_gross(original, units) > 0;
-    int64_t amount_money = order.refunded_minor - lines_money;
-    int64_t refunded_goods = order.refunded_minor < goods ? order.refunded_minor : goods;
     json_object_set_new(ctx->result, "order_id", json_string(order.ref));
     json_object_set_new(ctx->result, "customer", json_string(c.ref));
     json_object_set_new(ctx->result, "refunded_minor", json_integer(money));
-
-    int64_t remaining_points = order.points_earned;
-    json_t *remaining_stamps = NULL;
-    if (lines_refunded && !full &&
-        (st = remaining_earning(e, &order, original, units, &remaining_points, &remaining_stamps,
-                                err)) != FID_OK)
+    if ((st = refund_settle(e, &c, &order, original, ev->at, ev->key, ctx->result, err)) != FID_OK)
         goto done;
-    int64_t target = clawback_target(order.points_earned, remaining_points, lines_refunded,
-                                     amount_money, goods, full);
-    int64_t points = target > order.points_clawed ? target - order.points_clawed : 0;
-    if (points > 0 && (st = claw_points(e, &c, &order, points, ev, ctx->result, err)) != FID_OK) {
-        json_decref(remaining_stamps);
-        goto done;
-    }
-    order.points_clawed += points;
-    st = claw_stamps(e, &c, &order, remaining_stamps, lines_refunded, amount_money, goods, full, ev,
-                     ctx->result, err);
-    json_decref(remaining_stamps);
-    if (st != FID_OK)
-        goto done;
-    int64_t cashback =
-        refund_clawback(order.cashback_earned, order.cashback_clawed, goods, refunded_goods);
-    if (cashback > 0) {
-        int64_t take, forgiven;
-        refund_split(cashback, c.cashback_minor, e->program->refund_allow_negative, &take,
-                     &forgiven);
-        if ((st = account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_CLAWBACK, -take, ev->at,
-                               order.id, ev->key,
-                               "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL, NULL,
-                               err)) != FID_OK)
-            goto done;
-        order.cashback_clawed += cashback;
-        json_object_set_new(ctx->result, "cashback_clawed_back_minor", json_integer(take));
-    }
     c.spend_minor -= money;
     if ((st = order_save_refund(&e->store, &order, err)) != FID_OK ||
         (st = refund_insert(&e->store, order.id, ev->at, money, ev->key, err)) != FID_OK ||

@@ -114,6 +114,13 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
                              struct order_row *row, int64_t at, const char *event_key,
                              json_t *result, struct fid_error *err) FID_MUST_USE;
 
+/* Takes back what the refunds recorded on order (refunded_minor, refunded_units) make the order
+ * no longer earn: points, stamps and cashback, at instant at under event key. original is the
+ * order's event. Adds what was taken to result. The caller saves the order. */
+enum fid_status refund_settle(struct engine *e, struct customer *c, struct order_row *order,
+                              const struct event *original, int64_t at, const char *key,
+                              json_t *result, struct fid_error *err) FID_MUST_USE;
+
 /* True when the customer holds an active VIP plan at t. */
 bool vip_active(const struct customer *c, int64_t t);
 

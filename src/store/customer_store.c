@@ -15,7 +15,7 @@
     "id, ref, is_member, enrolled_at, card_code, email, phone, name, birthday, locale, consents, " \
     "consents_at, order_count, spend_minor, first_order_at, last_order_at, last_activity_at, "     \
     "points_available, points_pending, points_lifetime, cashback_minor, tier, tier_since, "        \
-    "tier_review_at, vip_plan, vip_until, next_due_at, created_at"
+    "tier_review_at, vip_plan, vip_until, next_due_at, created_at, vip_started_at, vip_months"
 
 #define COPY_TEXT(field, col) snprintf(c->field, sizeof c->field, "%s", db_column_text(s, col))
 
@@ -50,6 +50,8 @@ static void read_row(struct db_stmt *s, struct customer *c)
     c->vip_until = db_column_int(s, 25);
     c->next_due_at = db_column_int(s, 26);
     c->created_at = db_column_int(s, 27);
+    c->vip_started_at = db_column_int(s, 28);
+    c->vip_months = db_column_int(s, 29);
 }
 
 static enum fid_status read_one(struct db_stmt *s, struct customer *out, const char *what,
@@ -149,25 +151,28 @@ enum fid_status customer_insert(struct store *store, struct customer *c, struct 
         "locale, consents, consents_at, order_count, spend_minor, first_order_at, last_order_at, "
         "last_activity_at, points_available, points_pending, points_lifetime, cashback_minor, "
         "tier, tier_since, tier_review_at, vip_plan, vip_until, next_due_at, merchant_id, id, "
-        "ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "ref, created_at, vip_started_at, vip_months) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         "?, ?, ?, ?, ?, ?, ?, ?)");
     bind_mutable(s, c, 1);
     db_bind_int(s, 26, store->merchant_id);
     db_bind_int(s, 27, c->id);
     db_bind_text(s, 28, c->ref);
     db_bind_int(s, 29, c->created_at);
+    db_bind_opt_int(s, 30, c->vip_started_at);
+    db_bind_int(s, 31, c->vip_months);
     return db_run(s, err);
 }
 
-enum fid_status customer_save(struct store *store, const struct customer *c,
-                              struct fid_error *err)
+enum fid_status customer_save(struct store *store, const struct customer *c, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(
         store->db,
         "UPDATE customers SET order_count = ?, spend_minor = ?, first_order_at = ?, "
         "last_order_at = ?, last_activity_at = ?, points_available = ?, points_pending = ?, "
         "points_lifetime = ?, cashback_minor = ?, tier = ?, tier_since = ?, tier_review_at = ?, "
-        "vip_plan = ?, vip_until = ?, next_due_at = ? WHERE merchant_id = ? AND id = ?");
+        "vip_plan = ?, vip_until = ?, next_due_at = ?, vip_started_at = ?, vip_months = ? "
+        "WHERE merchant_id = ? AND id = ?");
     int i = 1;
     db_bind_int(s, i++, c->order_count);
     db_bind_int(s, i++, c->spend_minor);
@@ -184,6 +189,8 @@ enum fid_status customer_save(struct store *store, const struct customer *c,
     db_bind_text(s, i++, c->vip_plan);
     db_bind_opt_int(s, i++, c->vip_until);
     db_bind_opt_int(s, i++, c->next_due_at);
+    db_bind_opt_int(s, i++, c->vip_started_at);
+    db_bind_int(s, i++, c->vip_months);
     db_bind_int(s, i++, store->merchant_id);
     db_bind_int(s, i++, c->id);
     return db_run(s, err);

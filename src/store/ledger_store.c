@@ -108,9 +108,11 @@ static void read_lot(struct db_stmt *s, struct lot_row *l)
 enum fid_status lots_open(struct store *store, int64_t customer_id, enum lot_state state,
                           struct lot_row **lots, size_t *n, struct fid_error *err)
 {
+    /* "+id": ordering by the bare id lets SQLite walk the primary key over every lot of the
+     * merchant; the expression makes it search lots_open for this customer and sort those. */
     struct db_stmt *s = db_prepare(store->db, "SELECT " LOT_COLUMNS
                                               " FROM lots WHERE merchant_id = ? AND customer_id "
-                                              "= ? AND remaining > 0 AND state = ? ORDER BY id");
+                                              "= ? AND remaining > 0 AND state = ? ORDER BY +id");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     db_bind_text(s, 3, lot_state_name(state));
@@ -131,7 +133,7 @@ enum fid_status lot_of_order(struct store *store, int64_t order_id, struct lot_r
 {
     struct db_stmt *s = db_prepare(store->db, "SELECT " LOT_COLUMNS
                                               " FROM lots WHERE merchant_id = ? AND order_id = ? "
-                                              "ORDER BY id LIMIT 1");
+                                              "ORDER BY +id LIMIT 1"); /* lots_order, as above */
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, order_id);
     enum db_step rc = db_step(s);

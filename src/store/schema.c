@@ -52,6 +52,8 @@ static const char *const MIGRATIONS[] = {
     "  tier_review_at INTEGER,"
     "  vip_plan TEXT NOT NULL DEFAULT '',"
     "  vip_until INTEGER,"
+    "  vip_started_at INTEGER,"
+    "  vip_months INTEGER NOT NULL DEFAULT 0,"
     "  next_due_at INTEGER,"
     "  created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (merchant_id, id),"

@@ -66,6 +66,8 @@ struct customer {
     int64_t tier_since, tier_review_at;
     char vip_plan[PROGRAM_ID_MAX];
     int64_t vip_until;
+    int64_t vip_started_at; /* start of the current uninterrupted membership */
+    int64_t vip_months;     /* months paid since vip_started_at: renewals keep the day */
     int64_t next_due_at;
     int64_t created_at;
 };

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Bad input, as a table: every case must exit 2, name the offending field (a JSON pointer, "line
+# N" or the option) in its message, and leave the database exactly as it was.
+. "$(dirname "$0")/lib.sh"
+
+# bad DESCRIPTION NEEDLE INPUT CMD...: runs CMD with INPUT (a file, or - for none) on stdin.
+# SHOW_ERRORS=1 prints every message, to review their wording.
+bad() {
+    local what=$1 needle=$2 input=$3
+    shift 3
+    local before
+    before=$(snapshot)
+    if [ "$input" = - ]; then
+        expect_exit 2 "$@" </dev/null
+    else
+        expect_exit 2 "$@" <"$input"
+    fi
+    assert_stderr_names "$needle" "$what: the message names $needle"
+    [ -n "${SHOW_ERRORS:-}" ] && echo "    [$what] $ERR" >&2
+    assert_unchanged "$before" "$what: nothing written"
+}
+
+# bad_event DESCRIPTION NEEDLE JSON: posts JSON (one event, an array or NDJSON).
+bad_event() {
+    printf '%s\n' "$3" >event.json
+    bad "$1" "$2" event.json fidele event post -
+}
+
+# A database with a member, an order and a voucher, for the cases to bounce off.
+seed_db() {
+    init_db cafe
+    enrol alice 2026-03-02T08:00:00Z
+    order o1 2026-03-03T08:00:00Z alice A1 "[$(line ESPRESSO coffee 12 250)]"
+}
+
+ORDER_OK='"type":"order","key":"k-new","at":"2026-03-04T08:00:00Z","customer":"alice","order_id":"A2"'
+LINE_OK='{"sku":"ESPRESSO","category":"coffee","quantity":1,"unit_price_minor":250}'
+
+# ---------------------------------------------------------------------------------------------
+malformed_json() {
+    seed_db
+    bad_event "malformed JSON" "line 1" '{"type": "order", "key": }'
+    bad_event "truncated JSON" "line 1" "{$ORDER_OK,\"lines\":[$LINE_OK"
+    # three lines and the final newline: the end of the input is on line 4
+    bad_event "truncated array over lines" "line 4" $'[\n{'"$ORDER_OK"',"lines":['"$LINE_OK"$']},\n{"type":'
+    bad_event "integer over 64 bits" "line 1" \
+        "{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":1,\"unit_price_minor\":99999999999999999999}]}"
+    bad_event "duplicate key" "line 1" "{$ORDER_OK,\"lines\":[$LINE_OK],\"lines\":[$LINE_OK]}"
+    bad_event "invalid UTF-8" "line 1" "$(printf '{%s,"lines":[{"sku":"\xff\xfe","quantity":1,"unit_price_minor":1}]}' "$ORDER_OK")"
+    bad_event "empty input" "line 1" ""
+    bad_event "not an object" "line 1" '"just a string"'
+    bad_event "array with a non-object" "event 2" "[{$ORDER_OK,\"lines\":[$LINE_OK]}, 42]"
+    # a bad line in the middle of NDJSON: the good lines before it are not written either
+    printf '%s\n' \
+        "{\"type\":\"order\",\"key\":\"n1\",\"at\":\"2026-03-04T08:00:00Z\",\"customer\":\"alice\",\"order_id\":\"N1\",\"lines\":[$LINE_OK]}" \
+        "{\"type\":\"order\",\"key\":\"n2\",\"at\":\"2026-03-04T08:00:00Z\",\"customer\":\"bob\",\"order_id\":\"N2\",\"lines\":[$LINE_OK]}" \
+        '{"type":"order","key":"n3",' \
+        "{\"type\":\"order\",\"key\":\"n4\",\"at\":\"2026-03-04T08:00:00Z\",\"customer\":\"alice\",\"order_id\":\"N4\",\"lines\":[$LINE_OK]}" >nd.json
+    bad "malformed NDJSON line 3 of 4" "line 3" nd.json fidele event post nd.json
+    # a well-formed line that is a bad event: also all or nothing, named by its position
+    sed -i 's/^{"type":"order","key":"n3",$/{"type":"order","key":"n3","at":"2026-03-04T08:00:00Z","customer":"alice","order_id":"N3","lines":[{"sku":"X","quantity":-1,"unit_price_minor":1}]}/' nd.json
+    bad "bad event on line 3 of 4" "event 3: /lines/0/quantity" nd.json fidele event post nd.json
+    # the same with --json: a problem object on stderr
+    bad "bad event with --json" '"field": "event 3: /lines/0/quantity"' nd.json fidele --json event post nd.json
+    assert_eq 0 "$(sql "SELECT COUNT(*) FROM orders WHERE ref LIKE 'N%'")" "no order from the file"
+}
+
+# ---------------------------------------------------------------------------------------------
+bad_fields() {
+    seed_db
+    local cases=(
+        "unknown field|/colour|{$ORDER_OK,\"lines\":[$LINE_OK],\"colour\":\"red\"}"
+        "unknown field in a line|/lines/0/colour|{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":1,\"unit_price_minor\":1,\"colour\":1}]}"
+        "wrong type|/lines/0/quantity|{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":\"2\",\"unit_price_minor\":1}]}"
+        "decimal price|/lines/0/unit_price_minor|{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":1,\"unit_price_minor\":2.5}]}"
+        "negative quantity|/lines/0/quantity|{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":-1,\"unit_price_minor\":1}]}"
+        "zero quantity|/lines/0/quantity|{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":0,\"unit_price_minor\":1}]}"
+        "negative price|/lines/0/unit_price_minor|{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":1,\"unit_price_minor\":-1}]}"
+        "quantity x price overflows 64 bits|/lines/0: quantity x unit_price_minor exceeds|{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":1000000,\"unit_price_minor\":100000000000000}]}"
+        "quantity x price above the largest amount|/lines/0: quantity x unit_price_minor exceeds|{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":1000000,\"unit_price_minor\":100000001}]}"
+        "lines summing above the largest amount|/lines/1: quantity x unit_price_minor exceeds|{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":1000,\"unit_price_minor\":100000000000},{\"sku\":\"Y\",\"quantity\":1,\"unit_price_minor\":1}]}"
+        "no lines|/lines|{$ORDER_OK,\"lines\":[]}"
+        "missing order_id|/order_id|{\"type\":\"order\",\"key\":\"k\",\"customer\":\"alice\",\"lines\":[$LINE_OK]}"
+        "missing key|/key|{\"type\":\"order\",\"customer\":\"alice\",\"order_id\":\"A9\",\"lines\":[$LINE_OK]}"
+        "key too long|/key|{\"type\":\"order\",\"key\":\"$(printf 'k%.0s' {1..200})\",\"customer\":\"alice\",\"order_id\":\"A9\",\"lines\":[$LINE_OK]}"
+        "unknown type|/type|{\"type\":\"purchase\",\"key\":\"k\"}"
+        "discount above the lines|/discount_minor|{$ORDER_OK,\"lines\":[$LINE_OK],\"discount_minor\":251}"
+        "tax above the amount paid|/tax_minor|{$ORDER_OK,\"lines\":[$LINE_OK],\"tax_minor\":251}"
+        "unknown channel|/channel|{$ORDER_OK,\"lines\":[$LINE_OK],\"channel\":\"phone\"}"
+        "impossible date|/at|{\"type\":\"order\",\"key\":\"k\",\"at\":\"2026-02-30T10:00:00Z\",\"customer\":\"alice\",\"order_id\":\"A9\",\"lines\":[$LINE_OK]}"
+        "month 13|/at|{\"type\":\"order\",\"key\":\"k\",\"at\":\"2026-13-01T10:00:00Z\",\"customer\":\"alice\",\"order_id\":\"A9\",\"lines\":[$LINE_OK]}"
+        "hour 24|/at|{\"type\":\"order\",\"key\":\"k\",\"at\":\"2026-03-01T24:00:00Z\",\"customer\":\"alice\",\"order_id\":\"A9\",\"lines\":[$LINE_OK]}"
+        "time without zone|/at|{\"type\":\"order\",\"key\":\"k\",\"at\":\"2026-03-01T10:00:00\",\"customer\":\"alice\",\"order_id\":\"A9\",\"lines\":[$LINE_OK]}"
+        "offset out of range|/at|{\"type\":\"order\",\"key\":\"k\",\"at\":\"2026-03-01T10:00:00+25:00\",\"customer\":\"alice\",\"order_id\":\"A9\",\"lines\":[$LINE_OK]}"
+        "year 1899|/at|{\"type\":\"order\",\"key\":\"k\",\"at\":\"1899-12-31T10:00:00Z\",\"customer\":\"alice\",\"order_id\":\"A9\",\"lines\":[$LINE_OK]}"
+        "unknown currency|/currency|{$ORDER_OK,\"lines\":[$LINE_OK],\"currency\":\"XXX\"}"
+        "currency not the merchant's|/currency|{$ORDER_OK,\"lines\":[$LINE_OK],\"currency\":\"USD\"}"
+        "currency in lower case|/currency|{$ORDER_OK,\"lines\":[$LINE_OK],\"currency\":\"eur\"}"
+        "impossible birthday|/birthday|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"birthday\":\"2025-02-29\"}"
+        "bad e-mail|/email|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"email\":\"zoe.example.org\"}"
+        "bad phone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"06-12-34\"}"
+        "bad consent|/consents/1|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"consents\":[\"email\",\"fax\"]}"
+        "bad locale|/locale|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"locale\":\"de\"}"
+        "enrolling a member again|/customer|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"alice\"}"
+        "redeem for an unknown member|/customer|{\"type\":\"redeem\",\"key\":\"k\",\"customer\":\"nobody\",\"reward\":\"pastry\"}"
+        "adjust an unknown member|/customer|{\"type\":\"adjustment\",\"key\":\"k\",\"customer\":\"nobody\",\"points\":5,\"reason\":\"r\",\"author\":\"a\"}"
+        "adjust without the card of a stamp adjustment|/card|{\"type\":\"adjustment\",\"key\":\"k\",\"customer\":\"alice\",\"points\":5,\"reason\":\"r\",\"author\":\"a\",\"account\":\"stamps\"}"
+        "refund of an unknown order|/order_id|{\"type\":\"refund\",\"key\":\"k\",\"order_id\":\"NOPE\",\"amount_minor\":100}"
+        "voucher code of the wrong shape|/code|{\"type\":\"voucher_use\",\"key\":\"k\",\"code\":\"ABC\"}"
+        "order id used by another order|/order_id|{\"type\":\"order\",\"key\":\"k\",\"customer\":\"bob\",\"order_id\":\"A1\",\"lines\":[$LINE_OK]}"
+    )
+    local c what needle body
+    for c in "${cases[@]}"; do
+        what=${c%%|*}
+        c=${c#*|}
+        needle=${c%%|*}
+        body=${c#*|}
+        bad_event "$what" "$needle" "$body"
+    done
+    # through redeem and voucher commands too
+    bad "redeem command, unknown member" "/customer" - fidele redeem nobody pastry
+    bad "redeem command, unknown reward" "/reward" - fidele redeem alice no-such-reward
+    bad "balance of an unknown member" "nobody" - fidele balance nobody
+}
+
+# ---------------------------------------------------------------------------------------------
+bad_command_line() {
+    seed_db
+    bad "unknown command" "frobnicate" - fidele frobnicate
+    bad "unknown option" "--colour" - fidele balance alice --colour
+    bad "unknown global-looking option" "--bogus" - fidele --bogus balance alice
+    bad "option without its value" "--key" - fidele redeem alice pastry --key
+    bad "too many arguments" "extra" - fidele balance alice extra
+    bad "bad --now" "--now" - fidele --now yesterday balance alice
+    bad "impossible --now" "--now" - fidele --now 2026-02-29T00:00:00Z run-due
+    bad "bad --seed" "--seed" - fidele --seed -3 balance alice
+    bad "bad --limit" "--limit" - fidele member list --limit ten
+    bad "event without post" "send" - fidele event send x.json
+    bad "missing event file" "no-such-file.json" - fidele event post no-such-file.json
+    bad "unknown subcommand" "polish" - fidele voucher polish ABCD-EFGH
+    bad "unknown member action" "remove" - fidele member remove alice
+    # --db naming no database: nothing is created there
+    expect_exit 2 "$FIDELE" --db "$PWD/missing.db" balance alice
+    assert_stderr_names "--db"
+    assert_true "a command on a missing database creates nothing" [ ! -e missing.db ]
+}
+
+# ---------------------------------------------------------------------------------------------
+bad_init() {
+    new_db
+    local cases=(
+        "unknown currency|--currency|--currency ABC"
+        "currency in lower case|--currency|--currency eur"
+        "unknown time zone|--timezone|--timezone Mars/Olympus"
+        "unknown template|--template|--template florist"
+        "unknown locale|--locale|--locale de"
+        "empty name|--name|--name="
+        "both template and programme|--program|--template cafe --program x.json"
+    )
+    local c what needle args
+    for c in "${cases[@]}"; do
+        IFS='|' read -r what needle args <<<"$c"
+        # shellcheck disable=SC2086 # args are words
+        expect_exit 2 "$FIDELE" --db "$DB" init $args
+        assert_stderr_names "$needle" "init with $what: the message names $needle"
+        assert_true "init with $what creates no database" [ ! -e "$DB" ]
+    done
+    write bad-program.json '{"earning": {"points": 10}}'
+    expect_exit 2 "$FIDELE" --db "$DB" init --program bad-program.json
+    assert_stderr_names "/earning/per_minor" "init with a bad programme"
+    assert_true "init with a bad programme creates no database" [ ! -e "$DB" ]
+    # a good init, then a second one is refused and changes nothing
+    expect_exit 0 "$FIDELE" --db "$DB" --now 2026-01-01T00:00:00Z init --template bakery
+    local before
+    before=$(snapshot)
+    bad "init twice" "already holds a merchant" - "$FIDELE" --db "$DB" init --template cafe
+    bad "init twice, bad currency too" "--" - "$FIDELE" --db "$DB" init --currency ABC
+    assert_unchanged "$before" "the first merchant is untouched"
+}
+
+# ---------------------------------------------------------------------------------------------
+bad_programme() {
+    seed_db
+    local version
+    version=$(program_version)
+    local cases=(
+        "malformed JSON|line 1|{\"earning\": {\"points\": 10,}}"
+        "wrong type|/earning/points|{\"earning\": {\"points\": \"ten\", \"per_minor\": 100}}"
+        "missing earning|/earning|{\"description\": \"nothing\"}"
+        "unknown top-level field|/colour|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"colour\": 1}"
+        "unknown reward field|/rewards/0/colour|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"rewards\": [{\"id\": \"r\", \"kind\": \"experience\", \"cost_points\": 1, \"colour\": 1}]}"
+        "factor out of range|/earning/multipliers/0/factor_pct|{\"earning\": {\"points\": 1, \"per_minor\": 100, \"multipliers\": [{\"id\": \"m\", \"factor_pct\": 50000}]}}"
+        "bad hour|/earning/multipliers/0/hours/from|{\"earning\": {\"points\": 1, \"per_minor\": 100, \"multipliers\": [{\"id\": \"m\", \"factor_pct\": 200, \"hours\": {\"from\": \"25:00\", \"to\": \"26:00\"}}]}}"
+        "bad weekday|/earning/multipliers/0/weekdays/0|{\"earning\": {\"points\": 1, \"per_minor\": 100, \"multipliers\": [{\"id\": \"m\", \"factor_pct\": 200, \"weekdays\": [\"funday\"]}]}}"
+        "stamp card without its reward|/stamp_cards/0/reward|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"stamp_cards\": [{\"id\": \"c\", \"stamps_required\": 5, \"reward\": \"nothing\"}]}"
+        "thresholds not ascending|/tiers/levels/1/threshold|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"tiers\": {\"metric\": \"spend\", \"window\": \"lifetime\", \"levels\": [{\"id\": \"a\", \"threshold\": 10}, {\"id\": \"b\", \"threshold\": 10}]}}"
+        "duplicate reward id|/rewards/1/id|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"rewards\": [{\"id\": \"r\", \"kind\": \"experience\"}, {\"id\": \"r\", \"kind\": \"experience\"}]}"
+        "reward for an unknown tier|/rewards/0/tiers/0|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"rewards\": [{\"id\": \"r\", \"kind\": \"experience\", \"tiers\": [\"gold\"]}]}"
+        "per_minor zero|/earning/per_minor|{\"earning\": {\"points\": 1, \"per_minor\": 0}}"
+        "unknown expiry mode|/expiry/mode|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"expiry\": {\"mode\": \"sometimes\", \"months\": 3}}"
+        "id with a space|/rewards/0/id|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"rewards\": [{\"id\": \"free coffee\", \"kind\": \"experience\"}]}"
+    )
+    local c what needle body
+    for c in "${cases[@]}"; do
+        what=${c%%|*}
+        c=${c#*|}
+        needle=${c%%|*}
+        body=${c#*|}
+        write programme.json "$body"
+        bad "programme: $what" "$needle" - fidele program set programme.json
+        expect_exit 2 fidele program validate programme.json
+        assert_stderr_names "$needle" "program validate, $what"
+    done
+    assert_eq "$version" "$(program_version)" "the programme version did not move"
+}
+
+scenario malformed_json malformed_json
+scenario bad_fields bad_fields
+scenario bad_command_line bad_command_line
+scenario bad_init bad_init
+scenario bad_programme bad_programme
+finish

@@ -1,0 +1,385 @@
+#!/usr/bin/env bash
+# Earning rules end to end: every figure below is computed by hand from the programme, then
+# checked against the order's --json result and the ledger's explanation lines.
+# Europe/Paris is UTC+1 in winter and UTC+2 from 2026-03-29 01:00Z to 2026-10-25 01:00Z.
+. "$(dirname "$0")/lib.sh"
+
+# ---------------------------------------------------------------------------------------------
+base_and_rounding() {
+    write floor.json '{"earning": {"points": 3, "per_minor": 200, "rounding": "floor"}}'
+    write nearest.json '{"earning": {"points": 3, "per_minor": 200, "rounding": "nearest"}}'
+    write ceil.json '{"earning": {"points": 3, "per_minor": 200, "rounding": "ceil"}}'
+    # after_discounts false, shipping in, tax out: 5000 + 400 - 750 = 4650
+    write basis.json '{"earning": {"points": 1, "per_minor": 100,
+        "basis": {"after_discounts": false, "include_shipping": true, "include_tax": false}}}'
+    # the default basis: after discounts, no shipping, tax in: 5000 - 500 = 4500
+    write default-basis.json '{"earning": {"points": 1, "per_minor": 100}}'
+    init_db floor.json
+    enrol alice 2026-01-05T09:00:00Z
+    assert_json '.[0].welcome_points' 0 "no enrolment section: no welcome points"
+
+    # order_check KEY ORDER_ID AMOUNT EXPECTED_POINTS
+    order_check() {
+        order "$1" 2026-01-06T09:00:00Z alice "$2" "[$(line BOOK book 1 "$3")]"
+        check_json "$2: $3 minor" '.[0].points' "$4" \
+            '.[0].breakdown' "[{\"rule\":\"base\",\"label\":\"Base points\",\"points\":$4}]"
+    }
+    order_check r1 R1 1250 18 # 18.75 floored
+    order_check r2 R2 1300 19 # 19.5 floored
+    expect_exit 0 fidele --json program set nearest.json
+    assert_json .version 2 "nearest is version 2"
+    order_check r3 R3 1250 19 # 18.75 -> 19
+    order_check r4 R4 1300 20 # 19.5: halves away from zero
+    order_check r5 R5 1210 18 # 18.15 -> 18
+    expect_exit 0 fidele --json program set ceil.json
+    order_check r6 R6 1210 19 # 18.15 -> 19
+    order_check r7 R7 1200 18 # exactly 18 stays 18
+
+    expect_exit 0 fidele --json program set basis.json
+    order b1 2026-01-07T09:00:00Z alice B1 "[$(line BOOK book 2 2500)]" \
+        '"discount_minor":500,"shipping_minor":400,"tax_minor":750'
+    assert_json '.[0].points' 46 "basis without discount, with shipping, without tax: 4650"
+    expect_exit 0 fidele --json program set default-basis.json
+    order b2 2026-01-07T10:00:00Z alice B2 "[$(line BOOK book 2 2500)]" \
+        '"discount_minor":500,"shipping_minor":400,"tax_minor":750'
+    assert_json '.[0].points' 45 "default basis: after discount, no shipping, with tax: 4500"
+    assert_eq "4650 4500" "$(sql "SELECT group_concat(basis_minor, ' ') FROM (SELECT basis_minor
+        FROM orders WHERE ref IN ('B1','B2') ORDER BY ref)")" "orders.basis_minor"
+    assert_eq "4900 4900" "$(sql "SELECT group_concat(paid_minor, ' ') FROM orders
+        WHERE ref IN ('B1','B2')")" "paid = gross - discount + shipping"
+    # every entry names the programme version that produced it
+    assert_eq "earn points 18 0 R1 v1 base=18
+earn points 19 0 R2 v1 base=19
+earn points 19 0 R3 v2 base=19
+earn points 20 0 R4 v2 base=20
+earn points 18 0 R5 v2 base=18
+earn points 19 0 R6 v3 base=19
+earn points 18 0 R7 v3 base=18
+earn points 46 0 B1 v4 base=46
+earn points 45 0 B2 v5 base=45" "$(ledger_table alice)" "alice's ledger"
+    # 18 + 19 + 19 + 20 + 18 + 19 + 18 + 46 + 45
+    assert_balance alice "222 0 222 0"
+}
+
+# ---------------------------------------------------------------------------------------------
+sku_category_multiplier() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100, "multipliers": [
+        {"id": "local", "name": "Local authors x2", "factor_pct": 200, "categories": ["local"]},
+        {"id": "signed", "name": "Signed copies x3", "factor_pct": 300, "skus": ["SIGNED-1"]}]}}'
+    init_db p.json
+    enrol bea 2026-01-05T09:00:00Z
+    # gross 6000, discount 600, basis 5400: base 54; local lines 3000 of 6000 -> share 2700 of
+    # the basis -> +27; the signed line 1000 -> share 900 -> +2 x 9 = +18
+    order m1 2026-01-06T09:00:00Z bea M1 \
+        "[$(line BOOK-A local 2 1500),$(line SIGNED-1 novel 1 1000),$(line MUG gift 1 2000)]" \
+        '"discount_minor":600'
+    check_json "M1" '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' \
+        "base=54 multiplier:local=27 multiplier:signed=18" '.[0].points' 99
+    assert_eq "Base points|54 Local authors x2|27 Signed copies x3|18" \
+        "$(fidele --json ledger bea | jq -r '.entries[] | select(.order_id == "M1")
+            | .explanation | map("\(.label)|\(.points)") | join(" ")')" "M1 explanation in the ledger"
+    order m2 2026-01-06T10:00:00Z bea M2 "[$(line MUG gift 1 2000)]"
+    assert_json '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' "base=20" \
+        "M2: no matching line, no multiplier line"
+    # one line matching both rules: both apply to it
+    order m3 2026-01-06T11:00:00Z bea M3 "[$(line SIGNED-1 local 1 1000)]"
+    assert_json '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' \
+        "base=10 multiplier:local=10 multiplier:signed=20" "M3: a line matching both rules"
+    # each part is rounded on its own: 13.33 -> 13, 3.33 -> 3
+    order m4 2026-01-06T12:00:00Z bea M4 "[$(line BOOK-B local 1 333),$(line MUG gift 1 1000)]"
+    assert_json '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' \
+        "base=13 multiplier:local=3" "M4: each part floored"
+    assert_eq "earn points 99 0 M1 v1 base=54,multiplier:local=27,multiplier:signed=18
+earn points 20 0 M2 v1 base=20
+earn points 40 0 M3 v1 base=10,multiplier:local=10,multiplier:signed=20
+earn points 16 0 M4 v1 base=13,multiplier:local=3" "$(ledger_table bea)" "bea's ledger"
+    assert_balance bea "$((99 + 20 + 40 + 16)) 0 $((99 + 20 + 40 + 16)) 0"
+}
+
+# ---------------------------------------------------------------------------------------------
+time_windows_paris() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100, "multipliers": [
+        {"id": "afternoon", "name": "Double 14-16 on weekdays", "factor_pct": 200,
+         "weekdays": ["mon", "tue", "wed", "thu", "fri"], "hours": {"from": "14:00", "to": "16:00"}},
+        {"id": "saturday", "name": "Saturday x1.5", "factor_pct": 150, "weekdays": ["sat"]},
+        {"id": "night", "name": "Night x3", "factor_pct": 300, "hours": {"from": "22:00", "to": "02:00"}}]}}'
+    init_db p.json --timezone Europe/Paris
+    enrol cleo 2025-12-01T09:00:00Z
+    # Each order is 10.00 EUR: base 10, afternoon +10, saturday +5, night +20.
+    local cases=(
+        # UTC instant          local time (Paris)          expected rules
+        "2026-03-04T13:30:00Z|Wed 14:30 CET|base afternoon"
+        "2026-03-04T12:59:59Z|Wed 13:59:59 CET|base"
+        "2026-03-04T13:00:00Z|Wed 14:00 CET (from is inclusive)|base afternoon"
+        "2026-03-04T14:59:59Z|Wed 15:59:59 CET|base afternoon"
+        "2026-03-04T15:00:00Z|Wed 16:00 CET (to is exclusive)|base"
+        "2026-03-07T13:30:00Z|Sat 14:30 CET|base saturday"
+        "2026-03-06T23:30:00Z|Sat 00:30 CET (Friday in UTC)|base saturday night"
+        "2026-03-07T23:30:00Z|Sun 00:30 CET (Saturday in UTC)|base night"
+        "2026-03-04T21:00:00Z|Wed 22:00 CET|base night"
+        "2026-03-05T00:59:59Z|Thu 01:59:59 CET|base night"
+        "2026-03-05T01:00:00Z|Thu 02:00 CET|base"
+        "2026-03-27T14:30:00Z|Fri 15:30 CET, before the change|base afternoon"
+        "2026-03-29T00:30:00Z|Sun 01:30 CET, the night of the change|base night"
+        "2026-03-29T01:00:00Z|Sun 03:00 CEST, 02:00-03:00 never happened|base"
+        "2026-03-30T14:30:00Z|Mon 16:30 CEST (15:30 in winter)|base"
+        "2026-03-30T12:30:00Z|Mon 14:30 CEST (13:30 in winter)|base afternoon"
+        "2026-03-30T11:59:59Z|Mon 13:59:59 CEST|base"
+        "2026-10-23T13:30:00Z|Fri 15:30 CEST|base afternoon"
+        "2026-10-23T14:30:00Z|Fri 16:30 CEST|base"
+        "2026-10-26T14:30:00Z|Mon 15:30 CET, after the change back|base afternoon"
+        "2026-10-26T15:00:00Z|Mon 16:00 CET|base"
+    )
+    local events="" i=0 c
+    for c in "${cases[@]}"; do
+        events+="$(order_json "w$i" "${c%%|*}" cleo "W$i" "[$(line CAKE cake 1 1000)]")"$'\n'
+        i=$((i + 1))
+    done
+    post "$events"
+    declare -A extra=([base]=10 [afternoon]=10 [saturday]=5 [night]=20)
+    local want="" total=0
+    i=0
+    for c in "${cases[@]}"; do
+        local at=${c%%|*} rest=${c#*|}
+        local what=${rest%%|*} rules=${rest#*|} parts="" r points=0
+        for r in $rules; do
+            [ "$r" = base ] && parts+=" base=10" || parts+=" multiplier:$r=${extra[$r]}"
+            points=$((points + extra[$r]))
+        done
+        want+="W$i $at $points${parts} ($what)"$'\n'
+        total=$((total + points))
+        i=$((i + 1))
+    done
+    local got
+    got=$(jq -r --argjson cases "$(printf '%s\n' "${cases[@]}" | jq -R . | jq -s .)" \
+        'to_entries[] | .key as $i | .value | "\(.order_id) \(.at) \(.points) \(.breakdown
+         | map("\(.rule)=\(.points)") | join(" ")) (\($cases[$i] | split("|")[1]))"' <<<"$OUT")
+    assert_eq "${want%$'\n'}" "$got" "multipliers by local weekday and hour"
+    assert_balance cleo "$total 0 $total 0"
+}
+
+# ---------------------------------------------------------------------------------------------
+campaign_and_merchant_timezone() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100, "multipliers": [
+        {"id": "spring", "name": "Spring week x3", "factor_pct": 300,
+         "from": "2026-03-20T00:00:00+01:00", "until": "2026-03-27T00:00:00+01:00"},
+        {"id": "afternoon", "name": "Double 14-16", "factor_pct": 200,
+         "hours": {"from": "14:00", "to": "16:00"}}]}}'
+    init_db p.json --timezone Europe/Paris
+    enrol ana 2026-01-05T09:00:00Z
+    # the campaign runs [from, until): 10 EUR earn 10, +20 during the campaign
+    post "$(order_json s1 2026-03-19T22:59:59Z ana S1 "[$(line A x 1 1000)]")
+$(order_json s2 2026-03-19T23:00:00Z ana S2 "[$(line A x 1 1000)]")
+$(order_json s3 2026-03-26T22:59:59Z ana S3 "[$(line A x 1 1000)]")
+$(order_json s4 2026-03-26T23:00:00Z ana S4 "[$(line A x 1 1000)]")"
+    assert_json 'map("\(.order_id)=\(.points)") | join(" ")' "S1=10 S2=30 S3=30 S4=10" \
+        "the campaign starts at from and ends before until"
+    # the hours are the merchant's: 05:30Z is 06:30 in Paris and 14:30 in Tokyo
+    order t1 2026-03-04T05:30:00Z ana T1 "[$(line A x 1 1000)]"
+    assert_json '.[0].points' 10 "06:30 in Paris"
+    init_db p.json --timezone Asia/Tokyo
+    enrol ana 2026-01-05T09:00:00Z
+    order t1 2026-03-04T05:30:00Z ana T1 "[$(line A x 1 1000)]"
+    assert_json '.[0].breakdown | map(.rule) | join(" ")' "base multiplier:afternoon" "14:30 in Tokyo"
+    order t2 2026-03-04T07:00:00Z ana T2 "[$(line A x 1 1000)]"
+    assert_json '.[0].points' 10 "16:00 in Tokyo"
+}
+
+# ---------------------------------------------------------------------------------------------
+channel_multiplier() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100, "multipliers": [
+        {"id": "web", "name": "Online x1.5", "factor_pct": 150, "channels": ["online"]}]}}'
+    init_db p.json
+    enrol dina 2026-01-05T09:00:00Z
+    order c1 2026-01-06T09:00:00Z dina C1 "[$(line TEA tea 1 2000)]" '"channel":"store"'
+    order c2 2026-01-06T10:00:00Z dina C2 "[$(line TEA tea 1 2000)]"
+    order c3 2026-01-06T11:00:00Z dina C3 "[$(line TEA tea 1 2000)]" '"channel":"online"'
+    assert_eq "earn points 20 0 C1 v1 base=20
+earn points 20 0 C2 v1 base=20
+earn points 30 0 C3 v1 base=20,multiplier:web=10" "$(ledger_table dina)" \
+        "only the online order has the channel multiplier (no channel = store)"
+    assert_eq "C1|store C2|store C3|online" \
+        "$(sql "SELECT group_concat(ref || '|' || channel, ' ') FROM (SELECT * FROM orders ORDER BY id)")" \
+        "orders.channel"
+    assert_balance dina "70 0 70 0"
+}
+
+# ---------------------------------------------------------------------------------------------
+first_order_and_minimum() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100, "min_order_minor": 1000,
+        "first_order_bonus": 30}}'
+    init_db p.json
+    enrol eli 2026-01-05T09:00:00Z
+    order f1 2026-01-06T09:00:00Z eli F1 "[$(line A x 1 2550)]"
+    assert_json '.[0].breakdown | map("\(.rule)=\(.label)=\(.points)") | join(" ")' \
+        "base=Base points=25 first_order=First order bonus=30" "first order earns the bonus"
+    order f2 2026-01-07T09:00:00Z eli F2 "[$(line A x 1 2550)]"
+    # minimum order: the basis must reach 1000
+    order f3 2026-01-08T09:00:00Z eli F3 "[$(line A x 1 999)]"
+    check_json "999 is below the minimum" '.[0].points' 0 \
+        '.[0].breakdown | map([.rule, .label, .points])' \
+        '[["base","Below the minimum order: no points",0]]'
+    assert_eq 0 "$(sql "SELECT COUNT(*) FROM ledger l JOIN orders o ON o.id = l.order_id
+        WHERE o.ref = 'F3'")" "no ledger entry for an order that earned nothing"
+    order f4 2026-01-08T10:00:00Z eli F4 "[$(line A x 1 1200)]" '"discount_minor":201'
+    assert_json '.[0].points' 0 "discount brings the basis to 999, below the minimum"
+    order f5 2026-01-08T11:00:00Z eli F5 "[$(line A x 1 1000)]"
+    assert_json '.[0].points' 10 "exactly the minimum earns"
+    assert_eq "earn points 55 0 F1 v1 base=25,first_order=30
+earn points 25 0 F2 v1 base=25
+earn points 10 0 F5 v1 base=10" "$(ledger_table eli)" "eli's ledger: no bonus on F2, nothing for F3 and F4"
+    assert_balance eli "$((55 + 25 + 10)) 0 $((55 + 25 + 10)) 0"
+}
+
+# ---------------------------------------------------------------------------------------------
+enrolment_bonus_quick() {
+    init_db cafe
+    # Orders at 08:00Z on Monday 2 March 2026 (09:00 in Paris), customers not yet members.
+    enrol ann 2026-03-02T10:00:00Z
+    assert_json '.[0].welcome_points' 20 "no purchase: the normal bonus"
+    local who
+    for who in ben cat dan; do
+        order "o-$who" 2026-03-02T08:00:00Z "$who" "O-$who" "[$(line ESPRESSO coffee 1 250)]"
+        check_json "$who buys as a non-member" '.[0].member' false '.[0] | has("points")' false
+    done
+    enrol ben 2026-03-03T08:00:00Z # exactly 24 h later
+    assert_json '.[0].welcome_points' 50 "enrolled exactly 24 h after the purchase: quick bonus"
+    enrol cat 2026-03-03T08:00:01Z # 24 h and 1 s later
+    assert_json '.[0].welcome_points' 20 "24 h + 1 s: the normal bonus"
+    enrol dan 2026-03-02T08:30:00Z
+    assert_json '.[0].welcome_points' 50 "half an hour later: quick bonus"
+    expect_exit 0 fidele --json ledger ben
+    assert_json '.entries | map(.explanation[0] | "\(.label)|\(.points)")' \
+        '["Welcome bonus (joined within a day of buying)|50"]' "the quick bonus is explained"
+    expect_exit 0 fidele --json ledger ann
+    assert_json '.entries | map(.explanation[0] | "\(.label)|\(.points)")' \
+        '["Welcome bonus|20"]' "the normal bonus is explained"
+    assert_eq "ann|20 ben|50 cat|20 dan|50" "$(sql "SELECT group_concat(ref || '|' || points_available, ' ')
+        FROM (SELECT * FROM customers ORDER BY ref)")" "balances"
+    expect_exit 2 fidele member add ann --key enrol-again
+    assert_stderr_names "already a member"
+}
+
+# ---------------------------------------------------------------------------------------------
+credit_past_orders_bookshop() {
+    init_db bookshop
+    # Two orders before enrolment. P1: basis 2250 (shipping excluded) -> 22.
+    # P2: 2 local books 3600 - 200 discount = 3400 -> 34, local x2 -> +34: 68.
+    order p1 2026-02-10T10:00:00Z lea P1 "[$(line NOVEL fiction 1 2250)]" '"shipping_minor":500'
+    assert_json '.[0].member' false "P1 recorded for a non-member"
+    order p2 2026-02-12T10:00:00Z lea P2 "[$(line LOCAL-1 local 2 1800)]" '"discount_minor":200'
+    assert_eq "0 0" "$(sql "SELECT group_concat(points_earned, ' ') FROM orders")" \
+        "nothing earned before enrolment"
+    enrol lea 2026-02-20T10:00:00Z
+    check_json "enrolment with past orders" '.[0].welcome_points' 50 \
+        '.[0].past_orders_credited | "\(.orders) \(.points)"' "2 90" \
+        '.[0].balance | "\(.available) \(.pending)"' "50 90"
+    # past orders' points are pending like any order's (pending_days 14), credited at enrolment
+    assert_eq "earn points 50 0 - v1 enrolment=50
+earn_pending points 0 22 P1 v1 base=22
+earn_pending points 0 68 P2 v1 base=34,multiplier:local-authors=34" "$(ledger_table lea)" "lea's ledger"
+    assert_eq "$(epoch 2026-02-20T10:00:00Z)" "$(sql "SELECT group_concat(DISTINCT at) FROM ledger")" \
+        "entries dated at enrolment"
+    assert_eq "22 68" "$(sql "SELECT group_concat(points_earned, ' ') FROM (SELECT * FROM orders ORDER BY id)")" \
+        "orders.points_earned"
+    assert_eq "$(epoch 2026-03-06T10:00:00Z)" "$(sql "SELECT DISTINCT available_at FROM lots WHERE state = 'pending'")" \
+        "pending lots become available 14 days after enrolment"
+    expect_exit 0 fidele --json --now 2026-03-06T10:00:00Z run-due
+    assert_json .points_confirmed 90 "run-due confirms the credited points"
+    assert_balance lea "140 0 140 0"
+    # a second enrolment is refused: past orders are credited once
+    expect_exit 2 fidele member add lea --key enrol-again
+    assert_stderr_names "already a member"
+    # an order made as a member is not a past order
+    order p3 2026-03-07T10:00:00Z lea P3 "[$(line NOVEL fiction 1 1000)]"
+    assert_json '.[0].points' 10 "member order"
+
+    # A pre-enrolment order partly refunded before enrolment earns on what was kept:
+    # 5000 paid, 3000 refunded -> points for 2000 of goods = 20, not 50.
+    order q1 2026-02-10T10:00:00Z max Q1 "[$(line NOVEL fiction 1 5000)]"
+    post "$(refund_json q1r 2026-02-11T10:00:00Z Q1 '"amount_minor":3000')"
+    # a past order refunded in full earns nothing
+    order q2 2026-02-12T10:00:00Z max Q2 "[$(line NOVEL fiction 1 4000)]"
+    post "$(refund_json q2r 2026-02-13T10:00:00Z Q2 '"amount_minor":4000')"
+    enrol max 2026-02-20T10:00:00Z
+    assert_json '.[0].past_orders_credited.orders' 1 "the fully refunded order is not credited"
+    # the 3000 refunded before enrolment earn nothing: 20 points on the 2000 kept, not 50
+    assert_json '.[0].balance.pending' 20 \
+        "points credited for a partly refunded past order cover only what was kept"
+    # refunding the rest takes back exactly what is left
+    post "$(refund_json q1r2 2026-02-21T10:00:00Z Q1 '"amount_minor":2000')"
+    assert_json '.[0].balance | "\(.available) \(.pending)"' "50 0" \
+        "after the full refund only the welcome bonus remains"
+}
+
+# ---------------------------------------------------------------------------------------------
+non_member_orders() {
+    init_db cafe
+    order n1 2026-03-02T08:00:00Z bob N1 "[$(line ESPRESSO coffee 3 250)]"
+    assert_json '.[0] | "\(.member) \(has("points")) \(has("balance"))"' "false false false" \
+        "a non-member order: recorded, nothing earned"
+    order n2 2026-03-03T08:00:00Z bob N2 "[$(line CROISSANT pastry 2 180)]"
+    assert_eq "0|2|1110" "$(sql "SELECT is_member || '|' || order_count || '|' || spend_minor
+        FROM customers WHERE ref = 'bob'")" "the customer row counts the orders (KPIs)"
+    assert_eq "N1|0|0 N2|0|0" "$(sql "SELECT group_concat(ref || '|' || member_at_order || '|' || points_earned, ' ')
+        FROM (SELECT * FROM orders ORDER BY id)")" "orders recorded, no earning"
+    assert_eq 0 "$(sql "SELECT COUNT(*) FROM ledger")" "no ledger entry"
+    assert_eq 0 "$(sql "SELECT COUNT(*) FROM lots")" "no lot"
+    assert_eq 0 "$(sql "SELECT COUNT(*) FROM stamp_balances")" "no stamps for a non-member"
+    expect_exit 2 fidele balance bob
+    assert_stderr_names "not a member"
+    expect_exit 0 fidele member show bob
+    assert_contains "$OUT" "bob (not a member)" "member show says so"
+    # enrolling later (cafe: no credit of past orders) does not credit them
+    enrol bob 2026-03-10T08:00:00Z
+    check_json "bob enrols a week later" '.[0].welcome_points' 20 \
+        '.[0] | has("past_orders_credited")' false
+    assert_balance bob "20 0 20 0"
+}
+
+# ---------------------------------------------------------------------------------------------
+cashback_ecommerce() {
+    init_db ecommerce
+    enrol zoe 2026-03-02T09:00:00Z
+    assert_json '.[0].welcome_points' 100 "ecommerce welcome bonus"
+    # basis = 12000 - 1000 discount - 1833 tax (shipping and tax excluded) = 9167
+    # points: 458.35 -> 458, online x1.2 -> 91.67 -> 91, first order 100 = 649 (pending 30 days)
+    # cashback: 1% of 9167 = 91.67 -> 91
+    order e1 2026-03-03T10:00:00Z zoe E1 "[$(line SHOE shoes 2 6000)]" \
+        '"channel":"online","discount_minor":1000,"shipping_minor":500,"tax_minor":1833'
+    check_json "E1" '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' \
+        "base=458 multiplier:app-orders=91 first_order=100" \
+        '.[0] | "\(.points) \(.pending) \(.cashback_minor)"' "649 true 91"
+    assert_balance zoe "100 649 100 91"
+    # 20000 in store: 1000 points, 200 cashback; spend 11500 + 20000 reaches silver (25000)
+    order e2 2026-03-04T10:00:00Z zoe E2 "[$(line COAT coats 1 20000)]"
+    assert_json '.[0] | "\(.points) \(.cashback_minor) \(.tier_upgrade.tier)"' "1000 200 silver" \
+        "E2: points, cashback and the upgrade to silver"
+    # silver adds 10%: 1000 -> 50 + 5
+    order e3 2026-03-05T10:00:00Z zoe E3 "[$(line SOCK socks 1 1000)]"
+    check_json "E3 earns the silver perk" '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' \
+        "base=50 tier:silver=5" '.[0].cashback_minor' 10
+    # a non-member earns no cashback either
+    order e4 2026-03-05T11:00:00Z walkin E4 "[$(line SOCK socks 1 1000)]"
+    assert_json '.[0] | has("cashback_minor")' false "no cashback for a non-member"
+    assert_eq "earn points 100 0 - v1 enrolment=100
+earn_pending points 0 649 E1 v1 base=458,multiplier:app-orders=91,first_order=100
+earn cashback 91 0 E1 v1 cashback
+earn_pending points 0 1000 E2 v1 base=1000
+earn cashback 200 0 E2 v1 cashback
+earn_pending points 0 55 E3 v1 base=50,tier:silver=5
+earn cashback 10 0 E3 v1 cashback" "$(ledger_table zoe)" "zoe's ledger"
+    assert_balance zoe "100 $((649 + 1000 + 55)) 100 301"
+}
+
+scenario base_and_rounding base_and_rounding
+scenario sku_category_multiplier sku_category_multiplier
+scenario time_windows_paris time_windows_paris
+scenario campaign_and_merchant_timezone campaign_and_merchant_timezone
+scenario channel_multiplier channel_multiplier
+scenario first_order_and_minimum first_order_and_minimum
+scenario enrolment_bonus_quick enrolment_bonus_quick
+scenario credit_past_orders_bookshop credit_past_orders_bookshop
+scenario non_member_orders non_member_orders
+scenario cashback_ecommerce cashback_ecommerce
+finish

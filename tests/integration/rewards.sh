@@ -1,0 +1,352 @@
+#!/usr/bin/env bash
+# Rewards and vouchers: stamp cards rolling over into vouchers, voucher use (once), eligibility by
+# tier and VIP, stock, cashback credits and cashback-paid rewards, VIP payments, manual
+# adjustments, and redemptions the balance cannot pay. Every refusal exits 2 and writes nothing.
+. "$(dirname "$0")/lib.sh"
+
+# adjust MEMBER POINTS AT [extra fields]: a manual adjustment event (reason and author given).
+adjust() {
+    post "{\"type\":\"adjustment\",\"key\":\"adj-$1-$2-$3\",\"at\":\"$3\",\"customer\":\"$1\",\"points\":$2,\"reason\":\"test credit\",\"author\":\"it\"${4:+,$4}}"
+}
+
+# ---------------------------------------------------------------------------------------------
+stamp_card_rollover() {
+    init_db cafe # a stamp per coffee unit, 10 stamps for a free coffee valid 60 days
+    enrol tom 2026-03-02T08:00:00Z
+    # weekdays at 09:00 in Paris: no afternoon multiplier
+    order t1 2026-03-03T08:00:00Z tom T1 "[$(line ESPRESSO coffee 6 250)]"
+    check_json "T1: 6 stamps" '.[0].stamps.coffee' 6 '.[0].vouchers' '[]'
+    order t2 2026-03-04T08:00:00Z tom T2 "[$(line ESPRESSO coffee 5 250)]"
+    # 11 stamps: a full card, one stamp on the next; valid 60 days from 4 March 09:00 CET
+    check_json "T2: the card is full" '.[0].vouchers | map("\(.reward) \(.source) \(.valid_until)")' \
+        '["free-coffee stamp_card 2026-05-03T07:00:00Z"]' '.[0].balance.stamps.coffee.stamps' 1
+    local first
+    first=$(jout '.[0].vouchers[0].code')
+    order t3 2026-03-05T08:00:00Z tom T3 "[$(line CAPPUCCINO coffee 25 300)]"
+    check_json "T3: 26 stamps fill two cards" '.[0].vouchers | length' 2 \
+        '.[0].balance.stamps.coffee' '{"stamps":6,"required":10}'
+    local second third
+    second=$(jout '.[0].vouchers[0].code')
+    third=$(jout '.[0].vouchers[1].code')
+    assert_eq "6|3" "$(sql "SELECT stamps || '|' || cards_completed FROM stamp_balances")" "stamp balance"
+    assert_eq "earn stamps:coffee 6 0 T1 v1 
+earn stamps:coffee 5 0 T2 v1 
+redeem stamps:coffee -10 0 T2 v1 stamp_card:coffee
+earn stamps:coffee 25 0 T3 v1 
+redeem stamps:coffee -10 0 T3 v1 stamp_card:coffee
+redeem stamps:coffee -10 0 T3 v1 stamp_card:coffee" "$(ledger_table tom | grep ' stamps:')" "tom's stamp entries"
+    assert_eq 3 "$(sql "SELECT COUNT(DISTINCT code) FROM vouchers WHERE source = 'stamp_card' AND state = 'issued'")" \
+        "three distinct vouchers"
+
+    # use: once
+    expect_exit 0 fidele --json voucher use "$first" --order TILL-1 --at 2026-03-06T08:00:00Z
+    check_json "voucher used" '"\(.code) \(.reward) \(.customer)"' "$first free-coffee tom"
+    expect_exit 0 fidele --json voucher show "$first"
+    check_json "voucher show" .state used .used_at 2026-03-06T08:00:00Z .used_order TILL-1
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json voucher use "$first" --at 2026-03-06T09:00:00Z
+    assert_contains "$ERR" "already used on 2026-03-06T08:00:00Z" "used twice: refused"
+    assert_stderr_names "/code"
+    expect_exit 2 fidele --json voucher use "$first" --key other-key --order TILL-2
+    assert_contains "$ERR" "already used" "used twice under another key: refused"
+    assert_unchanged "$before" "a second use writes nothing"
+    # codes are read forgivingly: lower case, no dashes
+    local sloppy
+    sloppy=$(tr 'A-Z' 'a-z' <<<"${second//-/}")
+    expect_exit 0 fidele --json voucher use "$sloppy" --at 2026-03-06T10:00:00Z
+    assert_json .code "$second" "a code typed in lower case without dashes"
+    # expired: valid until 3 May 2026 07:00Z for the T3 vouchers too (60 days from 5 March)
+    before=$(snapshot)
+    expect_exit 2 fidele --json voucher use "$third" --at 2026-05-04T07:00:00Z
+    assert_contains "$ERR" "expired on 2026-05-04T07:00:00Z" "an expired voucher is refused"
+    expect_exit 2 fidele --json voucher use "$third" --at 2026-03-05T07:59:59Z
+    assert_stderr_names "/at" "a voucher used before it was issued"
+    expect_exit 2 fidele --json voucher use ZZZZ-ZZZZ-ZZZZ-ZZZZ
+    assert_stderr_names "code" "an unknown voucher"
+    expect_exit 2 fidele --json voucher use 'not a code!'
+    assert_stderr_names "code" "a malformed code"
+    assert_unchanged "$before" "refused uses write nothing"
+}
+
+# ---------------------------------------------------------------------------------------------
+eligibility_and_vip() {
+    init_db ecommerce
+    enrol uma 2026-03-01T09:00:00Z
+    adjust uma 5000 2026-03-01T10:00:00Z
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json redeem uma fifteen-pct --at 2026-03-02T09:00:00Z
+    assert_contains "$ERR" "for tiers gold and above only; the member's tier is none" "15% is for gold and platinum"
+    assert_stderr_names "/reward"
+    expect_exit 2 fidele --json redeem uma partner-cinema --at 2026-03-02T09:00:00Z
+    assert_contains "$ERR" "VIP members only" "the cinema ticket is for VIP members"
+    expect_exit 2 fidele --json redeem uma no-such-reward --at 2026-03-02T09:00:00Z
+    assert_stderr_names "/reward" "an unknown reward"
+    assert_unchanged "$before" "ineligible redemptions write nothing"
+
+    # VIP: price x periods, welcome voucher on the first grant only
+    post '{"type":"vip_payment","key":"vip1","at":"2026-03-10T10:00:00Z","customer":"uma","plan":"club","amount_minor":4900}'
+    check_json "VIP granted for a year" '.[0].vip_until' 2027-03-10T10:00:00Z \
+        '.[0].vouchers | map("\(.reward) \(.source)")' '["free-shipping vip_welcome"]'
+    expect_exit 0 fidele --json redeem uma partner-cinema --at 2026-03-11T09:00:00Z
+    assert_json '.balance.available' 3600 "a VIP member gets the cinema ticket (5100 - 1500)"
+    # the club multiplier: 5000 online -> 250 + 50 online + 125 club + 100 first order
+    order o1 2026-03-11T10:00:00Z uma O1 "[$(line BAG bags 1 5000)]" '"channel":"online"'
+    assert_json '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' \
+        "base=250 multiplier:app-orders=50 vip:club=125 first_order=100" "the VIP perk"
+    # renewal before the end: from the current end, no second welcome voucher
+    post '{"type":"vip_payment","key":"vip2","at":"2026-12-01T10:00:00Z","customer":"uma","plan":"club","amount_minor":9800,"periods":2}'
+    check_json "renewed for two years" '.[0].vip_until' 2029-03-10T10:00:00Z '.[0].vouchers' '[]'
+    assert_eq "2|$(epoch 2026-03-10T10:00:00Z)|4900|1|$(epoch 2027-03-10T10:00:00Z) $(epoch 2026-12-01T10:00:00Z)|9800|2|$(epoch 2029-03-10T10:00:00Z)" \
+        "$(sql "SELECT COUNT(*) FROM vip_payments")|$(sql "SELECT group_concat(at || '|' || amount_minor || '|' || periods || '|' || valid_until, ' ')
+            FROM (SELECT * FROM vip_payments ORDER BY id)")" "vip_payments rows"
+    before=$(snapshot)
+    post_fails 2 '{"type":"vip_payment","key":"vip3","at":"2026-12-02T10:00:00Z","customer":"uma","plan":"club","amount_minor":4800}'
+    assert_stderr_names "/amount_minor" "the amount must be price x periods"
+    post_fails 2 '{"type":"vip_payment","key":"vip4","at":"2026-12-02T10:00:00Z","customer":"uma","plan":"gold-club","amount_minor":4900}'
+    assert_stderr_names "/plan" "an unknown plan"
+    post_fails 2 '{"type":"vip_payment","key":"vip5","at":"2026-12-02T10:00:00Z","customer":"nobody","plan":"club","amount_minor":4900}'
+    assert_stderr_names "/customer" "a VIP payment for an unknown member"
+    assert_unchanged "$before" "refused VIP payments write nothing"
+
+    # a lapsed plan: paid again later, from the payment, with a new welcome voucher
+    enrol vee 2026-03-01T09:00:00Z
+    post '{"type":"vip_payment","key":"vee1","at":"2026-03-10T10:00:00Z","customer":"vee","plan":"club","amount_minor":4900}'
+    order v1 2027-03-20T10:00:00Z vee V1 "[$(line BAG bags 1 5000)]"
+    assert_json '.[0].breakdown | map(.rule) | join(" ")' "base first_order" "the plan lapsed: no VIP perk"
+    post '{"type":"vip_payment","key":"vee2","at":"2027-04-01T10:00:00Z","customer":"vee","plan":"club","amount_minor":4900}'
+    check_json "paid again after the lapse" '.[0].vip_until' 2028-04-01T10:00:00Z \
+        '.[0].vouchers | map(.source)' '["vip_welcome"]'
+
+    # tier eligibility: 80000 spent reaches gold at once
+    order g1 2026-03-12T10:00:00Z uma G1 "[$(line SOFA home 1 80000)]"
+    assert_json '.[0].tier_upgrade.tier' gold "80000 + 5000: gold"
+    expect_exit 0 fidele --json redeem uma fifteen-pct --at 2026-03-12T11:00:00Z
+    check_json "gold members get 15% off" .reward fifteen-pct '.vouchers[0].reward' fifteen-pct
+}
+
+# ---------------------------------------------------------------------------------------------
+stock_runs_out() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+        "stamp_cards": [{"id": "c", "stamps_required": 1, "reward": "poster", "per": "order"}],
+        "rewards": [{"id": "poster", "name": "Signed poster", "kind": "free_product",
+                     "cost_points": 10, "stock": 2}]}'
+    init_db p.json
+    local who
+    for who in amy bob cal; do
+        enrol "$who" 2026-03-01T09:00:00Z
+        adjust "$who" 100 2026-03-01T10:00:00Z
+    done
+    expect_exit 0 fidele --json rewards
+    assert_json '.[0] | "\(.id) \(.stock) \(.cost_points)"' "poster 2 10" "the catalogue shows the stock"
+    expect_exit 0 fidele --json redeem amy poster --at 2026-03-02T09:00:00Z
+    expect_exit 0 fidele --json redeem bob poster --at 2026-03-02T09:00:00Z
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json redeem cal poster --at 2026-03-02T09:00:00Z
+    assert_contains "$ERR" "out of stock" "the third poster"
+    expect_exit 2 fidele --json redeem amy poster --at 2026-03-02T09:00:00Z
+    assert_unchanged "$before" "no redemption beyond the stock"
+    # a full stamp card still issues its reward: stock limits redemptions only
+    order o1 2026-03-03T09:00:00Z cal O1 "[$(line A x 1 100)]"
+    assert_json '.[0].vouchers | map("\(.reward) \(.source)")' '["poster stamp_card"]' \
+        "the stamp card's reward is not taken from the stock"
+    assert_balance cal "101 0 1 0"
+}
+
+# ---------------------------------------------------------------------------------------------
+cashback_rewards() {
+    init_db ecommerce
+    enrol ivy 2026-03-01T09:00:00Z
+    adjust ivy 1100 2026-03-01T10:00:00Z # 100 welcome + 1100
+    expect_exit 0 fidele --json redeem ivy cashback-5 --at 2026-03-02T09:00:00Z
+    check_json "600 points for 5 EUR of cashback" .vouchers '[]' \
+        '.balance | "\(.available) \(.cashback.amount_minor)"' "600 500"
+    expect_exit 0 fidele --json redeem ivy cashback-5 --at 2026-03-02T09:01:00Z
+    assert_json '.balance | "\(.available) \(.cashback.amount_minor)"' "0 1000" "twice"
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json redeem ivy cashback-5 --at 2026-03-02T09:02:00Z
+    assert_contains "$ERR" "costs 600 points; the available balance is 0" "no points left"
+    assert_unchanged "$before" "refused"
+    # 10 EUR of cashback pays a 10 EUR voucher
+    expect_exit 0 fidele --json redeem ivy cashback-voucher --at 2026-03-02T10:00:00Z
+    check_json "cashback spent on a voucher" .cost_cashback_minor 1000 '.vouchers | map(.reward)' \
+        '["cashback-voucher"]' '.balance.cashback.amount_minor' 0
+    before=$(snapshot)
+    expect_exit 2 fidele --json redeem ivy cashback-voucher --at 2026-03-02T10:01:00Z
+    assert_contains "$ERR" "the cashback balance is 0" "no cashback left"
+    assert_unchanged "$before" "refused"
+    assert_eq "earn points 100 0 - v1 enrolment=100
+adjust points 1100 0 - v1 adjustment=1100
+redeem points -600 0 - v1 reward
+earn cashback 500 0 - v1 reward
+redeem points -600 0 - v1 reward
+earn cashback 500 0 - v1 reward
+redeem cashback -1000 0 - v1 reward" "$(ledger_table ivy)" "ivy's ledger"
+}
+
+# ---------------------------------------------------------------------------------------------
+adjustments() {
+    init_db cafe
+    enrol wil 2026-03-01T09:00:00Z # 20
+    post '{"type":"adjustment","key":"a1","at":"2026-03-02T09:00:00Z","customer":"wil","points":150,"reason":"Birthday gesture","author":"claire"}'
+    assert_json '.[0].balance.available' 170 "+150"
+    post '{"type":"adjustment","key":"a2","at":"2026-03-02T10:00:00Z","customer":"wil","points":-50,"reason":"Double-counted visit","author":"marc"}'
+    assert_json '.[0].balance | "\(.available) \(.lifetime)"' "120 20" "-50; adjustments are not lifetime earning"
+    expect_exit 0 fidele --json ledger wil
+    assert_json '[.entries[] | select(.kind == "adjust") | "\(.amount) \(.reason) \(.author) \(.explanation[0].label)"]' \
+        '["150 Birthday gesture claire Birthday gesture","-50 Double-counted visit marc Double-counted visit"]' \
+        "reason and author in the ledger"
+    expect_exit 0 fidele ledger wil
+    assert_contains "$OUT" "reason: Birthday gesture (by claire)" "the text ledger shows reason and author"
+    assert_contains "$OUT" "reason: Double-counted visit (by marc)" "and for the debit"
+    local before
+    before=$(snapshot)
+    post_fails 2 '{"type":"adjustment","key":"a3","at":"2026-03-02T11:00:00Z","customer":"wil","points":-121,"reason":"Too much","author":"claire"}'
+    assert_contains "$ERR" "121 points needed but only 120 available" "beyond the balance"
+    assert_stderr_names "/points"
+    post_fails 2 '{"type":"adjustment","key":"a4","at":"2026-03-02T11:00:00Z","customer":"wil","points":10,"author":"claire"}'
+    assert_stderr_names "/reason" "an adjustment needs a reason"
+    post_fails 2 '{"type":"adjustment","key":"a5","at":"2026-03-02T11:00:00Z","customer":"wil","points":10,"reason":"x"}'
+    assert_stderr_names "/author" "an adjustment needs an author"
+    post_fails 2 '{"type":"adjustment","key":"a6","at":"2026-03-02T11:00:00Z","customer":"wil","points":0,"reason":"x","author":"y"}'
+    assert_stderr_names "/points" "zero is not an adjustment"
+    post_fails 2 '{"type":"adjustment","key":"a7","at":"2026-03-02T11:00:00Z","customer":"nobody","points":10,"reason":"x","author":"y"}'
+    assert_stderr_names "/customer" "unknown member"
+    post_fails 2 '{"type":"adjustment","key":"a8","at":"2026-03-02T11:00:00Z","customer":"wil","points":-1,"reason":"x","author":"y","account":"cashback"}'
+    assert_contains "$ERR" "cannot go below zero" "cashback cannot go negative"
+    post_fails 2 '{"type":"adjustment","key":"a9","at":"2026-03-02T11:00:00Z","customer":"wil","points":1,"reason":"x","author":"y","account":"stamps","card":"tea"}'
+    assert_stderr_names "/card" "unknown stamp card"
+    post_fails 2 '{"type":"adjustment","key":"a10","at":"2026-03-02T11:00:00Z","customer":"wil","points":-1,"reason":"x","author":"y","account":"stamps","card":"coffee"}'
+    assert_contains "$ERR" "the card holds 0 stamps" "stamps cannot go negative"
+    assert_unchanged "$before" "refused adjustments write nothing"
+    # cashback and stamps accounts; stamps that fill a card issue its reward
+    post '{"type":"adjustment","key":"a11","at":"2026-03-02T12:00:00Z","customer":"wil","points":300,"reason":"Goodwill","author":"claire","account":"cashback"}'
+    post '{"type":"adjustment","key":"a12","at":"2026-03-02T12:00:00Z","customer":"wil","points":12,"reason":"Lost card","author":"claire","account":"stamps","card":"coffee"}'
+    check_json "12 stamps by hand" '.[0].vouchers | map(.reward)' '["free-coffee"]' \
+        '.[0].balance.stamps.coffee.stamps' 2
+    post '{"type":"adjustment","key":"a13","at":"2026-03-02T13:00:00Z","customer":"wil","points":-2,"reason":"Typo","author":"claire","account":"stamps","card":"coffee"}'
+    assert_json '.[0].balance.stamps.coffee.stamps' 0 "stamps taken back by hand"
+    assert_balance wil "120 0 20 300"
+}
+
+# ---------------------------------------------------------------------------------------------
+redeem_refused() {
+    init_db cafe
+    enrol xia 2026-03-01T09:00:00Z # 20
+    order o1 2026-03-02T08:00:00Z walkin O1 "[$(line ESPRESSO coffee 1 250)]"
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json redeem xia latte-art --at 2026-03-02T09:00:00Z
+    assert_contains "$ERR" "for tiers family only" "the workshop is for the family tier"
+    expect_exit 2 fidele redeem xia five-off --at 2026-03-01T09:30:00Z
+    assert_contains "$ERR" "costs 500 points; the available balance is 20" \
+        "redemption above the balance"
+    expect_exit 2 fidele redeem nobody five-off
+    assert_contains "$ERR" "/customer" "unknown member"
+    expect_exit 2 fidele redeem walkin five-off
+    assert_contains "$ERR" "no member \"walkin\"" "a customer who is not a member"
+    expect_exit 2 fidele redeem xia
+    assert_contains "$ERR" "missing argument" "the reward is required"
+    assert_unchanged "$before" "refused redemptions write nothing"
+    adjust xia 480 2026-03-02T08:30:00Z # 500 in all
+    expect_exit 0 fidele --json redeem xia five-off --at 2026-03-02T09:00:00Z
+    check_json "exactly the balance" '.balance.available' 0 '.vouchers[0].valid_until' 2026-05-31T08:00:00Z
+    assert_eq "redeem|-500" "$(sql "SELECT l.kind || '|' || l.amount FROM ledger l JOIN vouchers v ON v.ledger_id = l.id")" \
+        "the voucher names its ledger entry"
+    before=$(snapshot)
+    expect_exit 2 fidele redeem xia pastry --at 2026-03-02T09:01:00Z
+    assert_unchanged "$before" "nothing left"
+}
+
+# ---------------------------------------------------------------------------------------------
+stamp_rules_and_stamp_rewards() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+        "stamp_cards": [
+          {"id": "bread", "stamps_required": 3, "reward": "loaf", "per": "order", "categories": ["bread"]},
+          {"id": "big", "stamps_required": 2, "reward": "bag", "per": "order_above", "min_amount_minor": 1000}],
+        "rewards": [
+          {"id": "loaf", "name": "Free loaf", "kind": "free_product", "sku": "BOULE"},
+          {"id": "bag", "name": "Tote bag", "kind": "free_product", "sku": "BAG"},
+          {"id": "mini", "name": "Mini cake", "kind": "free_product", "cost_stamps": 2, "stamp_card": "bread"}]}'
+    init_db p.json
+    enrol bea 2026-03-01T09:00:00Z
+    # per order: one stamp for an order with bread lines, however many; order_above: 10 EUR
+    order s1 2026-03-02T09:00:00Z bea S1 "[$(line BAGUETTE bread 2 120),$(line BOULE bread 1 300)]"
+    assert_json '.[0].stamps' '{"bread":1}' "two bread lines: one stamp; 5.40 EUR is below 10"
+    order s2 2026-03-02T10:00:00Z bea S2 "[$(line CAKE cake 1 1000)]"
+    assert_json '.[0].stamps' '{"big":1}' "no bread; exactly 10 EUR"
+    order s3 2026-03-02T11:00:00Z bea S3 "[$(line BOULE bread 1 999)]"
+    assert_json '.[0].stamps' '{"bread":1}' "9.99 EUR: no big stamp"
+    expect_exit 0 fidele --json redeem bea mini --at 2026-03-02T12:00:00Z
+    check_json "2 bread stamps for a mini cake" .cost_stamps 2 '.balance.stamps.bread.stamps' 0 \
+        '.balance.available' 24
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json redeem bea mini --at 2026-03-02T12:01:00Z
+    assert_contains "$ERR" "costs 2 stamps; the card holds 0" "no stamps left"
+    assert_unchanged "$before" "refused"
+    order s4 2026-03-02T13:00:00Z bea S4 "[$(line BOULE bread 4 300)]"
+    check_json "S4 fills the big card" '.[0].stamps' '{"bread":1,"big":1}' \
+        '.[0].vouchers | map(.reward)' '["bag"]' '.[0].balance.stamps' \
+        '{"bread":{"stamps":1,"required":3},"big":{"stamps":0,"required":2}}'
+    assert_eq "redeem stamps:bread -2 0 - v1 reward" "$(ledger_table bea | grep '^redeem stamps:bread')" \
+        "the stamp redemption entry"
+}
+
+# ---------------------------------------------------------------------------------------------
+vip_monthly_renewals() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+        "vip_plans": [{"id": "monthly", "name": "Monthly club", "price_minor": 500, "period": "month"}]}'
+    init_db p.json
+    enrol pay 2026-01-30T10:00:00Z
+    enrol pre 2026-01-30T10:00:00Z
+    post '{"type":"vip_payment","key":"pre","at":"2026-01-31T10:00:00Z","customer":"pre","plan":"monthly","amount_minor":6000,"periods":12}'
+    assert_json '.[0].vip_until' 2027-01-31T10:00:00Z "twelve months paid at once, from 31 January"
+    post '{"type":"vip_payment","key":"pay-1","at":"2026-01-31T10:00:00Z","customer":"pay","plan":"monthly","amount_minor":500}'
+    assert_json '.[0].vip_until' 2026-02-28T10:00:00Z "one month from 31 January ends with February"
+    # renewals count months from the day the membership started, so they keep the 31st
+    local i events=""
+    for i in 02 03 04 05 06 07 08 09 10 11 12; do
+        events+="{\"type\":\"vip_payment\",\"key\":\"pay-$i\",\"at\":\"2026-$i-15T10:00:00Z\",\"customer\":\"pay\",\"plan\":\"monthly\",\"amount_minor\":500}"$'\n'
+    done
+    post "$events"
+    assert_json '.[1].vip_until' 2026-04-30T09:00:00Z \
+        "the third month paid ends on 30 April, not 28 April"
+    assert_json '.[-1].vip_until' 2027-01-31T10:00:00Z \
+        "twelve monthly renewals end where twelve months paid at once do"
+}
+
+# ---------------------------------------------------------------------------------------------
+concurrent_redemptions() {
+    init_db cafe
+    enrol kim 2026-03-01T09:00:00Z # 20
+    adjust kim 580 2026-03-01T10:00:00Z # 600: three pastries at 200
+    local i
+    for i in 1 2 3 4 5 6 7 8; do
+        "$FIDELE" --db "$DB" --now 2026-03-02T09:00:00Z redeem kim pastry >"par-$i.out" 2>"par-$i.err" &
+    done
+    local codes=() pid
+    for pid in $(jobs -p); do
+        wait "$pid"
+        codes+=($?)
+    done
+    assert_eq "0 0 0 2 2 2 2 2" "$(printf '%s\n' "${codes[@]}" | sort | paste -sd' ')" \
+        "eight redemptions at once: exactly three are paid, five refused"
+    assert_eq 5 "$(cat par-*.err | grep -c 'costs 200 points')" "the five refusals say why"
+    assert_balance kim "0 0 20 0" "the balance never went below zero"
+    assert_eq 3 "$(sql "SELECT COUNT(*) FROM vouchers")" "three vouchers"
+}
+
+scenario stamp_card_rollover stamp_card_rollover
+scenario eligibility_and_vip eligibility_and_vip
+scenario stock_runs_out stock_runs_out
+scenario cashback_rewards cashback_rewards
+scenario adjustments adjustments
+scenario redeem_refused redeem_refused
+scenario stamp_rules_and_stamp_rewards stamp_rules_and_stamp_rewards
+scenario vip_monthly_renewals vip_monthly_renewals
+scenario concurrent_redemptions concurrent_redemptions
+finish

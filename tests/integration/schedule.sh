@@ -1,0 +1,329 @@
+#!/usr/bin/env bash
+# Scheduled work with an injected clock: pending points confirming, per-lot expiry consuming the
+# soonest-expiring lots first, inactivity expiry, voucher expiry and tier reviews. Every edge is
+# checked one second before and at the instant; entries carry the instant each thing fell due;
+# running run-due twice (or with an earlier clock) changes nothing.
+. "$(dirname "$0")/lib.sh"
+
+# run_due NOW: `run-due --json` at NOW; the summary is in $OUT.
+run_due() {
+    expect_exit 0 fidele --json --now "$1" run-due
+}
+
+# due_summary: the counters of the last run-due, on one line.
+due_summary() {
+    jout '"confirmed \(.points_confirmed)/\(.lots_confirmed) expired \(.points_expired)/\(.lots_expired) tiers \(.tier_changes) vouchers \(.vouchers_expired)"'
+}
+
+# run_due_again NOW: a second run at NOW and one at an earlier instant change nothing.
+run_due_again() {
+    local before
+    before=$(snapshot)
+    run_due "$1"
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "second run at $1"
+    run_due 2026-01-01T00:00:00Z
+    assert_unchanged "$before" "run-due twice (and with an earlier clock) changes nothing"
+}
+
+# ---------------------------------------------------------------------------------------------
+pending_period() {
+    init_db ecommerce # pending_days 30
+    enrol ida 2026-03-01T09:00:00Z
+    enrol jon 2026-03-01T09:00:00Z
+    # 10000 in store: 500 + 100 first order, pending. 2 March 11:00 CET + 30 days is
+    # 1 April 11:00 CEST, that is 09:00Z: the period counts local days across the DST change.
+    order a1 2026-03-02T10:00:00Z ida A1 "[$(line LAMP home 1 10000)]"
+    assert_json '.[0] | "\(.points) \(.pending)"' "600 true" "A1 is pending"
+    order b1 2026-03-02T10:00:00Z jon B1 "[$(line SOFA home 1 20000)]" # 1000 + 100
+    assert_eq "$(epoch 2026-04-01T09:00:00Z)" "$(sql "SELECT DISTINCT available_at FROM lots WHERE state = 'pending'")" \
+        "pending lots become available 30 local days later"
+    assert_eq "$(epoch 2026-04-01T09:00:00Z)" "$(sql "SELECT next_due_at FROM customers WHERE ref = 'ida'")" \
+        "the customer is due then"
+    local before
+    before=$(snapshot)
+    run_due 2026-04-01T08:59:59Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "one second early"
+    assert_json .customers_processed 0 "nobody is due yet"
+    assert_unchanged "$before" "nothing is due one second early"
+    # an event of the member runs their due work first: not yet at 08:59:59 ...
+    expect_exit 2 fidele --json redeem jon ten-off --at 2026-04-01T08:59:59Z
+    assert_contains "$ERR" "the available balance is 100" "1100 still pending at 08:59:59"
+    assert_unchanged "$before" "refused redemption writes nothing"
+    # ... and at 09:00:00 the 1100 are confirmed before the redemption spends 1000
+    expect_exit 0 fidele --json redeem jon ten-off --at 2026-04-01T09:00:00Z
+    assert_json '.balance | "\(.available) \(.pending) \(.lifetime)"' "200 0 1200" \
+        "due work ran before the redemption"
+    run_due 2026-04-01T09:00:00Z
+    assert_eq "confirmed 600/1 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "at the instant"
+    assert_balance ida "700 0 700 100"
+    assert_eq "earn points 100 0 - v1 enrolment=100
+earn_pending points 0 600 A1 v1 base=500,first_order=100
+earn cashback 100 0 A1 v1 cashback
+confirm points 600 -600 A1 v1 pending_period" "$(ledger_table ida)" "ida's ledger (cashback is not pending)"
+    expect_exit 0 fidele --json ledger ida
+    assert_json '.entries[-1].at' 2026-04-01T09:00:00Z "the confirmation is dated when it fell due"
+    run_due_again 2026-04-01T09:00:00Z
+    # run late: the entry still carries the instant the points fell due
+    order c1 2026-03-05T10:00:00Z ida C1 "[$(line LAMP home 1 2000)]" # 100, due 4 April 09:00Z
+    run_due 2026-06-01T00:00:00Z
+    assert_eq "confirmed 100/1 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "late run"
+    expect_exit 0 fidele --json ledger ida
+    assert_json '.entries[-1] | "\(.kind) \(.amount) \(.at)"' "confirm 100 2026-04-04T09:00:00Z" \
+        "a late run dates the entry when it fell due"
+    run_due_again 2026-06-01T00:00:00Z
+}
+
+# ---------------------------------------------------------------------------------------------
+per_lot_expiry() {
+    init_db bakery # 1 point per euro (nearest), lots expire 12 months after they were earned
+    enrol mia 2026-01-05T09:00:00Z                                       # L0: 5, to 2027-01-05
+    order o1 2026-01-10T09:00:00Z mia O1 "[$(line BAGUETTE bread 2 1000)]" # L1: 20, to 2027-01-10
+    order o2 2026-03-10T09:00:00Z mia O2 "[$(line TART pastry 1 3050)]"    # L2: 30.5 -> 31, to 2027-03-10
+    assert_json '.[0].points' 31 "30.5 rounds to 31"
+    # version 2 keeps points for 3 months only: L3 earned later expires first
+    fidele init --template bakery --print | jq '.expiry.months = 3' >short.json
+    expect_exit 0 fidele --json program set short.json
+    order o3 2026-04-10T08:00:00Z mia O3 "[$(line BAGUETTE bread 1 1000)]" # L3: 10, to 2026-07-10
+    assert_eq "5|$(epoch 2027-01-05T09:00:00Z) 20|$(epoch 2027-01-10T09:00:00Z) 31|$(epoch 2027-03-10T09:00:00Z) 10|$(epoch 2026-07-10T08:00:00Z)" \
+        "$(sql "SELECT group_concat(amount || '|' || expires_at, ' ') FROM (SELECT * FROM lots ORDER BY id)")" \
+        "each lot expires 12 (then 3) months after it was earned, local time"
+    # 60 points: L3 (soonest expiry) 10, L0 5, L1 20, then 25 of L2
+    expect_exit 0 fidele --json redeem mia free-loaf --at 2026-05-01T08:00:00Z
+    assert_json '.balance.available' 6 "66 - 60"
+    assert_eq "4:10 1:5 2:20 3:25" "$(sql "SELECT group_concat(lot_id || ':' || amount, ' ') FROM
+        (SELECT u.lot_id, u.amount FROM lot_uses u JOIN ledger l ON l.id = u.ledger_id
+         WHERE l.kind = 'redeem' ORDER BY (SELECT expires_at FROM lots WHERE id = u.lot_id))")" \
+        "the redemption consumed the lots soonest expiry first"
+    assert_eq "0 0 6 0" "$(sql "SELECT group_concat(remaining, ' ') FROM (SELECT * FROM lots ORDER BY id)")" \
+        "lots' remaining points"
+    # L3 fell due in July with nothing left: nothing to expire
+    run_due 2026-07-10T08:00:00Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 1" "$(due_summary)" \
+        "an empty lot does not expire (the loaf voucher, 30 days, does)"
+    run_due 2027-03-10T08:59:59Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "L2 one second early"
+    run_due 2027-03-10T09:00:00Z
+    assert_eq "confirmed 0/0 expired 6/1 tiers 0 vouchers 0" "$(due_summary)" "L2 expires"
+    expect_exit 0 fidele --json ledger mia
+    assert_json '.entries[-1] | "\(.kind) \(.amount) \(.at) \(.explanation[0].label)"' \
+        "expire -6 2027-03-10T09:00:00Z Points expired" "the expiry entry"
+    assert_eq "3:6" "$(sql "SELECT u.lot_id || ':' || u.amount FROM lot_uses u JOIN ledger l ON
+        l.id = u.ledger_id WHERE l.kind = 'expire'")" "the expiry consumed L2's remainder"
+    assert_balance mia "0 0 $((5 + 20 + 31 + 10)) 0"
+    run_due_again 2027-03-10T09:00:00Z
+}
+
+# ---------------------------------------------------------------------------------------------
+inactivity_expiry() {
+    init_db cafe # the whole balance expires after 12 months without activity
+    local who
+    for who in noa oli qui; do
+        enrol "$who" 2026-01-05T09:00:00Z                                               # 20
+        order "o1-$who" 2026-02-03T09:00:00Z "$who" "O1-$who" "[$(line CROISSANT pastry 5 200)]" # 100 + 20
+    done
+    order o2-oli 2026-12-01T09:00:00Z oli O2-oli "[$(line CROISSANT pastry 5 100)]" # 50
+    # 12 months after the enrolment nothing expires: the orders were activity
+    run_due 2027-01-05T09:00:00Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "12 months after enrolment"
+    run_due 2027-02-03T08:59:59Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "one second early"
+    run_due 2027-02-03T09:00:00Z
+    # noa and qui: 140 each, in two lots (welcome bonus, O1); oli was active in December
+    assert_eq "confirmed 0/0 expired 280/4 tiers 0 vouchers 0" "$(due_summary)" "noa and qui expire"
+    assert_balance noa "0 0 140 0"
+    assert_balance oli "190 0 190 0"
+    expect_exit 0 fidele --json ledger noa
+    assert_json '[.entries[] | select(.kind == "expire") | "\(.amount) \(.at) \(.explanation[0].label)"]' \
+        '["-20 2027-02-03T09:00:00Z No activity: balance expired","-120 2027-02-03T09:00:00Z No activity: balance expired"]' \
+        "expiry entries dated at the deadline"
+    run_due_again 2027-02-03T09:00:00Z
+    run_due 2027-12-01T09:00:00Z
+    assert_eq "confirmed 0/0 expired 190/3 tiers 0 vouchers 0" "$(due_summary)" "oli, a year after December"
+    run_due_again 2027-12-01T09:00:00Z
+}
+
+inactivity_before_event() {
+    init_db cafe
+    enrol rex 2026-01-05T09:00:00Z
+    order o1 2026-02-03T09:00:00Z rex O1 "[$(line CROISSANT pastry 5 200)]" # 140 in all
+    # no run-due: the next order, after the deadline, first expires the old balance
+    order o2 2027-03-02T09:00:00Z rex O2 "[$(line CROISSANT pastry 1 300)]" # 30
+    assert_json '.[0].balance | "\(.available) \(.lifetime)"' "30 170" \
+        "the old balance expired before the new order earned"
+    assert_eq "earn points 20 0 - v1 enrolment=20
+earn points 120 0 O1 v1 base=100,first_order=20
+expire points -20 0 - v1 expiry
+expire points -120 0 - v1 expiry
+earn points 30 0 O2 v1 base=30" "$(ledger_table rex)" "rex's ledger"
+    assert_eq "$(epoch 2027-02-03T09:00:00Z)" "$(sql "SELECT DISTINCT at FROM ledger WHERE kind = 'expire'")" \
+        "dated at the deadline, not at the order"
+    run_due 2027-03-02T09:00:00Z
+    run_due_again 2027-03-02T09:00:00Z
+}
+
+# ---------------------------------------------------------------------------------------------
+inactivity_after_adjustment() {
+    init_db cafe
+    enrol sue 2026-01-05T09:00:00Z # 20
+    run_due 2027-01-05T09:00:00Z
+    assert_eq "confirmed 0/0 expired 20/1 tiers 0 vouchers 0" "$(due_summary)" "the welcome bonus expires"
+    # the balance is empty, nothing is due; points given by hand must still expire one day
+    post '{"type":"adjustment","key":"gift","at":"2027-02-01T09:00:00Z","customer":"sue","points":300,"reason":"Goodwill","author":"it"}'
+    assert_eq "$(epoch 2028-02-01T09:00:00Z)" "$(sql "SELECT next_due_at FROM customers")" \
+        "the adjustment is activity: the balance is due 12 months later"
+    run_due 2028-02-01T08:59:59Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "not yet"
+    run_due 2028-03-01T00:00:00Z
+    assert_eq "confirmed 0/0 expired 300/1 tiers 0 vouchers 0" "$(due_summary)" \
+        "points credited by an adjustment expire after 12 months without activity"
+    expect_exit 0 fidele --json ledger sue
+    assert_json '.entries[-1] | "\(.kind) \(.amount) \(.at)"' "expire -300 2028-02-01T09:00:00Z" \
+        "dated at the deadline"
+    run_due_again 2028-03-01T00:00:00Z
+}
+
+# ---------------------------------------------------------------------------------------------
+voucher_expiry() {
+    init_db cafe
+    enrol rae 2026-03-02T09:00:00Z
+    order o1 2026-03-03T09:00:00Z rae O1 "[$(line CROISSANT pastry 10 700)]" # 700 + 20 (+20 welcome)
+    local codes=() i
+    for i in 1 2 3; do
+        expect_exit 0 fidele --json redeem rae pastry --at 2026-03-10T09:00:00Z
+        codes+=("$(jout '.vouchers[0].code')")
+    done
+    assert_json '.balance.available' 140 "three pastries for 600 of 740 points"
+    # 30 days from 10 March 10:00 CET: 9 April 10:00 CEST, 08:00Z
+    expect_exit 0 fidele --json voucher show "${codes[0]}"
+    check_json "voucher" '"\(.state) \(.reward) \(.source)"' "issued pastry redeem" \
+        .issued_at 2026-03-10T09:00:00Z .valid_until 2026-04-09T08:00:00Z
+    run_due 2026-04-09T07:59:59Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "one second early"
+    expect_exit 0 fidele --json voucher use "${codes[0]}" --at 2026-04-09T07:59:59Z --order T1
+    assert_json .code "${codes[0]}" "the last second of validity"
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json voucher use "${codes[2]}" --at 2026-04-09T08:00:00Z
+    assert_contains "$ERR" "expired on 2026-04-09T08:00:00Z" "at valid_until the voucher is expired"
+    assert_unchanged "$before" "an expired voucher is not used"
+    run_due 2026-04-09T08:00:00Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 2" "$(due_summary)" "two vouchers lapse"
+    assert_eq "${codes[0]}|used ${codes[1]}|expired ${codes[2]}|expired" \
+        "$(for i in 0 1 2; do sql "SELECT code || '|' || state FROM vouchers WHERE code = '${codes[$i]}'"; done | paste -sd' ')" \
+        "voucher states"
+    before=$(snapshot)
+    expect_exit 2 fidele --json voucher use "${codes[1]}" --at 2026-04-10T08:00:00Z
+    assert_stderr_names "/code"
+    assert_unchanged "$before" "an expired voucher stays expired"
+    run_due_again 2026-04-09T08:00:00Z
+}
+
+# ---------------------------------------------------------------------------------------------
+tier_review_calendar_year() {
+    init_db bookshop # spend, calendar year, grace 31 days; bookworm from 300 EUR
+    local who
+    for who in uma vic wes xan yan zed; do
+        enrol "$who" 2026-01-10T10:00:00Z
+    done
+    assert_eq "reader" "$(sql "SELECT DISTINCT tier FROM customers")" "everyone starts as a reader"
+    order u1 2026-03-01T10:00:00Z uma U1 "[$(line BOOK fiction 1 20000)]"
+    assert_json '.[0] | has("tier_upgrade")' false "200 EUR: still a reader"
+    order u2 2026-05-01T10:00:00Z uma U2 "[$(line BOOK fiction 1 10000)]"
+    assert_json '.[0].tier_upgrade.tier' bookworm "300 EUR in 2026: bookworm at once"
+    order v1 2026-06-01T10:00:00Z vic V1 "[$(line BOOK fiction 1 29999)]"
+    assert_json '.[0] | has("tier_upgrade")' false "299.99 EUR is below the threshold"
+    # 23:59:59 on 31 December in Paris is still 2026; one second later is 2027
+    order w1 2026-06-01T10:00:00Z wes W1 "[$(line BOOK fiction 1 20000)]"
+    order w2 2026-12-31T22:59:59Z wes W2 "[$(line BOOK fiction 1 10000)]"
+    assert_json '.[0].tier_upgrade.tier' bookworm "the last second of 2026 (local) counts for 2026"
+    order x1 2026-06-01T10:00:00Z xan X1 "[$(line BOOK fiction 1 20000)]"
+    order x2 2026-12-31T23:00:00Z xan X2 "[$(line BOOK fiction 1 10000)]"
+    assert_json '.[0] | has("tier_upgrade")' false "midnight in Paris is 2027: a new year"
+    # spend in the grace period of 2027 counts for 2027
+    order y1 2027-01-15T10:00:00Z yan Y1 "[$(line BOOK fiction 1 30000)]"
+    assert_json '.[0].tier_upgrade.tier' bookworm "yan: bookworm in January 2027"
+    # reached, then partly refunded: kept until the review
+    order z1 2026-06-01T10:00:00Z zed Z1 "[$(line BOOK fiction 1 30000)]"
+    post "$(refund_json z1r 2026-06-10T10:00:00Z Z1 '"amount_minor":5000')"
+    tiers() { sql "SELECT group_concat(ref || ':' || tier, ' ') FROM (SELECT * FROM customers ORDER BY ref)"; }
+    assert_eq "uma:bookworm vic:reader wes:bookworm xan:reader yan:bookworm zed:bookworm" "$(tiers)" \
+        "tiers after the activity"
+    # the review of a tier reached in 2026: 1 February 2027 00:00 in Paris
+    assert_eq "$(epoch 2027-01-31T23:00:00Z)" "$(sql "SELECT tier_review_at FROM customers WHERE ref = 'uma'")" \
+        "uma's review: 1 January + 31 days, local midnight"
+    assert_eq "$(epoch 2028-01-31T23:00:00Z)" "$(sql "SELECT tier_review_at FROM customers WHERE ref = 'yan'")" \
+        "yan reached the tier in 2027: reviewed on 1 February 2028"
+
+    run_due 2027-01-31T22:59:59Z
+    assert_json .tier_changes 0 "one second before the review"
+    assert_eq "uma:bookworm vic:reader wes:bookworm xan:reader yan:bookworm zed:bookworm" "$(tiers)" \
+        "nothing reviewed before 1 February"
+    run_due 2027-01-31T23:00:00Z
+    assert_json .tier_changes 1 "the review judges 2026"
+    assert_eq "uma:bookworm vic:reader wes:bookworm xan:reader yan:bookworm zed:reader" "$(tiers)" \
+        "zed's 2026 spend, net of the refund, is 250 EUR: down to reader; the others keep their tier"
+    assert_eq "$(epoch 2028-01-31T23:00:00Z)" "$(sql "SELECT tier_review_at FROM customers WHERE ref = 'uma'")" \
+        "uma's tier is confirmed until the review of 2027"
+    run_due_again 2027-01-31T23:00:00Z
+    # nothing bought in 2027: still bookworm through the grace period of 2028
+    run_due 2028-01-15T00:00:00Z
+    assert_json .tier_changes 0 "15 January 2028: the grace period runs"
+    expect_exit 0 fidele --json balance uma
+    assert_json .tier bookworm "uma keeps bookworm on 15 January 2028"
+    run_due 2028-01-31T22:59:59Z
+    assert_json .tier_changes 0 "the last second before the 2028 review"
+    run_due 2028-01-31T23:00:00Z
+    assert_json .tier_changes 2 "the 2028 review judges 2027"
+    assert_eq "uma:reader vic:reader wes:reader xan:reader yan:bookworm zed:reader" "$(tiers)" \
+        "uma and wes bought nothing in 2027; yan spent 300 EUR in 2027"
+    assert_eq "$(epoch 2028-01-31T23:00:00Z)" "$(sql "SELECT tier_since FROM customers WHERE ref = 'uma'")" \
+        "the downgrade is dated at the review"
+    run_due_again 2028-01-31T23:00:00Z
+}
+
+# ---------------------------------------------------------------------------------------------
+tier_review_rolling() {
+    init_db ecommerce # spend over rolling 12 months, grace 30 days; silver from 250 EUR
+    enrol zed 2026-01-05T09:00:00Z
+    enrol amy 2026-01-05T09:00:00Z
+    order z1 2026-03-04T10:00:00Z zed Z1 "[$(line SOFA home 1 30000)]"
+    assert_json '.[0].tier_upgrade.tier' silver "zed: silver at once"
+    order a1 2026-03-04T10:00:00Z amy A1 "[$(line SOFA home 1 25000)]"
+    assert_json '.[0].tier_upgrade.tier' silver "amy: exactly the threshold"
+    order z2 2026-12-01T10:00:00Z zed Z2 "[$(line LAMP home 1 5000)]"
+    # review: 12 months after the upgrade (4 March 2027 11:00 CET) plus 30 days, 3 April 11:00
+    # CEST = 09:00Z, judging [4 March 2026 10:00Z, 4 March 2027 10:00Z)
+    assert_eq "$(epoch 2027-04-03T09:00:00Z)" "$(sql "SELECT DISTINCT tier_review_at FROM customers")" \
+        "both are reviewed 12 months + 30 days after their upgrade"
+    tiers() { sql "SELECT group_concat(ref || ':' || tier, ' ') FROM (SELECT * FROM customers ORDER BY ref)"; }
+    run_due 2027-04-03T08:59:59Z
+    assert_json .tier_changes 0 "one second before the review"
+    run_due 2027-04-03T09:00:00Z
+    assert_json .tier_changes 0 "the window holds 350 and 250 EUR: both confirmed"
+    assert_eq "amy:silver zed:silver" "$(tiers)" "confirmed"
+    # confirmed on 3 April 2027 11:00 CEST: next review 3 May 2028 11:00 CEST, judging the
+    # twelve months from the confirmation, when neither bought anything
+    assert_eq "$(epoch 2028-05-03T09:00:00Z)" "$(sql "SELECT DISTINCT tier_review_at FROM customers")" \
+        "the next review"
+    run_due_again 2027-04-03T09:00:00Z
+    run_due 2028-05-03T08:59:59Z
+    assert_json .tier_changes 0 "still silver one second before"
+    run_due 2028-05-03T09:00:00Z
+    assert_json .tier_changes 2 "nothing bought: both lose silver"
+    assert_eq "amy: zed:" "$(tiers)" "below the first level: no tier"
+    assert_eq "0 0" "$(sql "SELECT group_concat(COALESCE(tier_review_at, 0), ' ') FROM customers")" \
+        "no tier, no review"
+    expect_exit 0 fidele --json balance zed
+    assert_json .tier "" "balance shows no tier"
+    run_due_again 2028-05-03T09:00:00Z
+}
+
+scenario pending_period pending_period
+scenario per_lot_expiry per_lot_expiry
+scenario inactivity_expiry inactivity_expiry
+scenario inactivity_before_event inactivity_before_event
+scenario inactivity_after_adjustment inactivity_after_adjustment
+scenario voucher_expiry voucher_expiry
+scenario tier_review_calendar_year tier_review_calendar_year
+scenario tier_review_rolling tier_review_rolling
+finish
