@@ -77,22 +77,8 @@ static int visit_entry(struct db_stmt *row, void *context)
     if (explanation == NULL)
         explanation = json_array();
     if (ctx->json) {
-        json_t *entry = json_pack(
-            "{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "id", (json_int_t)db_column_int(row, 0),
-            "at", at, "kind", db_column_text(row, 2), "account", db_column_text(row, 3), "amount",
-            (json_int_t)db_column_int(row, 5), "pending_delta", (json_int_t)db_column_int(row, 6),
-            "program_version", (json_int_t)db_column_int(row, 10), "explanation", explanation);
-        static const struct {
-            int column;
-            const char *name;
-        } optional[] = {
-            {4, "card"}, {7, "event_key"}, {8, "order_id"}, {12, "reason"}, {13, "author"}};
-        for (size_t i = 0; i < sizeof optional / sizeof optional[0]; i++)
-            if (!db_column_is_null(row, optional[i].column) &&
-                db_column_text(row, optional[i].column)[0])
-                json_object_set_new(entry, optional[i].name,
-                                    json_string(db_column_text(row, optional[i].column)));
-        json_array_append_new(ctx->rows, entry);
+        json_decref(explanation);
+        json_array_append_new(ctx->rows, engine_ledger_entry_json(row));
         return 0;
     }
     const char *account = db_column_text(row, 3);

@@ -19,37 +19,6 @@ static const char *consent_names(unsigned consents, char *out, size_t size)
     return out;
 }
 
-static json_t *time_or_null(int64_t t)
-{
-    if (t == 0)
-        return json_null();
-    char text[FID_TIME_ISO_MAX];
-    fid_time_format(t, text);
-    return json_string(text);
-}
-
-static json_t *customer_json(struct engine *e, const struct customer *c)
-{
-    json_t *consents = json_array();
-    static const char *const names[] = {"email", "sms", "push"};
-    for (int i = 0; i < 3; i++)
-        if (c->consents & (1u << i))
-            json_array_append_new(consents, json_string(names[i]));
-    json_t *out = json_pack(
-        "{s:s, s:b, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:o, "
-        "s:o, s:s, s:o}",
-        "customer", c->ref, "member", c->is_member, "enrolled_at", time_or_null(c->enrolled_at),
-        "card_code", c->card_code, "email", c->email, "phone", c->phone, "name", c->name,
-        "birthday", c->birthday, "locale", c->locale, "consents", consents, "orders",
-        (json_int_t)c->order_count, "spend_minor", (json_int_t)c->spend_minor, "first_order_at",
-        time_or_null(c->first_order_at), "last_order_at", time_or_null(c->last_order_at), "tier",
-        c->tier, "vip_until", time_or_null(c->vip_until));
-    json_object_set_new(out, "vip_plan", json_string(c->vip_plan));
-    if (c->is_member)
-        json_object_set_new(out, "balance", engine_balance_json(e, c));
-    return out;
-}
-
 static int add_member(struct cli *cli)
 {
     struct fid_error err;
@@ -133,7 +102,7 @@ static int visit_customer(const struct customer *c, void *context)
     struct list_context *ctx = context;
     ctx->count++;
     if (ctx->json) {
-        json_array_append_new(ctx->json, customer_json(ctx->engine, c));
+        json_array_append_new(ctx->json, engine_member_json(ctx->engine, c));
         return 0;
     }
     printf("%-20s %-12s %-19s %8lld pts %5lld orders %s\n", c->ref,
@@ -174,7 +143,7 @@ int cmd_member(struct cli *cli)
         if (customer_find_any(store, cli->positional[1], &c, &err) != FID_OK)
             code = cli_fail(cli, &err);
         else if (cli->json)
-            cli_print_json(customer_json(e, &c));
+            cli_print_json(engine_member_json(e, &c));
         else
             print_customer(e, &c);
     } else {

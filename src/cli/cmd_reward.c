@@ -20,18 +20,9 @@ int cmd_rewards(struct cli *cli)
     if (cli_parse(cli, specs, 0, 0, &err) != FID_OK || cli_open_engine(cli, &e, &err) != FID_OK)
         return cli_fail(cli, &err);
     const struct program *p = engine_program(e);
-    json_t *list = json_array();
-    for (size_t i = 0; i < p->n_rewards; i++) {
+    json_t *list = engine_rewards_json(e);
+    for (size_t i = 0; !cli->json && i < p->n_rewards; i++) {
         const struct reward *r = &p->rewards[i];
-        json_t *item = json_pack(
-            "{s:s, s:s, s:s, s:I, s:I, s:I}", "id", r->id, "name", r->name, "kind",
-            reward_kind_name(r->kind), "cost_points", (json_int_t)r->cost_points, "cost_stamps",
-            (json_int_t)r->cost_stamps, "valid_days", (json_int_t)r->valid_days);
-        if (r->stock >= 0)
-            json_object_set_new(item, "stock", json_integer(r->stock));
-        if (r->cost_cashback_minor)
-            json_object_set_new(item, "cost_cashback_minor", json_integer(r->cost_cashback_minor));
-        json_array_append_new(list, item);
         char cost[64];
         if (r->cost_cashback_minor)
             cli_money(e, r->cost_cashback_minor, cost, sizeof cost);
@@ -39,8 +30,7 @@ int cmd_rewards(struct cli *cli)
             snprintf(cost, sizeof cost, "%lld %s",
                      (long long)(r->cost_stamps ? r->cost_stamps : r->cost_points),
                      r->cost_stamps ? "stamps" : "points");
-        if (!cli->json)
-            printf("%-18s %-32s %-16s %s\n", r->id, r->name, reward_kind_name(r->kind), cost);
+        printf("%-18s %-32s %-16s %s\n", r->id, r->name, reward_kind_name(r->kind), cost);
     }
     if (cli->json)
         cli_print_json(list);
@@ -113,23 +103,6 @@ int cmd_redeem(struct cli *cli)
                                    cli->positional[0], "reward", cli->positional[1]));
 }
 
-static json_t *voucher_json(const struct voucher *v, const struct customer *c)
-{
-    char issued[FID_TIME_ISO_MAX], until[FID_TIME_ISO_MAX], used[FID_TIME_ISO_MAX];
-    fid_time_format(v->issued_at, issued);
-    fid_time_format(v->valid_until, until);
-    fid_time_format(v->used_at, used);
-    json_t *out =
-        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "code", v->code, "customer", c->ref,
-                  "reward", v->reward_id, "source", voucher_source_name(v->source), "state",
-                  voucher_state_name(v->state), "issued_at", issued, "valid_until", until);
-    if (v->state == VOUCHER_USED) {
-        json_object_set_new(out, "used_at", json_string(used));
-        json_object_set_new(out, "used_order", json_string(v->used_order));
-    }
-    return out;
-}
-
 int cmd_voucher(struct cli *cli)
 {
     static const struct cli_option_spec specs[] = {
@@ -163,10 +136,7 @@ int cmd_voucher(struct cli *cli)
         engine_close(e);
         return cli_fail(cli, &err);
     }
-    json_t *out = voucher_json(&v, &c);
-    const struct reward *r = program_reward(engine_program(e), v.reward_id);
-    if (r)
-        json_object_set_new(out, "name", json_string(r->name));
+    json_t *out = engine_voucher_json(e, &v, &c);
     engine_close(e);
     if (cli->json) {
         cli_print_json(out);
