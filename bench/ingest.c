@@ -1,1 +1,590 @@
-int main(void){return 0;}
+/*
+ * Ingest benchmark: how fast the engine applies purchase events to one SQLite file, in batches
+ * (group commit: one engine_apply call and one transaction per --batch events) and one event per
+ * transaction, under the default durability (FULL: fsync at every commit) and under NORMAL.
+ *
+ * A run creates a merchant with a café-like programme (multipliers by SKU, by category and by
+ * weekday + hour window, a stamp card per unit, tiers by order count, inactivity expiry), enrols
+ * --members members in batches, then applies --events purchases of 1 to 4 lines spread over a
+ * year. Events are deterministic (a seeded xorshift) and are written as JSON text one batch at a
+ * time, so that memory does not grow with --events. The time measured is what a server does with
+ * a batch that arrives as text: parse it, apply it, build the results; writing the text is the
+ * client's work and is not counted. The single-event runs use a fresh file with the same
+ * members and the first --single events of the same stream.
+ *
+ * Prints a table (durability, mode, events, seconds, events/s), the batch/single ratio, the peak
+ * RSS (getrusage) after the large FULL run and at the end, and the machine.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "util/timeutil.h"
+#include "util/xalloc.h"
+
+#define DEFAULT_EVENTS  1000000LL
+#define DEFAULT_MEMBERS 100000LL
+#define DEFAULT_BATCH   1000LL
+#define DEFAULT_SINGLE  20000LL
+#define ENROL_BATCH     1000LL
+#define LIMIT_EVENTS    100000000LL
+#define LIMIT_BATCH     100000LL
+#define START_AT        1735718400LL /* 2025-01-01T08:00:00Z */
+#define YEAR_SECONDS    (365 * 86400LL)
+#define PATH_MAX_BENCH  1024
+
+static const char PROGRAM[] =
+    "{\"description\": \"Benchmark cafe: the cafe template plus a SKU multiplier\","
+    " \"earning\": {\"points\": 10, \"per_minor\": 100, \"rounding\": \"floor\","
+    "  \"first_order_bonus\": 20, \"multipliers\": ["
+    "   {\"id\": \"quiet-afternoon\", \"factor_pct\": 200, \"weekdays\": [\"mon\", \"tue\","
+    "    \"wed\", \"thu\", \"fri\"], \"hours\": {\"from\": \"14:00\", \"to\": \"16:00\"}},"
+    "   {\"id\": \"beans\", \"factor_pct\": 150, \"categories\": [\"beans\"]},"
+    "   {\"id\": \"signature\", \"factor_pct\": 300, \"skus\": [\"SIGNATURE\"]}]},"
+    " \"enrolment\": {\"bonus_points\": 20},"
+    " \"stamp_cards\": [{\"id\": \"coffee\", \"stamps_required\": 10, \"reward\": "
+    "\"free-coffee\", \"per\": \"unit\", \"categories\": [\"coffee\"]}],"
+    " \"tiers\": {\"metric\": \"orders\", \"window\": \"rolling_12_months\", \"grace_days\": 30,"
+    "  \"levels\": [{\"id\": \"regular\", \"threshold\": 20, \"multiplier_pct\": 110},"
+    "   {\"id\": \"family\", \"threshold\": 100, \"multiplier_pct\": 125}]},"
+    " \"rewards\": [{\"id\": \"free-coffee\", \"kind\": \"free_product\", \"sku\": \"ESPRESSO\","
+    "  \"value_minor\": 250, \"cost_points\": 250, \"valid_days\": 60}],"
+    " \"expiry\": {\"mode\": \"inactivity\", \"months\": 12}}";
+
+struct product {
+    const char *sku, *category;
+    int64_t price;
+};
+
+static const struct product PRODUCTS[] = {
+    {"ESPRESSO", "coffee", 250},   {"LATTE", "coffee", 380},
+    {"CAPPUCCINO", "coffee", 360}, {"FLAT-WHITE", "coffee", 390},
+    {"SIGNATURE", "coffee", 520},  {"BEANS-250", "beans", 1200},
+    {"BEANS-1KG", "beans", 3900},  {"CROISSANT", "pastry", 180},
+    {"PAIN-CHOC", "pastry", 200},  {"COOKIE", "pastry", 250},
+    {"TEA", "tea", 320},           {"CHAI", "tea", 420},
+    {"JUICE", "cold", 450},        {"SANDWICH", "food", 690},
+    {"SALAD", "food", 890},        {"MUG", "", 1500},
+};
+#define N_PRODUCTS (sizeof PRODUCTS / sizeof PRODUCTS[0])
+
+struct options {
+    int64_t events, members, batch, single;
+    const char *db;
+    bool full_only;
+    bool keep;
+    bool profile_sql;
+    enum engine_mode mode;
+};
+
+static enum engine_mode apply_mode = ENGINE_EACH_ON_ITS_OWN;
+
+/* ---- small helpers ------------------------------------------------------------------------- */
+
+struct prng {
+    uint64_t state;
+};
+
+static uint64_t prng_next(struct prng *r)
+{
+    uint64_t x = r->state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    r->state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+static int64_t prng_below(struct prng *r, int64_t n)
+{
+    return (int64_t)(prng_next(r) % (uint64_t)n);
+}
+
+struct text {
+    char *data;
+    size_t len, cap;
+};
+
+static void text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_printf(struct text *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = t->cap - t->len;
+        int n = vsnprintf(t->data ? t->data + t->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            fprintf(stderr, "bench_ingest: formatting failed\n");
+            exit(1);
+        }
+        if ((size_t)n < room) {
+            t->len += (size_t)n;
+            return;
+        }
+        xgrow((void **)&t->data, &t->cap, t->len + (size_t)n + 1, 1);
+    }
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+}
+
+static void die(const char *what, const struct fid_error *err)
+{
+    fprintf(stderr, "bench_ingest: %s: %s%s%s\n", what, err->field, err->field[0] ? ": " : "",
+            err->message);
+    exit(1);
+}
+
+static void remove_db(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char file[PATH_MAX_BENCH + 16];
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        if (unlink(file) != 0 && errno != ENOENT)
+            fprintf(stderr, "bench_ingest: cannot remove %s\n", file);
+    }
+}
+
+/* ---- event text -------------------------------------------------------------------------------
+ */
+
+/* Purchases: a member drawn uniformly, 1 to 4 distinct products of 1 to 3 units, one event every
+ * year/N seconds on average (jittered), a fifth of them online. Event i is the same in every run.
+ */
+struct stream {
+    struct prng rng;
+    int64_t members, total, next;
+};
+
+static void stream_init(struct stream *s, int64_t members, int64_t total)
+{
+    s->rng.state = 0x9E3779B97F4A7C15ull;
+    s->members = members;
+    s->total = total;
+    s->next = 0;
+}
+
+static void stream_order(struct stream *s, struct text *t)
+{
+    struct prng *r = &s->rng;
+    int64_t i = s->next++;
+    int64_t step = YEAR_SECONDS / s->total > 0 ? YEAR_SECONDS / s->total : 1;
+    char at[FID_TIME_ISO_MAX];
+    fid_time_format(START_AT + i * YEAR_SECONDS / s->total + prng_below(r, step), at);
+    text_printf(t,
+                "{\"type\":\"order\",\"key\":\"pos-%08lld\",\"at\":\"%s\",\"customer\":"
+                "\"m%07lld\",\"order_id\":\"%08lld\",\"channel\":\"%s\",\"lines\":[",
+                (long long)i, at, (long long)prng_below(r, s->members), (long long)i,
+                prng_below(r, 5) == 0 ? "online" : "store");
+    int n_lines = 1 + (int)prng_below(r, 4);
+    bool used[N_PRODUCTS] = {false};
+    for (int l = 0; l < n_lines; l++) {
+        size_t p;
+        do
+            p = (size_t)prng_below(r, (int64_t)N_PRODUCTS);
+        while (used[p]);
+        used[p] = true;
+        text_printf(t, "%s{\"sku\":\"%s\",", l ? "," : "", PRODUCTS[p].sku);
+        if (PRODUCTS[p].category[0])
+            text_printf(t, "\"category\":\"%s\",", PRODUCTS[p].category);
+        text_printf(t, "\"quantity\":%d,\"unit_price_minor\":%lld}", 1 + (int)prng_below(r, 3),
+                    (long long)PRODUCTS[p].price);
+    }
+    text_printf(t, "]}");
+}
+
+/* ---- runs -------------------------------------------------------------------------------------
+ */
+
+struct timing {
+    int64_t events;
+    int64_t failed;
+    double seconds;
+    double cpu_seconds; /* user + system: what the run cost, whatever else the machine does */
+};
+
+static double cpu_now(void)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
+           (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- SQL profile (--profile-sql): time per statement text, through SQLite's own tracing ------ */
+
+#define PROFILE_SLOTS 256
+
+struct sql_profile {
+    char *sql; /* owned copy */
+    int64_t calls;
+    int64_t nanoseconds;
+};
+
+static struct sql_profile profile[PROFILE_SLOTS];
+static size_t n_profile;
+static bool profiling;
+
+static int trace_statement(unsigned type, void *context, void *p, void *x)
+{
+    (void)context;
+    if (type != SQLITE_TRACE_PROFILE || !profiling)
+        return 0;
+    const char *sql = sqlite3_sql((sqlite3_stmt *)p);
+    int64_t ns = (int64_t) * (sqlite3_int64 *)x;
+    for (size_t i = 0; sql && i < n_profile; i++)
+        if (strcmp(profile[i].sql, sql) == 0) {
+            profile[i].calls++;
+            profile[i].nanoseconds += ns;
+            return 0;
+        }
+    if (sql && n_profile < PROFILE_SLOTS)
+        profile[n_profile++] = (struct sql_profile){xstrdup(sql), 1, ns};
+    return 0;
+}
+
+/* Registered with sqlite3_auto_extension: runs on every connection the engine opens. */
+static int trace_connection(sqlite3 *db, const char **error, const void *routines)
+{
+    (void)error;
+    (void)routines;
+    sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, trace_statement, NULL);
+    return SQLITE_OK;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct sql_profile *x = a, *y = b;
+    return (x->nanoseconds < y->nanoseconds) - (x->nanoseconds > y->nanoseconds);
+}
+
+static void print_profile(double seconds, int64_t events)
+{
+    qsort(profile, n_profile, sizeof profile[0], by_time);
+    printf("\nSQL profile of the FULL batched run (SQLite's timing per statement; the run took "
+           "%.2f s):\n%7s %10s %9s %7s  %s\n",
+           seconds, "share", "calls", "us/call", "/event", "statement");
+    for (size_t i = 0; i < n_profile && i < 20; i++)
+        printf("%6.1f%% %10lld %9.2f %7.2f  %.150s\n",
+               100.0 * (double)profile[i].nanoseconds / 1e9 / seconds, (long long)profile[i].calls,
+               (double)profile[i].nanoseconds / 1e3 / (double)profile[i].calls,
+               (double)profile[i].calls / (double)events, profile[i].sql);
+    for (size_t i = 0; i < n_profile; i++)
+        free(profile[i].sql);
+}
+
+/* Parses text (a JSON array), applies it in one call and counts failed events. */
+static void apply_text(struct engine *e, const struct text *t, struct timing *timing)
+{
+    json_error_t jerr;
+    json_t *events = json_loadb(t->data, t->len, 0, &jerr);
+    if (events == NULL) {
+        fprintf(stderr, "bench_ingest: generated JSON does not parse: %s\n", jerr.text);
+        exit(1);
+    }
+    json_t *results = NULL;
+    struct fid_error err;
+    if (engine_apply(e, events, START_AT, apply_mode, &results, &err) != FID_OK)
+        die("engine_apply", &err);
+    for (size_t i = 0; i < json_array_size(results); i++) {
+        const char *status =
+            json_string_value(json_object_get(json_array_get(results, i), "status"));
+        if (status == NULL || strcmp(status, "applied") != 0) {
+            if (timing->failed++ == 0) {
+                char *text = json_dumps(json_array_get(results, i), JSON_COMPACT);
+                fprintf(stderr, "bench_ingest: an event failed: %s\n", text);
+                free(text);
+            }
+        }
+    }
+    timing->events += (int64_t)json_array_size(events);
+    json_decref(results);
+    json_decref(events);
+}
+
+/* A fresh file with the merchant and `members` enrolled members; returns the open engine. */
+static struct engine *prepare(const char *path, enum db_durability durability, int64_t members,
+                              double *enrol_seconds)
+{
+    remove_db(path);
+    struct merchant_setup setup = {.name = "Benchmark cafe",
+                                   .currency = "EUR",
+                                   .timezone = "Europe/Paris",
+                                   .locale = "fr",
+                                   .program_text = PROGRAM};
+    struct fid_error err;
+    int64_t merchant_id = 0;
+    if (engine_create_merchant(path, &setup, START_AT - 86400, &merchant_id, &err) != FID_OK)
+        die("engine_create_merchant", &err);
+    uint64_t seed = 42;
+    struct engine_options options = {
+        .db_path = path, .durability = durability, .merchant_id = merchant_id, .seed = &seed};
+    struct engine *e = NULL;
+    if (engine_open(&options, &e, &err) != FID_OK)
+        die("engine_open", &err);
+    struct text t = {0};
+    struct timing timing = {0};
+    double start = seconds_now();
+    for (int64_t first = 0; first < members; first += ENROL_BATCH) {
+        t.len = 0;
+        text_printf(&t, "[");
+        for (int64_t i = first; i < members && i < first + ENROL_BATCH; i++)
+            text_printf(&t,
+                        "%s{\"type\":\"enrol\",\"key\":\"enrol-%07lld\",\"at\":"
+                        "\"2024-12-31T08:00:00Z\",\"customer\":\"m%07lld\","
+                        "\"email\":\"m%07lld@example.org\",\"consents\":[\"email\"]}",
+                        i == first ? "" : ",", (long long)i, (long long)i, (long long)i);
+        text_printf(&t, "]");
+        apply_text(e, &t, &timing);
+    }
+    *enrol_seconds = seconds_now() - start;
+    free(t.data);
+    if (timing.failed > 0) {
+        fprintf(stderr, "bench_ingest: %lld enrolments failed\n", (long long)timing.failed);
+        exit(1);
+    }
+    return e;
+}
+
+/* Applies the first `events` purchases of a stream of stream_total, `per_call` to an
+ * engine_apply call. */
+static void run_orders(struct engine *e, int64_t members, int64_t events, int64_t per_call,
+                       int64_t stream_total, struct timing *timing)
+{
+    struct text t = {0};
+    memset(timing, 0, sizeof *timing);
+    struct stream stream;
+    stream_init(&stream, members, stream_total);
+    for (int64_t done = 0; done < events; done += per_call) {
+        t.len = 0;
+        text_printf(&t, "[");
+        for (int64_t i = done; i < events && i < done + per_call; i++) {
+            if (i > done)
+                text_printf(&t, ",");
+            stream_order(&stream, &t);
+        }
+        text_printf(&t, "]");
+        double start = seconds_now(), cpu_start = cpu_now();
+        apply_text(e, &t, timing);
+        timing->seconds += seconds_now() - start;
+        timing->cpu_seconds += cpu_now() - cpu_start;
+    }
+    free(t.data);
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: bench_ingest [--events N] [--members M] [--db PATH] [--batch N] [--single N]\n"
+            "                    [--full-only] [--keep] [--all-or-nothing] [--profile-sql]\n"
+            "  --events N   purchases applied in batches (default %lld)\n"
+            "  --members M  members enrolled first (default %lld)\n"
+            "  --db PATH    database file; the other runs use PATH.single, PATH.normal, ...\n"
+            "               (default bench-ingest.db, removed after each run unless --keep)\n"
+            "  --batch N    events per engine_apply call in the batched run (default %lld)\n"
+            "  --single N   events applied one per transaction (default %lld)\n"
+            "  --full-only  skip the runs with NORMAL durability\n"
+            "  --keep       keep the database files\n"
+            "  --all-or-nothing  apply in ENGINE_ALL_OR_NOTHING mode (default: each on its own,\n"
+            "               a savepoint per event, as an importer reporting failures per event)\n"
+            "  --profile-sql  time every SQL statement of the FULL batched run (slows it down)\n",
+            (long long)DEFAULT_EVENTS, (long long)DEFAULT_MEMBERS, (long long)DEFAULT_BATCH,
+            (long long)DEFAULT_SINGLE);
+}
+
+static int64_t parse_count(const char *flag, const char *value, int64_t min, int64_t max)
+{
+    char *end = NULL;
+    errno = 0;
+    long long n = value ? strtoll(value, &end, 10) : 0;
+    if (value == NULL || errno != 0 || end == value || *end != '\0' || n < min || n > max) {
+        fprintf(stderr, "bench_ingest: %s expects a number from %lld to %lld\n", flag,
+                (long long)min, (long long)max);
+        usage(stderr);
+        exit(2);
+    }
+    return n;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){.events = DEFAULT_EVENTS,
+                          .members = DEFAULT_MEMBERS,
+                          .batch = DEFAULT_BATCH,
+                          .single = DEFAULT_SINGLE,
+                          .db = "bench-ingest.db",
+                          .mode = ENGINE_EACH_ON_ITS_OWN};
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(flag, "--events") == 0)
+            o->events = parse_count(flag, value, 1, LIMIT_EVENTS), i++;
+        else if (strcmp(flag, "--members") == 0)
+            o->members = parse_count(flag, value, 1, 10000000), i++;
+        else if (strcmp(flag, "--batch") == 0)
+            o->batch = parse_count(flag, value, 1, LIMIT_BATCH), i++;
+        else if (strcmp(flag, "--single") == 0)
+            o->single = parse_count(flag, value, 0, LIMIT_EVENTS), i++;
+        else if (strcmp(flag, "--db") == 0 && value && strlen(value) < PATH_MAX_BENCH - 32)
+            o->db = value, i++;
+        else if (strcmp(flag, "--full-only") == 0)
+            o->full_only = true;
+        else if (strcmp(flag, "--keep") == 0)
+            o->keep = true;
+        else if (strcmp(flag, "--profile-sql") == 0)
+            o->profile_sql = true;
+        else if (strcmp(flag, "--all-or-nothing") == 0)
+            o->mode = ENGINE_ALL_OR_NOTHING;
+        else if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else {
+            fprintf(stderr, "bench_ingest: unknown or incomplete option %s\n", flag);
+            usage(stderr);
+            exit(2);
+        }
+    }
+}
+
+static void cpu_model(char *out, size_t size)
+{
+    snprintf(out, size, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) != 0)
+            continue;
+        const char *colon = strchr(line, ':');
+        if (colon) {
+            snprintf(out, size, "%s", colon + 2);
+            out[strcspn(out, "\n")] = '\0';
+        }
+        break;
+    }
+    if (f)
+        fclose(f);
+}
+
+static void print_row(const char *durability, const char *mode, const struct timing *t)
+{
+    printf("%-11s %-30s %10lld %10.2f %12.0f %10.2f %14.0f\n", durability, mode,
+           (long long)t->events, t->seconds, t->seconds > 0 ? (double)t->events / t->seconds : 0.0,
+           t->cpu_seconds, t->cpu_seconds > 0 ? (double)t->events / t->cpu_seconds : 0.0);
+}
+
+struct run_result {
+    struct timing batched, single;
+    double rss_after_batched;
+};
+
+/* One durability: the batched run on PATH, then the single run on a fresh file. */
+static void run_durability(const struct options *o, enum db_durability durability,
+                           const char *suffix, struct run_result *out)
+{
+    char path[PATH_MAX_BENCH], single_path[PATH_MAX_BENCH + 16];
+    snprintf(path, sizeof path, "%s%s", o->db, suffix);
+    snprintf(single_path, sizeof single_path, "%s%s.single", o->db, suffix);
+    const char *name = durability == DB_DURABILITY_FULL ? "FULL" : "NORMAL";
+    double enrol_seconds = 0;
+
+    struct engine *e = prepare(path, durability, o->members, &enrol_seconds);
+    fprintf(stderr, "bench_ingest: %s: %lld members enrolled in %.1f s; applying %lld events\n",
+            name, (long long)o->members, enrol_seconds, (long long)o->events);
+    profiling = o->profile_sql && durability == DB_DURABILITY_FULL;
+    run_orders(e, o->members, o->events, o->batch, o->events, &out->batched);
+    profiling = false;
+    out->rss_after_batched = peak_rss_mb();
+    engine_close(e);
+    if (!o->keep)
+        remove_db(path);
+
+    memset(&out->single, 0, sizeof out->single);
+    if (o->single > 0) {
+        e = prepare(single_path, durability, o->members, &enrol_seconds);
+        fprintf(stderr, "bench_ingest: %s: %lld events one per transaction\n", name,
+                (long long)o->single);
+        /* The same stream as the batched run (same instants), cut after --single events. */
+        run_orders(e, o->members, o->single < o->events ? o->single : o->events, 1, o->events,
+                   &out->single);
+        engine_close(e);
+        if (!o->keep)
+            remove_db(single_path);
+    }
+    if (out->batched.failed || out->single.failed) {
+        fprintf(stderr, "bench_ingest: %lld + %lld events failed\n", (long long)out->batched.failed,
+                (long long)out->single.failed);
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    parse_options(argc, argv, &o);
+    apply_mode = o.mode;
+    char model[256];
+    cpu_model(model, sizeof model);
+    double load[3] = {0, 0, 0};
+    int have_load = getloadavg(load, 3);
+
+    if (o.profile_sql)
+        sqlite3_auto_extension((void (*)(void))trace_connection);
+    struct run_result full, normal;
+    memset(&normal, 0, sizeof normal);
+    run_durability(&o, DB_DURABILITY_FULL, "", &full);
+    if (!o.full_only)
+        run_durability(&o, DB_DURABILITY_NORMAL, ".normal", &normal);
+
+    char batch_mode[64];
+    snprintf(batch_mode, sizeof batch_mode, "batch (%lld events/call)", (long long)o.batch);
+    printf("Fidele ingest benchmark: %lld purchases (1-4 lines) over %lld members, SQLite, %s\n",
+           (long long)o.events, (long long)o.members,
+           o.mode == ENGINE_ALL_OR_NOTHING ? "all-or-nothing" : "each event on its own");
+    printf("machine: %s, %ld CPUs (nproc)", model, sysconf(_SC_NPROCESSORS_ONLN));
+    if (have_load == 3)
+        printf(", load average %.2f at start", load[0]);
+    printf("\n\n%-11s %-30s %10s %10s %12s %10s %14s\n", "durability", "mode", "events", "seconds",
+           "events/s", "cpu s", "events/cpu-s");
+    const struct run_result *runs[] = {&full, o.full_only ? NULL : &normal};
+    const char *names[] = {"FULL", "NORMAL"};
+    for (size_t i = 0; i < 2; i++) {
+        if (runs[i] == NULL)
+            continue;
+        print_row(names[i], batch_mode, &runs[i]->batched);
+        if (runs[i]->single.events > 0) {
+            print_row(names[i], "single (1 event/transaction)", &runs[i]->single);
+            double batched = (double)runs[i]->batched.events / runs[i]->batched.seconds;
+            double single = (double)runs[i]->single.events / runs[i]->single.seconds;
+            printf("%-11s %-30s %33.1fx\n", names[i], "ratio batch / single", batched / single);
+        }
+    }
+    printf("\npeak RSS: %.1f MB after the FULL batched run (%lld events, %lld members); "
+           "%.1f MB at the end\n",
+           full.rss_after_batched, (long long)o.events, (long long)o.members, peak_rss_mb());
+    if (o.profile_sql)
+        print_profile(full.batched.seconds, full.batched.events);
+    return 0;
+}

@@ -738,7 +738,7 @@ static enum fid_status bgnbd_expected(const struct clv_bgnbd *m, double x, doubl
         lo.a = hi.a;
         hi.a = singular + 2.0 * BGNBD_SINGULAR_GAP;
     }
-    double e_lo, e_hi;
+    double e_lo = 0.0, e_hi = 0.0;
     enum fid_status st = bgnbd_expected_closed(&lo, x, t_x, age, t, &e_lo, err);
     if (st == FID_OK)
         st = bgnbd_expected_closed(&hi, x, t_x, age, t, &e_hi, err);

@@ -100,7 +100,13 @@ void api_events_batch(struct http_request *req)
                            "expected {\"events\": [ ... ]}", "/events");
         return;
     }
-    if (json_array_size(events) == 0 || json_array_size(events) > req->config->batch_limit) {
+    if (json_array_size(events) == 0) {
+        json_decref(body);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
+                           "expected at least one event", "/events");
+        return;
+    }
+    if (json_array_size(events) > req->config->batch_limit) {
         char detail[96];
         snprintf(detail, sizeof detail, "a batch holds 1 to %zu events", req->config->batch_limit);
         json_decref(body);

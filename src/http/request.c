@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/metrics.h"
 #include "util/jsonread.h"
@@ -74,10 +75,21 @@ const char *http_query(struct http_request *req, const char *name)
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* True for "application/json", in any case, alone or followed by parameters ("; charset=utf-8");
+ * not for a longer subtype such as "application/jsonx". */
+static bool is_json_media_type(const char *type)
+{
+    static const char JSON_TYPE[] = "application/json";
+    if (type == NULL || strncasecmp(type, JSON_TYPE, sizeof JSON_TYPE - 1) != 0)
+        return false;
+    char next = type[sizeof JSON_TYPE - 1];
+    return next == '\0' || next == ';' || next == ' ' || next == '\t';
+}
+
 json_t *http_body_json(struct http_request *req)
 {
     const char *type = http_header(req, "Content-Type");
-    if (type == NULL || strncmp(type, "application/json", 16) != 0) {
+    if (!is_json_media_type(type)) {
         http_reply_problem(req, 415, "unsupported-media-type", "Unsupported Media Type",
                            "send the body as application/json", "Content-Type");
         return NULL;
