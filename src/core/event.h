@@ -52,7 +52,7 @@ struct event {
     /* BLAKE2b of the canonical body: the same key with another digest is a conflict. */
     char digest[FID_DIGEST_HEX];
     char *canonical; /* the body, compact with sorted keys; owned */
-    int64_t at;                  /* when it happened, UTC seconds; the clock's now when absent */
+    int64_t at;      /* when it happened, UTC seconds; the clock's now when absent */
     bool has_at;
     char customer[EVENT_REF_MAX];
 

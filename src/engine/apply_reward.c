@@ -70,9 +70,9 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
             return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
                             "reward \"%s\" costs %lld of cashback; the cashback balance is %lld",
                             r->id, (long long)r->cost_cashback_minor, (long long)c.cashback_minor);
-        if ((st = account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_REDEEM,
-                               -r->cost_cashback_minor, ev->at, 0, ev->key, explanation, NULL,
-                               NULL, err)) != FID_OK)
+        if ((st =
+                 account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_REDEEM, -r->cost_cashback_minor,
+                              ev->at, 0, ev->key, explanation, NULL, NULL, err)) != FID_OK)
             return st;
     } else if (r->cost_points > 0) {
         if (c.points_available < r->cost_points)

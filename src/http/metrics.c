@@ -22,6 +22,7 @@ static const double LATENCY_BUCKETS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
 static const double BATCH_BUCKETS[] = {1, 10, 100, 500, 1000};
 #define N_BATCH (sizeof BATCH_BUCKETS / sizeof BATCH_BUCKETS[0])
 
+static const char *const *route_methods;
 static const char *const *route_names;
 static size_t n_route_names;
 static atomic_uint_least64_t requests[METRICS_ROUTES_MAX + 1][N_STATUSES + 1];
@@ -30,8 +31,9 @@ static atomic_uint_least64_t latency_sum_us[METRICS_ROUTES_MAX + 1];
 static atomic_uint_least64_t events_applied, db_errors;
 static atomic_uint_least64_t batches[N_BATCH + 1], batch_events_total, batch_count;
 
-void metrics_init(const char *const *routes, size_t n_routes)
+void metrics_init(const char *const *methods, const char *const *routes, size_t n_routes)
 {
+    route_methods = methods;
     route_names = routes;
     n_route_names = n_routes < METRICS_ROUTES_MAX ? n_routes : METRICS_ROUTES_MAX;
 }
@@ -93,27 +95,36 @@ static void put(struct text *t, const char *fmt, ...)
     }
 }
 
-static const char *route_label(size_t r)
+/* The labels of route slot r: method and template, or route="unmatched" for the requests that
+ * matched no route (404, 405); the method is not kept for those. */
+static const char *route_labels(size_t r, char *out, size_t size)
 {
-    return r < n_route_names ? route_names[r] : "unmatched";
+    if (r < n_route_names)
+        snprintf(out, size, "method=\"%s\",route=\"%s\"", route_methods[r], route_names[r]);
+    else
+        snprintf(out, size, "route=\"unmatched\"");
+    return out;
 }
 
 char *metrics_render(void)
 {
     struct text t = {.data = xmalloc(16384), .cap = 16384};
-    put(&t, "# HELP fidele_http_requests_total HTTP requests by route template and status.\n"
+    char labels[128];
+    put(&t, "# HELP fidele_http_requests_total HTTP requests by route (method and template) and "
+            "status.\n"
             "# TYPE fidele_http_requests_total counter\n");
     for (size_t r = 0; r <= METRICS_ROUTES_MAX; r++)
         for (size_t s = 0; s <= N_STATUSES; s++) {
             uint64_t v = atomic_load(&requests[r][s]);
             if (v == 0)
                 continue;
+            route_labels(r, labels, sizeof labels);
             if (s < N_STATUSES)
-                put(&t, "fidele_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n",
-                    route_label(r), STATUSES[s], (unsigned long long)v);
+                put(&t, "fidele_http_requests_total{%s,status=\"%u\"} %llu\n", labels, STATUSES[s],
+                    (unsigned long long)v);
             else
-                put(&t, "fidele_http_requests_total{route=\"%s\",status=\"other\"} %llu\n",
-                    route_label(r), (unsigned long long)v);
+                put(&t, "fidele_http_requests_total{%s,status=\"other\"} %llu\n", labels,
+                    (unsigned long long)v);
         }
     put(&t, "# HELP fidele_http_request_duration_seconds Time from request to response.\n"
             "# TYPE fidele_http_request_duration_seconds histogram\n");
@@ -121,15 +132,15 @@ char *metrics_render(void)
         uint64_t count = atomic_load(&latency[r][N_LATENCY]);
         if (count == 0)
             continue;
+        route_labels(r, labels, sizeof labels);
         for (size_t b = 0; b < N_LATENCY; b++)
-            put(&t, "fidele_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-                route_label(r), LATENCY_BUCKETS[b],
-                (unsigned long long)atomic_load(&latency[r][b]));
-        put(&t, "fidele_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-            route_label(r), (unsigned long long)count);
-        put(&t, "fidele_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_label(r),
+            put(&t, "fidele_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n", labels,
+                LATENCY_BUCKETS[b], (unsigned long long)atomic_load(&latency[r][b]));
+        put(&t, "fidele_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n", labels,
+            (unsigned long long)count);
+        put(&t, "fidele_http_request_duration_seconds_sum{%s} %.6f\n", labels,
             (double)atomic_load(&latency_sum_us[r]) / 1e6);
-        put(&t, "fidele_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route_label(r),
+        put(&t, "fidele_http_request_duration_seconds_count{%s} %llu\n", labels,
             (unsigned long long)count);
     }
     put(&t,

@@ -1,7 +1,7 @@
 /*
- * Server metrics in the Prometheus text format: requests by route and status, a latency
- * histogram per route, events applied, batch sizes and database errors. Counters are atomics:
- * recording never takes a lock.
+ * Server metrics in the Prometheus text format: requests by route (method and template) and
+ * status, a latency histogram per route, events applied, batch sizes and database errors. Counters
+ * are atomics: recording never takes a lock.
  */
 #ifndef FIDELE_HTTP_METRICS_H
 #define FIDELE_HTTP_METRICS_H
@@ -11,8 +11,9 @@
 
 #define METRICS_ROUTES_MAX 40
 
-/* Declares the route templates (index = route number) once at start. */
-void metrics_init(const char *const *routes, size_t n_routes);
+/* Declares the routes (index = route number) by method and template once at start; both label
+ * a route's series, since one template may take several methods. */
+void metrics_init(const char *const *methods, const char *const *routes, size_t n_routes);
 void metrics_request(int route, unsigned status, double seconds);
 void metrics_events(uint64_t applied, size_t batch_size);
 void metrics_db_error(void);

@@ -31,7 +31,8 @@ struct statement_profile {
 
 struct db {
     sqlite3 *conn;
-    struct statement_profile *profile; /* FIDELE_SQL_PROFILE: time per statement, printed at close */
+    struct statement_profile
+        *profile; /* FIDELE_SQL_PROFILE: time per statement, printed at close */
     size_t n_profile;
     struct stmt_slot cache[STMT_CACHE_SLOTS];
     int savepoint_depth;
@@ -57,7 +58,7 @@ static int on_profile(unsigned type, void *context, void *stmt, void *nanosecond
         }
     db->profile = xrealloc(db->profile, (db->n_profile + 1) * sizeof *db->profile);
     db->profile[db->n_profile++] = (struct statement_profile){
-        .sql = xstrdup(sql), .calls = 1, .nanoseconds = (uint64_t)*(sqlite3_int64 *)nanoseconds};
+        .sql = xstrdup(sql), .calls = 1, .nanoseconds = (uint64_t) * (sqlite3_int64 *)nanoseconds};
     return 0;
 }
 
