@@ -150,13 +150,19 @@ enum fid_status cli_open_engine(const struct cli *cli, struct engine **out, stru
         .durability = DB_DURABILITY_FULL,
         .seed = cli->has_seed ? &cli->seed : NULL,
     };
+    enum fid_status st = cli_require_db(cli, err);
+    return st == FID_OK ? engine_open(&options, out, err) : st;
+}
+
+enum fid_status cli_require_db(const struct cli *cli, struct fid_error *err)
+{
     FILE *probe = fopen(cli->db_path, "rb");
     if (probe == NULL)
         return fid_fail(err, FID_ERR_INPUT, "--db",
                         "no database at %s: run `fidele init` (or `fidele demo`) first",
                         cli->db_path);
     fclose(probe);
-    return engine_open(&options, out, err);
+    return FID_OK;
 }
 
 enum fid_status cli_read_input(const char *path, char **text, size_t *len, struct fid_error *err)

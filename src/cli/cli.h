@@ -57,6 +57,10 @@ enum fid_status cli_option_int(const struct cli *cli, const char *name, int64_t 
 /* Prints err to stderr (or as JSON to stdout with --json) and returns its exit code. */
 int cli_fail(const struct cli *cli, const struct fid_error *err);
 
+/* Refuses (FID_ERR_INPUT on --db) when the command's database file does not exist: commands
+ * other than init never create one by accident. */
+enum fid_status cli_require_db(const struct cli *cli, struct fid_error *err) FID_MUST_USE;
+
 /* Opens the engine on the command's database. */
 enum fid_status cli_open_engine(const struct cli *cli, struct engine **out,
                                 struct fid_error *err) FID_MUST_USE;

@@ -67,14 +67,7 @@ int cmd_serve(struct cli *cli)
     config.tls_cert_path = cli_option(cli, "tls-cert");
     config.tls_key_path = cli_option(cli, "tls-key");
     config.ready_file = cli_option(cli, "ready-file");
-    FILE *probe = fopen(cli->db_path, "rb");
-    if (probe == NULL) {
-        fid_fail(&err, FID_ERR_INPUT, "--db", "no database at %s: run `fidele init` first",
-                 cli->db_path);
-        return cli_fail(cli, &err);
-    }
-    fclose(probe);
-    if (http_serve(&config, &err) != FID_OK)
+    if (cli_require_db(cli, &err) != FID_OK || http_serve(&config, &err) != FID_OK)
         return cli_fail(cli, &err);
     return 0;
 }
@@ -133,14 +126,8 @@ int cmd_key(struct cli *cli)
     struct db *db = NULL;
     struct db_options options = {.durability = DB_DURABILITY_FULL};
     struct merchant m;
-    FILE *probe = fopen(cli->db_path, "rb");
-    if (probe == NULL) {
-        fid_fail(&err, FID_ERR_INPUT, "--db", "no database at %s: run `fidele init` first",
-                 cli->db_path);
-        return cli_fail(cli, &err);
-    }
-    fclose(probe);
-    if (db_open(cli->db_path, &options, &db, &err) != FID_OK ||
+    if (cli_require_db(cli, &err) != FID_OK ||
+        db_open(cli->db_path, &options, &db, &err) != FID_OK ||
         schema_migrate(db, &err) != FID_OK ||
         (merchant_id ? merchant_get(db, merchant_id, &m, &err) : merchant_default(db, &m, &err)) !=
             FID_OK) {

@@ -110,34 +110,53 @@ enum fid_status customer_find_any(struct store *store, const char *query, struct
     return read_one(s, out, what, err);
 }
 
-static void bind_mutable(struct db_stmt *s, const struct customer *c, int first)
+/* The two groups of writable columns, in the order of PROFILE_COLUMNS and STATE_COLUMNS. */
+#define PROFILE_COLUMNS                                                                            \
+    "is_member, enrolled_at, card_code, email, phone, name, birthday, locale, consents, "          \
+    "consents_at"
+#define STATE_COLUMNS                                                                              \
+    "order_count, spend_minor, first_order_at, last_order_at, last_activity_at, "                  \
+    "points_available, points_pending, points_lifetime, cashback_minor, tier, tier_since, "        \
+    "tier_review_at, vip_plan, vip_until, next_due_at, vip_started_at, vip_months"
+
+static const char *or_null(const char *text)
 {
-    int i = first;
-    db_bind_int(s, i++, c->is_member);
-    db_bind_opt_int(s, i++, c->enrolled_at);
-    db_bind_text(s, i++, c->card_code[0] ? c->card_code : NULL);
-    db_bind_text(s, i++, c->email[0] ? c->email : NULL);
-    db_bind_text(s, i++, c->phone[0] ? c->phone : NULL);
-    db_bind_text(s, i++, c->name[0] ? c->name : NULL);
-    db_bind_text(s, i++, c->birthday[0] ? c->birthday : NULL);
-    db_bind_text(s, i++, c->locale[0] ? c->locale : NULL);
-    db_bind_int(s, i++, c->consents);
-    db_bind_opt_int(s, i++, c->consents_at);
-    db_bind_int(s, i++, c->order_count);
-    db_bind_int(s, i++, c->spend_minor);
-    db_bind_opt_int(s, i++, c->first_order_at);
-    db_bind_opt_int(s, i++, c->last_order_at);
-    db_bind_opt_int(s, i++, c->last_activity_at);
-    db_bind_int(s, i++, c->points_available);
-    db_bind_int(s, i++, c->points_pending);
-    db_bind_int(s, i++, c->points_lifetime);
-    db_bind_int(s, i++, c->cashback_minor);
-    db_bind_text(s, i++, c->tier);
-    db_bind_opt_int(s, i++, c->tier_since);
-    db_bind_opt_int(s, i++, c->tier_review_at);
-    db_bind_text(s, i++, c->vip_plan);
-    db_bind_opt_int(s, i++, c->vip_until);
-    db_bind_opt_int(s, i++, c->next_due_at);
+    return text[0] ? text : NULL;
+}
+
+static void bind_profile(struct db_stmt *s, const struct customer *c, int *i)
+{
+    db_bind_int(s, (*i)++, c->is_member);
+    db_bind_opt_int(s, (*i)++, c->enrolled_at);
+    db_bind_text(s, (*i)++, or_null(c->card_code));
+    db_bind_text(s, (*i)++, or_null(c->email));
+    db_bind_text(s, (*i)++, or_null(c->phone));
+    db_bind_text(s, (*i)++, or_null(c->name));
+    db_bind_text(s, (*i)++, or_null(c->birthday));
+    db_bind_text(s, (*i)++, or_null(c->locale));
+    db_bind_int(s, (*i)++, c->consents);
+    db_bind_opt_int(s, (*i)++, c->consents_at);
+}
+
+static void bind_state(struct db_stmt *s, const struct customer *c, int *i)
+{
+    db_bind_int(s, (*i)++, c->order_count);
+    db_bind_int(s, (*i)++, c->spend_minor);
+    db_bind_opt_int(s, (*i)++, c->first_order_at);
+    db_bind_opt_int(s, (*i)++, c->last_order_at);
+    db_bind_opt_int(s, (*i)++, c->last_activity_at);
+    db_bind_int(s, (*i)++, c->points_available);
+    db_bind_int(s, (*i)++, c->points_pending);
+    db_bind_int(s, (*i)++, c->points_lifetime);
+    db_bind_int(s, (*i)++, c->cashback_minor);
+    db_bind_text(s, (*i)++, c->tier);
+    db_bind_opt_int(s, (*i)++, c->tier_since);
+    db_bind_opt_int(s, (*i)++, c->tier_review_at);
+    db_bind_text(s, (*i)++, c->vip_plan);
+    db_bind_opt_int(s, (*i)++, c->vip_until);
+    db_bind_opt_int(s, (*i)++, c->next_due_at);
+    db_bind_opt_int(s, (*i)++, c->vip_started_at);
+    db_bind_int(s, (*i)++, c->vip_months);
 }
 
 enum fid_status customer_insert(struct store *store, struct customer *c, struct fid_error *err)
@@ -147,50 +166,26 @@ enum fid_status customer_insert(struct store *store, struct customer *c, struct 
         return st;
     struct db_stmt *s = db_prepare(
         store->db,
-        "INSERT INTO customers (is_member, enrolled_at, card_code, email, phone, name, birthday, "
-        "locale, consents, consents_at, order_count, spend_minor, first_order_at, last_order_at, "
-        "last_activity_at, points_available, points_pending, points_lifetime, cashback_minor, "
-        "tier, tier_since, tier_review_at, vip_plan, vip_until, next_due_at, merchant_id, id, "
-        "ref, created_at, vip_started_at, vip_months) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?)");
-    bind_mutable(s, c, 1);
-    db_bind_int(s, 26, store->merchant_id);
-    db_bind_int(s, 27, c->id);
-    db_bind_text(s, 28, c->ref);
-    db_bind_int(s, 29, c->created_at);
-    db_bind_opt_int(s, 30, c->vip_started_at);
-    db_bind_int(s, 31, c->vip_months);
+        "INSERT INTO customers (" PROFILE_COLUMNS ", " STATE_COLUMNS
+        ", merchant_id, id, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    int i = 1;
+    bind_profile(s, c, &i);
+    bind_state(s, c, &i);
+    db_bind_int(s, i++, store->merchant_id);
+    db_bind_int(s, i++, c->id);
+    db_bind_text(s, i++, c->ref);
+    db_bind_int(s, i++, c->created_at);
     return db_run(s, err);
 }
 
 enum fid_status customer_save(struct store *store, const struct customer *c, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(
-        store->db,
-        "UPDATE customers SET order_count = ?, spend_minor = ?, first_order_at = ?, "
-        "last_order_at = ?, last_activity_at = ?, points_available = ?, points_pending = ?, "
-        "points_lifetime = ?, cashback_minor = ?, tier = ?, tier_since = ?, tier_review_at = ?, "
-        "vip_plan = ?, vip_until = ?, next_due_at = ?, vip_started_at = ?, vip_months = ? "
-        "WHERE merchant_id = ? AND id = ?");
+    struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET (" STATE_COLUMNS
+                                              ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                              "?, ?, ?, ?, ?) WHERE merchant_id = ? AND id = ?");
     int i = 1;
-    db_bind_int(s, i++, c->order_count);
-    db_bind_int(s, i++, c->spend_minor);
-    db_bind_opt_int(s, i++, c->first_order_at);
-    db_bind_opt_int(s, i++, c->last_order_at);
-    db_bind_opt_int(s, i++, c->last_activity_at);
-    db_bind_int(s, i++, c->points_available);
-    db_bind_int(s, i++, c->points_pending);
-    db_bind_int(s, i++, c->points_lifetime);
-    db_bind_int(s, i++, c->cashback_minor);
-    db_bind_text(s, i++, c->tier);
-    db_bind_opt_int(s, i++, c->tier_since);
-    db_bind_opt_int(s, i++, c->tier_review_at);
-    db_bind_text(s, i++, c->vip_plan);
-    db_bind_opt_int(s, i++, c->vip_until);
-    db_bind_opt_int(s, i++, c->next_due_at);
-    db_bind_opt_int(s, i++, c->vip_started_at);
-    db_bind_int(s, i++, c->vip_months);
+    bind_state(s, c, &i);
     db_bind_int(s, i++, store->merchant_id);
     db_bind_int(s, i++, c->id);
     return db_run(s, err);
@@ -199,21 +194,11 @@ enum fid_status customer_save(struct store *store, const struct customer *c, str
 enum fid_status customer_save_profile(struct store *store, const struct customer *c,
                                       struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(
-        store->db, "UPDATE customers SET is_member = ?, enrolled_at = ?, card_code = ?, email = ?, "
-                   "phone = ?, name = ?, birthday = ?, locale = ?, consents = ?, consents_at = ? "
-                   "WHERE merchant_id = ? AND id = ?");
+    struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET (" PROFILE_COLUMNS
+                                              ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE "
+                                              "merchant_id = ? AND id = ?");
     int i = 1;
-    db_bind_int(s, i++, c->is_member);
-    db_bind_opt_int(s, i++, c->enrolled_at);
-    db_bind_text(s, i++, c->card_code[0] ? c->card_code : NULL);
-    db_bind_text(s, i++, c->email[0] ? c->email : NULL);
-    db_bind_text(s, i++, c->phone[0] ? c->phone : NULL);
-    db_bind_text(s, i++, c->name[0] ? c->name : NULL);
-    db_bind_text(s, i++, c->birthday[0] ? c->birthday : NULL);
-    db_bind_text(s, i++, c->locale[0] ? c->locale : NULL);
-    db_bind_int(s, i++, c->consents);
-    db_bind_opt_int(s, i++, c->consents_at);
+    bind_profile(s, c, &i);
     db_bind_int(s, i++, store->merchant_id);
     db_bind_int(s, i++, c->id);
     return db_run(s, err);
