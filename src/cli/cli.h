@@ -98,5 +98,6 @@ int cmd_demo(struct cli *cli);
 int cmd_serve(struct cli *cli);
 int cmd_merchant(struct cli *cli);
 int cmd_key(struct cli *cli);
+int cmd_clv(struct cli *cli);
 
 #endif

@@ -199,3 +199,19 @@ enum fid_status order_window_totals(struct store *store, int64_t customer_id, in
     db_done(s);
     return rc == DB_ROW ? FID_OK : fid_fail(err, FID_ERR_DB, "", "summing orders failed");
 }
+
+enum fid_status order_history_scan(struct store *store, int64_t before, order_history_visit visit,
+                                   void *context, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT customer_id, at, paid_minor - refunded_minor "
+                                              "FROM orders WHERE merchant_id = ? AND at < ? "
+                                              "ORDER BY customer_id, at");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, before);
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW)
+        if (visit(db_column_int(s, 0), db_column_int(s, 1), db_column_int(s, 2), context) != 0)
+            break;
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading order history failed") : FID_OK;
+}

@@ -264,6 +264,13 @@ enum fid_status order_window_totals(struct store *store, int64_t customer_id, in
                                     int64_t to, int64_t *spend, int64_t *points, int64_t *count,
                                     struct fid_error *err) FID_MUST_USE;
 
+/* Streams every order before `before` as (customer id, instant, net value in minor units), by
+ * customer then time. visit returns non-zero to stop. */
+typedef int (*order_history_visit)(int64_t customer_id, int64_t at, int64_t value_minor,
+                                   void *context);
+enum fid_status order_history_scan(struct store *store, int64_t before, order_history_visit visit,
+                                   void *context, struct fid_error *err) FID_MUST_USE;
+
 /* ---- ledger and lots (ledger_store.c) ------------------------------------------------------ */
 
 enum fid_status ledger_append(struct store *store, struct ledger_row *row,

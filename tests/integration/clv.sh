@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Predictive CLV on real data: the CDNOW sample (2,357 customers, 6,919 purchases) posted as orders
+# through the engine, then `fidele clv` over the 39-week calibration period must match every
+# published maximum-likelihood estimate within 1% (shared/data/cdnow/SOURCE.md).
+. "$(dirname "$0")/lib.sh"
+
+CDNOW=${FIDELE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}/cdnow/CDNOW_sample.txt
+
+# within VALUE EXPECTED: |VALUE - EXPECTED| <= 1% of |EXPECTED|
+within() {
+    awk -v v="$1" -v e="$2" 'BEGIN { d = v - e; if (d < 0) d = -d; a = e < 0 ? -e : e;
+        exit !(d <= a / 100) }'
+}
+
+cdnow_published_estimates() {
+    if [ ! -f "$CDNOW" ]; then
+        fail "the CDNOW sample is missing at $CDNOW"
+        return
+    fi
+    new_db
+    expect_exit 0 fidele init --currency USD --timezone Etc/UTC --name CDNOW
+    # master id, sample id, YYYYMMDD, CDs, dollars: one order per row, at noon UTC.
+    awk '{ d = $3; printf "{\"type\":\"order\",\"key\":\"cd-%d\",\"customer\":\"%s\",\"order_id\":\"%d\",\"at\":\"%s-%s-%sT12:00:00Z\",\"lines\":[{\"sku\":\"CD\",\"quantity\":%d,\"unit_price_minor\":%d}]}\n", NR, $2, NR, substr(d, 1, 4), substr(d, 5, 2), substr(d, 7, 2), 1, int($5 * 100 + 0.5) }' \
+        "$CDNOW" >cdnow.ndjson
+    expect_exit 0 fidele event post cdnow.ndjson
+    assert_contains "$OUT" "6919 applied" "every purchase is recorded"
+    expect_exit 0 fidele --json clv --calibration-end 1997-09-30 --horizon-weeks 39
+    check_json "clv summary" .customers 2357 .gamma_gamma.customers 946
+    local name value expected
+    while read -r name expected; do
+        value=$(jq -r ".$name" <<<"$OUT")
+        if within "$value" "$expected"; then
+            pass
+        else
+            fail "$name = $value, published $expected (more than 1% apart)"
+        fi
+    done <<'TABLE'
+bgnbd.r 0.243
+bgnbd.alpha 4.414
+bgnbd.a 0.793
+bgnbd.b 2.426
+bgnbd.log_likelihood -9582.4
+gamma_gamma.p 6.25
+gamma_gamma.q 3.74
+gamma_gamma.gamma 15.44
+TABLE
+    # A customer with no repeat purchase is surely alive under BG/NBD; the table is ordered by CLV.
+    check_json "per customer" '[.items[] | select(.repeats == 0) | .p_alive] | all(. == 1)' true \
+        '[.items[].clv] | . == (sort | reverse)' true
+    # Bad input: an impossible calibration date names the option and exits 2.
+    expect_exit 2 fidele clv --calibration-end 1997-02-30
+    assert_contains "$ERR" "--calibration-end" "the bad option is named"
+}
+
+scenario cdnow_published_estimates cdnow_published_estimates
+finish
