@@ -1,7 +1,8 @@
 /*
  * `fidele serve`: the HTTP JSON API under /v1 on libmicrohttpd, for many merchants at once.
  * http_serve blocks until SIGTERM or SIGINT, then stops accepting, lets requests in flight
- * finish (their transactions commit) and returns.
+ * finish (their transactions commit) and returns, with both signals still blocked: a second one
+ * during or after the stop is ignored.
  */
 #ifndef FIDELE_HTTP_HTTP_H
 #define FIDELE_HTTP_HTTP_H

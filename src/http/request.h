@@ -19,6 +19,7 @@
 #define HTTP_REQUEST_ID_MAX 64
 
 struct MHD_Connection;
+struct fid_rng;
 struct worker;
 
 struct http_request {
@@ -68,5 +69,9 @@ const char *http_query(struct http_request *req, const char *name);
 
 /* Parses the body as one JSON value; answers 400/415 itself and returns NULL on failure. */
 json_t *http_body_json(struct http_request *req);
+
+/* Cryptographic randomness (request ids, API keys) for every thread of the server; valid while
+ * http_serve runs. Owned by the server: do not free. */
+struct fid_rng *http_rng(void);
 
 #endif

@@ -55,6 +55,14 @@ const char *const *routes_templates(void)
     return templates;
 }
 
+const char *const *routes_methods(void)
+{
+    static const char *methods[N_ROUTES];
+    for (size_t i = 0; i < N_ROUTES; i++)
+        methods[i] = ROUTES[i].method;
+    return methods;
+}
+
 size_t routes_count(void)
 {
     return N_ROUTES;

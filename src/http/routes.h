@@ -12,8 +12,9 @@
 
 void routes_dispatch(struct http_request *req);
 
-/* Route templates in table order (for metrics). */
+/* Route templates and methods in table order (for metrics). */
 const char *const *routes_templates(void);
+const char *const *routes_methods(void);
 size_t routes_count(void);
 
 /* Handlers (api_*.c). params are in req->params in template order. */

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,11 @@
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
-#define BODY_INITIAL 4096
+#define BODY_INITIAL  4096
+#define DRAIN_SECONDS 10 /* longest wait for answers in flight at shutdown */
+
+/* Requests begun and not yet completed (answer sent or connection lost). */
+static atomic_int in_flight;
 
 void http_config_defaults(struct http_config *c)
 {
@@ -43,6 +48,15 @@ void http_config_defaults(struct http_config *c)
     c->timeout_seconds = 30;
     c->rate_per_second = 0;
     c->rate_burst = 100;
+}
+
+/* Created before the daemon's threads and freed after them; unseeded, so it keeps no state
+ * between draws and every thread may use it (thread-local generators leaked at thread exit). */
+static struct fid_rng *shared_rng;
+
+struct fid_rng *http_rng(void)
+{
+    return shared_rng;
 }
 
 static int64_t monotonic_ns(void)
@@ -63,11 +77,8 @@ static void request_id(struct MHD_Connection *connection, char out[HTTP_REQUEST_
         snprintf(out, HTTP_REQUEST_ID_MAX, "%s", given);
         return;
     }
-    static _Thread_local struct fid_rng *rng;
-    if (rng == NULL)
-        rng = fid_rng_new(NULL);
     char code[FID_CODE_MAX];
-    fid_code_new(rng, 16, code);
+    fid_code_new(http_rng(), 16, code);
     snprintf(out, HTTP_REQUEST_ID_MAX, "req-%s", code);
 }
 
@@ -106,6 +117,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     struct http_request *req = *con_cls;
     if (req == NULL) {
         req = xcalloc(1, sizeof *req);
+        atomic_fetch_add(&in_flight, 1);
         req->connection = connection;
         req->config = config;
         req->method = method;
@@ -148,6 +160,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
     struct http_request *req = *con_cls;
     if (req == NULL)
         return;
+    atomic_fetch_sub(&in_flight, 1);
     double seconds = (double)(monotonic_ns() - req->started_ns) / 1e9;
     if (req->status) {
         metrics_request(req->route_index, req->status, seconds);
@@ -219,23 +232,28 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
         }
         flags |= MHD_USE_TLS;
     }
-    metrics_init(routes_templates(), routes_count());
-    if ((st = committer_start(config->db_path,
-                              config->batch_limit > 1000 ? config->batch_limit : 1000, err)) !=
-        FID_OK) {
-        free(cert);
-        free(key);
-        return st;
-    }
-    ratelimit_init(config->rate_per_second, config->rate_burst);
+    metrics_init(routes_methods(), routes_templates(), routes_count());
 
-    /* Only the main thread takes SIGINT/SIGTERM: workers inherit the blocked mask. */
+    /* Only the main thread takes SIGINT/SIGTERM: every thread started from here on (the
+     * committer, the workers) inherits the blocked mask. A thread started before would take a
+     * process-directed SIGTERM itself, and its default action kills the process. */
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    if ((st = committer_start(config->db_path,
+                              config->batch_limit > 1000 ? config->batch_limit : 1000, err)) !=
+        FID_OK) {
+        free(cert);
+        free(key);
+        pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+        return st;
+    }
+    ratelimit_init(config->rate_per_second, config->rate_burst);
+    shared_rng = fid_rng_new(NULL);
 
     struct MHD_Daemon *daemon = MHD_start_daemon(
         flags, config->port, NULL, NULL, &on_request, (void *)config, MHD_OPTION_SOCK_ADDR, addr,
@@ -246,6 +264,8 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
         MHD_OPTION_END);
     if (daemon == NULL) {
         committer_stop();
+        fid_rng_free(shared_rng);
+        shared_rng = NULL;
         free(cert);
         free(key);
         pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
@@ -268,12 +288,19 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
     fprintf(stderr, "fidele: %s received, finishing requests in flight\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     MHD_quiesce_daemon(daemon);
+    /* Let the requests in flight commit and send their answers before connections close. */
+    for (int waited_ms = 0; atomic_load(&in_flight) > 0 && waited_ms < DRAIN_SECONDS * 1000;
+         waited_ms += 10)
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
     MHD_stop_daemon(daemon); /* waits for handlers, which wait for their commits */
     committer_stop();
     worker_close_all();
     ratelimit_free();
+    fid_rng_free(shared_rng);
+    shared_rng = NULL;
     free(cert);
     free(key);
-    pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
+    /* SIGTERM and SIGINT stay blocked: the process is stopping, and unblocking would let a
+     * second signal, pending since the first or arriving now, kill it after a clean stop. */
     return FID_OK;
 }

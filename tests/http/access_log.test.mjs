@@ -1,0 +1,103 @@
+// The access log: one JSON line per request on stderr with time, method, route (the template),
+// status, duration_ms and request_id; an X-Request-Id sent by the client is echoed in the
+// response header, in problem documents and in the log, and one is made up otherwise.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { daysAgo, expectProblem, expectStatus, sleep, useServer } from "./harness.mjs";
+
+describe("access log", () => {
+    const h = useServer();
+
+    // Lines are written once a request completes: wait for the one of a request id.
+    const logLine = async (requestId) => {
+        for (let i = 0; i < 200; i++) {
+            const line = h.server.accessLog().find((l) => l.request_id === requestId);
+            if (line) return line;
+            await sleep(10);
+        }
+        assert.fail(`no access-log line with request_id ${requestId}:\n${h.server.stderr}`);
+    };
+
+    it("echoes the caller's X-Request-Id in the header, the problem and the log", async () => {
+        const s = h.server;
+        const ok = expectStatus(
+            await s.call("POST", "/v1/members", {
+                key: "posA",
+                headers: { "X-Request-Id": "till-7/abc-123" },
+                body: { id: "lou", at: daysAgo(1, "07:00") },
+            }),
+            201,
+        );
+        assert.equal(ok.headers.get("x-request-id"), "till-7/abc-123");
+        const problem = expectProblem(
+            await s.call("GET", "/v1/members/nobody", {
+                key: "readA",
+                headers: { "X-Request-Id": "lookup-42" },
+            }),
+            404,
+            "not-found",
+        );
+        assert.equal(problem.request_id, "lookup-42");
+
+        const line = await logLine("till-7/abc-123");
+        assert.equal(line.method, "POST");
+        assert.equal(line.route, "/v1/members");
+        assert.equal(line.path, "/v1/members");
+        assert.equal(line.status, 201);
+        assert.equal(line.merchant, 1);
+        const miss = await logLine("lookup-42");
+        assert.deepEqual(
+            [miss.method, miss.route, miss.path, miss.status],
+            ["GET", "/v1/members/{id}", "/v1/members/nobody", 404],
+        );
+    });
+
+    it("makes up a request id when none (or an unusable one) is sent", async () => {
+        const s = h.server;
+        const ids = new Set();
+        for (const sent of [undefined, "", "x".repeat(200), "has space", 'quote"d']) {
+            const headers = sent === undefined ? {} : { "X-Request-Id": sent };
+            const res = expectStatus(await s.call("GET", "/healthz", { headers }), 200);
+            const id = res.headers.get("x-request-id");
+            assert.match(id, /^req-[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/, `for ${JSON.stringify(sent)}`);
+            ids.add(id);
+            assert.equal((await logLine(id)).route, "/healthz");
+        }
+        assert.equal(ids.size, 5, "a new id per request");
+    });
+
+    it("every line is JSON with time, method, route, status, duration_ms and request_id", async () => {
+        const s = h.server;
+        await s.call("GET", "/nowhere");
+        await s.call("DELETE", "/v1/members", { key: "posA" });
+        await s.call("GET", "/v1/members/lou", {});
+        await sleep(50);
+        const lines = s.stderr.split("\n").filter((l) => l !== "");
+        assert.ok(lines.length >= 10);
+        for (const text of lines) {
+            const line = JSON.parse(text);
+            assert.match(line.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, text);
+            assert.ok(Math.abs(Date.parse(line.time) - Date.now()) < 120000, text);
+            assert.match(line.method, /^(GET|POST|PUT|PATCH|DELETE)$/, text);
+            assert.equal(typeof line.route, "string", text);
+            assert.ok(Number.isInteger(line.status) && line.status >= 200 && line.status < 600, text);
+            assert.equal(typeof line.duration_ms, "number", text);
+            assert.ok(line.duration_ms >= 0 && line.duration_ms < 60000, text);
+            assert.equal(typeof line.request_id, "string", text);
+            assert.ok(line.request_id.length > 0, text);
+        }
+        const byPath = Object.fromEntries(s.accessLog().map((l) => [`${l.method} ${l.path}`, l]));
+        assert.deepEqual([byPath["GET /nowhere"].route, byPath["GET /nowhere"].status], ["unmatched", 404]);
+        assert.equal(byPath["DELETE /v1/members"].status, 405);
+        assert.equal(byPath["GET /v1/members/lou"].status, 401);
+        assert.equal(byPath["GET /v1/members/lou"].merchant, undefined, "no merchant before authentication");
+    });
+
+    it("a key's secret never reaches the log", async () => {
+        await h.server.call("GET", "/v1/rewards", { key: "readA" });
+        await sleep(50);
+        for (const secret of Object.values(h.server.keys))
+            assert.ok(!h.server.stderr.includes(secret), "an API key appears in the log");
+    });
+});

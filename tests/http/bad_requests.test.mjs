@@ -1,0 +1,481 @@
+// Requests the server must refuse, each with an RFC 9457 problem and nothing written: malformed
+// and truncated bodies, bodies over --body-limit, the wrong media type, unknown routes and
+// methods, missing or bad keys, scopes, batches over --batch-limit; and a client too slow for
+// --timeout, which is cut off while the server keeps serving others.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import {
+    daysAgo,
+    expectProblem,
+    expectStatus,
+    rawExchange,
+    rawHead,
+    startServer,
+    useServer,
+} from "./harness.mjs";
+
+const BODY_LIMIT = 8192;
+const BATCH_LIMIT = 5;
+
+const order = (id, extra = {}) => ({
+    type: "order",
+    customer: "bea",
+    order_id: id,
+    at: daysAgo(1),
+    lines: [{ sku: "ESPRESSO", category: "coffee", quantity: 1, unit_price_minor: 250 }],
+    ...extra,
+});
+
+describe("bad requests", () => {
+    const h = useServer({
+        serveArgs: ["--body-limit", String(BODY_LIMIT), "--batch-limit", String(BATCH_LIMIT)],
+    });
+    const balance = async () =>
+        expectStatus(await h.server.call("GET", "/v1/members/bea/balance", { key: "readA" }), 200).body;
+    const ledgerKeys = async () =>
+        expectStatus(
+            await h.server.call("GET", "/v1/members/bea/ledger", { key: "readA" }),
+            200,
+        ).body.entries.map((e) => e.event_key);
+
+    it("setup: a member", async () => {
+        expectStatus(
+            await h.server.call("POST", "/v1/members", {
+                key: "posA",
+                body: { id: "bea", at: daysAgo(1, "07:00") },
+            }),
+            201,
+        );
+        assert.equal((await balance()).available, 20);
+    });
+
+    describe("bodies", () => {
+        it("malformed JSON is 400 malformed-json", async () => {
+            for (const text of ['{"type": "order",', "{'type': 1}", "[1, 2", "nul", "{} {}"]) {
+                const res = await h.server.call("POST", "/v1/events", {
+                    key: "posA",
+                    headers: { "Content-Type": "application/json", "Idempotency-Key": "bad-json" },
+                    body: text,
+                });
+                const p = expectProblem(res, 400, "malformed-json");
+                assert.equal(p.instance, "/v1/events");
+                assert.ok(p.detail.length > 0);
+            }
+            assert.equal((await balance()).available, 20);
+        });
+
+        it("an empty body where JSON is expected is 400", async () => {
+            const res = await h.server.call("POST", "/v1/members", {
+                key: "posA",
+                headers: { "Content-Type": "application/json" },
+                body: "",
+            });
+            expectProblem(res, 400, "malformed-json");
+        });
+
+        it("a body that is JSON but not an event object is 422 naming the field", async () => {
+            let p = expectProblem(
+                await h.server.call("POST", "/v1/events", {
+                    key: "posA",
+                    headers: { "Idempotency-Key": "arr" },
+                    body: [1],
+                }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/");
+            p = expectProblem(
+                await h.server.call("POST", "/v1/events", {
+                    key: "posA",
+                    headers: { "Idempotency-Key": "neg" },
+                    body: order("B-neg", { lines: [{ sku: "X", quantity: 0, unit_price_minor: 250 }] }),
+                }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/lines/0/quantity");
+            p = expectProblem(
+                await h.server.call("POST", "/v1/events", {
+                    key: "posA",
+                    headers: { "Idempotency-Key": "unk" },
+                    body: order("B-unk", { colour: "red" }),
+                }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/colour");
+            assert.equal((await balance()).available, 20);
+        });
+
+        it(`a body over --body-limit (${BODY_LIMIT} bytes) is 413 and applies nothing`, async () => {
+            const big = order("B-big", {
+                lines: Array.from({ length: 200 }, (_, i) => ({
+                    sku: `SKU-${i}`,
+                    category: "coffee",
+                    quantity: 1,
+                    unit_price_minor: 250,
+                })),
+            });
+            assert.ok(JSON.stringify(big).length > BODY_LIMIT);
+            const res = await h.server.call("POST", "/v1/events", {
+                key: "posA",
+                headers: { "Idempotency-Key": "big-1" },
+                body: big,
+            });
+            const p = expectProblem(res, 413, "body-too-large");
+            assert.match(p.detail, new RegExp(String(BODY_LIMIT)));
+            assert.ok(!(await ledgerKeys()).includes("big-1"));
+        });
+
+        it("a chunked body over --body-limit is 413 too", async () => {
+            const chunk = "x".repeat(4000);
+            const pieces = [
+                rawHead("POST", "/v1/events", {
+                    Authorization: `Bearer ${h.server.keys.posA}`,
+                    "Content-Type": "application/json",
+                    "Idempotency-Key": "big-2",
+                    "Transfer-Encoding": "chunked",
+                    Connection: "close",
+                }),
+            ];
+            for (let i = 0; i < 4; i++) pieces.push(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+            pieces.push("0\r\n\r\n");
+            const r = await rawExchange(h.server, pieces, { timeoutMs: 5000 });
+            assert.match(r.data, /^HTTP\/1\.1 413 /, r.data);
+            assert.match(r.data, /application\/problem\+json/);
+        });
+
+        it("a body just under the limit is accepted", async () => {
+            const res = await h.server.call("POST", "/v1/events", {
+                key: "posA",
+                headers: { "Idempotency-Key": "small-1" },
+                body: order("B-small", {
+                    lines: [{ sku: "S".repeat(64), category: "coffee", quantity: 1, unit_price_minor: 250 }],
+                }),
+            });
+            expectStatus(res, 201);
+        });
+
+        it("a body that is not application/json is 415", async () => {
+            for (const type of [
+                "text/plain",
+                "application/x-www-form-urlencoded",
+                "application/jsonx",
+                undefined,
+            ]) {
+                const headers = { "Idempotency-Key": "type-1" };
+                if (type) headers["Content-Type"] = type;
+                const body =
+                    type === undefined
+                        ? Buffer.from(JSON.stringify(order("B-type")))
+                        : JSON.stringify(order("B-type"));
+                const res = await h.server.call("POST", "/v1/events", { key: "posA", headers, body });
+                const p = expectProblem(res, 415, "unsupported-media-type");
+                assert.equal(p.field, "Content-Type");
+            }
+            assert.ok(!(await ledgerKeys()).includes("type-1"));
+        });
+
+        it("application/json with a charset parameter is accepted", async () => {
+            const res = await h.server.call("POST", "/v1/events", {
+                key: "posA",
+                headers: {
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Idempotency-Key": "charset-1",
+                },
+                body: JSON.stringify(order("B-charset")),
+            });
+            expectStatus(res, 201);
+        });
+    });
+
+    describe("routes and methods", () => {
+        it("an unknown route is 404", async () => {
+            for (const p of [
+                "/",
+                "/v1",
+                "/v1/",
+                "/v2/members",
+                "/v1/member",
+                "/v1/members/bea/points",
+                "/v1/members/bea/balance/",
+                "/healthz/x",
+                "/v1/openapi.yaml",
+                "/v1/vouchers/",
+            ]) {
+                const res = await h.server.call("GET", p, { key: "readA" });
+                const body = expectProblem(res, 404, "not-found");
+                assert.equal(body.instance, p);
+            }
+        });
+
+        it("a known path with another method is 405 with Allow", async () => {
+            const cases = [
+                ["DELETE", "/v1/members", "POST, GET"],
+                ["PUT", "/v1/members/bea", "GET, PATCH"],
+                ["GET", "/v1/events", "POST"],
+                ["POST", "/v1/program", "GET, PUT"],
+                ["GET", "/v1/keys/abc", "DELETE"],
+                ["POST", "/healthz", "GET"],
+                ["PATCH", "/v1/vouchers/ABCD/use", "POST"],
+            ];
+            for (const [method, p, allow] of cases) {
+                const res = await h.server.call(method, p, {
+                    key: "adminA",
+                    body: method === "GET" ? undefined : {},
+                });
+                expectProblem(res, 405, "method-not-allowed");
+                assert.equal(res.headers.get("allow"), allow, `${method} ${p}`);
+            }
+        });
+    });
+
+    describe("keys and scopes", () => {
+        it("no key, a malformed header, an unknown key and a revoked key are 401", async () => {
+            const s = h.server;
+            const cases = [
+                {},
+                { headers: { Authorization: "Basic dXNlcjpwYXNz" } },
+                { headers: { Authorization: `bearer ${s.keys.readA}` } },
+                { headers: { Authorization: "Bearer " } },
+                { key: "fk_nope" },
+                { key: s.keys.readA + "x" },
+                { key: s.keys.readA.slice(0, -1) },
+                { key: "revokedA" },
+            ];
+            for (const c of cases) {
+                const res = await s.call("GET", "/v1/members/bea", c);
+                const p = expectProblem(res, 401, "unauthorized");
+                assert.equal(p.field, "Authorization");
+                assert.ok(!("member" in p) && !("balance" in p), "nothing of the member leaks");
+            }
+            const res = await s.call("POST", "/v1/events", {
+                key: "revokedA",
+                headers: { "Idempotency-Key": "revoked-1" },
+                body: order("B-rev"),
+            });
+            expectProblem(res, 401, "unauthorized");
+            assert.ok(!(await ledgerKeys()).includes("revoked-1"));
+        });
+
+        it("a read key on write routes is 403", async () => {
+            const s = h.server;
+            const writes = [
+                ["POST", "/v1/members", { id: "nobody" }],
+                ["PATCH", "/v1/members/bea", { name: "X" }],
+                ["POST", "/v1/members/bea/redemptions", { reward: "pastry" }],
+                ["POST", "/v1/events", order("B-read")],
+                ["POST", "/v1/events/batch", { events: [order("B-read")] }],
+                ["POST", "/v1/vouchers/ABCD-EFGH/use", {}],
+                ["PUT", "/v1/program", {}],
+                ["POST", "/v1/keys", { scope: "admin" }],
+                ["GET", "/v1/keys", undefined],
+                ["DELETE", `/v1/keys/${s.keyIds.readA}`, undefined],
+            ];
+            for (const [method, p, body] of writes) {
+                const res = await s.call(method, p, {
+                    key: "readA",
+                    body,
+                    headers: { "Idempotency-Key": "read-1" },
+                });
+                const problem = expectProblem(res, 403, "forbidden");
+                assert.match(problem.detail, /the key has read/);
+            }
+            assert.ok(!(await ledgerKeys()).includes("read-1"));
+            expectProblem(await s.call("GET", "/v1/members/nobody", { key: "readA" }), 404, "not-found");
+            expectStatus(await s.call("GET", "/v1/members/bea", { key: "readA" }), 200);
+        });
+
+        it("a pos key on PUT /v1/program and the key routes is 403", async () => {
+            const s = h.server;
+            const before = expectStatus(await s.call("GET", "/v1/program", { key: "posA" }), 200).body;
+            const changed = structuredClone(before.program);
+            changed.enrolment.bonus_points = 99;
+            const denied = [
+                ["PUT", "/v1/program", changed],
+                ["POST", "/v1/keys", { scope: "admin", label: "escalation" }],
+                ["GET", "/v1/keys", undefined],
+                ["DELETE", `/v1/keys/${s.keyIds.adminA}`, undefined],
+            ];
+            for (const [method, p, body] of denied) {
+                const problem = expectProblem(
+                    await s.call(method, p, { key: "posA", body }),
+                    403,
+                    "forbidden",
+                );
+                assert.match(problem.detail, /needs the admin scope; the key has pos/);
+            }
+            const after = expectStatus(await s.call("GET", "/v1/program", { key: "readA" }), 200).body;
+            assert.equal(after.version, before.version);
+            assert.deepEqual(after.program, before.program);
+            const keys = expectStatus(await s.call("GET", "/v1/keys", { key: "adminA" }), 200).body.items;
+            assert.equal(keys.length, 4, "no key was created (adminA, posA, readA, revokedA)");
+            assert.ok(!keys.find((k) => k.id === s.keyIds.adminA).revoked_at, "the admin key still stands");
+        });
+    });
+
+    describe("headers and batches", () => {
+        it("a write without an idempotency key is 400", async () => {
+            const p = expectProblem(
+                await h.server.call("POST", "/v1/events", { key: "posA", body: order("B-nokey") }),
+                400,
+                "idempotency-key-required",
+            );
+            assert.equal(p.field, "Idempotency-Key");
+        });
+
+        it("an Idempotency-Key over 128 bytes is 400; one that contradicts the body's key is 422", async () => {
+            let p = expectProblem(
+                await h.server.call("POST", "/v1/events", {
+                    key: "posA",
+                    headers: { "Idempotency-Key": "k".repeat(129) },
+                    body: order("B-long"),
+                }),
+                400,
+                "invalid-header",
+            );
+            assert.equal(p.field, "Idempotency-Key");
+            p = expectProblem(
+                await h.server.call("POST", "/v1/events", {
+                    key: "posA",
+                    headers: { "Idempotency-Key": "one" },
+                    body: { ...order("B-two"), key: "two" },
+                }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/key");
+            const keys = await ledgerKeys();
+            assert.ok(!keys.includes("one") && !keys.includes("two"));
+        });
+
+        it(`a batch over --batch-limit (${BATCH_LIMIT}) is 413; at the limit it applies`, async () => {
+            const events = (n, tag) =>
+                Array.from({ length: n }, (_, i) => ({ ...order(`${tag}-${i}`), key: `${tag}-${i}` }));
+            let p = expectProblem(
+                await h.server.call("POST", "/v1/events/batch", {
+                    key: "posA",
+                    body: { events: events(BATCH_LIMIT + 1, "over") },
+                }),
+                413,
+                "batch-too-large",
+            );
+            assert.equal(p.field, "/events");
+            assert.ok(!(await ledgerKeys()).some((k) => k?.startsWith("over-")));
+            const res = expectStatus(
+                await h.server.call("POST", "/v1/events/batch", {
+                    key: "posA",
+                    body: { events: events(BATCH_LIMIT, "at") },
+                }),
+                200,
+            );
+            assert.deepEqual(
+                res.body.results.map((r) => r.status),
+                Array(BATCH_LIMIT).fill("applied"),
+            );
+        });
+
+        it("an empty batch or one without events is 422", async () => {
+            let p = expectProblem(
+                await h.server.call("POST", "/v1/events/batch", { key: "posA", body: { events: [] } }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/events");
+            p = expectProblem(
+                await h.server.call("POST", "/v1/events/batch", { key: "posA", body: [order("x")] }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/events");
+        });
+    });
+});
+
+describe("slow and broken clients (--timeout 1)", () => {
+    const h = useServer({ serveArgs: ["--timeout", "1"], connectionClose: true });
+
+    it("setup: a member", async () => {
+        expectStatus(
+            await h.server.call("POST", "/v1/members", {
+                key: "posA",
+                body: { id: "slow", at: daysAgo(1, "07:00") },
+            }),
+            201,
+        );
+    });
+
+    it("a truncated body (Content-Length larger than what is sent, then close) applies nothing", async () => {
+        const s = h.server;
+        const body = JSON.stringify({ ...order("S-trunc"), customer: "slow" });
+        const head = rawHead("POST", "/v1/events", {
+            Authorization: `Bearer ${s.keys.posA}`,
+            "Content-Type": "application/json",
+            "Idempotency-Key": "trunc-1",
+            "Content-Length": String(body.length + 200),
+        });
+        const r = await rawExchange(s, [head, body], { end: true, timeoutMs: 6000 });
+        // At once with poll(); libmicrohttpd 0.9.75 with epoll sometimes misses a half-close
+        // that arrives with the last bytes, and the connection then lasts until --timeout.
+        assert.ok(
+            r.closedByServer && r.closedAtMs < 3500,
+            `closed: ${r.closedByServer} after ${r.closedAtMs} ms`,
+        );
+        assert.doesNotMatch(r.data, /^HTTP\/1\.1 2/, `no success for a truncated body: ${r.data}`);
+        const ledger = expectStatus(
+            await s.call("GET", "/v1/members/slow/ledger", { key: "readA" }),
+            200,
+        ).body;
+        assert.ok(!ledger.entries.some((e) => e.event_key === "trunc-1"));
+        expectStatus(await s.call("GET", "/healthz"), 200);
+    });
+
+    it("a client sending its body slower than --timeout is disconnected; the server keeps serving", async () => {
+        const s = h.server;
+        const body = JSON.stringify({ ...order("S-1"), customer: "slow" });
+        const head = rawHead("POST", "/v1/events", {
+            Authorization: `Bearer ${s.keys.posA}`,
+            "Content-Type": "application/json",
+            "Idempotency-Key": "slow-1",
+            "Content-Length": String(body.length),
+        });
+        // One byte every 1.6 s: each pause is longer than the 1 s idle timeout.
+        const pieces = [head, ...body.slice(0, 6).split("")];
+        const r = await rawExchange(s, pieces, { gapMs: 1600, timeoutMs: 8000 });
+        assert.ok(r.closedByServer, "the server closed the connection");
+        assert.ok(r.closedAtMs < 4000, `closed after ${r.closedAtMs} ms`);
+        assert.doesNotMatch(r.data, /^HTTP\/1\.1 2/);
+        expectStatus(await s.call("GET", "/healthz"), 200);
+        const ok = await s.call("POST", "/v1/events", {
+            key: "posA",
+            headers: { "Idempotency-Key": "fast-1" },
+            body: { ...order("S-2"), customer: "slow" },
+        });
+        expectStatus(ok, 201);
+        const ledger = expectStatus(
+            await s.call("GET", "/v1/members/slow/ledger", { key: "readA" }),
+            200,
+        ).body;
+        assert.ok(!ledger.entries.some((e) => e.event_key === "slow-1"));
+    });
+});
+
+describe("a key over --rate", () => {
+    const h = useServer({ serveArgs: ["--rate", "1", "--burst", "3"] });
+
+    it("is 429 with Retry-After once its burst is spent; other keys are not affected", async () => {
+        const s = h.server;
+        const answers = [];
+        for (let i = 0; i < 5; i++) answers.push(await s.call("GET", "/v1/rewards", { key: "readA" }));
+        assert.deepEqual(answers.map((a) => a.status).slice(0, 3), [200, 200, 200]);
+        const limited = answers.filter((a) => a.status === 429);
+        assert.ok(limited.length >= 1, answers.map((a) => a.status).join(","));
+        for (const a of limited) {
+            expectProblem(a, 429, "rate-limited");
+            assert.ok(Number(a.headers.get("retry-after")) >= 1);
+        }
+        expectStatus(await s.call("GET", "/v1/rewards", { key: "posA" }), 200);
+        expectStatus(await s.call("GET", "/healthz"), 200);
+    });
+});

@@ -1,0 +1,635 @@
+// End to end over HTTP with the cafe programme of merchant A and exact figures: enrolment,
+// orders earning points (with the rule-by-rule breakdown) and stamps, balance with what is next,
+// the ledger, rewards, redemptions and vouchers, the programme (GET/PUT, versions), API keys,
+// and event batches.
+//
+// Cafe template: 10 points per euro (floor), coffee beans x1.5, 20 points on the first order,
+// 20 points welcome bonus, a coffee card of 10 stamps (one per coffee unit) giving a free coffee,
+// tier "regular" at 20 orders; pastry 200 points, five-off 500, free-coffee 250.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { daysAgo, expectProblem, expectStatus, useServer } from "./harness.mjs";
+
+const coffee = (quantity) => ({ sku: "ESPRESSO", category: "coffee", quantity, unit_price_minor: 250 });
+const beans = (quantity) => ({ sku: "BEANS", category: "beans", quantity, unit_price_minor: 1200 });
+
+describe("flows", () => {
+    const h = useServer();
+    const post = (path, key, body, idem) =>
+        h.server.call("POST", path, { key, body, headers: idem ? { "Idempotency-Key": idem } : {} });
+    const get = (path, key = "readA") => h.server.call("GET", path, { key });
+    const state = {};
+
+    describe("members", () => {
+        it("enrols a member: 201, Location, card code and welcome bonus", async () => {
+            const res = expectStatus(
+                await post("/v1/members", "posA", {
+                    id: "alice",
+                    email: "alice@example.com",
+                    name: "Alice",
+                    locale: "en",
+                    consents: ["email"],
+                    birthday: "1990-04-12",
+                    at: daysAgo(3, "07:00"),
+                }),
+                201,
+            );
+            assert.equal(res.headers.get("location"), "/v1/members/alice");
+            assert.equal(res.headers.get("idempotent-replayed"), null);
+            const b = res.body;
+            assert.equal(b.type, "enrol");
+            assert.equal(b.status, "applied");
+            assert.equal(b.key, "enrol:alice");
+            assert.equal(b.customer, "alice");
+            assert.equal(b.at, daysAgo(3, "07:00"));
+            assert.equal(b.welcome_points, 20);
+            assert.match(b.card_code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+            assert.deepEqual(b.balance, {
+                available: 20,
+                pending: 0,
+                lifetime: 20,
+                cashback: { amount_minor: 0, currency: "EUR" },
+                stamps: { coffee: { stamps: 0, required: 10 } },
+            });
+            state.cardCode = b.card_code;
+        });
+
+        it("enrolling again with the same body replays; with another body is 409", async () => {
+            const again = expectStatus(
+                await post("/v1/members", "posA", {
+                    id: "alice",
+                    email: "alice@example.com",
+                    name: "Alice",
+                    locale: "en",
+                    consents: ["email"],
+                    birthday: "1990-04-12",
+                    at: daysAgo(3, "07:00"),
+                }),
+                201,
+            );
+            assert.equal(again.headers.get("idempotent-replayed"), "true");
+            assert.equal(again.body.card_code, state.cardCode);
+            expectProblem(
+                await post("/v1/members", "posA", { id: "alice", email: "other@example.com" }),
+                409,
+                "conflict",
+            );
+        });
+
+        it("refuses a bad enrolment with the field at fault", async () => {
+            let p = expectProblem(
+                await post("/v1/members", "posA", { id: "zoe", locale: "de" }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/locale");
+            p = expectProblem(
+                await post("/v1/members", "posA", { id: "zoe", birthday: "1990-13-45" }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/birthday");
+            expectProblem(await get("/v1/members/zoe"), 404, "not-found");
+        });
+
+        it("reads a member", async () => {
+            const m = expectStatus(await get("/v1/members/alice"), 200).body;
+            assert.equal(m.id, "alice");
+            assert.equal(m.member, true);
+            assert.equal(m.enrolled_at, daysAgo(3, "07:00"));
+            assert.equal(m.card_code, state.cardCode);
+            assert.equal(m.email, "alice@example.com");
+            assert.equal(m.name, "Alice");
+            assert.equal(m.birthday, "1990-04-12");
+            assert.equal(m.locale, "en");
+            assert.deepEqual(m.consents, ["email"]);
+            assert.equal(m.orders, 0);
+            assert.deepEqual(m.spend, { amount_minor: 0, currency: "EUR" });
+            assert.equal(m.balance.available, 20);
+        });
+
+        it("updates the profile with PATCH, refusing unknown fields", async () => {
+            const res = expectStatus(
+                await h.server.call("PATCH", "/v1/members/alice", {
+                    key: "posA",
+                    body: { phone: "+33612345678", consents: ["email", "sms"] },
+                }),
+                200,
+            );
+            assert.equal(res.body.phone, "+33612345678");
+            assert.deepEqual(res.body.consents, ["email", "sms"]);
+            assert.equal(res.body.name, "Alice", "fields not sent are kept");
+            const p = expectProblem(
+                await h.server.call("PATCH", "/v1/members/alice", {
+                    key: "posA",
+                    body: { nickname: "Al" },
+                }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/nickname");
+            expectProblem(
+                await h.server.call("PATCH", "/v1/members/nobody", { key: "posA", body: { name: "X" } }),
+                404,
+                "not-found",
+            );
+            assert.equal(expectStatus(await get("/v1/members/alice"), 200).body.phone, "+33612345678");
+        });
+
+        it("lists members with a cursor and finds them by email, phone and card code", async () => {
+            for (const id of ["bob", "carol", "dan"])
+                expectStatus(await post("/v1/members", "posA", { id, email: `${id}@example.com` }), 201);
+            const seen = [];
+            let cursor = null;
+            for (let page = 0; page < 10; page++) {
+                const q = `/v1/members?limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+                const body = expectStatus(await get(q), 200).body;
+                seen.push(...body.items.map((m) => m.id));
+                assert.ok(body.items.length <= 3);
+                cursor = body.next_cursor;
+                if (!cursor) break;
+            }
+            assert.deepEqual(seen.sort(), ["alice", "bob", "carol", "dan"]);
+            for (const q of [
+                "email=alice%40example.com",
+                "phone=%2B33612345678",
+                `card_code=${state.cardCode}`,
+            ]) {
+                const body = expectStatus(await get(`/v1/members?${q}`), 200).body;
+                assert.deepEqual(
+                    body.items.map((m) => m.id),
+                    ["alice"],
+                    q,
+                );
+                assert.equal(body.next_cursor ?? null, null);
+            }
+            assert.deepEqual(
+                expectStatus(await get("/v1/members?email=nobody%40example.com"), 200).body.items,
+                [],
+            );
+            for (const limit of ["0", "501", "-1"])
+                assert.equal(
+                    expectProblem(await get(`/v1/members?limit=${limit}`), 422, "invalid-input").field,
+                    "limit",
+                );
+        });
+    });
+
+    describe("events", () => {
+        it("an order earns points with a breakdown, and stamps", async () => {
+            const res = expectStatus(
+                await post(
+                    "/v1/events",
+                    "posA",
+                    {
+                        type: "order",
+                        customer: "alice",
+                        order_id: "A-1",
+                        at: daysAgo(3),
+                        lines: [coffee(2), beans(1)],
+                    },
+                    "order-A-1",
+                ),
+                201,
+            );
+            const b = res.body;
+            assert.equal(b.type, "order");
+            assert.equal(b.key, "order-A-1");
+            assert.equal(b.member, true);
+            // 1700 minor -> 170 base points; beans 1200 x 50% -> 60; first order 20.
+            assert.equal(b.points, 250);
+            assert.equal(b.pending, false);
+            assert.deepEqual(b.breakdown, [
+                { rule: "base", label: "Base points", points: 170 },
+                { rule: "multiplier:beans", label: "Coffee beans x1.5", points: 60 },
+                { rule: "first_order", label: "First order bonus", points: 20 },
+            ]);
+            assert.deepEqual(b.stamps, { coffee: 2 });
+            assert.deepEqual(b.vouchers, []);
+            assert.equal(b.balance.available, 270);
+            assert.equal(b.balance.lifetime, 270);
+            assert.deepEqual(b.balance.stamps, { coffee: { stamps: 2, required: 10 } });
+        });
+
+        it("the balance says what is next", async () => {
+            const b = expectStatus(await get("/v1/members/alice/balance"), 200).body;
+            assert.deepEqual(b, {
+                id: "alice",
+                available: 270,
+                pending: 0,
+                lifetime: 270,
+                cashback: { amount_minor: 0, currency: "EUR" },
+                stamps: { coffee: { stamps: 2, required: 10 } },
+                tier: "",
+                next_reward: { reward: "five-off", name: "5 EUR off", cost_points: 500, points_missing: 230 },
+                affordable_rewards: ["free-coffee", "pastry"],
+                next_tier: {
+                    tier: "regular",
+                    name: "Regular",
+                    metric: "orders",
+                    current: 1,
+                    threshold: 20,
+                    missing: 19,
+                },
+            });
+        });
+
+        it("a full coffee card issues a free coffee voucher", async () => {
+            const b = expectStatus(
+                await post(
+                    "/v1/events",
+                    "posA",
+                    {
+                        type: "order",
+                        customer: "alice",
+                        order_id: "A-2",
+                        at: daysAgo(2),
+                        lines: [coffee(8)],
+                    },
+                    "order-A-2",
+                ),
+                201,
+            ).body;
+            assert.equal(b.points, 200);
+            assert.deepEqual(b.breakdown, [{ rule: "base", label: "Base points", points: 200 }]);
+            assert.deepEqual(b.stamps, { coffee: 8 });
+            assert.equal(b.vouchers.length, 1);
+            assert.equal(b.vouchers[0].reward, "free-coffee");
+            assert.equal(b.vouchers[0].source, "stamp_card");
+            assert.equal(b.balance.available, 470);
+            assert.deepEqual(b.balance.stamps, { coffee: { stamps: 0, required: 10 } });
+            state.stampVoucher = b.vouchers[0].code;
+        });
+
+        it("the ledger explains every entry", async () => {
+            const l = expectStatus(await get("/v1/members/alice/ledger"), 200).body;
+            assert.equal(l.id, "alice");
+            const rows = l.entries.map((e) => [
+                e.kind,
+                e.account,
+                e.amount,
+                e.event_key,
+                e.order_id ?? null,
+                e.card ?? null,
+            ]);
+            assert.deepEqual(rows, [
+                ["earn", "points", 20, "enrol:alice", null, null],
+                ["earn", "points", 250, "order-A-1", "A-1", null],
+                ["earn", "stamps", 2, "order-A-1", "A-1", "coffee"],
+                ["earn", "points", 200, "order-A-2", "A-2", null],
+                ["earn", "stamps", 8, "order-A-2", "A-2", "coffee"],
+                ["redeem", "stamps", -10, "order-A-2", "A-2", "coffee"],
+            ]);
+            assert.deepEqual(l.entries[0].explanation, [
+                { rule: "enrolment", label: "Welcome bonus", points: 20 },
+            ]);
+            assert.deepEqual(
+                l.entries[1].explanation.map((x) => [x.rule, x.points]),
+                [
+                    ["base", 170],
+                    ["multiplier:beans", 60],
+                    ["first_order", 20],
+                ],
+            );
+            assert.ok(l.entries.every((e) => e.program_version === 1));
+            const ids = l.entries.map((e) => e.id);
+            assert.deepEqual(
+                ids,
+                [...ids].sort((a, b) => a - b),
+                "oldest first",
+            );
+        });
+
+        it("a refund by lines takes back what the line earned", async () => {
+            const b = expectStatus(
+                await post(
+                    "/v1/events",
+                    "posA",
+                    {
+                        type: "refund",
+                        order_id: "A-1",
+                        lines: [{ sku: "BEANS", quantity: 1 }],
+                    },
+                    "refund-A-1",
+                ),
+                201,
+            ).body;
+            assert.equal(b.type, "refund");
+            // The beans earned 120 base + 60 multiplier; the first-order bonus stays.
+            assert.equal(b.balance.available, 470 - 180);
+            const bal = expectStatus(await get("/v1/members/alice/balance"), 200).body;
+            assert.equal(bal.available, 290);
+        });
+
+        it("a batch applies each event on its own and reports each", async () => {
+            const res = expectStatus(
+                await post("/v1/events/batch", "posA", {
+                    events: [
+                        {
+                            key: "adj-1",
+                            type: "adjustment",
+                            customer: "alice",
+                            points: 10,
+                            reason: "goodwill",
+                            author: "ann",
+                        },
+                        {
+                            key: "adj-2",
+                            type: "adjustment",
+                            customer: "nobody",
+                            points: 10,
+                            reason: "goodwill",
+                            author: "ann",
+                        },
+                        {
+                            key: "adj-3",
+                            type: "adjustment",
+                            customer: "alice",
+                            points: 0,
+                            reason: "none",
+                            author: "ann",
+                        },
+                        {
+                            key: "adj-1",
+                            type: "adjustment",
+                            customer: "alice",
+                            points: 10,
+                            reason: "goodwill",
+                            author: "ann",
+                        },
+                    ],
+                }),
+                200,
+            );
+            assert.deepEqual(
+                res.body.results.map((r) => [r.key, r.status, r.error?.type ?? null, r.error?.field ?? null]),
+                [
+                    ["adj-1", "applied", null, null],
+                    ["adj-2", "error", "not_found", "/customer"],
+                    ["adj-3", "error", "invalid_input", "/points"],
+                    ["adj-1", "replayed", null, null],
+                ],
+            );
+            assert.equal(res.body.results[0].balance.available, 300);
+            assert.equal(expectStatus(await get("/v1/members/alice/balance"), 200).body.available, 300);
+        });
+    });
+
+    describe("rewards and vouchers", () => {
+        it("lists the catalogue", async () => {
+            const items = expectStatus(await get("/v1/rewards"), 200).body.items;
+            assert.deepEqual(
+                items.map((r) => [r.id, r.kind, r.cost_points]),
+                [
+                    ["free-coffee", "free_product", 250],
+                    ["pastry", "free_product", 200],
+                    ["five-off", "fixed_discount", 500],
+                    ["latte-art", "experience", 2000],
+                ],
+            );
+            assert.equal(items.find((r) => r.id === "latte-art").stock, 12);
+        });
+
+        it("refuses a redemption the balance cannot pay, or an unknown reward", async () => {
+            const p = expectProblem(
+                await post("/v1/members/alice/redemptions", "posA", { reward: "five-off" }, "red-1"),
+                422,
+                "insufficient",
+            );
+            assert.equal(p.field, "/reward");
+            assert.match(p.detail, /500 points; the available balance is 300/);
+            expectProblem(
+                await post("/v1/members/alice/redemptions", "posA", { reward: "yacht" }, "red-2"),
+                404,
+                "not-found",
+            );
+            expectProblem(
+                await post("/v1/members/nobody/redemptions", "posA", { reward: "pastry" }, "red-3"),
+                404,
+                "not-found",
+            );
+            assert.equal(expectStatus(await get("/v1/members/alice/balance"), 200).body.available, 300);
+        });
+
+        it("redeems a pastry for a voucher", async () => {
+            const b = expectStatus(
+                await post("/v1/members/alice/redemptions", "posA", { reward: "pastry" }, "red-4"),
+                201,
+            ).body;
+            assert.equal(b.type, "redeem");
+            assert.equal(b.reward, "pastry");
+            assert.equal(b.cost_points, 200);
+            assert.equal(b.balance.available, 100);
+            assert.equal(b.vouchers.length, 1);
+            const v = b.vouchers[0];
+            assert.equal(v.reward, "pastry");
+            assert.equal(v.source, "redeem");
+            assert.match(v.code, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+            // valid_days 30
+            assert.equal(Date.parse(v.valid_until) - Date.parse(b.at), 30 * 86400000);
+            state.voucher = v.code;
+            const l = expectStatus(await get("/v1/members/alice/ledger"), 200).body;
+            const last = l.entries.at(-1);
+            assert.deepEqual(
+                [last.kind, last.account, last.amount, last.event_key],
+                ["redeem", "points", -200, "red-4"],
+            );
+        });
+
+        it("shows and uses a voucher once; a second use is 409", async () => {
+            let v = expectStatus(await get(`/v1/vouchers/${state.voucher}`), 200).body;
+            assert.deepEqual(
+                [v.code, v.member, v.reward, v.state, v.kind],
+                [state.voucher, "alice", "pastry", "issued", "free_product"],
+            );
+            // Codes are read the way a person types them.
+            const typed = state.voucher.toLowerCase().replace(/-/g, "");
+            assert.equal(expectStatus(await get(`/v1/vouchers/${typed}`), 200).body.code, state.voucher);
+
+            const use = expectStatus(
+                await post(`/v1/vouchers/${state.voucher}/use`, "posA", { order_id: "A-3" }, "use-1"),
+                200,
+            );
+            assert.equal(use.body.type, "voucher_use");
+            assert.equal(use.body.code, state.voucher);
+            assert.equal(use.body.value_minor, 180);
+            assert.equal(use.body.sku, "CROISSANT");
+            v = expectStatus(await get(`/v1/vouchers/${state.voucher}`), 200).body;
+            assert.equal(v.state, "used");
+            assert.equal(v.used_order, "A-3");
+            assert.ok(v.used_at);
+
+            const replay = expectStatus(
+                await post(`/v1/vouchers/${state.voucher}/use`, "posA", { order_id: "A-3" }, "use-1"),
+                200,
+            );
+            assert.equal(replay.headers.get("idempotent-replayed"), "true");
+            assert.equal(replay.text, use.text);
+            const p = expectProblem(
+                await post(`/v1/vouchers/${state.voucher}/use`, "posA", { order_id: "A-4" }, "use-2"),
+                409,
+                "invalid-state",
+            );
+            assert.equal(p.field, "/code");
+            expectProblem(
+                await post("/v1/vouchers/ZZZZ-ZZZZ-ZZZZ-ZZZZ/use", "posA", undefined, "use-3"),
+                404,
+                "not-found",
+            );
+            expectProblem(await get("/v1/vouchers/ZZZZ-ZZZZ-ZZZZ-ZZZZ"), 404, "not-found");
+        });
+
+        it("a voucher can be used without a body", async () => {
+            const use = expectStatus(
+                await post(`/v1/vouchers/${state.stampVoucher}/use`, "posA", undefined, "use-stamp"),
+                200,
+            );
+            assert.equal(use.body.reward, "free-coffee");
+            assert.equal(
+                expectStatus(await get(`/v1/vouchers/${state.stampVoucher}`), 200).body.state,
+                "used",
+            );
+        });
+    });
+
+    describe("programme", () => {
+        it("GET answers the current version", async () => {
+            const b = expectStatus(await get("/v1/program"), 200).body;
+            assert.equal(b.version, 1);
+            assert.equal(b.program.enrolment.bonus_points, 20);
+            state.program = b.program;
+        });
+
+        it("PUT of a bad programme is 422 naming the JSON pointer; the version is unchanged", async () => {
+            const bad = structuredClone(state.program);
+            bad.earning.multipliers[1].factor_pct = 50000;
+            let p = expectProblem(
+                await h.server.call("PUT", "/v1/program", { key: "adminA", body: bad }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/earning/multipliers/1/factor_pct");
+            assert.match(p.detail, /50000/);
+            const unknown = { ...structuredClone(state.program), loyalty_magic: true };
+            p = expectProblem(
+                await h.server.call("PUT", "/v1/program", { key: "adminA", body: unknown }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/loyalty_magic");
+            const wrongType = structuredClone(state.program);
+            wrongType.rewards[0].cost_points = "many";
+            p = expectProblem(
+                await h.server.call("PUT", "/v1/program", { key: "adminA", body: wrongType }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/rewards/0/cost_points");
+            p = expectProblem(
+                await h.server.call("PUT", "/v1/program", { key: "adminA", body: [] }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/");
+            const b = expectStatus(await get("/v1/program"), 200).body;
+            assert.equal(b.version, 1);
+            assert.deepEqual(b.program, state.program);
+        });
+
+        it("PUT of a good programme makes a new version that applies at once", async () => {
+            const next = structuredClone(state.program);
+            next.enrolment.bonus_points = 30;
+            const b = expectStatus(
+                await h.server.call("PUT", "/v1/program", { key: "adminA", body: next }),
+                200,
+            ).body;
+            assert.equal(b.version, 2);
+            assert.deepEqual(b.program, next);
+            assert.equal(expectStatus(await get("/v1/program"), 200).body.version, 2);
+            const enrol = expectStatus(await post("/v1/members", "posA", { id: "erin" }), 201).body;
+            assert.equal(enrol.welcome_points, 30);
+            const l = expectStatus(await get("/v1/members/erin/ledger"), 200).body;
+            assert.deepEqual(
+                l.entries.map((e) => [e.kind, e.amount, e.program_version]),
+                [["earn", 30, 2]],
+            );
+        });
+    });
+
+    describe("keys", () => {
+        it("creates a key shown once, lists it without its secret, and revokes it", async () => {
+            const s = h.server;
+            const created = expectStatus(
+                await s.call("POST", "/v1/keys", {
+                    key: "adminA",
+                    body: { scope: "read", label: "Till 2" },
+                }),
+                201,
+            );
+            const k = created.body;
+            assert.equal(k.scope, "read");
+            assert.equal(k.label, "Till 2");
+            assert.match(k.key, /^fk_/);
+            assert.ok(k.key.includes(k.id));
+            assert.equal(created.headers.get("location"), `/v1/keys/${k.id}`);
+
+            const listed = expectStatus(await s.call("GET", "/v1/keys", { key: "adminA" }), 200).body.items;
+            const mine = listed.find((x) => x.id === k.id);
+            assert.deepEqual([mine.scope, mine.label, mine.revoked_at], ["read", "Till 2", undefined]);
+            assert.ok(
+                listed.every((x) => !("key" in x)),
+                "secrets are never listed",
+            );
+            assert.ok(!JSON.stringify(listed).includes(k.key));
+            assert.equal(listed.find((x) => x.id === s.keyIds.revokedA).revoked_at !== undefined, true);
+
+            expectStatus(await s.call("GET", "/v1/rewards", { key: k.key }), 200);
+            expectProblem(await s.call("POST", "/v1/events", { key: k.key, body: {} }), 403, "forbidden");
+
+            const del = await s.call("DELETE", `/v1/keys/${k.id}`, { key: "adminA" });
+            expectStatus(del, 204);
+            assert.equal(del.text, "");
+            expectProblem(await s.call("GET", "/v1/rewards", { key: k.key }), 401, "unauthorized");
+            const after = expectStatus(await s.call("GET", "/v1/keys", { key: "adminA" }), 200).body.items;
+            assert.ok(after.find((x) => x.id === k.id).revoked_at);
+            expectProblem(await s.call("DELETE", "/v1/keys/nosuchkey", { key: "adminA" }), 404, "not-found");
+        });
+
+        it("refuses a key of an unknown scope", async () => {
+            for (const body of [{ scope: "root" }, {}, { scope: "read", label: "x".repeat(500) }]) {
+                const p = expectProblem(
+                    await h.server.call("POST", "/v1/keys", { key: "adminA", body }),
+                    422,
+                    "invalid-input",
+                );
+                assert.equal(p.field, "/scope");
+            }
+        });
+
+        it("a pos key created over the API can write", async () => {
+            const k = expectStatus(
+                await h.server.call("POST", "/v1/keys", { key: "adminA", body: { scope: "pos" } }),
+                201,
+            ).body;
+            expectStatus(await post("/v1/members", k.key, { id: "fay" }), 201);
+        });
+    });
+
+    describe("health", () => {
+        it("healthz and readyz answer without a key", async () => {
+            assert.deepEqual(expectStatus(await h.server.call("GET", "/healthz"), 200).body, {
+                status: "ok",
+            });
+            assert.deepEqual(expectStatus(await h.server.call("GET", "/readyz"), 200).body, {
+                status: "ready",
+                merchants: 2,
+            });
+        });
+
+        it("fidele verify passes after all of the above", async () => {
+            const r = await h.server.cli(["verify"]);
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+        });
+    });
+});
