@@ -99,5 +99,6 @@ int cmd_serve(struct cli *cli);
 int cmd_merchant(struct cli *cli);
 int cmd_key(struct cli *cli);
 int cmd_clv(struct cli *cli);
+int cmd_liability(struct cli *cli);
 
 #endif

@@ -533,7 +533,38 @@ static enum fid_status parse_policies(const json_t *doc, struct program *p, stru
         CHECK(jsonr_check_keys(obj, at, keys, err));
         CHECK(jsonr_int(obj, at, "percent_bp", true, 0, PERCENT_MAX, 0, &p->cashback_bp, err));
     }
+    CHECK(read_object(doc, "", "point_value", &obj, at, err));
+    if (obj) {
+        static const char *const keys[] = {"amount_minor", "points", NULL};
+        CHECK(jsonr_check_keys(obj, at, keys, err));
+        CHECK(jsonr_int(obj, at, "amount_minor", true, 0, MINOR_MAX, 0,
+                        &p->point_value.amount_minor, err));
+        CHECK(jsonr_int(obj, at, "points", true, 1, POINTS_MAX, 1, &p->point_value.points, err));
+    }
     return FID_OK;
+}
+
+bool program_point_value(const struct program *p, int64_t *amount_minor, int64_t *points)
+{
+    if (p->point_value.points > 0) {
+        *amount_minor = p->point_value.amount_minor;
+        *points = p->point_value.points;
+        return true;
+    }
+    /* Without a declared value, the dearest fixed discount per point says what a point buys. */
+    bool found = false;
+    for (size_t i = 0; i < p->n_rewards; i++) {
+        const struct reward *r = &p->rewards[i];
+        if (r->kind != REWARD_FIXED_DISCOUNT || r->cost_points <= 0)
+            continue;
+        if (!found ||
+            (__int128)r->value_minor * *points > (__int128)*amount_minor * r->cost_points) {
+            *amount_minor = r->value_minor;
+            *points = r->cost_points;
+            found = true;
+        }
+    }
+    return found;
 }
 
 /* ---- cross references --------------------------------------------------------------------- */
@@ -615,7 +646,8 @@ enum fid_status program_parse(const json_t *doc, struct program **out, struct fi
 {
     static const char *const keys[] = {"earning",   "enrolment", "stamp_cards", "tiers",
                                        "vip_plans", "rewards",   "expiry",      "pending_days",
-                                       "refunds",   "cashback",  "description", NULL};
+                                       "refunds",   "cashback",  "description", "point_value",
+                                       NULL};
     *out = NULL;
     enum fid_status st = jsonr_expect_object(doc, "", err);
     if (st != FID_OK)

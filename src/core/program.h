@@ -144,6 +144,10 @@ struct program {
     int64_t pending_days;
     bool refund_allow_negative;
     int64_t cashback_bp; /* basis points of the earning basis credited as cashback; 0 = off */
+    struct {
+        int64_t amount_minor; /* what `points` points cost the merchant; points 0 = not declared */
+        int64_t points;
+    } point_value;
     char *text;          /* the document, compact with sorted keys: what the store keeps */
 };
 
@@ -165,6 +169,10 @@ const struct vip_plan *program_vip_plan(const struct program *program, const cha
 
 /* Index of a tier id in program->tiers.levels, -1 for "" or unknown. */
 int program_tier_rank(const struct program *program, const char *id);
+
+/* The money value of points for the liability: amount_minor per points. Declared in the programme
+ * ("point_value"), else the best rate of its fixed-discount rewards; false when neither exists. */
+bool program_point_value(const struct program *program, int64_t *amount_minor, int64_t *points);
 
 bool string_list_contains(const struct string_list *list, const char *value);
 

@@ -175,3 +175,38 @@ enum fid_status ledger_list(struct store *store, int64_t customer_id, ledger_vis
     db_done(s);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading ledger failed") : FID_OK;
 }
+
+enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t to,
+                                     struct points_totals *out, struct fid_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT kind, COALESCE(SUM(amount), 0), COALESCE(SUM(pending_delta), 0) FROM "
+                   "ledger WHERE merchant_id = ? AND account = 'points' AND at >= ? AND at < ? "
+                   "GROUP BY kind");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, from);
+    db_bind_int(s, 3, to);
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        const char *kind = db_column_text(s, 0);
+        int64_t amount = db_column_int(s, 1), pending = db_column_int(s, 2);
+        if (strcmp(kind, "earn") == 0 || strcmp(kind, "earn_pending") == 0)
+            out->earned += amount + pending;
+        else if (strcmp(kind, "confirm") == 0)
+            out->confirmed += amount;
+        else if (strcmp(kind, "redeem") == 0 || strcmp(kind, "redeem_rollback") == 0)
+            out->redeemed -= amount + pending;
+        else if (strcmp(kind, "expire") == 0)
+            out->expired -= amount + pending;
+        else if (strcmp(kind, "clawback") == 0)
+            out->clawed_back -= amount + pending;
+        else if (strcmp(kind, "adjust") == 0)
+            out->adjusted += amount + pending;
+        out->net += amount + pending;
+        out->available_net += amount;
+        out->pending_net += pending;
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "summing the ledger failed") : FID_OK;
+}

@@ -290,6 +290,20 @@ enum fid_status lot_of_order(struct store *store, int64_t order_id, struct lot_r
 /* Earliest instant at which a lot of the customer confirms or expires (0 = none). */
 enum fid_status lots_next_due(struct store *store, int64_t customer_id, int64_t *at,
                               struct fid_error *err) FID_MUST_USE;
+/* The merchant's points ledger summed by kind over [from, to). Signs make the roll-forward read
+ * naturally: net = earned - redeemed - expired - clawed_back + adjusted (confirmations only move
+ * points from pending to available and net to zero). */
+struct points_totals {
+    int64_t earned, confirmed, redeemed, expired, clawed_back, adjusted;
+    int64_t net, available_net, pending_net;
+};
+enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t to,
+                                     struct points_totals *out,
+                                     struct fid_error *err) FID_MUST_USE;
+/* Points outstanding in the materialised balances of all customers (available, pending). */
+enum fid_status customer_points_outstanding(struct store *store, int64_t *available,
+                                            int64_t *pending, struct fid_error *err) FID_MUST_USE;
+
 /* Visits the ledger of a customer in order. */
 typedef int (*ledger_visit)(struct db_stmt *row, void *context);
 enum fid_status ledger_list(struct store *store, int64_t customer_id, ledger_visit visit,
