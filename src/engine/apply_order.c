@@ -82,7 +82,7 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
         json_object_set_new(result, "pending", json_boolean(credit.pending && earning.points));
         json_object_set_new(result, "breakdown", breakdown);
         json_object_set_new(result, "stamps", stamps);
-        json_object_set_new(result, "cashback_minor", json_integer(earning.cashback_minor));
+        json_object_set_new(result, "cashback", engine_money_json(e, earning.cashback_minor));
         json_object_set_new(result, "vouchers", vouchers);
     } else {
         json_decref(breakdown);

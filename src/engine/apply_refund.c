@@ -267,9 +267,9 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
                                NULL, err)) != FID_OK)
             goto done;
         order->cashback_clawed += cashback;
-        json_object_set_new(result, "cashback_clawed_back_minor", json_integer(take));
+        json_object_set_new(result, "cashback_clawed_back", engine_money_json(e, take));
         if (forgiven)
-            json_object_set_new(result, "cashback_forgiven_minor", json_integer(forgiven));
+            json_object_set_new(result, "cashback_forgiven", engine_money_json(e, forgiven));
     }
 done:
     json_decref(remaining_stamps);
@@ -320,7 +320,7 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
     order.refunded_units = json_dumps(units, JSON_COMPACT | JSON_SORT_KEYS);
     json_object_set_new(ctx->result, "order_id", json_string(order.ref));
     json_object_set_new(ctx->result, "customer", json_string(c.ref));
-    json_object_set_new(ctx->result, "refunded_minor", json_integer(money));
+    json_object_set_new(ctx->result, "refunded", engine_money_json(e, money));
     if ((st = refund_settle(e, &c, &order, original, ev->at, ev->key, ctx->result, err)) != FID_OK)
         goto done;
     c.spend_minor -= money;

@@ -106,8 +106,8 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
     json_object_set_new(ctx->result, "cost_points", json_integer(r->cost_points));
     json_object_set_new(ctx->result, "cost_stamps", json_integer(r->cost_stamps));
     if (r->cost_cashback_minor)
-        json_object_set_new(ctx->result, "cost_cashback_minor",
-                            json_integer(r->cost_cashback_minor));
+        json_object_set_new(ctx->result, "cost_cashback",
+                            engine_money_json(e, r->cost_cashback_minor));
     json_object_set_new(ctx->result, "vouchers", vouchers);
     json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
     return FID_OK;
@@ -150,7 +150,7 @@ enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *e
         json_object_set_new(ctx->result, "name", json_string(r->name));
         json_object_set_new(ctx->result, "kind", json_string(reward_kind_name(r->kind)));
         if (r->value_minor)
-            json_object_set_new(ctx->result, "value_minor", json_integer(r->value_minor));
+            json_object_set_new(ctx->result, "value", engine_money_json(e, r->value_minor));
         if (r->percent)
             json_object_set_new(ctx->result, "percent", json_integer(r->percent));
         if (r->sku[0])

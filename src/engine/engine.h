@@ -79,6 +79,9 @@ enum fid_status engine_run_due(struct engine *engine, int64_t now, json_t **summ
 /* The customer's balances as JSON: points (available, pending, lifetime), cashback, stamps. */
 json_t *engine_balance_json(struct engine *engine, const struct customer *customer);
 
+/* Money as the API speaks it: {"amount_minor": N, "currency": "EUR"}. */
+json_t *engine_money_json(const struct engine *engine, int64_t amount_minor);
+
 /* A member (or customer) as JSON: profile, aggregates, tier, VIP and balances. */
 json_t *engine_member_json(struct engine *engine, const struct customer *customer);
 

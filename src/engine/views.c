@@ -18,6 +18,12 @@ static json_t *time_or_null(int64_t t)
     return json_string(text);
 }
 
+json_t *engine_money_json(const struct engine *e, int64_t amount_minor)
+{
+    return json_pack("{s:I, s:s}", "amount_minor", (json_int_t)amount_minor, "currency",
+                     e->merchant.currency);
+}
+
 json_t *engine_member_json(struct engine *e, const struct customer *c)
 {
     json_t *consents = json_array();
@@ -135,11 +141,12 @@ json_t *engine_rewards_json(const struct engine *e)
             reward_kind_name(r->kind), "cost_points", (json_int_t)r->cost_points, "cost_stamps",
             (json_int_t)r->cost_stamps, "valid_days", (json_int_t)r->valid_days);
         if (r->cost_cashback_minor)
-            json_object_set_new(item, "cost_cashback_minor", json_integer(r->cost_cashback_minor));
+            json_object_set_new(item, "cost_cashback",
+                                engine_money_json(e, r->cost_cashback_minor));
         if (r->stamp_card[0])
             json_object_set_new(item, "stamp_card", json_string(r->stamp_card));
         if (r->value_minor)
-            json_object_set_new(item, "value_minor", json_integer(r->value_minor));
+            json_object_set_new(item, "value", engine_money_json(e, r->value_minor));
         if (r->percent)
             json_object_set_new(item, "percent", json_integer(r->percent));
         if (r->sku[0])

@@ -349,19 +349,19 @@ cashback_ecommerce() {
         '"channel":"online","discount_minor":1000,"shipping_minor":500,"tax_minor":1833'
     check_json "E1" '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' \
         "base=458 multiplier:app-orders=91 first_order=100" \
-        '.[0] | "\(.points) \(.pending) \(.cashback_minor)"' "649 true 91"
+        '.[0] | "\(.points) \(.pending) \(.cashback.amount_minor)"' "649 true 91"
     assert_balance zoe "100 649 100 91"
     # 20000 in store: 1000 points, 200 cashback; spend 11500 + 20000 reaches silver (25000)
     order e2 2026-03-04T10:00:00Z zoe E2 "[$(line COAT coats 1 20000)]"
-    assert_json '.[0] | "\(.points) \(.cashback_minor) \(.tier_upgrade.tier)"' "1000 200 silver" \
+    assert_json '.[0] | "\(.points) \(.cashback.amount_minor) \(.tier_upgrade.tier)"' "1000 200 silver" \
         "E2: points, cashback and the upgrade to silver"
     # silver adds 10%: 1000 -> 50 + 5
     order e3 2026-03-05T10:00:00Z zoe E3 "[$(line SOCK socks 1 1000)]"
     check_json "E3 earns the silver perk" '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' \
-        "base=50 tier:silver=5" '.[0].cashback_minor' 10
+        "base=50 tier:silver=5" '.[0].cashback.amount_minor' 10
     # a non-member earns no cashback either
     order e4 2026-03-05T11:00:00Z walkin E4 "[$(line SOCK socks 1 1000)]"
-    assert_json '.[0] | has("cashback_minor")' false "no cashback for a non-member"
+    assert_json '.[0] | has("cashback")' false "no cashback for a non-member"
     assert_eq "earn points 100 0 - v1 enrolment=100
 earn_pending points 0 649 E1 v1 base=458,multiplier:app-orders=91,first_order=100
 earn cashback 91 0 E1 v1 cashback

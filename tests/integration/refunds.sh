@@ -26,7 +26,7 @@ full_refund() {
     order f1 2026-03-02T09:00:00Z ada F1 "$lines" '"discount_minor":400,"shipping_minor":500'
     assert_json '.[0].points' 325 "F1 earns 325"
     post "$(refund_json f1r 2026-03-03T09:00:00Z F1 '"amount_minor":3500')"
-    check_json "full refund by amount" '.[0].refunded_minor' 3500 '.[0].points_clawed_back' 325 \
+    check_json "full refund by amount" '.[0].refunded.amount_minor' 3500 '.[0].points_clawed_back' 325 \
         '.[0].balance | "\(.available) \(.lifetime)"' "0 0"
     local before
     before=$(snapshot)
@@ -40,9 +40,9 @@ full_refund() {
     assert_json '.[0].points' 300 "G1 earns 300 (no first-order bonus)"
     post "$(refund_json g1r 2026-03-05T09:00:00Z G1 \
         '"lines":[{"sku":"C","quantity":3},{"sku":"A","quantity":2},{"sku":"B","quantity":1}]')"
-    check_json "full refund by lines" '.[0].refunded_minor' 3000 '.[0].points_clawed_back' 300
+    check_json "full refund by lines" '.[0].refunded.amount_minor' 3000 '.[0].points_clawed_back' 300
     post "$(refund_json g1r2 2026-03-05T10:00:00Z G1 '"amount_minor":500')"
-    check_json "the shipping refunded afterwards takes nothing more" '.[0].refunded_minor' 500 \
+    check_json "the shipping refunded afterwards takes nothing more" '.[0].refunded.amount_minor' 500 \
         '.[0] | has("points_clawed_back")' false
     assert_eq "earn points 325 0 F1 v1 base=300,first_order=25
 clawback points -325 0 F1 v1 refund=325
@@ -71,14 +71,14 @@ partial_refunds_add_up() {
     # 1. the beans: remaining lines 2800 - 280 discount = 2520 -> 252 + 25 = 277; 439 - 277 = 162
     #    money: the beans' share of the goods, 1200 x 3600 / 4000 = 1080
     post "$(refund_json r1 2026-03-03T09:00:00Z P1 '"lines":[{"sku":"BEANS","quantity":1}]')"
-    check_json "refund 1 (beans)" '.[0].refunded_minor' 1080 '.[0].points_clawed_back' 162
+    check_json "refund 1 (beans)" '.[0].refunded.amount_minor' 1080 '.[0].points_clawed_back' 162
     # 2. one mug: remaining 1900 - 190 = 1710 -> 171 + 25 = 196; target 243, 81 more
     #    money: 2100 x 0.9 = 1890 in all, 810 now
     post "$(refund_json r2 2026-03-03T10:00:00Z P1 '"lines":[{"sku":"MUG","quantity":1}]')"
-    check_json "refund 2 (a mug)" '.[0].refunded_minor' 810 '.[0].points_clawed_back' 81
+    check_json "refund 2 (a mug)" '.[0].refunded.amount_minor' 810 '.[0].points_clawed_back' 81
     # 3. 500 by amount: lines 243 + 439 x 500 / 3600 = 60.97 -> 60: target 303, 60 more
     post "$(refund_json r3 2026-03-03T11:00:00Z P1 '"amount_minor":500')"
-    check_json "refund 3 (500 by amount)" '.[0].refunded_minor' 500 '.[0].points_clawed_back' 60
+    check_json "refund 3 (500 by amount)" '.[0].refunded.amount_minor' 500 '.[0].points_clawed_back' 60
     # the rest of the lines would refund 1710 more: 2390 + 1710 = 4100 > 3600 paid
     local before
     before=$(snapshot)
@@ -90,10 +90,10 @@ partial_refunds_add_up() {
     # 4. the coffees: remaining one mug 900 - 90 = 810 -> 81 + 25 = 106; lines take 333, amount
     #    60: target 393, 90 more. money 3100 x 0.9 = 2790 in all, 900 now
     post "$(refund_json r4 2026-03-03T12:00:00Z P1 '"lines":[{"sku":"COFFEE","quantity":4}]')"
-    check_json "refund 4 (the coffees)" '.[0].refunded_minor' 900 '.[0].points_clawed_back' 90
+    check_json "refund 4 (the coffees)" '.[0].refunded.amount_minor' 900 '.[0].points_clawed_back' 90
     # 5. the last 310: everything paid is refunded, everything earned is taken back: 46 more
     post "$(refund_json r5 2026-03-03T13:00:00Z P1 '"amount_minor":310')"
-    check_json "refund 5 (the rest)" '.[0].refunded_minor' 310 '.[0].points_clawed_back' 46 \
+    check_json "refund 5 (the rest)" '.[0].refunded.amount_minor' 310 '.[0].points_clawed_back' 46 \
         '.[0].balance.available' 0
     assert_eq "439|439|3600|3600" "$(sql "SELECT points_earned || '|' || points_clawed || '|' ||
         refunded_minor || '|' || paid_minor FROM orders WHERE ref = 'P1'")" \
@@ -196,19 +196,19 @@ pending_and_cashback() {
     init_db ecommerce # pending 30 days, 5 points per euro, first order +100, 1% cashback
     enrol fay 2026-03-01T09:00:00Z
     order a1 2026-03-02T10:00:00Z fay A1 "[$(line DRESS dresses 1 10000)]"
-    assert_json '.[0] | "\(.points) \(.pending) \(.cashback_minor)"' "600 true 100" "A1"
+    assert_json '.[0] | "\(.points) \(.pending) \(.cashback.amount_minor)"' "600 true 100" "A1"
     post "$(refund_json a1r 2026-03-03T10:00:00Z A1 '"amount_minor":10000')"
     check_json "full refund while pending" '.[0].points_clawed_back' 600 \
-        '.[0].cashback_clawed_back_minor' 100 \
+        '.[0].cashback_clawed_back.amount_minor' 100 \
         '.[0].balance | "\(.available) \(.pending) \(.lifetime) \(.cashback.amount_minor)"' "100 0 100 0"
     assert_eq "cancelled|0" "$(sql "SELECT l.state || '|' || l.remaining FROM lots l JOIN orders o ON o.id = l.order_id
         WHERE o.ref = 'A1'")" "the pending lot is cancelled"
     # B1: 4000 -> 200 pending, cashback 40; a quarter refunded while pending
     order b1 2026-03-02T11:00:00Z fay B1 "[$(line SCARF scarves 2 2000)]"
-    assert_json '.[0] | "\(.points) \(.cashback_minor)"' "200 40" "B1"
+    assert_json '.[0] | "\(.points) \(.cashback.amount_minor)"' "200 40" "B1"
     post "$(refund_json b1r 2026-03-04T10:00:00Z B1 '"amount_minor":1000')"
     check_json "quarter refund while pending" '.[0].points_clawed_back' 50 \
-        '.[0].cashback_clawed_back_minor' 10 '.[0].balance | "\(.available) \(.pending)"' "100 150"
+        '.[0].cashback_clawed_back.amount_minor' 10 '.[0].balance | "\(.available) \(.pending)"' "100 150"
     # 30 days in Paris: 2026-03-02 12:00 CET -> 2026-04-01 12:00 CEST = 10:00Z
     expect_exit 0 fidele --json --now 2026-04-01T09:59:59Z run-due
     assert_json .points_confirmed 0 "not yet"
@@ -216,7 +216,7 @@ pending_and_cashback() {
     assert_json .points_confirmed 150 "the rest confirms after 30 days (local time, across DST)"
     post "$(refund_json b1r2 2026-04-02T10:00:00Z B1 '"amount_minor":3000')"
     check_json "the rest refunded after confirmation" '.[0].points_clawed_back' 150 \
-        '.[0].cashback_clawed_back_minor' 30 \
+        '.[0].cashback_clawed_back.amount_minor' 30 \
         '.[0].balance | "\(.available) \(.pending) \(.lifetime) \(.cashback.amount_minor)"' "100 0 100 0"
     assert_eq "earn points 100 0 - v1 enrolment=100
 earn_pending points 0 600 A1 v1 base=500,first_order=100

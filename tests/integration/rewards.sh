@@ -172,7 +172,7 @@ cashback_rewards() {
     assert_unchanged "$before" "refused"
     # 10 EUR of cashback pays a 10 EUR voucher
     expect_exit 0 fidele --json redeem ivy cashback-voucher --at 2026-03-02T10:00:00Z
-    check_json "cashback spent on a voucher" .cost_cashback_minor 1000 '.vouchers | map(.reward)' \
+    check_json "cashback spent on a voucher" .cost_cashback.amount_minor 1000 '.vouchers | map(.reward)' \
         '["cashback-voucher"]' '.balance.cashback.amount_minor' 0
     before=$(snapshot)
     expect_exit 2 fidele --json redeem ivy cashback-voucher --at 2026-03-02T10:01:00Z
