@@ -148,7 +148,7 @@ struct program {
         int64_t amount_minor; /* what `points` points cost the merchant; points 0 = not declared */
         int64_t points;
     } point_value;
-    char *text;          /* the document, compact with sorted keys: what the store keeps */
+    char *text; /* the document, compact with sorted keys: what the store keeps */
 };
 
 /* Parses and validates a programme document. On success *out is owned by the caller. */

@@ -298,8 +298,7 @@ struct points_totals {
     int64_t net, available_net, pending_net;
 };
 enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t to,
-                                     struct points_totals *out,
-                                     struct fid_error *err) FID_MUST_USE;
+                                     struct points_totals *out, struct fid_error *err) FID_MUST_USE;
 /* Points outstanding in the materialised balances of all customers (available, pending). */
 enum fid_status customer_points_outstanding(struct store *store, int64_t *available,
                                             int64_t *pending, struct fid_error *err) FID_MUST_USE;
