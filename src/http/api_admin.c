@@ -72,9 +72,9 @@ void api_keys_create(struct http_request *req)
     char text[API_KEY_TEXT_MAX];
     struct fid_error err;
     fid_error_clear(&err);
-    enum fid_status st =
-        api_key_create(req->worker->directory, http_rng(), req->key.merchant_id,
-                       (enum api_scope)scope, label, (int64_t)time(NULL), &key, text, &err);
+    enum fid_status st = api_key_create(
+        req->worker->directory, http_rng(), req->key.merchant_id, (enum api_scope)scope, label,
+        http_header(req, "Idempotency-Key"), (int64_t)time(NULL), &key, text, &err);
     json_decref(body);
     if (st != FID_OK) {
         http_reply_error(req, &err);

@@ -24,12 +24,12 @@ struct job {
     struct fid_error err;
     enum fid_status status;
     bool done;
+    pthread_cond_t done_cond; /* signalled once done is set: only this job's thread wakes */
     struct job *next;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t work_done = PTHREAD_COND_INITIALIZER;
 static struct job *head, *tail;
 static bool stopping, running;
 static pthread_t thread;
@@ -122,9 +122,9 @@ static void *committer_main(void *unused)
         for (struct job *j = taken; j;) {
             struct job *next = j->next;
             j->done = true;
+            pthread_cond_signal(&j->done_cond);
             j = next;
         }
-        pthread_cond_broadcast(&work_done);
     }
     pthread_mutex_unlock(&lock);
     return NULL;
@@ -157,9 +157,11 @@ enum fid_status committer_apply(int64_t merchant_id, const json_t *events, json_
                                 struct fid_error *err)
 {
     struct job job = {.merchant_id = merchant_id, .events = events};
+    pthread_cond_init(&job.done_cond, NULL);
     pthread_mutex_lock(&lock);
     if (stopping) {
         pthread_mutex_unlock(&lock);
+        pthread_cond_destroy(&job.done_cond);
         return fid_fail(err, FID_ERR_DB, "", "the server is stopping");
     }
     if (tail)
@@ -169,8 +171,9 @@ enum fid_status committer_apply(int64_t merchant_id, const json_t *events, json_
     tail = &job;
     pthread_cond_signal(&work_ready);
     while (!job.done)
-        pthread_cond_wait(&work_done, &lock);
+        pthread_cond_wait(&job.done_cond, &lock);
     pthread_mutex_unlock(&lock);
+    pthread_cond_destroy(&job.done_cond);
     if (job.status != FID_OK) {
         *err = job.err;
         return job.status;

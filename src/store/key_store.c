@@ -38,8 +38,8 @@ static void random_symbols(struct fid_rng *rng, char *out, size_t n)
 }
 
 enum fid_status api_key_create(struct db *db, struct fid_rng *rng, int64_t merchant_id,
-                               enum api_scope scope, const char *label, int64_t now,
-                               struct api_key *out, char text[API_KEY_TEXT_MAX],
+                               enum api_scope scope, const char *label, const char *idempotency_key,
+                               int64_t now, struct api_key *out, char text[API_KEY_TEXT_MAX],
                                struct fid_error *err)
 {
     char secret[API_KEY_SECRET_LEN + 1], digest[FID_DIGEST_HEX];
@@ -51,15 +51,21 @@ enum fid_status api_key_create(struct db *db, struct fid_rng *rng, int64_t merch
     out->scope = scope;
     out->created_at = now;
     snprintf(out->label, sizeof out->label, "%s", label ? label : "");
-    struct db_stmt *s = db_prepare(db, "INSERT INTO api_keys (id, merchant_id, scope, secret_hash, "
-                                       "label, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+    struct db_stmt *s =
+        db_prepare(db, "INSERT INTO api_keys (id, merchant_id, scope, secret_hash, label, "
+                       "created_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)");
     db_bind_text(s, 1, out->id);
     db_bind_int(s, 2, merchant_id);
     db_bind_text(s, 3, api_scope_name(scope));
     db_bind_text(s, 4, digest);
     db_bind_text(s, 5, out->label);
     db_bind_int(s, 6, now);
+    db_bind_text(s, 7, idempotency_key);
     enum fid_status st = db_run(s, err);
+    if (st == FID_ERR_CONFLICT)
+        return fid_fail(err, FID_ERR_CONFLICT, "Idempotency-Key",
+                        "a key was already created under this Idempotency-Key; its secret was "
+                        "shown once and no second key is made");
     if (st == FID_OK)
         snprintf(text, API_KEY_TEXT_MAX, "fk_%s_%s", out->id, secret);
     return st;

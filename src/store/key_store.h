@@ -35,10 +35,12 @@ int api_scope_parse(const char *text);
 /* True when a key of scope `have` may do what needs scope `need` (admin > pos > read). */
 bool api_scope_allows(enum api_scope have, enum api_scope need);
 
-/* Creates a key; *text (API_KEY_TEXT_MAX bytes) receives the whole key, shown once. */
+/* Creates a key; *text (API_KEY_TEXT_MAX bytes) receives the whole key, shown once. With an
+ * idempotency_key (may be NULL) a second creation under the same key is FID_ERR_CONFLICT: the
+ * secret cannot be shown again, and no second key is made. */
 enum fid_status api_key_create(struct db *db, struct fid_rng *rng, int64_t merchant_id,
-                               enum api_scope scope, const char *label, int64_t now,
-                               struct api_key *out, char text[API_KEY_TEXT_MAX],
+                               enum api_scope scope, const char *label, const char *idempotency_key,
+                               int64_t now, struct api_key *out, char text[API_KEY_TEXT_MAX],
                                struct fid_error *err) FID_MUST_USE;
 
 /* Authenticates a presented key: FID_ERR_NOT_FOUND for any malformed, unknown, wrong or revoked

@@ -206,8 +206,11 @@ static const char *const MIGRATIONS[] = {
     "  secret_hash TEXT NOT NULL,"
     "  label TEXT NOT NULL DEFAULT '',"
     "  created_at INTEGER NOT NULL,"
-    "  revoked_at INTEGER) STRICT;"
-    "CREATE INDEX api_keys_merchant ON api_keys(merchant_id);",
+    "  revoked_at INTEGER,"
+    "  idempotency_key TEXT) STRICT;"
+    "CREATE INDEX api_keys_merchant ON api_keys(merchant_id);"
+    "CREATE UNIQUE INDEX api_keys_idempotency ON api_keys(merchant_id, idempotency_key) WHERE "
+    "idempotency_key IS NOT NULL;",
 };
 
 int schema_latest_version(void)
