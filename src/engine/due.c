@@ -147,7 +147,8 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
                                     json_t *result, struct fid_error *err)
 {
     const struct program *p = e->program;
-    if (p->tiers.n_levels == 0)
+    /* Nothing to gain at the top tier: skip summing the window (one query per order). */
+    if (p->tiers.n_levels == 0 || program_tier_rank(p, c->tier) == (int)p->tiers.n_levels - 1)
         return FID_OK;
     int64_t spend = 0, points = 0, count = 0;
     int64_t from = tier_window_start(p, e->tz, at);

@@ -182,7 +182,7 @@ static const char *const MIGRATIONS[] = {
     "  event_key TEXT NOT NULL,"
     "  PRIMARY KEY (merchant_id, code)) STRICT, WITHOUT ROWID;"
     "CREATE INDEX vouchers_customer ON vouchers(merchant_id, customer_id);"
-    "CREATE INDEX vouchers_reward ON vouchers(merchant_id, reward_id);"
+    "CREATE INDEX vouchers_reward ON vouchers(merchant_id, reward_id, source);"
     "CREATE INDEX vouchers_due ON vouchers(merchant_id, valid_until) WHERE state = 'issued';"
 
     "CREATE TABLE vip_payments ("
