@@ -72,15 +72,9 @@ void api_apply_one(struct http_request *req, json_t *event, unsigned success_sta
 
 void api_events_post(struct http_request *req)
 {
-    json_t *event = http_body_json(req);
+    json_t *event = http_body_object(req, "expected one event object");
     if (event == NULL)
         return;
-    if (!json_is_object(event)) {
-        json_decref(event);
-        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
-                           "expected one event object", "/");
-        return;
-    }
     if (!api_idempotency_key(req, event)) {
         json_decref(event);
         return;

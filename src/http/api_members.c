@@ -32,15 +32,9 @@ bool api_load_member(struct http_request *req, struct customer *out)
 
 void api_members_create(struct http_request *req)
 {
-    json_t *body = http_body_json(req);
+    json_t *body = http_body_object(req, "expected a member object");
     if (body == NULL)
         return;
-    if (!json_is_object(body)) {
-        json_decref(body);
-        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
-                           "expected a member object", "/");
-        return;
-    }
     /* The member's id is the merchant's own reference; the enrol event carries it. */
     json_t *id = json_object_get(body, "id");
     if (id) {
@@ -223,15 +217,9 @@ void api_member_redeem(struct http_request *req)
     struct customer c;
     if (!api_load_member(req, &c))
         return;
-    json_t *body = http_body_json(req);
+    json_t *body = http_body_object(req, "expected {\"reward\": ID}");
     if (body == NULL)
         return;
-    if (!json_is_object(body)) {
-        json_decref(body);
-        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
-                           "expected {\"reward\": ID}", "/");
-        return;
-    }
     json_object_set_new(body, "type", json_string("redeem"));
     json_object_set_new(body, "customer", json_string(c.ref));
     if (!api_idempotency_key(req, body)) {

@@ -53,14 +53,8 @@ void api_voucher_use(struct http_request *req)
     json_t *event = json_object();
     if (req->body_len > 0) {
         json_decref(event);
-        if ((event = http_body_json(req)) == NULL)
+        if ((event = http_body_object(req, "expected {\"order_id\": ...} or no body")) == NULL)
             return;
-        if (!json_is_object(event)) {
-            json_decref(event);
-            http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
-                               "expected {\"order_id\": ...} or no body", "/");
-            return;
-        }
     }
     json_object_set_new(event, "type", json_string("voucher_use"));
     json_object_set_new(event, "code", json_string(v.code));

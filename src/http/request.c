@@ -103,3 +103,14 @@ json_t *http_body_json(struct http_request *req)
     }
     return value;
 }
+
+json_t *http_body_object(struct http_request *req, const char *expected)
+{
+    json_t *body = http_body_json(req);
+    if (body != NULL && !json_is_object(body)) {
+        json_decref(body);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content", expected, "/");
+        return NULL;
+    }
+    return body;
+}

@@ -70,6 +70,10 @@ const char *http_query(struct http_request *req, const char *name);
 /* Parses the body as one JSON value; answers 400/415 itself and returns NULL on failure. */
 json_t *http_body_json(struct http_request *req);
 
+/* Parses the body as one JSON object; otherwise answers (400/415, or 422 saying `expected`) and
+ * returns NULL. */
+json_t *http_body_object(struct http_request *req, const char *expected);
+
 /* Cryptographic randomness (request ids, API keys) for every thread of the server; valid while
  * http_serve runs. Owned by the server: do not free. */
 struct fid_rng *http_rng(void);
