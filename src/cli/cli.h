@@ -100,5 +100,6 @@ int cmd_merchant(struct cli *cli);
 int cmd_key(struct cli *cli);
 int cmd_clv(struct cli *cli);
 int cmd_liability(struct cli *cli);
+int cmd_report(struct cli *cli);
 
 #endif

@@ -1,0 +1,42 @@
+/*
+ * Loyalty KPIs: the exact definitions of docs/kpis.md computed from counts the store gathers.
+ * Pure: the caller fills struct kpi_counts (store/kpi_store.c) and this module turns it into the
+ * report, with rates in percent and null where a denominator is zero.
+ */
+#ifndef FIDELE_ANALYTICS_KPIS_H
+#define FIDELE_ANALYTICS_KPIS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One cohort: customers whose first order fell in a month, and how many ordered k months later. */
+struct kpi_cohort {
+    int year, month; /* the cohort's month, in the merchant's time zone */
+    int64_t size;
+    int64_t *active; /* active[k], k = 0 .. n_months - 1 */
+    size_t n_months;
+};
+
+struct kpi_counts {
+    int64_t period_days; /* length of [from, to) in days */
+    int64_t customers, new_customers, orders, repeat_customers;
+    int64_t paid_minor, refunded_minor; /* orders in P; refunds dated in P */
+    int64_t member_orders, member_paid_minor, member_refunded_minor;
+    int64_t customers_start, customers_end, churned;
+    int64_t loyal_paid_minor, loyal_refunded_minor;
+    int64_t members_active;                 /* members with a ledger entry in P */
+    int64_t points_earned, points_redeemed; /* in P */
+    int64_t vouchers_issued, vouchers_used; /* in P */
+    int64_t nps_answers, nps_promoters, nps_detractors;
+    int64_t csat_answers, csat_satisfied;
+    struct kpi_cohort *cohorts;
+    size_t n_cohorts;
+};
+
+/* The report: a JSON object whose top-level keys are exactly the KPI names (docs/kpis.md). */
+json_t *kpi_report(const struct kpi_counts *counts);
+
+void kpi_counts_clear(struct kpi_counts *counts);
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * `fidele report [--from DATE] [--to DATE] [--window DAYS] [--format text|json] [--out FILE]`:
+ * the loyalty KPIs of docs/kpis.md over the period [from, to) in the merchant's time zone
+ * (default: the 365 days up to and including today), as a terminal summary or as JSON whose
+ * top-level keys are exactly the KPI names.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analytics/kpis.h"
+#include "cli/cli.h"
+#include "store/kpi_store.h"
+#include "util/money.h"
+#include "util/timeutil.h"
+
+static void print_rate(FILE *out, const char *label, const json_t *value)
+{
+    if (json_is_number(value))
+        fprintf(out, "  %-26s %9.1f %%\n", label, json_number_value(value));
+    else
+        fprintf(out, "  %-26s %11s\n", label, "n/a");
+}
+
+static void print_money(FILE *out, const struct engine *e, const char *label, const json_t *value)
+{
+    char text[64] = "n/a";
+    if (json_is_integer(value))
+        cli_money(e, json_integer_value(value), text, sizeof text);
+    fprintf(out, "  %-26s %16s\n", label, text);
+}
+
+static void print_text(FILE *out, const struct engine *e, const json_t *r, const char *from,
+                       const char *to)
+{
+    fprintf(out, "%s: loyalty report from %s to %s (to excluded)\n\n", engine_merchant(e)->name,
+            from, to);
+    fprintf(out, "  %-26s %9lld\n  %-26s %9lld\n  %-26s %9lld\n", "customers",
+            (long long)json_integer_value(json_object_get(r, "customers")), "new customers",
+            (long long)json_integer_value(json_object_get(r, "new_customers")), "orders",
+            (long long)json_integer_value(json_object_get(r, "orders")));
+    print_money(out, e, "revenue", json_object_get(r, "revenue_minor"));
+    print_money(out, e, "average order", json_object_get(r, "aov_minor"));
+    print_money(out, e, "  members", json_object_get(r, "aov_members_minor"));
+    print_money(out, e, "  non-members", json_object_get(r, "aov_non_members_minor"));
+    json_t *frequency = json_object_get(r, "purchase_frequency");
+    fprintf(out, "  %-26s %9.2f\n", "orders per customer",
+            json_is_number(frequency) ? json_number_value(frequency) : 0.0);
+    print_rate(out, "repurchase rate", json_object_get(r, "repurchase_rate"));
+    print_rate(out, "retention rate", json_object_get(r, "retention_rate"));
+    print_rate(out, "churn rate", json_object_get(r, "churn_rate"));
+    print_rate(out, "loyal revenue share", json_object_get(r, "loyal_revenue_share"));
+    print_rate(out, "participation rate", json_object_get(r, "participation_rate"));
+    print_rate(out, "points redemption rate", json_object_get(r, "points_redemption_rate"));
+    print_rate(out, "reward usage rate", json_object_get(r, "reward_usage_rate"));
+    json_t *cltv = json_object_get(r, "cltv");
+    if (json_is_object(cltv)) {
+        char value[64];
+        cli_money(e, (int64_t)json_number_value(json_object_get(cltv, "value_minor")), value,
+                  sizeof value);
+        fprintf(out, "  %-26s %16s  (%.1f orders a year, %.1f years)\n", "CLTV (historical)", value,
+                json_number_value(json_object_get(cltv, "orders_per_customer_per_year")),
+                json_number_value(json_object_get(cltv, "expected_lifetime_years")));
+    }
+    json_t *cohorts = json_object_get(r, "cohorts");
+    if (json_array_size(cohorts) > 0) {
+        fprintf(out, "\n  cohorts (%% of each month's new customers ordering k months later)\n");
+        size_t i;
+        json_t *c;
+        json_array_foreach(cohorts, i, c)
+        {
+            fprintf(out, "  %s %6lld ", json_string_value(json_object_get(c, "month")),
+                    (long long)json_integer_value(json_object_get(c, "customers")));
+            size_t k;
+            json_t *v;
+            json_array_foreach(json_object_get(c, "active_pct"), k, v)
+            {
+                if (json_is_number(v))
+                    fprintf(out, " %5.1f", json_number_value(v));
+                else
+                    fprintf(out, "     -");
+            }
+            fprintf(out, "\n");
+        }
+    }
+}
+
+static enum fid_status read_date(const struct cli *cli, const char *name, int *y, int *m, int *d,
+                                 struct fid_error *err)
+{
+    const char *value = cli_option(cli, name);
+    char field[32];
+    snprintf(field, sizeof field, "--%s", name);
+    return value ? fid_date_parse(value, y, m, d, field, err) : FID_OK;
+}
+
+int cmd_report(struct cli *cli)
+{
+    static const struct cli_option_spec specs[] = {{"from", true},   {"to", true},
+                                                   {"window", true}, {"format", true},
+                                                   {"out", true},    {NULL, false}};
+    struct fid_error err;
+    fid_error_clear(&err);
+    struct engine *e = NULL;
+    struct kpi_counts counts = {0};
+    int64_t window = 0;
+    if (cli_parse(cli, specs, 0, 0, &err) != FID_OK ||
+        cli_option_int(cli, "window", 1, 3660, 365, &window, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    const char *format = cli_option(cli, "format") ? cli_option(cli, "format")
+                         : cli->json               ? "json"
+                                                   : "text";
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
+        fid_fail(&err, FID_ERR_INPUT, "--format", "expected text or json");
+        return cli_fail(cli, &err);
+    }
+    if (cli_open_engine(cli, &e, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    const struct fid_tz *tz = engine_tz(e);
+    struct fid_local today;
+    fid_tz_local(tz, cli->now, &today);
+    int ty = today.year, tm = today.month, td = today.day, fy, fm, fd;
+    int64_t to, from;
+    if (read_date(cli, "to", &ty, &tm, &td, &err) != FID_OK)
+        goto fail;
+    to = fid_tz_midnight(tz, ty, tm, td);
+    if (cli_option(cli, "to") == NULL)
+        to = fid_tz_add_days(tz, to, 1); /* today included */
+    from = fid_tz_add_days(tz, to, -365);
+    if (cli_option(cli, "from")) {
+        if (read_date(cli, "from", &fy, &fm, &fd, &err) != FID_OK)
+            goto fail;
+        from = fid_tz_midnight(tz, fy, fm, fd);
+    }
+    if (to <= from) {
+        fid_fail(&err, FID_ERR_INPUT, "--to", "must be after --from (the period is [from, to))");
+        goto fail;
+    }
+    if (kpi_counts_load(engine_store(e), tz, from, to, window, &counts, &err) != FID_OK)
+        goto fail;
+    json_t *report = kpi_report(&counts);
+    struct fid_local lf, lt;
+    fid_tz_local(tz, from, &lf);
+    fid_tz_local(tz, to, &lt);
+    char from_text[16], to_text[16];
+    snprintf(from_text, sizeof from_text, "%04d-%02d-%02d", lf.year, lf.month, lf.day);
+    snprintf(to_text, sizeof to_text, "%04d-%02d-%02d", lt.year, lt.month, lt.day);
+    FILE *out = stdout;
+    const char *path = cli_option(cli, "out");
+    if (path && (out = fopen(path, "w")) == NULL) {
+        json_decref(report);
+        fid_fail(&err, FID_ERR_IO, "--out", "cannot write %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (strcmp(format, "json") == 0) {
+        char *text = json_dumps(report, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+        fprintf(out, "%s\n", text);
+        free(text);
+    } else {
+        print_text(out, e, report, from_text, to_text);
+    }
+    if (out != stdout)
+        fclose(out);
+    json_decref(report);
+    kpi_counts_clear(&counts);
+    engine_close(e);
+    return 0;
+fail:
+    kpi_counts_clear(&counts);
+    engine_close(e);
+    return cli_fail(cli, &err);
+}

@@ -1,0 +1,159 @@
+/*
+ * KPI counts by SQL over the merchant's rows, plus one ordered scan of the order history for the
+ * cohorts (months are local months, which SQL cannot compute in the merchant's time zone).
+ */
+#include "store/kpi_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+/* Runs sql with (merchant, a, b[, c, d]) and reads up to three integer columns. */
+static enum fid_status counts(struct store *store, const char *sql, int nparams,
+                              const int64_t *params, int64_t *c0, int64_t *c1, int64_t *c2,
+                              struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, sql);
+    db_bind_int(s, 1, store->merchant_id);
+    for (int i = 0; i < nparams; i++)
+        db_bind_int(s, i + 2, params[i]);
+    enum db_step rc = db_step(s);
+    if (rc == DB_ROW) {
+        if (c0)
+            *c0 = db_column_int(s, 0);
+        if (c1)
+            *c1 = db_column_int(s, 1);
+        if (c2)
+            *c2 = db_column_int(s, 2);
+    }
+    db_done(s);
+    return rc == DB_ROW ? FID_OK : fid_fail(err, FID_ERR_DB, "", "KPI query failed");
+}
+
+struct cohort_scan {
+    const struct fid_tz *tz;
+    int first_month, last_month; /* year * 12 + month - 1, inclusive range of cohorts shown */
+    int64_t customer;
+    int cohort;    /* the current customer's first month */
+    int last_seen; /* last month counted for the current customer */
+    struct kpi_counts *out;
+};
+
+static int month_of(const struct fid_tz *tz, int64_t at)
+{
+    struct fid_local l;
+    fid_tz_local(tz, at, &l);
+    return l.year * 12 + l.month - 1;
+}
+
+static int visit(int64_t customer_id, int64_t at, int64_t value_minor, void *context)
+{
+    (void)value_minor;
+    struct cohort_scan *s = context;
+    int month = month_of(s->tz, at);
+    if (customer_id != s->customer) {
+        s->customer = customer_id;
+        s->cohort = month;
+        s->last_seen = -1;
+        if (month >= s->first_month && month <= s->last_month)
+            s->out->cohorts[month - s->first_month].size++;
+    }
+    if (s->cohort < s->first_month || s->cohort > s->last_month || month == s->last_seen)
+        return 0;
+    s->last_seen = month;
+    struct kpi_cohort *k = &s->out->cohorts[s->cohort - s->first_month];
+    size_t offset = (size_t)(month - s->cohort);
+    if (offset < k->n_months)
+        k->active[offset]++;
+    return 0;
+}
+
+enum fid_status kpi_counts_load(struct store *store, const struct fid_tz *tz, int64_t from,
+                                int64_t to, int64_t window_days, struct kpi_counts *out,
+                                struct fid_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->period_days = (to - from + 43200) / 86400;
+    int64_t period[2] = {from, to};
+    int64_t start_window[2] = {fid_tz_add_days(tz, from, -(int)window_days), from};
+    int64_t end_window[2] = {fid_tz_add_days(tz, to, -(int)window_days), to};
+    int64_t churn[4] = {start_window[0], start_window[1], end_window[0], end_window[1]};
+    enum fid_status st;
+    if ((st = counts(store,
+                     "SELECT COUNT(*), COALESCE(SUM(paid_minor), 0), COUNT(DISTINCT customer_id) "
+                     "FROM orders WHERE merchant_id = ?1 AND at >= ?2 AND at < ?3",
+                     2, period, &out->orders, &out->paid_minor, &out->customers, err)) != FID_OK ||
+        (st = counts(store,
+                     "SELECT COUNT(*), COALESCE(SUM(paid_minor), 0) FROM orders WHERE "
+                     "merchant_id = ?1 AND at >= ?2 AND at < ?3 AND member_at_order = 1",
+                     2, period, &out->member_orders, &out->member_paid_minor, NULL, err)) !=
+            FID_OK ||
+        (st = counts(store,
+                     "SELECT COALESCE(SUM(r.amount_minor), 0), COALESCE(SUM(CASE WHEN "
+                     "o.member_at_order = 1 THEN r.amount_minor END), 0) FROM refunds r JOIN "
+                     "orders o ON o.merchant_id = r.merchant_id AND o.id = r.order_id WHERE "
+                     "r.merchant_id = ?1 AND r.at >= ?2 AND r.at < ?3",
+                     2, period, &out->refunded_minor, &out->member_refunded_minor, NULL, err)) !=
+            FID_OK ||
+        (st = counts(store,
+                     "SELECT COUNT(*) FROM customers WHERE merchant_id = ?1 AND first_order_at >= "
+                     "?2 AND first_order_at < ?3",
+                     2, period, &out->new_customers, NULL, NULL, err)) != FID_OK ||
+        (st = counts(store,
+                     "SELECT COUNT(*) FROM (SELECT customer_id FROM orders WHERE merchant_id = ?1 "
+                     "AND at >= ?2 AND at < ?3 GROUP BY customer_id HAVING COUNT(*) >= 2)",
+                     2, period, &out->repeat_customers, NULL, NULL, err)) != FID_OK ||
+        (st = counts(store,
+                     "SELECT COUNT(DISTINCT customer_id) FROM orders WHERE merchant_id = ?1 AND "
+                     "at >= ?2 AND at < ?3",
+                     2, start_window, &out->customers_start, NULL, NULL, err)) != FID_OK ||
+        (st = counts(store,
+                     "SELECT COUNT(DISTINCT customer_id) FROM orders WHERE merchant_id = ?1 AND "
+                     "at >= ?2 AND at < ?3",
+                     2, end_window, &out->customers_end, NULL, NULL, err)) != FID_OK ||
+        (st = counts(store,
+                     "SELECT COUNT(*) FROM (SELECT DISTINCT customer_id FROM orders WHERE "
+                     "merchant_id = ?1 AND at >= ?2 AND at < ?3 EXCEPT SELECT customer_id FROM "
+                     "orders WHERE merchant_id = ?1 AND at >= ?4 AND at < ?5)",
+                     4, churn, &out->churned, NULL, NULL, err)) != FID_OK ||
+        (st = counts(store,
+                     "WITH loyal AS (SELECT customer_id FROM orders WHERE merchant_id = ?1 AND at "
+                     "< ?3 GROUP BY customer_id HAVING COUNT(*) >= 2) SELECT (SELECT "
+                     "COALESCE(SUM(paid_minor), 0) FROM orders WHERE merchant_id = ?1 AND at >= "
+                     "?2 AND at < ?3 AND customer_id IN loyal), (SELECT "
+                     "COALESCE(SUM(r.amount_minor), 0) FROM refunds r JOIN orders o ON "
+                     "o.merchant_id = r.merchant_id AND o.id = r.order_id WHERE r.merchant_id = "
+                     "?1 AND r.at >= ?2 AND r.at < ?3 AND o.customer_id IN loyal)",
+                     2, period, &out->loyal_paid_minor, &out->loyal_refunded_minor, NULL, err)) !=
+            FID_OK ||
+        (st = counts(store,
+                     "SELECT COUNT(DISTINCT customer_id), COALESCE(SUM(CASE WHEN account = "
+                     "'points' AND kind IN ('earn', 'earn_pending') THEN amount + pending_delta "
+                     "END), 0), COALESCE(-SUM(CASE WHEN account = 'points' AND kind = 'redeem' "
+                     "THEN amount END), 0) FROM ledger WHERE merchant_id = ?1 AND at >= ?2 AND "
+                     "at < ?3",
+                     2, period, &out->members_active, &out->points_earned, &out->points_redeemed,
+                     err)) != FID_OK ||
+        (st = counts(store,
+                     "SELECT (SELECT COUNT(*) FROM vouchers WHERE merchant_id = ?1 AND issued_at "
+                     ">= ?2 AND issued_at < ?3), (SELECT COUNT(*) FROM vouchers WHERE "
+                     "merchant_id = ?1 AND used_at >= ?2 AND used_at < ?3)",
+                     2, period, &out->vouchers_issued, &out->vouchers_used, NULL, err)) != FID_OK)
+        return st;
+    /* Cohorts: one per month of the period, followed to the last month before `to`. */
+    struct cohort_scan scan = {.tz = tz,
+                               .first_month = month_of(tz, from),
+                               .last_month = month_of(tz, to - 1),
+                               .out = out};
+    out->n_cohorts = (size_t)(scan.last_month - scan.first_month + 1);
+    out->cohorts = xcalloc(out->n_cohorts, sizeof *out->cohorts);
+    for (size_t i = 0; i < out->n_cohorts; i++) {
+        int m = scan.first_month + (int)i;
+        out->cohorts[i].year = m / 12;
+        out->cohorts[i].month = m % 12 + 1;
+        out->cohorts[i].n_months = out->n_cohorts - i;
+        out->cohorts[i].active = xcalloc(out->cohorts[i].n_months, sizeof(int64_t));
+    }
+    return order_history_scan(store, to, visit, &scan, err);
+}

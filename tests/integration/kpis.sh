@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The loyalty KPIs of `fidele report` on a small history whose every figure is worked out by hand
+# (docs/kpis.md has the definitions). Period P = [2026-01-01, 2026-03-01), window 365 days, UTC.
+. "$(dirname "$0")/lib.sh"
+
+hand_computed() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    # C buys once, long ago; A joins and buys three times; B joins in P; D never joins.
+    order c1 2025-02-15T10:00:00Z C C1 "[$(line BEANS beans 1 800)]"
+    enrol A 2025-06-01T10:00:00Z
+    order a1 2025-06-10T10:00:00Z A A1 "[$(line BEANS beans 1 1000)]"
+    order a2 2026-01-05T10:00:00Z A A2 "[$(line BEANS beans 1 2000)]"
+    order a3 2026-02-10T10:00:00Z A A3 "[$(line BEANS beans 1 3000)]"
+    enrol B 2026-01-01T10:00:00Z
+    order b1 2026-01-20T10:00:00Z B B1 "[$(line BEANS beans 1 1500)]"
+    post "$(refund_json b1r 2026-01-25T10:00:00Z B1 '"amount_minor":500')"
+    order d1 2026-02-20T10:00:00Z D D1 "[$(line BEANS beans 1 4000)]"
+    post '{"type":"redeem","key":"r1","at":"2026-02-11T10:00:00Z","customer":"A","reward":"pastry"}'
+
+    expect_exit 0 fidele report --from 2026-01-01 --to 2026-03-01 --format json
+    check_json "keys" '[keys[]] | sort' '["aov_members_minor","aov_minor","aov_non_members_minor","churn_rate","churned","cltv","cohorts","csat","customers","customers_end","customers_start","loyal_revenue_share","new_customers","nps","orders","participation_rate","points_redemption_rate","purchase_frequency","repurchase_rate","retention_rate","revenue_minor","reward_usage_rate"]'
+    # Orders in P: a2, a3, b1, d1 by A, B, D; B and D first bought in P.
+    # Revenue: 2000 + 3000 + 1500 + 4000 - the 500 refunded in P.
+    check_json "volume" .customers 3 .new_customers 2 .orders 4 \
+        .revenue_minor 10000 .aov_minor 2500 '.purchase_frequency * 1000 | round' 1333
+    # Only A ordered twice in P.
+    check_json "repurchase" '.repurchase_rate * 100 | round' 3333
+    # Start window [2025-01-01, 2026-01-01): A, C. End window [2025-03-01, 2026-03-01): A, B, D.
+    check_json "retention" .customers_start 2 .customers_end 3 .retention_rate 50 \
+        .churned 1 .churn_rate 50
+    # A has three orders before `to`: its 5000 of the 10000.
+    check_json "loyal share" .loyal_revenue_share 50
+    # AOV 2500 x (4/3 orders x 365/59 a year) x 2 years (1 / 50% churn).
+    check_json "cltv" '.cltv.value_minor | round' 41243 .cltv.expected_lifetime_years 2 \
+        '.cltv.orders_per_customer_per_year * 1000 | round' 8249
+    # Members A and B had ledger entries in P: 2 of the 3 customers.
+    check_json "participation" '.participation_rate * 100 | round' 6667
+    # Members' orders a2, a3, b1 (6000 after B's refund); D's 4000 alone.
+    check_json "aov split" .aov_members_minor 2000 .aov_non_members_minor 4000
+    local earned redeemed
+    earned=$(sql "SELECT SUM(amount + pending_delta) FROM ledger WHERE account = 'points' AND kind IN ('earn', 'earn_pending') AND at >= strftime('%s', '2026-01-01') AND at < strftime('%s', '2026-03-01')")
+    redeemed=$(sql "SELECT -SUM(amount) FROM ledger WHERE account = 'points' AND kind = 'redeem' AND at >= strftime('%s', '2026-01-01') AND at < strftime('%s', '2026-03-01')")
+    check_json "points" '.points_redemption_rate * 100 | round' \
+        "$(awk -v r="$redeemed" -v e="$earned" 'BEGIN { printf "%d", r / e * 10000 + 0.5 }')" \
+        .reward_usage_rate 0 .nps null .csat null
+    # January's cohort is B (no order in February); February's is D.
+    check_json "cohorts" '.cohorts | map(.month)' '["2026-01","2026-02"]' \
+        '.cohorts[0] | "\(.customers) \(.active_pct)"' '1 [100,0]' \
+        '.cohorts[1] | "\(.customers) \(.active_pct)"' '1 [100]'
+    # The terminal summary says the same.
+    expect_exit 0 fidele report --from 2026-01-01 --to 2026-03-01
+    assert_contains "$OUT" "repurchase rate" "text report"
+    assert_contains "$OUT" "100.00 EUR" "revenue in money"
+    # Bad input.
+    expect_exit 2 fidele report --from 2026-03-01 --to 2026-01-01
+    assert_contains "$ERR" "--to" "an empty period names --to"
+    expect_exit 2 fidele report --format pdf
+    assert_contains "$ERR" "--format" "an unknown format names --format"
+}
+
+# An empty period: every rate whose denominator is zero is null.
+empty_period() {
+    init_db cafe
+    expect_exit 0 fidele report --from 2030-01-01 --to 2030-02-01 --format json
+    check_json "nulls" .customers 0 .orders 0 .aov_minor null .purchase_frequency null \
+        .repurchase_rate null .retention_rate null .churn_rate null .cltv null \
+        .participation_rate null .points_redemption_rate null .reward_usage_rate null
+}
+
+scenario hand_computed hand_computed
+scenario empty_period empty_period
+finish
