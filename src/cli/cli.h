@@ -101,5 +101,6 @@ int cmd_key(struct cli *cli);
 int cmd_clv(struct cli *cli);
 int cmd_liability(struct cli *cli);
 int cmd_report(struct cli *cli);
+int cmd_segments(struct cli *cli);
 
 #endif

@@ -84,6 +84,14 @@ void program_free(struct program *p)
     for (size_t i = 0; i < p->n_rewards; i++)
         string_list_free(&p->rewards[i].tiers);
     free(p->rewards);
+    for (size_t i = 0; i < p->n_segments; i++) {
+        for (size_t k = 0; k < p->segments[i].n_conditions; k++) {
+            string_list_free(&p->segments[i].conditions[k].categories);
+            string_list_free(&p->segments[i].conditions[k].tiers);
+        }
+        free(p->segments[i].conditions);
+    }
+    free(p->segments);
     free(p->text);
     free(p);
 }
@@ -232,18 +240,14 @@ static enum fid_status parse_list(const json_t *obj, const char *path, const cha
 
 /* ---- sections ----------------------------------------------------------------------------- */
 
-static enum fid_status parse_multiplier(const json_t *item, const char *at, void *slot,
-                                        struct fid_error *err)
+/* Reads the time and channel conditions shared by multipliers and segment filters: "weekdays",
+ * "hours" {from, to} in local time (may cross midnight) and "channels". */
+static enum fid_status read_when(const json_t *item, const char *at, unsigned *weekdays,
+                                 int *from_minute, int *to_minute, unsigned *channels,
+                                 struct fid_error *err)
 {
-    struct multiplier *m = slot;
-    static const char *const keys[] = {"id",    "name",     "factor_pct", "weekdays",
-                                       "hours", "channels", "skus",       "categories",
-                                       "from",  "until",    NULL};
-    CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(read_id(item, at, "id", true, m->id, err));
-    CHECK(read_name(item, at, m->id, m->name, err));
-    CHECK(jsonr_int(item, at, "factor_pct", true, 0, PERCENT_MAX, 100, &m->factor_pct, err));
-    m->from_minute = m->to_minute = -1;
+    *from_minute = *to_minute = -1;
+    *weekdays = *channels = 0;
 
     json_t *days = NULL;
     CHECK(jsonr_array(item, at, "weekdays", false, 7, &days, err));
@@ -259,22 +263,22 @@ static enum fid_status parse_multiplier(const json_t *item, const char *at, void
         if (found < 0)
             return fid_fail(err, FID_ERR_INPUT, day_at,
                             "expected a weekday: mon, tue, wed, thu, fri, sat or sun");
-        m->weekdays |= 1u << found;
+        *weekdays |= 1u << found;
     }
-    json_t *channels = NULL;
-    CHECK(jsonr_array(item, at, "channels", false, 2, &channels, err));
-    for (size_t i = 0; channels && i < json_array_size(channels); i++) {
+    json_t *channel_list = NULL;
+    CHECK(jsonr_array(item, at, "channels", false, 2, &channel_list, err));
+    for (size_t i = 0; channel_list && i < json_array_size(channel_list); i++) {
         char list_at[JSONR_PATH_MAX], ch_at[JSONR_PATH_MAX];
         jsonr_path(list_at, at, "channels");
         jsonr_path_index(ch_at, list_at, i);
-        const char *c = json_string_value(json_array_get(channels, i));
+        const char *c = json_string_value(json_array_get(channel_list, i));
         int found = -1;
         for (int k = 0; c && CHANNEL_NAMES[k]; k++)
             if (strcmp(CHANNEL_NAMES[k], c) == 0)
                 found = k;
         if (found < 0)
             return fid_fail(err, FID_ERR_INPUT, ch_at, "expected \"store\" or \"online\"");
-        m->channels |= 1u << found;
+        *channels |= 1u << found;
     }
     const json_t *hours = NULL;
     char hours_at[JSONR_PATH_MAX];
@@ -282,11 +286,26 @@ static enum fid_status parse_multiplier(const json_t *item, const char *at, void
     if (hours) {
         static const char *const hour_keys[] = {"from", "to", NULL};
         CHECK(jsonr_check_keys(hours, hours_at, hour_keys, err));
-        CHECK(read_clock(hours, hours_at, "from", &m->from_minute, err));
-        CHECK(read_clock(hours, hours_at, "to", &m->to_minute, err));
-        if (m->from_minute == m->to_minute)
+        CHECK(read_clock(hours, hours_at, "from", from_minute, err));
+        CHECK(read_clock(hours, hours_at, "to", to_minute, err));
+        if (*from_minute == *to_minute)
             return fid_fail(err, FID_ERR_INPUT, hours_at, "\"from\" and \"to\" must differ");
     }
+    return FID_OK;
+}
+
+static enum fid_status parse_multiplier(const json_t *item, const char *at, void *slot,
+                                        struct fid_error *err)
+{
+    struct multiplier *m = slot;
+    static const char *const keys[] = {"id",    "name",     "factor_pct", "weekdays",
+                                       "hours", "channels", "skus",       "categories",
+                                       "from",  "until",    NULL};
+    CHECK(jsonr_check_keys(item, at, keys, err));
+    CHECK(read_id(item, at, "id", true, m->id, err));
+    CHECK(read_name(item, at, m->id, m->name, err));
+    CHECK(jsonr_int(item, at, "factor_pct", true, 0, PERCENT_MAX, 100, &m->factor_pct, err));
+    CHECK(read_when(item, at, &m->weekdays, &m->from_minute, &m->to_minute, &m->channels, err));
     CHECK(read_strings(item, at, "skus", &m->skus, err));
     CHECK(read_strings(item, at, "categories", &m->categories, err));
     const char *from = NULL, *until = NULL;
@@ -567,6 +586,161 @@ bool program_point_value(const struct program *p, int64_t *amount_minor, int64_t
     return found;
 }
 
+/* ---- segments ------------------------------------------------------------------------------ */
+
+static const char *const MEASURE_KEYS[] = {"orders",         "spend_minor", "share",
+                                           "tier",           "vip",         "enrolled_within_days",
+                                           "birthday_month", NULL};
+
+static enum fid_status parse_condition(const json_t *item, const char *at, void *slot,
+                                       struct fid_error *err)
+{
+    struct segment_condition *c = slot;
+    static const char *const keys[] = {"orders",
+                                       "spend_minor",
+                                       "share",
+                                       "tier",
+                                       "vip",
+                                       "enrolled_within_days",
+                                       "birthday_month",
+                                       "at_least",
+                                       "at_most",
+                                       "exactly",
+                                       "at_least_pct",
+                                       "at_most_pct",
+                                       NULL};
+    CHECK(jsonr_check_keys(item, at, keys, err));
+    c->at_least = c->at_most = -1;
+    int found = -1;
+    for (int k = 0; MEASURE_KEYS[k]; k++)
+        if (json_object_get(item, MEASURE_KEYS[k])) {
+            if (found >= 0)
+                return fid_fail(err, FID_ERR_INPUT, at,
+                                "a condition measures one thing: \"%s\" or \"%s\", not both",
+                                MEASURE_KEYS[found], MEASURE_KEYS[k]);
+            found = k;
+        }
+    if (found < 0)
+        return fid_fail(err, FID_ERR_INPUT, at,
+                        "a condition needs one of orders, spend_minor, share, tier, vip, "
+                        "enrolled_within_days, birthday_month");
+    c->measure = (enum segment_measure)found;
+    char m_at[JSONR_PATH_MAX];
+    jsonr_path(m_at, at, MEASURE_KEYS[found]);
+    const json_t *filter = json_object_get(item, MEASURE_KEYS[found]);
+    switch (c->measure) {
+    case SEGMENT_ORDERS:
+    case SEGMENT_SPEND:
+    case SEGMENT_SHARE: {
+        CHECK(jsonr_expect_object(filter, m_at, err));
+        static const char *const filter_keys[] = {"within_days", "weekdays",   "hours",
+                                                  "channels",    "categories", NULL};
+        CHECK(jsonr_check_keys(filter, m_at, filter_keys, err));
+        CHECK(jsonr_int(filter, m_at, "within_days", false, 1, 36600, 0, &c->within_days, err));
+        CHECK(read_when(filter, m_at, &c->weekdays, &c->from_minute, &c->to_minute, &c->channels,
+                        err));
+        CHECK(read_strings(filter, m_at, "categories", &c->categories, err));
+        bool share = c->measure == SEGMENT_SHARE;
+        int64_t max = share ? 100 : MINOR_MAX;
+        int64_t exactly = -1;
+        CHECK(jsonr_int(item, at, share ? "at_least_pct" : "at_least", false, 0, max, -1,
+                        &c->at_least, err));
+        CHECK(jsonr_int(item, at, share ? "at_most_pct" : "at_most", false, 0, max, -1, &c->at_most,
+                        err));
+        if (!share)
+            CHECK(jsonr_int(item, at, "exactly", false, 0, max, -1, &exactly, err));
+        if (exactly >= 0) {
+            if (c->at_least >= 0 || c->at_most >= 0)
+                return fid_fail(err, FID_ERR_INPUT, at,
+                                "\"exactly\" goes alone, without at_least or at_most");
+            c->at_least = c->at_most = exactly;
+        }
+        if (c->at_least < 0 && c->at_most < 0)
+            return fid_fail(err, FID_ERR_INPUT, at, "a bound is missing: %s",
+                            share ? "at_least_pct or at_most_pct" : "at_least, at_most or exactly");
+        if (c->at_least >= 0 && c->at_most >= 0 && c->at_least > c->at_most)
+            return fid_fail(err, FID_ERR_INPUT, at, "the lower bound is above the upper one");
+        const char *wrong = share ? "at_least" : "at_least_pct";
+        if (json_object_get(item, wrong) || (share && json_object_get(item, "exactly")) ||
+            json_object_get(item, share ? "at_most" : "at_most_pct"))
+            return fid_fail(err, FID_ERR_INPUT, at, "%s",
+                            share ? "a share takes at_least_pct / at_most_pct"
+                                  : "a count or an amount takes at_least / at_most / exactly");
+        return FID_OK;
+    }
+    case SEGMENT_TIER:
+        return read_strings(item, at, "tier", &c->tiers, err);
+    case SEGMENT_VIP:
+        return jsonr_bool(item, at, "vip", true, &c->vip, err);
+    case SEGMENT_ENROLLED:
+        return jsonr_int(item, at, "enrolled_within_days", true, 1, 36600, 0, &c->within_days, err);
+    case SEGMENT_BIRTHDAY:
+        if (json_is_string(filter) && strcmp(json_string_value(filter), "current") == 0) {
+            c->month = 0;
+            return FID_OK;
+        }
+        return jsonr_int(item, at, "birthday_month", true, 1, 12, 0, &c->month, err);
+    }
+    return FID_ERR_INTERNAL;
+}
+
+static enum fid_status parse_segment(const json_t *item, const char *at, void *slot,
+                                     struct fid_error *err)
+{
+    static const char *const keys[] = {"id", "name", "all", NULL};
+    struct segment *s = slot;
+    CHECK(jsonr_check_keys(item, at, keys, err));
+    CHECK(read_id(item, at, "id", true, s->id, err));
+    CHECK(read_name(item, at, s->id, s->name, err));
+    CHECK(parse_list(item, at, "all", 16, sizeof(struct segment_condition), (void **)&s->conditions,
+                     &s->n_conditions, parse_condition, err));
+    if (s->n_conditions == 0)
+        return fid_fail(err, FID_ERR_INPUT, at, "\"all\" needs at least one condition");
+    return FID_OK;
+}
+
+static enum fid_status parse_segments(const json_t *doc, struct program *p, struct fid_error *err)
+{
+    struct lifecycle_rules *l = &p->lifecycle;
+    *l = (struct lifecycle_rules){.new_days = 30,
+                                  .at_risk_days = 90,
+                                  .dormant_days = 180,
+                                  .churned_days = 365,
+                                  .window_days = 365,
+                                  .loyal_orders = 8,
+                                  .occasional_orders = 2};
+    const json_t *obj = NULL, *life = NULL;
+    char at[JSONR_PATH_MAX], life_at[JSONR_PATH_MAX];
+    CHECK(read_object(doc, "", "segments", &obj, at, err));
+    if (obj == NULL)
+        return FID_OK;
+    static const char *const keys[] = {"lifecycle", "custom", NULL};
+    CHECK(jsonr_check_keys(obj, at, keys, err));
+    CHECK(read_object(obj, at, "lifecycle", &life, life_at, err));
+    if (life) {
+        static const char *const life_keys[] = {
+            "new_days",    "at_risk_days", "dormant_days",      "churned_days",
+            "window_days", "loyal_orders", "occasional_orders", NULL};
+        CHECK(jsonr_check_keys(life, life_at, life_keys, err));
+        CHECK(jsonr_int(life, life_at, "new_days", false, 1, 3660, 30, &l->new_days, err));
+        CHECK(jsonr_int(life, life_at, "at_risk_days", false, 1, 3660, 90, &l->at_risk_days, err));
+        CHECK(jsonr_int(life, life_at, "dormant_days", false, 1, 3660, 180, &l->dormant_days, err));
+        CHECK(jsonr_int(life, life_at, "churned_days", false, 1, 3660, 365, &l->churned_days, err));
+        CHECK(jsonr_int(life, life_at, "window_days", false, 1, 3660, 365, &l->window_days, err));
+        CHECK(jsonr_int(life, life_at, "loyal_orders", false, 1, 100000, 8, &l->loyal_orders, err));
+        CHECK(jsonr_int(life, life_at, "occasional_orders", false, 0, 100000, 2,
+                        &l->occasional_orders, err));
+        if (!(l->at_risk_days < l->dormant_days && l->dormant_days < l->churned_days))
+            return fid_fail(err, FID_ERR_INPUT, life_at,
+                            "expected at_risk_days < dormant_days < churned_days");
+        if (l->occasional_orders >= l->loyal_orders)
+            return fid_fail(err, FID_ERR_INPUT, life_at,
+                            "expected occasional_orders below loyal_orders");
+    }
+    return parse_list(obj, at, "custom", PROGRAM_ITEMS_MAX, sizeof(struct segment),
+                      (void **)&p->segments, &p->n_segments, parse_segment, err);
+}
+
 /* ---- cross references --------------------------------------------------------------------- */
 
 static enum fid_status check_unique_ids(const struct program *p, struct fid_error *err)
@@ -626,6 +800,16 @@ static enum fid_status check_references(const struct program *p, struct fid_erro
             return fid_fail(err, FID_ERR_INPUT, at, "no reward with id \"%s\" in /rewards",
                             p->vip_plans[i].welcome_reward);
         }
+    for (size_t i = 0; i < p->n_segments; i++)
+        for (size_t k = 0; k < p->segments[i].n_conditions; k++) {
+            const struct string_list *tiers = &p->segments[i].conditions[k].tiers;
+            for (size_t t = 0; t < tiers->count; t++)
+                if (program_tier(p, tiers->items[t]) == NULL) {
+                    snprintf(at, sizeof at, "/segments/custom/%zu/all/%zu/tier/%zu", i, k, t);
+                    return fid_fail(err, FID_ERR_INPUT, at, "no tier with id \"%s\"",
+                                    tiers->items[t]);
+                }
+        }
     for (size_t i = 0; i < p->n_rewards; i++) {
         const struct reward *r = &p->rewards[i];
         if (r->cost_stamps > 0 && program_stamp_card(p, r->stamp_card) == NULL) {
@@ -647,7 +831,7 @@ enum fid_status program_parse(const json_t *doc, struct program **out, struct fi
     static const char *const keys[] = {"earning",   "enrolment", "stamp_cards", "tiers",
                                        "vip_plans", "rewards",   "expiry",      "pending_days",
                                        "refunds",   "cashback",  "description", "point_value",
-                                       NULL};
+                                       "segments",  NULL};
     *out = NULL;
     enum fid_status st = jsonr_expect_object(doc, "", err);
     if (st != FID_OK)
@@ -663,7 +847,8 @@ enum fid_status program_parse(const json_t *doc, struct program **out, struct fi
         (st = parse_tiers(doc, p, err)) != FID_OK ||
         (st = parse_vip_plans(doc, p, err)) != FID_OK ||
         (st = parse_rewards(doc, p, err)) != FID_OK ||
-        (st = parse_policies(doc, p, err)) != FID_OK || (st = check_unique_ids(p, err)) != FID_OK ||
+        (st = parse_policies(doc, p, err)) != FID_OK ||
+        (st = parse_segments(doc, p, err)) != FID_OK || (st = check_unique_ids(p, err)) != FID_OK ||
         (st = check_references(p, err)) != FID_OK) {
         program_free(p);
         return st;

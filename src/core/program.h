@@ -105,6 +105,48 @@ struct reward {
     int64_t valid_days; /* voucher validity after issue */
 };
 
+/* Segments: lifecycle thresholds and custom segments written as conditions over a customer's
+ * order history (docs/programme.md). */
+enum segment_measure {
+    SEGMENT_ORDERS,   /* number of matching orders */
+    SEGMENT_SPEND,    /* amount paid of matching orders, minor units */
+    SEGMENT_SHARE,    /* % of the window's orders that match */
+    SEGMENT_TIER,     /* the member's tier is one of `tiers` */
+    SEGMENT_VIP,      /* holds (or not) an active VIP plan */
+    SEGMENT_ENROLLED, /* enrolled within `within_days` */
+    SEGMENT_BIRTHDAY, /* birthday in `month` (0 = the month of the evaluation date) */
+};
+
+struct segment_condition {
+    enum segment_measure measure;
+    int64_t within_days; /* window ending at the evaluation date; 0 = all history */
+    unsigned weekdays;   /* order filter, as for multipliers; 0 = any */
+    int from_minute, to_minute;
+    unsigned channels;
+    struct string_list categories; /* an order matches when one of its lines has one */
+    int64_t at_least, at_most;     /* -1 = no bound; "exactly" sets both */
+    struct string_list tiers;
+    bool vip;
+    int64_t month;
+};
+
+struct segment {
+    char id[PROGRAM_ID_MAX];
+    char name[PROGRAM_NAME_MAX];
+    struct segment_condition *conditions; /* all must hold */
+    size_t n_conditions;
+};
+
+struct lifecycle_rules {
+    int64_t new_days;          /* first order at most this many days ago: new */
+    int64_t at_risk_days;      /* last order longer ago than this: at_risk */
+    int64_t dormant_days;      /* ... dormant */
+    int64_t churned_days;      /* ... churned */
+    int64_t window_days;       /* frequency window for loyal and occasional */
+    int64_t loyal_orders;      /* at least this many orders in the window: loyal */
+    int64_t occasional_orders; /* at most this many: occasional (else active) */
+};
+
 struct program {
     int64_t version; /* set by the store when saved; 0 for a parsed draft */
     struct {
@@ -148,6 +190,9 @@ struct program {
         int64_t amount_minor; /* what `points` points cost the merchant; points 0 = not declared */
         int64_t points;
     } point_value;
+    struct lifecycle_rules lifecycle;
+    struct segment *segments;
+    size_t n_segments;
     char *text; /* the document, compact with sorted keys: what the store keeps */
 };
 

@@ -49,7 +49,21 @@ static const char CAFE[] =
     "\"cost_points\": 2000, \"tiers\": [\"family\"], \"stock\": 12}\n"
     "  ],\n"
     "  \"expiry\": {\"mode\": \"inactivity\", \"months\": 12},\n"
-    "  \"refunds\": {\"allow_negative_balance\": false}\n"
+    "  \"refunds\": {\"allow_negative_balance\": false},\n"
+    "  \"segments\": {\n"
+    "    \"lifecycle\": {\"new_days\": 30, \"at_risk_days\": 45, \"dormant_days\": 120, "
+    "\"churned_days\": 365, \"loyal_orders\": 24, \"occasional_orders\": 4},\n"
+    "    \"custom\": [\n"
+    "      {\"id\": \"morning-regulars\", \"name\": \"Morning regulars\", \"all\": [\n"
+    "        {\"orders\": {\"within_days\": 30, \"hours\": {\"from\": \"07:00\", \"to\": "
+    "\"09:00\"}}, \"at_least\": 8}]},\n"
+    "      {\"id\": \"weekend-treat-buyers\", \"name\": \"Weekend treat buyers\", \"all\": [\n"
+    "        {\"share\": {\"within_days\": 90, \"weekdays\": [\"sat\", \"sun\"]}, "
+    "\"at_least_pct\": 50}]},\n"
+    "      {\"id\": \"new-visitors\", \"name\": \"New visitors\", \"all\": [\n"
+    "        {\"orders\": {\"within_days\": 30}, \"exactly\": 1}]}\n"
+    "    ]\n"
+    "  }\n"
     "}\n";
 
 static const char BAKERY[] =

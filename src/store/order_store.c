@@ -215,3 +215,28 @@ enum fid_status order_history_scan(struct store *store, int64_t before, order_hi
     db_done(s);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading order history failed") : FID_OK;
 }
+
+enum fid_status order_detail_scan(struct store *store, int64_t before, order_detail_visit visit,
+                                  void *context, struct fid_error *err)
+{
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT customer_id, at, paid_minor - refunded_minor, "
+                              "channel, body FROM orders WHERE merchant_id = ? AND "
+                              "at < ? ORDER BY customer_id, at");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, before);
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        struct order_detail d = {
+            .customer_id = db_column_int(s, 0),
+            .at = db_column_int(s, 1),
+            .value_minor = db_column_int(s, 2),
+            .channel = strcmp(db_column_text(s, 3), "online") == 0 ? CHANNEL_ONLINE : CHANNEL_STORE,
+            .body = db_column_text(s, 4),
+        };
+        if (visit(&d, context) != 0)
+            break;
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading order history failed") : FID_OK;
+}

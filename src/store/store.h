@@ -271,6 +271,16 @@ typedef int (*order_history_visit)(int64_t customer_id, int64_t at, int64_t valu
 enum fid_status order_history_scan(struct store *store, int64_t before, order_history_visit visit,
                                    void *context, struct fid_error *err) FID_MUST_USE;
 
+/* The same with each order's channel and body (its event text, borrowed until the next row). */
+struct order_detail {
+    int64_t customer_id, at, value_minor;
+    enum channel channel;
+    const char *body;
+};
+typedef int (*order_detail_visit)(const struct order_detail *order, void *context);
+enum fid_status order_detail_scan(struct store *store, int64_t before, order_detail_visit visit,
+                                  void *context, struct fid_error *err) FID_MUST_USE;
+
 /* ---- ledger and lots (ledger_store.c) ------------------------------------------------------ */
 
 enum fid_status ledger_append(struct store *store, struct ledger_row *row,
