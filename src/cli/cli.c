@@ -35,6 +35,7 @@ static const struct command COMMANDS[] = {
     {"verify", cmd_verify, "check every ledger invariant"},
     {"demo", cmd_demo, "create a demo cafe with a year of activity"},
     {"clv", cmd_clv, "predicted lifetime value per customer (BG/NBD and Gamma-Gamma)"},
+    {"import", cmd_import, "import order history from CSV (generic, shopify, woocommerce)"},
     {"segments", cmd_segments, "lifecycle stages and custom segments at a date (--list NAME)"},
     {"report", cmd_report, "loyalty KPIs over a period (--from, --to, --format text|json)"},
     {"liability", cmd_liability, "points roll-forward over a period, valued, with breakage"},

@@ -102,5 +102,6 @@ int cmd_clv(struct cli *cli);
 int cmd_liability(struct cli *cli);
 int cmd_report(struct cli *cli);
 int cmd_segments(struct cli *cli);
+int cmd_import(struct cli *cli);
 
 #endif

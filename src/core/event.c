@@ -105,13 +105,14 @@ static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool ref
 
 static enum fid_status parse_order(const json_t *obj, struct event *ev, struct fid_error *err)
 {
-    static const char *const keys[] = {"type",           "key",       "at",
-                                       "customer",       "order_id",  "channel",
-                                       "currency",       "lines",     "discount_minor",
-                                       "shipping_minor", "tax_minor", NULL};
+    static const char *const keys[] = {
+        "type",      "key",      "at",    "customer",       "order_id",
+        "channel",   "currency", "lines", "discount_minor", "shipping_minor",
+        "tax_minor", "history",  NULL};
     CHECK(jsonr_check_keys(obj, "", keys, err));
     CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
     CHECK(copy_string(obj, "order_id", true, ev->order_id, sizeof ev->order_id, err));
+    CHECK(jsonr_bool(obj, "", "history", false, &ev->history, err));
     int channel = 0;
     CHECK(jsonr_enum(obj, "", "channel", false, CHANNELS, CHANNEL_STORE, &channel, err));
     ev->channel = (enum channel)channel;

@@ -64,6 +64,7 @@ struct event {
     size_t n_lines;
     int64_t discount_minor, shipping_minor, tax_minor;
     int64_t amount_minor; /* refund by amount; VIP payment amount */
+    bool history;         /* an order from the past, recorded for analytics without earning */
 
     /* redeem */
     char reward_id[PROGRAM_ID_MAX];

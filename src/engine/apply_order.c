@@ -113,7 +113,7 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
         .customer_id = c.id,
         .at = ev->at,
         .channel = ev->channel,
-        .member_at_order = c.is_member,
+        .member_at_order = c.is_member && c.enrolled_at <= ev->at,
         .gross_minor = event_order_gross(ev),
         .paid_minor = event_order_paid(ev),
         .basis_minor = earn_basis(e->program, ev),
@@ -124,7 +124,7 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
     /* The ledger refers to the order's id: draw it first, insert the order once, complete. */
     if ((st = store_next_id(&e->store, TABLE_ORDERS, &row.id, err)) != FID_OK)
         goto done;
-    if (c.is_member &&
+    if (c.is_member && !ev->history &&
         (st = credit_order(e, &c, ev, &row, ev->at, ev->key, ctx->result, err)) != FID_OK)
         goto done;
     if ((st = order_insert(&e->store, &row, err)) != FID_OK)

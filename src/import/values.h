@@ -1,0 +1,29 @@
+/*
+ * Values as exports write them: amounts with a decimal point or comma (and thousands separators),
+ * dates and date-times in several common shapes or an explicit strftime-like format, whole
+ * numbers. Parsing is exact (no floating point) and fails with a reason.
+ */
+#ifndef FIDELE_IMPORT_VALUES_H
+#define FIDELE_IMPORT_VALUES_H
+
+#include <stdint.h>
+
+#include "util/error.h"
+#include "util/timeutil.h"
+
+#define VALUE_REASON_MAX 160
+
+/* "1234.5", "1 234,50", "1,234.56", "-3" in a currency of `digits` decimals -> minor units.
+ * More decimals than the currency has is an error (no silent rounding). */
+int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE_REASON_MAX]);
+
+/* A whole number >= 1. */
+int value_quantity(const char *text, int64_t *out, char reason[VALUE_REASON_MAX]);
+
+/* A date or date-time. With format (tokens %Y %m %d %H %M %S %z, other bytes literal), exactly
+ * that; without, any of: YYYY-MM-DD, YYYYMMDD, YYYY-MM-DD[ T]HH:MM[:SS][.fff][Z|+HH:MM|+HHMM|
+ * " +HHMM"], DD/MM/YYYY. Times without an offset are local times of tz. */
+int value_instant(const char *text, const char *format, const struct fid_tz *tz, int64_t *out,
+                  char reason[VALUE_REASON_MAX]);
+
+#endif

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# `fidele import orders`: generic CSV (BOM, CRLF, quotes, decimal commas), whitespace columns,
+# Shopify and WooCommerce exports; re-importing adds nothing; bad rows are reported by line and
+# column while the rest is imported; --dry-run writes nothing; --award earns points.
+. "$(dirname "$0")/lib.sh"
+
+generic_csv() {
+    init_db cafe --timezone Etc/UTC
+    printf '\xEF\xBB\xBForder_id;customer;date;amount;sku\r\n' >orders.csv
+    printf '1001;alice;2026-03-01 10:00;"12,50";LATTE\r\n' >>orders.csv
+    printf '1001;alice;2026-03-01 10:00;3,00;CROISSANT\r\n' >>orders.csv
+    printf '1002;bob;2026-02-30;5,00;LATTE\r\n' >>orders.csv
+    printf '1003;;2026-03-02;1,00;LATTE\r\n' >>orders.csv
+    printf '1004;carol;2026-03-03;abc;LATTE\r\n' >>orders.csv
+    printf '1005;carol;20260304;1 234,56;BEANS\r\n' >>orders.csv
+    expect_exit 2 fidele import orders orders.csv --delimiter ';' --errors errors.txt
+    assert_contains "$OUT" "6 rows: 2 orders imported" "good rows are imported"
+    assert_eq 3 "$(wc -l <errors.txt)" "three bad rows in the errors file"
+    assert_contains "$(cat errors.txt)" 'line 4, column 3 (date): "2026-02-30" is not a real date' "date"
+    assert_contains "$(cat errors.txt)" "line 5, column 2 (customer)" "customer"
+    assert_contains "$(cat errors.txt)" 'line 6, column 4 (amount): "abc" is not an amount' "amount"
+    assert_eq "1550|1|123456|1" "$(sql "SELECT (SELECT paid_minor FROM orders WHERE ref = '1001') || '|' ||
+        (SELECT COUNT(*) FROM orders WHERE ref = '1001') || '|' ||
+        (SELECT paid_minor FROM orders WHERE ref = '1005') || '|' ||
+        (SELECT order_count FROM customers WHERE ref = 'alice')")" "orders and aggregates"
+    # History earns nothing, even for a member.
+    assert_eq 0 "$(sql "SELECT COUNT(*) FROM ledger")" "no ledger entries"
+    # The same file again adds nothing.
+    local before
+    before=$(sql "SELECT group_concat(ref || ':' || paid_minor) FROM orders")
+    expect_exit 2 fidele import orders orders.csv --delimiter ';'
+    assert_contains "$OUT" "0 orders imported, 2 already imported" "a second import adds nothing"
+    assert_eq "$before" "$(sql "SELECT group_concat(ref || ':' || paid_minor) FROM orders")" \
+        "orders unchanged"
+}
+
+whitespace_without_ids() {
+    init_db cafe --currency USD --timezone Etc/UTC
+    printf ' 00004 0001 19970101  2   29.33\n 00004 0001 19970118  2   29.73\n 00018 0002 19970101  1   11.77\n 00018 0002 19970101  1   11.77\n' >cd.txt
+    expect_exit 0 fidele import orders cd.txt --delimiter whitespace --no-header \
+        --map customer=2 --map date=3 --map amount=5
+    assert_contains "$OUT" "4 rows: 4 orders imported" "two identical rows are two orders"
+    assert_eq "5906|2354" "$(sql "SELECT (SELECT spend_minor FROM customers WHERE ref = '0001') || '|' ||
+        (SELECT spend_minor FROM customers WHERE ref = '0002')")" "spend per customer"
+    expect_exit 0 fidele import orders cd.txt --delimiter whitespace --no-header \
+        --map customer=2 --map date=3 --map amount=5
+    assert_contains "$OUT" "0 orders imported, 4 already imported" "stable ids per row"
+}
+
+shopify_and_woocommerce() {
+    init_db cafe --timezone Europe/Paris
+    cat >shopify.csv <<'CSV'
+Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Phone
+#1001,ana@example.com,paid,EUR,30.00,4.90,5.00,31.90,3.00,2026-03-01 10:15:22 +0100,2,Mug,10.00,MUG,
+#1001,,,,,,,,,,1,Beans,10.00,BEANS,
+#1002,,paid,EUR,8.00,0.00,1.33,8.00,0.00,2026-03-02 09:00:00 +0100,1,Tote,8.00,TOTE,+33612345678
+CSV
+    expect_exit 0 fidele import orders shopify.csv --format shopify
+    assert_contains "$OUT" "3 rows: 2 orders imported" "two Shopify orders"
+    assert_eq "#1001|ana@example.com|3000|300|490|3190|2026-03-01T09:15:22Z" \
+        "$(sql "SELECT o.ref || '|' || c.ref || '|' || gross_minor || '|' || json_extract(body, '\$.discount_minor') || '|' || json_extract(body, '\$.shipping_minor') || '|' || paid_minor || '|' || json_extract(body, '\$.at') FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.ref = '#1001'")" \
+        "lines, discount, shipping and the offset"
+    assert_eq "+33612345678" "$(sql "SELECT c.ref FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.ref = '#1002'")" \
+        "the phone stands for a missing e-mail"
+    cat >woo.csv <<'CSV'
+"Order ID","Order Date","Customer Email","Order Currency","Order Shipping","Cart Discount","SKU","Item Name","Quantity","Item Cost","Order Total"
+"501","2026-03-05 14:00","bo@example.com","EUR","0","0","LATTE","Latte","2","3.80","7.60"
+"502","2026-03-06 15:30","bo@example.com","EUR","2.50","1.00","BEANS","Beans","1","12.00","13.50"
+CSV
+    expect_exit 0 fidele import orders woo.csv --format woocommerce
+    assert_contains "$OUT" "2 rows: 2 orders imported" "two WooCommerce orders"
+    assert_eq "2|2110" "$(sql "SELECT order_count || '|' || spend_minor FROM customers WHERE ref = 'bo@example.com'")" \
+        "760 + 1200 - 100 + 250"
+}
+
+award_and_dry_run() {
+    NOW=2026-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    enrol alice 2026-01-01T08:00:00Z
+    printf 'order_id,customer,date,price,quantity,sku,category\n9001,alice,2026-03-03T08:00:00Z,3.80,2,LATTE,coffee\n' >o.csv
+    local before
+    before=$(snapshot)
+    expect_exit 0 fidele import orders o.csv --award --dry-run
+    assert_contains "$OUT" "1 orders valid (dry run)" "dry run validates"
+    assert_eq "$before" "$(snapshot)" "a dry run writes nothing"
+    expect_exit 0 fidele import orders o.csv --award
+    assert_balance alice "116 0 116 0" "welcome 20 + 76 base + 20 first order: earned as if live"
+    expect_exit 2 fidele import orders o.csv --map nonsense=1
+    assert_contains "$ERR" "--map" "a bad mapping names --map"
+    expect_exit 2 fidele import orders o.csv --map amount=missing_column
+    assert_contains "$ERR" "missing_column" "an unknown column is named"
+    expect_exit 2 fidele import orders nowhere.csv
+    assert_contains "$ERR" "nowhere.csv" "a missing file is named"
+}
+
+scenario generic_csv generic_csv
+scenario whitespace_without_ids whitespace_without_ids
+scenario shopify_and_woocommerce shopify_and_woocommerce
+scenario award_and_dry_run award_and_dry_run
+finish
