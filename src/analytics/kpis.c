@@ -93,6 +93,7 @@ json_t *kpi_report(const struct kpi_counts *c)
 
 void kpi_counts_clear(struct kpi_counts *c)
 {
+    free(c->months);
     for (size_t i = 0; i < c->n_cohorts; i++)
         free(c->cohorts[i].active);
     free(c->cohorts);

@@ -18,7 +18,17 @@ struct kpi_cohort {
     size_t n_months;
 };
 
+/* One local month of the period. */
+struct kpi_month {
+    int year, month;
+    int64_t orders, member_orders;
+    int64_t revenue_minor, member_revenue_minor; /* paid minus refunds dated in the month */
+    int64_t active_customers;
+};
+
 struct kpi_counts {
+    struct kpi_month *months; /* the months of [from, to), in order */
+    size_t n_months;
     int64_t period_days; /* length of [from, to) in days */
     int64_t customers, new_customers, orders, repeat_customers;
     int64_t paid_minor, refunded_minor; /* orders in P; refunds dated in P */
@@ -36,6 +46,12 @@ struct kpi_counts {
 
 /* The report: a JSON object whose top-level keys are exactly the KPI names (docs/kpis.md). */
 json_t *kpi_report(const struct kpi_counts *counts);
+
+/* A self-contained HTML page (inline CSS and SVG charts, no external resource) of the report,
+ * the monthly series, the cohorts and the segment sizes (an engine_segments object, may be NULL).
+ * digits/currency format money. Caller frees. */
+char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, const json_t *segments,
+                      const char *merchant, const char *period, int digits, const char *currency);
 
 void kpi_counts_clear(struct kpi_counts *counts);
 

@@ -1,8 +1,8 @@
 /*
- * `fidele report [--from DATE] [--to DATE] [--window DAYS] [--format text|json] [--out FILE]`:
+ * `fidele report [--from DATE] [--to DATE] [--window DAYS] [--format text|json|html] [--out F]`:
  * the loyalty KPIs of docs/kpis.md over the period [from, to) in the merchant's time zone
- * (default: the 365 days up to and including today), as a terminal summary or as JSON whose
- * top-level keys are exactly the KPI names.
+ * (default: the 365 days up to and including today), as a terminal summary, as JSON whose
+ * top-level keys are exactly the KPI names, or as a self-contained HTML page with SVG charts.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -111,8 +111,8 @@ int cmd_report(struct cli *cli)
     const char *format = cli_option(cli, "format") ? cli_option(cli, "format")
                          : cli->json               ? "json"
                                                    : "text";
-    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
-        fid_fail(&err, FID_ERR_INPUT, "--format", "expected text or json");
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "html") != 0) {
+        fid_fail(&err, FID_ERR_INPUT, "--format", "expected text, json or html");
         return cli_fail(cli, &err);
     }
     if (cli_open_engine(cli, &e, &err) != FID_OK)
@@ -157,6 +157,18 @@ int cmd_report(struct cli *cli)
         char *text = json_dumps(report, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
         fprintf(out, "%s\n", text);
         free(text);
+    } else if (strcmp(format, "html") == 0) {
+        json_t *segments = NULL;
+        struct fid_error ignored;
+        if (engine_segments(e, to - 1, NULL, &segments, &ignored) != FID_OK)
+            segments = NULL;
+        char period[64];
+        snprintf(period, sizeof period, "%s to %s", from_text, to_text);
+        char *html = kpi_report_html(report, &counts, segments, engine_merchant(e)->name, period,
+                                     engine_currency_digits(e), engine_merchant(e)->currency);
+        fputs(html, out);
+        free(html);
+        json_decref(segments);
     } else {
         print_text(out, e, report, from_text, to_text);
     }

@@ -69,6 +69,76 @@ static int visit(int64_t customer_id, int64_t at, int64_t value_minor, void *con
     return 0;
 }
 
+/* Monthly series: orders and revenue by local month, active customers per month. */
+static struct kpi_month *month_slot(struct kpi_counts *out, int first, int month)
+{
+    int i = month - first;
+    return i >= 0 && (size_t)i < out->n_months ? &out->months[i] : NULL;
+}
+
+static enum fid_status load_months(struct store *store, const struct fid_tz *tz, int64_t from,
+                                   int64_t to, struct kpi_counts *out, struct fid_error *err)
+{
+    int first = month_of(tz, from), last = month_of(tz, to - 1);
+    out->n_months = (size_t)(last - first + 1);
+    out->months = xcalloc(out->n_months, sizeof *out->months);
+    for (size_t i = 0; i < out->n_months; i++) {
+        out->months[i].year = (first + (int)i) / 12;
+        out->months[i].month = (first + (int)i) % 12 + 1;
+    }
+    struct db_stmt *s = db_prepare(store->db, "SELECT customer_id, at, paid_minor, member_at_order "
+                                              "FROM orders WHERE merchant_id = ? AND at >= ? AND "
+                                              "at < ? ORDER BY customer_id, at");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, from);
+    db_bind_int(s, 3, to);
+    int64_t customer = -1;
+    int last_seen = -1;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        int64_t who = db_column_int(s, 0), paid = db_column_int(s, 2);
+        bool member = db_column_int(s, 3) != 0;
+        int month = month_of(tz, db_column_int(s, 1));
+        struct kpi_month *m = month_slot(out, first, month);
+        if (m == NULL)
+            continue;
+        if (who != customer) {
+            customer = who;
+            last_seen = -1;
+        }
+        if (month != last_seen) {
+            m->active_customers++;
+            last_seen = month;
+        }
+        m->orders++;
+        m->revenue_minor += paid;
+        if (member) {
+            m->member_orders++;
+            m->member_revenue_minor += paid;
+        }
+    }
+    db_done(s);
+    if (rc == DB_FAILED)
+        return fid_fail(err, FID_ERR_DB, "", "reading monthly orders failed");
+    s = db_prepare(store->db, "SELECT r.at, r.amount_minor, o.member_at_order FROM refunds r JOIN "
+                              "orders o ON o.merchant_id = r.merchant_id AND o.id = r.order_id "
+                              "WHERE r.merchant_id = ? AND r.at >= ? AND r.at < ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, from);
+    db_bind_int(s, 3, to);
+    while ((rc = db_step(s)) == DB_ROW) {
+        struct kpi_month *m = month_slot(out, first, month_of(tz, db_column_int(s, 0)));
+        if (m == NULL)
+            continue;
+        m->revenue_minor -= db_column_int(s, 1);
+        if (db_column_int(s, 2))
+            m->member_revenue_minor -= db_column_int(s, 1);
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading monthly refunds failed")
+                           : FID_OK;
+}
+
 enum fid_status kpi_counts_load(struct store *store, const struct fid_tz *tz, int64_t from,
                                 int64_t to, int64_t window_days, struct kpi_counts *out,
                                 struct fid_error *err)
@@ -155,5 +225,7 @@ enum fid_status kpi_counts_load(struct store *store, const struct fid_tz *tz, in
         out->cohorts[i].n_months = out->n_cohorts - i;
         out->cohorts[i].active = xcalloc(out->cohorts[i].n_months, sizeof(int64_t));
     }
-    return order_history_scan(store, to, visit, &scan, err);
+    if ((st = order_history_scan(store, to, visit, &scan, err)) != FID_OK)
+        return st;
+    return load_months(store, tz, from, to, out, err);
 }

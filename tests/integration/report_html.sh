@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The HTML report: self-contained (no script, no external resource), rendered by headless
+# Chromium (Debian's package, installed by scripts/bootstrap browser) into a screenshot that is
+# kept in $FIDELE_ARTIFACTS (ctest sets it to the build directory's artifacts/).
+. "$(dirname "$0")/lib.sh"
+
+"$(dirname "$0")/../../scripts/bootstrap" browser >/dev/null
+
+rendered() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --name "Café <Test> & Co"
+    local d
+    for d in 05 12 19; do
+        order "a$d" "2026-01-${d}T08:00:00Z" alice "A$d" "[$(line LATTE coffee 2 380)]"
+        order "b$d" "2026-02-${d}T09:00:00Z" bob "B$d" "[$(line BEANS beans 1 1200)]"
+    done
+    enrol alice 2026-01-02T08:00:00Z
+    expect_exit 0 fidele report --from 2026-01-01 --to 2026-03-01 --format html --out report.html
+    assert_true "SVG charts are drawn" grep -q '<svg' report.html
+    assert_true "nothing external, no script" bash -c "! grep -qiE '<script|https?://|<link|<img' report.html"
+    assert_true "the merchant name is escaped" grep -q 'Café &lt;Test&gt; &amp; Co' report.html
+    local chromium_flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+        --disable-background-networking --disable-component-update --disable-sync
+        --user-data-dir="$PWD/chromium-profile")
+    timeout 120 chromium "${chromium_flags[@]}" --dump-dom "file://$PWD/report.html" \
+        >dom.html 2>/dev/null || fail "chromium could not load the report"
+    assert_true "the page renders its charts" grep -q 'Revenue by month' dom.html
+    assert_true "the cohort heat map renders" grep -q 'Cohorts' dom.html
+    timeout 120 chromium "${chromium_flags[@]}" --window-size=1024,1600 \
+        --screenshot="$PWD/report.png" "file://$PWD/report.html" >/dev/null 2>&1 ||
+        fail "chromium could not take a screenshot"
+    assert_eq 89504e470d0a1a0a "$(head -c 8 report.png | od -An -tx1 | tr -d ' \n')" \
+        "the screenshot is a PNG"
+    assert_true "the screenshot is not blank" test "$(stat -c %s report.png)" -gt 20000
+    if [ -n "${FIDELE_ARTIFACTS:-}" ]; then
+        mkdir -p "$FIDELE_ARTIFACTS"
+        cp report.png "$FIDELE_ARTIFACTS/report.png"
+        cp report.html "$FIDELE_ARTIFACTS/report.html"
+    fi
+}
+
+scenario rendered rendered
+finish
