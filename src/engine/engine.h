@@ -103,8 +103,8 @@ json_t *engine_voucher_json(const struct engine *engine, const struct voucher *v
 /* Segment sizes at `at`: {"at", "customers", "lifecycle": {stage: n}, "custom": {id: n}} and,
  * when list names a stage or a custom segment (else FID_ERR_INPUT on "list"), "members": its
  * customers' references. Customers are those with an order before `at`. */
-enum fid_status engine_segments(struct engine *engine, int64_t at, const char *list,
-                                json_t **out, struct fid_error *err) FID_MUST_USE;
+enum fid_status engine_segments(struct engine *engine, int64_t at, const char *list, json_t **out,
+                                struct fid_error *err) FID_MUST_USE;
 
 /* Checks every ledger invariant. *violations (new reference) lists what failed; empty when clean.
  */
