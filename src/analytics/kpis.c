@@ -58,7 +58,7 @@ json_t *kpi_report(const struct kpi_counts *c)
         double per_year = (double)c->orders / (double)c->customers * 365.0 / (double)c->period_days;
         double churn = c->customers_start > 0 ? (double)c->churned / (double)c->customers_start : 0;
         double lifetime = churn > 0.1 ? 1.0 / churn : 10.0;
-        cltv = json_pack("{s:f, s:f, s:f, s:f, s:O}", "value_minor", aov * per_year * lifetime,
+        cltv = json_pack("{s:f, s:f, s:f, s:f, s:o}", "value_minor", aov * per_year * lifetime,
                          "aov_minor", aov, "orders_per_customer_per_year", per_year,
                          "expected_lifetime_years", lifetime, "yearly_churn_rate",
                          c->customers_start > 0 ? json_real(churn * 100.0) : json_null());
