@@ -32,7 +32,7 @@ static enum fid_status counts(struct store *store, const char *sql, int nparams,
 }
 
 struct cohort_scan {
-    const struct fid_tz *tz;
+    const struct months *months;
     int first_month, last_month; /* year * 12 + month - 1, inclusive range of cohorts shown */
     int64_t customer;
     int cohort;    /* the current customer's first month */
@@ -40,18 +40,55 @@ struct cohort_scan {
     struct kpi_counts *out;
 };
 
-static int month_of(const struct fid_tz *tz, int64_t at)
+/* Local months as year * 12 + month - 1. Reading the time zone for every order is the costly
+ * part of a scan, so the month starts of the scanned range are computed once and searched. */
+struct months {
+    const struct fid_tz *tz;
+    int first; /* the month of starts[0] */
+    size_t n;  /* starts[0..n] bound months first .. first + n - 1 */
+    int64_t *starts;
+};
+
+static int local_month(const struct fid_tz *tz, int64_t at)
 {
     struct fid_local l;
     fid_tz_local(tz, at, &l);
     return l.year * 12 + l.month - 1;
 }
 
+static void months_init(struct months *m, const struct fid_tz *tz, int64_t from, int64_t to)
+{
+    m->tz = tz;
+    m->first = local_month(tz, from);
+    int last = local_month(tz, to - 1);
+    m->n = (size_t)(last - m->first + 1);
+    m->starts = xcalloc(m->n + 1, sizeof *m->starts);
+    for (size_t i = 0; i <= m->n; i++) {
+        int month = m->first + (int)i;
+        m->starts[i] = fid_tz_midnight(tz, month / 12, month % 12 + 1, 1);
+    }
+}
+
+static int month_of(const struct months *m, int64_t at)
+{
+    if (m->n == 0 || at < m->starts[0] || at >= m->starts[m->n])
+        return local_month(m->tz, at);
+    size_t lo = 0, hi = m->n; /* starts[lo] <= at < starts[hi] */
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (m->starts[mid] <= at)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return m->first + (int)lo;
+}
+
 static int visit(int64_t customer_id, int64_t at, int64_t value_minor, void *context)
 {
     (void)value_minor;
     struct cohort_scan *s = context;
-    int month = month_of(s->tz, at);
+    int month = month_of(s->months, at);
     if (customer_id != s->customer) {
         s->customer = customer_id;
         s->cohort = month;
@@ -76,10 +113,10 @@ static struct kpi_month *month_slot(struct kpi_counts *out, int first, int month
     return i >= 0 && (size_t)i < out->n_months ? &out->months[i] : NULL;
 }
 
-static enum fid_status load_months(struct store *store, const struct fid_tz *tz, int64_t from,
+static enum fid_status load_months(struct store *store, const struct months *calendar, int64_t from,
                                    int64_t to, struct kpi_counts *out, struct fid_error *err)
 {
-    int first = month_of(tz, from), last = month_of(tz, to - 1);
+    int first = month_of(calendar, from), last = month_of(calendar, to - 1);
     out->n_months = (size_t)(last - first + 1);
     out->months = xcalloc(out->n_months, sizeof *out->months);
     for (size_t i = 0; i < out->n_months; i++) {
@@ -98,7 +135,7 @@ static enum fid_status load_months(struct store *store, const struct fid_tz *tz,
     while ((rc = db_step(s)) == DB_ROW) {
         int64_t who = db_column_int(s, 0), paid = db_column_int(s, 2);
         bool member = db_column_int(s, 3) != 0;
-        int month = month_of(tz, db_column_int(s, 1));
+        int month = month_of(calendar, db_column_int(s, 1));
         struct kpi_month *m = month_slot(out, first, month);
         if (m == NULL)
             continue;
@@ -127,7 +164,7 @@ static enum fid_status load_months(struct store *store, const struct fid_tz *tz,
     db_bind_int(s, 2, from);
     db_bind_int(s, 3, to);
     while ((rc = db_step(s)) == DB_ROW) {
-        struct kpi_month *m = month_slot(out, first, month_of(tz, db_column_int(s, 0)));
+        struct kpi_month *m = month_slot(out, first, month_of(calendar, db_column_int(s, 0)));
         if (m == NULL)
             continue;
         m->revenue_minor -= db_column_int(s, 1);
@@ -212,9 +249,15 @@ enum fid_status kpi_counts_load(struct store *store, const struct fid_tz *tz, in
                      2, period, &out->vouchers_issued, &out->vouchers_used, NULL, err)) != FID_OK)
         return st;
     /* Cohorts: one per month of the period, followed to the last month before `to`. */
-    struct cohort_scan scan = {.tz = tz,
-                               .first_month = month_of(tz, from),
-                               .last_month = month_of(tz, to - 1),
+    int64_t earliest = from;
+    if ((st = counts(store, "SELECT COALESCE(MIN(at), ?2) FROM orders WHERE merchant_id = ?1", 1,
+                     &from, &earliest, NULL, NULL, err)) != FID_OK)
+        return st;
+    struct months calendar;
+    months_init(&calendar, tz, earliest < from ? earliest : from, to);
+    struct cohort_scan scan = {.months = &calendar,
+                               .first_month = month_of(&calendar, from),
+                               .last_month = month_of(&calendar, to - 1),
                                .out = out};
     out->n_cohorts = (size_t)(scan.last_month - scan.first_month + 1);
     out->cohorts = xcalloc(out->n_cohorts, sizeof *out->cohorts);
@@ -225,7 +268,9 @@ enum fid_status kpi_counts_load(struct store *store, const struct fid_tz *tz, in
         out->cohorts[i].n_months = out->n_cohorts - i;
         out->cohorts[i].active = xcalloc(out->cohorts[i].n_months, sizeof(int64_t));
     }
-    if ((st = order_history_scan(store, to, visit, &scan, err)) != FID_OK)
-        return st;
-    return load_months(store, tz, from, to, out, err);
+    st = order_history_scan(store, to, visit, &scan, err);
+    if (st == FID_OK)
+        st = load_months(store, &calendar, from, to, out, err);
+    free(calendar.starts);
+    return st;
 }

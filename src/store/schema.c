@@ -110,8 +110,9 @@ static const char *const MIGRATIONS[] = {
     "  PRIMARY KEY (merchant_id, id),"
     "  UNIQUE (merchant_id, ref),"
     "  FOREIGN KEY (merchant_id, customer_id) REFERENCES customers(merchant_id, id)) STRICT;"
-    "CREATE INDEX orders_customer ON orders(merchant_id, customer_id, at);"
-    "CREATE INDEX orders_at ON orders(merchant_id, at);"
+    "CREATE INDEX orders_customer ON orders(merchant_id, customer_id, at, paid_minor, "
+    "refunded_minor);"
+    "CREATE INDEX orders_at ON orders(merchant_id, at, customer_id, paid_minor, member_at_order);"
 
     "CREATE TABLE refunds ("
     "  merchant_id INTEGER NOT NULL,"
