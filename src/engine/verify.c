@@ -52,12 +52,14 @@ static const struct check CHECKS[] = {
     {"lots_cover_available_balance",
      "SELECT c.ref, 'available lots hold ' || COALESCE(SUM(t.remaining), 0) || ' for a balance "
      "of ' || c.points_available FROM customers c LEFT JOIN lots t ON t.merchant_id = "
-     "c.merchant_id AND t.customer_id = c.id AND t.state = 'available' WHERE c.merchant_id = ?1 "
+     "c.merchant_id AND t.customer_id = c.id AND t.state = 'available' AND t.remaining > 0 "
+     "WHERE c.merchant_id = ?1 "
      "GROUP BY c.id HAVING COALESCE(SUM(t.remaining), 0) != MAX(c.points_available, 0)"},
     {"lots_cover_pending_balance",
      "SELECT c.ref, 'pending lots hold ' || COALESCE(SUM(t.remaining), 0) || ' for a pending "
      "balance of ' || c.points_pending FROM customers c LEFT JOIN lots t ON t.merchant_id = "
-     "c.merchant_id AND t.customer_id = c.id AND t.state = 'pending' WHERE c.merchant_id = ?1 "
+     "c.merchant_id AND t.customer_id = c.id AND t.state = 'pending' AND t.remaining > 0 "
+     "WHERE c.merchant_id = ?1 "
      "GROUP BY c.id HAVING COALESCE(SUM(t.remaining), 0) != c.points_pending"},
     {"uses_match_their_entry",
      "SELECT 'ledger ' || l.id, l.kind || ' of ' || l.amount || ' consumed ' || SUM(u.amount) || "

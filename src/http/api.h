@@ -19,6 +19,9 @@ bool api_idempotency_key(struct http_request *req, json_t *event);
 void api_apply_one(struct http_request *req, json_t *event, unsigned success_status,
                    json_t *(*shape)(json_t *result));
 
+/* Answers the write api_apply_one handed to the committer, once the connection resumed. */
+void api_apply_finish(struct http_request *req);
+
 /* Loads the member named by the path's {id} of the caller's merchant; answers 404 itself. */
 bool api_load_member(struct http_request *req, struct customer *out);
 

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <microhttpd.h>
+
 #include "http/api.h"
 #include "http/committer.h"
 
@@ -32,6 +34,18 @@ bool api_idempotency_key(struct http_request *req, json_t *event)
     return true;
 }
 
+/* Committer thread: keeps the outcome and wakes the connection; req is not touched after. */
+static void on_committed(void *context, enum fid_status status, json_t *results,
+                         const struct fid_error *err)
+{
+    struct http_request *req = context;
+    req->commit_status = status;
+    req->commit_results = results;
+    if (status != FID_OK)
+        req->commit_err = *err;
+    MHD_resume_connection(req->connection);
+}
+
 void api_apply_one(struct http_request *req, json_t *event, unsigned success_status,
                    json_t *(*shape)(json_t *result))
 {
@@ -44,10 +58,24 @@ void api_apply_one(struct http_request *req, json_t *event, unsigned success_sta
         json_decref(event);
         return;
     }
-    json_t *events = json_pack("[o]", event), *results = NULL;
-    enum fid_status st = committer_apply(req->key.merchant_id, events, &results, &err);
-    json_decref(events);
-    if (st != FID_OK) {
+    /* Suspend first: the committer may resume the connection before submit returns. */
+    req->commit_events = json_pack("[o]", event);
+    req->commit_success_status = success_status;
+    req->commit_shape = shape;
+    req->commit_pending = true;
+    MHD_suspend_connection(req->connection);
+    enum fid_status st =
+        committer_submit(req->key.merchant_id, req->commit_events, on_committed, req, &err);
+    if (st != FID_OK)
+        on_committed(req, st, NULL, &err);
+}
+
+void api_apply_finish(struct http_request *req)
+{
+    struct fid_error err = req->commit_err;
+    json_t *results = req->commit_results;
+    req->commit_results = NULL;
+    if (req->commit_status != FID_OK) {
         http_reply_error(req, &err);
         return;
     }
@@ -67,7 +95,8 @@ void api_apply_one(struct http_request *req, json_t *event, unsigned success_sta
         req->replayed = true;
         json_object_set_new(result, "status", json_string("applied"));
     }
-    http_reply_json(req, success_status, shape ? shape(result) : result);
+    http_reply_json(req, req->commit_success_status,
+                    req->commit_shape ? req->commit_shape(result) : result);
 }
 
 void api_events_post(struct http_request *req)

@@ -25,6 +25,8 @@ struct job {
     enum fid_status status;
     bool done;
     pthread_cond_t done_cond; /* signalled once done is set: only this job's thread wakes */
+    committer_done callback;  /* set for committer_submit: the job is on the heap */
+    void *context;
     struct job *next;
 };
 
@@ -118,8 +120,21 @@ static void *committer_main(void *unused)
         }
         free(jobs);
         free(group);
-        pthread_mutex_lock(&lock);
+        /* Submitted jobs answer through their callback, outside the lock; then the waiters. */
+        struct job *waiting = NULL;
         for (struct job *j = taken; j;) {
+            struct job *next = j->next;
+            if (j->callback) {
+                j->callback(j->context, j->status, j->results, &j->err);
+                free(j);
+            } else {
+                j->next = waiting;
+                waiting = j;
+            }
+            j = next;
+        }
+        pthread_mutex_lock(&lock);
+        for (struct job *j = waiting; j;) {
             struct job *next = j->next;
             j->done = true;
             pthread_cond_signal(&j->done_cond);
@@ -153,23 +168,49 @@ void committer_stop(void)
     running = false;
 }
 
+/* Appends job to the queue; false when the committer is stopping. Holds the lock itself. */
+static bool enqueue_locked(struct job *job)
+{
+    if (stopping)
+        return false;
+    if (tail)
+        tail->next = job;
+    else
+        head = job;
+    tail = job;
+    pthread_cond_signal(&work_ready);
+    return true;
+}
+
+enum fid_status committer_submit(int64_t merchant_id, const json_t *events, committer_done callback,
+                                 void *context, struct fid_error *err)
+{
+    struct job *job = xcalloc(1, sizeof *job);
+    job->merchant_id = merchant_id;
+    job->events = events;
+    job->callback = callback;
+    job->context = context;
+    pthread_mutex_lock(&lock);
+    bool queued = enqueue_locked(job);
+    pthread_mutex_unlock(&lock);
+    if (!queued) {
+        free(job);
+        return fid_fail(err, FID_ERR_DB, "", "the server is stopping");
+    }
+    return FID_OK;
+}
+
 enum fid_status committer_apply(int64_t merchant_id, const json_t *events, json_t **results,
                                 struct fid_error *err)
 {
     struct job job = {.merchant_id = merchant_id, .events = events};
     pthread_cond_init(&job.done_cond, NULL);
     pthread_mutex_lock(&lock);
-    if (stopping) {
+    if (!enqueue_locked(&job)) {
         pthread_mutex_unlock(&lock);
         pthread_cond_destroy(&job.done_cond);
         return fid_fail(err, FID_ERR_DB, "", "the server is stopping");
     }
-    if (tail)
-        tail->next = &job;
-    else
-        head = &job;
-    tail = &job;
-    pthread_cond_signal(&work_ready);
     while (!job.done)
         pthread_cond_wait(&job.done_cond, &lock);
     pthread_mutex_unlock(&lock);

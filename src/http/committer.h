@@ -25,4 +25,14 @@ void committer_stop(void);
 enum fid_status committer_apply(int64_t merchant_id, const json_t *events, json_t **results,
                                 struct fid_error *err) FID_MUST_USE;
 
+/* Called on the committer thread once a submitted job committed (or failed): results (a new
+ * array, owned by the callee) when status is FID_OK, else err. */
+typedef void (*committer_done)(void *context, enum fid_status status, json_t *results,
+                               const struct fid_error *err);
+
+/* Queues events (borrowed until callback runs) of merchant_id and returns at once; callback
+ * runs exactly once, after the commit. Fails (and never calls back) when stopping. */
+enum fid_status committer_submit(int64_t merchant_id, const json_t *events, committer_done callback,
+                                 void *context, struct fid_error *err) FID_MUST_USE;
+
 #endif

@@ -49,6 +49,14 @@ struct http_request {
     char allow[64];       /* for 405 */
     unsigned retry_after; /* for 429 */
     char location[256];
+    /* a write handed to the committer: the connection is suspended until it commits */
+    bool commit_pending;
+    json_t *commit_events;  /* owned */
+    json_t *commit_results; /* owned, once committed */
+    enum fid_status commit_status;
+    struct fid_error commit_err;
+    unsigned commit_success_status;
+    json_t *(*commit_shape)(json_t *result);
 };
 
 /* Answers a JSON value (stolen) with status. */

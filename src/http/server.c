@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/api.h"
 #include "http/committer.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
@@ -129,6 +130,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *con_cls = req;
         return MHD_YES;
     }
+    if (req->commit_pending) { /* resumed: the committer has answered */
+        req->commit_pending = false;
+        api_apply_finish(req);
+        return send_response(req);
+    }
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
@@ -149,6 +155,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         return MHD_YES;
     }
     routes_dispatch(req);
+    if (req->commit_pending)
+        return MHD_YES; /* suspended until the commit */
     return send_response(req);
 }
 
@@ -178,6 +186,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         free(text);
         json_decref(line);
     }
+    json_decref(req->commit_events);
+    json_decref(req->commit_results);
     free(req->body);
     free(req->response);
     free(req);
@@ -212,8 +222,8 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
     struct sockaddr_in addr4 = {.sin_family = AF_INET, .sin_port = htons(config->port)};
     struct sockaddr_in6 addr6 = {.sin6_family = AF_INET6, .sin6_port = htons(config->port)};
     const struct sockaddr *addr = (const struct sockaddr *)&addr4;
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (inet_pton(AF_INET, config->host, &addr4.sin_addr) != 1) {
         if (inet_pton(AF_INET6, config->host, &addr6.sin6_addr) != 1)
             return fid_fail(err, FID_ERR_INPUT, "--listen",
@@ -292,8 +302,8 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
     for (int waited_ms = 0; atomic_load(&in_flight) > 0 && waited_ms < DRAIN_SECONDS * 1000;
          waited_ms += 10)
         nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
-    MHD_stop_daemon(daemon); /* waits for handlers, which wait for their commits */
-    committer_stop();
+    committer_stop();        /* commits what is queued: no connection stays suspended */
+    MHD_stop_daemon(daemon); /* waits for handlers */
     worker_close_all();
     ratelimit_free();
     fid_rng_free(shared_rng);
