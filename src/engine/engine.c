@@ -311,3 +311,14 @@ enum fid_status engine_refresh_program(struct engine *e, struct fid_error *err)
         st = load_program(e, err);
     return st;
 }
+
+bool engine_read_begin(struct engine *e)
+{
+    struct fid_error ignored;
+    return db_exec(e->db, "BEGIN", &ignored) == FID_OK;
+}
+
+void engine_read_end(struct engine *e)
+{
+    db_rollback(e->db); /* nothing was written: ending the snapshot is all */
+}

@@ -9,6 +9,7 @@
 #define FIDELE_ENGINE_ENGINE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/program.h"
@@ -62,6 +63,11 @@ enum fid_status engine_set_program(struct engine *engine, const char *text, int6
 
 /* Reloads the programme when another connection saved a newer version. */
 enum fid_status engine_refresh_program(struct engine *engine, struct fid_error *err) FID_MUST_USE;
+
+/* Opens a read transaction on the engine's connection (one snapshot for several queries);
+ * false when one could not be opened, in which case queries run on their own. */
+bool engine_read_begin(struct engine *engine);
+void engine_read_end(struct engine *engine);
 
 /* Applies events (a JSON array of event objects) in one transaction. now is the clock for events
  * without "at". *results (new reference) is an array with one result object per event. In

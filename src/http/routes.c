@@ -201,5 +201,9 @@ void routes_dispatch(struct http_request *req)
     }
     if (found->auth != PUBLIC && !authenticate(req, found->auth))
         return;
+    /* A read sees one snapshot and pays for one transaction, not one per statement. */
+    bool read = req->engine && strcmp(req->method, "GET") == 0 && engine_read_begin(req->engine);
     found->handler(req);
+    if (read)
+        engine_read_end(req->engine);
 }
