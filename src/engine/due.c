@@ -17,6 +17,25 @@
 
 #define DUE_BATCH 1000
 
+void due_note(struct customer *c, int64_t t)
+{
+    if (t != 0 && (c->next_due_at == 0 || t < c->next_due_at))
+        c->next_due_at = t;
+}
+
+enum fid_status load_member(struct engine *e, const struct event *ev, struct customer *member,
+                            struct fid_error *err)
+{
+    enum fid_status st = customer_find_ref(&e->store, ev->customer, member, err);
+    if (st == FID_ERR_NOT_FOUND || (st == FID_OK && !member->is_member))
+        return fid_fail(err, FID_ERR_NOT_FOUND, "/customer", "no member \"%.100s\"", ev->customer);
+    if (st != FID_OK)
+        return st;
+    if (member->next_due_at != 0 && member->next_due_at <= ev->at)
+        st = due_customer(e, member, ev->at, NULL, err);
+    return st;
+}
+
 static enum fid_status confirm_pending(struct engine *e, struct customer *c, int64_t t,
                                        struct due_report *report, struct fid_error *err)
 {

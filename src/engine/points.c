@@ -18,28 +18,9 @@
 #include "core/stamps.h"
 #include "util/xalloc.h"
 
-void due_note(struct customer *c, int64_t t)
-{
-    if (t != 0 && (c->next_due_at == 0 || t < c->next_due_at))
-        c->next_due_at = t;
-}
-
 bool vip_active(const struct customer *c, int64_t t)
 {
     return c->vip_plan[0] != '\0' && c->vip_until > t;
-}
-
-enum fid_status load_member(struct engine *e, const struct event *ev, struct customer *member,
-                            struct fid_error *err)
-{
-    enum fid_status st = customer_find_ref(&e->store, ev->customer, member, err);
-    if (st == FID_ERR_NOT_FOUND || (st == FID_OK && !member->is_member))
-        return fid_fail(err, FID_ERR_NOT_FOUND, "/customer", "no member \"%.100s\"", ev->customer);
-    if (st != FID_OK)
-        return st;
-    if (member->next_due_at != 0 && member->next_due_at <= ev->at)
-        st = due_customer(e, member, ev->at, NULL, err);
-    return st;
 }
 
 enum fid_status points_credit(struct engine *e, struct customer *c, const struct credit *cr,
