@@ -5,6 +5,7 @@
  * refers to resolves, every number is within the documented range.
  */
 #include "core/program.h"
+#include "core/program_read.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,10 +13,6 @@
 #include "util/jsonread.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
-
-#define POINTS_MAX  1000000000LL      /* any single points figure in the programme */
-#define MINOR_MAX   100000000000000LL /* 10^14 minor units: far above any real order */
-#define PERCENT_MAX 10000LL
 
 static const char *const ROUNDING_NAMES[] = {"floor", "nearest", "ceil", NULL};
 static const char *const EXPIRY_NAMES[] = {"none", "per_lot", "inactivity", NULL};
@@ -98,8 +95,8 @@ void program_free(struct program *p)
 
 /* ---- small readers ------------------------------------------------------------------------ */
 
-static enum fid_status read_id(const json_t *obj, const char *path, const char *key, bool required,
-                               char out[PROGRAM_ID_MAX], struct fid_error *err)
+enum fid_status program_read_id(const json_t *obj, const char *path, const char *key, bool required,
+                                char out[PROGRAM_ID_MAX], struct fid_error *err)
 {
     const char *s = NULL;
     enum fid_status st = jsonr_string(obj, path, key, required, PROGRAM_ID_MAX - 1, "", &s, err);
@@ -118,8 +115,8 @@ static enum fid_status read_id(const json_t *obj, const char *path, const char *
     return FID_OK;
 }
 
-static enum fid_status read_name(const json_t *obj, const char *path, const char *fallback,
-                                 char out[PROGRAM_NAME_MAX], struct fid_error *err)
+enum fid_status program_read_name(const json_t *obj, const char *path, const char *fallback,
+                                  char out[PROGRAM_NAME_MAX], struct fid_error *err)
 {
     const char *s = NULL;
     enum fid_status st =
@@ -129,8 +126,8 @@ static enum fid_status read_name(const json_t *obj, const char *path, const char
     return st;
 }
 
-static enum fid_status read_strings(const json_t *obj, const char *path, const char *key,
-                                    struct string_list *out, struct fid_error *err)
+enum fid_status program_read_strings(const json_t *obj, const char *path, const char *key,
+                                     struct string_list *out, struct fid_error *err)
 {
     json_t *arr = NULL;
     enum fid_status st = jsonr_array(obj, path, key, false, PROGRAM_ITEMS_MAX, &arr, err);
@@ -156,9 +153,9 @@ static enum fid_status read_strings(const json_t *obj, const char *path, const c
 }
 
 /* Reads an optional sub-object; *out is NULL when absent. */
-static enum fid_status read_object(const json_t *obj, const char *path, const char *key,
-                                   const json_t **out, char at[JSONR_PATH_MAX],
-                                   struct fid_error *err)
+enum fid_status program_read_object(const json_t *obj, const char *path, const char *key,
+                                    const json_t **out, char at[JSONR_PATH_MAX],
+                                    struct fid_error *err)
 {
     jsonr_path(at, path, key);
     json_t *v = json_object_get(obj, key);
@@ -198,18 +195,13 @@ static enum fid_status read_perks(const json_t *obj, const char *path, struct pe
     enum fid_status st = jsonr_int(obj, path, "multiplier_pct", false, 100, PERCENT_MAX, 100,
                                    &out->multiplier_pct, err);
     if (st == FID_OK)
-        st = read_strings(obj, path, "benefits", &out->benefits, err);
+        st = program_read_strings(obj, path, "benefits", &out->benefits, err);
     return st;
 }
 
-/* Parses the optional array obj[key] of objects into a new array of item_size slots, calling
- * parse for each. *count grows as items are parsed so that a failure leaves a freeable program. */
-typedef enum fid_status (*item_parser)(const json_t *item, const char *at, void *slot,
-                                       struct fid_error *err);
-
-static enum fid_status parse_list(const json_t *obj, const char *path, const char *key, size_t max,
-                                  size_t item_size, void **items, size_t *count, item_parser parse,
-                                  struct fid_error *err)
+enum fid_status program_parse_list(const json_t *obj, const char *path, const char *key, size_t max,
+                                   size_t item_size, void **items, size_t *count, item_parser parse,
+                                   struct fid_error *err)
 {
     json_t *arr = NULL;
     enum fid_status st = jsonr_array(obj, path, key, false, max, &arr, err);
@@ -231,20 +223,13 @@ static enum fid_status parse_list(const json_t *obj, const char *path, const cha
     return FID_OK;
 }
 
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        enum fid_status st_ = (expr);                                                              \
-        if (st_ != FID_OK)                                                                         \
-            return st_;                                                                            \
-    } while (0)
-
 /* ---- sections ----------------------------------------------------------------------------- */
 
 /* Reads the time and channel conditions shared by multipliers and segment filters: "weekdays",
  * "hours" {from, to} in local time (may cross midnight) and "channels". */
-static enum fid_status read_when(const json_t *item, const char *at, unsigned *weekdays,
-                                 int *from_minute, int *to_minute, unsigned *channels,
-                                 struct fid_error *err)
+enum fid_status program_read_when(const json_t *item, const char *at, unsigned *weekdays,
+                                  int *from_minute, int *to_minute, unsigned *channels,
+                                  struct fid_error *err)
 {
     *from_minute = *to_minute = -1;
     *weekdays = *channels = 0;
@@ -282,7 +267,7 @@ static enum fid_status read_when(const json_t *item, const char *at, unsigned *w
     }
     const json_t *hours = NULL;
     char hours_at[JSONR_PATH_MAX];
-    CHECK(read_object(item, at, "hours", &hours, hours_at, err));
+    CHECK(program_read_object(item, at, "hours", &hours, hours_at, err));
     if (hours) {
         static const char *const hour_keys[] = {"from", "to", NULL};
         CHECK(jsonr_check_keys(hours, hours_at, hour_keys, err));
@@ -302,12 +287,13 @@ static enum fid_status parse_multiplier(const json_t *item, const char *at, void
                                        "hours", "channels", "skus",       "categories",
                                        "from",  "until",    NULL};
     CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(read_id(item, at, "id", true, m->id, err));
-    CHECK(read_name(item, at, m->id, m->name, err));
+    CHECK(program_read_id(item, at, "id", true, m->id, err));
+    CHECK(program_read_name(item, at, m->id, m->name, err));
     CHECK(jsonr_int(item, at, "factor_pct", true, 0, PERCENT_MAX, 100, &m->factor_pct, err));
-    CHECK(read_when(item, at, &m->weekdays, &m->from_minute, &m->to_minute, &m->channels, err));
-    CHECK(read_strings(item, at, "skus", &m->skus, err));
-    CHECK(read_strings(item, at, "categories", &m->categories, err));
+    CHECK(program_read_when(item, at, &m->weekdays, &m->from_minute, &m->to_minute, &m->channels,
+                            err));
+    CHECK(program_read_strings(item, at, "skus", &m->skus, err));
+    CHECK(program_read_strings(item, at, "categories", &m->categories, err));
     const char *from = NULL, *until = NULL;
     CHECK(jsonr_string(item, at, "from", false, 40, NULL, &from, err));
     CHECK(jsonr_string(item, at, "until", false, 40, NULL, &until, err));
@@ -329,7 +315,7 @@ static enum fid_status parse_earning(const json_t *doc, struct program *p, struc
 {
     const json_t *e = NULL;
     char at[JSONR_PATH_MAX];
-    CHECK(read_object(doc, "", "earning", &e, at, err));
+    CHECK(program_read_object(doc, "", "earning", &e, at, err));
     if (e == NULL)
         return fid_fail(err, FID_ERR_INPUT, "/earning", "required object is missing");
     static const char *const keys[] = {
@@ -347,7 +333,7 @@ static enum fid_status parse_earning(const json_t *doc, struct program *p, struc
                     &p->earning.first_order_bonus, err));
     const json_t *basis = NULL;
     char basis_at[JSONR_PATH_MAX];
-    CHECK(read_object(e, at, "basis", &basis, basis_at, err));
+    CHECK(program_read_object(e, at, "basis", &basis, basis_at, err));
     p->earning.after_discounts = true;
     p->earning.include_tax = true;
     if (basis) {
@@ -360,16 +346,16 @@ static enum fid_status parse_earning(const json_t *doc, struct program *p, struc
                          err));
         CHECK(jsonr_bool(basis, basis_at, "include_tax", true, &p->earning.include_tax, err));
     }
-    return parse_list(e, at, "multipliers", PROGRAM_ITEMS_MAX, sizeof(struct multiplier),
-                      (void **)&p->earning.multipliers, &p->earning.n_multipliers, parse_multiplier,
-                      err);
+    return program_parse_list(e, at, "multipliers", PROGRAM_ITEMS_MAX, sizeof(struct multiplier),
+                              (void **)&p->earning.multipliers, &p->earning.n_multipliers,
+                              parse_multiplier, err);
 }
 
 static enum fid_status parse_enrolment(const json_t *doc, struct program *p, struct fid_error *err)
 {
     const json_t *e = NULL;
     char at[JSONR_PATH_MAX];
-    CHECK(read_object(doc, "", "enrolment", &e, at, err));
+    CHECK(program_read_object(doc, "", "enrolment", &e, at, err));
     p->enrolment.quick_hours = 24;
     if (e == NULL)
         return FID_OK;
@@ -392,15 +378,15 @@ static enum fid_status parse_stamp_card(const json_t *item, const char *at, void
                                        "skus", "categories", "min_amount_minor", NULL};
     struct stamp_card *c = slot;
     CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(read_id(item, at, "id", true, c->id, err));
-    CHECK(read_name(item, at, c->id, c->name, err));
+    CHECK(program_read_id(item, at, "id", true, c->id, err));
+    CHECK(program_read_name(item, at, c->id, c->name, err));
     CHECK(jsonr_int(item, at, "stamps_required", true, 1, 1000, 0, &c->stamps_required, err));
-    CHECK(read_id(item, at, "reward", true, c->reward_id, err));
+    CHECK(program_read_id(item, at, "reward", true, c->reward_id, err));
     int rule = 0;
     CHECK(jsonr_enum(item, at, "per", false, STAMP_RULE_NAMES, STAMP_PER_ORDER, &rule, err));
     c->rule = (enum stamp_rule)rule;
-    CHECK(read_strings(item, at, "skus", &c->skus, err));
-    CHECK(read_strings(item, at, "categories", &c->categories, err));
+    CHECK(program_read_strings(item, at, "skus", &c->skus, err));
+    CHECK(program_read_strings(item, at, "categories", &c->categories, err));
     return jsonr_int(item, at, "min_amount_minor", c->rule == STAMP_PER_ORDER_ABOVE, 0, MINOR_MAX,
                      0, &c->min_amount_minor, err);
 }
@@ -408,8 +394,8 @@ static enum fid_status parse_stamp_card(const json_t *item, const char *at, void
 static enum fid_status parse_stamp_cards(const json_t *doc, struct program *p,
                                          struct fid_error *err)
 {
-    return parse_list(doc, "", "stamp_cards", PROGRAM_ITEMS_MAX, sizeof(struct stamp_card),
-                      (void **)&p->stamp_cards, &p->n_stamp_cards, parse_stamp_card, err);
+    return program_parse_list(doc, "", "stamp_cards", PROGRAM_ITEMS_MAX, sizeof(struct stamp_card),
+                              (void **)&p->stamp_cards, &p->n_stamp_cards, parse_stamp_card, err);
 }
 
 static enum fid_status parse_tier_level(const json_t *item, const char *at, void *slot,
@@ -419,8 +405,8 @@ static enum fid_status parse_tier_level(const json_t *item, const char *at, void
                                        "benefits", "multiplier_pct", NULL};
     struct tier_level *l = slot;
     CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(read_id(item, at, "id", true, l->id, err));
-    CHECK(read_name(item, at, l->id, l->name, err));
+    CHECK(program_read_id(item, at, "id", true, l->id, err));
+    CHECK(program_read_name(item, at, l->id, l->name, err));
     CHECK(jsonr_int(item, at, "threshold", true, 0, MINOR_MAX, 0, &l->threshold, err));
     return read_perks(item, at, &l->perks, err);
 }
@@ -429,7 +415,7 @@ static enum fid_status parse_tiers(const json_t *doc, struct program *p, struct 
 {
     const json_t *t = NULL;
     char at[JSONR_PATH_MAX];
-    CHECK(read_object(doc, "", "tiers", &t, at, err));
+    CHECK(program_read_object(doc, "", "tiers", &t, at, err));
     if (t == NULL)
         return FID_OK;
     static const char *const keys[] = {"metric", "window", "grace_days", "levels", NULL};
@@ -440,8 +426,8 @@ static enum fid_status parse_tiers(const json_t *doc, struct program *p, struct 
     p->tiers.metric = (enum tier_metric)metric;
     p->tiers.window = (enum tier_window)window;
     CHECK(jsonr_int(t, at, "grace_days", false, 0, 3660, 0, &p->tiers.grace_days, err));
-    CHECK(parse_list(t, at, "levels", 32, sizeof(struct tier_level), (void **)&p->tiers.levels,
-                     &p->tiers.n_levels, parse_tier_level, err));
+    CHECK(program_parse_list(t, at, "levels", 32, sizeof(struct tier_level),
+                             (void **)&p->tiers.levels, &p->tiers.n_levels, parse_tier_level, err));
     for (size_t i = 1; i < p->tiers.n_levels; i++)
         if (p->tiers.levels[i].threshold <= p->tiers.levels[i - 1].threshold) {
             char th_at[JSONR_PATH_MAX];
@@ -463,21 +449,21 @@ static enum fid_status parse_vip_plan(const json_t *item, const char *at, void *
         NULL};
     struct vip_plan *v = slot;
     CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(read_id(item, at, "id", true, v->id, err));
-    CHECK(read_name(item, at, v->id, v->name, err));
+    CHECK(program_read_id(item, at, "id", true, v->id, err));
+    CHECK(program_read_name(item, at, v->id, v->name, err));
     CHECK(jsonr_int(item, at, "price_minor", true, 0, MINOR_MAX, 0, &v->price_minor, err));
     int period = 0;
     CHECK(jsonr_enum(item, at, "period", true, PERIOD_NAMES, 0, &period, err));
     v->period = (enum vip_period)period;
-    CHECK(read_id(item, at, "welcome_reward", false, v->welcome_reward, err));
+    CHECK(program_read_id(item, at, "welcome_reward", false, v->welcome_reward, err));
     CHECK(jsonr_bool(item, at, "free_delivery", false, &v->free_delivery, err));
     return read_perks(item, at, &v->perks, err);
 }
 
 static enum fid_status parse_vip_plans(const json_t *doc, struct program *p, struct fid_error *err)
 {
-    return parse_list(doc, "", "vip_plans", 32, sizeof(struct vip_plan), (void **)&p->vip_plans,
-                      &p->n_vip_plans, parse_vip_plan, err);
+    return program_parse_list(doc, "", "vip_plans", 32, sizeof(struct vip_plan),
+                              (void **)&p->vip_plans, &p->n_vip_plans, parse_vip_plan, err);
 }
 
 static enum fid_status parse_reward(const json_t *item, const char *at, void *slot,
@@ -493,14 +479,14 @@ static enum fid_status parse_reward(const json_t *item, const char *at, void *sl
                                        NULL};
     struct reward *r = slot;
     CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(read_id(item, at, "id", true, r->id, err));
-    CHECK(read_name(item, at, r->id, r->name, err));
+    CHECK(program_read_id(item, at, "id", true, r->id, err));
+    CHECK(program_read_name(item, at, r->id, r->name, err));
     int kind = 0;
     CHECK(jsonr_enum(item, at, "kind", true, REWARD_KIND_NAMES, 0, &kind, err));
     r->kind = (enum reward_kind)kind;
     CHECK(jsonr_int(item, at, "cost_points", false, 0, POINTS_MAX, 0, &r->cost_points, err));
     CHECK(jsonr_int(item, at, "cost_stamps", false, 0, 1000, 0, &r->cost_stamps, err));
-    CHECK(read_id(item, at, "stamp_card", r->cost_stamps > 0, r->stamp_card, err));
+    CHECK(program_read_id(item, at, "stamp_card", r->cost_stamps > 0, r->stamp_card, err));
     CHECK(jsonr_int(item, at, "cost_cashback_minor", false, 0, MINOR_MAX, 0,
                     &r->cost_cashback_minor, err));
     if ((r->cost_points > 0) + (r->cost_stamps > 0) + (r->cost_cashback_minor > 0) > 1)
@@ -512,8 +498,8 @@ static enum fid_status parse_reward(const json_t *item, const char *at, void *sl
     CHECK(jsonr_int(item, at, "value_minor", needs_value, 0, MINOR_MAX, 0, &r->value_minor, err));
     CHECK(jsonr_int(item, at, "percent", r->kind == REWARD_PERCENT_DISCOUNT, 1, 100, 0, &r->percent,
                     err));
-    CHECK(read_id(item, at, "sku", false, r->sku, err));
-    CHECK(read_strings(item, at, "tiers", &r->tiers, err));
+    CHECK(program_read_id(item, at, "sku", false, r->sku, err));
+    CHECK(program_read_strings(item, at, "tiers", &r->tiers, err));
     CHECK(jsonr_bool(item, at, "vip_only", false, &r->vip_only, err));
     CHECK(jsonr_int(item, at, "stock", false, 0, MINOR_MAX, -1, &r->stock, err));
     return jsonr_int(item, at, "valid_days", false, 1, 3660, 90, &r->valid_days, err);
@@ -521,15 +507,15 @@ static enum fid_status parse_reward(const json_t *item, const char *at, void *sl
 
 static enum fid_status parse_rewards(const json_t *doc, struct program *p, struct fid_error *err)
 {
-    return parse_list(doc, "", "rewards", PROGRAM_ITEMS_MAX, sizeof(struct reward),
-                      (void **)&p->rewards, &p->n_rewards, parse_reward, err);
+    return program_parse_list(doc, "", "rewards", PROGRAM_ITEMS_MAX, sizeof(struct reward),
+                              (void **)&p->rewards, &p->n_rewards, parse_reward, err);
 }
 
 static enum fid_status parse_policies(const json_t *doc, struct program *p, struct fid_error *err)
 {
     const json_t *obj = NULL;
     char at[JSONR_PATH_MAX];
-    CHECK(read_object(doc, "", "expiry", &obj, at, err));
+    CHECK(program_read_object(doc, "", "expiry", &obj, at, err));
     if (obj) {
         static const char *const keys[] = {"mode", "months", NULL};
         CHECK(jsonr_check_keys(obj, at, keys, err));
@@ -540,19 +526,19 @@ static enum fid_status parse_policies(const json_t *doc, struct program *p, stru
                         &p->expiry.months, err));
     }
     CHECK(jsonr_int(doc, "", "pending_days", false, 0, 365, 0, &p->pending_days, err));
-    CHECK(read_object(doc, "", "refunds", &obj, at, err));
+    CHECK(program_read_object(doc, "", "refunds", &obj, at, err));
     if (obj) {
         static const char *const keys[] = {"allow_negative_balance", NULL};
         CHECK(jsonr_check_keys(obj, at, keys, err));
         CHECK(jsonr_bool(obj, at, "allow_negative_balance", false, &p->refund_allow_negative, err));
     }
-    CHECK(read_object(doc, "", "cashback", &obj, at, err));
+    CHECK(program_read_object(doc, "", "cashback", &obj, at, err));
     if (obj) {
         static const char *const keys[] = {"percent_bp", NULL};
         CHECK(jsonr_check_keys(obj, at, keys, err));
         CHECK(jsonr_int(obj, at, "percent_bp", true, 0, PERCENT_MAX, 0, &p->cashback_bp, err));
     }
-    CHECK(read_object(doc, "", "point_value", &obj, at, err));
+    CHECK(program_read_object(doc, "", "point_value", &obj, at, err));
     if (obj) {
         static const char *const keys[] = {"amount_minor", "points", NULL};
         CHECK(jsonr_check_keys(obj, at, keys, err));
@@ -584,161 +570,6 @@ bool program_point_value(const struct program *p, int64_t *amount_minor, int64_t
         }
     }
     return found;
-}
-
-/* ---- segments ------------------------------------------------------------------------------ */
-
-static const char *const MEASURE_KEYS[] = {"orders",         "spend_minor", "share",
-                                           "tier",           "vip",         "enrolled_within_days",
-                                           "birthday_month", NULL};
-
-static enum fid_status parse_condition(const json_t *item, const char *at, void *slot,
-                                       struct fid_error *err)
-{
-    struct segment_condition *c = slot;
-    static const char *const keys[] = {"orders",
-                                       "spend_minor",
-                                       "share",
-                                       "tier",
-                                       "vip",
-                                       "enrolled_within_days",
-                                       "birthday_month",
-                                       "at_least",
-                                       "at_most",
-                                       "exactly",
-                                       "at_least_pct",
-                                       "at_most_pct",
-                                       NULL};
-    CHECK(jsonr_check_keys(item, at, keys, err));
-    c->at_least = c->at_most = -1;
-    int found = -1;
-    for (int k = 0; MEASURE_KEYS[k]; k++)
-        if (json_object_get(item, MEASURE_KEYS[k])) {
-            if (found >= 0)
-                return fid_fail(err, FID_ERR_INPUT, at,
-                                "a condition measures one thing: \"%s\" or \"%s\", not both",
-                                MEASURE_KEYS[found], MEASURE_KEYS[k]);
-            found = k;
-        }
-    if (found < 0)
-        return fid_fail(err, FID_ERR_INPUT, at,
-                        "a condition needs one of orders, spend_minor, share, tier, vip, "
-                        "enrolled_within_days, birthday_month");
-    c->measure = (enum segment_measure)found;
-    char m_at[JSONR_PATH_MAX];
-    jsonr_path(m_at, at, MEASURE_KEYS[found]);
-    const json_t *filter = json_object_get(item, MEASURE_KEYS[found]);
-    switch (c->measure) {
-    case SEGMENT_ORDERS:
-    case SEGMENT_SPEND:
-    case SEGMENT_SHARE: {
-        CHECK(jsonr_expect_object(filter, m_at, err));
-        static const char *const filter_keys[] = {"within_days", "weekdays",   "hours",
-                                                  "channels",    "categories", NULL};
-        CHECK(jsonr_check_keys(filter, m_at, filter_keys, err));
-        CHECK(jsonr_int(filter, m_at, "within_days", false, 1, 36600, 0, &c->within_days, err));
-        CHECK(read_when(filter, m_at, &c->weekdays, &c->from_minute, &c->to_minute, &c->channels,
-                        err));
-        CHECK(read_strings(filter, m_at, "categories", &c->categories, err));
-        bool share = c->measure == SEGMENT_SHARE;
-        int64_t max = share ? 100 : MINOR_MAX;
-        int64_t exactly = -1;
-        CHECK(jsonr_int(item, at, share ? "at_least_pct" : "at_least", false, 0, max, -1,
-                        &c->at_least, err));
-        CHECK(jsonr_int(item, at, share ? "at_most_pct" : "at_most", false, 0, max, -1, &c->at_most,
-                        err));
-        if (!share)
-            CHECK(jsonr_int(item, at, "exactly", false, 0, max, -1, &exactly, err));
-        if (exactly >= 0) {
-            if (c->at_least >= 0 || c->at_most >= 0)
-                return fid_fail(err, FID_ERR_INPUT, at,
-                                "\"exactly\" goes alone, without at_least or at_most");
-            c->at_least = c->at_most = exactly;
-        }
-        if (c->at_least < 0 && c->at_most < 0)
-            return fid_fail(err, FID_ERR_INPUT, at, "a bound is missing: %s",
-                            share ? "at_least_pct or at_most_pct" : "at_least, at_most or exactly");
-        if (c->at_least >= 0 && c->at_most >= 0 && c->at_least > c->at_most)
-            return fid_fail(err, FID_ERR_INPUT, at, "the lower bound is above the upper one");
-        const char *wrong = share ? "at_least" : "at_least_pct";
-        if (json_object_get(item, wrong) || (share && json_object_get(item, "exactly")) ||
-            json_object_get(item, share ? "at_most" : "at_most_pct"))
-            return fid_fail(err, FID_ERR_INPUT, at, "%s",
-                            share ? "a share takes at_least_pct / at_most_pct"
-                                  : "a count or an amount takes at_least / at_most / exactly");
-        return FID_OK;
-    }
-    case SEGMENT_TIER:
-        return read_strings(item, at, "tier", &c->tiers, err);
-    case SEGMENT_VIP:
-        return jsonr_bool(item, at, "vip", true, &c->vip, err);
-    case SEGMENT_ENROLLED:
-        return jsonr_int(item, at, "enrolled_within_days", true, 1, 36600, 0, &c->within_days, err);
-    case SEGMENT_BIRTHDAY:
-        if (json_is_string(filter) && strcmp(json_string_value(filter), "current") == 0) {
-            c->month = 0;
-            return FID_OK;
-        }
-        return jsonr_int(item, at, "birthday_month", true, 1, 12, 0, &c->month, err);
-    }
-    return FID_ERR_INTERNAL;
-}
-
-static enum fid_status parse_segment(const json_t *item, const char *at, void *slot,
-                                     struct fid_error *err)
-{
-    static const char *const keys[] = {"id", "name", "all", NULL};
-    struct segment *s = slot;
-    CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(read_id(item, at, "id", true, s->id, err));
-    CHECK(read_name(item, at, s->id, s->name, err));
-    CHECK(parse_list(item, at, "all", 16, sizeof(struct segment_condition), (void **)&s->conditions,
-                     &s->n_conditions, parse_condition, err));
-    if (s->n_conditions == 0)
-        return fid_fail(err, FID_ERR_INPUT, at, "\"all\" needs at least one condition");
-    return FID_OK;
-}
-
-static enum fid_status parse_segments(const json_t *doc, struct program *p, struct fid_error *err)
-{
-    struct lifecycle_rules *l = &p->lifecycle;
-    *l = (struct lifecycle_rules){.new_days = 30,
-                                  .at_risk_days = 90,
-                                  .dormant_days = 180,
-                                  .churned_days = 365,
-                                  .window_days = 365,
-                                  .loyal_orders = 8,
-                                  .occasional_orders = 2};
-    const json_t *obj = NULL, *life = NULL;
-    char at[JSONR_PATH_MAX], life_at[JSONR_PATH_MAX];
-    CHECK(read_object(doc, "", "segments", &obj, at, err));
-    if (obj == NULL)
-        return FID_OK;
-    static const char *const keys[] = {"lifecycle", "custom", NULL};
-    CHECK(jsonr_check_keys(obj, at, keys, err));
-    CHECK(read_object(obj, at, "lifecycle", &life, life_at, err));
-    if (life) {
-        static const char *const life_keys[] = {
-            "new_days",    "at_risk_days", "dormant_days",      "churned_days",
-            "window_days", "loyal_orders", "occasional_orders", NULL};
-        CHECK(jsonr_check_keys(life, life_at, life_keys, err));
-        CHECK(jsonr_int(life, life_at, "new_days", false, 1, 3660, 30, &l->new_days, err));
-        CHECK(jsonr_int(life, life_at, "at_risk_days", false, 1, 3660, 90, &l->at_risk_days, err));
-        CHECK(jsonr_int(life, life_at, "dormant_days", false, 1, 3660, 180, &l->dormant_days, err));
-        CHECK(jsonr_int(life, life_at, "churned_days", false, 1, 3660, 365, &l->churned_days, err));
-        CHECK(jsonr_int(life, life_at, "window_days", false, 1, 3660, 365, &l->window_days, err));
-        CHECK(jsonr_int(life, life_at, "loyal_orders", false, 1, 100000, 8, &l->loyal_orders, err));
-        CHECK(jsonr_int(life, life_at, "occasional_orders", false, 0, 100000, 2,
-                        &l->occasional_orders, err));
-        if (!(l->at_risk_days < l->dormant_days && l->dormant_days < l->churned_days))
-            return fid_fail(err, FID_ERR_INPUT, life_at,
-                            "expected at_risk_days < dormant_days < churned_days");
-        if (l->occasional_orders >= l->loyal_orders)
-            return fid_fail(err, FID_ERR_INPUT, life_at,
-                            "expected occasional_orders below loyal_orders");
-    }
-    return parse_list(obj, at, "custom", PROGRAM_ITEMS_MAX, sizeof(struct segment),
-                      (void **)&p->segments, &p->n_segments, parse_segment, err);
 }
 
 /* ---- cross references --------------------------------------------------------------------- */
@@ -848,8 +679,8 @@ enum fid_status program_parse(const json_t *doc, struct program **out, struct fi
         (st = parse_vip_plans(doc, p, err)) != FID_OK ||
         (st = parse_rewards(doc, p, err)) != FID_OK ||
         (st = parse_policies(doc, p, err)) != FID_OK ||
-        (st = parse_segments(doc, p, err)) != FID_OK || (st = check_unique_ids(p, err)) != FID_OK ||
-        (st = check_references(p, err)) != FID_OK) {
+        (st = program_parse_segments(doc, p, err)) != FID_OK ||
+        (st = check_unique_ids(p, err)) != FID_OK || (st = check_references(p, err)) != FID_OK) {
         program_free(p);
         return st;
     }
