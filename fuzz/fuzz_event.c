@@ -65,6 +65,11 @@ static void check_event(const struct event *ev)
         FUZZ_ASSERT(ev->customer[0] && ev->points != 0 && ev->reason[0] && ev->author[0]);
         FUZZ_ASSERT(ev->account != ADJUST_STAMPS || ev->card_id[0] != '\0');
         break;
+    case EVENT_SURVEY_ANSWER:
+        FUZZ_ASSERT(ev->customer[0] != '\0');
+        FUZZ_ASSERT(ev->survey == SURVEY_NPS ? ev->score >= 0 && ev->score <= 10
+                                             : ev->score >= 1 && ev->score <= 5);
+        break;
     }
 }
 

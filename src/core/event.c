@@ -12,8 +12,9 @@
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
-static const char *const TYPE_NAMES[] = {"enrol",       "order",       "refund",     "redeem",
-                                         "voucher_use", "vip_payment", "adjustment", NULL};
+static const char *const TYPE_NAMES[] = {"enrol",      "order",         "refund",
+                                         "redeem",     "voucher_use",   "vip_payment",
+                                         "adjustment", "survey_answer", NULL};
 static const char *const CHANNELS[] = {"store", "online", NULL};
 static const char *const ACCOUNTS[] = {"points", "cashback", "stamps", NULL};
 
@@ -240,6 +241,19 @@ static enum fid_status parse_other(const json_t *obj, struct event *ev, struct f
         ev->account = (enum adjust_account)account;
         return copy_string(obj, "card", ev->account == ADJUST_STAMPS, ev->card_id,
                            sizeof ev->card_id, err);
+    }
+    case EVENT_SURVEY_ANSWER: {
+        static const char *const keys[] = {"type",   "key",   "at",      "customer",
+                                           "survey", "score", "comment", NULL};
+        static const char *const surveys[] = {"nps", "csat", NULL};
+        CHECK(jsonr_check_keys(obj, "", keys, err));
+        CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
+        int survey = 0;
+        CHECK(jsonr_enum(obj, "", "survey", true, surveys, 0, &survey, err));
+        ev->survey = (enum survey_kind)survey;
+        CHECK(jsonr_int(obj, "", "score", true, ev->survey == SURVEY_NPS ? 0 : 1,
+                        ev->survey == SURVEY_NPS ? 10 : 5, 0, &ev->score, err));
+        return copy_string(obj, "comment", false, ev->reason, sizeof ev->reason, err);
     }
     default:
         return FID_ERR_INTERNAL;

@@ -31,7 +31,10 @@ enum event_type {
     EVENT_VOUCHER_USE,
     EVENT_VIP_PAYMENT,
     EVENT_ADJUSTMENT,
+    EVENT_SURVEY_ANSWER,
 };
+
+enum survey_kind { SURVEY_NPS, SURVEY_CSAT };
 
 enum consent_channel { CONSENT_EMAIL = 1, CONSENT_SMS = 2, CONSENT_PUSH = 4 };
 
@@ -79,6 +82,9 @@ struct event {
     int64_t points; /* signed amount in the account's unit */
     char reason[EVENT_TEXT_MAX];
     char author[EVENT_TEXT_MAX];
+    /* survey_answer: NPS 0-10 or CSAT 1-5, and an optional comment (in reason) */
+    enum survey_kind survey;
+    int64_t score;
     /* enrol */
     char email[EVENT_TEXT_MAX];
     char phone[33];

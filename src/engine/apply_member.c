@@ -1,6 +1,6 @@
 /*
  * Membership events: enrolment (with its welcome bonus and, when the programme says so, points
- * for orders recorded before enrolment), paid VIP plans, and manual adjustments.
+ * for orders recorded before enrolment), paid VIP plans, manual adjustments and survey answers.
  */
 #include "engine/engine_internal.h"
 
@@ -251,5 +251,28 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
         return st;
     json_object_set_new(ctx->result, "customer", json_string(c.ref));
     json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+    return FID_OK;
+}
+
+enum fid_status apply_survey_answer(struct apply_context *ctx, struct fid_error *err)
+{
+    struct engine *e = ctx->engine;
+    const struct event *ev = ctx->event;
+    struct customer c;
+    enum fid_status st = customer_find_ref(&e->store, ev->customer, &c, err);
+    if (st != FID_OK)
+        return st == FID_ERR_NOT_FOUND ? fid_fail(err, FID_ERR_NOT_FOUND, "/customer",
+                                                  "no customer \"%.100s\"", ev->customer)
+                                       : st;
+    const char *survey = ev->survey == SURVEY_NPS ? "nps" : "csat";
+    if ((st = survey_answer_insert(&e->store, c.id, ev->at, survey, ev->score, ev->reason, ev->key,
+                                   err)) != FID_OK)
+        return st;
+    /* Unhappy answers (NPS detractors 0-6, CSAT 1-2) are flagged for follow-up. */
+    bool unhappy = ev->survey == SURVEY_NPS ? ev->score <= 6 : ev->score <= 2;
+    json_object_set_new(ctx->result, "customer", json_string(c.ref));
+    json_object_set_new(ctx->result, "survey", json_string(survey));
+    json_object_set_new(ctx->result, "score", json_integer(ev->score));
+    json_object_set_new(ctx->result, "follow_up", json_boolean(unhappy));
     return FID_OK;
 }

@@ -35,6 +35,7 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *err);
+enum fid_status apply_survey_answer(struct apply_context *ctx, struct fid_error *err);
 
 /* Loads the member named by the event's customer: FID_ERR_NOT_FOUND when unknown or not a
  * member. Runs the member's due work up to the event's time. */

@@ -248,6 +248,17 @@ enum fid_status kpi_counts_load(struct store *store, const struct fid_tz *tz, in
                      "merchant_id = ?1 AND used_at >= ?2 AND used_at < ?3)",
                      2, period, &out->vouchers_issued, &out->vouchers_used, NULL, err)) != FID_OK)
         return st;
+    if ((st = counts(store,
+                     "SELECT COUNT(*), COALESCE(SUM(score >= 9), 0), COALESCE(SUM(score <= 6), 0) "
+                     "FROM survey_answers WHERE merchant_id = ?1 AND survey = 'nps' AND at >= ?2 "
+                     "AND at < ?3",
+                     2, period, &out->nps_answers, &out->nps_promoters, &out->nps_detractors,
+                     err)) != FID_OK ||
+        (st = counts(store,
+                     "SELECT COUNT(*), COALESCE(SUM(score >= 4), 0) FROM survey_answers WHERE "
+                     "merchant_id = ?1 AND survey = 'csat' AND at >= ?2 AND at < ?3",
+                     2, period, &out->csat_answers, &out->csat_satisfied, NULL, err)) != FID_OK)
+        return st;
     /* Cohorts: one per month of the period, followed to the last month before `to`. */
     int64_t earliest = from;
     if ((st = counts(store, "SELECT COALESCE(MIN(at), ?2) FROM orders WHERE merchant_id = ?1", 1,

@@ -212,6 +212,19 @@ static const char *const MIGRATIONS[] = {
     "CREATE INDEX api_keys_merchant ON api_keys(merchant_id);"
     "CREATE UNIQUE INDEX api_keys_idempotency ON api_keys(merchant_id, idempotency_key) WHERE "
     "idempotency_key IS NOT NULL;",
+
+    /* 3: survey answers (NPS 0-10, CSAT 1-5) for the KPIs and the follow-up of unhappy customers */
+    "CREATE TABLE survey_answers ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  survey TEXT NOT NULL CHECK (survey IN ('nps','csat')),"
+    "  score INTEGER NOT NULL,"
+    "  comment TEXT,"
+    "  event_key TEXT NOT NULL,"
+    "  PRIMARY KEY (merchant_id, id)) STRICT;"
+    "CREATE INDEX survey_answers_at ON survey_answers(merchant_id, survey, at);",
 };
 
 int schema_latest_version(void)

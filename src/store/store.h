@@ -28,6 +28,7 @@ enum store_table {
     TABLE_LEDGER,
     TABLE_LOTS,
     TABLE_VIP_PAYMENTS,
+    TABLE_SURVEY_ANSWERS,
     TABLE_COUNT
 };
 
@@ -335,6 +336,11 @@ enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *coun
 typedef int (*voucher_visit)(const struct voucher *voucher, void *context);
 enum fid_status voucher_list_customer(struct store *store, int64_t customer_id, voucher_visit visit,
                                       void *context, struct fid_error *err) FID_MUST_USE;
+
+/* ---- survey answers (voucher_store.c) ----------------------------------------------------- */
+enum fid_status survey_answer_insert(struct store *store, int64_t customer_id, int64_t at,
+                                     const char *survey, int64_t score, const char *comment,
+                                     const char *event_key, struct fid_error *err) FID_MUST_USE;
 
 /* ---- VIP payments --------------------------------------------------------------------------- */
 enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, const char *plan_id,

@@ -1,5 +1,6 @@
 /*
- * Vouchers (issued by redemptions, full stamp cards and VIP welcomes) and VIP payments.
+ * Vouchers (issued by redemptions, full stamp cards and VIP welcomes), VIP payments and survey
+ * answers: the records events leave besides the ledger.
  */
 #include "store/store.h"
 
@@ -147,5 +148,27 @@ enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, con
     db_bind_int(s, 7, periods);
     db_bind_int(s, 8, valid_until);
     db_bind_text(s, 9, event_key);
+    return db_run(s, err);
+}
+
+enum fid_status survey_answer_insert(struct store *store, int64_t customer_id, int64_t at,
+                                     const char *survey, int64_t score, const char *comment,
+                                     const char *event_key, struct fid_error *err)
+{
+    int64_t id;
+    enum fid_status st = store_next_id(store, TABLE_SURVEY_ANSWERS, &id, err);
+    if (st != FID_OK)
+        return st;
+    struct db_stmt *s = db_prepare(store->db, "INSERT INTO survey_answers (merchant_id, id, "
+                                              "customer_id, at, survey, score, comment, event_key) "
+                                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, id);
+    db_bind_int(s, 3, customer_id);
+    db_bind_int(s, 4, at);
+    db_bind_text(s, 5, survey);
+    db_bind_int(s, 6, score);
+    db_bind_text(s, 7, comment && comment[0] ? comment : NULL);
+    db_bind_text(s, 8, event_key);
     return db_run(s, err);
 }

@@ -16,6 +16,17 @@ hand_computed() {
     post "$(refund_json b1r 2026-01-25T10:00:00Z B1 '"amount_minor":500')"
     order d1 2026-02-20T10:00:00Z D D1 "[$(line BEANS beans 1 4000)]"
     post '{"type":"redeem","key":"r1","at":"2026-02-11T10:00:00Z","customer":"A","reward":"pastry"}'
+    # Survey answers: four NPS and three CSAT in P, one NPS before it.
+    local answers="" s
+    for s in nps:10:2026-01-10 nps:9:2026-01-11 nps:7:2026-02-01 nps:3:2026-02-02 nps:0:2025-12-30 \
+        csat:5:2026-01-10 csat:4:2026-01-12 csat:2:2026-02-15; do
+        IFS=: read -r kind score day <<<"$s"
+        answers+="{\"type\":\"survey_answer\",\"key\":\"s-$kind-$day\",\"at\":\"${day}T12:00:00Z\",\"customer\":\"A\",\"survey\":\"$kind\",\"score\":$score}"$'\n'
+    done
+    post "$answers"
+    check_json "follow-up flags" '[.[] | .follow_up]' '[false,false,false,true,true,false,false,true]'
+    post_fails 2 '{"type":"survey_answer","key":"bad","customer":"A","survey":"nps","score":11}'
+    assert_contains "$ERR" "/score" "an NPS score above 10 names /score"
 
     expect_exit 0 fidele report --from 2026-01-01 --to 2026-03-01 --format json
     check_json "keys" '[keys[]] | sort' '["aov_members_minor","aov_minor","aov_non_members_minor","churn_rate","churned","cltv","cohorts","csat","customers","customers_end","customers_start","loyal_revenue_share","new_customers","nps","orders","participation_rate","points_redemption_rate","purchase_frequency","repurchase_rate","retention_rate","revenue_minor","reward_usage_rate"]'
@@ -42,7 +53,9 @@ hand_computed() {
     redeemed=$(sql "SELECT -SUM(amount) FROM ledger WHERE account = 'points' AND kind = 'redeem' AND at >= strftime('%s', '2026-01-01') AND at < strftime('%s', '2026-03-01')")
     check_json "points" '.points_redemption_rate * 100 | round' \
         "$(awk -v r="$redeemed" -v e="$earned" 'BEGIN { printf "%d", r / e * 10000 + 0.5 }')" \
-        .reward_usage_rate 0 .nps null .csat null
+        .reward_usage_rate 0
+    # NPS: 2 promoters and 1 detractor of 4 answers in P; CSAT: 2 of 3 answers are 4 or 5.
+    check_json "surveys" .nps 25 '.csat * 100 | round' 6667
     # January's cohort is B (no order in February); February's is D.
     check_json "cohorts" '.cohorts | map(.month)' '["2026-01","2026-02"]' \
         '.cohorts[0] | "\(.customers) \(.active_pct)"' '1 [100,0]' \
