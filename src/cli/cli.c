@@ -213,13 +213,21 @@ void cli_print_json(json_t *value)
     json_decref(value);
 }
 
-enum fid_status cli_apply(const struct cli *cli, struct engine *engine, json_t *events,
-                          json_t **results, struct fid_error *err)
+enum fid_status cli_apply_one(const struct cli *cli, struct engine *engine, json_t *event,
+                              json_t **result, struct fid_error *err)
 {
+    json_t *events = json_pack("[o]", event), *results = NULL;
     enum fid_status st =
-        engine_apply(engine, events, cli->now, ENGINE_ALL_OR_NOTHING, results, err);
+        engine_apply(engine, events, cli->now, ENGINE_ALL_OR_NOTHING, &results, err);
     json_decref(events);
-    return st;
+    if (st != FID_OK) {
+        if (strncmp(err->field, "/0", 2) == 0) /* the batch index of the only event */
+            memmove(err->field, err->field + 2, strlen(err->field + 2) + 1);
+        return st;
+    }
+    *result = json_incref(json_array_get(results, 0));
+    json_decref(results);
+    return FID_OK;
 }
 
 void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size)

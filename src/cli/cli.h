@@ -72,9 +72,10 @@ enum fid_status cli_read_input(const char *path, char **text, size_t *len,
 /* Prints value as indented JSON on stdout. Steals the reference. */
 void cli_print_json(json_t *value);
 
-/* Applies events (steals the reference) all-or-nothing and returns their results. */
-enum fid_status cli_apply(const struct cli *cli, struct engine *engine, json_t *events,
-                          json_t **results, struct fid_error *err) FID_MUST_USE;
+/* Applies one event (steals the reference) and returns its result (new reference). An error
+ * names the event's own field ("/reward", not the batch's "/0/reward"). */
+enum fid_status cli_apply_one(const struct cli *cli, struct engine *engine, json_t *event,
+                              json_t **result, struct fid_error *err) FID_MUST_USE;
 
 /* Formats minor units of the engine's currency: "12.50 EUR". */
 void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size);

@@ -45,22 +45,23 @@ static int add_member(struct cli *cli)
     if (cli_option(cli, "at"))
         json_object_set_new(event, "at", json_string(cli_option(cli, "at")));
     struct engine *e = NULL;
-    json_t *results = NULL;
-    if (cli_open_engine(cli, &e, &err) != FID_OK ||
-        cli_apply(cli, e, json_pack("[o]", event), &results, &err) != FID_OK) {
-        if (e == NULL)
-            json_decref(event);
+    json_t *r = NULL;
+    if (cli_open_engine(cli, &e, &err) != FID_OK) {
+        json_decref(event);
+        return cli_fail(cli, &err);
+    }
+    if (cli_apply_one(cli, e, event, &r, &err) != FID_OK) {
         engine_close(e);
         return cli_fail(cli, &err);
     }
-    json_t *r = json_array_get(results, 0);
-    if (cli->json)
-        cli_print_json(json_incref(r));
-    else
+    if (cli->json) {
+        cli_print_json(r);
+    } else {
         printf("Member %s enrolled: card %s, %lld welcome points.\n", cli->positional[1],
                json_string_value(json_object_get(r, "card_code")),
                (long long)json_integer_value(json_object_get(r, "welcome_points")));
-    json_decref(results);
+        json_decref(r);
+    }
     engine_close(e);
     return 0;
 }

@@ -55,20 +55,15 @@ static int post_one(struct cli *cli, json_t *event)
     if (cli_option(cli, "at"))
         json_object_set_new(event, "at", json_string(cli_option(cli, "at")));
     struct engine *e = NULL;
-    json_t *results = NULL;
+    json_t *r = NULL;
     if (cli_open_engine(cli, &e, &err) != FID_OK) {
         json_decref(event);
         return cli_fail(cli, &err);
     }
-    if (cli_apply(cli, e, json_pack("[o]", event), &results, &err) != FID_OK) {
-        if (err.field[0] == '/') /* a single event: drop the "/0" index */
-            memmove(err.field, strchr(err.field + 1, '/') ? strchr(err.field + 1, '/') : "",
-                    strlen(strchr(err.field + 1, '/') ? strchr(err.field + 1, '/') : "") + 1);
+    if (cli_apply_one(cli, e, event, &r, &err) != FID_OK) {
         engine_close(e);
         return cli_fail(cli, &err);
     }
-    json_t *r = json_incref(json_array_get(results, 0));
-    json_decref(results);
     engine_close(e);
     if (cli->json) {
         cli_print_json(r);
