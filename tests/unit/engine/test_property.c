@@ -105,35 +105,16 @@ static const struct product PRODUCTS[] = {
     {"TEA", "", 320},
 };
 
-/* ---- the generator's own PRNG: xorshift64* --------------------------------------------------- */
+/* ---- the generator's randomness: the project's seeded fid_rng ---------------------------------
+ */
 
 struct prng {
-    uint64_t state;
+    struct fid_rng *rng;
 };
 
-static void prng_seed(struct prng *r, uint64_t seed)
-{
-    /* splitmix64 of the seed: never zero, and neighbouring seeds give unrelated streams */
-    uint64_t z = seed + 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    r->state = (z ^ (z >> 31)) | 1;
-}
-
-static uint64_t prng_next(struct prng *r)
-{
-    uint64_t x = r->state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    r->state = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
-
-/* Uniform enough in [0, n) for a test (n is small). */
 static int64_t prng_below(struct prng *r, int64_t n)
 {
-    return (int64_t)(prng_next(r) % (uint64_t)n);
+    return (int64_t)fid_rng_below(r->rng, (uint64_t)n);
 }
 
 static bool prng_chance(struct prng *r, int percent)
@@ -923,7 +904,7 @@ static void run_seed(const char *dir, const char *template_path, uint64_t seed, 
                     .variant = allow_negative ? "debts allowed" : "debts forbidden",
                     .clock = START_AT,
                     .applied = json_array()};
-    prng_seed(&s.rng, seed);
+    s.rng.rng = fid_rng_new(&seed);
     struct side a = {0}, b = {0};
     open_side(&s, &a, dir, "batched.db", template_path);
     open_side(&s, &b, dir, "single.db", template_path);
@@ -982,6 +963,7 @@ static void run_seed(const char *dir, const char *template_path, uint64_t seed, 
     close_side(&a);
     close_side(&b);
     json_decref(s.applied);
+    fid_rng_free(s.rng.rng);
     free(s.orders);
     free(s.vouchers);
 }
