@@ -230,6 +230,16 @@ enum fid_status cli_apply_one(const struct cli *cli, struct engine *engine, json
     return FID_OK;
 }
 
+void cli_print_violations(const json_t *violations)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach((json_t *)violations, i, v)
+        fprintf(stderr, "violation %s: %s: %s\n", json_string_value(json_object_get(v, "check")),
+                json_string_value(json_object_get(v, "subject")),
+                json_string_value(json_object_get(v, "detail")));
+}
+
 void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size)
 {
     char amount[FID_MONEY_TEXT_MAX];

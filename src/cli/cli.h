@@ -77,6 +77,9 @@ void cli_print_json(json_t *value);
 enum fid_status cli_apply_one(const struct cli *cli, struct engine *engine, json_t *event,
                               json_t **result, struct fid_error *err) FID_MUST_USE;
 
+/* Prints engine_verify's violations on stderr, one a line. */
+void cli_print_violations(const json_t *violations);
+
 /* Formats minor units of the engine's currency: "12.50 EUR". */
 void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size);
 

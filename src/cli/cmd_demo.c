@@ -1431,12 +1431,7 @@ int cmd_demo(struct cli *cli)
         (st = engine_verify(d.engine, &violations, &err)) != FID_OK)
         goto done;
     if (json_array_size(violations) > 0) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(violations, i, v) fprintf(
-            stderr, "violation %s: %s: %s\n", json_string_value(json_object_get(v, "check")),
-            json_string_value(json_object_get(v, "subject")),
-            json_string_value(json_object_get(v, "detail")));
+        cli_print_violations(violations);
         st = fid_fail(&err, FID_ERR_INTERNAL, "verify", "the demo broke %zu ledger invariants",
                       json_array_size(violations));
         goto done;

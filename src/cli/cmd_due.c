@@ -55,12 +55,7 @@ int cmd_verify(struct cli *cli)
     } else if (n == 0) {
         printf("All invariants hold.\n");
     } else {
-        size_t i;
-        json_t *v;
-        json_array_foreach(violations, i, v) fprintf(
-            stderr, "violation %s: %s: %s\n", json_string_value(json_object_get(v, "check")),
-            json_string_value(json_object_get(v, "subject")),
-            json_string_value(json_object_get(v, "detail")));
+        cli_print_violations(violations);
     }
     json_decref(violations);
     return n == 0 ? 0 : 1;

@@ -18,13 +18,6 @@ static const char *const TYPE_NAMES[] = {"enrol",      "order",         "refund"
 static const char *const CHANNELS[] = {"store", "online", NULL};
 static const char *const ACCOUNTS[] = {"points", "cashback", "stamps", NULL};
 
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        enum fid_status st_ = (expr);                                                              \
-        if (st_ != FID_OK)                                                                         \
-            return st_;                                                                            \
-    } while (0)
-
 const char *event_type_name(enum event_type type)
 {
     return TYPE_NAMES[type];
@@ -56,7 +49,7 @@ static enum fid_status copy_string(const json_t *obj, const char *key, bool requ
                                    size_t size, struct fid_error *err)
 {
     const char *s = NULL;
-    CHECK(jsonr_string(obj, "", key, required, size - 1, "", &s, err));
+    FID_CHECK(jsonr_string(obj, "", key, required, size - 1, "", &s, err));
     snprintf(out, size, "%s", s);
     return FID_OK;
 }
@@ -65,7 +58,7 @@ static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool ref
                                    struct fid_error *err)
 {
     json_t *arr = NULL;
-    CHECK(jsonr_array(obj, "", "lines", !refund, EVENT_LINES_MAX, &arr, err));
+    FID_CHECK(jsonr_array(obj, "", "lines", !refund, EVENT_LINES_MAX, &arr, err));
     if (arr == NULL)
         return FID_OK;
     if (!refund && json_array_size(arr) == 0)
@@ -76,21 +69,22 @@ static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool ref
         const json_t *item = json_array_get(arr, i);
         char at[JSONR_PATH_MAX];
         jsonr_path_index(at, "/lines", i);
-        CHECK(jsonr_expect_object(item, at, err));
+        FID_CHECK(jsonr_expect_object(item, at, err));
         static const char *const order_keys[] = {"sku", "category", "quantity", "unit_price_minor",
                                                  NULL};
         static const char *const refund_keys[] = {"sku", "quantity", NULL};
-        CHECK(jsonr_check_keys(item, at, refund ? refund_keys : order_keys, err));
+        FID_CHECK(jsonr_check_keys(item, at, refund ? refund_keys : order_keys, err));
         struct order_line *line = &ev->lines[i];
         const char *sku = NULL, *category = NULL;
-        CHECK(jsonr_string(item, at, "sku", true, EVENT_SKU_MAX - 1, NULL, &sku, err));
+        FID_CHECK(jsonr_string(item, at, "sku", true, EVENT_SKU_MAX - 1, NULL, &sku, err));
         snprintf(line->sku, sizeof line->sku, "%s", sku);
-        CHECK(jsonr_int(item, at, "quantity", true, 1, EVENT_QTY_MAX, 0, &line->quantity, err));
+        FID_CHECK(jsonr_int(item, at, "quantity", true, 1, EVENT_QTY_MAX, 0, &line->quantity, err));
         if (!refund) {
-            CHECK(jsonr_string(item, at, "category", false, EVENT_SKU_MAX - 1, "", &category, err));
+            FID_CHECK(
+                jsonr_string(item, at, "category", false, EVENT_SKU_MAX - 1, "", &category, err));
             snprintf(line->category, sizeof line->category, "%s", category);
-            CHECK(jsonr_int(item, at, "unit_price_minor", true, 0, EVENT_AMOUNT_MAX, 0,
-                            &line->unit_price_minor, err));
+            FID_CHECK(jsonr_int(item, at, "unit_price_minor", true, 0, EVENT_AMOUNT_MAX, 0,
+                                &line->unit_price_minor, err));
             if (__builtin_mul_overflow(line->quantity, line->unit_price_minor,
                                        &line->amount_minor) ||
                 line->amount_minor > EVENT_AMOUNT_MAX ||
@@ -110,24 +104,24 @@ static enum fid_status parse_order(const json_t *obj, struct event *ev, struct f
         "type",      "key",      "at",    "customer",       "order_id",
         "channel",   "currency", "lines", "discount_minor", "shipping_minor",
         "tax_minor", "history",  NULL};
-    CHECK(jsonr_check_keys(obj, "", keys, err));
-    CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
-    CHECK(copy_string(obj, "order_id", true, ev->order_id, sizeof ev->order_id, err));
-    CHECK(jsonr_bool(obj, "", "history", false, &ev->history, err));
+    FID_CHECK(jsonr_check_keys(obj, "", keys, err));
+    FID_CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
+    FID_CHECK(copy_string(obj, "order_id", true, ev->order_id, sizeof ev->order_id, err));
+    FID_CHECK(jsonr_bool(obj, "", "history", false, &ev->history, err));
     int channel = 0;
-    CHECK(jsonr_enum(obj, "", "channel", false, CHANNELS, CHANNEL_STORE, &channel, err));
+    FID_CHECK(jsonr_enum(obj, "", "channel", false, CHANNELS, CHANNEL_STORE, &channel, err));
     ev->channel = (enum channel)channel;
-    CHECK(copy_string(obj, "currency", false, ev->currency, sizeof ev->currency, err));
+    FID_CHECK(copy_string(obj, "currency", false, ev->currency, sizeof ev->currency, err));
     if (ev->currency[0]) {
         int digits;
-        CHECK(fid_currency_check(ev->currency, &digits, "/currency", err));
+        FID_CHECK(fid_currency_check(ev->currency, &digits, "/currency", err));
     }
-    CHECK(parse_lines(obj, ev, false, err));
-    CHECK(jsonr_int(obj, "", "discount_minor", false, 0, EVENT_AMOUNT_MAX, 0, &ev->discount_minor,
-                    err));
-    CHECK(jsonr_int(obj, "", "shipping_minor", false, 0, EVENT_AMOUNT_MAX, 0, &ev->shipping_minor,
-                    err));
-    CHECK(jsonr_int(obj, "", "tax_minor", false, 0, EVENT_AMOUNT_MAX, 0, &ev->tax_minor, err));
+    FID_CHECK(parse_lines(obj, ev, false, err));
+    FID_CHECK(jsonr_int(obj, "", "discount_minor", false, 0, EVENT_AMOUNT_MAX, 0,
+                        &ev->discount_minor, err));
+    FID_CHECK(jsonr_int(obj, "", "shipping_minor", false, 0, EVENT_AMOUNT_MAX, 0,
+                        &ev->shipping_minor, err));
+    FID_CHECK(jsonr_int(obj, "", "tax_minor", false, 0, EVENT_AMOUNT_MAX, 0, &ev->tax_minor, err));
     int64_t gross = event_order_gross(ev);
     if (ev->discount_minor > gross)
         return fid_fail(err, FID_ERR_INPUT, "/discount_minor",
@@ -142,10 +136,10 @@ static enum fid_status parse_refund(const json_t *obj, struct event *ev, struct 
 {
     static const char *const keys[] = {"type",  "key",          "at", "order_id",
                                        "lines", "amount_minor", NULL};
-    CHECK(jsonr_check_keys(obj, "", keys, err));
-    CHECK(copy_string(obj, "order_id", true, ev->order_id, sizeof ev->order_id, err));
-    CHECK(parse_lines(obj, ev, true, err));
-    CHECK(
+    FID_CHECK(jsonr_check_keys(obj, "", keys, err));
+    FID_CHECK(copy_string(obj, "order_id", true, ev->order_id, sizeof ev->order_id, err));
+    FID_CHECK(parse_lines(obj, ev, true, err));
+    FID_CHECK(
         jsonr_int(obj, "", "amount_minor", false, 1, EVENT_AMOUNT_MAX, 0, &ev->amount_minor, err));
     if ((ev->n_lines > 0) == (ev->amount_minor > 0))
         return fid_fail(err, FID_ERR_INPUT, "/lines",
@@ -157,29 +151,29 @@ static enum fid_status parse_enrol(const json_t *obj, struct event *ev, struct f
 {
     static const char *const keys[] = {"type", "key",      "at",     "customer", "email", "phone",
                                        "name", "birthday", "locale", "consents", NULL};
-    CHECK(jsonr_check_keys(obj, "", keys, err));
-    CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
-    CHECK(copy_string(obj, "email", false, ev->email, sizeof ev->email, err));
+    FID_CHECK(jsonr_check_keys(obj, "", keys, err));
+    FID_CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
+    FID_CHECK(copy_string(obj, "email", false, ev->email, sizeof ev->email, err));
     if (ev->email[0] && (strchr(ev->email, '@') == NULL || strchr(ev->email, ' ') != NULL))
         return fid_fail(err, FID_ERR_INPUT, "/email", "\"%.60s\" is not an e-mail address",
                         ev->email);
-    CHECK(copy_string(obj, "phone", false, ev->phone, sizeof ev->phone, err));
+    FID_CHECK(copy_string(obj, "phone", false, ev->phone, sizeof ev->phone, err));
     for (const char *c = ev->phone; *c; c++)
         if (!((*c >= '0' && *c <= '9') || (*c == '+' && c == ev->phone) || *c == ' '))
             return fid_fail(err, FID_ERR_INPUT, "/phone",
                             "expected a phone number in international form such as +33612345678");
-    CHECK(copy_string(obj, "name", false, ev->name, sizeof ev->name, err));
-    CHECK(copy_string(obj, "birthday", false, ev->birthday, sizeof ev->birthday, err));
+    FID_CHECK(copy_string(obj, "name", false, ev->name, sizeof ev->name, err));
+    FID_CHECK(copy_string(obj, "birthday", false, ev->birthday, sizeof ev->birthday, err));
     if (ev->birthday[0]) {
         int y, m, d;
-        CHECK(fid_date_parse(ev->birthday, &y, &m, &d, "/birthday", err));
+        FID_CHECK(fid_date_parse(ev->birthday, &y, &m, &d, "/birthday", err));
     }
     static const char *const locales[] = {"fr", "en", NULL};
     int locale = -1;
-    CHECK(jsonr_enum(obj, "", "locale", false, locales, -1, &locale, err));
+    FID_CHECK(jsonr_enum(obj, "", "locale", false, locales, -1, &locale, err));
     snprintf(ev->locale, sizeof ev->locale, "%s", locale < 0 ? "" : locales[locale]);
     json_t *consents = NULL;
-    CHECK(jsonr_array(obj, "", "consents", false, 3, &consents, err));
+    FID_CHECK(jsonr_array(obj, "", "consents", false, 3, &consents, err));
     for (size_t i = 0; consents && i < json_array_size(consents); i++) {
         static const char *const names[] = {"email", "sms", "push"};
         const char *c = json_string_value(json_array_get(consents, i));
@@ -202,15 +196,15 @@ static enum fid_status parse_other(const json_t *obj, struct event *ev, struct f
     switch (ev->type) {
     case EVENT_REDEEM: {
         static const char *const keys[] = {"type", "key", "at", "customer", "reward", NULL};
-        CHECK(jsonr_check_keys(obj, "", keys, err));
-        CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
+        FID_CHECK(jsonr_check_keys(obj, "", keys, err));
+        FID_CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
         return copy_string(obj, "reward", true, ev->reward_id, sizeof ev->reward_id, err);
     }
     case EVENT_VOUCHER_USE: {
         static const char *const keys[] = {"type", "key", "at", "code", "order_id", NULL};
-        CHECK(jsonr_check_keys(obj, "", keys, err));
+        FID_CHECK(jsonr_check_keys(obj, "", keys, err));
         const char *code = NULL;
-        CHECK(jsonr_string(obj, "", "code", true, 40, NULL, &code, err));
+        FID_CHECK(jsonr_string(obj, "", "code", true, 40, NULL, &code, err));
         if (fid_code_normalise(code, ev->code) != 0)
             return fid_fail(err, FID_ERR_INPUT, "/code", "\"%.40s\" is not a voucher code", code);
         return copy_string(obj, "order_id", false, ev->order_id, sizeof ev->order_id, err);
@@ -218,26 +212,26 @@ static enum fid_status parse_other(const json_t *obj, struct event *ev, struct f
     case EVENT_VIP_PAYMENT: {
         static const char *const keys[] = {"type", "key",          "at",      "customer",
                                            "plan", "amount_minor", "periods", NULL};
-        CHECK(jsonr_check_keys(obj, "", keys, err));
-        CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
-        CHECK(copy_string(obj, "plan", true, ev->plan_id, sizeof ev->plan_id, err));
-        CHECK(jsonr_int(obj, "", "amount_minor", true, 0, EVENT_AMOUNT_MAX, 0, &ev->amount_minor,
-                        err));
+        FID_CHECK(jsonr_check_keys(obj, "", keys, err));
+        FID_CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
+        FID_CHECK(copy_string(obj, "plan", true, ev->plan_id, sizeof ev->plan_id, err));
+        FID_CHECK(jsonr_int(obj, "", "amount_minor", true, 0, EVENT_AMOUNT_MAX, 0,
+                            &ev->amount_minor, err));
         return jsonr_int(obj, "", "periods", false, 1, 120, 1, &ev->periods, err);
     }
     case EVENT_ADJUSTMENT: {
         static const char *const keys[] = {"type",   "key",    "at",      "customer", "points",
                                            "reason", "author", "account", "card",     NULL};
-        CHECK(jsonr_check_keys(obj, "", keys, err));
-        CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
-        CHECK(jsonr_int(obj, "", "points", true, -EVENT_POINTS_MAX, EVENT_POINTS_MAX, 0,
-                        &ev->points, err));
+        FID_CHECK(jsonr_check_keys(obj, "", keys, err));
+        FID_CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
+        FID_CHECK(jsonr_int(obj, "", "points", true, -EVENT_POINTS_MAX, EVENT_POINTS_MAX, 0,
+                            &ev->points, err));
         if (ev->points == 0)
             return fid_fail(err, FID_ERR_INPUT, "/points", "an adjustment must not be zero");
-        CHECK(copy_string(obj, "reason", true, ev->reason, sizeof ev->reason, err));
-        CHECK(copy_string(obj, "author", true, ev->author, sizeof ev->author, err));
+        FID_CHECK(copy_string(obj, "reason", true, ev->reason, sizeof ev->reason, err));
+        FID_CHECK(copy_string(obj, "author", true, ev->author, sizeof ev->author, err));
         int account = 0;
-        CHECK(jsonr_enum(obj, "", "account", false, ACCOUNTS, ADJUST_POINTS, &account, err));
+        FID_CHECK(jsonr_enum(obj, "", "account", false, ACCOUNTS, ADJUST_POINTS, &account, err));
         ev->account = (enum adjust_account)account;
         return copy_string(obj, "card", ev->account == ADJUST_STAMPS, ev->card_id,
                            sizeof ev->card_id, err);
@@ -246,13 +240,13 @@ static enum fid_status parse_other(const json_t *obj, struct event *ev, struct f
         static const char *const keys[] = {"type",   "key",   "at",      "customer",
                                            "survey", "score", "comment", NULL};
         static const char *const surveys[] = {"nps", "csat", NULL};
-        CHECK(jsonr_check_keys(obj, "", keys, err));
-        CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
+        FID_CHECK(jsonr_check_keys(obj, "", keys, err));
+        FID_CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
         int survey = 0;
-        CHECK(jsonr_enum(obj, "", "survey", true, surveys, 0, &survey, err));
+        FID_CHECK(jsonr_enum(obj, "", "survey", true, surveys, 0, &survey, err));
         ev->survey = (enum survey_kind)survey;
-        CHECK(jsonr_int(obj, "", "score", true, ev->survey == SURVEY_NPS ? 0 : 1,
-                        ev->survey == SURVEY_NPS ? 10 : 5, 0, &ev->score, err));
+        FID_CHECK(jsonr_int(obj, "", "score", true, ev->survey == SURVEY_NPS ? 0 : 1,
+                            ev->survey == SURVEY_NPS ? 10 : 5, 0, &ev->score, err));
         return copy_string(obj, "comment", false, ev->reason, sizeof ev->reason, err);
     }
     default:
@@ -264,7 +258,7 @@ enum fid_status event_parse(const json_t *obj, int64_t now, struct event **out,
                             struct fid_error *err)
 {
     *out = NULL;
-    CHECK(jsonr_expect_object(obj, "", err));
+    FID_CHECK(jsonr_expect_object(obj, "", err));
     struct event *ev = xcalloc(1, sizeof *ev);
     enum fid_status st;
     int type = 0;

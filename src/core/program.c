@@ -235,7 +235,7 @@ enum fid_status program_read_when(const json_t *item, const char *at, unsigned *
     *weekdays = *channels = 0;
 
     json_t *days = NULL;
-    CHECK(jsonr_array(item, at, "weekdays", false, 7, &days, err));
+    FID_CHECK(jsonr_array(item, at, "weekdays", false, 7, &days, err));
     for (size_t i = 0; days && i < json_array_size(days); i++) {
         char list_at[JSONR_PATH_MAX], day_at[JSONR_PATH_MAX];
         jsonr_path(list_at, at, "weekdays");
@@ -251,7 +251,7 @@ enum fid_status program_read_when(const json_t *item, const char *at, unsigned *
         *weekdays |= 1u << found;
     }
     json_t *channel_list = NULL;
-    CHECK(jsonr_array(item, at, "channels", false, 2, &channel_list, err));
+    FID_CHECK(jsonr_array(item, at, "channels", false, 2, &channel_list, err));
     for (size_t i = 0; channel_list && i < json_array_size(channel_list); i++) {
         char list_at[JSONR_PATH_MAX], ch_at[JSONR_PATH_MAX];
         jsonr_path(list_at, at, "channels");
@@ -267,12 +267,12 @@ enum fid_status program_read_when(const json_t *item, const char *at, unsigned *
     }
     const json_t *hours = NULL;
     char hours_at[JSONR_PATH_MAX];
-    CHECK(program_read_object(item, at, "hours", &hours, hours_at, err));
+    FID_CHECK(program_read_object(item, at, "hours", &hours, hours_at, err));
     if (hours) {
         static const char *const hour_keys[] = {"from", "to", NULL};
-        CHECK(jsonr_check_keys(hours, hours_at, hour_keys, err));
-        CHECK(read_clock(hours, hours_at, "from", from_minute, err));
-        CHECK(read_clock(hours, hours_at, "to", to_minute, err));
+        FID_CHECK(jsonr_check_keys(hours, hours_at, hour_keys, err));
+        FID_CHECK(read_clock(hours, hours_at, "from", from_minute, err));
+        FID_CHECK(read_clock(hours, hours_at, "to", to_minute, err));
         if (*from_minute == *to_minute)
             return fid_fail(err, FID_ERR_INPUT, hours_at, "\"from\" and \"to\" must differ");
     }
@@ -286,25 +286,25 @@ static enum fid_status parse_multiplier(const json_t *item, const char *at, void
     static const char *const keys[] = {"id",    "name",     "factor_pct", "weekdays",
                                        "hours", "channels", "skus",       "categories",
                                        "from",  "until",    NULL};
-    CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(program_read_id(item, at, "id", true, m->id, err));
-    CHECK(program_read_name(item, at, m->id, m->name, err));
-    CHECK(jsonr_int(item, at, "factor_pct", true, 0, PERCENT_MAX, 100, &m->factor_pct, err));
-    CHECK(program_read_when(item, at, &m->weekdays, &m->from_minute, &m->to_minute, &m->channels,
-                            err));
-    CHECK(program_read_strings(item, at, "skus", &m->skus, err));
-    CHECK(program_read_strings(item, at, "categories", &m->categories, err));
+    FID_CHECK(jsonr_check_keys(item, at, keys, err));
+    FID_CHECK(program_read_id(item, at, "id", true, m->id, err));
+    FID_CHECK(program_read_name(item, at, m->id, m->name, err));
+    FID_CHECK(jsonr_int(item, at, "factor_pct", true, 0, PERCENT_MAX, 100, &m->factor_pct, err));
+    FID_CHECK(program_read_when(item, at, &m->weekdays, &m->from_minute, &m->to_minute,
+                                &m->channels, err));
+    FID_CHECK(program_read_strings(item, at, "skus", &m->skus, err));
+    FID_CHECK(program_read_strings(item, at, "categories", &m->categories, err));
     const char *from = NULL, *until = NULL;
-    CHECK(jsonr_string(item, at, "from", false, 40, NULL, &from, err));
-    CHECK(jsonr_string(item, at, "until", false, 40, NULL, &until, err));
+    FID_CHECK(jsonr_string(item, at, "from", false, 40, NULL, &from, err));
+    FID_CHECK(jsonr_string(item, at, "until", false, 40, NULL, &until, err));
     char t_at[JSONR_PATH_MAX];
     if (from) {
         jsonr_path(t_at, at, "from");
-        CHECK(fid_time_parse(from, NULL, &m->starts_at, t_at, err));
+        FID_CHECK(fid_time_parse(from, NULL, &m->starts_at, t_at, err));
     }
     if (until) {
         jsonr_path(t_at, at, "until");
-        CHECK(fid_time_parse(until, NULL, &m->ends_at, t_at, err));
+        FID_CHECK(fid_time_parse(until, NULL, &m->ends_at, t_at, err));
         if (from && m->ends_at <= m->starts_at)
             return fid_fail(err, FID_ERR_INPUT, t_at, "must be after \"from\"");
     }
@@ -315,36 +315,36 @@ static enum fid_status parse_earning(const json_t *doc, struct program *p, struc
 {
     const json_t *e = NULL;
     char at[JSONR_PATH_MAX];
-    CHECK(program_read_object(doc, "", "earning", &e, at, err));
+    FID_CHECK(program_read_object(doc, "", "earning", &e, at, err));
     if (e == NULL)
         return fid_fail(err, FID_ERR_INPUT, "/earning", "required object is missing");
     static const char *const keys[] = {
         "points",          "per_minor",         "rounding",    "basis",
         "min_order_minor", "first_order_bonus", "multipliers", NULL};
-    CHECK(jsonr_check_keys(e, at, keys, err));
-    CHECK(jsonr_int(e, at, "points", true, 0, POINTS_MAX, 0, &p->earning.points, err));
-    CHECK(jsonr_int(e, at, "per_minor", true, 1, MINOR_MAX, 100, &p->earning.per_minor, err));
+    FID_CHECK(jsonr_check_keys(e, at, keys, err));
+    FID_CHECK(jsonr_int(e, at, "points", true, 0, POINTS_MAX, 0, &p->earning.points, err));
+    FID_CHECK(jsonr_int(e, at, "per_minor", true, 1, MINOR_MAX, 100, &p->earning.per_minor, err));
     int rounding = 0;
-    CHECK(jsonr_enum(e, at, "rounding", false, ROUNDING_NAMES, ROUND_FLOOR, &rounding, err));
+    FID_CHECK(jsonr_enum(e, at, "rounding", false, ROUNDING_NAMES, ROUND_FLOOR, &rounding, err));
     p->earning.rounding = (enum rounding)rounding;
-    CHECK(jsonr_int(e, at, "min_order_minor", false, 0, MINOR_MAX, 0, &p->earning.min_order_minor,
-                    err));
-    CHECK(jsonr_int(e, at, "first_order_bonus", false, 0, POINTS_MAX, 0,
-                    &p->earning.first_order_bonus, err));
+    FID_CHECK(jsonr_int(e, at, "min_order_minor", false, 0, MINOR_MAX, 0,
+                        &p->earning.min_order_minor, err));
+    FID_CHECK(jsonr_int(e, at, "first_order_bonus", false, 0, POINTS_MAX, 0,
+                        &p->earning.first_order_bonus, err));
     const json_t *basis = NULL;
     char basis_at[JSONR_PATH_MAX];
-    CHECK(program_read_object(e, at, "basis", &basis, basis_at, err));
+    FID_CHECK(program_read_object(e, at, "basis", &basis, basis_at, err));
     p->earning.after_discounts = true;
     p->earning.include_tax = true;
     if (basis) {
         static const char *const basis_keys[] = {"after_discounts", "include_shipping",
                                                  "include_tax", NULL};
-        CHECK(jsonr_check_keys(basis, basis_at, basis_keys, err));
-        CHECK(
+        FID_CHECK(jsonr_check_keys(basis, basis_at, basis_keys, err));
+        FID_CHECK(
             jsonr_bool(basis, basis_at, "after_discounts", true, &p->earning.after_discounts, err));
-        CHECK(jsonr_bool(basis, basis_at, "include_shipping", false, &p->earning.include_shipping,
-                         err));
-        CHECK(jsonr_bool(basis, basis_at, "include_tax", true, &p->earning.include_tax, err));
+        FID_CHECK(jsonr_bool(basis, basis_at, "include_shipping", false,
+                             &p->earning.include_shipping, err));
+        FID_CHECK(jsonr_bool(basis, basis_at, "include_tax", true, &p->earning.include_tax, err));
     }
     return program_parse_list(e, at, "multipliers", PROGRAM_ITEMS_MAX, sizeof(struct multiplier),
                               (void **)&p->earning.multipliers, &p->earning.n_multipliers,
@@ -355,19 +355,21 @@ static enum fid_status parse_enrolment(const json_t *doc, struct program *p, str
 {
     const json_t *e = NULL;
     char at[JSONR_PATH_MAX];
-    CHECK(program_read_object(doc, "", "enrolment", &e, at, err));
+    FID_CHECK(program_read_object(doc, "", "enrolment", &e, at, err));
     p->enrolment.quick_hours = 24;
     if (e == NULL)
         return FID_OK;
     static const char *const keys[] = {"bonus_points", "quick_bonus_points", "quick_hours",
                                        "credit_past_orders", NULL};
-    CHECK(jsonr_check_keys(e, at, keys, err));
-    CHECK(
+    FID_CHECK(jsonr_check_keys(e, at, keys, err));
+    FID_CHECK(
         jsonr_int(e, at, "bonus_points", false, 0, POINTS_MAX, 0, &p->enrolment.bonus_points, err));
-    CHECK(jsonr_int(e, at, "quick_bonus_points", false, 0, POINTS_MAX, p->enrolment.bonus_points,
-                    &p->enrolment.quick_bonus_points, err));
-    CHECK(jsonr_int(e, at, "quick_hours", false, 1, 24 * 365, 24, &p->enrolment.quick_hours, err));
-    CHECK(jsonr_bool(e, at, "credit_past_orders", false, &p->enrolment.credit_past_orders, err));
+    FID_CHECK(jsonr_int(e, at, "quick_bonus_points", false, 0, POINTS_MAX,
+                        p->enrolment.bonus_points, &p->enrolment.quick_bonus_points, err));
+    FID_CHECK(
+        jsonr_int(e, at, "quick_hours", false, 1, 24 * 365, 24, &p->enrolment.quick_hours, err));
+    FID_CHECK(
+        jsonr_bool(e, at, "credit_past_orders", false, &p->enrolment.credit_past_orders, err));
     return FID_OK;
 }
 
@@ -377,16 +379,16 @@ static enum fid_status parse_stamp_card(const json_t *item, const char *at, void
     static const char *const keys[] = {"id",   "name",       "stamps_required",  "reward", "per",
                                        "skus", "categories", "min_amount_minor", NULL};
     struct stamp_card *c = slot;
-    CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(program_read_id(item, at, "id", true, c->id, err));
-    CHECK(program_read_name(item, at, c->id, c->name, err));
-    CHECK(jsonr_int(item, at, "stamps_required", true, 1, 1000, 0, &c->stamps_required, err));
-    CHECK(program_read_id(item, at, "reward", true, c->reward_id, err));
+    FID_CHECK(jsonr_check_keys(item, at, keys, err));
+    FID_CHECK(program_read_id(item, at, "id", true, c->id, err));
+    FID_CHECK(program_read_name(item, at, c->id, c->name, err));
+    FID_CHECK(jsonr_int(item, at, "stamps_required", true, 1, 1000, 0, &c->stamps_required, err));
+    FID_CHECK(program_read_id(item, at, "reward", true, c->reward_id, err));
     int rule = 0;
-    CHECK(jsonr_enum(item, at, "per", false, STAMP_RULE_NAMES, STAMP_PER_ORDER, &rule, err));
+    FID_CHECK(jsonr_enum(item, at, "per", false, STAMP_RULE_NAMES, STAMP_PER_ORDER, &rule, err));
     c->rule = (enum stamp_rule)rule;
-    CHECK(program_read_strings(item, at, "skus", &c->skus, err));
-    CHECK(program_read_strings(item, at, "categories", &c->categories, err));
+    FID_CHECK(program_read_strings(item, at, "skus", &c->skus, err));
+    FID_CHECK(program_read_strings(item, at, "categories", &c->categories, err));
     return jsonr_int(item, at, "min_amount_minor", c->rule == STAMP_PER_ORDER_ABOVE, 0, MINOR_MAX,
                      0, &c->min_amount_minor, err);
 }
@@ -404,10 +406,10 @@ static enum fid_status parse_tier_level(const json_t *item, const char *at, void
     static const char *const keys[] = {"id",       "name",           "threshold",
                                        "benefits", "multiplier_pct", NULL};
     struct tier_level *l = slot;
-    CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(program_read_id(item, at, "id", true, l->id, err));
-    CHECK(program_read_name(item, at, l->id, l->name, err));
-    CHECK(jsonr_int(item, at, "threshold", true, 0, MINOR_MAX, 0, &l->threshold, err));
+    FID_CHECK(jsonr_check_keys(item, at, keys, err));
+    FID_CHECK(program_read_id(item, at, "id", true, l->id, err));
+    FID_CHECK(program_read_name(item, at, l->id, l->name, err));
+    FID_CHECK(jsonr_int(item, at, "threshold", true, 0, MINOR_MAX, 0, &l->threshold, err));
     return read_perks(item, at, &l->perks, err);
 }
 
@@ -415,19 +417,20 @@ static enum fid_status parse_tiers(const json_t *doc, struct program *p, struct 
 {
     const json_t *t = NULL;
     char at[JSONR_PATH_MAX];
-    CHECK(program_read_object(doc, "", "tiers", &t, at, err));
+    FID_CHECK(program_read_object(doc, "", "tiers", &t, at, err));
     if (t == NULL)
         return FID_OK;
     static const char *const keys[] = {"metric", "window", "grace_days", "levels", NULL};
-    CHECK(jsonr_check_keys(t, at, keys, err));
+    FID_CHECK(jsonr_check_keys(t, at, keys, err));
     int metric = 0, window = 0;
-    CHECK(jsonr_enum(t, at, "metric", true, METRIC_NAMES, 0, &metric, err));
-    CHECK(jsonr_enum(t, at, "window", true, WINDOW_NAMES, 0, &window, err));
+    FID_CHECK(jsonr_enum(t, at, "metric", true, METRIC_NAMES, 0, &metric, err));
+    FID_CHECK(jsonr_enum(t, at, "window", true, WINDOW_NAMES, 0, &window, err));
     p->tiers.metric = (enum tier_metric)metric;
     p->tiers.window = (enum tier_window)window;
-    CHECK(jsonr_int(t, at, "grace_days", false, 0, 3660, 0, &p->tiers.grace_days, err));
-    CHECK(program_parse_list(t, at, "levels", 32, sizeof(struct tier_level),
-                             (void **)&p->tiers.levels, &p->tiers.n_levels, parse_tier_level, err));
+    FID_CHECK(jsonr_int(t, at, "grace_days", false, 0, 3660, 0, &p->tiers.grace_days, err));
+    FID_CHECK(program_parse_list(t, at, "levels", 32, sizeof(struct tier_level),
+                                 (void **)&p->tiers.levels, &p->tiers.n_levels, parse_tier_level,
+                                 err));
     for (size_t i = 1; i < p->tiers.n_levels; i++)
         if (p->tiers.levels[i].threshold <= p->tiers.levels[i - 1].threshold) {
             char th_at[JSONR_PATH_MAX];
@@ -448,15 +451,15 @@ static enum fid_status parse_vip_plan(const json_t *item, const char *at, void *
         "benefits", "multiplier_pct", "welcome_reward", "free_delivery",
         NULL};
     struct vip_plan *v = slot;
-    CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(program_read_id(item, at, "id", true, v->id, err));
-    CHECK(program_read_name(item, at, v->id, v->name, err));
-    CHECK(jsonr_int(item, at, "price_minor", true, 0, MINOR_MAX, 0, &v->price_minor, err));
+    FID_CHECK(jsonr_check_keys(item, at, keys, err));
+    FID_CHECK(program_read_id(item, at, "id", true, v->id, err));
+    FID_CHECK(program_read_name(item, at, v->id, v->name, err));
+    FID_CHECK(jsonr_int(item, at, "price_minor", true, 0, MINOR_MAX, 0, &v->price_minor, err));
     int period = 0;
-    CHECK(jsonr_enum(item, at, "period", true, PERIOD_NAMES, 0, &period, err));
+    FID_CHECK(jsonr_enum(item, at, "period", true, PERIOD_NAMES, 0, &period, err));
     v->period = (enum vip_period)period;
-    CHECK(program_read_id(item, at, "welcome_reward", false, v->welcome_reward, err));
-    CHECK(jsonr_bool(item, at, "free_delivery", false, &v->free_delivery, err));
+    FID_CHECK(program_read_id(item, at, "welcome_reward", false, v->welcome_reward, err));
+    FID_CHECK(jsonr_bool(item, at, "free_delivery", false, &v->free_delivery, err));
     return read_perks(item, at, &v->perks, err);
 }
 
@@ -478,30 +481,31 @@ static enum fid_status parse_reward(const json_t *item, const char *at, void *sl
                                        "valid_days",  "cost_cashback_minor",
                                        NULL};
     struct reward *r = slot;
-    CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(program_read_id(item, at, "id", true, r->id, err));
-    CHECK(program_read_name(item, at, r->id, r->name, err));
+    FID_CHECK(jsonr_check_keys(item, at, keys, err));
+    FID_CHECK(program_read_id(item, at, "id", true, r->id, err));
+    FID_CHECK(program_read_name(item, at, r->id, r->name, err));
     int kind = 0;
-    CHECK(jsonr_enum(item, at, "kind", true, REWARD_KIND_NAMES, 0, &kind, err));
+    FID_CHECK(jsonr_enum(item, at, "kind", true, REWARD_KIND_NAMES, 0, &kind, err));
     r->kind = (enum reward_kind)kind;
-    CHECK(jsonr_int(item, at, "cost_points", false, 0, POINTS_MAX, 0, &r->cost_points, err));
-    CHECK(jsonr_int(item, at, "cost_stamps", false, 0, 1000, 0, &r->cost_stamps, err));
-    CHECK(program_read_id(item, at, "stamp_card", r->cost_stamps > 0, r->stamp_card, err));
-    CHECK(jsonr_int(item, at, "cost_cashback_minor", false, 0, MINOR_MAX, 0,
-                    &r->cost_cashback_minor, err));
+    FID_CHECK(jsonr_int(item, at, "cost_points", false, 0, POINTS_MAX, 0, &r->cost_points, err));
+    FID_CHECK(jsonr_int(item, at, "cost_stamps", false, 0, 1000, 0, &r->cost_stamps, err));
+    FID_CHECK(program_read_id(item, at, "stamp_card", r->cost_stamps > 0, r->stamp_card, err));
+    FID_CHECK(jsonr_int(item, at, "cost_cashback_minor", false, 0, MINOR_MAX, 0,
+                        &r->cost_cashback_minor, err));
     if ((r->cost_points > 0) + (r->cost_stamps > 0) + (r->cost_cashback_minor > 0) > 1)
         return fid_fail(err, FID_ERR_INPUT, at,
                         "a reward costs points, stamps or cashback: only one of them");
     if (r->kind == REWARD_CASHBACK_CREDIT && r->cost_cashback_minor > 0)
         return fid_fail(err, FID_ERR_INPUT, at, "a cashback credit cannot be paid with cashback");
     bool needs_value = r->kind == REWARD_FIXED_DISCOUNT || r->kind == REWARD_CASHBACK_CREDIT;
-    CHECK(jsonr_int(item, at, "value_minor", needs_value, 0, MINOR_MAX, 0, &r->value_minor, err));
-    CHECK(jsonr_int(item, at, "percent", r->kind == REWARD_PERCENT_DISCOUNT, 1, 100, 0, &r->percent,
-                    err));
-    CHECK(program_read_id(item, at, "sku", false, r->sku, err));
-    CHECK(program_read_strings(item, at, "tiers", &r->tiers, err));
-    CHECK(jsonr_bool(item, at, "vip_only", false, &r->vip_only, err));
-    CHECK(jsonr_int(item, at, "stock", false, 0, MINOR_MAX, -1, &r->stock, err));
+    FID_CHECK(
+        jsonr_int(item, at, "value_minor", needs_value, 0, MINOR_MAX, 0, &r->value_minor, err));
+    FID_CHECK(jsonr_int(item, at, "percent", r->kind == REWARD_PERCENT_DISCOUNT, 1, 100, 0,
+                        &r->percent, err));
+    FID_CHECK(program_read_id(item, at, "sku", false, r->sku, err));
+    FID_CHECK(program_read_strings(item, at, "tiers", &r->tiers, err));
+    FID_CHECK(jsonr_bool(item, at, "vip_only", false, &r->vip_only, err));
+    FID_CHECK(jsonr_int(item, at, "stock", false, 0, MINOR_MAX, -1, &r->stock, err));
     return jsonr_int(item, at, "valid_days", false, 1, 3660, 90, &r->valid_days, err);
 }
 
@@ -515,36 +519,38 @@ static enum fid_status parse_policies(const json_t *doc, struct program *p, stru
 {
     const json_t *obj = NULL;
     char at[JSONR_PATH_MAX];
-    CHECK(program_read_object(doc, "", "expiry", &obj, at, err));
+    FID_CHECK(program_read_object(doc, "", "expiry", &obj, at, err));
     if (obj) {
         static const char *const keys[] = {"mode", "months", NULL};
-        CHECK(jsonr_check_keys(obj, at, keys, err));
+        FID_CHECK(jsonr_check_keys(obj, at, keys, err));
         int mode = 0;
-        CHECK(jsonr_enum(obj, at, "mode", true, EXPIRY_NAMES, 0, &mode, err));
+        FID_CHECK(jsonr_enum(obj, at, "mode", true, EXPIRY_NAMES, 0, &mode, err));
         p->expiry.mode = (enum expiry_mode)mode;
-        CHECK(jsonr_int(obj, at, "months", p->expiry.mode != EXPIRY_NONE, 1, 240, 0,
-                        &p->expiry.months, err));
+        FID_CHECK(jsonr_int(obj, at, "months", p->expiry.mode != EXPIRY_NONE, 1, 240, 0,
+                            &p->expiry.months, err));
     }
-    CHECK(jsonr_int(doc, "", "pending_days", false, 0, 365, 0, &p->pending_days, err));
-    CHECK(program_read_object(doc, "", "refunds", &obj, at, err));
+    FID_CHECK(jsonr_int(doc, "", "pending_days", false, 0, 365, 0, &p->pending_days, err));
+    FID_CHECK(program_read_object(doc, "", "refunds", &obj, at, err));
     if (obj) {
         static const char *const keys[] = {"allow_negative_balance", NULL};
-        CHECK(jsonr_check_keys(obj, at, keys, err));
-        CHECK(jsonr_bool(obj, at, "allow_negative_balance", false, &p->refund_allow_negative, err));
+        FID_CHECK(jsonr_check_keys(obj, at, keys, err));
+        FID_CHECK(
+            jsonr_bool(obj, at, "allow_negative_balance", false, &p->refund_allow_negative, err));
     }
-    CHECK(program_read_object(doc, "", "cashback", &obj, at, err));
+    FID_CHECK(program_read_object(doc, "", "cashback", &obj, at, err));
     if (obj) {
         static const char *const keys[] = {"percent_bp", NULL};
-        CHECK(jsonr_check_keys(obj, at, keys, err));
-        CHECK(jsonr_int(obj, at, "percent_bp", true, 0, PERCENT_MAX, 0, &p->cashback_bp, err));
+        FID_CHECK(jsonr_check_keys(obj, at, keys, err));
+        FID_CHECK(jsonr_int(obj, at, "percent_bp", true, 0, PERCENT_MAX, 0, &p->cashback_bp, err));
     }
-    CHECK(program_read_object(doc, "", "point_value", &obj, at, err));
+    FID_CHECK(program_read_object(doc, "", "point_value", &obj, at, err));
     if (obj) {
         static const char *const keys[] = {"amount_minor", "points", NULL};
-        CHECK(jsonr_check_keys(obj, at, keys, err));
-        CHECK(jsonr_int(obj, at, "amount_minor", true, 0, MINOR_MAX, 0,
-                        &p->point_value.amount_minor, err));
-        CHECK(jsonr_int(obj, at, "points", true, 1, POINTS_MAX, 1, &p->point_value.points, err));
+        FID_CHECK(jsonr_check_keys(obj, at, keys, err));
+        FID_CHECK(jsonr_int(obj, at, "amount_minor", true, 0, MINOR_MAX, 0,
+                            &p->point_value.amount_minor, err));
+        FID_CHECK(
+            jsonr_int(obj, at, "points", true, 1, POINTS_MAX, 1, &p->point_value.points, err));
     }
     return FID_OK;
 }

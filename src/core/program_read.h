@@ -16,13 +16,6 @@
 #define MINOR_MAX   100000000000000LL /* 10^14 minor units: far above any real order */
 #define PERCENT_MAX 10000LL
 
-#define CHECK(expr)                                                                                \
-    do {                                                                                           \
-        enum fid_status st_ = (expr);                                                              \
-        if (st_ != FID_OK)                                                                         \
-            return st_;                                                                            \
-    } while (0)
-
 /* An id: letters, digits, '-', '_' or '.'; "" when absent and not required. */
 enum fid_status program_read_id(const json_t *obj, const char *path, const char *key, bool required,
                                 char out[PROGRAM_ID_MAX], struct fid_error *err) FID_MUST_USE;

@@ -32,7 +32,7 @@ static enum fid_status parse_condition(const json_t *item, const char *at, void 
                                        "at_least_pct",
                                        "at_most_pct",
                                        NULL};
-    CHECK(jsonr_check_keys(item, at, keys, err));
+    FID_CHECK(jsonr_check_keys(item, at, keys, err));
     c->at_least = c->at_most = -1;
     int found = -1;
     for (int k = 0; MEASURE_KEYS[k]; k++)
@@ -55,23 +55,23 @@ static enum fid_status parse_condition(const json_t *item, const char *at, void 
     case SEGMENT_ORDERS:
     case SEGMENT_SPEND:
     case SEGMENT_SHARE: {
-        CHECK(jsonr_expect_object(filter, m_at, err));
+        FID_CHECK(jsonr_expect_object(filter, m_at, err));
         static const char *const filter_keys[] = {"within_days", "weekdays",   "hours",
                                                   "channels",    "categories", NULL};
-        CHECK(jsonr_check_keys(filter, m_at, filter_keys, err));
-        CHECK(jsonr_int(filter, m_at, "within_days", false, 1, 36600, 0, &c->within_days, err));
-        CHECK(program_read_when(filter, m_at, &c->weekdays, &c->from_minute, &c->to_minute,
-                                &c->channels, err));
-        CHECK(program_read_strings(filter, m_at, "categories", &c->categories, err));
+        FID_CHECK(jsonr_check_keys(filter, m_at, filter_keys, err));
+        FID_CHECK(jsonr_int(filter, m_at, "within_days", false, 1, 36600, 0, &c->within_days, err));
+        FID_CHECK(program_read_when(filter, m_at, &c->weekdays, &c->from_minute, &c->to_minute,
+                                    &c->channels, err));
+        FID_CHECK(program_read_strings(filter, m_at, "categories", &c->categories, err));
         bool share = c->measure == SEGMENT_SHARE;
         int64_t max = share ? 100 : MINOR_MAX;
         int64_t exactly = -1;
-        CHECK(jsonr_int(item, at, share ? "at_least_pct" : "at_least", false, 0, max, -1,
-                        &c->at_least, err));
-        CHECK(jsonr_int(item, at, share ? "at_most_pct" : "at_most", false, 0, max, -1, &c->at_most,
-                        err));
+        FID_CHECK(jsonr_int(item, at, share ? "at_least_pct" : "at_least", false, 0, max, -1,
+                            &c->at_least, err));
+        FID_CHECK(jsonr_int(item, at, share ? "at_most_pct" : "at_most", false, 0, max, -1,
+                            &c->at_most, err));
         if (!share)
-            CHECK(jsonr_int(item, at, "exactly", false, 0, max, -1, &exactly, err));
+            FID_CHECK(jsonr_int(item, at, "exactly", false, 0, max, -1, &exactly, err));
         if (exactly >= 0) {
             if (c->at_least >= 0 || c->at_most >= 0)
                 return fid_fail(err, FID_ERR_INPUT, at,
@@ -112,11 +112,11 @@ static enum fid_status parse_segment(const json_t *item, const char *at, void *s
 {
     static const char *const keys[] = {"id", "name", "all", NULL};
     struct segment *s = slot;
-    CHECK(jsonr_check_keys(item, at, keys, err));
-    CHECK(program_read_id(item, at, "id", true, s->id, err));
-    CHECK(program_read_name(item, at, s->id, s->name, err));
-    CHECK(program_parse_list(item, at, "all", 16, sizeof(struct segment_condition),
-                             (void **)&s->conditions, &s->n_conditions, parse_condition, err));
+    FID_CHECK(jsonr_check_keys(item, at, keys, err));
+    FID_CHECK(program_read_id(item, at, "id", true, s->id, err));
+    FID_CHECK(program_read_name(item, at, s->id, s->name, err));
+    FID_CHECK(program_parse_list(item, at, "all", 16, sizeof(struct segment_condition),
+                                 (void **)&s->conditions, &s->n_conditions, parse_condition, err));
     if (s->n_conditions == 0)
         return fid_fail(err, FID_ERR_INPUT, at, "\"all\" needs at least one condition");
     return FID_OK;
@@ -134,25 +134,30 @@ enum fid_status program_parse_segments(const json_t *doc, struct program *p, str
                                   .occasional_orders = 2};
     const json_t *obj = NULL, *life = NULL;
     char at[JSONR_PATH_MAX], life_at[JSONR_PATH_MAX];
-    CHECK(program_read_object(doc, "", "segments", &obj, at, err));
+    FID_CHECK(program_read_object(doc, "", "segments", &obj, at, err));
     if (obj == NULL)
         return FID_OK;
     static const char *const keys[] = {"lifecycle", "custom", NULL};
-    CHECK(jsonr_check_keys(obj, at, keys, err));
-    CHECK(program_read_object(obj, at, "lifecycle", &life, life_at, err));
+    FID_CHECK(jsonr_check_keys(obj, at, keys, err));
+    FID_CHECK(program_read_object(obj, at, "lifecycle", &life, life_at, err));
     if (life) {
         static const char *const life_keys[] = {
             "new_days",    "at_risk_days", "dormant_days",      "churned_days",
             "window_days", "loyal_orders", "occasional_orders", NULL};
-        CHECK(jsonr_check_keys(life, life_at, life_keys, err));
-        CHECK(jsonr_int(life, life_at, "new_days", false, 1, 3660, 30, &l->new_days, err));
-        CHECK(jsonr_int(life, life_at, "at_risk_days", false, 1, 3660, 90, &l->at_risk_days, err));
-        CHECK(jsonr_int(life, life_at, "dormant_days", false, 1, 3660, 180, &l->dormant_days, err));
-        CHECK(jsonr_int(life, life_at, "churned_days", false, 1, 3660, 365, &l->churned_days, err));
-        CHECK(jsonr_int(life, life_at, "window_days", false, 1, 3660, 365, &l->window_days, err));
-        CHECK(jsonr_int(life, life_at, "loyal_orders", false, 1, 100000, 8, &l->loyal_orders, err));
-        CHECK(jsonr_int(life, life_at, "occasional_orders", false, 0, 100000, 2,
-                        &l->occasional_orders, err));
+        FID_CHECK(jsonr_check_keys(life, life_at, life_keys, err));
+        FID_CHECK(jsonr_int(life, life_at, "new_days", false, 1, 3660, 30, &l->new_days, err));
+        FID_CHECK(
+            jsonr_int(life, life_at, "at_risk_days", false, 1, 3660, 90, &l->at_risk_days, err));
+        FID_CHECK(
+            jsonr_int(life, life_at, "dormant_days", false, 1, 3660, 180, &l->dormant_days, err));
+        FID_CHECK(
+            jsonr_int(life, life_at, "churned_days", false, 1, 3660, 365, &l->churned_days, err));
+        FID_CHECK(
+            jsonr_int(life, life_at, "window_days", false, 1, 3660, 365, &l->window_days, err));
+        FID_CHECK(
+            jsonr_int(life, life_at, "loyal_orders", false, 1, 100000, 8, &l->loyal_orders, err));
+        FID_CHECK(jsonr_int(life, life_at, "occasional_orders", false, 0, 100000, 2,
+                            &l->occasional_orders, err));
         if (!(l->at_risk_days < l->dormant_days && l->dormant_days < l->churned_days))
             return fid_fail(err, FID_ERR_INPUT, life_at,
                             "expected at_risk_days < dormant_days < churned_days");

@@ -44,6 +44,15 @@ const char *fid_strerror(enum fid_status status);
 /* Process exit code for a status: 0 ok, 2 bad input of any kind, 1 failure. */
 int fid_exit_code(enum fid_status status);
 
+/* Returns from the calling function with the status of expr when it is not FID_OK: for parsers
+ * that check field after field. */
+#define FID_CHECK(expr)                                                                            \
+    do {                                                                                           \
+        enum fid_status fid_check_status_ = (expr);                                                \
+        if (fid_check_status_ != FID_OK)                                                           \
+            return fid_check_status_;                                                              \
+    } while (0)
+
 /* Fills err (when not NULL) and returns status, so callers can `return fid_fail(...)`. */
 enum fid_status fid_fail(struct fid_error *err, enum fid_status status, const char *field,
                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
