@@ -109,8 +109,7 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
         return st;
     if ((st = tier_after_activity(e, &c, ev->at, ctx->result, err)) != FID_OK)
         return st;
-    if (p->expiry.mode == EXPIRY_INACTIVITY && c.points_available > 0)
-        due_note(&c, fid_tz_add_months(e->tz, c.last_activity_at, (int)p->expiry.months));
+    due_note(&c, inactivity_deadline(e, &c));
     if ((st = customer_save(&e->store, &c, err)) != FID_OK)
         return st;
     json_object_set_new(ctx->result, "customer", json_string(c.ref));
@@ -243,8 +242,7 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
      * its deadline scheduled: a member whose balance had expired has no due work left, and points
      * credited by hand would otherwise never expire. */
     c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
-    if (st == FID_OK && e->program->expiry.mode == EXPIRY_INACTIVITY && c.points_available > 0)
-        due_note(&c, fid_tz_add_months(e->tz, c.last_activity_at, (int)e->program->expiry.months));
+    due_note(&c, inactivity_deadline(e, &c));
     if (st == FID_OK)
         st = customer_save(&e->store, &c, err);
     if (st != FID_OK)

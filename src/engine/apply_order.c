@@ -142,8 +142,8 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
         c.last_activity_at = ev->at;
     if (c.is_member && (st = tier_after_activity(e, &c, ev->at, ctx->result, err)) != FID_OK)
         goto done;
-    if (c.is_member && e->program->expiry.mode == EXPIRY_INACTIVITY && c.points_available > 0)
-        due_note(&c, fid_tz_add_months(e->tz, c.last_activity_at, (int)e->program->expiry.months));
+    if (c.is_member)
+        due_note(&c, inactivity_deadline(e, &c));
     if ((st = customer_save(&e->store, &c, err)) != FID_OK)
         goto done;
     if (c.is_member)

@@ -36,6 +36,14 @@ enum fid_status load_member(struct engine *e, const struct event *ev, struct cus
     return st;
 }
 
+int64_t inactivity_deadline(const struct engine *e, const struct customer *c)
+{
+    const struct program *p = e->program;
+    if (p->expiry.mode != EXPIRY_INACTIVITY || c->points_available <= 0 || c->last_activity_at == 0)
+        return 0;
+    return fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
+}
+
 static enum fid_status confirm_pending(struct engine *e, struct customer *c, int64_t t,
                                        struct due_report *report, struct fid_error *err)
 {
@@ -191,16 +199,12 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
 enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
                              struct due_report *report, struct fid_error *err)
 {
-    const struct program *p = e->program;
     enum fid_status st = confirm_pending(e, c, t, report, err);
     if (st == FID_OK)
         st = expire_lots(e, c, t, 0, report, err);
-    if (st == FID_OK && p->expiry.mode == EXPIRY_INACTIVITY && c->points_available > 0 &&
-        c->last_activity_at != 0) {
-        int64_t deadline = fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
-        if (deadline <= t)
-            st = expire_lots(e, c, t, deadline, report, err);
-    }
+    int64_t deadline = inactivity_deadline(e, c);
+    if (st == FID_OK && deadline != 0 && deadline <= t)
+        st = expire_lots(e, c, t, deadline, report, err);
     if (st == FID_OK)
         st = review_tier(e, c, t, report, err);
     if (st != FID_OK)
@@ -212,8 +216,7 @@ enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
     c->next_due_at = 0;
     due_note(c, next);
     due_note(c, c->tier_review_at);
-    if (p->expiry.mode == EXPIRY_INACTIVITY && c->points_available > 0 && c->last_activity_at)
-        due_note(c, fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months));
+    due_note(c, inactivity_deadline(e, c));
     return FID_OK;
 }
 

@@ -102,6 +102,10 @@ struct due_report {
 enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
                              struct due_report *report, struct fid_error *err) FID_MUST_USE;
 
+/* When the whole balance expires for inactivity; 0 when that rule does not apply (another expiry
+ * mode, nothing to expire, no activity yet). */
+int64_t inactivity_deadline(const struct engine *e, const struct customer *c);
+
 /* Lowers next_due_at to t when t is earlier (t = 0 ignored). */
 void due_note(struct customer *c, int64_t t);
 
