@@ -333,9 +333,6 @@ enum fid_status voucher_count_issued(struct store *store, const char *reward_id,
 /* Marks issued vouchers with valid_until <= t expired; *count gets how many. */
 enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *count,
                                    struct fid_error *err) FID_MUST_USE;
-typedef int (*voucher_visit)(const struct voucher *voucher, void *context);
-enum fid_status voucher_list_customer(struct store *store, int64_t customer_id, voucher_visit visit,
-                                      void *context, struct fid_error *err) FID_MUST_USE;
 
 /* ---- survey answers (voucher_store.c) ----------------------------------------------------- */
 enum fid_status survey_answer_insert(struct store *store, int64_t customer_id, int64_t at,

@@ -107,25 +107,6 @@ enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *coun
     return st;
 }
 
-enum fid_status voucher_list_customer(struct store *store, int64_t customer_id, voucher_visit visit,
-                                      void *context, struct fid_error *err)
-{
-    struct db_stmt *s =
-        db_prepare(store->db, "SELECT " VOUCHER_COLUMNS " FROM vouchers WHERE merchant_id = ? AND "
-                              "customer_id = ? ORDER BY issued_at, code");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
-    struct voucher v;
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW) {
-        read_voucher(s, &v);
-        if (visit(&v, context) != 0)
-            break;
-    }
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading vouchers failed") : FID_OK;
-}
-
 enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, const char *plan_id,
                                    int64_t at, int64_t amount_minor, int64_t periods,
                                    int64_t valid_until, const char *event_key,
