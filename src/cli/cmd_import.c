@@ -18,12 +18,14 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "engine/history_import.h"
 #include "import/rows.h"
 #include "import/values.h"
 #include "util/codes.h"
 #include "util/xalloc.h"
 
-#define IMPORT_BATCH 1000
+#define IMPORT_BATCH  1000
+#define IMPORT_DRAFTS 256
 
 enum field {
     F_CUSTOMER,
@@ -103,10 +105,16 @@ struct import {
     const struct preset *preset;
     const char *maps[F_COUNT]; /* --map values */
     int column[F_COUNT];       /* 0-based, -1 = absent */
-    bool header_done, no_header, award, dry_run;
+    bool header_done, no_header, award, dry_run, draft_open;
     const char *date_format;
     int digits;
     FILE *errors;
+    /* Order-level history without --award takes the columnar path (engine/history_import.h);
+     * line items, order-level adjustments and awarding go through the engine. */
+    struct history_import *history;
+    bool columnar;
+    struct history_order drafts[IMPORT_DRAFTS]; /* orders for the columnar path, the last open */
+    size_t n_drafts;
     /* current order */
     char order_id[EVENT_REF_MAX];
     size_t order_line;
@@ -165,8 +173,12 @@ static enum fid_status apply_batch(struct import *im)
             event_free(parsed);
         }
     } else {
-        enum fid_status st = engine_apply(im->engine, im->batch, im->cli->now,
-                                          ENGINE_EACH_ON_ITS_OWN, &results, &im->err);
+        /* The engine writes in its own transactions: what the columnar path holds goes first. */
+        enum fid_status st = FID_OK;
+        if (im->history && (st = history_import_flush(im->history, &im->err)) != FID_OK)
+            return st;
+        st = engine_apply(im->engine, im->batch, im->cli->now, ENGINE_EACH_ON_ITS_OWN, &results,
+                          &im->err);
         if (st != FID_OK)
             return st;
         size_t i;
@@ -176,6 +188,10 @@ static enum fid_status apply_batch(struct import *im)
             const char *status = json_string_value(json_object_get(r, "status"));
             if (strcmp(status, "applied") == 0) {
                 im->orders_applied++;
+                if (im->history)
+                    history_import_remember(
+                        im->history, json_string_value(json_object_get(json_array_get(im->batch, i),
+                                                                       "order_id")));
             } else if (strcmp(status, "replayed") == 0) {
                 im->orders_replayed++;
             } else {
@@ -196,19 +212,93 @@ static enum fid_status apply_batch(struct import *im)
     return FID_OK;
 }
 
+static void queue_event(struct import *im, json_t *event, size_t line)
+{
+    json_array_append(im->batch, event);
+    json_array_append_new(im->batch_lines, json_integer((json_int_t)line));
+    if (json_array_size(im->batch) >= IMPORT_BATCH && im->status == FID_OK)
+        im->status = apply_batch(im);
+}
+
+/* The idempotency key of an imported order: its id, or a digest of an id too long to fit. */
+static void import_key(const char *order_id, char key[EVENT_KEY_MAX])
+{
+    size_t len = strlen(order_id);
+    if (len + sizeof "import:" <= EVENT_KEY_MAX) {
+        snprintf(key, EVENT_KEY_MAX, "import:%s", order_id);
+    } else {
+        char digest[FID_DIGEST_HEX];
+        fid_digest_hex(order_id, len, digest);
+        snprintf(key, EVENT_KEY_MAX, "import:#%s", digest);
+    }
+}
+
+/* A columnar draft as the engine's order event: for members, whose orders the engine keeps. */
+static json_t *draft_event(const struct history_order *o)
+{
+    char at_text[FID_TIME_ISO_MAX], key[EVENT_KEY_MAX];
+    fid_time_format(o->at, at_text);
+    import_key(o->order, key);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:i, s:I}], s:b}", "type", "order", "key",
+                     key, "customer", o->customer, "order_id", o->order, "at", at_text, "lines",
+                     "sku", "IMPORT", "quantity", 1, "unit_price_minor", (json_int_t)o->paid_minor,
+                     "history", true);
+}
+
+static void record_drafts(struct import *im)
+{
+    size_t n = im->n_drafts;
+    im->n_drafts = 0;
+    if (n == 0 || im->status != FID_OK)
+        return;
+    enum fid_status st = history_import_add(im->history, im->drafts, n, &im->err);
+    if (st != FID_OK) {
+        im->status = st;
+        return;
+    }
+    for (size_t i = 0; i < n && im->status == FID_OK; i++) {
+        const struct history_order *o = &im->drafts[i];
+        if (o->outcome == HISTORY_RECORDED) {
+            im->orders_applied++;
+        } else if (o->outcome == HISTORY_KNOWN) {
+            im->orders_replayed++;
+        } else {
+            json_t *event = draft_event(o);
+            queue_event(im, event, o->line);
+            json_decref(event);
+        }
+    }
+}
+
+static void close_draft(struct import *im)
+{
+    if (!im->draft_open)
+        return;
+    im->draft_open = false;
+    if (im->order_bad) {
+        im->order_bad = false;
+        return;
+    }
+    if (++im->n_drafts == IMPORT_DRAFTS)
+        record_drafts(im);
+}
+
 static void close_order(struct import *im)
 {
+    if (im->columnar) {
+        close_draft(im);
+        return;
+    }
     if (im->order == NULL)
         return;
-    if (!im->order_bad) {
-        json_array_append(im->batch, im->order);
-        json_array_append_new(im->batch_lines, json_integer((json_int_t)im->order_line));
+    if (!im->order_bad && im->history && history_import_known(im->history, im->order_id)) {
+        im->orders_replayed++;
+    } else if (!im->order_bad) {
+        queue_event(im, im->order, im->order_line);
     }
     json_decref(im->order);
     im->order = NULL;
     im->order_bad = false;
-    if (json_array_size(im->batch) >= IMPORT_BATCH && im->status == FID_OK)
-        im->status = apply_batch(im);
 }
 
 static bool find_columns(struct import *im, const struct row *header)
@@ -281,6 +371,36 @@ static bool order_amount(struct import *im, const struct row *row, enum field f,
     return true;
 }
 
+/* Opens a columnar draft; the engine checks the same things for the orders it receives. */
+static void start_draft(struct import *im, const struct row *row, const char *customer,
+                        enum field customer_field, const char *order_id, int64_t at)
+{
+    struct history_order *o = &im->drafts[im->n_drafts];
+    im->draft_open = true;
+    o->at = at;
+    o->paid_minor = 0;
+    o->line = row->line;
+    size_t customer_len = strlen(customer), order_len = strlen(order_id);
+    const char *currency = field_of(im, row, F_CURRENCY);
+    const char *own = engine_merchant(im->engine)->currency;
+    if (customer_len >= sizeof o->customer) {
+        report_bad(im, row->line, customer_field, "the customer id is longer than 128 bytes");
+        im->order_bad = true;
+    } else if (order_len >= sizeof o->order) {
+        report_bad(im, row->line, F_ORDER_ID, "the order id is longer than 128 bytes");
+        im->order_bad = true;
+    } else if (currency && currency[0] && strcmp(currency, own) != 0) {
+        char reason[VALUE_REASON_MAX];
+        snprintf(reason, sizeof reason, "order in %.8s but the merchant keeps accounts in %s",
+                 currency, own);
+        report_bad(im, row->line, F_CURRENCY, reason);
+        im->order_bad = true;
+    } else {
+        memcpy(o->customer, customer, customer_len + 1);
+        memcpy(o->order, order_id, order_len + 1);
+    }
+}
+
 static int on_row(const struct row *row, void *context)
 {
     struct import *im = context;
@@ -290,16 +410,26 @@ static int on_row(const struct row *row, void *context)
             im->status = FID_ERR_INPUT;
             return 1;
         }
+        /* Order-level files without --award take the columnar path. */
+        static const enum field lines[] = {F_SKU,      F_CATEGORY, F_QUANTITY, F_PRICE,
+                                           F_DISCOUNT, F_SHIPPING, F_TAX};
+        im->columnar = im->history != NULL && !im->award;
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+            if (im->column[lines[i]] >= 0)
+                im->columnar = false;
         if (!im->no_header)
             return 0;
     }
-    im->rows++;
+    if (++im->rows == 4096 && im->history && im->file_size > im->bytes && im->bytes > 0)
+        history_import_expect(im->history, (size_t)((double)(im->file_size - im->bytes) /
+                                                    (double)im->bytes * 4096.0 * 1.05));
     char reason[VALUE_REASON_MAX];
+    enum field customer_field = F_CUSTOMER;
     const char *customer = field_of(im, row, F_CUSTOMER);
     if (customer == NULL || customer[0] == '\0')
-        customer = field_of(im, row, F_EMAIL);
+        customer = field_of(im, row, customer_field = F_EMAIL);
     if (customer == NULL || customer[0] == '\0')
-        customer = field_of(im, row, F_PHONE);
+        customer = field_of(im, row, customer_field = F_PHONE);
     const char *order_id = field_of(im, row, F_ORDER_ID);
     char generated[EVENT_REF_MAX];
     if (im->column[F_ORDER_ID] < 0) {
@@ -317,7 +447,8 @@ static int on_row(const struct row *row, void *context)
         snprintf(generated, sizeof generated, "row-%.24s-%lld", digest, (long long)seen);
         order_id = generated;
     }
-    bool same_order = im->order && order_id && order_id[0] && im->column[F_ORDER_ID] >= 0 &&
+    bool open = im->columnar ? im->draft_open : im->order != NULL;
+    bool same_order = open && order_id && order_id[0] && im->column[F_ORDER_ID] >= 0 &&
                       strcmp(order_id, im->order_id) == 0;
     if (!same_order) {
         close_order(im);
@@ -338,21 +469,27 @@ static int on_row(const struct row *row, void *context)
             report_bad(im, row->line, F_DATE, date ? reason : "the date is missing");
             return 0;
         }
-        char at_text[FID_TIME_ISO_MAX], key[EVENT_KEY_MAX];
-        fid_time_format(at, at_text);
-        snprintf(im->order_id, sizeof im->order_id, "%s", order_id);
-        snprintf(key, sizeof key, "import:%.120s", order_id);
-        im->order = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[], s:b}", "type", "order", "key", key,
-                              "customer", customer, "order_id", order_id, "at", at_text, "lines",
-                              "history", !im->award);
+        size_t id_len = strnlen(order_id, sizeof im->order_id - 1);
+        memcpy(im->order_id, order_id, id_len);
+        im->order_id[id_len] = '\0';
         im->order_line = row->line;
-        const char *currency = field_of(im, row, F_CURRENCY);
-        if (currency && currency[0])
-            json_object_set_new(im->order, "currency", json_string(currency));
-        if (!order_amount(im, row, F_DISCOUNT, "discount_minor") ||
-            !order_amount(im, row, F_SHIPPING, "shipping_minor") ||
-            !order_amount(im, row, F_TAX, "tax_minor"))
-            im->order_bad = true;
+        if (im->columnar) {
+            start_draft(im, row, customer, customer_field, order_id, at);
+        } else {
+            char at_text[FID_TIME_ISO_MAX], key[EVENT_KEY_MAX];
+            fid_time_format(at, at_text);
+            import_key(order_id, key);
+            im->order = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[], s:b}", "type", "order", "key",
+                                  key, "customer", customer, "order_id", order_id, "at", at_text,
+                                  "lines", "history", !im->award);
+            const char *currency = field_of(im, row, F_CURRENCY);
+            if (currency && currency[0])
+                json_object_set_new(im->order, "currency", json_string(currency));
+            if (!order_amount(im, row, F_DISCOUNT, "discount_minor") ||
+                !order_amount(im, row, F_SHIPPING, "shipping_minor") ||
+                !order_amount(im, row, F_TAX, "tax_minor"))
+                im->order_bad = true;
+        }
     }
     if (im->order_bad)
         return 0;
@@ -372,6 +509,14 @@ static int on_row(const struct row *row, void *context)
                    : unit < 0    ? "a negative amount"
                                  : reason);
         im->order_bad = true;
+        return 0;
+    }
+    if (im->columnar) {
+        int64_t *paid = &im->drafts[im->n_drafts].paid_minor;
+        if (__builtin_add_overflow(*paid, unit, paid)) {
+            report_bad(im, row->line, money_field, "the order's total overflows");
+            im->order_bad = true;
+        }
         return 0;
     }
     if (money_field == F_AMOUNT)
@@ -478,6 +623,11 @@ int cmd_import(struct cli *cli)
         code = cli_fail(cli, &im.err);
         goto done;
     }
+    if (!im.dry_run &&
+        history_import_open(engine_store(im.engine), cli->now, &im.history, &im.err) != FID_OK) {
+        code = cli_fail(cli, &im.err);
+        goto done;
+    }
     im.digits = engine_currency_digits(im.engine);
     im.batch = json_array();
     im.batch_lines = json_array();
@@ -486,8 +636,11 @@ int cmd_import(struct cli *cli)
     enum fid_status st = rows_read(in, delimiter, on_row, &im, &im.bytes, &im.err);
     if (st == FID_OK && im.status == FID_OK) {
         close_order(&im);
+        record_drafts(&im);
         if (im.status == FID_OK)
             im.status = apply_batch(&im);
+        if (im.status == FID_OK && im.history)
+            im.status = history_import_flush(im.history, &im.err);
     }
     if (st == FID_OK && !im.header_done) {
         fid_fail(&im.err, FID_ERR_INPUT, path, "the file is empty");
@@ -524,6 +677,7 @@ done:
     json_decref(im.batch);
     json_decref(im.batch_lines);
     json_decref(im.seen);
+    history_import_close(im.history);
     engine_close(im.engine);
     if (im.errors)
         fclose(im.errors);

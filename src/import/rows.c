@@ -89,6 +89,8 @@ static enum fid_status read_csv(FILE *in, char delimiter, struct gather *g, size
         if (first && n >= 3 && memcmp(chunk, "\xEF\xBB\xBF", 3) == 0) { /* banned-ok: BOM */
             start += 3;
             n -= 3;
+            if (bytes_read)
+                *bytes_read += 3;
         }
         first = false;
         /* Feed line by line so that every row knows the line it starts on (libcsv does not
@@ -100,6 +102,8 @@ static enum fid_status read_csv(FILE *in, char delimiter, struct gather *g, size
             if (g->at_line_start)
                 g->line++;
             g->at_line_start = nl != NULL;
+            if (bytes_read) /* counted per line: an import estimates its size from it */
+                *bytes_read += (size_t)(stop - p);
             if (csv_parse(&parser, p, (size_t)(stop - p), on_field, on_row, g) !=
                 (size_t)(stop - p)) {
                 char where[32];
@@ -109,8 +113,6 @@ static enum fid_status read_csv(FILE *in, char delimiter, struct gather *g, size
             }
             p = stop;
         }
-        if (bytes_read)
-            *bytes_read += n;
     }
     if (g->status == FID_OK && g->stop == 0)
         csv_fini(&parser, on_field, on_row, g);

@@ -10,6 +10,71 @@
 
 #include "util/money.h"
 
+static bool is_separator(char c)
+{
+    return c == ',' || c == '.' || c == ' ' || c == '\'';
+}
+
+/* The decimal separator: the last '.' or ',' when only digits follow, unless it is a thousands
+ * separator: the same mark used earlier too, or three digits after a single mark following a
+ * group of one to three digits that does not start with 0 (in a currency with fewer than three
+ * decimals). False when the marks cannot be read either way. */
+static bool find_decimal(const char *text, size_t len, int digits, const char **decimal)
+{
+    *decimal = NULL;
+    size_t i = len;
+    while (i > 0 && text[i - 1] != '.' && text[i - 1] != ',') {
+        if (!isdigit((unsigned char)text[i - 1]))
+            return true; /* no trailing digits-only part: no decimal mark; the parse judges */
+        i--;
+    }
+    if (i == 0)
+        return true;
+    size_t mark = i - 1, after = len - i;
+    bool repeated = memchr(text, text[mark], mark) != NULL;
+    bool other_before = memchr(text, text[mark] == '.' ? ',' : '.', mark) != NULL;
+    if (repeated)
+        return after == 3; /* thousands all the way: the last group has three digits */
+    if (after == 0)
+        return false;
+    if (after != 3 || other_before || digits == 3) {
+        *decimal = text + mark;
+        return true;
+    }
+    size_t lead = 0; /* digits just before the mark, up to a separator or the start */
+    while (lead < mark && isdigit((unsigned char)text[mark - 1 - lead]))
+        lead++;
+    bool thousands = lead >= 1 && lead <= 3 && text[mark - lead] != '0';
+    if (!thousands)
+        *decimal = text + mark;
+    return true;
+}
+
+/* Thousands groups in the whole part: one to three digits first, then groups of exactly three. */
+static bool groups_valid(const char *text, size_t len)
+{
+    bool any_separator = false;
+    for (size_t i = 0; i < len; i++)
+        any_separator |= is_separator(text[i]);
+    if (!any_separator)
+        return true;
+    size_t group = 0;
+    bool first = true;
+    for (size_t i = 0; i < len; i++) {
+        if (isdigit((unsigned char)text[i])) {
+            group++;
+            continue;
+        }
+        if (!is_separator(text[i]))
+            continue; /* not a digit: the parse reports it */
+        if (first ? (group < 1 || group > 3) : group != 3)
+            return false;
+        first = false;
+        group = 0;
+    }
+    return first || group == 3;
+}
+
 int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE_REASON_MAX])
 {
     while (isspace((unsigned char)*text))
@@ -17,23 +82,14 @@ int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE
     bool negative = *text == '-';
     if (*text == '-' || *text == '+')
         text++;
-    /* The decimal separator is the last '.' or ',' followed by 1 to `digits` digits only. */
-    const char *decimal = NULL;
     size_t len = strlen(text);
     while (len > 0 && isspace((unsigned char)text[len - 1]))
         len--;
-    for (size_t i = len; i-- > 0;) {
-        if (text[i] == '.' || text[i] == ',') {
-            size_t after = len - i - 1;
-            bool digits_only = true;
-            for (size_t k = i + 1; k < len; k++)
-                digits_only &= isdigit((unsigned char)text[k]) != 0;
-            if (digits_only && after >= 1 && after != 3)
-                decimal = text + i;
-            else if (digits_only && after == 3 && digits == 3)
-                decimal = text + i;
-            break;
-        }
+    const char *decimal = NULL;
+    if (!find_decimal(text, len, digits, &decimal) ||
+        !groups_valid(text, decimal ? (size_t)(decimal - text) : len)) {
+        snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not an amount", text);
+        return -1;
     }
     int64_t whole = 0, fraction = 0;
     int fraction_digits = 0;
@@ -116,6 +172,32 @@ struct when {
     int offset; /* seconds east of UTC */
 };
 
+/* Files hold runs of rows of the same day: the day's bounds are asked of the time zone once per
+ * day, and only a day with a DST change asks it for each time. */
+static int64_t local_instant(const struct fid_tz *tz, const struct when *w)
+{
+    static _Thread_local struct {
+        char zone[64]; /* by name: a time zone freed and another opened may share an address */
+        int y, m, d;
+        int64_t midnight, length;
+    } day;
+    const char *zone = fid_tz_name(tz);
+    if (day.y != w->y || day.m != w->m || day.d != w->d || strcmp(day.zone, zone) != 0) {
+        snprintf(day.zone, sizeof day.zone, "%s", zone);
+        day.y = w->y;
+        day.m = w->m;
+        day.d = w->d;
+        day.midnight = fid_tz_midnight(tz, w->y, w->m, w->d);
+        int64_t next = fid_days_from_civil(w->y, w->m, w->d) + 1;
+        int y, m, d;
+        fid_civil_from_days(next, &y, &m, &d);
+        day.length = fid_tz_midnight(tz, y, m, d) - day.midnight;
+    }
+    if (day.length != 86400)
+        return fid_tz_local_instant(tz, w->y, w->m, w->d, w->hh, w->mm, w->ss);
+    return day.midnight + w->hh * 3600 + w->mm * 60 + w->ss;
+}
+
 static int finish(const struct when *w, const struct fid_tz *tz, int64_t *out, const char *text,
                   char reason[VALUE_REASON_MAX])
 {
@@ -127,7 +209,7 @@ static int finish(const struct when *w, const struct fid_tz *tz, int64_t *out, c
         *out = fid_days_from_civil(w->y, w->m, w->d) * 86400 + w->hh * 3600 + w->mm * 60 + w->ss -
                w->offset;
     else
-        *out = fid_tz_midnight(tz, w->y, w->m, w->d) + w->hh * 3600 + w->mm * 60 + w->ss;
+        *out = local_instant(tz, w);
     return 0;
 }
 
@@ -155,6 +237,8 @@ static bool read_offset(const char **p, struct when *w)
             return false;
         *p += 2;
     }
+    if (h > 23 || m > 59)
+        return false;
     w->has_offset = true;
     w->offset = sign * (h * 3600 + m * 60);
     return true;

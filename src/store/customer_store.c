@@ -191,6 +191,40 @@ enum fid_status customer_save(struct store *store, const struct customer *c, str
     return db_run(s, err);
 }
 
+enum fid_status customer_insert_shopper(struct store *store, const struct customer_orders *o,
+                                        const char *ref, int64_t created_at, struct fid_error *err)
+{
+    struct db_stmt *s =
+        db_prepare(store->db, "INSERT INTO customers (merchant_id, id, ref, "
+                              "order_count, spend_minor, first_order_at, "
+                              "last_order_at, created_at) VALUES (?, ?, ?, ?, ?, ?, "
+                              "?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, o->id);
+    db_bind_text(s, 3, ref);
+    db_bind_int(s, 4, o->order_count);
+    db_bind_int(s, 5, o->spend_minor);
+    db_bind_opt_int(s, 6, o->first_order_at);
+    db_bind_opt_int(s, 7, o->last_order_at);
+    db_bind_int(s, 8, created_at);
+    return db_run(s, err);
+}
+
+enum fid_status customer_save_orders(struct store *store, const struct customer_orders *o,
+                                     struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET order_count = ?, spend_minor = "
+                                              "?, first_order_at = ?, last_order_at = ? WHERE "
+                                              "merchant_id = ? AND id = ?");
+    db_bind_int(s, 1, o->order_count);
+    db_bind_int(s, 2, o->spend_minor);
+    db_bind_opt_int(s, 3, o->first_order_at);
+    db_bind_opt_int(s, 4, o->last_order_at);
+    db_bind_int(s, 5, store->merchant_id);
+    db_bind_int(s, 6, o->id);
+    return db_run(s, err);
+}
+
 enum fid_status customer_save_profile(struct store *store, const struct customer *c,
                                       struct fid_error *err)
 {

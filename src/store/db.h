@@ -9,6 +9,7 @@
 #define FIDELE_STORE_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util/error.h"
@@ -45,6 +46,14 @@ void db_rollback(struct db *db);
 enum fid_status db_savepoint(struct db *db, struct fid_error *err) FID_MUST_USE;
 void db_savepoint_release(struct db *db);
 void db_savepoint_rollback(struct db *db);
+/* A read transaction (BEGIN, not IMMEDIATE: readers never wait for the writer); the snapshot is
+ * taken by its first statement. db_rollback ends it. Both use cached statements, not SQL text
+ * parsed anew, since a server begins one per request. */
+enum fid_status db_read_begin(struct db *db, struct fid_error *err) FID_MUST_USE;
+/* A number that differs from the one of the previous call whenever a transaction was committed
+ * in between, by any connection, this one included. Inside a read transaction it describes the
+ * snapshot and costs no lock of its own. */
+enum fid_status db_data_version(struct db *db, uint64_t *out, struct fid_error *err) FID_MUST_USE;
 
 /* The prepared statement for sql, cached per connection under the address of sql: pass string
  * literals (or other text that lives as long as the connection). Reset and unbound on return. */
@@ -54,6 +63,8 @@ struct db_stmt *db_prepare(struct db *db, const char *sql);
 void db_bind_int(struct db_stmt *stmt, int index, int64_t value);
 void db_bind_text(struct db_stmt *stmt, int index, const char *value); /* NULL binds NULL */
 void db_bind_null(struct db_stmt *stmt, int index);
+/* Binds a blob, copied (so the caller may reuse its buffer before stepping). */
+void db_bind_blob(struct db_stmt *stmt, int index, const void *data, size_t size);
 /* Binds 0 as NULL: for optional instants and ids. */
 void db_bind_opt_int(struct db_stmt *stmt, int index, int64_t value);
 
@@ -63,6 +74,8 @@ enum db_step db_step(struct db_stmt *stmt);
 int64_t db_column_int(struct db_stmt *stmt, int index);
 const char *db_column_text(struct db_stmt *stmt, int index);
 bool db_column_is_null(struct db_stmt *stmt, int index);
+/* A blob column and its size; valid until the next step or reset (NULL and 0 for NULL). */
+const void *db_column_blob(struct db_stmt *stmt, int index, size_t *size);
 
 /* Ends use of a statement: resets it for the next caller. */
 void db_done(struct db_stmt *stmt);

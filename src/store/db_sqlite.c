@@ -5,6 +5,7 @@
  */
 #include "store/db.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,9 +80,18 @@ static void print_profile(struct db *db)
                 db->profile[i].sql);
 }
 
+/* Runs once, before SQLite's first use: allocation statistics (which nothing reads) would take
+ * one process-wide mutex on every allocation of every connection, and threads queue on it. */
+static void configure_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum fid_status db_open(const char *path, const struct db_options *options, struct db **out,
                         struct fid_error *err)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once(&configured, configure_sqlite);
     *out = NULL;
     struct db *db = xcalloc(1, sizeof *db);
     int flags =
@@ -147,9 +157,27 @@ enum fid_status db_commit(struct db *db, struct fid_error *err)
 
 void db_rollback(struct db *db)
 {
-    if (!sqlite3_get_autocommit(db->conn))
-        sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(db->conn)) {
+        sqlite3_stmt *rollback = db_prepare(db, "ROLLBACK")->stmt;
+        sqlite3_step(rollback);
+        sqlite3_reset(rollback);
+    }
     db->savepoint_depth = 0;
+}
+
+enum fid_status db_read_begin(struct db *db, struct fid_error *err)
+{
+    return db_run(db_prepare(db, "BEGIN"), err);
+}
+
+enum fid_status db_data_version(struct db *db, uint64_t *out, struct fid_error *err)
+{
+    int64_t others = 0;
+    enum fid_status st = db_run_int(db_prepare(db, "PRAGMA data_version"), 0, &others, err);
+    /* data_version moves on commits of other connections, total_changes on this one's writes;
+     * both only grow, so their sum moves when either does. */
+    *out = (uint64_t)others + (uint64_t)sqlite3_total_changes64(db->conn);
+    return st;
 }
 
 enum fid_status db_savepoint(struct db *db, struct fid_error *err)
@@ -208,6 +236,11 @@ void db_bind_text(struct db_stmt *s, int index, const char *value)
         sqlite3_bind_text(s->stmt, index, value, -1, SQLITE_TRANSIENT);
 }
 
+void db_bind_blob(struct db_stmt *s, int index, const void *data, size_t size)
+{
+    sqlite3_bind_blob64(s->stmt, index, data, size, SQLITE_TRANSIENT);
+}
+
 void db_bind_null(struct db_stmt *s, int index)
 {
     sqlite3_bind_null(s->stmt, index);
@@ -242,6 +275,13 @@ const char *db_column_text(struct db_stmt *s, int index)
 {
     const unsigned char *t = sqlite3_column_text(s->stmt, index);
     return t ? (const char *)t : "";
+}
+
+const void *db_column_blob(struct db_stmt *s, int index, size_t *size)
+{
+    const void *data = sqlite3_column_blob(s->stmt, index);
+    *size = (size_t)sqlite3_column_bytes(s->stmt, index);
+    return data;
 }
 
 bool db_column_is_null(struct db_stmt *s, int index)

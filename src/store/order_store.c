@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/history_store.h"
 #include "util/xalloc.h"
 
 #define ORDER_COLUMNS                                                                              \
@@ -200,43 +201,138 @@ enum fid_status order_window_totals(struct store *store, int64_t customer_id, in
     return rc == DB_ROW ? FID_OK : fid_fail(err, FID_ERR_DB, "", "summing orders failed");
 }
 
+/* The columnar history's orders before `before`, by customer then time, to merge with rows. */
+struct history_entry {
+    int64_t customer_id, at, value_minor;
+};
+
+struct history_entries {
+    int64_t before;
+    struct history_entry *items;
+    size_t n, cap;
+};
+
+static int collect_block(const struct order_columns *block, void *context)
+{
+    struct history_entries *h = context;
+    for (size_t i = 0; i < block->n; i++) {
+        if (block->at[i] >= h->before)
+            continue;
+        xgrow((void **)&h->items, &h->cap, h->n + 1, sizeof *h->items);
+        h->items[h->n++] =
+            (struct history_entry){block->customer[i], block->at[i], block->paid_minor[i]};
+    }
+    return 0;
+}
+
+static int by_customer_then_time(const void *a, const void *b)
+{
+    const struct history_entry *x = a, *y = b;
+    if (x->customer_id != y->customer_id)
+        return (x->customer_id > y->customer_id) - (x->customer_id < y->customer_id);
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+static enum fid_status history_entries_load(struct store *store, int64_t before,
+                                            struct history_entries *out, struct fid_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->before = before;
+    enum fid_status st = history_scan(store, before, collect_block, out, err);
+    if (st == FID_OK && out->n > 1)
+        qsort(out->items, out->n, sizeof *out->items, by_customer_then_time);
+    return st;
+}
+
+/* Whether the next history entry comes before the row (customer, at), or there is no row. */
+static bool history_first(const struct history_entries *h, size_t i, bool row, int64_t customer,
+                          int64_t at)
+{
+    if (i >= h->n)
+        return false;
+    if (!row)
+        return true;
+    const struct history_entry *e = &h->items[i];
+    return e->customer_id < customer || (e->customer_id == customer && e->at <= at);
+}
+
 enum fid_status order_history_scan(struct store *store, int64_t before, order_history_visit visit,
                                    void *context, struct fid_error *err)
 {
+    struct history_entries h;
+    enum fid_status st = history_entries_load(store, before, &h, err);
+    if (st != FID_OK) {
+        free(h.items);
+        return st;
+    }
     struct db_stmt *s = db_prepare(store->db, "SELECT customer_id, at, paid_minor - refunded_minor "
                                               "FROM orders WHERE merchant_id = ? AND at < ? "
                                               "ORDER BY customer_id, at");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, before);
+    size_t next = 0;
+    bool stopped = false;
     enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW)
-        if (visit(db_column_int(s, 0), db_column_int(s, 1), db_column_int(s, 2), context) != 0)
-            break;
+    while (!stopped && (rc = db_step(s)) == DB_ROW) {
+        int64_t customer = db_column_int(s, 0), at = db_column_int(s, 1);
+        for (; !stopped && history_first(&h, next, true, customer, at); next++)
+            stopped = visit(h.items[next].customer_id, h.items[next].at, h.items[next].value_minor,
+                            context) != 0;
+        if (!stopped)
+            stopped = visit(customer, at, db_column_int(s, 2), context) != 0;
+    }
+    for (; !stopped && rc != DB_FAILED && next < h.n; next++)
+        stopped = visit(h.items[next].customer_id, h.items[next].at, h.items[next].value_minor,
+                        context) != 0;
     db_done(s);
+    free(h.items);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading order history failed") : FID_OK;
 }
 
 enum fid_status order_detail_scan(struct store *store, int64_t before, order_detail_visit visit,
                                   void *context, struct fid_error *err)
 {
+    struct history_entries h;
+    enum fid_status st = history_entries_load(store, before, &h, err);
+    if (st != FID_OK) {
+        free(h.items);
+        return st;
+    }
     struct db_stmt *s =
         db_prepare(store->db, "SELECT customer_id, at, paid_minor - refunded_minor, "
                               "channel, body FROM orders WHERE merchant_id = ? AND "
                               "at < ? ORDER BY customer_id, at");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, before);
+    size_t next = 0;
+    bool stopped = false;
     enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW) {
-        struct order_detail d = {
+    /* History orders were recorded without lines or channel: in store, no categories. */
+    struct order_detail d = {.channel = CHANNEL_STORE, .body = "{}"};
+    while (!stopped && (rc = db_step(s)) == DB_ROW) {
+        struct order_detail row = {
             .customer_id = db_column_int(s, 0),
             .at = db_column_int(s, 1),
             .value_minor = db_column_int(s, 2),
             .channel = strcmp(db_column_text(s, 3), "online") == 0 ? CHANNEL_ONLINE : CHANNEL_STORE,
             .body = db_column_text(s, 4),
         };
-        if (visit(&d, context) != 0)
-            break;
+        for (; !stopped && history_first(&h, next, true, row.customer_id, row.at); next++) {
+            d.customer_id = h.items[next].customer_id;
+            d.at = h.items[next].at;
+            d.value_minor = h.items[next].value_minor;
+            stopped = visit(&d, context) != 0;
+        }
+        if (!stopped)
+            stopped = visit(&row, context) != 0;
+    }
+    for (; !stopped && rc != DB_FAILED && next < h.n; next++) {
+        d.customer_id = h.items[next].customer_id;
+        d.at = h.items[next].at;
+        d.value_minor = h.items[next].value_minor;
+        stopped = visit(&d, context) != 0;
     }
     db_done(s);
+    free(h.items);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading order history failed") : FID_OK;
 }

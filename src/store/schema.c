@@ -225,6 +225,26 @@ static const char *const MIGRATIONS[] = {
     "  event_key TEXT NOT NULL,"
     "  PRIMARY KEY (merchant_id, id)) STRICT;"
     "CREATE INDEX survey_answers_at ON survey_answers(merchant_id, survey, at);",
+
+    /* 4: imported order history, columnar (store/history_store.h): blocks of orders laid out
+     * column by column for the analytics' scans, their order refs as keyed hashes apart so that
+     * scans never read them, and the per-merchant key of those hashes */
+    "CREATE TABLE order_history ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  block INTEGER NOT NULL,"
+    "  n INTEGER NOT NULL,"
+    "  first_at INTEGER NOT NULL,"
+    "  last_at INTEGER NOT NULL,"
+    "  columns BLOB NOT NULL,"
+    "  PRIMARY KEY (merchant_id, block)) STRICT;"
+    "CREATE TABLE order_history_refs ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  block INTEGER NOT NULL,"
+    "  refs BLOB NOT NULL,"
+    "  PRIMARY KEY (merchant_id, block)) STRICT;"
+    "CREATE TABLE order_history_keys ("
+    "  merchant_id INTEGER PRIMARY KEY,"
+    "  hash_key BLOB NOT NULL) STRICT;",
 };
 
 int schema_latest_version(void)

@@ -30,7 +30,7 @@ int64_t fid_days_from_civil(int year, int month, int day)
     return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int *year, int *month, int *day)
+void fid_civil_from_days(int64_t z, int *year, int *month, int *day)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -147,7 +147,7 @@ void fid_time_format(int64_t t, char out[FID_TIME_ISO_MAX])
     int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
     int64_t rem = t - days * 86400;
     int y, m, d;
-    civil_from_days(days, &y, &m, &d);
+    fid_civil_from_days(days, &y, &m, &d);
     snprintf(out, FID_TIME_ISO_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(rem / 3600),
              (int)(rem % 3600 / 60), (int)(rem % 60));
 }
@@ -231,6 +231,16 @@ int64_t fid_tz_midnight(const struct fid_tz *tz, int year, int month, int day)
     UCalendar *cal = (UCalendar *)tz->cal;
     ucal_clear(cal);
     ucal_setDateTime(cal, year, month - 1, day, 0, 0, 0, &status);
+    return calendar_instant(cal);
+}
+
+int64_t fid_tz_local_instant(const struct fid_tz *tz, int year, int month, int day, int hour,
+                             int minute, int second)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    UCalendar *cal = (UCalendar *)tz->cal;
+    ucal_clear(cal);
+    ucal_setDateTime(cal, year, month - 1, day, hour, minute, second, &status);
     return calendar_instant(cal);
 }
 

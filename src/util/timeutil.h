@@ -27,6 +27,8 @@ struct fid_local {
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
 int64_t fid_days_from_civil(int year, int month, int day);
+/* The civil date of a day number (days since 1970-01-01). */
+void fid_civil_from_days(int64_t days, int *year, int *month, int *day);
 
 /* True when year-month-day is a real calendar date. */
 bool fid_date_valid(int year, int month, int day);
@@ -55,6 +57,9 @@ void fid_tz_local(const struct fid_tz *tz, int64_t t, struct fid_local *out);
 
 /* Instant of local midnight starting year-month-day in tz. */
 int64_t fid_tz_midnight(const struct fid_tz *tz, int year, int month, int day);
+/* The instant of a local date and time (a time skipped by a DST change counts as after it). */
+int64_t fid_tz_local_instant(const struct fid_tz *tz, int year, int month, int day, int hour,
+                             int minute, int second);
 
 /* t moved by months / days in the local calendar (same local clock time, clamped to month end). */
 int64_t fid_tz_add_months(const struct fid_tz *tz, int64_t t, int months);

@@ -1,0 +1,373 @@
+/*
+ * Bulk history import (see history_import.h). Orders fill a block in memory; a full block is
+ * appended at once; every COMMIT_ORDERS orders (and on flush) the customers touched since the
+ * last commit are written in id order, then the transaction commits.
+ */
+#include "engine/history_import.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/history_store.h"
+#include "util/digest_set.h"
+#include "util/xalloc.h"
+
+/* Orders per transaction (about 8 million): large, because each commit writes every customer it
+ * touched, which for a big file is most of them. */
+#define COMMIT_ORDERS (128 * HISTORY_BLOCK_ORDERS)
+
+#define INLINE_REF 24
+
+struct shopper {
+    uint64_t hash;
+    char short_ref[INLINE_REF]; /* the ref when it fits, else "" and ref_at */
+    size_t ref_at;              /* offset of the ref in refs */
+    struct customer_orders orders;
+    int64_t enrolled_at;
+    bool member, stored, dirty;
+};
+
+/* An index slot carries part of the hash, so probing past others touches no shopper. */
+struct slot {
+    uint32_t which, tag;
+};
+
+struct touched {
+    int64_t id;
+    size_t which;
+};
+
+struct history_import {
+    struct store *store;
+    int64_t now;
+    uint8_t key[HISTORY_KEY_BYTES];
+    struct digest_set known;
+    /* customers by ref */
+    struct shopper *shoppers;
+    size_t n_shoppers, cap_shoppers;
+    struct slot *index; /* open addressing; which = shopper index + 1, 0 = empty */
+    size_t cap_index;
+    char *refs;
+    size_t refs_len, refs_cap;
+    struct touched *dirty; /* shoppers touched since the last commit */
+    size_t n_dirty, cap_dirty;
+    /* the block being filled */
+    struct order_columns block;
+    uint8_t *block_refs;
+    bool in_transaction;
+    size_t since_commit;
+};
+
+static uint64_t ref_hash(const struct history_import *im, const char *ref, size_t len)
+{
+    uint64_t h;
+    crypto_shorthash((unsigned char *)&h, (const unsigned char *)ref, len, im->key);
+    return h;
+}
+
+static const char *shopper_ref(const struct history_import *im, const struct shopper *s)
+{
+    return s->short_ref[0] ? s->short_ref : im->refs + s->ref_at;
+}
+
+static uint32_t tag_of(uint64_t hash)
+{
+    return (uint32_t)(hash >> 32);
+}
+
+static void index_put(struct history_import *im, size_t which)
+{
+    size_t mask = im->cap_index - 1;
+    uint64_t hash = im->shoppers[which].hash;
+    for (size_t i = (size_t)hash & mask;; i = (i + 1) & mask)
+        if (im->index[i].which == 0) {
+            im->index[i] = (struct slot){(uint32_t)(which + 1), tag_of(hash)};
+            return;
+        }
+}
+
+static struct shopper *shopper_find(const struct history_import *im, const char *ref, size_t len,
+                                    uint64_t hash)
+{
+    if (im->cap_index == 0)
+        return NULL;
+    size_t mask = im->cap_index - 1;
+    for (size_t i = (size_t)hash & mask; im->index[i].which != 0; i = (i + 1) & mask) {
+        if (im->index[i].tag != tag_of(hash))
+            continue;
+        struct shopper *s = &im->shoppers[im->index[i].which - 1];
+        if (s->hash == hash && memcmp(shopper_ref(im, s), ref, len + 1) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+static struct shopper *shopper_add(struct history_import *im, const char *ref, size_t len,
+                                   uint64_t hash)
+{
+    if (im->n_shoppers == im->cap_shoppers) {
+        im->cap_shoppers = im->cap_shoppers ? im->cap_shoppers * 2 : 4096;
+        im->shoppers = xrealloc(im->shoppers, im->cap_shoppers * sizeof *im->shoppers);
+    }
+    if ((im->n_shoppers + 1) * 2 > im->cap_index) {
+        free(im->index);
+        im->cap_index = im->cap_index ? im->cap_index * 2 : 8192;
+        im->index = xcalloc(im->cap_index, sizeof *im->index);
+        for (size_t i = 0; i < im->n_shoppers; i++)
+            index_put(im, i);
+    }
+    struct shopper *s = &im->shoppers[im->n_shoppers];
+    memset(s, 0, sizeof *s);
+    s->hash = hash;
+    if (len > 0 && len < INLINE_REF) {
+        memcpy(s->short_ref, ref, len + 1);
+    } else {
+        while (im->refs_len + len + 1 > im->refs_cap) {
+            im->refs_cap = im->refs_cap ? im->refs_cap * 2 : 65536;
+            im->refs = xrealloc(im->refs, im->refs_cap);
+        }
+        memcpy(im->refs + im->refs_len, ref, len + 1);
+        s->ref_at = im->refs_len;
+        im->refs_len += len + 1;
+    }
+    index_put(im, im->n_shoppers++);
+    return s;
+}
+
+static void remember_refs(const uint8_t *refs, size_t n, void *context)
+{
+    struct history_import *im = context;
+    for (size_t i = 0; i < n; i++)
+        digest_set_add(&im->known, refs + i * HISTORY_REF_HASH);
+}
+
+static enum fid_status load(struct history_import *im, struct fid_error *err)
+{
+    enum fid_status st = history_refs_scan(im->store, remember_refs, im, err);
+    if (st != FID_OK)
+        return st;
+    struct db_stmt *s = db_prepare(im->store->db, "SELECT ref FROM orders WHERE merchant_id = ?");
+    db_bind_int(s, 1, im->store->merchant_id);
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW)
+        history_import_remember(im, db_column_text(s, 0));
+    db_done(s);
+    if (rc == DB_FAILED)
+        return fid_fail(err, FID_ERR_DB, "", "reading the orders failed");
+    s = db_prepare(im->store->db,
+                   "SELECT id, ref, is_member, enrolled_at, order_count, spend_minor, "
+                   "first_order_at, last_order_at FROM customers WHERE merchant_id = ?");
+    db_bind_int(s, 1, im->store->merchant_id);
+    while ((rc = db_step(s)) == DB_ROW) {
+        const char *ref = db_column_text(s, 1);
+        size_t len = strlen(ref);
+        struct shopper *c = shopper_add(im, ref, len, ref_hash(im, ref, len));
+        c->orders = (struct customer_orders){.id = db_column_int(s, 0),
+                                             .order_count = db_column_int(s, 4),
+                                             .spend_minor = db_column_int(s, 5),
+                                             .first_order_at = db_column_int(s, 6),
+                                             .last_order_at = db_column_int(s, 7)};
+        c->member = db_column_int(s, 2) != 0;
+        c->enrolled_at = db_column_int(s, 3);
+        c->stored = true;
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading the customers failed") : FID_OK;
+}
+
+static enum fid_status begin(struct history_import *im, struct fid_error *err)
+{
+    if (im->in_transaction)
+        return FID_OK;
+    enum fid_status st = store_begin(im->store, err);
+    if (st == FID_OK)
+        im->in_transaction = true;
+    return st;
+}
+
+enum fid_status history_import_open(struct store *store, int64_t now, struct history_import **out,
+                                    struct fid_error *err)
+{
+    struct history_import *im = xcalloc(1, sizeof *im);
+    im->store = store;
+    im->now = now;
+    digest_set_init(&im->known);
+    int64_t *wide = xmalloc(2 * HISTORY_BLOCK_ORDERS * sizeof(int64_t));
+    im->block = (struct order_columns){.at = wide,
+                                       .paid_minor = wide + HISTORY_BLOCK_ORDERS,
+                                       .customer = xmalloc(HISTORY_BLOCK_ORDERS * 4),
+                                       .member = xmalloc(HISTORY_BLOCK_ORDERS)};
+    im->block_refs = xmalloc((size_t)HISTORY_BLOCK_ORDERS * HISTORY_REF_HASH);
+    enum fid_status st;
+    /* The customers' ref index takes random inserts: give it room in the page cache. */
+    if ((st = db_exec(store->db, "PRAGMA cache_size = -131072", err)) != FID_OK ||
+        (st = begin(im, err)) != FID_OK || (st = history_key(store, im->key, err)) != FID_OK ||
+        (st = history_import_flush(im, err)) != FID_OK || (st = load(im, err)) != FID_OK) {
+        history_import_close(im);
+        return st;
+    }
+    *out = im;
+    return FID_OK;
+}
+
+void history_import_expect(struct history_import *im, size_t n)
+{
+    digest_set_reserve(&im->known, n);
+}
+
+bool history_import_known(const struct history_import *im, const char *order_ref)
+{
+    uint8_t digest[HISTORY_REF_HASH];
+    history_ref_hash(im->key, order_ref, digest);
+    return digest_set_contains(&im->known, digest);
+}
+
+void history_import_remember(struct history_import *im, const char *order_ref)
+{
+    uint8_t digest[HISTORY_REF_HASH];
+    history_ref_hash(im->key, order_ref, digest);
+    digest_set_add(&im->known, digest);
+}
+
+static enum fid_status write_block(struct history_import *im, struct fid_error *err)
+{
+    enum fid_status st = history_block_append(im->store, &im->block, im->block_refs, err);
+    im->block.n = 0;
+    return st;
+}
+
+/* Records one order; its hashes were computed by the caller. */
+static enum fid_status add_one(struct history_import *im, struct history_order *o,
+                               const uint8_t digest[HISTORY_REF_HASH], uint64_t hash,
+                               struct fid_error *err)
+{
+    size_t len = strlen(o->customer);
+    struct shopper *c = shopper_find(im, o->customer, len, hash);
+    if (c && c->member) {
+        o->outcome = digest_set_contains(&im->known, digest) ? HISTORY_KNOWN : HISTORY_FOR_ENGINE;
+        return FID_OK;
+    }
+    if (!digest_set_add(&im->known, digest)) {
+        o->outcome = HISTORY_KNOWN;
+        return FID_OK;
+    }
+    enum fid_status st = begin(im, err);
+    if (st != FID_OK)
+        return st;
+    if (c == NULL) {
+        c = shopper_add(im, o->customer, len, hash);
+        if ((st = store_next_id(im->store, TABLE_CUSTOMERS, &c->orders.id, err)) != FID_OK)
+            return st;
+    }
+    if (c->orders.id > (int64_t)UINT32_MAX)
+        return fid_fail(err, FID_ERR_DB, "", "more customers than the order history can hold");
+    size_t i = im->block.n++;
+    im->block.at[i] = o->at;
+    im->block.paid_minor[i] = o->paid_minor;
+    im->block.customer[i] = (uint32_t)c->orders.id;
+    im->block.member[i] = 0;
+    memcpy(im->block_refs + i * HISTORY_REF_HASH, digest, HISTORY_REF_HASH);
+    c->orders.order_count++;
+    c->orders.spend_minor += o->paid_minor;
+    if (c->orders.first_order_at == 0 || o->at < c->orders.first_order_at)
+        c->orders.first_order_at = o->at;
+    if (o->at > c->orders.last_order_at)
+        c->orders.last_order_at = o->at;
+    if (!c->dirty) {
+        c->dirty = true;
+        if (im->n_dirty == im->cap_dirty) {
+            im->cap_dirty = im->cap_dirty ? im->cap_dirty * 2 : 4096;
+            im->dirty = xrealloc(im->dirty, im->cap_dirty * sizeof *im->dirty);
+        }
+        im->dirty[im->n_dirty++] = (struct touched){c->orders.id, (size_t)(c - im->shoppers)};
+    }
+    o->outcome = HISTORY_RECORDED;
+    if (im->block.n == HISTORY_BLOCK_ORDERS && (st = write_block(im, err)) != FID_OK)
+        return st;
+    if (++im->since_commit >= COMMIT_ORDERS)
+        return history_import_flush(im, err);
+    return FID_OK;
+}
+
+enum fid_status history_import_add(struct history_import *im, struct history_order *orders,
+                                   size_t n, struct fid_error *err)
+{
+    enum { RUN = 64 };
+    uint8_t digests[RUN][HISTORY_REF_HASH];
+    uint64_t hashes[RUN];
+    for (size_t from = 0; from < n; from += RUN) {
+        size_t count = n - from < RUN ? n - from : RUN;
+        /* Hash the run and ask for the table lines it will read... */
+        for (size_t k = 0; k < count; k++) {
+            const struct history_order *o = &orders[from + k];
+            history_ref_hash(im->key, o->order, digests[k]);
+            hashes[k] = ref_hash(im, o->customer, strlen(o->customer));
+            digest_set_prefetch(&im->known, digests[k]);
+            if (im->cap_index)
+                __builtin_prefetch(&im->index[(size_t)hashes[k] & (im->cap_index - 1)]);
+        }
+        /* ...then the shoppers those lines point to... */
+        for (size_t k = 0; k < count && im->cap_index; k++) {
+            const struct slot *slot = &im->index[(size_t)hashes[k] & (im->cap_index - 1)];
+            if (slot->which != 0)
+                __builtin_prefetch(&im->shoppers[slot->which - 1]);
+        }
+        /* ...and record them one by one, in order. */
+        for (size_t k = 0; k < count; k++) {
+            enum fid_status st = add_one(im, &orders[from + k], digests[k], hashes[k], err);
+            if (st != FID_OK)
+                return st;
+        }
+    }
+    return FID_OK;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = ((const struct touched *)a)->id, y = ((const struct touched *)b)->id;
+    return (x > y) - (x < y);
+}
+
+enum fid_status history_import_flush(struct history_import *im, struct fid_error *err)
+{
+    if (!im->in_transaction)
+        return FID_OK;
+    enum fid_status st = write_block(im, err);
+    /* In id order, the writes walk the customers' B-trees from one end to the other. */
+    qsort(im->dirty, im->n_dirty, sizeof *im->dirty, by_id);
+    for (size_t i = 0; i < im->n_dirty && st == FID_OK; i++) {
+        struct shopper *c = &im->shoppers[im->dirty[i].which];
+        st = c->stored
+                 ? customer_save_orders(im->store, &c->orders, err)
+                 : customer_insert_shopper(im->store, &c->orders, shopper_ref(im, c), im->now, err);
+        c->stored = true;
+        c->dirty = false;
+    }
+    im->n_dirty = 0;
+    im->since_commit = 0;
+    if (st == FID_OK)
+        st = store_commit(im->store, err);
+    if (st != FID_OK)
+        store_rollback(im->store);
+    im->in_transaction = false;
+    return st;
+}
+
+void history_import_close(struct history_import *im)
+{
+    if (im == NULL)
+        return;
+    if (im->in_transaction)
+        store_rollback(im->store);
+    digest_set_free(&im->known);
+    free(im->shoppers);
+    free(im->index);
+    free(im->refs);
+    free(im->dirty);
+    free(im->block.at);
+    free(im->block.customer);
+    free(im->block.member);
+    free(im->block_refs);
+    free(im);
+}

@@ -1,0 +1,55 @@
+/*
+ * Bulk recording of order history for analytics (`fidele import orders` without --award): the
+ * orders of shoppers who are not members go straight into the columnar history
+ * (store/history_store.h), with the customers created or their order aggregates updated, in
+ * transactions of many thousand orders. Members' orders are left to the engine, which keeps
+ * their tiers and due work right. Everything the import needs is held in memory: the refs of
+ * every recorded order (as keyed hashes) and the merchant's customers by ref.
+ */
+#ifndef FIDELE_ENGINE_HISTORY_IMPORT_H
+#define FIDELE_ENGINE_HISTORY_IMPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct history_import;
+
+enum history_outcome {
+    HISTORY_RECORDED,   /* added to the history */
+    HISTORY_KNOWN,      /* an order with this ref is already recorded */
+    HISTORY_FOR_ENGINE, /* the customer is a member: apply the order through the engine */
+};
+
+enum fid_status history_import_open(struct store *store, int64_t now, struct history_import **out,
+                                    struct fid_error *err) FID_MUST_USE;
+
+/* Makes room for about n more orders (an estimate from the file's size). */
+void history_import_expect(struct history_import *im, size_t n);
+
+/* Whether an order with this ref is recorded (history or live orders, this import included). */
+bool history_import_known(const struct history_import *im, const char *order_ref);
+/* Notes an order recorded by other means (the engine) during the import. */
+void history_import_remember(struct history_import *im, const char *order_ref);
+
+struct history_order {
+    char customer[EVENT_REF_MAX];
+    char order[EVENT_REF_MAX];
+    int64_t at, paid_minor;
+    size_t line;                  /* where it starts in the file, for the caller */
+    enum history_outcome outcome; /* set by history_import_add */
+};
+
+/* Records orders in their order, setting each one's outcome. Many at a time: the table look-ups
+ * of the whole run are started before the first is used, so that memory latency overlaps. */
+enum fid_status history_import_add(struct history_import *im, struct history_order *orders,
+                                   size_t n, struct fid_error *err) FID_MUST_USE;
+
+/* Writes what is pending and commits: before the engine writes, and at the end. */
+enum fid_status history_import_flush(struct history_import *im, struct fid_error *err) FID_MUST_USE;
+
+/* Frees; what was not flushed is rolled back. */
+void history_import_close(struct history_import *im);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * The columnar order history (see history_store.h). A block's blob is at[n], paid_minor[n]
+ * (little-endian int64), customer[n] (uint32), member[n] (uint8), in that order.
+ */
+#include "store/history_store.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the history blocks are stored in the host's order, which must be little-endian"
+#endif
+
+#define ENTRY_BYTES (2 * sizeof(int64_t) + sizeof(uint32_t) + sizeof(uint8_t))
+
+enum fid_status history_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES],
+                            struct fid_error *err)
+{
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT hash_key FROM order_history_keys WHERE merchant_id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    enum db_step rc = db_step(s);
+    size_t size = 0;
+    const void *stored = rc == DB_ROW ? db_column_blob(s, 0, &size) : NULL;
+    bool found = stored != NULL && size == HISTORY_KEY_BYTES;
+    if (found)
+        memcpy(key, stored, HISTORY_KEY_BYTES);
+    db_done(s);
+    if (rc == DB_FAILED)
+        return fid_fail(err, FID_ERR_DB, "", "reading the order history key failed");
+    if (found)
+        return FID_OK;
+    if (sodium_init() < 0)
+        return fid_fail(err, FID_ERR_IO, "", "libsodium failed to initialise");
+    randombytes_buf(key, HISTORY_KEY_BYTES);
+    s = db_prepare(store->db,
+                   "INSERT INTO order_history_keys (merchant_id, hash_key) VALUES (?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_blob(s, 2, key, HISTORY_KEY_BYTES);
+    return db_run(s, err);
+}
+
+void history_ref_hash(const uint8_t key[HISTORY_KEY_BYTES], const char *ref,
+                      uint8_t out[HISTORY_REF_HASH])
+{
+    crypto_shorthash_siphashx24(out, (const unsigned char *)ref, strlen(ref), key);
+}
+
+enum fid_status history_block_append(struct store *store, const struct order_columns *block,
+                                     const uint8_t *refs, struct fid_error *err)
+{
+    if (block->n == 0)
+        return FID_OK;
+    if (block->n > HISTORY_BLOCK_ORDERS)
+        return fid_fail(err, FID_ERR_INTERNAL, "", "a history block holds at most %d orders",
+                        HISTORY_BLOCK_ORDERS);
+    int64_t next = 0;
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT COALESCE(MAX(block), 0) + 1 FROM order_history WHERE merchant_id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    enum fid_status st = db_run_int(s, 1, &next, err);
+    if (st != FID_OK)
+        return st;
+    size_t n = block->n;
+    int64_t first = block->at[0], last = block->at[0];
+    for (size_t i = 1; i < n; i++) {
+        if (block->at[i] < first)
+            first = block->at[i];
+        if (block->at[i] > last)
+            last = block->at[i];
+    }
+    unsigned char *blob = xmalloc(n * ENTRY_BYTES);
+    unsigned char *p = blob;
+    memcpy(p, block->at, n * sizeof(int64_t));
+    p += n * sizeof(int64_t);
+    memcpy(p, block->paid_minor, n * sizeof(int64_t));
+    p += n * sizeof(int64_t);
+    memcpy(p, block->customer, n * sizeof(uint32_t));
+    p += n * sizeof(uint32_t);
+    memcpy(p, block->member, n);
+    s = db_prepare(store->db,
+                   "INSERT INTO order_history (merchant_id, block, n, first_at, last_at, "
+                   "columns) VALUES (?, ?, ?, ?, ?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, next);
+    db_bind_int(s, 3, (int64_t)n);
+    db_bind_int(s, 4, first);
+    db_bind_int(s, 5, last);
+    db_bind_blob(s, 6, blob, n * ENTRY_BYTES);
+    st = db_run(s, err);
+    free(blob);
+    if (st != FID_OK)
+        return st;
+    s = db_prepare(store->db,
+                   "INSERT INTO order_history_refs (merchant_id, block, refs) VALUES (?, ?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, next);
+    db_bind_blob(s, 3, refs, n * HISTORY_REF_HASH);
+    return db_run(s, err);
+}
+
+enum fid_status history_refs_scan(struct store *store, history_refs_visit visit, void *context,
+                                  struct fid_error *err)
+{
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT refs FROM order_history_refs WHERE merchant_id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        size_t size = 0;
+        const uint8_t *refs = db_column_blob(s, 0, &size);
+        visit(refs, size / HISTORY_REF_HASH, context);
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading the order history failed")
+                           : FID_OK;
+}
+
+enum fid_status history_scan(struct store *store, int64_t before, history_block_visit visit,
+                             void *context, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT n, columns FROM order_history WHERE "
+                                              "merchant_id = ? AND first_at < ? ORDER BY block");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, before);
+    /* Copied into aligned columns: a blob's bytes carry no alignment. */
+    int64_t *wide = xmalloc(2 * HISTORY_BLOCK_ORDERS * sizeof(int64_t));
+    uint32_t *customer = xmalloc(HISTORY_BLOCK_ORDERS * sizeof(uint32_t));
+    uint8_t *member = xmalloc(HISTORY_BLOCK_ORDERS);
+    enum db_step rc;
+    bool bad = false;
+    while ((rc = db_step(s)) == DB_ROW) {
+        size_t n = (size_t)db_column_int(s, 0), size = 0;
+        const unsigned char *blob = db_column_blob(s, 1, &size);
+        if (n > HISTORY_BLOCK_ORDERS || size != n * ENTRY_BYTES) {
+            bad = true;
+            break;
+        }
+        struct order_columns block = {
+            .n = n, .at = wide, .paid_minor = wide + n, .customer = customer, .member = member};
+        memcpy(block.at, blob, n * sizeof(int64_t));
+        memcpy(block.paid_minor, blob + n * sizeof(int64_t), n * sizeof(int64_t));
+        memcpy(block.customer, blob + 2 * n * sizeof(int64_t), n * sizeof(uint32_t));
+        memcpy(block.member, blob + n * (2 * sizeof(int64_t) + sizeof(uint32_t)), n);
+        if (visit(&block, context) != 0)
+            break;
+    }
+    db_done(s);
+    free(wide);
+    free(customer);
+    free(member);
+    if (bad)
+        return fid_fail(err, FID_ERR_DB, "", "an order history block is damaged");
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading the order history failed")
+                           : FID_OK;
+}
+
+enum fid_status history_count(struct store *store, int64_t *count, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT COALESCE(SUM(n), 0) FROM order_history WHERE merchant_id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    return db_run_int(s, 0, count, err);
+}

@@ -1,0 +1,47 @@
+/*
+ * Imported order history, columnar: orders recorded for analytics only (customer, time, amount
+ * paid, membership at the time) in blocks of up to HISTORY_BLOCK_ORDERS, each block one row whose
+ * blob holds the columns one after the other. Scans read a block per step and never parse a row,
+ * which is what makes a report over ten million orders take a fraction of a second. The order
+ * refs are kept apart as keyed 128-bit hashes (SipHash-2-4, a random key per merchant), read only
+ * by imports to refuse what is already recorded.
+ */
+#ifndef FIDELE_STORE_HISTORY_STORE_H
+#define FIDELE_STORE_HISTORY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analytics/order_columns.h"
+#include "store/store.h"
+
+#define HISTORY_BLOCK_ORDERS 65536
+#define HISTORY_REF_HASH     16
+#define HISTORY_KEY_BYTES    16
+
+/* The merchant's hash key, created (inside the caller's write transaction) when missing. */
+enum fid_status history_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES],
+                            struct fid_error *err) FID_MUST_USE;
+void history_ref_hash(const uint8_t key[HISTORY_KEY_BYTES], const char *ref,
+                      uint8_t out[HISTORY_REF_HASH]);
+
+/* Appends one block (inside a write transaction); refs holds n hashes. */
+enum fid_status history_block_append(struct store *store, const struct order_columns *block,
+                                     const uint8_t *refs, struct fid_error *err) FID_MUST_USE;
+
+/* Calls visit with the refs of every block (n hashes of HISTORY_REF_HASH bytes each). */
+typedef void (*history_refs_visit)(const uint8_t *refs, size_t n, void *context);
+enum fid_status history_refs_scan(struct store *store, history_refs_visit visit, void *context,
+                                  struct fid_error *err) FID_MUST_USE;
+
+/* Calls visit with every block holding an order before `before` (later orders of such a block
+ * are the visitor's to skip); the columns are valid during the call only. */
+typedef int (*history_block_visit)(const struct order_columns *block, void *context);
+enum fid_status history_scan(struct store *store, int64_t before, history_block_visit visit,
+                             void *context, struct fid_error *err) FID_MUST_USE;
+
+/* Number of orders in the history (for sizing). */
+enum fid_status history_count(struct store *store, int64_t *count,
+                              struct fid_error *err) FID_MUST_USE;
+
+#endif
