@@ -88,7 +88,10 @@ static bool has_month(const struct kpi_pass *pass, size_t customer, size_t month
 
 void kpi_pass_orders(struct kpi_pass *pass, const struct order_columns *o)
 {
+    enum { AHEAD = 16 }; /* customers asked of memory this many orders before their turn */
     for (size_t i = 0; i < o->n; i++) {
+        if (i + AHEAD < o->n && o->customer[i + AHEAD] < pass->n_customers)
+            __builtin_prefetch(&pass->customers[o->customer[i + AHEAD]]);
         int64_t at = o->at[i];
         size_t who = o->customer[i];
         if (at >= pass->to || who >= pass->n_customers)
