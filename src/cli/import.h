@@ -1,0 +1,101 @@
+/*
+ * `fidele import orders`, inside: the state of one import and the pieces that share it.
+ * import_columns.c maps the file's columns to fields (the formats' header names and --map);
+ * import_rows.c reads each row into the current order; import_sinks.c hands finished orders to
+ * the columnar history (order-level files) or to the engine (line items, members, --award).
+ */
+#ifndef FIDELE_CLI_IMPORT_H
+#define FIDELE_CLI_IMPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "engine/history_import.h"
+#include "import/rows.h"
+
+#define IMPORT_BATCH  1000
+#define IMPORT_DRAFTS 256
+
+enum field {
+    F_CUSTOMER,
+    F_ORDER_ID,
+    F_DATE,
+    F_AMOUNT,
+    F_CURRENCY,
+    F_EMAIL,
+    F_PHONE,
+    F_SKU,
+    F_CATEGORY,
+    F_QUANTITY,
+    F_PRICE,
+    F_DISCOUNT,
+    F_SHIPPING,
+    F_TAX,
+    F_COUNT
+};
+
+extern const char *const FIELD_NAMES[F_COUNT];
+
+struct preset {
+    const char *name;
+    const char *headers[F_COUNT][4];
+};
+
+struct import {
+    struct cli *cli;
+    struct engine *engine;
+    const struct preset *preset;
+    const char *maps[F_COUNT]; /* --map values */
+    int column[F_COUNT];       /* 0-based, -1 = absent */
+    bool header_done, no_header, award, dry_run, draft_open;
+    const char *date_format;
+    int digits;
+    FILE *errors;
+    /* Order-level history without --award takes the columnar path (engine/history_import.h);
+     * line items, order-level adjustments and awarding go through the engine. */
+    struct history_import *history;
+    bool columnar;
+    struct history_order drafts[IMPORT_DRAFTS]; /* orders for the columnar path, the last open */
+    size_t n_drafts;
+    /* current order */
+    char order_id[EVENT_REF_MAX];
+    size_t order_line;
+    json_t *order; /* event being built; NULL when none */
+    bool order_bad;
+    json_t *batch;       /* events ready to apply */
+    json_t *batch_lines; /* first line of each event of batch */
+    json_t *seen;        /* digests of rows without order id -> occurrences */
+    /* totals */
+    size_t rows, bad_rows, orders_applied, orders_replayed, orders_failed;
+    size_t file_size, bytes;
+    double started, last_progress;
+    enum fid_status status;
+    struct fid_error err;
+};
+
+/* The format named, or NULL. */
+const struct preset *import_preset(const char *name);
+/* Finds the column of every field from the header (NULL: none) and --map; false with im->err. */
+bool import_find_columns(struct import *im, const struct row *header);
+/* The row's text for a field, or NULL when the field has no column or the row is short. */
+const char *import_field(const struct import *im, const struct row *row, enum field f);
+
+/* Seconds on a monotonic clock, for the rate and the progress line. */
+double import_clock(void);
+/* Reports a bad row on stderr and in the --errors file; field -1 names no column. */
+void import_report_bad(struct import *im, size_t line, int field, const char *reason);
+/* rows_read's callback: the header, then each row into the current order. */
+int import_on_row(const struct row *row, void *context);
+
+/* Ends the current order and hands it on (columnar drafts wait for a full run). */
+void import_close_order(struct import *im);
+/* Records the columnar drafts waiting. */
+void import_record_drafts(struct import *im);
+/* The idempotency key of an imported order: its id, or a digest of an id too long to fit. */
+void import_key(const char *order_id, char key[EVENT_KEY_MAX]);
+/* Applies the engine's events waiting (and first commits the columnar history). */
+enum fid_status import_apply_batch(struct import *im);
+
+#endif

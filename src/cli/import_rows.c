@@ -1,0 +1,223 @@
+/*
+ * One row at a time into the current order: rows with the same order id that follow each other
+ * form one order; a file without order ids gets a stable id per row (a digest of the row and its
+ * repeat count), so that importing a file twice adds nothing.
+ */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/import.h"
+#include "import/values.h"
+#include "util/codes.h"
+#include "util/xalloc.h"
+
+double import_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void import_report_bad(struct import *im, size_t line, int field, const char *reason)
+{
+    im->bad_rows++;
+    char column[64] = "";
+    if (field >= 0)
+        snprintf(column, sizeof column, ", column %d (%s)", im->column[field] + 1,
+                 FIELD_NAMES[field]);
+    fprintf(stderr, "fidele: line %zu%s: %s\n", line, column, reason);
+    if (im->errors)
+        fprintf(im->errors, "line %zu%s: %s\n", line, column, reason);
+}
+
+/* Reads an optional amount column into key of the current order (order-level figures). */
+static bool order_amount(struct import *im, const struct row *row, enum field f, const char *key)
+{
+    const char *text = import_field(im, row, f);
+    if (text == NULL || text[0] == '\0')
+        return true;
+    int64_t minor;
+    char reason[VALUE_REASON_MAX];
+    if (value_amount(text, im->digits, &minor, reason) != 0 || minor < 0) {
+        import_report_bad(im, row->line, f, minor < 0 ? "a negative amount" : reason);
+        return false;
+    }
+    if (minor > 0)
+        json_object_set_new(im->order, key, json_integer(minor));
+    return true;
+}
+
+/* Opens a columnar draft; the engine checks the same things for the orders it receives. */
+static void start_draft(struct import *im, const struct row *row, const char *customer,
+                        enum field customer_field, const char *order_id, int64_t at)
+{
+    struct history_order *o = &im->drafts[im->n_drafts];
+    im->draft_open = true;
+    o->at = at;
+    o->paid_minor = 0;
+    o->line = row->line;
+    size_t customer_len = strlen(customer), order_len = strlen(order_id);
+    const char *currency = import_field(im, row, F_CURRENCY);
+    const char *own = engine_merchant(im->engine)->currency;
+    if (customer_len >= sizeof o->customer) {
+        import_report_bad(im, row->line, customer_field,
+                          "the customer id is longer than 128 bytes");
+        im->order_bad = true;
+    } else if (order_len >= sizeof o->order) {
+        import_report_bad(im, row->line, F_ORDER_ID, "the order id is longer than 128 bytes");
+        im->order_bad = true;
+    } else if (currency && currency[0] && strcmp(currency, own) != 0) {
+        char reason[VALUE_REASON_MAX];
+        snprintf(reason, sizeof reason, "order in %.8s but the merchant keeps accounts in %s",
+                 currency, own);
+        import_report_bad(im, row->line, F_CURRENCY, reason);
+        im->order_bad = true;
+    } else {
+        memcpy(o->customer, customer, customer_len + 1);
+        memcpy(o->order, order_id, order_len + 1);
+    }
+}
+
+int import_on_row(const struct row *row, void *context)
+{
+    struct import *im = context;
+    if (!im->header_done) {
+        im->header_done = true;
+        if (!import_find_columns(im, im->no_header ? NULL : row)) {
+            im->status = FID_ERR_INPUT;
+            return 1;
+        }
+        /* Order-level files without --award take the columnar path. */
+        static const enum field lines[] = {F_SKU,      F_CATEGORY, F_QUANTITY, F_PRICE,
+                                           F_DISCOUNT, F_SHIPPING, F_TAX};
+        im->columnar = im->history != NULL && !im->award;
+        for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+            if (im->column[lines[i]] >= 0)
+                im->columnar = false;
+        if (!im->no_header)
+            return 0;
+    }
+    if (++im->rows == 4096 && im->history && im->file_size > im->bytes && im->bytes > 0)
+        history_import_expect(im->history, (size_t)((double)(im->file_size - im->bytes) /
+                                                    (double)im->bytes * 4096.0 * 1.05));
+    char reason[VALUE_REASON_MAX];
+    enum field customer_field = F_CUSTOMER;
+    const char *customer = import_field(im, row, F_CUSTOMER);
+    if (customer == NULL || customer[0] == '\0')
+        customer = import_field(im, row, customer_field = F_EMAIL);
+    if (customer == NULL || customer[0] == '\0')
+        customer = import_field(im, row, customer_field = F_PHONE);
+    const char *order_id = import_field(im, row, F_ORDER_ID);
+    char generated[EVENT_REF_MAX];
+    if (im->column[F_ORDER_ID] < 0) {
+        /* No order ids: a stable id from the row's content (and its repeat count). */
+        char digest[FID_DIGEST_HEX];
+        json_t *fields = json_array();
+        for (size_t i = 0; i < row->n_fields; i++)
+            json_array_append_new(fields, json_string(row->fields[i]));
+        char *text = json_dumps(fields, JSON_COMPACT);
+        fid_digest_hex(text, strlen(text), digest);
+        free(text);
+        json_decref(fields);
+        json_int_t seen = json_integer_value(json_object_get(im->seen, digest)) + 1;
+        json_object_set_new(im->seen, digest, json_integer(seen));
+        snprintf(generated, sizeof generated, "row-%.24s-%lld", digest, (long long)seen);
+        order_id = generated;
+    }
+    bool open = im->columnar ? im->draft_open : im->order != NULL;
+    bool same_order = open && order_id && order_id[0] && im->column[F_ORDER_ID] >= 0 &&
+                      strcmp(order_id, im->order_id) == 0;
+    if (!same_order) {
+        import_close_order(im);
+        if (im->status != FID_OK)
+            return 1;
+        if (order_id == NULL || order_id[0] == '\0') {
+            import_report_bad(im, row->line, F_ORDER_ID, "the order id is empty");
+            return 0;
+        }
+        if (customer == NULL || customer[0] == '\0') {
+            import_report_bad(im, row->line, F_CUSTOMER,
+                              "no customer (id, e-mail or phone) on the row");
+            return 0;
+        }
+        const char *date = import_field(im, row, F_DATE);
+        int64_t at;
+        if (date == NULL ||
+            value_instant(date, im->date_format, engine_tz(im->engine), &at, reason) != 0) {
+            import_report_bad(im, row->line, F_DATE, date ? reason : "the date is missing");
+            return 0;
+        }
+        size_t id_len = strnlen(order_id, sizeof im->order_id - 1);
+        memcpy(im->order_id, order_id, id_len);
+        im->order_id[id_len] = '\0';
+        im->order_line = row->line;
+        if (im->columnar) {
+            start_draft(im, row, customer, customer_field, order_id, at);
+        } else {
+            char at_text[FID_TIME_ISO_MAX], key[EVENT_KEY_MAX];
+            fid_time_format(at, at_text);
+            import_key(order_id, key);
+            im->order = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[], s:b}", "type", "order", "key",
+                                  key, "customer", customer, "order_id", order_id, "at", at_text,
+                                  "lines", "history", !im->award);
+            const char *currency = import_field(im, row, F_CURRENCY);
+            if (currency && currency[0])
+                json_object_set_new(im->order, "currency", json_string(currency));
+            if (!order_amount(im, row, F_DISCOUNT, "discount_minor") ||
+                !order_amount(im, row, F_SHIPPING, "shipping_minor") ||
+                !order_amount(im, row, F_TAX, "tax_minor"))
+                im->order_bad = true;
+        }
+    }
+    if (im->order_bad)
+        return 0;
+    /* The line: quantity x price, or the row's amount as one unit. */
+    int64_t quantity = 1, unit = 0;
+    const char *qty_text = import_field(im, row, F_QUANTITY),
+               *price = import_field(im, row, F_PRICE);
+    if (qty_text && qty_text[0] && value_quantity(qty_text, &quantity, reason) != 0) {
+        import_report_bad(im, row->line, F_QUANTITY, reason);
+        im->order_bad = true;
+        return 0;
+    }
+    enum field money_field = price && price[0] ? F_PRICE : F_AMOUNT;
+    const char *money = import_field(im, row, money_field);
+    if (money == NULL || value_amount(money, im->digits, &unit, reason) != 0 || unit < 0) {
+        import_report_bad(im, row->line, money_field,
+                          money == NULL ? "the amount is missing"
+                          : unit < 0    ? "a negative amount"
+                                        : reason);
+        im->order_bad = true;
+        return 0;
+    }
+    if (im->columnar) {
+        int64_t *paid = &im->drafts[im->n_drafts].paid_minor;
+        if (__builtin_add_overflow(*paid, unit, paid)) {
+            import_report_bad(im, row->line, money_field, "the order's total overflows");
+            im->order_bad = true;
+        }
+        return 0;
+    }
+    if (money_field == F_AMOUNT)
+        quantity = 1; /* an amount is the row's total */
+    const char *sku = import_field(im, row, F_SKU), *category = import_field(im, row, F_CATEGORY);
+    json_t *line = json_pack("{s:s, s:I, s:I}", "sku", sku && sku[0] ? sku : "IMPORT", "quantity",
+                             (json_int_t)quantity, "unit_price_minor", (json_int_t)unit);
+    if (category && category[0])
+        json_object_set_new(line, "category", json_string(category));
+    json_array_append_new(json_object_get(im->order, "lines"), line);
+    if (isatty(STDOUT_FILENO) && im->file_size > 0) {
+        double now = import_clock();
+        if (now - im->last_progress > 0.5) {
+            im->last_progress = now;
+            double rate = (double)im->rows / (now - im->started);
+            double left = im->bytes ? (double)(im->file_size - im->bytes) / (double)im->bytes *
+                                          (now - im->started)
+                                    : 0;
+            fprintf(stderr, "\r%zu rows, %.0f rows/s, %3.0f%%, ETA %.0f s   ", im->rows, rate,
+                    100.0 * (double)im->bytes / (double)im->file_size, left);
+        }
+    }
+    return 0;
+}
