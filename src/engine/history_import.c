@@ -87,8 +87,7 @@ static void index_put(struct history_import *im, size_t which)
         }
 }
 
-static struct shopper *shopper_find(const struct history_import *im, const char *ref, size_t len,
-                                    uint64_t hash)
+static struct shopper *shopper_find(const struct history_import *im, const char *ref, uint64_t hash)
 {
     if (im->cap_index == 0)
         return NULL;
@@ -97,7 +96,7 @@ static struct shopper *shopper_find(const struct history_import *im, const char 
         if (im->index[i].tag != tag_of(hash))
             continue;
         struct shopper *s = &im->shoppers[im->index[i].which - 1];
-        if (s->hash == hash && memcmp(shopper_ref(im, s), ref, len + 1) == 0)
+        if (s->hash == hash && strcmp(shopper_ref(im, s), ref) == 0)
             return s;
     }
     return NULL;
@@ -243,7 +242,7 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
                                struct fid_error *err)
 {
     size_t len = strlen(o->customer);
-    struct shopper *c = shopper_find(im, o->customer, len, hash);
+    struct shopper *c = shopper_find(im, o->customer, hash);
     if (c && c->member) {
         o->outcome = digest_set_contains(&im->known, digest) ? HISTORY_KNOWN : HISTORY_FOR_ENGINE;
         return FID_OK;
@@ -335,7 +334,8 @@ enum fid_status history_import_flush(struct history_import *im, struct fid_error
         return FID_OK;
     enum fid_status st = write_block(im, err);
     /* In id order, the writes walk the customers' B-trees from one end to the other. */
-    qsort(im->dirty, im->n_dirty, sizeof *im->dirty, by_id);
+    if (im->n_dirty > 1)
+        qsort(im->dirty, im->n_dirty, sizeof *im->dirty, by_id);
     for (size_t i = 0; i < im->n_dirty && st == FID_OK; i++) {
         struct shopper *c = &im->shoppers[im->dirty[i].which];
         st = c->stored

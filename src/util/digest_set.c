@@ -9,7 +9,21 @@
 
 #include "util/xalloc.h"
 
-static const uint8_t ZERO[DIGEST_SET_BYTES];
+/* Digests as two words: public values (keyed hashes of order ids), compared in one step each. */
+static bool same(const uint8_t *a, const uint8_t *b)
+{
+    uint64_t x[2], y[2];
+    memcpy(x, a, sizeof x);
+    memcpy(y, b, sizeof y);
+    return x[0] == y[0] && x[1] == y[1];
+}
+
+static bool is_zero(const uint8_t *a)
+{
+    uint64_t x[2];
+    memcpy(x, a, sizeof x);
+    return (x[0] | x[1]) == 0;
+}
 
 void digest_set_init(struct digest_set *set)
 {
@@ -34,19 +48,18 @@ static uint8_t *probe(const struct digest_set *set, const uint8_t *digest)
 {
     for (size_t i = home(set, digest);; i = (i + 1) & (set->capacity - 1)) {
         uint8_t *slot = set->slots + i * DIGEST_SET_BYTES;
-        if (memcmp(slot, digest, DIGEST_SET_BYTES) == 0 ||
-            memcmp(slot, ZERO, DIGEST_SET_BYTES) == 0)
+        if (same(slot, digest) || is_zero(slot))
             return slot;
     }
 }
 
 bool digest_set_contains(const struct digest_set *set, const uint8_t digest[DIGEST_SET_BYTES])
 {
-    if (memcmp(digest, ZERO, DIGEST_SET_BYTES) == 0)
+    if (is_zero(digest))
         return set->has_zero;
     if (set->capacity == 0)
         return false;
-    return memcmp(probe(set, digest), ZERO, DIGEST_SET_BYTES) != 0;
+    return !is_zero(probe(set, digest));
 }
 
 void digest_set_prefetch(const struct digest_set *set, const uint8_t digest[DIGEST_SET_BYTES])
@@ -62,7 +75,7 @@ static void grow_to(struct digest_set *set, size_t capacity)
     bigger.slots = xcalloc(bigger.capacity, DIGEST_SET_BYTES);
     for (size_t i = 0; i < set->capacity; i++) {
         const uint8_t *slot = set->slots + i * DIGEST_SET_BYTES;
-        if (memcmp(slot, ZERO, DIGEST_SET_BYTES) != 0)
+        if (!is_zero(slot))
             memcpy(probe(&bigger, slot), slot, DIGEST_SET_BYTES);
     }
     free(set->slots);
@@ -85,7 +98,7 @@ void digest_set_reserve(struct digest_set *set, size_t n)
 
 bool digest_set_add(struct digest_set *set, const uint8_t digest[DIGEST_SET_BYTES])
 {
-    if (memcmp(digest, ZERO, DIGEST_SET_BYTES) == 0) {
+    if (is_zero(digest)) {
         bool added = !set->has_zero;
         set->has_zero = true;
         return added;
@@ -93,7 +106,7 @@ bool digest_set_add(struct digest_set *set, const uint8_t digest[DIGEST_SET_BYTE
     if ((set->count + 1) * 4 > set->capacity * 3)
         grow(set);
     uint8_t *slot = probe(set, digest);
-    if (memcmp(slot, ZERO, DIGEST_SET_BYTES) != 0)
+    if (!is_zero(slot))
         return false;
     memcpy(slot, digest, DIGEST_SET_BYTES);
     set->count++;
