@@ -113,7 +113,8 @@ enum fid_status engine_open(const struct engine_options *options, struct engine 
 {
     *out = NULL;
     struct engine *e = xcalloc(1, sizeof *e);
-    struct db_options db_options = {.durability = options->durability};
+    struct db_options db_options = {.durability = options->durability,
+                                    .map_bytes = options->map_bytes};
     enum fid_status st = db_open(options->db_path, &db_options, &e->db, err);
     if (st == FID_OK)
         st = schema_migrate(e->db, err);
@@ -314,10 +315,19 @@ enum fid_status engine_refresh_program(struct engine *e, struct fid_error *err)
     return st;
 }
 
-bool engine_read_begin(struct engine *e)
+enum fid_status engine_read_begin(struct engine *e, uint64_t *data_version, struct fid_error *err)
 {
-    struct fid_error ignored;
-    return db_exec(e->db, "BEGIN", &ignored) == FID_OK;
+    enum fid_status st = db_read_begin(e->db, err);
+    if (st == FID_OK)
+        st = db_data_version(e->db, data_version, err);
+    /* Only a commit since the previous snapshot can have saved a newer programme. */
+    if (st == FID_OK && (!e->data_version_known || *data_version != e->data_version))
+        st = engine_refresh_program(e, err);
+    if (st == FID_OK) {
+        e->data_version = *data_version;
+        e->data_version_known = true;
+    }
+    return st;
 }
 
 void engine_read_end(struct engine *e)

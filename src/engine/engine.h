@@ -19,12 +19,14 @@
 #include "util/timeutil.h"
 
 struct engine;
+struct jsonw;
 
 struct engine_options {
     const char *db_path;
     enum db_durability durability;
     int64_t merchant_id;  /* 0 = the database's first merchant */
     const uint64_t *seed; /* NULL = cryptographic codes; else reproducible (demos, tests) */
+    int64_t map_bytes;    /* db_options.map_bytes of the engine's connection */
 };
 
 enum engine_mode {
@@ -64,9 +66,12 @@ enum fid_status engine_set_program(struct engine *engine, const char *text, int6
 /* Reloads the programme when another connection saved a newer version. */
 enum fid_status engine_refresh_program(struct engine *engine, struct fid_error *err) FID_MUST_USE;
 
-/* Opens a read transaction on the engine's connection (one snapshot for several queries);
- * false when one could not be opened, in which case queries run on their own. */
-bool engine_read_begin(struct engine *engine);
+/* Opens a read transaction on the engine's connection (one snapshot for several queries) and
+ * gives the snapshot's data version (db_data_version). When anything was committed since the
+ * engine's previous snapshot, reloads the programme if a newer version was saved; otherwise
+ * nothing more is read. engine_read_end closes the snapshot (also after a failed begin). */
+enum fid_status engine_read_begin(struct engine *engine, uint64_t *data_version,
+                                  struct fid_error *err) FID_MUST_USE;
 void engine_read_end(struct engine *engine);
 
 /* Applies events (a JSON array of event objects) in one transaction. now is the clock for events
@@ -94,10 +99,13 @@ json_t *engine_member_json(struct engine *engine, const struct customer *custome
 /* One row of ledger_list as JSON, with its explanation lines. */
 json_t *engine_ledger_entry_json(struct db_stmt *row);
 
-/* The balance with what is next: the nearest reward and tier and what is missing, at now.
- * NULL on a store failure (*status says which). */
-json_t *engine_balance_view(struct engine *engine, const struct customer *customer, int64_t now,
-                            struct fid_error *err, enum fid_status *status);
+/* The balance with what is next (the nearest reward and tier and what is missing, at now),
+ * written as one JSON object onto w: engine_balance_json's fields, then id, tier, next_reward,
+ * affordable_rewards and next_tier. Text, not a tree, because it is the API's most asked answer.
+ * On a store failure w holds part of a document. */
+enum fid_status engine_balance_view_write(struct engine *engine, const struct customer *customer,
+                                          int64_t now, struct jsonw *w,
+                                          struct fid_error *err) FID_MUST_USE;
 
 /* The rewards catalogue of the current programme. */
 json_t *engine_rewards_json(const struct engine *engine);

@@ -18,6 +18,16 @@ struct engine {
     struct fid_tz *tz;
     struct program *program;
     struct fid_rng *rng;
+    /* The data version of the last read snapshot (engine_read_begin), when known. */
+    uint64_t data_version;
+    bool data_version_known;
+    /* The last tier window computed for the balance view: a server asks for the same second
+     * many times, and ICU's calendar arithmetic is the view's dearest step. */
+    struct {
+        int64_t at, start;
+        enum tier_window window;
+        bool known;
+    } tier_window;
 };
 
 /* What an event handler reports back; the engine turns it into the event's result object. */

@@ -250,25 +250,3 @@ enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct s
     }
     return stamps_set(&e->store, c->id, card->id, new_count, completed_before + completed, err);
 }
-
-json_t *engine_balance_json(struct engine *e, const struct customer *c)
-{
-    json_t *stamps = json_object(), *counts = NULL;
-    struct fid_error ignored;
-    if (e->program->n_stamp_cards > 0 &&
-        stamps_of_customer(&e->store, c->id, &counts, &ignored) != FID_OK)
-        counts = NULL;
-    for (size_t i = 0; i < e->program->n_stamp_cards; i++) {
-        const struct stamp_card *card = &e->program->stamp_cards[i];
-        json_object_set_new(stamps, card->id,
-                            json_pack("{s:I, s:I}", "stamps",
-                                      json_integer_value(json_object_get(counts, card->id)),
-                                      "required", (json_int_t)card->stamps_required));
-    }
-    json_decref(counts);
-    return json_pack("{s:I, s:I, s:I, s:{s:I, s:s}, s:o}", "available",
-                     (json_int_t)c->points_available, "pending", (json_int_t)c->points_pending,
-                     "lifetime", (json_int_t)c->points_lifetime, "cashback", "amount_minor",
-                     (json_int_t)c->cashback_minor, "currency", e->merchant.currency, "stamps",
-                     stamps);
-}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/tier.h"
+#include "util/jsonwrite.h"
 
 static json_t *time_or_null(int64_t t)
 {
@@ -71,8 +72,8 @@ json_t *engine_ledger_entry_json(struct db_stmt *row)
     return entry;
 }
 
-/* The cheapest affordable-next reward: the one needing the fewest more points. */
-static json_t *next_reward(const struct program *p, const struct customer *c)
+/* The cheapest affordable-next reward: the one needing the fewest more points, or NULL. */
+static const struct reward *next_reward(const struct program *p, const struct customer *c)
 {
     const struct reward *best = NULL;
     for (size_t i = 0; i < p->n_rewards; i++) {
@@ -84,50 +85,137 @@ static json_t *next_reward(const struct program *p, const struct customer *c)
         if (best == NULL || r->cost_points < best->cost_points)
             best = r;
     }
-    if (best == NULL)
-        return json_null();
-    return json_pack("{s:s, s:s, s:I, s:I}", "reward", best->id, "name", best->name, "cost_points",
-                     (json_int_t)best->cost_points, "points_missing",
-                     (json_int_t)(best->cost_points - c->points_available));
+    return best;
 }
 
-json_t *engine_balance_view(struct engine *e, const struct customer *c, int64_t now,
-                            struct fid_error *err, enum fid_status *status)
+/* tier_window_start, remembered for the last instant asked. */
+static int64_t tier_window_at(struct engine *e, int64_t now)
 {
     const struct program *p = e->program;
-    json_t *out = engine_balance_json(e, c);
-    json_object_set_new(out, "id", json_string(c->ref));
-    json_object_set_new(out, "tier", json_string(c->tier));
-    json_object_set_new(out, "next_reward", next_reward(p, c));
-    json_t *affordable = json_array();
+    if (!e->tier_window.known || e->tier_window.at != now ||
+        e->tier_window.window != p->tiers.window) {
+        e->tier_window.start = tier_window_start(p, e->tz, now);
+        e->tier_window.at = now;
+        e->tier_window.window = p->tiers.window;
+        e->tier_window.known = true;
+    }
+    return e->tier_window.start;
+}
+
+/* The customer's stamps by card id (NULL when none could be read: the balance then shows 0, as
+ * it always has). The caller releases the object. */
+static json_t *stamp_counts(struct engine *e, const struct customer *c)
+{
+    json_t *by_card = NULL;
+    struct fid_error ignored;
+    if (e->program->n_stamp_cards > 0 &&
+        stamps_of_customer(&e->store, c->id, &by_card, &ignored) != FID_OK) {
+        json_decref(by_card);
+        by_card = NULL;
+    }
+    return by_card;
+}
+
+static int64_t stamps_on(const json_t *by_card, const struct stamp_card *card)
+{
+    return json_integer_value(json_object_get(by_card, card->id));
+}
+
+/* engine_balance_json and engine_balance_view_write give the same balance twice, as a tree for
+ * the documents that embed it and as text for the API's hottest answer; keep them in step. */
+json_t *engine_balance_json(struct engine *e, const struct customer *c)
+{
+    const struct program *p = e->program;
+    json_t *by_card = stamp_counts(e, c), *stamps = json_object();
+    for (size_t i = 0; i < p->n_stamp_cards; i++)
+        json_object_set_new(stamps, p->stamp_cards[i].id,
+                            json_pack("{s:I, s:I}", "stamps",
+                                      (json_int_t)stamps_on(by_card, &p->stamp_cards[i]),
+                                      "required", (json_int_t)p->stamp_cards[i].stamps_required));
+    json_decref(by_card);
+    return json_pack("{s:I, s:I, s:I, s:{s:I, s:s}, s:o}", "available",
+                     (json_int_t)c->points_available, "pending", (json_int_t)c->points_pending,
+                     "lifetime", (json_int_t)c->points_lifetime, "cashback", "amount_minor",
+                     (json_int_t)c->cashback_minor, "currency", e->merchant.currency, "stamps",
+                     stamps);
+}
+
+static void put_int(struct jsonw *w, const char *key_text, int64_t value)
+{
+    jsonw_text(w, key_text);
+    jsonw_int(w, value);
+}
+
+static void put_string(struct jsonw *w, const char *key_text, const char *value)
+{
+    jsonw_text(w, key_text);
+    jsonw_string(w, value, strlen(value));
+}
+
+enum fid_status engine_balance_view_write(struct engine *e, const struct customer *c, int64_t now,
+                                          struct jsonw *w, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    put_int(w, "{\"available\":", c->points_available);
+    put_int(w, ",\"pending\":", c->points_pending);
+    put_int(w, ",\"lifetime\":", c->points_lifetime);
+    put_int(w, ",\"cashback\":{\"amount_minor\":", c->cashback_minor);
+    put_string(w, ",\"currency\":", e->merchant.currency);
+    jsonw_text(w, "},\"stamps\":{");
+    json_t *by_card = stamp_counts(e, c);
+    for (size_t i = 0; i < p->n_stamp_cards; i++) {
+        const struct stamp_card *card = &p->stamp_cards[i];
+        jsonw_text(w, i > 0 ? "," : "");
+        jsonw_string(w, card->id, strlen(card->id));
+        put_int(w, ":{\"stamps\":", stamps_on(by_card, card));
+        put_int(w, ",\"required\":", card->stamps_required);
+        jsonw_text(w, "}");
+    }
+    json_decref(by_card);
+    put_string(w, "},\"id\":", c->ref);
+    put_string(w, ",\"tier\":", c->tier);
+    const struct reward *next = next_reward(p, c);
+    if (next == NULL) {
+        jsonw_text(w, ",\"next_reward\":null");
+    } else {
+        put_string(w, ",\"next_reward\":{\"reward\":", next->id);
+        put_string(w, ",\"name\":", next->name);
+        put_int(w, ",\"cost_points\":", next->cost_points);
+        put_int(w, ",\"points_missing\":", next->cost_points - c->points_available);
+        jsonw_text(w, "}");
+    }
+    jsonw_text(w, ",\"affordable_rewards\":[");
+    bool first = true;
     for (size_t i = 0; i < p->n_rewards; i++)
-        if (p->rewards[i].cost_points > 0 && p->rewards[i].cost_points <= c->points_available)
-            json_array_append_new(affordable, json_string(p->rewards[i].id));
-    json_object_set_new(out, "affordable_rewards", affordable);
-    *status = FID_OK;
+        if (p->rewards[i].cost_points > 0 && p->rewards[i].cost_points <= c->points_available) {
+            jsonw_text(w, first ? "" : ",");
+            jsonw_string(w, p->rewards[i].id, strlen(p->rewards[i].id));
+            first = false;
+        }
+    jsonw_text(w, "]");
     int rank = program_tier_rank(p, c->tier);
     if (p->tiers.n_levels == 0 || rank + 1 >= (int)p->tiers.n_levels) {
-        json_object_set_new(out, "next_tier", json_null());
-        return out;
+        jsonw_text(w, ",\"next_tier\":null}");
+        return FID_OK;
     }
     int64_t spend = 0, points = 0, count = 0;
-    *status = order_window_totals(&e->store, c->id, tier_window_start(p, e->tz, now), now + 1,
-                                  &spend, &points, &count, err);
-    if (*status != FID_OK) {
-        json_decref(out);
-        return NULL;
-    }
-    const struct tier_level *next = &p->tiers.levels[rank + 1];
+    enum fid_status st = order_window_totals(&e->store, c->id, tier_window_at(e, now), now + 1,
+                                             &spend, &points, &count, err);
+    if (st != FID_OK)
+        return st;
+    const struct tier_level *level = &p->tiers.levels[rank + 1];
     static const char *const metric_names[] = {"spend_minor", "points", "orders"};
     int64_t value = p->tiers.metric == TIER_METRIC_SPEND    ? spend
                     : p->tiers.metric == TIER_METRIC_POINTS ? points
                                                             : count;
-    json_object_set_new(out, "next_tier",
-                        json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "tier", next->id, "name",
-                                  next->name, "metric", metric_names[p->tiers.metric], "current",
-                                  (json_int_t)value, "threshold", (json_int_t)next->threshold,
-                                  "missing", (json_int_t)(next->threshold - value)));
-    return out;
+    put_string(w, ",\"next_tier\":{\"tier\":", level->id);
+    put_string(w, ",\"name\":", level->name);
+    put_string(w, ",\"metric\":", metric_names[p->tiers.metric]);
+    put_int(w, ",\"current\":", value);
+    put_int(w, ",\"threshold\":", level->threshold);
+    put_int(w, ",\"missing\":", level->threshold - value);
+    jsonw_text(w, "}}");
+    return FID_OK;
 }
 
 json_t *engine_rewards_json(const struct engine *e)

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "http/api.h"
+#include "http/key_cache.h"
 #include "http/worker.h"
 
 void api_program_get(struct http_request *req)
@@ -115,6 +116,7 @@ void api_keys_delete(struct http_request *req)
         http_reply_error(req, &err);
         return;
     }
+    key_cache_invalidate_all(); /* every thread's cache checks its keys again */
     req->status = 204;
     free(req->response);
     req->response = NULL;

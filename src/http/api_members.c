@@ -9,6 +9,7 @@
 
 #include "http/api.h"
 #include "util/jsonread.h"
+#include "util/jsonwrite.h"
 
 #define LIST_LIMIT_MAX 500
 
@@ -182,12 +183,13 @@ void api_member_balance(struct http_request *req)
         return;
     struct fid_error err;
     fid_error_clear(&err);
-    enum fid_status st;
-    json_t *view = engine_balance_view(req->engine, &c, (int64_t)time(NULL), &err, &st);
-    if (view == NULL)
-        http_reply_error(req, &err);
+    struct jsonw view;
+    jsonw_init(&view);
+    if (engine_balance_view_write(req->engine, &c, (int64_t)time(NULL), &view, &err) == FID_OK)
+        http_reply_text(req, 200, jsonw_detach(&view));
     else
-        http_reply_json(req, 200, view);
+        http_reply_error(req, &err);
+    jsonw_free(&view);
 }
 
 static int collect_entry(struct db_stmt *row, void *context)

@@ -52,6 +52,8 @@ static void apply_group(struct job **jobs, size_t n)
     if (st == FID_OK)
         st = worker_engine(worker, database, jobs[0]->merchant_id, &engine, &err);
     if (st == FID_OK)
+        st = engine_refresh_program(engine, &err);
+    if (st == FID_OK)
         st = engine_apply(engine, all, (int64_t)time(NULL), ENGINE_EACH_ON_ITS_OWN, &results, &err);
     size_t offset = 0, applied = 0;
     for (size_t j = 0; j < n; j++) {

@@ -26,6 +26,7 @@ static const char *const *route_methods;
 static const char *const *route_names;
 static size_t n_route_names;
 static atomic_uint_least64_t requests[METRICS_ROUTES_MAX + 1][N_STATUSES + 1];
+/* latency[r][b]: requests whose duration fell in bucket b alone (b = N_LATENCY: above them all). */
 static atomic_uint_least64_t latency[METRICS_ROUTES_MAX + 1][N_LATENCY + 1];
 static atomic_uint_least64_t latency_sum_us[METRICS_ROUTES_MAX + 1];
 static atomic_uint_least64_t events_applied, db_errors;
@@ -43,18 +44,21 @@ static size_t route_slot(int route)
     return route >= 0 && (size_t)route < n_route_names ? (size_t)route : METRICS_ROUTES_MAX;
 }
 
-void metrics_request(int route, unsigned status, double seconds)
+void metrics_request(int route, unsigned status, int64_t duration_ns)
 {
-    size_t r = route_slot(route), s = N_STATUSES;
+    size_t r = route_slot(route), s = N_STATUSES, b = 0;
     for (size_t i = 0; i < N_STATUSES; i++)
         if (STATUSES[i] == status)
             s = i;
-    atomic_fetch_add(&requests[r][s], 1);
-    for (size_t b = 0; b < N_LATENCY; b++)
-        if (seconds <= LATENCY_BUCKETS[b])
-            atomic_fetch_add(&latency[r][b], 1);
-    atomic_fetch_add(&latency[r][N_LATENCY], 1);
-    atomic_fetch_add(&latency_sum_us[r], (uint64_t)(seconds * 1e6));
+    double seconds = (double)duration_ns / 1e9;
+    while (b < N_LATENCY && seconds > LATENCY_BUCKETS[b])
+        b++;
+    /* Counters only: relaxed order is enough, and one bucket per request (rendering sums them
+     * into Prometheus's cumulative buckets) keeps the atomics to three. */
+    atomic_fetch_add_explicit(&requests[r][s], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&latency[r][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&latency_sum_us[r], (uint64_t)(duration_ns / 1000),
+                              memory_order_relaxed);
 }
 
 void metrics_events(uint64_t applied, size_t batch_size)
@@ -129,13 +133,17 @@ char *metrics_render(void)
     put(&t, "# HELP fidele_http_request_duration_seconds Time from request to response.\n"
             "# TYPE fidele_http_request_duration_seconds histogram\n");
     for (size_t r = 0; r <= METRICS_ROUTES_MAX; r++) {
-        uint64_t count = atomic_load(&latency[r][N_LATENCY]);
+        /* Read each bucket once and sum: cumulative counts never decrease, whatever is being
+         * recorded meanwhile. */
+        uint64_t cumulative[N_LATENCY + 1], count = 0;
+        for (size_t b = 0; b <= N_LATENCY; b++)
+            cumulative[b] = count += atomic_load(&latency[r][b]);
         if (count == 0)
             continue;
         route_labels(r, labels, sizeof labels);
         for (size_t b = 0; b < N_LATENCY; b++)
             put(&t, "fidele_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n", labels,
-                LATENCY_BUCKETS[b], (unsigned long long)atomic_load(&latency[r][b]));
+                LATENCY_BUCKETS[b], (unsigned long long)cumulative[b]);
         put(&t, "fidele_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n", labels,
             (unsigned long long)count);
         put(&t, "fidele_http_request_duration_seconds_sum{%s} %.6f\n", labels,

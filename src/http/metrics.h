@@ -14,7 +14,8 @@
 /* Declares the routes (index = route number) by method and template once at start; both label
  * a route's series, since one template may take several methods. */
 void metrics_init(const char *const *methods, const char *const *routes, size_t n_routes);
-void metrics_request(int route, unsigned status, double seconds);
+/* Counts one answered request and its duration; lock-free. */
+void metrics_request(int route, unsigned status, int64_t duration_ns);
 void metrics_events(uint64_t applied, size_t batch_size);
 void metrics_db_error(void);
 

@@ -12,14 +12,20 @@
 
 #include "http/metrics.h"
 #include "util/jsonread.h"
+#include "util/jsonwrite.h"
 
 void http_reply_json(struct http_request *req, unsigned status, json_t *value)
 {
+    http_reply_text(req, status, jsonw_dump(value));
+    json_decref(value);
+}
+
+void http_reply_text(struct http_request *req, unsigned status, char *json_text)
+{
     free(req->response);
-    req->response = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    req->response = json_text;
     req->status = status;
     req->content_type = "application/json";
-    json_decref(value);
 }
 
 void http_reply_problem(struct http_request *req, unsigned status, const char *type,

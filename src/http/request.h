@@ -41,6 +41,7 @@ struct http_request {
     struct api_key key;
     bool authenticated;
     struct engine *engine; /* the caller's merchant, on this thread */
+    bool snapshot;         /* a read transaction is open on engine (routes.c ends it) */
     /* response */
     unsigned status;
     char *response; /* owned */
@@ -61,6 +62,8 @@ struct http_request {
 
 /* Answers a JSON value (stolen) with status. */
 void http_reply_json(struct http_request *req, unsigned status, json_t *value);
+/* Answers JSON text already written (stolen; malloc'd, as libmicrohttpd frees it). */
+void http_reply_text(struct http_request *req, unsigned status, char *json_text);
 
 /* Answers an RFC 9457 problem: type is a stable slug ("invalid-input"), detail says what, and
  * field (may be NULL or "") names the JSON pointer or header at fault. */

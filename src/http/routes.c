@@ -2,6 +2,8 @@
  * Routing. Templates are matched segment by segment; "{name}" segments capture (percent-decoded,
  * bounded). Auth is "Authorization: Bearer fk_..."; every route but the health, metrics and
  * OpenAPI ones needs a key, and the key's merchant is the only merchant the request can see.
+ * An authenticated request runs in one read snapshot of its merchant's engine, opened with the
+ * key check (key_cache.h) and, for GET, kept for the handler's reads.
  */
 #include "http/routes.h"
 
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http/key_cache.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
 #include "http/worker.h"
@@ -121,28 +124,66 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void snapshot_end(struct http_request *req)
+{
+    if (req->snapshot)
+        engine_read_end(req->engine);
+    req->snapshot = false;
+}
+
+static void reply_unauthorized(struct http_request *req)
+{
+    http_reply_problem(req, 401, "unauthorized", "Unauthorized",
+                       "the API key is unknown or revoked", "Authorization");
+}
+
+/* Finds the key's merchant (from this thread's cache, else the directory), opens the request's
+ * snapshot on that merchant's engine and, unless the cache entry was checked at this very data
+ * version, checks the key again in the snapshot: a revocation committed by anyone is seen. */
 static bool authenticate(struct http_request *req, enum auth_need need)
 {
     const char *header = http_header(req, "Authorization");
+    char id[API_KEY_ID_LEN + 1], digest[FID_DIGEST_HEX];
     if (header == NULL || strncmp(header, "Bearer ", 7) != 0) {
         http_reply_problem(req, 401, "unauthorized", "Unauthorized",
                            "send an API key as \"Authorization: Bearer fk_...\"", "Authorization");
         return false;
     }
+    if (!api_key_parse(header + 7, id, digest)) {
+        reply_unauthorized(req);
+        return false;
+    }
     struct fid_error err;
     fid_error_clear(&err);
+    uint64_t generation = key_cache_generation(), data_version = 0;
+    struct key_cache_entry *entry = NULL;
     enum fid_status st = worker_current(req->config->db_path, &req->worker, &err);
+    if (st == FID_OK && (entry = key_cache_find(req->worker->keys, id, digest)) == NULL &&
+        (st = api_key_verify(req->worker->directory, id, digest, &req->key, &err)) == FID_OK)
+        entry = key_cache_put(req->worker->keys, &req->key, digest);
     if (st == FID_OK)
-        st = api_key_authenticate(req->worker->directory, header + 7, &req->key, &err);
+        st = worker_engine(req->worker, req->config->db_path, entry->key.merchant_id, &req->engine,
+                           &err);
+    if (st == FID_OK) {
+        req->snapshot = true;
+        st = engine_read_begin(req->engine, &data_version, &err);
+    }
+    if (st == FID_OK && !key_cache_current(entry, data_version, generation)) {
+        st = api_key_verify(engine_store(req->engine)->db, id, digest, &req->key, &err);
+        if (st == FID_OK)
+            key_cache_checked(entry, data_version, generation);
+        else
+            key_cache_drop(entry);
+    }
     if (st == FID_ERR_NOT_FOUND) {
-        http_reply_problem(req, 401, "unauthorized", "Unauthorized",
-                           "the API key is unknown or revoked", "Authorization");
+        reply_unauthorized(req);
         return false;
     }
     if (st != FID_OK) {
         http_reply_error(req, &err);
         return false;
     }
+    req->key = entry->key;
     req->authenticated = true;
     if (!api_scope_allows(req->key.scope, (enum api_scope)(need - 1))) {
         char detail[96];
@@ -155,11 +196,6 @@ static bool authenticate(struct http_request *req, enum auth_need need)
         http_reply_problem(req, 429, "rate-limited", "Too Many Requests",
                            "the key's request rate is exceeded; retry after the given seconds",
                            NULL);
-        return false;
-    }
-    if ((st = worker_engine(req->worker, req->config->db_path, req->key.merchant_id, &req->engine,
-                            &err)) != FID_OK) {
-        http_reply_error(req, &err);
         return false;
     }
     return true;
@@ -199,11 +235,14 @@ void routes_dispatch(struct http_request *req)
         http_reply_problem(req, 413, "body-too-large", "Content Too Large", detail, NULL);
         return;
     }
-    if (found->auth != PUBLIC && !authenticate(req, found->auth))
+    if (found->auth != PUBLIC && !authenticate(req, found->auth)) {
+        snapshot_end(req);
         return;
-    /* A read sees one snapshot and pays for one transaction, not one per statement. */
-    bool read = req->engine && strcmp(req->method, "GET") == 0 && engine_read_begin(req->engine);
+    }
+    /* A read sees the snapshot its key was checked in, one transaction for the whole request;
+     * other methods write, in transactions of their own. */
+    if (strcmp(req->method, "GET") != 0)
+        snapshot_end(req);
     found->handler(req);
-    if (read)
-        engine_read_end(req->engine);
+    snapshot_end(req);
 }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "http/key_cache.h"
 #include "store/schema.h"
 #include "util/xalloc.h"
 
@@ -24,6 +25,7 @@ enum fid_status worker_current(const char *db_path, struct worker **out, struct 
             free(w);
             return st;
         }
+        w->keys = key_cache_new();
         pthread_mutex_lock(&registry_lock);
         w->next = all_workers;
         all_workers = w;
@@ -40,12 +42,14 @@ enum fid_status worker_engine(struct worker *w, const char *db_path, int64_t mer
     for (int i = 0; i < w->n_engines; i++)
         if (w->engines[i].merchant_id == merchant_id) {
             *out = w->engines[i].engine;
-            return engine_refresh_program(*out, err);
+            return FID_OK;
         }
     if (w->n_engines == WORKER_MERCHANTS_MAX)
         return fid_fail(err, FID_ERR_LIMIT, "", "too many merchants on one worker");
-    struct engine_options options = {
-        .db_path = db_path, .durability = DB_DURABILITY_FULL, .merchant_id = merchant_id};
+    struct engine_options options = {.db_path = db_path,
+                                     .durability = DB_DURABILITY_FULL,
+                                     .merchant_id = merchant_id,
+                                     .map_bytes = WORKER_MAP_BYTES};
     enum fid_status st = engine_open(&options, out, err);
     if (st != FID_OK)
         return st;
@@ -65,6 +69,7 @@ void worker_close_all(void)
         for (int i = 0; i < w->n_engines; i++)
             engine_close(w->engines[i].engine);
         db_close(w->directory);
+        key_cache_free(w->keys);
         free(w);
         w = next;
     }

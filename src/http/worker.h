@@ -1,7 +1,8 @@
 /*
- * Per-thread state of the server: a directory connection (keys, merchants) and one engine per
- * merchant seen by this thread. SQLite connections are not shared between threads; each worker
- * thread of libmicrohttpd gets its own, created on first use and closed at shutdown.
+ * Per-thread state of the server: a directory connection (keys, merchants), the keys verified
+ * on this thread and one engine per merchant seen by this thread. SQLite connections are not shared
+ * between threads; each worker thread of libmicrohttpd gets its own, created on first use and
+ * closed at shutdown.
  */
 #ifndef FIDELE_HTTP_WORKER_H
 #define FIDELE_HTTP_WORKER_H
@@ -13,9 +14,15 @@
 #include "util/error.h"
 
 #define WORKER_MERCHANTS_MAX 256
+/* Engines read the database through a memory map of up to this much of the file (address space
+ * only: the pages are the kernel's page cache, shared by every connection). */
+#define WORKER_MAP_BYTES ((int64_t)256 * 1024 * 1024)
+
+struct key_cache;
 
 struct worker {
     struct db *directory;
+    struct key_cache *keys; /* verified API keys (key_cache.h) */
     struct {
         int64_t merchant_id;
         struct engine *engine;
@@ -28,8 +35,9 @@ struct worker {
 enum fid_status worker_current(const char *db_path, struct worker **out,
                                struct fid_error *err) FID_MUST_USE;
 
-/* The engine of merchant_id on this worker, opened on first use. A programme changed by another
- * thread is picked up because engines reload the programme when its version moved. */
+/* The engine of merchant_id on this worker, opened on first use. It reads nothing else: a
+ * programme saved since by another connection is picked up by engine_read_begin or
+ * engine_refresh_program. */
 enum fid_status worker_engine(struct worker *worker, const char *db_path, int64_t merchant_id,
                               struct engine **out, struct fid_error *err) FID_MUST_USE;
 

@@ -29,6 +29,10 @@ enum db_durability {
 struct db_options {
     enum db_durability durability;
     bool read_only;
+    /* Reads pages straight from the file mapped in memory, up to this many bytes of it (0: no):
+     * for long-lived connections of a server, which then neither copy pages into a cache of
+     * their own nor make a system call per page missing from it. */
+    int64_t map_bytes;
 };
 
 /* Opens (creating when absent, unless read_only) the database at path. */

@@ -111,6 +111,10 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
              "PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;",
              options->durability == DB_DURABILITY_FULL ? "FULL" : "NORMAL");
     enum fid_status st = options->read_only ? FID_OK : db_exec(db, pragmas, err);
+    if (st == FID_OK && options->map_bytes > 0) {
+        snprintf(pragmas, sizeof pragmas, "PRAGMA mmap_size=%lld", (long long)options->map_bytes);
+        st = db_exec(db, pragmas, err);
+    }
     if (st != FID_OK) {
         db_close(db);
         return st;

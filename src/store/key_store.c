@@ -83,18 +83,22 @@ static void read_key(struct db_stmt *s, struct api_key *k)
     k->revoked_at = db_column_int(s, 6);
 }
 
-enum fid_status api_key_authenticate(struct db *db, const char *presented, struct api_key *out,
-                                     struct fid_error *err)
+bool api_key_parse(const char *presented, char id[API_KEY_ID_LEN + 1], char digest[FID_DIGEST_HEX])
 {
     size_t len = strlen(presented);
     if (len != API_KEY_TEXT_MAX - 1 || strncmp(presented, "fk_", 3) != 0 ||
         presented[3 + API_KEY_ID_LEN] != '_')
-        return fid_fail(err, FID_ERR_NOT_FOUND, "Authorization", "invalid API key");
-    char id[API_KEY_ID_LEN + 1], digest[FID_DIGEST_HEX];
+        return false;
     memcpy(id, presented + 3, API_KEY_ID_LEN);
     id[API_KEY_ID_LEN] = '\0';
     const char *secret = presented + 4 + API_KEY_ID_LEN;
     fid_digest_hex(secret, strlen(secret), digest);
+    return true;
+}
+
+enum fid_status api_key_verify(struct db *db, const char *id, const char *digest,
+                               struct api_key *out, struct fid_error *err)
+{
     struct db_stmt *s = db_prepare(db, "SELECT id, merchant_id, scope, secret_hash, label, "
                                        "created_at, revoked_at FROM api_keys WHERE id = ?");
     db_bind_text(s, 1, id);
@@ -110,6 +114,15 @@ enum fid_status api_key_authenticate(struct db *db, const char *presented, struc
     if (rc == DB_FAILED)
         return fid_fail(err, FID_ERR_DB, "", "reading API keys failed");
     return ok ? FID_OK : fid_fail(err, FID_ERR_NOT_FOUND, "Authorization", "invalid API key");
+}
+
+enum fid_status api_key_authenticate(struct db *db, const char *presented, struct api_key *out,
+                                     struct fid_error *err)
+{
+    char id[API_KEY_ID_LEN + 1], digest[FID_DIGEST_HEX];
+    if (!api_key_parse(presented, id, digest))
+        return fid_fail(err, FID_ERR_NOT_FOUND, "Authorization", "invalid API key");
+    return api_key_verify(db, id, digest, out, err);
 }
 
 enum fid_status api_key_revoke(struct db *db, int64_t merchant_id, const char *id, int64_t now,

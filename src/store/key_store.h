@@ -44,9 +44,15 @@ enum fid_status api_key_create(struct db *db, struct fid_rng *rng, int64_t merch
                                struct fid_error *err) FID_MUST_USE;
 
 /* Authenticates a presented key: FID_ERR_NOT_FOUND for any malformed, unknown, wrong or revoked
- * key (callers answer 401 without saying which). */
+ * key (callers answer 401 without saying which). api_key_parse then api_key_verify. */
 enum fid_status api_key_authenticate(struct db *db, const char *presented, struct api_key *out,
                                      struct fid_error *err) FID_MUST_USE;
+/* Splits a presented key into its id and the digest of its secret; false when it is not of the
+ * form "fk_<id>_<secret>". Reads no database, so callers may look the pair up in a cache. */
+bool api_key_parse(const char *presented, char id[API_KEY_ID_LEN + 1], char digest[FID_DIGEST_HEX]);
+/* Authenticates a parsed key: FID_ERR_NOT_FOUND when unknown, of another secret or revoked. */
+enum fid_status api_key_verify(struct db *db, const char *id, const char *digest,
+                               struct api_key *out, struct fid_error *err) FID_MUST_USE;
 
 /* Revokes key id of merchant_id; FID_ERR_NOT_FOUND when it is not that merchant's. */
 enum fid_status api_key_revoke(struct db *db, int64_t merchant_id, const char *id, int64_t now,

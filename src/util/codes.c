@@ -104,6 +104,11 @@ void fid_code_new(struct fid_rng *rng, int symbols, char out[FID_CODE_MAX])
 {
     unsigned char raw[16];
     fid_rng_bytes(rng, raw, sizeof raw);
+    fid_code_spell(raw, symbols, out);
+}
+
+void fid_code_spell(const unsigned char raw[16], int symbols, char out[FID_CODE_MAX])
+{
     int n = 0;
     for (int i = 0; i < symbols && i < 16; i++) {
         if (i > 0 && i % 4 == 0)

@@ -32,6 +32,8 @@ uint64_t fid_rng_below(struct fid_rng *rng, uint64_t bound);
 
 /* A code of `symbols` (<= 16, multiple of 4) base-32 symbols: 16 give 80 bits. */
 void fid_code_new(struct fid_rng *rng, int symbols, char out[FID_CODE_MAX]);
+/* The code fid_code_new makes of raw: symbol i spells the low 5 bits of raw[i]. */
+void fid_code_spell(const unsigned char raw[16], int symbols, char out[FID_CODE_MAX]);
 
 /* Canonical form of a typed code: upper-case, dashes and spaces removed then re-grouped, with the
  * look-alikes O->0, I/L->1. Returns 0, or -1 when text cannot be a code. */

@@ -607,6 +607,23 @@ describe("flows", () => {
             }
         });
 
+        it("a key revoked with the CLI while the server runs is refused from the next request", async () => {
+            // Verified keys are cached per server thread: several connections at once reach every
+            // thread, before and after the revocation another process committed.
+            const s = h.server;
+            await s.createKey("cliRevoked", 1, "read");
+            const burst = () =>
+                Promise.all(
+                    Array.from({ length: 8 }, () =>
+                        s.call("GET", "/v1/rewards", { key: "cliRevoked", headers: { Connection: "close" } }),
+                    ),
+                );
+            for (const res of await burst()) expectStatus(res, 200);
+            for (const res of await burst()) expectStatus(res, 200);
+            await s.cliOk(["key", "revoke", s.keyIds.cliRevoked, "--merchant", "1"]);
+            for (const res of await burst()) expectProblem(res, 401, "unauthorized");
+        });
+
         it("a pos key created over the API can write", async () => {
             const k = expectStatus(
                 await h.server.call("POST", "/v1/keys", { key: "adminA", body: { scope: "pos" } }),

@@ -1,0 +1,188 @@
+/*
+ * engine/views: the balance view written as text (the API's hottest answer) is the document the
+ * tree-building code gave, field for field and in the same order, for members at every stage:
+ * no orders, stamps on two cards, rewards affordable or not, a tier-limited reward, each tier.
+ * The reference below is that tree-building code, kept here as the oracle.
+ */
+#include "../unit_support.h"
+
+#include <jansson.h>
+#include <unistd.h>
+
+#include "core/tier.h"
+#include "engine/engine.h"
+#include "util/jsonwrite.h"
+
+#define START_AT 1767225600LL /* 2026-01-01T00:00:00Z */
+
+static const char PROGRAM[] =
+    "{\"earning\": {\"points\": 10, \"per_minor\": 100, \"rounding\": \"floor\"},"
+    " \"enrolment\": {\"bonus_points\": 20},"
+    " \"stamp_cards\": ["
+    "  {\"id\": \"coffee\", \"stamps_required\": 6, \"reward\": \"free-coffee\", \"per\": \"unit\","
+    "   \"categories\": [\"coffee\"]},"
+    "  {\"id\": \"visits\", \"stamps_required\": 4, \"reward\": \"five-off\", \"per\": \"order\"}],"
+    " \"tiers\": {\"metric\": \"spend\", \"window\": \"rolling_12_months\", \"grace_days\": 30,"
+    "  \"levels\": [{\"id\": \"silver\", \"name\": \"Silver\", \"threshold\": 5000},"
+    "   {\"id\": \"gold\", \"name\": \"Gold \\\"Or\\\"\", \"threshold\": 20000}]},"
+    " \"rewards\": ["
+    "  {\"id\": \"free-coffee\", \"name\": \"Caf\\u00e9 offert\", \"kind\": \"free_product\","
+    "   \"sku\": \"ESPRESSO\", \"value_minor\": 250, \"cost_points\": 250},"
+    "  {\"id\": \"five-off\", \"kind\": \"fixed_discount\", \"value_minor\": 500,"
+    "   \"cost_points\": 500},"
+    "  {\"id\": \"gold-gift\", \"kind\": \"experience\", \"cost_points\": 800,"
+    "   \"tiers\": [\"gold\"]},"
+    "  {\"id\": \"spa-day\", \"kind\": \"experience\", \"cost_points\": 40000}]}";
+
+/* The view as engine_balance_view built it with jansson before it wrote text. */
+static json_t *reference_view(struct engine *e, const struct customer *c, int64_t now)
+{
+    const struct program *p = engine_program(e);
+    json_t *out = engine_balance_json(e, c);
+    json_object_set_new(out, "id", json_string(c->ref));
+    json_object_set_new(out, "tier", json_string(c->tier));
+    const struct reward *best = NULL;
+    for (size_t i = 0; i < p->n_rewards; i++) {
+        const struct reward *r = &p->rewards[i];
+        if (r->cost_points <= 0 || r->cost_points <= c->points_available)
+            continue;
+        if (r->tiers.count > 0 && !string_list_contains(&r->tiers, c->tier))
+            continue;
+        if (best == NULL || r->cost_points < best->cost_points)
+            best = r;
+    }
+    json_object_set_new(out, "next_reward",
+                        best ? json_pack("{s:s, s:s, s:I, s:I}", "reward", best->id, "name",
+                                         best->name, "cost_points", (json_int_t)best->cost_points,
+                                         "points_missing",
+                                         (json_int_t)(best->cost_points - c->points_available))
+                             : json_null());
+    json_t *affordable = json_array();
+    for (size_t i = 0; i < p->n_rewards; i++)
+        if (p->rewards[i].cost_points > 0 && p->rewards[i].cost_points <= c->points_available)
+            json_array_append_new(affordable, json_string(p->rewards[i].id));
+    json_object_set_new(out, "affordable_rewards", affordable);
+    int rank = program_tier_rank(p, c->tier);
+    if (p->tiers.n_levels == 0 || rank + 1 >= (int)p->tiers.n_levels) {
+        json_object_set_new(out, "next_tier", json_null());
+        return out;
+    }
+    int64_t spend = 0, points = 0, count = 0;
+    struct fid_error err;
+    assert_int_equal(order_window_totals(engine_store(e), c->id,
+                                         tier_window_start(p, engine_tz(e), now), now + 1, &spend,
+                                         &points, &count, &err),
+                     FID_OK);
+    const struct tier_level *next = &p->tiers.levels[rank + 1];
+    static const char *const metric_names[] = {"spend_minor", "points", "orders"};
+    int64_t value = p->tiers.metric == TIER_METRIC_SPEND    ? spend
+                    : p->tiers.metric == TIER_METRIC_POINTS ? points
+                                                            : count;
+    json_object_set_new(out, "next_tier",
+                        json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "tier", next->id, "name",
+                                  next->name, "metric", metric_names[p->tiers.metric], "current",
+                                  (json_int_t)value, "threshold", (json_int_t)next->threshold,
+                                  "missing", (json_int_t)(next->threshold - value)));
+    return out;
+}
+
+static void apply(struct engine *e, json_t *event, int64_t now)
+{
+    json_t *events = json_pack("[o]", event), *results = NULL;
+    struct fid_error err;
+    enum fid_status st = engine_apply(e, events, now, ENGINE_ALL_OR_NOTHING, &results, &err);
+    if (st != FID_OK)
+        print_error("engine_apply: %s %s\n", err.field, err.message);
+    assert_int_equal(st, FID_OK);
+    json_decref(results);
+    json_decref(events);
+}
+
+static void test_text_view_is_the_tree_view(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fidele-views-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/views.db", dir);
+    struct merchant_setup setup = {.name = "Views cafe",
+                                   .currency = "EUR",
+                                   .timezone = "Europe/Paris",
+                                   .locale = "fr",
+                                   .program_text = PROGRAM};
+    struct fid_error err;
+    int64_t merchant_id = 0;
+    enum fid_status st = engine_create_merchant(path, &setup, START_AT, &merchant_id, &err);
+    if (st != FID_OK)
+        print_error("engine_create_merchant: %s %s\n", err.field, err.message);
+    assert_int_equal(st, FID_OK);
+    struct engine *e = NULL;
+    struct engine_options options = {
+        .db_path = path, .durability = DB_DURABILITY_NORMAL, .merchant_id = merchant_id};
+    assert_int_equal(engine_open(&options, &e, &err), FID_OK);
+
+    /* Members with 0, 1, 3 and 12 orders of growing size: below and above every reward, with
+     * stamps on one card or both, tiers none, silver and gold, and an id that needs escaping. */
+    static const char *const members[] = {"ann", "bob", "cy\"rus", "d\u00e9e"};
+    static const int orders[] = {0, 1, 3, 12};
+    int n = 0;
+    for (size_t m = 0; m < N_ELEMENTS(members); m++) {
+        char key[32], day[32];
+        snprintf(key, sizeof key, "enrol-%zu", m);
+        apply(e,
+              json_pack("{s:s, s:s, s:s, s:s}", "type", "enrol", "key", key, "customer", members[m],
+                        "at", "2026-01-02T09:00:00Z"),
+              START_AT + 86400 * 2);
+        for (int o = 0; o < orders[m]; o++, n++) {
+            snprintf(key, sizeof key, "order-%d", n);
+            snprintf(day, sizeof day, "2026-02-%02dT10:00:00Z", 1 + o);
+            apply(e,
+                  json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:i, s:i}, {s:s, s:s, s:i, "
+                            "s:i}]}",
+                            "type", "order", "key", key, "customer", members[m], "order_id", key,
+                            "at", day, "lines", "sku", "ESPRESSO", "category", "coffee", "quantity",
+                            1 + o % 3, "unit_price_minor", 250, "sku", "BEANS", "category", "beans",
+                            "quantity", 1, "unit_price_minor", (int)(1000 * (m + 1))),
+                  START_AT + 86400 * 60);
+        }
+    }
+    json_t *all_tiers = json_array();
+    int64_t now = START_AT + 86400 * 90;
+    for (size_t m = 0; m < N_ELEMENTS(members); m++) {
+        struct customer c;
+        assert_int_equal(customer_find_ref(engine_store(e), members[m], &c, &err), FID_OK);
+        json_array_append_new(all_tiers, json_string(c.tier));
+
+        struct jsonw w;
+        jsonw_init(&w);
+        assert_int_equal(engine_balance_view_write(e, &c, now, &w, &err), FID_OK);
+        char *got = jsonw_detach(&w);
+        json_t *want_tree = reference_view(e, &c, now);
+        char *want = json_dumps(want_tree, JSON_COMPACT);
+        UNIT_EQ_STR(members[m], got, want);
+        free(got);
+        free(want);
+        json_decref(want_tree);
+    }
+    /* The members cover no tier, silver and gold. */
+    char *tiers = json_dumps(all_tiers, JSON_COMPACT);
+    UNIT_EQ_STR("tiers", tiers, "[\"\",\"\",\"silver\",\"gold\"]");
+    free(tiers);
+    json_decref(all_tiers);
+
+    engine_close(e);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
+        char file[96];
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text_view_is_the_tree_view),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,109 @@
+/*
+ * util/jsonwrite: json_t trees come out byte for byte as json_dumps(JSON_COMPACT |
+ * JSON_ENCODE_ANY) writes them (the HTTP answers depend on it), reals as JSON_REAL_PRECISION
+ * writes them, and text that is not UTF-8 still makes valid JSON.
+ */
+#include "../unit_support.h"
+
+#include <jansson.h>
+
+#include "util/jsonwrite.h"
+
+static void expect_same_as_jansson(const char *label, json_t *value)
+{
+    char *want = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *got = jsonw_dump(value);
+    UNIT_EQ_STR(label, got, want);
+    free(want);
+    free(got);
+    json_decref(value);
+}
+
+static void test_trees_match_json_dumps(void **state)
+{
+    (void)state;
+    expect_same_as_jansson("empty object", json_object());
+    expect_same_as_jansson("empty array", json_array());
+    expect_same_as_jansson("scalars",
+                           json_pack("[n, b, b, i, I, I, I, s, s]", 0, 1, -7, (json_int_t)INT64_MAX,
+                                     (json_int_t)INT64_MIN, (json_int_t)0, "", "plain"));
+    expect_same_as_jansson("escapes",
+                           json_pack("{s:s}", "k\"\\/\t", "a\"b\\c/d\b\f\n\r\t\x01\x1f\x7f"));
+    expect_same_as_jansson("non-ASCII", json_pack("{s:s, s:s}", "café", "Café Lumière", "emoji",
+                                                  "\xf0\x9f\x98\x80 \xe2\x82\xac"));
+    expect_same_as_jansson("NUL inside", json_stringn("a\0b", 3));
+    expect_same_as_jansson("reals", json_pack("[f, f, f, f, f, f]", 0.0, 1.0, -2.5, 1e300,
+                                              1.0 / 3.0, 123456789012345678.0));
+    /* Insertion order, kept when a key is set again, and nesting. */
+    json_t *order = json_pack("{s:i, s:i, s:i}", "z", 1, "a", 2, "m", 3);
+    json_object_set_new(order, "a",
+                        json_pack("{s:[i, {s:o}], s:{}}", "x", 1, "y", json_null(), "w"));
+    json_object_del(order, "z");
+    json_object_set_new(order, "z", json_true());
+    expect_same_as_jansson("order", order);
+    expect_same_as_jansson("scalar alone", json_integer(42));
+
+    /* A long text moves the buffer from the struct to the heap. */
+    char *long_text = xmalloc(5 * JSONW_INLINE);
+    for (size_t i = 0; i < 5 * JSONW_INLINE - 1; i++)
+        long_text[i] = (char)('a' + i % 26);
+    long_text[5 * JSONW_INLINE - 1] = '\0';
+    expect_same_as_jansson("long", json_pack("[s, s]", long_text, long_text));
+    free(long_text);
+}
+
+static void test_reals_at_a_precision(void **state)
+{
+    (void)state;
+    static const double values[] = {0.0,     0.07198, 1.0,      12.5,  1234.0, 12345.6, 1e-7,
+                                    9.99996, 100000,  0.000123, -3.25, 5e20,   123.456, 2.5e-10};
+    for (size_t i = 0; i < N_ELEMENTS(values); i++) {
+        json_t *real = json_real(values[i]);
+        char *want = json_dumps(real, JSON_ENCODE_ANY | JSON_REAL_PRECISION(4));
+        struct jsonw w;
+        jsonw_init(&w);
+        jsonw_real(&w, values[i], 4);
+        char *got = jsonw_detach(&w);
+        UNIT_EQ_STR(want, got, want);
+        free(got);
+        free(want);
+        json_decref(real);
+    }
+}
+
+static void test_text_that_is_not_utf8(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"ok", "\"ok\""},
+        {"/v1/members/\xff", "\"/v1/members/\\ufffd\""},
+        {"\xc3", "\"\\ufffd\""},                       /* cut short */
+        {"\xc0\xaf", "\"\\ufffd\\ufffd\""},            /* overlong */
+        {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""}, /* a surrogate */
+        {"\xc3\xa9t\xc3\xa9", "\"\xc3\xa9t\xc3\xa9\""},
+    };
+    for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+        struct jsonw w;
+        jsonw_init(&w);
+        jsonw_string(&w, cases[i].in, strlen(cases[i].in));
+        char *got = jsonw_detach(&w);
+        UNIT_EQ_STR(cases[i].in, got, cases[i].want);
+        json_error_t error;
+        json_t *parsed = json_loads(got, JSON_DECODE_ANY, &error);
+        assert_non_null(parsed);
+        json_decref(parsed);
+        free(got);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trees_match_json_dumps),
+        cmocka_unit_test(test_reals_at_a_precision),
+        cmocka_unit_test(test_text_that_is_not_utf8),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
