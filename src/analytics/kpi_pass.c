@@ -49,7 +49,7 @@ void kpi_pass_init(struct kpi_pass *pass, struct kpi_counts *out, size_t n_custo
     pass->n_months = n_months;
     pass->words = (n_months + 63) / 64;
     pass->n_customers = n_customers;
-    pass->customers = xcalloc(n_customers ? n_customers : 1, sizeof *pass->customers);
+    pass->customers = xcalloc_table(n_customers ? n_customers : 1, sizeof *pass->customers);
     if (pass->words > 1)
         pass->more_months = xcalloc(n_customers * (pass->words - 1), sizeof(uint64_t));
     pass->months = xcalloc(n_months ? n_months : 1, sizeof *pass->months);
@@ -94,8 +94,8 @@ void kpi_pass_orders(struct kpi_pass *pass, const struct order_columns *o)
             __builtin_prefetch(&pass->customers[o->customer[i + AHEAD]]);
         int64_t at = o->at[i];
         size_t who = o->customer[i];
-        if (at >= pass->to || who >= pass->n_customers)
-            continue;
+        if (at >= pass->to || who >= pass->n_customers || o->member[i] > 1)
+            continue; /* member 2: an imported order now kept as a row, counted there */
         struct kpi_pass_customer *c = &pass->customers[who];
         if (c->orders == 0 || at < c->first_at)
             c->first_at = at;

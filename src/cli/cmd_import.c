@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/import.h"
+#include "util/xalloc.h"
 
 int cmd_import(struct cli *cli)
 {
@@ -101,6 +102,11 @@ int cmd_import(struct cli *cli)
         code = cli_fail(cli, &im.err);
         goto done;
     }
+    im.buffers[0] = xcalloc(IMPORT_DRAFTS, sizeof *im.buffers[0]);
+    im.buffers[1] = xcalloc(IMPORT_DRAFTS, sizeof *im.buffers[1]);
+    im.drafts = im.buffers[0];
+    if (im.history)
+        import_worker_start(&im);
     im.digits = engine_currency_digits(im.engine);
     im.batch = json_array();
     im.batch_lines = json_array();
@@ -110,6 +116,7 @@ int cmd_import(struct cli *cli)
     if (st == FID_OK && im.status == FID_OK) {
         import_close_order(&im);
         import_record_drafts(&im);
+        import_drain(&im);
         if (im.status == FID_OK)
             im.status = import_apply_batch(&im);
         if (im.status == FID_OK && im.history)
@@ -150,7 +157,10 @@ done:
     json_decref(im.batch);
     json_decref(im.batch_lines);
     json_decref(im.seen);
+    import_worker_stop(&im);
     history_import_close(im.history);
+    free(im.buffers[0]);
+    free(im.buffers[1]);
     engine_close(im.engine);
     if (im.errors)
         fclose(im.errors);

@@ -16,7 +16,7 @@
 #include "import/rows.h"
 
 #define IMPORT_BATCH  1000
-#define IMPORT_DRAFTS 256
+#define IMPORT_DRAFTS 4096
 
 enum field {
     F_CUSTOMER,
@@ -57,8 +57,12 @@ struct import {
      * line items, order-level adjustments and awarding go through the engine. */
     struct history_import *history;
     bool columnar;
-    struct history_order drafts[IMPORT_DRAFTS]; /* orders for the columnar path, the last open */
+    struct history_order *buffers[2]; /* IMPORT_DRAFTS each */
+    struct history_order *drafts;     /* the run being filled (one of buffers), the last one open */
     size_t n_drafts;
+    struct history_order *recording; /* the run the worker records (the other buffer), or NULL */
+    size_t n_recording;
+    struct import_worker *worker; /* records runs while the next one is read; NULL: inline */
     /* current order */
     char order_id[EVENT_REF_MAX];
     size_t order_line;
@@ -91,8 +95,13 @@ int import_on_row(const struct row *row, void *context);
 
 /* Ends the current order and hands it on (columnar drafts wait for a full run). */
 void import_close_order(struct import *im);
-/* Records the columnar drafts waiting. */
+/* Hands the columnar drafts waiting to the worker (after taking the results of its last run). */
 void import_record_drafts(struct import *im);
+/* Waits for the worker's run and takes its results. */
+void import_drain(struct import *im);
+/* Starts and stops the worker thread (stop also drains nothing: call import_drain first). */
+void import_worker_start(struct import *im);
+void import_worker_stop(struct import *im);
 /* The idempotency key of an imported order: its id, or a digest of an id too long to fit. */
 void import_key(const char *order_id, char key[EVENT_KEY_MAX]);
 /* Applies the engine's events waiting (and first commits the columnar history). */

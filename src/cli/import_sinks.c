@@ -3,6 +3,8 @@
  * batches of IMPORT_BATCH events; the history commits before the engine writes, since both use
  * the one connection.
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/import.h"
@@ -104,19 +106,86 @@ static json_t *draft_event(const struct history_order *o)
                      "history", true);
 }
 
-void import_record_drafts(struct import *im)
+/* The columnar path in two threads: the reader parses the next run of orders while the worker
+ * records the previous one (hashing, table look-ups, block and customer writes). The reader
+ * touches the history only while the worker is idle. */
+struct import_worker {
+    pthread_t thread;
+    pthread_mutex_t mutex;
+    pthread_cond_t changed;
+    struct history_import *history;
+    struct history_order *job; /* the run to record; NULL when idle */
+    size_t n;
+    bool quit;
+    enum fid_status status;
+    struct fid_error err;
+};
+
+static void *worker_main(void *context)
 {
-    size_t n = im->n_drafts;
-    im->n_drafts = 0;
-    if (n == 0 || im->status != FID_OK)
-        return;
-    enum fid_status st = history_import_add(im->history, im->drafts, n, &im->err);
-    if (st != FID_OK) {
-        im->status = st;
-        return;
+    struct import_worker *w = context;
+    pthread_mutex_lock(&w->mutex);
+    for (;;) {
+        while (w->job == NULL && !w->quit)
+            pthread_cond_wait(&w->changed, &w->mutex);
+        if (w->job == NULL)
+            break;
+        struct history_order *job = w->job;
+        size_t n = w->n;
+        pthread_mutex_unlock(&w->mutex);
+        struct fid_error err;
+        fid_error_clear(&err);
+        enum fid_status st = history_import_add(w->history, job, n, &err);
+        pthread_mutex_lock(&w->mutex);
+        if (st != FID_OK && w->status == FID_OK) {
+            w->status = st;
+            w->err = err;
+        }
+        w->job = NULL;
+        pthread_cond_broadcast(&w->changed);
     }
+    pthread_mutex_unlock(&w->mutex);
+    return NULL;
+}
+
+void import_worker_start(struct import *im)
+{
+    struct import_worker *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return;
+    w->history = im->history;
+    pthread_mutex_init(&w->mutex, NULL);
+    pthread_cond_init(&w->changed, NULL);
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        pthread_mutex_destroy(&w->mutex);
+        pthread_cond_destroy(&w->changed);
+        free(w);
+        return; /* records inline */
+    }
+    im->worker = w;
+}
+
+void import_worker_stop(struct import *im)
+{
+    struct import_worker *w = im->worker;
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mutex);
+    w->quit = true;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->mutex);
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->mutex);
+    pthread_cond_destroy(&w->changed);
+    free(w);
+    im->worker = NULL;
+}
+
+/* Counts a recorded run and sends members' orders to the engine. */
+static void take_results(struct import *im, const struct history_order *run, size_t n)
+{
     for (size_t i = 0; i < n && im->status == FID_OK; i++) {
-        const struct history_order *o = &im->drafts[i];
+        const struct history_order *o = &run[i];
         if (o->outcome == HISTORY_RECORDED) {
             im->orders_applied++;
         } else if (o->outcome == HISTORY_KNOWN) {
@@ -127,6 +196,55 @@ void import_record_drafts(struct import *im)
             json_decref(event);
         }
     }
+}
+
+void import_drain(struct import *im)
+{
+    if (im->recording == NULL)
+        return;
+    struct import_worker *w = im->worker;
+    pthread_mutex_lock(&w->mutex);
+    while (w->job != NULL)
+        pthread_cond_wait(&w->changed, &w->mutex);
+    enum fid_status st = w->status;
+    struct fid_error err = w->err;
+    pthread_mutex_unlock(&w->mutex);
+    const struct history_order *run = im->recording;
+    size_t n = im->n_recording;
+    im->recording = NULL;
+    if (st != FID_OK) {
+        if (im->status == FID_OK) {
+            im->status = st;
+            im->err = err;
+        }
+        return;
+    }
+    take_results(im, run, n);
+}
+
+void import_record_drafts(struct import *im)
+{
+    size_t n = im->n_drafts;
+    im->n_drafts = 0;
+    import_drain(im);
+    if (n == 0 || im->status != FID_OK)
+        return;
+    if (im->worker == NULL) {
+        enum fid_status st = history_import_add(im->history, im->drafts, n, &im->err);
+        if (st != FID_OK)
+            im->status = st;
+        else
+            take_results(im, im->drafts, n);
+        return;
+    }
+    pthread_mutex_lock(&im->worker->mutex);
+    im->worker->job = im->drafts;
+    im->worker->n = n;
+    pthread_cond_broadcast(&im->worker->changed);
+    pthread_mutex_unlock(&im->worker->mutex);
+    im->recording = im->drafts;
+    im->n_recording = n;
+    im->drafts = im->drafts == im->buffers[0] ? im->buffers[1] : im->buffers[0];
 }
 
 static void close_draft(struct import *im)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/history_store.h"
 #include "util/jsonread.h"
 #include "util/xalloc.h"
 
@@ -52,6 +53,51 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
     return st;
 }
 
+/* A customer with imported history becomes a member: their history orders become rows, as if
+ * recorded live, so that crediting past orders and the tier windows see them. Rare and bounded
+ * by one scan of the history's customer column. */
+static enum fid_status promote_history(struct engine *e, const struct customer *c,
+                                       struct fid_error *err)
+{
+    int64_t live = 0;
+    struct db_stmt *s = db_prepare(e->store.db, "SELECT COUNT(*) FROM orders WHERE merchant_id = ? "
+                                                "AND customer_id = ?");
+    db_bind_int(s, 1, e->store.merchant_id);
+    db_bind_int(s, 2, c->id);
+    enum fid_status st = db_run_int(s, 0, &live, err);
+    if (st != FID_OK || live >= c->order_count)
+        return st;
+    struct history_taken *taken = NULL;
+    size_t n = 0;
+    if ((st = history_take(&e->store, c->id, &taken, &n, err)) != FID_OK)
+        return st;
+    for (size_t i = 0; i < n && st == FID_OK; i++) {
+        char at_text[FID_TIME_ISO_MAX];
+        fid_time_format(taken[i].at, at_text);
+        struct order_row row = {.customer_id = c->id,
+                                .at = taken[i].at,
+                                .channel = CHANNEL_STORE,
+                                .gross_minor = taken[i].paid_minor,
+                                .paid_minor = taken[i].paid_minor,
+                                .basis_minor = taken[i].paid_minor};
+        snprintf(row.ref, sizeof row.ref, "history-%lld-%zu", (long long)taken[i].block,
+                 taken[i].index);
+        char key[EVENT_KEY_MAX];
+        snprintf(key, sizeof key, "promote:%.100s", row.ref);
+        json_t *body = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:i, s:I}], s:b}", "type", "order", "key", key,
+            "customer", c->ref, "order_id", row.ref, "at", at_text, "lines", "sku", "IMPORT",
+            "quantity", 1, "unit_price_minor", (json_int_t)taken[i].paid_minor, "history", true);
+        row.body = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(body);
+        if ((st = store_next_id(&e->store, TABLE_ORDERS, &row.id, err)) == FID_OK)
+            st = order_insert(&e->store, &row, err);
+        order_row_clear(&row);
+    }
+    free(taken);
+    return st;
+}
+
 enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
 {
     struct engine *e = ctx->engine;
@@ -86,6 +132,8 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     c.consents_at = ev->consents ? ev->at : 0;
     fid_code_new(e->rng, 12, c.card_code);
     st = is_new ? customer_insert(&e->store, &c, err) : customer_save_profile(&e->store, &c, err);
+    if (st == FID_OK && !is_new)
+        st = promote_history(e, &c, err);
     if (st != FID_OK)
         return st;
 

@@ -13,9 +13,9 @@
 #include "util/digest_set.h"
 #include "util/xalloc.h"
 
-/* Orders per transaction (about 8 million): large, because each commit writes every customer it
+/* Orders per transaction (about 16 million): large, because each commit writes every customer it
  * touched, which for a big file is most of them. */
-#define COMMIT_ORDERS (128 * HISTORY_BLOCK_ORDERS)
+#define COMMIT_ORDERS (256 * HISTORY_BLOCK_ORDERS)
 
 #define INLINE_REF 24
 
@@ -112,7 +112,7 @@ static struct shopper *shopper_add(struct history_import *im, const char *ref, s
     if ((im->n_shoppers + 1) * 2 > im->cap_index) {
         free(im->index);
         im->cap_index = im->cap_index ? im->cap_index * 2 : 8192;
-        im->index = xcalloc(im->cap_index, sizeof *im->index);
+        im->index = xcalloc_table(im->cap_index, sizeof *im->index);
         for (size_t i = 0; i < im->n_shoppers; i++)
             index_put(im, i);
     }

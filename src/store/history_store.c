@@ -158,6 +158,81 @@ enum fid_status history_scan(struct store *store, int64_t before, history_block_
                            : FID_OK;
 }
 
+struct changed_block {
+    int64_t block;
+    unsigned char *blob;
+    size_t size;
+};
+
+enum fid_status history_take(struct store *store, int64_t customer_id, struct history_taken **out,
+                             size_t *n, struct fid_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0, n_changed = 0, cap_changed = 0;
+    struct changed_block *changed = NULL;
+    struct db_stmt *s = db_prepare(store->db, "SELECT block, n, columns FROM order_history WHERE "
+                                              "merchant_id = ? ORDER BY block");
+    db_bind_int(s, 1, store->merchant_id);
+    enum db_step rc;
+    bool bad = false;
+    while ((rc = db_step(s)) == DB_ROW) {
+        size_t count = (size_t)db_column_int(s, 1), size = 0;
+        const unsigned char *blob = db_column_blob(s, 2, &size);
+        if (count > HISTORY_BLOCK_ORDERS || size != count * ENTRY_BYTES) {
+            bad = true;
+            break;
+        }
+        const unsigned char *customers = blob + 2 * count * sizeof(int64_t);
+        const unsigned char *members = customers + count * sizeof(uint32_t);
+        unsigned char *copy = NULL;
+        for (size_t i = 0; i < count; i++) {
+            uint32_t who;
+            memcpy(&who, customers + i * sizeof who, sizeof who);
+            if ((int64_t)who != customer_id || members[i] == HISTORY_PROMOTED)
+                continue;
+            if (copy == NULL) {
+                copy = xmalloc(size);
+                memcpy(copy, blob, size);
+                xgrow((void **)&changed, &cap_changed, n_changed + 1, sizeof *changed);
+                changed[n_changed++] = (struct changed_block){
+                    .block = db_column_int(s, 0), .blob = copy, .size = size};
+            }
+            copy[2 * count * sizeof(int64_t) + count * sizeof(uint32_t) + i] = HISTORY_PROMOTED;
+            xgrow((void **)out, &cap, *n + 1, sizeof **out);
+            struct history_taken *t = &(*out)[(*n)++];
+            t->block = db_column_int(s, 0);
+            t->index = i;
+            memcpy(&t->at, blob + i * sizeof(int64_t), sizeof t->at);
+            memcpy(&t->paid_minor, blob + (count + i) * sizeof(int64_t), sizeof t->paid_minor);
+        }
+    }
+    db_done(s);
+    enum fid_status st = FID_OK;
+    if (bad)
+        st = fid_fail(err, FID_ERR_DB, "", "an order history block is damaged");
+    else if (rc == DB_FAILED)
+        st = fid_fail(err, FID_ERR_DB, "", "reading the order history failed");
+    for (size_t i = 0; i < n_changed; i++) {
+        if (st == FID_OK) {
+            s = db_prepare(store->db, "UPDATE order_history SET columns = ? WHERE merchant_id = ? "
+                                      "AND block = ?");
+            db_bind_blob(s, 1, changed[i].blob, changed[i].size);
+            db_bind_int(s, 2, store->merchant_id);
+            db_bind_int(s, 3, changed[i].block);
+            st = db_run(s, err);
+        }
+        free(changed[i].blob);
+    }
+    free(changed);
+    if (st != FID_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return st;
+}
+
 enum fid_status history_count(struct store *store, int64_t *count, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(

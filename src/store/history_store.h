@@ -18,6 +18,8 @@
 #define HISTORY_BLOCK_ORDERS 65536
 #define HISTORY_REF_HASH     16
 #define HISTORY_KEY_BYTES    16
+/* The member byte of an order handed over to the rows (history_take): scans skip it. */
+#define HISTORY_PROMOTED 2
 
 /* The merchant's hash key, created (inside the caller's write transaction) when missing. */
 enum fid_status history_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES],
@@ -39,6 +41,16 @@ enum fid_status history_refs_scan(struct store *store, history_refs_visit visit,
 typedef int (*history_block_visit)(const struct order_columns *block, void *context);
 enum fid_status history_scan(struct store *store, int64_t before, history_block_visit visit,
                              void *context, struct fid_error *err) FID_MUST_USE;
+
+/* A customer's orders taken out of the history: marked HISTORY_PROMOTED in their blocks (inside
+ * the caller's write transaction) and returned, for the caller to record as rows. */
+struct history_taken {
+    int64_t block;
+    size_t index;
+    int64_t at, paid_minor;
+};
+enum fid_status history_take(struct store *store, int64_t customer_id, struct history_taken **out,
+                             size_t *n, struct fid_error *err) FID_MUST_USE;
 
 /* Number of orders in the history (for sizing). */
 enum fid_status history_count(struct store *store, int64_t *count,

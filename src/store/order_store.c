@@ -216,7 +216,7 @@ static int collect_block(const struct order_columns *block, void *context)
 {
     struct history_entries *h = context;
     for (size_t i = 0; i < block->n; i++) {
-        if (block->at[i] >= h->before)
+        if (block->at[i] >= h->before || block->member[i] == HISTORY_PROMOTED)
             continue;
         xgrow((void **)&h->items, &h->cap, h->n + 1, sizeof *h->items);
         h->items[h->n++] =

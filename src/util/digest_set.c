@@ -72,7 +72,7 @@ static void grow_to(struct digest_set *set, size_t capacity)
 {
     struct digest_set bigger = {
         .capacity = capacity, .count = set->count, .has_zero = set->has_zero};
-    bigger.slots = xcalloc(bigger.capacity, DIGEST_SET_BYTES);
+    bigger.slots = xcalloc_table(bigger.capacity, DIGEST_SET_BYTES);
     for (size_t i = 0; i < set->capacity; i++) {
         const uint8_t *slot = set->slots + i * DIGEST_SET_BYTES;
         if (!is_zero(slot))

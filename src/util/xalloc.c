@@ -4,8 +4,10 @@
 #include "util/xalloc.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static void out_of_memory(size_t size)
 {
@@ -18,6 +20,23 @@ void *xmalloc(size_t size)
     void *p = malloc(size ? size : 1);
     if (p == NULL)
         out_of_memory(size);
+    return p;
+}
+
+void *xcalloc_table(size_t count, size_t size)
+{
+    enum { HUGE_PAGE = 2 * 1024 * 1024 };
+    if (size != 0 && count > SIZE_MAX / size)
+        return xcalloc(count, size); /* reports the overflow */
+    size_t bytes = count * size;
+    if (bytes < HUGE_PAGE)
+        return xcalloc(count, size);
+    size_t rounded = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, rounded) != 0)
+        return xcalloc(count, size);
+    madvise(p, rounded, MADV_HUGEPAGE); /* advice: without it, ordinary pages */
+    memset(p, 0, rounded);
     return p;
 }
 

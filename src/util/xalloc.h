@@ -12,6 +12,9 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 
+/* Zeroed memory for a large table read at random places: on 2 MiB pages where the kernel
+ * allows it (one TLB entry then covers what took 512). Freed with free(). */
+void *xcalloc_table(size_t count, size_t size);
 /* Grows *items (of item_size bytes each) so that it holds at least need items; doubles. */
 void xgrow(void **items, size_t *capacity, size_t need, size_t item_size);
 

@@ -416,14 +416,15 @@ CSV
     order live:2 2026-09-01T12:00:00Z walkin L2 "[$(line ESPRESSO coffee 1 250)]"
     assert_eq "4|2760|$(epoch 2026-09-01T12:00:00Z)" "$(sql "SELECT order_count || '|' ||
         spend_minor || '|' || last_order_at FROM customers WHERE ref = 'walkin'")" "the live order adds"
-    # other joins; their next imported orders are rows, on top of the imported one.
+    # other joins: the imported O1 becomes a row; their next imported orders are rows too.
     enrol other 2026-06-01T09:00:00Z
     printf 'customer,order_id,date,amount\nother,O2,2026-06-10T09:00:00Z,4.00\nother,O1,2026-04-01T09:00:00Z,3.00\n' >other.csv
     expect_exit 0 fidele import orders other.csv
     assert_contains "$OUT" "2 rows: 1 orders imported, 1 already imported" "O2 new, O1 known"
-    assert_eq "O2|1|400" "$(sql "SELECT o.ref || '|' || member_at_order || '|' || paid_minor
-        FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.ref = 'other'")" \
-        "the member's order is a row"
+    assert_eq "history-1-1|0|300
+O2|1|400" "$(sql "SELECT o.ref || '|' || member_at_order || '|' || paid_minor FROM orders o
+        JOIN customers c ON c.id = o.customer_id WHERE c.ref = 'other' ORDER BY o.at")" \
+        "the member's orders are rows"
     assert_eq "1|2|700|$(epoch 2026-04-01T09:00:00Z)|$(epoch 2026-06-10T09:00:00Z)|3" \
         "$(sql "SELECT is_member || '|' || order_count || '|' || spend_minor || '|' ||
         first_order_at || '|' || last_order_at || '|' || (SELECT SUM(n) FROM order_history)
@@ -431,9 +432,49 @@ CSV
     assert_eq 1 "$(sql "SELECT COUNT(*) FROM ledger")" "history earns nothing: the welcome bonus alone"
 }
 
+# 6. Enrolment after an import: the new member's imported orders become rows, so that crediting
+# past orders (the bookshop credits them) and the tier see them exactly as if they had come
+# through the engine; the report counts each order once, before and after.
+enrolment_after_import() {
+    NOW=2026-01-01T00:00:00Z init_db bookshop --timezone Etc/UTC
+    local a=$DB
+    NOW=2026-01-01T00:00:00Z init_db bookshop --timezone Etc/UTC
+    local b=$DB
+    NOW=2026-03-02T00:00:00Z
+    printf 'customer,order_id,date,amount\nann,B1,2026-02-01T10:00:00Z,400.00\nann,B2,2026-02-10T10:00:00Z,20.00\nbob,B3,2026-02-11T10:00:00Z,15.00\n' >past.csv
+    printf 'customer,order_id,date,amount,sku\nann,B1,2026-02-01T10:00:00Z,400.00,IMPORT\nann,B2,2026-02-10T10:00:00Z,20.00,IMPORT\nbob,B3,2026-02-11T10:00:00Z,15.00,IMPORT\n' >past-lines.csv
+    DB=$a expect_exit 0 fidele import orders past.csv
+    DB=$b expect_exit 0 fidele import orders past-lines.csv
+    DB=$a
+    assert_eq "0|3" "$(sql "SELECT (SELECT COUNT(*) FROM orders) || '|' || SUM(n) FROM order_history")" \
+        "imported as history"
+    expect_exit 0 fidele report --from 2026-01-01 --to 2027-01-01 --format json
+    local before=$OUT
+    DB=$a enrol ann 2026-03-01T10:00:00Z
+    assert_contains "$OUT" '"past_orders_credited"' "the imported orders are credited"
+    DB=$b enrol ann 2026-03-01T10:00:00Z
+    assert_eq "history-1-0|0|40000
+history-1-1|0|2000" "$(sql "SELECT o.ref || '|' || member_at_order || '|' || paid_minor FROM orders o
+        JOIN customers c ON c.id = o.customer_id WHERE c.ref = 'ann' ORDER BY o.at")" \
+        "ann's history became rows"
+    assert_eq "0|2" "$(sql "SELECT (SELECT COUNT(*) FROM orders o JOIN customers c ON
+        c.id = o.customer_id WHERE c.ref = 'bob') || '|' || (SELECT COUNT(*) FROM orders
+        WHERE ref LIKE 'history-%' AND points_earned > 0)")" "ann's rows earned; bob's stay history"
+    same_on_both "member after enrolment" "$a" "$b" --json balance ann
+    OUT=$before
+    check_json "report before" .orders 3 .revenue_minor 43500 .customers 2
+    expect_exit 0 fidele report --from 2026-01-01 --to 2027-01-01 --format json
+    check_json "report after: each order once" .orders 3 .revenue_minor 43500 .customers 2
+    expect_exit 0 fidele import orders past.csv
+    assert_contains "$OUT" "0 orders imported, 3 already imported" "still known"
+    DB=$b verify_clean
+    DB=$a
+}
+
 scenario same_numbers_both_paths same_numbers_both_paths
 scenario reimport_adds_nothing reimport_adds_nothing
 scenario members_through_the_engine members_through_the_engine
 scenario bad_rows_columnar bad_rows_columnar
 scenario existing_customer existing_customer
+scenario enrolment_after_import enrolment_after_import
 finish
