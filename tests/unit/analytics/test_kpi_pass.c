@@ -888,11 +888,9 @@ static void test_merge_with_empty(void **state)
     period_free(&p);
 }
 
-/* BUG: a customer record marks "no order yet" with first_at == 0, so an order at the instant 0
- * (1970-01-01T00:00:00Z, inside the accepted range 1900..2999) is forgotten as the first order
- * when a later one follows it: a customer who ordered before P is counted as new (and in the
- * cohort of P's month), but only when the orders come in that sequence, so the counts also depend
- * on the order of the orders. kpi_pass_merge has the same test on first_at. */
+/* An order at the instant 0 (1970-01-01T00:00:00Z, inside the accepted range 1900..2999) is a
+ * first order like any other: "no order yet" is the order count, not first_at == 0, in the pass
+ * and in kpi_pass_merge, whatever the sequence of the orders. */
 static void test_order_at_epoch(void **state)
 {
     (void)state;
