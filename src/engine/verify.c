@@ -3,6 +3,8 @@
  * Each check is one SQL query returning the offending rows; a clean database returns none.
  */
 #include "engine/engine_internal.h"
+#include "store/history_store.h"
+#include "util/xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +93,72 @@ static void add(json_t *violations, const char *check, const char *subject, cons
                                                 subject, "detail", detail));
 }
 
+/* Per customer id: orders and spend recorded in the columnar history (promoted ones excluded). */
+struct history_totals {
+    size_t n;
+    int64_t *orders, *spend;
+    bool stray; /* an order of a customer id that does not exist */
+};
+
+static int add_history(const struct order_columns *block, void *context)
+{
+    struct history_totals *t = context;
+    for (size_t i = 0; i < block->n; i++) {
+        if (block->member[i] == HISTORY_PROMOTED)
+            continue;
+        if (block->customer[i] >= t->n) {
+            t->stray = true;
+            continue;
+        }
+        t->orders[block->customer[i]]++;
+        t->spend[block->customer[i]] += block->paid_minor[i];
+    }
+    return 0;
+}
+
+/* A customer's order count and spend equal their orders: rows (paid less refunds) and history. */
+static enum fid_status check_order_aggregates(struct engine *e, json_t *out, struct fid_error *err)
+{
+    int64_t max_id = 0;
+    struct db_stmt *s = db_prepare(e->db, "SELECT COALESCE(MAX(id), 0) FROM customers WHERE "
+                                          "merchant_id = ?");
+    db_bind_int(s, 1, e->merchant.id);
+    enum fid_status st = db_run_int(s, 0, &max_id, err);
+    if (st != FID_OK)
+        return st;
+    struct history_totals t = {.n = (size_t)max_id + 1};
+    t.orders = xcalloc(t.n, sizeof *t.orders);
+    t.spend = xcalloc(t.n, sizeof *t.spend);
+    st = history_scan(&e->store, INT64_MAX, add_history, &t, err);
+    if (st == FID_OK && t.stray)
+        add(out, "history_customers_exist", "order_history",
+            "an imported order names a customer who does not exist");
+    s = db_prepare(e->db, "SELECT c.id, c.ref, c.order_count, c.spend_minor, COUNT(o.id), "
+                          "COALESCE(SUM(o.paid_minor - o.refunded_minor), 0) FROM customers c "
+                          "LEFT JOIN orders o ON o.merchant_id = c.merchant_id AND o.customer_id = "
+                          "c.id WHERE c.merchant_id = ? GROUP BY c.id");
+    db_bind_int(s, 1, e->merchant.id);
+    enum db_step rc = DB_DONE;
+    while (st == FID_OK && (rc = db_step(s)) == DB_ROW) {
+        size_t id = (size_t)db_column_int(s, 0);
+        int64_t orders = db_column_int(s, 4) + (id < t.n ? t.orders[id] : 0);
+        int64_t spend = db_column_int(s, 5) + (id < t.n ? t.spend[id] : 0);
+        if (orders != db_column_int(s, 2) || spend != db_column_int(s, 3)) {
+            char detail[160];
+            snprintf(detail, sizeof detail, "%lld orders spending %lld, but %lld and %lld recorded",
+                     (long long)db_column_int(s, 2), (long long)db_column_int(s, 3),
+                     (long long)orders, (long long)spend);
+            add(out, "order_aggregates_equal_orders", db_column_text(s, 1), detail);
+        }
+    }
+    db_done(s);
+    free(t.orders);
+    free(t.spend);
+    if (st == FID_OK && rc == DB_FAILED)
+        st = fid_fail(err, FID_ERR_DB, "", "verify query order_aggregates_equal_orders failed");
+    return st;
+}
+
 enum fid_status engine_verify(struct engine *e, json_t **violations, struct fid_error *err)
 {
     json_t *out = json_array();
@@ -106,6 +174,8 @@ enum fid_status engine_verify(struct engine *e, json_t **violations, struct fid_
             st = fid_fail(err, FID_ERR_DB, "", "verify query %s failed: %s", CHECKS[i].name,
                           db_errmsg(e->db));
     }
+    if (st == FID_OK)
+        st = check_order_aggregates(e, out, err);
     /* Programme-dependent checks: negative balances and reward stock. */
     const struct program *p = e->program;
     if (st == FID_OK && !p->refund_allow_negative) {
