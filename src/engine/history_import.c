@@ -21,9 +21,9 @@
 
 struct shopper {
     uint64_t hash;
-    char short_ref[INLINE_REF]; /* the ref when it fits, else "" and ref_at */
-    size_t ref_at;              /* offset of the ref in refs */
-    struct customer_orders orders;
+    char short_ref[INLINE_REF];    /* the ref when it fits, else "" and ref_at */
+    size_t ref_at;                 /* offset of the ref in refs */
+    struct customer_orders orders; /* the id, and the orders added since the last commit */
     int64_t enrolled_at;
     bool member, stored, dirty;
 };
@@ -155,18 +155,13 @@ static enum fid_status load(struct history_import *im, struct fid_error *err)
     if (rc == DB_FAILED)
         return fid_fail(err, FID_ERR_DB, "", "reading the orders failed");
     s = db_prepare(im->store->db,
-                   "SELECT id, ref, is_member, enrolled_at, order_count, spend_minor, "
-                   "first_order_at, last_order_at FROM customers WHERE merchant_id = ?");
+                   "SELECT id, ref, is_member, enrolled_at FROM customers WHERE merchant_id = ?");
     db_bind_int(s, 1, im->store->merchant_id);
     while ((rc = db_step(s)) == DB_ROW) {
         const char *ref = db_column_text(s, 1);
         size_t len = strlen(ref);
         struct shopper *c = shopper_add(im, ref, len, ref_hash(im, ref, len));
-        c->orders = (struct customer_orders){.id = db_column_int(s, 0),
-                                             .order_count = db_column_int(s, 4),
-                                             .spend_minor = db_column_int(s, 5),
-                                             .first_order_at = db_column_int(s, 6),
-                                             .last_order_at = db_column_int(s, 7)};
+        c->orders = (struct customer_orders){.id = db_column_int(s, 0)};
         c->member = db_column_int(s, 2) != 0;
         c->enrolled_at = db_column_int(s, 3);
         c->stored = true;
@@ -200,9 +195,10 @@ enum fid_status history_import_open(struct store *store, int64_t now, struct his
     im->block_refs = xmalloc((size_t)HISTORY_BLOCK_ORDERS * HISTORY_REF_HASH);
     enum fid_status st;
     /* The customers' ref index takes random inserts: give it room in the page cache. */
+    /* What is loaded holds while the transaction it is read in stays open: the first one. */
     if ((st = db_exec(store->db, "PRAGMA cache_size = -131072", err)) != FID_OK ||
         (st = begin(im, err)) != FID_OK || (st = history_key(store, im->key, err)) != FID_OK ||
-        (st = history_import_flush(im, err)) != FID_OK || (st = load(im, err)) != FID_OK) {
+        (st = load(im, err)) != FID_OK) {
         history_import_close(im);
         return st;
     }
@@ -267,12 +263,12 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
     im->block.customer[i] = (uint32_t)c->orders.id;
     im->block.member[i] = 0;
     memcpy(im->block_refs + i * HISTORY_REF_HASH, digest, HISTORY_REF_HASH);
+    if (c->orders.order_count == 0 || o->at < c->orders.first_order_at)
+        c->orders.first_order_at = o->at;
+    if (c->orders.order_count == 0 || o->at > c->orders.last_order_at)
+        c->orders.last_order_at = o->at;
     c->orders.order_count++;
     c->orders.spend_minor += o->paid_minor;
-    if (c->orders.first_order_at == 0 || o->at < c->orders.first_order_at)
-        c->orders.first_order_at = o->at;
-    if (o->at > c->orders.last_order_at)
-        c->orders.last_order_at = o->at;
     if (!c->dirty) {
         c->dirty = true;
         if (im->n_dirty == im->cap_dirty) {
@@ -338,11 +334,13 @@ enum fid_status history_import_flush(struct history_import *im, struct fid_error
         qsort(im->dirty, im->n_dirty, sizeof *im->dirty, by_id);
     for (size_t i = 0; i < im->n_dirty && st == FID_OK; i++) {
         struct shopper *c = &im->shoppers[im->dirty[i].which];
+        /* Added, not overwritten: another writer may have recorded orders between commits. */
         st = c->stored
-                 ? customer_save_orders(im->store, &c->orders, err)
+                 ? customer_add_orders(im->store, &c->orders, err)
                  : customer_insert_shopper(im->store, &c->orders, shopper_ref(im, c), im->now, err);
         c->stored = true;
         c->dirty = false;
+        c->orders = (struct customer_orders){.id = c->orders.id};
     }
     im->n_dirty = 0;
     im->since_commit = 0;

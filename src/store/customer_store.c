@@ -210,16 +210,19 @@ enum fid_status customer_insert_shopper(struct store *store, const struct custom
     return db_run(s, err);
 }
 
-enum fid_status customer_save_orders(struct store *store, const struct customer_orders *o,
-                                     struct fid_error *err)
+enum fid_status customer_add_orders(struct store *store, const struct customer_orders *o,
+                                    struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET order_count = ?, spend_minor = "
-                                              "?, first_order_at = ?, last_order_at = ? WHERE "
-                                              "merchant_id = ? AND id = ?");
+    struct db_stmt *s = db_prepare(
+        store->db, "UPDATE customers SET order_count = order_count + ?1, spend_minor = spend_minor "
+                   "+ ?2, first_order_at = CASE WHEN first_order_at IS NULL OR first_order_at > ?3 "
+                   "THEN ?3 ELSE first_order_at END, last_order_at = CASE WHEN last_order_at IS "
+                   "NULL OR last_order_at < ?4 THEN ?4 ELSE last_order_at END WHERE merchant_id = "
+                   "?5 AND id = ?6");
     db_bind_int(s, 1, o->order_count);
     db_bind_int(s, 2, o->spend_minor);
-    db_bind_opt_int(s, 3, o->first_order_at);
-    db_bind_opt_int(s, 4, o->last_order_at);
+    db_bind_int(s, 3, o->first_order_at);
+    db_bind_int(s, 4, o->last_order_at);
     db_bind_int(s, 5, store->merchant_id);
     db_bind_int(s, 6, o->id);
     return db_run(s, err);

@@ -203,7 +203,7 @@ enum fid_status customer_insert(struct store *store, struct customer *customer,
  * whose indexed columns need not be touched on every purchase). */
 enum fid_status customer_save(struct store *store, const struct customer *customer,
                               struct fid_error *err) FID_MUST_USE;
-/* A customer's order aggregates, as bulk history imports keep them. */
+/* A customer's order aggregates, or orders to add to them, as bulk history imports keep them. */
 struct customer_orders {
     int64_t id;
     int64_t order_count, spend_minor, first_order_at, last_order_at;
@@ -212,9 +212,9 @@ struct customer_orders {
 enum fid_status customer_insert_shopper(struct store *store, const struct customer_orders *orders,
                                         const char *ref, int64_t created_at,
                                         struct fid_error *err) FID_MUST_USE;
-/* Writes only the order aggregates of a customer. */
-enum fid_status customer_save_orders(struct store *store, const struct customer_orders *orders,
-                                     struct fid_error *err) FID_MUST_USE;
+/* Adds orders to a customer's aggregates: count and spend added, first and last widened. */
+enum fid_status customer_add_orders(struct store *store, const struct customer_orders *orders,
+                                    struct fid_error *err) FID_MUST_USE;
 /* Writes membership and profile: member flag, enrolment, card code, contact, consents. */
 enum fid_status customer_save_profile(struct store *store, const struct customer *customer,
                                       struct fid_error *err) FID_MUST_USE;
