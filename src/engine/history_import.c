@@ -1,6 +1,6 @@
 /*
  * Bulk history import (see history_import.h). Orders fill a block in memory; a full block is
- * appended at once; every COMMIT_ORDERS orders (and on flush) the customers touched since the
+ * appended at once; every commit_orders orders (and on flush) the customers touched since the
  * last commit are written in id order, then the transaction commits.
  */
 #include "engine/history_import.h"
@@ -12,10 +12,6 @@
 #include "store/history_store.h"
 #include "util/digest_set.h"
 #include "util/xalloc.h"
-
-/* Orders per transaction (about 16 million): large, because each commit writes every customer it
- * touched, which for a big file is most of them. */
-#define COMMIT_ORDERS (256 * HISTORY_BLOCK_ORDERS)
 
 #define INLINE_REF 24
 
@@ -56,7 +52,7 @@ struct history_import {
     struct order_columns block;
     uint8_t *block_refs;
     bool in_transaction;
-    size_t since_commit;
+    size_t since_commit, commit_orders;
 };
 
 static uint64_t ref_hash(const struct history_import *im, const char *ref, size_t len)
@@ -180,12 +176,13 @@ static enum fid_status begin(struct history_import *im, struct fid_error *err)
     return st;
 }
 
-enum fid_status history_import_open(struct store *store, int64_t now, struct history_import **out,
-                                    struct fid_error *err)
+enum fid_status history_import_open(struct store *store, int64_t now, size_t commit_orders,
+                                    struct history_import **out, struct fid_error *err)
 {
     struct history_import *im = xcalloc(1, sizeof *im);
     im->store = store;
     im->now = now;
+    im->commit_orders = commit_orders > 0 ? commit_orders : HISTORY_COMMIT_ORDERS;
     digest_set_init(&im->known);
     int64_t *wide = xmalloc(2 * HISTORY_BLOCK_ORDERS * sizeof(int64_t));
     im->block = (struct order_columns){.at = wide,
@@ -280,7 +277,7 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
     o->outcome = HISTORY_RECORDED;
     if (im->block.n == HISTORY_BLOCK_ORDERS && (st = write_block(im, err)) != FID_OK)
         return st;
-    if (++im->since_commit >= COMMIT_ORDERS)
+    if (++im->since_commit >= im->commit_orders)
         return history_import_flush(im, err);
     return FID_OK;
 }

@@ -22,7 +22,13 @@ enum history_outcome {
     HISTORY_FOR_ENGINE, /* the customer is a member: apply the order through the engine */
 };
 
-enum fid_status history_import_open(struct store *store, int64_t now, struct history_import **out,
+/* Orders per transaction by default (about 16 million): each commit writes every customer it
+ * touched, so large transactions are what make a large file fast. */
+#define HISTORY_COMMIT_ORDERS (256 * 65536)
+
+/* Opens an import that commits every commit_orders orders (and whenever it is flushed). */
+enum fid_status history_import_open(struct store *store, int64_t now, size_t commit_orders,
+                                    struct history_import **out,
                                     struct fid_error *err) FID_MUST_USE;
 
 /* Makes room for about n more orders (an estimate from the file's size). */

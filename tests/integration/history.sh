@@ -483,10 +483,38 @@ history-1-1|0|2000" "$(sql "SELECT o.ref || '|' || member_at_order || '|' || pai
     DB=$a
 }
 
+# 7. --commit-every bounds the transactions (for imports beside a live server): the same orders,
+# in blocks cut at every commit, give the same figures; a bad value is refused by name.
+commit_every() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    local a=$DB
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    local b=$DB
+    NOW=2027-01-15T00:00:00Z
+    printf 'customer,order_id,date,amount\n' >seven.csv
+    local i
+    for i in 1 2 3 4 5 6 7; do
+        printf 'c%d,S%d,2026-0%d-10T10:00:00Z,%d.50\n' $((i % 3)) "$i" "$i" "$i" >>seven.csv
+    done
+    DB=$b expect_exit 2 fidele import orders seven.csv --commit-every 0
+    assert_contains "$ERR$OUT" "--commit-every" "a bad value names the option"
+    assert_eq 0 "$(DB=$b sql "SELECT COUNT(*) FROM order_history")" "and writes nothing"
+    DB=$a expect_exit 0 fidele import orders seven.csv
+    DB=$b expect_exit 0 fidele import orders seven.csv --commit-every 3
+    assert_eq "3|7" "$(DB=$b sql "SELECT COUNT(*) || '|' || SUM(n) FROM order_history")" \
+        "a block per transaction: 3 + 3 + 1"
+    same_on_both "report, whatever the transactions" "$a" "$b" report --from 2026-01-01 \
+        --to 2027-01-01 --format json
+    same_on_both "customers, whatever the transactions" "$a" "$b" --json member list
+    DB=$b verify_clean
+    DB=$a
+}
+
 scenario same_numbers_both_paths same_numbers_both_paths
 scenario reimport_adds_nothing reimport_adds_nothing
 scenario members_through_the_engine members_through_the_engine
 scenario bad_rows_columnar bad_rows_columnar
 scenario existing_customer existing_customer
 scenario enrolment_after_import enrolment_after_import
+scenario commit_every commit_every
 finish
