@@ -94,8 +94,8 @@ void kpi_pass_orders(struct kpi_pass *pass, const struct order_columns *o)
             __builtin_prefetch(&pass->customers[o->customer[i + AHEAD]]);
         int64_t at = o->at[i];
         size_t who = o->customer[i];
-        if (at >= pass->to || who >= pass->n_customers || o->member[i] > 1)
-            continue; /* member 2: an imported order now kept as a row, counted there */
+        if (at >= pass->to || who >= pass->n_customers)
+            continue;
         struct kpi_pass_customer *c = &pass->customers[who];
         if (c->orders == 0 || at < c->first_at)
             c->first_at = at;

@@ -13,8 +13,7 @@ struct order_columns {
     int64_t *at;
     int64_t *paid_minor;
     uint32_t *customer;
-    uint8_t *member; /* 1 when the customer was a member at the time of the order; 2 when the
-                      * order was moved to the rows (store/history_store.h), to be skipped */
+    uint8_t *member; /* 1 when the customer was a member at the time of the order */
 };
 
 #endif

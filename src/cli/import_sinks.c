@@ -97,13 +97,9 @@ void import_key(const char *order_id, char key[EVENT_KEY_MAX])
 /* A columnar draft as the engine's order event: for members, whose orders the engine keeps. */
 static json_t *draft_event(const struct history_order *o)
 {
-    char at_text[FID_TIME_ISO_MAX], key[EVENT_KEY_MAX];
-    fid_time_format(o->at, at_text);
+    char key[EVENT_KEY_MAX];
     import_key(o->order, key);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:i, s:I}], s:b}", "type", "order", "key",
-                     key, "customer", o->customer, "order_id", o->order, "at", at_text, "lines",
-                     "sku", "IMPORT", "quantity", 1, "unit_price_minor", (json_int_t)o->paid_minor,
-                     "history", true);
+    return event_history_order(key, o->customer, o->order, o->at, o->paid_minor);
 }
 
 /* The columnar path in two threads: the reader parses the next run of orders while the worker

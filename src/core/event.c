@@ -304,3 +304,14 @@ fail:
     event_free(ev);
     return st;
 }
+
+json_t *event_history_order(const char *key, const char *customer, const char *order_id, int64_t at,
+                            int64_t paid_minor)
+{
+    char at_text[FID_TIME_ISO_MAX];
+    fid_time_format(at, at_text);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:i, s:I}], s:b}", "type", "order", "key",
+                     key, "customer", customer, "order_id", order_id, "at", at_text, "lines", "sku",
+                     "IMPORT", "quantity", 1, "unit_price_minor", (json_int_t)paid_minor, "history",
+                     true);
+}

@@ -102,6 +102,11 @@ void event_free(struct event *event);
 
 const char *event_type_name(enum event_type type);
 
+/* The order event of a history order known only by its total (an imported row): one line of
+ * SKU "IMPORT" at that amount, recorded for analytics without earning. Caller owns it. */
+json_t *event_history_order(const char *key, const char *customer, const char *order_id, int64_t at,
+                            int64_t paid_minor);
+
 /* Order arithmetic: gross = sum of lines; paid = gross - discount + shipping. */
 int64_t event_order_gross(const struct event *order);
 int64_t event_order_paid(const struct event *order);

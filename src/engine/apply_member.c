@@ -72,8 +72,6 @@ static enum fid_status promote_history(struct engine *e, const struct customer *
     if ((st = history_take(&e->store, c->id, &taken, &n, err)) != FID_OK)
         return st;
     for (size_t i = 0; i < n && st == FID_OK; i++) {
-        char at_text[FID_TIME_ISO_MAX];
-        fid_time_format(taken[i].at, at_text);
         struct order_row row = {.customer_id = c->id,
                                 .at = taken[i].at,
                                 .channel = CHANNEL_STORE,
@@ -84,10 +82,7 @@ static enum fid_status promote_history(struct engine *e, const struct customer *
                  taken[i].index);
         char key[EVENT_KEY_MAX];
         snprintf(key, sizeof key, "promote:%.100s", row.ref);
-        json_t *body = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:i, s:I}], s:b}", "type", "order", "key", key,
-            "customer", c->ref, "order_id", row.ref, "at", at_text, "lines", "sku", "IMPORT",
-            "quantity", 1, "unit_price_minor", (json_int_t)taken[i].paid_minor, "history", true);
+        json_t *body = event_history_order(key, c->ref, row.ref, taken[i].at, taken[i].paid_minor);
         row.body = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(body);
         if ((st = store_next_id(&e->store, TABLE_ORDERS, &row.id, err)) == FID_OK)

@@ -16,6 +16,26 @@
 
 #define ENTRY_BYTES (2 * sizeof(int64_t) + sizeof(uint32_t) + sizeof(uint8_t))
 
+/* Where each column starts in the blob of a block of n orders, and its size. */
+struct layout {
+    size_t at, paid, customer, member, size;
+};
+
+static struct layout layout_of(size_t n)
+{
+    return (struct layout){.at = 0,
+                           .paid = n * sizeof(int64_t),
+                           .customer = 2 * n * sizeof(int64_t),
+                           .member = n * (2 * sizeof(int64_t) + sizeof(uint32_t)),
+                           .size = n * ENTRY_BYTES};
+}
+
+/* A stored block can be read: its count within bounds and its blob of the size that implies. */
+static bool block_sound(size_t n, size_t size)
+{
+    return n <= HISTORY_BLOCK_ORDERS && size == layout_of(n).size;
+}
+
 enum fid_status history_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES],
                             struct fid_error *err)
 {
@@ -72,15 +92,12 @@ enum fid_status history_block_append(struct store *store, const struct order_col
         if (block->at[i] > last)
             last = block->at[i];
     }
-    unsigned char *blob = xmalloc(n * ENTRY_BYTES);
-    unsigned char *p = blob;
-    memcpy(p, block->at, n * sizeof(int64_t));
-    p += n * sizeof(int64_t);
-    memcpy(p, block->paid_minor, n * sizeof(int64_t));
-    p += n * sizeof(int64_t);
-    memcpy(p, block->customer, n * sizeof(uint32_t));
-    p += n * sizeof(uint32_t);
-    memcpy(p, block->member, n);
+    struct layout l = layout_of(n);
+    unsigned char *blob = xmalloc(l.size);
+    memcpy(blob + l.at, block->at, n * sizeof(int64_t));
+    memcpy(blob + l.paid, block->paid_minor, n * sizeof(int64_t));
+    memcpy(blob + l.customer, block->customer, n * sizeof(uint32_t));
+    memcpy(blob + l.member, block->member, n);
     s = db_prepare(store->db,
                    "INSERT INTO order_history (merchant_id, block, n, first_at, last_at, "
                    "columns) VALUES (?, ?, ?, ?, ?, ?)");
@@ -89,7 +106,7 @@ enum fid_status history_block_append(struct store *store, const struct order_col
     db_bind_int(s, 3, (int64_t)n);
     db_bind_int(s, 4, first);
     db_bind_int(s, 5, last);
-    db_bind_blob(s, 6, blob, n * ENTRY_BYTES);
+    db_bind_blob(s, 6, blob, l.size);
     st = db_run(s, err);
     free(blob);
     if (st != FID_OK)
@@ -119,6 +136,22 @@ enum fid_status history_refs_scan(struct store *store, history_refs_visit visit,
                            : FID_OK;
 }
 
+/* Orders moved to the rows (history_take) are counted there: scans never see them. */
+static void drop_promoted(struct order_columns *block)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < block->n; i++) {
+        if (block->member[i] == HISTORY_PROMOTED)
+            continue;
+        block->at[kept] = block->at[i];
+        block->paid_minor[kept] = block->paid_minor[i];
+        block->customer[kept] = block->customer[i];
+        block->member[kept] = block->member[i];
+        kept++;
+    }
+    block->n = kept;
+}
+
 enum fid_status history_scan(struct store *store, int64_t before, history_block_visit visit,
                              void *context, struct fid_error *err)
 {
@@ -135,16 +168,18 @@ enum fid_status history_scan(struct store *store, int64_t before, history_block_
     while ((rc = db_step(s)) == DB_ROW) {
         size_t n = (size_t)db_column_int(s, 0), size = 0;
         const unsigned char *blob = db_column_blob(s, 1, &size);
-        if (n > HISTORY_BLOCK_ORDERS || size != n * ENTRY_BYTES) {
+        if (!block_sound(n, size)) {
             bad = true;
             break;
         }
+        struct layout l = layout_of(n);
         struct order_columns block = {
             .n = n, .at = wide, .paid_minor = wide + n, .customer = customer, .member = member};
-        memcpy(block.at, blob, n * sizeof(int64_t));
-        memcpy(block.paid_minor, blob + n * sizeof(int64_t), n * sizeof(int64_t));
-        memcpy(block.customer, blob + 2 * n * sizeof(int64_t), n * sizeof(uint32_t));
-        memcpy(block.member, blob + n * (2 * sizeof(int64_t) + sizeof(uint32_t)), n);
+        memcpy(block.at, blob + l.at, n * sizeof(int64_t));
+        memcpy(block.paid_minor, blob + l.paid, n * sizeof(int64_t));
+        memcpy(block.customer, blob + l.customer, n * sizeof(uint32_t));
+        memcpy(block.member, blob + l.member, n);
+        drop_promoted(&block);
         if (visit(&block, context) != 0)
             break;
     }
@@ -179,12 +214,12 @@ enum fid_status history_take(struct store *store, int64_t customer_id, struct hi
     while ((rc = db_step(s)) == DB_ROW) {
         size_t count = (size_t)db_column_int(s, 1), size = 0;
         const unsigned char *blob = db_column_blob(s, 2, &size);
-        if (count > HISTORY_BLOCK_ORDERS || size != count * ENTRY_BYTES) {
+        if (!block_sound(count, size)) {
             bad = true;
             break;
         }
-        const unsigned char *customers = blob + 2 * count * sizeof(int64_t);
-        const unsigned char *members = customers + count * sizeof(uint32_t);
+        struct layout l = layout_of(count);
+        const unsigned char *customers = blob + l.customer, *members = blob + l.member;
         unsigned char *copy = NULL;
         for (size_t i = 0; i < count; i++) {
             uint32_t who;
@@ -198,13 +233,13 @@ enum fid_status history_take(struct store *store, int64_t customer_id, struct hi
                 changed[n_changed++] = (struct changed_block){
                     .block = db_column_int(s, 0), .blob = copy, .size = size};
             }
-            copy[2 * count * sizeof(int64_t) + count * sizeof(uint32_t) + i] = HISTORY_PROMOTED;
+            copy[l.member + i] = HISTORY_PROMOTED;
             xgrow((void **)out, &cap, *n + 1, sizeof **out);
             struct history_taken *t = &(*out)[(*n)++];
             t->block = db_column_int(s, 0);
             t->index = i;
-            memcpy(&t->at, blob + i * sizeof(int64_t), sizeof t->at);
-            memcpy(&t->paid_minor, blob + (count + i) * sizeof(int64_t), sizeof t->paid_minor);
+            memcpy(&t->at, blob + l.at + i * sizeof(int64_t), sizeof t->at);
+            memcpy(&t->paid_minor, blob + l.paid + i * sizeof(int64_t), sizeof t->paid_minor);
         }
     }
     db_done(s);

@@ -37,7 +37,8 @@ enum fid_status history_refs_scan(struct store *store, history_refs_visit visit,
                                   struct fid_error *err) FID_MUST_USE;
 
 /* Calls visit with every block holding an order before `before` (later orders of such a block
- * are the visitor's to skip); the columns are valid during the call only. */
+ * are the visitor's to skip), without the orders promoted to rows; the columns are valid during
+ * the call only. */
 typedef int (*history_block_visit)(const struct order_columns *block, void *context);
 enum fid_status history_scan(struct store *store, int64_t before, history_block_visit visit,
                              void *context, struct fid_error *err) FID_MUST_USE;

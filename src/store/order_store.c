@@ -216,7 +216,7 @@ static int collect_block(const struct order_columns *block, void *context)
 {
     struct history_entries *h = context;
     for (size_t i = 0; i < block->n; i++) {
-        if (block->at[i] >= h->before || block->member[i] == HISTORY_PROMOTED)
+        if (block->at[i] >= h->before)
             continue;
         xgrow((void **)&h->items, &h->cap, h->n + 1, sizeof *h->items);
         h->items[h->n++] =
@@ -244,53 +244,32 @@ static enum fid_status history_entries_load(struct store *store, int64_t before,
     return st;
 }
 
-/* Whether the next history entry comes before the row (customer, at), or there is no row. */
-static bool history_first(const struct history_entries *h, size_t i, bool row, int64_t customer,
-                          int64_t at)
+/* Whether the next history entry comes before the row (customer, at). */
+static bool history_first(const struct history_entries *h, size_t i, int64_t customer, int64_t at)
 {
-    if (i >= h->n)
-        return false;
-    if (!row)
-        return true;
     const struct history_entry *e = &h->items[i];
     return e->customer_id < customer || (e->customer_id == customer && e->at <= at);
 }
 
-enum fid_status order_history_scan(struct store *store, int64_t before, order_history_visit visit,
-                                   void *context, struct fid_error *err)
+/* Visits history entries from *next while they come before (customer, at), or all that are left
+ * when last; history orders were recorded without lines or channel: in store, no categories. */
+static bool visit_history(const struct history_entries *h, size_t *next, bool last,
+                          int64_t customer, int64_t at, order_detail_visit visit, void *context)
 {
-    struct history_entries h;
-    enum fid_status st = history_entries_load(store, before, &h, err);
-    if (st != FID_OK) {
-        free(h.items);
-        return st;
+    struct order_detail d = {.channel = CHANNEL_STORE, .body = "{}"};
+    for (; *next < h->n && (last || history_first(h, *next, customer, at)); (*next)++) {
+        d.customer_id = h->items[*next].customer_id;
+        d.at = h->items[*next].at;
+        d.value_minor = h->items[*next].value_minor;
+        if (visit(&d, context) != 0)
+            return true;
     }
-    struct db_stmt *s = db_prepare(store->db, "SELECT customer_id, at, paid_minor - refunded_minor "
-                                              "FROM orders WHERE merchant_id = ? AND at < ? "
-                                              "ORDER BY customer_id, at");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, before);
-    size_t next = 0;
-    bool stopped = false;
-    enum db_step rc;
-    while (!stopped && (rc = db_step(s)) == DB_ROW) {
-        int64_t customer = db_column_int(s, 0), at = db_column_int(s, 1);
-        for (; !stopped && history_first(&h, next, true, customer, at); next++)
-            stopped = visit(h.items[next].customer_id, h.items[next].at, h.items[next].value_minor,
-                            context) != 0;
-        if (!stopped)
-            stopped = visit(customer, at, db_column_int(s, 2), context) != 0;
-    }
-    for (; !stopped && rc != DB_FAILED && next < h.n; next++)
-        stopped = visit(h.items[next].customer_id, h.items[next].at, h.items[next].value_minor,
-                        context) != 0;
-    db_done(s);
-    free(h.items);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading order history failed") : FID_OK;
+    return false;
 }
 
-enum fid_status order_detail_scan(struct store *store, int64_t before, order_detail_visit visit,
-                                  void *context, struct fid_error *err)
+/* The rows and the columnar history merged by customer then time; bodies read when asked. */
+static enum fid_status merged_scan(struct store *store, int64_t before, bool with_body,
+                                   order_detail_visit visit, void *context, struct fid_error *err)
 {
     struct history_entries h;
     enum fid_status st = history_entries_load(store, before, &h, err);
@@ -299,16 +278,17 @@ enum fid_status order_detail_scan(struct store *store, int64_t before, order_det
         return st;
     }
     struct db_stmt *s =
-        db_prepare(store->db, "SELECT customer_id, at, paid_minor - refunded_minor, "
-                              "channel, body FROM orders WHERE merchant_id = ? AND "
-                              "at < ? ORDER BY customer_id, at");
+        db_prepare(store->db, with_body ? "SELECT customer_id, at, paid_minor - refunded_minor, "
+                                          "channel, body FROM orders WHERE merchant_id = ? AND "
+                                          "at < ? ORDER BY customer_id, at"
+                                        : "SELECT customer_id, at, paid_minor - refunded_minor, "
+                                          "channel, '{}' FROM orders WHERE merchant_id = ? AND "
+                                          "at < ? ORDER BY customer_id, at");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, before);
     size_t next = 0;
     bool stopped = false;
     enum db_step rc;
-    /* History orders were recorded without lines or channel: in store, no categories. */
-    struct order_detail d = {.channel = CHANNEL_STORE, .body = "{}"};
     while (!stopped && (rc = db_step(s)) == DB_ROW) {
         struct order_detail row = {
             .customer_id = db_column_int(s, 0),
@@ -317,22 +297,36 @@ enum fid_status order_detail_scan(struct store *store, int64_t before, order_det
             .channel = strcmp(db_column_text(s, 3), "online") == 0 ? CHANNEL_ONLINE : CHANNEL_STORE,
             .body = db_column_text(s, 4),
         };
-        for (; !stopped && history_first(&h, next, true, row.customer_id, row.at); next++) {
-            d.customer_id = h.items[next].customer_id;
-            d.at = h.items[next].at;
-            d.value_minor = h.items[next].value_minor;
-            stopped = visit(&d, context) != 0;
-        }
-        if (!stopped)
-            stopped = visit(&row, context) != 0;
+        stopped = visit_history(&h, &next, false, row.customer_id, row.at, visit, context) ||
+                  visit(&row, context) != 0;
     }
-    for (; !stopped && rc != DB_FAILED && next < h.n; next++) {
-        d.customer_id = h.items[next].customer_id;
-        d.at = h.items[next].at;
-        d.value_minor = h.items[next].value_minor;
-        stopped = visit(&d, context) != 0;
-    }
+    if (!stopped && rc != DB_FAILED)
+        visit_history(&h, &next, true, 0, 0, visit, context);
     db_done(s);
     free(h.items);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading order history failed") : FID_OK;
+}
+
+struct value_visit {
+    order_history_visit visit;
+    void *context;
+};
+
+static int visit_value(const struct order_detail *order, void *context)
+{
+    const struct value_visit *v = context;
+    return v->visit(order->customer_id, order->at, order->value_minor, v->context);
+}
+
+enum fid_status order_history_scan(struct store *store, int64_t before, order_history_visit visit,
+                                   void *context, struct fid_error *err)
+{
+    struct value_visit v = {visit, context};
+    return merged_scan(store, before, false, visit_value, &v, err);
+}
+
+enum fid_status order_detail_scan(struct store *store, int64_t before, order_detail_visit visit,
+                                  void *context, struct fid_error *err)
+{
+    return merged_scan(store, before, true, visit, context, err);
 }
