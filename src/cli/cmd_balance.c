@@ -70,17 +70,13 @@ struct ledger_print {
 static int visit_entry(struct db_stmt *row, void *context)
 {
     struct ledger_print *ctx = context;
-    char at[FID_TIME_ISO_MAX];
-    fid_time_format(db_column_int(row, 1), at);
-    json_error_t jerr;
-    json_t *explanation = json_loads(db_column_text(row, 11), 0, &jerr);
-    if (explanation == NULL)
-        explanation = json_array();
+    json_t *entry = engine_ledger_entry_json(row);
     if (ctx->json) {
-        json_decref(explanation);
-        json_array_append_new(ctx->rows, engine_ledger_entry_json(row));
+        json_array_append_new(ctx->rows, entry);
         return 0;
     }
+    const char *at = json_string_value(json_object_get(entry, "at"));
+    const json_t *explanation = json_object_get(entry, "explanation");
     const char *account = db_column_text(row, 3);
     int64_t amount = db_column_int(row, 5), pending = db_column_int(row, 6);
     char what[96];
@@ -110,7 +106,7 @@ static int visit_entry(struct db_stmt *row, void *context)
     if (!db_column_is_null(row, 12))
         printf("%24s        reason: %s (by %s)\n", "", db_column_text(row, 12),
                db_column_text(row, 13));
-    json_decref(explanation);
+    json_decref(entry);
     return 0;
 }
 
