@@ -419,6 +419,19 @@ static unsigned fit_budget(const struct clv_fit_options *options)
                                                            : CLV_FIT_EVALUATIONS_MAX;
 }
 
+/* Minimises the model's cost from theta; on success the report (when asked) gives the
+ * log-likelihood, the n customers it counts, and the work it took. */
+static enum fid_status fit_minimise(struct nm_problem *problem, double *theta, size_t n,
+                                    struct clv_fit_report *report, struct fid_error *err)
+{
+    double cost;
+    unsigned restarts = 0;
+    enum fid_status st = nm_minimise(problem, theta, &cost, &restarts, err);
+    if (st == FID_OK && report != NULL)
+        *report = (struct clv_fit_report){-cost, n, problem->evaluations, restarts};
+    return st;
+}
+
 /* ---- Input checks ---- */
 
 static void customer_field(char *field, size_t size, size_t index, bool in_list, const char *name)
@@ -644,15 +657,11 @@ enum fid_status clv_bgnbd_fit(const struct clv_customer *customers, size_t n,
         mean_age += customers[i].age / (double)n;
     double theta[NM_DIM_MAX] = {0.0, log(mean_age > 0.0 ? mean_age : 1.0), 0.0, 0.0};
     struct nm_problem problem = {4, bgnbd_cost, &sample, 0, fit_budget(options)};
-    double cost;
-    unsigned restarts = 0;
-    st = nm_minimise(&problem, theta, &cost, &restarts, err);
+    st = fit_minimise(&problem, theta, n, report, err);
     bgnbd_sample_free(&sample);
     if (st != FID_OK)
         return st;
     *out = bgnbd_from_log(theta);
-    if (report != NULL)
-        *report = (struct clv_fit_report){-cost, n, problem.evaluations, restarts};
     return FID_OK;
 }
 
@@ -888,16 +897,11 @@ enum fid_status clv_gamma_gamma_fit(const struct clv_customer *customers, size_t
         mean_value += sample.rows[i].value / (double)sample.n_rows;
     double theta[NM_DIM_MAX] = {0.0, log(2.0), log(mean_value)};
     struct nm_problem problem = {3, spend_cost, &sample, 0, fit_budget(options)};
-    double cost;
-    unsigned restarts = 0;
-    st = nm_minimise(&problem, theta, &cost, &restarts, err);
-    size_t used = sample.n_rows;
+    st = fit_minimise(&problem, theta, sample.n_rows, report, err);
     spend_sample_free(&sample);
     if (st != FID_OK)
         return st;
     *out = gamma_gamma_from_log(theta);
-    if (report != NULL)
-        *report = (struct clv_fit_report){-cost, used, problem.evaluations, restarts};
     return FID_OK;
 }
 
