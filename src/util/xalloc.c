@@ -3,6 +3,7 @@
  */
 #include "util/xalloc.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,4 +74,9 @@ void xgrow(void **items, size_t *capacity, size_t need, size_t item_size)
         cap *= 2;
     *items = xrealloc(*items, cap * item_size);
     *capacity = cap;
+}
+
+void xalloc_tune(void)
+{
+    mallopt(M_MXFAST, 0);
 }

@@ -18,4 +18,10 @@ void *xcalloc_table(size_t count, size_t size);
 /* Grows *items (of item_size bytes each) so that it holds at least need items; doubles. */
 void xgrow(void **items, size_t *capacity, size_t need, size_t item_size);
 
+/* Tunes the process's allocator for the engine's pattern; call once at start, before threads.
+ * JSON trees free thousands of small chunks into glibc's fast bins, and the next large request
+ * then merges them all (malloc_consolidate, ~5% of a purchase): without fast bins, small chunks
+ * go through the per-thread caches and the small bins, and nothing is merged in bulk. */
+void xalloc_tune(void);
+
 #endif
