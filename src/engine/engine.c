@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/parse_ahead.h"
 #include "store/schema.h"
 #include "util/jsonread.h"
 #include "util/money.h"
@@ -114,7 +115,8 @@ enum fid_status engine_open(const struct engine_options *options, struct engine 
     *out = NULL;
     struct engine *e = xcalloc(1, sizeof *e);
     struct db_options db_options = {.durability = options->durability,
-                                    .map_bytes = options->map_bytes};
+                                    .map_bytes = options->map_bytes,
+                                    .checkpoint_thread = options->checkpoint_thread};
     enum fid_status st = db_open(options->db_path, &db_options, &e->db, err);
     if (st == FID_OK)
         st = schema_migrate(e->db, err);
@@ -192,13 +194,13 @@ static enum fid_status dispatch(struct apply_context *ctx, struct fid_error *err
     return fid_fail(err, FID_ERR_INTERNAL, "/type", "unhandled event type");
 }
 
-/* Applies one event object; *result is set (new reference) on success. */
-static enum fid_status apply_one(struct engine *e, const json_t *obj, int64_t now, json_t **result,
-                                 struct fid_error *err)
+/* Applies event i of the batch; *result is set (new reference) on success. */
+static enum fid_status apply_one(struct engine *e, struct parse_ahead *ahead, size_t i, int64_t now,
+                                 json_t **result, struct fid_error *err)
 {
     struct event *ev = NULL;
     char *previous = NULL;
-    enum fid_status st = event_parse(obj, now, &ev, err);
+    enum fid_status st = parse_ahead_take(ahead, i, &ev, err);
     if (st != FID_OK)
         return st;
     char digest[FID_DIGEST_HEX];
@@ -264,6 +266,7 @@ enum fid_status engine_apply(struct engine *e, const json_t *events, int64_t now
     if ((st = store_begin(&e->store, err)) != FID_OK)
         return st;
     json_t *out = json_array();
+    struct parse_ahead *ahead = parse_ahead_start(events, now);
     for (size_t i = 0; i < json_array_size(events); i++) {
         const json_t *obj = json_array_get(events, i);
         json_t *result = NULL;
@@ -271,7 +274,7 @@ enum fid_status engine_apply(struct engine *e, const json_t *events, int64_t now
         fid_error_clear(&event_err);
         if (mode == ENGINE_EACH_ON_ITS_OWN && (st = db_savepoint(e->db, err)) != FID_OK)
             break;
-        enum fid_status est = apply_one(e, obj, now, &result, &event_err);
+        enum fid_status est = apply_one(e, ahead, i, now, &result, &event_err);
         if (est == FID_OK) {
             json_array_append_new(out, result);
             if (mode == ENGINE_EACH_ON_ITS_OWN)
@@ -292,6 +295,7 @@ enum fid_status engine_apply(struct engine *e, const json_t *events, int64_t now
         store_forget_ids(&e->store);
         json_array_append_new(out, error_json(obj, &event_err));
     }
+    parse_ahead_end(ahead);
     if (st == FID_OK)
         st = store_commit(&e->store, err);
     if (st != FID_OK) {
