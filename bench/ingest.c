@@ -335,7 +335,12 @@ static struct engine *prepare(const char *path, enum db_durability durability, i
         die("engine_create_merchant", &err);
     uint64_t seed = 42;
     struct engine_options options = {
-        .db_path = path, .durability = durability, .merchant_id = merchant_id, .seed = &seed};
+        .db_path = path,
+        .durability = durability,
+        .merchant_id = merchant_id,
+        .seed = &seed,
+        .checkpoint_thread = true, /* as a server's committer */
+    };
     struct engine *e = NULL;
     if (engine_open(&options, &e, &err) != FID_OK)
         die("engine_open", &err);
@@ -536,6 +541,7 @@ static void run_durability(const struct options *o, enum db_durability durabilit
 
 int main(int argc, char **argv)
 {
+    xalloc_tune(); /* as the fidele program does */
     struct options o;
     parse_options(argc, argv, &o);
     apply_mode = o.mode;

@@ -24,9 +24,10 @@ struct jsonw;
 struct engine_options {
     const char *db_path;
     enum db_durability durability;
-    int64_t merchant_id;  /* 0 = the database's first merchant */
-    const uint64_t *seed; /* NULL = cryptographic codes; else reproducible (demos, tests) */
-    int64_t map_bytes;    /* db_options.map_bytes of the engine's connection */
+    int64_t merchant_id;    /* 0 = the database's first merchant */
+    const uint64_t *seed;   /* NULL = cryptographic codes; else reproducible (demos, tests) */
+    int64_t map_bytes;      /* db_options.map_bytes of the engine's connection */
+    bool checkpoint_thread; /* db_options.checkpoint_thread: for long runs of writes */
 };
 
 enum engine_mode {

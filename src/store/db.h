@@ -33,6 +33,9 @@ struct db_options {
      * for long-lived connections of a server, which then neither copy pages into a cache of
      * their own nor make a system call per page missing from it. */
     int64_t map_bytes;
+    /* Checkpoints the log on a thread of its own (store/wal_checkpointer.h): for a connection
+     * that writes much and long, as a server's committer or a bulk load. */
+    bool checkpoint_thread;
 };
 
 /* Opens (creating when absent, unless read_only) the database at path. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/wal_checkpointer.h"
 #include "util/xalloc.h"
 
 #define STMT_CACHE_SLOTS 512 /* power of two, well above the number of distinct statements */
@@ -37,6 +38,7 @@ struct db {
     size_t n_profile;
     struct stmt_slot cache[STMT_CACHE_SLOTS];
     int savepoint_depth;
+    struct wal_checkpointer *checkpointer;
 };
 
 static enum fid_status fail_db(struct db *db, struct fid_error *err, const char *what)
@@ -123,6 +125,9 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
         db_close(db);
         return st;
     }
+    if (options->checkpoint_thread && !options->read_only)
+        db->checkpointer =
+            wal_checkpointer_start(db->conn, path, options->durability == DB_DURABILITY_FULL);
     *out = db;
     return FID_OK;
 }
@@ -131,6 +136,7 @@ void db_close(struct db *db)
 {
     if (db == NULL)
         return;
+    wal_checkpointer_stop(db->checkpointer);
     if (db->n_profile)
         print_profile(db);
     for (size_t i = 0; i < db->n_profile; i++)

@@ -1,0 +1,97 @@
+/*
+ * One round = one PASSIVE checkpoint: it never waits for the writer or readers and copies what
+ * they allow. The writer's hook asks for a round after each commit that leaves the log above
+ * ROUND_PAGES; above INLINE_PAGES it runs a round itself.
+ */
+#include "store/wal_checkpointer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "util/xalloc.h"
+
+#define ROUND_PAGES  1000 /* SQLite's own automatic threshold */
+#define INLINE_PAGES 8000 /* 32 MiB of log at 4 KiB pages */
+
+struct wal_checkpointer {
+    sqlite3 *writer, *conn;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool requested, stopping;
+};
+
+static void *run_rounds(void *context)
+{
+    struct wal_checkpointer *c = context;
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        while (!c->requested && !c->stopping)
+            pthread_cond_wait(&c->wake, &c->lock);
+        if (c->stopping)
+            break;
+        c->requested = false;
+        pthread_mutex_unlock(&c->lock);
+        /* A busy or failed round loses nothing: the next commit asks again. */
+        (void)sqlite3_wal_checkpoint_v2(c->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+static int on_commit(void *context, sqlite3 *writer, const char *name, int pages)
+{
+    struct wal_checkpointer *c = context;
+    if (pages >= INLINE_PAGES) {
+        (void)sqlite3_wal_checkpoint_v2(writer, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    } else if (pages >= ROUND_PAGES) {
+        pthread_mutex_lock(&c->lock);
+        c->requested = true;
+        pthread_cond_signal(&c->wake);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return SQLITE_OK;
+}
+
+struct wal_checkpointer *wal_checkpointer_start(sqlite3 *writer, const char *path, bool full_sync)
+{
+    struct wal_checkpointer *c = xcalloc(1, sizeof *c);
+    c->writer = writer;
+    if (sqlite3_open_v2(path, &c->conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(c->conn, full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close(c->conn);
+        free(c);
+        return NULL;
+    }
+    sqlite3_busy_timeout(c->conn, 10000);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    if (pthread_create(&c->thread, NULL, run_rounds, c) != 0) {
+        pthread_cond_destroy(&c->wake);
+        pthread_mutex_destroy(&c->lock);
+        sqlite3_close(c->conn);
+        free(c);
+        return NULL;
+    }
+    sqlite3_wal_hook(writer, on_commit, c);
+    return c;
+}
+
+void wal_checkpointer_stop(struct wal_checkpointer *c)
+{
+    if (c == NULL)
+        return;
+    sqlite3_wal_autocheckpoint(c->writer, ROUND_PAGES); /* replaces our hook */
+    pthread_mutex_lock(&c->lock);
+    c->stopping = true;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->lock);
+    pthread_join(c->thread, NULL);
+    sqlite3_close(c->conn);
+    pthread_cond_destroy(&c->wake);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}

@@ -1,0 +1,24 @@
+/*
+ * Checkpoints on a thread of their own for a busy writer. SQLite's automatic checkpoint runs
+ * inside the commit that crosses the threshold, on the writer's thread: a tenth of a purchase's
+ * time at 1,000 events per commit. Here the commit only wakes a second connection, which copies
+ * the log into the database while the writer goes on; when the log still grows past a bound (the
+ * writer begins its next transaction before a round completes, so the log cannot restart), the
+ * writer finishes the last round itself, which lets the log start over.
+ */
+#ifndef FIDELE_STORE_WAL_CHECKPOINTER_H
+#define FIDELE_STORE_WAL_CHECKPOINTER_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+struct wal_checkpointer;
+
+/* Takes over writer's checkpoints (path is its file; full_sync: synchronous=FULL). NULL when the
+ * second connection cannot be opened: the writer then keeps SQLite's automatic checkpoints. */
+struct wal_checkpointer *wal_checkpointer_start(sqlite3 *writer, const char *path, bool full_sync);
+
+/* Stops the thread and closes its connection; the writer gets automatic checkpoints back. */
+void wal_checkpointer_stop(struct wal_checkpointer *checkpointer);
+
+#endif
