@@ -1,0 +1,125 @@
+/*
+ * store/wal_checkpointer through db_open's checkpoint_thread: a writer that commits ~48 MiB of
+ * pages in a row (more than the bound at which it checkpoints itself) keeps its log bounded, the
+ * database file receives pages from the background rounds well before that bound, and every row
+ * is there after reopening. Without the option, SQLite's own checkpoints keep the log small as
+ * before.
+ */
+#include "../unit_support.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/db.h"
+
+#define TRANSACTIONS 480
+#define ROW_BYTES    (100 * 1024) /* ~25 pages of 4 KiB per transaction */
+/* The log stays under the writer's bound (8,000 pages) plus what commits add while a background
+ * round holds the checkpoint lock, which makes the writer's own round wait for a later commit. */
+#define WAL_BOUND_BYTES ((8000LL + 2000) * 4120LL)
+
+static int64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+static void write_rows(const char *path, bool checkpoint_thread, int64_t *max_wal,
+                       int64_t *max_db_during)
+{
+    struct fid_error err;
+    struct db *db = NULL;
+    struct db_options options = {.durability = DB_DURABILITY_NORMAL,
+                                 .checkpoint_thread = checkpoint_thread};
+    assert_int_equal(db_open(path, &options, &db, &err), FID_OK);
+    assert_int_equal(db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)", &err), FID_OK);
+    char wal[512];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    unsigned char *blob = xmalloc(ROW_BYTES);
+    *max_wal = *max_db_during = 0;
+    for (int i = 0; i < TRANSACTIONS; i++) {
+        memset(blob, i & 0xff, ROW_BYTES);
+        assert_int_equal(db_begin(db, &err), FID_OK);
+        struct db_stmt *s = db_prepare(db, "INSERT INTO t (id, b) VALUES (?, ?)");
+        db_bind_int(s, 1, i);
+        db_bind_blob(s, 2, blob, ROW_BYTES);
+        assert_int_equal(db_run(s, &err), FID_OK);
+        assert_int_equal(db_commit(db, &err), FID_OK);
+        if (file_size(wal) > *max_wal)
+            *max_wal = file_size(wal);
+        /* What the database file holds before the writer's own bound is near. */
+        if (file_size(wal) < 7000LL * 4120 && file_size(path) > *max_db_during)
+            *max_db_during = file_size(path);
+    }
+    free(blob);
+    db_close(db);
+}
+
+static void check_rows(const char *path)
+{
+    struct fid_error err;
+    struct db *db = NULL;
+    struct db_options options = {.read_only = true};
+    assert_int_equal(db_open(path, &options, &db, &err), FID_OK);
+    struct db_stmt *s = db_prepare(db, "SELECT COUNT(*), SUM(length(b)), SUM(unicode(b)) FROM t");
+    assert_int_equal(db_step(s), DB_ROW);
+    UNIT_EQ_INT("rows", db_column_int(s, 0), TRANSACTIONS);
+    UNIT_EQ_INT("bytes", db_column_int(s, 1), (int64_t)TRANSACTIONS * ROW_BYTES);
+    db_done(s);
+    db_close(db);
+}
+
+static void remove_files(const char *path)
+{
+    char file[600];
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+}
+
+static void test_checkpoint_thread_bounds_the_log(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-wal-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    remove_files(path);
+    int64_t max_wal = 0, max_db = 0;
+    write_rows(path, true, &max_wal, &max_db);
+    if (max_wal > WAL_BOUND_BYTES)
+        fail_msg("the log reached %lld bytes (bound %lld)", (long long)max_wal,
+                 (long long)WAL_BOUND_BYTES);
+    /* The background rounds copied pages into the database before the writer's bound. */
+    if (max_db < 1024 * 1024)
+        fail_msg("the database held %lld bytes before the bound", (long long)max_db);
+    check_rows(path);
+    remove_files(path);
+}
+
+static void test_without_the_thread_sqlite_checkpoints(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-wal-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    remove_files(path);
+    int64_t max_wal = 0, max_db = 0;
+    write_rows(path, false, &max_wal, &max_db);
+    if (max_wal > WAL_BOUND_BYTES)
+        fail_msg("the log reached %lld bytes", (long long)max_wal);
+    check_rows(path);
+    remove_files(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_checkpoint_thread_bounds_the_log),
+        cmocka_unit_test(test_without_the_thread_sqlite_checkpoints),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
