@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/earn.h"
+#include "util/jsonwrite.h"
 #include "util/xalloc.h"
 
 /* Finds the order's customer, creating a non-member customer on first sight. */
@@ -40,16 +41,17 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
     struct earning earning;
     earn_order(p, order, &context, &earning);
     json_t *breakdown = earning_breakdown_json(&earning);
-    char *explanation = json_dumps(breakdown, JSON_COMPACT);
+    char *explanation = jsonw_dump(breakdown);
     json_t *vouchers = json_array();
     json_t *stamps = json_object();
     enum fid_status st = FID_OK;
     row->basis_minor = earning.basis_minor;
     row->program_version = p->version;
-    json_t *context_json = json_pack("{s:s, s:s, s:b}", "tier", context.tier_id, "vip",
-                                     context.vip_plan_id, "first_order", context.first_order);
+    /* Keys in sorted order, as the stored context has always been written. */
+    json_t *context_json = json_pack("{s:b, s:s, s:s}", "first_order", context.first_order, "tier",
+                                     context.tier_id, "vip", context.vip_plan_id);
     free(row->earn_context);
-    row->earn_context = json_dumps(context_json, JSON_COMPACT | JSON_SORT_KEYS);
+    row->earn_context = jsonw_dump(context_json);
     json_decref(context_json);
     row->points_earned = earning.points;
     row->cashback_earned = earning.cashback_minor;

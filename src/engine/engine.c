@@ -12,6 +12,7 @@
 #include "engine/parse_ahead.h"
 #include "store/schema.h"
 #include "util/jsonread.h"
+#include "util/jsonwrite.h"
 #include "util/money.h"
 #include "util/xalloc.h"
 
@@ -234,7 +235,7 @@ static enum fid_status apply_one(struct engine *e, struct parse_ahead *ahead, si
     struct apply_context ctx = {.engine = e, .event = ev, .result = res};
     st = dispatch(&ctx, err);
     if (st == FID_OK) {
-        char *text = json_dumps(res, JSON_COMPACT);
+        char *text = jsonw_dump(res);
         st = event_record_insert(&e->store, ev, now, text, err);
         free(text);
     }

@@ -49,8 +49,10 @@ static void apply_group(struct job **jobs, size_t n)
     for (size_t j = 0; j < n; j++)
         json_array_extend(all, (json_t *)jobs[j]->events);
     enum fid_status st = worker_current(database, &worker, &err);
-    if (st == FID_OK)
+    if (st == FID_OK) {
+        worker->committer = true;
         st = worker_engine(worker, database, jobs[0]->merchant_id, &engine, &err);
+    }
     if (st == FID_OK)
         st = engine_refresh_program(engine, &err);
     if (st == FID_OK)

@@ -49,7 +49,8 @@ enum fid_status worker_engine(struct worker *w, const char *db_path, int64_t mer
     struct engine_options options = {.db_path = db_path,
                                      .durability = DB_DURABILITY_FULL,
                                      .merchant_id = merchant_id,
-                                     .map_bytes = WORKER_MAP_BYTES};
+                                     .map_bytes = WORKER_MAP_BYTES,
+                                     .checkpoint_thread = w->committer};
     enum fid_status st = engine_open(&options, out, err);
     if (st != FID_OK)
         return st;

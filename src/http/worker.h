@@ -28,6 +28,9 @@ struct worker {
         struct engine *engine;
     } engines[WORKER_MERCHANTS_MAX];
     int n_engines;
+    /* The committer's worker: its engines write all day and checkpoint on a thread of their own
+     * (db_options.checkpoint_thread). */
+    bool committer;
     struct worker *next; /* registry of all workers, for shutdown */
 };
 

@@ -1,7 +1,8 @@
 /*
  * One round = one PASSIVE checkpoint: it never waits for the writer or readers and copies what
  * they allow. The writer's hook asks for a round after each commit that leaves the log above
- * ROUND_PAGES; above INLINE_PAGES it runs a round itself.
+ * ROUND_PAGES; above INLINE_PAGES it waits for a round in progress and runs one itself, so the
+ * log never holds much more than INLINE_PAGES plus one transaction.
  */
 #include "store/wal_checkpointer.h"
 
@@ -17,8 +18,8 @@ struct wal_checkpointer {
     sqlite3 *writer, *conn;
     pthread_t thread;
     pthread_mutex_t lock;
-    pthread_cond_t wake;
-    bool requested, stopping;
+    pthread_cond_t wake, idle;
+    bool requested, stopping, running;
 };
 
 static void *run_rounds(void *context)
@@ -31,10 +32,13 @@ static void *run_rounds(void *context)
         if (c->stopping)
             break;
         c->requested = false;
+        c->running = true;
         pthread_mutex_unlock(&c->lock);
         /* A busy or failed round loses nothing: the next commit asks again. */
         (void)sqlite3_wal_checkpoint_v2(c->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&c->lock);
+        c->running = false;
+        pthread_cond_broadcast(&c->idle);
     }
     pthread_mutex_unlock(&c->lock);
     return NULL;
@@ -44,6 +48,11 @@ static int on_commit(void *context, sqlite3 *writer, const char *name, int pages
 {
     struct wal_checkpointer *c = context;
     if (pages >= INLINE_PAGES) {
+        /* A round in progress holds the checkpoint lock: let it finish, then copy the rest. */
+        pthread_mutex_lock(&c->lock);
+        while (c->running)
+            pthread_cond_wait(&c->idle, &c->lock);
+        pthread_mutex_unlock(&c->lock);
         (void)sqlite3_wal_checkpoint_v2(writer, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     } else if (pages >= ROUND_PAGES) {
         pthread_mutex_lock(&c->lock);
@@ -69,7 +78,9 @@ struct wal_checkpointer *wal_checkpointer_start(sqlite3 *writer, const char *pat
     sqlite3_busy_timeout(c->conn, 10000);
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->wake, NULL);
+    pthread_cond_init(&c->idle, NULL);
     if (pthread_create(&c->thread, NULL, run_rounds, c) != 0) {
+        pthread_cond_destroy(&c->idle);
         pthread_cond_destroy(&c->wake);
         pthread_mutex_destroy(&c->lock);
         sqlite3_close(c->conn);
@@ -91,6 +102,7 @@ void wal_checkpointer_stop(struct wal_checkpointer *c)
     pthread_mutex_unlock(&c->lock);
     pthread_join(c->thread, NULL);
     sqlite3_close(c->conn);
+    pthread_cond_destroy(&c->idle);
     pthread_cond_destroy(&c->wake);
     pthread_mutex_destroy(&c->lock);
     free(c);

@@ -14,9 +14,9 @@
 
 #define TRANSACTIONS 480
 #define ROW_BYTES    (100 * 1024) /* ~25 pages of 4 KiB per transaction */
-/* The log stays under the writer's bound (8,000 pages) plus what commits add while a background
- * round holds the checkpoint lock, which makes the writer's own round wait for a later commit. */
-#define WAL_BOUND_BYTES ((8000LL + 2000) * 4120LL)
+/* The log stays under the writer's bound (8,000 pages) plus one transaction (4,120 bytes a frame).
+ */
+#define WAL_BOUND_BYTES ((8000LL + 2 * 26) * 4120LL + 32)
 
 static int64_t file_size(const char *path)
 {
