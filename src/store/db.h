@@ -100,5 +100,8 @@ const char *db_errmsg(struct db *db);
 
 /* Rows changed by the last statement. */
 int64_t db_changes(struct db *db);
+/* Rows changed by completed statements of this connection since it opened (a statement that
+ * failed and was undone counts nothing): unchanged across some work means it wrote nothing. */
+int64_t db_total_changes(struct db *db);
 
 #endif

@@ -345,3 +345,8 @@ int64_t db_changes(struct db *db)
 {
     return sqlite3_changes64(db->conn);
 }
+
+int64_t db_total_changes(struct db *db)
+{
+    return sqlite3_total_changes64(db->conn);
+}
