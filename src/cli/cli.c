@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/schema.h"
 #include "util/codes.h"
 #include "util/money.h"
 #include "util/timeutil.h"
@@ -46,10 +47,13 @@ static const struct command COMMANDS[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: fidele [--db PATH] [--json] [--now TIME] COMMAND [ARGS]\n\ncommands:\n");
+    fprintf(out, "usage: fidele [--db PATH] [--merchant ID] [--json] [--now TIME] COMMAND [ARGS]\n"
+                 "\ncommands:\n");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
         fprintf(out, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
-    fprintf(out, "\nThe database is --db PATH, else $FIDELE_DB, else fidele.db.\n"
+    fprintf(out, "\nThe database is --db PATH, else $FIDELE_DB, else fidele.db. Commands act on\n"
+                 "merchant --merchant ID, else $FIDELE_MERCHANT, else the first one; verify and\n"
+                 "run-due act on every merchant unless one is named.\n"
                  "Exit codes: 0 ok, 1 failure, 2 bad input.\n");
 }
 
@@ -153,10 +157,48 @@ enum fid_status cli_open_engine(const struct cli *cli, struct engine **out, stru
     struct engine_options options = {
         .db_path = cli->db_path,
         .durability = DB_DURABILITY_FULL,
+        .merchant_id = cli->merchant_id,
         .seed = cli->has_seed ? &cli->seed : NULL,
     };
     enum fid_status st = cli_require_db(cli, err);
     return st == FID_OK ? engine_open(&options, out, err) : st;
+}
+
+enum fid_status cli_each_merchant(const struct cli *cli, cli_merchant_visit visit, void *context,
+                                  size_t *n_merchants, struct fid_error *err)
+{
+    *n_merchants = 0;
+    struct db *db = NULL;
+    struct db_options db_options = {.durability = DB_DURABILITY_FULL};
+    int64_t *ids = NULL;
+    size_t n = 0;
+    enum fid_status st = cli_require_db(cli, err);
+    if (st == FID_OK)
+        st = db_open(cli->db_path, &db_options, &db, err);
+    if (st == FID_OK)
+        st = schema_migrate(db, err);
+    if (st == FID_OK && cli->merchant_id) {
+        ids = xmalloc(sizeof *ids);
+        ids[n++] = cli->merchant_id;
+    } else if (st == FID_OK) {
+        st = merchant_ids(db, &ids, &n, err);
+        if (st == FID_OK && n == 0)
+            st = fid_fail(err, FID_ERR_NOT_FOUND, "--db",
+                          "no merchant in this database: run `fidele init` first");
+    }
+    for (size_t i = 0; st == FID_OK && i < n; i++) {
+        struct engine_options options = {
+            .merchant_id = ids[i], .seed = cli->has_seed ? &cli->seed : NULL, .shared_db = db};
+        struct engine *e = NULL;
+        if ((st = engine_open(&options, &e, err)) == FID_OK)
+            st = visit(e, context, err);
+        engine_close(e);
+        if (st == FID_OK)
+            (*n_merchants)++;
+    }
+    free(ids);
+    db_close(db);
+    return st;
 }
 
 enum fid_status cli_require_db(const struct cli *cli, struct fid_error *err)
@@ -235,9 +277,16 @@ void cli_print_violations(const json_t *violations)
     size_t i;
     json_t *v;
     json_array_foreach((json_t *)violations, i, v)
-        fprintf(stderr, "violation %s: %s: %s\n", json_string_value(json_object_get(v, "check")),
-                json_string_value(json_object_get(v, "subject")),
+    {
+        const json_t *merchant = json_object_get(v, "merchant");
+        char where[48] = "";
+        if (merchant)
+            snprintf(where, sizeof where, " (merchant %lld)",
+                     (long long)json_integer_value(merchant));
+        fprintf(stderr, "violation %s%s: %s: %s\n", json_string_value(json_object_get(v, "check")),
+                where, json_string_value(json_object_get(v, "subject")),
                 json_string_value(json_object_get(v, "detail")));
+    }
 }
 
 void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size)
@@ -256,11 +305,26 @@ void cli_new_key(char *out, size_t size)
     snprintf(out, size, "cli-%s", code);
 }
 
+/* --merchant ID: a merchant id (digits only, 1 or more). */
+static enum fid_status parse_merchant(const char *text, int64_t *out, struct fid_error *err)
+{
+    char *end = NULL;
+    errno = 0;
+    long long id = strtoll(text, &end, 10);
+    if (errno || end == text || *end || text[0] < '0' || text[0] > '9' || id < 1)
+        return fid_fail(err, FID_ERR_INPUT, "--merchant", "expected a merchant id (1, 2, ...)");
+    *out = id;
+    return FID_OK;
+}
+
 int cli_main(int argc, char **argv)
 {
     struct cli cli = {.db_path = getenv("FIDELE_DB"), .now = (int64_t)time(NULL)};
     if (cli.db_path == NULL || cli.db_path[0] == '\0')
         cli.db_path = "fidele.db";
+    const char *merchant_text = getenv("FIDELE_MERCHANT");
+    if (merchant_text && merchant_text[0] == '\0')
+        merchant_text = NULL;
     char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0;
     struct fid_error err;
@@ -275,6 +339,8 @@ int cli_main(int argc, char **argv)
             slot = &now_text;
         else if (strcmp(a, "--seed") == 0)
             slot = &seed_text;
+        else if (strcmp(a, "--merchant") == 0)
+            slot = &merchant_text;
         else if (strcmp(a, "--json") == 0) {
             cli.json = true;
             continue;
@@ -299,6 +365,10 @@ int cli_main(int argc, char **argv)
         rest[n_rest++] = argv[i];
     }
     if (now_text && fid_time_parse(now_text, NULL, &cli.now, "--now", &err) != FID_OK) {
+        free(rest);
+        return cli_fail(&cli, &err);
+    }
+    if (merchant_text && parse_merchant(merchant_text, &cli.merchant_id, &err) != FID_OK) {
         free(rest);
         return cli_fail(&cli, &err);
     }

@@ -23,6 +23,8 @@ struct cli_option_spec {
 
 struct cli {
     const char *db_path;
+    int64_t merchant_id; /* --merchant or FIDELE_MERCHANT; 0: the first (or, where it makes
+                          * sense, every) merchant of the database */
     bool json;
     int64_t now;
     bool has_seed;
@@ -61,9 +63,17 @@ int cli_fail(const struct cli *cli, const struct fid_error *err);
  * other than init never create one by accident. */
 enum fid_status cli_require_db(const struct cli *cli, struct fid_error *err) FID_MUST_USE;
 
-/* Opens the engine on the command's database. */
+/* Opens the engine of the command's merchant on the command's database. */
 enum fid_status cli_open_engine(const struct cli *cli, struct engine **out,
                                 struct fid_error *err) FID_MUST_USE;
+
+/* Runs visit on an engine of each merchant of the database in id order (only the command's
+ * merchant when --merchant is given), over one shared connection; stops at the first failure.
+ * *n_merchants gets how many were visited. */
+typedef enum fid_status (*cli_merchant_visit)(struct engine *engine, void *context,
+                                              struct fid_error *err);
+enum fid_status cli_each_merchant(const struct cli *cli, cli_merchant_visit visit, void *context,
+                                  size_t *n_merchants, struct fid_error *err) FID_MUST_USE;
 
 /* Reads a whole file ("-" = stdin) of at most CLI_INPUT_MAX bytes; *text is NUL-terminated. */
 enum fid_status cli_read_input(const char *path, char **text, size_t *len,

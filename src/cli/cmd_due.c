@@ -6,25 +6,53 @@
 
 #include "cli/cli.h"
 
+/* Adds each integer field of one merchant's summary to the total. */
+static void add_summary(json_t *total, const json_t *summary)
+{
+    const char *name;
+    json_t *value;
+    json_object_foreach((json_t *)summary, name, value)
+    {
+        if (json_is_integer(value))
+            json_object_set_new(total, name,
+                                json_integer(json_integer_value(json_object_get(total, name)) +
+                                             json_integer_value(value)));
+        else if (json_object_get(total, name) == NULL)
+            json_object_set(total, name, value);
+    }
+}
+
+static enum fid_status run_due_of(struct engine *e, void *context, struct fid_error *err)
+{
+    const int64_t *now = ((const void **)context)[0];
+    json_t *total = ((void **)context)[1], *summary = NULL;
+    enum fid_status st = engine_run_due(e, *now, &summary, err);
+    if (st == FID_OK)
+        add_summary(total, summary);
+    json_decref(summary);
+    return st;
+}
+
 int cmd_run_due(struct cli *cli)
 {
     static const struct cli_option_spec specs[] = {{NULL, false}};
     struct fid_error err;
     fid_error_clear(&err);
-    struct engine *e = NULL;
-    json_t *summary = NULL;
-    if (cli_parse(cli, specs, 0, 0, &err) != FID_OK || cli_open_engine(cli, &e, &err) != FID_OK ||
-        engine_run_due(e, cli->now, &summary, &err) != FID_OK) {
-        engine_close(e);
+    json_t *summary = json_object();
+    void *context[] = {&cli->now, summary};
+    size_t n = 0;
+    if (cli_parse(cli, specs, 0, 0, &err) != FID_OK ||
+        cli_each_merchant(cli, run_due_of, context, &n, &err) != FID_OK) {
+        json_decref(summary);
         return cli_fail(cli, &err);
     }
-    engine_close(e);
+    json_object_set_new(summary, "merchants", json_integer((json_int_t)n));
     if (cli->json) {
         cli_print_json(summary);
         return 0;
     }
     printf("Due work up to %s: %lld points confirmed (%lld lots), %lld points expired (%lld lots), "
-           "%lld tier changes, %lld vouchers expired.\n",
+           "%lld tier changes, %lld vouchers expired",
            json_string_value(json_object_get(summary, "now")),
            (long long)json_integer_value(json_object_get(summary, "points_confirmed")),
            (long long)json_integer_value(json_object_get(summary, "lots_confirmed")),
@@ -32,8 +60,25 @@ int cmd_run_due(struct cli *cli)
            (long long)json_integer_value(json_object_get(summary, "lots_expired")),
            (long long)json_integer_value(json_object_get(summary, "tier_changes")),
            (long long)json_integer_value(json_object_get(summary, "vouchers_expired")));
+    printf(n > 1 ? " (%zu merchants).\n" : ".\n", n);
     json_decref(summary);
     return 0;
+}
+
+/* Appends one merchant's violations to the list, each naming its merchant. */
+static enum fid_status verify_one(struct engine *e, void *context, struct fid_error *err)
+{
+    json_t *all = context, *violations = NULL;
+    enum fid_status st = engine_verify(e, &violations, err);
+    size_t i;
+    json_t *v;
+    json_array_foreach(violations, i, v)
+    {
+        json_object_set_new(v, "merchant", json_integer((json_int_t)engine_merchant(e)->id));
+        json_array_append(all, v);
+    }
+    json_decref(violations);
+    return st;
 }
 
 int cmd_verify(struct cli *cli)
@@ -41,19 +86,20 @@ int cmd_verify(struct cli *cli)
     static const struct cli_option_spec specs[] = {{NULL, false}};
     struct fid_error err;
     fid_error_clear(&err);
-    struct engine *e = NULL;
-    json_t *violations = NULL;
-    if (cli_parse(cli, specs, 0, 0, &err) != FID_OK || cli_open_engine(cli, &e, &err) != FID_OK ||
-        engine_verify(e, &violations, &err) != FID_OK) {
-        engine_close(e);
+    json_t *violations = json_array();
+    size_t merchants = 0;
+    if (cli_parse(cli, specs, 0, 0, &err) != FID_OK ||
+        cli_each_merchant(cli, verify_one, violations, &merchants, &err) != FID_OK) {
+        json_decref(violations);
         return cli_fail(cli, &err);
     }
-    engine_close(e);
     size_t n = json_array_size(violations);
     if (cli->json) {
-        cli_print_json(json_pack("{s:b, s:O}", "ok", n == 0, "violations", violations));
+        cli_print_json(json_pack("{s:b, s:I, s:O}", "ok", n == 0, "merchants",
+                                 (json_int_t)merchants, "violations", violations));
     } else if (n == 0) {
-        printf("All invariants hold.\n");
+        printf(merchants > 1 ? "All invariants hold (%zu merchants).\n" : "All invariants hold.\n",
+               merchants);
     } else {
         cli_print_violations(violations);
     }

@@ -120,7 +120,8 @@ int cmd_key(struct cli *cli)
     fid_error_clear(&err);
     int64_t merchant_id = 0;
     if (cli_parse(cli, specs, 1, 2, &err) != FID_OK ||
-        cli_option_int(cli, "merchant", 1, INT64_MAX, 0, &merchant_id, &err) != FID_OK)
+        cli_option_int(cli, "merchant", 1, INT64_MAX, cli->merchant_id, &merchant_id, &err) !=
+            FID_OK)
         return cli_fail(cli, &err);
     const char *action = cli->positional[0];
     struct db *db = NULL;

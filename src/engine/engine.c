@@ -118,9 +118,15 @@ enum fid_status engine_open(const struct engine_options *options, struct engine 
     struct db_options db_options = {.durability = options->durability,
                                     .map_bytes = options->map_bytes,
                                     .checkpoint_thread = options->checkpoint_thread};
-    enum fid_status st = db_open(options->db_path, &db_options, &e->db, err);
-    if (st == FID_OK)
-        st = schema_migrate(e->db, err);
+    enum fid_status st = FID_OK;
+    if (options->shared_db) {
+        e->db = options->shared_db;
+    } else {
+        e->owns_db = true;
+        st = db_open(options->db_path, &db_options, &e->db, err);
+        if (st == FID_OK)
+            st = schema_migrate(e->db, err);
+    }
     if (st == FID_OK)
         st = options->merchant_id ? merchant_get(e->db, options->merchant_id, &e->merchant, err)
                                   : merchant_default(e->db, &e->merchant, err);
@@ -148,7 +154,8 @@ void engine_close(struct engine *e)
     program_free(e->program);
     fid_tz_free(e->tz);
     fid_rng_free(e->rng);
-    db_close(e->db);
+    if (e->owns_db)
+        db_close(e->db);
     free(e);
 }
 

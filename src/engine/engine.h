@@ -3,7 +3,8 @@
  * loads the state core needs, asks core what the event is worth, and writes the ledger, lots,
  * vouchers and balances. Many events can share one transaction (group commit) with the same result
  * as one by one. Scheduled work (confirming pending points, expiry, tier reviews) runs through
- * engine_run_due with an explicit clock. An engine serves one merchant and one thread.
+ * engine_run_due with an explicit clock. An engine serves one merchant and one thread; the engines
+ * of one thread may share its connection (engine_options.shared_db).
  */
 #ifndef FIDELE_ENGINE_ENGINE_H
 #define FIDELE_ENGINE_ENGINE_H
@@ -28,6 +29,10 @@ struct engine_options {
     const uint64_t *seed;   /* NULL = cryptographic codes; else reproducible (demos, tests) */
     int64_t map_bytes;      /* db_options.map_bytes of the engine's connection */
     bool checkpoint_thread; /* db_options.checkpoint_thread: for long runs of writes */
+    /* A connection to share instead of opening one (db_path, durability, map_bytes and
+     * checkpoint_thread are then unused): engines of many merchants used by one thread share
+     * one, borrowed, already migrated, and left open by engine_close. */
+    struct db *shared_db;
 };
 
 enum engine_mode {

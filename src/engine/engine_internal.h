@@ -12,6 +12,7 @@
 
 struct engine {
     struct db *db;
+    bool owns_db; /* false when the connection is shared (engine_options.shared_db) */
     struct store store;
     struct merchant merchant;
     int currency_digits;

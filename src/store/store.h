@@ -179,6 +179,9 @@ enum fid_status merchant_get(struct db *db, int64_t id, struct merchant *out,
 /* The first merchant (lowest id): the default for single-merchant databases. */
 enum fid_status merchant_default(struct db *db, struct merchant *out,
                                  struct fid_error *err) FID_MUST_USE;
+/* Every merchant's id, in id order (caller frees *ids). */
+enum fid_status merchant_ids(struct db *db, int64_t **ids, size_t *n,
+                             struct fid_error *err) FID_MUST_USE;
 
 /* Saves a new programme version; *version gets its number. */
 enum fid_status program_store_save(struct store *store, const char *document, int64_t at,

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Several merchants in one database: every command acts on the merchant named by --merchant (or
+# FIDELE_MERCHANT), the first one otherwise, and never sees another's members; `fidele verify`
+# and `fidele run-due` cover every merchant unless one is named, and a violation says whose it is.
+. "$(dirname "$0")/lib.sh"
+
+# two_merchants: a cafe (1) and an ecommerce shop (2, pending points for 30 days) in one file.
+two_merchants() {
+    init_db cafe --name "Cafe"
+    expect_exit 0 fidele merchant add "Shop" --template ecommerce
+    expect_exit 0 fidele --merchant 2 --json event post - <<<'{"type":"enrol","key":"e-ann","at":"2026-03-01T09:00:00Z","customer":"ann"}'
+    expect_exit 0 fidele --json event post - <<<'{"type":"enrol","key":"e-bob","at":"2026-03-01T09:00:00Z","customer":"bob"}'
+}
+
+# ---------------------------------------------------------------------------------------------
+commands_act_on_the_named_merchant() {
+    two_merchants
+    expect_exit 0 fidele --json member list
+    assert_json '[.[].id] | join(",")' "bob" "merchant 1 lists its own member only"
+    expect_exit 0 fidele --merchant 2 --json member list
+    assert_json '[.[].id] | join(",")' "ann" "merchant 2 lists its own member only"
+    FIDELE_MERCHANT=2 expect_exit 0 fidele --json member show ann
+    assert_json .id ann "FIDELE_MERCHANT names the merchant too"
+    expect_exit 2 fidele --json balance ann
+    assert_stderr_names "ann" "merchant 1 does not know merchant 2's member"
+    # The same idempotency key in two merchants: two events, not a replay.
+    local before
+    expect_exit 0 fidele --merchant 2 --json event post - <<<"$(order_json o-1 2026-03-02T10:00:00Z ann A1 "[$(line LAMP home 1 10000)]")"
+    assert_json '.[0].status' applied "merchant 2's order"
+    expect_exit 0 fidele --json event post - <<<"$(order_json o-1 2026-03-02T10:00:00Z bob A1 "[$(line LATTE coffee 1 400)]")"
+    assert_json '.[0].status' applied "merchant 1's order with the same key and order id"
+    before=$(snapshot)
+    expect_exit 2 fidele --merchant 3 --json member list
+    assert_stderr_names "merchant" "an unknown merchant is refused"
+    expect_exit 2 fidele --merchant two --json member list
+    assert_stderr_names "--merchant" "a merchant id is a number"
+    expect_exit 2 fidele --merchant 0 --json member list
+    assert_stderr_names "--merchant" "merchant ids start at 1"
+    assert_unchanged "$before" "refused commands write nothing"
+}
+
+verify_covers_every_merchant() {
+    two_merchants
+    expect_exit 0 fidele verify
+    assert_contains "$OUT" "All invariants hold (2 merchants)." "verify names how many merchants it checked"
+    sql "UPDATE customers SET points_available = points_available + 5 WHERE merchant_id = 2" >/dev/null
+    expect_exit 1 fidele --json verify
+    assert_json '[.violations[] | .merchant] | unique | join(",")' "2" "the violation is merchant 2's"
+    assert_json .merchants 2 "both merchants checked"
+    expect_exit 1 fidele verify
+    assert_contains "$ERR" "(merchant 2)" "the text names the merchant"
+    expect_exit 0 fidele --merchant 1 --json verify
+    assert_json .merchants 1 "--merchant 1 checks merchant 1 only"
+    expect_exit 1 fidele --merchant 2 --json verify
+    sql "UPDATE customers SET points_available = points_available - 5 WHERE merchant_id = 2" >/dev/null
+}
+
+run_due_covers_every_merchant() {
+    two_merchants
+    expect_exit 0 fidele merchant add "Shop two" --template ecommerce
+    expect_exit 0 fidele --merchant 3 --json event post - <<<'{"type":"enrol","key":"e-cy","at":"2026-03-01T09:00:00Z","customer":"cy"}'
+    expect_exit 0 fidele --merchant 2 --json event post - <<<"$(order_json o-1 2026-03-02T10:00:00Z ann A1 "[$(line LAMP home 1 10000)]")"
+    expect_exit 0 fidele --merchant 3 --json event post - <<<"$(order_json o-1 2026-03-02T10:00:00Z cy C1 "[$(line SOFA home 1 20000)]")"
+    expect_exit 0 fidele --merchant 2 --json balance ann
+    assert_json .pending 600 "merchant 2's order is pending"
+    expect_exit 0 fidele --merchant 2 --json --now 2026-04-01T09:00:00Z run-due
+    assert_json '"\(.merchants) \(.lots_confirmed)"' "1 1" "--merchant 2: its lot only"
+    expect_exit 0 fidele --merchant 3 --json balance cy
+    assert_json .pending 1100 "merchant 3 still pending"
+    expect_exit 0 fidele --json --now 2026-04-01T09:00:00Z run-due
+    assert_json '"\(.merchants) \(.lots_confirmed) \(.points_confirmed)"' "3 1 1100" "every merchant's due work"
+    expect_exit 0 fidele --merchant 3 --json balance cy
+    assert_json '"\(.available) \(.pending)"' "1200 0" "merchant 3 confirmed"
+    expect_exit 0 fidele --now 2026-04-01T09:00:00Z run-due
+    assert_contains "$OUT" "(3 merchants)." "the text says how many merchants"
+}
+
+scenario commands_act_on_the_named_merchant commands_act_on_the_named_merchant
+scenario verify_covers_every_merchant verify_covers_every_merchant
+scenario run_due_covers_every_merchant run_due_covers_every_merchant
+finish
