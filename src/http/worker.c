@@ -36,26 +36,58 @@ enum fid_status worker_current(const char *db_path, struct worker **out, struct 
     return FID_OK;
 }
 
+static size_t slot_of(const struct worker *w, int64_t merchant_id)
+{
+    size_t i = (size_t)(((uint64_t)merchant_id * 0x9E3779B97F4A7C15u) >> 32) & (w->n_slots - 1);
+    while (w->slots[i].merchant_id != 0 && w->slots[i].merchant_id != merchant_id)
+        i = (i + 1) & (w->n_slots - 1);
+    return i;
+}
+
+static void grow_slots(struct worker *w)
+{
+    struct worker_engine_slot *old = w->slots;
+    size_t n_old = w->n_slots;
+    w->n_slots = n_old ? 2 * n_old : 16;
+    w->slots = xcalloc(w->n_slots, sizeof *w->slots);
+    for (size_t i = 0; i < n_old; i++)
+        if (old[i].merchant_id != 0)
+            w->slots[slot_of(w, old[i].merchant_id)] = old[i];
+    free(old);
+}
+
+static enum fid_status open_engines_db(struct worker *w, const char *db_path, struct fid_error *err)
+{
+    struct db_options options = {.durability = DB_DURABILITY_FULL,
+                                 .map_bytes = WORKER_MAP_BYTES,
+                                 .checkpoint_thread = w->committer};
+    enum fid_status st = db_open(db_path, &options, &w->engines_db, err);
+    if (st == FID_OK && (st = schema_migrate(w->engines_db, err)) != FID_OK) {
+        db_close(w->engines_db);
+        w->engines_db = NULL;
+    }
+    return st;
+}
+
 enum fid_status worker_engine(struct worker *w, const char *db_path, int64_t merchant_id,
                               struct engine **out, struct fid_error *err)
 {
-    for (int i = 0; i < w->n_engines; i++)
-        if (w->engines[i].merchant_id == merchant_id) {
-            *out = w->engines[i].engine;
+    if (w->n_slots) {
+        size_t i = slot_of(w, merchant_id);
+        if (w->slots[i].merchant_id == merchant_id) {
+            *out = w->slots[i].engine;
             return FID_OK;
         }
-    if (w->n_engines == WORKER_MERCHANTS_MAX)
-        return fid_fail(err, FID_ERR_LIMIT, "", "too many merchants on one worker");
-    struct engine_options options = {.db_path = db_path,
-                                     .durability = DB_DURABILITY_FULL,
-                                     .merchant_id = merchant_id,
-                                     .map_bytes = WORKER_MAP_BYTES,
-                                     .checkpoint_thread = w->committer};
-    enum fid_status st = engine_open(&options, out, err);
-    if (st != FID_OK)
+    }
+    enum fid_status st = w->engines_db ? FID_OK : open_engines_db(w, db_path, err);
+    struct engine_options options = {.merchant_id = merchant_id, .shared_db = w->engines_db};
+    if (st != FID_OK || (st = engine_open(&options, out, err)) != FID_OK)
         return st;
-    w->engines[w->n_engines].merchant_id = merchant_id;
-    w->engines[w->n_engines++].engine = *out;
+    if (2 * (w->n_engines + 1) > w->n_slots)
+        grow_slots(w);
+    size_t i = slot_of(w, merchant_id);
+    w->slots[i] = (struct worker_engine_slot){.merchant_id = merchant_id, .engine = *out};
+    w->n_engines++;
     return FID_OK;
 }
 
@@ -67,8 +99,10 @@ void worker_close_all(void)
     pthread_mutex_unlock(&registry_lock);
     while (w) {
         struct worker *next = w->next;
-        for (int i = 0; i < w->n_engines; i++)
-            engine_close(w->engines[i].engine);
+        for (size_t i = 0; i < w->n_slots; i++)
+            engine_close(w->slots[i].engine);
+        free(w->slots);
+        db_close(w->engines_db);
         db_close(w->directory);
         key_cache_free(w->keys);
         free(w);

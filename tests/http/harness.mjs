@@ -410,14 +410,15 @@ export class Server {
     }
 }
 
-/** Creates the database and starts the server; the caller must stop() it. */
-export async function startServer({ serveArgs = [], setup = true, connectionClose = false } = {}) {
+/** Creates the database and starts the server (start: false leaves both to the caller, who
+ * then calls start()); the caller must stop() it. */
+export async function startServer({ serveArgs = [], setup = true, connectionClose = false, start = true } = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fidele-http-"));
     const server = new Server(dir);
     server.connectionClose = connectionClose;
     try {
         if (setup) await server.setup();
-        await server.start(serveArgs);
+        if (start) await server.start(serveArgs);
     } catch (e) {
         await server.stop().catch(() => {});
         throw e;
