@@ -89,6 +89,8 @@ struct options {
 };
 
 static enum engine_mode apply_mode = ENGINE_EACH_ON_ITS_OWN;
+/* --random-keys: idempotency keys spread like the UUIDs clients send, instead of in order. */
+static bool random_keys;
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
@@ -188,10 +190,16 @@ static void stream_order(struct stream *s, struct text *t)
     int64_t step = YEAR_SECONDS / s->total > 0 ? YEAR_SECONDS / s->total : 1;
     char at[FID_TIME_ISO_MAX];
     fid_time_format(START_AT + i * YEAR_SECONDS / s->total + prng_below(r, step), at);
+    char key[40];
+    if (random_keys) /* a bijection of i: unique, and in no order */
+        snprintf(key, sizeof key, "%016llx",
+                 (unsigned long long)((uint64_t)(i + 1) * 0x9E3779B97F4A7C15u));
+    else
+        snprintf(key, sizeof key, "pos-%08lld", (long long)i);
     text_printf(t,
-                "{\"type\":\"order\",\"key\":\"pos-%08lld\",\"at\":\"%s\",\"customer\":"
+                "{\"type\":\"order\",\"key\":\"%s\",\"at\":\"%s\",\"customer\":"
                 "\"m%07lld\",\"order_id\":\"%08lld\",\"channel\":\"%s\",\"lines\":[",
-                (long long)i, at, (long long)prng_below(r, s->members), (long long)i,
+                key, at, (long long)prng_below(r, s->members), (long long)i,
                 prng_below(r, 5) == 0 ? "online" : "store");
     int n_lines = 1 + (int)prng_below(r, 4);
     bool used[N_PRODUCTS] = {false};
@@ -397,22 +405,25 @@ static void run_orders(struct engine *e, int64_t members, int64_t events, int64_
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: bench_ingest [--events N] [--members M] [--db PATH] [--batch N] [--single N]\n"
-            "                    [--full-only] [--keep] [--all-or-nothing] [--profile-sql]\n"
-            "  --events N   purchases applied in batches (default %lld)\n"
-            "  --members M  members enrolled first (default %lld)\n"
-            "  --db PATH    database file; the other runs use PATH.single, PATH.normal, ...\n"
-            "               (default bench-ingest.db, removed after each run unless --keep)\n"
-            "  --batch N    events per engine_apply call in the batched run (default %lld)\n"
-            "  --single N   events applied one per transaction (default %lld)\n"
-            "  --full-only  skip the runs with NORMAL durability\n"
-            "  --keep       keep the database files\n"
-            "  --all-or-nothing  apply in ENGINE_ALL_OR_NOTHING mode (default: each on its own,\n"
-            "               a savepoint per event, as an importer reporting failures per event)\n"
-            "  --profile-sql  time every SQL statement of the FULL batched run (slows it down)\n",
-            (long long)DEFAULT_EVENTS, (long long)DEFAULT_MEMBERS, (long long)DEFAULT_BATCH,
-            (long long)DEFAULT_SINGLE);
+    fprintf(
+        out,
+        "usage: bench_ingest [--events N] [--members M] [--db PATH] [--batch N] [--single N]\n"
+        "                    [--full-only] [--keep] [--all-or-nothing] [--profile-sql]\n"
+        "                    [--random-keys]\n"
+        "  --events N   purchases applied in batches (default %lld)\n"
+        "  --members M  members enrolled first (default %lld)\n"
+        "  --db PATH    database file; the other runs use PATH.single, PATH.normal, ...\n"
+        "               (default bench-ingest.db, removed after each run unless --keep)\n"
+        "  --batch N    events per engine_apply call in the batched run (default %lld)\n"
+        "  --single N   events applied one per transaction (default %lld)\n"
+        "  --full-only  skip the runs with NORMAL durability\n"
+        "  --keep       keep the database files\n"
+        "  --all-or-nothing  apply in ENGINE_ALL_OR_NOTHING mode (default: each on its own,\n"
+        "               as an importer reporting failures per event)\n"
+        "  --profile-sql  time every SQL statement of the FULL batched run (slows it down)\n"
+        "  --random-keys  idempotency keys in no order, as UUIDs would be (default: in order)\n",
+        (long long)DEFAULT_EVENTS, (long long)DEFAULT_MEMBERS, (long long)DEFAULT_BATCH,
+        (long long)DEFAULT_SINGLE);
 }
 
 static int64_t parse_count(const char *flag, const char *value, int64_t min, int64_t max)
@@ -455,6 +466,8 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->keep = true;
         else if (strcmp(flag, "--profile-sql") == 0)
             o->profile_sql = true;
+        else if (strcmp(flag, "--random-keys") == 0)
+            random_keys = true;
         else if (strcmp(flag, "--all-or-nothing") == 0)
             o->mode = ENGINE_ALL_OR_NOTHING;
         else if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
@@ -560,9 +573,10 @@ int main(int argc, char **argv)
 
     char batch_mode[64];
     snprintf(batch_mode, sizeof batch_mode, "batch (%lld events/call)", (long long)o.batch);
-    printf("Fidele ingest benchmark: %lld purchases (1-4 lines) over %lld members, SQLite, %s\n",
+    printf("Fidele ingest benchmark: %lld purchases (1-4 lines) over %lld members, SQLite, %s%s\n",
            (long long)o.events, (long long)o.members,
-           o.mode == ENGINE_ALL_OR_NOTHING ? "all-or-nothing" : "each event on its own");
+           o.mode == ENGINE_ALL_OR_NOTHING ? "all-or-nothing" : "each event on its own",
+           random_keys ? ", keys in no order" : "");
     printf("machine: %s, %ld CPUs (nproc)", model, sysconf(_SC_NPROCESSORS_ONLN));
     if (have_load == 3)
         printf(", load average %.2f at start", load[0]);
