@@ -151,7 +151,7 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
             .program_version = e->program->version,
             .explanation = "[{\"rule\":\"refund\",\"label\":\"Refund: pending points cancelled\"}]",
         };
-        if ((st = ledger_append(&e->store, &row, err)) != FID_OK ||
+        if ((st = ledger_append(&e->store, c, &row, err)) != FID_OK ||
             (st = lot_use_insert(&e->store, row.id, lot.id, from_pending, err)) != FID_OK)
             return st;
         lot.remaining -= from_pending;

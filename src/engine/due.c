@@ -67,7 +67,7 @@ static enum fid_status confirm_pending(struct engine *e, struct customer *c, int
             .explanation = "[{\"rule\":\"pending_period\",\"label\":\"Pending period over\"}]",
         };
         int64_t amount = lot->remaining;
-        if ((st = ledger_append(&e->store, &row, err)) != FID_OK)
+        if ((st = ledger_append(&e->store, c, &row, err)) != FID_OK)
             break;
         int64_t repay = c->points_available < 0
                             ? (-c->points_available < amount ? -c->points_available : amount)
@@ -116,7 +116,7 @@ static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t
             .explanation = why,
         };
         int64_t amount = lot->remaining;
-        if ((st = ledger_append(&e->store, &row, err)) != FID_OK ||
+        if ((st = ledger_append(&e->store, c, &row, err)) != FID_OK ||
             (st = lot_use_insert(&e->store, row.id, lot->id, amount, err)) != FID_OK)
             break;
         lot->remaining = 0;

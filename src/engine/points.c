@@ -59,7 +59,7 @@ enum fid_status points_credit(struct engine *e, struct customer *c, const struct
     if (!cr->pending && c->points_available < 0)
         repay = -c->points_available < cr->amount ? -c->points_available : cr->amount;
     lot.remaining -= repay;
-    enum fid_status st = ledger_append(&e->store, &row, err);
+    enum fid_status st = ledger_append(&e->store, c, &row, err);
     if (st != FID_OK)
         return st;
     lot.ledger_id = row.id;
@@ -128,7 +128,7 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
         .reason = d->reason,
         .author = d->author,
     };
-    if ((st = ledger_append(&e->store, &row, err)) != FID_OK)
+    if ((st = ledger_append(&e->store, c, &row, err)) != FID_OK)
         goto done;
     for (size_t u = 0; u < n_uses; u++) {
         if ((st = lot_use_insert(&e->store, row.id, uses[u].lot_id, uses[u].amount, err)) != FID_OK)
@@ -173,7 +173,7 @@ enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_a
         .reason = reason,
         .author = author,
     };
-    enum fid_status st = ledger_append(&e->store, &row, err);
+    enum fid_status st = ledger_append(&e->store, c, &row, err);
     if (st == FID_OK && account == ACCOUNT_CASHBACK)
         c->cashback_minor += amount;
     return st;
@@ -243,7 +243,7 @@ enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct s
             .program_version = e->program->version,
             .explanation = explanation,
         };
-        if ((st = ledger_append(&e->store, &row, err)) != FID_OK ||
+        if ((st = ledger_append(&e->store, c, &row, err)) != FID_OK ||
             (st = voucher_issue(e, c, reward, VOUCHER_FROM_STAMP_CARD, at, row.id, event_key,
                                 vouchers, err)) != FID_OK)
             return st;

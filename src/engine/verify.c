@@ -16,35 +16,46 @@ struct check {
 };
 
 static const struct check CHECKS[] = {
+    /* The ledger has no index by customer (customers chain their entries): each check sums it
+     * once, grouped by customer, and joins the sums to the customers. */
     {"points_available_equals_ledger",
-     "SELECT c.ref, 'balance ' || c.points_available || ' but ledger sums to ' || "
-     "COALESCE(SUM(l.amount), 0) FROM customers c LEFT JOIN ledger l ON l.merchant_id = "
-     "c.merchant_id AND l.customer_id = c.id AND l.account = 'points' WHERE c.merchant_id = ?1 "
-     "GROUP BY c.id HAVING c.points_available != COALESCE(SUM(l.amount), 0)"},
+     "WITH t AS (SELECT customer_id, SUM(amount) AS s FROM ledger WHERE merchant_id = ?1 AND "
+     "account = 'points' GROUP BY customer_id) SELECT c.ref, 'balance ' || c.points_available || "
+     "' but ledger sums to ' || COALESCE(t.s, 0) FROM customers c LEFT JOIN t ON t.customer_id = "
+     "c.id WHERE c.merchant_id = ?1 AND c.points_available != COALESCE(t.s, 0)"},
     {"points_pending_equals_ledger",
-     "SELECT c.ref, 'pending ' || c.points_pending || ' but ledger sums to ' || "
-     "COALESCE(SUM(l.pending_delta), 0) FROM customers c LEFT JOIN ledger l ON l.merchant_id = "
-     "c.merchant_id AND l.customer_id = c.id AND l.account = 'points' WHERE c.merchant_id = ?1 "
-     "GROUP BY c.id HAVING c.points_pending != COALESCE(SUM(l.pending_delta), 0)"},
+     "WITH t AS (SELECT customer_id, SUM(pending_delta) AS s FROM ledger WHERE merchant_id = ?1 "
+     "AND account = 'points' GROUP BY customer_id) SELECT c.ref, 'pending ' || c.points_pending || "
+     "' but ledger sums to ' || COALESCE(t.s, 0) FROM customers c LEFT JOIN t ON t.customer_id = "
+     "c.id WHERE c.merchant_id = ?1 AND c.points_pending != COALESCE(t.s, 0)"},
     {"points_lifetime_equals_ledger",
+     "WITH t AS (SELECT customer_id, SUM(amount) AS s FROM ledger WHERE merchant_id = ?1 AND "
+     "account = 'points' AND kind IN ('earn', 'confirm', 'clawback') GROUP BY customer_id) "
      "SELECT c.ref, 'lifetime ' || c.points_lifetime || ' but ledger sums to ' || "
-     "COALESCE(SUM(l.amount), 0) FROM customers c LEFT JOIN ledger l ON l.merchant_id = "
-     "c.merchant_id AND l.customer_id = c.id AND l.account = 'points' AND l.kind IN ('earn', "
-     "'confirm', 'clawback') WHERE c.merchant_id = ?1 GROUP BY c.id HAVING c.points_lifetime != "
-     "COALESCE(SUM(l.amount), 0)"},
+     "COALESCE(t.s, 0) FROM customers c LEFT JOIN t ON t.customer_id = c.id WHERE c.merchant_id "
+     "= ?1 AND c.points_lifetime != COALESCE(t.s, 0)"},
     {"cashback_equals_ledger",
-     "SELECT c.ref, 'cashback ' || c.cashback_minor || ' but ledger sums to ' || "
-     "COALESCE(SUM(l.amount), 0) FROM customers c LEFT JOIN ledger l ON l.merchant_id = "
-     "c.merchant_id AND l.customer_id = c.id AND l.account = 'cashback' WHERE c.merchant_id = ?1 "
-     "GROUP BY c.id HAVING c.cashback_minor != COALESCE(SUM(l.amount), 0)"},
+     "WITH t AS (SELECT customer_id, SUM(amount) AS s FROM ledger WHERE merchant_id = ?1 AND "
+     "account = 'cashback' GROUP BY customer_id) SELECT c.ref, 'cashback ' || c.cashback_minor || "
+     "' but ledger sums to ' || COALESCE(t.s, 0) FROM customers c LEFT JOIN t ON t.customer_id = "
+     "c.id WHERE c.merchant_id = ?1 AND c.cashback_minor != COALESCE(t.s, 0)"},
     {"stamps_equal_ledger",
-     "SELECT c.ref, 'card ' || s.card_id || ' holds ' || s.stamps || ' but ledger sums to ' || "
-     "COALESCE((SELECT SUM(l.amount) FROM ledger l WHERE l.merchant_id = s.merchant_id AND "
-     "l.customer_id = s.customer_id AND l.account = 'stamps' AND l.card_id = s.card_id), 0) "
-     "FROM stamp_balances s JOIN customers c ON c.merchant_id = s.merchant_id AND c.id = "
-     "s.customer_id WHERE s.merchant_id = ?1 AND s.stamps != COALESCE((SELECT SUM(l.amount) FROM "
-     "ledger l WHERE l.merchant_id = s.merchant_id AND l.customer_id = s.customer_id AND "
-     "l.account = 'stamps' AND l.card_id = s.card_id), 0)"},
+     "WITH t AS (SELECT customer_id, card_id, SUM(amount) AS s FROM ledger WHERE merchant_id = ?1 "
+     "AND account = 'stamps' GROUP BY customer_id, card_id) SELECT c.ref, 'card ' || s.card_id || "
+     "' holds ' || s.stamps || ' but ledger sums to ' || COALESCE(t.s, 0) FROM stamp_balances s "
+     "JOIN customers c ON c.merchant_id = s.merchant_id AND c.id = s.customer_id LEFT JOIN t ON "
+     "t.customer_id = s.customer_id AND t.card_id = s.card_id WHERE s.merchant_id = ?1 AND "
+     "s.stamps != COALESCE(t.s, 0)"},
+    {"ledger_chain_links_entries",
+     "SELECT 'ledger ' || id, 'names ' || COALESCE(prev_id, 'no entry') || ' as the customer''s "
+     "previous entry, which is ' || COALESCE(expected, 'none') FROM (SELECT id, prev_id, "
+     "LAG(id) OVER (PARTITION BY customer_id ORDER BY id) AS expected FROM ledger WHERE "
+     "merchant_id = ?1) WHERE prev_id IS NOT expected"},
+    {"ledger_chain_starts_at_newest",
+     "WITH t AS (SELECT customer_id, MAX(id) AS newest FROM ledger WHERE merchant_id = ?1 GROUP BY "
+     "customer_id) SELECT c.ref, 'newest entry ' || COALESCE(t.newest, 'none') || ' but the "
+     "customer names ' || COALESCE(c.last_ledger_id, 'none') FROM customers c LEFT JOIN t ON "
+     "t.customer_id = c.id WHERE c.merchant_id = ?1 AND c.last_ledger_id IS NOT t.newest"},
     {"lot_remaining_equals_uses",
      "SELECT 'lot ' || t.id, 'remaining ' || t.remaining || ' but amount ' || t.amount || ' "
      "minus uses ' || COALESCE((SELECT SUM(u.amount) FROM lot_uses u WHERE u.merchant_id = "

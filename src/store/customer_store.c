@@ -15,7 +15,8 @@
     "id, ref, is_member, enrolled_at, card_code, email, phone, name, birthday, locale, consents, " \
     "consents_at, order_count, spend_minor, first_order_at, last_order_at, last_activity_at, "     \
     "points_available, points_pending, points_lifetime, cashback_minor, tier, tier_since, "        \
-    "tier_review_at, vip_plan, vip_until, next_due_at, created_at, vip_started_at, vip_months"
+    "tier_review_at, vip_plan, vip_until, next_due_at, created_at, vip_started_at, vip_months, "   \
+    "last_ledger_id"
 
 #define COPY_TEXT(field, col) snprintf(c->field, sizeof c->field, "%s", db_column_text(s, col))
 
@@ -52,6 +53,7 @@ static void read_row(struct db_stmt *s, struct customer *c)
     c->created_at = db_column_int(s, 27);
     c->vip_started_at = db_column_int(s, 28);
     c->vip_months = db_column_int(s, 29);
+    c->last_ledger_id = db_column_int(s, 30);
 }
 
 static enum fid_status read_one(struct db_stmt *s, struct customer *out, const char *what,
@@ -117,7 +119,7 @@ enum fid_status customer_find_any(struct store *store, const char *query, struct
 #define STATE_COLUMNS                                                                              \
     "order_count, spend_minor, first_order_at, last_order_at, last_activity_at, "                  \
     "points_available, points_pending, points_lifetime, cashback_minor, tier, tier_since, "        \
-    "tier_review_at, vip_plan, vip_until, next_due_at, vip_started_at, vip_months"
+    "tier_review_at, vip_plan, vip_until, next_due_at, vip_started_at, vip_months, last_ledger_id"
 
 static const char *or_null(const char *text)
 {
@@ -157,6 +159,7 @@ static void bind_state(struct db_stmt *s, const struct customer *c, int *i)
     db_bind_opt_int(s, (*i)++, c->next_due_at);
     db_bind_opt_int(s, (*i)++, c->vip_started_at);
     db_bind_int(s, (*i)++, c->vip_months);
+    db_bind_opt_int(s, (*i)++, c->last_ledger_id);
 }
 
 enum fid_status customer_insert(struct store *store, struct customer *c, struct fid_error *err)
@@ -168,7 +171,7 @@ enum fid_status customer_insert(struct store *store, struct customer *c, struct 
         store->db,
         "INSERT INTO customers (" PROFILE_COLUMNS ", " STATE_COLUMNS
         ", merchant_id, id, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     int i = 1;
     bind_profile(s, c, &i);
     bind_state(s, c, &i);
@@ -183,7 +186,7 @@ enum fid_status customer_save(struct store *store, const struct customer *c, str
 {
     struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET (" STATE_COLUMNS
                                               ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                              "?, ?, ?, ?, ?) WHERE merchant_id = ? AND id = ?");
+                                              "?, ?, ?, ?, ?, ?) WHERE merchant_id = ? AND id = ?");
     int i = 1;
     bind_state(s, c, &i);
     db_bind_int(s, i++, store->merchant_id);

@@ -9,16 +9,18 @@
 
 #include "util/xalloc.h"
 
-enum fid_status ledger_append(struct store *store, struct ledger_row *r, struct fid_error *err)
+enum fid_status ledger_append(struct store *store, struct customer *c, struct ledger_row *r,
+                              struct fid_error *err)
 {
     enum fid_status st = store_next_id(store, TABLE_LEDGER, &r->id, err);
     if (st != FID_OK)
         return st;
+    r->customer_id = c->id;
     struct db_stmt *s = db_prepare(
         store->db,
         "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, card_id, amount, "
         "pending_delta, event_key, order_id, lot_id, program_version, explanation, reason, "
-        "author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "author, prev_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, r->id);
     db_bind_int(s, 3, r->customer_id);
@@ -35,7 +37,10 @@ enum fid_status ledger_append(struct store *store, struct ledger_row *r, struct 
     db_bind_text(s, 14, r->explanation ? r->explanation : "[]");
     db_bind_text(s, 15, r->reason);
     db_bind_text(s, 16, r->author);
-    return db_run(s, err);
+    db_bind_opt_int(s, 17, c->last_ledger_id);
+    if ((st = db_run(s, err)) == FID_OK)
+        c->last_ledger_id = r->id;
+    return st;
 }
 
 enum fid_status lot_insert(struct store *store, struct lot_row *lot, struct fid_error *err)
@@ -161,11 +166,15 @@ enum fid_status ledger_list(struct store *store, int64_t customer_id, ledger_vis
                             void *context, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(
-        store->db, "SELECT l.id, l.at, l.kind, l.account, l.card_id, l.amount, l.pending_delta, "
+        store->db, "WITH RECURSIVE chain(id) AS (SELECT last_ledger_id FROM customers WHERE "
+                   "merchant_id = ?1 AND id = ?2 AND last_ledger_id IS NOT NULL UNION ALL "
+                   "SELECT l.prev_id FROM chain JOIN ledger l ON l.merchant_id = ?1 AND l.id = "
+                   "chain.id WHERE l.prev_id IS NOT NULL) "
+                   "SELECT l.id, l.at, l.kind, l.account, l.card_id, l.amount, l.pending_delta, "
                    "l.event_key, o.ref, l.lot_id, l.program_version, l.explanation, l.reason, "
-                   "l.author FROM ledger l LEFT JOIN orders o ON o.merchant_id = l.merchant_id "
-                   "AND o.id = l.order_id WHERE l.merchant_id = ? AND l.customer_id = ? "
-                   "ORDER BY l.id");
+                   "l.author FROM chain JOIN ledger l ON l.merchant_id = ?1 AND l.id = chain.id "
+                   "LEFT JOIN orders o ON o.merchant_id = l.merchant_id AND o.id = l.order_id "
+                   "WHERE l.customer_id = ?2 ORDER BY l.id");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     enum db_step rc;

@@ -71,6 +71,7 @@ struct customer {
     int64_t vip_months;     /* months paid since vip_started_at: renewals keep the day */
     int64_t next_due_at;
     int64_t created_at;
+    int64_t last_ledger_id; /* the newest ledger entry, head of the chain (0: none) */
 };
 
 struct order_row {
@@ -299,7 +300,9 @@ enum fid_status order_detail_scan(struct store *store, int64_t before, order_det
 
 /* ---- ledger and lots (ledger_store.c) ------------------------------------------------------ */
 
-enum fid_status ledger_append(struct store *store, struct ledger_row *row,
+/* Appends row for customer c (its customer_id) as the newest link of c's chain: the entry names
+ * c's previous newest and c->last_ledger_id becomes its id (the caller saves c). */
+enum fid_status ledger_append(struct store *store, struct customer *c, struct ledger_row *row,
                               struct fid_error *err) FID_MUST_USE;
 enum fid_status lot_insert(struct store *store, struct lot_row *lot,
                            struct fid_error *err) FID_MUST_USE;

@@ -300,12 +300,14 @@ verify_catches_tampering() {
         "lots_cover_available_balance|UPDATE lots SET remaining = remaining - 1, amount = amount - 1 WHERE id = 1"
         "lot_remaining_equals_uses|INSERT INTO lot_uses SELECT merchant_id, 1, id, 1 FROM lots WHERE id = 2"
         "stamps_equal_ledger|UPDATE stamp_balances SET stamps = stamps + 1"
-        "no_order_earned_twice|INSERT INTO ledger SELECT merchant_id, 99, customer_id, at, kind, account, card_id, 0, pending_delta, event_key, order_id, lot_id, program_version, explanation, reason, author FROM ledger WHERE kind = 'earn' AND order_id IS NOT NULL AND account = 'points'"
+        "no_order_earned_twice|INSERT INTO ledger SELECT merchant_id, 99, customer_id, at, kind, account, card_id, 0, pending_delta, event_key, order_id, lot_id, program_version, explanation, reason, author, (SELECT MAX(id) FROM ledger) FROM ledger WHERE kind = 'earn' AND order_id IS NOT NULL AND account = 'points'; UPDATE customers SET last_ledger_id = 99"
         "entries_name_applied_events|DELETE FROM events WHERE key = 'k1'"
         "order_clawback_within_earning|UPDATE orders SET points_clawed = points_earned + 1"
         "vouchers_used_once|UPDATE vouchers SET state = 'used'"
         "order_aggregates_equal_orders|UPDATE customers SET order_count = order_count + 1"
-        "no_negative_balance|UPDATE customers SET cashback_minor = -1; INSERT INTO ledger SELECT merchant_id, 98, id, 0, 'adjust', 'cashback', '', -1, 0, NULL, NULL, NULL, 1, '[]', NULL, NULL FROM customers"
+        "no_negative_balance|UPDATE customers SET cashback_minor = -1; INSERT INTO ledger SELECT merchant_id, 98, id, 0, 'adjust', 'cashback', '', -1, 0, NULL, NULL, NULL, 1, '[]', NULL, NULL, last_ledger_id FROM customers; UPDATE customers SET last_ledger_id = 98"
+        "ledger_chain_links_entries|UPDATE ledger SET prev_id = NULL WHERE id = (SELECT MAX(id) FROM ledger)"
+        "ledger_chain_starts_at_newest|UPDATE customers SET last_ledger_id = last_ledger_id - 1"
     )
     local c check change
     for c in "${cases[@]}"; do

@@ -1,9 +1,12 @@
 /*
- * store/schema: migration 6 moves the idempotency records from a table keyed by (merchant, key)
- * to one in arrival order with a unique index of the keys. On a file migrated to 5 and filled
- * with records of two merchants, it keeps every record as it was, in the order they were applied;
- * a key is found through the index, the same key stays free for another merchant, and a second
- * record of one merchant's key is refused. Migrating again changes nothing.
+ * store/schema, migrations that move data. Migration 6 moves the idempotency records from a table
+ * keyed by (merchant, key) to one in arrival order with a unique index of the keys. On a file
+ * migrated to 5 and filled with records of two merchants, it keeps every record as it was, in the
+ * order they were applied; a key is found through the index, the same key stays free for another
+ * merchant, and a second record of one merchant's key is refused. Migrating again changes nothing.
+ * Migration 7 chains each customer's ledger entries: on entries of two customers interleaved,
+ * each entry names the same customer's previous one and each customer its newest (none for a
+ * customer without entries), and the index by customer is gone.
  */
 #include "../unit_support.h"
 
@@ -27,10 +30,9 @@ static int64_t count(struct db *db, const char *sql)
     return n;
 }
 
-static void test_migration_6_keeps_the_records(void **state)
+/* A fresh file at path (a mkstemp template) migrated to version. */
+static struct db *open_at_version(char *path, int version)
 {
-    (void)state;
-    char path[] = "/tmp/fidele-schema-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
@@ -38,7 +40,27 @@ static void test_migration_6_keeps_the_records(void **state)
     struct db *db = NULL;
     struct db_options options = {.durability = DB_DURABILITY_NORMAL};
     assert_int_equal(db_open(path, &options, &db, &err), FID_OK);
-    assert_int_equal(schema_migrate_to(db, 5, &err), FID_OK);
+    assert_int_equal(schema_migrate_to(db, version, &err), FID_OK);
+    return db;
+}
+
+static void close_and_remove(struct db *db, const char *path)
+{
+    db_close(db);
+    char file[64];
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+}
+
+static void test_migration_6_keeps_the_records(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_at_version(path, 5);
+    struct fid_error err;
     exec_ok(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0),"
                 " (2, 'B', 'EUR', 'Europe/Paris', 'fr', 0)");
     /* Applied in the order c, a, b for merchant 1 (keys out of order), then merchant 2's a. */
@@ -71,19 +93,45 @@ static void test_migration_6_keeps_the_records(void **state)
         fail_msg("a second record of merchant 1's key b was accepted");
     exec_ok(db, "INSERT INTO events VALUES (2, 'b', 'x', 'order', 1, 1, '{}')");
     UNIT_EQ_INT("records", count(db, "SELECT COUNT(*) FROM events"), 5);
-    db_close(db);
-    char file[64];
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        unlink(file);
-    }
+    close_and_remove(db, path);
+}
+
+static void test_migration_7_chains_the_ledger(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_at_version(path, 6);
+    struct fid_error err;
+    exec_ok(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    exec_ok(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0),"
+                " (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
+    /* Entries 1..6: ann, bob, ann, ann, bob, ann. */
+    exec_ok(db, "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, amount, "
+                "program_version) VALUES (1, 1, 1, 0, 'earn', 'points', 5, 1),"
+                " (1, 2, 2, 0, 'earn', 'points', 5, 1), (1, 3, 1, 0, 'earn', 'points', 5, 1),"
+                " (1, 4, 1, 0, 'earn', 'points', 5, 1), (1, 5, 2, 0, 'earn', 'points', 5, 1),"
+                " (1, 6, 1, 0, 'earn', 'points', 5, 1)");
+    assert_int_equal(schema_migrate(db, &err), FID_OK);
+    struct db_stmt *s = db_prepare(db, "SELECT group_concat(id || '<' || COALESCE(prev_id, '-'), "
+                                       "' ') FROM (SELECT * FROM ledger ORDER BY id)");
+    assert_int_equal(db_step(s), DB_ROW);
+    UNIT_EQ_STR("links", db_column_text(s, 0), "1<- 2<- 3<1 4<3 5<2 6<4");
+    db_done(s);
+    s = db_prepare(db, "SELECT group_concat(ref || ':' || COALESCE(last_ledger_id, '-'), ' ') "
+                       "FROM (SELECT * FROM customers ORDER BY id)");
+    assert_int_equal(db_step(s), DB_ROW);
+    UNIT_EQ_STR("heads", db_column_text(s, 0), "ann:6 bob:5 cy:-");
+    db_done(s);
+    UNIT_EQ_INT("no index by customer",
+                count(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'ledger_customer'"), 0);
+    close_and_remove(db, path);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migration_6_keeps_the_records),
+        cmocka_unit_test(test_migration_7_chains_the_ledger),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
