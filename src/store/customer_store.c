@@ -276,16 +276,7 @@ enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int6
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, t);
     db_bind_int(s, 3, limit);
-    size_t cap = 0;
-    *ids = NULL;
-    *n = 0;
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW) {
-        xgrow((void **)ids, &cap, *n + 1, sizeof **ids);
-        (*ids)[(*n)++] = db_column_int(s, 0);
-    }
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "listing due customers failed") : FID_OK;
+    return db_run_ints(s, ids, n, err);
 }
 
 enum fid_status stamps_get(struct store *store, int64_t customer_id, const char *card_id,

@@ -95,6 +95,11 @@ enum fid_status db_run(struct db_stmt *stmt, struct fid_error *err) FID_MUST_USE
 enum fid_status db_run_int(struct db_stmt *stmt, int64_t def, int64_t *out,
                            struct fid_error *err) FID_MUST_USE;
 
+/* Runs a statement and collects the integer of its first column in every row (ids) into *out
+ * (caller frees), *n of them. */
+enum fid_status db_run_ints(struct db_stmt *stmt, int64_t **out, size_t *n,
+                            struct fid_error *err) FID_MUST_USE;
+
 /* Last error text of the connection, for messages. */
 const char *db_errmsg(struct db *db);
 

@@ -336,6 +336,21 @@ enum fid_status db_run_int(struct db_stmt *s, int64_t def, int64_t *out, struct 
     return st;
 }
 
+enum fid_status db_run_ints(struct db_stmt *s, int64_t **out, size_t *n, struct fid_error *err)
+{
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        xgrow((void **)out, &cap, *n + 1, sizeof **out);
+        (*out)[(*n)++] = db_column_int(s, 0);
+    }
+    enum fid_status st = rc == DB_FAILED ? fail_db(s->db, err, "database") : FID_OK;
+    db_done(s);
+    return st;
+}
+
 const char *db_errmsg(struct db *db)
 {
     return sqlite3_errmsg(db->conn);

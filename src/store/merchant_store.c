@@ -59,17 +59,7 @@ enum fid_status merchant_default(struct db *db, struct merchant *out, struct fid
 
 enum fid_status merchant_ids(struct db *db, int64_t **ids, size_t *n, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(db, "SELECT id FROM merchants ORDER BY id");
-    size_t cap = 0;
-    *ids = NULL;
-    *n = 0;
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW) {
-        xgrow((void **)ids, &cap, *n + 1, sizeof **ids);
-        (*ids)[(*n)++] = db_column_int(s, 0);
-    }
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "listing merchants failed") : FID_OK;
+    return db_run_ints(db_prepare(db, "SELECT id FROM merchants ORDER BY id"), ids, n, err);
 }
 
 enum fid_status program_store_save(struct store *store, const char *document, int64_t at,

@@ -79,40 +79,38 @@ static void remove_files(const char *path)
     }
 }
 
-static void test_checkpoint_thread_bounds_the_log(void **state)
+/* Writes every row on a fresh file, checks the log's bound and the rows, removes the file. */
+static void run_writer(bool checkpoint_thread, int64_t *max_db)
 {
-    (void)state;
     char path[] = "/tmp/fidele-wal-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     remove_files(path);
-    int64_t max_wal = 0, max_db = 0;
-    write_rows(path, true, &max_wal, &max_db);
+    int64_t max_wal = 0;
+    write_rows(path, checkpoint_thread, &max_wal, max_db);
     if (max_wal > WAL_BOUND_BYTES)
         fail_msg("the log reached %lld bytes (bound %lld)", (long long)max_wal,
                  (long long)WAL_BOUND_BYTES);
+    check_rows(path);
+    remove_files(path);
+}
+
+static void test_checkpoint_thread_bounds_the_log(void **state)
+{
+    (void)state;
+    int64_t max_db = 0;
+    run_writer(true, &max_db);
     /* The background rounds copied pages into the database before the writer's bound. */
     if (max_db < 1024 * 1024)
         fail_msg("the database held %lld bytes before the bound", (long long)max_db);
-    check_rows(path);
-    remove_files(path);
 }
 
 static void test_without_the_thread_sqlite_checkpoints(void **state)
 {
     (void)state;
-    char path[] = "/tmp/fidele-wal-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    remove_files(path);
-    int64_t max_wal = 0, max_db = 0;
-    write_rows(path, false, &max_wal, &max_db);
-    if (max_wal > WAL_BOUND_BYTES)
-        fail_msg("the log reached %lld bytes", (long long)max_wal);
-    check_rows(path);
-    remove_files(path);
+    int64_t max_db = 0;
+    run_writer(false, &max_db);
 }
 
 int main(void)
