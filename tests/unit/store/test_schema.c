@@ -7,6 +7,9 @@
  * Migration 7 chains each customer's ledger entries: on entries of two customers interleaved,
  * each entry names the same customer's previous one and each customer its newest (none for a
  * customer without entries), and the index by customer is gone.
+ * Migration 8 rebuilds the ledger, lots and vouchers with their enumerations checked by OR: the
+ * rows and indexes are the same, a value outside an enumeration is still refused, and inserting
+ * into them no longer builds a temporary B-tree (no OpenEphemeral in the statement's program).
  */
 #include "../unit_support.h"
 
@@ -127,11 +130,101 @@ static void test_migration_7_chains_the_ledger(void **state)
     close_and_remove(db, path);
 }
 
+/* Every row of table as one text, in primary-key order. */
+static void table_text(struct db *db, const char *sql, char *out, size_t size)
+{
+    struct db_stmt *s = db_prepare(db, sql);
+    assert_int_equal(db_step(s), DB_ROW);
+    snprintf(out, size, "%s", db_column_text(s, 0));
+    db_done(s);
+}
+
+static bool builds_temporary_btree(struct db *db, const char *insert)
+{
+    char explain[512];
+    snprintf(explain, sizeof explain, "EXPLAIN %s", insert);
+    struct db_stmt *s = db_prepare(db, explain);
+    bool found = false;
+    while (db_step(s) == DB_ROW)
+        found = found || strcmp(db_column_text(s, 1), "OpenEphemeral") == 0;
+    db_done(s);
+    return found;
+}
+
+static const char LEDGER_ROWS[] =
+    "SELECT group_concat(id || kind || account || amount || COALESCE(prev_id, '-'), ';') FROM "
+    "(SELECT * FROM ledger ORDER BY merchant_id, id)";
+static const char LOT_ROWS[] = "SELECT group_concat(id || state || amount || remaining, ';') FROM "
+                               "(SELECT * FROM lots ORDER BY merchant_id, id)";
+static const char VOUCHER_ROWS[] = "SELECT group_concat(code || source || state, ';') FROM "
+                                   "(SELECT * FROM vouchers ORDER BY merchant_id, code)";
+static const char LEDGER_INSERT[] =
+    "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, amount, "
+    "program_version) VALUES (1, 9, 1, 0, 'earn', 'points', 5, 1)";
+
+static void test_migration_8_checks_without_temporary_btrees(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_at_version(path, 7);
+    struct fid_error err;
+    exec_ok(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    exec_ok(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0)");
+    exec_ok(db, "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, amount, "
+                "program_version, prev_id) VALUES (1, 1, 1, 0, 'earn', 'points', 50, 1, NULL),"
+                " (1, 2, 1, 0, 'redeem', 'points', -20, 1, 1),"
+                " (1, 3, 1, 0, 'earn', 'stamps', 2, 1, 2)");
+    exec_ok(db, "INSERT INTO lots VALUES (1, 1, 1, 'available', 0, 0, NULL, 50, 30, NULL, 1),"
+                " (1, 2, 1, 'pending', 0, 9, NULL, 10, 10, 4, 3)");
+    exec_ok(db, "INSERT INTO vouchers VALUES (1, 'AAAA', 1, 'free-coffee', 'stamp_card', "
+                "'issued', 0, 99, NULL, NULL, 3, 'k1'), (1, 'BBBB', 1, 'pastry', 'redeem', "
+                "'used', 0, 99, 5, 'o-1', 2, 'k2')");
+    assert_true(builds_temporary_btree(db, LEDGER_INSERT)); /* what migration 8 removes */
+    char ledger[512], lots[512], vouchers[512], now[512];
+    table_text(db, LEDGER_ROWS, ledger, sizeof ledger);
+    table_text(db, LOT_ROWS, lots, sizeof lots);
+    table_text(db, VOUCHER_ROWS, vouchers, sizeof vouchers);
+
+    assert_int_equal(schema_migrate(db, &err), FID_OK);
+    table_text(db, LEDGER_ROWS, now, sizeof now);
+    UNIT_EQ_STR("ledger", now, ledger);
+    table_text(db, LOT_ROWS, now, sizeof now);
+    UNIT_EQ_STR("lots", now, lots);
+    table_text(db, VOUCHER_ROWS, now, sizeof now);
+    UNIT_EQ_STR("vouchers", now, vouchers);
+    UNIT_EQ_INT("indexes",
+                count(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                          "('lots_open', 'lots_order', 'vouchers_customer', 'vouchers_reward', "
+                          "'vouchers_due')"),
+                5);
+    assert_false(builds_temporary_btree(db, LEDGER_INSERT));
+    assert_false(builds_temporary_btree(
+        db, "INSERT INTO lots VALUES (1, 3, 1, 'available', 0, 0, NULL, 5, 5, NULL, 9)"));
+    assert_false(builds_temporary_btree(db, "INSERT INTO vouchers VALUES (1, 'CCCC', 1, 'x', "
+                                            "'redeem', 'issued', 0, 9, NULL, NULL, NULL, 'k')"));
+    static const char *const refused[] = {
+        "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, amount, "
+        "program_version) VALUES (1, 10, 1, 0, 'gift', 'points', 5, 1)",
+        "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, amount, "
+        "program_version) VALUES (1, 10, 1, 0, 'earn', 'miles', 5, 1)",
+        "INSERT INTO lots VALUES (1, 3, 1, 'frozen', 0, 0, NULL, 5, 5, NULL, 9)",
+        "INSERT INTO vouchers VALUES (1, 'CCCC', 1, 'x', 'gift', 'issued', 0, 9, NULL, NULL, "
+        "NULL, 'k')",
+        "INSERT INTO vouchers VALUES (1, 'CCCC', 1, 'x', 'redeem', 'lost', 0, 9, NULL, NULL, "
+        "NULL, 'k')",
+    };
+    for (size_t i = 0; i < N_ELEMENTS(refused); i++)
+        if (db_exec(db, refused[i], &err) == FID_OK)
+            fail_msg("accepted: %s", refused[i]);
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migration_6_keeps_the_records),
         cmocka_unit_test(test_migration_7_chains_the_ledger),
+        cmocka_unit_test(test_migration_8_checks_without_temporary_btrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
