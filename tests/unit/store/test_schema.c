@@ -58,6 +58,15 @@ static void close_and_remove(struct db *db, const char *path)
     }
 }
 
+/* The one text a query gives (rows joined by group_concat). */
+static void table_text(struct db *db, const char *sql, char *out, size_t size)
+{
+    struct db_stmt *s = db_prepare(db, sql);
+    assert_int_equal(db_step(s), DB_ROW);
+    snprintf(out, size, "%s", db_column_text(s, 0));
+    db_done(s);
+}
+
 static void test_migration_6_keeps_the_records(void **state)
 {
     (void)state;
@@ -72,22 +81,18 @@ static void test_migration_6_keeps_the_records(void **state)
                 " (1, 'a', 'd-a', 'enrol', 11, 101, '{\"key\":\"a\"}'),"
                 " (1, 'b', 'd-b', 'order', 12, 102, '{\"key\":\"b\"}'),"
                 " (2, 'a', 'd-2a', 'enrol', 13, 103, '{\"key\":\"a\",\"m\":2}')");
-    char before[512] = "";
-    struct db_stmt *s =
-        db_prepare(db, "SELECT group_concat(merchant_id || key || digest || type || "
-                       "at || applied_at || result, ';') FROM (SELECT * FROM "
-                       "events ORDER BY applied_at)");
-    assert_int_equal(db_step(s), DB_ROW);
-    snprintf(before, sizeof before, "%s", db_column_text(s, 0));
-    db_done(s);
-
+    char before[512], after[512];
+    table_text(db,
+               "SELECT group_concat(merchant_id || key || digest || type || at || applied_at || "
+               "result, ';') FROM (SELECT * FROM events ORDER BY applied_at)",
+               before, sizeof before);
     assert_int_equal(schema_migrate(db, &err), FID_OK);
     assert_int_equal(schema_migrate(db, &err), FID_OK); /* again: nothing to do */
-    s = db_prepare(db, "SELECT group_concat(merchant_id || key || digest || type || at || "
-                       "applied_at || result, ';') FROM (SELECT * FROM events ORDER BY rowid)");
-    assert_int_equal(db_step(s), DB_ROW);
-    UNIT_EQ_STR("records in arrival order", db_column_text(s, 0), before);
-    db_done(s);
+    table_text(db,
+               "SELECT group_concat(merchant_id || key || digest || type || at || applied_at || "
+               "result, ';') FROM (SELECT * FROM events ORDER BY rowid)",
+               after, sizeof after);
+    UNIT_EQ_STR("records in arrival order", after, before);
     UNIT_EQ_INT("found by key through the index",
                 count(db, "SELECT COUNT(*) FROM events INDEXED BY events_key "
                           "WHERE merchant_id = 2 AND key = 'a'"),
@@ -115,28 +120,20 @@ static void test_migration_7_chains_the_ledger(void **state)
                 " (1, 4, 1, 0, 'earn', 'points', 5, 1), (1, 5, 2, 0, 'earn', 'points', 5, 1),"
                 " (1, 6, 1, 0, 'earn', 'points', 5, 1)");
     assert_int_equal(schema_migrate(db, &err), FID_OK);
-    struct db_stmt *s = db_prepare(db, "SELECT group_concat(id || '<' || COALESCE(prev_id, '-'), "
-                                       "' ') FROM (SELECT * FROM ledger ORDER BY id)");
-    assert_int_equal(db_step(s), DB_ROW);
-    UNIT_EQ_STR("links", db_column_text(s, 0), "1<- 2<- 3<1 4<3 5<2 6<4");
-    db_done(s);
-    s = db_prepare(db, "SELECT group_concat(ref || ':' || COALESCE(last_ledger_id, '-'), ' ') "
-                       "FROM (SELECT * FROM customers ORDER BY id)");
-    assert_int_equal(db_step(s), DB_ROW);
-    UNIT_EQ_STR("heads", db_column_text(s, 0), "ann:6 bob:5 cy:-");
-    db_done(s);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(id || '<' || COALESCE(prev_id, '-'), ' ') FROM (SELECT * "
+               "FROM ledger ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("links", text, "1<- 2<- 3<1 4<3 5<2 6<4");
+    table_text(db,
+               "SELECT group_concat(ref || ':' || COALESCE(last_ledger_id, '-'), ' ') FROM "
+               "(SELECT * FROM customers ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("heads", text, "ann:6 bob:5 cy:-");
     UNIT_EQ_INT("no index by customer",
                 count(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'ledger_customer'"), 0);
     close_and_remove(db, path);
-}
-
-/* Every row of table as one text, in primary-key order. */
-static void table_text(struct db *db, const char *sql, char *out, size_t size)
-{
-    struct db_stmt *s = db_prepare(db, sql);
-    assert_int_equal(db_step(s), DB_ROW);
-    snprintf(out, size, "%s", db_column_text(s, 0));
-    db_done(s);
 }
 
 static bool builds_temporary_btree(struct db *db, const char *insert)
