@@ -1,7 +1,10 @@
 /*
  * `fidele event post [FILE|-] [--each]`: events as one JSON object, a JSON array or NDJSON.
  * By default the whole input is one transaction that applies completely or not at all; --each
- * applies the good events and reports the bad ones (exit 2 when any failed).
+ * applies the good events and reports the bad ones (exit 2 when any failed), committing every
+ * EACH_BATCH events: a large file is applied at the engine's batch rate, an interruption keeps
+ * what was committed (posting the file again replays it), and a failing event that had written
+ * before failing makes only its own batch run again with a savepoint per event.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +12,40 @@
 
 #include "cli/cli.h"
 #include "core/event_stream.h"
+
+#define EACH_BATCH 1000
+
+/* Applies events in transactions of EACH_BATCH, each event on its own; *results (new) holds one
+ * result per event. */
+static enum fid_status apply_each(struct engine *e, const json_t *events, int64_t now,
+                                  json_t **results, struct fid_error *err)
+{
+    *results = json_array();
+    enum fid_status st = FID_OK;
+    for (size_t first = 0; st == FID_OK && first < json_array_size(events); first += EACH_BATCH) {
+        json_t *batch = json_array(), *batch_results = NULL;
+        for (size_t i = first; i < first + EACH_BATCH && i < json_array_size(events); i++)
+            json_array_append(batch, json_array_get(events, i));
+        st = engine_apply(e, batch, now, ENGINE_EACH_ON_ITS_OWN, &batch_results, err);
+        if (st == FID_OK)
+            json_array_extend(*results, batch_results);
+        else if (err->field[0] == '/') {
+            /* a database failure names the event in its batch: name it in the file */
+            char *rest = strchr(err->field + 1, '/');
+            char field[FID_ERROR_FIELD_MAX];
+            snprintf(field, sizeof field, "/%zu%s", first + strtoul(err->field + 1, NULL, 10),
+                     rest ? rest : "");
+            snprintf(err->field, sizeof err->field, "%s", field);
+        }
+        json_decref(batch_results);
+        json_decref(batch);
+    }
+    if (st != FID_OK) {
+        json_decref(*results);
+        *results = NULL;
+    }
+    return st;
+}
 
 int cmd_event(struct cli *cli)
 {
@@ -34,8 +71,8 @@ int cmd_event(struct cli *cli)
         st = cli_open_engine(cli, &e, &err);
     bool each = cli_flag(cli, "each");
     if (st == FID_OK)
-        st = engine_apply(e, events, cli->now,
-                          each ? ENGINE_EACH_ON_ITS_OWN : ENGINE_ALL_OR_NOTHING, &results, &err);
+        st = each ? apply_each(e, events, cli->now, &results, &err)
+                  : engine_apply(e, events, cli->now, ENGINE_ALL_OR_NOTHING, &results, &err);
     json_decref(events);
     engine_close(e);
     if (st != FID_OK) {

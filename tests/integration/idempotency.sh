@@ -322,7 +322,35 @@ verify_catches_tampering() {
     rm -f tampered.db
 }
 
+# --each commits every 1,000 events: a file of 2,500 with two bad events (one in the second batch)
+# gives the same database as its good events posted at once, and posting it again replays.
+each_in_batches() {
+    init_db cafe
+    local i
+    {
+        echo '{"type":"enrol","key":"e-ann","at":"2026-03-02T08:00:00Z","customer":"ann"}'
+        for i in $(seq 1 2499); do
+            if [ "$i" = 7 ] || [ "$i" = 1200 ]; then
+                printf '{"type":"order","key":"o%d","at":"2026-03-03T08:00:00Z","customer":"ann","order_id":"A%d","lines":[{"sku":"TEA","quantity":0,"unit_price_minor":300}]}\n' "$i" "$i"
+            else
+                printf '{"type":"order","key":"o%d","at":"2026-03-03T08:00:00Z","customer":"ann","order_id":"A%d","lines":[{"sku":"ESPRESSO","category":"coffee","quantity":1,"unit_price_minor":250}]}\n' "$i" "$i"
+            fi
+        done
+    } >all.ndjson
+    grep -v '"TEA"' all.ndjson >good.ndjson
+    expect_exit 2 fidele --json --seed 5 --now 2026-03-04T00:00:00Z event post all.ndjson --each
+    check_json "results of 2,500 events" length 2500 'map(.status) | group_by(.) | map("\(.[0]) \(length)") | join(", ")' \
+        "applied 2498, error 2" '[.[] | select(.status == "error") | .key] | join(" ")' "o7 o1200"
+    expect_exit 2 fidele --seed 5 --now 2026-03-04T00:00:00Z event post all.ndjson --each
+    assert_eq "0 applied, 2498 replayed, 2 failed." "$OUT" "posted again: everything replays"
+    local each_db=$DB
+    init_db cafe
+    expect_exit 0 fidele --json --seed 5 --now 2026-03-04T00:00:00Z event post good.ndjson
+    assert_eq "$(snapshot "$DB")" "$(snapshot "$each_db")" "batches of --each wrote what one transaction writes"
+}
+
 scenario replay replay
+scenario each_in_batches each_in_batches
 scenario conflicts conflicts
 scenario batch_vs_one_by_one batch_vs_one_by_one
 scenario each_mode each_mode
