@@ -2,6 +2,7 @@
  * Members: enrol (POST /v1/members), read, list with cursor pagination and search, update the
  * profile (PATCH), balance with what is next, ledger, and redemptions.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,17 +75,32 @@ static int collect(const struct customer *c, void *context)
     return 0;
 }
 
+/* Query parameter name as a whole number from min to max (def when absent); false after
+ * answering 422 naming it. */
+static bool query_int(struct http_request *req, const char *name, long long min, long long max,
+                      long long def, long long *out)
+{
+    const char *text = http_query(req, name);
+    char *end = NULL;
+    errno = 0;
+    *out = text ? strtoll(text, &end, 10) : def;
+    if (text && (errno || end == text || *end || text[0] < '0' || text[0] > '9' || *out < min ||
+                 *out > max)) {
+        char detail[96];
+        snprintf(detail, sizeof detail, "%s is a whole number from %lld to %lld", name, min, max);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content", detail, name);
+        return false;
+    }
+    return true;
+}
+
 void api_members_list(struct http_request *req)
 {
     struct fid_error err;
     fid_error_clear(&err);
-    const char *limit_text = http_query(req, "limit");
-    long limit = limit_text ? strtol(limit_text, NULL, 10) : 50;
-    if (limit < 1 || limit > LIST_LIMIT_MAX) {
-        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
-                           "limit is a whole number from 1 to 500", "limit");
+    long long limit;
+    if (!query_int(req, "limit", 1, LIST_LIMIT_MAX, 50, &limit))
         return;
-    }
     struct store *store = engine_store(req->engine);
     struct list_page page = {.engine = req->engine, .items = json_array()};
     static const char *const searches[] = {"email", "phone", "card_code", "external_id", NULL};
@@ -198,20 +214,29 @@ static int collect_entry(struct db_stmt *row, void *context)
     return 0;
 }
 
+/* The newest entries first by page (limit, 500 at most), each page oldest first: next_before,
+ * when older entries remain, is the "before" of the next page. */
 void api_member_ledger(struct http_request *req)
 {
+    long long limit, before;
     struct customer c;
-    if (!api_load_member(req, &c))
+    if (!query_int(req, "limit", 1, LIST_LIMIT_MAX, LIST_LIMIT_MAX, &limit) ||
+        !query_int(req, "before", 1, INT64_MAX, 0, &before) || !api_load_member(req, &c))
         return;
     struct fid_error err;
     fid_error_clear(&err);
     json_t *entries = json_array();
-    if (ledger_list(engine_store(req->engine), c.id, collect_entry, entries, &err) != FID_OK) {
+    bool more = false;
+    if (ledger_page(engine_store(req->engine), c.id, before, limit, collect_entry, entries, &more,
+                    &err) != FID_OK) {
         json_decref(entries);
         http_reply_error(req, &err);
         return;
     }
-    http_reply_json(req, 200, json_pack("{s:s, s:o}", "id", c.ref, "entries", entries));
+    json_t *answer = json_pack("{s:s, s:o}", "id", c.ref, "entries", entries);
+    if (more)
+        json_object_set(answer, "next_before", json_object_get(json_array_get(entries, 0), "id"));
+    http_reply_json(req, 200, answer);
 }
 
 void api_member_redeem(struct http_request *req)

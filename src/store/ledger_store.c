@@ -4,6 +4,7 @@
  */
 #include "store/store.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,27 +163,46 @@ enum fid_status lots_next_due(struct store *store, int64_t customer_id, int64_t 
     return db_run_int(s, 0, at, err);
 }
 
+enum fid_status ledger_page(struct store *store, int64_t customer_id, int64_t before, int64_t limit,
+                            ledger_visit visit, void *context, bool *more, struct fid_error *err)
+{
+    /* The chain is walked one link past the page (n = limit + 1), which tells whether there is
+     * more; that oldest entry comes first in id order and is skipped. */
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "WITH RECURSIVE chain(id, n) AS (SELECT CASE WHEN ?3 = 0 THEN (SELECT last_ledger_id "
+        "FROM customers WHERE merchant_id = ?1 AND id = ?2) ELSE (SELECT prev_id FROM ledger "
+        "WHERE merchant_id = ?1 AND id = ?3 AND customer_id = ?2) END, 1 UNION ALL "
+        "SELECT l.prev_id, chain.n + 1 FROM chain JOIN ledger l ON l.merchant_id = ?1 AND "
+        "l.id = chain.id WHERE l.prev_id IS NOT NULL AND chain.n <= ?4) "
+        "SELECT l.id, l.at, l.kind, l.account, l.card_id, l.amount, l.pending_delta, "
+        "l.event_key, o.ref, l.lot_id, l.program_version, l.explanation, l.reason, l.author, "
+        "chain.n FROM chain JOIN ledger l ON l.merchant_id = ?1 AND l.id = chain.id LEFT JOIN "
+        "orders o ON o.merchant_id = l.merchant_id AND o.id = l.order_id WHERE l.customer_id = "
+        "?2 ORDER BY l.id");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    db_bind_int(s, 3, before);
+    db_bind_int(s, 4, limit);
+    *more = false;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        if (db_column_int(s, 14) > limit) {
+            *more = true;
+            continue;
+        }
+        if (visit(s, context) != 0)
+            break;
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading ledger failed") : FID_OK;
+}
+
 enum fid_status ledger_list(struct store *store, int64_t customer_id, ledger_visit visit,
                             void *context, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(
-        store->db, "WITH RECURSIVE chain(id) AS (SELECT last_ledger_id FROM customers WHERE "
-                   "merchant_id = ?1 AND id = ?2 AND last_ledger_id IS NOT NULL UNION ALL "
-                   "SELECT l.prev_id FROM chain JOIN ledger l ON l.merchant_id = ?1 AND l.id = "
-                   "chain.id WHERE l.prev_id IS NOT NULL) "
-                   "SELECT l.id, l.at, l.kind, l.account, l.card_id, l.amount, l.pending_delta, "
-                   "l.event_key, o.ref, l.lot_id, l.program_version, l.explanation, l.reason, "
-                   "l.author FROM chain JOIN ledger l ON l.merchant_id = ?1 AND l.id = chain.id "
-                   "LEFT JOIN orders o ON o.merchant_id = l.merchant_id AND o.id = l.order_id "
-                   "WHERE l.customer_id = ?2 ORDER BY l.id");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW)
-        if (visit(s, context) != 0)
-            break;
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading ledger failed") : FID_OK;
+    bool more;
+    return ledger_page(store, customer_id, 0, INT64_MAX - 1, visit, context, &more, err);
 }
 
 enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t to,

@@ -336,6 +336,13 @@ enum fid_status customer_points_outstanding(struct store *store, int64_t *availa
 typedef int (*ledger_visit)(struct db_stmt *row, void *context);
 enum fid_status ledger_list(struct store *store, int64_t customer_id, ledger_visit visit,
                             void *context, struct fid_error *err) FID_MUST_USE;
+/* A page of it: the newest limit entries older than entry before (0: the newest of all), visited
+ * oldest first; *more tells whether older entries remain. Walks limit links of the customer's
+ * chain, whatever the length of their history; an entry of another customer as before gives an
+ * empty page. */
+enum fid_status ledger_page(struct store *store, int64_t customer_id, int64_t before, int64_t limit,
+                            ledger_visit visit, void *context, bool *more,
+                            struct fid_error *err) FID_MUST_USE;
 
 /* ---- vouchers (voucher_store.c) ------------------------------------------------------------ */
 

@@ -301,6 +301,34 @@ describe("flows", () => {
             );
         });
 
+        it("the ledger comes in pages, newest first, each page oldest first", async () => {
+            const all = expectStatus(await get("/v1/members/alice/ledger"), 200).body;
+            assert.equal(all.next_before, undefined, "one page holds six entries");
+            const first = expectStatus(await get("/v1/members/alice/ledger?limit=4"), 200).body;
+            assert.deepEqual(first.entries, all.entries.slice(2), "the four newest, oldest first");
+            assert.equal(first.next_before, all.entries[2].id);
+            const second = expectStatus(
+                await get(`/v1/members/alice/ledger?limit=4&before=${first.next_before}`),
+                200,
+            ).body;
+            assert.deepEqual(second.entries, all.entries.slice(0, 2), "the two older ones");
+            assert.equal(second.next_before, undefined, "nothing older");
+            const exact = expectStatus(await get("/v1/members/alice/ledger?limit=6"), 200).body;
+            assert.equal(exact.entries.length, 6);
+            assert.equal(exact.next_before, undefined, "a page that ends the ledger says so");
+            for (const [query, field] of [
+                ["limit=0", "limit"],
+                ["limit=501", "limit"],
+                ["limit=4x", "limit"],
+                ["before=abc", "before"],
+                ["before=-3", "before"],
+            ]) {
+                const res = await get(`/v1/members/alice/ledger?${query}`);
+                expectProblem(res, 422, "invalid-input");
+                assert.match(res.body.detail, new RegExp(`^${field} `), query);
+            }
+        });
+
         it("a refund by lines takes back what the line earned", async () => {
             const b = expectStatus(
                 await post(
