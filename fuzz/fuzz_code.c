@@ -3,11 +3,14 @@
  * normalises to itself) and emit only Crockford symbols grouped by four; codes generated from a
  * seed taken from the input must already be canonical. fid_currency_check must accept only
  * three upper-case letters with 0-4 minor digits, and amounts must format with that many decimals.
+ * fid_parse_whole must accept only digits whose value lies in the range, and give that value.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "util/codes.h"
 #include "util/money.h"
+#include "util/numbers.h"
 #include "fuzz.h"
 
 #define FUZZ_TEXT_MAX 64
@@ -41,6 +44,21 @@ static void check_money_format(int64_t amount, int digits)
         FUZZ_ASSERT(dot != NULL && strlen(dot + 1) == (size_t)digits);
 }
 
+static void check_whole(const char *text)
+{
+    int64_t value = -1;
+    if (!fid_parse_whole(text, 1, 1000000, &value)) {
+        FUZZ_ASSERT(value == -1);
+        return;
+    }
+    FUZZ_ASSERT(value >= 1 && value <= 1000000);
+    FUZZ_ASSERT(strspn(text, "0123456789") == strlen(text));
+    const char *digits = text + strspn(text, "0"); /* leading zeros aside */
+    char again[32];
+    snprintf(again, sizeof again, "%lld", (long long)value);
+    FUZZ_ASSERT(strcmp(again, digits) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char text[FUZZ_TEXT_MAX];
@@ -51,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char code[FID_CODE_MAX];
     if (fid_code_normalise(text, code) == 0)
         check_canonical(code);
+    check_whole(text);
 
     int digits = -1;
     struct fid_error err;

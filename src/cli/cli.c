@@ -13,6 +13,7 @@
 #include "store/schema.h"
 #include "util/codes.h"
 #include "util/money.h"
+#include "util/numbers.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -138,18 +139,12 @@ enum fid_status cli_option_int(const struct cli *cli, const char *name, int64_t 
 {
     const char *v = cli_option(cli, name);
     *out = def;
-    if (v == NULL)
+    if (v == NULL || fid_parse_whole(v, min, max, out))
         return FID_OK;
-    char *end = NULL;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
     char field[64];
     snprintf(field, sizeof field, "--%s", name);
-    if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
-        return fid_fail(err, FID_ERR_INPUT, field, "expected a whole number from %lld to %lld",
-                        (long long)min, (long long)max);
-    *out = n;
-    return FID_OK;
+    return fid_fail(err, FID_ERR_INPUT, field, "expected a whole number from %lld to %lld",
+                    (long long)min, (long long)max);
 }
 
 enum fid_status cli_open_engine(const struct cli *cli, struct engine **out, struct fid_error *err)
@@ -305,18 +300,6 @@ void cli_new_key(char *out, size_t size)
     snprintf(out, size, "cli-%s", code);
 }
 
-/* --merchant ID: a merchant id (digits only, 1 or more). */
-static enum fid_status parse_merchant(const char *text, int64_t *out, struct fid_error *err)
-{
-    char *end = NULL;
-    errno = 0;
-    long long id = strtoll(text, &end, 10);
-    if (errno || end == text || *end || text[0] < '0' || text[0] > '9' || id < 1)
-        return fid_fail(err, FID_ERR_INPUT, "--merchant", "expected a merchant id (1, 2, ...)");
-    *out = id;
-    return FID_OK;
-}
-
 int cli_main(int argc, char **argv)
 {
     struct cli cli = {.db_path = getenv("FIDELE_DB"), .now = (int64_t)time(NULL)};
@@ -368,7 +351,8 @@ int cli_main(int argc, char **argv)
         free(rest);
         return cli_fail(&cli, &err);
     }
-    if (merchant_text && parse_merchant(merchant_text, &cli.merchant_id, &err) != FID_OK) {
+    if (merchant_text && !fid_parse_whole(merchant_text, 1, INT64_MAX, &cli.merchant_id)) {
+        fid_fail(&err, FID_ERR_INPUT, "--merchant", "expected a merchant id (1, 2, ...)");
         free(rest);
         return cli_fail(&cli, &err);
     }

@@ -2,7 +2,6 @@
  * Members: enrol (POST /v1/members), read, list with cursor pagination and search, update the
  * profile (PATCH), balance with what is next, ledger, and redemptions.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "http/api.h"
 #include "util/jsonread.h"
 #include "util/jsonwrite.h"
+#include "util/numbers.h"
 
 #define LIST_LIMIT_MAX 500
 
@@ -77,28 +77,25 @@ static int collect(const struct customer *c, void *context)
 
 /* Query parameter name as a whole number from min to max (def when absent); false after
  * answering 422 naming it. */
-static bool query_int(struct http_request *req, const char *name, long long min, long long max,
-                      long long def, long long *out)
+static bool query_int(struct http_request *req, const char *name, int64_t min, int64_t max,
+                      int64_t def, int64_t *out)
 {
     const char *text = http_query(req, name);
-    char *end = NULL;
-    errno = 0;
-    *out = text ? strtoll(text, &end, 10) : def;
-    if (text && (errno || end == text || *end || text[0] < '0' || text[0] > '9' || *out < min ||
-                 *out > max)) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "%s is a whole number from %lld to %lld", name, min, max);
-        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content", detail, name);
-        return false;
-    }
-    return true;
+    *out = def;
+    if (text == NULL || fid_parse_whole(text, min, max, out))
+        return true;
+    char detail[96];
+    snprintf(detail, sizeof detail, "%s is a whole number from %lld to %lld", name, (long long)min,
+             (long long)max);
+    http_reply_problem(req, 422, "invalid-input", "Unprocessable Content", detail, name);
+    return false;
 }
 
 void api_members_list(struct http_request *req)
 {
     struct fid_error err;
     fid_error_clear(&err);
-    long long limit;
+    int64_t limit;
     if (!query_int(req, "limit", 1, LIST_LIMIT_MAX, 50, &limit))
         return;
     struct store *store = engine_store(req->engine);
@@ -218,7 +215,7 @@ static int collect_entry(struct db_stmt *row, void *context)
  * when older entries remain, is the "before" of the next page. */
 void api_member_ledger(struct http_request *req)
 {
-    long long limit, before;
+    int64_t limit, before;
     struct customer c;
     if (!query_int(req, "limit", 1, LIST_LIMIT_MAX, LIST_LIMIT_MAX, &limit) ||
         !query_int(req, "before", 1, INT64_MAX, 0, &before) || !api_load_member(req, &c))
