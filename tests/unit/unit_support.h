@@ -91,4 +91,14 @@ static inline int64_t unit_time(const char *iso)
         }                                                                                          \
     } while (0)
 
+/* The time zone named name (an IANA id), which must open; fid_tz_free it. */
+static inline struct fid_tz *unit_open_zone(const char *name)
+{
+    struct fid_tz *tz = NULL;
+    struct fid_error err;
+    assert_int_equal(fid_tz_open(name, &tz, &err), FID_OK);
+    assert_non_null(tz);
+    return tz;
+}
+
 #endif

@@ -12,15 +12,6 @@
 #define NEW_YORK "America/New_York" /* EST = UTC-5, EDT = UTC-4 from 8 March 2026 */
 #define UTC      "Etc/UTC"
 
-static struct fid_tz *open_zone(const char *name)
-{
-    struct fid_tz *tz = NULL;
-    struct fid_error err;
-    assert_int_equal(fid_tz_open(name, &tz, &err), FID_OK);
-    assert_non_null(tz);
-    return tz;
-}
-
 /* Opened once for the group, so that a failing case leaks nothing under LeakSanitizer. */
 static struct fid_tz *paris_tz, *utc_tz, *new_york_tz;
 
@@ -459,10 +450,10 @@ static void test_instant_alternating_zones(void **state)
     /* a zone freed and another opened (maybe at the same address) answers for itself */
     for (size_t i = 0; i < N_ELEMENTS(ZONE_CASES); i++) {
         const struct zone_case *c = &ZONE_CASES[i];
-        struct fid_tz *tz = open_zone(PARIS);
+        struct fid_tz *tz = unit_open_zone(PARIS);
         UNIT_EQ_TIME(c->text, parse_ok(c->text, NULL, tz), c->paris);
         fid_tz_free(tz);
-        tz = open_zone(NEW_YORK);
+        tz = unit_open_zone(NEW_YORK);
         UNIT_EQ_TIME(c->text, parse_ok(c->text, NULL, tz), c->new_york);
         fid_tz_free(tz);
     }

@@ -8,15 +8,6 @@
 
 #define PARIS "Europe/Paris"
 
-static struct fid_tz *open_zone(const char *name)
-{
-    struct fid_tz *tz = NULL;
-    struct fid_error err;
-    assert_int_equal(fid_tz_open(name, &tz, &err), FID_OK);
-    assert_non_null(tz);
-    return tz;
-}
-
 /* ---- civil dates ------------------------------------------------------------------------- */
 
 struct civil_case {
@@ -152,7 +143,7 @@ static const struct parse_case PARSE_CASES[] = {
 static void test_time_parse(void **state)
 {
     (void)state;
-    struct fid_tz *paris = open_zone(PARIS);
+    struct fid_tz *paris = unit_open_zone(PARIS);
     for (size_t i = 0; i < N_ELEMENTS(PARSE_CASES); i++) {
         const struct parse_case *c = &PARSE_CASES[i];
         int64_t t = -42;
@@ -283,7 +274,7 @@ static const struct local_case LOCAL_CASES[] = {
 static void test_tz_local(void **state)
 {
     (void)state;
-    struct fid_tz *paris = open_zone(PARIS);
+    struct fid_tz *paris = unit_open_zone(PARIS);
     for (size_t i = 0; i < N_ELEMENTS(LOCAL_CASES); i++) {
         const struct local_case *c = &LOCAL_CASES[i];
         struct fid_local l;
@@ -315,7 +306,7 @@ static const struct midnight_case MIDNIGHT_CASES[] = {
 static void test_tz_midnight(void **state)
 {
     (void)state;
-    struct fid_tz *paris = open_zone(PARIS);
+    struct fid_tz *paris = unit_open_zone(PARIS);
     for (size_t i = 0; i < N_ELEMENTS(MIDNIGHT_CASES); i++) {
         const struct midnight_case *c = &MIDNIGHT_CASES[i];
         UNIT_EQ_TIME(c->utc, fid_tz_midnight(paris, c->year, c->month, c->day), c->utc);
@@ -352,7 +343,7 @@ static const struct shift_case SHIFT_CASES[] = {
 static void test_tz_add_months_and_days(void **state)
 {
     (void)state;
-    struct fid_tz *paris = open_zone(PARIS);
+    struct fid_tz *paris = unit_open_zone(PARIS);
     for (size_t i = 0; i < N_ELEMENTS(SHIFT_CASES); i++) {
         const struct shift_case *c = &SHIFT_CASES[i];
         char label[80];
@@ -386,7 +377,7 @@ static const struct year_case YEAR_CASES[] = {
 static void test_tz_year_bounds(void **state)
 {
     (void)state;
-    struct fid_tz *paris = open_zone(PARIS);
+    struct fid_tz *paris = unit_open_zone(PARIS);
     for (size_t i = 0; i < N_ELEMENTS(YEAR_CASES); i++) {
         const struct year_case *c = &YEAR_CASES[i];
         int64_t t = unit_time(c->at);
@@ -399,7 +390,7 @@ static void test_tz_year_bounds(void **state)
 static void test_tz_other_zones(void **state)
 {
     (void)state;
-    struct fid_tz *ny = open_zone("America/New_York");
+    struct fid_tz *ny = unit_open_zone("America/New_York");
     struct fid_local l;
     fid_tz_local(ny, unit_time("2026-03-03T04:30:00Z"), &l); /* 23:30 EST on Monday 2 March */
     assert_int_equal(l.day, 2);
@@ -408,7 +399,7 @@ static void test_tz_other_zones(void **state)
     UNIT_EQ_TIME("NY midnight", fid_tz_midnight(ny, 2026, 7, 4), "2026-07-04T04:00:00Z");
     fid_tz_free(ny);
 
-    struct fid_tz *utc = open_zone("UTC");
+    struct fid_tz *utc = unit_open_zone("UTC");
     fid_tz_local(utc, unit_time("2026-03-08T00:00:00Z"), &l);
     assert_int_equal(l.hour, 0);
     assert_int_equal(l.weekday, 6); /* Sunday */
