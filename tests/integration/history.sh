@@ -468,17 +468,8 @@ history-1-1|0|2000" "$(sql "SELECT o.ref || '|' || member_at_order || '|' || pai
     expect_exit 0 fidele import orders past.csv
     assert_contains "$OUT" "0 orders imported, 3 already imported" "still known"
     # verify holds the aggregates to the orders, history included: tamper with copies.
-    local change check
-    for change in "order_aggregates_equal_orders|UPDATE customers SET spend_minor = spend_minor + 1 WHERE ref = 'bob'" \
-        "history_customers_exist|DELETE FROM customers WHERE ref = 'bob'"; do
-        check=${change%%|*}
-        rm -f tampered.db
-        sqlite3 "$DB" ".backup tampered.db"
-        sqlite3 tampered.db "${change#*|}"
-        expect_exit 1 "$FIDELE" --db "$PWD/tampered.db" --json verify
-        check_json "verify names $check" "[.violations[].check] | index(\"$check\") != null" true
-    done
-    rm -f tampered.db
+    verify_catches order_aggregates_equal_orders "UPDATE customers SET spend_minor = spend_minor + 1 WHERE ref = 'bob'"
+    verify_catches history_customers_exist "DELETE FROM customers WHERE ref = 'bob'"
     DB=$b verify_clean
     DB=$a
 }

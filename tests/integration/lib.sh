@@ -412,6 +412,17 @@ verify_clean() {
     return 1
 }
 
+# verify_catches CHECK SQL: on a copy of $DB changed by SQL, `fidele verify` exits 1 and names
+# CHECK among its violations ($DB itself is left as it was).
+verify_catches() {
+    rm -f tampered.db
+    sqlite3 "$DB" ".backup tampered.db"
+    sqlite3 tampered.db "$2" || fail "could not tamper: $2"
+    expect_exit 1 "$FIDELE" --db "$PWD/tampered.db" --json verify
+    check_json "verify after: $2" .ok false "[.violations[].check] | index(\"$1\") != null" true
+    rm -f tampered.db
+}
+
 # write FILE CONTENT: writes a file in the scenario directory (programmes, event files).
 write() {
     printf '%s\n' "$2" >"$1"
