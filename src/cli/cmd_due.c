@@ -22,13 +22,18 @@ static void add_summary(json_t *total, const json_t *summary)
     }
 }
 
+struct due_run {
+    int64_t now;
+    json_t *total; /* the summaries added up */
+};
+
 static enum fid_status run_due_of(struct engine *e, void *context, struct fid_error *err)
 {
-    const int64_t *now = ((const void **)context)[0];
-    json_t *total = ((void **)context)[1], *summary = NULL;
-    enum fid_status st = engine_run_due(e, *now, &summary, err);
+    struct due_run *run = context;
+    json_t *summary = NULL;
+    enum fid_status st = engine_run_due(e, run->now, &summary, err);
     if (st == FID_OK)
-        add_summary(total, summary);
+        add_summary(run->total, summary);
     json_decref(summary);
     return st;
 }
@@ -39,10 +44,10 @@ int cmd_run_due(struct cli *cli)
     struct fid_error err;
     fid_error_clear(&err);
     json_t *summary = json_object();
-    void *context[] = {&cli->now, summary};
+    struct due_run run = {.now = cli->now, .total = summary};
     size_t n = 0;
     if (cli_parse(cli, specs, 0, 0, &err) != FID_OK ||
-        cli_each_merchant(cli, run_due_of, context, &n, &err) != FID_OK) {
+        cli_each_merchant(cli, run_due_of, &run, &n, &err) != FID_OK) {
         json_decref(summary);
         return cli_fail(cli, &err);
     }
