@@ -177,9 +177,9 @@ enum fid_status cli_each_merchant(const struct cli *cli, cli_merchant_visit visi
         ids[n++] = cli->merchant_id;
     } else if (st == FID_OK) {
         st = merchant_ids(db, &ids, &n, err);
-        if (st == FID_OK && n == 0)
-            st = fid_fail(err, FID_ERR_NOT_FOUND, "--db",
-                          "no merchant in this database: run `fidele init` first");
+        struct merchant none;
+        if (st == FID_OK && n == 0) /* says there is none, as every command does */
+            st = merchant_default(db, &none, err);
     }
     for (size_t i = 0; st == FID_OK && i < n; i++) {
         struct engine_options options = {
