@@ -190,7 +190,7 @@ enum fid_status db_data_version(struct db *db, uint64_t *out, struct fid_error *
     enum fid_status st = db_run_int(db_prepare(db, "PRAGMA data_version"), 0, &others, err);
     /* data_version moves on commits of other connections, total_changes on this one's writes;
      * both only grow, so their sum moves when either does. */
-    *out = (uint64_t)others + (uint64_t)sqlite3_total_changes64(db->conn);
+    *out = (uint64_t)others + (uint64_t)db_total_changes(db);
     return st;
 }
 
