@@ -2,6 +2,12 @@
  * ISO 8601 parsing/formatting done by hand (strict, bounded) and time-zone arithmetic delegated to
  * ICU's calendar, which carries the IANA database. A fid_tz owns one UCalendar; reading it mutates
  * the calendar's fields, hence "not thread-safe" even for const callers (cast is confined here).
+ *
+ * ICU's calendar costs microseconds per call and the engine asks several times per purchase
+ * (expiry dates, tier windows, happy hours). A fid_tz therefore remembers the spans of time in
+ * which its UTC offset is constant, as ICU reports them, and answers inside a known span with
+ * civil arithmetic. Local times close to a change of offset (skipped, repeated or ambiguous) are
+ * still resolved by ICU.
  */
 #include "util/timeutil.h"
 
@@ -14,9 +20,23 @@
 
 #include "util/xalloc.h"
 
+/* A stretch of time [start, end) in which the zone's UTC offset stays the same. */
+struct tz_span {
+    int64_t start, end;
+    int64_t offset; /* seconds east of UTC */
+};
+
+#define TZ_SPANS 16 /* about eight years of two changes a year */
+/* How far inside a span a local time must fall to be resolved without ICU: no change of offset
+ * is larger than a day, so a local time two days inside a span is neither skipped nor repeated. */
+#define TZ_EDGE (2 * 86400)
+#define DAY     86400
+
 struct fid_tz {
     UCalendar *cal;
     char name[FID_TZ_NAME_MAX];
+    struct tz_span spans[TZ_SPANS];
+    unsigned n_spans, next_slot;
 };
 
 int64_t fid_days_from_civil(int year, int month, int day)
@@ -213,8 +233,84 @@ static int cal_get(UCalendar *cal, UCalendarDateFields field)
     return ucal_get(cal, field, &status);
 }
 
+/* The span holding t: from the cache, or asked of ICU (its transitions before and after t). */
+static const struct tz_span *span_at(const struct fid_tz *ctz, int64_t t)
+{
+    struct fid_tz *tz = (struct fid_tz *)ctz;
+    for (unsigned i = 0; i < tz->n_spans; i++)
+        if (t >= tz->spans[i].start && t < tz->spans[i].end)
+            return &tz->spans[i];
+    UCalendar *cal = calendar_at(tz, t);
+    struct tz_span span = {.start = INT64_MIN, .end = INT64_MAX};
+    span.offset = ((int64_t)cal_get(cal, UCAL_ZONE_OFFSET) + cal_get(cal, UCAL_DST_OFFSET)) / 1000;
+    UErrorCode status = U_ZERO_ERROR;
+    UDate at = 0;
+    if (ucal_getTimeZoneTransitionDate(cal, UCAL_TZ_TRANSITION_PREVIOUS_INCLUSIVE, &at, &status) &&
+        U_SUCCESS(status))
+        span.start = (int64_t)(at / 1000.0);
+    status = U_ZERO_ERROR;
+    if (ucal_getTimeZoneTransitionDate(cal, UCAL_TZ_TRANSITION_NEXT, &at, &status) &&
+        U_SUCCESS(status))
+        span.end = (int64_t)(at / 1000.0);
+    if (t < span.start || t >= span.end) /* not expected from ICU; a span of t alone is exact */
+        span.start = t, span.end = t + 1;
+    struct tz_span *slot = &tz->spans[tz->next_slot];
+    tz->next_slot = (tz->next_slot + 1) % TZ_SPANS;
+    if (tz->n_spans < TZ_SPANS)
+        tz->n_spans++;
+    *slot = span;
+    return slot;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* The instant whose local reading is `wall` (local seconds counted as if they were UTC), when it
+ * is unique and far from any change of offset; false leaves the case to ICU. */
+static bool resolve_wall(const struct fid_tz *tz, int64_t wall, int64_t *out)
+{
+    if (wall < FID_TIME_MIN || wall > FID_TIME_MAX)
+        return false;
+    int64_t guess = wall - span_at(tz, wall)->offset;
+    const struct tz_span *span = span_at(tz, guess);
+    int64_t t = wall - span->offset;
+    if (t < span->start || t >= span->end)
+        return false;
+    bool clear_before = span->start == INT64_MIN || t - span->start >= TZ_EDGE;
+    bool clear_after = span->end == INT64_MAX || span->end - t > TZ_EDGE;
+    if (!clear_before || !clear_after)
+        return false;
+    *out = t;
+    return true;
+}
+
+/* Local wall-clock seconds of instant t (as if UTC). */
+static int64_t wall_of(const struct fid_tz *tz, int64_t t)
+{
+    return t + span_at(tz, t)->offset;
+}
+
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
 void fid_tz_local(const struct fid_tz *tz, int64_t t, struct fid_local *out)
 {
+    if (t >= FID_TIME_MIN && t <= FID_TIME_MAX) {
+        int64_t wall = wall_of(tz, t);
+        int64_t days = floor_div(wall, DAY), secs = wall - days * DAY;
+        fid_civil_from_days(days, &out->year, &out->month, &out->day);
+        out->hour = (int)(secs / 3600);
+        out->minute = (int)(secs % 3600 / 60);
+        out->second = (int)(secs % 60);
+        out->weekday = (int)((days % 7 + 7 + 3) % 7); /* 1970-01-01 was a Thursday */
+        return;
+    }
     UCalendar *cal = calendar_at(tz, t);
     out->year = cal_get(cal, UCAL_YEAR);
     out->month = cal_get(cal, UCAL_MONTH) + 1;
@@ -225,18 +321,16 @@ void fid_tz_local(const struct fid_tz *tz, int64_t t, struct fid_local *out)
     out->weekday = (cal_get(cal, UCAL_DAY_OF_WEEK) + 5) % 7; /* ICU: 1 = Sunday */
 }
 
-int64_t fid_tz_midnight(const struct fid_tz *tz, int year, int month, int day)
-{
-    UErrorCode status = U_ZERO_ERROR;
-    UCalendar *cal = (UCalendar *)tz->cal;
-    ucal_clear(cal);
-    ucal_setDateTime(cal, year, month - 1, day, 0, 0, 0, &status);
-    return calendar_instant(cal);
-}
-
 int64_t fid_tz_local_instant(const struct fid_tz *tz, int year, int month, int day, int hour,
                              int minute, int second)
 {
+    int64_t t;
+    if (fid_date_valid(year, month, day) && hour >= 0 && hour < 24 && minute >= 0 && minute < 60 &&
+        second >= 0 && second < 60 &&
+        resolve_wall(
+            tz, fid_days_from_civil(year, month, day) * DAY + hour * 3600 + minute * 60 + second,
+            &t))
+        return t;
     UErrorCode status = U_ZERO_ERROR;
     UCalendar *cal = (UCalendar *)tz->cal;
     ucal_clear(cal);
@@ -244,16 +338,40 @@ int64_t fid_tz_local_instant(const struct fid_tz *tz, int year, int month, int d
     return calendar_instant(cal);
 }
 
+int64_t fid_tz_midnight(const struct fid_tz *tz, int year, int month, int day)
+{
+    return fid_tz_local_instant(tz, year, month, day, 0, 0, 0);
+}
+
 int64_t fid_tz_add_months(const struct fid_tz *tz, int64_t t, int months)
 {
+    struct fid_local l;
+    int64_t moved;
+    if (t >= FID_TIME_MIN && t <= FID_TIME_MAX && months > -12 * 1200 && months < 12 * 1200) {
+        fid_tz_local(tz, t, &l);
+        int64_t index = (int64_t)l.year * 12 + (l.month - 1) + months;
+        int year = (int)floor_div(index, 12), month = (int)(index - (int64_t)year * 12) + 1;
+        int day = l.day < days_in_month(year, month) ? l.day : days_in_month(year, month);
+        int64_t wall =
+            fid_days_from_civil(year, month, day) * DAY + l.hour * 3600 + l.minute * 60 + l.second;
+        if (resolve_wall(tz, wall, &moved))
+            return moved;
+    }
     UErrorCode status = U_ZERO_ERROR;
     UCalendar *cal = calendar_at(tz, t);
     ucal_add(cal, UCAL_MONTH, months, &status);
     return calendar_instant(cal);
 }
 
+/* ICU moves t by whole days of elapsed time and then corrects by the change of offset, if any
+ * (taken modulo a day: Apia's skipped day of 2011 counts as none). Without a change the answer is
+ * exact and ICU is not asked. */
 int64_t fid_tz_add_days(const struct fid_tz *tz, int64_t t, int days)
 {
+    int64_t moved = t + (int64_t)days * DAY;
+    if (t >= FID_TIME_MIN && t <= FID_TIME_MAX && moved >= FID_TIME_MIN && moved <= FID_TIME_MAX &&
+        span_at(tz, t)->offset == span_at(tz, moved)->offset)
+        return moved;
     UErrorCode status = U_ZERO_ERROR;
     UCalendar *cal = calendar_at(tz, t);
     ucal_add(cal, UCAL_DATE, days, &status);

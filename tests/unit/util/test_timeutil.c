@@ -6,6 +6,9 @@
 
 #include "util/timeutil.h"
 
+#include <unicode/ucal.h>
+#include <unicode/ustring.h>
+
 #define PARIS "Europe/Paris"
 
 /* ---- civil dates ------------------------------------------------------------------------- */
@@ -406,6 +409,115 @@ static void test_tz_other_zones(void **state)
     fid_tz_free(utc);
 }
 
+/* ---- the answers without ICU against ICU's own ----------------------------------------------
+ * fid_tz answers from remembered spans of constant offset; ICU's calendar, opened as fid_tz_open
+ * opens it, is the oracle. Zones with unusual changes: half-hour DST (Lord Howe), a skipped day
+ * (Apia, 2011), DST suspended during Ramadan (Casablanca), midnight changes (Santiago), a
+ * quarter-hour offset (Kathmandu). Instants are drawn near changes of offset as well. */
+
+static const char *const ORACLE_ZONES[] = {
+    "Europe/Paris",        "America/New_York",
+    "Australia/Lord_Howe", "Pacific/Apia",
+    "America/Santiago",    "Africa/Casablanca",
+    "Asia/Kathmandu",      "America/St_Johns",
+    "Europe/London",       "UTC",
+};
+
+static UCalendar *oracle_open(const char *zone)
+{
+    UChar id[FID_TZ_NAME_MAX];
+    u_uastrcpy(id, zone);
+    UErrorCode status = U_ZERO_ERROR;
+    UCalendar *cal = ucal_open(id, -1, "en_US@calendar=gregorian", UCAL_GREGORIAN, &status);
+    ucal_setGregorianChange(cal, -8.64e15, &status);
+    assert_true(U_SUCCESS(status));
+    return cal;
+}
+
+static int64_t oracle_moved(UCalendar *cal, int64_t t, UCalendarDateFields field, int amount)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    ucal_setMillis(cal, (UDate)t * 1000.0, &status);
+    ucal_add(cal, field, amount, &status);
+    return (int64_t)(ucal_getMillis(cal, &status) / 1000.0);
+}
+
+static int64_t oracle_instant(UCalendar *cal, const struct fid_local *l)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    ucal_clear(cal);
+    ucal_setDateTime(cal, l->year, l->month - 1, l->day, l->hour, l->minute, l->second, &status);
+    return (int64_t)(ucal_getMillis(cal, &status) / 1000.0);
+}
+
+static void oracle_local(UCalendar *cal, int64_t t, struct fid_local *l)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    ucal_setMillis(cal, (UDate)t * 1000.0, &status);
+    l->year = ucal_get(cal, UCAL_YEAR, &status);
+    l->month = ucal_get(cal, UCAL_MONTH, &status) + 1;
+    l->day = ucal_get(cal, UCAL_DATE, &status);
+    l->hour = ucal_get(cal, UCAL_HOUR_OF_DAY, &status);
+    l->minute = ucal_get(cal, UCAL_MINUTE, &status);
+    l->second = ucal_get(cal, UCAL_SECOND, &status);
+    l->weekday = (ucal_get(cal, UCAL_DAY_OF_WEEK, &status) + 5) % 7;
+}
+
+/* An instant near a change of offset when there is one, else anywhere in 1900-2999. */
+static int64_t oracle_draw(UCalendar *cal, uint64_t *rng)
+{
+    *rng ^= *rng << 13, *rng ^= *rng >> 7, *rng ^= *rng << 17;
+    int64_t t = FID_TIME_MIN + (int64_t)(*rng % (uint64_t)(FID_TIME_MAX - FID_TIME_MIN));
+    if (*rng % 3 == 0)
+        return t;
+    UErrorCode status = U_ZERO_ERROR;
+    UDate change = 0;
+    ucal_setMillis(cal, (UDate)t * 1000.0, &status);
+    if (!ucal_getTimeZoneTransitionDate(cal, UCAL_TZ_TRANSITION_NEXT, &change, &status))
+        return t;
+    int64_t near = (int64_t)(change / 1000.0) + (int64_t)(*rng >> 40) % (3 * 86400) - 36 * 3600;
+    return near < FID_TIME_MIN || near > FID_TIME_MAX ? t : near;
+}
+
+static void test_tz_matches_icu(void **state)
+{
+    (void)state;
+    uint64_t rng = 0x9e3779b97f4a7c15ULL;
+    for (size_t z = 0; z < N_ELEMENTS(ORACLE_ZONES); z++) {
+        struct fid_tz *tz = unit_open_zone(ORACLE_ZONES[z]);
+        UCalendar *cal = oracle_open(ORACLE_ZONES[z]);
+        for (int i = 0; i < 4000; i++) {
+            int64_t t = oracle_draw(cal, &rng);
+            int months = (int)(rng % 49) - 24, days = (int)(rng >> 20) % 801 - 400;
+            char label[160];
+            snprintf(label, sizeof label, "%s t=%lld months=%d days=%d", ORACLE_ZONES[z],
+                     (long long)t, months, days);
+            struct fid_local got, want;
+            fid_tz_local(tz, t, &got);
+            oracle_local(cal, t, &want);
+            UNIT_EQ_INT(label, got.year, want.year);
+            UNIT_EQ_INT(label, got.month, want.month);
+            UNIT_EQ_INT(label, got.day, want.day);
+            UNIT_EQ_INT(label, got.hour, want.hour);
+            UNIT_EQ_INT(label, got.minute, want.minute);
+            UNIT_EQ_INT(label, got.second, want.second);
+            UNIT_EQ_INT(label, got.weekday, want.weekday);
+            UNIT_EQ_INT(label, fid_tz_add_months(tz, t, months),
+                        oracle_moved(cal, t, UCAL_MONTH, months));
+            UNIT_EQ_INT(label, fid_tz_add_days(tz, t, days), oracle_moved(cal, t, UCAL_DATE, days));
+            UNIT_EQ_INT(label,
+                        fid_tz_local_instant(tz, want.year, want.month, want.day, want.hour,
+                                             want.minute, want.second),
+                        oracle_instant(cal, &want));
+            struct fid_local midnight = {want.year, want.month, want.day, 0, 0, 0, 0};
+            UNIT_EQ_INT(label, fid_tz_midnight(tz, want.year, want.month, want.day),
+                        oracle_instant(cal, &midnight));
+        }
+        ucal_close(cal);
+        fid_tz_free(tz);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -420,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_tz_add_months_and_days),
         cmocka_unit_test(test_tz_year_bounds),
         cmocka_unit_test(test_tz_other_zones),
+        cmocka_unit_test(test_tz_matches_icu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
