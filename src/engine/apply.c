@@ -144,7 +144,7 @@ static enum fid_status apply_pass(struct engine *e, const json_t *events, int64_
         }
         /* The failed event may have drawn row ids (due work runs before most checks): count
          * them again, so that a batch numbers rows exactly as one event per call does. */
-        store_forget_ids(&e->store);
+        store_forget(&e->store);
         json_array_append_new(out, error_json(obj, &event_err));
     }
     parse_ahead_end(ahead);

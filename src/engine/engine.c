@@ -95,6 +95,7 @@ enum fid_status engine_create_merchant(const char *db_path, const struct merchan
     if ((st = merchant_insert(db, &m, err)) == FID_OK) {
         store_init(&store, db, m.id);
         st = program_store_save(&store, program->text, now, &version, err);
+        store_release(&store);
     }
     if (st == FID_OK)
         st = db_commit(db, err);
@@ -148,6 +149,7 @@ void engine_close(struct engine *e)
 {
     if (e == NULL)
         return;
+    store_release(&e->store);
     program_free(e->program);
     fid_tz_free(e->tz);
     fid_rng_free(e->rng);

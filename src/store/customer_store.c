@@ -1,7 +1,7 @@
 /*
  * Customers and members: one row each, holding the profile, the per-customer aggregates that
  * segments and KPIs read (order count, spend, first and last order) and the materialised
- * balances that `fidele verify` checks against the ledger. Plus stamp balances per card.
+ * balances that `fidele verify` checks against the ledger (stamp balances: stamp_store.c).
  */
 #include "store/store.h"
 
@@ -279,38 +279,6 @@ enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int6
     return db_run_ints(s, ids, n, err);
 }
 
-enum fid_status stamps_get(struct store *store, int64_t customer_id, const char *card_id,
-                           int64_t *stamps, int64_t *completed, struct fid_error *err)
-{
-    struct db_stmt *s = db_prepare(store->db, "SELECT stamps, cards_completed FROM stamp_balances "
-                                              "WHERE merchant_id = ? AND customer_id = ? AND "
-                                              "card_id = ?");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
-    db_bind_text(s, 3, card_id);
-    enum db_step rc = db_step(s);
-    *stamps = rc == DB_ROW ? db_column_int(s, 0) : 0;
-    *completed = rc == DB_ROW ? db_column_int(s, 1) : 0;
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading stamps failed") : FID_OK;
-}
-
-enum fid_status stamps_set(struct store *store, int64_t customer_id, const char *card_id,
-                           int64_t stamps, int64_t completed, struct fid_error *err)
-{
-    struct db_stmt *s = db_prepare(
-        store->db, "INSERT INTO stamp_balances (merchant_id, customer_id, card_id, stamps, "
-                   "cards_completed) VALUES (?, ?, ?, ?, ?) ON CONFLICT (merchant_id, "
-                   "customer_id, card_id) DO UPDATE SET stamps = excluded.stamps, "
-                   "cards_completed = excluded.cards_completed");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
-    db_bind_text(s, 3, card_id);
-    db_bind_int(s, 4, stamps);
-    db_bind_int(s, 5, completed);
-    return db_run(s, err);
-}
-
 enum fid_status customer_search(struct store *store, const char *query, int64_t limit,
                                 customer_visit visit, void *context, struct fid_error *err)
 {
@@ -336,21 +304,6 @@ enum fid_status customer_search(struct store *store, const char *query, int64_t 
     }
     db_done(s);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "searching customers failed") : FID_OK;
-}
-
-enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, json_t **out,
-                                   struct fid_error *err)
-{
-    struct db_stmt *s = db_prepare(store->db, "SELECT card_id, stamps FROM stamp_balances WHERE "
-                                              "merchant_id = ? AND customer_id = ?");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
-    *out = json_object();
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW)
-        json_object_set_new(*out, db_column_text(s, 0), json_integer(db_column_int(s, 1)));
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading stamps failed") : FID_OK;
 }
 
 enum fid_status customer_points_outstanding(struct store *store, int64_t *available,

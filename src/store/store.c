@@ -55,25 +55,39 @@ void store_init(struct store *store, struct db *db, int64_t merchant_id)
     store->merchant_id = merchant_id;
 }
 
-void store_forget_ids(struct store *store)
+void store_release(struct store *store)
+{
+    store_forget_stamps(store);
+}
+
+void store_forget(struct store *store)
 {
     memset(store->ids_loaded, 0, sizeof store->ids_loaded);
+    store_forget_stamps(store);
 }
 
 enum fid_status store_begin(struct store *store, struct fid_error *err)
 {
-    store_forget_ids(store);
-    return db_begin(store->db, err);
+    store_forget(store);
+    enum fid_status st = db_begin(store->db, err);
+    store->writing = st == FID_OK;
+    return st;
 }
 
 enum fid_status store_commit(struct store *store, struct fid_error *err)
 {
-    return db_commit(store->db, err);
+    enum fid_status st = db_commit(store->db, err);
+    if (st == FID_OK) {
+        store->writing = false;
+        store_forget_stamps(store);
+    }
+    return st;
 }
 
 void store_rollback(struct store *store)
 {
-    store_forget_ids(store);
+    store_forget(store);
+    store->writing = false;
     db_rollback(store->db);
 }
 

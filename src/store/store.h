@@ -37,6 +37,9 @@ struct store {
     int64_t merchant_id;
     int64_t next_id[TABLE_COUNT];
     bool ids_loaded[TABLE_COUNT];
+    bool writing;      /* inside store_begin .. store_commit/store_rollback */
+    int64_t stamps_of; /* whose stamp balances `stamps` holds (stamp_store.c); 0: nobody's */
+    json_t *stamps;
 };
 
 struct merchant {
@@ -157,15 +160,17 @@ const char *voucher_source_name(enum voucher_source source);
 
 /* ---- store life ---------------------------------------------------------------------------- */
 
-/* Opens a store on db (borrowed) for merchant_id. */
+/* Opens a store on db (borrowed) for merchant_id; store_release frees what it holds. */
 void store_init(struct store *store, struct db *db, int64_t merchant_id);
+void store_release(struct store *store);
 /* Begins a write transaction and forgets cached ids. */
 enum fid_status store_begin(struct store *store, struct fid_error *err) FID_MUST_USE;
 enum fid_status store_commit(struct store *store, struct fid_error *err) FID_MUST_USE;
 void store_rollback(struct store *store);
-/* Forgets the cached ids so the next ones are counted from the tables again: after rolling back
- * to a savepoint, whose rows may have drawn ids that are now free. */
-void store_forget_ids(struct store *store);
+/* Forgets what the store holds about the open transaction (row ids counted in memory, the stamp
+ * balances last read), so that it is read from the tables again: after rolling back to a
+ * savepoint, whose rows may have drawn ids that are now free and changed balances. */
+void store_forget(struct store *store);
 /* Next free id in table for this merchant (inside a transaction). */
 enum fid_status store_next_id(struct store *store, enum store_table table, int64_t *id,
                               struct fid_error *err) FID_MUST_USE;
@@ -236,7 +241,9 @@ enum fid_status customer_search(struct store *store, const char *query, int64_t 
 enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int64_t **ids,
                              size_t *n, struct fid_error *err) FID_MUST_USE;
 
-/* Stamp balances. */
+/* ---- stamp balances, held in the customer's row (stamp_store.c) ------------------------------ */
+
+/* The customer's stamps and completed cards on one card (0, 0 when it has none). */
 enum fid_status stamps_get(struct store *store, int64_t customer_id, const char *card_id,
                            int64_t *stamps, int64_t *completed, struct fid_error *err) FID_MUST_USE;
 /* All stamp balances of a customer as a JSON object card -> stamps (new reference). */
@@ -244,6 +251,8 @@ enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, jso
                                    struct fid_error *err) FID_MUST_USE;
 enum fid_status stamps_set(struct store *store, int64_t customer_id, const char *card_id,
                            int64_t stamps, int64_t completed, struct fid_error *err) FID_MUST_USE;
+/* Drops the balances held in memory (the next read goes to the table). */
+void store_forget_stamps(struct store *store);
 
 /* ---- idempotency (event_store.c) ----------------------------------------------------------- */
 

@@ -10,6 +10,9 @@
  * Migration 8 rebuilds the ledger, lots and vouchers with their enumerations checked by OR: the
  * rows and indexes are the same, a value outside an enumeration is still refused, and inserting
  * into them no longer builds a temporary B-tree (no OpenEphemeral in the statement's program).
+ * Migration 9 moves the stamp balances into their customer's row: for customers of two merchants
+ * with balances on several cards (and one without any), the view stamp_balances shows the same
+ * rows as the table did, and the row holds them as a JSON object in card order.
  */
 #include "../unit_support.h"
 
@@ -216,12 +219,42 @@ static void test_migration_8_checks_without_temporary_btrees(void **state)
     close_and_remove(db, path);
 }
 
+static void test_migration_9_holds_stamps_in_the_customer_row(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_at_version(path, 8);
+    struct fid_error err;
+    exec_ok(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0),"
+                " (2, 'B', 'EUR', 'Europe/Paris', 'fr', 0)");
+    exec_ok(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES"
+                " (1, 1, 'ann', 0), (1, 2, 'bob', 0), (2, 1, 'cat', 0)");
+    exec_ok(db, "INSERT INTO stamp_balances VALUES (1, 1, 'tea', 3, 0), (1, 1, 'coffee', 7, 2),"
+                " (2, 1, 'coffee', 0, 1)");
+    static const char rows[] = "SELECT group_concat(merchant_id || '/' || customer_id || '/' || "
+                               "card_id || '=' || stamps || '+' || cards_completed, ' ') FROM "
+                               "(SELECT * FROM stamp_balances ORDER BY merchant_id, customer_id, "
+                               "card_id)";
+    char before[256], after[256], held[256];
+    table_text(db, rows, before, sizeof before);
+    assert_int_equal(schema_migrate_to(db, 9, &err), FID_OK);
+    table_text(db, rows, after, sizeof after);
+    UNIT_EQ_STR("balances through the view", after, before);
+    table_text(db,
+               "SELECT group_concat(ref || ':' || stamps, ' ') FROM (SELECT * FROM customers "
+               "ORDER BY merchant_id, id)",
+               held, sizeof held);
+    UNIT_EQ_STR("rows", held, "ann:{\"coffee\":[7,2],\"tea\":[3,0]} bob:{} cat:{\"coffee\":[0,1]}");
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migration_6_keeps_the_records),
         cmocka_unit_test(test_migration_7_chains_the_ledger),
         cmocka_unit_test(test_migration_8_checks_without_temporary_btrees),
+        cmocka_unit_test(test_migration_9_holds_stamps_in_the_customer_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
