@@ -49,7 +49,7 @@ static enum fid_status confirm_pending(struct engine *e, struct customer *c, int
 {
     struct lot_row *lots = NULL;
     size_t n = 0;
-    enum fid_status st = lots_open(&e->store, c->id, LOT_PENDING, &lots, &n, err);
+    enum fid_status st = lots_open(&e->store, c, LOT_PENDING, &lots, &n, err);
     for (size_t i = 0; st == FID_OK && i < n; i++) {
         struct lot_row *lot = &lots[i];
         if (lot->available_at > t)
@@ -96,7 +96,7 @@ static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t
 {
     struct lot_row *lots = NULL;
     size_t n = 0;
-    enum fid_status st = lots_open(&e->store, c->id, LOT_AVAILABLE, &lots, &n, err);
+    enum fid_status st = lots_open(&e->store, c, LOT_AVAILABLE, &lots, &n, err);
     for (size_t i = 0; st == FID_OK && i < n; i++) {
         struct lot_row *lot = &lots[i];
         int64_t when = all_at ? all_at : lot->expires_at;
@@ -211,7 +211,7 @@ enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
         return st;
     /* Next instant anything is due for this customer. */
     int64_t next = 0;
-    if ((st = lots_next_due(&e->store, c->id, &next, err)) != FID_OK)
+    if ((st = lots_next_due(&e->store, c, &next, err)) != FID_OK)
         return st;
     c->next_due_at = 0;
     due_note(c, next);

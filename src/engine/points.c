@@ -63,7 +63,7 @@ enum fid_status points_credit(struct engine *e, struct customer *c, const struct
     if (st != FID_OK)
         return st;
     lot.ledger_id = row.id;
-    if ((st = lot_insert(&e->store, &lot, err)) != FID_OK)
+    if ((st = lot_insert(&e->store, c, &lot, err)) != FID_OK)
         return st;
     if (repay > 0 && (st = lot_use_insert(&e->store, row.id, lot.id, repay, err)) != FID_OK)
         return st;
@@ -89,7 +89,7 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
         return FID_OK;
     struct lot_row *rows = NULL;
     size_t n = 0;
-    enum fid_status st = lots_open(&e->store, c->id, LOT_AVAILABLE, &rows, &n, err);
+    enum fid_status st = lots_open(&e->store, c, LOT_AVAILABLE, &rows, &n, err);
     if (st != FID_OK)
         return st;
     struct lot *lots = xcalloc(n ? n : 1, sizeof *lots);

@@ -56,6 +56,19 @@ static const struct check CHECKS[] = {
      "customer_id) SELECT c.ref, 'newest entry ' || COALESCE(t.newest, 'none') || ' but the "
      "customer names ' || COALESCE(c.last_ledger_id, 'none') FROM customers c LEFT JOIN t ON "
      "t.customer_id = c.id WHERE c.merchant_id = ?1 AND c.last_ledger_id IS NOT t.newest"},
+    {"lot_chain_links_lots",
+     "SELECT 'lot ' || id, 'names ' || COALESCE(prev_id, 'no lot') || ' as the customer''s "
+     "previous lot, which is ' || COALESCE(expected, 'none') FROM (SELECT id, prev_id, "
+     "LAG(id) OVER (PARTITION BY customer_id ORDER BY id) AS expected FROM lots WHERE "
+     "merchant_id = ?1) WHERE prev_id IS NOT expected"},
+    {"lot_chain_starts_at_newest",
+     "WITH t AS (SELECT customer_id, MAX(id) AS newest, MIN(CASE WHEN remaining > 0 THEN id END) "
+     "AS oldest_open FROM lots WHERE merchant_id = ?1 GROUP BY customer_id) SELECT c.ref, "
+     "'newest lot ' || COALESCE(t.newest, 'none') || ', oldest open ' || "
+     "COALESCE(t.oldest_open, 'none') || ' but the customer names ' || "
+     "COALESCE(c.last_lot_id, 'none') || ' and open from ' || COALESCE(c.open_lots_from, 'none') "
+     "FROM customers c LEFT JOIN t ON t.customer_id = c.id WHERE c.merchant_id = ?1 AND "
+     "(c.last_lot_id IS NOT t.newest OR t.oldest_open < COALESCE(c.open_lots_from, 0))"},
     {"lot_remaining_equals_uses",
      "SELECT 'lot ' || t.id, 'remaining ' || t.remaining || ' but amount ' || t.amount || ' "
      "minus uses ' || COALESCE((SELECT SUM(u.amount) FROM lot_uses u WHERE u.merchant_id = "

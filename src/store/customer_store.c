@@ -16,7 +16,7 @@
     "consents_at, order_count, spend_minor, first_order_at, last_order_at, last_activity_at, "     \
     "points_available, points_pending, points_lifetime, cashback_minor, tier, tier_since, "        \
     "tier_review_at, vip_plan, vip_until, next_due_at, created_at, vip_started_at, vip_months, "   \
-    "last_ledger_id"
+    "last_ledger_id, last_lot_id, open_lots_from"
 
 #define COPY_TEXT(field, col) snprintf(c->field, sizeof c->field, "%s", db_column_text(s, col))
 
@@ -54,6 +54,8 @@ static void read_row(struct db_stmt *s, struct customer *c)
     c->vip_started_at = db_column_int(s, 28);
     c->vip_months = db_column_int(s, 29);
     c->last_ledger_id = db_column_int(s, 30);
+    c->last_lot_id = db_column_int(s, 31);
+    c->open_lots_from = db_column_int(s, 32);
 }
 
 static enum fid_status read_one(struct db_stmt *s, struct customer *out, const char *what,
@@ -119,7 +121,9 @@ enum fid_status customer_find_any(struct store *store, const char *query, struct
 #define STATE_COLUMNS                                                                              \
     "order_count, spend_minor, first_order_at, last_order_at, last_activity_at, "                  \
     "points_available, points_pending, points_lifetime, cashback_minor, tier, tier_since, "        \
-    "tier_review_at, vip_plan, vip_until, next_due_at, vip_started_at, vip_months, last_ledger_id"
+    "tier_review_at, vip_plan, vip_until, next_due_at, vip_started_at, vip_months, "               \
+    "last_ledger_id, "                                                                             \
+    "last_lot_id, open_lots_from"
 
 static const char *or_null(const char *text)
 {
@@ -160,6 +164,8 @@ static void bind_state(struct db_stmt *s, const struct customer *c, int *i)
     db_bind_opt_int(s, (*i)++, c->vip_started_at);
     db_bind_int(s, (*i)++, c->vip_months);
     db_bind_opt_int(s, (*i)++, c->last_ledger_id);
+    db_bind_opt_int(s, (*i)++, c->last_lot_id);
+    db_bind_opt_int(s, (*i)++, c->open_lots_from);
 }
 
 enum fid_status customer_insert(struct store *store, struct customer *c, struct fid_error *err)
@@ -171,7 +177,7 @@ enum fid_status customer_insert(struct store *store, struct customer *c, struct 
         store->db,
         "INSERT INTO customers (" PROFILE_COLUMNS ", " STATE_COLUMNS
         ", merchant_id, id, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     int i = 1;
     bind_profile(s, c, &i);
     bind_state(s, c, &i);
@@ -186,7 +192,8 @@ enum fid_status customer_save(struct store *store, const struct customer *c, str
 {
     struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET (" STATE_COLUMNS
                                               ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                              "?, ?, ?, ?, ?, ?) WHERE merchant_id = ? AND id = ?");
+                                              "?, ?, ?, ?, ?, ?, ?, ?) WHERE merchant_id = ? AND "
+                                              "id = ?");
     int i = 1;
     bind_state(s, c, &i);
     db_bind_int(s, i++, store->merchant_id);

@@ -44,15 +44,17 @@ enum fid_status ledger_append(struct store *store, struct customer *c, struct le
     return st;
 }
 
-enum fid_status lot_insert(struct store *store, struct lot_row *lot, struct fid_error *err)
+enum fid_status lot_insert(struct store *store, struct customer *c, struct lot_row *lot,
+                           struct fid_error *err)
 {
     enum fid_status st = store_next_id(store, TABLE_LOTS, &lot->id, err);
     if (st != FID_OK)
         return st;
+    lot->customer_id = c->id;
     struct db_stmt *s = db_prepare(
         store->db, "INSERT INTO lots (merchant_id, id, customer_id, state, earned_at, "
-                   "available_at, expires_at, amount, remaining, order_id, ledger_id) VALUES (?, "
-                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   "available_at, expires_at, amount, remaining, order_id, ledger_id, prev_id) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, lot->id);
     db_bind_int(s, 3, lot->customer_id);
@@ -64,7 +66,10 @@ enum fid_status lot_insert(struct store *store, struct lot_row *lot, struct fid_
     db_bind_int(s, 9, lot->remaining);
     db_bind_opt_int(s, 10, lot->order_id);
     db_bind_int(s, 11, lot->ledger_id);
-    return db_run(s, err);
+    db_bind_opt_int(s, 12, c->last_lot_id);
+    if ((st = db_run(s, err)) == FID_OK)
+        c->last_lot_id = lot->id;
+    return st;
 }
 
 enum fid_status lot_save(struct store *store, const struct lot_row *lot, struct fid_error *err)
@@ -111,27 +116,51 @@ static void read_lot(struct db_stmt *s, struct lot_row *l)
     l->ledger_id = db_column_int(s, 9);
 }
 
-enum fid_status lots_open(struct store *store, int64_t customer_id, enum lot_state state,
+/* A customer's open lots, newest first along the chain, down to open_lots_from. */
+#define OPEN_LOTS_CHAIN                                                                            \
+    "WITH RECURSIVE chain AS (SELECT " LOT_COLUMNS ", prev_id FROM lots WHERE merchant_id = ?1 "   \
+    "AND id = ?3 AND customer_id = ?2 UNION ALL SELECT l.id, l.customer_id, l.state, "             \
+    "l.earned_at, l.available_at, l.expires_at, l.amount, l.remaining, l.order_id, l.ledger_id, "  \
+    "l.prev_id FROM chain JOIN lots l ON l.merchant_id = ?1 AND l.id = chain.prev_id AND "         \
+    "l.customer_id = ?2 WHERE chain.prev_id >= ?4) "
+
+static struct db_stmt *walk_open_lots(struct store *store, const struct customer *c,
+                                      const char *select)
+{
+    struct db_stmt *s = db_prepare(store->db, select);
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, c->id);
+    db_bind_int(s, 3, c->last_lot_id);
+    db_bind_int(s, 4, c->open_lots_from);
+    return s;
+}
+
+enum fid_status lots_open(struct store *store, struct customer *c, enum lot_state state,
                           struct lot_row **lots, size_t *n, struct fid_error *err)
 {
-    /* "+id": ordering by the bare id lets SQLite walk the primary key over every lot of the
-     * merchant; the expression makes it search lots_open for this customer and sort those. */
-    struct db_stmt *s = db_prepare(store->db, "SELECT " LOT_COLUMNS
-                                              " FROM lots WHERE merchant_id = ? AND customer_id "
-                                              "= ? AND remaining > 0 AND state = ? ORDER BY +id");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
-    db_bind_text(s, 3, lot_state_name(state));
+    struct db_stmt *s = walk_open_lots(
+        store, c,
+        OPEN_LOTS_CHAIN "SELECT " LOT_COLUMNS " FROM chain WHERE remaining > 0 ORDER BY id");
     size_t cap = 0;
     *lots = NULL;
     *n = 0;
+    int64_t oldest_open = 0;
+    struct lot_row lot;
     enum db_step rc;
     while ((rc = db_step(s)) == DB_ROW) {
+        read_lot(s, &lot);
+        if (oldest_open == 0)
+            oldest_open = lot.id;
+        if (lot.state != state)
+            continue;
         xgrow((void **)lots, &cap, *n + 1, sizeof **lots);
-        read_lot(s, &(*lots)[(*n)++]);
+        (*lots)[(*n)++] = lot;
     }
     db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading lots failed") : FID_OK;
+    if (rc == DB_FAILED)
+        return fid_fail(err, FID_ERR_DB, "", "reading lots failed");
+    c->open_lots_from = oldest_open ? oldest_open : c->last_lot_id + 1;
+    return FID_OK;
 }
 
 enum fid_status lot_of_order(struct store *store, int64_t order_id, struct lot_row *out,
@@ -151,15 +180,14 @@ enum fid_status lot_of_order(struct store *store, int64_t order_id, struct lot_r
     return rc == DB_DONE ? FID_ERR_NOT_FOUND : fid_fail(err, FID_ERR_DB, "", "reading lot failed");
 }
 
-enum fid_status lots_next_due(struct store *store, int64_t customer_id, int64_t *at,
+enum fid_status lots_next_due(struct store *store, const struct customer *c, int64_t *at,
                               struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(
-        store->db, "SELECT MIN(CASE WHEN state = 'pending' THEN available_at ELSE expires_at END) "
-                   "FROM lots WHERE merchant_id = ? AND customer_id = ? AND remaining > 0 AND "
-                   "(state = 'pending' OR expires_at IS NOT NULL)");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
+    struct db_stmt *s = walk_open_lots(
+        store, c,
+        OPEN_LOTS_CHAIN "SELECT MIN(CASE WHEN state = 'pending' THEN available_at ELSE expires_at "
+                        "END) FROM chain WHERE remaining > 0 AND (state = 'pending' OR "
+                        "expires_at IS NOT NULL)");
     return db_run_int(s, 0, at, err);
 }
 

@@ -368,6 +368,21 @@ static const char *const MIGRATIONS[] = {
     "CREATE VIEW stamp_balances AS SELECT c.merchant_id AS merchant_id, c.id AS customer_id, "
     "j.key AS card_id, json_extract(j.value, '$[0]') AS stamps, json_extract(j.value, '$[1]') AS "
     "cards_completed FROM customers c, json_each(c.stamps) j WHERE c.stamps != '{}';",
+
+    /* 10: a customer's lots are chained like its ledger entries (prev_id; the customer holds the
+     * newest and the oldest that may still be open) instead of indexed by customer: the index
+     * took an insertion at a random place for every lot earned */
+    "ALTER TABLE lots ADD COLUMN prev_id INTEGER;"
+    "ALTER TABLE customers ADD COLUMN last_lot_id INTEGER;"
+    "ALTER TABLE customers ADD COLUMN open_lots_from INTEGER;"
+    "UPDATE lots SET prev_id = w.prev FROM (SELECT merchant_id AS m, id AS i, LAG(id) OVER "
+    "(PARTITION BY merchant_id, customer_id ORDER BY id) AS prev FROM lots) AS w WHERE "
+    "w.m = lots.merchant_id AND w.i = lots.id AND w.prev IS NOT NULL;"
+    "UPDATE customers SET last_lot_id = w.newest, open_lots_from = COALESCE(w.oldest_open, "
+    "w.newest + 1) FROM (SELECT merchant_id AS m, customer_id AS c, MAX(id) AS newest, "
+    "MIN(CASE WHEN remaining > 0 THEN id END) AS oldest_open FROM lots GROUP BY merchant_id, "
+    "customer_id) AS w WHERE w.m = customers.merchant_id AND w.c = customers.id;"
+    "DROP INDEX lots_open;",
 };
 
 int schema_latest_version(void)

@@ -75,6 +75,8 @@ struct customer {
     int64_t next_due_at;
     int64_t created_at;
     int64_t last_ledger_id; /* the newest ledger entry, head of the chain (0: none) */
+    int64_t last_lot_id;    /* the newest lot, head of the lots' chain (0: none) */
+    int64_t open_lots_from; /* every lot with a smaller id is used up (0: none known) */
 };
 
 struct order_row {
@@ -313,20 +315,23 @@ enum fid_status order_detail_scan(struct store *store, int64_t before, order_det
  * c's previous newest and c->last_ledger_id becomes its id (the caller saves c). */
 enum fid_status ledger_append(struct store *store, struct customer *c, struct ledger_row *row,
                               struct fid_error *err) FID_MUST_USE;
-enum fid_status lot_insert(struct store *store, struct lot_row *lot,
+/* Inserts lot for customer c as the newest link of c's chain of lots (the caller saves c). */
+enum fid_status lot_insert(struct store *store, struct customer *c, struct lot_row *lot,
                            struct fid_error *err) FID_MUST_USE;
 enum fid_status lot_save(struct store *store, const struct lot_row *lot,
                          struct fid_error *err) FID_MUST_USE;
 enum fid_status lot_use_insert(struct store *store, int64_t ledger_id, int64_t lot_id,
                                int64_t amount, struct fid_error *err) FID_MUST_USE;
-/* Lots of a customer with remaining > 0 in state (caller frees *lots). */
-enum fid_status lots_open(struct store *store, int64_t customer_id, enum lot_state state,
+/* Lots of customer c with remaining > 0 in state, oldest first (caller frees *lots). Walks c's
+ * chain down to c->open_lots_from, which it moves up to the oldest lot still open (the caller
+ * saves c, or the next walk moves it again). */
+enum fid_status lots_open(struct store *store, struct customer *c, enum lot_state state,
                           struct lot_row **lots, size_t *n, struct fid_error *err) FID_MUST_USE;
 /* Pending lot of an order (FID_ERR_NOT_FOUND when none). */
 enum fid_status lot_of_order(struct store *store, int64_t order_id, struct lot_row *out,
                              struct fid_error *err) FID_MUST_USE;
 /* Earliest instant at which a lot of the customer confirms or expires (0 = none). */
-enum fid_status lots_next_due(struct store *store, int64_t customer_id, int64_t *at,
+enum fid_status lots_next_due(struct store *store, const struct customer *c, int64_t *at,
                               struct fid_error *err) FID_MUST_USE;
 /* The merchant's points ledger summed by kind over [from, to). Signs make the roll-forward read
  * naturally: net = earned - redeemed - expired - clawed_back + adjusted (confirmations only move

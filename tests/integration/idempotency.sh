@@ -308,6 +308,9 @@ verify_catches_tampering() {
         "no_negative_balance|UPDATE customers SET cashback_minor = -1; INSERT INTO ledger SELECT merchant_id, 98, id, 0, 'adjust', 'cashback', '', -1, 0, NULL, NULL, NULL, 1, '[]', NULL, NULL, last_ledger_id FROM customers; UPDATE customers SET last_ledger_id = 98"
         "ledger_chain_links_entries|UPDATE ledger SET prev_id = NULL WHERE id = (SELECT MAX(id) FROM ledger)"
         "ledger_chain_starts_at_newest|UPDATE customers SET last_ledger_id = last_ledger_id - 1"
+        "lot_chain_links_lots|UPDATE lots SET prev_id = 7 WHERE id = (SELECT MAX(id) FROM lots)"
+        "lot_chain_starts_at_newest|UPDATE customers SET last_lot_id = NULL"
+        "lot_chain_starts_at_newest|UPDATE customers SET open_lots_from = last_lot_id + 1"
     )
     local c
     for c in "${cases[@]}"; do

@@ -13,6 +13,9 @@
  * Migration 9 moves the stamp balances into their customer's row: for customers of two merchants
  * with balances on several cards (and one without any), the view stamp_balances shows the same
  * rows as the table did, and the row holds them as a JSON object in card order.
+ * Migration 10 chains each customer's lots: on lots of two customers interleaved, some used up,
+ * each lot names the same customer's previous one, each customer its newest and the oldest lot
+ * still open (past the newest when none is), and the index of open lots by customer is gone.
  */
 #include "../unit_support.h"
 
@@ -185,7 +188,7 @@ static void test_migration_8_checks_without_temporary_btrees(void **state)
     table_text(db, LOT_ROWS, lots, sizeof lots);
     table_text(db, VOUCHER_ROWS, vouchers, sizeof vouchers);
 
-    assert_int_equal(schema_migrate(db, &err), FID_OK);
+    assert_int_equal(schema_migrate_to(db, 8, &err), FID_OK);
     table_text(db, LEDGER_ROWS, now, sizeof now);
     UNIT_EQ_STR("ledger", now, ledger);
     table_text(db, LOT_ROWS, now, sizeof now);
@@ -248,6 +251,37 @@ static void test_migration_9_holds_stamps_in_the_customer_row(void **state)
     close_and_remove(db, path);
 }
 
+static void test_migration_10_chains_the_lots(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_at_version(path, 9);
+    struct fid_error err;
+    exec_ok(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    exec_ok(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0),"
+                " (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
+    /* Lots 1..5: ann (used up), bob (used up), ann, bob (used up), ann. */
+    exec_ok(db, "INSERT INTO lots (merchant_id, id, customer_id, state, earned_at, available_at, "
+                "amount, remaining, ledger_id) VALUES (1, 1, 1, 'available', 0, 0, 5, 0, 1),"
+                " (1, 2, 2, 'available', 0, 0, 5, 0, 2), (1, 3, 1, 'available', 0, 0, 5, 5, 3),"
+                " (1, 4, 2, 'available', 0, 0, 5, 0, 4), (1, 5, 1, 'pending', 0, 0, 5, 5, 5)");
+    assert_int_equal(schema_migrate_to(db, 10, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(id || '<' || COALESCE(prev_id, '-'), ' ') FROM (SELECT * "
+               "FROM lots ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("links", text, "1<- 2<- 3<1 4<2 5<3");
+    table_text(db,
+               "SELECT group_concat(ref || ':' || COALESCE(last_lot_id, '-') || '/' || "
+               "COALESCE(open_lots_from, '-'), ' ') FROM (SELECT * FROM customers ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("heads and oldest open", text, "ann:5/3 bob:4/5 cy:-/-");
+    UNIT_EQ_INT("index gone",
+                count(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'lots_open'"), 0);
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_migration_7_chains_the_ledger),
         cmocka_unit_test(test_migration_8_checks_without_temporary_btrees),
         cmocka_unit_test(test_migration_9_holds_stamps_in_the_customer_row),
+        cmocka_unit_test(test_migration_10_chains_the_lots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
