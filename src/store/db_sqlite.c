@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/wal_buffer.h"
 #include "store/wal_checkpointer.h"
 #include "util/xalloc.h"
 
@@ -98,7 +99,10 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
     struct db *db = xcalloc(1, sizeof *db);
     int flags =
         options->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &db->conn, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    /* The log is written in large writes where every commit syncs it (store/wal_buffer.c). */
+    const char *vfs =
+        !options->read_only && options->durability == DB_DURABILITY_FULL ? wal_buffer_vfs() : NULL;
+    if (sqlite3_open_v2(path, &db->conn, flags | SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
         enum fid_status st = fid_fail(err, FID_ERR_IO, "--db", "cannot open database %s: %s", path,
                                       db->conn ? sqlite3_errmsg(db->conn) : "no memory");
         db_close(db);

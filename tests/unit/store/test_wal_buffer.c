@@ -1,0 +1,193 @@
+/*
+ * store/wal_buffer through db_open (FULL durability, the default):
+ * - frames gathered in memory reach the log at every commit: a second connection sees each
+ *   commit at once, and a copy of the three files taken right after a commit (as a crash would
+ *   leave them) opens with every committed row;
+ * - frames of a transaction that rolls back never reach the log: connection A spills a large
+ *   transaction into the log and rolls it back, B commits over the same place in the log, then A
+ *   commits again; every row of B and of A's second transaction is intact, in the live files and
+ *   after recovery from a copy, and the database passes integrity_check.
+ */
+#include "../unit_support.h"
+
+#include <unistd.h>
+
+#include "store/db.h"
+
+#define BLOB_BYTES (64 * 1024) /* as intact_rows checks */
+
+static struct db *open_full(const char *path)
+{
+    struct fid_error err;
+    struct db *db = NULL;
+    struct db_options options = {.durability = DB_DURABILITY_FULL};
+    assert_int_equal(db_open(path, &options, &db, &err), FID_OK);
+    return db;
+}
+
+static void exec_ok(struct db *db, const char *sql)
+{
+    struct fid_error err;
+    if (db_exec(db, sql, &err) != FID_OK)
+        fail_msg("%s: %s", sql, err.message);
+}
+
+static int64_t query_int(struct db *db, const char *sql)
+{
+    struct fid_error err;
+    int64_t n = -1;
+    assert_int_equal(db_run_int(db_prepare(db, sql), -1, &n, &err), FID_OK);
+    return n;
+}
+
+/* Inserts rows [first, first + n) of tag, each with a blob of its own bytes. */
+static void insert_rows(struct db *db, int tag, int first, int n)
+{
+    unsigned char *blob = xmalloc(BLOB_BYTES);
+    struct fid_error err;
+    for (int i = first; i < first + n; i++) {
+        memset(blob, (tag * 31 + i) & 0xff, BLOB_BYTES);
+        struct db_stmt *s = db_prepare(db, "INSERT INTO t (tag, i, b) VALUES (?, ?, ?)");
+        db_bind_int(s, 1, tag);
+        db_bind_int(s, 2, i);
+        db_bind_blob(s, 3, blob, BLOB_BYTES);
+        assert_int_equal(db_run(s, &err), FID_OK);
+    }
+    free(blob);
+}
+
+/* Rows of tag whose blob holds insert_rows's byte at its start, middle and end. */
+static int64_t intact_rows(struct db *db, int tag)
+{
+    struct fid_error err;
+    int64_t n = -1;
+    struct db_stmt *s = db_prepare(
+        db, "SELECT COUNT(*) FROM t WHERE tag = ?1 AND length(b) = 65536 AND hex(substr(b, 1, 1) "
+            "|| substr(b, 32768, 1) || substr(b, 65536, 1)) = printf('%02X%02X%02X', (tag * 31 + "
+            "i) % 256, (tag * 31 + i) % 256, (tag * 31 + i) % 256)");
+    db_bind_int(s, 1, tag);
+    assert_int_equal(db_run_int(s, -1, &n, &err), FID_OK);
+    return n;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    if (in == NULL) { /* an absent file (no log yet) copies as absent */
+        if (out)
+            fclose(out);
+        unlink(to);
+        return;
+    }
+    assert_non_null(out);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+        assert_int_equal(fwrite(chunk, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+}
+
+/* Copies the database's three files as they are now (a crash's view) and opens the copy. */
+static struct db *open_crash_copy(const char *path, char *copy, size_t size)
+{
+    snprintf(copy, size, "%s-copy", path);
+    static const char *const suffixes[] = {"", "-wal"};
+    char from[256], to[256];
+    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
+        snprintf(from, sizeof from, "%s%s", path, suffixes[i]);
+        snprintf(to, sizeof to, "%s%s", copy, suffixes[i]);
+        copy_file(from, to);
+    }
+    snprintf(to, sizeof to, "%s-shm", copy);
+    unlink(to); /* without the index, opening the copy recovers it from the log's checksums */
+    return open_full(copy);
+}
+
+static void remove_files(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    char file[256];
+    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+}
+
+static void test_commits_reach_the_log(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-walbuf-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct db *writer = open_full(path), *reader = open_full(path);
+    exec_ok(writer, "CREATE TABLE t (tag INTEGER, i INTEGER, b BLOB, PRIMARY KEY (tag, i))");
+    struct fid_error err;
+    for (int round = 0; round < 5; round++) {
+        assert_int_equal(db_begin(writer, &err), FID_OK);
+        insert_rows(writer, 1, round * 40, 40); /* ~2.6 MiB: more than the buffer holds */
+        assert_int_equal(db_commit(writer, &err), FID_OK);
+        UNIT_EQ_INT("seen by another connection", intact_rows(reader, 1), (round + 1) * 40);
+        char copy[256];
+        struct db *recovered = open_crash_copy(path, copy, sizeof copy);
+        UNIT_EQ_INT("in a copy of the files", intact_rows(recovered, 1), (round + 1) * 40);
+        db_close(recovered);
+        remove_files(copy);
+    }
+    db_close(reader);
+    db_close(writer);
+    remove_files(path);
+}
+
+static void test_rolled_back_frames_never_reach_the_log(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-walbuf-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct db *a = open_full(path), *b = open_full(path);
+    exec_ok(a, "CREATE TABLE t (tag INTEGER, i INTEGER, b BLOB, PRIMARY KEY (tag, i))");
+    /* A small cache makes A's transaction spill its pages into the log before it ends. */
+    exec_ok(a, "PRAGMA cache_size = 20");
+    struct fid_error err;
+    assert_int_equal(db_begin(a, &err), FID_OK);
+    insert_rows(a, 9, 0, 12); /* ~200 pages, most spilled into A's buffer */
+    db_rollback(a);
+    assert_int_equal(db_begin(b, &err), FID_OK);
+    insert_rows(b, 2, 0, 3); /* fewer frames than A spilled: A's stale ones lie beyond */
+    assert_int_equal(db_commit(b, &err), FID_OK);
+    assert_int_equal(db_begin(a, &err), FID_OK);
+    insert_rows(a, 3, 0, 2);
+    assert_int_equal(db_commit(a, &err), FID_OK);
+
+    struct db *reader = open_full(path);
+    UNIT_EQ_INT("B's rows", intact_rows(reader, 2), 3);
+    UNIT_EQ_INT("A's second rows", intact_rows(reader, 3), 2);
+    UNIT_EQ_INT("A's rolled back rows", query_int(reader, "SELECT COUNT(*) FROM t WHERE tag = 9"),
+                0);
+    char copy[256];
+    struct db *recovered = open_crash_copy(path, copy, sizeof copy);
+    UNIT_EQ_INT("B's rows after recovery", intact_rows(recovered, 2), 3);
+    UNIT_EQ_INT("A's rows after recovery", intact_rows(recovered, 3), 2);
+    struct db_stmt *s = db_prepare(recovered, "PRAGMA integrity_check");
+    assert_int_equal(db_step(s), DB_ROW);
+    UNIT_EQ_STR("integrity", db_column_text(s, 0), "ok");
+    db_done(s);
+    db_close(recovered);
+    remove_files(copy);
+    db_close(reader);
+    db_close(a);
+    db_close(b);
+    remove_files(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_commits_reach_the_log),
+        cmocka_unit_test(test_rolled_back_frames_never_reach_the_log),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
