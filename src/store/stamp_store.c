@@ -97,17 +97,23 @@ enum fid_status stamps_set(struct store *store, int64_t customer_id, const char 
 enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, json_t **out,
                                    struct fid_error *err)
 {
-    json_t *cards = NULL;
-    enum fid_status st = store->writing ? held_stamps(store, customer_id, &cards, err)
-                                        : read_stamps(store, customer_id, &cards, err);
     *out = json_object();
-    if (st != FID_OK)
-        return st;
     const char *card_id;
     json_t *figures;
-    json_object_foreach(cards, card_id, figures) json_object_set_new(
-        *out, card_id, json_integer(json_integer_value(json_array_get(figures, 0))));
-    if (!store->writing)
-        json_decref(cards);
-    return FID_OK;
+    if (store->writing && store->stamps_of == customer_id && store->stamps) {
+        json_object_foreach(store->stamps, card_id, figures) json_object_set_new(
+            *out, card_id, json_integer(json_integer_value(json_array_get(figures, 0))));
+        return FID_OK;
+    }
+    /* Read-only look-ups (every balance answer) let SQLite take the row's JSON apart. */
+    struct db_stmt *s = db_prepare(store->db, "SELECT j.key, json_extract(j.value, '$[0]') FROM "
+                                              "customers c, json_each(c.stamps) j WHERE "
+                                              "c.merchant_id = ? AND c.id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW)
+        json_object_set_new(*out, db_column_text(s, 0), json_integer(db_column_int(s, 1)));
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading stamps failed") : FID_OK;
 }
