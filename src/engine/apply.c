@@ -91,13 +91,19 @@ done:
     return st;
 }
 
-static json_t *error_json(const json_t *obj, const struct fid_error *err)
+static json_t *error_json(const char *key, const struct fid_error *err)
 {
-    const char *key = json_string_value(json_object_get(obj, "key"));
     return json_pack("{s:s?, s:s, s:{s:s, s:s, s:s}}", "key", key, "status", "error", "error",
                      "type", fid_status_name(err->status), "field", err->field, "message",
                      err->message);
 }
+
+/* A batch as the caller gave it: a JSON array, or the text of one. */
+struct batch {
+    const json_t *events;
+    const char *text;
+    size_t len;
+};
 
 /* One pass over a batch inside the open transaction, appending a result per event to out. With
  * savepoints, each event of ENGINE_EACH_ON_ITS_OWN runs in its own and a failing one is rolled
@@ -105,16 +111,17 @@ static json_t *error_json(const json_t *obj, const struct fid_error *err)
  * their checks before any write) is reported as usual, but one that had written sets *retry and
  * ends the pass, and the caller runs the batch again with savepoints. A savepoint per event costs
  * about a twentieth of a purchase: SQLite keeps a copy of every page the event first changes. */
-static enum fid_status apply_pass(struct engine *e, const json_t *events, int64_t now,
+static enum fid_status apply_pass(struct engine *e, const struct batch *batch, int64_t now,
                                   enum engine_mode mode, bool savepoints, json_t *out, bool *retry,
                                   struct fid_error *err)
 {
     enum fid_status st = FID_OK;
     bool each = mode == ENGINE_EACH_ON_ITS_OWN;
     *retry = false;
-    struct parse_ahead *ahead = parse_ahead_start(events, now);
-    for (size_t i = 0; i < json_array_size(events); i++) {
-        const json_t *obj = json_array_get(events, i);
+    struct parse_ahead *ahead = batch->text ? parse_ahead_start_text(batch->text, batch->len, now)
+                                            : parse_ahead_start(batch->events, now);
+    size_t i;
+    for (i = 0; parse_ahead_has(ahead, i); i++) {
         json_t *result = NULL;
         struct fid_error event_err;
         fid_error_clear(&event_err);
@@ -145,26 +152,27 @@ static enum fid_status apply_pass(struct engine *e, const json_t *events, int64_
         /* The failed event may have drawn row ids (due work runs before most checks): count
          * them again, so that a batch numbers rows exactly as one event per call does. */
         store_forget(&e->store);
-        json_array_append_new(out, error_json(obj, &event_err));
+        json_array_append_new(out, error_json(parse_ahead_key(ahead, i), &event_err));
     }
+    /* A text that turns out malformed fails the whole batch, whatever was applied of it. */
+    if (st == FID_OK && !*retry && !parse_ahead_has(ahead, i))
+        st = parse_ahead_failure(ahead, err);
     parse_ahead_end(ahead);
     return st;
 }
 
-enum fid_status engine_apply(struct engine *e, const json_t *events, int64_t now,
-                             enum engine_mode mode, json_t **results, struct fid_error *err)
+static enum fid_status apply_batch(struct engine *e, const struct batch *batch, int64_t now,
+                                   enum engine_mode mode, json_t **results, struct fid_error *err)
 {
     *results = NULL;
-    enum fid_status st = jsonr_expect_array(events, "", err);
-    if (st != FID_OK)
-        return st;
     json_t *out = NULL;
     bool retry = false;
+    enum fid_status st = FID_OK;
     for (int pass = 0; pass < 2; pass++) {
         if ((st = store_begin(&e->store, err)) != FID_OK)
             return st;
         out = json_array();
-        st = apply_pass(e, events, now, mode, pass == 1, out, &retry, err);
+        st = apply_pass(e, batch, now, mode, pass == 1, out, &retry, err);
         if (st == FID_OK && !retry)
             break;
         store_rollback(&e->store);
@@ -180,4 +188,22 @@ enum fid_status engine_apply(struct engine *e, const json_t *events, int64_t now
     }
     *results = out;
     return FID_OK;
+}
+
+enum fid_status engine_apply(struct engine *e, const json_t *events, int64_t now,
+                             enum engine_mode mode, json_t **results, struct fid_error *err)
+{
+    *results = NULL;
+    enum fid_status st = jsonr_expect_array(events, "", err);
+    if (st != FID_OK)
+        return st;
+    struct batch batch = {.events = events};
+    return apply_batch(e, &batch, now, mode, results, err);
+}
+
+enum fid_status engine_apply_text(struct engine *e, const char *text, size_t len, int64_t now,
+                                  enum engine_mode mode, json_t **results, struct fid_error *err)
+{
+    struct batch batch = {.text = text, .len = len};
+    return apply_batch(e, &batch, now, mode, results, err);
 }

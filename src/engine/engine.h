@@ -87,6 +87,12 @@ void engine_read_end(struct engine *engine);
 enum fid_status engine_apply(struct engine *engine, const json_t *events, int64_t now,
                              enum engine_mode mode, json_t **results,
                              struct fid_error *err) FID_MUST_USE;
+/* The same for the text of a JSON array of events, which is split and parsed on a second thread
+ * while the events before are applied. A text that is not a well-formed array fails the call
+ * with FID_ERR_INPUT naming its line and column, and nothing is written. */
+enum fid_status engine_apply_text(struct engine *engine, const char *text, size_t len, int64_t now,
+                                  enum engine_mode mode, json_t **results,
+                                  struct fid_error *err) FID_MUST_USE;
 
 /* Confirms pending points, expires lots, balances and vouchers, and reviews tiers, up to now.
  * Running it twice with the same now changes nothing. *summary is a new JSON object. */

@@ -3,6 +3,9 @@
  * on a second thread above it), each event comes out in batch order exactly as event_parse gives
  * it: the same digest and fields for good events, the same status, field and message for bad
  * ones; and a batch abandoned half-way (an all-or-nothing batch that failed) leaks nothing.
+ * The same holds for the batch given as text (indented, so split across lines), which also names
+ * each event's key for the results of those that fail; a text that is not a well-formed array
+ * ends the events where it breaks and reports the line and column.
  */
 #include "../unit_support.h"
 
@@ -38,18 +41,23 @@ static json_t *make_batch(size_t n)
     return batch;
 }
 
-static void check_batch(size_t n, size_t take)
+static void check_batch(size_t n, size_t take, bool as_text)
 {
     json_t *batch = make_batch(n);
-    struct parse_ahead *ahead = parse_ahead_start(batch, NOW);
+    char *text = json_dumps(batch, JSON_INDENT(1));
+    struct parse_ahead *ahead =
+        as_text ? parse_ahead_start_text(text, strlen(text), NOW) : parse_ahead_start(batch, NOW);
     for (size_t i = 0; i < take; i++) {
         char label[64];
-        snprintf(label, sizeof label, "batch of %zu, event %zu", n, i);
+        snprintf(label, sizeof label, "%s of %zu, event %zu", as_text ? "text" : "batch", n, i);
         struct event *want = NULL, *got = NULL;
         struct fid_error want_err, got_err;
         fid_error_clear(&want_err);
         fid_error_clear(&got_err);
         enum fid_status want_st = event_parse(json_array_get(batch, i), NOW, &want, &want_err);
+        assert_true(parse_ahead_has(ahead, i));
+        UNIT_EQ_STR(label, parse_ahead_key(ahead, i),
+                    json_string_value(json_object_get(json_array_get(batch, i), "key")));
         enum fid_status got_st = parse_ahead_take(ahead, i, &got, &got_err);
         UNIT_EQ_INT(label, got_st, want_st);
         if (want_st == FID_OK) {
@@ -66,7 +74,13 @@ static void check_batch(size_t n, size_t take)
         event_free(want);
         event_free(got);
     }
+    if (take == n) {
+        struct fid_error err;
+        assert_false(parse_ahead_has(ahead, n));
+        assert_int_equal(parse_ahead_failure(ahead, &err), FID_OK);
+    }
     parse_ahead_end(ahead);
+    free(text);
     json_decref(batch);
 }
 
@@ -74,16 +88,73 @@ static void test_every_size_gives_what_event_parse_gives(void **state)
 {
     (void)state;
     static const size_t sizes[] = {0, 1, 2, 31, 32, 33, 100, 1000, 2500};
-    for (size_t s = 0; s < N_ELEMENTS(sizes); s++)
-        check_batch(sizes[s], sizes[s]);
+    for (size_t s = 0; s < N_ELEMENTS(sizes); s++) {
+        check_batch(sizes[s], sizes[s], false);
+        check_batch(sizes[s], sizes[s], true);
+    }
 }
 
 static void test_a_batch_left_half_way_frees_the_rest(void **state)
 {
     (void)state;
-    check_batch(1000, 10);
-    check_batch(1000, 0);
-    check_batch(10, 3);
+    for (int as_text = 0; as_text < 2; as_text++) {
+        check_batch(1000, 10, as_text);
+        check_batch(1000, 0, as_text);
+        check_batch(10, 3, as_text);
+    }
+}
+
+struct text_case {
+    const char *text;
+    size_t events;       /* elements read before the text ends or breaks */
+    const char *failure; /* the start of the message; NULL when the text is whole */
+};
+
+#define ORDER "{\"type\":\"order\",\"key\":\"k\"}"
+
+static const struct text_case TEXT_CASES[] = {
+    {"[]", 0, NULL},
+    {" \n [ \n ] \n", 0, NULL},
+    {"[" ORDER "]", 1, NULL},
+    {"[" ORDER " ,\n" ORDER "]", 2, NULL},
+    {"[1, \"x\"]", 2, NULL}, /* not objects: event_parse's errors, not the text's */
+    {"", 0, "malformed JSON at line 1, column 1: expected a JSON array"},
+    {ORDER, 0, "malformed JSON at line 1, column 1: expected a JSON array"},
+    {"[", 0, "malformed JSON at line 1, column 2:"},
+    {"[" ORDER ",", 1, "malformed JSON at line 1, column "},
+    {"[" ORDER " " ORDER "]", 1, "malformed JSON at line 1, column 29: expected ',' or ']'"},
+    {"[" ORDER "] x", 1, "malformed JSON at line 1, column 30: text after the array"},
+    {"[\n" ORDER ",\n{\"a\":1,\"a\":2}]", 1, "malformed JSON at line 3, column "},
+    {"[] []", 0, "malformed JSON at line 1, column 4: text after the array"},
+};
+
+static void test_texts_whole_and_broken(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < N_ELEMENTS(TEXT_CASES); c++) {
+        const struct text_case *tc = &TEXT_CASES[c];
+        struct parse_ahead *ahead = parse_ahead_start_text(tc->text, strlen(tc->text), NOW);
+        size_t n = 0;
+        while (parse_ahead_has(ahead, n)) {
+            struct event *ev = NULL;
+            struct fid_error err;
+            if (parse_ahead_take(ahead, n++, &ev, &err) == FID_OK)
+                event_free(ev);
+        }
+        UNIT_EQ_INT(tc->text, n, tc->events);
+        struct fid_error err;
+        fid_error_clear(&err);
+        enum fid_status st = parse_ahead_failure(ahead, &err);
+        if (tc->failure == NULL) {
+            UNIT_EQ_INT(tc->text, st, FID_OK);
+        } else {
+            UNIT_EQ_INT(tc->text, st, FID_ERR_INPUT);
+            if (strncmp(err.message, tc->failure, strlen(tc->failure)) != 0)
+                fail_msg("%s: message \"%s\", expected it to start with \"%s\"", tc->text,
+                         err.message, tc->failure);
+        }
+        parse_ahead_end(ahead);
+    }
 }
 
 int main(void)
@@ -91,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_size_gives_what_event_parse_gives),
         cmocka_unit_test(test_a_batch_left_half_way_frees_the_rest),
+        cmocka_unit_test(test_texts_whole_and_broken),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
