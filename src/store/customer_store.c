@@ -50,6 +50,7 @@ static void read_row(struct db_stmt *s, struct customer *c)
     COPY_TEXT(vip_plan, 24);
     c->vip_until = db_column_int(s, 25);
     c->next_due_at = db_column_int(s, 26);
+    c->next_due_at_stored = c->next_due_at;
     c->created_at = db_column_int(s, 27);
     c->vip_started_at = db_column_int(s, 28);
     c->vip_months = db_column_int(s, 29);
@@ -121,8 +122,7 @@ enum fid_status customer_find_any(struct store *store, const char *query, struct
 #define STATE_COLUMNS                                                                              \
     "order_count, spend_minor, first_order_at, last_order_at, last_activity_at, "                  \
     "points_available, points_pending, points_lifetime, cashback_minor, tier, tier_since, "        \
-    "tier_review_at, vip_plan, vip_until, next_due_at, vip_started_at, vip_months, "               \
-    "last_ledger_id, "                                                                             \
+    "tier_review_at, vip_plan, vip_until, vip_started_at, vip_months, last_ledger_id, "            \
     "last_lot_id, open_lots_from"
 
 static const char *or_null(const char *text)
@@ -160,7 +160,6 @@ static void bind_state(struct db_stmt *s, const struct customer *c, int *i)
     db_bind_opt_int(s, (*i)++, c->tier_review_at);
     db_bind_text(s, (*i)++, c->vip_plan);
     db_bind_opt_int(s, (*i)++, c->vip_until);
-    db_bind_opt_int(s, (*i)++, c->next_due_at);
     db_bind_opt_int(s, (*i)++, c->vip_started_at);
     db_bind_int(s, (*i)++, c->vip_months);
     db_bind_opt_int(s, (*i)++, c->last_ledger_id);
@@ -176,29 +175,45 @@ enum fid_status customer_insert(struct store *store, struct customer *c, struct 
     struct db_stmt *s = db_prepare(
         store->db,
         "INSERT INTO customers (" PROFILE_COLUMNS ", " STATE_COLUMNS
-        ", merchant_id, id, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        ", next_due_at, merchant_id, id, ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     int i = 1;
     bind_profile(s, c, &i);
     bind_state(s, c, &i);
+    db_bind_opt_int(s, i++, c->next_due_at);
     db_bind_int(s, i++, store->merchant_id);
     db_bind_int(s, i++, c->id);
     db_bind_text(s, i++, c->ref);
     db_bind_int(s, i++, c->created_at);
-    return db_run(s, err);
+    if ((st = db_run(s, err)) == FID_OK)
+        c->next_due_at_stored = c->next_due_at;
+    return st;
 }
 
-enum fid_status customer_save(struct store *store, const struct customer *c, struct fid_error *err)
+/* next_due_at is written apart, and only when it moved: SQLite rewrites the entry of every index
+ * over an assigned column, and customers_due is ordered by time, so a purchase would otherwise
+ * touch it at a random place whether or not anything became due sooner. */
+enum fid_status customer_save(struct store *store, struct customer *c, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET (" STATE_COLUMNS
                                               ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                              "?, ?, ?, ?, ?, ?, ?, ?) WHERE merchant_id = ? AND "
+                                              "?, ?, ?, ?, ?, ?, ?) WHERE merchant_id = ? AND "
                                               "id = ?");
     int i = 1;
     bind_state(s, c, &i);
     db_bind_int(s, i++, store->merchant_id);
     db_bind_int(s, i++, c->id);
-    return db_run(s, err);
+    enum fid_status st = db_run(s, err);
+    if (st != FID_OK || c->next_due_at == c->next_due_at_stored)
+        return st;
+    s = db_prepare(store->db,
+                   "UPDATE customers SET next_due_at = ? WHERE merchant_id = ? AND id = ?");
+    db_bind_opt_int(s, 1, c->next_due_at);
+    db_bind_int(s, 2, store->merchant_id);
+    db_bind_int(s, 3, c->id);
+    if ((st = db_run(s, err)) == FID_OK)
+        c->next_due_at_stored = c->next_due_at;
+    return st;
 }
 
 enum fid_status customer_insert_shopper(struct store *store, const struct customer_orders *o,

@@ -73,6 +73,7 @@ struct customer {
     int64_t vip_started_at; /* start of the current uninterrupted membership */
     int64_t vip_months;     /* months paid since vip_started_at: renewals keep the day */
     int64_t next_due_at;
+    int64_t next_due_at_stored; /* as the row holds it (customer_save writes it when it moved) */
     int64_t created_at;
     int64_t last_ledger_id; /* the newest ledger entry, head of the chain (0: none) */
     int64_t last_lot_id;    /* the newest lot, head of the lots' chain (0: none) */
@@ -212,7 +213,7 @@ enum fid_status customer_insert(struct store *store, struct customer *customer,
                                 struct fid_error *err) FID_MUST_USE;
 /* Writes the customer's state: aggregates, balances, tier, VIP and due time (not the profile,
  * whose indexed columns need not be touched on every purchase). */
-enum fid_status customer_save(struct store *store, const struct customer *customer,
+enum fid_status customer_save(struct store *store, struct customer *customer,
                               struct fid_error *err) FID_MUST_USE;
 /* A customer's order aggregates, or orders to add to them, as bulk history imports keep them. */
 struct customer_orders {
