@@ -16,7 +16,8 @@
     "consents_at, order_count, spend_minor, first_order_at, last_order_at, last_activity_at, "     \
     "points_available, points_pending, points_lifetime, cashback_minor, tier, tier_since, "        \
     "tier_review_at, vip_plan, vip_until, next_due_at, created_at, vip_started_at, vip_months, "   \
-    "last_ledger_id, last_lot_id, open_lots_from"
+    "last_ledger_id, last_lot_id, open_lots_from, stamps"
+#define STAMPS_COLUMN 33
 
 #define COPY_TEXT(field, col) snprintf(c->field, sizeof c->field, "%s", db_column_text(s, col))
 
@@ -59,12 +60,16 @@ static void read_row(struct db_stmt *s, struct customer *c)
     c->open_lots_from = db_column_int(s, 32);
 }
 
-static enum fid_status read_one(struct db_stmt *s, struct customer *out, const char *what,
-                                struct fid_error *err)
+/* Reads the one customer s finds; inside a write transaction the store holds its stamps too. */
+static enum fid_status read_one(struct store *store, struct db_stmt *s, struct customer *out,
+                                const char *what, struct fid_error *err)
 {
     enum db_step rc = db_step(s);
-    if (rc == DB_ROW)
+    if (rc == DB_ROW) {
         read_row(s, out);
+        if (store->writing)
+            store_hold_stamps(store, out->id, db_column_text(s, STAMPS_COLUMN));
+    }
     db_done(s);
     if (rc == DB_ROW)
         return FID_OK;
@@ -82,7 +87,7 @@ enum fid_status customer_find_ref(struct store *store, const char *ref, struct c
     db_bind_text(s, 2, ref);
     char what[EVENT_REF_MAX + 4];
     snprintf(what, sizeof what, "\"%s\"", ref);
-    return read_one(s, out, what, err);
+    return read_one(store, s, out, what, err);
 }
 
 enum fid_status customer_find_id(struct store *store, int64_t id, struct customer *out,
@@ -94,7 +99,7 @@ enum fid_status customer_find_id(struct store *store, int64_t id, struct custome
     db_bind_int(s, 2, id);
     char what[32];
     snprintf(what, sizeof what, "#%lld", (long long)id);
-    return read_one(s, out, what, err);
+    return read_one(store, s, out, what, err);
 }
 
 enum fid_status customer_find_any(struct store *store, const char *query, struct customer *out,
@@ -112,7 +117,7 @@ enum fid_status customer_find_any(struct store *store, const char *query, struct
     db_bind_text(s, 3, code);
     char what[EVENT_REF_MAX + 16];
     snprintf(what, sizeof what, "matching \"%.100s\"", query);
-    return read_one(s, out, what, err);
+    return read_one(store, s, out, what, err);
 }
 
 /* The two groups of writable columns, in the order of PROFILE_COLUMNS and STATE_COLUMNS. */

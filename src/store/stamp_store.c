@@ -3,21 +3,48 @@
  * [stamps, cards completed]): the row a purchase reads and rewrites anyway, so stamps cost no
  * B-tree of their own. The view stamp_balances shows them as rows for verify and reports.
  *
- * Inside a write transaction the store keeps the balances of the customer it last touched,
- * parsed, and writes every change through at once: a purchase reads them once, and what the
- * transaction sees in SQL is always what the cache holds. Rolling back drops the cache.
+ * Inside a write transaction the store keeps the balances of the customer it last read (taken
+ * from the customer's row as it is read, parsed when first asked) and writes every change
+ * through at once: a purchase reads no more than its customer's row, and what the transaction
+ * sees in SQL is always what the store holds. Rolling back drops them.
  */
 #include "store/store.h"
 
 #include <stdlib.h>
+
+#include "util/xalloc.h"
 
 enum { STAMPS_COUNT, STAMPS_COMPLETED };
 
 void store_forget_stamps(struct store *store)
 {
     json_decref(store->stamps);
+    free(store->stamps_text);
     store->stamps = NULL;
+    store->stamps_text = NULL;
     store->stamps_of = 0;
+}
+
+void store_hold_stamps(struct store *store, int64_t customer_id, const char *text)
+{
+    if (store->stamps_of == customer_id)
+        return; /* what is held went through to the row: the same */
+    store_forget_stamps(store);
+    store->stamps_text = xstrdup(text);
+    store->stamps_of = customer_id;
+}
+
+static enum fid_status parse_stamps(const char *text, int64_t customer_id, json_t **out,
+                                    struct fid_error *err)
+{
+    json_error_t jerr;
+    *out = json_loads(text, 0, &jerr);
+    if (json_is_object(*out))
+        return FID_OK;
+    json_decref(*out);
+    *out = NULL;
+    return fid_fail(err, FID_ERR_DB, "", "customer %lld: stamps are not a JSON object",
+                    (long long)customer_id);
 }
 
 static enum fid_status read_stamps(struct store *store, int64_t customer_id, json_t **out,
@@ -28,30 +55,29 @@ static enum fid_status read_stamps(struct store *store, int64_t customer_id, jso
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     enum db_step rc = db_step(s);
-    json_error_t jerr;
-    *out = rc == DB_ROW ? json_loads(db_column_text(s, 0), 0, &jerr) : json_object();
+    enum fid_status st =
+        rc == DB_ROW ? parse_stamps(db_column_text(s, 0), customer_id, out, err) : FID_OK;
+    if (rc == DB_DONE)
+        *out = json_object();
     db_done(s);
-    if (rc == DB_FAILED)
-        return fid_fail(err, FID_ERR_DB, "", "reading stamps failed");
-    if (!json_is_object(*out)) {
-        json_decref(*out);
-        *out = NULL;
-        return fid_fail(err, FID_ERR_DB, "", "customer %lld: stamps are not a JSON object",
-                        (long long)customer_id);
-    }
-    return FID_OK;
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading stamps failed") : st;
 }
 
 /* The customer's balances (borrowed from the cache), read when not held. */
 static enum fid_status held_stamps(struct store *store, int64_t customer_id, json_t **cards,
                                    struct fid_error *err)
 {
-    if (store->stamps_of != customer_id || store->stamps == NULL) {
+    enum fid_status st = FID_OK;
+    if (store->stamps_of == customer_id && store->stamps == NULL && store->stamps_text)
+        st = parse_stamps(store->stamps_text, customer_id, &store->stamps, err);
+    else if (store->stamps_of != customer_id || store->stamps == NULL) {
         store_forget_stamps(store);
-        enum fid_status st = read_stamps(store, customer_id, &store->stamps, err);
-        if (st != FID_OK)
-            return st;
-        store->stamps_of = customer_id;
+        if ((st = read_stamps(store, customer_id, &store->stamps, err)) == FID_OK)
+            store->stamps_of = customer_id;
+    }
+    if (st != FID_OK) {
+        store_forget_stamps(store);
+        return st;
     }
     *cards = store->stamps;
     return FID_OK;
@@ -100,9 +126,14 @@ enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, jso
     *out = json_object();
     const char *card_id;
     json_t *figures;
-    if (store->writing && store->stamps_of == customer_id && store->stamps) {
-        json_object_foreach(store->stamps, card_id, figures) json_object_set_new(
-            *out, card_id, json_integer(json_integer_value(json_array_get(figures, 0))));
+    json_t *held = NULL;
+    if (store->writing && store->stamps_of == customer_id &&
+        held_stamps(store, customer_id, &held, err) == FID_OK) {
+        json_object_foreach(held, card_id, figures)
+        {
+            json_int_t count = json_integer_value(json_array_get(figures, STAMPS_COUNT));
+            json_object_set_new(*out, card_id, json_integer(count));
+        }
         return FID_OK;
     }
     /* Read-only look-ups (every balance answer) let SQLite take the row's JSON apart. */

@@ -38,7 +38,8 @@ struct store {
     int64_t next_id[TABLE_COUNT];
     bool ids_loaded[TABLE_COUNT];
     bool writing;      /* inside store_begin .. store_commit/store_rollback */
-    int64_t stamps_of; /* whose stamp balances `stamps` holds (stamp_store.c); 0: nobody's */
+    int64_t stamps_of; /* whose stamp balances the store holds (stamp_store.c); 0: nobody's */
+    char *stamps_text; /* as the row holds them, until parsed into */
     json_t *stamps;
 };
 
@@ -256,6 +257,8 @@ enum fid_status stamps_set(struct store *store, int64_t customer_id, const char 
                            int64_t stamps, int64_t completed, struct fid_error *err) FID_MUST_USE;
 /* Drops the balances held in memory (the next read goes to the table). */
 void store_forget_stamps(struct store *store);
+/* Holds the balances of a customer just read (text as its row holds them; copied). */
+void store_hold_stamps(struct store *store, int64_t customer_id, const char *text);
 
 /* ---- idempotency (event_store.c) ----------------------------------------------------------- */
 
