@@ -3,7 +3,7 @@
  * merchants) in a temporary directory. Blocks go in inside write transactions and come back in
  * order with the same columns; a damaged block is refused, never read out of bounds.
  */
-#include "../unit_support.h"
+#include "store_support.h"
 
 #include <unistd.h>
 
@@ -20,16 +20,6 @@ struct fixture {
     struct db *db;
     struct store store, other; /* merchants 1 and 2 */
 };
-
-static void remove_db(const char *path)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
-        char file[700];
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        unlink(file);
-    }
-}
 
 static void open_db(struct fixture *f)
 {
@@ -82,7 +72,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     if (f->db)
         db_close(f->db);
-    remove_db(f->path);
+    store_test_remove(f->path);
     int rc = rmdir(f->dir);
     free(f);
     return rc;

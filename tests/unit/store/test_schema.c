@@ -17,34 +17,14 @@
  * each lot names the same customer's previous one, each customer its newest and the oldest lot
  * still open (past the newest when none is), and the index of open lots by customer is gone.
  */
-#include "../unit_support.h"
+#include "store_support.h"
 
-#include <unistd.h>
-
-#include "store/db.h"
 #include "store/schema.h"
-
-static void exec_ok(struct db *db, const char *sql)
-{
-    struct fid_error err;
-    if (db_exec(db, sql, &err) != FID_OK)
-        fail_msg("%s: %s", sql, err.message);
-}
-
-static int64_t count(struct db *db, const char *sql)
-{
-    struct fid_error err;
-    int64_t n = -1;
-    assert_int_equal(db_run_int(db_prepare(db, sql), -1, &n, &err), FID_OK);
-    return n;
-}
 
 /* A fresh file at path (a mkstemp template) migrated to version. */
 static struct db *open_at_version(char *path, int version)
 {
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    store_test_path(path);
     struct fid_error err;
     struct db *db = NULL;
     struct db_options options = {.durability = DB_DURABILITY_NORMAL};
@@ -56,12 +36,7 @@ static struct db *open_at_version(char *path, int version)
 static void close_and_remove(struct db *db, const char *path)
 {
     db_close(db);
-    char file[64];
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        unlink(file);
-    }
+    store_test_remove(path);
 }
 
 /* The one text a query gives (rows joined by group_concat). */
@@ -79,14 +54,14 @@ static void test_migration_6_keeps_the_records(void **state)
     char path[] = "/tmp/fidele-schema-XXXXXX";
     struct db *db = open_at_version(path, 5);
     struct fid_error err;
-    exec_ok(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0),"
-                " (2, 'B', 'EUR', 'Europe/Paris', 'fr', 0)");
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0),"
+                        " (2, 'B', 'EUR', 'Europe/Paris', 'fr', 0)");
     /* Applied in the order c, a, b for merchant 1 (keys out of order), then merchant 2's a. */
-    exec_ok(db, "INSERT INTO events VALUES"
-                " (1, 'c', 'd-c', 'order', 10, 100, '{\"key\":\"c\"}'),"
-                " (1, 'a', 'd-a', 'enrol', 11, 101, '{\"key\":\"a\"}'),"
-                " (1, 'b', 'd-b', 'order', 12, 102, '{\"key\":\"b\"}'),"
-                " (2, 'a', 'd-2a', 'enrol', 13, 103, '{\"key\":\"a\",\"m\":2}')");
+    store_test_exec(db, "INSERT INTO events VALUES"
+                        " (1, 'c', 'd-c', 'order', 10, 100, '{\"key\":\"c\"}'),"
+                        " (1, 'a', 'd-a', 'enrol', 11, 101, '{\"key\":\"a\"}'),"
+                        " (1, 'b', 'd-b', 'order', 12, 102, '{\"key\":\"b\"}'),"
+                        " (2, 'a', 'd-2a', 'enrol', 13, 103, '{\"key\":\"a\",\"m\":2}')");
     char before[512], after[512];
     table_text(db,
                "SELECT group_concat(merchant_id || key || digest || type || at || applied_at || "
@@ -100,13 +75,13 @@ static void test_migration_6_keeps_the_records(void **state)
                after, sizeof after);
     UNIT_EQ_STR("records in arrival order", after, before);
     UNIT_EQ_INT("found by key through the index",
-                count(db, "SELECT COUNT(*) FROM events INDEXED BY events_key "
-                          "WHERE merchant_id = 2 AND key = 'a'"),
+                store_test_int(db, "SELECT COUNT(*) FROM events INDEXED BY events_key "
+                                   "WHERE merchant_id = 2 AND key = 'a'"),
                 1);
     if (db_exec(db, "INSERT INTO events VALUES (1, 'b', 'x', 'order', 1, 1, '{}')", &err) == FID_OK)
         fail_msg("a second record of merchant 1's key b was accepted");
-    exec_ok(db, "INSERT INTO events VALUES (2, 'b', 'x', 'order', 1, 1, '{}')");
-    UNIT_EQ_INT("records", count(db, "SELECT COUNT(*) FROM events"), 5);
+    store_test_exec(db, "INSERT INTO events VALUES (2, 'b', 'x', 'order', 1, 1, '{}')");
+    UNIT_EQ_INT("records", store_test_int(db, "SELECT COUNT(*) FROM events"), 5);
     close_and_remove(db, path);
 }
 
@@ -116,15 +91,17 @@ static void test_migration_7_chains_the_ledger(void **state)
     char path[] = "/tmp/fidele-schema-XXXXXX";
     struct db *db = open_at_version(path, 6);
     struct fid_error err;
-    exec_ok(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
-    exec_ok(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0),"
-                " (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    store_test_exec(
+        db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0),"
+            " (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
     /* Entries 1..6: ann, bob, ann, ann, bob, ann. */
-    exec_ok(db, "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, amount, "
-                "program_version) VALUES (1, 1, 1, 0, 'earn', 'points', 5, 1),"
-                " (1, 2, 2, 0, 'earn', 'points', 5, 1), (1, 3, 1, 0, 'earn', 'points', 5, 1),"
-                " (1, 4, 1, 0, 'earn', 'points', 5, 1), (1, 5, 2, 0, 'earn', 'points', 5, 1),"
-                " (1, 6, 1, 0, 'earn', 'points', 5, 1)");
+    store_test_exec(db,
+                    "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, amount, "
+                    "program_version) VALUES (1, 1, 1, 0, 'earn', 'points', 5, 1),"
+                    " (1, 2, 2, 0, 'earn', 'points', 5, 1), (1, 3, 1, 0, 'earn', 'points', 5, 1),"
+                    " (1, 4, 1, 0, 'earn', 'points', 5, 1), (1, 5, 2, 0, 'earn', 'points', 5, 1),"
+                    " (1, 6, 1, 0, 'earn', 'points', 5, 1)");
     assert_int_equal(schema_migrate(db, &err), FID_OK);
     char text[256];
     table_text(db,
@@ -137,8 +114,9 @@ static void test_migration_7_chains_the_ledger(void **state)
                "(SELECT * FROM customers ORDER BY id)",
                text, sizeof text);
     UNIT_EQ_STR("heads", text, "ann:6 bob:5 cy:-");
-    UNIT_EQ_INT("no index by customer",
-                count(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'ledger_customer'"), 0);
+    UNIT_EQ_INT(
+        "no index by customer",
+        store_test_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'ledger_customer'"), 0);
     close_and_remove(db, path);
 }
 
@@ -171,17 +149,20 @@ static void test_migration_8_checks_without_temporary_btrees(void **state)
     char path[] = "/tmp/fidele-schema-XXXXXX";
     struct db *db = open_at_version(path, 7);
     struct fid_error err;
-    exec_ok(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
-    exec_ok(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0)");
-    exec_ok(db, "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, amount, "
-                "program_version, prev_id) VALUES (1, 1, 1, 0, 'earn', 'points', 50, 1, NULL),"
-                " (1, 2, 1, 0, 'redeem', 'points', -20, 1, 1),"
-                " (1, 3, 1, 0, 'earn', 'stamps', 2, 1, 2)");
-    exec_ok(db, "INSERT INTO lots VALUES (1, 1, 1, 'available', 0, 0, NULL, 50, 30, NULL, 1),"
-                " (1, 2, 1, 'pending', 0, 9, NULL, 10, 10, 4, 3)");
-    exec_ok(db, "INSERT INTO vouchers VALUES (1, 'AAAA', 1, 'free-coffee', 'stamp_card', "
-                "'issued', 0, 99, NULL, NULL, 3, 'k1'), (1, 'BBBB', 1, 'pastry', 'redeem', "
-                "'used', 0, 99, 5, 'o-1', 2, 'k2')");
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    store_test_exec(
+        db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0)");
+    store_test_exec(db,
+                    "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, amount, "
+                    "program_version, prev_id) VALUES (1, 1, 1, 0, 'earn', 'points', 50, 1, NULL),"
+                    " (1, 2, 1, 0, 'redeem', 'points', -20, 1, 1),"
+                    " (1, 3, 1, 0, 'earn', 'stamps', 2, 1, 2)");
+    store_test_exec(db,
+                    "INSERT INTO lots VALUES (1, 1, 1, 'available', 0, 0, NULL, 50, 30, NULL, 1),"
+                    " (1, 2, 1, 'pending', 0, 9, NULL, 10, 10, 4, 3)");
+    store_test_exec(db, "INSERT INTO vouchers VALUES (1, 'AAAA', 1, 'free-coffee', 'stamp_card', "
+                        "'issued', 0, 99, NULL, NULL, 3, 'k1'), (1, 'BBBB', 1, 'pastry', 'redeem', "
+                        "'used', 0, 99, 5, 'o-1', 2, 'k2')");
     assert_true(builds_temporary_btree(db, LEDGER_INSERT)); /* what migration 8 removes */
     char ledger[512], lots[512], vouchers[512], now[512];
     table_text(db, LEDGER_ROWS, ledger, sizeof ledger);
@@ -195,11 +176,12 @@ static void test_migration_8_checks_without_temporary_btrees(void **state)
     UNIT_EQ_STR("lots", now, lots);
     table_text(db, VOUCHER_ROWS, now, sizeof now);
     UNIT_EQ_STR("vouchers", now, vouchers);
-    UNIT_EQ_INT("indexes",
-                count(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
-                          "('lots_open', 'lots_order', 'vouchers_customer', 'vouchers_reward', "
-                          "'vouchers_due')"),
-                5);
+    UNIT_EQ_INT(
+        "indexes",
+        store_test_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                           "('lots_open', 'lots_order', 'vouchers_customer', 'vouchers_reward', "
+                           "'vouchers_due')"),
+        5);
     assert_false(builds_temporary_btree(db, LEDGER_INSERT));
     assert_false(builds_temporary_btree(
         db, "INSERT INTO lots VALUES (1, 3, 1, 'available', 0, 0, NULL, 5, 5, NULL, 9)"));
@@ -228,12 +210,13 @@ static void test_migration_9_holds_stamps_in_the_customer_row(void **state)
     char path[] = "/tmp/fidele-schema-XXXXXX";
     struct db *db = open_at_version(path, 8);
     struct fid_error err;
-    exec_ok(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0),"
-                " (2, 'B', 'EUR', 'Europe/Paris', 'fr', 0)");
-    exec_ok(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES"
-                " (1, 1, 'ann', 0), (1, 2, 'bob', 0), (2, 1, 'cat', 0)");
-    exec_ok(db, "INSERT INTO stamp_balances VALUES (1, 1, 'tea', 3, 0), (1, 1, 'coffee', 7, 2),"
-                " (2, 1, 'coffee', 0, 1)");
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0),"
+                        " (2, 'B', 'EUR', 'Europe/Paris', 'fr', 0)");
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES"
+                        " (1, 1, 'ann', 0), (1, 2, 'bob', 0), (2, 1, 'cat', 0)");
+    store_test_exec(db,
+                    "INSERT INTO stamp_balances VALUES (1, 1, 'tea', 3, 0), (1, 1, 'coffee', 7, 2),"
+                    " (2, 1, 'coffee', 0, 1)");
     static const char rows[] = "SELECT group_concat(merchant_id || '/' || customer_id || '/' || "
                                "card_id || '=' || stamps || '+' || cards_completed, ' ') FROM "
                                "(SELECT * FROM stamp_balances ORDER BY merchant_id, customer_id, "
@@ -257,14 +240,16 @@ static void test_migration_10_chains_the_lots(void **state)
     char path[] = "/tmp/fidele-schema-XXXXXX";
     struct db *db = open_at_version(path, 9);
     struct fid_error err;
-    exec_ok(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
-    exec_ok(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0),"
-                " (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    store_test_exec(
+        db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0),"
+            " (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
     /* Lots 1..5: ann (used up), bob (used up), ann, bob (used up), ann. */
-    exec_ok(db, "INSERT INTO lots (merchant_id, id, customer_id, state, earned_at, available_at, "
-                "amount, remaining, ledger_id) VALUES (1, 1, 1, 'available', 0, 0, 5, 0, 1),"
-                " (1, 2, 2, 'available', 0, 0, 5, 0, 2), (1, 3, 1, 'available', 0, 0, 5, 5, 3),"
-                " (1, 4, 2, 'available', 0, 0, 5, 0, 4), (1, 5, 1, 'pending', 0, 0, 5, 5, 5)");
+    store_test_exec(
+        db, "INSERT INTO lots (merchant_id, id, customer_id, state, earned_at, available_at, "
+            "amount, remaining, ledger_id) VALUES (1, 1, 1, 'available', 0, 0, 5, 0, 1),"
+            " (1, 2, 2, 'available', 0, 0, 5, 0, 2), (1, 3, 1, 'available', 0, 0, 5, 5, 3),"
+            " (1, 4, 2, 'available', 0, 0, 5, 0, 4), (1, 5, 1, 'pending', 0, 0, 5, 5, 5)");
     assert_int_equal(schema_migrate_to(db, 10, &err), FID_OK);
     char text[256];
     table_text(db,
@@ -278,7 +263,8 @@ static void test_migration_10_chains_the_lots(void **state)
                text, sizeof text);
     UNIT_EQ_STR("heads and oldest open", text, "ann:5/3 bob:4/5 cy:-/-");
     UNIT_EQ_INT("index gone",
-                count(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'lots_open'"), 0);
+                store_test_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'lots_open'"),
+                0);
     close_and_remove(db, path);
 }
 

@@ -8,11 +8,7 @@
  *   commits again; every row of B and of A's second transaction is intact, in the live files and
  *   after recovery from a copy, and the database passes integrity_check.
  */
-#include "../unit_support.h"
-
-#include <unistd.h>
-
-#include "store/db.h"
+#include "store_support.h"
 
 #define BLOB_BYTES (64 * 1024) /* as intact_rows checks */
 
@@ -23,21 +19,6 @@ static struct db *open_full(const char *path)
     struct db_options options = {.durability = DB_DURABILITY_FULL};
     assert_int_equal(db_open(path, &options, &db, &err), FID_OK);
     return db;
-}
-
-static void exec_ok(struct db *db, const char *sql)
-{
-    struct fid_error err;
-    if (db_exec(db, sql, &err) != FID_OK)
-        fail_msg("%s: %s", sql, err.message);
-}
-
-static int64_t query_int(struct db *db, const char *sql)
-{
-    struct fid_error err;
-    int64_t n = -1;
-    assert_int_equal(db_run_int(db_prepare(db, sql), -1, &n, &err), FID_OK);
-    return n;
 }
 
 /* Inserts rows [first, first + n) of tag, each with a blob of its own bytes. */
@@ -104,25 +85,14 @@ static struct db *open_crash_copy(const char *path, char *copy, size_t size)
     return open_full(copy);
 }
 
-static void remove_files(const char *path)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    char file[256];
-    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        unlink(file);
-    }
-}
-
 static void test_commits_reach_the_log(void **state)
 {
     (void)state;
     char path[] = "/tmp/fidele-walbuf-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    store_test_path(path);
     struct db *writer = open_full(path), *reader = open_full(path);
-    exec_ok(writer, "CREATE TABLE t (tag INTEGER, i INTEGER, b BLOB, PRIMARY KEY (tag, i))");
+    store_test_exec(writer,
+                    "CREATE TABLE t (tag INTEGER, i INTEGER, b BLOB, PRIMARY KEY (tag, i))");
     struct fid_error err;
     for (int round = 0; round < 5; round++) {
         assert_int_equal(db_begin(writer, &err), FID_OK);
@@ -133,24 +103,22 @@ static void test_commits_reach_the_log(void **state)
         struct db *recovered = open_crash_copy(path, copy, sizeof copy);
         UNIT_EQ_INT("in a copy of the files", intact_rows(recovered, 1), (round + 1) * 40);
         db_close(recovered);
-        remove_files(copy);
+        store_test_remove(copy);
     }
     db_close(reader);
     db_close(writer);
-    remove_files(path);
+    store_test_remove(path);
 }
 
 static void test_rolled_back_frames_never_reach_the_log(void **state)
 {
     (void)state;
     char path[] = "/tmp/fidele-walbuf-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    store_test_path(path);
     struct db *a = open_full(path), *b = open_full(path);
-    exec_ok(a, "CREATE TABLE t (tag INTEGER, i INTEGER, b BLOB, PRIMARY KEY (tag, i))");
+    store_test_exec(a, "CREATE TABLE t (tag INTEGER, i INTEGER, b BLOB, PRIMARY KEY (tag, i))");
     /* A small cache makes A's transaction spill its pages into the log before it ends. */
-    exec_ok(a, "PRAGMA cache_size = 20");
+    store_test_exec(a, "PRAGMA cache_size = 20");
     struct fid_error err;
     assert_int_equal(db_begin(a, &err), FID_OK);
     insert_rows(a, 9, 0, 12); /* ~200 pages, most spilled into A's buffer */
@@ -165,8 +133,8 @@ static void test_rolled_back_frames_never_reach_the_log(void **state)
     struct db *reader = open_full(path);
     UNIT_EQ_INT("B's rows", intact_rows(reader, 2), 3);
     UNIT_EQ_INT("A's second rows", intact_rows(reader, 3), 2);
-    UNIT_EQ_INT("A's rolled back rows", query_int(reader, "SELECT COUNT(*) FROM t WHERE tag = 9"),
-                0);
+    UNIT_EQ_INT("A's rolled back rows",
+                store_test_int(reader, "SELECT COUNT(*) FROM t WHERE tag = 9"), 0);
     char copy[256];
     struct db *recovered = open_crash_copy(path, copy, sizeof copy);
     UNIT_EQ_INT("B's rows after recovery", intact_rows(recovered, 2), 3);
@@ -176,11 +144,11 @@ static void test_rolled_back_frames_never_reach_the_log(void **state)
     UNIT_EQ_STR("integrity", db_column_text(s, 0), "ok");
     db_done(s);
     db_close(recovered);
-    remove_files(copy);
+    store_test_remove(copy);
     db_close(reader);
     db_close(a);
     db_close(b);
-    remove_files(path);
+    store_test_remove(path);
 }
 
 int main(void)

@@ -5,7 +5,7 @@
  * is there after reopening. Without the option, SQLite's own checkpoints keep the log small as
  * before.
  */
-#include "../unit_support.h"
+#include "store_support.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -69,31 +69,19 @@ static void check_rows(const char *path)
     db_close(db);
 }
 
-static void remove_files(const char *path)
-{
-    char file[600];
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        unlink(file);
-    }
-}
-
 /* Writes every row on a fresh file, checks the log's bound and the rows, removes the file. */
 static void run_writer(bool checkpoint_thread, int64_t *max_db)
 {
     char path[] = "/tmp/fidele-wal-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    remove_files(path);
+    store_test_path(path);
+    store_test_remove(path);
     int64_t max_wal = 0;
     write_rows(path, checkpoint_thread, &max_wal, max_db);
     if (max_wal > WAL_BOUND_BYTES)
         fail_msg("the log reached %lld bytes (bound %lld)", (long long)max_wal,
                  (long long)WAL_BOUND_BYTES);
     check_rows(path);
-    remove_files(path);
+    store_test_remove(path);
 }
 
 static void test_checkpoint_thread_bounds_the_log(void **state)
