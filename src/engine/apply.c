@@ -76,6 +76,8 @@ static enum fid_status apply_one(struct engine *e, struct parse_ahead *ahead, si
     json_object_set_new(res, "at", json_string(at));
     struct apply_context ctx = {.engine = e, .event = ev, .result = res};
     st = dispatch(&ctx, err);
+    if (st == FID_OK) /* nothing of an event stays in memory only (store/stamp_store.c) */
+        st = store_flush_stamps(&e->store, err);
     if (st == FID_OK) {
         char *text = jsonw_dump(res);
         st = event_record_insert(&e->store, ev, now, text, err);

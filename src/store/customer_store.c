@@ -64,6 +64,11 @@ static void read_row(struct db_stmt *s, struct customer *c)
 static enum fid_status read_one(struct store *store, struct db_stmt *s, struct customer *out,
                                 const char *what, struct fid_error *err)
 {
+    enum fid_status st = store->writing ? store_flush_stamps(store, err) : FID_OK;
+    if (st != FID_OK) {
+        db_done(s);
+        return st;
+    }
     enum db_step rc = db_step(s);
     if (rc == DB_ROW) {
         read_row(s, out);
@@ -201,14 +206,19 @@ enum fid_status customer_insert(struct store *store, struct customer *c, struct 
 enum fid_status customer_save(struct store *store, struct customer *c, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET (" STATE_COLUMNS
-                                              ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                              "?, ?, ?, ?, ?, ?, ?) WHERE merchant_id = ? AND "
-                                              "id = ?");
+                                              ", stamps) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                              "?, ?, ?, ?, ?, ?, ?, COALESCE(?, stamps)) WHERE "
+                                              "merchant_id = ? AND id = ?");
     int i = 1;
     bind_state(s, c, &i);
+    char *stamps = store_changed_stamps(store, c->id); /* NULL: the row's stay */
+    db_bind_text(s, i++, stamps);
     db_bind_int(s, i++, store->merchant_id);
     db_bind_int(s, i++, c->id);
     enum fid_status st = db_run(s, err);
+    if (st == FID_OK && stamps != NULL)
+        store->stamps_changed = false;
+    free(stamps);
     if (st != FID_OK || c->next_due_at == c->next_due_at_stored)
         return st;
     s = db_prepare(store->db,

@@ -4,9 +4,11 @@
  * B-tree of their own. The view stamp_balances shows them as rows for verify and reports.
  *
  * Inside a write transaction the store keeps the balances of the customer it last read (taken
- * from the customer's row as it is read, parsed when first asked) and writes every change
- * through at once: a purchase reads no more than its customer's row, and what the transaction
- * sees in SQL is always what the store holds. Rolling back drops them.
+ * from the customer's row as it is read, parsed when first asked). A change is written with the
+ * customer's row by customer_save, or by store_flush_stamps, which the store runs before it holds
+ * another customer's balances and before it commits, and the engine at the end of every event:
+ * no change is held across events, so rolling one back (dropping what the store holds) loses
+ * nothing else.
  */
 #include "store/store.h"
 
@@ -23,13 +25,38 @@ void store_forget_stamps(struct store *store)
     store->stamps = NULL;
     store->stamps_text = NULL;
     store->stamps_of = 0;
+    store->stamps_changed = false;
+}
+
+char *store_changed_stamps(struct store *store, int64_t customer_id)
+{
+    if (!store->stamps_changed || store->stamps_of != customer_id)
+        return NULL;
+    return json_dumps(store->stamps, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+enum fid_status store_flush_stamps(struct store *store, struct fid_error *err)
+{
+    char *text = store_changed_stamps(store, store->stamps_of);
+    if (text == NULL)
+        return FID_OK;
+    struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET stamps = ? WHERE "
+                                              "merchant_id = ? AND id = ?");
+    db_bind_text(s, 1, text);
+    db_bind_int(s, 2, store->merchant_id);
+    db_bind_int(s, 3, store->stamps_of);
+    enum fid_status st = db_run(s, err);
+    free(text);
+    if (st == FID_OK)
+        store->stamps_changed = false;
+    return st;
 }
 
 void store_hold_stamps(struct store *store, int64_t customer_id, const char *text)
 {
     if (store->stamps_of == customer_id)
-        return; /* what is held went through to the row: the same */
-    store_forget_stamps(store);
+        return;                 /* what is held is newer than or the same as the row */
+    store_forget_stamps(store); /* the caller flushed a change first */
     store->stamps_text = xstrdup(text);
     store->stamps_of = customer_id;
 }
@@ -71,6 +98,8 @@ static enum fid_status held_stamps(struct store *store, int64_t customer_id, jso
     if (store->stamps_of == customer_id && store->stamps == NULL && store->stamps_text)
         st = parse_stamps(store->stamps_text, customer_id, &store->stamps, err);
     else if (store->stamps_of != customer_id || store->stamps == NULL) {
+        if ((st = store_flush_stamps(store, err)) != FID_OK)
+            return st;
         store_forget_stamps(store);
         if ((st = read_stamps(store, customer_id, &store->stamps, err)) == FID_OK)
             store->stamps_of = customer_id;
@@ -107,17 +136,8 @@ enum fid_status stamps_set(struct store *store, int64_t customer_id, const char 
         return st;
     json_object_set_new(cards, card_id,
                         json_pack("[I, I]", (json_int_t)stamps, (json_int_t)completed));
-    char *text = json_dumps(cards, JSON_COMPACT | JSON_SORT_KEYS);
-    struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET stamps = ? WHERE "
-                                              "merchant_id = ? AND id = ?");
-    db_bind_text(s, 1, text);
-    db_bind_int(s, 2, store->merchant_id);
-    db_bind_int(s, 3, customer_id);
-    st = db_run(s, err);
-    free(text);
-    if (st != FID_OK)
-        store_forget_stamps(store);
-    return st;
+    store->stamps_changed = true;
+    return FID_OK;
 }
 
 enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, json_t **out,

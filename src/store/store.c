@@ -76,7 +76,10 @@ enum fid_status store_begin(struct store *store, struct fid_error *err)
 
 enum fid_status store_commit(struct store *store, struct fid_error *err)
 {
-    enum fid_status st = db_commit(store->db, err);
+    enum fid_status st = store_flush_stamps(store, err);
+    if (st != FID_OK)
+        return st;
+    st = db_commit(store->db, err);
     if (st == FID_OK) {
         store->writing = false;
         store_forget_stamps(store);

@@ -41,6 +41,7 @@ struct store {
     int64_t stamps_of; /* whose stamp balances the store holds (stamp_store.c); 0: nobody's */
     char *stamps_text; /* as the row holds them, until parsed into */
     json_t *stamps;
+    bool stamps_changed; /* since read: not yet in the row */
 };
 
 struct merchant {
@@ -253,12 +254,17 @@ enum fid_status stamps_get(struct store *store, int64_t customer_id, const char 
 /* All stamp balances of a customer as a JSON object card -> stamps (new reference). */
 enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, json_t **out,
                                    struct fid_error *err) FID_MUST_USE;
+/* Changes the balance held in memory; customer_save or store_flush_stamps writes it. */
 enum fid_status stamps_set(struct store *store, int64_t customer_id, const char *card_id,
                            int64_t stamps, int64_t completed, struct fid_error *err) FID_MUST_USE;
 /* Drops the balances held in memory (the next read goes to the table). */
 void store_forget_stamps(struct store *store);
-/* Holds the balances of a customer just read (text as its row holds them; copied). */
+/* Holds the balances of a customer just read (text as its row holds them; copied). Flush first. */
 void store_hold_stamps(struct store *store, int64_t customer_id, const char *text);
+/* Writes changed balances still held to their customer's row. */
+enum fid_status store_flush_stamps(struct store *store, struct fid_error *err) FID_MUST_USE;
+/* The customer's changed balances as the row's text (caller frees), NULL when unchanged. */
+char *store_changed_stamps(struct store *store, int64_t customer_id);
 
 /* ---- idempotency (event_store.c) ----------------------------------------------------------- */
 
