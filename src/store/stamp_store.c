@@ -3,63 +3,13 @@
  * [stamps, cards completed]): the row a purchase reads and rewrites anyway, so stamps cost no
  * B-tree of their own. The view stamp_balances shows them as rows for verify and reports.
  *
- * Inside a write transaction the store keeps the balances of the customer it last read (taken
- * from the customer's row as it is read, parsed when first asked). A change is written with the
- * customer's row by customer_save, or by store_flush_stamps, which the store runs before it holds
- * another customer's balances and before it commits, and the engine at the end of every event:
- * no change is held across events, so rolling one back (dropping what the store holds) loses
- * nothing else.
+ * Inside a write transaction the store holds the balances of the customer it last read (store.c:
+ * taken from the row as it is read, parsed here when first asked); a change is written with the
+ * customer's row by customer_save, or flushed by the store.
  */
 #include "store/store.h"
 
-#include <stdlib.h>
-
-#include "util/xalloc.h"
-
 enum { STAMPS_COUNT, STAMPS_COMPLETED };
-
-void store_forget_stamps(struct store *store)
-{
-    json_decref(store->stamps);
-    free(store->stamps_text);
-    store->stamps = NULL;
-    store->stamps_text = NULL;
-    store->stamps_of = 0;
-    store->stamps_changed = false;
-}
-
-char *store_changed_stamps(struct store *store, int64_t customer_id)
-{
-    if (!store->stamps_changed || store->stamps_of != customer_id)
-        return NULL;
-    return json_dumps(store->stamps, JSON_COMPACT | JSON_SORT_KEYS);
-}
-
-enum fid_status store_flush_stamps(struct store *store, struct fid_error *err)
-{
-    char *text = store_changed_stamps(store, store->stamps_of);
-    if (text == NULL)
-        return FID_OK;
-    struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET stamps = ? WHERE "
-                                              "merchant_id = ? AND id = ?");
-    db_bind_text(s, 1, text);
-    db_bind_int(s, 2, store->merchant_id);
-    db_bind_int(s, 3, store->stamps_of);
-    enum fid_status st = db_run(s, err);
-    free(text);
-    if (st == FID_OK)
-        store->stamps_changed = false;
-    return st;
-}
-
-void store_hold_stamps(struct store *store, int64_t customer_id, const char *text)
-{
-    if (store->stamps_of == customer_id)
-        return;                 /* what is held is newer than or the same as the row */
-    store_forget_stamps(store); /* the caller flushed a change first */
-    store->stamps_text = xstrdup(text);
-    store->stamps_of = customer_id;
-}
 
 static enum fid_status parse_stamps(const char *text, int64_t customer_id, json_t **out,
                                     struct fid_error *err)

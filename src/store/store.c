@@ -1,9 +1,18 @@
 /*
- * Store life cycle, per-transaction id counters and the names of stored enums.
+ * Store life cycle, what the store holds for the open transaction (id counters, the stamp
+ * balances of the customer last read) and the names of stored enums.
+ *
+ * Held stamp balances that changed are written with the customer's row by customer_save, or by
+ * store_flush_stamps, which runs before the store holds another customer's balances, before it
+ * commits, and in the engine at the end of every event: no change is held across events, so
+ * rolling one back (dropping what the store holds) loses nothing else.
  */
 #include "store/store.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/xalloc.h"
 
 static const char *const ID_QUERIES[TABLE_COUNT] = {
     [TABLE_CUSTOMERS] = "SELECT COALESCE(MAX(id), 0) FROM customers WHERE merchant_id = ?",
@@ -53,6 +62,49 @@ void store_init(struct store *store, struct db *db, int64_t merchant_id)
     memset(store, 0, sizeof *store);
     store->db = db;
     store->merchant_id = merchant_id;
+}
+
+void store_forget_stamps(struct store *store)
+{
+    json_decref(store->stamps);
+    free(store->stamps_text);
+    store->stamps = NULL;
+    store->stamps_text = NULL;
+    store->stamps_of = 0;
+    store->stamps_changed = false;
+}
+
+char *store_changed_stamps(struct store *store, int64_t customer_id)
+{
+    if (!store->stamps_changed || store->stamps_of != customer_id)
+        return NULL;
+    return json_dumps(store->stamps, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+enum fid_status store_flush_stamps(struct store *store, struct fid_error *err)
+{
+    char *text = store_changed_stamps(store, store->stamps_of);
+    if (text == NULL)
+        return FID_OK;
+    struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET stamps = ? WHERE "
+                                              "merchant_id = ? AND id = ?");
+    db_bind_text(s, 1, text);
+    db_bind_int(s, 2, store->merchant_id);
+    db_bind_int(s, 3, store->stamps_of);
+    enum fid_status st = db_run(s, err);
+    free(text);
+    if (st == FID_OK)
+        store->stamps_changed = false;
+    return st;
+}
+
+void store_hold_stamps(struct store *store, int64_t customer_id, const char *text)
+{
+    if (store->stamps_of == customer_id)
+        return;                 /* what is held is newer than or the same as the row */
+    store_forget_stamps(store); /* the caller flushed a change first */
+    store->stamps_text = xstrdup(text);
+    store->stamps_of = customer_id;
 }
 
 void store_release(struct store *store)

@@ -176,6 +176,15 @@ void store_rollback(struct store *store);
  * balances last read), so that it is read from the tables again: after rolling back to a
  * savepoint, whose rows may have drawn ids that are now free and changed balances. */
 void store_forget(struct store *store);
+/* The stamp balances held for the open transaction (see store.c). Drops them (the next read goes
+ * to the table). */
+void store_forget_stamps(struct store *store);
+/* Holds the balances of a customer just read (text as its row holds them; copied). Flush first. */
+void store_hold_stamps(struct store *store, int64_t customer_id, const char *text);
+/* Writes changed balances still held to their customer's row. */
+enum fid_status store_flush_stamps(struct store *store, struct fid_error *err) FID_MUST_USE;
+/* The customer's changed balances as the row's text (caller frees), NULL when unchanged. */
+char *store_changed_stamps(struct store *store, int64_t customer_id);
 /* Next free id in table for this merchant (inside a transaction). */
 enum fid_status store_next_id(struct store *store, enum store_table table, int64_t *id,
                               struct fid_error *err) FID_MUST_USE;
@@ -257,14 +266,6 @@ enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, jso
 /* Changes the balance held in memory; customer_save or store_flush_stamps writes it. */
 enum fid_status stamps_set(struct store *store, int64_t customer_id, const char *card_id,
                            int64_t stamps, int64_t completed, struct fid_error *err) FID_MUST_USE;
-/* Drops the balances held in memory (the next read goes to the table). */
-void store_forget_stamps(struct store *store);
-/* Holds the balances of a customer just read (text as its row holds them; copied). Flush first. */
-void store_hold_stamps(struct store *store, int64_t customer_id, const char *text);
-/* Writes changed balances still held to their customer's row. */
-enum fid_status store_flush_stamps(struct store *store, struct fid_error *err) FID_MUST_USE;
-/* The customer's changed balances as the row's text (caller frees), NULL when unchanged. */
-char *store_changed_stamps(struct store *store, int64_t customer_id);
 
 /* ---- idempotency (event_store.c) ----------------------------------------------------------- */
 
