@@ -193,8 +193,10 @@ enum fid_status engine_refresh_program(struct engine *e, struct fid_error *err)
 enum fid_status engine_read_begin(struct engine *e, uint64_t *data_version, struct fid_error *err)
 {
     enum fid_status st = db_read_begin(e->db, err);
-    if (st == FID_OK)
+    if (st == FID_OK) {
+        store_read_begin(&e->store);
         st = db_data_version(e->db, data_version, err);
+    }
     /* Only a commit since the previous snapshot can have saved a newer programme. */
     if (st == FID_OK && (!e->data_version_known || *data_version != e->data_version))
         st = engine_refresh_program(e, err);
@@ -207,5 +209,6 @@ enum fid_status engine_read_begin(struct engine *e, uint64_t *data_version, stru
 
 void engine_read_end(struct engine *e)
 {
+    store_read_end(&e->store);
     db_rollback(e->db); /* nothing was written: ending the snapshot is all */
 }

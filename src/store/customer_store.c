@@ -60,7 +60,7 @@ static void read_row(struct db_stmt *s, struct customer *c)
     c->open_lots_from = db_column_int(s, 32);
 }
 
-/* Reads the one customer s finds; inside a write transaction the store holds its stamps too. */
+/* Reads the one customer s finds; inside a transaction the store holds its stamps too. */
 static enum fid_status read_one(struct store *store, struct db_stmt *s, struct customer *out,
                                 const char *what, struct fid_error *err)
 {
@@ -72,7 +72,7 @@ static enum fid_status read_one(struct store *store, struct db_stmt *s, struct c
     enum db_step rc = db_step(s);
     if (rc == DB_ROW) {
         read_row(s, out);
-        if (store->writing)
+        if (store->writing || store->reading)
             store_hold_stamps(store, out->id, db_column_text(s, STAMPS_COLUMN));
     }
     db_done(s);

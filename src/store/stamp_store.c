@@ -97,7 +97,7 @@ enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, jso
     const char *card_id;
     json_t *figures;
     json_t *held = NULL;
-    if (store->writing && store->stamps_of == customer_id &&
+    if ((store->writing || store->reading) && store->stamps_of == customer_id &&
         held_stamps(store, customer_id, &held, err) == FID_OK) {
         json_object_foreach(held, card_id, figures)
         {
@@ -106,7 +106,7 @@ enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, jso
         }
         return FID_OK;
     }
-    /* Read-only look-ups (every balance answer) let SQLite take the row's JSON apart. */
+    /* Balances not held: SQLite takes the row's JSON apart. */
     struct db_stmt *s = db_prepare(store->db, "SELECT j.key, json_extract(j.value, '$[0]') FROM "
                                               "customers c, json_each(c.stamps) j WHERE "
                                               "c.merchant_id = ? AND c.id = ?");

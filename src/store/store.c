@@ -139,6 +139,18 @@ enum fid_status store_commit(struct store *store, struct fid_error *err)
     return st;
 }
 
+void store_read_begin(struct store *store)
+{
+    store_forget_stamps(store);
+    store->reading = true;
+}
+
+void store_read_end(struct store *store)
+{
+    store_forget_stamps(store);
+    store->reading = false;
+}
+
 void store_rollback(struct store *store)
 {
     store_forget(store);

@@ -38,6 +38,7 @@ struct store {
     int64_t next_id[TABLE_COUNT];
     bool ids_loaded[TABLE_COUNT];
     bool writing;      /* inside store_begin .. store_commit/store_rollback */
+    bool reading;      /* inside store_read_begin .. store_read_end */
     int64_t stamps_of; /* whose stamp balances the store holds (stamp_store.c); 0: nobody's */
     char *stamps_text; /* as the row holds them, until parsed into */
     json_t *stamps;
@@ -172,6 +173,10 @@ void store_release(struct store *store);
 enum fid_status store_begin(struct store *store, struct fid_error *err) FID_MUST_USE;
 enum fid_status store_commit(struct store *store, struct fid_error *err) FID_MUST_USE;
 void store_rollback(struct store *store);
+/* Marks a read snapshot opened on the store's connection, then closed: within it the store may
+ * hold what it reads (the stamp balances of the customer last read). */
+void store_read_begin(struct store *store);
+void store_read_end(struct store *store);
 /* Forgets what the store holds about the open transaction (row ids counted in memory, the stamp
  * balances last read), so that it is read from the tables again: after rolling back to a
  * savepoint, whose rows may have drawn ids that are now free and changed balances. */
