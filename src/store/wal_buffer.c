@@ -1,8 +1,8 @@
 /*
  * A VFS over the default one that gathers a connection's write-ahead log frames in memory and
- * writes them 64 KiB at a time. SQLite writes each frame as two calls (its 24-byte
- * header, then the page), and a batch of purchases writes thousands of frames: the kernel's cost
- * per call was a fifth of the writer's time.
+ * writes them 64 KiB at a time. SQLite writes each frame as two system calls (its 24-byte
+ * header, then the page), and a batch of purchases writes thousands of frames: the writer spent
+ * a fifth of its time in the kernel, half as much since.
  *
  * Gathered frames reach the file before anyone can read them:
  * - at the log's sync, which SQLite runs at every commit under synchronous=FULL before it
