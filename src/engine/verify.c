@@ -39,13 +39,19 @@ static const struct check CHECKS[] = {
      "account = 'cashback' GROUP BY customer_id) SELECT c.ref, 'cashback ' || c.cashback_minor || "
      "' but ledger sums to ' || COALESCE(t.s, 0) FROM customers c LEFT JOIN t ON t.customer_id = "
      "c.id WHERE c.merchant_id = ?1 AND c.cashback_minor != COALESCE(t.s, 0)"},
+    {"stamps_are_json_objects",
+     "SELECT ref, 'stamps are not a JSON object: ' || substr(stamps, 1, 60) FROM customers WHERE "
+     "merchant_id = ?1 AND json_type(CASE WHEN json_valid(stamps) THEN stamps END) IS NOT "
+     "'object'"},
+    /* Both ways: a balance the ledger does not explain, and ledger stamps with no balance. */
     {"stamps_equal_ledger",
-     "WITH t AS (SELECT customer_id, card_id, SUM(amount) AS s FROM ledger WHERE merchant_id = ?1 "
-     "AND account = 'stamps' GROUP BY customer_id, card_id) SELECT c.ref, 'card ' || s.card_id || "
-     "' holds ' || s.stamps || ' but ledger sums to ' || COALESCE(t.s, 0) FROM stamp_balances s "
-     "JOIN customers c ON c.merchant_id = s.merchant_id AND c.id = s.customer_id LEFT JOIN t ON "
-     "t.customer_id = s.customer_id AND t.card_id = s.card_id WHERE s.merchant_id = ?1 AND "
-     "s.stamps != COALESCE(t.s, 0)"},
+     "WITH u AS (SELECT customer_id, card_id, SUM(held) AS held, SUM(earned) AS earned FROM "
+     "(SELECT customer_id, card_id, stamps AS held, 0 AS earned FROM stamp_balances WHERE "
+     "merchant_id = ?1 UNION ALL SELECT customer_id, card_id, 0, amount FROM ledger WHERE "
+     "merchant_id = ?1 AND account = 'stamps') GROUP BY customer_id, card_id HAVING SUM(held) != "
+     "SUM(earned)) SELECT c.ref, 'card ' || u.card_id || ' holds ' || u.held || ' but ledger "
+     "sums to ' || u.earned FROM u JOIN customers c ON c.merchant_id = ?1 AND c.id = "
+     "u.customer_id"},
     {"ledger_chain_links_entries",
      "SELECT 'ledger ' || id, 'names ' || COALESCE(prev_id, 'no entry') || ' as the customer''s "
      "previous entry, which is ' || COALESCE(expected, 'none') FROM (SELECT id, prev_id, "

@@ -383,6 +383,14 @@ static const char *const MIGRATIONS[] = {
     "MIN(CASE WHEN remaining > 0 THEN id END) AS oldest_open FROM lots GROUP BY merchant_id, "
     "customer_id) AS w WHERE w.m = customers.merchant_id AND w.c = customers.id;"
     "DROP INDEX lots_open;",
+
+    /* 11: the stamp balances' view skips a row whose stamps are not a JSON object (verify names
+     * it) instead of failing every query over the view */
+    "DROP VIEW stamp_balances;"
+    "CREATE VIEW stamp_balances AS SELECT c.merchant_id AS merchant_id, c.id AS customer_id, "
+    "j.key AS card_id, json_extract(j.value, '$[0]') AS stamps, json_extract(j.value, '$[1]') AS "
+    "cards_completed FROM customers c, json_each(CASE WHEN json_valid(c.stamps) THEN CASE WHEN "
+    "json_type(c.stamps) = 'object' THEN c.stamps END END) j WHERE c.stamps != '{}';",
 };
 
 int schema_latest_version(void)

@@ -300,6 +300,8 @@ verify_catches_tampering() {
         "lots_cover_available_balance|UPDATE lots SET remaining = remaining - 1, amount = amount - 1 WHERE id = 1"
         "lot_remaining_equals_uses|INSERT INTO lot_uses SELECT merchant_id, 1, id, 1 FROM lots WHERE id = 2"
         "stamps_equal_ledger|UPDATE customers SET stamps = json_set(stamps, '\$.coffee[0]', json_extract(stamps, '\$.coffee[0]') + 1) WHERE stamps != '{}'"
+        "stamps_equal_ledger|UPDATE customers SET stamps = '{}'"
+        "stamps_are_json_objects|UPDATE customers SET stamps = 'not json' WHERE stamps != '{}'"
         "no_order_earned_twice|INSERT INTO ledger SELECT merchant_id, 99, customer_id, at, kind, account, card_id, 0, pending_delta, event_key, order_id, lot_id, program_version, explanation, reason, author, (SELECT MAX(id) FROM ledger) FROM ledger WHERE kind = 'earn' AND order_id IS NOT NULL AND account = 'points'; UPDATE customers SET last_ledger_id = 99"
         "entries_name_applied_events|DELETE FROM events WHERE key = 'k1'"
         "order_clawback_within_earning|UPDATE orders SET points_clawed = points_earned + 1"

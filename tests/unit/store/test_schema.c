@@ -12,7 +12,8 @@
  * into them no longer builds a temporary B-tree (no OpenEphemeral in the statement's program).
  * Migration 9 moves the stamp balances into their customer's row: for customers of two merchants
  * with balances on several cards (and one without any), the view stamp_balances shows the same
- * rows as the table did, and the row holds them as a JSON object in card order.
+ * rows as the table did, and the row holds them as a JSON object in card order; after migration
+ * 11 a row whose stamps are not JSON drops out of the view instead of failing it.
  * Migration 10 chains each customer's lots: on lots of two customers interleaved, some used up,
  * each lot names the same customer's previous one, each customer its newest and the oldest lot
  * still open (past the newest when none is), and the index of open lots by customer is gone.
@@ -231,6 +232,11 @@ static void test_migration_9_holds_stamps_in_the_customer_row(void **state)
                "ORDER BY merchant_id, id)",
                held, sizeof held);
     UNIT_EQ_STR("rows", held, "ann:{\"coffee\":[7,2],\"tea\":[3,0]} bob:{} cat:{\"coffee\":[0,1]}");
+    /* Migration 11: a row whose stamps are not a JSON object is left out, not an error. */
+    assert_int_equal(schema_migrate_to(db, 11, &err), FID_OK);
+    store_test_exec(db, "UPDATE customers SET stamps = 'x' WHERE ref = 'ann'");
+    table_text(db, rows, after, sizeof after);
+    UNIT_EQ_STR("the others' balances", after, "2/1/coffee=0+1");
     close_and_remove(db, path);
 }
 
