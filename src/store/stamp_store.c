@@ -3,9 +3,9 @@
  * [stamps, cards completed]): the row a purchase reads and rewrites anyway, so stamps cost no
  * B-tree of their own. The view stamp_balances shows them as rows for verify and reports.
  *
- * Inside a write transaction the store holds the balances of the customer it last read (store.c:
- * taken from the row as it is read, parsed here when first asked); a change is written with the
- * customer's row by customer_save, or flushed by the store.
+ * Inside a write transaction or a read snapshot the store holds the balances of the customer it
+ * last read (store.c: taken from the row as it is read, parsed here when first asked); a change
+ * is written with the customer's row by customer_save, or flushed by the store.
  */
 #include "store/store.h"
 
