@@ -65,16 +65,18 @@ void fid_civil_from_days(int64_t z, int *year, int *month, int *day)
     *day = d;
 }
 
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
 bool fid_date_valid(int year, int month, int day)
 {
-    static const int days_in_month[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (year < 1900 || year > 2999 || month < 1 || month > 12 || day < 1)
         return false;
-    int limit = days_in_month[month - 1];
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (month == 2 && leap)
-        limit = 29;
-    return day <= limit;
+    return day <= days_in_month(year, month);
 }
 
 /* Reads exactly n digits at *p into *out; advances p. */
@@ -290,13 +292,6 @@ static bool resolve_wall(const struct fid_tz *tz, int64_t wall, int64_t *out)
 static int64_t wall_of(const struct fid_tz *tz, int64_t t)
 {
     return t + span_at(tz, t)->offset;
-}
-
-static int days_in_month(int year, int month)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
 }
 
 void fid_tz_local(const struct fid_tz *tz, int64_t t, struct fid_local *out)
