@@ -1,0 +1,103 @@
+/*
+ * engine_apply_text on a real file: a text that breaks after good events fails the whole call
+ * with FID_ERR_INPUT naming its line, in either mode, and nothing is written (the enrolled
+ * customer is not there, the key is free); the same events as a whole text apply, posting them
+ * again replays them, and an element that is not an event object fails alone, its result
+ * naming no key (null).
+ */
+#include "../unit_support.h"
+
+#include <jansson.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+
+#define NOW 1767225600LL /* 2026-01-01T00:00:00Z */
+
+static const char PROGRAM[] = "{\"earning\": {\"points\": 1, \"per_minor\": 100}}";
+
+#define ENROL_ANN "{\"type\": \"enrol\", \"key\": \"e-ann\", \"customer\": \"ann\"}"
+#define ORDER_ANN                                                                                  \
+    "{\"type\": \"order\", \"key\": \"o-ann\", \"customer\": \"ann\", \"order_id\": \"A1\","       \
+    " \"lines\": [{\"sku\": \"TEA\", \"quantity\": 1, \"unit_price_minor\": 300}]}"
+
+static const char *status_of(const json_t *results, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(results, i), "status"));
+}
+
+static void expect_nothing_written(struct engine *e, const char *label)
+{
+    struct customer c;
+    struct fid_error err;
+    UNIT_EQ_INT(label, customer_find_ref(engine_store(e), "ann", &c, &err), FID_ERR_NOT_FOUND);
+}
+
+static void test_broken_text_writes_nothing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fidele-text-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/text.db", dir);
+    struct merchant_setup setup = {.name = "Text cafe",
+                                   .currency = "EUR",
+                                   .timezone = "Europe/Paris",
+                                   .locale = "fr",
+                                   .program_text = PROGRAM};
+    struct fid_error err;
+    int64_t merchant_id = 0;
+    assert_int_equal(engine_create_merchant(path, &setup, NOW, &merchant_id, &err), FID_OK);
+    struct engine *e = NULL;
+    struct engine_options options = {
+        .db_path = path, .durability = DB_DURABILITY_NORMAL, .merchant_id = merchant_id};
+    assert_int_equal(engine_open(&options, &e, &err), FID_OK);
+
+    static const char broken[] = "[" ENROL_ANN ",\n" ORDER_ANN ",\n{\"type\": ]";
+    static const enum engine_mode modes[] = {ENGINE_ALL_OR_NOTHING, ENGINE_EACH_ON_ITS_OWN};
+    for (size_t m = 0; m < N_ELEMENTS(modes); m++) {
+        json_t *results = NULL;
+        fid_error_clear(&err);
+        UNIT_EQ_INT("broken text",
+                    engine_apply_text(e, broken, strlen(broken), NOW, modes[m], &results, &err),
+                    FID_ERR_INPUT);
+        assert_null(results);
+        if (strstr(err.message, "line 3") == NULL)
+            fail_msg("the message names line 3: %s", err.message);
+        expect_nothing_written(e, "after a broken text");
+    }
+
+    static const char whole[] = "[" ENROL_ANN ", " ORDER_ANN ", 7]";
+    for (int pass = 0; pass < 2; pass++) {
+        json_t *results = NULL;
+        assert_int_equal(
+            engine_apply_text(e, whole, strlen(whole), NOW, ENGINE_EACH_ON_ITS_OWN, &results, &err),
+            FID_OK);
+        UNIT_EQ_INT("results", json_array_size(results), 3);
+        const char *applied = pass == 0 ? "applied" : "replayed";
+        UNIT_EQ_STR("enrol", status_of(results, 0), applied);
+        UNIT_EQ_STR("order", status_of(results, 1), applied);
+        UNIT_EQ_STR("not an object", status_of(results, 2), "error");
+        assert_true(json_is_null(json_object_get(json_array_get(results, 2), "key")));
+        json_decref(results);
+    }
+    struct customer c;
+    assert_int_equal(customer_find_ref(engine_store(e), "ann", &c, &err), FID_OK);
+    UNIT_EQ_INT("one order counted once", c.order_count, 1);
+
+    engine_close(e);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
+        char file[96];
+        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_broken_text_writes_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
