@@ -5,7 +5,7 @@
  * again replays them, and an element that is not an event object fails alone, its result
  * naming no key (null).
  */
-#include "../unit_support.h"
+#include "engine_support.h"
 
 #include <jansson.h>
 #include <unistd.h>
@@ -36,21 +36,10 @@ static void expect_nothing_written(struct engine *e, const char *label)
 static void test_broken_text_writes_nothing(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/fidele-text-XXXXXX", path[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/text.db", dir);
-    struct merchant_setup setup = {.name = "Text cafe",
-                                   .currency = "EUR",
-                                   .timezone = "Europe/Paris",
-                                   .locale = "fr",
-                                   .program_text = PROGRAM};
+    struct engine_test t;
+    engine_test_open(&t, "Text cafe", PROGRAM, NOW);
+    struct engine *e = t.engine;
     struct fid_error err;
-    int64_t merchant_id = 0;
-    assert_int_equal(engine_create_merchant(path, &setup, NOW, &merchant_id, &err), FID_OK);
-    struct engine *e = NULL;
-    struct engine_options options = {
-        .db_path = path, .durability = DB_DURABILITY_NORMAL, .merchant_id = merchant_id};
-    assert_int_equal(engine_open(&options, &e, &err), FID_OK);
 
     static const char broken[] = "[" ENROL_ANN ",\n" ORDER_ANN ",\n{\"type\": ]";
     static const enum engine_mode modes[] = {ENGINE_ALL_OR_NOTHING, ENGINE_EACH_ON_ITS_OWN};
@@ -84,14 +73,7 @@ static void test_broken_text_writes_nothing(void **state)
     assert_int_equal(customer_find_ref(engine_store(e), "ann", &c, &err), FID_OK);
     UNIT_EQ_INT("one order counted once", c.order_count, 1);
 
-    engine_close(e);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
-        char file[96];
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        unlink(file);
-    }
-    rmdir(dir);
+    engine_test_close(&t);
 }
 
 int main(void)

@@ -4,7 +4,7 @@
  * no orders, stamps on two cards, rewards affordable or not, a tier-limited reward, each tier.
  * The reference below is that tree-building code, kept here as the oracle.
  */
-#include "../unit_support.h"
+#include "engine_support.h"
 
 #include <jansson.h>
 #include <unistd.h>
@@ -101,24 +101,10 @@ static void apply(struct engine *e, json_t *event, int64_t now)
 static void test_text_view_is_the_tree_view(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/fidele-views-XXXXXX", path[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/views.db", dir);
-    struct merchant_setup setup = {.name = "Views cafe",
-                                   .currency = "EUR",
-                                   .timezone = "Europe/Paris",
-                                   .locale = "fr",
-                                   .program_text = PROGRAM};
+    struct engine_test t;
+    engine_test_open(&t, "Views cafe", PROGRAM, START_AT);
+    struct engine *e = t.engine;
     struct fid_error err;
-    int64_t merchant_id = 0;
-    enum fid_status st = engine_create_merchant(path, &setup, START_AT, &merchant_id, &err);
-    if (st != FID_OK)
-        print_error("engine_create_merchant: %s %s\n", err.field, err.message);
-    assert_int_equal(st, FID_OK);
-    struct engine *e = NULL;
-    struct engine_options options = {
-        .db_path = path, .durability = DB_DURABILITY_NORMAL, .merchant_id = merchant_id};
-    assert_int_equal(engine_open(&options, &e, &err), FID_OK);
 
     /* Members with 0, 1, 3 and 12 orders of growing size: below and above every reward, with
      * stamps on one card or both, tiers none, silver and gold, and an id that needs escaping. */
@@ -169,14 +155,7 @@ static void test_text_view_is_the_tree_view(void **state)
     free(tiers);
     json_decref(all_tiers);
 
-    engine_close(e);
-    static const char *const suffixes[] = {"", "-wal", "-shm"};
-    for (size_t i = 0; i < N_ELEMENTS(suffixes); i++) {
-        char file[96];
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        unlink(file);
-    }
-    rmdir(dir);
+    engine_test_close(&t);
 }
 
 int main(void)
