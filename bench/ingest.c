@@ -301,23 +301,19 @@ static void print_profile(double seconds, int64_t events)
 /* Applies text (a JSON array) in one call, which parses it too, and counts failed events. */
 static void apply_text(struct engine *e, const struct text *t, struct timing *timing)
 {
-    json_t *results = NULL;
+    struct engine_results results = {0};
     struct fid_error err;
-    if (engine_apply_text(e, t->data, t->len, START_AT, apply_mode, &results, &err) != FID_OK)
-        die("engine_apply_text", &err);
-    for (size_t i = 0; i < json_array_size(results); i++) {
-        const char *status =
-            json_string_value(json_object_get(json_array_get(results, i), "status"));
-        if (status == NULL || strcmp(status, "applied") != 0) {
-            if (timing->failed++ == 0) {
-                char *text = json_dumps(json_array_get(results, i), JSON_COMPACT);
-                fprintf(stderr, "bench_ingest: an event failed: %s\n", text);
-                free(text);
-            }
-        }
+    struct engine_batch batch = {.text = t->data, .len = t->len};
+    if (engine_apply_batch(e, &batch, START_AT, apply_mode, &results, &err) != FID_OK)
+        die("engine_apply_batch", &err);
+    for (size_t i = 0; i < results.count; i++) {
+        const struct engine_result *r = &results.items[i];
+        if (r->outcome != ENGINE_APPLIED && timing->failed++ == 0)
+            fprintf(stderr, "bench_ingest: an event failed: %.*s\n", (int)r->len,
+                    results.text + r->offset);
     }
-    timing->events += (int64_t)json_array_size(results);
-    json_decref(results);
+    timing->events += (int64_t)results.count;
+    engine_results_free(&results);
 }
 
 /* A fresh file with the merchant and `members` enrolled members; returns the open engine. */

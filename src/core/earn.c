@@ -179,12 +179,18 @@ void earning_clear(struct earning *e)
     memset(e, 0, sizeof *e);
 }
 
-json_t *earning_breakdown_json(const struct earning *e)
+void earning_breakdown_write(const struct earning *e, struct jsonw *w)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < e->n_parts; i++)
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "rule", e->parts[i].rule, "label",
-                                             e->parts[i].label, "points",
-                                             (json_int_t)e->parts[i].points));
-    return arr;
+    jsonw_text(w, "[");
+    for (size_t i = 0; i < e->n_parts; i++) {
+        jsonw_next(w);
+        jsonw_text(w, "{\"rule\":");
+        jsonw_cstring(w, e->parts[i].rule);
+        jsonw_text(w, ",\"label\":");
+        jsonw_cstring(w, e->parts[i].label);
+        jsonw_text(w, ",\"points\":");
+        jsonw_int(w, e->parts[i].points);
+        jsonw_text(w, "}");
+    }
+    jsonw_text(w, "]");
 }

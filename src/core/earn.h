@@ -12,6 +12,7 @@
 
 #include "core/event.h"
 #include "core/program.h"
+#include "util/jsonwrite.h"
 #include "util/timeutil.h"
 
 struct earn_context {
@@ -56,8 +57,8 @@ void earning_clear(struct earning *earning);
 /* The amount of order that counts under the programme's basis (discounts, shipping, tax). */
 int64_t earn_basis(const struct program *program, const struct event *order);
 
-/* The breakdown as a JSON array of {"rule","label","points"}; new reference. */
-json_t *earning_breakdown_json(const struct earning *earning);
+/* The breakdown as a JSON array of {"rule","label","points"}, written onto w. */
+void earning_breakdown_write(const struct earning *earning, struct jsonw *w);
 
 /* True when the multiplier's time, day, channel and campaign conditions hold for the order. */
 bool earn_multiplier_applies(const struct multiplier *m, const struct event *order,

@@ -13,6 +13,7 @@
 #include "engine/parse_ahead.h"
 #include "util/jsonread.h"
 #include "util/jsonwrite.h"
+#include "util/xalloc.h"
 
 static enum fid_status dispatch(struct apply_context *ctx, struct fid_error *err)
 {
@@ -37,9 +38,57 @@ static enum fid_status dispatch(struct apply_context *ctx, struct fid_error *err
     return fid_fail(err, FID_ERR_INTERNAL, "/type", "unhandled event type");
 }
 
-/* Applies event i of the batch; *result is set (new reference) on success. */
+void result_put(struct jsonw *result, const char *key, json_t *value)
+{
+    jsonw_key(result, key);
+    jsonw_value(result, value);
+    json_decref(value);
+}
+
+/* The results as they are written: the array's text and each result's place in it. */
+struct results_writer {
+    struct jsonw text;
+    struct engine_result *items;
+    size_t count, cap;
+};
+
+static void result_begin(struct results_writer *out)
+{
+    jsonw_next(&out->text);
+    if (out->count == out->cap) {
+        out->cap = out->cap ? out->cap * 2 : 64;
+        out->items = xrealloc(out->items, out->cap * sizeof *out->items);
+    }
+    out->items[out->count].offset = out->text.len;
+}
+
+static void result_end(struct results_writer *out, enum engine_outcome outcome)
+{
+    struct engine_result *r = &out->items[out->count++];
+    r->len = out->text.len - r->offset;
+    r->outcome = outcome;
+}
+
+/* Writes the stored result of an event applied before, with status "replayed". */
+static enum fid_status write_replayed(struct results_writer *out, const char *stored,
+                                      struct fid_error *err)
+{
+    json_error_t jerr;
+    json_t *result = json_loads(stored, 0, &jerr);
+    if (result == NULL)
+        return fid_fail(err, FID_ERR_INTERNAL, "", "stored result is not JSON");
+    json_object_set_new(result, "status", json_string("replayed"));
+    result_begin(out);
+    jsonw_value(&out->text, result);
+    result_end(out, ENGINE_REPLAYED);
+    json_decref(result);
+    return FID_OK;
+}
+
+/* Applies event i of the batch and writes its result onto out (a failed event writes nothing
+ * that stays: the caller cuts out back to where it was). */
 static enum fid_status apply_one(struct engine *e, struct parse_ahead *ahead, size_t i, int64_t now,
-                                 json_t **result, struct fid_error *err)
+                                 struct results_writer *out, struct fid_error *err)
 {
     struct event *ev = NULL;
     char *previous = NULL;
@@ -49,18 +98,12 @@ static enum fid_status apply_one(struct engine *e, struct parse_ahead *ahead, si
     char digest[FID_DIGEST_HEX];
     st = event_record_find(&e->store, ev->key, digest, &previous, err);
     if (st == FID_OK) {
-        if (strcmp(digest, ev->digest) != 0) {
+        if (strcmp(digest, ev->digest) != 0)
             st = fid_fail(err, FID_ERR_CONFLICT, "/key",
                           "idempotency key \"%.100s\" was already used for a different event",
                           ev->key);
-        } else {
-            json_error_t jerr;
-            *result = json_loads(previous, 0, &jerr);
-            st =
-                *result ? FID_OK : fid_fail(err, FID_ERR_INTERNAL, "", "stored result is not JSON");
-            if (*result)
-                json_object_set_new(*result, "status", json_string("replayed"));
-        }
+        else
+            st = write_replayed(out, previous, err);
         goto done;
     }
     if (st != FID_ERR_NOT_FOUND)
@@ -69,43 +112,52 @@ static enum fid_status apply_one(struct engine *e, struct parse_ahead *ahead, si
     /* With --seed, the codes an event draws depend on the seed and its key only: a batch draws
      * the same codes as the events posted one by one, in one process or many. */
     fid_rng_rekey(e->rng, ev->key, strlen(ev->key));
-    json_t *res = json_pack("{s:s, s:s, s:s}", "key", ev->key, "type", event_type_name(ev->type),
-                            "status", "applied");
+    result_begin(out);
+    struct jsonw *res = &out->text;
+    size_t start = res->len;
+    jsonw_text(res, "{\"key\":");
+    jsonw_cstring(res, ev->key);
+    jsonw_text(res, ",\"type\":");
+    jsonw_cstring(res, event_type_name(ev->type));
+    jsonw_text(res, ",\"status\":\"applied\",\"at\":\"");
     char at[FID_TIME_ISO_MAX];
     fid_time_format(ev->at, at);
-    json_object_set_new(res, "at", json_string(at));
+    jsonw_text(res, at);
+    jsonw_text(res, "\"");
     struct apply_context ctx = {.engine = e, .event = ev, .result = res};
     st = dispatch(&ctx, err);
     if (st == FID_OK) /* nothing of an event stays in memory only (store/stamp_store.c) */
         st = store_flush_stamps(&e->store, err);
     if (st == FID_OK) {
-        char *text = jsonw_dump(res);
-        st = event_record_insert(&e->store, ev, now, text, err);
-        free(text);
+        jsonw_text(res, "}");
+        st = event_record_insert(&e->store, ev, now, res->data + start, res->len - start, err);
     }
     if (st == FID_OK)
-        *result = res;
-    else
-        json_decref(res);
+        result_end(out, ENGINE_APPLIED);
 done:
     free(previous);
     event_free(ev);
     return st;
 }
 
-static json_t *error_json(const char *key, const struct fid_error *err)
+static void write_error(struct results_writer *out, const char *key, const struct fid_error *err)
 {
-    return json_pack("{s:s?, s:s, s:{s:s, s:s, s:s}}", "key", key, "status", "error", "error",
-                     "type", fid_status_name(err->status), "field", err->field, "message",
-                     err->message);
+    result_begin(out);
+    struct jsonw *w = &out->text;
+    jsonw_text(w, "{\"key\":");
+    if (key)
+        jsonw_cstring(w, key);
+    else
+        jsonw_text(w, "null");
+    jsonw_text(w, ",\"status\":\"error\",\"error\":{\"type\":");
+    jsonw_cstring(w, fid_status_name(err->status));
+    jsonw_text(w, ",\"field\":");
+    jsonw_cstring(w, err->field);
+    jsonw_text(w, ",\"message\":");
+    jsonw_cstring(w, err->message);
+    jsonw_text(w, "}}");
+    result_end(out, ENGINE_FAILED);
 }
-
-/* A batch as the caller gave it: a JSON array, or the text of one. */
-struct batch {
-    const json_t *events;
-    const char *text;
-    size_t len;
-};
 
 /* One pass over a batch inside the open transaction, appending a result per event to out. With
  * savepoints, each event of ENGINE_EACH_ON_ITS_OWN runs in its own and a failing one is rolled
@@ -113,9 +165,9 @@ struct batch {
  * their checks before any write) is reported as usual, but one that had written sets *retry and
  * ends the pass, and the caller runs the batch again with savepoints. A savepoint per event costs
  * about a twentieth of a purchase: SQLite keeps a copy of every page the event first changes. */
-static enum fid_status apply_pass(struct engine *e, const struct batch *batch, int64_t now,
-                                  enum engine_mode mode, bool savepoints, json_t *out, bool *retry,
-                                  struct fid_error *err)
+static enum fid_status apply_pass(struct engine *e, const struct engine_batch *batch, int64_t now,
+                                  enum engine_mode mode, bool savepoints,
+                                  struct results_writer *out, bool *retry, struct fid_error *err)
 {
     enum fid_status st = FID_OK;
     bool each = mode == ENGINE_EACH_ON_ITS_OWN;
@@ -124,19 +176,19 @@ static enum fid_status apply_pass(struct engine *e, const struct batch *batch, i
                                             : parse_ahead_start(batch->events, now);
     size_t i;
     for (i = 0; parse_ahead_has(ahead, i); i++) {
-        json_t *result = NULL;
         struct fid_error event_err;
         fid_error_clear(&event_err);
         if (each && savepoints && (st = db_savepoint(e->db, err)) != FID_OK)
             break;
         int64_t changes = db_total_changes(e->db);
-        enum fid_status est = apply_one(e, ahead, i, now, &result, &event_err);
+        size_t text_len = out->text.len;
+        enum fid_status est = apply_one(e, ahead, i, now, out, &event_err);
         if (est == FID_OK) {
-            json_array_append_new(out, result);
             if (each && savepoints)
                 db_savepoint_release(e->db);
             continue;
         }
+        out->text.len = text_len; /* the failed event's partial result */
         if (!each || est == FID_ERR_DB || est == FID_ERR_INTERNAL) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "/%zu", i);
@@ -154,7 +206,7 @@ static enum fid_status apply_pass(struct engine *e, const struct batch *batch, i
         /* The failed event may have drawn row ids (due work runs before most checks): count
          * them again, so that a batch numbers rows exactly as one event per call does. */
         store_forget(&e->store);
-        json_array_append_new(out, error_json(parse_ahead_key(ahead, i), &event_err));
+        write_error(out, parse_ahead_key(ahead, i), &event_err);
     }
     /* A text that turns out malformed fails the whole batch, whatever was applied of it. */
     if (st == FID_OK && !*retry && !parse_ahead_has(ahead, i))
@@ -163,49 +215,87 @@ static enum fid_status apply_pass(struct engine *e, const struct batch *batch, i
     return st;
 }
 
-static enum fid_status apply_batch(struct engine *e, const struct batch *batch, int64_t now,
-                                   enum engine_mode mode, json_t **results, struct fid_error *err)
+static void results_writer_reset(struct results_writer *out)
 {
-    *results = NULL;
-    json_t *out = NULL;
+    jsonw_free(&out->text);
+    jsonw_text(&out->text, "[");
+    out->count = 0;
+}
+
+enum fid_status engine_apply_batch(struct engine *e, const struct engine_batch *batch, int64_t now,
+                                   enum engine_mode mode, struct engine_results *results,
+                                   struct fid_error *err)
+{
+    engine_results_free(results);
+    struct results_writer out = {0};
+    jsonw_init(&out.text);
     bool retry = false;
     enum fid_status st = FID_OK;
+    if (batch->text == NULL && (st = jsonr_expect_array(batch->events, "", err)) != FID_OK)
+        return st;
     for (int pass = 0; pass < 2; pass++) {
         if ((st = store_begin(&e->store, err)) != FID_OK)
-            return st;
-        out = json_array();
-        st = apply_pass(e, batch, now, mode, pass == 1, out, &retry, err);
+            goto fail;
+        results_writer_reset(&out);
+        st = apply_pass(e, batch, now, mode, pass == 1, &out, &retry, err);
         if (st == FID_OK && !retry)
             break;
         store_rollback(&e->store);
-        json_decref(out);
-        out = NULL;
         if (st != FID_OK)
-            return st;
+            goto fail;
     }
     if ((st = store_commit(&e->store, err)) != FID_OK) {
         store_rollback(&e->store);
-        json_decref(out);
-        return st;
+        goto fail;
     }
-    *results = out;
+    jsonw_text(&out.text, "]");
+    results->len = out.text.len;
+    results->text = jsonw_detach(&out.text);
+    results->items = out.items;
+    results->count = out.count;
     return FID_OK;
+fail:
+    jsonw_free(&out.text);
+    free(out.items);
+    return st;
+}
+
+void engine_results_free(struct engine_results *results)
+{
+    free(results->text);
+    free(results->items);
+    *results = (struct engine_results){0};
+}
+
+json_t *engine_results_json(const struct engine_results *results)
+{
+    json_error_t jerr;
+    json_t *tree = results->text ? json_loadb(results->text, results->len, 0, &jerr) : NULL;
+    return tree ? tree : json_array();
+}
+
+/* The batch applied, its results as a tree. */
+static enum fid_status apply_as_tree(struct engine *e, const struct engine_batch *batch,
+                                     int64_t now, enum engine_mode mode, json_t **results,
+                                     struct fid_error *err)
+{
+    struct engine_results out = {0};
+    enum fid_status st = engine_apply_batch(e, batch, now, mode, &out, err);
+    *results = st == FID_OK ? engine_results_json(&out) : NULL;
+    engine_results_free(&out);
+    return st;
 }
 
 enum fid_status engine_apply(struct engine *e, const json_t *events, int64_t now,
                              enum engine_mode mode, json_t **results, struct fid_error *err)
 {
-    *results = NULL;
-    enum fid_status st = jsonr_expect_array(events, "", err);
-    if (st != FID_OK)
-        return st;
-    struct batch batch = {.events = events};
-    return apply_batch(e, &batch, now, mode, results, err);
+    struct engine_batch batch = {.events = events};
+    return apply_as_tree(e, &batch, now, mode, results, err);
 }
 
 enum fid_status engine_apply_text(struct engine *e, const char *text, size_t len, int64_t now,
                                   enum engine_mode mode, json_t **results, struct fid_error *err)
 {
-    struct batch batch = {.text = text, .len = len};
-    return apply_batch(e, &batch, now, mode, results, err);
+    struct engine_batch batch = {.text = text, .len = len};
+    return apply_as_tree(e, &batch, now, mode, results, err);
 }

@@ -13,7 +13,7 @@
 #include "util/xalloc.h"
 
 static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
-                                          const struct event *ev, json_t *result,
+                                          const struct event *ev, struct jsonw *result,
                                           struct fid_error *err)
 {
     struct order_row *orders = NULL;
@@ -21,35 +21,41 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
     enum fid_status st = order_uncredited(&e->store, c->id, &orders, &n, err);
     int64_t total = 0;
     for (size_t i = 0; st == FID_OK && i < n; i++) {
-        json_t *body = NULL, *ignored = json_object();
+        json_t *body = NULL;
+        struct jsonw ignored; /* what each past order earned: the result gives the totals */
+        jsonw_init(&ignored);
         struct event *order = NULL;
         if ((st = jsonr_parse(orders[i].body, strlen(orders[i].body), &body, err)) == FID_OK &&
             (st = event_parse(body, orders[i].at, &order, err)) == FID_OK) {
             /* Earned as of the order, credited now: the lot's life starts at enrolment. */
             int64_t order_count = c->order_count;
             c->order_count = (int64_t)i; /* the i-th past order: the first earns the bonus */
-            st = credit_order(e, c, order, &orders[i], ev->at, ev->key, ignored, err);
+            st = credit_order(e, c, order, &orders[i], ev->at, ev->key, &ignored, err);
             c->order_count = order_count;
             if (st == FID_OK)
                 st = order_save_earning(&e->store, &orders[i], err);
             /* Refunds recorded before enrolment: the refunded part earns nothing. */
             if (st == FID_OK && orders[i].refunded_minor > 0 &&
-                (st = refund_settle(e, c, &orders[i], order, ev->at, ev->key, ignored, err)) ==
+                (st = refund_settle(e, c, &orders[i], order, ev->at, ev->key, &ignored, err)) ==
                     FID_OK)
                 st = order_save_refund(&e->store, &orders[i], err);
             total += orders[i].points_earned - orders[i].points_clawed;
         }
         json_decref(body);
-        json_decref(ignored);
+        jsonw_free(&ignored);
         event_free(order);
     }
     for (size_t i = 0; i < n; i++)
         order_row_clear(&orders[i]);
     free(orders);
-    if (st == FID_OK && n > 0)
-        json_object_set_new(
-            result, "past_orders_credited",
-            json_pack("{s:I, s:I}", "orders", (json_int_t)n, "points", (json_int_t)total));
+    if (st == FID_OK && n > 0) {
+        jsonw_key(result, "past_orders_credited");
+        jsonw_text(result, "{\"orders\":");
+        jsonw_int(result, (int64_t)n);
+        jsonw_text(result, ",\"points\":");
+        jsonw_int(result, total);
+        jsonw_text(result, "}");
+    }
     return st;
 }
 
@@ -155,10 +161,14 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     due_note(&c, inactivity_deadline(e, &c));
     if ((st = customer_save(&e->store, &c, err)) != FID_OK)
         return st;
-    json_object_set_new(ctx->result, "customer", json_string(c.ref));
-    json_object_set_new(ctx->result, "card_code", json_string(c.card_code));
-    json_object_set_new(ctx->result, "welcome_points", json_integer(bonus));
-    json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+    jsonw_key(ctx->result, "customer");
+    jsonw_cstring(ctx->result, c.ref);
+    jsonw_key(ctx->result, "card_code");
+    jsonw_cstring(ctx->result, c.card_code);
+    jsonw_key(ctx->result, "welcome_points");
+    jsonw_int(ctx->result, bonus);
+    jsonw_key(ctx->result, "balance");
+    engine_balance_write(e, &c, ctx->result);
     return FID_OK;
 }
 
@@ -194,22 +204,26 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
     if ((st = vip_payment_insert(&e->store, c.id, plan->id, ev->at, ev->amount_minor, ev->periods,
                                  c.vip_until, ev->key, err)) != FID_OK)
         return st;
-    json_t *vouchers = json_array();
+    struct jsonw vouchers;
+    vouchers_open(&vouchers);
     if (first_time && plan->welcome_reward[0])
         st = voucher_issue(e, &c, program_reward(e->program, plan->welcome_reward),
-                           VOUCHER_FROM_VIP_WELCOME, ev->at, 0, ev->key, vouchers, err);
+                           VOUCHER_FROM_VIP_WELCOME, ev->at, 0, ev->key, &vouchers, err);
     if (st == FID_OK)
         st = customer_save(&e->store, &c, err);
     if (st != FID_OK) {
-        json_decref(vouchers);
+        jsonw_free(&vouchers);
         return st;
     }
     char until[FID_TIME_ISO_MAX];
     fid_time_format(c.vip_until, until);
-    json_object_set_new(ctx->result, "customer", json_string(c.ref));
-    json_object_set_new(ctx->result, "plan", json_string(plan->id));
-    json_object_set_new(ctx->result, "vip_until", json_string(until));
-    json_object_set_new(ctx->result, "vouchers", vouchers);
+    jsonw_key(ctx->result, "customer");
+    jsonw_cstring(ctx->result, c.ref);
+    jsonw_key(ctx->result, "plan");
+    jsonw_cstring(ctx->result, plan->id);
+    jsonw_key(ctx->result, "vip_until");
+    jsonw_cstring(ctx->result, until);
+    result_vouchers(ctx->result, &vouchers);
     return FID_OK;
 }
 
@@ -267,9 +281,10 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
         if ((st = stamps_get(&e->store, c.id, card->id, &count, &completed, err)) != FID_OK)
             return st;
         if (ev->points > 0) {
-            json_t *vouchers = json_array();
-            st = stamps_earn(e, &c, card, ev->points, ev->at, 0, ev->key, vouchers, err);
-            json_object_set_new(ctx->result, "vouchers", vouchers);
+            struct jsonw vouchers;
+            vouchers_open(&vouchers);
+            st = stamps_earn(e, &c, card, ev->points, ev->at, 0, ev->key, &vouchers, err);
+            result_vouchers(ctx->result, &vouchers);
         } else if (count + ev->points < 0) {
             return fid_fail(err, FID_ERR_INSUFFICIENT, "/points", "the card holds %lld stamps",
                             (long long)count);
@@ -290,8 +305,10 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
         st = customer_save(&e->store, &c, err);
     if (st != FID_OK)
         return st;
-    json_object_set_new(ctx->result, "customer", json_string(c.ref));
-    json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+    jsonw_key(ctx->result, "customer");
+    jsonw_cstring(ctx->result, c.ref);
+    jsonw_key(ctx->result, "balance");
+    engine_balance_write(e, &c, ctx->result);
     return FID_OK;
 }
 
@@ -311,9 +328,13 @@ enum fid_status apply_survey_answer(struct apply_context *ctx, struct fid_error 
         return st;
     /* Unhappy answers (NPS detractors 0-6, CSAT 1-2) are flagged for follow-up. */
     bool unhappy = ev->survey == SURVEY_NPS ? ev->score <= 6 : ev->score <= 2;
-    json_object_set_new(ctx->result, "customer", json_string(c.ref));
-    json_object_set_new(ctx->result, "survey", json_string(survey));
-    json_object_set_new(ctx->result, "score", json_integer(ev->score));
-    json_object_set_new(ctx->result, "follow_up", json_boolean(unhappy));
+    jsonw_key(ctx->result, "customer");
+    jsonw_cstring(ctx->result, c.ref);
+    jsonw_key(ctx->result, "survey");
+    jsonw_cstring(ctx->result, survey);
+    jsonw_key(ctx->result, "score");
+    jsonw_int(ctx->result, ev->score);
+    jsonw_key(ctx->result, "follow_up");
+    jsonw_bool(ctx->result, unhappy);
     return FID_OK;
 }

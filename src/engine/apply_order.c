@@ -26,9 +26,35 @@ static enum fid_status find_or_create_customer(struct engine *e, const struct ev
     return customer_insert(&e->store, c, err);
 }
 
+/* The order's stamps by card id, keys sorted as the order rows have always held them (cards
+ * are few and their ids unique: each round takes the least id above the last one written). */
+static char *stamps_text(const struct program *p, const struct earning *earning)
+{
+    struct jsonw w;
+    jsonw_init(&w);
+    jsonw_text(&w, "{");
+    const char *last = NULL;
+    for (size_t k = 0; k < earning->n_stamps; k++) {
+        const struct earn_stamps *next = NULL;
+        for (size_t i = 0; i < earning->n_stamps; i++) {
+            const char *id = p->stamp_cards[earning->stamps[i].card_index].id;
+            if ((last == NULL || strcmp(id, last) > 0) &&
+                (next == NULL || strcmp(id, p->stamp_cards[next->card_index].id) < 0))
+                next = &earning->stamps[i];
+        }
+        if (next == NULL) /* ids repeat: the earning holds no such card twice */
+            break;
+        last = p->stamp_cards[next->card_index].id;
+        jsonw_key(&w, last);
+        jsonw_int(&w, next->stamps);
+    }
+    jsonw_text(&w, "}");
+    return jsonw_detach(&w);
+}
+
 enum fid_status credit_order(struct engine *e, struct customer *c, const struct event *order,
                              struct order_row *row, int64_t at, const char *event_key,
-                             json_t *result, struct fid_error *err)
+                             struct jsonw *result, struct fid_error *err)
 {
     const struct program *p = e->program;
     struct earn_context context = {
@@ -40,19 +66,26 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
     fid_tz_local(e->tz, order->at, &context.local);
     struct earning earning;
     earn_order(p, order, &context, &earning);
-    json_t *breakdown = earning_breakdown_json(&earning);
-    char *explanation = jsonw_dump(breakdown);
-    json_t *vouchers = json_array();
-    json_t *stamps = json_object();
+    struct jsonw breakdown, vouchers;
+    jsonw_init(&breakdown);
+    earning_breakdown_write(&earning, &breakdown);
+    char *explanation = jsonw_detach(&breakdown);
+    vouchers_open(&vouchers);
     enum fid_status st = FID_OK;
     row->basis_minor = earning.basis_minor;
     row->program_version = p->version;
     /* Keys in sorted order, as the stored context has always been written. */
-    json_t *context_json = json_pack("{s:b, s:s, s:s}", "first_order", context.first_order, "tier",
-                                     context.tier_id, "vip", context.vip_plan_id);
+    struct jsonw context_text;
+    jsonw_init(&context_text);
+    jsonw_text(&context_text, "{\"first_order\":");
+    jsonw_bool(&context_text, context.first_order);
+    jsonw_text(&context_text, ",\"tier\":");
+    jsonw_cstring(&context_text, context.tier_id);
+    jsonw_text(&context_text, ",\"vip\":");
+    jsonw_cstring(&context_text, context.vip_plan_id);
+    jsonw_text(&context_text, "}");
     free(row->earn_context);
-    row->earn_context = jsonw_dump(context_json);
-    json_decref(context_json);
+    row->earn_context = jsonw_detach(&context_text);
     row->points_earned = earning.points;
     row->cashback_earned = earning.cashback_minor;
 
@@ -68,8 +101,7 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
     st = points_credit(e, c, &credit, NULL, err);
     for (size_t i = 0; st == FID_OK && i < earning.n_stamps; i++) {
         const struct stamp_card *card = &p->stamp_cards[earning.stamps[i].card_index];
-        json_object_set_new(stamps, card->id, json_integer(earning.stamps[i].stamps));
-        st = stamps_earn(e, c, card, earning.stamps[i].stamps, at, row->id, event_key, vouchers,
+        st = stamps_earn(e, c, card, earning.stamps[i].stamps, at, row->id, event_key, &vouchers,
                          err);
     }
     if (st == FID_OK && earning.cashback_minor > 0)
@@ -78,18 +110,26 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
                           "[{\"rule\":\"cashback\",\"label\":\"Cashback on spend\"}]", NULL, NULL,
                           err);
     free(row->stamps);
-    row->stamps = json_dumps(stamps, JSON_COMPACT | JSON_SORT_KEYS);
+    row->stamps = stamps_text(p, &earning);
     if (st == FID_OK) {
-        json_object_set_new(result, "points", json_integer(earning.points));
-        json_object_set_new(result, "pending", json_boolean(credit.pending && earning.points));
-        json_object_set_new(result, "breakdown", breakdown);
-        json_object_set_new(result, "stamps", stamps);
-        json_object_set_new(result, "cashback", engine_money_json(e, earning.cashback_minor));
-        json_object_set_new(result, "vouchers", vouchers);
+        jsonw_key(result, "points");
+        jsonw_int(result, earning.points);
+        jsonw_key(result, "pending");
+        jsonw_bool(result, credit.pending && earning.points);
+        jsonw_key(result, "breakdown");
+        jsonw_text(result, explanation);
+        jsonw_key(result, "stamps");
+        jsonw_text(result, "{");
+        for (size_t i = 0; i < earning.n_stamps; i++) {
+            jsonw_key(result, p->stamp_cards[earning.stamps[i].card_index].id);
+            jsonw_int(result, earning.stamps[i].stamps);
+        }
+        jsonw_text(result, "}");
+        jsonw_key(result, "cashback");
+        engine_money_write(e, earning.cashback_minor, result);
+        result_vouchers(result, &vouchers);
     } else {
-        json_decref(breakdown);
-        json_decref(stamps);
-        json_decref(vouchers);
+        jsonw_free(&vouchers);
     }
     free(explanation);
     earning_clear(&earning);
@@ -131,9 +171,12 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
         goto done;
     if ((st = order_insert(&e->store, &row, err)) != FID_OK)
         goto done;
-    json_object_set_new(ctx->result, "customer", json_string(c.ref));
-    json_object_set_new(ctx->result, "order_id", json_string(ev->order_id));
-    json_object_set_new(ctx->result, "member", json_boolean(c.is_member));
+    jsonw_key(ctx->result, "customer");
+    jsonw_cstring(ctx->result, c.ref);
+    jsonw_key(ctx->result, "order_id");
+    jsonw_cstring(ctx->result, ev->order_id);
+    jsonw_key(ctx->result, "member");
+    jsonw_bool(ctx->result, c.is_member);
     c.order_count++;
     c.spend_minor += row.paid_minor;
     if (c.first_order_at == 0 || ev->at < c.first_order_at)
@@ -148,8 +191,10 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
         due_note(&c, inactivity_deadline(e, &c));
     if ((st = customer_save(&e->store, &c, err)) != FID_OK)
         goto done;
-    if (c.is_member)
-        json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+    if (c.is_member) {
+        jsonw_key(ctx->result, "balance");
+        engine_balance_write(e, &c, ctx->result);
+    }
 done:
     order_row_clear(&row);
     return st;

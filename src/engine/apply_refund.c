@@ -130,7 +130,7 @@ static int64_t clawback_target(int64_t earned, int64_t remaining_earned, bool li
 
 static enum fid_status claw_points(struct engine *e, struct customer *c,
                                    const struct order_row *order, int64_t amount, int64_t at,
-                                   const char *key, json_t *result, struct fid_error *err)
+                                   const char *key, struct jsonw *result, struct fid_error *err)
 {
     struct lot_row lot;
     enum fid_status st = lot_of_order(&e->store, order->id, &lot, err);
@@ -180,16 +180,19 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
     };
     if ((st = points_debit(e, c, &debit, NULL, err)) != FID_OK)
         return st;
-    json_object_set_new(result, "points_clawed_back", json_integer(from_pending + take));
-    if (forgiven)
-        json_object_set_new(result, "points_forgiven", json_integer(forgiven));
+    jsonw_key(result, "points_clawed_back");
+    jsonw_int(result, from_pending + take);
+    if (forgiven) {
+        jsonw_key(result, "points_forgiven");
+        jsonw_int(result, forgiven);
+    }
     return FID_OK;
 }
 
 static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct order_row *order,
                                    const json_t *remaining, bool lines_refunded,
                                    int64_t amount_money, int64_t goods, bool full, int64_t at,
-                                   const char *key, json_t *result, struct fid_error *err)
+                                   const char *key, struct jsonw *result, struct fid_error *err)
 {
     json_error_t jerr;
     json_t *earned = json_loads(order->stamps, 0, &jerr);
@@ -222,7 +225,7 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
     }
     free(order->stamps_clawed);
     order->stamps_clawed = json_dumps(clawed, JSON_COMPACT | JSON_SORT_KEYS);
-    json_object_set_new(result, "stamps_clawed_back", taken);
+    result_put(result, "stamps_clawed_back", taken);
     json_decref(earned);
     json_decref(clawed);
     return st;
@@ -230,7 +233,7 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
 
 enum fid_status refund_settle(struct engine *e, struct customer *c, struct order_row *order,
                               const struct event *original, int64_t at, const char *key,
-                              json_t *result, struct fid_error *err)
+                              struct jsonw *result, struct fid_error *err)
 {
     json_error_t jerr;
     json_t *units = json_loads(order->refunded_units, 0, &jerr);
@@ -267,9 +270,12 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
                                NULL, err)) != FID_OK)
             goto done;
         order->cashback_clawed += cashback;
-        json_object_set_new(result, "cashback_clawed_back", engine_money_json(e, take));
-        if (forgiven)
-            json_object_set_new(result, "cashback_forgiven", engine_money_json(e, forgiven));
+        jsonw_key(result, "cashback_clawed_back");
+        engine_money_write(e, take, result);
+        if (forgiven) {
+            jsonw_key(result, "cashback_forgiven");
+            engine_money_write(e, forgiven, result);
+        }
     }
 done:
     json_decref(remaining_stamps);
@@ -318,9 +324,12 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
     order.refunded_minor += money;
     free(order.refunded_units);
     order.refunded_units = json_dumps(units, JSON_COMPACT | JSON_SORT_KEYS);
-    json_object_set_new(ctx->result, "order_id", json_string(order.ref));
-    json_object_set_new(ctx->result, "customer", json_string(c.ref));
-    json_object_set_new(ctx->result, "refunded", engine_money_json(e, money));
+    jsonw_key(ctx->result, "order_id");
+    jsonw_cstring(ctx->result, order.ref);
+    jsonw_key(ctx->result, "customer");
+    jsonw_cstring(ctx->result, c.ref);
+    jsonw_key(ctx->result, "refunded");
+    engine_money_write(e, money, ctx->result);
     if ((st = refund_settle(e, &c, &order, original, ev->at, ev->key, ctx->result, err)) != FID_OK)
         goto done;
     c.spend_minor -= money;
@@ -328,8 +337,10 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
         (st = refund_insert(&e->store, order.id, ev->at, money, ev->key, err)) != FID_OK ||
         (st = customer_save(&e->store, &c, err)) != FID_OK)
         goto done;
-    if (c.is_member)
-        json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+    if (c.is_member) {
+        jsonw_key(ctx->result, "balance");
+        engine_balance_write(e, &c, ctx->result);
+    }
 done:
     json_decref(units);
     json_decref(body);

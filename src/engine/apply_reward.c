@@ -87,29 +87,36 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
         if ((st = points_debit(e, &c, &debit, &ledger_id, err)) != FID_OK)
             return st;
     }
-    json_t *vouchers = json_array();
+    struct jsonw vouchers;
+    vouchers_open(&vouchers);
     if (r->kind == REWARD_CASHBACK_CREDIT)
         st = account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_EARN, r->value_minor, ev->at, 0,
                           ev->key, explanation, NULL, NULL, err);
     else
-        st =
-            voucher_issue(e, &c, r, VOUCHER_FROM_REDEEM, ev->at, ledger_id, ev->key, vouchers, err);
+        st = voucher_issue(e, &c, r, VOUCHER_FROM_REDEEM, ev->at, ledger_id, ev->key, &vouchers,
+                           err);
     c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
     if (st == FID_OK)
         st = customer_save(&e->store, &c, err);
     if (st != FID_OK) {
-        json_decref(vouchers);
+        jsonw_free(&vouchers);
         return st;
     }
-    json_object_set_new(ctx->result, "customer", json_string(c.ref));
-    json_object_set_new(ctx->result, "reward", json_string(r->id));
-    json_object_set_new(ctx->result, "cost_points", json_integer(r->cost_points));
-    json_object_set_new(ctx->result, "cost_stamps", json_integer(r->cost_stamps));
-    if (r->cost_cashback_minor)
-        json_object_set_new(ctx->result, "cost_cashback",
-                            engine_money_json(e, r->cost_cashback_minor));
-    json_object_set_new(ctx->result, "vouchers", vouchers);
-    json_object_set_new(ctx->result, "balance", engine_balance_json(e, &c));
+    jsonw_key(ctx->result, "customer");
+    jsonw_cstring(ctx->result, c.ref);
+    jsonw_key(ctx->result, "reward");
+    jsonw_cstring(ctx->result, r->id);
+    jsonw_key(ctx->result, "cost_points");
+    jsonw_int(ctx->result, r->cost_points);
+    jsonw_key(ctx->result, "cost_stamps");
+    jsonw_int(ctx->result, r->cost_stamps);
+    if (r->cost_cashback_minor) {
+        jsonw_key(ctx->result, "cost_cashback");
+        engine_money_write(e, r->cost_cashback_minor, ctx->result);
+    }
+    result_vouchers(ctx->result, &vouchers);
+    jsonw_key(ctx->result, "balance");
+    engine_balance_write(e, &c, ctx->result);
     return FID_OK;
 }
 
@@ -143,18 +150,29 @@ enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *e
     if ((st = customer_find_id(&e->store, v.customer_id, &c, err)) != FID_OK)
         return st;
     const struct reward *r = program_reward(e->program, v.reward_id);
-    json_object_set_new(ctx->result, "code", json_string(v.code));
-    json_object_set_new(ctx->result, "customer", json_string(c.ref));
-    json_object_set_new(ctx->result, "reward", json_string(v.reward_id));
+    jsonw_key(ctx->result, "code");
+    jsonw_cstring(ctx->result, v.code);
+    jsonw_key(ctx->result, "customer");
+    jsonw_cstring(ctx->result, c.ref);
+    jsonw_key(ctx->result, "reward");
+    jsonw_cstring(ctx->result, v.reward_id);
     if (r) {
-        json_object_set_new(ctx->result, "name", json_string(r->name));
-        json_object_set_new(ctx->result, "kind", json_string(reward_kind_name(r->kind)));
-        if (r->value_minor)
-            json_object_set_new(ctx->result, "value", engine_money_json(e, r->value_minor));
-        if (r->percent)
-            json_object_set_new(ctx->result, "percent", json_integer(r->percent));
-        if (r->sku[0])
-            json_object_set_new(ctx->result, "sku", json_string(r->sku));
+        jsonw_key(ctx->result, "name");
+        jsonw_cstring(ctx->result, r->name);
+        jsonw_key(ctx->result, "kind");
+        jsonw_cstring(ctx->result, reward_kind_name(r->kind));
+        if (r->value_minor) {
+            jsonw_key(ctx->result, "value");
+            engine_money_write(e, r->value_minor, ctx->result);
+        }
+        if (r->percent) {
+            jsonw_key(ctx->result, "percent");
+            jsonw_int(ctx->result, r->percent);
+        }
+        if (r->sku[0]) {
+            jsonw_key(ctx->result, "sku");
+            jsonw_cstring(ctx->result, r->sku);
+        }
     }
     return FID_OK;
 }

@@ -171,7 +171,7 @@ static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t
 }
 
 enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_t at,
-                                    json_t *result, struct fid_error *err)
+                                    struct jsonw *result, struct fid_error *err)
 {
     const struct program *p = e->program;
     /* Nothing to gain at the top tier: skip summing the window (one query per order). */
@@ -189,9 +189,12 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
         c->tier_since = at;
         c->tier_review_at = tier_next_review(p, e->tz, at);
         due_note(c, c->tier_review_at);
-        json_object_set_new(result, "tier_upgrade",
-                            json_pack("{s:s, s:s}", "tier", p->tiers.levels[rank].id, "name",
-                                      p->tiers.levels[rank].name));
+        jsonw_key(result, "tier_upgrade");
+        jsonw_text(result, "{\"tier\":");
+        jsonw_cstring(result, p->tiers.levels[rank].id);
+        jsonw_text(result, ",\"name\":");
+        jsonw_cstring(result, p->tiers.levels[rank].name);
+        jsonw_text(result, "}");
     }
     return FID_OK;
 }

@@ -80,16 +80,48 @@ enum fid_status engine_read_begin(struct engine *engine, uint64_t *data_version,
                                   struct fid_error *err) FID_MUST_USE;
 void engine_read_end(struct engine *engine);
 
-/* Applies events (a JSON array of event objects) in one transaction. now is the clock for events
- * without "at". *results (new reference) is an array with one result object per event. In
- * ENGINE_ALL_OR_NOTHING mode a failing event fails the call, err->field naming "/N" plus the
- * event's field, and nothing is written. */
+/* A batch of events: a JSON array of event objects (events), or the text of one (text, len), which
+ * is split and parsed on a second thread while the events before are applied. */
+struct engine_batch {
+    const json_t *events;
+    const char *text;
+    size_t len;
+};
+
+/* What became of one event of a batch, and where its result object lies in the results' text. */
+enum engine_outcome { ENGINE_APPLIED, ENGINE_REPLAYED, ENGINE_FAILED };
+struct engine_result {
+    size_t offset, len;
+    enum engine_outcome outcome;
+};
+
+/* A batch's results as text, the JSON array of one result object per event, written as the
+ * events are applied: no tree is built for them. Zero-initialise before the first use. */
+struct engine_results {
+    char *text; /* NUL-terminated, len bytes */
+    size_t len;
+    struct engine_result *items;
+    size_t count;
+};
+void engine_results_free(struct engine_results *results);
+/* The results as a tree (a new array), for callers that read their fields. */
+json_t *engine_results_json(const struct engine_results *results);
+
+/* Applies a batch in one transaction. now is the clock for events without "at". results are
+ * replaced by one per event. In ENGINE_ALL_OR_NOTHING mode a failing event fails the call,
+ * err->field naming "/N" plus the event's field, and nothing is written. A text that is not a
+ * well-formed array fails the call with FID_ERR_INPUT naming its line and column, and nothing is
+ * written. */
+enum fid_status engine_apply_batch(struct engine *engine, const struct engine_batch *batch,
+                                   int64_t now, enum engine_mode mode,
+                                   struct engine_results *results,
+                                   struct fid_error *err) FID_MUST_USE;
+
+/* engine_apply_batch for an array of events, with *results (new reference) as a tree. */
 enum fid_status engine_apply(struct engine *engine, const json_t *events, int64_t now,
                              enum engine_mode mode, json_t **results,
                              struct fid_error *err) FID_MUST_USE;
-/* The same for the text of a JSON array of events, which is split and parsed on a second thread
- * while the events before are applied. A text that is not a well-formed array fails the call
- * with FID_ERR_INPUT naming its line and column, and nothing is written. */
+/* The same for the text of a JSON array of events. */
 enum fid_status engine_apply_text(struct engine *engine, const char *text, size_t len, int64_t now,
                                   enum engine_mode mode, json_t **results,
                                   struct fid_error *err) FID_MUST_USE;
@@ -102,8 +134,12 @@ enum fid_status engine_run_due(struct engine *engine, int64_t now, json_t **summ
 /* The customer's balances as JSON: points (available, pending, lifetime), cashback, stamps. */
 json_t *engine_balance_json(struct engine *engine, const struct customer *customer);
 
-/* Money as the API speaks it: {"amount_minor": N, "currency": "EUR"}. */
+/* The same balance written as one JSON object onto w. */
+void engine_balance_write(struct engine *engine, const struct customer *customer, struct jsonw *w);
+
+/* Money as the API speaks it: {"amount_minor": N, "currency": "EUR"}, as a tree or onto w. */
 json_t *engine_money_json(const struct engine *engine, int64_t amount_minor);
+void engine_money_write(const struct engine *engine, int64_t amount_minor, struct jsonw *w);
 
 /* A member (or customer) as JSON: profile, aggregates, tier, VIP and balances. */
 json_t *engine_member_json(struct engine *engine, const struct customer *customer);

@@ -9,6 +9,7 @@
 #include "core/event.h"
 #include "engine/engine.h"
 #include "util/codes.h"
+#include "util/jsonwrite.h"
 
 struct engine {
     struct db *db;
@@ -31,11 +32,12 @@ struct engine {
     } tier_window;
 };
 
-/* What an event handler reports back; the engine turns it into the event's result object. */
+/* What an event handler reports back: the event's result object, open, after its key, type,
+ * status and time; handlers add members with jsonw_key (no key twice). */
 struct apply_context {
     struct engine *engine;
     const struct event *event;
-    json_t *result; /* handlers add fields */
+    struct jsonw *result;
 };
 
 /* Handlers: one per event type. They run inside the event's transaction. */
@@ -95,12 +97,12 @@ enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_a
 /* Adds stamps on card; issues the card's reward for every full card (codes added to vouchers). */
 enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct stamp_card *card,
                             int64_t stamps, int64_t at, int64_t order_id, const char *event_key,
-                            json_t *vouchers, struct fid_error *err) FID_MUST_USE;
+                            struct jsonw *vouchers, struct fid_error *err) FID_MUST_USE;
 
-/* Issues a voucher for reward; adds its JSON to vouchers when not NULL. */
+/* Issues a voucher for reward; adds it to vouchers (an open array) when not NULL. */
 enum fid_status voucher_issue(struct engine *e, const struct customer *c,
                               const struct reward *reward, enum voucher_source source, int64_t at,
-                              int64_t ledger_id, const char *event_key, json_t *vouchers,
+                              int64_t ledger_id, const char *event_key, struct jsonw *vouchers,
                               struct fid_error *err) FID_MUST_USE;
 
 /* Runs the customer's due work up to t (confirmations, expiry, tier review) and updates
@@ -120,22 +122,32 @@ int64_t inactivity_deadline(const struct engine *e, const struct customer *c);
 /* Lowers next_due_at to t when t is earlier (t = 0 ignored). */
 void due_note(struct customer *c, int64_t t);
 
-/* Re-evaluates the tier after new activity: upgrades at once. Adds "tier" to result on change. */
+/* Re-evaluates the tier after new activity: upgrades at once. Adds "tier_upgrade" to result on
+ * change. */
 enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_t at,
-                                    json_t *result, struct fid_error *err) FID_MUST_USE;
+                                    struct jsonw *result, struct fid_error *err) FID_MUST_USE;
 
 /* Credits an order's earning (points, stamps, cashback) to member c at instant at; fills the
  * order row's earned figures and adds points, breakdown, stamps and vouchers to result. */
 enum fid_status credit_order(struct engine *e, struct customer *c, const struct event *order,
                              struct order_row *row, int64_t at, const char *event_key,
-                             json_t *result, struct fid_error *err) FID_MUST_USE;
+                             struct jsonw *result, struct fid_error *err) FID_MUST_USE;
 
 /* Takes back what the refunds recorded on order (refunded_minor, refunded_units) make the order
  * no longer earn: points, stamps and cashback, at instant at under event key. original is the
  * order's event. Adds what was taken to result. The caller saves the order. */
 enum fid_status refund_settle(struct engine *e, struct customer *c, struct order_row *order,
                               const struct event *original, int64_t at, const char *key,
-                              json_t *result, struct fid_error *err) FID_MUST_USE;
+                              struct jsonw *result, struct fid_error *err) FID_MUST_USE;
+
+/* Writes value as the member key of result, and releases it. */
+void result_put(struct jsonw *result, const char *key, json_t *value);
+
+/* Starts vouchers as an open array for voucher_issue. */
+void vouchers_open(struct jsonw *vouchers);
+/* Writes vouchers (an open array, as voucher_issue leaves it) closed as the member "vouchers" of
+ * result, and frees it. */
+void result_vouchers(struct jsonw *result, struct jsonw *vouchers);
 
 /* True when the customer holds an active VIP plan at t. */
 bool vip_active(const struct customer *c, int64_t t);

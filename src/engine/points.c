@@ -181,7 +181,7 @@ enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_a
 
 enum fid_status voucher_issue(struct engine *e, const struct customer *c,
                               const struct reward *reward, enum voucher_source source, int64_t at,
-                              int64_t ledger_id, const char *event_key, json_t *vouchers,
+                              int64_t ledger_id, const char *event_key, struct jsonw *vouchers,
                               struct fid_error *err)
 {
     struct voucher v = {
@@ -205,17 +205,25 @@ enum fid_status voucher_issue(struct engine *e, const struct customer *c,
     if (vouchers) {
         char until[FID_TIME_ISO_MAX];
         fid_time_format(v.valid_until, until);
-        json_array_append_new(vouchers,
-                              json_pack("{s:s, s:s, s:s, s:s, s:s}", "code", v.code, "reward",
-                                        reward->id, "name", reward->name, "source",
-                                        voucher_source_name(source), "valid_until", until));
+        jsonw_next(vouchers);
+        jsonw_text(vouchers, "{\"code\":");
+        jsonw_cstring(vouchers, v.code);
+        jsonw_text(vouchers, ",\"reward\":");
+        jsonw_cstring(vouchers, reward->id);
+        jsonw_text(vouchers, ",\"name\":");
+        jsonw_cstring(vouchers, reward->name);
+        jsonw_text(vouchers, ",\"source\":");
+        jsonw_cstring(vouchers, voucher_source_name(source));
+        jsonw_text(vouchers, ",\"valid_until\":");
+        jsonw_cstring(vouchers, until);
+        jsonw_text(vouchers, "}");
     }
     return FID_OK;
 }
 
 enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct stamp_card *card,
                             int64_t stamps, int64_t at, int64_t order_id, const char *event_key,
-                            json_t *vouchers, struct fid_error *err)
+                            struct jsonw *vouchers, struct fid_error *err)
 {
     int64_t count, completed_before, new_count, completed;
     enum fid_status st = stamps_get(&e->store, c->id, card->id, &count, &completed_before, err);
@@ -249,4 +257,18 @@ enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct s
             return st;
     }
     return stamps_set(&e->store, c->id, card->id, new_count, completed_before + completed, err);
+}
+
+void vouchers_open(struct jsonw *vouchers)
+{
+    jsonw_init(vouchers);
+    jsonw_text(vouchers, "[");
+}
+
+void result_vouchers(struct jsonw *result, struct jsonw *vouchers)
+{
+    jsonw_text(vouchers, "]");
+    jsonw_key(result, "vouchers");
+    jsonw_raw(result, vouchers->data, vouchers->len);
+    jsonw_free(vouchers);
 }

@@ -25,6 +25,15 @@ json_t *engine_money_json(const struct engine *e, int64_t amount_minor)
                      e->merchant.currency);
 }
 
+void engine_money_write(const struct engine *e, int64_t amount_minor, struct jsonw *w)
+{
+    jsonw_text(w, "{\"amount_minor\":");
+    jsonw_int(w, amount_minor);
+    jsonw_text(w, ",\"currency\":");
+    jsonw_cstring(w, e->merchant.currency);
+    jsonw_text(w, "}");
+}
+
 json_t *engine_member_json(struct engine *e, const struct customer *c)
 {
     json_t *consents = json_array();
@@ -121,25 +130,6 @@ static int64_t stamps_on(const json_t *by_card, const struct stamp_card *card)
     return json_integer_value(json_object_get(by_card, card->id));
 }
 
-/* engine_balance_json and engine_balance_view_write give the same balance twice, as a tree for
- * the documents that embed it and as text for the API's hottest answer; keep them in step. */
-json_t *engine_balance_json(struct engine *e, const struct customer *c)
-{
-    const struct program *p = e->program;
-    json_t *by_card = stamp_counts(e, c), *stamps = json_object();
-    for (size_t i = 0; i < p->n_stamp_cards; i++)
-        json_object_set_new(stamps, p->stamp_cards[i].id,
-                            json_pack("{s:I, s:I}", "stamps",
-                                      (json_int_t)stamps_on(by_card, &p->stamp_cards[i]),
-                                      "required", (json_int_t)p->stamp_cards[i].stamps_required));
-    json_decref(by_card);
-    return json_pack("{s:I, s:I, s:I, s:{s:I, s:s}, s:o}", "available",
-                     (json_int_t)c->points_available, "pending", (json_int_t)c->points_pending,
-                     "lifetime", (json_int_t)c->points_lifetime, "cashback", "amount_minor",
-                     (json_int_t)c->cashback_minor, "currency", e->merchant.currency, "stamps",
-                     stamps);
-}
-
 static void put_int(struct jsonw *w, const char *key_text, int64_t value)
 {
     jsonw_text(w, key_text);
@@ -152,27 +142,53 @@ static void put_string(struct jsonw *w, const char *key_text, const char *value)
     jsonw_string(w, value, strlen(value));
 }
 
-enum fid_status engine_balance_view_write(struct engine *e, const struct customer *c, int64_t now,
-                                          struct jsonw *w, struct fid_error *err)
+/* The balance's members, which the balance view continues with its own. */
+static void balance_members_write(struct engine *e, const struct customer *c, struct jsonw *w)
 {
     const struct program *p = e->program;
-    put_int(w, "{\"available\":", c->points_available);
+    put_int(w, "\"available\":", c->points_available);
     put_int(w, ",\"pending\":", c->points_pending);
     put_int(w, ",\"lifetime\":", c->points_lifetime);
-    put_int(w, ",\"cashback\":{\"amount_minor\":", c->cashback_minor);
-    put_string(w, ",\"currency\":", e->merchant.currency);
-    jsonw_text(w, "},\"stamps\":{");
+    jsonw_text(w, ",\"cashback\":");
+    engine_money_write(e, c->cashback_minor, w);
+    jsonw_text(w, ",\"stamps\":{");
     json_t *by_card = stamp_counts(e, c);
     for (size_t i = 0; i < p->n_stamp_cards; i++) {
         const struct stamp_card *card = &p->stamp_cards[i];
-        jsonw_text(w, i > 0 ? "," : "");
-        jsonw_string(w, card->id, strlen(card->id));
-        put_int(w, ":{\"stamps\":", stamps_on(by_card, card));
+        jsonw_key(w, card->id);
+        put_int(w, "{\"stamps\":", stamps_on(by_card, card));
         put_int(w, ",\"required\":", card->stamps_required);
         jsonw_text(w, "}");
     }
     json_decref(by_card);
-    put_string(w, "},\"id\":", c->ref);
+    jsonw_text(w, "}");
+}
+
+void engine_balance_write(struct engine *e, const struct customer *c, struct jsonw *w)
+{
+    jsonw_text(w, "{");
+    balance_members_write(e, c, w);
+    jsonw_text(w, "}");
+}
+
+json_t *engine_balance_json(struct engine *e, const struct customer *c)
+{
+    struct jsonw w;
+    jsonw_init(&w);
+    engine_balance_write(e, c, &w);
+    json_error_t jerr;
+    json_t *balance = json_loadb(w.data, w.len, 0, &jerr);
+    jsonw_free(&w);
+    return balance;
+}
+
+enum fid_status engine_balance_view_write(struct engine *e, const struct customer *c, int64_t now,
+                                          struct jsonw *w, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    jsonw_text(w, "{");
+    balance_members_write(e, c, w);
+    put_string(w, ",\"id\":", c->ref);
     put_string(w, ",\"tier\":", c->tier);
     const struct reward *next = next_reward(p, c);
     if (next == NULL) {

@@ -69,6 +69,8 @@ struct db_stmt *db_prepare(struct db *db, const char *sql);
 /* Binds parameter index (1-based). Text is copied. */
 void db_bind_int(struct db_stmt *stmt, int index, int64_t value);
 void db_bind_text(struct db_stmt *stmt, int index, const char *value); /* NULL binds NULL */
+/* Binds the len bytes of value as text. */
+void db_bind_textn(struct db_stmt *stmt, int index, const char *value, size_t len);
 void db_bind_null(struct db_stmt *stmt, int index);
 /* Binds a blob, copied (so the caller may reuse its buffer before stepping). */
 void db_bind_blob(struct db_stmt *stmt, int index, const void *data, size_t size);

@@ -31,7 +31,7 @@ enum fid_status event_record_find(struct store *store, const char *key, char dig
 }
 
 enum fid_status event_record_insert(struct store *store, const struct event *ev, int64_t applied_at,
-                                    const char *result, struct fid_error *err)
+                                    const char *result, size_t result_len, struct fid_error *err)
 {
     struct db_stmt *s =
         db_prepare(store->db, "INSERT INTO events (merchant_id, key, digest, type, at, "
@@ -42,6 +42,6 @@ enum fid_status event_record_insert(struct store *store, const struct event *ev,
     db_bind_text(s, 4, event_type_name(ev->type));
     db_bind_int(s, 5, ev->at);
     db_bind_int(s, 6, applied_at);
-    db_bind_text(s, 7, result);
+    db_bind_textn(s, 7, result, result_len);
     return db_run(s, err);
 }

@@ -278,7 +278,7 @@ enum fid_status stamps_set(struct store *store, int64_t customer_id, const char 
 enum fid_status event_record_find(struct store *store, const char *key, char digest[FID_DIGEST_HEX],
                                   char **result, struct fid_error *err) FID_MUST_USE;
 enum fid_status event_record_insert(struct store *store, const struct event *event,
-                                    int64_t applied_at, const char *result,
+                                    int64_t applied_at, const char *result, size_t result_len,
                                     struct fid_error *err) FID_MUST_USE;
 
 /* ---- orders (order_store.c) ---------------------------------------------------------------- */

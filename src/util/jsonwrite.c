@@ -169,6 +169,33 @@ void jsonw_int(struct jsonw *w, int64_t value)
     jsonw_raw(w, digits + n, sizeof digits - n);
 }
 
+void jsonw_bool(struct jsonw *w, bool value)
+{
+    if (value)
+        jsonw_raw(w, "true", 4);
+    else
+        jsonw_raw(w, "false", 5);
+}
+
+void jsonw_cstring(struct jsonw *w, const char *utf8)
+{
+    jsonw_string(w, utf8, strlen(utf8));
+}
+
+void jsonw_next(struct jsonw *w)
+{
+    char last = w->len ? w->data[w->len - 1] : '{';
+    if (last != '{' && last != '[')
+        jsonw_raw(w, ",", 1);
+}
+
+void jsonw_key(struct jsonw *w, const char *key)
+{
+    jsonw_next(w);
+    jsonw_cstring(w, key);
+    jsonw_raw(w, ":", 1);
+}
+
 void jsonw_real(struct jsonw *w, double value, int precision)
 {
     char text[40];

@@ -9,6 +9,7 @@
 #define FIDELE_UTIL_JSONWRITE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,16 @@ void jsonw_string(struct jsonw *w, const char *utf8, size_t len);
 void jsonw_int(struct jsonw *w, int64_t value);
 /* A real as jansson writes it with JSON_REAL_PRECISION(precision), 1 to 17. */
 void jsonw_real(struct jsonw *w, double value, int precision);
+void jsonw_bool(struct jsonw *w, bool value);
+/* A NUL-terminated string as jsonw_string writes it. */
+void jsonw_cstring(struct jsonw *w, const char *utf8);
+
+/* Objects and arrays written member by member: jsonw_key writes a comma unless the text so far
+ * ends with an opening brace or bracket (or is empty), then key as a string and a colon; the
+ * caller writes the value next. jsonw_next does the same for an array's element. */
+void jsonw_key(struct jsonw *w, const char *key);
+void jsonw_next(struct jsonw *w);
+
 /* Appends a json_t value (NULL writes nothing). */
 void jsonw_value(struct jsonw *w, const json_t *value);
 

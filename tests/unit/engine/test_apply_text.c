@@ -3,7 +3,9 @@
  * with FID_ERR_INPUT naming its line, in either mode, and nothing is written (the enrolled
  * customer is not there, the key is free); the same events as a whole text apply, posting them
  * again replays them, and an element that is not an event object fails alone, its result
- * naming no key (null).
+ * naming no key (null). engine_apply_batch gives the same results as text, each item's slice one
+ * result object whose status matches its outcome, and the stored result of an applied event is
+ * the very text it answered.
  */
 #include "engine_support.h"
 
@@ -76,10 +78,63 @@ static void test_broken_text_writes_nothing(void **state)
     engine_test_close(&t);
 }
 
+/* Each item of out is one JSON object of the results' text, with the status of its outcome. */
+static void expect_items_match_text(const struct engine_results *out)
+{
+    static const char *const names[] = {"applied", "replayed", "error"};
+    json_t *all = engine_results_json(out);
+    UNIT_EQ_INT("items", out->count, json_array_size(all));
+    for (size_t i = 0; i < out->count; i++) {
+        const struct engine_result *r = &out->items[i];
+        json_error_t jerr;
+        json_t *one = json_loadb(out->text + r->offset, r->len, 0, &jerr);
+        if (one == NULL)
+            fail_msg("item %zu is not JSON: %s", i, jerr.text);
+        assert_true(json_equal(one, json_array_get(all, i)));
+        UNIT_EQ_STR("status", json_string_value(json_object_get(one, "status")), names[r->outcome]);
+        json_decref(one);
+    }
+    json_decref(all);
+}
+
+static void test_results_as_text(void **state)
+{
+    (void)state;
+    struct engine_test t;
+    engine_test_open(&t, "Text cafe", PROGRAM, NOW);
+    struct fid_error err;
+    static const char text[] = "[" ENROL_ANN ", " ORDER_ANN ", 7, {\"type\": \"order\"}]";
+    struct engine_batch batch = {.text = text, .len = strlen(text)};
+    struct engine_results out = {0};
+    static const enum engine_outcome first[] = {ENGINE_APPLIED, ENGINE_APPLIED, ENGINE_FAILED,
+                                                ENGINE_FAILED};
+    for (int pass = 0; pass < 2; pass++) {
+        assert_int_equal(
+            engine_apply_batch(t.engine, &batch, NOW, ENGINE_EACH_ON_ITS_OWN, &out, &err), FID_OK);
+        UNIT_EQ_INT("results", out.count, 4);
+        for (size_t i = 0; i < 4; i++)
+            UNIT_EQ_INT("outcome", out.items[i].outcome,
+                        pass == 1 && first[i] == ENGINE_APPLIED ? ENGINE_REPLAYED : first[i]);
+        expect_items_match_text(&out);
+        if (pass == 0) { /* the order's stored result is its answer, byte for byte */
+            char digest[FID_DIGEST_HEX], *stored = NULL;
+            assert_int_equal(
+                event_record_find(engine_store(t.engine), "o-ann", digest, &stored, &err), FID_OK);
+            UNIT_EQ_INT("stored length", strlen(stored), out.items[1].len);
+            assert_memory_equal(stored, out.text + out.items[1].offset, out.items[1].len);
+            free(stored);
+        }
+    }
+    engine_results_free(&out);
+    assert_null(out.text);
+    engine_test_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_broken_text_writes_nothing),
+        cmocka_unit_test(test_results_as_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

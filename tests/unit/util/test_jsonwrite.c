@@ -1,7 +1,8 @@
 /*
  * util/jsonwrite: json_t trees come out byte for byte as json_dumps(JSON_COMPACT |
  * JSON_ENCODE_ANY) writes them (the HTTP answers depend on it), reals as JSON_REAL_PRECISION
- * writes them, and text that is not UTF-8 still makes valid JSON.
+ * writes them, text that is not UTF-8 still makes valid JSON, and documents written member by
+ * member get their commas where they belong, nested or not.
  */
 #include "../unit_support.h"
 
@@ -98,12 +99,53 @@ static void test_text_that_is_not_utf8(void **state)
     }
 }
 
+static void test_members_and_elements(void **state)
+{
+    (void)state;
+    struct jsonw w;
+    jsonw_init(&w);
+    jsonw_text(&w, "{");
+    jsonw_key(&w, "a");
+    jsonw_int(&w, 1);
+    jsonw_key(&w, "list");
+    jsonw_text(&w, "[");
+    for (int i = 0; i < 3; i++) {
+        jsonw_next(&w);
+        jsonw_text(&w, "{");
+        jsonw_key(&w, "brace{");
+        jsonw_cstring(&w, "[");
+        jsonw_key(&w, "ok");
+        jsonw_bool(&w, i == 1);
+        jsonw_text(&w, "}");
+    }
+    jsonw_text(&w, "]");
+    jsonw_key(&w, "empty");
+    jsonw_text(&w, "[]");
+    jsonw_key(&w, "quote\"d");
+    jsonw_bool(&w, false);
+    jsonw_text(&w, "}");
+    char *got = jsonw_detach(&w);
+    UNIT_EQ_STR("document", got,
+                "{\"a\":1,\"list\":[{\"brace{\":\"[\",\"ok\":false},{\"brace{\":\"[\",\"ok\":true},"
+                "{\"brace{\":\"[\",\"ok\":false}],\"empty\":[],\"quote\\\"d\":false}");
+    free(got);
+    jsonw_init(&w); /* an empty text takes a first element without a comma */
+    jsonw_next(&w);
+    jsonw_int(&w, 7);
+    jsonw_next(&w);
+    jsonw_int(&w, 8);
+    got = jsonw_detach(&w);
+    UNIT_EQ_STR("elements", got, "7,8");
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trees_match_json_dumps),
         cmocka_unit_test(test_reals_at_a_precision),
         cmocka_unit_test(test_text_that_is_not_utf8),
+        cmocka_unit_test(test_members_and_elements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
