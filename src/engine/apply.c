@@ -13,7 +13,6 @@
 #include "engine/parse_ahead.h"
 #include "util/jsonread.h"
 #include "util/jsonwrite.h"
-#include "util/xalloc.h"
 
 static enum fid_status dispatch(struct apply_context *ctx, struct fid_error *err)
 {
@@ -43,30 +42,6 @@ void result_put(struct jsonw *result, const char *key, json_t *value)
     jsonw_key(result, key);
     jsonw_value(result, value);
     json_decref(value);
-}
-
-/* The results as they are written: the array's text and each result's place in it. */
-struct results_writer {
-    struct jsonw text;
-    struct engine_result *items;
-    size_t count, cap;
-};
-
-static void result_begin(struct results_writer *out)
-{
-    jsonw_next(&out->text);
-    if (out->count == out->cap) {
-        out->cap = out->cap ? out->cap * 2 : 64;
-        out->items = xrealloc(out->items, out->cap * sizeof *out->items);
-    }
-    out->items[out->count].offset = out->text.len;
-}
-
-static void result_end(struct results_writer *out, enum engine_outcome outcome)
-{
-    struct engine_result *r = &out->items[out->count++];
-    r->len = out->text.len - r->offset;
-    r->outcome = outcome;
 }
 
 /* Writes the stored result of an event applied before, with status "replayed". */
@@ -215,20 +190,13 @@ static enum fid_status apply_pass(struct engine *e, const struct engine_batch *b
     return st;
 }
 
-static void results_writer_reset(struct results_writer *out)
-{
-    jsonw_free(&out->text);
-    jsonw_text(&out->text, "[");
-    out->count = 0;
-}
-
 enum fid_status engine_apply_batch(struct engine *e, const struct engine_batch *batch, int64_t now,
                                    enum engine_mode mode, struct engine_results *results,
                                    struct fid_error *err)
 {
     engine_results_free(results);
-    struct results_writer out = {0};
-    jsonw_init(&out.text);
+    struct results_writer out;
+    results_writer_init(&out);
     bool retry = false;
     enum fid_status st = FID_OK;
     if (batch->text == NULL && (st = jsonr_expect_array(batch->events, "", err)) != FID_OK)
@@ -248,30 +216,11 @@ enum fid_status engine_apply_batch(struct engine *e, const struct engine_batch *
         store_rollback(&e->store);
         goto fail;
     }
-    jsonw_text(&out.text, "]");
-    results->len = out.text.len;
-    results->text = jsonw_detach(&out.text);
-    results->items = out.items;
-    results->count = out.count;
+    results_writer_finish(&out, results);
     return FID_OK;
 fail:
-    jsonw_free(&out.text);
-    free(out.items);
+    results_writer_free(&out);
     return st;
-}
-
-void engine_results_free(struct engine_results *results)
-{
-    free(results->text);
-    free(results->items);
-    *results = (struct engine_results){0};
-}
-
-json_t *engine_results_json(const struct engine_results *results)
-{
-    json_error_t jerr;
-    json_t *tree = results->text ? json_loadb(results->text, results->len, 0, &jerr) : NULL;
-    return tree ? tree : json_array();
 }
 
 /* The batch applied, its results as a tree. */

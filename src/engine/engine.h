@@ -106,6 +106,9 @@ struct engine_results {
 void engine_results_free(struct engine_results *results);
 /* The results as a tree (a new array), for callers that read their fields. */
 json_t *engine_results_json(const struct engine_results *results);
+/* Replaces *to with the results first .. first + count - 1 of from, as an array of their own. */
+void engine_results_slice(const struct engine_results *from, size_t first, size_t count,
+                          struct engine_results *to);
 
 /* Applies a batch in one transaction. now is the clock for events without "at". results are
  * replaced by one per event. In ENGINE_ALL_OR_NOTHING mode a failing event fails the call,

@@ -40,6 +40,23 @@ struct apply_context {
     struct jsonw *result;
 };
 
+/* A batch's results as they are written (engine/results.c): the array's text and each result's
+ * place in it. result_begin starts an element (the caller writes one JSON value), result_end
+ * records it; cutting text.len back before result_end forgets a partial one. */
+struct results_writer {
+    struct jsonw text;
+    struct engine_result *items;
+    size_t count, cap;
+};
+void results_writer_init(struct results_writer *out);
+/* Empties the writer for another pass over the batch. */
+void results_writer_reset(struct results_writer *out);
+void results_writer_free(struct results_writer *out);
+void result_begin(struct results_writer *out);
+void result_end(struct results_writer *out, enum engine_outcome outcome);
+/* Closes the array and moves it into results; out is left empty. */
+void results_writer_finish(struct results_writer *out, struct engine_results *results);
+
 /* Handlers: one per event type. They run inside the event's transaction. */
 enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err);

@@ -12,6 +12,8 @@
 
 #include "http/api.h"
 #include "http/committer.h"
+#include "util/jsonwrite.h"
+#include "util/xalloc.h"
 
 bool api_idempotency_key(struct http_request *req, json_t *event)
 {
@@ -35,12 +37,16 @@ bool api_idempotency_key(struct http_request *req, json_t *event)
 }
 
 /* Committer thread: keeps the outcome and wakes the connection; req is not touched after. */
-static void on_committed(void *context, enum fid_status status, json_t *results,
+static void on_committed(void *context, enum fid_status status, struct engine_results *results,
                          const struct fid_error *err)
 {
     struct http_request *req = context;
     req->commit_status = status;
-    req->commit_results = results;
+    if (results) {
+        engine_results_free(&req->commit_results);
+        req->commit_results = *results;
+        *results = (struct engine_results){0};
+    }
     if (status != FID_OK)
         req->commit_err = *err;
     MHD_resume_connection(req->connection);
@@ -73,14 +79,27 @@ void api_apply_one(struct http_request *req, json_t *event, unsigned success_sta
 void api_apply_finish(struct http_request *req)
 {
     struct fid_error err = req->commit_err;
-    json_t *results = req->commit_results;
-    req->commit_results = NULL;
     if (req->commit_status != FID_OK) {
         http_reply_error(req, &err);
         return;
     }
-    json_t *result = json_incref(json_array_get(results, 0));
-    json_decref(results);
+    const struct engine_results *results = &req->commit_results;
+    if (results->count != 1) {
+        fid_fail(&err, FID_ERR_INTERNAL, "", "expected one result, got %zu", results->count);
+        http_reply_error(req, &err);
+        return;
+    }
+    const struct engine_result *one = &results->items[0];
+    if (one->outcome == ENGINE_APPLIED && req->commit_shape == NULL) {
+        /* The common answer goes out as the engine wrote it. */
+        char *text = xmalloc(one->len + 1);
+        memcpy(text, results->text + one->offset, one->len);
+        text[one->len] = '\0';
+        http_reply_text(req, req->commit_success_status, text);
+        return;
+    }
+    json_error_t jerr;
+    json_t *result = json_loadb(results->text + one->offset, one->len, 0, &jerr);
     const char *status = json_string_value(json_object_get(result, "status"));
     if (status && strcmp(status, "error") == 0) {
         json_t *e = json_object_get(result, "error");
@@ -138,12 +157,18 @@ void api_events_batch(struct http_request *req)
     }
     struct fid_error err;
     fid_error_clear(&err);
-    json_t *results = NULL;
+    struct engine_results results = {0};
     enum fid_status st = committer_apply(req->key.merchant_id, events, &results, &err);
     json_decref(body);
     if (st != FID_OK) {
         http_reply_error(req, &err);
         return;
     }
-    http_reply_json(req, 200, json_pack("{s:o}", "results", results));
+    struct jsonw w;
+    jsonw_init(&w);
+    jsonw_text(&w, "{\"results\":");
+    jsonw_raw(&w, results.text, results.len);
+    jsonw_text(&w, "}");
+    engine_results_free(&results);
+    http_reply_text(req, 200, jsonw_detach(&w));
 }

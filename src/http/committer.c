@@ -20,7 +20,7 @@
 struct job {
     int64_t merchant_id;
     const json_t *events;
-    json_t *results;
+    struct engine_results results;
     struct fid_error err;
     enum fid_status status;
     bool done;
@@ -45,7 +45,8 @@ static void apply_group(struct job **jobs, size_t n)
     fid_error_clear(&err);
     struct worker *worker = NULL;
     struct engine *engine = NULL;
-    json_t *all = json_array(), *results = NULL;
+    json_t *all = json_array();
+    struct engine_results results = {0};
     for (size_t j = 0; j < n; j++)
         json_array_extend(all, (json_t *)jobs[j]->events);
     enum fid_status st = worker_current(database, &worker, &err);
@@ -56,7 +57,8 @@ static void apply_group(struct job **jobs, size_t n)
     if (st == FID_OK)
         st = engine_refresh_program(engine, &err);
     if (st == FID_OK)
-        st = engine_apply(engine, all, (int64_t)time(NULL), ENGINE_EACH_ON_ITS_OWN, &results, &err);
+        st = engine_apply_batch(engine, &(struct engine_batch){.events = all}, (int64_t)time(NULL),
+                                ENGINE_EACH_ON_ITS_OWN, &results, &err);
     size_t offset = 0, applied = 0;
     for (size_t j = 0; j < n; j++) {
         size_t count = json_array_size(jobs[j]->events);
@@ -65,20 +67,16 @@ static void apply_group(struct job **jobs, size_t n)
             jobs[j]->err = err;
             continue;
         }
-        jobs[j]->results = json_array();
-        for (size_t i = 0; i < count; i++) {
-            json_t *r = json_array_get(results, offset + i);
-            const char *status = json_string_value(json_object_get(r, "status"));
-            applied += status && strcmp(status, "applied") == 0;
-            json_array_append(jobs[j]->results, r);
-        }
+        engine_results_slice(&results, offset, count, &jobs[j]->results);
+        for (size_t i = 0; i < count; i++)
+            applied += results.items[offset + i].outcome == ENGINE_APPLIED;
         offset += count;
     }
     if (st == FID_OK)
         metrics_events(applied, json_array_size(all));
     else if (st == FID_ERR_DB)
         metrics_db_error();
-    json_decref(results);
+    engine_results_free(&results);
     json_decref(all);
 }
 
@@ -129,7 +127,8 @@ static void *committer_main(void *unused)
         for (struct job *j = taken; j;) {
             struct job *next = j->next;
             if (j->callback) {
-                j->callback(j->context, j->status, j->results, &j->err);
+                j->callback(j->context, j->status, &j->results, &j->err);
+                engine_results_free(&j->results);
                 free(j);
             } else {
                 j->next = waiting;
@@ -204,8 +203,8 @@ enum fid_status committer_submit(int64_t merchant_id, const json_t *events, comm
     return FID_OK;
 }
 
-enum fid_status committer_apply(int64_t merchant_id, const json_t *events, json_t **results,
-                                struct fid_error *err)
+enum fid_status committer_apply(int64_t merchant_id, const json_t *events,
+                                struct engine_results *results, struct fid_error *err)
 {
     struct job job = {.merchant_id = merchant_id, .events = events};
     pthread_cond_init(&job.done_cond, NULL);
@@ -223,6 +222,7 @@ enum fid_status committer_apply(int64_t merchant_id, const json_t *events, json_
         *err = job.err;
         return job.status;
     }
+    engine_results_free(results);
     *results = job.results;
     return FID_OK;
 }

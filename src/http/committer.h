@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/engine.h"
 #include "util/error.h"
 
 /* Starts the committer thread on db_path; max_events bounds one transaction. */
@@ -21,14 +22,15 @@ enum fid_status committer_start(const char *db_path, size_t max_events,
 void committer_stop(void);
 
 /* Applies events (an array, borrowed) of merchant_id, each on its own (a failing event is an
- * "error" result and leaves no trace), and waits for the commit. *results is a new array. */
-enum fid_status committer_apply(int64_t merchant_id, const json_t *events, json_t **results,
-                                struct fid_error *err) FID_MUST_USE;
+ * "error" result and leaves no trace), and waits for the commit. results are replaced by one
+ * per event. */
+enum fid_status committer_apply(int64_t merchant_id, const json_t *events,
+                                struct engine_results *results, struct fid_error *err) FID_MUST_USE;
 
-/* Called on the committer thread once a submitted job committed (or failed): results (a new
- * array, owned by the callee) when status is FID_OK, else err. */
-typedef void (*committer_done)(void *context, enum fid_status status, json_t *results,
-                               const struct fid_error *err);
+/* Called on the committer thread once a submitted job committed (or failed): results (one per
+ * event; the callee may take them, leaving zeros) when status is FID_OK, else err. */
+typedef void (*committer_done)(void *context, enum fid_status status,
+                               struct engine_results *results, const struct fid_error *err);
 
 /* Queues events (borrowed until callback runs) of merchant_id and returns at once; callback
  * runs exactly once, after the commit. Fails (and never calls back) when stopping. */

@@ -52,8 +52,8 @@ struct http_request {
     char location[256];
     /* a write handed to the committer: the connection is suspended until it commits */
     bool commit_pending;
-    json_t *commit_events;  /* owned */
-    json_t *commit_results; /* owned, once committed */
+    json_t *commit_events;                /* owned */
+    struct engine_results commit_results; /* owned, once committed */
     enum fid_status commit_status;
     struct fid_error commit_err;
     unsigned commit_success_status;

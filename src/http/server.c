@@ -215,7 +215,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         access_log_write(req, duration_ns, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     }
     json_decref(req->commit_events);
-    json_decref(req->commit_results);
+    engine_results_free(&req->commit_results);
     free(req->body);
     free(req->response);
     *con_cls = NULL; /* req stays with its connection for the next request */

@@ -5,7 +5,7 @@
  * again replays them, and an element that is not an event object fails alone, its result
  * naming no key (null). engine_apply_batch gives the same results as text, each item's slice one
  * result object whose status matches its outcome, and the stored result of an applied event is
- * the very text it answered.
+ * the very text it answered; a slice of the results is an array of its own.
  */
 #include "engine_support.h"
 
@@ -125,6 +125,16 @@ static void test_results_as_text(void **state)
             free(stored);
         }
     }
+    struct engine_results part = {0}; /* the share of a caller of the middle two events */
+    engine_results_slice(&out, 1, 2, &part);
+    UNIT_EQ_INT("slice", part.count, 2);
+    UNIT_EQ_INT("slice outcome", part.items[1].outcome, out.items[2].outcome);
+    char want[4096];
+    snprintf(want, sizeof want, "[%.*s,%.*s]", (int)out.items[1].len,
+             out.text + out.items[1].offset, (int)out.items[2].len, out.text + out.items[2].offset);
+    UNIT_EQ_STR("slice text", part.text, want);
+    expect_items_match_text(&part);
+    engine_results_free(&part);
     engine_results_free(&out);
     assert_null(out.text);
     engine_test_close(&t);
