@@ -19,7 +19,7 @@
     "last_ledger_id, last_lot_id, open_lots_from, stamps"
 #define STAMPS_COLUMN 33
 
-#define COPY_TEXT(field, col) snprintf(c->field, sizeof c->field, "%s", db_column_text(s, col))
+#define COPY_TEXT(field, col) db_column_copy(s, col, c->field, sizeof c->field)
 
 static void read_row(struct db_stmt *s, struct customer *c)
 {

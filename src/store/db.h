@@ -82,6 +82,8 @@ enum db_step db_step(struct db_stmt *stmt);
 /* Columns of the current row (0-based). Text is valid until the next step or reset; "" for NULL. */
 int64_t db_column_int(struct db_stmt *stmt, int index);
 const char *db_column_text(struct db_stmt *stmt, int index);
+/* Copies column index's text into out (size bytes, NUL-terminated; longer text is cut). */
+void db_column_copy(struct db_stmt *stmt, int index, char *out, size_t size);
 bool db_column_is_null(struct db_stmt *stmt, int index);
 /* A blob column and its size; valid until the next step or reset (NULL and 0 for NULL). */
 const void *db_column_blob(struct db_stmt *stmt, int index, size_t *size);

@@ -300,6 +300,19 @@ const char *db_column_text(struct db_stmt *s, int index)
     return t ? (const char *)t : "";
 }
 
+void db_column_copy(struct db_stmt *s, int index, char *out, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(s->stmt, index);
+    size_t len = t ? (size_t)sqlite3_column_bytes(s->stmt, index) : 0;
+    if (size == 0)
+        return;
+    if (len >= size)
+        len = size - 1;
+    if (len)
+        memcpy(out, t, len);
+    out[len] = '\0';
+}
+
 const void *db_column_blob(struct db_stmt *s, int index, size_t *size)
 {
     const void *data = sqlite3_column_blob(s->stmt, index);

@@ -74,11 +74,11 @@ enum fid_status api_key_create(struct db *db, struct fid_rng *rng, int64_t merch
 static void read_key(struct db_stmt *s, struct api_key *k)
 {
     memset(k, 0, sizeof *k);
-    snprintf(k->id, sizeof k->id, "%s", db_column_text(s, 0));
+    db_column_copy(s, 0, k->id, sizeof k->id);
     k->merchant_id = db_column_int(s, 1);
     int scope = api_scope_parse(db_column_text(s, 2));
     k->scope = scope < 0 ? SCOPE_READ : (enum api_scope)scope;
-    snprintf(k->label, sizeof k->label, "%s", db_column_text(s, 4));
+    db_column_copy(s, 4, k->label, sizeof k->label);
     k->created_at = db_column_int(s, 5);
     k->revoked_at = db_column_int(s, 6);
 }

@@ -27,10 +27,10 @@ static enum fid_status read_merchant(struct db_stmt *s, struct merchant *out, st
     enum db_step rc = db_step(s);
     if (rc == DB_ROW) {
         out->id = db_column_int(s, 0);
-        snprintf(out->name, sizeof out->name, "%s", db_column_text(s, 1));
-        snprintf(out->currency, sizeof out->currency, "%s", db_column_text(s, 2));
-        snprintf(out->timezone, sizeof out->timezone, "%s", db_column_text(s, 3));
-        snprintf(out->locale, sizeof out->locale, "%s", db_column_text(s, 4));
+        db_column_copy(s, 1, out->name, sizeof out->name);
+        db_column_copy(s, 2, out->currency, sizeof out->currency);
+        db_column_copy(s, 3, out->timezone, sizeof out->timezone);
+        db_column_copy(s, 4, out->locale, sizeof out->locale);
         out->created_at = db_column_int(s, 5);
     }
     db_done(s);

@@ -30,7 +30,7 @@ static void read_row(struct db_stmt *s, struct order_row *o)
 {
     memset(o, 0, sizeof *o);
     o->id = db_column_int(s, 0);
-    snprintf(o->ref, sizeof o->ref, "%s", db_column_text(s, 1));
+    db_column_copy(s, 1, o->ref, sizeof o->ref);
     o->customer_id = db_column_int(s, 2);
     o->at = db_column_int(s, 3);
     o->channel = strcmp(db_column_text(s, 4), "online") == 0 ? CHANNEL_ONLINE : CHANNEL_STORE;

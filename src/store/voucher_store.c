@@ -15,9 +15,9 @@
 static void read_voucher(struct db_stmt *s, struct voucher *v)
 {
     memset(v, 0, sizeof *v);
-    snprintf(v->code, sizeof v->code, "%s", db_column_text(s, 0));
+    db_column_copy(s, 0, v->code, sizeof v->code);
     v->customer_id = db_column_int(s, 1);
-    snprintf(v->reward_id, sizeof v->reward_id, "%s", db_column_text(s, 2));
+    db_column_copy(s, 2, v->reward_id, sizeof v->reward_id);
     const char *source = db_column_text(s, 3);
     v->source = strcmp(source, "redeem") == 0       ? VOUCHER_FROM_REDEEM
                 : strcmp(source, "stamp_card") == 0 ? VOUCHER_FROM_STAMP_CARD
@@ -29,9 +29,9 @@ static void read_voucher(struct db_stmt *s, struct voucher *v)
     v->issued_at = db_column_int(s, 5);
     v->valid_until = db_column_int(s, 6);
     v->used_at = db_column_int(s, 7);
-    snprintf(v->used_order, sizeof v->used_order, "%s", db_column_text(s, 8));
+    db_column_copy(s, 8, v->used_order, sizeof v->used_order);
     v->ledger_id = db_column_int(s, 9);
-    snprintf(v->event_key, sizeof v->event_key, "%s", db_column_text(s, 10));
+    db_column_copy(s, 10, v->event_key, sizeof v->event_key);
 }
 
 enum fid_status voucher_insert(struct store *store, const struct voucher *v, struct fid_error *err)

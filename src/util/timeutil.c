@@ -170,8 +170,23 @@ void fid_time_format(int64_t t, char out[FID_TIME_ISO_MAX])
     int64_t rem = t - days * 86400;
     int y, m, d;
     fid_civil_from_days(days, &y, &m, &d);
-    snprintf(out, FID_TIME_ISO_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(rem / 3600),
-             (int)(rem % 3600 / 60), (int)(rem % 60));
+    int hour = (int)(rem / 3600), minute = (int)(rem % 3600 / 60), second = (int)(rem % 60);
+    if (y < 0 || y > 9999) {
+        snprintf(out, FID_TIME_ISO_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, hour, minute,
+                 second);
+        return;
+    }
+    /* By hand: every result and ledger line formats times, and snprintf is the dearer part. */
+    const int fields[] = {y / 100, y % 100, m, d, hour, minute, second};
+    static const char after[] = "\0--T::Z";
+    char *p = out;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        *p++ = (char)('0' + fields[i] / 10);
+        *p++ = (char)('0' + fields[i] % 10);
+        if (after[i])
+            *p++ = after[i];
+    }
+    *p = '\0';
 }
 
 enum fid_status fid_tz_open(const char *iana, struct fid_tz **out, struct fid_error *err)
