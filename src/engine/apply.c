@@ -37,13 +37,6 @@ static enum fid_status dispatch(struct apply_context *ctx, struct fid_error *err
     return fid_fail(err, FID_ERR_INTERNAL, "/type", "unhandled event type");
 }
 
-void result_put(struct jsonw *result, const char *key, json_t *value)
-{
-    jsonw_key(result, key);
-    jsonw_value(result, value);
-    json_decref(value);
-}
-
 /* Writes the stored result of an event applied before, with status "replayed". */
 static enum fid_status write_replayed(struct results_writer *out, const char *stored,
                                       struct fid_error *err)

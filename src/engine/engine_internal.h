@@ -57,6 +57,15 @@ void result_end(struct results_writer *out, enum engine_outcome outcome);
 /* Closes the array and moves it into results; out is left empty. */
 void results_writer_finish(struct results_writer *out, struct engine_results *results);
 
+/* Writes value as the member key of result, and releases it. */
+void result_put(struct jsonw *result, const char *key, json_t *value);
+
+/* Starts vouchers as an open array for voucher_issue. */
+void vouchers_open(struct jsonw *vouchers);
+/* Writes vouchers (an open array, as voucher_issue leaves it) closed as the member "vouchers" of
+ * result, and frees it. */
+void result_vouchers(struct jsonw *result, struct jsonw *vouchers);
+
 /* Handlers: one per event type. They run inside the event's transaction. */
 enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err);
@@ -156,15 +165,6 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
 enum fid_status refund_settle(struct engine *e, struct customer *c, struct order_row *order,
                               const struct event *original, int64_t at, const char *key,
                               struct jsonw *result, struct fid_error *err) FID_MUST_USE;
-
-/* Writes value as the member key of result, and releases it. */
-void result_put(struct jsonw *result, const char *key, json_t *value);
-
-/* Starts vouchers as an open array for voucher_issue. */
-void vouchers_open(struct jsonw *vouchers);
-/* Writes vouchers (an open array, as voucher_issue leaves it) closed as the member "vouchers" of
- * result, and frees it. */
-void result_vouchers(struct jsonw *result, struct jsonw *vouchers);
 
 /* True when the customer holds an active VIP plan at t. */
 bool vip_active(const struct customer *c, int64_t t);

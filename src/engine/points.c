@@ -258,17 +258,3 @@ enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct s
     }
     return stamps_set(&e->store, c->id, card->id, new_count, completed_before + completed, err);
 }
-
-void vouchers_open(struct jsonw *vouchers)
-{
-    jsonw_init(vouchers);
-    jsonw_text(vouchers, "[");
-}
-
-void result_vouchers(struct jsonw *result, struct jsonw *vouchers)
-{
-    jsonw_text(vouchers, "]");
-    jsonw_key(result, "vouchers");
-    jsonw_raw(result, vouchers->data, vouchers->len);
-    jsonw_free(vouchers);
-}

@@ -1,6 +1,7 @@
 /*
- * A batch's results as text: the writer the apply loop fills event by event, and what callers do
- * with the finished results (read them as a tree, cut out one caller's share).
+ * A batch's results as text: the writer the apply loop fills event by event, the helpers handlers
+ * write their members with, and what callers do with the finished results (read them as a tree,
+ * cut out one caller's share).
  */
 #include "engine/engine_internal.h"
 
@@ -84,4 +85,25 @@ void engine_results_slice(const struct engine_results *from, size_t first, size_
     }
     engine_results_free(to);
     results_writer_finish(&out, to);
+}
+
+void result_put(struct jsonw *result, const char *key, json_t *value)
+{
+    jsonw_key(result, key);
+    jsonw_value(result, value);
+    json_decref(value);
+}
+
+void vouchers_open(struct jsonw *vouchers)
+{
+    jsonw_init(vouchers);
+    jsonw_text(vouchers, "[");
+}
+
+void result_vouchers(struct jsonw *result, struct jsonw *vouchers)
+{
+    jsonw_text(vouchers, "]");
+    jsonw_key(result, "vouchers");
+    jsonw_raw(result, vouchers->data, vouchers->len);
+    jsonw_free(vouchers);
 }
