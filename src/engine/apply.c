@@ -188,12 +188,12 @@ enum fid_status engine_apply_batch(struct engine *e, const struct engine_batch *
                                    struct fid_error *err)
 {
     engine_results_free(results);
-    struct results_writer out;
-    results_writer_init(&out);
-    bool retry = false;
     enum fid_status st = FID_OK;
     if (batch->text == NULL && (st = jsonr_expect_array(batch->events, "", err)) != FID_OK)
         return st;
+    struct results_writer out;
+    results_writer_init(&out);
+    bool retry = false;
     for (int pass = 0; pass < 2; pass++) {
         if ((st = store_begin(&e->store, err)) != FID_OK)
             goto fail;
