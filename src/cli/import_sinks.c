@@ -9,6 +9,7 @@
 
 #include "cli/import.h"
 #include "util/codes.h"
+#include "util/thread_name.h"
 
 enum fid_status import_apply_batch(struct import *im)
 {
@@ -120,6 +121,7 @@ struct import_worker {
 static void *worker_main(void *context)
 {
     struct import_worker *w = context;
+    fid_thread_name("import-writer");
     pthread_mutex_lock(&w->mutex);
     for (;;) {
         while (w->job == NULL && !w->quit)

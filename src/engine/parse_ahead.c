@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/thread_name.h"
 #include "util/xalloc.h"
 
 /* Below this many events a batch is parsed on the caller's thread. */
@@ -168,6 +169,7 @@ static void publish(struct parse_ahead *a, size_t ready, bool ended)
 static void *parse_all(void *context)
 {
     struct parse_ahead *a = context;
+    fid_thread_name("parse-ahead");
     size_t i = 0;
     while (!atomic_load(&a->stop) && parse_next(a, i))
         publish(a, ++i, false);

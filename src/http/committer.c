@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "http/metrics.h"
 #include "http/worker.h"
+#include "util/thread_name.h"
 #include "util/xalloc.h"
 
 struct job {
@@ -83,6 +84,7 @@ static void apply_group(struct job **jobs, size_t n)
 static void *committer_main(void *unused)
 {
     (void)unused;
+    fid_thread_name("committer");
     pthread_mutex_lock(&lock);
     for (;;) {
         while (head == NULL && !stopping)

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "util/thread_name.h"
 #include "util/xalloc.h"
 
 #define ROUND_PAGES  1000 /* SQLite's own automatic threshold */
@@ -25,6 +26,7 @@ struct wal_checkpointer {
 static void *run_rounds(void *context)
 {
     struct wal_checkpointer *c = context;
+    fid_thread_name("checkpointer");
     pthread_mutex_lock(&c->lock);
     for (;;) {
         while (!c->requested && !c->stopping)
