@@ -1,8 +1,9 @@
 /*
  * One round = one PASSIVE checkpoint: it never waits for the writer or readers and copies what
  * they allow. The writer's hook asks for a round after each commit that leaves the log above
- * ROUND_PAGES; above INLINE_PAGES it waits for a round in progress and runs one itself, so the
- * log never holds much more than INLINE_PAGES plus one transaction.
+ * WAL_CHECKPOINT_ROUND_PAGES; above WAL_CHECKPOINT_INLINE_PAGES it waits for a round in progress
+ * and runs one itself, so the log never holds much more than WAL_CHECKPOINT_INLINE_PAGES plus one
+ * transaction.
  */
 #include "store/wal_checkpointer.h"
 
@@ -11,9 +12,6 @@
 
 #include "util/thread_name.h"
 #include "util/xalloc.h"
-
-#define ROUND_PAGES  1000 /* SQLite's own automatic threshold */
-#define INLINE_PAGES 8000 /* 32 MiB of log at 4 KiB pages */
 
 struct wal_checkpointer {
     sqlite3 *writer, *conn;
@@ -49,14 +47,14 @@ static void *run_rounds(void *context)
 static int on_commit(void *context, sqlite3 *writer, const char *name, int pages)
 {
     struct wal_checkpointer *c = context;
-    if (pages >= INLINE_PAGES) {
+    if (pages >= WAL_CHECKPOINT_INLINE_PAGES) {
         /* A round in progress holds the checkpoint lock: let it finish, then copy the rest. */
         pthread_mutex_lock(&c->lock);
         while (c->running)
             pthread_cond_wait(&c->idle, &c->lock);
         pthread_mutex_unlock(&c->lock);
         (void)sqlite3_wal_checkpoint_v2(writer, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    } else if (pages >= ROUND_PAGES) {
+    } else if (pages >= WAL_CHECKPOINT_ROUND_PAGES) {
         pthread_mutex_lock(&c->lock);
         c->requested = true;
         pthread_cond_signal(&c->wake);
@@ -97,7 +95,7 @@ void wal_checkpointer_stop(struct wal_checkpointer *c)
 {
     if (c == NULL)
         return;
-    sqlite3_wal_autocheckpoint(c->writer, ROUND_PAGES); /* replaces our hook */
+    sqlite3_wal_autocheckpoint(c->writer, 1000); /* SQLite's default; replaces our hook */
     pthread_mutex_lock(&c->lock);
     c->stopping = true;
     pthread_cond_signal(&c->wake);

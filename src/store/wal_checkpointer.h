@@ -13,6 +13,13 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
+/* Rounds four times rarer than SQLite's own threshold (1,000 pages) copy each page rewritten
+ * meanwhile once, and sync the database once for four times the pages: the server's orders took
+ * a sixth less of the checkpointer's CPU (docs/benchmarks.md). Past the inline bound (64 MiB of
+ * log at 4 KiB pages) the writer checkpoints itself. */
+#define WAL_CHECKPOINT_ROUND_PAGES  4000
+#define WAL_CHECKPOINT_INLINE_PAGES 16000
+
 struct wal_checkpointer;
 
 /* Takes over writer's checkpoints (path is its file; full_sync: synchronous=FULL). NULL when the

@@ -1,5 +1,5 @@
 /*
- * store/wal_checkpointer through db_open's checkpoint_thread: a writer that commits ~48 MiB of
+ * store/wal_checkpointer through db_open's checkpoint_thread: a writer that commits ~96 MiB of
  * pages in a row (more than the bound at which it checkpoints itself) keeps its log bounded, the
  * database file receives pages from the background rounds well before that bound, and every row
  * is there after reopening. Without the option, SQLite's own checkpoints keep the log small as
@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include "store/db.h"
+#include "store/wal_checkpointer.h"
 
-#define TRANSACTIONS 480
+#define TRANSACTIONS 960
 #define ROW_BYTES    (100 * 1024) /* ~25 pages of 4 KiB per transaction */
-/* The log stays under the writer's bound (8,000 pages) plus one transaction (4,120 bytes a frame).
- */
-#define WAL_BOUND_BYTES ((8000LL + 2 * 26) * 4120LL + 32)
+/* The log stays under the writer's bound plus one transaction (4,120 bytes a frame). */
+#define WAL_BOUND_BYTES ((WAL_CHECKPOINT_INLINE_PAGES + 2 * 26) * 4120LL + 32)
 
 static int64_t file_size(const char *path)
 {
