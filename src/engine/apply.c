@@ -197,7 +197,8 @@ enum fid_status engine_apply_batch(struct engine *e, const struct engine_batch *
     for (int pass = 0; pass < 2; pass++) {
         if ((st = store_begin(&e->store, err)) != FID_OK)
             goto fail;
-        results_writer_reset(&out);
+        if (pass > 0)
+            results_writer_reset(&out);
         st = apply_pass(e, batch, now, mode, pass == 1, &out, &retry, err);
         if (st == FID_OK && !retry)
             break;

@@ -118,7 +118,7 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
         jsonw_bool(result, credit.pending && earning.points);
         jsonw_key(result, "breakdown");
         jsonw_text(result, explanation);
-        jsonw_key(result, "stamps");
+        jsonw_key(result, "stamps"); /* in the programme's order, unlike the row's */
         jsonw_text(result, "{");
         for (size_t i = 0; i < earning.n_stamps; i++) {
             jsonw_key(result, p->stamp_cards[earning.stamps[i].card_index].id);

@@ -139,7 +139,7 @@ static void put_int(struct jsonw *w, const char *key_text, int64_t value)
 static void put_string(struct jsonw *w, const char *key_text, const char *value)
 {
     jsonw_text(w, key_text);
-    jsonw_string(w, value, strlen(value));
+    jsonw_cstring(w, value);
 }
 
 /* The balance's members, which the balance view continues with its own. */
@@ -205,7 +205,7 @@ enum fid_status engine_balance_view_write(struct engine *e, const struct custome
     for (size_t i = 0; i < p->n_rewards; i++)
         if (p->rewards[i].cost_points > 0 && p->rewards[i].cost_points <= c->points_available) {
             jsonw_text(w, first ? "" : ",");
-            jsonw_string(w, p->rewards[i].id, strlen(p->rewards[i].id));
+            jsonw_cstring(w, p->rewards[i].id);
             first = false;
         }
     jsonw_text(w, "]");

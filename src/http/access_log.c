@@ -42,7 +42,7 @@ static void put_duration_ms(struct jsonw *w, int64_t duration_ns)
 static void put_field(struct jsonw *w, const char *name, const char *value)
 {
     jsonw_text(w, name);
-    jsonw_string(w, value, strlen(value));
+    jsonw_cstring(w, value);
 }
 
 void access_log_write(const struct http_request *req, int64_t duration_ns, bool completed)

@@ -263,10 +263,8 @@ void jsonw_value(struct jsonw *w, const json_t *value)
         jsonw_real(w, json_real_value(value), 17);
         break;
     case JSON_TRUE:
-        jsonw_raw(w, "true", 4);
-        break;
     case JSON_FALSE:
-        jsonw_raw(w, "false", 5);
+        jsonw_bool(w, json_is_true(value));
         break;
     case JSON_NULL:
         jsonw_raw(w, "null", 4);
