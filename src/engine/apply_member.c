@@ -18,7 +18,7 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
 {
     struct order_row *orders = NULL;
     size_t n = 0;
-    enum fid_status st = order_uncredited(&e->store, c->id, &orders, &n, err);
+    enum fid_status st = order_uncredited(&e->store, &c->order_periods, &orders, &n, err);
     int64_t total = 0;
     for (size_t i = 0; st == FID_OK && i < n; i++) {
         json_t *body = NULL;
@@ -33,12 +33,12 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
             st = credit_order(e, c, order, &orders[i], ev->at, ev->key, &ignored, err);
             c->order_count = order_count;
             if (st == FID_OK)
-                st = order_save_earning(&e->store, &orders[i], err);
+                st = order_save_earning(&e->store, &c->order_periods, &orders[i], err);
             /* Refunds recorded before enrolment: the refunded part earns nothing. */
             if (st == FID_OK && orders[i].refunded_minor > 0 &&
                 (st = refund_settle(e, c, &orders[i], order, ev->at, ev->key, &ignored, err)) ==
                     FID_OK)
-                st = order_save_refund(&e->store, &orders[i], err);
+                st = order_save_refund(&e->store, &c->order_periods, &orders[i], err);
             total += orders[i].points_earned - orders[i].points_clawed;
         }
         json_decref(body);
@@ -62,17 +62,11 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
 /* A customer with imported history becomes a member: their history orders become rows, as if
  * recorded live, so that crediting past orders and the tier windows see them. Rare and bounded
  * by one scan of the history's customer column. */
-static enum fid_status promote_history(struct engine *e, const struct customer *c,
-                                       struct fid_error *err)
+static enum fid_status promote_history(struct engine *e, struct customer *c, struct fid_error *err)
 {
-    int64_t live = 0;
-    struct db_stmt *s = db_prepare(e->store.db, "SELECT COUNT(*) FROM orders WHERE merchant_id = ? "
-                                                "AND customer_id = ?");
-    db_bind_int(s, 1, e->store.merchant_id);
-    db_bind_int(s, 2, c->id);
-    enum fid_status st = db_run_int(s, 0, &live, err);
-    if (st != FID_OK || live >= c->order_count)
-        return st;
+    if (order_periods_orders(&c->order_periods) >= c->order_count)
+        return FID_OK;
+    enum fid_status st;
     struct history_taken *taken = NULL;
     size_t n = 0;
     if ((st = history_take(&e->store, c->id, &taken, &n, err)) != FID_OK)
@@ -92,7 +86,7 @@ static enum fid_status promote_history(struct engine *e, const struct customer *
         row.body = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(body);
         if ((st = store_next_id(&e->store, TABLE_ORDERS, &row.id, err)) == FID_OK)
-            st = order_insert(&e->store, &row, err);
+            st = order_insert(&e->store, &c->order_periods, &row, err);
         order_row_clear(&row);
     }
     free(taken);

@@ -169,7 +169,7 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
     if (c.is_member && !ev->history &&
         (st = credit_order(e, &c, ev, &row, ev->at, ev->key, ctx->result, err)) != FID_OK)
         goto done;
-    if ((st = order_insert(&e->store, &row, err)) != FID_OK)
+    if ((st = order_insert(&e->store, &c.order_periods, &row, err)) != FID_OK)
         goto done;
     jsonw_key(ctx->result, "customer");
     jsonw_cstring(ctx->result, c.ref);

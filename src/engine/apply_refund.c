@@ -333,7 +333,7 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
     if ((st = refund_settle(e, &c, &order, original, ev->at, ev->key, ctx->result, err)) != FID_OK)
         goto done;
     c.spend_minor -= money;
-    if ((st = order_save_refund(&e->store, &order, err)) != FID_OK ||
+    if ((st = order_save_refund(&e->store, &c.order_periods, &order, err)) != FID_OK ||
         (st = refund_insert(&e->store, order.id, ev->at, money, ev->key, err)) != FID_OK ||
         (st = customer_save(&e->store, &c, err)) != FID_OK)
         goto done;

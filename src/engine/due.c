@@ -153,8 +153,8 @@ static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t
     while (c->tier_review_at != 0 && c->tier_review_at <= t) {
         int64_t review = c->tier_review_at, from, to, spend = 0, points = 0, count = 0;
         tier_review_window(p, e->tz, review, &from, &to);
-        enum fid_status st =
-            order_window_totals(&e->store, c->id, from, to, &spend, &points, &count, err);
+        enum fid_status st = order_window_totals(&e->store, &c->order_periods, from, to, &spend,
+                                                 &points, &count, err);
         if (st != FID_OK)
             return st;
         int rank = tier_rank_for(p, tier_metric_value(p, spend, points, count));
@@ -179,8 +179,8 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
         return FID_OK;
     int64_t spend = 0, points = 0, count = 0;
     int64_t from = tier_window_start(p, e->tz, at);
-    enum fid_status st =
-        order_window_totals(&e->store, c->id, from, at + 1, &spend, &points, &count, err);
+    enum fid_status st = order_window_totals(&e->store, &c->order_periods, from, at + 1, &spend,
+                                             &points, &count, err);
     if (st != FID_OK)
         return st;
     int rank = tier_rank_for(p, tier_metric_value(p, spend, points, count));

@@ -62,6 +62,11 @@ static const struct check CHECKS[] = {
      "customer_id) SELECT c.ref, 'newest entry ' || COALESCE(t.newest, 'none') || ' but the "
      "customer names ' || COALESCE(c.last_ledger_id, 'none') FROM customers c LEFT JOIN t ON "
      "t.customer_id = c.id WHERE c.merchant_id = ?1 AND c.last_ledger_id IS NOT t.newest"},
+    {"order_chain_links_orders",
+     "SELECT 'order ' || ref, 'names ' || COALESCE(prev_id, 'no order') || ' as the customer''s "
+     "previous order, which is ' || COALESCE(expected, 'none') FROM (SELECT ref, prev_id, "
+     "LAG(id) OVER (PARTITION BY customer_id ORDER BY id) AS expected FROM orders WHERE "
+     "merchant_id = ?1) WHERE prev_id IS NOT expected"},
     {"lot_chain_links_lots",
      "SELECT 'lot ' || id, 'names ' || COALESCE(prev_id, 'no lot') || ' as the customer''s "
      "previous lot, which is ' || COALESCE(expected, 'none') FROM (SELECT id, prev_id, "
@@ -164,10 +169,11 @@ static enum fid_status check_order_aggregates(struct engine *e, json_t *out, str
     if (st == FID_OK && t.stray)
         add(out, "history_customers_exist", "order_history",
             "an imported order names a customer who does not exist");
-    s = db_prepare(e->db, "SELECT c.id, c.ref, c.order_count, c.spend_minor, COUNT(o.id), "
-                          "COALESCE(SUM(o.paid_minor - o.refunded_minor), 0) FROM customers c "
-                          "LEFT JOIN orders o ON o.merchant_id = c.merchant_id AND o.customer_id = "
-                          "c.id WHERE c.merchant_id = ? GROUP BY c.id");
+    s = db_prepare(e->db, "SELECT c.id, c.ref, c.order_count, c.spend_minor, COALESCE(o.n, 0), "
+                          "COALESCE(o.spend, 0) FROM customers c LEFT JOIN (SELECT customer_id, "
+                          "COUNT(*) AS n, SUM(paid_minor - refunded_minor) AS spend FROM orders "
+                          "WHERE merchant_id = ?1 GROUP BY customer_id) o ON o.customer_id = c.id "
+                          "WHERE c.merchant_id = ?1");
     db_bind_int(s, 1, e->merchant.id);
     enum db_step rc = DB_DONE;
     while (st == FID_OK && (rc = db_step(s)) == DB_ROW) {
@@ -190,6 +196,56 @@ static enum fid_status check_order_aggregates(struct engine *e, json_t *out, str
     return st;
 }
 
+/* Customers in id order, read alongside the periods built from their orders. */
+struct periods_check {
+    struct db_stmt *customers;
+    enum db_step rc;
+    json_t *out;
+};
+
+static void periods_check_next(struct periods_check *c, const struct order_periods *expected)
+{
+    size_t size = 0;
+    const void *stored = db_column_blob(c->customers, 2, &size);
+    static const struct order_periods none;
+    if (!order_periods_stored_as(expected ? expected : &none, stored, size))
+        add(c->out, "order_periods_equal_orders", db_column_text(c->customers, 1),
+            expected ? "the summary of its orders by period differs from the orders"
+                     : "a summary of orders by period, but no order");
+    c->rc = db_step(c->customers);
+}
+
+static int periods_check_visit(int64_t merchant_id, int64_t customer_id,
+                               const struct order_periods *expected, void *context)
+{
+    (void)merchant_id;
+    struct periods_check *c = context;
+    while (c->rc == DB_ROW && db_column_int(c->customers, 0) < customer_id)
+        periods_check_next(c, NULL);
+    if (c->rc == DB_ROW && db_column_int(c->customers, 0) == customer_id)
+        periods_check_next(c, expected);
+    return c->rc == DB_FAILED;
+}
+
+/* Each customer's periods (what tier windows read) equal those its orders give. */
+static enum fid_status check_order_periods(struct engine *e, json_t *out, struct fid_error *err)
+{
+    struct periods_check c = {
+        .customers = db_prepare(e->db, "SELECT id, ref, order_periods FROM customers WHERE "
+                                       "merchant_id = ? ORDER BY id"),
+        .out = out,
+    };
+    db_bind_int(c.customers, 1, e->merchant.id);
+    c.rc = db_step(c.customers);
+    enum fid_status st = order_periods_build(e->db, e->merchant.id, periods_check_visit, &c, err);
+    while (st == FID_OK && c.rc == DB_ROW)
+        periods_check_next(&c, NULL);
+    db_done(c.customers);
+    if (st == FID_OK && c.rc == DB_FAILED)
+        st = fid_fail(err, FID_ERR_DB, "", "verify query order_periods_equal_orders failed");
+    return st;
+}
+
 enum fid_status engine_verify(struct engine *e, json_t **violations, struct fid_error *err)
 {
     json_t *out = json_array();
@@ -207,6 +263,8 @@ enum fid_status engine_verify(struct engine *e, json_t **violations, struct fid_
     }
     if (st == FID_OK)
         st = check_order_aggregates(e, out, err);
+    if (st == FID_OK)
+        st = check_order_periods(e, out, err);
     /* Programme-dependent checks: negative balances and reward stock. */
     const struct program *p = e->program;
     if (st == FID_OK && !p->refund_allow_negative) {

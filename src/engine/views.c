@@ -215,8 +215,8 @@ enum fid_status engine_balance_view_write(struct engine *e, const struct custome
         return FID_OK;
     }
     int64_t spend = 0, points = 0, count = 0;
-    enum fid_status st = order_window_totals(&e->store, c->id, tier_window_at(e, now), now + 1,
-                                             &spend, &points, &count, err);
+    enum fid_status st = order_window_totals(&e->store, &c->order_periods, tier_window_at(e, now),
+                                             now + 1, &spend, &points, &count, err);
     if (st != FID_OK)
         return st;
     const struct tier_level *level = &p->tiers.levels[rank + 1];

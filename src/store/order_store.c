@@ -49,6 +49,8 @@ static void read_row(struct db_stmt *s, struct order_row *o)
     o->body = xstrdup(db_column_text(s, 17));
     o->program_version = db_column_int(s, 18);
     o->earn_context = xstrdup(db_column_text(s, 19));
+    o->stored_share =
+        order_share_of(o->paid_minor, o->refunded_minor, o->points_earned, o->points_clawed);
 }
 
 enum fid_status order_find_ref(struct store *store, const char *ref, struct order_row *out,
@@ -69,7 +71,8 @@ enum fid_status order_find_ref(struct store *store, const char *ref, struct orde
     return fid_fail(err, FID_ERR_DB, "", "reading order failed");
 }
 
-enum fid_status order_insert(struct store *store, struct order_row *o, struct fid_error *err)
+enum fid_status order_insert(struct store *store, struct order_periods *periods,
+                             struct order_row *o, struct fid_error *err)
 {
     enum fid_status st = o->id ? FID_OK : store_next_id(store, TABLE_ORDERS, &o->id, err);
     if (st != FID_OK)
@@ -78,7 +81,8 @@ enum fid_status order_insert(struct store *store, struct order_row *o, struct fi
         store->db,
         "INSERT INTO orders (merchant_id, id, ref, customer_id, at, channel, member_at_order, "
         "gross_minor, paid_minor, basis_minor, points_earned, cashback_earned, stamps, body, "
-        "program_version, earn_context) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "program_version, earn_context, prev_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?)");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, o->id);
     db_bind_text(s, 3, o->ref);
@@ -95,16 +99,37 @@ enum fid_status order_insert(struct store *store, struct order_row *o, struct fi
     db_bind_text(s, 14, o->body);
     db_bind_int(s, 15, o->program_version);
     db_bind_text(s, 16, o->earn_context ? o->earn_context : "{}");
+    db_bind_opt_int(s, 17, periods->last_order_id);
     st = db_run(s, err);
     if (st == FID_ERR_CONFLICT)
         return fid_fail(err, FID_ERR_CONFLICT, "/order_id",
                         "order \"%.100s\" was already recorded under another idempotency key",
                         o->ref);
+    if (st == FID_OK) {
+        o->stored_share =
+            order_share_of(o->paid_minor, o->refunded_minor, o->points_earned, o->points_clawed);
+        order_periods_add(periods, o->id, o->at, o->stored_share);
+    }
     return st;
 }
 
-enum fid_status order_save_refund(struct store *store, const struct order_row *o,
-                                  struct fid_error *err)
+/* Moves the order's share in its customer's periods to what the row now holds. */
+static enum fid_status share_changed(struct order_periods *periods, struct order_row *o,
+                                     struct fid_error *err)
+{
+    struct order_share now =
+        order_share_of(o->paid_minor, o->refunded_minor, o->points_earned, o->points_clawed);
+    if (!order_periods_change(periods, o->at, o->stored_share, now))
+        return fid_fail(err, FID_ERR_DB, "",
+                        "order \"%.100s\" is missing from its customer's "
+                        "periods",
+                        o->ref);
+    o->stored_share = now;
+    return FID_OK;
+}
+
+enum fid_status order_save_refund(struct store *store, struct order_periods *periods,
+                                  struct order_row *o, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(
         store->db, "UPDATE orders SET refunded_minor = ?, points_clawed = ?, cashback_clawed = ?, "
@@ -116,11 +141,12 @@ enum fid_status order_save_refund(struct store *store, const struct order_row *o
     db_bind_text(s, 5, o->refunded_units);
     db_bind_int(s, 6, store->merchant_id);
     db_bind_int(s, 7, o->id);
-    return db_run(s, err);
+    enum fid_status st = db_run(s, err);
+    return st == FID_OK ? share_changed(periods, o, err) : st;
 }
 
-enum fid_status order_save_earning(struct store *store, const struct order_row *o,
-                                   struct fid_error *err)
+enum fid_status order_save_earning(struct store *store, struct order_periods *periods,
+                                   struct order_row *o, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(
         store->db, "UPDATE orders SET points_earned = ?, cashback_earned = ?, stamps = ?, "
@@ -134,7 +160,8 @@ enum fid_status order_save_earning(struct store *store, const struct order_row *
     db_bind_text(s, 6, o->earn_context ? o->earn_context : "{}");
     db_bind_int(s, 7, store->merchant_id);
     db_bind_int(s, 8, o->id);
-    return db_run(s, err);
+    enum fid_status st = db_run(s, err);
+    return st == FID_OK ? share_changed(periods, o, err) : st;
 }
 
 enum fid_status refund_insert(struct store *store, int64_t order_id, int64_t at,
@@ -156,49 +183,185 @@ enum fid_status refund_insert(struct store *store, int64_t order_id, int64_t at,
     return db_run(s, err);
 }
 
-enum fid_status order_uncredited(struct store *store, int64_t customer_id,
+/* Reads the order `id` of a chain; FID_ERR_DB when the chain names an order that is not there. */
+static enum fid_status chain_read(struct store *store, int64_t id, struct order_row *out,
+                                  int64_t *prev, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "SELECT " ORDER_COLUMNS ", prev_id FROM orders "
+                                              "WHERE merchant_id = ? AND id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, id);
+    enum db_step rc = db_step(s);
+    if (rc == DB_ROW) {
+        read_row(s, out);
+        *prev = db_column_int(s, 20);
+    }
+    db_done(s);
+    if (rc == DB_ROW)
+        return FID_OK;
+    return fid_fail(err, FID_ERR_DB, "", "order #%lld of a customer's chain cannot be read",
+                    (long long)id);
+}
+
+static int by_time_then_id(const void *a, const void *b)
+{
+    const struct order_row *x = a, *y = b;
+    if (x->at != y->at)
+        return (x->at > y->at) - (x->at < y->at);
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+enum fid_status order_uncredited(struct store *store, const struct order_periods *periods,
                                  struct order_row **orders, size_t *n, struct fid_error *err)
 {
-    struct db_stmt *s =
-        db_prepare(store->db, "SELECT " ORDER_COLUMNS " FROM orders WHERE merchant_id = ? AND "
-                              "customer_id = ? AND member_at_order = 0 AND "
-                              "points_earned = 0 AND refunded_minor < paid_minor "
-                              "ORDER BY at, id");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
     size_t cap = 0;
     *orders = NULL;
     *n = 0;
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW) {
-        xgrow((void **)orders, &cap, *n + 1, sizeof **orders);
-        read_row(s, &(*orders)[(*n)++]);
+    enum fid_status st = FID_OK;
+    struct order_row row;
+    for (int64_t id = periods->last_order_id, prev = 0; id > 0 && st == FID_OK; id = prev) {
+        if ((st = chain_read(store, id, &row, &prev, err)) != FID_OK)
+            break;
+        if (!row.member_at_order && row.points_earned == 0 && row.refunded_minor < row.paid_minor) {
+            xgrow((void **)orders, &cap, *n + 1, sizeof **orders);
+            (*orders)[(*n)++] = row;
+        } else {
+            order_row_clear(&row);
+        }
     }
+    if (*n > 1)
+        qsort(*orders, *n, sizeof **orders, by_time_then_id);
+    return st;
+}
+
+/* Adds the period's orders that fall in [from, to), walking the chain from its newest order. */
+static enum fid_status walk_period(struct store *store, const struct order_periods *periods,
+                                   const struct order_period *period, int64_t from, int64_t to,
+                                   struct order_share *sum, struct fid_error *err)
+{
+    for (int64_t id = period->newest_id; id >= period->oldest_id && id > 0;) {
+        struct db_stmt *s = db_prepare(store->db, "SELECT prev_id, at, paid_minor, "
+                                                  "refunded_minor, points_earned, points_clawed "
+                                                  "FROM orders WHERE merchant_id = ? AND id = ?");
+        db_bind_int(s, 1, store->merchant_id);
+        db_bind_int(s, 2, id);
+        if (db_step(s) != DB_ROW) {
+            db_done(s);
+            return fid_fail(err, FID_ERR_DB, "", "order #%lld of a customer's chain cannot be read",
+                            (long long)id);
+        }
+        int64_t at = db_column_int(s, 1);
+        if (at >= from && at < to && order_period_holds(periods, period, at)) {
+            struct order_share share = order_share_of(db_column_int(s, 2), db_column_int(s, 3),
+                                                      db_column_int(s, 4), db_column_int(s, 5));
+            sum->spend_minor += share.spend_minor;
+            sum->points += share.points;
+            sum->counted += share.counted;
+        }
+        id = db_column_int(s, 0);
+        db_done(s);
+    }
+    return FID_OK;
+}
+
+static enum fid_status period_totals(struct store *store, const struct order_periods *periods,
+                                     const struct order_period *period, int64_t from, int64_t to,
+                                     struct order_share *sum, struct fid_error *err)
+{
+    switch (order_period_overlap(period, from, to)) {
+    case PERIOD_OUTSIDE:
+        return FID_OK;
+    case PERIOD_INSIDE:
+        sum->spend_minor += period->sum.spend_minor;
+        sum->points += period->sum.points;
+        sum->counted += period->sum.counted;
+        return FID_OK;
+    case PERIOD_PARTLY:
+        break;
+    }
+    return walk_period(store, periods, period, from, to, sum, err);
+}
+
+enum fid_status order_window_totals(struct store *store, const struct order_periods *periods,
+                                    int64_t from, int64_t to, int64_t *spend, int64_t *points,
+                                    int64_t *count, struct fid_error *err)
+{
+    struct order_share sum = {0};
+    enum fid_status st = period_totals(store, periods, &periods->folded, from, to, &sum, err);
+    for (size_t i = 0; i < periods->n && st == FID_OK; i++)
+        st = period_totals(store, periods, &periods->periods[i], from, to, &sum, err);
+    *spend = sum.spend_minor;
+    *points = sum.points;
+    *count = sum.counted;
+    return st;
+}
+
+int64_t order_periods_orders(const struct order_periods *periods)
+{
+    int64_t n = periods->folded.orders;
+    for (size_t i = 0; i < periods->n; i++)
+        n += periods->periods[i].orders;
+    return n;
+}
+
+enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_periods_visit visit,
+                                    void *context, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        db, "SELECT merchant_id, customer_id, id, at, paid_minor, refunded_minor, points_earned, "
+            "points_clawed FROM orders WHERE ?1 = 0 OR merchant_id = ?1 ORDER BY merchant_id, "
+            "customer_id, id");
+    db_bind_int(s, 1, merchant_id);
+    struct order_periods *periods = xcalloc(1, sizeof *periods);
+    int64_t merchant = 0, customer = 0;
+    bool any = false, stopped = false;
+    enum db_step rc;
+    while (!stopped && (rc = db_step(s)) == DB_ROW) {
+        int64_t m = db_column_int(s, 0), c = db_column_int(s, 1);
+        if (any && (m != merchant || c != customer)) {
+            stopped = visit(merchant, customer, periods, context) != 0;
+            memset(periods, 0, sizeof *periods);
+        }
+        merchant = m;
+        customer = c;
+        any = true;
+        order_periods_add(periods, db_column_int(s, 2), db_column_int(s, 3),
+                          order_share_of(db_column_int(s, 4), db_column_int(s, 5),
+                                         db_column_int(s, 6), db_column_int(s, 7)));
+    }
+    if (!stopped && rc == DB_DONE && any)
+        visit(merchant, customer, periods, context);
     db_done(s);
+    free(periods);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading orders failed") : FID_OK;
 }
 
-enum fid_status order_window_totals(struct store *store, int64_t customer_id, int64_t from,
-                                    int64_t to, int64_t *spend, int64_t *points, int64_t *count,
-                                    struct fid_error *err)
+struct periods_writer {
+    struct db *db;
+    enum fid_status st;
+    struct fid_error *err;
+};
+
+static int write_periods(int64_t merchant_id, int64_t customer_id,
+                         const struct order_periods *periods, void *context)
 {
-    struct db_stmt *s = db_prepare(
-        store->db, "SELECT COALESCE(SUM(paid_minor - refunded_minor), 0), "
-                   "COALESCE(SUM(points_earned - points_clawed), 0), "
-                   "COALESCE(SUM(refunded_minor < paid_minor OR paid_minor = 0), 0) FROM orders "
-                   "WHERE merchant_id = ? AND customer_id = ? AND at >= ? AND at < ?");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
-    db_bind_int(s, 3, from);
-    db_bind_int(s, 4, to);
-    enum db_step rc = db_step(s);
-    if (rc == DB_ROW) {
-        *spend = db_column_int(s, 0);
-        *points = db_column_int(s, 1);
-        *count = db_column_int(s, 2);
-    }
-    db_done(s);
-    return rc == DB_ROW ? FID_OK : fid_fail(err, FID_ERR_DB, "", "summing orders failed");
+    struct periods_writer *w = context;
+    unsigned char blob[ORDER_PERIODS_BLOB_MAX];
+    size_t size = order_periods_encode(periods, blob);
+    struct db_stmt *s = db_prepare(w->db, "UPDATE customers SET order_periods = ? WHERE "
+                                          "merchant_id = ? AND id = ?");
+    db_bind_blob(s, 1, blob, size);
+    db_bind_int(s, 2, merchant_id);
+    db_bind_int(s, 3, customer_id);
+    w->st = db_run(s, w->err);
+    return w->st != FID_OK;
+}
+
+enum fid_status order_periods_rebuild(struct db *db, struct fid_error *err)
+{
+    struct periods_writer w = {db, FID_OK, err};
+    enum fid_status st = order_periods_build(db, 0, write_periods, &w, err);
+    return st != FID_OK ? st : w.st;
 }
 
 /* The columnar history's orders before `before`, by customer then time, to merge with rows. */

@@ -16,6 +16,7 @@
 #include "core/lots.h"
 #include "core/program.h"
 #include "store/db.h"
+#include "store/order_periods.h"
 #include "util/codes.h"
 #include "util/error.h"
 
@@ -78,9 +79,10 @@ struct customer {
     int64_t next_due_at;
     int64_t next_due_at_stored; /* as the row holds it (customer_save writes it when it moved) */
     int64_t created_at;
-    int64_t last_ledger_id; /* the newest ledger entry, head of the chain (0: none) */
-    int64_t last_lot_id;    /* the newest lot, head of the lots' chain (0: none) */
-    int64_t open_lots_from; /* every lot with a smaller id is used up (0: none known) */
+    int64_t last_ledger_id;             /* the newest ledger entry, head of the chain (0: none) */
+    int64_t last_lot_id;                /* the newest lot, head of the lots' chain (0: none) */
+    int64_t open_lots_from;             /* every lot with a smaller id is used up (0: none known) */
+    struct order_periods order_periods; /* its orders summed by period; the chain's head */
 };
 
 struct order_row {
@@ -99,6 +101,7 @@ struct order_row {
     char *body;              /* the order event as received; owned */
     int64_t program_version; /* the programme version that computed the earning */
     char *earn_context; /* JSON {"tier","vip","first_order"} the earning was computed with; owned */
+    struct order_share stored_share; /* what the row adds to its period, as last written */
 };
 
 enum ledger_kind {
@@ -285,28 +288,43 @@ enum fid_status event_record_insert(struct store *store, const struct event *eve
 
 enum fid_status order_find_ref(struct store *store, const char *ref, struct order_row *out,
                                struct fid_error *err) FID_MUST_USE;
-/* Inserts (id assigned unless order->id is already drawn); FID_ERR_CONFLICT when the ref
- * exists. */
-enum fid_status order_insert(struct store *store, struct order_row *order,
-                             struct fid_error *err) FID_MUST_USE;
-/* Writes the refund and clawback figures of order. */
-enum fid_status order_save_refund(struct store *store, const struct order_row *order,
-                                  struct fid_error *err) FID_MUST_USE;
+/* Inserts (id assigned unless order->id is already drawn) at the head of its customer's chain
+ * and counts it in the customer's periods; FID_ERR_CONFLICT when the ref exists. */
+enum fid_status order_insert(struct store *store, struct order_periods *periods,
+                             struct order_row *order, struct fid_error *err) FID_MUST_USE;
+/* Writes the refund and clawback figures of order, and its new share into its customer's
+ * periods. */
+enum fid_status order_save_refund(struct store *store, struct order_periods *periods,
+                                  struct order_row *order, struct fid_error *err) FID_MUST_USE;
 /* Writes the earning figures (points, cashback, stamps) of an order credited after the fact. */
-enum fid_status order_save_earning(struct store *store, const struct order_row *order,
-                                   struct fid_error *err) FID_MUST_USE;
+enum fid_status order_save_earning(struct store *store, struct order_periods *periods,
+                                   struct order_row *order, struct fid_error *err) FID_MUST_USE;
 void order_row_clear(struct order_row *order);
 enum fid_status refund_insert(struct store *store, int64_t order_id, int64_t at,
                               int64_t amount_minor, const char *event_key,
                               struct fid_error *err) FID_MUST_USE;
-/* Orders of a customer not credited with points (member_at_order = 0, points_earned = 0). */
-enum fid_status order_uncredited(struct store *store, int64_t customer_id,
+/* A customer's orders not credited with points (member_at_order = 0, points_earned = 0, not
+ * wholly refunded), by time, read along the customer's chain. */
+enum fid_status order_uncredited(struct store *store, const struct order_periods *periods,
                                  struct order_row **orders, size_t *n,
                                  struct fid_error *err) FID_MUST_USE;
-/* Sum over a customer's orders with at in [from, to): basis spend, points earned net, count. */
-enum fid_status order_window_totals(struct store *store, int64_t customer_id, int64_t from,
-                                    int64_t to, int64_t *spend, int64_t *points, int64_t *count,
-                                    struct fid_error *err) FID_MUST_USE;
+/* Sum over a customer's orders with at in [from, to): spend net of refunds, points earned net,
+ * orders not wholly refunded; from the periods, reading orders only where a period is cut. */
+enum fid_status order_window_totals(struct store *store, const struct order_periods *periods,
+                                    int64_t from, int64_t to, int64_t *spend, int64_t *points,
+                                    int64_t *count, struct fid_error *err) FID_MUST_USE;
+/* How many orders the periods count. */
+int64_t order_periods_orders(const struct order_periods *periods);
+
+/* Every customer's periods built from the orders themselves (merchant_id 0: all merchants), by
+ * merchant then customer id; customers without orders are not visited. visit returns non-zero
+ * to stop. For the migration that introduced them and for verify. */
+typedef int (*order_periods_visit)(int64_t merchant_id, int64_t customer_id,
+                                   const struct order_periods *periods, void *context);
+enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_periods_visit visit,
+                                    void *context, struct fid_error *err) FID_MUST_USE;
+/* Writes every customer's periods from its orders (migration 12). */
+enum fid_status order_periods_rebuild(struct db *db, struct fid_error *err) FID_MUST_USE;
 
 /* Streams every order before `before` as (customer id, instant, net value in minor units), by
  * customer then time. visit returns non-zero to stop. */

@@ -313,6 +313,10 @@ verify_catches_tampering() {
         "lot_chain_links_lots|UPDATE lots SET prev_id = 7 WHERE id = (SELECT MAX(id) FROM lots)"
         "lot_chain_starts_at_newest|UPDATE customers SET last_lot_id = NULL"
         "lot_chain_starts_at_newest|UPDATE customers SET open_lots_from = last_lot_id + 1"
+        "order_chain_links_orders|UPDATE orders SET prev_id = 5 WHERE id = (SELECT MAX(id) FROM orders)"
+        "order_periods_equal_orders|UPDATE customers SET order_periods = NULL"
+        "order_periods_equal_orders|UPDATE orders SET points_earned = points_earned + 1"
+        "order_periods_equal_orders|UPDATE customers SET order_periods = x'07' WHERE order_periods IS NOT NULL"
     )
     local c
     for c in "${cases[@]}"; do

@@ -17,10 +17,15 @@
  * Migration 10 chains each customer's lots: on lots of two customers interleaved, some used up,
  * each lot names the same customer's previous one, each customer its newest and the oldest lot
  * still open (past the newest when none is), and the index of open lots by customer is gone.
+ * Migration 12 chains each customer's orders and sums them by period in the customer's row: on
+ * orders of two customers interleaved, one refunded, each order names the same customer's
+ * previous one, each customer's summary holds its orders (none for a customer without), and the
+ * index of orders by customer is gone.
  */
 #include "store_support.h"
 
 #include "store/schema.h"
+#include "store/store.h"
 
 /* A fresh file at path (a mkstemp template) migrated to version. */
 static struct db *open_at_version(char *path, int version)
@@ -274,6 +279,63 @@ static void test_migration_10_chains_the_lots(void **state)
     close_and_remove(db, path);
 }
 
+/* The summary of a customer's orders as its row holds it. */
+static void row_periods(struct db *db, int64_t customer, struct order_periods *out)
+{
+    struct db_stmt *s =
+        db_prepare(db, "SELECT order_periods FROM customers WHERE merchant_id = 1 AND id = ?");
+    db_bind_int(s, 1, customer);
+    assert_int_equal(db_step(s), DB_ROW);
+    size_t size = 0;
+    const void *blob = db_column_blob(s, 0, &size);
+    assert_true(order_periods_decode(blob, size, out));
+    db_done(s);
+}
+
+static void test_migration_12_sums_orders_by_period(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_at_version(path, 11);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    store_test_exec(
+        db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0),"
+            " (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
+    /* Orders 1..4: ann, bob, ann (refunded 300 of 500, 2 points clawed), bob. */
+    store_test_exec(db, "INSERT INTO orders (merchant_id, id, ref, customer_id, at, channel, "
+                        "member_at_order, gross_minor, paid_minor, basis_minor, points_earned, "
+                        "points_clawed, refunded_minor, body) VALUES "
+                        "(1, 1, 'a1', 1, 1000, 'store', 1, 100, 100, 100, 1, 0, 0, '{}'),"
+                        " (1, 2, 'b1', 2, 2000, 'store', 1, 200, 200, 200, 2, 0, 0, '{}'),"
+                        " (1, 3, 'a2', 1, 5000000, 'store', 1, 500, 500, 500, 5, 2, 300, '{}'),"
+                        " (1, 4, 'b2', 2, 3000, 'store', 1, 400, 400, 400, 4, 0, 0, '{}')");
+    assert_int_equal(schema_migrate_to(db, 12, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(id || '<' || COALESCE(prev_id, '-'), ' ') FROM (SELECT * "
+               "FROM orders ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("links", text, "1<- 2<- 3<1 4<2");
+    struct order_periods ann, bob, cy;
+    row_periods(db, 1, &ann);
+    row_periods(db, 2, &bob);
+    row_periods(db, 3, &cy);
+    UNIT_EQ_INT("ann's head", ann.last_order_id, 3);
+    UNIT_EQ_INT("ann's periods", ann.n, 2);
+    UNIT_EQ_INT("ann's refunded order", ann.periods[1].sum.spend_minor, 200);
+    UNIT_EQ_INT("its points", ann.periods[1].sum.points, 3);
+    UNIT_EQ_INT("bob's head", bob.last_order_id, 4);
+    UNIT_EQ_INT("bob's one period", bob.n, 1);
+    UNIT_EQ_INT("bob's spend", bob.periods[0].sum.spend_minor, 600);
+    UNIT_EQ_INT("bob's oldest", bob.periods[0].oldest_id, 2);
+    UNIT_EQ_INT("cy has none", cy.last_order_id, 0);
+    UNIT_EQ_INT(
+        "index gone",
+        store_test_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'orders_customer'"), 0);
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_migration_8_checks_without_temporary_btrees),
         cmocka_unit_test(test_migration_9_holds_stamps_in_the_customer_row),
         cmocka_unit_test(test_migration_10_chains_the_lots),
+        cmocka_unit_test(test_migration_12_sums_orders_by_period),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
