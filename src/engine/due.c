@@ -146,18 +146,37 @@ static int64_t tier_metric_value(const struct program *p, int64_t spend, int64_t
     return 0;
 }
 
+/* The tier rank the customer's orders in [from, to) reach: from the periods' bounds when both
+ * give the same rank (most orders), else from the orders themselves. */
+static enum fid_status window_rank(struct engine *e, const struct customer *c, int64_t from,
+                                   int64_t to, int *rank, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    struct order_share low, high;
+    order_window_bounds(&c->order_periods, from, to, &low, &high);
+    *rank = tier_rank_for(p, tier_metric_value(p, low.spend_minor, low.points, low.counted));
+    if (*rank ==
+        tier_rank_for(p, tier_metric_value(p, high.spend_minor, high.points, high.counted)))
+        return FID_OK;
+    int64_t spend = 0, points = 0, count = 0;
+    enum fid_status st =
+        order_window_totals(&e->store, &c->order_periods, from, to, &spend, &points, &count, err);
+    if (st == FID_OK)
+        *rank = tier_rank_for(p, tier_metric_value(p, spend, points, count));
+    return st;
+}
+
 static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t t,
                                    struct due_report *report, struct fid_error *err)
 {
     const struct program *p = e->program;
     while (c->tier_review_at != 0 && c->tier_review_at <= t) {
-        int64_t review = c->tier_review_at, from, to, spend = 0, points = 0, count = 0;
+        int64_t review = c->tier_review_at, from, to;
         tier_review_window(p, e->tz, review, &from, &to);
-        enum fid_status st = order_window_totals(&e->store, &c->order_periods, from, to, &spend,
-                                                 &points, &count, err);
+        int rank;
+        enum fid_status st = window_rank(e, c, from, to, &rank, err);
         if (st != FID_OK)
             return st;
-        int rank = tier_rank_for(p, tier_metric_value(p, spend, points, count));
         int current = program_tier_rank(p, c->tier);
         if (rank != current) {
             snprintf(c->tier, sizeof c->tier, "%s", rank >= 0 ? p->tiers.levels[rank].id : "");
@@ -174,16 +193,13 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
                                     struct jsonw *result, struct fid_error *err)
 {
     const struct program *p = e->program;
-    /* Nothing to gain at the top tier: skip summing the window (one query per order). */
+    /* Nothing to gain at the top tier: skip the window. */
     if (p->tiers.n_levels == 0 || program_tier_rank(p, c->tier) == (int)p->tiers.n_levels - 1)
         return FID_OK;
-    int64_t spend = 0, points = 0, count = 0;
-    int64_t from = tier_window_start(p, e->tz, at);
-    enum fid_status st = order_window_totals(&e->store, &c->order_periods, from, at + 1, &spend,
-                                             &points, &count, err);
+    int rank;
+    enum fid_status st = window_rank(e, c, tier_window_start(p, e->tz, at), at + 1, &rank, err);
     if (st != FID_OK)
         return st;
-    int rank = tier_rank_for(p, tier_metric_value(p, spend, points, count));
     if (rank > program_tier_rank(p, c->tier)) {
         snprintf(c->tier, sizeof c->tier, "%s", p->tiers.levels[rank].id);
         c->tier_since = at;

@@ -38,6 +38,9 @@ static void period_merge(struct order_period *into, const struct order_period *f
     if (from->orders == 0)
         return;
     share_add(&into->sum, from->sum, 1);
+    /* Orders join in id order: dated before the latest already in, they break time order. */
+    into->out_of_order |=
+        from->out_of_order || (into->orders > 0 && from->first_at < into->last_at);
     if (into->orders == 0) {
         into->newest_id = from->newest_id;
         into->oldest_id = from->oldest_id;
@@ -140,6 +143,26 @@ bool order_period_holds(const struct order_periods *p, const struct order_period
     return period == &p->folded ? in_folded(p, key) : !in_folded(p, key) && key == period->key;
 }
 
+void order_window_bounds(const struct order_periods *p, int64_t from, int64_t to,
+                         struct order_share *low, struct order_share *high)
+{
+    *low = *high = (struct order_share){0};
+    for (size_t i = 0; i <= p->n; i++) {
+        const struct order_period *period = i < p->n ? &p->periods[i] : &p->folded;
+        switch (order_period_overlap(period, from, to)) {
+        case PERIOD_INSIDE:
+            share_add(low, period->sum, 1);
+            share_add(high, period->sum, 1);
+            break;
+        case PERIOD_PARTLY:
+            share_add(high, period->sum, 1);
+            break;
+        case PERIOD_OUTSIDE:
+            break;
+        }
+    }
+}
+
 enum order_period_overlap order_period_overlap(const struct order_period *period, int64_t from,
                                                int64_t to)
 {
@@ -211,7 +234,7 @@ static size_t put_period(unsigned char *out, const struct order_period *period, 
     n += put_sv(out + n, period->sum.spend_minor);
     n += put_sv(out + n, period->sum.points);
     n += put_uv(out + n, (uint64_t)period->sum.counted);
-    n += put_uv(out + n, (uint64_t)period->orders);
+    n += put_uv(out + n, (uint64_t)period->orders << 1 | period->out_of_order);
     n += put_uv(out + n, (uint64_t)period->newest_id);
     n += put_uv(out + n, (uint64_t)(period->newest_id - period->oldest_id));
     n += put_sv(out + n, period->first_at - base);
@@ -233,7 +256,9 @@ static void get_period(struct reader *r, struct order_period *period, int64_t ba
     period->sum.spend_minor = get_sv(r);
     period->sum.points = get_sv(r);
     period->sum.counted = get_count(r);
-    period->orders = get_count(r);
+    int64_t orders = get_count(r);
+    period->orders = orders >> 1;
+    period->out_of_order = orders & 1;
     period->newest_id = get_count(r);
     int64_t ids = get_count(r), first = get_sv(r), span = get_count(r);
     if (r->bad || period->orders <= 0 || ids >= period->newest_id ||

@@ -9,8 +9,11 @@
  * takes a period whole when all of its orders fall inside, skips it when none do, and otherwise
  * reads the period's orders themselves along the customer's chain of orders (each order names the
  * customer's previous one), from the period's newest to its oldest: exact at any instant, and the
- * walk is bounded by one period's orders. Orders arriving late (an earlier instant than orders
- * already recorded) and refunds of old orders change their own period only.
+ * walk is bounded by one period's orders, and stops early in a period whose orders arrived in
+ * time order. Orders arriving late (an earlier instant than orders already recorded) and refunds
+ * of old orders change their own period only. Since no order's share is negative, the periods
+ * alone bound a window's sums, which often settles a question (has the customer reached the next
+ * tier?) without reading any order.
  *
  * The newest ORDER_PERIODS_MAX periods are kept apart; older ones fold into one summary of
  * everything before `folded_until`, read whole or walked the same way (the walk then follows the
@@ -41,6 +44,7 @@ struct order_period {
     int64_t newest_id;         /* the largest order id in the period */
     int64_t oldest_id;         /* the smallest */
     int64_t first_at, last_at; /* the earliest and latest instants of its orders */
+    bool out_of_order;         /* an order arrived dated before one already in the period */
 };
 
 struct order_periods {
@@ -69,6 +73,11 @@ bool order_periods_change(struct order_periods *periods, int64_t at, struct orde
 /* Whether the order at `at` belongs to the period (the folded summary when period is &folded). */
 bool order_period_holds(const struct order_periods *periods, const struct order_period *period,
                         int64_t at);
+
+/* Lower and upper bounds of a window's sums from the periods alone: the periods wholly inside,
+ * and those plus every period the window cuts. */
+void order_window_bounds(const struct order_periods *periods, int64_t from, int64_t to,
+                         struct order_share *low, struct order_share *high);
 
 enum order_period_overlap { PERIOD_OUTSIDE, PERIOD_INSIDE, PERIOD_PARTLY };
 

@@ -234,7 +234,8 @@ enum fid_status order_uncredited(struct store *store, const struct order_periods
     return st;
 }
 
-/* Adds the period's orders that fall in [from, to), walking the chain from its newest order. */
+/* Adds the period's orders that fall in [from, to), walking the chain from its newest order; in
+ * a period whose orders arrived in time order, the first one before `from` ends the walk. */
 static enum fid_status walk_period(struct store *store, const struct order_periods *periods,
                                    const struct order_period *period, int64_t from, int64_t to,
                                    struct order_share *sum, struct fid_error *err)
@@ -251,7 +252,12 @@ static enum fid_status walk_period(struct store *store, const struct order_perio
                             (long long)id);
         }
         int64_t at = db_column_int(s, 1);
-        if (at >= from && at < to && order_period_holds(periods, period, at)) {
+        bool held = order_period_holds(periods, period, at);
+        if (held && at < from && !period->out_of_order && period != &periods->folded) {
+            db_done(s);
+            break;
+        }
+        if (held && at >= from && at < to) {
             struct order_share share = order_share_of(db_column_int(s, 2), db_column_int(s, 3),
                                                       db_column_int(s, 4), db_column_int(s, 5));
             sum->spend_minor += share.spend_minor;

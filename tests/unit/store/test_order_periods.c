@@ -2,7 +2,9 @@
  * store/order_periods: a customer's orders summed by period. Counting: orders land in their
  * period, periods stay in key order, the oldest fold into one summary past ORDER_PERIODS_MAX and
  * orders older than every kept period go straight into it; a refund moves an order's share and
- * an instant no period holds is refused. The stored form reads back to the same summary, and
+ * an instant no period holds is refused. A period remembers whether an order arrived dated before
+ * one already in it. A window's bounds take the periods it holds whole as the low bound and adds
+ * those it cuts for the high one. The stored form reads back to the same summary, and
  * every malformed blob (truncated at each byte, a byte more, another format, too many periods,
  * keys out of order) is refused.
  * Windows, on a real SQLite file: random orders of three customers over four years (some dated
@@ -72,6 +74,38 @@ static void test_oldest_periods_fold(void **state)
     assert_false(order_period_holds(&p, &p.folded, START + 5 * PERIOD));
     assert_true(order_period_holds(&p, &p.periods[0], START + 5 * PERIOD));
     UNIT_EQ_INT("all orders", order_periods_orders(&p), ORDER_PERIODS_MAX + 6);
+}
+
+static void test_late_orders_mark_their_period(void **state)
+{
+    (void)state;
+    struct order_periods p = {0};
+    order_periods_add(&p, 1, START + 100, share(1));
+    order_periods_add(&p, 2, START + 100, share(1)); /* the same instant keeps the order */
+    order_periods_add(&p, 3, START + 2 * PERIOD, share(1));
+    assert_false(p.periods[0].out_of_order);
+    order_periods_add(&p, 4, START + 50, share(1));
+    assert_true(p.periods[0].out_of_order);
+    assert_false(p.periods[1].out_of_order);
+}
+
+static void test_bounds_take_cut_periods_as_all_or_nothing(void **state)
+{
+    (void)state;
+    struct order_periods p = {0};
+    order_periods_add(&p, 1, START + 10, order_share_of(100, 0, 10, 0));
+    order_periods_add(&p, 2, START + 1000, order_share_of(200, 0, 20, 0));
+    order_periods_add(&p, 3, START + PERIOD, order_share_of(400, 0, 40, 0));
+    order_periods_add(&p, 4, START + 3 * PERIOD, order_share_of(800, 0, 80, 0));
+    struct order_share low, high;
+    order_window_bounds(&p, START + 500, START + 2 * PERIOD, &low, &high);
+    UNIT_EQ_INT("low: the period wholly inside", low.spend_minor, 400);
+    UNIT_EQ_INT("high: and the cut one", high.spend_minor, 700);
+    UNIT_EQ_INT("high points", high.points, 70);
+    UNIT_EQ_INT("high count", high.counted, 3);
+    order_window_bounds(&p, START, START + 4 * PERIOD, &low, &high);
+    UNIT_EQ_INT("everything: exact", low.spend_minor, 1500);
+    UNIT_EQ_INT("the same", high.spend_minor, 1500);
 }
 
 static void test_refunds_move_the_share(void **state)
@@ -289,6 +323,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orders_land_in_their_period),
         cmocka_unit_test(test_oldest_periods_fold),
+        cmocka_unit_test(test_late_orders_mark_their_period),
+        cmocka_unit_test(test_bounds_take_cut_periods_as_all_or_nothing),
         cmocka_unit_test(test_refunds_move_the_share),
         cmocka_unit_test(test_stored_form_reads_back),
         cmocka_unit_test(test_malformed_blobs_are_refused),
