@@ -310,34 +310,66 @@ int64_t order_periods_orders(const struct order_periods *periods)
     return n;
 }
 
+/* One customer's orders as read, before they are counted in id order. */
+struct customer_orders_read {
+    int64_t merchant_id, customer_id;
+    struct order_read {
+        int64_t id, at;
+        struct order_share share;
+    } * items;
+    size_t n, cap;
+};
+
+static int by_order_id(const void *a, const void *b)
+{
+    const struct order_read *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Counts the customer's orders in id order, as they were recorded, and visits the periods. */
+static int visit_customer(struct customer_orders_read *r, struct order_periods *periods,
+                          order_periods_visit visit, void *context)
+{
+    qsort(r->items, r->n, sizeof *r->items, by_order_id);
+    memset(periods, 0, sizeof *periods);
+    for (size_t i = 0; i < r->n; i++)
+        order_periods_add(periods, r->items[i].id, r->items[i].at, r->items[i].share);
+    r->n = 0;
+    return visit(r->merchant_id, r->customer_id, periods, context);
+}
+
 enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_periods_visit visit,
                                     void *context, struct fid_error *err)
 {
+    /* By customer only: an index by customer (while one exists, as during migration 12) then
+     * streams the orders, and each customer's are put in id order here. */
     struct db_stmt *s = db_prepare(
         db, "SELECT merchant_id, customer_id, id, at, paid_minor, refunded_minor, points_earned, "
             "points_clawed FROM orders WHERE ?1 = 0 OR merchant_id = ?1 ORDER BY merchant_id, "
-            "customer_id, id");
+            "customer_id");
     db_bind_int(s, 1, merchant_id);
     struct order_periods *periods = xcalloc(1, sizeof *periods);
-    int64_t merchant = 0, customer = 0;
-    bool any = false, stopped = false;
+    struct customer_orders_read r = {0};
+    bool stopped = false;
     enum db_step rc;
     while (!stopped && (rc = db_step(s)) == DB_ROW) {
         int64_t m = db_column_int(s, 0), c = db_column_int(s, 1);
-        if (any && (m != merchant || c != customer)) {
-            stopped = visit(merchant, customer, periods, context) != 0;
-            memset(periods, 0, sizeof *periods);
-        }
-        merchant = m;
-        customer = c;
-        any = true;
-        order_periods_add(periods, db_column_int(s, 2), db_column_int(s, 3),
-                          order_share_of(db_column_int(s, 4), db_column_int(s, 5),
-                                         db_column_int(s, 6), db_column_int(s, 7)));
+        if (r.n > 0 && (m != r.merchant_id || c != r.customer_id))
+            stopped = visit_customer(&r, periods, visit, context) != 0;
+        r.merchant_id = m;
+        r.customer_id = c;
+        xgrow((void **)&r.items, &r.cap, r.n + 1, sizeof *r.items);
+        r.items[r.n++] = (struct order_read){
+            .id = db_column_int(s, 2),
+            .at = db_column_int(s, 3),
+            .share = order_share_of(db_column_int(s, 4), db_column_int(s, 5), db_column_int(s, 6),
+                                    db_column_int(s, 7)),
+        };
     }
-    if (!stopped && rc == DB_DONE && any)
-        visit(merchant, customer, periods, context);
+    if (!stopped && rc == DB_DONE && r.n > 0)
+        visit_customer(&r, periods, visit, context);
     db_done(s);
+    free(r.items);
     free(periods);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading orders failed") : FID_OK;
 }

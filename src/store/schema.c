@@ -398,12 +398,15 @@ static const char *const MIGRATIONS[] = {
     /* 12: a customer's orders are chained (prev_id) and summed by period in the customer's row
      * (store/order_periods.h) instead of indexed by customer: that index took an insertion at a
      * random place for every order, a quarter of a purchase. The periods are written by
-     * order_periods_rebuild (MIGRATION_CODE) */
+     * order_periods_rebuild (MIGRATION_CODE); migration 13 drops the index */
     "ALTER TABLE orders ADD COLUMN prev_id INTEGER;"
     "ALTER TABLE customers ADD COLUMN order_periods BLOB;"
     "UPDATE orders SET prev_id = w.prev FROM (SELECT merchant_id AS m, id AS i, LAG(id) OVER "
     "(PARTITION BY merchant_id, customer_id ORDER BY id) AS prev FROM orders) AS w WHERE "
-    "w.m = orders.merchant_id AND w.i = orders.id AND w.prev IS NOT NULL;"
+    "w.m = orders.merchant_id AND w.i = orders.id AND w.prev IS NOT NULL;",
+
+    /* 13: the index of orders by customer goes once migration 12 has read the orders through it
+     * (customer by customer, without sorting the whole table) */
     "DROP INDEX orders_customer;",
 };
 

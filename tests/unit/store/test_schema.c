@@ -19,8 +19,8 @@
  * still open (past the newest when none is), and the index of open lots by customer is gone.
  * Migration 12 chains each customer's orders and sums them by period in the customer's row: on
  * orders of two customers interleaved, one refunded, each order names the same customer's
- * previous one, each customer's summary holds its orders (none for a customer without), and the
- * index of orders by customer is gone.
+ * previous one, each customer's summary holds its orders (none for a customer without); after
+ * migration 13 the index of orders by customer is gone.
  */
 #include "store_support.h"
 
@@ -311,6 +311,10 @@ static void test_migration_12_sums_orders_by_period(void **state)
                         " (1, 3, 'a2', 1, 5000000, 'store', 1, 500, 500, 500, 5, 2, 300, '{}'),"
                         " (1, 4, 'b2', 2, 3000, 'store', 1, 400, 400, 400, 4, 0, 0, '{}')");
     assert_int_equal(schema_migrate_to(db, 12, &err), FID_OK);
+    UNIT_EQ_INT(
+        "index kept for the rebuild",
+        store_test_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'orders_customer'"), 1);
+    assert_int_equal(schema_migrate_to(db, 13, &err), FID_OK);
     char text[256];
     table_text(db,
                "SELECT group_concat(id || '<' || COALESCE(prev_id, '-'), ' ') FROM (SELECT * "
