@@ -314,7 +314,7 @@ int64_t order_periods_orders(const struct order_periods *periods)
 struct customer_orders_read {
     int64_t merchant_id, customer_id;
     struct order_read {
-        int64_t id, at;
+        int64_t id, at, prev_id;
         struct order_share share;
     } * items;
     size_t n, cap;
@@ -332,10 +332,13 @@ static int visit_customer(struct customer_orders_read *r, struct order_periods *
 {
     qsort(r->items, r->n, sizeof *r->items, by_order_id);
     memset(periods, 0, sizeof *periods);
-    for (size_t i = 0; i < r->n; i++)
+    bool chained = true;
+    for (size_t i = 0; i < r->n; i++) {
+        chained &= r->items[i].prev_id == (i > 0 ? r->items[i - 1].id : 0);
         order_periods_add(periods, r->items[i].id, r->items[i].at, r->items[i].share);
+    }
     r->n = 0;
-    return visit(r->merchant_id, r->customer_id, periods, context);
+    return visit(r->merchant_id, r->customer_id, periods, chained, context);
 }
 
 enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_periods_visit visit,
@@ -345,8 +348,8 @@ enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_pe
      * streams the orders, and each customer's are put in id order here. */
     struct db_stmt *s = db_prepare(
         db, "SELECT merchant_id, customer_id, id, at, paid_minor, refunded_minor, points_earned, "
-            "points_clawed FROM orders WHERE ?1 = 0 OR merchant_id = ?1 ORDER BY merchant_id, "
-            "customer_id");
+            "points_clawed, prev_id FROM orders WHERE ?1 = 0 OR merchant_id = ?1 ORDER BY "
+            "merchant_id, customer_id");
     db_bind_int(s, 1, merchant_id);
     struct order_periods *periods = xcalloc(1, sizeof *periods);
     struct customer_orders_read r = {0};
@@ -362,6 +365,7 @@ enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_pe
         r.items[r.n++] = (struct order_read){
             .id = db_column_int(s, 2),
             .at = db_column_int(s, 3),
+            .prev_id = db_column_int(s, 8),
             .share = order_share_of(db_column_int(s, 4), db_column_int(s, 5), db_column_int(s, 6),
                                     db_column_int(s, 7)),
         };
@@ -381,8 +385,9 @@ struct periods_writer {
 };
 
 static int write_periods(int64_t merchant_id, int64_t customer_id,
-                         const struct order_periods *periods, void *context)
+                         const struct order_periods *periods, bool chained, void *context)
 {
+    (void)chained; /* migration 12 has just linked them */
     struct periods_writer *w = context;
     unsigned char blob[ORDER_PERIODS_BLOB_MAX];
     size_t size = order_periods_encode(periods, blob);

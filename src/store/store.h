@@ -317,10 +317,12 @@ enum fid_status order_window_totals(struct store *store, const struct order_peri
 int64_t order_periods_orders(const struct order_periods *periods);
 
 /* Every customer's periods built from the orders themselves (merchant_id 0: all merchants), by
- * merchant then customer id; customers without orders are not visited. visit returns non-zero
+ * merchant then customer id, with whether each of the customer's orders names the one before it
+ * (prev_id) as its chain must; customers without orders are not visited. visit returns non-zero
  * to stop. For the migration that introduced them and for verify. */
 typedef int (*order_periods_visit)(int64_t merchant_id, int64_t customer_id,
-                                   const struct order_periods *periods, void *context);
+                                   const struct order_periods *periods, bool chained,
+                                   void *context);
 enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_periods_visit visit,
                                     void *context, struct fid_error *err) FID_MUST_USE;
 /* Writes every customer's periods from its orders (migration 12). */

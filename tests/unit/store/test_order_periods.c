@@ -273,9 +273,10 @@ static int64_t pick(struct fid_rng *rng, int64_t n)
 }
 
 static int compare_built(int64_t merchant_id, int64_t customer_id,
-                         const struct order_periods *built, void *context)
+                         const struct order_periods *built, bool chained, void *context)
 {
     (void)merchant_id;
+    assert_true(chained);
     struct world *w = context;
     unsigned char kept[ORDER_PERIODS_BLOB_MAX];
     size_t size = order_periods_encode(&w->periods[customer_id - 1], kept);
