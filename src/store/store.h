@@ -308,6 +308,8 @@ enum fid_status refund_insert(struct store *store, int64_t order_id, int64_t at,
 enum fid_status order_uncredited(struct store *store, const struct order_periods *periods,
                                  struct order_row **orders, size_t *n,
                                  struct fid_error *err) FID_MUST_USE;
+/* ---- a customer's orders over time (order_windows.c) ---------------------------------------- */
+
 /* Sum over a customer's orders with at in [from, to): spend net of refunds, points earned net,
  * orders not wholly refunded; from the periods, reading orders only where a period is cut. */
 enum fid_status order_window_totals(struct store *store, const struct order_periods *periods,

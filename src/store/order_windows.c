@@ -1,0 +1,185 @@
+/*
+ * A customer's orders over time, without an index of orders by customer: the tier window's sums
+ * from the periods kept in the customer's row, reading orders along the customer's chain only in
+ * a period the window cuts (store/order_periods.h), and the periods built from the orders
+ * themselves (for the migration that introduced them, and for verify).
+ */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+/* Adds the period's orders that fall in [from, to), walking the chain from its newest order; in
+ * a period whose orders arrived in time order, the first one before `from` ends the walk. */
+static enum fid_status walk_period(struct store *store, const struct order_periods *periods,
+                                   const struct order_period *period, int64_t from, int64_t to,
+                                   struct order_share *sum, struct fid_error *err)
+{
+    for (int64_t id = period->newest_id; id >= period->oldest_id && id > 0;) {
+        struct db_stmt *s = db_prepare(store->db, "SELECT prev_id, at, paid_minor, "
+                                                  "refunded_minor, points_earned, points_clawed "
+                                                  "FROM orders WHERE merchant_id = ? AND id = ?");
+        db_bind_int(s, 1, store->merchant_id);
+        db_bind_int(s, 2, id);
+        if (db_step(s) != DB_ROW) {
+            db_done(s);
+            return fid_fail(err, FID_ERR_DB, "", "order #%lld of a customer's chain cannot be read",
+                            (long long)id);
+        }
+        int64_t at = db_column_int(s, 1);
+        bool held = order_period_holds(periods, period, at);
+        if (held && at < from && !period->out_of_order && period != &periods->folded) {
+            db_done(s);
+            break;
+        }
+        if (held && at >= from && at < to) {
+            struct order_share share = order_share_of(db_column_int(s, 2), db_column_int(s, 3),
+                                                      db_column_int(s, 4), db_column_int(s, 5));
+            sum->spend_minor += share.spend_minor;
+            sum->points += share.points;
+            sum->counted += share.counted;
+        }
+        id = db_column_int(s, 0);
+        db_done(s);
+    }
+    return FID_OK;
+}
+
+static enum fid_status period_totals(struct store *store, const struct order_periods *periods,
+                                     const struct order_period *period, int64_t from, int64_t to,
+                                     struct order_share *sum, struct fid_error *err)
+{
+    switch (order_period_overlap(period, from, to)) {
+    case PERIOD_OUTSIDE:
+        return FID_OK;
+    case PERIOD_INSIDE:
+        sum->spend_minor += period->sum.spend_minor;
+        sum->points += period->sum.points;
+        sum->counted += period->sum.counted;
+        return FID_OK;
+    case PERIOD_PARTLY:
+        break;
+    }
+    return walk_period(store, periods, period, from, to, sum, err);
+}
+
+enum fid_status order_window_totals(struct store *store, const struct order_periods *periods,
+                                    int64_t from, int64_t to, int64_t *spend, int64_t *points,
+                                    int64_t *count, struct fid_error *err)
+{
+    struct order_share sum = {0};
+    enum fid_status st = period_totals(store, periods, &periods->folded, from, to, &sum, err);
+    for (size_t i = 0; i < periods->n && st == FID_OK; i++)
+        st = period_totals(store, periods, &periods->periods[i], from, to, &sum, err);
+    *spend = sum.spend_minor;
+    *points = sum.points;
+    *count = sum.counted;
+    return st;
+}
+
+int64_t order_periods_orders(const struct order_periods *periods)
+{
+    int64_t n = periods->folded.orders;
+    for (size_t i = 0; i < periods->n; i++)
+        n += periods->periods[i].orders;
+    return n;
+}
+
+/* One customer's orders as read, before they are counted in id order. */
+struct customer_orders_read {
+    int64_t merchant_id, customer_id;
+    struct order_read {
+        int64_t id, at, prev_id;
+        struct order_share share;
+    } * items;
+    size_t n, cap;
+};
+
+static int by_order_id(const void *a, const void *b)
+{
+    const struct order_read *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Counts the customer's orders in id order, as they were recorded, and visits the periods. */
+static int visit_customer(struct customer_orders_read *r, struct order_periods *periods,
+                          order_periods_visit visit, void *context)
+{
+    qsort(r->items, r->n, sizeof *r->items, by_order_id);
+    memset(periods, 0, sizeof *periods);
+    bool chained = true;
+    for (size_t i = 0; i < r->n; i++) {
+        chained &= r->items[i].prev_id == (i > 0 ? r->items[i - 1].id : 0);
+        order_periods_add(periods, r->items[i].id, r->items[i].at, r->items[i].share);
+    }
+    r->n = 0;
+    return visit(r->merchant_id, r->customer_id, periods, chained, context);
+}
+
+enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_periods_visit visit,
+                                    void *context, struct fid_error *err)
+{
+    /* By customer only: an index by customer (while one exists, as during migration 12) then
+     * streams the orders, and each customer's are put in id order here. */
+    struct db_stmt *s = db_prepare(
+        db, "SELECT merchant_id, customer_id, id, at, paid_minor, refunded_minor, points_earned, "
+            "points_clawed, prev_id FROM orders WHERE ?1 = 0 OR merchant_id = ?1 ORDER BY "
+            "merchant_id, customer_id");
+    db_bind_int(s, 1, merchant_id);
+    struct order_periods *periods = xcalloc(1, sizeof *periods);
+    struct customer_orders_read r = {0};
+    bool stopped = false;
+    enum db_step rc;
+    while (!stopped && (rc = db_step(s)) == DB_ROW) {
+        int64_t m = db_column_int(s, 0), c = db_column_int(s, 1);
+        if (r.n > 0 && (m != r.merchant_id || c != r.customer_id))
+            stopped = visit_customer(&r, periods, visit, context) != 0;
+        r.merchant_id = m;
+        r.customer_id = c;
+        xgrow((void **)&r.items, &r.cap, r.n + 1, sizeof *r.items);
+        r.items[r.n++] = (struct order_read){
+            .id = db_column_int(s, 2),
+            .at = db_column_int(s, 3),
+            .prev_id = db_column_int(s, 8),
+            .share = order_share_of(db_column_int(s, 4), db_column_int(s, 5), db_column_int(s, 6),
+                                    db_column_int(s, 7)),
+        };
+    }
+    if (!stopped && rc == DB_DONE && r.n > 0)
+        visit_customer(&r, periods, visit, context);
+    db_done(s);
+    free(r.items);
+    free(periods);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading orders failed") : FID_OK;
+}
+
+struct periods_writer {
+    struct db *db;
+    enum fid_status st;
+    struct fid_error *err;
+};
+
+static int write_periods(int64_t merchant_id, int64_t customer_id,
+                         const struct order_periods *periods, bool chained, void *context)
+{
+    (void)chained; /* migration 12 has just linked them */
+    struct periods_writer *w = context;
+    unsigned char blob[ORDER_PERIODS_BLOB_MAX];
+    size_t size = order_periods_encode(periods, blob);
+    struct db_stmt *s = db_prepare(w->db, "UPDATE customers SET order_periods = ? WHERE "
+                                          "merchant_id = ? AND id = ?");
+    db_bind_blob(s, 1, blob, size);
+    db_bind_int(s, 2, merchant_id);
+    db_bind_int(s, 3, customer_id);
+    w->st = db_run(s, w->err);
+    return w->st != FID_OK;
+}
+
+enum fid_status order_periods_rebuild(struct db *db, struct fid_error *err)
+{
+    struct periods_writer w = {db, FID_OK, err};
+    enum fid_status st = order_periods_build(db, 0, write_periods, &w, err);
+    return st != FID_OK ? st : w.st;
+}
