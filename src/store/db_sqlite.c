@@ -111,10 +111,12 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
     sqlite3_busy_timeout(db->conn, 10000);
     if (getenv("FIDELE_SQL_PROFILE"))
         sqlite3_trace_v2(db->conn, SQLITE_TRACE_PROFILE, on_profile, db);
-    /* Writers walk the per-customer indexes at random places: 32 MB of cache took a quarter off
-     * the CPU per purchase at 100,000 members (docs/benchmarks.md). Connections reading through
-     * mmap keep a small cache of their own. */
-    int cache_kib = options->map_bytes > 0 ? 8000 : 32000;
+    /* Writers read and rewrite customer rows at random places: 32 MB of cache took a quarter off
+     * the CPU per purchase at 100,000 members, and 40 MB, once orders had no index by customer,
+     * 6-7% more at a million purchases, whose customers table is then ~29 MB (peak RSS 60 MB of
+     * the ingest benchmark's 64; docs/benchmarks.md). Connections reading through mmap keep a
+     * small cache of their own. */
+    int cache_kib = options->map_bytes > 0 ? 8000 : 40000;
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;"
