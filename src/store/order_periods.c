@@ -110,8 +110,7 @@ void order_periods_add(struct order_periods *p, int64_t order_id, int64_t at,
     }
     if (p->n == ORDER_PERIODS_MAX) {
         if (slot == 0) { /* older than every kept period: straight into the summary */
-            if (p->folded_until < p->periods[0].key)
-                p->folded_until = p->periods[0].key;
+            p->folded_until = p->periods[0].key; /* never below what it was: kept keys are not */
             period_merge(&p->folded, &one);
             return;
         }
@@ -332,6 +331,9 @@ bool order_periods_decode(const void *blob, size_t size, struct order_periods *o
         else
             get_period(&r, &out->periods[i], period_start(key));
     }
+    /* The summary holds what comes before every kept period, and only that. */
+    if (out->folded.orders > 0 && out->n > 0 && out->periods[0].key < out->folded_until)
+        r.bad = true;
     if (r.bad || r.at != r.end || out->last_order_id <= 0) {
         memset(out, 0, sizeof *out);
         return false;

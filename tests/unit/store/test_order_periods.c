@@ -1,12 +1,12 @@
 /*
  * store/order_periods: a customer's orders summed by period. Counting: orders land in their
  * period, periods stay in key order, the oldest fold into one summary past ORDER_PERIODS_MAX and
- * orders older than every kept period go straight into it; a refund moves an order's share and
- * an instant no period holds is refused. A period remembers whether an order arrived dated before
- * one already in it. A window's bounds take the periods it holds whole as the low bound and adds
- * those it cuts for the high one. The stored form reads back to the same summary, and
- * every malformed blob (truncated at each byte, a byte more, another format, too many periods,
- * keys out of order) is refused.
+ * orders older than every kept period go straight into it (before 1970 too); a refund moves an
+ * order's share and an instant no period holds is refused. A period remembers whether an order
+ * arrived dated before one already in it. A window's bounds take the periods it holds whole as
+ * the low bound and adds those it cuts for the high one. The stored form reads back to the same
+ * summary, and every malformed blob (truncated at each byte, a byte more, another format, too
+ * many periods, a summary claiming kept periods, keys out of order) is refused.
  * Windows, on a real SQLite file: random orders of three customers over four years (some dated
  * before orders already recorded, prices of 0 included), some refunded in part or in whole, give
  * for 300 random windows the same spend, points and count as summing the orders in SQL; the
@@ -74,6 +74,23 @@ static void test_oldest_periods_fold(void **state)
     assert_false(order_period_holds(&p, &p.folded, START + 5 * PERIOD));
     assert_true(order_period_holds(&p, &p.periods[0], START + 5 * PERIOD));
     UNIT_EQ_INT("all orders", order_periods_orders(&p), ORDER_PERIODS_MAX + 6);
+}
+
+static void test_folding_before_1970(void **state)
+{
+    (void)state;
+    struct order_periods p = {0};
+    const int64_t before = -100 * PERIOD; /* forty periods all before 1970 */
+    for (int64_t i = 0; i < ORDER_PERIODS_MAX; i++)
+        order_periods_add(&p, i + 1, before + i * PERIOD, share(100));
+    order_periods_add(&p, 99, before - 5 * PERIOD, share(7)); /* older than all: folded */
+    UNIT_EQ_INT("folded", p.folded.orders, 1);
+    UNIT_EQ_INT("folded until the oldest kept", p.folded_until, p.periods[0].key);
+    assert_false(order_period_holds(&p, &p.folded, before + 3 * PERIOD));
+    assert_true(order_period_holds(&p, &p.periods[3], before + 3 * PERIOD));
+    assert_true(order_periods_change(&p, before + 3 * PERIOD, share(100), share(50)));
+    UNIT_EQ_INT("the kept period changed", p.periods[3].sum.spend_minor, 50);
+    UNIT_EQ_INT("not the summary", p.folded.sum.spend_minor, 7);
 }
 
 static void test_late_orders_mark_their_period(void **state)
@@ -173,6 +190,12 @@ static void test_malformed_blobs_are_refused(void **state)
     order_periods_add(&one, 1, START, share(1));
     size = order_periods_encode(&one, other);
     other[2] = ORDER_PERIODS_MAX + 1;
+    assert_false(order_periods_decode(other, size, &back));
+    /* a summary that claims periods it keeps */
+    struct order_periods folded;
+    sample(&folded);
+    folded.folded_until = folded.periods[1].key + 1;
+    size = order_periods_encode(&folded, other);
     assert_false(order_periods_decode(other, size, &back));
     /* two periods whose keys step back */
     order_periods_add(&one, 2, START + PERIOD, share(1));
@@ -324,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_orders_land_in_their_period),
         cmocka_unit_test(test_oldest_periods_fold),
+        cmocka_unit_test(test_folding_before_1970),
         cmocka_unit_test(test_late_orders_mark_their_period),
         cmocka_unit_test(test_bounds_take_cut_periods_as_all_or_nothing),
         cmocka_unit_test(test_refunds_move_the_share),
