@@ -41,8 +41,9 @@ static void count_orders(const uint8_t *data, size_t size)
     int64_t orders = 0;
     while (size >= 8) {
         int64_t kind = take(&data, &size, 1);
-        /* instants within about 17 years either side of 2025, in steps of a minute */
-        int64_t at = 1735689600 + (take(&data, &size, 3) - (1 << 23)) * 64;
+        /* instants within about 68 years either side of 2025 (before 1970 too), in steps of
+         * about four minutes */
+        int64_t at = 1735689600 + (take(&data, &size, 3) - (1 << 23)) * 256;
         int64_t spend = take(&data, &size, 2), points = take(&data, &size, 2);
         if (kind % 4 == 3 && orders > 0) { /* refunds an order recorded before, wholly */
             size_t i = (size_t)(spend % (orders < KEPT_ORDERS ? orders : KEPT_ORDERS));
