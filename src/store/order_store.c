@@ -181,7 +181,8 @@ enum fid_status refund_insert(struct store *store, int64_t order_id, int64_t at,
     return db_run(s, err);
 }
 
-/* Reads the order `id` of a chain; FID_ERR_DB when the chain names an order that is not there. */
+/* Reads the order `id` of a chain; FID_ERR_DB when the chain names an order that is not there,
+ * or a previous order that is not older (a loop would never end). */
 static enum fid_status chain_read(struct store *store, int64_t id, struct order_row *out,
                                   int64_t *prev, struct fid_error *err)
 {
@@ -195,8 +196,10 @@ static enum fid_status chain_read(struct store *store, int64_t id, struct order_
         *prev = db_column_int(s, 20);
     }
     db_done(s);
-    if (rc == DB_ROW)
+    if (rc == DB_ROW && *prev < id)
         return FID_OK;
+    if (rc == DB_ROW)
+        order_row_clear(out);
     return fid_fail(err, FID_ERR_DB, "", "order #%lld of a customer's chain cannot be read",
                     (long long)id);
 }

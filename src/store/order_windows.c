@@ -12,7 +12,8 @@
 #include "util/xalloc.h"
 
 /* Adds the period's orders that fall in [from, to), walking the chain from its newest order; in
- * a period whose orders arrived in time order, the first one before `from` ends the walk. */
+ * a period whose orders arrived in time order, the first one before `from` ends the walk. A
+ * chain that names a missing order, or a previous order that is not older, is an error. */
 static enum fid_status walk_period(struct store *store, const struct order_periods *periods,
                                    const struct order_period *period, int64_t from, int64_t to,
                                    struct order_share *sum, struct fid_error *err)
@@ -23,7 +24,7 @@ static enum fid_status walk_period(struct store *store, const struct order_perio
                                                   "FROM orders WHERE merchant_id = ? AND id = ?");
         db_bind_int(s, 1, store->merchant_id);
         db_bind_int(s, 2, id);
-        if (db_step(s) != DB_ROW) {
+        if (db_step(s) != DB_ROW || db_column_int(s, 0) >= id) {
             db_done(s);
             return fid_fail(err, FID_ERR_DB, "", "order #%lld of a customer's chain cannot be read",
                             (long long)id);

@@ -10,7 +10,8 @@
  * Windows, on a real SQLite file: random orders of three customers over four years (some dated
  * before orders already recorded, prices of 0 included), some refunded in part or in whole, give
  * for 300 random windows the same spend, points and count as summing the orders in SQL; the
- * summaries kept while inserting equal those built from the orders afterwards.
+ * summaries kept while inserting equal those built from the orders afterwards. A chain that loops
+ * or names a missing order is an error, never followed for ever.
  */
 #include "store_support.h"
 
@@ -342,6 +343,40 @@ static void test_windows_match_the_orders(void **state)
     store_test_remove(w.path);
 }
 
+static void test_broken_chains_are_errors(void **state)
+{
+    (void)state;
+    struct world w;
+    world_open(&w);
+    world_order(&w, 0, START + 10, 100);
+    world_order(&w, 0, START + 1000, 200);
+    int64_t spend, points, count;
+    struct fid_error err;
+    assert_int_equal(order_window_totals(&w.store, &w.periods[0], START + 500, START + PERIOD,
+                                         &spend, &points, &count, &err),
+                     FID_OK);
+    UNIT_EQ_INT("the cut period's later order", spend, 200);
+    /* An order naming itself as the previous one would loop: refused, not followed. */
+    store_test_exec(w.db, "UPDATE orders SET prev_id = id WHERE id = 2");
+    assert_int_equal(order_window_totals(&w.store, &w.periods[0], START + 500, START + PERIOD,
+                                         &spend, &points, &count, &err),
+                     FID_ERR_DB);
+    struct order_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(order_uncredited(&w.store, &w.periods[0], &rows, &n, &err), FID_ERR_DB);
+    for (size_t i = 0; i < n; i++)
+        order_row_clear(&rows[i]);
+    free(rows);
+    /* An order the chain names but that is gone. */
+    store_test_exec(w.db, "UPDATE orders SET prev_id = 1 WHERE id = 2");
+    store_test_exec(w.db, "DELETE FROM orders WHERE id = 1");
+    assert_int_equal(order_window_totals(&w.store, &w.periods[0], START + 500, START + PERIOD,
+                                         &spend, &points, &count, &err),
+                     FID_ERR_DB);
+    db_close(w.db);
+    store_test_remove(w.path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -354,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_stored_form_reads_back),
         cmocka_unit_test(test_malformed_blobs_are_refused),
         cmocka_unit_test(test_windows_match_the_orders),
+        cmocka_unit_test(test_broken_chains_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
