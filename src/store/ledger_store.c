@@ -116,13 +116,14 @@ static void read_lot(struct db_stmt *s, struct lot_row *l)
     l->ledger_id = db_column_int(s, 9);
 }
 
-/* A customer's open lots, newest first along the chain, down to open_lots_from. */
+/* A customer's open lots, newest first along the chain, down to open_lots_from. Each step goes
+ * to an older lot, so a damaged link (verify names it) ends the walk instead of looping. */
 #define OPEN_LOTS_CHAIN                                                                            \
     "WITH RECURSIVE chain AS (SELECT " LOT_COLUMNS ", prev_id FROM lots WHERE merchant_id = ?1 "   \
     "AND id = ?3 AND customer_id = ?2 UNION ALL SELECT l.id, l.customer_id, l.state, "             \
     "l.earned_at, l.available_at, l.expires_at, l.amount, l.remaining, l.order_id, l.ledger_id, "  \
     "l.prev_id FROM chain JOIN lots l ON l.merchant_id = ?1 AND l.id = chain.prev_id AND "         \
-    "l.customer_id = ?2 WHERE chain.prev_id >= ?4) "
+    "l.customer_id = ?2 WHERE chain.prev_id >= ?4 AND chain.prev_id < chain.id) "
 
 static struct db_stmt *walk_open_lots(struct store *store, const struct customer *c,
                                       const char *select)
