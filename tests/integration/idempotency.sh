@@ -262,21 +262,26 @@ concurrent_retries() {
     init_db cafe
     enrol ann 2026-03-02T08:00:00Z
     # eight processes post the same event at once: one applies it, seven answer the replay
-    local i pid
+    # The pids are kept as started: a non-interactive bash drops finished jobs from `jobs -p`
+    # when it starts the next one.
+    local i pid pids=()
     for i in 1 2 3 4 5 6 7 8; do
         "$FIDELE" --db "$DB" --json event post - <<<"$ORDER1" >"same-$i.out" 2>"same-$i.err" &
+        pids+=($!)
     done
-    for pid in $(jobs -p); do wait "$pid" || fail "a concurrent retry failed: $(cat same-*.err)"; done
+    for pid in "${pids[@]}"; do wait "$pid" || fail "a concurrent retry failed: $(cat same-*.err)"; done
     assert_eq "applied:1 replayed:7" "$(jq -rs 'map(.[0].status) | group_by(.) | map("\(.[0]):\(length)") | join(" ")' same-*.out)" \
         "one applied, seven replayed"
     assert_eq 1 "$(jq -s 'map(.[0] | del(.status)) | unique | length' same-*.out)" "all answer the same result"
     # eight keys for one order id at once: one order, seven conflicts
+    pids=()
     for i in 1 2 3 4 5 6 7 8; do
         "$FIDELE" --db "$DB" event post - <<<"$(jq -c ".key = \"race-$i\" | .order_id = \"R1\"" <<<"$ORDER1")" \
             >"race-$i.out" 2>"race-$i.err" &
+        pids+=($!)
     done
     local codes=()
-    for pid in $(jobs -p); do
+    for pid in "${pids[@]}"; do
         wait "$pid"
         codes+=($?)
     done

@@ -324,12 +324,15 @@ concurrent_redemptions() {
     init_db cafe
     enrol kim 2026-03-01T09:00:00Z # 20
     adjust kim 580 2026-03-01T10:00:00Z # 600: three pastries at 200
-    local i
+    # The pids are kept as started: a non-interactive bash drops finished jobs from `jobs -p`
+    # when it starts the next one, and a quick refusal can finish that soon.
+    local i pids=()
     for i in 1 2 3 4 5 6 7 8; do
         "$FIDELE" --db "$DB" --now 2026-03-02T09:00:00Z redeem kim pastry >"par-$i.out" 2>"par-$i.err" &
+        pids+=($!)
     done
     local codes=() pid
-    for pid in $(jobs -p); do
+    for pid in "${pids[@]}"; do
         wait "$pid"
         codes+=($?)
     done
