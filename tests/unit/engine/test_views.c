@@ -107,6 +107,22 @@ static void apply(struct engine *e, json_t *event, int64_t now)
     json_decref(events);
 }
 
+/* The view written as text is the reference's, byte for byte. */
+static void expect_view(struct engine *e, const struct customer *c, int64_t now, const char *who)
+{
+    struct fid_error err;
+    struct jsonw w;
+    jsonw_init(&w);
+    assert_int_equal(engine_balance_view_write(e, c, now, &w, &err), FID_OK);
+    char *got = jsonw_detach(&w);
+    json_t *want_tree = reference_view(e, c, now);
+    char *want = json_dumps(want_tree, JSON_COMPACT);
+    UNIT_EQ_STR(who, got, want);
+    free(got);
+    free(want);
+    json_decref(want_tree);
+}
+
 static void test_text_view_is_the_tree_view(void **state)
 {
     (void)state;
@@ -147,16 +163,7 @@ static void test_text_view_is_the_tree_view(void **state)
         assert_int_equal(customer_find_ref(engine_store(e), members[m], &c, &err), FID_OK);
         json_array_append_new(all_tiers, json_string(c.tier));
 
-        struct jsonw w;
-        jsonw_init(&w);
-        assert_int_equal(engine_balance_view_write(e, &c, now, &w, &err), FID_OK);
-        char *got = jsonw_detach(&w);
-        json_t *want_tree = reference_view(e, &c, now);
-        char *want = json_dumps(want_tree, JSON_COMPACT);
-        UNIT_EQ_STR(members[m], got, want);
-        free(got);
-        free(want);
-        json_decref(want_tree);
+        expect_view(e, &c, now, members[m]);
     }
     /* The members cover no tier, silver and gold. */
     char *tiers = json_dumps(all_tiers, JSON_COMPACT);
@@ -209,16 +216,7 @@ static void test_a_daily_regular_window(void **state)
             struct customer c;
             assert_int_equal(customer_find_ref(engine_store(e), "reg", &c, &err), FID_OK);
             assert_string_equal(c.tier, "silver");
-            struct jsonw w;
-            jsonw_init(&w);
-            assert_int_equal(engine_balance_view_write(e, &c, now, &w, &err), FID_OK);
-            char *got = jsonw_detach(&w);
-            json_t *want_tree = reference_view(e, &c, now);
-            char *want = json_dumps(want_tree, JSON_COMPACT);
-            UNIT_EQ_STR("the regular's view", got, want);
-            free(got);
-            free(want);
-            json_decref(want_tree);
+            expect_view(e, &c, now, "the regular's view");
             checked++;
         }
     }
