@@ -132,16 +132,15 @@ static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t
     return st;
 }
 
-static int64_t tier_metric_value(const struct program *p, int64_t spend, int64_t points,
-                                 int64_t count)
+int64_t tier_metric_of(const struct program *p, const struct order_share *sum)
 {
     switch (p->tiers.metric) {
     case TIER_METRIC_SPEND:
-        return spend;
+        return sum->spend_minor;
     case TIER_METRIC_POINTS:
-        return points;
+        return sum->points;
     case TIER_METRIC_ORDERS:
-        return count;
+        return sum->counted;
     }
     return 0;
 }
@@ -154,15 +153,13 @@ static enum fid_status window_rank(struct engine *e, const struct customer *c, i
     const struct program *p = e->program;
     struct order_share low, high;
     order_window_bounds(&c->order_periods, from, to, &low, &high);
-    *rank = tier_rank_for(p, tier_metric_value(p, low.spend_minor, low.points, low.counted));
-    if (*rank ==
-        tier_rank_for(p, tier_metric_value(p, high.spend_minor, high.points, high.counted)))
+    *rank = tier_rank_for(p, tier_metric_of(p, &low));
+    if (*rank == tier_rank_for(p, tier_metric_of(p, &high)))
         return FID_OK;
-    int64_t spend = 0, points = 0, count = 0;
-    enum fid_status st =
-        order_window_totals(&e->store, &c->order_periods, from, to, &spend, &points, &count, err);
+    struct order_share sum;
+    enum fid_status st = order_window_totals(&e->store, &c->order_periods, from, to, &sum, err);
     if (st == FID_OK)
-        *rank = tier_rank_for(p, tier_metric_value(p, spend, points, count));
+        *rank = tier_rank_for(p, tier_metric_of(p, &sum));
     return st;
 }
 

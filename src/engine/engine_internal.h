@@ -148,6 +148,9 @@ int64_t inactivity_deadline(const struct engine *e, const struct customer *c);
 /* Lowers next_due_at to t when t is earlier (t = 0 ignored). */
 void due_note(struct customer *c, int64_t t);
 
+/* The programme's tier metric (spend, points or orders) of a window's sum. */
+int64_t tier_metric_of(const struct program *program, const struct order_share *sum);
+
 /* Re-evaluates the tier after new activity: upgrades at once. Adds "tier_upgrade" to result on
  * change. */
 enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_t at,

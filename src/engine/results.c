@@ -34,10 +34,7 @@ void results_writer_free(struct results_writer *out)
 void result_begin(struct results_writer *out)
 {
     jsonw_next(&out->text);
-    if (out->count == out->cap) {
-        out->cap = out->cap ? out->cap * 2 : 64;
-        out->items = xrealloc(out->items, out->cap * sizeof *out->items);
-    }
+    xgrow((void **)&out->items, &out->cap, out->count + 1, sizeof *out->items);
     out->items[out->count].offset = out->text.len;
 }
 

@@ -201,12 +201,10 @@ enum fid_status engine_balance_view_write(struct engine *e, const struct custome
         jsonw_text(w, "}");
     }
     jsonw_text(w, ",\"affordable_rewards\":[");
-    bool first = true;
     for (size_t i = 0; i < p->n_rewards; i++)
         if (p->rewards[i].cost_points > 0 && p->rewards[i].cost_points <= c->points_available) {
-            jsonw_text(w, first ? "" : ",");
+            jsonw_next(w);
             jsonw_cstring(w, p->rewards[i].id);
-            first = false;
         }
     jsonw_text(w, "]");
     int rank = program_tier_rank(p, c->tier);
@@ -214,16 +212,14 @@ enum fid_status engine_balance_view_write(struct engine *e, const struct custome
         jsonw_text(w, ",\"next_tier\":null}");
         return FID_OK;
     }
-    int64_t spend = 0, points = 0, count = 0;
+    struct order_share sum;
     enum fid_status st = order_window_totals(&e->store, &c->order_periods, tier_window_at(e, now),
-                                             now + 1, &spend, &points, &count, err);
+                                             now + 1, &sum, err);
     if (st != FID_OK)
         return st;
     const struct tier_level *level = &p->tiers.levels[rank + 1];
     static const char *const metric_names[] = {"spend_minor", "points", "orders"};
-    int64_t value = p->tiers.metric == TIER_METRIC_SPEND    ? spend
-                    : p->tiers.metric == TIER_METRIC_POINTS ? points
-                                                            : count;
+    int64_t value = tier_metric_of(p, &sum);
     put_string(w, ",\"next_tier\":{\"tier\":", level->id);
     put_string(w, ",\"name\":", level->name);
     put_string(w, ",\"metric\":", metric_names[p->tiers.metric]);

@@ -84,9 +84,7 @@ static enum fid_status read_one(struct store *store, struct db_stmt *s, struct c
     db_done(s);
     if (rc == DB_ROW && !readable)
         return fid_fail(err, FID_ERR_DB, "",
-                        "customer %.100s: the summary of its orders is "
-                        "unreadable",
-                        what);
+                        "customer %.100s: the summary of its orders is unreadable", what);
     if (rc == DB_ROW)
         return FID_OK;
     if (rc == DB_DONE)

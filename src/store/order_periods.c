@@ -25,7 +25,7 @@ struct order_share order_share_of(int64_t paid_minor, int64_t refunded_minor, in
     };
 }
 
-static void share_add(struct order_share *sum, struct order_share share, int sign)
+void order_share_add(struct order_share *sum, struct order_share share, int sign)
 {
     sum->spend_minor += sign * share.spend_minor;
     sum->points += sign * share.points;
@@ -37,7 +37,7 @@ static void period_merge(struct order_period *into, const struct order_period *f
 {
     if (from->orders == 0)
         return;
-    share_add(&into->sum, from->sum, 1);
+    order_share_add(&into->sum, from->sum, 1);
     /* Orders join in id order: dated before the latest already in, they break time order. */
     into->out_of_order |=
         from->out_of_order || (into->orders > 0 && from->first_at < into->last_at);
@@ -130,8 +130,8 @@ bool order_periods_change(struct order_periods *p, int64_t at, struct order_shar
     struct order_period *period = in_folded(p, key) ? &p->folded : find(p, key, &slot);
     if (period == NULL || period->orders == 0)
         return false;
-    share_add(&period->sum, before, -1);
-    share_add(&period->sum, after, 1);
+    order_share_add(&period->sum, before, -1);
+    order_share_add(&period->sum, after, 1);
     return true;
 }
 
@@ -150,11 +150,11 @@ void order_window_bounds(const struct order_periods *p, int64_t from, int64_t to
         const struct order_period *period = i < p->n ? &p->periods[i] : &p->folded;
         switch (order_period_overlap(period, from, to)) {
         case PERIOD_INSIDE:
-            share_add(low, period->sum, 1);
-            share_add(high, period->sum, 1);
+            order_share_add(low, period->sum, 1);
+            order_share_add(high, period->sum, 1);
             break;
         case PERIOD_PARTLY:
-            share_add(high, period->sum, 1);
+            order_share_add(high, period->sum, 1);
             break;
         case PERIOD_OUTSIDE:
             break;

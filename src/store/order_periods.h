@@ -60,6 +60,8 @@ int64_t order_period_key(int64_t at);
 /* What an order with these figures adds to its period. */
 struct order_share order_share_of(int64_t paid_minor, int64_t refunded_minor, int64_t points_earned,
                                   int64_t points_clawed);
+/* Adds share to sum (sign 1), or takes it away (sign -1). */
+void order_share_add(struct order_share *sum, struct order_share share, int sign);
 
 /* Counts a new order (its id above every id the customer has) in its period. */
 void order_periods_add(struct order_periods *periods, int64_t order_id, int64_t at,

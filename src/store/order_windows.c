@@ -35,13 +35,11 @@ static enum fid_status walk_period(struct store *store, const struct order_perio
             db_done(s);
             break;
         }
-        if (held && at >= from && at < to) {
-            struct order_share share = order_share_of(db_column_int(s, 2), db_column_int(s, 3),
-                                                      db_column_int(s, 4), db_column_int(s, 5));
-            sum->spend_minor += share.spend_minor;
-            sum->points += share.points;
-            sum->counted += share.counted;
-        }
+        if (held && at >= from && at < to)
+            order_share_add(sum,
+                            order_share_of(db_column_int(s, 2), db_column_int(s, 3),
+                                           db_column_int(s, 4), db_column_int(s, 5)),
+                            1);
         id = db_column_int(s, 0);
         db_done(s);
     }
@@ -56,9 +54,7 @@ static enum fid_status period_totals(struct store *store, const struct order_per
     case PERIOD_OUTSIDE:
         return FID_OK;
     case PERIOD_INSIDE:
-        sum->spend_minor += period->sum.spend_minor;
-        sum->points += period->sum.points;
-        sum->counted += period->sum.counted;
+        order_share_add(sum, period->sum, 1);
         return FID_OK;
     case PERIOD_PARTLY:
         break;
@@ -67,16 +63,13 @@ static enum fid_status period_totals(struct store *store, const struct order_per
 }
 
 enum fid_status order_window_totals(struct store *store, const struct order_periods *periods,
-                                    int64_t from, int64_t to, int64_t *spend, int64_t *points,
-                                    int64_t *count, struct fid_error *err)
+                                    int64_t from, int64_t to, struct order_share *sum,
+                                    struct fid_error *err)
 {
-    struct order_share sum = {0};
-    enum fid_status st = period_totals(store, periods, &periods->folded, from, to, &sum, err);
+    *sum = (struct order_share){0};
+    enum fid_status st = period_totals(store, periods, &periods->folded, from, to, sum, err);
     for (size_t i = 0; i < periods->n && st == FID_OK; i++)
-        st = period_totals(store, periods, &periods->periods[i], from, to, &sum, err);
-    *spend = sum.spend_minor;
-    *points = sum.points;
-    *count = sum.counted;
+        st = period_totals(store, periods, &periods->periods[i], from, to, sum, err);
     return st;
 }
 

@@ -310,11 +310,11 @@ enum fid_status order_uncredited(struct store *store, const struct order_periods
                                  struct fid_error *err) FID_MUST_USE;
 /* ---- a customer's orders over time (order_windows.c) ---------------------------------------- */
 
-/* Sum over a customer's orders with at in [from, to): spend net of refunds, points earned net,
- * orders not wholly refunded; from the periods, reading orders only where a period is cut. */
+/* Sum over a customer's orders with at in [from, to) (spend net of refunds, points earned net,
+ * orders not wholly refunded), from the periods, reading orders only where a period is cut. */
 enum fid_status order_window_totals(struct store *store, const struct order_periods *periods,
-                                    int64_t from, int64_t to, int64_t *spend, int64_t *points,
-                                    int64_t *count, struct fid_error *err) FID_MUST_USE;
+                                    int64_t from, int64_t to, struct order_share *sum,
+                                    struct fid_error *err) FID_MUST_USE;
 /* How many orders the periods count. */
 int64_t order_periods_orders(const struct order_periods *periods);
 

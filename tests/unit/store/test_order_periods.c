@@ -276,11 +276,11 @@ static void expect_window(struct world *w, int customer, int64_t from, int64_t t
     assert_int_equal(db_step(s), DB_ROW);
     int64_t spend = db_column_int(s, 0), points = db_column_int(s, 1), count = db_column_int(s, 2);
     db_done(s);
-    int64_t got_spend, got_points, got_count;
+    struct order_share got;
     struct fid_error err;
-    assert_int_equal(order_window_totals(&w->store, &w->periods[customer], from, to, &got_spend,
-                                         &got_points, &got_count, &err),
+    assert_int_equal(order_window_totals(&w->store, &w->periods[customer], from, to, &got, &err),
                      FID_OK);
+    int64_t got_spend = got.spend_minor, got_points = got.points, got_count = got.counted;
     if (got_spend != spend || got_points != points || got_count != count)
         fail_msg("customer %d [%lld, %lld): %lld/%lld/%lld, the orders give %lld/%lld/%lld",
                  customer, (long long)from, (long long)to, (long long)got_spend,
@@ -350,17 +350,17 @@ static void test_broken_chains_are_errors(void **state)
     world_open(&w);
     world_order(&w, 0, START + 10, 100);
     world_order(&w, 0, START + 1000, 200);
-    int64_t spend, points, count;
+    struct order_share sum;
     struct fid_error err;
-    assert_int_equal(order_window_totals(&w.store, &w.periods[0], START + 500, START + PERIOD,
-                                         &spend, &points, &count, &err),
-                     FID_OK);
-    UNIT_EQ_INT("the cut period's later order", spend, 200);
+    assert_int_equal(
+        order_window_totals(&w.store, &w.periods[0], START + 500, START + PERIOD, &sum, &err),
+        FID_OK);
+    UNIT_EQ_INT("the cut period's later order", sum.spend_minor, 200);
     /* An order naming itself as the previous one would loop: refused, not followed. */
     store_test_exec(w.db, "UPDATE orders SET prev_id = id WHERE id = 2");
-    assert_int_equal(order_window_totals(&w.store, &w.periods[0], START + 500, START + PERIOD,
-                                         &spend, &points, &count, &err),
-                     FID_ERR_DB);
+    assert_int_equal(
+        order_window_totals(&w.store, &w.periods[0], START + 500, START + PERIOD, &sum, &err),
+        FID_ERR_DB);
     struct order_row *rows = NULL;
     size_t n = 0;
     assert_int_equal(order_uncredited(&w.store, &w.periods[0], &rows, &n, &err), FID_ERR_DB);
@@ -370,9 +370,9 @@ static void test_broken_chains_are_errors(void **state)
     /* An order the chain names but that is gone. */
     store_test_exec(w.db, "UPDATE orders SET prev_id = 1 WHERE id = 2");
     store_test_exec(w.db, "DELETE FROM orders WHERE id = 1");
-    assert_int_equal(order_window_totals(&w.store, &w.periods[0], START + 500, START + PERIOD,
-                                         &spend, &points, &count, &err),
-                     FID_ERR_DB);
+    assert_int_equal(
+        order_window_totals(&w.store, &w.periods[0], START + 500, START + PERIOD, &sum, &err),
+        FID_ERR_DB);
     db_close(w.db);
     store_test_remove(w.path);
 }
