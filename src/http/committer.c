@@ -3,6 +3,11 @@
  * merchant taken together are concatenated into one engine_apply call (each event in its own
  * savepoint), so a batch of N concurrent requests costs one commit. Jobs are never reordered
  * within a merchant: the queue is FIFO and a batch keeps queue order.
+ *
+ * Its connection commits without syncing the log (db_options.sync_apart): committed jobs go to
+ * a second thread, the syncer, which syncs the log once for every job handed over since its last
+ * sync and only then answers them. The committer applies the next batch meanwhile instead of
+ * waiting for the disk, and no answer leaves before its commit is durable.
  */
 #include "http/committer.h"
 
@@ -36,6 +41,14 @@ static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
 static struct job *head, *tail;
 static bool stopping, running;
 static pthread_t thread;
+
+/* Committed jobs waiting for the log's sync, under their own mutex. */
+static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sync_ready = PTHREAD_COND_INITIALIZER;
+static struct job *sync_head, *sync_tail;
+static struct db *sync_db; /* the committer's connection, whose log the syncer syncs */
+static bool sync_stopping;
+static pthread_t sync_thread;
 static const char *database;
 static size_t batch_max;
 
@@ -54,6 +67,11 @@ static void apply_group(struct job **jobs, size_t n)
     if (st == FID_OK) {
         worker->committer = true;
         st = worker_engine(worker, database, jobs[0]->merchant_id, &engine, &err);
+    }
+    if (st == FID_OK) {
+        pthread_mutex_lock(&sync_lock);
+        sync_db = worker->engines_db;
+        pthread_mutex_unlock(&sync_lock);
     }
     if (st == FID_OK)
         st = engine_refresh_program(engine, &err);
@@ -124,39 +142,99 @@ static void *committer_main(void *unused)
         }
         free(jobs);
         free(group);
-        /* Submitted jobs answer through their callback, outside the lock; then the waiters. */
-        struct job *waiting = NULL;
-        for (struct job *j = taken; j;) {
-            struct job *next = j->next;
-            if (j->callback) {
-                j->callback(j->context, j->status, &j->results, &j->err);
-                engine_results_free(&j->results);
-                free(j);
-            } else {
-                j->next = waiting;
-                waiting = j;
-            }
-            j = next;
-        }
+        pthread_mutex_lock(&sync_lock);
+        if (sync_tail)
+            sync_tail->next = taken;
+        else
+            sync_head = taken;
+        sync_tail = last;
+        pthread_cond_signal(&sync_ready);
+        pthread_mutex_unlock(&sync_lock);
         pthread_mutex_lock(&lock);
-        for (struct job *j = waiting; j;) {
-            struct job *next = j->next;
-            j->done = true;
-            pthread_cond_signal(&j->done_cond);
-            j = next;
-        }
     }
     pthread_mutex_unlock(&lock);
     return NULL;
+}
+
+/* Answers the jobs of list: submitted ones through their callback, then the waiters. */
+static void answer(struct job *list)
+{
+    struct job *waiting = NULL;
+    for (struct job *j = list; j;) {
+        struct job *next = j->next;
+        if (j->callback) {
+            j->callback(j->context, j->status, &j->results, &j->err);
+            engine_results_free(&j->results);
+            free(j);
+        } else {
+            j->next = waiting;
+            waiting = j;
+        }
+        j = next;
+    }
+    pthread_mutex_lock(&lock);
+    for (struct job *j = waiting; j;) {
+        struct job *next = j->next;
+        j->done = true;
+        pthread_cond_signal(&j->done_cond);
+        j = next;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+static void *syncer_main(void *unused)
+{
+    (void)unused;
+    fid_thread_name("syncer");
+    pthread_mutex_lock(&sync_lock);
+    for (;;) {
+        while (sync_head == NULL && !sync_stopping)
+            pthread_cond_wait(&sync_ready, &sync_lock);
+        if (sync_head == NULL)
+            break;
+        struct job *list = sync_head;
+        struct db *db = sync_db;
+        sync_head = sync_tail = NULL;
+        pthread_mutex_unlock(&sync_lock);
+        struct fid_error err;
+        fid_error_clear(&err);
+        enum fid_status st = db ? db_sync_log(db, &err) : FID_OK;
+        for (struct job *j = list; j && st != FID_OK; j = j->next)
+            if (j->status == FID_OK) { /* committed, but not known durable: not a success */
+                engine_results_free(&j->results);
+                j->status = st;
+                j->err = err;
+            }
+        if (st != FID_OK)
+            metrics_db_error();
+        answer(list);
+        pthread_mutex_lock(&sync_lock);
+    }
+    pthread_mutex_unlock(&sync_lock);
+    return NULL;
+}
+
+/* Answers what the syncer still holds, then stops it. */
+static void stop_syncer(void)
+{
+    pthread_mutex_lock(&sync_lock);
+    sync_stopping = true;
+    pthread_cond_signal(&sync_ready);
+    pthread_mutex_unlock(&sync_lock);
+    pthread_join(sync_thread, NULL);
 }
 
 enum fid_status committer_start(const char *db_path, size_t max_events, struct fid_error *err)
 {
     database = db_path;
     batch_max = max_events ? max_events : 1000;
-    stopping = false;
-    if (pthread_create(&thread, NULL, committer_main, NULL) != 0)
+    stopping = sync_stopping = false;
+    if (pthread_create(&sync_thread, NULL, syncer_main, NULL) != 0)
+        return fid_fail(err, FID_ERR_INTERNAL, "", "cannot start the syncer thread");
+    if (pthread_create(&thread, NULL, committer_main, NULL) != 0) {
+        stop_syncer();
         return fid_fail(err, FID_ERR_INTERNAL, "", "cannot start the committer thread");
+    }
     running = true;
     return FID_OK;
 }
@@ -170,6 +248,7 @@ void committer_stop(void)
     pthread_cond_signal(&work_ready);
     pthread_mutex_unlock(&lock);
     pthread_join(thread, NULL);
+    stop_syncer(); /* after the committer: it answers the last batches */
     running = false;
 }
 

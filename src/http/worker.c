@@ -60,7 +60,8 @@ static enum fid_status open_engines_db(struct worker *w, const char *db_path, st
 {
     struct db_options options = {.durability = DB_DURABILITY_FULL,
                                  .map_bytes = WORKER_MAP_BYTES,
-                                 .checkpoint_thread = w->committer};
+                                 .checkpoint_thread = w->committer,
+                                 .sync_apart = w->committer};
     enum fid_status st = db_open(db_path, &options, &w->engines_db, err);
     if (st == FID_OK && (st = schema_migrate(w->engines_db, err)) != FID_OK) {
         db_close(w->engines_db);

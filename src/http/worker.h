@@ -34,8 +34,9 @@ struct worker {
     struct key_cache *keys; /* verified API keys (key_cache.h) */
     struct worker_engine_slot *slots;
     size_t n_slots, n_engines; /* n_slots: a power of two, at least twice n_engines */
-    /* The committer's worker: its engines write all day and checkpoint on a thread of their own
-     * (db_options.checkpoint_thread). */
+    /* The committer's worker: its engines write all day, checkpoint on a thread of their own
+     * (db_options.checkpoint_thread) and leave the log's sync to the committer's syncer
+     * (db_options.sync_apart). */
     bool committer;
     struct worker *next; /* registry of all workers, for shutdown */
 };

@@ -36,6 +36,10 @@ struct db_options {
     /* Checkpoints the log on a thread of its own (store/wal_checkpointer.h): for a connection
      * that writes much and long, as a server's committer or a bulk load. */
     bool checkpoint_thread;
+    /* With DB_DURABILITY_FULL: a commit writes the log but does not sync it; db_sync_log does,
+     * on any thread. For a server that answers the writes of a commit only after that sync, so
+     * that its next transaction runs while the disk syncs the last one. */
+    bool sync_apart;
 };
 
 /* Opens (creating when absent, unless read_only) the database at path. */
@@ -53,6 +57,9 @@ void db_rollback(struct db *db);
 enum fid_status db_savepoint(struct db *db, struct fid_error *err) FID_MUST_USE;
 void db_savepoint_release(struct db *db);
 void db_savepoint_rollback(struct db *db);
+/* Makes every commit of a sync_apart connection so far durable (fsync of its log); safe to call
+ * on another thread than the one using the connection. A no-op for other connections. */
+enum fid_status db_sync_log(struct db *db, struct fid_error *err) FID_MUST_USE;
 /* A read transaction (BEGIN, not IMMEDIATE: readers never wait for the writer); the snapshot is
  * taken by its first statement. db_rollback ends it. Both use cached statements, not SQL text
  * parsed anew, since a server begins one per request. */

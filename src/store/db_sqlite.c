@@ -5,11 +5,15 @@
  */
 #include "store/db.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/wal_buffer.h"
 #include "store/wal_checkpointer.h"
@@ -40,6 +44,12 @@ struct db {
     struct stmt_slot cache[STMT_CACHE_SLOTS];
     int savepoint_depth;
     struct wal_checkpointer *checkpointer;
+    /* sync_apart: commits leave the log's fsync to db_sync_log, which holds its own descriptor
+     * of the log (under log_lock: it runs on another thread than the connection's) */
+    bool sync_apart;
+    char *log_path;
+    int log_fd;
+    pthread_mutex_t log_lock;
 };
 
 static enum fid_status fail_db(struct db *db, struct fid_error *err, const char *what)
@@ -97,6 +107,8 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
     pthread_once(&configured, configure_sqlite);
     *out = NULL;
     struct db *db = xcalloc(1, sizeof *db);
+    db->log_fd = -1;
+    pthread_mutex_init(&db->log_lock, NULL);
     int flags =
         options->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     /* The log is written in large writes where every commit syncs it (store/wal_buffer.c). */
@@ -131,6 +143,10 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
         db_close(db);
         return st;
     }
+    if (options->sync_apart && vfs != NULL) {
+        db->sync_apart = true;
+        db->log_path = xstrdup(sqlite3_filename_wal(sqlite3_db_filename(db->conn, "main")));
+    }
     if (options->checkpoint_thread && !options->read_only)
         db->checkpointer =
             wal_checkpointer_start(db->conn, path, options->durability == DB_DURABILITY_FULL);
@@ -151,6 +167,10 @@ void db_close(struct db *db)
     for (size_t i = 0; i < STMT_CACHE_SLOTS; i++)
         sqlite3_finalize(db->cache[i].handle.stmt);
     sqlite3_close(db->conn);
+    if (db->log_fd >= 0)
+        close(db->log_fd);
+    free(db->log_path);
+    pthread_mutex_destroy(&db->log_lock);
     free(db);
 }
 
@@ -172,7 +192,62 @@ enum fid_status db_begin(struct db *db, struct fid_error *err)
 
 enum fid_status db_commit(struct db *db, struct fid_error *err)
 {
-    return db_exec(db, "COMMIT", err);
+    if (db->sync_apart)
+        sqlite3_file_control(db->conn, "main", WAL_BUFFER_FCNTL_DEFER_SYNC, NULL);
+    enum fid_status st = db_exec(db, "COMMIT", err);
+    if (db->sync_apart) /* a commit that wrote nothing did not consume it */
+        sqlite3_file_control(db->conn, "main", WAL_BUFFER_FCNTL_SYNC_NORMAL, NULL);
+    return st;
+}
+
+/* Syncs the directory holding path, so that a log created since is found after a crash (SQLite
+ * does so at a file's first sync, which for a sync_apart log may be a deferred one). */
+static int sync_directory_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = slash == NULL ? 0 : slash == path ? 1 : (size_t)(slash - path);
+    char *dir = xstrdup(len ? path : ".");
+    if (len)
+        dir[len] = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    int rc = fd >= 0 ? fsync(fd) : -1;
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+static enum fid_status sync_log_locked(struct db *db, struct fid_error *err)
+{
+    struct stat named, held;
+    if (stat(db->log_path, &named) != 0) {
+        if (errno == ENOENT) /* no log: the last connection closed it after a full checkpoint */
+            return FID_OK;
+        return fid_fail(err, FID_ERR_IO, "", "log %s: %s", db->log_path, strerror(errno));
+    }
+    if (db->log_fd >= 0 && (fstat(db->log_fd, &held) != 0 || held.st_ino != named.st_ino ||
+                            held.st_dev != named.st_dev)) {
+        close(db->log_fd); /* the log was removed and made again: sync the new one */
+        db->log_fd = -1;
+    }
+    if (db->log_fd < 0) {
+        db->log_fd = open(db->log_path, O_RDONLY | O_CLOEXEC);
+        if (db->log_fd < 0 || sync_directory_of(db->log_path) != 0)
+            return fid_fail(err, FID_ERR_IO, "", "log %s: %s", db->log_path, strerror(errno));
+    }
+    if (fdatasync(db->log_fd) != 0)
+        return fid_fail(err, FID_ERR_IO, "", "syncing log %s: %s", db->log_path, strerror(errno));
+    return FID_OK;
+}
+
+enum fid_status db_sync_log(struct db *db, struct fid_error *err)
+{
+    if (!db->sync_apart)
+        return FID_OK;
+    pthread_mutex_lock(&db->log_lock);
+    enum fid_status st = sync_log_locked(db, err);
+    pthread_mutex_unlock(&db->log_lock);
+    return st;
 }
 
 void db_rollback(struct db *db)

@@ -12,6 +12,11 @@
  * lock, so that they never overwrite frames another connection committed since. (SQLite's
  * rollback usually reads some of them back first, which writes them: harmless, as they lie past
  * the last commit until another connection writes there.)
+ *
+ * A deferred sync (WAL_BUFFER_FCNTL_DEFER_SYNC, for a server that answers a commit only once a
+ * thread of its own has synced the log) is consumed by the first sync after arming: the
+ * commit's. A checkpoint's sync, which must precede copying frames into the database, is never
+ * skipped.
  */
 #include "store/wal_buffer.h"
 
@@ -30,6 +35,7 @@ struct shim_file {
     struct shim_file *wal;  /* on a database: its log, while open */
     struct shim_file *main; /* on a log: its database */
     unsigned char *buf;     /* on a log: frames not yet written */
+    bool defer_sync;        /* on a database: its log's next sync only writes */
     sqlite3_int64 buf_at;   /* file offset of buf[0] */
     int buf_len;
 };
@@ -104,6 +110,10 @@ static int shim_sync(sqlite3_file *file, int flags)
 {
     struct shim_file *f = (struct shim_file *)file;
     int rc = flush(f);
+    if (rc == SQLITE_OK && f->main && f->main->defer_sync) {
+        f->main->defer_sync = false; /* the caller syncs the log before answering */
+        return SQLITE_OK;
+    }
     return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
 }
 
@@ -135,6 +145,10 @@ static int shim_check_reserved(sqlite3_file *file, int *out)
 static int shim_file_control(sqlite3_file *file, int op, void *arg)
 {
     struct shim_file *f = (struct shim_file *)file;
+    if (op == WAL_BUFFER_FCNTL_DEFER_SYNC || op == WAL_BUFFER_FCNTL_SYNC_NORMAL) {
+        f->defer_sync = op == WAL_BUFFER_FCNTL_DEFER_SYNC;
+        return SQLITE_OK;
+    }
     int rc = flush(f);
     return rc != SQLITE_OK ? rc : f->real->pMethods->xFileControl(f->real, op, arg);
 }

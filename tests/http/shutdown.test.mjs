@@ -1,10 +1,23 @@
 // Graceful stop: SIGTERM while 20 POST /v1/events are in flight. Every request answered 2xx is
 // in the database afterwards (read with the CLI once the server is gone), nothing is applied
 // twice, the invariants hold, and the server exits 0, even when SIGTERM comes twice.
+// A crash: SIGKILL while 16 clients post orders one after another (the committer applying some,
+// the syncer syncing others): every request answered 2xx is in the database all the same, and
+// verify is clean.
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { describe, it } from "node:test";
 
-import { daysAgo, expectStatus, useServer } from "./harness.mjs";
+import { daysAgo, expectStatus, startServer, useServer } from "./harness.mjs";
+
+/** The points-earning ledger entries of orders, by event key, read with the CLI. */
+async function earnedByKey(server, customer) {
+    const ledger = await server.cliOk(["ledger", customer], { json: true });
+    const earns = ledger.json.entries.filter((e) => e.kind === "earn" && e.account === "points" && e.order_id);
+    const byKey = new Map(earns.map((e) => [e.event_key, e]));
+    assert.equal(byKey.size, earns.length, "an event applied twice");
+    return byKey;
+}
 
 const N = 20;
 
@@ -59,13 +72,7 @@ describe("graceful shutdown", () => {
         assert.ok(acknowledged.length >= 1, JSON.stringify(outcomes));
         assert.deepEqual(refused, [], "an answered request is a success: the server stops without refusing");
 
-        const ledger = await s.cliOk(["ledger", "sig"], { json: true });
-        const entries = ledger.json.entries;
-        const earned = new Map(
-            entries
-                .filter((e) => e.kind === "earn" && e.account === "points" && e.order_id)
-                .map((e) => [e.event_key, e]),
-        );
+        const earned = await earnedByKey(s, "sig");
         for (const o of acknowledged) {
             const entry = earned.get(`sig-${o.i}`);
             assert.ok(entry, `request ${o.i} answered ${o.status} but is not in the ledger`);
@@ -73,15 +80,66 @@ describe("graceful shutdown", () => {
         }
         // Whatever is in the ledger was sent once, and applied once.
         assert.ok([...earned.keys()].every((k) => /^sig-\d+$/.test(k)));
-        assert.equal(
-            earned.size,
-            entries.filter((e) => e.kind === "earn" && e.account === "points" && e.order_id).length,
-        );
         const verify = await s.cli(["verify"]);
         assert.equal(verify.code, 0, verify.stdout + verify.stderr);
         console.log(
             `# shutdown: ${acknowledged.length} acknowledged, ${earned.size} in the ledger, ` +
                 `${outcomes.filter((o) => o.error).length} cut off`,
         );
+    });
+
+    it("SIGKILL with events in flight loses no acknowledged write", async () => {
+        const s = await startServer({ serveArgs: ["--threads", "2"] });
+        try {
+            expectStatus(
+                await s.call("POST", "/v1/members", { key: "posA", body: { id: "kill", at: daysAgo(1, "07:00") } }),
+                201,
+            );
+            // 16 clients, each posting one order after another until the server is gone.
+            let answered = 0;
+            const order = (i) => ({
+                type: "order",
+                customer: "kill",
+                order_id: `KILL-${i}`,
+                at: daysAgo(1),
+                lines: [{ sku: "ESPRESSO", category: "coffee", quantity: 1, unit_price_minor: 300 + (i % 500) }],
+            });
+            const client = async (c) => {
+                const done = [];
+                for (let n = 0; ; n++) {
+                    const i = n * 16 + c;
+                    try {
+                        const res = await s.call("POST", "/v1/events", {
+                            key: "posA",
+                            headers: { "Idempotency-Key": `kill-${i}` },
+                            body: order(i),
+                        });
+                        done.push({ i, status: res.status, body: res.body });
+                        if (++answered === 80) s.signal("SIGKILL");
+                    } catch (error) {
+                        done.push({ i, error: error.message });
+                        return done;
+                    }
+                }
+            };
+            const outcomes = (await Promise.all(Array.from({ length: 16 }, (_, c) => client(c)))).flat();
+            assert.deepEqual(await s.terminate(), { code: null, signal: "SIGKILL" });
+            const acknowledged = outcomes.filter((o) => o.status >= 200 && o.status < 300);
+            assert.ok(acknowledged.length >= 80, JSON.stringify(outcomes));
+            const earned = await earnedByKey(s, "kill");
+            for (const o of acknowledged) {
+                const entry = earned.get(`kill-${o.i}`);
+                assert.ok(entry, `request ${o.i} answered ${o.status} but is not in the ledger`);
+                assert.equal(entry.amount, o.body.points);
+            }
+            const verify = await s.cli(["verify"]);
+            assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+            console.log(
+                `# kill: ${acknowledged.length} acknowledged, ${earned.size} in the ledger, ` +
+                    `${outcomes.filter((o) => o.error).length} cut off`,
+            );
+        } finally {
+            if (!process.env.FIDELE_HTTP_KEEP) fs.rmSync(s.dir, { recursive: true, force: true });
+        }
     });
 });

@@ -6,19 +6,52 @@
  * - frames of a transaction that rolls back never reach the log: connection A spills a large
  *   transaction into the log and rolls it back, B commits over the same place in the log, then A
  *   commits again; every row of B and of A's second transaction is intact, in the live files and
- *   after recovery from a copy, and the database passes integrity_check.
+ *   after recovery from a copy, and the database passes integrity_check;
+ * - a sync_apart connection commits without syncing (another connection still sees each commit
+ *   at once), db_sync_log syncs, and a checkpoint on that connection still syncs the log before
+ *   copying it: every fsync of the process is counted here (these definitions come before the C
+ *   library's for SQLite too), and an ordinary FULL commit must count, or the test proves
+ *   nothing.
  */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+
 #include "store_support.h"
 
 #define BLOB_BYTES (64 * 1024) /* as intact_rows checks */
 
-static struct db *open_full(const char *path)
+static int syncs; /* fsync and fdatasync calls of this process */
+
+int fsync(int fd)
+{
+    static int (*real)(int);
+    if (real == NULL)
+        real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    syncs++;
+    return real(fd);
+}
+
+int fdatasync(int fd)
+{
+    static int (*real)(int);
+    if (real == NULL)
+        real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    syncs++;
+    return real(fd);
+}
+
+static struct db *open_with(const char *path, bool sync_apart)
 {
     struct fid_error err;
     struct db *db = NULL;
-    struct db_options options = {.durability = DB_DURABILITY_FULL};
+    struct db_options options = {.durability = DB_DURABILITY_FULL, .sync_apart = sync_apart};
     assert_int_equal(db_open(path, &options, &db, &err), FID_OK);
     return db;
+}
+
+static struct db *open_full(const char *path)
+{
+    return open_with(path, false);
 }
 
 /* Inserts rows [first, first + n) of tag, each with a blob of its own bytes. */
@@ -151,11 +184,77 @@ static void test_rolled_back_frames_never_reach_the_log(void **state)
     store_test_remove(path);
 }
 
+/* One committed transaction of n rows of tag; returns the syncs it cost. */
+static int commit_rows(struct db *db, int tag, int first, int n)
+{
+    struct fid_error err;
+    int before = syncs;
+    assert_int_equal(db_begin(db, &err), FID_OK);
+    insert_rows(db, tag, first, n);
+    assert_int_equal(db_commit(db, &err), FID_OK);
+    return syncs - before;
+}
+
+static void test_sync_apart(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-walbuf-XXXXXX";
+    store_test_path(path);
+    struct db *plain = open_full(path), *apart = open_with(path, true);
+    store_test_exec(plain, "CREATE TABLE t (tag INTEGER, i INTEGER, b BLOB, PRIMARY KEY (tag, i))");
+    assert_true(commit_rows(plain, 1, 0, 2) >= 1); /* the control: syncs are counted */
+
+    struct fid_error err;
+    for (int round = 0; round < 3; round++) {
+        UNIT_EQ_INT("syncs of a sync_apart commit", commit_rows(apart, 2, round * 5, 5), 0);
+        UNIT_EQ_INT("seen by another connection", intact_rows(plain, 2), (round + 1) * 5);
+        int before = syncs;
+        assert_int_equal(db_sync_log(apart, &err), FID_OK);
+        /* the log, and the first time its directory too */
+        assert_true(syncs - before == (round == 0 ? 2 : 1));
+    }
+    int before = syncs;
+    assert_int_equal(db_sync_log(plain, &err), FID_OK);
+    UNIT_EQ_INT("syncs of a plain connection's db_sync_log", syncs - before, 0);
+
+    /* A checkpoint after a deferred commit syncs the log before copying it, then the file. */
+    assert_int_equal(commit_rows(apart, 3, 0, 3), 0);
+    before = syncs;
+    store_test_exec(apart, "PRAGMA wal_checkpoint(TRUNCATE)");
+    assert_true(syncs - before >= 2);
+
+    /* The log goes when the last connection closes; a new one is synced, directory included. */
+    db_close(plain);
+    db_close(apart);
+    char wal[300];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    assert_true(access(wal, F_OK) != 0);
+    apart = open_with(path, true); /* opening makes a new, empty log */
+    before = syncs;
+    assert_int_equal(db_sync_log(apart, &err), FID_OK);
+    UNIT_EQ_INT("a new log and its directory", syncs - before, 2);
+    /* The commit that starts writing a log syncs its header first (SQLite, under FULL), which
+     * takes the deferral: that commit is synced for real, the next ones are not. */
+    commit_rows(apart, 4, 0, 1);
+    UNIT_EQ_INT("after reopening", commit_rows(apart, 4, 1, 1), 0);
+    before = syncs;
+    assert_int_equal(db_sync_log(apart, &err), FID_OK);
+    UNIT_EQ_INT("the same log", syncs - before, 1);
+    char copy[256];
+    struct db *recovered = open_crash_copy(path, copy, sizeof copy);
+    UNIT_EQ_INT("rows after recovery", intact_rows(recovered, 2) + intact_rows(recovered, 4), 17);
+    db_close(recovered);
+    store_test_remove(copy);
+    db_close(apart);
+    store_test_remove(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commits_reach_the_log),
         cmocka_unit_test(test_rolled_back_frames_never_reach_the_log),
+        cmocka_unit_test(test_sync_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
