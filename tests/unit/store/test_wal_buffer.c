@@ -22,22 +22,25 @@
 
 static int syncs; /* fsync and fdatasync calls of this process */
 
+/* Counts a sync, then runs the C library's function of that name (found on first use). */
+static int counted(const char *name, int (**real)(int), int fd)
+{
+    if (*real == NULL)
+        *real = (int (*)(int))dlsym(RTLD_NEXT, name);
+    syncs++;
+    return (*real)(fd);
+}
+
 int fsync(int fd)
 {
     static int (*real)(int);
-    if (real == NULL)
-        real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-    syncs++;
-    return real(fd);
+    return counted("fsync", &real, fd);
 }
 
 int fdatasync(int fd)
 {
     static int (*real)(int);
-    if (real == NULL)
-        real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-    syncs++;
-    return real(fd);
+    return counted("fdatasync", &real, fd);
 }
 
 static struct db *open_with(const char *path, bool sync_apart)
