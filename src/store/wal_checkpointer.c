@@ -1,9 +1,15 @@
 /*
  * One round = one PASSIVE checkpoint: it never waits for the writer or readers and copies what
- * they allow. The writer's hook asks for a round after each commit that leaves the log above
- * WAL_CHECKPOINT_ROUND_PAGES; above WAL_CHECKPOINT_INLINE_PAGES it waits for a round in progress
- * and runs one itself, so the log never holds much more than WAL_CHECKPOINT_INLINE_PAGES plus one
- * transaction.
+ * they allow. The log starts over only when a writer begins while every frame is copied, which a
+ * busy writer's rounds never catch up with; so the log grows to WAL_CHECKPOINT_INLINE_PAGES, where
+ * the writer waits for a round in progress and runs one itself, and starts over after that.
+ *
+ * Rounds are spaced: the writer's hook asks for one each WAL_CHECKPOINT_ROUND_PAGES of log, so
+ * that a page rewritten by many commits (a customer's row, the last page of every table) is
+ * copied once per round. Asking after every commit, as before, ran rounds back to back that each
+ * copied the last commit or two: the server's checkpointer copied a page per order (docs/
+ * benchmarks.md, sixth round). In the log's last WAL_CHECKPOINT_ROUND_PAGES before the writer's
+ * own round, every commit asks again, so that little is left for the writer to copy itself.
  */
 #include "store/wal_checkpointer.h"
 
@@ -19,6 +25,7 @@ struct wal_checkpointer {
     pthread_mutex_t lock;
     pthread_cond_t wake, idle;
     bool requested, stopping, running;
+    int asked_at; /* the log's pages when the writer last asked for a round (its thread only) */
 };
 
 static void *run_rounds(void *context)
@@ -47,6 +54,12 @@ static void *run_rounds(void *context)
 static int on_commit(void *context, sqlite3 *writer, const char *name, int pages)
 {
     struct wal_checkpointer *c = context;
+    if (pages < c->asked_at) /* the log started over */
+        c->asked_at = 0;
+    bool closing_in = pages >= WAL_CHECKPOINT_INLINE_PAGES - WAL_CHECKPOINT_ROUND_PAGES;
+    if (!closing_in && pages - c->asked_at < WAL_CHECKPOINT_ROUND_PAGES)
+        return SQLITE_OK;
+    c->asked_at = pages;
     if (pages >= WAL_CHECKPOINT_INLINE_PAGES) {
         /* A round in progress holds the checkpoint lock: let it finish, then copy the rest. */
         pthread_mutex_lock(&c->lock);
@@ -54,7 +67,7 @@ static int on_commit(void *context, sqlite3 *writer, const char *name, int pages
             pthread_cond_wait(&c->idle, &c->lock);
         pthread_mutex_unlock(&c->lock);
         (void)sqlite3_wal_checkpoint_v2(writer, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    } else if (pages >= WAL_CHECKPOINT_ROUND_PAGES) {
+    } else {
         pthread_mutex_lock(&c->lock);
         c->requested = true;
         pthread_cond_signal(&c->wake);

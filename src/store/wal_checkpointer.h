@@ -13,10 +13,9 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
-/* Rounds four times rarer than SQLite's own threshold (1,000 pages) copy each page rewritten
- * meanwhile once, and sync the database once for four times the pages: the server's orders took
- * a sixth less of the checkpointer's CPU (docs/benchmarks.md). Past the inline bound (64 MiB of
- * log at 4 KiB pages) the writer checkpoints itself. */
+/* A round per 4,000 pages of log (four times SQLite's own threshold) copies each page rewritten
+ * meanwhile once and syncs the database once for all of them (see wal_checkpointer.c). Past the
+ * inline bound (64 MiB of log at 4 KiB pages) the writer checkpoints itself. */
 #define WAL_CHECKPOINT_ROUND_PAGES  4000
 #define WAL_CHECKPOINT_INLINE_PAGES 16000
 

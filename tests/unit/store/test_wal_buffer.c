@@ -13,35 +13,10 @@
  *   library's for SQLite too), and an ordinary FULL commit must count, or the test proves
  *   nothing.
  */
-#define _GNU_SOURCE
-#include <dlfcn.h>
-
 #include "store_support.h"
+#include "sync_counter.h"
 
 #define BLOB_BYTES (64 * 1024) /* as intact_rows checks */
-
-static int syncs; /* fsync and fdatasync calls of this process */
-
-/* Counts a sync, then runs the C library's function of that name (found on first use). */
-static int counted(const char *name, int (**real)(int), int fd)
-{
-    if (*real == NULL)
-        *real = (int (*)(int))dlsym(RTLD_NEXT, name);
-    syncs++;
-    return (*real)(fd);
-}
-
-int fsync(int fd)
-{
-    static int (*real)(int);
-    return counted("fsync", &real, fd);
-}
-
-int fdatasync(int fd)
-{
-    static int (*real)(int);
-    return counted("fdatasync", &real, fd);
-}
 
 static struct db *open_with(const char *path, bool sync_apart)
 {

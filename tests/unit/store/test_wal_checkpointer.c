@@ -3,9 +3,12 @@
  * pages in a row (more than the bound at which it checkpoints itself) keeps its log bounded, the
  * database file receives pages from the background rounds well before that bound, and every row
  * is there after reopening. Without the option, SQLite's own checkpoints keep the log small as
- * before.
+ * before. Rounds are spaced: a writer that rewrites the same pages in every commit gets a round
+ * per WAL_CHECKPOINT_ROUND_PAGES of log, which copies each page once, not a round per commit
+ * (each round syncs the log and the database: the process's syncs are counted).
  */
 #include "store_support.h"
+#include "sync_counter.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,11 +104,48 @@ static void test_without_the_thread_sqlite_checkpoints(void **state)
     run_writer(false, &max_db);
 }
 
+static void test_rounds_are_spaced(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-wal-XXXXXX";
+    store_test_path(path);
+    store_test_remove(path);
+    struct fid_error err;
+    struct db *db = NULL;
+    struct db_options options = {.durability = DB_DURABILITY_NORMAL, .checkpoint_thread = true};
+    assert_int_equal(db_open(path, &options, &db, &err), FID_OK);
+    store_test_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)");
+    /* Twenty rows of a page each, all rewritten by every commit: ~21 pages of log per commit. */
+    enum { ROWS = 20, COMMITS = 500 };
+    unsigned char *blob = xcalloc(1, 3500);
+    int before = syncs;
+    for (int i = 0; i < COMMITS; i++) {
+        memset(blob, i & 0xff, 3500);
+        assert_int_equal(db_begin(db, &err), FID_OK);
+        for (int r = 0; r < ROWS; r++) {
+            struct db_stmt *s = db_prepare(db, "INSERT OR REPLACE INTO t (id, b) VALUES (?, ?)");
+            db_bind_int(s, 1, r);
+            db_bind_blob(s, 2, blob, 3500);
+            assert_int_equal(db_run(s, &err), FID_OK);
+        }
+        assert_int_equal(db_commit(db, &err), FID_OK);
+    }
+    /* ~10,500 pages of log: rounds asked at 4,000 and 8,000 pages, two syncs each (a round asked
+     * by every commit past the first WAL_CHECKPOINT_ROUND_PAGES made 14 to 90 here; 3 now). */
+    int rounds_syncs = syncs - before;
+    if (rounds_syncs > 6)
+        fail_msg("%d syncs for %d commits", rounds_syncs, COMMITS);
+    free(blob);
+    db_close(db);
+    store_test_remove(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checkpoint_thread_bounds_the_log),
         cmocka_unit_test(test_without_the_thread_sqlite_checkpoints),
+        cmocka_unit_test(test_rounds_are_spaced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,37 @@
+/*
+ * Counts every fsync and fdatasync of the test process, SQLite's included: a definition in the
+ * executable comes before the C library's for the shared libraries too. Include from one file of
+ * a test executable only.
+ */
+#ifndef FIDELE_TESTS_SYNC_COUNTER_H
+#define FIDELE_TESTS_SYNC_COUNTER_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
+
+static int syncs; /* fsync and fdatasync calls of this process */
+
+/* Counts a sync, then runs the C library's function of that name (found on first use). */
+static int counted(const char *name, int (**real)(int), int fd)
+{
+    if (*real == NULL)
+        *real = (int (*)(int))dlsym(RTLD_NEXT, name);
+    syncs++;
+    return (*real)(fd);
+}
+
+int fsync(int fd)
+{
+    static int (*real)(int);
+    return counted("fsync", &real, fd);
+}
+
+int fdatasync(int fd)
+{
+    static int (*real)(int);
+    return counted("fdatasync", &real, fd);
+}
+
+#endif
