@@ -8,8 +8,8 @@
  * that a page rewritten by many commits (a customer's row, the last page of every table) is
  * copied once per round. Asking after every commit, as before, ran rounds back to back that each
  * copied the last commit or two: the server's checkpointer copied a page per order (docs/
- * benchmarks.md, sixth round). In the log's last WAL_CHECKPOINT_ROUND_PAGES before the writer's
- * own round, every commit asks again, so that little is left for the writer to copy itself.
+ * benchmarks.md, sixth round). In the log's last WAL_CHECKPOINT_CATCH_UP_PAGES before the
+ * writer's own round, every commit asks again, so that little is left for the writer to copy.
  */
 #include "store/wal_checkpointer.h"
 
@@ -56,7 +56,7 @@ static int on_commit(void *context, sqlite3 *writer, const char *name, int pages
     struct wal_checkpointer *c = context;
     if (pages < c->asked_at) /* the log started over */
         c->asked_at = 0;
-    bool closing_in = pages >= WAL_CHECKPOINT_INLINE_PAGES - WAL_CHECKPOINT_ROUND_PAGES;
+    bool closing_in = pages >= WAL_CHECKPOINT_INLINE_PAGES - WAL_CHECKPOINT_CATCH_UP_PAGES;
     if (!closing_in && pages - c->asked_at < WAL_CHECKPOINT_ROUND_PAGES)
         return SQLITE_OK;
     c->asked_at = pages;

@@ -16,8 +16,9 @@
 /* A round per 4,000 pages of log (four times SQLite's own threshold) copies each page rewritten
  * meanwhile once and syncs the database once for all of them (see wal_checkpointer.c). Past the
  * inline bound (64 MiB of log at 4 KiB pages) the writer checkpoints itself. */
-#define WAL_CHECKPOINT_ROUND_PAGES  4000
-#define WAL_CHECKPOINT_INLINE_PAGES 16000
+#define WAL_CHECKPOINT_ROUND_PAGES    4000
+#define WAL_CHECKPOINT_INLINE_PAGES   16000
+#define WAL_CHECKPOINT_CATCH_UP_PAGES 1000 /* before the inline bound: a round per commit */
 
 struct wal_checkpointer;
 
