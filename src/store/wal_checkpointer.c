@@ -14,10 +14,16 @@
 #include "store/wal_checkpointer.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "util/thread_name.h"
 #include "util/xalloc.h"
+
+/* When the writer has not committed for this long and frames may be left uncopied, a round runs
+ * all the same: readers of a log wholly copied skip it (SQLite reads the database file alone). */
+#define QUIET_ROUND_NS (200 * 1000 * 1000)
 
 struct wal_checkpointer {
     sqlite3 *writer, *conn;
@@ -25,24 +31,48 @@ struct wal_checkpointer {
     pthread_mutex_t lock;
     pthread_cond_t wake, idle;
     bool requested, stopping, running;
+    atomic_bool committed; /* the writer committed since the checkpointer last looked */
     int asked_at; /* the log's pages when the writer last asked for a round (its thread only) */
 };
+
+/* Waits for a request or stop, at most QUIET_ROUND_NS; false on timeout. */
+static bool wait_request(struct wal_checkpointer *c)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += QUIET_ROUND_NS;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    while (!c->requested && !c->stopping)
+        if (pthread_cond_timedwait(&c->wake, &c->lock, &until) != 0)
+            return false;
+    return true;
+}
 
 static void *run_rounds(void *context)
 {
     struct wal_checkpointer *c = context;
     fid_thread_name("checkpointer");
     pthread_mutex_lock(&c->lock);
+    bool pending = false; /* the log may hold frames no round copied */
     for (;;) {
-        while (!c->requested && !c->stopping)
-            pthread_cond_wait(&c->wake, &c->lock);
+        bool asked = wait_request(c);
         if (c->stopping)
             break;
+        bool writing = atomic_exchange(&c->committed, false);
+        pending = pending || writing;
+        if (!asked && (writing || !pending))
+            continue; /* between two spaced rounds of a busy writer, or nothing left to copy */
         c->requested = false;
         c->running = true;
         pthread_mutex_unlock(&c->lock);
-        /* A busy or failed round loses nothing: the next commit asks again. */
-        (void)sqlite3_wal_checkpoint_v2(c->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        /* A busy or failed round loses nothing: the next commit asks again, or the next quiet
+         * spell does. */
+        int log = 0, copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(c->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+        pending = rc != SQLITE_OK || copied < log;
         pthread_mutex_lock(&c->lock);
         c->running = false;
         pthread_cond_broadcast(&c->idle);
@@ -54,6 +84,7 @@ static void *run_rounds(void *context)
 static int on_commit(void *context, sqlite3 *writer, const char *name, int pages)
 {
     struct wal_checkpointer *c = context;
+    atomic_store_explicit(&c->committed, true, memory_order_relaxed);
     if (pages < c->asked_at) /* the log started over */
         c->asked_at = 0;
     bool closing_in = pages >= WAL_CHECKPOINT_INLINE_PAGES - WAL_CHECKPOINT_CATCH_UP_PAGES;
