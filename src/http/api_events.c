@@ -36,6 +36,17 @@ bool api_idempotency_key(struct http_request *req, json_t *event)
     return true;
 }
 
+/* What the committer must check of req's key: NULL when the request's snapshot checked it. */
+static const struct committer_check *key_check(const struct http_request *req,
+                                               struct committer_check *check)
+{
+    if (!req->key_unconfirmed)
+        return NULL;
+    snprintf(check->key_id, sizeof check->key_id, "%s", req->key.id);
+    snprintf(check->digest, sizeof check->digest, "%s", req->key_digest);
+    return check;
+}
+
 /* Committer thread: keeps the outcome and wakes the connection; req is not touched after. */
 static void on_committed(void *context, enum fid_status status, struct engine_results *results,
                          const struct fid_error *err)
@@ -70,8 +81,9 @@ void api_apply_one(struct http_request *req, json_t *event, unsigned success_sta
     req->commit_shape = shape;
     req->commit_pending = true;
     MHD_suspend_connection(req->connection);
-    enum fid_status st =
-        committer_submit(req->key.merchant_id, req->commit_events, on_committed, req, &err);
+    struct committer_check check;
+    enum fid_status st = committer_submit(req->key.merchant_id, req->commit_events,
+                                          key_check(req, &check), on_committed, req, &err);
     if (st != FID_OK)
         on_committed(req, st, NULL, &err);
 }
@@ -158,7 +170,9 @@ void api_events_batch(struct http_request *req)
     struct fid_error err;
     fid_error_clear(&err);
     struct engine_results results = {0};
-    enum fid_status st = committer_apply(req->key.merchant_id, events, &results, &err);
+    struct committer_check check;
+    enum fid_status st =
+        committer_apply(req->key.merchant_id, events, key_check(req, &check), &results, &err);
     json_decref(body);
     if (st != FID_OK) {
         http_reply_error(req, &err);

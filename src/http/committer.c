@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "engine/engine.h"
+#include "http/key_cache.h"
 #include "http/metrics.h"
 #include "http/worker.h"
 #include "util/thread_name.h"
@@ -26,6 +27,9 @@
 struct job {
     int64_t merchant_id;
     const json_t *events;
+    struct committer_check check;
+    bool to_check;    /* check holds a key to check before applying */
+    bool key_refused; /* that key is unknown or revoked: the job is not applied */
     struct engine_results results;
     struct fid_error err;
     enum fid_status status;
@@ -52,6 +56,40 @@ static pthread_t sync_thread;
 static const char *database;
 static size_t batch_max;
 
+/* Checks the keys that only a request thread's cache vouched for (on the directory connection,
+ * in a snapshot taken now: any revocation committed before the request arrived is seen) and
+ * fails the jobs of a key unknown or revoked; false when the check itself failed (err). */
+static bool check_keys(struct worker *worker, struct job **jobs, size_t n, struct fid_error *err)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (!jobs[j]->to_check)
+            continue;
+        size_t same = 0; /* a job before with the same key: its answer holds (one look per key) */
+        while (same < j && !(jobs[same]->to_check &&
+                             strcmp(jobs[same]->check.key_id, jobs[j]->check.key_id) == 0 &&
+                             strcmp(jobs[same]->check.digest, jobs[j]->check.digest) == 0))
+            same++;
+        if (same < j) {
+            jobs[j]->key_refused = jobs[same]->key_refused;
+            jobs[j]->err = jobs[same]->err;
+            continue;
+        }
+        struct api_key key;
+        enum fid_status st = api_key_verify(worker->directory, jobs[j]->check.key_id,
+                                            jobs[j]->check.digest, &key, err);
+        if (st == FID_ERR_NOT_FOUND) {
+            jobs[j]->key_refused = true;
+            fid_fail(&jobs[j]->err, FID_ERR_NOT_FOUND, "Authorization",
+                     "the API key is unknown or revoked");
+            key_cache_invalidate_all(); /* request threads check their cached keys again */
+        } else if (st != FID_OK) {
+            return false;
+        }
+    }
+    fid_error_clear(err);
+    return true;
+}
+
 /* Applies jobs[0..n) (all of one merchant) in one transaction and fills their results. */
 static void apply_group(struct job **jobs, size_t n)
 {
@@ -61,9 +99,12 @@ static void apply_group(struct job **jobs, size_t n)
     struct engine *engine = NULL;
     json_t *all = json_array();
     struct engine_results results = {0};
-    for (size_t j = 0; j < n; j++)
-        json_array_extend(all, (json_t *)jobs[j]->events);
     enum fid_status st = worker_current(database, &worker, &err);
+    if (st == FID_OK && !check_keys(worker, jobs, n, &err))
+        st = err.status;
+    for (size_t j = 0; j < n; j++)
+        if (!jobs[j]->key_refused)
+            json_array_extend(all, (json_t *)jobs[j]->events);
     if (st == FID_OK) {
         worker->committer = true;
         st = worker_engine(worker, database, jobs[0]->merchant_id, &engine, &err);
@@ -75,12 +116,16 @@ static void apply_group(struct job **jobs, size_t n)
     }
     if (st == FID_OK)
         st = engine_refresh_program(engine, &err);
-    if (st == FID_OK)
+    if (st == FID_OK && json_array_size(all) > 0)
         st = engine_apply_batch(engine, &(struct engine_batch){.events = all}, (int64_t)time(NULL),
                                 ENGINE_EACH_ON_ITS_OWN, &results, &err);
     size_t offset = 0, applied = 0;
     for (size_t j = 0; j < n; j++) {
         size_t count = json_array_size(jobs[j]->events);
+        if (jobs[j]->key_refused) {
+            jobs[j]->status = FID_ERR_NOT_FOUND;
+            continue;
+        }
         jobs[j]->status = st;
         if (st != FID_OK) {
             jobs[j]->err = err;
@@ -266,12 +311,16 @@ static bool enqueue_locked(struct job *job)
     return true;
 }
 
-enum fid_status committer_submit(int64_t merchant_id, const json_t *events, committer_done callback,
+enum fid_status committer_submit(int64_t merchant_id, const json_t *events,
+                                 const struct committer_check *check, committer_done callback,
                                  void *context, struct fid_error *err)
 {
     struct job *job = xcalloc(1, sizeof *job);
     job->merchant_id = merchant_id;
     job->events = events;
+    job->to_check = check != NULL;
+    if (check)
+        job->check = *check;
     job->callback = callback;
     job->context = context;
     pthread_mutex_lock(&lock);
@@ -285,9 +334,12 @@ enum fid_status committer_submit(int64_t merchant_id, const json_t *events, comm
 }
 
 enum fid_status committer_apply(int64_t merchant_id, const json_t *events,
-                                struct engine_results *results, struct fid_error *err)
+                                const struct committer_check *check, struct engine_results *results,
+                                struct fid_error *err)
 {
-    struct job job = {.merchant_id = merchant_id, .events = events};
+    struct job job = {.merchant_id = merchant_id, .events = events, .to_check = check != NULL};
+    if (check)
+        job.check = *check;
     pthread_cond_init(&job.done_cond, NULL);
     pthread_mutex_lock(&lock);
     if (!enqueue_locked(&job)) {

@@ -12,7 +12,16 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "store/key_store.h"
 #include "util/error.h"
+
+/* A key that only a request thread's cache vouched for: before applying the job the committer
+ * checks that the key still exists with this secret and is not revoked, and otherwise fails it
+ * with FID_ERR_NOT_FOUND on the field "Authorization" (a 401) without applying anything. */
+struct committer_check {
+    char key_id[API_KEY_ID_LEN + 1];
+    char digest[FID_DIGEST_HEX];
+};
 
 /* Starts the committer thread on db_path; max_events bounds one transaction. */
 enum fid_status committer_start(const char *db_path, size_t max_events,
@@ -23,9 +32,10 @@ void committer_stop(void);
 
 /* Applies events (an array, borrowed) of merchant_id, each on its own (a failing event is an
  * "error" result and leaves no trace), and waits for the commit. results are replaced by one
- * per event. */
+ * per event. check: NULL, or the key to check first. */
 enum fid_status committer_apply(int64_t merchant_id, const json_t *events,
-                                struct engine_results *results, struct fid_error *err) FID_MUST_USE;
+                                const struct committer_check *check, struct engine_results *results,
+                                struct fid_error *err) FID_MUST_USE;
 
 /* Called on the committer thread once a submitted job committed (or failed): results (one per
  * event; the callee may take them, leaving zeros) when status is FID_OK, else err. */
@@ -34,7 +44,8 @@ typedef void (*committer_done)(void *context, enum fid_status status,
 
 /* Queues events (borrowed until callback runs) of merchant_id and returns at once; callback
  * runs exactly once, after the commit. Fails (and never calls back) when stopping. */
-enum fid_status committer_submit(int64_t merchant_id, const json_t *events, committer_done callback,
+enum fid_status committer_submit(int64_t merchant_id, const json_t *events,
+                                 const struct committer_check *check, committer_done callback,
                                  void *context, struct fid_error *err) FID_MUST_USE;
 
 #endif

@@ -62,6 +62,11 @@ void http_reply_error(struct http_request *req, const struct fid_error *err)
     enum fid_status s = err->status <= FID_ERR_INTERNAL ? err->status : FID_ERR_INTERNAL;
     if (s == FID_ERR_DB)
         metrics_db_error();
+    /* A key found unknown or revoked after the request was let in (http/committer.h). */
+    if (s == FID_ERR_NOT_FOUND && strcmp(err->field, "Authorization") == 0) {
+        http_reply_problem(req, 401, "unauthorized", "Unauthorized", err->message, err->field);
+        return;
+    }
     /* Malformed JSON is a syntax error of the request, not a validation failure. */
     if (s == FID_ERR_INPUT && strncmp(err->message, "malformed JSON", 14) == 0) {
         http_reply_problem(req, 400, "malformed-json", "Bad Request", err->message, err->field);

@@ -40,6 +40,10 @@ struct http_request {
     char params[HTTP_PARAMS_MAX][HTTP_PARAM_MAX];
     struct api_key key;
     bool authenticated;
+    /* The key was taken from this thread's cache without a snapshot (a route whose writes go
+     * through the committer): the committer checks it before applying (committer_check). */
+    bool key_unconfirmed;
+    char key_digest[FID_DIGEST_HEX];
     struct engine *engine; /* the caller's merchant, on this thread */
     bool snapshot;         /* a read transaction is open on engine (routes.c ends it) */
     /* response */

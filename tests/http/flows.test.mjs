@@ -652,6 +652,46 @@ describe("flows", () => {
             for (const res of await burst()) expectProblem(res, 401, "unauthorized");
         });
 
+        it("a pos key revoked with the CLI while the server runs writes nothing from the next request", async () => {
+            // A write takes a key this thread checked before without a snapshot of its own; the
+            // committer checks it before applying, and sees the other process's revocation.
+            const s = h.server;
+            await s.createKey("cliRevokedPos", 1, "pos");
+            expectStatus(await s.call("POST", "/v1/members", { key: "posA", body: { id: "rev-buyer" } }), 201);
+            const order = (i) => ({
+                type: "order",
+                key: `rev-${i}`,
+                customer: "rev-buyer",
+                order_id: `REV-${i}`,
+                at: daysAgo(1),
+                lines: [{ sku: "ESPRESSO", category: "coffee", quantity: 1, unit_price_minor: 250 }],
+            });
+            const burst = (from) =>
+                Promise.all(
+                    Array.from({ length: 8 }, (_, i) =>
+                        s.call("POST", "/v1/events", {
+                            key: "cliRevokedPos",
+                            headers: { Connection: "close" },
+                            body: order(from + i),
+                        }),
+                    ),
+                );
+            for (const res of await burst(0)) expectStatus(res, 201);
+            for (const res of await burst(8)) expectStatus(res, 201);
+            await s.cliOk(["key", "revoke", s.keyIds.cliRevokedPos, "--merchant", "1"]);
+            for (const res of await burst(16)) expectProblem(res, 401, "unauthorized");
+            expectProblem(
+                await s.call("POST", "/v1/events/batch", { key: "cliRevokedPos", body: { events: [order(99)] } }),
+                401,
+                "unauthorized",
+            );
+            const ledger = await s.cliOk(["ledger", "rev-buyer"], { json: true });
+            const applied = new Set(ledger.json.entries.map((e) => e.event_key));
+            for (let i = 0; i < 16; i++) assert.ok(applied.has(`rev-${i}`), `rev-${i} was applied`);
+            for (const i of [16, 17, 18, 19, 20, 21, 22, 23, 99])
+                assert.ok(!applied.has(`rev-${i}`), `rev-${i}, sent with a revoked key, was applied`);
+        });
+
         it("a pos key created over the API can write", async () => {
             const k = expectStatus(
                 await h.server.call("POST", "/v1/keys", { key: "adminA", body: { scope: "pos" } }),

@@ -9,11 +9,12 @@ export function routeTable() {
     const source = fs.readFileSync(path.join(REPO, "src/http/routes.c"), "utf8");
     const table = /static const struct route ROUTES\[\] = \{([\s\S]*?)\n\};/.exec(source);
     if (!table) throw new Error("ROUTES[] not found in src/http/routes.c");
-    const routes = [...table[1].matchAll(/\{"([A-Z]+)", "([^"]+)", (\w+), (\w+)\}/g)].map((m) => ({
+    const routes = [...table[1].matchAll(/\{"([A-Z]+)", "([^"]+)", (\w+), (\w+), (true|false)\}/g)].map((m) => ({
         method: m[1],
         template: m[2],
         auth: m[3],
         handler: m[4],
+        keyCheckedByCommitter: m[5] === "true",
     }));
     if (routes.length === 0) throw new Error("no route parsed from src/http/routes.c");
     return routes;
