@@ -26,6 +26,12 @@ void order_row_clear(struct order_row *o)
     memset(o, 0, sizeof *o);
 }
 
+/* What the row, as it stands in memory, adds to its customer's period. */
+static struct order_share row_share(const struct order_row *o)
+{
+    return order_share_of(o->paid_minor, o->refunded_minor, o->points_earned, o->points_clawed);
+}
+
 static void read_row(struct db_stmt *s, struct order_row *o)
 {
     memset(o, 0, sizeof *o);
@@ -49,8 +55,7 @@ static void read_row(struct db_stmt *s, struct order_row *o)
     o->body = xstrdup(db_column_text(s, 17));
     o->program_version = db_column_int(s, 18);
     o->earn_context = xstrdup(db_column_text(s, 19));
-    o->stored_share =
-        order_share_of(o->paid_minor, o->refunded_minor, o->points_earned, o->points_clawed);
+    o->stored_share = row_share(o);
 }
 
 enum fid_status order_find_ref(struct store *store, const char *ref, struct order_row *out,
@@ -106,8 +111,7 @@ enum fid_status order_insert(struct store *store, struct order_periods *periods,
                         "order \"%.100s\" was already recorded under another idempotency key",
                         o->ref);
     if (st == FID_OK) {
-        o->stored_share =
-            order_share_of(o->paid_minor, o->refunded_minor, o->points_earned, o->points_clawed);
+        o->stored_share = row_share(o);
         order_periods_add(periods, o->id, o->at, o->stored_share);
     }
     return st;
@@ -117,8 +121,7 @@ enum fid_status order_insert(struct store *store, struct order_periods *periods,
 static enum fid_status share_changed(struct order_periods *periods, struct order_row *o,
                                      struct fid_error *err)
 {
-    struct order_share now =
-        order_share_of(o->paid_minor, o->refunded_minor, o->points_earned, o->points_clawed);
+    struct order_share now = row_share(o);
     if (!order_periods_change(periods, o->at, o->stored_share, now))
         return fid_fail(err, FID_ERR_DB, "", "order \"%.100s\" is missing from its periods",
                         o->ref);
