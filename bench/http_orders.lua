@@ -6,10 +6,10 @@
 -- the warm-up from the measured run apart), the customer is a member drawn at random among
 -- m00001..mMEMBERS, with 1 to 3 lines of 1 to 3 units from a cafe menu.
 --
--- response() counts answers by status class, so that bench/http can hold the number of orders in
--- the database against the number of 2xx answers. wrk drops the requests still in flight when
--- the duration ends; the server may have committed them, so done() also reports how many
--- requests were sent but not answered (issued - answered), the allowed surplus in the database.
+-- done() reports the 2xx answers, so that bench/http can hold the number of orders in the
+-- database against them. wrk drops the requests still in flight when the duration ends; the
+-- server may have committed them, so done() also reports how many requests were sent but not
+-- answered (issued - answered), the allowed surplus in the database.
 
 local MENU = {
     {sku = "ESPRESSO", category = "coffee", price = 250},
@@ -18,6 +18,12 @@ local MENU = {
     {sku = "BEANS-250G", category = "beans", price = 1290},
     {sku = "COOKIE", category = "pastry", price = 220},
 }
+
+-- Line fragments and the header block are built once in init(): the client shares the machine's
+-- two cores with the server, so request() only draws and concatenates. There is no response()
+-- function: wrk then skips reading each answer's headers and body into Lua (its own README calls
+-- that parsing expensive), and done() takes the answers' count and statuses from wrk's summary
+-- (non2xx is its count of statuses above 399; this route answers no 1xx or 3xx).
 
 local next_thread = 0
 local threads = {}
@@ -29,29 +35,41 @@ function setup(thread)
     threads[next_thread] = thread
 end
 
-local key, members, run
-local headers = {}
+local members, run
+local head -- the request line and headers up to the Idempotency-Key's value
+local fragments = {} -- fragments[item][quantity]: one line's JSON
 local counter = 0
-issued, ok, failed = 0, 0, 0
+issued = 0
 
 function init(args)
+    local key
     key, members, run = args[1], tonumber(args[2]), args[3]
     assert(key and members and run, "usage: -- KEY MEMBERS RUN")
     math.randomseed(seed)
+    local lines = {"POST /v1/events HTTP/1.1", "Host: " .. wrk.host}
     for name, value in pairs(wrk.headers) do
-        headers[name] = value
+        if name ~= "Host" then
+            lines[#lines + 1] = name .. ": " .. value
+        end
     end
-    headers["Authorization"] = "Bearer " .. key
-    headers["Content-Type"] = "application/json"
+    lines[#lines + 1] = "Authorization: Bearer " .. key
+    lines[#lines + 1] = "Content-Type: application/json"
+    lines[#lines + 1] = "Idempotency-Key: "
+    head = table.concat(lines, "\r\n")
+    for i, item in ipairs(MENU) do
+        fragments[i] = {}
+        for quantity = 1, 3 do
+            fragments[i][quantity] = string.format(
+                '{"sku":"%s","category":"%s","quantity":%d,"unit_price_minor":%d}',
+                item.sku, item.category, quantity, item.price)
+        end
+    end
 end
 
 local function order_lines()
     local lines = {}
     for i = 1, math.random(3) do
-        local item = MENU[math.random(#MENU)]
-        lines[i] = string.format(
-            '{"sku":"%s","category":"%s","quantity":%d,"unit_price_minor":%d}',
-            item.sku, item.category, math.random(3), item.price)
+        lines[i] = fragments[math.random(#MENU)][math.random(3)]
     end
     return table.concat(lines, ",")
 end
@@ -59,33 +77,22 @@ end
 function request()
     counter = counter + 1
     issued = issued + 1
-    local id = string.format("%s-%d-%d", run, thread_id, counter)
-    headers["Idempotency-Key"] = id
-    local body = string.format(
-        '{"type":"order","customer":"m%05d","order_id":"%s","channel":"store","lines":[%s]}',
-        math.random(members), id, order_lines())
-    return wrk.format("POST", "/v1/events", headers, body)
-end
-
-function response(status, _, _)
-    if status >= 200 and status < 300 then
-        ok = ok + 1
-    else
-        failed = failed + 1
-    end
+    local id = run .. "-" .. thread_id .. "-" .. counter
+    local body = '{"type":"order","customer":"m' .. string.format("%05d", math.random(members)) ..
+        '","order_id":"' .. id .. '","channel":"store","lines":[' .. order_lines() .. "]}"
+    return head .. id .. "\r\nContent-Length: " .. #body .. "\r\n\r\n" .. body
 end
 
 function done(summary, latency, _)
-    local sent, good, bad = 0, 0, 0
+    local sent = 0
     for _, thread in ipairs(threads) do
         sent = sent + thread:get("issued")
-        good = good + thread:get("ok")
-        bad = bad + thread:get("failed")
     end
     local e = summary.errors
     io.write(string.format(
         "bench: requests=%d duration_us=%d p50_us=%d p99_us=%d non2xx=%d socket_errors=%d " ..
             "ok2xx=%d unanswered=%d\n",
-        summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), bad,
-        e.connect + e.read + e.write + e.timeout, good, sent - good - bad))
+        summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+        e.status, e.connect + e.read + e.write + e.timeout, summary.requests - e.status,
+        sent - summary.requests))
 end
