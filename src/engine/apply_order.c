@@ -98,7 +98,10 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
         .event_key = event_key,
         .explanation = explanation,
     };
+    int64_t newest_lot = c->last_lot_id;
     st = points_credit(e, c, &credit, NULL, err);
+    if (st == FID_OK && c->last_lot_id != newest_lot) /* the order's lot: refunds claw it back */
+        row->lot_id = c->last_lot_id;
     for (size_t i = 0; st == FID_OK && i < earning.n_stamps; i++) {
         const struct stamp_card *card = &p->stamp_cards[earning.stamps[i].card_index];
         st = stamps_earn(e, c, card, earning.stamps[i].stamps, at, row->id, event_key, &vouchers,

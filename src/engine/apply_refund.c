@@ -133,7 +133,7 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
                                    const char *key, struct jsonw *result, struct fid_error *err)
 {
     struct lot_row lot;
-    enum fid_status st = lot_of_order(&e->store, order->id, &lot, err);
+    enum fid_status st = lot_of_order(&e->store, order, &lot, err);
     if (st != FID_OK && st != FID_ERR_NOT_FOUND)
         return st;
     int64_t from_pending = 0;

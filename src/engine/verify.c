@@ -106,6 +106,12 @@ static const struct check CHECKS[] = {
      "o.merchant_id = l.merchant_id AND o.id = l.order_id WHERE l.merchant_id = ?1 AND "
      "l.account = 'points' AND l.kind IN ('earn', 'earn_pending') GROUP BY l.order_id HAVING "
      "COUNT(*) > 1"},
+    {"order_names_its_lot",
+     "WITH t AS (SELECT order_id, MIN(id) AS first FROM lots WHERE merchant_id = ?1 AND order_id "
+     "IS NOT NULL GROUP BY order_id) SELECT 'order ' || o.ref, 'names lot ' || "
+     "COALESCE(o.lot_id, 'none') || ' but the lot it earned is ' || COALESCE(t.first, 'none') "
+     "FROM orders o LEFT JOIN t ON t.order_id = o.id WHERE o.merchant_id = ?1 AND o.lot_id IS "
+     "NOT t.first"},
     {"entries_name_applied_events",
      "SELECT 'ledger ' || l.id, 'event key ' || l.event_key || ' has no idempotency record' FROM "
      "ledger l WHERE l.merchant_id = ?1 AND l.event_key IS NOT NULL AND NOT EXISTS (SELECT 1 "

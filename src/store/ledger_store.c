@@ -164,14 +164,15 @@ enum fid_status lots_open(struct store *store, struct customer *c, enum lot_stat
     return FID_OK;
 }
 
-enum fid_status lot_of_order(struct store *store, int64_t order_id, struct lot_row *out,
-                             struct fid_error *err)
+enum fid_status lot_of_order(struct store *store, const struct order_row *order,
+                             struct lot_row *out, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(store->db, "SELECT " LOT_COLUMNS
-                                              " FROM lots WHERE merchant_id = ? AND order_id = ? "
-                                              "ORDER BY +id LIMIT 1"); /* lots_order, as above */
+    if (order->lot_id == 0)
+        return FID_ERR_NOT_FOUND;
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT " LOT_COLUMNS " FROM lots WHERE merchant_id = ? AND id = ?");
     db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, order_id);
+    db_bind_int(s, 2, order->lot_id);
     enum db_step rc = db_step(s);
     if (rc == DB_ROW)
         read_lot(s, out);

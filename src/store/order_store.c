@@ -14,7 +14,8 @@
 #define ORDER_COLUMNS                                                                              \
     "id, ref, customer_id, at, channel, member_at_order, gross_minor, paid_minor, basis_minor, "   \
     "points_earned, points_clawed, cashback_earned, cashback_clawed, refunded_minor, stamps, "     \
-    "stamps_clawed, refunded_units, body, program_version, earn_context"
+    "stamps_clawed, refunded_units, body, program_version, earn_context, lot_id"
+#define ORDER_COLUMNS_N 21 /* a column selected after them is number ORDER_COLUMNS_N */
 
 void order_row_clear(struct order_row *o)
 {
@@ -55,6 +56,7 @@ static void read_row(struct db_stmt *s, struct order_row *o)
     o->body = xstrdup(db_column_text(s, 17));
     o->program_version = db_column_int(s, 18);
     o->earn_context = xstrdup(db_column_text(s, 19));
+    o->lot_id = db_column_int(s, 20);
     o->stored_share = row_share(o);
 }
 
@@ -86,8 +88,9 @@ enum fid_status order_insert(struct store *store, struct order_periods *periods,
         store->db,
         "INSERT INTO orders (merchant_id, id, ref, customer_id, at, channel, member_at_order, "
         "gross_minor, paid_minor, basis_minor, points_earned, cashback_earned, stamps, body, "
-        "program_version, earn_context, prev_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?)");
+        "program_version, earn_context, prev_id, lot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, "
+        "?, ?, ?, ?, ?, ?)");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, o->id);
     db_bind_text(s, 3, o->ref);
@@ -105,6 +108,7 @@ enum fid_status order_insert(struct store *store, struct order_periods *periods,
     db_bind_int(s, 15, o->program_version);
     db_bind_text(s, 16, o->earn_context ? o->earn_context : "{}");
     db_bind_opt_int(s, 17, periods->last_order_id);
+    db_bind_opt_int(s, 18, o->lot_id);
     st = db_run(s, err);
     if (st == FID_ERR_CONFLICT)
         return fid_fail(err, FID_ERR_CONFLICT, "/order_id",
@@ -151,16 +155,17 @@ enum fid_status order_save_earning(struct store *store, struct order_periods *pe
 {
     struct db_stmt *s = db_prepare(
         store->db, "UPDATE orders SET points_earned = ?, cashback_earned = ?, stamps = ?, "
-                   "basis_minor = ?, program_version = ?, earn_context = ? WHERE merchant_id = ? "
-                   "AND id = ?");
+                   "basis_minor = ?, program_version = ?, earn_context = ?, lot_id = ? WHERE "
+                   "merchant_id = ? AND id = ?");
     db_bind_int(s, 1, o->points_earned);
     db_bind_int(s, 2, o->cashback_earned);
     db_bind_text(s, 3, o->stamps ? o->stamps : "{}");
     db_bind_int(s, 4, o->basis_minor);
     db_bind_int(s, 5, o->program_version);
     db_bind_text(s, 6, o->earn_context ? o->earn_context : "{}");
-    db_bind_int(s, 7, store->merchant_id);
-    db_bind_int(s, 8, o->id);
+    db_bind_opt_int(s, 7, o->lot_id);
+    db_bind_int(s, 8, store->merchant_id);
+    db_bind_int(s, 9, o->id);
     enum fid_status st = db_run(s, err);
     return st == FID_OK ? share_changed(periods, o, err) : st;
 }
@@ -196,7 +201,7 @@ static enum fid_status chain_read(struct store *store, int64_t id, struct order_
     enum db_step rc = db_step(s);
     if (rc == DB_ROW) {
         read_row(s, out);
-        *prev = db_column_int(s, 20);
+        *prev = db_column_int(s, ORDER_COLUMNS_N);
     }
     db_done(s);
     if (rc == DB_ROW && *prev < id)

@@ -100,6 +100,7 @@ struct order_row {
     char *refunded_units;    /* JSON object line index -> units refunded; owned */
     char *body;              /* the order event as received; owned */
     int64_t program_version; /* the programme version that computed the earning */
+    int64_t lot_id;          /* the points lot the order earned; 0 when it earned none */
     char *earn_context; /* JSON {"tier","vip","first_order"} the earning was computed with; owned */
     struct order_share stored_share; /* what the row adds to its period, as last written */
 };
@@ -365,9 +366,9 @@ enum fid_status lot_use_insert(struct store *store, int64_t ledger_id, int64_t l
  * saves c, or the next walk moves it again). */
 enum fid_status lots_open(struct store *store, struct customer *c, enum lot_state state,
                           struct lot_row **lots, size_t *n, struct fid_error *err) FID_MUST_USE;
-/* Pending lot of an order (FID_ERR_NOT_FOUND when none). */
-enum fid_status lot_of_order(struct store *store, int64_t order_id, struct lot_row *out,
-                             struct fid_error *err) FID_MUST_USE;
+/* The points lot an order earned, named by its row (FID_ERR_NOT_FOUND when none). */
+enum fid_status lot_of_order(struct store *store, const struct order_row *order,
+                             struct lot_row *out, struct fid_error *err) FID_MUST_USE;
 /* Earliest instant at which a lot of the customer confirms or expires (0 = none). */
 enum fid_status lots_next_due(struct store *store, const struct customer *c, int64_t *at,
                               struct fid_error *err) FID_MUST_USE;

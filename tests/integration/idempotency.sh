@@ -319,6 +319,8 @@ verify_catches_tampering() {
         "lot_chain_starts_at_newest|UPDATE customers SET last_lot_id = NULL"
         "lot_chain_starts_at_newest|UPDATE customers SET open_lots_from = last_lot_id + 1"
         "order_chain_links_orders|UPDATE orders SET prev_id = 5 WHERE id = (SELECT MAX(id) FROM orders)"
+        "order_names_its_lot|UPDATE orders SET lot_id = NULL"
+        "order_names_its_lot|UPDATE orders SET lot_id = lot_id + 1"
         "order_periods_equal_orders|UPDATE customers SET order_periods = NULL"
         "order_periods_equal_orders|UPDATE orders SET points_earned = points_earned + 1"
         "order_periods_equal_orders|UPDATE customers SET order_periods = x'07' WHERE order_periods IS NOT NULL"

@@ -21,6 +21,9 @@
  * orders of two customers interleaved, one refunded, each order names the same customer's
  * previous one, each customer's summary holds its orders (none for a customer without); after
  * migration 13 the index of orders by customer is gone.
+ * Migration 14 has each order name the points lot it earned: of two merchants' orders, one with
+ * two lots, one with none, each names its first lot (none for the one without), and the index
+ * of lots by order is gone.
  */
 #include "store_support.h"
 
@@ -340,6 +343,42 @@ static void test_migration_12_sums_orders_by_period(void **state)
     close_and_remove(db, path);
 }
 
+static void test_migration_14_orders_name_their_lot(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_at_version(path, 13);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0),"
+                        " (2, 'B', 'EUR', 'Europe/Paris', 'fr', 0)");
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES "
+                        "(1, 1, 'ann', 0), (2, 1, 'bob', 0)");
+    /* Order 1 of each merchant; merchant 1 also has order 2, which earned no lot. */
+    store_test_exec(db, "INSERT INTO orders (merchant_id, id, ref, customer_id, at, channel, "
+                        "member_at_order, gross_minor, paid_minor, basis_minor, body) VALUES "
+                        "(1, 1, 'a1', 1, 1000, 'store', 1, 100, 100, 100, '{}'),"
+                        " (1, 2, 'a2', 1, 2000, 'store', 1, 100, 100, 100, '{}'),"
+                        " (2, 1, 'b1', 1, 1000, 'store', 1, 100, 100, 100, '{}')");
+    /* Merchant 1's order 1 earned lots 3 and 4 (a lot with no order between), merchant 2's lot
+     * 7: the same order id in two merchants names each its own. */
+    store_test_exec(
+        db, "INSERT INTO lots (merchant_id, id, customer_id, state, earned_at, available_at, "
+            "amount, remaining, order_id, ledger_id) VALUES "
+            "(1, 2, 1, 'available', 0, 0, 5, 5, NULL, 1), (1, 4, 1, 'available', 0, 0, 5, 5, 1, 3),"
+            " (1, 3, 1, 'available', 0, 0, 5, 5, 1, 2), (2, 7, 1, 'available', 0, 0, 5, 5, 1, 1)");
+    assert_int_equal(schema_migrate_to(db, 14, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(merchant_id || '/' || ref || ':' || COALESCE(lot_id, '-'), "
+               "' ') FROM (SELECT * FROM orders ORDER BY merchant_id, id)",
+               text, sizeof text);
+    UNIT_EQ_STR("lots named", text, "1/a1:3 1/a2:- 2/b1:7");
+    UNIT_EQ_INT("index gone",
+                store_test_int(db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'lots_order'"),
+                0);
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_migration_9_holds_stamps_in_the_customer_row),
         cmocka_unit_test(test_migration_10_chains_the_lots),
         cmocka_unit_test(test_migration_12_sums_orders_by_period),
+        cmocka_unit_test(test_migration_14_orders_name_their_lot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
