@@ -88,9 +88,8 @@ enum fid_status order_insert(struct store *store, struct order_periods *periods,
         store->db,
         "INSERT INTO orders (merchant_id, id, ref, customer_id, at, channel, member_at_order, "
         "gross_minor, paid_minor, basis_minor, points_earned, cashback_earned, stamps, body, "
-        "program_version, earn_context, prev_id, lot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, "
-        "?, ?, ?, ?, ?, ?)");
+        "program_version, earn_context, prev_id, lot_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, o->id);
     db_bind_text(s, 3, o->ref);
