@@ -13,11 +13,14 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
-/* A round per 4,000 pages of log (four times SQLite's own threshold) copies each page rewritten
- * meanwhile once and syncs the database once for all of them (see wal_checkpointer.c). Past the
- * inline bound (64 MiB of log at 4 KiB pages) the writer checkpoints itself. */
-#define WAL_CHECKPOINT_ROUND_PAGES    4000
-#define WAL_CHECKPOINT_INLINE_PAGES   16000
+/* A round per 12,000 pages of log (twelve times SQLite's own threshold) copies each page
+ * rewritten meanwhile once and syncs the database once for all of them (see wal_checkpointer.c):
+ * the server's customer rows and tables' last pages are rewritten by many commits between two
+ * rounds (at 4,000 its checkpointer took 8 µs per order, at 12,000 5 µs; docs/benchmarks.md,
+ * seventh round). Past the inline bound (128 MiB of log at 4 KiB pages) the writer checkpoints
+ * itself. */
+#define WAL_CHECKPOINT_ROUND_PAGES    12000
+#define WAL_CHECKPOINT_INLINE_PAGES   32000
 #define WAL_CHECKPOINT_CATCH_UP_PAGES 1000 /* before the inline bound: a round per commit */
 
 struct wal_checkpointer;

@@ -17,8 +17,9 @@
 #include "store/db.h"
 #include "store/wal_checkpointer.h"
 
-#define TRANSACTIONS 960
-#define ROW_BYTES    (100 * 1024) /* ~25 pages of 4 KiB per transaction */
+#define ROW_BYTES (100 * 1024) /* ~25 pages of 4 KiB per transaction */
+/* Enough for the log to pass the writer's own bound once and a half. */
+#define TRANSACTIONS (WAL_CHECKPOINT_INLINE_PAGES * 3 / 2 / 25)
 /* The log stays under the writer's bound plus one transaction (4,120 bytes a frame). */
 #define WAL_BOUND_BYTES ((WAL_CHECKPOINT_INLINE_PAGES + 2 * 26) * 4120LL + 32)
 
@@ -52,7 +53,9 @@ static void write_rows(const char *path, bool checkpoint_thread, int64_t *max_wa
         if (file_size(wal) > *max_wal)
             *max_wal = file_size(wal);
         /* What the database file holds before the writer's own bound is near. */
-        if (file_size(wal) < 7000LL * 4120 && file_size(path) > *max_db_during)
+        if (file_size(wal) <
+                (WAL_CHECKPOINT_INLINE_PAGES - WAL_CHECKPOINT_CATCH_UP_PAGES) * 4120LL &&
+            file_size(path) > *max_db_during)
             *max_db_during = file_size(path);
     }
     free(blob);
@@ -117,7 +120,11 @@ static void test_rounds_are_spaced(void **state)
     assert_int_equal(db_open(path, &options, &db, &err), FID_OK);
     store_test_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB)");
     /* Twenty rows of a page each, all rewritten by every commit: ~21 pages of log per commit. */
-    enum { ROWS = 20, COMMITS = 500 };
+    /* Each commit rewrites the same 20 rows (21 pages of log): enough commits for the log to
+     * pass two rounds' worth of pages, not the catch-up before the writer's own bound. */
+    enum { ROWS = 20, COMMITS = WAL_CHECKPOINT_ROUND_PAGES * 23 / 10 / 21 };
+    _Static_assert(COMMITS * 21 < WAL_CHECKPOINT_INLINE_PAGES - WAL_CHECKPOINT_CATCH_UP_PAGES,
+                   "the log stays short of the catch-up");
     unsigned char *blob = xcalloc(1, 3500);
     int before = syncs;
     for (int i = 0; i < COMMITS; i++) {
@@ -131,12 +138,12 @@ static void test_rounds_are_spaced(void **state)
         }
         assert_int_equal(db_commit(db, &err), FID_OK);
     }
-    /* ~10,500 pages of log: rounds asked at 4,000 and 8,000 pages, two syncs each (a round asked
-     * by every commit past the first WAL_CHECKPOINT_ROUND_PAGES made 14 to 90 here; 3 now). */
+    /* ~2.3 rounds' worth of log: rounds asked at one and two WAL_CHECKPOINT_ROUND_PAGES, two
+     * syncs each (a round asked by every commit past the first made 14 to 90 here, at 4,000). */
     int rounds_syncs = syncs - before;
     if (rounds_syncs > 6)
         fail_msg("%d syncs for %d commits", rounds_syncs, COMMITS);
-    /* The writer has gone quiet with ~2,500 pages not yet copied: a round runs all the same. */
+    /* The writer has gone quiet with pages not yet copied: a round runs all the same. */
     int quiet = syncs;
     for (int waited = 0; waited < 40 && syncs == quiet; waited++)
         usleep(50 * 1000);
