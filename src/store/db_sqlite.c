@@ -232,8 +232,14 @@ static enum fid_status sync_log_locked(struct db *db, struct fid_error *err)
     }
     if (db->log_fd < 0) {
         db->log_fd = open(db->log_path, O_RDONLY | O_CLOEXEC);
-        if (db->log_fd < 0 || sync_directory_of(db->log_path) != 0)
-            return fid_fail(err, FID_ERR_IO, "", "log %s: %s", db->log_path, strerror(errno));
+        if (db->log_fd < 0 || sync_directory_of(db->log_path) != 0) {
+            enum fid_status st =
+                fid_fail(err, FID_ERR_IO, "", "log %s: %s", db->log_path, strerror(errno));
+            if (db->log_fd >= 0) /* the directory's sync is tried again with the next call */
+                close(db->log_fd);
+            db->log_fd = -1;
+            return st;
+        }
     }
     if (fdatasync(db->log_fd) != 0)
         return fid_fail(err, FID_ERR_IO, "", "syncing log %s: %s", db->log_path, strerror(errno));
