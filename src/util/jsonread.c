@@ -3,6 +3,7 @@
  */
 #include "util/jsonread.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,6 +46,26 @@ static const char *type_name(const json_t *v)
         return "null";
     }
     return "a value";
+}
+
+/* Fails naming the member key of path. The pointer is built here, not by every read: a field
+ * read that succeeds (nearly all of them) costs no formatting. */
+static enum fid_status fail_at(struct fid_error *err, enum fid_status status, const char *path,
+                               const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static enum fid_status fail_at(struct fid_error *err, enum fid_status status, const char *path,
+                               const char *key, const char *fmt, ...)
+{
+    if (err == NULL)
+        return status;
+    char at[JSONR_PATH_MAX], message[FID_ERROR_MESSAGE_MAX];
+    jsonr_path(at, path, key);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    return fid_fail(err, status, at, "%s", message);
 }
 
 enum fid_status jsonr_check_keys(const json_t *obj, const char *path, const char *const *allowed,
@@ -93,21 +114,19 @@ enum fid_status jsonr_int(const json_t *obj, const char *path, const char *key, 
                           int64_t min, int64_t max, int64_t def, int64_t *out,
                           struct fid_error *err)
 {
-    char at[JSONR_PATH_MAX];
-    jsonr_path(at, path, key);
     json_t *v = member(obj, key);
     if (v == NULL) {
         if (required)
-            return fid_fail(err, FID_ERR_INPUT, at, "required integer is missing");
+            return fail_at(err, FID_ERR_INPUT, path, key, "required integer is missing");
         *out = def;
         return FID_OK;
     }
     if (!json_is_integer(v))
-        return fid_fail(err, FID_ERR_INPUT, at, "expected an integer, got %s", type_name(v));
+        return fail_at(err, FID_ERR_INPUT, path, key, "expected an integer, got %s", type_name(v));
     json_int_t n = json_integer_value(v);
     if (n < min || n > max)
-        return fid_fail(err, FID_ERR_INPUT, at, "%lld is out of range [%lld, %lld]", (long long)n,
-                        (long long)min, (long long)max);
+        return fail_at(err, FID_ERR_INPUT, path, key, "%lld is out of range [%lld, %lld]",
+                       (long long)n, (long long)min, (long long)max);
     *out = n;
     return FID_OK;
 }
@@ -116,24 +135,22 @@ enum fid_status jsonr_string(const json_t *obj, const char *path, const char *ke
                              size_t max_len, const char *def, const char **out,
                              struct fid_error *err)
 {
-    char at[JSONR_PATH_MAX];
-    jsonr_path(at, path, key);
     json_t *v = member(obj, key);
     if (v == NULL) {
         if (required)
-            return fid_fail(err, FID_ERR_INPUT, at, "required string is missing");
+            return fail_at(err, FID_ERR_INPUT, path, key, "required string is missing");
         *out = def;
         return FID_OK;
     }
     if (!json_is_string(v))
-        return fid_fail(err, FID_ERR_INPUT, at, "expected a string, got %s", type_name(v));
+        return fail_at(err, FID_ERR_INPUT, path, key, "expected a string, got %s", type_name(v));
     size_t len = json_string_length(v);
     if (len > max_len)
-        return fid_fail(err, FID_ERR_INPUT, at, "string longer than %zu bytes", max_len);
+        return fail_at(err, FID_ERR_INPUT, path, key, "string longer than %zu bytes", max_len);
     if (required && len == 0)
-        return fid_fail(err, FID_ERR_INPUT, at, "must not be empty");
+        return fail_at(err, FID_ERR_INPUT, path, key, "must not be empty");
     if (strlen(json_string_value(v)) != len)
-        return fid_fail(err, FID_ERR_INPUT, at, "string contains a NUL character");
+        return fail_at(err, FID_ERR_INPUT, path, key, "string contains a NUL character");
     *out = json_string_value(v);
     return FID_OK;
 }
@@ -141,15 +158,14 @@ enum fid_status jsonr_string(const json_t *obj, const char *path, const char *ke
 enum fid_status jsonr_bool(const json_t *obj, const char *path, const char *key, bool def,
                            bool *out, struct fid_error *err)
 {
-    char at[JSONR_PATH_MAX];
-    jsonr_path(at, path, key);
     json_t *v = member(obj, key);
     if (v == NULL) {
         *out = def;
         return FID_OK;
     }
     if (!json_is_boolean(v))
-        return fid_fail(err, FID_ERR_INPUT, at, "expected true or false, got %s", type_name(v));
+        return fail_at(err, FID_ERR_INPUT, path, key, "expected true or false, got %s",
+                       type_name(v));
     *out = json_is_true(v);
     return FID_OK;
 }
@@ -183,16 +199,15 @@ enum fid_status jsonr_enum(const json_t *obj, const char *path, const char *key,
 enum fid_status jsonr_array(const json_t *obj, const char *path, const char *key, bool required,
                             size_t max_items, json_t **out, struct fid_error *err)
 {
-    char at[JSONR_PATH_MAX];
-    jsonr_path(at, path, key);
     json_t *v = member(obj, key);
     *out = NULL;
     if (v == NULL)
-        return required ? fid_fail(err, FID_ERR_INPUT, at, "required array is missing") : FID_OK;
+        return required ? fail_at(err, FID_ERR_INPUT, path, key, "required array is missing")
+                        : FID_OK;
     if (!json_is_array(v))
-        return fid_fail(err, FID_ERR_INPUT, at, "expected an array, got %s", type_name(v));
+        return fail_at(err, FID_ERR_INPUT, path, key, "expected an array, got %s", type_name(v));
     if (json_array_size(v) > max_items)
-        return fid_fail(err, FID_ERR_LIMIT, at, "more than %zu items", max_items);
+        return fail_at(err, FID_ERR_LIMIT, path, key, "more than %zu items", max_items);
     *out = v;
     return FID_OK;
 }
