@@ -1,8 +1,9 @@
 /*
  * Fuzz target for one inbound event: bytes -> jsonr_parse -> event_parse with a fixed clock.
  * Checks the promises of a parsed event (type-specific required fields, order arithmetic in
- * range, voucher codes canonical) and that its digest ignores layout: the same object written
- * indented with its keys in another order must give the same digest.
+ * range, voucher codes canonical), that its canonical text is jansson's compact text with sorted
+ * keys (stored digests were taken over it), and that its digest ignores layout: the same object
+ * written indented with its keys in another order must give the same digest.
  */
 #include <string.h>
 
@@ -114,6 +115,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum fid_status st = event_parse(doc, FUZZ_NOW, &ev, &err);
     if (st == FID_OK) {
         FUZZ_ASSERT(json_is_object(doc));
+        /* Stored digests were taken over jansson's own text: the canonical form must not move. */
+        char *jansson_text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+        FUZZ_ASSERT(jansson_text != NULL && strcmp(jansson_text, ev->canonical) == 0);
+        free(jansson_text);
         check_event(ev);
         check_layout_independent(doc, ev);
     } else {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/jsonread.h"
+#include "util/jsonwrite.h"
 #include "util/money.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -296,7 +297,7 @@ enum fid_status event_parse(const json_t *obj, int64_t now, struct event **out,
         goto fail;
     /* The digest ignores "at" only when it was filled from the clock: a retry without "at"
      * later must still be a replay. */
-    ev->canonical = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+    ev->canonical = jsonw_dump_sorted(obj); /* json_dumps(JSON_COMPACT | JSON_SORT_KEYS) */
     fid_digest_hex(ev->canonical, strlen(ev->canonical), ev->digest);
     *out = ev;
     return FID_OK;

@@ -223,33 +223,78 @@ void jsonw_real(struct jsonw *w, double value, int precision)
     jsonw_raw(w, text, len);
 }
 
-void jsonw_value(struct jsonw *w, const json_t *value)
+/* An object's member, for writing members in key order. */
+struct member {
+    const char *key;
+    size_t len;
+    const json_t *value;
+};
+
+/* Bytewise, a key before the keys it is a prefix of: the order of JSON_SORT_KEYS. */
+static int by_key(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    for (size_t i = 0; i < n; i++)
+        if (x->key[i] != y->key[i])
+            return (unsigned char)x->key[i] < (unsigned char)y->key[i] ? -1 : 1;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static void write_value(struct jsonw *w, const json_t *value, bool sorted);
+
+static void write_member(struct jsonw *w, bool first, const char *key, size_t len,
+                         const json_t *value, bool sorted)
+{
+    if (!first)
+        jsonw_raw(w, ",", 1);
+    jsonw_string(w, key, len);
+    jsonw_raw(w, ":", 1);
+    write_value(w, value, sorted);
+}
+
+static void write_object(struct jsonw *w, const json_t *object, bool sorted)
+{
+    jsonw_raw(w, "{", 1);
+    /* jansson's iterators take a non-const object; they do not change it. */
+    json_t *o = (json_t *)object;
+    size_t n = json_object_size(object);
+    if (!sorted || n < 2) {
+        bool first = true;
+        for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
+            write_member(w, first, json_object_iter_key(it), json_object_iter_key_len(it),
+                         json_object_iter_value(it), sorted);
+            first = false;
+        }
+    } else {
+        struct member few[16], *members = n <= 16 ? few : xmalloc(n * sizeof *members);
+        size_t k = 0;
+        for (void *it = json_object_iter(o); it && k < n; it = json_object_iter_next(o, it))
+            members[k++] = (struct member){json_object_iter_key(it), json_object_iter_key_len(it),
+                                           json_object_iter_value(it)};
+        qsort(members, k, sizeof *members, by_key);
+        for (size_t i = 0; i < k; i++)
+            write_member(w, i == 0, members[i].key, members[i].len, members[i].value, sorted);
+        if (members != few)
+            free(members);
+    }
+    jsonw_raw(w, "}", 1);
+}
+
+static void write_value(struct jsonw *w, const json_t *value, bool sorted)
 {
     if (value == NULL)
         return;
     switch (json_typeof(value)) {
-    case JSON_OBJECT: {
-        jsonw_raw(w, "{", 1);
-        bool first = true;
-        /* jansson's iterators take a non-const object; they do not change it. */
-        for (void *it = json_object_iter((json_t *)value); it;
-             it = json_object_iter_next((json_t *)value, it)) {
-            if (!first)
-                jsonw_raw(w, ",", 1);
-            first = false;
-            jsonw_string(w, json_object_iter_key(it), json_object_iter_key_len(it));
-            jsonw_raw(w, ":", 1);
-            jsonw_value(w, json_object_iter_value(it));
-        }
-        jsonw_raw(w, "}", 1);
+    case JSON_OBJECT:
+        write_object(w, value, sorted);
         break;
-    }
     case JSON_ARRAY:
         jsonw_raw(w, "[", 1);
         for (size_t i = 0; i < json_array_size(value); i++) {
             if (i > 0)
                 jsonw_raw(w, ",", 1);
-            jsonw_value(w, json_array_get(value, i));
+            write_value(w, json_array_get(value, i), sorted);
         }
         jsonw_raw(w, "]", 1);
         break;
@@ -272,10 +317,28 @@ void jsonw_value(struct jsonw *w, const json_t *value)
     }
 }
 
+void jsonw_value(struct jsonw *w, const json_t *value)
+{
+    write_value(w, value, false);
+}
+
+void jsonw_value_sorted(struct jsonw *w, const json_t *value)
+{
+    write_value(w, value, true);
+}
+
 char *jsonw_dump(const json_t *value)
 {
     struct jsonw w;
     jsonw_init(&w);
     jsonw_value(&w, value);
+    return jsonw_detach(&w);
+}
+
+char *jsonw_dump_sorted(const json_t *value)
+{
+    struct jsonw w;
+    jsonw_init(&w);
+    jsonw_value_sorted(&w, value);
     return jsonw_detach(&w);
 }

@@ -54,4 +54,10 @@ void jsonw_value(struct jsonw *w, const json_t *value);
 /* json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY): the text, owned by the caller (free()). */
 char *jsonw_dump(const json_t *value);
 
+/* As jsonw_value and jsonw_dump, with each object's members in bytewise order of their keys:
+ * json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY), byte for byte (events'
+ * digests are taken over it and stored, so it must not change). */
+void jsonw_value_sorted(struct jsonw *w, const json_t *value);
+char *jsonw_dump_sorted(const json_t *value);
+
 #endif

@@ -1,6 +1,7 @@
 /*
  * util/jsonwrite: json_t trees come out byte for byte as json_dumps(JSON_COMPACT |
- * JSON_ENCODE_ANY) writes them (the HTTP answers depend on it), reals as JSON_REAL_PRECISION
+ * JSON_ENCODE_ANY) writes them (the HTTP answers depend on it), and with JSON_SORT_KEYS (stored
+ * digests of events depend on it), reals as JSON_REAL_PRECISION
  * writes them, text that is not UTF-8 still makes valid JSON, and documents written member by
  * member get their commas where they belong, nested or not.
  */
@@ -51,6 +52,46 @@ static void test_trees_match_json_dumps(void **state)
     long_text[5 * JSONW_INLINE - 1] = '\0';
     expect_same_as_jansson("long", json_pack("[s, s]", long_text, long_text));
     free(long_text);
+}
+
+static void expect_sorted_same_as_jansson(const char *label, json_t *value)
+{
+    char *want = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char *got = jsonw_dump_sorted(value);
+    UNIT_EQ_STR(label, got, want);
+    free(want);
+    free(got);
+    json_decref(value);
+}
+
+/* Events' digests are stored, taken over this text: it must stay jansson's, key order included. */
+static void test_sorted_trees_match_json_dumps(void **state)
+{
+    (void)state;
+    expect_sorted_same_as_jansson("empty", json_pack("{s:{}, s:[]}", "b", "a"));
+    expect_sorted_same_as_jansson("one member", json_pack("{s:i}", "only", 1));
+    /* A key before its extensions, bytes above 0x7f after ASCII, upper case before lower. */
+    expect_sorted_same_as_jansson("order", json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}",
+                                                     "ab", 1, "a", 2, "abc", 3, "B", 4, "b", 5,
+                                                     "\xc3\xa9t\xc3\xa9", 6, "~", 7, "a b", 8));
+    /* Nested objects sorted too, inside arrays; scalars and escapes as jsonw_dump writes them. */
+    expect_sorted_same_as_jansson(
+        "nested", json_pack("{s:[{s:s, s:i, s:n}, i], s:{s:b, s:f, s:{s:s}}}", "z", "y", "q\"\\",
+                            "x", 2, "w", 3, "m", "k", 1, "j", 2.5, "i", "h", "\t\x01"));
+    static const char ORDER[] =
+        "{\"type\":\"order\",\"key\":\"k-1\",\"customer\":\"m1\",\"order_id\":\"o-1\","
+        "\"lines\":[{\"sku\":\"ESPRESSO\",\"quantity\":2,\"unit_price_minor\":250,"
+        "\"category\":\"coffee\"}],\"channel\":\"store\"}";
+    expect_sorted_same_as_jansson("order event", json_loads(ORDER, 0, NULL));
+    /* More members than the writer keeps on its stack. */
+    json_t *wide = json_object();
+    for (int i = 40; i > 0; i--) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i * 7 % 41);
+        json_object_set_new(wide, key, json_integer(i));
+    }
+    expect_sorted_same_as_jansson("wide", wide);
+    expect_sorted_same_as_jansson("scalar alone", json_string("s"));
 }
 
 static void test_reals_at_a_precision(void **state)
@@ -143,6 +184,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trees_match_json_dumps),
+        cmocka_unit_test(test_sorted_trees_match_json_dumps),
         cmocka_unit_test(test_reals_at_a_precision),
         cmocka_unit_test(test_text_that_is_not_utf8),
         cmocka_unit_test(test_members_and_elements),
