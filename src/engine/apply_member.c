@@ -83,7 +83,7 @@ static enum fid_status promote_history(struct engine *e, struct customer *c, str
         char key[EVENT_KEY_MAX];
         snprintf(key, sizeof key, "promote:%.100s", row.ref);
         json_t *body = event_history_order(key, c->ref, row.ref, taken[i].at, taken[i].paid_minor);
-        row.body = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+        row.body = jsonw_dump_sorted(body);
         json_decref(body);
         if ((st = store_next_id(&e->store, TABLE_ORDERS, &row.id, err)) == FID_OK)
             st = order_insert(&e->store, &c->order_periods, &row, err);
@@ -229,10 +229,11 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
     enum fid_status st = load_member(e, ev, &c, err);
     if (st != FID_OK)
         return st;
-    char explanation[EVENT_TEXT_MAX + 80];
+    /* Room for the reason escaped at its longest: the explanation must stay whole JSON. */
+    char explanation[JSONW_STRING_MAX(EVENT_TEXT_MAX) + 64];
     json_t *why = json_pack("[{s:s, s:s, s:I}]", "rule", "adjustment", "label", ev->reason,
                             "points", (json_int_t)ev->points);
-    char *why_text = json_dumps(why, JSON_COMPACT);
+    char *why_text = jsonw_dump(why);
     snprintf(explanation, sizeof explanation, "%s", why_text);
     free(why_text);
     json_decref(why);

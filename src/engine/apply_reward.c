@@ -45,9 +45,10 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
     enum fid_status st = load_member(e, ev, &c, err);
     if (st != FID_OK || (st = check_eligible(e, &c, r, ev->at, err)) != FID_OK)
         return st;
-    char explanation[PROGRAM_ID_MAX + PROGRAM_NAME_MAX + 64];
+    /* Room for the name escaped at its longest: the explanation must stay whole JSON. */
+    char explanation[JSONW_STRING_MAX(PROGRAM_NAME_MAX) + 64];
     json_t *why = json_pack("[{s:s, s:s}]", "rule", "reward", "label", r->name);
-    char *why_text = json_dumps(why, JSON_COMPACT);
+    char *why_text = jsonw_dump(why);
     snprintf(explanation, sizeof explanation, "%s", why_text);
     free(why_text);
     json_decref(why);

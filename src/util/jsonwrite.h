@@ -32,6 +32,10 @@ char *jsonw_detach(struct jsonw *w);
 /* Appends text as it is (punctuation, keys known to need no escaping). */
 void jsonw_raw(struct jsonw *w, const char *text, size_t len);
 void jsonw_text(struct jsonw *w, const char *text);
+/* The most bytes a JSON string of n bytes of text takes, quotes included: a control character
+ * is written as six ("\u0001"). */
+#define JSONW_STRING_MAX(n) (6 * (size_t)(n) + 2)
+
 /* Appends a JSON string of the len bytes of utf8, escaped as jansson escapes; bytes that are not
  * well-formed UTF-8 become U+FFFD. */
 void jsonw_string(struct jsonw *w, const char *utf8, size_t len);

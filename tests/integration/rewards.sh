@@ -202,6 +202,14 @@ adjustments() {
     expect_exit 0 fidele ledger wil
     assert_contains "$OUT" "reason: Birthday gesture (by claire)" "the text ledger shows reason and author"
     assert_contains "$OUT" "reason: Double-counted visit (by marc)" "and for the debit"
+    # A reason at its longest, every byte escaped in the explanation: still whole JSON.
+    local quotes
+    quotes=$(printf '\\"%.0s' $(seq 1 250))
+    post "{\"type\":\"adjustment\",\"key\":\"a-long\",\"at\":\"2026-03-02T10:30:00Z\",\"customer\":\"wil\",\"points\":1,\"reason\":\"$quotes\",\"author\":\"marc\"}"
+    expect_exit 0 fidele --json ledger wil
+    assert_json '[.entries[] | select(.event_key == "a-long") | .explanation[0].label | length]' '[250]' \
+        "a long reason's explanation is kept whole"
+    post '{"type":"adjustment","key":"a-back","at":"2026-03-02T10:31:00Z","customer":"wil","points":-1,"reason":"undo","author":"marc"}'
     local before
     before=$(snapshot)
     post_fails 2 '{"type":"adjustment","key":"a3","at":"2026-03-02T11:00:00Z","customer":"wil","points":-121,"reason":"Too much","author":"claire"}'
