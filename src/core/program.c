@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/jsonread.h"
+#include "util/jsonwrite.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -690,7 +691,7 @@ enum fid_status program_parse(const json_t *doc, struct program **out, struct fi
         program_free(p);
         return st;
     }
-    p->text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    p->text = jsonw_dump_sorted(doc);
     *out = p;
     return FID_OK;
 }

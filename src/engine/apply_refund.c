@@ -224,7 +224,7 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
         json_object_set_new(taken, card_id, json_integer(take));
     }
     free(order->stamps_clawed);
-    order->stamps_clawed = json_dumps(clawed, JSON_COMPACT | JSON_SORT_KEYS);
+    order->stamps_clawed = jsonw_dump_sorted(clawed);
     result_put(result, "stamps_clawed_back", taken);
     json_decref(earned);
     json_decref(clawed);
@@ -323,7 +323,7 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
     }
     order.refunded_minor += money;
     free(order.refunded_units);
-    order.refunded_units = json_dumps(units, JSON_COMPACT | JSON_SORT_KEYS);
+    order.refunded_units = jsonw_dump_sorted(units);
     jsonw_key(ctx->result, "order_id");
     jsonw_cstring(ctx->result, order.ref);
     jsonw_key(ctx->result, "customer");

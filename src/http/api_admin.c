@@ -10,6 +10,7 @@
 #include "http/api.h"
 #include "http/key_cache.h"
 #include "http/worker.h"
+#include "util/jsonwrite.h"
 
 void api_program_get(struct http_request *req)
 {
@@ -26,7 +27,7 @@ void api_program_put(struct http_request *req)
     json_t *doc = http_body_json(req);
     if (doc == NULL)
         return;
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = jsonw_dump_sorted(doc);
     json_decref(doc);
     struct fid_error err;
     fid_error_clear(&err);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jsonwrite.h"
 #include "util/xalloc.h"
 
 static const char *const ID_QUERIES[TABLE_COUNT] = {
@@ -78,7 +79,7 @@ char *store_changed_stamps(struct store *store, int64_t customer_id)
 {
     if (!store->stamps_changed || store->stamps_of != customer_id)
         return NULL;
-    return json_dumps(store->stamps, JSON_COMPACT | JSON_SORT_KEYS);
+    return jsonw_dump_sorted(store->stamps);
 }
 
 enum fid_status store_flush_stamps(struct store *store, struct fid_error *err)
