@@ -65,9 +65,25 @@ static bool read_row(struct db_stmt *s, struct customer *c)
     return order_periods_decode(periods, size, &c->order_periods);
 }
 
+/* How a look-up names the customer it did not find: "..." is text, #n an id. The name is made
+ * only when a message needs it, not for every look-up. */
+struct wanted {
+    enum { BY_REF, BY_ID, MATCHING } by;
+    const char *text; /* the ref, or the text matched */
+    int64_t id;
+};
+
+static void describe(const struct wanted *w, char *out, size_t size)
+{
+    if (w->by == BY_ID)
+        snprintf(out, size, "#%lld", (long long)w->id);
+    else
+        snprintf(out, size, w->by == MATCHING ? "matching \"%.100s\"" : "\"%.100s\"", w->text);
+}
+
 /* Reads the one customer s finds; inside a transaction the store holds its stamps too. */
 static enum fid_status read_one(struct store *store, struct db_stmt *s, struct customer *out,
-                                const char *what, struct fid_error *err)
+                                const struct wanted *wanted, struct fid_error *err)
 {
     enum fid_status st = store->writing ? store_flush_stamps(store, err) : FID_OK;
     if (st != FID_OK) {
@@ -82,11 +98,13 @@ static enum fid_status read_one(struct store *store, struct db_stmt *s, struct c
             store_hold_stamps(store, out->id, db_column_text(s, STAMPS_COLUMN));
     }
     db_done(s);
-    if (rc == DB_ROW && !readable)
+    if (rc == DB_ROW && readable)
+        return FID_OK;
+    char what[EVENT_REF_MAX + 16];
+    describe(wanted, what, sizeof what);
+    if (rc == DB_ROW)
         return fid_fail(err, FID_ERR_DB, "",
                         "customer %.100s: the summary of its orders is unreadable", what);
-    if (rc == DB_ROW)
-        return FID_OK;
     if (rc == DB_DONE)
         return fid_fail(err, FID_ERR_NOT_FOUND, "customer", "no customer %.100s", what);
     return fid_fail(err, FID_ERR_DB, "", "reading customer failed");
@@ -99,9 +117,7 @@ enum fid_status customer_find_ref(struct store *store, const char *ref, struct c
                                               " FROM customers WHERE merchant_id = ? AND ref = ?");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_text(s, 2, ref);
-    char what[EVENT_REF_MAX + 4];
-    snprintf(what, sizeof what, "\"%s\"", ref);
-    return read_one(store, s, out, what, err);
+    return read_one(store, s, out, &(struct wanted){.by = BY_REF, .text = ref}, err);
 }
 
 enum fid_status customer_find_id(struct store *store, int64_t id, struct customer *out,
@@ -111,9 +127,7 @@ enum fid_status customer_find_id(struct store *store, int64_t id, struct custome
                                               " FROM customers WHERE merchant_id = ? AND id = ?");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, id);
-    char what[32];
-    snprintf(what, sizeof what, "#%lld", (long long)id);
-    return read_one(store, s, out, what, err);
+    return read_one(store, s, out, &(struct wanted){.by = BY_ID, .id = id}, err);
 }
 
 enum fid_status customer_find_any(struct store *store, const char *query, struct customer *out,
@@ -129,9 +143,7 @@ enum fid_status customer_find_any(struct store *store, const char *query, struct
     db_bind_int(s, 1, store->merchant_id);
     db_bind_text(s, 2, query);
     db_bind_text(s, 3, code);
-    char what[EVENT_REF_MAX + 16];
-    snprintf(what, sizeof what, "matching \"%.100s\"", query);
-    return read_one(store, s, out, what, err);
+    return read_one(store, s, out, &(struct wanted){.by = MATCHING, .text = query}, err);
 }
 
 /* The two groups of writable columns, in the order of PROFILE_COLUMNS and STATE_COLUMNS. */
