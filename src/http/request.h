@@ -11,11 +11,10 @@
 
 #include "engine/engine.h"
 #include "http/http.h"
+#include "http/route_match.h"
 #include "store/key_store.h"
 #include "util/error.h"
 
-#define HTTP_PARAMS_MAX     4
-#define HTTP_PARAM_MAX      160
 #define HTTP_REQUEST_ID_MAX 64
 
 struct MHD_Connection;

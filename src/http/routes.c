@@ -1,7 +1,8 @@
 /*
  * Routing. Templates are matched segment by segment; "{name}" segments capture (percent-decoded,
- * bounded). Auth is "Authorization: Bearer fk_..."; every route but the health, metrics and
- * OpenAPI ones needs a key, and the key's merchant is the only merchant the request can see.
+ * bounded: route_match.h). Auth is "Authorization: Bearer fk_..."; every route but the health,
+ * metrics and OpenAPI ones needs a key, and the key's merchant is the only merchant the request
+ * can see.
  * An authenticated request runs in one read snapshot of its merchant's engine, opened with the
  * key check (key_cache.h) and, for GET, kept for the handler's reads. The events routes, which
  * read nothing and hand their events to the committer, skip that snapshot for a key this thread
@@ -17,6 +18,7 @@
 #include "http/key_cache.h"
 #include "http/metrics.h"
 #include "http/ratelimit.h"
+#include "http/route_match.h"
 #include "http/worker.h"
 
 enum auth_need { PUBLIC, NEEDS_READ = SCOPE_READ + 1, NEEDS_POS, NEEDS_ADMIN };
@@ -75,52 +77,6 @@ const char *const *routes_methods(void)
 size_t routes_count(void)
 {
     return N_ROUTES;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Matches path against template, capturing parameters; false when it does not match. */
-static bool match(const char *template, const char *path, struct http_request *req)
-{
-    int n_params = 0;
-    const char *t = template, *p = path;
-    while (*t && *p) {
-        if (*t == '{') {
-            const char *t_end = strchr(t, '}');
-            size_t n = 0;
-            char *out = req->params[n_params];
-            while (*p && *p != '/') {
-                char c = *p++;
-                if (c == '%' && hex_value(p[0]) >= 0 && hex_value(p[1]) >= 0) {
-                    c = (char)(hex_value(p[0]) * 16 + hex_value(p[1]));
-                    p += 2;
-                }
-                if (n + 1 >= HTTP_PARAM_MAX || c == '\0')
-                    return false;
-                out[n++] = c;
-            }
-            out[n] = '\0';
-            if (n == 0 || n_params == HTTP_PARAMS_MAX - 1)
-                return false;
-            n_params++;
-            t = t_end + 1;
-            continue;
-        }
-        if (*t != *p)
-            return false;
-        t++;
-        p++;
-    }
-    return *t == '\0' && *p == '\0';
 }
 
 static int64_t now_ns(void)
@@ -221,7 +177,7 @@ void routes_dispatch(struct http_request *req)
     const struct route *found = NULL;
     char allow[64] = "";
     for (size_t i = 0; i < N_ROUTES; i++) {
-        if (!match(ROUTES[i].template, req->path, req))
+        if (!route_match(ROUTES[i].template, req->path, req->params))
             continue;
         if (strcmp(ROUTES[i].method, req->method) == 0) {
             found = &ROUTES[i];
