@@ -416,6 +416,14 @@ static const char *const MIGRATIONS[] = {
     "first FROM lots WHERE order_id IS NOT NULL GROUP BY merchant_id, order_id) AS w WHERE "
     "w.m = orders.merchant_id AND w.o = orders.id;"
     "DROP INDEX lots_order;",
+
+    /* 15: orders_at holds the order's id after its time. Orders of the same second (the server
+     * stamps an order without "at" with its clock, hundreds of them a second when busy) went in
+     * customer order, each at a random place among that second's entries: a page of the index
+     * written per order, a fifth of the log a commit wrote. In id order they go at the end. */
+    "DROP INDEX orders_at;"
+    "CREATE INDEX orders_at ON orders(merchant_id, at, id, customer_id, paid_minor, "
+    "member_at_order);",
 };
 
 /* What a migration computes in C after its SQL, in the same transaction. */

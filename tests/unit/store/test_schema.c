@@ -24,6 +24,8 @@
  * Migration 14 has each order name the points lot it earned: of two merchants' orders, one with
  * two lots, one with none, each names its first lot (none for the one without), and the index
  * of lots by order is gone.
+ * Migration 15 orders orders_at by id within a second: orders of one second from customers in no
+ * order come out of the index in id order, and the KPI pass's query still reads the index alone.
  */
 #include "store_support.h"
 
@@ -379,6 +381,42 @@ static void test_migration_14_orders_name_their_lot(void **state)
     close_and_remove(db, path);
 }
 
+static void test_migration_15_orders_of_a_second_in_id_order(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_at_version(path, 14);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES "
+                        "(1, 1, 'ann', 0), (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
+    /* Orders 1 to 4 in one second from customers 3, 1, 2, 1; order 5 a second later. */
+    store_test_exec(db, "INSERT INTO orders (merchant_id, id, ref, customer_id, at, channel, "
+                        "member_at_order, gross_minor, paid_minor, basis_minor, body) VALUES "
+                        "(1, 1, 'o1', 3, 1000, 'store', 1, 100, 100, 100, '{}'),"
+                        " (1, 2, 'o2', 1, 1000, 'store', 1, 100, 100, 100, '{}'),"
+                        " (1, 3, 'o3', 2, 1000, 'store', 1, 100, 100, 100, '{}'),"
+                        " (1, 4, 'o4', 1, 1000, 'store', 1, 100, 100, 100, '{}'),"
+                        " (1, 5, 'o5', 2, 1001, 'store', 1, 100, 100, 100, '{}')");
+    assert_int_equal(schema_migrate_to(db, 15, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(ref, ' ') FROM (SELECT ref FROM orders INDEXED BY orders_at "
+               "WHERE merchant_id = 1 AND at < 2000)",
+               text, sizeof text);
+    UNIT_EQ_STR("one second's orders in id order", text, "o1 o2 o3 o4 o5");
+    /* The KPI pass reads the live orders by time from the index alone. */
+    struct db_stmt *s = db_prepare(db, "EXPLAIN QUERY PLAN SELECT customer_id, at, paid_minor, "
+                                       "member_at_order FROM orders WHERE merchant_id = ? AND "
+                                       "at < ?");
+    bool covering = false;
+    while (db_step(s) == DB_ROW)
+        covering = covering || strstr(db_column_text(s, 3), "COVERING INDEX orders_at") != NULL;
+    db_done(s);
+    UNIT_EQ_INT("the KPI pass reads the index alone", covering, 1);
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_migration_10_chains_the_lots),
         cmocka_unit_test(test_migration_12_sums_orders_by_period),
         cmocka_unit_test(test_migration_14_orders_name_their_lot),
+        cmocka_unit_test(test_migration_15_orders_of_a_second_in_id_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
