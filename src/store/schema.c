@@ -424,6 +424,16 @@ static const char *const MIGRATIONS[] = {
     "DROP INDEX orders_at;"
     "CREATE INDEX orders_at ON orders(merchant_id, at, id, customer_id, paid_minor, "
     "member_at_order);",
+
+    /* 16: the vouchers' indexes by reward and by end of validity hold the issuing ledger entry's
+     * id after their key. Their entries went in voucher code order after it, and codes are
+     * random: a page of each index written per voucher, where in ledger order (the order
+     * vouchers are issued in) they go at the end of their reward or their second. */
+    "DROP INDEX vouchers_reward;"
+    "CREATE INDEX vouchers_reward ON vouchers(merchant_id, reward_id, source, ledger_id);"
+    "DROP INDEX vouchers_due;"
+    "CREATE INDEX vouchers_due ON vouchers(merchant_id, valid_until, ledger_id) WHERE state = "
+    "'issued';",
 };
 
 /* What a migration computes in C after its SQL, in the same transaction. */

@@ -26,6 +26,8 @@
  * of lots by order is gone.
  * Migration 15 orders orders_at by id within a second: orders of one second from customers in no
  * order come out of the index in id order, and the KPI pass's query still reads the index alone.
+ * Migration 16 orders the vouchers' indexes by reward and by end of validity by issuing ledger
+ * entry: vouchers with codes in no order come out of both in the order they were issued.
  */
 #include "store_support.h"
 
@@ -417,6 +419,37 @@ static void test_migration_15_orders_of_a_second_in_id_order(void **state)
     close_and_remove(db, path);
 }
 
+static void test_migration_16_vouchers_in_issue_order(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_at_version(path, 15);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES "
+                        "(1, 1, 'ann', 0)");
+    /* Issued by ledger entries 1, 2, 3 in that order, codes in reverse order, one second. */
+    store_test_exec(db, "INSERT INTO vouchers (merchant_id, code, customer_id, reward_id, source, "
+                        "state, issued_at, valid_until, ledger_id, event_key) VALUES "
+                        "(1, 'ZZZZ', 1, 'coffee', 'stamp_card', 'issued', 10, 100, 1, 'k1'),"
+                        " (1, 'MMMM', 1, 'coffee', 'stamp_card', 'issued', 10, 100, 2, 'k2'),"
+                        " (1, 'AAAA', 1, 'coffee', 'stamp_card', 'issued', 10, 100, 3, 'k3')");
+    assert_int_equal(schema_migrate_to(db, 16, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(code, ' ') FROM (SELECT code FROM vouchers INDEXED BY "
+               "vouchers_reward WHERE merchant_id = 1 AND reward_id = 'coffee' AND "
+               "source = 'stamp_card')",
+               text, sizeof text);
+    UNIT_EQ_STR("by reward, in issue order", text, "ZZZZ MMMM AAAA");
+    table_text(db,
+               "SELECT group_concat(code, ' ') FROM (SELECT code FROM vouchers INDEXED BY "
+               "vouchers_due WHERE merchant_id = 1 AND state = 'issued' AND valid_until <= 100)",
+               text, sizeof text);
+    UNIT_EQ_STR("by end of validity, in issue order", text, "ZZZZ MMMM AAAA");
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_migration_12_sums_orders_by_period),
         cmocka_unit_test(test_migration_14_orders_name_their_lot),
         cmocka_unit_test(test_migration_15_orders_of_a_second_in_id_order),
+        cmocka_unit_test(test_migration_16_vouchers_in_issue_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
