@@ -95,8 +95,8 @@ int main(int argc, char **argv)
     uint32_t *pages = NULL;
     long *commit_ends = NULL;
     size_t n_frames = 0, n_commits = 0, cap_frames = 0, cap_commits = 0;
-    while (frame && fread(frame, 1, FRAME_HEADER_BYTES + page_size, f) ==
-                        FRAME_HEADER_BYTES + page_size &&
+    while (frame &&
+           fread(frame, 1, FRAME_HEADER_BYTES + page_size, f) == FRAME_HEADER_BYTES + page_size &&
            big_endian(frame + 8) == big_endian(header + 16) &&
            big_endian(frame + 12) == big_endian(header + 20)) {
         if (n_frames == cap_frames) {
@@ -108,8 +108,7 @@ int main(int argc, char **argv)
         if (big_endian(frame + 4) != 0) {
             if (n_commits == cap_commits) {
                 cap_commits = cap_commits * 2 + 1024;
-                if ((commit_ends = realloc(commit_ends, cap_commits * sizeof *commit_ends)) ==
-                    NULL)
+                if ((commit_ends = realloc(commit_ends, cap_commits * sizeof *commit_ends)) == NULL)
                     die("out of memory");
             }
             commit_ends[n_commits++] = (long)n_frames;
