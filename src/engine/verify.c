@@ -120,6 +120,10 @@ static const struct check CHECKS[] = {
      "SELECT 'order ' || ref, 'clawed ' || points_clawed || ' of ' || points_earned || ', "
      "refunded ' || refunded_minor || ' of ' || paid_minor FROM orders WHERE merchant_id = ?1 "
      "AND (points_clawed > points_earned OR refunded_minor > paid_minor OR refunded_minor < 0)"},
+    {"explanations_are_json_arrays",
+     "SELECT 'ledger ' || id, 'explanation is not a JSON array: ' || substr(explanation, 1, 60) "
+     "FROM ledger WHERE merchant_id = ?1 AND json_type(CASE WHEN json_valid(explanation) THEN "
+     "explanation END) IS NOT 'array'"},
     {"vouchers_used_once",
      "SELECT 'voucher ' || code, state || ' with used_at ' || COALESCE(used_at, 'none') FROM "
      "vouchers WHERE merchant_id = ?1 AND ((state = 'used') != (used_at IS NOT NULL))"},

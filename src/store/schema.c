@@ -434,6 +434,15 @@ static const char *const MIGRATIONS[] = {
     "DROP INDEX vouchers_due;"
     "CREATE INDEX vouchers_due ON vouchers(merchant_id, valid_until, ledger_id) WHERE state = "
     "'issued';",
+
+    /* 17: explanations an earlier version cut into invalid JSON are written again. Only two could
+     * be cut: an adjustment's (its reason is stored beside it) and a reward redemption's (the
+     * reward's name; its id, from the voucher the entry issued, stands in for it). */
+    "UPDATE ledger SET explanation = CASE WHEN kind = 'adjust' THEN json_array(json_object("
+    "'rule', 'adjustment', 'label', COALESCE(reason, ''), 'points', amount)) ELSE json_array("
+    "json_object('rule', 'reward', 'label', COALESCE((SELECT v.reward_id FROM vouchers v WHERE "
+    "v.merchant_id = ledger.merchant_id AND v.ledger_id = ledger.id), ''))) END WHERE "
+    "json_valid(explanation) = 0;",
 };
 
 /* What a migration computes in C after its SQL, in the same transaction. */

@@ -311,6 +311,7 @@ verify_catches_tampering() {
         "entries_name_applied_events|DELETE FROM events WHERE key = 'k1'"
         "order_clawback_within_earning|UPDATE orders SET points_clawed = points_earned + 1"
         "vouchers_used_once|UPDATE vouchers SET state = 'used'"
+        "explanations_are_json_arrays|UPDATE ledger SET explanation = '[{\"rule\":' WHERE id = 1"
         "order_aggregates_equal_orders|UPDATE customers SET order_count = order_count + 1"
         "no_negative_balance|UPDATE customers SET cashback_minor = -1; INSERT INTO ledger SELECT merchant_id, 98, id, 0, 'adjust', 'cashback', '', -1, 0, NULL, NULL, NULL, 1, '[]', NULL, NULL, last_ledger_id FROM customers; UPDATE customers SET last_ledger_id = 98"
         "ledger_chain_links_entries|UPDATE ledger SET prev_id = NULL WHERE id = (SELECT MAX(id) FROM ledger)"

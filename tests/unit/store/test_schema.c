@@ -28,6 +28,9 @@
  * order come out of the index in id order, and the KPI pass's query still reads the index alone.
  * Migration 16 orders the vouchers' indexes by reward and by end of validity by issuing ledger
  * entry: vouchers with codes in no order come out of both in the order they were issued.
+ * Migration 17 writes again the explanations an earlier version cut: an adjustment's from its
+ * reason and amount, a reward redemption's from the reward of the voucher it issued; whole ones
+ * stay as they are.
  */
 #include "store_support.h"
 
@@ -450,6 +453,41 @@ static void test_migration_16_vouchers_in_issue_order(void **state)
     close_and_remove(db, path);
 }
 
+static void test_migration_17_mends_cut_explanations(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_at_version(path, 16);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES "
+                        "(1, 1, 'ann', 0)");
+    /* 1 whole, 2 an adjustment cut, 3 a redemption cut (it issued voucher V1), 4 a redemption
+     * cut that issued none. */
+    store_test_exec(db, "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, "
+                        "amount, program_version, explanation, reason, author) VALUES "
+                        "(1, 1, 1, 0, 'earn', 'points', 5, 1, '[{\"rule\":\"base\"}]', NULL, "
+                        "NULL), (1, 2, 1, 0, 'adjust', 'points', -7, 1, '[{\"rule\":\"adjustm', "
+                        "'a \"gift\"', 'me'), (1, 3, 1, 0, 'redeem', 'points', -9, 1, "
+                        "'[{\"rule\":\"rew', NULL, NULL), (1, 4, 1, 0, 'redeem', 'points', -1, 1, "
+                        "'[', NULL, NULL)");
+    store_test_exec(db, "INSERT INTO vouchers (merchant_id, code, customer_id, reward_id, source, "
+                        "state, issued_at, valid_until, ledger_id, event_key) VALUES "
+                        "(1, 'V1', 1, 'free-coffee', 'redeem', 'issued', 0, 100, 3, 'k')");
+    assert_int_equal(schema_migrate_to(db, 17, &err), FID_OK);
+    char text[512];
+    table_text(db,
+               "SELECT group_concat(explanation, ' ') FROM (SELECT explanation FROM ledger "
+               "ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("mended", text,
+                "[{\"rule\":\"base\"}] "
+                "[{\"rule\":\"adjustment\",\"label\":\"a \\\"gift\\\"\",\"points\":-7}] "
+                "[{\"rule\":\"reward\",\"label\":\"free-coffee\"}] "
+                "[{\"rule\":\"reward\",\"label\":\"\"}]");
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_migration_14_orders_name_their_lot),
         cmocka_unit_test(test_migration_15_orders_of_a_second_in_id_order),
         cmocka_unit_test(test_migration_16_vouchers_in_issue_order),
+        cmocka_unit_test(test_migration_17_mends_cut_explanations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
