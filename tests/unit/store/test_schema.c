@@ -49,6 +49,14 @@ static struct db *open_at_version(char *path, int version)
     return db;
 }
 
+/* open_at_version with merchant 1 ("A", EUR, Europe/Paris) in it. */
+static struct db *open_with_merchant(char *path, int version)
+{
+    struct db *db = open_at_version(path, version);
+    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
+    return db;
+}
+
 static void close_and_remove(struct db *db, const char *path)
 {
     db_close(db);
@@ -105,9 +113,8 @@ static void test_migration_7_chains_the_ledger(void **state)
 {
     (void)state;
     char path[] = "/tmp/fidele-schema-XXXXXX";
-    struct db *db = open_at_version(path, 6);
+    struct db *db = open_with_merchant(path, 6);
     struct fid_error err;
-    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
     store_test_exec(
         db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0),"
             " (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
@@ -163,9 +170,8 @@ static void test_migration_8_checks_without_temporary_btrees(void **state)
 {
     (void)state;
     char path[] = "/tmp/fidele-schema-XXXXXX";
-    struct db *db = open_at_version(path, 7);
+    struct db *db = open_with_merchant(path, 7);
     struct fid_error err;
-    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
     store_test_exec(
         db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0)");
     store_test_exec(db,
@@ -259,9 +265,8 @@ static void test_migration_10_chains_the_lots(void **state)
 {
     (void)state;
     char path[] = "/tmp/fidele-schema-XXXXXX";
-    struct db *db = open_at_version(path, 9);
+    struct db *db = open_with_merchant(path, 9);
     struct fid_error err;
-    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
     store_test_exec(
         db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0),"
             " (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
@@ -306,9 +311,8 @@ static void test_migration_12_sums_orders_by_period(void **state)
 {
     (void)state;
     char path[] = "/tmp/fidele-schema-XXXXXX";
-    struct db *db = open_at_version(path, 11);
+    struct db *db = open_with_merchant(path, 11);
     struct fid_error err;
-    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
     store_test_exec(
         db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES (1, 1, 'ann', 0),"
             " (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
@@ -390,9 +394,8 @@ static void test_migration_15_orders_of_a_second_in_id_order(void **state)
 {
     (void)state;
     char path[] = "/tmp/fidele-schema-XXXXXX";
-    struct db *db = open_at_version(path, 14);
+    struct db *db = open_with_merchant(path, 14);
     struct fid_error err;
-    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
     store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES "
                         "(1, 1, 'ann', 0), (1, 2, 'bob', 0), (1, 3, 'cy', 0)");
     /* Orders 1 to 4 in one second from customers 3, 1, 2, 1; order 5 a second later. */
@@ -426,9 +429,8 @@ static void test_migration_16_vouchers_in_issue_order(void **state)
 {
     (void)state;
     char path[] = "/tmp/fidele-schema-XXXXXX";
-    struct db *db = open_at_version(path, 15);
+    struct db *db = open_with_merchant(path, 15);
     struct fid_error err;
-    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
     store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES "
                         "(1, 1, 'ann', 0)");
     /* Issued by ledger entries 1, 2, 3 in that order, codes in reverse order, one second. */
@@ -457,9 +459,8 @@ static void test_migration_17_mends_cut_explanations(void **state)
 {
     (void)state;
     char path[] = "/tmp/fidele-schema-XXXXXX";
-    struct db *db = open_at_version(path, 16);
+    struct db *db = open_with_merchant(path, 16);
     struct fid_error err;
-    store_test_exec(db, "INSERT INTO merchants VALUES (1, 'A', 'EUR', 'Europe/Paris', 'fr', 0)");
     store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES "
                         "(1, 1, 'ann', 0)");
     /* 1 whole, 2 an adjustment cut, 3 a redemption cut (it issued voucher V1), 4 a redemption
