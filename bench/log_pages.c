@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
+
 #define HEADER_BYTES       32
 #define FRAME_HEADER_BYTES 24
 
@@ -48,23 +50,20 @@ static char **page_names(const char *path, uint32_t *n_pages)
         exit(1);
     }
     char **names = NULL;
-    uint32_t cap = 0;
+    size_t cap = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         uint32_t page = (uint32_t)sqlite3_column_int64(s, 0);
         if (page >= cap) {
-            uint32_t more = page * 2 + 1024;
-            names = realloc(names, more * sizeof *names);
-            if (names == NULL)
-                die("out of memory");
-            memset(names + cap, 0, (more - cap) * sizeof *names);
-            cap = more;
+            size_t had = cap;
+            xgrow((void **)&names, &cap, (size_t)page + 1, sizeof *names);
+            memset(names + had, 0, (cap - had) * sizeof *names);
         }
         if (names[page] == NULL)
-            names[page] = strdup((const char *)sqlite3_column_text(s, 1));
+            names[page] = xstrdup((const char *)sqlite3_column_text(s, 1));
     }
     sqlite3_finalize(s);
     sqlite3_close(db);
-    *n_pages = cap;
+    *n_pages = (uint32_t)cap;
     return names;
 }
 
@@ -91,26 +90,17 @@ int main(int argc, char **argv)
     if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0)
         die("not a write-ahead log (page size)");
     /* Frames of the log's current generation carry its salts; older ones past them do not. */
-    unsigned char *frame = malloc(FRAME_HEADER_BYTES + page_size);
+    unsigned char *frame = xmalloc(FRAME_HEADER_BYTES + page_size);
     uint32_t *pages = NULL;
     long *commit_ends = NULL;
     size_t n_frames = 0, n_commits = 0, cap_frames = 0, cap_commits = 0;
-    while (frame &&
-           fread(frame, 1, FRAME_HEADER_BYTES + page_size, f) == FRAME_HEADER_BYTES + page_size &&
+    while (fread(frame, 1, FRAME_HEADER_BYTES + page_size, f) == FRAME_HEADER_BYTES + page_size &&
            big_endian(frame + 8) == big_endian(header + 16) &&
            big_endian(frame + 12) == big_endian(header + 20)) {
-        if (n_frames == cap_frames) {
-            cap_frames = cap_frames * 2 + 4096;
-            if ((pages = realloc(pages, cap_frames * sizeof *pages)) == NULL)
-                die("out of memory");
-        }
+        xgrow((void **)&pages, &cap_frames, n_frames + 1, sizeof *pages);
         pages[n_frames++] = big_endian(frame);
         if (big_endian(frame + 4) != 0) {
-            if (n_commits == cap_commits) {
-                cap_commits = cap_commits * 2 + 1024;
-                if ((commit_ends = realloc(commit_ends, cap_commits * sizeof *commit_ends)) == NULL)
-                    die("out of memory");
-            }
+            xgrow((void **)&commit_ends, &cap_commits, n_commits + 1, sizeof *commit_ends);
             commit_ends[n_commits++] = (long)n_frames;
         }
     }
@@ -125,15 +115,14 @@ int main(int argc, char **argv)
     uint32_t n_names = 0;
     char **names = page_names(argv[1], &n_names);
     struct tally *tallies = NULL;
-    size_t n_tallies = 0;
+    size_t n_tallies = 0, cap_tallies = 0;
     for (long i = from; i < to; i++) {
         const char *name = pages[i] < n_names && names[pages[i]] ? names[pages[i]] : "(free)";
         size_t t = 0;
         while (t < n_tallies && strcmp(tallies[t].name, name) != 0)
             t++;
         if (t == n_tallies) {
-            if ((tallies = realloc(tallies, (n_tallies + 1) * sizeof *tallies)) == NULL)
-                die("out of memory");
+            xgrow((void **)&tallies, &cap_tallies, n_tallies + 1, sizeof *tallies);
             tallies[n_tallies++] = (struct tally){name, 0};
         }
         tallies[t].frames++;
