@@ -297,6 +297,17 @@ void committer_stop(void)
     running = false;
 }
 
+/* Fills a zeroed job with what both ways of queueing give it. */
+static void job_init(struct job *job, int64_t merchant_id, const json_t *events,
+                     const struct committer_check *check)
+{
+    job->merchant_id = merchant_id;
+    job->events = events;
+    job->to_check = check != NULL;
+    if (check)
+        job->check = *check;
+}
+
 /* Appends job to the queue; false when the committer is stopping. Holds the lock itself. */
 static bool enqueue_locked(struct job *job)
 {
@@ -316,11 +327,7 @@ enum fid_status committer_submit(int64_t merchant_id, const json_t *events,
                                  void *context, struct fid_error *err)
 {
     struct job *job = xcalloc(1, sizeof *job);
-    job->merchant_id = merchant_id;
-    job->events = events;
-    job->to_check = check != NULL;
-    if (check)
-        job->check = *check;
+    job_init(job, merchant_id, events, check);
     job->callback = callback;
     job->context = context;
     pthread_mutex_lock(&lock);
@@ -337,9 +344,8 @@ enum fid_status committer_apply(int64_t merchant_id, const json_t *events,
                                 const struct committer_check *check, struct engine_results *results,
                                 struct fid_error *err)
 {
-    struct job job = {.merchant_id = merchant_id, .events = events, .to_check = check != NULL};
-    if (check)
-        job.check = *check;
+    struct job job = {0};
+    job_init(&job, merchant_id, events, check);
     pthread_cond_init(&job.done_cond, NULL);
     pthread_mutex_lock(&lock);
     if (!enqueue_locked(&job)) {
