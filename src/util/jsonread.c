@@ -78,11 +78,8 @@ enum fid_status jsonr_check_keys(const json_t *obj, const char *path, const char
         bool known = false;
         for (const char *const *a = allowed; *a && !known; a++)
             known = strcmp(*a, key) == 0;
-        if (!known) {
-            char at[JSONR_PATH_MAX];
-            jsonr_path(at, path, key);
-            return fid_fail(err, FID_ERR_INPUT, at, "unknown field \"%.60s\"", key);
-        }
+        if (!known)
+            return fail_at(err, FID_ERR_INPUT, path, key, "unknown field \"%.60s\"", key);
     }
     return FID_OK;
 }
@@ -187,13 +184,12 @@ enum fid_status jsonr_enum(const json_t *obj, const char *path, const char *key,
             return FID_OK;
         }
     }
-    char at[JSONR_PATH_MAX], expected[256] = "";
-    jsonr_path(at, path, key);
+    char expected[256] = "";
     size_t n = 0;
     for (int i = 0; choices[i] && n < sizeof expected; i++)
         n += (size_t)snprintf(expected + n, sizeof expected - n, "%s\"%s\"", i ? ", " : "",
                               choices[i]);
-    return fid_fail(err, FID_ERR_INPUT, at, "\"%.40s\" is not one of %s", s, expected);
+    return fail_at(err, FID_ERR_INPUT, path, key, "\"%.40s\" is not one of %s", s, expected);
 }
 
 enum fid_status jsonr_array(const json_t *obj, const char *path, const char *key, bool required,
