@@ -3,11 +3,14 @@
  * Checks the promises of a parsed event (type-specific required fields, order arithmetic in
  * range, voucher codes canonical), that its canonical text is jansson's compact text with sorted
  * keys (stored digests were taken over it), and that its digest ignores layout: the same object
- * written indented with its keys in another order must give the same digest.
+ * written indented with its keys in another order must give the same digest. Every text the
+ * order reader without a tree (event_parse_order_text) accepts, with or without an
+ * Idempotency-Key header, must give the event the tree's reader gives for it.
  */
 #include <string.h>
 
 #include "core/event.h"
+#include "core/event_fast.h"
 #include "util/jsonread.h"
 #include "util/timeutil.h"
 #include "fuzz.h"
@@ -103,8 +106,47 @@ static void check_layout_independent(const json_t *obj, const struct event *ev)
     json_decref(reversed);
 }
 
+static void assert_same_event(const struct event *a, const struct event *b)
+{
+    FUZZ_ASSERT(a->type == b->type && strcmp(a->key, b->key) == 0);
+    FUZZ_ASSERT(strcmp(a->digest, b->digest) == 0 && strcmp(a->canonical, b->canonical) == 0);
+    FUZZ_ASSERT(a->at == b->at && a->has_at == b->has_at);
+    FUZZ_ASSERT(strcmp(a->customer, b->customer) == 0 && strcmp(a->order_id, b->order_id) == 0);
+    FUZZ_ASSERT(a->channel == b->channel && strcmp(a->currency, b->currency) == 0);
+    FUZZ_ASSERT(a->discount_minor == b->discount_minor && a->shipping_minor == b->shipping_minor);
+    FUZZ_ASSERT(a->tax_minor == b->tax_minor && a->amount_minor == b->amount_minor);
+    FUZZ_ASSERT(a->history == b->history && a->n_lines == b->n_lines);
+    for (size_t i = 0; i < a->n_lines; i++) {
+        const struct order_line *x = &a->lines[i], *y = &b->lines[i];
+        FUZZ_ASSERT(strcmp(x->sku, y->sku) == 0 && strcmp(x->category, y->category) == 0);
+        FUZZ_ASSERT(x->quantity == y->quantity && x->unit_price_minor == y->unit_price_minor);
+        FUZZ_ASSERT(x->amount_minor == y->amount_minor);
+    }
+}
+
+/* The reader without a tree, with header as the Idempotency-Key (NULL: none): what it accepts,
+ * the tree's reader reads the same once the API joined the header to the object. */
+static void check_order_text(const uint8_t *data, size_t size, const char *header)
+{
+    struct event *fast = event_parse_order_text((const char *)data, size, header, FUZZ_NOW);
+    if (fast == NULL)
+        return;
+    json_t *doc = NULL;
+    struct event *ev = NULL;
+    FUZZ_ASSERT(jsonr_parse((const char *)data, size, &doc, NULL) == FID_OK);
+    if (header && json_object_get(doc, "key") == NULL)
+        json_object_set_new(doc, "key", json_string(header));
+    FUZZ_ASSERT(event_parse(doc, FUZZ_NOW, &ev, NULL) == FID_OK);
+    assert_same_event(fast, ev);
+    event_free(ev);
+    event_free(fast);
+    json_decref(doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_order_text(data, size, NULL);
+    check_order_text(data, size, "till-7/2026-03-03/0042");
     json_t *doc = NULL;
     struct event *ev = NULL;
     struct fid_error err;

@@ -33,6 +33,17 @@ void event_free(struct event *event)
     free(event);
 }
 
+struct event *event_copy(const struct event *event)
+{
+    struct event *copy = xmalloc(sizeof *copy);
+    *copy = *event;
+    copy->lines = xcalloc(event->n_lines ? event->n_lines : 1, sizeof *copy->lines);
+    for (size_t i = 0; i < event->n_lines; i++)
+        copy->lines[i] = event->lines[i];
+    copy->canonical = event->canonical ? xstrdup(event->canonical) : NULL;
+    return copy;
+}
+
 int64_t event_order_gross(const struct event *order)
 {
     int64_t gross = 0;

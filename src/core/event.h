@@ -99,6 +99,8 @@ enum fid_status event_parse(const json_t *obj, int64_t now, struct event **out,
                             struct fid_error *err) FID_MUST_USE;
 
 void event_free(struct event *event);
+/* A copy of event that owns its own lines and text. */
+struct event *event_copy(const struct event *event);
 
 const char *event_type_name(enum event_type type);
 

@@ -141,7 +141,7 @@ static enum fid_status apply_pass(struct engine *e, const struct engine_batch *b
     bool each = mode == ENGINE_EACH_ON_ITS_OWN;
     *retry = false;
     struct parse_ahead *ahead = batch->text ? parse_ahead_start_text(batch->text, batch->len, now)
-                                            : parse_ahead_start(batch->events, now);
+                                            : parse_ahead_start(batch->events, batch->parsed, now);
     size_t i;
     for (i = 0; parse_ahead_has(ahead, i); i++) {
         struct fid_error event_err;

@@ -84,6 +84,9 @@ void engine_read_end(struct engine *engine);
  * is split and parsed on a second thread while the events before are applied. */
 struct engine_batch {
     const json_t *events;
+    /* With events: entry i, when not NULL, is event i read already (borrowed; its place in
+     * events is a null). Without "at", such an event takes the batch's clock like the others. */
+    const struct event *const *parsed;
     const char *text;
     size_t len;
 };

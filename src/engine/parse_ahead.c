@@ -34,6 +34,7 @@ struct parsed {
 
 struct parse_ahead {
     const json_t *events; /* the batch as an array, or */
+    const struct event *const *parsed; /* with events: those read already, or NULL */
     const char *text;     /* as the text of one */
     size_t len, pos;      /* pos: where the text's next element starts */
     bool text_done;       /* its closing bracket was read, or it is malformed */
@@ -61,6 +62,16 @@ static void parse_object(struct parse_ahead *a, struct parsed *p, const json_t *
     const json_t *key = json_object_get(obj, "key");
     p->key = json_is_string(key) ? xstrdup(json_string_value(key)) : NULL;
     p->status = event_parse(obj, a->now, &p->event, &p->err);
+}
+
+static void take_parsed(struct parse_ahead *a, struct parsed *p, const struct event *event)
+{
+    fid_error_clear(&p->err);
+    p->event = event_copy(event);
+    if (!p->event->has_at)
+        p->event->at = a->now;
+    p->key = xstrdup(event->key);
+    p->status = FID_OK;
 }
 
 static void skip_space(struct parse_ahead *a)
@@ -150,7 +161,10 @@ static bool parse_next(struct parse_ahead *a, size_t i)
         a->chunks[i / CHUNK_EVENTS] = xcalloc(CHUNK_EVENTS, sizeof(struct parsed));
     if (a->text)
         return next_from_text(a, i);
-    parse_object(a, item(a, i), json_array_get(a->events, i));
+    if (a->parsed && a->parsed[i])
+        take_parsed(a, item(a, i), a->parsed[i]);
+    else
+        parse_object(a, item(a, i), json_array_get(a->events, i));
     return true;
 }
 
@@ -177,10 +191,12 @@ static void *parse_all(void *context)
     return NULL;
 }
 
-static struct parse_ahead *start(const json_t *events, const char *text, size_t len, int64_t now)
+static struct parse_ahead *start(const json_t *events, const struct event *const *parsed,
+                                 const char *text, size_t len, int64_t now)
 {
     struct parse_ahead *a = xcalloc(1, sizeof *a);
     a->events = events;
+    a->parsed = parsed;
     a->text = text;
     a->len = len;
     a->now = now;
@@ -200,14 +216,15 @@ static struct parse_ahead *start(const json_t *events, const char *text, size_t 
     return a;
 }
 
-struct parse_ahead *parse_ahead_start(const json_t *events, int64_t now)
+struct parse_ahead *parse_ahead_start(const json_t *events, const struct event *const *parsed,
+                                      int64_t now)
 {
-    return start(events, NULL, 0, now);
+    return start(events, parsed, NULL, 0, now);
 }
 
 struct parse_ahead *parse_ahead_start_text(const char *text, size_t len, int64_t now)
 {
-    return start(NULL, text, len, now);
+    return start(NULL, NULL, text, len, now);
 }
 
 bool parse_ahead_has(struct parse_ahead *a, size_t i)

@@ -18,8 +18,10 @@
 
 struct parse_ahead;
 
-/* Starts parsing events (an array, borrowed and read only until parse_ahead_end) with clock now. */
-struct parse_ahead *parse_ahead_start(const json_t *events, int64_t now);
+/* Starts parsing events (an array, borrowed and read only until parse_ahead_end) with clock now;
+ * parsed: NULL, or per event the event read already (NULL: read it from events), copied. */
+struct parse_ahead *parse_ahead_start(const json_t *events, const struct event *const *parsed,
+                                      int64_t now);
 /* The same for the text of a JSON array of events (borrowed until parse_ahead_end). */
 struct parse_ahead *parse_ahead_start_text(const char *text, size_t len, int64_t now);
 

@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "http/api.h"
+#include "core/event_fast.h"
 #include "http/committer.h"
 #include "util/jsonwrite.h"
 #include "util/xalloc.h"
@@ -63,11 +64,28 @@ static void on_committed(void *context, enum fid_status status, struct engine_re
     MHD_resume_connection(req->connection);
 }
 
-void api_apply_one(struct http_request *req, json_t *event, unsigned success_status,
+/* Hands req's commit_events or commit_event to the committer. */
+static void submit(struct http_request *req, unsigned success_status,
                    json_t *(*shape)(json_t *result))
 {
     struct fid_error err;
     fid_error_clear(&err);
+    /* Suspend first: the committer may resume the connection before submit returns. */
+    req->commit_success_status = success_status;
+    req->commit_shape = shape;
+    req->commit_pending = true;
+    MHD_suspend_connection(req->connection);
+    struct committer_check check;
+    enum fid_status st =
+        committer_submit(req->key.merchant_id, req->commit_events, req->commit_event,
+                         key_check(req, &check), on_committed, req, &err);
+    if (st != FID_OK)
+        on_committed(req, st, NULL, &err);
+}
+
+void api_apply_one(struct http_request *req, json_t *event, unsigned success_status,
+                   json_t *(*shape)(json_t *result))
+{
     if (json_object_get(event, "key") == NULL) {
         http_reply_problem(req, 400, "idempotency-key-required", "Bad Request",
                            "send an Idempotency-Key header (or \"key\" in the event)",
@@ -75,17 +93,8 @@ void api_apply_one(struct http_request *req, json_t *event, unsigned success_sta
         json_decref(event);
         return;
     }
-    /* Suspend first: the committer may resume the connection before submit returns. */
     req->commit_events = json_pack("[o]", event);
-    req->commit_success_status = success_status;
-    req->commit_shape = shape;
-    req->commit_pending = true;
-    MHD_suspend_connection(req->connection);
-    struct committer_check check;
-    enum fid_status st = committer_submit(req->key.merchant_id, req->commit_events,
-                                          key_check(req, &check), on_committed, req, &err);
-    if (st != FID_OK)
-        on_committed(req, st, NULL, &err);
+    submit(req, success_status, shape);
 }
 
 void api_apply_finish(struct http_request *req)
@@ -132,6 +141,14 @@ void api_apply_finish(struct http_request *req)
 
 void api_events_post(struct http_request *req)
 {
+    /* The common order, read without a tree; anything else takes the tree's way below. */
+    if (http_body_is_json(req) &&
+        (req->commit_event =
+             event_parse_order_text(req->body ? req->body : "", req->body_len,
+                                    http_header(req, "Idempotency-Key"), 0)) != NULL) {
+        submit(req, 201, NULL);
+        return;
+    }
     json_t *event = http_body_object(req, "expected one event object");
     if (event == NULL)
         return;

@@ -26,7 +26,8 @@
 
 struct job {
     int64_t merchant_id;
-    const json_t *events;
+    const json_t *events;       /* an array, or NULL when */
+    const struct event *parsed; /* the job is this one event, read already */
     struct committer_check check;
     bool to_check;    /* check holds a key to check before applying */
     bool key_refused; /* that key is unknown or revoked: the job is not applied */
@@ -90,6 +91,19 @@ static bool check_keys(struct worker *worker, struct job **jobs, size_t n, struc
     return true;
 }
 
+static size_t job_events(const struct job *job)
+{
+    return job->parsed ? 1 : json_array_size(job->events);
+}
+
+static size_t events_of(struct job *const *jobs, size_t n)
+{
+    size_t total = 0;
+    for (size_t j = 0; j < n; j++)
+        total += job_events(jobs[j]);
+    return total;
+}
+
 /* Applies jobs[0..n) (all of one merchant) in one transaction and fills their results. */
 static void apply_group(struct job **jobs, size_t n)
 {
@@ -98,13 +112,23 @@ static void apply_group(struct job **jobs, size_t n)
     struct worker *worker = NULL;
     struct engine *engine = NULL;
     json_t *all = json_array();
+    const struct event **parsed = NULL; /* per event of all: read already, or NULL */
     struct engine_results results = {0};
     enum fid_status st = worker_current(database, &worker, &err);
     if (st == FID_OK && !check_keys(worker, jobs, n, &err))
         st = err.status;
-    for (size_t j = 0; j < n; j++)
-        if (!jobs[j]->key_refused)
+    for (size_t j = 0; j < n; j++) {
+        if (jobs[j]->key_refused)
+            continue;
+        if (jobs[j]->parsed == NULL) {
             json_array_extend(all, (json_t *)jobs[j]->events);
+            continue;
+        }
+        if (parsed == NULL)
+            parsed = xcalloc(events_of(jobs, n), sizeof *parsed);
+        parsed[json_array_size(all)] = jobs[j]->parsed;
+        json_array_append(all, json_null());
+    }
     if (st == FID_OK) {
         worker->committer = true;
         st = worker_engine(worker, database, jobs[0]->merchant_id, &engine, &err);
@@ -117,11 +141,11 @@ static void apply_group(struct job **jobs, size_t n)
     if (st == FID_OK)
         st = engine_refresh_program(engine, &err);
     if (st == FID_OK && json_array_size(all) > 0)
-        st = engine_apply_batch(engine, &(struct engine_batch){.events = all}, (int64_t)time(NULL),
-                                ENGINE_EACH_ON_ITS_OWN, &results, &err);
+        st = engine_apply_batch(engine, &(struct engine_batch){.events = all, .parsed = parsed},
+                                (int64_t)time(NULL), ENGINE_EACH_ON_ITS_OWN, &results, &err);
     size_t offset = 0, applied = 0;
     for (size_t j = 0; j < n; j++) {
-        size_t count = json_array_size(jobs[j]->events);
+        size_t count = job_events(jobs[j]);
         if (jobs[j]->key_refused) {
             jobs[j]->status = FID_ERR_NOT_FOUND;
             continue;
@@ -142,6 +166,7 @@ static void apply_group(struct job **jobs, size_t n)
         metrics_db_error();
     engine_results_free(&results);
     json_decref(all);
+    free(parsed);
 }
 
 static void *committer_main(void *unused)
@@ -156,10 +181,10 @@ static void *committer_main(void *unused)
             break;
         /* Take a prefix of the queue holding at most batch_max events (at least one job). */
         struct job *taken = head, *last = head;
-        size_t events = json_array_size(head->events), n = 1;
-        while (last->next && events + json_array_size(last->next->events) <= batch_max) {
+        size_t events = job_events(head), n = 1;
+        while (last->next && events + job_events(last->next) <= batch_max) {
             last = last->next;
-            events += json_array_size(last->events);
+            events += job_events(last);
             n++;
         }
         head = last->next;
@@ -299,10 +324,11 @@ void committer_stop(void)
 
 /* Fills a zeroed job with what both ways of queueing give it. */
 static void job_init(struct job *job, int64_t merchant_id, const json_t *events,
-                     const struct committer_check *check)
+                     const struct event *parsed, const struct committer_check *check)
 {
     job->merchant_id = merchant_id;
     job->events = events;
+    job->parsed = parsed;
     job->to_check = check != NULL;
     if (check)
         job->check = *check;
@@ -323,11 +349,11 @@ static bool enqueue_locked(struct job *job)
 }
 
 enum fid_status committer_submit(int64_t merchant_id, const json_t *events,
-                                 const struct committer_check *check, committer_done callback,
-                                 void *context, struct fid_error *err)
+                                 const struct event *parsed, const struct committer_check *check,
+                                 committer_done callback, void *context, struct fid_error *err)
 {
     struct job *job = xcalloc(1, sizeof *job);
-    job_init(job, merchant_id, events, check);
+    job_init(job, merchant_id, events, parsed, check);
     job->callback = callback;
     job->context = context;
     pthread_mutex_lock(&lock);
@@ -345,7 +371,7 @@ enum fid_status committer_apply(int64_t merchant_id, const json_t *events,
                                 struct fid_error *err)
 {
     struct job job = {0};
-    job_init(&job, merchant_id, events, check);
+    job_init(&job, merchant_id, events, NULL, check);
     pthread_cond_init(&job.done_cond, NULL);
     pthread_mutex_lock(&lock);
     if (!enqueue_locked(&job)) {

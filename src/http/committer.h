@@ -42,10 +42,12 @@ enum fid_status committer_apply(int64_t merchant_id, const json_t *events,
 typedef void (*committer_done)(void *context, enum fid_status status,
                                struct engine_results *results, const struct fid_error *err);
 
-/* Queues events (borrowed until callback runs) of merchant_id and returns at once; callback
- * runs exactly once, after the commit. Fails (and never calls back) when stopping. */
+/* Queues events (borrowed until callback runs) of merchant_id, or the one event read already
+ * (parsed, borrowed likewise; events NULL), and returns at once; callback runs exactly once,
+ * after the commit. Fails (and never calls back) when stopping. */
 enum fid_status committer_submit(int64_t merchant_id, const json_t *events,
-                                 const struct committer_check *check, committer_done callback,
-                                 void *context, struct fid_error *err) FID_MUST_USE;
+                                 const struct event *parsed, const struct committer_check *check,
+                                 committer_done callback, void *context,
+                                 struct fid_error *err) FID_MUST_USE;
 
 #endif

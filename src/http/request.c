@@ -97,6 +97,11 @@ static bool is_json_media_type(const char *type)
     return next == '\0' || next == ';' || next == ' ' || next == '\t';
 }
 
+bool http_body_is_json(struct http_request *req)
+{
+    return is_json_media_type(http_header(req, "Content-Type"));
+}
+
 json_t *http_body_json(struct http_request *req)
 {
     const char *type = http_header(req, "Content-Type");

@@ -56,6 +56,7 @@ struct http_request {
     /* a write handed to the committer: the connection is suspended until it commits */
     bool commit_pending;
     json_t *commit_events;                /* owned */
+    struct event *commit_event;           /* owned: an order read without a tree (event_fast.h) */
     struct engine_results commit_results; /* owned, once committed */
     enum fid_status commit_status;
     struct fid_error commit_err;
@@ -83,6 +84,8 @@ const char *http_query(struct http_request *req, const char *name);
 
 /* Parses the body as one JSON value; answers 400/415 itself and returns NULL on failure. */
 json_t *http_body_json(struct http_request *req);
+/* True when the request says its body is JSON (the check http_body_json makes first). */
+bool http_body_is_json(struct http_request *req);
 
 /* Parses the body as one JSON object; otherwise answers (400/415, or 422 saying `expected`) and
  * returns NULL. */

@@ -215,6 +215,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **co
         access_log_write(req, duration_ns, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     }
     json_decref(req->commit_events);
+    event_free(req->commit_event);
+    req->commit_event = NULL;
     engine_results_free(&req->commit_results);
     free(req->body);
     free(req->response);

@@ -5,7 +5,9 @@
  * ones; and a batch abandoned half-way (an all-or-nothing batch that failed) leaks nothing.
  * The same holds for the batch given as text (indented, so split across lines), which also names
  * each event's key for the results of those that fail; a text that is not a well-formed array
- * ends the events where it breaks and reports the line and column.
+ * ends the events where it breaks and reports the line and column. Events handed over read
+ * already come out as copies in their place, dated by the batch's clock when they have no "at",
+ * and stay the caller's for a second pass.
  */
 #include "../unit_support.h"
 
@@ -46,7 +48,7 @@ static void check_batch(size_t n, size_t take, bool as_text)
     json_t *batch = make_batch(n);
     char *text = json_dumps(batch, JSON_INDENT(1));
     struct parse_ahead *ahead =
-        as_text ? parse_ahead_start_text(text, strlen(text), NOW) : parse_ahead_start(batch, NOW);
+        as_text ? parse_ahead_start_text(text, strlen(text), NOW) : parse_ahead_start(batch, NULL, NOW);
     for (size_t i = 0; i < take; i++) {
         char label[64];
         snprintf(label, sizeof label, "%s of %zu, event %zu", as_text ? "text" : "batch", n, i);
@@ -102,6 +104,52 @@ static void test_a_batch_left_half_way_frees_the_rest(void **state)
         check_batch(1000, 0, as_text);
         check_batch(10, 3, as_text);
     }
+}
+
+/* Every third event handed over read already (with another clock): the same events come out. */
+static void test_events_read_already(void **state)
+{
+    (void)state;
+    const size_t n = 100;
+    json_t *batch = make_batch(n);
+    struct event **read = calloc(n, sizeof *read);
+    for (size_t i = 0; i < n; i += 3) {
+        struct fid_error err;
+        if (event_parse(json_array_get(batch, i), 12345, &read[i], &err) == FID_OK)
+            json_array_set_new(batch, i, json_null());
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        struct parse_ahead *ahead =
+            parse_ahead_start(batch, (const struct event *const *)read, NOW);
+        for (size_t i = 0; i < n; i++) {
+            char label[64];
+            snprintf(label, sizeof label, "pass %d, event %zu", pass, i);
+            json_t *obj = make_event(i);
+            struct event *want = NULL, *got = NULL;
+            struct fid_error want_err, got_err;
+            enum fid_status want_st = event_parse(obj, NOW, &want, &want_err);
+            assert_true(parse_ahead_has(ahead, i));
+            UNIT_EQ_STR(label, parse_ahead_key(ahead, i),
+                        json_string_value(json_object_get(obj, "key")));
+            UNIT_EQ_INT(label, parse_ahead_take(ahead, i, &got, &got_err), want_st);
+            if (want_st == FID_OK) {
+                assert_true(read[i] == NULL || got != read[i]);
+                UNIT_EQ_STR(label, got->digest, want->digest);
+                UNIT_EQ_STR(label, got->canonical, want->canonical);
+                UNIT_EQ_INT(label, got->at, want->at);
+                UNIT_EQ_INT(label, got->n_lines, want->n_lines);
+                UNIT_EQ_INT(label, event_order_paid(got), event_order_paid(want));
+            }
+            event_free(want);
+            event_free(got);
+            json_decref(obj);
+        }
+        parse_ahead_end(ahead);
+    }
+    for (size_t i = 0; i < n; i++)
+        event_free(read[i]);
+    free(read);
+    json_decref(batch);
 }
 
 struct text_case {
@@ -163,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_every_size_gives_what_event_parse_gives),
         cmocka_unit_test(test_a_batch_left_half_way_frees_the_rest),
         cmocka_unit_test(test_texts_whole_and_broken),
+        cmocka_unit_test(test_events_read_already),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
