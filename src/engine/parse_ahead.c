@@ -33,11 +33,11 @@ struct parsed {
 };
 
 struct parse_ahead {
-    const json_t *events; /* the batch as an array, or */
+    const json_t *events;              /* the batch as an array, or */
     const struct event *const *parsed; /* with events: those read already, or NULL */
-    const char *text;     /* as the text of one */
-    size_t len, pos;      /* pos: where the text's next element starts */
-    bool text_done;       /* its closing bracket was read, or it is malformed */
+    const char *text;                  /* as the text of one */
+    size_t len, pos;                   /* pos: where the text's next element starts */
+    bool text_done;                    /* its closing bracket was read, or it is malformed */
     int64_t now;
     struct parsed **chunks;
     size_t n_chunks;

@@ -47,8 +47,8 @@ static void check_batch(size_t n, size_t take, bool as_text)
 {
     json_t *batch = make_batch(n);
     char *text = json_dumps(batch, JSON_INDENT(1));
-    struct parse_ahead *ahead =
-        as_text ? parse_ahead_start_text(text, strlen(text), NOW) : parse_ahead_start(batch, NULL, NOW);
+    struct parse_ahead *ahead = as_text ? parse_ahead_start_text(text, strlen(text), NOW)
+                                        : parse_ahead_start(batch, NULL, NOW);
     for (size_t i = 0; i < take; i++) {
         char label[64];
         snprintf(label, sizeof label, "%s of %zu, event %zu", as_text ? "text" : "batch", n, i);
