@@ -57,11 +57,43 @@ static pthread_t sync_thread;
 static const char *database;
 static size_t batch_max;
 
+/* Keys found valid since the last commit of another connection: only such a commit (the CLI's,
+ * or a request thread's on its own connection) can revoke one, so until the next they hold. */
+#define VERIFIED_KEYS 8
+static struct committer_check verified[VERIFIED_KEYS];
+static size_t n_verified, next_verified;
+static uint64_t verified_version; /* the committer's connection's db_others_version then */
+
+static bool verified_already(const struct committer_check *check)
+{
+    for (size_t i = 0; i < n_verified; i++)
+        if (strcmp(verified[i].key_id, check->key_id) == 0 &&
+            strcmp(verified[i].digest, check->digest) == 0)
+            return true;
+    return false;
+}
+
+static void remember_verified(const struct committer_check *check)
+{
+    verified[next_verified] = *check;
+    next_verified = (next_verified + 1) % VERIFIED_KEYS;
+    if (n_verified < VERIFIED_KEYS)
+        n_verified++;
+}
+
 /* Checks the keys that only a request thread's cache vouched for (on the directory connection,
- * in a snapshot taken now: any revocation committed before the request arrived is seen) and
- * fails the jobs of a key unknown or revoked; false when the check itself failed (err). */
+ * in a snapshot taken now: any revocation committed before the request arrived is seen, unless
+ * no other connection committed since the key was last found valid) and fails the jobs of a key
+ * unknown or revoked; false when the check itself failed (err). */
 static bool check_keys(struct worker *worker, struct job **jobs, size_t n, struct fid_error *err)
 {
+    uint64_t version = 0;
+    if (db_others_version(worker->engines_db, &version, err) != FID_OK)
+        return false;
+    if (version != verified_version) {
+        n_verified = next_verified = 0;
+        verified_version = version;
+    }
     for (size_t j = 0; j < n; j++) {
         if (!jobs[j]->to_check)
             continue;
@@ -75,9 +107,13 @@ static bool check_keys(struct worker *worker, struct job **jobs, size_t n, struc
             jobs[j]->err = jobs[same]->err;
             continue;
         }
+        if (verified_already(&jobs[j]->check))
+            continue;
         struct api_key key;
         enum fid_status st = api_key_verify(worker->directory, jobs[j]->check.key_id,
                                             jobs[j]->check.digest, &key, err);
+        if (st == FID_OK)
+            remember_verified(&jobs[j]->check);
         if (st == FID_ERR_NOT_FOUND) {
             jobs[j]->key_refused = true;
             fid_fail(&jobs[j]->err, FID_ERR_NOT_FOUND, "Authorization",
@@ -115,6 +151,10 @@ static void apply_group(struct job **jobs, size_t n)
     const struct event **parsed = NULL; /* per event of all: read already, or NULL */
     struct engine_results results = {0};
     enum fid_status st = worker_current(database, &worker, &err);
+    if (st == FID_OK) {
+        worker->committer = true;
+        st = worker_engine(worker, database, jobs[0]->merchant_id, &engine, &err);
+    }
     if (st == FID_OK && !check_keys(worker, jobs, n, &err))
         st = err.status;
     for (size_t j = 0; j < n; j++) {
@@ -128,10 +168,6 @@ static void apply_group(struct job **jobs, size_t n)
             parsed = xcalloc(events_of(jobs, n), sizeof *parsed);
         parsed[json_array_size(all)] = jobs[j]->parsed;
         json_array_append(all, json_null());
-    }
-    if (st == FID_OK) {
-        worker->committer = true;
-        st = worker_engine(worker, database, jobs[0]->merchant_id, &engine, &err);
     }
     if (st == FID_OK) {
         pthread_mutex_lock(&sync_lock);

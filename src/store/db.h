@@ -68,6 +68,8 @@ enum fid_status db_read_begin(struct db *db, struct fid_error *err) FID_MUST_USE
  * in between, by any connection, this one included. Inside a read transaction it describes the
  * snapshot and costs no lock of its own. */
 enum fid_status db_data_version(struct db *db, uint64_t *out, struct fid_error *err) FID_MUST_USE;
+/* The same for commits of other connections only: this connection's own leave it alone. */
+enum fid_status db_others_version(struct db *db, uint64_t *out, struct fid_error *err) FID_MUST_USE;
 
 /* The prepared statement for sql, cached per connection under the address of sql: pass string
  * literals (or other text that lives as long as the connection). Reset and unbound on return. */

@@ -271,13 +271,21 @@ enum fid_status db_read_begin(struct db *db, struct fid_error *err)
     return db_run(db_prepare(db, "BEGIN"), err);
 }
 
+enum fid_status db_others_version(struct db *db, uint64_t *out, struct fid_error *err)
+{
+    int64_t version = 0;
+    enum fid_status st = db_run_int(db_prepare(db, "PRAGMA data_version"), 0, &version, err);
+    *out = (uint64_t)version;
+    return st;
+}
+
 enum fid_status db_data_version(struct db *db, uint64_t *out, struct fid_error *err)
 {
-    int64_t others = 0;
-    enum fid_status st = db_run_int(db_prepare(db, "PRAGMA data_version"), 0, &others, err);
+    uint64_t others = 0;
+    enum fid_status st = db_others_version(db, &others, err);
     /* data_version moves on commits of other connections, total_changes on this one's writes;
      * both only grow, so their sum moves when either does. */
-    *out = (uint64_t)others + (uint64_t)db_total_changes(db);
+    *out = others + (uint64_t)db_total_changes(db);
     return st;
 }
 
