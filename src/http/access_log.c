@@ -1,19 +1,27 @@
 /*
  * Access-log lines written field by field into a stack buffer (util/jsonwrite): a request pays
- * for a few copies and one system call, not for a JSON tree. The text is what json_dumps gave
- * before (compact, fields in this order) but for two details: the duration is written to the
- * microsecond rather than to 4 significant digits, and a path that is not UTF-8 (percent-decoding
- * can make one) is logged with U+FFFD where jansson failed the whole line.
+ * for a few copies, not for a JSON tree, and no system call of its own: each thread gathers its
+ * lines in a buffer of at most PIPE_BUF bytes (one write(2) of it is atomic even on a pipe, so
+ * the lines of two threads never mix), written out when the next line would not fit and by a
+ * flusher thread every ACCESS_LOG_FLUSH_MS; access_log_flush writes them all at shutdown. The text
+ * is what json_dumps gave before (compact, fields in this order) but for two details: the duration
+ * is written to the microsecond rather than to 4 significant digits, and a path that is not UTF-8
+ * (percent-decoding can make one) is logged with U+FFFD where jansson failed the whole line.
  */
 #include "http/access_log.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/jsonwrite.h"
 #include "util/timeutil.h"
+#include "util/xalloc.h"
 
 /* The current second as ISO 8601, formatted once per second per thread. */
 static const char *now_text(void)
@@ -45,6 +53,91 @@ static void put_field(struct jsonw *w, const char *name, const char *value)
     jsonw_cstring(w, value);
 }
 
+/* A thread's lines not written yet; all of them are listed for the flusher. */
+struct pending_lines {
+    pthread_mutex_t lock;
+    char data[PIPE_BUF];
+    size_t len;
+    struct pending_lines *next;
+};
+
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pending_lines *all;
+static _Thread_local struct pending_lines *mine;
+static pthread_once_t flusher_once = PTHREAD_ONCE_INIT;
+
+static void write_out(const char *data, size_t len)
+{
+    for (size_t done = 0; done < len;) {
+        ssize_t n = write(STDERR_FILENO, data + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* a log that cannot be written must not stop the answers */
+        done += (size_t)n;
+    }
+}
+
+/* Writes out p's lines; p's lock is held. */
+static void drain(struct pending_lines *p)
+{
+    write_out(p->data, p->len);
+    p->len = 0;
+}
+
+void access_log_flush(void)
+{
+    pthread_mutex_lock(&all_lock);
+    for (struct pending_lines *p = all; p; p = p->next) {
+        pthread_mutex_lock(&p->lock);
+        drain(p);
+        pthread_mutex_unlock(&p->lock);
+    }
+    pthread_mutex_unlock(&all_lock);
+}
+
+static void *flusher_main(void *unused)
+{
+    (void)unused;
+    for (;;) {
+        nanosleep(&(struct timespec){.tv_nsec = ACCESS_LOG_FLUSH_MS * 1000 * 1000}, NULL);
+        access_log_flush();
+    }
+    return NULL;
+}
+
+static void start_flusher(void)
+{
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, flusher_main, NULL) == 0)
+        pthread_detach(thread);
+}
+
+/* Adds a line to this thread's pending lines (the first time, makes and lists them). */
+static void keep(const char *line, size_t len)
+{
+    if (mine == NULL) {
+        pthread_once(&flusher_once, start_flusher);
+        struct pending_lines *p = xcalloc(1, sizeof *p);
+        pthread_mutex_init(&p->lock, NULL);
+        pthread_mutex_lock(&all_lock);
+        p->next = all;
+        all = p;
+        pthread_mutex_unlock(&all_lock);
+        mine = p;
+    }
+    pthread_mutex_lock(&mine->lock);
+    if (mine->len + len > sizeof mine->data)
+        drain(mine);
+    if (len > sizeof mine->data) {
+        write_out(line, len); /* alone, as long lines always were */
+    } else {
+        memcpy(mine->data + mine->len, line, len);
+        mine->len += len;
+    }
+    pthread_mutex_unlock(&mine->lock);
+}
+
 void access_log_write(const struct http_request *req, int64_t duration_ns, bool completed)
 {
     struct jsonw w;
@@ -64,13 +157,6 @@ void access_log_write(const struct http_request *req, int64_t duration_ns, bool 
         jsonw_int(&w, req->key.merchant_id);
     }
     jsonw_text(&w, "}\n");
-    for (size_t done = 0; done < w.len;) {
-        ssize_t n = write(STDERR_FILENO, w.data + done, w.len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break; /* a log that cannot be written must not stop the answers */
-        done += (size_t)n;
-    }
+    keep(w.data, w.len);
     jsonw_free(&w);
 }

@@ -351,6 +351,7 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
         nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
     committer_stop();        /* commits what is queued: no connection stays suspended */
     MHD_stop_daemon(daemon); /* waits for handlers */
+    access_log_flush();
     worker_close_all();
     ratelimit_free();
     fid_rng_free(shared_rng);
