@@ -376,8 +376,10 @@ static bool order_checks(struct event *ev, const bool *seen, struct span at, int
     return true;
 }
 
-struct event *event_parse_order_text(const char *text, size_t len, const char *key_header,
-                                     int64_t now)
+/* Reads the order object at the start of text[0..len) and sets *used to the bytes it took;
+ * with whole, only blanks may follow it. */
+static struct event *read_order(const char *text, size_t len, const char *key_header, int64_t now,
+                                bool whole, size_t *used)
 {
     struct cursor c = {text, text + len};
     struct event *ev = xcalloc(1, sizeof *ev);
@@ -398,8 +400,9 @@ struct event *event_parse_order_text(const char *text, size_t len, const char *k
     } while (take(&c, ','));
     if (!take(&c, '}'))
         goto other;
+    *used = (size_t)(c.p - text);
     skip_space(&c);
-    if (c.p != c.end)
+    if (whole && c.p != c.end)
         goto other;
     if (key_header) {
         struct span header = {key_header, strlen(key_header)};
@@ -423,4 +426,16 @@ struct event *event_parse_order_text(const char *text, size_t len, const char *k
 other:
     event_free(ev);
     return NULL;
+}
+
+struct event *event_parse_order_text(const char *text, size_t len, const char *key_header,
+                                     int64_t now)
+{
+    size_t used = 0;
+    return read_order(text, len, key_header, now, true, &used);
+}
+
+struct event *event_parse_order_prefix(const char *text, size_t len, int64_t now, size_t *used)
+{
+    return read_order(text, len, NULL, now, false, used);
 }

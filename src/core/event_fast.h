@@ -16,4 +16,8 @@
 struct event *event_parse_order_text(const char *text, size_t len, const char *key_header,
                                      int64_t now);
 
+/* The same for the order object at the start of text[0..len) (an element of a batch's text),
+ * without a header: *used is set to the bytes the object took. */
+struct event *event_parse_order_prefix(const char *text, size_t len, int64_t now, size_t *used);
+
 #endif
