@@ -335,6 +335,8 @@ enum fid_status committer_start(const char *db_path, size_t max_events, struct f
     database = db_path;
     batch_max = max_events ? max_events : 1000;
     stopping = sync_stopping = false;
+    n_verified = next_verified = 0; /* keys of another run or database vouch for nothing here */
+    verified_version = 0;
     if (pthread_create(&sync_thread, NULL, syncer_main, NULL) != 0)
         return fid_fail(err, FID_ERR_INTERNAL, "", "cannot start the syncer thread");
     if (pthread_create(&thread, NULL, committer_main, NULL) != 0) {
