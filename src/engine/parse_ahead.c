@@ -65,14 +65,22 @@ static void parse_object(struct parse_ahead *a, struct parsed *p, const json_t *
     p->status = event_parse(obj, a->now, &p->event, &p->err);
 }
 
-static void take_parsed(struct parse_ahead *a, struct parsed *p, const struct event *event)
+/* Puts an event read without a tree (taken over) in p. */
+static void hand_over(struct parsed *p, struct event *event)
 {
     fid_error_clear(&p->err);
-    p->event = event_copy(event);
-    if (!p->event->has_at)
-        p->event->at = a->now;
+    p->event = event;
     p->key = xstrdup(event->key);
     p->status = FID_OK;
+}
+
+/* Puts a copy of an event the caller read already in p. */
+static void take_parsed(struct parse_ahead *a, struct parsed *p, const struct event *event)
+{
+    struct event *copy = event_copy(event);
+    if (!copy->has_at)
+        copy->at = a->now;
+    hand_over(p, copy);
 }
 
 static void skip_space(struct parse_ahead *a)
@@ -150,11 +158,7 @@ static bool next_from_text(struct parse_ahead *a, size_t i)
     struct event *order =
         event_parse_order_prefix(a->text + a->pos, a->len - a->pos, a->now, &used);
     if (order) { /* the common order, read without a tree (core/event_fast.h) */
-        struct parsed *p = item(a, i);
-        fid_error_clear(&p->err);
-        p->event = order;
-        p->key = xstrdup(order->key);
-        p->status = FID_OK;
+        hand_over(item(a, i), order);
         a->pos += used;
         return element_ended(a);
     }

@@ -10,8 +10,8 @@
 
 #include <microhttpd.h>
 
-#include "http/api.h"
 #include "core/event_fast.h"
+#include "http/api.h"
 #include "http/committer.h"
 #include "util/jsonwrite.h"
 #include "util/xalloc.h"
