@@ -1,6 +1,7 @@
 // Idempotency over HTTP: the same Idempotency-Key and body sent 50 times at once applies once and
 // answers the same status and body every time; a replay says so in Idempotent-Replayed; the same
-// key with another body is a conflict.
+// key with another body is a conflict. The server reads a plain order without a JSON tree and any
+// other text with one: the same order written either way is the same event.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
@@ -152,5 +153,41 @@ describe("idempotency", () => {
             200,
         ).body;
         assert.equal(ledger.entries.filter((e) => e.kind === "redeem").length, 1);
+    });
+
+    it("the same order read with and without a JSON tree is one event", async () => {
+        // "\u0045" is "E": escapes take the tree's way, the plain text the other; both ways
+        // must give the same canonical text, so each is a replay of the other.
+        const s = h.server;
+        const post = (idempotencyKey, text) =>
+            s.call("POST", "/v1/events", {
+                key: "posA",
+                headers: { "Idempotency-Key": idempotencyKey, "Content-Type": "application/json" },
+                body: text,
+            });
+        const plain = JSON.stringify({ ...order, order_id: "I-2" });
+        const escaped = plain.replace('"ESPRESSO"', '"\\u0045SPRESSO"');
+        assert.notEqual(escaped, plain);
+        const thirdOrder = (text) => text.replace('"I-2"', '"I-3"');
+        for (const [key, first, second] of [
+            ["order-I-2-plain-first", plain, escaped],
+            ["order-I-3-escaped-first", thirdOrder(escaped), thirdOrder(plain)],
+        ]) {
+            const applied = expectStatus(await post(key, first), 201);
+            assert.equal(applied.headers.get("idempotent-replayed"), null);
+            const again = expectStatus(await post(key, second), 201);
+            assert.equal(again.headers.get("idempotent-replayed"), "true", key);
+            assert.equal(again.body.points, applied.body.points, key);
+        }
+        const ledger = expectStatus(
+            await s.call("GET", "/v1/members/ida/ledger", { key: "readA" }),
+            200,
+        ).body;
+        for (const key of ["order-I-2-plain-first", "order-I-3-escaped-first"])
+            assert.equal(
+                ledger.entries.filter((e) => e.event_key === key && e.account === "points").length,
+                1,
+                key,
+            );
     });
 });
