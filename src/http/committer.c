@@ -26,8 +26,7 @@
 
 struct job {
     int64_t merchant_id;
-    const json_t *events;       /* an array, or NULL when */
-    const struct event *parsed; /* the job is this one event, read already */
+    struct committer_events events;
     struct committer_check check;
     bool to_check;    /* check holds a key to check before applying */
     bool key_refused; /* that key is unknown or revoked: the job is not applied */
@@ -129,7 +128,7 @@ static bool check_keys(struct worker *worker, struct job **jobs, size_t n, struc
 
 static size_t job_events(const struct job *job)
 {
-    return job->parsed ? 1 : json_array_size(job->events);
+    return job->events.array ? json_array_size(job->events.array) : job->events.n_read;
 }
 
 static size_t events_of(struct job *const *jobs, size_t n)
@@ -160,14 +159,17 @@ static void apply_group(struct job **jobs, size_t n)
     for (size_t j = 0; j < n; j++) {
         if (jobs[j]->key_refused)
             continue;
-        if (jobs[j]->parsed == NULL) {
-            json_array_extend(all, (json_t *)jobs[j]->events);
+        const struct committer_events *events = &jobs[j]->events;
+        if (events->array) {
+            json_array_extend(all, (json_t *)events->array);
             continue;
         }
         if (parsed == NULL)
             parsed = xcalloc(events_of(jobs, n), sizeof *parsed);
-        parsed[json_array_size(all)] = jobs[j]->parsed;
-        json_array_append(all, json_null());
+        for (size_t i = 0; i < events->n_read; i++) {
+            parsed[json_array_size(all)] = events->read[i];
+            json_array_append(all, json_null());
+        }
     }
     if (st == FID_OK) {
         pthread_mutex_lock(&sync_lock);
@@ -361,12 +363,11 @@ void committer_stop(void)
 }
 
 /* Fills a zeroed job with what both ways of queueing give it. */
-static void job_init(struct job *job, int64_t merchant_id, const json_t *events,
-                     const struct event *parsed, const struct committer_check *check)
+static void job_init(struct job *job, int64_t merchant_id, const struct committer_events *events,
+                     const struct committer_check *check)
 {
     job->merchant_id = merchant_id;
-    job->events = events;
-    job->parsed = parsed;
+    job->events = *events;
     job->to_check = check != NULL;
     if (check)
         job->check = *check;
@@ -386,12 +387,12 @@ static bool enqueue_locked(struct job *job)
     return true;
 }
 
-enum fid_status committer_submit(int64_t merchant_id, const json_t *events,
-                                 const struct event *parsed, const struct committer_check *check,
-                                 committer_done callback, void *context, struct fid_error *err)
+enum fid_status committer_submit(int64_t merchant_id, const struct committer_events *events,
+                                 const struct committer_check *check, committer_done callback,
+                                 void *context, struct fid_error *err)
 {
     struct job *job = xcalloc(1, sizeof *job);
-    job_init(job, merchant_id, events, parsed, check);
+    job_init(job, merchant_id, events, check);
     job->callback = callback;
     job->context = context;
     pthread_mutex_lock(&lock);
@@ -404,12 +405,12 @@ enum fid_status committer_submit(int64_t merchant_id, const json_t *events,
     return FID_OK;
 }
 
-enum fid_status committer_apply(int64_t merchant_id, const json_t *events,
+enum fid_status committer_apply(int64_t merchant_id, const struct committer_events *events,
                                 const struct committer_check *check, struct engine_results *results,
                                 struct fid_error *err)
 {
     struct job job = {0};
-    job_init(&job, merchant_id, events, NULL, check);
+    job_init(&job, merchant_id, events, check);
     pthread_cond_init(&job.done_cond, NULL);
     pthread_mutex_lock(&lock);
     if (!enqueue_locked(&job)) {

@@ -30,10 +30,18 @@ enum fid_status committer_start(const char *db_path, size_t max_events,
 /* Applies queued work, then stops the thread. */
 void committer_stop(void);
 
-/* Applies events (an array, borrowed) of merchant_id, each on its own (a failing event is an
- * "error" result and leaves no trace), and waits for the commit. results are replaced by one
- * per event. check: NULL, or the key to check first. */
-enum fid_status committer_apply(int64_t merchant_id, const json_t *events,
+/* The events of a job: an array of event objects, or events read already (core/event_fast.h).
+ * Both are borrowed until the job is answered. */
+struct committer_events {
+    const json_t *array;             /* or NULL when */
+    const struct event *const *read; /* n_read events read already */
+    size_t n_read;
+};
+
+/* Applies events of merchant_id, each on its own (a failing event is an "error" result and
+ * leaves no trace), and waits for the commit. results are replaced by one per event. check:
+ * NULL, or the key to check first. */
+enum fid_status committer_apply(int64_t merchant_id, const struct committer_events *events,
                                 const struct committer_check *check, struct engine_results *results,
                                 struct fid_error *err) FID_MUST_USE;
 
@@ -42,12 +50,10 @@ enum fid_status committer_apply(int64_t merchant_id, const json_t *events,
 typedef void (*committer_done)(void *context, enum fid_status status,
                                struct engine_results *results, const struct fid_error *err);
 
-/* Queues events (borrowed until callback runs) of merchant_id, or the one event read already
- * (parsed, borrowed likewise; events NULL), and returns at once; callback runs exactly once,
- * after the commit. Fails (and never calls back) when stopping. */
-enum fid_status committer_submit(int64_t merchant_id, const json_t *events,
-                                 const struct event *parsed, const struct committer_check *check,
-                                 committer_done callback, void *context,
-                                 struct fid_error *err) FID_MUST_USE;
+/* Queues events of merchant_id and returns at once; callback runs exactly once, after the
+ * commit. Fails (and never calls back) when stopping. */
+enum fid_status committer_submit(int64_t merchant_id, const struct committer_events *events,
+                                 const struct committer_check *check, committer_done callback,
+                                 void *context, struct fid_error *err) FID_MUST_USE;
 
 #endif

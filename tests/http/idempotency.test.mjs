@@ -183,6 +183,33 @@ describe("idempotency", () => {
             await s.call("GET", "/v1/members/ida/ledger", { key: "readA" }),
             200,
         ).body;
+        // A batch of plain orders is read without a tree too, and one escape sends the whole
+        // batch the tree's way: either way the orders above are replays and the new one applies.
+        const batchOf = (orders) => `{"events": [${orders.join(", ")}]}`;
+        const keyed = (text, key) => text.replace("{", `{"key":"${key}",`);
+        for (const [label, fourth] of [
+            ["plain", plain.replace('"I-2"', '"I-4"')],
+            ["escaped", escaped.replace('"I-2"', '"I-5"')],
+        ]) {
+            const key = `order-batch-${label}`;
+            const res = expectStatus(
+                await s.call("POST", "/v1/events/batch", {
+                    key: "posA",
+                    headers: { "Content-Type": "application/json" },
+                    body: batchOf([
+                        keyed(plain, "order-I-2-plain-first"),
+                        keyed(thirdOrder(plain), "order-I-3-escaped-first"),
+                        keyed(fourth, key),
+                    ]),
+                }),
+                200,
+            ).body;
+            assert.deepEqual(
+                res.results.map((r) => r.status),
+                ["replayed", "replayed", "applied"],
+                `${label}: ${JSON.stringify(res.results)}`,
+            );
+        }
         for (const key of ["order-I-2-plain-first", "order-I-3-escaped-first"])
             assert.equal(
                 ledger.entries.filter((e) => e.event_key === key && e.account === "points").length,
