@@ -209,22 +209,19 @@ static struct event **orders_of_batch(struct http_request *req, size_t limit, si
         size_t used = 0;
         struct event *order =
             *n < limit ? event_parse_order_prefix(p, (size_t)(end - p), 0, &used) : NULL;
-        if (order == NULL) {
-            free_orders(orders, *n);
-            *n = 0;
-            return NULL;
-        }
+        if (order == NULL)
+            goto other;
         if (*n == capacity)
             xgrow((void **)&orders, &capacity, *n + 1, sizeof *orders);
         orders[(*n)++] = order;
         p += used;
     } while (next_is(&p, end, ","));
-    if (!next_is(&p, end, "]") || !next_is(&p, end, "}") || blanks(p, end) != end) {
-        free_orders(orders, *n);
-        *n = 0;
-        return NULL;
-    }
-    return orders;
+    if (next_is(&p, end, "]") && next_is(&p, end, "}") && blanks(p, end) == end)
+        return orders;
+other:
+    free_orders(orders, *n);
+    *n = 0;
+    return NULL;
 }
 
 /* Applies a batch's events and answers its results. */
