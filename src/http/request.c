@@ -104,8 +104,7 @@ bool http_body_is_json(struct http_request *req)
 
 json_t *http_body_json(struct http_request *req)
 {
-    const char *type = http_header(req, "Content-Type");
-    if (!is_json_media_type(type)) {
+    if (!http_body_is_json(req)) {
         http_reply_problem(req, 415, "unsupported-media-type", "Unsupported Media Type",
                            "send the body as application/json", "Content-Type");
         return NULL;

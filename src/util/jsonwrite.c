@@ -327,18 +327,20 @@ void jsonw_value_sorted(struct jsonw *w, const json_t *value)
     write_value(w, value, true);
 }
 
-char *jsonw_dump(const json_t *value)
+static char *dump(const json_t *value, bool sorted)
 {
     struct jsonw w;
     jsonw_init(&w);
-    jsonw_value(&w, value);
+    write_value(&w, value, sorted);
     return jsonw_detach(&w);
+}
+
+char *jsonw_dump(const json_t *value)
+{
+    return dump(value, false);
 }
 
 char *jsonw_dump_sorted(const json_t *value)
 {
-    struct jsonw w;
-    jsonw_init(&w);
-    jsonw_value_sorted(&w, value);
-    return jsonw_detach(&w);
+    return dump(value, true);
 }
