@@ -63,11 +63,15 @@ static struct committer_check verified[VERIFIED_KEYS];
 static size_t n_verified, next_verified;
 static uint64_t verified_version; /* the committer's connection's db_others_version then */
 
+static bool same_key(const struct committer_check *a, const struct committer_check *b)
+{
+    return strcmp(a->key_id, b->key_id) == 0 && strcmp(a->digest, b->digest) == 0;
+}
+
 static bool verified_already(const struct committer_check *check)
 {
     for (size_t i = 0; i < n_verified; i++)
-        if (strcmp(verified[i].key_id, check->key_id) == 0 &&
-            strcmp(verified[i].digest, check->digest) == 0)
+        if (same_key(&verified[i], check))
             return true;
     return false;
 }
@@ -97,9 +101,7 @@ static bool check_keys(struct worker *worker, struct job **jobs, size_t n, struc
         if (!jobs[j]->to_check)
             continue;
         size_t same = 0; /* a job before with the same key: its answer holds (one look per key) */
-        while (same < j && !(jobs[same]->to_check &&
-                             strcmp(jobs[same]->check.key_id, jobs[j]->check.key_id) == 0 &&
-                             strcmp(jobs[same]->check.digest, jobs[j]->check.digest) == 0))
+        while (same < j && !(jobs[same]->to_check && same_key(&jobs[same]->check, &jobs[j]->check)))
             same++;
         if (same < j) {
             jobs[j]->key_refused = jobs[same]->key_refused;
