@@ -146,14 +146,14 @@ static enum fid_status apply_pass(struct engine *e, const struct engine_batch *b
     for (i = 0; parse_ahead_has(ahead, i); i++) {
         struct fid_error event_err;
         fid_error_clear(&event_err);
-        if (each && savepoints && (st = db_savepoint(e->db, err)) != FID_OK)
+        if (each && savepoints && (st = store_savepoint(&e->store, err)) != FID_OK)
             break;
-        int64_t changes = db_total_changes(e->db);
+        int64_t changes = store_total_changes(&e->store);
         size_t text_len = out->text.len;
         enum fid_status est = apply_one(e, ahead, i, now, out, &event_err);
         if (est == FID_OK) {
             if (each && savepoints)
-                db_savepoint_release(e->db);
+                store_savepoint_release(&e->store);
             continue;
         }
         out->text.len = text_len; /* the failed event's partial result */
@@ -166,8 +166,8 @@ static enum fid_status apply_pass(struct engine *e, const struct engine_batch *b
             break;
         }
         if (savepoints)
-            db_savepoint_rollback(e->db);
-        else if (db_total_changes(e->db) != changes) {
+            store_savepoint_rollback(&e->store);
+        else if (store_total_changes(&e->store) != changes) {
             *retry = true;
             break;
         }

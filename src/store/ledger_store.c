@@ -10,6 +10,25 @@
 
 #include "util/xalloc.h"
 
+#define LEDGER_INSERT                                                                              \
+    "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, card_id, amount, "       \
+    "pending_delta, event_key, order_id, lot_id, program_version, explanation, reason, author, "   \
+    "prev_id) VALUES "
+#define LEDGER_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define LOT_INSERT                                                                                 \
+    "INSERT INTO lots (merchant_id, id, customer_id, state, earned_at, available_at, expires_at, " \
+    "amount, remaining, order_id, ledger_id, prev_id) VALUES "
+#define LOT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+void ledger_rows_init(struct store *store)
+{
+    append_rows_init(&store->ledger_rows, 17, LEDGER_INSERT LEDGER_ROW,
+                     LEDGER_INSERT APPEND_ROWS_4(LEDGER_ROW),
+                     LEDGER_INSERT APPEND_ROWS_16(LEDGER_ROW));
+    append_rows_init(&store->lot_rows, 12, LOT_INSERT LOT_ROW, LOT_INSERT APPEND_ROWS_4(LOT_ROW),
+                     LOT_INSERT APPEND_ROWS_16(LOT_ROW));
+}
+
 enum fid_status ledger_append(struct store *store, struct customer *c, struct ledger_row *r,
                               struct fid_error *err)
 {
@@ -17,31 +36,27 @@ enum fid_status ledger_append(struct store *store, struct customer *c, struct le
     if (st != FID_OK)
         return st;
     r->customer_id = c->id;
-    struct db_stmt *s = db_prepare(
-        store->db,
-        "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, card_id, amount, "
-        "pending_delta, event_key, order_id, lot_id, program_version, explanation, reason, "
-        "author, prev_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, r->id);
-    db_bind_int(s, 3, r->customer_id);
-    db_bind_int(s, 4, r->at);
-    db_bind_text(s, 5, ledger_kind_name(r->kind));
-    db_bind_text(s, 6, ledger_account_name(r->account));
-    db_bind_text(s, 7, r->card_id ? r->card_id : "");
-    db_bind_int(s, 8, r->amount);
-    db_bind_int(s, 9, r->pending_delta);
-    db_bind_text(s, 10, r->event_key);
-    db_bind_opt_int(s, 11, r->order_id);
-    db_bind_opt_int(s, 12, r->lot_id);
-    db_bind_int(s, 13, r->program_version);
-    db_bind_text(s, 14, r->explanation ? r->explanation : "[]");
-    db_bind_text(s, 15, r->reason);
-    db_bind_text(s, 16, r->author);
-    db_bind_opt_int(s, 17, c->last_ledger_id);
-    if ((st = db_run(s, err)) == FID_OK)
-        c->last_ledger_id = r->id;
-    return st;
+    struct append_rows *rows = &store->ledger_rows;
+    append_row_begin(rows);
+    append_int(rows, store->merchant_id);
+    append_int(rows, r->id);
+    append_int(rows, r->customer_id);
+    append_int(rows, r->at);
+    append_text(rows, ledger_kind_name(r->kind));
+    append_text(rows, ledger_account_name(r->account));
+    append_text(rows, r->card_id ? r->card_id : "");
+    append_int(rows, r->amount);
+    append_int(rows, r->pending_delta);
+    append_text(rows, r->event_key);
+    append_opt_int(rows, r->order_id);
+    append_opt_int(rows, r->lot_id);
+    append_int(rows, r->program_version);
+    append_text(rows, r->explanation ? r->explanation : "[]");
+    append_text(rows, r->reason);
+    append_text(rows, r->author);
+    append_opt_int(rows, c->last_ledger_id);
+    c->last_ledger_id = r->id;
+    return FID_OK;
 }
 
 enum fid_status lot_insert(struct store *store, struct customer *c, struct lot_row *lot,
@@ -51,29 +66,29 @@ enum fid_status lot_insert(struct store *store, struct customer *c, struct lot_r
     if (st != FID_OK)
         return st;
     lot->customer_id = c->id;
-    struct db_stmt *s = db_prepare(
-        store->db, "INSERT INTO lots (merchant_id, id, customer_id, state, earned_at, "
-                   "available_at, expires_at, amount, remaining, order_id, ledger_id, prev_id) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, lot->id);
-    db_bind_int(s, 3, lot->customer_id);
-    db_bind_text(s, 4, lot_state_name(lot->state));
-    db_bind_int(s, 5, lot->earned_at);
-    db_bind_int(s, 6, lot->available_at);
-    db_bind_opt_int(s, 7, lot->expires_at);
-    db_bind_int(s, 8, lot->amount);
-    db_bind_int(s, 9, lot->remaining);
-    db_bind_opt_int(s, 10, lot->order_id);
-    db_bind_int(s, 11, lot->ledger_id);
-    db_bind_opt_int(s, 12, c->last_lot_id);
-    if ((st = db_run(s, err)) == FID_OK)
-        c->last_lot_id = lot->id;
-    return st;
+    struct append_rows *rows = &store->lot_rows;
+    append_row_begin(rows);
+    append_int(rows, store->merchant_id);
+    append_int(rows, lot->id);
+    append_int(rows, lot->customer_id);
+    append_text(rows, lot_state_name(lot->state));
+    append_int(rows, lot->earned_at);
+    append_int(rows, lot->available_at);
+    append_opt_int(rows, lot->expires_at);
+    append_int(rows, lot->amount);
+    append_int(rows, lot->remaining);
+    append_opt_int(rows, lot->order_id);
+    append_int(rows, lot->ledger_id);
+    append_opt_int(rows, c->last_lot_id);
+    c->last_lot_id = lot->id;
+    return FID_OK;
 }
 
 enum fid_status lot_save(struct store *store, const struct lot_row *lot, struct fid_error *err)
 {
+    enum fid_status st = append_rows_write(store->db, &store->lot_rows, err);
+    if (st != FID_OK)
+        return st;
     struct db_stmt *s = db_prepare(store->db, "UPDATE lots SET state = ?, remaining = ? WHERE "
                                               "merchant_id = ? AND id = ?");
     db_bind_text(s, 1, lot_state_name(lot->state));
@@ -139,6 +154,11 @@ static struct db_stmt *walk_open_lots(struct store *store, const struct customer
 enum fid_status lots_open(struct store *store, struct customer *c, enum lot_state state,
                           struct lot_row **lots, size_t *n, struct fid_error *err)
 {
+    *lots = NULL;
+    *n = 0;
+    enum fid_status written = append_rows_write(store->db, &store->lot_rows, err);
+    if (written != FID_OK)
+        return written;
     struct db_stmt *s = walk_open_lots(
         store, c,
         OPEN_LOTS_CHAIN "SELECT " LOT_COLUMNS " FROM chain WHERE remaining > 0 ORDER BY id");
@@ -169,6 +189,9 @@ enum fid_status lot_of_order(struct store *store, const struct order_row *order,
 {
     if (order->lot_id == 0)
         return FID_ERR_NOT_FOUND;
+    enum fid_status written = append_rows_write(store->db, &store->lot_rows, err);
+    if (written != FID_OK)
+        return written;
     struct db_stmt *s =
         db_prepare(store->db, "SELECT " LOT_COLUMNS " FROM lots WHERE merchant_id = ? AND id = ?");
     db_bind_int(s, 1, store->merchant_id);
@@ -185,6 +208,9 @@ enum fid_status lot_of_order(struct store *store, const struct order_row *order,
 enum fid_status lots_next_due(struct store *store, const struct customer *c, int64_t *at,
                               struct fid_error *err)
 {
+    enum fid_status written = append_rows_write(store->db, &store->lot_rows, err);
+    if (written != FID_OK)
+        return written;
     struct db_stmt *s = walk_open_lots(
         store, c,
         OPEN_LOTS_CHAIN "SELECT MIN(CASE WHEN state = 'pending' THEN available_at ELSE expires_at "
@@ -198,6 +224,10 @@ enum fid_status ledger_page(struct store *store, int64_t customer_id, int64_t be
 {
     /* The chain is walked one link past the page (n = limit + 1), which tells whether there is
      * more; that oldest entry comes first in id order and is skipped. */
+    *more = false;
+    enum fid_status written = append_rows_write(store->db, &store->ledger_rows, err);
+    if (written != FID_OK)
+        return written;
     struct db_stmt *s = db_prepare(
         store->db,
         "WITH RECURSIVE chain(id, n) AS (SELECT CASE WHEN ?3 = 0 THEN (SELECT last_ledger_id "
@@ -214,7 +244,6 @@ enum fid_status ledger_page(struct store *store, int64_t customer_id, int64_t be
     db_bind_int(s, 2, customer_id);
     db_bind_int(s, 3, before);
     db_bind_int(s, 4, limit);
-    *more = false;
     enum db_step rc;
     while ((rc = db_step(s)) == DB_ROW) {
         if (db_column_int(s, 14) > limit) {
@@ -239,6 +268,9 @@ enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t 
                                      struct points_totals *out, struct fid_error *err)
 {
     memset(out, 0, sizeof *out);
+    enum fid_status written = append_rows_write(store->db, &store->ledger_rows, err);
+    if (written != FID_OK)
+        return written;
     struct db_stmt *s = db_prepare(
         store->db, "SELECT kind, COALESCE(SUM(amount), 0), COALESCE(SUM(pending_delta), 0) FROM "
                    "ledger WHERE merchant_id = ? AND account = 'points' AND at >= ? AND at < ? "

@@ -1,6 +1,11 @@
 /*
  * Store life cycle, what the store holds for the open transaction (id counters, the stamp
- * balances of the customer last read) and the names of stored enums.
+ * balances of the customer last read, the rows appended to the ledger, the lots and the
+ * idempotency records) and the names of stored enums.
+ *
+ * Held rows are inserted at commit, before their table is read or its ids counted again, and
+ * follow savepoints (store_savepoint): a rollback to one drops the rows added since and puts
+ * back in line those it undid.
  *
  * Held stamp balances that changed are written with the customer's row by customer_save, or by
  * store_flush_stamps, which runs before the store holds another customer's balances, before it
@@ -63,6 +68,62 @@ void store_init(struct store *store, struct db *db, int64_t merchant_id)
     memset(store, 0, sizeof *store);
     store->db = db;
     store->merchant_id = merchant_id;
+    ledger_rows_init(store);
+    event_rows_init(store);
+}
+
+#define HELD_TABLES STORE_HELD_TABLES
+
+/* The tables whose rows the store holds, in savepoint_marks' order. */
+static struct append_rows *held(struct store *store, size_t i)
+{
+    struct append_rows *all[HELD_TABLES] = {&store->ledger_rows, &store->lot_rows,
+                                            &store->event_rows};
+    return all[i];
+}
+
+enum fid_status store_write_held(struct store *store, struct fid_error *err)
+{
+    enum fid_status st = FID_OK;
+    for (size_t i = 0; i < HELD_TABLES && st == FID_OK; i++)
+        st = append_rows_write(store->db, held(store, i), err);
+    return st;
+}
+
+static void clear_held(struct store *store)
+{
+    for (size_t i = 0; i < HELD_TABLES; i++)
+        append_rows_clear(held(store, i));
+    event_rows_forget(store);
+}
+
+enum fid_status store_savepoint(struct store *store, struct fid_error *err)
+{
+    enum fid_status st = db_savepoint(store->db, err);
+    for (size_t i = 0; i < HELD_TABLES && st == FID_OK; i++)
+        store->savepoint_marks[i] = append_rows_mark(held(store, i));
+    return st;
+}
+
+void store_savepoint_release(struct store *store)
+{
+    db_savepoint_release(store->db);
+}
+
+void store_savepoint_rollback(struct store *store)
+{
+    db_savepoint_rollback(store->db);
+    for (size_t i = 0; i < HELD_TABLES; i++)
+        append_rows_rollback(held(store, i), store->savepoint_marks[i]);
+    event_rows_forget(store);
+}
+
+int64_t store_total_changes(struct store *store)
+{
+    int64_t changes = db_total_changes(store->db);
+    for (size_t i = 0; i < HELD_TABLES; i++)
+        changes += (int64_t)append_rows_pending(held(store, i));
+    return changes;
 }
 
 void store_forget_stamps(struct store *store)
@@ -111,6 +172,11 @@ void store_hold_stamps(struct store *store, int64_t customer_id, const char *tex
 void store_release(struct store *store)
 {
     store_forget_stamps(store);
+    for (size_t i = 0; i < HELD_TABLES; i++)
+        append_rows_free(held(store, i));
+    free(store->event_slots);
+    store->event_slots = NULL;
+    store->event_slots_capacity = store->events_indexed = 0;
 }
 
 void store_forget(struct store *store)
@@ -122,6 +188,7 @@ void store_forget(struct store *store)
 enum fid_status store_begin(struct store *store, struct fid_error *err)
 {
     store_forget(store);
+    clear_held(store);
     enum fid_status st = db_begin(store->db, err);
     store->writing = st == FID_OK;
     return st;
@@ -130,12 +197,13 @@ enum fid_status store_begin(struct store *store, struct fid_error *err)
 enum fid_status store_commit(struct store *store, struct fid_error *err)
 {
     enum fid_status st = store_flush_stamps(store, err);
-    if (st != FID_OK)
+    if (st != FID_OK || (st = store_write_held(store, err)) != FID_OK)
         return st;
     st = db_commit(store->db, err);
     if (st == FID_OK) {
         store->writing = false;
         store_forget_stamps(store);
+        clear_held(store);
     }
     return st;
 }
@@ -155,6 +223,7 @@ void store_read_end(struct store *store)
 void store_rollback(struct store *store)
 {
     store_forget(store);
+    clear_held(store);
     store->writing = false;
     db_rollback(store->db);
 }
@@ -163,9 +232,16 @@ enum fid_status store_next_id(struct store *store, enum store_table table, int64
                               struct fid_error *err)
 {
     if (!store->ids_loaded[table]) {
+        /* held rows have ids the table does not show yet */
+        struct append_rows *rows = table == TABLE_LEDGER ? &store->ledger_rows
+                                   : table == TABLE_LOTS ? &store->lot_rows
+                                                         : NULL;
+        enum fid_status st = rows ? append_rows_write(store->db, rows, err) : FID_OK;
+        if (st != FID_OK)
+            return st;
         struct db_stmt *s = db_prepare(store->db, ID_QUERIES[table]);
         db_bind_int(s, 1, store->merchant_id);
-        enum fid_status st = db_run_int(s, 0, &store->next_id[table], err);
+        st = db_run_int(s, 0, &store->next_id[table], err);
         if (st != FID_OK)
             return st;
         store->ids_loaded[table] = true;

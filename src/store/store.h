@@ -15,12 +15,14 @@
 #include "core/event.h"
 #include "core/lots.h"
 #include "core/program.h"
+#include "store/append_rows.h"
 #include "store/db.h"
 #include "store/order_periods.h"
 #include "util/codes.h"
 #include "util/error.h"
 
 #define MERCHANT_NAME_MAX 121
+#define STORE_HELD_TABLES 3 /* the ledger, the lots, the idempotency records (struct store) */
 
 enum store_table {
     TABLE_CUSTOMERS,
@@ -44,6 +46,13 @@ struct store {
     char *stamps_text; /* as the row holds them, until parsed into */
     json_t *stamps;
     bool stamps_changed; /* since read: not yet in the row */
+    /* Rows the open transaction appends to the ledger, the lots and the idempotency records,
+     * inserted many at a time (append_rows.h): at commit, before the table is read, before its
+     * ids are counted again. */
+    struct append_rows ledger_rows, lot_rows, event_rows;
+    size_t *event_slots; /* the held idempotency records by key: index + 1, 0 when free */
+    size_t event_slots_capacity, events_indexed;
+    struct append_mark savepoint_marks[STORE_HELD_TABLES]; /* when the open savepoint began */
 };
 
 struct merchant {
@@ -181,6 +190,21 @@ void store_rollback(struct store *store);
  * hold what it reads (the stamp balances of the customer last read). */
 void store_read_begin(struct store *store);
 void store_read_end(struct store *store);
+/* A savepoint in the open transaction (one at a time), released or rolled back: the held rows
+ * follow it. */
+enum fid_status store_savepoint(struct store *store, struct fid_error *err) FID_MUST_USE;
+void store_savepoint_release(struct store *store);
+void store_savepoint_rollback(struct store *store);
+/* Rows written by the connection so far, those held for a later insert included: unchanged
+ * across some work means it wrote nothing (db_total_changes with the held rows). */
+int64_t store_total_changes(struct store *store);
+/* Sets up the held rows of the ledger and lots (ledger_store.c), of the idempotency records
+ * (event_store.c); event_rows_forget drops the index of the held records' keys. */
+void ledger_rows_init(struct store *store);
+void event_rows_init(struct store *store);
+void event_rows_forget(struct store *store);
+/* Inserts the rows held for the ledger, the lots and the idempotency records. */
+enum fid_status store_write_held(struct store *store, struct fid_error *err) FID_MUST_USE;
 /* Forgets what the store holds about the open transaction (row ids counted in memory, the stamp
  * balances last read), so that it is read from the tables again: after rolling back to a
  * savepoint, whose rows may have drawn ids that are now free and changed balances. */
