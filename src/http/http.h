@@ -7,6 +7,7 @@
 #ifndef FIDELE_HTTP_HTTP_H
 #define FIDELE_HTTP_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,10 @@ struct http_config {
     const char *tls_cert_path; /* PEM files; both or neither */
     const char *tls_key_path;
     const char *ready_file; /* when set, "host:port\n" is written there once listening */
+    /* Waits for the connections' sockets with epoll instead of poll: for thousands of
+     * connections at once, where poll's scan of them all at every wake-up costs more than the
+     * two epoll_ctl calls each answer given after a commit takes (suspend, resume). */
+    bool epoll;
 };
 
 void http_config_defaults(struct http_config *config);
