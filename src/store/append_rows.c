@@ -120,7 +120,7 @@ static void bind_rows(const struct append_rows *rows, struct db_stmt *s, size_t 
             if (v->kind == VALUE_INT)
                 db_bind_int(s, index, v->i);
             else if (v->kind == VALUE_TEXT)
-                db_bind_textn(s, index, rows->text + v->offset, v->len);
+                db_bind_textn_kept(s, index, rows->text + v->offset, v->len);
             else
                 db_bind_null(s, index);
         }

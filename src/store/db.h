@@ -80,6 +80,9 @@ void db_bind_int(struct db_stmt *stmt, int index, int64_t value);
 void db_bind_text(struct db_stmt *stmt, int index, const char *value); /* NULL binds NULL */
 /* Binds the len bytes of value as text. */
 void db_bind_textn(struct db_stmt *stmt, int index, const char *value, size_t len);
+/* The same without a copy: value must stay as it is until the statement has run (db_run,
+ * db_done). For large text bound many times a transaction, such as rows held for an insert. */
+void db_bind_textn_kept(struct db_stmt *stmt, int index, const char *value, size_t len);
 void db_bind_null(struct db_stmt *stmt, int index);
 /* Binds a blob, copied (so the caller may reuse its buffer before stepping). */
 void db_bind_blob(struct db_stmt *stmt, int index, const void *data, size_t size);

@@ -350,6 +350,11 @@ void db_bind_textn(struct db_stmt *s, int index, const char *value, size_t len)
     sqlite3_bind_text64(s->stmt, index, value, len, SQLITE_TRANSIENT, SQLITE_UTF8);
 }
 
+void db_bind_textn_kept(struct db_stmt *s, int index, const char *value, size_t len)
+{
+    sqlite3_bind_text64(s->stmt, index, value, len, SQLITE_STATIC, SQLITE_UTF8);
+}
+
 void db_bind_blob(struct db_stmt *s, int index, const void *data, size_t size)
 {
     sqlite3_bind_blob64(s->stmt, index, data, size, SQLITE_TRANSIENT);
