@@ -13,10 +13,11 @@
 
 enum value_kind { VALUE_NULL, VALUE_INT, VALUE_TEXT };
 
+/* 16 bytes: a batch of a thousand purchases holds some 40,000 of them. */
 struct append_value {
-    enum value_kind kind;
-    int64_t i;
-    size_t offset, len; /* text: in rows->text */
+    int64_t i;    /* the integer, or the text's offset in rows->text */
+    uint32_t len; /* the text's bytes */
+    uint8_t kind; /* enum value_kind */
 };
 
 void append_rows_init(struct append_rows *rows, int columns, const char *one_sql,
@@ -77,7 +78,9 @@ void append_textn(struct append_rows *rows, const char *value, size_t len)
         rows->text = xrealloc(rows->text, capacity);
         rows->text_capacity = capacity;
     }
-    *v = (struct append_value){.kind = VALUE_TEXT, .offset = rows->text_len, .len = len};
+    assert(len <= UINT32_MAX);
+    *v = (struct append_value){
+        .kind = VALUE_TEXT, .i = (int64_t)rows->text_len, .len = (uint32_t)len};
     if (len) /* value may be NULL with len 0 */
         memcpy(rows->text + rows->text_len, value, len);
     rows->text[rows->text_len + len] = '\0';
@@ -107,7 +110,7 @@ const char *append_rows_text(const struct append_rows *rows, size_t row, int col
 {
     const struct append_value *v = value_at(rows, row, column);
     *len = v->len;
-    return v->kind == VALUE_TEXT ? rows->text + v->offset : NULL;
+    return v->kind == VALUE_TEXT ? rows->text + v->i : NULL;
 }
 
 /* Binds rows [first, first + count) to s, one after the other. */
@@ -120,7 +123,7 @@ static void bind_rows(const struct append_rows *rows, struct db_stmt *s, size_t 
             if (v->kind == VALUE_INT)
                 db_bind_int(s, index, v->i);
             else if (v->kind == VALUE_TEXT)
-                db_bind_textn_kept(s, index, rows->text + v->offset, v->len);
+                db_bind_textn_kept(s, index, rows->text + v->i, v->len);
             else
                 db_bind_null(s, index);
         }
@@ -149,6 +152,35 @@ enum fid_status append_rows_write(struct db *db, struct append_rows *rows, struc
 size_t append_rows_pending(const struct append_rows *rows)
 {
     return rows->n - rows->written;
+}
+
+void append_rows_drop_written(struct append_rows *rows, struct append_mark *mark)
+{
+    size_t drop = rows->written;
+    if (mark && mark->written < drop)
+        drop = mark->written;
+    if (drop == 0)
+        return;
+    size_t columns = (size_t)rows->columns, text_drop = rows->text_len;
+    for (size_t v = drop * columns; v < rows->n * columns; v++)
+        if (rows->values[v].kind == VALUE_TEXT) { /* the first text kept: texts are in row order */
+            text_drop = (size_t)rows->values[v].i;
+            break;
+        }
+    memmove(rows->values, rows->values + drop * columns,
+            (rows->n - drop) * columns * sizeof *rows->values);
+    memmove(rows->text, rows->text + text_drop, rows->text_len - text_drop);
+    rows->n -= drop;
+    rows->written -= drop;
+    rows->text_len -= text_drop;
+    for (size_t v = 0; v < rows->n * columns; v++)
+        if (rows->values[v].kind == VALUE_TEXT)
+            rows->values[v].i -= (int64_t)text_drop;
+    if (mark) {
+        mark->n -= drop;
+        mark->written -= drop;
+        mark->text_len -= text_drop;
+    }
 }
 
 struct append_mark append_rows_mark(const struct append_rows *rows)

@@ -4,9 +4,9 @@
  * (its cursors opened, its program run, its bindings cleared) that a row of the ledger paid
  * alone; sixteen rows per statement pay it once.
  *
- * The rows stay held until the transaction ends, inserted or not, so that rolling back to a
- * savepoint (which undoes the inserts made since it began, earlier rows' included) can put them
- * back in line for the next insert.
+ * Rows inserted stay held while a rollback to the open savepoint could undo them (it undoes the
+ * inserts made since it began, earlier rows' included), so that they can be put back in line
+ * for the next insert; the others can be dropped (append_rows_drop_written).
  */
 #ifndef FIDELE_STORE_APPEND_ROWS_H
 #define FIDELE_STORE_APPEND_ROWS_H
@@ -69,6 +69,11 @@ enum fid_status append_rows_write(struct db *db, struct append_rows *rows,
                                   struct fid_error *err) FID_MUST_USE;
 /* Rows held and not inserted: what the table will still receive. */
 size_t append_rows_pending(const struct append_rows *rows);
+
+/* Forgets the rows inserted already, except those a rollback to the open savepoint would undo
+ * (from mark's written on, when mark is given; mark then follows the rows it counts). Row
+ * numbers change: a caller's index of them is to be made again. */
+void append_rows_drop_written(struct append_rows *rows, struct append_mark *mark);
 
 struct append_mark append_rows_mark(const struct append_rows *rows);
 /* After rolling back to the savepoint mark was taken at: drops the rows added since, and counts

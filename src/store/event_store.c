@@ -110,7 +110,6 @@ enum fid_status event_record_find(struct store *store, const char *key, char dig
 enum fid_status event_record_insert(struct store *store, const struct event *ev, int64_t applied_at,
                                     const char *result, size_t result_len, struct fid_error *err)
 {
-    (void)err; /* the row goes in with the others (store_write_held) */
     struct append_rows *rows = &store->event_rows;
     append_row_begin(rows);
     append_int(rows, store->merchant_id);
@@ -120,5 +119,5 @@ enum fid_status event_record_insert(struct store *store, const struct event *ev,
     append_int(rows, ev->at);
     append_int(rows, applied_at);
     append_textn(rows, result, result_len);
-    return FID_OK;
+    return store_row_added(store, rows, err);
 }

@@ -56,7 +56,7 @@ enum fid_status ledger_append(struct store *store, struct customer *c, struct le
     append_text(rows, r->author);
     append_opt_int(rows, c->last_ledger_id);
     c->last_ledger_id = r->id;
-    return FID_OK;
+    return store_row_added(store, rows, err);
 }
 
 enum fid_status lot_insert(struct store *store, struct customer *c, struct lot_row *lot,
@@ -81,12 +81,12 @@ enum fid_status lot_insert(struct store *store, struct customer *c, struct lot_r
     append_int(rows, lot->ledger_id);
     append_opt_int(rows, c->last_lot_id);
     c->last_lot_id = lot->id;
-    return FID_OK;
+    return store_row_added(store, rows, err);
 }
 
 enum fid_status lot_save(struct store *store, const struct lot_row *lot, struct fid_error *err)
 {
-    enum fid_status st = append_rows_write(store->db, &store->lot_rows, err);
+    enum fid_status st = store_write_rows(store, &store->lot_rows, err);
     if (st != FID_OK)
         return st;
     struct db_stmt *s = db_prepare(store->db, "UPDATE lots SET state = ?, remaining = ? WHERE "
@@ -156,7 +156,7 @@ enum fid_status lots_open(struct store *store, struct customer *c, enum lot_stat
 {
     *lots = NULL;
     *n = 0;
-    enum fid_status written = append_rows_write(store->db, &store->lot_rows, err);
+    enum fid_status written = store_write_rows(store, &store->lot_rows, err);
     if (written != FID_OK)
         return written;
     struct db_stmt *s = walk_open_lots(
@@ -189,7 +189,7 @@ enum fid_status lot_of_order(struct store *store, const struct order_row *order,
 {
     if (order->lot_id == 0)
         return FID_ERR_NOT_FOUND;
-    enum fid_status written = append_rows_write(store->db, &store->lot_rows, err);
+    enum fid_status written = store_write_rows(store, &store->lot_rows, err);
     if (written != FID_OK)
         return written;
     struct db_stmt *s =
@@ -208,7 +208,7 @@ enum fid_status lot_of_order(struct store *store, const struct order_row *order,
 enum fid_status lots_next_due(struct store *store, const struct customer *c, int64_t *at,
                               struct fid_error *err)
 {
-    enum fid_status written = append_rows_write(store->db, &store->lot_rows, err);
+    enum fid_status written = store_write_rows(store, &store->lot_rows, err);
     if (written != FID_OK)
         return written;
     struct db_stmt *s = walk_open_lots(
@@ -225,7 +225,7 @@ enum fid_status ledger_page(struct store *store, int64_t customer_id, int64_t be
     /* The chain is walked one link past the page (n = limit + 1), which tells whether there is
      * more; that oldest entry comes first in id order and is skipped. */
     *more = false;
-    enum fid_status written = append_rows_write(store->db, &store->ledger_rows, err);
+    enum fid_status written = store_write_rows(store, &store->ledger_rows, err);
     if (written != FID_OK)
         return written;
     struct db_stmt *s = db_prepare(
@@ -268,7 +268,7 @@ enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t 
                                      struct points_totals *out, struct fid_error *err)
 {
     memset(out, 0, sizeof *out);
-    enum fid_status written = append_rows_write(store->db, &store->ledger_rows, err);
+    enum fid_status written = store_write_rows(store, &store->ledger_rows, err);
     if (written != FID_OK)
         return written;
     struct db_stmt *s = db_prepare(

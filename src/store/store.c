@@ -82,16 +82,39 @@ static struct append_rows *held(struct store *store, size_t i)
     return all[i];
 }
 
+enum fid_status store_write_rows(struct store *store, struct append_rows *rows,
+                                 struct fid_error *err)
+{
+    enum fid_status st = append_rows_write(store->db, rows, err);
+    size_t i = 0;
+    while (held(store, i) != rows)
+        i++;
+    if (st == FID_OK && rows->written > 0) {
+        append_rows_drop_written(rows, store->savepoint_open ? &store->savepoint_marks[i] : NULL);
+        if (rows == &store->event_rows)
+            event_rows_forget(store); /* held records were renumbered */
+    }
+    return st;
+}
+
+enum fid_status store_row_added(struct store *store, struct append_rows *rows,
+                                struct fid_error *err)
+{
+    return append_rows_pending(rows) < STORE_ROWS_HELD_MAX ? FID_OK
+                                                           : store_write_rows(store, rows, err);
+}
+
 enum fid_status store_write_held(struct store *store, struct fid_error *err)
 {
     enum fid_status st = FID_OK;
     for (size_t i = 0; i < HELD_TABLES && st == FID_OK; i++)
-        st = append_rows_write(store->db, held(store, i), err);
+        st = store_write_rows(store, held(store, i), err);
     return st;
 }
 
 static void clear_held(struct store *store)
 {
+    store->savepoint_open = false;
     for (size_t i = 0; i < HELD_TABLES; i++)
         append_rows_clear(held(store, i));
     event_rows_forget(store);
@@ -102,12 +125,14 @@ enum fid_status store_savepoint(struct store *store, struct fid_error *err)
     enum fid_status st = db_savepoint(store->db, err);
     for (size_t i = 0; i < HELD_TABLES && st == FID_OK; i++)
         store->savepoint_marks[i] = append_rows_mark(held(store, i));
+    store->savepoint_open = st == FID_OK;
     return st;
 }
 
 void store_savepoint_release(struct store *store)
 {
     db_savepoint_release(store->db);
+    store->savepoint_open = false;
 }
 
 void store_savepoint_rollback(struct store *store)
@@ -115,6 +140,7 @@ void store_savepoint_rollback(struct store *store)
     db_savepoint_rollback(store->db);
     for (size_t i = 0; i < HELD_TABLES; i++)
         append_rows_rollback(held(store, i), store->savepoint_marks[i]);
+    store->savepoint_open = false;
     event_rows_forget(store);
 }
 
@@ -236,7 +262,7 @@ enum fid_status store_next_id(struct store *store, enum store_table table, int64
         struct append_rows *rows = table == TABLE_LEDGER ? &store->ledger_rows
                                    : table == TABLE_LOTS ? &store->lot_rows
                                                          : NULL;
-        enum fid_status st = rows ? append_rows_write(store->db, rows, err) : FID_OK;
+        enum fid_status st = rows ? store_write_rows(store, rows, err) : FID_OK;
         if (st != FID_OK)
             return st;
         struct db_stmt *s = db_prepare(store->db, ID_QUERIES[table]);

@@ -53,6 +53,7 @@ struct store {
     size_t *event_slots; /* the held idempotency records by key: index + 1, 0 when free */
     size_t event_slots_capacity, events_indexed;
     struct append_mark savepoint_marks[STORE_HELD_TABLES]; /* when the open savepoint began */
+    bool savepoint_open;
 };
 
 struct merchant {
@@ -205,6 +206,15 @@ void event_rows_init(struct store *store);
 void event_rows_forget(struct store *store);
 /* Inserts the rows held for the ledger, the lots and the idempotency records. */
 enum fid_status store_write_held(struct store *store, struct fid_error *err) FID_MUST_USE;
+/* Inserts the rows held for one of those tables (before it is read), and forgets those that no
+ * rollback can need again. */
+enum fid_status store_write_rows(struct store *store, struct append_rows *rows,
+                                 struct fid_error *err) FID_MUST_USE;
+/* After a row was added to rows: inserts them once STORE_ROWS_HELD_MAX wait, which bounds what
+ * a large batch holds in memory. */
+enum fid_status store_row_added(struct store *store, struct append_rows *rows,
+                                struct fid_error *err) FID_MUST_USE;
+#define STORE_ROWS_HELD_MAX (4 * APPEND_ROWS_MANY)
 /* Forgets what the store holds about the open transaction (row ids counted in memory, the stamp
  * balances last read), so that it is read from the tables again: after rolling back to a
  * savepoint, whose rows may have drawn ids that are now free and changed balances. */

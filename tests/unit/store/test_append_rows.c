@@ -165,6 +165,77 @@ static void a_rollback_without_writes_keeps_what_was_written(void **state)
     assert_table_holds(f, 19);
 }
 
+/* Rows inserted are dropped, except from the open savepoint's mark on; texts and marks follow
+ * the rows that stay, and a rollback after the drop still puts back exactly what it undid. */
+static void written_rows_are_dropped_but_what_a_rollback_needs(void **state)
+{
+    struct fixture *f = *state;
+    struct fid_error err;
+    assert_int_equal(db_begin(f->db, &err), FID_OK);
+    for (int64_t n = 1; n <= 10; n++)
+        add(&f->rows, n);
+    write_rows(f);
+    append_rows_drop_written(&f->rows, NULL);
+    assert_int_equal(f->rows.n, 0);
+    assert_int_equal(f->rows.text_len, 0);
+
+    for (int64_t n = 11; n <= 20; n++)
+        add(&f->rows, n); /* held before the savepoint */
+    assert_int_equal(db_savepoint(f->db, &err), FID_OK);
+    struct append_mark mark = append_rows_mark(&f->rows);
+    for (int64_t n = 21; n <= 25; n++)
+        add(&f->rows, 1000 + n);
+    write_rows(f);
+    append_rows_drop_written(&f->rows, &mark); /* 11..20 were written after the mark: kept */
+    assert_int_equal(f->rows.n, 15);
+    assert_int_equal(mark.n, 10);
+    db_savepoint_rollback(f->db);
+    append_rows_rollback(&f->rows, mark);
+    assert_int_equal(append_rows_pending(&f->rows), 10);
+
+    write_rows(f); /* no savepoint now: all of it goes */
+    size_t len;
+    assert_string_equal(append_rows_text(&f->rows, 2, 1, &len), "row 13");
+    struct append_mark none = append_rows_mark(&f->rows);
+    append_rows_drop_written(&f->rows, &none);
+    assert_int_equal(f->rows.n, 0);
+    assert_int_equal(none.n, 0);
+    assert_int_equal(none.text_len, 0);
+
+    for (int64_t n = 21; n <= 33; n++)
+        add(&f->rows, n);
+    write_rows(f);
+    append_rows_drop_written(&f->rows, NULL);
+    for (int64_t n = 34; n <= 40; n++)
+        add(&f->rows, n);
+    assert_string_equal(append_rows_text(&f->rows, 0, 1, &len), "row 34");
+    write_rows(f);
+    assert_int_equal(db_commit(f->db, &err), FID_OK);
+    assert_table_holds(f, 40);
+}
+
+/* A drop that keeps rows after written ones moves their text to the front, offsets included. */
+static void texts_follow_the_rows_kept(void **state)
+{
+    struct fixture *f = *state;
+    for (int64_t n = 1; n <= 6; n++)
+        add(&f->rows, n);
+    write_rows(f);
+    struct append_mark mark = append_rows_mark(&f->rows); /* as if a savepoint began here */
+    for (int64_t n = 7; n <= 12; n++)
+        add(&f->rows, n);
+    mark.written = 3; /* rows 4.. written after the savepoint began */
+    append_rows_drop_written(&f->rows, &mark);
+    assert_int_equal(f->rows.n, 9);
+    assert_int_equal(mark.written, 0);
+    assert_int_equal(mark.n, 3);
+    size_t len;
+    assert_string_equal(append_rows_text(&f->rows, 0, 1, &len), "row 4");
+    assert_null(append_rows_text(&f->rows, 3, 1, &len)); /* row 7 */
+    assert_string_equal(append_rows_text(&f->rows, 8, 1, &len), "row 12");
+    assert_int_equal(append_rows_int(&f->rows, 7, 2), 33); /* row 11 */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +245,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_rollback_without_writes_keeps_what_was_written, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(written_rows_are_dropped_but_what_a_rollback_needs, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(texts_follow_the_rows_kept, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
