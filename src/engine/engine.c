@@ -190,6 +190,17 @@ enum fid_status engine_refresh_program(struct engine *e, struct fid_error *err)
     return st;
 }
 
+enum fid_status engine_refresh_program_since(struct engine *e, uint64_t others_version,
+                                             struct fid_error *err)
+{
+    if (e->program_seen && e->program_seen_at == others_version)
+        return FID_OK;
+    enum fid_status st = engine_refresh_program(e, err);
+    e->program_seen = st == FID_OK;
+    e->program_seen_at = others_version;
+    return st;
+}
+
 enum fid_status engine_read_begin(struct engine *e, uint64_t *data_version, struct fid_error *err)
 {
     enum fid_status st = db_read_begin(e->db, err);

@@ -71,6 +71,11 @@ enum fid_status engine_set_program(struct engine *engine, const char *text, int6
 
 /* Reloads the programme when another connection saved a newer version. */
 enum fid_status engine_refresh_program(struct engine *engine, struct fid_error *err) FID_MUST_USE;
+/* The same, looking only when others_version (db_others_version of the engine's connection)
+ * moved since the last look: a programme is saved by a commit, and only another connection's
+ * moves it. For a writer that checks before every batch. */
+enum fid_status engine_refresh_program_since(struct engine *engine, uint64_t others_version,
+                                             struct fid_error *err) FID_MUST_USE;
 
 /* Opens a read transaction on the engine's connection (one snapshot for several queries) and
  * gives the snapshot's data version (db_data_version). When anything was committed since the

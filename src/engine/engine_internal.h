@@ -23,6 +23,8 @@ struct engine {
     /* The data version of the last read snapshot (engine_read_begin), when known. */
     uint64_t data_version;
     bool data_version_known;
+    uint64_t program_seen_at; /* others_version of engine_refresh_program_since's last look */
+    bool program_seen;
     /* The last tier window computed for the balance view: a server asks for the same second
      * many times, and ICU's calendar arithmetic is the view's dearest step. */
     struct {

@@ -178,8 +178,8 @@ static void apply_group(struct job **jobs, size_t n)
         sync_db = worker->engines_db;
         pthread_mutex_unlock(&sync_lock);
     }
-    if (st == FID_OK)
-        st = engine_refresh_program(engine, &err);
+    if (st == FID_OK) /* check_keys read the connection's version */
+        st = engine_refresh_program_since(engine, verified_version, &err);
     if (st == FID_OK && json_array_size(all) > 0)
         st = engine_apply_batch(engine, &(struct engine_batch){.events = all, .parsed = parsed},
                                 (int64_t)time(NULL), ENGINE_EACH_ON_ITS_OWN, &results, &err);
