@@ -2,7 +2,8 @@
  * One round = one PASSIVE checkpoint: it never waits for the writer or readers and copies what
  * they allow. The log starts over only when a writer begins while every frame is copied, which a
  * busy writer's rounds never catch up with; so the log grows to WAL_CHECKPOINT_INLINE_PAGES, where
- * the writer waits for a round in progress and runs one itself, and starts over after that.
+ * the writer stops asking for rounds and, at its first commit that finds none running, copies the
+ * rest itself (past twice the bound it waits for the round in progress); the log then starts over.
  *
  * Rounds are spaced: the writer's hook asks for one each WAL_CHECKPOINT_ROUND_PAGES of log, so
  * that a page rewritten by many commits (a customer's row, the last page of every table) is
@@ -92,8 +93,16 @@ static int on_commit(void *context, sqlite3 *writer, const char *name, int pages
         return SQLITE_OK;
     c->asked_at = pages;
     if (pages >= WAL_CHECKPOINT_INLINE_PAGES) {
-        /* A round in progress holds the checkpoint lock: let it finish, then copy the rest. */
+        /* A round in progress holds the checkpoint lock, and waiting for it (its syncs of the log
+         * and the database) stalled the writer, and in a server every writer behind it, for up
+         * to ~25 ms. Short of twice the bound, the writer asks for no more rounds and commits on
+         * until one finds none running; it then copies the few commits since, in a few ms. */
         pthread_mutex_lock(&c->lock);
+        bool busy = c->running || c->requested;
+        if (busy && pages < 2 * WAL_CHECKPOINT_INLINE_PAGES) {
+            pthread_mutex_unlock(&c->lock);
+            return SQLITE_OK;
+        }
         while (c->running)
             pthread_cond_wait(&c->idle, &c->lock);
         pthread_mutex_unlock(&c->lock);

@@ -18,10 +18,12 @@
 #include "store/wal_checkpointer.h"
 
 #define ROW_BYTES (100 * 1024) /* ~25 pages of 4 KiB per transaction */
-/* Enough for the log to pass the writer's own bound once and a half. */
-#define TRANSACTIONS (WAL_CHECKPOINT_INLINE_PAGES * 3 / 2 / 25)
-/* The log stays under the writer's bound plus one transaction (4,120 bytes a frame). */
-#define WAL_BOUND_BYTES ((WAL_CHECKPOINT_INLINE_PAGES + 2 * 26) * 4120LL + 32)
+/* Enough for a log that never started over to pass twice the writer's own bound. */
+#define TRANSACTIONS (WAL_CHECKPOINT_INLINE_PAGES * 5 / 2 / 25)
+/* The log stays under twice the writer's bound (past the bound the writer copies at the first
+ * commit that finds no round running, past twice it waits) plus one transaction (4,120 bytes a
+ * frame). */
+#define WAL_BOUND_BYTES ((2 * WAL_CHECKPOINT_INLINE_PAGES + 2 * 26) * 4120LL + 32)
 
 static int64_t file_size(const char *path)
 {
