@@ -14,6 +14,7 @@
  */
 #include "store/store.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,8 +88,9 @@ enum fid_status store_write_rows(struct store *store, struct append_rows *rows,
 {
     enum fid_status st = append_rows_write(store->db, rows, err);
     size_t i = 0;
-    while (held(store, i) != rows)
+    while (i + 1 < HELD_TABLES && held(store, i) != rows)
         i++;
+    assert(held(store, i) == rows);
     if (st == FID_OK && rows->written > 0) {
         append_rows_drop_written(rows, store->savepoint_open ? &store->savepoint_marks[i] : NULL);
         if (rows == &store->event_rows)
