@@ -41,7 +41,7 @@ int cmd_serve(struct cli *cli)
     static const struct cli_option_spec specs[] = {
         {"listen", true},  {"threads", true},    {"body-limit", true}, {"batch-limit", true},
         {"timeout", true}, {"rate", true},       {"burst", true},      {"tls-cert", true},
-        {"tls-key", true}, {"ready-file", true}, {"epoll", false},     {NULL, false}};
+        {"tls-key", true}, {"ready-file", true}, {"poll", false},      {NULL, false}};
     struct fid_error err;
     fid_error_clear(&err);
     struct http_config config;
@@ -67,7 +67,7 @@ int cmd_serve(struct cli *cli)
     config.tls_cert_path = cli_option(cli, "tls-cert");
     config.tls_key_path = cli_option(cli, "tls-key");
     config.ready_file = cli_option(cli, "ready-file");
-    config.epoll = cli_flag(cli, "epoll");
+    config.poll = cli_flag(cli, "poll");
     if (cli_require_db(cli, &err) != FID_OK || http_serve(&config, &err) != FID_OK)
         return cli_fail(cli, &err);
     return 0;

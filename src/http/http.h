@@ -26,10 +26,12 @@ struct http_config {
     const char *tls_cert_path; /* PEM files; both or neither */
     const char *tls_key_path;
     const char *ready_file; /* when set, "host:port\n" is written there once listening */
-    /* Waits for the connections' sockets with epoll instead of poll: for thousands of
-     * connections at once, where poll's scan of them all at every wake-up costs more than the
-     * two epoll_ctl calls each answer given after a commit takes (suspend, resume). */
-    bool epoll;
+    /* Waits for the connections' sockets with poll instead of epoll. With epoll, each answer
+     * given after a commit costs two epoll_ctl calls (suspend, resume): a tenth of a request
+     * thread's time per order. poll scans every connection of a thread at each wake-up instead:
+     * cheaper up to a few hundred connections (tills, shops, a reverse proxy's pool), unfair
+     * past that (at 1,000 keep-alive connections some waited 2 s; docs/benchmarks.md). */
+    bool poll;
 };
 
 void http_config_defaults(struct http_config *config);

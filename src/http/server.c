@@ -269,7 +269,7 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
     struct sockaddr_in6 addr6 = {.sin6_family = AF_INET6, .sin6_port = htons(config->port)};
     const struct sockaddr *addr = (const struct sockaddr *)&addr4;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
-                     (config->epoll ? MHD_USE_EPOLL : MHD_USE_POLL) | MHD_USE_ERROR_LOG |
+                     (config->poll ? MHD_USE_POLL : MHD_USE_EPOLL) | MHD_USE_ERROR_LOG |
                      MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (inet_pton(AF_INET, config->host, &addr4.sin_addr) != 1) {
         if (inet_pton(AF_INET6, config->host, &addr6.sin6_addr) != 1)

@@ -11,9 +11,9 @@ const PASTRY = 200; // cost_points of "pastry" in the cafe template
 const WELCOME = 20; // enrolment.bonus_points of the cafe template
 
 describe("concurrency", () => {
-    // epoll rather than the default poll: the racing requests, each suspended until its commit
+    // poll rather than the default epoll: the racing requests, each suspended until its commit
     // is durable, keep that way of waiting covered too
-    const h = useServer({ serveArgs: ["--threads", "4", "--epoll"] });
+    const h = useServer({ serveArgs: ["--threads", "4", "--poll"] });
 
     it(`${3 * N} parallel redemptions for ${N} pastries: exactly ${N} succeed`, async () => {
         const s = h.server;
