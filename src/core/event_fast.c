@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "util/codes.h"
+#include "util/jsonread.h"
 #include "util/jsonwrite.h"
 #include "util/money.h"
 #include "util/timeutil.h"
@@ -32,8 +33,7 @@ struct span {
 
 static void skip_space(struct cursor *c)
 {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
-        c->p++;
+    c->p = jsonr_skip_blanks(c->p, c->end);
 }
 
 static bool take(struct cursor *c, char ch)
@@ -46,16 +46,22 @@ static bool take(struct cursor *c, char ch)
     return false;
 }
 
-/* A string of printable ASCII other than the quote and the backslash: jansson reads it as it is
+/* Printable ASCII other than the quote and the backslash: jansson reads such a string as it is
  * and json_dumps writes it back the same. */
+static bool plain_byte(char byte)
+{
+    unsigned char ch = (unsigned char)byte;
+    return ch >= 0x20 && ch <= 0x7e && ch != '"' && ch != '\\';
+}
+
+/* A string of plain bytes. */
 static bool simple_string(struct cursor *c, struct span *out)
 {
     if (!take(c, '"'))
         return false;
     const char *start = c->p;
     while (c->p < c->end && *c->p != '"') {
-        unsigned char ch = (unsigned char)*c->p;
-        if (ch < 0x20 || ch > 0x7e || ch == '\\')
+        if (!plain_byte(*c->p))
             return false;
         c->p++;
     }
@@ -298,7 +304,7 @@ static void put_lines(struct jsonw *w, const struct event *ev, const bool *has_c
 
 /* The text json_dumps(JSON_COMPACT | JSON_SORT_KEYS) gives for the order's tree. */
 static char *canonical(const struct event *ev, const bool *seen, struct span key, struct span at,
-                       const char *channel, const bool *has_category)
+                       const bool *has_category)
 {
     struct jsonw w;
     jsonw_init(&w);
@@ -312,7 +318,7 @@ static char *canonical(const struct event *ev, const bool *seen, struct span key
             put_span(&w, at);
             break;
         case M_CHANNEL:
-            put_text(&w, channel);
+            put_text(&w, channel_name(ev->channel));
             break;
         case M_CURRENCY:
             put_text(&w, ev->currency);
@@ -410,8 +416,7 @@ static struct event *read_order(const char *text, size_t len, const char *key_he
                         : header.len == 0 || header.len >= EVENT_KEY_MAX)
             goto other;
         for (size_t i = 0; i < header.len; i++)
-            if ((unsigned char)header.text[i] < 0x20 || (unsigned char)header.text[i] > 0x7e ||
-                header.text[i] == '"' || header.text[i] == '\\')
+            if (!plain_byte(header.text[i]))
                 goto other;
         key = header;
         seen[M_KEY] = true;
@@ -419,8 +424,7 @@ static struct event *read_order(const char *text, size_t len, const char *key_he
     if (!order_checks(ev, seen, at, now))
         goto other;
     memcpy(ev->key, key.text, key.len);
-    ev->canonical = canonical(ev, seen, key, at, ev->channel == CHANNEL_ONLINE ? "online" : "store",
-                              has_category);
+    ev->canonical = canonical(ev, seen, key, at, has_category);
     fid_digest_hex(ev->canonical, strlen(ev->canonical), ev->digest);
     return ev;
 other:

@@ -10,13 +10,6 @@
 
 #include "util/jsonread.h"
 
-static const char *skip_space(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
-    return p;
-}
-
 static enum fid_status parse_ndjson(const char *text, size_t len, json_t *out,
                                     struct fid_error *err)
 {
@@ -26,7 +19,7 @@ static enum fid_status parse_ndjson(const char *text, size_t len, json_t *out,
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = nl ? nl : end;
         line++;
-        if (skip_space(p, line_end) != line_end) {
+        if (jsonr_skip_blanks(p, line_end) != line_end) {
             json_error_t jerr;
             json_t *obj = json_loadb(p, (size_t)(line_end - p), JSON_REJECT_DUPLICATES, &jerr);
             char where[48];
@@ -57,7 +50,7 @@ enum fid_status event_stream_parse(const char *text, size_t len, json_t **out,
     if (len > EVENT_STREAM_MAX_BYTES)
         return fid_fail(err, FID_ERR_LIMIT, "", "input larger than %u bytes",
                         EVENT_STREAM_MAX_BYTES);
-    const char *first = skip_space(text, text + len);
+    const char *first = jsonr_skip_blanks(text, text + len);
     if (first == text + len)
         return fid_fail(err, FID_ERR_INPUT, "line 1", "no events in the input");
     json_t *events = json_array();

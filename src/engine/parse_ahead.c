@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/event_fast.h"
+#include "util/jsonread.h"
 #include "util/thread_name.h"
 #include "util/xalloc.h"
 
@@ -85,9 +86,7 @@ static void take_parsed(struct parse_ahead *a, struct parsed *p, const struct ev
 
 static void skip_space(struct parse_ahead *a)
 {
-    while (a->pos < a->len && (a->text[a->pos] == ' ' || a->text[a->pos] == '\t' ||
-                               a->text[a->pos] == '\r' || a->text[a->pos] == '\n'))
-        a->pos++;
+    a->pos = (size_t)(jsonr_skip_blanks(a->text + a->pos, a->text + a->len) - a->text);
 }
 
 /* The line and column of byte offset in the text, for a message. */

@@ -13,6 +13,7 @@
 #include "core/event_fast.h"
 #include "http/api.h"
 #include "http/committer.h"
+#include "util/jsonread.h"
 #include "util/jsonwrite.h"
 #include "util/xalloc.h"
 
@@ -167,17 +168,10 @@ void api_events_post(struct http_request *req)
     api_apply_one(req, event, 201, NULL);
 }
 
-static const char *blanks(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
-
 static bool next_is(const char **p, const char *end, const char *text)
 {
     size_t len = strlen(text);
-    *p = blanks(*p, end);
+    *p = jsonr_skip_blanks(*p, end);
     if ((size_t)(end - *p) < len || strncmp(*p, text, len) != 0)
         return false;
     *p += len;
@@ -205,7 +199,7 @@ static struct event **orders_of_batch(struct http_request *req, size_t limit, si
     struct event **orders = NULL;
     size_t capacity = 0;
     do {
-        p = blanks(p, end);
+        p = jsonr_skip_blanks(p, end);
         size_t used = 0;
         struct event *order =
             *n < limit ? event_parse_order_prefix(p, (size_t)(end - p), 0, &used) : NULL;
@@ -216,7 +210,7 @@ static struct event **orders_of_batch(struct http_request *req, size_t limit, si
         orders[(*n)++] = order;
         p += used;
     } while (next_is(&p, end, ","));
-    if (next_is(&p, end, "]") && next_is(&p, end, "}") && blanks(p, end) == end)
+    if (next_is(&p, end, "]") && next_is(&p, end, "}") && jsonr_skip_blanks(p, end) == end)
         return orders;
 other:
     free_orders(orders, *n);

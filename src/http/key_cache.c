@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 struct key_cache {
@@ -29,10 +30,7 @@ void key_cache_free(struct key_cache *cache)
 
 static struct key_cache_entry *slot(struct key_cache *cache, const char *id)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *c = id; *c; c++)
-        h = (h ^ (unsigned char)*c) * 1099511628211ull;
-    return &cache->slots[h & (KEY_CACHE_SLOTS - 1)];
+    return &cache->slots[fid_hash(id, strlen(id)) & (KEY_CACHE_SLOTS - 1)];
 }
 
 struct key_cache_entry *key_cache_find(struct key_cache *cache, const char *id,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 #define BUCKET_KEY_MAX 24
@@ -33,10 +34,7 @@ void ratelimit_init(double rate, double burst)
 
 static size_t hash(const char *s)
 {
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return (size_t)fid_hash(s, strlen(s));
 }
 
 static struct bucket *find(const char *key)

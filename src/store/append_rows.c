@@ -169,7 +169,8 @@ void append_rows_drop_written(struct append_rows *rows, struct append_mark *mark
         }
     memmove(rows->values, rows->values + drop * columns,
             (rows->n - drop) * columns * sizeof *rows->values);
-    memmove(rows->text, rows->text + text_drop, rows->text_len - text_drop);
+    if (rows->text) /* NULL while no row held text */
+        memmove(rows->text, rows->text + text_drop, rows->text_len - text_drop);
     rows->n -= drop;
     rows->written -= drop;
     rows->text_len -= text_drop;

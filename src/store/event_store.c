@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/xalloc.h"
 
 #define EVENT_INSERT                                                                               \
@@ -32,19 +33,11 @@ void event_rows_forget(struct store *store)
     store->events_indexed = 0;
 }
 
-static size_t key_hash(const char *key, size_t len)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)key[i]) * 1099511628211u;
-    return (size_t)(h ^ (h >> 32));
-}
-
 /* The slot of key: where it is, or the free one where it would go. */
 static size_t *slot_of(struct store *store, const char *key, size_t len)
 {
     size_t mask = store->event_slots_capacity - 1;
-    for (size_t i = key_hash(key, len) & mask;; i = (i + 1) & mask) {
+    for (size_t i = (size_t)fid_hash(key, len) & mask;; i = (i + 1) & mask) {
         size_t *slot = &store->event_slots[i];
         if (*slot == 0)
             return slot;

@@ -4,8 +4,8 @@
  * time at 1,000 events per commit. Here the commit only wakes a second connection, which copies
  * the log into the database while the writer goes on; when the log still grows past a bound (the
  * writer begins its next transaction before a round completes, so the log cannot restart), the
- * writer waits for the round in progress and finishes the copy itself, which lets the log start
- * over.
+ * writer finishes the copy itself at a commit that finds no round running (past twice the bound,
+ * after waiting for the one in progress), which lets the log start over.
  */
 #ifndef FIDELE_STORE_WAL_CHECKPOINTER_H
 #define FIDELE_STORE_WAL_CHECKPOINTER_H

@@ -7,6 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
+const char *jsonr_skip_blanks(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
 void jsonr_path(char out[JSONR_PATH_MAX], const char *path, const char *key)
 {
     size_t n = (size_t)snprintf(out, JSONR_PATH_MAX, "%s/", path);

@@ -14,6 +14,9 @@
 
 #define JSONR_PATH_MAX 160
 
+/* The first byte of [p, end) that is not JSON whitespace (end when all are). */
+const char *jsonr_skip_blanks(const char *p, const char *end);
+
 /* Joins path and key into out as a JSON pointer (escaping '~' and '/'). */
 void jsonr_path(char out[JSONR_PATH_MAX], const char *path, const char *key);
 void jsonr_path_index(char out[JSONR_PATH_MAX], const char *path, size_t index);
