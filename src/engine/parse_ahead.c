@@ -233,9 +233,14 @@ static struct parse_ahead *start(const json_t *events, const struct event *const
     atomic_init(&a->waiting, false);
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->more, NULL);
-    /* A text's size says little about its count: it is threaded whenever it may hold enough. */
+    /* A text's size says little about its count: it is threaded whenever it may hold enough.
+     * Events read already are only copied: a thread for them made the writer wait for one that
+     * a loaded machine had not scheduled yet (the server's batches of read orders). */
+    size_t to_read = most;
+    for (size_t i = 0; parsed && i < most; i++)
+        to_read -= parsed[i] != NULL;
     a->threaded =
-        most >= PARSE_AHEAD_MIN_EVENTS && pthread_create(&a->thread, NULL, parse_all, a) == 0;
+        to_read >= PARSE_AHEAD_MIN_EVENTS && pthread_create(&a->thread, NULL, parse_all, a) == 0;
     return a;
 }
 
