@@ -124,6 +124,15 @@ static const struct check CHECKS[] = {
      "SELECT 'ledger ' || id, 'explanation is not a JSON array: ' || substr(explanation, 1, 60) "
      "FROM ledger WHERE merchant_id = ?1 AND json_type(CASE WHEN json_valid(explanation) THEN "
      "explanation END) IS NOT 'array'"},
+    /* The foreign keys the schema declares are not enforced (store/db_sqlite.c): checked here,
+     * for the tables that name customers. */
+    {"rows_name_their_customers",
+     "SELECT r.what, 'names customer ' || r.customer_id || ', who does not exist' FROM (SELECT "
+     "'order ' || ref AS what, customer_id FROM orders WHERE merchant_id = ?1 UNION ALL SELECT "
+     "'ledger ' || id, customer_id FROM ledger WHERE merchant_id = ?1 UNION ALL SELECT 'lot ' || "
+     "id, customer_id FROM lots WHERE merchant_id = ?1 UNION ALL SELECT 'voucher ' || code, "
+     "customer_id FROM vouchers WHERE merchant_id = ?1) r WHERE NOT EXISTS (SELECT 1 FROM "
+     "customers c WHERE c.merchant_id = ?1 AND c.id = r.customer_id)"},
     {"vouchers_used_once",
      "SELECT 'voucher ' || code, state || ' with used_at ' || COALESCE(used_at, 'none') FROM "
      "vouchers WHERE merchant_id = ?1 AND ((state = 'used') != (used_at IS NOT NULL))"},
