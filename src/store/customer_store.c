@@ -16,9 +16,10 @@
     "consents_at, order_count, spend_minor, first_order_at, last_order_at, last_activity_at, "     \
     "points_available, points_pending, points_lifetime, cashback_minor, tier, tier_since, "        \
     "tier_review_at, vip_plan, vip_until, next_due_at, created_at, vip_started_at, vip_months, "   \
-    "last_ledger_id, last_lot_id, open_lots_from, stamps, order_periods"
+    "last_ledger_id, last_lot_id, open_lots_from, stamps, order_periods, rowid"
 #define STAMPS_COLUMN        33
 #define ORDER_PERIODS_COLUMN 34
+#define ROWID_COLUMN         35
 
 #define COPY_TEXT(field, col) db_column_copy(s, col, c->field, sizeof c->field)
 
@@ -60,6 +61,7 @@ static bool read_row(struct db_stmt *s, struct customer *c)
     c->last_ledger_id = db_column_int(s, 30);
     c->last_lot_id = db_column_int(s, 31);
     c->open_lots_from = db_column_int(s, 32);
+    c->rowid = db_column_int(s, ROWID_COLUMN);
     size_t size = 0;
     const void *periods = db_column_blob(s, ORDER_PERIODS_COLUMN, &size);
     return order_periods_decode(periods, size, &c->order_periods);
@@ -221,19 +223,22 @@ enum fid_status customer_insert(struct store *store, struct customer *c, struct 
     return st;
 }
 
-/* next_due_at is written apart, and only when it moved: SQLite rewrites the entry of every index
- * over an assigned column, and customers_due is ordered by time, so a purchase would otherwise
- * touch it at a random place whether or not anything became due sooner. */
-enum fid_status customer_save(struct store *store, struct customer *c, struct fid_error *err)
+#define SAVE_STATE                                                                                 \
+    "UPDATE customers SET (" STATE_COLUMNS                                                         \
+    ", stamps, order_periods) = (?, ?, ?, ?, ?, ?, ?, ?, ?, "                                      \
+    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?, stamps), ?) WHERE merchant_id = ? AND id = ?"
+
+/* Writes the state through the row's rowid when c was read with it (by_rowid): the key
+ * (merchant_id, id) is then only checked on the row found, not looked up in its index (a random
+ * page of an index the size of the table, per purchase). A rowid that no longer names the row (a
+ * VACUUM may renumber them) changes nothing, and the caller writes through the key. */
+static enum fid_status save_state(struct store *store, struct customer *c, bool by_rowid,
+                                  const char *stamps, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET (" STATE_COLUMNS
-                                              ", stamps, order_periods) = (?, ?, ?, ?, ?, ?, ?, "
-                                              "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                              "COALESCE(?, stamps), ?) WHERE merchant_id = ? AND "
-                                              "id = ?");
+    struct db_stmt *s = by_rowid ? db_prepare(store->db, SAVE_STATE " AND rowid = ?")
+                                 : db_prepare(store->db, SAVE_STATE);
     int i = 1;
     bind_state(s, c, &i);
-    char *stamps = store_changed_stamps(store, c->id); /* NULL: the row's stay */
     db_bind_text(s, i++, stamps);
     unsigned char periods[ORDER_PERIODS_BLOB_MAX];
     size_t periods_size = order_periods_encode(&c->order_periods, periods);
@@ -243,14 +248,30 @@ enum fid_status customer_save(struct store *store, struct customer *c, struct fi
         db_bind_null(s, i++);
     db_bind_int(s, i++, store->merchant_id);
     db_bind_int(s, i++, c->id);
-    enum fid_status st = db_run(s, err);
+    if (by_rowid)
+        db_bind_int(s, i++, c->rowid);
+    return db_run(s, err);
+}
+
+/* next_due_at is written apart, and only when it moved: SQLite rewrites the entry of every index
+ * over an assigned column, and customers_due is ordered by time, so a purchase would otherwise
+ * touch it at a random place whether or not anything became due sooner. */
+enum fid_status customer_save(struct store *store, struct customer *c, struct fid_error *err)
+{
+    char *stamps = store_changed_stamps(store, c->id); /* NULL: the row's stay */
+    bool by_rowid = c->rowid > 0;
+    enum fid_status st = save_state(store, c, by_rowid, stamps, err);
+    if (st == FID_OK && by_rowid && db_changes(store->db) == 0) {
+        c->rowid = 0;
+        st = save_state(store, c, false, stamps, err);
+    }
     if (st == FID_OK && stamps != NULL)
         store->stamps_changed = false;
     free(stamps);
     if (st != FID_OK || c->next_due_at == c->next_due_at_stored)
         return st;
-    s = db_prepare(store->db,
-                   "UPDATE customers SET next_due_at = ? WHERE merchant_id = ? AND id = ?");
+    struct db_stmt *s = db_prepare(
+        store->db, "UPDATE customers SET next_due_at = ? WHERE merchant_id = ? AND id = ?");
     db_bind_opt_int(s, 1, c->next_due_at);
     db_bind_int(s, 2, store->merchant_id);
     db_bind_int(s, 3, c->id);

@@ -67,6 +67,7 @@ struct merchant {
 
 struct customer {
     int64_t id;
+    int64_t rowid; /* where the row was read, a hint for its update (0: unknown) */
     char ref[EVENT_REF_MAX];
     bool is_member;
     int64_t enrolled_at;
