@@ -1,7 +1,7 @@
 /*
  * Helpers shared by the store's unit tests, on top of unit_support.h: database files in /tmp,
- * and SQL that must succeed. db_prepare caches statements under the address of their text, so
- * the queries given here are string literals.
+ * a migrated database with two merchants, and SQL that must succeed. db_prepare caches statements
+ * under the address of their text, so the queries given here are string literals.
  */
 #ifndef FIDELE_TESTS_STORE_SUPPORT_H
 #define FIDELE_TESTS_STORE_SUPPORT_H
@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "store/db.h"
+#include "store/schema.h"
+#include "store/store.h"
 
 /* Makes path (a mkstemp template such as "/tmp/fidele-x-XXXXXX") the name of a new empty file. */
 static inline void store_test_path(char *path)
@@ -29,6 +31,38 @@ static inline void store_test_remove(const char *path)
         snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
         unlink(file);
     }
+}
+
+/* Makes dir (size bytes) a new directory prefix-XXXXXX under $TMPDIR, or /tmp; false on failure. */
+static inline bool store_test_dir(char *dir, size_t size, const char *prefix)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, size, "%s/%s-XXXXXX", tmp && tmp[0] ? tmp : "/tmp", prefix);
+    return mkdtemp(dir) != NULL;
+}
+
+static inline int64_t store_test_add_merchant(struct db *db, const char *name)
+{
+    struct merchant m = {.created_at = 1767225600LL};
+    snprintf(m.name, sizeof m.name, "%s", name);
+    snprintf(m.currency, sizeof m.currency, "EUR");
+    snprintf(m.timezone, sizeof m.timezone, "Europe/Paris");
+    snprintf(m.locale, sizeof m.locale, "fr");
+    struct fid_error err;
+    assert_int_equal(merchant_insert(db, &m, &err), FID_OK);
+    assert_true(m.id > 0);
+    return m.id;
+}
+
+/* Migrates db's schema and adds the merchants "Cafe one" (*first) and "Cafe two" (*second). */
+static inline void store_test_two_merchants(struct db *db, int64_t *first, int64_t *second)
+{
+    struct fid_error err;
+    assert_int_equal(schema_migrate(db, &err), FID_OK);
+    assert_int_equal(db_begin(db, &err), FID_OK);
+    *first = store_test_add_merchant(db, "Cafe one");
+    *second = store_test_add_merchant(db, "Cafe two");
+    assert_int_equal(db_commit(db, &err), FID_OK);
 }
 
 static inline void store_test_exec(struct db *db, const char *sql)

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "store/db.h"
-#include "store/schema.h"
 #include "store/store.h"
 
 struct fixture {
@@ -20,33 +19,22 @@ struct fixture {
     struct store store, other; /* merchants 1 and 2 */
 };
 
-static int64_t add_merchant(struct db *db, const char *name)
-{
-    struct merchant m = {.created_at = 1767225600LL};
-    snprintf(m.name, sizeof m.name, "%s", name);
-    snprintf(m.currency, sizeof m.currency, "EUR");
-    snprintf(m.timezone, sizeof m.timezone, "Europe/Paris");
-    snprintf(m.locale, sizeof m.locale, "fr");
-    struct fid_error err;
-    assert_int_equal(merchant_insert(db, &m, &err), FID_OK);
-    return m.id;
-}
-
+/* A customer added in a transaction of its own. */
 static void add_customer(struct store *store, const char *ref, int64_t points)
 {
     struct customer c = {.is_member = true, .created_at = 1767225600LL};
     snprintf(c.ref, sizeof c.ref, "%s", ref);
     c.points_available = points;
     struct fid_error err;
+    assert_int_equal(store_begin(store, &err), FID_OK);
     assert_int_equal(customer_insert(store, &c, &err), FID_OK);
+    assert_int_equal(store_commit(store, &err), FID_OK);
 }
 
 static int setup(void **state)
 {
     struct fixture *f = xcalloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/fidele-customers-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (mkdtemp(f->dir) == NULL) {
+    if (!store_test_dir(f->dir, sizeof f->dir, "fidele-customers")) {
         free(f);
         return -1;
     }
@@ -54,23 +42,14 @@ static int setup(void **state)
     struct fid_error err;
     struct db_options options = {.durability = DB_DURABILITY_NORMAL};
     assert_int_equal(db_open(f->path, &options, &f->db, &err), FID_OK);
-    assert_int_equal(schema_migrate(f->db, &err), FID_OK);
-    assert_int_equal(db_begin(f->db, &err), FID_OK);
-    int64_t first = add_merchant(f->db, "Cafe one");
-    int64_t second = add_merchant(f->db, "Cafe two");
-    assert_int_equal(db_commit(f->db, &err), FID_OK);
+    int64_t first, second;
+    store_test_two_merchants(f->db, &first, &second);
     store_init(&f->store, f->db, first);
     store_init(&f->other, f->db, second);
     /* Rows in this order: the other merchant's customer 1 sits between ann and bob. */
-    assert_int_equal(store_begin(&f->store, &err), FID_OK);
     add_customer(&f->store, "ann", 10);
-    assert_int_equal(store_commit(&f->store, &err), FID_OK);
-    assert_int_equal(store_begin(&f->other, &err), FID_OK);
     add_customer(&f->other, "zoe", 30);
-    assert_int_equal(store_commit(&f->other, &err), FID_OK);
-    assert_int_equal(store_begin(&f->store, &err), FID_OK);
     add_customer(&f->store, "bob", 20);
-    assert_int_equal(store_commit(&f->store, &err), FID_OK);
     *state = f;
     return 0;
 }

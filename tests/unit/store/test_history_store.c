@@ -9,7 +9,6 @@
 
 #include "store/db.h"
 #include "store/history_store.h"
-#include "store/schema.h"
 #include "store/store.h"
 
 /* ---- fixture: a database with two merchants --------------------------------------------- */
@@ -31,36 +30,17 @@ static void open_db(struct fixture *f)
     }
 }
 
-static int64_t add_merchant(struct db *db, const char *name)
-{
-    struct merchant m = {.created_at = 1767225600LL};
-    snprintf(m.name, sizeof m.name, "%s", name);
-    snprintf(m.currency, sizeof m.currency, "EUR");
-    snprintf(m.timezone, sizeof m.timezone, "Europe/Paris");
-    snprintf(m.locale, sizeof m.locale, "fr");
-    struct fid_error err;
-    assert_int_equal(merchant_insert(db, &m, &err), FID_OK);
-    assert_true(m.id > 0);
-    return m.id;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = xcalloc(1, sizeof *f);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(f->dir, sizeof f->dir, "%s/fidele-history-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
-    if (mkdtemp(f->dir) == NULL) {
+    if (!store_test_dir(f->dir, sizeof f->dir, "fidele-history")) {
         free(f);
         return -1;
     }
     snprintf(f->path, sizeof f->path, "%s/history.db", f->dir);
     open_db(f);
-    struct fid_error err;
-    assert_int_equal(schema_migrate(f->db, &err), FID_OK);
-    assert_int_equal(db_begin(f->db, &err), FID_OK);
-    int64_t first = add_merchant(f->db, "Cafe one");
-    int64_t second = add_merchant(f->db, "Cafe two");
-    assert_int_equal(db_commit(f->db, &err), FID_OK);
+    int64_t first, second;
+    store_test_two_merchants(f->db, &first, &second);
     store_init(&f->store, f->db, first);
     store_init(&f->other, f->db, second);
     *state = f;
