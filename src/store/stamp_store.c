@@ -9,83 +9,70 @@
  */
 #include "store/store.h"
 
-enum { STAMPS_COUNT, STAMPS_COMPLETED };
-
-static enum fid_status parse_stamps(const char *text, int64_t customer_id, json_t **out,
-                                    struct fid_error *err)
+static enum fid_status not_an_object(int64_t customer_id, struct fid_error *err)
 {
-    json_error_t jerr;
-    *out = json_loads(text, 0, &jerr);
-    if (json_is_object(*out))
-        return FID_OK;
-    json_decref(*out);
-    *out = NULL;
     return fid_fail(err, FID_ERR_DB, "", "customer %lld: stamps are not a JSON object",
                     (long long)customer_id);
 }
 
-static enum fid_status read_stamps(struct store *store, int64_t customer_id, json_t **out,
-                                   struct fid_error *err)
+/* Reads the customer's balances from its row (none when it has no row). */
+static enum fid_status read_stamps(struct store *store, int64_t customer_id, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(store->db, "SELECT stamps FROM customers WHERE merchant_id = ? "
                                               "AND id = ?");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     enum db_step rc = db_step(s);
-    enum fid_status st =
-        rc == DB_ROW ? parse_stamps(db_column_text(s, 0), customer_id, out, err) : FID_OK;
-    if (rc == DB_DONE)
-        *out = json_object();
+    bool readable = rc != DB_ROW || stamp_balances_read(db_column_text(s, 0), &store->stamps);
     db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading stamps failed") : st;
+    if (rc == DB_FAILED)
+        return fid_fail(err, FID_ERR_DB, "", "reading stamps failed");
+    return readable ? FID_OK : not_an_object(customer_id, err);
 }
 
-/* The customer's balances (borrowed from the cache), read when not held. */
-static enum fid_status held_stamps(struct store *store, int64_t customer_id, json_t **cards,
-                                   struct fid_error *err)
+/* Makes the store hold the customer's balances: parsed from the row's text read with the
+ * customer, or read now. */
+static enum fid_status held_stamps(struct store *store, int64_t customer_id, struct fid_error *err)
 {
+    if (store->stamps_of == customer_id && store->stamps_parsed)
+        return FID_OK;
     enum fid_status st = FID_OK;
-    if (store->stamps_of == customer_id && store->stamps == NULL && store->stamps_text)
-        st = parse_stamps(store->stamps_text, customer_id, &store->stamps, err);
-    else if (store->stamps_of != customer_id || store->stamps == NULL) {
+    if (store->stamps_of == customer_id && store->stamps_text) {
+        if (!stamp_balances_read(store->stamps_text, &store->stamps))
+            st = not_an_object(customer_id, err);
+    } else {
         if ((st = store_flush_stamps(store, err)) != FID_OK)
             return st;
         store_forget_stamps(store);
-        if ((st = read_stamps(store, customer_id, &store->stamps, err)) == FID_OK)
-            store->stamps_of = customer_id;
+        st = read_stamps(store, customer_id, err);
+        store->stamps_of = customer_id;
     }
     if (st != FID_OK) {
         store_forget_stamps(store);
         return st;
     }
-    *cards = store->stamps;
+    store->stamps_parsed = true;
     return FID_OK;
-}
-
-static int64_t card_figure(const json_t *cards, const char *card_id, int which)
-{
-    return json_integer_value(json_array_get(json_object_get(cards, card_id), (size_t)which));
 }
 
 enum fid_status stamps_get(struct store *store, int64_t customer_id, const char *card_id,
                            int64_t *stamps, int64_t *completed, struct fid_error *err)
 {
-    json_t *cards = NULL;
-    enum fid_status st = held_stamps(store, customer_id, &cards, err);
-    *stamps = st == FID_OK ? card_figure(cards, card_id, STAMPS_COUNT) : 0;
-    *completed = st == FID_OK ? card_figure(cards, card_id, STAMPS_COMPLETED) : 0;
+    enum fid_status st = held_stamps(store, customer_id, err);
+    const struct stamp_balance *on =
+        st == FID_OK ? stamp_balances_find(&store->stamps, card_id) : NULL;
+    *stamps = on ? on->stamps : 0;
+    *completed = on ? on->completed : 0;
     return st;
 }
 
 enum fid_status stamps_set(struct store *store, int64_t customer_id, const char *card_id,
                            int64_t stamps, int64_t completed, struct fid_error *err)
 {
-    json_t *cards = NULL;
-    enum fid_status st = held_stamps(store, customer_id, &cards, err);
+    enum fid_status st = held_stamps(store, customer_id, err);
     if (st != FID_OK)
         return st;
-    json_object_set_new(cards, card_id,
-                        json_pack("[I, I]", (json_int_t)stamps, (json_int_t)completed));
+    stamp_balances_set(&store->stamps, card_id, stamps, completed);
     store->stamps_changed = true;
     return FID_OK;
 }
@@ -94,16 +81,11 @@ enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, jso
                                    struct fid_error *err)
 {
     *out = json_object();
-    const char *card_id;
-    json_t *figures;
-    json_t *held = NULL;
     if ((store->writing || store->reading) && store->stamps_of == customer_id &&
-        held_stamps(store, customer_id, &held, err) == FID_OK) {
-        json_object_foreach(held, card_id, figures)
-        {
-            json_int_t count = json_integer_value(json_array_get(figures, STAMPS_COUNT));
-            json_object_set_new(*out, card_id, json_integer(count));
-        }
+        held_stamps(store, customer_id, err) == FID_OK) {
+        for (size_t i = 0; i < store->stamps.n; i++)
+            json_object_set_new(*out, store->stamps.items[i].card,
+                                json_integer(store->stamps.items[i].stamps));
         return FID_OK;
     }
     /* Balances not held: SQLite takes the row's JSON apart. */

@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/jsonwrite.h"
 #include "util/xalloc.h"
 
 static const char *const ID_QUERIES[TABLE_COUNT] = {
@@ -156,9 +155,9 @@ int64_t store_total_changes(struct store *store)
 
 void store_forget_stamps(struct store *store)
 {
-    json_decref(store->stamps);
+    stamp_balances_clear(&store->stamps);
     free(store->stamps_text);
-    store->stamps = NULL;
+    store->stamps_parsed = false;
     store->stamps_text = NULL;
     store->stamps_of = 0;
     store->stamps_changed = false;
@@ -168,7 +167,7 @@ char *store_changed_stamps(struct store *store, int64_t customer_id)
 {
     if (!store->stamps_changed || store->stamps_of != customer_id)
         return NULL;
-    return jsonw_dump_sorted(store->stamps);
+    return stamp_balances_text(&store->stamps);
 }
 
 enum fid_status store_flush_stamps(struct store *store, struct fid_error *err)

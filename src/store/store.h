@@ -17,6 +17,7 @@
 #include "core/program.h"
 #include "store/append_rows.h"
 #include "store/db.h"
+#include "store/stamp_balances.h"
 #include "store/order_periods.h"
 #include "util/codes.h"
 #include "util/error.h"
@@ -43,8 +44,9 @@ struct store {
     bool writing;      /* inside store_begin .. store_commit/store_rollback */
     bool reading;      /* inside store_read_begin .. store_read_end */
     int64_t stamps_of; /* whose stamp balances the store holds (stamp_store.c); 0: nobody's */
-    char *stamps_text; /* as the row holds them, until parsed into */
-    json_t *stamps;
+    char *stamps_text; /* as the row holds them, until parsed into stamps */
+    struct stamp_balances stamps;
+    bool stamps_parsed;  /* stamps holds stamps_of's balances */
     bool stamps_changed; /* since read: not yet in the row */
     /* Rows the open transaction appends to the ledger, the lots and the idempotency records,
      * inserted many at a time (append_rows.h): at commit, before the table is read, before its
