@@ -111,23 +111,20 @@ static int64_t tier_window_at(struct engine *e, int64_t now)
     return e->tier_window.start;
 }
 
-/* The customer's stamps by card id (NULL when none could be read: the balance then shows 0, as
- * it always has). The caller releases the object. */
-static json_t *stamp_counts(struct engine *e, const struct customer *c)
+/* The customer's stamps by card into *by_card (none when they could not be read: the balance
+ * then shows 0, as it always has). The caller clears it. */
+static void stamp_counts(struct engine *e, const struct customer *c, struct stamp_balances *by_card)
 {
-    json_t *by_card = NULL;
     struct fid_error ignored;
     if (e->program->n_stamp_cards > 0 &&
-        stamps_of_customer(&e->store, c->id, &by_card, &ignored) != FID_OK) {
-        json_decref(by_card);
-        by_card = NULL;
-    }
-    return by_card;
+        stamps_of_customer(&e->store, c->id, by_card, &ignored) != FID_OK)
+        stamp_balances_clear(by_card);
 }
 
-static int64_t stamps_on(const json_t *by_card, const struct stamp_card *card)
+static int64_t stamps_on(const struct stamp_balances *by_card, const struct stamp_card *card)
 {
-    return json_integer_value(json_object_get(by_card, card->id));
+    const struct stamp_balance *on = stamp_balances_find(by_card, card->id);
+    return on ? on->stamps : 0;
 }
 
 static void put_int(struct jsonw *w, const char *key_text, int64_t value)
@@ -152,15 +149,16 @@ static void balance_members_write(struct engine *e, const struct customer *c, st
     jsonw_text(w, ",\"cashback\":");
     engine_money_write(e, c->cashback_minor, w);
     jsonw_text(w, ",\"stamps\":{");
-    json_t *by_card = stamp_counts(e, c);
+    struct stamp_balances by_card = {0};
+    stamp_counts(e, c, &by_card);
     for (size_t i = 0; i < p->n_stamp_cards; i++) {
         const struct stamp_card *card = &p->stamp_cards[i];
         jsonw_key(w, card->id);
-        put_int(w, "{\"stamps\":", stamps_on(by_card, card));
+        put_int(w, "{\"stamps\":", stamps_on(&by_card, card));
         put_int(w, ",\"required\":", card->stamps_required);
         jsonw_text(w, "}");
     }
-    json_decref(by_card);
+    stamp_balances_clear(&by_card);
     jsonw_text(w, "}");
 }
 

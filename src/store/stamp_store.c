@@ -77,26 +77,27 @@ enum fid_status stamps_set(struct store *store, int64_t customer_id, const char 
     return FID_OK;
 }
 
-enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, json_t **out,
-                                   struct fid_error *err)
+enum fid_status stamps_of_customer(struct store *store, int64_t customer_id,
+                                   struct stamp_balances *out, struct fid_error *err)
 {
-    *out = json_object();
+    stamp_balances_clear(out);
     if ((store->writing || store->reading) && store->stamps_of == customer_id &&
         held_stamps(store, customer_id, err) == FID_OK) {
         for (size_t i = 0; i < store->stamps.n; i++)
-            json_object_set_new(*out, store->stamps.items[i].card,
-                                json_integer(store->stamps.items[i].stamps));
+            stamp_balances_set(out, store->stamps.items[i].card, store->stamps.items[i].stamps,
+                               store->stamps.items[i].completed);
         return FID_OK;
     }
     /* Balances not held: SQLite takes the row's JSON apart. */
-    struct db_stmt *s = db_prepare(store->db, "SELECT j.key, json_extract(j.value, '$[0]') FROM "
-                                              "customers c, json_each(c.stamps) j WHERE "
-                                              "c.merchant_id = ? AND c.id = ?");
+    struct db_stmt *s = db_prepare(store->db, "SELECT j.key, json_extract(j.value, '$[0]'), "
+                                              "json_extract(j.value, '$[1]') FROM customers c, "
+                                              "json_each(c.stamps) j WHERE c.merchant_id = ? AND "
+                                              "c.id = ?");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     enum db_step rc;
     while ((rc = db_step(s)) == DB_ROW)
-        json_object_set_new(*out, db_column_text(s, 0), json_integer(db_column_int(s, 1)));
+        stamp_balances_set(out, db_column_text(s, 0), db_column_int(s, 1), db_column_int(s, 2));
     db_done(s);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading stamps failed") : FID_OK;
 }

@@ -306,9 +306,9 @@ enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int6
 /* The customer's stamps and completed cards on one card (0, 0 when it has none). */
 enum fid_status stamps_get(struct store *store, int64_t customer_id, const char *card_id,
                            int64_t *stamps, int64_t *completed, struct fid_error *err) FID_MUST_USE;
-/* All stamp balances of a customer as a JSON object card -> stamps (new reference). */
-enum fid_status stamps_of_customer(struct store *store, int64_t customer_id, json_t **out,
-                                   struct fid_error *err) FID_MUST_USE;
+/* All stamp balances of a customer, into *out (emptied first; the caller clears it). */
+enum fid_status stamps_of_customer(struct store *store, int64_t customer_id,
+                                   struct stamp_balances *out, struct fid_error *err) FID_MUST_USE;
 /* Changes the balance held in memory; customer_save or store_flush_stamps writes it. */
 enum fid_status stamps_set(struct store *store, int64_t customer_id, const char *card_id,
                            int64_t stamps, int64_t completed, struct fid_error *err) FID_MUST_USE;
