@@ -46,22 +46,14 @@ static bool take(struct cursor *c, char ch)
     return false;
 }
 
-/* Printable ASCII other than the quote and the backslash: jansson reads such a string as it is
- * and json_dumps writes it back the same. */
-static bool plain_byte(char byte)
-{
-    unsigned char ch = (unsigned char)byte;
-    return ch >= 0x20 && ch <= 0x7e && ch != '"' && ch != '\\';
-}
-
-/* A string of plain bytes. */
+/* A string of plain bytes (jsonr_plain_byte). */
 static bool simple_string(struct cursor *c, struct span *out)
 {
     if (!take(c, '"'))
         return false;
     const char *start = c->p;
     while (c->p < c->end && *c->p != '"') {
-        if (!plain_byte(*c->p))
+        if (!jsonr_plain_byte(*c->p))
             return false;
         c->p++;
     }
@@ -416,7 +408,7 @@ static struct event *read_order(const char *text, size_t len, const char *key_he
                         : header.len == 0 || header.len >= EVENT_KEY_MAX)
             goto other;
         for (size_t i = 0; i < header.len; i++)
-            if (!plain_byte(header.text[i]))
+            if (!jsonr_plain_byte(header.text[i]))
                 goto other;
         key = header;
         seen[M_KEY] = true;

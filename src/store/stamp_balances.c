@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/jsonread.h"
 #include "util/jsonwrite.h"
 #include "util/xalloc.h"
 
@@ -52,13 +53,6 @@ static bool sort_cards(struct stamp_balances *b)
     return true;
 }
 
-static const char *blanks(const char *p)
-{
-    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-        p++;
-    return p;
-}
-
 /* An integer as JSON writes one (no leading zero, no fraction or exponent), at most 18 digits. */
 static bool plain_int(const char **p, int64_t *out)
 {
@@ -78,14 +72,14 @@ static bool plain_int(const char **p, int64_t *out)
     return true;
 }
 
-/* A key of printable ASCII without quote or backslash; *start and *len name it. */
+/* A key of plain bytes (jsonr_plain_byte); *start and *len name it. */
 static bool plain_key(const char **p, const char **start, size_t *len)
 {
     const char *q = *p;
     if (*q++ != '"')
         return false;
     *start = q;
-    while (*q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+    while (jsonr_plain_byte(*q))
         q++;
     if (*q != '"')
         return false;
@@ -94,12 +88,13 @@ static bool plain_key(const char **p, const char **start, size_t *len)
     return true;
 }
 
-static bool expect(const char **p, char c)
+/* c after blanks, and the blanks after it; the text ends at end (its NUL). */
+static bool expect(const char **p, const char *end, char c)
 {
-    *p = blanks(*p);
-    if (**p != c)
+    *p = jsonr_skip_blanks(*p, end);
+    if (*p == end || **p != c)
         return false;
-    *p = blanks(*p + 1);
+    *p = jsonr_skip_blanks(*p + 1, end);
     return true;
 }
 
@@ -107,25 +102,25 @@ static bool expect(const char **p, char c)
  * jansson. */
 static bool read_plain(const char *text, struct stamp_balances *out)
 {
-    const char *p = text;
-    if (!expect(&p, '{'))
+    const char *p = text, *end = text + strlen(text);
+    if (!expect(&p, end, '{'))
         return false;
     if (*p != '}')
         for (;;) {
             const char *card;
             size_t len;
             int64_t stamps, completed;
-            if (!plain_key(&p, &card, &len) || !expect(&p, ':') || !expect(&p, '[') ||
-                !plain_int(&p, &stamps) || !expect(&p, ',') || !plain_int(&p, &completed) ||
-                !expect(&p, ']'))
+            if (!plain_key(&p, &card, &len) || !expect(&p, end, ':') || !expect(&p, end, '[') ||
+                !plain_int(&p, &stamps) || !expect(&p, end, ',') || !plain_int(&p, &completed) ||
+                !expect(&p, end, ']'))
                 return false;
             append(out, card, len, stamps, completed);
             if (*p == '}')
                 break;
-            if (!expect(&p, ','))
+            if (!expect(&p, end, ','))
                 return false;
         }
-    return *blanks(p + 1) == '\0' && sort_cards(out);
+    return jsonr_skip_blanks(p + 1, end) == end && sort_cards(out);
 }
 
 static bool read_tree(const char *text, struct stamp_balances *out)

@@ -72,13 +72,11 @@ void store_init(struct store *store, struct db *db, int64_t merchant_id)
     event_rows_init(store);
 }
 
-#define HELD_TABLES STORE_HELD_TABLES
-
 /* The tables whose rows the store holds, in savepoint_marks' order. */
 static struct append_rows *held(struct store *store, size_t i)
 {
-    struct append_rows *all[HELD_TABLES] = {&store->ledger_rows, &store->lot_rows,
-                                            &store->event_rows};
+    struct append_rows *all[STORE_HELD_TABLES] = {&store->ledger_rows, &store->lot_rows,
+                                                  &store->event_rows};
     return all[i];
 }
 
@@ -87,7 +85,7 @@ enum fid_status store_write_rows(struct store *store, struct append_rows *rows,
 {
     enum fid_status st = append_rows_write(store->db, rows, err);
     size_t i = 0;
-    while (i + 1 < HELD_TABLES && held(store, i) != rows)
+    while (i + 1 < STORE_HELD_TABLES && held(store, i) != rows)
         i++;
     assert(held(store, i) == rows);
     if (st == FID_OK && rows->written > 0) {
@@ -108,7 +106,7 @@ enum fid_status store_row_added(struct store *store, struct append_rows *rows,
 enum fid_status store_write_held(struct store *store, struct fid_error *err)
 {
     enum fid_status st = FID_OK;
-    for (size_t i = 0; i < HELD_TABLES && st == FID_OK; i++)
+    for (size_t i = 0; i < STORE_HELD_TABLES && st == FID_OK; i++)
         st = store_write_rows(store, held(store, i), err);
     return st;
 }
@@ -116,7 +114,7 @@ enum fid_status store_write_held(struct store *store, struct fid_error *err)
 static void clear_held(struct store *store)
 {
     store->savepoint_open = false;
-    for (size_t i = 0; i < HELD_TABLES; i++)
+    for (size_t i = 0; i < STORE_HELD_TABLES; i++)
         append_rows_clear(held(store, i));
     event_rows_forget(store);
 }
@@ -124,7 +122,7 @@ static void clear_held(struct store *store)
 enum fid_status store_savepoint(struct store *store, struct fid_error *err)
 {
     enum fid_status st = db_savepoint(store->db, err);
-    for (size_t i = 0; i < HELD_TABLES && st == FID_OK; i++)
+    for (size_t i = 0; i < STORE_HELD_TABLES && st == FID_OK; i++)
         store->savepoint_marks[i] = append_rows_mark(held(store, i));
     store->savepoint_open = st == FID_OK;
     return st;
@@ -139,7 +137,7 @@ void store_savepoint_release(struct store *store)
 void store_savepoint_rollback(struct store *store)
 {
     db_savepoint_rollback(store->db);
-    for (size_t i = 0; i < HELD_TABLES; i++)
+    for (size_t i = 0; i < STORE_HELD_TABLES; i++)
         append_rows_rollback(held(store, i), store->savepoint_marks[i]);
     store->savepoint_open = false;
     event_rows_forget(store);
@@ -148,7 +146,7 @@ void store_savepoint_rollback(struct store *store)
 int64_t store_total_changes(struct store *store)
 {
     int64_t changes = db_total_changes(store->db);
-    for (size_t i = 0; i < HELD_TABLES; i++)
+    for (size_t i = 0; i < STORE_HELD_TABLES; i++)
         changes += (int64_t)append_rows_pending(held(store, i));
     return changes;
 }
@@ -199,7 +197,7 @@ void store_hold_stamps(struct store *store, int64_t customer_id, const char *tex
 void store_release(struct store *store)
 {
     store_forget_stamps(store);
-    for (size_t i = 0; i < HELD_TABLES; i++)
+    for (size_t i = 0; i < STORE_HELD_TABLES; i++)
         append_rows_free(held(store, i));
     free(store->event_slots);
     store->event_slots = NULL;

@@ -17,6 +17,14 @@
 /* The first byte of [p, end) that is not JSON whitespace (end when all are). */
 const char *jsonr_skip_blanks(const char *p, const char *end);
 
+/* Printable ASCII other than the quote and the backslash: a JSON string of such bytes reads as
+ * it is written, and jansson writes it back the same. */
+static inline bool jsonr_plain_byte(char byte)
+{
+    unsigned char ch = (unsigned char)byte;
+    return ch >= 0x20 && ch <= 0x7e && ch != '"' && ch != '\\';
+}
+
 /* Joins path and key into out as a JSON pointer (escaping '~' and '/'). */
 void jsonr_path(char out[JSONR_PATH_MAX], const char *path, const char *key);
 void jsonr_path_index(char out[JSONR_PATH_MAX], const char *path, size_t index);
