@@ -35,11 +35,11 @@
 
 #define BODY_INITIAL  4096
 #define DRAIN_SECONDS 10 /* longest wait for answers in flight at shutdown */
-/* libmicrohttpd's memory per connection: the request's headers (up to about 31 KiB; more
- * answers 431) and the read buffer. It zeroes all of it for every request, so its size is a cost
- * per request: at 64 KiB, some 5% of the CPU time of a balance request; 32 KiB keeps room for
- * large cookies and tokens at half that. */
-#define CONNECTION_MEMORY (32 * 1024)
+/* libmicrohttpd's memory per connection: the request's headers and the read buffer. It zeroes
+ * all of it for every request, so its size is a cost per request (~1 us of a request thread at 32
+ * KiB against 16). 16 KiB takes headers of up to about 15 KiB, as Node.js's default, and a Cookie
+ * header of about 7 KiB (libmicrohttpd keeps a second copy of it); more answers 431. */
+#define CONNECTION_MEMORY (16 * 1024)
 
 /* Requests begun and not yet completed (answer sent or connection lost). */
 static atomic_int in_flight;
