@@ -1,9 +1,10 @@
 /*
  * Access-log lines written field by field into a stack buffer (util/jsonwrite): a request pays
  * for a few copies, not for a JSON tree, and no system call of its own: each thread gathers its
- * lines in a buffer of at most PIPE_BUF bytes (one write(2) of it is atomic even on a pipe, so
- * the lines of two threads never mix), written out when the next line would not fit and by a
- * flusher thread every ACCESS_LOG_FLUSH_MS; access_log_flush writes them all at shutdown. The text
+ * lines in a buffer of at most PIPE_BUF bytes on a pipe (one write(2) of it is atomic there, so
+ * the lines of two threads never mix) or 64 KiB on a file, written out when the next line would
+ * not fit and by a flusher thread every ACCESS_LOG_FLUSH_MS; access_log_flush writes them all at
+ * shutdown. The text
  * is what json_dumps gave before (compact, fields in this order) but for two details: the duration
  * is written to the microsecond rather than to 4 significant digits, and a path that is not UTF-8
  * (percent-decoding can make one) is logged with U+FFFD where jansson failed the whole line.
@@ -14,6 +15,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,13 +53,25 @@ static void put_field(struct jsonw *w, const char *name, const char *value)
     jsonw_cstring(w, value);
 }
 
+/* A pipe or a socket (journald, a log shipper) takes a write of at most PIPE_BUF bytes whole, so
+ * lines gather up to that there. A regular file takes any write whole (the kernel holds the
+ * file's position, or its inode when appending, for the whole write), so more gather: a system
+ * call per ~250 lines instead of ~16 (they were ~4% of a balance request). */
+#define GATHER_FILE (64 * 1024)
+
 /* A thread's lines not written yet; all of them are listed for the flusher. */
 struct pending_lines {
     pthread_mutex_t lock;
-    char data[PIPE_BUF];
-    size_t len;
+    char data[GATHER_FILE];
+    size_t len, limit; /* limit: PIPE_BUF, or GATHER_FILE when stderr is a regular file */
     struct pending_lines *next;
 };
+
+static size_t gather_limit(void)
+{
+    struct stat st;
+    return fstat(STDERR_FILENO, &st) == 0 && S_ISREG(st.st_mode) ? GATHER_FILE : PIPE_BUF;
+}
 
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pending_lines *all;
@@ -118,6 +132,7 @@ static void keep(const char *line, size_t len)
         pthread_once(&flusher_once, start_flusher);
         struct pending_lines *p = xcalloc(1, sizeof *p);
         pthread_mutex_init(&p->lock, NULL);
+        p->limit = gather_limit();
         pthread_mutex_lock(&all_lock);
         p->next = all;
         all = p;
@@ -125,9 +140,9 @@ static void keep(const char *line, size_t len)
         mine = p;
     }
     pthread_mutex_lock(&mine->lock);
-    if (mine->len + len > sizeof mine->data)
+    if (mine->len + len > mine->limit)
         drain(mine);
-    if (len > sizeof mine->data) {
+    if (len > mine->limit) {
         write_out(line, len); /* alone, as long lines always were */
     } else {
         memcpy(mine->data + mine->len, line, len);

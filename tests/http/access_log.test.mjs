@@ -3,6 +3,7 @@
 // response header, in problem documents and in the log, and one is made up otherwise. Lines are
 // written a few at a time, at most 100 ms after their request ended.
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { describe, it } from "node:test";
 
 import { daysAgo, expectProblem, expectStatus, sleep, useServer } from "./harness.mjs";
@@ -108,5 +109,41 @@ describe("access log", () => {
         await logLine(res.headers.get("x-request-id"));
         for (const secret of Object.values(h.server.keys))
             assert.ok(!h.server.stderr.includes(secret), "an API key appears in the log");
+    });
+});
+
+// On a regular file the server gathers up to 64 KiB of lines per write (a pipe takes PIPE_BUF
+// bytes whole, a file any write): lines of concurrent requests must still come out whole, once
+// each, within the flush interval.
+describe("access log in a file", () => {
+    const h = useServer({ stderrToFile: true });
+
+    it("lines of concurrent requests are whole, each once, within the flush interval", async () => {
+        const s = h.server;
+        const ids = [];
+        await Promise.all(
+            Array.from({ length: 8 }, async (_, w) => {
+                for (let i = 0; i < 100; i++) {
+                    const id = `file-${w}-${i}`;
+                    ids.push(id);
+                    const res = await s.call("GET", "/v1/members/nobody/balance", {
+                        key: "readA",
+                        headers: { "X-Request-Id": id },
+                    });
+                    assert.equal(res.status, 404);
+                }
+            }),
+        );
+        let seen = new Map();
+        for (let attempt = 0; attempt < 100 && seen.size < ids.length; attempt++) {
+            await sleep(20);
+            const text = fs.readFileSync(s.stderrFile, "utf8");
+            seen = new Map();
+            for (const line of text.split("\n").filter((l) => l.startsWith("{"))) {
+                const id = JSON.parse(line).request_id; // throws on a line cut or mixed
+                if (id.startsWith("file-")) seen.set(id, (seen.get(id) ?? 0) + 1);
+            }
+        }
+        for (const id of ids) assert.equal(seen.get(id), 1, `${id} logged ${seen.get(id) ?? 0} times`);
     });
 });

@@ -239,6 +239,7 @@ export class Server {
         this.keys = {}; // name -> secret "fk_..."
         this.keyIds = {}; // name -> key id
         this.stderr = "";
+        this.stderrFile = null; // set when the server's stderr goes to a file instead of a pipe
         this.child = null;
         this.exit = null; // {code, signal} once exited
     }
@@ -282,8 +283,9 @@ export class Server {
         await this.cliOk(["key", "revoke", this.keyIds.revokedA, "--merchant", "1"]);
     }
 
-    /** Starts `fidele serve` with extra options (e.g. ["--batch-limit", "5"]). */
-    async start(extra = []) {
+    /** Starts `fidele serve` with extra options (e.g. ["--batch-limit", "5"]); stderrToFile sends
+     * its stderr (the access log) to a regular file, as a service's log usually is, not a pipe. */
+    async start(extra = [], { stderrToFile = false } = {}) {
         const args = [
             "--db",
             this.db,
@@ -294,7 +296,13 @@ export class Server {
             this.readyFile,
             ...extra,
         ];
-        this.child = spawn(FIDELE, args, { stdio: ["ignore", "pipe", "pipe"] });
+        let stderr = "pipe";
+        if (stderrToFile) {
+            this.stderrFile = path.join(this.dir, "stderr.log");
+            stderr = fs.openSync(this.stderrFile, "a");
+        }
+        this.child = spawn(FIDELE, args, { stdio: ["ignore", "pipe", stderr] });
+        if (stderrToFile) fs.closeSync(stderr);
         this.exited = new Promise((resolve) => {
             this.child.on("exit", (code, signal) => {
                 this.exit = { code, signal };
@@ -304,7 +312,7 @@ export class Server {
         });
         running.add(this);
         this.child.stdout.setEncoding("utf8").on("data", () => {});
-        this.child.stderr.setEncoding("utf8").on("data", (chunk) => (this.stderr += chunk));
+        this.child.stderr?.setEncoding("utf8").on("data", (chunk) => (this.stderr += chunk));
         const deadline = Date.now() + START_TIMEOUT_MS;
         for (;;) {
             if (this.exit)
@@ -361,7 +369,8 @@ export class Server {
 
     /** The access-log lines written so far (stderr lines that are JSON objects). */
     accessLog() {
-        return this.stderr
+        const text = this.stderrFile ? fs.readFileSync(this.stderrFile, "utf8") : this.stderr;
+        return text
             .split("\n")
             .filter((l) => l.startsWith("{"))
             .map((l) => JSON.parse(l));
@@ -412,13 +421,19 @@ export class Server {
 
 /** Creates the database and starts the server (start: false leaves both to the caller, who
  * then calls start()); the caller must stop() it. */
-export async function startServer({ serveArgs = [], setup = true, connectionClose = false, start = true } = {}) {
+export async function startServer({
+    serveArgs = [],
+    setup = true,
+    connectionClose = false,
+    start = true,
+    stderrToFile = false,
+} = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fidele-http-"));
     const server = new Server(dir);
     server.connectionClose = connectionClose;
     try {
         if (setup) await server.setup();
-        if (start) await server.start(serveArgs);
+        if (start) await server.start(serveArgs, { stderrToFile });
     } catch (e) {
         await server.stop().catch(() => {});
         throw e;
