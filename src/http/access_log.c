@@ -4,10 +4,10 @@
  * lines in a buffer of at most PIPE_BUF bytes on a pipe (one write(2) of it is atomic there, so
  * the lines of two threads never mix) or 64 KiB on a file, written out when the next line would
  * not fit and by a flusher thread every ACCESS_LOG_FLUSH_MS; access_log_flush writes them all at
- * shutdown. The text
- * is what json_dumps gave before (compact, fields in this order) but for two details: the duration
- * is written to the microsecond rather than to 4 significant digits, and a path that is not UTF-8
- * (percent-decoding can make one) is logged with U+FFFD where jansson failed the whole line.
+ * shutdown. The text is what json_dumps gave before (compact, fields in this order) but for two
+ * details: the duration is written to the microsecond rather than to 4 significant digits, and a
+ * path that is not UTF-8 (percent-decoding can make one) is logged with U+FFFD where jansson
+ * failed the whole line.
  */
 #include "http/access_log.h"
 
