@@ -15,15 +15,16 @@ static enum fid_status not_an_object(int64_t customer_id, struct fid_error *err)
                     (long long)customer_id);
 }
 
-/* Reads the customer's balances from its row (none when it has no row). */
-static enum fid_status read_stamps(struct store *store, int64_t customer_id, struct fid_error *err)
+/* Reads the customer's balances from its row into *out (none when it has no row). */
+static enum fid_status read_stamps(struct store *store, int64_t customer_id,
+                                   struct stamp_balances *out, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(store->db, "SELECT stamps FROM customers WHERE merchant_id = ? "
                                               "AND id = ?");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     enum db_step rc = db_step(s);
-    bool readable = rc != DB_ROW || stamp_balances_read(db_column_text(s, 0), &store->stamps);
+    bool readable = rc != DB_ROW || stamp_balances_read(db_column_text(s, 0), out);
     db_done(s);
     if (rc == DB_FAILED)
         return fid_fail(err, FID_ERR_DB, "", "reading stamps failed");
@@ -44,7 +45,7 @@ static enum fid_status held_stamps(struct store *store, int64_t customer_id, str
         if ((st = store_flush_stamps(store, err)) != FID_OK)
             return st;
         store_forget_stamps(store);
-        st = read_stamps(store, customer_id, err);
+        st = read_stamps(store, customer_id, &store->stamps, err);
         store->stamps_of = customer_id;
     }
     if (st != FID_OK) {
@@ -88,16 +89,5 @@ enum fid_status stamps_of_customer(struct store *store, int64_t customer_id,
                                store->stamps.items[i].completed);
         return FID_OK;
     }
-    /* Balances not held: SQLite takes the row's JSON apart. */
-    struct db_stmt *s = db_prepare(store->db, "SELECT j.key, json_extract(j.value, '$[0]'), "
-                                              "json_extract(j.value, '$[1]') FROM customers c, "
-                                              "json_each(c.stamps) j WHERE c.merchant_id = ? AND "
-                                              "c.id = ?");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW)
-        stamp_balances_set(out, db_column_text(s, 0), db_column_int(s, 1), db_column_int(s, 2));
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading stamps failed") : FID_OK;
+    return read_stamps(store, customer_id, out, err); /* not held: from the row */
 }
