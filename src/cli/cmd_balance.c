@@ -121,7 +121,7 @@ int cmd_ledger(struct cli *cli)
         return cli_fail(cli, &err);
     }
     struct ledger_print ctx = {.json = cli->json, .rows = json_array()};
-    enum fid_status st = ledger_list(engine_store(e), c.id, visit_entry, &ctx, &err);
+    enum fid_status st = ledger_list(engine_store(e), &c, visit_entry, &ctx, &err);
     engine_close(e);
     if (st != FID_OK) {
         json_decref(ctx.rows);

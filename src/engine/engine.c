@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/customer_journal.h"
 #include "store/schema.h"
 #include "util/money.h"
 #include "util/xalloc.h"
@@ -124,6 +125,9 @@ enum fid_status engine_open(const struct engine_options *options, struct engine 
         st = db_open(options->db_path, &db_options, &e->db, err);
         if (st == FID_OK)
             st = schema_migrate(e->db, err);
+        /* a server's committer may have left images: the rows read from here on hold them */
+        if (st == FID_OK)
+            st = customer_journal_fold_first(e->db, err);
     }
     if (st == FID_OK)
         st = options->merchant_id ? merchant_get(e->db, options->merchant_id, &e->merchant, err)

@@ -224,7 +224,7 @@ void api_member_ledger(struct http_request *req)
     fid_error_clear(&err);
     json_t *entries = json_array();
     bool more = false;
-    if (ledger_page(engine_store(req->engine), c.id, before, limit, collect_entry, entries, &more,
+    if (ledger_page(engine_store(req->engine), &c, before, limit, collect_entry, entries, &more,
                     &err) != FID_OK) {
         json_decref(entries);
         http_reply_error(req, &err);

@@ -21,6 +21,8 @@
 #include "http/key_cache.h"
 #include "http/metrics.h"
 #include "http/worker.h"
+#include "store/customer_journal.h"
+#include "store/schema.h"
 #include "util/thread_name.h"
 #include "util/xalloc.h"
 
@@ -55,6 +57,9 @@ static bool sync_stopping;
 static pthread_t sync_thread;
 static const char *database;
 static size_t batch_max;
+/* The customers' images the committer keeps instead of writing their rows; request threads read
+ * through it (store/customer_journal.h). */
+static struct customer_journal *journal;
 
 /* Keys found valid since the last commit of another connection: only such a commit (the CLI's,
  * or a request thread's on its own connection) can revoke one, so until the next they hold. */
@@ -334,8 +339,29 @@ static void stop_syncer(void)
     pthread_join(sync_thread, NULL);
 }
 
+struct customer_journal *committer_journal(void)
+{
+    return journal;
+}
+
+/* What an earlier server left in the journal goes into the rows before any request reads them. */
+static enum fid_status fold_left_over(const char *db_path, struct fid_error *err)
+{
+    struct db *db = NULL;
+    struct db_options options = {.durability = DB_DURABILITY_FULL};
+    enum fid_status st = db_open(db_path, &options, &db, err);
+    if (st == FID_OK && (st = schema_migrate(db, err)) == FID_OK)
+        st = customer_journal_fold_first(db, err);
+    db_close(db);
+    return st;
+}
+
 enum fid_status committer_start(const char *db_path, size_t max_events, struct fid_error *err)
 {
+    enum fid_status st = fold_left_over(db_path, err);
+    if (st != FID_OK)
+        return st;
+    journal = customer_journal_new();
     database = db_path;
     batch_max = max_events ? max_events : 1000;
     stopping = sync_stopping = false;
@@ -362,6 +388,14 @@ void committer_stop(void)
     pthread_join(thread, NULL);
     stop_syncer(); /* after the committer: it answers the last batches */
     running = false;
+}
+
+enum fid_status committer_release(struct fid_error *err)
+{
+    enum fid_status st = journal ? fold_left_over(database, err) : FID_OK;
+    customer_journal_free(journal);
+    journal = NULL;
+    return st;
 }
 
 /* Fills a zeroed job with what both ways of queueing give it. */

@@ -27,8 +27,15 @@ struct committer_check {
 enum fid_status committer_start(const char *db_path, size_t max_events,
                                 struct fid_error *err) FID_MUST_USE;
 
-/* Applies queued work, then stops the thread. */
+/* Applies queued work, then stops the thread. The journal stays: workers' engines point to it. */
 void committer_stop(void);
+/* Once no engine uses the journal any more (worker_close_all): folds it into the rows, so that
+ * the database holds every customer's state in its row, and frees it. */
+enum fid_status committer_release(struct fid_error *err) FID_MUST_USE;
+
+/* The journal of customers' images the committer owns (NULL before committer_start): its
+ * engines write into it, request threads' engines read through it. */
+struct customer_journal *committer_journal(void);
 
 /* The events of a job: an array of event objects, or events read already (core/event_fast.h).
  * Both are borrowed until the job is answered. */

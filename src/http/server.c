@@ -322,6 +322,9 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
         MHD_OPTION_END);
     if (daemon == NULL) {
         committer_stop();
+        struct fid_error ignored; /* the listening error is the one to report */
+        if (committer_release(&ignored) != FID_OK)
+            fid_error_clear(&ignored);
         fid_rng_free(shared_rng);
         shared_rng = NULL;
         free(cert);
@@ -354,6 +357,11 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
     MHD_stop_daemon(daemon); /* waits for handlers */
     access_log_flush();
     worker_close_all();
+    /* what is left in the journal is durable already: a failed fold leaves it to the next opener */
+    struct fid_error fold_err;
+    if (committer_release(&fold_err) != FID_OK)
+        fprintf(stderr, "fidele: the journal of customers' images stays for the next start: %s\n",
+                fold_err.message);
     ratelimit_free();
     fid_rng_free(shared_rng);
     shared_rng = NULL;

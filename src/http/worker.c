@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "http/committer.h"
 #include "http/key_cache.h"
 #include "store/schema.h"
 #include "util/xalloc.h"
@@ -84,6 +85,12 @@ enum fid_status worker_engine(struct worker *w, const char *db_path, int64_t mer
     struct engine_options options = {.merchant_id = merchant_id, .shared_db = w->engines_db};
     if (st != FID_OK || (st = engine_open(&options, out, err)) != FID_OK)
         return st;
+    /* the committer keeps customers' state in its journal; request threads read through it */
+    struct store *store = engine_store(*out);
+    if (w->committer)
+        store->journal = committer_journal();
+    else
+        store->overlay = committer_journal();
     if (2 * (w->n_engines + 1) > w->n_slots)
         grow_slots(w);
     size_t i = slot_of(w, merchant_id);

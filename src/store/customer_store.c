@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/customer_journal.h"
 #include "util/xalloc.h"
 
 #define CUSTOMER_COLUMNS                                                                           \
@@ -101,6 +102,8 @@ static enum fid_status read_one(struct store *store, struct db_stmt *s, struct c
     }
     db_done(s);
     if (rc == DB_ROW && readable)
+        customer_overlay(store, out);
+    if (rc == DB_ROW && readable)
         return FID_OK;
     char what[EVENT_REF_MAX + 16];
     describe(wanted, what, sizeof what);
@@ -112,9 +115,41 @@ static enum fid_status read_one(struct store *store, struct db_stmt *s, struct c
     return fid_fail(err, FID_ERR_DB, "", "reading customer failed");
 }
 
+/* The owner of a journal reads a customer it holds an image of from the image alone (profile
+ * and state), without its row; false when it holds none (or one without stamp balances, which
+ * are then the row's). */
+static bool held_image(struct store *store, int64_t id, struct customer *out)
+{
+    if (store->journal == NULL || !store->writing || id == 0)
+        return false;
+    size_t size = 0;
+    const unsigned char *image =
+        customer_journal_get(store->journal, store->merchant_id, id, &size);
+    struct customer c;
+    memset(&c, 0, sizeof c);
+    int64_t merchant_id = 0;
+    const char *stamps = NULL;
+    size_t stamps_size = 0;
+    if (image == NULL ||
+        !customer_image_decode(image, size, &merchant_id, &c, &stamps, &stamps_size) ||
+        stamps == NULL || merchant_id != store->merchant_id || c.id != id)
+        return false;
+    struct fid_error err;
+    if (store_flush_stamps(store, &err) != FID_OK)
+        return false; /* the row's read reports it */
+    char *text = xstrndup(stamps, stamps_size);
+    store_hold_stamps(store, id, text);
+    free(text);
+    *out = c;
+    return true;
+}
+
 enum fid_status customer_find_ref(struct store *store, const char *ref, struct customer *out,
                                   struct fid_error *err)
 {
+    if (store->journal != NULL &&
+        held_image(store, customer_journal_id_of(store->journal, store->merchant_id, ref), out))
+        return FID_OK;
     struct db_stmt *s = db_prepare(store->db, "SELECT " CUSTOMER_COLUMNS
                                               " FROM customers WHERE merchant_id = ? AND ref = ?");
     db_bind_int(s, 1, store->merchant_id);
@@ -125,6 +160,8 @@ enum fid_status customer_find_ref(struct store *store, const char *ref, struct c
 enum fid_status customer_find_id(struct store *store, int64_t id, struct customer *out,
                                  struct fid_error *err)
 {
+    if (held_image(store, id, out))
+        return FID_OK;
     struct db_stmt *s = db_prepare(store->db, "SELECT " CUSTOMER_COLUMNS
                                               " FROM customers WHERE merchant_id = ? AND id = ?");
     db_bind_int(s, 1, store->merchant_id);
@@ -232,11 +269,11 @@ enum fid_status customer_insert(struct store *store, struct customer *c, struct 
  * (merchant_id, id) is then only checked on the row found, not looked up in its index (a random
  * page of an index the size of the table, per purchase). A rowid that no longer names the row (a
  * VACUUM may renumber them) changes nothing, and the caller writes through the key. */
-static enum fid_status save_state(struct store *store, struct customer *c, bool by_rowid,
-                                  const char *stamps, struct fid_error *err)
+static enum fid_status save_state(struct db *db, int64_t merchant_id, const struct customer *c,
+                                  bool by_rowid, const char *stamps, struct fid_error *err)
 {
-    struct db_stmt *s = by_rowid ? db_prepare(store->db, SAVE_STATE " AND rowid = ?")
-                                 : db_prepare(store->db, SAVE_STATE);
+    struct db_stmt *s =
+        by_rowid ? db_prepare(db, SAVE_STATE " AND rowid = ?") : db_prepare(db, SAVE_STATE);
     int i = 1;
     bind_state(s, c, &i);
     db_bind_text(s, i++, stamps);
@@ -246,11 +283,135 @@ static enum fid_status save_state(struct store *store, struct customer *c, bool 
         db_bind_blob(s, i++, periods, periods_size);
     else
         db_bind_null(s, i++);
-    db_bind_int(s, i++, store->merchant_id);
+    db_bind_int(s, i++, merchant_id);
     db_bind_int(s, i++, c->id);
     if (by_rowid)
         db_bind_int(s, i++, c->rowid);
     return db_run(s, err);
+}
+
+enum fid_status customer_write_state(struct db *db, int64_t merchant_id, const struct customer *c,
+                                     const char *stamps, struct fid_error *err)
+{
+    enum fid_status st = save_state(db, merchant_id, c, false, stamps, err);
+    if (st != FID_OK)
+        return st;
+    /* "IS NOT": an unchanged time leaves customers_due alone */
+    struct db_stmt *s = db_prepare(db, "UPDATE customers SET next_due_at = ?1 WHERE merchant_id = "
+                                       "?2 AND id = ?3 AND next_due_at IS NOT ?1");
+    db_bind_opt_int(s, 1, c->next_due_at);
+    db_bind_int(s, 2, merchant_id);
+    db_bind_int(s, 3, c->id);
+    return db_run(s, err);
+}
+
+/* The text of the stamp balances an image of customer_id carries: those the store holds for it,
+ * else its newest image's, else none (the row's stand). */
+static char *image_stamps(struct store *store, int64_t customer_id)
+{
+    if (store->stamps_of == customer_id) {
+        if (store->stamps_changed || store->stamps_parsed)
+            return stamp_balances_text(&store->stamps);
+        if (store->stamps_text != NULL)
+            return xstrdup(store->stamps_text);
+    }
+    size_t size = 0;
+    const unsigned char *image =
+        customer_journal_get(store->journal, store->merchant_id, customer_id, &size);
+    struct customer old;
+    int64_t merchant_id = 0;
+    const char *stamps = NULL;
+    size_t stamps_size = 0;
+    if (image == NULL ||
+        !customer_image_decode(image, size, &merchant_id, &old, &stamps, &stamps_size) ||
+        stamps == NULL)
+        return NULL;
+    return xstrndup(stamps, stamps_size);
+}
+
+/* A journal's owner keeps the state as an image instead of writing the row. */
+static enum fid_status journal_state(struct store *store, struct customer *c, struct fid_error *err)
+{
+    char *stamps = image_stamps(store, c->id);
+    unsigned char image[CUSTOMER_IMAGE_MAX];
+    size_t size = customer_image_encode(store->merchant_id, c, stamps, image, sizeof image);
+    free(stamps);
+    if (size == 0)
+        return fid_fail(err, FID_ERR_DB, "", "customer #%lld: its state is too large to journal",
+                        (long long)c->id);
+    customer_journal_put(store->journal, store->merchant_id, c->id, image, size);
+    if (store->stamps_of == c->id)
+        store->stamps_changed = false;
+    c->next_due_at_stored = c->next_due_at;
+    return FID_OK;
+}
+
+/* Copies into out the image of customer_id newer than its row, if any: in a write transaction
+ * the store's own journal's, outside one the overlay's unless the snapshot's row already holds
+ * it (the image is older than the snapshot's folds). */
+static size_t newer_image(struct store *store, int64_t customer_id, unsigned char *out)
+{
+    size_t size = 0;
+    if (store->journal != NULL && store->writing) {
+        const unsigned char *image =
+            customer_journal_get(store->journal, store->merchant_id, customer_id, &size);
+        if (image != NULL)
+            memcpy(out, image, size);
+        return image ? size : 0;
+    }
+    if (store->overlay == NULL || store->writing)
+        return 0;
+    int64_t gen = 0;
+    size = customer_journal_find(store->overlay, store->merchant_id, customer_id, out, &gen);
+    if (size == 0)
+        return 0;
+    struct fid_error err; /* folds unreadable: the row */
+    int64_t folds = store->reading ? store->snapshot_folds : -1;
+    if (folds < 0 && customer_journal_read_folds(store->db, &folds, &err) != FID_OK)
+        return 0;
+    if (store->reading)
+        store->snapshot_folds = folds;
+    return gen >= folds ? size : 0;
+}
+
+void customer_overlay(struct store *store, struct customer *c)
+{
+    unsigned char image[CUSTOMER_IMAGE_MAX];
+    size_t size = newer_image(store, c->id, image);
+    if (size > 0)
+        customer_apply_image(store, c, image, size);
+}
+
+char *customer_image_stamps(struct store *store, int64_t customer_id, bool *imaged)
+{
+    unsigned char image[CUSTOMER_IMAGE_MAX];
+    size_t size = newer_image(store, customer_id, image);
+    struct customer c;
+    int64_t merchant_id = 0;
+    const char *stamps = NULL;
+    size_t stamps_size = 0;
+    *imaged =
+        size > 0 && customer_image_decode(image, size, &merchant_id, &c, &stamps, &stamps_size);
+    return *imaged && stamps ? xstrndup(stamps, stamps_size) : NULL;
+}
+
+void customer_apply_image(struct store *store, struct customer *c, const unsigned char *image,
+                          size_t size)
+{
+    struct customer state = *c;
+    int64_t merchant_id = 0;
+    const char *stamps = NULL;
+    size_t stamps_size = 0;
+    if (!customer_image_decode(image, size, &merchant_id, &state, &stamps, &stamps_size) ||
+        merchant_id != store->merchant_id || state.id != c->id)
+        return; /* not this customer's: the row stands */
+    *c = state;
+    if (stamps != NULL && (store->writing || store->reading)) {
+        char *text = xstrndup(stamps, stamps_size);
+        store_forget_stamps(store); /* what was held came from the row */
+        store_hold_stamps(store, c->id, text);
+        free(text);
+    }
 }
 
 /* next_due_at is written apart, and only when it moved: SQLite rewrites the entry of every index
@@ -258,12 +419,14 @@ static enum fid_status save_state(struct store *store, struct customer *c, bool 
  * touch it at a random place whether or not anything became due sooner. */
 enum fid_status customer_save(struct store *store, struct customer *c, struct fid_error *err)
 {
+    if (store->journal != NULL)
+        return journal_state(store, c, err);
     char *stamps = store_changed_stamps(store, c->id); /* NULL: the row's stay */
     bool by_rowid = c->rowid > 0;
-    enum fid_status st = save_state(store, c, by_rowid, stamps, err);
+    enum fid_status st = save_state(store->db, store->merchant_id, c, by_rowid, stamps, err);
     if (st == FID_OK && by_rowid && db_changes(store->db) == 0) {
         c->rowid = 0;
-        st = save_state(store, c, false, stamps, err);
+        st = save_state(store->db, store->merchant_id, c, false, stamps, err);
     }
     if (st == FID_OK && stamps != NULL)
         store->stamps_changed = false;
@@ -317,6 +480,42 @@ enum fid_status customer_add_orders(struct store *store, const struct customer_o
     return db_run(s, err);
 }
 
+/* Puts the profile of c into the owner's newest image of the customer, if it holds one. */
+static enum fid_status journal_profile(struct store *store, const struct customer *c,
+                                       struct fid_error *err)
+{
+    size_t size = 0;
+    const unsigned char *image =
+        customer_journal_get(store->journal, store->merchant_id, c->id, &size);
+    struct customer held;
+    memset(&held, 0, sizeof held);
+    int64_t merchant_id = 0;
+    const char *stamps = NULL;
+    size_t stamps_size = 0;
+    if (image == NULL ||
+        !customer_image_decode(image, size, &merchant_id, &held, &stamps, &stamps_size))
+        return FID_OK;
+    char *text = stamps ? xstrndup(stamps, stamps_size) : NULL;
+    held.is_member = c->is_member;
+    held.enrolled_at = c->enrolled_at;
+    held.consents = c->consents;
+    held.consents_at = c->consents_at;
+    memcpy(held.card_code, c->card_code, sizeof held.card_code);
+    memcpy(held.email, c->email, sizeof held.email);
+    memcpy(held.phone, c->phone, sizeof held.phone);
+    memcpy(held.name, c->name, sizeof held.name);
+    memcpy(held.birthday, c->birthday, sizeof held.birthday);
+    memcpy(held.locale, c->locale, sizeof held.locale);
+    unsigned char changed[CUSTOMER_IMAGE_MAX];
+    size = customer_image_encode(merchant_id, &held, text, changed, sizeof changed);
+    free(text);
+    if (size == 0)
+        return fid_fail(err, FID_ERR_DB, "", "customer #%lld: its state is too large to journal",
+                        (long long)c->id);
+    customer_journal_put(store->journal, merchant_id, c->id, changed, size);
+    return FID_OK;
+}
+
 enum fid_status customer_save_profile(struct store *store, const struct customer *c,
                                       struct fid_error *err)
 {
@@ -327,7 +526,9 @@ enum fid_status customer_save_profile(struct store *store, const struct customer
     bind_profile(s, c, &i);
     db_bind_int(s, i++, store->merchant_id);
     db_bind_int(s, i++, c->id);
-    return db_run(s, err);
+    enum fid_status st = db_run(s, err);
+    /* the owner's image holds the profile too (held_image reads it instead of the row) */
+    return st == FID_OK && store->journal != NULL ? journal_profile(store, c, err) : st;
 }
 
 enum fid_status customer_list(struct store *store, const char *after, int64_t limit,
@@ -345,6 +546,7 @@ enum fid_status customer_list(struct store *store, const char *after, int64_t li
     enum db_step rc;
     while ((rc = db_step(s)) == DB_ROW) {
         (void)read_row(s, &c); /* unreadable periods count as none here; verify names them */
+        customer_overlay(store, &c);
         if (visit(&c, context) != 0)
             break;
     }
@@ -385,6 +587,7 @@ enum fid_status customer_search(struct store *store, const char *query, int64_t 
     enum db_step rc;
     while ((rc = db_step(s)) == DB_ROW) {
         (void)read_row(s, &c); /* unreadable periods count as none here; verify names them */
+        customer_overlay(store, &c);
         if (visit(&c, context) != 0)
             break;
     }

@@ -219,9 +219,11 @@ enum fid_status lots_next_due(struct store *store, const struct customer *c, int
     return db_run_int(s, 0, at, err);
 }
 
-enum fid_status ledger_page(struct store *store, int64_t customer_id, int64_t before, int64_t limit,
-                            ledger_visit visit, void *context, bool *more, struct fid_error *err)
+enum fid_status ledger_page(struct store *store, const struct customer *customer, int64_t before,
+                            int64_t limit, ledger_visit visit, void *context, bool *more,
+                            struct fid_error *err)
 {
+    int64_t customer_id = customer->id;
     /* The chain is walked one link past the page (n = limit + 1), which tells whether there is
      * more; that oldest entry comes first in id order and is skipped. */
     *more = false;
@@ -230,8 +232,10 @@ enum fid_status ledger_page(struct store *store, int64_t customer_id, int64_t be
         return written;
     struct db_stmt *s = db_prepare(
         store->db,
-        "WITH RECURSIVE chain(id, n) AS (SELECT CASE WHEN ?3 = 0 THEN (SELECT last_ledger_id "
-        "FROM customers WHERE merchant_id = ?1 AND id = ?2) ELSE (SELECT prev_id FROM ledger "
+        "WITH RECURSIVE chain(id, n) AS (SELECT CASE WHEN ?3 = 0 THEN COALESCE((SELECT id FROM "
+        "ledger WHERE merchant_id = ?1 AND id = ?5), (SELECT id FROM ledger WHERE merchant_id = "
+        "?1 AND id < ?5 AND customer_id = ?2 ORDER BY id DESC LIMIT 1)) ELSE (SELECT prev_id FROM "
+        "ledger "
         "WHERE merchant_id = ?1 AND id = ?3 AND customer_id = ?2) END, 1 UNION ALL "
         "SELECT l.prev_id, chain.n + 1 FROM chain JOIN ledger l ON l.merchant_id = ?1 AND "
         "l.id = chain.id WHERE l.prev_id IS NOT NULL AND chain.n <= ?4) "
@@ -244,6 +248,7 @@ enum fid_status ledger_page(struct store *store, int64_t customer_id, int64_t be
     db_bind_int(s, 2, customer_id);
     db_bind_int(s, 3, before);
     db_bind_int(s, 4, limit);
+    db_bind_opt_int(s, 5, customer->last_ledger_id);
     enum db_step rc;
     while ((rc = db_step(s)) == DB_ROW) {
         if (db_column_int(s, 14) > limit) {
@@ -257,11 +262,11 @@ enum fid_status ledger_page(struct store *store, int64_t customer_id, int64_t be
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading ledger failed") : FID_OK;
 }
 
-enum fid_status ledger_list(struct store *store, int64_t customer_id, ledger_visit visit,
-                            void *context, struct fid_error *err)
+enum fid_status ledger_list(struct store *store, const struct customer *customer,
+                            ledger_visit visit, void *context, struct fid_error *err)
 {
     bool more;
-    return ledger_page(store, customer_id, 0, INT64_MAX - 1, visit, context, &more, err);
+    return ledger_page(store, customer, 0, INT64_MAX - 1, visit, context, &more, err);
 }
 
 enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t to,

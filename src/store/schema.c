@@ -443,6 +443,15 @@ static const char *const MIGRATIONS[] = {
     "json_object('rule', 'reward', 'label', COALESCE((SELECT v.reward_id FROM vouchers v WHERE "
     "v.merchant_id = ledger.merchant_id AND v.ledger_id = ledger.id), ''))) END WHERE "
     "json_valid(explanation) = 0;",
+
+    /* 18: the journal of customers' images (store/customer_journal.h): a writer that keeps
+     * customers' state in memory appends, per commit, the images of the customers it changed as
+     * one row, instead of rewriting each customer's row (a page at a random place per order).
+     * Folds write the rows and empty it; folds counts them, so that a reader knows whether the
+     * images it holds in memory are older or newer than its snapshot. */
+    "CREATE TABLE customer_journal (id INTEGER PRIMARY KEY, images BLOB NOT NULL) STRICT;"
+    "CREATE TABLE customer_journal_folds (folds INTEGER NOT NULL) STRICT;"
+    "INSERT INTO customer_journal_folds VALUES (0);",
 };
 
 /* What a migration computes in C after its SQL, in the same transaction. */

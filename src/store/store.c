@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/customer_journal.h"
 #include "util/xalloc.h"
 
 static const char *const ID_QUERIES[TABLE_COUNT] = {
@@ -124,6 +125,8 @@ enum fid_status store_savepoint(struct store *store, struct fid_error *err)
     enum fid_status st = db_savepoint(store->db, err);
     for (size_t i = 0; i < STORE_HELD_TABLES && st == FID_OK; i++)
         store->savepoint_marks[i] = append_rows_mark(held(store, i));
+    if (store->journal != NULL)
+        store->journal_mark = customer_journal_mark(store->journal);
     store->savepoint_open = st == FID_OK;
     return st;
 }
@@ -139,6 +142,8 @@ void store_savepoint_rollback(struct store *store)
     db_savepoint_rollback(store->db);
     for (size_t i = 0; i < STORE_HELD_TABLES; i++)
         append_rows_rollback(held(store, i), store->savepoint_marks[i]);
+    if (store->journal != NULL)
+        customer_journal_rollback_to(store->journal, store->journal_mark);
     store->savepoint_open = false;
     event_rows_forget(store);
 }
@@ -148,6 +153,8 @@ int64_t store_total_changes(struct store *store)
     int64_t changes = db_total_changes(store->db);
     for (size_t i = 0; i < STORE_HELD_TABLES; i++)
         changes += (int64_t)append_rows_pending(held(store, i));
+    if (store->journal != NULL) /* images put instead of rows written */
+        changes += (int64_t)customer_journal_mark(store->journal);
     return changes;
 }
 
@@ -168,11 +175,39 @@ char *store_changed_stamps(struct store *store, int64_t customer_id)
     return stamp_balances_text(&store->stamps);
 }
 
+/* A journal's owner puts changed stamps into the customer's newest image, when it has one (the
+ * row is then older than the image, which a fold would write over it). */
+static bool journal_stamps(struct store *store, const char *text)
+{
+    size_t size = 0;
+    const unsigned char *image =
+        customer_journal_get(store->journal, store->merchant_id, store->stamps_of, &size);
+    struct customer c;
+    memset(&c, 0, sizeof c);
+    int64_t merchant_id = 0;
+    const char *stamps = NULL;
+    size_t stamps_size = 0;
+    if (image == NULL ||
+        !customer_image_decode(image, size, &merchant_id, &c, &stamps, &stamps_size))
+        return false;
+    unsigned char changed[CUSTOMER_IMAGE_MAX];
+    size = customer_image_encode(merchant_id, &c, text, changed, sizeof changed);
+    if (size == 0)
+        return false;
+    customer_journal_put(store->journal, merchant_id, c.id, changed, size);
+    return true;
+}
+
 enum fid_status store_flush_stamps(struct store *store, struct fid_error *err)
 {
     char *text = store_changed_stamps(store, store->stamps_of);
     if (text == NULL)
         return FID_OK;
+    if (store->journal != NULL && journal_stamps(store, text)) {
+        free(text);
+        store->stamps_changed = false;
+        return FID_OK;
+    }
     struct db_stmt *s = db_prepare(store->db, "UPDATE customers SET stamps = ? WHERE "
                                               "merchant_id = ? AND id = ?");
     db_bind_text(s, 1, text);
@@ -210,11 +245,28 @@ void store_forget(struct store *store)
     store_forget_stamps(store);
 }
 
+/* A writer that does not own the journal folds it before anything else: its changes then land
+ * on rows as new as every image. */
+static enum fid_status fold_journal(struct store *store, struct fid_error *err)
+{
+    int64_t waiting = 0;
+    enum fid_status st = db_run_int(
+        db_prepare(store->db, "SELECT EXISTS (SELECT 1 FROM customer_journal)"), 0, &waiting, err);
+    size_t folded = 0;
+    return st != FID_OK || waiting == 0 ? st : customer_journal_fold(store->db, &folded, err);
+}
+
 enum fid_status store_begin(struct store *store, struct fid_error *err)
 {
     store_forget(store);
     clear_held(store);
     enum fid_status st = db_begin(store->db, err);
+    if (st == FID_OK) {
+        st = store->journal ? customer_journal_begin(store->journal, store->db, err)
+                            : fold_journal(store, err);
+        if (st != FID_OK)
+            db_rollback(store->db);
+    }
     store->writing = st == FID_OK;
     return st;
 }
@@ -224,7 +276,12 @@ enum fid_status store_commit(struct store *store, struct fid_error *err)
     enum fid_status st = store_flush_stamps(store, err);
     if (st != FID_OK || (st = store_write_held(store, err)) != FID_OK)
         return st;
+    if (store->journal != NULL &&
+        (st = customer_journal_append(store->journal, store->db, err)) != FID_OK)
+        return st;
     st = db_commit(store->db, err);
+    if (st == FID_OK && store->journal != NULL)
+        customer_journal_committed(store->journal);
     if (st == FID_OK) {
         store->writing = false;
         store_forget_stamps(store);
@@ -236,6 +293,7 @@ enum fid_status store_commit(struct store *store, struct fid_error *err)
 void store_read_begin(struct store *store)
 {
     store_forget_stamps(store);
+    store->snapshot_folds = -1;
     store->reading = true;
 }
 
@@ -250,6 +308,8 @@ void store_rollback(struct store *store)
     store_forget(store);
     clear_held(store);
     store->writing = false;
+    if (store->journal != NULL)
+        customer_journal_rolled_back(store->journal);
     db_rollback(store->db);
 }
 

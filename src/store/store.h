@@ -55,7 +55,17 @@ struct store {
     size_t *event_slots; /* the held idempotency records by key: index + 1, 0 when free */
     size_t event_slots_capacity, events_indexed;
     struct append_mark savepoint_marks[STORE_HELD_TABLES]; /* when the open savepoint began */
+    size_t journal_mark;                                   /* the journal's, too */
     bool savepoint_open;
+    /* The journal of customers' images the store's connection owns (customer_journal.h;
+     * borrowed): customer_save puts images there instead of writing rows. NULL: rows are written,
+     * and a write transaction folds the journal first. */
+    struct customer_journal *journal;
+    /* Another connection's journal (a server's request threads read the committer's): a
+     * customer read outside a write transaction takes the image as new as the snapshot or newer
+     * over the row (customer_store.c). */
+    struct customer_journal *overlay;
+    int64_t snapshot_folds; /* the snapshot's count of folds, when known (-1: not read yet) */
 };
 
 struct merchant {
@@ -272,6 +282,21 @@ enum fid_status customer_insert(struct store *store, struct customer *customer,
  * whose indexed columns need not be touched on every purchase). */
 enum fid_status customer_save(struct store *store, struct customer *customer,
                               struct fid_error *err) FID_MUST_USE;
+/* Writes a customer's state into its row on db, as customer_save does, next_due_at included:
+ * what a fold of the journal does with an image. */
+enum fid_status customer_write_state(struct db *db, int64_t merchant_id,
+                                     const struct customer *customer, const char *stamps,
+                                     struct fid_error *err) FID_MUST_USE;
+/* Puts over a customer's state read from its row the image that is newer: in a write
+ * transaction the store's own journal's, outside one the overlay's (store.journal, .overlay);
+ * customer_apply_image puts the image given. The stamp balances the store holds for the customer
+ * become the image's. */
+void customer_overlay(struct store *store, struct customer *customer);
+/* The text of the stamp balances in the image customer_overlay would take (*imaged: there is
+ * one; NULL then: it leaves the row's). */
+char *customer_image_stamps(struct store *store, int64_t customer_id, bool *imaged);
+void customer_apply_image(struct store *store, struct customer *customer,
+                          const unsigned char *image, size_t size);
 /* A customer's order aggregates, or orders to add to them, as bulk history imports keep them. */
 struct customer_orders {
     int64_t id;
@@ -424,14 +449,16 @@ enum fid_status customer_points_outstanding(struct store *store, int64_t *availa
 
 /* Visits the ledger of a customer in order. */
 typedef int (*ledger_visit)(struct db_stmt *row, void *context);
-enum fid_status ledger_list(struct store *store, int64_t customer_id, ledger_visit visit,
-                            void *context, struct fid_error *err) FID_MUST_USE;
+enum fid_status ledger_list(struct store *store, const struct customer *customer,
+                            ledger_visit visit, void *context, struct fid_error *err) FID_MUST_USE;
 /* A page of it: the newest limit entries older than entry before (0: the newest of all), visited
  * oldest first; *more tells whether older entries remain. Walks limit links of the customer's
  * chain, whatever the length of their history; an entry of another customer as before gives an
- * empty page. */
-enum fid_status ledger_page(struct store *store, int64_t customer_id, int64_t before, int64_t limit,
-                            ledger_visit visit, void *context, bool *more,
+ * empty page. The chain starts at the customer's last_ledger_id as read (customer_overlay may
+ * have taken it from an image newer than the snapshot: then at the customer's newest entry the
+ * snapshot holds). */
+enum fid_status ledger_page(struct store *store, const struct customer *customer, int64_t before,
+                            int64_t limit, ledger_visit visit, void *context, bool *more,
                             struct fid_error *err) FID_MUST_USE;
 
 /* ---- vouchers (voucher_store.c) ------------------------------------------------------------ */

@@ -57,6 +57,14 @@ void *xrealloc(void *ptr, size_t size)
     return p;
 }
 
+char *xstrndup(const char *s, size_t n)
+{
+    char *copy = xmalloc(n + 1);
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    return copy;
+}
+
 char *xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;

@@ -11,6 +11,8 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
+/* The first n bytes of s (no terminator needed), terminated. */
+char *xstrndup(const char *s, size_t n);
 
 /* Zeroed memory for a large table read at random places: on 2 MiB pages where the kernel
  * allows it (one TLB entry then covers what took 512). Freed with free(). */

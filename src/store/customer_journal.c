@@ -1,0 +1,569 @@
+/*
+ * The journal of customers' images (customer_journal.h): the image codec, the owner's tables of
+ * images (the open transaction's and the committed ones, each an open-addressing table keyed by
+ * merchant and customer id) and the folds. A journal row is its images one after the other,
+ * each after its size (4 bytes, little-endian).
+ */
+#include "store/customer_journal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/store.h"
+#include "util/xalloc.h"
+
+/* ---- tables of images --------------------------------------------------------------------- */
+
+struct image {
+    int64_t merchant_id, id;
+    unsigned char *bytes; /* NULL: a free slot */
+    size_t size;
+    int64_t gen; /* committed: the count of folds when it was */
+};
+
+/* Open addressing, linear probing; capacity a power of two, at most half full. */
+struct image_table {
+    struct image *slots;
+    size_t capacity, count;
+};
+
+static size_t slot_of(const struct image_table *t, int64_t merchant_id, int64_t id)
+{
+    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15u ^ (uint64_t)merchant_id * 0xC2B2AE3D27D4EB4Fu;
+    size_t i = (size_t)(h >> 17) & (t->capacity - 1);
+    while (t->slots[i].bytes != NULL &&
+           (t->slots[i].id != id || t->slots[i].merchant_id != merchant_id))
+        i = (i + 1) & (t->capacity - 1);
+    return i;
+}
+
+static struct image *table_find(const struct image_table *t, int64_t merchant_id, int64_t id)
+{
+    if (t->count == 0)
+        return NULL;
+    struct image *slot = &t->slots[slot_of(t, merchant_id, id)];
+    return slot->bytes ? slot : NULL;
+}
+
+static void table_grow(struct image_table *t)
+{
+    struct image_table bigger = {xcalloc(t->capacity ? 2 * t->capacity : 64, sizeof(struct image)),
+                                 t->capacity ? 2 * t->capacity : 64, t->count};
+    for (size_t i = 0; i < t->capacity; i++)
+        if (t->slots[i].bytes != NULL)
+            bigger.slots[slot_of(&bigger, t->slots[i].merchant_id, t->slots[i].id)] = t->slots[i];
+    free(t->slots);
+    *t = bigger;
+}
+
+/* Takes bytes (allocated), replacing an earlier image of the customer; returns that one's gen,
+ * -1 when there was none. */
+static int64_t table_set(struct image_table *t, int64_t merchant_id, int64_t id,
+                         unsigned char *bytes, size_t size, int64_t gen)
+{
+    if (2 * (t->count + 1) > t->capacity)
+        table_grow(t);
+    struct image *slot = &t->slots[slot_of(t, merchant_id, id)];
+    int64_t replaced = slot->bytes ? slot->gen : -1;
+    if (slot->bytes == NULL)
+        t->count++;
+    free(slot->bytes);
+    *slot = (struct image){merchant_id, id, bytes, size, gen};
+    return replaced;
+}
+
+/* Drops the images older than gen. Linear probing cannot leave holes: the table is rebuilt. */
+static void table_drop_before(struct image_table *t, int64_t gen)
+{
+    struct image_table kept = {xcalloc(t->capacity, sizeof(struct image)), t->capacity, 0};
+    for (size_t i = 0; i < t->capacity; i++) {
+        struct image *old = &t->slots[i];
+        if (old->bytes == NULL)
+            continue;
+        if (old->gen < gen) {
+            free(old->bytes);
+            continue;
+        }
+        kept.slots[slot_of(&kept, old->merchant_id, old->id)] = *old;
+        kept.count++;
+    }
+    free(t->slots);
+    *t = kept;
+}
+
+static void table_clear(struct image_table *t)
+{
+    for (size_t i = 0; i < t->capacity && t->count > 0; i++)
+        if (t->slots[i].bytes != NULL) {
+            free(t->slots[i].bytes);
+            t->slots[i].bytes = NULL;
+            t->count--;
+        }
+}
+
+static void table_free(struct image_table *t)
+{
+    table_clear(t);
+    free(t->slots);
+    *t = (struct image_table){0};
+}
+
+/* The owner's customers by ref (refs never change): merchant, ref -> id, open addressing. */
+struct ref_entry {
+    int64_t merchant_id, id; /* id 0: a free slot */
+    char *ref;
+};
+
+struct ref_table {
+    struct ref_entry *slots;
+    size_t capacity, count;
+};
+
+static size_t ref_slot(const struct ref_table *t, int64_t merchant_id, const char *ref)
+{
+    uint64_t h = 1469598103934665603u ^ (uint64_t)merchant_id;
+    for (const unsigned char *p = (const unsigned char *)ref; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    size_t i = (size_t)(h >> 7) & (t->capacity - 1);
+    while (t->slots[i].id != 0 &&
+           (t->slots[i].merchant_id != merchant_id || strcmp(t->slots[i].ref, ref) != 0))
+        i = (i + 1) & (t->capacity - 1);
+    return i;
+}
+
+static void ref_add(struct ref_table *t, int64_t merchant_id, const char *ref, int64_t id)
+{
+    if (2 * (t->count + 1) > t->capacity) {
+        struct ref_table bigger = {xcalloc(t->capacity ? 2 * t->capacity : 64, sizeof *t->slots),
+                                   t->capacity ? 2 * t->capacity : 64, t->count};
+        for (size_t i = 0; i < t->capacity; i++)
+            if (t->slots[i].id != 0)
+                bigger.slots[ref_slot(&bigger, t->slots[i].merchant_id, t->slots[i].ref)] =
+                    t->slots[i];
+        free(t->slots);
+        *t = bigger;
+    }
+    struct ref_entry *slot = &t->slots[ref_slot(t, merchant_id, ref)];
+    if (slot->id != 0)
+        return;
+    *slot = (struct ref_entry){merchant_id, id, xstrdup(ref)};
+    t->count++;
+}
+
+static void ref_clear(struct ref_table *t)
+{
+    for (size_t i = 0; i < t->capacity; i++)
+        if (t->slots[i].id != 0) {
+            free(t->slots[i].ref);
+            t->slots[i] = (struct ref_entry){0};
+        }
+    t->count = 0;
+}
+
+/* ---- the journal --------------------------------------------------------------------------- */
+
+struct customer_journal {
+    /* The open transaction's images, in the order put (a customer may appear several times:
+     * the last wins), and the newest of each by customer. */
+    struct image *open;
+    size_t n_open, open_capacity;
+    struct image_table open_index; /* bytes borrowed from open[] (size holds the index) */
+    /* The committed images, read by other threads under lock. */
+    struct ref_table refs; /* of the committed images' customers */
+    pthread_mutex_t lock;
+    struct image_table committed;
+    int64_t folds;     /* the table's count of folds, as last read or made */
+    size_t unfolded;   /* committed images of gen folds: what the table holds */
+    int64_t folded_at; /* CLOCK_MONOTONIC seconds of the last fold */
+    /* The open transaction folded the committed images into their rows: at its commit the count
+     * of folds becomes folds_after. */
+    bool folding;
+    int64_t folds_after;
+    bool started;            /* the count of folds is known */
+    uint64_t others_version; /* the connection's PRAGMA data_version then */
+};
+
+struct customer_journal *customer_journal_new(void)
+{
+    struct customer_journal *j = xcalloc(1, sizeof *j);
+    pthread_mutex_init(&j->lock, NULL);
+    return j;
+}
+
+static void forget_open(struct customer_journal *j)
+{
+    for (size_t i = 0; i < j->n_open; i++)
+        free(j->open[i].bytes);
+    j->n_open = 0;
+    for (size_t i = 0; i < j->open_index.capacity; i++)
+        j->open_index.slots[i].bytes = NULL; /* borrowed */
+    j->open_index.count = 0;
+}
+
+void customer_journal_free(struct customer_journal *j)
+{
+    if (j == NULL)
+        return;
+    forget_open(j);
+    free(j->open);
+    free(j->open_index.slots);
+    table_free(&j->committed);
+    ref_clear(&j->refs);
+    free(j->refs.slots);
+    pthread_mutex_destroy(&j->lock);
+    free(j);
+}
+
+static void index_open(struct customer_journal *j, size_t i)
+{
+    struct image_table *t = &j->open_index;
+    if (2 * (t->count + 1) > t->capacity) {
+        /* rebuilt rather than grown: its slots borrow */
+        free(t->slots);
+        t->capacity = t->capacity ? 2 * t->capacity : 64;
+        t->slots = xcalloc(t->capacity, sizeof *t->slots);
+        t->count = 0;
+        for (size_t k = 0; k < i; k++)
+            index_open(j, k);
+    }
+    struct image *slot = &t->slots[slot_of(t, j->open[i].merchant_id, j->open[i].id)];
+    if (slot->bytes == NULL)
+        t->count++;
+    *slot = (struct image){j->open[i].merchant_id, j->open[i].id, j->open[i].bytes, i, 0};
+}
+
+void customer_journal_put(struct customer_journal *j, int64_t merchant_id, int64_t id,
+                          const unsigned char *image, size_t size)
+{
+    if (j->n_open == j->open_capacity) {
+        j->open_capacity = j->open_capacity ? 2 * j->open_capacity : 64;
+        j->open = xrealloc(j->open, j->open_capacity * sizeof *j->open);
+    }
+    unsigned char *bytes = xmalloc(size);
+    memcpy(bytes, image, size);
+    j->open[j->n_open] = (struct image){merchant_id, id, bytes, size, 0};
+    index_open(j, j->n_open++);
+}
+
+const unsigned char *customer_journal_get(const struct customer_journal *j, int64_t merchant_id,
+                                          int64_t id, size_t *size)
+{
+    const struct image *open = table_find(&j->open_index, merchant_id, id);
+    if (open != NULL) {
+        *size = j->open[open->size].size;
+        return j->open[open->size].bytes;
+    }
+    const struct image *committed = table_find(&j->committed, merchant_id, id);
+    if (committed == NULL)
+        return NULL;
+    *size = committed->size;
+    return committed->bytes;
+}
+
+size_t customer_journal_find(struct customer_journal *j, int64_t merchant_id, int64_t id,
+                             unsigned char *out, int64_t *gen)
+{
+    pthread_mutex_lock(&j->lock);
+    const struct image *found = table_find(&j->committed, merchant_id, id);
+    size_t size = found ? found->size : 0;
+    if (found) {
+        memcpy(out, found->bytes, size);
+        *gen = found->gen;
+    }
+    pthread_mutex_unlock(&j->lock);
+    return size;
+}
+
+size_t customer_journal_mark(const struct customer_journal *j)
+{
+    return j->n_open;
+}
+
+void customer_journal_rollback_to(struct customer_journal *j, size_t mark)
+{
+    if (mark >= j->n_open)
+        return;
+    size_t keep = mark;
+    for (size_t i = keep; i < j->n_open; i++)
+        free(j->open[i].bytes);
+    j->n_open = keep;
+    for (size_t i = 0; i < j->open_index.capacity; i++)
+        j->open_index.slots[i].bytes = NULL;
+    j->open_index.count = 0;
+    for (size_t i = 0; i < keep; i++)
+        index_open(j, i);
+}
+
+/* Whether open[i] is its customer's newest image in the open transaction. */
+static bool newest_open(const struct customer_journal *j, size_t i)
+{
+    const struct image *slot = table_find(&j->open_index, j->open[i].merchant_id, j->open[i].id);
+    return slot != NULL && slot->size == i;
+}
+
+enum fid_status customer_journal_append(struct customer_journal *j, struct db *db,
+                                        struct fid_error *err)
+{
+    if (j->n_open == 0)
+        return FID_OK;
+    size_t total = 0;
+    for (size_t i = 0; i < j->n_open; i++)
+        if (newest_open(j, i))
+            total += 4 + j->open[i].size;
+    unsigned char *blob = xmalloc(total), *at = blob;
+    for (size_t i = 0; i < j->n_open; i++)
+        if (newest_open(j, i)) {
+            customer_image_put_u32(at, (uint32_t)j->open[i].size);
+            memcpy(at + 4, j->open[i].bytes, j->open[i].size);
+            at += 4 + j->open[i].size;
+        }
+    struct db_stmt *s = db_prepare(db, "INSERT INTO customer_journal (images) VALUES (?)");
+    db_bind_blob(s, 1, blob, total);
+    enum fid_status st = db_run(s, err);
+    free(blob);
+    return st;
+}
+
+/* Remembers the ref of a customer whose image is committed for the first time. */
+static void learn_ref(struct customer_journal *j, const struct image *image)
+{
+    struct customer c;
+    int64_t merchant_id = 0;
+    const char *stamps = NULL;
+    size_t stamps_size = 0;
+    if (customer_image_decode(image->bytes, image->size, &merchant_id, &c, &stamps, &stamps_size) &&
+        c.ref[0] != '\0')
+        ref_add(&j->refs, merchant_id, c.ref, c.id);
+}
+
+int64_t customer_journal_id_of(const struct customer_journal *j, int64_t merchant_id,
+                               const char *ref)
+{
+    if (j->refs.count == 0)
+        return 0;
+    return j->refs.slots[ref_slot(&j->refs, merchant_id, ref)].id;
+}
+
+void customer_journal_committed(struct customer_journal *j)
+{
+    pthread_mutex_lock(&j->lock);
+    if (j->folding) {
+        /* what the rows now hold stays one fold longer, for snapshots begun before this one */
+        table_drop_before(&j->committed, j->folds);
+        j->folds = j->folds_after;
+        j->unfolded = 0;
+        j->folding = false;
+    }
+    for (size_t i = 0; i < j->n_open; i++)
+        if (newest_open(j, i)) {
+            int64_t replaced = table_set(&j->committed, j->open[i].merchant_id, j->open[i].id,
+                                         j->open[i].bytes, j->open[i].size, j->folds);
+            j->unfolded += replaced != j->folds;
+            if (replaced < 0)
+                learn_ref(j, &j->open[i]);
+            j->open[i].bytes = NULL; /* taken */
+        }
+    pthread_mutex_unlock(&j->lock);
+    forget_open(j);
+}
+
+void customer_journal_rolled_back(struct customer_journal *j)
+{
+    forget_open(j);
+    j->folding = false;
+}
+
+size_t customer_journal_size(const struct customer_journal *j)
+{
+    return j->unfolded;
+}
+
+int64_t customer_journal_folds(const struct customer_journal *j)
+{
+    return j->folds;
+}
+
+static int64_t monotonic_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* ---- folds ---------------------------------------------------------------------------------- */
+
+static enum fid_status write_images(struct db *db, const struct image_table *latest, int64_t gen,
+                                    size_t *folded, struct fid_error *err);
+
+/* Reads every image of the table into latest (the last one per customer wins). */
+static enum fid_status read_journal(struct db *db, struct image_table *latest,
+                                    struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(db, "SELECT images FROM customer_journal ORDER BY id");
+    enum db_step rc;
+    bool readable = true;
+    while (readable && (rc = db_step(s)) == DB_ROW) {
+        size_t size = 0;
+        const unsigned char *blob = db_column_blob(s, 0, &size);
+        for (size_t at = 0; readable && at < size;) {
+            uint32_t n = size - at >= 4 ? customer_image_get_u32(blob + at) : 0;
+            const unsigned char *image =
+                size - at >= 4 && size - at - 4 >= n ? blob + at + 4 : NULL;
+            at += 4 + (size_t)n;
+            struct customer c;
+            int64_t merchant_id = 0;
+            const char *stamps = NULL;
+            size_t stamps_size = 0;
+            readable = image != NULL &&
+                       customer_image_decode(image, n, &merchant_id, &c, &stamps, &stamps_size);
+            if (readable) {
+                unsigned char *copy = xmalloc(n);
+                memcpy(copy, image, n);
+                table_set(latest, merchant_id, c.id, copy, n, 0);
+            }
+        }
+    }
+    db_done(s);
+    if (!readable)
+        return fid_fail(err, FID_ERR_DB, "", "the journal of customers' images is unreadable");
+    return rc == DB_DONE ? FID_OK : fid_fail(err, FID_ERR_DB, "", "reading the journal failed");
+}
+
+static int by_customer(const void *a, const void *b)
+{
+    const struct image *x = a, *y = b;
+    if (x->merchant_id != y->merchant_id)
+        return x->merchant_id < y->merchant_id ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Writes the rows of the images of gen (all: -1) in merchant and id order, the writes walking
+ * the table's B-tree once, then empties the journal and counts the fold. */
+static enum fid_status write_images(struct db *db, const struct image_table *latest, int64_t gen,
+                                    size_t *folded, struct fid_error *err)
+{
+    struct image *sorted = xmalloc((latest->count + 1) * sizeof *sorted);
+    size_t n = 0;
+    for (size_t i = 0; i < latest->capacity; i++)
+        if (latest->slots[i].bytes != NULL && (gen < 0 || latest->slots[i].gen == gen))
+            sorted[n++] = latest->slots[i];
+    qsort(sorted, n, sizeof *sorted, by_customer);
+    enum fid_status st = FID_OK;
+    for (size_t i = 0; i < n && st == FID_OK; i++) {
+        struct customer c;
+        memset(&c, 0, sizeof c);
+        int64_t merchant_id = 0;
+        const char *stamps = NULL;
+        size_t stamps_size = 0;
+        if (!customer_image_decode(sorted[i].bytes, sorted[i].size, &merchant_id, &c, &stamps,
+                                   &stamps_size)) {
+            st = fid_fail(err, FID_ERR_DB, "", "the journal of customers' images is unreadable");
+            break;
+        }
+        char *text = stamps ? xstrndup(stamps, stamps_size) : NULL;
+        st = customer_write_state(db, merchant_id, &c, text, err);
+        free(text);
+    }
+    free(sorted);
+    *folded = n;
+    if (st == FID_OK)
+        st = db_exec(db,
+                     "DELETE FROM customer_journal; UPDATE customer_journal_folds SET folds = "
+                     "folds + 1",
+                     err);
+    return st;
+}
+
+enum fid_status customer_journal_fold(struct db *db, size_t *folded, struct fid_error *err)
+{
+    struct image_table latest = {0};
+    enum fid_status st = read_journal(db, &latest, err);
+    if (st == FID_OK)
+        st = write_images(db, &latest, -1, folded, err);
+    table_free(&latest);
+    return st;
+}
+
+enum fid_status customer_journal_read_folds(struct db *db, int64_t *folds, struct fid_error *err)
+{
+    return db_run_int(db_prepare(db, "SELECT folds FROM customer_journal_folds"), 0, folds, err);
+}
+
+enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct db *db,
+                                            struct fid_error *err)
+{
+    size_t folded = 0;
+    enum fid_status st = write_images(db, &j->committed, j->folds, &folded, err);
+    if (st == FID_OK)
+        st = customer_journal_read_folds(db, &j->folds_after, err);
+    j->folding = st == FID_OK;
+    j->folded_at = monotonic_seconds();
+    return st;
+}
+
+enum fid_status customer_journal_forget(struct customer_journal *j, struct db *db,
+                                        struct fid_error *err)
+{
+    int64_t folds = 0;
+    enum fid_status st = customer_journal_read_folds(db, &folds, err);
+    if (st != FID_OK)
+        return st;
+    pthread_mutex_lock(&j->lock);
+    table_clear(&j->committed);
+    j->folds = folds;
+    j->unfolded = 0;
+    pthread_mutex_unlock(&j->lock);
+    ref_clear(&j->refs);
+    return FID_OK;
+}
+
+enum fid_status customer_journal_begin(struct customer_journal *j, struct db *db,
+                                       struct fid_error *err)
+{
+    uint64_t version = 0;
+    enum fid_status st = db_others_version(db, &version, err);
+    if (st != FID_OK)
+        return st;
+    if (!j->started || version != j->others_version) {
+        /* Another connection committed, having folded first (or this owner starts): the rows
+         * hold every image. What is left (an earlier owner's, or written by a connection that
+         * writes no customer) is folded here. */
+        size_t folded = 0;
+        int64_t waiting = 0;
+        st = db_run_int(db_prepare(db, "SELECT EXISTS (SELECT 1 FROM customer_journal)"), 0,
+                        &waiting, err);
+        if (st == FID_OK && waiting)
+            st = customer_journal_fold(db, &folded, err);
+        if (st == FID_OK)
+            st = customer_journal_forget(j, db, err);
+        if (st != FID_OK)
+            return st;
+        j->started = true;
+        j->others_version = version;
+        j->folded_at = monotonic_seconds();
+        return FID_OK;
+    }
+    if (j->unfolded >= CUSTOMER_JOURNAL_FOLD_IMAGES ||
+        (j->unfolded > 0 && monotonic_seconds() - j->folded_at >= CUSTOMER_JOURNAL_FOLD_SECONDS))
+        st = customer_journal_fold_owned(j, db, err);
+    return st;
+}
+
+enum fid_status customer_journal_fold_first(struct db *db, struct fid_error *err)
+{
+    int64_t waiting = 0;
+    enum fid_status st = db_run_int(
+        db_prepare(db, "SELECT EXISTS (SELECT 1 FROM customer_journal)"), 0, &waiting, err);
+    if (st != FID_OK || waiting == 0)
+        return st;
+    size_t folded = 0;
+    if ((st = db_begin(db, err)) != FID_OK)
+        return st;
+    if ((st = customer_journal_fold(db, &folded, err)) == FID_OK &&
+        (st = db_commit(db, err)) == FID_OK)
+        return FID_OK;
+    db_rollback(db);
+    return st;
+}

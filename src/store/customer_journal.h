@@ -1,0 +1,91 @@
+/*
+ * The journal of customers' images. A writer that owns a journal (the server's committer) keeps
+ * in memory the state customer_save would write into a customer's row (its image), and at each
+ * commit appends the images the transaction changed as one row of the table customer_journal:
+ * a few pages at the end of one B-tree instead of a page at a random place per order. A fold
+ * writes the rows from the images, in id order, empties the table and counts itself in
+ * customer_journal_folds.
+ *
+ * Every other connection folds before it reads or writes (customer_journal_fold_first), so it
+ * never sees a row older than an image; the owner's own reads take the image over the row
+ * (store/customer_store.c). Images are per merchant and customer id; the owner's table of them
+ * may be read from other threads (customer_journal_find).
+ */
+#ifndef FIDELE_STORE_CUSTOMER_JOURNAL_H
+#define FIDELE_STORE_CUSTOMER_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/customer_image.h"
+#include "store/db.h"
+#include "util/error.h"
+
+struct customer_journal;
+
+struct customer_journal *customer_journal_new(void);
+void customer_journal_free(struct customer_journal *j);
+
+/* The open transaction's image of a customer (replacing an earlier one). */
+void customer_journal_put(struct customer_journal *j, int64_t merchant_id, int64_t id,
+                          const unsigned char *image, size_t size);
+/* The newest image of a customer, the open transaction's first; NULL when none. Owner only. */
+const unsigned char *customer_journal_get(const struct customer_journal *j, int64_t merchant_id,
+                                          int64_t id, size_t *size);
+/* The id of the customer of merchant_id with that ref, when the journal holds or held an image
+ * of it since it last forgot them; 0 otherwise. Owner only. */
+int64_t customer_journal_id_of(const struct customer_journal *j, int64_t merchant_id,
+                               const char *ref);
+/* Copies the newest committed image of a customer into out (CUSTOMER_IMAGE_MAX bytes) and the
+ * count of folds when it was committed into *gen; 0 when none. Any thread. A reader whose
+ * snapshot counts more folds than gen finds the image in the row; else the image is as new as
+ * its snapshot or newer, and is what it shows. Images stay one fold after the rows hold them. */
+size_t customer_journal_find(struct customer_journal *j, int64_t merchant_id, int64_t id,
+                             unsigned char *out, int64_t *gen);
+
+/* Savepoints: what the open transaction put since a mark is dropped by rolling back to it. */
+size_t customer_journal_mark(const struct customer_journal *j);
+void customer_journal_rollback_to(struct customer_journal *j, size_t mark);
+/* Before COMMIT: appends the open transaction's images as one row. */
+enum fid_status customer_journal_append(struct customer_journal *j, struct db *db,
+                                        struct fid_error *err) FID_MUST_USE;
+/* After COMMIT (the open transaction's images become the committed ones), after ROLLBACK. */
+void customer_journal_committed(struct customer_journal *j);
+void customer_journal_rolled_back(struct customer_journal *j);
+
+/* The owner folds at the start of a transaction once it holds this many images not yet in the
+ * rows, or any for this long. */
+#define CUSTOMER_JOURNAL_FOLD_IMAGES  65536
+#define CUSTOMER_JOURNAL_FOLD_SECONDS 5
+
+/* The owner, first in each write transaction: forgets its images when another connection
+ * committed (which folded first), and folds when it is time. */
+enum fid_status customer_journal_begin(struct customer_journal *j, struct db *db,
+                                       struct fid_error *err) FID_MUST_USE;
+
+/* Committed images not yet in the rows, and the count of folds. */
+size_t customer_journal_size(const struct customer_journal *j);
+int64_t customer_journal_folds(const struct customer_journal *j);
+
+/* Inside a write transaction: writes every image of the table customer_journal into its row (the
+ * last one per customer), empties the table and counts the fold. *folded: rows written. */
+enum fid_status customer_journal_fold(struct db *db, size_t *folded,
+                                      struct fid_error *err) FID_MUST_USE;
+/* The owner, inside its write transaction: writes its committed images into their rows and
+ * empties the table; they are forgotten when the transaction commits. */
+enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct db *db,
+                                            struct fid_error *err) FID_MUST_USE;
+/* The owner, inside its write transaction, once another connection committed (and so folded
+ * first): forgets its images, which the rows now hold, and reads the count of folds. Also how an
+ * owner starts, after folding what an earlier owner left. */
+enum fid_status customer_journal_forget(struct customer_journal *j, struct db *db,
+                                        struct fid_error *err) FID_MUST_USE;
+/* Any connection but the owner: when the table holds images, folds them in a transaction of
+ * its own (the connection must not be in one). */
+enum fid_status customer_journal_fold_first(struct db *db, struct fid_error *err) FID_MUST_USE;
+/* The number of folds in the connection's snapshot. */
+enum fid_status customer_journal_read_folds(struct db *db, int64_t *folds,
+                                            struct fid_error *err) FID_MUST_USE;
+
+#endif
