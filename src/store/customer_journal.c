@@ -262,6 +262,23 @@ const unsigned char *customer_journal_get(const struct customer_journal *j, int6
     return committed->bytes;
 }
 
+bool customer_journal_decoded(const struct customer_journal *j, int64_t merchant_id, int64_t id,
+                              struct customer *out, char **stamps)
+{
+    size_t size = 0;
+    const unsigned char *image = customer_journal_get(j, merchant_id, id, &size);
+    memset(out, 0, sizeof *out);
+    int64_t image_merchant = 0;
+    const char *text = NULL;
+    size_t text_size = 0;
+    if (image == NULL ||
+        !customer_image_decode(image, size, &image_merchant, out, &text, &text_size) ||
+        image_merchant != merchant_id || out->id != id)
+        return false;
+    *stamps = text ? xstrndup(text, text_size) : NULL;
+    return true;
+}
+
 size_t customer_journal_find(struct customer_journal *j, int64_t merchant_id, int64_t id,
                              unsigned char *out, int64_t *gen)
 {

@@ -33,6 +33,10 @@ void customer_journal_put(struct customer_journal *j, int64_t merchant_id, int64
 /* The newest image of a customer, the open transaction's first; NULL when none. Owner only. */
 const unsigned char *customer_journal_get(const struct customer_journal *j, int64_t merchant_id,
                                           int64_t id, size_t *size);
+/* Decodes the newest image of a customer into out, its stamp balances' text into *stamps
+ * (allocated; NULL: the row's stand); false when there is none. Owner only. */
+bool customer_journal_decoded(const struct customer_journal *j, int64_t merchant_id, int64_t id,
+                              struct customer *out, char **stamps);
 /* The id of the customer of merchant_id with that ref, when the journal holds or held an image
  * of it since it last forgot them; 0 otherwise. Owner only. */
 int64_t customer_journal_id_of(const struct customer_journal *j, int64_t merchant_id,

@@ -120,28 +120,19 @@ static enum fid_status read_one(struct store *store, struct db_stmt *s, struct c
  * are then the row's). */
 static bool held_image(struct store *store, int64_t id, struct customer *out)
 {
-    if (store->journal == NULL || !store->writing || id == 0)
-        return false;
-    size_t size = 0;
-    const unsigned char *image =
-        customer_journal_get(store->journal, store->merchant_id, id, &size);
+    char *stamps = NULL;
     struct customer c;
-    memset(&c, 0, sizeof c);
-    int64_t merchant_id = 0;
-    const char *stamps = NULL;
-    size_t stamps_size = 0;
-    if (image == NULL ||
-        !customer_image_decode(image, size, &merchant_id, &c, &stamps, &stamps_size) ||
-        stamps == NULL || merchant_id != store->merchant_id || c.id != id)
+    if (store->journal == NULL || !store->writing || id == 0 ||
+        !customer_journal_decoded(store->journal, store->merchant_id, id, &c, &stamps))
         return false;
     struct fid_error err;
-    if (store_flush_stamps(store, &err) != FID_OK)
-        return false; /* the row's read reports it */
-    char *text = xstrndup(stamps, stamps_size);
-    store_hold_stamps(store, id, text);
-    free(text);
-    *out = c;
-    return true;
+    bool held = stamps != NULL && store_flush_stamps(store, &err) == FID_OK;
+    if (held) { /* a failed flush: the row's read reports it */
+        store_hold_stamps(store, id, stamps);
+        *out = c;
+    }
+    free(stamps);
+    return held;
 }
 
 enum fid_status customer_find_ref(struct store *store, const char *ref, struct customer *out,
@@ -315,35 +306,37 @@ static char *image_stamps(struct store *store, int64_t customer_id)
         if (store->stamps_text != NULL)
             return xstrdup(store->stamps_text);
     }
-    size_t size = 0;
-    const unsigned char *image =
-        customer_journal_get(store->journal, store->merchant_id, customer_id, &size);
     struct customer old;
-    int64_t merchant_id = 0;
-    const char *stamps = NULL;
-    size_t stamps_size = 0;
-    if (image == NULL ||
-        !customer_image_decode(image, size, &merchant_id, &old, &stamps, &stamps_size) ||
-        stamps == NULL)
-        return NULL;
-    return xstrndup(stamps, stamps_size);
+    char *stamps = NULL;
+    return customer_journal_decoded(store->journal, store->merchant_id, customer_id, &old, &stamps)
+               ? stamps
+               : NULL;
+}
+
+/* Puts c (with the stamps' text, NULL: the row's) into the owner's journal. */
+static enum fid_status put_image(struct store *store, const struct customer *c, const char *stamps,
+                                 struct fid_error *err)
+{
+    unsigned char image[CUSTOMER_IMAGE_MAX];
+    size_t size = customer_image_encode(store->merchant_id, c, stamps, image, sizeof image);
+    if (size == 0)
+        return fid_fail(err, FID_ERR_DB, "", "customer #%lld: its state is too large to journal",
+                        (long long)c->id);
+    customer_journal_put(store->journal, store->merchant_id, c->id, image, size);
+    return FID_OK;
 }
 
 /* A journal's owner keeps the state as an image instead of writing the row. */
 static enum fid_status journal_state(struct store *store, struct customer *c, struct fid_error *err)
 {
     char *stamps = image_stamps(store, c->id);
-    unsigned char image[CUSTOMER_IMAGE_MAX];
-    size_t size = customer_image_encode(store->merchant_id, c, stamps, image, sizeof image);
+    enum fid_status st = put_image(store, c, stamps, err);
     free(stamps);
-    if (size == 0)
-        return fid_fail(err, FID_ERR_DB, "", "customer #%lld: its state is too large to journal",
-                        (long long)c->id);
-    customer_journal_put(store->journal, store->merchant_id, c->id, image, size);
-    if (store->stamps_of == c->id)
+    if (st == FID_OK && store->stamps_of == c->id)
         store->stamps_changed = false;
-    c->next_due_at_stored = c->next_due_at;
-    return FID_OK;
+    if (st == FID_OK)
+        c->next_due_at_stored = c->next_due_at;
+    return st;
 }
 
 /* Copies into out the image of customer_id newer than its row, if any: in a write transaction
@@ -484,18 +477,10 @@ enum fid_status customer_add_orders(struct store *store, const struct customer_o
 static enum fid_status journal_profile(struct store *store, const struct customer *c,
                                        struct fid_error *err)
 {
-    size_t size = 0;
-    const unsigned char *image =
-        customer_journal_get(store->journal, store->merchant_id, c->id, &size);
     struct customer held;
-    memset(&held, 0, sizeof held);
-    int64_t merchant_id = 0;
-    const char *stamps = NULL;
-    size_t stamps_size = 0;
-    if (image == NULL ||
-        !customer_image_decode(image, size, &merchant_id, &held, &stamps, &stamps_size))
+    char *text = NULL;
+    if (!customer_journal_decoded(store->journal, store->merchant_id, c->id, &held, &text))
         return FID_OK;
-    char *text = stamps ? xstrndup(stamps, stamps_size) : NULL;
     held.is_member = c->is_member;
     held.enrolled_at = c->enrolled_at;
     held.consents = c->consents;
@@ -506,14 +491,9 @@ static enum fid_status journal_profile(struct store *store, const struct custome
     memcpy(held.name, c->name, sizeof held.name);
     memcpy(held.birthday, c->birthday, sizeof held.birthday);
     memcpy(held.locale, c->locale, sizeof held.locale);
-    unsigned char changed[CUSTOMER_IMAGE_MAX];
-    size = customer_image_encode(merchant_id, &held, text, changed, sizeof changed);
+    enum fid_status st = put_image(store, &held, text, err);
     free(text);
-    if (size == 0)
-        return fid_fail(err, FID_ERR_DB, "", "customer #%lld: its state is too large to journal",
-                        (long long)c->id);
-    customer_journal_put(store->journal, merchant_id, c->id, changed, size);
-    return FID_OK;
+    return st;
 }
 
 enum fid_status customer_save_profile(struct store *store, const struct customer *c,

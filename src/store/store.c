@@ -179,23 +179,16 @@ char *store_changed_stamps(struct store *store, int64_t customer_id)
  * row is then older than the image, which a fold would write over it). */
 static bool journal_stamps(struct store *store, const char *text)
 {
-    size_t size = 0;
-    const unsigned char *image =
-        customer_journal_get(store->journal, store->merchant_id, store->stamps_of, &size);
     struct customer c;
-    memset(&c, 0, sizeof c);
-    int64_t merchant_id = 0;
-    const char *stamps = NULL;
-    size_t stamps_size = 0;
-    if (image == NULL ||
-        !customer_image_decode(image, size, &merchant_id, &c, &stamps, &stamps_size))
+    char *old = NULL;
+    if (!customer_journal_decoded(store->journal, store->merchant_id, store->stamps_of, &c, &old))
         return false;
+    free(old);
     unsigned char changed[CUSTOMER_IMAGE_MAX];
-    size = customer_image_encode(merchant_id, &c, text, changed, sizeof changed);
-    if (size == 0)
-        return false;
-    customer_journal_put(store->journal, merchant_id, c.id, changed, size);
-    return true;
+    size_t size = customer_image_encode(store->merchant_id, &c, text, changed, sizeof changed);
+    if (size > 0)
+        customer_journal_put(store->journal, store->merchant_id, c.id, changed, size);
+    return size > 0;
 }
 
 enum fid_status store_flush_stamps(struct store *store, struct fid_error *err)

@@ -54,6 +54,18 @@ static inline int64_t store_test_add_merchant(struct db *db, const char *name)
     return m.id;
 }
 
+/* A member added in a transaction of its own, with points available. */
+static inline void store_test_add_customer(struct store *store, const char *ref, int64_t points)
+{
+    struct customer c = {.is_member = true, .created_at = 1767225600LL};
+    snprintf(c.ref, sizeof c.ref, "%s", ref);
+    c.points_available = points;
+    struct fid_error err;
+    assert_int_equal(store_begin(store, &err), FID_OK);
+    assert_int_equal(customer_insert(store, &c, &err), FID_OK);
+    assert_int_equal(store_commit(store, &err), FID_OK);
+}
+
 /* Migrates db's schema and adds the merchants "Cafe one" (*first) and "Cafe two" (*second). */
 static inline void store_test_two_merchants(struct db *db, int64_t *first, int64_t *second)
 {

@@ -22,17 +22,6 @@ struct fixture {
     struct customer_journal *journal;
 };
 
-static void add_customer(struct store *store, const char *ref, int64_t points)
-{
-    struct customer c = {.is_member = true, .created_at = 1767225600LL};
-    snprintf(c.ref, sizeof c.ref, "%s", ref);
-    c.points_available = points;
-    struct fid_error err;
-    assert_int_equal(store_begin(store, &err), FID_OK);
-    assert_int_equal(customer_insert(store, &c, &err), FID_OK);
-    assert_int_equal(store_commit(store, &err), FID_OK);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = xcalloc(1, sizeof *f);
@@ -50,9 +39,9 @@ static int setup(void **state)
     store_init(&f->store, f->db, first);
     store_init(&f->second, f->db, second);
     store_init(&f->other, f->other_db, first);
-    add_customer(&f->store, "ann", 10);
-    add_customer(&f->store, "bob", 20);
-    add_customer(&f->second, "ann", 30); /* the same id and ref at the other merchant */
+    store_test_add_customer(&f->store, "ann", 10);
+    store_test_add_customer(&f->store, "bob", 20);
+    store_test_add_customer(&f->second, "ann", 30); /* the same id and ref at the other merchant */
     f->journal = customer_journal_new();
     f->store.journal = f->second.journal = f->journal;
     *state = f;

@@ -19,18 +19,6 @@ struct fixture {
     struct store store, other; /* merchants 1 and 2 */
 };
 
-/* A customer added in a transaction of its own. */
-static void add_customer(struct store *store, const char *ref, int64_t points)
-{
-    struct customer c = {.is_member = true, .created_at = 1767225600LL};
-    snprintf(c.ref, sizeof c.ref, "%s", ref);
-    c.points_available = points;
-    struct fid_error err;
-    assert_int_equal(store_begin(store, &err), FID_OK);
-    assert_int_equal(customer_insert(store, &c, &err), FID_OK);
-    assert_int_equal(store_commit(store, &err), FID_OK);
-}
-
 static int setup(void **state)
 {
     struct fixture *f = xcalloc(1, sizeof *f);
@@ -47,9 +35,9 @@ static int setup(void **state)
     store_init(&f->store, f->db, first);
     store_init(&f->other, f->db, second);
     /* Rows in this order: the other merchant's customer 1 sits between ann and bob. */
-    add_customer(&f->store, "ann", 10);
-    add_customer(&f->other, "zoe", 30);
-    add_customer(&f->store, "bob", 20);
+    store_test_add_customer(&f->store, "ann", 10);
+    store_test_add_customer(&f->other, "zoe", 30);
+    store_test_add_customer(&f->store, "bob", 20);
     *state = f;
     return 0;
 }
