@@ -7,6 +7,7 @@
 #include "store/customer_journal.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -174,11 +175,23 @@ struct customer_journal {
     struct ref_table refs; /* of the committed images' customers */
     pthread_mutex_t lock;
     struct image_table committed;
-    int64_t folds;     /* the table's count of folds, as last read or made */
-    size_t unfolded;   /* committed images of gen folds: what the table holds */
+    int64_t folds;                  /* the table's count of folds, as last read or made */
+    size_t fold_images, fold_chunk; /* customer_journal_tune */
+    int64_t fold_seconds;
+    int64_t gen;       /* what new images' gen is: folds, or folds + 1 while a fold runs */
+    size_t unfolded;   /* committed images of gen: what the journal holds and no row yet */
     int64_t folded_at; /* CLOCK_MONOTONIC seconds of the last fold */
-    /* The open transaction folded the committed images into their rows: at its commit the count
-     * of folds becomes folds_after. */
+    /* A fold in progress writes the rows of the customers whose images were unfolded when it
+     * began, FOLD_CHUNK per transaction (each from its newest image), then deletes the journal's
+     * rows up to last_row: its pause is spread over many commits. */
+    struct fold {
+        bool running;
+        int64_t (*keys)[2]; /* merchant, id: sorted */
+        size_t n, next, next_at_commit;
+        int64_t last_row;
+    } fold;
+    /* The open transaction ended the fold: at its commit the count of folds becomes
+     * folds_after. */
     bool folding;
     int64_t folds_after;
     bool started;            /* the count of folds is known */
@@ -189,7 +202,16 @@ struct customer_journal *customer_journal_new(void)
 {
     struct customer_journal *j = xcalloc(1, sizeof *j);
     pthread_mutex_init(&j->lock, NULL);
+    customer_journal_tune(j, CUSTOMER_JOURNAL_FOLD_IMAGES, CUSTOMER_JOURNAL_FOLD_SECONDS,
+                          CUSTOMER_JOURNAL_FOLD_CHUNK);
     return j;
+}
+
+void customer_journal_tune(struct customer_journal *j, size_t images, int64_t seconds, size_t chunk)
+{
+    j->fold_images = images;
+    j->fold_seconds = seconds;
+    j->fold_chunk = chunk ? chunk : 1;
 }
 
 static void forget_open(struct customer_journal *j)
@@ -209,6 +231,7 @@ void customer_journal_free(struct customer_journal *j)
     forget_open(j);
     free(j->open);
     free(j->open_index.slots);
+    free(j->fold.keys);
     table_free(&j->committed);
     ref_clear(&j->refs);
     free(j->refs.slots);
@@ -363,21 +386,29 @@ int64_t customer_journal_id_of(const struct customer_journal *j, int64_t merchan
     return j->refs.slots[ref_slot(&j->refs, merchant_id, ref)].id;
 }
 
+static void stop_fold(struct customer_journal *j)
+{
+    free(j->fold.keys);
+    j->fold = (struct fold){0};
+    j->gen = j->folds;
+}
+
 void customer_journal_committed(struct customer_journal *j)
 {
     pthread_mutex_lock(&j->lock);
+    j->fold.next = j->fold.next_at_commit;
     if (j->folding) {
         /* what the rows now hold stays one fold longer, for snapshots begun before this one */
         table_drop_before(&j->committed, j->folds);
         j->folds = j->folds_after;
-        j->unfolded = 0;
         j->folding = false;
+        stop_fold(j);
     }
     for (size_t i = 0; i < j->n_open; i++)
         if (newest_open(j, i)) {
             int64_t replaced = table_set(&j->committed, j->open[i].merchant_id, j->open[i].id,
-                                         j->open[i].bytes, j->open[i].size, j->folds);
-            j->unfolded += replaced != j->folds;
+                                         j->open[i].bytes, j->open[i].size, j->gen);
+            j->unfolded += replaced != j->gen;
             if (replaced < 0)
                 learn_ref(j, &j->open[i]);
             j->open[i].bytes = NULL; /* taken */
@@ -390,6 +421,7 @@ void customer_journal_rolled_back(struct customer_journal *j)
 {
     forget_open(j);
     j->folding = false;
+    j->fold.next_at_commit = j->fold.next;
 }
 
 size_t customer_journal_size(const struct customer_journal *j)
@@ -410,9 +442,6 @@ static int64_t monotonic_seconds(void)
 }
 
 /* ---- folds ---------------------------------------------------------------------------------- */
-
-static enum fid_status write_images(struct db *db, const struct image_table *latest, int64_t gen,
-                                    size_t *folded, struct fid_error *err);
 
 /* Reads every image of the table into latest (the last one per customer wins). */
 static enum fid_status read_journal(struct db *db, struct image_table *latest,
@@ -456,41 +485,50 @@ static int by_customer(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-/* Writes the rows of the images of gen (all: -1) in merchant and id order, the writes walking
- * the table's B-tree once, then empties the journal and counts the fold. */
-static enum fid_status write_images(struct db *db, const struct image_table *latest, int64_t gen,
-                                    size_t *folded, struct fid_error *err)
+/* Writes a customer's row from an image. */
+static enum fid_status write_row(struct db *db, const unsigned char *image, size_t size,
+                                 struct fid_error *err)
+{
+    struct customer c;
+    memset(&c, 0, sizeof c);
+    int64_t merchant_id = 0;
+    const char *stamps = NULL;
+    size_t stamps_size = 0;
+    if (!customer_image_decode(image, size, &merchant_id, &c, &stamps, &stamps_size))
+        return fid_fail(err, FID_ERR_DB, "", "the journal of customers' images is unreadable");
+    char *text = stamps ? xstrndup(stamps, stamps_size) : NULL;
+    enum fid_status st = customer_write_state(db, merchant_id, &c, text, err);
+    free(text);
+    return st;
+}
+
+/* Deletes the journal's rows up to last_row (all: -1) and counts the fold. */
+static enum fid_status end_fold(struct db *db, int64_t last_row, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(db, "DELETE FROM customer_journal WHERE ?1 < 0 OR id <= ?1");
+    db_bind_int(s, 1, last_row);
+    enum fid_status st = db_run(s, err);
+    return st != FID_OK ? st
+                        : db_exec(db, "UPDATE customer_journal_folds SET folds = folds + 1", err);
+}
+
+/* Writes the rows of every image of latest in merchant and id order (the writes walk the table's
+ * B-tree once), then empties the journal and counts the fold. */
+static enum fid_status write_images(struct db *db, const struct image_table *latest, size_t *folded,
+                                    struct fid_error *err)
 {
     struct image *sorted = xmalloc((latest->count + 1) * sizeof *sorted);
     size_t n = 0;
     for (size_t i = 0; i < latest->capacity; i++)
-        if (latest->slots[i].bytes != NULL && (gen < 0 || latest->slots[i].gen == gen))
+        if (latest->slots[i].bytes != NULL)
             sorted[n++] = latest->slots[i];
     qsort(sorted, n, sizeof *sorted, by_customer);
     enum fid_status st = FID_OK;
-    for (size_t i = 0; i < n && st == FID_OK; i++) {
-        struct customer c;
-        memset(&c, 0, sizeof c);
-        int64_t merchant_id = 0;
-        const char *stamps = NULL;
-        size_t stamps_size = 0;
-        if (!customer_image_decode(sorted[i].bytes, sorted[i].size, &merchant_id, &c, &stamps,
-                                   &stamps_size)) {
-            st = fid_fail(err, FID_ERR_DB, "", "the journal of customers' images is unreadable");
-            break;
-        }
-        char *text = stamps ? xstrndup(stamps, stamps_size) : NULL;
-        st = customer_write_state(db, merchant_id, &c, text, err);
-        free(text);
-    }
+    for (size_t i = 0; i < n && st == FID_OK; i++)
+        st = write_row(db, sorted[i].bytes, sorted[i].size, err);
     free(sorted);
     *folded = n;
-    if (st == FID_OK)
-        st = db_exec(db,
-                     "DELETE FROM customer_journal; UPDATE customer_journal_folds SET folds = "
-                     "folds + 1",
-                     err);
-    return st;
+    return st == FID_OK ? end_fold(db, -1, err) : st;
 }
 
 enum fid_status customer_journal_fold(struct db *db, size_t *folded, struct fid_error *err)
@@ -498,7 +536,7 @@ enum fid_status customer_journal_fold(struct db *db, size_t *folded, struct fid_
     struct image_table latest = {0};
     enum fid_status st = read_journal(db, &latest, err);
     if (st == FID_OK)
-        st = write_images(db, &latest, -1, folded, err);
+        st = write_images(db, &latest, folded, err);
     table_free(&latest);
     return st;
 }
@@ -508,16 +546,70 @@ enum fid_status customer_journal_read_folds(struct db *db, int64_t *folds, struc
     return db_run_int(db_prepare(db, "SELECT folds FROM customer_journal_folds"), 0, folds, err);
 }
 
-enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct db *db,
-                                            struct fid_error *err)
+static int by_key(const void *a, const void *b)
 {
-    size_t folded = 0;
-    enum fid_status st = write_images(db, &j->committed, j->folds, &folded, err);
+    const int64_t *x = a, *y = b;
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Begins a fold of the images not yet in rows: the customers to write, the journal's last row;
+ * images committed from now on belong to the next fold. */
+static enum fid_status start_fold(struct customer_journal *j, struct db *db, struct fid_error *err)
+{
+    enum fid_status st =
+        db_run_int(db_prepare(db, "SELECT COALESCE(MAX(id), 0) FROM customer_journal"), 0,
+                   &j->fold.last_row, err);
+    if (st != FID_OK)
+        return st;
+    j->fold.keys = xmalloc((j->committed.count + 1) * sizeof *j->fold.keys);
+    j->fold.n = j->fold.next = j->fold.next_at_commit = 0;
+    for (size_t i = 0; i < j->committed.capacity; i++) {
+        const struct image *image = &j->committed.slots[i];
+        if (image->bytes != NULL && image->gen == j->gen) {
+            j->fold.keys[j->fold.n][0] = image->merchant_id;
+            j->fold.keys[j->fold.n++][1] = image->id;
+        }
+    }
+    qsort(j->fold.keys, j->fold.n, sizeof *j->fold.keys, by_key);
+    j->fold.running = true;
+    j->gen = j->folds + 1;
+    j->unfolded = 0;
+    j->folded_at = monotonic_seconds();
+    return FID_OK;
+}
+
+/* Writes up to chunk rows of the fold in progress (each from its customer's newest image, which
+ * may be newer than the fold: a row only gets newer), and ends it after the last. */
+static enum fid_status fold_step(struct customer_journal *j, struct db *db, size_t chunk,
+                                 struct fid_error *err)
+{
+    size_t i = j->fold.next, end = i + chunk < j->fold.n ? i + chunk : j->fold.n;
+    enum fid_status st = FID_OK;
+    for (; i < end && st == FID_OK; i++) {
+        const struct image *image =
+            table_find(&j->committed, j->fold.keys[i][0], j->fold.keys[i][1]);
+        if (image != NULL) /* a later fold's drop cannot have taken it: it is of this gen */
+            st = write_row(db, image->bytes, image->size, err);
+    }
+    if (st != FID_OK)
+        return st;
+    j->fold.next_at_commit = end;
+    if (end < j->fold.n)
+        return FID_OK;
+    st = end_fold(db, j->fold.last_row, err);
     if (st == FID_OK)
         st = customer_journal_read_folds(db, &j->folds_after, err);
     j->folding = st == FID_OK;
-    j->folded_at = monotonic_seconds();
     return st;
+}
+
+enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct db *db,
+                                            struct fid_error *err)
+{
+    enum fid_status st = j->fold.running ? FID_OK : start_fold(j, db, err);
+    return st == FID_OK ? fold_step(j, db, SIZE_MAX - j->fold.n, err) : st;
 }
 
 enum fid_status customer_journal_forget(struct customer_journal *j, struct db *db,
@@ -531,6 +623,7 @@ enum fid_status customer_journal_forget(struct customer_journal *j, struct db *d
     table_clear(&j->committed);
     j->folds = folds;
     j->unfolded = 0;
+    stop_fold(j);
     pthread_mutex_unlock(&j->lock);
     ref_clear(&j->refs);
     return FID_OK;
@@ -562,10 +655,11 @@ enum fid_status customer_journal_begin(struct customer_journal *j, struct db *db
         j->folded_at = monotonic_seconds();
         return FID_OK;
     }
-    if (j->unfolded >= CUSTOMER_JOURNAL_FOLD_IMAGES ||
-        (j->unfolded > 0 && monotonic_seconds() - j->folded_at >= CUSTOMER_JOURNAL_FOLD_SECONDS))
-        st = customer_journal_fold_owned(j, db, err);
-    return st;
+    if (!j->fold.running &&
+        (j->unfolded >= j->fold_images ||
+         (j->unfolded > 0 && monotonic_seconds() - j->folded_at >= j->fold_seconds)))
+        st = start_fold(j, db, err);
+    return st == FID_OK && j->fold.running ? fold_step(j, db, j->fold_chunk, err) : st;
 }
 
 enum fid_status customer_journal_fold_first(struct db *db, struct fid_error *err)

@@ -62,7 +62,13 @@ void customer_journal_rolled_back(struct customer_journal *j);
  * rows, or any for this long. */
 #define CUSTOMER_JOURNAL_FOLD_IMAGES  65536
 #define CUSTOMER_JOURNAL_FOLD_SECONDS 5
+/* A fold writes this many rows per transaction of the owner (~2 ms), not all of them at once. */
+#define CUSTOMER_JOURNAL_FOLD_CHUNK 512
 
+/* When the owner folds (images waiting, or seconds since the last fold with any waiting) and
+ * how many rows it writes per transaction meanwhile; the defaults are the macros above. */
+void customer_journal_tune(struct customer_journal *j, size_t images, int64_t seconds,
+                           size_t chunk);
 /* The owner, first in each write transaction: forgets its images when another connection
  * committed (which folded first), and folds when it is time. */
 enum fid_status customer_journal_begin(struct customer_journal *j, struct db *db,
@@ -76,8 +82,8 @@ int64_t customer_journal_folds(const struct customer_journal *j);
  * last one per customer), empties the table and counts the fold. *folded: rows written. */
 enum fid_status customer_journal_fold(struct db *db, size_t *folded,
                                       struct fid_error *err) FID_MUST_USE;
-/* The owner, inside its write transaction: writes its committed images into their rows and
- * empties the table; they are forgotten when the transaction commits. */
+/* The owner, inside its write transaction: writes the rows of the images not yet in rows (and
+ * ends a fold in progress) and empties the journal of what they came from. */
 enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct db *db,
                                             struct fid_error *err) FID_MUST_USE;
 /* The owner, inside its write transaction, once another connection committed (and so folded

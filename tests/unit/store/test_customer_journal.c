@@ -279,6 +279,37 @@ static void test_the_owners_fold_keeps_images_one_fold_longer(void **state)
     UNIT_EQ_INT("the owner reads its rows", points_of(&f->store, "ann"), 15);
 }
 
+static void test_a_fold_spreads_over_transactions(void **state)
+{
+    struct fixture *f = *state;
+    store_test_add_customer(&f->store, "cat", 30);
+    customer_journal_tune(f->journal, 3, 3600, 1); /* fold at 3 images, one row per transaction */
+    earn(&f->store, "ann", 1);
+    earn(&f->store, "bob", 1);
+    earn(&f->store, "cat", 1); /* 3 waiting: the next transaction begins the fold */
+    UNIT_EQ_INT("journal rows", count(f->db, JOURNAL_ROWS), 3);
+    earn(&f->store, "ann", 10); /* writes ann's row (its newest image), journals ann again */
+    UNIT_EQ_INT("ann written", row_points(f->other_db, f->store.merchant_id, "ann"), 11);
+    UNIT_EQ_INT("bob not yet", row_points(f->other_db, f->store.merchant_id, "bob"), 20);
+    UNIT_EQ_INT("not counted yet", count(f->other_db, FOLDS), 0);
+    unsigned char image[CUSTOMER_IMAGE_MAX];
+    int64_t gen = -1;
+    assert_true(customer_journal_find(f->journal, f->store.merchant_id, 1, image, &gen) > 0);
+    UNIT_EQ_INT("an image of the next fold", gen, 1);
+    earn(&f->store, "bob", 100); /* bob's row, from his newest committed image */
+    earn(&f->store, "bob", 100); /* cat's row, then the end: the first 3 rows go, not the rest */
+    UNIT_EQ_INT("bob written", row_points(f->other_db, f->store.merchant_id, "bob"), 21);
+    UNIT_EQ_INT("cat written", row_points(f->other_db, f->store.merchant_id, "cat"), 31);
+    UNIT_EQ_INT("counted", count(f->other_db, FOLDS), 1);
+    UNIT_EQ_INT("the fold's rows deleted, the later kept", count(f->other_db, JOURNAL_ROWS), 3);
+    UNIT_EQ_INT("the owner's view", points_of(&f->store, "bob"), 221);
+    UNIT_EQ_INT("waiting: ann and bob", customer_journal_size(f->journal), 2);
+    /* another connection folds the rest: every row current */
+    earn(&f->other, "cat", 0);
+    UNIT_EQ_INT("ann", row_points(f->other_db, f->store.merchant_id, "ann"), 21);
+    UNIT_EQ_INT("bob", row_points(f->other_db, f->store.merchant_id, "bob"), 221);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +319,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_another_writer_folds_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_owners_fold_keeps_images_one_fold_longer, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_fold_spreads_over_transactions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
