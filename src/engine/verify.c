@@ -283,10 +283,9 @@ static enum fid_status checks_in_snapshot(struct engine *e, json_t *out, bool *d
     enum fid_status st = customer_journal_fold_first(e->db, err);
     if (st != FID_OK || (st = db_read_begin(e->db, err)) != FID_OK)
         return st;
-    int64_t images = 0;
-    st = db_run_int(db_prepare(e->db, "SELECT EXISTS (SELECT 1 FROM customer_journal)"), 0, &images,
-                    err);
-    if (st == FID_OK && images == 0) {
+    bool images = false;
+    st = customer_journal_waiting(e->db, &images, err);
+    if (st == FID_OK && !images) {
         st = run_checks(e, out, err);
         *done = true;
     }

@@ -194,6 +194,9 @@ struct customer_journal {
      * folds_after. */
     bool folding;
     int64_t folds_after;
+    /* The journal's rows: the owner numbers them (never below a fold's mark, even once the table
+     * was emptied) and deletes the folded ones, up to folded_to, DELETE_CHUNK per transaction. */
+    int64_t next_row, folded_to, deleted_to, deleted_to_at_commit;
     bool started;            /* the count of folds is known */
     uint64_t others_version; /* the connection's PRAGMA data_version then */
 };
@@ -359,8 +362,9 @@ enum fid_status customer_journal_append(struct customer_journal *j, struct db *d
             memcpy(at + 4, j->open[i].bytes, j->open[i].size);
             at += 4 + j->open[i].size;
         }
-    struct db_stmt *s = db_prepare(db, "INSERT INTO customer_journal (images) VALUES (?)");
-    db_bind_blob(s, 1, blob, total);
+    struct db_stmt *s = db_prepare(db, "INSERT INTO customer_journal (id, images) VALUES (?, ?)");
+    db_bind_int(s, 1, j->next_row++);
+    db_bind_blob(s, 2, blob, total);
     enum fid_status st = db_run(s, err);
     free(blob);
     return st;
@@ -397,7 +401,9 @@ void customer_journal_committed(struct customer_journal *j)
 {
     pthread_mutex_lock(&j->lock);
     j->fold.next = j->fold.next_at_commit;
+    j->deleted_to = j->deleted_to_at_commit;
     if (j->folding) {
+        j->folded_to = j->fold.last_row;
         /* what the rows now hold stays one fold longer, for snapshots begun before this one */
         table_drop_before(&j->committed, j->folds);
         j->folds = j->folds_after;
@@ -422,6 +428,7 @@ void customer_journal_rolled_back(struct customer_journal *j)
     forget_open(j);
     j->folding = false;
     j->fold.next_at_commit = j->fold.next;
+    j->deleted_to_at_commit = j->deleted_to;
 }
 
 size_t customer_journal_size(const struct customer_journal *j)
@@ -432,6 +439,19 @@ size_t customer_journal_size(const struct customer_journal *j)
 int64_t customer_journal_folds(const struct customer_journal *j)
 {
     return j->folds;
+}
+
+/* Whether the journal holds rows past the last fold. */
+#define WAITING                                                                                    \
+    "SELECT EXISTS (SELECT 1 FROM customer_journal WHERE id > (SELECT folded_to FROM "             \
+    "customer_journal_folds))"
+
+enum fid_status customer_journal_waiting(struct db *db, bool *waiting, struct fid_error *err)
+{
+    int64_t any = 0;
+    enum fid_status st = db_run_int(db_prepare(db, WAITING), 0, &any, err);
+    *waiting = any != 0;
+    return st;
 }
 
 static int64_t monotonic_seconds(void)
@@ -447,7 +467,8 @@ static int64_t monotonic_seconds(void)
 static enum fid_status read_journal(struct db *db, struct image_table *latest,
                                     struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(db, "SELECT images FROM customer_journal ORDER BY id");
+    struct db_stmt *s = db_prepare(db, "SELECT images FROM customer_journal WHERE id > (SELECT "
+                                       "folded_to FROM customer_journal_folds) ORDER BY id");
     enum db_step rc;
     bool readable = true;
     while (readable && (rc = db_step(s)) == DB_ROW) {
@@ -502,14 +523,21 @@ static enum fid_status write_row(struct db *db, const unsigned char *image, size
     return st;
 }
 
-/* Deletes the journal's rows up to last_row (all: -1) and counts the fold. */
+/* Counts the fold and marks the journal's rows up to last_row (all: -1) folded; a connection
+ * that is not the owner deletes them at once, the owner a few per transaction (delete_folded). */
 static enum fid_status end_fold(struct db *db, int64_t last_row, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(db, "DELETE FROM customer_journal WHERE ?1 < 0 OR id <= ?1");
+    enum fid_status st = FID_OK;
+    if (last_row < 0) {
+        st = db_run_int(db_prepare(db, "SELECT COALESCE(MAX(id), 0) FROM customer_journal"), 0,
+                        &last_row, err);
+        if (st == FID_OK)
+            st = db_exec(db, "DELETE FROM customer_journal", err);
+    }
+    struct db_stmt *s = db_prepare(db, "UPDATE customer_journal_folds SET folds = folds + 1, "
+                                       "folded_to = max(folded_to, ?)");
     db_bind_int(s, 1, last_row);
-    enum fid_status st = db_run(s, err);
-    return st != FID_OK ? st
-                        : db_exec(db, "UPDATE customer_journal_folds SET folds = folds + 1", err);
+    return st == FID_OK ? db_run(s, err) : st;
 }
 
 /* Writes the rows of every image of latest in merchant and id order (the writes walk the table's
@@ -615,10 +643,21 @@ enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct d
 enum fid_status customer_journal_forget(struct customer_journal *j, struct db *db,
                                         struct fid_error *err)
 {
-    int64_t folds = 0;
+    int64_t folds = 0, first = 0, last = 0;
     enum fid_status st = customer_journal_read_folds(db, &folds, err);
+    if (st == FID_OK)
+        st = db_run_int(db_prepare(db, "SELECT folded_to FROM customer_journal_folds"), 0,
+                        &j->folded_to, err);
+    if (st == FID_OK)
+        st = db_run_int(db_prepare(db, "SELECT COALESCE(MIN(id), 1) - 1 FROM customer_journal"), 0,
+                        &first, err);
+    if (st == FID_OK)
+        st = db_run_int(db_prepare(db, "SELECT COALESCE(MAX(id), 0) FROM customer_journal"), 0,
+                        &last, err);
     if (st != FID_OK)
         return st;
+    j->next_row = (last > j->folded_to ? last : j->folded_to) + 1;
+    j->deleted_to = j->deleted_to_at_commit = first;
     pthread_mutex_lock(&j->lock);
     table_clear(&j->committed);
     j->folds = folds;
@@ -627,6 +666,26 @@ enum fid_status customer_journal_forget(struct customer_journal *j, struct db *d
     pthread_mutex_unlock(&j->lock);
     ref_clear(&j->refs);
     return FID_OK;
+}
+
+/* Deletes up to DELETE_CHUNK of the journal's rows that a fold of the owner marked folded: each
+ * costs the pages of one row, and all at once they held the commit that ended a fold for tens
+ * of milliseconds. */
+#define DELETE_CHUNK 64
+
+static enum fid_status delete_folded(struct customer_journal *j, struct db *db,
+                                     struct fid_error *err)
+{
+    if (j->deleted_to >= j->folded_to)
+        return FID_OK;
+    int64_t to =
+        j->deleted_to + DELETE_CHUNK < j->folded_to ? j->deleted_to + DELETE_CHUNK : j->folded_to;
+    struct db_stmt *s = db_prepare(db, "DELETE FROM customer_journal WHERE id <= ?");
+    db_bind_int(s, 1, to);
+    enum fid_status st = db_run(s, err);
+    if (st == FID_OK)
+        j->deleted_to_at_commit = to;
+    return st;
 }
 
 enum fid_status customer_journal_begin(struct customer_journal *j, struct db *db,
@@ -642,8 +701,7 @@ enum fid_status customer_journal_begin(struct customer_journal *j, struct db *db
          * writes no customer) is folded here. */
         size_t folded = 0;
         int64_t waiting = 0;
-        st = db_run_int(db_prepare(db, "SELECT EXISTS (SELECT 1 FROM customer_journal)"), 0,
-                        &waiting, err);
+        st = db_run_int(db_prepare(db, WAITING), 0, &waiting, err);
         if (st == FID_OK && waiting)
             st = customer_journal_fold(db, &folded, err);
         if (st == FID_OK)
@@ -659,15 +717,16 @@ enum fid_status customer_journal_begin(struct customer_journal *j, struct db *db
         (j->unfolded >= j->fold_images ||
          (j->unfolded > 0 && monotonic_seconds() - j->folded_at >= j->fold_seconds)))
         st = start_fold(j, db, err);
-    return st == FID_OK && j->fold.running ? fold_step(j, db, j->fold_chunk, err) : st;
+    if (st == FID_OK && j->fold.running)
+        return fold_step(j, db, j->fold_chunk, err);
+    return st == FID_OK ? delete_folded(j, db, err) : st;
 }
 
 enum fid_status customer_journal_fold_first(struct db *db, struct fid_error *err)
 {
-    int64_t waiting = 0;
-    enum fid_status st = db_run_int(
-        db_prepare(db, "SELECT EXISTS (SELECT 1 FROM customer_journal)"), 0, &waiting, err);
-    if (st != FID_OK || waiting == 0)
+    bool waiting = false;
+    enum fid_status st = customer_journal_waiting(db, &waiting, err);
+    if (st != FID_OK || !waiting)
         return st;
     size_t folded = 0;
     if ((st = db_begin(db, err)) != FID_OK)

@@ -94,6 +94,9 @@ enum fid_status customer_journal_forget(struct customer_journal *j, struct db *d
 /* Any connection but the owner: when the table holds images, folds them in a transaction of
  * its own (the connection must not be in one). */
 enum fid_status customer_journal_fold_first(struct db *db, struct fid_error *err) FID_MUST_USE;
+/* Whether the journal holds images no fold wrote yet (in the connection's snapshot). */
+enum fid_status customer_journal_waiting(struct db *db, bool *waiting,
+                                         struct fid_error *err) FID_MUST_USE;
 /* The number of folds in the connection's snapshot. */
 enum fid_status customer_journal_read_folds(struct db *db, int64_t *folds,
                                             struct fid_error *err) FID_MUST_USE;

@@ -447,11 +447,13 @@ static const char *const MIGRATIONS[] = {
     /* 18: the journal of customers' images (store/customer_journal.h): a writer that keeps
      * customers' state in memory appends, per commit, the images of the customers it changed as
      * one row, instead of rewriting each customer's row (a page at a random place per order).
-     * Folds write the rows and empty it; folds counts them, so that a reader knows whether the
-     * images it holds in memory are older or newer than its snapshot. */
+     * Folds write the rows; folds counts them, so that a reader knows whether the images it
+     * holds in memory are older or newer than its snapshot, and folded_to is the last journal
+     * row they hold (rows up to it are deleted later, a few at a time). */
     "CREATE TABLE customer_journal (id INTEGER PRIMARY KEY, images BLOB NOT NULL) STRICT;"
-    "CREATE TABLE customer_journal_folds (folds INTEGER NOT NULL) STRICT;"
-    "INSERT INTO customer_journal_folds VALUES (0);",
+    "CREATE TABLE customer_journal_folds (folds INTEGER NOT NULL, folded_to INTEGER NOT NULL) "
+    "STRICT;"
+    "INSERT INTO customer_journal_folds VALUES (0, 0);",
 };
 
 /* What a migration computes in C after its SQL, in the same transaction. */

@@ -242,11 +242,10 @@ void store_forget(struct store *store)
  * on rows as new as every image. */
 static enum fid_status fold_journal(struct store *store, struct fid_error *err)
 {
-    int64_t waiting = 0;
-    enum fid_status st = db_run_int(
-        db_prepare(store->db, "SELECT EXISTS (SELECT 1 FROM customer_journal)"), 0, &waiting, err);
+    bool waiting = false;
+    enum fid_status st = customer_journal_waiting(store->db, &waiting, err);
     size_t folded = 0;
-    return st != FID_OK || waiting == 0 ? st : customer_journal_fold(store->db, &folded, err);
+    return st != FID_OK || !waiting ? st : customer_journal_fold(store->db, &folded, err);
 }
 
 enum fid_status store_begin(struct store *store, struct fid_error *err)

@@ -84,8 +84,12 @@ static int64_t count(struct db *db, const char *sql)
     return n;
 }
 
-#define JOURNAL_ROWS "SELECT COUNT(*) FROM customer_journal"
-#define FOLDS        "SELECT folds FROM customer_journal_folds"
+/* Journal rows no fold wrote yet; and all of them, folded ones not yet deleted included. */
+#define JOURNAL_ROWS                                                                               \
+    "SELECT COUNT(*) FROM customer_journal WHERE id > (SELECT folded_to FROM "                     \
+    "customer_journal_folds)"
+#define ALL_JOURNAL_ROWS "SELECT COUNT(*) FROM customer_journal"
+#define FOLDS            "SELECT folds FROM customer_journal_folds"
 
 /* Adds points to a customer in one transaction of store (its own journal or none). */
 static void earn(struct store *store, const char *ref, int64_t points)
@@ -308,6 +312,34 @@ static void test_a_fold_spreads_over_transactions(void **state)
     earn(&f->other, "cat", 0);
     UNIT_EQ_INT("ann", row_points(f->other_db, f->store.merchant_id, "ann"), 21);
     UNIT_EQ_INT("bob", row_points(f->other_db, f->store.merchant_id, "bob"), 221);
+    UNIT_EQ_INT("another connection deletes what it folds", count(f->db, ALL_JOURNAL_ROWS), 0);
+}
+
+static void test_the_owner_deletes_folded_rows_a_few_at_a_time(void **state)
+{
+    struct fixture *f = *state;
+    for (int i = 0; i < 70; i++)
+        earn(&f->store, i % 2 ? "ann" : "bob", 1);
+    struct fid_error err;
+    assert_int_equal(store_begin(&f->store, &err), FID_OK);
+    assert_int_equal(customer_journal_fold_owned(f->journal, f->db, &err), FID_OK);
+    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    UNIT_EQ_INT("none waiting", count(f->db, JOURNAL_ROWS), 0);
+    UNIT_EQ_INT("folded, not deleted yet", count(f->db, ALL_JOURNAL_ROWS), 70);
+    earn(&f->store, "ann", 1); /* deletes 64, journals 1 */
+    UNIT_EQ_INT("64 deleted", count(f->db, ALL_JOURNAL_ROWS), 7);
+    earn(&f->store, "ann", 1);
+    UNIT_EQ_INT("the rest deleted", count(f->db, ALL_JOURNAL_ROWS), 2);
+    UNIT_EQ_INT("waiting", count(f->db, JOURNAL_ROWS), 2);
+    /* a fold by another connection reads only what no fold wrote */
+    earn(&f->other, "bob", 0);
+    UNIT_EQ_INT("ann", row_points(f->other_db, f->store.merchant_id, "ann"), 47);
+    UNIT_EQ_INT("bob", row_points(f->other_db, f->store.merchant_id, "bob"), 55);
+    /* the owner numbers its rows past every fold's mark, even with the table empty */
+    earn(&f->store, "ann", 1);
+    UNIT_EQ_INT("journaled past the mark", count(f->db, JOURNAL_ROWS), 1);
+    assert_int_equal(customer_journal_fold_first(f->other_db, &err), FID_OK);
+    UNIT_EQ_INT("folded", row_points(f->other_db, f->store.merchant_id, "ann"), 48);
 }
 
 int main(void)
@@ -320,6 +352,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_the_owners_fold_keeps_images_one_fold_longer, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_fold_spreads_over_transactions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_the_owner_deletes_folded_rows_a_few_at_a_time, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
