@@ -57,9 +57,11 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
                              struct jsonw *result, struct fid_error *err)
 {
     const struct program *p = e->program;
+    /* The customer's first order: none counted before it (past orders credited at enrolment are
+     * counted one by one as they are credited). An instant equal to the first order's is not
+     * enough: orders of the same second each earned the bonus. */
     struct earn_context context = {
-        .first_order =
-            c->order_count == 0 || (c->first_order_at == order->at && row->member_at_order == 0),
+        .first_order = c->order_count == 0,
         .tier_id = c->tier,
         .vip_plan_id = vip_active(c, order->at) ? c->vip_plan : "",
     };

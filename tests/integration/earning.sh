@@ -229,6 +229,16 @@ first_order_and_minimum() {
 earn points 25 0 F2 v1 base=25
 earn points 10 0 F5 v1 base=10" "$(ledger_table eli)" "eli's ledger: no bonus on F2, nothing for F3 and F4"
     assert_balance eli "$((55 + 25 + 10)) 0 $((55 + 25 + 10)) 0"
+
+    # Orders dated before enrolment, posted after it, at the same instant: one first order.
+    enrol gus 2026-01-10T09:00:00Z
+    order g1 2026-01-09T09:00:00Z gus G1 "[$(line A x 1 1000)]"
+    order g2 2026-01-09T09:00:00Z gus G2 "[$(line A x 1 1000)]"
+    order g3 2026-01-09T09:00:00Z gus G3 "[$(line A x 1 1000)]"
+    assert_eq "earn points 40 0 G1 v1 base=10,first_order=30
+earn points 10 0 G2 v1 base=10
+earn points 10 0 G3 v1 base=10" "$(ledger_table gus | grep -v enrolment)" \
+        "gus's ledger: the bonus once, whatever the orders' instants"
 }
 
 # ---------------------------------------------------------------------------------------------
