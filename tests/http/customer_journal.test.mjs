@@ -176,6 +176,39 @@ describe("customer journal", () => {
         }
     });
 
+    it("a profile changed through the API between orders is kept, as are the orders' points", async () => {
+        const s = await startServer();
+        try {
+            const ids = ["fay", "gil"];
+            await enrol(s, ids);
+            await postOrders(s, ids, 6);
+            // a request thread writes the profile on its own connection: it folds first, and the
+            // committer, which held fay's image with the old profile, forgets it
+            const patched = await s.call("PATCH", "/v1/members/fay", {
+                key: "posA",
+                body: { email: "fay@example.org" },
+            });
+            expectStatus(patched, 200);
+            const last = await postOrders(s, ids, 6, 6);
+            const member = expectStatus(await s.call("GET", "/v1/members/fay", { key: "readA" }), 200);
+            assert.equal(member.body.email, "fay@example.org", "the API's member after more orders");
+            assert.equal(member.body.balance.available, last.fay.available, "the member's balance");
+            // the list reads each row through the committer's images too
+            const list = expectStatus(await s.call("GET", "/v1/members", { key: "readA" }), 200);
+            for (const id of ids) {
+                const item = list.body.items.find((m) => m.id === id);
+                assert.ok(item, `${id} listed`);
+                assert.equal(item.balance.available, last[id].available, `${id} in the list`);
+            }
+            const shown = await s.cliOk(["member", "show", "fay"], { json: true });
+            assert.equal(shown.json.email, "fay@example.org", "the CLI's member after its fold");
+            await expectCliAgrees(s, ids, await apiBalances(s, ids));
+            await verifyOk(s);
+        } finally {
+            await s.stop();
+        }
+    });
+
     it("an adjustment posted with the CLI while the server runs is kept", async () => {
         const s = await startServer();
         try {
