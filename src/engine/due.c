@@ -90,7 +90,8 @@ static enum fid_status confirm_pending(struct engine *e, struct customer *c, int
     return st;
 }
 
-/* Expires available lots whose expiry is <= t, or all of them at `all_at` when not 0. */
+/* Expires available lots whose expiry is <= t, or all of them at `all_at` when not 0. A lot
+ * confirmed after that instant was pending then, outside the balance: it expires when confirmed. */
 static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t t, int64_t all_at,
                                    struct due_report *report, struct fid_error *err)
 {
@@ -102,6 +103,8 @@ static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t
         int64_t when = all_at ? all_at : lot->expires_at;
         if (when == 0 || when > t)
             continue;
+        if (lot->available_at > when)
+            when = lot->available_at;
         const char *why = all_at
                               ? "[{\"rule\":\"expiry\",\"label\":\"No activity: balance expired\"}]"
                               : "[{\"rule\":\"expiry\",\"label\":\"Points expired\"}]";

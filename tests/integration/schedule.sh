@@ -182,6 +182,34 @@ inactivity_after_adjustment() {
     run_due_again 2028-03-01T00:00:00Z
 }
 
+# Points still pending at an expiry instant were not in the balance then: when they are confirmed
+# after it, they expire at their confirmation, never dated before it (the liability of the month
+# between would show a negative available balance).
+pending_past_expiry() {
+    local mode
+    for mode in inactivity per_lot; do
+        write p.json "{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"pending_days\": 60,
+            \"expiry\": {\"mode\": \"$mode\", \"months\": 1}}"
+        init_db p.json
+        enrol ann 2026-01-05T09:00:00Z
+        order o1 2026-01-06T09:00:00Z ann O1 "[$(line X x 1 10000)]" # 100 pending until 7 March
+        run_due 2026-02-07T00:00:00Z
+        assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" \
+            "$mode: nothing available to expire in February"
+        run_due 2026-03-08T00:00:00Z
+        assert_eq "confirmed 100/1 expired 100/1 tiers 0 vouchers 0" "$(due_summary)" \
+            "$mode: confirmed, then expired"
+        expect_exit 0 fidele --json ledger ann
+        assert_json '[.entries[] | "\(.kind) \(.amount) \(.at)"] | join(", ")' \
+            "earn_pending 0 2026-01-06T09:00:00Z, confirm 100 2026-03-07T09:00:00Z, expire -100 2026-03-07T09:00:00Z" \
+            "$mode: the expiry is dated at the confirmation, not before it"
+        expect_exit 0 fidele --json liability --from 2026-02-01 --to 2026-03-01
+        assert_json '.closing_split | "\(.available) \(.pending)"' "0 100" \
+            "$mode: at the end of February the points are pending, none available"
+        run_due_again 2026-03-08T00:00:00Z
+    done
+}
+
 # ---------------------------------------------------------------------------------------------
 voucher_expiry() {
     init_db cafe
@@ -323,6 +351,7 @@ scenario per_lot_expiry per_lot_expiry
 scenario inactivity_expiry inactivity_expiry
 scenario inactivity_before_event inactivity_before_event
 scenario inactivity_after_adjustment inactivity_after_adjustment
+scenario pending_past_expiry pending_past_expiry
 scenario voucher_expiry voucher_expiry
 scenario tier_review_calendar_year tier_review_calendar_year
 scenario tier_review_rolling tier_review_rolling
