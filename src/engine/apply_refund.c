@@ -7,6 +7,8 @@
  * A full refund takes back everything. Points come from the order's own lot first.
  * Points still pending are cancelled outright. When the points were already spent the programme
  * decides: the balance goes negative, or the shortfall is forgiven and said so in the entry.
+ * Points of the order that expired left the balance already: what the refunds take back stops at
+ * what the order earned less what of it expired.
  */
 #include "engine/engine_internal.h"
 
@@ -189,6 +191,25 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
     return FID_OK;
 }
 
+/* Of the points the refunds take back from `before` to `target` (running totals over the order's
+ * refunds), those still to take from the balance: the total stops at what the order earned less
+ * what of its lot expired, which left the balance already. */
+static enum fid_status points_not_expired(struct engine *e, const struct order_row *order,
+                                          int64_t before, int64_t target, int64_t *take,
+                                          struct fid_error *err)
+{
+    int64_t expired = 0;
+    enum fid_status st =
+        order->lot_id ? lot_expired(&e->store, order->lot_id, &expired, err) : FID_OK;
+    if (st != FID_OK)
+        return st;
+    int64_t cap = order->points_earned - expired;
+    *take = (target < cap ? target : cap) - (before < cap ? before : cap);
+    if (*take < 0)
+        *take = 0;
+    return FID_OK;
+}
+
 static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct order_row *order,
                                    const json_t *remaining, bool lines_refunded,
                                    int64_t amount_money, int64_t goods, bool full, int64_t at,
@@ -253,7 +274,11 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
     int64_t target = clawback_target(order->points_earned, remaining_points, lines_refunded,
                                      amount_money, goods, full);
     int64_t points = target > order->points_clawed ? target - order->points_clawed : 0;
-    if (points > 0 && (st = claw_points(e, c, order, points, at, key, result, err)) != FID_OK)
+    int64_t unexpired = points;
+    if (points > 0 && (st = points_not_expired(e, order, order->points_clawed, target, &unexpired,
+                                               err)) != FID_OK)
+        goto done;
+    if (unexpired > 0 && (st = claw_points(e, c, order, unexpired, at, key, result, err)) != FID_OK)
         goto done;
     order->points_clawed += points;
     if ((st = claw_stamps(e, c, order, remaining_stamps, lines_refunded, amount_money, goods, full,

@@ -205,6 +205,21 @@ enum fid_status lot_of_order(struct store *store, const struct order_row *order,
     return rc == DB_DONE ? FID_ERR_NOT_FOUND : fid_fail(err, FID_ERR_DB, "", "reading lot failed");
 }
 
+enum fid_status lot_expired(struct store *store, int64_t lot_id, int64_t *amount,
+                            struct fid_error *err)
+{
+    enum fid_status written = store_write_rows(store, &store->ledger_rows, err);
+    if (written != FID_OK)
+        return written;
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT COALESCE(SUM(u.amount), 0) FROM lot_uses u JOIN ledger l ON "
+                   "l.merchant_id = u.merchant_id AND l.id = u.ledger_id WHERE u.merchant_id = ? "
+                   "AND u.lot_id = ? AND l.kind = 'expire'");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, lot_id);
+    return db_run_int(s, 0, amount, err);
+}
+
 enum fid_status lots_next_due(struct store *store, const struct customer *c, int64_t *at,
                               struct fid_error *err)
 {

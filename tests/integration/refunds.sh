@@ -339,6 +339,40 @@ refund_under_old_programme() {
         "the clawback entry is written by the current version"
 }
 
+# ---------------------------------------------------------------------------------------------
+# Points of the order that expired left the balance already: refunds take back at most what the
+# order earned less what of it expired, whether spent (from other lots) or still in its lot.
+refund_after_expiry() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+      "rewards": [{"id": "r", "name": "R", "kind": "experience", "cost_points": 30}],
+      "expiry": {"mode": "per_lot", "months": 1}}'
+    init_db p.json
+    enrol ivy 2026-01-01T09:00:00Z
+    order o1 2026-01-02T09:00:00Z ivy O1 "[$(line X x 1 5000)]" # 50, expire 2 February
+    order o2 2026-01-20T09:00:00Z ivy O2 "[$(line X x 1 5000)]" # 50, expire 20 February
+    expect_exit 0 fidele --json redeem ivy r --at 2026-01-21T09:00:00Z # 30 of O1's lot
+    expect_exit 0 fidele --json --now 2026-02-02T09:00:00Z run-due      # O1's last 20 expire
+    assert_balance ivy "50 0 100 0"
+    # 40% of O1 back: 20 points, all of them the spent part
+    post "$(refund_json r1 2026-02-03T09:00:00Z O1 '"amount_minor":2000')"
+    check_json "a partial refund takes the spent part" '.[0].points_clawed_back' 20 \
+        '.[0].balance.available' 30
+    # the rest of O1: 30 more would be due, 10 of them spent, 20 expired
+    post "$(refund_json r2 2026-02-03T10:00:00Z O1 '"amount_minor":3000')"
+    check_json "the expired points are not taken again" '.[0].points_clawed_back' 10 \
+        '.[0].balance.available' 20
+    assert_eq "O1|50|50" "$(sql "SELECT ref || '|' || points_earned || '|' || points_clawed FROM orders
+        WHERE ref = 'O1'")" "the order counts its earning cancelled in full"
+    # a partial refund after part of an order's own lot expired: its lot's remainder goes first
+    order o3 2026-02-04T09:00:00Z ivy O3 "[$(line X x 1 10000)]" # 100, expire 4 March
+    expect_exit 0 fidele --json redeem ivy r --at 2026-02-05T09:00:00Z # 20 of O2's lot, 10 of O3's
+    expect_exit 0 fidele --json --now 2026-03-04T09:00:00Z run-due      # O3's 90 expire
+    assert_balance ivy "0 0 170 0"
+    post "$(refund_json r3 2026-03-05T09:00:00Z O3 '"amount_minor":10000')"
+    check_json "of O3's 100, 90 expired: 10 to take back, spent, so forgiven" \
+        '.[0].points_clawed_back' 0 '.[0].points_forgiven' 10 '.[0].balance.available' 0
+}
+
 scenario full_refund full_refund
 scenario partial_refunds_add_up partial_refunds_add_up
 scenario refund_refused refund_refused
@@ -349,4 +383,5 @@ scenario stamps_clawback stamps_clawback
 scenario own_lot_first own_lot_first
 scenario debt_repaid_at_confirmation debt_repaid_at_confirmation
 scenario refund_under_old_programme refund_under_old_programme
+scenario refund_after_expiry refund_after_expiry
 finish
