@@ -44,17 +44,10 @@ bool segment_lifecycle(const struct lifecycle_rules *r, const struct segment_cus
 
 static bool order_passes(const struct segment_condition *k, const struct segment_order *o)
 {
-    if (k->weekdays && !(k->weekdays & (1u << o->weekday)))
+    if (!program_window_contains(k->weekdays, k->from_minute, k->to_minute, o->weekday, o->minute))
         return false;
     if (k->channels && !(k->channels & (1u << o->channel)))
         return false;
-    if (k->from_minute >= 0) {
-        bool inside = k->from_minute < k->to_minute
-                          ? o->minute >= k->from_minute && o->minute < k->to_minute
-                          : o->minute >= k->from_minute || o->minute < k->to_minute;
-        if (!inside)
-            return false;
-    }
     if (k->categories.count > 0) {
         bool any = false;
         for (size_t i = 0; i < o->n_categories && !any; i++)

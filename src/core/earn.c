@@ -47,7 +47,8 @@ static bool line_matches(const struct string_list *skus, const struct string_lis
 bool earn_multiplier_applies(const struct multiplier *m, const struct event *o,
                              const struct fid_local *local)
 {
-    if (m->weekdays && !(m->weekdays & (1u << local->weekday)))
+    if (!program_window_contains(m->weekdays, m->from_minute, m->to_minute, local->weekday,
+                                 local->hour * 60 + local->minute))
         return false;
     if (m->channels && !(m->channels & (1u << o->channel)))
         return false;
@@ -55,14 +56,6 @@ bool earn_multiplier_applies(const struct multiplier *m, const struct event *o,
         return false;
     if (m->ends_at && o->at >= m->ends_at)
         return false;
-    if (m->from_minute >= 0) {
-        int minute = local->hour * 60 + local->minute;
-        bool inside = m->from_minute < m->to_minute
-                          ? minute >= m->from_minute && minute < m->to_minute
-                          : minute >= m->from_minute || minute < m->to_minute;
-        if (!inside)
-            return false;
-    }
     return true;
 }
 

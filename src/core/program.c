@@ -45,6 +45,23 @@ bool string_list_contains(const struct string_list *list, const char *value)
     return false;
 }
 
+bool program_window_contains(unsigned weekdays, int from_minute, int to_minute, int weekday,
+                             int minute)
+{
+    int day = weekday;
+    if (from_minute >= 0) {
+        if (from_minute < to_minute) {
+            if (minute < from_minute || minute >= to_minute)
+                return false;
+        } else if (minute < to_minute) {
+            day = (weekday + 6) % 7; /* the night's tail: the window began the day before */
+        } else if (minute < from_minute) {
+            return false;
+        }
+    }
+    return weekdays == 0 || (weekdays & (1u << day)) != 0;
+}
+
 static void string_list_free(struct string_list *list)
 {
     for (size_t i = 0; i < list->count; i++)

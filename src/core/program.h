@@ -221,6 +221,12 @@ bool program_point_value(const struct program *program, int64_t *amount_minor, i
 
 bool string_list_contains(const struct string_list *list, const char *value);
 
+/* Whether a local weekday (0 = Monday) and minute of the day fall in a window of weekdays (0 =
+ * every day) and hours (from_minute < 0: the whole day). Hours that cross midnight belong to the
+ * day they begin: "fri" 22:00-02:00 holds Saturday 01:30, not Friday 01:30. */
+bool program_window_contains(unsigned weekdays, int from_minute, int to_minute, int weekday,
+                             int minute);
+
 const char *reward_kind_name(enum reward_kind kind);
 const char *channel_name(enum channel channel);
 

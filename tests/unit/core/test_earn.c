@@ -849,6 +849,25 @@ static const struct applies_case APPLIES_CASES[] = {
      "{'id': 'm', 'factor_pct': 200, 'weekdays': ['fri'], 'hours': {'from': '22:00', 'to': "
      "'02:00'}}",
      ORDER(ONE_LINE(1)), 4, 23, 0, true},
+    {"window across midnight: its tail belongs to the day it began (Friday night, Saturday 01:30)",
+     "{'id': 'm', 'factor_pct': 200, 'weekdays': ['fri'], 'hours': {'from': '22:00', 'to': "
+     "'02:00'}}",
+     ORDER(ONE_LINE(1)), 5, 1, 30, true},
+    {"window across midnight: Friday 01:30 is Thursday night's tail",
+     "{'id': 'm', 'factor_pct': 200, 'weekdays': ['fri'], 'hours': {'from': '22:00', 'to': "
+     "'02:00'}}",
+     ORDER(ONE_LINE(1)), 4, 1, 30, false},
+    {"window across midnight: its end",
+     "{'id': 'm', 'factor_pct': 200, 'weekdays': ['fri'], 'hours': {'from': '22:00', 'to': "
+     "'02:00'}}",
+     ORDER(ONE_LINE(1)), 5, 2, 0, false},
+    {"window across midnight: Sunday night's tail is Monday morning (the week wraps)",
+     "{'id': 'm', 'factor_pct': 200, 'weekdays': ['sun'], 'hours': {'from': '22:00', 'to': "
+     "'02:00'}}",
+     ORDER(ONE_LINE(1)), 0, 0, 0, true},
+    {"window across midnight, between its end and start",
+     "{'id': 'm', 'factor_pct': 200, 'hours': {'from': '22:00', 'to': '02:00'}}",
+     ORDER(ONE_LINE(1)), 3, 12, 0, false},
     {"channel", "{'id': 'm', 'factor_pct': 200, 'channels': ['online']}",
      ORDER(ONE_LINE(1) ", 'channel': 'online'"), 0, 0, 0, true},
 };
