@@ -23,7 +23,7 @@ static enum fid_status check_eligible(struct engine *e, const struct customer *c
                         r->id);
     if (r->stock >= 0) {
         int64_t issued = 0;
-        enum fid_status st = voucher_count_issued(&e->store, r->id, &issued, err);
+        enum fid_status st = reward_count_redeemed(&e->store, r->id, &issued, err);
         if (st != FID_OK)
             return st;
         if (issued >= r->stock)
@@ -31,6 +31,28 @@ static enum fid_status check_eligible(struct engine *e, const struct customer *c
                             r->id);
     }
     return FID_OK;
+}
+
+/* A cashback credit reward: the credit, and its record for the reward's stock. */
+static enum fid_status credit_cashback(struct engine *e, struct customer *c, const struct reward *r,
+                                       const struct event *ev, const char *explanation,
+                                       struct fid_error *err)
+{
+    struct ledger_row row = {
+        .customer_id = c->id,
+        .at = ev->at,
+        .kind = LEDGER_EARN,
+        .account = ACCOUNT_CASHBACK,
+        .amount = r->value_minor,
+        .event_key = ev->key,
+        .program_version = e->program->version,
+        .explanation = explanation,
+    };
+    enum fid_status st = ledger_append(&e->store, c, &row, err);
+    if (st != FID_OK)
+        return st;
+    c->cashback_minor += r->value_minor;
+    return reward_credit_insert(&e->store, r->id, row.id, err);
 }
 
 enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
@@ -91,8 +113,7 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
     struct jsonw vouchers;
     vouchers_open(&vouchers);
     if (r->kind == REWARD_CASHBACK_CREDIT)
-        st = account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_EARN, r->value_minor, ev->at, 0,
-                          ev->key, explanation, NULL, NULL, err);
+        st = credit_cashback(e, &c, r, ev, explanation, err);
     else
         st = voucher_issue(e, &c, r, VOUCHER_FROM_REDEEM, ev->at, ledger_id, ev->key, &vouchers,
                            err);

@@ -315,6 +315,47 @@ enum fid_status engine_verify(struct engine *e, json_t **violations, struct fid_
     return FID_OK;
 }
 
+/* What the programme's versions allowed, up to the current one. */
+struct programme_history {
+    bool negative_allowed;
+    int64_t *stock; /* per reward of the current version: the largest stock any gave it; -1 none */
+};
+
+static void note_version(const struct program *now, const struct program *version,
+                         struct programme_history *h)
+{
+    h->negative_allowed |= version->refund_allow_negative;
+    for (size_t i = 0; i < now->n_rewards; i++) {
+        const struct reward *r = program_reward(version, now->rewards[i].id);
+        if (r && h->stock[i] >= 0 && (r->stock < 0 || r->stock > h->stock[i]))
+            h->stock[i] = r->stock;
+    }
+}
+
+static enum fid_status read_history(struct engine *e, struct programme_history *h,
+                                    struct fid_error *err)
+{
+    const struct program *now = e->program;
+    h->stock = xcalloc(now->n_rewards ? now->n_rewards : 1, sizeof *h->stock);
+    for (size_t i = 0; i < now->n_rewards; i++)
+        h->stock[i] = now->rewards[i].stock;
+    note_version(now, now, h);
+    for (int64_t v = 1; v < now->version; v++) {
+        char *text = NULL;
+        int64_t loaded;
+        struct program *old = NULL;
+        enum fid_status st = program_store_load(&e->store, v, &text, &loaded, err);
+        if (st == FID_OK)
+            st = program_parse_text(text, strlen(text), &old, err);
+        free(text);
+        if (st != FID_OK)
+            return st;
+        note_version(now, old, h);
+        program_free(old);
+    }
+    return FID_OK;
+}
+
 static enum fid_status run_checks(struct engine *e, json_t *out, struct fid_error *err)
 {
     enum fid_status st = FID_OK;
@@ -333,9 +374,14 @@ static enum fid_status run_checks(struct engine *e, json_t *out, struct fid_erro
         st = check_order_aggregates(e, out, err);
     if (st == FID_OK)
         st = check_order_periods(e, out, err);
-    /* Programme-dependent checks: negative balances and reward stock. */
+    /* Programme-dependent checks: negative balances and reward stock, against what any
+     * version allowed (a debt left under a version that allowed it stays after one that does
+     * not; vouchers issued under a larger stock stay when it is lowered). */
     const struct program *p = e->program;
-    if (st == FID_OK && !p->refund_allow_negative) {
+    struct programme_history history = {0};
+    if (st == FID_OK)
+        st = read_history(e, &history, err);
+    if (st == FID_OK && !history.negative_allowed) {
         struct db_stmt *s = db_prepare(
             e->db, "SELECT ref, 'available ' || points_available || ', cashback ' || "
                    "cashback_minor FROM customers WHERE merchant_id = ? AND (points_available < 0 "
@@ -353,16 +399,17 @@ static enum fid_status run_checks(struct engine *e, json_t *out, struct fid_erro
         db_done(s);
     }
     for (size_t i = 0; st == FID_OK && i < p->n_rewards; i++) {
-        if (p->rewards[i].stock < 0)
+        if (history.stock[i] < 0)
             continue;
         int64_t issued = 0;
-        st = voucher_count_issued(&e->store, p->rewards[i].id, &issued, err);
-        if (st == FID_OK && issued > p->rewards[i].stock) {
+        st = reward_count_redeemed(&e->store, p->rewards[i].id, &issued, err);
+        if (st == FID_OK && issued > history.stock[i]) {
             char detail[96];
             snprintf(detail, sizeof detail, "%lld issued for a stock of %lld", (long long)issued,
-                     (long long)p->rewards[i].stock);
+                     (long long)history.stock[i]);
             add(out, "reward_stock", p->rewards[i].id, detail);
         }
     }
+    free(history.stock);
     return st;
 }

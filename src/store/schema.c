@@ -454,6 +454,17 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE customer_journal_folds (folds INTEGER NOT NULL, folded_to INTEGER NOT NULL) "
     "STRICT;"
     "INSERT INTO customer_journal_folds VALUES (0, 0);",
+
+    /* 19: the cashback credits a redemption gives, by reward: a credit issues no voucher, so
+     * the vouchers could not count it against the reward's stock. Earlier credits are found
+     * through their redemption's idempotency record, which names the reward. */
+    "CREATE TABLE reward_credits (merchant_id INTEGER NOT NULL, reward_id TEXT NOT NULL, "
+    "ledger_id INTEGER NOT NULL, PRIMARY KEY (merchant_id, reward_id, ledger_id)) STRICT, "
+    "WITHOUT ROWID;"
+    "INSERT INTO reward_credits SELECT l.merchant_id, json_extract(ev.result, '$.reward'), l.id "
+    "FROM ledger l JOIN events ev ON ev.merchant_id = l.merchant_id AND ev.key = l.event_key "
+    "WHERE l.account = 'cashback' AND l.kind = 'earn' AND ev.type = 'redeem' AND "
+    "json_valid(ev.result) AND json_extract(ev.result, '$.reward') IS NOT NULL;",
 };
 
 /* What a migration computes in C after its SQL, in the same transaction. */

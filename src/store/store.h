@@ -472,8 +472,12 @@ enum fid_status voucher_find(struct store *store, const char *code, struct vouch
                              struct fid_error *err) FID_MUST_USE;
 enum fid_status voucher_save_state(struct store *store, const struct voucher *voucher,
                                    struct fid_error *err) FID_MUST_USE;
-/* Vouchers ever issued for a reward by redemption (for stock). */
-enum fid_status voucher_count_issued(struct store *store, const char *reward_id, int64_t *count,
+/* Redemptions ever made of a reward, for its stock: the vouchers they issued and the cashback
+ * credits they gave. */
+enum fid_status reward_count_redeemed(struct store *store, const char *reward_id, int64_t *count,
+                                      struct fid_error *err) FID_MUST_USE;
+/* Records the cashback credit a redemption of a reward gave (its ledger entry). */
+enum fid_status reward_credit_insert(struct store *store, const char *reward_id, int64_t ledger_id,
                                      struct fid_error *err) FID_MUST_USE;
 /* Marks issued vouchers with valid_until <= t expired; *count gets how many. */
 enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *count,

@@ -84,14 +84,27 @@ enum fid_status voucher_save_state(struct store *store, const struct voucher *v,
     return db_run(s, err);
 }
 
-enum fid_status voucher_count_issued(struct store *store, const char *reward_id, int64_t *count,
-                                     struct fid_error *err)
+enum fid_status reward_count_redeemed(struct store *store, const char *reward_id, int64_t *count,
+                                      struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(store->db, "SELECT COUNT(*) FROM vouchers WHERE merchant_id = "
-                                              "? AND reward_id = ? AND source = 'redeem'");
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT (SELECT COUNT(*) FROM vouchers WHERE merchant_id = ?1 AND reward_id = "
+                   "?2 AND source = 'redeem') + (SELECT COUNT(*) FROM reward_credits WHERE "
+                   "merchant_id = ?1 AND reward_id = ?2)");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_text(s, 2, reward_id);
     return db_run_int(s, 0, count, err);
+}
+
+enum fid_status reward_credit_insert(struct store *store, const char *reward_id, int64_t ledger_id,
+                                     struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "INSERT INTO reward_credits (merchant_id, "
+                                              "reward_id, ledger_id) VALUES (?, ?, ?)");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_text(s, 2, reward_id);
+    db_bind_int(s, 3, ledger_id);
+    return db_run(s, err);
 }
 
 enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *count,

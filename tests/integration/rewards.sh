@@ -155,6 +155,48 @@ stock_runs_out() {
     assert_balance cal "101 0 1 0"
 }
 
+# A cashback credit issues no voucher; its redemptions count against the reward's stock too.
+cashback_credit_stock() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+        "rewards": [{"id": "cb", "name": "5 EUR back", "kind": "cashback_credit", "value_minor": 500,
+                     "cost_points": 10, "stock": 1}]}'
+    init_db p.json
+    enrol amy 2026-03-01T09:00:00Z
+    adjust amy 100 2026-03-01T10:00:00Z
+    expect_exit 0 fidele --json redeem amy cb --at 2026-03-02T09:00:00Z
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json redeem amy cb --at 2026-03-02T09:00:00Z
+    assert_contains "$ERR" "out of stock" "the second credit"
+    assert_unchanged "$before" "no credit beyond the stock"
+    assert_balance amy "90 0 0 500"
+    verify_catches reward_stock "INSERT INTO reward_credits VALUES (1, 'cb', 999)"
+}
+
+# verify judges what was written by the versions of the programme it was written under: a debt
+# left by a refund while debts were allowed, vouchers issued before the stock was lowered.
+verify_across_programme_versions() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+        "rewards": [{"id": "t", "name": "T", "kind": "experience", "cost_points": 10, "stock": 5}],
+        "refunds": {"allow_negative_balance": true}}'
+    init_db p.json
+    enrol bea 2026-01-01T09:00:00Z
+    order o1 2026-01-02T09:00:00Z bea O1 "[$(line X x 1 5000)]" # 50
+    expect_exit 0 fidele --json redeem bea t --at 2026-01-03T09:00:00Z
+    expect_exit 0 fidele --json redeem bea t --at 2026-01-03T09:00:00Z
+    post "$(refund_json r1 2026-01-04T09:00:00Z O1 '"amount_minor":5000')"
+    assert_balance bea "-20 0 0 0" "the refund leaves a debt, as version 1 allows"
+    jq '.refunds.allow_negative_balance = false | .rewards[0].stock = 1' p.json >p2.json
+    expect_exit 0 fidele --json program set p2.json
+    expect_exit 0 fidele --json verify
+    assert_json .ok true "the debt and the two vouchers stand under version 2"
+    expect_exit 2 fidele --json redeem bea t --at 2026-01-05T09:00:00Z
+    assert_contains "$ERR" "out of stock" "version 2's stock of 1 is spent"
+    verify_catches reward_stock "INSERT INTO vouchers SELECT merchant_id, code || '-' || n.n, customer_id,
+        reward_id, source, state, issued_at, valid_until, used_at, used_order, ledger_id, event_key
+        FROM vouchers, (SELECT 1 AS n UNION SELECT 2 UNION SELECT 3 UNION SELECT 4) n"
+}
+
 # ---------------------------------------------------------------------------------------------
 cashback_rewards() {
     init_db ecommerce
@@ -354,6 +396,8 @@ concurrent_redemptions() {
 scenario stamp_card_rollover stamp_card_rollover
 scenario eligibility_and_vip eligibility_and_vip
 scenario stock_runs_out stock_runs_out
+scenario cashback_credit_stock cashback_credit_stock
+scenario verify_across_programme_versions verify_across_programme_versions
 scenario cashback_rewards cashback_rewards
 scenario adjustments adjustments
 scenario redeem_refused redeem_refused

@@ -489,6 +489,38 @@ static void test_migration_17_mends_cut_explanations(void **state)
     close_and_remove(db, path);
 }
 
+static void test_migration_19_counts_earlier_cashback_credits(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 18);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES "
+                        "(1, 1, 'ann', 0)");
+    /* 2 and 4 are credits of redemptions (of cb and cb2); 3 is an order's cashback, 5 a credit
+     * whose redemption's record is gone. */
+    store_test_exec(db, "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, "
+                        "amount, event_key, program_version) VALUES "
+                        "(1, 1, 1, 0, 'redeem', 'points', -10, 'r1', 1), "
+                        "(1, 2, 1, 0, 'earn', 'cashback', 500, 'r1', 1), "
+                        "(1, 3, 1, 0, 'earn', 'cashback', 20, 'o1', 1), "
+                        "(1, 4, 1, 0, 'earn', 'cashback', 300, 'r2', 1), "
+                        "(1, 5, 1, 0, 'earn', 'cashback', 300, 'r3', 1)");
+    store_test_exec(db, "INSERT INTO events (merchant_id, key, digest, type, at, applied_at, "
+                        "result) VALUES "
+                        "(1, 'r1', 'd', 'redeem', 0, 0, '{\"reward\":\"cb\"}'), "
+                        "(1, 'o1', 'd', 'order', 0, 0, '{\"points\":2}'), "
+                        "(1, 'r2', 'd', 'redeem', 0, 0, '{\"reward\":\"cb2\"}')");
+    assert_int_equal(schema_migrate_to(db, 19, &err), FID_OK);
+    char text[512];
+    table_text(db,
+               "SELECT group_concat(reward_id || ':' || ledger_id, ' ') FROM (SELECT * FROM "
+               "reward_credits ORDER BY ledger_id)",
+               text, sizeof text);
+    UNIT_EQ_STR("credits found", text, "cb:2 cb2:4");
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_migration_15_orders_of_a_second_in_id_order),
         cmocka_unit_test(test_migration_16_vouchers_in_issue_order),
         cmocka_unit_test(test_migration_17_mends_cut_explanations),
+        cmocka_unit_test(test_migration_19_counts_earlier_cashback_credits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
