@@ -133,6 +133,25 @@ void api_member_get(struct http_request *req)
         http_reply_json(req, 200, engine_member_json(req->engine, &c));
 }
 
+/* The fields of a PATCH's body, read as an enrolment's (ev), into c. */
+static void patch_profile(const json_t *body, const struct event *ev, struct customer *c)
+{
+    if (json_object_get(body, "email"))
+        snprintf(c->email, sizeof c->email, "%s", ev->email);
+    if (json_object_get(body, "phone"))
+        snprintf(c->phone, sizeof c->phone, "%s", ev->phone);
+    if (json_object_get(body, "name"))
+        snprintf(c->name, sizeof c->name, "%s", ev->name);
+    if (json_object_get(body, "birthday"))
+        snprintf(c->birthday, sizeof c->birthday, "%s", ev->birthday);
+    if (json_object_get(body, "locale"))
+        snprintf(c->locale, sizeof c->locale, "%s", ev->locale);
+    if (json_object_get(body, "consents") && c->consents != ev->consents) {
+        c->consents = ev->consents;
+        c->consents_at = (int64_t)time(NULL);
+    }
+}
+
 void api_member_patch(struct http_request *req)
 {
     struct customer c;
@@ -159,23 +178,15 @@ void api_member_patch(struct http_request *req)
         st = event_parse(probe, 0, &ev, &err);
     }
     if (st == FID_OK) {
-        if (json_object_get(body, "email"))
-            snprintf(c.email, sizeof c.email, "%s", ev->email);
-        if (json_object_get(body, "phone"))
-            snprintf(c.phone, sizeof c.phone, "%s", ev->phone);
-        if (json_object_get(body, "name"))
-            snprintf(c.name, sizeof c.name, "%s", ev->name);
-        if (json_object_get(body, "birthday"))
-            snprintf(c.birthday, sizeof c.birthday, "%s", ev->birthday);
-        if (json_object_get(body, "locale"))
-            snprintf(c.locale, sizeof c.locale, "%s", ev->locale);
-        if (json_object_get(body, "consents") && c.consents != ev->consents) {
-            c.consents = ev->consents;
-            c.consents_at = (int64_t)time(NULL);
-        }
+        /* read again in the write transaction: a change committed since the read above (another
+         * PATCH, an order) is kept, not written over */
         struct store *store = engine_store(req->engine);
         if ((st = store_begin(store, &err)) == FID_OK &&
-            (st = customer_save_profile(store, &c, &err)) == FID_OK)
+            (st = customer_find_id(store, c.id, &c, &err)) == FID_OK) {
+            patch_profile(body, ev, &c);
+            st = customer_save_profile(store, &c, &err);
+        }
+        if (st == FID_OK)
             st = store_commit(store, &err);
         if (st != FID_OK)
             store_rollback(store);

@@ -222,8 +222,8 @@ const unsigned char *customer_journal_get(const struct customer_journal *j, int6
         return j->open[open->size].bytes;
     }
     const struct image *committed = image_table_find(&j->committed, merchant_id, id);
-    if (committed == NULL)
-        return NULL;
+    if (committed == NULL || j->forgetting || committed->gen < j->trusted_from)
+        return NULL; /* another connection may have written the row since */
     *size = committed->size;
     return committed->bytes;
 }
@@ -338,11 +338,30 @@ void customer_journal_stop_fold(struct customer_journal *j)
     j->gen = j->folds;
 }
 
+/* The counts the committed transaction read once another connection had committed. */
+static void learn_counts(struct customer_journal *j)
+{
+    j->folds = j->pending.folds;
+    j->folded_to = j->pending.folded_to;
+    j->deleted_to = j->deleted_to_at_commit = j->pending.deleted_to;
+    j->others_version = j->pending.others_version;
+    j->unfolded = 0;
+    customer_journal_stop_fold(j);
+    /* the images stay for snapshots begun before; readers of later ones, and the owner, read
+     * the rows, which the other connection may have written */
+    j->trusted_from = j->folds;
+    j->started = true;
+    j->forgetting = false;
+    ref_table_clear(&j->refs);
+}
+
 void customer_journal_committed(struct customer_journal *j)
 {
     pthread_mutex_lock(&j->lock);
     j->fold.next = j->fold.next_at_commit;
     j->deleted_to = j->deleted_to_at_commit;
+    if (j->forgetting)
+        learn_counts(j);
     if (j->folding) {
         j->folded_to = j->fold.last_row;
         /* what the rows now hold stays one fold longer, for snapshots begun before this one */
@@ -367,6 +386,7 @@ void customer_journal_committed(struct customer_journal *j)
 void customer_journal_rolled_back(struct customer_journal *j)
 {
     forget_open(j);
+    j->forgetting = false;
     j->folding = false;
     j->fold.next_at_commit = j->fold.next;
     j->deleted_to_at_commit = j->deleted_to;

@@ -69,8 +69,10 @@ void customer_journal_rolled_back(struct customer_journal *j);
  * how many rows it writes per transaction meanwhile; the defaults are the macros above. */
 void customer_journal_tune(struct customer_journal *j, size_t images, int64_t seconds,
                            size_t chunk);
-/* The owner, first in each write transaction: forgets its images when another connection
- * committed (which folded first), and folds when it is time. */
+/* The owner, first in each write transaction: when another connection committed, folds what
+ * the journal holds and, from this transaction's commit, reads rows rather than its images
+ * (another connection may have written them; the images stay for readers of older snapshots);
+ * else folds when it is time. */
 enum fid_status customer_journal_begin(struct customer_journal *j, struct db *db,
                                        struct fid_error *err) FID_MUST_USE;
 
@@ -86,11 +88,6 @@ enum fid_status customer_journal_fold(struct db *db, size_t *folded,
  * ends a fold in progress) and empties the journal of what they came from. */
 enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct db *db,
                                             struct fid_error *err) FID_MUST_USE;
-/* The owner, inside its write transaction, once another connection committed (and so folded
- * first): forgets its images, which the rows now hold, and reads the count of folds. Also how an
- * owner starts, after folding what an earlier owner left. */
-enum fid_status customer_journal_forget(struct customer_journal *j, struct db *db,
-                                        struct fid_error *err) FID_MUST_USE;
 /* Any connection but the owner: when the table holds images, folds them in a transaction of
  * its own (the connection must not be in one). */
 enum fid_status customer_journal_fold_first(struct db *db, struct fid_error *err) FID_MUST_USE;

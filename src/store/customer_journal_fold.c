@@ -96,19 +96,24 @@ static enum fid_status write_row(struct db *db, const unsigned char *image, size
 }
 
 /* Counts the fold and marks the journal's rows up to last_row (all: -1) folded; a connection
- * that is not the owner deletes them at once, the owner a few per transaction (delete_folded). */
+ * that is not the owner deletes them at once, the owner a few per transaction (delete_folded).
+ * A fold of all counts two: while the owner's own fold runs, the images it commits count one
+ * more than the table (customer_journal.h), and any fold of all that follows must read as newer
+ * than them. */
 static enum fid_status end_fold(struct db *db, int64_t last_row, struct fid_error *err)
 {
     enum fid_status st = FID_OK;
+    int64_t count = last_row < 0 ? 2 : 1;
     if (last_row < 0) {
         st = db_run_int(db_prepare(db, "SELECT COALESCE(MAX(id), 0) FROM customer_journal"), 0,
                         &last_row, err);
         if (st == FID_OK)
             st = db_exec(db, "DELETE FROM customer_journal", err);
     }
-    struct db_stmt *s = db_prepare(db, "UPDATE customer_journal_folds SET folds = folds + 1, "
+    struct db_stmt *s = db_prepare(db, "UPDATE customer_journal_folds SET folds = folds + ?, "
                                        "folded_to = max(folded_to, ?)");
-    db_bind_int(s, 1, last_row);
+    db_bind_int(s, 1, count);
+    db_bind_int(s, 2, last_row);
     return st == FID_OK ? db_run(s, err) : st;
 }
 
@@ -212,14 +217,17 @@ enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct d
     return st == FID_OK ? fold_step(j, db, SIZE_MAX - j->fold.n, err) : st;
 }
 
-enum fid_status customer_journal_forget(struct customer_journal *j, struct db *db,
-                                        struct fid_error *err)
+/* Inside the owner's write transaction, once another connection committed (or as it starts),
+ * after folding what the journal held: reads the table's counts, which are the owner's from
+ * this transaction's commit (customer_journal_committed). */
+static enum fid_status read_counts(struct customer_journal *j, struct db *db, uint64_t version,
+                                   struct fid_error *err)
 {
-    int64_t folds = 0, first = 0, last = 0;
+    int64_t folds = 0, folded_to = 0, first = 0, last = 0;
     enum fid_status st = customer_journal_read_folds(db, &folds, err);
     if (st == FID_OK)
         st = db_run_int(db_prepare(db, "SELECT folded_to FROM customer_journal_folds"), 0,
-                        &j->folded_to, err);
+                        &folded_to, err);
     if (st == FID_OK)
         st = db_run_int(db_prepare(db, "SELECT COALESCE(MIN(id), 1) - 1 FROM customer_journal"), 0,
                         &first, err);
@@ -228,15 +236,14 @@ enum fid_status customer_journal_forget(struct customer_journal *j, struct db *d
                         &last, err);
     if (st != FID_OK)
         return st;
-    j->next_row = (last > j->folded_to ? last : j->folded_to) + 1;
-    j->deleted_to = j->deleted_to_at_commit = first;
-    pthread_mutex_lock(&j->lock);
-    image_table_clear(&j->committed);
-    j->folds = folds;
-    j->unfolded = 0;
-    customer_journal_stop_fold(j);
-    pthread_mutex_unlock(&j->lock);
-    ref_table_clear(&j->refs);
+    int64_t next = (last > folded_to ? last : folded_to) + 1;
+    if (next > j->next_row) /* rows' ids only grow, also past a rollback */
+        j->next_row = next;
+    j->pending.folds = folds;
+    j->pending.folded_to = folded_to;
+    j->pending.deleted_to = first;
+    j->pending.others_version = version;
+    j->forgetting = true;
     return FID_OK;
 }
 
@@ -270,20 +277,17 @@ enum fid_status customer_journal_begin(struct customer_journal *j, struct db *db
     if (!j->started || version != j->others_version) {
         /* Another connection committed, having folded first (or this owner starts): the rows
          * hold every image. What is left (an earlier owner's, or written by a connection that
-         * writes no customer) is folded here. */
+         * writes no customer) is folded here. All of it takes effect at this commit. */
         size_t folded = 0;
         int64_t waiting = 0;
         st = db_run_int(db_prepare(db, WAITING), 0, &waiting, err);
         if (st == FID_OK && waiting)
             st = customer_journal_fold(db, &folded, err);
         if (st == FID_OK)
-            st = customer_journal_forget(j, db, err);
-        if (st != FID_OK)
-            return st;
-        j->started = true;
-        j->others_version = version;
-        j->folded_at = monotonic_seconds();
-        return FID_OK;
+            st = read_counts(j, db, version, err);
+        if (st == FID_OK)
+            j->folded_at = monotonic_seconds();
+        return st;
     }
     if (!j->fold.running &&
         (j->unfolded >= j->fold_images ||

@@ -78,6 +78,16 @@ struct customer_journal {
     int64_t next_row, folded_to, deleted_to, deleted_to_at_commit;
     bool started;            /* the count of folds is known */
     uint64_t others_version; /* the connection's PRAGMA data_version then */
+    /* Another connection committed: the open transaction folded what the journal held and read
+     * the table's counts (pending). They become the owner's at its commit, when it stops
+     * trusting its images (they stay for snapshots begun before); a rollback drops them, and
+     * the next transaction looks again. Meanwhile the owner reads rows. */
+    bool forgetting;
+    struct {
+        int64_t folds, folded_to, deleted_to;
+        uint64_t others_version;
+    } pending;
+    int64_t trusted_from; /* the owner's own reads take committed images of this gen or later */
 };
 
 /* Ends a fold in progress (its customers' list goes); new images are of the current count. */

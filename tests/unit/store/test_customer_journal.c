@@ -3,8 +3,10 @@
  * a real SQLite file (migrated schema, two merchants). An image decodes to the customer it was
  * made of and no shorter or altered bytes pass for one; the owner's saves leave rows alone and
  * its reads see its images; a rollback, to a savepoint or whole, takes its images back; a commit
- * appends one journal row; another connection's write transaction folds the rows first; the
- * owner then forgets its images, and its own folds keep them one fold longer for older readers.
+ * appends one journal row; another connection's write transaction folds the rows first (a fold
+ * of all counts two); the owner then reads rows from the commit of its next transaction (not
+ * before: a rollback makes it look again), and its folds keep images one fold longer for older
+ * readers.
  */
 #include "store_support.h"
 
@@ -241,18 +243,18 @@ static void test_another_writer_folds_first(void **state)
     UNIT_EQ_INT("folded and written", row_points(f->other_db, f->store.merchant_id, "ann"), 1020);
     UNIT_EQ_INT("bob folded", row_points(f->other_db, f->store.merchant_id, "bob"), 21);
     UNIT_EQ_INT("journal emptied", count(f->other_db, JOURNAL_ROWS), 0);
-    UNIT_EQ_INT("one fold", count(f->other_db, FOLDS), 1);
-    /* the owner learns of it at its next transaction and forgets its images */
+    UNIT_EQ_INT("a fold of all counts two", count(f->other_db, FOLDS), 2);
+    /* the owner learns of it at its next transaction and reads rows from then on */
     UNIT_EQ_INT("the owner sees the other write", points_of(&f->store, "ann"), 1020);
     UNIT_EQ_INT("images forgotten", customer_journal_size(f->journal), 0);
-    UNIT_EQ_INT("folds learnt", customer_journal_folds(f->journal), 1);
+    UNIT_EQ_INT("folds learnt", customer_journal_folds(f->journal), 2);
     earn(&f->store, "ann", 1);
     UNIT_EQ_INT("journaling again", count(f->db, JOURNAL_ROWS), 1);
     struct fid_error err;
     assert_int_equal(customer_journal_fold_first(f->other_db, &err), FID_OK);
     UNIT_EQ_INT("fold_first", row_points(f->other_db, f->store.merchant_id, "ann"), 1021);
     assert_int_equal(customer_journal_fold_first(f->other_db, &err), FID_OK);
-    UNIT_EQ_INT("an empty journal is not folded again", count(f->other_db, FOLDS), 2);
+    UNIT_EQ_INT("an empty journal is not folded again", count(f->other_db, FOLDS), 4);
 }
 
 static void test_the_owners_fold_keeps_images_one_fold_longer(void **state)
@@ -315,6 +317,50 @@ static void test_a_fold_spreads_over_transactions(void **state)
     UNIT_EQ_INT("another connection deletes what it folds", count(f->db, ALL_JOURNAL_ROWS), 0);
 }
 
+/* Another connection commits without folding (it writes no customer: a key, a merchant). The
+ * owner folds its own images in its next transaction; when that transaction rolls back, so does
+ * the fold, and the next one must fold again rather than take the rows as current. */
+static void test_a_rolled_back_transaction_learns_again(void **state)
+{
+    struct fixture *f = *state;
+    earn(&f->store, "ann", 5);
+    struct fid_error err;
+    assert_int_equal(db_exec(f->other_db, "UPDATE merchants SET name = name || '!'", &err), FID_OK);
+    assert_int_equal(store_begin(&f->store, &err), FID_OK);
+    UNIT_EQ_INT("folded in the transaction", count(f->db, JOURNAL_ROWS), 0);
+    store_rollback(&f->store);
+    UNIT_EQ_INT("the fold rolled back", row_points(f->other_db, f->store.merchant_id, "ann"), 10);
+    UNIT_EQ_INT("the owner still sees its image", points_of(&f->store, "ann"), 15);
+    earn(&f->store, "ann", 1);
+    UNIT_EQ_INT("folded again", row_points(f->other_db, f->store.merchant_id, "ann"), 15);
+    assert_int_equal(customer_journal_fold_first(f->other_db, &err), FID_OK);
+    UNIT_EQ_INT("nothing lost", row_points(f->other_db, f->store.merchant_id, "ann"), 16);
+}
+
+/* A fold of all by another connection during the owner's fold: the images the owner committed
+ * meanwhile (of the next fold's count) must read as older than the rows it wrote; the owner's
+ * own reads take the rows, and its images stay for snapshots begun before. */
+static void test_a_fold_of_all_during_the_owners_fold(void **state)
+{
+    struct fixture *f = *state;
+    customer_journal_tune(f->journal, 2, 3600, 1); /* fold at 2 images, one row per transaction */
+    earn(&f->store, "ann", 1);
+    earn(&f->store, "bob", 1);
+    earn(&f->store, "ann", 1); /* begins the fold: ann's row, and an image of the next fold */
+    unsigned char image[CUSTOMER_IMAGE_MAX];
+    int64_t gen = -1;
+    assert_true(customer_journal_find(f->journal, f->store.merchant_id, 1, image, &gen) > 0);
+    UNIT_EQ_INT("an image of the next fold", gen, 1);
+    earn(&f->other, "ann", 1000); /* folds all, then writes ann's row */
+    UNIT_EQ_INT("the row", row_points(f->other_db, f->store.merchant_id, "ann"), 1012);
+    assert_true(customer_journal_find(f->journal, f->store.merchant_id, 1, image, &gen) > 0);
+    assert_true(gen < count(f->other_db, FOLDS)); /* a reader of a later snapshot reads the row */
+    UNIT_EQ_INT("the owner reads the row", points_of(&f->store, "ann"), 1012);
+    earn(&f->store, "ann", 1);
+    assert_int_equal(customer_journal_fold_first(f->other_db, &(struct fid_error){0}), FID_OK);
+    UNIT_EQ_INT("kept", row_points(f->other_db, f->store.merchant_id, "ann"), 1013);
+}
+
 static void test_the_owner_deletes_folded_rows_a_few_at_a_time(void **state)
 {
     struct fixture *f = *state;
@@ -354,6 +400,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_fold_spreads_over_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_owner_deletes_folded_rows_a_few_at_a_time, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_rolled_back_transaction_learns_again, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_fold_of_all_during_the_owners_fold, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
