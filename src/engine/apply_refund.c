@@ -218,7 +218,7 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
     json_error_t jerr;
     json_t *earned = json_loads(order->stamps, 0, &jerr);
     json_t *clawed = json_loads(order->stamps_clawed, 0, &jerr);
-    json_t *taken = json_object();
+    json_t *taken = json_object(), *spared = json_object();
     enum fid_status st = FID_OK;
     const char *card_id;
     json_t *value;
@@ -243,10 +243,16 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
             (st = stamps_set(&e->store, c->id, card_id, count - take, completed, err)) != FID_OK)
             break;
         json_object_set_new(taken, card_id, json_integer(take));
+        if (forgiven)
+            json_object_set_new(spared, card_id, json_integer(forgiven));
     }
     free(order->stamps_clawed);
     order->stamps_clawed = jsonw_dump_sorted(clawed);
     result_put(result, "stamps_clawed_back", taken);
+    if (json_object_size(spared) > 0)
+        result_put(result, "stamps_forgiven", spared);
+    else
+        json_decref(spared);
     json_decref(earned);
     json_decref(clawed);
     return st;

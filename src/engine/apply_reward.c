@@ -13,11 +13,15 @@
 static enum fid_status check_eligible(struct engine *e, const struct customer *c,
                                       const struct reward *r, int64_t at, struct fid_error *err)
 {
-    if (r->tiers.count > 0 && !string_list_contains(&r->tiers, c->tier))
+    if (r->tiers.count > 0 && !string_list_contains(&r->tiers, c->tier)) {
+        char tiers[256] = "";
+        for (size_t i = 0, used = 0; i < r->tiers.count && used < sizeof tiers; i++)
+            used += (size_t)snprintf(tiers + used, sizeof tiers - used, "%s%s", i ? ", " : "",
+                                     r->tiers.items[i]);
         return fid_fail(err, FID_ERR_STATE, "/reward",
-                        "reward \"%s\" is for tiers %s%s only; the member's tier is %s", r->id,
-                        r->tiers.items[0], r->tiers.count > 1 ? " and above" : "",
-                        c->tier[0] ? c->tier : "none");
+                        "reward \"%s\" is for the tiers %s only; the member's tier is %s", r->id,
+                        tiers, c->tier[0] ? c->tier : "none");
+    }
     if (r->vip_only && !vip_active(c, at))
         return fid_fail(err, FID_ERR_STATE, "/reward", "reward \"%s\" is for VIP members only",
                         r->id);

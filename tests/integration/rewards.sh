@@ -77,7 +77,7 @@ eligibility_and_vip() {
     local before
     before=$(snapshot)
     expect_exit 2 fidele --json redeem uma fifteen-pct --at 2026-03-02T09:00:00Z
-    assert_contains "$ERR" "for tiers gold and above only; the member's tier is none" "15% is for gold and platinum"
+    assert_contains "$ERR" "for the tiers gold, platinum only; the member's tier is none" "15% is for gold and platinum"
     assert_stderr_names "/reward"
     expect_exit 2 fidele --json redeem uma partner-cinema --at 2026-03-02T09:00:00Z
     assert_contains "$ERR" "VIP members only" "the cinema ticket is for VIP members"
@@ -290,7 +290,7 @@ redeem_refused() {
     local before
     before=$(snapshot)
     expect_exit 2 fidele --json redeem xia latte-art --at 2026-03-02T09:00:00Z
-    assert_contains "$ERR" "for tiers family only" "the workshop is for the family tier"
+    assert_contains "$ERR" "for the tiers family only" "the workshop is for the family tier"
     expect_exit 2 fidele redeem xia five-off --at 2026-03-01T09:30:00Z
     assert_contains "$ERR" "costs 500 points; the available balance is 20" \
         "redemption above the balance"
