@@ -4,6 +4,7 @@
  * seed taken from the input must already be canonical. fid_currency_check must accept only
  * three upper-case letters with 0-4 minor digits, and amounts must format with that many decimals.
  * fid_parse_whole must accept only digits whose value lies in the range, and give that value.
+ * fid_phone_normalise must give a plus and 8 to 15 digits that normalise to themselves.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "util/codes.h"
 #include "util/money.h"
 #include "util/numbers.h"
+#include "util/phone.h"
 #include "fuzz.h"
 
 #define FUZZ_TEXT_MAX 64
@@ -59,6 +61,19 @@ static void check_whole(const char *text)
     FUZZ_ASSERT(strcmp(again, digits) == 0);
 }
 
+static void check_phone(const char *text)
+{
+    char phone[FID_PHONE_MAX], again[FID_PHONE_MAX];
+    if (fid_phone_normalise(text, phone) != 0) {
+        FUZZ_ASSERT(phone[0] == '\0');
+        return;
+    }
+    size_t len = strlen(phone);
+    FUZZ_ASSERT(phone[0] == '+' && phone[1] != '0' && len >= 9 && len <= 16);
+    FUZZ_ASSERT(strspn(phone + 1, "0123456789") == len - 1);
+    FUZZ_ASSERT(fid_phone_normalise(phone, again) == 0 && strcmp(again, phone) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char text[FUZZ_TEXT_MAX];
@@ -70,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fid_code_normalise(text, code) == 0)
         check_canonical(code);
     check_whole(text);
+    check_phone(text);
 
     int digits = -1;
     struct fid_error err;

@@ -229,12 +229,13 @@ enum fid_status cli_read_input(const char *path, char **text, size_t *len, struc
             buf = xrealloc(buf, cap + 1);
         }
     }
-    bool failed = ferror(f);
+    int error = ferror(f) ? (errno ? errno : EIO) : 0;
     if (f != stdin)
         fclose(f);
-    if (failed) {
+    if (error) { /* a directory is the caller's mistake; a failing disk is not */
         free(buf);
-        return fid_fail(err, FID_ERR_IO, path, "read failed");
+        return fid_fail(err, error == EISDIR ? FID_ERR_INPUT : FID_ERR_IO, path, "cannot read: %s",
+                        strerror(error));
     }
     buf[n] = '\0';
     *text = buf;
@@ -300,6 +301,14 @@ void cli_new_key(char *out, size_t size)
     snprintf(out, size, "cli-%s", code);
 }
 
+/* Whether text is well-formed UTF-8 (jansson refuses a string that is not). */
+static bool utf8_valid(const char *text)
+{
+    json_t *probe = json_string(text);
+    json_decref(probe);
+    return probe != NULL;
+}
+
 int cli_main(int argc, char **argv)
 {
     struct cli cli = {.db_path = getenv("FIDELE_DB"), .now = (int64_t)time(NULL)};
@@ -331,7 +340,7 @@ int cli_main(int argc, char **argv)
             usage(stdout);
             free(rest);
             return 0;
-        } else if (strcmp(a, "--version") == 0) {
+        } else if (strcmp(a, "--version") == 0 && n_rest == 0) { /* after a command, its own */
             printf("fidele 0.1.0\n");
             free(rest);
             return 0;
@@ -344,6 +353,11 @@ int cli_main(int argc, char **argv)
             }
             *slot = argv[++i];
             continue;
+        }
+        if (!utf8_valid(a)) { /* every name, id and text the commands store is UTF-8 */
+            fid_fail(&err, FID_ERR_INPUT, "", "argument %d is not valid UTF-8", i);
+            free(rest);
+            return cli_fail(&cli, &err);
         }
         rest[n_rest++] = argv[i];
     }

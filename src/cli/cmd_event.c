@@ -64,6 +64,7 @@ int cmd_event(struct cli *cli)
     json_t *events = NULL, *results = NULL;
     struct engine *e = NULL;
     enum fid_status st = cli_read_input(path, &text, &len, &err);
+    bool read = st == FID_OK; /* errors from here on name a JSON pointer into the events */
     if (st == FID_OK)
         st = event_stream_parse(text, len, &events, &err);
     free(text);
@@ -76,7 +77,7 @@ int cmd_event(struct cli *cli)
     json_decref(events);
     engine_close(e);
     if (st != FID_OK) {
-        if (err.field[0] == '/' && !each) {
+        if (read && err.field[0] == '/' && !each) {
             /* "/3/lines/0/quantity" -> "event 4: /lines/0/quantity" reads better on a terminal */
             char *rest = strchr(err.field + 1, '/');
             long index = strtol(err.field + 1, NULL, 10);

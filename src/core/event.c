@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/phone.h"
 #include "util/jsonread.h"
 #include "util/jsonwrite.h"
 #include "util/money.h"
@@ -170,10 +171,12 @@ static enum fid_status parse_enrol(const json_t *obj, struct event *ev, struct f
         return fid_fail(err, FID_ERR_INPUT, "/email", "\"%.60s\" is not an e-mail address",
                         ev->email);
     FID_CHECK(copy_string(obj, "phone", false, ev->phone, sizeof ev->phone, err));
-    for (const char *c = ev->phone; *c; c++)
-        if (!((*c >= '0' && *c <= '9') || (*c == '+' && c == ev->phone) || *c == ' '))
-            return fid_fail(err, FID_ERR_INPUT, "/phone",
-                            "expected a phone number in international form such as +33612345678");
+    char phone[FID_PHONE_MAX];
+    if (ev->phone[0] && fid_phone_normalise(ev->phone, phone) != 0)
+        return fid_fail(err, FID_ERR_INPUT, "/phone",
+                        "expected a phone number in international form such as +33612345678");
+    if (ev->phone[0])
+        snprintf(ev->phone, sizeof ev->phone, "%s", phone);
     FID_CHECK(copy_string(obj, "name", false, ev->name, sizeof ev->name, err));
     FID_CHECK(copy_string(obj, "birthday", false, ev->birthday, sizeof ev->birthday, err));
     if (ev->birthday[0]) {

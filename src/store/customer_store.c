@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "store/customer_journal.h"
+#include "util/phone.h"
 #include "util/xalloc.h"
 
 #define CUSTOMER_COLUMNS                                                                           \
@@ -163,16 +164,18 @@ enum fid_status customer_find_id(struct store *store, int64_t id, struct custome
 enum fid_status customer_find_any(struct store *store, const char *query, struct customer *out,
                                   struct fid_error *err)
 {
-    char code[FID_CODE_MAX] = "";
+    char code[FID_CODE_MAX] = "", phone[FID_PHONE_MAX];
     if (fid_code_normalise(query, code) != 0)
         code[0] = '\0';
+    fid_phone_normalise(query, phone); /* as typed: "+33 6 12 34 56 78" */
     struct db_stmt *s = db_prepare(
         store->db, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE merchant_id = ?1 AND "
-                   "(ref = ?2 OR card_code = ?3 OR email = lower(?2) OR phone = ?2) "
+                   "(ref = ?2 OR card_code = ?3 OR email = lower(?2) OR phone = ?4) "
                    "ORDER BY (ref = ?2) DESC, (card_code = ?3) DESC, id LIMIT 1");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_text(s, 2, query);
     db_bind_text(s, 3, code);
+    db_bind_text(s, 4, phone);
     return read_one(store, s, out, &(struct wanted){.by = MATCHING, .text = query}, err);
 }
 
@@ -550,19 +553,21 @@ enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int6
 enum fid_status customer_search(struct store *store, const char *query, int64_t limit,
                                 customer_visit visit, void *context, struct fid_error *err)
 {
-    char code[FID_CODE_MAX] = "";
+    char code[FID_CODE_MAX] = "", phone[FID_PHONE_MAX];
     if (fid_code_normalise(query, code) != 0)
         code[0] = '\0';
+    fid_phone_normalise(query, phone);
     struct db_stmt *s = db_prepare(
         store->db,
         "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE merchant_id = ?1 AND (ref = ?2 OR "
-        "card_code = ?3 OR email = lower(?2) OR phone = ?2 OR instr(lower(name), lower(?2)) > 0 "
+        "card_code = ?3 OR email = lower(?2) OR phone = ?5 OR instr(lower(name), lower(?2)) > 0 "
         "OR instr(email, lower(?2)) > 0 OR instr(ref, ?2) > 0) ORDER BY (ref = ?2) DESC, "
         "(card_code = ?3) DESC, ref LIMIT ?4");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_text(s, 2, query);
     db_bind_text(s, 3, code);
     db_bind_int(s, 4, limit);
+    db_bind_text(s, 5, phone);
     struct customer c;
     enum db_step rc;
     while ((rc = db_step(s)) == DB_ROW) {

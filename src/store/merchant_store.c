@@ -47,7 +47,11 @@ enum fid_status merchant_get(struct db *db, int64_t id, struct merchant *out, st
     struct db_stmt *s = db_prepare(
         db, "SELECT id, name, currency, timezone, locale, created_at FROM merchants WHERE id = ?");
     db_bind_int(s, 1, id);
-    return read_merchant(s, out, err);
+    enum fid_status st = read_merchant(s, out, err);
+    if (st == FID_ERR_NOT_FOUND)
+        return fid_fail(err, FID_ERR_NOT_FOUND, "--merchant", "no merchant %lld in this database",
+                        (long long)id);
+    return st;
 }
 
 enum fid_status merchant_default(struct db *db, struct merchant *out, struct fid_error *err)

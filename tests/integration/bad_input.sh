@@ -99,6 +99,9 @@ bad_fields() {
         "impossible birthday|/birthday|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"birthday\":\"2025-02-29\"}"
         "bad e-mail|/email|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"email\":\"zoe.example.org\"}"
         "bad phone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"06-12-34\"}"
+        "national phone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"0612345678\"}"
+        "phone of a plus alone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"+\"}"
+        "phone too long|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"+1234567890123456\"}"
         "bad consent|/consents/1|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"consents\":[\"email\",\"fax\"]}"
         "bad locale|/locale|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"locale\":\"de\"}"
         "enrolling a member again|/customer|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"alice\"}"
@@ -139,6 +142,16 @@ bad_command_line() {
     bad "missing event file" "no-such-file.json" - fidele event post no-such-file.json
     bad "unknown subcommand" "polish" - fidele voucher polish ABCD-EFGH
     bad "unknown member action" "remove" - fidele member remove alice
+    bad "an id that is not UTF-8" "argument 5 is not valid UTF-8" - fidele member add $'bad\xff'
+    bad "an option's value that is not UTF-8" "not valid UTF-8" - fidele redeem alice pastry --at $'2026\xff'
+    bad "an unknown merchant" "--merchant: no merchant 99" - fidele --merchant 99 balance alice
+    bad "a missing file by its whole path" "$PWD/no-such-file.json: cannot open" - \
+        fidele event post "$PWD/no-such-file.json"
+    bad "a directory for a file" "$PWD: cannot read" - fidele event post "$PWD"
+    # --version after a command is the command's own
+    expect_exit 0 fidele program show --version 1
+    assert_contains "$OUT" "programme version 1" "program show --version 1"
+    bad "an unknown programme version" "no programme version 9" - fidele program show --version 9
     # --db naming no database: nothing is created there
     expect_exit 2 "$FIDELE" --db "$PWD/missing.db" balance alice
     assert_stderr_names "--db"

@@ -62,6 +62,10 @@ replay() {
     NOW=2026-03-07T10:00:00Z expect_exit 0 fidele --json member add bob --email bob@example.org
     check_json "member add again" .status replayed .card_code "$card"
     assert_unchanged "$before" "enrolling twice with the same details is a replay"
+    # a phone as people type it is kept in international form, and found as typed
+    NOW=2026-03-06T10:00:00Z expect_exit 0 fidele --json member add cat --phone "+33 6 12 34 56 78"
+    expect_exit 0 fidele --json member show "+33 (0)6 12-34-56-78"
+    check_json "found by the phone as typed" .id cat .phone "+33612345678"
     local adjust_body='{"type":"adjustment","key":"adj-2","at":"2026-03-06T10:00:00Z","customer":"ann","points":1000,"reason":"r","author":"a"}'
     post "$adjust_body"
     expect_exit 0 fidele --json redeem ann five-off --key till-42 --at 2026-03-06T11:00:00Z
