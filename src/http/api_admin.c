@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "http/api.h"
+#include "util/jsonread.h"
 #include "http/key_cache.h"
 #include "http/worker.h"
 #include "util/jsonwrite.h"
@@ -60,23 +61,30 @@ void api_keys_create(struct http_request *req)
     json_t *body = http_body_json(req);
     if (body == NULL)
         return;
-    const char *scope_text = json_string_value(json_object_get(body, "scope"));
-    const char *label = json_string_value(json_object_get(body, "label"));
-    int scope = scope_text ? api_scope_parse(scope_text) : -1;
-    if (!json_is_object(body) || scope < 0 || (label && strlen(label) >= API_KEY_LABEL_MAX)) {
+    /* as the key store names its scopes: read, pos, admin */
+    static const char *const scopes[] = {"read", "pos", "admin", NULL};
+    static const char *const fields[] = {"scope", "label", NULL};
+    const char *label = NULL;
+    int scope = -1;
+    struct fid_error err;
+    fid_error_clear(&err);
+    enum fid_status st = jsonr_expect_object(body, "", &err);
+    if (st == FID_OK)
+        st = jsonr_check_keys(body, "", fields, &err);
+    if (st == FID_OK)
+        st = jsonr_enum(body, "", "scope", true, scopes, -1, &scope, &err);
+    if (st == FID_OK)
+        st = jsonr_string(body, "", "label", false, API_KEY_LABEL_MAX - 1, NULL, &label, &err);
+    if (st != FID_OK) {
         json_decref(body);
-        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
-                           "expected {\"scope\": \"admin\"|\"pos\"|\"read\", \"label\": text}",
-                           "/scope");
+        http_reply_error(req, &err);
         return;
     }
     struct api_key key;
     char text[API_KEY_TEXT_MAX];
-    struct fid_error err;
-    fid_error_clear(&err);
-    enum fid_status st = api_key_create(
-        req->worker->directory, http_rng(), req->key.merchant_id, (enum api_scope)scope, label,
-        http_header(req, "Idempotency-Key"), (int64_t)time(NULL), &key, text, &err);
+    st = api_key_create(req->worker->directory, http_rng(), req->key.merchant_id,
+                        (enum api_scope)scope, label, http_header(req, "Idempotency-Key"),
+                        (int64_t)time(NULL), &key, text, &err);
     json_decref(body);
     if (st != FID_OK) {
         http_reply_error(req, &err);

@@ -101,11 +101,25 @@ void api_apply_one(struct http_request *req, json_t *event, unsigned success_sta
     submit(req, success_status, shape);
 }
 
+/* Names a refused event's field as the caller wrote it: the key sent as the Idempotency-Key
+ * header, the member's id of POST /v1/members (the enrolment's "customer"). */
+static void reply_refused(struct http_request *req, struct fid_error *err)
+{
+    char field[FID_ERROR_FIELD_MAX];
+    if (strcmp(err->field, "/key") == 0 && http_header(req, "Idempotency-Key") != NULL)
+        snprintf(err->field, sizeof err->field, "Idempotency-Key");
+    else if (strcmp(req->route, "/v1/members") == 0 && strncmp(err->field, "/customer", 9) == 0) {
+        snprintf(field, sizeof field, "/id%s", err->field + 9);
+        snprintf(err->field, sizeof err->field, "%s", field);
+    }
+    http_reply_error(req, err);
+}
+
 void api_apply_finish(struct http_request *req)
 {
     struct fid_error err = req->commit_err;
     if (req->commit_status != FID_OK) {
-        http_reply_error(req, &err);
+        reply_refused(req, &err);
         return;
     }
     const struct engine_results *results = &req->commit_results;
@@ -132,7 +146,7 @@ void api_apply_finish(struct http_request *req)
                  json_string_value(json_object_get(e, "field")), "%s",
                  json_string_value(json_object_get(e, "message")));
         json_decref(result);
-        http_reply_error(req, &err);
+        reply_refused(req, &err);
         return;
     }
     if (status && strcmp(status, "replayed") == 0) {

@@ -32,6 +32,26 @@ bool api_load_member(struct http_request *req, struct customer *out)
     return true;
 }
 
+/* The new member's address: its id percent-encoded but for the characters a path segment takes
+ * as they are (RFC 3986, section 2.3), so that "a b?c" stays one segment. */
+static void member_location(struct http_request *req, const char *id)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = (size_t)snprintf(req->location, sizeof req->location, "/v1/members/");
+    for (const unsigned char *c = (const unsigned char *)id; *c && n + 4 < sizeof req->location;
+         c++) {
+        if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+            strchr("-._~", *c) != NULL) {
+            req->location[n++] = (char)*c;
+        } else {
+            req->location[n++] = '%';
+            req->location[n++] = hex[*c >> 4];
+            req->location[n++] = hex[*c & 15];
+        }
+    }
+    req->location[n] = '\0';
+}
+
 void api_members_create(struct http_request *req)
 {
     json_t *body = http_body_object(req, "expected a member object");
@@ -55,9 +75,8 @@ void api_members_create(struct http_request *req)
         json_decref(body);
         return;
     }
-    if (customer) {
-        snprintf(req->location, sizeof req->location, "/v1/members/%.200s", customer);
-    }
+    if (customer)
+        member_location(req, customer);
     api_apply_one(req, body, 201, NULL);
 }
 

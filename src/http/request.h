@@ -50,9 +50,10 @@ struct http_request {
     char *response; /* owned */
     const char *content_type;
     bool replayed;
+    bool close;           /* the connection ends with this answer */
     char allow[64];       /* for 405 */
     unsigned retry_after; /* for 429 */
-    char location[256];
+    char location[512];   /* an id of 128 bytes percent-encoded fits */
     /* a write handed to the committer: the connection is suspended until it commits */
     bool commit_pending;
     json_t *commit_events;                /* owned */

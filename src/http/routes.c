@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "http/key_cache.h"
@@ -108,7 +109,7 @@ static bool authenticate(struct http_request *req, const struct route *route)
     enum auth_need need = route->auth;
     const char *header = http_header(req, "Authorization");
     char id[API_KEY_ID_LEN + 1], digest[FID_DIGEST_HEX];
-    if (header == NULL || strncmp(header, "Bearer ", 7) != 0) {
+    if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0) { /* schemes ignore case */
         http_reply_problem(req, 401, "unauthorized", "Unauthorized",
                            "send an API key as \"Authorization: Bearer fk_...\"", "Authorization");
         return false;
@@ -176,17 +177,20 @@ void routes_dispatch(struct http_request *req)
 {
     const struct route *found = NULL;
     char allow[64] = "";
+    /* HEAD is GET without the body, which libmicrohttpd leaves out */
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
     for (size_t i = 0; i < N_ROUTES; i++) {
         if (!route_match(ROUTES[i].template, req->path, req->params))
             continue;
-        if (strcmp(ROUTES[i].method, req->method) == 0) {
+        if (strcmp(ROUTES[i].method, method) == 0) {
             found = &ROUTES[i];
             req->route_index = (int)i;
             req->route = ROUTES[i].template;
             break;
         }
         size_t n = strlen(allow);
-        snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", ROUTES[i].method);
+        snprintf(allow + n, sizeof allow - n, "%s%s%s", n ? ", " : "", ROUTES[i].method,
+                 strcmp(ROUTES[i].method, "GET") == 0 ? ", HEAD" : "");
         req->route = ROUTES[i].template;
     }
     if (found == NULL) {
@@ -212,7 +216,7 @@ void routes_dispatch(struct http_request *req)
     }
     /* A read sees the snapshot its key was checked in, one transaction for the whole request;
      * other methods write, in transactions of their own. */
-    if (strcmp(req->method, "GET") != 0)
+    if (strcmp(method, "GET") != 0)
         snapshot_end(req);
     found->handler(req);
     snapshot_end(req);

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "http/access_log.h"
@@ -132,6 +134,11 @@ static enum MHD_Result send_response(struct http_request *req)
     MHD_add_response_header(response, "X-Request-Id", req->request_id);
     if (req->allow[0])
         MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, req->allow);
+    if (req->status == 401) /* how to authenticate (RFC 9110, section 11.6.1) */
+        MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Bearer realm=\"fidele\"");
+    if (req->close)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     if (req->location[0])
         MHD_add_response_header(response, MHD_HTTP_HEADER_LOCATION, req->location);
     if (req->replayed)
@@ -144,6 +151,56 @@ static enum MHD_Result send_response(struct http_request *req)
     enum MHD_Result ret = MHD_queue_response(req->connection, req->status, response);
     MHD_destroy_response(response);
     return ret;
+}
+
+/* Decodes a URL's path or a query argument in place, as libmicrohttpd would, unless the result
+ * would hold a NUL (which would cut the text short: "/v1/members/ann%00x" read as ann's) or not
+ * be UTF-8: such text stays as written, and matches no member, code or route. */
+static size_t unescape(void *cls, struct MHD_Connection *connection, char *text)
+{
+    (void)cls;
+    (void)connection;
+    size_t len = strlen(text);
+    if (strchr(text, '%') == NULL)
+        return len;
+    char *decoded = xstrndup(text, len);
+    size_t n = MHD_http_unescape(decoded);
+    json_t *probe = memchr(decoded, '\0', n) ? NULL : json_stringn(decoded, n);
+    if (probe != NULL) {
+        memcpy(text, decoded, n + 1);
+        len = n;
+    }
+    json_decref(probe);
+    free(decoded);
+    return len;
+}
+
+struct lengths {
+    const char *first;
+    bool differ;
+};
+
+static enum MHD_Result note_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct lengths *seen = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+        return MHD_YES;
+    if (seen->first != NULL && strcmp(seen->first, value) != 0)
+        seen->differ = true;
+    if (seen->first == NULL)
+        seen->first = value;
+    return MHD_YES;
+}
+
+/* Two different lengths for one body: a proxy in front may have read the other one, and what it
+ * took for the next request would be read here as this one's body (RFC 9112, section 6.3). */
+static bool lengths_conflict(struct MHD_Connection *connection)
+{
+    struct lengths seen = {0};
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, note_length, &seen);
+    return seen.differ;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
@@ -168,7 +225,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         req->started_ns = monotonic_ns();
         request_id(connection, req->request_id);
         *con_cls = req;
-        return MHD_YES;
+        if (!lengths_conflict(connection))
+            return MHD_YES;
+        req->close = true;
+        http_reply_problem(req, 400, "bad-request", "Bad Request",
+                           "the request has two different Content-Length headers", NULL);
+        return send_response(req);
     }
     if (req->commit_pending) { /* resumed: the committer has answered */
         req->commit_pending = false;
@@ -317,9 +379,9 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
         MHD_OPTION_THREAD_POOL_SIZE, config->threads ? config->threads : 1,
         MHD_OPTION_CONNECTION_TIMEOUT, config->timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED,
         &on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, &on_connection, NULL,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-        cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_UNESCAPE_CALLBACK,
+        &unescape, NULL, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+        MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
     if (daemon == NULL) {
         committer_stop();
         struct fid_error ignored; /* the listening error is the one to report */

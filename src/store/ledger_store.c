@@ -240,7 +240,9 @@ enum fid_status ledger_page(struct store *store, const struct customer *customer
 {
     int64_t customer_id = customer->id;
     /* The chain is walked one link past the page (n = limit + 1), which tells whether there is
-     * more; that oldest entry comes first in id order and is skipped. */
+     * more; that oldest entry comes first in id order and is skipped. It starts before `before`:
+     * at that entry's link when it is the customer's, else at the customer's newest entry older
+     * than it (ids are shared by every customer's entries). */
     *more = false;
     enum fid_status written = store_write_rows(store, &store->ledger_rows, err);
     if (written != FID_OK)
@@ -249,9 +251,12 @@ enum fid_status ledger_page(struct store *store, const struct customer *customer
         store->db,
         "WITH RECURSIVE chain(id, n) AS (SELECT CASE WHEN ?3 = 0 THEN COALESCE((SELECT id FROM "
         "ledger WHERE merchant_id = ?1 AND id = ?5), (SELECT id FROM ledger WHERE merchant_id = "
-        "?1 AND id < ?5 AND customer_id = ?2 ORDER BY id DESC LIMIT 1)) ELSE (SELECT prev_id FROM "
-        "ledger "
-        "WHERE merchant_id = ?1 AND id = ?3 AND customer_id = ?2) END, 1 UNION ALL "
+        "?1 AND id < ?5 AND customer_id = ?2 ORDER BY id DESC LIMIT 1)) WHEN EXISTS (SELECT 1 "
+        "FROM ledger WHERE merchant_id = ?1 AND id = ?3 AND customer_id = ?2) THEN (SELECT "
+        "prev_id FROM ledger WHERE merchant_id = ?1 AND id = ?3) ELSE COALESCE((SELECT id FROM "
+        "ledger WHERE merchant_id = ?1 AND id = ?5 AND id < ?3), (SELECT id FROM ledger WHERE "
+        "merchant_id = ?1 AND id < ?3 AND customer_id = ?2 ORDER BY id DESC LIMIT 1)) END, 1 "
+        "UNION ALL "
         "SELECT l.prev_id, chain.n + 1 FROM chain JOIN ledger l ON l.merchant_id = ?1 AND "
         "l.id = chain.id WHERE l.prev_id IS NOT NULL AND chain.n <= ?4) "
         "SELECT l.id, l.at, l.kind, l.account, l.card_id, l.amount, l.pending_delta, "

@@ -146,6 +146,20 @@ describe("bad requests", () => {
             assert.match(r.data, /application\/problem\+json/);
         });
 
+        it("two different Content-Length headers are 400 and close the connection", async () => {
+            // a proxy in front may have framed the body by the other one (RFC 9112, section 6.3)
+            const body = JSON.stringify({ id: "smuggled" });
+            const head =
+                "POST /v1/members HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                `Authorization: Bearer ${h.server.keys.posA}\r\nIdempotency-Key: cl-1\r\n` +
+                `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nContent-Length: 5\r\n\r\n`;
+            const r = await rawExchange(h.server, [head + body], { timeoutMs: 5000 });
+            assert.match(r.data, /^HTTP\/1\.1 400 /, r.data);
+            assert.match(r.data, /application\/problem\+json/);
+            assert.ok(r.closedByServer, "the connection is closed");
+            expectProblem(await h.server.call("GET", "/v1/members/smuggled", { key: "readA" }), 404, "not-found");
+        });
+
         it("a body just under the limit is accepted", async () => {
             const res = await h.server.call("POST", "/v1/events", {
                 key: "posA",
@@ -210,14 +224,48 @@ describe("bad requests", () => {
             }
         });
 
+        it("HEAD answers as GET without the body", async () => {
+            for (const [p, key] of [
+                ["/healthz", undefined],
+                ["/v1/openapi.json", undefined],
+                ["/v1/members/bea", "readA"],
+            ]) {
+                const get = await h.server.call("GET", p, { key });
+                const head = await h.server.call("HEAD", p, { key });
+                assert.equal(head.status, get.status, p);
+                assert.equal(head.text, "", p);
+                assert.equal(head.headers.get("content-type"), get.headers.get("content-type"), p);
+            }
+            expectProblem(await h.server.call("GET", "/v1/members/nobody", { key: "readA" }), 404, "not-found");
+            assert.equal((await h.server.call("HEAD", "/v1/members/nobody", { key: "readA" })).status, 404);
+        });
+
+        it("a path that would decode to a NUL or to bytes that are not UTF-8 names nothing", async () => {
+            // "bea%00x" must not be read as bea: the NUL would cut the id short
+            for (const p of ["/v1/members/bea%00x", "/v1/members/bea%00/balance", "/v1/nope%FF", "/v1/members/%E0%A4"]) {
+                expectProblem(await h.server.call("GET", p, { key: "readA" }), 404, "not-found");
+            }
+        });
+
+        it("a new member's Location is a URI: its id percent-encoded", async () => {
+            const res = await h.server.call("POST", "/v1/members", {
+                key: "posA",
+                headers: { "Idempotency-Key": "odd-id" },
+                body: { id: "a b?c#d%é" },
+            });
+            expectStatus(res, 201);
+            assert.equal(res.headers.get("location"), "/v1/members/a%20b%3Fc%23d%25%C3%A9");
+            expectStatus(await h.server.call("GET", res.headers.get("location"), { key: "readA" }), 200);
+        });
+
         it("a known path with another method is 405 with Allow", async () => {
             const cases = [
-                ["DELETE", "/v1/members", "POST, GET"],
-                ["PUT", "/v1/members/bea", "GET, PATCH"],
+                ["DELETE", "/v1/members", "POST, GET, HEAD"],
+                ["PUT", "/v1/members/bea", "GET, HEAD, PATCH"],
                 ["GET", "/v1/events", "POST"],
-                ["POST", "/v1/program", "GET, PUT"],
+                ["POST", "/v1/program", "GET, HEAD, PUT"],
                 ["GET", "/v1/keys/abc", "DELETE"],
-                ["POST", "/healthz", "GET"],
+                ["POST", "/healthz", "GET, HEAD"],
                 ["PATCH", "/v1/vouchers/ABCD/use", "POST"],
             ];
             for (const [method, p, allow] of cases) {
@@ -237,7 +285,7 @@ describe("bad requests", () => {
             const cases = [
                 {},
                 { headers: { Authorization: "Basic dXNlcjpwYXNz" } },
-                { headers: { Authorization: `bearer ${s.keys.readA}` } },
+                { headers: { Authorization: `Bearer${s.keys.readA}` } },
                 { headers: { Authorization: "Bearer " } },
                 { key: "fk_nope" },
                 { key: s.keys.readA + "x" },
@@ -248,6 +296,8 @@ describe("bad requests", () => {
                 const res = await s.call("GET", "/v1/members/bea", c);
                 const p = expectProblem(res, 401, "unauthorized");
                 assert.equal(p.field, "Authorization");
+                // every 401 says how to authenticate (RFC 9110, section 11.6.1)
+                assert.equal(res.headers.get("www-authenticate"), 'Bearer realm="fidele"');
                 assert.ok(!("member" in p) && !("balance" in p), "nothing of the member leaks");
             }
             const res = await s.call("POST", "/v1/events", {

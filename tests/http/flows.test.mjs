@@ -313,6 +313,17 @@ describe("flows", () => {
             ).body;
             assert.deepEqual(second.entries, all.entries.slice(0, 2), "the two older ones");
             assert.equal(second.next_before, undefined, "nothing older");
+            // entry ids are shared by every member: before an id that is not alice's, or past
+            // her newest, the page starts at her newest entry older than it
+            const ids = all.entries.map((e) => e.id);
+            const gap = ids.find((id, i) => i > 0 && id - ids[i - 1] > 1);
+            if (gap !== undefined) {
+                const foreign = gap - 1; // another member's entry between two of alice's
+                const page = expectStatus(await get(`/v1/members/alice/ledger?before=${foreign}`), 200).body;
+                assert.deepEqual(page.entries.map((e) => e.id), ids.filter((id) => id < foreign), "before a foreign id");
+            }
+            const past = expectStatus(await get(`/v1/members/alice/ledger?before=${ids.at(-1) + 1000}`), 200).body;
+            assert.deepEqual(past.entries, all.entries, "before an id past her newest");
             const exact = expectStatus(await get("/v1/members/alice/ledger?limit=6"), 200).body;
             assert.equal(exact.entries.length, 6);
             assert.equal(exact.next_before, undefined, "a page that ends the ledger says so");
@@ -625,13 +636,20 @@ describe("flows", () => {
         });
 
         it("refuses a key of an unknown scope", async () => {
-            for (const body of [{ scope: "root" }, {}, { scope: "read", label: "x".repeat(500) }]) {
+            const cases = [
+                [{ scope: "root" }, "/scope"],
+                [{}, "/scope"],
+                [{ scope: "read", label: "x".repeat(500) }, "/label"],
+                [{ scope: "read", label: 5 }, "/label"],
+                [{ scope: "read", lable: "Till 3" }, "/lable"],
+            ];
+            for (const [body, field] of cases) {
                 const p = expectProblem(
                     await h.server.call("POST", "/v1/keys", { key: "adminA", body }),
                     422,
                     "invalid-input",
                 );
-                assert.equal(p.field, "/scope");
+                assert.equal(p.field, field, JSON.stringify(body));
             }
         });
 

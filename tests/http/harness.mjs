@@ -104,6 +104,10 @@ export function validateResponse(method, requestPath, res) {
     // Rules of the whole API (docs/openapi.json, info.description): every answer carries its
     // request id, and every error is an RFC 9457 problem whose status is the HTTP status.
     assert.ok(res.headers.get("x-request-id"), `${label}: no X-Request-Id header`);
+    if (method === "HEAD") {
+        assert.equal(res.text, "", `${label}: a body in answer to HEAD`);
+        return; // its headers are GET's, its status too (checked by the tests that send it)
+    }
     if (res.status >= 400) {
         assert.equal(res.headers.get("content-type"), "application/problem+json", `${label}: Content-Type`);
         assert.equal(res.body?.status, res.status, `${label}: the problem's status`);
@@ -123,10 +127,12 @@ export function validateResponse(method, requestPath, res) {
         response = problem;
     } else {
         const item = OPENAPI.paths[template];
-        const operation = item[method.toLowerCase()];
+        // HEAD is GET without the body (RFC 9110, section 9.3.2): served wherever GET is
+        const operation = item[method === "HEAD" ? "get" : method.toLowerCase()];
         if (operation === undefined) {
             assert.equal(res.status, 405, `${label}: undocumented method answered other than 405`);
             const documented = METHODS.filter((m) => item[m]).map((m) => m.toUpperCase());
+            if (documented.includes("GET")) documented.push("HEAD");
             const allow = (res.headers.get("allow") ?? "").split(/,\s*/).filter(Boolean);
             assert.deepEqual(allow.sort(), documented.sort(), `${label}: Allow header`);
             response = problem;

@@ -89,7 +89,7 @@ describe("idempotency", () => {
             body: other,
         });
         const problem = expectProblem(res, 409, "conflict");
-        assert.equal(problem.field, "/key");
+        assert.equal(problem.field, "Idempotency-Key"); // the key came as the header
         const balance = expectStatus(
             await s.call("GET", "/v1/members/ida/balance", { key: "readA" }),
             200,
