@@ -12,7 +12,8 @@ static bool spell(const char *text, char out[FID_PHONE_MAX])
         return false;
     out[n++] = '+';
     for (; *c; c++) {
-        if (strncmp(c, "(0)", 3) == 0) { /* "+44 (0)20": the trunk prefix a call from abroad drops */
+        /* "+44 (0)20": the trunk prefix that a call from abroad drops */
+        if (strncmp(c, "(0)", 3) == 0) {
             c += 2;
             continue;
         }
