@@ -102,6 +102,8 @@ bad_fields() {
         "national phone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"0612345678\"}"
         "phone of a plus alone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"+\"}"
         "phone too long|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"+1234567890123456\"}"
+        "a newline in an id|/customer|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zo\\ne\"}"
+        "a control character in a name|/name|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"name\":\"Zo\\u0007e\"}"
         "bad consent|/consents/1|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"consents\":[\"email\",\"fax\"]}"
         "bad locale|/locale|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"locale\":\"de\"}"
         "enrolling a member again|/customer|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"alice\"}"
