@@ -87,14 +87,27 @@ const char *http_query(struct http_request *req, const char *name)
 }
 
 /* True for "application/json", in any case, alone or followed by parameters ("; charset=utf-8");
- * not for a longer subtype such as "application/jsonx". */
+ * not for a longer subtype such as "application/jsonx", nor for a charset other than UTF-8 (the
+ * body is read as UTF-8: JSON's own encoding, RFC 8259). */
 static bool is_json_media_type(const char *type)
 {
     static const char JSON_TYPE[] = "application/json";
     if (type == NULL || strncasecmp(type, JSON_TYPE, sizeof JSON_TYPE - 1) != 0)
         return false;
     char next = type[sizeof JSON_TYPE - 1];
-    return next == '\0' || next == ';' || next == ' ' || next == '\t';
+    if (next != '\0' && next != ';' && next != ' ' && next != '\t')
+        return false;
+    for (const char *p = strchr(type, ';'); p != NULL; p = strchr(p + 1, ';')) {
+        const char *name = p + 1 + strspn(p + 1, " \t");
+        if (strncasecmp(name, "charset=", 8) != 0)
+            continue;
+        const char *value = name + 8 + (name[8] == '"');
+        size_t len = strcspn(value, "\"; \t");
+        if (!((len == 5 && strncasecmp(value, "utf-8", 5) == 0) ||
+              (len == 4 && strncasecmp(value, "utf8", 4) == 0)))
+            return false;
+    }
+    return true;
 }
 
 bool http_body_is_json(struct http_request *req)

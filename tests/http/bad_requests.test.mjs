@@ -176,6 +176,8 @@ describe("bad requests", () => {
                 "text/plain",
                 "application/x-www-form-urlencoded",
                 "application/jsonx",
+                "application/json; charset=latin1", // read as UTF-8, it would be another text
+                'application/json; charset="ISO-8859-1"',
                 undefined,
             ]) {
                 const headers = { "Idempotency-Key": "type-1" };
@@ -195,7 +197,7 @@ describe("bad requests", () => {
             const res = await h.server.call("POST", "/v1/events", {
                 key: "posA",
                 headers: {
-                    "Content-Type": "application/json; charset=utf-8",
+                    "Content-Type": 'application/json; charset="UTF-8"',
                     "Idempotency-Key": "charset-1",
                 },
                 body: JSON.stringify(order("B-charset")),
