@@ -86,6 +86,13 @@ const char *http_query(struct http_request *req, const char *name)
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
 }
 
+void http_reply_too_large(struct http_request *req)
+{
+    char detail[80];
+    snprintf(detail, sizeof detail, "the body is larger than %zu bytes", req->config->body_limit);
+    http_reply_problem(req, 413, "body-too-large", "Content Too Large", detail, NULL);
+}
+
 /* True for "application/json", in any case, alone or followed by parameters ("; charset=utf-8");
  * not for a longer subtype such as "application/jsonx", nor for a charset other than UTF-8 (the
  * body is read as UTF-8: JSON's own encoding, RFC 8259). */

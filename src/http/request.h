@@ -75,6 +75,9 @@ void http_reply_text(struct http_request *req, unsigned status, char *json_text)
 void http_reply_problem(struct http_request *req, unsigned status, const char *type,
                         const char *title, const char *detail, const char *field);
 
+/* Answers 413 for a body over the configured limit. */
+void http_reply_too_large(struct http_request *req);
+
 /* Answers the problem for a failed engine or store call, mapping the status in one place. */
 void http_reply_error(struct http_request *req, const struct fid_error *err);
 

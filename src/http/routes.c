@@ -204,10 +204,7 @@ void routes_dispatch(struct http_request *req)
         return;
     }
     if (req->body_too_large) {
-        char detail[80];
-        snprintf(detail, sizeof detail, "the body is larger than %zu bytes",
-                 req->config->body_limit);
-        http_reply_problem(req, 413, "body-too-large", "Content Too Large", detail, NULL);
+        http_reply_too_large(req);
         return;
     }
     if (found->auth != PUBLIC && !authenticate(req, found)) {

@@ -33,6 +33,7 @@
 #include "store/schema.h"
 #include "util/codes.h"
 #include "util/timeutil.h"
+#include "util/numbers.h"
 #include "util/xalloc.h"
 
 #define BODY_INITIAL  4096
@@ -203,6 +204,16 @@ static bool lengths_conflict(struct MHD_Connection *connection)
     return seen.differ;
 }
 
+/* Whether the request declares a body longer than limit. */
+static bool declared_too_large(struct MHD_Connection *connection, size_t limit)
+{
+    const char *declared =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int64_t length = 0;
+    return declared != NULL && fid_parse_whole(declared, 0, INT64_MAX, &length) &&
+           (uint64_t)length > limit;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -225,12 +236,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         req->started_ns = monotonic_ns();
         request_id(connection, req->request_id);
         *con_cls = req;
-        if (!lengths_conflict(connection))
-            return MHD_YES;
-        req->close = true;
-        http_reply_problem(req, 400, "bad-request", "Bad Request",
-                           "the request has two different Content-Length headers", NULL);
-        return send_response(req);
+        if (lengths_conflict(connection)) {
+            req->close = true;
+            http_reply_problem(req, 400, "bad-request", "Bad Request",
+                               "the request has two different Content-Length headers", NULL);
+            return send_response(req);
+        }
+        if (declared_too_large(connection, config->body_limit)) {
+            /* answered before the body is sent: a client that waits (Expect: 100-continue)
+             * sends none of it */
+            req->close = true;
+            http_reply_too_large(req);
+            return send_response(req);
+        }
+        return MHD_YES;
     }
     if (req->commit_pending) { /* resumed: the committer has answered */
         req->commit_pending = false;

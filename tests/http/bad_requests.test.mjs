@@ -146,6 +146,20 @@ describe("bad requests", () => {
             assert.match(r.data, /application\/problem\+json/);
         });
 
+        it("a body declared over the limit is 413 before it is sent (Expect: 100-continue)", async () => {
+            const head = rawHead("POST", "/v1/events", {
+                Authorization: `Bearer ${h.server.keys.posA}`,
+                "Content-Type": "application/json",
+                "Idempotency-Key": "big-3",
+                "Content-Length": String(64 * 1024 * 1024),
+                Expect: "100-continue",
+            });
+            const r = await rawExchange(h.server, [head], { timeoutMs: 5000 });
+            assert.match(r.data, /^HTTP\/1\.1 413 /, r.data);
+            assert.doesNotMatch(r.data, /100 Continue/);
+            assert.ok(r.closedByServer, "the connection is closed");
+        });
+
         it("two different Content-Length headers are 400 and close the connection", async () => {
             // a proxy in front may have framed the body by the other one (RFC 9112, section 6.3)
             const body = JSON.stringify({ id: "smuggled" });
