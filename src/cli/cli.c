@@ -21,29 +21,50 @@ struct command {
     const char *name;
     int (*run)(struct cli *cli);
     const char *summary;
+    const char *synopsis; /* what follows the command's name, for `fidele COMMAND --help` */
 };
 
 static const struct command COMMANDS[] = {
-    {"init", cmd_init, "create the database, the merchant and its programme from a template"},
-    {"program", cmd_program, "show, validate or set the programme (a new version)"},
-    {"member", cmd_member, "add, show, list or find members"},
-    {"event", cmd_event, "post events: one JSON object, an array or NDJSON"},
-    {"balance", cmd_balance, "a member's points, stamps and cashback"},
-    {"ledger", cmd_ledger, "a member's ledger with the explanation of every entry"},
-    {"rewards", cmd_rewards, "the rewards catalogue"},
-    {"redeem", cmd_redeem, "redeem a reward for a member"},
-    {"voucher", cmd_voucher, "show or use a voucher"},
-    {"run-due", cmd_run_due, "confirm pending points, expire, review tiers up to --now"},
-    {"verify", cmd_verify, "check every ledger invariant"},
-    {"demo", cmd_demo, "create a demo cafe with a year of activity"},
-    {"clv", cmd_clv, "predicted lifetime value per customer (BG/NBD and Gamma-Gamma)"},
-    {"import", cmd_import, "import order history from CSV (generic, shopify, woocommerce)"},
-    {"segments", cmd_segments, "lifecycle stages and custom segments at a date (--list NAME)"},
-    {"report", cmd_report, "loyalty KPIs over a period (--from, --to, --format text|json)"},
-    {"liability", cmd_liability, "points roll-forward over a period, valued, with breakage"},
-    {"serve", cmd_serve, "run the HTTP API (--listen 127.0.0.1:8080)"},
-    {"merchant", cmd_merchant, "add a merchant to the database"},
-    {"key", cmd_key, "create or revoke API keys (--merchant ID --scope admin|pos|read)"},
+    {"init", cmd_init, "create the database, the merchant and its programme from a template",
+     "[--template cafe|bakery|bookshop|ecommerce | --program FILE] [--name NAME] [--currency EUR]\n"
+     "       [--timezone Europe/Paris] [--locale fr|en] [--print]"},
+    {"program", cmd_program, "show, validate or set the programme (a new version)",
+     "show [--version N] | validate FILE | set FILE"},
+    {"member", cmd_member, "add, show, list or find members",
+     "add ID [--email E] [--phone +33...] [--name N] [--birthday YYYY-MM-DD] [--locale fr|en]\n"
+     "       [--consent email|sms|push ...] [--key K] [--at TIME]\n"
+     "       | show ID|EMAIL|PHONE|CARD | list [--limit N] [--after ID] [--all] | find TEXT"},
+    {"event", cmd_event, "post events: one JSON object, an array or NDJSON",
+     "post [FILE|-] [--each]"},
+    {"balance", cmd_balance, "a member's points, stamps and cashback", "MEMBER"},
+    {"ledger", cmd_ledger, "a member's ledger with the explanation of every entry", "MEMBER"},
+    {"rewards", cmd_rewards, "the rewards catalogue", ""},
+    {"redeem", cmd_redeem, "redeem a reward for a member", "MEMBER REWARD [--key K] [--at TIME]"},
+    {"voucher", cmd_voucher, "show or use a voucher",
+     "show CODE | use CODE [--order ORDER_ID] [--key K] [--at TIME]"},
+    {"run-due", cmd_run_due, "confirm pending points, expire, review tiers up to --now", ""},
+    {"verify", cmd_verify, "check every ledger invariant", ""},
+    {"demo", cmd_demo, "create a demo cafe with a year of activity", "[--customers N] [--force]"},
+    {"clv", cmd_clv, "predicted lifetime value per customer (BG/NBD and Gamma-Gamma)",
+     "[--calibration-end DATE] [--horizon-weeks N] [--discount-weekly R] [--limit N]"},
+    {"import", cmd_import, "import order history from CSV (generic, shopify, woocommerce)",
+     "orders FILE [--format generic|shopify|woocommerce] [--map FIELD=COLUMN ...]\n"
+     "       [--delimiter C|whitespace] [--no-header] [--date-format FMT] [--award] [--dry-run]\n"
+     "       [--errors FILE] [--commit-every ORDERS]"},
+    {"segments", cmd_segments, "lifecycle stages and custom segments at a date (--list NAME)",
+     "[--at DATE] [--list NAME]"},
+    {"report", cmd_report, "loyalty KPIs over a period (--from, --to, --format text|json)",
+     "[--from DATE] [--to DATE] [--window DAYS] [--format text|json|html] [--out FILE]"},
+    {"liability", cmd_liability, "points roll-forward over a period, valued, with breakage",
+     "--from DATE --to DATE"},
+    {"serve", cmd_serve, "run the HTTP API (--listen 127.0.0.1:8080)",
+     "[--listen HOST:PORT] [--threads N] [--body-limit BYTES] [--batch-limit N] [--timeout S]\n"
+     "       [--rate PER_S] [--burst N] [--tls-cert FILE --tls-key FILE] [--ready-file FILE] "
+     "[--poll]"},
+    {"merchant", cmd_merchant, "add a merchant to the database",
+     "add NAME [--currency EUR] [--timezone Europe/Paris] [--locale fr|en] [--template NAME]"},
+    {"key", cmd_key, "create or revoke API keys (--merchant ID --scope admin|pos|read)",
+     "create --scope admin|pos|read [--label TEXT] | revoke ID"},
 };
 
 static void usage(FILE *out)
@@ -56,6 +77,19 @@ static void usage(FILE *out)
                  "merchant --merchant ID, else $FIDELE_MERCHANT, else the first one; verify and\n"
                  "run-due act on every merchant unless one is named.\n"
                  "Exit codes: 0 ok, 1 failure, 2 bad input.\n");
+}
+
+/* `fidele COMMAND --help`: the command's synopsis; the whole usage for no or an unknown command. */
+static void command_usage(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+        if (strcmp(COMMANDS[i].name, name) == 0) {
+            printf("usage: fidele [GLOBAL OPTIONS] %s %s\n\n%s.\n(`fidele --help` for the global "
+                   "options.)\n",
+                   name, COMMANDS[i].synopsis, COMMANDS[i].summary);
+            return;
+        }
+    usage(stdout);
 }
 
 int cli_fail(const struct cli *cli, const struct fid_error *err)
@@ -337,7 +371,7 @@ int cli_main(int argc, char **argv)
             cli.json = true;
             continue;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
+            command_usage(n_rest ? rest[0] : NULL);
             free(rest);
             return 0;
         } else if (strcmp(a, "--version") == 0 && n_rest == 0) { /* after a command, its own */

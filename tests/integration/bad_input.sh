@@ -150,6 +150,15 @@ bad_command_line() {
     bad "a missing file by its whole path" "$PWD/no-such-file.json: cannot open" - \
         fidele event post "$PWD/no-such-file.json"
     bad "a directory for a file" "$PWD: cannot read" - fidele event post "$PWD"
+    # every command says how it is called; errors point there
+    local cmd
+    for cmd in init program member event balance ledger rewards redeem voucher run-due verify demo \
+        clv import segments report liability serve merchant key; do
+        expect_exit 0 fidele "$cmd" --help
+        assert_contains "$OUT" "usage: fidele [GLOBAL OPTIONS] $cmd" "$cmd --help"
+    done
+    expect_exit 2 fidele redeem alice
+    assert_contains "$ERR" "see \`fidele redeem --help\`" "a missing argument points to the command's help"
     # --version after a command is the command's own
     expect_exit 0 fidele program show --version 1
     assert_contains "$OUT" "programme version 1" "program show --version 1"
