@@ -82,6 +82,7 @@ void api_members_create(struct http_request *req)
 
 struct list_page {
     struct engine *engine;
+    bool members_only; /* a search's matches may include customers who never enrolled */
     json_t *items;
     char last[EVENT_REF_MAX];
 };
@@ -89,6 +90,8 @@ struct list_page {
 static int collect(const struct customer *c, void *context)
 {
     struct list_page *page = context;
+    if (page->members_only && !c->is_member)
+        return 0;
     json_array_append_new(page->items, engine_member_json(page->engine, c));
     snprintf(page->last, sizeof page->last, "%s", c->ref);
     return 0;
@@ -125,12 +128,8 @@ void api_members_list(struct http_request *req)
         query = http_query(req, searches[i]);
     enum fid_status st;
     if (query) {
-        struct customer c;
-        st = customer_find_any(store, query, &c, &err);
-        if (st == FID_OK && c.is_member)
-            collect(&c, &page);
-        if (st == FID_ERR_NOT_FOUND)
-            st = FID_OK;
+        page.members_only = true;
+        st = customer_find_all(store, query, collect, &page, &err);
     } else {
         st = customer_list(store, http_query(req, "cursor"), limit, true, collect, &page, &err);
     }

@@ -161,22 +161,69 @@ enum fid_status customer_find_id(struct store *store, int64_t id, struct custome
     return read_one(store, s, out, &(struct wanted){.by = BY_ID, .id = id}, err);
 }
 
-enum fid_status customer_find_any(struct store *store, const char *query, struct customer *out,
-                                  struct fid_error *err)
+/* The exact matches of a typed query: its ref, card code, e-mail or phone, as ?2, ?3, ?4. */
+#define EXACT_MATCH                                                                                \
+    "merchant_id = ?1 AND (ref = ?2 OR card_code = ?3 OR email = lower(?2) OR phone = ?4)"
+
+static void bind_query(struct db_stmt *s, int64_t merchant_id, const char *query,
+                       char code[FID_CODE_MAX])
 {
-    char code[FID_CODE_MAX] = "", phone[FID_PHONE_MAX];
+    char phone[FID_PHONE_MAX];
     if (fid_code_normalise(query, code) != 0)
         code[0] = '\0';
     fid_phone_normalise(query, phone); /* as typed: "+33 6 12 34 56 78" */
-    struct db_stmt *s = db_prepare(
-        store->db, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE merchant_id = ?1 AND "
-                   "(ref = ?2 OR card_code = ?3 OR email = lower(?2) OR phone = ?4) "
-                   "ORDER BY (ref = ?2) DESC, (card_code = ?3) DESC, id LIMIT 1");
-    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 1, merchant_id);
     db_bind_text(s, 2, query);
     db_bind_text(s, 3, code);
     db_bind_text(s, 4, phone);
-    return read_one(store, s, out, &(struct wanted){.by = MATCHING, .text = query}, err);
+}
+
+enum fid_status customer_find_any(struct store *store, const char *query, struct customer *out,
+                                  struct fid_error *err)
+{
+    char code[FID_CODE_MAX];
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE " EXACT_MATCH
+                              " ORDER BY (ref = ?2) DESC, (card_code = ?3) DESC, "
+                              "id LIMIT 1");
+    bind_query(s, store->merchant_id, query, code);
+    enum fid_status st =
+        read_one(store, s, out, &(struct wanted){.by = MATCHING, .text = query}, err);
+    if (st != FID_OK || strcmp(out->ref, query) == 0 ||
+        (code[0] && strcmp(out->card_code, code) == 0))
+        return st;
+    /* found by e-mail or phone, which two customers may share: one of them is not a guess */
+    int64_t sharing = 0;
+    s = db_prepare(store->db, "SELECT COUNT(*) FROM customers WHERE " EXACT_MATCH);
+    bind_query(s, store->merchant_id, query, code);
+    if ((st = db_run_int(s, 0, &sharing, err)) != FID_OK)
+        return st;
+    if (sharing > 1)
+        return fid_fail(err, FID_ERR_INPUT, "customer",
+                        "%lld customers have the e-mail or phone \"%.100s\": name one by its id or "
+                        "card code",
+                        (long long)sharing, query);
+    return FID_OK;
+}
+
+enum fid_status customer_find_all(struct store *store, const char *query, customer_visit visit,
+                                  void *context, struct fid_error *err)
+{
+    char code[FID_CODE_MAX];
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE " EXACT_MATCH
+                              " ORDER BY (ref = ?2) DESC, (card_code = ?3) DESC, id");
+    bind_query(s, store->merchant_id, query, code);
+    struct customer c;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        (void)read_row(s, &c); /* unreadable periods count as none here; verify names them */
+        customer_overlay(store, &c);
+        if (visit(&c, context) != 0)
+            break;
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "finding customers failed") : FID_OK;
 }
 
 /* The two groups of writable columns, in the order of PROFILE_COLUMNS and STATE_COLUMNS. */

@@ -272,7 +272,8 @@ enum fid_status customer_find_ref(struct store *store, const char *ref, struct c
                                   struct fid_error *err) FID_MUST_USE;
 enum fid_status customer_find_id(struct store *store, int64_t id, struct customer *out,
                                  struct fid_error *err) FID_MUST_USE;
-/* Finds by ref, card code, e-mail or phone (first match in that order). */
+/* Finds by ref, card code, e-mail or phone (first match in that order); an e-mail or phone that
+ * several customers share is refused (FID_ERR_INPUT) rather than one of them guessed. */
 enum fid_status customer_find_any(struct store *store, const char *query, struct customer *out,
                                   struct fid_error *err) FID_MUST_USE;
 /* Inserts customer (id assigned). */
@@ -314,6 +315,10 @@ enum fid_status customer_save_profile(struct store *store, const struct customer
                                       struct fid_error *err) FID_MUST_USE;
 /* Lists customers by ref after `after` (cursor), members only when members_only. */
 typedef int (*customer_visit)(const struct customer *customer, void *context);
+/* Visits every customer whose ref, card code, e-mail or phone is the query (the ref's and card's
+ * first, then by id). */
+enum fid_status customer_find_all(struct store *store, const char *query, customer_visit visit,
+                                  void *context, struct fid_error *err) FID_MUST_USE;
 enum fid_status customer_list(struct store *store, const char *after, int64_t limit,
                               bool members_only, customer_visit visit, void *context,
                               struct fid_error *err) FID_MUST_USE;

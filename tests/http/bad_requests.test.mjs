@@ -274,6 +274,21 @@ describe("bad requests", () => {
             expectStatus(await h.server.call("GET", res.headers.get("location"), { key: "readA" }), 200);
         });
 
+        it("a search by an e-mail two members share lists both", async () => {
+            for (const id of ["twin-1", "twin-2"]) {
+                const res = await h.server.call("POST", "/v1/members", {
+                    key: "posA",
+                    body: { id, email: "twins@example.org" },
+                });
+                expectStatus(res, 201);
+            }
+            const found = expectStatus(
+                await h.server.call("GET", "/v1/members?email=twins%40example.org", { key: "readA" }),
+                200,
+            ).body;
+            assert.deepEqual(found.items.map((m) => m.id), ["twin-1", "twin-2"]);
+        });
+
         it("a known path with another method is 405 with Allow", async () => {
             const cases = [
                 ["DELETE", "/v1/members", "POST, GET, HEAD"],

@@ -154,6 +154,7 @@ describe("flows", () => {
             for (const q of [
                 "email=alice%40example.com",
                 "phone=%2B33612345678",
+                "phone=%2B33%206%2012%2034%2056%2078", // as typed at a till
                 `card_code=${state.cardCode}`,
             ]) {
                 const body = expectStatus(await get(`/v1/members?${q}`), 200).body;

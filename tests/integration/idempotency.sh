@@ -66,6 +66,13 @@ replay() {
     NOW=2026-03-06T10:00:00Z expect_exit 0 fidele --json member add cat --phone "+33 6 12 34 56 78"
     expect_exit 0 fidele --json member show "+33 (0)6 12-34-56-78"
     check_json "found by the phone as typed" .id cat .phone "+33612345678"
+    # an e-mail two members share names neither: one of them is not guessed
+    NOW=2026-03-06T10:00:00Z expect_exit 0 fidele --json member add dan --email bob@example.org
+    expect_exit 2 fidele balance bob@example.org
+    assert_contains "$ERR" "2 customers have the e-mail or phone" "a shared e-mail is refused"
+    expect_exit 0 fidele --json balance bob
+    expect_exit 0 fidele --json member show "$card"
+    assert_json .id bob "the card code still names bob"
     local adjust_body='{"type":"adjustment","key":"adj-2","at":"2026-03-06T10:00:00Z","customer":"ann","points":1000,"reason":"r","author":"a"}'
     post "$adjust_body"
     expect_exit 0 fidele --json redeem ann five-off --key till-42 --at 2026-03-06T11:00:00Z
