@@ -68,6 +68,10 @@ struct import {
     size_t order_line;
     json_t *order; /* event being built; NULL when none */
     bool order_bad;
+    /* The order id of a row that could not open its order: the order's next rows are refused
+     * too (else they would be imported as the whole order, which no later import could mend). */
+    char refused_order[EVENT_REF_MAX];
+    size_t refused_line;
     json_t *batch;       /* events ready to apply */
     json_t *batch_lines; /* first line of each event of batch */
     json_t *seen;        /* digests of rows without order id -> occurrences */

@@ -79,6 +79,39 @@ static void start_draft(struct import *im, const struct row *row, const char *cu
     }
 }
 
+/* A field that is not UTF-8, or an id with control characters, is refused by its column. */
+static bool fields_readable(struct import *im, const struct row *row)
+{
+    for (int f = 0; f < F_COUNT; f++) {
+        const char *text = import_field(im, row, (enum field)f);
+        if (text == NULL)
+            continue;
+        json_t *probe = json_string(text);
+        json_decref(probe);
+        if (probe == NULL) {
+            import_report_bad(im, row->line, f, "the text is not UTF-8");
+            return false;
+        }
+        bool id = f == F_CUSTOMER || f == F_ORDER_ID || f == F_EMAIL || f == F_PHONE;
+        for (const unsigned char *c = (const unsigned char *)text; id && *c; c++)
+            if (*c < 0x20 || *c == 0x7f) {
+                import_report_bad(im, row->line, f, "a control character in an id");
+                return false;
+            }
+    }
+    return true;
+}
+
+/* Refuses the row that was to open an order, and the rows of that order after it. */
+static int refuse_order(struct import *im, const struct row *row, const char *order_id)
+{
+    if (order_id && order_id[0] && im->column[F_ORDER_ID] >= 0) {
+        snprintf(im->refused_order, sizeof im->refused_order, "%s", order_id);
+        im->refused_line = row->line;
+    }
+    return 0;
+}
+
 int import_on_row(const struct row *row, void *context)
 {
     struct import *im = context;
@@ -125,6 +158,13 @@ int import_on_row(const struct row *row, void *context)
         snprintf(generated, sizeof generated, "row-%.24s-%lld", digest, (long long)seen);
         order_id = generated;
     }
+    if (im->refused_order[0] && order_id && strcmp(order_id, im->refused_order) == 0) {
+        snprintf(reason, sizeof reason, "its order's row on line %zu was refused",
+                 im->refused_line);
+        import_report_bad(im, row->line, F_ORDER_ID, reason);
+        return 0;
+    }
+    im->refused_order[0] = '\0';
     bool open = im->columnar ? im->draft_open : im->order != NULL;
     bool same_order = open && order_id && order_id[0] && im->column[F_ORDER_ID] >= 0 &&
                       strcmp(order_id, im->order_id) == 0;
@@ -136,17 +176,19 @@ int import_on_row(const struct row *row, void *context)
             import_report_bad(im, row->line, F_ORDER_ID, "the order id is empty");
             return 0;
         }
+        if (!fields_readable(im, row))
+            return refuse_order(im, row, order_id);
         if (customer == NULL || customer[0] == '\0') {
             import_report_bad(im, row->line, F_CUSTOMER,
                               "no customer (id, e-mail or phone) on the row");
-            return 0;
+            return refuse_order(im, row, order_id);
         }
         const char *date = import_field(im, row, F_DATE);
         int64_t at;
         if (date == NULL ||
             value_instant(date, im->date_format, engine_tz(im->engine), &at, reason) != 0) {
             import_report_bad(im, row->line, F_DATE, date ? reason : "the date is missing");
-            return 0;
+            return refuse_order(im, row, order_id);
         }
         size_t id_len = strnlen(order_id, sizeof im->order_id - 1);
         memcpy(im->order_id, order_id, id_len);
@@ -172,6 +214,10 @@ int import_on_row(const struct row *row, void *context)
     }
     if (im->order_bad)
         return 0;
+    if (same_order && !fields_readable(im, row)) {
+        im->order_bad = true;
+        return 0;
+    }
     /* The line: quantity x price, or the row's amount as one unit. */
     int64_t quantity = 1, unit = 0;
     const char *qty_text = import_field(im, row, F_QUANTITY),
@@ -183,18 +229,22 @@ int import_on_row(const struct row *row, void *context)
     }
     enum field money_field = price && price[0] ? F_PRICE : F_AMOUNT;
     const char *money = import_field(im, row, money_field);
-    if (money == NULL || value_amount(money, im->digits, &unit, reason) != 0 || unit < 0) {
+    if (money == NULL || value_amount(money, im->digits, &unit, reason) != 0 || unit < 0 ||
+        unit > EVENT_AMOUNT_MAX) {
         import_report_bad(im, row->line, money_field,
-                          money == NULL ? "the amount is missing"
-                          : unit < 0    ? "a negative amount"
-                                        : reason);
+                          money == NULL             ? "the amount is missing"
+                          : unit < 0                ? "a negative amount"
+                          : unit > EVENT_AMOUNT_MAX ? "the amount is above 10^14 minor units"
+                                                    : reason);
         im->order_bad = true;
         return 0;
     }
     if (im->columnar) {
+        /* the bound the engine puts on an order's amounts (events), and so on the sums of them */
         int64_t *paid = &im->drafts[im->n_drafts].paid_minor;
-        if (__builtin_add_overflow(*paid, unit, paid)) {
-            import_report_bad(im, row->line, money_field, "the order's total overflows");
+        if (__builtin_add_overflow(*paid, unit, paid) || *paid > EVENT_AMOUNT_MAX) {
+            import_report_bad(im, row->line, money_field,
+                              "the order's total is above 10^14 minor units");
             im->order_bad = true;
         }
         return 0;

@@ -20,6 +20,7 @@ struct gather {
     size_t line;      /* current physical line */
     size_t row_start; /* line where the current row began */
     bool at_line_start;
+    bool cr_ended; /* the last piece ended with '\r': a '\n' first in the next one ends no line */
     bool row_open;
     row_visit visit;
     void *context;
@@ -27,6 +28,17 @@ struct gather {
     enum fid_status status;
     struct fid_error *err;
 };
+
+/* Past the end of the line that starts at p: its "\n", "\r\n" or lone "\r" (the files of old Mac
+ * software), or end when the line goes on in the next read. */
+static const char *line_end(const char *p, const char *end)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *cr = memchr(p, '\r', (size_t)((nl ? nl : end) - p));
+    if (cr == NULL)
+        return nl ? nl + 1 : end;
+    return cr + 1 < end && cr[1] == '\n' ? cr + 2 : cr + 1;
+}
 
 static void add_field(struct gather *g, const char *data, size_t len)
 {
@@ -97,11 +109,12 @@ static enum fid_status read_csv(FILE *in, char delimiter, struct gather *g, size
          * count lines). */
         const char *p = start, *end = start + n;
         while (p < end && g->status == FID_OK && g->stop == 0) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            const char *stop = nl ? nl + 1 : end;
-            if (g->at_line_start)
+            const char *stop = line_end(p, end);
+            bool rest_of_crlf = g->cr_ended && *p == '\n';
+            if (g->at_line_start && !rest_of_crlf)
                 g->line++;
-            g->at_line_start = nl != NULL;
+            g->at_line_start = stop[-1] == '\n' || stop[-1] == '\r';
+            g->cr_ended = stop[-1] == '\r';
             if (bytes_read) /* counted per line: an import estimates its size from it */
                 *bytes_read += (size_t)(stop - p);
             if (csv_parse(&parser, p, (size_t)(stop - p), on_field, on_row, g) !=

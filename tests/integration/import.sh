@@ -92,6 +92,32 @@ award_and_dry_run() {
     assert_contains "$ERR" "nowhere.csv" "a missing file is named"
 }
 
+# Rows the import refuses take their whole order with them, and name their line and column.
+refused_rows() {
+    init_db cafe --timezone Etc/UTC
+    # the first row of order 1001 is bad: its second row must not pass for the whole order
+    printf 'order_id,customer,date,amount\n1001,alice,2026-03-01 10:00:00x,10.00\n1001,alice,2026-03-01 10:00:00,5.00\n' >a.csv
+    expect_exit 2 fidele import orders a.csv
+    assert_contains "$ERR" "line 3, column 1 (order_id): its order's row on line 2 was refused" "the rest of the order"
+    assert_eq "0 0" "$(sql "SELECT COUNT(*) FROM orders") $(sql "SELECT COUNT(*) FROM order_history")" \
+        "nothing of order 1001"
+    sed -i 's/00x,/00,/' a.csv
+    expect_exit 0 fidele import orders a.csv
+    assert_eq 1500 "$(sql "SELECT spend_minor FROM customers WHERE ref = 'alice'")" "the mended file imports it whole"
+    # text that is not UTF-8, ids with control characters, amounts beyond 10^14: refused by column
+    printf 'order_id,customer,date,amount\n2001,caf\xe9,2026-03-02,1.00\n2002,"b\nob",2026-03-02,1.00\n2003,carl,2026-03-02,1000000000000.01\n2004,dora,2026-03-02,1.00\n' >b.csv
+    expect_exit 2 fidele import orders b.csv
+    assert_contains "$ERR" "line 2, column 2 (customer): the text is not UTF-8" "Latin-1"
+    assert_contains "$ERR" "line 3, column 2 (customer): a control character in an id" "a newline in an id"
+    assert_contains "$ERR" "line 5, column 4 (amount): the amount is above 10^14 minor units" "overflow"
+    assert_contains "$OUT" "1 orders imported" "dora's order"
+    # files of old Mac software end their lines with a lone CR: lines are still counted
+    printf 'order_id,customer,date,amount\r3001,erin,2026-03-03,1.00\r3002,erin,2026-03-03,x\r' >c.csv
+    expect_exit 2 fidele import orders c.csv
+    assert_contains "$ERR" 'line 3, column 4 (amount): "x" is not an amount' "the line of a CR-only file"
+}
+
+scenario refused_rows refused_rows
 scenario generic_csv generic_csv
 scenario whitespace_without_ids whitespace_without_ids
 scenario shopify_and_woocommerce shopify_and_woocommerce
