@@ -140,12 +140,17 @@ static void members_chart(struct page *p, const struct kpi_counts *c, const json
         revenue += c->months[i].revenue_minor;
     }
     int64_t others = revenue - member_revenue;
-    double share = revenue > 0 ? (double)member_revenue / (double)revenue : 0;
+    /* Net of refunds a group's revenue can be below zero (refunds of earlier orders): the bar
+     * shares what each group brought, never less than nothing. */
+    int64_t brought_m = member_revenue > 0 ? member_revenue : 0,
+            brought_n = others > 0 ? others : 0;
+    double share =
+        brought_m + brought_n > 0 ? (double)brought_m / (double)(brought_m + brought_n) : 0;
     put(p, "<figure><figcaption>Members and non-members</figcaption>"
            "<svg viewBox='0 0 640 120' width=640 height=120 role=img>");
     put(p, "<rect x=10 y=20 width=%.1f height=30 fill='#2f6f8f'/>", 620 * share);
     put(p, "<rect x=%.1f y=20 width=%.1f height=30 fill='#d9a441'/>", 10 + 620 * share,
-        620 * (1 - share));
+        brought_m + brought_n > 0 ? 620 * (1 - share) : 0);
     char a[64], b[64], aov_m[64] = "n/a", aov_n[64] = "n/a";
     money(a, sizeof a, member_revenue, digits, currency);
     money(b, sizeof b, others, digits, currency);
@@ -162,7 +167,7 @@ static void members_chart(struct page *p, const struct kpi_counts *c, const json
     put(p,
         "<text x=10 y=100 class=lab fill='#9a6b12'>non-members: %s (%.0f %%), average order "
         "%s</text></svg></figure>",
-        b, (1 - share) * 100, aov_n);
+        b, brought_m + brought_n > 0 ? (1 - share) * 100 : 0, aov_n);
 }
 
 static void cohort_table(struct page *p, const json_t *report)

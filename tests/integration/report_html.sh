@@ -38,5 +38,20 @@ rendered() {
     fi
 }
 
+# Net of refunds a group's revenue can be below zero: the bar of members and non-members still
+# shares 0-100 % and draws no negative width.
+refund_beyond_revenue() {
+    NOW=2025-11-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    order n1 2025-12-02T08:00:00Z walkin N1 "[$(line BEANS beans 1 2000)]"
+    enrol ann 2026-01-01T08:00:00Z
+    order m1 2026-01-05T08:00:00Z ann M1 "[$(line BEANS beans 1 3000)]"
+    post "$(refund_json r1 2026-01-06T08:00:00Z N1 '"lines":[{"sku":"BEANS","quantity":1}]')"
+    NOW=2026-03-01T00:00:00Z expect_exit 0 fidele report --from 2026-01-01 --to 2026-02-01 --format html --out r.html
+    assert_true "no negative width" bash -c "! grep -q 'width=-' r.html"
+    assert_true "members 100 %" grep -q 'members: 30.00 EUR (100 %)' r.html
+    assert_true "non-members 0 %" grep -q 'non-members: -20.00 EUR (0 %)' r.html
+}
+
 scenario rendered rendered
+scenario refund_beyond_revenue refund_beyond_revenue
 finish
