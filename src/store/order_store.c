@@ -318,13 +318,18 @@ static enum fid_status merged_scan(struct store *store, int64_t before, bool wit
         free(h.items);
         return st;
     }
-    struct db_stmt *s =
-        db_prepare(store->db, with_body ? "SELECT customer_id, at, paid_minor - refunded_minor, "
-                                          "channel, body FROM orders WHERE merchant_id = ? AND "
-                                          "at < ? ORDER BY customer_id, at"
-                                        : "SELECT customer_id, at, paid_minor - refunded_minor, "
-                                          "channel, '{}' FROM orders WHERE merchant_id = ? AND "
-                                          "at < ? ORDER BY customer_id, at");
+    /* An order's value as it stood before `before`: refunds dated later are not yet made. */
+#define VALUE_BEFORE                                                                               \
+    "paid_minor - CASE WHEN refunded_minor = 0 THEN 0 ELSE (SELECT COALESCE(SUM(r.amount_minor), " \
+    "0) FROM refunds r WHERE r.merchant_id = orders.merchant_id AND r.order_id = orders.id AND "   \
+    "r.at < ?2) END"
+    struct db_stmt *s = db_prepare(
+        store->db, with_body
+                       ? "SELECT customer_id, at, " VALUE_BEFORE ", channel, body FROM orders "
+                         "WHERE merchant_id = ?1 AND at < ?2 ORDER BY customer_id, at"
+                       : "SELECT customer_id, at, " VALUE_BEFORE ", channel, '{}' FROM orders "
+                         "WHERE merchant_id = ?1 AND at < ?2 ORDER BY customer_id, at");
+#undef VALUE_BEFORE
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, before);
     size_t next = 0;

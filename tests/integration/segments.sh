@@ -91,7 +91,22 @@ bad_predicate() {
     assert_contains "$ERR" "one thing" "two measures in one condition are refused"
 }
 
+# A segment at a date sees the orders as they stood then: a refund dated later is not yet made.
+refund_after_the_date() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Europe/Paris
+    "$FIDELE" --db "$DB" init --template cafe --print | jq '.segments.custom = [
+        {"id": "big-spenders", "all": [{"spend_minor": {"within_days": 365}, "at_least": 1000}]}]' >p.json
+    NOW=2025-01-01T00:00:00Z expect_exit 0 fidele program set p.json
+    order o1 2026-03-20T09:00:00Z ann A1 "[$(line X x 1 1500)]"
+    post "$(refund_json r1 2026-04-02T08:00:00Z A1 '"amount_minor":1000')"
+    expect_exit 0 fidele --json segments --at 2026-03-31 --list big-spenders
+    check_json "1500 spent at the end of March" .customers '["ann"]'
+    expect_exit 0 fidele --json segments --at 2026-04-30 --list big-spenders
+    check_json "500 once refunded" .customers '[]'
+}
+
 scenario custom_segments custom_segments
+scenario refund_after_the_date refund_after_the_date
 scenario lifecycle lifecycle
 scenario bad_predicate bad_predicate
 finish
