@@ -30,19 +30,42 @@ struct scan {
     struct fid_error err;
 };
 
+/* Whether a VIP membership paid before `at` still ran at it (each payment keeps the end it paid
+ * up to). */
+static enum fid_status vip_at(struct engine *e, const struct customer *c, int64_t at, bool *active,
+                              struct fid_error *err)
+{
+    *active = false;
+    if (c->vip_plan[0] == '\0' && c->vip_until == 0)
+        return FID_OK;
+    struct db_stmt *q = db_prepare(e->db, "SELECT COALESCE(MAX(valid_until), 0) FROM vip_payments "
+                                          "WHERE merchant_id = ? AND customer_id = ? AND at < ?");
+    db_bind_int(q, 1, e->merchant.id);
+    db_bind_int(q, 2, c->id);
+    db_bind_int(q, 3, at);
+    int64_t until = 0;
+    enum fid_status st = db_run_int(q, 0, &until, err);
+    *active = until > at;
+    return st;
+}
+
 static void flush(struct scan *s)
 {
     if (s->customer == 0 || s->status != FID_OK)
         return;
     struct customer c;
     s->status = customer_find_id(&s->engine->store, s->customer, &c, &s->err);
+    bool vip = false;
+    if (s->status == FID_OK)
+        s->status = vip_at(s->engine, &c, s->at, &vip, &s->err);
     if (s->status == FID_OK) {
         int y, m, d;
         struct fid_error ignored;
         struct segment_customer sc = {
-            .is_member = c.is_member,
-            .tier = c.tier,
-            .vip_active = c.vip_plan[0] != '\0' && c.vip_until > s->at,
+            /* as things stood at the date: a later enrolment, tier or membership not yet */
+            .is_member = c.is_member && c.enrolled_at < s->at,
+            .tier = c.tier_since < s->at ? c.tier : "",
+            .vip_active = vip,
             .enrolled_at = c.enrolled_at,
             .birthday_month =
                 c.birthday[0] && fid_date_parse(c.birthday, &y, &m, &d, "", &ignored) == FID_OK ? m

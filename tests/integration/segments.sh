@@ -105,7 +105,30 @@ refund_after_the_date() {
     check_json "500 once refunded" .customers '[]'
 }
 
+# ... and the tier and VIP membership as they stood then.
+tier_and_vip_after_the_date() {
+    NOW=2025-01-01T00:00:00Z init_db ecommerce --timezone Europe/Paris
+    "$FIDELE" --db "$DB" init --template ecommerce --print | jq '
+        .tiers.window = "lifetime" | .tiers.levels[0].threshold = 3000
+        | .segments = {"custom": [{"id": "silver-members", "all": [{"tier": ["silver"]}]},
+                                  {"id": "vip-members", "all": [{"vip": true}]}]}' >p.json
+    NOW=2025-01-01T00:00:00Z expect_exit 0 fidele program set p.json
+    enrol ann 2026-03-01T09:00:00Z
+    order o1 2026-03-10T09:00:00Z ann A1 "[$(line X x 1 2000)]"
+    order o2 2026-04-10T08:00:00Z ann A2 "[$(line X x 1 2000)]" # silver from here
+    post '{"type":"vip_payment","key":"v1","customer":"ann","plan":"club","amount_minor":4900,"at":"2026-04-15T08:00:00Z"}'
+    local at want
+    for at in "2026-03-31 []" "2026-04-30 [\"ann\"]"; do
+        want=${at#* }
+        expect_exit 0 fidele --json segments --at "${at%% *}" --list silver-members
+        check_json "silver at ${at%% *}" .customers "$want"
+        expect_exit 0 fidele --json segments --at "${at%% *}" --list vip-members
+        check_json "VIP at ${at%% *}" .customers "$want"
+    done
+}
+
 scenario custom_segments custom_segments
+scenario tier_and_vip_after_the_date tier_and_vip_after_the_date
 scenario refund_after_the_date refund_after_the_date
 scenario lifecycle lifecycle
 scenario bad_predicate bad_predicate
