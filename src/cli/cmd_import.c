@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/import.h"
+#include "import/values.h"
 #include "util/xalloc.h"
 
 int cmd_import(struct cli *cli)
@@ -78,6 +79,11 @@ int cmd_import(struct cli *cli)
     im.award = cli_flag(cli, "award");
     im.dry_run = cli_flag(cli, "dry-run");
     im.date_format = cli_option(cli, "date-format");
+    char reason[VALUE_REASON_MAX];
+    if (im.date_format && value_format_check(im.date_format, reason) != 0) {
+        fid_fail(&im.err, FID_ERR_INPUT, "--date-format", "%s", reason);
+        return cli_fail(cli, &im.err);
+    }
     const char *path = cli->positional[1];
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (in == NULL) {

@@ -301,6 +301,23 @@ bad:
     return -1;
 }
 
+int value_format_check(const char *format, char reason[VALUE_REASON_MAX])
+{
+    for (const char *f = format; *f; f++) {
+        if (*f != '%')
+            continue;
+        if (f[1] == '\0' || strchr("YmdHMSz%", f[1]) == NULL) {
+            snprintf(reason, VALUE_REASON_MAX,
+                     "unknown token %%%.1s (known: %%Y %%m %%d %%H %%M %%S "
+                     "%%z %%%%)",
+                     f + 1);
+            return -1;
+        }
+        f++;
+    }
+    return 0;
+}
+
 int value_instant(const char *text, const char *format, const struct fid_tz *tz, int64_t *out,
                   char reason[VALUE_REASON_MAX])
 {

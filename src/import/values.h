@@ -26,4 +26,7 @@ int value_quantity(const char *text, int64_t *out, char reason[VALUE_REASON_MAX]
 int value_instant(const char *text, const char *format, const struct fid_tz *tz, int64_t *out,
                   char reason[VALUE_REASON_MAX]);
 
+/* Whether a date format holds only those tokens (0), else -1 with the reason. */
+int value_format_check(const char *format, char reason[VALUE_REASON_MAX]);
+
 #endif

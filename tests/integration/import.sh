@@ -90,6 +90,11 @@ award_and_dry_run() {
     assert_contains "$ERR" "missing_column" "an unknown column is named"
     expect_exit 2 fidele import orders nowhere.csv
     assert_contains "$ERR" "nowhere.csv" "a missing file is named"
+    local before_format
+    before_format=$(snapshot)
+    expect_exit 2 fidele import orders o.csv --date-format '%b %d %Y'
+    assert_contains "$ERR" "--date-format: unknown token %b" "an unknown token is refused once, up front"
+    assert_unchanged "$before_format" "nothing imported with a bad --date-format"
 }
 
 # Rows the import refuses take their whole order with them, and name their line and column.
