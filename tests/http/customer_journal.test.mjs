@@ -8,6 +8,12 @@
 // - after a crash (SIGKILL) the journal is folded by the next opener, the CLI or a new server,
 //   and no acknowledged balance is lost;
 // - a graceful stop (SIGTERM) folds the journal: the rows hold the balances the API gave.
+// And the journal against other connections' writes (the CLI's, a request thread's):
+// - a write that commits without folding (a key created), then a transaction of the committer
+//   that rolls back and retries, loses no acknowledged order;
+// - no API read is older than an answer already given, during the committer's transaction after
+//   such a write, or while read-only CLI commands fold the journal;
+// - a profile change or a CLI adjustment while the committer's fold is in progress is read back.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -15,7 +21,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 
-import { daysAgo, expectStatus, Server, startServer } from "./harness.mjs";
+import { daysAgo, expectProblem, expectStatus, Server, sleep, startServer } from "./harness.mjs";
 
 const execFileP = promisify(execFile);
 
@@ -292,6 +298,270 @@ describe("customer journal", () => {
             assert.equal(j.rows, 0, "images left in the journal after SIGTERM");
             assert.ok(j.folds > start.folds, JSON.stringify({ start, j }));
             await expectRows(s, ids, api);
+        } finally {
+            await s.stop();
+        }
+    });
+});
+
+/** An order of one espresso at 10 EUR: 100 points on a morning, before any tier. */
+function espresso(customer, orderId, when = at(0)) {
+    return {
+        type: "order",
+        customer,
+        order_id: orderId,
+        at: when,
+        lines: [{ sku: "ESPRESSO", category: "coffee", quantity: 1, unit_price_minor: 1000 }],
+    };
+}
+
+/** Posts one order (its order id as Idempotency-Key), answered 201; returns the answer's body. */
+async function order(s, event) {
+    const res = await s.call("POST", "/v1/events", {
+        key: "posA",
+        headers: { "Idempotency-Key": event.order_id },
+        body: event,
+    });
+    return expectStatus(res, 201).body;
+}
+
+/** Posts a batch, answered 200 (once durable) with every event applied; returns the results. */
+async function batch(s, events) {
+    const res = await s.call("POST", "/v1/events/batch", { key: "posA", body: { events } });
+    const { results } = expectStatus(res, 200).body;
+    const failed = results.find((r) => r.status !== "applied");
+    assert.equal(failed, undefined, `an event of the batch: ${JSON.stringify(failed)}`);
+    return results;
+}
+
+/** Enrols members m0000, m0001... in one batch (with an email m0000@old.org... if asked). */
+async function enrolMany(s, count, { email = false } = {}) {
+    const ids = Array.from({ length: count }, (_, i) => `m${String(i).padStart(4, "0")}`);
+    const enrolment = (id) => ({ type: "enrol", key: `e-${id}`, customer: id });
+    await batch(s, ids.map((id) => (email ? { ...enrolment(id), email: `${id}@old.org` } : enrolment(id))));
+    return ids;
+}
+
+/**
+ * 1,200 members enrolled, then the committer's fold in progress: past its 5 s interval its next
+ * transaction (an order of m0005) folds the first 512 rows of the 1,200, and the next two
+ * transactions would fold the rest. Returns the answer to the order.
+ */
+async function foldInProgress(s, options) {
+    await enrolMany(s, 1200, options);
+    await sleep(5500);
+    const ordered = await order(s, espresso("m0005", "o-1"));
+    // the enrolment bonus (20 points) is in the images: the first row holds it, the last not yet
+    assert.equal((await row(s, "m0000")).available, 20, "the fold has not begun");
+    assert.equal((await row(s, "m1199")).available, 0, "the fold is over already");
+    return ordered;
+}
+
+// Writes by other connections while the server journals: such a writer folds the journal first
+// (or writes no customer), and the committer, seeing PRAGMA data_version move, must stop trusting
+// its images without dropping any that a reader, or its own next transaction, still needs.
+describe("customer journal and other connections' writes", () => {
+    for (const via of ["fidele key create", "POST /v1/keys"])
+        it(`a key created with ${via}, then a redemption rolled back: no order is lost`, async () => {
+            // A key writes no customer: its connection commits without folding. The committer's
+            // next transaction, alice's redemption, writes her due expiry, fails (too few points)
+            // and rolls back: what it learnt of the other commit must be rolled back too, or
+            // bob's next order starts from a stale state (it was answered 120 points, not 640,
+            // and verify failed).
+            const s = await startServer();
+            try {
+                // alice's only order is 399 days old: her points expire for inactivity (12 months)
+                const alice = { id: "alice", at: daysAgo(400) };
+                expectStatus(await s.call("POST", "/v1/members", { key: "posA", body: alice }), 201);
+                await order(s, espresso("alice", "a-0", daysAgo(399)));
+                await enrol(s, ["bob"]);
+                let acked; // bob's balance in the answer to his 5th order
+                for (let i = 0; i < 5; i++)
+                    acked = (await order(s, espresso("bob", `b-${i}`, at(i)))).balance;
+                if (via === "fidele key create") await s.createKey("readA2", 1, "read");
+                else {
+                    const key = await s.call("POST", "/v1/keys", { key: "adminA", body: { scope: "read" } });
+                    expectStatus(key, 201);
+                }
+                const refused = await s.call("POST", "/v1/members/alice/redemptions", {
+                    key: "posA",
+                    headers: { "Idempotency-Key": "red-alice" },
+                    body: { reward: "five-off" },
+                });
+                assert.match(expectProblem(refused, 422, "insufficient").detail, /available balance is 0/);
+                const next = await order(s, espresso("bob", "b-5", at(5)));
+                assert.equal(next.balance.available, acked.available + 100, "bob's order after the retry");
+                assert.equal(next.balance.lifetime, acked.lifetime + 100, "bob's lifetime points");
+                const api = await apiBalances(s, ["alice", "bob"]);
+                assert.deepEqual(api.bob, figures(next.balance), "bob's balance read");
+                await expectCliAgrees(s, ["alice", "bob"], api);
+                await verifyOk(s);
+            } finally {
+                await s.stop();
+            }
+        });
+
+    it("after a key created with the CLI, no balance read is older than acknowledged", async () => {
+        // The committer's next transaction after the key (a batch of 30,000 orders, about a
+        // second) forgot its images before it committed: meanwhile request threads read rows that
+        // did not hold them yet (most reads were stale).
+        const s = await startServer({
+            serveArgs: ["--threads", "4", "--batch-limit", "30000", "--body-limit", String(16 << 20)],
+        });
+        try {
+            const ids = await enrolMany(s, 16);
+            const acked = {}; // the balance answered to each member's order
+            const orders = ids.map((id) => ({ key: `${id}-1`, ...espresso(id, `${id}-1`) }));
+            for (const r of await batch(s, orders)) acked[r.customer] = r.balance.available;
+            assert.equal(Object.keys(acked).length, ids.length);
+            await s.createKey("readA2", 1, "read");
+            const others = Array.from({ length: 30000 }, (_, i) => ({
+                key: `x${i}`,
+                ...espresso(`x${i}`, `x${i}`),
+            }));
+            let done = false;
+            let reads = 0;
+            const stale = [];
+            const reader = async (id) => {
+                while (!done) {
+                    const res = await s.call("GET", `/v1/members/${id}/balance`, {
+                        key: "readA",
+                        headers: { Connection: "close" },
+                    });
+                    const { available } = expectStatus(res, 200).body;
+                    reads++;
+                    if (available < acked[id]) stale.push(`${id}: ${available} < ${acked[id]}`);
+                }
+            };
+            await Promise.all([batch(s, others).finally(() => (done = true)), ...ids.map(reader)]);
+            assert.ok(reads >= ids.length, `only ${reads} reads during the batch`);
+            assert.deepEqual(stale.slice(0, 5), [], `${stale.length} of ${reads} reads were stale`);
+            await verifyOk(s);
+        } finally {
+            await s.stop();
+        }
+    });
+
+    it("lists are never older than acknowledged while `fidele balance` folds again and again", async () => {
+        // A read-only CLI command folds the journal as it opens the database; the committer then
+        // dropped all its images at its next transaction, although lists whose snapshot began
+        // before that fold still read through them. A race, for 4 s: a client orders for the
+        // last 100 of the 500 members, ten a batch, while another lists the 500. 10,000 customers
+        // who never enrolled sort between m0399 and m0400: the list steps over them, and so reads
+        // the ordering members well after its snapshot began (a list in four to ten was stale).
+        const s = await startServer({ serveArgs: ["--threads", "4"] });
+        try {
+            const ids = await enrolMany(s, 500);
+            for (let k = 0; k < 10000; k += 1000) {
+                const guests = Array.from({ length: 1000 }, (_, i) => `m0399-${k + i}`);
+                await batch(s, guests.map((id) => ({ key: id, ...espresso(id, id) })));
+            }
+            const ordering = ids.slice(400);
+            const acked = {}; // the lifetime points answered to each member's latest order
+            let done = false;
+            let batches = 0;
+            let lists = 0;
+            let cliRuns = 0;
+            const stale = []; // a member of each list older than acknowledged
+            const writer = async () => {
+                while (!done) {
+                    const n = batches++;
+                    const part = ordering.slice((n % 10) * 10, (n % 10) * 10 + 10);
+                    const orders = part.map((id) => ({ key: `${id}-${n}`, ...espresso(id, `${id}-${n}`) }));
+                    for (const r of await batch(s, orders)) acked[r.customer] = r.balance.lifetime;
+                }
+            };
+            const reader = async () => {
+                while (!done) {
+                    const before = { ...acked }; // answered before the list is asked for
+                    const res = await s.call("GET", "/v1/members?limit=500", { key: "readA" });
+                    lists++;
+                    const { items } = expectStatus(res, 200).body;
+                    assert.deepEqual(items.map((m) => m.id), ids, "the members listed");
+                    const older = items.find((m) => m.balance.lifetime < (before[m.id] ?? 0));
+                    if (older) stale.push(`${older.id}: ${older.balance.lifetime} < ${before[older.id]}`);
+                }
+            };
+            const cli = async () => {
+                while (!done) {
+                    await s.cliOk(["balance", ids[0]]);
+                    cliRuns++;
+                }
+            };
+            try {
+                await Promise.all([sleep(4000).then(() => (done = true)), writer(), reader(), cli()]);
+            } finally {
+                done = true; // a loop that failed stops the others
+            }
+            const counts = JSON.stringify({ batches, lists, cliRuns, stale: stale.length });
+            assert.ok(batches > 10 && lists > 10 && cliRuns > 10, counts);
+            assert.deepEqual(stale.slice(0, 5), [], `lists older than acknowledged: ${counts}`);
+            await verifyOk(s);
+        } finally {
+            await s.stop();
+        }
+    });
+
+    it("a profile changed while the committer's fold is in progress is read back and kept", async () => {
+        // The PATCH's connection folds the rest of the journal first; reads went on through the
+        // committer's image of the old profile, and the next PATCH wrote the old email back.
+        const s = await startServer({ serveArgs: ["--batch-limit", "1200"] });
+        try {
+            const ordered = await foldInProgress(s, { email: true });
+            const patched = await s.call("PATCH", "/v1/members/m0005", {
+                key: "posA",
+                body: { email: "m0005@new.org" },
+            });
+            assert.equal(expectStatus(patched, 200).body.email, "m0005@new.org");
+            const member = expectStatus(await s.call("GET", "/v1/members/m0005", { key: "readA" }), 200).body;
+            assert.equal(member.email, "m0005@new.org", "the member read after the PATCH");
+            assert.equal(member.balance.available, ordered.balance.available, "the member's balance");
+            const search = await s.call("GET", "/v1/members?email=m0005%40new.org", { key: "readA" });
+            assert.deepEqual(
+                expectStatus(search, 200).body.items.map((m) => [m.id, m.email]),
+                [["m0005", "m0005@new.org"]],
+                "a search by the new email",
+            );
+            const phoned = await s.call("PATCH", "/v1/members/m0005", {
+                key: "posA",
+                body: { phone: "+33612345678" },
+            });
+            const both = ["m0005@new.org", "+33612345678"];
+            const answered = expectStatus(phoned, 200).body;
+            assert.deepEqual([answered.email, answered.phone], both, "the second PATCH's answer");
+            const again = expectStatus(await s.call("GET", "/v1/members/m0005", { key: "readA" }), 200).body;
+            assert.deepEqual([again.email, again.phone], both, "the member read after the second PATCH");
+            const shown = (await s.cliOk(["member", "show", "m0005"], { json: true })).json;
+            assert.deepEqual([shown.email, shown.phone], both, "fidele member show");
+            await verifyOk(s);
+        } finally {
+            await s.stop();
+        }
+    });
+
+    it("a CLI adjustment while the committer's fold is in progress is read back by the API", async () => {
+        // The same with a CLI writer: the API answered the committer's image without the
+        // adjustment (balance and ledger) until the committer's next transaction.
+        const s = await startServer({ serveArgs: ["--batch-limit", "1200"] });
+        try {
+            const ordered = await foldInProgress(s);
+            const file = path.join(s.dir, "adjustment.json");
+            const adjustment = { type: "adjustment", key: "adj-m0005", customer: "m0005", points: 123 };
+            fs.writeFileSync(file, JSON.stringify({ ...adjustment, reason: "goodwill", author: "it" }));
+            const posted = (await s.cliOk(["event", "post", file], { json: true })).json;
+            const result = Array.isArray(posted) ? posted[0] : posted;
+            assert.equal(result.status, "applied");
+            const expected = ordered.balance.available + 123;
+            assert.equal(result.balance.available, expected, "the CLI's result");
+            assert.equal((await apiBalance(s, "m0005")).available, expected, "the API's balance");
+            const ledger = await s.call("GET", "/v1/members/m0005/ledger", { key: "readA" });
+            const adjusts = expectStatus(ledger, 200).body.entries.filter((e) => e.kind === "adjust");
+            assert.deepEqual(
+                adjusts.map((e) => [e.event_key, e.amount]),
+                [["adj-m0005", 123]],
+                "the API's ledger",
+            );
+            await verifyOk(s);
         } finally {
             await s.stop();
         }
