@@ -161,6 +161,22 @@ enum fid_status customer_find_id(struct store *store, int64_t id, struct custome
     return read_one(store, s, out, &(struct wanted){.by = BY_ID, .id = id}, err);
 }
 
+/* Visits each customer s reads, through the journal's images; what names the query in errors. */
+static enum fid_status visit_rows(struct store *store, struct db_stmt *s, customer_visit visit,
+                                  void *context, const char *what, struct fid_error *err)
+{
+    struct customer c;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        (void)read_row(s, &c); /* unreadable periods count as none here; verify names them */
+        customer_overlay(store, &c);
+        if (visit(&c, context) != 0)
+            break;
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "%s customers failed", what) : FID_OK;
+}
+
 /* The exact matches of a typed query: its ref, card code, e-mail or phone, as ?2, ?3, ?4. */
 #define EXACT_MATCH                                                                                \
     "merchant_id = ?1 AND (ref = ?2 OR card_code = ?3 OR email = lower(?2) OR phone = ?4)"
@@ -214,16 +230,7 @@ enum fid_status customer_find_all(struct store *store, const char *query, custom
         db_prepare(store->db, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE " EXACT_MATCH
                               " ORDER BY (ref = ?2) DESC, (card_code = ?3) DESC, id");
     bind_query(s, store->merchant_id, query, code);
-    struct customer c;
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW) {
-        (void)read_row(s, &c); /* unreadable periods count as none here; verify names them */
-        customer_overlay(store, &c);
-        if (visit(&c, context) != 0)
-            break;
-    }
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "finding customers failed") : FID_OK;
+    return visit_rows(store, s, visit, context, "finding", err);
 }
 
 /* The two groups of writable columns, in the order of PROFILE_COLUMNS and STATE_COLUMNS. */
@@ -572,16 +579,7 @@ enum fid_status customer_list(struct store *store, const char *after, int64_t li
     db_bind_text(s, 2, after ? after : "");
     db_bind_int(s, 3, members_only);
     db_bind_int(s, 4, limit);
-    struct customer c;
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW) {
-        (void)read_row(s, &c); /* unreadable periods count as none here; verify names them */
-        customer_overlay(store, &c);
-        if (visit(&c, context) != 0)
-            break;
-    }
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "listing customers failed") : FID_OK;
+    return visit_rows(store, s, visit, context, "listing", err);
 }
 
 enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int64_t **ids,
@@ -615,16 +613,7 @@ enum fid_status customer_search(struct store *store, const char *query, int64_t 
     db_bind_text(s, 3, code);
     db_bind_int(s, 4, limit);
     db_bind_text(s, 5, phone);
-    struct customer c;
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW) {
-        (void)read_row(s, &c); /* unreadable periods count as none here; verify names them */
-        customer_overlay(store, &c);
-        if (visit(&c, context) != 0)
-            break;
-    }
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "searching customers failed") : FID_OK;
+    return visit_rows(store, s, visit, context, "searching", err);
 }
 
 enum fid_status customer_points_outstanding(struct store *store, int64_t *available,
