@@ -120,6 +120,13 @@ void api_keys_delete(struct http_request *req)
 {
     struct fid_error err;
     fid_error_clear(&err);
+    if (strcmp(req->params[0], req->key.id) == 0) { /* the last admin key would lock the door */
+        http_reply_problem(req, 409, "conflict", "Conflict",
+                           "a key cannot revoke itself: use another admin key or `fidele key "
+                           "revoke`",
+                           NULL);
+        return;
+    }
     if (api_key_revoke(req->worker->directory, req->key.merchant_id, req->params[0],
                        (int64_t)time(NULL), &err) != FID_OK) {
         http_reply_error(req, &err);

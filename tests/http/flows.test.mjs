@@ -634,6 +634,9 @@ describe("flows", () => {
             const after = expectStatus(await s.call("GET", "/v1/keys", { key: "adminA" }), 200).body.items;
             assert.ok(after.find((x) => x.id === k.id).revoked_at);
             expectProblem(await s.call("DELETE", "/v1/keys/nosuchkey", { key: "adminA" }), 404, "not-found");
+            // a key cannot revoke itself: the last admin key would lock its merchant out
+            expectProblem(await s.call("DELETE", `/v1/keys/${s.keyIds.adminA}`, { key: "adminA" }), 409, "conflict");
+            expectStatus(await s.call("GET", "/v1/keys", { key: "adminA" }), 200);
         });
 
         it("refuses a key of an unknown scope", async () => {
