@@ -35,7 +35,7 @@ struct kpi_counts {
     int64_t member_orders, member_paid_minor, member_refunded_minor;
     int64_t customers_start, customers_end, churned;
     int64_t loyal_paid_minor, loyal_refunded_minor;
-    int64_t members_active;                 /* members with a ledger entry in P */
+    int64_t members_active; /* customers of P (an order in P) with a ledger entry in P */
     int64_t points_earned, points_redeemed; /* in P */
     int64_t vouchers_issued, vouchers_used; /* in P */
     int64_t nps_answers, nps_promoters, nps_detractors;

@@ -150,7 +150,9 @@ enum fid_status kpi_counts_load(struct store *store, const struct fid_tz *tz, in
     enum fid_status st;
     if ((st = order_counts(store, tz, from, to, window_days, out, err)) != FID_OK ||
         (st = counts(store,
-                     "SELECT COUNT(DISTINCT customer_id), COALESCE(SUM(CASE WHEN account = "
+                     "SELECT COUNT(DISTINCT CASE WHEN customer_id IN (SELECT customer_id FROM "
+                     "orders WHERE merchant_id = ?1 AND at >= ?2 AND at < ?3) THEN customer_id "
+                     "END), COALESCE(SUM(CASE WHEN account = "
                      "'points' AND kind IN ('earn', 'earn_pending') THEN amount + pending_delta "
                      "END), 0), COALESCE(-SUM(CASE WHEN account = 'points' AND kind = 'redeem' "
                      "THEN amount END), 0) FROM ledger WHERE merchant_id = ?1 AND at >= ?2 AND "

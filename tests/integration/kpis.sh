@@ -3,6 +3,20 @@
 # (docs/kpis.md has the definitions). Period P = [2026-01-01, 2026-03-01), window 365 days, UTC.
 . "$(dirname "$0")/lib.sh"
 
+# Participation is a share of the period's customers: members active without an order in P (a
+# welcome bonus alone) do not push it past 100 %.
+participation_of_customers() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    order w1 2026-03-05T10:00:00Z walkin W1 "[$(line BEANS beans 1 800)]"
+    enrol E 2026-03-06T10:00:00Z
+    enrol F 2026-03-07T10:00:00Z
+    expect_exit 0 fidele report --from 2026-03-01 --to 2026-04-01 --format json
+    check_json "one customer, no member among them" .customers 1 .participation_rate 0
+    order e1 2026-03-08T10:00:00Z E E1 "[$(line BEANS beans 1 800)]"
+    expect_exit 0 fidele report --from 2026-03-01 --to 2026-04-01 --format json
+    check_json "E ordered" .customers 2 .participation_rate 50
+}
+
 hand_computed() {
     NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
     # C buys once, long ago; A joins and buys three times; B joins in P; D never joins.
@@ -81,5 +95,6 @@ empty_period() {
 }
 
 scenario hand_computed hand_computed
+scenario participation_of_customers participation_of_customers
 scenario empty_period empty_period
 finish
