@@ -60,7 +60,8 @@ static const struct command COMMANDS[] = {
     {"serve", cmd_serve, "run the HTTP API (--listen 127.0.0.1:8080)",
      "[--listen HOST:PORT] [--threads N] [--body-limit BYTES] [--batch-limit N] [--timeout S]\n"
      "       [--rate PER_S] [--burst N] [--tls-cert FILE --tls-key FILE] [--ready-file FILE] "
-     "[--poll]"},
+     "[--poll]\n"
+     "       [--due-every SECONDS (default 60; 0: scheduled work left to run-due)]"},
     {"merchant", cmd_merchant, "add a merchant to the database",
      "add NAME [--currency EUR] [--timezone Europe/Paris] [--locale fr|en] [--template NAME]"},
     {"key", cmd_key, "create or revoke API keys (--merchant ID --scope admin|pos|read)",

@@ -41,13 +41,14 @@ int cmd_serve(struct cli *cli)
     static const struct cli_option_spec specs[] = {
         {"listen", true},  {"threads", true},    {"body-limit", true}, {"batch-limit", true},
         {"timeout", true}, {"rate", true},       {"burst", true},      {"tls-cert", true},
-        {"tls-key", true}, {"ready-file", true}, {"poll", false},      {NULL, false}};
+        {"tls-key", true}, {"ready-file", true}, {"poll", false},      {"due-every", true},
+        {NULL, false}};
     struct fid_error err;
     fid_error_clear(&err);
     struct http_config config;
     http_config_defaults(&config);
     config.db_path = cli->db_path;
-    int64_t threads, body, batch, timeout, rate, burst;
+    int64_t threads, body, batch, timeout, rate, burst, due;
     if (cli_parse(cli, specs, 0, 0, &err) != FID_OK ||
         (cli_option(cli, "listen") && parse_listen(cli_option(cli, "listen"), &config, &err)) ||
         cli_option_int(cli, "threads", 1, 256, 2, &threads, &err) != FID_OK ||
@@ -56,7 +57,8 @@ int cmd_serve(struct cli *cli)
         cli_option_int(cli, "batch-limit", 1, 100000, 1000, &batch, &err) != FID_OK ||
         cli_option_int(cli, "timeout", 1, 3600, 30, &timeout, &err) != FID_OK ||
         cli_option_int(cli, "rate", 0, 1000000, 0, &rate, &err) != FID_OK ||
-        cli_option_int(cli, "burst", 1, 1000000, 100, &burst, &err) != FID_OK)
+        cli_option_int(cli, "burst", 1, 1000000, 100, &burst, &err) != FID_OK ||
+        cli_option_int(cli, "due-every", 0, 86400, 60, &due, &err) != FID_OK)
         return cli_fail(cli, &err);
     config.threads = (unsigned)threads;
     config.body_limit = (size_t)body;
@@ -68,6 +70,7 @@ int cmd_serve(struct cli *cli)
     config.tls_key_path = cli_option(cli, "tls-key");
     config.ready_file = cli_option(cli, "ready-file");
     config.poll = cli_flag(cli, "poll");
+    config.due_seconds = (unsigned)due;
     if (cli_require_db(cli, &err) != FID_OK || http_serve(&config, &err) != FID_OK)
         return cli_fail(cli, &err);
     return 0;

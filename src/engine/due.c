@@ -239,38 +239,62 @@ enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
     return FID_OK;
 }
 
+/* One transaction of scheduled work: up to DUE_BATCH customers due by now, and, when they were
+ * the last, the vouchers. *more: customers may be left. */
+static enum fid_status due_batch(struct engine *e, int64_t now, struct due_report *report,
+                                 int64_t *customers, int64_t *vouchers_expired, bool *more,
+                                 struct fid_error *err)
+{
+    int64_t *ids = NULL;
+    size_t n = 0;
+    enum fid_status st = store_begin(&e->store, err);
+    if (st != FID_OK)
+        return st;
+    st = customer_due(&e->store, now, DUE_BATCH, &ids, &n, err);
+    for (size_t i = 0; st == FID_OK && i < n; i++) {
+        struct customer c;
+        if ((st = customer_find_id(&e->store, ids[i], &c, err)) != FID_OK)
+            break;
+        if ((st = due_customer(e, &c, now, report, err)) == FID_OK)
+            st = customer_save(&e->store, &c, err);
+        (*customers)++;
+    }
+    free(ids);
+    int64_t expired = 0;
+    if (st == FID_OK && n < DUE_BATCH)
+        st = voucher_expire_due(&e->store, now, &expired, err);
+    if (st == FID_OK)
+        st = store_commit(&e->store, err);
+    if (st != FID_OK) {
+        store_rollback(&e->store);
+        return st;
+    }
+    *vouchers_expired += expired;
+    *more = n == DUE_BATCH;
+    return FID_OK;
+}
+
+enum fid_status engine_run_due_some(struct engine *e, int64_t now, int64_t *customers,
+                                    struct fid_error *err)
+{
+    struct due_report report = {0};
+    int64_t vouchers = 0;
+    bool more = false;
+    *customers = 0;
+    return due_batch(e, now, &report, customers, &vouchers, &more, err);
+}
+
 enum fid_status engine_run_due(struct engine *e, int64_t now, json_t **summary,
                                struct fid_error *err)
 {
     *summary = NULL;
     struct due_report report = {0};
     int64_t customers = 0, vouchers_expired = 0;
-    enum fid_status st = FID_OK;
-    for (;;) {
-        int64_t *ids = NULL;
-        size_t n = 0;
-        if ((st = store_begin(&e->store, err)) != FID_OK)
+    bool more = true;
+    while (more) {
+        enum fid_status st = due_batch(e, now, &report, &customers, &vouchers_expired, &more, err);
+        if (st != FID_OK)
             return st;
-        st = customer_due(&e->store, now, DUE_BATCH, &ids, &n, err);
-        for (size_t i = 0; st == FID_OK && i < n; i++) {
-            struct customer c;
-            if ((st = customer_find_id(&e->store, ids[i], &c, err)) != FID_OK)
-                break;
-            if ((st = due_customer(e, &c, now, &report, err)) == FID_OK)
-                st = customer_save(&e->store, &c, err);
-            customers++;
-        }
-        free(ids);
-        if (st == FID_OK && n < DUE_BATCH)
-            st = voucher_expire_due(&e->store, now, &vouchers_expired, err);
-        if (st == FID_OK)
-            st = store_commit(&e->store, err);
-        if (st != FID_OK) {
-            store_rollback(&e->store);
-            return st;
-        }
-        if (n < DUE_BATCH)
-            break;
     }
     char at[FID_TIME_ISO_MAX];
     fid_time_format(now, at);

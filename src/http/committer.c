@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 #include "http/worker.h"
 #include "store/customer_journal.h"
 #include "store/schema.h"
+#include "store/store.h"
 #include "util/thread_name.h"
 #include "util/xalloc.h"
 
@@ -57,6 +59,9 @@ static bool sync_stopping;
 static pthread_t sync_thread;
 static const char *database;
 static size_t batch_max;
+static unsigned due_every; /* seconds between rounds of scheduled work; 0: none */
+static time_t due_next;    /* when the next round starts */
+static bool due_more;      /* the last round left customers due: go on while idle */
 /* The customers' images the committer keeps instead of writing their rows; request threads read
  * through it (store/customer_journal.h). */
 static struct customer_journal *journal;
@@ -214,15 +219,67 @@ static void apply_group(struct job **jobs, size_t n)
     free(parsed);
 }
 
+/* A batch of every merchant's due customers (the committer's own transactions: its journal, its
+ * images). A round that filled a batch somewhere goes on at the next idle moment. */
+static void due_round(void)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    struct worker *worker = NULL;
+    int64_t *ids = NULL;
+    size_t n = 0;
+    due_more = false;
+    if (worker_current(database, &worker, &err) != FID_OK ||
+        merchant_ids(worker->directory, &ids, &n, &err) != FID_OK) {
+        free(ids);
+        return;
+    }
+    worker->committer = true;
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < n; i++) {
+        struct engine *engine = NULL;
+        int64_t done = 0;
+        if (worker_engine(worker, database, ids[i], &engine, &err) == FID_OK &&
+            engine_refresh_program_since(engine, verified_version, &err) == FID_OK &&
+            engine_run_due_some(engine, now, &done, &err) == FID_OK)
+            due_more = due_more || done >= 1000;
+        else /* the next round tries again; the server's writes go on meanwhile */
+            fprintf(stderr, "fidele serve: scheduled work of merchant %lld: %s\n",
+                    (long long)ids[i], err.message);
+    }
+    free(ids);
+}
+
+/* Waits for work; meanwhile, when it is time, does a round of scheduled work (unlocked). */
+static void wait_for_work(void)
+{
+    while (head == NULL && !stopping) {
+        time_t now = time(NULL);
+        if (due_every && (due_more || now >= due_next)) {
+            if (!due_more)
+                due_next = now + due_every;
+            pthread_mutex_unlock(&lock);
+            due_round();
+            pthread_mutex_lock(&lock);
+            continue;
+        }
+        if (!due_every) {
+            pthread_cond_wait(&work_ready, &lock);
+            continue;
+        }
+        struct timespec until = {.tv_sec = due_next};
+        pthread_cond_timedwait(&work_ready, &lock, &until);
+    }
+}
+
 static void *committer_main(void *unused)
 {
     (void)unused;
     fid_thread_name("committer");
     pthread_mutex_lock(&lock);
     for (;;) {
-        while (head == NULL && !stopping)
-            pthread_cond_wait(&work_ready, &lock);
-        if (head == NULL && stopping)
+        wait_for_work();
+        if (head == NULL) /* stopping, and nothing left to apply */
             break;
         /* Take a prefix of the queue holding at most batch_max events (at least one job). */
         struct job *taken = head, *last = head;
@@ -356,7 +413,8 @@ static enum fid_status fold_left_over(const char *db_path, struct fid_error *err
     return st;
 }
 
-enum fid_status committer_start(const char *db_path, size_t max_events, struct fid_error *err)
+enum fid_status committer_start(const char *db_path, size_t max_events, unsigned due_seconds,
+                                struct fid_error *err)
 {
     enum fid_status st = fold_left_over(db_path, err);
     if (st != FID_OK)
@@ -364,6 +422,9 @@ enum fid_status committer_start(const char *db_path, size_t max_events, struct f
     journal = customer_journal_new();
     database = db_path;
     batch_max = max_events ? max_events : 1000;
+    due_every = due_seconds;
+    due_next = time(NULL); /* a first round at start: what fell due while the server was down */
+    due_more = false;
     stopping = sync_stopping = false;
     n_verified = next_verified = 0; /* keys of another run or database vouch for nothing here */
     verified_version = 0;

@@ -23,8 +23,11 @@ struct committer_check {
     char digest[FID_DIGEST_HEX];
 };
 
-/* Starts the committer thread on db_path; max_events bounds one transaction. */
-enum fid_status committer_start(const char *db_path, size_t max_events,
+/* Starts the committer thread on db_path; max_events bounds one transaction. Every due_seconds
+ * (0: never) it also does the scheduled work due by then (engine_run_due_some), a batch of
+ * customers per merchant at a time while no write waits: points confirm and expire on time
+ * without an outside `fidele run-due`. */
+enum fid_status committer_start(const char *db_path, size_t max_events, unsigned due_seconds,
                                 struct fid_error *err) FID_MUST_USE;
 
 /* Applies queued work, then stops the thread. The journal stays: workers' engines point to it. */

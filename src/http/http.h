@@ -32,6 +32,7 @@ struct http_config {
      * cheaper up to a few hundred connections (tills, shops, a reverse proxy's pool), unfair
      * past that (at 1,000 keep-alive connections some waited 2 s; docs/benchmarks.md). */
     bool poll;
+    unsigned due_seconds; /* scheduled work every this many seconds (committer.h); 0: none */
 };
 
 void http_config_defaults(struct http_config *config);

@@ -58,6 +58,7 @@ void http_config_defaults(struct http_config *c)
     c->timeout_seconds = 30;
     c->rate_per_second = 0;
     c->rate_burst = 100;
+    c->due_seconds = 60;
 }
 
 /* Created before the daemon's threads and freed after them; unseeded, so it keeps no state
@@ -383,8 +384,8 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
     signal(SIGPIPE, SIG_IGN);
 
     if ((st = committer_start(config->db_path,
-                              config->batch_limit > 1000 ? config->batch_limit : 1000, err)) !=
-        FID_OK) {
+                              config->batch_limit > 1000 ? config->batch_limit : 1000,
+                              config->due_seconds, err)) != FID_OK) {
         free(cert);
         free(key);
         pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);

@@ -1,0 +1,87 @@
+// Scheduled work in the server: every --due-every seconds the committer confirms pending points,
+// expires lots and balances and reviews tiers that fell due, as `fidele run-due` would, so that
+// balances read through the API are current without an outside run. Checked:
+// - points whose inactivity expiry fell due expire by themselves (the cafe's 12 months);
+// - with --due-every 0 they wait for `fidele run-due`, which then does it beside the server;
+// - the ledger says why, and verify is clean.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import { daysAgo, expectStatus, sleep, startServer } from "./harness.mjs";
+
+/** A member who enrolled 400 days ago and ordered the day after: her points are due to expire. */
+async function lapsedMember(s, id) {
+    expectStatus(await s.call("POST", "/v1/members", { key: "posA", body: { id, at: daysAgo(400) } }), 201);
+    const order = {
+        type: "order",
+        customer: id,
+        order_id: `${id}-1`,
+        at: daysAgo(399),
+        lines: [{ sku: "ESPRESSO", category: "coffee", quantity: 1, unit_price_minor: 1000 }],
+    };
+    const res = await s.call("POST", "/v1/events", {
+        key: "posA",
+        headers: { "Idempotency-Key": order.order_id },
+        body: order,
+    });
+    const available = expectStatus(res, 201).body.balance.available;
+    assert.ok(available > 0, "she earned points");
+    return available;
+}
+
+async function available(s, id) {
+    return expectStatus(await s.call("GET", `/v1/members/${id}/balance`, { key: "readA" }), 200).body.available;
+}
+
+/** Polls the member's balance until it is `want` or `seconds` pass; returns the last one read. */
+async function waitForBalance(s, id, want, seconds) {
+    let last;
+    for (const until = Date.now() + seconds * 1000; Date.now() < until; await sleep(100)) {
+        last = await available(s, id);
+        if (last === want) break;
+    }
+    return last;
+}
+
+async function verifyOk(s) {
+    const v = await s.cli(["verify"]);
+    assert.equal(v.code, 0, `verify: ${v.stdout}${v.stderr}`);
+}
+
+describe("scheduled work in the server", () => {
+    it("points whose expiry fell due expire without run-due", async () => {
+        const s = await startServer({ serveArgs: ["--due-every", "1"] });
+        try {
+            await lapsedMember(s, "lapsed");
+            assert.equal(await waitForBalance(s, "lapsed", 0, 10), 0, "expired within a few rounds");
+            const ledger = expectStatus(
+                await s.call("GET", "/v1/members/lapsed/ledger", { key: "readA" }),
+                200,
+            ).body.entries;
+            const expiry = ledger.filter((e) => e.kind === "expire");
+            assert.ok(expiry.length > 0, "an expiry entry");
+            assert.ok(
+                expiry.every((e) => e.explanation[0].label === "No activity: balance expired"),
+                "the entries say why",
+            );
+            await verifyOk(s);
+        } finally {
+            await s.stop();
+        }
+    });
+
+    it("with --due-every 0, run-due beside the server does it", async () => {
+        const s = await startServer({ serveArgs: ["--due-every", "0"] });
+        try {
+            const earned = await lapsedMember(s, "lapsed");
+            await sleep(1500);
+            assert.equal(await available(s, "lapsed"), earned, "nothing ran in the server");
+            const run = await s.cli(["run-due"]);
+            assert.equal(run.code, 0, run.stderr);
+            assert.equal(await available(s, "lapsed"), 0, "the API reads what run-due wrote");
+            await verifyOk(s);
+        } finally {
+            await s.stop();
+        }
+    });
+});
