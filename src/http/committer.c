@@ -61,7 +61,7 @@ static const char *database;
 static size_t batch_max;
 static unsigned due_every; /* seconds between rounds of scheduled work; 0: none */
 static time_t due_next;    /* when the next round starts */
-static bool due_more;      /* the last round left customers due: go on while idle */
+static bool due_more;      /* the last round left customers due: the next one comes at once */
 /* The customers' images the committer keeps instead of writing their rows; request threads read
  * through it (store/customer_journal.h). */
 static struct customer_journal *journal;
@@ -219,8 +219,23 @@ static void apply_group(struct job **jobs, size_t n)
     free(parsed);
 }
 
+/* Writes every image the journal holds into the rows, in a transaction of engine's store. */
+static enum fid_status fold_all(struct engine *engine, struct fid_error *err)
+{
+    struct store *store = engine_store(engine);
+    enum fid_status st = store_begin(store, err);
+    if (st != FID_OK)
+        return st;
+    if ((st = customer_journal_fold_owned(journal, store->db, err)) == FID_OK &&
+        (st = store_commit(store, err)) == FID_OK)
+        return FID_OK;
+    store_rollback(store);
+    return st;
+}
+
 /* A batch of every merchant's due customers (the committer's own transactions: its journal, its
- * images). A round that filled a batch somewhere goes on at the next idle moment. */
+ * images). Customers are picked by their rows: after a round that filled a batch, the rows are
+ * first brought up to the images it wrote, else the next round would pick the same customers. */
 static void due_round(void)
 {
     struct fid_error err;
@@ -228,6 +243,7 @@ static void due_round(void)
     struct worker *worker = NULL;
     int64_t *ids = NULL;
     size_t n = 0;
+    bool catching_up = due_more;
     due_more = false;
     if (worker_current(database, &worker, &err) != FID_OK ||
         merchant_ids(worker->directory, &ids, &n, &err) != FID_OK) {
@@ -240,6 +256,7 @@ static void due_round(void)
         struct engine *engine = NULL;
         int64_t done = 0;
         if (worker_engine(worker, database, ids[i], &engine, &err) == FID_OK &&
+            (!catching_up || i > 0 || fold_all(engine, &err) == FID_OK) &&
             engine_refresh_program_since(engine, verified_version, &err) == FID_OK &&
             engine_run_due_some(engine, now, &done, &err) == FID_OK)
             due_more = due_more || done >= 1000;
@@ -255,12 +272,12 @@ static void wait_for_work(void)
 {
     while (head == NULL && !stopping) {
         time_t now = time(NULL);
-        if (due_every && (due_more || now >= due_next)) {
-            if (!due_more)
-                due_next = now + due_every;
+        if (due_every && now >= due_next) {
             pthread_mutex_unlock(&lock);
             due_round();
             pthread_mutex_lock(&lock);
+            /* customers left due: the next round comes at the next idle moment */
+            due_next = due_more ? 0 : time(NULL) + due_every;
             continue;
         }
         if (!due_every) {

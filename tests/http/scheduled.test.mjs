@@ -3,8 +3,12 @@
 // balances read through the API are current without an outside run. Checked:
 // - points whose inactivity expiry fell due expire by themselves (the cafe's 12 months);
 // - with --due-every 0 they wait for `fidele run-due`, which then does it beside the server;
+// - thousands due when the server starts are all done within seconds (a batch at a time, the
+//   journal folded between batches so that the next one picks the next customers);
 // - the ledger says why, and verify is clean.
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 import { describe, it } from "node:test";
 
 import { daysAgo, expectStatus, sleep, startServer } from "./harness.mjs";
@@ -64,6 +68,43 @@ describe("scheduled work in the server", () => {
                 expiry.every((e) => e.explanation[0].label === "No activity: balance expired"),
                 "the entries say why",
             );
+            await verifyOk(s);
+        } finally {
+            await s.stop();
+        }
+    });
+
+    it("thousands of customers due at start are all done within seconds", async () => {
+        const s = await startServer({ start: false });
+        try {
+            const lines = [];
+            for (let i = 0; i < 2500; i++) {
+                const id = `due${i}`;
+                lines.push(JSON.stringify({ type: "enrol", key: `e-${id}`, customer: id, at: daysAgo(400) }));
+                lines.push(
+                    JSON.stringify({
+                        type: "order",
+                        key: `o-${id}`,
+                        customer: id,
+                        order_id: `o-${id}`,
+                        at: daysAgo(399),
+                        lines: [{ sku: "ESPRESSO", category: "coffee", quantity: 1, unit_price_minor: 1000 }],
+                    }),
+                );
+            }
+            const file = path.join(s.dir, "lapsed.ndjson");
+            fs.writeFileSync(file, lines.join("\n") + "\n");
+            const posted = await s.cli(["event", "post", file]);
+            assert.equal(posted.code, 0, posted.stderr);
+            await s.start(["--due-every", "60"]); // the round at start, then catching up
+            for (const id of ["due0", "due1250", "due2499"])
+                assert.equal(await waitForBalance(s, id, 0, 15), 0, id);
+            const left = await s.cli(["--json", "member", "list", "--all", "--limit", "5000"]);
+            assert.equal(left.code, 0, left.stderr);
+            const members = JSON.parse(left.stdout);
+            assert.equal(members.filter((m) => m.id.startsWith("due")).length, 2500);
+            const unexpired = members.filter((m) => m.balance.available > 0);
+            assert.deepEqual(unexpired.map((m) => m.id), [], "every lapsed balance expired");
             await verifyOk(s);
         } finally {
             await s.stop();
