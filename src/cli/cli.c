@@ -14,6 +14,7 @@
 #include "util/codes.h"
 #include "util/money.h"
 #include "util/numbers.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -336,14 +337,6 @@ void cli_new_key(char *out, size_t size)
     snprintf(out, size, "cli-%s", code);
 }
 
-/* Whether text is well-formed UTF-8 (jansson refuses a string that is not). */
-static bool utf8_valid(const char *text)
-{
-    json_t *probe = json_string(text);
-    json_decref(probe);
-    return probe != NULL;
-}
-
 int cli_main(int argc, char **argv)
 {
     struct cli cli = {.db_path = getenv("FIDELE_DB"), .now = (int64_t)time(NULL)};
@@ -389,7 +382,8 @@ int cli_main(int argc, char **argv)
             *slot = argv[++i];
             continue;
         }
-        if (!utf8_valid(a)) { /* every name, id and text the commands store is UTF-8 */
+        if (!fid_text_utf8(a,
+                           strlen(a))) { /* every name, id and text the commands store is UTF-8 */
             fid_fail(&err, FID_ERR_INPUT, "", "argument %d is not valid UTF-8", i);
             free(rest);
             return cli_fail(&cli, &err);

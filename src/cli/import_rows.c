@@ -10,6 +10,7 @@
 #include "cli/import.h"
 #include "import/values.h"
 #include "util/codes.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 double import_clock(void)
@@ -86,18 +87,15 @@ static bool fields_readable(struct import *im, const struct row *row)
         const char *text = import_field(im, row, (enum field)f);
         if (text == NULL)
             continue;
-        json_t *probe = json_string(text);
-        json_decref(probe);
-        if (probe == NULL) {
+        if (!fid_text_utf8(text, strlen(text))) {
             import_report_bad(im, row->line, f, "the text is not UTF-8");
             return false;
         }
         bool id = f == F_CUSTOMER || f == F_ORDER_ID || f == F_EMAIL || f == F_PHONE;
-        for (const unsigned char *c = (const unsigned char *)text; id && *c; c++)
-            if (*c < 0x20 || *c == 0x7f) {
-                import_report_bad(im, row->line, f, "a control character in an id");
-                return false;
-            }
+        if (id && fid_text_control(text) >= 0) {
+            import_report_bad(im, row->line, f, "a control character in an id");
+            return false;
+        }
     }
     return true;
 }

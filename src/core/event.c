@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/phone.h"
+#include "util/text.h"
 #include "util/jsonread.h"
 #include "util/jsonwrite.h"
 #include "util/money.h"
@@ -64,12 +65,12 @@ static enum fid_status copy_string(const json_t *obj, const char *key, bool requ
     const char *s = NULL;
     FID_CHECK(jsonr_string(obj, "", key, required, size - 1, "", &s, err));
     /* ids, names and reasons are printed one a line and in columns: no control characters */
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-        if (*c < 0x20 || *c == 0x7f) {
-            char at[JSONR_PATH_MAX];
-            snprintf(at, sizeof at, "/%s", key);
-            return fid_fail(err, FID_ERR_INPUT, at, "control character U+%04X in the text", *c);
-        }
+    int control = fid_text_control(s);
+    if (control >= 0) {
+        char at[JSONR_PATH_MAX];
+        snprintf(at, sizeof at, "/%s", key);
+        return fid_fail(err, FID_ERR_INPUT, at, "control character U+%04X in the text", control);
+    }
     snprintf(out, size, "%s", s);
     return FID_OK;
 }

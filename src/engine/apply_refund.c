@@ -78,15 +78,8 @@ static enum fid_status remaining_earning(struct engine *e, const struct order_ro
     const struct program *p = e->program;
     enum fid_status st = FID_OK;
     if (order->program_version != 0 && order->program_version != p->version) {
-        char *text = NULL;
-        int64_t version;
-        if ((st = program_store_load(&e->store, order->program_version, &text, &version, err)) !=
-                FID_OK ||
-            (st = program_parse_text(text, strlen(text), &old, err)) != FID_OK) {
-            free(text);
+        if ((st = engine_program_version(e, order->program_version, &old, err)) != FID_OK)
             return st;
-        }
-        free(text);
         p = old;
     }
     int64_t *refunded = xcalloc(original->n_lines ? original->n_lines : 1, sizeof *refunded);

@@ -274,14 +274,13 @@ static enum fid_status due_batch(struct engine *e, int64_t now, struct due_repor
     return FID_OK;
 }
 
-enum fid_status engine_run_due_some(struct engine *e, int64_t now, int64_t *customers,
+enum fid_status engine_run_due_some(struct engine *e, int64_t now, bool *more,
                                     struct fid_error *err)
 {
     struct due_report report = {0};
-    int64_t vouchers = 0;
-    bool more = false;
-    *customers = 0;
-    return due_batch(e, now, &report, customers, &vouchers, &more, err);
+    int64_t customers = 0, vouchers = 0;
+    *more = false;
+    return due_batch(e, now, &report, &customers, &vouchers, more, err);
 }
 
 enum fid_status engine_run_due(struct engine *e, int64_t now, json_t **summary,

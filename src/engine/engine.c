@@ -39,19 +39,27 @@ int engine_currency_digits(const struct engine *e)
     return e->currency_digits;
 }
 
-static enum fid_status load_program(struct engine *e, struct fid_error *err)
+enum fid_status engine_program_version(struct engine *e, int64_t version, struct program **out,
+                                       struct fid_error *err)
 {
     char *text = NULL;
-    int64_t version = 0;
-    enum fid_status st = program_store_load(&e->store, 0, &text, &version, err);
-    if (st != FID_OK)
-        return st;
-    struct program *p = NULL;
-    st = program_parse_text(text, strlen(text), &p, err);
+    int64_t loaded = 0;
+    *out = NULL;
+    enum fid_status st = program_store_load(&e->store, version, &text, &loaded, err);
+    if (st == FID_OK)
+        st = program_parse_text(text, strlen(text), out, err);
     free(text);
+    if (st == FID_OK)
+        (*out)->version = loaded;
+    return st;
+}
+
+static enum fid_status load_program(struct engine *e, struct fid_error *err)
+{
+    struct program *p = NULL;
+    enum fid_status st = engine_program_version(e, 0, &p, err);
     if (st != FID_OK)
         return st;
-    p->version = version;
     program_free(e->program);
     e->program = p;
     return FID_OK;

@@ -142,9 +142,9 @@ enum fid_status engine_apply_text(struct engine *engine, const char *text, size_
 enum fid_status engine_run_due(struct engine *engine, int64_t now, json_t **summary,
                                struct fid_error *err) FID_MUST_USE;
 /* One transaction of engine_run_due: up to a thousand customers due by now (the first ones by
- * due time) and, when no more are due, the vouchers; *customers: how many. For a server that
- * works through its due customers a batch at a time between its other writes. */
-enum fid_status engine_run_due_some(struct engine *engine, int64_t now, int64_t *customers,
+ * due time) and, when no more are due, the vouchers; *more: customers may be left. For a server
+ * that works through its due customers a batch at a time between its other writes. */
+enum fid_status engine_run_due_some(struct engine *engine, int64_t now, bool *more,
                                     struct fid_error *err) FID_MUST_USE;
 
 /* The customer's balances as JSON: points (available, pending, lifetime), cashback, stamps. */

@@ -80,6 +80,10 @@ enum fid_status apply_survey_answer(struct apply_context *ctx, struct fid_error 
 
 /* Loads the member named by the event's customer: FID_ERR_NOT_FOUND when unknown or not a
  * member. Runs the member's due work up to the event's time. */
+/* A version of the merchant's programme (0: the newest), parsed; the caller frees it. */
+enum fid_status engine_program_version(struct engine *e, int64_t version, struct program **out,
+                                       struct fid_error *err) FID_MUST_USE;
+
 enum fid_status load_member(struct engine *e, const struct event *ev, struct customer *member,
                             struct fid_error *err) FID_MUST_USE;
 

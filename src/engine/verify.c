@@ -339,15 +339,10 @@ static enum fid_status read_history(struct engine *e, struct programme_history *
     h->stock = xcalloc(now->n_rewards ? now->n_rewards : 1, sizeof *h->stock);
     for (size_t i = 0; i < now->n_rewards; i++)
         h->stock[i] = now->rewards[i].stock;
-    note_version(now, now, h);
+    h->negative_allowed = now->refund_allow_negative;
     for (int64_t v = 1; v < now->version; v++) {
-        char *text = NULL;
-        int64_t loaded;
         struct program *old = NULL;
-        enum fid_status st = program_store_load(&e->store, v, &text, &loaded, err);
-        if (st == FID_OK)
-            st = program_parse_text(text, strlen(text), &old, err);
-        free(text);
+        enum fid_status st = engine_program_version(e, v, &old, err);
         if (st != FID_OK)
             return st;
         note_version(now, old, h);

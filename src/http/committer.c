@@ -254,12 +254,12 @@ static void due_round(void)
     int64_t now = (int64_t)time(NULL);
     for (size_t i = 0; i < n; i++) {
         struct engine *engine = NULL;
-        int64_t done = 0;
+        bool more = false;
         if (worker_engine(worker, database, ids[i], &engine, &err) == FID_OK &&
             (!catching_up || i > 0 || fold_all(engine, &err) == FID_OK) &&
             engine_refresh_program_since(engine, verified_version, &err) == FID_OK &&
-            engine_run_due_some(engine, now, &done, &err) == FID_OK)
-            due_more = due_more || done >= 1000;
+            engine_run_due_some(engine, now, &more, &err) == FID_OK)
+            due_more = due_more || more;
         else /* the next round tries again; the server's writes go on meanwhile */
             fprintf(stderr, "fidele serve: scheduled work of merchant %lld: %s\n",
                     (long long)ids[i], err.message);

@@ -34,6 +34,7 @@
 #include "util/codes.h"
 #include "util/timeutil.h"
 #include "util/numbers.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 #define BODY_INITIAL  4096
@@ -167,12 +168,10 @@ static size_t unescape(void *cls, struct MHD_Connection *connection, char *text)
         return len;
     char *decoded = xstrndup(text, len);
     size_t n = MHD_http_unescape(decoded);
-    json_t *probe = memchr(decoded, '\0', n) ? NULL : json_stringn(decoded, n);
-    if (probe != NULL) {
+    if (fid_text_utf8(decoded, n)) {
         memcpy(text, decoded, n + 1);
         len = n;
     }
-    json_decref(probe);
     free(decoded);
     return len;
 }

@@ -1,0 +1,17 @@
+/*
+ * Checks on text that people type and that is printed back: well-formed UTF-8 (what JSON and
+ * the database hold), and no control characters (ids and names are printed one a line).
+ */
+#ifndef FIDELE_UTIL_TEXT_H
+#define FIDELE_UTIL_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Whether the len bytes of text are well-formed UTF-8 without a NUL. */
+bool fid_text_utf8(const char *text, size_t len);
+
+/* The first control character of text (below U+0020, or DEL), -1 when none. */
+int fid_text_control(const char *text);
+
+#endif
