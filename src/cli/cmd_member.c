@@ -66,6 +66,13 @@ static int add_member(struct cli *cli)
     return 0;
 }
 
+static int stop_at_first(const struct tier_change *change, void *context)
+{
+    (void)change;
+    *(bool *)context = true;
+    return 1;
+}
+
 static void print_customer(struct engine *e, const struct customer *c)
 {
     char spend[64];
@@ -86,10 +93,47 @@ static void print_customer(struct engine *e, const struct customer *c)
         printf("  points     %lld available, %lld pending, %lld earned in all\n",
                (long long)c->points_available, (long long)c->points_pending,
                (long long)c->points_lifetime);
-        if (c->tier[0])
-            printf("  tier       %s\n", c->tier);
+        if (c->tier[0]) {
+            char since[FID_TIME_ISO_MAX];
+            fid_time_format(c->tier_since, since);
+            printf("  tier       %s since %s\n", c->tier, since);
+        }
     }
     printf("  orders     %lld, %s\n", (long long)c->order_count, spend);
+}
+
+static int print_tier_change(const struct tier_change *change, void *context)
+{
+    (void)context;
+    char at[FID_TIME_ISO_MAX];
+    fid_time_format(change->at, at);
+    printf("  %s  %-12s -> %-12s %s\n", at, change->previous[0] ? change->previous : "(none)",
+           change->tier[0] ? change->tier : "(none)", tier_change_reason_name(change->reason));
+    return 0;
+}
+
+/* `member show`: the member, then the history of their tier when it has one. */
+static enum fid_status show_customer(struct cli *cli, struct engine *e, const struct customer *c,
+                                     struct fid_error *err)
+{
+    if (cli->json) {
+        json_t *history = NULL;
+        enum fid_status st = engine_tier_history_json(e, c, &history, err);
+        if (st != FID_OK)
+            return st;
+        json_t *out = engine_member_json(e, c);
+        json_object_set_new(out, "tier_history", history);
+        cli_print_json(out);
+        return FID_OK;
+    }
+    print_customer(e, c);
+    bool any = false;
+    enum fid_status st = tier_changes_each(engine_store(e), c->id, stop_at_first, &any, err);
+    if (st == FID_OK && any) {
+        printf("tier history\n");
+        st = tier_changes_each(engine_store(e), c->id, print_tier_change, NULL, err);
+    }
+    return st;
 }
 
 struct list_context {
@@ -141,12 +185,9 @@ int cmd_member(struct cli *cli)
     int code = 0;
     if (strcmp(action, "show") == 0) {
         struct customer c;
-        if (customer_find_any(store, cli->positional[1], &c, &err) != FID_OK)
+        if (customer_find_any(store, cli->positional[1], &c, &err) != FID_OK ||
+            show_customer(cli, e, &c, &err) != FID_OK)
             code = cli_fail(cli, &err);
-        else if (cli->json)
-            cli_print_json(engine_member_json(e, &c));
-        else
-            print_customer(e, &c);
     } else {
         int64_t limit = 0;
         struct list_context ctx = {.engine = e, .json = cli->json ? json_array() : NULL};

@@ -166,6 +166,19 @@ static enum fid_status window_rank(struct engine *e, const struct customer *c, i
     return st;
 }
 
+/* Moves the customer to the tier of that rank (none below 0) at `at`, and records the change. */
+static enum fid_status change_tier(struct engine *e, struct customer *c, int rank, int64_t at,
+                                   enum tier_change_reason reason, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    struct tier_change change = {.at = at, .reason = reason, .program_version = p->version};
+    snprintf(change.previous, sizeof change.previous, "%s", c->tier);
+    snprintf(change.tier, sizeof change.tier, "%s", rank >= 0 ? p->tiers.levels[rank].id : "");
+    snprintf(c->tier, sizeof c->tier, "%s", change.tier);
+    c->tier_since = at;
+    return tier_change_insert(&e->store, c->id, &change, err);
+}
+
 static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t t,
                                    struct due_report *report, struct fid_error *err)
 {
@@ -179,8 +192,9 @@ static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t
             return st;
         int current = program_tier_rank(p, c->tier);
         if (rank != current) {
-            snprintf(c->tier, sizeof c->tier, "%s", rank >= 0 ? p->tiers.levels[rank].id : "");
-            c->tier_since = review;
+            st = change_tier(e, c, rank, review, TIER_REVIEW, err);
+            if (st != FID_OK)
+                return st;
             if (report)
                 report->tier_changes++;
         }
@@ -201,8 +215,8 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
     if (st != FID_OK)
         return st;
     if (rank > program_tier_rank(p, c->tier)) {
-        snprintf(c->tier, sizeof c->tier, "%s", p->tiers.levels[rank].id);
-        c->tier_since = at;
+        if ((st = change_tier(e, c, rank, at, TIER_REACHED, err)) != FID_OK)
+            return st;
         c->tier_review_at = tier_next_review(p, e->tz, at);
         due_note(c, c->tier_review_at);
         jsonw_key(result, "tier_upgrade");

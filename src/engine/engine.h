@@ -157,6 +157,10 @@ void engine_balance_write(struct engine *engine, const struct customer *customer
 json_t *engine_money_json(const struct engine *engine, int64_t amount_minor);
 void engine_money_write(const struct engine *engine, int64_t amount_minor, struct jsonw *w);
 
+/* The member's tier changes, oldest first: [{"at", "tier", "previous", "reason"}] (a tier of ""
+ * is none; reason "reached", "review" or "recorded"). */
+enum fid_status engine_tier_history_json(struct engine *engine, const struct customer *customer,
+                                         json_t **out, struct fid_error *err) FID_MUST_USE;
 /* A member (or customer) as JSON: profile, aggregates, tier, VIP and balances. */
 json_t *engine_member_json(struct engine *engine, const struct customer *customer);
 

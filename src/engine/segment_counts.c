@@ -56,15 +56,21 @@ static void flush(struct scan *s)
     struct customer c;
     s->status = customer_find_id(&s->engine->store, s->customer, &c, &s->err);
     bool vip = false;
+    char tier[PROGRAM_ID_MAX] = "";
     if (s->status == FID_OK)
         s->status = vip_at(s->engine, &c, s->at, &vip, &s->err);
+    /* the tier's history only when it changed since the date */
+    if (s->status == FID_OK && c.tier_since < s->at)
+        snprintf(tier, sizeof tier, "%s", c.tier);
+    else if (s->status == FID_OK)
+        s->status = tier_at(&s->engine->store, c.id, s->at, tier, &s->err);
     if (s->status == FID_OK) {
         int y, m, d;
         struct fid_error ignored;
         struct segment_customer sc = {
             /* as things stood at the date: a later enrolment, tier or membership not yet */
             .is_member = c.is_member && c.enrolled_at < s->at,
-            .tier = c.tier_since < s->at ? c.tier : "",
+            .tier = tier,
             .vip_active = vip,
             .enrolled_at = c.enrolled_at,
             .birthday_month =

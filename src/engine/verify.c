@@ -135,6 +135,15 @@ static const struct check CHECKS[] = {
      "id, customer_id FROM lots WHERE merchant_id = ?1 UNION ALL SELECT 'voucher ' || code, "
      "customer_id FROM vouchers WHERE merchant_id = ?1) r WHERE NOT EXISTS (SELECT 1 FROM "
      "customers c WHERE c.merchant_id = ?1 AND c.id = r.customer_id)"},
+    /* The newest change in the order they were applied (a backdated order may reach a tier at
+     * an instant before a review already recorded). */
+    {"tier_equals_its_history",
+     "WITH t AS (SELECT customer_id, tier, at FROM (SELECT customer_id, tier, at, ROW_NUMBER() "
+     "OVER (PARTITION BY customer_id ORDER BY id DESC) AS n FROM tier_changes WHERE merchant_id "
+     "= ?1) WHERE n = 1) SELECT c.ref, 'tier ' || quote(c.tier) || ' since ' || c.tier_since || "
+     "' but its history ends with ' || COALESCE(quote(t.tier) || ' at ' || t.at, 'no change') "
+     "FROM customers c LEFT JOIN t ON t.customer_id = c.id WHERE c.merchant_id = ?1 AND "
+     "(c.tier != COALESCE(t.tier, '') OR t.at != c.tier_since)"},
     {"vouchers_used_once",
      "SELECT 'voucher ' || code, state || ' with used_at ' || COALESCE(used_at, 'none') FROM "
      "vouchers WHERE merchant_id = ?1 AND ((state = 'used') != (used_at IS NOT NULL))"},

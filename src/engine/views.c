@@ -56,6 +56,26 @@ json_t *engine_member_json(struct engine *e, const struct customer *c)
     return out;
 }
 
+static int collect_tier_change(const struct tier_change *change, void *context)
+{
+    json_array_append_new(context, json_pack("{s:o, s:s, s:s, s:s}", "at", time_or_null(change->at),
+                                             "tier", change->tier, "previous", change->previous,
+                                             "reason", tier_change_reason_name(change->reason)));
+    return 0;
+}
+
+enum fid_status engine_tier_history_json(struct engine *e, const struct customer *c, json_t **out,
+                                         struct fid_error *err)
+{
+    *out = json_array();
+    enum fid_status st = tier_changes_each(&e->store, c->id, collect_tier_change, *out, err);
+    if (st != FID_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 json_t *engine_ledger_entry_json(struct db_stmt *row)
 {
     char at[FID_TIME_ISO_MAX];

@@ -265,6 +265,23 @@ void api_member_ledger(struct http_request *req)
     http_reply_json(req, 200, answer);
 }
 
+/* The member's tier and every change of it, oldest first. */
+void api_member_tiers(struct http_request *req)
+{
+    struct customer c;
+    if (!api_load_member(req, &c))
+        return;
+    struct fid_error err;
+    fid_error_clear(&err);
+    json_t *changes = NULL;
+    if (engine_tier_history_json(req->engine, &c, &changes, &err) != FID_OK) {
+        http_reply_error(req, &err);
+        return;
+    }
+    http_reply_json(req, 200,
+                    json_pack("{s:s, s:s, s:o}", "id", c.ref, "tier", c.tier, "changes", changes));
+}
+
 void api_member_redeem(struct http_request *req)
 {
     struct customer c;

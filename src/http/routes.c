@@ -45,6 +45,7 @@ static const struct route ROUTES[] = {
     {"PATCH", "/v1/members/{id}", NEEDS_POS, api_member_patch, false},
     {"GET", "/v1/members/{id}/balance", NEEDS_READ, api_member_balance, false},
     {"GET", "/v1/members/{id}/ledger", NEEDS_READ, api_member_ledger, false},
+    {"GET", "/v1/members/{id}/tiers", NEEDS_READ, api_member_tiers, false},
     {"POST", "/v1/members/{id}/redemptions", NEEDS_POS, api_member_redeem, false},
     {"POST", "/v1/events", NEEDS_POS, api_events_post, true},
     {"POST", "/v1/events/batch", NEEDS_POS, api_events_batch, true},

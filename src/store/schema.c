@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "store/customer_journal.h"
 #include "store/store.h"
 
 static const char *const MIGRATIONS[] = {
@@ -465,11 +466,48 @@ static const char *const MIGRATIONS[] = {
     "FROM ledger l JOIN events ev ON ev.merchant_id = l.merchant_id AND ev.key = l.event_key "
     "WHERE l.account = 'cashback' AND l.kind = 'earn' AND ev.type = 'redeem' AND "
     "json_valid(ev.result) AND json_extract(ev.result, '$.reward') IS NOT NULL;",
+
+    /* 20: tier changes, so that a member's tier at any date can be told (segments at a date,
+     * the member's history) and a customer's row can be rebuilt from history alone. A change
+     * is `reached` (activity took the member up), `review` (a re-evaluation moved it) or
+     * `recorded`: the tier a member already held when this history began, dated from the row's
+     * tier_since (written by migration_20 below, once the rows hold the journal's images). */
+    "CREATE TABLE tier_changes ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  id INTEGER NOT NULL,"
+    "  customer_id INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  tier TEXT NOT NULL,"
+    "  previous TEXT NOT NULL,"
+    "  reason TEXT NOT NULL CHECK (reason = 'reached' OR reason = 'review' OR "
+    "    reason = 'recorded'),"
+    "  program_version INTEGER,"
+    "  PRIMARY KEY (merchant_id, id)) STRICT;"
+    "CREATE INDEX tier_changes_customer ON tier_changes(merchant_id, customer_id, at, id);",
 };
+
+/* The tiers members hold when their history begins: from the rows, once they hold every image
+ * a server's journal kept (a crashed server's images are newer than its rows). */
+static enum fid_status migration_20(struct db *db, struct fid_error *err)
+{
+    size_t folded = 0;
+    bool waiting = false;
+    enum fid_status st = customer_journal_waiting(db, &waiting, err);
+    if (st == FID_OK && waiting)
+        st = customer_journal_fold(db, &folded, err);
+    return st != FID_OK ? st
+                        : db_exec(db,
+                                  "INSERT INTO tier_changes (merchant_id, id, customer_id, at, "
+                                  "tier, previous, reason) SELECT merchant_id, ROW_NUMBER() OVER "
+                                  "(PARTITION BY merchant_id ORDER BY id), id, tier_since, tier, "
+                                  "'', 'recorded' FROM customers WHERE tier != ''",
+                                  err);
+}
 
 /* What a migration computes in C after its SQL, in the same transaction. */
 static enum fid_status (*const MIGRATION_CODE[])(struct db *, struct fid_error *) = {
     [12] = order_periods_rebuild,
+    [20] = migration_20,
 };
 
 int schema_latest_version(void)

@@ -30,6 +30,7 @@ static const char *const ID_QUERIES[TABLE_COUNT] = {
     [TABLE_VIP_PAYMENTS] = "SELECT COALESCE(MAX(id), 0) FROM vip_payments WHERE merchant_id = ?",
     [TABLE_SURVEY_ANSWERS] =
         "SELECT COALESCE(MAX(id), 0) FROM survey_answers WHERE merchant_id = ?",
+    [TABLE_TIER_CHANGES] = "SELECT COALESCE(MAX(id), 0) FROM tier_changes WHERE merchant_id = ?",
 };
 
 const char *ledger_kind_name(enum ledger_kind kind)

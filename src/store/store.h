@@ -33,6 +33,7 @@ enum store_table {
     TABLE_LOTS,
     TABLE_VIP_PAYMENTS,
     TABLE_SURVEY_ANSWERS,
+    TABLE_TIER_CHANGES,
     TABLE_COUNT
 };
 
@@ -492,6 +493,29 @@ enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *coun
 enum fid_status survey_answer_insert(struct store *store, int64_t customer_id, int64_t at,
                                      const char *survey, int64_t score, const char *comment,
                                      const char *event_key, struct fid_error *err) FID_MUST_USE;
+
+/* ---- tier changes (tier_store.c) ----------------------------------------------------------- */
+enum tier_change_reason { TIER_REACHED, TIER_REVIEW, TIER_RECORDED };
+const char *tier_change_reason_name(enum tier_change_reason reason);
+
+struct tier_change {
+    int64_t id, at;
+    char tier[PROGRAM_ID_MAX]; /* "" when the member holds none */
+    char previous[PROGRAM_ID_MAX];
+    enum tier_change_reason reason;
+    int64_t program_version; /* 0 for a recorded tier */
+};
+
+/* Records that the customer's tier became change->tier at change->at (id is assigned). */
+enum fid_status tier_change_insert(struct store *store, int64_t customer_id,
+                                   struct tier_change *change, struct fid_error *err) FID_MUST_USE;
+/* The tier the customer held just before `at` ("" when none). */
+enum fid_status tier_at(struct store *store, int64_t customer_id, int64_t at,
+                        char out[PROGRAM_ID_MAX], struct fid_error *err) FID_MUST_USE;
+/* The customer's tier changes, oldest first; visit returns non-zero to stop. */
+enum fid_status tier_changes_each(struct store *store, int64_t customer_id,
+                                  int (*visit)(const struct tier_change *, void *), void *context,
+                                  struct fid_error *err) FID_MUST_USE;
 
 /* ---- VIP payments --------------------------------------------------------------------------- */
 enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, const char *plan_id,

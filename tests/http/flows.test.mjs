@@ -416,6 +416,36 @@ describe("flows", () => {
         });
     });
 
+    describe("tiers", () => {
+        it("the 20th order reaches regular: the tier history says when and why", async () => {
+            expectStatus(await post("/v1/members", "posA", { id: "tina", at: daysAgo(30, "08:00") }), 201);
+            const none = expectStatus(await get("/v1/members/tina/tiers"), 200).body;
+            assert.deepEqual(none, { id: "tina", tier: "", changes: [] });
+            const orders = [];
+            for (let i = 1; i <= 20; i++)
+                orders.push({
+                    key: `tina-${i}`,
+                    type: "order",
+                    customer: "tina",
+                    order_id: `T-${i}`,
+                    at: daysAgo(30 - i, "09:00"),
+                    lines: [coffee(1)],
+                });
+            const res = expectStatus(await post("/v1/events/batch", "posA", { events: orders }), 200);
+            assert.deepEqual(
+                res.body.results.map((r) => r.tier_upgrade?.tier ?? null),
+                [...Array(19).fill(null), "regular"],
+            );
+            const history = expectStatus(await get("/v1/members/tina/tiers"), 200).body;
+            assert.deepEqual(history, {
+                id: "tina",
+                tier: "regular",
+                changes: [{ at: daysAgo(10, "09:00"), tier: "regular", previous: "", reason: "reached" }],
+            });
+            expectProblem(await get("/v1/members/nobody/tiers"), 404, "not-found");
+        });
+    });
+
     describe("rewards and vouchers", () => {
         it("lists the catalogue", async () => {
             const items = expectStatus(await get("/v1/rewards"), 200).body.items;

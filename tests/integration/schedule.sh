@@ -293,6 +293,14 @@ tier_review_calendar_year() {
     assert_eq "$(epoch 2028-01-31T23:00:00Z)" "$(sql "SELECT tier_review_at FROM customers WHERE ref = 'uma'")" \
         "uma's tier is confirmed until the review of 2027"
     run_due_again 2027-01-31T23:00:00Z
+    expect_exit 0 fidele --json member show zed
+    check_json "zed's tier history" \
+        '[.tier_history[] | "\(.at) \(.previous)>\(.tier) \(.reason)"]' \
+        '["2026-01-10T10:00:00Z >reader reached","2026-06-01T10:00:00Z reader>bookworm reached","2027-01-31T23:00:00Z bookworm>reader review"]'
+    expect_exit 0 fidele member show zed
+    assert_contains "$OUT" "2027-01-31T23:00:00Z  bookworm     -> reader       review" "the text lists the changes"
+    verify_catches tier_equals_its_history "UPDATE customers SET tier = 'bookworm' WHERE ref = 'zed'"
+    verify_catches tier_equals_its_history "DELETE FROM tier_changes WHERE reason = 'review'"
     # nothing bought in 2027: still bookworm through the grace period of 2028
     run_due 2028-01-15T00:00:00Z
     assert_json .tier_changes 0 "15 January 2028: the grace period runs"

@@ -127,8 +127,35 @@ tier_and_vip_after_the_date() {
     done
 }
 
+# A tier lost at a review still counts at a date when the member held it.
+tier_lost_after_the_date() {
+    NOW=2025-01-01T00:00:00Z init_db ecommerce --timezone Europe/Paris
+    "$FIDELE" --db "$DB" init --template ecommerce --print | jq '
+        .tiers.window = "rolling_12_months" | .tiers.grace_days = 0
+        | .tiers.levels[0].threshold = 3000
+        | .segments = {"custom": [{"id": "silver-members", "all": [{"tier": ["silver"]}]}]}' >p.json
+    NOW=2025-01-01T00:00:00Z expect_exit 0 fidele program set p.json
+    enrol ann 2025-03-01T09:00:00Z
+    order o1 2025-03-10T09:00:00Z ann A1 "[$(line X x 1 3000)]" # silver at once
+    expect_exit 0 fidele --json --now 2027-04-01T00:00:00Z run-due
+    assert_json .tier_changes 1 "a review takes silver away"
+    expect_exit 0 fidele --json balance ann
+    assert_json .tier "" "no tier after the review"
+    expect_exit 0 fidele --json member show ann
+    check_json "kept at the first review (its window holds the order), lost at the second" \
+        '[.tier_history[] | "\(.at) \(.tier) \(.reason)"]' \
+        '["2025-03-10T09:00:00Z silver reached","2027-03-10T09:00:00Z  review"]'
+    local at want
+    for at in "2025-03-01 []" "2025-06-30 [\"ann\"]" "2027-03-01 [\"ann\"]" "2027-06-30 []"; do
+        want=${at#* }
+        expect_exit 0 fidele --json segments --at "${at%% *}" --list silver-members
+        check_json "silver at ${at%% *}" .customers "$want"
+    done
+}
+
 scenario custom_segments custom_segments
 scenario tier_and_vip_after_the_date tier_and_vip_after_the_date
+scenario tier_lost_after_the_date tier_lost_after_the_date
 scenario refund_after_the_date refund_after_the_date
 scenario lifecycle lifecycle
 scenario bad_predicate bad_predicate

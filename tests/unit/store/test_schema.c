@@ -30,10 +30,12 @@
  * entry: vouchers with codes in no order come out of both in the order they were issued.
  * Migration 17 writes again the explanations an earlier version cut: an adjustment's from its
  * reason and amount, a reward redemption's from the reward of the voucher it issued; whole ones
- * stay as they are.
+ * stay as they are. Migration 20 records the tiers members hold as the start of their history,
+ * once the rows hold the images a server's journal kept.
  */
 #include "store_support.h"
 
+#include "store/customer_journal.h"
 #include "store/schema.h"
 #include "store/store.h"
 
@@ -521,6 +523,48 @@ static void test_migration_19_counts_earlier_cashback_credits(void **state)
     close_and_remove(db, path);
 }
 
+/* Migration 20 records the tiers members hold, from the rows once they hold what a journal kept:
+ * ann's tier is in her row, bob's newer one only in an image a server left (it stopped without
+ * folding), cy has none. */
+static void test_migration_20_records_tiers_held(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 19);
+    struct fid_error err;
+    struct store store;
+    store_init(&store, db, 1);
+    store_test_add_customer(&store, "ann", 0);
+    store_test_add_customer(&store, "bob", 0);
+    store_test_add_customer(&store, "cy", 0);
+    store_test_exec(db, "UPDATE customers SET tier = 'gold', tier_since = 100 WHERE ref = 'ann'");
+    struct customer_journal *journal = customer_journal_new();
+    store.journal = journal;
+    struct customer bob;
+    assert_int_equal(store_begin(&store, &err), FID_OK);
+    assert_int_equal(customer_find_ref(&store, "bob", &bob, &err), FID_OK);
+    snprintf(bob.tier, sizeof bob.tier, "silver");
+    bob.tier_since = 200;
+    assert_int_equal(customer_save(&store, &bob, &err), FID_OK);
+    assert_int_equal(store_commit(&store, &err), FID_OK);
+    store_release(&store);
+    customer_journal_free(journal);
+    char text[512];
+    table_text(db, "SELECT group_concat(ref || ':' || tier, ' ') FROM customers", text,
+               sizeof text);
+    UNIT_EQ_STR("bob's tier is in the journal only", text, "ann:gold bob: cy:");
+
+    assert_int_equal(schema_migrate_to(db, 20, &err), FID_OK);
+    table_text(db,
+               "SELECT group_concat(t.id || ':' || c.ref || ':' || t.tier || '@' || t.at || ':' || "
+               "t.reason || ':' || quote(t.program_version), ' ') FROM tier_changes t JOIN "
+               "customers c ON c.id = t.customer_id ORDER BY t.id",
+               text, sizeof text);
+    UNIT_EQ_STR("tiers recorded", text,
+                "1:ann:gold@100:recorded:NULL 2:bob:silver@200:recorded:NULL");
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -535,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_migration_16_vouchers_in_issue_order),
         cmocka_unit_test(test_migration_17_mends_cut_explanations),
         cmocka_unit_test(test_migration_19_counts_earlier_cashback_credits),
+        cmocka_unit_test(test_migration_20_records_tiers_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
