@@ -51,9 +51,9 @@ enum fid_status tier_at(struct store *store, int64_t customer_id, int64_t at,
     if (rc == DB_ROW)
         db_column_copy(s, 0, out, PROGRAM_ID_MAX);
     db_done(s);
-    return rc == DB_ROW || rc == DB_DONE ? FID_OK
-                                         : fid_fail(err, FID_ERR_DB, "", "reading tiers failed: %s",
-                                                    db_errmsg(store->db));
+    return rc == DB_ROW || rc == DB_DONE
+               ? FID_OK
+               : fid_fail(err, FID_ERR_DB, "", "reading tiers failed: %s", db_errmsg(store->db));
 }
 
 static enum tier_change_reason reason_of(const char *name)
@@ -68,10 +68,10 @@ enum fid_status tier_changes_each(struct store *store, int64_t customer_id,
                                   int (*visit)(const struct tier_change *, void *), void *context,
                                   struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(store->db,
-                                   "SELECT id, at, tier, previous, reason, program_version FROM "
-                                   "tier_changes WHERE merchant_id = ? AND customer_id = ? ORDER "
-                                   "BY at, id");
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT id, at, tier, previous, reason, program_version FROM "
+                              "tier_changes WHERE merchant_id = ? AND customer_id = ? ORDER "
+                              "BY at, id");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     enum db_step rc;
@@ -85,7 +85,7 @@ enum fid_status tier_changes_each(struct store *store, int64_t customer_id,
             break;
     }
     db_done(s);
-    return rc == DB_ROW || rc == DB_DONE ? FID_OK
-                                         : fid_fail(err, FID_ERR_DB, "", "reading tiers failed: %s",
-                                                    db_errmsg(store->db));
+    return rc == DB_ROW || rc == DB_DONE
+               ? FID_OK
+               : fid_fail(err, FID_ERR_DB, "", "reading tiers failed: %s", db_errmsg(store->db));
 }

@@ -661,6 +661,7 @@ static const struct table_dump DUMPS[] = {
     {"orders", "SELECT * FROM orders ORDER BY merchant_id, id"},
     {"refunds", "SELECT * FROM refunds ORDER BY merchant_id, id"},
     {"vip_payments", "SELECT * FROM vip_payments ORDER BY merchant_id, id"},
+    {"tier_changes", "SELECT * FROM tier_changes ORDER BY merchant_id, id"},
     {"events", "SELECT merchant_id, key, digest, type, at, result FROM events "
                "ORDER BY merchant_id, key"},
 };
