@@ -123,9 +123,29 @@ void api_members_list(struct http_request *req)
     struct store *store = engine_store(req->engine);
     struct list_page page = {.engine = req->engine, .items = json_array()};
     static const char *const searches[] = {"email", "phone", "card_code", "external_id", NULL};
-    const char *query = NULL;
-    for (int i = 0; searches[i] && query == NULL; i++)
-        query = http_query(req, searches[i]);
+    const char *query = NULL, *by = NULL;
+    for (int i = 0; searches[i]; i++) {
+        const char *value = http_query(req, searches[i]);
+        if (value == NULL)
+            continue;
+        /* a search answers every match: one look-up, no page */
+        const char *also = query                       ? searches[i]
+                           : http_query(req, "limit")  ? "limit"
+                           : http_query(req, "cursor") ? "cursor"
+                                                       : NULL;
+        if (also) {
+            char detail[96];
+            snprintf(detail, sizeof detail,
+                     "%s cannot be given with %s: a search answers every "
+                     "match",
+                     also, query ? by : searches[i]);
+            json_decref(page.items);
+            http_reply_problem(req, 422, "invalid-input", "Unprocessable Content", detail, also);
+            return;
+        }
+        query = value;
+        by = searches[i];
+    }
     enum fid_status st;
     if (query) {
         page.members_only = true;

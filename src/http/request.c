@@ -13,6 +13,7 @@
 #include "http/metrics.h"
 #include "util/jsonread.h"
 #include "util/jsonwrite.h"
+#include "util/text.h"
 
 void http_reply_json(struct http_request *req, unsigned status, json_t *value)
 {
@@ -84,6 +85,69 @@ const char *http_header(struct http_request *req, const char *name)
 const char *http_query(struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+#define QUERY_NAMES_MAX 8 /* more parameters than any route takes */
+
+struct query_scan {
+    const char *allowed;
+    const char *seen[QUERY_NAMES_MAX];
+    size_t n_seen;
+    const char *bad;
+    bool twice;
+};
+
+static bool word_in(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *at = list; at && *at;) {
+        const char *end = strchr(at, ' ');
+        size_t len = end ? (size_t)(end - at) : strlen(at);
+        if (len == n && strncmp(at, word, n) == 0)
+            return true;
+        at = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static enum MHD_Result scan_query(void *context, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct query_scan *scan = context;
+    if (!word_in(scan->allowed, key)) {
+        scan->bad = key;
+        return MHD_NO;
+    }
+    for (size_t i = 0; i < scan->n_seen; i++)
+        if (strcmp(scan->seen[i], key) == 0) {
+            scan->bad = key;
+            scan->twice = true;
+            return MHD_NO;
+        }
+    if (scan->n_seen < QUERY_NAMES_MAX)
+        scan->seen[scan->n_seen++] = key;
+    return MHD_YES;
+}
+
+bool http_query_check(struct http_request *req, const char *allowed)
+{
+    struct query_scan scan = {.allowed = allowed};
+    MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, scan_query, &scan);
+    if (scan.bad == NULL)
+        return true;
+    char name[72], detail[200];
+    fid_text_cut(scan.bad, name, sizeof name);
+    if (scan.twice)
+        snprintf(detail, sizeof detail, "query parameter %s is given twice", name);
+    else if (allowed == NULL)
+        snprintf(detail, sizeof detail, "unknown query parameter %s: this route takes none", name);
+    else
+        snprintf(detail, sizeof detail, "unknown query parameter %s: this route takes %s", name,
+                 allowed);
+    http_reply_problem(req, 400, "invalid-query", "Bad Request", detail, name);
+    return false;
 }
 
 void http_reply_too_large(struct http_request *req)

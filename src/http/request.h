@@ -86,6 +86,10 @@ const char *http_header(struct http_request *req, const char *name);
 /* The query parameter value, or NULL. */
 const char *http_query(struct http_request *req, const char *name);
 
+/* Checks the query's parameters against `allowed` (names separated by spaces; NULL: none): an
+ * unknown one, or one given twice, is answered 400 naming it and false returned. */
+bool http_query_check(struct http_request *req, const char *allowed);
+
 /* Parses the body as one JSON value; answers 400/415 itself and returns NULL on failure. */
 json_t *http_body_json(struct http_request *req);
 /* True when the request says its body is JSON (the check http_body_json makes first). */

@@ -32,31 +32,36 @@ struct route {
     /* The handler reads nothing and hands its events to the committer, which checks the key
      * again (committer_check): a key this thread's cache holds needs no snapshot here. */
     bool key_checked_by_committer;
+    /* The query parameters the route takes, separated by spaces (NULL: none); others are
+     * refused. */
+    const char *query;
 };
 
+#define MEMBERS_QUERY "limit cursor email phone card_code external_id"
+
 static const struct route ROUTES[] = {
-    {"GET", "/healthz", PUBLIC, api_healthz, false},
-    {"GET", "/readyz", PUBLIC, api_readyz, false},
-    {"GET", "/metrics", PUBLIC, api_metrics, false},
-    {"GET", "/v1/openapi.json", PUBLIC, api_openapi, false},
-    {"POST", "/v1/members", NEEDS_POS, api_members_create, false},
-    {"GET", "/v1/members", NEEDS_READ, api_members_list, false},
-    {"GET", "/v1/members/{id}", NEEDS_READ, api_member_get, false},
-    {"PATCH", "/v1/members/{id}", NEEDS_POS, api_member_patch, false},
-    {"GET", "/v1/members/{id}/balance", NEEDS_READ, api_member_balance, false},
-    {"GET", "/v1/members/{id}/ledger", NEEDS_READ, api_member_ledger, false},
-    {"GET", "/v1/members/{id}/tiers", NEEDS_READ, api_member_tiers, false},
-    {"POST", "/v1/members/{id}/redemptions", NEEDS_POS, api_member_redeem, false},
-    {"POST", "/v1/events", NEEDS_POS, api_events_post, true},
-    {"POST", "/v1/events/batch", NEEDS_POS, api_events_batch, true},
-    {"GET", "/v1/rewards", NEEDS_READ, api_rewards_list, false},
-    {"GET", "/v1/vouchers/{code}", NEEDS_READ, api_voucher_get, false},
-    {"POST", "/v1/vouchers/{code}/use", NEEDS_POS, api_voucher_use, false},
-    {"GET", "/v1/program", NEEDS_READ, api_program_get, false},
-    {"PUT", "/v1/program", NEEDS_ADMIN, api_program_put, false},
-    {"POST", "/v1/keys", NEEDS_ADMIN, api_keys_create, false},
-    {"GET", "/v1/keys", NEEDS_ADMIN, api_keys_list, false},
-    {"DELETE", "/v1/keys/{id}", NEEDS_ADMIN, api_keys_delete, false},
+    {"GET", "/healthz", PUBLIC, api_healthz, false, NULL},
+    {"GET", "/readyz", PUBLIC, api_readyz, false, NULL},
+    {"GET", "/metrics", PUBLIC, api_metrics, false, NULL},
+    {"GET", "/v1/openapi.json", PUBLIC, api_openapi, false, NULL},
+    {"POST", "/v1/members", NEEDS_POS, api_members_create, false, NULL},
+    {"GET", "/v1/members", NEEDS_READ, api_members_list, false, MEMBERS_QUERY},
+    {"GET", "/v1/members/{id}", NEEDS_READ, api_member_get, false, NULL},
+    {"PATCH", "/v1/members/{id}", NEEDS_POS, api_member_patch, false, NULL},
+    {"GET", "/v1/members/{id}/balance", NEEDS_READ, api_member_balance, false, NULL},
+    {"GET", "/v1/members/{id}/ledger", NEEDS_READ, api_member_ledger, false, "limit before"},
+    {"GET", "/v1/members/{id}/tiers", NEEDS_READ, api_member_tiers, false, NULL},
+    {"POST", "/v1/members/{id}/redemptions", NEEDS_POS, api_member_redeem, false, NULL},
+    {"POST", "/v1/events", NEEDS_POS, api_events_post, true, NULL},
+    {"POST", "/v1/events/batch", NEEDS_POS, api_events_batch, true, NULL},
+    {"GET", "/v1/rewards", NEEDS_READ, api_rewards_list, false, NULL},
+    {"GET", "/v1/vouchers/{code}", NEEDS_READ, api_voucher_get, false, NULL},
+    {"POST", "/v1/vouchers/{code}/use", NEEDS_POS, api_voucher_use, false, NULL},
+    {"GET", "/v1/program", NEEDS_READ, api_program_get, false, NULL},
+    {"PUT", "/v1/program", NEEDS_ADMIN, api_program_put, false, NULL},
+    {"POST", "/v1/keys", NEEDS_ADMIN, api_keys_create, false, NULL},
+    {"GET", "/v1/keys", NEEDS_ADMIN, api_keys_list, false, NULL},
+    {"DELETE", "/v1/keys/{id}", NEEDS_ADMIN, api_keys_delete, false, NULL},
 };
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
@@ -209,6 +214,12 @@ void routes_dispatch(struct http_request *req)
         return;
     }
     if (found->auth != PUBLIC && !authenticate(req, found)) {
+        snapshot_end(req);
+        return;
+    }
+    /* The API refuses parameters it would ignore; the public routes (probes, the document) do
+     * not look at theirs. */
+    if (found->auth != PUBLIC && !http_query_check(req, found->query)) {
         snapshot_end(req);
         return;
     }

@@ -19,3 +19,15 @@ int fid_text_control(const char *text)
             return *c;
     return -1;
 }
+
+void fid_text_cut(const char *text, char *out, size_t size)
+{
+    size_t n = strlen(text);
+    if (n >= size) {
+        n = size - 1;
+        while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80) /* a continuation byte */
+            n--;
+    }
+    memcpy(out, text, n);
+    out[n] = '\0';
+}

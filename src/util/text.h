@@ -14,4 +14,8 @@ bool fid_text_utf8(const char *text, size_t len);
 /* The first control character of text (below U+0020, or DEL), -1 when none. */
 int fid_text_control(const char *text);
 
+/* Copies text into out (size bytes, NUL-terminated), cut before a character that does not fit
+ * whole, so that a cut UTF-8 text stays UTF-8. */
+void fid_text_cut(const char *text, char *out, size_t size);
+
 #endif

@@ -289,6 +289,47 @@ describe("bad requests", () => {
             assert.deepEqual(found.items.map((m) => m.id), ["twin-1", "twin-2"]);
         });
 
+        it("a query parameter the route does not take, or one given twice, is 400 naming it", async () => {
+            const cases = [
+                ["GET", "/v1/members?limt=5", "limt", "this route takes limit cursor email"],
+                ["GET", "/v1/members/twin-1/ledger?limit=2&limit=3", "limit", "given twice"],
+                ["GET", "/v1/members/twin-1/balance?at=2026-01-01", "at", "this route takes none"],
+                ["GET", "/v1/members/twin-1?fields=id", "fields", "takes none"],
+                ["GET", "/v1/rewards?caf%C3%A9=1", "café", "takes none"],
+            ];
+            for (const [method, url, field, detail] of cases) {
+                const body = expectProblem(await h.server.call(method, url, { key: "readA" }), 400, "invalid-query");
+                assert.equal(body.field, field, url);
+                assert.ok(body.detail.includes(detail), `${url}: ${body.detail}`);
+            }
+            // a write refused for its query writes nothing, its key included
+            const before = await balance();
+            const send = (url) =>
+                h.server.call("POST", url, { key: "posA", body: order("Q-1"), headers: { "Idempotency-Key": "q-1" } });
+            assert.equal(expectProblem(await send("/v1/events?dry_run=1"), 400, "invalid-query").field, "dry_run");
+            assert.deepEqual(await balance(), before);
+            const applied = expectStatus(await send("/v1/events"), 201);
+            assert.equal(applied.headers.get("idempotent-replayed"), null);
+            // the probes and the document take any query (load balancers add their own)
+            expectStatus(await h.server.call("GET", "/healthz?probe=lb1"), 200);
+            expectStatus(await h.server.call("GET", "/v1/openapi.json?v=2"), 200);
+        });
+
+        it("a search takes no other parameter: a second search, a limit or a cursor is 422", async () => {
+            for (const [query, field] of [
+                ["email=twins%40example.org&phone=%2B33612345678", "phone"],
+                ["limit=2&email=twins%40example.org", "limit"],
+                ["cursor=twin-1&card_code=ABCD", "cursor"],
+            ]) {
+                const body = expectProblem(
+                    await h.server.call("GET", `/v1/members?${query}`, { key: "readA" }),
+                    422,
+                    "invalid-input",
+                );
+                assert.equal(body.field, field, query);
+            }
+        });
+
         it("a known path with another method is 405 with Allow", async () => {
             const cases = [
                 ["DELETE", "/v1/members", "POST, GET, HEAD"],

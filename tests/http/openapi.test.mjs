@@ -37,7 +37,7 @@ describe("openapi", () => {
                     `${method} ${template}: no success`,
                 );
                 const secured = (op.security ?? OPENAPI.security).length > 0;
-                for (const s of secured ? ["401", "403", "429"] : [])
+                for (const s of secured ? ["400", "401", "403", "429"] : [])
                     assert.ok(
                         statuses.includes(s),
                         `${method.toUpperCase()} ${template} does not document ${s}`,
@@ -49,6 +49,15 @@ describe("openapi", () => {
                             `${method.toUpperCase()} ${template} does not document ${s}`,
                         );
             }
+    });
+
+    it("documents the query parameters each route takes, and no other", async () => {
+        const { routeTable } = await import("./routes.mjs");
+        for (const r of routeTable()) {
+            const op = OPENAPI.paths[r.template][r.method.toLowerCase()];
+            const documented = (op.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name);
+            assert.deepEqual(documented.sort(), [...r.query].sort(), `${r.method} ${r.template}`);
+        }
     });
 
     it("documents every route of the route table, and nothing else", async () => {

@@ -1,0 +1,54 @@
+/*
+ * util/text: UTF-8 and control characters of typed text, and cutting text to a size without
+ * cutting a character.
+ */
+#include "../unit_support.h"
+
+#include "util/text.h"
+
+static void test_utf8_and_controls(void **state)
+{
+    (void)state;
+    assert_true(fid_text_utf8("café", 5));
+    assert_false(fid_text_utf8("caf\xc3", 4));
+    assert_false(fid_text_utf8("a\0b", 3));
+    UNIT_EQ_INT("no control", fid_text_control("a b"), -1);
+    UNIT_EQ_INT("a newline", fid_text_control("a\nb"), '\n');
+    UNIT_EQ_INT("DEL", fid_text_control("a\x7f"), 0x7f);
+}
+
+struct cut_case {
+    const char *text;
+    size_t size;
+    const char *want;
+};
+
+static const struct cut_case CUTS[] = {
+    {"abc", 8, "abc"},
+    {"abcdef", 4, "abc"},
+    {"café", 5, "caf"},           /* é is two bytes: it does not fit in 4 */
+    {"café", 6, "café"},
+    {"a\xe2\x82\xac", 4, "a"},    /* € is three bytes */
+    {"\xf0\x9f\x98\x80x", 4, ""}, /* an emoji of four */
+    {"", 1, ""},
+};
+
+static void test_cut(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ELEMENTS(CUTS); i++) {
+        char out[16];
+        fid_text_cut(CUTS[i].text, out, CUTS[i].size);
+        UNIT_EQ_STR(CUTS[i].text, out, CUTS[i].want);
+        assert_true(fid_text_utf8(out, strlen(out)));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_utf8_and_controls),
+        cmocka_unit_test(test_cut),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
