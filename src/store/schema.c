@@ -11,9 +11,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/customer_journal.h"
 #include "store/store.h"
+#include "util/phone.h"
+#include "util/xalloc.h"
 
 static const char *const MIGRATIONS[] = {
     /* 1: foundation */
@@ -484,17 +487,30 @@ static const char *const MIGRATIONS[] = {
     "  program_version INTEGER,"
     "  PRIMARY KEY (merchant_id, id)) STRICT;"
     "CREATE INDEX tier_changes_customer ON tier_changes(merchant_id, customer_id, at, id);",
+
+    /* 21: phones in international form (E.164), as they are kept since: earlier versions kept
+     * them as typed ("+33 6 12 34 56 78"), and look-ups, which normalise what they are given,
+     * did not find those. National numbers stay as they were (migration_21 below). */
+    "",
 };
 
-/* The tiers members hold when their history begins: from the rows, once they hold every image
- * a server's journal kept (a crashed server's images are newer than its rows). */
-static enum fid_status migration_20(struct db *db, struct fid_error *err)
+/* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed
+ * server's images are newer than its rows), so that a migration that reads or rewrites rows
+ * works on the newest state and no fold writes older images over its work. */
+static enum fid_status rows_hold_the_journal(struct db *db, struct fid_error *err)
 {
     size_t folded = 0;
     bool waiting = false;
     enum fid_status st = customer_journal_waiting(db, &waiting, err);
     if (st == FID_OK && waiting)
         st = customer_journal_fold(db, &folded, err);
+    return st;
+}
+
+/* The tiers members hold when their history begins, from the rows. */
+static enum fid_status migration_20(struct db *db, struct fid_error *err)
+{
+    enum fid_status st = rows_hold_the_journal(db, err);
     return st != FID_OK ? st
                         : db_exec(db,
                                   "INSERT INTO tier_changes (merchant_id, id, customer_id, at, "
@@ -504,10 +520,50 @@ static enum fid_status migration_20(struct db *db, struct fid_error *err)
                                   err);
 }
 
+/* Phones rewritten in international form where they have one. */
+static enum fid_status migration_21(struct db *db, struct fid_error *err)
+{
+    enum fid_status st = rows_hold_the_journal(db, err);
+    if (st != FID_OK)
+        return st;
+    struct db_stmt *q = db_prepare(db, "SELECT rowid, phone FROM customers WHERE phone IS NOT "
+                                       "NULL AND phone != ''");
+    int64_t *rowids = NULL;
+    char(*phones)[FID_PHONE_MAX] = NULL;
+    size_t n = 0, cap = 0;
+    enum db_step rc;
+    while ((rc = db_step(q)) == DB_ROW) {
+        char phone[FID_PHONE_MAX];
+        if (fid_phone_normalise(db_column_text(q, 1), phone) != 0 ||
+            strcmp(phone, db_column_text(q, 1)) == 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 256;
+            rowids = xrealloc(rowids, cap * sizeof *rowids);
+            phones = xrealloc(phones, cap * sizeof *phones);
+        }
+        rowids[n] = db_column_int(q, 0);
+        memcpy(phones[n++], phone, sizeof phone);
+    }
+    db_done(q);
+    if (rc != DB_DONE)
+        st = fid_fail(err, FID_ERR_DB, "", "reading phones failed: %s", db_errmsg(db));
+    for (size_t i = 0; i < n && st == FID_OK; i++) {
+        struct db_stmt *u = db_prepare(db, "UPDATE customers SET phone = ? WHERE rowid = ?");
+        db_bind_text(u, 1, phones[i]);
+        db_bind_int(u, 2, rowids[i]);
+        st = db_run(u, err);
+    }
+    free(rowids);
+    free(phones);
+    return st;
+}
+
 /* What a migration computes in C after its SQL, in the same transaction. */
 static enum fid_status (*const MIGRATION_CODE[])(struct db *, struct fid_error *) = {
     [12] = order_periods_rebuild,
     [20] = migration_20,
+    [21] = migration_21,
 };
 
 int schema_latest_version(void)

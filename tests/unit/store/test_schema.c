@@ -31,7 +31,8 @@
  * Migration 17 writes again the explanations an earlier version cut: an adjustment's from its
  * reason and amount, a reward redemption's from the reward of the voucher it issued; whole ones
  * stay as they are. Migration 20 records the tiers members hold as the start of their history,
- * once the rows hold the images a server's journal kept.
+ * once the rows hold the images a server's journal kept. Migration 21 rewrites phones in
+ * international form.
  */
 #include "store_support.h"
 
@@ -565,6 +566,36 @@ static void test_migration_20_records_tiers_held(void **state)
     close_and_remove(db, path);
 }
 
+/* Migration 21 rewrites phones typed with spaces and brackets in international form; national
+ * numbers, which have none, stay. */
+static void test_migration_21_keeps_phones_in_international_form(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 20);
+    struct fid_error err;
+    store_test_exec(db,
+                    "INSERT INTO customers (merchant_id, id, ref, phone, created_at) VALUES "
+                    "(1, 1, 'ann', '+33 6 12 34 56 78', 0), (1, 2, 'bob', '06 12 34 56 78', 0), "
+                    "(1, 3, 'cy', '+44 (0)20 7946 0958', 0), (1, 4, 'dee', NULL, 0), "
+                    "(1, 5, 'eve', '+33612345679', 0)");
+    assert_int_equal(schema_migrate_to(db, 21, &err), FID_OK);
+    char text[512];
+    table_text(db,
+               "SELECT group_concat(ref || ':' || COALESCE(phone, 'none'), ' ') FROM (SELECT * "
+               "FROM customers ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("phones", text,
+                "ann:+33612345678 bob:06 12 34 56 78 cy:+442079460958 dee:none eve:+33612345679");
+    struct store store;
+    store_init(&store, db, 1);
+    struct customer c;
+    assert_int_equal(customer_find_any(&store, "+33 6 12 34 56 78", &c, &err), FID_OK);
+    UNIT_EQ_STR("found as typed", c.ref, "ann");
+    store_release(&store);
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_migration_17_mends_cut_explanations),
         cmocka_unit_test(test_migration_19_counts_earlier_cashback_credits),
         cmocka_unit_test(test_migration_20_records_tiers_held),
+        cmocka_unit_test(test_migration_21_keeps_phones_in_international_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,7 @@ struct cut_case {
 static const struct cut_case CUTS[] = {
     {"abc", 8, "abc"},
     {"abcdef", 4, "abc"},
-    {"café", 5, "caf"},           /* é is two bytes: it does not fit in 4 */
+    {"café", 5, "caf"}, /* é is two bytes: it does not fit in 4 */
     {"café", 6, "café"},
     {"a\xe2\x82\xac", 4, "a"},    /* € is three bytes */
     {"\xf0\x9f\x98\x80x", 4, ""}, /* an emoji of four */
