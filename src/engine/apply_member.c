@@ -150,6 +150,10 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     if (p->enrolment.credit_past_orders &&
         (st = credit_past_orders(e, &c, ev, ctx->result, err)) != FID_OK)
         return st;
+    /* Enrolled at an instant before orders already recorded: they were a member's orders. */
+    if (c.last_order_at >= ev->at &&
+        (st = order_mark_member(&e->store, &c.order_periods, ev->at, err)) != FID_OK)
+        return st;
     if ((st = tier_after_activity(e, &c, ev->at, ctx->result, err)) != FID_OK)
         return st;
     due_note(&c, inactivity_deadline(e, &c));

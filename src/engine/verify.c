@@ -144,6 +144,13 @@ static const struct check CHECKS[] = {
      "' but its history ends with ' || COALESCE(quote(t.tier) || ' at ' || t.at, 'no change') "
      "FROM customers c LEFT JOIN t ON t.customer_id = c.id WHERE c.merchant_id = ?1 AND "
      "(c.tier != COALESCE(t.tier, '') OR t.at != c.tier_since)"},
+    {"order_member_flag_follows_enrolment",
+     "SELECT 'order ' || o.ref, CASE o.member_at_order WHEN 1 THEN 'counted as a member''s' "
+     "ELSE 'not counted as a member''s' END || ' but its customer ' || CASE WHEN c.is_member "
+     "= 1 THEN 'enrolled at ' || c.enrolled_at ELSE 'is not a member' END || ' and it is at ' "
+     "|| o.at FROM orders o JOIN customers c ON c.merchant_id = o.merchant_id AND c.id = "
+     "o.customer_id WHERE o.merchant_id = ?1 AND o.member_at_order != (c.is_member = 1 AND "
+     "c.enrolled_at <= o.at)"},
     {"vouchers_used_once",
      "SELECT 'voucher ' || code, state || ' with used_at ' || COALESCE(used_at, 'none') FROM "
      "vouchers WHERE merchant_id = ?1 AND ((state = 'used') != (used_at IS NOT NULL))"},

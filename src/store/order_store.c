@@ -242,6 +242,27 @@ enum fid_status order_uncredited(struct store *store, const struct order_periods
     return st;
 }
 
+enum fid_status order_mark_member(struct store *store, const struct order_periods *periods,
+                                  int64_t since, struct fid_error *err)
+{
+    enum fid_status st = FID_OK;
+    struct order_row row;
+    for (int64_t id = periods->last_order_id, prev = 0; id > 0 && st == FID_OK; id = prev) {
+        if ((st = chain_read(store, id, &row, &prev, err)) != FID_OK)
+            break;
+        bool mark = !row.member_at_order && row.at >= since;
+        order_row_clear(&row);
+        if (!mark)
+            continue;
+        struct db_stmt *s = db_prepare(store->db, "UPDATE orders SET member_at_order = 1 WHERE "
+                                                  "merchant_id = ? AND id = ?");
+        db_bind_int(s, 1, store->merchant_id);
+        db_bind_int(s, 2, id);
+        st = db_run(s, err);
+    }
+    return st;
+}
+
 /* The columnar history's orders before `before`, by customer then time, to merge with rows. */
 struct history_entry {
     int64_t customer_id, at, value_minor;

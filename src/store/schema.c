@@ -492,6 +492,10 @@ static const char *const MIGRATIONS[] = {
      * them as typed ("+33 6 12 34 56 78"), and look-ups, which normalise what they are given,
      * did not find those. National numbers stay as they were (migration_21 below). */
     "",
+
+    /* 22: orders recorded before an enrolment backdated to an instant before them were a
+     * member's orders (member_at_order), as enrolments mark them since (migration_22 below). */
+    "",
 };
 
 /* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed
@@ -559,11 +563,25 @@ static enum fid_status migration_21(struct db *db, struct fid_error *err)
     return st;
 }
 
+static enum fid_status migration_22(struct db *db, struct fid_error *err)
+{
+    enum fid_status st = rows_hold_the_journal(db, err);
+    return st != FID_OK
+               ? st
+               : db_exec(db,
+                         "UPDATE orders SET member_at_order = 1 WHERE member_at_order = 0 AND "
+                         "EXISTS (SELECT 1 FROM customers c WHERE c.merchant_id = "
+                         "orders.merchant_id AND c.id = orders.customer_id AND c.is_member = 1 "
+                         "AND c.enrolled_at <= orders.at)",
+                         err);
+}
+
 /* What a migration computes in C after its SQL, in the same transaction. */
 static enum fid_status (*const MIGRATION_CODE[])(struct db *, struct fid_error *) = {
     [12] = order_periods_rebuild,
     [20] = migration_20,
     [21] = migration_21,
+    [22] = migration_22,
 };
 
 int schema_latest_version(void)

@@ -377,6 +377,10 @@ enum fid_status refund_insert(struct store *store, int64_t order_id, int64_t at,
 enum fid_status order_uncredited(struct store *store, const struct order_periods *periods,
                                  struct order_row **orders, size_t *n,
                                  struct fid_error *err) FID_MUST_USE;
+/* A customer enrolled at `since`, before orders already recorded: those from `since` on become
+ * members' orders (member_at_order), read along the customer's chain. */
+enum fid_status order_mark_member(struct store *store, const struct order_periods *periods,
+                                  int64_t since, struct fid_error *err) FID_MUST_USE;
 /* ---- a customer's orders over time (order_windows.c) ---------------------------------------- */
 
 /* Sum over a customer's orders with at in [from, to) (spend net of refunds, points earned net,

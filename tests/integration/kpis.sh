@@ -17,6 +17,21 @@ participation_of_customers() {
     check_json "E ordered" .customers 2 .participation_rate 50
 }
 
+# An enrolment dated before orders already recorded makes them members' orders: the split of the
+# AOV counts membership at the time of each order, whenever the enrolment was posted.
+backdated_enrolment() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    order z1 2026-01-10T10:00:00Z zoe Z1 "[$(line BEANS beans 1 1000)]"
+    order z2 2026-01-20T10:00:00Z zoe Z2 "[$(line BEANS beans 1 3000)]"
+    enrol zoe 2026-01-15T10:00:00Z # posted after both orders
+    assert_eq "Z1:0 Z2:1" "$(sql "SELECT group_concat(ref || ':' || member_at_order, ' ') FROM (SELECT * FROM orders ORDER BY at)")" \
+        "the order after the enrolment instant is a member's"
+    expect_exit 0 fidele report --from 2026-01-01 --to 2026-02-01 --format json
+    check_json "aov split" .aov_members_minor 3000 .aov_non_members_minor 1000
+    verify_catches order_member_flag_follows_enrolment "UPDATE orders SET member_at_order = 0 WHERE ref = 'Z2'"
+    verify_catches order_member_flag_follows_enrolment "UPDATE orders SET member_at_order = 1 WHERE ref = 'Z1'"
+}
+
 hand_computed() {
     NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
     # C buys once, long ago; A joins and buys three times; B joins in P; D never joins.
@@ -95,6 +110,7 @@ empty_period() {
 }
 
 scenario hand_computed hand_computed
+scenario backdated_enrolment backdated_enrolment
 scenario participation_of_customers participation_of_customers
 scenario empty_period empty_period
 finish

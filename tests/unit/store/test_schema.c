@@ -32,7 +32,7 @@
  * reason and amount, a reward redemption's from the reward of the voucher it issued; whole ones
  * stay as they are. Migration 20 records the tiers members hold as the start of their history,
  * once the rows hold the images a server's journal kept. Migration 21 rewrites phones in
- * international form.
+ * international form; migration 22 marks as members' the orders after a backdated enrolment.
  */
 #include "store_support.h"
 
@@ -596,6 +596,30 @@ static void test_migration_21_keeps_phones_in_international_form(void **state)
     close_and_remove(db, path);
 }
 
+/* Migration 22: orders recorded before an enrolment backdated before them become members'. */
+static void test_migration_22_marks_orders_after_a_backdated_enrolment(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 21);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, is_member, enrolled_at, "
+                        "created_at) VALUES (1, 1, 'ann', 1, 100, 0), (1, 2, 'bob', 0, 0, 0)");
+    store_test_exec(db, "INSERT INTO orders (merchant_id, id, ref, customer_id, at, channel, "
+                        "member_at_order, gross_minor, paid_minor, basis_minor, body) VALUES "
+                        "(1, 1, 'A1', 1, 50, 'store', 0, 1, 1, 1, '{}'), "
+                        "(1, 2, 'A2', 1, 150, 'store', 0, 1, 1, 1, '{}'), "
+                        "(1, 3, 'B1', 2, 150, 'store', 0, 1, 1, 1, '{}')");
+    assert_int_equal(schema_migrate_to(db, 22, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(ref || ':' || member_at_order, ' ') FROM (SELECT * FROM "
+               "orders ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("flags", text, "A1:0 A2:1 B1:0");
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_migration_19_counts_earlier_cashback_credits),
         cmocka_unit_test(test_migration_20_records_tiers_held),
         cmocka_unit_test(test_migration_21_keeps_phones_in_international_form),
+        cmocka_unit_test(test_migration_22_marks_orders_after_a_backdated_enrolment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
