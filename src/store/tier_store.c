@@ -30,10 +30,7 @@ enum fid_status tier_change_insert(struct store *store, int64_t customer_id,
     db_bind_text(s, 5, change->tier);
     db_bind_text(s, 6, change->previous);
     db_bind_text(s, 7, tier_change_reason_name(change->reason));
-    if (change->program_version > 0)
-        db_bind_int(s, 8, change->program_version);
-    else
-        db_bind_null(s, 8);
+    db_bind_opt_int(s, 8, change->program_version);
     return db_run(s, err);
 }
 
