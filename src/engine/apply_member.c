@@ -154,7 +154,9 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     if (c.last_order_at >= ev->at &&
         (st = order_mark_member(&e->store, &c.order_periods, ev->at, err)) != FID_OK)
         return st;
-    if ((st = tier_after_activity(e, &c, ev->at, ctx->result, err)) != FID_OK)
+    /* the orders a backdated enrolment made members' count up to the last of them */
+    int64_t activity_at = c.last_order_at > ev->at ? c.last_order_at : ev->at;
+    if ((st = tier_after_activity(e, &c, activity_at, ctx->result, err)) != FID_OK)
         return st;
     due_note(&c, inactivity_deadline(e, &c));
     if ((st = customer_save(&e->store, &c, err)) != FID_OK)

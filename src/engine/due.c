@@ -166,11 +166,15 @@ static enum fid_status window_rank(struct engine *e, const struct customer *c, i
     return st;
 }
 
-/* Moves the customer to the tier of that rank (none below 0) at `at`, and records the change. */
+/* Moves the customer to the tier of that rank (none below 0) at `at`, and records the change.
+ * A change found by an event dated before the last change (a backdated order) is dated at the
+ * last change: the history reads in time order, each change from the tier the one before left. */
 static enum fid_status change_tier(struct engine *e, struct customer *c, int rank, int64_t at,
                                    enum tier_change_reason reason, struct fid_error *err)
 {
     const struct program *p = e->program;
+    if (at < c->tier_since)
+        at = c->tier_since;
     struct tier_change change = {.at = at, .reason = reason, .program_version = p->version};
     snprintf(change.previous, sizeof change.previous, "%s", c->tier);
     snprintf(change.tier, sizeof change.tier, "%s", rank >= 0 ? p->tiers.levels[rank].id : "");

@@ -30,8 +30,8 @@ struct scan {
     struct fid_error err;
 };
 
-/* Whether a VIP membership paid before `at` still ran at it (each payment keeps the end it paid
- * up to). */
+/* Whether a VIP membership paid by `at` (the date's last second) still ran at it (each payment
+ * keeps the end it paid up to). */
 static enum fid_status vip_at(struct engine *e, const struct customer *c, int64_t at, bool *active,
                               struct fid_error *err)
 {
@@ -39,7 +39,7 @@ static enum fid_status vip_at(struct engine *e, const struct customer *c, int64_
     if (c->vip_plan[0] == '\0' && c->vip_until == 0)
         return FID_OK;
     struct db_stmt *q = db_prepare(e->db, "SELECT COALESCE(MAX(valid_until), 0) FROM vip_payments "
-                                          "WHERE merchant_id = ? AND customer_id = ? AND at < ?");
+                                          "WHERE merchant_id = ? AND customer_id = ? AND at <= ?");
     db_bind_int(q, 1, e->merchant.id);
     db_bind_int(q, 2, c->id);
     db_bind_int(q, 3, at);
@@ -59,17 +59,17 @@ static void flush(struct scan *s)
     char tier[PROGRAM_ID_MAX] = "";
     if (s->status == FID_OK)
         s->status = vip_at(s->engine, &c, s->at, &vip, &s->err);
-    /* the tier's history only when it changed since the date */
-    if (s->status == FID_OK && c.tier_since < s->at)
+    /* the tier's history only when it changed after the date (its last second included) */
+    if (s->status == FID_OK && c.tier_since <= s->at)
         snprintf(tier, sizeof tier, "%s", c.tier);
     else if (s->status == FID_OK)
-        s->status = tier_at(&s->engine->store, c.id, s->at, tier, &s->err);
+        s->status = tier_at(&s->engine->store, c.id, s->at + 1, tier, &s->err);
     if (s->status == FID_OK) {
         int y, m, d;
         struct fid_error ignored;
         struct segment_customer sc = {
             /* as things stood at the date: a later enrolment, tier or membership not yet */
-            .is_member = c.is_member && c.enrolled_at < s->at,
+            .is_member = c.is_member && c.enrolled_at <= s->at,
             .tier = tier,
             .vip_active = vip,
             .enrolled_at = c.enrolled_at,

@@ -143,7 +143,15 @@ static const struct check CHECKS[] = {
      "= ?1) WHERE n = 1) SELECT c.ref, 'tier ' || quote(c.tier) || ' since ' || c.tier_since || "
      "' but its history ends with ' || COALESCE(quote(t.tier) || ' at ' || t.at, 'no change') "
      "FROM customers c LEFT JOIN t ON t.customer_id = c.id WHERE c.merchant_id = ?1 AND "
-     "(c.tier != COALESCE(t.tier, '') OR t.at != c.tier_since)"},
+     "(c.tier != COALESCE(t.tier, '') OR t.at != COALESCE(c.tier_since, 0))"},
+    /* Each change starts from the tier the one before left, no earlier than it. */
+    {"tier_history_chains",
+     "SELECT 'tier change ' || id, 'from ' || quote(previous) || ' at ' || at || ' after ' || "
+     "COALESCE(quote(before_tier) || ' at ' || before_at, 'no change') FROM (SELECT id, at, "
+     "previous, reason, LAG(tier) OVER w AS before_tier, LAG(at) OVER w AS before_at FROM "
+     "tier_changes WHERE merchant_id = ?1 WINDOW w AS (PARTITION BY customer_id ORDER BY id)) "
+     "WHERE (before_at IS NULL AND previous != '' AND reason != 'recorded') OR (before_at IS "
+     "NOT NULL AND (previous != before_tier OR at < before_at))"},
     {"order_member_flag_follows_enrolment",
      "SELECT 'order ' || o.ref, CASE o.member_at_order WHEN 1 THEN 'counted as a member''s' "
      "ELSE 'not counted as a member''s' END || ' but its customer ' || CASE WHEN c.is_member "

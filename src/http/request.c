@@ -34,10 +34,16 @@ void http_reply_problem(struct http_request *req, unsigned status, const char *t
 {
     char uri[96];
     snprintf(uri, sizeof uri, "urn:fidele:problem:%s", type);
+    /* detail, field and the path may echo bytes the client sent, which need not be UTF-8 */
+    char clean_detail[512], clean_field[256], clean_path[1024];
+    fid_text_sanitize(detail, clean_detail, sizeof clean_detail);
+    fid_text_sanitize(req->path ? req->path : "", clean_path, sizeof clean_path);
     json_t *problem = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", uri, "title", title, "status",
-                                (int)status, "detail", detail, "instance", req->path);
-    if (field && field[0])
-        json_object_set_new(problem, "field", json_string(field));
+                                (int)status, "detail", clean_detail, "instance", clean_path);
+    if (field && field[0]) {
+        fid_text_sanitize(field, clean_field, sizeof clean_field);
+        json_object_set_new(problem, "field", json_string(clean_field));
+    }
     json_object_set_new(problem, "request_id", json_string(req->request_id));
     http_reply_json(req, status, problem);
     req->content_type = "application/problem+json";
@@ -139,7 +145,9 @@ bool http_query_check(struct http_request *req, const char *allowed)
         return true;
     char name[72], detail[200];
     fid_text_cut(scan.bad, name, sizeof name);
-    if (scan.twice)
+    if (name[0] == '\0')
+        snprintf(detail, sizeof detail, "a query parameter has no name");
+    else if (scan.twice)
         snprintf(detail, sizeof detail, "query parameter %s is given twice", name);
     else if (allowed == NULL)
         snprintf(detail, sizeof detail, "unknown query parameter %s: this route takes none", name);

@@ -515,13 +515,15 @@ static enum fid_status rows_hold_the_journal(struct db *db, struct fid_error *er
 static enum fid_status migration_20(struct db *db, struct fid_error *err)
 {
     enum fid_status st = rows_hold_the_journal(db, err);
-    return st != FID_OK ? st
-                        : db_exec(db,
-                                  "INSERT INTO tier_changes (merchant_id, id, customer_id, at, "
-                                  "tier, previous, reason) SELECT merchant_id, ROW_NUMBER() OVER "
-                                  "(PARTITION BY merchant_id ORDER BY id), id, tier_since, tier, "
-                                  "'', 'recorded' FROM customers WHERE tier != ''",
-                                  err);
+    return st != FID_OK
+               ? st
+               : db_exec(
+                     db,
+                     "INSERT INTO tier_changes (merchant_id, id, customer_id, at, "
+                     "tier, previous, reason) SELECT merchant_id, ROW_NUMBER() OVER "
+                     "(PARTITION BY merchant_id ORDER BY id), id, COALESCE(tier_since, 0), tier, "
+                     "'', 'recorded' FROM customers WHERE tier != ''",
+                     err);
 }
 
 /* Phones rewritten in international form where they have one. */

@@ -1,7 +1,9 @@
 #include "util/text.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unicode/ustring.h>
 
 bool fid_text_utf8(const char *text, size_t len)
 {
@@ -30,4 +32,31 @@ void fid_text_cut(const char *text, char *out, size_t size)
     }
     memcpy(out, text, n);
     out[n] = '\0';
+}
+
+void fid_text_sanitize(const char *text, char *out, size_t size)
+{
+    size_t n = strlen(text);
+    if (fid_text_utf8(text, n)) {
+        fid_text_cut(text, out, size);
+        return;
+    }
+    /* ICU decodes with a substitute for each ill-formed sequence, then encodes again */
+    UErrorCode status = U_ZERO_ERROR;
+    int32_t units = 0, subs = 0, len = 0;
+    UChar *wide = malloc((n + 1) * sizeof *wide);
+    char *clean = malloc(3 * n + 1);
+    if (wide && clean)
+        u_strFromUTF8WithSub(wide, (int32_t)n + 1, &units, text, (int32_t)n, 0xFFFD, &subs,
+                             &status);
+    if (wide && clean && U_SUCCESS(status))
+        u_strToUTF8(clean, (int32_t)(3 * n + 1), &len, wide, units, &status);
+    if (wide && clean && U_SUCCESS(status)) {
+        clean[len] = '\0';
+        fid_text_cut(clean, out, size);
+    } else {
+        out[0] = '\0';
+    }
+    free(wide);
+    free(clean);
 }

@@ -18,4 +18,8 @@ int fid_text_control(const char *text);
  * whole, so that a cut UTF-8 text stays UTF-8. */
 void fid_text_cut(const char *text, char *out, size_t size);
 
+/* Copies text into out (size bytes, NUL-terminated) with every byte sequence that is not UTF-8
+ * replaced by U+FFFD, cut as fid_text_cut does: for echoing untrusted bytes into JSON. */
+void fid_text_sanitize(const char *text, char *out, size_t size);
+
 #endif

@@ -315,6 +315,28 @@ describe("bad requests", () => {
             expectStatus(await h.server.call("GET", "/v1/openapi.json?v=2"), 200);
         });
 
+        it("a parameter name that is not UTF-8, or empty, is named in a well-formed problem", async () => {
+            const ask = async (query) => {
+                const head = Buffer.concat([
+                    Buffer.from("GET /v1/members?"),
+                    query,
+                    Buffer.from(
+                        ` HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.server.keys.readA}\r\n` +
+                            "Connection: close\r\n\r\n",
+                    ),
+                ]);
+                const r = await rawExchange(h.server, [head], { timeoutMs: 5000 });
+                assert.match(r.data, /^HTTP\/1\.1 400 /, r.data);
+                return JSON.parse(r.data.slice(r.data.indexOf("\r\n\r\n") + 4));
+            };
+            const raw = await ask(Buffer.from([0x61, 0xff, 0x3d, 0x31])); // "a\xff=1"
+            assert.equal(raw.type, "urn:fidele:problem:invalid-query");
+            assert.equal(raw.field, "a\ufffd");
+            const empty = await ask(Buffer.from("=1"));
+            assert.equal(empty.detail, "a query parameter has no name");
+            assert.equal(empty.field, undefined);
+        });
+
         it("a search takes no other parameter: a second search, a limit or a cursor is 422", async () => {
             for (const [query, field] of [
                 ["email=twins%40example.org&phone=%2B33612345678", "phone"],

@@ -247,6 +247,42 @@ voucher_expiry() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Orders dated before the last tier change: the history stays in time order, each change from
+# the tier the one before left, and segments at a date read the tier held then.
+tier_history_with_backdated_orders() {
+    NOW=2025-01-01T00:00:00Z init_db ecommerce --timezone Europe/Paris
+    "$FIDELE" --db "$DB" init --template ecommerce --print | jq '
+        .tiers.window = "calendar_year" | .tiers.grace_days = 0
+        | .segments = {"custom": [{"id": "gold", "all": [{"tier": ["gold"]}]},
+                                  {"id": "silver", "all": [{"tier": ["silver"]}]}]}' >p.json
+    NOW=2025-01-01T00:00:00Z expect_exit 0 fidele program set p.json
+    history() {
+        expect_exit 0 fidele --json member show "$1"
+        jout '[.tier_history[] | "\(.at) \(.previous)>\(.tier) \(.reason)"] | join(", ")'
+    }
+    # dan: gold in March, refunded, down at the review; then an order of June posted late
+    enrol dan 2026-01-05T10:00:00Z
+    order d1 2026-03-01T10:00:00Z dan D1 "[$(line X x 1 80000)]"
+    post "$(refund_json d1r 2026-03-02T10:00:00Z D1 '"amount_minor":80000')"
+    run_due 2027-02-01T00:00:00Z
+    order d2 2026-06-01T10:00:00Z dan D2 "[$(line X x 1 30000)]"
+    assert_eq "2026-03-01T10:00:00Z >gold reached, 2026-12-31T23:00:00Z gold> review, 2026-12-31T23:00:00Z >silver reached" \
+        "$(history dan)" "the late order's silver is dated at the review it follows"
+    expect_exit 0 fidele --json balance dan
+    assert_json .tier silver "dan is silver"
+    expect_exit 0 fidele --json segments --at 2026-09-01 --list gold
+    check_json "gold on 1 September: held until the review" .customers '["dan"]'
+    # eve: silver in June, then an order of March posted late takes her to gold
+    enrol eve 2026-01-05T10:00:00Z
+    order e1 2026-06-01T10:00:00Z eve E1 "[$(line X x 1 30000)]"
+    order e2 2026-03-01T10:00:00Z eve E2 "[$(line X x 1 50000)]"
+    assert_eq "2026-06-01T10:00:00Z >silver reached, 2026-06-01T10:00:00Z silver>gold reached" \
+        "$(history eve)" "gold follows silver"
+    verify_catches tier_history_chains "UPDATE tier_changes SET previous = '' WHERE tier = 'gold' AND previous = 'silver'"
+    verify_catches tier_history_chains "UPDATE tier_changes SET at = 0 WHERE tier = 'gold' AND previous = 'silver'"
+}
+
+# ---------------------------------------------------------------------------------------------
 tier_review_calendar_year() {
     init_db bookshop # spend, calendar year, grace 31 days; bookworm from 300 EUR
     local who
@@ -361,6 +397,7 @@ scenario inactivity_before_event inactivity_before_event
 scenario inactivity_after_adjustment inactivity_after_adjustment
 scenario pending_past_expiry pending_past_expiry
 scenario voucher_expiry voucher_expiry
+scenario tier_history_with_backdated_orders tier_history_with_backdated_orders
 scenario tier_review_calendar_year tier_review_calendar_year
 scenario tier_review_rolling tier_review_rolling
 finish

@@ -153,9 +153,32 @@ tier_lost_after_the_date() {
     done
 }
 
+# What happens in the last second of DATE counts at DATE, as its orders do: an enrolment, a tier
+# reached and a VIP payment at 23:59:59 local.
+last_second_of_the_date() {
+    NOW=2025-01-01T00:00:00Z init_db ecommerce --timezone Europe/Paris
+    "$FIDELE" --db "$DB" init --template ecommerce --print | jq '
+        .tiers.levels[0].threshold = 3000
+        | .segments = {"custom": [{"id": "silver-members", "all": [{"tier": ["silver"]}]},
+                                  {"id": "vip-members", "all": [{"vip": true}]}]}' >p.json
+    NOW=2025-01-01T00:00:00Z expect_exit 0 fidele program set p.json
+    order b0 2026-05-01T09:00:00Z bea B0 "[$(line X x 1 1000)]"
+    enrol bea 2026-06-01T21:59:59Z
+    order b1 2026-06-01T21:59:59Z bea B1 "[$(line X x 1 2000)]" # silver at 23:59:59 in Paris
+    post '{"type":"vip_payment","key":"v1","customer":"bea","plan":"club","amount_minor":4900,"at":"2026-06-01T21:59:59Z"}'
+    local segment
+    for segment in silver-members vip-members; do
+        expect_exit 0 fidele --json segments --at 2026-06-01 --list "$segment"
+        check_json "$segment at the end of 1 June" .customers '["bea"]'
+        expect_exit 0 fidele --json segments --at 2026-05-31 --list "$segment"
+        check_json "$segment at the end of 31 May" .customers '[]'
+    done
+}
+
 scenario custom_segments custom_segments
 scenario tier_and_vip_after_the_date tier_and_vip_after_the_date
 scenario tier_lost_after_the_date tier_lost_after_the_date
+scenario last_second_of_the_date last_second_of_the_date
 scenario refund_after_the_date refund_after_the_date
 scenario lifecycle lifecycle
 scenario bad_predicate bad_predicate

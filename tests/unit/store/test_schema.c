@@ -32,7 +32,8 @@
  * reason and amount, a reward redemption's from the reward of the voucher it issued; whole ones
  * stay as they are. Migration 20 records the tiers members hold as the start of their history,
  * once the rows hold the images a server's journal kept. Migration 21 rewrites phones in
- * international form; migration 22 marks as members' the orders after a backdated enrolment.
+ * international form (cy's tier, reached at the epoch, is kept with the instant 0); migration 22
+ * marks as members' the orders after a backdated enrolment.
  */
 #include "store_support.h"
 
@@ -539,6 +540,8 @@ static void test_migration_20_records_tiers_held(void **state)
     store_test_add_customer(&store, "bob", 0);
     store_test_add_customer(&store, "cy", 0);
     store_test_exec(db, "UPDATE customers SET tier = 'gold', tier_since = 100 WHERE ref = 'ann'");
+    /* a tier reached at the epoch: its instant 0 is kept as NULL, as optional instants are */
+    store_test_exec(db, "UPDATE customers SET tier = 'bronze', tier_since = NULL WHERE ref = 'cy'");
     struct customer_journal *journal = customer_journal_new();
     store.journal = journal;
     struct customer bob;
@@ -553,7 +556,7 @@ static void test_migration_20_records_tiers_held(void **state)
     char text[512];
     table_text(db, "SELECT group_concat(ref || ':' || tier, ' ') FROM customers", text,
                sizeof text);
-    UNIT_EQ_STR("bob's tier is in the journal only", text, "ann:gold bob: cy:");
+    UNIT_EQ_STR("bob's tier is in the journal only", text, "ann:gold bob: cy:bronze");
 
     assert_int_equal(schema_migrate_to(db, 20, &err), FID_OK);
     table_text(db,
@@ -561,8 +564,9 @@ static void test_migration_20_records_tiers_held(void **state)
                "t.reason || ':' || quote(t.program_version), ' ') FROM tier_changes t JOIN "
                "customers c ON c.id = t.customer_id ORDER BY t.id",
                text, sizeof text);
-    UNIT_EQ_STR("tiers recorded", text,
-                "1:ann:gold@100:recorded:NULL 2:bob:silver@200:recorded:NULL");
+    UNIT_EQ_STR(
+        "tiers recorded", text,
+        "1:ann:gold@100:recorded:NULL 2:bob:silver@200:recorded:NULL 3:cy:bronze@0:recorded:NULL");
     close_and_remove(db, path);
 }
 

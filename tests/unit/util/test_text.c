@@ -1,6 +1,6 @@
 /*
- * util/text: UTF-8 and control characters of typed text, and cutting text to a size without
- * cutting a character.
+ * util/text: UTF-8 and control characters of typed text, cutting text to a size without cutting
+ * a character, and untrusted bytes made UTF-8 to be echoed.
  */
 #include "../unit_support.h"
 
@@ -44,11 +44,36 @@ static void test_cut(void **state)
     }
 }
 
+static const struct cut_case SANITIZED[] = {
+    {"abc", 16, "abc"},
+    {"a\xff"
+     "b",
+     16,
+     "a\xef\xbf\xbd"
+     "b"},                                                        /* a stray byte becomes U+FFFD */
+    {"caf\xc3", 16, "caf\xef\xbf\xbd"},                           /* a cut sequence too */
+    {"\xc0\xaf", 16, "\xef\xbf\xbd\xef\xbf\xbd"},                 /* an overlong '/' */
+    {"\xed\xa0\x80", 16, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a surrogate */
+    {"ab\xff", 5, "ab"}, /* cut before what does not fit whole */
+};
+
+static void test_sanitize(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ELEMENTS(SANITIZED); i++) {
+        char out[16];
+        fid_text_sanitize(SANITIZED[i].text, out, SANITIZED[i].size);
+        UNIT_EQ_STR(SANITIZED[i].text, out, SANITIZED[i].want);
+        assert_true(fid_text_utf8(out, strlen(out)));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_and_controls),
         cmocka_unit_test(test_cut),
+        cmocka_unit_test(test_sanitize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
