@@ -21,6 +21,8 @@ struct MHD_Connection;
 struct fid_rng;
 struct worker;
 
+#define HTTP_RAW_PATH_MAX 2048
+
 struct http_request {
     struct MHD_Connection *connection;
     const struct http_config *config;
@@ -63,6 +65,10 @@ struct http_request {
     struct fid_error commit_err;
     unsigned commit_success_status;
     json_t *(*commit_shape)(json_t *result);
+    /* The path as sent, before any decoding (the router decodes what it captures, so that an id
+     * holding an encoded '/' stays one segment); "" when longer than this. Written before the
+     * request begins, so it stays last: a new request clears the fields above it. */
+    char raw_path[HTTP_RAW_PATH_MAX];
 };
 
 /* Answers a JSON value (stolen) with status. */

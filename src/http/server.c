@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,24 @@ static bool declared_too_large(struct MHD_Connection *connection, size_t limit)
            (uint64_t)length > limit;
 }
 
+/* Keeps the request's path as sent: libmicrohttpd hands the access handler a decoded one, in
+ * which an id's encoded '/' would split the path. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    (void)cls;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct http_request *req = info ? info->socket_context : NULL;
+    if (req == NULL)
+        return NULL;
+    size_t n = strcspn(uri, "?#");
+    if (n >= sizeof req->raw_path)
+        n = 0; /* too long to keep: the decoded path serves */
+    memcpy(req->raw_path, uri, n);
+    req->raw_path[n] = '\0';
+    return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -225,12 +244,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         req = info->socket_context;
-        memset(req, 0, sizeof *req);
+        memset(req, 0, offsetof(struct http_request, raw_path)); /* on_uri wrote the raw path */
         atomic_fetch_add(&in_flight, 1);
         req->connection = connection;
         req->config = config;
         req->method = method;
-        req->path = url;
+        req->path = req->raw_path[0] ? req->raw_path : url;
         req->route_index = -1;
         req->route = "unmatched";
         req->started_ns = monotonic_ns();
@@ -314,7 +333,9 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
     (void)cls;
     (void)connection;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = xmalloc(sizeof(struct http_request));
+        struct http_request *req = xmalloc(sizeof *req);
+        req->raw_path[0] = '\0';
+        *socket_context = req;
     } else {
         free(*socket_context);
         *socket_context = NULL;
@@ -399,8 +420,9 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
         MHD_OPTION_CONNECTION_TIMEOUT, config->timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED,
         &on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, &on_connection, NULL,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY, MHD_OPTION_UNESCAPE_CALLBACK,
-        &unescape, NULL, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
-        MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+        &unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK, &on_uri, NULL,
+        cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+        MHD_OPTION_END);
     if (daemon == NULL) {
         committer_stop();
         struct fid_error ignored; /* the listening error is the one to report */

@@ -274,6 +274,18 @@ describe("bad requests", () => {
             expectStatus(await h.server.call("GET", res.headers.get("location"), { key: "readA" }), 200);
         });
 
+        it("an id holding '/' is one path segment once encoded (a Shopify customer GID)", async () => {
+            const id = "gid://shopify/Customer/7261";
+            const res = expectStatus(await h.server.call("POST", "/v1/members", { key: "posA", body: { id } }), 201);
+            const location = res.headers.get("location");
+            assert.equal(location, "/v1/members/gid%3A%2F%2Fshopify%2FCustomer%2F7261");
+            assert.equal(expectStatus(await h.server.call("GET", location, { key: "readA" }), 200).body.id, id);
+            const balance = await h.server.call("GET", `${location}/balance`, { key: "readA" });
+            assert.equal(expectStatus(balance, 200).body.id, id);
+            // the same text unencoded is another path, which no route takes
+            expectProblem(await h.server.call("GET", `/v1/members/${id}`, { key: "readA" }), 404, "not-found");
+        });
+
         it("a search by an e-mail two members share lists both", async () => {
             for (const id of ["twin-1", "twin-2"]) {
                 const res = await h.server.call("POST", "/v1/members", {
