@@ -150,14 +150,23 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     if (p->enrolment.credit_past_orders &&
         (st = credit_past_orders(e, &c, ev, ctx->result, err)) != FID_OK)
         return st;
-    /* Enrolled at an instant before orders already recorded: they were a member's orders. */
+    /* Enrolled at an instant before orders already recorded: they were a member's orders, and
+     * the tier is judged at each of them in turn, as if they had come after the enrolment. */
+    int64_t *instants = NULL;
+    size_t n_instants = 0;
     if (c.last_order_at >= ev->at &&
-        (st = order_mark_member(&e->store, &c.order_periods, ev->at, err)) != FID_OK)
+        (st = order_mark_member(&e->store, &c.order_periods, ev->at, &instants, &n_instants,
+                                err)) != FID_OK)
         return st;
-    /* the orders a backdated enrolment made members' count up to the last of them */
-    int64_t activity_at = c.last_order_at > ev->at ? c.last_order_at : ev->at;
-    if ((st = tier_after_activity(e, &c, activity_at, ctx->result, err)) != FID_OK)
+    int rank_before = program_tier_rank(p, c.tier);
+    st = tier_after_activity(e, &c, ev->at, NULL, err);
+    for (size_t i = 0; st == FID_OK && i < n_instants; i++)
+        st = tier_after_activity(e, &c, instants[i], NULL, err);
+    free(instants);
+    if (st != FID_OK)
         return st;
+    if (program_tier_rank(p, c.tier) > rank_before)
+        tier_upgrade_write(e, program_tier_rank(p, c.tier), ctx->result);
     due_note(&c, inactivity_deadline(e, &c));
     if ((st = customer_save(&e->store, &c, err)) != FID_OK)
         return st;

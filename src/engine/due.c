@@ -207,30 +207,79 @@ static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t
     return FID_OK;
 }
 
+static enum fid_status rank_after_activity_at(struct engine *e, const struct customer *c, int64_t t,
+                                              int *rank, struct fid_error *err)
+{
+    return window_rank(e, c, tier_window_start(e->program, e->tz, t), t + 1, rank, err);
+}
+
+static int keep_last_change(const struct tier_change *change, void *context)
+{
+    *(struct tier_change *)context = *change;
+    return 0;
+}
+
+/* The rank the customer's last tier change would have given with an order recorded since but
+ * dated before it: a review judges its own window again, an upgrade the window ending there. */
+static enum fid_status rank_at_last_change(struct engine *e, const struct customer *c, int *rank,
+                                           struct fid_error *err)
+{
+    struct tier_change last = {.reason = TIER_REACHED};
+    enum fid_status st = tier_changes_each(&e->store, c->id, keep_last_change, &last, err);
+    if (st != FID_OK || last.reason != TIER_REVIEW)
+        return st == FID_OK ? rank_after_activity_at(e, c, c->tier_since, rank, err) : st;
+    int64_t from, to;
+    tier_review_window(e->program, e->tz, c->tier_since, &from, &to);
+    return window_rank(e, c, from, to, rank, err);
+}
+
 enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_t at,
                                     struct jsonw *result, struct fid_error *err)
 {
     const struct program *p = e->program;
+    int current = program_tier_rank(p, c->tier);
     /* Nothing to gain at the top tier: skip the window. */
-    if (p->tiers.n_levels == 0 || program_tier_rank(p, c->tier) == (int)p->tiers.n_levels - 1)
+    if (p->tiers.n_levels == 0 || current == (int)p->tiers.n_levels - 1)
         return FID_OK;
-    int rank;
-    enum fid_status st = window_rank(e, c, tier_window_start(p, e->tz, at), at + 1, &rank, err);
-    if (st != FID_OK)
-        return st;
-    if (rank > program_tier_rank(p, c->tier)) {
-        if ((st = change_tier(e, c, rank, at, TIER_REACHED, err)) != FID_OK)
-            return st;
-        c->tier_review_at = tier_next_review(p, e->tz, at);
-        due_note(c, c->tier_review_at);
-        jsonw_key(result, "tier_upgrade");
-        jsonw_text(result, "{\"tier\":");
-        jsonw_cstring(result, p->tiers.levels[rank].id);
-        jsonw_text(result, ",\"name\":");
-        jsonw_cstring(result, p->tiers.levels[rank].name);
-        jsonw_text(result, "}");
+    /* Activity dated `at` counts in the windows ending at it and at the customer's latest order
+     * (an order recorded late, an enrolment dated before orders). Windows ending before the last
+     * change were judged then, without it: that change is judged again with it instead. The
+     * highest rank wins, from the first of these instants that reaches it. */
+    int best = current;
+    int64_t best_at = 0;
+    enum fid_status st = FID_OK;
+    for (int i = 0; i < 3 && st == FID_OK; i++) {
+        int rank = -1;
+        int64_t t = i == 0 ? c->tier_since : i == 1 ? at : c->last_order_at;
+        if (i == 0 && at < c->tier_since)
+            st = rank_at_last_change(e, c, &rank, err);
+        else if ((i == 1 && at >= c->tier_since) || (i == 2 && t > at && t >= c->tier_since))
+            st = rank_after_activity_at(e, c, t, &rank, err);
+        if (st == FID_OK && rank > best) {
+            best = rank;
+            best_at = t;
+        }
     }
+    if (st != FID_OK || best <= current)
+        return st;
+    if ((st = change_tier(e, c, best, best_at, TIER_REACHED, err)) != FID_OK)
+        return st;
+    c->tier_review_at = tier_next_review(p, e->tz, best_at);
+    due_note(c, c->tier_review_at);
+    if (result)
+        tier_upgrade_write(e, best, result);
     return FID_OK;
+}
+
+void tier_upgrade_write(struct engine *e, int rank, struct jsonw *result)
+{
+    const struct tier_level *level = &e->program->tiers.levels[rank];
+    jsonw_key(result, "tier_upgrade");
+    jsonw_text(result, "{\"tier\":");
+    jsonw_cstring(result, level->id);
+    jsonw_text(result, ",\"name\":");
+    jsonw_cstring(result, level->name);
+    jsonw_text(result, "}");
 }
 
 enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,

@@ -35,7 +35,7 @@ void http_reply_problem(struct http_request *req, unsigned status, const char *t
     char uri[96];
     snprintf(uri, sizeof uri, "urn:fidele:problem:%s", type);
     /* detail, field and the path may echo bytes the client sent, which need not be UTF-8 */
-    char clean_detail[512], clean_field[256], clean_path[1024];
+    char clean_detail[512], clean_field[256], clean_path[HTTP_RAW_PATH_MAX];
     fid_text_sanitize(detail, clean_detail, sizeof clean_detail);
     fid_text_sanitize(req->path ? req->path : "", clean_path, sizeof clean_path);
     json_t *problem = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", uri, "title", title, "status",

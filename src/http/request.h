@@ -65,8 +65,9 @@ struct http_request {
     struct fid_error commit_err;
     unsigned commit_success_status;
     json_t *(*commit_shape)(json_t *result);
-    /* The path as sent, before any decoding (the router decodes what it captures, so that an id
-     * holding an encoded '/' stays one segment); "" when longer than this. Written before the
+    /* The path as sent up to its query, before any decoding (the router decodes what it
+     * captures, so that an id holding an encoded '/' stays one segment); "" when longer than
+     * this. Written before the
      * request begins, so it stays last: a new request clears the fields above it. */
     char raw_path[HTTP_RAW_PATH_MAX];
 };

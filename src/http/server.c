@@ -225,7 +225,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     struct http_request *req = info ? info->socket_context : NULL;
     if (req == NULL)
         return NULL;
-    size_t n = strcspn(uri, "?#");
+    size_t n = strcspn(uri, "?"); /* a '#' stays: the decoded path keeps it too */
     if (n >= sizeof req->raw_path)
         n = 0; /* too long to keep: the decoded path serves */
     memcpy(req->raw_path, uri, n);

@@ -242,15 +242,29 @@ enum fid_status order_uncredited(struct store *store, const struct order_periods
     return st;
 }
 
+static int by_value(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 enum fid_status order_mark_member(struct store *store, const struct order_periods *periods,
-                                  int64_t since, struct fid_error *err)
+                                  int64_t since, int64_t **instants, size_t *n,
+                                  struct fid_error *err)
 {
     enum fid_status st = FID_OK;
     struct order_row row;
+    size_t cap = 0;
+    *instants = NULL;
+    *n = 0;
     for (int64_t id = periods->last_order_id, prev = 0; id > 0 && st == FID_OK; id = prev) {
         if ((st = chain_read(store, id, &row, &prev, err)) != FID_OK)
             break;
         bool mark = !row.member_at_order && row.at >= since;
+        if (row.at >= since) {
+            xgrow((void **)instants, &cap, *n + 1, sizeof **instants);
+            (*instants)[(*n)++] = row.at;
+        }
         order_row_clear(&row);
         if (!mark)
             continue;
@@ -260,6 +274,8 @@ enum fid_status order_mark_member(struct store *store, const struct order_period
         db_bind_int(s, 2, id);
         st = db_run(s, err);
     }
+    if (*n > 1)
+        qsort(*instants, *n, sizeof **instants, by_value);
     return st;
 }
 

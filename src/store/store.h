@@ -378,9 +378,11 @@ enum fid_status order_uncredited(struct store *store, const struct order_periods
                                  struct order_row **orders, size_t *n,
                                  struct fid_error *err) FID_MUST_USE;
 /* A customer enrolled at `since`, before orders already recorded: those from `since` on become
- * members' orders (member_at_order), read along the customer's chain. */
+ * members' orders (member_at_order), read along the customer's chain. *instants gets their
+ * instants, ascending (*n of them; the caller frees). */
 enum fid_status order_mark_member(struct store *store, const struct order_periods *periods,
-                                  int64_t since, struct fid_error *err) FID_MUST_USE;
+                                  int64_t since, int64_t **instants, size_t *n,
+                                  struct fid_error *err) FID_MUST_USE;
 /* ---- a customer's orders over time (order_windows.c) ---------------------------------------- */
 
 /* Sum over a customer's orders with at in [from, to) (spend net of refunds, points earned net,

@@ -280,6 +280,51 @@ tier_history_with_backdated_orders() {
         "$(history eve)" "gold follows silver"
     verify_catches tier_history_chains "UPDATE tier_changes SET previous = '' WHERE tier = 'gold' AND previous = 'silver'"
     verify_catches tier_history_chains "UPDATE tier_changes SET at = 0 WHERE tier = 'gold' AND previous = 'silver'"
+    # fay: 200 EUR in November, 10 in January; 100 of December posted late is silver from then,
+    # as posting in date order gives (the window ending at her latest order holds 10 EUR)
+    enrol fay 2025-01-05T10:00:00Z
+    order f1 2025-11-10T10:00:00Z fay F1 "[$(line X x 1 20000)]"
+    order f3 2026-01-10T10:00:00Z fay F3 "[$(line X x 1 1000)]"
+    order f2 2025-12-01T10:00:00Z fay F2 "[$(line X x 1 10000)]"
+    assert_json '.[0].tier_upgrade.tier' silver "fay's late order lifts her"
+    assert_eq "2025-12-01T10:00:00Z >silver reached" "$(history fay)" "silver from the late order's instant"
+    # gil: an order posted late into a year gone by counts for that year
+    enrol gil 2025-01-05T10:00:00Z
+    order g1 2025-03-01T10:00:00Z gil G1 "[$(line X x 1 20000)]"
+    run_due 2026-01-15T00:00:00Z
+    order g2 2025-06-01T10:00:00Z gil G2 "[$(line X x 1 10000)]"
+    assert_eq "2025-06-01T10:00:00Z >silver reached" "$(history gil)" "silver in June 2025"
+}
+
+# A late order cannot bring back what a review took away on a window without it.
+late_order_after_a_review() {
+    init_db ecommerce # rolling 12 months, grace 30 days; silver 250, gold 750 EUR
+    enrol dee 2024-01-02T10:00:00Z
+    order d1 2024-01-05T10:00:00Z dee D1 "[$(line X x 1 80000)]"
+    order d2 2025-02-01T10:00:00Z dee D2 "[$(line X x 1 50000)]"
+    order d3 2026-01-25T10:00:00Z dee D3 "[$(line X x 1 30000)]"
+    run_due 2026-04-15T00:00:00Z
+    expect_exit 0 fidele --json balance dee
+    assert_json .tier silver "the review of 6 March 2026 judges 500 + 300 EUR: silver"
+    order d4 2025-06-01T10:00:00Z dee D4 "[$(line X x 1 100)]"
+    assert_json '.[0] | has("tier_upgrade")' false "1 EUR more in that window is still silver"
+    expect_exit 0 fidele --json balance dee
+    assert_json .tier silver "still silver"
+}
+
+# An enrolment dated before orders already recorded judges the tier at each of them in turn.
+enrolment_before_recorded_orders() {
+    init_db ecommerce
+    "$FIDELE" --db "$DB" init --template ecommerce --print | jq '.tiers.window = "calendar_year"' >p.json
+    expect_exit 0 fidele program set p.json
+    order c1 2025-11-10T10:00:00Z cy C1 "[$(line X x 1 20000)]"
+    order c2 2025-12-01T10:00:00Z cy C2 "[$(line X x 1 10000)]"
+    order c3 2026-01-10T10:00:00Z cy C3 "[$(line X x 1 1000)]"
+    post '{"type":"enrol","key":"e-cy","customer":"cy","at":"2025-10-01T10:00:00Z"}'
+    assert_json '.[0].tier_upgrade.tier' silver "silver, reached in December"
+    expect_exit 0 fidele --json member show cy
+    check_json "reached on the December order" '[.tier_history[] | "\(.at) \(.tier) \(.reason)"]' \
+        '["2025-12-01T10:00:00Z silver reached"]'
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -398,6 +443,8 @@ scenario inactivity_after_adjustment inactivity_after_adjustment
 scenario pending_past_expiry pending_past_expiry
 scenario voucher_expiry voucher_expiry
 scenario tier_history_with_backdated_orders tier_history_with_backdated_orders
+scenario late_order_after_a_review late_order_after_a_review
+scenario enrolment_before_recorded_orders enrolment_before_recorded_orders
 scenario tier_review_calendar_year tier_review_calendar_year
 scenario tier_review_rolling tier_review_rolling
 finish
