@@ -39,19 +39,25 @@ int cmd_program(struct cli *cli)
             return 0;
         }
         struct engine *e = NULL;
-        int64_t version = 0;
+        int64_t version = 0, before = 0;
         enum fid_status st = cli_open_engine(cli, &e, &err);
-        if (st == FID_OK)
+        if (st == FID_OK) {
+            before = engine_program(e)->version;
             st = engine_set_program(e, text, cli->now, &version, &err);
+        }
         free(text);
         engine_close(e);
         if (st != FID_OK)
             return cli_fail(cli, &err);
+        bool changed = version != before;
         if (cli->json)
-            cli_print_json(json_pack("{s:I}", "version", (json_int_t)version));
-        else
+            cli_print_json(
+                json_pack("{s:I, s:b}", "version", (json_int_t)version, "changed", changed));
+        else if (changed)
             printf("Programme version %lld saved; it applies to events from now on.\n",
                    (long long)version);
+        else
+            printf("The programme is unchanged: version %lld stands.\n", (long long)version);
         return 0;
     }
     if (strcmp(action, "show") != 0) {
@@ -74,7 +80,8 @@ int cmd_program(struct cli *cli)
     if (cli->json)
         cli_print_json(json_pack("{s:I, s:o}", "version", (json_int_t)loaded, "program", doc));
     else {
-        printf("# programme version %lld\n", (long long)loaded);
+        /* the document alone on stdout, so that it can be edited and set again */
+        fprintf(stderr, "programme version %lld\n", (long long)loaded);
         cli_print_json(doc);
     }
     return 0;

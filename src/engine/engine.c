@@ -177,9 +177,21 @@ enum fid_status engine_set_program(struct engine *e, const char *text, int64_t n
     enum fid_status st = program_parse_text(text, strlen(text), &p, err);
     if (st != FID_OK)
         return st;
+    /* The same document as the current version makes no new one (a PUT sent twice, a file set
+     * again): the current version stands. */
+    char *current = NULL;
+    int64_t current_version = 0;
     if ((st = store_begin(&e->store, err)) == FID_OK &&
-        (st = program_store_save(&e->store, p->text, now, version, err)) == FID_OK &&
-        (st = store_commit(&e->store, err)) == FID_OK) {
+        (st = program_store_load(&e->store, 0, &current, &current_version, err)) ==
+            FID_ERR_NOT_FOUND)
+        st = FID_OK;
+    bool same = st == FID_OK && current != NULL && strcmp(current, p->text) == 0;
+    free(current);
+    if (same)
+        *version = current_version;
+    if (st == FID_OK && !same)
+        st = program_store_save(&e->store, p->text, now, version, err);
+    if (st == FID_OK && (st = store_commit(&e->store, err)) == FID_OK) {
         p->version = *version;
         program_free(e->program);
         e->program = p;

@@ -161,7 +161,16 @@ bad_command_line() {
     assert_contains "$ERR" "see \`fidele redeem --help\`" "a missing argument points to the command's help"
     # --version after a command is the command's own
     expect_exit 0 fidele program show --version 1
-    assert_contains "$OUT" "programme version 1" "program show --version 1"
+    assert_contains "$ERR" "programme version 1" "program show --version 1"
+    # what program show prints is the document alone: it can be set again, which changes nothing
+    "$FIDELE" --db "$DB" program show >shown.json 2>/dev/null
+    local version
+    version=$(program_version)
+    expect_exit 0 fidele program set shown.json
+    assert_contains "$OUT" "unchanged: version $version stands" "the same programme makes no version"
+    assert_eq "$version" "$(program_version)" "no new version"
+    expect_exit 0 fidele --json program set shown.json
+    assert_json .changed false "--json says so"
     bad "an unknown programme version" "no programme version 9" - fidele program show --version 9
     # --db naming no database: nothing is created there
     expect_exit 2 "$FIDELE" --db "$PWD/missing.db" balance alice
