@@ -16,6 +16,7 @@ static const char *const ROUTE_TEMPLATES[] = {
     "/v1/members/{id}/balance",
     "/v1/members/{id}/ledger",
     "/v1/members/{id}/tiers",
+    "/v1/members/{id}/vouchers",
     "/v1/members/{id}/redemptions",
     "/v1/events",
     "/v1/events/batch",

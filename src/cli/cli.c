@@ -41,8 +41,9 @@ static const struct command COMMANDS[] = {
     {"ledger", cmd_ledger, "a member's ledger with the explanation of every entry", "MEMBER"},
     {"rewards", cmd_rewards, "the rewards catalogue", ""},
     {"redeem", cmd_redeem, "redeem a reward for a member", "MEMBER REWARD [--key K] [--at TIME]"},
-    {"voucher", cmd_voucher, "show or use a voucher",
-     "show CODE | use CODE [--order ORDER_ID] [--key K] [--at TIME]"},
+    {"voucher", cmd_voucher, "list a member's vouchers, show or use one",
+     "list MEMBER [--state usable|used|expired|all] | show CODE | use CODE [--order ORDER_ID] "
+     "[--key K] [--at TIME]"},
     {"run-due", cmd_run_due, "confirm pending points, expire, review tiers up to --now", ""},
     {"verify", cmd_verify, "check every ledger invariant", ""},
     {"demo", cmd_demo, "create a demo cafe with a year of activity", "[--customers N] [--force]"},
@@ -65,8 +66,8 @@ static const struct command COMMANDS[] = {
      "       [--due-every SECONDS (default 60; 0: scheduled work left to run-due)]"},
     {"merchant", cmd_merchant, "add a merchant to the database",
      "add NAME [--currency EUR] [--timezone Europe/Paris] [--locale fr|en] [--template NAME]"},
-    {"key", cmd_key, "create or revoke API keys (--merchant ID --scope admin|pos|read)",
-     "create --scope admin|pos|read [--label TEXT] | revoke ID"},
+    {"key", cmd_key, "create, list or revoke API keys (--merchant ID --scope admin|pos|read)",
+     "create --scope admin|pos|read [--label TEXT] | list | revoke ID"},
 };
 
 static void usage(FILE *out)

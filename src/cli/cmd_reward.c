@@ -98,15 +98,62 @@ int cmd_redeem(struct cli *cli)
                                    cli->positional[0], "reward", cli->positional[1]));
 }
 
+/* `fidele voucher list MEMBER [--state usable|used|expired|all]`: what a member can use now, by
+ * default. */
+static int list_vouchers(struct cli *cli)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    enum voucher_filter filter = VOUCHERS_USABLE;
+    const char *state = cli_option(cli, "state");
+    if (state && !voucher_filter_parse(state, &filter)) {
+        fid_fail(&err, FID_ERR_INPUT, "--state",
+                 "expected usable, used, expired or all, not \"%s\"", state);
+        return cli_fail(cli, &err);
+    }
+    struct engine *e = NULL;
+    struct customer c;
+    json_t *items = NULL;
+    if (cli_open_engine(cli, &e, &err) != FID_OK ||
+        customer_find_any(engine_store(e), cli->positional[1], &c, &err) != FID_OK ||
+        engine_member_vouchers_json(e, &c, filter, cli->now, &items, &err) != FID_OK) {
+        engine_close(e);
+        return cli_fail(cli, &err);
+    }
+    engine_close(e);
+    if (cli->json) {
+        cli_print_json(json_pack("{s:s, s:o}", "member", c.ref, "vouchers", items));
+        return 0;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(items, i, v)
+    {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        printf("%s  %-28s %-8s valid until %s\n", json_string_value(json_object_get(v, "code")),
+               name ? name : json_string_value(json_object_get(v, "reward")),
+               json_string_value(json_object_get(v, "state")),
+               json_string_value(json_object_get(v, "valid_until")));
+    }
+    if (json_array_size(items) == 0 && filter == VOUCHERS_ALL)
+        printf("%s has no voucher.\n", c.ref);
+    else if (json_array_size(items) == 0)
+        printf("%s has no %s voucher.\n", c.ref, state ? state : "usable");
+    json_decref(items);
+    return 0;
+}
+
 int cmd_voucher(struct cli *cli)
 {
     static const struct cli_option_spec specs[] = {
-        {"key", true}, {"at", true}, {"order", true}, {NULL, false}};
+        {"key", true}, {"at", true}, {"order", true}, {"state", true}, {NULL, false}};
     struct fid_error err;
     fid_error_clear(&err);
     if (cli_parse(cli, specs, 2, 2, &err) != FID_OK)
         return cli_fail(cli, &err);
     const char *action = cli->positional[0];
+    if (strcmp(action, "list") == 0)
+        return list_vouchers(cli);
     char code[FID_CODE_MAX];
     if (fid_code_normalise(cli->positional[1], code) != 0) {
         fid_fail(&err, FID_ERR_INPUT, "code", "\"%s\" is not a voucher code", cli->positional[1]);
@@ -119,7 +166,7 @@ int cmd_voucher(struct cli *cli)
         return post_one(cli, event);
     }
     if (strcmp(action, "show") != 0) {
-        fid_fail(&err, FID_ERR_INPUT, action, "expected show or use");
+        fid_fail(&err, FID_ERR_INPUT, action, "expected list, show or use");
         return cli_fail(cli, &err);
     }
     struct engine *e = NULL;

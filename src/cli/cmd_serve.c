@@ -116,6 +116,35 @@ int cmd_merchant(struct cli *cli)
     return 0;
 }
 
+static int collect_key(const struct api_key *k, void *context)
+{
+    char created[FID_TIME_ISO_MAX], revoked[FID_TIME_ISO_MAX] = "";
+    fid_time_format(k->created_at, created);
+    if (k->revoked_at)
+        fid_time_format(k->revoked_at, revoked);
+    json_array_append_new(context,
+                          json_pack("{s:s, s:s, s:s, s:s, s:s?}", "id", k->id, "scope",
+                                    api_scope_name(k->scope), "label", k->label, "created_at",
+                                    created, "revoked_at", k->revoked_at ? revoked : NULL));
+    return 0;
+}
+
+static void print_keys(json_t *keys)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        const char *revoked = json_string_value(json_object_get(k, "revoked_at"));
+        printf("%s  %-5s  created %s%s%s  %s\n", json_string_value(json_object_get(k, "id")),
+               json_string_value(json_object_get(k, "scope")),
+               json_string_value(json_object_get(k, "created_at")), revoked ? ", revoked " : "",
+               revoked ? revoked : "", json_string_value(json_object_get(k, "label")));
+    }
+    if (json_array_size(keys) == 0)
+        printf("No API key yet: `fidele key create --scope pos` makes one.\n");
+}
+
 int cmd_key(struct cli *cli)
 {
     static const struct cli_option_spec specs[] = {
@@ -156,16 +185,27 @@ int cmd_key(struct cli *cli)
             cli_print_json(json_pack("{s:s, s:s, s:I, s:s}", "id", key.id, "key", text,
                                      "merchant_id", (json_int_t)m.id, "scope", scope_text));
         else
-            printf("%s\n(scope %s for merchant %lld \"%s\"; the key is shown only now)\n", text,
-                   scope_text, (long long)m.id, m.name);
+            printf("%s\n(key id %s, scope %s, for merchant %lld \"%s\"; the key is shown only "
+                   "now, `fidele key revoke %s` ends it)\n",
+                   text, key.id, scope_text, (long long)m.id, m.name, key.id);
         fid_rng_free(rng);
+    } else if (strcmp(action, "list") == 0 && cli->n_positional == 1) {
+        json_t *keys = json_array();
+        if (api_key_list(db, m.id, collect_key, keys, &err) != FID_OK)
+            code = cli_fail(cli, &err);
+        else if (cli->json)
+            cli_print_json(json_incref(keys));
+        else
+            print_keys(keys);
+        json_decref(keys);
     } else if (strcmp(action, "revoke") == 0 && cli->n_positional == 2) {
         if (api_key_revoke(db, m.id, cli->positional[1], cli->now, &err) != FID_OK)
             code = cli_fail(cli, &err);
         else if (!cli->json)
             printf("Key %s revoked.\n", cli->positional[1]);
     } else {
-        fid_fail(&err, FID_ERR_INPUT, action, "expected `fidele key create` or `key revoke ID`");
+        fid_fail(&err, FID_ERR_INPUT, action,
+                 "expected `fidele key create`, `key list` or `key revoke ID`");
         code = cli_fail(cli, &err);
     }
     db_close(db);

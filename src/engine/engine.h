@@ -157,6 +157,15 @@ void engine_balance_write(struct engine *engine, const struct customer *customer
 json_t *engine_money_json(const struct engine *engine, int64_t amount_minor);
 void engine_money_write(const struct engine *engine, int64_t amount_minor, struct jsonw *w);
 
+/* Which of a member's vouchers to list: those that can be used now (issued, still valid), used,
+ * expired (by run-due or past their validity), or all. */
+enum voucher_filter { VOUCHERS_USABLE, VOUCHERS_USED, VOUCHERS_EXPIRED, VOUCHERS_ALL };
+/* Reads a filter's name ("usable", "used", "expired", "all"); false for another. */
+bool voucher_filter_parse(const char *name, enum voucher_filter *out);
+/* The member's vouchers the filter keeps at `now`, oldest first, as engine_voucher_json. */
+enum fid_status engine_member_vouchers_json(struct engine *engine, const struct customer *customer,
+                                            enum voucher_filter filter, int64_t now, json_t **out,
+                                            struct fid_error *err) FID_MUST_USE;
 /* The member's tier changes, oldest first: [{"at", "tier", "previous", "reason"}] (a tier of ""
  * is none; reason "reached", "review" or "recorded"). */
 enum fid_status engine_tier_history_json(struct engine *engine, const struct customer *customer,

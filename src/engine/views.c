@@ -76,6 +76,59 @@ enum fid_status engine_tier_history_json(struct engine *e, const struct customer
     return st;
 }
 
+static const char *const VOUCHER_FILTERS[] = {"usable", "used", "expired", "all"};
+
+bool voucher_filter_parse(const char *name, enum voucher_filter *out)
+{
+    for (int f = VOUCHERS_USABLE; f <= VOUCHERS_ALL; f++)
+        if (strcmp(name, VOUCHER_FILTERS[f]) == 0) {
+            *out = (enum voucher_filter)f;
+            return true;
+        }
+    return false;
+}
+
+struct voucher_listing {
+    struct engine *engine;
+    const struct customer *customer;
+    enum voucher_filter filter;
+    int64_t now;
+    json_t *items;
+};
+
+static int collect_voucher(const struct voucher *v, void *context)
+{
+    struct voucher_listing *l = context;
+    /* a voucher past its validity is expired, whether or not run-due marked it yet */
+    bool lapsed =
+        v->state == VOUCHER_EXPIRED || (v->state == VOUCHER_ISSUED && v->valid_until <= l->now);
+    bool keep = l->filter == VOUCHERS_ALL ||
+                (l->filter == VOUCHERS_USABLE && v->state == VOUCHER_ISSUED && !lapsed) ||
+                (l->filter == VOUCHERS_USED && v->state == VOUCHER_USED) ||
+                (l->filter == VOUCHERS_EXPIRED && lapsed);
+    if (keep) {
+        struct voucher shown = *v;
+        if (lapsed)
+            shown.state = VOUCHER_EXPIRED;
+        json_array_append_new(l->items, engine_voucher_json(l->engine, &shown, l->customer));
+    }
+    return 0;
+}
+
+enum fid_status engine_member_vouchers_json(struct engine *e, const struct customer *c,
+                                            enum voucher_filter filter, int64_t now, json_t **out,
+                                            struct fid_error *err)
+{
+    struct voucher_listing listing = {e, c, filter, now, json_array()};
+    enum fid_status st = voucher_each_of(&e->store, c->id, collect_voucher, &listing, err);
+    if (st != FID_OK) {
+        json_decref(listing.items);
+        listing.items = NULL;
+    }
+    *out = listing.items;
+    return st;
+}
+
 json_t *engine_ledger_entry_json(struct db_stmt *row)
 {
     char at[FID_TIME_ISO_MAX];

@@ -285,6 +285,30 @@ void api_member_ledger(struct http_request *req)
     http_reply_json(req, 200, answer);
 }
 
+/* The member's vouchers: those usable now unless ?state= says used, expired or all. */
+void api_member_vouchers(struct http_request *req)
+{
+    enum voucher_filter filter = VOUCHERS_USABLE;
+    const char *state = http_query(req, "state");
+    if (state && !voucher_filter_parse(state, &filter)) {
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
+                           "state is usable, used, expired or all", "state");
+        return;
+    }
+    struct customer c;
+    if (!api_load_member(req, &c))
+        return;
+    struct fid_error err;
+    fid_error_clear(&err);
+    json_t *items = NULL;
+    if (engine_member_vouchers_json(req->engine, &c, filter, (int64_t)time(NULL), &items, &err) !=
+        FID_OK) {
+        http_reply_error(req, &err);
+        return;
+    }
+    http_reply_json(req, 200, json_pack("{s:s, s:o}", "id", c.ref, "vouchers", items));
+}
+
 /* The member's tier and every change of it, oldest first. */
 void api_member_tiers(struct http_request *req)
 {

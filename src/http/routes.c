@@ -51,6 +51,7 @@ static const struct route ROUTES[] = {
     {"GET", "/v1/members/{id}/balance", NEEDS_READ, api_member_balance, false, NULL},
     {"GET", "/v1/members/{id}/ledger", NEEDS_READ, api_member_ledger, false, "limit before"},
     {"GET", "/v1/members/{id}/tiers", NEEDS_READ, api_member_tiers, false, NULL},
+    {"GET", "/v1/members/{id}/vouchers", NEEDS_READ, api_member_vouchers, false, "state"},
     {"POST", "/v1/members/{id}/redemptions", NEEDS_POS, api_member_redeem, false, NULL},
     {"POST", "/v1/events", NEEDS_POS, api_events_post, true, NULL},
     {"POST", "/v1/events/batch", NEEDS_POS, api_events_batch, true, NULL},

@@ -29,6 +29,7 @@ void api_member_patch(struct http_request *req);
 void api_member_balance(struct http_request *req);
 void api_member_ledger(struct http_request *req);
 void api_member_tiers(struct http_request *req);
+void api_member_vouchers(struct http_request *req);
 void api_member_redeem(struct http_request *req);
 void api_events_post(struct http_request *req);
 void api_events_batch(struct http_request *req);

@@ -482,6 +482,10 @@ enum fid_status voucher_insert(struct store *store, const struct voucher *vouche
                                struct fid_error *err) FID_MUST_USE;
 enum fid_status voucher_find(struct store *store, const char *code, struct voucher *out,
                              struct fid_error *err) FID_MUST_USE;
+/* A customer's vouchers, oldest first; visit returns non-zero to stop. */
+enum fid_status voucher_each_of(struct store *store, int64_t customer_id,
+                                int (*visit)(const struct voucher *, void *), void *context,
+                                struct fid_error *err) FID_MUST_USE;
 enum fid_status voucher_save_state(struct store *store, const struct voucher *voucher,
                                    struct fid_error *err) FID_MUST_USE;
 /* Redemptions ever made of a reward, for its stock: the vouchers they issued and the cashback

@@ -71,6 +71,28 @@ enum fid_status voucher_find(struct store *store, const char *code, struct vouch
     return fid_fail(err, FID_ERR_DB, "", "reading voucher failed");
 }
 
+enum fid_status voucher_each_of(struct store *store, int64_t customer_id,
+                                int (*visit)(const struct voucher *, void *), void *context,
+                                struct fid_error *err)
+{
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT " VOUCHER_COLUMNS " FROM vouchers WHERE merchant_id = ? AND "
+                              "customer_id = ? ORDER BY issued_at, code");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        struct voucher v;
+        read_voucher(s, &v);
+        if (visit(&v, context) != 0)
+            break;
+    }
+    db_done(s);
+    return rc == DB_ROW || rc == DB_DONE
+               ? FID_OK
+               : fid_fail(err, FID_ERR_DB, "", "reading vouchers failed: %s", db_errmsg(store->db));
+}
+
 enum fid_status voucher_save_state(struct store *store, const struct voucher *v,
                                    struct fid_error *err)
 {

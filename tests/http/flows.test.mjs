@@ -561,6 +561,33 @@ describe("flows", () => {
                 "used",
             );
         });
+
+        it("lists a member's vouchers: usable by default, used, expired or all on asking", async () => {
+            const gift = { type: "adjustment", customer: "alice", points: 250, reason: "goodwill", author: "ann" };
+            expectStatus(await post("/v1/events", "posA", gift, "adj-list"), 201);
+            const fresh = expectStatus(
+                await post("/v1/members/alice/redemptions", "posA", { reward: "free-coffee" }, "red-list"),
+                201,
+            ).body.vouchers[0].code;
+            const codes = async (query) =>
+                expectStatus(await get(`/v1/members/alice/vouchers${query}`), 200).body.vouchers.map((v) => [
+                    v.code,
+                    v.state,
+                ]);
+            assert.deepEqual(await codes(""), [[fresh, "issued"]]);
+            assert.deepEqual(await codes("?state=usable"), [[fresh, "issued"]]);
+            assert.deepEqual(
+                (await codes("?state=used")).map(([code]) => code).sort(),
+                [state.voucher, state.stampVoucher].sort(),
+            );
+            assert.deepEqual(await codes("?state=expired"), []);
+            assert.equal((await codes("?state=all")).length, 3);
+            const body = expectStatus(await get("/v1/members/alice/vouchers"), 200).body;
+            assert.equal(body.id, "alice");
+            assert.equal(body.vouchers[0].member, "alice");
+            assert.equal(expectProblem(await get("/v1/members/alice/vouchers?state=old"), 422, "invalid-input").field, "state");
+            expectProblem(await get("/v1/members/nobody/vouchers"), 404, "not-found");
+        });
     });
 
     describe("programme", () => {

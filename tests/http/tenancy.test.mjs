@@ -126,6 +126,11 @@ describe("tenancy", () => {
             expectProblem(res, 404, "not-found");
             noTraceOfA(res);
         },
+        "GET /v1/members/{id}/vouchers": async (s) => {
+            const res = await s.call("GET", `/v1/members/${A.member}/vouchers?state=all`, { key: "adminB" });
+            expectProblem(res, 404, "not-found");
+            noTraceOfA(res);
+        },
         "POST /v1/members/{id}/redemptions": async (s) => {
             const res = await s.call("POST", `/v1/members/${A.member}/redemptions`, {
                 key: "adminB",

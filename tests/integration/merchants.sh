@@ -75,7 +75,27 @@ run_due_covers_every_merchant() {
     assert_contains "$OUT" "(3 merchants)." "the text says how many merchants"
 }
 
+# API keys: created with their id shown, listed per merchant, revoked by id.
+keys_per_merchant() {
+    two_merchants
+    expect_exit 0 fidele key list
+    assert_contains "$OUT" "No API key yet" "none at first"
+    expect_exit 0 fidele key create --scope pos --label "till 1"
+    local id
+    id=$(sed -n 's/^fk_\([0-9a-z]*\)_.*/\1/p' <<<"$OUT")
+    assert_contains "$OUT" "key id $id, scope pos" "the key's id is said beside the key"
+    expect_exit 0 fidele --merchant 2 key create --scope read
+    expect_exit 0 fidele --json key list
+    check_json "merchant 1 lists its own key" '[.[] | "\(.id) \(.scope) \(.label)"]' "[\"$id pos till 1\"]"
+    expect_exit 0 fidele key revoke "$id"
+    expect_exit 0 fidele --json key list
+    assert_json '.[0].revoked_at != null' true "revoked, and listed as such"
+    expect_exit 2 fidele --merchant 2 key revoke "$id"
+    assert_contains "$ERR" "$id" "another merchant's key is not found"
+}
+
 scenario commands_act_on_the_named_merchant commands_act_on_the_named_merchant
+scenario keys_per_merchant keys_per_merchant
 scenario verify_covers_every_merchant verify_covers_every_merchant
 scenario run_due_covers_every_merchant run_due_covers_every_merchant
 finish

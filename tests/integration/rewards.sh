@@ -67,6 +67,22 @@ redeem stamps:coffee -10 0 T3 v1 stamp_card:coffee" "$(ledger_table tom | grep '
     expect_exit 2 fidele --json voucher use 'not a code!'
     assert_stderr_names "code" "a malformed code"
     assert_unchanged "$before" "refused uses write nothing"
+
+    # what tom holds, as the till asks it: usable now by default, the others on asking
+    NOW=2026-03-07T08:00:00Z expect_exit 0 fidele --json voucher list tom
+    check_json "usable on 7 March" '[.vouchers[].code]' "[\"$third\"]" .member tom
+    NOW=2026-03-07T08:00:00Z expect_exit 0 fidele --json voucher list tom --state used
+    check_json "used" '[.vouchers[].code] | sort' "$(jq -cn --arg a "$first" --arg b "$second" '[$a, $b] | sort')"
+    NOW=2026-05-04T07:00:00Z expect_exit 0 fidele --json voucher list tom --state expired
+    check_json "past its validity, before run-due marks it" '[.vouchers[] | "\(.code) \(.state)"]' "[\"$third expired\"]"
+    NOW=2026-05-04T07:00:00Z expect_exit 0 fidele voucher list tom
+    assert_contains "$OUT" "tom has no usable voucher." "the text says so when there is none"
+    NOW=2026-03-07T08:00:00Z expect_exit 0 fidele voucher list tom --state all
+    assert_contains "$OUT" "$third  Free coffee" "the text lists code and reward"
+    expect_exit 2 fidele voucher list tom --state old
+    assert_stderr_names "--state"
+    expect_exit 2 fidele voucher list nobody
+    assert_contains "$ERR" "nobody" "an unknown member is named"
 }
 
 # ---------------------------------------------------------------------------------------------
