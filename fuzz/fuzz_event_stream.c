@@ -40,6 +40,29 @@ static void check_ndjson_round_trip(const json_t *events)
     free(text);
 }
 
+/* Read each on its own, an input the strict reading refuses is refused the same way or gives
+ * events and bad lines, each bad line named with a message. */
+static void check_each_on_its_own(const uint8_t *data, size_t size)
+{
+    json_t *each = NULL;
+    struct fid_error err;
+    fid_error_clear(&err);
+    if (event_stream_parse_each((const char *)data, size, &each, &err) != FID_OK) {
+        FUZZ_ASSERT(each == NULL && err.field[0] != '\0');
+        return;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(each, i, item)
+    {
+        FUZZ_ASSERT(json_is_object(item) ||
+                    (json_is_array(item) && json_array_size(item) == 2 &&
+                     strncmp(json_string_value(json_array_get(item, 0)), "line ", 5) == 0 &&
+                     json_string_value(json_array_get(item, 1))[0] != '\0'));
+    }
+    json_decref(each);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     json_t *events = NULL;
@@ -49,6 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st != FID_OK) {
         FUZZ_ASSERT(events == NULL);
         FUZZ_ASSERT(err.status == st && err.field[0] != '\0' && err.message[0] != '\0');
+        check_each_on_its_own(data, size);
         return 0;
     }
     FUZZ_ASSERT(json_is_array(events));
@@ -66,6 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (json_array_size(events) > 0)
         check_ndjson_round_trip(events);
+    /* read each on its own, the same input gives the same events */
+    json_t *each = NULL;
+    FUZZ_ASSERT(event_stream_parse_each((const char *)data, size, &each, NULL) == FID_OK);
+    FUZZ_ASSERT(json_equal(each, events));
+    json_decref(each);
     json_decref(events);
     return 0;
 }

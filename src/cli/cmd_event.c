@@ -15,8 +15,16 @@
 
 #define EACH_BATCH 1000
 
+/* The result of a line that was not an event (event_stream_parse_each's [WHERE, MESSAGE]). */
+static json_t *bad_line_result(const json_t *marker)
+{
+    return json_pack("{s:n, s:s, s:{s:s, s:s, s:s}}", "key", "status", "error", "error", "type",
+                     "invalid_input", "field", json_string_value(json_array_get(marker, 0)),
+                     "message", json_string_value(json_array_get(marker, 1)));
+}
+
 /* Applies events in transactions of EACH_BATCH, each event on its own; *results (new) holds one
- * result per event. */
+ * result per event, and per line that was not one. */
 static enum fid_status apply_each(struct engine *e, const json_t *events, int64_t now,
                                   json_t **results, struct fid_error *err)
 {
@@ -24,12 +32,22 @@ static enum fid_status apply_each(struct engine *e, const json_t *events, int64_
     enum fid_status st = FID_OK;
     for (size_t first = 0; st == FID_OK && first < json_array_size(events); first += EACH_BATCH) {
         json_t *batch = json_array(), *batch_results = NULL;
-        for (size_t i = first; i < first + EACH_BATCH && i < json_array_size(events); i++)
-            json_array_append(batch, json_array_get(events, i));
-        st = engine_apply(e, batch, now, ENGINE_EACH_ON_ITS_OWN, &batch_results, err);
-        if (st == FID_OK)
-            json_array_extend(*results, batch_results);
-        else if (err->field[0] == '/') {
+        size_t last = first + EACH_BATCH < json_array_size(events) ? first + EACH_BATCH
+                                                                   : json_array_size(events);
+        for (size_t i = first; i < last; i++)
+            if (json_is_object(json_array_get(events, i)))
+                json_array_append(batch, json_array_get(events, i));
+        st = json_array_size(batch)
+                 ? engine_apply(e, batch, now, ENGINE_EACH_ON_ITS_OWN, &batch_results, err)
+                 : FID_OK;
+        /* the results in the input's order, bad lines in their places */
+        for (size_t i = first, next = 0; st == FID_OK && i < last; i++) {
+            const json_t *item = json_array_get(events, i);
+            json_array_append_new(*results, json_is_object(item)
+                                                ? json_incref(json_array_get(batch_results, next++))
+                                                : bad_line_result(item));
+        }
+        if (st != FID_OK && err->field[0] == '/') {
             /* a database failure names the event in its batch: name it in the file */
             char *rest = strchr(err->field + 1, '/');
             char field[FID_ERROR_FIELD_MAX];
@@ -65,12 +83,13 @@ int cmd_event(struct cli *cli)
     struct engine *e = NULL;
     enum fid_status st = cli_read_input(path, &text, &len, &err);
     bool read = st == FID_OK; /* errors from here on name a JSON pointer into the events */
+    bool each = cli_flag(cli, "each");
     if (st == FID_OK)
-        st = event_stream_parse(text, len, &events, &err);
+        st = each ? event_stream_parse_each(text, len, &events, &err)
+                  : event_stream_parse(text, len, &events, &err);
     free(text);
     if (st == FID_OK)
         st = cli_open_engine(cli, &e, &err);
-    bool each = cli_flag(cli, "each");
     if (st == FID_OK)
         st = each ? apply_each(e, events, cli->now, &results, &err)
                   : engine_apply(e, events, cli->now, ENGINE_ALL_OR_NOTHING, &results, &err);
@@ -99,9 +118,13 @@ int cmd_event(struct cli *cli)
             replayed++;
         else {
             failed++;
-            if (!cli->json)
-                fprintf(stderr, "fidele: event %zu (key %s): %s: %s\n", i + 1,
-                        json_string_value(json_object_get(r, "key")),
+            const char *key = json_string_value(json_object_get(r, "key"));
+            if (!cli->json && key)
+                fprintf(stderr, "fidele: event %zu (key %s): %s: %s\n", i + 1, key,
+                        json_string_value(json_object_get(json_object_get(r, "error"), "field")),
+                        json_string_value(json_object_get(json_object_get(r, "error"), "message")));
+            else if (!cli->json) /* a line that was not an event */
+                fprintf(stderr, "fidele: %s: %s\n",
                         json_string_value(json_object_get(json_object_get(r, "error"), "field")),
                         json_string_value(json_object_get(json_object_get(r, "error"), "message")));
         }

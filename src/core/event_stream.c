@@ -5,12 +5,19 @@
  */
 #include "core/event_stream.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "util/jsonread.h"
 
-static enum fid_status parse_ndjson(const char *text, size_t len, json_t *out,
+/* A bad line's place in a lenient parse: [WHERE, MESSAGE]. */
+static void keep_bad_line(json_t *out, const char *where, const char *message)
+{
+    json_array_append_new(out, json_pack("[s, s]", where, message));
+}
+
+static enum fid_status parse_ndjson(const char *text, size_t len, bool lenient, json_t *out,
                                     struct fid_error *err)
 {
     const char *p = text, *end = text + len;
@@ -22,29 +29,36 @@ static enum fid_status parse_ndjson(const char *text, size_t len, json_t *out,
         if (jsonr_skip_blanks(p, line_end) != line_end) {
             json_error_t jerr;
             json_t *obj = json_loadb(p, (size_t)(line_end - p), JSON_REJECT_DUPLICATES, &jerr);
-            char where[48];
+            char where[48], message[FID_ERROR_MESSAGE_MAX];
             snprintf(where, sizeof where, "line %zu", line);
             if (obj == NULL)
-                return fid_fail(err, FID_ERR_INPUT, where, "malformed JSON at column %d: %s",
-                                jerr.column, jerr.text);
-            if (!json_is_object(obj)) {
+                snprintf(message, sizeof message, "malformed JSON at column %d: %s", jerr.column,
+                         jerr.text);
+            else if (!json_is_object(obj))
+                snprintf(message, sizeof message, "expected one event object per line");
+            if (obj == NULL || !json_is_object(obj)) {
                 json_decref(obj);
-                return fid_fail(err, FID_ERR_INPUT, where, "expected one event object per line");
+                if (!lenient)
+                    return fid_fail(err, FID_ERR_INPUT, where, "%s", message);
+                obj = NULL;
             }
             if (json_array_size(out) >= EVENT_STREAM_MAX_EVENTS) {
                 json_decref(obj);
                 return fid_fail(err, FID_ERR_LIMIT, where, "more than %u events",
                                 EVENT_STREAM_MAX_EVENTS);
             }
-            json_array_append_new(out, obj);
+            if (obj)
+                json_array_append_new(out, obj);
+            else
+                keep_bad_line(out, where, message);
         }
         p = nl ? nl + 1 : end;
     }
     return FID_OK;
 }
 
-enum fid_status event_stream_parse(const char *text, size_t len, json_t **out,
-                                   struct fid_error *err)
+static enum fid_status parse(const char *text, size_t len, bool lenient, json_t **out,
+                             struct fid_error *err)
 {
     *out = NULL;
     if (len > EVENT_STREAM_MAX_BYTES)
@@ -82,7 +96,7 @@ enum fid_status event_stream_parse(const char *text, size_t len, json_t **out,
     } else if (whole != NULL) {
         st = fid_fail(err, FID_ERR_INPUT, "/", "expected an event object, an array or NDJSON");
     } else {
-        st = parse_ndjson(text, len, events, err);
+        st = parse_ndjson(text, len, lenient, events, err);
     }
     json_decref(whole);
     if (st != FID_OK) {
@@ -91,4 +105,16 @@ enum fid_status event_stream_parse(const char *text, size_t len, json_t **out,
     }
     *out = events;
     return FID_OK;
+}
+
+enum fid_status event_stream_parse(const char *text, size_t len, json_t **out,
+                                   struct fid_error *err)
+{
+    return parse(text, len, false, out, err);
+}
+
+enum fid_status event_stream_parse_each(const char *text, size_t len, json_t **out,
+                                        struct fid_error *err)
+{
+    return parse(text, len, true, out, err);
 }

@@ -16,5 +16,10 @@
 /* On success *out is a new JSON array of the objects, in input order. */
 enum fid_status event_stream_parse(const char *text, size_t len, json_t **out,
                                    struct fid_error *err) FID_MUST_USE;
+/* The same, except that in NDJSON a line that is not one JSON object takes its place in *out as
+ * an array [WHERE, MESSAGE] ("line 2", "malformed JSON at column 5: ..."), for callers that
+ * apply each event on its own. An array or a single object is still all or nothing. */
+enum fid_status event_stream_parse_each(const char *text, size_t len, json_t **out,
+                                        struct fid_error *err) FID_MUST_USE;
 
 #endif

@@ -211,15 +211,20 @@ each_mode() {
     bad2='{"type":"order","key":"o2","at":"2026-03-03T08:00:00Z","customer":"ann","order_id":"A2","lines":[{"sku":"ESPRESSO","quantity":-1,"unit_price_minor":250}]}'
     good3='{"type":"redeem","key":"r-ann","at":"2026-03-03T09:00:00Z","customer":"ann","reward":"pastry"}'
     local bad3='{"type":"redeem","key":"r-ann-2","at":"2026-03-03T09:10:00Z","customer":"ann","reward":"five-off"}'
-    printf '%s\n' "$good1" "$bad1" "$good2" "$bad2" "$good3" "$bad3" >mixed.ndjson
+    # a line cut short and a line that is no object stand among the events
+    printf '%s\n' "$good1" "$bad1" '{"type":"enrol","key":"e-cut",' "$good2" '[1]' "$bad2" "$good3" \
+        "$bad3" >mixed.ndjson
     expect_exit 2 fidele --json --seed 5 --now 2026-03-04T00:00:00Z event post mixed.ndjson --each
-    check_json "--each results" 'map(.status)' '["applied","error","applied","error","applied","error"]' \
+    check_json "--each results" 'map(.status)' \
+        '["applied","error","error","applied","error","error","applied","error"]' \
         'map(select(.status == "error") | "\(.key) \(.error.type) \(.error.field)")' \
-        '["r-nobody not_found /customer","o2 invalid_input /lines/0/quantity","r-ann-2 insufficient /reward"]'
+        '["r-nobody not_found /customer","null invalid_input line 3","null invalid_input line 5","o2 invalid_input /lines/0/quantity","r-ann-2 insufficient /reward"]'
     expect_exit 2 fidele --seed 5 --now 2026-03-04T00:00:00Z event post mixed.ndjson --each
-    assert_eq "0 applied, 3 replayed, 3 failed." "$OUT" "posted again: the good ones replay, the bad ones fail again"
+    assert_eq "0 applied, 3 replayed, 5 failed." "$OUT" "posted again: the good ones replay, the bad ones fail again"
     assert_contains "$ERR" "fidele: event 2 (key r-nobody): /customer: no member \"nobody\"" "bad events on stderr"
-    assert_contains "$ERR" "fidele: event 4 (key o2): /lines/0/quantity" "with their field"
+    assert_contains "$ERR" "fidele: event 6 (key o2): /lines/0/quantity" "with their field"
+    assert_contains "$ERR" "fidele: line 3: malformed JSON" "a line cut short, by its number"
+    assert_contains "$ERR" "fidele: line 5: expected one event object per line" "a line that is no object"
     # the good events alone, in another database, give the same rows: failures leave no trace
     init_db cafe
     printf '%s\n' "$good1" "$good2" "$good3" >good.ndjson
@@ -234,7 +239,7 @@ each_mode() {
     local before
     before=$(snapshot)
     expect_exit 2 fidele --json --seed 5 --now 2026-03-04T00:00:00Z event post mixed.ndjson
-    assert_stderr_names "event 2: /customer"
+    assert_stderr_names "line 3"
     assert_unchanged "$before" "all or nothing by default"
 }
 

@@ -113,12 +113,40 @@ static void test_uses_len_not_nul(void **state)
     json_decref(events);
 }
 
+/* Each on its own: a bad NDJSON line keeps its place as [WHERE, MESSAGE]; an array stays whole. */
+static void test_bad_lines_keep_their_place(void **state)
+{
+    (void)state;
+    const char text[] = "{\"key\": \"a\"}\n{\"key\": \n\n[1]\n{\"key\": \"b\"}\n";
+    json_t *events = NULL;
+    struct fid_error err;
+    assert_int_equal(event_stream_parse_each(text, strlen(text), &events, &err), FID_OK);
+    assert_int_equal(json_array_size(events), 4);
+    assert_true(json_is_object(json_array_get(events, 0)));
+    json_t *bad = json_array_get(events, 1);
+    assert_string_equal(json_string_value(json_array_get(bad, 0)), "line 2");
+    assert_non_null(strstr(json_string_value(json_array_get(bad, 1)), "malformed JSON"));
+    bad = json_array_get(events, 2);
+    assert_string_equal(json_string_value(json_array_get(bad, 0)), "line 4");
+    assert_string_equal(json_string_value(json_array_get(bad, 1)),
+                        "expected one event object per line");
+    assert_true(json_is_object(json_array_get(events, 3)));
+    json_decref(events);
+    /* the strict reading refuses the same input at its first bad line */
+    assert_int_equal(event_stream_parse(text, strlen(text), &events, &err), FID_ERR_INPUT);
+    assert_string_equal(err.field, "line 2");
+    const char array[] = "[{\"key\": \"a\"}, 1]";
+    assert_int_equal(event_stream_parse_each(array, strlen(array), &events, &err), FID_ERR_INPUT);
+    assert_string_equal(err.field, "/1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_objects_are_kept_whole),
         cmocka_unit_test(test_uses_len_not_nul),
+        cmocka_unit_test(test_bad_lines_keep_their_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
