@@ -102,6 +102,10 @@ static int visit_entry(struct db_stmt *row, void *context)
                    json_string_value(json_object_get(line, "label")));
         else
             printf("%24s        %s\n", "", json_string_value(json_object_get(line, "label")));
+        json_int_t forgiven = json_integer_value(json_object_get(line, "forgiven"));
+        if (forgiven > 0)
+            printf("%24s        %lld more forgiven: the balance may not go below zero\n", "",
+                   (long long)forgiven);
     }
     if (!db_column_is_null(row, 12))
         printf("%24s        reason: %s (by %s)\n", "", db_column_text(row, 12),

@@ -158,11 +158,12 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
     }
     int64_t rest = amount - from_pending, take = 0, forgiven = 0;
     refund_split(rest, c->points_available, e->program->refund_allow_negative, &take, &forgiven);
+    /* the line's points carry the entry's sign, as an earning's do */
     char explanation[160];
     snprintf(explanation, sizeof explanation,
              "[{\"rule\":\"refund\",\"label\":\"Refund clawback\",\"points\":%lld,"
              "\"forgiven\":%lld}]",
-             (long long)take, (long long)forgiven);
+             -(long long)take, (long long)forgiven);
     struct debit debit = {
         .kind = LEDGER_CLAWBACK,
         .amount = take,

@@ -496,6 +496,13 @@ static const char *const MIGRATIONS[] = {
     /* 22: orders recorded before an enrolment backdated to an instant before them were a
      * member's orders (member_at_order), as enrolments mark them since (migration_22 below). */
     "",
+
+    /* 23: a refund's clawback explains its points with the entry's sign, as earnings do (its line
+     * read "+242 Refund clawback" under an entry of -242). */
+    "UPDATE ledger SET explanation = json_replace(explanation, '$[0].points', "
+    "-json_extract(explanation, '$[0].points')) WHERE kind = 'clawback' AND account = 'points' "
+    "AND json_valid(explanation) AND json_extract(explanation, '$[0].rule') = 'refund' AND "
+    "json_extract(explanation, '$[0].points') > 0;",
 };
 
 /* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed

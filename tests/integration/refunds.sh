@@ -45,9 +45,9 @@ full_refund() {
     check_json "the shipping refunded afterwards takes nothing more" '.[0].refunded.amount_minor' 500 \
         '.[0] | has("points_clawed_back")' false
     assert_eq "earn points 325 0 F1 v1 base=300,first_order=25
-clawback points -325 0 F1 v1 refund=325
+clawback points -325 0 F1 v1 refund=-325
 earn points 300 0 G1 v1 base=300
-clawback points -300 0 G1 v1 refund=300" "$(ledger_table ada)" "ada's ledger"
+clawback points -300 0 G1 v1 refund=-300" "$(ledger_table ada)" "ada's ledger"
     assert_eq "F1|3500|3500|325|325 G1|3500|3500|300|300" \
         "$(sql "SELECT group_concat(ref || '|' || paid_minor || '|' || refunded_minor || '|' ||
             points_earned || '|' || points_clawed, ' ') FROM (SELECT * FROM orders ORDER BY id)")" \
@@ -158,8 +158,11 @@ spent_points_forgiven() {
         '.[0].points_forgiven' 400 '.[0].balance | "\(.available) \(.pending) \(.lifetime)"' "0 0 400"
     expect_exit 0 fidele --json ledger dan
     assert_json '.entries[-1] | [.kind, .amount, .explanation]' \
-        '["clawback",-125,[{"rule":"refund","label":"Refund clawback","points":125,"forgiven":400}]]' \
+        '["clawback",-125,[{"rule":"refund","label":"Refund clawback","points":-125,"forgiven":400}]]' \
         "the clawback entry shows what was forgiven"
+    expect_exit 0 fidele ledger dan
+    assert_contains "$OUT" "  -125  Refund clawback" "the text's line has the entry's sign"
+    assert_contains "$OUT" "400 more forgiven" "and says what was forgiven"
     assert_eq "525|525" "$(sql "SELECT points_earned || '|' || points_clawed FROM orders WHERE ref = 'O1'")" \
         "the order is fully clawed (partly forgiven)"
     assert_eq 0 "$(sql "SELECT COALESCE(SUM(remaining), 0) FROM lots")" "no points left in lots"
@@ -228,7 +231,7 @@ earn cashback 40 0 B1 v1 cashback
 clawback points 0 -50 B1 v1 refund
 clawback cashback -10 0 B1 v1 refund
 confirm points 150 -150 B1 v1 pending_period
-clawback points -150 0 B1 v1 refund=150
+clawback points -150 0 B1 v1 refund=-150
 clawback cashback -30 0 B1 v1 refund" "$(ledger_table fay)" "fay's ledger"
 }
 

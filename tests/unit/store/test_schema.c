@@ -624,6 +624,35 @@ static void test_migration_22_marks_orders_after_a_backdated_enrolment(void **st
     close_and_remove(db, path);
 }
 
+/* Migration 23: a refund's clawback explains its points with the entry's sign. */
+static void test_migration_23_signs_clawback_explanations(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 22);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES "
+                        "(1, 1, 'ann', 0)");
+    store_test_exec(
+        db, "INSERT INTO ledger (merchant_id, id, customer_id, at, kind, account, amount, "
+            "program_version, explanation) VALUES "
+            "(1, 1, 1, 0, 'earn', 'points', 300, 1, '[{\"rule\":\"base\",\"points\":300}]'), "
+            "(1, 2, 1, 0, 'clawback', 'points', -125, 1, "
+            "'[{\"rule\":\"refund\",\"label\":\"Refund clawback\",\"points\":125,"
+            "\"forgiven\":400}]'), "
+            "(1, 3, 1, 0, 'clawback', 'cashback', -5, 1, "
+            "'[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]')");
+    assert_int_equal(schema_migrate_to(db, 23, &err), FID_OK);
+    char text[512];
+    table_text(db, "SELECT group_concat(explanation, ' ') FROM (SELECT * FROM ledger ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("explanations", text,
+                "[{\"rule\":\"base\",\"points\":300}] "
+                "[{\"rule\":\"refund\",\"label\":\"Refund clawback\",\"points\":-125,"
+                "\"forgiven\":400}] [{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]");
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -641,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_migration_20_records_tiers_held),
         cmocka_unit_test(test_migration_21_keeps_phones_in_international_form),
         cmocka_unit_test(test_migration_22_marks_orders_after_a_backdated_enrolment),
+        cmocka_unit_test(test_migration_23_signs_clawback_explanations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
