@@ -322,6 +322,12 @@ void cli_print_violations(const json_t *violations)
     }
 }
 
+const char *cli_count(long long n, const char *one, const char *many, char *out, size_t size)
+{
+    snprintf(out, size, "%lld %s", n, n == 1 || n == -1 ? one : many);
+    return out;
+}
+
 void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size)
 {
     char amount[FID_MONEY_TEXT_MAX];

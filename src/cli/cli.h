@@ -90,6 +90,9 @@ enum fid_status cli_apply_one(const struct cli *cli, struct engine *engine, json
 /* Prints engine_verify's violations on stderr, one a line. */
 void cli_print_violations(const json_t *violations);
 
+/* "1 lot", "2 lots": n and the word that agrees with it, in out (size bytes). */
+const char *cli_count(long long n, const char *one, const char *many, char *out, size_t size);
+
 /* Formats minor units of the engine's currency: "12.50 EUR". */
 void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size);
 

@@ -81,7 +81,8 @@ static int visit_entry(struct db_stmt *row, void *context)
     int64_t amount = db_column_int(row, 5), pending = db_column_int(row, 6);
     char what[96];
     if (strcmp(account, "stamps") == 0)
-        snprintf(what, sizeof what, "%+lld stamps (%s)", (long long)amount, db_column_text(row, 4));
+        snprintf(what, sizeof what, "%+lld %s (%s)", (long long)amount,
+                 amount == 1 || amount == -1 ? "stamp" : "stamps", db_column_text(row, 4));
     else if (strcmp(account, "cashback") == 0)
         snprintf(what, sizeof what, "%+lld cashback (minor units)", (long long)amount);
     else if (pending != 0 && amount == 0)

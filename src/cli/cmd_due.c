@@ -56,15 +56,17 @@ int cmd_run_due(struct cli *cli)
         cli_print_json(summary);
         return 0;
     }
-    printf("Due work up to %s: %lld points confirmed (%lld lots), %lld points expired (%lld lots), "
-           "%lld tier changes, %lld vouchers expired",
+    char c[6][48];
+#define FIGURE(i, name, one, many)                                                                 \
+    cli_count(json_integer_value(json_object_get(summary, name)), one, many, c[i], sizeof c[i])
+    printf("Due work up to %s: %s confirmed (%s), %s expired (%s), %s, %s expired",
            json_string_value(json_object_get(summary, "now")),
-           (long long)json_integer_value(json_object_get(summary, "points_confirmed")),
-           (long long)json_integer_value(json_object_get(summary, "lots_confirmed")),
-           (long long)json_integer_value(json_object_get(summary, "points_expired")),
-           (long long)json_integer_value(json_object_get(summary, "lots_expired")),
-           (long long)json_integer_value(json_object_get(summary, "tier_changes")),
-           (long long)json_integer_value(json_object_get(summary, "vouchers_expired")));
+           FIGURE(0, "points_confirmed", "point", "points"),
+           FIGURE(1, "lots_confirmed", "lot", "lots"),
+           FIGURE(2, "points_expired", "point", "points"), FIGURE(3, "lots_expired", "lot", "lots"),
+           FIGURE(4, "tier_changes", "tier change", "tier changes"),
+           FIGURE(5, "vouchers_expired", "voucher", "vouchers"));
+#undef FIGURE
     printf(n > 1 ? " (%zu merchants).\n" : ".\n", n);
     json_decref(summary);
     return 0;

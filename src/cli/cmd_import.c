@@ -158,10 +158,12 @@ int cmd_import(struct cli *cli)
     if (cli->json)
         cli_print_json(summary);
     else {
-        printf("%zu rows: %zu orders %s, %zu already imported, %zu refused; %zu bad rows "
-               "(%.1f s, %.0f rows/s)\n",
-               im.rows, im.orders_applied, im.dry_run ? "valid (dry run)" : "imported",
-               im.orders_replayed, im.orders_failed, im.bad_rows, seconds,
+        char rows[48], orders[48], bad[48];
+        printf("%s: %s %s, %zu already imported, %zu refused; %s (%.1f s, %.0f rows/s)\n",
+               cli_count((long long)im.rows, "row", "rows", rows, sizeof rows),
+               cli_count((long long)im.orders_applied, "order", "orders", orders, sizeof orders),
+               im.dry_run ? "valid (dry run)" : "imported", im.orders_replayed, im.orders_failed,
+               cli_count((long long)im.bad_rows, "bad row", "bad rows", bad, sizeof bad), seconds,
                seconds > 0 ? (double)im.rows / seconds : 0.0);
         json_decref(summary);
     }

@@ -46,6 +46,10 @@ int cmd_segments(struct cli *cli)
         json_t *ref;
         json_array_foreach(json_object_get(out, "members"), i, ref)
             printf("%s\n", json_string_value(ref));
+        /* stdout stays a list, one id a line, for pipes; the note goes beside it */
+        if (json_array_size(json_object_get(out, "members")) == 0)
+            fprintf(stderr, "No customer in %s at %s.\n", list,
+                    json_string_value(json_object_get(out, "at")));
         json_decref(out);
     } else {
         printf("Segments at %s (%lld customers with orders)\n",

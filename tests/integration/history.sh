@@ -420,7 +420,7 @@ CSV
     enrol other 2026-06-01T09:00:00Z
     printf 'customer,order_id,date,amount\nother,O2,2026-06-10T09:00:00Z,4.00\nother,O1,2026-04-01T09:00:00Z,3.00\n' >other.csv
     expect_exit 0 fidele import orders other.csv
-    assert_contains "$OUT" "2 rows: 1 orders imported, 1 already imported" "O2 new, O1 known"
+    assert_contains "$OUT" "2 rows: 1 order imported, 1 already imported" "O2 new, O1 known"
     assert_eq "history-1-1|0|300
 O2|1|400" "$(sql "SELECT o.ref || '|' || member_at_order || '|' || paid_minor FROM orders o
         JOIN customers c ON c.id = o.customer_id WHERE c.ref = 'other' ORDER BY o.at")" \

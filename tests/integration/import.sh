@@ -80,7 +80,7 @@ award_and_dry_run() {
     local before
     before=$(snapshot)
     expect_exit 0 fidele import orders o.csv --award --dry-run
-    assert_contains "$OUT" "1 orders valid (dry run)" "dry run validates"
+    assert_contains "$OUT" "1 order valid (dry run)" "dry run validates"
     assert_eq "$before" "$(snapshot)" "a dry run writes nothing"
     expect_exit 0 fidele import orders o.csv --award
     assert_balance alice "116 0 116 0" "welcome 20 + 76 base + 20 first order: earned as if live"
@@ -115,7 +115,7 @@ refused_rows() {
     assert_contains "$ERR" "line 2, column 2 (customer): the text is not UTF-8" "Latin-1"
     assert_contains "$ERR" "line 3, column 2 (customer): a control character in an id" "a newline in an id"
     assert_contains "$ERR" "line 5, column 4 (amount): the amount is above 10^14 minor units" "overflow"
-    assert_contains "$OUT" "1 orders imported" "dora's order"
+    assert_contains "$OUT" "1 order imported" "dora's order"
     # files of old Mac software end their lines with a lone CR: lines are still counted
     printf 'order_id,customer,date,amount\r3001,erin,2026-03-03,1.00\r3002,erin,2026-03-03,x\r' >c.csv
     expect_exit 2 fidele import orders c.csv

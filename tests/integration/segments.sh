@@ -173,6 +173,9 @@ last_second_of_the_date() {
         expect_exit 0 fidele --json segments --at 2026-05-31 --list "$segment"
         check_json "$segment at the end of 31 May" .customers '[]'
     done
+    expect_exit 0 fidele segments --at 2026-05-31 --list silver-members
+    assert_eq "" "$OUT" "an empty list prints no line"
+    assert_contains "$ERR" "No customer in silver-members at 2026-05-31T21:59:59Z." "and says so beside"
 }
 
 scenario custom_segments custom_segments
