@@ -110,11 +110,16 @@ static void bar_chart(struct page *p, const char *title, const struct kpi_counts
         int64_t v = value(&c->months[i]);
         double h = v > 0 ? (double)v / (double)max * (height - bottom - top) : 0;
         double x = left + slot * (double)i + slot * 0.15;
+        /* the tooltip in the axis's unit: money as money, not minor units */
+        if (currency)
+            money(label, sizeof label, v, digits, currency);
+        else
+            snprintf(label, sizeof label, "%lld", (long long)v);
         put(p,
-            "<rect x=%.1f y=%.1f width=%.1f height=%.1f fill='%s'><title>%04d-%02d: %lld</title>"
+            "<rect x=%.1f y=%.1f width=%.1f height=%.1f fill='%s'><title>%04d-%02d: %s</title>"
             "</rect>",
             x, height - bottom - h, slot * 0.7, h, colour, c->months[i].year, c->months[i].month,
-            (long long)v);
+            label);
         put(p, "<text x=%.1f y=%d class=axis text-anchor=middle>%02d/%02d</text>", x + slot * 0.35,
             height - bottom + 16, c->months[i].month, c->months[i].year % 100);
     }

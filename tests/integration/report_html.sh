@@ -50,6 +50,7 @@ refund_beyond_revenue() {
     assert_true "no negative width" bash -c "! grep -q 'width=-' r.html"
     assert_true "members 100 %" grep -q 'members: 30.00 EUR (100 %)' r.html
     assert_true "non-members 0 %" grep -q 'non-members: -20.00 EUR (0 %)' r.html
+    assert_true "a month's revenue in money" grep -q '<title>2026-01: 10.00 EUR</title>' r.html
 }
 
 scenario rendered rendered
