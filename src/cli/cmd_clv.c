@@ -136,8 +136,22 @@ int cmd_clv(struct cli *cli)
     struct clv_gamma_gamma spend;
     struct clv_fit_report bg_report, gg_report;
     if (clv_bgnbd_fit(s.rows, s.n, NULL, &purchases, &bg_report, &err) != FID_OK ||
-        clv_gamma_gamma_fit(s.rows, s.n, NULL, &spend, &gg_report, &err) != FID_OK)
-        goto fail;
+        clv_gamma_gamma_fit(s.rows, s.n, NULL, &spend, &gg_report, &err) != FID_OK) {
+        /* a history too thin for the models is a state of the shop, not a bad argument: say
+         * what it holds (exit 1) */
+        size_t repeat = 0;
+        for (size_t i = 0; i < s.n; i++)
+            repeat += s.rows[i].repeats > 0;
+        char reason[160];
+        snprintf(reason, sizeof reason, "%.150s", err.message);
+        fid_fail(&err, FID_ERR_INSUFFICIENT, "",
+                 "cannot fit the models on this history: %zu customers by %04d-%02d-%02d, %zu of "
+                 "them bought more than once; more history helps (%s)",
+                 s.n, year, month, day, repeat, reason);
+        cli_fail(cli, &err);
+        code = 1;
+        goto done;
+    }
     order = xcalloc(s.n ? s.n : 1, sizeof *order);
     items = json_array();
     for (size_t i = 0; i < s.n; i++) {

@@ -32,6 +32,17 @@ backdated_enrolment() {
     verify_catches order_member_flag_follows_enrolment "UPDATE orders SET member_at_order = 1 WHERE ref = 'Z1'"
 }
 
+# The CLV models need customers who came back: on a shop without any, clv says what the history
+# holds and exits 1 (a state of the shop, not a bad argument).
+clv_on_a_thin_history() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    order t1 2026-01-10T10:00:00Z tia T1 "[$(line BEANS beans 1 1000)]"
+    order u1 2026-01-11T10:00:00Z ugo U1 "[$(line BEANS beans 1 1000)]"
+    NOW=2026-03-01T00:00:00Z expect_exit 1 fidele clv
+    assert_contains "$ERR" "cannot fit the models on this history: 2 customers by 2026-03-01, 0 of them bought more than once" \
+        "what the history holds"
+}
+
 hand_computed() {
     NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
     # C buys once, long ago; A joins and buys three times; B joins in P; D never joins.
@@ -111,6 +122,7 @@ empty_period() {
 
 scenario hand_computed hand_computed
 scenario backdated_enrolment backdated_enrolment
+scenario clv_on_a_thin_history clv_on_a_thin_history
 scenario participation_of_customers participation_of_customers
 scenario empty_period empty_period
 finish
