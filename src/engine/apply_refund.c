@@ -20,6 +20,7 @@
 #include "core/earn.h"
 #include "core/refund.h"
 #include "util/jsonread.h"
+#include "util/money.h"
 #include "util/xalloc.h"
 
 static const char *line_key(size_t index, char key[24])
@@ -340,10 +341,16 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
     int64_t lines_money = arith_share(units_gross(original, units), goods, gross);
     int64_t money = ev->n_lines > 0 ? lines_money - lines_money_before : ev->amount_minor;
     if (order.refunded_minor + money > order.paid_minor) {
+        char refund[FID_MONEY_TEXT_MAX], total[FID_MONEY_TEXT_MAX], paid[FID_MONEY_TEXT_MAX];
+        fid_money_format(money, e->currency_digits, refund);
+        fid_money_format(order.refunded_minor + money, e->currency_digits, total);
+        fid_money_format(order.paid_minor, e->currency_digits, paid);
         st = fid_fail(err, FID_ERR_INPUT, ev->n_lines ? "/lines" : "/amount_minor",
-                      "refund of %lld would bring refunds to %lld, above the %lld paid",
-                      (long long)money, (long long)(order.refunded_minor + money),
-                      (long long)order.paid_minor);
+                      "a refund of %s %s would bring the order's refunds to %s %s, above the %s %s "
+                      "paid (minor units %lld, %lld, %lld)",
+                      refund, e->merchant.currency, total, e->merchant.currency, paid,
+                      e->merchant.currency, (long long)money,
+                      (long long)(order.refunded_minor + money), (long long)order.paid_minor);
         goto done;
     }
     order.refunded_minor += money;

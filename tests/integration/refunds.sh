@@ -32,7 +32,7 @@ full_refund() {
     before=$(snapshot)
     post_fails 2 "$(refund_json f1r2 2026-03-03T10:00:00Z F1 '"amount_minor":1')"
     assert_stderr_names "/amount_minor"
-    assert_contains "$ERR" "above the 3500 paid" "the message says what was paid"
+    assert_contains "$ERR" "above the 35.00 EUR paid" "the message says what was paid, in money"
     assert_unchanged "$before" "a refund beyond what was paid writes nothing"
 
     # a full refund by lines: every line back; shipping is not merchandise
@@ -85,7 +85,7 @@ partial_refunds_add_up() {
     post_fails 2 "$(refund_json r4x 2026-03-03T12:00:00Z P1 \
         '"lines":[{"sku":"COFFEE","quantity":4},{"sku":"MUG","quantity":1}]')"
     assert_stderr_names "/lines"
-    assert_contains "$ERR" "above the 3600 paid" "refunds never exceed what was paid"
+    assert_contains "$ERR" "above the 36.00 EUR paid" "refunds never exceed what was paid"
     assert_unchanged "$before" "refused refund writes nothing"
     # 4. the coffees: remaining one mug 900 - 90 = 810 -> 81 + 25 = 106; lines take 333, amount
     #    60: target 393, 90 more. money 3100 x 0.9 = 2790 in all, 900 now
