@@ -116,6 +116,11 @@ enum fid_status db_run_int(struct db_stmt *stmt, int64_t def, int64_t *out,
 enum fid_status db_run_ints(struct db_stmt *stmt, int64_t **out, size_t *n,
                             struct fid_error *err) FID_MUST_USE;
 
+/* How a loop over a statement's rows ended: FID_OK when it stopped at a row or ran out of rows,
+ * else FID_ERR_DB saying that reading `what` failed, with SQLite's words. */
+enum fid_status db_rows_status(struct db *db, enum db_step last, const char *what,
+                               struct fid_error *err) FID_MUST_USE;
+
 /* Last error text of the connection, for messages. */
 const char *db_errmsg(struct db *db);
 

@@ -474,6 +474,14 @@ enum fid_status db_run_ints(struct db_stmt *s, int64_t **out, size_t *n, struct 
     return st;
 }
 
+enum fid_status db_rows_status(struct db *db, enum db_step last, const char *what,
+                               struct fid_error *err)
+{
+    if (last == DB_ROW || last == DB_DONE)
+        return FID_OK;
+    return fid_fail(err, FID_ERR_DB, "", "reading %s failed: %s", what, db_errmsg(db));
+}
+
 const char *db_errmsg(struct db *db)
 {
     return sqlite3_errmsg(db->conn);

@@ -48,9 +48,7 @@ enum fid_status tier_at(struct store *store, int64_t customer_id, int64_t at,
     if (rc == DB_ROW)
         db_column_copy(s, 0, out, PROGRAM_ID_MAX);
     db_done(s);
-    return rc == DB_ROW || rc == DB_DONE
-               ? FID_OK
-               : fid_fail(err, FID_ERR_DB, "", "reading tiers failed: %s", db_errmsg(store->db));
+    return db_rows_status(store->db, rc, "tiers", err);
 }
 
 static enum tier_change_reason reason_of(const char *name)
@@ -82,7 +80,5 @@ enum fid_status tier_changes_each(struct store *store, int64_t customer_id,
             break;
     }
     db_done(s);
-    return rc == DB_ROW || rc == DB_DONE
-               ? FID_OK
-               : fid_fail(err, FID_ERR_DB, "", "reading tiers failed: %s", db_errmsg(store->db));
+    return db_rows_status(store->db, rc, "tiers", err);
 }

@@ -88,9 +88,7 @@ enum fid_status voucher_each_of(struct store *store, int64_t customer_id,
             break;
     }
     db_done(s);
-    return rc == DB_ROW || rc == DB_DONE
-               ? FID_OK
-               : fid_fail(err, FID_ERR_DB, "", "reading vouchers failed: %s", db_errmsg(store->db));
+    return db_rows_status(store->db, rc, "vouchers", err);
 }
 
 enum fid_status voucher_save_state(struct store *store, const struct voucher *v,
