@@ -37,5 +37,8 @@ int64_t arith_round(__int128 num, __int128 den, enum rounding rule)
 
 int64_t arith_share(int64_t value, int64_t part, int64_t whole)
 {
+    /* a share of nothing is nothing: an order whose lines are free still has its shipping */
+    if (whole == 0)
+        return 0;
     return arith_round((__int128)value * part, whole, ROUND_FLOOR);
 }

@@ -12,7 +12,7 @@
 /* Rounds num / den (den > 0) by rule; the result is clamped to the int64 range. */
 int64_t arith_round(__int128 num, __int128 den, enum rounding rule);
 
-/* floor(value * part / whole) for 0 <= part <= whole, whole > 0: proportional shares. */
+/* floor(value * part / whole) for 0 <= part <= whole: proportional shares; 0 when whole is 0. */
 int64_t arith_share(int64_t value, int64_t part, int64_t whole);
 
 #endif

@@ -376,6 +376,20 @@ refund_after_expiry() {
         '.[0].points_clawed_back' 0 '.[0].points_forgiven' 10 '.[0].balance.available' 0
 }
 
+# An order whose lines are free and whose shipping is paid: its refunds divide by the lines'
+# total, which is zero (the program died of a division by zero, and the server with it).
+free_lines_and_shipping() {
+    init_db ecommerce
+    enrol ann 2026-03-01T09:00:00Z
+    order o1 2026-03-02T09:00:00Z ann O1 "[$(line GIFT x 1 0)]" '"shipping_minor":500'
+    post "$(refund_json r1 2026-03-03T09:00:00Z O1 '"lines":[{"sku":"GIFT","quantity":1}]')"
+    assert_json '.[0].status' applied "the free line is refunded: no money"
+    post "$(refund_json r2 2026-03-03T10:00:00Z O1 '"amount_minor":500')"
+    assert_json '.[0].status' applied "the shipping is refunded"
+    assert_eq 500 "$(sql "SELECT refunded_minor FROM orders WHERE ref = 'O1'")" "all that was paid"
+    post_fails 2 "$(refund_json r3 2026-03-03T11:00:00Z O1 '"amount_minor":1')"
+}
+
 scenario full_refund full_refund
 scenario partial_refunds_add_up partial_refunds_add_up
 scenario refund_refused refund_refused
@@ -387,4 +401,5 @@ scenario own_lot_first own_lot_first
 scenario debt_repaid_at_confirmation debt_repaid_at_confirmation
 scenario refund_under_old_programme refund_under_old_programme
 scenario refund_after_expiry refund_after_expiry
+scenario free_lines_and_shipping free_lines_and_shipping
 finish

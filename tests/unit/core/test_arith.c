@@ -79,6 +79,7 @@ static const struct share_case SHARE_CASES[] = {
     {999, 250, 10000, 24},
     {INT64_MAX, 1, 2, INT64_MAX / 2},
     {INT64_MAX, INT64_MAX - 1, INT64_MAX, INT64_MAX - 1},
+    {500, 0, 0, 0}, /* a share of nothing (an order whose lines are free) */
 };
 
 static void test_share(void **state)
