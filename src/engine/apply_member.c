@@ -215,9 +215,15 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
         return st;
     struct jsonw vouchers;
     vouchers_open(&vouchers);
-    if (first_time && plan->welcome_reward[0])
-        st = voucher_issue(e, &c, program_reward(e->program, plan->welcome_reward),
-                           VOUCHER_FROM_VIP_WELCOME, ev->at, 0, ev->key, &vouchers, err);
+    if (first_time && plan->welcome_reward[0]) {
+        char explanation[PROGRAM_ID_MAX * 2 + 64];
+        snprintf(explanation, sizeof explanation,
+                 "[{\"rule\":\"vip_welcome:%s\",\"label\":\"VIP welcome\",\"reward\":\"%s\"}]",
+                 plan->id, plan->welcome_reward);
+        st = reward_give(e, &c, program_reward(e->program, plan->welcome_reward),
+                         VOUCHER_FROM_VIP_WELCOME, ev->at, 0, 0, ev->key, explanation, &vouchers,
+                         err);
+    }
     if (st == FID_OK)
         st = customer_save(&e->store, &c, err);
     if (st != FID_OK) {

@@ -137,6 +137,14 @@ enum fid_status voucher_issue(struct engine *e, const struct customer *c,
                               int64_t ledger_id, const char *event_key, struct jsonw *vouchers,
                               struct fid_error *err) FID_MUST_USE;
 
+/* Gives a reward the member did not pay for (a full stamp card, a VIP welcome): a cashback
+ * credit goes to the cashback account at once (explained by `explanation`), any other reward is
+ * a voucher as voucher_issue makes it. Such gifts do not count against the reward's stock. */
+enum fid_status reward_give(struct engine *e, struct customer *c, const struct reward *reward,
+                            enum voucher_source source, int64_t at, int64_t ledger_id,
+                            int64_t order_id, const char *event_key, const char *explanation,
+                            struct jsonw *vouchers, struct fid_error *err) FID_MUST_USE;
+
 /* Runs the customer's due work up to t (confirmations, expiry, tier review) and updates
  * next_due_at. The customer is saved by the caller. *report (may be NULL) counts what happened. */
 struct due_report {

@@ -221,6 +221,17 @@ enum fid_status voucher_issue(struct engine *e, const struct customer *c,
     return FID_OK;
 }
 
+enum fid_status reward_give(struct engine *e, struct customer *c, const struct reward *reward,
+                            enum voucher_source source, int64_t at, int64_t ledger_id,
+                            int64_t order_id, const char *event_key, const char *explanation,
+                            struct jsonw *vouchers, struct fid_error *err)
+{
+    if (reward->kind != REWARD_CASHBACK_CREDIT)
+        return voucher_issue(e, c, reward, source, at, ledger_id, event_key, vouchers, err);
+    return account_move(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_EARN, reward->value_minor, at,
+                        order_id, event_key, explanation, NULL, NULL, err);
+}
+
 enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct stamp_card *card,
                             int64_t stamps, int64_t at, int64_t order_id, const char *event_key,
                             struct jsonw *vouchers, struct fid_error *err)
@@ -252,8 +263,8 @@ enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct s
             .explanation = explanation,
         };
         if ((st = ledger_append(&e->store, c, &row, err)) != FID_OK ||
-            (st = voucher_issue(e, c, reward, VOUCHER_FROM_STAMP_CARD, at, row.id, event_key,
-                                vouchers, err)) != FID_OK)
+            (st = reward_give(e, c, reward, VOUCHER_FROM_STAMP_CARD, at, row.id, order_id,
+                              event_key, explanation, vouchers, err)) != FID_OK)
             return st;
     }
     return stamps_set(&e->store, c->id, card->id, new_count, completed_before + completed, err);

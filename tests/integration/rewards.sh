@@ -214,6 +214,31 @@ verify_across_programme_versions() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# A cashback credit given by a full stamp card or a VIP welcome goes to the cashback account, as a
+# redeemed one does (they were issued as vouchers that credited nothing when used).
+cashback_rewards_given() {
+    init_db ecommerce
+    "$FIDELE" --db "$DB" init --template ecommerce --print | jq '
+        .vip_plans[0].welcome_reward = "cashback-5"
+        | .stamp_cards = [{"id": "lamps", "stamps_required": 2, "reward": "cashback-5",
+                           "per": "unit", "categories": ["lamps"]}]' >p.json
+    expect_exit 0 fidele program set p.json
+    enrol ivy 2026-03-01T09:00:00Z
+    post '{"type":"vip_payment","key":"v1","customer":"ivy","plan":"club","amount_minor":4900,"at":"2026-03-01T10:00:00Z"}'
+    check_json "no voucher for the welcome" '.[0].vouchers' '[]'
+    expect_exit 0 fidele --json balance ivy
+    assert_json .cashback.amount_minor 500 "the welcome is credited"
+    order o1 2026-03-02T09:00:00Z ivy O1 "[$(line LAMP lamps 2 100)]" # 1 % cashback: 2
+    check_json "a full card credits 5 EUR" '.[0].vouchers' '[]' '.[0].balance.cashback.amount_minor' 1002
+    expect_exit 0 fidele --json ledger ivy
+    check_json "the credits explain themselves" \
+        '[.entries[] | select(.account == "cashback" and .amount == 500) | .explanation[0].rule]' \
+        '["vip_welcome:club","stamp_card:lamps"]'
+    assert_eq 0 "$(sql "SELECT COUNT(*) FROM vouchers")" "no voucher"
+    assert_eq 0 "$(sql "SELECT COUNT(*) FROM reward_credits")" "gifts do not count against the stock"
+}
+
+# ---------------------------------------------------------------------------------------------
 cashback_rewards() {
     init_db ecommerce
     enrol ivy 2026-03-01T09:00:00Z
@@ -415,6 +440,7 @@ scenario stock_runs_out stock_runs_out
 scenario cashback_credit_stock cashback_credit_stock
 scenario verify_across_programme_versions verify_across_programme_versions
 scenario cashback_rewards cashback_rewards
+scenario cashback_rewards_given cashback_rewards_given
 scenario adjustments adjustments
 scenario redeem_refused redeem_refused
 scenario stamp_rules_and_stamp_rewards stamp_rules_and_stamp_rewards
