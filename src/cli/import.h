@@ -68,6 +68,9 @@ struct import {
     size_t order_line;
     json_t *order; /* event being built; NULL when none */
     bool order_bad;
+    /* Its lines are rows' amounts (what was paid, shipping in and discount out), not prices:
+     * the first line takes the discount back and the shipping out when the order closes. */
+    bool order_paid_lines;
     /* The order id of a row that could not open its order: the order's next rows are refused
      * too (else they would be imported as the whole order, which no later import could mend). */
     char refused_order[EVENT_REF_MAX];

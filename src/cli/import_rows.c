@@ -249,6 +249,7 @@ int import_on_row(const struct row *row, void *context)
     }
     if (money_field == F_AMOUNT)
         quantity = 1; /* an amount is the row's total */
+    im->order_paid_lines = money_field == F_AMOUNT;
     const char *sku = import_field(im, row, F_SKU), *category = import_field(im, row, F_CATEGORY);
     json_t *line = json_pack("{s:s, s:I, s:I}", "sku", sku && sku[0] ? sku : "IMPORT", "quantity",
                              (json_int_t)quantity, "unit_price_minor", (json_int_t)unit);

@@ -258,6 +258,24 @@ static void close_draft(struct import *im)
         import_record_drafts(im);
 }
 
+/* An order whose rows give what was paid: an order event's lines are prices, before its
+ * discount and without its shipping, so the first line takes the discount back and the shipping
+ * out, and the order's paid amount is then the file's. */
+static void paid_lines_to_prices(struct import *im)
+{
+    json_t *first = json_array_get(json_object_get(im->order, "lines"), 0);
+    json_int_t unit = json_integer_value(json_object_get(first, "unit_price_minor")) +
+                      json_integer_value(json_object_get(im->order, "discount_minor")) -
+                      json_integer_value(json_object_get(im->order, "shipping_minor"));
+    if (unit < 0) {
+        import_report_bad(im, im->order_line, F_SHIPPING,
+                          "the shipping is above what the order's rows say was paid");
+        im->order_bad = true;
+        return;
+    }
+    json_object_set_new(first, "unit_price_minor", json_integer(unit));
+}
+
 void import_close_order(struct import *im)
 {
     if (im->columnar) {
@@ -266,6 +284,8 @@ void import_close_order(struct import *im)
     }
     if (im->order == NULL)
         return;
+    if (!im->order_bad && im->order_paid_lines)
+        paid_lines_to_prices(im);
     if (!im->order_bad && im->history && history_import_known(im->history, im->order_id)) {
         im->orders_replayed++;
     } else if (!im->order_bad) {
@@ -274,4 +294,5 @@ void import_close_order(struct import *im)
     json_decref(im->order);
     im->order = NULL;
     im->order_bad = false;
+    im->order_paid_lines = false;
 }

@@ -71,6 +71,18 @@ CSV
     assert_contains "$OUT" "2 rows: 2 orders imported" "two WooCommerce orders"
     assert_eq "2|2110" "$(sql "SELECT order_count || '|' || spend_minor FROM customers WHERE ref = 'bo@example.com'")" \
         "760 + 1200 - 100 + 250"
+    # order-level rows: the total is what was paid, shipping in and discount out (it was counted
+    # again: 110 + 20 - 10)
+    cat >totals.csv <<'CSV'
+Name,Email,Created at,Total,Currency,Shipping,Taxes,Discount Amount
+#2001,cy@example.com,2026-03-07 10:00:00 +0100,110.00,EUR,20.00,15.00,10.00
+#2002,cy@example.com,2026-03-08 10:00:00 +0100,5.00,EUR,20.00,0.00,0.00
+CSV
+    expect_exit 2 fidele import orders totals.csv --format shopify
+    assert_eq "#2001|10000|11000" "$(sql "SELECT ref || '|' || gross_minor || '|' || paid_minor FROM orders WHERE ref LIKE '#200%'")" \
+        "paid as the file says"
+    assert_contains "$ERR" "line 3" "shipping above the total is refused by its line"
+    assert_contains "$ERR" "the shipping is above what the order's rows say was paid" "and why"
 }
 
 award_and_dry_run() {
