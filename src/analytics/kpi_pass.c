@@ -115,7 +115,7 @@ void kpi_pass_orders(struct kpi_pass *pass, const struct order_columns *o)
         month->orders++;
         month->revenue_minor += paid;
         pass->orders++;
-        pass->paid_minor += paid;
+        pass->overflow |= __builtin_add_overflow(pass->paid_minor, paid, &pass->paid_minor);
         if (o->member[i]) {
             month->member_orders++;
             month->member_revenue_minor += paid;
@@ -147,7 +147,8 @@ void kpi_pass_merge(struct kpi_pass *into, const struct kpi_pass *other)
         into->months[m].member_revenue_minor += other->months[m].member_revenue_minor;
     }
     into->orders += other->orders;
-    into->paid_minor += other->paid_minor;
+    into->overflow |= other->overflow || __builtin_add_overflow(into->paid_minor, other->paid_minor,
+                                                                &into->paid_minor);
     into->member_orders += other->member_orders;
     into->member_paid_minor += other->member_paid_minor;
 }
@@ -156,7 +157,7 @@ void kpi_pass_finish(struct kpi_pass *pass)
 {
     struct kpi_counts *out = pass->out;
     out->orders += pass->orders;
-    out->paid_minor += pass->paid_minor;
+    pass->overflow |= __builtin_add_overflow(out->paid_minor, pass->paid_minor, &out->paid_minor);
     out->member_orders += pass->member_orders;
     out->member_paid_minor += pass->member_paid_minor;
     for (size_t m = 0; m < pass->n_months; m++) {

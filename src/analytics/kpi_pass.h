@@ -7,6 +7,7 @@
 #ifndef FIDELE_ANALYTICS_KPI_PASS_H
 #define FIDELE_ANALYTICS_KPI_PASS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,9 @@ struct kpi_pass {
     uint64_t *more_months;    /* months 64.. of each customer, (words - 1) per customer */
     struct kpi_month *months; /* the period's order figures, folded into out at the end */
     int64_t orders, paid_minor, member_orders, member_paid_minor;
+    /* The period's paid total passed INT64_MAX: the counts are not to be used. Every other sum
+     * adds part of those same non-negative amounts, so this one check covers them. */
+    bool overflow;
     struct kpi_counts *out;
 };
 

@@ -188,6 +188,13 @@ static void take_results(struct import *im, const struct history_order *run, siz
             im->orders_applied++;
         } else if (o->outcome == HISTORY_KNOWN) {
             im->orders_replayed++;
+        } else if (o->outcome == HISTORY_TOO_LARGE) {
+            char reason[128];
+            snprintf(reason, sizeof reason,
+                     "the customer's spend would pass %lld minor units, the most Fidele counts",
+                     HISTORY_SPEND_MAX);
+            import_report_bad(im, o->line, F_AMOUNT, reason);
+            im->orders_failed++;
         } else {
             json_t *event = draft_event(o);
             queue_event(im, event, o->line);

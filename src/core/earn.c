@@ -21,6 +21,9 @@ static void add_part(struct earning *e, size_t *cap, const char *rule, const cha
     snprintf(p->label, sizeof p->label, "%s", label);
     p->points = points;
     e->points += points;
+    if (points >= EARN_PART_MAX || points <= -EARN_PART_MAX || e->points > EARN_PART_MAX ||
+        e->points < -EARN_PART_MAX)
+        e->beyond = true;
 }
 
 int64_t earn_basis(const struct program *p, const struct event *o)

@@ -46,6 +46,7 @@ struct earning {
     struct earn_stamps *stamps; /* only cards with stamps > 0 */
     size_t n_stamps;
     int64_t cashback_minor;
+    bool beyond; /* a part or the sum passed +-EARN_PART_MAX: the order earns more than counted */
 };
 
 /* Computes the earning of order (an EVENT_ORDER). out is filled; free with earning_clear. */

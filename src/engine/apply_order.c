@@ -68,6 +68,12 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
     fid_tz_local(e->tz, order->at, &context.local);
     struct earning earning;
     earn_order(p, order, &context, &earning);
+    if (earning.beyond) {
+        earning_clear(&earning);
+        return fid_fail(err, FID_ERR_LIMIT, "/lines",
+                        "the order would earn more than %lld points, the most a balance counts",
+                        EARN_PART_MAX);
+    }
     struct jsonw breakdown, vouchers;
     jsonw_init(&breakdown);
     earning_breakdown_write(&earning, &breakdown);
@@ -183,7 +189,13 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
     jsonw_key(ctx->result, "member");
     jsonw_bool(ctx->result, c.is_member);
     c.order_count++;
-    c.spend_minor += row.paid_minor;
+    if (__builtin_add_overflow(c.spend_minor, row.paid_minor, &c.spend_minor) ||
+        c.spend_minor > EARN_PART_MAX) {
+        st = fid_fail(err, FID_ERR_LIMIT, "/lines",
+                      "the customer's spend would pass %lld minor units, the most Fidele counts",
+                      EARN_PART_MAX);
+        goto done;
+    }
     if (c.first_order_at == 0 || ev->at < c.first_order_at)
         c.first_order_at = ev->at;
     if (ev->at > c.last_order_at)

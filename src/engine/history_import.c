@@ -240,6 +240,12 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
         o->outcome = digest_set_contains(&im->known, digest) ? HISTORY_KNOWN : HISTORY_FOR_ENGINE;
         return FID_OK;
     }
+    /* refused before its id is known: the same order may come again, mended */
+    if (c && c->orders.spend_minor > HISTORY_SPEND_MAX - o->paid_minor &&
+        !digest_set_contains(&im->known, digest)) {
+        o->outcome = HISTORY_TOO_LARGE;
+        return FID_OK;
+    }
     if (!digest_set_add(&im->known, digest)) {
         o->outcome = HISTORY_KNOWN;
         return FID_OK;

@@ -20,7 +20,11 @@ enum history_outcome {
     HISTORY_RECORDED,   /* added to the history */
     HISTORY_KNOWN,      /* an order with this ref is already recorded */
     HISTORY_FOR_ENGINE, /* the customer is a member: apply the order through the engine */
+    HISTORY_TOO_LARGE,  /* refused: the customer's spend would pass HISTORY_SPEND_MAX */
 };
+
+/* The most a customer's spend counts, in minor units (2^53 - 1, as balances; core/earn.h). */
+#define HISTORY_SPEND_MAX 9007199254740991LL
 
 /* Orders per transaction by default (about 16 million): each commit writes every customer it
  * touched, so large transactions are what make a large file fast. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/earn.h"
 #include "core/lots.h"
 #include "core/stamps.h"
 #include "util/xalloc.h"
@@ -23,11 +24,29 @@ bool vip_active(const struct customer *c, int64_t t)
     return c->vip_plan[0] != '\0' && c->vip_until > t;
 }
 
+/* Whether adding `amount` to a balance `have` leaves it within what Fidele counts (+-2^53 - 1,
+ * exact for JSON readers): past it, the event is refused rather than the sum wrapped. */
+static bool balance_fits(int64_t have, int64_t amount)
+{
+    int64_t sum;
+    return !__builtin_add_overflow(have, amount, &sum) && sum <= EARN_PART_MAX &&
+           sum >= -EARN_PART_MAX;
+}
+
+static enum fid_status balance_too_large(const char *what, struct fid_error *err)
+{
+    return fid_fail(err, FID_ERR_LIMIT, "", "the %s would pass %lld, the most Fidele counts", what,
+                    EARN_PART_MAX);
+}
+
 enum fid_status points_credit(struct engine *e, struct customer *c, const struct credit *cr,
                               int64_t *ledger_id, struct fid_error *err)
 {
     if (cr->amount <= 0)
         return FID_OK;
+    if (!balance_fits(cr->pending ? c->points_pending : c->points_available, cr->amount) ||
+        !balance_fits(c->points_lifetime, cr->amount))
+        return balance_too_large("points balance", err);
     const struct program *p = e->program;
     struct ledger_row row = {
         .customer_id = c->id,
@@ -159,6 +178,8 @@ enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_a
 {
     if (amount == 0)
         return FID_OK;
+    if (account == ACCOUNT_CASHBACK && !balance_fits(c->cashback_minor, amount))
+        return balance_too_large("cashback balance", err);
     struct ledger_row row = {
         .customer_id = c->id,
         .at = at,

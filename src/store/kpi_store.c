@@ -134,6 +134,10 @@ static enum fid_status order_counts(struct store *store, const struct fid_tz *tz
         kpi_pass_finish(&pass);
         st = add_refunds(store, &pass, err);
     }
+    if (st == FID_OK && pass.overflow)
+        st = fid_fail(err, FID_ERR_LIMIT, "",
+                      "the period's revenue passes %lld minor units, more than a report counts",
+                      (long long)INT64_MAX);
     kpi_pass_free(&pass);
     free(year_months);
     free(starts);
