@@ -198,10 +198,15 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
     enum fid_status st = load_member(e, ev, &c, err);
     if (st != FID_OK)
         return st;
-    bool renewing = vip_active(&c, ev->at) && strcmp(c.vip_plan, plan->id) == 0;
-    bool first_time = !vip_active(&c, ev->at);
-    if (!renewing) { /* a new membership, or a change of plan, starts now */
+    bool running = vip_active(&c, ev->at);
+    bool first_time = !running;
+    if (!running) { /* a new membership starts now */
         c.vip_started_at = ev->at;
+        c.vip_months = 0;
+    } else if (strcmp(c.vip_plan, plan->id) != 0) {
+        /* a change of plan takes effect now and keeps the time already paid: the new plan's
+         * months count from the end of it */
+        c.vip_started_at = c.vip_until;
         c.vip_months = 0;
     }
     /* Counting months from the start keeps the day: paid monthly from 31 January, the

@@ -125,6 +125,13 @@ eligibility_and_vip() {
     post_fails 2 '{"type":"vip_payment","key":"vip5","at":"2026-12-02T10:00:00Z","customer":"nobody","plan":"club","amount_minor":4900}'
     assert_stderr_names "/customer" "a VIP payment for an unknown member"
     assert_unchanged "$before" "refused VIP payments write nothing"
+    # a change of plan takes effect now and keeps what was paid: a month of "monthly" after the
+    # club's paid years (it ended the club at once before)
+    "$FIDELE" --db "$DB" init --template ecommerce --print | jq '.vip_plans += [{"id": "monthly",
+        "name": "Monthly", "price_minor": 500, "period": "month", "multiplier_pct": 110}]' >p-monthly.json
+    expect_exit 0 fidele program set p-monthly.json
+    post '{"type":"vip_payment","key":"vip6","at":"2026-12-03T10:00:00Z","customer":"uma","plan":"monthly","amount_minor":500}'
+    check_json "the paid time stands, a month more (the same local hour, summer time)" '.[0].vip_until' 2029-04-10T09:00:00Z         '.[0].plan' monthly '.[0].vouchers' '[]'
 
     # a lapsed plan: paid again later, from the payment, with a new welcome voucher
     enrol vee 2026-03-01T09:00:00Z
