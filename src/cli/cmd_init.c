@@ -10,6 +10,7 @@
 #include "store/db.h"
 #include "store/schema.h"
 #include "store/store.h"
+#include "util/money.h"
 
 /* True when the database at path already holds a merchant. */
 static bool already_initialised(const char *path)
@@ -50,14 +51,17 @@ int cmd_init(struct cli *cli)
             return cli_fail(cli, &err);
     } else {
         template = template ? template : "cafe";
-        const char *text = template_program(template);
-        if (text == NULL) {
+        const char *currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR";
+        int digits = 2;
+        if (fid_currency_check(currency, &digits, "--currency", &err) != FID_OK)
+            return cli_fail(cli, &err);
+        program_text = template_program_in(template, currency, digits);
+        if (program_text == NULL) {
             fid_fail(&err, FID_ERR_INPUT, "--template",
                      "unknown template \"%s\"; expected cafe, bakery, bookshop or ecommerce",
                      template);
             return cli_fail(cli, &err);
         }
-        program_text = strdup(text);
     }
     if (cli_flag(cli, "print")) {
         fputs(program_text, stdout);

@@ -12,6 +12,7 @@
 #include "store/key_store.h"
 #include "store/schema.h"
 #include "store/store.h"
+#include "util/money.h"
 
 static enum fid_status parse_listen(const char *text, struct http_config *config,
                                     struct fid_error *err)
@@ -92,7 +93,11 @@ int cmd_merchant(struct cli *cli)
         return cli_fail(cli, &err);
     }
     const char *template = cli_option(cli, "template") ? cli_option(cli, "template") : "cafe";
-    const char *text = template_program(template);
+    const char *currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR";
+    int digits = 2;
+    if (fid_currency_check(currency, &digits, "--currency", &err) != FID_OK)
+        return cli_fail(cli, &err);
+    char *text = template_program_in(template, currency, digits);
     if (text == NULL) {
         fid_fail(&err, FID_ERR_INPUT, "--template",
                  "unknown template \"%s\"; expected cafe, bakery, bookshop or ecommerce", template);
@@ -100,13 +105,15 @@ int cmd_merchant(struct cli *cli)
     }
     struct merchant_setup setup = {
         .name = cli->positional[1],
-        .currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR",
+        .currency = currency,
         .timezone = cli_option(cli, "timezone") ? cli_option(cli, "timezone") : "Europe/Paris",
         .locale = cli_option(cli, "locale") ? cli_option(cli, "locale") : "fr",
         .program_text = text,
     };
     int64_t id = 0;
-    if (engine_create_merchant(cli->db_path, &setup, cli->now, &id, &err) != FID_OK)
+    enum fid_status st = engine_create_merchant(cli->db_path, &setup, cli->now, &id, &err);
+    free(text);
+    if (st != FID_OK)
         return cli_fail(cli, &err);
     if (cli->json)
         cli_print_json(json_pack("{s:I, s:s}", "id", (json_int_t)id, "name", setup.name));

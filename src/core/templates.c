@@ -5,7 +5,14 @@
  */
 #include "core/templates.h"
 
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/program.h"
+#include "util/xalloc.h"
 
 const char *const TEMPLATE_NAMES[] = {"cafe", "bakery", "bookshop", "ecommerce", NULL};
 
@@ -186,4 +193,61 @@ const char *template_program(const char *name)
     if (strcmp(name, "ecommerce") == 0)
         return ECOMMERCE;
     return NULL;
+}
+
+/* minor units as the shortest amount a person writes: 500 -> "5", 550 -> "5.50" (2 decimals) */
+#define AMOUNT_TEXT_MAX 48
+
+static void amount_text(int64_t minor, int digits, char out[AMOUNT_TEXT_MAX])
+{
+    int64_t unit = 1;
+    for (int i = 0; i < digits; i++)
+        unit *= 10;
+    if (minor % unit == 0) {
+        snprintf(out, AMOUNT_TEXT_MAX, "%lld", (long long)(minor / unit));
+        return;
+    }
+    char fraction[24]; /* unit + the remainder: its digits after the leading 1 */
+    snprintf(fraction, sizeof fraction, "%lld", (long long)(unit + minor % unit));
+    snprintf(out, AMOUNT_TEXT_MAX, "%lld.%s", (long long)(minor / unit), fraction + 1);
+}
+
+char *template_program_in(const char *name, const char *currency, int digits)
+{
+    const char *text = template_program(name);
+    if (text == NULL)
+        return NULL;
+    if (strcmp(currency, "EUR") == 0)
+        return xstrdup(text); /* the templates are written in euros */
+    json_error_t jerr;
+    json_t *doc = json_loads(text, JSON_PRESERVE_ORDER, &jerr);
+    size_t i;
+    json_t *reward;
+    json_array_foreach(json_object_get(doc, "rewards"), i, reward)
+    {
+        const char *label = json_string_value(json_object_get(reward, "name"));
+        const char *eur = label ? strstr(label, " EUR") : NULL;
+        if (eur == NULL)
+            continue;
+        /* the number before " EUR" is the reward's value, or the cashback it spends */
+        const char *number = eur;
+        while (number > label && number[-1] != ' ')
+            number--;
+        json_int_t minor = json_integer_value(json_object_get(reward, "value_minor"));
+        if (minor == 0)
+            minor = json_integer_value(json_object_get(reward, "cost_cashback_minor"));
+        char amount[AMOUNT_TEXT_MAX], renamed[PROGRAM_NAME_MAX];
+        amount_text(minor, digits, amount);
+        snprintf(renamed, sizeof renamed, "%.*s%s %s%s", (int)(number - label), label, amount,
+                 currency, eur + 4);
+        json_object_set_new(reward, "name", json_string(renamed));
+    }
+    char *dumped = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+    json_decref(doc);
+    size_t n = strlen(dumped);
+    char *out = xmalloc(n + 2);
+    memcpy(out, dumped, n);
+    memcpy(out + n, "\n", 2);
+    free(dumped);
+    return out;
 }

@@ -94,7 +94,21 @@ keys_per_merchant() {
     assert_contains "$ERR" "$id" "another merchant's key is not found"
 }
 
+# A template's rewards that speak of money say their own amount in the merchant's currency.
+templates_in_the_merchants_currency() {
+    two_merchants
+    expect_exit 0 fidele merchant add "Tokyo" --template ecommerce --currency JPY --timezone Asia/Tokyo
+    expect_exit 0 fidele --merchant 3 --json program show
+    check_json "yen, as many as the minor units" '[.program.rewards[] | select(.value_minor) | "\(.name)=\(.value_minor)"]' \
+        '["1000 JPY off=1000","500 JPY cashback=500","Spend 1000 JPY of cashback=1000"]'
+    expect_exit 0 fidele init --template cafe --currency KWD --print
+    assert_contains "$OUT" '"name": "0.500 KWD off"' "three decimals"
+    expect_exit 2 fidele init --template cafe --currency XYZ --print
+    assert_stderr_names "--currency"
+}
+
 scenario commands_act_on_the_named_merchant commands_act_on_the_named_merchant
+scenario templates_in_the_merchants_currency templates_in_the_merchants_currency
 scenario keys_per_merchant keys_per_merchant
 scenario verify_covers_every_merchant verify_covers_every_merchant
 scenario run_due_covers_every_merchant run_due_covers_every_merchant
