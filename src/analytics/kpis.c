@@ -4,6 +4,8 @@
  */
 #include "analytics/kpis.h"
 
+#include <math.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,13 +56,17 @@ json_t *kpi_report(const struct kpi_counts *c)
     /* CLTV = AOV x orders per customer per year x expected lifetime (1 / yearly churn, <= 10). */
     json_t *cltv = json_null();
     if (c->orders > 0 && c->customers > 0 && c->period_days > 0) {
-        double aov = (double)revenue / (double)c->orders;
+        /* money in whole minor units, floored as every average here: the AOV shown above */
+        json_t *aov_floored = average_minor(revenue, c->orders);
+        json_int_t aov = json_integer_value(aov_floored);
+        json_decref(aov_floored);
         double per_year = (double)c->orders / (double)c->customers * 365.0 / (double)c->period_days;
         double churn = c->customers_start > 0 ? (double)c->churned / (double)c->customers_start : 0;
         double lifetime = churn > 0.1 ? 1.0 / churn : 10.0;
-        cltv = json_pack("{s:f, s:f, s:f, s:f, s:o}", "value_minor", aov * per_year * lifetime,
-                         "aov_minor", aov, "orders_per_customer_per_year", per_year,
-                         "expected_lifetime_years", lifetime, "yearly_churn_rate",
+        cltv = json_pack("{s:I, s:I, s:f, s:f, s:o}", "value_minor",
+                         (json_int_t)floor((double)aov * per_year * lifetime), "aov_minor", aov,
+                         "orders_per_customer_per_year", per_year, "expected_lifetime_years",
+                         lifetime, "yearly_churn_rate",
                          c->customers_start > 0 ? json_real(churn * 100.0) : json_null());
     }
     json_object_set_new(out, "cltv", cltv);
