@@ -181,6 +181,10 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     return FID_OK;
 }
 
+/* How far ahead a membership may be paid for: a century (repeated payments ran to year 11749). */
+#define VIP_MONTHS_AHEAD_MAX  1200
+#define VIP_SECONDS_AHEAD_MAX (100LL * 366 * 86400)
+
 enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *err)
 {
     struct engine *e = ctx->engine;
@@ -213,6 +217,10 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
      * membership runs to 28 February, then 31 March, as twelve months paid at once would. */
     c.vip_months += ev->periods * (plan->period == VIP_PERIOD_YEAR ? 12 : 1);
     c.vip_until = fid_tz_add_months(e->tz, c.vip_started_at, (int)c.vip_months);
+    if (c.vip_months > VIP_MONTHS_AHEAD_MAX || c.vip_until - ev->at > VIP_SECONDS_AHEAD_MAX)
+        return fid_fail(err, FID_ERR_LIMIT, "/periods",
+                        "the membership would run more than %d years ahead",
+                        VIP_MONTHS_AHEAD_MAX / 12);
     snprintf(c.vip_plan, sizeof c.vip_plan, "%s", plan->id);
     c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
     if ((st = vip_payment_insert(&e->store, c.id, plan->id, ev->at, ev->amount_minor, ev->periods,

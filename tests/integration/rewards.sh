@@ -124,6 +124,8 @@ eligibility_and_vip() {
     assert_stderr_names "/plan" "an unknown plan"
     post_fails 2 '{"type":"vip_payment","key":"vip5","at":"2026-12-02T10:00:00Z","customer":"nobody","plan":"club","amount_minor":4900}'
     assert_stderr_names "/customer" "a VIP payment for an unknown member"
+    post_fails 2 '{"type":"vip_payment","key":"vip7","at":"2026-12-02T10:00:00Z","customer":"uma","plan":"club","amount_minor":490000,"periods":100}'
+    assert_stderr_names "/periods" "a membership paid more than a century ahead"
     assert_unchanged "$before" "refused VIP payments write nothing"
     # a change of plan takes effect now and keeps what was paid: a month of "monthly" after the
     # club's paid years (it ended the club at once before)
