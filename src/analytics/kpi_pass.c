@@ -107,6 +107,13 @@ void kpi_pass_orders(struct kpi_pass *pass, const struct order_columns *o)
         if (at < pass->from)
             continue;
         int64_t paid = o->paid_minor[i];
+        /* every other sum below adds part of the same non-negative amounts: checked once here */
+        int64_t total;
+        if (pass->overflow || __builtin_add_overflow(pass->paid_minor, paid, &total)) {
+            pass->overflow = true;
+            return;
+        }
+        pass->paid_minor = total;
         c->in_period += c->in_period < 2;
         c->paid_minor += paid;
         size_t m = month_index(pass, at);
@@ -115,7 +122,6 @@ void kpi_pass_orders(struct kpi_pass *pass, const struct order_columns *o)
         month->orders++;
         month->revenue_minor += paid;
         pass->orders++;
-        pass->overflow |= __builtin_add_overflow(pass->paid_minor, paid, &pass->paid_minor);
         if (o->member[i]) {
             month->member_orders++;
             month->member_revenue_minor += paid;
@@ -127,6 +133,12 @@ void kpi_pass_orders(struct kpi_pass *pass, const struct order_columns *o)
 
 void kpi_pass_merge(struct kpi_pass *into, const struct kpi_pass *other)
 {
+    int64_t total;
+    if (into->overflow || other->overflow ||
+        __builtin_add_overflow(into->paid_minor, other->paid_minor, &total)) {
+        into->overflow = true;
+        return;
+    }
     for (size_t i = 0; i < into->n_customers; i++) {
         struct kpi_pass_customer *a = &into->customers[i];
         const struct kpi_pass_customer *b = &other->customers[i];
@@ -147,8 +159,7 @@ void kpi_pass_merge(struct kpi_pass *into, const struct kpi_pass *other)
         into->months[m].member_revenue_minor += other->months[m].member_revenue_minor;
     }
     into->orders += other->orders;
-    into->overflow |= other->overflow || __builtin_add_overflow(into->paid_minor, other->paid_minor,
-                                                                &into->paid_minor);
+    into->paid_minor = total;
     into->member_orders += other->member_orders;
     into->member_paid_minor += other->member_paid_minor;
 }
@@ -156,8 +167,13 @@ void kpi_pass_merge(struct kpi_pass *into, const struct kpi_pass *other)
 void kpi_pass_finish(struct kpi_pass *pass)
 {
     struct kpi_counts *out = pass->out;
+    int64_t total;
+    if (pass->overflow || __builtin_add_overflow(out->paid_minor, pass->paid_minor, &total)) {
+        pass->overflow = true;
+        return;
+    }
     out->orders += pass->orders;
-    pass->overflow |= __builtin_add_overflow(out->paid_minor, pass->paid_minor, &out->paid_minor);
+    out->paid_minor = total;
     out->member_orders += pass->member_orders;
     out->member_paid_minor += pass->member_paid_minor;
     for (size_t m = 0; m < pass->n_months; m++) {
@@ -199,9 +215,15 @@ void kpi_pass_refund(struct kpi_pass *pass, int64_t customer, int64_t at, int64_
                      int member)
 {
     struct kpi_counts *out = pass->out;
+    /* the refunds' total bounds every other refund sum, as the paid total does for orders */
+    int64_t total;
+    if (pass->overflow || __builtin_add_overflow(out->refunded_minor, amount_minor, &total)) {
+        pass->overflow = true;
+        return;
+    }
+    out->refunded_minor = total;
     struct kpi_month *month = &out->months[month_index(pass, at)];
     month->revenue_minor -= amount_minor;
-    out->refunded_minor += amount_minor;
     if (member) {
         month->member_revenue_minor -= amount_minor;
         out->member_refunded_minor += amount_minor;

@@ -26,8 +26,9 @@ struct kpi_pass {
     uint64_t *more_months;    /* months 64.. of each customer, (words - 1) per customer */
     struct kpi_month *months; /* the period's order figures, folded into out at the end */
     int64_t orders, paid_minor, member_orders, member_paid_minor;
-    /* The period's paid total passed INT64_MAX: the counts are not to be used. Every other sum
-     * adds part of those same non-negative amounts, so this one check covers them. */
+    /* The period's paid total would pass INT64_MAX: the pass stopped and its counts are not to
+     * be used. Every other sum adds part of the same non-negative amounts, so checking this one
+     * before them covers them all. */
     bool overflow;
     struct kpi_counts *out;
 };
