@@ -77,12 +77,14 @@ static const struct check CHECKS[] = {
      "COALESCE(c.last_lot_id, 'none') || ' and open from ' || COALESCE(c.open_lots_from, 'none') "
      "FROM customers c LEFT JOIN t ON t.customer_id = c.id WHERE c.merchant_id = ?1 AND "
      "(c.last_lot_id IS NOT t.newest OR t.oldest_open < COALESCE(c.open_lots_from, 0))"},
+    /* The uses summed by lot once, then joined: a subquery per lot went through lot_uses'
+     * primary key by merchant alone (SQLite's choice without statistics), reading every use for
+     * every lot (3.5 million lots: more than half an hour). */
     {"lot_remaining_equals_uses",
-     "SELECT 'lot ' || t.id, 'remaining ' || t.remaining || ' but amount ' || t.amount || ' "
-     "minus uses ' || COALESCE((SELECT SUM(u.amount) FROM lot_uses u WHERE u.merchant_id = "
-     "t.merchant_id AND u.lot_id = t.id), 0) FROM lots t WHERE t.merchant_id = ?1 AND "
-     "t.remaining != t.amount - COALESCE((SELECT SUM(u.amount) FROM lot_uses u WHERE "
-     "u.merchant_id = t.merchant_id AND u.lot_id = t.id), 0)"},
+     "WITH u AS (SELECT lot_id, SUM(amount) AS used FROM lot_uses WHERE merchant_id = ?1 GROUP "
+     "BY lot_id) SELECT 'lot ' || t.id, 'remaining ' || t.remaining || ' but amount ' || "
+     "t.amount || ' minus uses ' || COALESCE(u.used, 0) FROM lots t LEFT JOIN u ON u.lot_id = "
+     "t.id WHERE t.merchant_id = ?1 AND t.remaining != t.amount - COALESCE(u.used, 0)"},
     /* The lots are summed by customer first: lots have no index by customer (they are chained),
      * and a join from each customer would read all of them each time. */
     {"lots_cover_available_balance",
