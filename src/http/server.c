@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -20,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http/access_log.h"
 #include "http/api.h"
@@ -355,7 +358,7 @@ static enum fid_status read_pem(const char *path, char **out, struct fid_error *
     return FID_OK;
 }
 
-enum fid_status http_serve(const struct http_config *config, struct fid_error *err)
+static enum fid_status serve(const struct http_config *config, struct fid_error *err)
 {
     /* Migrate once up front so that workers start on the current schema. */
     struct db *db = NULL;
@@ -473,4 +476,29 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
     /* SIGTERM and SIGINT stay blocked: the process is stopping, and unblocking would let a
      * second signal, pending since the first or arriving now, kill it after a clean stop. */
     return FID_OK;
+}
+
+/* One server per database: each keeps its customers' state in a journal of its own, which the
+ * request threads of another server would not see (their balances would miss its orders). The
+ * lock is the kernel's: it goes with the process, however it ends. */
+enum fid_status http_serve(const struct http_config *config, struct fid_error *err)
+{
+    char lock_path[4096];
+    snprintf(lock_path, sizeof lock_path, "%s-serve.lock", config->db_path);
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return fid_fail(err, FID_ERR_IO, "--db", "cannot open %s: %s", lock_path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int why = errno;
+        close(fd);
+        return why == EWOULDBLOCK
+                   ? fid_fail(err, FID_ERR_STATE, "--db",
+                              "another fidele serve runs on %s: one server per database",
+                              config->db_path)
+                   : fid_fail(err, FID_ERR_IO, "--db", "cannot lock %s: %s", lock_path,
+                              strerror(why));
+    }
+    enum fid_status st = serve(config, err);
+    close(fd); /* the lock goes with it */
+    return st;
 }

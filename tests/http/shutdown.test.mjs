@@ -8,7 +8,12 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { describe, it } from "node:test";
 
-import { daysAgo, expectStatus, startServer, useServer } from "./harness.mjs";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+import { FIDELE, daysAgo, expectStatus, startServer, useServer } from "./harness.mjs";
+
+const execFileP = promisify(execFile);
 
 /** The points-earning ledger entries of orders, by event key, read with the CLI. */
 async function earnedByKey(server, customer) {
@@ -20,6 +25,30 @@ async function earnedByKey(server, customer) {
 }
 
 const N = 20;
+
+describe("one server per database", () => {
+    it("a second fidele serve on the same database is refused; the lock goes with a killed one", async () => {
+        const s = await startServer();
+        const serve = (timeout) =>
+            execFileP(FIDELE, ["--db", s.db, "serve", "--listen", "127.0.0.1:0", "--due-every", "0"], {
+                timeout,
+            }).catch((e) => e);
+        try {
+            const second = await serve(10000);
+            assert.equal(second.code, 2, `the second server exited ${second.code}: ${second.stderr}`);
+            assert.match(second.stderr, /another fidele serve runs on .*: one server per database/);
+            expectStatus(await s.call("GET", "/v1/program", { key: "readA" }), 200);
+            s.signal("SIGKILL");
+            await s.terminate();
+            // a server that starts serves until stopped: here until the timeout's SIGTERM, after
+            // which it stops cleanly
+            const third = await serve(3000);
+            assert.match(third.stdout, /listening on/, `the third server: ${third.code} ${third.stderr}`);
+        } finally {
+            if (!process.env.FIDELE_HTTP_KEEP) fs.rmSync(s.dir, { recursive: true, force: true });
+        }
+    });
+});
 
 describe("graceful shutdown", () => {
     const h = useServer({ serveArgs: ["--threads", "2"] });
