@@ -345,6 +345,7 @@ verify_catches_tampering() {
         "order_periods_equal_orders|UPDATE customers SET order_periods = NULL"
         "order_periods_equal_orders|UPDATE orders SET points_earned = points_earned + 1"
         "order_periods_equal_orders|UPDATE customers SET order_periods = x'07' WHERE order_periods IS NOT NULL"
+        "database_file_intact|PRAGMA writable_schema = ON; UPDATE sqlite_schema SET rootpage = (SELECT rootpage FROM sqlite_schema WHERE name = 'orders_at') WHERE name = 'customers_email'"
     )
     local c
     for c in "${cases[@]}"; do
