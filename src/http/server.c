@@ -358,7 +358,28 @@ static enum fid_status read_pem(const char *path, char **out, struct fid_error *
     return FID_OK;
 }
 
-static enum fid_status serve(const struct http_config *config, struct fid_error *err)
+/* One server per database: each keeps its customers' state in a journal of its own, which the
+ * request threads of another server would not see (their balances would miss its orders). The
+ * lock is the kernel's: it goes with the process, however it ends. *fd gets it (close to end). */
+static enum fid_status take_serve_lock(const char *db_path, int *fd, struct fid_error *err)
+{
+    char lock_path[4096];
+    snprintf(lock_path, sizeof lock_path, "%s-serve.lock", db_path);
+    *fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0)
+        return fid_fail(err, FID_ERR_IO, "--db", "cannot open %s: %s", lock_path, strerror(errno));
+    if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+        return FID_OK;
+    int why = errno;
+    close(*fd);
+    *fd = -1;
+    return why == EWOULDBLOCK
+               ? fid_fail(err, FID_ERR_STATE, "--db",
+                          "another fidele serve runs on %s: one server per database", db_path)
+               : fid_fail(err, FID_ERR_IO, "--db", "cannot lock %s: %s", lock_path, strerror(why));
+}
+
+enum fid_status http_serve(const struct http_config *config, struct fid_error *err)
 {
     /* Migrate once up front so that workers start on the current schema. */
     struct db *db = NULL;
@@ -406,9 +427,13 @@ static enum fid_status serve(const struct http_config *config, struct fid_error 
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if ((st = committer_start(config->db_path,
+    int lock = -1; /* taken once the arguments are known good: their errors come first */
+    if ((st = take_serve_lock(config->db_path, &lock, err)) != FID_OK ||
+        (st = committer_start(config->db_path,
                               config->batch_limit > 1000 ? config->batch_limit : 1000,
                               config->due_seconds, err)) != FID_OK) {
+        if (lock >= 0)
+            close(lock);
         free(cert);
         free(key);
         pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
@@ -435,6 +460,7 @@ static enum fid_status serve(const struct http_config *config, struct fid_error 
         shared_rng = NULL;
         free(cert);
         free(key);
+        close(lock);
         pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
         return fid_fail(err, FID_ERR_IO, "--listen", "cannot listen on %s:%u (in use?)",
                         config->host, config->port);
@@ -473,32 +499,8 @@ static enum fid_status serve(const struct http_config *config, struct fid_error 
     shared_rng = NULL;
     free(cert);
     free(key);
+    close(lock); /* another server may start from here */
     /* SIGTERM and SIGINT stay blocked: the process is stopping, and unblocking would let a
      * second signal, pending since the first or arriving now, kill it after a clean stop. */
     return FID_OK;
-}
-
-/* One server per database: each keeps its customers' state in a journal of its own, which the
- * request threads of another server would not see (their balances would miss its orders). The
- * lock is the kernel's: it goes with the process, however it ends. */
-enum fid_status http_serve(const struct http_config *config, struct fid_error *err)
-{
-    char lock_path[4096];
-    snprintf(lock_path, sizeof lock_path, "%s-serve.lock", config->db_path);
-    int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return fid_fail(err, FID_ERR_IO, "--db", "cannot open %s: %s", lock_path, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int why = errno;
-        close(fd);
-        return why == EWOULDBLOCK
-                   ? fid_fail(err, FID_ERR_STATE, "--db",
-                              "another fidele serve runs on %s: one server per database",
-                              config->db_path)
-                   : fid_fail(err, FID_ERR_IO, "--db", "cannot lock %s: %s", lock_path,
-                              strerror(why));
-    }
-    enum fid_status st = serve(config, err);
-    close(fd); /* the lock goes with it */
-    return st;
 }
