@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/templates.h"
 #include "store/schema.h"
 #include "util/codes.h"
 #include "util/money.h"
@@ -320,6 +321,21 @@ void cli_print_violations(const json_t *violations)
                 where, json_string_value(json_object_get(v, "subject")),
                 json_string_value(json_object_get(v, "detail")));
     }
+}
+
+enum fid_status cli_template_text(const struct cli *cli, const char *name, char **text,
+                                  struct fid_error *err)
+{
+    const char *currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR";
+    int digits = 2;
+    enum fid_status st = fid_currency_check(currency, &digits, "--currency", err);
+    if (st != FID_OK)
+        return st;
+    *text = template_program_in(name, currency, digits);
+    return *text ? FID_OK
+                 : fid_fail(err, FID_ERR_INPUT, "--template",
+                            "unknown template \"%s\"; expected cafe, bakery, bookshop or ecommerce",
+                            name);
 }
 
 const char *cli_count(long long n, const char *one, const char *many, char *out, size_t size)

@@ -90,6 +90,12 @@ enum fid_status cli_apply_one(const struct cli *cli, struct engine *engine, json
 /* Prints engine_verify's violations on stderr, one a line. */
 void cli_print_violations(const json_t *violations);
 
+/* The programme of template `name` in the currency --currency names (EUR when absent), as
+ * `init` and `merchant add` start from it (allocated); an unknown template or currency is an
+ * error naming its option. */
+enum fid_status cli_template_text(const struct cli *cli, const char *name, char **text,
+                                  struct fid_error *err) FID_MUST_USE;
+
 /* "1 lot", "2 lots": n and the word that agrees with it, in out (size bytes). */
 const char *cli_count(long long n, const char *one, const char *many, char *out, size_t size);
 

@@ -119,12 +119,11 @@ int cmd_event(struct cli *cli)
         else {
             failed++;
             const char *key = json_string_value(json_object_get(r, "key"));
-            if (!cli->json && key)
-                fprintf(stderr, "fidele: event %zu (key %s): %s: %s\n", i + 1, key,
-                        json_string_value(json_object_get(json_object_get(r, "error"), "field")),
-                        json_string_value(json_object_get(json_object_get(r, "error"), "message")));
-            else if (!cli->json) /* a line that was not an event */
-                fprintf(stderr, "fidele: %s: %s\n",
+            char which[EVENT_KEY_MAX + 48] = ""; /* none for a line that was not an event */
+            if (key)
+                snprintf(which, sizeof which, "event %zu (key %s): ", i + 1, key);
+            if (!cli->json)
+                fprintf(stderr, "fidele: %s%s: %s\n", which,
                         json_string_value(json_object_get(json_object_get(r, "error"), "field")),
                         json_string_value(json_object_get(json_object_get(r, "error"), "message")));
         }

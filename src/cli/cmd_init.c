@@ -6,11 +6,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/templates.h"
 #include "store/db.h"
 #include "store/schema.h"
 #include "store/store.h"
-#include "util/money.h"
 
 /* True when the database at path already holds a merchant. */
 static bool already_initialised(const char *path)
@@ -51,17 +49,8 @@ int cmd_init(struct cli *cli)
             return cli_fail(cli, &err);
     } else {
         template = template ? template : "cafe";
-        const char *currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR";
-        int digits = 2;
-        if (fid_currency_check(currency, &digits, "--currency", &err) != FID_OK)
+        if (cli_template_text(cli, template, &program_text, &err) != FID_OK)
             return cli_fail(cli, &err);
-        program_text = template_program_in(template, currency, digits);
-        if (program_text == NULL) {
-            fid_fail(&err, FID_ERR_INPUT, "--template",
-                     "unknown template \"%s\"; expected cafe, bakery, bookshop or ecommerce",
-                     template);
-            return cli_fail(cli, &err);
-        }
     }
     if (cli_flag(cli, "print")) {
         fputs(program_text, stdout);

@@ -7,12 +7,10 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "core/templates.h"
 #include "http/http.h"
 #include "store/key_store.h"
 #include "store/schema.h"
 #include "store/store.h"
-#include "util/money.h"
 
 static enum fid_status parse_listen(const char *text, struct http_config *config,
                                     struct fid_error *err)
@@ -93,19 +91,12 @@ int cmd_merchant(struct cli *cli)
         return cli_fail(cli, &err);
     }
     const char *template = cli_option(cli, "template") ? cli_option(cli, "template") : "cafe";
-    const char *currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR";
-    int digits = 2;
-    if (fid_currency_check(currency, &digits, "--currency", &err) != FID_OK)
+    char *text = NULL;
+    if (cli_template_text(cli, template, &text, &err) != FID_OK)
         return cli_fail(cli, &err);
-    char *text = template_program_in(template, currency, digits);
-    if (text == NULL) {
-        fid_fail(&err, FID_ERR_INPUT, "--template",
-                 "unknown template \"%s\"; expected cafe, bakery, bookshop or ecommerce", template);
-        return cli_fail(cli, &err);
-    }
     struct merchant_setup setup = {
         .name = cli->positional[1],
-        .currency = currency,
+        .currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR",
         .timezone = cli_option(cli, "timezone") ? cli_option(cli, "timezone") : "Europe/Paris",
         .locale = cli_option(cli, "locale") ? cli_option(cli, "locale") : "fr",
         .program_text = text,

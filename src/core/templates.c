@@ -6,12 +6,12 @@
 #include "core/templates.h"
 
 #include <jansson.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/program.h"
+#include "util/money.h"
 #include "util/xalloc.h"
 
 const char *const TEMPLATE_NAMES[] = {"cafe", "bakery", "bookshop", "ecommerce", NULL};
@@ -196,20 +196,12 @@ const char *template_program(const char *name)
 }
 
 /* minor units as the shortest amount a person writes: 500 -> "5", 550 -> "5.50" (2 decimals) */
-#define AMOUNT_TEXT_MAX 48
-
-static void amount_text(int64_t minor, int digits, char out[AMOUNT_TEXT_MAX])
+static void amount_text(int64_t minor, int digits, char out[FID_MONEY_TEXT_MAX])
 {
-    int64_t unit = 1;
-    for (int i = 0; i < digits; i++)
-        unit *= 10;
-    if (minor % unit == 0) {
-        snprintf(out, AMOUNT_TEXT_MAX, "%lld", (long long)(minor / unit));
-        return;
-    }
-    char fraction[24]; /* unit + the remainder: its digits after the leading 1 */
-    snprintf(fraction, sizeof fraction, "%lld", (long long)(unit + minor % unit));
-    snprintf(out, AMOUNT_TEXT_MAX, "%lld.%s", (long long)(minor / unit), fraction + 1);
+    fid_money_format(minor, digits, out);
+    char *point = strchr(out, '.');
+    if (point && strspn(point + 1, "0") == strlen(point + 1))
+        *point = '\0';
 }
 
 char *template_program_in(const char *name, const char *currency, int digits)
@@ -236,7 +228,7 @@ char *template_program_in(const char *name, const char *currency, int digits)
         json_int_t minor = json_integer_value(json_object_get(reward, "value_minor"));
         if (minor == 0)
             minor = json_integer_value(json_object_get(reward, "cost_cashback_minor"));
-        char amount[AMOUNT_TEXT_MAX], renamed[PROGRAM_NAME_MAX];
+        char amount[FID_MONEY_TEXT_MAX], renamed[PROGRAM_NAME_MAX];
         amount_text(minor, digits, amount);
         snprintf(renamed, sizeof renamed, "%.*s%s %s%s", (int)(number - label), label, amount,
                  currency, eur + 4);

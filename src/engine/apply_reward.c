@@ -42,21 +42,10 @@ static enum fid_status credit_cashback(struct engine *e, struct customer *c, con
                                        const struct event *ev, const char *explanation,
                                        struct fid_error *err)
 {
-    struct ledger_row row = {
-        .customer_id = c->id,
-        .at = ev->at,
-        .kind = LEDGER_EARN,
-        .account = ACCOUNT_CASHBACK,
-        .amount = r->value_minor,
-        .event_key = ev->key,
-        .program_version = e->program->version,
-        .explanation = explanation,
-    };
-    enum fid_status st = ledger_append(&e->store, c, &row, err);
-    if (st != FID_OK)
-        return st;
-    c->cashback_minor += r->value_minor;
-    return reward_credit_insert(&e->store, r->id, row.id, err);
+    enum fid_status st = account_move(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_EARN, r->value_minor,
+                                      ev->at, 0, ev->key, explanation, NULL, NULL, err);
+    /* the entry just appended heads the customer's chain */
+    return st == FID_OK ? reward_credit_insert(&e->store, r->id, c->last_ledger_id, err) : st;
 }
 
 enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)

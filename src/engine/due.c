@@ -245,20 +245,18 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
      * (an order recorded late, an enrolment dated before orders). Windows ending before the last
      * change were judged then, without it: that change is judged again with it instead. The
      * highest rank wins, from the first of these instants that reaches it. */
-    int best = current;
-    int64_t best_at = 0;
-    enum fid_status st = FID_OK;
-    for (int i = 0; i < 3 && st == FID_OK; i++) {
-        int rank = -1;
-        int64_t t = i == 0 ? c->tier_since : i == 1 ? at : c->last_order_at;
-        if (i == 0 && at < c->tier_since)
-            st = rank_at_last_change(e, c, &rank, err);
-        else if ((i == 1 && at >= c->tier_since) || (i == 2 && t > at && t >= c->tier_since))
-            st = rank_after_activity_at(e, c, t, &rank, err);
-        if (st == FID_OK && rank > best) {
-            best = rank;
-            best_at = t;
-        }
+    int best = current, rank = -1;
+    int64_t best_at = 0, last = c->last_order_at;
+    enum fid_status st = at < c->tier_since ? rank_at_last_change(e, c, &rank, err)
+                                            : rank_after_activity_at(e, c, at, &rank, err);
+    if (st == FID_OK && rank > best) {
+        best = rank;
+        best_at = at < c->tier_since ? c->tier_since : at;
+    }
+    if (st == FID_OK && last > at && last >= c->tier_since &&
+        (st = rank_after_activity_at(e, c, last, &rank, err)) == FID_OK && rank > best) {
+        best = rank;
+        best_at = last;
     }
     if (st != FID_OK || best <= current)
         return st;

@@ -136,9 +136,8 @@ void api_members_list(struct http_request *req)
         if (also) {
             char detail[96];
             snprintf(detail, sizeof detail,
-                     "%s cannot be given with %s: a search answers every "
-                     "match",
-                     also, query ? by : searches[i]);
+                     "%s cannot be given with %s: a search answers every match", also,
+                     query ? by : searches[i]);
             json_decref(page.items);
             http_reply_problem(req, 422, "invalid-input", "Unprocessable Content", detail, also);
             return;

@@ -559,8 +559,7 @@ static enum fid_status migration_21(struct db *db, struct fid_error *err)
         memcpy(phones[n++], phone, sizeof phone);
     }
     db_done(q);
-    if (rc != DB_DONE)
-        st = fid_fail(err, FID_ERR_DB, "", "reading phones failed: %s", db_errmsg(db));
+    st = db_rows_status(db, rc, "phones", err);
     for (size_t i = 0; i < n && st == FID_OK; i++) {
         struct db_stmt *u = db_prepare(db, "UPDATE customers SET phone = ? WHERE rowid = ?");
         db_bind_text(u, 1, phones[i]);
