@@ -10,13 +10,17 @@
 #include "core/tier.h"
 #include "util/jsonwrite.h"
 
-static json_t *time_or_null(int64_t t)
+static json_t *time_json(int64_t t)
 {
-    if (t == 0)
-        return json_null();
     char text[FID_TIME_ISO_MAX];
     fid_time_format(t, text);
     return json_string(text);
+}
+
+/* Instant 0 in a customer's row means "none"; a tier change always has its instant. */
+static json_t *time_or_null(int64_t t)
+{
+    return t == 0 ? json_null() : time_json(t);
 }
 
 json_t *engine_money_json(const struct engine *e, int64_t amount_minor)
@@ -58,7 +62,7 @@ json_t *engine_member_json(struct engine *e, const struct customer *c)
 
 static int collect_tier_change(const struct tier_change *change, void *context)
 {
-    json_array_append_new(context, json_pack("{s:o, s:s, s:s, s:s}", "at", time_or_null(change->at),
+    json_array_append_new(context, json_pack("{s:o, s:s, s:s, s:s}", "at", time_json(change->at),
                                              "tier", change->tier, "previous", change->previous,
                                              "reason", tier_change_reason_name(change->reason)));
     return 0;

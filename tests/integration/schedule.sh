@@ -294,6 +294,10 @@ tier_history_with_backdated_orders() {
     run_due 2026-01-15T00:00:00Z
     order g2 2025-06-01T10:00:00Z gil G2 "[$(line X x 1 10000)]"
     assert_eq "2025-06-01T10:00:00Z >silver reached" "$(history gil)" "silver in June 2025"
+    # hal: a tier reached at the epoch keeps its instant (a row's 0 means "none", a change's not)
+    enrol hal 1970-01-01T00:00:00Z
+    order h1 1970-01-01T00:00:00Z hal H1 "[$(line X x 1 80000)]"
+    assert_eq "1970-01-01T00:00:00Z >gold reached" "$(history hal)" "gold at the epoch"
 }
 
 # A late order cannot bring back what a review took away on a window without it.
