@@ -59,40 +59,6 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
     return st;
 }
 
-/* A customer with imported history becomes a member: their history orders become rows, as if
- * recorded live, so that crediting past orders and the tier windows see them. Rare and bounded
- * by one scan of the history's customer column. */
-static enum fid_status promote_history(struct engine *e, struct customer *c, struct fid_error *err)
-{
-    if (order_periods_orders(&c->order_periods) >= c->order_count)
-        return FID_OK;
-    enum fid_status st;
-    struct history_taken *taken = NULL;
-    size_t n = 0;
-    if ((st = history_take(&e->store, c->id, &taken, &n, err)) != FID_OK)
-        return st;
-    for (size_t i = 0; i < n && st == FID_OK; i++) {
-        struct order_row row = {.customer_id = c->id,
-                                .at = taken[i].at,
-                                .channel = CHANNEL_STORE,
-                                .gross_minor = taken[i].paid_minor,
-                                .paid_minor = taken[i].paid_minor,
-                                .basis_minor = taken[i].paid_minor};
-        snprintf(row.ref, sizeof row.ref, "history-%lld-%zu", (long long)taken[i].block,
-                 taken[i].index);
-        char key[EVENT_KEY_MAX];
-        snprintf(key, sizeof key, "promote:%.100s", row.ref);
-        json_t *body = event_history_order(key, c->ref, row.ref, taken[i].at, taken[i].paid_minor);
-        row.body = jsonw_dump_sorted(body);
-        json_decref(body);
-        if ((st = store_next_id(&e->store, TABLE_ORDERS, &row.id, err)) == FID_OK)
-            st = order_insert(&e->store, &c->order_periods, &row, err);
-        order_row_clear(&row);
-    }
-    free(taken);
-    return st;
-}
-
 enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
 {
     struct engine *e = ctx->engine;
@@ -128,7 +94,7 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     fid_code_new(e->rng, 12, c.card_code);
     st = is_new ? customer_insert(&e->store, &c, err) : customer_save_profile(&e->store, &c, err);
     if (st == FID_OK && !is_new)
-        st = promote_history(e, &c, err);
+        st = history_promote_customer(e, &c, err);
     if (st != FID_OK)
         return st;
 

@@ -309,6 +309,24 @@ done:
     return st;
 }
 
+/* The order a refund names: a recorded one, else an imported one, made a row first. */
+static enum fid_status find_order(struct engine *e, const char *ref, struct order_row *out,
+                                  struct fid_error *err)
+{
+    enum fid_status st = order_find_ref(&e->store, ref, out, err);
+    if (st != FID_ERR_NOT_FOUND)
+        return st;
+    struct fid_error missing = *err;
+    bool found = false;
+    if ((st = history_order_row(e, ref, &found, err)) != FID_OK)
+        return st;
+    if (!found) {
+        *err = missing;
+        return FID_ERR_NOT_FOUND;
+    }
+    return order_find_ref(&e->store, ref, out, err);
+}
+
 enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
 {
     struct engine *e = ctx->engine;
@@ -316,7 +334,7 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
     struct order_row order;
     struct event *original = NULL;
     json_t *body = NULL, *units = NULL;
-    enum fid_status st = order_find_ref(&e->store, ev->order_id, &order, err);
+    enum fid_status st = find_order(e, ev->order_id, &order, err);
     if (st != FID_OK)
         return st;
     struct customer c;

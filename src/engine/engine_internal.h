@@ -185,6 +185,14 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
                               const struct event *original, int64_t at, const char *key,
                               struct jsonw *result, struct fid_error *err) FID_MUST_USE;
 
+/* A customer with imported history who enrols: their imported orders become rows. */
+enum fid_status history_promote_customer(struct engine *e, struct customer *c,
+                                         struct fid_error *err) FID_MUST_USE;
+/* A refund names ref, which no row has: when the imported history holds that order, it becomes
+ * a row named ref (the row an enrolment made of it takes that name); *found false when not. */
+enum fid_status history_order_row(struct engine *e, const char *ref, bool *found,
+                                  struct fid_error *err) FID_MUST_USE;
+
 /* True when the customer holds an active VIP plan at t. */
 bool vip_active(const struct customer *c, int64_t t);
 

@@ -36,8 +36,9 @@ static bool block_sound(size_t n, size_t size)
     return n <= HISTORY_BLOCK_ORDERS && size == layout_of(n).size;
 }
 
-enum fid_status history_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES],
-                            struct fid_error *err)
+/* The merchant's hash key; *found false when it has none (no history was ever imported). */
+static enum fid_status read_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES], bool *found,
+                                struct fid_error *err)
 {
     struct db_stmt *s =
         db_prepare(store->db, "SELECT hash_key FROM order_history_keys WHERE merchant_id = ?");
@@ -45,19 +46,26 @@ enum fid_status history_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES],
     enum db_step rc = db_step(s);
     size_t size = 0;
     const void *stored = rc == DB_ROW ? db_column_blob(s, 0, &size) : NULL;
-    bool found = stored != NULL && size == HISTORY_KEY_BYTES;
-    if (found)
+    *found = stored != NULL && size == HISTORY_KEY_BYTES;
+    if (*found)
         memcpy(key, stored, HISTORY_KEY_BYTES);
     db_done(s);
-    if (rc == DB_FAILED)
-        return fid_fail(err, FID_ERR_DB, "", "reading the order history key failed");
-    if (found)
-        return FID_OK;
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading the order history key failed")
+                           : FID_OK;
+}
+
+enum fid_status history_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES],
+                            struct fid_error *err)
+{
+    bool found = false;
+    enum fid_status st = read_key(store, key, &found, err);
+    if (st != FID_OK || found)
+        return st;
     if (sodium_init() < 0)
         return fid_fail(err, FID_ERR_IO, "", "libsodium failed to initialise");
     randombytes_buf(key, HISTORY_KEY_BYTES);
-    s = db_prepare(store->db,
-                   "INSERT INTO order_history_keys (merchant_id, hash_key) VALUES (?, ?)");
+    struct db_stmt *s = db_prepare(
+        store->db, "INSERT INTO order_history_keys (merchant_id, hash_key) VALUES (?, ?)");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_blob(s, 2, key, HISTORY_KEY_BYTES);
     return db_run(s, err);
@@ -274,4 +282,98 @@ enum fid_status history_count(struct store *store, int64_t *count, struct fid_er
         store->db, "SELECT COALESCE(SUM(n), 0) FROM order_history WHERE merchant_id = ?");
     db_bind_int(s, 1, store->merchant_id);
     return db_run_int(s, 0, count, err);
+}
+
+static bool same_hash(const uint8_t *a, const uint8_t *b)
+{
+    uint64_t x[2], y[2];
+    memcpy(x, a, sizeof x);
+    memcpy(y, b, sizeof y);
+    return x[0] == y[0] && x[1] == y[1];
+}
+
+/* Where the history keeps the order whose ref hashes to `hash`: *block 0 when nowhere. A scan
+ * of the refs' hashes (16 bytes an order), done only for a refund naming no recorded order. */
+static enum fid_status locate(struct store *store, const uint8_t hash[HISTORY_REF_HASH],
+                              int64_t *block, size_t *index, struct fid_error *err)
+{
+    *block = 0;
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "SELECT block, refs FROM order_history_refs WHERE merchant_id = ? ORDER BY block");
+    db_bind_int(s, 1, store->merchant_id);
+    enum db_step rc = DB_DONE;
+    while (*block == 0 && (rc = db_step(s)) == DB_ROW) {
+        size_t size = 0;
+        const uint8_t *refs = db_column_blob(s, 1, &size);
+        for (size_t i = 0; i < size / HISTORY_REF_HASH; i++)
+            if (same_hash(refs + i * HISTORY_REF_HASH, hash)) {
+                *block = db_column_int(s, 0);
+                *index = i;
+                break;
+            }
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading the order history failed")
+                           : FID_OK;
+}
+
+enum fid_status history_take_ref(struct store *store, const char *ref, struct history_found *out,
+                                 bool *found, struct fid_error *err)
+{
+    *found = false;
+    uint8_t key[HISTORY_KEY_BYTES], hash[HISTORY_REF_HASH];
+    bool keyed = false;
+    enum fid_status st = read_key(store, key, &keyed, err);
+    if (st != FID_OK || !keyed)
+        return st;
+    history_ref_hash(key, ref, hash);
+    int64_t block = 0;
+    size_t index = 0;
+    if ((st = locate(store, hash, &block, &index, err)) != FID_OK || block == 0)
+        return st;
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT n, columns FROM order_history WHERE merchant_id = ? AND block = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, block);
+    enum db_step rc = db_step(s);
+    size_t n = rc == DB_ROW ? (size_t)db_column_int(s, 0) : 0, size = 0;
+    const unsigned char *blob = rc == DB_ROW ? db_column_blob(s, 1, &size) : NULL;
+    unsigned char *copy = NULL;
+    if (blob != NULL && block_sound(n, size) && index < n) {
+        struct layout l = layout_of(n);
+        uint32_t who;
+        memcpy(&who, blob + l.customer + index * sizeof who, sizeof who);
+        *out =
+            (struct history_found){.taken = {.block = block, .index = index},
+                                   .customer_id = who,
+                                   .promoted_before = blob[l.member + index] == HISTORY_PROMOTED};
+        memcpy(&out->taken.at, blob + l.at + index * sizeof(int64_t), sizeof out->taken.at);
+        memcpy(&out->taken.paid_minor, blob + l.paid + index * sizeof(int64_t),
+               sizeof out->taken.paid_minor);
+        *found = true;
+        if (!out->promoted_before) {
+            copy = xmalloc(size);
+            memcpy(copy, blob, size);
+            copy[l.member + index] = HISTORY_PROMOTED;
+        }
+    }
+    db_done(s);
+    if (rc == DB_FAILED)
+        st = fid_fail(err, FID_ERR_DB, "", "reading the order history failed");
+    else if (!*found)
+        st = fid_fail(err, FID_ERR_DB, "", "the order history block %lld is damaged",
+                      (long long)block);
+    if (st == FID_OK && copy != NULL) {
+        s = db_prepare(store->db,
+                       "UPDATE order_history SET columns = ? WHERE merchant_id = ? AND block = ?");
+        db_bind_blob(s, 1, copy, size);
+        db_bind_int(s, 2, store->merchant_id);
+        db_bind_int(s, 3, block);
+        st = db_run(s, err);
+    }
+    free(copy);
+    if (st != FID_OK)
+        *found = false;
+    return st;
 }

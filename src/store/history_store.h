@@ -9,6 +9,7 @@
 #ifndef FIDELE_STORE_HISTORY_STORE_H
 #define FIDELE_STORE_HISTORY_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,18 @@ struct history_taken {
 };
 enum fid_status history_take(struct store *store, int64_t customer_id, struct history_taken **out,
                              size_t *n, struct fid_error *err) FID_MUST_USE;
+
+/* The imported order whose ref is `ref` (compared by its keyed hash); *found false when the
+ * history holds none. An order still in the history is taken out of it as history_take does,
+ * for the caller to record as a row; one an enrolment took out already (its row named
+ * history-BLOCK-INDEX) is only described, with promoted_before set. */
+struct history_found {
+    struct history_taken taken;
+    int64_t customer_id;
+    bool promoted_before;
+};
+enum fid_status history_take_ref(struct store *store, const char *ref, struct history_found *out,
+                                 bool *found, struct fid_error *err) FID_MUST_USE;
 
 /* Number of orders in the history (for sizing). */
 enum fid_status history_count(struct store *store, int64_t *count,

@@ -60,6 +60,17 @@ static void read_row(struct db_stmt *s, struct order_row *o)
     o->stored_share = row_share(o);
 }
 
+enum fid_status order_rename(struct store *store, const char *ref, const char *new_ref,
+                             struct fid_error *err)
+{
+    struct db_stmt *s =
+        db_prepare(store->db, "UPDATE orders SET ref = ? WHERE merchant_id = ? AND ref = ?");
+    db_bind_text(s, 1, new_ref);
+    db_bind_int(s, 2, store->merchant_id);
+    db_bind_text(s, 3, ref);
+    return db_run(s, err);
+}
+
 enum fid_status order_find_ref(struct store *store, const char *ref, struct order_row *out,
                                struct fid_error *err)
 {

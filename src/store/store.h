@@ -357,6 +357,9 @@ enum fid_status event_record_insert(struct store *store, const struct event *eve
 
 enum fid_status order_find_ref(struct store *store, const char *ref, struct order_row *out,
                                struct fid_error *err) FID_MUST_USE;
+/* Gives the order named ref the name new_ref (which no order has). */
+enum fid_status order_rename(struct store *store, const char *ref, const char *new_ref,
+                             struct fid_error *err) FID_MUST_USE;
 /* Inserts (id assigned unless order->id is already drawn) at the head of its customer's chain
  * and counts it in the customer's periods; FID_ERR_CONFLICT when the ref exists. */
 enum fid_status order_insert(struct store *store, struct order_periods *periods,

@@ -501,6 +501,43 @@ commit_every() {
     DB=$a
 }
 
+# 8. A refund may name an imported order: it becomes a row (named as the refund names it) and
+# the refund is recorded on it, as on a live order; a refund that fails leaves the history as
+# it was.
+refunds_of_imported_orders() {
+    NOW=2026-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    NOW=2026-03-10T00:00:00Z
+    printf 'customer,order_id,date,amount\nwalk,W1,2026-03-01T09:00:00Z,12.00\nwalk,W2,2026-03-02T09:00:00Z,8.00\nzoe,Z1,2026-03-03T09:00:00Z,30.00\n' >past.csv
+    expect_exit 0 fidele import orders past.csv
+    local before
+    before=$(snapshot)
+    post_fails 2 "$(refund_json r0 2026-03-05T10:00:00Z W1 '"amount_minor":1500')"
+    assert_stderr_names "/amount_minor"
+    assert_unchanged "$before" "a refund above what the imported order paid writes nothing"
+    post "$(refund_json r1 2026-03-05T10:00:00Z W1 '"amount_minor":500')"
+    check_json "refund of an imported order" '.[0].order_id' W1 '.[0].customer' walk \
+        '.[0].refunded.amount_minor' 500
+    assert_eq "W1|1200|500 2|1500" "$(sql "SELECT ref || '|' || paid_minor || '|' || refunded_minor
+        FROM orders") $(sql "SELECT order_count || '|' || spend_minor FROM customers WHERE ref = 'walk'")" \
+        "W1 is a row with its refund; walk's spend is net of it"
+    post "$(refund_json r2 2026-03-06T10:00:00Z W1 '"amount_minor":700')"
+    assert_eq "1200" "$(sql "SELECT refunded_minor FROM orders WHERE ref = 'W1'")" "refunded in full"
+    post_fails 2 "$(refund_json r3 2026-03-06T11:00:00Z W1 '"amount_minor":1')"
+    assert_contains "$ERR" "above the 12.00 EUR paid" "no more than was paid"
+    # zoe enrols: Z1 becomes a row named by the history; a refund naming Z1 finds it, names it
+    enrol zoe 2026-03-07T10:00:00Z
+    post "$(refund_json r4 2026-03-08T10:00:00Z Z1 '"amount_minor":1000')"
+    check_json "refund of an order an enrolment made a row" '.[0].order_id' Z1
+    assert_eq "Z1|3000|1000" "$(sql "SELECT o.ref || '|' || paid_minor || '|' || refunded_minor
+        FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.ref = 'zoe'")" "named Z1 now"
+    post_fails 2 "$(refund_json r5 2026-03-08T10:00:00Z X9 '"amount_minor":100')"
+    assert_contains "$ERR" 'no order \"X9\"' "an order neither recorded nor imported"
+    expect_exit 0 fidele report --from 2026-01-01 --to 2027-01-01 --format json
+    check_json "the report counts each order once, net of refunds" .orders 3 .revenue_minor 2800
+    expect_exit 0 fidele import orders past.csv
+    assert_contains "$OUT" "0 orders imported, 3 already imported" "still known"
+}
+
 scenario same_numbers_both_paths same_numbers_both_paths
 scenario reimport_adds_nothing reimport_adds_nothing
 scenario members_through_the_engine members_through_the_engine
@@ -508,4 +545,5 @@ scenario bad_rows_columnar bad_rows_columnar
 scenario existing_customer existing_customer
 scenario enrolment_after_import enrolment_after_import
 scenario commit_every commit_every
+scenario refunds_of_imported_orders refunds_of_imported_orders
 finish

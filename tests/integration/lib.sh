@@ -369,18 +369,26 @@ IT_TABLES=(
     "events:merchant_id, key"
     "stamp_balances:merchant_id, customer_id, card_id"
     "vip_payments:merchant_id, id"
+    "order_history:merchant_id, block:merchant_id, block, n, first_at, last_at, hex(columns)"
 )
 
-# snapshot [DB]: every table, every column, in primary-key order, in one sqlite3 run.
+# snapshot [DB]: every table, every column, in primary-key order, in one sqlite3 run (a third
+# part of a table's spec names its columns: blobs as hex).
 snapshot() {
-    local db=${1:-$DB} spec table args=()
+    local db=${1:-$DB} spec table rest columns args=()
     if [ ! -e "$db" ]; then
         echo "(no database at $db)"
         return 0
     fi
     for spec in "${IT_TABLES[@]}"; do
         table=${spec%%:*}
-        args+=(".print '== $table'" "SELECT * FROM $table ORDER BY ${spec#*:};")
+        rest=${spec#*:}
+        columns='*'
+        if [[ $rest == *:* ]]; then
+            columns=${rest#*:}
+            rest=${rest%%:*}
+        fi
+        args+=(".print '== $table'" "SELECT $columns FROM $table ORDER BY $rest;")
     done
     sqlite3 -batch -header -separator '|' "$db" "${args[@]}" 2>&1
 }
