@@ -125,9 +125,9 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
                                 err)) != FID_OK)
         return st;
     int rank_before = program_tier_rank(p, c.tier);
-    st = tier_after_activity(e, &c, ev->at, NULL, err);
+    st = tier_after_activity(e, &c, ev->at, false, NULL, err);
     for (size_t i = 0; st == FID_OK && i < n_instants; i++)
-        st = tier_after_activity(e, &c, instants[i], NULL, err);
+        st = tier_after_activity(e, &c, instants[i], false, NULL, err);
     free(instants);
     if (st != FID_OK)
         return st;

@@ -202,7 +202,7 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
         c.last_order_at = ev->at;
     if (c.is_member && ev->at > c.last_activity_at)
         c.last_activity_at = ev->at;
-    if (c.is_member && (st = tier_after_activity(e, &c, ev->at, ctx->result, err)) != FID_OK)
+    if (c.is_member && (st = tier_after_activity(e, &c, ev->at, true, ctx->result, err)) != FID_OK)
         goto done;
     if (c.is_member)
         due_note(&c, inactivity_deadline(e, &c));

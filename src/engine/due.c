@@ -233,18 +233,47 @@ static enum fid_status rank_at_last_change(struct engine *e, const struct custom
     return window_rank(e, c, from, to, rank, err);
 }
 
+/* An order recorded late also counts in the windows ending at the customer's orders after it,
+ * while the window still holds it: a rolling window's metric falls as orders leave it, so its
+ * highest may be at any of them. Those from the last change on are judged (earlier ones were,
+ * at that change); the first instant that reaches a rank above *best raises it. */
+static enum fid_status rank_at_later_orders(struct engine *e, const struct customer *c, int64_t at,
+                                            int *best, int64_t *best_at, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    int top = (int)p->tiers.n_levels - 1;
+    if (p->tiers.window == TIER_WINDOW_LIFETIME) /* it only grows: the latest order's is highest */
+        return FID_OK;
+    int64_t from = at + 1 > c->tier_since ? at + 1 : c->tier_since, *instants = NULL;
+    size_t n = 0;
+    enum fid_status st = order_window_instants(&e->store, &c->order_periods, from, c->last_order_at,
+                                               &instants, &n, err);
+    for (size_t i = 0; i < n && st == FID_OK && *best < top; i++) {
+        if (tier_window_start(p, e->tz, instants[i]) > at)
+            break;
+        int rank = -1;
+        if ((st = rank_after_activity_at(e, c, instants[i], &rank, err)) == FID_OK &&
+            rank > *best) {
+            *best = rank;
+            *best_at = instants[i];
+        }
+    }
+    free(instants);
+    return st;
+}
+
 enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_t at,
-                                    struct jsonw *result, struct fid_error *err)
+                                    bool later_orders, struct jsonw *result, struct fid_error *err)
 {
     const struct program *p = e->program;
     int current = program_tier_rank(p, c->tier);
     /* Nothing to gain at the top tier: skip the window. */
     if (p->tiers.n_levels == 0 || current == (int)p->tiers.n_levels - 1)
         return FID_OK;
-    /* Activity dated `at` counts in the windows ending at it and at the customer's latest order
-     * (an order recorded late, an enrolment dated before orders). Windows ending before the last
-     * change were judged then, without it: that change is judged again with it instead. The
-     * highest rank wins, from the first of these instants that reaches it. */
+    /* Activity dated `at` counts in the windows ending at it, at the customer's orders after it
+     * and at the latest one (an order recorded late, an enrolment dated before orders). Windows
+     * ending before the last change were judged then, without it: that change is judged again
+     * with it instead. The highest rank wins, from the first of these instants that reaches it. */
     int best = current, rank = -1;
     int64_t best_at = 0, last = c->last_order_at;
     enum fid_status st = at < c->tier_since ? rank_at_last_change(e, c, &rank, err)
@@ -253,6 +282,8 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
         best = rank;
         best_at = at < c->tier_since ? c->tier_since : at;
     }
+    if (st == FID_OK && last > at && later_orders)
+        st = rank_at_later_orders(e, c, at, &best, &best_at, err);
     if (st == FID_OK && last > at && last >= c->tier_since &&
         (st = rank_after_activity_at(e, c, last, &rank, err)) == FID_OK && rank > best) {
         best = rank;

@@ -165,10 +165,12 @@ void due_note(struct customer *c, int64_t t);
 /* The programme's tier metric (spend, points or orders) of a window's sum. */
 int64_t tier_metric_of(const struct program *program, const struct order_share *sum);
 
-/* Re-evaluates the tier after new activity dated `at`: upgrades at once. Adds "tier_upgrade" to
- * result (when not NULL) on change. */
+/* Re-evaluates the tier after new activity dated `at`: upgrades at once. later_orders: also on
+ * the windows ending at the orders after `at` that still hold it (a caller judging each of them
+ * in turn passes false). Adds "tier_upgrade" to result (when not NULL) on change. */
 enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_t at,
-                                    struct jsonw *result, struct fid_error *err) FID_MUST_USE;
+                                    bool later_orders, struct jsonw *result,
+                                    struct fid_error *err) FID_MUST_USE;
 /* Writes "tier_upgrade": {"tier", "name"} of the tier of that rank. */
 void tier_upgrade_write(struct engine *e, int rank, struct jsonw *result);
 

@@ -11,12 +11,33 @@
 
 #include "util/xalloc.h"
 
-/* Adds the period's orders that fall in [from, to), walking the chain from its newest order; in
- * a period whose orders arrived in time order, the first one before `from` ends the walk. A
+/* What a walk does with each order of a period that falls in the window. */
+struct window_visit {
+    void (*visit)(struct window_visit *w, int64_t at, struct order_share share);
+    struct order_share sum;
+    int64_t *instants;
+    size_t n, cap;
+};
+
+static void add_share(struct window_visit *w, int64_t at, struct order_share share)
+{
+    (void)at;
+    order_share_add(&w->sum, share, 1);
+}
+
+static void add_instant(struct window_visit *w, int64_t at, struct order_share share)
+{
+    (void)share;
+    xgrow((void **)&w->instants, &w->cap, w->n + 1, sizeof *w->instants);
+    w->instants[w->n++] = at;
+}
+
+/* Visits the period's orders that fall in [from, to), walking the chain from its newest order;
+ * in a period whose orders arrived in time order, the first one before `from` ends the walk. A
  * chain that names a missing order, or a previous order that is not older, is an error. */
 static enum fid_status walk_period(struct store *store, const struct order_periods *periods,
                                    const struct order_period *period, int64_t from, int64_t to,
-                                   struct order_share *sum, struct fid_error *err)
+                                   struct window_visit *w, struct fid_error *err)
 {
     for (int64_t id = period->newest_id; id >= period->oldest_id && id > 0;) {
         struct db_stmt *s = db_prepare(store->db, "SELECT prev_id, at, paid_minor, "
@@ -36,40 +57,75 @@ static enum fid_status walk_period(struct store *store, const struct order_perio
             break;
         }
         if (held && at >= from && at < to)
-            order_share_add(sum,
-                            order_share_of(db_column_int(s, 2), db_column_int(s, 3),
-                                           db_column_int(s, 4), db_column_int(s, 5)),
-                            1);
+            w->visit(w, at,
+                     order_share_of(db_column_int(s, 2), db_column_int(s, 3), db_column_int(s, 4),
+                                    db_column_int(s, 5)));
         id = db_column_int(s, 0);
         db_done(s);
     }
     return FID_OK;
 }
 
-static enum fid_status period_totals(struct store *store, const struct order_periods *periods,
-                                     const struct order_period *period, int64_t from, int64_t to,
-                                     struct order_share *sum, struct fid_error *err)
+/* A period inside the window adds its sum whole when only the sum is wanted. */
+static enum fid_status visit_period(struct store *store, const struct order_periods *periods,
+                                    const struct order_period *period, int64_t from, int64_t to,
+                                    struct window_visit *w, struct fid_error *err)
 {
     switch (order_period_overlap(period, from, to)) {
     case PERIOD_OUTSIDE:
         return FID_OK;
     case PERIOD_INSIDE:
-        order_share_add(sum, period->sum, 1);
+        if (w->visit != add_share)
+            break;
+        order_share_add(&w->sum, period->sum, 1);
         return FID_OK;
     case PERIOD_PARTLY:
         break;
     }
-    return walk_period(store, periods, period, from, to, sum, err);
+    return walk_period(store, periods, period, from, to, w, err);
+}
+
+static enum fid_status visit_window(struct store *store, const struct order_periods *periods,
+                                    int64_t from, int64_t to, struct window_visit *w,
+                                    struct fid_error *err)
+{
+    enum fid_status st = visit_period(store, periods, &periods->folded, from, to, w, err);
+    for (size_t i = 0; i < periods->n && st == FID_OK; i++)
+        st = visit_period(store, periods, &periods->periods[i], from, to, w, err);
+    return st;
 }
 
 enum fid_status order_window_totals(struct store *store, const struct order_periods *periods,
                                     int64_t from, int64_t to, struct order_share *sum,
                                     struct fid_error *err)
 {
-    *sum = (struct order_share){0};
-    enum fid_status st = period_totals(store, periods, &periods->folded, from, to, sum, err);
-    for (size_t i = 0; i < periods->n && st == FID_OK; i++)
-        st = period_totals(store, periods, &periods->periods[i], from, to, sum, err);
+    struct window_visit w = {.visit = add_share};
+    enum fid_status st = visit_window(store, periods, from, to, &w, err);
+    *sum = w.sum;
+    return st;
+}
+
+static int by_instant(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+enum fid_status order_window_instants(struct store *store, const struct order_periods *periods,
+                                      int64_t from, int64_t to, int64_t **instants, size_t *n,
+                                      struct fid_error *err)
+{
+    struct window_visit w = {.visit = add_instant};
+    enum fid_status st = visit_window(store, periods, from, to, &w, err);
+    if (st != FID_OK) {
+        free(w.instants);
+        w.instants = NULL;
+        w.n = 0;
+    }
+    if (w.n > 1)
+        qsort(w.instants, w.n, sizeof *w.instants, by_instant);
+    *instants = w.instants;
+    *n = w.n;
     return st;
 }
 

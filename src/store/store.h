@@ -393,6 +393,10 @@ enum fid_status order_mark_member(struct store *store, const struct order_period
 enum fid_status order_window_totals(struct store *store, const struct order_periods *periods,
                                     int64_t from, int64_t to, struct order_share *sum,
                                     struct fid_error *err) FID_MUST_USE;
+/* The instants of a customer's orders with at in [from, to), ascending (the caller frees). */
+enum fid_status order_window_instants(struct store *store, const struct order_periods *periods,
+                                      int64_t from, int64_t to, int64_t **instants, size_t *n,
+                                      struct fid_error *err) FID_MUST_USE;
 /* How many orders the periods count. */
 int64_t order_periods_orders(const struct order_periods *periods);
 

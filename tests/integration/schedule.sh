@@ -316,6 +316,41 @@ late_order_after_a_review() {
     assert_json .tier silver "still silver"
 }
 
+# An order recorded late counts in the windows ending at each later order that still holds it:
+# the threshold may be crossed at an order in between, neither at the late order nor at the last.
+late_order_between_orders() {
+    init_db ecommerce # rolling 12 months; silver 250, gold 750 EUR
+    history() {
+        expect_exit 0 fidele --json member show "$1"
+        jout '[.tier_history[] | "\(.at) \(.previous)>\(.tier) \(.reason)"] | join(", ")'
+    }
+    enrol ivy 2025-01-02T10:00:00Z
+    order i1 2025-01-10T10:00:00Z ivy I1 "[$(line X x 1 30000)]"
+    order i2 2025-06-01T10:00:00Z ivy I2 "[$(line X x 1 10000)]"
+    order i3 2026-05-10T10:00:00Z ivy I3 "[$(line X x 1 1000)]"
+    # 20 May 2025: 300 + 400 at its own instant, 400 + 100 + 10 at the last order; 800 on 1 June
+    order i4 2025-05-20T10:00:00Z ivy I4 "[$(line X x 1 40000)]"
+    assert_json '.[0].tier_upgrade.tier' gold "gold, reached at the June order"
+    assert_eq "2025-01-10T10:00:00Z >silver reached, 2025-06-01T10:00:00Z silver>gold reached" \
+        "$(history ivy)" "dated at the order in between"
+    # the same in calendar years: the year's last order holds the year's highest sum
+    "$FIDELE" --db "$DB" init --template ecommerce --print | jq '.tiers.window = "calendar_year"' >p.json
+    expect_exit 0 fidele program set p.json
+    enrol jo 2025-01-02T10:00:00Z
+    order j1 2025-01-10T10:00:00Z jo J1 "[$(line X x 1 30000)]"
+    order j2 2025-11-01T10:00:00Z jo J2 "[$(line X x 1 10000)]"
+    order j3 2026-02-01T10:00:00Z jo J3 "[$(line X x 1 1000)]"
+    order j4 2025-05-20T10:00:00Z jo J4 "[$(line X x 1 40000)]"
+    assert_eq "2025-01-10T10:00:00Z >silver reached, 2025-11-01T10:00:00Z silver>gold reached" \
+        "$(history jo)" "gold at the year's last order"
+    # a later order in another year does not add the late one to its own year
+    enrol kim 2025-01-02T10:00:00Z
+    order k1 2025-01-10T10:00:00Z kim K1 "[$(line X x 1 30000)]"
+    order k2 2026-01-10T10:00:00Z kim K2 "[$(line X x 1 70000)]"
+    order k3 2025-05-20T10:00:00Z kim K3 "[$(line X x 1 40000)]"
+    assert_eq "2025-01-10T10:00:00Z >silver reached" "$(history kim)" "700 in each year: silver"
+}
+
 # An enrolment dated before orders already recorded judges the tier at each of them in turn.
 enrolment_before_recorded_orders() {
     init_db ecommerce
@@ -448,6 +483,7 @@ scenario pending_past_expiry pending_past_expiry
 scenario voucher_expiry voucher_expiry
 scenario tier_history_with_backdated_orders tier_history_with_backdated_orders
 scenario late_order_after_a_review late_order_after_a_review
+scenario late_order_between_orders late_order_between_orders
 scenario enrolment_before_recorded_orders enrolment_before_recorded_orders
 scenario tier_review_calendar_year tier_review_calendar_year
 scenario tier_review_rolling tier_review_rolling

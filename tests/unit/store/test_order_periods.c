@@ -286,6 +286,27 @@ static void expect_window(struct world *w, int customer, int64_t from, int64_t t
                  customer, (long long)from, (long long)to, (long long)got_spend,
                  (long long)got_points, (long long)got_count, (long long)spend, (long long)points,
                  (long long)count);
+    /* The instants of the same orders, ascending. */
+    int64_t *instants = NULL;
+    size_t n = 0;
+    assert_int_equal(
+        order_window_instants(&w->store, &w->periods[customer], from, to, &instants, &n, &err),
+        FID_OK);
+    s = db_prepare(w->db, "SELECT at FROM orders WHERE customer_id = ? AND at >= ? AND at < ? "
+                          "ORDER BY at");
+    db_bind_int(s, 1, customer + 1);
+    db_bind_int(s, 2, from);
+    db_bind_int(s, 3, to);
+    size_t i = 0;
+    while (db_step(s) == DB_ROW) {
+        if (i >= n || instants[i] != db_column_int(s, 0))
+            fail_msg("customer %d [%lld, %lld): instant %zu differs from the orders'", customer,
+                     (long long)from, (long long)to, i);
+        i++;
+    }
+    db_done(s);
+    UNIT_EQ_INT("instants in the window", (int64_t)n, (int64_t)i);
+    free(instants);
 }
 
 /* A number in [0, n), from the seeded generator. */
