@@ -64,6 +64,7 @@ int cmd_liability(struct cli *cli)
     if (ledger_points_totals(store, FID_TIME_MIN, from, &before, &err) != FID_OK ||
         ledger_points_totals(store, from, to, &period, &err) != FID_OK ||
         ledger_points_totals(store, FID_TIME_MIN, to, &upto, &err) != FID_OK ||
+        engine_rows_current(e, "the liability", &err) != FID_OK ||
         customer_points_outstanding(store, &available, &pending, &err) != FID_OK ||
         db_run_int(last, 0, &last_entry, &err) != FID_OK)
         goto fail;

@@ -159,9 +159,9 @@ int cmd_report(struct cli *cli)
         free(text);
     } else if (strcmp(format, "html") == 0) {
         json_t *segments = NULL;
-        struct fid_error ignored;
-        if (engine_segments(e, to - 1, NULL, &segments, &ignored) != FID_OK)
-            segments = NULL;
+        struct fid_error left_out;
+        if (engine_segments(e, to - 1, NULL, &segments, &left_out) != FID_OK)
+            fprintf(stderr, "fidele: the report leaves out segments: %s\n", left_out.message);
         char period[64];
         snprintf(period, sizeof period, "%s to %s", from_text, to_text);
         char *html = kpi_report_html(report, &counts, segments, engine_merchant(e)->name, period,

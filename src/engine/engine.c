@@ -134,8 +134,12 @@ enum fid_status engine_open(const struct engine_options *options, struct engine 
         if (st == FID_OK)
             st = schema_migrate(e->db, err);
         /* a server's committer may have left images: the rows read from here on hold them */
-        if (st == FID_OK)
+        if (st == FID_OK) {
             st = customer_journal_fold_first(e->db, err);
+            /* a database that cannot be written is read through the images instead */
+            if (st == FID_ERR_DB && db_writes_refused(e->db))
+                st = customer_journal_load(e->db, &e->unfolded, err);
+        }
     }
     if (st == FID_OK)
         st = options->merchant_id ? merchant_get(e->db, options->merchant_id, &e->merchant, err)
@@ -146,6 +150,7 @@ enum fid_status engine_open(const struct engine_options *options, struct engine 
         st = fid_tz_open(e->merchant.timezone, &e->tz, err);
     if (st == FID_OK) {
         store_init(&e->store, e->db, e->merchant.id);
+        e->store.overlay = e->unfolded;
         st = load_program(e, err);
     }
     if (st != FID_OK) {
@@ -167,7 +172,21 @@ void engine_close(struct engine *e)
     fid_rng_free(e->rng);
     if (e->owns_db)
         db_close(e->db);
+    customer_journal_free(e->unfolded);
     free(e);
+}
+
+enum fid_status engine_rows_current(const struct engine *e, const char *what, struct fid_error *err)
+{
+    size_t behind = e->unfolded ? customer_journal_size(e->unfolded) : 0;
+    if (behind == 0)
+        return FID_OK;
+    return fid_fail(err, FID_ERR_DB, "",
+                    "%s reads every customer's row, and the journal of a server that stopped "
+                    "without folding it holds newer state for %zu customer%s, which this "
+                    "database cannot take (it cannot be written): open it once where it can be "
+                    "written (any fidele command folds the journal)",
+                    what, behind, behind == 1 ? "" : "s");
 }
 
 enum fid_status engine_set_program(struct engine *e, const char *text, int64_t now,

@@ -58,6 +58,11 @@ enum fid_status engine_create_merchant(const char *db_path, const struct merchan
 enum fid_status engine_open(const struct engine_options *options, struct engine **out,
                             struct fid_error *err) FID_MUST_USE;
 void engine_close(struct engine *engine);
+/* FID_OK unless a read over every customer's row (what names it) would miss newer state: a
+ * database that cannot be written, opened while a stopped server's journal still holds images
+ * (single customers are read through them). */
+enum fid_status engine_rows_current(const struct engine *e, const char *what,
+                                    struct fid_error *err) FID_MUST_USE;
 
 const struct program *engine_program(const struct engine *engine);
 const struct merchant *engine_merchant(const struct engine *engine);

@@ -20,6 +20,9 @@ struct engine {
     struct fid_tz *tz;
     struct program *program;
     struct fid_rng *rng;
+    /* The journal's images, when they could not be folded (a database that cannot be written):
+     * customer reads take them over the rows (store.overlay). */
+    struct customer_journal *unfolded;
     /* The data version of the last read snapshot (engine_read_begin), when known. */
     uint64_t data_version;
     bool data_version_known;

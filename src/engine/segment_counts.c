@@ -137,6 +137,9 @@ enum fid_status engine_segments(struct engine *e, int64_t at, const char *list, 
                                 struct fid_error *err)
 {
     *out = NULL;
+    enum fid_status rows = engine_rows_current(e, "segments", err);
+    if (rows != FID_OK)
+        return rows;
     const struct program *p = e->program;
     if (list) {
         bool known = false;

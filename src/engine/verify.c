@@ -307,6 +307,11 @@ static enum fid_status checks_in_snapshot(struct engine *e, json_t *out, bool *d
 {
     *done = false;
     enum fid_status st = customer_journal_fold_first(e->db, err);
+    if (st == FID_ERR_DB && db_writes_refused(e->db))
+        return fid_fail(err, FID_ERR_DB, "",
+                        "verify checks every customer's row, and a server that stopped without "
+                        "folding its journal left newer state in it, which this database cannot "
+                        "take (it cannot be written): open it once where it can be written");
     if (st != FID_OK || (st = db_read_begin(e->db, err)) != FID_OK)
         return st;
     bool images = false;

@@ -91,6 +91,11 @@ enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct d
 /* Any connection but the owner: when the table holds images, folds them in a transaction of
  * its own (the connection must not be in one). */
 enum fid_status customer_journal_fold_first(struct db *db, struct fid_error *err) FID_MUST_USE;
+/* A connection that cannot write (a read-only or full disk) and so cannot fold: the images the
+ * table holds, as a journal to read through (store.overlay) instead of the rows they are newer
+ * than. Its size is the count of those customers. */
+enum fid_status customer_journal_load(struct db *db, struct customer_journal **out,
+                                      struct fid_error *err) FID_MUST_USE;
 /* Whether the journal holds images no fold wrote yet (in the connection's snapshot). */
 enum fid_status customer_journal_waiting(struct db *db, bool *waiting,
                                          struct fid_error *err) FID_MUST_USE;

@@ -35,8 +35,8 @@ static int64_t monotonic_seconds(void)
 
 /* ---- folds ---------------------------------------------------------------------------------- */
 
-/* Reads every image of the table into latest (the last one per customer wins). */
-static enum fid_status read_journal(struct db *db, struct image_table *latest,
+/* Reads every image of the table into latest (the last one per customer wins), as of gen. */
+static enum fid_status read_journal(struct db *db, struct image_table *latest, int64_t gen,
                                     struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(db, "SELECT images FROM customer_journal WHERE id > (SELECT "
@@ -60,7 +60,7 @@ static enum fid_status read_journal(struct db *db, struct image_table *latest,
             if (readable) {
                 unsigned char *copy = xmalloc(n);
                 memcpy(copy, image, n);
-                image_table_set(latest, merchant_id, c.id, copy, n, 0);
+                image_table_set(latest, merchant_id, c.id, copy, n, gen);
             }
         }
     }
@@ -139,11 +139,33 @@ static enum fid_status write_images(struct db *db, const struct image_table *lat
 enum fid_status customer_journal_fold(struct db *db, size_t *folded, struct fid_error *err)
 {
     struct image_table latest = {0};
-    enum fid_status st = read_journal(db, &latest, err);
+    enum fid_status st = read_journal(db, &latest, 0, err);
     if (st == FID_OK)
         st = write_images(db, &latest, folded, err);
     image_table_free(&latest);
     return st;
+}
+
+enum fid_status customer_journal_load(struct db *db, struct customer_journal **out,
+                                      struct fid_error *err)
+{
+    struct customer_journal *j = customer_journal_new();
+    enum fid_status st = db_read_begin(db, err);
+    if (st != FID_OK) {
+        customer_journal_free(j);
+        return st;
+    }
+    /* images read in the snapshot of this count of folds: newer than those rows */
+    if ((st = customer_journal_read_folds(db, &j->folds, err)) == FID_OK)
+        st = read_journal(db, &j->committed, j->folds, err);
+    db_rollback(db);
+    if (st != FID_OK) {
+        customer_journal_free(j);
+        return st;
+    }
+    j->unfolded = j->committed.count;
+    *out = j;
+    return FID_OK;
 }
 
 enum fid_status customer_journal_read_folds(struct db *db, int64_t *folds, struct fid_error *err)

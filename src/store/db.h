@@ -123,6 +123,9 @@ enum fid_status db_rows_status(struct db *db, enum db_step last, const char *wha
 
 /* Last error text of the connection, for messages. */
 const char *db_errmsg(struct db *db);
+/* Whether the database cannot be written: opened read-only (a read-only file or file system),
+ * or its last statement failed as read-only or for a full disk. */
+bool db_writes_refused(struct db *db);
 
 /* Rows changed by the last statement. */
 int64_t db_changes(struct db *db);

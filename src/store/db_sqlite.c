@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -101,6 +103,49 @@ static void configure_sqlite(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* A database closed cleanly (no log beside it) on a file system it cannot write to: SQLite
+ * cannot make the shared-memory file a WAL database is read with, and fails to open it. */
+static bool cannot_open_read_only(struct db *db, const char *path)
+{
+    if ((sqlite3_extended_errcode(db->conn) & 0xff) != SQLITE_CANTOPEN)
+        return false;
+    char log[PATH_MAX], dir[PATH_MAX];
+    snprintf(log, sizeof log, "%s-wal", path);
+    snprintf(dir, sizeof dir, "%s", path);
+    return access(path, R_OK) == 0 && access(log, F_OK) != 0 && access(dirname(dir), W_OK) != 0;
+}
+
+/* Such a database is opened immutable, read-only: with no log, the file holds every commit, and
+ * nothing writes it through this file system. */
+static enum fid_status open_immutable(const char *path, struct db **out, struct fid_error *err)
+{
+    char uri[3 * PATH_MAX + 32] = "file:";
+    size_t n = strlen(uri);
+    for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < sizeof uri; p++)
+        if (*p == '?' || *p == '#' || *p == '%' || *p <= ' ')
+            n += (size_t)snprintf(uri + n, sizeof uri - n, "%%%02X", *p);
+        else
+            uri[n++] = (char)*p;
+    snprintf(uri + n, sizeof uri - n, "?immutable=1");
+    struct db *db = xcalloc(1, sizeof *db);
+    db->log_fd = -1;
+    pthread_mutex_init(&db->log_lock, NULL);
+    enum fid_status st = FID_OK;
+    if (sqlite3_open_v2(uri, &db->conn,
+                        SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        st = fid_fail(err, FID_ERR_IO, "--db", "cannot open database %s: %s", path,
+                      db->conn ? sqlite3_errmsg(db->conn) : "no memory");
+    else
+        st = db_exec(db, "PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;", err);
+    if (st != FID_OK) {
+        db_close(db);
+        return st;
+    }
+    *out = db;
+    return FID_OK;
+}
+
 enum fid_status db_open(const char *path, const struct db_options *options, struct db **out,
                         struct fid_error *err)
 {
@@ -140,6 +185,10 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
              "PRAGMA cache_size=-%d; PRAGMA temp_store=MEMORY;",
              options->durability == DB_DURABILITY_FULL ? "FULL" : "NORMAL", cache_kib);
     enum fid_status st = options->read_only ? FID_OK : db_exec(db, pragmas, err);
+    if (st != FID_OK && cannot_open_read_only(db, path)) {
+        db_close(db);
+        return open_immutable(path, out, err);
+    }
     if (st == FID_OK && options->map_bytes > 0) {
         snprintf(pragmas, sizeof pragmas, "PRAGMA mmap_size=%lld", (long long)options->map_bytes);
         st = db_exec(db, pragmas, err);
@@ -480,6 +529,13 @@ enum fid_status db_rows_status(struct db *db, enum db_step last, const char *wha
     if (last == DB_ROW || last == DB_DONE)
         return FID_OK;
     return fid_fail(err, FID_ERR_DB, "", "reading %s failed: %s", what, db_errmsg(db));
+}
+
+bool db_writes_refused(struct db *db)
+{
+    int code = sqlite3_extended_errcode(db->conn) & 0xff;
+    return sqlite3_db_readonly(db->conn, "main") == 1 || code == SQLITE_READONLY ||
+           code == SQLITE_FULL;
 }
 
 const char *db_errmsg(struct db *db)

@@ -21,14 +21,14 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 
-import { daysAgo, expectProblem, expectStatus, Server, sleep, startServer } from "./harness.mjs";
+import { daysAgo, expectProblem, expectStatus, FIDELE, Server, sleep, startServer } from "./harness.mjs";
 
 const execFileP = promisify(execFile);
 
 /** Rows of a query run by the sqlite3 command line on the server's database (not a fidele
- * connection: it folds nothing). */
+ * connection: it folds nothing; read-only: it leaves a crashed server's log as it was). */
 async function sql(s, query) {
-    const { stdout } = await execFileP("sqlite3", ["-cmd", ".timeout 5000", s.db, query]);
+    const { stdout } = await execFileP("sqlite3", ["-readonly", "-cmd", ".timeout 5000", s.db, query]);
     return stdout
         .split("\n")
         .filter(Boolean)
@@ -54,6 +54,20 @@ async function row(s, id) {
     assert.equal(rows.length, 1, `no row for ${id}`);
     const [[available, pending, lifetime]] = rows;
     return { available, pending, lifetime };
+}
+
+/** Runs argv with the server's directory mounted read-only, in a mount namespace of its own
+ * (a user namespace too when not root). */
+async function readOnly(s, argv) {
+    const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"';
+    const namespaces = process.getuid() === 0 ? ["-m"] : ["-r", "-m"];
+    try {
+        const args = [...namespaces, "sh", "-c", script, "sh", s.dir, ...argv];
+        const { stdout, stderr } = await execFileP("unshare", args);
+        return { code: 0, stdout, stderr };
+    } catch (e) {
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+    }
 }
 
 /** What the API and the CLI both print of a balance. */
@@ -279,6 +293,55 @@ describe("customer journal", () => {
             assert.deepEqual(await apiBalances(s, ids), api2, "a new server after the second crash");
             await expectCliAgrees(s, ids, api2);
             await verifyOk(s);
+        } finally {
+            if (s.exit) fs.rmSync(s.dir, { recursive: true, force: true });
+            else await s.stop();
+        }
+    });
+
+    it("after a crash, a database that cannot be written is read through the journal", async () => {
+        let s = await startServer();
+        try {
+            const ids = ["ida", "jon"];
+            await enrol(s, ids);
+            let api, left;
+            for (let round = 0; round < 3 && !left?.rows; round++) {
+                if (round > 0) s = await restart(s);
+                await postOrders(s, ids, 4, 4 * round);
+                api = await apiBalances(s, ids);
+                s.signal("SIGKILL");
+                assert.deepEqual(await s.terminate(), { code: null, signal: "SIGKILL" });
+                left = await journal(s);
+            }
+            assert.ok(left.rows > 0, "no crash left images in the journal");
+            assert.ok(fs.existsSync(`${s.db}-wal`), "the crash left its log");
+            const denied = await readOnly(s, ["sh", "-c", `touch "${s.dir}/probe"`]);
+            assert.notEqual(denied.code, 0, "the directory is not read-only in the namespace");
+            for (const id of ids) {
+                const r = await readOnly(s, [FIDELE, "--db", s.db, "--json", "balance", id]);
+                assert.equal(r.code, 0, `balance ${id}: ${r.stderr}`);
+                assert.deepEqual(figures(JSON.parse(r.stdout)), api[id], `balance of ${id}`);
+            }
+            const list = await readOnly(s, [FIDELE, "--db", s.db, "--json", "member", "list"]);
+            assert.equal(list.code, 0, list.stderr);
+            for (const m of JSON.parse(list.stdout))
+                assert.equal(m.balance.available, api[m.id].available, `member list: ${m.id}`);
+            const liability = ["liability", "--from", "2020-01-01", "--to", "2100-01-01"];
+            for (const args of [["segments"], ["verify"], liability]) {
+                const r = await readOnly(s, [FIDELE, "--db", s.db, ...args]);
+                assert.equal(r.code, 1, `${args[0]} on rows behind the journal: ${r.stdout}`);
+                assert.match(r.stderr, /cannot be written/, args[0]);
+            }
+            assert.deepEqual(await journal(s), left, "nothing was folded");
+            await expectCliAgrees(s, ids, api); // writable again: folds
+            await verifyOk(s);
+            // closed cleanly (no log left), read-only: opened immutable
+            assert.ok(!fs.existsSync(`${s.db}-wal`), "the CLI left a log");
+            const clean = await readOnly(s, [FIDELE, "--db", s.db, "--json", "balance", "jon"]);
+            assert.equal(clean.code, 0, clean.stderr);
+            assert.deepEqual(figures(JSON.parse(clean.stdout)), api.jon, "balance read immutable");
+            const refused = await readOnly(s, [FIDELE, "--db", s.db, "run-due"]);
+            assert.notEqual(refused.code, 0, "a write on a read-only database");
         } finally {
             if (s.exit) fs.rmSync(s.dir, { recursive: true, force: true });
             else await s.stop();
