@@ -327,11 +327,14 @@ enum fid_status cli_template_text(const struct cli *cli, const char *name, char 
                                   struct fid_error *err)
 {
     const char *currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR";
+    const char *locale = cli_option(cli, "locale") ? cli_option(cli, "locale") : "fr";
     int digits = 2;
     enum fid_status st = fid_currency_check(currency, &digits, "--currency", err);
     if (st != FID_OK)
         return st;
-    *text = template_program_in(name, currency, digits);
+    if (strcmp(locale, "fr") != 0 && strcmp(locale, "en") != 0)
+        return fid_fail(err, FID_ERR_INPUT, "--locale", "expected \"fr\" or \"en\"");
+    *text = template_program_in(name, currency, digits, locale);
     return *text ? FID_OK
                  : fid_fail(err, FID_ERR_INPUT, "--template",
                             "unknown template \"%s\"; expected cafe, bakery, bookshop or ecommerce",

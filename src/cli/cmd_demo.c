@@ -274,6 +274,7 @@ int cmd_demo(struct cli *cli)
     json_t *violations = NULL;
     int64_t figures[N_FIGURES] = {0};
     int code = 1;
+    char *program = template_program_in("cafe", "EUR", 2, "fr");
     enum fid_status st = fid_tz_open(DEMO_TIMEZONE, &d.tz, &err);
     if (st != FID_OK)
         goto done;
@@ -282,7 +283,7 @@ int cmd_demo(struct cli *cli)
                                    .currency = "EUR",
                                    .timezone = DEMO_TIMEZONE,
                                    .locale = "fr",
-                                   .program_text = template_program("cafe")};
+                                   .program_text = program};
     struct engine_options options = {
         .db_path = cli->db_path, .durability = DB_DURABILITY_NORMAL, .seed = &seed};
     int64_t merchant_id = 0;
@@ -318,5 +319,6 @@ done:
     free(d.customers);
     free(d.vouchers);
     free(d.heap);
+    free(program);
     return code;
 }

@@ -115,6 +115,7 @@ void earn_order(const struct program *p, const struct event *o, const struct ear
 {
     memset(e, 0, sizeof *e);
     size_t cap = 0;
+    const struct labels *words = ctx->labels ? ctx->labels : labels_for("en");
     int64_t basis = earn_basis(p, o);
     int64_t gross = event_order_gross(o);
     e->basis_minor = basis;
@@ -122,10 +123,10 @@ void earn_order(const struct program *p, const struct event *o, const struct ear
     e->cashback_minor = arith_share(basis, p->cashback_bp, 10000);
 
     if (basis < p->earning.min_order_minor || p->earning.points == 0) {
-        add_part(e, &cap, "base", "Below the minimum order: no points", 0);
+        add_part(e, &cap, "base", words->below_minimum, 0);
         return;
     }
-    add_part(e, &cap, "base", "Base points", rate_points(p, basis, 1, 100));
+    add_part(e, &cap, "base", words->base, rate_points(p, basis, 1, 100));
 
     for (size_t i = 0; i < p->earning.n_multipliers; i++) {
         const struct multiplier *m = &p->earning.multipliers[i];
@@ -163,9 +164,9 @@ void earn_order(const struct program *p, const struct event *o, const struct ear
                  rate_points(p, basis, 1, vip->perks.multiplier_pct - 100));
     }
     if (ctx->first_order && p->earning.first_order_bonus > 0)
-        add_part(e, &cap, "first_order", "First order bonus", p->earning.first_order_bonus);
+        add_part(e, &cap, "first_order", words->first_order, p->earning.first_order_bonus);
     if (e->points < 0) /* multipliers below 100% cannot take more than the base */
-        add_part(e, &cap, "floor", "No negative earning", -e->points);
+        add_part(e, &cap, "floor", words->no_negative, -e->points);
 }
 
 void earning_clear(struct earning *e)

@@ -11,15 +11,17 @@
 #include <stdint.h>
 
 #include "core/event.h"
+#include "core/labels.h"
 #include "core/program.h"
 #include "util/jsonwrite.h"
 #include "util/timeutil.h"
 
 struct earn_context {
-    bool first_order;        /* the customer's first order ever */
-    const char *tier_id;     /* current tier or "" */
-    const char *vip_plan_id; /* active VIP plan or "" */
-    struct fid_local local;  /* the order's time in the merchant's zone */
+    bool first_order;            /* the customer's first order ever */
+    const char *tier_id;         /* current tier or "" */
+    const char *vip_plan_id;     /* active VIP plan or "" */
+    struct fid_local local;      /* the order's time in the merchant's zone */
+    const struct labels *labels; /* the language of the breakdown's own lines (NULL: English) */
 };
 
 /* Bound of the points of one rule in a breakdown (2^53 - 1, exact in JSON readers that use

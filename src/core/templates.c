@@ -6,6 +6,7 @@
 #include "core/templates.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,101 @@ const char *template_program(const char *name)
     return NULL;
 }
 
+/* The templates' words in French: descriptions, names and benefits, as a French shop would
+ * write them. A name that speaks of money keeps " EUR" after its amount, as the English does, for
+ * the currency's renaming below. */
+static const char *const FRENCH[][2] = {
+    {"Neighbourhood cafe: a coffee card, points on everything, double points in the quiet "
+     "afternoon",
+     "Café de quartier : une carte café, des points sur tout, des points doublés l'après-midi aux "
+     "heures creuses"},
+    {"Double points 14:00-16:00", "Points doublés de 14 h à 16 h"},
+    {"Coffee beans x1.5", "Café en grains x1,5"},
+    {"Coffee card", "Carte café"},
+    {"Regular", "Habitué"},
+    {"Family", "Famille"},
+    {"Oat milk on the house", "Lait d'avoine offert"},
+    {"Free coffee", "Café offert"},
+    {"Free pastry", "Viennoiserie offerte"},
+    {"5 EUR off", "5 EUR de remise"},
+    {"Latte art workshop", "Atelier latte art"},
+    {"Morning regulars", "Habitués du matin"},
+    {"Weekend treat buyers", "Gourmands du week-end"},
+    {"New visitors", "Nouveaux visiteurs"},
+    {"Bakery: a bread card and a pastry happy hour before closing",
+     "Boulangerie : une carte pain et des points triplés la dernière heure avant la fermeture"},
+    {"Triple points the last hour", "Points triplés la dernière heure"},
+    {"Double points on Sunday cakes", "Points doublés sur les gâteaux du dimanche"},
+    {"Bread card", "Carte pain"},
+    {"Free loaf", "Pain offert"},
+    {"Fruit tart", "Tarte aux fruits"},
+    {"Bookshop: points on spend, tiers by yearly spend, a birthday-worthy catalogue",
+     "Librairie : des points sur les achats, des niveaux selon les achats de l'année, un "
+     "catalogue digne d'un anniversaire"},
+    {"Local authors x2", "Auteurs locaux x2"},
+    {"Reader", "Lecteur"},
+    {"Bookworm", "Grand lecteur"},
+    {"Bibliophile", "Bibliophile"},
+    {"Invitations to signings", "Invitations aux dédicaces"},
+    {"5 EUR voucher", "Bon d'achat de 5 EUR"},
+    {"Canvas tote bag", "Sac en toile"},
+    {"Reserved seat at a signing", "Place réservée à une dédicace"},
+    {"Online shop: points after the return period, tiers, a paid club and cashback",
+     "Boutique en ligne : des points après le délai de retour, des niveaux, un club payant et du "
+     "cashback"},
+    {"Online orders x1.2", "Commandes en ligne x1,2"},
+    {"Silver", "Argent"},
+    {"Gold", "Or"},
+    {"Platinum", "Platine"},
+    {"Priority support", "Service client prioritaire"},
+    {"Early access", "Accès en avant-première"},
+    {"Club", "Club"},
+    {"10 EUR off", "10 EUR de remise"},
+    {"15% off", "15 % de remise"},
+    {"Free delivery", "Livraison offerte"},
+    {"5 EUR cashback", "5 EUR de cashback"},
+    {"Spend 10 EUR of cashback", "Utiliser 10 EUR de cashback"},
+    {"Cinema ticket", "Place de cinéma"},
+};
+
+static const char *french(const char *english)
+{
+    for (size_t i = 0; i < sizeof FRENCH / sizeof *FRENCH; i++)
+        if (strcmp(FRENCH[i][0], english) == 0)
+            return FRENCH[i][1];
+    return NULL;
+}
+
+/* Puts the French words in place of the English ones in every "description", "name" and
+ * "benefits" of doc, at any depth. */
+static void translate(json_t *doc)
+{
+    const char *key;
+    json_t *value;
+    size_t i;
+    json_t *item;
+    if (json_is_array(doc))
+        json_array_foreach(doc, i, item) translate(item);
+    if (!json_is_object(doc))
+        return;
+    json_object_foreach(doc, key, value)
+    {
+        bool words = strcmp(key, "description") == 0 || strcmp(key, "name") == 0;
+        const char *fr = words && json_is_string(value) ? french(json_string_value(value)) : NULL;
+        if (fr != NULL)
+            json_string_set(value, fr);
+        else if (strcmp(key, "benefits") == 0)
+            json_array_foreach(value, i, item)
+            {
+                const char *benefit = json_is_string(item) ? french(json_string_value(item)) : NULL;
+                if (benefit != NULL)
+                    json_string_set(item, benefit);
+            }
+        else
+            translate(value);
+    }
+}
+
 /* minor units as the shortest amount a person writes: 500 -> "5", 550 -> "5.50" (2 decimals) */
 static void amount_text(int64_t minor, int digits, char out[FID_MONEY_TEXT_MAX])
 {
@@ -204,19 +300,24 @@ static void amount_text(int64_t minor, int digits, char out[FID_MONEY_TEXT_MAX])
         *point = '\0';
 }
 
-char *template_program_in(const char *name, const char *currency, int digits)
+char *template_program_in(const char *name, const char *currency, int digits, const char *locale)
 {
     const char *text = template_program(name);
     if (text == NULL)
         return NULL;
-    if (strcmp(currency, "EUR") == 0)
-        return xstrdup(text); /* the templates are written in euros */
+    bool in_french = strcmp(locale, "en") != 0;
+    if (strcmp(currency, "EUR") == 0 && !in_french)
+        return xstrdup(text); /* the templates are written in English, in euros */
     json_error_t jerr;
     json_t *doc = json_loads(text, JSON_PRESERVE_ORDER, &jerr);
+    if (in_french)
+        translate(doc);
     size_t i;
     json_t *reward;
     json_array_foreach(json_object_get(doc, "rewards"), i, reward)
     {
+        if (strcmp(currency, "EUR") == 0)
+            break;
         const char *label = json_string_value(json_object_get(reward, "name"));
         const char *eur = label ? strstr(label, " EUR") : NULL;
         if (eur == NULL)

@@ -104,8 +104,7 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     char explanation[200];
     snprintf(explanation, sizeof explanation,
              "[{\"rule\":\"enrolment\",\"label\":\"%s\",\"points\":%lld}]",
-             quick ? "Welcome bonus (joined within a day of buying)" : "Welcome bonus",
-             (long long)bonus);
+             quick ? e->labels->welcome_quick : e->labels->welcome, (long long)bonus);
     struct credit credit = {.kind = LEDGER_EARN,
                             .amount = bonus,
                             .at = ev->at,
@@ -195,10 +194,10 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
     struct jsonw vouchers;
     vouchers_open(&vouchers);
     if (first_time && plan->welcome_reward[0]) {
-        char explanation[PROGRAM_ID_MAX * 2 + 64];
+        char explanation[PROGRAM_ID_MAX * 2 + 128];
         snprintf(explanation, sizeof explanation,
-                 "[{\"rule\":\"vip_welcome:%s\",\"label\":\"VIP welcome\",\"reward\":\"%s\"}]",
-                 plan->id, plan->welcome_reward);
+                 "[{\"rule\":\"vip_welcome:%s\",\"label\":\"%s\",\"reward\":\"%s\"}]", plan->id,
+                 e->labels->vip_welcome, plan->welcome_reward);
         st = reward_give(e, &c, program_reward(e->program, plan->welcome_reward),
                          VOUCHER_FROM_VIP_WELCOME, ev->at, 0, 0, ev->key, explanation, &vouchers,
                          err);

@@ -64,6 +64,7 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
         .first_order = c->order_count == 0,
         .tier_id = c->tier,
         .vip_plan_id = vip_active(c, order->at) ? c->vip_plan : "",
+        .labels = e->labels,
     };
     fid_tz_local(e->tz, order->at, &context.local);
     struct earning earning;
@@ -115,11 +116,11 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
         st = stamps_earn(e, c, card, earning.stamps[i].stamps, at, row->id, event_key, &vouchers,
                          err);
     }
+    char why[160];
+    labels_explain(why, sizeof why, "cashback", e->labels->cashback);
     if (st == FID_OK && earning.cashback_minor > 0)
         st = account_move(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_EARN, earning.cashback_minor, at,
-                          row->id, event_key,
-                          "[{\"rule\":\"cashback\",\"label\":\"Cashback on spend\"}]", NULL, NULL,
-                          err);
+                          row->id, event_key, why, NULL, NULL, err);
     free(row->stamps);
     row->stamps = stamps_text(p, &earning);
     if (st == FID_OK) {

@@ -95,6 +95,7 @@ static enum fid_status remaining_earning(struct engine *e, const struct order_ro
         .first_order = json_is_true(json_object_get(context_json, "first_order")),
         .tier_id = json_string_value(json_object_get(context_json, "tier")),
         .vip_plan_id = json_string_value(json_object_get(context_json, "vip")),
+        .labels = e->labels,
     };
     fid_tz_local(e->tz, original->at, &context.local);
     struct earning earning;
@@ -135,6 +136,8 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
     int64_t from_pending = 0;
     if (st == FID_OK && lot.state == LOT_PENDING) {
         from_pending = amount < lot.remaining ? amount : lot.remaining;
+        char why[160];
+        labels_explain(why, sizeof why, "refund", e->labels->refund_pending);
         struct ledger_row row = {
             .customer_id = c->id,
             .at = at,
@@ -145,7 +148,7 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
             .order_id = order->id,
             .lot_id = lot.id,
             .program_version = e->program->version,
-            .explanation = "[{\"rule\":\"refund\",\"label\":\"Refund: pending points cancelled\"}]",
+            .explanation = why,
         };
         if ((st = ledger_append(&e->store, c, &row, err)) != FID_OK ||
             (st = lot_use_insert(&e->store, row.id, lot.id, from_pending, err)) != FID_OK)
@@ -160,11 +163,10 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
     int64_t rest = amount - from_pending, take = 0, forgiven = 0;
     refund_split(rest, c->points_available, e->program->refund_allow_negative, &take, &forgiven);
     /* the line's points carry the entry's sign, as an earning's do */
-    char explanation[160];
+    char explanation[200];
     snprintf(explanation, sizeof explanation,
-             "[{\"rule\":\"refund\",\"label\":\"Refund clawback\",\"points\":%lld,"
-             "\"forgiven\":%lld}]",
-             -(long long)take, (long long)forgiven);
+             "[{\"rule\":\"refund\",\"label\":\"%s\",\"points\":%lld,\"forgiven\":%lld}]",
+             e->labels->refund_clawback, -(long long)take, (long long)forgiven);
     struct debit debit = {
         .kind = LEDGER_CLAWBACK,
         .amount = take,
@@ -215,6 +217,8 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
     json_t *clawed = json_loads(order->stamps_clawed, 0, &jerr);
     json_t *taken = json_object(), *spared = json_object();
     enum fid_status st = FID_OK;
+    char clawback_why[160];
+    labels_explain(clawback_why, sizeof clawback_why, "refund", e->labels->refund_clawback);
     const char *card_id;
     json_t *value;
     json_object_foreach(earned, card_id, value)
@@ -233,8 +237,7 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
         int64_t take, forgiven;
         refund_split(claw, count, e->program->refund_allow_negative, &take, &forgiven);
         if ((st = account_move(e, c, ACCOUNT_STAMPS, card_id, LEDGER_CLAWBACK, -take, at, order->id,
-                               key, "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL,
-                               NULL, err)) != FID_OK ||
+                               key, clawback_why, NULL, NULL, err)) != FID_OK ||
             (st = stamps_set(&e->store, c->id, card_id, count - take, completed, err)) != FID_OK)
             break;
         json_object_set_new(taken, card_id, json_integer(take));
@@ -289,11 +292,12 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
         refund_clawback(order->cashback_earned, order->cashback_clawed, goods, refunded_goods);
     if (cashback > 0) {
         int64_t take, forgiven;
+        char clawback_why[160];
+        labels_explain(clawback_why, sizeof clawback_why, "refund", e->labels->refund_clawback);
         refund_split(cashback, c->cashback_minor, e->program->refund_allow_negative, &take,
                      &forgiven);
         if ((st = account_move(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_CLAWBACK, -take, at, order->id,
-                               key, "[{\"rule\":\"refund\",\"label\":\"Refund clawback\"}]", NULL,
-                               NULL, err)) != FID_OK)
+                               key, clawback_why, NULL, NULL, err)) != FID_OK)
             goto done;
         order->cashback_clawed += cashback;
         jsonw_key(result, "cashback_clawed_back");

@@ -54,6 +54,8 @@ static enum fid_status confirm_pending(struct engine *e, struct customer *c, int
         struct lot_row *lot = &lots[i];
         if (lot->available_at > t)
             continue;
+        char why[160];
+        labels_explain(why, sizeof why, "pending_period", e->labels->pending_over);
         struct ledger_row row = {
             .customer_id = c->id,
             .at = lot->available_at,
@@ -64,7 +66,7 @@ static enum fid_status confirm_pending(struct engine *e, struct customer *c, int
             .order_id = lot->order_id,
             .lot_id = lot->id,
             .program_version = e->program->version,
-            .explanation = "[{\"rule\":\"pending_period\",\"label\":\"Pending period over\"}]",
+            .explanation = why,
         };
         int64_t amount = lot->remaining;
         if ((st = ledger_append(&e->store, c, &row, err)) != FID_OK)
@@ -105,9 +107,9 @@ static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t
             continue;
         if (lot->available_at > when)
             when = lot->available_at;
-        const char *why = all_at
-                              ? "[{\"rule\":\"expiry\",\"label\":\"No activity: balance expired\"}]"
-                              : "[{\"rule\":\"expiry\",\"label\":\"Points expired\"}]";
+        char why[160];
+        labels_explain(why, sizeof why, "expiry",
+                       all_at ? e->labels->expiry_inactivity : e->labels->expiry_lot);
         struct ledger_row row = {
             .customer_id = c->id,
             .at = when,

@@ -146,6 +146,7 @@ enum fid_status engine_open(const struct engine_options *options, struct engine 
                                   : merchant_default(e->db, &e->merchant, err);
     if (st == FID_OK)
         st = fid_currency_check(e->merchant.currency, &e->currency_digits, "currency", err);
+    e->labels = labels_for(e->merchant.locale);
     if (st == FID_OK)
         st = fid_tz_open(e->merchant.timezone, &e->tz, err);
     if (st == FID_OK) {

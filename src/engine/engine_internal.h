@@ -7,6 +7,7 @@
 #define FIDELE_ENGINE_INTERNAL_H
 
 #include "core/event.h"
+#include "core/labels.h"
 #include "engine/engine.h"
 #include "util/codes.h"
 #include "util/jsonwrite.h"
@@ -20,6 +21,7 @@ struct engine {
     struct fid_tz *tz;
     struct program *program;
     struct fid_rng *rng;
+    const struct labels *labels; /* the merchant's language, for explanations */
     /* The journal's images, when they could not be folded (a database that cannot be written):
      * customer reads take them over the rows (store.overlay). */
     struct customer_journal *unfolded;

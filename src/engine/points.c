@@ -267,10 +267,10 @@ enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct s
     stamps_add(count, stamps, card->stamps_required, &new_count, &completed);
     const struct reward *reward = program_reward(e->program, card->reward_id);
     for (int64_t i = 0; i < completed; i++) {
-        char explanation[PROGRAM_ID_MAX * 2 + 64];
+        char explanation[PROGRAM_ID_MAX * 2 + 128];
         snprintf(explanation, sizeof explanation,
-                 "[{\"rule\":\"stamp_card:%s\",\"label\":\"Full card\",\"reward\":\"%s\"}]",
-                 card->id, card->reward_id);
+                 "[{\"rule\":\"stamp_card:%s\",\"label\":\"%s\",\"reward\":\"%s\"}]", card->id,
+                 e->labels->full_card, card->reward_id);
         struct ledger_row row = {
             .customer_id = c->id,
             .at = at,

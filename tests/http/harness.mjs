@@ -277,9 +277,10 @@ export class Server {
         this.keyIds[name] = r.json.id;
     }
 
-    /** Merchant A (1): cafe; merchant B (2): bookshop. Keys adminA, posA, readA, adminB, revokedA. */
+    /** Merchant A (1): cafe, in English; merchant B (2): bookshop, in French. Keys adminA, posA,
+     * readA, adminB, revokedA. */
     async setup() {
-        await this.cliOk(["init", "--template", "cafe", "--name", "Cafe A"]);
+        await this.cliOk(["init", "--template", "cafe", "--name", "Cafe A", "--locale", "en"]);
         await this.cliOk(["merchant", "add", "Bookshop B", "--template", "bookshop"]);
         await this.createKey("adminA", 1, "admin");
         await this.createKey("posA", 1, "pos");

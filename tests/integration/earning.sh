@@ -382,6 +382,26 @@ earn cashback 10 0 E3 v1 cashback" "$(ledger_table zoe)" "zoe's ledger"
     assert_balance zoe "100 $((649 + 1000 + 55)) 100 301"
 }
 
+# The engine's own lines of explanation speak the merchant's language, and a French shop's
+# template names its rewards, cards and tiers in French.
+labels_in_the_merchants_language() {
+    init_db cafe --locale fr
+    enrol amy 2026-02-01T08:00:00Z
+    order a1 2026-02-02T08:00:00Z amy A1 "[$(line ESPRESSO coffee 1 250)]"
+    check_json "the order's breakdown" '[.[0].breakdown[].label]' \
+        '["Points de base","Bonus de première commande"]'
+    post "$(refund_json r1 2026-02-03T08:00:00Z A1 '"amount_minor":250')"
+    expect_exit 0 fidele --json ledger amy
+    check_json "the ledger's own lines" '[.entries[] | select(.account == "points") | .explanation[0].label]' \
+        '["Bonus de bienvenue","Points de base","Reprise sur remboursement"]'
+    expect_exit 0 fidele --json rewards
+    check_json "the template's rewards" '[.[].name]' \
+        '["Café offert","Viennoiserie offerte","5 EUR de remise","Atelier latte art"]'
+    expect_exit 0 fidele --json program show
+    check_json "its card and tiers" '[.program.stamp_cards[0].name, .program.tiers.levels[].name]' \
+        '["Carte café","Habitué","Famille"]'
+}
+
 scenario base_and_rounding base_and_rounding
 scenario sku_category_multiplier sku_category_multiplier
 scenario time_windows_paris time_windows_paris
@@ -392,4 +412,5 @@ scenario enrolment_bonus_quick enrolment_bonus_quick
 scenario credit_past_orders_bookshop credit_past_orders_bookshop
 scenario non_member_orders non_member_orders
 scenario cashback_ecommerce cashback_ecommerce
+scenario labels_in_the_merchants_language labels_in_the_merchants_language
 finish

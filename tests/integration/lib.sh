@@ -281,12 +281,14 @@ epoch() {
 }
 
 # init_db TEMPLATE|FILE [options...]: new database (new_db) with a merchant; a FILE argument is a
-# programme document. The clock is 2026-01-01 unless NOW is set.
+# programme document. The clock is 2026-01-01 unless NOW is set; the merchant speaks English
+# (the tests' expectations are written in it) unless the options give a --locale.
 init_db() {
     local what=$1
     shift
     new_db
     local now=${NOW:-2026-01-01T00:00:00Z}
+    [[ " $* " == *" --locale "* ]] || set -- "$@" --locale en
     if [ -f "$what" ]; then
         expect_exit 0 "$FIDELE" --db "$DB" --now "$now" init --program "$what" "$@"
     else

@@ -97,12 +97,17 @@ keys_per_merchant() {
 # A template's rewards that speak of money say their own amount in the merchant's currency.
 templates_in_the_merchants_currency() {
     two_merchants
-    expect_exit 0 fidele merchant add "Tokyo" --template ecommerce --currency JPY --timezone Asia/Tokyo
+    expect_exit 0 fidele merchant add "Tokyo" --template ecommerce --currency JPY --timezone Asia/Tokyo \
+        --locale en
     expect_exit 0 fidele --merchant 3 --json program show
     check_json "yen, as many as the minor units" '[.program.rewards[] | select(.value_minor) | "\(.name)=\(.value_minor)"]' \
         '["1000 JPY off=1000","500 JPY cashback=500","Spend 1000 JPY of cashback=1000"]'
-    expect_exit 0 fidele init --template cafe --currency KWD --print
+    expect_exit 0 fidele init --template cafe --currency KWD --print --locale en
     assert_contains "$OUT" '"name": "0.500 KWD off"' "three decimals"
+    expect_exit 0 fidele init --template cafe --currency KWD --print
+    assert_contains "$OUT" '"name": "0.500 KWD de remise"' "in French by default"
+    expect_exit 2 fidele init --template cafe --print --locale de
+    assert_stderr_names "--locale"
     expect_exit 2 fidele init --template cafe --currency XYZ --print
     assert_stderr_names "--currency"
 }

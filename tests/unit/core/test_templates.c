@@ -161,11 +161,84 @@ static void test_sample_orders(void **state)
     fid_tz_free(paris);
 }
 
+/* Words a French shop writes as the English do. */
+static bool same_in_french(const char *word)
+{
+    return strcmp(word, "Bibliophile") == 0 || strcmp(word, "Club") == 0;
+}
+
+/* fr is en with its words translated: the same document otherwise, every word in French. */
+static void expect_translated(const char *template_name, const char *key, const json_t *en,
+                              const json_t *fr)
+{
+    bool words = key && (strcmp(key, "description") == 0 || strcmp(key, "name") == 0 ||
+                         strcmp(key, "benefits") == 0);
+    if (json_is_string(en) && words) {
+        assert_true(json_is_string(fr));
+        if (!same_in_french(json_string_value(en)) &&
+            strcmp(json_string_value(en), json_string_value(fr)) == 0)
+            fail_msg("%s: \"%s\" is not translated", template_name, json_string_value(en));
+        return;
+    }
+    if (json_is_object(en)) {
+        assert_true(json_is_object(fr));
+        UNIT_EQ_INT(template_name, json_object_size(fr), json_object_size(en));
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)en, k, v)
+        {
+            const json_t *other = json_object_get(fr, k);
+            if (other == NULL)
+                fail_msg("%s: \"%s\" missing in French", template_name, k);
+            expect_translated(template_name, k, v, other);
+        }
+        return;
+    }
+    if (json_is_array(en)) {
+        assert_true(json_is_array(fr));
+        UNIT_EQ_INT(template_name, json_array_size(fr), json_array_size(en));
+        for (size_t i = 0; i < json_array_size(en); i++)
+            expect_translated(template_name, words ? key : NULL, json_array_get(en, i),
+                              json_array_get(fr, i));
+        return;
+    }
+    assert_true(json_equal(en, fr));
+}
+
+static void test_french_words(void **state)
+{
+    (void)state;
+    for (size_t i = 0; TEMPLATE_NAMES[i]; i++) {
+        char *text = template_program_in(TEMPLATE_NAMES[i], "EUR", 2, "fr");
+        assert_non_null(text);
+        struct program *p = NULL;
+        struct fid_error err;
+        assert_int_equal(program_parse_text(text, strlen(text), &p, &err), FID_OK);
+        program_free(p);
+        json_error_t jerr;
+        json_t *fr = json_loads(text, 0, &jerr),
+               *en = json_loads(template_program(TEMPLATE_NAMES[i]), 0, &jerr);
+        expect_translated(TEMPLATE_NAMES[i], NULL, en, fr);
+        json_decref(fr);
+        json_decref(en);
+        free(text);
+        /* English stays as written */
+        text = template_program_in(TEMPLATE_NAMES[i], "EUR", 2, "en");
+        UNIT_EQ_STR(TEMPLATE_NAMES[i], text, template_program(TEMPLATE_NAMES[i]));
+        free(text);
+    }
+    /* in another currency, a French name that speaks of money says its amount in it */
+    char *text = template_program_in("cafe", "JPY", 0, "fr");
+    assert_non_null(strstr(text, "\"500 JPY de remise\""));
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_every_template_parses),
+        cmocka_unit_test(test_french_words),
         cmocka_unit_test(test_sample_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,34 @@
+/*
+ * The words the engine writes into ledger explanations for its own rules, in the merchant's
+ * language ("fr" or "en"); the programme's rules carry the names the merchant gave them. Stored
+ * with each entry, as members read them.
+ */
+#ifndef FIDELE_CORE_LABELS_H
+#define FIDELE_CORE_LABELS_H
+
+#include <stddef.h>
+
+struct labels {
+    const char *base;              /* points at the programme's rate */
+    const char *below_minimum;     /* an order under the minimum amount */
+    const char *first_order;       /* the first order's bonus */
+    const char *no_negative;       /* multipliers below 100% never take more than the base */
+    const char *welcome;           /* the enrolment bonus */
+    const char *welcome_quick;     /* ... when enrolling within the quick window of a purchase */
+    const char *vip_welcome;       /* a VIP plan's welcome reward */
+    const char *cashback;          /* cashback on spend */
+    const char *refund_pending;    /* a refund cancels pending points */
+    const char *refund_clawback;   /* a refund takes back what the order earned */
+    const char *pending_over;      /* pending points become available */
+    const char *expiry_inactivity; /* the whole balance after months without activity */
+    const char *expiry_lot;        /* a lot's points at the end of their validity */
+    const char *full_card;         /* a stamp card completed */
+};
+
+/* The labels of a language: "en" English, anything else (the default "fr") French. Static. */
+const struct labels *labels_for(const char *locale);
+
+/* A one-line explanation, [{"rule": rule, "label": label}], into out. */
+void labels_explain(char *out, size_t size, const char *rule, const char *label);
+
+#endif
