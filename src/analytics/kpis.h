@@ -48,10 +48,12 @@ struct kpi_counts {
 json_t *kpi_report(const struct kpi_counts *counts);
 
 /* A self-contained HTML page (inline CSS and SVG charts, no external resource) of the report,
- * the monthly series, the cohorts and the segment sizes (an engine_segments object, may be NULL).
- * digits/currency format money. Caller frees. */
+ * the monthly series, the cohorts and the segment sizes (an engine_segments object, may be NULL),
+ * in the merchant's language (locale "en", else French), money in digits/currency as it writes
+ * it. Caller frees. */
 char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, const json_t *segments,
-                      const char *merchant, const char *period, int digits, const char *currency);
+                      const char *merchant, const char *period, int digits, const char *currency,
+                      const char *locale);
 
 void kpi_counts_clear(struct kpi_counts *counts);
 

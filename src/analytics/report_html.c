@@ -4,6 +4,7 @@
  * by month, members against non-members, the cohort heat map and segment sizes.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,85 @@
 #include "util/money.h"
 #include "util/xalloc.h"
 
+/* The page's words in the merchant's language. */
+struct report_words {
+    const char *lang, *title, *subtitle, *customers, *orders, *revenue, *average_order, *repurchase,
+        *retention, *churn, *loyal_share, *participation, *points_redeemed, *none,
+        *revenue_by_month, *active_by_month, *members_chart, *members_line, *non_members_line,
+        *cohorts, *first_order, *segments;
+    const char *stages[7][2]; /* lifecycle stage id -> its name */
+};
+
+static const struct report_words ENGLISH = {
+    .lang = "en",
+    .title = "loyalty report",
+    .subtitle = "Loyalty report, ",
+    .customers = "customers",
+    .orders = "orders",
+    .revenue = "revenue",
+    .average_order = "average order",
+    .repurchase = "repurchase rate",
+    .retention = "retention rate",
+    .churn = "churn rate",
+    .loyal_share = "loyal revenue share",
+    .participation = "participation",
+    .points_redeemed = "points redeemed",
+    .none = "n/a",
+    .revenue_by_month = "Revenue by month",
+    .active_by_month = "Active customers by month",
+    .members_chart = "Members and non-members",
+    .members_line = "members",
+    .non_members_line = "non-members",
+    .cohorts = "Cohorts: % of each month's new customers who ordered k months later",
+    .first_order = "first order",
+    .segments = "Segments",
+    .stages = {{"new", "new"},
+               {"active", "active"},
+               {"loyal", "loyal"},
+               {"occasional", "occasional"},
+               {"at_risk", "at risk"},
+               {"dormant", "dormant"},
+               {"churned", "churned"}},
+};
+
+static const struct report_words FRENCH = {
+    .lang = "fr",
+    .title = "rapport de fidélité",
+    .subtitle = "Rapport de fidélité, ",
+    .customers = "clients",
+    .orders = "commandes",
+    .revenue = "chiffre d'affaires",
+    .average_order = "panier moyen",
+    .repurchase = "taux de réachat",
+    .retention = "taux de rétention",
+    .churn = "taux d'attrition",
+    .loyal_share = "part du chiffre d'affaires des fidèles",
+    .participation = "participation",
+    .points_redeemed = "points utilisés",
+    .none = "n.d.",
+    .revenue_by_month = "Chiffre d'affaires par mois",
+    .active_by_month = "Clients actifs par mois",
+    .members_chart = "Membres et non-membres",
+    .members_line = "membres",
+    .non_members_line = "non-membres",
+    .cohorts = "Cohortes : % des nouveaux clients de chaque mois qui ont commandé k mois plus tard",
+    .first_order = "première commande",
+    .segments = "Segments",
+    .stages = {{"new", "nouveaux"},
+               {"active", "actifs"},
+               {"loyal", "fidèles"},
+               {"occasional", "occasionnels"},
+               {"at_risk", "à risque"},
+               {"dormant", "endormis"},
+               {"churned", "perdus"}},
+};
+
 struct page {
     char *data;
     size_t len, cap;
+    const struct report_words *w;
+    const char *locale, *currency; /* money as the merchant's language writes it */
+    int digits;
 };
 
 static void put(struct page *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -57,11 +134,27 @@ static void put_text(struct page *p, const char *text)
     }
 }
 
-static void money(char *out, size_t size, int64_t minor, int digits, const char *currency)
+static void money(const struct page *p, int64_t minor, char out[FID_MONEY_LOCAL_MAX])
 {
-    char amount[FID_MONEY_TEXT_MAX];
-    fid_money_format(minor, digits, amount);
-    snprintf(out, size, "%s %s", amount, currency);
+    fid_money_format_in(minor, p->digits, p->currency, p->locale, out);
+}
+
+/* A count with its thousands grouped as the language does. */
+static void count(const struct page *p, int64_t n, char out[FID_MONEY_LOCAL_MAX])
+{
+    char text[32];
+    snprintf(text, sizeof text, "%lld", (long long)n);
+    fid_number_format_in(text, 0, p->locale, out);
+}
+
+/* A percentage with `decimals` decimals: "12.5%" in English, "12,5 %" in French. */
+static void percent(const struct page *p, double value, int decimals, char out[FID_MONEY_LOCAL_MAX])
+{
+    char text[48], number[FID_MONEY_LOCAL_MAX];
+    snprintf(text, sizeof text, "%.*f", decimals, value);
+    fid_number_format_in(text, decimals, p->locale, number);
+    snprintf(out, FID_MONEY_LOCAL_MAX, strcmp(p->w->lang, "fr") == 0 ? "%s\u202f%%" : "%s%%",
+             number);
 }
 
 static void tile(struct page *p, const char *label, const char *value)
@@ -75,16 +168,16 @@ static void tile(struct page *p, const char *label, const char *value)
 
 static void rate_tile(struct page *p, const char *label, const json_t *value)
 {
-    char text[32] = "n/a";
+    char text[FID_MONEY_LOCAL_MAX];
+    snprintf(text, sizeof text, "%s", p->w->none);
     if (json_is_number(value))
-        snprintf(text, sizeof text, "%.1f %%", json_number_value(value));
+        percent(p, json_number_value(value), 1, text);
     tile(p, label, text);
 }
 
 /* Vertical bars of values[] with month labels; height scaled to the largest value. */
 static void bar_chart(struct page *p, const char *title, const struct kpi_counts *c,
-                      int64_t (*value)(const struct kpi_month *), const char *colour, int digits,
-                      const char *currency)
+                      int64_t (*value)(const struct kpi_month *), const char *colour, bool in_money)
 {
     const int width = 680, height = 220, left = 110, bottom = 30, top = 20;
     int64_t max = 1;
@@ -97,11 +190,11 @@ static void bar_chart(struct page *p, const char *title, const struct kpi_counts
         width, height);
     put(p, "<line x1=%d y1=%d x2=%d y2=%d stroke='#999'/>", left, height - bottom, width - 10,
         height - bottom);
-    char label[64];
-    if (currency)
-        money(label, sizeof label, max, digits, currency);
+    char label[FID_MONEY_LOCAL_MAX];
+    if (in_money)
+        money(p, max, label);
     else
-        snprintf(label, sizeof label, "%lld", (long long)max);
+        count(p, max, label);
     put(p, "<text x=%d y=%d class=axis text-anchor=end>%s</text>", left - 6, top + 4, label);
     put(p, "<text x=%d y=%d class=axis text-anchor=end>0</text>", left - 6, height - bottom);
     size_t n = c->n_months ? c->n_months : 1;
@@ -111,10 +204,10 @@ static void bar_chart(struct page *p, const char *title, const struct kpi_counts
         double h = v > 0 ? (double)v / (double)max * (height - bottom - top) : 0;
         double x = left + slot * (double)i + slot * 0.15;
         /* the tooltip in the axis's unit: money as money, not minor units */
-        if (currency)
-            money(label, sizeof label, v, digits, currency);
+        if (in_money)
+            money(p, v, label);
         else
-            snprintf(label, sizeof label, "%lld", (long long)v);
+            count(p, v, label);
         put(p,
             "<rect x=%.1f y=%.1f width=%.1f height=%.1f fill='%s'><title>%04d-%02d: %s</title>"
             "</rect>",
@@ -136,8 +229,7 @@ static int64_t month_active(const struct kpi_month *m)
     return m->active_customers;
 }
 
-static void members_chart(struct page *p, const struct kpi_counts *c, const json_t *report,
-                          int digits, const char *currency)
+static void members_chart(struct page *p, const struct kpi_counts *c, const json_t *report)
 {
     int64_t member_revenue = 0, revenue = 0;
     for (size_t i = 0; i < c->n_months; i++) {
@@ -151,28 +243,37 @@ static void members_chart(struct page *p, const struct kpi_counts *c, const json
             brought_n = others > 0 ? others : 0;
     double share =
         brought_m + brought_n > 0 ? (double)brought_m / (double)(brought_m + brought_n) : 0;
-    put(p, "<figure><figcaption>Members and non-members</figcaption>"
-           "<svg viewBox='0 0 640 120' width=640 height=120 role=img>");
+    put(p, "<figure><figcaption>");
+    put_text(p, p->w->members_chart);
+    put(p, "</figcaption><svg viewBox='0 0 640 120' width=640 height=120 role=img>");
     put(p, "<rect x=10 y=20 width=%.1f height=30 fill='#2f6f8f'/>", 620 * share);
     put(p, "<rect x=%.1f y=20 width=%.1f height=30 fill='#d9a441'/>", 10 + 620 * share,
         brought_m + brought_n > 0 ? 620 * (1 - share) : 0);
-    char a[64], b[64], aov_m[64] = "n/a", aov_n[64] = "n/a";
-    money(a, sizeof a, member_revenue, digits, currency);
-    money(b, sizeof b, others, digits, currency);
-    const json_t *am = json_object_get(report, "aov_members_minor");
-    const json_t *an = json_object_get(report, "aov_non_members_minor");
-    if (json_is_integer(am))
-        money(aov_m, sizeof aov_m, json_integer_value(am), digits, currency);
-    if (json_is_integer(an))
-        money(aov_n, sizeof aov_n, json_integer_value(an), digits, currency);
-    put(p,
-        "<text x=10 y=75 class=lab fill='#2f6f8f'>members: %s (%.0f %%), average order %s"
-        "</text>",
-        a, share * 100, aov_m);
-    put(p,
-        "<text x=10 y=100 class=lab fill='#9a6b12'>non-members: %s (%.0f %%), average order "
-        "%s</text></svg></figure>",
-        b, brought_m + brought_n > 0 ? (1 - share) * 100 : 0, aov_n);
+    const json_t *aov[2] = {json_object_get(report, "aov_members_minor"),
+                            json_object_get(report, "aov_non_members_minor")};
+    const int64_t amount[2] = {member_revenue, others};
+    const double shares[2] = {share * 100, brought_m + brought_n > 0 ? (1 - share) * 100 : 0};
+    const char *who[2] = {p->w->members_line, p->w->non_members_line};
+    for (int g = 0; g < 2; g++) {
+        char total[FID_MONEY_LOCAL_MAX], part[FID_MONEY_LOCAL_MAX], average[FID_MONEY_LOCAL_MAX];
+        money(p, amount[g], total);
+        percent(p, shares[g], 0, part);
+        snprintf(average, sizeof average, "%s", p->w->none);
+        if (json_is_integer(aov[g]))
+            money(p, json_integer_value(aov[g]), average);
+        put(p, "<text x=10 y=%d class=lab fill='%s'>", 75 + 25 * g, g == 0 ? "#2f6f8f" : "#9a6b12");
+        put_text(p, who[g]);
+        put(p, strcmp(p->w->lang, "fr") == 0 ? " : " : ": ");
+        put_text(p, total);
+        put(p, " (");
+        put_text(p, part);
+        put(p, "), ");
+        put_text(p, p->w->average_order);
+        put(p, " ");
+        put_text(p, average);
+        put(p, "</text>");
+    }
+    put(p, "</svg></figure>");
 }
 
 static void cohort_table(struct page *p, const json_t *report)
@@ -180,8 +281,13 @@ static void cohort_table(struct page *p, const json_t *report)
     const json_t *cohorts = json_object_get(report, "cohorts");
     if (json_array_size(cohorts) == 0)
         return;
-    put(p, "<figure><figcaption>Cohorts: %% of each month's new customers who ordered k months "
-           "later</figcaption><table class=heat><tr><th>first order</th><th>customers</th>");
+    put(p, "<figure><figcaption>");
+    put_text(p, p->w->cohorts);
+    put(p, "</figcaption><table class=heat><tr><th>");
+    put_text(p, p->w->first_order);
+    put(p, "</th><th>");
+    put_text(p, p->w->customers);
+    put(p, "</th>");
     for (size_t k = 0;
          k < json_array_size(json_object_get(json_array_get(cohorts, 0), "active_pct")); k++)
         put(p, "<th>%zu</th>", k);
@@ -211,6 +317,15 @@ static void cohort_table(struct page *p, const json_t *report)
     put(p, "</table></figure>");
 }
 
+/* A lifecycle stage as the language names it. */
+static const char *stage_name(const struct page *p, const char *id)
+{
+    for (size_t i = 0; i < sizeof p->w->stages / sizeof *p->w->stages; i++)
+        if (strcmp(p->w->stages[i][0], id) == 0)
+            return p->w->stages[i][1];
+    return id;
+}
+
 static void segment_bars(struct page *p, const json_t *segments)
 {
     if (segments == NULL)
@@ -225,10 +340,10 @@ static void segment_bars(struct page *p, const json_t *segments)
             json_integer_value(n);
     }
     size_t rows = json_object_size(groups[0]) + json_object_size(groups[1]);
-    put(p,
-        "<figure><figcaption>Segments</figcaption><svg viewBox='0 0 640 %zu' width=640 "
-        "height=%zu role=img>",
-        rows * 24 + 10, rows * 24 + 10);
+    put(p, "<figure><figcaption>");
+    put_text(p, p->w->segments);
+    put(p, "</figcaption><svg viewBox='0 0 640 %zu' width=640 height=%zu role=img>", rows * 24 + 10,
+        rows * 24 + 10);
     size_t row = 0;
     for (int g = 0; g < 2; g++) {
         const char *name;
@@ -237,7 +352,7 @@ static void segment_bars(struct page *p, const json_t *segments)
         {
             double w = (double)json_integer_value(n) / (double)max * 400;
             put(p, "<text x=150 y=%zu class=lab text-anchor=end>", row * 24 + 20);
-            put_text(p, name);
+            put_text(p, g == 0 ? stage_name(p, name) : name);
             put(p, "</text><rect x=160 y=%zu width=%.1f height=16 fill='%s'/>", row * 24 + 7, w,
                 g == 0 ? "#5b8c5a" : "#8a5a9e");
             put(p, "<text x=%.1f y=%zu class=lab>%lld</text>", 166 + w, row * 24 + 20,
@@ -249,12 +364,21 @@ static void segment_bars(struct page *p, const json_t *segments)
 }
 
 char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, const json_t *segments,
-                      const char *merchant, const char *period, int digits, const char *currency)
+                      const char *merchant, const char *period, int digits, const char *currency,
+                      const char *locale)
 {
-    struct page p = {.data = xmalloc(32768), .cap = 32768};
-    put(&p, "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>");
+    const struct report_words *w = strcmp(locale, "en") == 0 ? &ENGLISH : &FRENCH;
+    struct page p = {.data = xmalloc(32768),
+                     .cap = 32768,
+                     .w = w,
+                     .locale = locale,
+                     .currency = currency,
+                     .digits = digits};
+    put(&p, "<!DOCTYPE html><html lang=%s><head><meta charset=utf-8><title>", w->lang);
     put_text(&p, merchant);
-    put(&p, " — loyalty report</title><style>"
+    put(&p, " — ");
+    put_text(&p, w->title);
+    put(&p, "</title><style>"
             "body{font:15px/1.45 system-ui,sans-serif;margin:32px;color:#222;max-width:980px}"
             "h1{font-size:24px;margin:0 0 4px}p.sub{color:#666;margin:0 0 24px}"
             ".tiles{display:flex;flex-wrap:wrap;gap:12px;margin-bottom:24px}"
@@ -266,35 +390,33 @@ char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, con
             "table.heat td,table.heat th{border:1px solid #eee;padding:4px 6px;text-align:right}"
             "td.na{color:#bbb}</style></head><body><h1>");
     put_text(&p, merchant);
-    put(&p, "</h1><p class=sub>Loyalty report, ");
+    put(&p, "</h1><p class=sub>");
+    put_text(&p, w->subtitle);
     put_text(&p, period);
     put(&p, "</p><div class=tiles>");
-    char text[64];
-    snprintf(text, sizeof text, "%lld",
-             (long long)json_integer_value(json_object_get(report, "customers")));
-    tile(&p, "customers", text);
-    snprintf(text, sizeof text, "%lld",
-             (long long)json_integer_value(json_object_get(report, "orders")));
-    tile(&p, "orders", text);
-    money(text, sizeof text, json_integer_value(json_object_get(report, "revenue_minor")), digits,
-          currency);
-    tile(&p, "revenue", text);
+    char text[FID_MONEY_LOCAL_MAX];
+    count(&p, json_integer_value(json_object_get(report, "customers")), text);
+    tile(&p, w->customers, text);
+    count(&p, json_integer_value(json_object_get(report, "orders")), text);
+    tile(&p, w->orders, text);
+    money(&p, json_integer_value(json_object_get(report, "revenue_minor")), text);
+    tile(&p, w->revenue, text);
     const json_t *aov = json_object_get(report, "aov_minor");
     if (json_is_integer(aov))
-        money(text, sizeof text, json_integer_value(aov), digits, currency);
+        money(&p, json_integer_value(aov), text);
     else
-        snprintf(text, sizeof text, "n/a");
-    tile(&p, "average order", text);
-    rate_tile(&p, "repurchase rate", json_object_get(report, "repurchase_rate"));
-    rate_tile(&p, "retention rate", json_object_get(report, "retention_rate"));
-    rate_tile(&p, "churn rate", json_object_get(report, "churn_rate"));
-    rate_tile(&p, "loyal revenue share", json_object_get(report, "loyal_revenue_share"));
-    rate_tile(&p, "participation", json_object_get(report, "participation_rate"));
-    rate_tile(&p, "points redeemed", json_object_get(report, "points_redemption_rate"));
+        snprintf(text, sizeof text, "%s", w->none);
+    tile(&p, w->average_order, text);
+    rate_tile(&p, w->repurchase, json_object_get(report, "repurchase_rate"));
+    rate_tile(&p, w->retention, json_object_get(report, "retention_rate"));
+    rate_tile(&p, w->churn, json_object_get(report, "churn_rate"));
+    rate_tile(&p, w->loyal_share, json_object_get(report, "loyal_revenue_share"));
+    rate_tile(&p, w->participation, json_object_get(report, "participation_rate"));
+    rate_tile(&p, w->points_redeemed, json_object_get(report, "points_redemption_rate"));
     put(&p, "</div>");
-    bar_chart(&p, "Revenue by month", counts, month_revenue, "#2f6f8f", digits, currency);
-    bar_chart(&p, "Active customers by month", counts, month_active, "#d9a441", digits, NULL);
-    members_chart(&p, counts, report, digits, currency);
+    bar_chart(&p, w->revenue_by_month, counts, month_revenue, "#2f6f8f", true);
+    bar_chart(&p, w->active_by_month, counts, month_active, "#d9a441", false);
+    members_chart(&p, counts, report);
     cohort_table(&p, report);
     segment_bars(&p, segments);
     put(&p, "</body></html>\n");

@@ -165,7 +165,8 @@ int cmd_report(struct cli *cli)
         char period[64];
         snprintf(period, sizeof period, "%s to %s", from_text, to_text);
         char *html = kpi_report_html(report, &counts, segments, engine_merchant(e)->name, period,
-                                     engine_currency_digits(e), engine_merchant(e)->currency);
+                                     engine_currency_digits(e), engine_merchant(e)->currency,
+                                     engine_merchant(e)->locale);
         fputs(html, out);
         free(html);
         json_decref(segments);

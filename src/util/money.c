@@ -1,5 +1,6 @@
 /*
- * Currency facts come from ICU (ISO 4217 codes and their minor-unit digits).
+ * Currency facts come from ICU (ISO 4217 codes and their minor-unit digits), and so does the
+ * way a language writes amounts.
  */
 #include "util/money.h"
 
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unicode/ucurr.h>
 #include <unicode/uenum.h>
+#include <unicode/unum.h>
 #include <unicode/ustring.h>
 
 /* True when code is in ICU's list of common, non-deprecated currencies. (ucurr_isAvailable over a
@@ -67,4 +69,48 @@ void fid_money_format(int64_t amount_minor, int digits, char out[FID_MONEY_TEXT_
         snprintf(out, FID_MONEY_TEXT_MAX, "%s%llu.%0*llu", sign,
                  (unsigned long long)(magnitude / unit), digits,
                  (unsigned long long)(magnitude % unit));
+}
+
+/* Formats the decimal text number (exact: ICU reads it as a decimal, not a double) with a
+ * formatter of style for locale; false when ICU cannot. */
+static bool format_decimal(const char *number, UNumberFormatStyle style, const char *locale,
+                           const char *currency, int digits, char *out, size_t size)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    UNumberFormat *f =
+        unum_open(style, NULL, 0, strcmp(locale, "en") == 0 ? "en_GB" : "fr_FR", NULL, &status);
+    if (currency != NULL && U_SUCCESS(status)) {
+        UChar code[FID_CURRENCY_LEN + 1];
+        u_uastrcpy(code, currency);
+        unum_setTextAttribute(f, UNUM_CURRENCY_CODE, code, FID_CURRENCY_LEN, &status);
+    }
+    if (digits >= 0 && U_SUCCESS(status)) {
+        unum_setAttribute(f, UNUM_MIN_FRACTION_DIGITS, digits);
+        unum_setAttribute(f, UNUM_MAX_FRACTION_DIGITS, digits);
+    }
+    UChar text[96];
+    int32_t n = U_SUCCESS(status) ? unum_formatDecimal(f, number, -1, text, 96, NULL, &status) : 0;
+    unum_close(f);
+    if (U_FAILURE(status) || n <= 0 || n >= 96)
+        return false;
+    int32_t written = 0;
+    status = U_ZERO_ERROR;
+    u_strToUTF8(out, (int32_t)size, &written, text, n, &status);
+    return U_SUCCESS(status) && (size_t)written < size;
+}
+
+void fid_money_format_in(int64_t amount_minor, int digits, const char *currency, const char *locale,
+                         char out[FID_MONEY_LOCAL_MAX])
+{
+    char number[FID_MONEY_TEXT_MAX];
+    fid_money_format(amount_minor, digits, number);
+    if (!format_decimal(number, UNUM_CURRENCY, locale, currency, digits, out, FID_MONEY_LOCAL_MAX))
+        snprintf(out, FID_MONEY_LOCAL_MAX, "%s %s", number, currency);
+}
+
+void fid_number_format_in(const char *number, int decimals, const char *locale,
+                          char out[FID_MONEY_LOCAL_MAX])
+{
+    if (!format_decimal(number, UNUM_DECIMAL, locale, NULL, decimals, out, FID_MONEY_LOCAL_MAX))
+        snprintf(out, FID_MONEY_LOCAL_MAX, "%s", number);
 }

@@ -48,11 +48,31 @@ refund_beyond_revenue() {
     post "$(refund_json r1 2026-01-06T08:00:00Z N1 '"lines":[{"sku":"BEANS","quantity":1}]')"
     NOW=2026-03-01T00:00:00Z expect_exit 0 fidele report --from 2026-01-01 --to 2026-02-01 --format html --out r.html
     assert_true "no negative width" bash -c "! grep -q 'width=-' r.html"
-    assert_true "members 100 %" grep -q 'members: 30.00 EUR (100 %)' r.html
-    assert_true "non-members 0 %" grep -q 'non-members: -20.00 EUR (0 %)' r.html
-    assert_true "a month's revenue in money" grep -q '<title>2026-01: 10.00 EUR</title>' r.html
+    assert_true "members 100 %" grep -q 'members: €30.00 (100%)' r.html
+    assert_true "non-members 0 %" grep -q 'non-members: -€20.00 (0%)' r.html
+    assert_true "a month's revenue in money" grep -q '<title>2026-01: €10.00</title>' r.html
+}
+
+# A French merchant's report speaks French and writes amounts as French readers do.
+in_french() {
+    NOW=2025-11-01T00:00:00Z init_db cafe --timezone Etc/UTC --locale fr
+    enrol ann 2026-01-01T08:00:00Z
+    order m1 2026-01-05T08:00:00Z ann M1 "[$(line BEANS beans 1 123456)]"
+    order n1 2026-01-06T08:00:00Z walkin N1 "[$(line BEANS beans 1 2000)]"
+    NOW=2026-03-01T00:00:00Z expect_exit 0 fidele report --from 2026-01-01 --to 2026-02-01 --format html --out r.html
+    # ICU's French: thousands by a narrow no-break space, the euro sign after a no-break space
+    local thin=$'\xe2\x80\xaf' nb=$'\xc2\xa0'
+    assert_true "the page's language" grep -q '<html lang=fr>' r.html
+    assert_true "the revenue in euros, French style" \
+        grep -q "1${thin}254,56${nb}€</div><div class=l>chiffre d'affaires" r.html
+    assert_true "members' share and average order" \
+        grep -q "membres : 1${thin}234,56${nb}€ (98${thin}%), panier moyen 1${thin}234,56${nb}€" r.html
+    assert_true "a rate" grep -q "0,0${thin}%</div><div class=l>taux de réachat" r.html
+    assert_true "a month's revenue" grep -q "<title>2026-01: 1${thin}254,56${nb}€</title>" r.html
+    assert_true "lifecycle stages named" grep -q '>nouveaux</text>' r.html
 }
 
 scenario rendered rendered
 scenario refund_beyond_revenue refund_beyond_revenue
+scenario in_french in_french
 finish

@@ -97,13 +97,43 @@ static void test_money_format(void **state)
     }
 }
 
+/* Amounts as a language writes them: exact (no double on the way), the currency's digits. */
+static void test_money_format_in(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t minor;
+        int digits;
+        const char *currency, *locale, *want;
+    } cases[] = {
+        {123456, 2, "EUR", "fr", "1\u202f234,56\u00a0€"},
+        {123456, 2, "EUR", "en", "€1,234.56"},
+        {-2000, 2, "EUR", "fr", "-20,00\u00a0€"},
+        {-2000, 2, "EUR", "en", "-€20.00"},
+        {1000, 0, "JPY", "fr", "1\u202f000\u00a0JPY"},
+        {500, 3, "KWD", "en", "KWD\u00a00.500"},
+        /* past a double's 2^53: every digit kept */
+        {9007199254740993LL, 2, "EUR", "en", "€90,071,992,547,409.93"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[FID_MONEY_LOCAL_MAX];
+        fid_money_format_in(cases[i].minor, cases[i].digits, cases[i].currency, cases[i].locale,
+                            out);
+        UNIT_EQ_STR(cases[i].want, out, cases[i].want);
+    }
+    char out[FID_MONEY_LOCAL_MAX];
+    fid_number_format_in("12.5", 1, "fr", out);
+    UNIT_EQ_STR("a French decimal", out, "12,5");
+    fid_number_format_in("1234567", 0, "en", out);
+    UNIT_EQ_STR("grouped thousands", out, "1,234,567");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_currency_check),
-        cmocka_unit_test(test_currency_check_null),
-        cmocka_unit_test(test_currency_unit),
-        cmocka_unit_test(test_money_format),
+        cmocka_unit_test(test_currency_check),  cmocka_unit_test(test_currency_check_null),
+        cmocka_unit_test(test_currency_unit),   cmocka_unit_test(test_money_format),
+        cmocka_unit_test(test_money_format_in),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
