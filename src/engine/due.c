@@ -41,7 +41,9 @@ int64_t inactivity_deadline(const struct engine *e, const struct customer *c)
     const struct program *p = e->program;
     if (p->expiry.mode != EXPIRY_INACTIVITY || c->points_available <= 0 || c->last_activity_at == 0)
         return 0;
-    return fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
+    int64_t deadline = fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
+    /* a rule saved after the deadline it gives expires the balance when it was saved */
+    return deadline > e->expiry_since ? deadline : e->expiry_since;
 }
 
 static enum fid_status confirm_pending(struct engine *e, struct customer *c, int64_t t,

@@ -62,7 +62,7 @@ static enum fid_status load_program(struct engine *e, struct fid_error *err)
         return st;
     program_free(e->program);
     e->program = p;
-    return FID_OK;
+    return program_store_rule_since(&e->store, "expiry", &e->expiry_since, err);
 }
 
 enum fid_status engine_create_merchant(const char *db_path, const struct merchant_setup *setup,
@@ -190,6 +190,23 @@ enum fid_status engine_rows_current(const struct engine *e, const char *what, st
                     what, behind, behind == 1 ? "" : "s");
 }
 
+static bool same_expiry(const struct program *a, const struct program *b)
+{
+    return a->expiry.mode == b->expiry.mode && a->expiry.months == b->expiry.months;
+}
+
+/* A new expiry rule: every member holding points is due now, so that the next scheduled work
+ * (or their next event) judges their balance by it, not by the deadline the old rule set. */
+static enum fid_status expiry_changed(struct engine *e, int64_t now, struct fid_error *err)
+{
+    struct db_stmt *s =
+        db_prepare(e->db, "UPDATE customers SET next_due_at = ?1 WHERE merchant_id = ?2 AND "
+                          "points_available > 0 AND (next_due_at IS NULL OR next_due_at > ?1)");
+    db_bind_int(s, 1, now);
+    db_bind_int(s, 2, e->merchant.id);
+    return db_run(s, err);
+}
+
 enum fid_status engine_set_program(struct engine *e, const char *text, int64_t now,
                                    int64_t *version, struct fid_error *err)
 {
@@ -211,10 +228,16 @@ enum fid_status engine_set_program(struct engine *e, const char *text, int64_t n
         *version = current_version;
     if (st == FID_OK && !same)
         st = program_store_save(&e->store, p->text, now, version, err);
+    int64_t expiry_since = e->expiry_since;
+    if (st == FID_OK && !same && !same_expiry(e->program, p))
+        st = expiry_changed(e, now, err);
+    if (st == FID_OK)
+        st = program_store_rule_since(&e->store, "expiry", &expiry_since, err);
     if (st == FID_OK && (st = store_commit(&e->store, err)) == FID_OK) {
         p->version = *version;
         program_free(e->program);
         e->program = p;
+        e->expiry_since = expiry_since;
         return FID_OK;
     }
     store_rollback(&e->store);

@@ -22,6 +22,9 @@ struct engine {
     struct program *program;
     struct fid_rng *rng;
     const struct labels *labels; /* the merchant's language, for explanations */
+    /* Since when the programme's expiry rule is the current one's (0: always): a balance's
+     * inactivity deadline under it is never before (program_store_rule_since). */
+    int64_t expiry_since;
     /* The journal's images, when they could not be folded (a database that cannot be written):
      * customer reads take them over the rows (store.overlay). */
     struct customer_journal *unfolded;

@@ -3,6 +3,8 @@
  */
 #include "store/store.h"
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,4 +104,40 @@ enum fid_status program_store_load(struct store *store, int64_t version, char **
                                   (long long)version)
                        : fid_fail(err, FID_ERR_NOT_FOUND, "", "no programme yet");
     return fid_fail(err, FID_ERR_DB, "", "reading programme failed");
+}
+
+static bool same_rule(const json_t *a, const json_t *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && json_equal(a, b));
+}
+
+enum fid_status program_store_rule_since(struct store *store, const char *member, int64_t *since,
+                                         struct fid_error *err)
+{
+    *since = 0;
+    struct db_stmt *s = db_prepare(store->db, "SELECT document, created_at FROM programs WHERE "
+                                              "merchant_id = ? ORDER BY version DESC");
+    db_bind_int(s, 1, store->merchant_id);
+    json_t *current = NULL;
+    bool first = true, broken = false;
+    enum db_step rc = DB_DONE;
+    while (!broken && (rc = db_step(s)) == DB_ROW) {
+        json_error_t jerr;
+        json_t *doc = json_loads(db_column_text(s, 0), 0, &jerr);
+        json_t *rule = json_incref(json_object_get(doc, member));
+        json_decref(doc);
+        broken = !first && !same_rule(rule, current);
+        if (!broken)
+            *since = db_column_int(s, 1);
+        if (first)
+            current = json_incref(rule);
+        first = false;
+        json_decref(rule);
+    }
+    db_done(s);
+    json_decref(current);
+    if (!broken) /* as the first version had it: in force since always */
+        *since = 0;
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading programme versions failed")
+                           : FID_OK;
 }

@@ -316,6 +316,49 @@ late_order_after_a_review() {
     assert_json .tier silver "still silver"
 }
 
+# A new expiry rule judges the balances already held: members are due at once, and a balance
+# whose deadline under the new rule has passed expires when the rule was saved, not before.
+expiry_rule_changes() {
+    rule() {
+        printf '{"earning":{"points":1,"per_minor":100},"enrolment":{"bonus_points":0},"expiry":%s}' "$1"
+    }
+    rule '{"mode":"none"}' >none.json
+    rule '{"mode":"inactivity","months":24}' >long.json
+    rule '{"mode":"inactivity","months":12}' >year.json
+    rule '{"mode":"inactivity","months":3}' >short.json
+    expiries() {
+        expect_exit 0 fidele --json ledger "$1"
+        jout '[.entries[] | select(.kind == "expire") | "\(.amount) \(.at)"] | join(", ")'
+    }
+    buy() {
+        order "$1-o" 2026-01-02T10:00:00Z "$1" "$1-1" "[$(line A a 1 10000)]"
+    }
+    # none -> inactivity of 12 months: the balance held since January expires a year after it
+    init_db none.json --timezone Etc/UTC
+    enrol amy 2026-01-01T10:00:00Z
+    buy amy
+    NOW=2026-02-01T00:00:00Z expect_exit 0 fidele program set year.json
+    run_due 2028-06-01T00:00:00Z
+    assert_eq "-100 2027-01-02T10:00:00Z" "$(expiries amy)" "expired under the new rule"
+    # 24 -> 3 months: due at once, expired three months after the purchase
+    init_db long.json --timezone Etc/UTC
+    enrol bob 2026-01-01T10:00:00Z
+    buy bob
+    NOW=2026-02-01T00:00:00Z expect_exit 0 fidele program set short.json
+    run_due 2026-06-01T00:00:00Z
+    assert_eq "-100 2026-04-02T10:00:00Z" "$(expiries bob)" "the shorter rule's deadline"
+    # 24 -> 3 months saved in June: April's deadline had passed; the balance expires in June
+    init_db long.json --timezone Etc/UTC
+    enrol cal 2026-01-01T10:00:00Z
+    buy cal
+    NOW=2026-06-01T00:00:00Z expect_exit 0 fidele program set short.json
+    expect_exit 0 fidele --now 2026-06-05T00:00:00Z --json balance cal
+    assert_json .available 100 "not before the scheduled work runs"
+    run_due 2026-07-01T00:00:00Z
+    assert_eq "-100 2026-06-01T00:00:00Z" "$(expiries cal)" "when the rule was saved"
+    run_due_again 2026-07-01T00:00:00Z
+}
+
 # An order recorded late counts in the windows ending at each later order that still holds it:
 # the threshold may be crossed at an order in between, neither at the late order nor at the last.
 late_order_between_orders() {
@@ -484,6 +527,7 @@ scenario voucher_expiry voucher_expiry
 scenario tier_history_with_backdated_orders tier_history_with_backdated_orders
 scenario late_order_after_a_review late_order_after_a_review
 scenario late_order_between_orders late_order_between_orders
+scenario expiry_rule_changes expiry_rule_changes
 scenario enrolment_before_recorded_orders enrolment_before_recorded_orders
 scenario tier_review_calendar_year tier_review_calendar_year
 scenario tier_review_rolling tier_review_rolling
