@@ -2,6 +2,7 @@
  * `fidele balance MEMBER` and `fidele ledger MEMBER`: what a member has, and every entry that
  * made it so with the lines that explain it.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,13 @@ struct ledger_print {
     json_t *rows;
 };
 
+/* A change with its sign ("+5", "-3"), and 0 without one: a clawback that forgave everything. */
+static const char *signed_text(long long n, char out[24])
+{
+    snprintf(out, 24, n == 0 ? "%lld" : "%+lld", n);
+    return out;
+}
+
 static int visit_entry(struct db_stmt *row, void *context)
 {
     struct ledger_print *ctx = context;
@@ -79,16 +87,16 @@ static int visit_entry(struct db_stmt *row, void *context)
     const json_t *explanation = json_object_get(entry, "explanation");
     const char *account = db_column_text(row, 3);
     int64_t amount = db_column_int(row, 5), pending = db_column_int(row, 6);
-    char what[96];
+    char what[96], n[24];
     if (strcmp(account, "stamps") == 0)
-        snprintf(what, sizeof what, "%+lld %s (%s)", (long long)amount,
+        snprintf(what, sizeof what, "%s %s (%s)", signed_text(amount, n),
                  amount == 1 || amount == -1 ? "stamp" : "stamps", db_column_text(row, 4));
     else if (strcmp(account, "cashback") == 0)
-        snprintf(what, sizeof what, "%+lld cashback (minor units)", (long long)amount);
+        snprintf(what, sizeof what, "%s cashback (minor units)", signed_text(amount, n));
     else if (pending != 0 && amount == 0)
-        snprintf(what, sizeof what, "%+lld pending", (long long)pending);
+        snprintf(what, sizeof what, "%s pending", signed_text(pending, n));
     else
-        snprintf(what, sizeof what, "%+lld points", (long long)amount);
+        snprintf(what, sizeof what, "%s points", signed_text(amount, n));
     printf("%s  %-12s %-28s", at, db_column_text(row, 2), what);
     if (!db_column_is_null(row, 8))
         printf(" order %s", db_column_text(row, 8));
@@ -98,15 +106,16 @@ static int visit_entry(struct db_stmt *row, void *context)
     json_array_foreach(explanation, i, line)
     {
         json_t *points = json_object_get(line, "points");
-        if (points && json_is_integer(points))
-            printf("%24s%+6lld  %s\n", "", (long long)json_integer_value(points),
+        json_int_t forgiven = json_integer_value(json_object_get(line, "forgiven"));
+        bool all_forgiven = forgiven > 0 && amount == 0;
+        if (points && json_is_integer(points) && !all_forgiven)
+            printf("%24s%6s  %s\n", "", signed_text(json_integer_value(points), n),
                    json_string_value(json_object_get(line, "label")));
         else
             printf("%24s        %s\n", "", json_string_value(json_object_get(line, "label")));
-        json_int_t forgiven = json_integer_value(json_object_get(line, "forgiven"));
         if (forgiven > 0)
-            printf("%24s        %lld more forgiven: the balance may not go below zero\n", "",
-                   (long long)forgiven);
+            printf("%24s        %lld %sforgiven: the balance may not go below zero\n", "",
+                   (long long)forgiven, all_forgiven ? "" : "more ");
     }
     if (!db_column_is_null(row, 12))
         printf("%24s        reason: %s (by %s)\n", "", db_column_text(row, 12),

@@ -125,6 +125,37 @@ static int64_t clawback_target(int64_t earned, int64_t remaining_earned, bool li
     return by_lines + by_amount < earned ? by_lines + by_amount : earned;
 }
 
+/* What a refund took from an account (its explanation names what was forgiven): an entry of
+ * -take, or, when everything was forgiven, an entry of 0 that says so (the refund is in the
+ * member's ledger either way). */
+static enum fid_status clawback_entry(struct engine *e, struct customer *c,
+                                      enum ledger_account account, const char *card_id,
+                                      int64_t take, int64_t order_id, int64_t at, const char *key,
+                                      const char *explanation, struct fid_error *err)
+{
+    if (take != 0)
+        return account_move(e, c, account, card_id, LEDGER_CLAWBACK, -take, at, order_id, key,
+                            explanation, NULL, NULL, err);
+    struct ledger_row row = {.customer_id = c->id,
+                             .at = at,
+                             .kind = LEDGER_CLAWBACK,
+                             .account = account,
+                             .card_id = card_id,
+                             .event_key = key,
+                             .order_id = order_id,
+                             .program_version = e->program->version,
+                             .explanation = explanation};
+    return ledger_append(&e->store, c, &row, err);
+}
+
+/* The explanation of a clawback: what was taken (with the entry's sign) and what forgiven. */
+static void clawback_why(const struct engine *e, const char *what, int64_t take, int64_t forgiven,
+                         char *out, size_t size)
+{
+    snprintf(out, size, "[{\"rule\":\"refund\",\"label\":\"%s\",\"%s\":%lld,\"forgiven\":%lld}]",
+             e->labels->refund_clawback, what, -(long long)take, (long long)forgiven);
+}
+
 static enum fid_status claw_points(struct engine *e, struct customer *c,
                                    const struct order_row *order, int64_t amount, int64_t at,
                                    const char *key, struct jsonw *result, struct fid_error *err)
@@ -164,9 +195,7 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
     refund_split(rest, c->points_available, e->program->refund_allow_negative, &take, &forgiven);
     /* the line's points carry the entry's sign, as an earning's do */
     char explanation[200];
-    snprintf(explanation, sizeof explanation,
-             "[{\"rule\":\"refund\",\"label\":\"%s\",\"points\":%lld,\"forgiven\":%lld}]",
-             e->labels->refund_clawback, -(long long)take, (long long)forgiven);
+    clawback_why(e, "points", take, forgiven, explanation, sizeof explanation);
     struct debit debit = {
         .kind = LEDGER_CLAWBACK,
         .amount = take,
@@ -178,6 +207,10 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
         .explanation = explanation,
     };
     if ((st = points_debit(e, c, &debit, NULL, err)) != FID_OK)
+        return st;
+    if (take == 0 && forgiven > 0 &&
+        (st = clawback_entry(e, c, ACCOUNT_POINTS, NULL, 0, order->id, at, key, explanation,
+                             err)) != FID_OK)
         return st;
     jsonw_key(result, "points_clawed_back");
     jsonw_int(result, from_pending + take);
@@ -217,8 +250,6 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
     json_t *clawed = json_loads(order->stamps_clawed, 0, &jerr);
     json_t *taken = json_object(), *spared = json_object();
     enum fid_status st = FID_OK;
-    char clawback_why[160];
-    labels_explain(clawback_why, sizeof clawback_why, "refund", e->labels->refund_clawback);
     const char *card_id;
     json_t *value;
     json_object_foreach(earned, card_id, value)
@@ -236,9 +267,13 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
             break;
         int64_t take, forgiven;
         refund_split(claw, count, e->program->refund_allow_negative, &take, &forgiven);
-        if ((st = account_move(e, c, ACCOUNT_STAMPS, card_id, LEDGER_CLAWBACK, -take, at, order->id,
-                               key, clawback_why, NULL, NULL, err)) != FID_OK ||
-            (st = stamps_set(&e->store, c->id, card_id, count - take, completed, err)) != FID_OK)
+        char why[200];
+        clawback_why(e, "stamps", take, forgiven, why, sizeof why);
+        if ((take > 0 || forgiven > 0) &&
+            (st = clawback_entry(e, c, ACCOUNT_STAMPS, card_id, take, order->id, at, key, why,
+                                 err)) != FID_OK)
+            break;
+        if ((st = stamps_set(&e->store, c->id, card_id, count - take, completed, err)) != FID_OK)
             break;
         json_object_set_new(taken, card_id, json_integer(take));
         if (forgiven)
@@ -292,12 +327,13 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
         refund_clawback(order->cashback_earned, order->cashback_clawed, goods, refunded_goods);
     if (cashback > 0) {
         int64_t take, forgiven;
-        char clawback_why[160];
-        labels_explain(clawback_why, sizeof clawback_why, "refund", e->labels->refund_clawback);
         refund_split(cashback, c->cashback_minor, e->program->refund_allow_negative, &take,
                      &forgiven);
-        if ((st = account_move(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_CLAWBACK, -take, at, order->id,
-                               key, clawback_why, NULL, NULL, err)) != FID_OK)
+        char why[200];
+        clawback_why(e, "amount_minor", take, forgiven, why, sizeof why);
+        if ((take > 0 || forgiven > 0) &&
+            (st = clawback_entry(e, c, ACCOUNT_CASHBACK, NULL, take, order->id, at, key, why,
+                                 err)) != FID_OK)
             goto done;
         order->cashback_clawed += cashback;
         jsonw_key(result, "cashback_clawed_back");

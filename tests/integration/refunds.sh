@@ -168,6 +168,38 @@ spent_points_forgiven() {
     assert_eq 0 "$(sql "SELECT COALESCE(SUM(remaining), 0) FROM lots")" "no points left in lots"
 }
 
+# Everything a refund would take was spent: the refund still leaves an entry per account (0, what
+# was forgiven), and a partial take says what it forgave of stamps too.
+all_forgiven_in_the_ledger() {
+    cat >p.json <<'JSON'
+{"earning": {"points": 1, "per_minor": 100}, "enrolment": {"bonus_points": 0},
+ "stamp_cards": [{"id": "coffee", "name": "Coffee", "stamps_required": 5, "reward": "r50", "per": "unit"}],
+ "rewards": [{"id": "r50", "name": "R50", "kind": "fixed_discount", "value_minor": 500, "cost_points": 50}],
+ "refunds": {"allow_negative_balance": false}}
+JSON
+    init_db p.json
+    enrol amy 2026-01-01T09:00:00Z
+    order o1 2026-01-02T10:00:00Z amy O1 "[$(line LATTE x 5 1000)]" # 50 points, a full card
+    expect_exit 0 fidele --json redeem amy r50 --at 2026-01-03T00:00:00Z
+    post "$(refund_json r1 2026-01-04T00:00:00Z O1 '"amount_minor":5000')"
+    check_json "nothing left to take" '.[0].points_forgiven' 50 '.[0].stamps_forgiven.coffee' 5
+    expect_exit 0 fidele --json ledger amy
+    check_json "the refund's entries" \
+        '[.entries[] | select(.kind == "clawback") | "\(.account) \(.amount) \(.explanation[0] | del(.rule, .label))"]' \
+        '["points 0 {\"points\":0,\"forgiven\":50}","stamps 0 {\"stamps\":0,\"forgiven\":5}"]'
+    expect_exit 0 fidele ledger amy
+    assert_contains "$OUT" "clawback     0 points" "no sign on nothing"
+    assert_contains "$OUT" "50 forgiven: the balance may not go below zero" "what was forgiven"
+    # a stamp earned since: one taken, the rest of the card forgiven
+    order o2 2026-01-05T10:00:00Z amy O2 "[$(line LATTE x 1 100)]"
+    order o3 2026-01-05T11:00:00Z amy O3 "[$(line LATTE x 5 100)]"
+    post "$(refund_json r3 2026-01-06T00:00:00Z O3 '"amount_minor":500')"
+    expect_exit 0 fidele --json ledger amy
+    check_json "stamps taken and forgiven" \
+        '[.entries[] | select(.kind == "clawback" and .account == "stamps")][-1] | "\(.amount) \(.explanation[0].forgiven)"' \
+        '-1 4'
+}
+
 # ---------------------------------------------------------------------------------------------
 spent_points_debt() {
     refund_programme true
@@ -394,6 +426,7 @@ scenario full_refund full_refund
 scenario partial_refunds_add_up partial_refunds_add_up
 scenario refund_refused refund_refused
 scenario spent_points_forgiven spent_points_forgiven
+scenario all_forgiven_in_the_ledger all_forgiven_in_the_ledger
 scenario spent_points_debt spent_points_debt
 scenario pending_and_cashback pending_and_cashback
 scenario stamps_clawback stamps_clawback
