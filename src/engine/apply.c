@@ -55,6 +55,23 @@ static enum fid_status write_replayed(struct results_writer *out, const char *st
 
 /* Applies event i of the batch and writes its result onto out (a failed event writes nothing
  * that stays: the caller cuts out back to where it was). */
+/* An event dated ahead of the clock would run the member's scheduled work up to its date
+ * (confirming points still pending, expiring others early): a till's clock may be a little fast,
+ * a date in the future is a mistake. */
+static enum fid_status not_ahead_of_the_clock(const struct event *ev, int64_t now,
+                                              struct fid_error *err)
+{
+    if (ev->at <= now + EVENT_AHEAD_MAX_SECONDS)
+        return FID_OK;
+    char at[FID_TIME_ISO_MAX], clock[FID_TIME_ISO_MAX];
+    fid_time_format(ev->at, at);
+    fid_time_format(now, clock);
+    return fid_fail(err, FID_ERR_INPUT, "/at",
+                    "%s is ahead of the clock (%s): an event may be dated at most %d minutes "
+                    "ahead",
+                    at, clock, EVENT_AHEAD_MAX_SECONDS / 60);
+}
+
 static enum fid_status apply_one(struct engine *e, struct parse_ahead *ahead, size_t i, int64_t now,
                                  struct results_writer *out, struct fid_error *err)
 {
@@ -77,6 +94,8 @@ static enum fid_status apply_one(struct engine *e, struct parse_ahead *ahead, si
     if (st != FID_ERR_NOT_FOUND)
         goto done;
     fid_error_clear(err);
+    if ((st = not_ahead_of_the_clock(ev, now, err)) != FID_OK)
+        goto done;
     /* With --seed, the codes an event draws depend on the seed and its key only: a batch draws
      * the same codes as the events posted one by one, in one process or many. */
     fid_rng_rekey(e->rng, ev->key, strlen(ev->key));

@@ -19,6 +19,9 @@
 #include "util/error.h"
 #include "util/timeutil.h"
 
+/* How far ahead of the clock an event may be dated (a till's clock a little fast): 5 minutes. */
+#define EVENT_AHEAD_MAX_SECONDS 300
+
 struct engine;
 struct jsonw;
 

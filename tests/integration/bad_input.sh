@@ -247,9 +247,28 @@ bad_programme() {
     assert_eq "$version" "$(program_version)" "the programme version did not move"
 }
 
+# An event dated ahead of the clock is refused (it would run scheduled work up to its date);
+# a till's clock a few minutes fast is not.
+dated_in_the_future() {
+    init_db ecommerce # pending_days 30
+    local NOW=2026-01-03T00:00:00Z
+    enrol amy 2026-01-01T10:00:00Z
+    order o1 2026-01-02T10:00:00Z amy O1 "[$(line A x 1 10000)]"
+    bad_event "an order a month ahead" "/at" \
+        '{"type":"order","key":"o2","customer":"amy","order_id":"O2","at":"2026-02-03T10:00:00Z","lines":[{"sku":"A","quantity":1,"unit_price_minor":100}]}'
+    assert_contains "$ERR" "2026-02-03T10:00:00Z is ahead of the clock (2026-01-03T00:00:00Z)" "says both"
+    bad_event "a refund an hour ahead" "/at" \
+        '{"type":"refund","key":"r1","order_id":"O1","at":"2026-01-03T01:00:00Z","amount_minor":100}'
+    order o3 2026-01-03T00:04:59Z amy O3 "[$(line A x 1 100)]"
+    assert_json '.[0].status' applied "five minutes fast is a clock, not a mistake"
+    assert_eq 0 "$(sql "SELECT COUNT(*) FROM ledger WHERE kind = 'confirm'")" \
+        "the pending points stay pending"
+}
+
 scenario malformed_json malformed_json
 scenario bad_fields bad_fields
 scenario bad_command_line bad_command_line
 scenario bad_init bad_init
 scenario bad_programme bad_programme
+scenario dated_in_the_future dated_in_the_future
 finish

@@ -87,6 +87,7 @@ redeem stamps:coffee -10 0 T3 v1 stamp_card:coffee" "$(ledger_table tom | grep '
 
 # ---------------------------------------------------------------------------------------------
 eligibility_and_vip() {
+    local NOW=2027-06-01T00:00:00Z # after every event of the scenario
     init_db ecommerce
     enrol uma 2026-03-01T09:00:00Z
     adjust uma 5000 2026-03-01T10:00:00Z
@@ -398,6 +399,7 @@ stamp_rules_and_stamp_rewards() {
 
 # ---------------------------------------------------------------------------------------------
 vip_monthly_renewals() {
+    local NOW=2027-01-01T00:00:00Z # after every event of the scenario
     write p.json '{"earning": {"points": 1, "per_minor": 100},
         "vip_plans": [{"id": "monthly", "name": "Monthly club", "price_minor": 500, "period": "month"}]}'
     init_db p.json

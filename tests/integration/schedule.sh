@@ -147,7 +147,7 @@ inactivity_before_event() {
     enrol rex 2026-01-05T09:00:00Z
     order o1 2026-02-03T09:00:00Z rex O1 "[$(line CROISSANT pastry 5 200)]" # 140 in all
     # no run-due: the next order, after the deadline, first expires the old balance
-    order o2 2027-03-02T09:00:00Z rex O2 "[$(line CROISSANT pastry 1 300)]" # 30
+    NOW=2027-03-02T09:00:00Z order o2 2027-03-02T09:00:00Z rex O2 "[$(line CROISSANT pastry 1 300)]" # 30
     assert_json '.[0].balance | "\(.available) \(.lifetime)"' "30 170" \
         "the old balance expired before the new order earned"
     assert_eq "earn points 20 0 - v1 enrolment=20
@@ -168,7 +168,7 @@ inactivity_after_adjustment() {
     run_due 2027-01-05T09:00:00Z
     assert_eq "confirmed 0/0 expired 20/1 tiers 0 vouchers 0" "$(due_summary)" "the welcome bonus expires"
     # the balance is empty, nothing is due; points given by hand must still expire one day
-    post '{"type":"adjustment","key":"gift","at":"2027-02-01T09:00:00Z","customer":"sue","points":300,"reason":"Goodwill","author":"it"}'
+    NOW=2027-02-01T09:00:00Z post '{"type":"adjustment","key":"gift","at":"2027-02-01T09:00:00Z","customer":"sue","points":300,"reason":"Goodwill","author":"it"}'
     assert_eq "$(epoch 2028-02-01T09:00:00Z)" "$(sql "SELECT next_due_at FROM customers")" \
         "the adjustment is activity: the balance is due 12 months later"
     run_due 2028-02-01T08:59:59Z
@@ -425,13 +425,13 @@ tier_review_calendar_year() {
     assert_json '.[0] | has("tier_upgrade")' false "299.99 EUR is below the threshold"
     # 23:59:59 on 31 December in Paris is still 2026; one second later is 2027
     order w1 2026-06-01T10:00:00Z wes W1 "[$(line BOOK fiction 1 20000)]"
-    order w2 2026-12-31T22:59:59Z wes W2 "[$(line BOOK fiction 1 10000)]"
+    NOW=2027-01-16T00:00:00Z order w2 2026-12-31T22:59:59Z wes W2 "[$(line BOOK fiction 1 10000)]"
     assert_json '.[0].tier_upgrade.tier' bookworm "the last second of 2026 (local) counts for 2026"
     order x1 2026-06-01T10:00:00Z xan X1 "[$(line BOOK fiction 1 20000)]"
-    order x2 2026-12-31T23:00:00Z xan X2 "[$(line BOOK fiction 1 10000)]"
+    NOW=2027-01-16T00:00:00Z order x2 2026-12-31T23:00:00Z xan X2 "[$(line BOOK fiction 1 10000)]"
     assert_json '.[0] | has("tier_upgrade")' false "midnight in Paris is 2027: a new year"
     # spend in the grace period of 2027 counts for 2027
-    order y1 2027-01-15T10:00:00Z yan Y1 "[$(line BOOK fiction 1 30000)]"
+    NOW=2027-01-16T00:00:00Z order y1 2027-01-15T10:00:00Z yan Y1 "[$(line BOOK fiction 1 30000)]"
     assert_json '.[0].tier_upgrade.tier' bookworm "yan: bookworm in January 2027"
     # reached, then partly refunded: kept until the review
     order z1 2026-06-01T10:00:00Z zed Z1 "[$(line BOOK fiction 1 30000)]"

@@ -209,7 +209,7 @@ static void test_a_daily_regular_window(void **state)
                   json_pack("{s:s, s:s, s:s, s:s, s:i}", "type", "refund", "key", "refund-1",
                             "order_id", "daily-150", "at", "2026-07-20T12:00:00Z", "amount_minor",
                             10),
-                  at + 3600);
+                  at + 6 * 3600);
         }
         if (day >= 360 && day % 7 == 0) {
             int64_t now = at + 3600;
