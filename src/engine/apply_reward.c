@@ -149,7 +149,9 @@ enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *e
         return fid_fail(err, FID_ERR_STATE, "/code", "voucher %s was already used on %s", v.code,
                         when);
     }
-    if (v.state == VOUCHER_EXPIRED || v.valid_until <= ev->at) {
+    /* judged at the use's instant: a use recorded late, dated while the voucher was valid,
+     * stands even when the scheduled work has marked it expired since */
+    if (v.valid_until <= ev->at) {
         char when[FID_TIME_ISO_MAX];
         fid_time_format(v.valid_until, when);
         return fid_fail(err, FID_ERR_STATE, "/code", "voucher %s expired on %s", v.code, when);

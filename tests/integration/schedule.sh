@@ -243,6 +243,12 @@ voucher_expiry() {
     expect_exit 2 fidele --json voucher use "${codes[1]}" --at 2026-04-10T08:00:00Z
     assert_stderr_names "/code"
     assert_unchanged "$before" "an expired voucher stays expired"
+    # a use recorded late, dated while the voucher was valid, stands whether or not the
+    # scheduled work has marked it expired since
+    expect_exit 0 fidele --json voucher use "${codes[1]}" --at 2026-04-08T12:00:00Z --order T2
+    assert_eq "used|$(epoch 2026-04-08T12:00:00Z)" \
+        "$(sql "SELECT state || '|' || used_at FROM vouchers WHERE code = '${codes[1]}'")" \
+        "used before it lapsed"
     run_due_again 2026-04-09T08:00:00Z
 }
 
