@@ -56,6 +56,12 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
     if (r == NULL)
         return fid_fail(err, FID_ERR_NOT_FOUND, "/reward", "no reward \"%.60s\" in the catalogue",
                         ev->reward_id);
+    /* a reward without a price is one a full stamp card or a VIP welcome gives */
+    if (r->cost_points == 0 && r->cost_stamps == 0 && r->cost_cashback_minor == 0)
+        return fid_fail(err, FID_ERR_STATE, "/reward",
+                        "reward \"%s\" has no cost: it is given (by a full stamp card or a VIP "
+                        "welcome), not redeemed",
+                        r->id);
     struct customer c;
     enum fid_status st = load_member(e, ev, &c, err);
     if (st != FID_OK || (st = check_eligible(e, &c, r, ev->at, err)) != FID_OK)

@@ -445,6 +445,25 @@ concurrent_redemptions() {
     assert_eq 3 "$(sql "SELECT COUNT(*) FROM vouchers")" "three vouchers"
 }
 
+# A reward without a price is given by a full card or a VIP welcome, never redeemed for nothing.
+reward_without_a_cost() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100}, "enrolment": {"bonus_points": 0},
+        "stamp_cards": [{"id": "coffee", "name": "Coffee card", "stamps_required": 2,
+                         "reward": "free-coffee", "per": "unit"}],
+        "rewards": [{"id": "free-coffee", "name": "Free coffee", "kind": "free_product",
+                     "sku": "ESPRESSO", "value_minor": 250}]}'
+    init_db p.json
+    enrol bob 2026-01-01T09:00:00Z
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json redeem bob free-coffee --at 2026-01-02T09:00:00Z
+    assert_stderr_names "/reward"
+    assert_contains "$ERR" "has no cost" "says why"
+    assert_unchanged "$before" "nothing issued"
+    order o1 2026-01-03T09:00:00Z bob O1 "[$(line ESPRESSO coffee 2 250)]"
+    check_json "the full card gives it" '.[0].vouchers | map(.reward)' '["free-coffee"]'
+}
+
 scenario stamp_card_rollover stamp_card_rollover
 scenario eligibility_and_vip eligibility_and_vip
 scenario stock_runs_out stock_runs_out
@@ -457,4 +476,5 @@ scenario redeem_refused redeem_refused
 scenario stamp_rules_and_stamp_rewards stamp_rules_and_stamp_rewards
 scenario vip_monthly_renewals vip_monthly_renewals
 scenario concurrent_redemptions concurrent_redemptions
+scenario reward_without_a_cost reward_without_a_cost
 finish
