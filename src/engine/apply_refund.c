@@ -125,30 +125,9 @@ static int64_t clawback_target(int64_t earned, int64_t remaining_earned, bool li
     return by_lines + by_amount < earned ? by_lines + by_amount : earned;
 }
 
-/* What a refund took from an account (its explanation names what was forgiven): an entry of
- * -take, or, when everything was forgiven, an entry of 0 that says so (the refund is in the
- * member's ledger either way). */
-static enum fid_status clawback_entry(struct engine *e, struct customer *c,
-                                      enum ledger_account account, const char *card_id,
-                                      int64_t take, int64_t order_id, int64_t at, const char *key,
-                                      const char *explanation, struct fid_error *err)
-{
-    if (take != 0)
-        return account_move(e, c, account, card_id, LEDGER_CLAWBACK, -take, at, order_id, key,
-                            explanation, NULL, NULL, err);
-    struct ledger_row row = {.customer_id = c->id,
-                             .at = at,
-                             .kind = LEDGER_CLAWBACK,
-                             .account = account,
-                             .card_id = card_id,
-                             .event_key = key,
-                             .order_id = order_id,
-                             .program_version = e->program->version,
-                             .explanation = explanation};
-    return ledger_append(&e->store, c, &row, err);
-}
-
-/* The explanation of a clawback: what was taken (with the entry's sign) and what forgiven. */
+/* The explanation of a clawback: what was taken (with the entry's sign) and what forgiven. A
+ * clawback that forgave everything still writes its entry, of 0: the refund is in the member's
+ * ledger either way. */
 static void clawback_why(const struct engine *e, const char *what, int64_t take, int64_t forgiven,
                          char *out, size_t size)
 {
@@ -209,8 +188,8 @@ static enum fid_status claw_points(struct engine *e, struct customer *c,
     if ((st = points_debit(e, c, &debit, NULL, err)) != FID_OK)
         return st;
     if (take == 0 && forgiven > 0 &&
-        (st = clawback_entry(e, c, ACCOUNT_POINTS, NULL, 0, order->id, at, key, explanation,
-                             err)) != FID_OK)
+        (st = account_entry(e, c, ACCOUNT_POINTS, NULL, LEDGER_CLAWBACK, 0, at, order->id, key,
+                            explanation, NULL, NULL, err)) != FID_OK)
         return st;
     jsonw_key(result, "points_clawed_back");
     jsonw_int(result, from_pending + take);
@@ -270,8 +249,8 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
         char why[200];
         clawback_why(e, "stamps", take, forgiven, why, sizeof why);
         if ((take > 0 || forgiven > 0) &&
-            (st = clawback_entry(e, c, ACCOUNT_STAMPS, card_id, take, order->id, at, key, why,
-                                 err)) != FID_OK)
+            (st = account_entry(e, c, ACCOUNT_STAMPS, card_id, LEDGER_CLAWBACK, -take, at,
+                                order->id, key, why, NULL, NULL, err)) != FID_OK)
             break;
         if ((st = stamps_set(&e->store, c->id, card_id, count - take, completed, err)) != FID_OK)
             break;
@@ -332,8 +311,8 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
         char why[200];
         clawback_why(e, "amount_minor", take, forgiven, why, sizeof why);
         if ((take > 0 || forgiven > 0) &&
-            (st = clawback_entry(e, c, ACCOUNT_CASHBACK, NULL, take, order->id, at, key, why,
-                                 err)) != FID_OK)
+            (st = account_entry(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_CLAWBACK, -take, at, order->id,
+                                key, why, NULL, NULL, err)) != FID_OK)
             goto done;
         order->cashback_clawed += cashback;
         jsonw_key(result, "cashback_clawed_back");

@@ -127,12 +127,18 @@ struct debit {
 enum fid_status points_debit(struct engine *e, struct customer *c, const struct debit *debit,
                              int64_t *ledger_id, struct fid_error *err) FID_MUST_USE;
 
-/* Appends a simple entry to the stamps or cashback account (no lots). */
+/* Appends a simple entry (no lots: stamps, cashback) to an account; nothing for 0. */
 enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_account account,
                              const char *card_id, enum ledger_kind kind, int64_t amount, int64_t at,
                              int64_t order_id, const char *event_key, const char *explanation,
                              const char *reason, const char *author,
                              struct fid_error *err) FID_MUST_USE;
+/* The same, 0 included (an entry that records what was not taken, as a forgiven clawback). */
+enum fid_status account_entry(struct engine *e, struct customer *c, enum ledger_account account,
+                              const char *card_id, enum ledger_kind kind, int64_t amount,
+                              int64_t at, int64_t order_id, const char *event_key,
+                              const char *explanation, const char *reason, const char *author,
+                              struct fid_error *err) FID_MUST_USE;
 
 /* Adds stamps on card; issues the card's reward for every full card (codes added to vouchers). */
 enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct stamp_card *card,

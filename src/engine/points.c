@@ -178,6 +178,16 @@ enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_a
 {
     if (amount == 0)
         return FID_OK;
+    return account_entry(e, c, account, card_id, kind, amount, at, order_id, event_key, explanation,
+                         reason, author, err);
+}
+
+enum fid_status account_entry(struct engine *e, struct customer *c, enum ledger_account account,
+                              const char *card_id, enum ledger_kind kind, int64_t amount,
+                              int64_t at, int64_t order_id, const char *event_key,
+                              const char *explanation, const char *reason, const char *author,
+                              struct fid_error *err)
+{
     if (account == ACCOUNT_CASHBACK && !balance_fits(c->cashback_minor, amount))
         return balance_too_large("cashback balance", err);
     struct ledger_row row = {

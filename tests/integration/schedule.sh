@@ -332,36 +332,29 @@ expiry_rule_changes() {
     rule '{"mode":"inactivity","months":24}' >long.json
     rule '{"mode":"inactivity","months":12}' >year.json
     rule '{"mode":"inactivity","months":3}' >short.json
-    expiries() {
-        expect_exit 0 fidele --json ledger "$1"
-        jout '[.entries[] | select(.kind == "expire") | "\(.amount) \(.at)"] | join(", ")'
-    }
-    buy() {
+    # change WHO FROM TO SAVED_AT DUE_AT EXPECTED MESSAGE: WHO buys on 2 January under FROM, TO
+    # is saved at SAVED_AT, run-due runs at DUE_AT; EXPECTED is WHO's expiry entries
+    change() {
+        init_db "$2" --timezone Etc/UTC
+        enrol "$1" 2026-01-01T10:00:00Z
         order "$1-o" 2026-01-02T10:00:00Z "$1" "$1-1" "[$(line A a 1 10000)]"
+        NOW=$4 expect_exit 0 fidele program set "$3"
+        run_due "$5"
+        expect_exit 0 fidele --json ledger "$1"
+        assert_eq "$6" "$(jout '[.entries[] | select(.kind == "expire") | "\(.amount) \(.at)"] | join(", ")')" "$7"
     }
-    # none -> inactivity of 12 months: the balance held since January expires a year after it
-    init_db none.json --timezone Etc/UTC
-    enrol amy 2026-01-01T10:00:00Z
-    buy amy
-    NOW=2026-02-01T00:00:00Z expect_exit 0 fidele program set year.json
-    run_due 2028-06-01T00:00:00Z
-    assert_eq "-100 2027-01-02T10:00:00Z" "$(expiries amy)" "expired under the new rule"
-    # 24 -> 3 months: due at once, expired three months after the purchase
-    init_db long.json --timezone Etc/UTC
-    enrol bob 2026-01-01T10:00:00Z
-    buy bob
-    NOW=2026-02-01T00:00:00Z expect_exit 0 fidele program set short.json
-    run_due 2026-06-01T00:00:00Z
-    assert_eq "-100 2026-04-02T10:00:00Z" "$(expiries bob)" "the shorter rule's deadline"
-    # 24 -> 3 months saved in June: April's deadline had passed; the balance expires in June
-    init_db long.json --timezone Etc/UTC
-    enrol cal 2026-01-01T10:00:00Z
-    buy cal
-    NOW=2026-06-01T00:00:00Z expect_exit 0 fidele program set short.json
-    expect_exit 0 fidele --now 2026-06-05T00:00:00Z --json balance cal
-    assert_json .available 100 "not before the scheduled work runs"
+    change amy none.json year.json 2026-02-01T00:00:00Z 2028-06-01T00:00:00Z \
+        "-100 2027-01-02T10:00:00Z" "none -> 12 months: the balance held expires a year after it"
+    change bob long.json short.json 2026-02-01T00:00:00Z 2026-06-01T00:00:00Z \
+        "-100 2026-04-02T10:00:00Z" "24 -> 3 months: due at once, the shorter rule's deadline"
+    # saved in June, April's deadline had passed: the balance expires when the rule was saved,
+    # and not before the scheduled work runs
+    change cal long.json short.json 2026-06-01T00:00:00Z 2026-05-31T00:00:00Z "" "not yet"
     run_due 2026-07-01T00:00:00Z
-    assert_eq "-100 2026-06-01T00:00:00Z" "$(expiries cal)" "when the rule was saved"
+    expect_exit 0 fidele --json ledger cal
+    assert_eq "-100 2026-06-01T00:00:00Z" \
+        "$(jout '[.entries[] | select(.kind == "expire") | "\(.amount) \(.at)"] | join(", ")')" \
+        "when the rule was saved"
     run_due_again 2026-07-01T00:00:00Z
 }
 
