@@ -25,7 +25,8 @@ static const char CAFE[] =
     "    \"points\": 10, \"per_minor\": 100, \"rounding\": \"floor\",\n"
     "    \"first_order_bonus\": 20,\n"
     "    \"multipliers\": [\n"
-    "      {\"id\": \"quiet-afternoon\", \"name\": \"Double points 14:00-16:00\", \"factor_pct\": "
+    "      {\"id\": \"quiet-afternoon\", \"name\": \"Double points on weekdays 14:00-16:00\", "
+    "\"factor_pct\": "
     "200,\n"
     "       \"weekdays\": [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"], \"hours\": {\"from\": "
     "\"14:00\", \"to\": \"16:00\"}},\n"
@@ -76,7 +77,8 @@ static const char CAFE[] =
 
 static const char BAKERY[] =
     "{\n"
-    "  \"description\": \"Bakery: a bread card and a pastry happy hour before closing\",\n"
+    "  \"description\": \"Bakery: a bread card and triple points in the last hour before "
+    "closing\",\n"
     "  \"earning\": {\n"
     "    \"points\": 1, \"per_minor\": 100, \"rounding\": \"nearest\",\n"
     "    \"multipliers\": [\n"
@@ -94,7 +96,7 @@ static const char BAKERY[] =
     "  \"rewards\": [\n"
     "    {\"id\": \"free-loaf\", \"name\": \"Free loaf\", \"kind\": \"free_product\", \"sku\": "
     "\"BAGUETTE\", \"value_minor\": 120, \"cost_points\": 60, \"valid_days\": 30},\n"
-    "    {\"id\": \"tart\", \"name\": \"Fruit tart\", \"kind\": \"free_product\", \"sku\": "
+    "    {\"id\": \"tart\", \"name\": \"Free fruit tart\", \"kind\": \"free_product\", \"sku\": "
     "\"TART\", \"value_minor\": 450, \"cost_points\": 150, \"valid_days\": 30}\n"
     "  ],\n"
     "  \"expiry\": {\"mode\": \"per_lot\", \"months\": 12}\n"
@@ -197,59 +199,59 @@ const char *template_program(const char *name)
 }
 
 /* The templates' words in French: descriptions, names and benefits, as a French shop would
- * write them. A name that speaks of money keeps " EUR" after its amount, as the English does, for
- * the currency's renaming below. */
+ * write them. A name that speaks of money writes " €" after its amount (the English " EUR"), which
+ * the currency's renaming below replaces. */
 static const char *const FRENCH[][2] = {
     {"Neighbourhood cafe: a coffee card, points on everything, double points in the quiet "
      "afternoon",
      "Café de quartier : une carte café, des points sur tout, des points doublés l'après-midi aux "
      "heures creuses"},
-    {"Double points 14:00-16:00", "Points doublés de 14 h à 16 h"},
-    {"Coffee beans x1.5", "Café en grains x1,5"},
+    {"Double points on weekdays 14:00-16:00", "Points doublés en semaine de 14 h à 16 h"},
+    {"Coffee beans x1.5", "Café en grains ×1,5"},
     {"Coffee card", "Carte café"},
     {"Regular", "Habitué"},
     {"Family", "Famille"},
     {"Oat milk on the house", "Lait d'avoine offert"},
     {"Free coffee", "Café offert"},
     {"Free pastry", "Viennoiserie offerte"},
-    {"5 EUR off", "5 EUR de remise"},
+    {"5 EUR off", "5 € de remise"},
     {"Latte art workshop", "Atelier latte art"},
     {"Morning regulars", "Habitués du matin"},
     {"Weekend treat buyers", "Gourmands du week-end"},
     {"New visitors", "Nouveaux visiteurs"},
-    {"Bakery: a bread card and a pastry happy hour before closing",
+    {"Bakery: a bread card and triple points in the last hour before closing",
      "Boulangerie : une carte pain et des points triplés la dernière heure avant la fermeture"},
     {"Triple points the last hour", "Points triplés la dernière heure"},
     {"Double points on Sunday cakes", "Points doublés sur les gâteaux du dimanche"},
     {"Bread card", "Carte pain"},
     {"Free loaf", "Pain offert"},
-    {"Fruit tart", "Tarte aux fruits"},
+    {"Free fruit tart", "Tarte aux fruits offerte"},
     {"Bookshop: points on spend, tiers by yearly spend, a birthday-worthy catalogue",
-     "Librairie : des points sur les achats, des niveaux selon les achats de l'année, un "
-     "catalogue digne d'un anniversaire"},
+     "Librairie : des points sur les achats, des niveaux selon les achats de l'année et des "
+     "récompenses pour les grands lecteurs"},
     {"Local authors x2", "Auteurs locaux x2"},
     {"Reader", "Lecteur"},
     {"Bookworm", "Grand lecteur"},
     {"Bibliophile", "Bibliophile"},
     {"Invitations to signings", "Invitations aux dédicaces"},
-    {"5 EUR voucher", "Bon d'achat de 5 EUR"},
+    {"5 EUR voucher", "Bon d'achat de 5 €"},
     {"Canvas tote bag", "Sac en toile"},
     {"Reserved seat at a signing", "Place réservée à une dédicace"},
     {"Online shop: points after the return period, tiers, a paid club and cashback",
      "Boutique en ligne : des points après le délai de retour, des niveaux, un club payant et du "
      "cashback"},
-    {"Online orders x1.2", "Commandes en ligne x1,2"},
+    {"Online orders x1.2", "Commandes en ligne ×1,2"},
     {"Silver", "Argent"},
     {"Gold", "Or"},
     {"Platinum", "Platine"},
     {"Priority support", "Service client prioritaire"},
     {"Early access", "Accès en avant-première"},
     {"Club", "Club"},
-    {"10 EUR off", "10 EUR de remise"},
-    {"15% off", "15 % de remise"},
+    {"10 EUR off", "10 € de remise"},
+    {"15% off", "15\u202f% de remise"},
     {"Free delivery", "Livraison offerte"},
-    {"5 EUR cashback", "5 EUR de cashback"},
-    {"Spend 10 EUR of cashback", "Utiliser 10 EUR de cashback"},
+    {"5 EUR cashback", "5 € de cashback"},
+    {"Spend 10 EUR of cashback", "Bon de 10 € payé avec votre cagnotte"},
     {"Cinema ticket", "Place de cinéma"},
 };
 
@@ -319,7 +321,9 @@ char *template_program_in(const char *name, const char *currency, int digits, co
         if (strcmp(currency, "EUR") == 0)
             break;
         const char *label = json_string_value(json_object_get(reward, "name"));
-        const char *eur = label ? strstr(label, " EUR") : NULL;
+        const char *eur = label ? strstr(label, " EUR") : NULL, *sign = " EUR";
+        if (eur == NULL && label != NULL && (eur = strstr(label, " €")) != NULL)
+            sign = " €";
         if (eur == NULL)
             continue;
         /* the number before " EUR" is the reward's value, or the cashback it spends */
@@ -332,7 +336,7 @@ char *template_program_in(const char *name, const char *currency, int digits, co
         char amount[FID_MONEY_TEXT_MAX], renamed[PROGRAM_NAME_MAX];
         amount_text(minor, digits, amount);
         snprintf(renamed, sizeof renamed, "%.*s%s %s%s", (int)(number - label), label, amount,
-                 currency, eur + 4);
+                 currency, eur + strlen(sign));
         json_object_set_new(reward, "name", json_string(renamed));
     }
     char *dumped = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_INDENT(2));

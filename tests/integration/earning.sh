@@ -396,7 +396,7 @@ labels_in_the_merchants_language() {
         '["Bonus de bienvenue","Points de base","Reprise sur remboursement"]'
     expect_exit 0 fidele --json rewards
     check_json "the template's rewards" '[.[].name]' \
-        '["Café offert","Viennoiserie offerte","5 EUR de remise","Atelier latte art"]'
+        '["Café offert","Viennoiserie offerte","5 € de remise","Atelier latte art"]'
     expect_exit 0 fidele --json program show
     check_json "its card and tiers" '[.program.stamp_cards[0].name, .program.tiers.levels[].name]' \
         '["Carte café","Habitué","Famille"]'
