@@ -153,15 +153,17 @@ void earn_order(const struct program *p, const struct event *o, const struct ear
     if (tier && tier->perks.multiplier_pct != 100) {
         char rule[PROGRAM_ID_MAX + 16];
         snprintf(rule, sizeof rule, "tier:%s", tier->id);
-        add_part(e, &cap, rule, tier->name,
-                 rate_points(p, basis, 1, tier->perks.multiplier_pct - 100));
+        char label[PROGRAM_NAME_MAX];
+        labels_fill(words->tier_bonus, tier->name, label, sizeof label);
+        add_part(e, &cap, rule, label, rate_points(p, basis, 1, tier->perks.multiplier_pct - 100));
     }
     const struct vip_plan *vip = ctx->vip_plan_id ? program_vip_plan(p, ctx->vip_plan_id) : NULL;
     if (vip && vip->perks.multiplier_pct != 100) {
         char rule[PROGRAM_ID_MAX + 16];
         snprintf(rule, sizeof rule, "vip:%s", vip->id);
-        add_part(e, &cap, rule, vip->name,
-                 rate_points(p, basis, 1, vip->perks.multiplier_pct - 100));
+        char label[PROGRAM_NAME_MAX];
+        labels_fill(words->vip_bonus, vip->name, label, sizeof label);
+        add_part(e, &cap, rule, label, rate_points(p, basis, 1, vip->perks.multiplier_pct - 100));
     }
     if (ctx->first_order && p->earning.first_order_bonus > 0)
         add_part(e, &cap, "first_order", words->first_order, p->earning.first_order_bonus);

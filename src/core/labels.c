@@ -22,6 +22,8 @@ static const struct labels ENGLISH = {
     .expiry_inactivity = "No activity: balance expired",
     .expiry_lot = "Points expired",
     .full_card = "Full card",
+    .tier_bonus = "{} tier bonus",
+    .vip_bonus = "{} bonus",
 };
 
 static const struct labels FRENCH = {
@@ -39,11 +41,22 @@ static const struct labels FRENCH = {
     .expiry_inactivity = "Sans activité : solde expiré",
     .expiry_lot = "Points expirés",
     .full_card = "Carte complète",
+    .tier_bonus = "Bonus niveau {}",
+    .vip_bonus = "Bonus {}",
 };
 
 const struct labels *labels_for(const char *locale)
 {
     return locale != NULL && strcmp(locale, "en") == 0 ? &ENGLISH : &FRENCH;
+}
+
+void labels_fill(const char *pattern, const char *name, char *out, size_t size)
+{
+    const char *hole = strstr(pattern, "{}");
+    if (hole == NULL)
+        snprintf(out, size, "%s", pattern);
+    else
+        snprintf(out, size, "%.*s%s%s", (int)(hole - pattern), pattern, name, hole + 2);
 }
 
 void labels_explain(char *out, size_t size, const char *rule, const char *label)

@@ -23,10 +23,15 @@ struct labels {
     const char *expiry_inactivity; /* the whole balance after months without activity */
     const char *expiry_lot;        /* a lot's points at the end of their validity */
     const char *full_card;         /* a stamp card completed */
+    const char *tier_bonus;        /* a tier's multiplier: "{}" stands for the tier's name */
+    const char *vip_bonus;         /* a VIP plan's multiplier: "{}" for the plan's name */
 };
 
 /* The labels of a language: "en" English, anything else (the default "fr") French. Static. */
 const struct labels *labels_for(const char *locale);
+
+/* pattern with its "{}" replaced by name, into out. */
+void labels_fill(const char *pattern, const char *name, char *out, size_t size);
 
 /* A one-line explanation, [{"rule": rule, "label": label}], into out. */
 void labels_explain(char *out, size_t size, const char *rule, const char *label);

@@ -764,12 +764,27 @@ static void test_breakdown_json(void **state)
                         "[{\"rule\":\"base\",\"label\":\"Base points\",\"points\":40},"
                         "{\"rule\":\"multiplier:tue\",\"label\":\"Double points Tuesday\","
                         "\"points\":40},"
-                        "{\"rule\":\"tier:gold\",\"label\":\"Gold\",\"points\":20},"
+                        "{\"rule\":\"tier:gold\",\"label\":\"Gold tier bonus\",\"points\":20},"
                         "{\"rule\":\"first_order\",\"label\":\"First order bonus\",\"points\":7}]");
     free(text);
     earning_clear(&e);
     assert_int_equal(e.n_parts, 0);
     assert_null(e.parts);
+    /* in French: the engine's own lines, the merchant's names as written */
+    ctx.labels = labels_for("fr");
+    earn_order(p, order, &ctx, &e);
+    jsonw_init(&w);
+    earning_breakdown_write(&e, &w);
+    text = jsonw_detach(&w);
+    assert_string_equal(text,
+                        "[{\"rule\":\"base\",\"label\":\"Points de base\",\"points\":40},"
+                        "{\"rule\":\"multiplier:tue\",\"label\":\"Double points Tuesday\","
+                        "\"points\":40},"
+                        "{\"rule\":\"tier:gold\",\"label\":\"Bonus niveau Gold\",\"points\":20},"
+                        "{\"rule\":\"first_order\",\"label\":\"Bonus de première commande\","
+                        "\"points\":7}]");
+    free(text);
+    earning_clear(&e);
     event_free(order);
     program_free(p);
 }
