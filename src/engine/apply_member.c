@@ -277,7 +277,8 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
         if (ev->points > 0) {
             struct jsonw vouchers;
             vouchers_open(&vouchers);
-            st = stamps_earn(e, &c, card, ev->points, ev->at, 0, ev->key, &vouchers, err);
+            struct manual_note note = {explanation, ev->reason, ev->author};
+            st = stamps_earn(e, &c, card, ev->points, ev->at, 0, ev->key, &note, &vouchers, err);
             result_vouchers(ctx->result, &vouchers);
         } else if (count + ev->points < 0) {
             return fid_fail(err, FID_ERR_INSUFFICIENT, "/points", "the card holds %lld stamps",

@@ -113,8 +113,8 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
         row->lot_id = c->last_lot_id;
     for (size_t i = 0; st == FID_OK && i < earning.n_stamps; i++) {
         const struct stamp_card *card = &p->stamp_cards[earning.stamps[i].card_index];
-        st = stamps_earn(e, c, card, earning.stamps[i].stamps, at, row->id, event_key, &vouchers,
-                         err);
+        st = stamps_earn(e, c, card, earning.stamps[i].stamps, at, row->id, event_key, NULL,
+                         &vouchers, err);
     }
     char why[160];
     labels_explain(why, sizeof why, "cashback", e->labels->cashback);

@@ -140,10 +140,16 @@ enum fid_status account_entry(struct engine *e, struct customer *c, enum ledger_
                               const char *explanation, const char *reason, const char *author,
                               struct fid_error *err) FID_MUST_USE;
 
+/* Who gave stamps by hand, and why: the entry says it (NULL for stamps an order earned). */
+struct manual_note {
+    const char *explanation, *reason, *author;
+};
+
 /* Adds stamps on card; issues the card's reward for every full card (codes added to vouchers). */
 enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct stamp_card *card,
                             int64_t stamps, int64_t at, int64_t order_id, const char *event_key,
-                            struct jsonw *vouchers, struct fid_error *err) FID_MUST_USE;
+                            const struct manual_note *by_hand, struct jsonw *vouchers,
+                            struct fid_error *err) FID_MUST_USE;
 
 /* Issues a voucher for reward; adds it to vouchers (an open array) when not NULL. */
 enum fid_status voucher_issue(struct engine *e, const struct customer *c,

@@ -265,14 +265,17 @@ enum fid_status reward_give(struct engine *e, struct customer *c, const struct r
 
 enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct stamp_card *card,
                             int64_t stamps, int64_t at, int64_t order_id, const char *event_key,
-                            struct jsonw *vouchers, struct fid_error *err)
+                            const struct manual_note *by_hand, struct jsonw *vouchers,
+                            struct fid_error *err)
 {
     int64_t count, completed_before, new_count, completed;
     enum fid_status st = stamps_get(&e->store, c->id, card->id, &count, &completed_before, err);
     if (st != FID_OK)
         return st;
-    if ((st = account_move(e, c, ACCOUNT_STAMPS, card->id, LEDGER_EARN, stamps, at, order_id,
-                           event_key, NULL, NULL, NULL, err)) != FID_OK)
+    if ((st = account_move(e, c, ACCOUNT_STAMPS, card->id, by_hand ? LEDGER_ADJUST : LEDGER_EARN,
+                           stamps, at, order_id, event_key, by_hand ? by_hand->explanation : NULL,
+                           by_hand ? by_hand->reason : NULL, by_hand ? by_hand->author : NULL,
+                           err)) != FID_OK)
         return st;
     stamps_add(count, stamps, card->stamps_required, &new_count, &completed);
     const struct reward *reward = program_reward(e->program, card->reward_id);

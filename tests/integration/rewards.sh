@@ -328,6 +328,10 @@ adjustments() {
     post '{"type":"adjustment","key":"a12","at":"2026-03-02T12:00:00Z","customer":"wil","points":12,"reason":"Lost card","author":"claire","account":"stamps","card":"coffee"}'
     check_json "12 stamps by hand" '.[0].vouchers | map(.reward)' '["free-coffee"]' \
         '.[0].balance.stamps.coffee.stamps' 2
+    expect_exit 0 fidele --json ledger wil
+    check_json "stamps given by hand say who and why" \
+        '[.entries[] | select(.account == "stamps" and .amount == 12) | "\(.kind) \(.reason) \(.author) \(.explanation[0].label)"]' \
+        '["adjust Lost card claire Lost card"]'
     post '{"type":"adjustment","key":"a13","at":"2026-03-02T13:00:00Z","customer":"wil","points":-2,"reason":"Typo","author":"claire","account":"stamps","card":"coffee"}'
     assert_json '.[0].balance.stamps.coffee.stamps' 0 "stamps taken back by hand"
     assert_balance wil "120 0 20 300"
