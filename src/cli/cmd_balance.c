@@ -26,6 +26,13 @@ static enum fid_status open_member(struct cli *cli, struct engine **e, struct cu
     return st;
 }
 
+/* A stamp card by the name the programme gives it (its id when a later version dropped it). */
+static const char *card_name(const struct engine *e, const char *id)
+{
+    const struct stamp_card *card = program_stamp_card(engine_program(e), id);
+    return card ? card->name : id;
+}
+
 int cmd_balance(struct cli *cli)
 {
     struct fid_error err;
@@ -47,14 +54,15 @@ int cmd_balance(struct cli *cli)
         printf("%s: %lld points available, %lld pending, %lld earned in all\n", c.ref,
                (long long)c.points_available, (long long)c.points_pending,
                (long long)c.points_lifetime);
+        const struct tier_level *tier = c.tier[0] ? program_tier(engine_program(e), c.tier) : NULL;
         if (c.tier[0])
-            printf("  tier %s\n", c.tier);
+            printf("  tier %s\n", tier ? tier->name : c.tier);
         if (c.cashback_minor)
             printf("  cashback %s\n", cashback);
         const char *card;
         json_t *s;
         json_object_foreach(json_object_get(balance, "stamps"), card, s)
-            printf("  %s: %lld of %lld stamps\n", card,
+            printf("  %s: %lld of %lld stamps\n", card_name(e, card),
                    (long long)json_integer_value(json_object_get(s, "stamps")),
                    (long long)json_integer_value(json_object_get(s, "required")));
         json_decref(balance);
@@ -66,6 +74,7 @@ int cmd_balance(struct cli *cli)
 struct ledger_print {
     bool json;
     json_t *rows;
+    const struct engine *engine; /* for the programme's names and the currency */
 };
 
 /* A change with its sign ("+5", "-3"), and 0 without one: a clawback that forgave everything. */
@@ -87,13 +96,20 @@ static int visit_entry(struct db_stmt *row, void *context)
     const json_t *explanation = json_object_get(entry, "explanation");
     const char *account = db_column_text(row, 3);
     int64_t amount = db_column_int(row, 5), pending = db_column_int(row, 6);
-    char what[96], n[24];
-    if (strcmp(account, "stamps") == 0)
+    char what[192], n[24];
+    if (strcmp(account, "stamps") == 0) {
         snprintf(what, sizeof what, "%s %s (%s)", signed_text(amount, n),
-                 amount == 1 || amount == -1 ? "stamp" : "stamps", db_column_text(row, 4));
-    else if (strcmp(account, "cashback") == 0)
-        snprintf(what, sizeof what, "%s cashback (minor units)", signed_text(amount, n));
-    else if (pending != 0 && amount == 0)
+                 amount == 1 || amount == -1 ? "stamp" : "stamps",
+                 card_name(ctx->engine, db_column_text(row, 4)));
+    } else if (strcmp(account, "cashback") == 0) {
+        char money[64];
+        cli_money(ctx->engine, amount < 0 ? -amount : amount, money, sizeof money);
+        snprintf(what, sizeof what, "%s%s cashback",
+                 amount < 0   ? "-"
+                 : amount > 0 ? "+"
+                              : "",
+                 money);
+    } else if (pending != 0 && amount == 0)
         snprintf(what, sizeof what, "%s pending", signed_text(pending, n));
     else
         snprintf(what, sizeof what, "%s points", signed_text(amount, n));
@@ -117,9 +133,14 @@ static int visit_entry(struct db_stmt *row, void *context)
             printf("%24s        %lld %sforgiven: the balance may not go below zero\n", "",
                    (long long)forgiven, all_forgiven ? "" : "more ");
     }
-    if (!db_column_is_null(row, 12))
-        printf("%24s        reason: %s (by %s)\n", "", db_column_text(row, 12),
-               db_column_text(row, 13));
+    /* an adjustment's explanation is its reason already: only who made it is left to say */
+    const char *reason = db_column_is_null(row, 12) ? NULL : db_column_text(row, 12);
+    const char *first_label =
+        json_string_value(json_object_get(json_array_get(explanation, 0), "label"));
+    if (reason && first_label && strcmp(reason, first_label) == 0)
+        printf("%24s        by %s\n", "", db_column_text(row, 13));
+    else if (reason)
+        printf("%24s        reason: %s (by %s)\n", "", reason, db_column_text(row, 13));
     json_decref(entry);
     return 0;
 }
@@ -134,7 +155,7 @@ int cmd_ledger(struct cli *cli)
         engine_close(e);
         return cli_fail(cli, &err);
     }
-    struct ledger_print ctx = {.json = cli->json, .rows = json_array()};
+    struct ledger_print ctx = {.json = cli->json, .rows = json_array(), .engine = e};
     enum fid_status st = ledger_list(engine_store(e), &c, visit_entry, &ctx, &err);
     engine_close(e);
     if (st != FID_OK) {

@@ -293,8 +293,10 @@ adjustments() {
         '["150 Birthday gesture claire Birthday gesture","-50 Double-counted visit marc Double-counted visit"]' \
         "reason and author in the ledger"
     expect_exit 0 fidele ledger wil
-    assert_contains "$OUT" "reason: Birthday gesture (by claire)" "the text ledger shows reason and author"
-    assert_contains "$OUT" "reason: Double-counted visit (by marc)" "and for the debit"
+    assert_contains "$OUT" "Birthday gesture
+                                by claire" "the text ledger shows the reason once, then the author"
+    assert_contains "$OUT" "Double-counted visit
+                                by marc" "and for the debit"
     # A reason at its longest, every byte escaped in the explanation: still whole JSON.
     local quotes
     quotes=$(printf '\\"%.0s' $(seq 1 250))
@@ -335,6 +337,9 @@ adjustments() {
     post '{"type":"adjustment","key":"a13","at":"2026-03-02T13:00:00Z","customer":"wil","points":-2,"reason":"Typo","author":"claire","account":"stamps","card":"coffee"}'
     assert_json '.[0].balance.stamps.coffee.stamps' 0 "stamps taken back by hand"
     assert_balance wil "120 0 20 300"
+    expect_exit 0 fidele ledger wil
+    assert_contains "$OUT" "+3.00 EUR cashback" "cashback in money"
+    assert_contains "$OUT" "+12 stamps (Coffee card)" "stamps on the card named as the programme names it"
 }
 
 # ---------------------------------------------------------------------------------------------
