@@ -457,3 +457,12 @@ int cli_main(int argc, char **argv)
     free(rest);
     return code;
 }
+
+const char *cli_pad(const char *text, int width, char *out, size_t size)
+{
+    int shown = 0; /* characters: bytes that do not continue a UTF-8 sequence */
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        shown += (*p & 0xC0) != 0x80;
+    snprintf(out, size, "%s%*s", text, shown < width ? width - shown : 0, "");
+    return out;
+}

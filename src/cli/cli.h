@@ -96,6 +96,10 @@ void cli_print_violations(const json_t *violations);
 enum fid_status cli_template_text(const struct cli *cli, const char *name, char **text,
                                   struct fid_error *err) FID_MUST_USE;
 
+/* text followed by spaces up to width characters (UTF-8: "Café" is four wide, as a terminal
+ * shows it), into out; text longer than width is left whole. Returns out. */
+const char *cli_pad(const char *text, int width, char *out, size_t size);
+
 /* "1 lot", "2 lots": n and the word that agrees with it, in out (size bytes). */
 const char *cli_count(long long n, const char *one, const char *many, char *out, size_t size);
 

@@ -113,7 +113,8 @@ static int visit_entry(struct db_stmt *row, void *context)
         snprintf(what, sizeof what, "%s pending", signed_text(pending, n));
     else
         snprintf(what, sizeof what, "%s points", signed_text(amount, n));
-    printf("%s  %-12s %-28s", at, db_column_text(row, 2), what);
+    char padded[256];
+    printf("%s  %-12s %s", at, db_column_text(row, 2), cli_pad(what, 28, padded, sizeof padded));
     if (!db_column_is_null(row, 8))
         printf(" order %s", db_column_text(row, 8));
     printf("\n");

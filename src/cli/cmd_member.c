@@ -150,9 +150,11 @@ static int visit_customer(const struct customer *c, void *context)
         json_array_append_new(ctx->json, engine_member_json(ctx->engine, c));
         return 0;
     }
-    printf("%-20s %-12s %-19s %8lld pts %5lld orders %s\n", c->ref,
+    char ref[512];
+    printf("%s %-12s %-19s %8lld pts %5lld %-6s %s\n", cli_pad(c->ref, 20, ref, sizeof ref),
            c->is_member ? c->tier[0] ? c->tier : "member" : "-", c->card_code,
-           (long long)c->points_available, (long long)c->order_count, c->name);
+           (long long)c->points_available, (long long)c->order_count,
+           c->order_count == 1 ? "order" : "orders", c->name);
     return 0;
 }
 

@@ -30,7 +30,9 @@ int cmd_rewards(struct cli *cli)
             snprintf(cost, sizeof cost, "%lld %s",
                      (long long)(r->cost_stamps ? r->cost_stamps : r->cost_points),
                      r->cost_stamps ? "stamps" : "points");
-        printf("%-18s %-32s %-16s %s\n", r->id, r->name, reward_kind_name(r->kind), cost);
+        char name[256];
+        printf("%-18s %s %-16s %s\n", r->id, cli_pad(r->name, 32, name, sizeof name),
+               reward_kind_name(r->kind), cost);
     }
     if (cli->json)
         cli_print_json(list);
@@ -130,8 +132,10 @@ static int list_vouchers(struct cli *cli)
     json_array_foreach(items, i, v)
     {
         const char *name = json_string_value(json_object_get(v, "name"));
-        printf("%s  %-28s %-8s valid until %s\n", json_string_value(json_object_get(v, "code")),
-               name ? name : json_string_value(json_object_get(v, "reward")),
+        char padded[256];
+        printf("%s  %s %-8s valid until %s\n", json_string_value(json_object_get(v, "code")),
+               cli_pad(name ? name : json_string_value(json_object_get(v, "reward")), 28, padded,
+                       sizeof padded),
                json_string_value(json_object_get(v, "state")),
                json_string_value(json_object_get(v, "valid_until")));
     }

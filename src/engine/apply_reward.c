@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/money.h"
+
 static enum fid_status check_eligible(struct engine *e, const struct customer *c,
                                       const struct reward *r, int64_t at, struct fid_error *err)
 {
@@ -88,10 +90,14 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
                              err)) != FID_OK)
             return st;
     } else if (r->cost_cashback_minor > 0) {
-        if (c.cashback_minor < r->cost_cashback_minor)
+        if (c.cashback_minor < r->cost_cashback_minor) {
+            char cost[FID_MONEY_TEXT_MAX], held[FID_MONEY_TEXT_MAX];
+            fid_money_format(r->cost_cashback_minor, e->currency_digits, cost);
+            fid_money_format(c.cashback_minor, e->currency_digits, held);
             return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
-                            "reward \"%s\" costs %lld of cashback; the cashback balance is %lld",
-                            r->id, (long long)r->cost_cashback_minor, (long long)c.cashback_minor);
+                            "reward \"%s\" costs %s %s of cashback; the cashback balance is %s %s",
+                            r->id, cost, e->merchant.currency, held, e->merchant.currency);
+        }
         if ((st =
                  account_move(e, &c, ACCOUNT_CASHBACK, NULL, LEDGER_REDEEM, -r->cost_cashback_minor,
                               ev->at, 0, ev->key, explanation, NULL, NULL, err)) != FID_OK)

@@ -269,7 +269,7 @@ cashback_rewards() {
         '["cashback-voucher"]' '.balance.cashback.amount_minor' 0
     before=$(snapshot)
     expect_exit 2 fidele --json redeem ivy cashback-voucher --at 2026-03-02T10:01:00Z
-    assert_contains "$ERR" "the cashback balance is 0" "no cashback left"
+    assert_contains "$ERR" "costs 10.00 EUR of cashback; the cashback balance is 0.00 EUR" "no cashback left, in money"
     assert_unchanged "$before" "refused"
     assert_eq "earn points 100 0 - v1 enrolment=100
 adjust points 1100 0 - v1 adjustment=1100
