@@ -58,7 +58,8 @@ static const struct command COMMANDS[] = {
      "[--at DATE] [--list NAME]"},
     {"report", cmd_report, "loyalty KPIs over a period (--from, --to, --format text|json)",
      "[--from DATE] [--to DATE] [--window DAYS] [--format text|json|html] [--out FILE]"},
-    {"liability", cmd_liability, "points roll-forward over a period, valued, with breakage",
+    {"liability", cmd_liability,
+     "points owed to members over a period: roll-forward, debts, breakage",
      "--from DATE --to DATE"},
     {"serve", cmd_serve, "run the HTTP API (--listen 127.0.0.1:8080)",
      "[--listen HOST:PORT] [--threads N] [--body-limit BYTES] [--batch-limit N] [--timeout S]\n"

@@ -615,19 +615,3 @@ enum fid_status customer_search(struct store *store, const char *query, int64_t 
     db_bind_text(s, 5, phone);
     return visit_rows(store, s, visit, context, "searching", err);
 }
-
-enum fid_status customer_points_outstanding(struct store *store, int64_t *available,
-                                            int64_t *pending, struct fid_error *err)
-{
-    struct db_stmt *s = db_prepare(store->db, "SELECT COALESCE(SUM(points_available), 0), "
-                                              "COALESCE(SUM(points_pending), 0) FROM customers "
-                                              "WHERE merchant_id = ?");
-    db_bind_int(s, 1, store->merchant_id);
-    enum db_step rc = db_step(s);
-    if (rc == DB_ROW) {
-        *available = db_column_int(s, 0);
-        *pending = db_column_int(s, 1);
-    }
-    db_done(s);
-    return rc == DB_ROW ? FID_OK : fid_fail(err, FID_ERR_DB, "", "summing balances failed");
-}

@@ -326,3 +326,53 @@ enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t 
     db_done(s);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "summing the ledger failed") : FID_OK;
 }
+
+/* Folds balances into a position in SQL: `balances` is a query of (balance, pending) rows, one a
+ * member, bound to the merchant as ?1 (and the instant as ?2 where it needs one). */
+#define POINTS_POSITION_SQL(balances)                                                              \
+    "SELECT COALESCE(SUM(MAX(balance, 0)), 0), COALESCE(SUM(MIN(pending, MAX(balance, 0))), 0), "  \
+    "COALESCE(SUM(MAX(-balance, 0)), 0), COUNT(CASE WHEN balance < 0 THEN 1 END) FROM "            \
+    "(" balances ")"
+
+static enum fid_status points_position_read(struct db_stmt *s, struct points_position *out,
+                                            struct fid_error *err)
+{
+    memset(out, 0, sizeof *out);
+    enum db_step rc = db_step(s);
+    if (rc == DB_ROW) {
+        out->owed = db_column_int(s, 0);
+        out->owed_pending = db_column_int(s, 1);
+        out->owed_available = out->owed - out->owed_pending;
+        out->owed_by_members = db_column_int(s, 2);
+        out->members_owing = db_column_int(s, 3);
+    }
+    db_done(s);
+    return rc == DB_ROW ? FID_OK : fid_fail(err, FID_ERR_DB, "", "summing balances failed");
+}
+
+enum fid_status ledger_points_position(struct store *store, int64_t to, struct points_position *out,
+                                       struct fid_error *err)
+{
+    enum fid_status written = store_write_rows(store, &store->ledger_rows, err);
+    if (written != FID_OK)
+        return written;
+    struct db_stmt *s = db_prepare(
+        store->db, POINTS_POSITION_SQL("SELECT SUM(amount + pending_delta) AS balance, "
+                                       "SUM(pending_delta) AS pending FROM ledger WHERE "
+                                       "merchant_id = ?1 AND account = 'points' AND at < ?2 "
+                                       "GROUP BY customer_id"));
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, to);
+    return points_position_read(s, out, err);
+}
+
+enum fid_status customer_points_position(struct store *store, struct points_position *out,
+                                         struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db, POINTS_POSITION_SQL("SELECT points_available + points_pending AS balance, "
+                                       "points_pending AS pending FROM customers WHERE "
+                                       "merchant_id = ?1"));
+    db_bind_int(s, 1, store->merchant_id);
+    return points_position_read(s, out, err);
+}

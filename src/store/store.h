@@ -470,9 +470,21 @@ struct points_totals {
 };
 enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t to,
                                      struct points_totals *out, struct fid_error *err) FID_MUST_USE;
-/* Points outstanding in the materialised balances of all customers (available, pending). */
-enum fid_status customer_points_outstanding(struct store *store, int64_t *available,
-                                            int64_t *pending, struct fid_error *err) FID_MUST_USE;
+/* The merchant's points balances member by member (balance = available + pending): what is owed
+ * to members, the positive balances only, split into available and pending (a member's pending
+ * points first cover their own debt, so pending <= owed member by member); and what members owe,
+ * the negative balances a refund left (refunds.allow_negative_balance), with how many members.
+ * owed - owed_by_members is the sum of all balances, the ledger's net. */
+struct points_position {
+    int64_t owed, owed_available, owed_pending;
+    int64_t owed_by_members, members_owing;
+};
+/* The position as the ledger stands before instant `to` (balances summed from entries). */
+enum fid_status ledger_points_position(struct store *store, int64_t to, struct points_position *out,
+                                       struct fid_error *err) FID_MUST_USE;
+/* The position in the materialised balances of all customers (now). */
+enum fid_status customer_points_position(struct store *store, struct points_position *out,
+                                         struct fid_error *err) FID_MUST_USE;
 
 /* Visits the ledger of a customer in order. */
 typedef int (*ledger_visit)(struct db_stmt *row, void *context);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Points liability: the roll-forward over a period equals the ledger figure by figure, the
-# closing balance equals the members' balances, and breakage comes from the history of expiries.
+# Points liability: what is owed to members (their positive balances) and what members owe (the
+# debts a refund left), the ledger's net rolled forward over a period figure by figure, the closing
+# figures equal to the members' balances, and breakage from the history of expiries.
 . "$(dirname "$0")/lib.sh"
 
 # The bakery programme: 1 point per euro (nearest), lots expire 12 months after they are earned.
@@ -21,7 +22,9 @@ roll_forward() {
     # Opening on 1 February 2025: the two welcome bonuses (5 each) and ana's 120 points.
     check_json "roll-forward" .points.opening 130 .points.earned 57 .points.redeemed 60 \
         .points.clawed_back 9 .points.adjusted 7 \
-        '.points.opening + .points.earned - .points.redeemed - .points.expired - .points.clawed_back + .points.adjusted == .points.closing' true \
+        '.net.opening + .points.earned - .points.redeemed - .points.expired - .points.clawed_back + .points.adjusted == .net.closing' true \
+        '.owed_by_members | [.opening, .closing, .members]' '[0,0,0]' \
+        '.net.closing == .points.closing' true \
         .checks.roll_forward true .checks.balances_checked true .checks.balances_agree true
     # Every figure, recomputed from the ledger by SQL on its own.
     local expired closing
@@ -58,6 +61,68 @@ declared_value() {
         .value.closing.currency EUR .value.point_value.points 10
 }
 
+# A refund may leave a member below zero (refunds.allow_negative_balance): that debt is owed by the
+# member, repaid by their next points, and does not lower what is owed to the others. The
+# liability counts positive balances only, the debts are reported apart, and the ledger's net is
+# the one less the other.
+member_debts() {
+    NOW=2026-01-01T00:00:00Z init_db cafe
+    "$FIDELE" init --template cafe --print | jq '.refunds.allow_negative_balance = true' >p.json
+    expect_exit 0 fidele program set p.json
+    enrol u1 2026-01-02T09:00:00Z
+    enrol u2 2026-01-02T09:00:00Z
+    order o1 2026-01-03T09:00:00Z u1 O1 "[$(line B "" 1 3000)]" # 20 welcome + 300 + 20 first order
+    order o2 2026-01-03T09:00:00Z u2 O2 "[$(line B "" 1 3000)]"
+    post '{"type":"redeem","key":"rd1","at":"2026-01-04T09:00:00Z","customer":"u1","reward":"free-coffee"}'
+    post "$(refund_json rf1 2026-01-05T09:00:00Z O1 '"amount_minor":3000')" # u1: 70 - 300
+    assert_eq "-230 340" "$(sql "SELECT group_concat(points_available, ' ') FROM (SELECT points_available FROM customers ORDER BY ref)")" \
+        "u1 owes 230 points, u2 is owed 340"
+    NOW=2026-01-06T00:00:00Z expect_exit 0 fidele --json liability --from 2026-01-01 --to 2026-02-01
+    check_json "the debt is apart" .points.closing 340 .closing_split.available 340 \
+        .owed_by_members.closing 230 .owed_by_members.members 1 .net.closing 110 \
+        '.net.opening + .points.earned - .points.redeemed - .points.expired - .points.clawed_back + .points.adjusted == .net.closing' true \
+        .checks.roll_forward true .checks.balances_agree true .value.closing.amount_minor 340 \
+        .value.owed_by_members.amount_minor 230
+    expect_exit 0 fidele liability --from 2026-01-01 --to 2026-02-01
+    assert_contains "$OUT" "+ owed by members           230   (1 member below zero)" "text: the debt"
+    assert_contains "$OUT" "= closing                   340   (340 available, 0 pending)" "text: owed"
+    # u2's points expire after a year without activity: nothing is owed any more, and breakage,
+    # a share of what is owed, is nothing either (it was -133 points when the debt counted).
+    NOW=2027-03-01T00:00:00Z expect_exit 0 fidele run-due
+    NOW=2027-03-01T00:00:00Z expect_exit 0 fidele --json liability --from 2026-01-01 --to 2027-06-01
+    check_json "after expiry" .points.expired 340 .points.closing 0 .owed_by_members.closing 230 \
+        .net.closing -230 .expected_breakage_points 0 .value.closing.amount_minor 0 \
+        .value.net_of_breakage.amount_minor 0 .checks.roll_forward true .checks.balances_agree true
+    # A period that opens on the debt: the opening splits the same way.
+    NOW=2027-03-01T00:00:00Z expect_exit 0 fidele --json liability --from 2026-02-01 --to 2027-06-01
+    check_json "opening" .points.opening 340 .owed_by_members.opening 230 .net.opening 110 \
+        .checks.roll_forward true
+}
+
+# Pending points first cover their member's own debt: a member at -50 available with 80 pending
+# is owed 30, all of it pending; another member's debt stays apart.
+pending_covers_debt() {
+    NOW=2025-01-01T00:00:00Z init_db bookshop # debts allowed, 14 days pending, 1 point per euro
+    enrol ann 2025-01-10T09:00:00Z            # 50 points each
+    enrol bea 2025-01-10T09:00:00Z
+    enrol cy 2025-01-10T09:00:00Z
+    order a1 2025-01-15T09:00:00Z ann A1 "[$(line NOVEL novel 1 10000)]" # 100 pending
+    order b1 2025-01-15T09:00:00Z bea B1 "[$(line NOVEL novel 2 10000)]" # 200 pending
+    NOW=2025-02-01T00:00:00Z expect_exit 0 fidele run-due
+    post '{"type":"redeem","key":"ra","at":"2025-02-02T09:00:00Z","customer":"ann","reward":"voucher-5"}'
+    post '{"type":"redeem","key":"rb","at":"2025-02-02T09:00:00Z","customer":"bea","reward":"tote"}'
+    post "$(refund_json fa 2025-02-10T09:00:00Z A1 '"amount_minor":10000')" # ann: 50 - 100
+    post "$(refund_json fb 2025-02-10T09:00:00Z B1 '"amount_minor":20000')" # bea: 0 - 200
+    order a2 2025-02-12T09:00:00Z ann A2 "[$(line NOVEL novel 1 8000)]"     # 80 pending
+    NOW=2025-02-20T00:00:00Z expect_exit 0 fidele --json liability --from 2025-01-01 --to 2025-02-20
+    check_json "pending covers the debt" .points.closing 80 .closing_split.available 50 \
+        .closing_split.pending 30 .owed_by_members.closing 200 .owed_by_members.members 1 \
+        .net.closing -120 .checks.roll_forward true .checks.balances_checked true \
+        .checks.balances_agree true
+}
+
 scenario roll_forward roll_forward
+scenario member_debts member_debts
+scenario pending_covers_debt pending_covers_debt
 scenario declared_value declared_value
 finish
