@@ -442,7 +442,8 @@ static void customer_field(char *field, size_t size, size_t index, bool in_list,
         snprintf(field, size, "/customer/%s", name);
 }
 
-/* A summary the models accept; with needs_value, also a positive mean value when x >= 1. */
+/* A summary the models accept; with needs_value, also a mean value >= 0 when x >= 1 (0 when the
+ * repeat purchases were free or refunded: the spend fit leaves such customers out). */
 static enum fid_status customer_check(const struct clv_customer *c, size_t index, bool in_list,
                                       bool needs_value, struct fid_error *err)
 {
@@ -462,10 +463,10 @@ static enum fid_status customer_check(const struct clv_customer *c, size_t index
                         "recency must be between 0 and the age (%g weeks), got %g", c->age,
                         c->recency);
     }
-    if (needs_value && c->repeats >= 1.0 && !(isfinite(c->mean_value) && c->mean_value > 0.0)) {
+    if (needs_value && c->repeats >= 1.0 && !(isfinite(c->mean_value) && c->mean_value >= 0.0)) {
         customer_field(field, sizeof field, index, in_list, "mean_value");
         return fid_fail(err, FID_ERR_INPUT, field,
-                        "the mean value of repeat purchases must be > 0, got %g", c->mean_value);
+                        "the mean value of repeat purchases must be >= 0, got %g", c->mean_value);
     }
     return FID_OK;
 }
@@ -815,20 +816,31 @@ static void spend_sample_free(struct spend_sample *s)
     free(s->base);
 }
 
-/* The checked customers with x >= 1; FID_ERR_INPUT when there are none. */
+/* The checked customers with x >= 1 and a positive mean value: the model's values are Gamma
+ * distributed, so a mean of 0 has no density (its log is -inf) and would make the whole sample's
+ * likelihood vanish; such customers are left out of the fit, as the `lifetimes` library requires.
+ * FID_ERR_INPUT when none is left. */
 static enum fid_status spend_sample_build(const struct clv_customer *customers, size_t n,
                                           struct spend_sample *s, struct fid_error *err)
 {
     *s = (struct spend_sample){0};
     s->rows = xmalloc(n * sizeof *s->rows);
-    for (size_t i = 0; i < n; i++)
-        if (customers[i].repeats >= 1.0)
+    size_t repeaters = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (customers[i].repeats < 1.0)
+            continue;
+        repeaters++;
+        if (customers[i].mean_value > 0.0)
             s->rows[s->n_rows++] = (struct spend_row){customers[i].repeats, customers[i].mean_value,
                                                       log(customers[i].mean_value), 0};
+    }
     if (s->n_rows == 0) {
         spend_sample_free(s);
-        return fid_fail(err, FID_ERR_INPUT, "/customers",
-                        "no customer has a repeat purchase: the spend model needs some");
+        return repeaters == 0
+                   ? fid_fail(err, FID_ERR_INPUT, "/customers",
+                              "no customer has a repeat purchase: the spend model needs some")
+                   : fid_fail(err, FID_ERR_INPUT, "/customers",
+                              "no repeat purchase has a value above 0: the spend model needs some");
     }
     qsort(s->rows, s->n_rows, sizeof *s->rows, compare_spend_rows);
     s->repeats = xmalloc(s->n_rows * sizeof *s->repeats);
@@ -845,9 +857,9 @@ static enum fid_status spend_sample_build(const struct clv_customer *customers, 
 }
 
 /*
- * Sum over customers with x >= 1 of the log density of their mean value m (Fader, Hardie & Lee
- * 2005, "RFM and CLV", appendix):
- *   G(p x + q) / (G(p x) G(q)) gamma^q m^(p x - 1) x^(p x) / (gamma + x m)^(p x + q).
+ * Sum over customers with x >= 1 and m > 0 of the log density of their mean value m (Fader, Hardie
+ * & Lee 2005, "RFM and CLV", appendix): G(p x + q) / (G(p x) G(q)) gamma^q m^(p x - 1) x^(p x) /
+ * (gamma + x m)^(p x + q).
  */
 static double spend_sample_log_likelihood(struct spend_sample *s, const struct clv_gamma_gamma *m)
 {

@@ -35,7 +35,7 @@ struct clv_customer {
     double repeats;    /* x: purchases after the first one */
     double recency;    /* t_x: weeks from the first purchase to the last repeat purchase */
     double age;        /* T: weeks from the first purchase to the end of the period */
-    double mean_value; /* mean value of the repeat purchases (> 0 when repeats >= 1); Gamma-Gamma */
+    double mean_value; /* mean value of the repeat purchases (>= 0 if repeats >= 1); Gamma-Gamma */
 };
 
 /* BG/NBD parameters, all > 0: purchase rate ~ Gamma(shape r, rate alpha), dropout ~ Beta(a, b). */
@@ -56,7 +56,7 @@ struct clv_fit_options {
 /* What a fit did. */
 struct clv_fit_report {
     double log_likelihood; /* at the estimates, summed over the customers used */
-    size_t customers;      /* customers the likelihood covers (Gamma-Gamma: repeats >= 1) */
+    size_t customers;      /* customers the likelihood covers (Gamma-Gamma: x >= 1, mean > 0) */
     unsigned evaluations;  /* likelihood evaluations spent */
     unsigned restarts;     /* Nelder-Mead restarts after the first run */
 };
@@ -108,24 +108,27 @@ enum fid_status clv_bgnbd_population_purchases(const struct clv_bgnbd *model, do
 /* ---- Gamma-Gamma: value per purchase ---- */
 
 /*
- * Maximum-likelihood estimates of p, q, gamma from the customers with repeats >= 1 and their
- * mean_value (the others are skipped). Errors as clv_bgnbd_fit; FID_ERR_INPUT also when no
- * customer has a repeat purchase or one of them has mean_value <= 0.
+ * Maximum-likelihood estimates of p, q, gamma from the customers with repeats >= 1 and a
+ * mean_value > 0 (the others are skipped: a mean of 0, free or refunded repeat purchases, has no
+ * density under the model). Errors as clv_bgnbd_fit; FID_ERR_INPUT also when no such customer is
+ * left or a repeat customer's mean_value is negative or not finite.
  */
 enum fid_status clv_gamma_gamma_fit(const struct clv_customer *customers, size_t n,
                                     const struct clv_fit_options *options,
                                     struct clv_gamma_gamma *out, struct clv_fit_report *report,
                                     struct fid_error *err) FID_MUST_USE;
 
-/* Log-likelihood of the mean values of the customers with repeats >= 1, summed. */
+/* Log-likelihood of the mean values of the customers the fit uses (repeats >= 1, mean > 0). */
 enum fid_status clv_gamma_gamma_log_likelihood(const struct clv_gamma_gamma *model,
                                                const struct clv_customer *customers, size_t n,
                                                double *out, struct fid_error *err) FID_MUST_USE;
 
 /*
  * E[value of a purchase | x, mean_value] = p (gamma + x mean_value) / (p x + q - 1): a weighted
- * average of the population mean p gamma / (q - 1) and the customer's own mean. Needs
- * p x + q > 1 (q > 1 for x = 0, whose mean_value is ignored), else FID_ERR_INPUT: infinite mean.
+ * average of the population mean p gamma / (q - 1) and the customer's own mean, the own mean
+ * weighing p x / (p x + q - 1). A repeat customer whose mean is 0 gets the same average with an
+ * own mean of 0, p gamma / (p x + q - 1), as `lifetimes` predicts for them. Needs p x + q > 1
+ * (q > 1 for x = 0, whose mean_value is ignored), else FID_ERR_INPUT: infinite mean.
  */
 enum fid_status clv_gamma_gamma_expected_value(const struct clv_gamma_gamma *model,
                                                const struct clv_customer *customer, double *out,

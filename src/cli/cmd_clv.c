@@ -3,7 +3,9 @@
  * fits BG/NBD and Gamma-Gamma to the order history up to the end of the calibration day (in the
  * merchant's time zone) and prints the parameters and, per customer, expected purchases over the
  * horizon, the probability of being alive and the lifetime value. A purchase is a day with at
- * least one order, as in the models' papers; values are in major currency units.
+ * least one order, as in the models' papers; values are in major currency units. A repeat
+ * customer whose repeat purchases are worth 0 on average is left out of the Gamma-Gamma fit and
+ * valued by its prediction with that mean of 0 (docs/kpis.md).
  */
 #include <math.h>
 #include <stdio.h>

@@ -48,6 +48,24 @@ TABLE
     # A customer with no repeat purchase is surely alive under BG/NBD; the table is ordered by CLV.
     check_json "per customer" '[.items[] | select(.repeats == 0) | .p_alive] | all(. == 1)' true \
         '[.items[].clv] | . == (sort | reverse)' true
+    local p q gamma
+    read -r p q gamma < <(jq -r '.gamma_gamma | "\(.p) \(.q) \(.gamma)"' <<<"$OUT")
+    # A repeat purchase worth 0 (a free order imported, a repeat order refunded in full) leaves its
+    # customer out of the spend fit, which stays that of the 946 others; those customers' purchases
+    # are valued at the average with an own mean of 0, p gamma / (p x + q - 1).
+    printf 'customer,order_id,date,amount\nzed,Z1,1997-02-01,15.00\nzed,Z2,1997-03-01,0\n' >free.csv
+    expect_exit 0 fidele import orders free.csv
+    post "$(order_json r1 1997-02-01T12:00:00Z rita R1 "[$(line CD "" 1 2000)]")"
+    post "$(order_json r2 1997-03-01T12:00:00Z rita R2 "[$(line CD "" 1 1200)]")"
+    post "$(refund_json r2r 1997-03-05T12:00:00Z R2 '"amount_minor":1200')"
+    expect_exit 0 fidele --json clv --calibration-end 1997-09-30 --horizon-weeks 39
+    check_json "zero-value repeat customers" .customers 2359 .gamma_gamma.customers 946 \
+        ".gamma_gamma | [.p, .q, .gamma] | map(. * 1e6 | round)" \
+        "$(jq -cn --argjson p "$p" --argjson q "$q" --argjson g "$gamma" '[$p, $q, $g] | map(. * 1e6 | round)')" \
+        '[.items[] | select(.customer == "zed" or .customer == "rita") | .repeats] | sort' '[1,1]'
+    check_json "their expected value" \
+        '. as $r | [.items[] | select(.customer == "zed" or .customer == "rita") | .expected_value - $r.gamma_gamma.p * $r.gamma_gamma.gamma / ($r.gamma_gamma.p + $r.gamma_gamma.q - 1) | . * . < 1e-18] | all' true \
+        '[.items[] | select(.customer == "zed") | .clv > 0] | all' true
     # Bad input: an impossible calibration date names the option and exits 2.
     expect_exit 2 fidele clv --calibration-end 1997-02-30
     assert_contains "$ERR" "--calibration-end" "the bad option is named"

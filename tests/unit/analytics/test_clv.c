@@ -369,6 +369,64 @@ static void test_gamma_gamma_cdnow_fit(void **state)
     assert_true(report.log_likelihood >= ll_published);
 }
 
+/* A repeat customer whose repeat purchases were worth 0 (free, or refunded) has no density under
+ * the spend model: the fit leaves them out, as `lifetimes` does, and stays that of the others. */
+static void test_gamma_gamma_cdnow_zero_value(void **state)
+{
+    (void)state;
+    const struct cdnow *data = cdnow_or_skip();
+    struct clv_customer *more = xmalloc((data->n + 2) * sizeof *more);
+    memcpy(more, data->customers, data->n * sizeof *more);
+    more[data->n] = customer(1, 4.14, 34.86, 0); /* a free repeat order */
+    more[data->n + 1] = customer(3, 20, 30, 0);  /* three refunded ones */
+    struct clv_gamma_gamma alone, with_zeros;
+    struct clv_fit_report report;
+    struct fid_error err;
+    unit_ok("alone", clv_gamma_gamma_fit(data->customers, data->n, NULL, &alone, NULL, &err), &err);
+    unit_ok("with zeros", clv_gamma_gamma_fit(more, data->n + 2, NULL, &with_zeros, &report, &err),
+            &err);
+    free(more);
+    UNIT_EQ_INT("customers used", report.customers, CDNOW_REPEATERS);
+    UNIT_CLOSE("p", with_zeros.p, alone.p, 1e-9);
+    UNIT_CLOSE("q", with_zeros.q, alone.q, 1e-9);
+    UNIT_CLOSE("gamma", with_zeros.gamma, alone.gamma, 1e-9);
+    UNIT_CLOSE("published p", with_zeros.p, PUBLISHED_SPEND.p, 0.01);
+    UNIT_CLOSE("published q", with_zeros.q, PUBLISHED_SPEND.q, 0.01);
+    UNIT_CLOSE("published gamma", with_zeros.gamma, PUBLISHED_SPEND.gamma, 0.01);
+}
+
+/* The same without the data: a synthetic sample, then zeros added, then only zeros. */
+static void test_gamma_gamma_zero_value(void **state)
+{
+    (void)state;
+    enum { N = 60 };
+    struct clv_customer sample[N + 3];
+    for (size_t i = 0; i < N; i++)
+        sample[i] = customer((double)(1 + i % 5), 10, 40,
+                             12.0 + 3.0 * (double)((i * 37) % 11) + 0.5 * (double)(i % 7));
+    sample[N] = customer(1, 5, 40, 0);
+    sample[N + 1] = customer(0, 0, 40, 0);
+    sample[N + 2] = customer(4, 30, 40, 0);
+    struct clv_gamma_gamma alone, with_zeros;
+    struct clv_fit_report report;
+    struct fid_error err;
+    unit_ok("alone", clv_gamma_gamma_fit(sample, N, NULL, &alone, NULL, &err), &err);
+    unit_ok("with zeros", clv_gamma_gamma_fit(sample, N + 3, NULL, &with_zeros, &report, &err),
+            &err);
+    UNIT_EQ_INT("customers used", report.customers, N);
+    UNIT_CLOSE("p", with_zeros.p, alone.p, 1e-9);
+    UNIT_CLOSE("q", with_zeros.q, alone.q, 1e-9);
+    UNIT_CLOSE("gamma", with_zeros.gamma, alone.gamma, 1e-9);
+    double ll_alone = NAN, ll_zeros = NAN;
+    unit_ok("ll", clv_gamma_gamma_log_likelihood(&alone, sample, N, &ll_alone, &err), &err);
+    unit_ok("ll", clv_gamma_gamma_log_likelihood(&alone, sample, N + 3, &ll_zeros, &err), &err);
+    UNIT_CLOSE("the likelihood covers the same customers", ll_zeros, ll_alone, 1e-12);
+    /* only zeros: nothing to fit, said so */
+    UNIT_EQ_ERROR("only zeros", clv_gamma_gamma_fit(sample + N, 3, NULL, &alone, NULL, &err), err,
+                  FID_ERR_INPUT, "/customers");
+    assert_non_null(strstr(err.message, "value above 0"));
+}
+
 /* The fits do not depend on the units: in days alpha is 7 times larger, in cents gamma is 100
  * times larger, and the shape parameters stay (the starts carry the units, so this also shows
  * the optimiser reaches the same maximum from another start). */
@@ -581,6 +639,16 @@ static void test_expected_value(void **state)
         gap = fabs(v - 60);
     }
     UNIT_CLOSE("x = 512", v, 60, 0.01);
+    /* repeat purchases worth 0: the same average with an own mean of 0, p gamma / (p x + q - 1),
+     * between 0 and the population mean and lower as the zeros accumulate */
+    previous = population;
+    for (double x = 1; x <= 8; x++) {
+        c = customer(x, 20, 38.86, 0);
+        unit_ok("zero mean", clv_gamma_gamma_expected_value(m, &c, &v, &err), &err);
+        UNIT_CLOSE("zero mean", v, m->p * m->gamma / (m->p * x + m->q - 1.0), 1e-14);
+        assert_true(v > 0.0 && v < previous);
+        previous = v;
+    }
 }
 
 static void test_customer_value(void **state)
@@ -664,9 +732,12 @@ static void test_fit_input_errors(void **state)
     UNIT_EQ_ERROR("no customers", clv_gamma_gamma_fit(&good, 0, NULL, &g, NULL, &err), err,
                   FID_ERR_INPUT, "/customers");
 
-    /* spend: a repeat buyer needs a positive mean value; somebody must have bought twice */
-    struct clv_customer spend_list[3] = {good, customer(0, 0, 10, 0), customer(2, 4, 10, 0)};
-    UNIT_EQ_ERROR("zero mean value", clv_gamma_gamma_fit(spend_list, 3, NULL, &g, NULL, &err), err,
+    /* spend: a repeat buyer's mean value is a number >= 0; somebody must have bought twice */
+    struct clv_customer spend_list[3] = {good, customer(0, 0, 10, 0), customer(2, 4, 10, -1)};
+    UNIT_EQ_ERROR("negative mean value", clv_gamma_gamma_fit(spend_list, 3, NULL, &g, NULL, &err),
+                  err, FID_ERR_INPUT, "/customers/2/mean_value");
+    spend_list[2].mean_value = NAN;
+    UNIT_EQ_ERROR("nan mean value", clv_gamma_gamma_fit(spend_list, 3, NULL, &g, NULL, &err), err,
                   FID_ERR_INPUT, "/customers/2/mean_value");
     struct clv_customer silent[3] = {customer(0, 0, 10, 0), customer(0, 0, 20, 0),
                                      customer(0, 0, 30, 0)};
@@ -726,8 +797,8 @@ static void test_prediction_input_errors(void **state)
     struct clv_customer silent = customer(0, 0, 38.86, 0);
     UNIT_EQ_ERROR("infinite mean", clv_gamma_gamma_expected_value(&heavy, &silent, &out, &err), err,
                   FID_ERR_INPUT, "/model/q");
-    struct clv_customer no_value = customer(2, 30.43, 38.86, 0);
-    UNIT_EQ_ERROR("no value", clv_customer_value(m, s, &no_value, 52, 0, &out, &err), err,
+    struct clv_customer no_value = customer(2, 30.43, 38.86, -1);
+    UNIT_EQ_ERROR("negative value", clv_customer_value(m, s, &no_value, 52, 0, &out, &err), err,
                   FID_ERR_INPUT, "/customer/mean_value");
     UNIT_EQ_ERROR("discount", clv_customer_value(m, s, &c, 52, -0.1, &out, &err), err,
                   FID_ERR_INPUT, "weekly_discount");
@@ -746,6 +817,8 @@ int main(void)
         cmocka_unit_test(test_hyp2f1_rejects),
         cmocka_unit_test(test_bgnbd_cdnow_fit),
         cmocka_unit_test(test_gamma_gamma_cdnow_fit),
+        cmocka_unit_test(test_gamma_gamma_cdnow_zero_value),
+        cmocka_unit_test(test_gamma_gamma_zero_value),
         cmocka_unit_test(test_fits_follow_the_units),
         cmocka_unit_test(test_expected_purchases_known_value),
         cmocka_unit_test(test_expected_purchases_against_quadrature),
