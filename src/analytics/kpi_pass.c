@@ -211,8 +211,8 @@ void kpi_pass_finish(struct kpi_pass *pass)
     }
 }
 
-void kpi_pass_refund(struct kpi_pass *pass, int64_t customer, int64_t at, int64_t amount_minor,
-                     int member)
+void kpi_pass_refund(struct kpi_pass *pass, int64_t customer, int64_t at, int64_t order_at,
+                     int64_t amount_minor, int member)
 {
     struct kpi_counts *out = pass->out;
     /* the refunds' total bounds every other refund sum, as the paid total does for orders */
@@ -224,9 +224,13 @@ void kpi_pass_refund(struct kpi_pass *pass, int64_t customer, int64_t at, int64_
     out->refunded_minor = total;
     struct kpi_month *month = &out->months[month_index(pass, at)];
     month->revenue_minor -= amount_minor;
-    if (member) {
+    if (member)
         month->member_revenue_minor -= amount_minor;
-        out->member_refunded_minor += amount_minor;
+    /* the refunds of the orders placed in P go with them, into the AOV by membership */
+    if (order_at >= pass->from && order_at < pass->to) {
+        out->placed_refunded_minor += amount_minor;
+        if (member)
+            out->member_placed_refunded_minor += amount_minor;
     }
     if (customer >= 0 && (size_t)customer < pass->n_customers &&
         pass->customers[customer].orders >= 2)

@@ -44,9 +44,10 @@ void kpi_pass_orders(struct kpi_pass *pass, const struct order_columns *orders);
 void kpi_pass_merge(struct kpi_pass *into, const struct kpi_pass *other);
 /* Folds the customers into the counts; refunds may follow. */
 void kpi_pass_finish(struct kpi_pass *pass);
-/* A refund dated `at` in the period of an order of customer (member at the time or not). */
-void kpi_pass_refund(struct kpi_pass *pass, int64_t customer, int64_t at, int64_t amount_minor,
-                     int member);
+/* A refund dated `at` in the period of an order of customer placed at order_at (member at the
+ * time or not). */
+void kpi_pass_refund(struct kpi_pass *pass, int64_t customer, int64_t at, int64_t order_at,
+                     int64_t amount_minor, int member);
 void kpi_pass_free(struct kpi_pass *pass);
 
 /* Allocates out's months and cohorts for the months of the period. */

@@ -33,9 +33,12 @@ static json_t *average_minor(int64_t total, int64_t count)
 json_t *kpi_report(const struct kpi_counts *c)
 {
     int64_t revenue = c->paid_minor - c->refunded_minor;
-    int64_t member_revenue = c->member_paid_minor - c->member_refunded_minor;
+    /* the AOV by membership takes each refund with its order: of the orders placed in P, what
+     * they paid less what of it was refunded by `to` */
+    int64_t member_revenue = c->member_paid_minor - c->member_placed_refunded_minor;
     int64_t non_member_orders = c->orders - c->member_orders;
-    int64_t non_member_revenue = revenue - member_revenue;
+    int64_t non_member_revenue = c->paid_minor - c->member_paid_minor -
+                                 (c->placed_refunded_minor - c->member_placed_refunded_minor);
     json_t *out = json_object();
     json_object_set_new(out, "customers", json_integer(c->customers));
     json_object_set_new(out, "new_customers", json_integer(c->new_customers));

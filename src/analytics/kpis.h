@@ -32,7 +32,9 @@ struct kpi_counts {
     int64_t period_days; /* length of [from, to) in days */
     int64_t customers, new_customers, orders, repeat_customers;
     int64_t paid_minor, refunded_minor; /* orders in P; refunds dated in P */
-    int64_t member_orders, member_paid_minor, member_refunded_minor;
+    int64_t placed_refunded_minor;      /* refunds dated in P of orders placed in P */
+    int64_t member_orders, member_paid_minor;
+    int64_t member_placed_refunded_minor; /* those of members' orders (membership at the order) */
     int64_t customers_start, customers_end, churned;
     int64_t loyal_paid_minor, loyal_refunded_minor;
     int64_t members_active; /* customers of P (an order in P) with a ledger entry in P */

@@ -91,11 +91,13 @@ static enum fid_status add_rows(struct store *store, struct kpi_pass *pass, stru
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading the orders failed") : FID_OK;
 }
 
+/* The refunds dated in P with their order's date: the revenue takes every one of them, the AOV by
+ * membership only those of orders placed in P (docs/kpis.md). */
 static enum fid_status add_refunds(struct store *store, struct kpi_pass *pass,
                                    struct fid_error *err)
 {
     struct db_stmt *s =
-        db_prepare(store->db, "SELECT o.customer_id, r.at, r.amount_minor, o.member_at_order "
+        db_prepare(store->db, "SELECT o.customer_id, r.at, o.at, r.amount_minor, o.member_at_order "
                               "FROM refunds r JOIN orders o ON o.merchant_id = r.merchant_id "
                               "AND o.id = r.order_id WHERE r.merchant_id = ? AND r.at >= ? "
                               "AND r.at < ?");
@@ -105,7 +107,7 @@ static enum fid_status add_refunds(struct store *store, struct kpi_pass *pass,
     enum db_step rc;
     while ((rc = db_step(s)) == DB_ROW)
         kpi_pass_refund(pass, db_column_int(s, 0), db_column_int(s, 1), db_column_int(s, 2),
-                        db_column_int(s, 3) != 0);
+                        db_column_int(s, 3), db_column_int(s, 4) != 0);
     db_done(s);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading the refunds failed") : FID_OK;
 }

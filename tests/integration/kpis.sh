@@ -32,6 +32,34 @@ backdated_enrolment() {
     verify_catches order_member_flag_follows_enrolment "UPDATE orders SET member_at_order = 1 WHERE ref = 'Z1'"
 }
 
+# Refunds go with their order in the AOV by membership: a refund dated in P of an order placed
+# before P lowers the revenue (refunds dated in P) but not the AOV of the orders placed in P, and
+# a refund dated after P waits for the period it falls in.
+refunds_go_with_their_order() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    order a1 2026-01-10T10:00:00Z x A "[$(line BEANS beans 1 4000)]"
+    enrol m 2026-01-01T10:00:00Z
+    order m1 2026-01-20T10:00:00Z m M1 "[$(line BEANS beans 1 2000)]"
+    order b1 2026-02-10T10:00:00Z y B "[$(line BEANS beans 1 700)]"
+    order m2 2026-02-15T10:00:00Z m M2 "[$(line BEANS beans 1 3000)]"
+    post "$(refund_json ra 2026-02-12T10:00:00Z A '"amount_minor":1500')"   # January's order
+    post "$(refund_json rm1 2026-02-16T10:00:00Z M1 '"amount_minor":500')"  # January's order
+    post "$(refund_json rm2 2026-02-20T10:00:00Z M2 '"amount_minor":1000')" # February's
+    post "$(refund_json rb 2026-03-05T10:00:00Z B '"amount_minor":200')"    # after February
+    expect_exit 0 fidele report --from 2026-02-01 --to 2026-03-01 --format json
+    # Revenue: 700 + 3000 less every refund dated in February (1500 + 500 + 1000).
+    check_json "february" .orders 2 .revenue_minor 700 .aov_minor 350 \
+        .aov_non_members_minor 700 .aov_members_minor 2000
+    expect_exit 0 fidele report --from 2026-01-01 --to 2026-02-01 --format json
+    check_json "january" .revenue_minor 6000 .aov_non_members_minor 4000 .aov_members_minor 2000
+    # Over both months every refund but March's is of an order placed in P.
+    expect_exit 0 fidele report --from 2026-01-01 --to 2026-03-01 --format json
+    check_json "both months" .revenue_minor 6700 .aov_non_members_minor 1600 \
+        .aov_members_minor 1750
+    expect_exit 0 fidele report --from 2026-02-01 --to 2026-03-01
+    assert_eq "7.00 EUR" "$(sed -n 's/^ *non-members *//p' <<<"$OUT")" "the text report says the same"
+}
+
 # The CLV models need customers who came back: on a shop without any, clv says what the history
 # holds and exits 1 (a state of the shop, not a bad argument).
 clv_on_a_thin_history() {
@@ -122,6 +150,7 @@ empty_period() {
 
 scenario hand_computed hand_computed
 scenario backdated_enrolment backdated_enrolment
+scenario refunds_go_with_their_order refunds_go_with_their_order
 scenario clv_on_a_thin_history clv_on_a_thin_history
 scenario participation_of_customers participation_of_customers
 scenario empty_period empty_period

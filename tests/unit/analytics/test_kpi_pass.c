@@ -32,6 +32,7 @@ struct order {
 struct refund {
     int64_t customer, at, amount;
     int member;
+    int64_t order_at; /* when the refunded order was placed */
 };
 
 /* The period [from, to) as n_months UTC months from year-month, and the two active windows. */
@@ -102,8 +103,8 @@ static void feed(struct kpi_pass *pass, const struct order *orders, size_t n)
 static void add_refunds(struct kpi_pass *pass, const struct refund *refunds, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        kpi_pass_refund(pass, refunds[i].customer, refunds[i].at, refunds[i].amount,
-                        refunds[i].member);
+        kpi_pass_refund(pass, refunds[i].customer, refunds[i].at, refunds[i].order_at,
+                        refunds[i].amount, refunds[i].member);
 }
 
 /* One pass over all orders, in blocks of `block` orders, then the refunds. */
@@ -138,7 +139,8 @@ static void assert_same_counts(const char *label, const struct kpi_counts *got,
     SAME(refunded_minor);
     SAME(member_orders);
     SAME(member_paid_minor);
-    SAME(member_refunded_minor);
+    SAME(placed_refunded_minor);
+    SAME(member_placed_refunded_minor);
     SAME(customers_start);
     SAME(customers_end);
     SAME(churned);
@@ -203,6 +205,7 @@ struct dated_refund {
     int y, mo, d;
     int64_t amount;
     int member;
+    int order_y, order_mo, order_d; /* the refunded order's day */
 };
 
 static const struct dated_order HAND_SPEC[] = {
@@ -235,11 +238,12 @@ static const struct dated_order HAND_SPEC[] = {
 #define N_HAND_ORDERS N_ELEMENTS(HAND_SPEC)
 
 static const struct dated_refund HAND_REFUND_SPEC[] = {
-    {0, 2026, 3, 15, 500, 1}, /* loyal, member */
-    {1, 2026, 1, 20, 100, 0}, /* one order: not loyal */
-    {4, 2026, 2, 20, 50, 0},  /* loyal */
-    {8, 2026, 3, 15, 70, 0},  /* a customer the pass does not know */
-    {-1, 2026, 3, 15, 30, 1}, /* no customer */
+    {0, 2026, 3, 15, 500, 1, 2026, 3, 10}, /* loyal, member */
+    {1, 2026, 1, 20, 100, 0, 2026, 1, 15}, /* one order: not loyal */
+    {4, 2026, 2, 20, 50, 0, 2026, 2, 15},  /* loyal */
+    {8, 2026, 3, 15, 70, 0, 2026, 2, 10},  /* a customer the pass does not know */
+    {-1, 2026, 3, 15, 30, 1, 2026, 3, 1},  /* no customer */
+    {3, 2026, 3, 25, 40, 0, 2025, 11, 20}, /* loyal; of an order placed before P */
 };
 #define N_HAND_REFUNDS N_ELEMENTS(HAND_REFUND_SPEC)
 
@@ -259,9 +263,9 @@ static struct refund *dated_refunds(const struct dated_refund *spec, size_t n)
 {
     struct refund *refunds = xcalloc(n + 1, sizeof *refunds);
     for (size_t i = 0; i < n; i++)
-        refunds[i] =
-            (struct refund){spec[i].customer, time_at(spec[i].y, spec[i].mo, spec[i].d, 9, 0, 0),
-                            spec[i].amount, spec[i].member};
+        refunds[i] = (struct refund){
+            spec[i].customer, time_at(spec[i].y, spec[i].mo, spec[i].d, 9, 0, 0), spec[i].amount,
+            spec[i].member, time_at(spec[i].order_y, spec[i].order_mo, spec[i].order_d, 12, 0, 0)};
     return refunds;
 }
 
@@ -323,10 +327,12 @@ static void test_hand_computed(void **state)
     assert_int_equal(got.churned, 1); /* c2 */
     /* two orders before `to`, counting those before P: c0, c3, c4 (not c6: April is after) */
     assert_int_equal(got.loyal_paid_minor, 3000 + 900 + 1300);
-    /* refunds: all count; members' and loyal customers' apart */
-    assert_int_equal(got.refunded_minor, 500 + 100 + 50 + 70 + 30);
-    assert_int_equal(got.member_refunded_minor, 500 + 30);
-    assert_int_equal(got.loyal_refunded_minor, 500 + 50);
+    /* refunds: all those dated in P count; loyal customers' apart; those of orders placed in P
+     * (all but c3's) apart, members' among them, for the AOV by membership */
+    assert_int_equal(got.refunded_minor, 500 + 100 + 50 + 70 + 30 + 40);
+    assert_int_equal(got.loyal_refunded_minor, 500 + 50 + 40);
+    assert_int_equal(got.placed_refunded_minor, 500 + 100 + 50 + 70 + 30);
+    assert_int_equal(got.member_placed_refunded_minor, 500 + 30);
     /* what the pass does not compute stays zero */
     assert_int_equal(got.members_active, 0);
     assert_int_equal(got.points_earned, 0);
@@ -337,8 +343,8 @@ static void test_hand_computed(void **state)
         {2026, 1, 3, 2, 1750 - 100, 1250, 3},
         /* February: c4 300 + 400; c4's refund of 50 */
         {2026, 2, 2, 0, 700 - 50, 0, 1},
-        /* March: c0 2000 m, c3 900 m, c4 600; refunds 500 m (c0), 70, 30 m */
-        {2026, 3, 3, 2, 3500 - 500 - 70 - 30, 2900 - 500 - 30, 3},
+        /* March: c0 2000 m, c3 900 m, c4 600; refunds 500 m (c0), 70, 30 m, 40 (c3) */
+        {2026, 3, 3, 2, 3500 - 500 - 70 - 30 - 40, 2900 - 500 - 30, 3},
     };
     for (size_t m = 0; m < 3; m++) {
         char label[32];
@@ -636,11 +642,14 @@ static struct history random_history(uint64_t seed, int year, int month, size_t 
     }
     h.n_refunds = n / 10;
     h.refunds = xcalloc(h.n_refunds, sizeof *h.refunds);
-    for (size_t i = 0; i < h.n_refunds; i++)
-        h.refunds[i] =
-            (struct refund){(int64_t)below(&rng, n_customers + 10),
-                            h.p.from + (int64_t)below(&rng, (uint64_t)(h.p.to - h.p.from)),
-                            (int64_t)below(&rng, 5000), (int)below(&rng, 2)};
+    for (size_t i = 0; i < h.n_refunds; i++) {
+        struct refund *r = &h.refunds[i];
+        *r = (struct refund){(int64_t)below(&rng, n_customers + 10),
+                             h.p.from + (int64_t)below(&rng, (uint64_t)(h.p.to - h.p.from)),
+                             (int64_t)below(&rng, 5000), (int)below(&rng, 2), 0};
+        /* the order: in P or up to a year before it, never after the refund */
+        r->order_at = r->at - (int64_t)below(&rng, (uint64_t)(r->at - h.p.from) + 366 * 86400);
+    }
     return h;
 }
 
@@ -728,9 +737,11 @@ static void naive_counts(struct kpi_counts *out, const struct history *h)
         struct kpi_month *m = &out->months[month_of(p, r->at)];
         m->revenue_minor -= r->amount;
         out->refunded_minor += r->amount;
-        if (r->member) {
+        if (r->member)
             m->member_revenue_minor -= r->amount;
-            out->member_refunded_minor += r->amount;
+        if (r->order_at >= p->from) {
+            out->placed_refunded_minor += r->amount;
+            out->member_placed_refunded_minor += r->member ? r->amount : 0;
         }
         if (r->customer >= 0 && (size_t)r->customer < p->n_customers && before_to[r->customer] >= 2)
             out->loyal_refunded_minor += r->amount;
