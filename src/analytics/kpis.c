@@ -5,7 +5,7 @@
 #include "analytics/kpis.h"
 
 #include <math.h>
-
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +30,17 @@ static json_t *average_minor(int64_t total, int64_t count)
     return json_integer(q);
 }
 
-json_t *kpi_report(const struct kpi_counts *c)
+/* floor(value) as int64 when it fits (it is then exact: 2^63 and -2^63 are doubles). */
+static bool floor_fits_int64(double value, int64_t *out)
+{
+    double whole = floor(value);
+    if (!(whole >= -0x1p63 && whole < 0x1p63))
+        return false; /* out of range, or NaN: converting would be undefined behaviour */
+    *out = (int64_t)whole;
+    return true;
+}
+
+enum fid_status kpi_report(const struct kpi_counts *c, json_t **report, struct fid_error *err)
 {
     int64_t revenue = c->paid_minor - c->refunded_minor;
     /* the AOV by membership takes each refund with its order: of the orders placed in P, what
@@ -66,9 +76,16 @@ json_t *kpi_report(const struct kpi_counts *c)
         double per_year = (double)c->orders / (double)c->customers * 365.0 / (double)c->period_days;
         double churn = c->customers_start > 0 ? (double)c->churned / (double)c->customers_start : 0;
         double lifetime = churn > 0.1 ? 1.0 / churn : 10.0;
-        cltv = json_pack("{s:I, s:I, s:f, s:f, s:o}", "value_minor",
-                         (json_int_t)floor((double)aov * per_year * lifetime), "aov_minor", aov,
-                         "orders_per_customer_per_year", per_year, "expected_lifetime_years",
+        int64_t value;
+        if (!floor_fits_int64((double)aov * per_year * lifetime, &value)) {
+            json_decref(out);
+            return fid_fail(err, FID_ERR_LIMIT, "",
+                            "the period's historical CLTV passes %lld minor units, more than a "
+                            "report counts",
+                            (long long)INT64_MAX);
+        }
+        cltv = json_pack("{s:I, s:I, s:f, s:f, s:o}", "value_minor", (json_int_t)value, "aov_minor",
+                         aov, "orders_per_customer_per_year", per_year, "expected_lifetime_years",
                          lifetime, "yearly_churn_rate",
                          c->customers_start > 0 ? json_real(churn * 100.0) : json_null());
     }
@@ -97,7 +114,8 @@ json_t *kpi_report(const struct kpi_counts *c)
                                                  (json_int_t)k->size, "active_pct", months));
     }
     json_object_set_new(out, "cohorts", cohorts);
-    return out;
+    *report = out;
+    return FID_OK;
 }
 
 void kpi_counts_clear(struct kpi_counts *c)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/error.h"
+
 /* One cohort: customers whose first order fell in a month, and how many ordered k months later. */
 struct kpi_cohort {
     int year, month; /* the cohort's month, in the merchant's time zone */
@@ -46,8 +48,11 @@ struct kpi_counts {
     size_t n_cohorts;
 };
 
-/* The report: a JSON object whose top-level keys are exactly the KPI names (docs/kpis.md). */
-json_t *kpi_report(const struct kpi_counts *counts);
+/* The report: a JSON object whose top-level keys are exactly the KPI names (docs/kpis.md), in
+ * *out (caller frees). FID_ERR_LIMIT, and nothing in *out, when the historical CLTV passes what a
+ * signed 64-bit number of minor units holds: a report refuses rather than wrap. */
+enum fid_status kpi_report(const struct kpi_counts *counts, json_t **out,
+                           struct fid_error *err) FID_MUST_USE;
 
 /* A self-contained HTML page (inline CSS and SVG charts, no external resource) of the report,
  * the monthly series, the cohorts and the segment sizes (an engine_segments object, may be NULL),

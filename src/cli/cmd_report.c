@@ -57,8 +57,7 @@ static void print_text(FILE *out, const struct engine *e, const json_t *r, const
     json_t *cltv = json_object_get(r, "cltv");
     if (json_is_object(cltv)) {
         char value[64];
-        cli_money(e, (int64_t)json_number_value(json_object_get(cltv, "value_minor")), value,
-                  sizeof value);
+        cli_money(e, json_integer_value(json_object_get(cltv, "value_minor")), value, sizeof value);
         fprintf(out, "  %-26s %16s  (%.1f orders a year, %.1f years)\n", "CLTV (historical)", value,
                 json_number_value(json_object_get(cltv, "orders_per_customer_per_year")),
                 json_number_value(json_object_get(cltv, "expected_lifetime_years")));
@@ -137,9 +136,10 @@ int cmd_report(struct cli *cli)
         fid_fail(&err, FID_ERR_INPUT, "--to", "must be after --from (the period is [from, to))");
         goto fail;
     }
-    if (kpi_counts_load(engine_store(e), tz, from, to, window, &counts, &err) != FID_OK)
+    json_t *report = NULL;
+    if (kpi_counts_load(engine_store(e), tz, from, to, window, &counts, &err) != FID_OK ||
+        kpi_report(&counts, &report, &err) != FID_OK)
         goto fail;
-    json_t *report = kpi_report(&counts);
     struct fid_local lf, lt;
     fid_tz_local(tz, from, &lf);
     fid_tz_local(tz, to, &lt);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The largest figures Fidele counts: a balance, a customer's spend and an order's earning stay
-# within 2^53 - 1 (exact for JSON readers) and a report's revenue within 64 bits. An event or a
+# within 2^53 - 1 (exact for JSON readers) and a report's revenue and CLTV within 64 bits. An event or a
 # row that would pass them is refused, by its field or line, and writes nothing; nothing wraps.
 . "$(dirname "$0")/lib.sh"
 
@@ -68,7 +68,35 @@ imported_spend_and_report_revenue() {
     assert_contains "$ERR" "revenue passes" "a report past 64 bits says so rather than wrap"
 }
 
+# The report's historical CLTV (AOV x orders per customer per year x lifetime) can pass 64 bits on
+# amounts each within the limits: the report refuses as it does for the revenue, never wraps.
+report_cltv() {
+    NOW=2025-01-01T00:00:00Z init_db cafe
+    # 8 orders of 10^14 minor units in one day: 10^14 x 2,920 a year x 10 years = 2.92e18, fits
+    awk 'BEGIN { print "customer,order_id,date,amount"; for (i = 1; i <= 8; i++)
+        printf "big,B%d,2026-05-10 10:%02d,1000000000000.00\n", i, i }' >eight.csv
+    expect_exit 0 fidele import orders eight.csv
+    NOW=2026-06-01T00:00:00Z expect_exit 0 fidele report --from 2026-05-10 --to 2026-05-11 --format json
+    # (jq reads numbers as doubles: the exact digits are checked in the text)
+    assert_contains "$OUT" '"value_minor": 2920000000000000000,' "within 64 bits, exact"
+    check_json "its inputs" .cltv.aov_minor 100000000000000 .cltv.orders_per_customer_per_year 2920
+    NOW=2026-06-01T00:00:00Z expect_exit 0 fidele report --from 2026-05-10 --to 2026-05-11
+    assert_contains "$OUT" "29200000000000000.00 EUR" "the text report shows it whole"
+    # 30 of them: 1.095e19, past 2^63 - 1
+    awk 'BEGIN { print "customer,order_id,date,amount"; for (i = 9; i <= 30; i++)
+        printf "big,B%d,2026-05-10 10:%02d,1000000000000.00\n", i, i }' >more.csv
+    expect_exit 0 fidele import orders more.csv
+    local format
+    for format in json text html; do
+        NOW=2026-06-01T00:00:00Z expect_exit 2 fidele report --from 2026-05-10 --to 2026-05-11 --format "$format"
+        assert_contains "$ERR" "historical CLTV passes 9223372036854775807 minor units" \
+            "$format: a CLTV past 64 bits says so rather than wrap"
+        assert_eq "" "$OUT" "$format: and prints no report"
+    done
+}
+
 scenario earning_and_balances earning_and_balances
 scenario spend spend
 scenario imported_spend_and_report_revenue imported_spend_and_report_revenue
+scenario report_cltv report_cltv
 finish
