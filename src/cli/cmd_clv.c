@@ -5,7 +5,8 @@
  * horizon, the probability of being alive and the lifetime value. A purchase is a day with at
  * least one order, as in the models' papers; values are in major currency units. A repeat
  * customer whose repeat purchases are worth 0 on average is left out of the Gamma-Gamma fit and
- * valued by its prediction with that mean of 0 (docs/kpis.md).
+ * valued by its prediction with that mean of 0 (docs/kpis.md). A history the models cannot fit,
+ * or whose fit cannot predict for every customer, fails with what the history holds (exit 1).
  */
 #include <math.h>
 #include <stdio.h>
@@ -74,6 +75,25 @@ static int visit_order(int64_t customer_id, int64_t at, int64_t value_minor, voi
     return 0;
 }
 
+/* A history too thin for the models is a state of the shop, not a bad argument: says what it
+ * holds and why (exit 1). */
+static int fail_thin_history(struct cli *cli, const struct summary *s, int year, int month, int day,
+                             const char *why, const struct fid_error *cause)
+{
+    size_t repeat = 0;
+    for (size_t i = 0; i < s->n; i++)
+        repeat += s->rows[i].repeats > 0;
+    char reason[200];
+    snprintf(reason, sizeof reason, "%s%.150s", why, cause->message);
+    struct fid_error err;
+    fid_fail(&err, FID_ERR_INSUFFICIENT, "",
+             "cannot fit the models on this history: %zu customers by %04d-%02d-%02d, %zu of "
+             "them bought more than once; more history helps (%s)",
+             s->n, year, month, day, repeat, reason);
+    cli_fail(cli, &err);
+    return 1;
+}
+
 struct scored {
     size_t index;
     double clv;
@@ -139,19 +159,7 @@ int cmd_clv(struct cli *cli)
     struct clv_fit_report bg_report, gg_report;
     if (clv_bgnbd_fit(s.rows, s.n, NULL, &purchases, &bg_report, &err) != FID_OK ||
         clv_gamma_gamma_fit(s.rows, s.n, NULL, &spend, &gg_report, &err) != FID_OK) {
-        /* a history too thin for the models is a state of the shop, not a bad argument: say
-         * what it holds (exit 1) */
-        size_t repeat = 0;
-        for (size_t i = 0; i < s.n; i++)
-            repeat += s.rows[i].repeats > 0;
-        char reason[160];
-        snprintf(reason, sizeof reason, "%.150s", err.message);
-        fid_fail(&err, FID_ERR_INSUFFICIENT, "",
-                 "cannot fit the models on this history: %zu customers by %04d-%02d-%02d, %zu of "
-                 "them bought more than once; more history helps (%s)",
-                 s.n, year, month, day, repeat, reason);
-        cli_fail(cli, &err);
-        code = 1;
+        code = fail_thin_history(cli, &s, year, month, day, "", &err);
         goto done;
     }
     order = xcalloc(s.n ? s.n : 1, sizeof *order);
@@ -159,9 +167,16 @@ int cmd_clv(struct cli *cli)
     for (size_t i = 0; i < s.n; i++) {
         double value;
         order[i].index = i;
+        /* The customers' data passed the fits' checks: a prediction that cannot be computed comes
+         * from the fitted parameters, a degenerate fit on a short history (a dropout parameter
+         * at millions, an infinite mean value), not from one odd customer. Every customer is
+         * scored before anything is printed, so the command fails as a thin history does. */
         if (clv_customer_value(&purchases, &spend, &s.rows[i], (double)horizon, discount, &value,
-                               &err) != FID_OK)
-            goto fail;
+                               &err) != FID_OK) {
+            code = fail_thin_history(cli, &s, year, month, day,
+                                     "the fitted models cannot predict for every customer: ", &err);
+            goto done;
+        }
         order[i].clv = value;
     }
     qsort(order, s.n, sizeof *order, by_clv);

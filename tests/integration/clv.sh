@@ -17,12 +17,17 @@ within() {
         exit !(d <= a / 100) }'
 }
 
+# cdnow_orders [LAST_DAY]: the sample's purchases up to LAST_DAY (YYYYMMDD; all by default) as
+# order events: master id, sample id, YYYYMMDD, CDs, dollars, one order per row, at noon UTC.
+cdnow_orders() {
+    awk -v last="${1:-99999999}" '$3 <= last { d = $3; printf "{\"type\":\"order\",\"key\":\"cd-%d\",\"customer\":\"%s\",\"order_id\":\"%d\",\"at\":\"%s-%s-%sT12:00:00Z\",\"lines\":[{\"sku\":\"CD\",\"quantity\":%d,\"unit_price_minor\":%d}]}\n", NR, $2, NR, substr(d, 1, 4), substr(d, 5, 2), substr(d, 7, 2), 1, int($5 * 100 + 0.5) }' \
+        "$CDNOW"
+}
+
 cdnow_published_estimates() {
     new_db
     expect_exit 0 fidele init --currency USD --timezone Etc/UTC --name CDNOW
-    # master id, sample id, YYYYMMDD, CDs, dollars: one order per row, at noon UTC.
-    awk '{ d = $3; printf "{\"type\":\"order\",\"key\":\"cd-%d\",\"customer\":\"%s\",\"order_id\":\"%d\",\"at\":\"%s-%s-%sT12:00:00Z\",\"lines\":[{\"sku\":\"CD\",\"quantity\":%d,\"unit_price_minor\":%d}]}\n", NR, $2, NR, substr(d, 1, 4), substr(d, 5, 2), substr(d, 7, 2), 1, int($5 * 100 + 0.5) }' \
-        "$CDNOW" >cdnow.ndjson
+    cdnow_orders >cdnow.ndjson
     expect_exit 0 fidele event post cdnow.ndjson
     assert_contains "$OUT" "6919 applied" "every purchase is recorded"
     expect_exit 0 fidele --json clv --calibration-end 1997-09-30 --horizon-weeks 39
@@ -71,5 +76,23 @@ TABLE
     assert_contains "$ERR" "--calibration-end" "the bad option is named"
 }
 
+# Two weeks of history fit a degenerate model (a dropout parameter b in the millions) whose
+# predictions over a year cannot be computed: that is a history too thin for the models, said as
+# such (exit 1), not an internal error about one customer.
+short_calibration() {
+    new_db
+    expect_exit 0 fidele init --currency USD --timezone Etc/UTC --name CDNOW
+    cdnow_orders 19970115 >early.ndjson
+    expect_exit 0 fidele event post early.ndjson
+    expect_exit 1 fidele --json clv --calibration-end 1997-01-15
+    assert_contains "$ERR" '"error": "insufficient"' "the state of the shop, not an internal error"
+    assert_contains "$ERR" "cannot fit the models on this history: 343 customers by 1997-01-15, 19 of them bought more than once; more history helps (the fitted models cannot predict for every customer: " \
+        "what the history holds, and why"
+    expect_exit 1 fidele clv --calibration-end 1997-01-15 --discount-weekly 0.002
+    assert_contains "$ERR" "cannot fit the models on this history" "discounted too"
+    assert_eq "" "$OUT" "nothing printed before the failure"
+}
+
 scenario cdnow_published_estimates cdnow_published_estimates
+scenario short_calibration short_calibration
 finish
