@@ -105,6 +105,8 @@ enum fid_status kpi_report(const struct kpi_counts *c, json_t **report, struct f
     json_t *cohorts = json_array();
     for (size_t i = 0; i < c->n_cohorts; i++) {
         const struct kpi_cohort *k = &c->cohorts[i];
+        if (k->size == 0)
+            continue; /* a month without a new customer has no cohort */
         json_t *months = json_array();
         for (size_t m = 0; m < k->n_months; m++)
             json_array_append_new(months, rate(k->active[m], k->size));

@@ -60,6 +60,29 @@ refunds_go_with_their_order() {
     assert_eq "7.00 EUR" "$(sed -n 's/^ *non-members *//p' <<<"$OUT")" "the text report says the same"
 }
 
+# A cohort is the new customers of one month: a month in which nobody ordered for the first time
+# has none, and is not listed (in JSON, text or HTML) with 0 customers and no percentages.
+cohorts_of_new_customers() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    order x1 2026-01-10T10:00:00Z x X1 "[$(line BEANS beans 1 1000)]"
+    order x2 2026-02-10T10:00:00Z x X2 "[$(line BEANS beans 1 1000)]" # no one new in February
+    order y1 2026-03-10T10:00:00Z y Y1 "[$(line BEANS beans 1 1000)]"
+    order x3 2026-04-10T10:00:00Z x X3 "[$(line BEANS beans 1 1000)]" # nor in April
+    expect_exit 0 fidele report --from 2026-01-01 --to 2026-05-01 --format json
+    check_json "cohorts" '.cohorts | map(.month)' '["2026-01","2026-03"]' \
+        '.cohorts | map(.customers)' '[1,1]' \
+        '.cohorts[0].active_pct' '[100,100,0,100]' '.cohorts[1].active_pct' '[100,0]'
+    # One day without a new customer: no cohort at all.
+    expect_exit 0 fidele report --from 2026-04-10 --to 2026-04-11 --format json
+    check_json "no new customer" .customers 1 .new_customers 0 .cohorts '[]'
+    expect_exit 0 fidele report --from 2026-01-01 --to 2026-05-01
+    assert_eq "2026-01 2026-03" "$(grep -oE '^  20[0-9]{2}-[0-9]{2}' <<<"$OUT" | tr -d ' ' | tr '\n' ' ' | sed 's/ $//')" \
+        "the text report lists the same cohorts"
+    expect_exit 0 fidele report --from 2026-01-01 --to 2026-05-01 --format html --out r.html
+    assert_eq "2026-01 2026-03" "$(grep -oE '<tr><td>20[0-9]{2}-[0-9]{2}</td>' r.html | grep -oE '20[0-9-]+' | tr '\n' ' ' | sed 's/ $//')" \
+        "the heat map has a row per cohort"
+}
+
 # The CLV models need customers who came back: on a shop without any, clv says what the history
 # holds and exits 1 (a state of the shop, not a bad argument).
 clv_on_a_thin_history() {
@@ -151,6 +174,7 @@ empty_period() {
 scenario hand_computed hand_computed
 scenario backdated_enrolment backdated_enrolment
 scenario refunds_go_with_their_order refunds_go_with_their_order
+scenario cohorts_of_new_customers cohorts_of_new_customers
 scenario clv_on_a_thin_history clv_on_a_thin_history
 scenario participation_of_customers participation_of_customers
 scenario empty_period empty_period
