@@ -45,8 +45,10 @@ static void print_text(FILE *out, const struct engine *e, const json_t *r, const
     print_money(out, e, "  members", json_object_get(r, "aov_members_minor"));
     print_money(out, e, "  non-members", json_object_get(r, "aov_non_members_minor"));
     json_t *frequency = json_object_get(r, "purchase_frequency");
-    fprintf(out, "  %-26s %9.2f\n", "orders per customer",
-            json_is_number(frequency) ? json_number_value(frequency) : 0.0);
+    if (json_is_number(frequency))
+        fprintf(out, "  %-26s %9.2f\n", "orders per customer", json_number_value(frequency));
+    else
+        fprintf(out, "  %-26s %9s\n", "orders per customer", "n/a"); /* no customer in P */
     print_rate(out, "repurchase rate", json_object_get(r, "repurchase_rate"));
     print_rate(out, "retention rate", json_object_get(r, "retention_rate"));
     print_rate(out, "churn rate", json_object_get(r, "churn_rate"));

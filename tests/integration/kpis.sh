@@ -169,6 +169,11 @@ empty_period() {
     check_json "nulls" .customers 0 .orders 0 .aov_minor null .purchase_frequency null \
         .repurchase_rate null .retention_rate null .churn_rate null .cltv null \
         .participation_rate null .points_redemption_rate null .reward_usage_rate null
+    # The text report says n/a where the JSON says null, orders per customer as the rates.
+    expect_exit 0 fidele report --from 2030-01-01 --to 2030-02-01
+    assert_eq "n/a" "$(sed -n 's/^ *orders per customer *//p' <<<"$OUT")" "orders per customer"
+    assert_eq "n/a" "$(sed -n 's/^ *repurchase rate *//p' <<<"$OUT")" "as the repurchase rate"
+    assert_eq "n/a" "$(sed -n 's/^ *average order *//p' <<<"$OUT")" "and the average order"
 }
 
 scenario hand_computed hand_computed
