@@ -55,12 +55,18 @@ enum fid_status kpi_report(const struct kpi_counts *counts, json_t **out,
                            struct fid_error *err) FID_MUST_USE;
 
 /* A self-contained HTML page (inline CSS and SVG charts, no external resource) of the report,
- * the monthly series, the cohorts and the segment sizes (an engine_segments object, may be NULL),
+ * the monthly series, the cohorts and the segment sizes (an engine_segments object, may be NULL,
+ * whose "names" object may name the custom segments),
  * in the merchant's language (locale "en", else French), money in digits/currency as it writes
  * it. Caller frees. */
+struct report_days {
+    struct report_day {
+        int year, month, day;
+    } first, last; /* the period's first and last days, both included */
+};
 char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, const json_t *segments,
-                      const char *merchant, const char *period, int digits, const char *currency,
-                      const char *locale);
+                      const char *merchant, const struct report_days *days, int digits,
+                      const char *currency, const char *locale);
 
 void kpi_counts_clear(struct kpi_counts *counts);
 

@@ -18,7 +18,8 @@ struct report_words {
     const char *lang, *title, *subtitle, *customers, *orders, *revenue, *average_order, *repurchase,
         *retention, *churn, *loyal_share, *participation, *points_redeemed, *none,
         *revenue_by_month, *active_by_month, *members_chart, *members_line, *non_members_line,
-        *cohorts, *first_order, *segments;
+        *cohorts, *first_order, *segments_on, *from, *to;
+    const char *months[12];
     const char *stages[7][2]; /* lifecycle stage id -> its name */
 };
 
@@ -44,7 +45,11 @@ static const struct report_words ENGLISH = {
     .non_members_line = "non-members",
     .cohorts = "Cohorts: % of each month's new customers who ordered k months later",
     .first_order = "first order",
-    .segments = "Segments",
+    .segments_on = "Segments on ",
+    .from = "",
+    .to = " to ",
+    .months = {"January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December"},
     .stages = {{"new", "new"},
                {"active", "active"},
                {"loyal", "loyal"},
@@ -65,7 +70,7 @@ static const struct report_words FRENCH = {
     .repurchase = "taux de réachat",
     .retention = "taux de rétention",
     .churn = "taux d'attrition",
-    .loyal_share = "part du chiffre d'affaires des fidèles",
+    .loyal_share = "part du chiffre d'affaires des clients récurrents",
     .participation = "participation",
     .points_redeemed = "points utilisés",
     .none = "n.d.",
@@ -76,7 +81,11 @@ static const struct report_words FRENCH = {
     .non_members_line = "non-membres",
     .cohorts = "Cohortes : % des nouveaux clients de chaque mois qui ont commandé k mois plus tard",
     .first_order = "première commande",
-    .segments = "Segments",
+    .segments_on = "Segments au ",
+    .from = "du ",
+    .to = " au ",
+    .months = {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+               "octobre", "novembre", "décembre"},
     .stages = {{"new", "nouveaux"},
                {"active", "actifs"},
                {"loyal", "fidèles"},
@@ -92,6 +101,7 @@ struct page {
     const struct report_words *w;
     const char *locale, *currency; /* money as the merchant's language writes it */
     int digits;
+    const struct report_days *days;
 };
 
 static void put(struct page *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -317,6 +327,14 @@ static void cohort_table(struct page *p, const json_t *report)
     put(p, "</table></figure>");
 }
 
+/* A day as the language writes it: "2 December 2025", "1er décembre 2026". */
+static void day_text(const struct page *p, const struct report_day *d, char *out, size_t size)
+{
+    bool first = strcmp(p->w->lang, "fr") == 0 && d->day == 1;
+    snprintf(out, size, "%d%s %s %d", d->day, first ? "er" : "", p->w->months[d->month - 1],
+             d->year);
+}
+
 /* A lifecycle stage as the language names it. */
 static const char *stage_name(const struct page *p, const char *id)
 {
@@ -340,10 +358,14 @@ static void segment_bars(struct page *p, const json_t *segments)
             json_integer_value(n);
     }
     size_t rows = json_object_size(groups[0]) + json_object_size(groups[1]);
+    char on[64];
+    day_text(p, &p->days->last, on, sizeof on);
     put(p, "<figure><figcaption>");
-    put_text(p, p->w->segments);
+    put_text(p, p->w->segments_on);
+    put_text(p, on);
     put(p, "</figcaption><svg viewBox='0 0 640 %zu' width=640 height=%zu role=img>", rows * 24 + 10,
         rows * 24 + 10);
+    const json_t *names = json_object_get(segments, "names");
     size_t row = 0;
     for (int g = 0; g < 2; g++) {
         const char *name;
@@ -352,7 +374,8 @@ static void segment_bars(struct page *p, const json_t *segments)
         {
             double w = (double)json_integer_value(n) / (double)max * 400;
             put(p, "<text x=150 y=%zu class=lab text-anchor=end>", row * 24 + 20);
-            put_text(p, g == 0 ? stage_name(p, name) : name);
+            const char *custom = json_string_value(json_object_get(names, name));
+            put_text(p, g == 0 ? stage_name(p, name) : custom ? custom : name);
             put(p, "</text><rect x=160 y=%zu width=%.1f height=16 fill='%s'/>", row * 24 + 7, w,
                 g == 0 ? "#5b8c5a" : "#8a5a9e");
             put(p, "<text x=%.1f y=%zu class=lab>%lld</text>", 166 + w, row * 24 + 20,
@@ -364,8 +387,8 @@ static void segment_bars(struct page *p, const json_t *segments)
 }
 
 char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, const json_t *segments,
-                      const char *merchant, const char *period, int digits, const char *currency,
-                      const char *locale)
+                      const char *merchant, const struct report_days *days, int digits,
+                      const char *currency, const char *locale)
 {
     const struct report_words *w = strcmp(locale, "en") == 0 ? &ENGLISH : &FRENCH;
     struct page p = {.data = xmalloc(32768),
@@ -373,7 +396,8 @@ char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, con
                      .w = w,
                      .locale = locale,
                      .currency = currency,
-                     .digits = digits};
+                     .digits = digits,
+                     .days = days};
     put(&p, "<!DOCTYPE html><html lang=%s><head><meta charset=utf-8><title>", w->lang);
     put_text(&p, merchant);
     put(&p, " — ");
@@ -391,8 +415,14 @@ char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, con
             "td.na{color:#bbb}</style></head><body><h1>");
     put_text(&p, merchant);
     put(&p, "</h1><p class=sub>");
+    char first[64], last[64];
+    day_text(&p, &days->first, first, sizeof first);
+    day_text(&p, &days->last, last, sizeof last);
     put_text(&p, w->subtitle);
-    put_text(&p, period);
+    put_text(&p, w->from);
+    put_text(&p, first);
+    put_text(&p, w->to);
+    put_text(&p, last);
     put(&p, "</p><div class=tiles>");
     char text[FID_MONEY_LOCAL_MAX];
     count(&p, json_integer_value(json_object_get(report, "customers")), text);

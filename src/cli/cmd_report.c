@@ -164,9 +164,15 @@ int cmd_report(struct cli *cli)
         struct fid_error left_out;
         if (engine_segments(e, to - 1, NULL, &segments, &left_out) != FID_OK)
             fprintf(stderr, "fidele: the report leaves out segments: %s\n", left_out.message);
-        char period[64];
-        snprintf(period, sizeof period, "%s to %s", from_text, to_text);
-        char *html = kpi_report_html(report, &counts, segments, engine_merchant(e)->name, period,
+        const struct program *p = engine_program(e);
+        json_t *names = json_object();
+        for (size_t i = 0; i < p->n_segments; i++)
+            json_object_set_new(names, p->segments[i].id, json_string(p->segments[i].name));
+        json_object_set_new(segments, "names", names);
+        struct fid_local last; /* the period's last day: to is excluded */
+        fid_tz_local(tz, to - 1, &last);
+        struct report_days days = {{lf.year, lf.month, lf.day}, {last.year, last.month, last.day}};
+        char *html = kpi_report_html(report, &counts, segments, engine_merchant(e)->name, &days,
                                      engine_currency_digits(e), engine_merchant(e)->currency,
                                      engine_merchant(e)->locale);
         fputs(html, out);

@@ -51,6 +51,7 @@ refund_beyond_revenue() {
     assert_true "members 100 %" grep -q 'members: €30.00 (100%)' r.html
     assert_true "non-members 0 %" grep -q 'non-members: -€20.00 (0%)' r.html
     assert_true "a month's revenue in money" grep -q '<title>2026-01: €10.00</title>' r.html
+    assert_true "the period in words" grep -q 'Loyalty report, 1 January 2026 to 31 January 2026' r.html
 }
 
 # A French merchant's report speaks French and writes amounts as French readers do.
@@ -70,6 +71,10 @@ in_french() {
     assert_true "a rate" grep -q "0,0${thin}%</div><div class=l>taux de réachat" r.html
     assert_true "a month's revenue" grep -q "<title>2026-01: 1${thin}254,56${nb}€</title>" r.html
     assert_true "lifecycle stages named" grep -q '>nouveaux</text>' r.html
+    assert_true "the period in words, its last day included" \
+        grep -q 'Rapport de fidélité, du 1er janvier 2026 au 31 janvier 2026' r.html
+    assert_true "custom segments by their names" grep -q '>Habitués du matin</text>' r.html
+    assert_true "the day segments are counted at" grep -q 'Segments au 31 janvier 2026' r.html
 }
 
 scenario rendered rendered
