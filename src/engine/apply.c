@@ -127,10 +127,8 @@ done:
     return st;
 }
 
-static void write_error(struct results_writer *out, const char *key, const struct fid_error *err)
+void engine_result_error_write(struct jsonw *w, const char *key, const struct fid_error *err)
 {
-    result_begin(out);
-    struct jsonw *w = &out->text;
     jsonw_text(w, "{\"key\":");
     if (key)
         jsonw_cstring(w, key);
@@ -143,6 +141,12 @@ static void write_error(struct results_writer *out, const char *key, const struc
     jsonw_text(w, ",\"message\":");
     jsonw_cstring(w, err->message);
     jsonw_text(w, "}}");
+}
+
+static void write_error(struct results_writer *out, const char *key, const struct fid_error *err)
+{
+    result_begin(out);
+    engine_result_error_write(&out->text, key, err);
     result_end(out, ENGINE_FAILED);
 }
 

@@ -125,6 +125,9 @@ json_t *engine_results_json(const struct engine_results *results);
 /* Replaces *to with the results first .. first + count - 1 of from, as an array of their own. */
 void engine_results_slice(const struct engine_results *from, size_t first, size_t count,
                           struct engine_results *to);
+/* Writes to w the result of an event that was not applied (key may be NULL), as a batch answers
+ * an event that failed: {"key", "status": "error", "error": {"type", "field", "message"}}. */
+void engine_result_error_write(struct jsonw *w, const char *key, const struct fid_error *err);
 
 /* Applies a batch in one transaction. now is the clock for events without "at". results are
  * replaced by one per event. In ENGINE_ALL_OR_NOTHING mode a failing event fails the call,

@@ -4,7 +4,9 @@
  * event into an HTTP answer. The Idempotency-Key header is the event's key: a retry with the same
  * body answers the first status and body again, with another body 409.
  */
+#include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -166,6 +168,26 @@ static struct event *order_without_tree(struct http_request *req)
                                   http_header(req, "Idempotency-Key"), 0);
 }
 
+/* Whether req's key may post event; otherwise fills err (FID_ERR_FORBIDDEN on /type). A manual
+ * adjustment or a VIP payment creates points, cashback or a plan out of nothing: it needs an
+ * admin key, not a till's (pos). Other types, and an event without a type (which the engine
+ * refuses), need only the route's scope. */
+static bool key_may_post(const struct http_request *req, const json_t *event, struct fid_error *err)
+{
+    static const char *const ADMIN_ONLY[] = {"adjustment", "vip_payment", NULL};
+    const char *type = json_string_value(json_object_get(event, "type"));
+    if (type == NULL || api_scope_allows(req->key.scope, SCOPE_ADMIN))
+        return true;
+    for (int i = 0; ADMIN_ONLY[i]; i++)
+        if (strcmp(type, ADMIN_ONLY[i]) == 0) {
+            fid_fail(err, FID_ERR_FORBIDDEN, "/type",
+                     "%s events need the admin scope; the key has %s", type,
+                     api_scope_name(req->key.scope));
+            return false;
+        }
+    return true;
+}
+
 void api_events_post(struct http_request *req)
 {
     if ((req->commit_event = order_without_tree(req)) != NULL) {
@@ -175,6 +197,13 @@ void api_events_post(struct http_request *req)
     json_t *event = http_body_object(req, "expected one event object");
     if (event == NULL)
         return;
+    struct fid_error err;
+    fid_error_clear(&err);
+    if (!key_may_post(req, event, &err)) {
+        json_decref(event);
+        http_reply_error(req, &err);
+        return;
+    }
     if (!api_idempotency_key(req, event)) {
         json_decref(event);
         return;
@@ -232,19 +261,26 @@ other:
     return NULL;
 }
 
-/* Applies a batch's events and answers its results. */
-static void apply_batch(struct http_request *req, const struct committer_events *events)
+/* Applies a batch's events into results; false after answering the failure. */
+static bool commit_batch(struct http_request *req, const struct committer_events *events,
+                         struct engine_results *results)
 {
     struct fid_error err;
     fid_error_clear(&err);
-    struct engine_results results = {0};
     struct committer_check check;
-    enum fid_status st =
-        committer_apply(req->key.merchant_id, events, key_check(req, &check), &results, &err);
-    if (st != FID_OK) {
-        http_reply_error(req, &err);
+    if (committer_apply(req->key.merchant_id, events, key_check(req, &check), results, &err) ==
+        FID_OK)
+        return true;
+    http_reply_error(req, &err);
+    return false;
+}
+
+/* Applies a batch's events and answers its results. */
+static void apply_batch(struct http_request *req, const struct committer_events *events)
+{
+    struct engine_results results = {0};
+    if (!commit_batch(req, events, &results))
         return;
-    }
     struct jsonw w;
     jsonw_init(&w);
     jsonw_text(&w, "{\"results\":");
@@ -252,6 +288,58 @@ static void apply_batch(struct http_request *req, const struct committer_events 
     jsonw_text(&w, "}");
     engine_results_free(&results);
     http_reply_text(req, 200, jsonw_detach(&w));
+}
+
+/* Applies the events of a batch the key may post and answers a result per event, in order: an
+ * event it may not post is refused on its own, as an event that fails its checks is, and the
+ * others apply (the batch's events stand each on its own). */
+static void apply_batch_refusing(struct http_request *req, const json_t *events,
+                                 const bool *refused)
+{
+    json_t *allowed = json_array();
+    for (size_t i = 0; i < json_array_size(events); i++)
+        if (!refused[i])
+            json_array_append(allowed, json_array_get(events, i));
+    struct engine_results results = {0};
+    if (json_array_size(allowed) > 0 &&
+        !commit_batch(req, &(struct committer_events){.array = allowed}, &results)) {
+        json_decref(allowed);
+        return;
+    }
+    json_decref(allowed);
+    struct jsonw w;
+    jsonw_init(&w);
+    jsonw_text(&w, "{\"results\":[");
+    for (size_t i = 0, next = 0; i < json_array_size(events); i++) {
+        const json_t *event = json_array_get(events, i);
+        if (i > 0)
+            jsonw_text(&w, ",");
+        struct fid_error err;
+        fid_error_clear(&err);
+        if (refused[i] && !key_may_post(req, event, &err)) {
+            engine_result_error_write(&w, json_string_value(json_object_get(event, "key")), &err);
+            continue;
+        }
+        assert(next < results.count); /* a result per event applied (committer.h) */
+        const struct engine_result *r = &results.items[next++];
+        jsonw_raw(&w, results.text + r->offset, r->len);
+    }
+    jsonw_text(&w, "]}");
+    engine_results_free(&results);
+    http_reply_text(req, 200, jsonw_detach(&w));
+}
+
+/* Marks in *refused (allocated) the events of the batch req's key may not post; how many. */
+static size_t refused_events(const struct http_request *req, const json_t *events, bool **refused)
+{
+    size_t n = 0;
+    *refused = xcalloc(json_array_size(events), sizeof **refused);
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        struct fid_error err;
+        (*refused)[i] = !key_may_post(req, json_array_get(events, i), &err);
+        n += (*refused)[i];
+    }
+    return n;
 }
 
 void api_events_batch(struct http_request *req)
@@ -287,6 +375,11 @@ void api_events_batch(struct http_request *req)
         http_reply_problem(req, 413, "batch-too-large", "Content Too Large", detail, "/events");
         return;
     }
-    apply_batch(req, &(struct committer_events){.array = events});
+    bool *refused = NULL;
+    if (refused_events(req, events, &refused) == 0)
+        apply_batch(req, &(struct committer_events){.array = events});
+    else
+        apply_batch_refusing(req, events, refused);
+    free(refused);
     json_decref(body);
 }

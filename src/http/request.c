@@ -62,6 +62,7 @@ void http_reply_error(struct http_request *req, const struct fid_error *err)
         [FID_ERR_INSUFFICIENT] = {422, "insufficient", "Unprocessable Content"},
         [FID_ERR_STATE] = {409, "invalid-state", "Conflict"},
         [FID_ERR_LIMIT] = {413, "too-large", "Content Too Large"},
+        [FID_ERR_FORBIDDEN] = {403, "forbidden", "Forbidden"},
         [FID_ERR_DB] = {503, "database", "Service Unavailable"},
         [FID_ERR_IO] = {500, "io", "Internal Server Error"},
         [FID_ERR_INTERNAL] = {500, "internal", "Internal Server Error"},

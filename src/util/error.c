@@ -23,6 +23,8 @@ const char *fid_status_name(enum fid_status status)
         return "invalid_state";
     case FID_ERR_LIMIT:
         return "too_large";
+    case FID_ERR_FORBIDDEN:
+        return "forbidden";
     case FID_ERR_DB:
         return "database";
     case FID_ERR_IO:
@@ -58,6 +60,8 @@ const char *fid_strerror(enum fid_status status)
         return "object in the wrong state";
     case FID_ERR_LIMIT:
         return "input too large";
+    case FID_ERR_FORBIDDEN:
+        return "not allowed to this caller";
     case FID_ERR_DB:
         return "database error";
     case FID_ERR_IO:
@@ -79,6 +83,7 @@ int fid_exit_code(enum fid_status status)
     case FID_ERR_INSUFFICIENT:
     case FID_ERR_STATE:
     case FID_ERR_LIMIT:
+    case FID_ERR_FORBIDDEN:
         return 2;
     case FID_ERR_DB:
     case FID_ERR_IO:

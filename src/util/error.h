@@ -18,6 +18,7 @@ enum fid_status {
     FID_ERR_INSUFFICIENT, /* balance, stamps or stock too low for the request */
     FID_ERR_STATE,        /* object is in the wrong state: voucher used or expired */
     FID_ERR_LIMIT,        /* input larger than a named limit */
+    FID_ERR_FORBIDDEN,    /* the caller may not do this: an API key's scope is too narrow */
     FID_ERR_DB,           /* database failure */
     FID_ERR_IO,           /* file or system call failure */
     FID_ERR_INTERNAL,     /* invariant broken: a bug */

@@ -443,6 +443,59 @@ describe("bad requests", () => {
             expectStatus(await s.call("GET", "/v1/members/bea", { key: "readA" }), 200);
         });
 
+        it("a pos key may not post adjustments or VIP payments: 403 on /type, nothing written", async () => {
+            const s = h.server;
+            const before = await balance();
+            const adjustment = { type: "adjustment", customer: "bea", points: 1000, reason: "gift", author: "till-3" };
+            const vip = { type: "vip_payment", customer: "bea", plan: "club", amount_minor: 1000 };
+            for (const [key, body] of [
+                ["pos-adj", adjustment],
+                ["pos-cb", { ...adjustment, account: "cashback" }],
+                ["pos-vip", vip],
+            ]) {
+                const p = expectProblem(
+                    await s.call("POST", "/v1/events", { key: "posA", headers: { "Idempotency-Key": key }, body }),
+                    403,
+                    "forbidden",
+                );
+                assert.equal(p.field, "/type");
+                assert.match(p.detail, new RegExp(`^${body.type} events need the admin scope; the key has pos`));
+            }
+            assert.deepEqual(await balance(), before);
+            // in a batch, that event alone is refused, as an event failing its checks is
+            const batch = expectStatus(
+                await s.call("POST", "/v1/events/batch", {
+                    key: "posA",
+                    body: {
+                        events: [
+                            { ...adjustment, key: "pos-batch-adj" },
+                            { ...order("B-scope"), key: "pos-batch-order" },
+                            { ...vip, key: "pos-batch-vip" },
+                        ],
+                    },
+                }),
+                200,
+            ).body.results;
+            assert.deepEqual(
+                batch.map((r) => [r.key, r.status, r.error?.type, r.error?.field]),
+                [
+                    ["pos-batch-adj", "error", "forbidden", "/type"],
+                    ["pos-batch-order", "applied", undefined, undefined],
+                    ["pos-batch-vip", "error", "forbidden", "/type"],
+                ],
+            );
+            const keys = await ledgerKeys();
+            assert.ok(keys.includes("pos-batch-order"));
+            assert.ok(!keys.some((k) => ["pos-adj", "pos-cb", "pos-vip", "pos-batch-adj"].includes(k)));
+            // an admin key may
+            const res = await s.call("POST", "/v1/events", {
+                key: "adminA",
+                headers: { "Idempotency-Key": "admin-adj" },
+                body: { ...adjustment, points: 5 },
+            });
+            expectStatus(res, 201);
+        });
+
         it("a pos key on PUT /v1/program and the key routes is 403", async () => {
             const s = h.server;
             const before = expectStatus(await s.call("GET", "/v1/program", { key: "posA" }), 200).body;

@@ -33,7 +33,7 @@ describe("concurrency", () => {
         };
         expectStatus(
             await s.call("POST", "/v1/events", {
-                key: "posA",
+                key: "adminA",
                 headers: { "Idempotency-Key": "adj-conc" },
                 body: adjustment,
             }),

@@ -364,7 +364,7 @@ describe("flows", () => {
 
         it("a batch applies each event on its own and reports each", async () => {
             const res = expectStatus(
-                await post("/v1/events/batch", "posA", {
+                await post("/v1/events/batch", "adminA", {
                     events: [
                         {
                             key: "adj-1",
@@ -564,7 +564,7 @@ describe("flows", () => {
 
         it("lists a member's vouchers: usable by default, used, expired or all on asking", async () => {
             const gift = { type: "adjustment", customer: "alice", points: 250, reason: "goodwill", author: "ann" };
-            expectStatus(await post("/v1/events", "posA", gift, "adj-list"), 201);
+            expectStatus(await post("/v1/events", "adminA", gift, "adj-list"), 201);
             const fresh = expectStatus(
                 await post("/v1/members/alice/redemptions", "posA", { reward: "free-coffee" }, "red-list"),
                 201,

@@ -122,7 +122,7 @@ describe("idempotency", () => {
         };
         expectStatus(
             await s.call("POST", "/v1/events", {
-                key: "posA",
+                key: "adminA",
                 headers: { "Idempotency-Key": "adj-ida-1" },
                 body: adjustment,
             }),

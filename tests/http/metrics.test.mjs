@@ -79,7 +79,7 @@ describe("metrics", () => {
         );
         expectStatus(
             await s.call("POST", "/v1/events/batch", {
-                key: "posA",
+                key: "adminA",
                 body: {
                     events: [
                         {

@@ -20,6 +20,7 @@ static const struct status_case STATUS_CASES[] = {
     {FID_ERR_INSUFFICIENT, "insufficient", "insufficient balance or stock", 2},
     {FID_ERR_STATE, "invalid_state", "object in the wrong state", 2},
     {FID_ERR_LIMIT, "too_large", "input too large", 2},
+    {FID_ERR_FORBIDDEN, "forbidden", "not allowed to this caller", 2},
     {FID_ERR_DB, "database", "database error", 1},
     {FID_ERR_IO, "io", "input/output error", 1},
     {FID_ERR_INTERNAL, "internal", "internal error", 1},
