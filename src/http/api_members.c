@@ -123,7 +123,10 @@ void api_members_list(struct http_request *req)
     struct store *store = engine_store(req->engine);
     struct list_page page = {.engine = req->engine, .items = json_array()};
     static const char *const searches[] = {"email", "phone", "card_code", "external_id", NULL};
+    static const enum customer_field fields[] = {CUSTOMER_EMAIL, CUSTOMER_PHONE, CUSTOMER_CARD_CODE,
+                                                 CUSTOMER_REF};
     const char *query = NULL, *by = NULL;
+    enum customer_field field = CUSTOMER_REF;
     for (int i = 0; searches[i]; i++) {
         const char *value = http_query(req, searches[i]);
         if (value == NULL)
@@ -144,11 +147,12 @@ void api_members_list(struct http_request *req)
         }
         query = value;
         by = searches[i];
+        field = fields[i];
     }
     enum fid_status st;
     if (query) {
         page.members_only = true;
-        st = customer_find_all(store, query, collect, &page, &err);
+        st = customer_find_by(store, field, query, collect, &page, &err);
     } else {
         st = customer_list(store, http_query(req, "cursor"), limit, true, collect, &page, &err);
     }

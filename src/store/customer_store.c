@@ -222,14 +222,32 @@ enum fid_status customer_find_any(struct store *store, const char *query, struct
     return FID_OK;
 }
 
-enum fid_status customer_find_all(struct store *store, const char *query, customer_visit visit,
-                                  void *context, struct fid_error *err)
+enum fid_status customer_find_by(struct store *store, enum customer_field field, const char *value,
+                                 customer_visit visit, void *context, struct fid_error *err)
 {
-    char code[FID_CODE_MAX];
-    struct db_stmt *s =
-        db_prepare(store->db, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE " EXACT_MATCH
-                              " ORDER BY (ref = ?2) DESC, (card_code = ?3) DESC, id");
-    bind_query(s, store->merchant_id, query, code);
+    static const char *const sql[] = {
+        [CUSTOMER_REF] = "SELECT " CUSTOMER_COLUMNS
+                         " FROM customers WHERE merchant_id = ? AND ref = ? ORDER BY id",
+        [CUSTOMER_CARD_CODE] =
+            "SELECT " CUSTOMER_COLUMNS
+            " FROM customers WHERE merchant_id = ? AND card_code = ? ORDER BY id",
+        [CUSTOMER_EMAIL] = "SELECT " CUSTOMER_COLUMNS
+                           " FROM customers WHERE merchant_id = ? AND email = lower(?) ORDER BY id",
+        [CUSTOMER_PHONE] = "SELECT " CUSTOMER_COLUMNS
+                           " FROM customers WHERE merchant_id = ? AND phone = ? ORDER BY id",
+    };
+    /* card codes and phones are stored in their canonical form: the value is compared in it */
+    char code[FID_CODE_MAX], phone[FID_PHONE_MAX];
+    if (field == CUSTOMER_CARD_CODE && fid_code_normalise(value, code) != 0)
+        return FID_OK;
+    if (field == CUSTOMER_PHONE && fid_phone_normalise(value, phone) != 0)
+        return FID_OK;
+    struct db_stmt *s = db_prepare(store->db, sql[field]);
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_text(s, 2,
+                 field == CUSTOMER_CARD_CODE ? code
+                 : field == CUSTOMER_PHONE   ? phone
+                                             : value);
     return visit_rows(store, s, visit, context, "finding", err);
 }
 

@@ -321,10 +321,18 @@ enum fid_status customer_save_profile(struct store *store, const struct customer
                                       struct fid_error *err) FID_MUST_USE;
 /* Lists customers by ref after `after` (cursor), members only when members_only. */
 typedef int (*customer_visit)(const struct customer *customer, void *context);
-/* Visits every customer whose ref, card code, e-mail or phone is the query (the ref's and card's
- * first, then by id). */
-enum fid_status customer_find_all(struct store *store, const char *query, customer_visit visit,
-                                  void *context, struct fid_error *err) FID_MUST_USE;
+/* The field a search by value looks in. */
+enum customer_field {
+    CUSTOMER_REF,       /* the merchant's own id */
+    CUSTOMER_CARD_CODE, /* as typed: any case, with or without dashes */
+    CUSTOMER_EMAIL,     /* in any case */
+    CUSTOMER_PHONE,     /* in international form, as typed (util/phone.h) */
+};
+/* Visits, by id, every customer whose field is value; a value that cannot be such a field (a
+ * card code or phone number of the wrong form) matches none. */
+enum fid_status customer_find_by(struct store *store, enum customer_field field, const char *value,
+                                 customer_visit visit, void *context,
+                                 struct fid_error *err) FID_MUST_USE;
 enum fid_status customer_list(struct store *store, const char *after, int64_t limit,
                               bool members_only, customer_visit visit, void *context,
                               struct fid_error *err) FID_MUST_USE;

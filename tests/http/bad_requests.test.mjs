@@ -301,6 +301,34 @@ describe("bad requests", () => {
             assert.deepEqual(found.items.map((m) => m.id), ["twin-1", "twin-2"]);
         });
 
+        it("each search parameter looks in its own field only", async () => {
+            const s = h.server;
+            const made = {};
+            for (const body of [
+                { id: "sam", email: "Sam@Example.com" },
+                { id: "sam@example.com", phone: "+33612345670" },
+                { id: "+33612345670" },
+            ])
+                made[body.id] = expectStatus(await s.call("POST", "/v1/members", { key: "posA", body }), 201);
+            const card = expectStatus(await s.call("GET", "/v1/members/sam", { key: "readA" }), 200).body.card_code;
+            const idOfCard = card.replace(/-/g, "").toLowerCase();
+            expectStatus(await s.call("POST", "/v1/members", { key: "posA", body: { id: idOfCard } }), 201);
+            const search = async (query) =>
+                expectStatus(await s.call("GET", `/v1/members?${query}`, { key: "readA" }), 200).body.items.map(
+                    (m) => m.id,
+                );
+            assert.deepEqual(await search("email=sam%40example.com"), ["sam"]);
+            assert.deepEqual(await search("email=SAM%40EXAMPLE.COM"), ["sam"]);
+            assert.deepEqual(await search("email=sam"), []);
+            assert.deepEqual(await search("phone=%2B33%206%2012%2034%2056%2070"), ["sam@example.com"]);
+            assert.deepEqual(await search("phone=sam%40example.com"), []);
+            assert.deepEqual(await search(`card_code=${idOfCard}`), ["sam"]);
+            assert.deepEqual(await search("card_code=sam"), []);
+            assert.deepEqual(await search("external_id=%2B33612345670"), ["+33612345670"]);
+            assert.deepEqual(await search("external_id=Sam%40Example.com"), []);
+            assert.deepEqual(await search(`external_id=${card}`), []);
+        });
+
         it("a query parameter the route does not take, or one given twice, is 400 naming it", async () => {
             const cases = [
                 ["GET", "/v1/members?limt=5", "limt", "this route takes limit cursor email"],
