@@ -168,6 +168,15 @@ static enum fid_status parse_refund(const json_t *obj, struct event *ev, struct 
     return FID_OK;
 }
 
+/* E-mail addresses are kept in lower case (ASCII, as SQLite's lower() folds): look-ups compare
+ * them so, and an enrolment and a profile change, both read here, store the same text. */
+static void email_lower(char *email)
+{
+    for (char *c = email; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+}
+
 static enum fid_status parse_enrol(const json_t *obj, struct event *ev, struct fid_error *err)
 {
     static const char *const keys[] = {"type", "key",      "at",     "customer", "email", "phone",
@@ -178,6 +187,7 @@ static enum fid_status parse_enrol(const json_t *obj, struct event *ev, struct f
     if (ev->email[0] && (strchr(ev->email, '@') == NULL || strchr(ev->email, ' ') != NULL))
         return fid_fail(err, FID_ERR_INPUT, "/email", "\"%.60s\" is not an e-mail address",
                         ev->email);
+    email_lower(ev->email);
     FID_CHECK(copy_string(obj, "phone", false, ev->phone, sizeof ev->phone, err));
     char phone[FID_PHONE_MAX];
     if (ev->phone[0] && fid_phone_normalise(ev->phone, phone) != 0)

@@ -86,8 +86,8 @@ struct event {
     enum survey_kind survey;
     int64_t score;
     /* enrol */
-    char email[EVENT_TEXT_MAX];
-    char phone[33];
+    char email[EVENT_TEXT_MAX]; /* in lower case, as kept */
+    char phone[33];             /* in international form */
     char name[EVENT_TEXT_MAX];
     char birthday[11]; /* YYYY-MM-DD or "" */
     char locale[8];

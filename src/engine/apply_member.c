@@ -81,10 +81,7 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     c.is_member = true;
     c.enrolled_at = ev->at;
     c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
-    /* Store e-mail addresses in lower case: look-ups compare them that way. */
-    for (size_t i = 0; ev->email[i] && i < sizeof c.email - 1; i++)
-        c.email[i] =
-            (char)(ev->email[i] >= 'A' && ev->email[i] <= 'Z' ? ev->email[i] + 32 : ev->email[i]);
+    snprintf(c.email, sizeof c.email, "%s", ev->email); /* in lower case (core/event.h) */
     snprintf(c.phone, sizeof c.phone, "%s", ev->phone);
     snprintf(c.name, sizeof c.name, "%s", ev->name);
     snprintf(c.birthday, sizeof c.birthday, "%s", ev->birthday);

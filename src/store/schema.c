@@ -503,6 +503,10 @@ static const char *const MIGRATIONS[] = {
     "-json_extract(explanation, '$[0].points')) WHERE kind = 'clawback' AND account = 'points' "
     "AND json_valid(explanation) AND json_extract(explanation, '$[0].rule') = 'refund' AND "
     "json_extract(explanation, '$[0].points') > 0;",
+
+    /* 24: e-mail addresses in lower case, as enrolments keep them: a profile change kept them as
+     * typed, and look-ups, which compare in lower case, did not find those (migration_24). */
+    "",
 };
 
 /* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed
@@ -584,12 +588,21 @@ static enum fid_status migration_22(struct db *db, struct fid_error *err)
                          err);
 }
 
+/* E-mail addresses in lower case, once the rows hold the journal's images (which hold them). */
+static enum fid_status migration_24(struct db *db, struct fid_error *err)
+{
+    enum fid_status st = rows_hold_the_journal(db, err);
+    return st != FID_OK ? st
+                        : db_exec(db,
+                                  "UPDATE customers SET email = lower(email) WHERE email IS NOT "
+                                  "NULL AND email != lower(email)",
+                                  err);
+}
+
 /* What a migration computes in C after its SQL, in the same transaction. */
 static enum fid_status (*const MIGRATION_CODE[])(struct db *, struct fid_error *) = {
-    [12] = order_periods_rebuild,
-    [20] = migration_20,
-    [21] = migration_21,
-    [22] = migration_22,
+    [12] = order_periods_rebuild, [20] = migration_20, [21] = migration_21,
+    [22] = migration_22,          [24] = migration_24,
 };
 
 int schema_latest_version(void)

@@ -175,6 +175,22 @@ describe("flows", () => {
                     "limit",
                 );
         });
+
+        it("keeps an e-mail changed with PATCH in lower case, as enrolment does: found in any case", async () => {
+            expectStatus(await post("/v1/members", "posA", { id: "gus", email: "gus@example.com" }), 201);
+            const res = expectStatus(
+                await h.server.call("PATCH", "/v1/members/gus", { key: "posA", body: { email: "Gus.New@Example.com" } }),
+                200,
+            );
+            assert.equal(res.body.email, "gus.new@example.com");
+            for (const email of ["gus.new%40example.com", "Gus.New%40Example.com"])
+                assert.deepEqual(
+                    expectStatus(await get(`/v1/members?email=${email}`), 200).body.items.map((m) => m.id),
+                    ["gus"],
+                );
+            const changed = await h.server.cliOk(["member", "show", "GUS.NEW@EXAMPLE.COM"]);
+            assert.match(changed.stdout, /gus\.new@example\.com/);
+        });
     });
 
     describe("events", () => {

@@ -33,7 +33,8 @@
  * stay as they are. Migration 20 records the tiers members hold as the start of their history,
  * once the rows hold the images a server's journal kept. Migration 21 rewrites phones in
  * international form (cy's tier, reached at the epoch, is kept with the instant 0); migration 22
- * marks as members' the orders after a backdated enrolment.
+ * marks as members' the orders after a backdated enrolment. Migration 24 keeps e-mail addresses
+ * in lower case.
  */
 #include "store_support.h"
 
@@ -653,6 +654,33 @@ static void test_migration_23_signs_clawback_explanations(void **state)
     close_and_remove(db, path);
 }
 
+/* Migration 24: e-mail addresses a profile change kept as typed are kept in lower case, and
+ * found by a look-up in any case. */
+static void test_migration_24_keeps_emails_in_lower_case(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 23);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, email, created_at) VALUES "
+                        "(1, 1, 'ann', 'Ann.New@Example.com', 0), (1, 2, 'bob', NULL, 0), "
+                        "(1, 3, 'cy', 'cy@example.com', 0)");
+    assert_int_equal(schema_migrate_to(db, 24, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(ref || ':' || COALESCE(email, 'none'), ' ') FROM (SELECT * "
+               "FROM customers ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("e-mails", text, "ann:ann.new@example.com bob:none cy:cy@example.com");
+    struct store store;
+    store_init(&store, db, 1);
+    struct customer c;
+    assert_int_equal(customer_find_any(&store, "ANN.NEW@example.COM", &c, &err), FID_OK);
+    UNIT_EQ_STR("found in any case", c.ref, "ann");
+    store_release(&store);
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -671,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_migration_21_keeps_phones_in_international_form),
         cmocka_unit_test(test_migration_22_marks_orders_after_a_backdated_enrolment),
         cmocka_unit_test(test_migration_23_signs_clawback_explanations),
+        cmocka_unit_test(test_migration_24_keeps_emails_in_lower_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
