@@ -199,13 +199,20 @@ static enum MHD_Result note_length(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-/* Two different lengths for one body: a proxy in front may have read the other one, and what it
- * took for the next request would be read here as this one's body (RFC 9112, section 6.3). */
-static bool lengths_conflict(struct MHD_Connection *connection)
+/* Why the body's length is in doubt, or NULL. Two different lengths, or a length beside a
+ * Transfer-Encoding: a proxy in front may have framed the body by the other one, and what it took
+ * for the next request would be read here as this one's body (request smuggling). Such a request
+ * is refused and its connection closed (RFC 9112, sections 6.1 and 6.3). */
+static const char *framing_doubt(struct MHD_Connection *connection)
 {
     struct lengths seen = {0};
     MHD_get_connection_values(connection, MHD_HEADER_KIND, note_length, &seen);
-    return seen.differ;
+    if (seen.differ)
+        return "the request has two different Content-Length headers";
+    if (seen.first != NULL &&
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return "the request has both Content-Length and Transfer-Encoding headers";
+    return NULL;
 }
 
 /* Whether the request declares a body longer than limit. */
@@ -258,10 +265,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         req->started_ns = monotonic_ns();
         request_id(connection, req->request_id);
         *con_cls = req;
-        if (lengths_conflict(connection)) {
+        const char *doubt = framing_doubt(connection);
+        if (doubt != NULL) {
             req->close = true;
-            http_reply_problem(req, 400, "bad-request", "Bad Request",
-                               "the request has two different Content-Length headers", NULL);
+            http_reply_problem(req, 400, "bad-request", "Bad Request", doubt, NULL);
             return send_response(req);
         }
         if (declared_too_large(connection, config->body_limit)) {

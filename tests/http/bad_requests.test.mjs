@@ -174,6 +174,24 @@ describe("bad requests", () => {
             expectProblem(await h.server.call("GET", "/v1/members/smuggled", { key: "readA" }), 404, "not-found");
         });
 
+        it("Content-Length beside Transfer-Encoding is 400 and closes the connection", async () => {
+            // a proxy in front may have framed the body by the length (RFC 9112, section 6.1)
+            const body = JSON.stringify({ ...order("B-te"), customer: "bea" });
+            const head =
+                "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                `Authorization: Bearer ${h.server.keys.posA}\r\nIdempotency-Key: te-1\r\n` +
+                "Content-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n";
+            const chunked = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+            const next = rawHead("GET", "/v1/members/bea", { Authorization: `Bearer ${h.server.keys.readA}` });
+            const r = await rawExchange(h.server, [head + chunked, next], { gapMs: 300, timeoutMs: 5000 });
+            assert.match(r.data, /^HTTP\/1\.1 400 /, r.data);
+            assert.match(r.data, /application\/problem\+json/);
+            assert.match(r.data, /both Content-Length and Transfer-Encoding/);
+            assert.equal((r.data.match(/HTTP\/1\.1 /g) ?? []).length, 1, `one answer only: ${r.data}`);
+            assert.ok(r.closedByServer, "the connection is closed");
+            assert.ok(!(await ledgerKeys()).includes("te-1"));
+        });
+
         it("a body just under the limit is accepted", async () => {
             const res = await h.server.call("POST", "/v1/events", {
                 key: "posA",
