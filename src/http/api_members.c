@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "http/api.h"
+#include "util/codes.h"
 #include "util/jsonread.h"
 #include "util/jsonwrite.h"
 #include "util/numbers.h"
@@ -52,6 +53,21 @@ static void member_location(struct http_request *req, const char *id)
     req->location[n] = '\0';
 }
 
+/* The enrolment's key when the caller sends none: "enrol:" and the id when that fits a key, else
+ * "enrol#" and the id's digest. Cut to fit instead, two long ids that begin alike would share a
+ * key (the second enrolment refused as a reuse); the '#' keeps a digest apart from an id. */
+static void enrolment_key(const char *id, char key[EVENT_KEY_MAX])
+{
+    static const char PREFIX[] = "enrol:";
+    if (sizeof PREFIX - 1 + strlen(id) < EVENT_KEY_MAX) {
+        snprintf(key, EVENT_KEY_MAX, "%s%s", PREFIX, id);
+        return;
+    }
+    char digest[FID_DIGEST_HEX];
+    fid_digest_hex(id, strlen(id), digest);
+    snprintf(key, EVENT_KEY_MAX, "enrol#%s", digest);
+}
+
 void api_members_create(struct http_request *req)
 {
     json_t *body = http_body_object(req, "expected a member object");
@@ -68,7 +84,7 @@ void api_members_create(struct http_request *req)
     if (http_header(req, "Idempotency-Key") == NULL && customer &&
         json_object_get(body, "key") == NULL) {
         char key[EVENT_KEY_MAX];
-        snprintf(key, sizeof key, "enrol:%.120s", customer);
+        enrolment_key(customer, key);
         json_object_set_new(body, "key", json_string(key));
     }
     if (!api_idempotency_key(req, body)) {

@@ -292,6 +292,26 @@ describe("bad requests", () => {
             expectStatus(await h.server.call("GET", res.headers.get("location"), { key: "readA" }), 200);
         });
 
+        it("ids of up to 128 bytes enrol without a key, each under a key of its own", async () => {
+            const long = "x".repeat(120);
+            const ids = [`${long}A`, `${long}B`, `${"y".repeat(122)}`, `${"y".repeat(127)}A`, `${"y".repeat(127)}B`];
+            const keys = [];
+            for (const id of ids) {
+                const res = expectStatus(await h.server.call("POST", "/v1/members", { key: "posA", body: { id } }), 201);
+                assert.equal(res.headers.get("idempotent-replayed"), null, id);
+                keys.push(res.body.key);
+            }
+            assert.equal(keys[2], `enrol:${"y".repeat(122)}`, "an id that fits stays in its key");
+            assert.match(keys[3], /^enrol#[0-9a-f]{64}$/, "a longer one is named by its digest");
+            assert.equal(new Set(keys).size, ids.length);
+            // a retry without a key is a replay of the first
+            const again = expectStatus(await h.server.call("POST", "/v1/members", { key: "posA", body: { id: ids[4] } }), 201);
+            assert.equal(again.headers.get("idempotent-replayed"), "true");
+            assert.equal(again.body.key, keys[4]);
+            for (const id of ids)
+                expectStatus(await h.server.call("GET", `/v1/members/${id}`, { key: "readA" }), 200);
+        });
+
         it("an id holding '/' is one path segment once encoded (a Shopify customer GID)", async () => {
             const id = "gid://shopify/Customer/7261";
             const res = expectStatus(await h.server.call("POST", "/v1/members", { key: "posA", body: { id } }), 201);
