@@ -12,6 +12,7 @@
 #include "util/jsonread.h"
 #include "util/jsonwrite.h"
 #include "util/numbers.h"
+#include "util/text.h"
 
 #define LIST_LIMIT_MAX 500
 
@@ -55,11 +56,13 @@ static void member_location(struct http_request *req, const char *id)
 
 /* The enrolment's key when the caller sends none: "enrol:" and the id when that fits a key, else
  * "enrol#" and the id's digest. Cut to fit instead, two long ids that begin alike would share a
- * key (the second enrolment refused as a reuse); the '#' keeps a digest apart from an id. */
+ * key (the second enrolment refused as a reuse); the '#' keeps a digest apart from an id. An id
+ * with a control character, which a key may not hold, takes the digest too: the id is then
+ * refused for it, not the key the caller never sent. */
 static void enrolment_key(const char *id, char key[EVENT_KEY_MAX])
 {
     static const char PREFIX[] = "enrol:";
-    if (sizeof PREFIX - 1 + strlen(id) < EVENT_KEY_MAX) {
+    if (sizeof PREFIX - 1 + strlen(id) < EVENT_KEY_MAX && fid_text_control(id) < 0) {
         snprintf(key, EVENT_KEY_MAX, "%s%s", PREFIX, id);
         return;
     }
@@ -75,14 +78,18 @@ void api_members_create(struct http_request *req)
         return;
     /* The member's id is the merchant's own reference; the enrol event carries it. */
     json_t *id = json_object_get(body, "id");
-    if (id) {
-        json_object_set(body, "customer", id);
-        json_object_del(body, "id");
+    if (!json_is_string(id)) {
+        json_decref(body);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
+                           id ? "expected the member's id as a string" : "a member needs an id",
+                           "/id");
+        return;
     }
+    json_object_set(body, "customer", id);
+    json_object_del(body, "id");
     json_object_set_new(body, "type", json_string("enrol"));
     const char *customer = json_string_value(json_object_get(body, "customer"));
-    if (http_header(req, "Idempotency-Key") == NULL && customer &&
-        json_object_get(body, "key") == NULL) {
+    if (http_header(req, "Idempotency-Key") == NULL && json_object_get(body, "key") == NULL) {
         char key[EVENT_KEY_MAX];
         enrolment_key(customer, key);
         json_object_set_new(body, "key", json_string(key));
@@ -91,8 +98,7 @@ void api_members_create(struct http_request *req)
         json_decref(body);
         return;
     }
-    if (customer)
-        member_location(req, customer);
+    member_location(req, customer);
     api_apply_one(req, body, 201, NULL);
 }
 

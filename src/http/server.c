@@ -146,7 +146,7 @@ static enum MHD_Result send_response(struct http_request *req)
                                 "Bearer realm=\"fidele\"");
     if (req->close)
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
-    if (req->location[0])
+    if (req->location[0] && req->status == 201) /* a refused request created nothing */
         MHD_add_response_header(response, MHD_HTTP_HEADER_LOCATION, req->location);
     if (req->replayed)
         MHD_add_response_header(response, "Idempotent-Replayed", "true");

@@ -292,6 +292,35 @@ describe("bad requests", () => {
             expectStatus(await h.server.call("GET", res.headers.get("location"), { key: "readA" }), 200);
         });
 
+        it("an enrolment without an id, or with one that is not a string or holds a control character, is 422 on /id", async () => {
+            const cases = [
+                [{ id: 42 }, "/id"],
+                [{ email: "x@example.com" }, "/id"],
+                [{ id: null }, "/id"],
+                [{ id: "bad\u0001id" }, "/id"],
+                [{ id: "z".repeat(129) }, "/id"],
+                [{ id: "loc-1", email: "not-an-address" }, "/email"],
+            ];
+            for (const [body, field] of cases) {
+                const res = await h.server.call("POST", "/v1/members", { key: "posA", body });
+                const p = expectProblem(res, 422, "invalid-input");
+                assert.equal(p.field, field, JSON.stringify(body));
+                assert.equal(res.headers.get("location"), null, `no Location for ${JSON.stringify(body)}`);
+            }
+            expectProblem(await h.server.call("GET", "/v1/members/loc-1", { key: "readA" }), 404, "not-found");
+            // with a key of its own, the id is still the field at fault
+            const p = expectProblem(
+                await h.server.call("POST", "/v1/members", {
+                    key: "posA",
+                    headers: { "Idempotency-Key": "bad-id-1" },
+                    body: { id: "bad\nid" },
+                }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/id");
+        });
+
         it("ids of up to 128 bytes enrol without a key, each under a key of its own", async () => {
             const long = "x".repeat(120);
             const ids = [`${long}A`, `${long}B`, `${"y".repeat(122)}`, `${"y".repeat(127)}A`, `${"y".repeat(127)}B`];
