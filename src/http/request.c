@@ -102,6 +102,7 @@ struct query_scan {
     size_t n_seen;
     const char *bad;
     bool twice;
+    bool empty;
 };
 
 static bool word_in(const char *list, const char *word)
@@ -121,10 +122,16 @@ static enum MHD_Result scan_query(void *context, enum MHD_ValueKind kind, const 
                                   const char *value)
 {
     (void)kind;
-    (void)value;
     struct query_scan *scan = context;
     if (!word_in(scan->allowed, key)) {
         scan->bad = key;
+        return MHD_NO;
+    }
+    /* "?email" (libmicrohttpd's NULL) or "?email=": read as absent, a search would list everyone
+     * and a limit fall back to its default */
+    if (value == NULL || value[0] == '\0') {
+        scan->bad = key;
+        scan->empty = true;
         return MHD_NO;
     }
     for (size_t i = 0; i < scan->n_seen; i++)
@@ -146,6 +153,11 @@ bool http_query_check(struct http_request *req, const char *allowed)
         return true;
     char name[72], detail[200];
     fid_text_cut(scan.bad, name, sizeof name);
+    if (scan.empty) {
+        snprintf(detail, sizeof detail, "query parameter %s is given without a value", name);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content", detail, name);
+        return false;
+    }
     if (name[0] == '\0')
         snprintf(detail, sizeof detail, "a query parameter has no name");
     else if (scan.twice)

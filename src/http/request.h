@@ -94,7 +94,8 @@ const char *http_header(struct http_request *req, const char *name);
 const char *http_query(struct http_request *req, const char *name);
 
 /* Checks the query's parameters against `allowed` (names separated by spaces; NULL: none): an
- * unknown one, or one given twice, is answered 400 naming it and false returned. */
+ * unknown one, or one given twice, is answered 400 naming it, one without a value ("?limit",
+ * "?limit=") 422 naming it, and false returned. */
 bool http_query_check(struct http_request *req, const char *allowed);
 
 /* Parses the body as one JSON value; answers 400/415 itself and returns NULL on failure. */

@@ -422,6 +422,27 @@ describe("bad requests", () => {
             expectStatus(await h.server.call("GET", "/v1/openapi.json?v=2"), 200);
         });
 
+        it("a query parameter given without a value, or with an empty one, is 422 naming it", async () => {
+            for (const url of [
+                "/v1/members?email",
+                "/v1/members?email=",
+                "/v1/members?phone",
+                "/v1/members?card_code=",
+                "/v1/members?external_id",
+                "/v1/members?limit",
+                "/v1/members?limit=",
+                "/v1/members?cursor",
+                "/v1/members/bea/ledger?before",
+                "/v1/members/bea/ledger?limit=",
+                "/v1/members/bea/vouchers?state",
+                "/v1/members/bea/vouchers?state=",
+            ]) {
+                const p = expectProblem(await h.server.call("GET", url, { key: "readA" }), 422, "invalid-input");
+                assert.equal(p.field, url.split("?")[1].replace(/=$/, ""), url);
+                assert.match(p.detail, /without a value/, url);
+            }
+        });
+
         it("a parameter name that is not UTF-8, or empty, is named in a well-formed problem", async () => {
             const ask = async (query) => {
                 const head = Buffer.concat([
