@@ -11,6 +11,12 @@
 #include "http/routes.h"
 #include "store/store.h"
 
+/* Refuses a body that holds one of fields (NULL-terminated): members of the event the route sets
+ * itself, from its path or its kind. Written over, they would be ignored; false after answering
+ * 422 naming the first. */
+bool api_refuse_route_fields(struct http_request *req, const json_t *body,
+                             const char *const *fields);
+
 /* Puts the Idempotency-Key header into event as its "key" (refusing a different body key). */
 bool api_idempotency_key(struct http_request *req, json_t *event);
 

@@ -19,6 +19,22 @@
 #include "util/jsonwrite.h"
 #include "util/xalloc.h"
 
+bool api_refuse_route_fields(struct http_request *req, const json_t *body,
+                             const char *const *fields)
+{
+    for (int i = 0; fields[i]; i++) {
+        if (json_object_get(body, fields[i]) == NULL)
+            continue;
+        char detail[160], pointer[64];
+        snprintf(detail, sizeof detail, "\"%s\" is set by the route (%s %s): leave it out",
+                 fields[i], req->method, req->route);
+        snprintf(pointer, sizeof pointer, "/%s", fields[i]);
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content", detail, pointer);
+        return false;
+    }
+    return true;
+}
+
 bool api_idempotency_key(struct http_request *req, json_t *event)
 {
     const char *header = http_header(req, "Idempotency-Key");
@@ -355,6 +371,14 @@ void api_events_batch(struct http_request *req)
     json_t *body = http_body_json(req);
     if (body == NULL)
         return;
+    static const char *const MEMBERS[] = {"events", NULL};
+    struct fid_error err;
+    fid_error_clear(&err);
+    if (json_is_object(body) && jsonr_check_keys(body, "", MEMBERS, &err) != FID_OK) {
+        json_decref(body);
+        http_reply_error(req, &err);
+        return;
+    }
     json_t *events = json_is_object(body) ? json_object_get(body, "events") : NULL;
     if (!json_is_array(events)) {
         json_decref(body);

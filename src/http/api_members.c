@@ -73,9 +73,14 @@ static void enrolment_key(const char *id, char key[EVENT_KEY_MAX])
 
 void api_members_create(struct http_request *req)
 {
+    static const char *const ROUTE_SETS[] = {"customer", "type", NULL};
     json_t *body = http_body_object(req, "expected a member object");
     if (body == NULL)
         return;
+    if (!api_refuse_route_fields(req, body, ROUTE_SETS)) {
+        json_decref(body);
+        return;
+    }
     /* The member's id is the merchant's own reference; the enrol event carries it. */
     json_t *id = json_object_get(body, "id");
     if (!json_is_string(id)) {
@@ -356,9 +361,14 @@ void api_member_redeem(struct http_request *req)
     struct customer c;
     if (!api_load_member(req, &c))
         return;
+    static const char *const ROUTE_SETS[] = {"customer", "type", NULL};
     json_t *body = http_body_object(req, "expected {\"reward\": ID}");
     if (body == NULL)
         return;
+    if (!api_refuse_route_fields(req, body, ROUTE_SETS)) {
+        json_decref(body);
+        return;
+    }
     json_object_set_new(body, "type", json_string("redeem"));
     json_object_set_new(body, "customer", json_string(c.ref));
     if (!api_idempotency_key(req, body)) {

@@ -56,6 +56,11 @@ void api_voucher_use(struct http_request *req)
         if ((event = http_body_object(req, "expected {\"order_id\": ...} or no body")) == NULL)
             return;
     }
+    static const char *const ROUTE_SETS[] = {"code", "type", NULL};
+    if (!api_refuse_route_fields(req, event, ROUTE_SETS)) {
+        json_decref(event);
+        return;
+    }
     json_object_set_new(event, "type", json_string("voucher_use"));
     json_object_set_new(event, "code", json_string(v.code));
     if (!api_idempotency_key(req, event)) {

@@ -192,6 +192,28 @@ describe("bad requests", () => {
             assert.ok(!(await ledgerKeys()).includes("te-1"));
         });
 
+        it("a body member the route sets, or a batch member it does not know, is 422 naming it", async () => {
+            const before = await balance();
+            const cases = [
+                ["/v1/members/bea/redemptions", { reward: "pastry", customer: "twin-1" }, "/customer"],
+                ["/v1/members/bea/redemptions", { reward: "pastry", type: "adjustment" }, "/type"],
+                ["/v1/members", { id: "route-1", customer: "other" }, "/customer"],
+                ["/v1/members", { id: "route-1", type: "order" }, "/type"],
+                ["/v1/events/batch", { events: [{ ...order("B-dry"), key: "dry-1" }], dry_run: true }, "/dry_run"],
+            ];
+            for (const [url, body, field] of cases) {
+                const p = expectProblem(
+                    await h.server.call("POST", url, { key: "posA", headers: { "Idempotency-Key": "route-1" }, body }),
+                    422,
+                    "invalid-input",
+                );
+                assert.equal(p.field, field, `${url} ${JSON.stringify(body)}`);
+            }
+            assert.deepEqual(await balance(), before);
+            assert.ok(!(await ledgerKeys()).some((k) => k === "dry-1" || k === "route-1"));
+            expectProblem(await h.server.call("GET", "/v1/members/route-1", { key: "readA" }), 404, "not-found");
+        });
+
         it("a body just under the limit is accepted", async () => {
             const res = await h.server.call("POST", "/v1/events", {
                 key: "posA",

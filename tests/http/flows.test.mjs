@@ -532,6 +532,19 @@ describe("flows", () => {
             // Codes are read the way a person types them.
             const typed = state.voucher.toLowerCase().replace(/-/g, "");
             assert.equal(expectStatus(await get(`/v1/vouchers/${typed}`), 200).body.code, state.voucher);
+            // the path names the voucher: a code (or a type) in the body is refused, not ignored
+            for (const [body, field] of [
+                [{ order_id: "A-3", code: "ZZZZ-ZZZZ-ZZZZ-ZZZZ" }, "/code"],
+                [{ order_id: "A-3", type: "order" }, "/type"],
+            ]) {
+                const p = expectProblem(
+                    await post(`/v1/vouchers/${state.voucher}/use`, "posA", body, "use-1"),
+                    422,
+                    "invalid-input",
+                );
+                assert.equal(p.field, field);
+            }
+            assert.equal(expectStatus(await get(`/v1/vouchers/${state.voucher}`), 200).body.state, "issued");
 
             const use = expectStatus(
                 await post(`/v1/vouchers/${state.voucher}/use`, "posA", { order_id: "A-3" }, "use-1"),
