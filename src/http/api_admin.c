@@ -83,7 +83,7 @@ void api_keys_create(struct http_request *req)
     struct api_key key;
     char text[API_KEY_TEXT_MAX];
     st = api_key_create(req->worker->directory, http_rng(), req->key.merchant_id,
-                        (enum api_scope)scope, label, http_header(req, "Idempotency-Key"),
+                        (enum api_scope)scope, label, http_idempotency_key(req),
                         (int64_t)time(NULL), &key, text, &err);
     json_decref(body);
     if (st != FID_OK) {

@@ -37,22 +37,19 @@ bool api_refuse_route_fields(struct http_request *req, const json_t *body,
 
 bool api_idempotency_key(struct http_request *req, json_t *event)
 {
-    const char *header = http_header(req, "Idempotency-Key");
+    const char *header = http_idempotency_key(req); /* checked by routes.c */
     json_t *in_body = json_object_get(event, "key");
-    if (header && in_body && json_is_string(in_body) &&
-        strcmp(header, json_string_value(in_body)) != 0) {
+    if (json_is_null(in_body)) { /* a null member is an absent one, as in every event */
+        json_object_del(event, "key");
+        in_body = NULL;
+    }
+    if (header && json_is_string(in_body) && strcmp(header, json_string_value(in_body)) != 0) {
         http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
                            "the Idempotency-Key header and the event's \"key\" differ", "/key");
         return false;
     }
-    if (header && in_body == NULL) {
-        if (strlen(header) == 0 || strlen(header) >= EVENT_KEY_MAX) {
-            http_reply_problem(req, 400, "invalid-header", "Bad Request",
-                               "Idempotency-Key must be 1 to 128 bytes", "Idempotency-Key");
-            return false;
-        }
+    if (header && in_body == NULL)
         json_object_set_new(event, "key", json_string(header));
-    }
     return true;
 }
 
@@ -124,7 +121,7 @@ void api_apply_one(struct http_request *req, json_t *event, unsigned success_sta
 static void reply_refused(struct http_request *req, struct fid_error *err)
 {
     char field[FID_ERROR_FIELD_MAX];
-    if (strcmp(err->field, "/key") == 0 && http_header(req, "Idempotency-Key") != NULL)
+    if (strcmp(err->field, "/key") == 0 && http_idempotency_key(req) != NULL)
         snprintf(err->field, sizeof err->field, "Idempotency-Key");
     else if (strcmp(req->route, "/v1/members") == 0 && strncmp(err->field, "/customer", 9) == 0) {
         snprintf(field, sizeof field, "/id%s", err->field + 9);
@@ -181,7 +178,7 @@ static struct event *order_without_tree(struct http_request *req)
     if (!http_body_is_json(req))
         return NULL;
     return event_parse_order_text(req->body ? req->body : "", req->body_len,
-                                  http_header(req, "Idempotency-Key"), 0);
+                                  http_idempotency_key(req), 0);
 }
 
 /* Whether req's key may post event; otherwise fills err (FID_ERR_FORBIDDEN on /type). A manual

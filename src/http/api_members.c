@@ -94,7 +94,8 @@ void api_members_create(struct http_request *req)
     json_object_del(body, "id");
     json_object_set_new(body, "type", json_string("enrol"));
     const char *customer = json_string_value(json_object_get(body, "customer"));
-    if (http_header(req, "Idempotency-Key") == NULL && json_object_get(body, "key") == NULL) {
+    const json_t *body_key = json_object_get(body, "key"); /* null: absent */
+    if (http_idempotency_key(req) == NULL && (body_key == NULL || json_is_null(body_key))) {
         char key[EVENT_KEY_MAX];
         enrolment_key(customer, key);
         json_object_set_new(body, "key", json_string(key));

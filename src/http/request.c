@@ -94,6 +94,39 @@ const char *http_query(struct http_request *req, const char *name)
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
 }
 
+bool http_idempotency_key_check(struct http_request *req)
+{
+    const char *header = http_header(req, "Idempotency-Key");
+    if (header == NULL)
+        return true;
+    header += strspn(header, " \t");
+    size_t len = strlen(header);
+    while (len > 0 && (header[len - 1] == ' ' || header[len - 1] == '\t'))
+        len--;
+    const char *why = NULL;
+    if (len == 0 || len >= sizeof req->idempotency_key)
+        why = "Idempotency-Key must be 1 to 128 bytes";
+    else if (!fid_text_utf8(header, len))
+        why = "Idempotency-Key must be UTF-8 text";
+    if (why == NULL) {
+        memcpy(req->idempotency_key, header, len);
+        req->idempotency_key[len] = '\0';
+        if (fid_text_control(req->idempotency_key) >= 0)
+            why = "Idempotency-Key must hold no control characters";
+    }
+    if (why != NULL) {
+        http_reply_problem(req, 400, "invalid-header", "Bad Request", why, "Idempotency-Key");
+        return false;
+    }
+    req->has_idempotency_key = true;
+    return true;
+}
+
+const char *http_idempotency_key(const struct http_request *req)
+{
+    return req->has_idempotency_key ? req->idempotency_key : NULL;
+}
+
 #define QUERY_NAMES_MAX 8 /* more parameters than any route takes */
 
 struct query_scan {

@@ -45,6 +45,9 @@ struct http_request {
      * through the committer): the committer checks it before applying (committer_check). */
     bool key_unconfirmed;
     char key_digest[FID_DIGEST_HEX];
+    /* the Idempotency-Key header once checked (http_idempotency_key_check), trimmed */
+    char idempotency_key[EVENT_KEY_MAX];
+    bool has_idempotency_key;
     struct engine *engine; /* the caller's merchant, on this thread */
     bool snapshot;         /* a read transaction is open on engine (routes.c ends it) */
     /* response */
@@ -92,6 +95,13 @@ void http_reply_error(struct http_request *req, const struct fid_error *err);
 const char *http_header(struct http_request *req, const char *name);
 /* The query parameter value, or NULL. */
 const char *http_query(struct http_request *req, const char *name);
+
+/* Checks the Idempotency-Key header, when sent: without the blanks around it (RFC 9110, section
+ * 5.5: they are not part of a field's value, and a proxy may drop them), 1 to 128 bytes of UTF-8
+ * without control characters. Otherwise answers 400 naming the header and returns false. */
+bool http_idempotency_key_check(struct http_request *req);
+/* The checked Idempotency-Key, or NULL when none was sent. */
+const char *http_idempotency_key(const struct http_request *req);
 
 /* Checks the query's parameters against `allowed` (names separated by spaces; NULL: none): an
  * unknown one, or one given twice, is answered 400 naming it, one without a value ("?limit",

@@ -218,9 +218,10 @@ void routes_dispatch(struct http_request *req)
         snapshot_end(req);
         return;
     }
-    /* The API refuses parameters it would ignore; the public routes (probes, the document) do
-     * not look at theirs. */
-    if (found->auth != PUBLIC && !http_query_check(req, found->query)) {
+    /* The API refuses parameters it would ignore, and an Idempotency-Key no write could keep;
+     * the public routes (probes, the document) do not look at theirs. */
+    if (found->auth != PUBLIC &&
+        (!http_query_check(req, found->query) || !http_idempotency_key_check(req))) {
         snapshot_end(req);
         return;
     }

@@ -716,6 +716,70 @@ describe("bad requests", () => {
             assert.ok(!keys.includes("one") && !keys.includes("two"));
         });
 
+        it("an Idempotency-Key over 128 bytes is 400 on every route that takes one", async () => {
+            const long = { "Idempotency-Key": "k".repeat(129) };
+            const keysBefore = expectStatus(await h.server.call("GET", "/v1/keys", { key: "adminA" }), 200).body.items;
+            for (const [url, key, body] of [
+                ["/v1/keys", "adminA", { scope: "read" }],
+                ["/v1/members", "posA", { id: "long-key" }],
+                ["/v1/members/bea/redemptions", "posA", { reward: "pastry" }],
+                ["/v1/vouchers/ZZZZ-ZZZZ-ZZZZ-ZZZZ/use", "posA", {}],
+                ["/v1/events", "posA", order("B-long-2")],
+            ]) {
+                const p = expectProblem(await h.server.call("POST", url, { key, headers: long, body }), 400, "invalid-header");
+                assert.equal(p.field, "Idempotency-Key", url);
+            }
+            const keysAfter = expectStatus(await h.server.call("GET", "/v1/keys", { key: "adminA" }), 200).body.items;
+            assert.equal(keysAfter.length, keysBefore.length, "no API key was made");
+            expectProblem(await h.server.call("GET", "/v1/members/long-key", { key: "readA" }), 404, "not-found");
+        });
+
+        it("an Idempotency-Key that is not UTF-8 is 400; blanks around it are not part of it", async () => {
+            const post = (keyBytes, body) =>
+                rawExchange(
+                    h.server,
+                    [
+                        Buffer.concat([
+                            Buffer.from(
+                                "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+                                    `Authorization: Bearer ${h.server.keys.posA}\r\nContent-Type: application/json\r\n` +
+                                    `Content-Length: ${Buffer.byteLength(body)}\r\nIdempotency-Key: `,
+                            ),
+                            keyBytes,
+                            Buffer.from(`\r\n\r\n${body}`),
+                        ]),
+                    ],
+                    { timeoutMs: 5000 },
+                );
+            const gift = JSON.stringify(order("B-utf"));
+            let r = await post(Buffer.from([0x75, 0x74, 0x66, 0x2d, 0xff]), gift); // "utf-\xff"
+            assert.match(r.data, /^HTTP\/1\.1 400 /, r.data);
+            const p = JSON.parse(r.data.slice(r.data.indexOf("\r\n\r\n") + 4));
+            assert.equal(p.field, "Idempotency-Key");
+            assert.match(p.detail, /UTF-8/);
+            r = await post(Buffer.from("  trim-1 \t "), JSON.stringify(order("B-trim")));
+            assert.match(r.data, /^HTTP\/1\.1 201 /, r.data);
+            assert.equal(JSON.parse(r.data.slice(r.data.indexOf("\r\n\r\n") + 4)).key, "trim-1");
+            const again = await h.server.call("POST", "/v1/events", {
+                key: "posA",
+                headers: { "Idempotency-Key": "trim-1" },
+                body: order("B-trim"),
+            });
+            expectStatus(again, 201);
+            assert.equal(again.headers.get("idempotent-replayed"), "true");
+        });
+
+        it("a null \"key\" in the body leaves the Idempotency-Key header to name the event", async () => {
+            const res = await h.server.call("POST", "/v1/events", {
+                key: "posA",
+                headers: { "Idempotency-Key": "null-key-1" },
+                body: { ...order("B-null-key"), key: null, channel: "store" },
+            });
+            assert.equal(expectStatus(res, 201).body.key, "null-key-1");
+            const enrol = await h.server.call("POST", "/v1/members", { key: "posA", body: { id: "null-key", key: null } });
+            assert.equal(expectStatus(enrol, 201).body.key, "enrol:null-key");
+        });
+
         it(`a batch over --batch-limit (${BATCH_LIMIT}) is 413; at the limit it applies`, async () => {
             const events = (n, tag) =>
                 Array.from({ length: n }, (_, i) => ({ ...order(`${tag}-${i}`), key: `${tag}-${i}` }));
