@@ -14,12 +14,15 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/jsonwrite.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -169,6 +172,39 @@ void access_log_write(const struct http_request *req, int64_t duration_ns, bool 
         jsonw_text(&w, ",\"merchant\":");
         jsonw_int(&w, req->key.merchant_id);
     }
+    jsonw_text(&w, "}\n");
+    keep(w.data, w.len);
+    jsonw_free(&w);
+}
+
+/* The status of an answer the library gave itself, as its message says it ("HTTP response code
+ * is 431 (...)"); 0 when the message is about something else. */
+static long library_status(const char *message)
+{
+    static const char SAYS[] = "HTTP response code is ";
+    const char *at = strstr(message, SAYS);
+    long status = at ? strtol(at + sizeof SAYS - 1, NULL, 10) : 0;
+    return status >= 100 && status <= 599 ? status : 0;
+}
+
+void access_log_library(const char *format, va_list args)
+{
+    char message[1024], clean[1024];
+    vsnprintf(message, sizeof message, format, args);
+    size_t n = strlen(message);
+    while (n > 0 && (message[n - 1] == '\n' || message[n - 1] == ' '))
+        message[--n] = '\0';
+    fid_text_sanitize(message, clean, sizeof clean); /* it may quote bytes a client sent */
+    struct jsonw w;
+    jsonw_init(&w);
+    put_field(&w, "{\"time\":", now_text());
+    put_field(&w, ",\"source\":", "libmicrohttpd");
+    long status = library_status(clean);
+    if (status) {
+        jsonw_text(&w, ",\"status\":");
+        jsonw_int(&w, status);
+    }
+    put_field(&w, ",\"message\":", clean);
     jsonw_text(&w, "}\n");
     keep(w.data, w.len);
     jsonw_free(&w);

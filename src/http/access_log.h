@@ -8,6 +8,7 @@
 #ifndef FIDELE_HTTP_ACCESS_LOG_H
 #define FIDELE_HTTP_ACCESS_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,6 +17,12 @@
 /* Writes the line of req, answered after duration_ns; completed is false when the connection
  * was lost before the answer went out. Thread-safe. */
 void access_log_write(const struct http_request *req, int64_t duration_ns, bool completed);
+
+/* Writes a message of the HTTP library (libmicrohttpd) as a JSON line {"time", "source":
+ * "libmicrohttpd", "status" (when it answered a request itself), "message"}: the requests it
+ * refuses before the server sees them (a malformed Content-Length, headers too large) are logged
+ * so. printf-style; thread-safe. */
+void access_log_library(const char *format, va_list args);
 
 /* How long a line may wait to be written with others. */
 #define ACCESS_LOG_FLUSH_MS 100

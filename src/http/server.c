@@ -215,6 +215,29 @@ static const char *framing_doubt(struct MHD_Connection *connection)
     return NULL;
 }
 
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+        ++*(int *)cls;
+    return MHD_YES;
+}
+
+/* Why the request's Host is wrong, or NULL: an HTTP/1.1 request names exactly one (RFC 9112,
+ * section 3.2); HTTP/1.0 needs none. */
+static const char *host_doubt(struct MHD_Connection *connection, const char *version)
+{
+    int hosts = 0;
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, count_host, &hosts);
+    if (hosts > 1)
+        return "the request has more than one Host header";
+    if (hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+        return "an HTTP/1.1 request needs a Host header";
+    return NULL;
+}
+
 /* Whether the request declares a body longer than limit. */
 static bool declared_too_large(struct MHD_Connection *connection, size_t limit)
 {
@@ -223,6 +246,14 @@ static bool declared_too_large(struct MHD_Connection *connection, size_t limit)
     int64_t length = 0;
     return declared != NULL && fid_parse_whole(declared, 0, INT64_MAX, &length) &&
            (uint64_t)length > limit;
+}
+
+/* libmicrohttpd's messages, among them the requests it answers itself (a malformed
+ * Content-Length 400, headers too large 431, a request line too long 414), as JSON lines. */
+static void on_library_message(void *cls, const char *format, va_list args)
+{
+    (void)cls;
+    access_log_library(format, args);
 }
 
 /* Keeps the request's path as sent: libmicrohttpd hands the access handler a decoded one, in
@@ -247,7 +278,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     const struct http_config *config = cls;
     struct http_request *req = *con_cls;
     if (req == NULL) {
@@ -265,7 +295,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         req->started_ns = monotonic_ns();
         request_id(connection, req->request_id);
         *con_cls = req;
-        const char *doubt = framing_doubt(connection);
+        const char *doubt = host_doubt(connection, version);
+        if (doubt == NULL)
+            doubt = framing_doubt(connection);
         if (doubt != NULL) {
             req->close = true;
             http_reply_problem(req, 400, "bad-request", "Bad Request", doubt, NULL);
@@ -450,7 +482,9 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
     shared_rng = fid_rng_new(NULL);
 
     struct MHD_Daemon *daemon = MHD_start_daemon(
-        flags, config->port, NULL, NULL, &on_request, (void *)config, MHD_OPTION_SOCK_ADDR, addr,
+        flags, config->port, NULL, NULL, &on_request, (void *)config,
+        /* first, or libmicrohttpd writes what the options before it say in its own way */
+        MHD_OPTION_EXTERNAL_LOGGER, &on_library_message, NULL, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_THREAD_POOL_SIZE, config->threads ? config->threads : 1,
         MHD_OPTION_CONNECTION_TIMEOUT, config->timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED,
         &on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, &on_connection, NULL,
@@ -459,6 +493,7 @@ enum fid_status http_serve(const struct http_config *config, struct fid_error *e
         cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
         MHD_OPTION_END);
     if (daemon == NULL) {
+        access_log_flush(); /* the library's own words on why */
         committer_stop();
         struct fid_error ignored; /* the listening error is the one to report */
         if (committer_release(&ignored) != FID_OK)

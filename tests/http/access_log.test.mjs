@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { describe, it } from "node:test";
 
-import { daysAgo, expectProblem, expectStatus, sleep, useServer } from "./harness.mjs";
+import { daysAgo, expectProblem, expectStatus, rawExchange, sleep, useServer } from "./harness.mjs";
 
 describe("access log", () => {
     const h = useServer();
@@ -145,5 +145,41 @@ describe("access log in a file", () => {
             }
         }
         for (const id of ids) assert.equal(seen.get(id), 1, `${id} logged ${seen.get(id) ?? 0} times`);
+    });
+});
+
+// A few requests libmicrohttpd refuses before the server sees them (docs/openapi.json names them):
+// its answers cannot be replaced, but they are logged as JSON lines too, with their status.
+describe("requests the HTTP library answers itself", () => {
+    const h = useServer();
+
+    const libraryLine = async (status) => {
+        for (let i = 0; i < 200; i++) {
+            const text = h.server.stderr;
+            const lines = text.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+            const line = lines.find((l) => l.source === "libmicrohttpd" && l.status === status);
+            if (line) return line;
+            await sleep(10);
+        }
+        assert.fail(`no JSON line for the library's ${status}:\n${h.server.stderr}`);
+    };
+
+    it("a malformed Content-Length (400), headers too large (431) and a request line too long (414)", async () => {
+        const s = h.server;
+        const head = (line, extra = "") => `${line}\r\nHost: 127.0.0.1\r\n${extra}\r\n`;
+        const cases = [
+            [head("POST /v1/events HTTP/1.1", "Content-Type: application/json\r\nContent-Length: -1\r\n"), 400],
+            [head("GET /v1/members HTTP/1.1", `X-Pad: ${"a".repeat(20000)}\r\n`), 431],
+            [head(`GET /v1/members?x=${"a".repeat(20000)} HTTP/1.1`), 414],
+        ];
+        for (const [request, status] of cases) {
+            const r = await rawExchange(s, [request], { timeoutMs: 5000 });
+            assert.match(r.data, new RegExp(`^HTTP/1\\.1 ${status} `), r.data);
+            const line = await libraryLine(status);
+            assert.match(line.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+            assert.ok(line.message.length > 0);
+        }
+        for (const line of s.stderr.split("\n").filter((l) => l.trim() !== ""))
+            if (!/^fidele: /.test(line)) JSON.parse(line); // every other line is JSON
     });
 });

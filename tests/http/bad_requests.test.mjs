@@ -214,6 +214,24 @@ describe("bad requests", () => {
             expectProblem(await h.server.call("GET", "/v1/members/route-1", { key: "readA" }), 404, "not-found");
         });
 
+        it("an HTTP/1.1 request without Host, or with two, is 400 problem+json; HTTP/1.0 needs none", async () => {
+            const auth = `Authorization: Bearer ${h.server.keys.readA}\r\n`;
+            for (const [head, detail] of [
+                [`GET /v1/members/bea HTTP/1.1\r\n${auth}\r\n`, /needs a Host header/],
+                [`GET /v1/members/bea HTTP/1.1\r\nHost: a\r\nHost: b\r\n${auth}\r\n`, /more than one Host/],
+            ]) {
+                const r = await rawExchange(h.server, [head], { timeoutMs: 5000 });
+                assert.match(r.data, /^HTTP\/1\.1 400 /, r.data);
+                assert.match(r.data, /Content-Type: application\/problem\+json/i);
+                const p = JSON.parse(r.data.slice(r.data.indexOf("\r\n\r\n") + 4));
+                assert.equal(p.status, 400);
+                assert.match(p.detail, detail);
+                assert.ok(r.closedByServer, "the connection is closed");
+            }
+            const r = await rawExchange(h.server, [`GET /v1/members/bea HTTP/1.0\r\n${auth}\r\n`], { timeoutMs: 5000 });
+            assert.match(r.data, /^HTTP\/1\.[01] 200 /, r.data);
+        });
+
         it("a body just under the limit is accepted", async () => {
             const res = await h.server.call("POST", "/v1/events", {
                 key: "posA",
