@@ -49,6 +49,23 @@ void http_reply_problem(struct http_request *req, unsigned status, const char *t
     req->content_type = "application/problem+json";
 }
 
+/* Answers 400 for a body that is not JSON. The parser names the position ("line 1 column 8")
+ * where it names fields; a problem's field is a pointer, parameter or header, so the position
+ * goes into the detail and no field is named. */
+static void reply_malformed_json(struct http_request *req, const struct fid_error *err)
+{
+    static const char PREFIX[] = "malformed JSON: ";
+    char detail[FID_ERROR_MESSAGE_MAX + FID_ERROR_FIELD_MAX + 8];
+    if (err->field[0] && strncmp(err->message, PREFIX, sizeof PREFIX - 1) == 0)
+        snprintf(detail, sizeof detail, "malformed JSON at %s: %s", err->field,
+                 err->message + sizeof PREFIX - 1);
+    else if (err->field[0])
+        snprintf(detail, sizeof detail, "%s (at %s)", err->message, err->field);
+    else
+        snprintf(detail, sizeof detail, "%s", err->message);
+    http_reply_problem(req, 400, "malformed-json", "Bad Request", detail, NULL);
+}
+
 void http_reply_error(struct http_request *req, const struct fid_error *err)
 {
     static const struct {
@@ -77,7 +94,7 @@ void http_reply_error(struct http_request *req, const struct fid_error *err)
     }
     /* Malformed JSON is a syntax error of the request, not a validation failure. */
     if (s == FID_ERR_INPUT && strncmp(err->message, "malformed JSON", 14) == 0) {
-        http_reply_problem(req, 400, "malformed-json", "Bad Request", err->message, err->field);
+        reply_malformed_json(req, err);
         return;
     }
     http_reply_problem(req, map[s].status, map[s].type, map[s].title,
@@ -251,7 +268,7 @@ json_t *http_body_json(struct http_request *req)
     fid_error_clear(&err);
     json_t *value = NULL;
     if (jsonr_parse(req->body ? req->body : "", req->body_len, &value, &err) != FID_OK) {
-        http_reply_problem(req, 400, "malformed-json", "Bad Request", err.message, err.field);
+        reply_malformed_json(req, &err);
         return NULL;
     }
     return value;
