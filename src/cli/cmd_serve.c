@@ -173,11 +173,12 @@ int cmd_key(struct cli *cli)
         struct fid_rng *rng = fid_rng_new(NULL);
         struct api_key key;
         char text[API_KEY_TEXT_MAX];
+        const char *label = cli_option(cli, "label");
         if (scope < 0)
             fid_fail(&err, FID_ERR_INPUT, "--scope", "expected admin, pos or read");
-        if (scope < 0 ||
-            api_key_create(db, rng, m.id, (enum api_scope)scope, cli_option(cli, "label"), NULL,
-                           cli->now, &key, text, &err) != FID_OK)
+        if (scope < 0 || (label && api_key_label_check(label, "--label", &err) != FID_OK) ||
+            api_key_create(db, rng, m.id, (enum api_scope)scope, label, NULL, cli->now, &key, text,
+                           &err) != FID_OK)
             code = cli_fail(cli, &err);
         else if (cli->json)
             cli_print_json(json_pack("{s:s, s:s, s:I, s:s}", "id", key.id, "key", text,

@@ -75,6 +75,8 @@ void api_keys_create(struct http_request *req)
         st = jsonr_enum(body, "", "scope", true, scopes, -1, &scope, &err);
     if (st == FID_OK)
         st = jsonr_string(body, "", "label", false, API_KEY_LABEL_MAX - 1, NULL, &label, &err);
+    if (st == FID_OK && label)
+        st = api_key_label_check(label, "/label", &err);
     if (st != FID_OK) {
         json_decref(body);
         http_reply_error(req, &err);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/text.h"
+
 const char *api_scope_name(enum api_scope scope)
 {
     static const char *const names[] = {"read", "pos", "admin"};
@@ -24,6 +26,21 @@ int api_scope_parse(const char *text)
 bool api_scope_allows(enum api_scope have, enum api_scope need)
 {
     return have >= need;
+}
+
+enum fid_status api_key_label_check(const char *label, const char *field, struct fid_error *err)
+{
+    size_t len = strlen(label);
+    if (len >= API_KEY_LABEL_MAX)
+        return fid_fail(err, FID_ERR_INPUT, field, "a label is at most %d bytes",
+                        API_KEY_LABEL_MAX - 1);
+    if (!fid_text_utf8(label, len))
+        return fid_fail(err, FID_ERR_INPUT, field, "a label is UTF-8 text");
+    int control = fid_text_control(label);
+    if (control >= 0)
+        return fid_fail(err, FID_ERR_INPUT, field, "control character U+%04X in the label",
+                        control);
+    return FID_OK;
 }
 
 /* A run of base-32 symbols without the dashes of fid_code_new. */

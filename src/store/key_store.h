@@ -35,6 +35,12 @@ int api_scope_parse(const char *text);
 /* True when a key of scope `have` may do what needs scope `need` (admin > pos > read). */
 bool api_scope_allows(enum api_scope have, enum api_scope need);
 
+/* Checks a key's label before api_key_create: at most API_KEY_LABEL_MAX - 1 bytes of UTF-8
+ * without control characters, as `fidele key list` prints a key a line (a newline would forge a
+ * row). FID_ERR_INPUT naming field (the API's "/label", the CLI's "--label") otherwise. */
+enum fid_status api_key_label_check(const char *label, const char *field,
+                                    struct fid_error *err) FID_MUST_USE;
+
 /* Creates a key; *text (API_KEY_TEXT_MAX bytes) receives the whole key, shown once. With an
  * idempotency_key (may be NULL) a second creation under the same key is FID_ERR_CONFLICT: the
  * secret cannot be shown again, and no second key is made. */

@@ -680,6 +680,24 @@ describe("bad requests", () => {
             assert.equal(keys.length, 4, "no key was created (adminA, posA, readA, revokedA)");
             assert.ok(!keys.find((k) => k.id === s.keyIds.adminA).revoked_at, "the admin key still stands");
         });
+
+        it("a key label with a control character is 422 on /label, and no key is made", async () => {
+            const s = h.server;
+            const count = async () =>
+                expectStatus(await s.call("GET", "/v1/keys", { key: "adminA" }), 200).body.items.length;
+            const before = await count();
+            for (const label of ["x\nzzzzzzzzzzzzzzzz  admin  created 2026-01-01T00:00:00Z  root", "tab\there", "bell\u0007"]) {
+                const p = expectProblem(
+                    await s.call("POST", "/v1/keys", { key: "adminA", body: { scope: "read", label } }),
+                    422,
+                    "invalid-input",
+                );
+                assert.equal(p.field, "/label");
+            }
+            assert.equal(await count(), before);
+            const listed = await s.cliOk(["key", "list"]);
+            assert.doesNotMatch(listed.stdout, /zzzzzzzzzzzzzzzz/);
+        });
     });
 
     describe("headers and batches", () => {

@@ -92,6 +92,15 @@ keys_per_merchant() {
     assert_json '.[0].revoked_at != null' true "revoked, and listed as such"
     expect_exit 2 fidele --merchant 2 key revoke "$id"
     assert_contains "$ERR" "$id" "another merchant's key is not found"
+    # a label is printed on its key's line: a newline would forge a row of the list
+    expect_exit 2 fidele key create --scope read --label $'x\nzzzzzzzzzzzzzzzz  admin  created 2026-01-01T00:00:00Z  root'
+    assert_stderr_names "--label"
+    expect_exit 2 fidele key create --scope read --label $'tab\there'
+    assert_stderr_names "--label"
+    expect_exit 2 fidele key create --scope read --label "$(printf 'l%.0s' $(seq 121))"
+    assert_stderr_names "--label"
+    expect_exit 0 fidele --json key list
+    check_json "nothing made" 'length' 1
 }
 
 # A template's rewards that speak of money say their own amount in the merchant's currency.
