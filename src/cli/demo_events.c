@@ -37,9 +37,9 @@ static const char *const LAST_NAMES_EN[] = {"Smith",  "Jones", "Taylor", "Brown"
 static const char *const MAIL_DOMAINS[] = {"example.fr", "example.fr", "example.com", "example.org",
                                            "example.net"};
 static const char *const GOODWILL_REASONS[] = {
-    "Goodwill: long wait at the counter", "Goodwill: wrong drink served",
-    "Goodwill: card forgotten at home", "Goodwill: oat milk ran out",
-    "Goodwill: thanks for the feedback"};
+    "Geste commercial : longue attente au comptoir", "Geste commercial : erreur de boisson",
+    "Geste commercial : carte oubliée", "Geste commercial : plus de lait d'avoine",
+    "Geste commercial : merci pour votre avis"};
 
 /* ---- events -------------------------------------------------------------------------------- */
 
@@ -297,11 +297,11 @@ static void emit_adjustment(struct demo *d, const struct item *it)
     char key[EVENT_KEY_MAX];
     snprintf(key, sizeof key, "adjust:%s:%d", c->ref, ++d->adjustments);
     bool stamps = d->stamp_card && demo_chance(d, 25);
-    json_t *ev =
-        json_pack("{s:s, s:s, s:s, s:I, s:s, s:s}", "type", "adjustment", "key", key, "customer",
-                  c->ref, "points", (json_int_t)(stamps ? 1 : it->amount), "reason",
-                  stamps ? "Goodwill: stamp forgotten at the till" : PICK(d->rng, GOODWILL_REASONS),
-                  "author", "manager");
+    json_t *ev = json_pack(
+        "{s:s, s:s, s:s, s:I, s:s, s:s}", "type", "adjustment", "key", key, "customer", c->ref,
+        "points", (json_int_t)(stamps ? 1 : it->amount), "reason",
+        stamps ? "Geste commercial : tampon oublié en caisse" : PICK(d->rng, GOODWILL_REASONS),
+        "author", "manager");
     if (stamps) {
         json_object_set_new(ev, "account", json_string("stamps"));
         json_object_set_new(ev, "card", json_string(d->stamp_card));
