@@ -73,6 +73,13 @@ static int stop_at_first(const struct tier_change *change, void *context)
     return 1;
 }
 
+/* A tier by the name the programme gives it (its id when a later version dropped it). */
+static const char *tier_name(const struct engine *e, const char *id)
+{
+    const struct tier_level *tier = program_tier(engine_program(e), id);
+    return id[0] == '\0' ? "(none)" : tier ? tier->name : id;
+}
+
 static void print_customer(struct engine *e, const struct customer *c)
 {
     char spend[64];
@@ -96,7 +103,13 @@ static void print_customer(struct engine *e, const struct customer *c)
         if (c->tier[0]) {
             char since[FID_TIME_ISO_MAX];
             fid_time_format(c->tier_since, since);
-            printf("  tier       %s since %s\n", c->tier, since);
+            printf("  tier       %s since %s\n", tier_name(e, c->tier), since);
+        }
+        if (c->vip_plan[0]) {
+            const struct vip_plan *plan = program_vip_plan(engine_program(e), c->vip_plan);
+            char until[FID_TIME_ISO_MAX];
+            fid_time_format(c->vip_until, until);
+            printf("  VIP        %s until %s\n", plan ? plan->name : c->vip_plan, until);
         }
     }
     printf("  orders     %lld, %s\n", (long long)c->order_count, spend);
@@ -104,11 +117,13 @@ static void print_customer(struct engine *e, const struct customer *c)
 
 static int print_tier_change(const struct tier_change *change, void *context)
 {
-    (void)context;
-    char at[FID_TIME_ISO_MAX];
+    const struct engine *e = context;
+    char at[FID_TIME_ISO_MAX], before[256], after[256];
     fid_time_format(change->at, at);
-    printf("  %s  %-12s -> %-12s %s\n", at, change->previous[0] ? change->previous : "(none)",
-           change->tier[0] ? change->tier : "(none)", tier_change_reason_name(change->reason));
+    printf("  %s  %s -> %s %s\n", at,
+           cli_pad(tier_name(e, change->previous), 12, before, sizeof before),
+           cli_pad(tier_name(e, change->tier), 12, after, sizeof after),
+           tier_change_reason_name(change->reason));
     return 0;
 }
 
@@ -131,7 +146,7 @@ static enum fid_status show_customer(struct cli *cli, struct engine *e, const st
     enum fid_status st = tier_changes_each(engine_store(e), c->id, stop_at_first, &any, err);
     if (st == FID_OK && any) {
         printf("tier history\n");
-        st = tier_changes_each(engine_store(e), c->id, print_tier_change, NULL, err);
+        st = tier_changes_each(engine_store(e), c->id, print_tier_change, e, err);
     }
     return st;
 }

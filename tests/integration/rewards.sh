@@ -106,6 +106,8 @@ eligibility_and_vip() {
     post '{"type":"vip_payment","key":"vip1","at":"2026-03-10T10:00:00Z","customer":"uma","plan":"club","amount_minor":4900}'
     check_json "VIP granted for a year" '.[0].vip_until' 2027-03-10T10:00:00Z \
         '.[0].vouchers | map("\(.reward) \(.source)")' '["free-shipping vip_welcome"]'
+    expect_exit 0 fidele member show uma
+    assert_contains "$OUT" "VIP        Club until 2027-03-10T10:00:00Z" "member show says the plan"
     expect_exit 0 fidele --json redeem uma partner-cinema --at 2026-03-11T09:00:00Z
     assert_json '.balance.available' 3600 "a VIP member gets the cinema ticket (5100 - 1500)"
     # the club multiplier: 5000 online -> 250 + 50 online + 125 club + 100 first order
