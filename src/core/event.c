@@ -200,6 +200,10 @@ static enum fid_status parse_enrol(const json_t *obj, struct event *ev, struct f
     if (ev->birthday[0]) {
         int y, m, d;
         FID_CHECK(fid_date_parse(ev->birthday, &y, &m, &d, "/birthday", err));
+        /* born after the event: a typo (a day of slack for the time zones) */
+        if (fid_days_from_civil(y, m, d) > ev->at / 86400 + 1)
+            return fid_fail(err, FID_ERR_INPUT, "/birthday", "%s is after the event's date",
+                            ev->birthday);
     }
     static const char *const locales[] = {"fr", "en", NULL};
     int locale = -1;

@@ -97,6 +97,7 @@ bad_fields() {
         "currency not the merchant's|/currency|{$ORDER_OK,\"lines\":[$LINE_OK],\"currency\":\"USD\"}"
         "currency in lower case|/currency|{$ORDER_OK,\"lines\":[$LINE_OK],\"currency\":\"eur\"}"
         "impossible birthday|/birthday|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"birthday\":\"2025-02-29\"}"
+        "birthday after the enrolment|/birthday|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"at\":\"2026-01-02T10:00:00Z\",\"birthday\":\"2031-05-01\"}"
         "bad e-mail|/email|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"email\":\"zoe.example.org\"}"
         "bad phone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"06-12-34\"}"
         "national phone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"0612345678\"}"
