@@ -268,6 +268,9 @@ enrolment_bonus_quick() {
         FROM (SELECT * FROM customers ORDER BY ref)")" "balances"
     expect_exit 2 fidele member add ann --key enrol-again
     assert_stderr_names "already a member"
+    expect_exit 2 fidele member add ann --email ann@example.org
+    assert_contains "$ERR" '"ann" is already a member, enrolled with other details' \
+        "added again with other details: said as such, not as a key's conflict"
 }
 
 # ---------------------------------------------------------------------------------------------
