@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "store/store.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 
 static const char *consent_names(unsigned consents, char *out, size_t size)
@@ -37,6 +38,13 @@ static int add_member(struct cli *cli)
         for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
             json_array_append_new(list, json_string(tok));
         json_object_set_new(event, "consents", list);
+    }
+    /* The key is made of the id: a control character in it is the id's fault, named so. */
+    int control = fid_text_control(cli->positional[1]);
+    if (control >= 0 && cli_option(cli, "key") == NULL) {
+        json_decref(event);
+        fid_fail(&err, FID_ERR_INPUT, "/customer", "control character U+%04X in the text", control);
+        return cli_fail(cli, &err);
     }
     char key[EVENT_KEY_MAX];
     snprintf(key, sizeof key, "enrol:%s", cli->positional[1]);
