@@ -71,6 +71,8 @@ struct import {
     /* Its lines are rows' amounts (what was paid, shipping in and discount out), not prices:
      * the first line takes the discount back and the shipping out when the order closes. */
     bool order_paid_lines;
+    enum field order_money;       /* the column of its amounts: F_AMOUNT or F_PRICE */
+    int64_t order_negative_minor; /* what its negative rows take off, as a discount */
     /* The order id of a row that could not open its order: the order's next rows are refused
      * too (else they would be imported as the whole order, which no later import could mend). */
     char refused_order[EVENT_REF_MAX];

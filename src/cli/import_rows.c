@@ -227,20 +227,23 @@ int import_on_row(const struct row *row, void *context)
     }
     enum field money_field = price && price[0] ? F_PRICE : F_AMOUNT;
     const char *money = import_field(im, row, money_field);
-    if (money == NULL || value_amount(money, im->digits, &unit, reason) != 0 || unit < 0 ||
-        unit > EVENT_AMOUNT_MAX) {
+    if (money == NULL || value_amount(money, im->digits, &unit, reason) != 0 ||
+        unit > EVENT_AMOUNT_MAX || unit < -EVENT_AMOUNT_MAX) {
         import_report_bad(im, row->line, money_field,
-                          money == NULL             ? "the amount is missing"
-                          : unit < 0                ? "a negative amount"
-                          : unit > EVENT_AMOUNT_MAX ? "the amount is above 10^14 minor units"
-                                                    : reason);
+                          money == NULL ? "the amount is missing"
+                          : unit > EVENT_AMOUNT_MAX || unit < -EVENT_AMOUNT_MAX
+                              ? "the amount is above 10^14 minor units"
+                              : reason);
         im->order_bad = true;
         return 0;
     }
+    im->order_money = money_field;
     if (im->columnar) {
-        /* the bound the engine puts on an order's amounts (events), and so on the sums of them */
+        /* the bound the engine puts on an order's amounts (events), and so on the sums of them;
+         * a negative row (a discount, a returned line) takes its amount off its order's */
         int64_t *paid = &im->drafts[im->n_drafts].paid_minor;
-        if (__builtin_add_overflow(*paid, unit, paid) || *paid > EVENT_AMOUNT_MAX) {
+        if (__builtin_add_overflow(*paid, unit, paid) || *paid > EVENT_AMOUNT_MAX ||
+            *paid < -EVENT_AMOUNT_MAX) {
             import_report_bad(im, row->line, money_field,
                               "the order's total is above 10^14 minor units");
             im->order_bad = true;
@@ -250,6 +253,18 @@ int import_on_row(const struct row *row, void *context)
     if (money_field == F_AMOUNT)
         quantity = 1; /* an amount is the row's total */
     im->order_paid_lines = money_field == F_AMOUNT;
+    if (unit < 0) {
+        /* A negative row is a discount or a returned line: the order takes it as a discount. */
+        int64_t minus;
+        if (__builtin_mul_overflow(-unit, quantity, &minus) ||
+            __builtin_add_overflow(im->order_negative_minor, minus, &im->order_negative_minor) ||
+            im->order_negative_minor > EVENT_AMOUNT_MAX) {
+            import_report_bad(im, row->line, money_field,
+                              "the order's negative rows are above 10^14 minor units");
+            im->order_bad = true;
+        }
+        return 0;
+    }
     const char *sku = import_field(im, row, F_SKU), *category = import_field(im, row, F_CATEGORY);
     json_t *line = json_pack("{s:s, s:I, s:I}", "sku", sku && sku[0] ? sku : "IMPORT", "quantity",
                              (json_int_t)quantity, "unit_price_minor", (json_int_t)unit);

@@ -9,6 +9,7 @@
 
 #include "cli/import.h"
 #include "util/codes.h"
+#include "util/money.h"
 #include "util/thread_name.h"
 
 enum fid_status import_apply_batch(struct import *im)
@@ -252,11 +253,27 @@ void import_record_drafts(struct import *im)
     im->drafts = im->drafts == im->buffers[0] ? im->buffers[1] : im->buffers[0];
 }
 
+/* Refuses an order whose rows come to less than zero: negative rows only take off their
+ * order's amount. */
+static void refuse_below_zero(struct import *im, int64_t total)
+{
+    char amount[FID_MONEY_TEXT_MAX], reason[FID_MONEY_TEXT_MAX + 128];
+    fid_money_format(total, im->digits, amount);
+    snprintf(reason, sizeof reason,
+             "the order's rows add up to %s, less than zero (a negative row is a discount or a "
+             "returned line of its order)",
+             amount);
+    import_report_bad(im, im->order_line, im->order_money, reason);
+    im->order_bad = true;
+}
+
 static void close_draft(struct import *im)
 {
     if (!im->draft_open)
         return;
     im->draft_open = false;
+    if (!im->order_bad && im->drafts[im->n_drafts].paid_minor < 0)
+        refuse_below_zero(im, im->drafts[im->n_drafts].paid_minor);
     if (im->order_bad) {
         im->order_bad = false;
         return;
@@ -283,6 +300,39 @@ static void paid_lines_to_prices(struct import *im)
     json_object_set_new(first, "unit_price_minor", json_integer(unit));
 }
 
+/* The order's negative rows as a discount: refused when they take off more than its lines. */
+static void negative_rows_to_discount(struct import *im)
+{
+    json_t *lines = json_object_get(im->order, "lines");
+    json_int_t gross = 0,
+               discount = json_integer_value(json_object_get(im->order, "discount_minor")),
+               shipping = json_integer_value(json_object_get(im->order, "shipping_minor"));
+    size_t i;
+    json_t *line;
+    json_array_foreach(lines, i, line)
+    {
+        gross += json_integer_value(json_object_get(line, "quantity")) *
+                 json_integer_value(json_object_get(line, "unit_price_minor"));
+    }
+    /* amounts of rows: the first line was made to take the discount back and the shipping out */
+    int64_t total = gross - discount + shipping - im->order_negative_minor;
+    if (total < 0) {
+        refuse_below_zero(im, total);
+        return;
+    }
+    if (discount + im->order_negative_minor > gross) {
+        import_report_bad(im, im->order_line, im->order_money,
+                          im->order_paid_lines
+                              ? "the shipping is above what the order's rows say was paid"
+                              : "the order's negative rows and discount take off more than its "
+                                "lines");
+        im->order_bad = true;
+        return;
+    }
+    json_object_set_new(im->order, "discount_minor",
+                        json_integer(discount + im->order_negative_minor));
+}
+
 void import_close_order(struct import *im)
 {
     if (im->columnar) {
@@ -291,8 +341,13 @@ void import_close_order(struct import *im)
     }
     if (im->order == NULL)
         return;
+    if (!im->order_bad && im->order_negative_minor > 0 &&
+        json_array_size(json_object_get(im->order, "lines")) == 0)
+        refuse_below_zero(im, -im->order_negative_minor);
     if (!im->order_bad && im->order_paid_lines)
         paid_lines_to_prices(im);
+    if (!im->order_bad && im->order_negative_minor > 0)
+        negative_rows_to_discount(im);
     if (!im->order_bad && im->history && history_import_known(im->history, im->order_id)) {
         im->orders_replayed++;
     } else if (!im->order_bad) {
@@ -302,4 +357,5 @@ void import_close_order(struct import *im)
     im->order = NULL;
     im->order_bad = false;
     im->order_paid_lines = false;
+    im->order_negative_minor = 0;
 }

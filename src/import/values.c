@@ -75,8 +75,37 @@ static bool groups_valid(const char *text, size_t len)
     return first || group == 3;
 }
 
+/* The spaces spreadsheets put between thousands besides the ASCII one, in UTF-8: no-break
+ * (U+00A0), narrow no-break (U+202F, French) and thin (U+2009). */
+static size_t wide_space(const char *p)
+{
+    if ((unsigned char)p[0] == 0xC2 && (unsigned char)p[1] == 0xA0)
+        return 2;
+    if ((unsigned char)p[0] == 0xE2 && (unsigned char)p[1] == 0x80 &&
+        ((unsigned char)p[2] == 0xAF || (unsigned char)p[2] == 0x89))
+        return 3;
+    return 0;
+}
+
+/* An amount's text longer than this is not one (10^14 with every separator takes 40 bytes). */
+#define AMOUNT_TEXT_MAX 64
+
 int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE_REASON_MAX])
 {
+    /* The text with its wide spaces made ASCII ones, which the rest reads as separators. */
+    char plain[AMOUNT_TEXT_MAX + 1];
+    size_t n = 0;
+    for (const char *p = text; *p; n++) {
+        if (n == AMOUNT_TEXT_MAX) {
+            snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not an amount", text);
+            return -1;
+        }
+        size_t wide = wide_space(p);
+        plain[n] = wide ? ' ' : *p;
+        p += wide ? wide : 1;
+    }
+    plain[n] = '\0';
+    text = plain;
     while (isspace((unsigned char)*text))
         text++;
     bool negative = *text == '-';

@@ -13,8 +13,9 @@
 
 #define VALUE_REASON_MAX 160
 
-/* "1234.5", "1 234,50", "1,234.56", "-3" in a currency of `digits` decimals -> minor units.
- * More decimals than the currency has is an error (no silent rounding). */
+/* "1234.5", "1 234,50", "1,234.56", "-3" in a currency of `digits` decimals -> minor units; the
+ * thousands may be apart with a no-break, narrow no-break or thin space (UTF-8). More decimals
+ * than the currency has is an error (no silent rounding). */
 int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE_REASON_MAX]);
 
 /* A whole number >= 1. */

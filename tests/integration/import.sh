@@ -134,6 +134,29 @@ refused_rows() {
     assert_contains "$ERR" 'line 3, column 4 (amount): "x" is not an amount' "the line of a CR-only file"
 }
 
+# Amounts as spreadsheets write them: thousands apart with a no-break space (U+00A0) or the
+# narrow one French uses (U+202F); a negative row (a discount, a returned line) takes its amount
+# off its order, on both paths, but an order may not come to less than zero.
+amount_formats() {
+    init_db cafe --timezone Etc/UTC
+    printf 'customer,order_id,date,amount\nb,2,2026-03-03,"1\xc2\xa0234,50"\nc,3,2026-03-03,"1\xe2\x80\xaf234,50"\nd,4,2026-03-03,10.00\nd,4,2026-03-03,-3\na,1,2026-03-03,-3\n' >v.csv
+    expect_exit 2 fidele import orders v.csv
+    assert_contains "$OUT" "5 rows: 3 orders imported" "the spaces and the negative row are read"
+    assert_contains "$ERR" "line 6, column 4 (amount): the order's rows add up to -3.00, less than zero" \
+        "an order of a negative row alone is refused, saying why"
+    assert_eq "b|123450 c|123450 d|700" "$(sql "SELECT ref || '|' || spend_minor FROM customers ORDER BY ref" | tr '\n' ' ' | sed 's/ $//')" \
+        "1 234,50 twice; 10.00 - 3.00"
+    # the same through the engine: line items, a negative price is a discount of its order
+    printf 'customer,order_id,date,sku,quantity,price\ne,5,2026-03-04,MUG,2,"1\xc2\xa0000,00"\ne,5,2026-03-04,COUPON,1,-50\nf,6,2026-03-04,MUG,1,10\nf,6,2026-03-04,COUPON,1,-11\n' >w.csv
+    expect_exit 2 fidele import orders w.csv
+    assert_contains "$OUT" "4 rows: 1 order imported" "the order with its coupon"
+    assert_eq "5|200000|5000|195000" "$(sql "SELECT ref || '|' || gross_minor || '|' || json_extract(body, '\$.discount_minor') || '|' || paid_minor FROM orders")" \
+        "2 x 1 000,00 less the coupon's 50.00"
+    assert_contains "$ERR" "line 4, column 6 (price): the order's rows add up to -1.00, less than zero" \
+        "a coupon above the lines"
+}
+
+scenario amount_formats amount_formats
 scenario refused_rows refused_rows
 scenario generic_csv generic_csv
 scenario whitespace_without_ids whitespace_without_ids

@@ -75,6 +75,28 @@ static const struct amount_case AMOUNT_CASES[] = {
     {"1,234,567.89", 2, true, 123456789, NULL},
     {"1.234.567,89", 2, true, 123456789, NULL},
     {"1 000 000", 2, true, 100000000, NULL},
+    /* spreadsheets' spaces: no-break (U+00A0), narrow no-break (U+202F, French), thin (U+2009) */
+    {"1\xc2\xa0"
+     "234,50",
+     2, true, 123450, NULL},
+    {"1\xe2\x80\xaf"
+     "234,50",
+     2, true, 123450, NULL},
+    {"1\xe2\x80\x89"
+     "234,50",
+     2, true, 123450, NULL},
+    {"1\xe2\x80\xaf"
+     "234\xe2\x80\xaf"
+     "567,89",
+     2, true, 123456789, NULL},
+    {"\xc2\xa0"
+     "-12,50\xc2\xa0",
+     2, true, -1250, NULL},
+    {"12\xc2\xa0"
+     "5",
+     2, false, 0, "not an amount"},           /* a group of one digit */
+    {"12\xc2", 2, false, 0, "not an amount"}, /* a cut sequence */
+    {"12\xe2\x80", 2, false, 0, "not an amount"},
     /* three digits after the only separator are a thousands group in a 2-decimal currency */
     {"1,234", 2, true, 123400, NULL},
     {"1.234", 2, true, 123400, NULL},
@@ -113,6 +135,8 @@ static const struct amount_case AMOUNT_CASES[] = {
     {"1/2", 2, false, 0, "not an amount"},
     {"0x10", 2, false, 0, "not an amount"},
     {"12.5a", 2, false, 0, "not an amount"},
+    {"1                                                                  2", 2, false, 0,
+     "not an amount"}, /* longer than any amount */
     /* large amounts and overflow beyond int64 */
     {"1,000,000,000.00", 2, true, 100000000000LL, NULL},
     {"100000000000000", 2, true, 10000000000000000LL, NULL}, /* 10^14, the largest accepted */
