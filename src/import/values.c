@@ -15,39 +15,47 @@ static bool is_separator(char c)
     return c == ',' || c == '.' || c == ' ' || c == '\'';
 }
 
+enum marks { MARKS_READ, MARKS_UNREADABLE, MARKS_AMBIGUOUS };
+
 /* The decimal separator: the last '.' or ',' when only digits follow, unless it is a thousands
- * separator: the same mark used earlier too, or three digits after a single mark following a
- * group of one to three digits that does not start with 0 (in a currency with fewer than three
- * decimals). False when the marks cannot be read either way. */
-static bool find_decimal(const char *text, size_t len, int digits, const char **decimal)
+ * separator: the same mark used earlier too, or, in a currency without decimals, three digits
+ * after a single mark following a group of one to three digits that does not start with 0.
+ * In a currency with one or two decimals such a mark could be either ("4.125": 4125, or 4.125
+ * with too many decimals): MARKS_AMBIGUOUS. A mark after another separator is the decimal one.
+ * MARKS_UNREADABLE when the marks cannot be read either way. */
+static enum marks find_decimal(const char *text, size_t len, int digits, const char **decimal)
 {
     *decimal = NULL;
     size_t i = len;
     while (i > 0 && text[i - 1] != '.' && text[i - 1] != ',') {
         if (!isdigit((unsigned char)text[i - 1]))
-            return true; /* no trailing digits-only part: no decimal mark; the parse judges */
+            return MARKS_READ; /* no trailing digits-only part: no decimal mark; the parse judges */
         i--;
     }
     if (i == 0)
-        return true;
+        return MARKS_READ;
     size_t mark = i - 1, after = len - i;
     bool repeated = memchr(text, text[mark], mark) != NULL;
-    bool other_before = memchr(text, text[mark] == '.' ? ',' : '.', mark) != NULL;
+    bool other_before = false;
+    for (size_t k = 0; k < mark; k++)
+        other_before |= is_separator(text[k]);
     if (repeated)
-        return after == 3; /* thousands all the way: the last group has three digits */
+        return after == 3 ? MARKS_READ : MARKS_UNREADABLE; /* thousands all the way */
     if (after == 0)
-        return false;
+        return MARKS_UNREADABLE;
     if (after != 3 || other_before || digits == 3) {
         *decimal = text + mark;
-        return true;
+        return MARKS_READ;
     }
-    size_t lead = 0; /* digits just before the mark, up to a separator or the start */
+    size_t lead = 0; /* digits just before the mark */
     while (lead < mark && isdigit((unsigned char)text[mark - 1 - lead]))
         lead++;
-    bool thousands = lead >= 1 && lead <= 3 && text[mark - lead] != '0';
+    if (lead < mark)
+        return MARKS_READ; /* something else before: the parse refuses it */
+    bool thousands = lead >= 1 && lead <= 3 && text[0] != '0';
     if (!thousands)
         *decimal = text + mark;
-    return true;
+    return thousands && digits > 0 ? MARKS_AMBIGUOUS : MARKS_READ;
 }
 
 /* Thousands groups in the whole part: one to three digits first, then groups of exactly three. */
@@ -115,7 +123,15 @@ int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE
     while (len > 0 && isspace((unsigned char)text[len - 1]))
         len--;
     const char *decimal = NULL;
-    if (!find_decimal(text, len, digits, &decimal) ||
+    enum marks marks = find_decimal(text, len, digits, &decimal);
+    if (marks == MARKS_AMBIGUOUS) {
+        snprintf(reason, VALUE_REASON_MAX,
+                 "\"%.*s\" is ambiguous: a thousands separator, or 3 decimals where the currency "
+                 "has %d; write it without the separator, or with %d decimals",
+                 (int)(len < 40 ? len : 40), text, digits, digits);
+        return -1;
+    }
+    if (marks == MARKS_UNREADABLE ||
         !groups_valid(text, decimal ? (size_t)(decimal - text) : len)) {
         snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not an amount", text);
         return -1;

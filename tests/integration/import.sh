@@ -154,6 +154,18 @@ amount_formats() {
         "2 x 1 000,00 less the coupon's 50.00"
     assert_contains "$ERR" "line 4, column 6 (price): the order's rows add up to -1.00, less than zero" \
         "a coupon above the lines"
+
+    # three digits after the only separator, in euros: 4125.00 or 4.125? Refused, never read as
+    # thousands; more decimals than the currency has are refused as before; groups are read
+    printf 'customer,order_id,date,amount\nd1,D1,2026-03-03,4.125\nd2,D2,2026-03-03,4.1250\nd3,D3,2026-03-03,0.125\nd4,D4,2026-03-03,"1,234.56"\nd5,D5,2026-03-03,"1 234,50"\nd6,D6,2026-03-03,"19,990"\n' >d.csv
+    expect_exit 2 fidele import orders d.csv
+    assert_contains "$ERR" 'line 2, column 4 (amount): "4.125" is ambiguous: a thousands separator, or 3 decimals where the currency has 2' \
+        "4.125 EUR is refused, saying why"
+    assert_contains "$ERR" 'line 3, column 4 (amount): more than 2 decimals in "4.1250"' "four decimals"
+    assert_contains "$ERR" 'line 4, column 4 (amount): more than 2 decimals in "0.125"' "0.125"
+    assert_contains "$ERR" 'line 7, column 4 (amount): "19,990" is ambiguous' "19,990"
+    assert_eq "d4|123456 d5|123450" "$(sql "SELECT ref || '|' || spend_minor FROM customers WHERE ref GLOB 'd[0-9]' ORDER BY ref" | tr '\n' ' ' | sed 's/ $//')" \
+        "1,234.56 and 1 234,50 are read"
 }
 
 scenario amount_formats amount_formats

@@ -97,9 +97,22 @@ static const struct amount_case AMOUNT_CASES[] = {
      2, false, 0, "not an amount"},           /* a group of one digit */
     {"12\xc2", 2, false, 0, "not an amount"}, /* a cut sequence */
     {"12\xe2\x80", 2, false, 0, "not an amount"},
-    /* three digits after the only separator are a thousands group in a 2-decimal currency */
-    {"1,234", 2, true, 123400, NULL},
-    {"1.234", 2, true, 123400, NULL},
+    /* three digits after the only separator, in a currency with two decimals: thousands, or
+     * three decimals? Refused, not guessed (19.990 is not 19,990.00) */
+    {"1,234", 2, false, 0, "ambiguous"},
+    {"1.234", 2, false, 0, "ambiguous"},
+    {"4.125", 2, false, 0, "ambiguous"},
+    {"19.990", 2, false, 0, "ambiguous"},
+    {"-123,456", 2, false, 0, "ambiguous"},
+    {"4.125", 1, false, 0, "ambiguous"},
+    {"4.1250", 2, false, 0, "decimals"},
+    {"0.125", 2, false, 0, "decimals"},
+    {"1234.567", 2, false, 0, "decimals"},  /* four digits before: a decimal point */
+    {"1 234.567", 2, false, 0, "decimals"}, /* after another separator: the decimal one */
+    {"1'234.567", 2, false, 0, "decimals"},
+    {"1'234.567", 3, true, 1234567, NULL},
+    {"1,234.567", 2, false, 0, "decimals"},
+    {"x23,456", 2, false, 0, "not an amount"},
     /* zero-decimal currency (JPY): separators are thousands, any decimal is refused */
     {"42", 0, true, 42, NULL},
     {"1,234", 0, true, 1234, NULL},
