@@ -188,6 +188,18 @@ int import_on_row(const struct row *row, void *context)
             import_report_bad(im, row->line, F_DATE, date ? reason : "the date is missing");
             return refuse_order(im, row, order_id);
         }
+        if (at > im->cli->now + EVENT_AHEAD_MAX_SECONDS) {
+            /* as the engine refuses an event dated ahead of the clock: a mistyped year */
+            char at_text[FID_TIME_ISO_MAX], clock[FID_TIME_ISO_MAX];
+            fid_time_format(at, at_text);
+            fid_time_format(im->cli->now, clock);
+            snprintf(reason, sizeof reason,
+                     "%s is ahead of the clock (%s): an order may be dated at most %d minutes "
+                     "ahead",
+                     at_text, clock, EVENT_AHEAD_MAX_SECONDS / 60);
+            import_report_bad(im, row->line, F_DATE, reason);
+            return refuse_order(im, row, order_id);
+        }
         size_t id_len = strnlen(order_id, sizeof im->order_id - 1);
         memcpy(im->order_id, order_id, id_len);
         im->order_id[id_len] = '\0';
