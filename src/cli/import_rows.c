@@ -103,6 +103,7 @@ static bool fields_readable(struct import *im, const struct row *row)
 /* Refuses the row that was to open an order, and the rows of that order after it. */
 static int refuse_order(struct import *im, const struct row *row, const char *order_id)
 {
+    im->orders_failed++;
     if (order_id && order_id[0] && im->column[F_ORDER_ID] >= 0) {
         snprintf(im->refused_order, sizeof im->refused_order, "%s", order_id);
         im->refused_line = row->line;
@@ -172,6 +173,7 @@ int import_on_row(const struct row *row, void *context)
             return 1;
         if (order_id == NULL || order_id[0] == '\0') {
             import_report_bad(im, row->line, F_ORDER_ID, "the order id is empty");
+            im->orders_failed++;
             return 0;
         }
         if (!fields_readable(im, row))

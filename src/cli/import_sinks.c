@@ -276,6 +276,7 @@ static void close_draft(struct import *im)
         refuse_below_zero(im, im->drafts[im->n_drafts].paid_minor);
     if (im->order_bad) {
         im->order_bad = false;
+        im->orders_failed++;
         return;
     }
     if (++im->n_drafts == IMPORT_DRAFTS)
@@ -348,9 +349,11 @@ void import_close_order(struct import *im)
         paid_lines_to_prices(im);
     if (!im->order_bad && im->order_negative_minor > 0)
         negative_rows_to_discount(im);
-    if (!im->order_bad && im->history && history_import_known(im->history, im->order_id)) {
+    if (im->order_bad) {
+        im->orders_failed++;
+    } else if (im->history && history_import_known(im->history, im->order_id)) {
         im->orders_replayed++;
-    } else if (!im->order_bad) {
+    } else {
         queue_event(im, im->order, im->order_line);
     }
     json_decref(im->order);

@@ -352,7 +352,7 @@ bad_rows_columnar() {
         echo ",G9,2026-02-07T10:00:00Z,1.00,EUR"
     } >bad.csv
     expect_exit 2 fidele import orders bad.csv --errors errors.txt
-    assert_contains "$OUT" "11 rows: 3 orders imported, 0 already imported, 0 refused; 7 bad rows" \
+    assert_contains "$OUT" "11 rows: 3 orders imported, 0 already imported, 7 refused; 7 bad rows" \
         "three good orders, seven bad rows"
     local expected
     expected='line 3, column 5 (currency): order in USD but the merchant keeps accounts in EUR

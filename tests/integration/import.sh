@@ -109,6 +109,17 @@ award_and_dry_run() {
     assert_unchanged "$before_format" "nothing imported with a bad --date-format"
 }
 
+# The summary counts the orders refused, whether by a bad row or by the engine.
+refused_orders_counted() {
+    init_db cafe --timezone Etc/UTC
+    printf 'customer,order_id,date,sku,quantity,price\nc1,A1,2026-03-03,X,1,10.00\nc1,A1,2026-03-03,Y,zz,5.00\nc2,A2,2026-13-03,X,1,10.00\nc2,A2,2026-03-03,X,1,10.00\nc3,A3,2026-03-03,X,1,10.00\n,A4,2026-03-03,X,1,10.00\n' >b.csv
+    expect_exit 2 fidele --json import orders b.csv
+    check_json "line items" .orders_imported 1 .orders_refused 3 .bad_rows 4
+    printf 'customer,order_id,date,amount\nc1,B1,2026-03-03,10.00\nc1,B1,2026-03-03,zz\nc2,B2,2026-13-03,10.00\nc2,B2,2026-03-03,10.00\nc3,B3,2026-03-03,10.00\nc4,,2026-03-03,1.00\n' >c.csv
+    expect_exit 2 fidele --json import orders c.csv
+    check_json "order-level rows" .orders_imported 1 .orders_refused 3 .bad_rows 4
+}
+
 # Rows the import refuses take their whole order with them, and name their line and column.
 refused_rows() {
     init_db cafe --timezone Etc/UTC
@@ -193,6 +204,7 @@ future_dates() {
 scenario amount_formats amount_formats
 scenario future_dates future_dates
 scenario refused_rows refused_rows
+scenario refused_orders_counted refused_orders_counted
 scenario generic_csv generic_csv
 scenario whitespace_without_ids whitespace_without_ids
 scenario shopify_and_woocommerce shopify_and_woocommerce
