@@ -7,7 +7,7 @@
  * --award nothing earns. Bad rows are reported with their line, column and reason and the rest is
  * imported; the exit code is 2 when any row was refused. --commit-every bounds the columnar path's
  * transactions (default about 16 million orders), for imports beside a live server whose writes
- * wait for them.
+ * wait for them. --dry-run goes through every step, the engine's included, and writes nothing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -111,16 +111,15 @@ int cmd_import(struct cli *cli)
         code = cli_fail(cli, &im.err);
         goto done;
     }
-    if (!im.dry_run && history_import_open(engine_store(im.engine), cli->now, (size_t)commit_every,
-                                           &im.history, &im.err) != FID_OK) {
+    if (history_import_open(engine_store(im.engine), cli->now, (size_t)commit_every, im.dry_run,
+                            &im.history, &im.err) != FID_OK) {
         code = cli_fail(cli, &im.err);
         goto done;
     }
     im.buffers[0] = xcalloc(IMPORT_DRAFTS, sizeof *im.buffers[0]);
     im.buffers[1] = xcalloc(IMPORT_DRAFTS, sizeof *im.buffers[1]);
     im.drafts = im.buffers[0];
-    if (im.history)
-        import_worker_start(&im);
+    import_worker_start(&im);
     im.digits = engine_currency_digits(im.engine);
     im.batch = json_array();
     im.batch_lines = json_array();
@@ -133,7 +132,7 @@ int cmd_import(struct cli *cli)
         import_drain(&im);
         if (im.status == FID_OK)
             im.status = import_apply_batch(&im);
-        if (im.status == FID_OK && im.history)
+        if (im.status == FID_OK)
             im.status = history_import_flush(im.history, &im.err);
     }
     if (st == FID_OK && !im.header_done) {

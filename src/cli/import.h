@@ -54,7 +54,8 @@ struct import {
     int digits;
     FILE *errors;
     /* Order-level history without --award takes the columnar path (engine/history_import.h);
-     * line items, order-level adjustments and awarding go through the engine. */
+     * line items, order-level adjustments and awarding go through the engine. The history is
+     * open for every import (a dry one with --dry-run): it knows the orders recorded. */
     struct history_import *history;
     bool columnar;
     struct history_order *buffers[2]; /* IMPORT_DRAFTS each */

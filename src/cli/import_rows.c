@@ -123,14 +123,14 @@ int import_on_row(const struct row *row, void *context)
         /* Order-level files without --award take the columnar path. */
         static const enum field lines[] = {F_SKU,      F_CATEGORY, F_QUANTITY, F_PRICE,
                                            F_DISCOUNT, F_SHIPPING, F_TAX};
-        im->columnar = im->history != NULL && !im->award;
+        im->columnar = !im->award;
         for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
             if (im->column[lines[i]] >= 0)
                 im->columnar = false;
         if (!im->no_header)
             return 0;
     }
-    if (++im->rows == 4096 && im->history && im->file_size > im->bytes && im->bytes > 0)
+    if (++im->rows == 4096 && im->file_size > im->bytes && im->bytes > 0)
         history_import_expect(im->history, (size_t)((double)(im->file_size - im->bytes) /
                                                     (double)im->bytes * 4096.0 * 1.05));
     char reason[VALUE_REASON_MAX];

@@ -16,60 +16,40 @@ enum fid_status import_apply_batch(struct import *im)
 {
     if (json_array_size(im->batch) == 0)
         return FID_OK;
+    /* The engine writes in its own transactions: what the columnar path holds goes first. A dry
+     * run has the engine apply the batch and roll it back, which tells what would happen. */
     json_t *results = NULL;
-    if (im->dry_run) {
-        /* Validate every event as the engine would, without writing. */
-        size_t i;
-        json_t *ev;
-        json_array_foreach(im->batch, i, ev)
-        {
-            struct event *parsed = NULL;
-            struct fid_error e;
-            if (event_parse(ev, 0, &parsed, &e) == FID_OK) {
-                im->orders_applied++;
-            } else {
-                im->orders_failed++;
-                import_report_bad(im,
-                                  (size_t)json_integer_value(json_array_get(im->batch_lines, i)),
-                                  -1, e.message);
-            }
-            event_free(parsed);
+    enum fid_status st = history_import_flush(im->history, &im->err);
+    if (st != FID_OK)
+        return st;
+    st = engine_apply(im->engine, im->batch, im->cli->now,
+                      im->dry_run ? ENGINE_EACH_ON_TRIAL : ENGINE_EACH_ON_ITS_OWN, &results,
+                      &im->err);
+    if (st != FID_OK)
+        return st;
+    size_t i;
+    json_t *r;
+    json_array_foreach(results, i, r)
+    {
+        const char *status = json_string_value(json_object_get(r, "status"));
+        if (strcmp(status, "applied") == 0) {
+            im->orders_applied++;
+            history_import_remember(im->history, json_string_value(json_object_get(
+                                                     json_array_get(im->batch, i), "order_id")));
+        } else if (strcmp(status, "replayed") == 0) {
+            im->orders_replayed++;
+        } else {
+            im->orders_failed++;
+            json_t *e = json_object_get(r, "error");
+            char reason[FID_ERROR_MESSAGE_MAX + FID_ERROR_FIELD_MAX + 4];
+            snprintf(reason, sizeof reason, "%s: %s",
+                     json_string_value(json_object_get(e, "field")),
+                     json_string_value(json_object_get(e, "message")));
+            import_report_bad(im, (size_t)json_integer_value(json_array_get(im->batch_lines, i)),
+                              -1, reason);
         }
-    } else {
-        /* The engine writes in its own transactions: what the columnar path holds goes first. */
-        enum fid_status st = FID_OK;
-        if (im->history && (st = history_import_flush(im->history, &im->err)) != FID_OK)
-            return st;
-        st = engine_apply(im->engine, im->batch, im->cli->now, ENGINE_EACH_ON_ITS_OWN, &results,
-                          &im->err);
-        if (st != FID_OK)
-            return st;
-        size_t i;
-        json_t *r;
-        json_array_foreach(results, i, r)
-        {
-            const char *status = json_string_value(json_object_get(r, "status"));
-            if (strcmp(status, "applied") == 0) {
-                im->orders_applied++;
-                if (im->history)
-                    history_import_remember(
-                        im->history, json_string_value(json_object_get(json_array_get(im->batch, i),
-                                                                       "order_id")));
-            } else if (strcmp(status, "replayed") == 0) {
-                im->orders_replayed++;
-            } else {
-                im->orders_failed++;
-                json_t *e = json_object_get(r, "error");
-                char reason[FID_ERROR_MESSAGE_MAX + FID_ERROR_FIELD_MAX + 4];
-                snprintf(reason, sizeof reason, "%s: %s",
-                         json_string_value(json_object_get(e, "field")),
-                         json_string_value(json_object_get(e, "message")));
-                import_report_bad(
-                    im, (size_t)json_integer_value(json_array_get(im->batch_lines, i)), -1, reason);
-            }
-        }
-        json_decref(results);
     }
+    json_decref(results);
     json_array_clear(im->batch);
     json_array_clear(im->batch_lines);
     return FID_OK;
@@ -351,7 +331,7 @@ void import_close_order(struct import *im)
         negative_rows_to_discount(im);
     if (im->order_bad) {
         im->orders_failed++;
-    } else if (im->history && history_import_known(im->history, im->order_id)) {
+    } else if (history_import_known(im->history, im->order_id)) {
         im->orders_replayed++;
     } else {
         queue_event(im, im->order, im->order_line);

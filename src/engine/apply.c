@@ -161,7 +161,7 @@ static enum fid_status apply_pass(struct engine *e, const struct engine_batch *b
                                   struct results_writer *out, bool *retry, struct fid_error *err)
 {
     enum fid_status st = FID_OK;
-    bool each = mode == ENGINE_EACH_ON_ITS_OWN;
+    bool each = mode != ENGINE_ALL_OR_NOTHING;
     *retry = false;
     struct parse_ahead *ahead = batch->text ? parse_ahead_start_text(batch->text, batch->len, now)
                                             : parse_ahead_start(batch->events, batch->parsed, now);
@@ -229,7 +229,9 @@ enum fid_status engine_apply_batch(struct engine *e, const struct engine_batch *
         if (st != FID_OK)
             goto fail;
     }
-    if ((st = store_commit(&e->store, err)) != FID_OK) {
+    if (mode == ENGINE_EACH_ON_TRIAL) {
+        store_rollback(&e->store);
+    } else if ((st = store_commit(&e->store, err)) != FID_OK) {
         store_rollback(&e->store);
         goto fail;
     }

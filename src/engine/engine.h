@@ -39,8 +39,9 @@ struct engine_options {
 };
 
 enum engine_mode {
-    ENGINE_ALL_OR_NOTHING, /* any failing event rolls the whole batch back */
-    ENGINE_EACH_ON_ITS_OWN /* failing events are reported and skipped; the rest commit */
+    ENGINE_ALL_OR_NOTHING,  /* any failing event rolls the whole batch back */
+    ENGINE_EACH_ON_ITS_OWN, /* failing events are reported and skipped; the rest commit */
+    ENGINE_EACH_ON_TRIAL    /* as ENGINE_EACH_ON_ITS_OWN, then rolled back: a dry run */
 };
 
 struct merchant_setup {
@@ -130,7 +131,8 @@ void engine_results_slice(const struct engine_results *from, size_t first, size_
 void engine_result_error_write(struct jsonw *w, const char *key, const struct fid_error *err);
 
 /* Applies a batch in one transaction. now is the clock for events without "at". results are
- * replaced by one per event. In ENGINE_ALL_OR_NOTHING mode a failing event fails the call,
+ * replaced by one per event (in ENGINE_EACH_ON_TRIAL mode what would have happened, of which
+ * nothing is written). In ENGINE_ALL_OR_NOTHING mode a failing event fails the call,
  * err->field naming "/N" plus the event's field, and nothing is written. A text that is not a
  * well-formed array fails the call with FID_ERR_INPUT naming its line and column, and nothing is
  * written. */

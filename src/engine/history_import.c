@@ -1,7 +1,8 @@
 /*
  * Bulk history import (see history_import.h). Orders fill a block in memory; a full block is
  * appended at once; every commit_orders orders (and on flush) the customers touched since the
- * last commit are written in id order, then the transaction commits.
+ * last commit are written in id order, then the transaction commits. A dry import goes through
+ * the same steps and drops what they would write: its outcomes are the real import's.
  */
 #include "engine/history_import.h"
 
@@ -51,8 +52,9 @@ struct history_import {
     /* the block being filled */
     struct order_columns block;
     uint8_t *block_refs;
-    bool in_transaction;
+    bool in_transaction, dry;
     size_t since_commit, commit_orders;
+    int64_t dry_ids; /* a dry import's last customer id drawn (the store's when it writes) */
 };
 
 static uint64_t ref_hash(const struct history_import *im, const char *ref, size_t len)
@@ -139,6 +141,14 @@ static void remember_refs(const uint8_t *refs, size_t n, void *context)
 
 static enum fid_status load(struct history_import *im, struct fid_error *err)
 {
+    if (im->dry) {
+        struct db_stmt *s = db_prepare(
+            im->store->db, "SELECT COALESCE(MAX(id), 0) FROM customers WHERE merchant_id = ?");
+        db_bind_int(s, 1, im->store->merchant_id);
+        enum fid_status st = db_run_int(s, 0, &im->dry_ids, err);
+        if (st != FID_OK)
+            return st;
+    }
     enum fid_status st = history_refs_scan(im->store, remember_refs, im, err);
     if (st != FID_OK)
         return st;
@@ -168,7 +178,7 @@ static enum fid_status load(struct history_import *im, struct fid_error *err)
 
 static enum fid_status begin(struct history_import *im, struct fid_error *err)
 {
-    if (im->in_transaction)
+    if (im->in_transaction || im->dry)
         return FID_OK;
     enum fid_status st = store_begin(im->store, err);
     if (st == FID_OK)
@@ -177,11 +187,12 @@ static enum fid_status begin(struct history_import *im, struct fid_error *err)
 }
 
 enum fid_status history_import_open(struct store *store, int64_t now, size_t commit_orders,
-                                    struct history_import **out, struct fid_error *err)
+                                    bool dry, struct history_import **out, struct fid_error *err)
 {
     struct history_import *im = xcalloc(1, sizeof *im);
     im->store = store;
     im->now = now;
+    im->dry = dry;
     im->commit_orders = commit_orders > 0 ? commit_orders : HISTORY_COMMIT_ORDERS;
     digest_set_init(&im->known);
     int64_t *wide = xmalloc(2 * HISTORY_BLOCK_ORDERS * sizeof(int64_t));
@@ -192,13 +203,18 @@ enum fid_status history_import_open(struct store *store, int64_t now, size_t com
     im->block_refs = xmalloc((size_t)HISTORY_BLOCK_ORDERS * HISTORY_REF_HASH);
     enum fid_status st;
     /* The customers' ref index takes random inserts: give it room in the page cache. */
-    /* What is loaded holds while the transaction it is read in stays open: the first one. */
+    /* What is loaded holds while the transaction it is read in stays open: the first one (a dry
+     * import reads in a snapshot of its own). */
     if ((st = db_exec(store->db, "PRAGMA cache_size = -131072", err)) != FID_OK ||
-        (st = begin(im, err)) != FID_OK || (st = history_key(store, im->key, err)) != FID_OK ||
-        (st = load(im, err)) != FID_OK) {
+        (st = dry ? db_read_begin(store->db, err) : begin(im, err)) != FID_OK ||
+        (st = history_key(store, im->key, err)) != FID_OK || (st = load(im, err)) != FID_OK) {
+        if (dry)
+            db_rollback(store->db);
         history_import_close(im);
         return st;
     }
+    if (dry)
+        db_rollback(store->db); /* the end of the snapshot */
     *out = im;
     return FID_OK;
 }
@@ -224,7 +240,8 @@ void history_import_remember(struct history_import *im, const char *order_ref)
 
 static enum fid_status write_block(struct history_import *im, struct fid_error *err)
 {
-    enum fid_status st = history_block_append(im->store, &im->block, im->block_refs, err);
+    enum fid_status st =
+        im->dry ? FID_OK : history_block_append(im->store, &im->block, im->block_refs, err);
     im->block.n = 0;
     return st;
 }
@@ -255,7 +272,9 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
         return st;
     if (c == NULL) {
         c = shopper_add(im, o->customer, len, hash);
-        if ((st = store_next_id(im->store, TABLE_CUSTOMERS, &c->orders.id, err)) != FID_OK)
+        if (im->dry)
+            c->orders.id = ++im->dry_ids;
+        else if ((st = store_next_id(im->store, TABLE_CUSTOMERS, &c->orders.id, err)) != FID_OK)
             return st;
     }
     if (c->orders.id > (int64_t)UINT32_MAX)
@@ -329,24 +348,27 @@ static int by_id(const void *a, const void *b)
 
 enum fid_status history_import_flush(struct history_import *im, struct fid_error *err)
 {
-    if (!im->in_transaction)
+    if (!im->in_transaction && !im->dry)
         return FID_OK;
     enum fid_status st = write_block(im, err);
     /* In id order, the writes walk the customers' B-trees from one end to the other. */
-    if (im->n_dirty > 1)
+    if (im->n_dirty > 1 && !im->dry)
         qsort(im->dirty, im->n_dirty, sizeof *im->dirty, by_id);
     for (size_t i = 0; i < im->n_dirty && st == FID_OK; i++) {
         struct shopper *c = &im->shoppers[im->dirty[i].which];
         /* Added, not overwritten: another writer may have recorded orders between commits. */
-        st = c->stored
-                 ? customer_add_orders(im->store, &c->orders, err)
-                 : customer_insert_shopper(im->store, &c->orders, shopper_ref(im, c), im->now, err);
+        if (!im->dry)
+            st = c->stored ? customer_add_orders(im->store, &c->orders, err)
+                           : customer_insert_shopper(im->store, &c->orders, shopper_ref(im, c),
+                                                     im->now, err);
         c->stored = true;
         c->dirty = false;
         c->orders = (struct customer_orders){.id = c->orders.id};
     }
     im->n_dirty = 0;
     im->since_commit = 0;
+    if (im->dry)
+        return st;
     if (st == FID_OK)
         st = store_commit(im->store, err);
     if (st != FID_OK)

@@ -30,9 +30,11 @@ enum history_outcome {
  * touched, so large transactions are what make a large file fast. */
 #define HISTORY_COMMIT_ORDERS (256 * 65536)
 
-/* Opens an import that commits every commit_orders orders (and whenever it is flushed). */
+/* Opens an import that commits every commit_orders orders (and whenever it is flushed). A dry
+ * one decides every order's outcome as the import would, in memory, and writes nothing: it reads
+ * the store once, at open, and takes no write lock. */
 enum fid_status history_import_open(struct store *store, int64_t now, size_t commit_orders,
-                                    struct history_import **out,
+                                    bool dry, struct history_import **out,
                                     struct fid_error *err) FID_MUST_USE;
 
 /* Makes room for about n more orders (an estimate from the file's size). */

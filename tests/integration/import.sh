@@ -179,6 +179,45 @@ amount_formats() {
         "1,234.56 and 1 234,50 are read"
 }
 
+# dry_then_real FILE [ARGS...]: a dry run writes nothing, and says what the real run then does:
+# the same exit code, the same summary (but for the time taken) and the same errors.
+dry_then_real() {
+    local before dry_rc dry_out dry_err
+    before=$(snapshot)
+    expect_exit "${EXPECT_RC:-2}" fidele --json import orders "$@" --dry-run
+    dry_rc=$RC dry_out=$(jq -c 'del(.seconds, .rows_per_second, .dry_run)' <<<"$OUT") dry_err=$ERR
+    assert_unchanged "$before" "a dry run of $1 writes nothing"
+    expect_exit "${EXPECT_RC:-2}" fidele --json import orders "$@"
+    assert_eq "$dry_out" "$(jq -c 'del(.seconds, .rows_per_second, .dry_run)' <<<"$OUT")" \
+        "$1: the dry run's summary is the real run's"
+    assert_eq "$dry_err" "$ERR" "$1: the dry run's errors are the real run's"
+    assert_eq "$dry_rc" "$RC" "$1: the same exit code"
+}
+
+# --dry-run checks everything the import checks: the currency, the dates, the orders already
+# recorded, what only the engine knows (a discount above the lines, a member's orders), the
+# limits of a customer's spend.
+dry_run_checks_everything() {
+    NOW=2026-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    NOW=2026-03-10T00:00:00Z
+    enrol m1 2026-01-02T00:00:00Z
+    printf 'customer,order_id,date,amount\nc2,A2,2026-03-03,10.00\n' >c2.csv
+    expect_exit 0 fidele import orders c2.csv
+    printf 'customer,order_id,date,amount,currency\nc1,A1,2026-03-03,10.00,USD\nc2,A2,2026-03-03,10.00,EUR\nc3,A3,2099-03-03,10.00,EUR\nm1,A4,2026-03-04,12.00,EUR\nc4,A5,2026-03-04,5.00,\n' >c.csv
+    dry_then_real c.csv
+    check_json "the real run" .orders_imported 2 .orders_already_imported 1 .orders_refused 2 .bad_rows 2
+    printf 'customer,order_id,date,sku,quantity,price,discount\nm1,B1,2026-03-05,LATTE,1,3.80,5.00\nm1,B2,2026-03-05,LATTE,2,3.80,\nc5,A2,2026-03-03,X,1,10.00,\n' >d.csv
+    dry_then_real d.csv --award
+    assert_contains "$ERR" "line 2: /discount_minor: discount 500 is larger than the lines' total 380" \
+        "what only the engine refuses"
+    check_json "the real run" .orders_imported 1 .orders_already_imported 1 .orders_refused 1
+    # a customer's spend may not pass 2^53 - 1 minor units: 91 orders of 10^14
+    awk 'BEGIN { print "customer,order_id,date,amount"; for (i = 1; i <= 91; i++)
+        printf "big,L%d,2026-03-06,1000000000000.00\n", i }' >big.csv
+    dry_then_real big.csv
+    assert_contains "$ERR" "line 92, column 4 (amount): the customer's spend would pass" "the 91st"
+}
+
 # An order dated ahead of the clock (a mistyped year) is refused on both paths, as the engine
 # refuses any event more than 5 minutes ahead; 5 minutes ahead is a till's clock running fast.
 future_dates() {
@@ -203,6 +242,7 @@ future_dates() {
 
 scenario amount_formats amount_formats
 scenario future_dates future_dates
+scenario dry_run_checks_everything dry_run_checks_everything
 scenario refused_rows refused_rows
 scenario refused_orders_counted refused_orders_counted
 scenario generic_csv generic_csv
