@@ -21,7 +21,7 @@ struct shopper {
     char short_ref[INLINE_REF];    /* the ref when it fits, else "" and ref_at */
     size_t ref_at;                 /* offset of the ref in refs */
     struct customer_orders orders; /* the id, and the orders added since the last commit */
-    int64_t enrolled_at;
+    int64_t spend_stored;          /* the spend its row held when read, with what was added */
     bool member, stored, dirty;
 };
 
@@ -161,7 +161,7 @@ static enum fid_status load(struct history_import *im, struct fid_error *err)
     if (rc == DB_FAILED)
         return fid_fail(err, FID_ERR_DB, "", "reading the orders failed");
     s = db_prepare(im->store->db,
-                   "SELECT id, ref, is_member, enrolled_at FROM customers WHERE merchant_id = ?");
+                   "SELECT id, ref, is_member, spend_minor FROM customers WHERE merchant_id = ?");
     db_bind_int(s, 1, im->store->merchant_id);
     while ((rc = db_step(s)) == DB_ROW) {
         const char *ref = db_column_text(s, 1);
@@ -169,7 +169,7 @@ static enum fid_status load(struct history_import *im, struct fid_error *err)
         struct shopper *c = shopper_add(im, ref, len, ref_hash(im, ref, len));
         c->orders = (struct customer_orders){.id = db_column_int(s, 0)};
         c->member = db_column_int(s, 2) != 0;
-        c->enrolled_at = db_column_int(s, 3);
+        c->spend_stored = db_column_int(s, 3);
         c->stored = true;
     }
     db_done(s);
@@ -258,7 +258,7 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
         return FID_OK;
     }
     /* refused before its id is known: the same order may come again, mended */
-    if (c && c->orders.spend_minor > HISTORY_SPEND_MAX - o->paid_minor &&
+    if (c && c->spend_stored + c->orders.spend_minor > HISTORY_SPEND_MAX - o->paid_minor &&
         !digest_set_contains(&im->known, digest)) {
         o->outcome = HISTORY_TOO_LARGE;
         return FID_OK;
@@ -363,6 +363,7 @@ enum fid_status history_import_flush(struct history_import *im, struct fid_error
                                                      im->now, err);
         c->stored = true;
         c->dirty = false;
+        c->spend_stored += c->orders.spend_minor;
         c->orders = (struct customer_orders){.id = c->orders.id};
     }
     im->n_dirty = 0;

@@ -216,6 +216,12 @@ dry_run_checks_everything() {
         printf "big,L%d,2026-03-06,1000000000000.00\n", i }' >big.csv
     dry_then_real big.csv
     assert_contains "$ERR" "line 92, column 4 (amount): the customer's spend would pass" "the 91st"
+    # the spend recorded before counts too, whatever the transactions
+    dry_then_real big.csv --commit-every 7
+    assert_contains "$ERR" "line 92, column 4 (amount): the customer's spend would pass" \
+        "the 91st, again"
+    assert_eq "90|9000000000000000" "$(sql "SELECT order_count || '|' || spend_minor FROM customers WHERE ref = 'big'")" \
+        "the spend stays within 2^53 - 1"
 }
 
 # An order dated ahead of the clock (a mistyped year) is refused on both paths, as the engine
