@@ -69,6 +69,7 @@ struct import {
     size_t order_line;
     json_t *order; /* event being built; NULL when none */
     bool order_bad;
+    bool order_known; /* recorded before the import: skipped */
     /* Its lines are rows' amounts (what was paid, shipping in and discount out), not prices:
      * the first line takes the discount back and the shipping out when the order closes. */
     bool order_paid_lines;
@@ -105,6 +106,10 @@ int import_on_row(const struct row *row, void *context);
 
 /* Ends the current order and hands it on (columnar drafts wait for a full run). */
 void import_close_order(struct import *im);
+/* Hands on a columnar order refused from its first row, so that the history notes its id. */
+void import_refused_draft(struct import *im, const char *order_id, size_t line);
+/* Reports the row at line, of an order the import saw before, not next to it. */
+void import_report_apart(struct import *im, const char *order_id, size_t line);
 /* Hands the columnar drafts waiting to the worker (after taking the results of its last run). */
 void import_record_drafts(struct import *im);
 /* Waits for the worker's run and takes its results. */

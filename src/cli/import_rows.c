@@ -58,9 +58,13 @@ static void start_draft(struct import *im, const struct row *row, const char *cu
     o->at = at;
     o->paid_minor = 0;
     o->line = row->line;
+    o->refused = false;
+    o->customer[0] = o->order[0] = '\0';
     size_t customer_len = strlen(customer), order_len = strlen(order_id);
     const char *currency = import_field(im, row, F_CURRENCY);
     const char *own = engine_merchant(im->engine)->currency;
+    if (order_len < sizeof o->order) /* refused or not, the order is seen */
+        memcpy(o->order, order_id, order_len + 1);
     if (customer_len >= sizeof o->customer) {
         import_report_bad(im, row->line, customer_field,
                           "the customer id is longer than 128 bytes");
@@ -76,7 +80,6 @@ static void start_draft(struct import *im, const struct row *row, const char *cu
         im->order_bad = true;
     } else {
         memcpy(o->customer, customer, customer_len + 1);
-        memcpy(o->order, order_id, order_len + 1);
     }
 }
 
@@ -108,6 +111,8 @@ static int refuse_order(struct import *im, const struct row *row, const char *or
         snprintf(im->refused_order, sizeof im->refused_order, "%s", order_id);
         im->refused_line = row->line;
     }
+    if (im->columnar) /* the history notes it as seen (the engine's path did, at the start) */
+        import_refused_draft(im, order_id, row->line);
     return 0;
 }
 
@@ -175,6 +180,15 @@ int import_on_row(const struct row *row, void *context)
             import_report_bad(im, row->line, F_ORDER_ID, "the order id is empty");
             im->orders_failed++;
             return 0;
+        }
+        if (!im->columnar) {
+            /* the columnar path learns the same from the history when it records the draft */
+            enum history_outcome seen = history_import_see(im->history, order_id);
+            if (seen == HISTORY_APART) {
+                import_report_apart(im, order_id, row->line);
+                return refuse_order(im, row, order_id);
+            }
+            im->order_known = seen == HISTORY_KNOWN;
         }
         if (!fields_readable(im, row))
             return refuse_order(im, row, order_id);

@@ -34,8 +34,6 @@ enum fid_status import_apply_batch(struct import *im)
         const char *status = json_string_value(json_object_get(r, "status"));
         if (strcmp(status, "applied") == 0) {
             im->orders_applied++;
-            history_import_remember(im->history, json_string_value(json_object_get(
-                                                     json_array_get(im->batch, i), "order_id")));
         } else if (strcmp(status, "replayed") == 0) {
             im->orders_replayed++;
         } else {
@@ -169,6 +167,11 @@ static void take_results(struct import *im, const struct history_order *run, siz
             im->orders_applied++;
         } else if (o->outcome == HISTORY_KNOWN) {
             im->orders_replayed++;
+        } else if (o->outcome == HISTORY_REFUSED) {
+            continue; /* reported and counted when it was read */
+        } else if (o->outcome == HISTORY_APART) {
+            import_report_apart(im, o->order, o->line);
+            im->orders_failed++;
         } else if (o->outcome == HISTORY_TOO_LARGE) {
             char reason[128];
             snprintf(reason, sizeof reason,
@@ -252,15 +255,38 @@ static void close_draft(struct import *im)
     if (!im->draft_open)
         return;
     im->draft_open = false;
-    if (!im->order_bad && im->drafts[im->n_drafts].paid_minor < 0)
-        refuse_below_zero(im, im->drafts[im->n_drafts].paid_minor);
-    if (im->order_bad) {
+    struct history_order *o = &im->drafts[im->n_drafts];
+    if (!im->order_bad && o->paid_minor < 0)
+        refuse_below_zero(im, o->paid_minor);
+    if (im->order_bad) { /* the history notes its id */
         im->order_bad = false;
         im->orders_failed++;
-        return;
+        o->refused = true;
     }
     if (++im->n_drafts == IMPORT_DRAFTS)
         import_record_drafts(im);
+}
+
+void import_refused_draft(struct import *im, const char *order_id, size_t line)
+{
+    struct history_order *o = &im->drafts[im->n_drafts];
+    o->line = line;
+    o->refused = true;
+    o->customer[0] = o->order[0] = '\0';
+    if (order_id && strlen(order_id) < sizeof o->order)
+        memcpy(o->order, order_id, strlen(order_id) + 1);
+    if (++im->n_drafts == IMPORT_DRAFTS)
+        import_record_drafts(im);
+}
+
+void import_report_apart(struct import *im, const char *order_id, size_t line)
+{
+    char reason[EVENT_REF_MAX + 160];
+    snprintf(reason, sizeof reason,
+             "order %s has rows earlier in the file, not next to this one: an order's rows must "
+             "follow each other (sort the file by order id)",
+             order_id);
+    import_report_bad(im, line, F_ORDER_ID, reason);
 }
 
 /* An order whose rows give what was paid: an order event's lines are prices, before its
@@ -331,7 +357,7 @@ void import_close_order(struct import *im)
         negative_rows_to_discount(im);
     if (im->order_bad) {
         im->orders_failed++;
-    } else if (history_import_known(im->history, im->order_id)) {
+    } else if (im->order_known) {
         im->orders_replayed++;
     } else {
         queue_event(im, im->order, im->order_line);
@@ -339,6 +365,7 @@ void import_close_order(struct import *im)
     json_decref(im->order);
     im->order = NULL;
     im->order_bad = false;
+    im->order_known = false;
     im->order_paid_lines = false;
     im->order_negative_minor = 0;
 }

@@ -39,7 +39,8 @@ struct history_import {
     struct store *store;
     int64_t now;
     uint8_t key[HISTORY_KEY_BYTES];
-    struct digest_set known;
+    struct digest_set known; /* refs of the orders recorded before the import */
+    struct digest_set seen;  /* refs of the orders the import saw */
     /* customers by ref */
     struct shopper *shoppers;
     size_t n_shoppers, cap_shoppers;
@@ -155,8 +156,11 @@ static enum fid_status load(struct history_import *im, struct fid_error *err)
     struct db_stmt *s = db_prepare(im->store->db, "SELECT ref FROM orders WHERE merchant_id = ?");
     db_bind_int(s, 1, im->store->merchant_id);
     enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW)
-        history_import_remember(im, db_column_text(s, 0));
+    while ((rc = db_step(s)) == DB_ROW) {
+        uint8_t digest[HISTORY_REF_HASH];
+        history_ref_hash(im->key, db_column_text(s, 0), digest);
+        digest_set_add(&im->known, digest);
+    }
     db_done(s);
     if (rc == DB_FAILED)
         return fid_fail(err, FID_ERR_DB, "", "reading the orders failed");
@@ -195,6 +199,7 @@ enum fid_status history_import_open(struct store *store, int64_t now, size_t com
     im->dry = dry;
     im->commit_orders = commit_orders > 0 ? commit_orders : HISTORY_COMMIT_ORDERS;
     digest_set_init(&im->known);
+    digest_set_init(&im->seen);
     int64_t *wide = xmalloc(2 * HISTORY_BLOCK_ORDERS * sizeof(int64_t));
     im->block = (struct order_columns){.at = wide,
                                        .paid_minor = wide + HISTORY_BLOCK_ORDERS,
@@ -221,21 +226,22 @@ enum fid_status history_import_open(struct store *store, int64_t now, size_t com
 
 void history_import_expect(struct history_import *im, size_t n)
 {
-    digest_set_reserve(&im->known, n);
+    digest_set_reserve(&im->seen, n);
 }
 
-bool history_import_known(const struct history_import *im, const char *order_ref)
+/* What the import makes of an order's ref it sees: noted, and apart, known or new. */
+static enum history_outcome see(struct history_import *im, const uint8_t digest[HISTORY_REF_HASH])
+{
+    if (!digest_set_add(&im->seen, digest))
+        return HISTORY_APART;
+    return digest_set_contains(&im->known, digest) ? HISTORY_KNOWN : HISTORY_FOR_ENGINE;
+}
+
+enum history_outcome history_import_see(struct history_import *im, const char *order_ref)
 {
     uint8_t digest[HISTORY_REF_HASH];
     history_ref_hash(im->key, order_ref, digest);
-    return digest_set_contains(&im->known, digest);
-}
-
-void history_import_remember(struct history_import *im, const char *order_ref)
-{
-    uint8_t digest[HISTORY_REF_HASH];
-    history_ref_hash(im->key, order_ref, digest);
-    digest_set_add(&im->known, digest);
+    return see(im, digest);
 }
 
 static enum fid_status write_block(struct history_import *im, struct fid_error *err)
@@ -251,20 +257,20 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
                                const uint8_t digest[HISTORY_REF_HASH], uint64_t hash,
                                struct fid_error *err)
 {
+    if (o->refused) {
+        if (o->order[0])
+            (void)see(im, digest);
+        o->outcome = HISTORY_REFUSED;
+        return FID_OK;
+    }
     size_t len = strlen(o->customer);
     struct shopper *c = shopper_find(im, o->customer, hash);
-    if (c && c->member) {
-        o->outcome = digest_set_contains(&im->known, digest) ? HISTORY_KNOWN : HISTORY_FOR_ENGINE;
+    o->outcome = see(im, digest);
+    if (o->outcome != HISTORY_FOR_ENGINE || (c && c->member))
         return FID_OK;
-    }
-    /* refused before its id is known: the same order may come again, mended */
-    if (c && c->spend_stored + c->orders.spend_minor > HISTORY_SPEND_MAX - o->paid_minor &&
-        !digest_set_contains(&im->known, digest)) {
+    /* refused before its id is recorded: the same order may come again, mended */
+    if (c && c->spend_stored + c->orders.spend_minor > HISTORY_SPEND_MAX - o->paid_minor) {
         o->outcome = HISTORY_TOO_LARGE;
-        return FID_OK;
-    }
-    if (!digest_set_add(&im->known, digest)) {
-        o->outcome = HISTORY_KNOWN;
         return FID_OK;
     }
     enum fid_status st = begin(im, err);
@@ -320,6 +326,7 @@ enum fid_status history_import_add(struct history_import *im, struct history_ord
             const struct history_order *o = &orders[from + k];
             history_ref_hash(im->key, o->order, digests[k]);
             hashes[k] = ref_hash(im, o->customer, strlen(o->customer));
+            digest_set_prefetch(&im->seen, digests[k]);
             digest_set_prefetch(&im->known, digests[k]);
             if (im->cap_index)
                 __builtin_prefetch(&im->index[(size_t)hashes[k] & (im->cap_index - 1)]);
@@ -385,6 +392,7 @@ void history_import_close(struct history_import *im)
     if (im->in_transaction)
         store_rollback(im->store);
     digest_set_free(&im->known);
+    digest_set_free(&im->seen);
     free(im->shoppers);
     free(im->index);
     free(im->refs);

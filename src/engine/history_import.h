@@ -4,7 +4,8 @@
  * (store/history_store.h), with the customers created or their order aggregates updated, in
  * transactions of many thousand orders. Members' orders are left to the engine, which keeps
  * their tiers and due work right. Everything the import needs is held in memory: the refs of
- * every recorded order (as keyed hashes) and the merchant's customers by ref.
+ * every recorded order and of every order the import saw (as keyed hashes: an order whose rows
+ * are apart in the file is seen twice) and the merchant's customers by ref.
  */
 #ifndef FIDELE_ENGINE_HISTORY_IMPORT_H
 #define FIDELE_ENGINE_HISTORY_IMPORT_H
@@ -21,6 +22,8 @@ enum history_outcome {
     HISTORY_KNOWN,      /* an order with this ref is already recorded */
     HISTORY_FOR_ENGINE, /* the customer is a member: apply the order through the engine */
     HISTORY_TOO_LARGE,  /* refused: the customer's spend would pass HISTORY_SPEND_MAX */
+    HISTORY_APART,      /* refused: the import saw this order's ref before (rows apart) */
+    HISTORY_REFUSED,    /* refused by the caller: its ref is only noted as seen */
 };
 
 /* The most a customer's spend counts, in minor units (2^53 - 1, as balances; core/earn.h). */
@@ -40,21 +43,23 @@ enum fid_status history_import_open(struct store *store, int64_t now, size_t com
 /* Makes room for about n more orders (an estimate from the file's size). */
 void history_import_expect(struct history_import *im, size_t n);
 
-/* Whether an order with this ref is recorded (history or live orders, this import included). */
-bool history_import_known(const struct history_import *im, const char *order_ref);
-/* Notes an order recorded by other means (the engine) during the import. */
-void history_import_remember(struct history_import *im, const char *order_ref);
+/* An order the caller applies through the engine: HISTORY_FOR_ENGINE the first time the import
+ * sees its ref, HISTORY_KNOWN when it was recorded before the import, HISTORY_APART when the
+ * import saw it already (its rows are apart in the file). Notes the ref as seen. */
+enum history_outcome history_import_see(struct history_import *im, const char *order_ref);
 
 struct history_order {
     char customer[EVENT_REF_MAX];
-    char order[EVENT_REF_MAX];
+    char order[EVENT_REF_MAX]; /* "" for a refused order whose ref could not be read */
     int64_t at, paid_minor;
     size_t line;                  /* where it starts in the file, for the caller */
+    bool refused;                 /* refused by the caller: HISTORY_REFUSED, its ref noted */
     enum history_outcome outcome; /* set by history_import_add */
 };
 
-/* Records orders in their order, setting each one's outcome. Many at a time: the table look-ups
- * of the whole run are started before the first is used, so that memory latency overlaps. */
+/* Records orders in their order, setting each one's outcome; every ref is noted as seen. Many
+ * at a time: the table look-ups of the whole run are started before the first is used, so that
+ * memory latency overlaps. */
 enum fid_status history_import_add(struct history_import *im, struct history_order *orders,
                                    size_t n, struct fid_error *err) FID_MUST_USE;
 

@@ -120,6 +120,39 @@ refused_orders_counted() {
     check_json "order-level rows" .orders_imported 1 .orders_refused 3 .bad_rows 4
 }
 
+# The rows of an order follow each other: a row of an order seen earlier in the file, not next
+# to it, is refused naming its line, on both paths and in a dry run, never counted as already
+# imported; an order whose first rows were refused stays refused whole, so that the mended file
+# imports it whole.
+rows_apart() {
+    init_db cafe --timezone Etc/UTC
+    printf 'customer,order_id,date,amount\nc1,1001,2026-03-03,10.00\nc2,1002,2026-03-03,20.00\nc1,1001,2026-03-03,5.00\nc3,1003,2026-03-0x,1.00\nc2,1002,2026-03-03,1.00\nc3,1003,2026-03-03,2.00\n' >n.csv
+    expect_exit 2 fidele import orders n.csv --dry-run
+    assert_contains "$ERR" "line 4, column 2 (order_id): order 1001 has rows earlier in the file, not next to this one: an order's rows must follow each other (sort the file by order id)" \
+        "a dry run"
+    expect_exit 2 fidele import orders n.csv
+    assert_contains "$OUT" "6 rows: 2 orders imported, 0 already imported, 4 refused; 4 bad rows" "summary"
+    assert_contains "$ERR" "line 4, column 2 (order_id): order 1001 has rows earlier in the file" "1001"
+    assert_contains "$ERR" "line 6, column 2 (order_id): order 1002 has rows earlier in the file" "1002"
+    assert_contains "$ERR" "line 7, column 2 (order_id): order 1003 has rows earlier in the file" \
+        "1003, whose first row was refused"
+    assert_eq "c1|1000 c2|2000" "$(sql "SELECT ref || '|' || spend_minor FROM customers ORDER BY ref" | tr '\n' ' ' | sed 's/ $//')" \
+        "the first rows of 1001 and 1002; nothing of 1003"
+    # the same through the engine
+    init_db cafe --timezone Etc/UTC
+    awk -F, 'BEGIN { OFS = "," } { print $0, NR == 1 ? "sku" : "X" }' n.csv >n-sku.csv
+    expect_exit 2 fidele import orders n-sku.csv
+    assert_contains "$OUT" "6 rows: 2 orders imported, 0 already imported, 4 refused; 4 bad rows" \
+        "the same summary"
+    assert_contains "$ERR" "line 4, column 2 (order_id): order 1001 has rows earlier in the file" "1001"
+    assert_contains "$ERR" "line 7, column 2 (order_id): order 1003 has rows earlier in the file" "1003"
+    # sorted and mended, order 1003 is imported whole
+    printf 'customer,order_id,date,amount\nc3,1003,2026-03-03,1.00\nc3,1003,2026-03-03,2.00\n' >m.csv
+    expect_exit 0 fidele import orders m.csv
+    assert_eq "1|300" "$(sql "SELECT order_count || '|' || spend_minor FROM customers WHERE ref = 'c3'")" \
+        "1003 whole"
+}
+
 # Rows the import refuses take their whole order with them, and name their line and column.
 refused_rows() {
     init_db cafe --timezone Etc/UTC
@@ -251,6 +284,7 @@ scenario future_dates future_dates
 scenario dry_run_checks_everything dry_run_checks_everything
 scenario refused_rows refused_rows
 scenario refused_orders_counted refused_orders_counted
+scenario rows_apart rows_apart
 scenario generic_csv generic_csv
 scenario whitespace_without_ids whitespace_without_ids
 scenario shopify_and_woocommerce shopify_and_woocommerce
