@@ -1,7 +1,8 @@
 /*
  * Fuzz target for the import parsers: the bytes as a CSV file (comma and semicolon) and as
- * whitespace-separated columns, and every field of every row as an amount, a quantity and a date
- * (with and without a format). Nothing may crash, leak or read out of bounds.
+ * whitespace-separated columns, and every field of every row as an amount, a quantity, an
+ * e-mail address, a phone and a date (with and without a format). Nothing may crash, leak or read
+ * out of bounds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,15 @@ static int visit(const struct row *row, void *context)
             FUZZ_ASSERT(v > -100000000000000000LL && v < 100000000000000000LL);
         if (value_quantity(row->fields[i], &v, reason) == 0)
             FUZZ_ASSERT(v >= 1 && v <= 1000000);
+        char contact[VALUE_EMAIL_MAX];
+        if (value_email(row->fields[i], contact, reason) == 0)
+            FUZZ_ASSERT(strchr(contact, '@') != NULL && strlen(contact) < VALUE_EMAIL_MAX);
+        else
+            FUZZ_ASSERT(reason[0] != '\0');
+        if (value_phone(row->fields[i], contact, reason) == 0)
+            FUZZ_ASSERT(contact[0] == '+' && strlen(contact) < FID_PHONE_MAX);
+        else
+            FUZZ_ASSERT(reason[0] != '\0');
         if (value_instant(row->fields[i], NULL, paris, &v, reason) != 0)
             FUZZ_ASSERT(reason[0] != '\0');
         if (value_instant(row->fields[i], "%d/%m/%Y %H:%M %z", paris, &v, reason) != 0)

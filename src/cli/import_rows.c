@@ -197,6 +197,19 @@ int import_on_row(const struct row *row, void *context)
                               "no customer (id, e-mail or phone) on the row");
             return refuse_order(im, row, order_id);
         }
+        /* An e-mail or a phone that names the customer is written as customers keep them (in
+         * lower case, in international form): one shopper, one customer, whatever the spelling. */
+        char contact[VALUE_EMAIL_MAX];
+        if (customer_field == F_EMAIL && value_email(customer, contact, reason) != 0) {
+            import_report_bad(im, row->line, F_EMAIL, reason);
+            return refuse_order(im, row, order_id);
+        }
+        if (customer_field == F_PHONE && value_phone(customer, contact, reason) != 0) {
+            import_report_bad(im, row->line, F_PHONE, reason);
+            return refuse_order(im, row, order_id);
+        }
+        if (customer_field != F_CUSTOMER)
+            customer = contact;
         const char *date = import_field(im, row, F_DATE);
         int64_t at;
         if (date == NULL ||

@@ -177,6 +177,42 @@ int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE
     return 0;
 }
 
+int value_email(const char *text, char out[VALUE_EMAIL_MAX], char reason[VALUE_REASON_MAX])
+{
+    while (isspace((unsigned char)*text))
+        text++;
+    size_t len = strlen(text);
+    while (len > 0 && isspace((unsigned char)text[len - 1]))
+        len--;
+    if (len >= VALUE_EMAIL_MAX) {
+        snprintf(reason, VALUE_REASON_MAX, "the e-mail address is longer than %d bytes",
+                 VALUE_EMAIL_MAX - 1);
+        return -1;
+    }
+    bool at = false, blank = false;
+    for (size_t i = 0; i < len; i++) {
+        at |= text[i] == '@';
+        blank |= isspace((unsigned char)text[i]) != 0;
+        out[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
+    }
+    out[len] = '\0';
+    if (!at || blank) {
+        snprintf(reason, VALUE_REASON_MAX, "\"%.60s\" is not an e-mail address", out);
+        out[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+int value_phone(const char *text, char out[FID_PHONE_MAX], char reason[VALUE_REASON_MAX])
+{
+    if (fid_phone_normalise(text, out) == 0)
+        return 0;
+    snprintf(reason, VALUE_REASON_MAX,
+             "\"%.40s\" is not a phone number in international form, such as +33612345678", text);
+    return -1;
+}
+
 int value_quantity(const char *text, int64_t *out, char reason[VALUE_REASON_MAX])
 {
     int64_t v = 0;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "util/error.h"
+#include "util/phone.h"
 #include "util/timeutil.h"
 
 #define VALUE_REASON_MAX 160
@@ -17,6 +18,15 @@
  * thousands may be apart with a no-break, narrow no-break or thin space (UTF-8). More decimals
  * than the currency has is an error (no silent rounding). */
 int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE_REASON_MAX]);
+
+#define VALUE_EMAIL_MAX 257 /* bytes of an e-mail address, NUL included (as events keep them) */
+
+/* An e-mail address: blanks around it dropped, ASCII letters in lower case (as enrolment keeps
+ * it), into out. Refused without an "@" or with a blank inside. */
+int value_email(const char *text, char out[VALUE_EMAIL_MAX], char reason[VALUE_REASON_MAX]);
+
+/* A phone number in international form (util/phone.h), as E.164 into out. */
+int value_phone(const char *text, char out[FID_PHONE_MAX], char reason[VALUE_REASON_MAX]);
 
 /* A whole number >= 1. */
 int value_quantity(const char *text, int64_t *out, char reason[VALUE_REASON_MAX]);

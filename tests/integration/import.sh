@@ -178,6 +178,27 @@ refused_rows() {
     assert_contains "$ERR" 'line 3, column 4 (amount): "x" is not an amount' "the line of a CR-only file"
 }
 
+# An e-mail or a phone that names the customer is kept as customers keep them: e-mails in lower
+# case, phones in international form, so that one shopper is one customer; a phone that cannot
+# be written so (a national number) or an e-mail without "@" is refused by its column.
+contacts_as_ids() {
+    init_db cafe --timezone Europe/Paris
+    printf 'Name,Email,Phone,Created at,Total\n#1,Bob@Example.com,,2024-03-03 10:00:00 +0100,10.00\n#2,bob@example.com ,,2024-04-03 10:00:00 +0200,20.00\n#3,,+33 6 12 34 56 78,2024-03-03 10:00:00 +0100,10.00\n#4,,+33612345678,2024-04-03 10:00:00 +0200,20.00\n#5,,06 12 34 56 78,2024-04-03 10:00:00 +0200,1.00\n#6,bob.example.com,,2024-04-03 10:00:00 +0200,1.00\n' >s.csv
+    expect_exit 2 fidele import orders s.csv --format shopify
+    assert_eq "+33612345678|2|3000 bob@example.com|2|3000" "$(sql "SELECT ref || '|' || order_count || '|' || spend_minor FROM customers ORDER BY ref" | tr '\n' ' ' | sed 's/ $//')" \
+        "two customers of two orders each"
+    assert_contains "$ERR" 'line 6, column 3 (phone): "06 12 34 56 78" is not a phone number in international form, such as +33612345678' \
+        "a national number"
+    assert_contains "$ERR" 'line 7, column 2 (email): "bob.example.com" is not an e-mail address' \
+        "an e-mail without @"
+    # the same through the engine
+    awk -F, 'BEGIN { OFS = "," } { print $0, NR == 1 ? "Lineitem sku" : "X" }' s.csv >s-sku.csv
+    init_db cafe --timezone Europe/Paris
+    expect_exit 2 fidele import orders s-sku.csv --format shopify
+    assert_eq "+33612345678|2|3000 bob@example.com|2|3000" "$(sql "SELECT ref || '|' || order_count || '|' || spend_minor FROM customers ORDER BY ref" | tr '\n' ' ' | sed 's/ $//')" \
+        "the same customers through the engine"
+}
+
 # Amounts as spreadsheets write them: thousands apart with a no-break space (U+00A0) or the
 # narrow one French uses (U+202F); a negative row (a discount, a returned line) takes its amount
 # off its order, on both paths, but an order may not come to less than zero.
@@ -280,6 +301,7 @@ future_dates() {
 }
 
 scenario amount_formats amount_formats
+scenario contacts_as_ids contacts_as_ids
 scenario future_dates future_dates
 scenario dry_run_checks_everything dry_run_checks_everything
 scenario refused_rows refused_rows

@@ -188,6 +188,59 @@ static void test_amount(void **state)
     }
 }
 
+/* ---- e-mail addresses and phones, as customers keep them ----------------------------------- */
+
+struct contact_case {
+    const char *text;
+    bool phone;
+    const char *out; /* NULL: refused */
+};
+
+static const struct contact_case CONTACT_CASES[] = {
+    {"bob@example.com", false, "bob@example.com"},
+    {"Bob@Example.COM", false, "bob@example.com"},
+    {"  Ann.Lee+shop@Mail.example  ", false, "ann.lee+shop@mail.example"},
+    {"\xc3\x89lodie@exemple.fr", false, "\xc3\x89lodie@exemple.fr"}, /* ASCII letters only */
+    {"bob.example.com", false, NULL},
+    {"bob @example.com", false, NULL},
+    {"", false, NULL},
+    {"+33612345678", true, "+33612345678"},
+    {"+33 6 12 34 56 78", true, "+33612345678"},
+    {"+44 (0)20 7946 0958", true, "+442079460958"},
+    {"+1 (555) 010-0199", true, "+15550100199"},
+    {"06 12 34 56 78", true, NULL}, /* national: which country? */
+    {"+0612345678", true, NULL},
+    {"+33 6 12 34 56 78 90 12 34", true, NULL},
+    {"call me", true, NULL},
+};
+
+static void test_contact(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ELEMENTS(CONTACT_CASES); i++) {
+        const struct contact_case *c = &CONTACT_CASES[i];
+        char out[VALUE_EMAIL_MAX] = "", reason[VALUE_REASON_MAX] = "";
+        int rc = c->phone ? value_phone(c->text, out, reason) : value_email(c->text, out, reason);
+        if (c->out) {
+            UNIT_EQ_INT(c->text, rc, 0);
+            UNIT_EQ_STR(c->text, out, c->out);
+        } else {
+            UNIT_EQ_INT(c->text, rc, -1);
+            check_reason(c->text, reason, c->phone ? "international form" : "e-mail address");
+        }
+    }
+    /* the longest address events keep, and one byte more */
+    char text[VALUE_EMAIL_MAX + 1], out[VALUE_EMAIL_MAX], reason[VALUE_REASON_MAX];
+    memset(text, 'a', sizeof text);
+    text[0] = '@';
+    text[VALUE_EMAIL_MAX - 1] = '\0';
+    UNIT_EQ_INT("256 bytes", value_email(text, out, reason), 0);
+    text[VALUE_EMAIL_MAX - 1] = 'a';
+    text[VALUE_EMAIL_MAX] = '\0';
+    UNIT_EQ_INT("257 bytes", value_email(text, out, reason), -1);
+    check_reason("257 bytes", reason, "longer");
+}
+
 /* ---- quantities -------------------------------------------------------------------------- */
 
 struct quantity_case {
@@ -546,6 +599,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_amount),
         cmocka_unit_test(test_quantity),
+        cmocka_unit_test(test_contact),
         cmocka_unit_test(test_instant),
         cmocka_unit_test(test_instant_offset_out_of_range),
         cmocka_unit_test(test_instant_dst),
