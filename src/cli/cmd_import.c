@@ -52,15 +52,15 @@ int cmd_import(struct cli *cli)
                 strncmp(FIELD_NAMES[k], cli->option_values[i],
                         (size_t)(eq - cli->option_values[i])) == 0)
                 f = k;
-        if (f < 0 || eq[1] == '\0') {
+        if (f < 0) {
             fid_fail(&im.err, FID_ERR_INPUT, "--map",
                      "expected FIELD=COLUMN with FIELD one of customer, order_id, date, amount, "
                      "currency, email, phone, sku, category, quantity, price, discount, shipping, "
-                     "tax; got \"%.60s\"",
+                     "tax (FIELD= for none); got \"%.60s\"",
                      cli->option_values[i]);
             return cli_fail(cli, &im.err);
         }
-        im.maps[f] = eq + 1;
+        im.maps[f] = eq + 1; /* "": the field has no column, whatever the format says */
     }
     char delimiter = ',';
     const char *d = cli_option(cli, "delimiter");
@@ -123,6 +123,7 @@ int cmd_import(struct cli *cli)
     im.digits = engine_currency_digits(im.engine);
     im.batch = json_array();
     im.batch_lines = json_array();
+    im.batch_contacts = json_array();
     im.seen = json_object();
     im.started = import_clock();
     enum fid_status st = rows_read(in, delimiter, import_on_row, &im, &im.bytes, &im.err);
@@ -171,11 +172,14 @@ done:
     json_decref(im.order);
     json_decref(im.batch);
     json_decref(im.batch_lines);
+    json_decref(im.batch_contacts);
     json_decref(im.seen);
     import_worker_stop(&im);
     history_import_close(im.history);
     free(im.buffers[0]);
     free(im.buffers[1]);
+    free(im.contact_text[0]);
+    free(im.contact_text[1]);
     engine_close(im.engine);
     if (im.errors)
         fclose(im.errors);

@@ -59,7 +59,11 @@ struct import {
     struct history_import *history;
     bool columnar;
     struct history_order *buffers[2]; /* IMPORT_DRAFTS each */
-    struct history_order *drafts;     /* the run being filled (one of buffers), the last one open */
+    /* The e-mails and phones of each buffer's drafts (NULL until a draft has one): room for all
+     * of them, so that the drafts' pointers stay put; contact_len[i] bytes used. */
+    char *contact_text[2];
+    size_t contact_len[2];
+    struct history_order *drafts; /* the run being filled (one of buffers), the last one open */
     size_t n_drafts;
     struct history_order *recording; /* the run the worker records (the other buffer), or NULL */
     size_t n_recording;
@@ -70,6 +74,9 @@ struct import {
     json_t *order; /* event being built; NULL when none */
     bool order_bad;
     bool order_known; /* recorded before the import: skipped */
+    /* its e-mail address and phone as customers keep them ("" for none), kept on its customer */
+    char order_email[EVENT_TEXT_MAX];
+    char order_phone[FID_PHONE_MAX];
     /* Its lines are rows' amounts (what was paid, shipping in and discount out), not prices:
      * the first line takes the discount back and the shipping out when the order closes. */
     bool order_paid_lines;
@@ -79,9 +86,10 @@ struct import {
      * too (else they would be imported as the whole order, which no later import could mend). */
     char refused_order[EVENT_REF_MAX];
     size_t refused_line;
-    json_t *batch;       /* events ready to apply */
-    json_t *batch_lines; /* first line of each event of batch */
-    json_t *seen;        /* digests of rows without order id -> occurrences */
+    json_t *batch;          /* events ready to apply */
+    json_t *batch_lines;    /* first line of each event of batch */
+    json_t *batch_contacts; /* its e-mail and phone to keep once applied: [email, phone] */
+    json_t *seen;           /* digests of rows without order id -> occurrences */
     /* totals */
     size_t rows, bad_rows, orders_applied, orders_replayed, orders_failed;
     size_t file_size, bytes;
@@ -110,6 +118,8 @@ void import_close_order(struct import *im);
 void import_refused_draft(struct import *im, const char *order_id, size_t line);
 /* Reports the row at line, of an order the import saw before, not next to it. */
 void import_report_apart(struct import *im, const char *order_id, size_t line);
+/* Reports the row at line, named by an e-mail or phone (in field) that several customers have. */
+void import_report_shared(struct import *im, const char *contact, enum field field, size_t line);
 /* Hands the columnar drafts waiting to the worker (after taking the results of its last run). */
 void import_record_drafts(struct import *im);
 /* Waits for the worker's run and takes its results. */

@@ -1,6 +1,6 @@
 /*
  * Which column holds which field: the formats' header names (generic, Shopify, WooCommerce),
- * overridden by --map FIELD=COLUMN (a header name or a 1-based position).
+ * overridden by --map FIELD=COLUMN (a header name or a 1-based position; FIELD= for none).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +71,8 @@ bool import_find_columns(struct import *im, const struct row *header)
     for (int f = 0; f < F_COUNT; f++) {
         im->column[f] = -1;
         const char *wanted = im->maps[f];
+        if (wanted && wanted[0] == '\0')
+            continue; /* --map FIELD= : none */
         if (wanted) {
             char *end = NULL;
             long position = strtol(wanted, &end, 10);

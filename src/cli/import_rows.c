@@ -3,6 +3,7 @@
  * form one order; a file without order ids gets a stable id per row (a digest of the row and its
  * repeat count), so that importing a file twice adds nothing.
  */
+#include <ctype.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +61,20 @@ static void start_draft(struct import *im, const struct row *row, const char *cu
     o->line = row->line;
     o->refused = false;
     o->customer[0] = o->order[0] = '\0';
+    /* the e-mail or phone names the customer when no id does: the history identifies it */
+    o->email = o->phone = "";
+    if (im->order_email[0] || im->order_phone[0]) {
+        int b = im->drafts == im->buffers[1];
+        if (im->contact_text[b] == NULL)
+            im->contact_text[b] = xmalloc(IMPORT_DRAFTS * (EVENT_TEXT_MAX + FID_PHONE_MAX));
+        char *text = im->contact_text[b] + im->contact_len[b];
+        size_t email_len = strlen(im->order_email), phone_len = strlen(im->order_phone);
+        memcpy(text, im->order_email, email_len + 1);
+        memcpy(text + email_len + 1, im->order_phone, phone_len + 1);
+        o->email = text;
+        o->phone = text + email_len + 1;
+        im->contact_len[b] += email_len + phone_len + 2;
+    }
     size_t customer_len = strlen(customer), order_len = strlen(order_id);
     const char *currency = import_field(im, row, F_CURRENCY);
     const char *own = engine_merchant(im->engine)->currency;
@@ -78,9 +93,18 @@ static void start_draft(struct import *im, const struct row *row, const char *cu
                  currency, own);
         import_report_bad(im, row->line, F_CURRENCY, reason);
         im->order_bad = true;
-    } else {
+    } else if (customer_field == F_CUSTOMER) {
         memcpy(o->customer, customer, customer_len + 1);
     }
+}
+
+static bool blank(const char *text)
+{
+    if (text == NULL)
+        return true;
+    while (isspace((unsigned char)*text))
+        text++;
+    return *text == '\0';
 }
 
 /* A field that is not UTF-8, or an id with control characters, is refused by its column. */
@@ -139,12 +163,7 @@ int import_on_row(const struct row *row, void *context)
         history_import_expect(im->history, (size_t)((double)(im->file_size - im->bytes) /
                                                     (double)im->bytes * 4096.0 * 1.05));
     char reason[VALUE_REASON_MAX];
-    enum field customer_field = F_CUSTOMER;
     const char *customer = import_field(im, row, F_CUSTOMER);
-    if (customer == NULL || customer[0] == '\0')
-        customer = import_field(im, row, customer_field = F_EMAIL);
-    if (customer == NULL || customer[0] == '\0')
-        customer = import_field(im, row, customer_field = F_PHONE);
     const char *order_id = import_field(im, row, F_ORDER_ID);
     char generated[EVENT_REF_MAX];
     if (im->column[F_ORDER_ID] < 0) {
@@ -192,24 +211,48 @@ int import_on_row(const struct row *row, void *context)
         }
         if (!fields_readable(im, row))
             return refuse_order(im, row, order_id);
+        /* The e-mail and phone as customers keep them (in lower case, in international form):
+         * kept on the customer, and naming it when no id does, whatever the spelling. */
+        const char *email = import_field(im, row, F_EMAIL), *phone = import_field(im, row, F_PHONE);
+        im->order_email[0] = im->order_phone[0] = '\0';
+        if (!blank(email) && value_email(email, im->order_email, reason) != 0) {
+            import_report_bad(im, row->line, F_EMAIL, reason);
+            return refuse_order(im, row, order_id);
+        }
+        if (!blank(phone) && value_phone(phone, im->order_phone, reason) != 0) {
+            import_report_bad(im, row->line, F_PHONE, reason);
+            return refuse_order(im, row, order_id);
+        }
+        enum field customer_field = F_CUSTOMER;
         if (customer == NULL || customer[0] == '\0') {
+            customer_field = im->order_email[0] ? F_EMAIL : F_PHONE;
+            customer = im->order_email[0] ? im->order_email : im->order_phone;
+        }
+        if (customer[0] == '\0') {
             import_report_bad(im, row->line, F_CUSTOMER,
                               "no customer (id, e-mail or phone) on the row");
             return refuse_order(im, row, order_id);
         }
-        /* An e-mail or a phone that names the customer is written as customers keep them (in
-         * lower case, in international form): one shopper, one customer, whatever the spelling. */
-        char contact[VALUE_EMAIL_MAX];
-        if (customer_field == F_EMAIL && value_email(customer, contact, reason) != 0) {
-            import_report_bad(im, row->line, F_EMAIL, reason);
+        if (customer_field != F_CUSTOMER && strlen(customer) >= EVENT_REF_MAX) {
+            import_report_bad(im, row->line, customer_field,
+                              "longer than 128 bytes, too long to name the customer: give the row "
+                              "a customer id");
             return refuse_order(im, row, order_id);
         }
-        if (customer_field == F_PHONE && value_phone(customer, contact, reason) != 0) {
-            import_report_bad(im, row->line, F_PHONE, reason);
-            return refuse_order(im, row, order_id);
+        char identified[EVENT_REF_MAX];
+        if (!im->columnar && customer_field != F_CUSTOMER) {
+            /* the columnar path asks the same of the history when it records the order */
+            if (history_import_identify(im->history, im->order_email, im->order_phone,
+                                        identified) == HISTORY_SHARED) {
+                if (!im->order_known) {
+                    import_report_shared(im, customer, customer_field, row->line);
+                    return refuse_order(im, row, order_id);
+                }
+                im->order_email[0] = im->order_phone[0] = '\0'; /* kept on no one */
+            } else {
+                customer = identified;
+            }
         }
-        if (customer_field != F_CUSTOMER)
-            customer = contact;
         const char *date = import_field(im, row, F_DATE);
         int64_t at;
         if (date == NULL ||

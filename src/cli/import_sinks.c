@@ -32,6 +32,13 @@ enum fid_status import_apply_batch(struct import *im)
     json_array_foreach(results, i, r)
     {
         const char *status = json_string_value(json_object_get(r, "status"));
+        json_t *contact = json_array_get(im->batch_contacts, i);
+        if (strcmp(status, "error") != 0 && json_array_size(contact) == 2)
+            history_import_keep_contact(
+                im->history,
+                json_string_value(json_object_get(json_array_get(im->batch, i), "customer")),
+                json_string_value(json_array_get(contact, 0)),
+                json_string_value(json_array_get(contact, 1)));
         if (strcmp(status, "applied") == 0) {
             im->orders_applied++;
         } else if (strcmp(status, "replayed") == 0) {
@@ -50,13 +57,20 @@ enum fid_status import_apply_batch(struct import *im)
     json_decref(results);
     json_array_clear(im->batch);
     json_array_clear(im->batch_lines);
-    return FID_OK;
+    json_array_clear(im->batch_contacts);
+    /* the e-mails and phones of the customers the engine has just created */
+    return history_import_flush(im->history, &im->err);
 }
 
-static void queue_event(struct import *im, json_t *event, size_t line)
+/* Queues an event, with the e-mail and phone ("" for none) to keep on its customer once it is
+ * applied (the engine may create the customer). */
+static void queue_event(struct import *im, json_t *event, size_t line, const char *email,
+                        const char *phone)
 {
     json_array_append(im->batch, event);
     json_array_append_new(im->batch_lines, json_integer((json_int_t)line));
+    json_array_append_new(im->batch_contacts,
+                          email[0] || phone[0] ? json_pack("[s, s]", email, phone) : json_null());
     if (json_array_size(im->batch) >= IMPORT_BATCH && im->status == FID_OK)
         im->status = import_apply_batch(im);
 }
@@ -169,6 +183,10 @@ static void take_results(struct import *im, const struct history_order *run, siz
             im->orders_replayed++;
         } else if (o->outcome == HISTORY_REFUSED) {
             continue; /* reported and counted when it was read */
+        } else if (o->outcome == HISTORY_SHARED) {
+            import_report_shared(im, o->email[0] ? o->email : o->phone,
+                                 o->email[0] ? F_EMAIL : F_PHONE, o->line);
+            im->orders_failed++;
         } else if (o->outcome == HISTORY_APART) {
             import_report_apart(im, o->order, o->line);
             im->orders_failed++;
@@ -181,7 +199,7 @@ static void take_results(struct import *im, const struct history_order *run, siz
             im->orders_failed++;
         } else {
             json_t *event = draft_event(o);
-            queue_event(im, event, o->line);
+            queue_event(im, event, o->line, "", ""); /* kept by the history */
             json_decref(event);
         }
     }
@@ -224,6 +242,7 @@ void import_record_drafts(struct import *im)
             im->status = st;
         else
             take_results(im, im->drafts, n);
+        im->contact_len[im->drafts == im->buffers[1]] = 0;
         return;
     }
     pthread_mutex_lock(&im->worker->mutex);
@@ -234,6 +253,7 @@ void import_record_drafts(struct import *im)
     im->recording = im->drafts;
     im->n_recording = n;
     im->drafts = im->drafts == im->buffers[0] ? im->buffers[1] : im->buffers[0];
+    im->contact_len[im->drafts == im->buffers[1]] = 0; /* its drafts were recorded */
 }
 
 /* Refuses an order whose rows come to less than zero: negative rows only take off their
@@ -273,10 +293,21 @@ void import_refused_draft(struct import *im, const char *order_id, size_t line)
     o->line = line;
     o->refused = true;
     o->customer[0] = o->order[0] = '\0';
+    o->email = o->phone = "";
     if (order_id && strlen(order_id) < sizeof o->order)
         memcpy(o->order, order_id, strlen(order_id) + 1);
     if (++im->n_drafts == IMPORT_DRAFTS)
         import_record_drafts(im);
+}
+
+void import_report_shared(struct import *im, const char *contact, enum field field, size_t line)
+{
+    char reason[EVENT_TEXT_MAX + 160];
+    snprintf(reason, sizeof reason,
+             "several customers have %s as their %s or id: the row needs a customer id to say "
+             "which",
+             contact, field == F_EMAIL ? "e-mail address" : "phone");
+    import_report_bad(im, line, field, reason);
 }
 
 void import_report_apart(struct import *im, const char *order_id, size_t line)
@@ -357,10 +388,17 @@ void import_close_order(struct import *im)
         negative_rows_to_discount(im);
     if (im->order_bad) {
         im->orders_failed++;
-    } else if (im->order_known) {
-        im->orders_replayed++;
     } else {
-        queue_event(im, im->order, im->order_line);
+        /* the contact is the customer's from now on; written once the engine made it */
+        const char *customer = json_string_value(json_object_get(im->order, "customer"));
+        if (im->order_email[0] || im->order_phone[0])
+            history_import_note_contact(im->history, customer, im->order_email, im->order_phone);
+        if (im->order_known) {
+            im->orders_replayed++;
+            history_import_keep_contact(im->history, customer, im->order_email, im->order_phone);
+        } else {
+            queue_event(im, im->order, im->order_line, im->order_email, im->order_phone);
+        }
     }
     json_decref(im->order);
     im->order = NULL;

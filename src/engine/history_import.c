@@ -7,11 +7,13 @@
 #include "engine/history_import.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/history_store.h"
 #include "util/digest_set.h"
+#include "util/text_owners.h"
 #include "util/xalloc.h"
 
 #define INLINE_REF 24
@@ -22,8 +24,19 @@ struct shopper {
     size_t ref_at;                 /* offset of the ref in refs */
     struct customer_orders orders; /* the id, and the orders added since the last commit */
     int64_t spend_stored;          /* the spend its row held when read, with what was added */
-    bool member, stored, dirty;
+    uint32_t contact;              /* its contact to write, index + 1 in pending (0: none) */
+    /* stored: its row exists (an id of 0 when the engine made it, for the engine's path) */
+    unsigned member : 1, stored : 1, dirty : 1, has_email : 1, has_phone : 1;
 };
+
+/* An e-mail address and a phone to keep on a shopper at the next flush. */
+struct pending_contact {
+    size_t shopper;
+    size_t email_at, phone_at; /* offsets in pending_text; NO_TEXT for none */
+    bool written;              /* with the shopper's row, inserted */
+};
+
+#define NO_TEXT SIZE_MAX
 
 /* An index slot carries part of the hash, so probing past others touches no shopper. */
 struct slot {
@@ -50,6 +63,12 @@ struct history_import {
     size_t refs_len, refs_cap;
     struct touched *dirty; /* shoppers touched since the last commit */
     size_t n_dirty, cap_dirty;
+    /* shoppers by e-mail, phone and refs that are either (owner: shopper index + 1) */
+    struct text_owners contacts;
+    struct pending_contact *pending; /* contacts to write at the next flush */
+    size_t n_pending, cap_pending;
+    char *pending_text;
+    size_t pending_len, pending_cap;
     /* the block being filled */
     struct order_columns block;
     uint8_t *block_refs;
@@ -133,6 +152,131 @@ static struct shopper *shopper_add(struct history_import *im, const char *ref, s
     return s;
 }
 
+/* Notes what names the shopper besides its ref: its e-mail and phone (NULL or "" for none), and
+ * its ref when it is one of those (a customer an import named by either). */
+static void index_contacts(struct history_import *im, struct shopper *c, const char *email,
+                           const char *phone)
+{
+    uint32_t owner = (uint32_t)(c - im->shoppers) + 1;
+    const char *ref = shopper_ref(im, c);
+    if (strchr(ref, '@') != NULL || ref[0] == '+')
+        text_owners_add(&im->contacts, ref, owner);
+    if (email && email[0]) {
+        c->has_email = true;
+        text_owners_add(&im->contacts, email, owner);
+    }
+    if (phone && phone[0]) {
+        c->has_phone = true;
+        text_owners_add(&im->contacts, phone, owner);
+    }
+}
+
+static size_t pending_text_add(struct history_import *im, const char *text)
+{
+    size_t len = strlen(text), at = im->pending_len;
+    while (im->pending_len + len + 1 > im->pending_cap) {
+        im->pending_cap = im->pending_cap ? im->pending_cap * 2 : 65536;
+        im->pending_text = xrealloc(im->pending_text, im->pending_cap);
+    }
+    memcpy(im->pending_text + at, text, len + 1);
+    im->pending_len += len + 1;
+    return at;
+}
+
+/* Writes an e-mail and a phone ("" for none) on the shopper's row at the next flush. */
+static void pend_contact(struct history_import *im, struct shopper *c, const char *email,
+                         const char *phone)
+{
+    if (!email[0] && !phone[0])
+        return;
+    if (c->contact == 0) {
+        if (im->n_pending == im->cap_pending) {
+            im->cap_pending = im->cap_pending ? im->cap_pending * 2 : 4096;
+            im->pending = xrealloc(im->pending, im->cap_pending * sizeof *im->pending);
+        }
+        im->pending[im->n_pending++] = (struct pending_contact){
+            .shopper = (size_t)(c - im->shoppers), .email_at = NO_TEXT, .phone_at = NO_TEXT};
+        c->contact = (uint32_t)im->n_pending;
+    }
+    struct pending_contact *p = &im->pending[c->contact - 1];
+    if (email[0])
+        p->email_at = pending_text_add(im, email);
+    if (phone[0])
+        p->phone_at = pending_text_add(im, phone);
+}
+
+/* Notes the e-mail and phone a shopper has not: indexed, and left in new_email and new_phone
+ * ("" for what it had). */
+static void note_contact(struct history_import *im, struct shopper *c, const char *email,
+                         const char *phone, const char **new_email, const char **new_phone)
+{
+    *new_email = email[0] && !c->has_email ? email : "";
+    *new_phone = phone[0] && !c->has_phone ? phone : "";
+    if ((*new_email)[0] || (*new_phone)[0])
+        index_contacts(im, c, *new_email, *new_phone);
+}
+
+/* Keeps an order's e-mail and phone on its shopper, each when the shopper has none. */
+static void keep_contact(struct history_import *im, struct shopper *c, const char *email,
+                         const char *phone)
+{
+    const char *new_email, *new_phone;
+    note_contact(im, c, email, phone, &new_email, &new_phone);
+    pend_contact(im, c, new_email, new_phone);
+}
+
+static const char *pending_email(const struct history_import *im, const struct pending_contact *p)
+{
+    return p->email_at == NO_TEXT ? NULL : im->pending_text + p->email_at;
+}
+
+static const char *pending_phone(const struct history_import *im, const struct pending_contact *p)
+{
+    return p->phone_at == NO_TEXT ? NULL : im->pending_text + p->phone_at;
+}
+
+enum history_outcome history_import_identify(const struct history_import *im, const char *email,
+                                             const char *phone, char ref[EVENT_REF_MAX])
+{
+    const char *key = email[0] ? email : phone;
+    uint32_t owner = text_owners_find(&im->contacts, key);
+    if (owner == TEXT_OWNERS_SHARED)
+        return HISTORY_SHARED;
+    snprintf(ref, EVENT_REF_MAX, "%s",
+             owner != TEXT_OWNERS_NONE ? shopper_ref(im, &im->shoppers[owner - 1]) : key);
+    return HISTORY_FOR_ENGINE;
+}
+
+/* The shopper of a ref, made when the import does not know it: the engine makes its row. */
+static struct shopper *shopper_of(struct history_import *im, const char *ref)
+{
+    size_t len = strlen(ref);
+    uint64_t hash = ref_hash(im, ref, len);
+    struct shopper *c = shopper_find(im, ref, hash);
+    if (c == NULL) {
+        c = shopper_add(im, ref, len, hash);
+        c->stored = true;
+    }
+    return c;
+}
+
+void history_import_note_contact(struct history_import *im, const char *ref,
+                                 char email[EVENT_TEXT_MAX], char phone[FID_PHONE_MAX])
+{
+    const char *new_email, *new_phone;
+    note_contact(im, shopper_of(im, ref), email, phone, &new_email, &new_phone);
+    if (!new_email[0])
+        email[0] = '\0';
+    if (!new_phone[0])
+        phone[0] = '\0';
+}
+
+void history_import_keep_contact(struct history_import *im, const char *ref, const char *email,
+                                 const char *phone)
+{
+    pend_contact(im, shopper_of(im, ref), email, phone);
+}
+
 static void remember_refs(const uint8_t *refs, size_t n, void *context)
 {
     struct history_import *im = context;
@@ -164,8 +308,8 @@ static enum fid_status load(struct history_import *im, struct fid_error *err)
     db_done(s);
     if (rc == DB_FAILED)
         return fid_fail(err, FID_ERR_DB, "", "reading the orders failed");
-    s = db_prepare(im->store->db,
-                   "SELECT id, ref, is_member, spend_minor FROM customers WHERE merchant_id = ?");
+    s = db_prepare(im->store->db, "SELECT id, ref, is_member, spend_minor, email, phone FROM "
+                                  "customers WHERE merchant_id = ?");
     db_bind_int(s, 1, im->store->merchant_id);
     while ((rc = db_step(s)) == DB_ROW) {
         const char *ref = db_column_text(s, 1);
@@ -175,6 +319,7 @@ static enum fid_status load(struct history_import *im, struct fid_error *err)
         c->member = db_column_int(s, 2) != 0;
         c->spend_stored = db_column_int(s, 3);
         c->stored = true;
+        index_contacts(im, c, db_column_text(s, 4), db_column_text(s, 5));
     }
     db_done(s);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading the customers failed") : FID_OK;
@@ -200,6 +345,7 @@ enum fid_status history_import_open(struct store *store, int64_t now, size_t com
     im->commit_orders = commit_orders > 0 ? commit_orders : HISTORY_COMMIT_ORDERS;
     digest_set_init(&im->known);
     digest_set_init(&im->seen);
+    text_owners_init(&im->contacts);
     int64_t *wide = xmalloc(2 * HISTORY_BLOCK_ORDERS * sizeof(int64_t));
     im->block = (struct order_columns){.at = wide,
                                        .paid_minor = wide + HISTORY_BLOCK_ORDERS,
@@ -263,11 +409,24 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
         o->outcome = HISTORY_REFUSED;
         return FID_OK;
     }
+    o->outcome = see(im, digest);
+    if (o->outcome == HISTORY_APART)
+        return FID_OK;
+    if (o->customer[0] == '\0') { /* named by its e-mail or phone */
+        if (history_import_identify(im, o->email, o->phone, o->customer) == HISTORY_SHARED) {
+            if (o->outcome != HISTORY_KNOWN)
+                o->outcome = HISTORY_SHARED;
+            return FID_OK;
+        }
+        hash = ref_hash(im, o->customer, strlen(o->customer));
+    }
     size_t len = strlen(o->customer);
     struct shopper *c = shopper_find(im, o->customer, hash);
-    o->outcome = see(im, digest);
-    if (o->outcome != HISTORY_FOR_ENGINE || (c && c->member))
+    if (o->outcome != HISTORY_FOR_ENGINE || (c && c->member)) {
+        if (c)
+            keep_contact(im, c, o->email, o->phone);
         return FID_OK;
+    }
     /* refused before its id is recorded: the same order may come again, mended */
     if (c && c->spend_stored + c->orders.spend_minor > HISTORY_SPEND_MAX - o->paid_minor) {
         o->outcome = HISTORY_TOO_LARGE;
@@ -305,6 +464,7 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
         }
         im->dirty[im->n_dirty++] = (struct touched){c->orders.id, (size_t)(c - im->shoppers)};
     }
+    keep_contact(im, c, o->email, o->phone);
     o->outcome = HISTORY_RECORDED;
     if (im->block.n == HISTORY_BLOCK_ORDERS && (st = write_block(im, err)) != FID_OK)
         return st;
@@ -331,8 +491,10 @@ enum fid_status history_import_add(struct history_import *im, struct history_ord
             if (im->cap_index)
                 __builtin_prefetch(&im->index[(size_t)hashes[k] & (im->cap_index - 1)]);
         }
-        /* ...then the shoppers those lines point to... */
+        /* ...then the shoppers those lines point to (of orders named by a ref)... */
         for (size_t k = 0; k < count && im->cap_index; k++) {
+            if (orders[from + k].customer[0] == '\0')
+                continue;
             const struct slot *slot = &im->index[(size_t)hashes[k] & (im->cap_index - 1)];
             if (slot->which != 0)
                 __builtin_prefetch(&im->shoppers[slot->which - 1]);
@@ -355,24 +517,41 @@ static int by_id(const void *a, const void *b)
 
 enum fid_status history_import_flush(struct history_import *im, struct fid_error *err)
 {
-    if (!im->in_transaction && !im->dry)
+    if (!im->in_transaction && !im->dry && im->n_pending == 0)
         return FID_OK;
-    enum fid_status st = write_block(im, err);
+    enum fid_status st = begin(im, err);
+    if (st == FID_OK)
+        st = write_block(im, err);
     /* In id order, the writes walk the customers' B-trees from one end to the other. */
     if (im->n_dirty > 1 && !im->dry)
         qsort(im->dirty, im->n_dirty, sizeof *im->dirty, by_id);
     for (size_t i = 0; i < im->n_dirty && st == FID_OK; i++) {
         struct shopper *c = &im->shoppers[im->dirty[i].which];
+        struct pending_contact *p = c->contact ? &im->pending[c->contact - 1] : NULL;
         /* Added, not overwritten: another writer may have recorded orders between commits. */
-        if (!im->dry)
-            st = c->stored ? customer_add_orders(im->store, &c->orders, err)
-                           : customer_insert_shopper(im->store, &c->orders, shopper_ref(im, c),
-                                                     im->now, err);
+        if (!im->dry && c->stored)
+            st = customer_add_orders(im->store, &c->orders, err);
+        else if (!im->dry)
+            st = customer_insert_shopper(im->store, &c->orders, shopper_ref(im, c),
+                                         p ? pending_email(im, p) : NULL,
+                                         p ? pending_phone(im, p) : NULL, im->now, err);
+        if (p && !c->stored)
+            p->written = true;
         c->stored = true;
         c->dirty = false;
         c->spend_stored += c->orders.spend_minor;
         c->orders = (struct customer_orders){.id = c->orders.id};
     }
+    /* Contacts of customers stored before: each kept where the row has none. */
+    for (size_t i = 0; i < im->n_pending; i++) {
+        struct pending_contact *p = &im->pending[i];
+        if (st == FID_OK && !im->dry && !p->written)
+            st = customer_keep_contact(im->store, shopper_ref(im, &im->shoppers[p->shopper]),
+                                       pending_email(im, p), pending_phone(im, p), err);
+        im->shoppers[p->shopper].contact = 0;
+    }
+    im->n_pending = 0;
+    im->pending_len = 0;
     im->n_dirty = 0;
     im->since_commit = 0;
     if (im->dry)
@@ -393,6 +572,9 @@ void history_import_close(struct history_import *im)
         store_rollback(im->store);
     digest_set_free(&im->known);
     digest_set_free(&im->seen);
+    text_owners_free(&im->contacts);
+    free(im->pending);
+    free(im->pending_text);
     free(im->shoppers);
     free(im->index);
     free(im->refs);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "util/phone.h"
 
 struct history_import;
 
@@ -24,6 +25,7 @@ enum history_outcome {
     HISTORY_TOO_LARGE,  /* refused: the customer's spend would pass HISTORY_SPEND_MAX */
     HISTORY_APART,      /* refused: the import saw this order's ref before (rows apart) */
     HISTORY_REFUSED,    /* refused by the caller: its ref is only noted as seen */
+    HISTORY_SHARED,     /* refused: several customers have the e-mail or phone naming it */
 };
 
 /* The most a customer's spend counts, in minor units (2^53 - 1, as balances; core/earn.h). */
@@ -48,8 +50,28 @@ void history_import_expect(struct history_import *im, size_t n);
  * import saw it already (its rows are apart in the file). Notes the ref as seen. */
 enum history_outcome history_import_see(struct history_import *im, const char *order_ref);
 
+/* The customer an order names by e-mail address (else phone), both as customers keep them (in
+ * lower case, in international form): the one customer who has it as e-mail, phone or ref, else
+ * a new one of that ref, into ref. HISTORY_SHARED when several customers have it, else
+ * HISTORY_FOR_ENGINE. A customer created or given a contact by this import counts. */
+enum history_outcome history_import_identify(const struct history_import *im, const char *email,
+                                             const char *phone, char ref[EVENT_REF_MAX]);
+/* Notes an e-mail address and a phone ("" for none) of the customer of that ref, each when it
+ * has none (history_import_identify finds the customer by them from then on), and empties those
+ * it has: email and phone are left with what the customer gains. */
+void history_import_note_contact(struct history_import *im, const char *ref,
+                                 char email[EVENT_TEXT_MAX], char phone[FID_PHONE_MAX]);
+/* Writes them on the customer's row at the next flush, each where it has none: once the engine
+ * made the customer, for orders it applies. */
+void history_import_keep_contact(struct history_import *im, const char *ref, const char *email,
+                                 const char *phone);
+
 struct history_order {
+    /* The customer: its ref, or "" when email (else phone) names it (history_import_identify,
+     * which sets it); its e-mail and phone ("" for none; borrowed, as long as the call that
+     * records the order) are kept on it. Apart from the order: most files have none. */
     char customer[EVENT_REF_MAX];
+    const char *email, *phone;
     char order[EVENT_REF_MAX]; /* "" for a refused order whose ref could not be read */
     int64_t at, paid_minor;
     size_t line;                  /* where it starts in the file, for the caller */

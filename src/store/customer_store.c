@@ -512,13 +512,14 @@ enum fid_status customer_save(struct store *store, struct customer *c, struct fi
 }
 
 enum fid_status customer_insert_shopper(struct store *store, const struct customer_orders *o,
-                                        const char *ref, int64_t created_at, struct fid_error *err)
+                                        const char *ref, const char *email, const char *phone,
+                                        int64_t created_at, struct fid_error *err)
 {
     struct db_stmt *s =
         db_prepare(store->db, "INSERT INTO customers (merchant_id, id, ref, "
                               "order_count, spend_minor, first_order_at, "
-                              "last_order_at, created_at) VALUES (?, ?, ?, ?, ?, ?, "
-                              "?, ?)");
+                              "last_order_at, created_at, email, phone) VALUES (?, ?, ?, ?, ?, ?, "
+                              "?, ?, ?, ?)");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, o->id);
     db_bind_text(s, 3, ref);
@@ -527,6 +528,23 @@ enum fid_status customer_insert_shopper(struct store *store, const struct custom
     db_bind_opt_int(s, 6, o->first_order_at);
     db_bind_opt_int(s, 7, o->last_order_at);
     db_bind_int(s, 8, created_at);
+    db_bind_text(s, 9, email);
+    db_bind_text(s, 10, phone);
+    return db_run(s, err);
+}
+
+enum fid_status customer_keep_contact(struct store *store, const char *ref, const char *email,
+                                      const char *phone, struct fid_error *err)
+{
+    struct db_stmt *s =
+        db_prepare(store->db, "UPDATE customers SET email = COALESCE(email, ?1), phone = "
+                              "COALESCE(phone, ?2) WHERE merchant_id = ?3 AND ref = ?4 AND "
+                              "((email IS NULL AND ?1 IS NOT NULL) OR (phone IS NULL AND ?2 IS "
+                              "NOT NULL))");
+    db_bind_text(s, 1, email);
+    db_bind_text(s, 2, phone);
+    db_bind_int(s, 3, store->merchant_id);
+    db_bind_text(s, 4, ref);
     return db_run(s, err);
 }
 

@@ -309,10 +309,14 @@ struct customer_orders {
     int64_t id;
     int64_t order_count, spend_minor, first_order_at, last_order_at;
 };
-/* Inserts a shopper who is not a member, with the id given and the aggregates of their orders. */
+/* Inserts a shopper who is not a member, with the id given, the aggregates of their orders and
+ * their e-mail and phone (NULL: none). */
 enum fid_status customer_insert_shopper(struct store *store, const struct customer_orders *orders,
-                                        const char *ref, int64_t created_at,
-                                        struct fid_error *err) FID_MUST_USE;
+                                        const char *ref, const char *email, const char *phone,
+                                        int64_t created_at, struct fid_error *err) FID_MUST_USE;
+/* Gives the customer of that ref the e-mail and the phone (NULL: none), each if it has none. */
+enum fid_status customer_keep_contact(struct store *store, const char *ref, const char *email,
+                                      const char *phone, struct fid_error *err) FID_MUST_USE;
 /* Adds orders to a customer's aggregates: count and spend added, first and last widened. */
 enum fid_status customer_add_orders(struct store *store, const struct customer_orders *orders,
                                     struct fid_error *err) FID_MUST_USE;

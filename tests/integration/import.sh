@@ -199,6 +199,69 @@ contacts_as_ids() {
         "the same customers through the engine"
 }
 
+# The e-mail and phone columns are kept on the customer (each when it has none), on both paths;
+# a row that only an e-mail or a phone names goes to the customer who has it, a member or a
+# customer of an earlier row or import, so that e-mail look-ups find them and --award earns;
+# several customers with it: the row is refused by its line; none: a customer of that name.
+contacts_kept() {
+    NOW=2026-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    NOW=2026-03-10T00:00:00Z
+    post '{"type":"enrol","key":"e1","at":"2026-01-02T00:00:00Z","customer":"alice","email":"alice@example.com"}'
+    post '{"type":"enrol","key":"e2","at":"2026-01-02T00:00:00Z","customer":"dup1","email":"dup@example.com"}'
+    post '{"type":"enrol","key":"e3","at":"2026-01-02T00:00:00Z","customer":"dup2","email":"dup@example.com"}'
+    printf 'customer,email,phone,order_id,date,amount\nc-17,Zoe@Example.com,+33 6 12 34 56 78,1001,2026-03-03,12.50\n,zoe@example.com,,1002,2026-03-04,5.00\n,,+33612345678,1003,2026-03-05,1.00\n,ALICE@example.com,+33699999999,1004,2026-03-05,30.00\n,new@example.com,,1005,2026-03-05,2.00\n,dup@example.com,,1006,2026-03-05,2.00\nalice,other@example.com,,1007,2026-03-06,4.00\n' >h.csv
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele import orders h.csv --dry-run
+    assert_contains "$OUT" "7 rows: 6 orders valid (dry run)" "a dry run"
+    assert_unchanged "$before" "writes nothing"
+    expect_exit 2 fidele import orders h.csv
+    assert_contains "$OUT" "7 rows: 6 orders imported, 0 already imported, 1 refused; 1 bad row" "summary"
+    assert_contains "$ERR" "line 7, column 2 (email): several customers have dup@example.com as their e-mail address or id: the row needs a customer id to say which" \
+        "an e-mail two customers have"
+    assert_eq "alice|alice@example.com|+33699999999|1|2|3400
+c-17|zoe@example.com|+33612345678|0|3|1850
+dup1|dup@example.com||1|0|0
+dup2|dup@example.com||1|0|0
+new@example.com|new@example.com||0|1|200" "$(sql "SELECT ref, email, COALESCE(phone, ''), is_member, order_count, spend_minor FROM customers ORDER BY ref")" \
+        "kept on the customers, each once; alice's e-mail stays hers"
+    expect_exit 0 fidele member show zoe@example.com
+    assert_contains "$OUT" "c-17 (not a member)" "found by e-mail"
+    expect_exit 0 fidele balance alice@example.com
+    assert_contains "$OUT" "alice" "the member, found by e-mail"
+    assert_eq "1004|1|3000 1007|1|400" "$(sql "SELECT o.ref || '|' || member_at_order || '|' || paid_minor FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.ref = 'alice' ORDER BY o.ref" | tr '\n' ' ' | sed 's/ $//')" \
+        "the member's orders went through the engine"
+    # again: nothing more, the orders named by a shared e-mail included once they are known
+    expect_exit 2 fidele import orders h.csv
+    assert_contains "$OUT" "7 rows: 0 orders imported, 6 already imported, 1 refused" "a second import"
+    # the same through the engine: customers it creates get their contact too
+    NOW=2026-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    NOW=2026-03-10T00:00:00Z
+    post '{"type":"enrol","key":"e1","at":"2026-01-02T00:00:00Z","customer":"alice","email":"alice@example.com"}'
+    awk -F, 'BEGIN { OFS = "," } { print $0, NR == 1 ? "sku" : "X" }' h.csv >h-sku.csv
+    expect_exit 0 fidele import orders h-sku.csv --award
+    assert_eq "alice|alice@example.com|+33699999999|1|2|3400
+c-17|zoe@example.com|+33612345678|0|3|1850
+dup@example.com|dup@example.com||0|1|200
+new@example.com|new@example.com||0|1|200" "$(sql "SELECT ref, email, COALESCE(phone, ''), is_member, order_count, spend_minor FROM customers ORDER BY ref")" \
+        "through the engine"
+    # an e-mail shared since: the orders it names are still known, and skipped as such
+    post '{"type":"enrol","key":"e2","at":"2026-01-02T00:00:00Z","customer":"dup1","email":"dup@example.com"}'
+    expect_exit 0 fidele import orders h-sku.csv --award
+    assert_contains "$OUT" "7 rows: 0 orders imported, 7 already imported, 0 refused; 0 bad rows" \
+        "a second import through the engine"
+    assert_eq 2 "$(sql "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.ref = 'alice' AND points_earned > 0")" \
+        "--award: alice earned from the orders her e-mail names"
+    # a phone not in international form is refused by its column; --map phone= leaves it out
+    printf 'customer,phone,order_id,date,amount\nk1,06 12 34 56 78,2001,2026-03-07,1.00\n' >p.csv
+    expect_exit 2 fidele import orders p.csv
+    assert_contains "$ERR" 'line 2, column 2 (phone): "06 12 34 56 78" is not a phone number in international form' \
+        "a national number"
+    expect_exit 0 fidele import orders p.csv --map phone=
+    assert_eq "k1|" "$(sql "SELECT ref || '|' || COALESCE(phone, '') FROM customers WHERE ref = 'k1'")" \
+        "imported without the phone"
+}
+
 # Amounts as spreadsheets write them: thousands apart with a no-break space (U+00A0) or the
 # narrow one French uses (U+202F); a negative row (a discount, a returned line) takes its amount
 # off its order, on both paths, but an order may not come to less than zero.
@@ -302,6 +365,7 @@ future_dates() {
 
 scenario amount_formats amount_formats
 scenario contacts_as_ids contacts_as_ids
+scenario contacts_kept contacts_kept
 scenario future_dates future_dates
 scenario dry_run_checks_everything dry_run_checks_everything
 scenario refused_rows refused_rows
