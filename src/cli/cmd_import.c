@@ -7,7 +7,8 @@
  * --award nothing earns. Bad rows are reported with their line, column and reason and the rest is
  * imported; the exit code is 2 when any row was refused. --commit-every bounds the columnar path's
  * transactions (default about 16 million orders), for imports beside a live server whose writes
- * wait for them. --dry-run goes through every step, the engine's included, and writes nothing.
+ * wait for them (each transaction starts from what the server committed meanwhile). --dry-run goes
+ * through every step, the engine's included, and writes nothing.
  */
 #include <errno.h>
 #include <stdio.h>

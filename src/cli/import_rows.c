@@ -242,8 +242,14 @@ int import_on_row(const struct row *row, void *context)
         char identified[EVENT_REF_MAX];
         if (!im->columnar && customer_field != F_CUSTOMER) {
             /* the columnar path asks the same of the history when it records the order */
-            if (history_import_identify(im->history, im->order_email, im->order_phone,
-                                        identified) == HISTORY_SHARED) {
+            bool shared;
+            enum fid_status st = history_import_identify(
+                im->history, im->order_email, im->order_phone, identified, &shared, &im->err);
+            if (st != FID_OK) {
+                im->status = st;
+                return 1;
+            }
+            if (shared) {
                 if (!im->order_known) {
                     import_report_shared(im, customer, customer_field, row->line);
                     return refuse_order(im, row, order_id);

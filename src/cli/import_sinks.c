@@ -25,8 +25,14 @@ enum fid_status import_apply_batch(struct import *im)
     st = engine_apply(im->engine, im->batch, im->cli->now,
                       im->dry_run ? ENGINE_EACH_ON_TRIAL : ENGINE_EACH_ON_ITS_OWN, &results,
                       &im->err);
-    if (st != FID_OK)
+    if (st != FID_OK) { /* the batch is not applied (the database is busy...): its lines */
+        if (im->err.field[0] == '\0')
+            snprintf(im->err.field, sizeof im->err.field, "lines %lld to %lld",
+                     (long long)json_integer_value(json_array_get(im->batch_lines, 0)),
+                     (long long)json_integer_value(
+                         json_array_get(im->batch_lines, json_array_size(im->batch_lines) - 1)));
         return st;
+    }
     size_t i;
     json_t *r;
     json_array_foreach(results, i, r)

@@ -25,9 +25,12 @@ struct shopper {
     struct customer_orders orders; /* the id, and the orders added since the last commit */
     int64_t spend_stored;          /* the spend its row held when read, with what was added */
     uint32_t contact;              /* its contact to write, index + 1 in pending (0: none) */
-    /* stored: its row exists (an id of 0 when the engine made it, for the engine's path) */
-    unsigned member : 1, stored : 1, dirty : 1, has_email : 1, has_phone : 1;
+    /* stored: its row exists (an id of 0 when the engine made it, for the engine's path);
+     * checked: the generation its row was last read in (history_import.generation) */
+    unsigned member : 1, stored : 1, dirty : 1, has_email : 1, has_phone : 1, checked : 27;
 };
+
+#define GENERATION_MAX ((1u << 27) - 1)
 
 /* An e-mail address and a phone to keep on a shopper at the next flush. */
 struct pending_contact {
@@ -72,9 +75,16 @@ struct history_import {
     /* the block being filled */
     struct order_columns block;
     uint8_t *block_refs;
-    bool in_transaction, dry;
+    bool in_transaction, dry, loaded;
     size_t since_commit, commit_orders;
     int64_t dry_ids; /* a dry import's last customer id drawn (the store's when it writes) */
+    /* Other writers (a live server) commit between the import's transactions: when they did,
+     * the next transaction reads the customers they created, and each shopper's row again
+     * before its first order in it (a customer may have enrolled). */
+    uint64_t others_version;            /* db_others_version when last looked */
+    int64_t ids_seen;                   /* the largest customer id read or drawn */
+    uint32_t generation;                /* moves when others committed (0: never, since the load) */
+    size_t tx_first_line, tx_last_line; /* of the orders of the open transaction */
 };
 
 static uint64_t ref_hash(const struct history_import *im, const char *ref, size_t len)
@@ -171,6 +181,8 @@ static void index_contacts(struct history_import *im, struct shopper *c, const c
     }
 }
 
+static enum fid_status look_up(struct history_import *im, const char *key, struct fid_error *err);
+
 static size_t pending_text_add(struct history_import *im, const char *text)
 {
     size_t len = strlen(text), at = im->pending_len;
@@ -235,16 +247,23 @@ static const char *pending_phone(const struct history_import *im, const struct p
     return p->phone_at == NO_TEXT ? NULL : im->pending_text + p->phone_at;
 }
 
-enum history_outcome history_import_identify(const struct history_import *im, const char *email,
-                                             const char *phone, char ref[EVENT_REF_MAX])
+enum fid_status history_import_identify(struct history_import *im, const char *email,
+                                        const char *phone, char ref[EVENT_REF_MAX], bool *shared,
+                                        struct fid_error *err)
 {
     const char *key = email[0] ? email : phone;
     uint32_t owner = text_owners_find(&im->contacts, key);
-    if (owner == TEXT_OWNERS_SHARED)
-        return HISTORY_SHARED;
-    snprintf(ref, EVENT_REF_MAX, "%s",
-             owner != TEXT_OWNERS_NONE ? shopper_ref(im, &im->shoppers[owner - 1]) : key);
-    return HISTORY_FOR_ENGINE;
+    if (owner == TEXT_OWNERS_NONE) {
+        enum fid_status st = look_up(im, key, err);
+        if (st != FID_OK)
+            return st;
+        owner = text_owners_find(&im->contacts, key);
+    }
+    *shared = owner == TEXT_OWNERS_SHARED;
+    if (!*shared)
+        snprintf(ref, EVENT_REF_MAX, "%s",
+                 owner != TEXT_OWNERS_NONE ? shopper_ref(im, &im->shoppers[owner - 1]) : key);
+    return FID_OK;
 }
 
 /* The shopper of a ref, made when the import does not know it: the engine makes its row. */
@@ -275,6 +294,82 @@ void history_import_keep_contact(struct history_import *im, const char *ref, con
                                  const char *phone)
 {
     pend_contact(im, shopper_of(im, ref), email, phone);
+}
+
+/* What the import reads of a customer's row, as take_rows wants it. */
+#define SHOPPER_COLUMNS "id, ref, is_member, spend_minor, email, phone"
+
+/* Takes the customers s reads (SHOPPER_COLUMNS) as they are now: shoppers added, or brought up
+ * to date (whether a member, the spend stored, the id of one the engine made, the contacts). */
+static enum fid_status take_rows(struct history_import *im, struct db_stmt *s,
+                                 struct fid_error *err)
+{
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        const char *ref = db_column_text(s, 1);
+        size_t len = strlen(ref);
+        uint64_t hash = ref_hash(im, ref, len);
+        struct shopper *c = im->loaded ? shopper_find(im, ref, hash) : NULL;
+        if (c == NULL)
+            c = shopper_add(im, ref, len, hash);
+        c->orders.id = db_column_int(s, 0);
+        c->member = db_column_int(s, 2) != 0;
+        c->spend_stored = db_column_int(s, 3); /* what it holds; c->orders, what is added */
+        c->stored = true;
+        c->checked = im->generation;
+        index_contacts(im, c, db_column_text(s, 4), db_column_text(s, 5));
+        if (c->orders.id > im->ids_seen)
+            im->ids_seen = c->orders.id;
+    }
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading the customers failed") : FID_OK;
+}
+
+/* When others committed since the last look: a new generation, and the customers they made. */
+static enum fid_status refresh(struct history_import *im, struct fid_error *err)
+{
+    uint64_t version;
+    enum fid_status st = db_others_version(im->store->db, &version, err);
+    if (st != FID_OK || version == im->others_version)
+        return st;
+    im->others_version = version;
+    if (++im->generation > GENERATION_MAX) { /* once in 134 million commits of theirs */
+        im->generation = 1;
+        for (size_t i = 0; i < im->n_shoppers; i++)
+            im->shoppers[i].checked = 0;
+    }
+    struct db_stmt *s = db_prepare(im->store->db, "SELECT " SHOPPER_COLUMNS " FROM customers "
+                                                  "WHERE merchant_id = ? AND id > ? ORDER BY id");
+    db_bind_int(s, 1, im->store->merchant_id);
+    db_bind_int(s, 2, im->ids_seen);
+    return take_rows(im, s, err);
+}
+
+/* A shopper's row read again, once per generation: another writer may have enrolled it. */
+static enum fid_status check(struct history_import *im, struct shopper *c, struct fid_error *err)
+{
+    if (c->checked == im->generation || !c->stored || c->orders.id == 0)
+        return FID_OK;
+    struct db_stmt *s = db_prepare(im->store->db, "SELECT " SHOPPER_COLUMNS " FROM customers "
+                                                  "WHERE merchant_id = ? AND id = ?");
+    db_bind_int(s, 1, im->store->merchant_id);
+    db_bind_int(s, 2, c->orders.id);
+    c->checked = im->generation; /* a row gone (never: customers stay) leaves it as it was */
+    return take_rows(im, s, err);
+}
+
+/* The customers who have key as e-mail, phone or ref, read when others committed since the load:
+ * one may have been given it. */
+static enum fid_status look_up(struct history_import *im, const char *key, struct fid_error *err)
+{
+    if (im->generation == 0 || im->dry)
+        return FID_OK;
+    struct db_stmt *s =
+        db_prepare(im->store->db, "SELECT " SHOPPER_COLUMNS " FROM customers WHERE merchant_id = "
+                                  "?1 AND (ref = ?2 OR email = ?2 OR phone = ?2)");
+    db_bind_int(s, 1, im->store->merchant_id);
+    db_bind_text(s, 2, key);
+    return take_rows(im, s, err);
 }
 
 static void remember_refs(const uint8_t *refs, size_t n, void *context)
@@ -308,21 +403,14 @@ static enum fid_status load(struct history_import *im, struct fid_error *err)
     db_done(s);
     if (rc == DB_FAILED)
         return fid_fail(err, FID_ERR_DB, "", "reading the orders failed");
-    s = db_prepare(im->store->db, "SELECT id, ref, is_member, spend_minor, email, phone FROM "
-                                  "customers WHERE merchant_id = ?");
+    s = db_prepare(im->store->db,
+                   "SELECT " SHOPPER_COLUMNS " FROM customers WHERE merchant_id = ?");
     db_bind_int(s, 1, im->store->merchant_id);
-    while ((rc = db_step(s)) == DB_ROW) {
-        const char *ref = db_column_text(s, 1);
-        size_t len = strlen(ref);
-        struct shopper *c = shopper_add(im, ref, len, ref_hash(im, ref, len));
-        c->orders = (struct customer_orders){.id = db_column_int(s, 0)};
-        c->member = db_column_int(s, 2) != 0;
-        c->spend_stored = db_column_int(s, 3);
-        c->stored = true;
-        index_contacts(im, c, db_column_text(s, 4), db_column_text(s, 5));
-    }
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading the customers failed") : FID_OK;
+    st = take_rows(im, s, err);
+    if (st == FID_OK)
+        st = db_others_version(im->store->db, &im->others_version, err);
+    im->loaded = true;
+    return st;
 }
 
 static enum fid_status begin(struct history_import *im, struct fid_error *err)
@@ -332,6 +420,8 @@ static enum fid_status begin(struct history_import *im, struct fid_error *err)
     enum fid_status st = store_begin(im->store, err);
     if (st == FID_OK)
         im->in_transaction = true;
+    if (st == FID_OK && im->loaded) /* what others committed since the last transaction */
+        st = refresh(im, err);
     return st;
 }
 
@@ -398,22 +488,22 @@ static enum fid_status write_block(struct history_import *im, struct fid_error *
     return st;
 }
 
-/* Records one order; its hashes were computed by the caller. */
-static enum fid_status add_one(struct history_import *im, struct history_order *o,
-                               const uint8_t digest[HISTORY_REF_HASH], uint64_t hash,
-                               struct fid_error *err)
+/* Decides what becomes of one order, and records it when it goes to the history, in the open
+ * transaction; its hashes were computed by the caller. */
+static enum fid_status record(struct history_import *im, struct history_order *o,
+                              const uint8_t digest[HISTORY_REF_HASH], uint64_t hash,
+                              struct fid_error *err)
 {
-    if (o->refused) {
-        if (o->order[0])
-            (void)see(im, digest);
-        o->outcome = HISTORY_REFUSED;
-        return FID_OK;
-    }
     o->outcome = see(im, digest);
     if (o->outcome == HISTORY_APART)
         return FID_OK;
+    enum fid_status st;
     if (o->customer[0] == '\0') { /* named by its e-mail or phone */
-        if (history_import_identify(im, o->email, o->phone, o->customer) == HISTORY_SHARED) {
+        bool shared;
+        if ((st = history_import_identify(im, o->email, o->phone, o->customer, &shared, err)) !=
+            FID_OK)
+            return st;
+        if (shared) {
             if (o->outcome != HISTORY_KNOWN)
                 o->outcome = HISTORY_SHARED;
             return FID_OK;
@@ -422,6 +512,8 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
     }
     size_t len = strlen(o->customer);
     struct shopper *c = shopper_find(im, o->customer, hash);
+    if (c && (st = check(im, c, err)) != FID_OK)
+        return st;
     if (o->outcome != HISTORY_FOR_ENGINE || (c && c->member)) {
         if (c)
             keep_contact(im, c, o->email, o->phone);
@@ -432,15 +524,15 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
         o->outcome = HISTORY_TOO_LARGE;
         return FID_OK;
     }
-    enum fid_status st = begin(im, err);
-    if (st != FID_OK)
-        return st;
     if (c == NULL) {
         c = shopper_add(im, o->customer, len, hash);
+        c->checked = im->generation;
         if (im->dry)
             c->orders.id = ++im->dry_ids;
         else if ((st = store_next_id(im->store, TABLE_CUSTOMERS, &c->orders.id, err)) != FID_OK)
             return st;
+        if (c->orders.id > im->ids_seen)
+            im->ids_seen = c->orders.id;
     }
     if (c->orders.id > (int64_t)UINT32_MAX)
         return fid_fail(err, FID_ERR_DB, "", "more customers than the order history can hold");
@@ -466,11 +558,33 @@ static enum fid_status add_one(struct history_import *im, struct history_order *
     }
     keep_contact(im, c, o->email, o->phone);
     o->outcome = HISTORY_RECORDED;
-    if (im->block.n == HISTORY_BLOCK_ORDERS && (st = write_block(im, err)) != FID_OK)
+    return im->block.n == HISTORY_BLOCK_ORDERS ? write_block(im, err) : FID_OK;
+}
+
+/* One order in its transaction (every commit_orders orders, another one). */
+static enum fid_status add_one(struct history_import *im, struct history_order *o,
+                               const uint8_t digest[HISTORY_REF_HASH], uint64_t hash,
+                               struct fid_error *err)
+{
+    if (o->refused) {
+        if (o->order[0])
+            (void)see(im, digest);
+        o->outcome = HISTORY_REFUSED;
+        return FID_OK;
+    }
+    enum fid_status st = begin(im, err);
+    if (st != FID_OK) { /* the database busy past its timeout: the order that waited */
+        if (err->field[0] == '\0')
+            snprintf(err->field, sizeof err->field, "line %zu", o->line);
         return st;
-    if (++im->since_commit >= im->commit_orders)
-        return history_import_flush(im, err);
-    return FID_OK;
+    }
+    if (im->tx_first_line == 0)
+        im->tx_first_line = o->line;
+    im->tx_last_line = o->line;
+    if ((st = record(im, o, digest, hash, err)) == FID_OK &&
+        ++im->since_commit >= im->commit_orders)
+        st = history_import_flush(im, err);
+    return st;
 }
 
 enum fid_status history_import_add(struct history_import *im, struct history_order *orders,
@@ -518,7 +632,7 @@ static int by_id(const void *a, const void *b)
 enum fid_status history_import_flush(struct history_import *im, struct fid_error *err)
 {
     if (!im->in_transaction && !im->dry && im->n_pending == 0)
-        return FID_OK;
+        return refresh(im, err); /* what the engine's path identifies by reads it */
     enum fid_status st = begin(im, err);
     if (st == FID_OK)
         st = write_block(im, err);
@@ -554,6 +668,8 @@ enum fid_status history_import_flush(struct history_import *im, struct fid_error
     im->pending_len = 0;
     im->n_dirty = 0;
     im->since_commit = 0;
+    size_t first = im->tx_first_line, last = im->tx_last_line;
+    im->tx_first_line = im->tx_last_line = 0;
     if (im->dry)
         return st;
     if (st == FID_OK)
@@ -561,6 +677,8 @@ enum fid_status history_import_flush(struct history_import *im, struct fid_error
     if (st != FID_OK)
         store_rollback(im->store);
     im->in_transaction = false;
+    if (st != FID_OK && first > 0 && err->field[0] == '\0') /* what it takes with it */
+        snprintf(err->field, sizeof err->field, "lines %zu to %zu", first, last);
     return st;
 }
 

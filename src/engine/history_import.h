@@ -3,9 +3,11 @@
  * orders of shoppers who are not members go straight into the columnar history
  * (store/history_store.h), with the customers created or their order aggregates updated, in
  * transactions of many thousand orders. Members' orders are left to the engine, which keeps
- * their tiers and due work right. Everything the import needs is held in memory: the refs of
- * every recorded order and of every order the import saw (as keyed hashes: an order whose rows
- * are apart in the file is seen twice) and the merchant's customers by ref.
+ * their tiers and due work right. Beside another writer (a live server), each transaction starts
+ * from what that writer committed: the customers it made and enrolled. Everything the import needs
+ * is held in memory: the refs of every recorded order and of every order the import saw (as keyed
+ * hashes: an order whose rows are apart in the file is seen twice) and the merchant's customers by
+ * ref.
  */
 #ifndef FIDELE_ENGINE_HISTORY_IMPORT_H
 #define FIDELE_ENGINE_HISTORY_IMPORT_H
@@ -52,10 +54,11 @@ enum history_outcome history_import_see(struct history_import *im, const char *o
 
 /* The customer an order names by e-mail address (else phone), both as customers keep them (in
  * lower case, in international form): the one customer who has it as e-mail, phone or ref, else
- * a new one of that ref, into ref. HISTORY_SHARED when several customers have it, else
- * HISTORY_FOR_ENGINE. A customer created or given a contact by this import counts. */
-enum history_outcome history_import_identify(const struct history_import *im, const char *email,
-                                             const char *phone, char ref[EVENT_REF_MAX]);
+ * a new one of that ref, into ref; *shared (ref untouched) when several customers have it. A
+ * customer created or given a contact by this import, or by another writer meanwhile, counts. */
+enum fid_status history_import_identify(struct history_import *im, const char *email,
+                                        const char *phone, char ref[EVENT_REF_MAX], bool *shared,
+                                        struct fid_error *err) FID_MUST_USE;
 /* Notes an e-mail address and a phone ("" for none) of the customer of that ref, each when it
  * has none (history_import_identify finds the customer by them from then on), and empties those
  * it has: email and phone are left with what the customer gains. */
@@ -85,7 +88,8 @@ struct history_order {
 enum fid_status history_import_add(struct history_import *im, struct history_order *orders,
                                    size_t n, struct fid_error *err) FID_MUST_USE;
 
-/* Writes what is pending and commits: before the engine writes, and at the end. */
+/* Writes what is pending and commits: before the engine writes, and at the end. A failure names
+ * the lines of the orders the transaction held (those before were committed). */
 enum fid_status history_import_flush(struct history_import *im, struct fid_error *err) FID_MUST_USE;
 
 /* Frees; what was not flushed is rolled back. */

@@ -502,6 +502,64 @@ commit_every() {
     DB=$a
 }
 
+# 7b. Beside another writer: the import reads its file from a pipe, commits its first run of 4,096
+# orders (64 transactions of 64), and waits; meanwhile customers are made, enrolled and given an
+# e-mail by other processes. The rest of the file must then find them: no raw UNIQUE failure,
+# the new and the newly enrolled members' orders through the engine, a live customer's orders
+# added to it, a row named by an e-mail given meanwhile on the customer who has it.
+beside_a_live_writer() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    NOW=2027-01-15T00:00:00Z
+    # the reader takes its input 64 KiB at a time: the first part fills whole chunks (blanks
+    # before the last amount), so that it is read to its end while the rest waits
+    awk 'BEGIN { print "customer,email,order_id,date,amount"
+        for (i = 1; i <= 4096; i++) printf "early%d,,E%d,2026-01-%02d,%d.00\n", i % 50, i, 1 + i % 28, 1 + i % 9
+        printf "early7,,X1,2026-02-01," }' >part1.csv
+    local size
+    size=$(($(stat -c %s part1.csv) + 5))
+    printf '%*s1.00\n' $((65536 - size % 65536)) '' >>part1.csv
+    cat >part2.csv <<'CSV'
+late1,,X2,2026-02-02,2.00
+early3,,X3,2026-02-03,3.00
+walkin,,X4,2026-02-04,4.00
+,bob@example.com,X5,2026-02-05,5.00
+CSV
+    rm -f in.fifo
+    mkfifo in.fifo
+    fidele import orders - --commit-every 64 <in.fifo >import.out 2>import.err &
+    local pid=$! tries=0
+    exec 3>in.fifo
+    cat part1.csv >&3
+    while [ "$(sql "SELECT COALESCE(SUM(n), 0) FROM order_history")" != 4096 ] && [ $tries -lt 200 ]; do
+        sleep 0.05
+        tries=$((tries + 1))
+    done
+    assert_eq 4096 "$(sql "SELECT SUM(n) FROM order_history")" "the first run is committed"
+    # other writers, between the import's transactions
+    enrol late1 2026-01-20T00:00:00Z
+    enrol early3 2026-01-20T00:00:00Z
+    order live:1 2026-01-21T00:00:00Z walkin L1 "[$(line LATTE coffee 1 380)]"
+    enrol bob 2026-01-22T00:00:00Z '"email":"bob@example.com"'
+    cat part2.csv >&3
+    exec 3>&-
+    wait $pid
+    assert_eq 0 $? "the import ends well"
+    assert_contains "$(cat import.out)" "4101 rows: 4101 orders imported, 0 already imported, 0 refused; 0 bad rows" \
+        "every order imported"
+    [ -s import.err ] && fail "errors: $(cat import.err)"
+    assert_eq "bob|X5|1|500
+early3|X3|1|300
+late1|X2|1|200" "$(sql "SELECT c.ref, o.ref, member_at_order, paid_minor FROM orders o JOIN customers c ON
+        c.id = o.customer_id WHERE o.ref LIKE 'X%' AND o.ref <> 'X1' ORDER BY c.ref")" \
+        "the members' orders are rows, the e-mail's on bob"
+    assert_eq "2|780" "$(sql "SELECT order_count || '|' || spend_minor FROM customers WHERE ref = 'walkin'")" \
+        "the live customer's imported order adds to its live one"
+    assert_eq "1|1|3" "$(sql "SELECT COUNT(*) || '|' || SUM(is_member) || '|' || (SELECT COUNT(*) FROM
+        customers WHERE is_member = 1) FROM customers WHERE ref = 'bob'")" "no second bob"
+    expect_exit 0 fidele report --from 2026-01-01 --to 2027-01-01 --format json
+    check_json "the report" .orders 4102
+}
+
 # 8. A refund may name an imported order: it becomes a row (named as the refund names it) and
 # the refund is recorded on it, as on a live order; a refund that fails leaves the history as
 # it was.
@@ -546,5 +604,6 @@ scenario bad_rows_columnar bad_rows_columnar
 scenario existing_customer existing_customer
 scenario enrolment_after_import enrolment_after_import
 scenario commit_every commit_every
+scenario beside_a_live_writer beside_a_live_writer
 scenario refunds_of_imported_orders refunds_of_imported_orders
 finish
