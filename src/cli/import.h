@@ -82,6 +82,8 @@ struct import {
     bool order_paid_lines;
     enum field order_money;       /* the column of its amounts: F_AMOUNT or F_PRICE */
     int64_t order_negative_minor; /* what its negative rows take off, as a discount */
+    int64_t order_total_minor;    /* the amounts beside its priced lines: what it paid */
+    bool order_has_total;
     /* The order id of a row that could not open its order: the order's next rows are refused
      * too (else they would be imported as the whole order, which no later import could mend). */
     char refused_order[EVENT_REF_MAX];

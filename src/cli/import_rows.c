@@ -343,6 +343,21 @@ int import_on_row(const struct row *row, void *context)
     if (money_field == F_AMOUNT)
         quantity = 1; /* an amount is the row's total */
     im->order_paid_lines = money_field == F_AMOUNT;
+    const char *total = import_field(im, row, F_AMOUNT);
+    if (money_field == F_PRICE && !blank(total)) {
+        /* beside priced lines, the amounts are what the order paid: its total, checked when
+         * the order closes (Shopify's Total on its first row) */
+        int64_t minor = 0;
+        if (value_amount(total, im->digits, &minor, reason) != 0 || minor > EVENT_AMOUNT_MAX ||
+            minor < -EVENT_AMOUNT_MAX) {
+            import_report_bad(im, row->line, F_AMOUNT,
+                              minor != 0 ? "the amount is above 10^14 minor units" : reason);
+            im->order_bad = true;
+            return 0;
+        }
+        im->order_total_minor += minor;
+        im->order_has_total = true;
+    }
     if (unit < 0) {
         /* A negative row is a discount or a returned line: the order takes it as a discount. */
         int64_t minus;

@@ -377,6 +377,45 @@ static void negative_rows_to_discount(struct import *im)
                         json_integer(discount + im->order_negative_minor));
 }
 
+/* An order of priced lines whose file gives its total too: recorded as paying the total, the
+ * tax on top of the prices when that is what makes it (prices before tax); refused when nothing
+ * does, rather than recorded as paying another amount. */
+static void settle_total(struct import *im)
+{
+    json_t *lines = json_object_get(im->order, "lines");
+    json_int_t gross = 0;
+    size_t i;
+    json_t *line;
+    json_array_foreach(lines, i, line)
+    {
+        gross += json_integer_value(json_object_get(line, "quantity")) *
+                 json_integer_value(json_object_get(line, "unit_price_minor"));
+    }
+    json_int_t discount = json_integer_value(json_object_get(im->order, "discount_minor")),
+               shipping = json_integer_value(json_object_get(im->order, "shipping_minor")),
+               tax = json_integer_value(json_object_get(im->order, "tax_minor"));
+    int64_t made = gross - discount + shipping;
+    if (im->order_total_minor == made)
+        return;
+    if (tax > 0 && im->order_total_minor == made + tax) {
+        json_object_set_new(im->order, "tax_included", json_false());
+        return;
+    }
+    char total[FID_MONEY_TEXT_MAX], lines_text[FID_MONEY_TEXT_MAX], paid[FID_MONEY_TEXT_MAX],
+        with_tax[FID_MONEY_TEXT_MAX], reason[4 * FID_MONEY_TEXT_MAX + 200];
+    fid_money_format(im->order_total_minor, im->digits, total);
+    fid_money_format(gross, im->digits, lines_text);
+    fid_money_format(made, im->digits, paid);
+    fid_money_format(made + tax, im->digits, with_tax);
+    snprintf(reason, sizeof reason,
+             "the order's total %s is not what its lines (%s) less the discount plus the "
+             "shipping make, %s, nor that with its tax on top, %s (--map amount= leaves the "
+             "total out)",
+             total, lines_text, paid, with_tax);
+    import_report_bad(im, im->order_line, F_AMOUNT, reason);
+    im->order_bad = true;
+}
+
 void import_close_order(struct import *im)
 {
     if (im->columnar) {
@@ -392,6 +431,8 @@ void import_close_order(struct import *im)
         paid_lines_to_prices(im);
     if (!im->order_bad && im->order_negative_minor > 0)
         negative_rows_to_discount(im);
+    if (!im->order_bad && im->order_has_total && !im->order_paid_lines)
+        settle_total(im);
     if (im->order_bad) {
         im->orders_failed++;
     } else {
@@ -412,4 +453,6 @@ void import_close_order(struct import *im)
     im->order_known = false;
     im->order_paid_lines = false;
     im->order_negative_minor = 0;
+    im->order_total_minor = 0;
+    im->order_has_total = false;
 }

@@ -33,7 +33,9 @@ int64_t earn_basis(const struct program *p, const struct event *o)
         basis -= o->discount_minor;
     if (p->earning.include_shipping)
         basis += o->shipping_minor;
-    if (!p->earning.include_tax)
+    if (o->tax_on_top && p->earning.include_tax)
+        basis += o->tax_minor; /* not in the prices: added when the basis counts it */
+    else if (!o->tax_on_top && !p->earning.include_tax)
         basis -= o->tax_minor;
     return basis > 0 ? basis : 0;
 }

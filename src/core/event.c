@@ -56,7 +56,8 @@ int64_t event_order_gross(const struct event *order)
 
 int64_t event_order_paid(const struct event *order)
 {
-    return event_order_gross(order) - order->discount_minor + order->shipping_minor;
+    return event_order_gross(order) - order->discount_minor + order->shipping_minor +
+           (order->tax_on_top ? order->tax_minor : 0);
 }
 
 static enum fid_status copy_string(const json_t *obj, const char *key, bool required, char *out,
@@ -121,10 +122,11 @@ static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool ref
 
 static enum fid_status parse_order(const json_t *obj, struct event *ev, struct fid_error *err)
 {
-    static const char *const keys[] = {
-        "type",      "key",      "at",    "customer",       "order_id",
-        "channel",   "currency", "lines", "discount_minor", "shipping_minor",
-        "tax_minor", "history",  NULL};
+    static const char *const keys[] = {"type",           "key",       "at",
+                                       "customer",       "order_id",  "channel",
+                                       "currency",       "lines",     "discount_minor",
+                                       "shipping_minor", "tax_minor", "history",
+                                       "tax_included",   NULL};
     FID_CHECK(jsonr_check_keys(obj, "", keys, err));
     FID_CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
     FID_CHECK(copy_string(obj, "order_id", true, ev->order_id, sizeof ev->order_id, err));
@@ -143,12 +145,15 @@ static enum fid_status parse_order(const json_t *obj, struct event *ev, struct f
     FID_CHECK(jsonr_int(obj, "", "shipping_minor", false, 0, EVENT_AMOUNT_MAX, 0,
                         &ev->shipping_minor, err));
     FID_CHECK(jsonr_int(obj, "", "tax_minor", false, 0, EVENT_AMOUNT_MAX, 0, &ev->tax_minor, err));
+    bool tax_included = true;
+    FID_CHECK(jsonr_bool(obj, "", "tax_included", true, &tax_included, err));
+    ev->tax_on_top = !tax_included;
     int64_t gross = event_order_gross(ev);
     if (ev->discount_minor > gross)
         return fid_fail(err, FID_ERR_INPUT, "/discount_minor",
                         "discount %lld is larger than the lines' total %lld",
                         (long long)ev->discount_minor, (long long)gross);
-    if (ev->tax_minor > gross - ev->discount_minor + ev->shipping_minor)
+    if (tax_included && ev->tax_minor > gross - ev->discount_minor + ev->shipping_minor)
         return fid_fail(err, FID_ERR_INPUT, "/tax_minor", "tax is larger than the amount paid");
     return FID_OK;
 }

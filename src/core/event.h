@@ -68,6 +68,7 @@ struct event {
     int64_t discount_minor, shipping_minor, tax_minor;
     int64_t amount_minor; /* refund by amount; VIP payment amount */
     bool history;         /* an order from the past, recorded for analytics without earning */
+    bool tax_on_top;      /* tax_minor is added to the prices ("tax_included": false) */
 
     /* redeem */
     char reward_id[PROGRAM_ID_MAX];
@@ -109,7 +110,8 @@ const char *event_type_name(enum event_type type);
 json_t *event_history_order(const char *key, const char *customer, const char *order_id, int64_t at,
                             int64_t paid_minor);
 
-/* Order arithmetic: gross = sum of lines; paid = gross - discount + shipping. */
+/* Order arithmetic: gross = sum of lines; paid = gross - discount + shipping (+ tax when it is
+ * on top of the prices). */
 int64_t event_order_gross(const struct event *order);
 int64_t event_order_paid(const struct event *order);
 

@@ -262,6 +262,36 @@ new@example.com|new@example.com||0|1|200" "$(sql "SELECT ref, email, COALESCE(ph
         "imported without the phone"
 }
 
+# Prices before tax (the US and Canadian default of Shopify and WooCommerce): the order's Total is
+# its lines less the discount plus the shipping and the tax. It is recorded as what was paid,
+# the tax on top of the prices (tax_included: false), and the earning basis leaves the tax out
+# as the programme says; a total that nothing explains is refused, not replaced.
+prices_before_tax() {
+    NOW=2024-01-01T00:00:00Z init_db ecommerce --currency USD --timezone America/New_York
+    NOW=2024-03-10T00:00:00Z
+    post '{"type":"enrol","key":"e1","at":"2024-01-01T00:00:00Z","customer":"ann@example.com"}'
+    cat >us.csv <<'CSV'
+Name,Email,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem price,Lineitem sku
+#1001,ann@example.com,USD,100.00,10.00,8.25,118.25,0.00,2024-03-03 10:00:00 -0500,1,60.00,SH-1
+#1001,ann@example.com,,,,,,,2024-03-03 10:00:00 -0500,2,20.00,SO-1
+#1002,ann@example.com,USD,50.00,0.00,4.00,50.00,0.00,2024-03-04 10:00:00 -0500,1,50.00,SH-1
+#1003,ann@example.com,USD,50.00,0.00,4.00,57.00,0.00,2024-03-05 10:00:00 -0500,1,50.00,SH-1
+CSV
+    expect_exit 2 fidele import orders us.csv --format shopify --award
+    assert_eq "#1001|11825|10000|1
+#1002|5000|4600|" "$(sql "SELECT ref, paid_minor, basis_minor, json_extract(body, '\$.tax_included') = 0 FROM orders ORDER BY ref")" \
+        "paid as the file says; the tax on top, out of the basis (#1002: tax included)"
+    assert_contains "$ERR" "line 5, column 7 (amount): the order's total 57.00 is not what its lines (50.00) less the discount plus the shipping make, 50.00, nor that with its tax on top, 54.00" \
+        "a total nothing explains"
+    # a refund may take back all that was paid, the tax included
+    post "$(refund_json r1 2024-03-06T10:00:00Z '#1001' '"amount_minor":11825')"
+    assert_eq "11825" "$(sql "SELECT refunded_minor FROM orders WHERE ref = '#1001'")" "refunded in full"
+    # without the total, the lines make the order
+    expect_exit 0 fidele import orders us.csv --format shopify --map amount=
+    assert_contains "$OUT" "4 rows: 1 order imported, 2 already imported" "#1003 from its lines"
+    assert_eq "5000" "$(sql "SELECT paid_minor FROM orders WHERE ref = '#1003'")" "its lines' amount"
+}
+
 # Amounts as spreadsheets write them: thousands apart with a no-break space (U+00A0) or the
 # narrow one French uses (U+202F); a negative row (a discount, a returned line) takes its amount
 # off its order, on both paths, but an order may not come to less than zero.
@@ -366,6 +396,7 @@ future_dates() {
 scenario amount_formats amount_formats
 scenario contacts_as_ids contacts_as_ids
 scenario contacts_kept contacts_kept
+scenario prices_before_tax prices_before_tax
 scenario future_dates future_dates
 scenario dry_run_checks_everything dry_run_checks_everything
 scenario refused_rows refused_rows

@@ -223,6 +223,23 @@ static const struct earn_case EARN_CASES[] = {
      .basis = 9500,
      .points = 95,
      .parts = "base=95"},
+    /* prices before tax: the tax, paid on top of them, counts only when the basis includes it */
+    {.name = "basis: tax on top of the prices, included (default)",
+     .programme = EARN(RATE),
+     .order = ORDER(LINES(LINE("X", "misc", 2, 5000)) ", 'discount_minor': 2000, "
+                                                      "'shipping_minor': 500, 'tax_minor': 1000, "
+                                                      "'tax_included': false"),
+     .basis = 9000,
+     .points = 90,
+     .parts = "base=90"},
+    {.name = "basis: tax on top of the prices, without tax",
+     .programme = EARN(RATE ", 'basis': {'include_tax': false}"),
+     .order = ORDER(LINES(LINE("X", "misc", 2, 5000)) ", 'discount_minor': 2000, "
+                                                      "'shipping_minor': 500, 'tax_minor': 1000, "
+                                                      "'tax_included': false"),
+     .basis = 8000,
+     .points = 80,
+     .parts = "base=80"},
     {.name = "basis: fully discounted order",
      .programme = EARN(RATE),
      .order = ORDER(ONE_LINE(1000) ", 'discount_minor': 1000"),

@@ -105,6 +105,16 @@ static void test_order_fields(void **state)
     assert_int_equal(ev->tax_minor, 550);
     assert_int_equal(event_order_gross(ev), 3400);
     assert_int_equal(event_order_paid(ev), 3400 - 400 + 490);
+    assert_false(ev->tax_on_top); /* tax is in the prices unless the order says otherwise */
+    event_free(ev);
+
+    /* prices before tax (US and Canadian stores): the tax is paid on top of them */
+    ev = unit_event("{'type': 'order', 'key': 'k', 'customer': 'c', 'order_id': 'o', 'lines': "
+                    "[{'sku': 'A', 'quantity': 2, 'unit_price_minor': 5000}], 'shipping_minor': "
+                    "1000, 'tax_minor': 825, 'tax_included': false}",
+                    NOW);
+    assert_true(ev->tax_on_top);
+    assert_int_equal(event_order_paid(ev), 10000 + 1000 + 825);
     event_free(ev);
 
     ev = unit_event("{'type': 'order', 'key': 'k', 'customer': 'c', 'order_id': 'o', "
@@ -279,6 +289,7 @@ static const struct bad_case BAD_CASES[] = {
     {"negative shipping", ORDER(", 'shipping_minor': -1"), "/shipping_minor"},
     {"tax larger than paid",
      ORDER(", 'discount_minor': 100, 'shipping_minor': 50, 'tax_minor': 951"), "/tax_minor"},
+    {"tax_included not a boolean", ORDER(", 'tax_included': 'no'"), "/tax_included"},
     {"channel unknown", ORDER(", 'channel': 'phone'"), "/channel"},
     {"currency lower case", ORDER(", 'currency': 'eur'"), "/currency"},
     {"currency unknown", ORDER(", 'currency': 'XXY'"), "/currency"},
