@@ -1,8 +1,8 @@
 /*
  * Fuzz target for the import parsers: the bytes as a CSV file (comma and semicolon) and as
  * whitespace-separated columns, and every field of every row as an amount, a quantity, an
- * e-mail address, a phone and a date (with and without a format). Nothing may crash, leak or read
- * out of bounds.
+ * e-mail address, a phone, an order status and a date (with and without a format). Nothing may
+ * crash, leak or read out of bounds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +28,11 @@ static int visit(const struct row *row, void *context)
         char contact[VALUE_EMAIL_MAX];
         if (value_email(row->fields[i], contact, reason) == 0)
             FUZZ_ASSERT(strchr(contact, '@') != NULL && strlen(contact) < VALUE_EMAIL_MAX);
+        else
+            FUZZ_ASSERT(reason[0] != '\0');
+        enum value_status status;
+        if (value_status(row->fields[i], &status, reason) == 0)
+            FUZZ_ASSERT(status >= VALUE_PAID && status <= VALUE_UNPAID);
         else
             FUZZ_ASSERT(reason[0] != '\0');
         if (value_phone(row->fields[i], contact, reason) == 0)

@@ -57,7 +57,7 @@ int cmd_import(struct cli *cli)
             fid_fail(&im.err, FID_ERR_INPUT, "--map",
                      "expected FIELD=COLUMN with FIELD one of customer, order_id, date, amount, "
                      "currency, email, phone, sku, category, quantity, price, discount, shipping, "
-                     "tax (FIELD= for none); got \"%.60s\"",
+                     "tax, status, refunded (FIELD= for none); got \"%.60s\"",
                      cli->option_values[i]);
             return cli_fail(cli, &im.err);
         }
@@ -151,21 +151,24 @@ int cmd_import(struct cli *cli)
     }
     double seconds = import_clock() - im.started;
     json_t *summary =
-        json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b}", "rows", (json_int_t)im.rows,
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b}", "rows", (json_int_t)im.rows,
                   "orders_imported", (json_int_t)im.orders_applied, "orders_already_imported",
                   (json_int_t)im.orders_replayed, "orders_refused", (json_int_t)im.orders_failed,
-                  "bad_rows", (json_int_t)im.bad_rows, "seconds", seconds, "rows_per_second",
+                  "orders_not_paid", (json_int_t)im.orders_unpaid, "bad_rows",
+                  (json_int_t)im.bad_rows, "seconds", seconds, "rows_per_second",
                   seconds > 0 ? (double)im.rows / seconds : 0.0, "dry_run", im.dry_run);
     if (cli->json)
         cli_print_json(summary);
     else {
-        char rows[48], orders[48], bad[48];
-        printf("%s: %s %s, %zu already imported, %zu refused; %s (%.1f s, %.0f rows/s)\n",
+        char rows[48], orders[48], bad[48], unpaid[48] = "";
+        if (im.orders_unpaid > 0) /* orders never paid: skipped */
+            snprintf(unpaid, sizeof unpaid, ", %zu not paid", im.orders_unpaid);
+        printf("%s: %s %s, %zu already imported, %zu refused%s; %s (%.1f s, %.0f rows/s)\n",
                cli_count((long long)im.rows, "row", "rows", rows, sizeof rows),
                cli_count((long long)im.orders_applied, "order", "orders", orders, sizeof orders),
                im.dry_run ? "valid (dry run)" : "imported", im.orders_replayed, im.orders_failed,
-               cli_count((long long)im.bad_rows, "bad row", "bad rows", bad, sizeof bad), seconds,
-               seconds > 0 ? (double)im.rows / seconds : 0.0);
+               unpaid, cli_count((long long)im.bad_rows, "bad row", "bad rows", bad, sizeof bad),
+               seconds, seconds > 0 ? (double)im.rows / seconds : 0.0);
         json_decref(summary);
     }
     code = im.bad_rows > 0 ? 2 : 0;

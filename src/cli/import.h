@@ -18,6 +18,9 @@
 #define IMPORT_BATCH  1000
 #define IMPORT_DRAFTS 4096
 
+/* An order's refund when its status says refunded without an amount: all it paid. */
+#define ORDER_REFUNDED_ALL (-1)
+
 enum field {
     F_CUSTOMER,
     F_ORDER_ID,
@@ -33,6 +36,8 @@ enum field {
     F_DISCOUNT,
     F_SHIPPING,
     F_TAX,
+    F_STATUS,
+    F_REFUNDED,
     F_COUNT
 };
 
@@ -71,6 +76,7 @@ struct import {
     /* current order */
     char order_id[EVENT_REF_MAX];
     size_t order_line;
+    int64_t order_at;
     json_t *order; /* event being built; NULL when none */
     bool order_bad;
     bool order_known; /* recorded before the import: skipped */
@@ -84,16 +90,18 @@ struct import {
     int64_t order_negative_minor; /* what its negative rows take off, as a discount */
     int64_t order_total_minor;    /* the amounts beside its priced lines: what it paid */
     bool order_has_total;
+    int64_t order_refund_minor; /* refunded: 0 none, ORDER_REFUNDED_ALL all it paid */
     /* The order id of a row that could not open its order: the order's next rows are refused
      * too (else they would be imported as the whole order, which no later import could mend). */
     char refused_order[EVENT_REF_MAX];
     size_t refused_line;
+    bool refused_unpaid;    /* it was never paid: its rows are skipped, not refused */
     json_t *batch;          /* events ready to apply */
     json_t *batch_lines;    /* first line of each event of batch */
     json_t *batch_contacts; /* its e-mail and phone to keep once applied: [email, phone] */
     json_t *seen;           /* digests of rows without order id -> occurrences */
     /* totals */
-    size_t rows, bad_rows, orders_applied, orders_replayed, orders_failed;
+    size_t rows, bad_rows, orders_applied, orders_replayed, orders_failed, orders_unpaid;
     size_t file_size, bytes;
     double started, last_progress;
     enum fid_status status;

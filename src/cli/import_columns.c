@@ -9,8 +9,8 @@
 #include "cli/import.h"
 
 const char *const FIELD_NAMES[F_COUNT] = {
-    "customer", "order_id", "date",     "amount", "currency", "email",    "phone",
-    "sku",      "category", "quantity", "price",  "discount", "shipping", "tax"};
+    "customer", "order_id", "date",  "amount",   "currency", "email", "phone",  "sku",
+    "category", "quantity", "price", "discount", "shipping", "tax",   "status", "refunded"};
 
 /* Header names each format recognises per field, first match wins (case-insensitive). */
 
@@ -29,7 +29,9 @@ static const struct preset PRESETS[] = {
       [F_PRICE] = {"price", "unit_price", NULL},
       [F_DISCOUNT] = {"discount", NULL},
       [F_SHIPPING] = {"shipping", NULL},
-      [F_TAX] = {"tax", NULL}}},
+      [F_TAX] = {"tax", NULL},
+      [F_STATUS] = {"status", "financial_status", "order_status", NULL},
+      [F_REFUNDED] = {"refunded", "refunded_amount", "refund", NULL}}},
     {"shopify",
      {[F_ORDER_ID] = {"Name", NULL},
       [F_EMAIL] = {"Email", NULL},
@@ -42,7 +44,9 @@ static const struct preset PRESETS[] = {
       [F_PRICE] = {"Lineitem price", NULL},
       [F_DISCOUNT] = {"Discount Amount", NULL},
       [F_SHIPPING] = {"Shipping", NULL},
-      [F_TAX] = {"Taxes", NULL}}},
+      [F_TAX] = {"Taxes", NULL},
+      [F_STATUS] = {"Financial Status", NULL},
+      [F_REFUNDED] = {"Refunded Amount", NULL}}},
     {"woocommerce",
      {[F_ORDER_ID] = {"Order ID", "Order Number", NULL},
       [F_EMAIL] = {"Customer Email", "Billing Email", "Email (Billing)", NULL},
@@ -55,7 +59,9 @@ static const struct preset PRESETS[] = {
       [F_PRICE] = {"Item Cost", NULL},
       [F_DISCOUNT] = {"Cart Discount", "Order Discount", NULL},
       [F_SHIPPING] = {"Order Shipping", "Shipping Total", NULL},
-      [F_TAX] = {"Order Total Tax", "Tax Total", NULL}}},
+      [F_TAX] = {"Order Total Tax", "Tax Total", NULL},
+      [F_STATUS] = {"Order Status", "Status", NULL},
+      [F_REFUNDED] = {"Order Refund Amount", "Refund Amount", "Refunded Total", NULL}}},
 };
 
 const struct preset *import_preset(const char *name)

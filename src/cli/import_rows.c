@@ -58,6 +58,7 @@ static void start_draft(struct import *im, const struct row *row, const char *cu
     im->draft_open = true;
     o->at = at;
     o->paid_minor = 0;
+    o->refunded_minor = im->order_refund_minor;
     o->line = row->line;
     o->refused = false;
     o->customer[0] = o->order[0] = '\0';
@@ -134,8 +135,59 @@ static int refuse_order(struct import *im, const struct row *row, const char *or
     if (order_id && order_id[0] && im->column[F_ORDER_ID] >= 0) {
         snprintf(im->refused_order, sizeof im->refused_order, "%s", order_id);
         im->refused_line = row->line;
+        im->refused_unpaid = false;
     }
     if (im->columnar) /* the history notes it as seen (the engine's path did, at the start) */
+        import_refused_draft(im, order_id, row->line);
+    return 0;
+}
+
+/* What became of the order's money (status, refunded): never paid (*unpaid), refunded in part or
+ * in whole (im->order_refund_minor), or paid. False when the row says it wrongly (reported). */
+static bool read_status(struct import *im, const struct row *row, bool *unpaid)
+{
+    char reason[VALUE_REASON_MAX];
+    enum value_status status = VALUE_PAID;
+    const char *text = import_field(im, row, F_STATUS),
+               *refunded = import_field(im, row, F_REFUNDED);
+    if (text && value_status(text, &status, reason) != 0) {
+        import_report_bad(im, row->line, F_STATUS, reason);
+        return false;
+    }
+    *unpaid = status == VALUE_UNPAID;
+    im->order_refund_minor = status == VALUE_REFUNDED ? ORDER_REFUNDED_ALL : 0;
+    if (!*unpaid && !blank(refunded)) {
+        int64_t minor = 0;
+        if (value_amount(refunded, im->digits, &minor, reason) != 0 || minor < 0 ||
+            minor > EVENT_AMOUNT_MAX) {
+            import_report_bad(im, row->line, F_REFUNDED,
+                              minor < 0   ? "a negative amount"
+                              : minor > 0 ? "the amount is above 10^14 minor units"
+                                          : reason);
+            return false;
+        }
+        if (minor > 0)
+            im->order_refund_minor = minor;
+    }
+    if (status == VALUE_PARTLY_REFUNDED && im->order_refund_minor == 0) {
+        import_report_bad(im, row->line, F_STATUS,
+                          "a partly refunded order needs the amount refunded (a refunded column: "
+                          "--map refunded=COLUMN)");
+        return false;
+    }
+    return true;
+}
+
+/* Skips an order never paid, and the rows of it that follow. */
+static int skip_unpaid(struct import *im, const struct row *row, const char *order_id)
+{
+    im->orders_unpaid++;
+    if (im->column[F_ORDER_ID] >= 0) {
+        snprintf(im->refused_order, sizeof im->refused_order, "%s", order_id);
+        im->refused_line = row->line;
+        im->refused_unpaid = true;
+    }
+    if (im->columnar) /* the history notes it as seen */
         import_refused_draft(im, order_id, row->line);
     return 0;
 }
@@ -182,6 +234,8 @@ int import_on_row(const struct row *row, void *context)
         order_id = generated;
     }
     if (im->refused_order[0] && order_id && strcmp(order_id, im->refused_order) == 0) {
+        if (im->refused_unpaid)
+            return 0; /* a row of an order never paid */
         snprintf(reason, sizeof reason, "its order's row on line %zu was refused",
                  im->refused_line);
         import_report_bad(im, row->line, F_ORDER_ID, reason);
@@ -211,6 +265,11 @@ int import_on_row(const struct row *row, void *context)
         }
         if (!fields_readable(im, row))
             return refuse_order(im, row, order_id);
+        bool unpaid = false;
+        if (!read_status(im, row, &unpaid))
+            return refuse_order(im, row, order_id);
+        if (unpaid)
+            return skip_unpaid(im, row, order_id);
         /* The e-mail and phone as customers keep them (in lower case, in international form):
          * kept on the customer, and naming it when no id does, whatever the spelling. */
         const char *email = import_field(im, row, F_EMAIL), *phone = import_field(im, row, F_PHONE);
@@ -282,6 +341,7 @@ int import_on_row(const struct row *row, void *context)
         memcpy(im->order_id, order_id, id_len);
         im->order_id[id_len] = '\0';
         im->order_line = row->line;
+        im->order_at = at;
         if (im->columnar) {
             start_draft(im, row, customer, customer_field, order_id, at);
         } else {

@@ -35,9 +35,25 @@ enum fid_status import_apply_batch(struct import *im)
     }
     size_t i;
     json_t *r;
+    bool order_failed = false; /* the order event before, which a refund follows */
     json_array_foreach(results, i, r)
     {
         const char *status = json_string_value(json_object_get(r, "status"));
+        const char *type = json_string_value(json_object_get(json_array_get(im->batch, i), "type"));
+        if (strcmp(type, "refund") == 0) {
+            /* its order's failure was reported; a refund of its own is unlikely: it was checked */
+            if (strcmp(status, "error") == 0 && !order_failed) {
+                json_t *e = json_object_get(r, "error");
+                char reason[FID_ERROR_MESSAGE_MAX + FID_ERROR_FIELD_MAX + 16];
+                snprintf(reason, sizeof reason, "its refund: %s: %s",
+                         json_string_value(json_object_get(e, "field")),
+                         json_string_value(json_object_get(e, "message")));
+                import_report_bad(
+                    im, (size_t)json_integer_value(json_array_get(im->batch_lines, i)), -1, reason);
+            }
+            continue;
+        }
+        order_failed = strcmp(status, "error") == 0;
         json_t *contact = json_array_get(im->batch_contacts, i);
         if (strcmp(status, "error") != 0 && json_array_size(contact) == 2)
             history_import_keep_contact(
@@ -92,6 +108,46 @@ void import_key(const char *order_id, char key[EVENT_KEY_MAX])
         fid_digest_hex(order_id, len, digest);
         snprintf(key, EVENT_KEY_MAX, "import:#%s", digest);
     }
+}
+
+/* Queues the refund of an order queued just before, dated at the order (exports do not say
+ * when orders were refunded). */
+static void queue_refund(struct import *im, const char *order_id, int64_t at, int64_t amount,
+                         size_t line)
+{
+    char key[EVENT_KEY_MAX], at_text[FID_TIME_ISO_MAX];
+    import_key(order_id, key);
+    size_t len = strlen(key);
+    if (len + sizeof ":refund" <= EVENT_KEY_MAX) {
+        memcpy(key + len, ":refund", sizeof ":refund");
+    } else { /* the key of a long id is a digest: one of the id and the word */
+        char digest[FID_DIGEST_HEX], both[EVENT_KEY_MAX + 8];
+        snprintf(both, sizeof both, "%s:refund", key);
+        fid_digest_hex(both, strlen(both), digest);
+        snprintf(key, EVENT_KEY_MAX, "import:#%s", digest);
+    }
+    fid_time_format(at, at_text);
+    json_t *refund = json_pack("{s:s, s:s, s:s, s:s, s:I}", "type", "refund", "key", key, "at",
+                               at_text, "order_id", order_id, "amount_minor", (json_int_t)amount);
+    queue_event(im, refund, line, "", "");
+    json_decref(refund);
+}
+
+/* The refund an order's status and refunded amount say (ORDER_REFUNDED_ALL: all it paid), or -1
+ * when it is more than the order paid (reported, at line). */
+static int64_t refund_of(struct import *im, int64_t refund, int64_t paid, size_t line)
+{
+    if (refund == ORDER_REFUNDED_ALL)
+        return paid;
+    if (refund <= paid)
+        return refund;
+    char refunded[FID_MONEY_TEXT_MAX], paid_text[FID_MONEY_TEXT_MAX], reason[160];
+    fid_money_format(refund, im->digits, refunded);
+    fid_money_format(paid, im->digits, paid_text);
+    snprintf(reason, sizeof reason, "the refunded amount %s is more than the %s the order paid",
+             refunded, paid_text);
+    import_report_bad(im, line, F_REFUNDED, reason);
+    return -1;
 }
 
 /* A columnar draft as the engine's order event: for members, whose orders the engine keeps. */
@@ -207,6 +263,8 @@ static void take_results(struct import *im, const struct history_order *run, siz
             json_t *event = draft_event(o);
             queue_event(im, event, o->line, "", ""); /* kept by the history */
             json_decref(event);
+            if (o->refunded_minor > 0)
+                queue_refund(im, o->order, o->at, o->refunded_minor, o->line);
         }
     }
 }
@@ -284,6 +342,9 @@ static void close_draft(struct import *im)
     struct history_order *o = &im->drafts[im->n_drafts];
     if (!im->order_bad && o->paid_minor < 0)
         refuse_below_zero(im, o->paid_minor);
+    if (!im->order_bad &&
+        (o->refunded_minor = refund_of(im, o->refunded_minor, o->paid_minor, o->line)) < 0)
+        im->order_bad = true;
     if (im->order_bad) { /* the history notes its id */
         im->order_bad = false;
         im->orders_failed++;
@@ -344,20 +405,26 @@ static void paid_lines_to_prices(struct import *im)
     json_object_set_new(first, "unit_price_minor", json_integer(unit));
 }
 
-/* The order's negative rows as a discount: refused when they take off more than its lines. */
-static void negative_rows_to_discount(struct import *im)
+/* What an order event's lines come to (quantity x price, summed). */
+static int64_t order_gross(const json_t *order)
 {
-    json_t *lines = json_object_get(im->order, "lines");
-    json_int_t gross = 0,
-               discount = json_integer_value(json_object_get(im->order, "discount_minor")),
-               shipping = json_integer_value(json_object_get(im->order, "shipping_minor"));
+    json_int_t gross = 0;
     size_t i;
     json_t *line;
-    json_array_foreach(lines, i, line)
+    json_array_foreach(json_object_get(order, "lines"), i, line)
     {
         gross += json_integer_value(json_object_get(line, "quantity")) *
                  json_integer_value(json_object_get(line, "unit_price_minor"));
     }
+    return gross;
+}
+
+/* The order's negative rows as a discount: refused when they take off more than its lines. */
+static void negative_rows_to_discount(struct import *im)
+{
+    json_int_t gross = order_gross(im->order),
+               discount = json_integer_value(json_object_get(im->order, "discount_minor")),
+               shipping = json_integer_value(json_object_get(im->order, "shipping_minor"));
     /* amounts of rows: the first line was made to take the discount back and the shipping out */
     int64_t total = gross - discount + shipping - im->order_negative_minor;
     if (total < 0) {
@@ -382,15 +449,7 @@ static void negative_rows_to_discount(struct import *im)
  * does, rather than recorded as paying another amount. */
 static void settle_total(struct import *im)
 {
-    json_t *lines = json_object_get(im->order, "lines");
-    json_int_t gross = 0;
-    size_t i;
-    json_t *line;
-    json_array_foreach(lines, i, line)
-    {
-        gross += json_integer_value(json_object_get(line, "quantity")) *
-                 json_integer_value(json_object_get(line, "unit_price_minor"));
-    }
+    json_int_t gross = order_gross(im->order);
     json_int_t discount = json_integer_value(json_object_get(im->order, "discount_minor")),
                shipping = json_integer_value(json_object_get(im->order, "shipping_minor")),
                tax = json_integer_value(json_object_get(im->order, "tax_minor"));
@@ -416,6 +475,17 @@ static void settle_total(struct import *im)
     im->order_bad = true;
 }
 
+/* What an order event pays, as the engine counts it (event_order_paid). */
+static int64_t order_paid(const json_t *order)
+{
+    json_int_t paid = order_gross(order) +
+                      json_integer_value(json_object_get(order, "shipping_minor")) -
+                      json_integer_value(json_object_get(order, "discount_minor"));
+    if (json_is_false(json_object_get(order, "tax_included")))
+        paid += json_integer_value(json_object_get(order, "tax_minor"));
+    return paid;
+}
+
 void import_close_order(struct import *im)
 {
     if (im->columnar) {
@@ -433,6 +503,10 @@ void import_close_order(struct import *im)
         negative_rows_to_discount(im);
     if (!im->order_bad && im->order_has_total && !im->order_paid_lines)
         settle_total(im);
+    int64_t refund = 0;
+    if (!im->order_bad && im->order_refund_minor != 0 &&
+        (refund = refund_of(im, im->order_refund_minor, order_paid(im->order), im->order_line)) < 0)
+        im->order_bad = true;
     if (im->order_bad) {
         im->orders_failed++;
     } else {
@@ -445,6 +519,8 @@ void import_close_order(struct import *im)
             history_import_keep_contact(im->history, customer, im->order_email, im->order_phone);
         } else {
             queue_event(im, im->order, im->order_line, im->order_email, im->order_phone);
+            if (refund > 0)
+                queue_refund(im, im->order_id, im->order_at, refund, im->order_line);
         }
     }
     json_decref(im->order);
@@ -455,4 +531,5 @@ void import_close_order(struct import *im)
     im->order_negative_minor = 0;
     im->order_total_minor = 0;
     im->order_has_total = false;
+    im->order_refund_minor = 0;
 }

@@ -488,6 +488,19 @@ static enum fid_status write_block(struct history_import *im, struct fid_error *
     return st;
 }
 
+/* Marks a shopper to be written at the next flush (inserted when it has no row yet). */
+static void touch(struct history_import *im, struct shopper *c)
+{
+    if (c->dirty)
+        return;
+    c->dirty = true;
+    if (im->n_dirty == im->cap_dirty) {
+        im->cap_dirty = im->cap_dirty ? im->cap_dirty * 2 : 4096;
+        im->dirty = xrealloc(im->dirty, im->cap_dirty * sizeof *im->dirty);
+    }
+    im->dirty[im->n_dirty++] = (struct touched){c->orders.id, (size_t)(c - im->shoppers)};
+}
+
 /* Decides what becomes of one order, and records it when it goes to the history, in the open
  * transaction; its hashes were computed by the caller. */
 static enum fid_status record(struct history_import *im, struct history_order *o,
@@ -514,16 +527,21 @@ static enum fid_status record(struct history_import *im, struct history_order *o
     struct shopper *c = shopper_find(im, o->customer, hash);
     if (c && (st = check(im, c, err)) != FID_OK)
         return st;
-    if (o->outcome != HISTORY_FOR_ENGINE || (c && c->member)) {
+    if (o->outcome != HISTORY_FOR_ENGINE) { /* recorded before */
         if (c)
             keep_contact(im, c, o->email, o->phone);
         return FID_OK;
     }
+    /* a member's order, or a refunded one: the engine records it (with its refund) */
+    bool engine = (c && c->member) || o->refunded_minor > 0;
     /* refused before its id is recorded: the same order may come again, mended */
-    if (c && c->spend_stored + c->orders.spend_minor > HISTORY_SPEND_MAX - o->paid_minor) {
+    if (!engine && c &&
+        c->spend_stored + c->orders.spend_minor > HISTORY_SPEND_MAX - o->paid_minor) {
         o->outcome = HISTORY_TOO_LARGE;
         return FID_OK;
     }
+    /* A customer the history does not know is made here, for the engine's orders too: its row
+     * is written before the engine applies them, and the history's later orders add to it. */
     if (c == NULL) {
         c = shopper_add(im, o->customer, len, hash);
         c->checked = im->generation;
@@ -533,7 +551,11 @@ static enum fid_status record(struct history_import *im, struct history_order *o
             return st;
         if (c->orders.id > im->ids_seen)
             im->ids_seen = c->orders.id;
+        touch(im, c);
     }
+    keep_contact(im, c, o->email, o->phone);
+    if (engine)
+        return FID_OK;
     if (c->orders.id > (int64_t)UINT32_MAX)
         return fid_fail(err, FID_ERR_DB, "", "more customers than the order history can hold");
     size_t i = im->block.n++;
@@ -548,15 +570,7 @@ static enum fid_status record(struct history_import *im, struct history_order *o
         c->orders.last_order_at = o->at;
     c->orders.order_count++;
     c->orders.spend_minor += o->paid_minor;
-    if (!c->dirty) {
-        c->dirty = true;
-        if (im->n_dirty == im->cap_dirty) {
-            im->cap_dirty = im->cap_dirty ? im->cap_dirty * 2 : 4096;
-            im->dirty = xrealloc(im->dirty, im->cap_dirty * sizeof *im->dirty);
-        }
-        im->dirty[im->n_dirty++] = (struct touched){c->orders.id, (size_t)(c - im->shoppers)};
-    }
-    keep_contact(im, c, o->email, o->phone);
+    touch(im, c);
     o->outcome = HISTORY_RECORDED;
     return im->block.n == HISTORY_BLOCK_ORDERS ? write_block(im, err) : FID_OK;
 }

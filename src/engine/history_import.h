@@ -23,7 +23,7 @@ struct history_import;
 enum history_outcome {
     HISTORY_RECORDED,   /* added to the history */
     HISTORY_KNOWN,      /* an order with this ref is already recorded */
-    HISTORY_FOR_ENGINE, /* the customer is a member: apply the order through the engine */
+    HISTORY_FOR_ENGINE, /* a member's order, or a refunded one: apply it through the engine */
     HISTORY_TOO_LARGE,  /* refused: the customer's spend would pass HISTORY_SPEND_MAX */
     HISTORY_APART,      /* refused: the import saw this order's ref before (rows apart) */
     HISTORY_REFUSED,    /* refused by the caller: its ref is only noted as seen */
@@ -77,6 +77,7 @@ struct history_order {
     const char *email, *phone;
     char order[EVENT_REF_MAX]; /* "" for a refused order whose ref could not be read */
     int64_t at, paid_minor;
+    int64_t refunded_minor;       /* > 0: refunded, HISTORY_FOR_ENGINE (the history has none) */
     size_t line;                  /* where it starts in the file, for the caller */
     bool refused;                 /* refused by the caller: HISTORY_REFUSED, its ref noted */
     enum history_outcome outcome; /* set by history_import_add */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/money.h"
 
@@ -210,6 +211,65 @@ int value_phone(const char *text, char out[FID_PHONE_MAX], char reason[VALUE_REA
         return 0;
     snprintf(reason, VALUE_REASON_MAX,
              "\"%.40s\" is not a phone number in international form, such as +33612345678", text);
+    return -1;
+}
+
+int value_status(const char *text, enum value_status *out, char reason[VALUE_REASON_MAX])
+{
+    static const struct {
+        const char *name;
+        enum value_status status;
+    } STATUSES[] = {
+        {"", VALUE_PAID},
+        {"paid", VALUE_PAID},
+        {"partially_paid", VALUE_PAID},
+        {"completed", VALUE_PAID},
+        {"complete", VALUE_PAID},
+        {"processing", VALUE_PAID},
+        {"fulfilled", VALUE_PAID},
+        {"shipped", VALUE_PAID},
+        {"delivered", VALUE_PAID},
+        {"refunded", VALUE_REFUNDED},
+        {"partially_refunded", VALUE_PARTLY_REFUNDED},
+        {"pending", VALUE_UNPAID},
+        {"pending_payment", VALUE_UNPAID},
+        {"authorized", VALUE_UNPAID},
+        {"unpaid", VALUE_UNPAID},
+        {"voided", VALUE_UNPAID},
+        {"void", VALUE_UNPAID},
+        {"expired", VALUE_UNPAID},
+        {"cancelled", VALUE_UNPAID},
+        {"canceled", VALUE_UNPAID},
+        {"failed", VALUE_UNPAID},
+        {"on_hold", VALUE_UNPAID},
+        {"draft", VALUE_UNPAID},
+        {"checkout_draft", VALUE_UNPAID},
+        {"trash", VALUE_UNPAID},
+    };
+    /* lower case, "-" and blanks inside as "_", blanks around and "wc-" dropped */
+    char name[32];
+    size_t n = 0;
+    while (isspace((unsigned char)*text))
+        text++;
+    if (strncasecmp(text, "wc-", 3) == 0)
+        text += 3;
+    size_t len = strlen(text);
+    while (len > 0 && isspace((unsigned char)text[len - 1]))
+        len--;
+    for (size_t i = 0; i < len && n < sizeof name - 1; i++) {
+        unsigned char c = (unsigned char)text[i];
+        name[n++] = c == '-' || isspace(c) ? '_' : (char)tolower(c);
+    }
+    name[n] = '\0';
+    for (size_t i = 0; len < sizeof name && i < sizeof STATUSES / sizeof STATUSES[0]; i++)
+        if (strcmp(name, STATUSES[i].name) == 0) {
+            *out = STATUSES[i].status;
+            return 0;
+        }
+    snprintf(reason, VALUE_REASON_MAX,
+             "\"%.30s\" is not an order status the import knows (paid, refunded, "
+             "partially_refunded, pending, cancelled...)",
+             text);
     return -1;
 }
 

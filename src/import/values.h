@@ -28,6 +28,18 @@ int value_email(const char *text, char out[VALUE_EMAIL_MAX], char reason[VALUE_R
 /* A phone number in international form (util/phone.h), as E.164 into out. */
 int value_phone(const char *text, char out[FID_PHONE_MAX], char reason[VALUE_REASON_MAX]);
 
+/* What an export's order status says of its money. */
+enum value_status {
+    VALUE_PAID,            /* paid, completed, processing, partially_paid, fulfilled, shipped... */
+    VALUE_REFUNDED,        /* refunded (in full unless an amount says how much) */
+    VALUE_PARTLY_REFUNDED, /* partially_refunded: the amount refunded must be given */
+    VALUE_UNPAID,          /* never paid: pending, authorized, voided, cancelled, failed... */
+};
+
+/* An order status as Shopify's Financial Status, WooCommerce's Order Status or another export
+ * writes it: case, blanks, "-" or "_" and a "wc-" prefix do not matter; empty is paid. */
+int value_status(const char *text, enum value_status *out, char reason[VALUE_REASON_MAX]);
+
 /* A whole number >= 1. */
 int value_quantity(const char *text, int64_t *out, char reason[VALUE_REASON_MAX]);
 

@@ -292,6 +292,71 @@ CSV
     assert_eq "5000" "$(sql "SELECT paid_minor FROM orders WHERE ref = '#1003'")" "its lines' amount"
 }
 
+# What became of an order's money: never paid (Shopify's voided, pending; WooCommerce's
+# cancelled, failed...) is skipped and counted apart; refunded in whole or in part is recorded
+# with its refund (through the engine, as a live order and its refund), so that revenue and
+# spend are what was kept; a status the import does not know is refused by its column.
+statuses_and_refunds() {
+    NOW=2024-01-01T00:00:00Z init_db cafe --timezone Europe/Paris
+    NOW=2024-06-01T00:00:00Z
+    cat >r.csv <<'CSV'
+Name,Email,Financial Status,Created at,Total,Refunded Amount
+#1,bob@example.com,voided,2024-03-04 09:00:00 +0100,25.00,0.00
+#2,bob@example.com,refunded,2024-03-05 09:00:00 +0100,40.00,40.00
+#3,bob@example.com,partially_refunded,2024-03-06 09:00:00 +0100,30.00,10.00
+#4,bob@example.com,paid,2024-03-07 09:00:00 +0100,12.00,
+#5,bob@example.com,pending,2024-03-08 09:00:00 +0100,99.00,
+#6,bob@example.com,lost,2024-03-08 09:00:00 +0100,99.00,
+#7,bob@example.com,partially_refunded,2024-03-08 09:00:00 +0100,99.00,
+#8,bob@example.com,refunded,2024-03-08 09:00:00 +0100,9.00,10.00
+CSV
+    dry_then_real r.csv --format shopify
+    check_json "summary" .orders_imported 3 .orders_refused 3 .orders_not_paid 2 .bad_rows 3
+    assert_contains "$ERR" 'line 7, column 3 (status): "lost" is not an order status the import knows' \
+        "an unknown status"
+    assert_contains "$ERR" "line 8, column 3 (status): a partly refunded order needs the amount refunded" \
+        "a partial refund without its amount"
+    assert_contains "$ERR" "line 9, column 6 (refunded): the refunded amount 10.00 is more than the 9.00 the order paid" \
+        "a refund above the order"
+    assert_eq "#2|4000|4000
+#3|3000|1000" "$(sql "SELECT ref, paid_minor, refunded_minor FROM orders ORDER BY ref")" \
+        "the refunded orders with their refunds"
+    assert_eq "3|3200" "$(sql "SELECT order_count || '|' || spend_minor FROM customers WHERE ref = 'bob@example.com'")" \
+        "bob's spend: what was kept (20.00 + 12.00)"
+    expect_exit 0 fidele report --from 2024-01-01 --to 2025-01-01 --format json
+    check_json "revenue as kept" .revenue_minor 3200 .orders 3
+    # the same file again: nothing more; the orders never paid are still counted apart
+    expect_exit 2 fidele import orders r.csv --format shopify
+    assert_contains "$OUT" "8 rows: 0 orders imported, 3 already imported, 3 refused, 2 not paid; 3 bad rows" \
+        "a second import"
+    # a new customer's refunded order goes through the engine (applied with a thousand others
+    # before the next run of 4,096 orders is recorded), its paid one to the history: one
+    # customer, both orders
+    awk 'BEGIN { print "customer,order_id,date,amount,status,refunded"
+        print "dan,D1,2024-03-01,10.00,partially_refunded,4.00"
+        for (i = 2; i <= 5000; i++) printf "f%d,D%d,2024-03-02,1.00,%s,\n", i % 7, i, i < 1200 ? "refunded" : "paid"
+        print "dan,D5001,2024-03-03,20.00,," }' >dan.csv
+    expect_exit 0 fidele import orders dan.csv
+    assert_eq "2|2600" "$(sql "SELECT order_count || '|' || spend_minor FROM customers WHERE ref = 'dan'")" \
+        "dan: 10.00 - 4.00 + 20.00"
+    # paid since: imported then
+    printf 'Name,Email,Financial Status,Created at,Total\n#5,bob@example.com,paid,2024-03-08 09:00:00 +0100,99.00\n' >paid.csv
+    expect_exit 0 fidele import orders paid.csv --format shopify
+    assert_contains "$OUT" "1 row: 1 order imported" "an order once pending, now paid"
+    # WooCommerce line items: a cancelled order and its rows are skipped, a refunded one recorded
+    cat >woo.csv <<'CSV'
+"Order ID","Order Date","Order Status","Customer Email","SKU","Quantity","Item Cost","Order Total"
+"501","2024-03-05 14:00","wc-completed","cy@example.com","LATTE","2","3.80","7.60"
+"502","2024-03-06 15:30","cancelled","cy@example.com","BEANS","1","12.00","15.00"
+"502","2024-03-06 15:30","","cy@example.com","MUG","1","3.00",""
+"503","2024-03-07 15:30","Refunded","cy@example.com","BEANS","1","12.00","12.00"
+CSV
+    EXPECT_RC=0 dry_then_real woo.csv --format woocommerce
+    check_json "summary" .orders_imported 2 .orders_not_paid 1 .bad_rows 0
+    assert_eq "501|760|0 503|1200|1200" "$(sql "SELECT ref || '|' || paid_minor || '|' || refunded_minor FROM orders WHERE ref LIKE '50%' ORDER BY ref" | tr '\n' ' ' | sed 's/ $//')" \
+        "the cancelled order is not there; the refunded one is, refunded"
+}
+
 # Amounts as spreadsheets write them: thousands apart with a no-break space (U+00A0) or the
 # narrow one French uses (U+202F); a negative row (a discount, a returned line) takes its amount
 # off its order, on both paths, but an order may not come to less than zero.
@@ -397,6 +462,7 @@ scenario amount_formats amount_formats
 scenario contacts_as_ids contacts_as_ids
 scenario contacts_kept contacts_kept
 scenario prices_before_tax prices_before_tax
+scenario statuses_and_refunds statuses_and_refunds
 scenario future_dates future_dates
 scenario dry_run_checks_everything dry_run_checks_everything
 scenario refused_rows refused_rows

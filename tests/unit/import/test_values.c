@@ -241,6 +241,63 @@ static void test_contact(void **state)
     check_reason("257 bytes", reason, "longer");
 }
 
+/* ---- order statuses ---------------------------------------------------------------------- */
+
+struct status_case {
+    const char *text;
+    bool ok;
+    enum value_status status;
+};
+
+static const struct status_case STATUS_CASES[] = {
+    {"", true, VALUE_PAID},
+    {"   ", true, VALUE_PAID},
+    {"paid", true, VALUE_PAID},
+    {"Paid", true, VALUE_PAID},
+    {"partially_paid", true, VALUE_PAID},
+    {"completed", true, VALUE_PAID},
+    {"wc-completed", true, VALUE_PAID},
+    {" Processing ", true, VALUE_PAID},
+    {"refunded", true, VALUE_REFUNDED},
+    {"wc-refunded", true, VALUE_REFUNDED},
+    {"partially_refunded", true, VALUE_PARTLY_REFUNDED},
+    {"Partially Refunded", true, VALUE_PARTLY_REFUNDED},
+    {"partially-refunded", true, VALUE_PARTLY_REFUNDED},
+    {"pending", true, VALUE_UNPAID},
+    {"authorized", true, VALUE_UNPAID},
+    {"voided", true, VALUE_UNPAID},
+    {"expired", true, VALUE_UNPAID},
+    {"Cancelled", true, VALUE_UNPAID},
+    {"canceled", true, VALUE_UNPAID},
+    {"failed", true, VALUE_UNPAID},
+    {"on-hold", true, VALUE_UNPAID},
+    {"wc-on-hold", true, VALUE_UNPAID},
+    {"checkout-draft", true, VALUE_UNPAID},
+    {"trash", true, VALUE_UNPAID},
+    {"lost", false, 0},
+    {"paid!", false, 0},
+    {"refunded refunded refunded refunded", false, 0}, /* longer than any status */
+    {"pai", false, 0},
+};
+
+static void test_status(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ELEMENTS(STATUS_CASES); i++) {
+        const struct status_case *c = &STATUS_CASES[i];
+        enum value_status status = (enum value_status) - 1;
+        char reason[VALUE_REASON_MAX] = "";
+        int rc = value_status(c->text, &status, reason);
+        if (c->ok) {
+            UNIT_EQ_INT(c->text, rc, 0);
+            UNIT_EQ_INT(c->text, status, c->status);
+        } else {
+            UNIT_EQ_INT(c->text, rc, -1);
+            check_reason(c->text, reason, "order status");
+        }
+    }
+}
+
 /* ---- quantities -------------------------------------------------------------------------- */
 
 struct quantity_case {
@@ -600,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_amount),
         cmocka_unit_test(test_quantity),
         cmocka_unit_test(test_contact),
+        cmocka_unit_test(test_status),
         cmocka_unit_test(test_instant),
         cmocka_unit_test(test_instant_offset_out_of_range),
         cmocka_unit_test(test_instant_dst),
