@@ -173,13 +173,14 @@ static enum fid_status parse_refund(const json_t *obj, struct event *ev, struct 
     return FID_OK;
 }
 
-/* E-mail addresses are kept in lower case (ASCII, as SQLite's lower() folds): look-ups compare
- * them so, and an enrolment and a profile change, both read here, store the same text. */
+/* E-mail addresses are kept folded to lower case (fid_email_fold): look-ups fold what they are
+ * given the same way, and an enrolment and a profile change, both read here, store the same
+ * text. */
 static void email_lower(char *email)
 {
-    for (char *c = email; *c; c++)
-        if (*c >= 'A' && *c <= 'Z')
-            *c = (char)(*c - 'A' + 'a');
+    char folded[EVENT_TEXT_MAX];
+    fid_email_fold(email, folded, sizeof folded);
+    snprintf(email, EVENT_TEXT_MAX, "%s", folded);
 }
 
 static enum fid_status parse_enrol(const json_t *obj, struct event *ev, struct fid_error *err)

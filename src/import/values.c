@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/text.h"
 #include "util/money.h"
 
 static bool is_separator(char c)
@@ -191,12 +192,14 @@ int value_email(const char *text, char out[VALUE_EMAIL_MAX], char reason[VALUE_R
         return -1;
     }
     bool at = false, blank = false;
+    char typed[VALUE_EMAIL_MAX];
     for (size_t i = 0; i < len; i++) {
         at |= text[i] == '@';
         blank |= isspace((unsigned char)text[i]) != 0;
-        out[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
+        typed[i] = text[i];
     }
-    out[len] = '\0';
+    typed[len] = '\0';
+    fid_email_fold(typed, out, VALUE_EMAIL_MAX); /* as enrolments keep them */
     if (!at || blank) {
         snprintf(reason, VALUE_REASON_MAX, "\"%.60s\" is not an e-mail address", out);
         out[0] = '\0';

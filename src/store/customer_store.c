@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "store/customer_journal.h"
+#include "util/text.h"
 #include "util/phone.h"
 #include "util/xalloc.h"
 
@@ -177,21 +178,22 @@ static enum fid_status visit_rows(struct store *store, struct db_stmt *s, custom
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "%s customers failed", what) : FID_OK;
 }
 
-/* The exact matches of a typed query: its ref, card code, e-mail or phone, as ?2, ?3, ?4. */
-#define EXACT_MATCH                                                                                \
-    "merchant_id = ?1 AND (ref = ?2 OR card_code = ?3 OR email = lower(?2) OR phone = ?4)"
+/* The exact matches of a typed query: its ref, card code, phone or e-mail, as ?2, ?3, ?4, ?5. */
+#define EXACT_MATCH "merchant_id = ?1 AND (ref = ?2 OR card_code = ?3 OR email = ?5 OR phone = ?4)"
 
 static void bind_query(struct db_stmt *s, int64_t merchant_id, const char *query,
                        char code[FID_CODE_MAX])
 {
-    char phone[FID_PHONE_MAX];
+    char phone[FID_PHONE_MAX], email[EVENT_TEXT_MAX];
     if (fid_code_normalise(query, code) != 0)
         code[0] = '\0';
     fid_phone_normalise(query, phone); /* as typed: "+33 6 12 34 56 78" */
+    fid_email_fold(query, email, sizeof email);
     db_bind_int(s, 1, merchant_id);
     db_bind_text(s, 2, query);
     db_bind_text(s, 3, code);
     db_bind_text(s, 4, phone);
+    db_bind_text(s, 5, email);
 }
 
 enum fid_status customer_find_any(struct store *store, const char *query, struct customer *out,
@@ -232,12 +234,14 @@ enum fid_status customer_find_by(struct store *store, enum customer_field field,
             "SELECT " CUSTOMER_COLUMNS
             " FROM customers WHERE merchant_id = ? AND card_code = ? ORDER BY id",
         [CUSTOMER_EMAIL] = "SELECT " CUSTOMER_COLUMNS
-                           " FROM customers WHERE merchant_id = ? AND email = lower(?) ORDER BY id",
+                           " FROM customers WHERE merchant_id = ? AND email = ? ORDER BY id",
         [CUSTOMER_PHONE] = "SELECT " CUSTOMER_COLUMNS
                            " FROM customers WHERE merchant_id = ? AND phone = ? ORDER BY id",
     };
-    /* card codes and phones are stored in their canonical form: the value is compared in it */
-    char code[FID_CODE_MAX], phone[FID_PHONE_MAX];
+    /* card codes, phones and e-mails are stored in their canonical form: the value is compared
+     * in it */
+    char code[FID_CODE_MAX], phone[FID_PHONE_MAX], email[EVENT_TEXT_MAX];
+    fid_email_fold(value, email, sizeof email);
     if (field == CUSTOMER_CARD_CODE && fid_code_normalise(value, code) != 0)
         return FID_OK;
     if (field == CUSTOMER_PHONE && fid_phone_normalise(value, phone) != 0)
@@ -247,6 +251,7 @@ enum fid_status customer_find_by(struct store *store, enum customer_field field,
     db_bind_text(s, 2,
                  field == CUSTOMER_CARD_CODE ? code
                  : field == CUSTOMER_PHONE   ? phone
+                 : field == CUSTOMER_EMAIL   ? email
                                              : value);
     return visit_rows(store, s, visit, context, "finding", err);
 }
@@ -634,20 +639,22 @@ enum fid_status customer_due(struct store *store, int64_t t, int64_t limit, int6
 enum fid_status customer_search(struct store *store, const char *query, int64_t limit,
                                 customer_visit visit, void *context, struct fid_error *err)
 {
-    char code[FID_CODE_MAX] = "", phone[FID_PHONE_MAX];
+    char code[FID_CODE_MAX] = "", phone[FID_PHONE_MAX], email[EVENT_TEXT_MAX];
     if (fid_code_normalise(query, code) != 0)
         code[0] = '\0';
     fid_phone_normalise(query, phone);
+    fid_email_fold(query, email, sizeof email);
     struct db_stmt *s = db_prepare(
         store->db,
         "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE merchant_id = ?1 AND (ref = ?2 OR "
-        "card_code = ?3 OR email = lower(?2) OR phone = ?5 OR instr(lower(name), lower(?2)) > 0 "
-        "OR instr(email, lower(?2)) > 0 OR instr(ref, ?2) > 0) ORDER BY (ref = ?2) DESC, "
+        "card_code = ?3 OR email = ?6 OR phone = ?5 OR instr(lower(name), lower(?2)) > 0 "
+        "OR instr(email, ?6) > 0 OR instr(ref, ?2) > 0) ORDER BY (ref = ?2) DESC, "
         "(card_code = ?3) DESC, ref LIMIT ?4");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_text(s, 2, query);
     db_bind_text(s, 3, code);
     db_bind_int(s, 4, limit);
     db_bind_text(s, 5, phone);
+    db_bind_text(s, 6, email);
     return visit_rows(store, s, visit, context, "searching", err);
 }

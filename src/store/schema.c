@@ -15,6 +15,7 @@
 
 #include "store/customer_journal.h"
 #include "store/store.h"
+#include "util/text.h"
 #include "util/phone.h"
 #include "util/xalloc.h"
 
@@ -507,6 +508,10 @@ static const char *const MIGRATIONS[] = {
     /* 24: e-mail addresses in lower case, as enrolments keep them: a profile change kept them as
      * typed, and look-ups, which compare in lower case, did not find those (migration_24). */
     "",
+
+    /* 25: e-mail addresses folded in every script ("Élodie" kept as "élodie"), as enrolments now
+     * keep them and look-ups compare them (migration_25). */
+    "",
 };
 
 /* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed
@@ -537,42 +542,71 @@ static enum fid_status migration_20(struct db *db, struct fid_error *err)
                      err);
 }
 
-/* Phones rewritten in international form where they have one. */
-static enum fid_status migration_21(struct db *db, struct fid_error *err)
+/* A text column of customers rewritten in its canonical form: canonical(text, out) writes it
+ * into out (CANONICAL_MAX bytes) and says whether the text has one. */
+#define CANONICAL_MAX 512
+static enum fid_status rewrite_customers(struct db *db, const char *select, const char *update,
+                                         bool (*canonical)(const char *, char *),
+                                         struct fid_error *err)
 {
     enum fid_status st = rows_hold_the_journal(db, err);
     if (st != FID_OK)
         return st;
-    struct db_stmt *q = db_prepare(db, "SELECT rowid, phone FROM customers WHERE phone IS NOT "
-                                       "NULL AND phone != ''");
+    struct db_stmt *q = db_prepare(db, select);
     int64_t *rowids = NULL;
-    char(*phones)[FID_PHONE_MAX] = NULL;
+    char(*texts)[CANONICAL_MAX] = NULL;
     size_t n = 0, cap = 0;
     enum db_step rc;
     while ((rc = db_step(q)) == DB_ROW) {
-        char phone[FID_PHONE_MAX];
-        if (fid_phone_normalise(db_column_text(q, 1), phone) != 0 ||
-            strcmp(phone, db_column_text(q, 1)) == 0)
+        char text[CANONICAL_MAX];
+        if (!canonical(db_column_text(q, 1), text) || strcmp(text, db_column_text(q, 1)) == 0)
             continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 256;
             rowids = xrealloc(rowids, cap * sizeof *rowids);
-            phones = xrealloc(phones, cap * sizeof *phones);
+            texts = xrealloc(texts, cap * sizeof *texts);
         }
         rowids[n] = db_column_int(q, 0);
-        memcpy(phones[n++], phone, sizeof phone);
+        memcpy(texts[n++], text, sizeof text);
     }
     db_done(q);
-    st = db_rows_status(db, rc, "phones", err);
+    st = db_rows_status(db, rc, "customers", err);
     for (size_t i = 0; i < n && st == FID_OK; i++) {
-        struct db_stmt *u = db_prepare(db, "UPDATE customers SET phone = ? WHERE rowid = ?");
-        db_bind_text(u, 1, phones[i]);
+        struct db_stmt *u = db_prepare(db, update);
+        db_bind_text(u, 1, texts[i]);
         db_bind_int(u, 2, rowids[i]);
         st = db_run(u, err);
     }
     free(rowids);
-    free(phones);
+    free(texts);
     return st;
+}
+
+static bool phone_canonical(const char *text, char *out)
+{
+    return fid_phone_normalise(text, out) == 0;
+}
+
+/* Phones rewritten in international form where they have one. */
+static enum fid_status migration_21(struct db *db, struct fid_error *err)
+{
+    return rewrite_customers(
+        db, "SELECT rowid, phone FROM customers WHERE phone IS NOT NULL AND phone != ''",
+        "UPDATE customers SET phone = ? WHERE rowid = ?", phone_canonical, err);
+}
+
+static bool email_canonical(const char *text, char *out)
+{
+    fid_email_fold(text, out, CANONICAL_MAX);
+    return true;
+}
+
+/* E-mails folded to lower case in every script (migration 24 lowered ASCII letters alone). */
+static enum fid_status migration_25(struct db *db, struct fid_error *err)
+{
+    return rewrite_customers(db, "SELECT rowid, email FROM customers WHERE email GLOB '*[^ -~]*'",
+                             "UPDATE customers SET email = ? WHERE rowid = ?", email_canonical,
+                             err);
 }
 
 static enum fid_status migration_22(struct db *db, struct fid_error *err)
@@ -602,7 +636,7 @@ static enum fid_status migration_24(struct db *db, struct fid_error *err)
 /* What a migration computes in C after its SQL, in the same transaction. */
 static enum fid_status (*const MIGRATION_CODE[])(struct db *, struct fid_error *) = {
     [12] = order_periods_rebuild, [20] = migration_20, [21] = migration_21,
-    [22] = migration_22,          [24] = migration_24,
+    [22] = migration_22,          [24] = migration_24, [25] = migration_25,
 };
 
 int schema_latest_version(void)

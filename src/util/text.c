@@ -1,6 +1,7 @@
 #include "util/text.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/ustring.h>
@@ -59,4 +60,22 @@ void fid_text_sanitize(const char *text, char *out, size_t size)
     }
     free(wide);
     free(clean);
+}
+
+void fid_email_fold(const char *text, char *out, size_t size)
+{
+    UChar wide[512], folded[512];
+    int32_t n = 0, m = 0, written = 0;
+    UErrorCode status = U_ZERO_ERROR;
+    u_strFromUTF8(wide, 512, &n, text, -1, &status);
+    if (U_SUCCESS(status) && n < 512)
+        m = u_strToLower(folded, 512, wide, n, "", &status);
+    if (U_SUCCESS(status) && m < 512)
+        u_strToUTF8(out, (int32_t)size, &written, folded, m, &status);
+    if (U_SUCCESS(status) && status != U_STRING_NOT_TERMINATED_WARNING && (size_t)written < size)
+        return;
+    snprintf(out, size, "%s", text); /* as SQLite's lower() would have it */
+    for (char *c = out; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
 }

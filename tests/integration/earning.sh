@@ -271,6 +271,12 @@ enrolment_bonus_quick() {
     expect_exit 2 fidele member add ann --email ann@example.org
     assert_contains "$ERR" '"ann" is already a member, enrolled with other details' \
         "added again with other details: said as such, not as a key's conflict"
+    # an e-mail is kept folded in every script and found however it is typed
+    expect_exit 0 fidele member add elo --email ÉLODIE@Example.FR
+    expect_exit 0 fidele --json member find élodie@example.fr
+    assert_contains "$OUT" '"email": "élodie@example.fr"' "kept folded, found"
+    expect_exit 0 fidele --json balance Élodie@EXAMPLE.fr
+    assert_json .customer elo "an event or a look-up names her by it in any case"
 }
 
 # ---------------------------------------------------------------------------------------------

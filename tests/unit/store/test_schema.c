@@ -681,6 +681,33 @@ static void test_migration_24_keeps_emails_in_lower_case(void **state)
     close_and_remove(db, path);
 }
 
+/* Migration 25: e-mail addresses folded in every script, and found however they are typed. */
+static void test_migration_25_folds_emails_in_every_script(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 24);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, email, created_at) VALUES "
+                        "(1, 1, 'elo', 'Élodie@example.fr', 0), (1, 2, 'bob', NULL, 0), "
+                        "(1, 3, 'cy', 'cy@example.com', 0), (1, 4, 'zoe', 'ZOË@example.fr', 0)");
+    assert_int_equal(schema_migrate_to(db, 25, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(ref || ':' || COALESCE(email, 'none'), ' ') FROM (SELECT * "
+               "FROM customers ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("e-mails", text,
+                "elo:élodie@example.fr bob:none cy:cy@example.com zoe:zoë@example.fr");
+    struct store store;
+    store_init(&store, db, 1);
+    struct customer c;
+    assert_int_equal(customer_find_any(&store, "ÉLODIE@EXAMPLE.FR", &c, &err), FID_OK);
+    UNIT_EQ_STR("found in any case and script", c.ref, "elo");
+    store_release(&store);
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -700,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_migration_22_marks_orders_after_a_backdated_enrolment),
         cmocka_unit_test(test_migration_23_signs_clawback_explanations),
         cmocka_unit_test(test_migration_24_keeps_emails_in_lower_case),
+        cmocka_unit_test(test_migration_25_folds_emails_in_every_script),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

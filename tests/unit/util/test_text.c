@@ -68,9 +68,25 @@ static void test_sanitize(void **state)
     }
 }
 
+/* E-mails are folded in every script; what cannot be folded keeps its ASCII letters lowered. */
+static void test_email_fold(void **state)
+{
+    (void)state;
+    char out[64];
+    fid_email_fold("ÉLODIE@Example.FR", out, sizeof out);
+    UNIT_EQ_STR("accents", out, "élodie@example.fr");
+    fid_email_fold("ann@example.com", out, sizeof out);
+    UNIT_EQ_STR("already folded", out, "ann@example.com");
+    fid_email_fold("ÄÖÜ@EXAMPLE.DE", out, 8); /* does not fit folded: ASCII alone, cut */
+    assert_true(strlen(out) < 8);
+    fid_email_fold("AB\xff@X.FR", out, sizeof out); /* not UTF-8 */
+    UNIT_EQ_STR("not UTF-8", out, "ab\xff@x.fr");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_email_fold),
         cmocka_unit_test(test_utf8_and_controls),
         cmocka_unit_test(test_cut),
         cmocka_unit_test(test_sanitize),
