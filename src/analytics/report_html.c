@@ -19,12 +19,17 @@ struct report_words {
         *retention, *churn, *loyal_share, *participation, *points_redeemed, *none,
         *revenue_by_month, *active_by_month, *members_chart, *members_line, *non_members_line,
         *cohorts, *first_order, *segments_on, *from, *to;
+    const char *before_percent, *before_colon; /* the space French puts before "%" and ":" */
+    const char *first_of_month;                /* after day 1: "1er" */
     const char *months[12];
     const char *stages[7][2]; /* lifecycle stage id -> its name */
 };
 
 static const struct report_words ENGLISH = {
     .lang = "en",
+    .before_percent = "",
+    .before_colon = "",
+    .first_of_month = "",
     .title = "loyalty report",
     .subtitle = "Loyalty report, ",
     .customers = "customers",
@@ -61,6 +66,9 @@ static const struct report_words ENGLISH = {
 
 static const struct report_words FRENCH = {
     .lang = "fr",
+    .before_percent = "\u202f",
+    .before_colon = " ",
+    .first_of_month = "er",
     .title = "rapport de fidélité",
     .subtitle = "Rapport de fidélité, ",
     .customers = "clients",
@@ -163,8 +171,9 @@ static void percent(const struct page *p, double value, int decimals, char out[F
     char text[48], number[FID_MONEY_LOCAL_MAX];
     snprintf(text, sizeof text, "%.*f", decimals, value);
     fid_number_format_in(text, decimals, p->locale, number);
-    snprintf(out, FID_MONEY_LOCAL_MAX, strcmp(p->w->lang, "fr") == 0 ? "%s\u202f%%" : "%s%%",
-             number);
+    if (snprintf(out, FID_MONEY_LOCAL_MAX, "%s%s%%", number, p->w->before_percent) >=
+        FID_MONEY_LOCAL_MAX)
+        snprintf(out, FID_MONEY_LOCAL_MAX, "%s", text); /* cannot happen with a rate's digits */
 }
 
 static void tile(struct page *p, const char *label, const char *value)
@@ -273,7 +282,8 @@ static void members_chart(struct page *p, const struct kpi_counts *c, const json
             money(p, json_integer_value(aov[g]), average);
         put(p, "<text x=10 y=%d class=lab fill='%s'>", 75 + 25 * g, g == 0 ? "#2f6f8f" : "#9a6b12");
         put_text(p, who[g]);
-        put(p, strcmp(p->w->lang, "fr") == 0 ? " : " : ": ");
+        put_text(p, p->w->before_colon);
+        put(p, ": ");
         put_text(p, total);
         put(p, " (");
         put_text(p, part);
@@ -330,9 +340,8 @@ static void cohort_table(struct page *p, const json_t *report)
 /* A day as the language writes it: "2 December 2025", "1er décembre 2026". */
 static void day_text(const struct page *p, const struct report_day *d, char *out, size_t size)
 {
-    bool first = strcmp(p->w->lang, "fr") == 0 && d->day == 1;
-    snprintf(out, size, "%d%s %s %d", d->day, first ? "er" : "", p->w->months[d->month - 1],
-             d->year);
+    snprintf(out, size, "%d%s %s %d", d->day, d->day == 1 ? p->w->first_of_month : "",
+             p->w->months[d->month - 1], d->year);
 }
 
 /* A lifecycle stage as the language names it. */

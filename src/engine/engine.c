@@ -190,11 +190,6 @@ enum fid_status engine_rows_current(const struct engine *e, const char *what, st
                     what, behind, behind == 1 ? "" : "s");
 }
 
-static bool same_expiry(const struct program *a, const struct program *b)
-{
-    return a->expiry.mode == b->expiry.mode && a->expiry.months == b->expiry.months;
-}
-
 /* A new expiry rule: every member holding points is due now, so that the next scheduled work
  * (or their next event) judges their balance by it, not by the deadline the old rule set. */
 static enum fid_status expiry_changed(struct engine *e, int64_t now, struct fid_error *err)
@@ -229,10 +224,11 @@ enum fid_status engine_set_program(struct engine *e, const char *text, int64_t n
     if (st == FID_OK && !same)
         st = program_store_save(&e->store, p->text, now, version, err);
     int64_t expiry_since = e->expiry_since;
-    if (st == FID_OK && !same && !same_expiry(e->program, p))
-        st = expiry_changed(e, now, err);
     if (st == FID_OK)
         st = program_store_rule_since(&e->store, "expiry", &expiry_since, err);
+    /* the new version begins a run of its own expiry rule */
+    if (st == FID_OK && !same && expiry_since == now)
+        st = expiry_changed(e, now, err);
     if (st == FID_OK && (st = store_commit(&e->store, err)) == FID_OK) {
         p->version = *version;
         program_free(e->program);

@@ -103,6 +103,24 @@ static void configure_sqlite(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* A connection to name (a path or a URI) with flags, before any pragma; path names the
+ * database in the error. */
+static enum fid_status connect_to(const char *name, const char *path, int flags, const char *vfs,
+                                  struct db **out, struct fid_error *err)
+{
+    struct db *db = xcalloc(1, sizeof *db);
+    db->log_fd = -1;
+    pthread_mutex_init(&db->log_lock, NULL);
+    if (sqlite3_open_v2(name, &db->conn, flags | SQLITE_OPEN_NOMUTEX, vfs) == SQLITE_OK) {
+        *out = db;
+        return FID_OK;
+    }
+    enum fid_status st = fid_fail(err, FID_ERR_IO, "--db", "cannot open database %s: %s", path,
+                                  db->conn ? sqlite3_errmsg(db->conn) : "no memory");
+    db_close(db);
+    return st;
+}
+
 /* A database closed cleanly (no log beside it) on a file system it cannot write to: SQLite
  * cannot make the shared-memory file a WAL database is read with, and fails to open it. */
 static bool cannot_open_read_only(struct db *db, const char *path)
@@ -127,23 +145,15 @@ static enum fid_status open_immutable(const char *path, struct db **out, struct 
         else
             uri[n++] = (char)*p;
     snprintf(uri + n, sizeof uri - n, "?immutable=1");
-    struct db *db = xcalloc(1, sizeof *db);
-    db->log_fd = -1;
-    pthread_mutex_init(&db->log_lock, NULL);
-    enum fid_status st = FID_OK;
-    if (sqlite3_open_v2(uri, &db->conn,
-                        SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK)
-        st = fid_fail(err, FID_ERR_IO, "--db", "cannot open database %s: %s", path,
-                      db->conn ? sqlite3_errmsg(db->conn) : "no memory");
-    else
-        st = db_exec(db, "PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;", err);
-    if (st != FID_OK) {
+    struct db *db = NULL;
+    enum fid_status st =
+        connect_to(uri, path, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL, &db, err);
+    if (st == FID_OK &&
+        (st = db_exec(db, "PRAGMA cache_size=-8000; PRAGMA temp_store=MEMORY;", err)) != FID_OK)
         db_close(db);
-        return st;
-    }
-    *out = db;
-    return FID_OK;
+    else if (st == FID_OK)
+        *out = db;
+    return st;
 }
 
 enum fid_status db_open(const char *path, const struct db_options *options, struct db **out,
@@ -152,20 +162,15 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
     static pthread_once_t configured = PTHREAD_ONCE_INIT;
     pthread_once(&configured, configure_sqlite);
     *out = NULL;
-    struct db *db = xcalloc(1, sizeof *db);
-    db->log_fd = -1;
-    pthread_mutex_init(&db->log_lock, NULL);
     int flags =
         options->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     /* The log is written in large writes where every commit syncs it (store/wal_buffer.c). */
     const char *vfs =
         !options->read_only && options->durability == DB_DURABILITY_FULL ? wal_buffer_vfs() : NULL;
-    if (sqlite3_open_v2(path, &db->conn, flags | SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
-        enum fid_status st = fid_fail(err, FID_ERR_IO, "--db", "cannot open database %s: %s", path,
-                                      db->conn ? sqlite3_errmsg(db->conn) : "no memory");
-        db_close(db);
-        return st;
-    }
+    struct db *db = NULL;
+    enum fid_status opened = connect_to(path, path, flags, vfs, &db, err);
+    if (opened != FID_OK)
+        return opened;
     sqlite3_busy_timeout(db->conn, 10000);
     if (getenv("FIDELE_SQL_PROFILE"))
         sqlite3_trace_v2(db->conn, SQLITE_TRACE_PROFILE, on_profile, db);
