@@ -124,7 +124,8 @@ enum fid_status engine_open(const struct engine_options *options, struct engine 
     struct engine *e = xcalloc(1, sizeof *e);
     struct db_options db_options = {.durability = options->durability,
                                     .map_bytes = options->map_bytes,
-                                    .checkpoint_thread = options->checkpoint_thread};
+                                    .checkpoint_thread = options->checkpoint_thread,
+                                    .sync_apart = options->sync_apart};
     enum fid_status st = FID_OK;
     if (options->shared_db) {
         e->db = options->shared_db;

@@ -32,6 +32,10 @@ struct engine_options {
     const uint64_t *seed;   /* NULL = cryptographic codes; else reproducible (demos, tests) */
     int64_t map_bytes;      /* db_options.map_bytes of the engine's connection */
     bool checkpoint_thread; /* db_options.checkpoint_thread: for long runs of writes */
+    /* db_options.sync_apart: a commit (with DB_DURABILITY_FULL) leaves its log's sync to
+     * engine_sync_log, so that a bulk writer applies its next batch while the disk syncs the
+     * last one (store/log_syncer.h), and tells of a batch only once it is durable. */
+    bool sync_apart;
     /* A connection to share instead of opening one (db_path, durability, map_bytes and
      * checkpoint_thread are then unused): engines of many merchants used by one thread share
      * one, borrowed, already migrated, and left open by engine_close. */

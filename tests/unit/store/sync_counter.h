@@ -11,14 +11,21 @@
 #endif
 #include <dlfcn.h>
 
-static int syncs; /* fsync and fdatasync calls of this process */
+#include <errno.h>
+
+static int syncs;         /* fsync and fdatasync calls of this process */
+static int syncs_failing; /* while set, every sync fails as a failing disk's would (EIO) */
 
 /* Counts a sync, then runs the C library's function of that name (found on first use). */
 static int counted(const char *name, int (**real)(int), int fd)
 {
     if (*real == NULL)
         *real = (int (*)(int))dlsym(RTLD_NEXT, name);
-    syncs++;
+    __atomic_add_fetch(&syncs, 1, __ATOMIC_SEQ_CST); /* syncs may run on other threads */
+    if (__atomic_load_n(&syncs_failing, __ATOMIC_SEQ_CST)) {
+        errno = EIO;
+        return -1;
+    }
     return (*real)(fd);
 }
 
