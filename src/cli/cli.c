@@ -186,16 +186,30 @@ enum fid_status cli_option_int(const struct cli *cli, const char *name, int64_t 
                     (long long)min, (long long)max);
 }
 
-enum fid_status cli_open_engine(const struct cli *cli, struct engine **out, struct fid_error *err)
+static enum fid_status open_engine(const struct cli *cli, bool bulk, struct engine **out,
+                                   struct fid_error *err)
 {
     struct engine_options options = {
         .db_path = cli->db_path,
         .durability = DB_DURABILITY_FULL,
         .merchant_id = cli->merchant_id,
         .seed = cli->has_seed ? &cli->seed : NULL,
+        .checkpoint_thread = bulk,
+        .sync_apart = bulk,
     };
     enum fid_status st = cli_require_db(cli, err);
     return st == FID_OK ? engine_open(&options, out, err) : st;
+}
+
+enum fid_status cli_open_engine(const struct cli *cli, struct engine **out, struct fid_error *err)
+{
+    return open_engine(cli, false, out, err);
+}
+
+enum fid_status cli_open_bulk_engine(const struct cli *cli, struct engine **out,
+                                     struct fid_error *err)
+{
+    return open_engine(cli, true, out, err);
 }
 
 enum fid_status cli_each_merchant(const struct cli *cli, cli_merchant_visit visit, void *context,

@@ -66,6 +66,10 @@ enum fid_status cli_require_db(const struct cli *cli, struct fid_error *err) FID
 /* Opens the engine of the command's merchant on the command's database. */
 enum fid_status cli_open_engine(const struct cli *cli, struct engine **out,
                                 struct fid_error *err) FID_MUST_USE;
+/* The same for a command that commits many batches: checkpoints on a thread of their own, and
+ * commits that leave the log's sync to a store/log_syncer.h the command runs behind them. */
+enum fid_status cli_open_bulk_engine(const struct cli *cli, struct engine **out,
+                                     struct fid_error *err) FID_MUST_USE;
 
 /* Runs visit on an engine of each merchant of the database in id order (only the command's
  * merchant when --merchant is given), over one shared connection; stops at the first failure.

@@ -4,7 +4,9 @@
  * applies the good events and reports the bad ones (exit 2 when any failed), committing every
  * EACH_BATCH events: a large file is applied at the engine's batch rate, an interruption keeps
  * what was committed (posting the file again replays it), and a failing event that had written
- * before failing makes only its own batch run again with a savepoint per event.
+ * before failing makes only its own batch run again with a savepoint per event. Each batch's log
+ * is synced while the next one applies (store/log_syncer.h), and nothing is reported before
+ * every batch is on disk.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,8 @@
 
 #include "cli/cli.h"
 #include "core/event_stream.h"
+#include "store/log_syncer.h"
+#include "store/store.h"
 
 #define EACH_BATCH 1000
 
@@ -23,13 +27,16 @@ static json_t *bad_line_result(const json_t *marker)
                      "message", json_string_value(json_array_get(marker, 1)));
 }
 
-/* Applies events in transactions of EACH_BATCH, each event on its own; *results (new) holds one
- * result per event, and per line that was not one. */
+/* Applies events in transactions of EACH_BATCH, each event on its own, on a bulk engine
+ * (cli_open_bulk_engine); *results (new) holds one result per event, and per line that was not
+ * one, once all are durable. */
 static enum fid_status apply_each(struct engine *e, const json_t *events, int64_t now,
                                   json_t **results, struct fid_error *err)
 {
     *results = json_array();
-    enum fid_status st = FID_OK;
+    struct log_syncer *syncer = NULL;
+    uint64_t behind = 0; /* the batch before: synced while this one applies */
+    enum fid_status st = log_syncer_start(engine_store(e)->db, &syncer, err);
     for (size_t first = 0; st == FID_OK && first < json_array_size(events); first += EACH_BATCH) {
         json_t *batch = json_array(), *batch_results = NULL;
         size_t last = first + EACH_BATCH < json_array_size(events) ? first + EACH_BATCH
@@ -40,6 +47,11 @@ static enum fid_status apply_each(struct engine *e, const json_t *events, int64_
         st = json_array_size(batch)
                  ? engine_apply(e, batch, now, ENGINE_EACH_ON_ITS_OWN, &batch_results, err)
                  : FID_OK;
+        if (st == FID_OK) {
+            uint64_t ticket = log_syncer_ask(syncer);
+            st = behind ? log_syncer_wait(syncer, behind, err) : FID_OK;
+            behind = ticket;
+        }
         /* the results in the input's order, bad lines in their places */
         for (size_t i = first, next = 0; st == FID_OK && i < last; i++) {
             const json_t *item = json_array_get(events, i);
@@ -57,6 +69,11 @@ static enum fid_status apply_each(struct engine *e, const json_t *events, int64_
         }
         json_decref(batch_results);
         json_decref(batch);
+    }
+    struct fid_error sync_err;
+    if (log_syncer_stop(syncer, &sync_err) != FID_OK && st == FID_OK) {
+        *err = sync_err; /* committed, but not known to be on disk: not a success */
+        st = sync_err.status;
     }
     if (st != FID_OK) {
         json_decref(*results);
@@ -89,7 +106,7 @@ int cmd_event(struct cli *cli)
                   : event_stream_parse(text, len, &events, &err);
     free(text);
     if (st == FID_OK)
-        st = cli_open_engine(cli, &e, &err);
+        st = each ? cli_open_bulk_engine(cli, &e, &err) : cli_open_engine(cli, &e, &err);
     if (st == FID_OK)
         st = each ? apply_each(e, events, cli->now, &results, &err)
                   : engine_apply(e, events, cli->now, ENGINE_ALL_OR_NOTHING, &results, &err);
