@@ -30,6 +30,9 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "store/log_syncer.h"
+#include "store/store.h"
+#include "ingest_floor.h"
 #include "util/codes.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -89,6 +92,8 @@ struct options {
     bool full_only;
     bool keep;
     bool profile_sql;
+    bool floor;       /* the floor's run after the FULL runs (--no-floor: none) */
+    bool sync_behind; /* the FULL batched run syncs behind its writer (--sync-inline: not) */
     enum engine_mode mode;
 };
 
@@ -330,8 +335,8 @@ static void apply_text(struct engine *e, const struct text *t, struct timing *ti
 }
 
 /* A fresh file with the merchant and `members` enrolled members; returns the open engine. */
-static struct engine *prepare(const char *path, enum db_durability durability, int64_t members,
-                              double *enrol_seconds)
+static struct engine *prepare(const char *path, enum db_durability durability, bool sync_apart,
+                              int64_t members, double *enrol_seconds)
 {
     remove_db(path);
     struct merchant_setup setup = {.name = "Benchmark cafe",
@@ -350,6 +355,7 @@ static struct engine *prepare(const char *path, enum db_durability durability, i
         .merchant_id = merchant_id,
         .seed = &seed,
         .checkpoint_thread = true, /* as a server's committer */
+        .sync_apart = sync_apart,
     };
     struct engine *e = NULL;
     if (engine_open(&options, &e, &err) != FID_OK)
@@ -368,6 +374,8 @@ static struct engine *prepare(const char *path, enum db_durability durability, i
                         i == first ? "" : ",", (long long)i, (long long)i, (long long)i);
         text_printf(&t, "]");
         apply_text(e, &t, &timing);
+        if (db_sync_log(engine_store(e)->db, &err) != FID_OK)
+            die("db_sync_log", &err);
     }
     *enrol_seconds = seconds_now() - start;
     free(t.data);
@@ -379,10 +387,14 @@ static struct engine *prepare(const char *path, enum db_durability durability, i
 }
 
 /* Applies the first `events` purchases of a stream of stream_total, `per_call` to an
- * engine_apply call. */
-static void run_orders(struct engine *e, int64_t members, int64_t events, int64_t per_call,
-                       int64_t stream_total, struct timing *timing)
+ * engine_apply call. With behind (an engine opened sync_apart), a batch's log is synced while
+ * the next one applies, and the run waits for each sync before applying the batch after next:
+ * as a server answering a batch once durable; the time counts the last sync. */
+static void run_orders(struct engine *e, struct log_syncer *behind, int64_t members, int64_t events,
+                       int64_t per_call, int64_t stream_total, struct timing *timing)
 {
+    uint64_t last_ticket = 0;
+    struct fid_error err;
     struct text t = {0};
     memset(timing, 0, sizeof *timing);
     struct stream stream;
@@ -398,6 +410,14 @@ static void run_orders(struct engine *e, int64_t members, int64_t events, int64_
         text_printf(&t, "]");
         double start = seconds_now(), cpu_start = cpu_now(), writer_start = thread_cpu_now();
         apply_text(e, &t, timing);
+        if (behind) {
+            uint64_t ticket = log_syncer_ask(behind);
+            if (last_ticket && log_syncer_wait(behind, last_ticket, &err) != FID_OK)
+                die("log_syncer_wait", &err);
+            last_ticket = ticket;
+            if (done + per_call >= events && log_syncer_wait(behind, ticket, &err) != FID_OK)
+                die("log_syncer_wait", &err);
+        }
         timing->seconds += seconds_now() - start;
         timing->cpu_seconds += cpu_now() - cpu_start;
         timing->writer_seconds += thread_cpu_now() - writer_start;
@@ -412,7 +432,7 @@ static void usage(FILE *out)
         out,
         "usage: bench_ingest [--events N] [--members M] [--db PATH] [--batch N] [--single N]\n"
         "                    [--full-only] [--keep] [--all-or-nothing] [--profile-sql]\n"
-        "                    [--random-keys]\n"
+        "                    [--random-keys] [--no-floor] [--sync-inline]\n"
         "  --events N   purchases applied in batches (default %lld)\n"
         "  --members M  members enrolled first (default %lld)\n"
         "  --db PATH    database file; the other runs use PATH.single, PATH.normal, ...\n"
@@ -424,7 +444,11 @@ static void usage(FILE *out)
         "  --all-or-nothing  apply in ENGINE_ALL_OR_NOTHING mode (default: each on its own,\n"
         "               as an importer reporting failures per event)\n"
         "  --profile-sql  time every SQL statement of the FULL batched run (slows it down)\n"
-        "  --random-keys  idempotency keys in no order, as UUIDs would be (default: in order)\n",
+        "  --random-keys  idempotency keys in no order, as UUIDs would be (default: in order)\n"
+        "  --no-floor   skip the floor: the same purchases' rows written by SQLite alone, in the\n"
+        "               leanest layout, with no engine work (bench/ingest_floor.h)\n"
+        "  --sync-inline  the FULL batched run syncs each commit before the next batch applies\n"
+        "               (default: the log synced behind the writer, store/log_syncer.h)\n",
         (long long)DEFAULT_EVENTS, (long long)DEFAULT_MEMBERS, (long long)DEFAULT_BATCH,
         (long long)DEFAULT_SINGLE);
 }
@@ -450,6 +474,8 @@ static void parse_options(int argc, char **argv, struct options *o)
                           .batch = DEFAULT_BATCH,
                           .single = DEFAULT_SINGLE,
                           .db = "bench-ingest.db",
+                          .floor = true,
+                          .sync_behind = true,
                           .mode = ENGINE_EACH_ON_ITS_OWN};
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -471,6 +497,10 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->profile_sql = true;
         else if (strcmp(flag, "--random-keys") == 0)
             random_keys = true;
+        else if (strcmp(flag, "--no-floor") == 0)
+            o->floor = false;
+        else if (strcmp(flag, "--sync-inline") == 0)
+            o->sync_behind = false;
         else if (strcmp(flag, "--all-or-nothing") == 0)
             o->mode = ENGINE_ALL_OR_NOTHING;
         else if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
@@ -513,6 +543,8 @@ static void print_row(const char *durability, const char *mode, const struct tim
 struct run_result {
     struct timing batched, single;
     double rss_after_batched;
+    bool have_rows; /* the batched run's row sizes were read (FULL only) */
+    struct floor_rows rows;
 };
 
 /* One durability: the batched run on PATH, then the single run on a fresh file. */
@@ -525,24 +557,35 @@ static void run_durability(const struct options *o, enum db_durability durabilit
     const char *name = durability == DB_DURABILITY_FULL ? "FULL" : "NORMAL";
     double enrol_seconds = 0;
 
-    struct engine *e = prepare(path, durability, o->members, &enrol_seconds);
+    /* The batched run syncs behind its writer under FULL (sync_behind.h); single events are
+     * each synced before the next, as a till waiting for its answer. */
+    bool behind = durability == DB_DURABILITY_FULL && o->sync_behind;
+    struct engine *e = prepare(path, durability, behind, o->members, &enrol_seconds);
+    struct log_syncer *syncer = NULL;
+    struct fid_error err;
+    if (behind && log_syncer_start(engine_store(e)->db, &syncer, &err) != FID_OK)
+        die("log_syncer_start", &err);
     fprintf(stderr, "bench_ingest: %s: %lld members enrolled in %.1f s; applying %lld events\n",
             name, (long long)o->members, enrol_seconds, (long long)o->events);
     profiling = o->profile_sql && durability == DB_DURABILITY_FULL;
-    run_orders(e, o->members, o->events, o->batch, o->events, &out->batched);
+    run_orders(e, syncer, o->members, o->events, o->batch, o->events, &out->batched);
     profiling = false;
+    if (log_syncer_stop(syncer, &err) != FID_OK)
+        die("log_syncer_stop", &err);
     out->rss_after_batched = peak_rss_mb();
     engine_close(e);
+    out->have_rows =
+        o->floor && durability == DB_DURABILITY_FULL && floor_rows_measure(path, &out->rows);
     if (!o->keep)
         remove_db(path);
 
     memset(&out->single, 0, sizeof out->single);
     if (o->single > 0) {
-        e = prepare(single_path, durability, o->members, &enrol_seconds);
+        e = prepare(single_path, durability, false, o->members, &enrol_seconds);
         fprintf(stderr, "bench_ingest: %s: %lld events one per transaction\n", name,
                 (long long)o->single);
         /* The same stream as the batched run (same instants), cut after --single events. */
-        run_orders(e, o->members, o->single < o->events ? o->single : o->events, 1, o->events,
+        run_orders(e, NULL, o->members, o->single < o->events ? o->single : o->events, 1, o->events,
                    &out->single);
         engine_close(e);
         if (!o->keep)
@@ -573,6 +616,16 @@ int main(int argc, char **argv)
     run_durability(&o, DB_DURABILITY_FULL, "", &full);
     if (!o.full_only)
         run_durability(&o, DB_DURABILITY_NORMAL, ".normal", &normal);
+    struct floor_timing floor = {0};
+    if (full.have_rows) {
+        char floor_path[PATH_MAX_BENCH + 16];
+        snprintf(floor_path, sizeof floor_path, "%s.floor", o.db);
+        fprintf(stderr, "bench_ingest: the floor: the same purchases' rows, SQLite alone\n");
+        floor_run(floor_path, o.events, o.members, o.batch, random_keys, o.sync_behind, &full.rows,
+                  &floor);
+        if (!o.keep)
+            remove_db(floor_path);
+    }
 
     char batch_mode[64];
     snprintf(batch_mode, sizeof batch_mode, "batch (%lld events/call)", (long long)o.batch);
@@ -604,6 +657,23 @@ int main(int argc, char **argv)
                "(parsing ahead, checkpoints) %.1f us\n",
                b->writer_seconds * 1e6 / (double)b->events,
                (b->cpu_seconds - b->writer_seconds) * 1e6 / (double)b->events);
+    if (full.have_rows && b->events > 0) {
+        const struct floor_rows *r = &full.rows;
+        printf("\nthe floor (bench/ingest_floor.h): the same %lld purchases' rows written by "
+               "SQLite alone, FULL,\n%lld per transaction, the customers' state in memory, no "
+               "engine work; rows as the engine's run wrote them\n(an idempotency record of "
+               "%lld bytes of result, an order of %lld bytes of body, %lld.%03lld ledger entries "
+               "and %lld.%03lld vouchers a purchase):\n",
+               (long long)o.events, (long long)o.batch, (long long)r->result_bytes,
+               (long long)r->body_bytes, (long long)(r->ledger_per_mille / 1000),
+               (long long)(r->ledger_per_mille % 1000), (long long)(r->vouchers_per_mille / 1000),
+               (long long)(r->vouchers_per_mille % 1000));
+        printf("  %.0f events/s, the writer thread %.1f us per event, the other threads %.1f us; "
+               "the engine's batched run is %.0f%% of it\n",
+               (double)o.events / floor.seconds, floor.writer_seconds * 1e6 / (double)o.events,
+               (floor.cpu_seconds - floor.writer_seconds) * 1e6 / (double)o.events,
+               100.0 * ((double)b->events / b->seconds) / ((double)o.events / floor.seconds));
+    }
     printf("\npeak RSS: %.1f MB after the FULL batched run (%lld events, %lld members); "
            "%.1f MB at the end\n",
            full.rss_after_batched, (long long)o.events, (long long)o.members, peak_rss_mb());
