@@ -348,6 +348,30 @@ int64_t fid_tz_local_instant(const struct fid_tz *tz, int year, int month, int d
     return calendar_instant(cal);
 }
 
+void fid_time_format_local(int64_t t, const struct fid_tz *tz, char out[FID_TIME_LOCAL_MAX])
+{
+    struct fid_local l = {0};
+    if (tz) {
+        fid_tz_local(tz, t, &l);
+    } else { /* UTC: the civil reading of t itself */
+        int64_t days = floor_div(t, DAY), secs = t - days * DAY;
+        fid_civil_from_days(days, &l.year, &l.month, &l.day);
+        l.hour = (int)(secs / 3600);
+        l.minute = (int)(secs % 3600 / 60);
+        l.second = (int)(secs % 60);
+    }
+    /* the offset is what the local reading adds to t: exact on both sides of a change */
+    int64_t wall = fid_days_from_civil(l.year, l.month, l.day) * DAY + l.hour * 3600 +
+                   l.minute * 60 + l.second;
+    int64_t offset = wall - t, distance = offset < 0 ? -offset : offset;
+    char seconds[8] = "";
+    if (distance % 60)
+        snprintf(seconds, sizeof seconds, ":%02d", (int)(distance % 60));
+    snprintf(out, FID_TIME_LOCAL_MAX, "%04d-%02d-%02d %02d:%02d:%02d%c%02d:%02d%s", l.year, l.month,
+             l.day, l.hour, l.minute, l.second, offset < 0 ? '-' : '+', (int)(distance / 3600),
+             (int)(distance % 3600 / 60), seconds);
+}
+
 int64_t fid_tz_midnight(const struct fid_tz *tz, int year, int month, int day)
 {
     return fid_tz_local_instant(tz, year, month, day, 0, 0, 0);

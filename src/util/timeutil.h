@@ -11,8 +11,9 @@
 
 #include "util/error.h"
 
-#define FID_TIME_ISO_MAX 32 /* "2026-11-30T08:15:00Z" plus room */
-#define FID_TZ_NAME_MAX  64
+#define FID_TIME_ISO_MAX   32 /* "2026-11-30T08:15:00Z" plus room */
+#define FID_TIME_LOCAL_MAX 40 /* "2026-11-30 09:15:00+01:00", or "+00:09:21" offsets, plus room */
+#define FID_TZ_NAME_MAX    64
 
 /* Earliest and latest instants accepted anywhere: years 1900 to 2999. */
 #define FID_TIME_MIN (-2208988800LL)
@@ -45,6 +46,13 @@ enum fid_status fid_time_parse(const char *text, const struct fid_tz *tz, int64_
 
 /* Writes the UTC instant as "YYYY-MM-DDTHH:MM:SSZ" into out (FID_TIME_ISO_MAX bytes). */
 void fid_time_format(int64_t t, char out[FID_TIME_ISO_MAX]);
+
+/* Writes t as people read it where tz is: the local date and time with the UTC offset that makes
+ * it one instant, "2026-03-03 15:30:00+01:00" (RFC 3339 with a space, which fid_time_parse reads
+ * back), into out. An offset with seconds (local mean time before 1912) shows them:
+ * "+00:09:21". tz NULL writes UTC, "+00:00". For text shown to people; data (JSON, the API) keeps
+ * fid_time_format. */
+void fid_time_format_local(int64_t t, const struct fid_tz *tz, char out[FID_TIME_LOCAL_MAX]);
 
 /* Opens a time zone by IANA name; FID_ERR_INPUT when ICU does not know it. Caller frees. */
 enum fid_status fid_tz_open(const char *iana, struct fid_tz **out,

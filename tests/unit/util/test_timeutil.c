@@ -409,6 +409,81 @@ static void test_tz_other_zones(void **state)
     fid_tz_free(utc);
 }
 
+/* ---- local time for people ---------------------------------------------------------------- */
+
+struct local_format_case {
+    const char *zone; /* NULL: UTC without a zone */
+    const char *utc, *text;
+};
+
+static const struct local_format_case LOCAL_FORMAT_CASES[] = {
+    {PARIS, "2026-03-03T14:30:00Z", "2026-03-03 15:30:00+01:00"}, /* winter */
+    {PARIS, "2026-07-14T12:00:00Z", "2026-07-14 14:00:00+02:00"}, /* summer */
+    {PARIS, "2026-03-28T23:30:00Z", "2026-03-29 00:30:00+01:00"}, /* the day starts in winter */
+    {PARIS, "2026-03-29T00:59:59Z", "2026-03-29 01:59:59+01:00"}, /* the last second of winter */
+    {PARIS, "2026-03-29T01:00:00Z", "2026-03-29 03:00:00+02:00"}, /* 02:00 to 03:00 never was */
+    {PARIS, "2026-10-25T00:30:00Z", "2026-10-25 02:30:00+02:00"}, /* 02:30 the first time ... */
+    {PARIS, "2026-10-25T01:30:00Z", "2026-10-25 02:30:00+01:00"}, /* ... and the second */
+    {PARIS, "2026-10-24T22:00:00Z", "2026-10-25 00:00:00+02:00"}, /* midnight in summer */
+    {"Asia/Kolkata", "2026-03-03T14:30:00Z", "2026-03-03 20:00:00+05:30"},
+    {"Asia/Kolkata", "2026-12-31T18:29:59Z", "2026-12-31 23:59:59+05:30"},
+    {"Australia/Adelaide", "2026-03-03T14:30:00Z", "2026-03-04 01:00:00+10:30"},
+    {"Australia/Adelaide", "2026-07-01T00:00:00Z", "2026-07-01 09:30:00+09:30"},
+    {"America/St_Johns", "2026-01-15T12:00:00Z", "2026-01-15 08:30:00-03:30"},
+    {"America/New_York", "2026-03-03T04:30:00Z", "2026-03-02 23:30:00-05:00"},
+    {"UTC", "2026-03-03T14:30:00Z", "2026-03-03 14:30:00+00:00"},
+    {"UTC", "1900-01-01T00:00:00Z", "1900-01-01 00:00:00+00:00"},
+    {NULL, "2026-03-03T14:30:00Z", "2026-03-03 14:30:00+00:00"},
+    {NULL, "1969-12-31T23:59:59Z", "1969-12-31 23:59:59+00:00"},
+    {NULL, "2999-12-31T23:59:59Z", "2999-12-31 23:59:59+00:00"},
+};
+
+static void test_time_format_local(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ELEMENTS(LOCAL_FORMAT_CASES); i++) {
+        const struct local_format_case *c = &LOCAL_FORMAT_CASES[i];
+        struct fid_tz *tz = c->zone ? unit_open_zone(c->zone) : NULL;
+        char out[FID_TIME_LOCAL_MAX];
+        fid_time_format_local(unit_time(c->utc), tz, out);
+        UNIT_EQ_STR(c->utc, out, c->text);
+        fid_tz_free(tz);
+    }
+}
+
+/* Paris kept its mean time, 9 min 21 s ahead of Greenwich, until 1911: the offset shows its
+ * seconds rather than a wrong minute. */
+static void test_time_format_local_mean_time(void **state)
+{
+    (void)state;
+    struct fid_tz *paris = unit_open_zone(PARIS);
+    char out[FID_TIME_LOCAL_MAX];
+    fid_time_format_local(unit_time("1905-06-01T12:00:00Z"), paris, out);
+    UNIT_EQ_STR("1905", out, "1905-06-01 12:09:21+00:09:21");
+    fid_tz_free(paris);
+}
+
+/* What people read is one instant: it parses back to the same one, at every time of day and
+ * on both sides of each change of offset. */
+static void test_time_format_local_round_trip(void **state)
+{
+    (void)state;
+    static const char *const zones[] = {PARIS, "Australia/Adelaide", "America/St_Johns"};
+    for (size_t z = 0; z < N_ELEMENTS(zones); z++) {
+        struct fid_tz *tz = unit_open_zone(zones[z]);
+        for (int64_t t = unit_time("1980-01-01T00:00:00Z"); t < unit_time("2040-01-01T00:00:00Z");
+             t += 86413) {
+            char text[FID_TIME_LOCAL_MAX];
+            fid_time_format_local(t, tz, text);
+            int64_t back = 0;
+            struct fid_error err;
+            UNIT_EQ_INT(text, fid_time_parse(text, NULL, &back, "t", &err), FID_OK);
+            UNIT_EQ_INT(text, back, t);
+        }
+        fid_tz_free(tz);
+    }
+}
+
 /* ---- the answers without ICU against ICU's own ----------------------------------------------
  * fid_tz answers from remembered spans of constant offset; ICU's calendar, opened as fid_tz_open
  * opens it, is the oracle. Zones with unusual changes: half-hour DST (Lord Howe), a skipped day
@@ -532,6 +607,9 @@ int main(void)
         cmocka_unit_test(test_tz_add_months_and_days),
         cmocka_unit_test(test_tz_year_bounds),
         cmocka_unit_test(test_tz_other_zones),
+        cmocka_unit_test(test_time_format_local),
+        cmocka_unit_test(test_time_format_local_mean_time),
+        cmocka_unit_test(test_time_format_local_round_trip),
         cmocka_unit_test(test_tz_matches_icu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
