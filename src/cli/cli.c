@@ -362,6 +362,19 @@ const char *cli_count(long long n, const char *one, const char *many, char *out,
     return out;
 }
 
+const char *cli_local_time(const struct fid_tz *tz, const char *iso, char out[FID_TIME_LOCAL_MAX])
+{
+    int64_t t = 0;
+    struct fid_error err;
+    /* the engine wrote it: a time it cannot read back is a bug, shown as it is rather than hidden
+     */
+    if (fid_time_parse(iso ? iso : "", NULL, &t, "time", &err) != FID_OK)
+        snprintf(out, FID_TIME_LOCAL_MAX, "%s", iso ? iso : "?");
+    else
+        fid_time_format_local(t, tz, out);
+    return out;
+}
+
 void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size)
 {
     char amount[FID_MONEY_TEXT_MAX];

@@ -12,6 +12,7 @@
 
 #include "engine/engine.h"
 #include "util/error.h"
+#include "util/timeutil.h"
 
 #define CLI_ARGS_MAX  64
 #define CLI_INPUT_MAX (256u * 1024 * 1024) /* largest file or stdin a command reads */
@@ -106,6 +107,10 @@ const char *cli_pad(const char *text, int width, char *out, size_t size);
 
 /* "1 lot", "2 lots": n and the word that agrees with it, in out (size bytes). */
 const char *cli_count(long long n, const char *one, const char *many, char *out, size_t size);
+
+/* A UTC ISO 8601 instant from a JSON answer (iso) as the merchant reads it in tz
+ * (fid_time_format_local), for text output; --json keeps the UTC text. Returns out. */
+const char *cli_local_time(const struct fid_tz *tz, const char *iso, char out[FID_TIME_LOCAL_MAX]);
 
 /* Formats minor units of the engine's currency: "12.50 EUR". */
 void cli_money(const struct engine *engine, int64_t minor, char *out, size_t size);

@@ -71,6 +71,10 @@ int cmd_balance(struct cli *cli)
     return 0;
 }
 
+/* Explanation lines start a little past where the entry's kind does, after its local time
+ * ("2026-03-03 15:30:00+01:00", 25 characters) and two spaces. */
+#define LEDGER_INDENT 29
+
 struct ledger_print {
     bool json;
     json_t *rows;
@@ -92,7 +96,8 @@ static int visit_entry(struct db_stmt *row, void *context)
         json_array_append_new(ctx->rows, entry);
         return 0;
     }
-    const char *at = json_string_value(json_object_get(entry, "at"));
+    char at[FID_TIME_LOCAL_MAX];
+    fid_time_format_local(db_column_int(row, 1), engine_tz(ctx->engine), at);
     const json_t *explanation = json_object_get(entry, "explanation");
     const char *account = db_column_text(row, 3);
     int64_t amount = db_column_int(row, 5), pending = db_column_int(row, 6);
@@ -126,22 +131,24 @@ static int visit_entry(struct db_stmt *row, void *context)
         json_int_t forgiven = json_integer_value(json_object_get(line, "forgiven"));
         bool all_forgiven = forgiven > 0 && amount == 0;
         if (points && json_is_integer(points) && !all_forgiven)
-            printf("%24s%6s  %s\n", "", signed_text(json_integer_value(points), n),
+            printf("%*s%6s  %s\n", LEDGER_INDENT, "", signed_text(json_integer_value(points), n),
                    json_string_value(json_object_get(line, "label")));
         else
-            printf("%24s        %s\n", "", json_string_value(json_object_get(line, "label")));
+            printf("%*s        %s\n", LEDGER_INDENT, "",
+                   json_string_value(json_object_get(line, "label")));
         if (forgiven > 0)
-            printf("%24s        %lld %sforgiven: the balance may not go below zero\n", "",
-                   (long long)forgiven, all_forgiven ? "" : "more ");
+            printf("%*s        %lld %sforgiven: the balance may not go below zero\n", LEDGER_INDENT,
+                   "", (long long)forgiven, all_forgiven ? "" : "more ");
     }
     /* an adjustment's explanation is its reason already: only who made it is left to say */
     const char *reason = db_column_is_null(row, 12) ? NULL : db_column_text(row, 12);
     const char *first_label =
         json_string_value(json_object_get(json_array_get(explanation, 0), "label"));
     if (reason && first_label && strcmp(reason, first_label) == 0)
-        printf("%24s        by %s\n", "", db_column_text(row, 13));
+        printf("%*s        by %s\n", LEDGER_INDENT, "", db_column_text(row, 13));
     else if (reason)
-        printf("%24s        reason: %s (by %s)\n", "", reason, db_column_text(row, 13));
+        printf("%*s        reason: %s (by %s)\n", LEDGER_INDENT, "", reason,
+               db_column_text(row, 13));
     json_decref(entry);
     return 0;
 }

@@ -3,8 +3,10 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "util/timeutil.h"
 
 /* Adds each integer field of one merchant's summary to the total. */
 static void add_summary(json_t *total, const json_t *summary)
@@ -25,6 +27,8 @@ static void add_summary(json_t *total, const json_t *summary)
 struct due_run {
     int64_t now;
     json_t *total; /* the summaries added up */
+    /* now as the merchants read it; in UTC when their zones disagree on its offset */
+    char now_text[FID_TIME_LOCAL_MAX];
 };
 
 static enum fid_status run_due_of(struct engine *e, void *context, struct fid_error *err)
@@ -34,6 +38,12 @@ static enum fid_status run_due_of(struct engine *e, void *context, struct fid_er
     enum fid_status st = engine_run_due(e, run->now, &summary, err);
     if (st == FID_OK)
         add_summary(run->total, summary);
+    char local[FID_TIME_LOCAL_MAX];
+    fid_time_format_local(run->now, engine_tz(e), local);
+    if (run->now_text[0] == '\0')
+        memcpy(run->now_text, local, sizeof local);
+    else if (strcmp(run->now_text, local) != 0)
+        fid_time_format_local(run->now, NULL, run->now_text);
     json_decref(summary);
     return st;
 }
@@ -59,8 +69,9 @@ int cmd_run_due(struct cli *cli)
     char c[6][48];
 #define FIGURE(i, name, one, many)                                                                 \
     cli_count(json_integer_value(json_object_get(summary, name)), one, many, c[i], sizeof c[i])
-    printf("Due work up to %s: %s confirmed (%s), %s expired (%s), %s, %s expired",
-           json_string_value(json_object_get(summary, "now")),
+    if (run.now_text[0] == '\0') /* no merchant */
+        fid_time_format_local(run.now, NULL, run.now_text);
+    printf("Due work up to %s: %s confirmed (%s), %s expired (%s), %s, %s expired", run.now_text,
            FIGURE(0, "points_confirmed", "point", "points"),
            FIGURE(1, "lots_confirmed", "lot", "lots"),
            FIGURE(2, "points_expired", "point", "points"), FIGURE(3, "lots_expired", "lot", "lots"),

@@ -106,22 +106,22 @@ static void print_customer(struct engine *e, const struct customer *c)
     if (c->phone[0])
         printf("  phone      %s\n", c->phone);
     if (c->is_member) {
-        char enrolled[FID_TIME_ISO_MAX];
-        fid_time_format(c->enrolled_at, enrolled);
+        char enrolled[FID_TIME_LOCAL_MAX];
+        fid_time_format_local(c->enrolled_at, engine_tz(e), enrolled);
         printf("  card       %s\n  enrolled   %s\n  consents   %s\n", c->card_code, enrolled,
                consent_names(c->consents, consents, sizeof consents));
         printf("  points     %lld available, %lld pending, %lld earned in all\n",
                (long long)c->points_available, (long long)c->points_pending,
                (long long)c->points_lifetime);
         if (c->tier[0]) {
-            char since[FID_TIME_ISO_MAX];
-            fid_time_format(c->tier_since, since);
+            char since[FID_TIME_LOCAL_MAX];
+            fid_time_format_local(c->tier_since, engine_tz(e), since);
             printf("  tier       %s since %s\n", tier_name(e, c->tier), since);
         }
         if (c->vip_plan[0]) {
             const struct vip_plan *plan = program_vip_plan(engine_program(e), c->vip_plan);
-            char until[FID_TIME_ISO_MAX];
-            fid_time_format(c->vip_until, until);
+            char until[FID_TIME_LOCAL_MAX];
+            fid_time_format_local(c->vip_until, engine_tz(e), until);
             printf("  VIP        %s until %s\n", plan ? plan->name : c->vip_plan, until);
         }
     }
@@ -131,8 +131,8 @@ static void print_customer(struct engine *e, const struct customer *c)
 static int print_tier_change(const struct tier_change *change, void *context)
 {
     const struct engine *e = context;
-    char at[FID_TIME_ISO_MAX], before[256], after[256];
-    fid_time_format(change->at, at);
+    char at[FID_TIME_LOCAL_MAX], before[256], after[256];
+    fid_time_format_local(change->at, engine_tz(e), at);
     printf("  %s  %s -> %s %s\n", at,
            cli_pad(tier_name(e, change->previous), 12, before, sizeof before),
            cli_pad(tier_name(e, change->tier), 12, after, sizeof after),

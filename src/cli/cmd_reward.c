@@ -66,8 +66,8 @@ static int post_one(struct cli *cli, json_t *event)
         engine_close(e);
         return cli_fail(cli, &err);
     }
-    engine_close(e);
     if (cli->json) {
+        engine_close(e);
         cli_print_json(r);
         return 0;
     }
@@ -76,15 +76,18 @@ static int post_one(struct cli *cli, json_t *event)
         json_t *v = json_array_get(json_object_get(r, "vouchers"), 0);
         printf("Redeemed %s for %s", json_string_value(json_object_get(r, "reward")),
                json_string_value(json_object_get(r, "customer")));
+        char until[FID_TIME_LOCAL_MAX];
         if (v)
             printf(": voucher %s valid until %s", json_string_value(json_object_get(v, "code")),
-                   json_string_value(json_object_get(v, "valid_until")));
+                   cli_local_time(engine_tz(e),
+                                  json_string_value(json_object_get(v, "valid_until")), until));
         printf(".\n");
     } else {
         printf("Voucher %s used: %s for %s.\n", json_string_value(json_object_get(r, "code")),
                json_string_value(json_object_get(r, "name")),
                json_string_value(json_object_get(r, "customer")));
     }
+    engine_close(e);
     json_decref(r);
     return 0;
 }
@@ -122,8 +125,8 @@ static int list_vouchers(struct cli *cli)
         engine_close(e);
         return cli_fail(cli, &err);
     }
-    engine_close(e);
     if (cli->json) {
+        engine_close(e);
         cli_print_json(json_pack("{s:s, s:o}", "member", c.ref, "vouchers", items));
         return 0;
     }
@@ -132,13 +135,15 @@ static int list_vouchers(struct cli *cli)
     json_array_foreach(items, i, v)
     {
         const char *name = json_string_value(json_object_get(v, "name"));
-        char padded[256];
+        char padded[256], until[FID_TIME_LOCAL_MAX];
         printf("%s  %s %-8s valid until %s\n", json_string_value(json_object_get(v, "code")),
                cli_pad(name ? name : json_string_value(json_object_get(v, "reward")), 28, padded,
                        sizeof padded),
                json_string_value(json_object_get(v, "state")),
-               json_string_value(json_object_get(v, "valid_until")));
+               cli_local_time(engine_tz(e), json_string_value(json_object_get(v, "valid_until")),
+                              until));
     }
+    engine_close(e);
     if (json_array_size(items) == 0 && filter == VOUCHERS_ALL)
         printf("%s has no voucher.\n", c.ref);
     else if (json_array_size(items) == 0)
@@ -183,19 +188,21 @@ int cmd_voucher(struct cli *cli)
         return cli_fail(cli, &err);
     }
     json_t *out = engine_voucher_json(e, &v, &c);
-    engine_close(e);
     if (cli->json) {
+        engine_close(e);
         cli_print_json(out);
         return 0;
     }
+    char issued[FID_TIME_LOCAL_MAX], until[FID_TIME_LOCAL_MAX], used[FID_TIME_LOCAL_MAX];
+    fid_time_format_local(v.issued_at, engine_tz(e), issued);
+    fid_time_format_local(v.valid_until, engine_tz(e), until);
+    fid_time_format_local(v.used_at, engine_tz(e), used);
+    engine_close(e);
     printf("%s  %s  %s  (%s, member %s)\n  issued %s, valid until %s\n", v.code,
            json_string_value(json_object_get(out, "name")), voucher_state_name(v.state),
-           voucher_source_name(v.source), c.ref,
-           json_string_value(json_object_get(out, "issued_at")),
-           json_string_value(json_object_get(out, "valid_until")));
+           voucher_source_name(v.source), c.ref, issued, until);
     if (v.state == VOUCHER_USED)
-        printf("  used %s%s%s\n", json_string_value(json_object_get(out, "used_at")),
-               v.used_order[0] ? " on order " : "", v.used_order);
+        printf("  used %s%s%s\n", used, v.used_order[0] ? " on order " : "", v.used_order);
     json_decref(out);
     return 0;
 }

@@ -32,6 +32,8 @@ int cmd_segments(struct cli *cli)
         goto fail;
     }
     const struct program *p = engine_program(e);
+    char at_local[FID_TIME_LOCAL_MAX];
+    fid_time_format_local(at, engine_tz(e), at_local);
     if (cli->json) {
         if (list) {
             json_t *listed =
@@ -48,12 +50,10 @@ int cmd_segments(struct cli *cli)
             printf("%s\n", json_string_value(ref));
         /* stdout stays a list, one id a line, for pipes; the note goes beside it */
         if (json_array_size(json_object_get(out, "members")) == 0)
-            fprintf(stderr, "No customer in %s at %s.\n", list,
-                    json_string_value(json_object_get(out, "at")));
+            fprintf(stderr, "No customer in %s at %s.\n", list, at_local);
         json_decref(out);
     } else {
-        printf("Segments at %s (%lld customers with orders)\n",
-               json_string_value(json_object_get(out, "at")),
+        printf("Segments at %s (%lld customers with orders)\n", at_local,
                (long long)json_integer_value(json_object_get(out, "customers")));
         for (int k = 0; k < LIFECYCLE_COUNT; k++) {
             const char *name = lifecycle_name((enum lifecycle_stage)k);

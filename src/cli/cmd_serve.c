@@ -127,17 +127,23 @@ static int collect_key(const struct api_key *k, void *context)
     return 0;
 }
 
-static void print_keys(json_t *keys)
+/* The keys with their times in the merchant's zone (tz). */
+static void print_keys(json_t *keys, const struct fid_tz *tz)
 {
     size_t i;
     json_t *k;
     json_array_foreach(keys, i, k)
     {
         const char *revoked = json_string_value(json_object_get(k, "revoked_at"));
-        printf("%s  %-5s  created %s%s%s  %s\n", json_string_value(json_object_get(k, "id")),
-               json_string_value(json_object_get(k, "scope")),
-               json_string_value(json_object_get(k, "created_at")), revoked ? ", revoked " : "",
-               revoked ? revoked : "", json_string_value(json_object_get(k, "label")));
+        char created_text[FID_TIME_LOCAL_MAX], revoked_text[FID_TIME_LOCAL_MAX] = "";
+        if (revoked)
+            cli_local_time(tz, revoked, revoked_text);
+        printf(
+            "%s  %-5s  created %s%s%s  %s\n", json_string_value(json_object_get(k, "id")),
+            json_string_value(json_object_get(k, "scope")),
+            cli_local_time(tz, json_string_value(json_object_get(k, "created_at")), created_text),
+            revoked ? ", revoked " : "", revoked_text,
+            json_string_value(json_object_get(k, "label")));
     }
     if (json_array_size(keys) == 0)
         printf("No API key yet: `fidele key create --scope pos` makes one.\n");
@@ -190,12 +196,15 @@ int cmd_key(struct cli *cli)
         fid_rng_free(rng);
     } else if (strcmp(action, "list") == 0 && cli->n_positional == 1) {
         json_t *keys = json_array();
-        if (api_key_list(db, m.id, collect_key, keys, &err) != FID_OK)
+        struct fid_tz *tz = NULL;
+        if (api_key_list(db, m.id, collect_key, keys, &err) != FID_OK ||
+            (!cli->json && fid_tz_open(m.timezone, &tz, &err) != FID_OK))
             code = cli_fail(cli, &err);
         else if (cli->json)
             cli_print_json(json_incref(keys));
         else
-            print_keys(keys);
+            print_keys(keys, tz);
+        fid_tz_free(tz);
         json_decref(keys);
     } else if (strcmp(action, "revoke") == 0 && cli->n_positional == 2) {
         if (api_key_revoke(db, m.id, cli->positional[1], cli->now, &err) != FID_OK)

@@ -327,9 +327,9 @@ int import_on_row(const struct row *row, void *context)
         }
         if (at > im->cli->now + EVENT_AHEAD_MAX_SECONDS) {
             /* as the engine refuses an event dated ahead of the clock: a mistyped year */
-            char at_text[FID_TIME_ISO_MAX], clock[FID_TIME_ISO_MAX];
-            fid_time_format(at, at_text);
-            fid_time_format(im->cli->now, clock);
+            char at_text[FID_TIME_LOCAL_MAX], clock[FID_TIME_LOCAL_MAX];
+            fid_time_format_local(at, engine_tz(im->engine), at_text);
+            fid_time_format_local(im->cli->now, engine_tz(im->engine), clock);
             snprintf(reason, sizeof reason,
                      "%s is ahead of the clock (%s): an order may be dated at most %d minutes "
                      "ahead",

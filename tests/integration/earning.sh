@@ -159,6 +159,39 @@ time_windows_paris() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The text output speaks the merchant's time: an order at 14:30Z in March is 15:30 in Paris
+# (+01:00), one at 12:00Z in July is 14:00 (+02:00); --json stays UTC.
+times_in_the_merchants_zone() {
+    init_db bookshop --timezone Europe/Paris
+    NOW=2026-08-01T00:00:00Z
+    enrol zoe 2026-03-01T09:00:00Z
+    order z1 2026-03-03T14:30:00Z zoe Z1 "[$(line BOOK book 1 30000)]"
+    order z2 2026-07-14T12:00:00Z zoe Z2 "[$(line BOOK book 1 1000)]"
+    expect_exit 0 fidele ledger zoe
+    assert_contains "$OUT" "2026-03-03 15:30:00+01:00  earn_pending +300 pending" \
+        "the ledger shows the March order at 15:30 in Paris"
+    assert_contains "$OUT" "2026-07-14 14:00:00+02:00  earn_pending" \
+        "and the July order at 14:00, in summer time"
+    expect_exit 0 fidele member show zoe
+    assert_contains "$OUT" "enrolled   2026-03-01 10:00:00+01:00" "member show: the enrolment"
+    assert_contains "$OUT" "tier       Bookworm since 2026-03-03 15:30:00+01:00" \
+        "member show: the tier since the order"
+    assert_contains "$OUT" "  2026-03-03 15:30:00+01:00  Reader       -> Bookworm     reached" \
+        "member show: the tier history"
+    expect_exit 0 fidele --json ledger zoe
+    assert_json '.entries[] | select(.order_id == "Z1" and .kind == "earn_pending") | .at' \
+        "2026-03-03T14:30:00Z" "--json stays in UTC"
+
+    NOW=""
+    init_db bookshop --timezone Asia/Kolkata
+    NOW=2026-08-01T00:00:00Z
+    enrol ravi 2026-03-01T09:00:00Z
+    order r1 2026-03-03T14:30:00Z ravi R1 "[$(line BOOK book 1 1000)]"
+    expect_exit 0 fidele ledger ravi
+    assert_contains "$OUT" "2026-03-03 20:00:00+05:30  earn_pending" "a half-hour offset in Kolkata"
+}
+
+# ---------------------------------------------------------------------------------------------
 campaign_and_merchant_timezone() {
     write p.json '{"earning": {"points": 1, "per_minor": 100, "multipliers": [
         {"id": "spring", "name": "Spring week x3", "factor_pct": 300,
@@ -414,6 +447,7 @@ labels_in_the_merchants_language() {
 scenario base_and_rounding base_and_rounding
 scenario sku_category_multiplier sku_category_multiplier
 scenario time_windows_paris time_windows_paris
+scenario times_in_the_merchants_zone times_in_the_merchants_zone
 scenario campaign_and_merchant_timezone campaign_and_merchant_timezone
 scenario channel_multiplier channel_multiplier
 scenario first_order_and_minimum first_order_and_minimum

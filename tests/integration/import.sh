@@ -443,19 +443,27 @@ future_dates() {
     NOW=2026-03-10T12:00:00Z
     printf 'customer,order_id,date,amount\nc1,F1,2099-03-03,10.00\nc1,F2,2026-03-10 12:05:00,10.00\nc1,F3,2026-03-10 12:05:01,10.00\n' >f1.csv
     expect_exit 2 fidele import orders f1.csv
-    assert_contains "$ERR" "line 2, column 3 (date): 2099-03-03T00:00:00Z is ahead of the clock (2026-03-10T12:00:00Z): an order may be dated at most 5 minutes ahead" \
+    assert_contains "$ERR" "line 2, column 3 (date): 2099-03-03 00:00:00+00:00 is ahead of the clock (2026-03-10 12:00:00+00:00): an order may be dated at most 5 minutes ahead" \
         "order-level rows"
-    assert_contains "$ERR" "line 4, column 3 (date): 2026-03-10T12:05:01Z is ahead of the clock" "one second past"
+    assert_contains "$ERR" "line 4, column 3 (date): 2026-03-10 12:05:01+00:00 is ahead of the clock" "one second past"
     assert_contains "$OUT" "3 rows: 1 order imported" "5 minutes ahead is not refused"
     assert_eq "$(epoch 2026-03-10T12:05:00Z)" "$(sql "SELECT last_order_at FROM customers WHERE ref = 'c1'")" \
         "the future order is not the last one"
     printf 'customer,order_id,date,sku,price\nc2,G1,2099-03-03,X,10.00\n' >f2.csv
     expect_exit 2 fidele import orders f2.csv
-    assert_contains "$ERR" "line 2, column 3 (date): 2099-03-03T00:00:00Z is ahead of the clock" \
+    assert_contains "$ERR" "line 2, column 3 (date): 2099-03-03 00:00:00+00:00 is ahead of the clock" \
         "line items say the same"
     expect_exit 2 fidele import orders f1.csv --dry-run
-    assert_contains "$ERR" "line 2, column 3 (date): 2099-03-03T00:00:00Z is ahead of the clock" \
+    assert_contains "$ERR" "line 2, column 3 (date): 2099-03-03 00:00:00+00:00 is ahead of the clock" \
         "and so does a dry run"
+    # in Paris the message reads as the file was written, in the merchant's time
+    NOW=""
+    init_db cafe --timezone Europe/Paris
+    NOW=2026-03-10T12:00:00Z
+    printf 'customer,order_id,date,amount\nc1,P1,2026-03-10 13:05:01,10.00\n' >paris.csv
+    expect_exit 2 fidele import orders paris.csv
+    assert_contains "$ERR" "line 2, column 3 (date): 2026-03-10 13:05:01+01:00 is ahead of the clock (2026-03-10 13:00:00+01:00)" \
+        "a Paris merchant reads Paris times"
 }
 
 scenario amount_formats amount_formats

@@ -73,6 +73,12 @@ run_due_covers_every_merchant() {
     assert_json '"\(.available) \(.pending)"' "1200 0" "merchant 3 confirmed"
     expect_exit 0 fidele --now 2026-04-01T09:00:00Z run-due
     assert_contains "$OUT" "(3 merchants)." "the text says how many merchants"
+    assert_contains "$OUT" "Due work up to 2026-04-01 11:00:00+02:00:" "the clock as the merchants read it"
+    expect_exit 0 fidele merchant add "Tokyo" --template cafe --timezone Asia/Tokyo
+    expect_exit 0 fidele --now 2026-04-01T09:00:00Z run-due
+    assert_contains "$OUT" "Due work up to 2026-04-01 09:00:00+00:00:" "in UTC when their zones differ"
+    expect_exit 0 fidele --merchant 4 --now 2026-04-01T09:00:00Z run-due
+    assert_contains "$OUT" "Due work up to 2026-04-01 18:00:00+09:00:" "one merchant: its own zone"
 }
 
 # API keys: created with their id shown, listed per merchant, revoked by id.
@@ -101,6 +107,13 @@ keys_per_merchant() {
     assert_stderr_names "--label"
     expect_exit 0 fidele --json key list
     check_json "nothing made" 'length' 1
+    # the text gives a key's times in its merchant's zone
+    NOW=2026-03-03T14:30:00Z expect_exit 0 fidele key create --scope read --label "back office"
+    id=$(sed -n 's/^fk_\([0-9a-z]*\)_.*/\1/p' <<<"$OUT")
+    NOW=2026-07-01T10:00:00Z expect_exit 0 fidele key revoke "$id"
+    expect_exit 0 fidele key list
+    assert_contains "$OUT" "$id  read   created 2026-03-03 15:30:00+01:00, revoked 2026-07-01 12:00:00+02:00  back office" \
+        "key list: created and revoked in Paris time"
 }
 
 # A template's rewards that speak of money say their own amount in the merchant's currency.

@@ -43,6 +43,10 @@ redeem stamps:coffee -10 0 T3 v1 stamp_card:coffee" "$(ledger_table tom | grep '
     check_json "voucher used" '"\(.code) \(.reward) \(.customer)"' "$first free-coffee tom"
     expect_exit 0 fidele --json voucher show "$first"
     check_json "voucher show" .state used .used_at 2026-03-06T08:00:00Z .used_order TILL-1
+    expect_exit 0 fidele voucher show "$first"
+    assert_contains "$OUT" "issued 2026-03-04 09:00:00+01:00, valid until 2026-05-03 09:00:00+02:00" \
+        "the text gives the voucher's times in Paris, summer time in May"
+    assert_contains "$OUT" "used 2026-03-06 09:00:00+01:00 on order TILL-1" "and when it was used"
     local before
     before=$(snapshot)
     expect_exit 2 fidele --json voucher use "$first" --at 2026-03-06T09:00:00Z
@@ -67,6 +71,8 @@ redeem stamps:coffee -10 0 T3 v1 stamp_card:coffee" "$(ledger_table tom | grep '
     expect_exit 2 fidele --json voucher use 'not a code!'
     assert_stderr_names "code" "a malformed code"
     assert_unchanged "$before" "refused uses write nothing"
+    expect_exit 0 fidele voucher list tom --state all
+    assert_contains "$OUT" "valid until 2026-05-03 09:00:00+02:00" "voucher list: in Paris too"
 
     # what tom holds, as the till asks it: usable now by default, the others on asking
     NOW=2026-03-07T08:00:00Z expect_exit 0 fidele --json voucher list tom
@@ -107,7 +113,8 @@ eligibility_and_vip() {
     check_json "VIP granted for a year" '.[0].vip_until' 2027-03-10T10:00:00Z \
         '.[0].vouchers | map("\(.reward) \(.source)")' '["free-shipping vip_welcome"]'
     expect_exit 0 fidele member show uma
-    assert_contains "$OUT" "VIP        Club until 2027-03-10T10:00:00Z" "member show says the plan"
+    assert_contains "$OUT" "VIP        Club until 2027-03-10 11:00:00+01:00" \
+        "member show says the plan, until when in Paris"
     expect_exit 0 fidele --json redeem uma partner-cinema --at 2026-03-11T09:00:00Z
     assert_json '.balance.available' 3600 "a VIP member gets the cinema ticket (5100 - 1500)"
     # the club multiplier: 5000 online -> 250 + 50 online + 125 club + 100 first order

@@ -460,7 +460,8 @@ tier_review_calendar_year() {
         '[.tier_history[] | "\(.at) \(.previous)>\(.tier) \(.reason)"]' \
         '["2026-01-10T10:00:00Z >reader reached","2026-06-01T10:00:00Z reader>bookworm reached","2027-01-31T23:00:00Z bookworm>reader review"]'
     expect_exit 0 fidele member show zed
-    assert_contains "$OUT" "2027-01-31T23:00:00Z  Bookworm     -> Reader       review" "the text lists the changes, tiers by name"
+    assert_contains "$OUT" "2027-02-01 00:00:00+01:00  Bookworm     -> Reader       review" \
+        "the text lists the changes, tiers by name, at local midnight"
     verify_catches tier_equals_its_history "UPDATE customers SET tier = 'bookworm' WHERE ref = 'zed'"
     verify_catches tier_equals_its_history "DELETE FROM tier_changes WHERE reason = 'review'"
     # nothing bought in 2027: still bookworm through the grace period of 2028

@@ -175,7 +175,7 @@ last_second_of_the_date() {
     done
     expect_exit 0 fidele segments --at 2026-05-31 --list silver-members
     assert_eq "" "$OUT" "an empty list prints no line"
-    assert_contains "$ERR" "No customer in silver-members at 2026-05-31T21:59:59Z." "and says so beside"
+    assert_contains "$ERR" "No customer in silver-members at 2026-05-31 23:59:59+02:00." "and says so beside"
 }
 
 scenario custom_segments custom_segments
