@@ -26,13 +26,6 @@ static enum fid_status open_member(struct cli *cli, struct engine **e, struct cu
     return st;
 }
 
-/* A stamp card by the name the programme gives it (its id when a later version dropped it). */
-static const char *card_name(const struct engine *e, const char *id)
-{
-    const struct stamp_card *card = program_stamp_card(engine_program(e), id);
-    return card ? card->name : id;
-}
-
 int cmd_balance(struct cli *cli)
 {
     struct fid_error err;
@@ -62,7 +55,7 @@ int cmd_balance(struct cli *cli)
         const char *card;
         json_t *s;
         json_object_foreach(json_object_get(balance, "stamps"), card, s)
-            printf("  %s: %lld of %lld stamps\n", card_name(e, card),
+            printf("  %s: %lld of %lld stamps\n", engine_stamp_card_name(e, card),
                    (long long)json_integer_value(json_object_get(s, "stamps")),
                    (long long)json_integer_value(json_object_get(s, "required")));
         json_decref(balance);
@@ -91,7 +84,7 @@ static const char *signed_text(long long n, char out[24])
 static int visit_entry(struct db_stmt *row, void *context)
 {
     struct ledger_print *ctx = context;
-    json_t *entry = engine_ledger_entry_json(row);
+    json_t *entry = engine_ledger_entry_json(ctx->engine, row);
     if (ctx->json) {
         json_array_append_new(ctx->rows, entry);
         return 0;
@@ -105,7 +98,7 @@ static int visit_entry(struct db_stmt *row, void *context)
     if (strcmp(account, "stamps") == 0) {
         snprintf(what, sizeof what, "%s %s (%s)", signed_text(amount, n),
                  amount == 1 || amount == -1 ? "stamp" : "stamps",
-                 card_name(ctx->engine, db_column_text(row, 4)));
+                 engine_stamp_card_name(ctx->engine, db_column_text(row, 4)));
     } else if (strcmp(account, "cashback") == 0) {
         char money[64];
         cli_money(ctx->engine, amount < 0 ? -amount : amount, money, sizeof money);

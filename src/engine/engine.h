@@ -190,8 +190,13 @@ enum fid_status engine_tier_history_json(struct engine *engine, const struct cus
 /* A member (or customer) as JSON: profile, aggregates, tier, VIP and balances. */
 json_t *engine_member_json(struct engine *engine, const struct customer *customer);
 
-/* One row of ledger_list as JSON, with its explanation lines. */
-json_t *engine_ledger_entry_json(struct db_stmt *row);
+/* One row of ledger_list as JSON, with its explanation lines; an entry of a stamp card names it
+ * by id ("card") and by the name the current programme gives it ("card_name", the id again when
+ * a later version dropped the card). */
+json_t *engine_ledger_entry_json(const struct engine *engine, struct db_stmt *row);
+
+/* A stamp card's name in the current programme, or its id when a later version dropped it. */
+const char *engine_stamp_card_name(const struct engine *engine, const char *id);
 
 /* The balance with what is next (the nearest reward and tier and what is missing, at now),
  * written as one JSON object onto w: engine_balance_json's fields, then id, tier, next_reward,

@@ -133,7 +133,13 @@ enum fid_status engine_member_vouchers_json(struct engine *e, const struct custo
     return st;
 }
 
-json_t *engine_ledger_entry_json(struct db_stmt *row)
+const char *engine_stamp_card_name(const struct engine *e, const char *id)
+{
+    const struct stamp_card *card = program_stamp_card(e->program, id);
+    return card ? card->name : id;
+}
+
+json_t *engine_ledger_entry_json(const struct engine *e, struct db_stmt *row)
 {
     char at[FID_TIME_ISO_MAX];
     fid_time_format(db_column_int(row, 1), at);
@@ -155,6 +161,9 @@ json_t *engine_ledger_entry_json(struct db_stmt *row)
             db_column_text(row, optional[i].column)[0])
             json_object_set_new(entry, optional[i].name,
                                 json_string(db_column_text(row, optional[i].column)));
+    const char *card = json_string_value(json_object_get(entry, "card"));
+    if (card)
+        json_object_set_new(entry, "card_name", json_string(engine_stamp_card_name(e, card)));
     return entry;
 }
 

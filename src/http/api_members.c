@@ -285,9 +285,15 @@ void api_member_balance(struct http_request *req)
     jsonw_free(&view);
 }
 
+struct ledger_collect {
+    const struct engine *engine; /* the stamp cards' names */
+    json_t *entries;
+};
+
 static int collect_entry(struct db_stmt *row, void *context)
 {
-    json_array_append_new(context, engine_ledger_entry_json(row));
+    struct ledger_collect *collect = context;
+    json_array_append_new(collect->entries, engine_ledger_entry_json(collect->engine, row));
     return 0;
 }
 
@@ -304,7 +310,8 @@ void api_member_ledger(struct http_request *req)
     fid_error_clear(&err);
     json_t *entries = json_array();
     bool more = false;
-    if (ledger_page(engine_store(req->engine), &c, before, limit, collect_entry, entries, &more,
+    struct ledger_collect collect = {req->engine, entries};
+    if (ledger_page(engine_store(req->engine), &c, before, limit, collect_entry, &collect, &more,
                     &err) != FID_OK) {
         json_decref(entries);
         http_reply_error(req, &err);

@@ -289,14 +289,15 @@ describe("flows", () => {
                 e.event_key,
                 e.order_id ?? null,
                 e.card ?? null,
+                e.card_name ?? null,
             ]);
             assert.deepEqual(rows, [
-                ["earn", "points", 20, "enrol:alice", null, null],
-                ["earn", "points", 250, "order-A-1", "A-1", null],
-                ["earn", "stamps", 2, "order-A-1", "A-1", "coffee"],
-                ["earn", "points", 200, "order-A-2", "A-2", null],
-                ["earn", "stamps", 8, "order-A-2", "A-2", "coffee"],
-                ["redeem", "stamps", -10, "order-A-2", "A-2", "coffee"],
+                ["earn", "points", 20, "enrol:alice", null, null, null],
+                ["earn", "points", 250, "order-A-1", "A-1", null, null],
+                ["earn", "stamps", 2, "order-A-1", "A-1", "coffee", "Coffee card"],
+                ["earn", "points", 200, "order-A-2", "A-2", null, null],
+                ["earn", "stamps", 8, "order-A-2", "A-2", "coffee", "Coffee card"],
+                ["redeem", "stamps", -10, "order-A-2", "A-2", "coffee", "Coffee card"],
             ]);
             assert.deepEqual(l.entries[0].explanation, [
                 { rule: "enrolment", label: "Welcome bonus", points: 20 },
