@@ -18,6 +18,10 @@ rendered() {
     assert_true "SVG charts are drawn" grep -q '<svg' report.html
     assert_true "nothing external, no script" bash -c "! grep -qiE '<script|https?://|<link|<img' report.html"
     assert_true "the merchant name is escaped" grep -q 'Café &lt;Test&gt; &amp; Co' report.html
+    assert_true "participation says what it counts" \
+        grep -q '%</div><div class=l>customers active in the loyalty programme</div>' report.html
+    assert_true "the redemption rate says of what" \
+        grep -q '</div><div class=l>points redeemed out of points earned</div>' report.html
     local chromium_flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
         --disable-background-networking --disable-component-update --disable-sync
         --user-data-dir="$PWD/chromium-profile")
@@ -69,6 +73,10 @@ in_french() {
     assert_true "members' share and average order" \
         grep -q "membres : 1${thin}234,56${nb}€ (98${thin}%), panier moyen 1${thin}234,56${nb}€" r.html
     assert_true "a rate" grep -q "0,0${thin}%</div><div class=l>taux de réachat" r.html
+    assert_true "participation says what it counts, in French" \
+        grep -q "${thin}%</div><div class=l>clients actifs dans le programme de fidélité</div>" r.html
+    assert_true "the redemption rate says of what, in French" \
+        grep -q "</div><div class=l>points utilisés sur les points gagnés</div>" r.html
     assert_true "a month's revenue" grep -q "<title>2026-01: 1${thin}254,56${nb}€</title>" r.html
     assert_true "lifecycle stages named" grep -q '>nouveaux</text>' r.html
     assert_true "the period in words, its last day included" \
