@@ -187,15 +187,37 @@ static enum fid_status change_tier(struct engine *e, struct customer *c, int ran
     return tier_change_insert(&e->store, c->id, &change, err);
 }
 
+static enum fid_status rank_after_activity_at(struct engine *e, const struct customer *c, int64_t t,
+                                              int *rank, struct fid_error *err)
+{
+    return window_rank(e, c, tier_window_start(e->program, e->tz, t), t + 1, rank, err);
+}
+
+/* The rank a review at `review` gives: that of the window it judges, or that of the window
+ * ending at the review when higher. Activity since the judged window (the grace period, the new
+ * year) that already reaches a tier keeps it: the member would otherwise climb back at the next
+ * order, which would earn without the tier's bonus. */
+static enum fid_status review_rank(struct engine *e, const struct customer *c, int64_t review,
+                                   int *rank, struct fid_error *err)
+{
+    int64_t from, to;
+    tier_review_window(e->program, e->tz, review, &from, &to);
+    int since = -1;
+    enum fid_status st = window_rank(e, c, from, to, rank, err);
+    if (st == FID_OK && (st = rank_after_activity_at(e, c, review, &since, err)) == FID_OK &&
+        since > *rank)
+        *rank = since;
+    return st;
+}
+
 static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t t,
                                    struct due_report *report, struct fid_error *err)
 {
     const struct program *p = e->program;
     while (c->tier_review_at != 0 && c->tier_review_at <= t) {
-        int64_t review = c->tier_review_at, from, to;
-        tier_review_window(p, e->tz, review, &from, &to);
+        int64_t review = c->tier_review_at;
         int rank;
-        enum fid_status st = window_rank(e, c, from, to, &rank, err);
+        enum fid_status st = review_rank(e, c, review, &rank, err);
         if (st != FID_OK)
             return st;
         int current = program_tier_rank(p, c->tier);
@@ -211,12 +233,6 @@ static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t
     return FID_OK;
 }
 
-static enum fid_status rank_after_activity_at(struct engine *e, const struct customer *c, int64_t t,
-                                              int *rank, struct fid_error *err)
-{
-    return window_rank(e, c, tier_window_start(e->program, e->tz, t), t + 1, rank, err);
-}
-
 static int keep_last_change(const struct tier_change *change, void *context)
 {
     *(struct tier_change *)context = *change;
@@ -224,7 +240,7 @@ static int keep_last_change(const struct tier_change *change, void *context)
 }
 
 /* The rank the customer's last tier change would have given with an order recorded since but
- * dated before it: a review judges its own window again, an upgrade the window ending there. */
+ * dated before it: a review is made again, an upgrade judges the window ending there. */
 static enum fid_status rank_at_last_change(struct engine *e, const struct customer *c, int *rank,
                                            struct fid_error *err)
 {
@@ -232,9 +248,7 @@ static enum fid_status rank_at_last_change(struct engine *e, const struct custom
     enum fid_status st = tier_changes_each(&e->store, c->id, keep_last_change, &last, err);
     if (st != FID_OK || last.reason != TIER_REVIEW)
         return st == FID_OK ? rank_after_activity_at(e, c, c->tier_since, rank, err) : st;
-    int64_t from, to;
-    tier_review_window(e->program, e->tz, c->tier_since, &from, &to);
-    return window_rank(e, c, from, to, rank, err);
+    return review_rank(e, c, c->tier_since, rank, err);
 }
 
 /* An order recorded late also counts in the windows ending at the customer's orders after it,

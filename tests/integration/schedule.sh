@@ -517,6 +517,44 @@ tier_review_rolling() {
     run_due_again 2028-05-03T09:00:00Z
 }
 
+# ---------------------------------------------------------------------------------------------
+# A review judges the window that closed, but never takes a member below the tier their activity
+# since (the grace period, the new year) already reaches: that member would only climb back at
+# their next order, which would earn without the tier's bonus.
+review_keeps_the_tier_reached_since() {
+    init_db bookshop # spend, calendar year, grace 31 days; bookworm from 300 EUR, bibliophile 800
+    enrol amy 2025-01-10T10:00:00Z
+    NOW=2025-03-01T10:00:00Z order a1 2025-03-01T10:00:00Z amy A1 "[$(line BOOK fiction 1 80000)]"
+    assert_json '.[0].tier_upgrade.tier' bibliophile "800 EUR in 2025"
+    # confirmed by 2025 on 1 February 2026; nothing bought in 2026; 300 EUR in January 2027
+    NOW=2027-01-15T10:00:00Z order a2 2027-01-15T10:00:00Z amy A2 "[$(line BOOK fiction 1 30000)]"
+    run_due 2027-01-31T23:00:00Z
+    expect_exit 0 fidele --json member show amy
+    check_json "the 2027 review judges 2026, but January 2027 already reaches bookworm" .tier bookworm \
+        '[.tier_history[] | "\(.at) \(.previous)>\(.tier) \(.reason)"] | .[-1]' \
+        "2027-01-31T23:00:00Z bibliophile>bookworm review"
+    assert_eq "$(epoch 2028-01-31T23:00:00Z)" "$(sql "SELECT tier_review_at FROM customers")" \
+        "kept by 2027's spend: judged again on 1 February 2028"
+    NOW=2027-02-15T10:00:00Z order a3 2027-02-15T10:00:00Z amy A3 "[$(line BOOK fiction 1 1000)]"
+    check_json "the next order earns the bookworm bonus" \
+        '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' "base=10 tier:bookworm=2" \
+        '.[0] | has("tier_upgrade")' false
+    run_due_again 2027-02-15T10:00:00Z
+
+    # rolling window: an order in the grace period counts at the review
+    init_db ecommerce # spend over rolling 12 months, grace 30 days; silver from 250 EUR
+    enrol zed 2026-01-05T09:00:00Z
+    NOW=2026-03-04T10:00:00Z order z1 2026-03-04T10:00:00Z zed Z1 "[$(line SOFA home 1 30000)]"
+    assert_json '.[0].tier_upgrade.tier' silver "zed: silver at once"
+    # the review of 3 April 2027 judges [4 March 2026, 4 March 2027): 300 EUR; then nothing
+    # until 20 May 2028, in the grace period of the review of 3 May 2028
+    run_due 2027-04-03T09:00:00Z
+    NOW=2028-05-01T10:00:00Z order z2 2028-05-01T10:00:00Z zed Z2 "[$(line SOFA home 1 30000)]"
+    run_due 2028-05-03T09:00:00Z
+    expect_exit 0 fidele --json balance zed
+    assert_json .tier silver "300 EUR in the grace period keeps silver at the review"
+}
+
 scenario pending_period pending_period
 scenario per_lot_expiry per_lot_expiry
 scenario inactivity_expiry inactivity_expiry
@@ -531,4 +569,5 @@ scenario expiry_rule_changes expiry_rule_changes
 scenario enrolment_before_recorded_orders enrolment_before_recorded_orders
 scenario tier_review_calendar_year tier_review_calendar_year
 scenario tier_review_rolling tier_review_rolling
+scenario review_keeps_the_tier_reached_since review_keeps_the_tier_reached_since
 finish
