@@ -57,13 +57,17 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
                              struct jsonw *result, struct fid_error *err)
 {
     const struct program *p = e->program;
+    char vip_plan[PROGRAM_ID_MAX];
+    enum fid_status st = vip_plan_held(e, c, order->at, vip_plan, err);
+    if (st != FID_OK)
+        return st;
     /* The customer's first order: none counted before it (past orders credited at enrolment are
      * counted one by one as they are credited). An instant equal to the first order's is not
      * enough: orders of the same second each earned the bonus. */
     struct earn_context context = {
         .first_order = c->order_count == 0,
         .tier_id = c->tier,
-        .vip_plan_id = vip_active(c, order->at) ? c->vip_plan : "",
+        .vip_plan_id = vip_plan,
         .labels = e->labels,
     };
     fid_tz_local(e->tz, order->at, &context.local);
@@ -80,7 +84,6 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
     earning_breakdown_write(&earning, &breakdown);
     char *explanation = jsonw_detach(&breakdown);
     vouchers_open(&vouchers);
-    enum fid_status st = FID_OK;
     row->basis_minor = earning.basis_minor;
     row->program_version = p->version;
     /* Keys in sorted order, as the stored context has always been written. */

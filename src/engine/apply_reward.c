@@ -24,12 +24,16 @@ static enum fid_status check_eligible(struct engine *e, const struct customer *c
                         "reward \"%s\" is for the tiers %s only; the member's tier is %s", r->id,
                         tiers, c->tier[0] ? c->tier : "none");
     }
-    if (r->vip_only && !vip_active(c, at))
+    char plan[PROGRAM_ID_MAX];
+    enum fid_status st = r->vip_only ? vip_plan_held(e, c, at, plan, err) : FID_OK;
+    if (st != FID_OK)
+        return st;
+    if (r->vip_only && plan[0] == '\0')
         return fid_fail(err, FID_ERR_STATE, "/reward", "reward \"%s\" is for VIP members only",
                         r->id);
     if (r->stock >= 0) {
         int64_t issued = 0;
-        enum fid_status st = reward_count_redeemed(&e->store, r->id, &issued, err);
+        st = reward_count_redeemed(&e->store, r->id, &issued, err);
         if (st != FID_OK)
             return st;
         if (issued >= r->stock)

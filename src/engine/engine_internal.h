@@ -215,7 +215,12 @@ enum fid_status history_promote_customer(struct engine *e, struct customer *c,
 enum fid_status history_order_row(struct engine *e, const char *ref, bool *found,
                                   struct fid_error *err) FID_MUST_USE;
 
-/* True when the customer holds an active VIP plan at t. */
+/* True when the customer holds an active VIP plan at t, as the customer's row says: the
+ * membership a payment at t extends or replaces. */
 bool vip_active(const struct customer *c, int64_t t);
+/* The VIP plan the member held at t ("" when none), for the perks of an event dated t: an event
+ * recorded late, dated before the current membership began, reads the payments. */
+enum fid_status vip_plan_held(struct engine *e, const struct customer *c, int64_t t,
+                              char plan[PROGRAM_ID_MAX], struct fid_error *err) FID_MUST_USE;
 
 #endif

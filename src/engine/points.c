@@ -24,6 +24,21 @@ bool vip_active(const struct customer *c, int64_t t)
     return c->vip_plan[0] != '\0' && c->vip_until > t;
 }
 
+enum fid_status vip_plan_held(struct engine *e, const struct customer *c, int64_t t,
+                              char plan[PROGRAM_ID_MAX], struct fid_error *err)
+{
+    plan[0] = '\0';
+    if (c->vip_plan[0] == '\0')
+        return FID_OK;
+    /* from the start of the current membership on, the row tells: it has run without a gap */
+    if (t >= c->vip_started_at) {
+        if (c->vip_until > t)
+            snprintf(plan, PROGRAM_ID_MAX, "%s", c->vip_plan);
+        return FID_OK;
+    }
+    return vip_payment_plan_at(&e->store, c->id, t, plan, err);
+}
+
 /* Whether adding `amount` to a balance `have` leaves it within what Fidele counts (+-2^53 - 1,
  * exact for JSON readers): past it, the event is refused rather than the sum wrapped. */
 static bool balance_fits(int64_t have, int64_t amount)

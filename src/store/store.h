@@ -568,5 +568,10 @@ enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, con
                                    int64_t at, int64_t amount_minor, int64_t periods,
                                    int64_t valid_until, const char *event_key,
                                    struct fid_error *err) FID_MUST_USE;
+/* The plan of the VIP membership running at `at` ("" when none): a payment at or before `at`
+ * paid past it, and the newest of those payments names the plan (a change of plan takes effect
+ * at its payment). */
+enum fid_status vip_payment_plan_at(struct store *store, int64_t customer_id, int64_t at,
+                                    char plan[PROGRAM_ID_MAX], struct fid_error *err) FID_MUST_USE;
 
 #endif

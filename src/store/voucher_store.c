@@ -165,6 +165,25 @@ enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, con
     return db_run(s, err);
 }
 
+enum fid_status vip_payment_plan_at(struct store *store, int64_t customer_id, int64_t at,
+                                    char plan[PROGRAM_ID_MAX], struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "SELECT plan_id FROM vip_payments WHERE merchant_id = ?1 AND customer_id = ?2 "
+        "AND at <= ?3 AND (SELECT MAX(valid_until) FROM vip_payments WHERE merchant_id "
+        "= ?1 AND customer_id = ?2 AND at <= ?3) > ?3 ORDER BY at DESC, id DESC LIMIT 1");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    db_bind_int(s, 3, at);
+    plan[0] = '\0';
+    enum db_step rc = db_step(s);
+    if (rc == DB_ROW)
+        db_column_copy(s, 0, plan, PROGRAM_ID_MAX);
+    db_done(s);
+    return db_rows_status(store->db, rc, "VIP payments", err);
+}
+
 enum fid_status survey_answer_insert(struct store *store, int64_t customer_id, int64_t at,
                                      const char *survey, int64_t score, const char *comment,
                                      const char *event_key, struct fid_error *err)

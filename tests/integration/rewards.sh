@@ -482,6 +482,37 @@ reward_without_a_cost() {
     check_json "the full card gives it" '.[0].vouchers | map(.reward)' '["free-coffee"]'
 }
 
+# ---------------------------------------------------------------------------------------------
+# The VIP perks of an order or a redemption recorded late are those of its own instant: before
+# the membership began, or while it had lapsed, there were none.
+vip_perks_at_the_event_instant() {
+    local NOW=2027-09-01T00:00:00Z # after every event of the scenario
+    init_db ecommerce
+    enrol uma 2026-01-10T09:00:00Z
+    adjust uma 5000 2026-01-10T10:00:00Z
+    post '{"type":"vip_payment","key":"vip1","at":"2026-02-01T10:00:00Z","customer":"uma","plan":"club","amount_minor":4900}'
+    order o1 2026-03-01T10:00:00Z uma O1 "[$(line BAG bags 1 5000)]"
+    assert_json '.[0].breakdown | map(.rule) | join(" ")' "base vip:club first_order" "a member's order"
+    order o0 2026-01-20T10:00:00Z uma O0 "[$(line BAG bags 1 5000)]"
+    assert_json '.[0].breakdown | map(.rule) | join(" ")' "base" "an order from before the membership, recorded late"
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json redeem uma partner-cinema --at 2026-01-25T09:00:00Z
+    assert_contains "$ERR" "VIP members only" "a redemption dated before the membership"
+    assert_unchanged "$before" "refused: nothing written"
+    # lapsed on 1 February 2027, paid again on 1 June 2027
+    post '{"type":"vip_payment","key":"vip2","at":"2027-06-01T10:00:00Z","customer":"uma","plan":"club","amount_minor":4900}'
+    order o2 2027-04-01T10:00:00Z uma O2 "[$(line BAG bags 1 5000)]"
+    assert_json '.[0].breakdown | map(.rule) | join(" ")' "base" "an order of the lapse, recorded late"
+    order o3 2027-01-20T10:00:00Z uma O3 "[$(line BAG bags 1 5000)]"
+    assert_json '.[0].breakdown | map(.rule) | join(" ")' "base vip:club" "an order of the first year, recorded late"
+    order o4 2027-06-02T10:00:00Z uma O4 "[$(line BAG bags 1 5000)]"
+    assert_json '.[0].breakdown | map(.rule) | join(" ")' "base vip:club" "after the new payment"
+    # a refund of a late order takes back what it earned, without the perk it did not have
+    post "$(refund_json r2 2027-07-01T10:00:00Z O2 '"amount_minor":5000')"
+    assert_json '.[0].points_clawed_back' 250 "the base points only"
+}
+
 scenario stamp_card_rollover stamp_card_rollover
 scenario eligibility_and_vip eligibility_and_vip
 scenario stock_runs_out stock_runs_out
@@ -495,4 +526,5 @@ scenario stamp_rules_and_stamp_rewards stamp_rules_and_stamp_rewards
 scenario vip_monthly_renewals vip_monthly_renewals
 scenario concurrent_redemptions concurrent_redemptions
 scenario reward_without_a_cost reward_without_a_cost
+scenario vip_perks_at_the_event_instant vip_perks_at_the_event_instant
 finish
