@@ -57,8 +57,10 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
                              struct jsonw *result, struct fid_error *err)
 {
     const struct program *p = e->program;
-    char vip_plan[PROGRAM_ID_MAX];
-    enum fid_status st = vip_plan_held(e, c, order->at, vip_plan, err);
+    char tier[PROGRAM_ID_MAX], vip_plan[PROGRAM_ID_MAX];
+    enum fid_status st = tier_held(e, c, order->at, tier, err);
+    if (st == FID_OK)
+        st = vip_plan_held(e, c, order->at, vip_plan, err);
     if (st != FID_OK)
         return st;
     /* The customer's first order: none counted before it (past orders credited at enrolment are
@@ -66,7 +68,7 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
      * enough: orders of the same second each earned the bonus. */
     struct earn_context context = {
         .first_order = c->order_count == 0,
-        .tier_id = c->tier,
+        .tier_id = tier,
         .vip_plan_id = vip_plan,
         .labels = e->labels,
     };

@@ -12,21 +12,25 @@
 
 #include "util/money.h"
 
+/* Eligibility as it stood at the redemption's instant (a till may sync late). */
 static enum fid_status check_eligible(struct engine *e, const struct customer *c,
                                       const struct reward *r, int64_t at, struct fid_error *err)
 {
-    if (r->tiers.count > 0 && !string_list_contains(&r->tiers, c->tier)) {
+    char tier[PROGRAM_ID_MAX];
+    enum fid_status st = r->tiers.count > 0 ? tier_held(e, c, at, tier, err) : FID_OK;
+    if (st != FID_OK)
+        return st;
+    if (r->tiers.count > 0 && !string_list_contains(&r->tiers, tier)) {
         char tiers[256] = "";
         for (size_t i = 0, used = 0; i < r->tiers.count && used < sizeof tiers; i++)
             used += (size_t)snprintf(tiers + used, sizeof tiers - used, "%s%s", i ? ", " : "",
                                      r->tiers.items[i]);
         return fid_fail(err, FID_ERR_STATE, "/reward",
                         "reward \"%s\" is for the tiers %s only; the member's tier is %s", r->id,
-                        tiers, c->tier[0] ? c->tier : "none");
+                        tiers, tier[0] ? tier : "none");
     }
     char plan[PROGRAM_ID_MAX];
-    enum fid_status st = r->vip_only ? vip_plan_held(e, c, at, plan, err) : FID_OK;
-    if (st != FID_OK)
+    if (r->vip_only && (st = vip_plan_held(e, c, at, plan, err)) != FID_OK)
         return st;
     if (r->vip_only && plan[0] == '\0')
         return fid_fail(err, FID_ERR_STATE, "/reward", "reward \"%s\" is for VIP members only",

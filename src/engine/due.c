@@ -318,6 +318,16 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
     return FID_OK;
 }
 
+enum fid_status tier_held(struct engine *e, const struct customer *c, int64_t t,
+                          char tier[PROGRAM_ID_MAX], struct fid_error *err)
+{
+    if (t >= c->tier_since) {
+        snprintf(tier, PROGRAM_ID_MAX, "%s", c->tier);
+        return FID_OK;
+    }
+    return tier_at(&e->store, c->id, t + 1, tier, err); /* a change at t holds at t */
+}
+
 void tier_upgrade_write(struct engine *e, int rank, struct jsonw *result)
 {
     const struct tier_level *level = &e->program->tiers.levels[rank];

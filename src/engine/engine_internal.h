@@ -191,6 +191,10 @@ int64_t tier_metric_of(const struct program *program, const struct order_share *
 enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_t at,
                                     bool later_orders, struct jsonw *result,
                                     struct fid_error *err) FID_MUST_USE;
+/* The tier the member held at t ("" when none), for the perks of an event dated t: an event
+ * recorded late, dated before the last change, reads the history. */
+enum fid_status tier_held(struct engine *e, const struct customer *c, int64_t t,
+                          char tier[PROGRAM_ID_MAX], struct fid_error *err) FID_MUST_USE;
 /* Writes "tier_upgrade": {"tier", "name"} of the tier of that rank. */
 void tier_upgrade_write(struct engine *e, int rank, struct jsonw *result);
 

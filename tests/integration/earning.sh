@@ -444,6 +444,36 @@ labels_in_the_merchants_language() {
         '["Carte café","Habitué","Famille"]'
 }
 
+# ---------------------------------------------------------------------------------------------
+# An order recorded late earns the tier bonus of the tier held when it was placed, not of one
+# reached since; a refund of it takes back that bonus, no more.
+late_order_earns_its_own_tier() {
+    init_db ecommerce # rolling 12 months; silver from 250 EUR (+10%), gold from 750 EUR (+25%)
+    enrol zoe 2026-03-02T09:00:00Z
+    order e1 2026-03-03T10:00:00Z zoe E1 "[$(line COAT coats 1 30000)]"
+    assert_json '.[0].tier_upgrade.tier' silver "300 EUR: silver"
+    order e2 2026-06-03T10:00:00Z zoe E2 "[$(line SOFA home 1 50000)]"
+    assert_json '.[0].tier_upgrade.tier' gold "800 EUR: gold"
+    order e3 2026-06-04T10:00:00Z zoe E3 "[$(line SOCK socks 1 2000)]"
+    assert_json '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' "base=100 tier:gold=25" \
+        "a gold member's order"
+    # placed in April, while silver, recorded after the upgrade to gold
+    order e4 2026-04-10T10:00:00Z zoe E4 "[$(line SOCK socks 1 2000)]"
+    assert_json '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' "base=100 tier:silver=10" \
+        "the silver bonus it was placed with"
+    # placed before silver was reached
+    order e5 2026-03-02T12:00:00Z zoe E5 "[$(line SOCK socks 1 2000)]"
+    assert_json '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' "base=100" \
+        "no tier yet on 2 March"
+    post "$(refund_json r4 2026-06-05T10:00:00Z E4 '"amount_minor":2000')"
+    assert_json '.[0].points_clawed_back' 110 "the refund takes back what it earned"
+    # a tier's reward, redeemed at a till that syncs late, is judged by the tier held then
+    post '{"type":"adjustment","key":"a1","at":"2026-03-02T10:00:00Z","customer":"zoe","points":3000,"reason":"test","author":"it"}'
+    expect_exit 2 fidele --json redeem zoe fifteen-pct --at 2026-04-11T10:00:00Z
+    assert_contains "$ERR" "the member's tier is silver" "15% is for gold: zoe was silver in April"
+    expect_exit 0 fidele --json redeem zoe fifteen-pct --at 2026-06-05T10:00:00Z
+}
+
 scenario base_and_rounding base_and_rounding
 scenario sku_category_multiplier sku_category_multiplier
 scenario time_windows_paris time_windows_paris
@@ -456,4 +486,5 @@ scenario credit_past_orders_bookshop credit_past_orders_bookshop
 scenario non_member_orders non_member_orders
 scenario cashback_ecommerce cashback_ecommerce
 scenario labels_in_the_merchants_language labels_in_the_merchants_language
+scenario late_order_earns_its_own_tier late_order_earns_its_own_tier
 finish
