@@ -221,7 +221,8 @@ static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t
         if (st != FID_OK)
             return st;
         int current = program_tier_rank(p, c->tier);
-        if (rank != current) {
+        /* a tier the programme no longer has (current -1) is left even for none */
+        if (rank != current || (current < 0 && c->tier[0] != '\0')) {
             st = change_tier(e, c, rank, review, TIER_REVIEW, err);
             if (st != FID_OK)
                 return st;

@@ -555,6 +555,40 @@ review_keeps_the_tier_reached_since() {
     assert_json .tier silver "300 EUR in the grace period keeps silver at the review"
 }
 
+# ---------------------------------------------------------------------------------------------
+# A tier the programme no longer has is judged at the review like any other: the member leaves
+# it even when the window reaches no level (it stayed on the member for ever).
+review_of_a_tier_removed() {
+    init_db ecommerce # spend over rolling 12 months, grace 30 days; gold from 750 EUR
+    enrol zed 2026-01-05T09:00:00Z
+    order z1 2026-03-04T10:00:00Z zed Z1 "[$(line SOFA home 1 80000)]"
+    assert_json '.[0].tier_upgrade.tier' gold "zed: gold at once"
+    "$FIDELE" --db "$DB" init --template ecommerce --print |
+        jq '.tiers.levels |= map(if .id == "gold" then .id = "or" | .name = "Or" else . end)
+            | .rewards |= map(if .tiers then .tiers = ["or", "platinum"] else . end)' >p.json
+    NOW=2026-03-05T00:00:00Z expect_exit 0 fidele program set p.json
+    run_due 2027-04-03T09:00:00Z
+    expect_exit 0 fidele --json balance zed
+    assert_json .tier or "the review moves zed to the renamed level the window reaches"
+    run_due 2028-05-03T09:00:00Z
+    expect_exit 0 fidele --json balance zed
+    assert_json .tier "" "nothing bought since: no tier"
+
+    # removed outright, with a window below every level
+    init_db ecommerce
+    enrol amy 2026-01-05T09:00:00Z
+    order a1 2026-03-04T10:00:00Z amy A1 "[$(line SOFA home 1 80000)]"
+    post "$(refund_json ra 2026-03-10T10:00:00Z A1 '"amount_minor":80000')"
+    "$FIDELE" --db "$DB" init --template ecommerce --print | jq 'del(.tiers.levels[1])
+        | .rewards |= map(if .tiers then .tiers = ["platinum"] else . end)' >p.json
+    NOW=2026-03-11T00:00:00Z expect_exit 0 fidele program set p.json
+    run_due 2027-04-03T09:00:00Z
+    assert_json .tier_changes 1 "the review of the tier removed"
+    expect_exit 0 fidele --json member show amy
+    check_json "gold is gone" .tier "" '.tier_history[-1] | "\(.previous)>\(.tier) \(.reason)"' "gold> review"
+    run_due_again 2027-04-03T09:00:00Z
+}
+
 scenario pending_period pending_period
 scenario per_lot_expiry per_lot_expiry
 scenario inactivity_expiry inactivity_expiry
@@ -570,4 +604,5 @@ scenario enrolment_before_recorded_orders enrolment_before_recorded_orders
 scenario tier_review_calendar_year tier_review_calendar_year
 scenario tier_review_rolling tier_review_rolling
 scenario review_keeps_the_tier_reached_since review_keeps_the_tier_reached_since
+scenario review_of_a_tier_removed review_of_a_tier_removed
 finish
