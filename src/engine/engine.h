@@ -200,7 +200,8 @@ const char *engine_stamp_card_name(const struct engine *engine, const char *id);
 
 /* The balance with what is next (the nearest reward and tier and what is missing, at now),
  * written as one JSON object onto w: engine_balance_json's fields, then id, tier, next_reward,
- * affordable_rewards and next_tier. Text, not a tree, because it is the API's most asked answer.
+ * affordable_rewards and next_tier (rewards of a tier the member does not hold, or for VIP members
+ * when they are not one, are neither). Text, not a tree: it is the API's most asked answer.
  * On a store failure w holds part of a document. */
 enum fid_status engine_balance_view_write(struct engine *engine, const struct customer *customer,
                                           int64_t now, struct jsonw *w,

@@ -167,15 +167,23 @@ json_t *engine_ledger_entry_json(const struct engine *e, struct db_stmt *row)
     return entry;
 }
 
+/* Whether the member may redeem the reward for points at `now` (its tier, VIP membership):
+ * rewards they may not are neither affordable nor next. */
+static bool reward_open_to(const struct reward *r, const struct customer *c, int64_t now)
+{
+    return r->cost_points > 0 &&
+           (r->tiers.count == 0 || string_list_contains(&r->tiers, c->tier)) &&
+           (!r->vip_only || vip_active(c, now));
+}
+
 /* The cheapest affordable-next reward: the one needing the fewest more points, or NULL. */
-static const struct reward *next_reward(const struct program *p, const struct customer *c)
+static const struct reward *next_reward(const struct program *p, const struct customer *c,
+                                        int64_t now)
 {
     const struct reward *best = NULL;
     for (size_t i = 0; i < p->n_rewards; i++) {
         const struct reward *r = &p->rewards[i];
-        if (r->cost_points <= 0 || r->cost_points <= c->points_available)
-            continue;
-        if (r->tiers.count > 0 && !string_list_contains(&r->tiers, c->tier))
+        if (!reward_open_to(r, c, now) || r->cost_points <= c->points_available)
             continue;
         if (best == NULL || r->cost_points < best->cost_points)
             best = r;
@@ -274,7 +282,7 @@ enum fid_status engine_balance_view_write(struct engine *e, const struct custome
     balance_members_write(e, c, w);
     put_string(w, ",\"id\":", c->ref);
     put_string(w, ",\"tier\":", c->tier);
-    const struct reward *next = next_reward(p, c);
+    const struct reward *next = next_reward(p, c, now);
     if (next == NULL) {
         jsonw_text(w, ",\"next_reward\":null");
     } else {
@@ -286,7 +294,8 @@ enum fid_status engine_balance_view_write(struct engine *e, const struct custome
     }
     jsonw_text(w, ",\"affordable_rewards\":[");
     for (size_t i = 0; i < p->n_rewards; i++)
-        if (p->rewards[i].cost_points > 0 && p->rewards[i].cost_points <= c->points_available) {
+        if (reward_open_to(&p->rewards[i], c, now) &&
+            p->rewards[i].cost_points <= c->points_available) {
             jsonw_next(w);
             jsonw_cstring(w, p->rewards[i].id);
         }

@@ -62,7 +62,8 @@ static json_t *reference_view(struct engine *e, const struct customer *c, int64_
                              : json_null());
     json_t *affordable = json_array();
     for (size_t i = 0; i < p->n_rewards; i++)
-        if (p->rewards[i].cost_points > 0 && p->rewards[i].cost_points <= c->points_available)
+        if (p->rewards[i].cost_points > 0 && p->rewards[i].cost_points <= c->points_available &&
+            (p->rewards[i].tiers.count == 0 || string_list_contains(&p->rewards[i].tiers, c->tier)))
             json_array_append_new(affordable, json_string(p->rewards[i].id));
     json_object_set_new(out, "affordable_rewards", affordable);
     int rank = program_tier_rank(p, c->tier);
@@ -105,6 +106,25 @@ static void apply(struct engine *e, json_t *event, int64_t now)
     assert_int_equal(st, FID_OK);
     json_decref(results);
     json_decref(events);
+}
+
+/* Whether the view lists the reward as affordable. */
+static bool view_affords(struct engine *e, const struct customer *c, int64_t now,
+                         const char *reward)
+{
+    struct fid_error err;
+    struct jsonw w;
+    jsonw_init(&w);
+    assert_int_equal(engine_balance_view_write(e, c, now, &w, &err), FID_OK);
+    json_error_t jerr;
+    json_t *view = json_loadb(w.data, w.len, 0, &jerr), *id;
+    size_t i;
+    bool found = false;
+    json_array_foreach(json_object_get(view, "affordable_rewards"), i, id) found |=
+        strcmp(json_string_value(id), reward) == 0;
+    json_decref(view);
+    jsonw_free(&w);
+    return found;
 }
 
 /* The view written as text is the reference's, byte for byte. */
@@ -158,13 +178,20 @@ static void test_text_view_is_the_tree_view(void **state)
     }
     json_t *all_tiers = json_array();
     int64_t now = START_AT + 86400 * 90;
+    int below_gold_with_points = 0;
     for (size_t m = 0; m < N_ELEMENTS(members); m++) {
         struct customer c;
         assert_int_equal(customer_find_ref(engine_store(e), members[m], &c, &err), FID_OK);
         json_array_append_new(all_tiers, json_string(c.tier));
 
         expect_view(e, &c, now, members[m]);
+        /* a reward of a tier the member does not hold is not theirs to redeem */
+        if (strcmp(c.tier, "gold") != 0 && c.points_available >= 800) {
+            UNIT_EQ_INT(members[m], view_affords(e, &c, now, "gold-gift"), false);
+            below_gold_with_points++;
+        }
     }
+    UNIT_EQ_INT("members below gold with 800 points", below_gold_with_points, 1);
     /* The members cover no tier, silver and gold. */
     char *tiers = json_dumps(all_tiers, JSON_COMPACT);
     UNIT_EQ_STR("tiers", tiers, "[\"\",\"\",\"silver\",\"gold\"]");
