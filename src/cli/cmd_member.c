@@ -93,6 +93,15 @@ static const char *tier_name(const struct engine *e, const char *id)
     return id[0] == '\0' ? "(none)" : tier ? tier->name : id;
 }
 
+/* "  benefits   a; b" under the tier or the plan that gives them, when there are any. */
+static void print_benefits(const struct perks *perks)
+{
+    for (size_t i = 0; i < perks->benefits.count; i++)
+        printf("%s%s", i ? "; " : "  benefits   ", perks->benefits.items[i]);
+    if (perks->benefits.count > 0)
+        printf("\n");
+}
+
 static void print_customer(struct engine *e, const struct customer *c)
 {
     char spend[64];
@@ -117,12 +126,18 @@ static void print_customer(struct engine *e, const struct customer *c)
             char since[FID_TIME_LOCAL_MAX];
             fid_time_format_local(c->tier_since, engine_tz(e), since);
             printf("  tier       %s since %s\n", tier_name(e, c->tier), since);
+            const struct tier_level *tier = program_tier(engine_program(e), c->tier);
+            if (tier)
+                print_benefits(&tier->perks);
         }
         if (c->vip_plan[0]) {
             const struct vip_plan *plan = program_vip_plan(engine_program(e), c->vip_plan);
             char until[FID_TIME_LOCAL_MAX];
             fid_time_format_local(c->vip_until, engine_tz(e), until);
-            printf("  VIP        %s until %s\n", plan ? plan->name : c->vip_plan, until);
+            printf("  VIP        %s until %s%s\n", plan ? plan->name : c->vip_plan, until,
+                   plan && plan->free_delivery ? ", free delivery" : "");
+            if (plan)
+                print_benefits(&plan->perks);
         }
     }
     printf("  orders     %lld, %s\n", (long long)c->order_count, spend);

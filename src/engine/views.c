@@ -38,6 +38,14 @@ void engine_money_write(const struct engine *e, int64_t amount_minor, struct jso
     jsonw_text(w, "}");
 }
 
+static json_t *benefits_json(const struct perks *perks)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; perks && i < perks->benefits.count; i++)
+        json_array_append_new(list, json_string(perks->benefits.items[i]));
+    return list;
+}
+
 json_t *engine_member_json(struct engine *e, const struct customer *c)
 {
     json_t *consents = json_array();
@@ -55,6 +63,11 @@ json_t *engine_member_json(struct engine *e, const struct customer *c)
         e->merchant.currency, "first_order_at", time_or_null(c->first_order_at), "last_order_at",
         time_or_null(c->last_order_at), "tier", c->tier, "vip_plan", c->vip_plan, "vip_until",
         time_or_null(c->vip_until));
+    /* what the tier and the plan give, in the merchant's words, as the programme names them */
+    const struct tier_level *tier = program_tier(e->program, c->tier);
+    const struct vip_plan *plan = program_vip_plan(e->program, c->vip_plan);
+    json_object_set_new(out, "tier_benefits", benefits_json(tier ? &tier->perks : NULL));
+    json_object_set_new(out, "vip_benefits", benefits_json(plan ? &plan->perks : NULL));
     if (c->is_member)
         json_object_set_new(out, "balance", engine_balance_json(e, c));
     return out;

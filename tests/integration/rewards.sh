@@ -513,6 +513,26 @@ vip_perks_at_the_event_instant() {
     assert_json '.[0].points_clawed_back' 250 "the base points only"
 }
 
+# ---------------------------------------------------------------------------------------------
+# The benefits the programme names for a tier and a VIP plan are shown on the member.
+benefits_shown() {
+    init_db ecommerce # platinum: "Priority support", "Early access"
+    "$FIDELE" --db "$DB" init --template ecommerce --locale en --print |
+        jq '.vip_plans[0].benefits = ["Private sales"]' >p.json
+    expect_exit 0 fidele program set p.json
+    enrol uma 2026-03-01T09:00:00Z
+    order o1 2026-03-02T10:00:00Z uma O1 "[$(line SOFA home 1 200000)]"
+    assert_json '.[0].tier_upgrade.tier' platinum "2000 EUR: platinum"
+    post '{"type":"vip_payment","key":"vip1","at":"2026-03-10T10:00:00Z","customer":"uma","plan":"club","amount_minor":4900}'
+    expect_exit 0 fidele member show uma
+    assert_contains "$OUT" "  benefits   Priority support; Early access" "the tier's benefits"
+    assert_contains "$OUT" "VIP        Club until 2027-03-10T10:00:00Z, free delivery" "the plan's free delivery"
+    assert_contains "$OUT" "  benefits   Private sales" "the plan's benefits"
+    expect_exit 0 fidele --json member show uma
+    check_json "benefits in JSON" '.tier_benefits' '["Priority support","Early access"]' \
+        '.vip_benefits' '["Private sales"]'
+}
+
 scenario stamp_card_rollover stamp_card_rollover
 scenario eligibility_and_vip eligibility_and_vip
 scenario stock_runs_out stock_runs_out
@@ -527,4 +547,5 @@ scenario vip_monthly_renewals vip_monthly_renewals
 scenario concurrent_redemptions concurrent_redemptions
 scenario reward_without_a_cost reward_without_a_cost
 scenario vip_perks_at_the_event_instant vip_perks_at_the_event_instant
+scenario benefits_shown benefits_shown
 finish
