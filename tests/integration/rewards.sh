@@ -526,7 +526,7 @@ benefits_shown() {
     post '{"type":"vip_payment","key":"vip1","at":"2026-03-10T10:00:00Z","customer":"uma","plan":"club","amount_minor":4900}'
     expect_exit 0 fidele member show uma
     assert_contains "$OUT" "  benefits   Priority support; Early access" "the tier's benefits"
-    assert_contains "$OUT" "VIP        Club until 2027-03-10T10:00:00Z, free delivery" "the plan's free delivery"
+    assert_contains "$OUT" "VIP        Club until 2027-03-10 11:00:00+01:00, free delivery" "the plan's free delivery"
     assert_contains "$OUT" "  benefits   Private sales" "the plan's benefits"
     expect_exit 0 fidele --json member show uma
     check_json "benefits in JSON" '.tier_benefits' '["Priority support","Early access"]' \
