@@ -14,12 +14,12 @@
 #include "store/db.h"
 #include "store/log_syncer.h"
 
-#define FLOOR_MERCHANT       1
-#define FLOOR_START_AT       1735718400LL /* 2025-01-01T08:00:00Z, as the engine's run */
-#define FLOOR_YEAR           (365 * 86400LL)
-#define FLOOR_FOLD_IMAGES    65536 /* journalled states between folds, as the server's journal */
-#define FLOOR_TEXT_MAX       4096
-#define FLOOR_VOUCHER_DAYS   90
+#define FLOOR_MERCHANT     1
+#define FLOOR_START_AT     1735718400LL /* 2025-01-01T08:00:00Z, as the engine's run */
+#define FLOOR_YEAR         (365 * 86400LL)
+#define FLOOR_FOLD_IMAGES  65536 /* journalled states between folds, as the server's journal */
+#define FLOOR_TEXT_MAX     4096
+#define FLOOR_VOUCHER_DAYS 90
 
 /* A customer's state as a writer holding it would keep it: balances, counters, chain heads. */
 struct floor_state {
@@ -72,7 +72,8 @@ bool floor_rows_measure(const char *path, struct floor_rows *out)
     return ok;
 }
 
-/* ---- the run ---------------------------------------------------------------------------------- */
+/* ---- the run ----------------------------------------------------------------------------------
+ */
 
 struct floor_writer {
     struct db *db;
@@ -153,14 +154,12 @@ static const char SAVE_STATE[] = "UPDATE customer_state SET state = ? WHERE id =
 static const char CLEAR_IMAGES[] = "DELETE FROM customer_journal";
 
 /* The engine's connection: the same durability, page cache, log buffer and checkpoints. */
-static void open_writer(const char *path, int64_t members, bool sync_apart,
-                        struct floor_writer *w)
+static void open_writer(const char *path, int64_t members, bool sync_apart, struct floor_writer *w)
 {
     memset(w, 0, sizeof *w);
     struct fid_error err;
-    struct db_options options = {.durability = DB_DURABILITY_FULL,
-                                 .checkpoint_thread = true,
-                                 .sync_apart = sync_apart};
+    struct db_options options = {
+        .durability = DB_DURABILITY_FULL, .checkpoint_thread = true, .sync_apart = sync_apart};
     must(db_open(path, &options, &w->db, &err), &err, path);
     must(db_exec(w->db, FLOOR_SCHEMA, &err), &err, "schema");
     w->members = members;
@@ -306,8 +305,7 @@ static void journal_commit(struct floor_writer *w, const int64_t *changed, size_
     size_t size = 0, image = sizeof(int64_t) + sizeof(struct floor_state);
     for (size_t k = 0; k < n; k++) {
         memcpy(images + size, &changed[k], sizeof(int64_t));
-        memcpy(images + size + sizeof(int64_t), &w->states[changed[k]],
-               sizeof(struct floor_state));
+        memcpy(images + size + sizeof(int64_t), &w->states[changed[k]], sizeof(struct floor_state));
         size += image;
         w->dirty[changed[k]] = 1;
     }

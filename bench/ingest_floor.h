@@ -17,10 +17,10 @@
 
 /* What a purchase kept in the engine's run, on average. */
 struct floor_rows {
-    int64_t key_bytes, digest_bytes, result_bytes;       /* its idempotency record */
-    int64_t body_bytes, context_bytes, stamps_bytes;     /* its order */
-    int64_t explanation_bytes;                           /* its first ledger entry */
-    int64_t ledger_per_mille, vouchers_per_mille;        /* entries and vouchers per 1,000 */
+    int64_t key_bytes, digest_bytes, result_bytes;   /* its idempotency record */
+    int64_t body_bytes, context_bytes, stamps_bytes; /* its order */
+    int64_t explanation_bytes;                       /* its first ledger entry */
+    int64_t ledger_per_mille, vouchers_per_mille;    /* entries and vouchers per 1,000 */
 };
 
 /* Reads the averages from the database of a run of purchases. Returns false (and says why on

@@ -17,13 +17,13 @@ struct log_syncer;
 
 /* Starts the syncing thread for db (opened sync_apart; for others each sync is a no-op). */
 enum fid_status log_syncer_start(struct db *db, struct log_syncer **out,
-                                  struct fid_error *err) FID_MUST_USE;
+                                 struct fid_error *err) FID_MUST_USE;
 /* After a commit: asks for what is committed so far to be synced. Returns its ticket. */
 uint64_t log_syncer_ask(struct log_syncer *s);
 /* Waits until the sync of ticket (and of every one before it) is done. A failed sync fails this
  * and every later wait: what it held is committed but not known to be on disk. */
 enum fid_status log_syncer_wait(struct log_syncer *s, uint64_t ticket,
-                                 struct fid_error *err) FID_MUST_USE;
+                                struct fid_error *err) FID_MUST_USE;
 /* Syncs what is left, stops the thread and frees s; the status of the last sync. */
 enum fid_status log_syncer_stop(struct log_syncer *s, struct fid_error *err) FID_MUST_USE;
 
