@@ -40,10 +40,10 @@ fuzz:
 	@scripts/fuzz
 
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h')
+	@clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
 
 format-check: bootstrap
-	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' '*.cc')
 
 lint:
 	@scripts/check-banned
