@@ -4,8 +4,10 @@
  * seed taken from the input must already be canonical. fid_currency_check must accept only
  * three upper-case letters with 0-4 minor digits, and amounts must format with that many decimals.
  * fid_parse_whole must accept only digits whose value lies in the range, and give that value.
- * fid_phone_normalise must give a plus and 8 to 15 digits that normalise to themselves.
+ * fid_phone_normalise must give a plus and 8 to 15 digits that normalise to themselves, whether
+ * typed in international form or in national form of a region.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,17 +63,31 @@ static void check_whole(const char *text)
     FUZZ_ASSERT(strcmp(again, digits) == 0);
 }
 
-static void check_phone(const char *text)
+/* A number read in region: a plus and 8 to 15 digits, which read again as themselves without
+ * a region; an international number reads the same in every region. */
+static void check_phone_in(const char *text, const char *region, const char *international)
 {
     char phone[FID_PHONE_MAX], again[FID_PHONE_MAX];
-    if (fid_phone_normalise(text, phone) != 0) {
-        FUZZ_ASSERT(phone[0] == '\0');
+    if (fid_phone_normalise(text, region, phone) != 0) {
+        FUZZ_ASSERT(phone[0] == '\0' && international == NULL);
         return;
     }
     size_t len = strlen(phone);
     FUZZ_ASSERT(phone[0] == '+' && phone[1] != '0' && len >= 9 && len <= 16);
     FUZZ_ASSERT(strspn(phone + 1, "0123456789") == len - 1);
-    FUZZ_ASSERT(fid_phone_normalise(phone, again) == 0 && strcmp(again, phone) == 0);
+    FUZZ_ASSERT(fid_phone_normalise(phone, "", again) == 0 && strcmp(again, phone) == 0);
+    FUZZ_ASSERT(international == NULL || strcmp(phone, international) == 0);
+}
+
+static void check_phone(const char *text)
+{
+    char international[FID_PHONE_MAX];
+    bool known = fid_phone_normalise(text, "", international) == 0;
+    check_phone_in(text, "", known ? international : NULL);
+    /* France drops its trunk 0; Italy keeps it; the US's is 1 */
+    static const char *const regions[] = {"FR", "IT", "US"};
+    for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++)
+        check_phone_in(text, regions[i], known ? international : NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -35,7 +35,7 @@ static int visit(const struct row *row, void *context)
             FUZZ_ASSERT(status >= VALUE_PAID && status <= VALUE_UNPAID);
         else
             FUZZ_ASSERT(reason[0] != '\0');
-        if (value_phone(row->fields[i], contact, reason) == 0)
+        if (value_phone(row->fields[i], "FR", contact, reason) == 0)
             FUZZ_ASSERT(contact[0] == '+' && strlen(contact) < FID_PHONE_MAX);
         else
             FUZZ_ASSERT(reason[0] != '\0');

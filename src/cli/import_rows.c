@@ -270,15 +270,17 @@ int import_on_row(const struct row *row, void *context)
             return refuse_order(im, row, order_id);
         if (unpaid)
             return skip_unpaid(im, row, order_id);
-        /* The e-mail and phone as customers keep them (in lower case, in international form):
-         * kept on the customer, and naming it when no id does, whatever the spelling. */
+        /* The e-mail and phone as customers keep them (in lower case, in international form, a
+         * national number read in the merchant's country): kept on the customer, and naming it
+         * when no id does, whatever the spelling. */
         const char *email = import_field(im, row, F_EMAIL), *phone = import_field(im, row, F_PHONE);
         im->order_email[0] = im->order_phone[0] = '\0';
         if (!blank(email) && value_email(email, im->order_email, reason) != 0) {
             import_report_bad(im, row->line, F_EMAIL, reason);
             return refuse_order(im, row, order_id);
         }
-        if (!blank(phone) && value_phone(phone, im->order_phone, reason) != 0) {
+        if (!blank(phone) && value_phone(phone, engine_store(im->engine)->phone_region,
+                                         im->order_phone, reason) != 0) {
             import_report_bad(im, row->line, F_PHONE, reason);
             return refuse_order(im, row, order_id);
         }

@@ -195,12 +195,16 @@ static enum fid_status parse_enrol(const json_t *obj, struct event *ev, struct f
                         ev->email);
     email_lower(ev->email);
     FID_CHECK(copy_string(obj, "phone", false, ev->phone, sizeof ev->phone, err));
+    /* A national number is kept as typed: the engine reads it in the merchant's country. */
     char phone[FID_PHONE_MAX];
-    if (ev->phone[0] && fid_phone_normalise(ev->phone, phone) != 0)
-        return fid_fail(err, FID_ERR_INPUT, "/phone",
-                        "expected a phone number in international form such as +33612345678");
-    if (ev->phone[0])
+    if (ev->phone[0] && !fid_phone_national(ev->phone)) {
+        if (fid_phone_normalise(ev->phone, "", phone) != 0)
+            return fid_fail(err, FID_ERR_INPUT, "/phone",
+                            "\"%.40s\" is not a phone number: expected digits with spaces, dots "
+                            "or dashes, in national form or international such as +33612345678",
+                            ev->phone);
         snprintf(ev->phone, sizeof ev->phone, "%s", phone);
+    }
     FID_CHECK(copy_string(obj, "name", false, ev->name, sizeof ev->name, err));
     FID_CHECK(copy_string(obj, "birthday", false, ev->birthday, sizeof ev->birthday, err));
     if (ev->birthday[0]) {

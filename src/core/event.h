@@ -13,6 +13,7 @@
 #include "core/program.h"
 #include "util/codes.h"
 #include "util/error.h"
+#include "util/phone.h"
 
 #define EVENT_KEY_MAX    129 /* idempotency key, bytes incl. NUL */
 #define EVENT_REF_MAX    129 /* customer and order references */
@@ -87,8 +88,8 @@ struct event {
     enum survey_kind survey;
     int64_t score;
     /* enrol */
-    char email[EVENT_TEXT_MAX]; /* in lower case, as kept */
-    char phone[33];             /* in international form */
+    char email[EVENT_TEXT_MAX];      /* in lower case, as kept */
+    char phone[FID_PHONE_TYPED_MAX]; /* international form, or national as typed (engine) */
     char name[EVENT_TEXT_MAX];
     char birthday[11]; /* YYYY-MM-DD or "" */
     char locale[8];

@@ -65,7 +65,14 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     const struct event *ev = ctx->event;
     const struct program *p = e->program;
     struct customer c;
-    enum fid_status st = customer_find_ref(&e->store, ev->customer, &c, err);
+    /* a number typed in national form is the merchant's country's (core/event.h) */
+    char phone[FID_PHONE_MAX] = "";
+    enum fid_status st =
+        ev->phone[0] ? fid_phone_read(ev->phone, e->store.phone_region, phone, "/phone", err)
+                     : FID_OK;
+    if (st != FID_OK)
+        return st;
+    st = customer_find_ref(&e->store, ev->customer, &c, err);
     if (st == FID_OK && c.is_member)
         return fid_fail(err, FID_ERR_STATE, "/customer", "\"%.100s\" is already a member",
                         ev->customer);
@@ -82,7 +89,7 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     c.enrolled_at = ev->at;
     c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
     snprintf(c.email, sizeof c.email, "%s", ev->email); /* in lower case (core/event.h) */
-    snprintf(c.phone, sizeof c.phone, "%s", ev->phone);
+    snprintf(c.phone, sizeof c.phone, "%s", phone);
     snprintf(c.name, sizeof c.name, "%s", ev->name);
     snprintf(c.birthday, sizeof c.birthday, "%s", ev->birthday);
     snprintf(c.locale, sizeof c.locale, "%s", ev->locale[0] ? ev->locale : e->merchant.locale);

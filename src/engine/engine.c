@@ -12,6 +12,7 @@
 #include "store/customer_journal.h"
 #include "store/schema.h"
 #include "util/money.h"
+#include "util/phone_region.h"
 #include "util/xalloc.h"
 
 const struct program *engine_program(const struct engine *e)
@@ -152,6 +153,7 @@ enum fid_status engine_open(const struct engine_options *options, struct engine 
         st = fid_tz_open(e->merchant.timezone, &e->tz, err);
     if (st == FID_OK) {
         store_init(&e->store, e->db, e->merchant.id);
+        fid_phone_region_of_zone(e->merchant.timezone, e->store.phone_region);
         e->store.overlay = e->unfolded;
         st = load_program(e, err);
     }

@@ -246,6 +246,12 @@ void api_member_patch(struct http_request *req)
         json_object_set_new(probe, "customer", json_string(c.ref));
         st = event_parse(probe, 0, &ev, &err);
     }
+    /* a number typed in national form is the merchant's country's, as an enrolment's */
+    char phone[FID_PHONE_MAX];
+    if (st == FID_OK && ev->phone[0] &&
+        (st = fid_phone_read(ev->phone, engine_store(req->engine)->phone_region, phone, "/phone",
+                             &err)) == FID_OK)
+        snprintf(ev->phone, sizeof ev->phone, "%s", phone);
     if (st == FID_OK) {
         /* read again in the write transaction: a change committed since the read above (another
          * PATCH, an order) is kept, not written over */

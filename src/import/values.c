@@ -208,12 +208,14 @@ int value_email(const char *text, char out[VALUE_EMAIL_MAX], char reason[VALUE_R
     return 0;
 }
 
-int value_phone(const char *text, char out[FID_PHONE_MAX], char reason[VALUE_REASON_MAX])
+int value_phone(const char *text, const char *region, char out[FID_PHONE_MAX],
+                char reason[VALUE_REASON_MAX])
 {
-    if (fid_phone_normalise(text, out) == 0)
+    if (fid_phone_normalise(text, region, out) == 0)
         return 0;
-    snprintf(reason, VALUE_REASON_MAX,
-             "\"%.40s\" is not a phone number in international form, such as +33612345678", text);
+    char hint[FID_PHONE_HINT_MAX];
+    fid_phone_expected(region, hint);
+    snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not a phone number: expected %s", text, hint);
     return -1;
 }
 

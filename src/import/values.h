@@ -25,8 +25,10 @@ int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE
  * it), into out. Refused without an "@" or with a blank inside. */
 int value_email(const char *text, char out[VALUE_EMAIL_MAX], char reason[VALUE_REASON_MAX]);
 
-/* A phone number in international form (util/phone.h), as E.164 into out. */
-int value_phone(const char *text, char out[FID_PHONE_MAX], char reason[VALUE_REASON_MAX]);
+/* A phone number in international form, or in national form of region ("" for none), as E.164
+ * into out (util/phone.h). */
+int value_phone(const char *text, const char *region, char out[FID_PHONE_MAX],
+                char reason[VALUE_REASON_MAX]);
 
 /* What an export's order status says of its money. */
 enum value_status {

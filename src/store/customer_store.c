@@ -181,15 +181,16 @@ static enum fid_status visit_rows(struct store *store, struct db_stmt *s, custom
 /* The exact matches of a typed query: its ref, card code, phone or e-mail, as ?2, ?3, ?4, ?5. */
 #define EXACT_MATCH "merchant_id = ?1 AND (ref = ?2 OR card_code = ?3 OR email = ?5 OR phone = ?4)"
 
-static void bind_query(struct db_stmt *s, int64_t merchant_id, const char *query,
+static void bind_query(struct db_stmt *s, const struct store *store, const char *query,
                        char code[FID_CODE_MAX])
 {
     char phone[FID_PHONE_MAX], email[EVENT_TEXT_MAX];
     if (fid_code_normalise(query, code) != 0)
         code[0] = '\0';
-    fid_phone_normalise(query, phone); /* as typed: "+33 6 12 34 56 78" */
+    /* as typed: "+33 6 12 34 56 78", or "06 12 34 56 78" in the merchant's country */
+    fid_phone_normalise(query, store->phone_region, phone);
     fid_email_fold(query, email, sizeof email);
-    db_bind_int(s, 1, merchant_id);
+    db_bind_int(s, 1, store->merchant_id);
     db_bind_text(s, 2, query);
     db_bind_text(s, 3, code);
     db_bind_text(s, 4, phone);
@@ -204,7 +205,7 @@ enum fid_status customer_find_any(struct store *store, const char *query, struct
         db_prepare(store->db, "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE " EXACT_MATCH
                               " ORDER BY (ref = ?2) DESC, (card_code = ?3) DESC, "
                               "id LIMIT 1");
-    bind_query(s, store->merchant_id, query, code);
+    bind_query(s, store, query, code);
     enum fid_status st =
         read_one(store, s, out, &(struct wanted){.by = MATCHING, .text = query}, err);
     if (st != FID_OK || strcmp(out->ref, query) == 0 ||
@@ -213,7 +214,7 @@ enum fid_status customer_find_any(struct store *store, const char *query, struct
     /* found by e-mail or phone, which two customers may share: one of them is not a guess */
     int64_t sharing = 0;
     s = db_prepare(store->db, "SELECT COUNT(*) FROM customers WHERE " EXACT_MATCH);
-    bind_query(s, store->merchant_id, query, code);
+    bind_query(s, store, query, code);
     if ((st = db_run_int(s, 0, &sharing, err)) != FID_OK)
         return st;
     if (sharing > 1)
@@ -244,7 +245,7 @@ enum fid_status customer_find_by(struct store *store, enum customer_field field,
     fid_email_fold(value, email, sizeof email);
     if (field == CUSTOMER_CARD_CODE && fid_code_normalise(value, code) != 0)
         return FID_OK;
-    if (field == CUSTOMER_PHONE && fid_phone_normalise(value, phone) != 0)
+    if (field == CUSTOMER_PHONE && fid_phone_normalise(value, store->phone_region, phone) != 0)
         return FID_OK;
     struct db_stmt *s = db_prepare(store->db, sql[field]);
     db_bind_int(s, 1, store->merchant_id);
@@ -642,7 +643,7 @@ enum fid_status customer_search(struct store *store, const char *query, int64_t 
     char code[FID_CODE_MAX] = "", phone[FID_PHONE_MAX], email[EVENT_TEXT_MAX];
     if (fid_code_normalise(query, code) != 0)
         code[0] = '\0';
-    fid_phone_normalise(query, phone);
+    fid_phone_normalise(query, store->phone_region, phone);
     fid_email_fold(query, email, sizeof email);
     struct db_stmt *s = db_prepare(
         store->db,

@@ -584,7 +584,7 @@ static enum fid_status rewrite_customers(struct db *db, const char *select, cons
 
 static bool phone_canonical(const char *text, char *out)
 {
-    return fid_phone_normalise(text, out) == 0;
+    return fid_phone_normalise(text, "", out) == 0; /* no merchant's country here */
 }
 
 /* Phones rewritten in international form where they have one. */

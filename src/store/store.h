@@ -21,6 +21,7 @@
 #include "store/order_periods.h"
 #include "util/codes.h"
 #include "util/error.h"
+#include "util/phone_region.h"
 
 #define MERCHANT_NAME_MAX 121
 #define STORE_HELD_TABLES 3 /* the ledger, the lots, the idempotency records (struct store) */
@@ -40,6 +41,9 @@ enum store_table {
 struct store {
     struct db *db;
     int64_t merchant_id;
+    /* The merchant's country, where phones typed in national form are read ("" until the engine
+     * sets it: international numbers only) */
+    char phone_region[FID_PHONE_REGION_MAX];
     int64_t next_id[TABLE_COUNT];
     bool ids_loaded[TABLE_COUNT];
     bool writing;      /* inside store_begin .. store_commit/store_rollback */

@@ -110,14 +110,25 @@ describe("flows", () => {
         });
 
         it("updates the profile with PATCH, refusing unknown fields", async () => {
+            // merchant A is in Europe/Paris: a number typed in French national form is France's
             const res = expectStatus(
                 await h.server.call("PATCH", "/v1/members/alice", {
                     key: "posA",
-                    body: { phone: "+33612345678", consents: ["email", "sms"] },
+                    body: { phone: "06 12 34 56 78", consents: ["email", "sms"] },
                 }),
                 200,
             );
             assert.equal(res.body.phone, "+33612345678");
+            const short = expectProblem(
+                await h.server.call("PATCH", "/v1/members/alice", {
+                    key: "posA",
+                    body: { phone: "06 12 34 56", name: "Not Alice" },
+                }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(short.field, "/phone");
+            assert.match(short.detail, /06 12 34 56 78 or \+33612345678/);
             assert.deepEqual(res.body.consents, ["email", "sms"]);
             assert.equal(res.body.name, "Alice", "fields not sent are kept");
             const p = expectProblem(
@@ -134,7 +145,8 @@ describe("flows", () => {
                 404,
                 "not-found",
             );
-            assert.equal(expectStatus(await get("/v1/members/alice"), 200).body.phone, "+33612345678");
+            const kept = expectStatus(await get("/v1/members/alice"), 200).body;
+            assert.deepEqual([kept.phone, kept.name], ["+33612345678", "Alice"], "the refused PATCH");
         });
 
         it("lists members with a cursor and finds them by email, phone and card code", async () => {
@@ -155,6 +167,7 @@ describe("flows", () => {
                 "email=alice%40example.com",
                 "phone=%2B33612345678",
                 "phone=%2B33%206%2012%2034%2056%2078", // as typed at a till
+                "phone=06%2012%2034%2056%2078", // in national form, in the merchant's country
                 `card_code=${state.cardCode}`,
             ]) {
                 const body = expectStatus(await get(`/v1/members?${q}`), 200).body;

@@ -100,7 +100,7 @@ bad_fields() {
         "birthday after the enrolment|/birthday|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"at\":\"2026-01-02T10:00:00Z\",\"birthday\":\"2031-05-01\"}"
         "bad e-mail|/email|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"email\":\"zoe.example.org\"}"
         "bad phone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"06-12-34\"}"
-        "national phone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"0612345678\"}"
+        "national phone too short|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"06123456\"}"
         "phone of a plus alone|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"+\"}"
         "phone too long|/phone|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"phone\":\"+1234567890123456\"}"
         "a newline in an id|/customer|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zo\\ne\"}"

@@ -179,23 +179,24 @@ refused_rows() {
 }
 
 # An e-mail or a phone that names the customer is kept as customers keep them: e-mails in lower
-# case, phones in international form, so that one shopper is one customer; a phone that cannot
-# be written so (a national number) or an e-mail without "@" is refused by its column.
+# case, phones in international form (a national number read in the merchant's country, here
+# France's), so that one shopper is one customer; a phone that cannot be written so (a national
+# number too short) or an e-mail without "@" is refused by its column.
 contacts_as_ids() {
     init_db cafe --timezone Europe/Paris
-    printf 'Name,Email,Phone,Created at,Total\n#1,Bob@Example.com,,2024-03-03 10:00:00 +0100,10.00\n#2,bob@example.com ,,2024-04-03 10:00:00 +0200,20.00\n#3,,+33 6 12 34 56 78,2024-03-03 10:00:00 +0100,10.00\n#4,,+33612345678,2024-04-03 10:00:00 +0200,20.00\n#5,,06 12 34 56 78,2024-04-03 10:00:00 +0200,1.00\n#6,bob.example.com,,2024-04-03 10:00:00 +0200,1.00\n' >s.csv
+    printf 'Name,Email,Phone,Created at,Total\n#1,Bob@Example.com,,2024-03-03 10:00:00 +0100,10.00\n#2,bob@example.com ,,2024-04-03 10:00:00 +0200,20.00\n#3,,+33 6 12 34 56 78,2024-03-03 10:00:00 +0100,10.00\n#4,,+33612345678,2024-04-03 10:00:00 +0200,20.00\n#5,,06 12 34 56 78,2024-04-03 10:00:00 +0200,1.00\n#6,bob.example.com,,2024-04-03 10:00:00 +0200,1.00\n#7,,06 12 34 56,2024-04-03 10:00:00 +0200,1.00\n' >s.csv
     expect_exit 2 fidele import orders s.csv --format shopify
-    assert_eq "+33612345678|2|3000 bob@example.com|2|3000" "$(sql "SELECT ref || '|' || order_count || '|' || spend_minor FROM customers ORDER BY ref" | tr '\n' ' ' | sed 's/ $//')" \
-        "two customers of two orders each"
-    assert_contains "$ERR" 'line 6, column 3 (phone): "06 12 34 56 78" is not a phone number in international form, such as +33612345678' \
-        "a national number"
+    assert_eq "+33612345678|3|3100 bob@example.com|2|3000" "$(sql "SELECT ref || '|' || order_count || '|' || spend_minor FROM customers ORDER BY ref" | tr '\n' ' ' | sed 's/ $//')" \
+        "two customers, the national number naming the first"
+    assert_contains "$ERR" 'line 8, column 3 (phone): "06 12 34 56" is not a phone number: expected a number of FR such as 06 12 34 56 78 or +33612345678' \
+        "a national number too short"
     assert_contains "$ERR" 'line 7, column 2 (email): "bob.example.com" is not an e-mail address' \
         "an e-mail without @"
     # the same through the engine
     awk -F, 'BEGIN { OFS = "," } { print $0, NR == 1 ? "Lineitem sku" : "X" }' s.csv >s-sku.csv
     init_db cafe --timezone Europe/Paris
     expect_exit 2 fidele import orders s-sku.csv --format shopify
-    assert_eq "+33612345678|2|3000 bob@example.com|2|3000" "$(sql "SELECT ref || '|' || order_count || '|' || spend_minor FROM customers ORDER BY ref" | tr '\n' ' ' | sed 's/ $//')" \
+    assert_eq "+33612345678|3|3100 bob@example.com|2|3000" "$(sql "SELECT ref || '|' || order_count || '|' || spend_minor FROM customers ORDER BY ref" | tr '\n' ' ' | sed 's/ $//')" \
         "the same customers through the engine"
 }
 
@@ -252,11 +253,12 @@ new@example.com|new@example.com||0|1|200" "$(sql "SELECT ref, email, COALESCE(ph
         "a second import through the engine"
     assert_eq 2 "$(sql "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.ref = 'alice' AND points_earned > 0")" \
         "--award: alice earned from the orders her e-mail names"
-    # a phone not in international form is refused by its column; --map phone= leaves it out
+    # a national number, where the merchant's zone (UTC) names no country, is refused by its
+    # column; --map phone= leaves it out
     printf 'customer,phone,order_id,date,amount\nk1,06 12 34 56 78,2001,2026-03-07,1.00\n' >p.csv
     expect_exit 2 fidele import orders p.csv
-    assert_contains "$ERR" 'line 2, column 2 (phone): "06 12 34 56 78" is not a phone number in international form' \
-        "a national number"
+    assert_contains "$ERR" 'line 2, column 2 (phone): "06 12 34 56 78" is not a phone number: expected a number in international form' \
+        "a national number without a country"
     expect_exit 0 fidele import orders p.csv --map phone=
     assert_eq "k1|" "$(sql "SELECT ref || '|' || COALESCE(phone, '') FROM customers WHERE ref = 'k1'")" \
         "imported without the phone"

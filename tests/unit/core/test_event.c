@@ -151,6 +151,12 @@ static void test_other_fields(void **state)
     assert_int_equal(ev->consents, CONSENT_EMAIL | CONSENT_SMS);
     event_free(ev);
 
+    /* a national number waits for the engine, which knows the merchant's country */
+    ev = unit_event("{'type': 'enrol', 'key': 'k', 'customer': 'c-9', 'phone': '06 12 34 56 78'}",
+                    NOW);
+    assert_string_equal(ev->phone, "06 12 34 56 78");
+    event_free(ev);
+
     ev = unit_event("{'type': 'enrol', 'key': 'k', 'customer': 'c-9'}", NOW);
     assert_string_equal(ev->locale, "");
     assert_int_equal(ev->consents, 0);
@@ -314,7 +320,9 @@ static const struct bad_case BAD_CASES[] = {
      "{'type': 'enrol', 'key': 'k', 'customer': 'c', 'email': 'ada.example.org'}", "/email"},
     {"email with a space", "{'type': 'enrol', 'key': 'k', 'customer': 'c', 'email': 'a da@x.org'}",
      "/email"},
-    {"phone with letters", "{'type': 'enrol', 'key': 'k', 'customer': 'c', 'phone': '06-12-34'}",
+    {"phone with letters", "{'type': 'enrol', 'key': 'k', 'customer': 'c', 'phone': '06-12-AB'}",
+     "/phone"},
+    {"phone with 00 too short", "{'type': 'enrol', 'key': 'k', 'customer': 'c', 'phone': '0033 6'}",
      "/phone"},
     {"phone with + inside", "{'type': 'enrol', 'key': 'k', 'customer': 'c', 'phone': '33+612'}",
      "/phone"},

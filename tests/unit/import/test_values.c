@@ -208,7 +208,7 @@ static const struct contact_case CONTACT_CASES[] = {
     {"+33 6 12 34 56 78", true, "+33612345678"},
     {"+44 (0)20 7946 0958", true, "+442079460958"},
     {"+1 (555) 010-0199", true, "+15550100199"},
-    {"06 12 34 56 78", true, NULL}, /* national: which country? */
+    {"06 12 34 56 78", true, NULL}, /* national, and no country to read it in */
     {"+0612345678", true, NULL},
     {"+33 6 12 34 56 78 90 12 34", true, NULL},
     {"call me", true, NULL},
@@ -220,7 +220,8 @@ static void test_contact(void **state)
     for (size_t i = 0; i < N_ELEMENTS(CONTACT_CASES); i++) {
         const struct contact_case *c = &CONTACT_CASES[i];
         char out[VALUE_EMAIL_MAX] = "", reason[VALUE_REASON_MAX] = "";
-        int rc = c->phone ? value_phone(c->text, out, reason) : value_email(c->text, out, reason);
+        int rc =
+            c->phone ? value_phone(c->text, "", out, reason) : value_email(c->text, out, reason);
         if (c->out) {
             UNIT_EQ_INT(c->text, rc, 0);
             UNIT_EQ_STR(c->text, out, c->out);
@@ -248,6 +249,19 @@ struct status_case {
     bool ok;
     enum value_status status;
 };
+
+/* A national number is read in the merchant's country; the reason says what the country takes. */
+static void test_phone_in_region(void **state)
+{
+    (void)state;
+    char out[FID_PHONE_MAX], reason[VALUE_REASON_MAX] = "";
+    UNIT_EQ_INT("FR mobile", value_phone("06 12 34 56 78", "FR", out, reason), 0);
+    UNIT_EQ_STR("FR mobile", out, "+33612345678");
+    UNIT_EQ_INT("international in FR", value_phone("+44 20 7946 0958", "FR", out, reason), 0);
+    UNIT_EQ_STR("international in FR", out, "+442079460958");
+    UNIT_EQ_INT("too short", value_phone("06 12 34 56", "FR", out, reason), -1);
+    check_reason("too short", reason, "06 12 34 56 78");
+}
 
 static const struct status_case STATUS_CASES[] = {
     {"", true, VALUE_PAID},
@@ -657,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_amount),
         cmocka_unit_test(test_quantity),
         cmocka_unit_test(test_contact),
+        cmocka_unit_test(test_phone_in_region),
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_instant),
         cmocka_unit_test(test_instant_offset_out_of_range),
