@@ -34,10 +34,10 @@ void fid_phone_region_of_zone(const char *zone, char region[FID_PHONE_REGION_MAX
     int32_t len = icu::TimeZone::getRegion(icu::UnicodeString::fromUTF8(zone), found,
                                            (int32_t)sizeof found, status);
     region[0] = '\0';
-    /* "001", the world, for UTC; a region without a numbering plan (Antarctica) has no country
-     * code */
-    if (U_FAILURE(status) || len != 2 ||
-        PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(found) == 0)
+    /* "001", the world, for UTC. Whether the country has a numbering plan (Antarctica has none)
+     * is left to the reading of a number: libphonenumber's metadata (~5 MB once parsed) is
+     * loaded only by a process that reads a number in national form. */
+    if (U_FAILURE(status) || len != 2)
         return;
     region[0] = found[0];
     region[1] = found[1];

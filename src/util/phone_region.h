@@ -20,7 +20,8 @@ extern "C" {
 #define FID_PHONE_EXAMPLE_MAX 32 /* a number as a region writes it: "06 12 34 56 78" */
 
 /* The country (ISO 3166-1 alpha-2, "FR") of an IANA time zone into region: "" when the zone is
- * unknown or names no country libphonenumber has a numbering plan for (UTC, Etc/GMT+2). */
+ * unknown or names no country (UTC, Etc/GMT+2). A country without a numbering plan (Antarctica)
+ * reads no national number. */
 void fid_phone_region_of_zone(const char *zone,
                               char region[FID_PHONE_REGION_MAX]) FID_PHONE_NOTHROW;
 
