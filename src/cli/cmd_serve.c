@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/xalloc.h"
 #include "http/http.h"
 #include "store/key_store.h"
 #include "store/schema.h"
@@ -70,6 +71,7 @@ int cmd_serve(struct cli *cli)
     config.ready_file = cli_option(cli, "ready-file");
     config.poll = cli_flag(cli, "poll");
     config.due_seconds = (unsigned)due;
+    xalloc_tune_for_threads(); /* request threads allocate at once */
     if (cli_require_db(cli, &err) != FID_OK || http_serve(&config, &err) != FID_OK)
         return cli_fail(cli, &err);
     return 0;

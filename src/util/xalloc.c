@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 static void out_of_memory(size_t size)
 {
@@ -87,4 +88,11 @@ void xgrow(void **items, size_t *capacity, size_t need, size_t item_size)
 void xalloc_tune(void)
 {
     mallopt(M_MXFAST, 0);
+    mallopt(M_ARENA_MAX, 1);
+}
+
+void xalloc_tune_for_threads(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    mallopt(M_ARENA_MAX, (int)(8 * (cores > 0 ? cores : 1))); /* glibc's own default */
 }

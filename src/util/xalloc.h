@@ -23,7 +23,13 @@ void xgrow(void **items, size_t *capacity, size_t need, size_t item_size);
 /* Tunes the process's allocator for the engine's pattern; call once at start, before threads.
  * JSON trees free thousands of small chunks into glibc's fast bins, and the next large request
  * then merges them all (malloc_consolidate, ~5% of a purchase): without fast bins, small chunks
- * go through the per-thread caches and the small bins, and nothing is merged in bulk. */
+ * go through the per-thread caches and the small bins, and nothing is merged in bulk. One arena
+ * for every thread: a writer and its helper threads (parsing ahead, checkpoints, the log's
+ * sync) rarely allocate at once, and each thread's own arena kept what it freed (4 MB of the
+ * ingest benchmark's 64). */
 void xalloc_tune(void);
+/* For a process whose many threads allocate at once (a server's request threads): an arena per
+ * thread again, up to glibc's default. Call before those threads start. */
+void xalloc_tune_for_threads(void);
 
 #endif
