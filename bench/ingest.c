@@ -29,10 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_clock.h"
+#include "ingest_floor.h"
 #include "engine/engine.h"
 #include "store/log_syncer.h"
 #include "store/store.h"
-#include "ingest_floor.h"
 #include "util/codes.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
@@ -140,13 +141,6 @@ static void text_printf(struct text *t, const char *fmt, ...)
     }
 }
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double peak_rss_mb(void)
 {
     struct rusage usage;
@@ -159,17 +153,6 @@ static void die(const char *what, const struct fid_error *err)
     fprintf(stderr, "bench_ingest: %s: %s%s%s\n", what, err->field, err->field[0] ? ": " : "",
             err->message);
     exit(1);
-}
-
-static void remove_db(const char *path)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        char file[PATH_MAX_BENCH + 16];
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        if (unlink(file) != 0 && errno != ENOENT)
-            fprintf(stderr, "bench_ingest: cannot remove %s\n", file);
-    }
 }
 
 /* ---- event text -------------------------------------------------------------------------------
@@ -237,22 +220,6 @@ struct timing {
     double cpu_seconds;    /* user + system: what the run cost, whatever else the machine does */
     double writer_seconds; /* of that, the calling thread's: the engine's writer */
 };
-
-/* The calling thread's CPU time: the writer's share of cpu_now. */
-static double thread_cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double cpu_now(void)
-{
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
-           (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
-}
 
 /* ---- SQL profile (--profile-sql): time per statement text, through SQLite's own tracing ------ */
 
@@ -338,7 +305,7 @@ static void apply_text(struct engine *e, const struct text *t, struct timing *ti
 static struct engine *prepare(const char *path, enum db_durability durability, bool sync_apart,
                               int64_t members, double *enrol_seconds)
 {
-    remove_db(path);
+    bench_remove_db(path);
     struct merchant_setup setup = {.name = "Benchmark cafe",
                                    .currency = "EUR",
                                    .timezone = "Europe/Paris",
@@ -362,7 +329,7 @@ static struct engine *prepare(const char *path, enum db_durability durability, b
         die("engine_open", &err);
     struct text t = {0};
     struct timing timing = {0};
-    double start = seconds_now();
+    double start = bench_wall_seconds();
     for (int64_t first = 0; first < members; first += ENROL_BATCH) {
         t.len = 0;
         text_printf(&t, "[");
@@ -377,7 +344,7 @@ static struct engine *prepare(const char *path, enum db_durability durability, b
         if (db_sync_log(engine_store(e)->db, &err) != FID_OK)
             die("db_sync_log", &err);
     }
-    *enrol_seconds = seconds_now() - start;
+    *enrol_seconds = bench_wall_seconds() - start;
     free(t.data);
     if (timing.failed > 0) {
         fprintf(stderr, "bench_ingest: %lld enrolments failed\n", (long long)timing.failed);
@@ -408,7 +375,8 @@ static void run_orders(struct engine *e, struct log_syncer *behind, int64_t memb
             stream_order(&stream, &t);
         }
         text_printf(&t, "]");
-        double start = seconds_now(), cpu_start = cpu_now(), writer_start = thread_cpu_now();
+        double start = bench_wall_seconds(), cpu_start = bench_process_cpu_seconds(),
+               writer_start = bench_thread_cpu_seconds();
         apply_text(e, &t, timing);
         if (behind) {
             uint64_t ticket = log_syncer_ask(behind);
@@ -418,9 +386,9 @@ static void run_orders(struct engine *e, struct log_syncer *behind, int64_t memb
             if (done + per_call >= events && log_syncer_wait(behind, ticket, &err) != FID_OK)
                 die("log_syncer_wait", &err);
         }
-        timing->seconds += seconds_now() - start;
-        timing->cpu_seconds += cpu_now() - cpu_start;
-        timing->writer_seconds += thread_cpu_now() - writer_start;
+        timing->seconds += bench_wall_seconds() - start;
+        timing->cpu_seconds += bench_process_cpu_seconds() - cpu_start;
+        timing->writer_seconds += bench_thread_cpu_seconds() - writer_start;
     }
     fid_rng_free(stream.rng.rng);
     free(t.data);
@@ -577,7 +545,7 @@ static void run_durability(const struct options *o, enum db_durability durabilit
     out->have_rows =
         o->floor && durability == DB_DURABILITY_FULL && floor_rows_measure(path, &out->rows);
     if (!o->keep)
-        remove_db(path);
+        bench_remove_db(path);
 
     memset(&out->single, 0, sizeof out->single);
     if (o->single > 0) {
@@ -589,7 +557,7 @@ static void run_durability(const struct options *o, enum db_durability durabilit
                    &out->single);
         engine_close(e);
         if (!o->keep)
-            remove_db(single_path);
+            bench_remove_db(single_path);
     }
     if (out->batched.failed || out->single.failed) {
         fprintf(stderr, "bench_ingest: %lld + %lld events failed\n", (long long)out->batched.failed,
@@ -624,7 +592,7 @@ int main(int argc, char **argv)
         floor_run(floor_path, o.events, o.members, o.batch, random_keys, o.sync_behind, &full.rows,
                   &floor);
         if (!o.keep)
-            remove_db(floor_path);
+            bench_remove_db(floor_path);
     }
 
     char batch_mode[64];

@@ -3,14 +3,11 @@
  */
 #include "ingest_floor.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "bench_clock.h"
 #include "store/db.h"
 #include "store/log_syncer.h"
 
@@ -328,36 +325,10 @@ static void journal_commit(struct floor_writer *w, const int64_t *changed, size_
     w->journalled = 0;
 }
 
-static double clock_seconds(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double process_cpu(void)
-{
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
-    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6 +
-           (double)usage.ru_stime.tv_sec + (double)usage.ru_stime.tv_usec / 1e6;
-}
-
-static void remove_files(const char *path)
-{
-    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-        char file[2048];
-        snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-        if (unlink(file) != 0 && errno != ENOENT)
-            fprintf(stderr, "bench_ingest: floor: cannot remove %s\n", file);
-    }
-}
-
 void floor_run(const char *path, int64_t events, int64_t members, int64_t batch, bool random_keys,
                bool sync_behind, const struct floor_rows *rows, struct floor_timing *out)
 {
-    remove_files(path);
+    bench_remove_db(path);
     struct floor_writer w;
     open_writer(path, members, sync_behind, &w);
     struct fid_error err;
@@ -372,8 +343,8 @@ void floor_run(const char *path, int64_t events, int64_t members, int64_t batch,
     }
     int64_t entries_owed = 0, vouchers_owed = 0;
     uint64_t last_ticket = 0;
-    double start = clock_seconds(CLOCK_MONOTONIC), cpu_start = process_cpu(),
-           writer_start = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
+    double start = bench_wall_seconds(), cpu_start = bench_process_cpu_seconds(),
+           writer_start = bench_thread_cpu_seconds();
     for (int64_t first = 0; first < events; first += batch) {
         must(db_begin(w.db, &err), &err, "begin");
         size_t n = 0;
@@ -390,9 +361,9 @@ void floor_run(const char *path, int64_t events, int64_t members, int64_t batch,
         }
     }
     must(log_syncer_stop(syncer, &err), &err, "sync");
-    out->seconds = clock_seconds(CLOCK_MONOTONIC) - start;
-    out->cpu_seconds = process_cpu() - cpu_start;
-    out->writer_seconds = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - writer_start;
+    out->seconds = bench_wall_seconds() - start;
+    out->cpu_seconds = bench_process_cpu_seconds() - cpu_start;
+    out->writer_seconds = bench_thread_cpu_seconds() - writer_start;
     free(changed);
     free(images);
     close_writer(&w);

@@ -111,6 +111,11 @@ enum fid_status db_run(struct db_stmt *stmt, struct fid_error *err) FID_MUST_USE
 enum fid_status db_run_int(struct db_stmt *stmt, int64_t def, int64_t *out,
                            struct fid_error *err) FID_MUST_USE;
 
+/* Runs a statement that returns at most one text (a name, an id): its first row's first column
+ * copied into out (size bytes, cut when longer), "" with no row; a failure names `what`. */
+enum fid_status db_run_text(struct db_stmt *stmt, char *out, size_t size, const char *what,
+                            struct fid_error *err) FID_MUST_USE;
+
 /* Runs a statement and collects the integer of its first column in every row (ids) into *out
  * (caller frees), *n of them. */
 enum fid_status db_run_ints(struct db_stmt *stmt, int64_t **out, size_t *n,

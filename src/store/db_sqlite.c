@@ -513,6 +513,17 @@ enum fid_status db_run_int(struct db_stmt *s, int64_t def, int64_t *out, struct 
     return st;
 }
 
+enum fid_status db_run_text(struct db_stmt *s, char *out, size_t size, const char *what,
+                            struct fid_error *err)
+{
+    out[0] = '\0';
+    enum db_step rc = db_step(s);
+    if (rc == DB_ROW)
+        db_column_copy(s, 0, out, size);
+    db_done(s);
+    return db_rows_status(s->db, rc, what, err);
+}
+
 enum fid_status db_run_ints(struct db_stmt *s, int64_t **out, size_t *n, struct fid_error *err)
 {
     size_t cap = 0;

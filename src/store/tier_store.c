@@ -43,12 +43,7 @@ enum fid_status tier_at(struct store *store, int64_t customer_id, int64_t at,
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     db_bind_int(s, 3, at);
-    out[0] = '\0';
-    enum db_step rc = db_step(s);
-    if (rc == DB_ROW)
-        db_column_copy(s, 0, out, PROGRAM_ID_MAX);
-    db_done(s);
-    return db_rows_status(store->db, rc, "tiers", err);
+    return db_run_text(s, out, PROGRAM_ID_MAX, "tiers", err);
 }
 
 static enum tier_change_reason reason_of(const char *name)

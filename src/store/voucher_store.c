@@ -176,12 +176,7 @@ enum fid_status vip_payment_plan_at(struct store *store, int64_t customer_id, in
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     db_bind_int(s, 3, at);
-    plan[0] = '\0';
-    enum db_step rc = db_step(s);
-    if (rc == DB_ROW)
-        db_column_copy(s, 0, plan, PROGRAM_ID_MAX);
-    db_done(s);
-    return db_rows_status(store->db, rc, "VIP payments", err);
+    return db_run_text(s, plan, PROGRAM_ID_MAX, "VIP payments", err);
 }
 
 enum fid_status survey_answer_insert(struct store *store, int64_t customer_id, int64_t at,
