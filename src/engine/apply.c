@@ -58,14 +58,14 @@ static enum fid_status write_replayed(struct results_writer *out, const char *st
 /* An event dated ahead of the clock would run the member's scheduled work up to its date
  * (confirming points still pending, expiring others early): a till's clock may be a little fast,
  * a date in the future is a mistake. */
-static enum fid_status not_ahead_of_the_clock(const struct event *ev, int64_t now,
-                                              struct fid_error *err)
+static enum fid_status not_ahead_of_the_clock(const struct engine *e, const struct event *ev,
+                                              int64_t now, struct fid_error *err)
 {
     if (ev->at <= now + EVENT_AHEAD_MAX_SECONDS)
         return FID_OK;
-    char at[FID_TIME_ISO_MAX], clock[FID_TIME_ISO_MAX];
-    fid_time_format(ev->at, at);
-    fid_time_format(now, clock);
+    char at[FID_TIME_LOCAL_MAX], clock[FID_TIME_LOCAL_MAX];
+    fid_time_format_local(ev->at, e->tz, at);
+    fid_time_format_local(now, e->tz, clock);
     return fid_fail(err, FID_ERR_INPUT, "/at",
                     "%s is ahead of the clock (%s): an event may be dated at most %d minutes "
                     "ahead",
@@ -94,7 +94,7 @@ static enum fid_status apply_one(struct engine *e, struct parse_ahead *ahead, si
     if (st != FID_ERR_NOT_FOUND)
         goto done;
     fid_error_clear(err);
-    if ((st = not_ahead_of_the_clock(ev, now, err)) != FID_OK)
+    if ((st = not_ahead_of_the_clock(e, ev, now, err)) != FID_OK)
         goto done;
     /* With --seed, the codes an event draws depend on the seed and its key only: a batch draws
      * the same codes as the events posted one by one, in one process or many. */

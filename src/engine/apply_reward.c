@@ -164,16 +164,16 @@ enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *e
     if (st != FID_OK)
         return st;
     if (v.state == VOUCHER_USED) {
-        char when[FID_TIME_ISO_MAX];
-        fid_time_format(v.used_at, when);
+        char when[FID_TIME_LOCAL_MAX];
+        fid_time_format_local(v.used_at, e->tz, when);
         return fid_fail(err, FID_ERR_STATE, "/code", "voucher %s was already used on %s", v.code,
                         when);
     }
     /* judged at the use's instant: a use recorded late, dated while the voucher was valid,
      * stands even when the scheduled work has marked it expired since */
     if (v.valid_until <= ev->at) {
-        char when[FID_TIME_ISO_MAX];
-        fid_time_format(v.valid_until, when);
+        char when[FID_TIME_LOCAL_MAX];
+        fid_time_format_local(v.valid_until, e->tz, when);
         return fid_fail(err, FID_ERR_STATE, "/code", "voucher %s expired on %s", v.code, when);
     }
     if (ev->at < v.issued_at)

@@ -232,7 +232,7 @@ voucher_expiry() {
     local before
     before=$(snapshot)
     expect_exit 2 fidele --json voucher use "${codes[2]}" --at 2026-04-09T08:00:00Z
-    assert_contains "$ERR" "expired on 2026-04-09T08:00:00Z" "at valid_until the voucher is expired"
+    assert_contains "$ERR" "expired on 2026-04-09 10:00:00+02:00" "at valid_until the voucher is expired"
     assert_unchanged "$before" "an expired voucher is not used"
     run_due 2026-04-09T08:00:00Z
     assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 2" "$(due_summary)" "two vouchers lapse"
