@@ -173,7 +173,8 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
         return st;
     bool running = vip_active(&c, ev->at);
     bool first_time = !running;
-    if (!running) { /* a new membership starts now */
+    int64_t valid_from = running ? c.vip_until : ev->at; /* the time this payment buys */
+    if (!running) {                                      /* a new membership starts now */
         c.vip_started_at = ev->at;
         c.vip_months = 0;
     } else if (strcmp(c.vip_plan, plan->id) != 0) {
@@ -193,7 +194,7 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
     snprintf(c.vip_plan, sizeof c.vip_plan, "%s", plan->id);
     c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
     if ((st = vip_payment_insert(&e->store, c.id, plan->id, ev->at, ev->amount_minor, ev->periods,
-                                 c.vip_until, ev->key, err)) != FID_OK)
+                                 valid_from, c.vip_until, ev->key, err)) != FID_OK)
         return st;
     struct jsonw vouchers;
     vouchers_open(&vouchers);

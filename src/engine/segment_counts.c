@@ -30,21 +30,16 @@ struct scan {
     struct fid_error err;
 };
 
-/* Whether a VIP membership paid by `at` (the date's last second) still ran at it (each payment
- * keeps the end it paid up to). */
+/* Whether a VIP membership paid by `at` (the date's last second) still ran at it, as the
+ * payments and refunds recorded by then left it. */
 static enum fid_status vip_at(struct engine *e, const struct customer *c, int64_t at, bool *active,
                               struct fid_error *err)
 {
     *active = false;
     if (c->vip_plan[0] == '\0' && c->vip_until == 0)
         return FID_OK;
-    struct db_stmt *q = db_prepare(e->db, "SELECT COALESCE(MAX(valid_until), 0) FROM vip_payments "
-                                          "WHERE merchant_id = ? AND customer_id = ? AND at <= ?");
-    db_bind_int(q, 1, e->merchant.id);
-    db_bind_int(q, 2, c->id);
-    db_bind_int(q, 3, at);
     int64_t until = 0;
-    enum fid_status st = db_run_int(q, 0, &until, err);
+    enum fid_status st = vip_until_at(&e->store, c->id, at, &until, err);
     *active = until > at;
     return st;
 }

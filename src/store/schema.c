@@ -512,6 +512,23 @@ static const char *const MIGRATIONS[] = {
     /* 25: e-mail addresses folded in every script ("Élodie" kept as "élodie"), as enrolments now
      * keep them and look-ups compare them (migration_25). */
     "",
+
+    /* 26: VIP refunds. A refund is a row of vip_payments with a negative amount naming the
+     * payment it refunds (refund_of), so that payments and refunds share one order, their ids';
+     * a payment keeps the start of the time it bought (valid_from: the end the membership had
+     * when it was paid, or its own instant when none ran), for the share a refund takes off.
+     * Payments are found by their event's key. A VIP welcome voucher taken back by a refund
+     * says when and by which event. */
+    "ALTER TABLE vip_payments ADD COLUMN valid_from INTEGER;"
+    "ALTER TABLE vip_payments ADD COLUMN refund_of INTEGER;"
+    "UPDATE vip_payments SET valid_from = MAX(at, COALESCE(w.before, at)) FROM (SELECT "
+    "merchant_id AS m, id AS i, LAG(valid_until) OVER (PARTITION BY merchant_id, customer_id "
+    "ORDER BY id) AS before FROM vip_payments) AS w WHERE w.m = vip_payments.merchant_id AND "
+    "w.i = vip_payments.id;"
+    "CREATE INDEX vip_payments_customer ON vip_payments(merchant_id, customer_id, id);"
+    "CREATE INDEX vip_payments_key ON vip_payments(merchant_id, event_key);"
+    "ALTER TABLE vouchers ADD COLUMN withdrawn_at INTEGER;"
+    "ALTER TABLE vouchers ADD COLUMN withdrawn_by TEXT;",
 };
 
 /* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed

@@ -188,6 +188,9 @@ struct voucher {
     char used_order[EVENT_REF_MAX];
     int64_t ledger_id;
     char event_key[EVENT_KEY_MAX];
+    /* a VIP welcome taken back by the refund of its payment: when, and the refund's key ("") */
+    int64_t withdrawn_at;
+    char withdrawn_by[EVENT_KEY_MAX];
 };
 
 const char *ledger_kind_name(enum ledger_kind kind);
@@ -528,6 +531,10 @@ enum fid_status voucher_each_of(struct store *store, int64_t customer_id,
                                 struct fid_error *err) FID_MUST_USE;
 enum fid_status voucher_save_state(struct store *store, const struct voucher *voucher,
                                    struct fid_error *err) FID_MUST_USE;
+/* Takes an unused voucher back at `at` for the event `event_key` (a VIP refund): it is expired
+ * and says why. */
+enum fid_status voucher_withdraw(struct store *store, const char *code, int64_t at,
+                                 const char *event_key, struct fid_error *err) FID_MUST_USE;
 /* Redemptions ever made of a reward, for its stock: the vouchers they issued and the cashback
  * credits they gave. */
 enum fid_status reward_count_redeemed(struct store *store, const char *reward_id, int64_t *count,
@@ -567,14 +574,47 @@ enum fid_status tier_changes_each(struct store *store, int64_t customer_id,
                                   int (*visit)(const struct tier_change *, void *), void *context,
                                   struct fid_error *err) FID_MUST_USE;
 
-/* ---- VIP payments --------------------------------------------------------------------------- */
+/* ---- VIP payments and refunds (vip_store.c) ------------------------------------------------
+ * One table holds both, in the order they were applied (one id sequence): a refund is a row
+ * with a negative amount naming the payment it refunds. Every row keeps the end of the
+ * membership it left (valid_until), so that the membership at any instant is the end the
+ * newest row dated at or before it left. */
+struct vip_payment {
+    int64_t id, customer_id, at, amount_minor, periods;
+    int64_t valid_from, valid_until; /* the time it bought, as paid (before any refund) */
+    int64_t refunded_minor;          /* what refunds of it gave back so far */
+    char plan_id[PROGRAM_ID_MAX];
+    char event_key[EVENT_KEY_MAX];
+};
+
 enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, const char *plan_id,
                                    int64_t at, int64_t amount_minor, int64_t periods,
-                                   int64_t valid_until, const char *event_key,
+                                   int64_t valid_from, int64_t valid_until, const char *event_key,
                                    struct fid_error *err) FID_MUST_USE;
-/* The plan of the VIP membership running at `at` ("" when none): a payment at or before `at`
- * paid past it, and the newest of those payments names the plan (a change of plan takes effect
- * at its payment). */
+/* The payment made by the event `event_key` (a refund is none): FID_ERR_NOT_FOUND without
+ * filling err when there is none. */
+enum fid_status vip_payment_find(struct store *store, const char *event_key,
+                                 struct vip_payment *out, struct fid_error *err) FID_MUST_USE;
+/* Records a refund of `amount_minor` (> 0) of payment, which left the membership ending at
+ * valid_until on plan_id. */
+enum fid_status vip_refund_insert(struct store *store, const struct vip_payment *payment,
+                                  const char *plan_id, int64_t at, int64_t amount_minor,
+                                  int64_t valid_until, const char *event_key,
+                                  struct fid_error *err) FID_MUST_USE;
+/* Whether a payment applied after payment_id began a new membership (the one before had
+ * ended): the time payment_id bought is then no part of the current membership. */
+enum fid_status vip_new_membership_since(struct store *store, int64_t customer_id,
+                                         int64_t payment_id, bool *out,
+                                         struct fid_error *err) FID_MUST_USE;
+/* The latest instant of the customer's VIP payments and refunds (0 when none). */
+enum fid_status vip_latest_at(struct store *store, int64_t customer_id, int64_t *at,
+                              struct fid_error *err) FID_MUST_USE;
+/* The end of the membership as it stood at `at` (0 when no payment was made by then). */
+enum fid_status vip_until_at(struct store *store, int64_t customer_id, int64_t at, int64_t *until,
+                             struct fid_error *err) FID_MUST_USE;
+/* The plan of the VIP membership running at `at` ("" when none): the membership as it stood at
+ * `at` (vip_until_at) ran past it, and the newest row dated at or before `at` names the plan (a
+ * change of plan takes effect at its payment). */
 enum fid_status vip_payment_plan_at(struct store *store, int64_t customer_id, int64_t at,
                                     char plan[PROGRAM_ID_MAX], struct fid_error *err) FID_MUST_USE;
 

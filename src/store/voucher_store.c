@@ -1,6 +1,6 @@
 /*
- * Vouchers (issued by redemptions, full stamp cards and VIP welcomes), VIP payments and survey
- * answers: the records events leave besides the ledger.
+ * Vouchers (issued by redemptions, full stamp cards and VIP welcomes) and survey answers: the
+ * records events leave besides the ledger (VIP payments: vip_store.c).
  */
 #include "store/store.h"
 
@@ -10,7 +10,7 @@
 
 #define VOUCHER_COLUMNS                                                                            \
     "code, customer_id, reward_id, source, state, issued_at, valid_until, used_at, used_order, "   \
-    "ledger_id, event_key"
+    "ledger_id, event_key, withdrawn_at, withdrawn_by"
 
 static void read_voucher(struct db_stmt *s, struct voucher *v)
 {
@@ -32,6 +32,8 @@ static void read_voucher(struct db_stmt *s, struct voucher *v)
     db_column_copy(s, 8, v->used_order, sizeof v->used_order);
     v->ledger_id = db_column_int(s, 9);
     db_column_copy(s, 10, v->event_key, sizeof v->event_key);
+    v->withdrawn_at = db_column_int(s, 11);
+    db_column_copy(s, 12, v->withdrawn_by, sizeof v->withdrawn_by);
 }
 
 enum fid_status voucher_insert(struct store *store, const struct voucher *v, struct fid_error *err)
@@ -104,6 +106,19 @@ enum fid_status voucher_save_state(struct store *store, const struct voucher *v,
     return db_run(s, err);
 }
 
+enum fid_status voucher_withdraw(struct store *store, const char *code, int64_t at,
+                                 const char *event_key, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "UPDATE vouchers SET state = 'expired', "
+                                              "withdrawn_at = ?, withdrawn_by = ? WHERE "
+                                              "merchant_id = ? AND code = ?");
+    db_bind_int(s, 1, at);
+    db_bind_text(s, 2, event_key);
+    db_bind_int(s, 3, store->merchant_id);
+    db_bind_text(s, 4, code);
+    return db_run(s, err);
+}
+
 enum fid_status reward_count_redeemed(struct store *store, const char *reward_id, int64_t *count,
                                       struct fid_error *err)
 {
@@ -138,45 +153,6 @@ enum fid_status voucher_expire_due(struct store *store, int64_t t, int64_t *coun
     enum fid_status st = db_run(s, err);
     *count = st == FID_OK ? db_changes(store->db) : 0;
     return st;
-}
-
-enum fid_status vip_payment_insert(struct store *store, int64_t customer_id, const char *plan_id,
-                                   int64_t at, int64_t amount_minor, int64_t periods,
-                                   int64_t valid_until, const char *event_key,
-                                   struct fid_error *err)
-{
-    int64_t id;
-    enum fid_status st = store_next_id(store, TABLE_VIP_PAYMENTS, &id, err);
-    if (st != FID_OK)
-        return st;
-    struct db_stmt *s = db_prepare(
-        store->db, "INSERT INTO vip_payments (merchant_id, id, customer_id, plan_id, at, "
-                   "amount_minor, periods, valid_until, event_key) VALUES (?, ?, ?, ?, ?, ?, ?, "
-                   "?, ?)");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, id);
-    db_bind_int(s, 3, customer_id);
-    db_bind_text(s, 4, plan_id);
-    db_bind_int(s, 5, at);
-    db_bind_int(s, 6, amount_minor);
-    db_bind_int(s, 7, periods);
-    db_bind_int(s, 8, valid_until);
-    db_bind_text(s, 9, event_key);
-    return db_run(s, err);
-}
-
-enum fid_status vip_payment_plan_at(struct store *store, int64_t customer_id, int64_t at,
-                                    char plan[PROGRAM_ID_MAX], struct fid_error *err)
-{
-    struct db_stmt *s = db_prepare(
-        store->db,
-        "SELECT plan_id FROM vip_payments WHERE merchant_id = ?1 AND customer_id = ?2 "
-        "AND at <= ?3 AND (SELECT MAX(valid_until) FROM vip_payments WHERE merchant_id "
-        "= ?1 AND customer_id = ?2 AND at <= ?3) > ?3 ORDER BY at DESC, id DESC LIMIT 1");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, customer_id);
-    db_bind_int(s, 3, at);
-    return db_run_text(s, plan, PROGRAM_ID_MAX, "VIP payments", err);
 }
 
 enum fid_status survey_answer_insert(struct store *store, int64_t customer_id, int64_t at,

@@ -227,7 +227,9 @@ verify_across_programme_versions() {
     assert_json .ok true "the debt and the two vouchers stand under version 2"
     expect_exit 2 fidele --json redeem bea t --at 2026-01-05T09:00:00Z
     assert_contains "$ERR" "out of stock" "version 2's stock of 1 is spent"
-    verify_catches reward_stock "INSERT INTO vouchers SELECT merchant_id, code || '-' || n.n, customer_id,
+    verify_catches reward_stock "INSERT INTO vouchers (merchant_id, code, customer_id, reward_id, source,
+        state, issued_at, valid_until, used_at, used_order, ledger_id, event_key)
+        SELECT merchant_id, code || '-' || n.n, customer_id,
         reward_id, source, state, issued_at, valid_until, used_at, used_order, ledger_id, event_key
         FROM vouchers, (SELECT 1 AS n UNION SELECT 2 UNION SELECT 3 UNION SELECT 4) n"
 }

@@ -708,6 +708,48 @@ static void test_migration_25_folds_emails_in_every_script(void **state)
     close_and_remove(db, path);
 }
 
+/* Migration 26: payments keep the start of the time they bought (the end the one before left
+ * when it still ran then, else their own instant), and are found by their event's key. */
+static void test_migration_26_payments_keep_the_time_they_bought(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 25);
+    struct fid_error err;
+    /* ann: paid at 100 until 200, renewed at 150 until 300, paid again after a lapse at 400;
+     * bob: one payment, in between */
+    store_test_exec(db, "INSERT INTO vip_payments (merchant_id, id, customer_id, plan_id, at, "
+                        "amount_minor, periods, valid_until, event_key) VALUES "
+                        "(1, 1, 1, 'club', 100, 10, 1, 200, 'a1'), "
+                        "(1, 2, 2, 'club', 120, 10, 1, 220, 'b1'), "
+                        "(1, 3, 1, 'club', 150, 10, 1, 300, 'a2'), "
+                        "(1, 4, 1, 'club', 400, 10, 1, 500, 'a3')");
+    assert_int_equal(schema_migrate_to(db, 26, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(event_key || ':' || valid_from || '-' || valid_until || ':' || "
+               "COALESCE(refund_of, 'payment'), ' ') FROM (SELECT * FROM vip_payments ORDER BY "
+               "id)",
+               text, sizeof text);
+    UNIT_EQ_STR("valid_from", text,
+                "a1:100-200:payment b1:120-220:payment a2:200-300:payment a3:400-500:payment");
+    struct store store;
+    store_init(&store, db, 1);
+    struct vip_payment payment;
+    assert_int_equal(vip_payment_find(&store, "a2", &payment, &err), FID_OK);
+    assert_int_equal(payment.valid_from, 200);
+    assert_int_equal(payment.refunded_minor, 0);
+    assert_int_equal(vip_payment_find(&store, "none", &payment, &err), FID_ERR_NOT_FOUND);
+    int64_t until = 0;
+    assert_int_equal(vip_until_at(&store, 1, 160, &until, &err), FID_OK);
+    assert_int_equal(until, 300);
+    store_release(&store);
+    table_text(db, "SELECT COUNT(*) FROM vouchers WHERE withdrawn_by IS NOT NULL", text,
+               sizeof text);
+    UNIT_EQ_STR("vouchers take a withdrawal", text, "0");
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -728,6 +770,7 @@ int main(void)
         cmocka_unit_test(test_migration_23_signs_clawback_explanations),
         cmocka_unit_test(test_migration_24_keeps_emails_in_lower_case),
         cmocka_unit_test(test_migration_25_folds_emails_in_every_script),
+        cmocka_unit_test(test_migration_26_payments_keep_the_time_they_bought),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
