@@ -65,6 +65,9 @@ static void check_event(const struct event *ev)
     case EVENT_VIP_PAYMENT:
         FUZZ_ASSERT(ev->customer[0] && ev->plan_id[0] && ev->periods >= 1);
         break;
+    case EVENT_VIP_REFUND:
+        FUZZ_ASSERT(ev->customer[0] && ev->amount_minor >= 1);
+        break;
     case EVENT_ADJUSTMENT:
         FUZZ_ASSERT(ev->customer[0] && ev->points != 0 && ev->reason[0] && ev->author[0]);
         FUZZ_ASSERT(ev->account != ADJUST_STAMPS || ev->card_id[0] != '\0');

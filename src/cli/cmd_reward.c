@@ -194,15 +194,19 @@ int cmd_voucher(struct cli *cli)
         return 0;
     }
     char issued[FID_TIME_LOCAL_MAX], until[FID_TIME_LOCAL_MAX], used[FID_TIME_LOCAL_MAX];
+    char withdrawn[FID_TIME_LOCAL_MAX];
     fid_time_format_local(v.issued_at, engine_tz(e), issued);
     fid_time_format_local(v.valid_until, engine_tz(e), until);
     fid_time_format_local(v.used_at, engine_tz(e), used);
+    fid_time_format_local(v.withdrawn_at, engine_tz(e), withdrawn);
     engine_close(e);
     printf("%s  %s  %s  (%s, member %s)\n  issued %s, valid until %s\n", v.code,
            json_string_value(json_object_get(out, "name")), voucher_state_name(v.state),
            voucher_source_name(v.source), c.ref, issued, until);
     if (v.state == VOUCHER_USED)
         printf("  used %s%s%s\n", used, v.used_order[0] ? " on order " : "", v.used_order);
+    if (v.withdrawn_by[0])
+        printf("  taken back %s by the VIP refund %s\n", withdrawn, v.withdrawn_by);
     json_decref(out);
     return 0;
 }

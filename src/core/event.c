@@ -15,9 +15,9 @@
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
-static const char *const TYPE_NAMES[] = {"enrol",      "order",         "refund",
-                                         "redeem",     "voucher_use",   "vip_payment",
-                                         "adjustment", "survey_answer", NULL};
+static const char *const TYPE_NAMES[] = {
+    "enrol",       "order",      "refund",        "redeem",     "voucher_use",
+    "vip_payment", "adjustment", "survey_answer", "vip_refund", NULL};
 static const char *const CHANNELS[] = {"store", "online", NULL};
 static const char *const ACCOUNTS[] = {"points", "cashback", "stamps", NULL};
 
@@ -265,6 +265,19 @@ static enum fid_status parse_other(const json_t *obj, struct event *ev, struct f
         FID_CHECK(jsonr_int(obj, "", "amount_minor", true, 0, EVENT_AMOUNT_MAX, 0,
                             &ev->amount_minor, err));
         return jsonr_int(obj, "", "periods", false, 1, 120, 1, &ev->periods, err);
+    }
+    case EVENT_VIP_REFUND: {
+        static const char *const keys[] = {"type",    "key",          "at",       "customer",
+                                           "payment", "amount_minor", "currency", NULL};
+        FID_CHECK(jsonr_check_keys(obj, "", keys, err));
+        FID_CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
+        FID_CHECK(copy_string(obj, "payment", true, ev->payment_key, sizeof ev->payment_key, err));
+        FID_CHECK(jsonr_int(obj, "", "amount_minor", true, 1, EVENT_AMOUNT_MAX, 0,
+                            &ev->amount_minor, err));
+        FID_CHECK(copy_string(obj, "currency", false, ev->currency, sizeof ev->currency, err));
+        int digits;
+        return ev->currency[0] ? fid_currency_check(ev->currency, &digits, "/currency", err)
+                               : FID_OK;
     }
     case EVENT_ADJUSTMENT: {
         static const char *const keys[] = {"type",   "key",    "at",      "customer", "points",

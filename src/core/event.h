@@ -33,6 +33,7 @@ enum event_type {
     EVENT_VIP_PAYMENT,
     EVENT_ADJUSTMENT,
     EVENT_SURVEY_ANSWER,
+    EVENT_VIP_REFUND,
 };
 
 enum survey_kind { SURVEY_NPS, SURVEY_CSAT };
@@ -67,7 +68,7 @@ struct event {
     struct order_line *lines;
     size_t n_lines;
     int64_t discount_minor, shipping_minor, tax_minor;
-    int64_t amount_minor; /* refund by amount; VIP payment amount */
+    int64_t amount_minor; /* refund by amount; VIP payment or VIP refund amount */
     bool history;         /* an order from the past, recorded for analytics without earning */
     bool tax_on_top;      /* tax_minor is added to the prices ("tax_included": false) */
 
@@ -78,6 +79,8 @@ struct event {
     /* vip_payment */
     char plan_id[PROGRAM_ID_MAX];
     int64_t periods;
+    /* vip_refund: the refunded payment's idempotency key (currency, amount_minor above) */
+    char payment_key[EVENT_KEY_MAX];
     /* adjustment */
     enum adjust_account account;
     char card_id[PROGRAM_ID_MAX];

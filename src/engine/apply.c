@@ -33,6 +33,8 @@ static enum fid_status dispatch(struct apply_context *ctx, struct fid_error *err
         return apply_adjustment(ctx, err);
     case EVENT_SURVEY_ANSWER:
         return apply_survey_answer(ctx, err);
+    case EVENT_VIP_REFUND:
+        return apply_vip_refund(ctx, err);
     }
     return fid_fail(err, FID_ERR_INTERNAL, "/type", "unhandled event type");
 }

@@ -169,6 +169,10 @@ enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *e
         return fid_fail(err, FID_ERR_STATE, "/code", "voucher %s was already used on %s", v.code,
                         when);
     }
+    if (v.withdrawn_by[0])
+        return fid_fail(err, FID_ERR_STATE, "/code",
+                        "voucher %s was taken back by the VIP refund \"%.100s\"", v.code,
+                        v.withdrawn_by);
     /* judged at the use's instant: a use recorded late, dated while the voucher was valid,
      * stands even when the scheduled work has marked it expired since */
     if (v.valid_until <= ev->at) {

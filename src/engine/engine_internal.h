@@ -83,6 +83,7 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *err);
+enum fid_status apply_vip_refund(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_survey_answer(struct apply_context *ctx, struct fid_error *err);
 

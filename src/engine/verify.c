@@ -161,6 +161,25 @@ static const struct check CHECKS[] = {
      "|| o.at FROM orders o JOIN customers c ON c.merchant_id = o.merchant_id AND c.id = "
      "o.customer_id WHERE o.merchant_id = ?1 AND o.member_at_order != (c.is_member = 1 AND "
      "c.enrolled_at <= o.at)"},
+    /* A VIP refund names a payment of its own customer, gives back a positive amount, and the
+     * refunds of a payment never add up to more than it was paid. */
+    {"vip_refunds_within_payment",
+     "SELECT 'VIP payment ' || COALESCE(p.event_key, 'refunded by ' || MIN(r.event_key)), CASE "
+     "WHEN p.id IS NULL THEN 'refunds name no payment of their customer' ELSE 'refunded ' || "
+     "SUM(-r.amount_minor) || ' of ' || p.amount_minor || ', the smallest refund ' || "
+     "MIN(-r.amount_minor) END FROM vip_payments r LEFT JOIN vip_payments p ON p.merchant_id = "
+     "r.merchant_id AND p.id = r.refund_of AND p.customer_id = r.customer_id AND p.refund_of IS "
+     "NULL WHERE r.merchant_id = ?1 AND r.refund_of IS NOT NULL GROUP BY r.refund_of HAVING "
+     "p.id IS NULL OR SUM(-r.amount_minor) > p.amount_minor OR MAX(r.amount_minor) >= 0"},
+    /* Each VIP payment or refund keeps the end of the membership it left: the newest one's is
+     * the member's. */
+    {"vip_until_equals_its_history",
+     "WITH t AS (SELECT customer_id, valid_until, event_key FROM (SELECT customer_id, "
+     "valid_until, event_key, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY id DESC) AS n "
+     "FROM vip_payments WHERE merchant_id = ?1) WHERE n = 1) SELECT c.ref, 'VIP until ' || "
+     "COALESCE(c.vip_until, 'none') || ' but its last VIP payment or refund, ' || t.event_key || "
+     "', left ' || t.valid_until FROM customers c JOIN t ON t.customer_id = c.id WHERE "
+     "c.merchant_id = ?1 AND c.vip_until IS NOT t.valid_until"},
     {"vouchers_used_once",
      "SELECT 'voucher ' || code, state || ' with used_at ' || COALESCE(used_at, 'none') FROM "
      "vouchers WHERE merchant_id = ?1 AND ((state = 'used') != (used_at IS NOT NULL))"},

@@ -386,6 +386,12 @@ json_t *engine_voucher_json(const struct engine *e, const struct voucher *v,
         json_object_set_new(out, "name", json_string(r->name));
         json_object_set_new(out, "kind", json_string(reward_kind_name(r->kind)));
     }
+    if (v->withdrawn_by[0]) {
+        char withdrawn[FID_TIME_ISO_MAX];
+        fid_time_format(v->withdrawn_at, withdrawn);
+        json_object_set_new(out, "withdrawn_at", json_string(withdrawn));
+        json_object_set_new(out, "withdrawn_by", json_string(v->withdrawn_by));
+    }
     if (v->state == VOUCHER_USED) {
         char used[FID_TIME_ISO_MAX];
         fid_time_format(v->used_at, used);

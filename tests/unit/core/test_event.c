@@ -52,6 +52,10 @@ static const struct valid_case VALID_CASES[] = {
      "{'type': 'vip_payment', 'key': 'k-7', 'customer': 'c-1', 'plan': 'club', "
      "'amount_minor': 4900}",
      EVENT_VIP_PAYMENT, "c-1", "2026-03-03T08:12:00Z", false},
+    {"vip refund",
+     "{'type': 'vip_refund', 'key': 'k-9', 'customer': 'c-1', 'payment': 'k-7', "
+     "'amount_minor': 2450, 'currency': 'EUR'}",
+     EVENT_VIP_REFUND, "c-1", "2026-03-03T08:12:00Z", false},
     {"adjustment",
      "{'type': 'adjustment', 'key': 'k-8', 'customer': 'c-1', 'points': -50, "
      "'reason': 'goodwill reversal', 'author': 'manager@shop'}",
@@ -186,6 +190,14 @@ static void test_other_fields(void **state)
     assert_int_equal(ev->periods, 1);
     event_free(ev);
 
+    ev = unit_event("{'type': 'vip_refund', 'key': 'k', 'customer': 'c', 'payment': 'pay-1', "
+                    "'amount_minor': 4900}",
+                    NOW);
+    assert_string_equal(ev->payment_key, "pay-1");
+    assert_int_equal(ev->amount_minor, 4900);
+    assert_string_equal(ev->currency, "");
+    event_free(ev);
+
     ev = unit_event("{'type': 'adjustment', 'key': 'k', 'customer': 'c', 'points': 3, "
                     "'reason': 'lost card', 'author': 'eve', 'account': 'stamps', "
                     "'card': 'coffee'}",
@@ -208,9 +220,10 @@ static void test_other_fields(void **state)
 static void test_type_names(void **state)
 {
     (void)state;
-    static const char *const names[] = {"enrol",       "order",       "refund",    "redeem",
-                                        "voucher_use", "vip_payment", "adjustment"};
-    for (int t = EVENT_ENROL; t <= EVENT_ADJUSTMENT; t++)
+    static const char *const names[] = {"enrol",      "order",         "refund",
+                                        "redeem",     "voucher_use",   "vip_payment",
+                                        "adjustment", "survey_answer", "vip_refund"};
+    for (int t = EVENT_ENROL; t <= EVENT_VIP_REFUND; t++)
         UNIT_EQ_STR(names[t], event_type_name((enum event_type)t), names[t]);
 }
 
@@ -344,6 +357,23 @@ static const struct bad_case BAD_CASES[] = {
      "/periods"},
     {"vip without amount", "{'type': 'vip_payment', 'key': 'k', 'customer': 'c', 'plan': 'p'}",
      "/amount_minor"},
+    {"vip refund without payment",
+     "{'type': 'vip_refund', 'key': 'k', 'customer': 'c', 'amount_minor': 1}", "/payment"},
+    {"vip refund of zero",
+     "{'type': 'vip_refund', 'key': 'k', 'customer': 'c', 'payment': 'p', 'amount_minor': 0}",
+     "/amount_minor"},
+    {"vip refund without amount",
+     "{'type': 'vip_refund', 'key': 'k', 'customer': 'c', 'payment': 'p'}", "/amount_minor"},
+    {"vip refund without customer",
+     "{'type': 'vip_refund', 'key': 'k', 'payment': 'p', 'amount_minor': 1}", "/customer"},
+    {"vip refund currency",
+     "{'type': 'vip_refund', 'key': 'k', 'customer': 'c', 'payment': 'p', 'amount_minor': 1, "
+     "'currency': 'EURO'}",
+     "/currency"},
+    {"vip refund unknown field",
+     "{'type': 'vip_refund', 'key': 'k', 'customer': 'c', 'payment': 'p', 'amount_minor': 1, "
+     "'plan': 'club'}",
+     "/plan"},
     {"adjustment of zero", "{" ADJUST "'points': 0, 'reason': 'r', 'author': 'a'}", "/points"},
     {"adjustment too large", "{" ADJUST "'points': 1000000001, 'reason': 'r', 'author': 'a'}",
      "/points"},

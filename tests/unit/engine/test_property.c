@@ -133,6 +133,7 @@ enum expect {
     EXPECT_USED_TWICE, /* the voucher's second use: invalid_state */
     EXPECT_EXPIRED,    /* a voucher used on or after its validity: invalid_state */
     EXPECT_CONFLICT,   /* an applied key with another body */
+    EXPECT_INPUT,      /* refused as invalid input: a VIP refund of more than is left */
 };
 
 struct sim_order {
@@ -147,8 +148,15 @@ struct sim_order {
 
 struct sim_voucher {
     char code[FID_CODE_MAX];
+    char event_key[32]; /* the event that issued it: a VIP welcome's payment */
     int64_t valid_until;
     int uses;
+};
+
+struct sim_vip_payment {
+    char key[32];
+    int customer;
+    int64_t paid, refunded;
 };
 
 struct sim {
@@ -162,6 +170,8 @@ struct sim {
     size_t n_orders, orders_cap;
     struct sim_voucher *vouchers;
     size_t n_vouchers, vouchers_cap;
+    struct sim_vip_payment *vip_payments;
+    size_t n_vip_payments, vip_payments_cap;
     json_t *applied; /* events that applied: replayed or reused with another body later */
 };
 
@@ -171,7 +181,8 @@ struct coverage {
         vouchers_expired_use, replays, conflicts, debits_refused, refunds, full_refunds,
         expired_entries, confirmed_entries, clawbacks, stamp_card_vouchers, stamp_redemptions,
         cashback_redemptions, vip_vouchers, tier_upgrades, past_orders_credited, negative_seen,
-        forgiven, run_due_calls, multiplier_hits[4];
+        forgiven, run_due_calls, vip_refunds, vip_refunds_refused, vip_vouchers_withdrawn,
+        multiplier_hits[4];
 };
 
 #define SEED_FAIL(sim, ...)                                                                        \
@@ -376,6 +387,50 @@ static json_t *gen_vip(struct sim *s, int customer)
     json_object_set_new(ev, "plan", json_string("club"));
     json_object_set_new(ev, "amount_minor", json_integer(2900 * periods));
     json_object_set_new(ev, "periods", json_integer(periods));
+    xgrow((void **)&s->vip_payments, &s->vip_payments_cap, s->n_vip_payments + 1,
+          sizeof *s->vip_payments);
+    struct sim_vip_payment *p = &s->vip_payments[s->n_vip_payments++];
+    snprintf(p->key, sizeof p->key, "%s", json_string_value(json_object_get(ev, "key")));
+    p->customer = customer;
+    p->paid = 2900 * periods;
+    p->refunded = 0;
+    return ev;
+}
+
+/* A refund of a VIP payment: in part, of what is left, or (refused) of more than is left. NULL
+ * when no payment has anything left to refund. */
+static json_t *gen_vip_refund(struct sim *s, enum expect *expect)
+{
+    struct prng *r = &s->rng;
+    struct sim_vip_payment *p = NULL;
+    for (int attempt = 0; attempt < 8 && p == NULL && s->n_vip_payments > 0; attempt++) {
+        struct sim_vip_payment *candidate =
+            &s->vip_payments[prng_below(r, (int64_t)s->n_vip_payments)];
+        if (candidate->refunded < candidate->paid)
+            p = candidate;
+    }
+    if (p == NULL)
+        return NULL;
+    char ref[REF_MAX];
+    ref_of(ref, p->customer);
+    int64_t left = p->paid - p->refunded, roll = prng_below(r, 100);
+    int64_t amount = roll < 15   ? left + 1 + prng_below(r, 100)
+                     : roll < 55 ? left
+                                 : 1 + prng_below(r, left);
+    json_t *ev = event_base(s, "vip_refund");
+    json_object_set_new(ev, "customer", json_string(ref));
+    json_object_set_new(ev, "payment", json_string(p->key));
+    json_object_set_new(ev, "amount_minor", json_integer(amount));
+    *expect = amount > left ? EXPECT_INPUT : EXPECT_APPLIED;
+    if (amount > left)
+        return ev;
+    p->refunded += amount;
+    /* refunded in full: its welcome voucher, unused, is taken back (one issued in this batch is
+     * learnt from the file, withdrawn, afterwards) */
+    for (size_t i = 0; p->refunded == p->paid && i < s->n_vouchers; i++)
+        if (strcmp(s->vouchers[i].event_key, p->key) == 0 && s->vouchers[i].uses == 0 &&
+            s->vouchers[i].valid_until > s->clock)
+            s->vouchers[i].valid_until = s->clock;
     return ev;
 }
 
@@ -450,12 +505,14 @@ static void gen_event(struct sim *s, json_t *batch, enum expect *expects, struct
             }
         } else if (roll < 84) {
             ev = gen_voucher_use(s, &expect);
-        } else if (roll < 93) {
+        } else if (roll < 91) {
             if (member >= 0)
                 ev = gen_adjustment(s, member, &expect);
-        } else if (roll < 96) {
+        } else if (roll < 94) {
             if (member >= 0)
                 ev = gen_vip(s, member);
+        } else if (roll < 96) {
+            ev = gen_vip_refund(s, &expect);
         } else if (roll < 99) {
             ev = gen_repeat(s, false);
             expect = EXPECT_REPLAYED;
@@ -612,6 +669,9 @@ static void check_outcome(struct sim *s, const json_t *ev, enum expect expect, c
     case EXPECT_CONFLICT:
         ok = type && strcmp(type, "conflict") == 0;
         break;
+    case EXPECT_INPUT:
+        ok = type && strcmp(type, "invalid_input") == 0;
+        break;
     default:
         ok = false;
     }
@@ -638,6 +698,8 @@ static void check_outcome(struct sim *s, const json_t *ev, enum expect expect, c
     cov->vouchers_expired_use += expect == EXPECT_EXPIRED;
     cov->replays += expect == EXPECT_REPLAYED;
     cov->conflicts += expect == EXPECT_CONFLICT;
+    cov->vip_refunds += applied && strcmp(ev_type, "vip_refund") == 0;
+    cov->vip_refunds_refused += expect == EXPECT_INPUT;
     cov->tier_upgrades += applied && json_object_get(result, "tier_upgrade") != NULL;
     cov->past_orders_credited += applied && json_object_get(result, "past_orders_credited");
     cov->forgiven += applied && json_integer_value(json_object_get(result, "points_forgiven")) > 0;
@@ -813,7 +875,10 @@ static void learn_vouchers(struct sim *s, const struct side *side)
 {
     sqlite3 *db = open_read(s, side->path);
     sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT code, valid_until FROM vouchers ORDER BY issued_at, code",
+    /* a voucher taken back (by a VIP refund) is used no more from that instant on */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT code, COALESCE(withdrawn_at, valid_until), event_key FROM "
+                           "vouchers ORDER BY issued_at, code",
                            -1, &stmt, NULL) != SQLITE_OK)
         SEED_FAIL(s, "listing vouchers: %s", sqlite3_errmsg(db));
     while (sqlite3_step(stmt) == SQLITE_ROW) {
@@ -827,6 +892,8 @@ static void learn_vouchers(struct sim *s, const struct side *side)
         struct sim_voucher *v = &s->vouchers[s->n_vouchers++];
         snprintf(v->code, sizeof v->code, "%s", code);
         v->valid_until = sqlite3_column_int64(stmt, 1);
+        snprintf(v->event_key, sizeof v->event_key, "%s",
+                 (const char *)sqlite3_column_text(stmt, 2));
         v->uses = 0;
     }
     sqlite3_finalize(stmt);
@@ -887,6 +954,8 @@ static void count_stored(struct sim *s, const struct side *a, struct coverage *c
         query_int(s, db, "SELECT COUNT(*) FROM vouchers WHERE reward_id = 'cashback-ten'");
     cov->vip_vouchers +=
         query_int(s, db, "SELECT COUNT(*) FROM vouchers WHERE source = 'vip_welcome'");
+    cov->vip_vouchers_withdrawn +=
+        query_int(s, db, "SELECT COUNT(*) FROM vouchers WHERE withdrawn_by IS NOT NULL");
     static const char *const multipliers[] = {
         "SELECT COUNT(*) FROM ledger WHERE explanation LIKE '%multiplier:quiet-afternoon%'",
         "SELECT COUNT(*) FROM ledger WHERE explanation LIKE '%multiplier:beans%'",
@@ -974,6 +1043,7 @@ static void run_seed(const char *dir, const char *template_path, uint64_t seed, 
     fid_rng_free(s.rng.rng);
     free(s.orders);
     free(s.vouchers);
+    free(s.vip_payments);
 }
 
 /* ---- cmocka ---------------------------------------------------------------------------------- */
@@ -1035,7 +1105,8 @@ static void run_seeds(void **state, bool allow_negative)
                   "%lld run_due, %lld confirms, %lld expiries, %lld clawbacks, %lld forgiven, "
                   "%lld negative balances seen, %lld stamp-card vouchers, %lld stamp redemptions, "
                   "%lld cashback redemptions, "
-                  "%lld VIP welcomes, %lld tier upgrades, %lld past-order credits, "
+                  "%lld VIP welcomes, %lld VIP refunds (%lld refused, %lld welcomes taken back), "
+                  "%lld tier upgrades, %lld past-order credits, "
                   "multipliers %lld/%lld/%lld/%lld\n",
                   allow_negative ? "debts allowed" : "debts forbidden", (unsigned long long)n,
                   (long long)cov.events, (long long)cov.failures, (long long)cov.refunds,
@@ -1047,10 +1118,11 @@ static void run_seeds(void **state, bool allow_negative)
                   (long long)cov.expired_entries, (long long)cov.clawbacks, (long long)cov.forgiven,
                   (long long)cov.negative_seen, (long long)cov.stamp_card_vouchers,
                   (long long)cov.stamp_redemptions, (long long)cov.cashback_redemptions,
-                  (long long)cov.vip_vouchers, (long long)cov.tier_upgrades,
-                  (long long)cov.past_orders_credited, (long long)cov.multiplier_hits[0],
-                  (long long)cov.multiplier_hits[1], (long long)cov.multiplier_hits[2],
-                  (long long)cov.multiplier_hits[3]);
+                  (long long)cov.vip_vouchers, (long long)cov.vip_refunds,
+                  (long long)cov.vip_refunds_refused, (long long)cov.vip_vouchers_withdrawn,
+                  (long long)cov.tier_upgrades, (long long)cov.past_orders_credited,
+                  (long long)cov.multiplier_hits[0], (long long)cov.multiplier_hits[1],
+                  (long long)cov.multiplier_hits[2], (long long)cov.multiplier_hits[3]);
     if (n < DEFAULT_SEEDS)
         return; /* coverage is a property of the whole seed set, not of one replayed seed */
     const struct {
@@ -1073,6 +1145,9 @@ static void run_seeds(void **state, bool allow_negative)
         {"stamp-priced redemptions", cov.stamp_redemptions},
         {"cashback-priced redemptions", cov.cashback_redemptions},
         {"VIP welcome vouchers", cov.vip_vouchers},
+        {"VIP refunds", cov.vip_refunds},
+        {"refused VIP refunds", cov.vip_refunds_refused},
+        {"VIP welcome vouchers taken back", cov.vip_vouchers_withdrawn},
         {"tier upgrades", cov.tier_upgrades},
         {"past orders credited at enrolment", cov.past_orders_credited},
         {"quiet-afternoon multiplier", cov.multiplier_hits[0]},

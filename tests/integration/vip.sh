@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# VIP refunds: a refund of a VIP payment, in full or in part, shortens the membership by the share
+# of the time that payment bought, takes back the payment's unused welcome voucher, and is
+# refused, writing nothing, when it names no payment of the member or more than is left of it.
+# The ecommerce template's plan "club" costs 4900 a year, gives 150% points and a welcome voucher.
+. "$(dirname "$0")/lib.sh"
+
+# pay KEY AT MEMBER [AMOUNT PERIODS]: a VIP payment for the club.
+pay() {
+    post "{\"type\":\"vip_payment\",\"key\":\"$1\",\"at\":\"$2\",\"customer\":\"$3\",\"plan\":\"club\",\"amount_minor\":${4:-4900},\"periods\":${5:-1}}"
+}
+
+# vip_refund_json KEY AT MEMBER PAYMENT AMOUNT [EXTRA]: a VIP refund event.
+vip_refund_json() {
+    printf '{"type":"vip_refund","key":"%s","at":"%s","customer":"%s","payment":"%s","amount_minor":%s%s}' \
+        "$1" "$2" "$3" "$4" "$5" "${6:+,$6}"
+}
+
+# iso SECONDS: the instant as the JSON outputs write it.
+iso() {
+    date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ
+}
+
+# rules: the rules of the last order's breakdown, space-separated.
+rules() {
+    jout '.[0].breakdown | map(.rule) | join(" ")'
+}
+
+bag() {
+    echo "[$(line BAG bags 1 5000)]"
+}
+
+# ---------------------------------------------------------------------------------------------
+# A full refund ends the membership at the refund's instant: orders dated after it earn without
+# the plan's multiplier, orders dated before keep it (and the points already earned stay).
+full_refund_ends_the_membership() {
+    local NOW=2026-06-01T00:00:00Z
+    init_db ecommerce
+    enrol uma 2026-03-01T09:00:00Z
+    pay vip1 2026-03-10T10:00:00Z uma
+    local code
+    code=$(jout '.[0].vouchers[0].code')
+    order o1 2026-03-11T10:00:00Z uma O1 "$(bag)"
+    assert_eq "base vip:club first_order" "$(rules)" "a member's order earns the club's bonus"
+    post "$(vip_refund_json rf1 2026-03-15T10:00:00Z uma vip1 4900)"
+    check_json "the full refund" '.[0].type' vip_refund '.[0].refunded_minor' 4900 \
+        '.[0].vip_until' 2026-03-15T10:00:00Z '.[0].vip' false \
+        '.[0].welcome_voucher' "{\"code\":\"$code\",\"taken_back\":true,\"state\":\"expired\"}"
+    expect_exit 0 fidele member show uma
+    assert_contains "$OUT" "VIP        Club until 2026-03-15 11:00:00+01:00" "member show: the new end"
+    expect_exit 0 fidele --json member show uma
+    assert_json .vip_until 2026-03-15T10:00:00Z "the member's JSON: the new end"
+    order o2 2026-03-16T10:00:00Z uma O2 "$(bag)"
+    assert_eq "base" "$(rules)" "an order after the refund earns without the multiplier"
+    order o0 2026-03-12T10:00:00Z uma O0 "$(bag)"
+    assert_eq "base vip:club" "$(rules)" "an order dated before the refund, recorded late, keeps it"
+    expect_exit 0 fidele --json ledger uma
+    assert_json '[.entries[] | select(.kind == "clawback")] | length' 0 "points earned as VIP stay"
+    # the welcome voucher is taken back, and says so
+    expect_exit 2 fidele --json voucher use "$code" --order O3
+    assert_contains "$ERR" "taken back by the VIP refund \\\"rf1\\\"" "a withdrawn voucher is refused"
+    expect_exit 0 fidele voucher show "$code"
+    assert_contains "$OUT" "taken back 2026-03-15 11:00:00+01:00 by the VIP refund rf1" "voucher show"
+    expect_exit 0 fidele --json voucher show "$code"
+    check_json "the voucher's JSON" .state expired .withdrawn_by rf1 .withdrawn_at 2026-03-15T10:00:00Z
+    assert_eq "vip1|4900|1|payment rf1|-4900|0|1" \
+        "$(sql "SELECT group_concat(event_key || '|' || amount_minor || '|' || periods || '|' || COALESCE(refund_of, 'payment'), ' ') FROM (SELECT * FROM vip_payments ORDER BY id)")" \
+        "the refund is a row of its own, naming its payment"
+}
+
+# ---------------------------------------------------------------------------------------------
+# A partial refund removes floor(span x refunded / paid) seconds, counted over the payment's
+# refunds together; the welcome voucher stays until the payment is refunded in full.
+partial_refund_shortens_proportionally() {
+    local NOW=2026-12-01T00:00:00Z
+    init_db ecommerce
+    enrol uma 2026-03-01T09:00:00Z
+    pay vip1 2026-03-10T10:00:00Z uma
+    local paid_until span=31536000 # 2026-03-10 to 2027-03-10: 365 days
+    paid_until=$(epoch 2027-03-10T10:00:00Z)
+    post "$(vip_refund_json rp1 2026-03-15T10:00:00Z uma vip1 1000)"
+    # 31536000 x 1000 / 4900 = 6435918.37: the member keeps the fraction of a second
+    check_json "a fifth back" '.[0].seconds_removed' 6435918 \
+        '.[0].vip_until' "$(iso $((paid_until - 6435918)))" '.[0].vip' true '.[0].welcome_voucher' null
+    post "$(vip_refund_json rp2 2026-03-16T10:00:00Z uma vip1 1450)"
+    check_json "half back in all: half the year" '.[0].refunded_minor' 2450 \
+        '.[0].seconds_removed' $((span / 2 - 6435918)) '.[0].vip_until' 2026-09-08T22:00:00Z
+    expect_exit 0 fidele --now 2026-03-17T00:00:00Z --json voucher list uma
+    assert_json '.vouchers | map(.source)' '["vip_welcome"]' "the welcome voucher stays usable"
+    order o1 2026-09-08T21:00:00Z uma O1 "$(bag)"
+    assert_eq "base vip:club first_order" "$(rules)" "an order before the new end"
+    expect_exit 0 fidele run-due
+    order o2 2026-09-08T22:00:00Z uma O2 "$(bag)"
+    assert_eq "base" "$(rules)" "an order at the new end"
+    expect_exit 0 fidele --json member show uma
+    assert_json .vip_until 2026-09-08T22:00:00Z "the member's JSON"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The refund of the earlier of two payments: the later one, which extended from its end, slides
+# earlier by the refunded time (in seconds: a year of 365 days off a year with 29 February).
+refund_of_the_earlier_of_two_payments() {
+    local NOW=2027-06-01T00:00:00Z
+    init_db ecommerce
+    enrol uma 2026-03-01T09:00:00Z
+    pay vip1 2026-03-10T10:00:00Z uma
+    pay vip2 2026-12-01T10:00:00Z uma
+    assert_json '.[0].vip_until' 2028-03-10T10:00:00Z "two years paid"
+    post "$(vip_refund_json rf1 2026-12-05T10:00:00Z uma vip1 4900)"
+    # the welcome voucher ran out in June (90 days): nothing to take back
+    check_json "the first year off" '.[0].vip_until' 2027-03-11T10:00:00Z '.[0].vip' true \
+        '.[0].seconds_removed' 31536000 '.[0].welcome_voucher.taken_back' false \
+        '.[0].welcome_voucher.state' expired
+    order o1 2026-12-06T10:00:00Z uma O1 "$(bag)"
+    assert_eq "base vip:club first_order" "$(rules)" "still a member"
+    order o2 2027-03-11T10:00:00Z uma O2 "$(bag)"
+    assert_eq "base" "$(rules)" "no longer once the shortened membership ended"
+    # a refund of a later payment after the refund of the earlier one
+    post "$(vip_refund_json rf2 2027-03-01T10:00:00Z uma vip2 4900)"
+    check_json "the second year off too" '.[0].vip_until' 2027-03-01T10:00:00Z '.[0].vip' false \
+        '.[0].welcome_voucher' null
+
+    # a payment of a membership that ended since (a new one began) shortens nothing
+    enrol vee 2026-03-01T09:00:00Z
+    pay vee1 2026-03-10T10:00:00Z vee
+    pay vee2 2027-04-01T10:00:00Z vee
+    post "$(vip_refund_json vrf 2027-04-02T10:00:00Z vee vee1 4900)"
+    check_json "the lapsed year ran already" '.[0].vip_until' 2028-04-01T10:00:00Z \
+        '.[0].seconds_removed' 0 '.[0].vip' true
+}
+
+# ---------------------------------------------------------------------------------------------
+# A welcome voucher already used stays used when its payment is refunded.
+welcome_voucher_kept_when_used() {
+    local NOW=2026-06-01T00:00:00Z
+    init_db ecommerce
+    enrol uma 2026-03-01T09:00:00Z
+    pay vip1 2026-03-10T10:00:00Z uma
+    local code
+    code=$(jout '.[0].vouchers[0].code')
+    post "{\"type\":\"voucher_use\",\"key\":\"use-1\",\"at\":\"2026-03-12T10:00:00Z\",\"code\":\"$code\",\"order_id\":\"O9\"}"
+    post "$(vip_refund_json rf1 2026-03-15T10:00:00Z uma vip1 4900)"
+    check_json "kept" '.[0].welcome_voucher' "{\"code\":\"$code\",\"taken_back\":false,\"state\":\"used\"}" \
+        '.[0].vip' false
+    expect_exit 0 fidele --json voucher show "$code"
+    check_json "the voucher" .state used .used_order O9 .withdrawn_by null
+}
+
+# ---------------------------------------------------------------------------------------------
+# Refusals name the field and write nothing; a replay answers the first result, another body
+# under the same key is a conflict.
+refusals_write_nothing() {
+    local NOW=2026-06-01T00:00:00Z
+    init_db ecommerce
+    enrol uma 2026-03-01T09:00:00Z
+    enrol bob 2026-03-01T09:00:00Z
+    pay vip1 2026-03-10T10:00:00Z uma
+    pay vipb 2026-03-10T10:00:00Z bob
+    post "$(vip_refund_json r1 2026-03-15T10:00:00Z uma vip1 1000)"
+    local first=$OUT before
+    before=$(snapshot)
+    post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z uma vip1 3901)"
+    assert_stderr_names "/amount_minor" "more than is left of the payment"
+    assert_contains "$ERR" "3900 is left to refund" "says how much is left"
+    post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z uma nope 100)"
+    assert_stderr_names "/payment" "an unknown payment"
+    post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z uma vipb 100)"
+    assert_stderr_names "/payment" "another member's payment"
+    assert_contains "$ERR" "another customer's" "says whose"
+    post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z uma r1 100)"
+    assert_stderr_names "/payment" "a refund is no payment"
+    post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z uma vip1 100 '"currency":"USD"')"
+    assert_stderr_names "/currency" "another currency"
+    post_fails 2 "$(vip_refund_json r2 2026-03-14T10:00:00Z uma vip1 100)"
+    assert_stderr_names "/at" "dated before the member's last refund"
+    post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z nobody vip1 100)"
+    assert_stderr_names "/customer" "an unknown member"
+    post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z uma vip1 0)"
+    assert_stderr_names "/amount_minor" "nothing refunded"
+    assert_unchanged "$before" "refused VIP refunds write nothing"
+    # replay and conflict
+    post "$(vip_refund_json r1 2026-03-15T10:00:00Z uma vip1 1000)"
+    check_json "a replay" '.[0].status' replayed '.[0].vip_until' "$(jq -r '.[0].vip_until' <<<"$first")"
+    post_fails 2 "$(vip_refund_json r1 2026-03-15T10:00:00Z uma vip1 1200)"
+    assert_stderr_names "/key" "the same key for another refund"
+    assert_unchanged "$before" "a replay and a conflict write nothing"
+    # what is left, then nothing
+    post "$(vip_refund_json r2 2026-03-16T10:00:00Z uma vip1 3900 '"currency":"EUR"')"
+    assert_json '.[0].refunded_minor' 4900 "refunded in full"
+    before=$(snapshot)
+    post_fails 2 "$(vip_refund_json r3 2026-03-17T10:00:00Z uma vip1 1)"
+    assert_stderr_names "/payment" "a payment refunded in full"
+    assert_contains "$ERR" "refunded in full already" "says so"
+    assert_unchanged "$before" "nothing written"
+}
+
+# ---------------------------------------------------------------------------------------------
+verify_catches_tampered_refunds() {
+    local NOW=2026-06-01T00:00:00Z
+    init_db ecommerce
+    enrol uma 2026-03-01T09:00:00Z
+    pay vip1 2026-03-10T10:00:00Z uma
+    post "$(vip_refund_json r1 2026-03-15T10:00:00Z uma vip1 1000)"
+    verify_catches vip_refunds_within_payment \
+        "UPDATE vip_payments SET amount_minor = -5000 WHERE refund_of IS NOT NULL"
+    verify_catches vip_refunds_within_payment \
+        "UPDATE vip_payments SET amount_minor = 1000 WHERE refund_of IS NOT NULL"
+    verify_catches vip_refunds_within_payment "UPDATE vip_payments SET refund_of = 99 WHERE refund_of IS NOT NULL"
+    verify_catches vip_until_equals_its_history \
+        "UPDATE customers SET vip_until = vip_until + 86400 WHERE ref = 'uma'"
+}
+
+scenario full_refund_ends_the_membership full_refund_ends_the_membership
+scenario partial_refund_shortens_proportionally partial_refund_shortens_proportionally
+scenario refund_of_the_earlier_of_two_payments refund_of_the_earlier_of_two_payments
+scenario welcome_voucher_kept_when_used welcome_voucher_kept_when_used
+scenario refusals_write_nothing refusals_write_nothing
+scenario verify_catches_tampered_refunds verify_catches_tampered_refunds
+finish
