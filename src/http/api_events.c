@@ -182,12 +182,12 @@ static struct event *order_without_tree(struct http_request *req)
 }
 
 /* Whether req's key may post event; otherwise fills err (FID_ERR_FORBIDDEN on /type). A manual
- * adjustment or a VIP payment creates points, cashback or a plan out of nothing: it needs an
- * admin key, not a till's (pos). Other types, and an event without a type (which the engine
- * refuses), need only the route's scope. */
+ * adjustment or a VIP payment creates points, cashback or a plan out of nothing, and a VIP
+ * refund gives money back and ends what was paid: they need an admin key, not a till's (pos). Other
+ * types, and an event without a type (which the engine refuses), need only the route's scope. */
 static bool key_may_post(const struct http_request *req, const json_t *event, struct fid_error *err)
 {
-    static const char *const ADMIN_ONLY[] = {"adjustment", "vip_payment", NULL};
+    static const char *const ADMIN_ONLY[] = {"adjustment", "vip_payment", "vip_refund", NULL};
     const char *type = json_string_value(json_object_get(event, "type"));
     if (type == NULL || api_scope_allows(req->key.scope, SCOPE_ADMIN))
         return true;

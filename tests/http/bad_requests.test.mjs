@@ -654,6 +654,53 @@ describe("bad requests", () => {
             expectStatus(res, 201);
         });
 
+        it("a pos key may not post VIP refunds: 403 on /type; an admin key may", async () => {
+            const s = h.server;
+            // a plan without perks, so that the membership changes no other test's earnings
+            const current = expectStatus(await s.call("GET", "/v1/program", { key: "readA" }), 200).body;
+            const program = structuredClone(current.program);
+            program.vip_plans = [{ id: "friends", name: "Friends", price_minor: 1000, period: "month" }];
+            expectStatus(await s.call("PUT", "/v1/program", { key: "adminA", body: program }), 200);
+            const payment = { type: "vip_payment", customer: "bea", plan: "friends", amount_minor: 1000 };
+            expectStatus(
+                await s.call("POST", "/v1/events", {
+                    key: "adminA",
+                    headers: { "Idempotency-Key": "admin-vip-pay" },
+                    body: payment,
+                }),
+                201,
+            );
+            const refund = { type: "vip_refund", customer: "bea", payment: "admin-vip-pay", amount_minor: 1000 };
+            const p = expectProblem(
+                await s.call("POST", "/v1/events", { key: "posA", headers: { "Idempotency-Key": "pos-vip-refund" }, body: refund }),
+                403,
+                "forbidden",
+            );
+            assert.equal(p.field, "/type");
+            assert.match(p.detail, /^vip_refund events need the admin scope; the key has pos/);
+            const member = async () =>
+                expectStatus(await s.call("GET", "/v1/members/bea", { key: "readA" }), 200).body;
+            assert.ok(Date.parse((await member()).vip_until) > Date.now(), "the membership still runs");
+            // an over-refund is 422 naming the field, and writes nothing
+            const over = expectProblem(
+                await s.call("POST", "/v1/events", {
+                    key: "adminA",
+                    headers: { "Idempotency-Key": "admin-vip-over" },
+                    body: { ...refund, amount_minor: 1001 },
+                }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(over.field, "/amount_minor");
+            const res = expectStatus(
+                await s.call("POST", "/v1/events", { key: "adminA", headers: { "Idempotency-Key": "admin-vip-refund" }, body: refund }),
+                201,
+            ).body;
+            assert.equal(res.type, "vip_refund");
+            assert.equal(res.vip, false);
+            assert.ok(Date.parse((await member()).vip_until) <= Date.now(), "the refund ended the membership");
+        });
+
         it("a pos key on PUT /v1/program and the key routes is 403", async () => {
             const s = h.server;
             const before = expectStatus(await s.call("GET", "/v1/program", { key: "posA" }), 200).body;
