@@ -16,7 +16,9 @@
  * A deferred sync (WAL_BUFFER_FCNTL_DEFER_SYNC, for a server that answers a commit only once a
  * thread of its own has synced the log) is consumed by the first sync after arming: the
  * commit's. A checkpoint's sync, which must precede copying frames into the database, is never
- * skipped.
+ * skipped, nor is the sync of a new header that a commit starting the log over runs before its
+ * frames: they overwrite the old run's, and a power loss that kept some of them beside the old
+ * header could make recovery read old frames as current (SQLite syncs it for that reason).
  */
 #include "store/wal_buffer.h"
 
@@ -36,6 +38,7 @@ struct shim_file {
     struct shim_file *main; /* on a log: its database */
     unsigned char *buf;     /* on a log: frames not yet written */
     bool defer_sync;        /* on a database: its log's next sync only writes */
+    bool header_unsynced;   /* on a log: its header was written since its last sync */
     sqlite3_int64 buf_at;   /* file offset of buf[0] */
     int buf_len;
 };
@@ -77,6 +80,8 @@ static int shim_read(sqlite3_file *file, void *out, int amount, sqlite3_int64 of
 static int shim_write(sqlite3_file *file, const void *data, int amount, sqlite3_int64 offset)
 {
     struct shim_file *f = (struct shim_file *)file;
+    if (offset == 0)
+        f->header_unsynced = true;
     if (f->buf == NULL)
         return f->real->pMethods->xWrite(f->real, data, amount, offset);
     sqlite3_int64 end = f->buf_at + f->buf_len;
@@ -110,11 +115,13 @@ static int shim_sync(sqlite3_file *file, int flags)
 {
     struct shim_file *f = (struct shim_file *)file;
     int rc = flush(f);
-    if (rc == SQLITE_OK && f->main && f->main->defer_sync) {
+    if (rc == SQLITE_OK && f->main && f->main->defer_sync && !f->header_unsynced) {
         f->main->defer_sync = false; /* the caller syncs the log before answering */
         return SQLITE_OK;
     }
-    return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
+    if (rc == SQLITE_OK && (rc = f->real->pMethods->xSync(f->real, flags)) == SQLITE_OK)
+        f->header_unsynced = false;
+    return rc;
 }
 
 static int shim_file_size(sqlite3_file *file, sqlite3_int64 *size)

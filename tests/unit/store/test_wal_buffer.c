@@ -11,7 +11,8 @@
  *   at once), db_sync_log syncs, and a checkpoint on that connection still syncs the log before
  *   copying it: every fsync of the process is counted here (these definitions come before the C
  *   library's for SQLite too), and an ordinary FULL commit must count, or the test proves
- *   nothing.
+ *   nothing;
+ * - a commit that starts the log over syncs its new header before its frames, deferral or not.
  */
 #include "store_support.h"
 #include "sync_counter.h"
@@ -211,9 +212,10 @@ static void test_sync_apart(void **state)
     before = syncs;
     assert_int_equal(db_sync_log(apart, &err), FID_OK);
     UNIT_EQ_INT("a new log and its directory", syncs - before, 2);
-    /* The commit that starts writing a log syncs its header first (SQLite, under FULL), which
-     * takes the deferral: that commit is synced for real, the next ones are not. */
-    commit_rows(apart, 4, 0, 1);
+    /* The commit that starts writing a log syncs its header first (SQLite, under FULL), for
+     * real, and the directory with a new file's first sync; its own sync, like the next ones',
+     * is deferred. */
+    UNIT_EQ_INT("the commit that starts the log", commit_rows(apart, 4, 0, 1), 2);
     UNIT_EQ_INT("after reopening", commit_rows(apart, 4, 1, 1), 0);
     before = syncs;
     assert_int_equal(db_sync_log(apart, &err), FID_OK);
@@ -227,12 +229,42 @@ static void test_sync_apart(void **state)
     store_test_remove(path);
 }
 
+/* A log that starts over (after a checkpoint that copied all of it) has its new header synced
+ * before any frame is written over the old ones, deferral or not: otherwise, after a power
+ * loss, a header of the old run followed by frames of both could bring back pages older than the
+ * database holds (SQLite's reason for that sync). The commit's own sync stays deferred. */
+static void test_a_log_starting_over_syncs_its_header(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-walbuf-XXXXXX";
+    store_test_path(path);
+    struct db *apart = open_with(path, true);
+    store_test_exec(apart, "CREATE TABLE t (tag INTEGER, i INTEGER, b BLOB, PRIMARY KEY (tag, i))");
+    struct fid_error err;
+    for (int round = 0; round < 3; round++) {
+        /* the next write starts the log over; truncated, so that the size of the file at a sync
+         * tells what it covered (a log restarted in place keeps its old size) */
+        store_test_exec(apart, "PRAGMA wal_checkpoint(TRUNCATE)");
+        int before = syncs;
+        commit_rows(apart, 5, round * 5, 4);
+        UNIT_EQ_INT("syncs of the commit that starts the log over", syncs - before, 1);
+        UNIT_EQ_INT("what that sync covered: the log's header alone", (int)synced_size, 32);
+        UNIT_EQ_INT("the next commit", commit_rows(apart, 5, round * 5 + 4, 1), 0);
+        before = syncs;
+        assert_int_equal(db_sync_log(apart, &err), FID_OK);
+        assert_true(syncs - before >= 1);
+    }
+    db_close(apart);
+    store_test_remove(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_commits_reach_the_log),
         cmocka_unit_test(test_rolled_back_frames_never_reach_the_log),
         cmocka_unit_test(test_sync_apart),
+        cmocka_unit_test(test_a_log_starting_over_syncs_its_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
