@@ -58,7 +58,9 @@ enum fid_status db_savepoint(struct db *db, struct fid_error *err) FID_MUST_USE;
 void db_savepoint_release(struct db *db);
 void db_savepoint_rollback(struct db *db);
 /* Makes every commit of a sync_apart connection so far durable (fsync of its log); safe to call
- * on another thread than the one using the connection. A no-op for other connections. */
+ * on another thread than the one using the connection. A no-op for other connections. Once a
+ * sync failed, every later call fails with that failure: a later sync that succeeds would not
+ * prove that what the failed one held reached the disk. */
 enum fid_status db_sync_log(struct db *db, struct fid_error *err) FID_MUST_USE;
 /* A read transaction (BEGIN, not IMMEDIATE: readers never wait for the writer); the snapshot is
  * taken by its first statement. db_rollback ends it. Both use cached statements, not SQL text

@@ -53,6 +53,10 @@ struct db {
     char *log_path;
     int log_fd;
     pthread_mutex_t log_lock;
+    /* a sync of the log failed: the kernel may have dropped what it did not write, and a later
+     * sync may succeed without it; every later db_sync_log fails with the first failure */
+    bool log_lost;
+    struct fid_error log_lost_err;
 };
 
 static enum fid_status fail_db(struct db *db, struct fid_error *err, const char *what)
@@ -300,8 +304,15 @@ static enum fid_status sync_log_locked(struct db *db, struct fid_error *err)
             return st;
         }
     }
-    if (fdatasync(db->log_fd) != 0)
-        return fid_fail(err, FID_ERR_IO, "", "syncing log %s: %s", db->log_path, strerror(errno));
+    if (fdatasync(db->log_fd) != 0) {
+        db->log_lost = true;
+        enum fid_status st = fid_fail(
+            &db->log_lost_err, FID_ERR_IO, "",
+            "syncing log %s: %s (what was committed since its last sync may not be on disk)",
+            db->log_path, strerror(errno));
+        *err = db->log_lost_err;
+        return st;
+    }
     return FID_OK;
 }
 
@@ -310,7 +321,11 @@ enum fid_status db_sync_log(struct db *db, struct fid_error *err)
     if (!db->sync_apart)
         return FID_OK;
     pthread_mutex_lock(&db->log_lock);
-    enum fid_status st = sync_log_locked(db, err);
+    enum fid_status st = FID_ERR_IO;
+    if (db->log_lost)
+        *err = db->log_lost_err;
+    else
+        st = sync_log_locked(db, err);
     pthread_mutex_unlock(&db->log_lock);
     return st;
 }

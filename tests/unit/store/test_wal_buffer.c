@@ -12,7 +12,8 @@
  *   copying it: every fsync of the process is counted here (these definitions come before the C
  *   library's for SQLite too), and an ordinary FULL commit must count, or the test proves
  *   nothing;
- * - a commit that starts the log over syncs its new header before its frames, deferral or not.
+ * - a commit that starts the log over syncs its new header before its frames, deferral or not;
+ * - once a sync of the log failed, every later db_sync_log of that connection fails.
  */
 #include "store_support.h"
 #include "sync_counter.h"
@@ -258,6 +259,35 @@ static void test_a_log_starting_over_syncs_its_header(void **state)
     store_test_remove(path);
 }
 
+/* Once a sync of the log failed, the kernel may have dropped the pages it did not write, and a
+ * later sync can succeed without them: every later db_sync_log fails too, so that nothing
+ * committed after the failure is taken as durable. */
+static void test_a_failed_log_sync_stays_failed(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-walbuf-XXXXXX";
+    store_test_path(path);
+    struct db *apart = open_with(path, true);
+    store_test_exec(apart, "CREATE TABLE t (tag INTEGER, i INTEGER, b BLOB, PRIMARY KEY (tag, i))");
+    struct fid_error err;
+    commit_rows(apart, 6, 0, 1);
+    assert_int_equal(db_sync_log(apart, &err), FID_OK);
+    commit_rows(apart, 6, 1, 1);
+    __atomic_store_n(&syncs_failing, 1, __ATOMIC_SEQ_CST);
+    assert_int_equal(db_sync_log(apart, &err), FID_ERR_IO);
+    __atomic_store_n(&syncs_failing, 0, __ATOMIC_SEQ_CST);
+    commit_rows(apart, 6, 2, 1);
+    fid_error_clear(&err);
+    assert_int_equal(db_sync_log(apart, &err), FID_ERR_IO);
+    assert_non_null(strstr(err.message, "syncing log"));
+    db_close(apart);
+    /* a new connection (a restarted server) starts from what the files hold */
+    apart = open_with(path, true);
+    assert_int_equal(db_sync_log(apart, &err), FID_OK);
+    db_close(apart);
+    store_test_remove(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_rolled_back_frames_never_reach_the_log),
         cmocka_unit_test(test_sync_apart),
         cmocka_unit_test(test_a_log_starting_over_syncs_its_header),
+        cmocka_unit_test(test_a_failed_log_sync_stays_failed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
