@@ -5,6 +5,7 @@
 #   whole batches; posting or importing the file again applies exactly what was not committed
 #   (the rest replayed or "already imported"), and the database then holds the same balances,
 #   ledger sums and aggregates as one uninterrupted run on a fresh copy, whatever the kill points.
+# - `fidele run-due` killed mid-way and run again, or two at once: each lot expires once.
 # - `fidele serve` killed while it takes orders, its journal of customers' images not folded:
 #   every order it acknowledged is there, and posting them all again completes the run.
 # - Two writers at once on one database (two `event post --each`, a CLI writer beside a running
@@ -382,11 +383,56 @@ server_killed() {
     echo "  (server: killed after $committed events committed, $(grep -c . <<<"$acked") acknowledged)"
 }
 
-scenario reported_once_synced reported_once_synced
-scenario server_killed server_killed
+# 8. `fidele run-due` killed mid-way, then run again; and two run at once: each customer's due
+# work (here every lot expiring) is done once, as by one uninterrupted run.
+run_due_killed() {
+    orders_ndjson r 6000 6000 2 enrol >events.ndjson
+    NOW=2026-01-01T00:00:00Z init_db cafe
+    NOW=2026-03-01T00:00:00Z expect_exit 0 fidele event post --each events.ndjson
+    local base=$DB
+    NOW=2029-01-01T00:00:00Z
+    new_db reference
+    cp "$base" "$DB"
+    expect_exit 0 fidele --json run-due
+    check_json "one run" .customers_processed 6000 .lots_expired 12000
+    local reference=$DB
+
+    new_db crashed
+    cp "$base" "$DB"
+    local round committed
+    for round in 1 2; do
+        committed=$(kill_midway "SELECT COUNT(*) FROM ledger WHERE kind = 'expire'" 12000 \
+            "$FIDELE" --db "$DB" --now "$NOW" run-due)
+        verify_clean
+    done
+    expect_exit 0 fidele --json run-due
+    assert_json .lots_expired $((12000 - committed)) "run again: the lots not expired yet"
+    assert_same_state "$reference" "killed and run again = one run"
+
+    new_db twice
+    cp "$base" "$DB"
+    fidele --json run-due >due1.json 2>due1.err &
+    local one=$!
+    stop_at_exit "$one"
+    fidele --json run-due >due2.json 2>due2.err &
+    local two=$!
+    stop_at_exit "$two"
+    wait "$one"
+    assert_eq 0 $? "the first run succeeds ($(head -c 300 due1.err))"
+    wait "$two"
+    assert_eq 0 $? "the second run succeeds ($(head -c 300 due2.err))"
+    assert_eq "6000 12000" "$(jq -rs '"\(map(.customers_processed) | add) \(map(.lots_expired) | add)"' \
+        due1.json due2.json)" "between them, each customer and lot once"
+    assert_same_state "$reference" "two runs at once = one run"
+    echo "  (run-due: killed after $committed lots expired)"
+}
+
 scenario event_post_killed event_post_killed
 scenario import_killed import_killed
 scenario two_posters two_posters
 scenario cli_beside_server cli_beside_server
 scenario run_due_beside_server run_due_beside_server
+scenario reported_once_synced reported_once_synced
+scenario server_killed server_killed
+scenario run_due_killed run_due_killed
 finish
