@@ -79,12 +79,17 @@ orders_ndjson() {
 }
 
 # kill_midway QUERY TOTAL CMD...: runs CMD in the background and kills it (SIGKILL) once QUERY
-# on $DB (a count of what is committed) reaches a random point between 1 and TOTAL - 1, or when
-# it ends by itself. Prints QUERY's value after the kill.
+# on $DB (a count of what is committed, TOTAL at the end) has moved to a random point of the
+# first nine tenths of what is left, or when it ends by itself. Prints QUERY's value after the
+# kill.
 kill_midway() {
     local query=$1 total=$2
     shift 2
-    local at=$((1 + (RANDOM * 32768 + RANDOM) % (total - 1)))
+    local from span
+    from=$(sqlite3 -batch "$DB" "$query")
+    span=$(((total - from) * 9 / 10))
+    [ "$span" -ge 1 ] || span=1
+    local at=$((from + 1 + (RANDOM * 32768 + RANDOM) % span))
     "$@" >/dev/null 2>killed.err &
     local pid=$! n=0
     stop_at_exit "$pid"
