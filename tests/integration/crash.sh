@@ -19,11 +19,12 @@
 . "$(dirname "$0")/lib.sh"
 
 # stop_at_exit PID: kills PID (and waits for it) when the scenario's subshell exits, passed or
-# not, so that no writer or server outlives its test.
+# not, or is interrupted, so that no writer or server outlives its test.
 CRASH_PIDS=()
 stop_at_exit() {
     CRASH_PIDS+=("$1")
     trap 'for p in "${CRASH_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done' EXIT
+    trap 'exit 1' INT TERM HUP PIPE
 }
 
 # state DB: what must not depend on where the writers were killed or how they interleaved: each
