@@ -102,7 +102,7 @@ static void print_benefits(const struct perks *perks)
         printf("\n");
 }
 
-static void print_customer(struct engine *e, const struct customer *c)
+static void print_customer(struct engine *e, const struct customer *c, int64_t now)
 {
     char spend[64];
     cli_money(e, c->spend_minor, spend, sizeof spend);
@@ -134,9 +134,11 @@ static void print_customer(struct engine *e, const struct customer *c)
             const struct vip_plan *plan = program_vip_plan(engine_program(e), c->vip_plan);
             char until[FID_TIME_LOCAL_MAX];
             fid_time_format_local(c->vip_until, engine_tz(e), until);
-            printf("  VIP        %s until %s%s\n", plan ? plan->name : c->vip_plan, until,
-                   plan && plan->free_delivery ? ", free delivery" : "");
-            if (plan)
+            bool running = c->vip_until > now; /* an ended membership gives nothing */
+            printf("  VIP        %s %s %s%s\n", plan ? plan->name : c->vip_plan,
+                   running ? "until" : "ended", until,
+                   running && plan && plan->free_delivery ? ", free delivery" : "");
+            if (running && plan)
                 print_benefits(&plan->perks);
         }
     }
@@ -164,12 +166,12 @@ static enum fid_status show_customer(struct cli *cli, struct engine *e, const st
         enum fid_status st = engine_tier_history_json(e, c, &history, err);
         if (st != FID_OK)
             return st;
-        json_t *out = engine_member_json(e, c);
+        json_t *out = engine_member_json(e, c, cli->now);
         json_object_set_new(out, "tier_history", history);
         cli_print_json(out);
         return FID_OK;
     }
-    print_customer(e, c);
+    print_customer(e, c, cli->now);
     bool any = false;
     enum fid_status st = tier_changes_each(engine_store(e), c->id, stop_at_first, &any, err);
     if (st == FID_OK && any) {
@@ -181,6 +183,7 @@ static enum fid_status show_customer(struct cli *cli, struct engine *e, const st
 
 struct list_context {
     struct engine *engine;
+    int64_t now;
     json_t *json;
     int64_t count;
 };
@@ -190,7 +193,7 @@ static int visit_customer(const struct customer *c, void *context)
     struct list_context *ctx = context;
     ctx->count++;
     if (ctx->json) {
-        json_array_append_new(ctx->json, engine_member_json(ctx->engine, c));
+        json_array_append_new(ctx->json, engine_member_json(ctx->engine, c, ctx->now));
         return 0;
     }
     char ref[512];
@@ -235,7 +238,8 @@ int cmd_member(struct cli *cli)
             code = cli_fail(cli, &err);
     } else {
         int64_t limit = 0;
-        struct list_context ctx = {.engine = e, .json = cli->json ? json_array() : NULL};
+        struct list_context ctx = {
+            .engine = e, .now = cli->now, .json = cli->json ? json_array() : NULL};
         enum fid_status st = cli_option_int(cli, "limit", 1, 100000, 50, &limit, &err);
         if (st == FID_OK && strcmp(action, "list") == 0)
             st = customer_list(store, cli_option(cli, "after"), limit, !cli_flag(cli, "all"),

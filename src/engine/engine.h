@@ -187,8 +187,9 @@ enum fid_status engine_member_vouchers_json(struct engine *engine, const struct 
  * is none; reason "reached", "review" or "recorded"). */
 enum fid_status engine_tier_history_json(struct engine *engine, const struct customer *customer,
                                          json_t **out, struct fid_error *err) FID_MUST_USE;
-/* A member (or customer) as JSON: profile, aggregates, tier, VIP and balances. */
-json_t *engine_member_json(struct engine *engine, const struct customer *customer);
+/* A member (or customer) as JSON: profile, aggregates, tier, VIP and balances. The VIP plan's
+ * benefits are those of a membership running at now (vip_active), none once it ended. */
+json_t *engine_member_json(struct engine *engine, const struct customer *customer, int64_t now);
 
 /* One row of ledger_list as JSON, with its explanation lines; an entry of a stamp card names it
  * by id ("card") and by the name the current programme gives it ("card_name", the id again when

@@ -46,7 +46,7 @@ static json_t *benefits_json(const struct perks *perks)
     return list;
 }
 
-json_t *engine_member_json(struct engine *e, const struct customer *c)
+json_t *engine_member_json(struct engine *e, const struct customer *c, int64_t now)
 {
     json_t *consents = json_array();
     static const char *const names[] = {"email", "sms", "push"};
@@ -65,7 +65,9 @@ json_t *engine_member_json(struct engine *e, const struct customer *c)
         time_or_null(c->vip_until));
     /* what the tier and the plan give, in the merchant's words, as the programme names them */
     const struct tier_level *tier = program_tier(e->program, c->tier);
-    const struct vip_plan *plan = program_vip_plan(e->program, c->vip_plan);
+    bool vip_active = c->vip_plan[0] && c->vip_until > now;
+    const struct vip_plan *plan = vip_active ? program_vip_plan(e->program, c->vip_plan) : NULL;
+    json_object_set_new(out, "vip_active", json_boolean(vip_active));
     json_object_set_new(out, "tier_benefits", benefits_json(tier ? &tier->perks : NULL));
     json_object_set_new(out, "vip_benefits", benefits_json(plan ? &plan->perks : NULL));
     if (c->is_member)

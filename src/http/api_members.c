@@ -120,7 +120,7 @@ static int collect(const struct customer *c, void *context)
     struct list_page *page = context;
     if (page->members_only && !c->is_member)
         return 0;
-    json_array_append_new(page->items, engine_member_json(page->engine, c));
+    json_array_append_new(page->items, engine_member_json(page->engine, c, (int64_t)time(NULL)));
     snprintf(page->last, sizeof page->last, "%s", c->ref);
     return 0;
 }
@@ -199,7 +199,7 @@ void api_member_get(struct http_request *req)
 {
     struct customer c;
     if (api_load_member(req, &c))
-        http_reply_json(req, 200, engine_member_json(req->engine, &c));
+        http_reply_json(req, 200, engine_member_json(req->engine, &c, (int64_t)time(NULL)));
 }
 
 /* The fields of a PATCH's body, read as an enrolment's (ev), into c. */
@@ -272,7 +272,7 @@ void api_member_patch(struct http_request *req)
     if (st != FID_OK)
         http_reply_error(req, &err);
     else
-        http_reply_json(req, 200, engine_member_json(req->engine, &c));
+        http_reply_json(req, 200, engine_member_json(req->engine, &c, (int64_t)time(NULL)));
 }
 
 void api_member_balance(struct http_request *req)

@@ -113,8 +113,11 @@ eligibility_and_vip() {
     check_json "VIP granted for a year" '.[0].vip_until' 2027-03-10T10:00:00Z \
         '.[0].vouchers | map("\(.reward) \(.source)")' '["free-shipping vip_welcome"]'
     expect_exit 0 fidele member show uma
+    assert_contains "$OUT" "VIP        Club ended 2027-03-10 11:00:00+01:00" \
+        "member show says the plan, and when it ended in Paris (the clock is after it)"
+    expect_exit 0 fidele member show uma --now 2026-03-11T00:00:00Z
     assert_contains "$OUT" "VIP        Club until 2027-03-10 11:00:00+01:00" \
-        "member show says the plan, until when in Paris"
+        "member show says until when a running membership runs"
     expect_exit 0 fidele --json redeem uma partner-cinema --at 2026-03-11T09:00:00Z
     assert_json '.balance.available' 3600 "a VIP member gets the cinema ticket (5100 - 1500)"
     # the club multiplier: 5000 online -> 250 + 50 online + 125 club + 100 first order

@@ -42,14 +42,21 @@ full_refund_ends_the_membership() {
     code=$(jout '.[0].vouchers[0].code')
     order o1 2026-03-11T10:00:00Z uma O1 "$(bag)"
     assert_eq "base vip:club first_order" "$(rules)" "a member's order earns the club's bonus"
+    expect_exit 0 fidele member show uma
+    assert_contains "$OUT" "VIP        Club until 2027-03-10 11:00:00+01:00, free delivery" \
+        "member show: a running membership and what it gives"
+    expect_exit 0 fidele --json member show uma
+    assert_json .vip_active true "the member's JSON: running"
     post "$(vip_refund_json rf1 2026-03-15T10:00:00Z uma vip1 4900)"
     check_json "the full refund" '.[0].type' vip_refund '.[0].refunded_minor' 4900 \
         '.[0].vip_until' 2026-03-15T10:00:00Z '.[0].vip' false \
         '.[0].welcome_voucher' "{\"code\":\"$code\",\"taken_back\":true,\"state\":\"expired\"}"
     expect_exit 0 fidele member show uma
-    assert_contains "$OUT" "VIP        Club until 2026-03-15 11:00:00+01:00" "member show: the new end"
+    assert_contains "$OUT" "VIP        Club ended 2026-03-15 11:00:00+01:00" "member show: the new end"
+    assert_true "an ended membership gives nothing" test "${OUT/free delivery/}" = "$OUT"
     expect_exit 0 fidele --json member show uma
     assert_json .vip_until 2026-03-15T10:00:00Z "the member's JSON: the new end"
+    assert_json .vip_active false "the member's JSON: ended"
     order o2 2026-03-16T10:00:00Z uma O2 "$(bag)"
     assert_eq "base" "$(rules)" "an order after the refund earns without the multiplier"
     order o0 2026-03-12T10:00:00Z uma O0 "$(bag)"
