@@ -65,15 +65,25 @@ static enum fid_status in_order(struct engine *e, const struct event *ev, const 
         "a VIP refund is dated at or after the member's last VIP payment or refund (%s)", when);
 }
 
-/* Takes `removed` seconds off the running membership, when the payment is part of it. */
+/* Takes `removed` seconds off the running membership, when the payment is part of it. A
+ * payment refunded in full (`full`) leaves the membership the plan of the latest payment of it
+ * that is not: a change of plan refunded in full gives back the plan paid before it. */
 static enum fid_status shorten(struct engine *e, const struct event *ev,
                                const struct vip_payment *payment, struct customer *c,
-                               int64_t removed, struct fid_error *err)
+                               int64_t removed, bool full, struct fid_error *err)
 {
     bool new_since = false;
     enum fid_status st = vip_new_membership_since(&e->store, c->id, payment->id, &new_since, err);
-    if (st != FID_OK || new_since || removed == 0 || !vip_active(c, ev->at))
+    if (st != FID_OK || new_since || !vip_active(c, ev->at))
         return st;
+    char plan[PROGRAM_ID_MAX] = "";
+    if (full && (st = vip_plan_left(&e->store, c->id, payment->id, plan, err)) != FID_OK)
+        return st;
+    bool plan_back = full && plan[0] && strcmp(plan, c->vip_plan) != 0;
+    if (plan_back)
+        snprintf(c->vip_plan, sizeof c->vip_plan, "%s", plan);
+    if (removed == 0 && !plan_back)
+        return FID_OK;
     int64_t end = c->vip_until - removed > ev->at ? c->vip_until - removed : ev->at;
     c->vip_until = end;
     /* From the new end on the row tells (no membership); before it, the history of payments and
@@ -144,7 +154,8 @@ enum fid_status apply_vip_refund(struct apply_context *ctx, struct fid_error *er
     int64_t removed = arith_share(span, refunded, payment.amount_minor) -
                       arith_share(span, payment.refunded_minor, payment.amount_minor);
     int64_t until_before = c.vip_until;
-    if ((st = shorten(e, ev, &payment, &c, removed, err)) != FID_OK ||
+    if ((st = shorten(e, ev, &payment, &c, removed, refunded == payment.amount_minor, err)) !=
+            FID_OK ||
         (st = vip_refund_insert(&e->store, &payment, c.vip_plan, ev->at, ev->amount_minor,
                                 c.vip_until, ev->key, err)) != FID_OK ||
         (st = customer_save(&e->store, &c, err)) != FID_OK)

@@ -606,6 +606,11 @@ enum fid_status vip_refund_insert(struct store *store, const struct vip_payment 
 enum fid_status vip_new_membership_since(struct store *store, int64_t customer_id,
                                          int64_t payment_id, bool *out,
                                          struct fid_error *err) FID_MUST_USE;
+/* The plan of the customer's latest VIP payment since the start of the running membership that
+ * is not refunded in full, leaving out payment_id (about to be refunded in full); plan is ""
+ * when there is none. */
+enum fid_status vip_plan_left(struct store *store, int64_t customer_id, int64_t payment_id,
+                              char plan[PROGRAM_ID_MAX], struct fid_error *err) FID_MUST_USE;
 /* The latest instant of the customer's VIP payments and refunds (0 when none). */
 enum fid_status vip_latest_at(struct store *store, int64_t customer_id, int64_t *at,
                               struct fid_error *err) FID_MUST_USE;

@@ -108,6 +108,24 @@ enum fid_status vip_new_membership_since(struct store *store, int64_t customer_i
     return st;
 }
 
+enum fid_status vip_plan_left(struct store *store, int64_t customer_id, int64_t payment_id,
+                              char plan[PROGRAM_ID_MAX], struct fid_error *err)
+{
+    /* the running membership began at its latest payment that found none running */
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "SELECT p.plan_id FROM vip_payments p WHERE p.merchant_id = ?1 AND p.customer_id = ?2 "
+        "AND p.refund_of IS NULL AND p.id != ?3 AND p.id >= (SELECT MAX(id) FROM "
+        "vip_payments WHERE merchant_id = ?1 AND customer_id = ?2 AND refund_of IS NULL AND "
+        "valid_from = at) AND p.amount_minor > COALESCE((SELECT -SUM(r.amount_minor) FROM "
+        "vip_payments r WHERE r.merchant_id = ?1 AND r.customer_id = ?2 AND r.refund_of = p.id), "
+        "0) ORDER BY p.id DESC LIMIT 1");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer_id);
+    db_bind_int(s, 3, payment_id);
+    return db_run_text(s, plan, PROGRAM_ID_MAX, "VIP payments", err);
+}
+
 enum fid_status vip_latest_at(struct store *store, int64_t customer_id, int64_t *at,
                               struct fid_error *err)
 {

@@ -137,6 +137,36 @@ refund_of_the_earlier_of_two_payments() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# A change of plan refunded in full gives back the plan paid before it: the time left is the
+# earlier plan's. Orders dated while the new plan ran keep its perks; a partial refund keeps it.
+refund_of_a_change_of_plan() {
+    local NOW=2026-12-01T00:00:00Z
+    "$FIDELE" --now "$NOW" init --template ecommerce --print --locale en |
+        jq '.vip_plans += [.vip_plans[0] | .id = "gold" | .name = "Gold" | .price_minor = 9900
+            | .multiplier_pct = 300 | .welcome_reward = ""]' >two-plans.json
+    init_db two-plans.json
+    enrol uma 2026-01-01T09:00:00Z
+    pay vip1 2026-01-10T10:00:00Z uma
+    post '{"type":"vip_payment","key":"gold1","at":"2026-06-01T10:00:00Z","customer":"uma","plan":"gold","amount_minor":9900}'
+    assert_json '.[0].vip_until' 2028-01-10T10:00:00Z "the gold year counts from the club's end"
+    post "$(vip_refund_json rg 2026-07-01T10:00:00Z uma gold1 9900)"
+    check_json "the gold year off" '.[0].vip_until' 2027-01-10T10:00:00Z '.[0].vip' true
+    expect_exit 0 fidele --json member show uma
+    check_json "the club's time is left" .vip_plan club .vip_active true
+    order o1 2026-07-02T10:00:00Z uma O1 "$(bag)"
+    assert_eq "base vip:club first_order" "$(rules)" "an order after the refund earns the club's bonus"
+    order o0 2026-06-15T10:00:00Z uma O0 "$(bag)"
+    assert_eq "base vip:gold" "$(rules)" "an order dated while gold ran, recorded late, keeps gold"
+    # a change of plan refunded in part keeps the new plan
+    enrol vee 2026-01-01T09:00:00Z
+    pay vee1 2026-01-10T10:00:00Z vee
+    post '{"type":"vip_payment","key":"gold2","at":"2026-06-01T10:00:00Z","customer":"vee","plan":"gold","amount_minor":9900}'
+    post "$(vip_refund_json rv 2026-07-01T10:00:00Z vee gold2 4950)"
+    expect_exit 0 fidele --json member show vee
+    assert_json .vip_plan gold "half of gold refunded: gold stays"
+}
+
+# ---------------------------------------------------------------------------------------------
 # A welcome voucher already used stays used when its payment is refunded.
 welcome_voucher_kept_when_used() {
     local NOW=2026-06-01T00:00:00Z
@@ -220,6 +250,7 @@ verify_catches_tampered_refunds() {
 scenario full_refund_ends_the_membership full_refund_ends_the_membership
 scenario partial_refund_shortens_proportionally partial_refund_shortens_proportionally
 scenario refund_of_the_earlier_of_two_payments refund_of_the_earlier_of_two_payments
+scenario refund_of_a_change_of_plan refund_of_a_change_of_plan
 scenario welcome_voucher_kept_when_used welcome_voucher_kept_when_used
 scenario refusals_write_nothing refusals_write_nothing
 scenario verify_catches_tampered_refunds verify_catches_tampered_refunds
