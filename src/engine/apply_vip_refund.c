@@ -58,8 +58,8 @@ static enum fid_status in_order(struct engine *e, const struct event *ev, const 
     enum fid_status st = vip_latest_at(&e->store, c->id, &latest, err);
     if (st != FID_OK || ev->at >= latest)
         return st;
-    char when[FID_TIME_ISO_MAX];
-    fid_time_format(latest, when);
+    char when[FID_TIME_LOCAL_MAX];
+    fid_time_format_local(latest, e->tz, when);
     return fid_fail(
         err, FID_ERR_INPUT, "/at",
         "a VIP refund is dated at or after the member's last VIP payment or refund (%s)", when);

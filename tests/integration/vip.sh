@@ -210,6 +210,8 @@ refusals_write_nothing() {
     assert_stderr_names "/currency" "another currency"
     post_fails 2 "$(vip_refund_json r2 2026-03-14T10:00:00Z uma vip1 100)"
     assert_stderr_names "/at" "dated before the member's last refund"
+    assert_contains "$ERR" "last VIP payment or refund (2026-03-15 11:00:00+01:00)" \
+        "the message gives the last one in the merchant's time"
     post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z nobody vip1 100)"
     assert_stderr_names "/customer" "an unknown member"
     post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z uma vip1 0)"
