@@ -14,6 +14,51 @@
 /* The separators people type between digits. */
 #define PHONE_SEPARATORS " .-()/"
 
+/* A number as typed, once folded (fold): longer is not a number. */
+#define PHONE_FOLDED_MAX 128
+
+/* What people paste for the spaces and digits of a number, and its ASCII: no-break spaces (the
+ * narrow one is what French typography puts between pairs of digits), thin, figure and
+ * ideographic spaces, hyphens, and full-width digits, plus and hyphen (Chinese and Japanese
+ * input). */
+static const struct {
+    const char *utf8;
+    char ascii;
+} PHONE_LOOKALIKES[] = {
+    {"\u00a0", ' '}, {"\u2007", ' '}, {"\u2009", ' '}, {"\u202f", ' '}, {"\u3000", ' '},
+    {"\u2010", '-'}, {"\u2011", '-'}, {"\uff0b", '+'}, {"\uff0d", '-'},
+};
+#define N_LOOKALIKES (sizeof PHONE_LOOKALIKES / sizeof PHONE_LOOKALIKES[0])
+
+/* text with those characters in ASCII, into out; false when it does not fit. */
+static bool fold(const char *text, char out[PHONE_FOLDED_MAX])
+{
+    size_t n = 0;
+    for (const char *c = text; *c;) {
+        char ascii = *c;
+        size_t len = 1;
+        /* full-width digits: U+FF10 to U+FF19, EF BC 90 to EF BC 99 */
+        if ((unsigned char)c[0] == 0xEF && (unsigned char)c[1] == 0xBC &&
+            (unsigned char)c[2] >= 0x90 && (unsigned char)c[2] <= 0x99) {
+            ascii = (char)('0' + ((unsigned char)c[2] - 0x90));
+            len = 3;
+        }
+        for (size_t i = 0; len == 1 && (unsigned char)*c >= 0x80 && i < N_LOOKALIKES; i++) {
+            size_t l = strlen(PHONE_LOOKALIKES[i].utf8);
+            if (strncmp(c, PHONE_LOOKALIKES[i].utf8, l) == 0) {
+                ascii = PHONE_LOOKALIKES[i].ascii;
+                len = l;
+            }
+        }
+        if (n == PHONE_FOLDED_MAX - 1)
+            return false;
+        out[n++] = ascii;
+        c += len;
+    }
+    out[n] = '\0';
+    return true;
+}
+
 /* Where the digits of an international number start ("+33", "0033"), else NULL. */
 static const char *international_digits(const char *text)
 {
@@ -51,7 +96,8 @@ static bool spell(const char *text, char out[FID_PHONE_MAX])
     return n >= 9; /* the plus and at least 8 digits */
 }
 
-bool fid_phone_national(const char *text)
+/* Whether text, folded, spells a number in national form. */
+static bool national(const char *text)
 {
     if (international_digits(text) != NULL || strlen(text) >= FID_PHONE_TYPED_MAX)
         return false;
@@ -59,14 +105,20 @@ bool fid_phone_national(const char *text)
            strpbrk(text, "0123456789") != NULL;
 }
 
+bool fid_phone_national(const char *text)
+{
+    char typed[PHONE_FOLDED_MAX];
+    return fold(text, typed) && national(typed);
+}
+
 int fid_phone_normalise(const char *text, const char *region, char out[FID_PHONE_MAX])
 {
-    char read[FID_PHONE_MAX];
-    if (spell(text, out))
+    char typed[PHONE_FOLDED_MAX], read[FID_PHONE_MAX];
+    if (fold(text, typed) && spell(typed, out))
         return 0;
     /* what the library makes of a national number must be one that reads again as itself */
-    if (region[0] && fid_phone_national(text) && fid_phone_region_read(text, region, read) == 0 &&
-        spell(read, out))
+    if (region[0] && fold(text, typed) && national(typed) &&
+        fid_phone_region_read(typed, region, read) == 0 && spell(read, out))
         return 0;
     out[0] = '\0';
     return -1;

@@ -70,7 +70,25 @@ other_countries() {
     assert_stderr_names "/phone"
 }
 
+# Numbers pasted with no-break spaces (French typography puts a narrow one between pairs of
+# digits) or typed with full-width digits are the same number: kept and found as such.
+pasted_spaces_and_digits() {
+    NOW=2026-03-01T09:00:00Z
+    init_db cafe --timezone Europe/Paris
+    expect_exit 0 fidele --json member add lea --phone $'06\u202f12\u202f34\u202f56\u202f78'
+    expect_exit 0 fidele --json member show lea
+    assert_json .phone "+33612345678" "narrow no-break spaces: kept in international form"
+    expect_exit 0 fidele --json member find $'06\u00a012\u00a034\u00a056\u00a078'
+    assert_json '[.[].id] | join(",")' lea "found by the national form with no-break spaces"
+    expect_exit 0 fidele --json member find $'\uff10\uff16\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18'
+    assert_json '[.[].id] | join(",")' lea "found by full-width digits"
+    post '{"type":"enrol","key":"enrol:max","customer":"max","phone":"01\u00a023\u00a045\u00a067\u00a089"}'
+    expect_exit 0 fidele --json member show max
+    assert_json .phone "+33123456789" "an enrolment event with no-break spaces"
+}
+
 scenario national_numbers_in_paris national_numbers_in_paris
+scenario pasted_spaces_and_digits pasted_spaces_and_digits
 scenario invalid_numbers_are_refused invalid_numbers_are_refused
 scenario no_country_in_utc no_country_in_utc
 scenario other_countries other_countries

@@ -53,6 +53,15 @@ static const struct phone_case CASES[] = {
     {"06 12 34 56 78 ext 2", "FR", NULL}, /* an extension */
     {"06 12 34 56 78", "", NULL},
     {"- -", "FR", NULL},
+    /* spaces and digits as pasted: no-break spaces, full-width digits */
+    {"06\u00a012\u00a034\u00a056\u00a078", "FR", "+33612345678"},
+    {"06\u202f12\u202f34\u202f56\u202f78", "FR", "+33612345678"},
+    {"+33\u00a06\u00a012 34 56 78", "", "+33612345678"},
+    {"\uff10\uff16\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18", "FR", "+33612345678"},
+    {"\uff0b\uff13\uff13 6 12 34 56 78", "", "+33612345678"},
+    {"\u00a0(415)\u2009555\u20110123\u00a0", "US", "+14155550123"},
+    {"06\u00b712 34 56 78", "FR", NULL}, /* a middle dot is no separator */
+    {"\u0660\u0666\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668", "FR", NULL},
     {"0612345678000000000000000000000000", "FR", NULL}, /* longer than anyone types a number */
 };
 
