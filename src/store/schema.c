@@ -529,6 +529,11 @@ static const char *const MIGRATIONS[] = {
     "CREATE INDEX vip_payments_key ON vip_payments(merchant_id, event_key);"
     "ALTER TABLE vouchers ADD COLUMN withdrawn_at INTEGER;"
     "ALTER TABLE vouchers ADD COLUMN withdrawn_by TEXT;",
+
+    /* 27: phones in international form without the trunk prefix typed after the country code
+     * ("+33 06 12 34 56 78" kept as +330612345678, which the national form did not find), as
+     * they are read since (migration_21 again: it rewrites every phone that reads otherwise). */
+    "",
 };
 
 /* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed
@@ -652,8 +657,8 @@ static enum fid_status migration_24(struct db *db, struct fid_error *err)
 
 /* What a migration computes in C after its SQL, in the same transaction. */
 static enum fid_status (*const MIGRATION_CODE[])(struct db *, struct fid_error *) = {
-    [12] = order_periods_rebuild, [20] = migration_20, [21] = migration_21,
-    [22] = migration_22,          [24] = migration_24, [25] = migration_25,
+    [12] = order_periods_rebuild, [20] = migration_20, [21] = migration_21, [22] = migration_22,
+    [24] = migration_24,          [25] = migration_25, [27] = migration_21,
 };
 
 int schema_latest_version(void)

@@ -1,8 +1,11 @@
 /*
- * International numbers are read here, by the shape of E.164 alone, as they always were: the
- * numbers already kept and the look-ups of them agree whatever libphonenumber's tables say.
- * National numbers are handed to phone_region.cc once their spelling is checked here, so that
- * the library's leniency (letters read as on a keypad, "ext. 2") never reaches a customer's row.
+ * International numbers are read here by the shape of E.164; libphonenumber then drops a trunk
+ * prefix typed after the country code ("+33 06 12 34 56 78" is +33612345678; Italy's leading 0
+ * stays, as its numbers keep it), and a number it cannot read (a country code it does not know,
+ * a length its tables do not have yet) keeps that shape: a real number is never refused for the
+ * library's tables being old. National numbers are handed to phone_region.cc once their spelling
+ * is checked here, so that the library's leniency (letters read as on a keypad, "ext. 2") never
+ * reaches a customer's row.
  */
 #include "util/phone.h"
 
@@ -113,9 +116,13 @@ bool fid_phone_national(const char *text)
 
 int fid_phone_normalise(const char *text, const char *region, char out[FID_PHONE_MAX])
 {
-    char typed[PHONE_FOLDED_MAX], read[FID_PHONE_MAX];
-    if (fold(text, typed) && spell(typed, out))
+    char typed[PHONE_FOLDED_MAX], read[FID_PHONE_MAX], spelt[FID_PHONE_MAX];
+    if (fold(text, typed) && spell(typed, out)) {
+        /* "ZZ": no region, the number names its country */
+        if (fid_phone_region_read(out, "ZZ", read) == 0 && spell(read, spelt))
+            memcpy(out, spelt, FID_PHONE_MAX);
         return 0;
+    }
     /* what the library makes of a national number must be one that reads again as itself */
     if (region[0] && fold(text, typed) && national(typed) &&
         fid_phone_region_read(typed, region, read) == 0 && spell(read, out))

@@ -22,6 +22,12 @@ national_numbers_in_paris() {
     expect_exit 0 fidele --json member add max --phone "01.23.45.67.89"
     expect_exit 0 fidele --json member show max
     assert_json .phone "+33123456789" "a landline with dots"
+    # the trunk prefix kept after the country code, as many type it
+    expect_exit 0 fidele --json member add noa --phone "+33 07 12 34 56 78"
+    expect_exit 0 fidele --json member show noa
+    assert_json .phone "+33712345678" "the 0 after +33 goes"
+    expect_exit 0 fidele --json member find "07 12 34 56 78"
+    assert_json '[.[].id] | join(",")' noa "found by the national form"
 }
 
 invalid_numbers_are_refused() {

@@ -601,6 +601,28 @@ static void test_migration_21_keeps_phones_in_international_form(void **state)
     close_and_remove(db, path);
 }
 
+/* Migration 27 drops the trunk prefix typed after a country code, and leaves Italy's 0, national
+ * numbers and numbers already right as they are. */
+static void test_migration_27_drops_a_trunk_prefix_after_the_country_code(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 26);
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, phone, created_at) VALUES "
+                        "(1, 1, 'ann', '+330612345678', 0), (1, 2, 'bob', '06 12 34 56 78', 0), "
+                        "(1, 3, 'cy', '+390612345678', 0), (1, 4, 'dee', '+33612345679', 0)");
+    struct fid_error err;
+    assert_int_equal(schema_migrate_to(db, 27, &err), FID_OK);
+    char text[512];
+    table_text(db,
+               "SELECT group_concat(ref || ':' || phone, ' ') FROM (SELECT * FROM customers "
+               "ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("phones", text,
+                "ann:+33612345678 bob:06 12 34 56 78 cy:+390612345678 dee:+33612345679");
+    close_and_remove(db, path);
+}
+
 /* Migration 22: orders recorded before an enrolment backdated before them become members'. */
 static void test_migration_22_marks_orders_after_a_backdated_enrolment(void **state)
 {
@@ -766,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_migration_19_counts_earlier_cashback_credits),
         cmocka_unit_test(test_migration_20_records_tiers_held),
         cmocka_unit_test(test_migration_21_keeps_phones_in_international_form),
+        cmocka_unit_test(test_migration_27_drops_a_trunk_prefix_after_the_country_code),
         cmocka_unit_test(test_migration_22_marks_orders_after_a_backdated_enrolment),
         cmocka_unit_test(test_migration_23_signs_clawback_explanations),
         cmocka_unit_test(test_migration_24_keeps_emails_in_lower_case),
