@@ -96,6 +96,7 @@ struct options {
     bool floor;       /* the floor's run after the FULL runs (--no-floor: none) */
     bool sync_behind; /* the FULL batched run syncs behind its writer (--sync-inline: not) */
     enum engine_mode mode;
+    int64_t late; /* --late N: the late-orders runs instead (0: none) */
 };
 
 static enum engine_mode apply_mode = ENGINE_EACH_ON_ITS_OWN;
@@ -302,15 +303,16 @@ static void apply_text(struct engine *e, const struct text *t, struct timing *ti
 }
 
 /* A fresh file with the merchant and `members` enrolled members; returns the open engine. */
-static struct engine *prepare(const char *path, enum db_durability durability, bool sync_apart,
-                              int64_t members, double *enrol_seconds)
+static struct engine *prepare_with(const char *path, const char *program_text,
+                                   enum db_durability durability, bool sync_apart, int64_t members,
+                                   double *enrol_seconds)
 {
     bench_remove_db(path);
     struct merchant_setup setup = {.name = "Benchmark cafe",
                                    .currency = "EUR",
                                    .timezone = "Europe/Paris",
                                    .locale = "fr",
-                                   .program_text = PROGRAM};
+                                   .program_text = program_text};
     struct fid_error err;
     int64_t merchant_id = 0;
     if (engine_create_merchant(path, &setup, START_AT - 86400, &merchant_id, &err) != FID_OK)
@@ -351,6 +353,12 @@ static struct engine *prepare(const char *path, enum db_durability durability, b
         exit(1);
     }
     return e;
+}
+
+static struct engine *prepare(const char *path, enum db_durability durability, bool sync_apart,
+                              int64_t members, double *enrol_seconds)
+{
+    return prepare_with(path, PROGRAM, durability, sync_apart, members, enrol_seconds);
 }
 
 /* Applies the first `events` purchases of a stream of stream_total, `per_call` to an
@@ -400,7 +408,7 @@ static void usage(FILE *out)
         out,
         "usage: bench_ingest [--events N] [--members M] [--db PATH] [--batch N] [--single N]\n"
         "                    [--full-only] [--keep] [--all-or-nothing] [--profile-sql]\n"
-        "                    [--random-keys] [--no-floor] [--sync-inline]\n"
+        "                    [--random-keys] [--no-floor] [--sync-inline] [--late N]\n"
         "  --events N   purchases applied in batches (default %lld)\n"
         "  --members M  members enrolled first (default %lld)\n"
         "  --db PATH    database file; the other runs use PATH.single, PATH.normal, ...\n"
@@ -416,7 +424,10 @@ static void usage(FILE *out)
         "  --no-floor   skip the floor: the same purchases' rows written by SQLite alone, in the\n"
         "               leanest layout, with no engine work (bench/ingest_floor.h)\n"
         "  --sync-inline  the FULL batched run syncs each commit before the next batch applies\n"
-        "               (default: the log synced behind the writer, store/log_syncer.h)\n",
+        "               (default: the log synced behind the writer, store/log_syncer.h)\n"
+        "  --late N     instead: N purchases over --members customers (default 100 here),\n"
+        "               --batch per call, in time order and then each dated before its\n"
+        "               customer's newest order; prints the time per order of both\n",
         (long long)DEFAULT_EVENTS, (long long)DEFAULT_MEMBERS, (long long)DEFAULT_BATCH,
         (long long)DEFAULT_SINGLE);
 }
@@ -469,6 +480,8 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->floor = false;
         else if (strcmp(flag, "--sync-inline") == 0)
             o->sync_behind = false;
+        else if (strcmp(flag, "--late") == 0)
+            o->late = parse_count(flag, value, 1, LIMIT_EVENTS), i++;
         else if (strcmp(flag, "--all-or-nothing") == 0)
             o->mode = ENGINE_ALL_OR_NOTHING;
         else if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
@@ -566,12 +579,155 @@ static void run_durability(const struct options *o, enum db_durability durabilit
     }
 }
 
+/* ---- late orders (--late N) ------------------------------------------------------------------
+ *
+ * N purchases spread over the year for --members customers (round robin), each customer with one
+ * more order dated at the end of the year. In the in-order run the purchases come in time order
+ * and those newest orders after them; in the late run the newest orders are posted first and the
+ * purchases in a shuffled order, so every one of them is dated before its customer's newest
+ * recorded order and most before others of its customer's (a till that syncs late, an unsorted
+ * import). Only the N purchases are timed, in the same run, on two fresh files.
+ */
+
+/* Tiers by spend over a rolling year whose top is out of reach: every order is judged against
+ * the windows (a member at the top tier has nothing to gain and skips them). */
+static const char LATE_PROGRAM[] =
+    "{\"earning\": {\"points\": 10, \"per_minor\": 100},"
+    " \"tiers\": {\"metric\": \"spend\", \"window\": \"rolling_12_months\", \"grace_days\": 30,"
+    "  \"levels\": [{\"id\": \"silver\", \"threshold\": 50000, \"multiplier_pct\": 110},"
+    "   {\"id\": \"gold\", \"threshold\": 100000000, \"multiplier_pct\": 125}]},"
+    " \"expiry\": {\"mode\": \"per_lot\", \"months\": 12}}";
+
+static void late_order_text(struct text *t, int64_t i, int64_t members, int64_t total)
+{
+    char at[FID_TIME_ISO_MAX];
+    fid_time_format(START_AT + i * YEAR_SECONDS / total, at);
+    text_printf(t,
+                "{\"type\":\"order\",\"key\":\"late-%08lld\",\"at\":\"%s\",\"customer\":"
+                "\"m%07lld\",\"order_id\":\"late-%08lld\",\"lines\":[{\"sku\":\"LATTE\","
+                "\"category\":\"coffee\",\"quantity\":%lld,\"unit_price_minor\":380}]}",
+                (long long)i, at, (long long)(i % members), (long long)i, (long long)(1 + i % 3));
+}
+
+static void newest_order_text(struct text *t, int64_t m)
+{
+    char at[FID_TIME_ISO_MAX];
+    fid_time_format(START_AT + YEAR_SECONDS + m, at);
+    text_printf(t,
+                "{\"type\":\"order\",\"key\":\"newest-%07lld\",\"at\":\"%s\",\"customer\":"
+                "\"m%07lld\",\"order_id\":\"newest-%07lld\",\"lines\":[{\"sku\":\"TEA\","
+                "\"category\":\"tea\",\"quantity\":1,\"unit_price_minor\":320}]}",
+                (long long)m, at, (long long)m, (long long)m);
+}
+
+/* Applies the newest orders (untimed). */
+static void late_newest(struct engine *e, int64_t members)
+{
+    struct text t = {0};
+    struct timing timing = {0};
+    for (int64_t first = 0; first < members; first += ENROL_BATCH) {
+        t.len = 0;
+        text_printf(&t, "[");
+        for (int64_t m = first; m < members && m < first + ENROL_BATCH; m++) {
+            if (m > first)
+                text_printf(&t, ",");
+            newest_order_text(&t, m);
+        }
+        text_printf(&t, "]");
+        apply_text(e, &t, &timing);
+    }
+    free(t.data);
+    if (timing.failed > 0)
+        exit(1);
+}
+
+/* Applies the N purchases, per_call to a call, timed: in time order, or shuffled (a seeded
+ * Fisher-Yates: the same order in every run). */
+static void late_purchases(struct engine *e, int64_t members, int64_t events, int64_t per_call,
+                           bool shuffled, struct timing *timing)
+{
+    struct text t = {0};
+    memset(timing, 0, sizeof *timing);
+    int64_t *order = xmalloc((size_t)events * sizeof *order);
+    for (int64_t i = 0; i < events; i++)
+        order[i] = i;
+    static const uint64_t seed = 7;
+    struct prng rng = {fid_rng_new(&seed)};
+    for (int64_t i = events - 1; shuffled && i > 0; i--) {
+        int64_t j = prng_below(&rng, i + 1), x = order[i];
+        order[i] = order[j];
+        order[j] = x;
+    }
+    fid_rng_free(rng.rng);
+    for (int64_t done = 0; done < events; done += per_call) {
+        t.len = 0;
+        text_printf(&t, "[");
+        for (int64_t i = done; i < events && i < done + per_call; i++) {
+            if (i > done)
+                text_printf(&t, ",");
+            late_order_text(&t, order[i], members, events);
+        }
+        text_printf(&t, "]");
+        double start = bench_wall_seconds(), cpu_start = bench_process_cpu_seconds(),
+               writer_start = bench_thread_cpu_seconds();
+        apply_text(e, &t, timing);
+        timing->seconds += bench_wall_seconds() - start;
+        timing->cpu_seconds += bench_process_cpu_seconds() - cpu_start;
+        timing->writer_seconds += bench_thread_cpu_seconds() - writer_start;
+    }
+    free(order);
+    free(t.data);
+}
+
+static void run_late(const struct options *o)
+{
+    char path[PATH_MAX_BENCH + 16];
+    struct timing runs[2];
+    for (int late = 0; late < 2; late++) {
+        snprintf(path, sizeof path, "%s%s", o->db, late ? ".late" : ".in-order");
+        double enrol_seconds = 0;
+        struct engine *e =
+            prepare_with(path, LATE_PROGRAM, DB_DURABILITY_FULL, false, o->members, &enrol_seconds);
+        if (late)
+            late_newest(e, o->members);
+        late_purchases(e, o->members, o->late, o->batch, late, &runs[late]);
+        if (!late)
+            late_newest(e, o->members);
+        engine_close(e);
+        if (!o->keep)
+            bench_remove_db(path);
+        if (runs[late].failed > 0)
+            exit(1);
+    }
+    char model[256];
+    cpu_model(model, sizeof model);
+    printf("Fidele late orders: %lld purchases over %lld members, %lld per call, FULL\n"
+           "machine: %s, %ld CPUs (nproc)\n\n%-38s %10s %10s %12s\n",
+           (long long)o->late, (long long)o->members, (long long)o->batch, model,
+           sysconf(_SC_NPROCESSORS_ONLN), "run", "seconds", "us/order", "writer us");
+    const char *names[] = {"in time order (baseline)", "shuffled, after each newest order"};
+    for (int i = 0; i < 2; i++)
+        printf("%-38s %10.2f %10.1f %12.1f\n", names[i], runs[i].seconds,
+               runs[i].seconds * 1e6 / (double)runs[i].events,
+               runs[i].writer_seconds * 1e6 / (double)runs[i].events);
+    printf("ratio late / in order: %.1fx\n", runs[1].seconds / runs[0].seconds);
+}
+
 int main(int argc, char **argv)
 {
     xalloc_tune(); /* as the fidele program does */
     struct options o;
+    bool members_given = false;
+    for (int i = 1; i < argc; i++)
+        members_given |= strcmp(argv[i], "--members") == 0;
     parse_options(argc, argv, &o);
     apply_mode = o.mode;
+    if (o.late > 0) {
+        if (!members_given)
+            o.members = 100;
+        run_late(&o);
+        return 0;
+    }
     char model[256];
     cpu_model(model, sizeof model);
     double load[3] = {0, 0, 0};
