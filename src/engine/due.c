@@ -252,17 +252,61 @@ static enum fid_status rank_at_last_change(struct engine *e, const struct custom
     return review_rank(e, c, c->tier_since, rank, err);
 }
 
-/* An order recorded late also counts in the windows ending at the customer's orders after it,
- * while the window still holds it: a rolling window's metric falls as orders leave it, so its
- * highest may be at any of them. Those from the last change on are judged (earlier ones were,
- * at that change); the first instant that reaches a rank above *best raises it. */
-static enum fid_status rank_at_later_orders(struct engine *e, const struct customer *c, int64_t at,
-                                            int *best, int64_t *best_at, struct fid_error *err)
+/* How far apart two instants must be for their tier windows' starts to be in the same order.
+ * A window's start follows its end's local wall clock, which moves with the instant but at a
+ * change of UTC offset (less than a day); taking 12 months off a wall clock keeps its order but
+ * for 29 February, which becomes the 28th (a day's gap lost). Three days cover both: for
+ * t' >= t + WINDOW_START_SLACK, tier_window_start(t') >= tier_window_start(t). */
+#define WINDOW_START_SLACK (3 * 86400)
+
+/* Whether some window inside [from, to) could reach a rank above `best`: the periods' upper
+ * bound (every period the span touches, whole) is at least any such window's sum, since no
+ * order's share is negative. */
+static bool window_may_exceed(const struct engine *e, const struct customer *c, int64_t from,
+                              int64_t to, int best)
+{
+    const struct program *p = e->program;
+    struct order_share low, high;
+    order_window_bounds(&c->order_periods, from, to, &low, &high);
+    return tier_rank_for(p, tier_metric_of(p, &high)) > best;
+}
+
+/* The orders of one period in [from, to), judged in time order as rank_at_later_orders says;
+ * *stop: one's window no longer holds `at`, and neither does any later one's. */
+static enum fid_status rank_at_period_orders(struct engine *e, const struct customer *c,
+                                             const struct order_period *period, int64_t at,
+                                             int64_t from, int64_t to, int *best, int64_t *best_at,
+                                             bool *stop, struct fid_error *err)
 {
     const struct program *p = e->program;
     int top = (int)p->tiers.n_levels - 1;
-    if (p->tiers.window == TIER_WINDOW_LIFETIME) /* it only grows: the latest order's is highest */
-        return FID_OK;
+    int64_t *instants = NULL;
+    size_t n = 0;
+    enum fid_status st =
+        order_period_instants(&e->store, &c->order_periods, period, from, to, &instants, &n, err);
+    for (size_t i = 0; i < n && st == FID_OK && *best < top; i++) {
+        if (tier_window_start(p, e->tz, instants[i]) > at) {
+            *stop = true;
+            break;
+        }
+        int rank = -1;
+        if ((st = rank_after_activity_at(e, c, instants[i], &rank, err)) == FID_OK &&
+            rank > *best) {
+            *best = rank;
+            *best_at = instants[i];
+        }
+    }
+    free(instants);
+    return st;
+}
+
+/* rank_at_later_orders by reading every later order: the reference (tiers_judge_every_order). */
+static enum fid_status rank_at_every_later_order(struct engine *e, const struct customer *c,
+                                                 int64_t at, int *best, int64_t *best_at,
+                                                 struct fid_error *err)
+{
+    const struct program *p = e->program;
+    int top = (int)p->tiers.n_levels - 1;
     int64_t from = at + 1 > c->tier_since ? at + 1 : c->tier_since, *instants = NULL;
     size_t n = 0;
     enum fid_status st = order_window_instants(&e->store, &c->order_periods, from, c->last_order_at,
@@ -278,6 +322,53 @@ static enum fid_status rank_at_later_orders(struct engine *e, const struct custo
         }
     }
     free(instants);
+    return st;
+}
+
+/* An order recorded late also counts in the windows ending at the customer's orders after it,
+ * while the window still holds it: a rolling window's metric falls as orders leave it, so its
+ * highest may be at any of them. Those from the last change on are judged (earlier ones were,
+ * at that change), in time order until the first whose window no longer holds the late order;
+ * the first instant that reaches a rank above *best raises it.
+ *
+ * Reading those orders costs a walk along the customer's chain per order, and there may be a
+ * year of them (an import of history in no order): the orders are taken a period at a time, and
+ * a period is read only when a window ending at one of its orders could reach a rank above the
+ * best so far. Those windows all lie in [start of the window at its first order less the slack,
+ * its last order], so the periods' upper bound of that span settles it without a read. A period
+ * whose orders cannot raise the rank but where the judging may stop is read only when a later
+ * order could still raise it. The result is the same as judging every order in turn. */
+static enum fid_status rank_at_later_orders(struct engine *e, const struct customer *c, int64_t at,
+                                            int *best, int64_t *best_at, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    int top = (int)p->tiers.n_levels - 1;
+    if (p->tiers.window == TIER_WINDOW_LIFETIME) /* it only grows: the latest order's is highest */
+        return FID_OK;
+    if (e->tiers_judge_every_order)
+        return rank_at_every_later_order(e, c, at, best, best_at, err);
+    const struct order_periods *periods = &c->order_periods;
+    int64_t from = at + 1 > c->tier_since ? at + 1 : c->tier_since, to = c->last_order_at;
+    enum fid_status st = FID_OK;
+    bool stop = false;
+    /* The folded summary holds everything before the kept periods, which go by time. */
+    for (size_t i = 0; i <= periods->n && !stop && st == FID_OK && *best < top; i++) {
+        const struct order_period *period = i == 0 ? &periods->folded : &periods->periods[i - 1];
+        if (order_period_overlap(period, from, to) == PERIOD_OUTSIDE)
+            continue;
+        int64_t first = period->first_at > from ? period->first_at : from;
+        int64_t last = period->last_at < to ? period->last_at : to - 1;
+        int64_t earliest = tier_window_start(p, e->tz, first - WINDOW_START_SLACK);
+        if (earliest > at) /* no window from here on holds the late order */
+            break;
+        if (!window_may_exceed(e, c, earliest, last + 1, *best)) {
+            if (tier_window_start(p, e->tz, last + WINDOW_START_SLACK) <= at)
+                continue; /* every window here still holds it: judged, none higher */
+            if (!window_may_exceed(e, c, earliest, to, *best))
+                break; /* no order from here on can raise it, wherever the judging stops */
+        }
+        st = rank_at_period_orders(e, c, period, at, from, to, best, best_at, &stop, err);
+    }
     return st;
 }
 

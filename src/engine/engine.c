@@ -162,6 +162,7 @@ enum fid_status engine_open(const struct engine_options *options, struct engine 
         return st;
     }
     e->rng = fid_rng_new(options->seed);
+    e->tiers_judge_every_order = options->tiers_judge_every_order;
     *out = e;
     return FID_OK;
 }

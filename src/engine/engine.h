@@ -40,6 +40,10 @@ struct engine_options {
      * checkpoint_thread are then unused): engines of many merchants used by one thread share
      * one, borrowed, already migrated, and left open by engine_close. */
     struct db *shared_db;
+    /* Judges a late order at every later order its tier windows hold, reading them all, instead
+     * of only where the periods' bounds allow a higher tier: the reference the bounded judging
+     * is held to in tests (same results, slower). */
+    bool tiers_judge_every_order;
 };
 
 enum engine_mode {

@@ -21,7 +21,8 @@ struct engine {
     struct fid_tz *tz;
     struct program *program;
     struct fid_rng *rng;
-    const struct labels *labels; /* the merchant's language, for explanations */
+    bool tiers_judge_every_order; /* engine_options.tiers_judge_every_order */
+    const struct labels *labels;  /* the merchant's language, for explanations */
     /* Since when the programme's expiry rule is the current one's (0: always): a balance's
      * inactivity deadline under it is never before (program_store_rule_since). */
     int64_t expiry_since;

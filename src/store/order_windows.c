@@ -129,6 +129,26 @@ enum fid_status order_window_instants(struct store *store, const struct order_pe
     return st;
 }
 
+enum fid_status order_period_instants(struct store *store, const struct order_periods *periods,
+                                      const struct order_period *period, int64_t from, int64_t to,
+                                      int64_t **instants, size_t *n, struct fid_error *err)
+{
+    struct window_visit w = {.visit = add_instant};
+    enum fid_status st = order_period_overlap(period, from, to) == PERIOD_OUTSIDE
+                             ? FID_OK
+                             : walk_period(store, periods, period, from, to, &w, err);
+    if (st != FID_OK) {
+        free(w.instants);
+        w.instants = NULL;
+        w.n = 0;
+    }
+    if (w.n > 1)
+        qsort(w.instants, w.n, sizeof *w.instants, by_instant);
+    *instants = w.instants;
+    *n = w.n;
+    return st;
+}
+
 int64_t order_periods_orders(const struct order_periods *periods)
 {
     int64_t n = periods->folded.orders;

@@ -421,6 +421,12 @@ enum fid_status order_window_totals(struct store *store, const struct order_peri
 enum fid_status order_window_instants(struct store *store, const struct order_periods *periods,
                                       int64_t from, int64_t to, int64_t **instants, size_t *n,
                                       struct fid_error *err) FID_MUST_USE;
+/* The instants of the orders of one of the periods (or &periods->folded) with at in [from, to),
+ * ascending (the caller frees): the same as order_window_instants gives for that period's span. */
+enum fid_status order_period_instants(struct store *store, const struct order_periods *periods,
+                                      const struct order_period *period, int64_t from, int64_t to,
+                                      int64_t **instants, size_t *n,
+                                      struct fid_error *err) FID_MUST_USE;
 /* How many orders the periods count. */
 int64_t order_periods_orders(const struct order_periods *periods);
 
