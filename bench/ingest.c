@@ -96,7 +96,8 @@ struct options {
     bool floor;       /* the floor's run after the FULL runs (--no-floor: none) */
     bool sync_behind; /* the FULL batched run syncs behind its writer (--sync-inline: not) */
     enum engine_mode mode;
-    int64_t late; /* --late N: the late-orders runs instead (0: none) */
+    int64_t late;        /* --late N: the late-orders runs instead (0: none) */
+    int64_t late_silver; /* --late-silver MINOR: the late runs' first tier threshold */
 };
 
 static enum engine_mode apply_mode = ENGINE_EACH_ON_ITS_OWN;
@@ -408,7 +409,8 @@ static void usage(FILE *out)
         out,
         "usage: bench_ingest [--events N] [--members M] [--db PATH] [--batch N] [--single N]\n"
         "                    [--full-only] [--keep] [--all-or-nothing] [--profile-sql]\n"
-        "                    [--random-keys] [--no-floor] [--sync-inline] [--late N]\n"
+        "                    [--random-keys] [--no-floor] [--sync-inline]\n"
+        "                    [--late N [--late-silver MINOR]]\n"
         "  --events N   purchases applied in batches (default %lld)\n"
         "  --members M  members enrolled first (default %lld)\n"
         "  --db PATH    database file; the other runs use PATH.single, PATH.normal, ...\n"
@@ -427,7 +429,8 @@ static void usage(FILE *out)
         "               (default: the log synced behind the writer, store/log_syncer.h)\n"
         "  --late N     instead: N purchases over --members customers (default 100 here),\n"
         "               --batch per call, in time order and then each dated before its\n"
-        "               customer's newest order; prints the time per order of both\n",
+        "               customer's newest order; prints the time per order of both\n"
+        "  --late-silver MINOR  the late runs' first tier threshold (default 50000)\n",
         (long long)DEFAULT_EVENTS, (long long)DEFAULT_MEMBERS, (long long)DEFAULT_BATCH,
         (long long)DEFAULT_SINGLE);
 }
@@ -455,6 +458,7 @@ static void parse_options(int argc, char **argv, struct options *o)
                           .db = "bench-ingest.db",
                           .floor = true,
                           .sync_behind = true,
+                          .late_silver = 50000,
                           .mode = ENGINE_EACH_ON_ITS_OWN};
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -482,6 +486,8 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->sync_behind = false;
         else if (strcmp(flag, "--late") == 0)
             o->late = parse_count(flag, value, 1, LIMIT_EVENTS), i++;
+        else if (strcmp(flag, "--late-silver") == 0)
+            o->late_silver = parse_count(flag, value, 1, 10000000), i++;
         else if (strcmp(flag, "--all-or-nothing") == 0)
             o->mode = ENGINE_ALL_OR_NOTHING;
         else if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
@@ -590,13 +596,15 @@ static void run_durability(const struct options *o, enum db_durability durabilit
  */
 
 /* Tiers by spend over a rolling year whose top is out of reach: every order is judged against
- * the windows (a member at the top tier has nothing to gain and skips them). */
-static const char LATE_PROGRAM[] =
-    "{\"earning\": {\"points\": 10, \"per_minor\": 100},"
-    " \"tiers\": {\"metric\": \"spend\", \"window\": \"rolling_12_months\", \"grace_days\": 30,"
-    "  \"levels\": [{\"id\": \"silver\", \"threshold\": 50000, \"multiplier_pct\": 110},"
-    "   {\"id\": \"gold\", \"threshold\": 100000000, \"multiplier_pct\": 125}]},"
-    " \"expiry\": {\"mode\": \"per_lot\", \"months\": 12}}";
+ * the windows (a member at the top tier has nothing to gain and skips them). A purchase is 7.60
+ * EUR on average: with N/M purchases a customer, a silver threshold near N/M * 760 keeps the
+ * customers' windows about it (--late-silver). */
+#define LATE_PROGRAM                                                                               \
+    "{\"earning\": {\"points\": 10, \"per_minor\": 100},"                                          \
+    " \"tiers\": {\"metric\": \"spend\", \"window\": \"rolling_12_months\", \"grace_days\": 30,"   \
+    "  \"levels\": [{\"id\": \"silver\", \"threshold\": %lld, \"multiplier_pct\": 110},"           \
+    "   {\"id\": \"gold\", \"threshold\": 100000000, \"multiplier_pct\": 125}]},"                  \
+    " \"expiry\": {\"mode\": \"per_lot\", \"months\": 12}}"
 
 static void late_order_text(struct text *t, int64_t i, int64_t members, int64_t total)
 {
@@ -681,13 +689,14 @@ static void late_purchases(struct engine *e, int64_t members, int64_t events, in
 
 static void run_late(const struct options *o)
 {
-    char path[PATH_MAX_BENCH + 16];
+    char path[PATH_MAX_BENCH + 16], program[1024];
+    snprintf(program, sizeof program, LATE_PROGRAM, (long long)o->late_silver);
     struct timing runs[2];
     for (int late = 0; late < 2; late++) {
         snprintf(path, sizeof path, "%s%s", o->db, late ? ".late" : ".in-order");
         double enrol_seconds = 0;
         struct engine *e =
-            prepare_with(path, LATE_PROGRAM, DB_DURABILITY_FULL, false, o->members, &enrol_seconds);
+            prepare_with(path, program, DB_DURABILITY_FULL, false, o->members, &enrol_seconds);
         if (late)
             late_newest(e, o->members);
         late_purchases(e, o->members, o->late, o->batch, late, &runs[late]);
@@ -701,10 +710,11 @@ static void run_late(const struct options *o)
     }
     char model[256];
     cpu_model(model, sizeof model);
-    printf("Fidele late orders: %lld purchases over %lld members, %lld per call, FULL\n"
-           "machine: %s, %ld CPUs (nproc)\n\n%-38s %10s %10s %12s\n",
-           (long long)o->late, (long long)o->members, (long long)o->batch, model,
-           sysconf(_SC_NPROCESSORS_ONLN), "run", "seconds", "us/order", "writer us");
+    printf("Fidele late orders: %lld purchases over %lld members, %lld per call, FULL, silver at "
+           "%lld\nmachine: %s, %ld CPUs (nproc)\n\n%-38s %10s %10s %12s\n",
+           (long long)o->late, (long long)o->members, (long long)o->batch,
+           (long long)o->late_silver, model, sysconf(_SC_NPROCESSORS_ONLN), "run", "seconds",
+           "us/order", "writer us");
     const char *names[] = {"in time order (baseline)", "shuffled, after each newest order"};
     for (int i = 0; i < 2; i++)
         printf("%-38s %10.2f %10.1f %12.1f\n", names[i], runs[i].seconds,
