@@ -153,9 +153,11 @@ int64_t tier_metric_of(const struct program *p, const struct order_share *sum)
 }
 
 /* The tier rank the customer's orders in [from, to) reach: from the periods' bounds when both
- * give the same rank (most orders), else from the orders themselves. */
-static enum fid_status window_rank(struct engine *e, const struct customer *c, int64_t from,
-                                   int64_t to, int *rank, struct fid_error *err)
+ * give the same rank (most orders), else from the orders themselves (read through cache when
+ * not NULL). */
+static enum fid_status window_rank_cached(struct engine *e, const struct customer *c, int64_t from,
+                                          int64_t to, struct order_window_cache *cache, int *rank,
+                                          struct fid_error *err)
 {
     const struct program *p = e->program;
     struct order_share low, high;
@@ -164,10 +166,18 @@ static enum fid_status window_rank(struct engine *e, const struct customer *c, i
     if (*rank == tier_rank_for(p, tier_metric_of(p, &high)))
         return FID_OK;
     struct order_share sum;
-    enum fid_status st = order_window_totals(&e->store, &c->order_periods, from, to, &sum, err);
+    enum fid_status st =
+        cache ? order_window_totals_cached(&e->store, &c->order_periods, cache, from, to, &sum, err)
+              : order_window_totals(&e->store, &c->order_periods, from, to, &sum, err);
     if (st == FID_OK)
         *rank = tier_rank_for(p, tier_metric_of(p, &sum));
     return st;
+}
+
+static enum fid_status window_rank(struct engine *e, const struct customer *c, int64_t from,
+                                   int64_t to, int *rank, struct fid_error *err)
+{
+    return window_rank_cached(e, c, from, to, NULL, rank, err);
 }
 
 /* Moves the customer to the tier of that rank (none below 0) at `at`, and records the change.
@@ -272,25 +282,28 @@ static bool window_may_exceed(const struct engine *e, const struct customer *c, 
 }
 
 /* The orders of one period in [from, to), judged in time order as rank_at_later_orders says;
- * *stop: one's window no longer holds `at`, and neither does any later one's. */
+ * *stop: one's window no longer holds `at`, and neither does any later one's. The windows
+ * ending at a period's orders cut the same few periods: their orders are read once (cache). */
 static enum fid_status rank_at_period_orders(struct engine *e, const struct customer *c,
                                              const struct order_period *period, int64_t at,
-                                             int64_t from, int64_t to, int *best, int64_t *best_at,
-                                             bool *stop, struct fid_error *err)
+                                             int64_t from, int64_t to,
+                                             struct order_window_cache *cache, int *best,
+                                             int64_t *best_at, bool *stop, struct fid_error *err)
 {
     const struct program *p = e->program;
     int top = (int)p->tiers.n_levels - 1;
     int64_t *instants = NULL;
     size_t n = 0;
-    enum fid_status st =
-        order_period_instants(&e->store, &c->order_periods, period, from, to, &instants, &n, err);
+    enum fid_status st = order_period_instants(&e->store, &c->order_periods, cache, period, from,
+                                               to, &instants, &n, err);
     for (size_t i = 0; i < n && st == FID_OK && *best < top; i++) {
         if (tier_window_start(p, e->tz, instants[i]) > at) {
             *stop = true;
             break;
         }
         int rank = -1;
-        if ((st = rank_after_activity_at(e, c, instants[i], &rank, err)) == FID_OK &&
+        if ((st = window_rank_cached(e, c, tier_window_start(p, e->tz, instants[i]),
+                                     instants[i] + 1, cache, &rank, err)) == FID_OK &&
             rank > *best) {
             *best = rank;
             *best_at = instants[i];
@@ -351,6 +364,7 @@ static enum fid_status rank_at_later_orders(struct engine *e, const struct custo
     int64_t from = at + 1 > c->tier_since ? at + 1 : c->tier_since, to = c->last_order_at;
     enum fid_status st = FID_OK;
     bool stop = false;
+    struct order_window_cache cache = {0};
     /* The folded summary holds everything before the kept periods, which go by time. */
     for (size_t i = 0; i <= periods->n && !stop && st == FID_OK && *best < top; i++) {
         const struct order_period *period = i == 0 ? &periods->folded : &periods->periods[i - 1];
@@ -367,8 +381,9 @@ static enum fid_status rank_at_later_orders(struct engine *e, const struct custo
             if (!window_may_exceed(e, c, earliest, to, *best))
                 break; /* no order from here on can raise it, wherever the judging stops */
         }
-        st = rank_at_period_orders(e, c, period, at, from, to, best, best_at, &stop, err);
+        st = rank_at_period_orders(e, c, period, at, from, to, &cache, best, best_at, &stop, err);
     }
+    order_window_cache_free(&cache);
     return st;
 }
 

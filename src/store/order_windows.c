@@ -16,6 +16,7 @@ struct window_visit {
     void (*visit)(struct window_visit *w, int64_t at, struct order_share share);
     struct order_share sum;
     int64_t *instants;
+    struct order_dated *orders;
     size_t n, cap;
 };
 
@@ -30,6 +31,12 @@ static void add_instant(struct window_visit *w, int64_t at, struct order_share s
     (void)share;
     xgrow((void **)&w->instants, &w->cap, w->n + 1, sizeof *w->instants);
     w->instants[w->n++] = at;
+}
+
+static void add_order(struct window_visit *w, int64_t at, struct order_share share)
+{
+    xgrow((void **)&w->orders, &w->cap, w->n + 1, sizeof *w->orders);
+    w->orders[w->n++] = (struct order_dated){at, share};
 }
 
 /* Visits the period's orders that fall in [from, to), walking the chain from its newest order;
@@ -64,6 +71,43 @@ static enum fid_status walk_period(struct store *store, const struct order_perio
         db_done(s);
     }
     return FID_OK;
+}
+
+/* The period's orders as the cache holds them, read along the chain when it does not yet (the
+ * oldest entry making room). */
+static enum fid_status cached_orders(struct store *store, const struct order_periods *periods,
+                                     struct order_window_cache *cache,
+                                     const struct order_period *period,
+                                     const struct order_period_orders **out, struct fid_error *err)
+{
+    for (size_t i = 0; i < cache->n; i++)
+        if (cache->items[i].period == period) {
+            *out = &cache->items[i];
+            return FID_OK;
+        }
+    struct window_visit w = {.visit = add_order};
+    enum fid_status st =
+        walk_period(store, periods, period, period->first_at, period->last_at + 1, &w, err);
+    if (st != FID_OK) {
+        free(w.orders);
+        return st;
+    }
+    struct order_period_orders *slot = &cache->items[cache->next];
+    if (cache->n < ORDER_WINDOW_CACHE_MAX)
+        cache->n++;
+    else
+        free(slot->orders);
+    cache->next = (cache->next + 1) % ORDER_WINDOW_CACHE_MAX;
+    *slot = (struct order_period_orders){.period = period, .orders = w.orders, .n = w.n};
+    *out = slot;
+    return FID_OK;
+}
+
+void order_window_cache_free(struct order_window_cache *cache)
+{
+    for (size_t i = 0; i < cache->n; i++)
+        free(cache->items[i].orders);
+    cache->n = cache->next = 0;
 }
 
 /* A period inside the window adds its sum whole when only the sum is wanted. */
@@ -105,6 +149,34 @@ enum fid_status order_window_totals(struct store *store, const struct order_peri
     return st;
 }
 
+enum fid_status order_window_totals_cached(struct store *store, const struct order_periods *periods,
+                                           struct order_window_cache *cache, int64_t from,
+                                           int64_t to, struct order_share *sum,
+                                           struct fid_error *err)
+{
+    /* As visit_window, a cut period's orders taken from the cache instead of a walk. */
+    *sum = (struct order_share){0};
+    enum fid_status st = FID_OK;
+    for (size_t i = 0; i <= periods->n && st == FID_OK; i++) {
+        const struct order_period *period = i == 0 ? &periods->folded : &periods->periods[i - 1];
+        const struct order_period_orders *read = NULL;
+        switch (order_period_overlap(period, from, to)) {
+        case PERIOD_OUTSIDE:
+            break;
+        case PERIOD_INSIDE:
+            order_share_add(sum, period->sum, 1);
+            break;
+        case PERIOD_PARTLY:
+            st = cached_orders(store, periods, cache, period, &read, err);
+            for (size_t k = 0; st == FID_OK && k < read->n; k++)
+                if (read->orders[k].at >= from && read->orders[k].at < to)
+                    order_share_add(sum, read->orders[k].share, 1);
+            break;
+        }
+    }
+    return st;
+}
+
 static int by_instant(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -130,23 +202,30 @@ enum fid_status order_window_instants(struct store *store, const struct order_pe
 }
 
 enum fid_status order_period_instants(struct store *store, const struct order_periods *periods,
+                                      struct order_window_cache *cache,
                                       const struct order_period *period, int64_t from, int64_t to,
                                       int64_t **instants, size_t *n, struct fid_error *err)
 {
-    struct window_visit w = {.visit = add_instant};
-    enum fid_status st = order_period_overlap(period, from, to) == PERIOD_OUTSIDE
-                             ? FID_OK
-                             : walk_period(store, periods, period, from, to, &w, err);
-    if (st != FID_OK) {
-        free(w.instants);
-        w.instants = NULL;
-        w.n = 0;
-    }
-    if (w.n > 1)
-        qsort(w.instants, w.n, sizeof *w.instants, by_instant);
-    *instants = w.instants;
-    *n = w.n;
-    return st;
+    *instants = NULL;
+    *n = 0;
+    if (order_period_overlap(period, from, to) == PERIOD_OUTSIDE)
+        return FID_OK;
+    const struct order_period_orders *read = NULL;
+    enum fid_status st = cached_orders(store, periods, cache, period, &read, err);
+    if (st != FID_OK)
+        return st;
+    size_t count = 0, cap = 0;
+    int64_t *out = NULL;
+    for (size_t k = 0; k < read->n; k++)
+        if (read->orders[k].at >= from && read->orders[k].at < to) {
+            xgrow((void **)&out, &cap, count + 1, sizeof *out);
+            out[count++] = read->orders[k].at;
+        }
+    if (count > 1)
+        qsort(out, count, sizeof *out, by_instant);
+    *instants = out;
+    *n = count;
+    return FID_OK;
 }
 
 int64_t order_periods_orders(const struct order_periods *periods)

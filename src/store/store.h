@@ -421,9 +421,35 @@ enum fid_status order_window_totals(struct store *store, const struct order_peri
 enum fid_status order_window_instants(struct store *store, const struct order_periods *periods,
                                       int64_t from, int64_t to, int64_t **instants, size_t *n,
                                       struct fid_error *err) FID_MUST_USE;
+/* Orders of a few periods read once, for many windows over the same periods (a late order
+ * judged at the later orders of a period): reading a period along the chain may pass every
+ * order of the customer recorded since its oldest one. Valid while the periods it was filled
+ * from do not change; starts zeroed; order_window_cache_free empties it. */
+#define ORDER_WINDOW_CACHE_MAX 8
+struct order_dated {
+    int64_t at;
+    struct order_share share;
+};
+struct order_period_orders {
+    const struct order_period *period;
+    struct order_dated *orders; /* every order of the period, in chain order */
+    size_t n;
+};
+struct order_window_cache {
+    struct order_period_orders items[ORDER_WINDOW_CACHE_MAX];
+    size_t n, next; /* next: the entry to replace once full */
+};
+void order_window_cache_free(struct order_window_cache *cache);
+/* order_window_totals, a cut period's orders read through the cache. */
+enum fid_status order_window_totals_cached(struct store *store, const struct order_periods *periods,
+                                           struct order_window_cache *cache, int64_t from,
+                                           int64_t to, struct order_share *sum,
+                                           struct fid_error *err) FID_MUST_USE;
 /* The instants of the orders of one of the periods (or &periods->folded) with at in [from, to),
- * ascending (the caller frees): the same as order_window_instants gives for that period's span. */
+ * ascending (the caller frees), read through the cache: the same as order_window_instants gives
+ * for that period's span. */
 enum fid_status order_period_instants(struct store *store, const struct order_periods *periods,
+                                      struct order_window_cache *cache,
                                       const struct order_period *period, int64_t from, int64_t to,
                                       int64_t **instants, size_t *n,
                                       struct fid_error *err) FID_MUST_USE;

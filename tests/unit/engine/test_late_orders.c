@@ -2,7 +2,7 @@
  * Orders posted in no order of time (an import of history not sorted by date, tills syncing
  * late): the tier a late order brings is judged at every later order whose window still holds
  * it, which the engine settles from the periods' bounds where it can and by reading orders only
- * where a higher tier is within reach. Here, for seeded random customers with orders over two
+ * where a higher tier is within reach. Here, for seeded random customers with orders over four
  * years posted in a shuffled order (then partial refunds and run_due), two engines must end with
  * the same results, ledger, lots, customers, orders and tier history: one judging that way, one
  * reading every later order (engine_options.tiers_judge_every_order, the reference). A
@@ -14,14 +14,15 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include "store/order_periods.h"
 #include "util/codes.h"
 
 #define N_CUSTOMERS     16
 #define ORDERS_MAX      90
 #define BATCH           25
 #define DEFAULT_SEEDS   6
-#define START_AT        1704067200LL /* 2024-01-01T00:00:00Z */
-#define HISTORY_SECONDS (2 * 365 * 86400LL)
+#define START_AT        1704067200LL        /* 2024-01-01T00:00:00Z */
+#define HISTORY_SECONDS (4 * 365 * 86400LL) /* past ORDER_PERIODS_MAX periods: some fold */
 #define NOW_AT          (START_AT + HISTORY_SECONDS + 86400)
 
 #define PROGRAM(window)                                                                            \
@@ -47,7 +48,7 @@ static int64_t below(struct fid_rng *rng, int64_t n)
     return (int64_t)fid_rng_below(rng, (uint64_t)n);
 }
 
-/* Customers from occasional to daily-ish, each active for a part of the two years (so that some
+/* Customers from occasional to daily-ish, each active for a part of the four years (so that some
  * fall back at a review), then all the orders shuffled. */
 static void history_make(uint64_t seed, struct history *h)
 {
@@ -58,9 +59,10 @@ static void history_make(uint64_t seed, struct history *h)
         int64_t begin = below(rng, HISTORY_SECONDS / 2);
         int64_t span = 86400 + below(rng, HISTORY_SECONDS - begin - 86400);
         for (int64_t i = 0; i < n; i++)
-            h->orders[h->n++] = (struct late_order){
-                .customer = c, .at = START_AT + 3600 + begin + below(rng, span),
-                .paid = price / 2 + below(rng, price)};
+            h->orders[h->n++] =
+                (struct late_order){.customer = c,
+                                    .at = START_AT + 3600 + begin + below(rng, span),
+                                    .paid = price / 2 + below(rng, price)};
     }
     for (size_t i = h->n - 1; i > 0; i--) {
         size_t j = (size_t)below(rng, (int64_t)i + 1);
@@ -80,6 +82,28 @@ static char *append(char *text, const char *more)
     return text;
 }
 
+/* How many customers have orders in more periods than a customer's row keeps apart. */
+static int64_t customers_folded(const struct history *h)
+{
+    int64_t folded = 0;
+    for (int c = 0; c < N_CUSTOMERS; c++) {
+        int64_t keys[N_CUSTOMERS * ORDERS_MAX];
+        size_t n = 0;
+        for (size_t i = 0; i < h->n; i++) {
+            if (h->orders[i].customer != c)
+                continue;
+            int64_t key = order_period_key(h->orders[i].at);
+            bool seen = false;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = keys[k] == key;
+            if (!seen)
+                keys[n++] = key;
+        }
+        folded += n > ORDER_PERIODS_MAX;
+    }
+    return folded;
+}
+
 static json_t *order_event(size_t i, const struct late_order *o)
 {
     char key[32], ref[16], at[FID_TIME_ISO_MAX];
@@ -87,8 +111,8 @@ static json_t *order_event(size_t i, const struct late_order *o)
     snprintf(ref, sizeof ref, "c%02d", o->customer);
     fid_time_format(o->at, at);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:i, s:I}]}", "type", "order", "key", key,
-                     "at", at, "customer", ref, "order_id", key, "lines", "sku", "ITEM",
-                     "quantity", 1, "unit_price_minor", (json_int_t)o->paid);
+                     "at", at, "customer", ref, "order_id", key, "lines", "sku", "ITEM", "quantity",
+                     1, "unit_price_minor", (json_int_t)o->paid);
 }
 
 /* Applies events and returns their results as text (owned). */
@@ -202,10 +226,11 @@ static void run_window(const char *program, const char *window, bool want_review
 {
     const char *one = getenv("FIDELE_LATE_SEED");
     uint64_t from = one ? strtoull(one, NULL, 10) : 1, to = one ? from + 1 : 1 + DEFAULT_SEEDS;
-    int64_t changes = 0, reviews = 0;
+    int64_t changes = 0, reviews = 0, folded = 0;
     struct history *h = xcalloc(1, sizeof *h);
     for (uint64_t seed = from; seed < to; seed++) {
         history_make(seed, h);
+        folded += customers_folded(h);
         struct engine_test bounded, every;
         open_engine(&bounded, program, false);
         open_engine(&every, program, true);
@@ -235,6 +260,7 @@ static void run_window(const char *program, const char *window, bool want_review
     if (!one) {
         assert_true(changes > 10 * DEFAULT_SEEDS);
         assert_true(reviews > 0 || !want_reviews);
+        assert_true(folded > 0);
     }
 }
 

@@ -306,7 +306,49 @@ static void expect_window(struct world *w, int customer, int64_t from, int64_t t
     }
     db_done(s);
     UNIT_EQ_INT("instants in the window", (int64_t)n, (int64_t)i);
+    /* The same through a cache of the cut periods' orders: twice (read, then held), and the
+     * instants period by period, which give the window's in time order. */
+    struct order_window_cache cache = {0};
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(order_window_totals_cached(&w->store, &w->periods[customer], &cache, from,
+                                                    to, &got, &err),
+                         FID_OK);
+        if (got.spend_minor != spend || got.points != points || got.counted != count)
+            fail_msg("customer %d [%lld, %lld), through the cache: %lld/%lld/%lld", customer,
+                     (long long)from, (long long)to, (long long)got.spend_minor,
+                     (long long)got.points, (long long)got.counted);
+    }
+    const struct order_periods *periods = &w->periods[customer];
+    size_t k = 0;
+    for (size_t p = 0; p <= periods->n; p++) {
+        int64_t *some = NULL;
+        size_t m = 0;
+        assert_int_equal(order_period_instants(&w->store, periods, &cache,
+                                               p == 0 ? &periods->folded : &periods->periods[p - 1],
+                                               from, to, &some, &m, &err),
+                         FID_OK);
+        for (size_t j = 0; j < m; j++, k++)
+            if (k >= n || some[j] != instants[k])
+                fail_msg("customer %d [%lld, %lld): instant %zu of the periods differs", customer,
+                         (long long)from, (long long)to, k);
+        free(some);
+    }
+    UNIT_EQ_INT("instants of the periods", (int64_t)k, (int64_t)n);
+    order_window_cache_free(&cache);
     free(instants);
+}
+
+/* The instant of one of the customer's orders, picked at random. */
+static int64_t order_instant(struct world *w, int customer, int64_t pick_index)
+{
+    struct db_stmt *s = db_prepare(w->db, "SELECT at FROM orders WHERE customer_id = ? ORDER BY "
+                                          "id LIMIT 1 OFFSET ?");
+    db_bind_int(s, 1, customer + 1);
+    db_bind_int(s, 2, pick_index);
+    assert_int_equal(db_step(s), DB_ROW);
+    int64_t at = db_column_int(s, 0);
+    db_done(s);
+    return at;
 }
 
 /* A number in [0, n), from the seeded generator. */
@@ -357,6 +399,13 @@ static void test_windows_match_the_orders(void **state)
         expect_window(&w, customer, from, to);
     }
     expect_window(&w, 1, FID_TIME_MIN, START + 10 * span);
+    /* Windows that begin or end exactly at an order's instant (or just after it). */
+    for (int i = 0; i < 200; i++) {
+        int customer = (int)pick(rng, 3);
+        int64_t a = order_instant(&w, customer, pick(rng, 300)) + pick(rng, 2);
+        int64_t b = order_instant(&w, customer, pick(rng, 300)) + pick(rng, 2);
+        expect_window(&w, customer, a < b ? a : b, a < b ? b : a);
+    }
     fid_rng_free(rng);
     struct fid_error err;
     assert_int_equal(order_periods_build(w.db, 1, compare_built, &w, &err), FID_OK);
