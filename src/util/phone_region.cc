@@ -36,7 +36,7 @@ void fid_phone_region_of_zone(const char *zone, char region[FID_PHONE_REGION_MAX
     region[0] = '\0';
     /* "001", the world, for UTC. Whether the country has a numbering plan (Antarctica has none)
      * is left to the reading of a number: libphonenumber's metadata (~5 MB once parsed) is
-     * loaded only by a process that reads a number in national form. */
+     * loaded only by a process that reads a phone number, not by every engine that opens. */
     if (U_FAILURE(status) || len != 2)
         return;
     region[0] = found[0];
