@@ -154,7 +154,7 @@ static char *post_history(struct engine *e, const struct history *h)
     json_t *refunds = json_array();
     fid_time_format(NOW_AT - 3600, at);
     for (size_t i = 0; i < h->n; i += 7) {
-        char key[32], ref[16];
+        char key[32], ref[32];
         snprintf(key, sizeof key, "r%05zu", i);
         snprintf(ref, sizeof ref, "o%05zu", i);
         json_array_append_new(refunds,
