@@ -223,6 +223,24 @@ struct timing {
     double writer_seconds; /* of that, the calling thread's: the engine's writer */
 };
 
+/* The clocks at the start of a measured part, added to a timing at its end. */
+struct stopwatch {
+    double wall, cpu, writer;
+};
+
+static struct stopwatch stopwatch_start(void)
+{
+    return (struct stopwatch){bench_wall_seconds(), bench_process_cpu_seconds(),
+                              bench_thread_cpu_seconds()};
+}
+
+static void stopwatch_add(const struct stopwatch *w, struct timing *timing)
+{
+    timing->seconds += bench_wall_seconds() - w->wall;
+    timing->cpu_seconds += bench_process_cpu_seconds() - w->cpu;
+    timing->writer_seconds += bench_thread_cpu_seconds() - w->writer;
+}
+
 /* ---- SQL profile (--profile-sql): time per statement text, through SQLite's own tracing ------ */
 
 #define PROFILE_SLOTS 256
@@ -384,8 +402,7 @@ static void run_orders(struct engine *e, struct log_syncer *behind, int64_t memb
             stream_order(&stream, &t);
         }
         text_printf(&t, "]");
-        double start = bench_wall_seconds(), cpu_start = bench_process_cpu_seconds(),
-               writer_start = bench_thread_cpu_seconds();
+        struct stopwatch watch = stopwatch_start();
         apply_text(e, &t, timing);
         if (behind) {
             uint64_t ticket = log_syncer_ask(behind);
@@ -395,9 +412,7 @@ static void run_orders(struct engine *e, struct log_syncer *behind, int64_t memb
             if (done + per_call >= events && log_syncer_wait(behind, ticket, &err) != FID_OK)
                 die("log_syncer_wait", &err);
         }
-        timing->seconds += bench_wall_seconds() - start;
-        timing->cpu_seconds += bench_process_cpu_seconds() - cpu_start;
-        timing->writer_seconds += bench_thread_cpu_seconds() - writer_start;
+        stopwatch_add(&watch, timing);
     }
     fid_rng_free(stream.rng.rng);
     free(t.data);
@@ -676,12 +691,9 @@ static void late_purchases(struct engine *e, int64_t members, int64_t events, in
             late_order_text(&t, order[i], members, events);
         }
         text_printf(&t, "]");
-        double start = bench_wall_seconds(), cpu_start = bench_process_cpu_seconds(),
-               writer_start = bench_thread_cpu_seconds();
+        struct stopwatch watch = stopwatch_start();
         apply_text(e, &t, timing);
-        timing->seconds += bench_wall_seconds() - start;
-        timing->cpu_seconds += bench_process_cpu_seconds() - cpu_start;
-        timing->writer_seconds += bench_thread_cpu_seconds() - writer_start;
+        stopwatch_add(&watch, timing);
     }
     free(order);
     free(t.data);
