@@ -121,11 +121,12 @@ enum fid_status credit_order(struct engine *e, struct customer *c, const struct 
         st = stamps_earn(e, c, card, earning.stamps[i].stamps, at, row->id, event_key, NULL,
                          &vouchers, err);
     }
-    char why[160];
-    labels_explain(why, sizeof why, "cashback", e->labels->cashback);
-    if (st == FID_OK && earning.cashback_minor > 0)
+    if (st == FID_OK && earning.cashback_minor > 0) {
+        char why[160];
+        labels_explain(why, sizeof why, "cashback", e->labels->cashback);
         st = account_move(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_EARN, earning.cashback_minor, at,
                           row->id, event_key, why, NULL, NULL, err);
+    }
     free(row->stamps);
     row->stamps = stamps_text(p, &earning);
     if (st == FID_OK) {

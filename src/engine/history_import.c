@@ -77,7 +77,6 @@ struct history_import {
     uint8_t *block_refs;
     bool in_transaction, dry, loaded;
     size_t since_commit, commit_orders;
-    int64_t dry_ids; /* a dry import's last customer id drawn (the store's when it writes) */
     /* Other writers (a live server) commit between the import's transactions: when they did,
      * the next transaction reads the customers they created, and each shopper's row again
      * before its first order in it (a customer may have enrolled). */
@@ -186,10 +185,7 @@ static enum fid_status look_up(struct history_import *im, const char *key, struc
 static size_t pending_text_add(struct history_import *im, const char *text)
 {
     size_t len = strlen(text), at = im->pending_len;
-    while (im->pending_len + len + 1 > im->pending_cap) {
-        im->pending_cap = im->pending_cap ? im->pending_cap * 2 : 65536;
-        im->pending_text = xrealloc(im->pending_text, im->pending_cap);
-    }
+    xgrow((void **)&im->pending_text, &im->pending_cap, im->pending_len + len + 1, 1);
     memcpy(im->pending_text + at, text, len + 1);
     im->pending_len += len + 1;
     return at;
@@ -202,10 +198,7 @@ static void pend_contact(struct history_import *im, struct shopper *c, const cha
     if (!email[0] && !phone[0])
         return;
     if (c->contact == 0) {
-        if (im->n_pending == im->cap_pending) {
-            im->cap_pending = im->cap_pending ? im->cap_pending * 2 : 4096;
-            im->pending = xrealloc(im->pending, im->cap_pending * sizeof *im->pending);
-        }
+        xgrow((void **)&im->pending, &im->cap_pending, im->n_pending + 1, sizeof *im->pending);
         im->pending[im->n_pending++] = (struct pending_contact){
             .shopper = (size_t)(c - im->shoppers), .email_at = NO_TEXT, .phone_at = NO_TEXT};
         c->contact = (uint32_t)im->n_pending;
@@ -381,14 +374,6 @@ static void remember_refs(const uint8_t *refs, size_t n, void *context)
 
 static enum fid_status load(struct history_import *im, struct fid_error *err)
 {
-    if (im->dry) {
-        struct db_stmt *s = db_prepare(
-            im->store->db, "SELECT COALESCE(MAX(id), 0) FROM customers WHERE merchant_id = ?");
-        db_bind_int(s, 1, im->store->merchant_id);
-        enum fid_status st = db_run_int(s, 0, &im->dry_ids, err);
-        if (st != FID_OK)
-            return st;
-    }
     enum fid_status st = history_refs_scan(im->store, remember_refs, im, err);
     if (st != FID_OK)
         return st;
@@ -545,8 +530,8 @@ static enum fid_status record(struct history_import *im, struct history_order *o
     if (c == NULL) {
         c = shopper_add(im, o->customer, len, hash);
         c->checked = im->generation;
-        if (im->dry)
-            c->orders.id = ++im->dry_ids;
+        if (im->dry) /* ids as the store would give them: after every one read or drawn */
+            c->orders.id = im->ids_seen + 1;
         else if ((st = store_next_id(im->store, TABLE_CUSTOMERS, &c->orders.id, err)) != FID_OK)
             return st;
         if (c->orders.id > im->ids_seen)

@@ -54,11 +54,8 @@ static void flush(struct scan *s)
     char tier[PROGRAM_ID_MAX] = "";
     if (s->status == FID_OK)
         s->status = vip_at(s->engine, &c, s->at, &vip, &s->err);
-    /* the tier's history only when it changed after the date (its last second included) */
-    if (s->status == FID_OK && c.tier_since <= s->at)
-        snprintf(tier, sizeof tier, "%s", c.tier);
-    else if (s->status == FID_OK)
-        s->status = tier_at(&s->engine->store, c.id, s->at + 1, tier, &s->err);
+    if (s->status == FID_OK)
+        s->status = tier_held(s->engine, &c, s->at, tier, &s->err);
     if (s->status == FID_OK) {
         int y, m, d;
         struct fid_error ignored;

@@ -65,9 +65,9 @@ json_t *engine_member_json(struct engine *e, const struct customer *c, int64_t n
         time_or_null(c->vip_until));
     /* what the tier and the plan give, in the merchant's words, as the programme names them */
     const struct tier_level *tier = program_tier(e->program, c->tier);
-    bool vip_active = c->vip_plan[0] && c->vip_until > now;
-    const struct vip_plan *plan = vip_active ? program_vip_plan(e->program, c->vip_plan) : NULL;
-    json_object_set_new(out, "vip_active", json_boolean(vip_active));
+    bool running = vip_active(c, now);
+    const struct vip_plan *plan = running ? program_vip_plan(e->program, c->vip_plan) : NULL;
+    json_object_set_new(out, "vip_active", json_boolean(running));
     json_object_set_new(out, "tier_benefits", benefits_json(tier ? &tier->perks : NULL));
     json_object_set_new(out, "vip_benefits", benefits_json(plan ? &plan->perks : NULL));
     if (c->is_member)

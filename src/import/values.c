@@ -211,11 +211,10 @@ int value_email(const char *text, char out[VALUE_EMAIL_MAX], char reason[VALUE_R
 int value_phone(const char *text, const char *region, char out[FID_PHONE_MAX],
                 char reason[VALUE_REASON_MAX])
 {
-    if (fid_phone_normalise(text, region, out) == 0)
+    struct fid_error err;
+    if (fid_phone_read(text, region, out, "", &err) == FID_OK)
         return 0;
-    char hint[FID_PHONE_HINT_MAX];
-    fid_phone_expected(region, hint);
-    snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not a phone number: expected %s", text, hint);
+    snprintf(reason, VALUE_REASON_MAX, "%.*s", VALUE_REASON_MAX - 1, err.message);
     return -1;
 }
 

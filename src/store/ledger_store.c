@@ -320,8 +320,6 @@ enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t 
         else if (strcmp(kind, "adjust") == 0)
             out->adjusted += amount + pending;
         out->net += amount + pending;
-        out->available_net += amount;
-        out->pending_net += pending;
     }
     db_done(s);
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "summing the ledger failed") : FID_OK;

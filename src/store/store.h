@@ -517,7 +517,7 @@ enum fid_status lots_next_due(struct store *store, const struct customer *c, int
  * points from pending to available and net to zero). */
 struct points_totals {
     int64_t earned, confirmed, redeemed, expired, clawed_back, adjusted;
-    int64_t net, available_net, pending_net;
+    int64_t net;
 };
 enum fid_status ledger_points_totals(struct store *store, int64_t from, int64_t to,
                                      struct points_totals *out, struct fid_error *err) FID_MUST_USE;

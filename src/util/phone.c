@@ -117,21 +117,27 @@ bool fid_phone_national(const char *text)
 int fid_phone_normalise(const char *text, const char *region, char out[FID_PHONE_MAX])
 {
     char typed[PHONE_FOLDED_MAX], read[FID_PHONE_MAX], spelt[FID_PHONE_MAX];
-    if (fold(text, typed) && spell(typed, out)) {
+    if (!fold(text, typed)) {
+        out[0] = '\0';
+        return -1;
+    }
+    if (spell(typed, out)) {
         /* "ZZ": no region, the number names its country */
         if (fid_phone_region_read(out, "ZZ", read) == 0 && spell(read, spelt))
             memcpy(out, spelt, FID_PHONE_MAX);
         return 0;
     }
     /* what the library makes of a national number must be one that reads again as itself */
-    if (region[0] && fold(text, typed) && national(typed) &&
-        fid_phone_region_read(typed, region, read) == 0 && spell(read, out))
+    if (region[0] && national(typed) && fid_phone_region_read(typed, region, read) == 0 &&
+        spell(read, out))
         return 0;
     out[0] = '\0';
     return -1;
 }
 
-void fid_phone_expected(const char *region, char hint[FID_PHONE_HINT_MAX])
+/* What a phone field takes in region, for messages: "a number of FR such as 06 12 34 56 78 or
+ * +33612345678"; the international form alone without a region. */
+static void expected(const char *region, char hint[FID_PHONE_HINT_MAX])
 {
     char national[FID_PHONE_EXAMPLE_MAX], international[FID_PHONE_MAX];
     if (region[0] && fid_phone_region_example(region, national, international) == 0)
@@ -147,7 +153,7 @@ enum fid_status fid_phone_read(const char *text, const char *region, char out[FI
     if (fid_phone_normalise(text, region, out) == 0)
         return FID_OK;
     char hint[FID_PHONE_HINT_MAX];
-    fid_phone_expected(region, hint);
+    expected(region, hint);
     return fid_fail(err, FID_ERR_INPUT, field, "\"%.40s\" is not a phone number: expected %s", text,
                     hint);
 }

@@ -25,10 +25,6 @@ int fid_phone_normalise(const char *text, const char *region, char out[FID_PHONE
  * and no "00" before them. Such a text is for fid_phone_normalise with the merchant's region. */
 bool fid_phone_national(const char *text);
 
-/* What a phone field takes in region, for messages: "a number of FR such as 06 12 34 56 78 or
- * +33612345678"; the international form alone without a region. */
-void fid_phone_expected(const char *region, char hint[FID_PHONE_HINT_MAX]);
-
 /* fid_phone_normalise as a check of field: FID_ERR_INPUT naming it, and what it takes. */
 enum fid_status fid_phone_read(const char *text, const char *region, char out[FID_PHONE_MAX],
                                const char *field, struct fid_error *err) FID_MUST_USE;

@@ -84,10 +84,7 @@ void text_owners_add(struct text_owners *map, const char *text, uint32_t owner)
         return;
     }
     size_t len = strlen(text);
-    while (map->texts_len + len + 1 > map->texts_cap) {
-        map->texts_cap = map->texts_cap ? map->texts_cap * 2 : 65536;
-        map->texts = xrealloc(map->texts, map->texts_cap);
-    }
+    xgrow((void **)&map->texts, &map->texts_cap, map->texts_len + len + 1, 1);
     memcpy(map->texts + map->texts_len, text, len + 1);
     *slot = (struct text_owners_slot){.hash = hash, .at = map->texts_len, .owner = owner};
     map->texts_len += len + 1;
