@@ -167,8 +167,7 @@ static enum fid_status window_rank_cached(struct engine *e, const struct custome
         return FID_OK;
     struct order_share sum;
     enum fid_status st =
-        cache ? order_window_totals_cached(&e->store, &c->order_periods, cache, from, to, &sum, err)
-              : order_window_totals(&e->store, &c->order_periods, from, to, &sum, err);
+        order_window_totals_cached(&e->store, &c->order_periods, cache, from, to, &sum, err);
     if (st == FID_OK)
         *rank = tier_rank_for(p, tier_metric_of(p, &sum));
     return st;
@@ -281,34 +280,47 @@ static bool window_may_exceed(const struct engine *e, const struct customer *c, 
     return tier_rank_for(p, tier_metric_of(p, &high)) > best;
 }
 
-/* The orders of one period in [from, to), judged in time order as rank_at_later_orders says;
- * *stop: one's window no longer holds `at`, and neither does any later one's. The windows
- * ending at a period's orders cut the same few periods: their orders are read once (cache). */
+/* Judges the windows ending at instants (in time order) as rank_at_later_orders says, their cut
+ * periods read through cache (NULL: walked); *stop: one's window no longer holds `at`, and
+ * neither does any later one's. */
+static enum fid_status judge_instants(struct engine *e, const struct customer *c,
+                                      const int64_t *instants, size_t n, int64_t at,
+                                      struct order_window_cache *cache, int *best, int64_t *best_at,
+                                      bool *stop, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    int top = (int)p->tiers.n_levels - 1;
+    enum fid_status st = FID_OK;
+    for (size_t i = 0; i < n && st == FID_OK && *best < top; i++) {
+        int64_t start = tier_window_start(p, e->tz, instants[i]);
+        if (start > at) {
+            *stop = true;
+            break;
+        }
+        int rank = -1;
+        if ((st = window_rank_cached(e, c, start, instants[i] + 1, cache, &rank, err)) == FID_OK &&
+            rank > *best) {
+            *best = rank;
+            *best_at = instants[i];
+        }
+    }
+    return st;
+}
+
+/* The orders of one period in [from, to), judged by judge_instants. The windows ending at a
+ * period's orders cut the same few periods: their orders are read once (cache). */
 static enum fid_status rank_at_period_orders(struct engine *e, const struct customer *c,
                                              const struct order_period *period, int64_t at,
                                              int64_t from, int64_t to,
                                              struct order_window_cache *cache, int *best,
                                              int64_t *best_at, bool *stop, struct fid_error *err)
 {
-    const struct program *p = e->program;
-    int top = (int)p->tiers.n_levels - 1;
     int64_t *instants = NULL;
     size_t n = 0;
     enum fid_status st = order_period_instants(&e->store, &c->order_periods, cache, period, from,
                                                to, &instants, &n, err);
-    for (size_t i = 0; i < n && st == FID_OK && *best < top; i++) {
-        if (tier_window_start(p, e->tz, instants[i]) > at) {
-            *stop = true;
-            break;
-        }
-        int rank = -1;
-        if ((st = window_rank_cached(e, c, tier_window_start(p, e->tz, instants[i]),
-                                     instants[i] + 1, cache, &rank, err)) == FID_OK &&
-            rank > *best) {
-            *best = rank;
-            *best_at = instants[i];
-        }
-    }
+    if (st == FID_OK)
+        st = judge_instants(e, c, instants, n, at, cache, best, best_at, stop, err);
     free(instants);
     return st;
 }
@@ -318,22 +330,13 @@ static enum fid_status rank_at_every_later_order(struct engine *e, const struct 
                                                  int64_t at, int *best, int64_t *best_at,
                                                  struct fid_error *err)
 {
-    const struct program *p = e->program;
-    int top = (int)p->tiers.n_levels - 1;
     int64_t from = at + 1 > c->tier_since ? at + 1 : c->tier_since, *instants = NULL;
     size_t n = 0;
+    bool stop = false;
     enum fid_status st = order_window_instants(&e->store, &c->order_periods, from, c->last_order_at,
                                                &instants, &n, err);
-    for (size_t i = 0; i < n && st == FID_OK && *best < top; i++) {
-        if (tier_window_start(p, e->tz, instants[i]) > at)
-            break;
-        int rank = -1;
-        if ((st = rank_after_activity_at(e, c, instants[i], &rank, err)) == FID_OK &&
-            rank > *best) {
-            *best = rank;
-            *best_at = instants[i];
-        }
-    }
+    if (st == FID_OK)
+        st = judge_instants(e, c, instants, n, at, NULL, best, best_at, &stop, err);
     free(instants);
     return st;
 }

@@ -18,6 +18,7 @@ struct window_visit {
     int64_t *instants;
     struct order_dated *orders;
     size_t n, cap;
+    struct order_window_cache *cache; /* a sum's cut periods read through it (NULL: walked) */
 };
 
 static void add_share(struct window_visit *w, int64_t at, struct order_share share)
@@ -110,7 +111,8 @@ void order_window_cache_free(struct order_window_cache *cache)
     cache->n = cache->next = 0;
 }
 
-/* A period inside the window adds its sum whole when only the sum is wanted. */
+/* A period inside the window adds its sum whole when only the sum is wanted, and a period it
+ * cuts adds its orders inside from the cache when there is one. */
 static enum fid_status visit_period(struct store *store, const struct order_periods *periods,
                                     const struct order_period *period, int64_t from, int64_t to,
                                     struct window_visit *w, struct fid_error *err)
@@ -124,7 +126,14 @@ static enum fid_status visit_period(struct store *store, const struct order_peri
         order_share_add(&w->sum, period->sum, 1);
         return FID_OK;
     case PERIOD_PARTLY:
-        break;
+        if (w->cache == NULL || w->visit != add_share)
+            break;
+        const struct order_period_orders *read = NULL;
+        enum fid_status st = cached_orders(store, periods, w->cache, period, &read, err);
+        for (size_t k = 0; st == FID_OK && k < read->n; k++)
+            if (read->orders[k].at >= from && read->orders[k].at < to)
+                order_share_add(&w->sum, read->orders[k].share, 1);
+        return st;
     }
     return walk_period(store, periods, period, from, to, w, err);
 }
@@ -143,10 +152,7 @@ enum fid_status order_window_totals(struct store *store, const struct order_peri
                                     int64_t from, int64_t to, struct order_share *sum,
                                     struct fid_error *err)
 {
-    struct window_visit w = {.visit = add_share};
-    enum fid_status st = visit_window(store, periods, from, to, &w, err);
-    *sum = w.sum;
-    return st;
+    return order_window_totals_cached(store, periods, NULL, from, to, sum, err);
 }
 
 enum fid_status order_window_totals_cached(struct store *store, const struct order_periods *periods,
@@ -154,26 +160,9 @@ enum fid_status order_window_totals_cached(struct store *store, const struct ord
                                            int64_t to, struct order_share *sum,
                                            struct fid_error *err)
 {
-    /* As visit_window, a cut period's orders taken from the cache instead of a walk. */
-    *sum = (struct order_share){0};
-    enum fid_status st = FID_OK;
-    for (size_t i = 0; i <= periods->n && st == FID_OK; i++) {
-        const struct order_period *period = i == 0 ? &periods->folded : &periods->periods[i - 1];
-        const struct order_period_orders *read = NULL;
-        switch (order_period_overlap(period, from, to)) {
-        case PERIOD_OUTSIDE:
-            break;
-        case PERIOD_INSIDE:
-            order_share_add(sum, period->sum, 1);
-            break;
-        case PERIOD_PARTLY:
-            st = cached_orders(store, periods, cache, period, &read, err);
-            for (size_t k = 0; st == FID_OK && k < read->n; k++)
-                if (read->orders[k].at >= from && read->orders[k].at < to)
-                    order_share_add(sum, read->orders[k].share, 1);
-            break;
-        }
-    }
+    struct window_visit w = {.visit = add_share, .cache = cache};
+    enum fid_status st = visit_window(store, periods, from, to, &w, err);
+    *sum = w.sum;
     return st;
 }
 

@@ -440,7 +440,7 @@ struct order_window_cache {
     size_t n, next; /* next: the entry to replace once full */
 };
 void order_window_cache_free(struct order_window_cache *cache);
-/* order_window_totals, a cut period's orders read through the cache. */
+/* order_window_totals, a cut period's orders read through the cache (NULL: walked, as there). */
 enum fid_status order_window_totals_cached(struct store *store, const struct order_periods *periods,
                                            struct order_window_cache *cache, int64_t from,
                                            int64_t to, struct order_share *sum,
