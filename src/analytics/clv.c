@@ -172,7 +172,15 @@ static enum fid_status hyp2f1_near_one(double a, double b, double c, double z, s
         if (st != FID_OK)
             return st;
         g2.log_scale += m * log(y);
-        sum = scaled_add(sum, scaled_mul(g2, f));
+        struct scaled second = scaled_mul(g2, f);
+        double larger = fmax(sum.value == 0.0 ? -HUGE_VAL : log(fabs(sum.value)) + sum.log_scale,
+                             log(fabs(second.value)) + second.log_scale);
+        sum = scaled_add(sum, second);
+        if (sum.value == 0.0 ||
+            larger - (log(fabs(sum.value)) + sum.log_scale) > log(HYP2F1_CANCELLATION_MAX))
+            return fid_fail(err, FID_ERR_INTERNAL, "z",
+                            "2F1(%g, %g; %g; %g): the 1 - z transformation's terms cancel", a, b, c,
+                            z);
     }
     *out = sum;
     return FID_OK;
@@ -199,7 +207,13 @@ static enum fid_status hyp2f1_scaled(double a, double b, double c, double z, str
     double m = c - a - b;
     if (z <= HYP2F1_SERIES_Z_MAX || fabs(m - nearbyint(m)) < HYP2F1_INTEGER_GAP)
         return hyp2f1_series(a, b, c, z, out, err);
-    return hyp2f1_near_one(a, b, c, z, out, err);
+    /* With large a and b (a frequent buyer's r + x and b + x) the transformation's two terms are
+     * huge and nearly opposite; the series at z, slower there, then keeps every digit (its terms
+     * have one sign once a, b and c are positive), and says so when it cannot. */
+    struct fid_error near_err;
+    if (hyp2f1_near_one(a, b, c, z, out, &near_err) == FID_OK)
+        return FID_OK;
+    return hyp2f1_series(a, b, c, z, out, err);
 }
 
 enum fid_status clv_hyp2f1(double a, double b, double c, double z, double *out,
@@ -508,9 +522,11 @@ static enum fid_status bgnbd_check(const struct clv_bgnbd *m, struct fid_error *
 
 static enum fid_status gamma_gamma_check(const struct clv_gamma_gamma *m, struct fid_error *err)
 {
-    enum fid_status st = parameter_check(m->p, "/model/p", err);
+    enum fid_status st = parameter_check(m->q, "/model/q", err);
+    if (st == FID_OK && m->fixed_values)
+        return parameter_check(m->scale, "/model/scale", err);
     if (st == FID_OK)
-        st = parameter_check(m->q, "/model/q", err);
+        st = parameter_check(m->p, "/model/p", err);
     if (st == FID_OK)
         st = parameter_check(m->gamma, "/model/gamma", err);
     return st;
@@ -703,17 +719,29 @@ enum fid_status clv_bgnbd_p_alive(const struct clv_bgnbd *model,
     return FID_OK;
 }
 
-/* E[Y(t) | x, t_x, T] by the closed form, for a != 1 and a + b + x != 1. */
+/*
+ * E[Y(t) | x, t_x, T] by the closed form, for a != 1 and a + b + x != 1. Its product
+ * ((alpha + T) / (alpha + T + t))^(r + x) 2F1(r + x, b + x; c; z), c = a + b + x - 1 and
+ * z = t / (alpha + T + t), is taken through Euler's transformation as
+ * (1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; c; z): for a frequent buyer the first 2F1 is of order
+ * 1e40 against a prefactor of 1e-40, and near z = 1 its transformation's terms cancel to nothing,
+ * while the second's series has terms of one sign after the first and stays near 1. The series is
+ * summed at every z < 1, falling back to the general evaluation when it needs too many terms.
+ */
 static enum fid_status bgnbd_expected_closed(const struct clv_bgnbd *m, double x, double t_x,
                                              double age, double t, double *out,
                                              struct fid_error *err)
 {
-    double rx = m->r + x, c = m->a + m->b + x - 1.0;
-    struct scaled f;
-    enum fid_status st = hyp2f1_scaled(rx, m->b + x, c, t / (m->alpha + age + t), &f, err);
+    double c = m->a + m->b + x - 1.0, z = t / (m->alpha + age + t);
+    double upper = m->a + m->b - 1.0 - m->r, lower = m->a - 1.0;
+    struct scaled f = {1.0, 0.0};
+    struct fid_error series_err;
+    enum fid_status st = FID_OK;
+    if (z > 0.0 && hyp2f1_series(upper, lower, c, z, &f, &series_err) != FID_OK)
+        st = hyp2f1_scaled(upper, lower, c, z, &f, err);
     if (st != FID_OK)
         return st;
-    f.log_scale -= rx * log1p(t / (m->alpha + age)); /* ((alpha + T) / (alpha + T + t))^(r + x) */
+    f.log_scale -= lower * log1p(t / (m->alpha + age)); /* (1 - z)^(a - 1) */
     double expected =
         bgnbd_p_alive_at(m, x, t_x, age) * c / (m->a - 1.0) * (1.0 - scaled_to_double(f));
     if (!isfinite(expected))
@@ -857,12 +885,27 @@ static enum fid_status spend_sample_build(const struct clv_customer *customers, 
 }
 
 /*
+ * The fixed-values limit: each mean value m is the customer's own, InverseGamma(q, scale) across
+ * customers, log density q log scale - log G(q) - (q + 1) log m - scale / m. It is the limit of
+ * the density below as p grows with p gamma = scale held.
+ */
+static double fixed_values_log_likelihood(const struct spend_sample *s, double q, double scale)
+{
+    double total = (double)s->n_rows * (q * log(scale) - log_gamma(q));
+    for (size_t i = 0; i < s->n_rows; i++)
+        total -= (q + 1.0) * s->rows[i].log_value + scale / s->rows[i].value;
+    return total;
+}
+
+/*
  * Sum over customers with x >= 1 and m > 0 of the log density of their mean value m (Fader, Hardie
  * & Lee 2005, "RFM and CLV", appendix): G(p x + q) / (G(p x) G(q)) gamma^q m^(p x - 1) x^(p x) /
  * (gamma + x m)^(p x + q).
  */
 static double spend_sample_log_likelihood(struct spend_sample *s, const struct clv_gamma_gamma *m)
 {
+    if (m->fixed_values)
+        return fixed_values_log_likelihood(s, m->q, m->scale);
     double common = -log_gamma(m->q) + m->q * log(m->gamma);
     for (size_t k = 0; k < s->n_repeats; k++) {
         double px = m->p * s->repeats[k];
@@ -880,13 +923,24 @@ static double spend_sample_log_likelihood(struct spend_sample *s, const struct c
 
 static struct clv_gamma_gamma gamma_gamma_from_log(const double *theta)
 {
-    return (struct clv_gamma_gamma){exp(theta[0]), exp(theta[1]), exp(theta[2])};
+    return (struct clv_gamma_gamma){.p = exp(theta[0]), .q = exp(theta[1]), .gamma = exp(theta[2])};
 }
 
 static double spend_cost(const double *theta, void *data)
 {
     struct clv_gamma_gamma m = gamma_gamma_from_log(theta);
     return -spend_sample_log_likelihood(data, &m);
+}
+
+/* The fixed-values limit wins over a finite p that is not better by more than this, relative: at
+ * p of 1e5 and more the model's log-likelihood is summed from lgamma terms of 1e7 whose difference
+ * keeps about eight digits (CDNOW's finite optimum is better by far more). */
+#define SPEND_LIMIT_TOLERANCE 1e-6
+
+/* theta: log q, log scale. */
+static double fixed_values_cost(const double *theta, void *data)
+{
+    return -fixed_values_log_likelihood(data, exp(theta[0]), exp(theta[1]));
 }
 
 enum fid_status clv_gamma_gamma_fit(const struct clv_customer *customers, size_t n,
@@ -909,11 +963,41 @@ enum fid_status clv_gamma_gamma_fit(const struct clv_customer *customers, size_t
         mean_value += sample.rows[i].value / (double)sample.n_rows;
     double theta[NM_DIM_MAX] = {0.0, log(2.0), log(mean_value)};
     struct nm_problem problem = {3, spend_cost, &sample, 0, fit_budget(options)};
-    st = fit_minimise(&problem, theta, sample.n_rows, report, err);
+    double cost;
+    unsigned restarts = 0;
+    st = nm_minimise(&problem, theta, &cost, &restarts, err);
+
+    /* A shop whose customers buy the same basket each time has the likelihood rise for ever in p
+     * (the fit does not converge, or stops at a p of millions): its supremum is the fixed-values
+     * limit, fitted on its own from q = 2 and the scale at the mean value. The limit is taken when
+     * the model reached no higher likelihood at finite p, within the rounding of log G(p x + q) -
+     * log G(p x) at such p; else the model's own result stands. */
+    double limit[NM_DIM_MAX] = {log(2.0), log(mean_value)};
+    struct nm_problem limit_problem = {2, fixed_values_cost, &sample, 0, fit_budget(options)};
+    double limit_cost;
+    unsigned limit_restarts = 0;
+    struct fid_error limit_err;
+    bool take_limit =
+        nm_minimise(&limit_problem, limit, &limit_cost, &limit_restarts, &limit_err) == FID_OK &&
+        cost >= limit_cost - SPEND_LIMIT_TOLERANCE * (1.0 + fabs(limit_cost));
+    size_t used = sample.n_rows;
     spend_sample_free(&sample);
-    if (st != FID_OK)
+    if (take_limit) {
+        *out = (struct clv_gamma_gamma){.p = INFINITY,
+                                        .q = exp(limit[0]),
+                                        .gamma = 0.0,
+                                        .fixed_values = true,
+                                        .scale = exp(limit[1])};
+        cost = limit_cost;
+        restarts = limit_restarts;
+    } else if (st != FID_OK) {
         return st;
-    *out = gamma_gamma_from_log(theta);
+    } else {
+        *out = gamma_gamma_from_log(theta);
+    }
+    if (report != NULL)
+        *report = (struct clv_fit_report){
+            -cost, used, problem.evaluations + limit_problem.evaluations, restarts};
     return FID_OK;
 }
 
@@ -945,6 +1029,18 @@ enum fid_status clv_gamma_gamma_expected_value(const struct clv_gamma_gamma *mod
     if (st != FID_OK)
         return st;
     double x = customer->repeats;
+    if (model->fixed_values && x > 0.0) {
+        *out = customer->mean_value;
+        return FID_OK;
+    }
+    if (model->fixed_values) {
+        if (!(model->q > 1.0))
+            return fid_fail(err, FID_ERR_INPUT, "/model/q",
+                            "the expected purchase value is infinite when q <= 1 (q = %g)",
+                            model->q);
+        *out = model->scale / (model->q - 1.0);
+        return FID_OK;
+    }
     double weight = model->p * x + model->q - 1.0;
     if (!(weight > 0.0))
         return fid_fail(err, FID_ERR_INPUT, "/model/q",

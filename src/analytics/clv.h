@@ -16,6 +16,7 @@
 #ifndef FIDELE_ANALYTICS_CLV_H
 #define FIDELE_ANALYTICS_CLV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/error.h"
@@ -43,9 +44,18 @@ struct clv_bgnbd {
     double r, alpha, a, b;
 };
 
-/* Gamma-Gamma parameters, all > 0: purchase value ~ Gamma(p, nu), nu ~ Gamma(q, gamma). */
+/*
+ * Gamma-Gamma parameters, all > 0: purchase value ~ Gamma(p, nu), nu ~ Gamma(q, gamma).
+ *
+ * With fixed_values, the model's limit as p grows with p gamma held (the likelihood of a shop whose
+ * customers buy the same basket each time rises without bound in p): a customer's purchases are
+ * all worth the customer's own mean, and those means are InverseGamma(q, scale) across customers,
+ * scale being the limit of p gamma. p is then INFINITY and gamma 0; scale is read only then.
+ */
 struct clv_gamma_gamma {
     double p, q, gamma;
+    bool fixed_values;
+    double scale;
 };
 
 /* Optional settings of a fit; NULL or zero fields mean the defaults. */
@@ -110,15 +120,17 @@ enum fid_status clv_bgnbd_population_purchases(const struct clv_bgnbd *model, do
 /*
  * Maximum-likelihood estimates of p, q, gamma from the customers with repeats >= 1 and a
  * mean_value > 0 (the others are skipped: a mean of 0, free or refunded repeat purchases, has no
- * density under the model). Errors as clv_bgnbd_fit; FID_ERR_INPUT also when no such customer is
- * left or a repeat customer's mean_value is negative or not finite.
+ * density under the model). The fixed-values limit is fitted too (q and scale), and taken when the
+ * model reaches no higher likelihood at finite p. Errors as clv_bgnbd_fit; FID_ERR_INPUT also when
+ * no such customer is left or a repeat customer's mean_value is negative or not finite.
  */
 enum fid_status clv_gamma_gamma_fit(const struct clv_customer *customers, size_t n,
                                     const struct clv_fit_options *options,
                                     struct clv_gamma_gamma *out, struct clv_fit_report *report,
                                     struct fid_error *err) FID_MUST_USE;
 
-/* Log-likelihood of the mean values of the customers the fit uses (repeats >= 1, mean > 0). */
+/* Log-likelihood of the mean values of the customers the fit uses (repeats >= 1, mean > 0); with
+ * fixed_values, the InverseGamma(q, scale) log density of those means. */
 enum fid_status clv_gamma_gamma_log_likelihood(const struct clv_gamma_gamma *model,
                                                const struct clv_customer *customers, size_t n,
                                                double *out, struct fid_error *err) FID_MUST_USE;
@@ -128,7 +140,9 @@ enum fid_status clv_gamma_gamma_log_likelihood(const struct clv_gamma_gamma *mod
  * average of the population mean p gamma / (q - 1) and the customer's own mean, the own mean
  * weighing p x / (p x + q - 1). A repeat customer whose mean is 0 gets the same average with an
  * own mean of 0, p gamma / (p x + q - 1), as `lifetimes` predicts for them. Needs p x + q > 1
- * (q > 1 for x = 0, whose mean_value is ignored), else FID_ERR_INPUT: infinite mean.
+ * (q > 1 for x = 0, whose mean_value is ignored), else FID_ERR_INPUT: infinite mean. With
+ * fixed_values (p infinite) the own mean weighs everything: mean_value when x >= 1, and the
+ * population mean scale / (q - 1) when x = 0.
  */
 enum fid_status clv_gamma_gamma_expected_value(const struct clv_gamma_gamma *model,
                                                const struct clv_customer *customer, double *out,

@@ -199,23 +199,32 @@ int cmd_clv(struct cli *cli)
     }
     char end_date[16];
     snprintf(end_date, sizeof end_date, "%04d-%02d-%02d", year, month, day);
+    /* The fixed-values limit has p infinite and gamma 0; its scale is the limit of p gamma. */
+    double scale = spend.fixed_values ? spend.scale : spend.p * spend.gamma;
     if (cli->json) {
         cli_print_json(json_pack(
-            "{s:s, s:I, s:f, s:s, s:I, s:{s:f, s:f, s:f, s:f, s:f}, s:{s:f, s:f, s:f, s:I, s:f}, "
-            "s:O}",
+            "{s:s, s:I, s:f, s:s, s:I, s:{s:f, s:f, s:f, s:f, s:f}, s:{s:b, s:o, s:f, s:o, s:f, "
+            "s:I, s:f}, s:O}",
             "calibration_end", end_date, "horizon_weeks", (json_int_t)horizon, "discount_weekly",
             discount, "currency", engine_merchant(e)->currency, "customers", (json_int_t)s.n,
             "bgnbd", "r", purchases.r, "alpha", purchases.alpha, "a", purchases.a, "b", purchases.b,
-            "log_likelihood", bg_report.log_likelihood, "gamma_gamma", "p", spend.p, "q", spend.q,
-            "gamma", spend.gamma, "customers", (json_int_t)gg_report.customers, "log_likelihood",
+            "log_likelihood", bg_report.log_likelihood, "gamma_gamma", "fixed_values",
+            spend.fixed_values, "p", spend.fixed_values ? json_null() : json_real(spend.p), "q",
+            spend.q, "gamma", spend.fixed_values ? json_null() : json_real(spend.gamma), "scale",
+            scale, "customers", (json_int_t)gg_report.customers, "log_likelihood",
             gg_report.log_likelihood, "items", items));
     } else {
         printf("Calibration to %s: %zu customers; horizon %lld weeks\n", end_date, s.n,
                (long long)horizon);
         printf("BG/NBD       r %.4f  alpha %.4f  a %.4f  b %.4f  (log-likelihood %.2f)\n",
                purchases.r, purchases.alpha, purchases.a, purchases.b, bg_report.log_likelihood);
-        printf("Gamma-Gamma  p %.4f  q %.4f  gamma %.4f  (%zu repeat customers)\n\n", spend.p,
-               spend.q, spend.gamma, gg_report.customers);
+        if (spend.fixed_values)
+            printf("Gamma-Gamma  p infinite (each customer's purchases are worth their own mean)  "
+                   "q %.4f  p*gamma %.4f  (%zu repeat customers)\n\n",
+                   spend.q, scale, gg_report.customers);
+        else
+            printf("Gamma-Gamma  p %.4f  q %.4f  gamma %.4f  (%zu repeat customers)\n\n", spend.p,
+                   spend.q, spend.gamma, gg_report.customers);
         printf("%-20s %8s %10s %8s %12s\n", "customer", "repeats", "purchases", "P(alive)", "CLV");
         size_t i;
         json_t *it;

@@ -27,7 +27,7 @@
 /* Published estimates (SOURCE.md beside the data), each checked within 1%. */
 static const struct clv_bgnbd PUBLISHED_BGNBD = {0.243, 4.414, 0.793, 2.426};
 static const double PUBLISHED_BGNBD_LL = -9582.4;
-static const struct clv_gamma_gamma PUBLISHED_SPEND = {6.25, 3.74, 15.44};
+static const struct clv_gamma_gamma PUBLISHED_SPEND = {.p = 6.25, .q = 3.74, .gamma = 15.44};
 
 /* The sample, loaded once by the group set-up; NULL when the file is absent. */
 struct cdnow {
@@ -427,6 +427,71 @@ static void test_gamma_gamma_zero_value(void **state)
     assert_non_null(strstr(err.message, "value above 0"));
 }
 
+/*
+ * Customers who buy the same basket each time: their mean values spread alike whatever their
+ * number of purchases, so the likelihood rises for ever in p and the fit takes the fixed-values
+ * limit, means InverseGamma(q, scale). Checked against that limit's own optimum (the scale
+ * q n / sum(1/m) given q, and no better q nearby), against the model at finite p, and in its
+ * predictions: a customer's own mean, scale / (q - 1) for one who never came back.
+ */
+static void test_gamma_gamma_fixed_values(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    struct clv_customer sample[N];
+    double inverse_sum = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        /* means from 3.5 to about 40, the same spread for each number of repeats */
+        double mean = 3.5 + 36.0 / (1.0 + (double)((i * 53) % 97)) + 0.25 * (double)(i % 13);
+        sample[i] = customer((double)(1 + (i / 7) % 12), 10, 40, mean);
+        inverse_sum += 1.0 / mean;
+    }
+    struct clv_gamma_gamma m;
+    struct clv_fit_report report;
+    struct fid_error err;
+    unit_ok("fit", clv_gamma_gamma_fit(sample, N, NULL, &m, &report, &err), &err);
+    assert_true(m.fixed_values);
+    assert_true(isinf(m.p) && m.gamma == 0.0);
+    UNIT_EQ_INT("customers used", report.customers, N);
+    UNIT_CLOSE("scale at its optimum given q", m.scale, m.q * N / inverse_sum, 1e-6);
+    double ll = NAN;
+    unit_ok("ll", clv_gamma_gamma_log_likelihood(&m, sample, N, &ll, &err), &err);
+    UNIT_CLOSE("reported log-likelihood", report.log_likelihood, ll, 1e-12);
+    for (int side = -1; side <= 1; side += 2) {
+        struct clv_gamma_gamma moved = m;
+        moved.q *= 1.0 + side * 1e-3;
+        moved.scale = moved.q * N / inverse_sum;
+        double other = NAN;
+        unit_ok("ll", clv_gamma_gamma_log_likelihood(&moved, sample, N, &other, &err), &err);
+        assert_true(other < ll);
+    }
+    /* the model at finite p stays below its limit, and reaches it as p grows */
+    double previous = -HUGE_VAL;
+    for (double p = 10.0; p <= 1e5; p *= 10.0) {
+        struct clv_gamma_gamma finite = {.p = p, .q = m.q, .gamma = m.scale / p};
+        double at_p = NAN;
+        unit_ok("ll", clv_gamma_gamma_log_likelihood(&finite, sample, N, &at_p, &err), &err);
+        assert_true(at_p < ll && at_p > previous);
+        previous = at_p;
+    }
+    UNIT_CLOSE("p = 1e5 is the limit", previous, ll, 1e-5);
+
+    double value = NAN;
+    unit_ok("own", clv_gamma_gamma_expected_value(&m, &sample[3], &value, &err), &err);
+    UNIT_CLOSE("a repeat customer's own mean", value, sample[3].mean_value, 1e-15);
+    struct clv_customer silent = customer(0, 0, 40, 0);
+    unit_ok("x=0", clv_gamma_gamma_expected_value(&m, &silent, &value, &err), &err);
+    UNIT_CLOSE("the population mean", value, m.scale / (m.q - 1.0), 1e-15);
+    struct clv_gamma_gamma heavy = m;
+    heavy.q = 0.9;
+    UNIT_EQ_ERROR("infinite mean", clv_gamma_gamma_expected_value(&heavy, &silent, &value, &err),
+                  err, FID_ERR_INPUT, "/model/q");
+    heavy = m;
+    heavy.scale = 0.0;
+    UNIT_EQ_ERROR("bad scale", clv_gamma_gamma_expected_value(&heavy, &silent, &value, &err), err,
+                  FID_ERR_INPUT, "/model/scale");
+}
+
 /* The fits do not depend on the units: in days alpha is 7 times larger, in cents gamma is 100
  * times larger, and the shape parameters stay (the starts carry the units, so this also shows
  * the optimiser reaches the same maximum from another start). */
@@ -485,8 +550,14 @@ static void test_expected_purchases_known_value(void **state)
     UNIT_CLOSE("regression value", got, 1.2260281748, 1e-9);
 }
 
+/* A café's fit (the demo's year to 2026-06-01): regulars buying every few days, b large. Its
+ * 2F1(r + x, b + x; a + b + x - 1; z) is of order 1e45 at z = 0.75, where the 1 - z
+ * transformation's two terms cancel: the predictions were 7e16 purchases a year. */
+static const struct clv_bgnbd CAFE_BGNBD = {0.48665390510323564, 0.29223075733669157,
+                                            0.7170861527142649, 105.45903171917506};
+
 /* The closed form against the quadrature where the evaluation is hardest: z near 1, huge x,
- * a just under 1 and a = 1 exactly (the removable singularity). */
+ * a just under 1 and a = 1 exactly (the removable singularity), a café's frequent buyers. */
 static void test_expected_purchases_against_quadrature(void **state)
 {
     (void)state;
@@ -506,6 +577,11 @@ static void test_expected_purchases_against_quadrature(void **state)
         {"a = 1", &unit_a, 2, 30.43, 38.86, 39},
         {"a = 1 - 3e-6", &near_a, 2, 30.43, 38.86, 39},
         {"a = 1, new customer", &unit_a, 0, 0, 0, 52},
+        {"cafe regular, x=73 in 17 weeks", &CAFE_BGNBD, 73, 16.142857142857142, 16.714285714285715,
+         52},
+        {"cafe regular, x=35", &CAFE_BGNBD, 35, 16, 16.428571428571427, 52},
+        {"cafe, x=5 lapsing", &CAFE_BGNBD, 5, 10, 14.142857142857142, 52},
+        {"cafe, new customer", &CAFE_BGNBD, 0, 0, 0, 52},
     };
     for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
         struct clv_customer c = customer(cases[i].x, cases[i].t_x, cases[i].age, 0);
@@ -516,6 +592,27 @@ static void test_expected_purchases_against_quadrature(void **state)
         double want =
             expected_by_quadrature(cases[i].m, cases[i].x, cases[i].t_x, cases[i].age, cases[i].t);
         UNIT_CLOSE(cases[i].label, got, want, 1e-8);
+    }
+}
+
+/* The café's regulars against values computed apart with 50-digit arithmetic (mpmath's hyp2f1
+ * in the closed form): 155.56 and 87.10 purchases in the next year, not 7e16. */
+static void test_expected_purchases_frequent_buyers(void **state)
+{
+    (void)state;
+    const struct {
+        double x, t_x, age, want;
+    } cases[] = {
+        {73, 16.142857142857142, 16.714285714285715, 155.56272087193434},
+        {35, 16, 16.428571428571427, 87.103954265553998},
+        {5, 10, 14.142857142857142, 17.707160632214279},
+    };
+    for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+        struct clv_customer c = customer(cases[i].x, cases[i].t_x, cases[i].age, 0);
+        double got = NAN;
+        struct fid_error err;
+        unit_ok("expected", clv_bgnbd_expected_purchases(&CAFE_BGNBD, &c, 52, &got, &err), &err);
+        UNIT_CLOSE("against 50 digits", got, cases[i].want, 1e-11);
     }
 }
 
@@ -701,7 +798,7 @@ static void test_fit_input_errors(void **state)
     (void)state;
     struct clv_customer good = customer(1, 5, 10, 12);
     struct clv_bgnbd m = {1, 1, 1, 1}, untouched = m;
-    struct clv_gamma_gamma g = {1, 1, 1};
+    struct clv_gamma_gamma g = {.p = 1, .q = 1, .gamma = 1};
     struct fid_error err;
     struct {
         const char *label;
@@ -756,7 +853,7 @@ static void test_fit_budget(void **state)
     const struct cdnow *data = cdnow_or_skip();
     struct clv_fit_options tight = {40};
     struct clv_bgnbd m = {1, 1, 1, 1};
-    struct clv_gamma_gamma g = {1, 1, 1};
+    struct clv_gamma_gamma g = {.p = 1, .q = 1, .gamma = 1};
     struct fid_error err;
     UNIT_EQ_ERROR("bgnbd", clv_bgnbd_fit(data->customers, data->n, &tight, &m, NULL, &err), err,
                   FID_ERR_INTERNAL, "");
@@ -819,9 +916,11 @@ int main(void)
         cmocka_unit_test(test_gamma_gamma_cdnow_fit),
         cmocka_unit_test(test_gamma_gamma_cdnow_zero_value),
         cmocka_unit_test(test_gamma_gamma_zero_value),
+        cmocka_unit_test(test_gamma_gamma_fixed_values),
         cmocka_unit_test(test_fits_follow_the_units),
         cmocka_unit_test(test_expected_purchases_known_value),
         cmocka_unit_test(test_expected_purchases_against_quadrature),
+        cmocka_unit_test(test_expected_purchases_frequent_buyers),
         cmocka_unit_test(test_p_alive),
         cmocka_unit_test(test_expected_purchases_shape),
         cmocka_unit_test(test_expected_value),
