@@ -270,7 +270,10 @@ int cmd_demo(struct cli *cli)
         seed >>= 1; /* stays within json_int_t */
     }
 
-    struct demo d = {.now = cli->now, .batch = json_array(), .rng = fid_rng_new(&seed)};
+    struct demo d = {.now = cli->now,
+                     .batch = json_array(),
+                     .contacts = json_object(),
+                     .rng = fid_rng_new(&seed)};
     json_t *violations = NULL;
     int64_t figures[N_FIGURES] = {0};
     int code = 1;
@@ -312,6 +315,7 @@ done:
         code = cli_fail(cli, &err);
     json_decref(violations);
     json_decref(d.batch);
+    json_decref(d.contacts);
     engine_close(d.engine);
     fid_tz_free(d.tz);
     fid_rng_free(d.rng);

@@ -190,6 +190,7 @@ struct demo {
     uint64_t next_seq;
     json_t *batch;
     int64_t batch_at;
+    json_t *contacts; /* e-mails and phones given so far: each names one member */
     int64_t reward_cost[N_REWARDS], reward_value[N_REWARDS];
     const char *stamp_card; /* the programme's first stamp card, for stamp adjustments */
     int latte_taken, adjustments;

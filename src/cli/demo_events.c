@@ -82,6 +82,15 @@ static void mail_slug(const char *name, char *out, size_t size)
     out[n] = '\0';
 }
 
+/* Notes an e-mail or phone as given; false when it already was. */
+static bool contact_take(struct demo *d, const char *contact)
+{
+    if (json_object_get(d->contacts, contact) != NULL)
+        return false;
+    json_object_set_new(d->contacts, contact, json_true());
+    return true;
+}
+
 static void emit_enrol(struct demo *d, int ci, int64_t at)
 {
     struct demo_customer *c = &d->customers[ci];
@@ -102,6 +111,11 @@ static void emit_enrol(struct demo *d, int ci, int64_t at)
     else
         snprintf(email, sizeof email, "%s.%s%d@%s", first_slug, last_slug, ci + 1,
                  PICK(d->rng, MAIL_DOMAINS));
+    /* an e-mail names one member: a namesake's gets the customer's number, which no other has */
+    if (!contact_take(d, email))
+        snprintf(email, sizeof email, "%s.%s%d@%s", first_slug, last_slug, ci + 1,
+                 strchr(email, '@') + 1);
+    (void)contact_take(d, email);
     snprintf(key, sizeof key, "enrol:%s", c->ref);
     json_t *ev =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "enrol", "key", key, "customer", c->ref,
@@ -109,11 +123,13 @@ static void emit_enrol(struct demo *d, int ci, int64_t at)
     bool phone = demo_chance(d, 45);
     if (phone) {
         char number[24];
-        if (english)
-            snprintf(number, sizeof number, "+447%09d", demo_below(d, 1000000000));
-        else
-            snprintf(number, sizeof number, "+33%d%08d", 6 + demo_below(d, 2),
-                     demo_below(d, 100000000));
+        do { /* a phone names one member too: drawn again when taken */
+            if (english)
+                snprintf(number, sizeof number, "+447%09d", demo_below(d, 1000000000));
+            else
+                snprintf(number, sizeof number, "+33%d%08d", 6 + demo_below(d, 2),
+                         demo_below(d, 100000000));
+        } while (!contact_take(d, number));
         json_object_set_new(ev, "phone", json_string(number));
     }
     if (demo_chance(d, 65)) {
