@@ -61,7 +61,8 @@ static int add_member(struct cli *cli)
     if (cli_apply_one(cli, e, event, &r, &err) != FID_OK) {
         engine_close(e);
         /* its default key taken by an enrolment with other details: the member exists */
-        if (err.status == FID_ERR_CONFLICT && cli_option(cli, "key") == NULL)
+        if (err.status == FID_ERR_CONFLICT && strcmp(err.field, "/key") == 0 &&
+            cli_option(cli, "key") == NULL)
             fid_fail(&err, FID_ERR_CONFLICT, "/customer",
                      "\"%.100s\" is already a member, enrolled with other details",
                      cli->positional[1]);

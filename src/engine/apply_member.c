@@ -59,6 +59,54 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
     return st;
 }
 
+/* The first customer other than `self` a look-up by e-mail or phone finds. */
+struct contact_holder {
+    int64_t self;
+    bool found;
+    bool is_member;
+    char ref[sizeof((struct customer){0}).ref];
+};
+
+static int note_holder(const struct customer *c, void *context)
+{
+    struct contact_holder *h = context;
+    if (c->id == h->self)
+        return 0;
+    h->found = true;
+    h->is_member = c->is_member;
+    snprintf(h->ref, sizeof h->ref, "%s", c->ref);
+    return 1;
+}
+
+static enum fid_status contact_check(struct engine *e, int64_t self, enum customer_field field,
+                                     const char *value, struct fid_error *err)
+{
+    if (value[0] == '\0')
+        return FID_OK;
+    struct contact_holder h = {.self = self};
+    enum fid_status st = customer_find_by(&e->store, field, value, note_holder, &h, err);
+    if (st != FID_OK || !h.found)
+        return st;
+    const char *what = field == CUSTOMER_EMAIL ? "e-mail" : "phone number";
+    if (h.is_member)
+        return fid_fail(err, FID_ERR_CONFLICT, field == CUSTOMER_EMAIL ? "/email" : "/phone",
+                        "the %s \"%.80s\" is member \"%.80s\"'s already: one %s names one member",
+                        what, value, h.ref, what);
+    return fid_fail(err, FID_ERR_CONFLICT, field == CUSTOMER_EMAIL ? "/email" : "/phone",
+                    "the %s \"%.80s\" is that of customer \"%.80s\", who bought without being a "
+                    "member: enrol \"%.80s\" to keep their orders",
+                    what, value, h.ref, h.ref);
+}
+
+enum fid_status engine_contact_free(struct engine *e, int64_t customer_id, const char *email,
+                                    const char *phone, struct fid_error *err)
+{
+    enum fid_status st = contact_check(e, customer_id, CUSTOMER_EMAIL, email, err);
+    if (st == FID_OK)
+        st = contact_check(e, customer_id, CUSTOMER_PHONE, phone, err);
+    return st;
+}
+
 enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
 {
     struct engine *e = ctx->engine;
@@ -80,6 +128,8 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     if (st != FID_OK && !is_new)
         return st;
     fid_error_clear(err);
+    if ((st = engine_contact_free(e, is_new ? 0 : c.id, ev->email, phone, err)) != FID_OK)
+        return st;
     if (is_new) {
         memset(&c, 0, sizeof c);
         snprintf(c.ref, sizeof c.ref, "%s", ev->customer);

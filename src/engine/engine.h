@@ -191,6 +191,13 @@ enum fid_status engine_member_vouchers_json(struct engine *engine, const struct 
  * is none; reason "reached", "review" or "recorded"). */
 enum fid_status engine_tier_history_json(struct engine *engine, const struct customer *customer,
                                          json_t **out, struct fid_error *err) FID_MUST_USE;
+/* Whether the e-mail and phone (either may be "") are free for the customer of that id (0: a new
+ * one): each names one customer of the merchant, so that a look-up by it finds one. Refused with
+ * FID_ERR_CONFLICT naming /email or /phone and the customer who holds it; one who is not a
+ * member is named so, as the ref to enrol to keep their orders. */
+enum fid_status engine_contact_free(struct engine *engine, int64_t customer_id, const char *email,
+                                    const char *phone, struct fid_error *err) FID_MUST_USE;
+
 /* A member (or customer) as JSON: profile, aggregates, tier, VIP and balances. The VIP plan's
  * benefits are those of a membership running at now (vip_active), none once it ended. */
 json_t *engine_member_json(struct engine *engine, const struct customer *customer, int64_t now);

@@ -258,8 +258,15 @@ void api_member_patch(struct http_request *req)
         struct store *store = engine_store(req->engine);
         if ((st = store_begin(store, &err)) == FID_OK &&
             (st = customer_find_id(store, c.id, &c, &err)) == FID_OK) {
+            /* only what changes is checked: an e-mail two customers shared before it was
+             * refused does not stop a change of name */
+            struct customer before = c;
             patch_profile(body, ev, &c);
-            st = customer_save_profile(store, &c, &err);
+            st = engine_contact_free(req->engine, c.id,
+                                     strcmp(c.email, before.email) != 0 ? c.email : "",
+                                     strcmp(c.phone, before.phone) != 0 ? c.phone : "", &err);
+            if (st == FID_OK)
+                st = customer_save_profile(store, &c, &err);
         }
         if (st == FID_OK)
             st = store_commit(store, &err);

@@ -395,19 +395,31 @@ describe("bad requests", () => {
             expectProblem(await h.server.call("GET", `/v1/members/${id}`, { key: "readA" }), 404, "not-found");
         });
 
-        it("a search by an e-mail two members share lists both", async () => {
-            for (const id of ["twin-1", "twin-2"]) {
-                const res = await h.server.call("POST", "/v1/members", {
-                    key: "posA",
-                    body: { id, email: "twins@example.org" },
-                });
-                expectStatus(res, 201);
-            }
+        it("an e-mail or phone names one member: a second is refused, by enrolment or PATCH", async () => {
+            const s = h.server;
+            const enrol = (body) => s.call("POST", "/v1/members", { key: "posA", body });
+            expectStatus(await enrol({ id: "twin-1", email: "twins@example.org", phone: "+33612345601" }), 201);
+            let p = expectProblem(await enrol({ id: "twin-2", email: "Twins@Example.org" }), 409, "conflict");
+            assert.equal(p.field, "/email");
+            assert.match(p.detail, /"twins@example\.org" is member "twin-1"'s already/);
+            p = expectProblem(await enrol({ id: "twin-2", phone: "+33 6 12 34 56 01" }), 409, "conflict");
+            assert.equal(p.field, "/phone");
+            expectProblem(await s.call("GET", "/v1/members/twin-2", { key: "readA" }), 404);
+            expectStatus(await enrol({ id: "twin-2", email: "twin2@example.org" }), 201);
+            const patch = (id, body) => s.call("PATCH", `/v1/members/${id}`, { key: "posA", body });
+            p = expectProblem(await patch("twin-2", { email: "twins@example.org" }), 409, "conflict");
+            assert.equal(p.field, "/email");
+            p = expectProblem(await patch("twin-2", { phone: "+33612345601" }), 409, "conflict");
+            assert.equal(p.field, "/phone");
+            const twin2 = expectStatus(await s.call("GET", "/v1/members/twin-2", { key: "readA" }), 200).body;
+            assert.equal(twin2.email, "twin2@example.org", "the refused PATCH wrote nothing");
+            // a member's own e-mail again, and a change of name beside it, are no conflict
+            expectStatus(await patch("twin-1", { email: "twins@example.org", name: "Twin One" }), 200);
             const found = expectStatus(
-                await h.server.call("GET", "/v1/members?email=twins%40example.org", { key: "readA" }),
+                await s.call("GET", "/v1/members?email=twins%40example.org", { key: "readA" }),
                 200,
             ).body;
-            assert.deepEqual(found.items.map((m) => m.id), ["twin-1", "twin-2"]);
+            assert.deepEqual(found.items.map((m) => m.id), ["twin-1"]);
         });
 
         it("each search parameter looks in its own field only", async () => {

@@ -66,8 +66,22 @@ replay() {
     NOW=2026-03-06T10:00:00Z expect_exit 0 fidele --json member add cat --phone "+33 6 12 34 56 78"
     expect_exit 0 fidele --json member show "+33 (0)6 12-34-56-78"
     check_json "found by the phone as typed" .id cat .phone "+33612345678"
-    # an e-mail two members share names neither: one of them is not guessed
-    NOW=2026-03-06T10:00:00Z expect_exit 0 fidele --json member add dan --email bob@example.org
+    # a member's e-mail names one member: a second is refused, naming the first, and nothing is
+    # written
+    before=$(snapshot)
+    NOW=2026-03-06T10:00:00Z expect_exit 2 fidele --json member add dan --email BOB@example.org
+    assert_contains "$ERR" 'the e-mail \"bob@example.org\" is member \"bob\"'"'"'s already' \
+        "the member who has it named"
+    assert_unchanged "$before" "a refused enrolment writes nothing"
+    NOW=2026-03-06T10:00:00Z expect_exit 2 fidele --json member add dan --phone "+33612345678" \
+        --email dan@example.org
+    assert_contains "$ERR" 'the phone number \"+33612345678\" is member \"cat\"'"'"'s already' \
+        "a phone too"
+    assert_contains "$ERR" '"field": "/phone"' "the field named"
+    # an e-mail two customers share (an import gave it to a shopper) names neither: one of them
+    # is not guessed
+    printf 'customer,email,order_id,date,amount\ndan,bob@example.org,D1,2026-03-05,3.00\n' >dan.csv
+    NOW=2026-03-06T10:00:00Z expect_exit 0 fidele import orders dan.csv
     expect_exit 2 fidele balance bob@example.org
     assert_contains "$ERR" "2 customers have the e-mail or phone" "a shared e-mail is refused"
     expect_exit 0 fidele --json balance bob

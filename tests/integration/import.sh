@@ -209,7 +209,11 @@ contacts_kept() {
     NOW=2026-03-10T00:00:00Z
     post '{"type":"enrol","key":"e1","at":"2026-01-02T00:00:00Z","customer":"alice","email":"alice@example.com"}'
     post '{"type":"enrol","key":"e2","at":"2026-01-02T00:00:00Z","customer":"dup1","email":"dup@example.com"}'
-    post '{"type":"enrol","key":"e3","at":"2026-01-02T00:00:00Z","customer":"dup2","email":"dup@example.com"}'
+    # a member's e-mail names one member; an earlier import may have given it to a shopper too
+    post_fails 2 '{"type":"enrol","key":"e3","at":"2026-01-02T00:00:00Z","customer":"dup2","email":"dup@example.com"}'
+    assert_contains "$ERR" '"field": "event 1: /email"' "the e-mail named"
+    printf 'customer,email,order_id,date,amount\ndup2,dup@example.com,900,2026-03-01,1.00\n' >d.csv
+    expect_exit 0 fidele import orders d.csv
     printf 'customer,email,phone,order_id,date,amount\nc-17,Zoe@Example.com,+33 6 12 34 56 78,1001,2026-03-03,12.50\n,zoe@example.com,,1002,2026-03-04,5.00\n,,+33612345678,1003,2026-03-05,1.00\n,ALICE@example.com,+33699999999,1004,2026-03-05,30.00\n,new@example.com,,1005,2026-03-05,2.00\n,dup@example.com,,1006,2026-03-05,2.00\nalice,other@example.com,,1007,2026-03-06,4.00\n' >h.csv
     local before
     before=$(snapshot)
@@ -223,7 +227,7 @@ contacts_kept() {
     assert_eq "alice|alice@example.com|+33699999999|1|2|3400
 c-17|zoe@example.com|+33612345678|0|3|1850
 dup1|dup@example.com||1|0|0
-dup2|dup@example.com||1|0|0
+dup2|dup@example.com||0|1|100
 new@example.com|new@example.com||0|1|200" "$(sql "SELECT ref, email, COALESCE(phone, ''), is_member, order_count, spend_minor FROM customers ORDER BY ref")" \
         "kept on the customers, each once; alice's e-mail stays hers"
     expect_exit 0 fidele member show zoe@example.com
@@ -246,8 +250,11 @@ c-17|zoe@example.com|+33612345678|0|3|1850
 dup@example.com|dup@example.com||0|1|200
 new@example.com|new@example.com||0|1|200" "$(sql "SELECT ref, email, COALESCE(phone, ''), is_member, order_count, spend_minor FROM customers ORDER BY ref")" \
         "through the engine"
-    # an e-mail shared since: the orders it names are still known, and skipped as such
-    post '{"type":"enrol","key":"e2","at":"2026-01-02T00:00:00Z","customer":"dup1","email":"dup@example.com"}'
+    # the e-mail of a shopper the import created is theirs: a new member with it is refused,
+    # naming the shopper to enrol instead; the orders it names are still known, skipped as such
+    post_fails 2 '{"type":"enrol","key":"e2","at":"2026-01-02T00:00:00Z","customer":"dup1","email":"dup@example.com"}'
+    assert_contains "$ERR" 'is that of customer \"dup@example.com\", who bought without being a member: enrol \"dup@example.com\" to keep their orders' \
+        "the shopper named, to enrol instead"
     expect_exit 0 fidele import orders h-sku.csv --award
     assert_contains "$OUT" "7 rows: 0 orders imported, 7 already imported, 0 refused; 0 bad rows" \
         "a second import through the engine"
