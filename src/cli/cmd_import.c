@@ -8,7 +8,9 @@
  * imported; the exit code is 2 when any row was refused. --commit-every bounds the columnar path's
  * transactions (default about 16 million orders), for imports beside a live server whose writes
  * wait for them (each transaction starts from what the server committed meanwhile). --dry-run goes
- * through every step, the engine's included, and writes nothing.
+ * through every step, the engine's included, and writes nothing. Commits do not wait for the
+ * disk: the log syncs on a thread of its own (store/log_syncer.h) and the summary is printed once
+ * all of it is synced.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -102,7 +104,8 @@ int cmd_import(struct cli *cli)
         return cli_fail(cli, &im.err);
     }
     int code = 0;
-    if (cli_open_engine(cli, &im.engine, &im.err) != FID_OK) {
+    if (cli_open_bulk_engine(cli, &im.engine, &im.err) != FID_OK ||
+        log_syncer_start(engine_store(im.engine)->db, &im.syncer, &im.err) != FID_OK) {
         code = cli_fail(cli, &im.err);
         goto done;
     }
@@ -137,6 +140,13 @@ int cmd_import(struct cli *cli)
         if (im.status == FID_OK)
             im.status = history_import_flush(im.history, &im.err);
     }
+    /* nothing is reported before every commit is on disk */
+    struct fid_error sync_err;
+    if (log_syncer_stop(im.syncer, &sync_err) != FID_OK && st == FID_OK && im.status == FID_OK) {
+        im.err = sync_err; /* committed, but not known to be on disk: not a success */
+        im.status = sync_err.status;
+    }
+    im.syncer = NULL;
     if (st == FID_OK && !im.header_done) {
         fid_fail(&im.err, FID_ERR_INPUT, path, "the file is empty");
         st = FID_ERR_INPUT;
@@ -179,6 +189,9 @@ done:
     json_decref(im.batch_contacts);
     json_decref(im.seen);
     import_worker_stop(&im);
+    struct fid_error stop_err; /* stopped here only on a failure, which is the one told */
+    if (im.syncer != NULL && log_syncer_stop(im.syncer, &stop_err) != FID_OK && code == 0)
+        code = cli_fail(cli, &stop_err);
     history_import_close(im.history);
     free(im.buffers[0]);
     free(im.buffers[1]);

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "engine/history_import.h"
 #include "import/rows.h"
+#include "store/log_syncer.h"
 
 #define IMPORT_BATCH  1000
 #define IMPORT_DRAFTS 4096
@@ -50,7 +51,9 @@ struct preset {
 
 struct import {
     struct cli *cli;
-    struct engine *engine;
+    struct engine *engine; /* a bulk one: its commits leave the log's sync to syncer */
+    struct log_syncer *syncer;
+    uint64_t behind; /* the engine batch before: synced while this one applies */
     const struct preset *preset;
     const char *maps[F_COUNT]; /* --map values */
     int column[F_COUNT];       /* 0-based, -1 = absent */

@@ -1,7 +1,8 @@
 /*
  * Where finished orders go: the columnar history in runs of IMPORT_DRAFTS, or the engine in
  * batches of IMPORT_BATCH events; the history commits before the engine writes, since both use
- * the one connection.
+ * the one connection. Commits leave the log's sync to the syncer: an engine batch's is waited for
+ * after the next batch applied, and the import reports only once everything is synced.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,6 +26,16 @@ enum fid_status import_apply_batch(struct import *im)
     st = engine_apply(im->engine, im->batch, im->cli->now,
                       im->dry_run ? ENGINE_EACH_ON_TRIAL : ENGINE_EACH_ON_ITS_OWN, &results,
                       &im->err);
+    if (st == FID_OK && !im->dry_run) {
+        /* this batch's log syncs while the next one is read and applied */
+        uint64_t ticket = log_syncer_ask(im->syncer);
+        st = im->behind ? log_syncer_wait(im->syncer, im->behind, &im->err) : FID_OK;
+        im->behind = ticket;
+        if (st != FID_OK) {
+            json_decref(results);
+            return st;
+        }
+    }
     if (st != FID_OK) { /* the batch is not applied (the database is busy...): its lines */
         if (im->err.field[0] == '\0')
             snprintf(im->err.field, sizeof im->err.field, "lines %lld to %lld",

@@ -12,8 +12,9 @@
 #   `fidele serve` taking orders over HTTP, `fidele run-due` beside it): every writer succeeds
 #   (the busy timeout makes them wait their turn), no event is lost or applied twice, and the
 #   ledger holds exactly what each side reported.
-# - Nothing is reported before it is on disk: `event post --each` traced with strace writes its
-#   summary only after its last write to the log was synced (skipped where strace cannot trace).
+# - Nothing is reported before it is on disk: `event post --each` and `import`, traced with
+#   strace, write their summary only after their last write to the log was synced (skipped where
+#   strace cannot trace).
 # Kill -9 leaves the page cache: these tests see commits and atomicity, not what a power loss
 # would do to unsynced data (the unit tests of store/wal_buffer and store/log_syncer count syncs).
 . "$(dirname "$0")/lib.sh"
@@ -317,42 +318,65 @@ run_due_beside_server() {
     assert_eq 4000 "$(sql "SELECT COUNT(*) FROM orders")" "no order lost or doubled"
 }
 
-# 6. Nothing is reported before it is on disk: traced (strace), `event post --each` writes its
-# summary only after a sync of the log that follows its last write to the log. Another
-# connection holds the database open meanwhile, as a running server would: without it the last
-# connection's close would checkpoint, which syncs the log whatever the writer did.
+# 6. Nothing is reported before it is on disk: traced (strace), `event post --each` and `import`
+# (its engine path, and its columnar history) write their summary only after a sync of the log
+# that follows their last write to the log. Another connection holds the database open
+# meanwhile, as a running server would: without it the last connection's close would
+# checkpoint, which syncs the log whatever the writer did.
 reported_once_synced() {
-    init_db cafe
     if ! command -v strace >/dev/null || ! strace -f -o /dev/null true 2>/dev/null; then
         echo "  (reported_once_synced: skipped, strace cannot trace here)"
         return 0
     fi
+    init_db cafe
     orders_ndjson s 3000 100 2 enrol >events.ndjson
+    traced_summary_synced "--each" "3100 applied, 0 replayed, 0 failed." applied \
+        event post --each events.ndjson
+    # members' orders with line items go through the engine in batches; shoppers' to the history
+    awk 'BEGIN { print "customer,order_id,date,amount,sku"
+        for (i = 0; i < 2500; i++) printf "m%d,I%d,2026-02-%02d 10:00,%d.50,LATTE\n", i % 100, i, 1 + i % 28, 2 + i % 5 }' >members.csv
+    traced_summary_synced "import through the engine" "2500 orders imported" "orders imported" \
+        import orders members.csv
+    awk 'BEGIN { print "customer,order_id,date,amount"
+        for (i = 0; i < 20000; i++) printf "h%d,H%d,2025-%02d-%02d 10:00,%d.50\n", i % 3000, i, 1 + i % 12, 1 + i % 28, 2 + i % 5 }' >history.csv
+    traced_summary_synced "import to the history" "20000 orders imported" "orders imported" \
+        import orders history.csv
+}
+
+# traced_summary_synced LABEL EXPECTED SUMMARY_WORDS ARGS...: runs fidele ARGS under strace, with
+# another connection holding $DB open, and checks that the line of stdout with SUMMARY_WORDS is
+# written after a sync of the log that follows the last write to it.
+traced_summary_synced() {
+    local label=$1 expected=$2 words=$3
+    shift 3
     local fifo=$PWD/hold.fifo
+    rm -f "$fifo"
     mkfifo "$fifo"
     sqlite3 "$DB" <"$fifo" >/dev/null &
     stop_at_exit $!
     exec 3>"$fifo"
     echo "SELECT COUNT(*) FROM merchants;" >&3
-    # LeakSanitizer cannot run under ptrace: the sanitized build leaves leaks to the other runs
-    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-        NOW=2026-03-01T00:00:00Z expect_exit 0 strace -f -qq -o trace.txt \
+    # LeakSanitizer cannot run under ptrace: the sanitized build leaves leaks to the other runs.
+    # Output line by line, as on a terminal: a summary held in stdio's buffer until the exit
+    # would be written after the engine closed (which syncs), whatever the command did before.
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:verify_asan_link_order=0" \
+        NOW=2026-03-01T00:00:00Z expect_exit 0 strace -f -qq -s 256 -o trace.txt \
         -e trace=openat,close,write,pwrite64,fdatasync,fsync \
-        "$FIDELE" --db "$DB" --now 2026-03-01T00:00:00Z event post --each events.ndjson
+        stdbuf -oL "$FIDELE" --db "$DB" --now 2026-03-01T00:00:00Z "$@"
     exec 3>&-
-    assert_contains "$OUT" "3100 applied, 0 replayed, 0 failed." "applied"
+    assert_contains "$OUT" "$expected" "$label: done"
     # per line of the trace: the log's descriptors, the last write to one, then a sync of one
     local verdict
-    verdict=$(awk '
+    verdict=$(awk -v words="$words" '
         /openat\(.*-wal"/ && / = [0-9]+$/ { log_fd[$NF] = 1; next }
         /close\([0-9]+\)/ { fd = $0; sub(/.*close\(/, "", fd); sub(/\).*/, "", fd); delete log_fd[fd] }
         /pwrite64\([0-9]+,/ { fd = $0; sub(/.*pwrite64\(/, "", fd); sub(/,.*/, "", fd)
             if (fd in log_fd) { written = 1; synced = 0 } }
         /f(data)?sync\([0-9]+\)/ { fd = $0; sub(/.*sync\(/, "", fd); sub(/\).*/, "", fd)
             if ((fd in log_fd) && written) synced = 1 }
-        /write\(1, ".*applied/ { print (written ? (synced ? "synced" : "NOT synced") : "no log write"); exit }
+        /write\(1, / && index($0, words) { print (written ? (synced ? "synced" : "NOT synced") : "no log write"); exit }
     ' trace.txt)
-    assert_eq synced "$verdict" "the summary is written after the last batch is synced"
+    assert_eq synced "$verdict" "$label: the summary is written after the last commit is synced"
 }
 
 # 7. The server killed (SIGKILL) while it takes orders over HTTP, its customers' images still in
