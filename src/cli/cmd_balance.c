@@ -84,7 +84,7 @@ static const char *signed_text(long long n, char out[24])
 static int visit_entry(struct db_stmt *row, void *context)
 {
     struct ledger_print *ctx = context;
-    json_t *entry = engine_ledger_entry_json(ctx->engine, row);
+    json_t *entry = engine_ledger_entry_json(ctx->engine, row, NULL);
     if (ctx->json) {
         json_array_append_new(ctx->rows, entry);
         return 0;

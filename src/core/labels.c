@@ -4,6 +4,8 @@
  */
 #include "core/labels.h"
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,4 +64,74 @@ void labels_fill(const char *pattern, const char *name, char *out, size_t size)
 void labels_explain(char *out, size_t size, const char *rule, const char *label)
 {
     snprintf(out, size, "[{\"rule\":\"%s\",\"label\":\"%s\"}]", rule, label);
+}
+
+/* The engine's fixed labels (no name in them), as fields of struct labels. */
+static const size_t FIXED[] = {
+    offsetof(struct labels, base),           offsetof(struct labels, below_minimum),
+    offsetof(struct labels, first_order),    offsetof(struct labels, no_negative),
+    offsetof(struct labels, welcome),        offsetof(struct labels, welcome_quick),
+    offsetof(struct labels, vip_welcome),    offsetof(struct labels, cashback),
+    offsetof(struct labels, refund_pending), offsetof(struct labels, refund_clawback),
+    offsetof(struct labels, pending_over),   offsetof(struct labels, expiry_inactivity),
+    offsetof(struct labels, expiry_lot),     offsetof(struct labels, full_card),
+};
+
+static const char *field(const struct labels *words, size_t offset)
+{
+    return *(const char *const *)(const void *)((const char *)words + offset);
+}
+
+static bool has_prefix(const char *text, const char *prefix)
+{
+    return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+/* Whether label is pattern with a name in its "{}"; the name's bounds then. */
+static bool fills(const char *pattern, const char *label, const char **name, size_t *length)
+{
+    const char *hole = strstr(pattern, "{}");
+    size_t before = (size_t)(hole - pattern), after = strlen(hole + 2), n = strlen(label);
+    if (n <= before + after || strncmp(label, pattern, before) != 0 ||
+        strcmp(label + n - after, hole + 2) != 0)
+        return false;
+    *name = label + before;
+    *length = n - before - after;
+    return true;
+}
+
+void labels_translate(const char *rule, const char *label, const char *locale, char *out,
+                      size_t size)
+{
+    static const struct labels *const LANGUAGES[] = {&FRENCH, &ENGLISH};
+    const struct labels *to = labels_for(locale);
+    /* a tier's or a VIP plan's bonus carries the name the merchant gave it */
+    size_t named = has_prefix(rule, "tier:")  ? offsetof(struct labels, tier_bonus)
+                   : has_prefix(rule, "vip:") ? offsetof(struct labels, vip_bonus)
+                                              : 0;
+    bool engine_rule = named != 0 || strcmp(rule, "base") == 0 ||
+                       strcmp(rule, "first_order") == 0 || strcmp(rule, "floor") == 0 ||
+                       strcmp(rule, "enrolment") == 0 || strcmp(rule, "cashback") == 0 ||
+                       strcmp(rule, "refund") == 0 || strcmp(rule, "pending_period") == 0 ||
+                       strcmp(rule, "expiry") == 0 || has_prefix(rule, "vip_welcome:") ||
+                       has_prefix(rule, "stamp_card:");
+    for (size_t l = 0; engine_rule && l < sizeof LANGUAGES / sizeof LANGUAGES[0]; l++) {
+        if (named != 0) {
+            const char *name;
+            size_t length;
+            if (fills(field(LANGUAGES[l], named), label, &name, &length)) {
+                char held[256];
+                snprintf(held, sizeof held, "%.*s", (int)length, name);
+                labels_fill(field(to, named), held, out, size);
+                return;
+            }
+            continue;
+        }
+        for (size_t f = 0; f < sizeof FIXED / sizeof FIXED[0]; f++)
+            if (strcmp(field(LANGUAGES[l], FIXED[f]), label) == 0) {
+                snprintf(out, size, "%s", field(to, FIXED[f]));
+                return;
+            }
+    }
+    snprintf(out, size, "%s", label);
 }

@@ -33,6 +33,16 @@ const struct labels *labels_for(const char *locale);
 /* pattern with its "{}" replaced by name, into out. */
 void labels_fill(const char *pattern, const char *name, char *out, size_t size);
 
+/*
+ * The label an explanation line of that rule carries, in locale's words, into out: a label of the
+ * engine's own rules (welcome, base points, a tier's bonus with its name...) written in either
+ * language is written again in locale's; a name the merchant gave (a multiplier, a reward, an
+ * adjustment's reason) is kept as it is. Ledger lines keep the merchant's language; a member's
+ * view of them is in the member's.
+ */
+void labels_translate(const char *rule, const char *label, const char *locale, char *out,
+                      size_t size);
+
 /* A one-line explanation, [{"rule": rule, "label": label}], into out. */
 void labels_explain(char *out, size_t size, const char *rule, const char *label);
 

@@ -204,8 +204,11 @@ json_t *engine_member_json(struct engine *engine, const struct customer *custome
 
 /* One row of ledger_list as JSON, with its explanation lines; an entry of a stamp card names it
  * by id ("card") and by the name the current programme gives it ("card_name", the id again when
- * a later version dropped the card). */
-json_t *engine_ledger_entry_json(const struct engine *engine, struct db_stmt *row);
+ * a later version dropped the card). With a locale, the lines of the engine's own rules are in
+ * its words (core/labels.h: a member reads their ledger in their language); NULL: as written,
+ * in the merchant's. */
+json_t *engine_ledger_entry_json(const struct engine *engine, struct db_stmt *row,
+                                 const char *locale);
 
 /* A stamp card's name in the current programme, or its id when a later version dropped it. */
 const char *engine_stamp_card_name(const struct engine *engine, const char *id);

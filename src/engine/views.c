@@ -7,8 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/labels.h"
 #include "core/tier.h"
 #include "util/jsonwrite.h"
+
+/* A label in a member's words: the engine's words around a name the merchant gave (120 bytes). */
+#define LEDGER_LABEL_MAX 512
 
 static json_t *time_json(int64_t t)
 {
@@ -154,7 +158,25 @@ const char *engine_stamp_card_name(const struct engine *e, const char *id)
     return card ? card->name : id;
 }
 
-json_t *engine_ledger_entry_json(const struct engine *e, struct db_stmt *row)
+/* The explanation's lines of the engine's own rules in locale's words. */
+static void explanation_translate(json_t *explanation, const char *locale)
+{
+    size_t i;
+    json_t *line;
+    json_array_foreach(explanation, i, line)
+    {
+        const char *rule = json_string_value(json_object_get(line, "rule"));
+        const char *label = json_string_value(json_object_get(line, "label"));
+        if (rule == NULL || label == NULL)
+            continue;
+        char words[LEDGER_LABEL_MAX];
+        labels_translate(rule, label, locale, words, sizeof words);
+        if (strcmp(words, label) != 0)
+            json_object_set_new(line, "label", json_string(words));
+    }
+}
+
+json_t *engine_ledger_entry_json(const struct engine *e, struct db_stmt *row, const char *locale)
 {
     char at[FID_TIME_ISO_MAX];
     fid_time_format(db_column_int(row, 1), at);
@@ -162,6 +184,8 @@ json_t *engine_ledger_entry_json(const struct engine *e, struct db_stmt *row)
     json_t *explanation = json_loads(db_column_text(row, 11), 0, &jerr);
     if (explanation == NULL)
         explanation = json_array();
+    if (locale != NULL)
+        explanation_translate(explanation, locale);
     json_t *entry = json_pack(
         "{s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o}", "id", (json_int_t)db_column_int(row, 0), "at",
         at, "kind", db_column_text(row, 2), "account", db_column_text(row, 3), "amount",

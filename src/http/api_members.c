@@ -300,13 +300,15 @@ void api_member_balance(struct http_request *req)
 
 struct ledger_collect {
     const struct engine *engine; /* the stamp cards' names */
+    const char *locale;          /* the member's: the engine's lines in their words */
     json_t *entries;
 };
 
 static int collect_entry(struct db_stmt *row, void *context)
 {
     struct ledger_collect *collect = context;
-    json_array_append_new(collect->entries, engine_ledger_entry_json(collect->engine, row));
+    json_array_append_new(collect->entries,
+                          engine_ledger_entry_json(collect->engine, row, collect->locale));
     return 0;
 }
 
@@ -323,7 +325,7 @@ void api_member_ledger(struct http_request *req)
     fid_error_clear(&err);
     json_t *entries = json_array();
     bool more = false;
-    struct ledger_collect collect = {req->engine, entries};
+    struct ledger_collect collect = {req->engine, c.locale, entries};
     if (ledger_page(engine_store(req->engine), &c, before, limit, collect_entry, &collect, &more,
                     &err) != FID_OK) {
         json_decref(entries);

@@ -332,6 +332,32 @@ describe("flows", () => {
             );
         });
 
+        it("a member reads the engine's own ledger lines in their language", async () => {
+            // merchant A writes English; a member who chose French reads French, names the
+            // merchant gave (the beans multiplier) as they are, and the till's answer stays English
+            expectStatus(await post("/v1/members", "posA", { id: "elodie", locale: "fr", at: daysAgo(2) }), 201);
+            const order = expectStatus(
+                await post(
+                    "/v1/events",
+                    "posA",
+                    { type: "order", customer: "elodie", order_id: "E-1", at: daysAgo(1), lines: [beans(1)] },
+                    "order-E-1",
+                ),
+                201,
+            ).body;
+            assert.deepEqual(
+                order.breakdown.map((x) => x.label),
+                ["Base points", "Coffee beans x1.5", "First order bonus"],
+            );
+            const fr = expectStatus(await get("/v1/members/elodie/ledger"), 200).body;
+            assert.deepEqual(
+                fr.entries.filter((e) => e.account === "points").map((e) => e.explanation.map((x) => x.label)),
+                [["Bonus de bienvenue"], ["Points de base", "Coffee beans x1.5", "Bonus de première commande"]],
+            );
+            const en = expectStatus(await get("/v1/members/alice/ledger"), 200).body;
+            assert.deepEqual(en.entries[0].explanation[0].label, "Welcome bonus");
+        });
+
         it("the ledger comes in pages, newest first, each page oldest first", async () => {
             const all = expectStatus(await get("/v1/members/alice/ledger"), 200).body;
             assert.equal(all.next_before, undefined, "one page holds six entries");
