@@ -135,3 +135,10 @@ void labels_translate(const char *rule, const char *label, const char *locale, c
     }
     snprintf(out, size, "%s", label);
 }
+
+void labels_explain_clawback(char *out, size_t size, const char *rule, const char *label,
+                             const char *what, int64_t taken, int64_t forgiven)
+{
+    snprintf(out, size, "[{\"rule\":\"%s\",\"label\":\"%s\",\"%s\":%lld,\"forgiven\":%lld}]", rule,
+             label, what, -(long long)taken, (long long)forgiven);
+}

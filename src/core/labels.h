@@ -7,6 +7,7 @@
 #define FIDELE_CORE_LABELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct labels {
     const char *base;              /* points at the programme's rate */
@@ -45,5 +46,10 @@ void labels_translate(const char *rule, const char *label, const char *locale, c
 
 /* A one-line explanation, [{"rule": rule, "label": label}], into out. */
 void labels_explain(char *out, size_t size, const char *rule, const char *label);
+
+/* The explanation of a clawback, [{"rule", "label", what: -taken, "forgiven": forgiven}], into
+ * out: what was taken back (with the entry's sign) and what was forgiven. */
+void labels_explain_clawback(char *out, size_t size, const char *rule, const char *label,
+                             const char *what, int64_t taken, int64_t forgiven);
 
 #endif

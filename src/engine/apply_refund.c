@@ -131,8 +131,7 @@ static int64_t clawback_target(int64_t earned, int64_t remaining_earned, bool li
 static void clawback_why(const struct engine *e, const char *what, int64_t take, int64_t forgiven,
                          char *out, size_t size)
 {
-    snprintf(out, size, "[{\"rule\":\"refund\",\"label\":\"%s\",\"%s\":%lld,\"forgiven\":%lld}]",
-             e->labels->refund_clawback, what, -(long long)take, (long long)forgiven);
+    labels_explain_clawback(out, size, "refund", e->labels->refund_clawback, what, take, forgiven);
 }
 
 static enum fid_status claw_points(struct engine *e, struct customer *c,
@@ -306,13 +305,8 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
         refund_clawback(order->cashback_earned, order->cashback_clawed, goods, refunded_goods);
     if (cashback > 0) {
         int64_t take, forgiven;
-        refund_split(cashback, c->cashback_minor, e->program->refund_allow_negative, &take,
-                     &forgiven);
-        char why[200];
-        clawback_why(e, "amount_minor", take, forgiven, why, sizeof why);
-        if ((take > 0 || forgiven > 0) &&
-            (st = account_entry(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_CLAWBACK, -take, at, order->id,
-                                key, why, NULL, NULL, err)) != FID_OK)
+        if ((st = cashback_clawback(e, c, cashback, at, order->id, key, "refund",
+                                    e->labels->refund_clawback, &take, &forgiven, err)) != FID_OK)
             goto done;
         order->cashback_clawed += cashback;
         jsonw_key(result, "cashback_clawed_back");

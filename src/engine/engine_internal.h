@@ -129,6 +129,15 @@ struct debit {
 enum fid_status points_debit(struct engine *e, struct customer *c, const struct debit *debit,
                              int64_t *ledger_id, struct fid_error *err) FID_MUST_USE;
 
+/* Takes `amount` (> 0) of cashback back from c for a refund, as the programme says of refunds:
+ * all of it when debts are allowed or the balance holds it, else what the balance holds and the
+ * rest forgiven. One clawback entry of the event (and order_id, 0 for none) says both, explained
+ * by rule and label: an entry of 0 when all is forgiven. *taken and *forgiven get the split. */
+enum fid_status cashback_clawback(struct engine *e, struct customer *c, int64_t amount, int64_t at,
+                                  int64_t order_id, const char *event_key, const char *rule,
+                                  const char *label, int64_t *taken, int64_t *forgiven,
+                                  struct fid_error *err) FID_MUST_USE;
+
 /* Appends a simple entry (no lots: stamps, cashback) to an account; nothing for 0. */
 enum fid_status account_move(struct engine *e, struct customer *c, enum ledger_account account,
                              const char *card_id, enum ledger_kind kind, int64_t amount, int64_t at,

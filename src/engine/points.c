@@ -16,6 +16,7 @@
 
 #include "core/earn.h"
 #include "core/lots.h"
+#include "core/refund.h"
 #include "core/stamps.h"
 #include "util/xalloc.h"
 
@@ -223,6 +224,18 @@ enum fid_status account_entry(struct engine *e, struct customer *c, enum ledger_
     if (st == FID_OK && account == ACCOUNT_CASHBACK)
         c->cashback_minor += amount;
     return st;
+}
+
+enum fid_status cashback_clawback(struct engine *e, struct customer *c, int64_t amount, int64_t at,
+                                  int64_t order_id, const char *event_key, const char *rule,
+                                  const char *label, int64_t *taken, int64_t *forgiven,
+                                  struct fid_error *err)
+{
+    refund_split(amount, c->cashback_minor, e->program->refund_allow_negative, taken, forgiven);
+    char why[256];
+    labels_explain_clawback(why, sizeof why, rule, label, "amount_minor", *taken, *forgiven);
+    return account_entry(e, c, ACCOUNT_CASHBACK, NULL, LEDGER_CLAWBACK, -*taken, at, order_id,
+                         event_key, why, NULL, NULL, err);
 }
 
 enum fid_status voucher_issue(struct engine *e, const struct customer *c,
