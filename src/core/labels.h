@@ -20,6 +20,7 @@ struct labels {
     const char *cashback;          /* cashback on spend */
     const char *refund_pending;    /* a refund cancels pending points */
     const char *refund_clawback;   /* a refund takes back what the order earned */
+    const char *vip_credit_back;   /* a VIP refund takes back the welcome's cashback credit */
     const char *pending_over;      /* pending points become available */
     const char *expiry_inactivity; /* the whole balance after months without activity */
     const char *expiry_lot;        /* a lot's points at the end of their validity */

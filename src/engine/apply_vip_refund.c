@@ -10,7 +10,11 @@
  *    never earlier: what was earned or redeemed with the perks before the refund stands;
  *  - the payment of a membership that has ended since shortens nothing: its time has run;
  *  - the plan's welcome voucher the payment issued is taken back once the payment is refunded in
- *    full, when it is still unused and valid; a used one stays.
+ *    full, when it is still unused and valid; a used one stays;
+ *  - a welcome the payment gave as a cashback credit is taken back once the payment is refunded
+ *    in full, by a clawback entry of the refund: what the cashback balance holds of it, the rest
+ *    as refunds.allow_negative_balance says of an order's cashback (a debt, or forgiven). A
+ *    partial refund leaves it, as it leaves the voucher.
  * A refund is dated at or after the member's last VIP payment or refund, so that the history of
  * the membership (store/store.h, VIP payments) reads in the order it happened.
  */
@@ -135,6 +139,34 @@ static enum fid_status take_back_welcome(struct engine *e, const struct event *e
     return FID_OK;
 }
 
+/* The cashback credit the payment gave as the plan's welcome, taken back (cashback_clawback);
+ * written as the result's "welcome_cashback" (absent when the payment credited none). Only a
+ * payment that found no membership running gave a welcome. */
+static enum fid_status take_back_welcome_cashback(struct engine *e, const struct event *ev,
+                                                  struct customer *c,
+                                                  const struct vip_payment *payment,
+                                                  struct jsonw *result, struct fid_error *err)
+{
+    int64_t credited = 0, taken = 0, forgiven = 0;
+    enum fid_status st = payment->valid_from == payment->at
+                             ? vip_welcome_credit(&e->store, c, payment, &credited, err)
+                             : FID_OK;
+    if (st != FID_OK || credited <= 0)
+        return st;
+    if ((st = cashback_clawback(e, c, credited, ev->at, 0, ev->key, "vip_refund",
+                                e->labels->vip_credit_back, &taken, &forgiven, err)) != FID_OK)
+        return st;
+    jsonw_key(result, "welcome_cashback");
+    jsonw_text(result, "{\"credited\":");
+    engine_money_write(e, credited, result);
+    jsonw_text(result, ",\"taken_back\":");
+    engine_money_write(e, taken, result);
+    jsonw_text(result, ",\"forgiven\":");
+    engine_money_write(e, forgiven, result);
+    jsonw_text(result, "}");
+    return FID_OK;
+}
+
 enum fid_status apply_vip_refund(struct apply_context *ctx, struct fid_error *err)
 {
     struct engine *e = ctx->engine;
@@ -154,11 +186,10 @@ enum fid_status apply_vip_refund(struct apply_context *ctx, struct fid_error *er
     int64_t removed = arith_share(span, refunded, payment.amount_minor) -
                       arith_share(span, payment.refunded_minor, payment.amount_minor);
     int64_t until_before = c.vip_until;
-    if ((st = shorten(e, ev, &payment, &c, removed, refunded == payment.amount_minor, err)) !=
-            FID_OK ||
+    bool full = refunded == payment.amount_minor;
+    if ((st = shorten(e, ev, &payment, &c, removed, full, err)) != FID_OK ||
         (st = vip_refund_insert(&e->store, &payment, c.vip_plan, ev->at, ev->amount_minor,
-                                c.vip_until, ev->key, err)) != FID_OK ||
-        (st = customer_save(&e->store, &c, err)) != FID_OK)
+                                c.vip_until, ev->key, err)) != FID_OK)
         return st;
     char until[FID_TIME_ISO_MAX];
     fid_time_format(c.vip_until, until);
@@ -178,7 +209,9 @@ enum fid_status apply_vip_refund(struct apply_context *ctx, struct fid_error *er
     jsonw_cstring(ctx->result, until);
     jsonw_key(ctx->result, "vip");
     jsonw_bool(ctx->result, vip_active(&c, ev->at));
-    if (refunded == payment.amount_minor)
-        st = take_back_welcome(e, ev, &c, &payment, ctx->result, err);
+    if (full && (st = take_back_welcome(e, ev, &c, &payment, ctx->result, err)) == FID_OK)
+        st = take_back_welcome_cashback(e, ev, &c, &payment, ctx->result, err);
+    if (st == FID_OK)
+        st = customer_save(&e->store, &c, err);
     return st;
 }

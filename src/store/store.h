@@ -643,6 +643,12 @@ enum fid_status vip_new_membership_since(struct store *store, int64_t customer_i
  * when there is none. */
 enum fid_status vip_plan_left(struct store *store, int64_t customer_id, int64_t payment_id,
                               char plan[PROGRAM_ID_MAX], struct fid_error *err) FID_MUST_USE;
+/* The cashback the plan's welcome credited at payment (*amount, 0 when it credited none, as
+ * when the welcome was a voucher): the payment's own cashback entry, as written then, whatever
+ * the programme says now. Walks the customer's ledger from its newest entry back to that one. */
+enum fid_status vip_welcome_credit(struct store *store, const struct customer *customer,
+                                   const struct vip_payment *payment, int64_t *amount,
+                                   struct fid_error *err) FID_MUST_USE;
 /* The latest instant of the customer's VIP payments and refunds (0 when none). */
 enum fid_status vip_latest_at(struct store *store, int64_t customer_id, int64_t *at,
                               struct fid_error *err) FID_MUST_USE;

@@ -126,6 +126,32 @@ enum fid_status vip_plan_left(struct store *store, int64_t customer_id, int64_t 
     return db_run_text(s, plan, PROGRAM_ID_MAX, "VIP payments", err);
 }
 
+enum fid_status vip_welcome_credit(struct store *store, const struct customer *customer,
+                                   const struct vip_payment *payment, int64_t *amount,
+                                   struct fid_error *err)
+{
+    *amount = 0;
+    enum fid_status st = store_write_rows(store, &store->ledger_rows, err);
+    if (st != FID_OK)
+        return st;
+    /* The ledger has no index by customer or event: the customer's chain is walked from its
+     * newest entry and stops at the credit (a refund in full comes soon after its payment). */
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "WITH RECURSIVE chain(id) AS (SELECT ?3 UNION ALL SELECT l.prev_id FROM chain JOIN "
+        "ledger l ON l.merchant_id = ?1 AND l.id = chain.id WHERE l.prev_id IS NOT NULL AND NOT "
+        "(l.event_key IS ?4 AND l.account = 'cashback' AND l.kind = 'earn')) "
+        "SELECT COALESCE(SUM(l.amount), 0) FROM chain JOIN ledger l ON l.merchant_id = ?1 AND "
+        "l.id = chain.id WHERE l.customer_id = ?2 AND l.event_key IS ?4 AND l.account = "
+        "'cashback' AND l.kind = 'earn' AND json_extract(l.explanation, '$[0].rule') GLOB "
+        "'vip_welcome:*'");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer->id);
+    db_bind_opt_int(s, 3, customer->last_ledger_id);
+    db_bind_text(s, 4, payment->event_key);
+    return db_run_int(s, 0, amount, err);
+}
+
 enum fid_status vip_latest_at(struct store *store, int64_t customer_id, int64_t *at,
                               struct fid_error *err)
 {

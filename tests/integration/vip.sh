@@ -2,7 +2,8 @@
 # VIP refunds: a refund of a VIP payment, in full or in part, shortens the membership by the share
 # of the time that payment bought, takes back the payment's unused welcome voucher, and is
 # refused, writing nothing, when it names no payment of the member or more than is left of it.
-# The ecommerce template's plan "club" costs 4900 a year, gives 150% points and a welcome voucher.
+# The ecommerce template's plan "club" costs 4900 a year, gives 150% points and a welcome voucher;
+# cash_club below gives its welcome as a cashback credit instead, which a full refund takes back.
 . "$(dirname "$0")/lib.sh"
 
 # pay KEY AT MEMBER [AMOUNT PERIODS]: a VIP payment for the club.
@@ -234,6 +235,161 @@ refusals_write_nothing() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The club's welcome as a cashback credit of 15.00 ("welcome-cash", a reward only given), with
+# refunds.allow_negative_balance as given (true or false): the programme file cash-club.json.
+cash_club() {
+    "$FIDELE" --now 2026-01-01T00:00:00Z init --template ecommerce --print --locale en |
+        jq --argjson negative "$1" '.rewards += [{"id": "welcome-cash", "name": "Welcome credit",
+            "kind": "cashback_credit", "value_minor": 1500}]
+            | .vip_plans[0].welcome_reward = "welcome-cash"
+            | .refunds.allow_negative_balance = $negative' >cash-club.json
+}
+
+# money AMOUNT: a money object of the merchant's currency, as results write it.
+money() {
+    printf '{"amount_minor":%s,"currency":"EUR"}' "$1"
+}
+
+# welcome_cashback CREDITED TAKEN FORGIVEN: the result's "welcome_cashback", compact.
+welcome_cashback() {
+    printf '{"credited":%s,"taken_back":%s,"forgiven":%s}' "$(money "$1")" "$(money "$2")" \
+        "$(money "$3")"
+}
+
+# cashback_entries MEMBER: the member's cashback entries, one a line: KIND AMOUNT EVENT RULE
+# LABEL FORGIVEN.
+cashback_entries() {
+    expect_exit 0 fidele --json ledger "$1"
+    jout '.entries[] | select(.account == "cashback") | [.kind, .amount, .event_key,
+        .explanation[0].rule, .explanation[0].label, (.explanation[0].forgiven // "-")]
+        | map(tostring) | join(" ")'
+}
+
+# A full refund of a payment whose welcome was a cashback credit takes the credit back: an
+# entry of its own, dated at the refund and naming it, explained in the merchant's language; the
+# result says what it took. A replay changes nothing; the cashback orders earned stays.
+welcome_cashback_taken_back() {
+    local NOW=2026-06-01T00:00:00Z
+    cash_club false
+    init_db cash-club.json
+    enrol uma 2026-03-01T09:00:00Z
+    order o1 2026-03-02T10:00:00Z uma O1 "$(bag)"
+    assert_json '.[0].cashback.amount_minor' 50 "an order earns 1% cashback"
+    pay vip1 2026-03-10T10:00:00Z uma
+    assert_json '.[0].vouchers' '[]' "a cashback welcome issues no voucher"
+    assert_balance uma "100 350 100 1550" "the welcome credit is in the cashback account"
+    # a later version makes the credit larger: what the payment credited is what is taken back
+    jq '(.rewards[] | select(.id == "welcome-cash") | .value_minor) = 2500' cash-club.json >v2.json
+    expect_exit 0 fidele program set v2.json
+    post "$(vip_refund_json rf1 2026-03-15T10:00:00Z uma vip1 4900)"
+    check_json "the full refund" '.[0].vip' false '.[0].welcome_voucher' null \
+        '.[0].welcome_cashback' "$(welcome_cashback 1500 1500 0)"
+    assert_balance uma "100 350 100 50" "the order's cashback stays"
+    assert_eq "earn 50 o1 cashback Cashback on spend -
+earn 1500 vip1 vip_welcome:club VIP welcome -
+clawback -1500 rf1 vip_refund VIP refund: welcome credit taken back 0" "$(cashback_entries uma)" \
+        "the credit and its take-back, each an entry of its event"
+    assert_eq "$(epoch 2026-03-15T10:00:00Z)" \
+        "$(sql "SELECT at FROM ledger WHERE event_key = 'rf1' AND account = 'cashback'")" \
+        "dated at the refund"
+    expect_exit 0 fidele ledger uma
+    assert_contains "$OUT" "VIP refund: welcome credit taken back" "the ledger's line"
+    local before first
+    first=$(jq -c '.[0] | del(.status)' <<<"$OUT")
+    before=$(snapshot)
+    post "$(vip_refund_json rf1 2026-03-15T10:00:00Z uma vip1 4900)"
+    check_json "a replay answers the first result" '.[0].status' replayed \
+        '.[0].welcome_cashback' "$(welcome_cashback 1500 1500 0)"
+    assert_unchanged "$before" "a replay takes nothing back again"
+    post_fails 2 "$(vip_refund_json rf2 2026-03-16T10:00:00Z uma vip1 1)"
+    assert_stderr_names "/payment" "refunded in full already"
+    assert_unchanged "$before" "a refused refund writes nothing"
+
+    # in French, the line is in French
+    cash_club false
+    init_db cash-club.json --locale fr
+    enrol zoe 2026-03-01T09:00:00Z
+    pay vz 2026-03-10T10:00:00Z zoe
+    post "$(vip_refund_json rz 2026-03-11T10:00:00Z zoe vz 4900)"
+    assert_eq "earn 1500 vz vip_welcome:club Bienvenue VIP -
+clawback -1500 rz vip_refund Remboursement VIP : crédit de bienvenue repris 0" \
+        "$(cashback_entries zoe)" "the French merchant's lines"
+}
+
+# Part of the credit spent, debts forbidden (the template's rule): the refund takes what the
+# cashback balance holds and forgives the rest, as an order's refund does; the entry says what
+# it forgave. All of it spent: an entry of 0 that forgives it all.
+welcome_cashback_spent_stops_at_zero() {
+    local NOW=2026-06-01T00:00:00Z
+    cash_club false
+    init_db cash-club.json
+    enrol uma 2026-03-01T09:00:00Z
+    pay vip1 2026-03-10T10:00:00Z uma
+    post '{"type":"redeem","key":"spend-1","at":"2026-03-11T10:00:00Z","customer":"uma","reward":"cashback-voucher"}'
+    assert_balance uma "100 0 100 500" "10.00 of the 15.00 spent"
+    post "$(vip_refund_json rf1 2026-03-15T10:00:00Z uma vip1 4900)"
+    assert_json '.[0].welcome_cashback' "$(welcome_cashback 1500 500 1000)" "what is left is taken"
+    assert_balance uma "100 0 100 0" "the balance stops at zero"
+    assert_eq "earn 1500 vip1 vip_welcome:club VIP welcome -
+redeem -1000 spend-1 reward Spend 10 EUR of cashback -
+clawback -500 rf1 vip_refund VIP refund: welcome credit taken back 1000" "$(cashback_entries uma)" \
+        "the take-back forgives what was spent"
+    expect_exit 0 fidele ledger uma
+    assert_contains "$OUT" "1000 more forgiven: the balance may not go below zero" "the ledger says so"
+
+    enrol vee 2026-03-01T09:00:00Z
+    pay vipv 2026-03-10T10:00:00Z vee
+    post '{"type":"adjustment","key":"adj-v","at":"2026-03-11T10:00:00Z","customer":"vee","account":"cashback","points":-1500,"reason":"Paid out","author":"till"}'
+    post "$(vip_refund_json rv 2026-03-15T10:00:00Z vee vipv 4900)"
+    assert_json '.[0].welcome_cashback' "$(welcome_cashback 1500 0 1500)" "all of it spent"
+    assert_balance vee "100 0 100 0" "nothing below zero"
+    assert_eq "1|0|1500" "$(sql "SELECT COUNT(*) || '|' || SUM(amount) || '|' || json_extract(explanation, '\$[0].forgiven') FROM ledger WHERE event_key = 'rv'")" \
+        "an entry of 0 records the refund and what it forgave"
+}
+
+# Part of the credit spent, debts allowed: the whole credit is taken back and the cashback
+# balance goes below zero, a debt the next cashback repays.
+welcome_cashback_spent_goes_negative() {
+    local NOW=2026-06-01T00:00:00Z
+    cash_club true
+    init_db cash-club.json
+    enrol uma 2026-03-01T09:00:00Z
+    pay vip1 2026-03-10T10:00:00Z uma
+    post '{"type":"redeem","key":"spend-1","at":"2026-03-11T10:00:00Z","customer":"uma","reward":"cashback-voucher"}'
+    post "$(vip_refund_json rf1 2026-03-15T10:00:00Z uma vip1 4900)"
+    assert_json '.[0].welcome_cashback' "$(welcome_cashback 1500 1500 0)" "all of it is taken"
+    assert_balance uma "100 0 100 -1000" "a debt of what was spent"
+    order o1 2026-03-16T10:00:00Z uma O1 "$(bag)"
+    assert_balance uma "100 350 100 -950" "new cashback repays it"
+}
+
+# A partial refund leaves the credit, as it leaves the welcome voucher; the refund that
+# completes the payment takes it back. Refused refunds write nothing.
+welcome_cashback_stays_on_partial_refund() {
+    local NOW=2026-06-01T00:00:00Z
+    cash_club false
+    init_db cash-club.json
+    enrol uma 2026-03-01T09:00:00Z
+    pay vip1 2026-03-10T10:00:00Z uma
+    post "$(vip_refund_json rp1 2026-03-15T10:00:00Z uma vip1 2450)"
+    check_json "half refunded" '.[0].refunded_minor' 2450 '.[0].welcome_cashback' null \
+        '.[0].welcome_voucher' null
+    assert_balance uma "100 0 100 1500" "the credit stays"
+    local before
+    before=$(snapshot)
+    post_fails 2 "$(vip_refund_json rp2 2026-03-16T10:00:00Z uma vip1 2451)"
+    assert_stderr_names "/amount_minor" "more than is left"
+    post_fails 2 "$(vip_refund_json rp2 2026-03-14T10:00:00Z uma vip1 2450)"
+    assert_stderr_names "/at" "dated before the last refund"
+    assert_unchanged "$before" "refused refunds write nothing"
+    post "$(vip_refund_json rp2 2026-03-16T10:00:00Z uma vip1 2450)"
+    assert_json '.[0].welcome_cashback' "$(welcome_cashback 1500 1500 0)" \
+        "the refund that completes the payment takes it back"
+    assert_balance uma "100 0 100 0" "taken back once"
+    assert_eq "1" "$(sql "SELECT COUNT(*) FROM ledger WHERE kind = 'clawback'")" "one take-back"
+}
+
+# ---------------------------------------------------------------------------------------------
 verify_catches_tampered_refunds() {
     local NOW=2026-06-01T00:00:00Z
     init_db ecommerce
@@ -256,4 +412,8 @@ scenario refund_of_a_change_of_plan refund_of_a_change_of_plan
 scenario welcome_voucher_kept_when_used welcome_voucher_kept_when_used
 scenario refusals_write_nothing refusals_write_nothing
 scenario verify_catches_tampered_refunds verify_catches_tampered_refunds
+scenario welcome_cashback_taken_back welcome_cashback_taken_back
+scenario welcome_cashback_spent_stops_at_zero welcome_cashback_spent_stops_at_zero
+scenario welcome_cashback_spent_goes_negative welcome_cashback_spent_goes_negative
+scenario welcome_cashback_stays_on_partial_refund welcome_cashback_stays_on_partial_refund
 finish

@@ -41,7 +41,8 @@
 
 /* The programme exercises everything the engine does with an order: multipliers by time window,
  * category, SKU and channel, two stamp cards (one paying a stamp-priced reward), tiers on spend
- * with a multiplier, a VIP plan with a welcome reward, pending points, per-lot expiry, cashback,
+ * with a multiplier, VIP plans welcoming with a voucher or a cashback credit, pending points,
+ * per-lot expiry, cashback,
  * credit of past orders, rewards limited by tier, VIP and stock, paid in points, stamps or
  * cashback, and an unaffordable reward. */
 #define PROGRAM_TEXT(allow_negative)                                                               \
@@ -63,7 +64,9 @@
     "  \"levels\": [{\"id\": \"silver\", \"threshold\": 15000, \"multiplier_pct\": 110},"          \
     "   {\"id\": \"gold\", \"threshold\": 45000, \"multiplier_pct\": 125}]},"                      \
     " \"vip_plans\": [{\"id\": \"club\", \"price_minor\": 2900, \"period\": \"month\","            \
-    "  \"multiplier_pct\": 150, \"welcome_reward\": \"free-delivery\", \"free_delivery\": true}]," \
+    "  \"multiplier_pct\": 150, \"welcome_reward\": \"free-delivery\", \"free_delivery\": true},"  \
+    "  {\"id\": \"cash-club\", \"price_minor\": 2900, \"period\": \"month\","                      \
+    "  \"welcome_reward\": \"cash-3\"}],"                                                          \
     " \"rewards\": ["                                                                              \
     "  {\"id\": \"free-coffee\", \"kind\": \"free_product\", \"sku\": \"ESPRESSO\", "              \
     "\"value_minor\": 250, \"cost_points\": 250, \"valid_days\": 200},"                            \
@@ -182,7 +185,7 @@ struct coverage {
         expired_entries, confirmed_entries, clawbacks, stamp_card_vouchers, stamp_redemptions,
         cashback_redemptions, vip_vouchers, tier_upgrades, past_orders_credited, negative_seen,
         forgiven, run_due_calls, vip_refunds, vip_refunds_refused, vip_vouchers_withdrawn,
-        multiplier_hits[4];
+        vip_credits, vip_credits_taken_back, multiplier_hits[4];
 };
 
 #define SEED_FAIL(sim, ...)                                                                        \
@@ -384,7 +387,8 @@ static json_t *gen_vip(struct sim *s, int customer)
     int64_t periods = 1 + prng_below(&s->rng, 3);
     json_t *ev = event_base(s, "vip_payment");
     json_object_set_new(ev, "customer", json_string(ref));
-    json_object_set_new(ev, "plan", json_string("club"));
+    /* a third of the customers hold the plan that welcomes with a cashback credit */
+    json_object_set_new(ev, "plan", json_string(customer % 3 == 0 ? "cash-club" : "club"));
     json_object_set_new(ev, "amount_minor", json_integer(2900 * periods));
     json_object_set_new(ev, "periods", json_integer(periods));
     xgrow((void **)&s->vip_payments, &s->vip_payments_cap, s->n_vip_payments + 1,
@@ -956,6 +960,14 @@ static void count_stored(struct sim *s, const struct side *a, struct coverage *c
         query_int(s, db, "SELECT COUNT(*) FROM vouchers WHERE source = 'vip_welcome'");
     cov->vip_vouchers_withdrawn +=
         query_int(s, db, "SELECT COUNT(*) FROM vouchers WHERE withdrawn_by IS NOT NULL");
+    cov->vip_credits +=
+        query_int(s, db,
+                  "SELECT COUNT(*) FROM ledger WHERE account = 'cashback' AND "
+                  "json_extract(explanation, '$[0].rule') = 'vip_welcome:cash-club'");
+    cov->vip_credits_taken_back +=
+        query_int(s, db,
+                  "SELECT COUNT(*) FROM ledger WHERE account = 'cashback' AND kind = 'clawback' "
+                  "AND json_extract(explanation, '$[0].rule') = 'vip_refund'");
     static const char *const multipliers[] = {
         "SELECT COUNT(*) FROM ledger WHERE explanation LIKE '%multiplier:quiet-afternoon%'",
         "SELECT COUNT(*) FROM ledger WHERE explanation LIKE '%multiplier:beans%'",
@@ -1106,6 +1118,7 @@ static void run_seeds(void **state, bool allow_negative)
                   "%lld negative balances seen, %lld stamp-card vouchers, %lld stamp redemptions, "
                   "%lld cashback redemptions, "
                   "%lld VIP welcomes, %lld VIP refunds (%lld refused, %lld welcomes taken back), "
+                  "%lld VIP welcome credits (%lld taken back), "
                   "%lld tier upgrades, %lld past-order credits, "
                   "multipliers %lld/%lld/%lld/%lld\n",
                   allow_negative ? "debts allowed" : "debts forbidden", (unsigned long long)n,
@@ -1120,6 +1133,7 @@ static void run_seeds(void **state, bool allow_negative)
                   (long long)cov.stamp_redemptions, (long long)cov.cashback_redemptions,
                   (long long)cov.vip_vouchers, (long long)cov.vip_refunds,
                   (long long)cov.vip_refunds_refused, (long long)cov.vip_vouchers_withdrawn,
+                  (long long)cov.vip_credits, (long long)cov.vip_credits_taken_back,
                   (long long)cov.tier_upgrades, (long long)cov.past_orders_credited,
                   (long long)cov.multiplier_hits[0], (long long)cov.multiplier_hits[1],
                   (long long)cov.multiplier_hits[2], (long long)cov.multiplier_hits[3]);
@@ -1148,6 +1162,8 @@ static void run_seeds(void **state, bool allow_negative)
         {"VIP refunds", cov.vip_refunds},
         {"refused VIP refunds", cov.vip_refunds_refused},
         {"VIP welcome vouchers taken back", cov.vip_vouchers_withdrawn},
+        {"VIP welcome cashback credits", cov.vip_credits},
+        {"VIP welcome cashback credits taken back", cov.vip_credits_taken_back},
         {"tier upgrades", cov.tier_upgrades},
         {"past orders credited at enrolment", cov.past_orders_credited},
         {"quiet-afternoon multiplier", cov.multiplier_hits[0]},
