@@ -70,13 +70,21 @@ void labels_explain(char *out, size_t size, const char *rule, const char *label)
 
 /* The engine's fixed labels (no name in them), as fields of struct labels. */
 static const size_t FIXED[] = {
-    offsetof(struct labels, base),           offsetof(struct labels, below_minimum),
-    offsetof(struct labels, first_order),    offsetof(struct labels, no_negative),
-    offsetof(struct labels, welcome),        offsetof(struct labels, welcome_quick),
-    offsetof(struct labels, vip_welcome),    offsetof(struct labels, cashback),
-    offsetof(struct labels, refund_pending), offsetof(struct labels, refund_clawback),
-    offsetof(struct labels, pending_over),   offsetof(struct labels, expiry_inactivity),
-    offsetof(struct labels, expiry_lot),     offsetof(struct labels, full_card),
+    offsetof(struct labels, base),
+    offsetof(struct labels, below_minimum),
+    offsetof(struct labels, first_order),
+    offsetof(struct labels, no_negative),
+    offsetof(struct labels, welcome),
+    offsetof(struct labels, welcome_quick),
+    offsetof(struct labels, vip_welcome),
+    offsetof(struct labels, cashback),
+    offsetof(struct labels, refund_pending),
+    offsetof(struct labels, refund_clawback),
+    offsetof(struct labels, pending_over),
+    offsetof(struct labels, expiry_inactivity),
+    offsetof(struct labels, expiry_lot),
+    offsetof(struct labels, full_card),
+    offsetof(struct labels, vip_credit_back),
 };
 
 static const char *field(const struct labels *words, size_t offset)
@@ -115,8 +123,8 @@ void labels_translate(const char *rule, const char *label, const char *locale, c
                        strcmp(rule, "first_order") == 0 || strcmp(rule, "floor") == 0 ||
                        strcmp(rule, "enrolment") == 0 || strcmp(rule, "cashback") == 0 ||
                        strcmp(rule, "refund") == 0 || strcmp(rule, "pending_period") == 0 ||
-                       strcmp(rule, "expiry") == 0 || has_prefix(rule, "vip_welcome:") ||
-                       has_prefix(rule, "stamp_card:");
+                       strcmp(rule, "expiry") == 0 || strcmp(rule, "vip_refund") == 0 ||
+                       has_prefix(rule, "vip_welcome:") || has_prefix(rule, "stamp_card:");
     for (size_t l = 0; engine_rule && l < sizeof LANGUAGES / sizeof LANGUAGES[0]; l++) {
         if (named != 0) {
             const char *name;

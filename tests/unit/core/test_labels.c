@@ -24,12 +24,17 @@ static const struct translate_case CASES[] = {
     {"floor", "No negative earning", "fr", "Pas de gain négatif"},
     {"cashback", "Cashback sur les achats", "en", "Cashback on spend"},
     {"refund", "Reprise sur remboursement", "en", "Refund clawback"},
-    {"refund", "Refund: pending points cancelled", "fr", "Remboursement : points en attente annulés"},
+    {"refund", "Refund: pending points cancelled", "fr",
+     "Remboursement : points en attente annulés"},
     {"pending_period", "Fin de la période d'attente", "en", "Pending period over"},
     {"expiry", "Sans activité : solde expiré", "en", "No activity: balance expired"},
     {"expiry", "Points expired", "fr", "Points expirés"},
     {"stamp_card:coffee", "Carte complète", "en", "Full card"},
     {"vip_welcome:club", "Bienvenue VIP", "en", "VIP welcome"},
+    {"vip_refund", "Remboursement VIP : crédit de bienvenue repris", "en",
+     "VIP refund: welcome credit taken back"},
+    {"vip_refund", "VIP refund: welcome credit taken back", "fr",
+     "Remboursement VIP : crédit de bienvenue repris"},
     /* a tier's or plan's bonus keeps the name the merchant gave it */
     {"tier:gold", "Bonus niveau Or", "en", "Or tier bonus"},
     {"tier:gold", "Gold tier bonus", "fr", "Bonus niveau Gold"},
@@ -67,34 +72,16 @@ static void test_round_trip(void **state)
 {
     (void)state;
     const struct labels *fr = labels_for("fr"), *en = labels_for("en");
-    const char *const french[] = {fr->base,
-                                  fr->below_minimum,
-                                  fr->first_order,
-                                  fr->no_negative,
-                                  fr->welcome,
-                                  fr->welcome_quick,
-                                  fr->vip_welcome,
-                                  fr->cashback,
-                                  fr->refund_pending,
-                                  fr->refund_clawback,
-                                  fr->pending_over,
-                                  fr->expiry_inactivity,
-                                  fr->expiry_lot,
-                                  fr->full_card};
-    const char *const english[] = {en->base,
-                                   en->below_minimum,
-                                   en->first_order,
-                                   en->no_negative,
-                                   en->welcome,
-                                   en->welcome_quick,
-                                   en->vip_welcome,
-                                   en->cashback,
-                                   en->refund_pending,
-                                   en->refund_clawback,
-                                   en->pending_over,
-                                   en->expiry_inactivity,
-                                   en->expiry_lot,
-                                   en->full_card};
+    const char *const french[] = {
+        fr->base,           fr->below_minimum,   fr->first_order,  fr->no_negative,
+        fr->welcome,        fr->welcome_quick,   fr->vip_welcome,  fr->cashback,
+        fr->refund_pending, fr->refund_clawback, fr->pending_over, fr->expiry_inactivity,
+        fr->expiry_lot,     fr->full_card};
+    const char *const english[] = {
+        en->base,           en->below_minimum,   en->first_order,  en->no_negative,
+        en->welcome,        en->welcome_quick,   en->vip_welcome,  en->cashback,
+        en->refund_pending, en->refund_clawback, en->pending_over, en->expiry_inactivity,
+        en->expiry_lot,     en->full_card};
     for (size_t i = 0; i < N_ELEMENTS(french); i++) {
         char there[512], back[512];
         labels_translate("base", french[i], "en", there, sizeof there);
