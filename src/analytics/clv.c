@@ -80,14 +80,18 @@ static bool is_nonpositive_integer(double v)
 }
 
 /* Gamma(n1) Gamma(n2) / (Gamma(d1) Gamma(d2)) with its sign; 0 when a denominator is at a pole
- * (1/Gamma vanishes there). The numerators must not be poles. */
-static struct scaled gamma_ratio(double n1, double n2, double d1, double d2)
+ * (1/Gamma vanishes there). The numerators must not be poles. *rel_err bounds its relative error:
+ * each log-gamma is good to a few ulps of itself, and at arguments of 1e5 that is 1e-9. */
+static struct scaled gamma_ratio(double n1, double n2, double d1, double d2, double *rel_err)
 {
+    *rel_err = 0.0;
     if (is_nonpositive_integer(d1) || is_nonpositive_integer(d2))
         return (struct scaled){0.0, 0.0};
     int s1, s2, s3, s4;
-    double lg = lgamma_r(n1, &s1) + lgamma_r(n2, &s2) - lgamma_r(d1, &s3) - lgamma_r(d2, &s4);
-    return (struct scaled){(double)(s1 * s2 * s3 * s4), lg};
+    double l1 = lgamma_r(n1, &s1), l2 = lgamma_r(n2, &s2), l3 = lgamma_r(d1, &s3),
+           l4 = lgamma_r(d2, &s4);
+    *rel_err = 4.0 * DBL_EPSILON * (fabs(l1) + fabs(l2) + fabs(l3) + fabs(l4) + 4.0);
+    return (struct scaled){(double)(s1 * s2 * s3 * s4), l1 + l2 - l3 - l4};
 }
 
 /* ---- Gauss hypergeometric function ---- */
@@ -101,6 +105,9 @@ static struct scaled gamma_ratio(double n1, double n2, double d1, double d2)
 #define HYP2F1_INTEGER_GAP 1e-6
 /* A series whose largest term exceeds its sum by this factor has lost too many digits. */
 #define HYP2F1_CANCELLATION_MAX 1e10
+/* Largest relative error the 1 - z transformation may return: its terms carry the error of their
+ * log-gamma prefactors, which a cancellation between them magnifies. */
+#define HYP2F1_TRANSFORM_ERR_MAX 1e-9
 
 /*
  * The defining series at |z| < 1, stopped when a rigorous geometric bound on the tail falls
@@ -157,16 +164,22 @@ static enum fid_status hyp2f1_series(double a, double b, double c, double z, str
 static enum fid_status hyp2f1_near_one(double a, double b, double c, double z, struct scaled *out,
                                        struct fid_error *err)
 {
-    double y = 1.0 - z, m = c - a - b;
+    double y = 1.0 - z, m = c - a - b, err1, err2;
     struct scaled sum = {0.0, 0.0}, f;
-    struct scaled g1 = gamma_ratio(c, m, c - a, c - b);
+    struct scaled g1 = gamma_ratio(c, m, c - a, c - b, &err1);
     if (g1.value != 0.0) {
         enum fid_status st = hyp2f1_series(a, b, 1.0 - m, y, &f, err);
         if (st != FID_OK)
             return st;
         sum = scaled_mul(g1, f);
     }
-    struct scaled g2 = gamma_ratio(c, -m, a, b);
+    struct scaled g2 = gamma_ratio(c, -m, a, b, &err2);
+    err2 += DBL_EPSILON * fabs(m * log(y));
+    if (g2.value == 0.0 && err1 > HYP2F1_TRANSFORM_ERR_MAX)
+        return fid_fail(err, FID_ERR_INTERNAL, "z",
+                        "2F1(%g, %g; %g; %g): the 1 - z transformation's gamma factors are too "
+                        "large to be accurate",
+                        a, b, c, z);
     if (g2.value != 0.0) {
         enum fid_status st = hyp2f1_series(c - a, c - b, 1.0 + m, y, &f, err);
         if (st != FID_OK)
@@ -177,7 +190,8 @@ static enum fid_status hyp2f1_near_one(double a, double b, double c, double z, s
                              log(fabs(second.value)) + second.log_scale);
         sum = scaled_add(sum, second);
         if (sum.value == 0.0 ||
-            larger - (log(fabs(sum.value)) + sum.log_scale) > log(HYP2F1_CANCELLATION_MAX))
+            exp(larger - (log(fabs(sum.value)) + sum.log_scale)) * fmax(err1, err2) >
+                HYP2F1_TRANSFORM_ERR_MAX)
             return fid_fail(err, FID_ERR_INTERNAL, "z",
                             "2F1(%g, %g; %g; %g): the 1 - z transformation's terms cancel", a, b, c,
                             z);

@@ -282,6 +282,33 @@ static void test_hyp2f1_euler_integral(void **state)
         }
 }
 
+/* Values from 50-digit arithmetic (mpmath) where the 1 - z transformation's two terms nearly cancel
+ * and carry the error of large log-gamma prefactors. */
+static void test_hyp2f1_high_precision(void **state)
+{
+    (void)state;
+    const struct closed_case cases[] = {
+        {"transform cancels", 232.5070531072145, 164.70008386559016, 364.0069125091663,
+         0.9944825395520189, 7.913510391914259932733408e+140},
+        {"transform cancels, b < 0", 363.2134300746276, -0.9533461735631467, 371.26166021653626,
+         0.9730404050023937, 5.533560543490018365748634e-2},
+    };
+    for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+        const struct closed_case *c = &cases[i];
+        double got = NAN;
+        struct fid_error err;
+        unit_ok(c->label, clv_hyp2f1(c->a, c->b, c->c, c->z, &got, &err), &err);
+        UNIT_CLOSE(c->label, got, c->want, 1e-10);
+    }
+    /* Gamma factors near 1e6 are good to 1e-9 only and cancel by 1e9 here: an error is acceptable,
+     * a wrong value is not (it came back as 1.8e217). */
+    double got = NAN;
+    struct fid_error err;
+    if (clv_hyp2f1(4.095102514951289, 269039.53581243585, 269039.5358780158, 0.9981941922751517,
+                   &got, &err) == FID_OK)
+        UNIT_CLOSE("large gamma factors", got, 1.714790917788259576421298e+11, 1e-8);
+}
+
 static void test_hyp2f1_rejects(void **state)
 {
     (void)state;
@@ -911,6 +938,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hyp2f1_closed_forms),
         cmocka_unit_test(test_hyp2f1_euler_integral),
+        cmocka_unit_test(test_hyp2f1_high_precision),
         cmocka_unit_test(test_hyp2f1_rejects),
         cmocka_unit_test(test_bgnbd_cdnow_fit),
         cmocka_unit_test(test_gamma_gamma_cdnow_fit),
