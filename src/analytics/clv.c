@@ -213,9 +213,17 @@ static enum fid_status hyp2f1_scaled(double a, double b, double c, double z, str
     if (z < 0.0) {
         /* Pfaff: 2F1(a, b; c; z) = (1 - z)^-a 2F1(a, c - b; c; z / (z - 1)), with the new
          * argument in (0, 1): no alternating series, and z <= -1 becomes reachable. */
-        enum fid_status st = hyp2f1_scaled(a, c - b, c, z / (z - 1.0), out, err);
-        if (st == FID_OK)
+        double w = z / (z - 1.0);
+        struct fid_error first_err;
+        if (hyp2f1_scaled(a, c - b, c, w, out, &first_err) == FID_OK) {
             out->log_scale -= a * log1p(-z);
+            return FID_OK;
+        }
+        /* The symmetric form: when c - b is large and negative its series alternates and
+         * cancels, while c - a may keep every term of one sign. */
+        enum fid_status st = hyp2f1_scaled(b, c - a, c, w, out, err);
+        if (st == FID_OK)
+            out->log_scale -= b * log1p(-z);
         return st;
     }
     double m = c - a - b;

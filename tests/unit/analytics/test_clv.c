@@ -283,7 +283,7 @@ static void test_hyp2f1_euler_integral(void **state)
 }
 
 /* Values from 50-digit arithmetic (mpmath) where the 1 - z transformation's two terms nearly cancel
- * and carry the error of large log-gamma prefactors. */
+ * and carry the error of large log-gamma prefactors, and where Pfaff's first form alternates. */
 static void test_hyp2f1_high_precision(void **state)
 {
     (void)state;
@@ -292,6 +292,8 @@ static void test_hyp2f1_high_precision(void **state)
          0.9944825395520189, 7.913510391914259932733408e+140},
         {"transform cancels, b < 0", 363.2134300746276, -0.9533461735631467, 371.26166021653626,
          0.9730404050023937, 5.533560543490018365748634e-2},
+        {"pfaff alternates", 0.05575069564657507, 84.684339332088, 0.04489846794883305,
+         -2.0254165809122195, -1.760783990615858944634769e-1},
     };
     for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
         const struct closed_case *c = &cases[i];
