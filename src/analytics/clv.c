@@ -773,6 +773,61 @@ static enum fid_status bgnbd_expected_closed(const struct clv_bgnbd *m, double x
     return FID_OK;
 }
 
+/* A series of mixed signs whose largest term exceeds its sum by this factor is left to the closed
+ * form. */
+#define BGNBD_SERIES_CANCELLATION_MAX 1e6
+
+/*
+ * E[Y(t) | x, t_x, T] / P(alive) as a series, for c = a + b + x - 1 > 0. With q = r + x and
+ * z = t / (alpha + T + t), expanding both the closed form's 1 and its 2F1 in z (the 1 as
+ * (1 - z)^q 1F0(q; ; z)) pairs their terms so that they cancel exactly, before rounding:
+ *   c (1 - z)^(a - 1) sum_{n >= 1} (a)_{n-1} / n! z^n (1 - R_n),  R_n = prod_{k < n} (1 - q / (c +
+ * k)). While the factors are positive, 1 - R_n is -expm1 of a sum of log1p, so no digit is lost to
+ * a 1 - f near 0 (f is 1 - 1e-9 when b is 1e7) and nothing is divided by a - 1. When a + b - 1 < r
+ * the first factors are negative and the terms may change sign; the series is then refused if they
+ * cancel. False also when it needs more than HYP2F1_TERMS_MAX terms (z very near 1).
+ */
+static bool bgnbd_expected_series(const struct clv_bgnbd *m, double x, double age, double t,
+                                  double *out)
+{
+    double q = m->r + x, c = m->a + m->b + x - 1.0;
+    if (!(c > 0.0))
+        return false;
+    double log_y = -log1p(t / (m->alpha + age)), z = -expm1(log_y); /* y = 1 - z */
+    /* the terms fall like n^(a - 2) z^n: give up at once rather than after the whole budget */
+    if (exp(log_y) * (double)HYP2F1_TERMS_MAX < 50.0 + 15.0 * m->a)
+        return false;
+    double sum = 0.0, largest = 0.0, power = z, log_r = 0.0, sign_r = 1.0;
+    double settled = q - c; /* the factors are in [0, 1) from k >= settled on */
+    for (long n = 1; n <= HYP2F1_TERMS_MAX; n++) {
+        double k = (double)(n - 1);
+        /* power = (a)_{n-1} / n! z^n; R_n = sign_r exp(log_r) */
+        double factor = 1.0 - q / (c + k);
+        if (factor < 0.0)
+            sign_r = -sign_r;
+        log_r += factor > 0.0 ? log1p(-q / (c + k)) : factor < 0.0 ? log(-factor) : -HUGE_VAL;
+        double bracket = sign_r > 0.0 ? -expm1(log_r) : 1.0 + exp(log_r);
+        double term = power * bracket;
+        sum += term;
+        largest = fmax(largest, fabs(term));
+        double next = k + 1.0;
+        double rho = z * fmax(1.0, (m->a + next - 1.0) / (next + 1.0));
+        power *= (m->a + next - 1.0) / (next + 1.0) * z;
+        /* past the sign changes |R_n| only falls, so |1 - R| stays below 1 + |R_n| and the tail
+         * below that times the tail of sum power, whose ratio of consecutive terms falls to z */
+        bool converged = power == 0.0 || (next >= settled && rho < 1.0 &&
+                                          (1.0 + exp(log_r)) * power / (1.0 - rho) <=
+                                              0.5 * DBL_EPSILON * fabs(sum));
+        if (converged) {
+            if (largest > BGNBD_SERIES_CANCELLATION_MAX * fabs(sum))
+                return false;
+            *out = c * exp((m->a - 1.0) * log_y) * sum;
+            return isfinite(*out);
+        }
+    }
+    return false;
+}
+
 /* Within this distance of a = 1 or a + b + x = 1 the closed form is evaluated on either side. */
 #define BGNBD_SINGULAR_GAP 1e-5
 
@@ -784,6 +839,11 @@ static enum fid_status bgnbd_expected_closed(const struct clv_bgnbd *m, double x
 static enum fid_status bgnbd_expected(const struct clv_bgnbd *m, double x, double t_x, double age,
                                       double t, double *out, struct fid_error *err)
 {
+    double ratio;
+    if (bgnbd_expected_series(m, x, age, t, &ratio)) {
+        *out = bgnbd_p_alive_at(m, x, t_x, age) * ratio;
+        return FID_OK;
+    }
     double singular;
     if (fabs(m->a - 1.0) < BGNBD_SINGULAR_GAP)
         singular = 1.0;

@@ -579,6 +579,51 @@ static void test_expected_purchases_known_value(void **state)
     UNIT_CLOSE("regression value", got, 1.2260281748, 1e-9);
 }
 
+/* Values from 50-digit arithmetic (mpmath) of the closed form where 1 - (1 - z)^(r + x) 2F1 is
+ * near 0: b of millions (it is 1 - 1e-9 there), with a = 1 or within 1e-8 of it, and a + b - 1 < r.
+ * They came back as 0 or off by 1e15. */
+static void test_expected_purchases_high_precision(void **state)
+{
+    (void)state;
+    /* r, alpha, a, b; x, t_x, T; t; E[Y(t)] */
+    const double cases[][9] = {
+        {0.028427160751329936, 0.11627210157993993, 1.0, 2865373.3633201383, 0, 67.78008597307345,
+         164.18678464257547, 0.02482245142025353, 4.2946968287100646342e-6},
+        {1.1109380664666866, 0.018135188164308865, 0.9999999854344318, 5087326.50672516, 7,
+         158.70706043236953, 158.70706043236953, 0.00035549272205452636, 1.8165854977273375254e-5},
+        {1.3561476469248117, 0.03922492803636903, 1.0, 0.6100675036813681, 0, 103.51450970172229,
+         134.60259207909124, 0.007133230984133173, 7.1844985822173211725e-5},
+    };
+    for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+        const double *v = cases[i];
+        struct clv_bgnbd m = {v[0], v[1], v[2], v[3]};
+        struct clv_customer c = customer(v[4], v[5], v[6], 0);
+        char label[32];
+        snprintf(label, sizeof label, "case %zu", i);
+        double got = NAN;
+        struct fid_error err;
+        unit_ok(label, clv_bgnbd_expected_purchases(&m, &c, v[7], &got, &err), &err);
+        UNIT_CLOSE(label, got, v[8], 1e-10);
+    }
+    /* At 1 - z below 1e-5 the series would need more terms than it is allowed: an error is
+     * acceptable, a wrong value is not (they came back off by 1e10 and 1e19). */
+    const double near_one[][9] = {
+        {0.010649251732288121, 0.001380016330615213, 1.2007024434144866, 4702496.755911302, 1, 0, 0,
+         175.5328997204315, 124584.68243492100854},
+        {0.010404633806603832, 0.01106083659024569, 0.44516282973784493, 9757455.960577134, 1,
+         0.0005451933665923303, 0.005609195433273756, 2718.783600400987, 163587.16709199902918},
+    };
+    for (size_t i = 0; i < N_ELEMENTS(near_one); i++) {
+        const double *v = near_one[i];
+        struct clv_bgnbd m = {v[0], v[1], v[2], v[3]};
+        struct clv_customer c = customer(v[4], v[5], v[6], 0);
+        double got = NAN;
+        struct fid_error err;
+        if (clv_bgnbd_expected_purchases(&m, &c, v[7], &got, &err) == FID_OK)
+            UNIT_CLOSE("z near 1", got, v[8], 1e-8);
+    }
+}
+
 /* A café's fit (the demo's year to 2026-06-01): regulars buying every few days, b large. Its
  * 2F1(r + x, b + x; a + b + x - 1; z) is of order 1e45 at z = 0.75, where the 1 - z
  * transformation's two terms cancel: the predictions were 7e16 purchases a year. */
@@ -950,6 +995,7 @@ int main(void)
         cmocka_unit_test(test_fits_follow_the_units),
         cmocka_unit_test(test_expected_purchases_known_value),
         cmocka_unit_test(test_expected_purchases_against_quadrature),
+        cmocka_unit_test(test_expected_purchases_high_precision),
         cmocka_unit_test(test_expected_purchases_frequent_buyers),
         cmocka_unit_test(test_p_alive),
         cmocka_unit_test(test_expected_purchases_shape),
