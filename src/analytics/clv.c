@@ -104,7 +104,7 @@ static struct scaled gamma_ratio(double n1, double n2, double d1, double d2, dou
  * (each grows like 1/gap), so the series is summed instead. */
 #define HYP2F1_INTEGER_GAP 1e-6
 /* A series whose largest term exceeds its sum by this factor has lost too many digits. */
-#define HYP2F1_CANCELLATION_MAX 1e10
+#define HYP2F1_CANCELLATION_MAX 1e6
 /* Largest relative error the 1 - z transformation may return: its terms carry the error of their
  * log-gamma prefactors, which a cancellation between them magnifies. */
 #define HYP2F1_TRANSFORM_ERR_MAX 1e-9
@@ -149,7 +149,7 @@ static enum fid_status hyp2f1_series(double a, double b, double c, double z, str
                         HYP2F1_TERMS_MAX);
     if (largest > HYP2F1_CANCELLATION_MAX * fabs(sum))
         return fid_fail(err, FID_ERR_INTERNAL, "z",
-                        "2F1(%g, %g; %g; %g): the series cancels to fewer than 6 digits", a, b, c,
+                        "2F1(%g, %g; %g; %g): the series cancels to fewer than 10 digits", a, b, c,
                         z);
     *out = (struct scaled){sum, log_scale};
     return FID_OK;
