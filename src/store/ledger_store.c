@@ -212,7 +212,8 @@ enum fid_status lot_expired(struct store *store, int64_t lot_id, int64_t *amount
     if (written != FID_OK)
         return written;
     struct db_stmt *s = db_prepare(
-        store->db, "SELECT COALESCE(SUM(u.amount), 0) FROM lot_uses u JOIN ledger l ON "
+        store->db, "SELECT COALESCE(SUM(u.amount), 0) FROM lot_uses u INDEXED BY lot_uses_lot JOIN "
+                   "ledger l ON "
                    "l.merchant_id = u.merchant_id AND l.id = u.ledger_id WHERE u.merchant_id = ? "
                    "AND u.lot_id = ? AND l.kind = 'expire'");
     db_bind_int(s, 1, store->merchant_id);

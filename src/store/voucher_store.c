@@ -78,8 +78,9 @@ enum fid_status voucher_each_of(struct store *store, int64_t customer_id,
                                 struct fid_error *err)
 {
     struct db_stmt *s =
-        db_prepare(store->db, "SELECT " VOUCHER_COLUMNS " FROM vouchers WHERE merchant_id = ? AND "
-                              "customer_id = ? ORDER BY issued_at, code");
+        db_prepare(store->db, "SELECT " VOUCHER_COLUMNS " FROM vouchers INDEXED BY "
+                              "vouchers_customer WHERE merchant_id = ? AND customer_id = ? ORDER "
+                              "BY issued_at, code"); /* else read all of the merchant's */
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, customer_id);
     enum db_step rc;
