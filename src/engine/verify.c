@@ -171,6 +171,18 @@ static const struct check CHECKS[] = {
      "r.merchant_id AND p.id = r.refund_of AND p.customer_id = r.customer_id AND p.refund_of IS "
      "NULL WHERE r.merchant_id = ?1 AND r.refund_of IS NOT NULL GROUP BY r.refund_of HAVING "
      "p.id IS NULL OR SUM(-r.amount_minor) > p.amount_minor OR MAX(r.amount_minor) >= 0"},
+    /* A full VIP refund takes back at most the cashback its payment credited as the welcome
+     * (the ledger has no index by event: its few cashback entries are summed by key once). */
+    {"vip_take_back_within_welcome_credit",
+     "WITH credit AS (SELECT event_key, SUM(amount) AS s FROM ledger WHERE merchant_id = ?1 AND "
+     "account = 'cashback' AND kind = 'earn' GROUP BY event_key), taken AS (SELECT event_key, "
+     "-SUM(amount) AS s FROM ledger WHERE merchant_id = ?1 AND account = 'cashback' AND kind = "
+     "'clawback' GROUP BY event_key) SELECT 'VIP payment ' || p.event_key, 'its refunds took "
+     "back ' || SUM(t.s) || ' of a welcome credit of ' || COALESCE(c.s, 0) FROM vip_payments r "
+     "JOIN taken t ON t.event_key = r.event_key JOIN vip_payments p ON p.merchant_id = "
+     "r.merchant_id AND p.id = r.refund_of LEFT JOIN credit c ON c.event_key = p.event_key "
+     "WHERE r.merchant_id = ?1 AND r.refund_of IS NOT NULL GROUP BY p.id HAVING SUM(t.s) < 0 "
+     "OR SUM(t.s) > COALESCE(c.s, 0)"},
     /* Each VIP payment or refund keeps the end of the membership it left: the newest one's is
      * the member's. */
     {"vip_until_equals_its_history",

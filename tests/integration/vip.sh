@@ -304,6 +304,12 @@ clawback -1500 rf1 vip_refund VIP refund: welcome credit taken back 0" "$(cashba
     post_fails 2 "$(vip_refund_json rf2 2026-03-16T10:00:00Z uma vip1 1)"
     assert_stderr_names "/payment" "refunded in full already"
     assert_unchanged "$before" "a refused refund writes nothing"
+    verify_catches vip_take_back_within_welcome_credit \
+        "UPDATE ledger SET amount = -1600 WHERE event_key = 'rf1' AND account = 'cashback'"
+    verify_catches vip_take_back_within_welcome_credit \
+        "UPDATE ledger SET amount = 10 WHERE event_key = 'rf1' AND account = 'cashback'"
+    verify_catches vip_take_back_within_welcome_credit \
+        "UPDATE ledger SET event_key = 'o1' WHERE event_key = 'vip1' AND account = 'cashback'"
 
     # in French, the line is in French
     cash_club false
