@@ -160,13 +160,14 @@ int cmd_import(struct cli *cli)
         goto done;
     }
     double seconds = import_clock() - im.started;
-    json_t *summary =
-        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b}", "rows", (json_int_t)im.rows,
-                  "orders_imported", (json_int_t)im.orders_applied, "orders_already_imported",
-                  (json_int_t)im.orders_replayed, "orders_refused", (json_int_t)im.orders_failed,
-                  "orders_not_paid", (json_int_t)im.orders_unpaid, "bad_rows",
-                  (json_int_t)im.bad_rows, "seconds", seconds, "rows_per_second",
-                  seconds > 0 ? (double)im.rows / seconds : 0.0, "dry_run", im.dry_run);
+    size_t held_elsewhere = history_import_contacts_held_elsewhere(im.history);
+    json_t *summary = json_pack(
+        "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:b}", "rows", (json_int_t)im.rows,
+        "orders_imported", (json_int_t)im.orders_applied, "orders_already_imported",
+        (json_int_t)im.orders_replayed, "orders_refused", (json_int_t)im.orders_failed,
+        "orders_not_paid", (json_int_t)im.orders_unpaid, "bad_rows", (json_int_t)im.bad_rows,
+        "contacts_held_elsewhere", (json_int_t)held_elsewhere, "seconds", seconds,
+        "rows_per_second", seconds > 0 ? (double)im.rows / seconds : 0.0, "dry_run", im.dry_run);
     if (cli->json)
         cli_print_json(summary);
     else {
@@ -179,6 +180,9 @@ int cmd_import(struct cli *cli)
                im.dry_run ? "valid (dry run)" : "imported", im.orders_replayed, im.orders_failed,
                unpaid, cli_count((long long)im.bad_rows, "bad row", "bad rows", bad, sizeof bad),
                seconds, seconds > 0 ? (double)im.rows / seconds : 0.0);
+        if (held_elsewhere > 0)
+            printf("%zu %s not given an e-mail or phone of the file: another customer has it\n",
+                   held_elsewhere, held_elsewhere == 1 ? "customer" : "customers");
         json_decref(summary);
     }
     code = im.bad_rows > 0 ? 2 : 0;

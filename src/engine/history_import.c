@@ -27,10 +27,12 @@ struct shopper {
     uint32_t contact;              /* its contact to write, index + 1 in pending (0: none) */
     /* stored: its row exists (an id of 0 when the engine made it, for the engine's path);
      * checked: the generation its row was last read in (history_import.generation) */
-    unsigned member : 1, stored : 1, dirty : 1, has_email : 1, has_phone : 1, checked : 27;
+    /* held_elsewhere: a row gave it an e-mail or phone another customer has (counted once) */
+    unsigned member : 1, stored : 1, dirty : 1, has_email : 1, has_phone : 1, held_elsewhere : 1,
+        checked : 26;
 };
 
-#define GENERATION_MAX ((1u << 27) - 1)
+#define GENERATION_MAX ((1u << 26) - 1)
 
 /* An e-mail address and a phone to keep on a shopper at the next flush. */
 struct pending_contact {
@@ -68,6 +70,7 @@ struct history_import {
     size_t n_dirty, cap_dirty;
     /* shoppers by e-mail, phone and refs that are either (owner: shopper index + 1) */
     struct text_owners contacts;
+    size_t held_elsewhere;           /* customers not given a contact another one has */
     struct pending_contact *pending; /* contacts to write at the next flush */
     size_t n_pending, cap_pending;
     char *pending_text;
@@ -210,13 +213,28 @@ static void pend_contact(struct history_import *im, struct shopper *c, const cha
         p->phone_at = pending_text_add(im, phone);
 }
 
-/* Notes the e-mail and phone a shopper has not: indexed, and left in new_email and new_phone
- * ("" for what it had). */
+/* Whether the shopper may take the contact: no other customer has it (an e-mail or phone names
+ * one customer, as enrolment holds it). The index holds every customer's contacts from the load
+ * on, and those of customers others made since as look-ups bring them. */
+static bool contact_free(struct history_import *im, struct shopper *c, const char *text)
+{
+    uint32_t owner = text_owners_find(&im->contacts, text);
+    if (owner == TEXT_OWNERS_NONE || owner == (uint32_t)(c - im->shoppers) + 1)
+        return true;
+    if (!c->held_elsewhere) {
+        im->held_elsewhere++;
+        c->held_elsewhere = true;
+    }
+    return false;
+}
+
+/* Notes the e-mail and phone a shopper has not, and no other customer has: indexed, and left in
+ * new_email and new_phone ("" for what it had or may not take). */
 static void note_contact(struct history_import *im, struct shopper *c, const char *email,
                          const char *phone, const char **new_email, const char **new_phone)
 {
-    *new_email = email[0] && !c->has_email ? email : "";
-    *new_phone = phone[0] && !c->has_phone ? phone : "";
+    *new_email = email[0] && !c->has_email && contact_free(im, c, email) ? email : "";
+    *new_phone = phone[0] && !c->has_phone && contact_free(im, c, phone) ? phone : "";
     if ((*new_email)[0] || (*new_phone)[0])
         index_contacts(im, c, *new_email, *new_phone);
 }
@@ -281,6 +299,11 @@ void history_import_note_contact(struct history_import *im, const char *ref,
         email[0] = '\0';
     if (!new_phone[0])
         phone[0] = '\0';
+}
+
+size_t history_import_contacts_held_elsewhere(const struct history_import *im)
+{
+    return im->held_elsewhere;
 }
 
 void history_import_keep_contact(struct history_import *im, const char *ref, const char *email,
@@ -358,8 +381,12 @@ static enum fid_status look_up(struct history_import *im, const char *key, struc
     if (im->generation == 0 || im->dry)
         return FID_OK;
     struct db_stmt *s =
-        db_prepare(im->store->db, "SELECT " SHOPPER_COLUMNS " FROM customers WHERE merchant_id = "
-                                  "?1 AND (ref = ?2 OR email = ?2 OR phone = ?2)");
+        db_prepare(im->store->db,
+                   "SELECT " SHOPPER_COLUMNS " FROM customers WHERE merchant_id = ?1 AND id IN "
+                   "(SELECT id FROM customers WHERE merchant_id = ?1 AND ref = ?2 UNION ALL SELECT "
+                   "id FROM customers INDEXED BY customers_email WHERE merchant_id = ?1 AND email "
+                   "= ?2 UNION ALL SELECT id FROM customers INDEXED BY customers_phone WHERE "
+                   "merchant_id = ?1 AND phone = ?2)"); /* as an OR: every customer read */
     db_bind_int(s, 1, im->store->merchant_id);
     db_bind_text(s, 2, key);
     return take_rows(im, s, err);

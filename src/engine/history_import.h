@@ -52,6 +52,9 @@ void history_import_expect(struct history_import *im, size_t n);
  * import saw it already (its rows are apart in the file). Notes the ref as seen. */
 enum history_outcome history_import_see(struct history_import *im, const char *order_ref);
 
+/* Customers an e-mail or phone of theirs was not kept on, another customer having it. */
+size_t history_import_contacts_held_elsewhere(const struct history_import *im);
+
 /* The customer an order names by e-mail address (else phone), both as customers keep them (in
  * lower case, in international form): the one customer who has it as e-mail, phone or ref, else
  * a new one of that ref, into ref; *shared (ref untouched) when several customers have it. A
@@ -60,8 +63,8 @@ enum fid_status history_import_identify(struct history_import *im, const char *e
                                         const char *phone, char ref[EVENT_REF_MAX], bool *shared,
                                         struct fid_error *err) FID_MUST_USE;
 /* Notes an e-mail address and a phone ("" for none) of the customer of that ref, each when it
- * has none (history_import_identify finds the customer by them from then on), and empties those
- * it has: email and phone are left with what the customer gains. */
+ * has none and no other customer has it (history_import_identify finds the customer by them
+ * from then on), and empties the others: email and phone are left with what the customer gains. */
 void history_import_note_contact(struct history_import *im, const char *ref,
                                  char email[EVENT_TEXT_MAX], char phone[FID_PHONE_MAX]);
 /* Writes them on the customer's row at the next flush, each where it has none: once the engine
