@@ -12,6 +12,9 @@
  * terms by HYP2F1_TERMS_MAX. A fit's cost is O(customers log customers) for the set-up, then
  * O(distinct summaries) per evaluation: CDNOW's 2,357 customers are about 1,000 summaries.
  *
+ * A BG/NBD model has a form: the full model or one of its limits (a fixed rate; no or a fixed
+ * dropout). The likelihood, P(alive) and the expected purchases follow the form.
+ *
  * lgamma_r rather than lgamma: lgamma writes the global signgam, which would make concurrent fits
  * race.
  */
@@ -530,16 +533,45 @@ static enum fid_status parameter_check(double value, const char *field, struct f
     return FID_OK;
 }
 
+/* The rate's parameters: r and alpha for Gamma rates, lambda for a fixed one. */
+static enum fid_status bgnbd_rate_check(const struct clv_bgnbd *m, struct fid_error *err)
+{
+    switch (m->rate) {
+    case CLV_RATE_GAMMA: {
+        enum fid_status st = parameter_check(m->r, "/model/r", err);
+        return st == FID_OK ? parameter_check(m->alpha, "/model/alpha", err) : st;
+    }
+    case CLV_RATE_FIXED:
+        return parameter_check(m->lambda, "/model/lambda", err);
+    }
+    return fid_fail(err, FID_ERR_INPUT, "/model/rate", "unknown purchase-rate model %d",
+                    (int)m->rate);
+}
+
+/* The dropout's parameters: a and b for a Beta dropout, 0 < p < 1 for a fixed one. */
+static enum fid_status bgnbd_dropout_check(const struct clv_bgnbd *m, struct fid_error *err)
+{
+    switch (m->dropout) {
+    case CLV_DROPOUT_BETA: {
+        enum fid_status st = parameter_check(m->a, "/model/a", err);
+        return st == FID_OK ? parameter_check(m->b, "/model/b", err) : st;
+    }
+    case CLV_DROPOUT_NONE:
+        return FID_OK;
+    case CLV_DROPOUT_FIXED:
+        if (!(m->p > 0.0 && m->p < 1.0))
+            return fid_fail(err, FID_ERR_INPUT, "/model/p",
+                            "a fixed dropout probability must be between 0 and 1, got %g", m->p);
+        return FID_OK;
+    }
+    return fid_fail(err, FID_ERR_INPUT, "/model/dropout", "unknown dropout model %d",
+                    (int)m->dropout);
+}
+
 static enum fid_status bgnbd_check(const struct clv_bgnbd *m, struct fid_error *err)
 {
-    enum fid_status st = parameter_check(m->r, "/model/r", err);
-    if (st == FID_OK)
-        st = parameter_check(m->alpha, "/model/alpha", err);
-    if (st == FID_OK)
-        st = parameter_check(m->a, "/model/a", err);
-    if (st == FID_OK)
-        st = parameter_check(m->b, "/model/b", err);
-    return st;
+    enum fid_status st = bgnbd_rate_check(m, err);
+    return st == FID_OK ? bgnbd_dropout_check(m, err) : st;
 }
 
 static enum fid_status gamma_gamma_check(const struct clv_gamma_gamma *m, struct fid_error *err)
@@ -582,8 +614,8 @@ struct bgnbd_sample {
     size_t n_groups;
     double *repeats; /* distinct x, ascending */
     size_t n_repeats;
-    double *base;    /* per distinct x: the lgamma terms of the likelihood (scratch) */
-    double *dropout; /* per distinct x: log(a / (b + x - 1)) (scratch) */
+    double *base;    /* per distinct x: the terms of the likelihood in x alone (scratch) */
+    double *dropout; /* per distinct x: log(a / (b + x - 1)) or its limit (scratch) */
 };
 
 static int compare_groups(const void *x, const void *y)
@@ -645,24 +677,70 @@ static double log_add_exp(double u, double v)
  *     + [x > 0] B(a + 1, b + x - 1) / B(a, b) G(r + x) alpha^r / (G(r) (alpha + t_x)^(r + x))
  * written as base(x) + log(exp(-(r + x) log(alpha + T)) + [x > 0] exp(dropout(x) - (r + x)
  * log(alpha + t_x))), since B(a + 1, b + x - 1) / B(a, b + x) = a / (b + x - 1).
+ *
+ * The limits replace a factor each. A fixed rate turns the factors in G and alpha above into
+ * lambda^x e^(-lambda tau); a fixed dropout turns B(a, b + x) / B(a, b) into (1 - p)^x and
+ * a / (b + x - 1) into p / (1 - p); no dropout turns the first into 1 and the second into 0.
+ * The full model's terms are added in the order they always were, so its fits do not move.
  */
+static double bgnbd_common(const struct clv_bgnbd *m)
+{
+    double common = m->rate == CLV_RATE_GAMMA ? -log_gamma(m->r) + m->r * log(m->alpha) : 0.0;
+    if (m->dropout == CLV_DROPOUT_BETA)
+        common = common + log_gamma(m->a + m->b) - log_gamma(m->b);
+    return common;
+}
+
+/* The terms of log L that depend on x only, the customer's times aside. */
+static double bgnbd_base(const struct clv_bgnbd *m, double common, double x)
+{
+    double base = common + (m->rate == CLV_RATE_GAMMA ? log_gamma(m->r + x) : x * log(m->lambda));
+    if (m->dropout == CLV_DROPOUT_BETA)
+        base = base + log_gamma(m->b + x) - log_gamma(m->a + m->b + x);
+    else if (m->dropout == CLV_DROPOUT_FIXED)
+        base += x * log1p(-m->p);
+    return base;
+}
+
+/* log of the odds that a customer with x > 0 repeat purchases dropped out just after the last
+ * one, before the times weigh in: -infinity with no dropout. */
+static double bgnbd_log_dropout_odds(const struct clv_bgnbd *m, double x)
+{
+    switch (m->dropout) {
+    case CLV_DROPOUT_BETA:
+        return log(m->a) - log(m->b + x - 1.0);
+    case CLV_DROPOUT_FIXED:
+        return log(m->p) - log1p(-m->p);
+    case CLV_DROPOUT_NONE:
+        break;
+    }
+    return -HUGE_VAL;
+}
+
+/* The part of log L that depends on how long the customer was seen alive, tau (T or t_x). */
+static double bgnbd_log_survival(const struct clv_bgnbd *m, double x, double tau)
+{
+    if (m->rate == CLV_RATE_FIXED)
+        return -m->lambda * tau;
+    return -(m->r + x) * log(m->alpha + tau);
+}
+
 static double bgnbd_sample_log_likelihood(struct bgnbd_sample *s, const struct clv_bgnbd *m)
 {
-    double common =
-        -log_gamma(m->r) + m->r * log(m->alpha) + log_gamma(m->a + m->b) - log_gamma(m->b);
+    double common = bgnbd_common(m);
     for (size_t k = 0; k < s->n_repeats; k++) {
         double x = s->repeats[k];
-        s->base[k] =
-            common + log_gamma(m->r + x) + log_gamma(m->b + x) - log_gamma(m->a + m->b + x);
-        s->dropout[k] = x > 0.0 ? log(m->a) - log(m->b + x - 1.0) : -HUGE_VAL;
+        s->base[k] = bgnbd_base(m, common, x);
+        s->dropout[k] = x > 0.0 ? bgnbd_log_dropout_odds(m, x) : -HUGE_VAL;
     }
+    bool drops = m->dropout != CLV_DROPOUT_NONE;
     double total = 0.0;
     for (size_t i = 0; i < s->n_groups; i++) {
         const struct bgnbd_group *g = &s->groups[i];
-        double rx = m->r + g->repeats;
-        double ll = -rx * log(m->alpha + g->age);
-        if (g->repeats > 0.0)
-            ll = log_add_exp(ll, s->dropout[g->repeat_index] - rx * log(m->alpha + g->recency));
+        double ll = bgnbd_log_survival(m, g->repeats, g->age);
+        if (g->repeats > 0.0 && drops)
+            ll = log_add_exp(ll, s->dropout[g->repeat_index] +
+                                     bgnbd_log_survival(m, g->repeats, g->recency));
         total += g->weight * (s->base[g->repeat_index] + ll);
     }
     return total;
@@ -670,7 +748,8 @@ static double bgnbd_sample_log_likelihood(struct bgnbd_sample *s, const struct c
 
 static struct clv_bgnbd bgnbd_from_log(const double *theta)
 {
-    return (struct clv_bgnbd){exp(theta[0]), exp(theta[1]), exp(theta[2]), exp(theta[3])};
+    return (struct clv_bgnbd){
+        .r = exp(theta[0]), .alpha = exp(theta[1]), .a = exp(theta[2]), .b = exp(theta[3])};
 }
 
 static double bgnbd_cost(const double *theta, void *data)
@@ -720,12 +799,20 @@ enum fid_status clv_bgnbd_log_likelihood(const struct clv_bgnbd *model,
     return FID_OK;
 }
 
+/*
+ * P(alive | x, t_x, T) = 1 / (1 + [x > 0] D R): D the odds of dropping out just after a purchase
+ * (bgnbd_log_dropout_odds, 0 with no dropout), R how much likelier the silence since the last
+ * purchase is for a customer who left: ((alpha + T) / (alpha + t_x))^(r + x) for Gamma rates,
+ * e^(lambda (T - t_x)) for a fixed rate.
+ */
 static double bgnbd_p_alive_at(const struct clv_bgnbd *m, double x, double t_x, double age)
 {
-    double log_odds_dead = x > 0.0 ? log(m->a) - log(m->b + x - 1.0) +
-                                         (m->r + x) * log1p((age - t_x) / (m->alpha + t_x))
-                                   : -HUGE_VAL;
-    return 1.0 / (1.0 + exp(log_odds_dead));
+    if (!(x > 0.0) || m->dropout == CLV_DROPOUT_NONE)
+        return 1.0;
+    double log_silence = m->rate == CLV_RATE_FIXED
+                             ? m->lambda * (age - t_x)
+                             : (m->r + x) * log1p((age - t_x) / (m->alpha + t_x));
+    return 1.0 / (1.0 + exp(bgnbd_log_dropout_odds(m, x) + log_silence));
 }
 
 enum fid_status clv_bgnbd_p_alive(const struct clv_bgnbd *model,
@@ -836,8 +923,8 @@ static bool bgnbd_expected_series(const struct clv_bgnbd *m, double x, double ag
  * expectation is smooth in a, so it is interpolated linearly in a between two points
  * BGNBD_SINGULAR_GAP away: error O(gap^2), against a cancellation of O(DBL_EPSILON / gap).
  */
-static enum fid_status bgnbd_expected(const struct clv_bgnbd *m, double x, double t_x, double age,
-                                      double t, double *out, struct fid_error *err)
+static enum fid_status bgnbd_expected_full(const struct clv_bgnbd *m, double x, double t_x,
+                                           double age, double t, double *out, struct fid_error *err)
 {
     double ratio;
     if (bgnbd_expected_series(m, x, age, t, &ratio)) {
@@ -866,6 +953,94 @@ static enum fid_status bgnbd_expected(const struct clv_bgnbd *m, double x, doubl
         return st;
     *out = e_lo + (m->a - lo.a) / (hi.a - lo.a) * (e_hi - e_lo);
     return FID_OK;
+}
+
+/*
+ * E[Y(t) | alive] for a fixed rate and p ~ Beta(a, B), B = b + x: in the next t weeks a customer
+ * alive now has Poisson(s) chances to buy, s = lambda t, and takes the j-th one while still alive,
+ * with probability E[(1 - p)^j] = (B)_j / (a + B)_j. So
+ *   E = sum_m e^-s s^m / m! G_m,  G_m = sum_{j<m} (B)_j / (a + B)_j,
+ * the closed form's limit c / (a - 1) [1 - 1F1(a - 1; c; -s)], c = a + B - 1, through Kummer's
+ * c / (a - 1) [1 - e^-s 1F1(B; c; s)] with the 1 written as e^-s sum s^m / m! and the two sums
+ * paired term by term. Every term is positive, so nothing cancels at any s (the series of 1F1 at
+ * -s alternates with terms of e^s), and nothing is divided by a - 1. The Poisson weights are summed
+ * from w_0 = 1, renormalised exactly by powers of 2, and the sum divided by theirs: e^-s, which
+ * underflows past s = 745, never appears. G's increments fall (by (B + j) / (a + B + j) < 1), so
+ * G_{m+1} / G_m <= (m + 1) / m and past m >= s each term is at most s / m of the one before: the
+ * tail is below a geometric series, summed until it is below half an ulp. With n terms the result
+ * is within about 3 n ulps (positive terms, each from at most 2 n roundings); past HYP2F1_TERMS_MAX
+ * terms (s of about 2e6) it is refused.
+ */
+static enum fid_status fixed_rate_beta_expected(double s, double a, double B, double *out,
+                                                struct fid_error *err)
+{
+    double weights = 1.0, sum = 0.0, weight = 1.0, bought = 0.0, survival = 1.0;
+    for (long n = 0; n < HYP2F1_TERMS_MAX; n++) {
+        double m = (double)n;
+        /* from the weight and G of m to those of m + 1 */
+        bought += survival;
+        survival *= (B + m) / (a + B + m);
+        weight *= s / (m + 1.0);
+        weights += weight;
+        sum += weight * bought;
+        if (weight > ldexp(1.0, SCALE_LIMIT)) {
+            weight = ldexp(weight, -SCALE_EXPONENT);
+            weights = ldexp(weights, -SCALE_EXPONENT);
+            sum = ldexp(sum, -SCALE_EXPONENT);
+        }
+        double rho = s / (m + 1.0);
+        if (rho < 1.0 && weight * bought * rho / (1.0 - rho) <= 0.5 * DBL_EPSILON * sum &&
+            weight * rho / (1.0 - rho) <= 0.5 * DBL_EPSILON * weights) {
+            *out = sum / weights;
+            return FID_OK;
+        }
+    }
+    return fid_fail(err, FID_ERR_LIMIT, "weeks",
+                    "expected purchases at lambda t = %g need more than %ld terms", s,
+                    HYP2F1_TERMS_MAX);
+}
+
+/*
+ * E[Y(t) | x, t_x, T] in the model's limits: P(alive) times the mean of (1 - e^(-lambda p t)) / p
+ * (lambda t when p = 0), the purchases of a customer alive now with rate lambda and dropout p, over
+ * the posterior of those alive: lambda ~ Gamma(r + x, alpha + T) or fixed, p ~ Beta(a, b + x), 0 or
+ * fixed. In closed form but for a fixed rate with a Beta dropout:
+ *   Gamma rates, no dropout:   (r + x) / (alpha + T) t
+ *   Gamma rates, fixed p:      (1 - ((alpha + T) / (alpha + T + p t))^(r + x)) / p
+ *   fixed rate, no dropout:    lambda t
+ *   fixed rate, fixed p:       (1 - e^(-lambda p t)) / p
+ * each 1 - e^(-u) taken as -expm1(-u), which keeps its digits when u is small.
+ */
+static enum fid_status bgnbd_expected_limit(const struct clv_bgnbd *m, double x, double t_x,
+                                            double age, double t, double *out,
+                                            struct fid_error *err)
+{
+    double alive_purchases = 0.0;
+    if (m->rate == CLV_RATE_GAMMA && m->dropout == CLV_DROPOUT_NONE) {
+        alive_purchases = (m->r + x) / (m->alpha + age) * t;
+    } else if (m->rate == CLV_RATE_GAMMA) {
+        alive_purchases = -expm1(-(m->r + x) * log1p(m->p * t / (m->alpha + age))) / m->p;
+    } else if (m->dropout == CLV_DROPOUT_NONE) {
+        alive_purchases = m->lambda * t;
+    } else if (m->dropout == CLV_DROPOUT_FIXED) {
+        alive_purchases = -expm1(-m->lambda * m->p * t) / m->p;
+    } else {
+        enum fid_status st =
+            fixed_rate_beta_expected(m->lambda * t, m->a, m->b + x, &alive_purchases, err);
+        if (st != FID_OK)
+            return st;
+    }
+    *out = bgnbd_p_alive_at(m, x, t_x, age) * alive_purchases;
+    return FID_OK;
+}
+
+/* E[Y(t) | x, t_x, T] for the full model or any of its limits. */
+static enum fid_status bgnbd_expected(const struct clv_bgnbd *m, double x, double t_x, double age,
+                                      double t, double *out, struct fid_error *err)
+{
+    if (m->rate == CLV_RATE_GAMMA && m->dropout == CLV_DROPOUT_BETA)
+        return bgnbd_expected_full(m, x, t_x, age, t, out, err);
+    return bgnbd_expected_limit(m, x, t_x, age, t, out, err);
 }
 
 enum fid_status clv_bgnbd_expected_purchases(const struct clv_bgnbd *model,

@@ -39,9 +39,39 @@ struct clv_customer {
     double mean_value; /* mean value of the repeat purchases (>= 0 if repeats >= 1); Gamma-Gamma */
 };
 
-/* BG/NBD parameters, all > 0: purchase rate ~ Gamma(shape r, rate alpha), dropout ~ Beta(a, b). */
+/* How purchase rates vary across customers. */
+enum clv_rate {
+    CLV_RATE_GAMMA, /* lambda ~ Gamma(shape r, rate alpha) */
+    CLV_RATE_FIXED, /* every customer buys at the same rate lambda */
+};
+
+/* How customers drop out: just after each repeat purchase, with probability p. */
+enum clv_dropout {
+    CLV_DROPOUT_BETA,  /* p ~ Beta(a, b) */
+    CLV_DROPOUT_NONE,  /* p = 0: nobody drops out (the NBD model) */
+    CLV_DROPOUT_FIXED, /* every customer has the same p */
+};
+
+/*
+ * BG/NBD parameters: purchase rate ~ Gamma(shape r, rate alpha), dropout ~ Beta(a, b), all > 0.
+ * A zero-initialised rate and dropout are these, the full model.
+ *
+ * Where the likelihood rises for ever towards one of the model's limits, the fit takes the limit,
+ * a model in its own right, and says which:
+ * - rate CLV_RATE_FIXED, the limit r, alpha -> infinity with r / alpha = lambda held: r and alpha
+ *   are INFINITY; lambda (> 0, purchases a week) is read only then, and is 0 otherwise;
+ * - dropout CLV_DROPOUT_NONE, the limit a -> 0 (or b -> infinity with a / b -> 0): a is 0, b is
+ *   INFINITY and p is 0;
+ * - dropout CLV_DROPOUT_FIXED, the limit a, b -> infinity with a / (a + b) = p held: a and b are
+ *   INFINITY and 0 < p < 1 is read only then (p is 0 with a Beta dropout).
+ * Both limits at once are models too: a fixed rate with no dropout is the Poisson model.
+ */
 struct clv_bgnbd {
     double r, alpha, a, b;
+    enum clv_rate rate;
+    double lambda;
+    enum clv_dropout dropout;
+    double p;
 };
 
 /*
@@ -84,7 +114,8 @@ enum fid_status clv_bgnbd_fit(const struct clv_customer *customers, size_t n,
                               const struct clv_fit_options *options, struct clv_bgnbd *out,
                               struct clv_fit_report *report, struct fid_error *err) FID_MUST_USE;
 
-/* Log-likelihood of the n customers' (repeats, recency, age) under model, summed (natural log). */
+/* Log-likelihood of the n customers' (repeats, recency, age) under model, of any form, summed
+ * (natural log). */
 enum fid_status clv_bgnbd_log_likelihood(const struct clv_bgnbd *model,
                                          const struct clv_customer *customers, size_t n,
                                          double *out, struct fid_error *err) FID_MUST_USE;
@@ -92,6 +123,8 @@ enum fid_status clv_bgnbd_log_likelihood(const struct clv_bgnbd *model,
 /*
  * P(alive | x, t_x, T) = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x)).
  * The model lets customers drop out only just after a purchase, so this is exactly 1 when x = 0.
+ * In the limits a / (b + x - 1) becomes p / (1 - p) (fixed dropout) or 0 (none, P(alive) = 1), and
+ * the power e^(lambda (T - t_x)) (fixed rate).
  */
 enum fid_status clv_bgnbd_p_alive(const struct clv_bgnbd *model,
                                   const struct clv_customer *customer, double *out,
@@ -102,6 +135,14 @@ enum fid_status clv_bgnbd_p_alive(const struct clv_bgnbd *model,
  *   P(alive) (a + b + x - 1) / (a - 1)
  *     [1 - ((alpha + T) / (alpha + T + t))^(r + x) 2F1(r + x, b + x; a + b + x - 1; t / (alpha + T
  * + t))] (at a = 1, where the formula is 0/0, by interpolation across the removable singularity).
+ * In the limits, P(alive) times, with c = a + b + x - 1 and s = lambda t:
+ *   Gamma rates, no dropout    (r + x) / (alpha + T) t
+ *   Gamma rates, fixed p       (1 - ((alpha + T) / (alpha + T + p t))^(r + x)) / p
+ *   fixed rate, Beta dropout   c / (a - 1) [1 - 1F1(a - 1; c; -s)], summed as a series of n
+ *                              positive terms, n about s + 9 sqrt(s) + 10 (relative error below
+ *                              3 n ulps; FID_ERR_LIMIT beyond 2e6 terms, s near 2e6)
+ *   fixed rate, no dropout     lambda t
+ *   fixed rate, fixed p        (1 - e^(-lambda p t)) / p
  * 0 <= t <= CLV_HORIZON_WEEKS_MAX, else FID_ERR_INPUT / FID_ERR_LIMIT.
  */
 enum fid_status clv_bgnbd_expected_purchases(const struct clv_bgnbd *model,
@@ -110,7 +151,8 @@ enum fid_status clv_bgnbd_expected_purchases(const struct clv_bgnbd *model,
 
 /*
  * E[X(t)]: purchases expected in the first t weeks after a customer's first purchase,
- *   (a + b - 1) / (a - 1) [1 - (alpha / (alpha + t))^r 2F1(r, b; a + b - 1; t / (alpha + t))].
+ *   (a + b - 1) / (a - 1) [1 - (alpha / (alpha + t))^r 2F1(r, b; a + b - 1; t / (alpha + t))],
+ * and in the limits E[Y(t)] above at x = t_x = T = 0.
  */
 enum fid_status clv_bgnbd_population_purchases(const struct clv_bgnbd *model, double weeks,
                                                double *out, struct fid_error *err) FID_MUST_USE;

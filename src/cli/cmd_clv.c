@@ -94,6 +94,46 @@ static int fail_thin_history(struct cli *cli, const struct summary *s, int year,
     return 1;
 }
 
+/* A parameter in JSON: null where the model's limit leaves it out. */
+static json_t *parameter_json(bool applies, double value)
+{
+    return applies ? json_real(value) : json_null();
+}
+
+/* The purchase model: its rate ("gamma", r and alpha; or "fixed", lambda) and its dropout ("beta",
+ * a and b; "none", p = 0; or "fixed", p), the parameters of the other forms null. */
+static json_t *bgnbd_json(const struct clv_bgnbd *m, double log_likelihood)
+{
+    static const char *const rates[] = {[CLV_RATE_GAMMA] = "gamma", [CLV_RATE_FIXED] = "fixed"};
+    static const char *const dropouts[] = {
+        [CLV_DROPOUT_BETA] = "beta", [CLV_DROPOUT_NONE] = "none", [CLV_DROPOUT_FIXED] = "fixed"};
+    bool gamma = m->rate == CLV_RATE_GAMMA, beta = m->dropout == CLV_DROPOUT_BETA;
+    return json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:f}", "rate", rates[m->rate], "r",
+                     parameter_json(gamma, m->r), "alpha", parameter_json(gamma, m->alpha),
+                     "lambda", parameter_json(!gamma, m->lambda), "dropout", dropouts[m->dropout],
+                     "a", parameter_json(beta, m->a), "b", parameter_json(beta, m->b), "p",
+                     parameter_json(!beta, m->p), "log_likelihood", log_likelihood);
+}
+
+/* The purchase model in words, for the text output. */
+static void bgnbd_print(const struct clv_bgnbd *m, double log_likelihood)
+{
+    char rate[96], dropout[96];
+    if (m->rate == CLV_RATE_GAMMA)
+        snprintf(rate, sizeof rate, "r %.4f  alpha %.4f", m->r, m->alpha);
+    else
+        snprintf(rate, sizeof rate, "lambda %.4f a week (every customer buys at that rate)",
+                 m->lambda);
+    if (m->dropout == CLV_DROPOUT_BETA)
+        snprintf(dropout, sizeof dropout, "a %.4f  b %.4f", m->a, m->b);
+    else if (m->dropout == CLV_DROPOUT_NONE)
+        snprintf(dropout, sizeof dropout, "no dropout (nobody stops buying)");
+    else
+        snprintf(dropout, sizeof dropout,
+                 "p %.4f (every customer stops after a purchase with that probability)", m->p);
+    printf("BG/NBD       %s  %s  (log-likelihood %.2f)\n", rate, dropout, log_likelihood);
+}
+
 struct scored {
     size_t index;
     double clv;
@@ -203,21 +243,19 @@ int cmd_clv(struct cli *cli)
     double scale = spend.fixed_values ? spend.scale : spend.p * spend.gamma;
     if (cli->json) {
         cli_print_json(json_pack(
-            "{s:s, s:I, s:f, s:s, s:I, s:{s:f, s:f, s:f, s:f, s:f}, s:{s:b, s:o, s:f, s:o, s:f, "
-            "s:I, s:f}, s:O}",
+            "{s:s, s:I, s:f, s:s, s:I, s:o, s:{s:b, s:o, s:f, s:o, s:f, s:I, s:f}, s:O}",
             "calibration_end", end_date, "horizon_weeks", (json_int_t)horizon, "discount_weekly",
             discount, "currency", engine_merchant(e)->currency, "customers", (json_int_t)s.n,
-            "bgnbd", "r", purchases.r, "alpha", purchases.alpha, "a", purchases.a, "b", purchases.b,
-            "log_likelihood", bg_report.log_likelihood, "gamma_gamma", "fixed_values",
-            spend.fixed_values, "p", spend.fixed_values ? json_null() : json_real(spend.p), "q",
-            spend.q, "gamma", spend.fixed_values ? json_null() : json_real(spend.gamma), "scale",
-            scale, "customers", (json_int_t)gg_report.customers, "log_likelihood",
-            gg_report.log_likelihood, "items", items));
+            "bgnbd", bgnbd_json(&purchases, bg_report.log_likelihood), "gamma_gamma",
+            "fixed_values", spend.fixed_values, "p",
+            spend.fixed_values ? json_null() : json_real(spend.p), "q", spend.q, "gamma",
+            spend.fixed_values ? json_null() : json_real(spend.gamma), "scale", scale, "customers",
+            (json_int_t)gg_report.customers, "log_likelihood", gg_report.log_likelihood, "items",
+            items));
     } else {
         printf("Calibration to %s: %zu customers; horizon %lld weeks\n", end_date, s.n,
                (long long)horizon);
-        printf("BG/NBD       r %.4f  alpha %.4f  a %.4f  b %.4f  (log-likelihood %.2f)\n",
-               purchases.r, purchases.alpha, purchases.a, purchases.b, bg_report.log_likelihood);
+        bgnbd_print(&purchases, bg_report.log_likelihood);
         if (spend.fixed_values)
             printf("Gamma-Gamma  p infinite (each customer's purchases are worth their own mean)  "
                    "q %.4f  p*gamma %.4f  (%zu repeat customers)\n\n",

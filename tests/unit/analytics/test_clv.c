@@ -25,7 +25,8 @@
 #define CDNOW_CUSTOMER_MAX 10000
 
 /* Published estimates (SOURCE.md beside the data), each checked within 1%. */
-static const struct clv_bgnbd PUBLISHED_BGNBD = {0.243, 4.414, 0.793, 2.426};
+static const struct clv_bgnbd PUBLISHED_BGNBD = {
+    .r = 0.243, .alpha = 4.414, .a = 0.793, .b = 2.426};
 static const double PUBLISHED_BGNBD_LL = -9582.4;
 static const struct clv_gamma_gamma PUBLISHED_SPEND = {.p = 6.25, .q = 3.74, .gamma = 15.44};
 
@@ -600,7 +601,7 @@ static void test_expected_purchases_high_precision(void **state)
     };
     for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
         const double *v = cases[i];
-        struct clv_bgnbd m = {v[0], v[1], v[2], v[3]};
+        struct clv_bgnbd m = {.r = v[0], .alpha = v[1], .a = v[2], .b = v[3]};
         struct clv_customer c = customer(v[4], v[5], v[6], 0);
         char label[32];
         snprintf(label, sizeof label, "case %zu", i);
@@ -619,7 +620,7 @@ static void test_expected_purchases_high_precision(void **state)
     };
     for (size_t i = 0; i < N_ELEMENTS(near_one); i++) {
         const double *v = near_one[i];
-        struct clv_bgnbd m = {v[0], v[1], v[2], v[3]};
+        struct clv_bgnbd m = {.r = v[0], .alpha = v[1], .a = v[2], .b = v[3]};
         struct clv_customer c = customer(v[4], v[5], v[6], 0);
         double got = NAN;
         struct fid_error err;
@@ -631,8 +632,10 @@ static void test_expected_purchases_high_precision(void **state)
 /* A café's fit (the demo's year to 2026-06-01): regulars buying every few days, b large. Its
  * 2F1(r + x, b + x; a + b + x - 1; z) is of order 1e45 at z = 0.75, where the 1 - z
  * transformation's two terms cancel: the predictions were 7e16 purchases a year. */
-static const struct clv_bgnbd CAFE_BGNBD = {0.48665390510323564, 0.29223075733669157,
-                                            0.7170861527142649, 105.45903171917506};
+static const struct clv_bgnbd CAFE_BGNBD = {.r = 0.48665390510323564,
+                                            .alpha = 0.29223075733669157,
+                                            .a = 0.7170861527142649,
+                                            .b = 105.45903171917506};
 
 /* The closed form against the quadrature where the evaluation is hardest: z near 1, huge x,
  * a just under 1 and a = 1 exactly (the removable singularity), a café's frequent buyers. */
@@ -785,6 +788,430 @@ static void test_expected_purchases_shape(void **state)
     }
 }
 
+/* ---- BG/NBD limits ---- */
+
+/* Marsaglia's xorshift64: the synthetic samples' draws, the same on every machine. */
+static double xorshift_uniform(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (double)(*state >> 11) * 0x1.0p-53;
+}
+
+enum { SHOP_CUSTOMERS = 400 };
+#define SHOP_END_DAY 420.0
+#define SHOP_SEED    0x9E3779B97F4A7C15ull
+
+/*
+ * A synthetic shop whose sample lands on one of BG/NBD's limits. Each customer first buys on a day
+ * drawn from the first 52 weeks and is seen on day SHOP_END_DAY. Purchases come like clockwork:
+ * every `every` days, or, when every is 0, every 1 + floor(10 E) days, E exponential quantiles
+ * spread over the customers (rates that differ). After each repeat purchase a customer stops with
+ * probability p_even or p_odd (by the parity of their index; 0: never), the number of purchases
+ * before stopping taken at geometric quantiles spread over them. Clockwork counts vary less than
+ * Poisson ones, and quantiles less than draws: the data sit at the limits, not near them.
+ */
+struct shop {
+    const char *label;
+    double every, p_even, p_odd;
+    enum clv_rate rate; /* the limit its data sit at */
+    enum clv_dropout dropout;
+};
+
+static void shop_sample(const struct shop *shop, struct clv_customer *out)
+{
+    uint64_t state = SHOP_SEED;
+    const double n = SHOP_CUSTOMERS;
+    for (size_t i = 0; i < SHOP_CUSTOMERS; i++) {
+        double first = floor(364.0 * xorshift_uniform(&state));
+        double every =
+            shop->every > 0.0
+                ? shop->every
+                : 1.0 + floor(-10.0 * log1p(-((double)((i * 37) % SHOP_CUSTOMERS) + 0.5) / n));
+        double p = i % 2 ? shop->p_odd : shop->p_even;
+        double age = SHOP_END_DAY - first, repeats = floor(age / every);
+        if (p > 0.0) {
+            double quantile = ((double)(i / 2) + 0.5) / (n / 2.0);
+            repeats = fmin(repeats, 1.0 + floor(log1p(-quantile) / log1p(-p)));
+        }
+        out[i] = customer(repeats, repeats * every / 7.0, age / 7.0, 0);
+    }
+}
+
+/* The full model at scale k on the way to the limit m: r = lambda k and alpha = k for a fixed
+ * rate; a = 1 / k (and b = 1) for no dropout; a = p k and b = (1 - p) k for a fixed dropout. */
+static struct clv_bgnbd full_near(const struct clv_bgnbd *m, double k)
+{
+    struct clv_bgnbd full = {.r = m->r, .alpha = m->alpha, .a = m->a, .b = m->b};
+    if (m->rate == CLV_RATE_FIXED) {
+        full.r = m->lambda * k;
+        full.alpha = k;
+    }
+    if (m->dropout == CLV_DROPOUT_NONE) {
+        full.a = 1.0 / k;
+        full.b = 1.0;
+    } else if (m->dropout == CLV_DROPOUT_FIXED) {
+        full.a = m->p * k;
+        full.b = (1.0 - m->p) * k;
+    }
+    return full;
+}
+
+static double shop_log_likelihood(const char *label, const struct clv_bgnbd *m,
+                                  const struct clv_customer *sample)
+{
+    double ll = NAN;
+    struct fid_error err;
+    unit_ok(label, clv_bgnbd_log_likelihood(m, sample, SHOP_CUSTOMERS, &ll, &err), &err);
+    return ll;
+}
+
+/* The limits of the examples below, and the full model on the way to each: rates Gamma(1e8
+ * lambda, 1e8), a = 1e-9, Beta(1e7 p, 1e7 (1 - p)). */
+#define NEAR_LAMBDA 0.8
+#define NEAR_P      0.15
+#define NEAR_RATE   1e8
+#define NEAR_BETA   1e7
+
+struct limit_pair {
+    const char *label;
+    struct clv_bgnbd limit, full;
+};
+
+static const struct limit_pair LIMIT_PAIRS[] = {
+    {"gamma rates, no dropout",
+     {.r = 0.5, .alpha = 4, .a = 0, .b = INFINITY, .dropout = CLV_DROPOUT_NONE},
+     {.r = 0.5, .alpha = 4, .a = 1e-9, .b = 2}},
+    {"gamma rates, fixed dropout",
+     {.r = 0.5,
+      .alpha = 4,
+      .a = INFINITY,
+      .b = INFINITY,
+      .dropout = CLV_DROPOUT_FIXED,
+      .p = NEAR_P},
+     {.r = 0.5, .alpha = 4, .a = NEAR_P * NEAR_BETA, .b = (1 - NEAR_P) * NEAR_BETA}},
+    {"fixed rate, beta dropout",
+     {.r = INFINITY,
+      .alpha = INFINITY,
+      .rate = CLV_RATE_FIXED,
+      .lambda = NEAR_LAMBDA,
+      .a = 0.8,
+      .b = 2.5},
+     {.r = NEAR_LAMBDA * NEAR_RATE, .alpha = NEAR_RATE, .a = 0.8, .b = 2.5}},
+    {"fixed rate, no dropout",
+     {.r = INFINITY,
+      .alpha = INFINITY,
+      .rate = CLV_RATE_FIXED,
+      .lambda = NEAR_LAMBDA,
+      .a = 0,
+      .b = INFINITY,
+      .dropout = CLV_DROPOUT_NONE},
+     {.r = NEAR_LAMBDA * NEAR_RATE, .alpha = NEAR_RATE, .a = 1e-9, .b = 2}},
+    {"fixed rate, fixed dropout",
+     {.r = INFINITY,
+      .alpha = INFINITY,
+      .rate = CLV_RATE_FIXED,
+      .lambda = NEAR_LAMBDA,
+      .a = INFINITY,
+      .b = INFINITY,
+      .dropout = CLV_DROPOUT_FIXED,
+      .p = NEAR_P},
+     {.r = NEAR_LAMBDA * NEAR_RATE,
+      .alpha = NEAR_RATE,
+      .a = NEAR_P * NEAR_BETA,
+      .b = (1 - NEAR_P) * NEAR_BETA}},
+};
+
+/* Each limit's likelihood is the full model's limit: on the way to it (full_near, scale 1e2 to
+ * 1e6) the full model's log-likelihood of a shop's sample approaches the limit's, the gap falling
+ * like 1 / scale from 1e4 on, to 1e-5 relative at 1e6. */
+static void test_bgnbd_limit_likelihoods(void **state)
+{
+    (void)state;
+    static const struct shop shop = {"weekly, nobody stops", 7, 0, 0, CLV_RATE_FIXED,
+                                     CLV_DROPOUT_NONE};
+    static struct clv_customer sample[SHOP_CUSTOMERS];
+    shop_sample(&shop, sample);
+    for (size_t f = 0; f < N_ELEMENTS(LIMIT_PAIRS); f++) {
+        const struct limit_pair *pair = &LIMIT_PAIRS[f];
+        double limit = shop_log_likelihood(pair->label, &pair->limit, sample), gap = NAN;
+        for (double scale = 1e2; scale <= 1e6; scale *= 100.0) {
+            struct clv_bgnbd full = full_near(&pair->limit, scale);
+            double previous = gap;
+            gap = fabs(shop_log_likelihood(pair->label, &full, sample) - limit);
+            if (scale > 1e4)
+                assert_true(gap * 50.0 < previous);
+        }
+        print_message("%s: the full model at scale 1e6 is %.2g from the limit's log-likelihood "
+                      "%.4f\n",
+                      pair->label, gap, limit);
+        assert_true(gap <= 1e-5 * fabs(limit));
+    }
+}
+
+/*
+ * Each limit's predictions against the full model's closed form evaluated near it, within 1e-5
+ * (the distance to the limit at these scales, up to x^2 / 1e7). Where the full model's own 2F1
+ * evaluation gives up at such parameters (a dropout Beta(1.5e6, 8.5e6) and 13 weeks for a new
+ * customer; a rate Gamma(8e7, 1e8) over 39 weeks), that case is left out: the limits have their
+ * own formulas for that reason too.
+ */
+static void test_bgnbd_limit_predictions_near_full(void **state)
+{
+    (void)state;
+    const struct clv_customer customers[] = {customer(0, 0, 0, 0), customer(0, 0, 30, 0),
+                                             customer(5, 20, 30, 0), customer(40, 29.5, 30, 0)};
+    const double weeks[] = {1, 13, 39};
+    size_t left_out = 0;
+    double worst = 0.0;
+    for (size_t f = 0; f < N_ELEMENTS(LIMIT_PAIRS); f++) {
+        const struct limit_pair *pair = &LIMIT_PAIRS[f];
+        for (size_t i = 0; i < N_ELEMENTS(customers); i++) {
+            double alive = NAN, alive_full = NAN;
+            struct fid_error err;
+            unit_ok(pair->label, clv_bgnbd_p_alive(&pair->limit, &customers[i], &alive, &err),
+                    &err);
+            unit_ok(pair->label, clv_bgnbd_p_alive(&pair->full, &customers[i], &alive_full, &err),
+                    &err);
+            UNIT_CLOSE(pair->label, alive, alive_full, 1e-5);
+            for (size_t j = 0; j < N_ELEMENTS(weeks); j++) {
+                double limit = NAN, full = NAN;
+                if (clv_bgnbd_expected_purchases(&pair->full, &customers[i], weeks[j], &full,
+                                                 &err) != FID_OK) {
+                    left_out++; /* see above */
+                    continue;
+                }
+                unit_ok(pair->label,
+                        clv_bgnbd_expected_purchases(&pair->limit, &customers[i], weeks[j], &limit,
+                                                     &err),
+                        &err);
+                UNIT_CLOSE(pair->label, limit, full, 1e-5);
+                worst = fmax(worst, fabs(limit - full) / full);
+            }
+        }
+        double population = NAN, population_full = NAN;
+        struct fid_error err;
+        unit_ok(pair->label, clv_bgnbd_population_purchases(&pair->limit, 1, &population, &err),
+                &err);
+        unit_ok(pair->label, clv_bgnbd_population_purchases(&pair->full, 1, &population_full, &err),
+                &err);
+        UNIT_CLOSE(pair->label, population, population_full, 1e-5);
+    }
+    print_message("limits against the full model near them: worst relative difference %.2g, %zu "
+                  "of 60 expectations left to the limit\n",
+                  worst, left_out);
+    assert_true(left_out <= 4);
+}
+
+/*
+ * Values from 200-digit arithmetic (mpmath) of each limit's expected purchases, P(alive) included:
+ * for a fixed rate with a Beta dropout, P(alive) c / (a - 1) [1 - 1F1(a - 1; c; -lambda t)] (at
+ * a = 1 the limit, as a = 1 + 1e-80), across lambda t from 1e-7 to 36,400 and a near and at 1; the
+ * closed forms of the others, where 1 - e^(-u) has u small among them.
+ */
+static void test_bgnbd_limit_predictions_high_precision(void **state)
+{
+    (void)state;
+    const struct {
+        struct clv_bgnbd m;
+        double x, t_x, age, t, want;
+    } cases[] = {
+#define FIXED_BETA(lambda_, a_, b_)                                                                \
+    {.r = INFINITY,                                                                                \
+     .alpha = INFINITY,                                                                            \
+     .rate = CLV_RATE_FIXED,                                                                       \
+     .lambda = (lambda_),                                                                          \
+     .a = (a_),                                                                                    \
+     .b = (b_)}
+        {FIXED_BETA(0.05, 0.79, 2.43), 0, 0, 0, 0.02, 0.000999877346534680024},
+        {FIXED_BETA(0.8, 0.79, 2.43), 3, 20, 26, 13, 0.29354866936085408673},
+        {FIXED_BETA(5.0, 0.5, 40.0), 0, 0, 0, 520, 568.77302018046418676},
+        {FIXED_BETA(7.0, 2.5, 3.0), 150, 150, 150.3, 5200, 90.779289506856680018},
+        {FIXED_BETA(0.8, 1.0, 2.43), 2, 30.43, 38.86, 39, 0.038770638351439063172},
+        {FIXED_BETA(1.3, 1 - 1e-9, 0.4), 0, 0, 12, 52, 2.70640358084054798},
+        {FIXED_BETA(0.02, 1 + 1e-7, 12.0), 1, 3, 10, 5, 0.090928390686065184212},
+        {FIXED_BETA(1e-4, 1.0, 2.43), 0, 0, 0, 1e-3, 9.9999998542274081289e-8},
+        {FIXED_BETA(2.0, 300.0, 1e4), 10, 9, 10, 100, 28.136674712304367569},
+        {FIXED_BETA(0.3, 0.02, 0.05), 0, 0, 5, 100, 20.552400123078638039},
+#undef FIXED_BETA
+        {{.r = 0.24, .alpha = 4.4, .a = 0, .b = INFINITY, .dropout = CLV_DROPOUT_NONE},
+         2,
+         30.43,
+         38.86,
+         39,
+         2.0194174757281553417},
+        {{.r = 0.24,
+          .alpha = 4.4,
+          .a = INFINITY,
+          .b = INFINITY,
+          .dropout = CLV_DROPOUT_FIXED,
+          .p = 0.3},
+         2,
+         30.43,
+         38.86,
+         39,
+         0.81550577186236837478},
+        {{.r = 0.24,
+          .alpha = 4.4,
+          .a = INFINITY,
+          .b = INFINITY,
+          .dropout = CLV_DROPOUT_FIXED,
+          .p = 1e-6},
+         0,
+         0,
+         0,
+         1,
+         0.054545446859505430091},
+        {{.r = INFINITY,
+          .alpha = INFINITY,
+          .rate = CLV_RATE_FIXED,
+          .lambda = 0.8,
+          .a = INFINITY,
+          .b = INFINITY,
+          .dropout = CLV_DROPOUT_FIXED,
+          .p = 0.15},
+         5,
+         20,
+         30,
+         39,
+         0.012531617324822900724},
+        {{.r = INFINITY,
+          .alpha = INFINITY,
+          .rate = CLV_RATE_FIXED,
+          .lambda = 0.01,
+          .a = INFINITY,
+          .b = INFINITY,
+          .dropout = CLV_DROPOUT_FIXED,
+          .p = 1e-9},
+         0,
+         0,
+         0,
+         0.5,
+         0.0049999999999875001041},
+        {{.r = INFINITY,
+          .alpha = INFINITY,
+          .rate = CLV_RATE_FIXED,
+          .lambda = 0.8,
+          .a = 0,
+          .b = INFINITY,
+          .dropout = CLV_DROPOUT_NONE},
+         5,
+         20,
+         30,
+         52,
+         41.600000000000002309},
+    };
+    double worst = 0.0;
+    for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+        struct clv_customer c = customer(cases[i].x, cases[i].t_x, cases[i].age, 0);
+        char label[32];
+        snprintf(label, sizeof label, "case %zu", i);
+        double got = NAN;
+        struct fid_error err;
+        unit_ok(label, clv_bgnbd_expected_purchases(&cases[i].m, &c, cases[i].t, &got, &err), &err);
+        UNIT_CLOSE(label, got, cases[i].want, 1e-12);
+        worst = fmax(worst, fabs(got - cases[i].want) / cases[i].want);
+    }
+    print_message("limits' expected purchases against 200 digits: worst relative error %.2g\n",
+                  worst);
+}
+
+/* P(alive) in the limits: 1 with no dropout; the odds p / (1 - p) or a / (b + x - 1) of having
+ * left, times e^(lambda (T - t_x)) for a fixed rate; and the lifetime value built on them. */
+static void test_bgnbd_limit_p_alive_and_value(void **state)
+{
+    (void)state;
+    const struct limit_pair *fixed_beta = &LIMIT_PAIRS[2], *poisson = &LIMIT_PAIRS[3],
+                            *fixed_fixed = &LIMIT_PAIRS[4], *gamma_fixed = &LIMIT_PAIRS[1];
+    struct clv_customer c = customer(5, 20, 30, 22.35);
+    double alive = NAN;
+    struct fid_error err;
+    unit_ok("poisson", clv_bgnbd_p_alive(&poisson->limit, &c, &alive, &err), &err);
+    assert_true(alive == 1.0);
+    unit_ok("fixed, beta", clv_bgnbd_p_alive(&fixed_beta->limit, &c, &alive, &err), &err);
+    UNIT_CLOSE("fixed, beta", alive, 1.0 / (1.0 + 0.8 / (2.5 + 4.0) * exp(NEAR_LAMBDA * 10.0)),
+               1e-14);
+    unit_ok("fixed, fixed", clv_bgnbd_p_alive(&fixed_fixed->limit, &c, &alive, &err), &err);
+    UNIT_CLOSE("fixed, fixed", alive,
+               1.0 / (1.0 + NEAR_P / (1.0 - NEAR_P) * exp(NEAR_LAMBDA * 10.0)), 1e-14);
+    unit_ok("gamma, fixed", clv_bgnbd_p_alive(&gamma_fixed->limit, &c, &alive, &err), &err);
+    UNIT_CLOSE("gamma, fixed", alive,
+               1.0 / (1.0 + NEAR_P / (1.0 - NEAR_P) * pow(34.0 / 24.0, 0.5 + 5.0)), 1e-14);
+
+    /* Poisson: lambda H purchases, each week's lambda discounted at its end */
+    const struct clv_gamma_gamma *spend = &PUBLISHED_SPEND;
+    double value = NAN, per_purchase = NAN;
+    unit_ok("spend", clv_gamma_gamma_expected_value(spend, &c, &per_purchase, &err), &err);
+    unit_ok("undiscounted", clv_customer_value(&poisson->limit, spend, &c, 52, 0, &value, &err),
+            &err);
+    UNIT_CLOSE("undiscounted", value, NEAR_LAMBDA * 52.0 * per_purchase, 1e-14);
+    double d = 0.002, want = 0.0;
+    for (int k = 1; k <= 52; k++)
+        want += NEAR_LAMBDA * per_purchase / pow(1.0 + d, k);
+    unit_ok("discounted", clv_customer_value(&poisson->limit, spend, &c, 52, d, &value, &err),
+            &err);
+    UNIT_CLOSE("discounted", value, want, 1e-12);
+}
+
+/* A model is one of the six forms, with the parameters its form reads valid. */
+static void test_bgnbd_limit_checks(void **state)
+{
+    (void)state;
+    const struct {
+        const char *label;
+        struct clv_bgnbd m;
+        const char *field;
+    } cases[] = {
+        {"unknown rate",
+         {.r = 1, .alpha = 1, .a = 1, .b = 1, .rate = (enum clv_rate)7},
+         "/model/rate"},
+        {"unknown dropout",
+         {.r = 1, .alpha = 1, .a = 1, .b = 1, .dropout = (enum clv_dropout)9},
+         "/model/dropout"},
+        {"fixed rate without lambda",
+         {.r = INFINITY, .alpha = INFINITY, .a = 1, .b = 1, .rate = CLV_RATE_FIXED},
+         "/model/lambda"},
+        {"infinite lambda",
+         {.a = 1, .b = 1, .rate = CLV_RATE_FIXED, .lambda = INFINITY},
+         "/model/lambda"},
+        {"gamma rates at the limit's markers",
+         {.r = INFINITY, .alpha = INFINITY, .a = 1, .b = 1, .lambda = 1},
+         "/model/r"},
+        {"fixed dropout p = 0",
+         {.r = 1, .alpha = 1, .dropout = CLV_DROPOUT_FIXED, .p = 0},
+         "/model/p"},
+        {"fixed dropout p = 1",
+         {.r = 1, .alpha = 1, .dropout = CLV_DROPOUT_FIXED, .p = 1},
+         "/model/p"},
+        {"fixed dropout p nan",
+         {.r = 1, .alpha = 1, .dropout = CLV_DROPOUT_FIXED, .p = NAN},
+         "/model/p"},
+        {"beta dropout at the limit's markers",
+         {.r = 1, .alpha = 1, .a = INFINITY, .b = INFINITY, .p = 0.5},
+         "/model/a"},
+    };
+    struct clv_customer c = customer(2, 30.43, 38.86, 22.35);
+    for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+        double out = 42.0;
+        struct fid_error err;
+        UNIT_EQ_ERROR(cases[i].label, clv_bgnbd_p_alive(&cases[i].m, &c, &out, &err), err,
+                      FID_ERR_INPUT, cases[i].field);
+        UNIT_EQ_ERROR(cases[i].label, clv_bgnbd_expected_purchases(&cases[i].m, &c, 1, &out, &err),
+                      err, FID_ERR_INPUT, cases[i].field);
+        UNIT_EQ_ERROR(cases[i].label, clv_bgnbd_log_likelihood(&cases[i].m, &c, 1, &out, &err), err,
+                      FID_ERR_INPUT, cases[i].field);
+        assert_true(out == 42.0);
+    }
+    /* every form, with its parameters alone */
+    for (size_t f = 0; f < N_ELEMENTS(LIMIT_PAIRS); f++) {
+        double out = NAN;
+        struct fid_error err;
+        unit_ok(LIMIT_PAIRS[f].label, clv_bgnbd_p_alive(&LIMIT_PAIRS[f].limit, &c, &out, &err),
+                &err);
+    }
+}
+
 /* ---- Gamma-Gamma and CLV ---- */
 
 static void test_expected_value(void **state)
@@ -875,7 +1302,7 @@ static void test_fit_input_errors(void **state)
 {
     (void)state;
     struct clv_customer good = customer(1, 5, 10, 12);
-    struct clv_bgnbd m = {1, 1, 1, 1}, untouched = m;
+    struct clv_bgnbd m = {.r = 1, .alpha = 1, .a = 1, .b = 1}, untouched = m;
     struct clv_gamma_gamma g = {.p = 1, .q = 1, .gamma = 1};
     struct fid_error err;
     struct {
@@ -930,7 +1357,7 @@ static void test_fit_budget(void **state)
     (void)state;
     const struct cdnow *data = cdnow_or_skip();
     struct clv_fit_options tight = {40};
-    struct clv_bgnbd m = {1, 1, 1, 1};
+    struct clv_bgnbd m = {.r = 1, .alpha = 1, .a = 1, .b = 1};
     struct clv_gamma_gamma g = {.p = 1, .q = 1, .gamma = 1};
     struct fid_error err;
     UNIT_EQ_ERROR("bgnbd", clv_bgnbd_fit(data->customers, data->n, &tight, &m, NULL, &err), err,
@@ -1003,6 +1430,11 @@ int main(void)
         cmocka_unit_test(test_expected_purchases_frequent_buyers),
         cmocka_unit_test(test_p_alive),
         cmocka_unit_test(test_expected_purchases_shape),
+        cmocka_unit_test(test_bgnbd_limit_likelihoods),
+        cmocka_unit_test(test_bgnbd_limit_predictions_near_full),
+        cmocka_unit_test(test_bgnbd_limit_predictions_high_precision),
+        cmocka_unit_test(test_bgnbd_limit_p_alive_and_value),
+        cmocka_unit_test(test_bgnbd_limit_checks),
         cmocka_unit_test(test_expected_value),
         cmocka_unit_test(test_customer_value),
         cmocka_unit_test(test_fit_input_errors),
