@@ -13,7 +13,8 @@
  * O(distinct summaries) per evaluation: CDNOW's 2,357 customers are about 1,000 summaries.
  *
  * A BG/NBD model has a form: the full model or one of its limits (a fixed rate; no or a fixed
- * dropout). The likelihood, P(alive) and the expected purchases follow the form.
+ * dropout). The likelihood, P(alive) and the expected purchases follow the form; the fit tries the
+ * limits only when the full model's likelihood has no maximum at finite parameters.
  *
  * lgamma_r rather than lgamma: lgamma writes the global signgam, which would make concurrent fits
  * race.
@@ -75,6 +76,34 @@ static double log_gamma(double v)
 {
     int sign;
     return lgamma_r(v, &sign);
+}
+
+/* From this argument on, log G(v + x) - log G(v) is taken from Stirling's series. */
+#define STIRLING_MIN 100.0
+
+/* Stirling's series of log G(z) beyond its leading terms, to z^-7: the next term is below 1e-21 at
+ * z >= STIRLING_MIN. */
+static double stirling_tail(double z)
+{
+    double w = 1.0 / (z * z);
+    return (1.0 / 12.0 - w * (1.0 / 360.0 - w * (1.0 / 1260.0 - w / 1680.0))) / z;
+}
+
+/*
+ * log G(v + x) - log G(v) for v > 0, x >= 0. Past STIRLING_MIN, as
+ *   (v - 1/2) log1p(x / v) + x log(v + x) - x + tail(v + x) - tail(v),
+ * whose terms are of the size of the result: the two log-gammas, each of order v log v, would
+ * leave their difference an error of about v log v DBL_EPSILON (5e-5 at v = 1e10), which is what
+ * the likelihood would lose along the model's limits.
+ */
+static double log_gamma_rise(double v, double x)
+{
+    if (x == 0.0)
+        return 0.0;
+    if (v < STIRLING_MIN)
+        return log_gamma(v + x) - log_gamma(v);
+    return (v - 0.5) * log1p(x / v) + x * log(v + x) - x +
+           (stirling_tail(v + x) - stirling_tail(v));
 }
 
 static bool is_nonpositive_integer(double v)
@@ -290,6 +319,7 @@ struct nm_problem {
     double (*cost)(const double *theta, void *data); /* negative log-likelihood */
     void *data;
     unsigned evaluations, budget;
+    bool unbounded; /* set when the fit failed because the likelihood has no finite maximum */
 };
 
 /* Cost with the infeasible region (outside the box, non-finite likelihood) at +infinity. */
@@ -413,10 +443,12 @@ static enum fid_status nm_check_optimum(struct nm_problem *problem, const double
         if (rise < -tolerance)
             return fid_fail(err, FID_ERR_INTERNAL, "",
                             "the maximum-likelihood fit stopped short of a maximum");
-        if (fabs(theta[k]) > NM_LOG_EDGE || rise <= tolerance)
+        if (fabs(theta[k]) > NM_LOG_EDGE || rise <= tolerance) {
+            problem->unbounded = true;
             return fid_fail(err, FID_ERR_INPUT, "/customers",
                             "the likelihood has no maximum at finite parameters: the sample does "
                             "not identify the model (for instance, nobody bought twice)");
+        }
     }
     return FID_OK;
 }
@@ -456,19 +488,6 @@ static unsigned fit_budget(const struct clv_fit_options *options)
 {
     return options != NULL && options->max_evaluations > 0 ? options->max_evaluations
                                                            : CLV_FIT_EVALUATIONS_MAX;
-}
-
-/* Minimises the model's cost from theta; on success the report (when asked) gives the
- * log-likelihood, the n customers it counts, and the work it took. */
-static enum fid_status fit_minimise(struct nm_problem *problem, double *theta, size_t n,
-                                    struct clv_fit_report *report, struct fid_error *err)
-{
-    double cost;
-    unsigned restarts = 0;
-    enum fid_status st = nm_minimise(problem, theta, &cost, &restarts, err);
-    if (st == FID_OK && report != NULL)
-        *report = (struct clv_fit_report){-cost, n, problem->evaluations, restarts};
-    return st;
 }
 
 /* ---- Input checks ---- */
@@ -675,28 +694,25 @@ static double log_add_exp(double u, double v)
  * Sum over customers of log L(r, alpha, a, b | x, t_x, T), with (Fader, Hardie & Lee 2005, eq. 6)
  *   L = B(a, b + x) / B(a, b) G(r + x) alpha^r / (G(r) (alpha + T)^(r + x))
  *     + [x > 0] B(a + 1, b + x - 1) / B(a, b) G(r + x) alpha^r / (G(r) (alpha + t_x)^(r + x))
- * written as base(x) + log(exp(-(r + x) log(alpha + T)) + [x > 0] exp(dropout(x) - (r + x)
- * log(alpha + t_x))), since B(a + 1, b + x - 1) / B(a, b + x) = a / (b + x - 1).
+ * written as base(x) + log(exp(survival(T)) + [x > 0] exp(dropout(x) + survival(t_x))), since
+ * B(a + 1, b + x - 1) / B(a, b + x) = a / (b + x - 1), with
+ *   base(x) = log (G(r + x) / G(r)) - x log alpha + log (G(b + x) / G(b))
+ *             - log (G(a + b + x) / G(a + b)),
+ *   survival(tau) = -(r + x) log1p(tau / alpha).
+ * Each piece is of the size of what it adds to the likelihood, which so keeps its digits along the
+ * model's limits: there log G(r) and r log alpha are of 1e12, and their differences taken apart
+ * would be noise in which the optimiser wanders instead of running off to the limit.
  *
  * The limits replace a factor each. A fixed rate turns the factors in G and alpha above into
  * lambda^x e^(-lambda tau); a fixed dropout turns B(a, b + x) / B(a, b) into (1 - p)^x and
  * a / (b + x - 1) into p / (1 - p); no dropout turns the first into 1 and the second into 0.
- * The full model's terms are added in the order they always were, so its fits do not move.
  */
-static double bgnbd_common(const struct clv_bgnbd *m)
+static double bgnbd_base(const struct clv_bgnbd *m, double x)
 {
-    double common = m->rate == CLV_RATE_GAMMA ? -log_gamma(m->r) + m->r * log(m->alpha) : 0.0;
+    double base = m->rate == CLV_RATE_GAMMA ? log_gamma_rise(m->r, x) - x * log(m->alpha)
+                                            : x * log(m->lambda);
     if (m->dropout == CLV_DROPOUT_BETA)
-        common = common + log_gamma(m->a + m->b) - log_gamma(m->b);
-    return common;
-}
-
-/* The terms of log L that depend on x only, the customer's times aside. */
-static double bgnbd_base(const struct clv_bgnbd *m, double common, double x)
-{
-    double base = common + (m->rate == CLV_RATE_GAMMA ? log_gamma(m->r + x) : x * log(m->lambda));
-    if (m->dropout == CLV_DROPOUT_BETA)
-        base = base + log_gamma(m->b + x) - log_gamma(m->a + m->b + x);
+        base += log_gamma_rise(m->b, x) - log_gamma_rise(m->a + m->b, x);
     else if (m->dropout == CLV_DROPOUT_FIXED)
         base += x * log1p(-m->p);
     return base;
@@ -722,15 +738,14 @@ static double bgnbd_log_survival(const struct clv_bgnbd *m, double x, double tau
 {
     if (m->rate == CLV_RATE_FIXED)
         return -m->lambda * tau;
-    return -(m->r + x) * log(m->alpha + tau);
+    return -(m->r + x) * log1p(tau / m->alpha);
 }
 
 static double bgnbd_sample_log_likelihood(struct bgnbd_sample *s, const struct clv_bgnbd *m)
 {
-    double common = bgnbd_common(m);
     for (size_t k = 0; k < s->n_repeats; k++) {
         double x = s->repeats[k];
-        s->base[k] = bgnbd_base(m, common, x);
+        s->base[k] = bgnbd_base(m, x);
         s->dropout[k] = x > 0.0 ? bgnbd_log_dropout_odds(m, x) : -HUGE_VAL;
     }
     bool drops = m->dropout != CLV_DROPOUT_NONE;
@@ -746,16 +761,138 @@ static double bgnbd_sample_log_likelihood(struct bgnbd_sample *s, const struct c
     return total;
 }
 
-static struct clv_bgnbd bgnbd_from_log(const double *theta)
+/* Which model a fit maximises: the full one or one of its limits. */
+struct bgnbd_form {
+    enum clv_rate rate;
+    enum clv_dropout dropout;
+};
+
+static const struct bgnbd_form BGNBD_FULL = {.rate = CLV_RATE_GAMMA, .dropout = CLV_DROPOUT_BETA};
+
+/* The limits, fitted when the full model's likelihood has no maximum at finite parameters. */
+static const struct bgnbd_form BGNBD_LIMITS[] = {
+    {.rate = CLV_RATE_GAMMA, .dropout = CLV_DROPOUT_NONE},
+    {.rate = CLV_RATE_GAMMA, .dropout = CLV_DROPOUT_FIXED},
+    {.rate = CLV_RATE_FIXED, .dropout = CLV_DROPOUT_BETA},
+    {.rate = CLV_RATE_FIXED, .dropout = CLV_DROPOUT_NONE},
+    {.rate = CLV_RATE_FIXED, .dropout = CLV_DROPOUT_FIXED},
+};
+
+static size_t bgnbd_dimension(struct bgnbd_form form)
 {
-    return (struct clv_bgnbd){
-        .r = exp(theta[0]), .alpha = exp(theta[1]), .a = exp(theta[2]), .b = exp(theta[3])};
+    size_t rate = form.rate == CLV_RATE_GAMMA ? 2 : 1;
+    return rate + (form.dropout == CLV_DROPOUT_BETA ? 2 : form.dropout == CLV_DROPOUT_FIXED);
 }
+
+/*
+ * The model at theta, the form's log-parameters in order: log r, log alpha or log lambda, then
+ * log a, log b or log(p / (1 - p)) (the limit of log(a / b)), none with no dropout.
+ */
+static struct clv_bgnbd bgnbd_from_log(struct bgnbd_form form, const double *theta)
+{
+    struct clv_bgnbd m = {.rate = form.rate, .dropout = form.dropout};
+    size_t k = 0;
+    if (form.rate == CLV_RATE_GAMMA) {
+        m.r = exp(theta[k++]);
+        m.alpha = exp(theta[k++]);
+    } else {
+        m.r = m.alpha = INFINITY;
+        m.lambda = exp(theta[k++]);
+    }
+    if (form.dropout == CLV_DROPOUT_BETA) {
+        m.a = exp(theta[k++]);
+        m.b = exp(theta[k++]);
+    } else {
+        m.a = form.dropout == CLV_DROPOUT_NONE ? 0.0 : INFINITY;
+        m.b = INFINITY;
+        m.p = form.dropout == CLV_DROPOUT_NONE ? 0.0 : 1.0 / (1.0 + exp(-theta[k]));
+    }
+    return m;
+}
+
+/* Where a form's fit starts: r = a = b = 1 and p = 1/2, with alpha at the customers' mean age
+ * and lambda its inverse. alpha and lambda carry the time unit, so the start does not depend on
+ * whether ages are in weeks or days. */
+static void bgnbd_start(struct bgnbd_form form, double mean_age, double *theta)
+{
+    double log_age = log(mean_age > 0.0 ? mean_age : 1.0);
+    size_t k = 0;
+    if (form.rate == CLV_RATE_GAMMA) {
+        theta[k++] = 0.0;
+        theta[k++] = log_age;
+    } else {
+        theta[k++] = -log_age;
+    }
+    for (size_t n = bgnbd_dimension(form); k < n; k++)
+        theta[k] = 0.0;
+}
+
+struct bgnbd_cost_data {
+    struct bgnbd_sample *sample;
+    struct bgnbd_form form;
+};
 
 static double bgnbd_cost(const double *theta, void *data)
 {
-    struct clv_bgnbd m = bgnbd_from_log(theta);
-    return -bgnbd_sample_log_likelihood(data, &m);
+    struct bgnbd_cost_data *d = data;
+    struct clv_bgnbd m = bgnbd_from_log(d->form, theta);
+    return -bgnbd_sample_log_likelihood(d->sample, &m);
+}
+
+/* One form's fit. */
+struct bgnbd_attempt {
+    struct clv_bgnbd model;
+    double cost; /* negative log-likelihood where the fit stopped, even when it failed */
+    unsigned restarts;
+    bool unbounded; /* failed because the likelihood has no maximum at finite parameters */
+};
+
+static enum fid_status bgnbd_fit_form(struct bgnbd_sample *sample, struct bgnbd_form form,
+                                      double mean_age, const struct clv_fit_options *options,
+                                      struct bgnbd_attempt *out, unsigned *evaluations,
+                                      struct fid_error *err)
+{
+    double theta[NM_DIM_MAX];
+    bgnbd_start(form, mean_age, theta);
+    struct bgnbd_cost_data data = {.sample = sample, .form = form};
+    struct nm_problem problem = {.dim = bgnbd_dimension(form),
+                                 .cost = bgnbd_cost,
+                                 .data = &data,
+                                 .budget = fit_budget(options)};
+    *out = (struct bgnbd_attempt){.cost = HUGE_VAL};
+    enum fid_status st = nm_minimise(&problem, theta, &out->cost, &out->restarts, err);
+    *evaluations += problem.evaluations;
+    out->unbounded = problem.unbounded;
+    out->model = bgnbd_from_log(form, theta);
+    return st;
+}
+
+/* A limit is taken over a full fit that ran off to infinity unless the full model reached a
+ * likelihood higher by more than this, relative: it approaches the limit's from below, and the
+ * two differ by rounding only (about 1e-13 relative), or by the optimisers' tolerances (1e-10),
+ * while a supremum elsewhere (a few came back, the rest never: r -> 0) is higher by whole units. */
+#define BGNBD_LIMIT_TOLERANCE 1e-8
+
+/*
+ * The best limit whose own optimum checks out, when the full model's likelihood reaches no higher
+ * at finite parameters than it; false when there is none.
+ */
+static bool bgnbd_fit_limits(struct bgnbd_sample *sample, double mean_age,
+                             const struct clv_fit_options *options, double full_cost,
+                             struct bgnbd_attempt *best, unsigned *evaluations)
+{
+    bool found = false;
+    for (size_t i = 0; i < sizeof BGNBD_LIMITS / sizeof BGNBD_LIMITS[0]; i++) {
+        struct bgnbd_attempt limit;
+        struct fid_error limit_err;
+        if (bgnbd_fit_form(sample, BGNBD_LIMITS[i], mean_age, options, &limit, evaluations,
+                           &limit_err) == FID_OK &&
+            (!found || limit.cost < best->cost)) {
+            *best = limit;
+            found = true;
+        }
+    }
+    return found && full_cost >= best->cost - BGNBD_LIMIT_TOLERANCE * (1.0 + fabs(best->cost));
 }
 
 enum fid_status clv_bgnbd_fit(const struct clv_customer *customers, size_t n,
@@ -767,19 +904,29 @@ enum fid_status clv_bgnbd_fit(const struct clv_customer *customers, size_t n,
         return st;
     struct bgnbd_sample sample;
     bgnbd_sample_build(customers, n, &sample);
-
-    /* Start at r = a = b = 1 with alpha at the mean age: alpha carries the time unit, so this
-     * start does not depend on whether ages are in weeks or days. */
     double mean_age = 0.0;
     for (size_t i = 0; i < n; i++)
         mean_age += customers[i].age / (double)n;
-    double theta[NM_DIM_MAX] = {0.0, log(mean_age > 0.0 ? mean_age : 1.0), 0.0, 0.0};
-    struct nm_problem problem = {4, bgnbd_cost, &sample, 0, fit_budget(options)};
-    st = fit_minimise(&problem, theta, n, report, err);
+
+    struct bgnbd_attempt fit, limit;
+    unsigned evaluations = 0;
+    st = bgnbd_fit_form(&sample, BGNBD_FULL, mean_age, options, &fit, &evaluations, err);
+    /* Only a likelihood that rises for ever sends the fit to the limits: one that did not
+     * converge in its budget is an error as it was. */
+    if (st != FID_OK && fit.unbounded &&
+        bgnbd_fit_limits(&sample, mean_age, options, fit.cost, &limit, &evaluations)) {
+        fit = limit;
+        st = FID_OK;
+    }
     bgnbd_sample_free(&sample);
     if (st != FID_OK)
         return st;
-    *out = bgnbd_from_log(theta);
+    *out = fit.model;
+    if (report != NULL)
+        *report = (struct clv_fit_report){.log_likelihood = -fit.cost,
+                                          .customers = n,
+                                          .evaluations = evaluations,
+                                          .restarts = fit.restarts};
     return FID_OK;
 }
 
@@ -1219,7 +1366,8 @@ enum fid_status clv_gamma_gamma_fit(const struct clv_customer *customers, size_t
     for (size_t i = 0; i < sample.n_rows; i++)
         mean_value += sample.rows[i].value / (double)sample.n_rows;
     double theta[NM_DIM_MAX] = {0.0, log(2.0), log(mean_value)};
-    struct nm_problem problem = {3, spend_cost, &sample, 0, fit_budget(options)};
+    struct nm_problem problem = {
+        .dim = 3, .cost = spend_cost, .data = &sample, .budget = fit_budget(options)};
     double cost;
     unsigned restarts = 0;
     st = nm_minimise(&problem, theta, &cost, &restarts, err);
@@ -1230,7 +1378,8 @@ enum fid_status clv_gamma_gamma_fit(const struct clv_customer *customers, size_t
      * the model reached no higher likelihood at finite p, within the rounding of log G(p x + q) -
      * log G(p x) at such p; else the model's own result stands. */
     double limit[NM_DIM_MAX] = {log(2.0), log(mean_value)};
-    struct nm_problem limit_problem = {2, fixed_values_cost, &sample, 0, fit_budget(options)};
+    struct nm_problem limit_problem = {
+        .dim = 2, .cost = fixed_values_cost, .data = &sample, .budget = fit_budget(options)};
     double limit_cost;
     unsigned limit_restarts = 0;
     struct fid_error limit_err;

@@ -105,10 +105,15 @@ struct clv_fit_report {
 
 /*
  * Maximum-likelihood estimates of r, alpha, a, b from n customers (Nelder-Mead on the logarithms of
- * the parameters, restarted from its own result until two runs agree). report may be NULL.
+ * the parameters, restarted from its own result until two runs agree). report may be NULL. When
+ * the likelihood has no maximum at finite parameters, the limits are fitted too (each on its own
+ * log-parameters, the log-odds for a fixed p) and the one with the highest likelihood whose own
+ * maximum checks out is returned, its form in out->rate and out->dropout, provided the full model
+ * reached no higher likelihood; report->log_likelihood is then the limit's.
  * FID_ERR_INPUT: no customers, a bad customer, or a sample whose likelihood has no maximum at
- * finite parameters (e.g. nobody bought twice). FID_ERR_LIMIT: n > CLV_CUSTOMERS_MAX.
- * FID_ERR_INTERNAL: no convergence within the evaluation budget.
+ * finite parameters in the model nor in any limit (e.g. nobody bought twice). FID_ERR_LIMIT:
+ * n > CLV_CUSTOMERS_MAX. FID_ERR_INTERNAL: no convergence within the evaluation budget (each fit
+ * has its own).
  */
 enum fid_status clv_bgnbd_fit(const struct clv_customer *customers, size_t n,
                               const struct clv_fit_options *options, struct clv_bgnbd *out,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Predictive CLV on real data: the CDNOW sample (2,357 customers, 6,919 purchases) posted as orders
 # through the engine, then `fidele clv` over the 39-week calibration period must match every
-# published maximum-likelihood estimate within 1% (shared/data/cdnow/SOURCE.md); and the demo
-# café's year, whose regulars take the spend model to its limit.
+# published maximum-likelihood estimate within 1% (shared/data/cdnow/SOURCE.md); the demo café's
+# year, whose regulars take the spend model to its limit; and a shop of weekly regulars, which takes
+# the purchase model to its Poisson limit.
 . "$(dirname "$0")/lib.sh"
 
 CDNOW=${FIDELE_SHARED_DATA:-$(dirname "$0")/../../../shared/data}/cdnow/CDNOW_sample.txt
@@ -72,19 +73,18 @@ TABLE
     assert_contains "$ERR" "--calibration-end" "the bad option is named"
 }
 
-# Two weeks of history fit a degenerate model: a dropout parameter b in the millions, so nobody is
-# seen to leave and the model is the NBD, P(alive) 1 and (r + x) / (alpha + T) purchases a week.
-# Its predictions were once lost to the 2F1 evaluation (the command said the history was too
-# thin); they are the NBD's.
+# Two weeks of history: nobody is seen to leave, and the likelihood rises for ever towards the
+# model's no-dropout limit (a fit at a dropout b of 2.6 million once stopped in the rounding of its
+# terms). The fit takes the limit, the NBD: P(alive) 1 and (r + x) / (alpha + T) purchases a week.
 short_calibration() {
     new_db
     expect_exit 0 fidele init --currency USD --timezone Etc/UTC --name CDNOW
     cdnow_orders 19970115 >early.ndjson
     expect_exit 0 fidele event post early.ndjson
     expect_exit 0 fidele --json clv --calibration-end 1997-01-15 --limit 0
-    check_json "a degenerate dropout" .customers 343 '.bgnbd.b > 1e6' true \
-        '[.items[] | .p_alive > 0.99999] | all' true \
-        '. as $r | [.items[] | (.expected_purchases / (($r.bgnbd.r + .repeats) / ($r.bgnbd.alpha + .age_weeks) * 52) - 1) | fabs < 1e-3] | all' true \
+    check_json "no dropout" .customers 343 '.bgnbd | [.rate, .dropout, .a, .b, .p, .lambda]' \
+        '["gamma","none",null,null,0,null]' '[.items[] | .p_alive == 1] | all' true \
+        '. as $r | [.items[] | (.expected_purchases / (($r.bgnbd.r + .repeats) / ($r.bgnbd.alpha + .age_weeks) * 52) - 1) | fabs < 1e-12] | all' true \
         '[.items[] | .clv > 0] | all' true
     expect_exit 0 fidele clv --calibration-end 1997-01-15 --discount-weekly 0.002
     assert_contains "$OUT" "Calibration to 1997-01-15: 343 customers" "discounted too"
@@ -115,6 +115,38 @@ cafe_year() {
     expect_exit 0 fidele verify
 }
 
+# A shop of regulars on a schedule: each of 40 customers buys once a week, on the weekday of their
+# first visit, and none has stopped. Such counts vary less than a Poisson process's, and the
+# likelihood rises for ever towards the model's limits: one purchase rate for everyone and no
+# dropout, the Poisson model. Its rate is the purchases over the weeks seen, sum x / sum T; every
+# customer is alive and buys lambda a week.
+weekly_regulars() {
+    new_db
+    local NOW=2026-07-01T12:00:00Z
+    expect_exit 0 fidele init --currency EUR --timezone Europe/Paris --name Regulars
+    local i day first
+    for i in $(seq 0 39); do
+        first=$(((i * 5) % 56))
+        for ((day = first; day <= 174; day += 7)); do
+            order_json "w$i-$day" "$(date -u -d "2026-01-05 +$day days" +%Y-%m-%dT09:30:00Z)" \
+                "regular-$i" "w$i-$day" "[$(line COFFEE "" 1 $((250 + 35 * (i % 9))))]"
+            echo
+        done
+    done >regulars.ndjson
+    expect_exit 0 fidele event post regulars.ndjson
+    expect_exit 0 fidele --json clv --calibration-end 2026-06-28 --horizon-weeks 26 --limit 0
+    check_json "the Poisson limit" .customers 40 \
+        '.bgnbd | [.rate, .dropout, .r, .alpha, .a, .b, .p]' '["fixed","none",null,null,null,null,0]' \
+        '(.bgnbd.lambda / ([.items[].repeats] | add) * ([.items[].age_weeks] | add) - 1) | fabs < 1e-7' true \
+        '[.items[] | .p_alive == 1] | all' true \
+        '. as $r | [.items[] | (.expected_purchases / ($r.bgnbd.lambda * 26) - 1) | fabs < 1e-12] | all' true \
+        '[.items[] | ((.clv - .expected_value * .expected_purchases) | fabs) < 1e-9 * .clv] | all' true
+    expect_exit 0 fidele clv --calibration-end 2026-06-28 --limit 3
+    assert_contains "$OUT" "(every customer buys at that rate)  no dropout (nobody stops buying)" \
+        "the limit said in words"
+    expect_exit 0 fidele verify
+}
+
 # The CDNOW data lives beside the repository (shared/), as in CI; without it only the café runs.
 if [ -f "$CDNOW" ]; then
     scenario cdnow_published_estimates cdnow_published_estimates
@@ -123,4 +155,5 @@ else
     echo "clv: the CDNOW scenarios skipped, the sample is not at $CDNOW"
 fi
 scenario cafe_year cafe_year
+scenario weekly_regulars weekly_regulars
 finish

@@ -858,6 +858,25 @@ static struct clv_bgnbd full_near(const struct clv_bgnbd *m, double k)
     return full;
 }
 
+/* The parameters a limit model reads, to move them. */
+static size_t limit_parameters(struct clv_bgnbd *m, double **out)
+{
+    size_t n = 0;
+    if (m->rate == CLV_RATE_GAMMA) {
+        out[n++] = &m->r;
+        out[n++] = &m->alpha;
+    } else {
+        out[n++] = &m->lambda;
+    }
+    if (m->dropout == CLV_DROPOUT_BETA) {
+        out[n++] = &m->a;
+        out[n++] = &m->b;
+    } else if (m->dropout == CLV_DROPOUT_FIXED) {
+        out[n++] = &m->p;
+    }
+    return n;
+}
+
 static double shop_log_likelihood(const char *label, const struct clv_bgnbd *m,
                                   const struct clv_customer *sample)
 {
@@ -865,6 +884,110 @@ static double shop_log_likelihood(const char *label, const struct clv_bgnbd *m,
     struct fid_error err;
     unit_ok(label, clv_bgnbd_log_likelihood(m, sample, SHOP_CUSTOMERS, &ll, &err), &err);
     return ll;
+}
+
+/* The parameters a limit leaves out hold their markers: INFINITY, or 0. */
+static void assert_limit_markers(const struct clv_bgnbd *m)
+{
+    if (m->rate == CLV_RATE_FIXED)
+        assert_true(isinf(m->r) && isinf(m->alpha) && m->lambda > 0.0);
+    else
+        assert_true(m->lambda == 0.0);
+    if (m->dropout == CLV_DROPOUT_NONE)
+        assert_true(m->a == 0.0 && isinf(m->b) && m->p == 0.0);
+    else if (m->dropout == CLV_DROPOUT_FIXED)
+        assert_true(isinf(m->a) && isinf(m->b) && m->p > 0.0 && m->p < 1.0);
+    else
+        assert_true(m->p == 0.0);
+}
+
+/*
+ * Each shop's fit takes the limit its data sit at, and that limit's likelihood is the supremum of
+ * the full model's: the full model on the way to it (full_near, scale 1e2 to 1e8) stays below and
+ * rises towards it, to within 1e-6 at 1e8. The limit's own optimum is a maximum (every parameter
+ * moved by 0.1% lowers the likelihood), and Poisson's has its closed form, sum x / sum T.
+ */
+static void test_bgnbd_limit_fits(void **state)
+{
+    (void)state;
+    static const struct shop shops[] = {
+        {"weekly, nobody stops: Poisson", 7, 0, 0, CLV_RATE_FIXED, CLV_DROPOUT_NONE},
+        {"rates differ, nobody stops: NBD", 0, 0, 0, CLV_RATE_GAMMA, CLV_DROPOUT_NONE},
+        {"rates differ, all stop at 0.1", 0, 0.1, 0.1, CLV_RATE_GAMMA, CLV_DROPOUT_FIXED},
+        {"weekly, stop at 0.02 or 0.3", 7, 0.02, 0.3, CLV_RATE_FIXED, CLV_DROPOUT_BETA},
+        {"weekly, all stop at 0.2", 7, 0.2, 0.2, CLV_RATE_FIXED, CLV_DROPOUT_FIXED},
+    };
+    static struct clv_customer sample[SHOP_CUSTOMERS];
+    for (size_t i = 0; i < N_ELEMENTS(shops); i++) {
+        const char *label = shops[i].label;
+        shop_sample(&shops[i], sample);
+        struct clv_bgnbd m;
+        struct clv_fit_report report;
+        struct fid_error err;
+        double start = seconds_now();
+        unit_ok(label, clv_bgnbd_fit(sample, SHOP_CUSTOMERS, NULL, &m, &report, &err), &err);
+        print_message("%s: fit in %.3f s (%u evaluations): r %g alpha %g lambda %.6f a %g b %g "
+                      "p %.6f, log-likelihood %.4f\n",
+                      label, seconds_now() - start, report.evaluations, m.r, m.alpha, m.lambda, m.a,
+                      m.b, m.p, report.log_likelihood);
+        UNIT_EQ_INT(label, m.rate, shops[i].rate);
+        UNIT_EQ_INT(label, m.dropout, shops[i].dropout);
+        assert_limit_markers(&m);
+        double ll = shop_log_likelihood(label, &m, sample);
+        UNIT_CLOSE(label, report.log_likelihood, ll, 1e-12);
+
+        for (size_t k = 0; k < 4; k++)
+            for (int side = -1; side <= 1; side += 2) {
+                struct clv_bgnbd moved = m;
+                double *params[4];
+                if (k >= limit_parameters(&moved, params))
+                    break;
+                *params[k] *= 1.0 + side * 1e-3;
+                assert_true(shop_log_likelihood(label, &moved, sample) < ll);
+            }
+
+        double previous = -HUGE_VAL, near = NAN;
+        for (double scale = 1e2; scale <= 1e8; scale *= 100.0) {
+            struct clv_bgnbd full = full_near(&m, scale);
+            near = shop_log_likelihood(label, &full, sample);
+            assert_true(near > previous && near < ll);
+            previous = near;
+        }
+        UNIT_CLOSE(label, near, ll, 1e-6);
+    }
+
+    /* Poisson's maximum: lambda = sum x / sum T, the purchases over the weeks seen */
+    shop_sample(&shops[0], sample);
+    double purchases = 0.0, weeks = 0.0;
+    for (size_t i = 0; i < SHOP_CUSTOMERS; i++) {
+        purchases += sample[i].repeats;
+        weeks += sample[i].age;
+    }
+    struct clv_bgnbd poisson;
+    struct fid_error err;
+    unit_ok("poisson", clv_bgnbd_fit(sample, SHOP_CUSTOMERS, NULL, &poisson, NULL, &err), &err);
+    UNIT_CLOSE("poisson's closed form", poisson.lambda, purchases / weeks, 1e-7);
+}
+
+/* Nobody bought twice: the likelihood rises towards r -> 0, a boundary no limit model covers, and
+ * the fit fails as it did, whether the optimiser ends at the boundary or short of it. */
+static void test_bgnbd_limit_fit_unidentified(void **state)
+{
+    (void)state;
+    static struct clv_customer silent[SHOP_CUSTOMERS];
+    for (size_t i = 0; i < SHOP_CUSTOMERS; i++)
+        silent[i] = customer(0, 0, 10.0 + (double)(i % 30), 0);
+    const size_t sizes[] = {3, SHOP_CUSTOMERS};
+    for (size_t i = 0; i < N_ELEMENTS(sizes); i++) {
+        struct clv_bgnbd m = {.r = 1, .alpha = 1, .a = 1, .b = 1};
+        struct fid_error err;
+        UNIT_EQ_ERROR("nobody twice", clv_bgnbd_fit(silent, sizes[i], NULL, &m, NULL, &err), err,
+                      FID_ERR_INPUT, "/customers");
+        UNIT_EQ_STR("nobody twice", err.message,
+                    "the likelihood has no maximum at finite parameters: the sample does not "
+                    "identify the model (for instance, nobody bought twice)");
+        assert_true(m.r == 1.0 && m.rate == CLV_RATE_GAMMA);
+    }
 }
 
 /* The limits of the examples below, and the full model on the way to each: rates Gamma(1e8
@@ -924,8 +1047,8 @@ static const struct limit_pair LIMIT_PAIRS[] = {
 };
 
 /* Each limit's likelihood is the full model's limit: on the way to it (full_near, scale 1e2 to
- * 1e6) the full model's log-likelihood of a shop's sample approaches the limit's, the gap falling
- * like 1 / scale from 1e4 on, to 1e-5 relative at 1e6. */
+ * 1e8) the full model's log-likelihood of a shop's sample approaches the limit's, the gap falling
+ * like 1 / scale from 1e4 on, to 1e-7 relative at 1e8. */
 static void test_bgnbd_limit_likelihoods(void **state)
 {
     (void)state;
@@ -936,17 +1059,17 @@ static void test_bgnbd_limit_likelihoods(void **state)
     for (size_t f = 0; f < N_ELEMENTS(LIMIT_PAIRS); f++) {
         const struct limit_pair *pair = &LIMIT_PAIRS[f];
         double limit = shop_log_likelihood(pair->label, &pair->limit, sample), gap = NAN;
-        for (double scale = 1e2; scale <= 1e6; scale *= 100.0) {
+        for (double scale = 1e2; scale <= 1e8; scale *= 100.0) {
             struct clv_bgnbd full = full_near(&pair->limit, scale);
             double previous = gap;
             gap = fabs(shop_log_likelihood(pair->label, &full, sample) - limit);
             if (scale > 1e4)
                 assert_true(gap * 50.0 < previous);
         }
-        print_message("%s: the full model at scale 1e6 is %.2g from the limit's log-likelihood "
+        print_message("%s: the full model at scale 1e8 is %.2g from the limit's log-likelihood "
                       "%.4f\n",
                       pair->label, gap, limit);
-        assert_true(gap <= 1e-5 * fabs(limit));
+        assert_true(gap <= 1e-7 * fabs(limit));
     }
 }
 
@@ -1430,6 +1553,8 @@ int main(void)
         cmocka_unit_test(test_expected_purchases_frequent_buyers),
         cmocka_unit_test(test_p_alive),
         cmocka_unit_test(test_expected_purchases_shape),
+        cmocka_unit_test(test_bgnbd_limit_fits),
+        cmocka_unit_test(test_bgnbd_limit_fit_unidentified),
         cmocka_unit_test(test_bgnbd_limit_likelihoods),
         cmocka_unit_test(test_bgnbd_limit_predictions_near_full),
         cmocka_unit_test(test_bgnbd_limit_predictions_high_precision),
