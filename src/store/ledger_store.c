@@ -131,24 +131,61 @@ static void read_lot(struct db_stmt *s, struct lot_row *l)
     l->ledger_id = db_column_int(s, 9);
 }
 
-/* A customer's open lots, newest first along the chain, down to open_lots_from. Each step goes
- * to an older lot, so a damaged link (verify names it) ends the walk instead of looping. */
-#define OPEN_LOTS_CHAIN                                                                            \
-    "WITH RECURSIVE chain AS (SELECT " LOT_COLUMNS ", prev_id FROM lots WHERE merchant_id = ?1 "   \
-    "AND id = ?3 AND customer_id = ?2 UNION ALL SELECT l.id, l.customer_id, l.state, "             \
-    "l.earned_at, l.available_at, l.expires_at, l.amount, l.remaining, l.order_id, l.ledger_id, "  \
-    "l.prev_id FROM chain JOIN lots l ON l.merchant_id = ?1 AND l.id = chain.prev_id AND "         \
-    "l.customer_id = ?2 WHERE chain.prev_id >= ?4 AND chain.prev_id < chain.id) "
+typedef void (*lot_visit)(const struct lot_row *lot, void *context);
 
-static struct db_stmt *walk_open_lots(struct store *store, const struct customer *c,
-                                      const char *select)
+/* Visits a customer's lots that still hold points, newest first along the chain, down to
+ * open_lots_from, one look-up by key each: as one recursive query, SQLite built a Bloom filter of
+ * the merchant's lots at every step (1.3 ms for a walk of 15 lots at 40,000 lots, most of a demo's
+ * time). Each step goes to an older lot, so a damaged link (verify names it) ends the walk
+ * instead of looping. */
+static enum fid_status walk_open_lots(struct store *store, const struct customer *c,
+                                      lot_visit visit, void *context, struct fid_error *err)
 {
-    struct db_stmt *s = db_prepare(store->db, select);
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_int(s, 2, c->id);
-    db_bind_int(s, 3, c->last_lot_id);
-    db_bind_int(s, 4, c->open_lots_from);
-    return s;
+    enum fid_status written = store_write_rows(store, &store->lot_rows, err);
+    if (written != FID_OK)
+        return written;
+    for (int64_t id = c->last_lot_id; id > 0;) {
+        struct db_stmt *s = db_prepare(store->db, "SELECT " LOT_COLUMNS ", prev_id FROM lots WHERE "
+                                                  "merchant_id = ? AND id = ? AND customer_id = ?");
+        db_bind_int(s, 1, store->merchant_id);
+        db_bind_int(s, 2, id);
+        db_bind_int(s, 3, c->id);
+        struct lot_row lot;
+        int64_t prev = 0;
+        enum db_step rc = db_step(s);
+        if (rc == DB_ROW) {
+            read_lot(s, &lot);
+            prev = db_column_int(s, 10);
+        }
+        db_done(s);
+        if (rc == DB_FAILED)
+            return fid_fail(err, FID_ERR_DB, "", "reading lots failed");
+        if (rc != DB_ROW)
+            break;
+        if (lot.remaining > 0)
+            visit(&lot, context);
+        if (prev < c->open_lots_from || prev >= id)
+            break;
+        id = prev;
+    }
+    return FID_OK;
+}
+
+struct open_lots {
+    enum lot_state state;
+    struct lot_row *lots; /* newest first */
+    size_t n, cap;
+    int64_t oldest_open;
+};
+
+static void collect_lot(const struct lot_row *lot, void *context)
+{
+    struct open_lots *o = context;
+    o->oldest_open = lot->id;
+    if (lot->state != o->state)
+        return;
+    xgrow((void **)&o->lots, &o->cap, o->n + 1, sizeof *o->lots);
+    o->lots[o->n++] = *lot;
 }
 
 enum fid_status lots_open(struct store *store, struct customer *c, enum lot_state state,
@@ -156,31 +193,20 @@ enum fid_status lots_open(struct store *store, struct customer *c, enum lot_stat
 {
     *lots = NULL;
     *n = 0;
-    enum fid_status written = store_write_rows(store, &store->lot_rows, err);
-    if (written != FID_OK)
-        return written;
-    struct db_stmt *s = walk_open_lots(
-        store, c,
-        OPEN_LOTS_CHAIN "SELECT " LOT_COLUMNS " FROM chain WHERE remaining > 0 ORDER BY id");
-    size_t cap = 0;
-    *lots = NULL;
-    *n = 0;
-    int64_t oldest_open = 0;
-    struct lot_row lot;
-    enum db_step rc;
-    while ((rc = db_step(s)) == DB_ROW) {
-        read_lot(s, &lot);
-        if (oldest_open == 0)
-            oldest_open = lot.id;
-        if (lot.state != state)
-            continue;
-        xgrow((void **)lots, &cap, *n + 1, sizeof **lots);
-        (*lots)[(*n)++] = lot;
+    struct open_lots o = {.state = state};
+    enum fid_status st = walk_open_lots(store, c, collect_lot, &o, err);
+    if (st != FID_OK) {
+        free(o.lots);
+        return st;
     }
-    db_done(s);
-    if (rc == DB_FAILED)
-        return fid_fail(err, FID_ERR_DB, "", "reading lots failed");
-    c->open_lots_from = oldest_open ? oldest_open : c->last_lot_id + 1;
+    for (size_t i = 0; i < o.n / 2; i++) { /* oldest first */
+        struct lot_row newer = o.lots[i];
+        o.lots[i] = o.lots[o.n - 1 - i];
+        o.lots[o.n - 1 - i] = newer;
+    }
+    *lots = o.lots;
+    *n = o.n;
+    c->open_lots_from = o.oldest_open ? o.oldest_open : c->last_lot_id + 1;
     return FID_OK;
 }
 
@@ -221,18 +247,21 @@ enum fid_status lot_expired(struct store *store, int64_t lot_id, int64_t *amount
     return db_run_int(s, 0, amount, err);
 }
 
+/* The soonest instant a lot holding points falls due: pending ones' confirmation, others'
+ * expiry (0: none). */
+static void note_lot_due(const struct lot_row *lot, void *context)
+{
+    int64_t *at = context;
+    int64_t due = lot->state == LOT_PENDING ? lot->available_at : lot->expires_at;
+    if (due != 0 && (*at == 0 || due < *at))
+        *at = due;
+}
+
 enum fid_status lots_next_due(struct store *store, const struct customer *c, int64_t *at,
                               struct fid_error *err)
 {
-    enum fid_status written = store_write_rows(store, &store->lot_rows, err);
-    if (written != FID_OK)
-        return written;
-    struct db_stmt *s = walk_open_lots(
-        store, c,
-        OPEN_LOTS_CHAIN "SELECT MIN(CASE WHEN state = 'pending' THEN available_at ELSE expires_at "
-                        "END) FROM chain WHERE remaining > 0 AND (state = 'pending' OR "
-                        "expires_at IS NOT NULL)");
-    return db_run_int(s, 0, at, err);
+    *at = 0;
+    return walk_open_lots(store, c, note_lot_due, at, err);
 }
 
 enum fid_status ledger_page(struct store *store, const struct customer *customer, int64_t before,
