@@ -63,7 +63,9 @@ static enum fid_status load_program(struct engine *e, struct fid_error *err)
         return st;
     program_free(e->program);
     e->program = p;
-    return program_store_rule_since(&e->store, "expiry", &e->expiry_since, err);
+    enum fid_status since = program_store_rule_since(&e->store, "expiry", &e->expiry_since, err);
+    return since == FID_OK ? program_store_lots_expired_ever(&e->store, &e->lots_expire, err)
+                           : since;
 }
 
 enum fid_status engine_create_merchant(const char *db_path, const struct merchant_setup *setup,
@@ -238,6 +240,7 @@ enum fid_status engine_set_program(struct engine *e, const char *text, int64_t n
         program_free(e->program);
         e->program = p;
         e->expiry_since = expiry_since;
+        e->lots_expire = e->lots_expire || p->expiry.mode == EXPIRY_PER_LOT;
         return FID_OK;
     }
     store_rollback(&e->store);

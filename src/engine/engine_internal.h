@@ -26,6 +26,9 @@ struct engine {
     /* Since when the programme's expiry rule is the current one's (0: always): a balance's
      * inactivity deadline under it is never before (program_store_rule_since). */
     int64_t expiry_since;
+    /* Whether some version expired points by lot: else no lot has an expiry date, and scheduled
+     * work need not walk a customer's lots for one (program_store_lots_expired_ever). */
+    bool lots_expire;
     /* The journal's images, when they could not be folded (a database that cannot be written):
      * customer reads take them over the rows (store.overlay). */
     struct customer_journal *unfolded;

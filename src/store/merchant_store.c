@@ -111,6 +111,28 @@ static bool same_rule(const json_t *a, const json_t *b)
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && json_equal(a, b));
 }
 
+enum fid_status program_store_lots_expired_ever(struct store *store, bool *ever,
+                                                struct fid_error *err)
+{
+    *ever = false;
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT document FROM programs WHERE merchant_id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    enum db_step rc;
+    while (!*ever && (rc = db_step(s)) == DB_ROW) {
+        json_t *doc = json_loads(db_column_text(s, 0), 0, NULL);
+        const char *mode =
+            json_string_value(json_object_get(json_object_get(doc, "expiry"), "mode"));
+        *ever = mode != NULL && strcmp(mode, "per_lot") == 0;
+        json_decref(doc);
+    }
+    if (*ever)
+        rc = DB_DONE;
+    db_done(s);
+    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading programme versions failed")
+                           : FID_OK;
+}
+
 enum fid_status program_store_rule_since(struct store *store, const char *member, int64_t *since,
                                          struct fid_error *err)
 {
