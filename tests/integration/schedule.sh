@@ -113,6 +113,24 @@ per_lot_expiry() {
     run_due_again 2027-03-10T09:00:00Z
 }
 
+# Lots earned under a rule that expired them by lot keep their dates when a later version expires
+# balances after inactivity instead: run-due still expires them at those dates.
+per_lot_dates_outlive_their_rule() {
+    init_db bakery # lots expire 12 months after they were earned
+    enrol mia 2026-01-05T09:00:00Z                                       # L0: 5, to 2027-01-05
+    order o1 2026-01-10T09:00:00Z mia O1 "[$(line BAGUETTE bread 2 1000)]" # L1: 20, to 2027-01-10
+    fidele init --template bakery --print | jq '.expiry = {"mode": "inactivity", "months": 24}' >idle.json
+    expect_exit 0 fidele --json program set idle.json
+    order o2 2026-02-10T09:00:00Z mia O2 "[$(line BAGUETTE bread 1 1000)]" # L2: 10, no date
+    run_due 2027-01-05T08:59:59Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "one second early"
+    run_due 2027-01-10T09:00:00Z
+    assert_eq "confirmed 0/0 expired 25/2 tiers 0 vouchers 0" "$(due_summary)" \
+        "the lots of the earlier rule expire at their dates"
+    assert_balance mia "10 0 35 0"
+    run_due_again 2027-01-10T09:00:00Z
+}
+
 # ---------------------------------------------------------------------------------------------
 inactivity_expiry() {
     init_db cafe # the whole balance expires after 12 months without activity
@@ -591,6 +609,7 @@ review_of_a_tier_removed() {
 
 scenario pending_period pending_period
 scenario per_lot_expiry per_lot_expiry
+scenario per_lot_dates_outlive_their_rule per_lot_dates_outlive_their_rule
 scenario inactivity_expiry inactivity_expiry
 scenario inactivity_before_event inactivity_before_event
 scenario inactivity_after_adjustment inactivity_after_adjustment
