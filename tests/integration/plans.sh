@@ -10,13 +10,15 @@
 . "$(dirname "$0")/lib.sh"
 
 # whole_merchant_plans FILE: the plan steps that read every row of the merchant, or every row,
-# with their statements. MIN and MAX over an index read one end of it, not a scan; the tables of
+# with their statements; Bloom filters too, which a join may build of every row (one in a
+# recursive query's step was built again at each step). MIN and MAX over an index read one end of it, not a scan; the tables of
 # merchants, their programme's versions, API keys and the journal's one row are small.
 whole_merchant_plans() {
     awk -F'\t' '
         $2 ~ /^(SCAN|SEARCH) (merchants|programs|api_keys|customer_journal_folds)( |$)/ { next }
         $2 ~ /^SCAN (CONSTANT ROW|[0-9]+ CONSTANT ROWS|\(subquery-[0-9]+\)|chain)/ { next }
         $2 ~ /^SCAN / { print $2 " <- " substr($3, 1, 200); next }
+        $2 ~ /^BLOOM FILTER/ { print $2 " <- " substr($3, 1, 200); next }
         $2 ~ /^SEARCH [a-z_]+ USING (COVERING )?(INDEX [a-z_0-9]+|PRIMARY KEY) \(merchant_id=\?\)$/ {
             if ($2 ~ /COVERING/ && $3 ~ /(MAX|MIN)\(/) next
             print $2 " <- " substr($3, 1, 200)
@@ -63,7 +65,9 @@ the_check_names_a_scan() {
     printf 'PLAN\tSEARCH vouchers USING PRIMARY KEY (merchant_id=?)\tSELECT code FROM vouchers WHERE merchant_id = ? AND customer_id = ?\n' >p.txt
     printf 'PLAN\tSEARCH customers USING COVERING INDEX sqlite_autoindex_customers_1 (merchant_id=?)\tSELECT COALESCE(MAX(id), 0) FROM customers WHERE merchant_id = ?\n' >>p.txt
     printf 'PLAN\tSCAN customers\tSELECT ref FROM customers\n' >>p.txt
-    assert_eq "SCAN customers <- SELECT ref FROM customers
+    printf 'PLAN\tBLOOM FILTER ON l (merchant_id=? AND id=?)\tWITH RECURSIVE chain\n' >>p.txt
+    assert_eq "BLOOM FILTER ON l (merchant_id=? AND id=?) <- WITH RECURSIVE chain
+SCAN customers <- SELECT ref FROM customers
 SEARCH vouchers USING PRIMARY KEY (merchant_id=?) <- SELECT code FROM vouchers WHERE merchant_id = ? AND customer_id = ?" \
         "$(whole_merchant_plans p.txt)" "scans named, an index's end not"
 }
