@@ -548,6 +548,8 @@ static enum fid_status parse_policies(const json_t *doc, struct program *p, stru
                             &p->expiry.months, err));
     }
     FID_CHECK(jsonr_int(doc, "", "pending_days", false, 0, 365, 0, &p->pending_days, err));
+    FID_CHECK(
+        jsonr_int(doc, "", "vouchers_per_order", false, 1, 100, 0, &p->vouchers_per_order, err));
     FID_CHECK(program_read_object(doc, "", "refunds", &obj, at, err));
     if (obj) {
         static const char *const keys[] = {"allow_negative_balance", NULL};
@@ -683,10 +685,10 @@ static enum fid_status check_references(const struct program *p, struct fid_erro
 
 enum fid_status program_parse(const json_t *doc, struct program **out, struct fid_error *err)
 {
-    static const char *const keys[] = {"earning",   "enrolment", "stamp_cards", "tiers",
-                                       "vip_plans", "rewards",   "expiry",      "pending_days",
-                                       "refunds",   "cashback",  "description", "point_value",
-                                       "segments",  NULL};
+    static const char *const keys[] = {
+        "earning",  "enrolment",          "stamp_cards", "tiers",    "vip_plans",   "rewards",
+        "expiry",   "pending_days",       "refunds",     "cashback", "description", "point_value",
+        "segments", "vouchers_per_order", NULL};
     *out = NULL;
     enum fid_status st = jsonr_expect_object(doc, "", err);
     if (st != FID_OK)

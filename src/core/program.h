@@ -184,6 +184,7 @@ struct program {
         int64_t months;
     } expiry;
     int64_t pending_days;
+    int64_t vouchers_per_order; /* vouchers a customer may use on one order; 0 = no limit */
     bool refund_allow_negative;
     int64_t cashback_bp; /* basis points of the earning basis credited as cashback; 0 = off */
     struct {

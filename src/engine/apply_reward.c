@@ -155,6 +155,37 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
     return FID_OK;
 }
 
+struct order_vouchers {
+    const char *order_id;
+    int64_t used;
+};
+
+static int count_on_order(const struct voucher *v, void *context)
+{
+    struct order_vouchers *o = context;
+    if (v->state == VOUCHER_USED && strcmp(v->used_order, o->order_id) == 0)
+        o->used++;
+    return 0;
+}
+
+/* The programme's cap on the vouchers a customer uses on one order (vouchers_per_order): rewards
+ * do not stack beyond it. */
+static enum fid_status order_has_room(struct engine *e, const struct event *ev,
+                                      const struct voucher *v, struct fid_error *err)
+{
+    int64_t cap = e->program->vouchers_per_order;
+    if (cap == 0 || ev->order_id[0] == '\0')
+        return FID_OK;
+    struct order_vouchers o = {.order_id = ev->order_id};
+    enum fid_status st = voucher_each_of(&e->store, v->customer_id, count_on_order, &o, err);
+    if (st != FID_OK || o.used < cap)
+        return st;
+    return fid_fail(err, FID_ERR_STATE, "/order_id",
+                    "order \"%.100s\" has %lld voucher%s used already: the programme allows %lld "
+                    "per order",
+                    ev->order_id, (long long)o.used, o.used == 1 ? "" : "s", (long long)cap);
+}
+
 enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *err)
 {
     struct engine *e = ctx->engine;
@@ -182,6 +213,8 @@ enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *e
     }
     if (ev->at < v.issued_at)
         return fid_fail(err, FID_ERR_INPUT, "/at", "voucher %s used before it was issued", v.code);
+    if ((st = order_has_room(e, ev, &v, err)) != FID_OK)
+        return st;
     v.state = VOUCHER_USED;
     v.used_at = ev->at;
     snprintf(v.used_order, sizeof v.used_order, "%s", ev->order_id);

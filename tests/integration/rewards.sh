@@ -488,6 +488,44 @@ reward_without_a_cost() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# vouchers_per_order caps the vouchers a customer uses on one order: the next is refused by
+# /order_id and writes nothing; another order, or a use naming no order, is not capped; without
+# the setting vouchers stack.
+vouchers_per_order() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100}, "enrolment": {"bonus_points": 0},
+        "vouchers_per_order": 1,
+        "rewards": [{"id": "five-off", "name": "5 off", "kind": "fixed_discount",
+                     "value_minor": 500, "cost_points": 10}]}'
+    init_db p.json
+    enrol bob 2026-01-01T09:00:00Z
+    adjust bob 100 2026-01-01T10:00:00Z
+    local codes=() i
+    for i in 1 2 3 4; do
+        expect_exit 0 fidele --json redeem bob five-off --at 2026-01-02T09:0$i:00Z
+        codes+=("$(jout '.vouchers[0].code')")
+    done
+    expect_exit 0 fidele --json voucher use "${codes[0]}" --order TILL-1 --at 2026-01-03T09:00:00Z
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele --json voucher use "${codes[1]}" --order TILL-1 --at 2026-01-03T09:01:00Z
+    assert_stderr_names "/order_id"
+    assert_contains "$ERR" 'order \"TILL-1\" has 1 voucher used already: the programme allows 1 per order' \
+        "says why"
+    assert_unchanged "$before" "the refused use writes nothing"
+    expect_exit 0 fidele --json voucher use "${codes[1]}" --order TILL-2 --at 2026-01-03T09:02:00Z
+    expect_exit 0 fidele --json voucher use "${codes[2]}" --at 2026-01-03T09:03:00Z
+    # a later version without the cap lets them stack
+    jq 'del(.vouchers_per_order)' p.json >p2.json
+    expect_exit 0 fidele program set p2.json
+    expect_exit 0 fidele --json voucher use "${codes[3]}" --order TILL-1 --at 2026-01-03T09:04:00Z
+    assert_eq 2 "$(sql "SELECT COUNT(*) FROM vouchers WHERE used_order = 'TILL-1'")" "stacked"
+    # the setting is checked
+    jq '.vouchers_per_order = 0' p.json >bad.json
+    expect_exit 2 fidele program set bad.json
+    assert_contains "$ERR" "/vouchers_per_order" "the field named"
+}
+
+# ---------------------------------------------------------------------------------------------
 # The VIP perks of an order or a redemption recorded late are those of its own instant: before
 # the membership began, or while it had lapsed, there were none.
 vip_perks_at_the_event_instant() {
@@ -539,6 +577,7 @@ benefits_shown() {
 }
 
 scenario stamp_card_rollover stamp_card_rollover
+scenario vouchers_per_order vouchers_per_order
 scenario eligibility_and_vip eligibility_and_vip
 scenario stock_runs_out stock_runs_out
 scenario cashback_credit_stock cashback_credit_stock

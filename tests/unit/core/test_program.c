@@ -32,6 +32,7 @@ static void test_minimal_document_defaults(void **state)
     assert_int_equal(p->n_rewards, 0);
     assert_int_equal(p->expiry.mode, EXPIRY_NONE);
     assert_int_equal(p->pending_days, 0);
+    assert_int_equal(p->vouchers_per_order, 0); /* no limit */
     assert_false(p->refund_allow_negative);
     assert_int_equal(p->cashback_bp, 0);
     /* the stored text is compact with sorted keys */
@@ -253,6 +254,10 @@ static const struct bad_case BAD_CASES[] = {
     {"unknown top-level field", "{" EARNING ", 'referrals': {}}", FID_ERR_INPUT, "/referrals"},
     {"unknown field with a slash", "{" EARNING ", 'a/b': 1}", FID_ERR_INPUT, "/a~1b"},
     {"description not a string", "{" EARNING ", 'description': 5}", FID_ERR_INPUT, "/description"},
+    {"no vouchers per order", "{" EARNING ", 'vouchers_per_order': 0}", FID_ERR_INPUT,
+     "/vouchers_per_order"},
+    {"vouchers per order as a string", "{" EARNING ", 'vouchers_per_order': '1'}", FID_ERR_INPUT,
+     "/vouchers_per_order"},
     /* earning */
     {"unknown earning field", "{'earning': {'points': 1, 'per_minor': 100, 'bonus': 1}}",
      FID_ERR_INPUT, "/earning/bonus"},
