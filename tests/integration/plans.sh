@@ -11,8 +11,9 @@
 
 # whole_merchant_plans FILE: the plan steps that read every row of the merchant, or every row,
 # with their statements; Bloom filters too, which a join may build of every row (one in a
-# recursive query's step was built again at each step). MIN and MAX over an index read one end of it, not a scan; the tables of
-# merchants, their programme's versions, API keys and the journal's one row are small.
+# recursive query's step was built again at each step). MIN and MAX over an index read one end
+# of it, not a scan; the tables of merchants, their programme's versions, API keys and the
+# journal's one row are small.
 whole_merchant_plans() {
     awk -F'\t' '
         $2 ~ /^(SCAN|SEARCH) (merchants|programs|api_keys|customer_journal_folds)( |$)/ { next }
