@@ -39,11 +39,15 @@ bench: build
 fuzz:
 	@scripts/fuzz
 
+# Sources git tracks and those not yet added (but not ignored): a new file is formatted and checked
+# before its first commit, not only once a clean clone holds it.
+SOURCE_FILES = $$(git ls-files --cached --others --exclude-standard '*.c' '*.h' '*.cc')
+
 format:
-	@clang-format -i $$(git ls-files '*.c' '*.h' '*.cc')
+	@clang-format -i $(SOURCE_FILES)
 
 format-check: bootstrap
-	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' '*.cc')
+	@clang-format --dry-run --Werror $(SOURCE_FILES)
 
 lint:
 	@scripts/check-banned
