@@ -15,8 +15,6 @@
 
 #include "util/xalloc.h"
 
-/* ---- Lifetime value ---- */
-
 enum fid_status clv_customer_value(const struct clv_bgnbd *purchases,
                                    const struct clv_gamma_gamma *spend,
                                    const struct clv_customer *customer, double horizon_weeks,

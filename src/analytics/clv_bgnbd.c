@@ -20,8 +20,6 @@
 
 #include "util/xalloc.h"
 
-/* ---- BG/NBD ---- */
-
 /* Customers with the same summary, merged. recency is 0 when repeats is 0 (it plays no part). */
 struct bgnbd_group {
     double repeats, recency, age, weight;
@@ -54,10 +52,14 @@ static void bgnbd_sample_free(struct bgnbd_sample *s)
     free(s->dropout);
 }
 
-/* Compresses checked customers into groups; the sample is freed with bgnbd_sample_free. */
-static void bgnbd_sample_build(const struct clv_customer *customers, size_t n,
-                               struct bgnbd_sample *s)
+/* Checks the customers and compresses them into groups; the sample is freed with
+ * bgnbd_sample_free (nothing to free on failure). */
+static enum fid_status bgnbd_sample_build(const struct clv_customer *customers, size_t n,
+                                          struct bgnbd_sample *s, struct fid_error *err)
 {
+    enum fid_status checked = clv_customers_check(customers, n, false, err);
+    if (checked != FID_OK)
+        return checked;
     s->groups = xmalloc(n * sizeof *s->groups);
     for (size_t i = 0; i < n; i++) {
         const struct clv_customer *c = &customers[i];
@@ -82,6 +84,7 @@ static void bgnbd_sample_build(const struct clv_customer *customers, size_t n,
     }
     s->base = xmalloc(s->n_repeats * sizeof *s->base);
     s->dropout = xmalloc(s->n_repeats * sizeof *s->dropout);
+    return FID_OK;
 }
 
 static double log_add_exp(double u, double v)
@@ -299,11 +302,10 @@ enum fid_status clv_bgnbd_fit(const struct clv_customer *customers, size_t n,
                               const struct clv_fit_options *options, struct clv_bgnbd *out,
                               struct clv_fit_report *report, struct fid_error *err)
 {
-    enum fid_status st = clv_customers_check(customers, n, false, err);
+    struct bgnbd_sample sample;
+    enum fid_status st = bgnbd_sample_build(customers, n, &sample, err);
     if (st != FID_OK)
         return st;
-    struct bgnbd_sample sample;
-    bgnbd_sample_build(customers, n, &sample);
     double mean_age = 0.0;
     for (size_t i = 0; i < n; i++)
         mean_age += customers[i].age / (double)n;
@@ -334,13 +336,12 @@ enum fid_status clv_bgnbd_log_likelihood(const struct clv_bgnbd *model,
                                          const struct clv_customer *customers, size_t n,
                                          double *out, struct fid_error *err)
 {
+    struct bgnbd_sample sample;
     enum fid_status st = clv_bgnbd_check(model, err);
     if (st == FID_OK)
-        st = clv_customers_check(customers, n, false, err);
+        st = bgnbd_sample_build(customers, n, &sample, err);
     if (st != FID_OK)
         return st;
-    struct bgnbd_sample sample;
-    bgnbd_sample_build(customers, n, &sample);
     *out = bgnbd_sample_log_likelihood(&sample, model);
     bgnbd_sample_free(&sample);
     return FID_OK;

@@ -16,8 +16,6 @@
 /* Longest field name this module writes into a fid_error ("/customers/<index>/mean_value"). */
 #define CLV_FIELD_MAX 64
 
-/* ---- Input checks ---- */
-
 static void customer_field(char *field, size_t size, size_t index, bool in_list, const char *name)
 {
     if (in_list)

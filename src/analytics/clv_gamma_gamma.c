@@ -13,8 +13,6 @@
 
 #include "util/xalloc.h"
 
-/* ---- Gamma-Gamma ---- */
-
 struct spend_row {
     double repeats, value, log_value;
     size_t repeat_index;
@@ -43,7 +41,7 @@ static void spend_sample_free(struct spend_sample *s)
     free(s->base);
 }
 
-/* The checked customers with x >= 1 and a positive mean value: the model's values are Gamma
+/* The customers (checked first) with x >= 1 and a positive mean value: the model's values are Gamma
  * distributed, so a mean of 0 has no density (its log is -inf) and would make the whole sample's
  * likelihood vanish; such customers are left out of the fit, as the `lifetimes` library requires.
  * FID_ERR_INPUT when none is left. */
@@ -51,6 +49,9 @@ static enum fid_status spend_sample_build(const struct clv_customer *customers, 
                                           struct spend_sample *s, struct fid_error *err)
 {
     *s = (struct spend_sample){0};
+    enum fid_status checked = clv_customers_check(customers, n, true, err);
+    if (checked != FID_OK)
+        return checked;
     s->rows = xmalloc(n * sizeof *s->rows);
     size_t repeaters = 0;
     for (size_t i = 0; i < n; i++) {
@@ -147,11 +148,8 @@ enum fid_status clv_gamma_gamma_fit(const struct clv_customer *customers, size_t
                                     struct clv_gamma_gamma *out, struct clv_fit_report *report,
                                     struct fid_error *err)
 {
-    enum fid_status st = clv_customers_check(customers, n, true, err);
-    if (st != FID_OK)
-        return st;
     struct spend_sample sample;
-    st = spend_sample_build(customers, n, &sample, err);
+    enum fid_status st = spend_sample_build(customers, n, &sample, err);
     if (st != FID_OK)
         return st;
 
@@ -206,13 +204,10 @@ enum fid_status clv_gamma_gamma_log_likelihood(const struct clv_gamma_gamma *mod
                                                const struct clv_customer *customers, size_t n,
                                                double *out, struct fid_error *err)
 {
+    struct spend_sample sample;
     enum fid_status st = clv_gamma_gamma_check(model, err);
     if (st == FID_OK)
-        st = clv_customers_check(customers, n, true, err);
-    if (st != FID_OK)
-        return st;
-    struct spend_sample sample;
-    st = spend_sample_build(customers, n, &sample, err);
+        st = spend_sample_build(customers, n, &sample, err);
     if (st != FID_OK)
         return st;
     *out = spend_sample_log_likelihood(&sample, model);

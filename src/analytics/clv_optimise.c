@@ -15,8 +15,6 @@
 
 #include "util/xalloc.h"
 
-/* ---- Nelder-Mead on log-parameters ---- */
-
 /* Log-parameters outside [-NM_LOG_BOUND, NM_LOG_BOUND] are infeasible (parameters 1e-13..1e13). */
 #define NM_LOG_BOUND 30.0
 /* An optimum beyond this is the likelihood running off to a boundary: no finite maximum. */
