@@ -63,9 +63,7 @@ static enum fid_status load_program(struct engine *e, struct fid_error *err)
         return st;
     program_free(e->program);
     e->program = p;
-    enum fid_status since = program_store_rule_since(&e->store, "expiry", &e->expiry_since, err);
-    return since == FID_OK ? program_store_lots_expired_ever(&e->store, &e->lots_expire, err)
-                           : since;
+    return program_store_expiry_history(&e->store, &e->expiry_since, &e->lots_expire, err);
 }
 
 enum fid_status engine_create_merchant(const char *db_path, const struct merchant_setup *setup,
@@ -230,8 +228,9 @@ enum fid_status engine_set_program(struct engine *e, const char *text, int64_t n
     if (st == FID_OK && !same)
         st = program_store_save(&e->store, p->text, now, version, err);
     int64_t expiry_since = e->expiry_since;
+    bool lots_expire = e->lots_expire;
     if (st == FID_OK)
-        st = program_store_rule_since(&e->store, "expiry", &expiry_since, err);
+        st = program_store_expiry_history(&e->store, &expiry_since, &lots_expire, err);
     /* the new version begins a run of its own expiry rule */
     if (st == FID_OK && !same && expiry_since == now)
         st = expiry_changed(e, now, err);
@@ -240,7 +239,7 @@ enum fid_status engine_set_program(struct engine *e, const char *text, int64_t n
         program_free(e->program);
         e->program = p;
         e->expiry_since = expiry_since;
-        e->lots_expire = e->lots_expire || p->expiry.mode == EXPIRY_PER_LOT;
+        e->lots_expire = lots_expire;
         return FID_OK;
     }
     store_rollback(&e->store);

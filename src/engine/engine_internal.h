@@ -24,10 +24,10 @@ struct engine {
     bool tiers_judge_every_order; /* engine_options.tiers_judge_every_order */
     const struct labels *labels;  /* the merchant's language, for explanations */
     /* Since when the programme's expiry rule is the current one's (0: always): a balance's
-     * inactivity deadline under it is never before (program_store_rule_since). */
+     * inactivity deadline under it is never before (program_store_expiry_history). */
     int64_t expiry_since;
     /* Whether some version expired points by lot: else no lot has an expiry date, and scheduled
-     * work need not walk a customer's lots for one (program_store_lots_expired_ever). */
+     * work need not walk a customer's lots for one (program_store_expiry_history). */
     bool lots_expire;
     /* The journal's images, when they could not be folded (a database that cannot be written):
      * customer reads take them over the rows (store.overlay). */

@@ -111,44 +111,25 @@ static bool same_rule(const json_t *a, const json_t *b)
     return (a == NULL && b == NULL) || (a != NULL && b != NULL && json_equal(a, b));
 }
 
-enum fid_status program_store_lots_expired_ever(struct store *store, bool *ever,
-                                                struct fid_error *err)
-{
-    *ever = false;
-    struct db_stmt *s =
-        db_prepare(store->db, "SELECT document FROM programs WHERE merchant_id = ?");
-    db_bind_int(s, 1, store->merchant_id);
-    enum db_step rc;
-    while (!*ever && (rc = db_step(s)) == DB_ROW) {
-        json_t *doc = json_loads(db_column_text(s, 0), 0, NULL);
-        const char *mode =
-            json_string_value(json_object_get(json_object_get(doc, "expiry"), "mode"));
-        *ever = mode != NULL && strcmp(mode, "per_lot") == 0;
-        json_decref(doc);
-    }
-    if (*ever)
-        rc = DB_DONE;
-    db_done(s);
-    return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading programme versions failed")
-                           : FID_OK;
-}
-
-enum fid_status program_store_rule_since(struct store *store, const char *member, int64_t *since,
-                                         struct fid_error *err)
+enum fid_status program_store_expiry_history(struct store *store, int64_t *since, bool *by_lot,
+                                             struct fid_error *err)
 {
     *since = 0;
+    *by_lot = false;
     struct db_stmt *s = db_prepare(store->db, "SELECT document, created_at FROM programs WHERE "
                                               "merchant_id = ? ORDER BY version DESC");
     db_bind_int(s, 1, store->merchant_id);
     json_t *current = NULL;
     bool first = true, broken = false;
-    enum db_step rc = DB_DONE;
-    while (!broken && (rc = db_step(s)) == DB_ROW) {
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
         json_error_t jerr;
         json_t *doc = json_loads(db_column_text(s, 0), 0, &jerr);
-        json_t *rule = json_incref(json_object_get(doc, member));
+        json_t *rule = json_incref(json_object_get(doc, "expiry"));
         json_decref(doc);
-        broken = !first && !same_rule(rule, current);
+        const char *mode = json_string_value(json_object_get(rule, "mode"));
+        *by_lot = *by_lot || (mode != NULL && strcmp(mode, "per_lot") == 0);
+        broken = broken || (!first && !same_rule(rule, current));
         if (!broken)
             *since = db_column_int(s, 1);
         if (first)

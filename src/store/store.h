@@ -267,15 +267,12 @@ enum fid_status merchant_default(struct db *db, struct merchant *out,
 enum fid_status merchant_ids(struct db *db, int64_t **ids, size_t *n,
                              struct fid_error *err) FID_MUST_USE;
 
-/* Since when the current version's `member` of the document (e.g. "expiry") holds as it is: the
- * saving time of the oldest version of the unbroken run of versions, up to the current one, that
- * hold the same; 0 when every version does. */
-enum fid_status program_store_rule_since(struct store *store, const char *member, int64_t *since,
-                                         struct fid_error *err) FID_MUST_USE;
-/* Whether any version of the programme expired points by lot ("expiry": {"mode": "per_lot"}):
- * only then may a lot carry an expiry date. */
-enum fid_status program_store_lots_expired_ever(struct store *store, bool *ever,
-                                                struct fid_error *err) FID_MUST_USE;
+/* The history of the programme's expiry rule: since when the current version's rule holds as it
+ * is (the saving time of the oldest version of the unbroken run of versions, up to the current
+ * one, that hold the same; 0 when every version does), and whether any version expired points by
+ * lot ("mode": "per_lot"), only then may a lot carry an expiry date. */
+enum fid_status program_store_expiry_history(struct store *store, int64_t *since, bool *by_lot,
+                                             struct fid_error *err) FID_MUST_USE;
 /* Saves a new programme version; *version gets its number. */
 enum fid_status program_store_save(struct store *store, const char *document, int64_t at,
                                    int64_t *version, struct fid_error *err) FID_MUST_USE;
