@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/result_shapes.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
 
@@ -79,8 +80,7 @@ enum fid_status event_record_find(struct store *store, const char *key, char dig
             snprintf(digest, FID_DIGEST_HEX, "%s",
                      append_rows_text(&store->event_rows, row - 1, DIGEST_COLUMN, &len));
             const char *text = append_rows_text(&store->event_rows, row - 1, RESULT_COLUMN, &len);
-            *result = xstrdup(text); /* held text ends with a NUL */
-            return FID_OK;
+            return result_shapes_unpack(store, text, len, result, err);
         }
     }
     struct db_stmt *s = db_prepare(store->db, "SELECT digest, result FROM events "
@@ -88,13 +88,17 @@ enum fid_status event_record_find(struct store *store, const char *key, char dig
     db_bind_int(s, 1, store->merchant_id);
     db_bind_text(s, 2, key);
     enum db_step rc = db_step(s);
+    char *stored = NULL;
     if (rc == DB_ROW) {
         snprintf(digest, FID_DIGEST_HEX, "%s", db_column_text(s, 0));
-        *result = xstrdup(db_column_text(s, 1));
+        stored = xstrdup(db_column_text(s, 1));
     }
     db_done(s);
-    if (rc == DB_ROW)
-        return FID_OK;
+    if (rc == DB_ROW) { /* the statement is done: reading a shape may run another */
+        enum fid_status st = result_shapes_unpack(store, stored, strlen(stored), result, err);
+        free(stored);
+        return st;
+    }
     if (rc == DB_DONE)
         return FID_ERR_NOT_FOUND;
     return fid_fail(err, FID_ERR_DB, "", "reading idempotency record failed");
@@ -103,14 +107,21 @@ enum fid_status event_record_find(struct store *store, const char *key, char dig
 enum fid_status event_record_insert(struct store *store, const struct event *ev, int64_t applied_at,
                                     const char *result, size_t result_len, struct fid_error *err)
 {
-    struct append_rows *rows = &store->event_rows;
-    append_row_begin(rows);
-    append_int(rows, store->merchant_id);
-    append_text(rows, ev->key);
-    append_text(rows, ev->digest);
-    append_text(rows, event_type_name(ev->type));
-    append_int(rows, ev->at);
-    append_int(rows, applied_at);
-    append_textn(rows, result, result_len);
-    return store_row_added(store, rows, err);
+    struct jsonw kept;
+    jsonw_init(&kept);
+    enum fid_status st = result_shapes_pack(store, result, result_len, &kept, err);
+    if (st == FID_OK) {
+        struct append_rows *rows = &store->event_rows;
+        append_row_begin(rows);
+        append_int(rows, store->merchant_id);
+        append_text(rows, ev->key);
+        append_text(rows, ev->digest);
+        append_text(rows, event_type_name(ev->type));
+        append_int(rows, ev->at);
+        append_int(rows, applied_at);
+        append_textn(rows, kept.data, kept.len);
+        st = store_row_added(store, rows, err);
+    }
+    jsonw_free(&kept);
+    return st;
 }

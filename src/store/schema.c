@@ -534,6 +534,13 @@ static const char *const MIGRATIONS[] = {
      * ("+33 06 12 34 56 78" kept as +330612345678, which the national form did not find), as
      * they are read since (migration_21 again: it rewrites every phone that reads otherwise). */
     "",
+
+    /* 28: the shapes of stored results (store/result_shapes.h): an idempotency record keeps its
+     * result as a shape's number and the values, a fifth of its bytes. Records kept before keep
+     * their whole text. */
+    "CREATE TABLE result_shapes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  shape TEXT NOT NULL UNIQUE) STRICT;",
 };
 
 /* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "store/customer_journal.h"
+#include "store/result_shapes.h"
 #include "util/xalloc.h"
 
 static const char *const ID_QUERIES[TABLE_COUNT] = {
@@ -145,6 +146,7 @@ void store_savepoint_rollback(struct store *store)
         append_rows_rollback(held(store, i), store->savepoint_marks[i]);
     if (store->journal != NULL)
         customer_journal_rollback_to(store->journal, store->journal_mark);
+    result_shapes_rolled_back(store->result_shapes);
     store->savepoint_open = false;
     event_rows_forget(store);
 }
@@ -231,6 +233,8 @@ void store_release(struct store *store)
     free(store->event_slots);
     store->event_slots = NULL;
     store->event_slots_capacity = store->events_indexed = 0;
+    result_shapes_free(store->result_shapes);
+    store->result_shapes = NULL;
 }
 
 void store_forget(struct store *store)
@@ -275,6 +279,8 @@ enum fid_status store_commit(struct store *store, struct fid_error *err)
     st = db_commit(store->db, err);
     if (st == FID_OK && store->journal != NULL)
         customer_journal_committed(store->journal);
+    if (st == FID_OK)
+        result_shapes_committed(store->result_shapes);
     if (st == FID_OK) {
         store->writing = false;
         store_forget_stamps(store);
@@ -304,6 +310,7 @@ void store_rollback(struct store *store)
     if (store->journal != NULL)
         customer_journal_rolled_back(store->journal);
     db_rollback(store->db);
+    result_shapes_rolled_back(store->result_shapes);
 }
 
 enum fid_status store_next_id(struct store *store, enum store_table table, int64_t *id,

@@ -71,6 +71,8 @@ struct store {
      * over the row (customer_store.c). */
     struct customer_journal *overlay;
     int64_t snapshot_folds; /* the snapshot's count of folds, when known (-1: not read yet) */
+    /* The shapes of results the store met (result_shapes.h); NULL until it meets one. */
+    struct result_shapes *result_shapes;
 };
 
 struct merchant {

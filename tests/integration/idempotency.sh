@@ -20,6 +20,9 @@ replay() {
     post "$ORDER1"
     assert_eq "$(jq -c '.status = "replayed"' <<<"$first")" "$(jq -c '.[0]' <<<"$OUT")" \
         "a replay answers the first result, marked replayed"
+    # the record keeps the result as its shape's number and values, in under a quarter of its bytes
+    assert_eq "1|1" "$(sql "SELECT COUNT(*), length(result) * 4 < ${#first} FROM events WHERE key = 'k1' AND unicode(result) = 28")" \
+        "kept by shape, in under a quarter of the bytes"
     # the same body with another key order and layout is the same event
     post "$(jq '{lines, order_id, customer, at, key, type}' <<<"$ORDER1")"
     assert_json '.[0].status' replayed "keys reordered, whitespace changed: still a replay"
@@ -348,6 +351,9 @@ verify_catches_tampering() {
         "rows_name_their_customers|UPDATE lots SET customer_id = 42 WHERE id = 1"
         "rows_name_their_customers|UPDATE vouchers SET customer_id = 42"
         "explanations_are_json_arrays|UPDATE ledger SET explanation = '[{\"rule\":' WHERE id = 1"
+        "results_fill_their_shape|UPDATE events SET result = substr(result, 1, length(result) - 2) WHERE key = 'k1'"
+        "results_fill_their_shape|UPDATE events SET result = result || '7' || char(31) WHERE key = 'k1'"
+        "results_fill_their_shape|DELETE FROM result_shapes"
         "order_aggregates_equal_orders|UPDATE customers SET order_count = order_count + 1"
         "no_negative_balance|UPDATE customers SET cashback_minor = -1; INSERT INTO ledger SELECT merchant_id, 98, id, 0, 'adjust', 'cashback', '', -1, 0, NULL, NULL, NULL, 1, '[]', NULL, NULL, last_ledger_id FROM customers; UPDATE customers SET last_ledger_id = 98"
         "ledger_chain_links_entries|UPDATE ledger SET prev_id = NULL WHERE id = (SELECT MAX(id) FROM ledger)"

@@ -369,6 +369,7 @@ IT_TABLES=(
     "orders:merchant_id, id"
     "refunds:merchant_id, id"
     "events:merchant_id, key"
+    "result_shapes:id"
     "stamp_balances:merchant_id, customer_id, card_id"
     "vip_payments:merchant_id, id"
     "order_history:merchant_id, block:merchant_id, block, n, first_at, last_at, hex(columns)"
