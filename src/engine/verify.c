@@ -123,15 +123,15 @@ static const struct check CHECKS[] = {
     /* A result kept as a shape's number and its values (store/result_shapes.h) names a shape
      * that is kept, and holds a value for each of its places. */
     {"results_fill_their_shape",
-     "SELECT 'event ' || e.key, CASE WHEN s.id IS NULL THEN 'result names shape ' || "
+     "WITH s AS MATERIALIZED (SELECT id, length(shape) - length(replace(replace(shape, char(29), "
+     "''), char(30), '')) AS places FROM result_shapes), e AS (SELECT key, CAST(substr(result, 2, "
+     "instr(result, char(31)) - 2) AS INTEGER) AS shape_id, substr(result, instr(result, "
+     "char(31)) + 1) AS v FROM events WHERE merchant_id = ?1 AND substr(result, 1, 1) = "
+     "char(28)) SELECT 'event ' || e.key, CASE WHEN s.id IS NULL THEN 'result names shape ' || "
      "COALESCE(e.shape_id, '?') || ', which is not kept' ELSE 'result holds ' || (length(e.v) - "
-     "length(replace(e.v, char(31), ''))) || ' values for the ' || (length(s.shape) - "
-     "length(replace(replace(s.shape, char(29), ''), char(30), ''))) || ' places of shape ' || "
-     "s.id END FROM (SELECT key, CAST(substr(result, 2, instr(result, char(31)) - 2) AS INTEGER) "
-     "AS shape_id, substr(result, instr(result, char(31)) + 1) AS v FROM events WHERE "
-     "merchant_id = ?1 AND substr(result, 1, 1) = char(28)) e LEFT JOIN result_shapes s ON s.id "
-     "= e.shape_id WHERE s.id IS NULL OR length(s.shape) - length(replace(replace(s.shape, "
-     "char(29), ''), char(30), '')) != length(e.v) - length(replace(e.v, char(31), ''))"},
+     "length(replace(e.v, char(31), ''))) || ' values for the ' || s.places || ' places of "
+     "shape ' || s.id END FROM e LEFT JOIN s ON s.id = e.shape_id WHERE s.id IS NULL OR "
+     "s.places != length(e.v) - length(replace(e.v, char(31), ''))"},
     {"order_clawback_within_earning",
      "SELECT 'order ' || ref, 'clawed ' || points_clawed || ' of ' || points_earned || ', "
      "refunded ' || refunded_minor || ' of ' || paid_minor FROM orders WHERE merchant_id = ?1 "
