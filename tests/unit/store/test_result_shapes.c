@@ -3,7 +3,8 @@
  * (migrated schema). A result reads back byte for byte, in the process that kept it and in
  * another; results of one form share a shape; a shape added by a transaction that rolled back
  * (whole, or to a savepoint) is forgotten, so its number, taken again by another shape, is never
- * used for the first; whole texts and texts that cannot be split are kept as they are.
+ * used for the first; whole texts and texts that cannot be split are kept as they are, and so are
+ * results of a new shape once the table holds RESULT_SHAPES_MAX.
  */
 #include "store_support.h"
 
@@ -166,6 +167,29 @@ static void test_kept_whole(void **state)
     assert_null(result);
 }
 
+static void test_full_table_keeps_new_shapes_whole(void **state)
+{
+    struct fixture *f = *state;
+    struct fid_error err;
+    assert_int_equal(store_begin(&f->store, &err), FID_OK);
+    char *r = pack(&f->store, REDEEM);
+    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    store_test_exec(f->db, "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i "
+                           "< 4096) INSERT INTO result_shapes SELECT i, 'shape ' || i FROM n");
+    struct store fresh; /* meets the full table */
+    store_init(&fresh, f->db, f->store.merchant_id);
+    assert_int_equal(store_begin(&fresh, &err), FID_OK);
+    char *order = pack(&fresh, ORDER_A), *again = pack(&fresh, REDEEM);
+    assert_int_equal(store_commit(&fresh, &err), FID_OK);
+    UNIT_EQ_STR("a new shape past the last one kept", order, ORDER_A);
+    UNIT_EQ_STR("a kept shape still serves", again, r);
+    UNIT_EQ_INT("none added", shapes_kept(f->db), RESULT_SHAPES_MAX);
+    store_release(&fresh);
+    free(r);
+    free(order);
+    free(again);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -173,6 +197,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rolled_back_shape_forgotten, setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoint_rollback_forgets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_table_keeps_new_shapes_whole, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
