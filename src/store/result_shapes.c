@@ -22,7 +22,9 @@ struct shape {
     char *text;
     size_t len;
     uint64_t hash;
-    bool added; /* by the open transaction: gone if it rolls back */
+    /* met inside the open write transaction (added by it, or read while it may have added it
+     * before a savepoint): forgotten if it rolls back, since the row may go with it */
+    bool added;
 };
 
 struct result_shapes {
@@ -101,7 +103,7 @@ static enum fid_status shape_id(struct store *store, const char *text, size_t le
     db_bind_textn(s, 1, text, len);
     enum fid_status st = db_run_int(s, 0, id, err);
     if (st == FID_OK && *id) {
-        remember(shapes, *id, text, len, hash, false);
+        remember(shapes, *id, text, len, hash, store->writing);
         return FID_OK;
     }
     if (st != FID_OK || shapes->full)
@@ -159,7 +161,7 @@ static enum fid_status find_shape(struct store *store, int64_t id, const struct 
     if (rc == DB_ROW) {
         const char *text = db_column_text(s, 0);
         size_t len = strlen(text);
-        *out = remember(shapes, id, text, len, fid_hash(text, len), false);
+        *out = remember(shapes, id, text, len, fid_hash(text, len), store->writing);
     }
     db_done(s);
     if (rc == DB_ROW)
@@ -211,6 +213,7 @@ void result_shapes_rolled_back(struct result_shapes *shapes)
 {
     if (shapes == NULL)
         return;
+    shapes->full = false; /* its count may have taken shapes the rollback removed */
     size_t kept = 0;
     for (size_t i = 0; i < shapes->n; i++)
         if (shapes->items[i].added)
@@ -220,7 +223,6 @@ void result_shapes_rolled_back(struct result_shapes *shapes)
     if (kept == shapes->n)
         return;
     shapes->n = kept;
-    shapes->full = false; /* its count may have taken shapes the rollback removed */
     index_all(shapes);
 }
 

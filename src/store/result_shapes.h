@@ -4,8 +4,9 @@
  * table result_shapes, so a record keeps ~120 bytes of a ~540-byte result. A result is read
  * back byte for byte. Records written before keep their whole text, which reads as it is.
  *
- * Each store remembers the shapes it met (struct result_shapes); those its open transaction
- * added are forgotten when it rolls back, since their rows are gone with it.
+ * Each store remembers the shapes it met (struct result_shapes); those it met inside its open
+ * write transaction are forgotten when it rolls back (to a savepoint too), since the transaction
+ * may have added their rows: a number is never used for a shape whose row a rollback took.
  */
 #ifndef FIDELE_STORE_RESULT_SHAPES_H
 #define FIDELE_STORE_RESULT_SHAPES_H

@@ -145,6 +145,29 @@ static void test_savepoint_rollback_forgets(void **state)
     free(again);
 }
 
+/* A shape added before a savepoint, forgotten at its rollback and read again from the table, is
+ * still the open transaction's: the transaction's rollback takes it too. */
+static void test_read_again_after_savepoint_then_rolled_back(void **state)
+{
+    struct fixture *f = *state;
+    struct fid_error err;
+    assert_int_equal(store_begin(&f->store, &err), FID_OK);
+    free(pack(&f->store, ORDER_A));
+    assert_int_equal(store_savepoint(&f->store, &err), FID_OK);
+    store_savepoint_rollback(&f->store);
+    free(pack(&f->store, ORDER_A)); /* found in the table, added by this transaction */
+    store_rollback(&f->store);
+
+    assert_int_equal(store_begin(&f->store, &err), FID_OK);
+    char *r = pack(&f->store, REDEEM), *a = pack(&f->store, ORDER_A);
+    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    UNIT_EQ_INT("two shapes", shapes_kept(f->db), 2);
+    check_unpacks(&f->store, r, REDEEM);
+    check_unpacks(&f->store, a, ORDER_A);
+    free(r);
+    free(a);
+}
+
 static void test_kept_whole(void **state)
 {
     struct fixture *f = *state;
@@ -196,6 +219,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_back_and_shared, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rolled_back_shape_forgotten, setup, teardown),
         cmocka_unit_test_setup_teardown(test_savepoint_rollback_forgets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_again_after_savepoint_then_rolled_back, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_kept_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_table_keeps_new_shapes_whole, setup, teardown),
     };
