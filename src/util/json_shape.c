@@ -44,6 +44,7 @@ bool json_shape_split(const char *text, size_t len, const char *const *kept, str
 {
     const char *name = NULL; /* the member name the next value belongs to, after its colon */
     size_t name_len = 0;
+    size_t run = 0; /* the start of the bytes the shape takes as they are, not yet appended */
     for (size_t i = 0; i < len;) {
         char c = text[i];
         if (is_mark((unsigned char)c))
@@ -57,12 +58,12 @@ bool json_shape_split(const char *text, size_t len, const char *const *kept, str
                     return false;
             size_t after = skip_space(text, len, end + 1);
             bool member_name = after < len && text[after] == ':';
-            if (member_name || (name && is_kept(kept, name, name_len))) {
-                jsonw_raw(shape, text + i, end + 1 - i);
-            } else {
+            if (!member_name && !(name && is_kept(kept, name, name_len))) {
+                jsonw_raw(shape, text + run, i - run);
                 jsonw_raw(shape, &(char){JSON_SHAPE_STRING}, 1);
                 jsonw_raw(values, text + i + 1, end - i - 1);
                 jsonw_raw(values, &(char){JSON_SHAPE_END}, 1);
+                run = end + 1;
             }
             name = member_name ? text + i + 1 : NULL;
             name_len = member_name ? end - i - 1 : 0;
@@ -71,18 +72,20 @@ bool json_shape_split(const char *text, size_t len, const char *const *kept, str
             size_t end = i + 1;
             while (end < len && is_number_byte(text[end]))
                 end++;
+            jsonw_raw(shape, text + run, i - run);
             jsonw_raw(shape, &(char){JSON_SHAPE_NUMBER}, 1);
             jsonw_raw(values, text + i, end - i);
             jsonw_raw(values, &(char){JSON_SHAPE_END}, 1);
+            run = end;
             name = NULL;
             i = end;
         } else {
-            jsonw_raw(shape, &c, 1);
             if (c != ':' && c != ' ' && c != '\t' && c != '\n' && c != '\r')
                 name = NULL;
             i++;
         }
     }
+    jsonw_raw(shape, text + run, len - run);
     return true;
 }
 
