@@ -77,6 +77,31 @@ static inline void store_test_two_merchants(struct db *db, int64_t *first, int64
     assert_int_equal(db_commit(db, &err), FID_OK);
 }
 
+/* A database file named file in a new directory prefix-XXXXXX (dir, path: its buffers), opened
+ * with NORMAL durability into *db, migrated, with the merchants of store_test_two_merchants;
+ * false when the directory cannot be made. */
+static inline bool store_test_open_new(char *dir, size_t dir_size, char *path, size_t path_size,
+                                       const char *prefix, const char *file, struct db **db,
+                                       int64_t *first, int64_t *second)
+{
+    if (!store_test_dir(dir, dir_size, prefix))
+        return false;
+    snprintf(path, path_size, "%s/%s", dir, file);
+    struct fid_error err;
+    struct db_options options = {.durability = DB_DURABILITY_NORMAL};
+    assert_int_equal(db_open(path, &options, db, &err), FID_OK);
+    store_test_two_merchants(*db, first, second);
+    return true;
+}
+
+/* Removes a database made by store_test_open_new (closed first) and its directory: rmdir's
+ * answer, 0 when done. */
+static inline int store_test_remove_dir(const char *path, const char *dir)
+{
+    store_test_remove(path);
+    return rmdir(dir);
+}
+
 static inline void store_test_exec(struct db *db, const char *sql)
 {
     struct fid_error err;

@@ -27,16 +27,14 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = xcalloc(1, sizeof *f);
-    if (!store_test_dir(f->dir, sizeof f->dir, "fidele-journal")) {
+    int64_t first, second;
+    if (!store_test_open_new(f->dir, sizeof f->dir, f->path, sizeof f->path, "fidele-journal",
+                             "journal.db", &f->db, &first, &second)) {
         free(f);
         return -1;
     }
-    snprintf(f->path, sizeof f->path, "%s/journal.db", f->dir);
     struct fid_error err;
     struct db_options options = {.durability = DB_DURABILITY_NORMAL};
-    assert_int_equal(db_open(f->path, &options, &f->db, &err), FID_OK);
-    int64_t first, second;
-    store_test_two_merchants(f->db, &first, &second);
     assert_int_equal(db_open(f->path, &options, &f->other_db, &err), FID_OK);
     store_init(&f->store, f->db, first);
     store_init(&f->second, f->db, second);
@@ -59,8 +57,7 @@ static int teardown(void **state)
     customer_journal_free(f->journal);
     db_close(f->db);
     db_close(f->other_db);
-    store_test_remove(f->path);
-    int rc = rmdir(f->dir);
+    int rc = store_test_remove_dir(f->path, f->dir);
     free(f);
     return rc;
 }

@@ -22,16 +22,12 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = xcalloc(1, sizeof *f);
-    if (!store_test_dir(f->dir, sizeof f->dir, "fidele-customers")) {
+    int64_t first, second;
+    if (!store_test_open_new(f->dir, sizeof f->dir, f->path, sizeof f->path, "fidele-customers",
+                             "customers.db", &f->db, &first, &second)) {
         free(f);
         return -1;
     }
-    snprintf(f->path, sizeof f->path, "%s/customers.db", f->dir);
-    struct fid_error err;
-    struct db_options options = {.durability = DB_DURABILITY_NORMAL};
-    assert_int_equal(db_open(f->path, &options, &f->db, &err), FID_OK);
-    int64_t first, second;
-    store_test_two_merchants(f->db, &first, &second);
     store_init(&f->store, f->db, first);
     store_init(&f->other, f->db, second);
     /* Rows in this order: the other merchant's customer 1 sits between ann and bob. */
@@ -46,8 +42,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     db_close(f->db);
-    store_test_remove(f->path);
-    int rc = rmdir(f->dir);
+    int rc = store_test_remove_dir(f->path, f->dir);
     free(f);
     return rc;
 }
