@@ -36,8 +36,8 @@ static const struct command COMMANDS[] = {
      "add ID [--email E] [--phone +33...] [--name N] [--birthday YYYY-MM-DD] [--locale fr|en]\n"
      "       [--consent email|sms|push ...] [--key K] [--at TIME]\n"
      "       | show ID|EMAIL|PHONE|CARD | list [--limit N] [--after ID] [--all] | find TEXT"},
-    {"event", cmd_event, "post events: one JSON object, an array or NDJSON",
-     "post [FILE|-] [--each]"},
+    {"event", cmd_event, "post events (one JSON object, an array or NDJSON), or show one's result",
+     "post [FILE|-] [--each] | show KEY"},
     {"balance", cmd_balance, "a member's points, stamps and cashback", "MEMBER"},
     {"ledger", cmd_ledger, "a member's ledger with the explanation of every entry", "MEMBER"},
     {"rewards", cmd_rewards, "the rewards catalogue", ""},

@@ -1,5 +1,6 @@
 /*
- * `fidele event post [FILE|-] [--each]`: events as one JSON object, a JSON array or NDJSON.
+ * `fidele event post [FILE|-] [--each]`: events as one JSON object, a JSON array or NDJSON;
+ * `fidele event show KEY`: an event's result, from its idempotency record.
  * By default the whole input is one transaction that applies completely or not at all; --each
  * applies the good events and reports the bad ones (exit 2 when any failed), committing every
  * EACH_BATCH events: a large file is applied at the engine's batch rate, an interruption keeps
@@ -82,6 +83,32 @@ static enum fid_status apply_each(struct engine *e, const json_t *events, int64_
     return st;
 }
 
+/* `fidele event show KEY`: the result the event with that idempotency key was answered, as
+ * it was first answered (status "applied"), from its record. */
+static int show_event(struct cli *cli, const char *key)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    struct engine *e = NULL;
+    char digest[FID_DIGEST_HEX], *result = NULL;
+    enum fid_status st = cli_open_engine(cli, &e, &err);
+    if (st == FID_OK &&
+        (st = event_record_find(engine_store(e), key, digest, &result, &err)) == FID_ERR_NOT_FOUND)
+        st = fid_fail(&err, FID_ERR_NOT_FOUND, "KEY", "no event has the key \"%.100s\"", key);
+    engine_close(e);
+    if (st != FID_OK)
+        return cli_fail(cli, &err);
+    json_error_t jerr;
+    json_t *tree = json_loads(result, 0, &jerr);
+    free(result);
+    if (tree == NULL) {
+        fid_fail(&err, FID_ERR_INTERNAL, "", "the stored result is not JSON");
+        return cli_fail(cli, &err);
+    }
+    cli_print_json(tree);
+    return 0;
+}
+
 int cmd_event(struct cli *cli)
 {
     static const struct cli_option_spec specs[] = {{"each", false}, {NULL, false}};
@@ -89,8 +116,11 @@ int cmd_event(struct cli *cli)
     fid_error_clear(&err);
     if (cli_parse(cli, specs, 1, 2, &err) != FID_OK)
         return cli_fail(cli, &err);
+    if (strcmp(cli->positional[0], "show") == 0 && cli->n_positional == 2 && !cli_flag(cli, "each"))
+        return show_event(cli, cli->positional[1]);
     if (strcmp(cli->positional[0], "post") != 0) {
-        fid_fail(&err, FID_ERR_INPUT, cli->positional[0], "expected `fidele event post FILE`");
+        fid_fail(&err, FID_ERR_INPUT, cli->positional[0],
+                 "expected `fidele event post FILE` or `fidele event show KEY`");
         return cli_fail(cli, &err);
     }
     const char *path = cli->n_positional == 2 ? cli->positional[1] : "-";

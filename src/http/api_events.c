@@ -2,7 +2,8 @@
  * Writes through events: POST /v1/events (one event), POST /v1/events/batch (up to the batch
  * limit, one transaction, a result per event), and the helper every write route uses to turn an
  * event into an HTTP answer. The Idempotency-Key header is the event's key: a retry with the same
- * body answers the first status and body again, with another body 409.
+ * body answers the first status and body again, with another body 409. GET /v1/events/{key}
+ * reads the result an event was first answered, from its idempotency record.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -404,4 +405,19 @@ void api_events_batch(struct http_request *req)
         apply_batch_refusing(req, events, refused);
     free(refused);
     json_decref(body);
+}
+
+void api_event_get(struct http_request *req)
+{
+    char digest[FID_DIGEST_HEX], *result = NULL;
+    struct fid_error err;
+    fid_error_clear(&err);
+    enum fid_status st =
+        event_record_find(engine_store(req->engine), req->params[0], digest, &result, &err);
+    if (st == FID_ERR_NOT_FOUND)
+        http_reply_problem(req, 404, "not-found", "Not Found", "no event has this key", NULL);
+    else if (st != FID_OK)
+        http_reply_error(req, &err);
+    else
+        http_reply_text(req, 200, result);
 }

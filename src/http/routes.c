@@ -55,6 +55,7 @@ static const struct route ROUTES[] = {
     {"POST", "/v1/members/{id}/redemptions", NEEDS_POS, api_member_redeem, false, NULL},
     {"POST", "/v1/events", NEEDS_POS, api_events_post, true, NULL},
     {"POST", "/v1/events/batch", NEEDS_POS, api_events_batch, true, NULL},
+    {"GET", "/v1/events/{key}", NEEDS_READ, api_event_get, false, NULL},
     {"GET", "/v1/rewards", NEEDS_READ, api_rewards_list, false, NULL},
     {"GET", "/v1/vouchers/{code}", NEEDS_READ, api_voucher_get, false, NULL},
     {"POST", "/v1/vouchers/{code}/use", NEEDS_POS, api_voucher_use, false, NULL},

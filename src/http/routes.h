@@ -33,6 +33,7 @@ void api_member_vouchers(struct http_request *req);
 void api_member_redeem(struct http_request *req);
 void api_events_post(struct http_request *req);
 void api_events_batch(struct http_request *req);
+void api_event_get(struct http_request *req);
 void api_rewards_list(struct http_request *req);
 void api_voucher_get(struct http_request *req);
 void api_voucher_use(struct http_request *req);

@@ -217,4 +217,34 @@ describe("idempotency", () => {
                 key,
             );
     });
+
+    it("GET /v1/events/{key} answers the first result, byte for byte", async () => {
+        const s = h.server;
+        const first = expectStatus(
+            await s.call("POST", "/v1/events", {
+                key: "posA",
+                headers: { "Idempotency-Key": "order-I-get" },
+                body: { ...order, order_id: "I-get" },
+            }),
+            201,
+        );
+        const read = expectStatus(await s.call("GET", "/v1/events/order-I-get", { key: "readA" }), 200);
+        assert.equal(read.text, first.text);
+        assert.equal(read.body.status, "applied");
+        // an earlier event, answered to other requests
+        const earlier = expectStatus(await s.call("GET", "/v1/events/order-I-1", { key: "readA" }), 200);
+        assert.equal(earlier.body.points, 95);
+        expectProblem(await s.call("GET", "/v1/events/no-such-key", { key: "readA" }), 404, "not-found");
+        // a refused event is not recorded: its key is free
+        expectProblem(
+            await s.call("POST", "/v1/events", {
+                key: "posA",
+                headers: { "Idempotency-Key": "order-I-bad" },
+                body: { ...order, order_id: "I-bad", lines: [{ ...order.lines[0], quantity: 0 }] },
+            }),
+            422,
+            "invalid-input",
+        );
+        expectProblem(await s.call("GET", "/v1/events/order-I-bad", { key: "readA" }), 404, "not-found");
+    });
 });

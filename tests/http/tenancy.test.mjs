@@ -158,6 +158,11 @@ describe("tenancy", () => {
                 noTraceOfA(res, [A.voucher]);
             }
         },
+        "GET /v1/events/{key}": async (s) => {
+            const res = await s.call("GET", "/v1/events/A-100", { key: "adminB" });
+            expectProblem(res, 404, "not-found");
+            noTraceOfA(res);
+        },
         "POST /v1/events/batch": async (s) => {
             const res = expectStatus(
                 await s.call("POST", "/v1/events/batch", {

@@ -23,6 +23,11 @@ replay() {
     # the record keeps the result as its shape's number and values, in under a quarter of its bytes
     assert_eq "1|1" "$(sql "SELECT COUNT(*), length(result) * 4 < ${#first} FROM events WHERE key = 'k1' AND unicode(result) = 28")" \
         "kept by shape, in under a quarter of the bytes"
+    # the record read back by key: the first result as it was answered
+    expect_exit 0 fidele --json event show k1
+    assert_eq "$first" "$(jq -c . <<<"$OUT")" "event show answers the first result"
+    expect_exit 2 fidele event show no-such-key
+    assert_stderr_names KEY "an unknown key is named"
     # the same body with another key order and layout is the same event
     post "$(jq '{lines, order_id, customer, at, key, type}' <<<"$ORDER1")"
     assert_json '.[0].status' replayed "keys reordered, whitespace changed: still a replay"
