@@ -20,6 +20,7 @@ static const char *const ROUTE_TEMPLATES[] = {
     "/v1/members/{id}/redemptions",
     "/v1/events",
     "/v1/events/batch",
+    "/v1/events/{key}",
     "/v1/rewards",
     "/v1/vouchers/{code}",
     "/v1/vouchers/{code}/use",
