@@ -114,23 +114,36 @@ bool fid_phone_national(const char *text)
     return fold(text, typed) && national(typed);
 }
 
+/* Reads an international number until it reads as itself ("ZZ": no region, the number names its
+ * country). The library drops one trunk prefix a read: "+43 0 0 3..." reads as "+43 0 3...",
+ * which reads as "+43 3...", and a number stored must be found again by its own text. A read
+ * that changes a number drops a digit, so a number's digits bound the reads. */
+static void settle(char number[FID_PHONE_MAX])
+{
+    char read[FID_PHONE_MAX], spelt[FID_PHONE_MAX];
+    for (int i = 0; i < FID_PHONE_MAX && fid_phone_region_read(number, "ZZ", read) == 0 &&
+                    spell(read, spelt) && strcmp(spelt, number) != 0;
+         i++)
+        memcpy(number, spelt, FID_PHONE_MAX);
+}
+
 int fid_phone_normalise(const char *text, const char *region, char out[FID_PHONE_MAX])
 {
-    char typed[PHONE_FOLDED_MAX], read[FID_PHONE_MAX], spelt[FID_PHONE_MAX];
+    char typed[PHONE_FOLDED_MAX], read[FID_PHONE_MAX];
     if (!fold(text, typed)) {
         out[0] = '\0';
         return -1;
     }
     if (spell(typed, out)) {
-        /* "ZZ": no region, the number names its country */
-        if (fid_phone_region_read(out, "ZZ", read) == 0 && spell(read, spelt))
-            memcpy(out, spelt, FID_PHONE_MAX);
+        settle(out);
         return 0;
     }
     /* what the library makes of a national number must be one that reads again as itself */
     if (region[0] && national(typed) && fid_phone_region_read(typed, region, read) == 0 &&
-        spell(read, out))
+        spell(read, out)) {
+        settle(out);
         return 0;
+    }
     out[0] = '\0';
     return -1;
 }

@@ -623,6 +623,27 @@ static void test_migration_27_drops_a_trunk_prefix_after_the_country_code(void *
     close_and_remove(db, path);
 }
 
+/* Migration 29 reads phones until they read as themselves: a trunk 0 typed twice after Austria's
+ * code kept one 0, which a look-up by the stored number then dropped. */
+static void test_migration_29_settles_phones(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 28);
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, phone, created_at) VALUES "
+                        "(1, 1, 'ann', '+4300390003', 0), (1, 2, 'bob', '+43390003', 0), "
+                        "(1, 3, 'cy', '+390612345678', 0)");
+    struct fid_error err;
+    assert_int_equal(schema_migrate_to(db, 29, &err), FID_OK);
+    char text[512];
+    table_text(db,
+               "SELECT group_concat(ref || ':' || phone, ' ') FROM (SELECT * FROM customers "
+               "ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("phones", text, "ann:+43390003 bob:+43390003 cy:+390612345678");
+    close_and_remove(db, path);
+}
+
 /* Migration 22: orders recorded before an enrolment backdated before them become members'. */
 static void test_migration_22_marks_orders_after_a_backdated_enrolment(void **state)
 {
@@ -789,6 +810,7 @@ int main(void)
         cmocka_unit_test(test_migration_20_records_tiers_held),
         cmocka_unit_test(test_migration_21_keeps_phones_in_international_form),
         cmocka_unit_test(test_migration_27_drops_a_trunk_prefix_after_the_country_code),
+        cmocka_unit_test(test_migration_29_settles_phones),
         cmocka_unit_test(test_migration_22_marks_orders_after_a_backdated_enrolment),
         cmocka_unit_test(test_migration_23_signs_clawback_explanations),
         cmocka_unit_test(test_migration_24_keeps_emails_in_lower_case),
