@@ -601,26 +601,38 @@ static void test_migration_21_keeps_phones_in_international_form(void **state)
     close_and_remove(db, path);
 }
 
-/* Migration 27 drops the trunk prefix typed after a country code, and leaves Italy's 0, national
- * numbers and numbers already right as they are. */
-static void test_migration_27_drops_a_trunk_prefix_after_the_country_code(void **state)
+/* Customers of merchant 1 given phones as an earlier schema (version to - 1) kept them, then
+ * migration to: their phones in id order, "ref:phone" each, must be want. */
+static void check_phones_migrated(int to, const char *phones, const char *want)
 {
-    (void)state;
     char path[] = "/tmp/fidele-schema-XXXXXX";
-    struct db *db = open_with_merchant(path, 26);
-    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, phone, created_at) VALUES "
-                        "(1, 1, 'ann', '+330612345678', 0), (1, 2, 'bob', '06 12 34 56 78', 0), "
-                        "(1, 3, 'cy', '+390612345678', 0), (1, 4, 'dee', '+33612345679', 0)");
+    struct db *db = open_with_merchant(path, to - 1);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO customers (merchant_id, id, ref, phone, created_at) "
+             "VALUES %s",
+             phones);
     struct fid_error err;
-    assert_int_equal(schema_migrate_to(db, 27, &err), FID_OK);
+    assert_int_equal(db_exec(db, sql, &err), FID_OK);
+    assert_int_equal(schema_migrate_to(db, to, &err), FID_OK);
     char text[512];
     table_text(db,
                "SELECT group_concat(ref || ':' || phone, ' ') FROM (SELECT * FROM customers "
                "ORDER BY id)",
                text, sizeof text);
-    UNIT_EQ_STR("phones", text,
-                "ann:+33612345678 bob:06 12 34 56 78 cy:+390612345678 dee:+33612345679");
+    UNIT_EQ_STR("phones", text, want);
     close_and_remove(db, path);
+}
+
+/* Migration 27 drops the trunk prefix typed after a country code, and leaves Italy's 0, national
+ * numbers and numbers already right as they are. */
+static void test_migration_27_drops_a_trunk_prefix_after_the_country_code(void **state)
+{
+    (void)state;
+    check_phones_migrated(27,
+                          "(1, 1, 'ann', '+330612345678', 0), (1, 2, 'bob', '06 12 34 56 78', 0), "
+                          "(1, 3, 'cy', '+390612345678', 0), (1, 4, 'dee', '+33612345679', 0)",
+                          "ann:+33612345678 bob:06 12 34 56 78 cy:+390612345678 dee:+33612345679");
 }
 
 /* Migration 29 reads phones until they read as themselves: a trunk 0 typed twice after Austria's
@@ -628,20 +640,10 @@ static void test_migration_27_drops_a_trunk_prefix_after_the_country_code(void *
 static void test_migration_29_settles_phones(void **state)
 {
     (void)state;
-    char path[] = "/tmp/fidele-schema-XXXXXX";
-    struct db *db = open_with_merchant(path, 28);
-    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, phone, created_at) VALUES "
-                        "(1, 1, 'ann', '+4300390003', 0), (1, 2, 'bob', '+43390003', 0), "
-                        "(1, 3, 'cy', '+390612345678', 0)");
-    struct fid_error err;
-    assert_int_equal(schema_migrate_to(db, 29, &err), FID_OK);
-    char text[512];
-    table_text(db,
-               "SELECT group_concat(ref || ':' || phone, ' ') FROM (SELECT * FROM customers "
-               "ORDER BY id)",
-               text, sizeof text);
-    UNIT_EQ_STR("phones", text, "ann:+43390003 bob:+43390003 cy:+390612345678");
-    close_and_remove(db, path);
+    check_phones_migrated(29,
+                          "(1, 1, 'ann', '+4300390003', 0), (1, 2, 'bob', '+43390003', 0), "
+                          "(1, 3, 'cy', '+390612345678', 0)",
+                          "ann:+43390003 bob:+43390003 cy:+390612345678");
 }
 
 /* Migration 22: orders recorded before an enrolment backdated before them become members'. */
