@@ -238,10 +238,9 @@ enum fid_status lot_expired(struct store *store, int64_t lot_id, int64_t *amount
     if (written != FID_OK)
         return written;
     struct db_stmt *s = db_prepare(
-        store->db, "SELECT COALESCE(SUM(u.amount), 0) FROM lot_uses u INDEXED BY lot_uses_lot JOIN "
-                   "ledger l ON "
-                   "l.merchant_id = u.merchant_id AND l.id = u.ledger_id WHERE u.merchant_id = ? "
-                   "AND u.lot_id = ? AND l.kind = 'expire'");
+        store->db, "SELECT COALESCE(SUM(u.amount), 0) FROM lot_uses u INDEXED BY lot_uses_lot "
+                   "JOIN ledger l ON l.merchant_id = u.merchant_id AND l.id = u.ledger_id WHERE "
+                   "u.merchant_id = ? AND u.lot_id = ? AND l.kind = 'expire'");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, lot_id);
     return db_run_int(s, 0, amount, err);
