@@ -14,6 +14,49 @@ int64_t refund_clawback(int64_t earned, int64_t clawed, int64_t paid, int64_t re
     return target > clawed ? target - clawed : 0;
 }
 
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+int64_t refund_lines_money(int64_t gross, int64_t merchandise, int64_t lines_gross)
+{
+    return arith_share(lines_gross, merchandise, gross);
+}
+
+bool refund_is_full(const struct refund_state *s)
+{
+    return s->refunded >= s->paid || (s->merchandise > 0 && s->refunded >= s->merchandise);
+}
+
+int64_t refund_target(const struct refund_state *s, int64_t earned, int64_t remaining_earned)
+{
+    if (earned <= 0)
+        return 0;
+    if (refund_is_full(s))
+        return earned;
+    int64_t by_lines =
+        s->lines_units > 0 && remaining_earned < earned ? earned - remaining_earned : 0;
+    int64_t lines_money = refund_lines_money(s->gross, s->merchandise, s->lines_gross);
+    int64_t merchandise_left = s->merchandise - lines_money;
+    /* refunds by lines recorded before their money counted the tax on top gave back less */
+    int64_t amounts = s->refunded > lines_money ? s->refunded - lines_money : 0;
+    int64_t by_amounts =
+        merchandise_left > 0
+            ? arith_share(earned - by_lines, min64(amounts, merchandise_left), merchandise_left)
+            : 0;
+    return min64(by_lines + by_amounts, earned);
+}
+
+int64_t refund_money_target(const struct refund_state *s, int64_t earned)
+{
+    if (earned <= 0)
+        return 0;
+    if (refund_is_full(s))
+        return earned;
+    return arith_share(earned, min64(s->refunded, s->merchandise), s->merchandise);
+}
+
 void refund_split(int64_t clawback, int64_t available, int allow_negative, int64_t *take,
                   int64_t *forgiven)
 {

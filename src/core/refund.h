@@ -6,6 +6,7 @@
 #ifndef FIDELE_CORE_REFUND_H
 #define FIDELE_CORE_REFUND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/event.h"
@@ -14,6 +15,35 @@
  * refunded_total: all money refunded on the order including this refund (<= paid).
  * Returns what this refund takes back (>= 0). */
 int64_t refund_clawback(int64_t earned, int64_t clawed, int64_t paid, int64_t refunded_total);
+
+/* Where an order's refunds stand, all of them so far together (the one being applied included).
+ * The merchandise is what the lines were paid: their gross less the discount, with the tax when
+ * it is added on top; the rest of what was paid is shipping. A refund by lines gives back the
+ * lines' share of the merchandise; a refund by amount is taken as merchandise first. */
+struct refund_state {
+    int64_t gross;       /* the order's lines before its discount */
+    int64_t merchandise; /* gross - discount (+ tax on top) */
+    int64_t paid;        /* merchandise + shipping */
+    int64_t lines_gross; /* gross of the units refunded by line */
+    int64_t lines_units; /* units refunded by line, free ones included */
+    int64_t refunded;    /* money refunded in all, by lines and by amount */
+};
+
+/* The money that units of lines_gross gross stand for: their share of the merchandise. */
+int64_t refund_lines_money(int64_t gross, int64_t merchandise, int64_t lines_gross);
+
+/* The order counts as refunded in full: all it paid, or all its merchandise, given back. */
+bool refund_is_full(const struct refund_state *s);
+
+/* What the refunds so far take back of `earned` (points, or a card's stamps): everything when
+ * full; else what the refunded lines earned (earned less remaining_earned, what the lines left
+ * earn), plus, of the rest, the share the amounts refunded are of the merchandise left. Every
+ * refund adds to it, so each takes the difference from the last. */
+int64_t refund_target(const struct refund_state *s, int64_t earned, int64_t remaining_earned);
+
+/* The same for what was earned in proportion to money (cashback): the share of the merchandise
+ * refunded, by lines and amounts alike. */
+int64_t refund_money_target(const struct refund_state *s, int64_t earned);
 
 /* Splits a clawback against an available balance: what can be taken (*take) and, when the
  * programme refuses negative balances, what is forgiven (*forgiven). */

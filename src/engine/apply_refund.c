@@ -3,8 +3,9 @@
  * that the total never exceeds what was paid. What the refunded part earned is taken back: for
  * refunded lines, the difference between what the order earned and what its remaining lines
  * earn under the same programme version and context (so refunding the beans takes back the beans'
- * multiplier, not the coffee stamps); for refunds by amount, a share in proportion to the money.
- * A full refund takes back everything. Points come from the order's own lot first.
+ * multiplier, not the coffee stamps); for refunds by amount, a share of what the remaining lines
+ * earn in proportion to the merchandise they hold (core/refund.h). A full refund takes back
+ * everything. Points come from the order's own lot first.
  * Points still pending are cancelled outright. When the points were already spent the programme
  * decides: the balance goes negative, or the shortfall is forgiven and said so in the entry.
  * Points of the order that expired left the balance already: what the refunds take back stops at
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/arith.h"
 #include "core/earn.h"
 #include "core/refund.h"
 #include "util/jsonread.h"
@@ -29,15 +29,26 @@ static const char *line_key(size_t index, char key[24])
     return key;
 }
 
-/* Gross amount of the units refunded so far (units: JSON object line index -> units). */
-static int64_t units_gross(const struct event *order, const json_t *units)
+/* Gross amount of the units refunded so far (units: JSON object line index -> units), and how
+ * many they are in *count when not NULL. */
+static int64_t units_gross(const struct event *order, const json_t *units, int64_t *count)
 {
-    int64_t gross = 0;
+    int64_t gross = 0, n = 0;
     char key[24];
-    for (size_t i = 0; i < order->n_lines; i++)
-        gross += json_integer_value(json_object_get(units, line_key(i, key))) *
-                 order->lines[i].unit_price_minor;
+    for (size_t i = 0; i < order->n_lines; i++) {
+        int64_t taken = json_integer_value(json_object_get(units, line_key(i, key)));
+        gross += taken * order->lines[i].unit_price_minor;
+        n += taken;
+    }
+    if (count)
+        *count = n;
     return gross;
+}
+
+/* What the lines were paid: gross less the discount, with the tax added on top (core/refund.h). */
+static int64_t merchandise_of(const struct event *order)
+{
+    return event_order_paid(order) - order->shipping_minor;
 }
 
 /* Adds the refund's lines to units, refusing more units than the order has left. */
@@ -111,18 +122,6 @@ static enum fid_status remaining_earning(struct engine *e, const struct order_ro
     free(refunded);
     program_free(old);
     return FID_OK;
-}
-
-/* The part of `earned` the refunds so far take back (see the file comment). */
-static int64_t clawback_target(int64_t earned, int64_t remaining_earned, bool lines_refunded,
-                               int64_t amount_money, int64_t goods, bool full)
-{
-    if (full)
-        return earned;
-    int64_t by_lines = lines_refunded && remaining_earned < earned ? earned - remaining_earned : 0;
-    int64_t by_amount =
-        goods > 0 ? arith_share(earned, amount_money < goods ? amount_money : goods, goods) : 0;
-    return by_lines + by_amount < earned ? by_lines + by_amount : earned;
 }
 
 /* The explanation of a clawback: what was taken (with the entry's sign) and what forgiven. A
@@ -219,9 +218,9 @@ static enum fid_status points_not_expired(struct engine *e, const struct order_r
 }
 
 static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct order_row *order,
-                                   const json_t *remaining, bool lines_refunded,
-                                   int64_t amount_money, int64_t goods, bool full, int64_t at,
-                                   const char *key, struct jsonw *result, struct fid_error *err)
+                                   const json_t *remaining, const struct refund_state *refunds,
+                                   int64_t at, const char *key, struct jsonw *result,
+                                   struct fid_error *err)
 {
     json_error_t jerr;
     json_t *earned = json_loads(order->stamps, 0, &jerr);
@@ -233,9 +232,8 @@ static enum fid_status claw_stamps(struct engine *e, struct customer *c, struct 
     json_object_foreach(earned, card_id, value)
     {
         int64_t before = json_integer_value(json_object_get(clawed, card_id));
-        int64_t target = clawback_target(json_integer_value(value),
-                                         json_integer_value(json_object_get(remaining, card_id)),
-                                         lines_refunded, amount_money, goods, full);
+        int64_t target = refund_target(refunds, json_integer_value(value),
+                                       json_integer_value(json_object_get(remaining, card_id)));
         int64_t claw = target > before ? target - before : 0;
         if (claw == 0)
             continue;
@@ -275,21 +273,21 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
 {
     json_error_t jerr;
     json_t *units = json_loads(order->refunded_units, 0, &jerr);
-    int64_t gross = order->gross_minor, goods = gross - original->discount_minor;
-    int64_t lines_money = arith_share(units_gross(original, units), goods, gross);
-    bool full = order->refunded_minor >= order->paid_minor || (goods > 0 && lines_money >= goods);
-    bool lines_refunded = units_gross(original, units) > 0;
-    int64_t amount_money = order->refunded_minor - lines_money;
-    int64_t refunded_goods = order->refunded_minor < goods ? order->refunded_minor : goods;
+    struct refund_state refunds = {
+        .gross = order->gross_minor,
+        .merchandise = merchandise_of(original),
+        .paid = order->paid_minor,
+        .refunded = order->refunded_minor,
+    };
+    refunds.lines_gross = units_gross(original, units, &refunds.lines_units);
     enum fid_status st = FID_OK;
     int64_t remaining_points = order->points_earned;
     json_t *remaining_stamps = NULL;
-    if (lines_refunded && !full &&
+    if (refunds.lines_units > 0 && !refund_is_full(&refunds) &&
         (st = remaining_earning(e, order, original, units, &remaining_points, &remaining_stamps,
                                 err)) != FID_OK)
         goto done;
-    int64_t target = clawback_target(order->points_earned, remaining_points, lines_refunded,
-                                     amount_money, goods, full);
+    int64_t target = refund_target(&refunds, order->points_earned, remaining_points);
     int64_t points = target > order->points_clawed ? target - order->points_clawed : 0;
     int64_t unexpired = points;
     if (points > 0 && (st = points_not_expired(e, order, order->points_clawed, target, &unexpired,
@@ -298,11 +296,11 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
     if (unexpired > 0 && (st = claw_points(e, c, order, unexpired, at, key, result, err)) != FID_OK)
         goto done;
     order->points_clawed += points;
-    if ((st = claw_stamps(e, c, order, remaining_stamps, lines_refunded, amount_money, goods, full,
-                          at, key, result, err)) != FID_OK)
+    if ((st = claw_stamps(e, c, order, remaining_stamps, &refunds, at, key, result, err)) != FID_OK)
         goto done;
+    int64_t cashback_target = refund_money_target(&refunds, order->cashback_earned);
     int64_t cashback =
-        refund_clawback(order->cashback_earned, order->cashback_clawed, goods, refunded_goods);
+        cashback_target > order->cashback_clawed ? cashback_target - order->cashback_clawed : 0;
     if (cashback > 0) {
         int64_t take, forgiven;
         if ((st = cashback_clawback(e, c, cashback, at, order->id, key, "refund",
@@ -365,11 +363,13 @@ enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err)
         goto done;
     json_error_t jerr;
     units = json_loads(order.refunded_units, 0, &jerr);
-    int64_t gross = order.gross_minor, goods = gross - original->discount_minor;
-    int64_t lines_money_before = arith_share(units_gross(original, units), goods, gross);
+    int64_t gross = order.gross_minor, merchandise = merchandise_of(original);
+    int64_t lines_money_before =
+        refund_lines_money(gross, merchandise, units_gross(original, units, NULL));
     if (ev->n_lines > 0 && (st = take_units(ev, original, units, err)) != FID_OK)
         goto done;
-    int64_t lines_money = arith_share(units_gross(original, units), goods, gross);
+    int64_t lines_money =
+        refund_lines_money(gross, merchandise, units_gross(original, units, NULL));
     int64_t money = ev->n_lines > 0 ? lines_money - lines_money_before : ev->amount_minor;
     if (order.refunded_minor + money > order.paid_minor) {
         char refund[FID_MONEY_TEXT_MAX], total[FID_MONEY_TEXT_MAX], paid[FID_MONEY_TEXT_MAX];

@@ -2,7 +2,8 @@
 # Refunds: full and partial (by line, by amount), refunds above what was paid, clawback of points
 # already spent (forgiven or a debt), of pending points, of stamps and of cashback. The figures
 # follow docs/events.md: by lines, what the order earned minus what its remaining lines earn; by
-# amount, a share in proportion to the money; a full refund takes back everything.
+# amount, a share of what the remaining lines earn in proportion to the merchandise they hold; a
+# full refund takes back everything.
 . "$(dirname "$0")/lib.sh"
 
 # The programme of most scenarios: 10 points per euro, a 25-point first-order bonus, a 400-point
@@ -76,9 +77,10 @@ partial_refunds_add_up() {
     #    money: 2100 x 0.9 = 1890 in all, 810 now
     post "$(refund_json r2 2026-03-03T10:00:00Z P1 '"lines":[{"sku":"MUG","quantity":1}]')"
     check_json "refund 2 (a mug)" '.[0].refunded.amount_minor' 810 '.[0].points_clawed_back' 81
-    # 3. 500 by amount: lines 243 + 439 x 500 / 3600 = 60.97 -> 60: target 303, 60 more
+    # 3. 500 by amount, a share of what the lines left earn (196) as of the merchandise left
+    #    (3600 - 1890 = 1710): 196 x 500 / 1710 = 57.3 -> 57: target 300, 57 more
     post "$(refund_json r3 2026-03-03T11:00:00Z P1 '"amount_minor":500')"
-    check_json "refund 3 (500 by amount)" '.[0].refunded.amount_minor' 500 '.[0].points_clawed_back' 60
+    check_json "refund 3 (500 by amount)" '.[0].refunded.amount_minor' 500 '.[0].points_clawed_back' 57
     # the rest of the lines would refund 1710 more: 2390 + 1710 = 4100 > 3600 paid
     local before
     before=$(snapshot)
@@ -87,17 +89,18 @@ partial_refunds_add_up() {
     assert_stderr_names "/lines"
     assert_contains "$ERR" "above the 36.00 EUR paid" "refunds never exceed what was paid"
     assert_unchanged "$before" "refused refund writes nothing"
-    # 4. the coffees: remaining one mug 900 - 90 = 810 -> 81 + 25 = 106; lines take 333, amount
-    #    60: target 393, 90 more. money 3100 x 0.9 = 2790 in all, 900 now
+    # 4. the coffees: remaining one mug 900 - 90 = 810 -> 81 + 25 = 106; lines take 333, and the
+    #    500 by amount 106 x 500 / 810 = 65.4 -> 65 of the mug's merchandise (3600 - 2790):
+    #    target 398, 98 more. money 3100 x 0.9 = 2790 in all, 900 now
     post "$(refund_json r4 2026-03-03T12:00:00Z P1 '"lines":[{"sku":"COFFEE","quantity":4}]')"
-    check_json "refund 4 (the coffees)" '.[0].refunded.amount_minor' 900 '.[0].points_clawed_back' 90
-    # 5. the last 310: everything paid is refunded, everything earned is taken back: 46 more
+    check_json "refund 4 (the coffees)" '.[0].refunded.amount_minor' 900 '.[0].points_clawed_back' 98
+    # 5. the last 310: everything paid is refunded, everything earned is taken back: 41 more
     post "$(refund_json r5 2026-03-03T13:00:00Z P1 '"amount_minor":310')"
-    check_json "refund 5 (the rest)" '.[0].refunded.amount_minor' 310 '.[0].points_clawed_back' 46 \
+    check_json "refund 5 (the rest)" '.[0].refunded.amount_minor' 310 '.[0].points_clawed_back' 41 \
         '.[0].balance.available' 0
     assert_eq "439|439|3600|3600" "$(sql "SELECT points_earned || '|' || points_clawed || '|' ||
         refunded_minor || '|' || paid_minor FROM orders WHERE ref = 'P1'")" \
-        "162 + 81 + 60 + 90 + 46 = 439 clawed; 1080 + 810 + 500 + 900 + 310 = 3600 refunded"
+        "162 + 81 + 57 + 98 + 41 = 439 clawed; 1080 + 810 + 500 + 900 + 310 = 3600 refunded"
     assert_eq "3600" "$(sql "SELECT SUM(amount_minor) FROM refunds")" "refund rows add up"
     assert_eq "-439" "$(sql "SELECT SUM(amount) FROM ledger WHERE kind = 'clawback'")" \
         "clawback entries add up to the earning"
@@ -422,6 +425,71 @@ free_lines_and_shipping() {
     post_fails 2 "$(refund_json r3 2026-03-03T11:00:00Z O1 '"amount_minor":1')"
 }
 
+# ---------------------------------------------------------------------------------------------
+# Refunds by lines and by amount together add up to the whole earning in either order; tax added
+# on top is part of what the lines were paid; an order that paid shipping alone (earning on it
+# here) gives its cashback back in full; a free line refunded takes back the stamp it earned.
+mixed_refunds_add_up() {
+    write p.json '{"earning": {"points": 10, "per_minor": 100, "basis": {"include_shipping": true},
+        "multipliers": [{"id": "beans", "name": "Beans x1.5", "factor_pct": 150,
+                         "categories": ["beans"]}]},
+      "cashback": {"percent_bp": 1000},
+      "stamp_cards": [{"id": "coffee", "name": "Coffee card", "stamps_required": 10,
+                       "reward": "gift", "per": "unit", "categories": ["coffee"]}],
+      "rewards": [{"id": "gift", "name": "Gift", "kind": "experience", "cost_points": 400}]}'
+    init_db p.json
+    enrol eve 2026-03-01T09:00:00Z
+    # 1000 of mugs (100 points) and 1000 of beans (150): 250, cashback 200
+    local lines="[$(line MUG gift 1 1000),$(line BEANS beans 1 1000)]"
+    order m1 2026-03-02T09:00:00Z eve M1 "$lines"
+    assert_json '.[0] | "\(.points) \(.cashback.amount_minor)"' "250 200" "M1"
+    # the mug by line: 250 - 150 (the beans left); then 1000 by amount, the rest of the
+    # merchandise: the order counts as refunded, everything goes back
+    post "$(refund_json m1a 2026-03-03T09:00:00Z M1 '"lines":[{"sku":"MUG","quantity":1}]')"
+    check_json "the mug" '.[0].points_clawed_back' 100 '.[0].cashback_clawed_back.amount_minor' 100
+    post "$(refund_json m1b 2026-03-03T10:00:00Z M1 '"amount_minor":1000')"
+    check_json "the rest of the merchandise by amount" '.[0].points_clawed_back' 150 \
+        '.[0].cashback_clawed_back.amount_minor' 100
+    # the other way round: 1000 by amount first takes 250 x 1000 / 2000 = 125; the beans by line
+    # then leave the mug's 100 on its 1000 of merchandise, which the 1000 refunded covers
+    order m2 2026-03-04T09:00:00Z eve M2 "$lines"
+    post "$(refund_json m2a 2026-03-05T09:00:00Z M2 '"amount_minor":1000')"
+    check_json "1000 by amount" '.[0].points_clawed_back' 125 '.[0].cashback_clawed_back.amount_minor' 100
+    post "$(refund_json m2b 2026-03-05T10:00:00Z M2 '"lines":[{"sku":"BEANS","quantity":1}]')"
+    check_json "then the beans" '.[0].points_clawed_back' 125 '.[0].cashback_clawed_back.amount_minor' 100
+    assert_eq "M1|250|250|200|200 M2|250|250|200|200" \
+        "$(sql "SELECT group_concat(ref || '|' || points_earned || '|' || points_clawed || '|' ||
+            cashback_earned || '|' || cashback_clawed, ' ') FROM (SELECT * FROM orders ORDER BY id)")" \
+        "both orders give back all they earned"
+
+    # tax of 200 added on top of 2000 of lines: paid 2200, 220 points; half the money by amount
+    # takes half; a line refund gives back its price with its tax (1100), which ends the order
+    order t1 2026-03-06T09:00:00Z eve T1 "[$(line MUG gift 2 1000)]" \
+        '"tax_included":false,"tax_minor":200'
+    assert_json '.[0] | "\(.points) \(.cashback.amount_minor)"' "220 220" "T1"
+    post "$(refund_json t1a 2026-03-07T09:00:00Z T1 '"amount_minor":1100')"
+    check_json "half the money" '.[0].points_clawed_back' 110 '.[0].cashback_clawed_back.amount_minor' 110
+    post "$(refund_json t1b 2026-03-07T10:00:00Z T1 '"lines":[{"sku":"MUG","quantity":1}]')"
+    check_json "a mug with its tax" '.[0].refunded.amount_minor' 1100 \
+        '.[0].points_clawed_back' 110 '.[0].cashback_clawed_back.amount_minor' 110
+    assert_eq "2200|2200" "$(sql "SELECT refunded_minor || '|' || paid_minor FROM orders
+        WHERE ref = 'T1'")" "all that was paid is refunded"
+
+    # the merchandise discounted to nothing, 500 of shipping earning 50 points and 50 of cashback
+    order s1 2026-03-08T09:00:00Z eve S1 "[$(line MUG gift 1 1000)]" \
+        '"discount_minor":1000,"shipping_minor":500'
+    assert_json '.[0] | "\(.points) \(.cashback.amount_minor)"' "50 50" "S1"
+    post "$(refund_json s1a 2026-03-09T09:00:00Z S1 '"amount_minor":500')"
+    check_json "all it paid" '.[0].points_clawed_back' 50 '.[0].cashback_clawed_back.amount_minor' 50
+
+    # a free espresso earns its stamp like the paid latte; refunding it takes that stamp back
+    order f1 2026-03-10T09:00:00Z eve F1 "[$(line LATTE coffee 1 380),$(line ESPRESSO coffee 1 0)]"
+    assert_json '.[0].stamps.coffee' 2 "F1 earns two stamps"
+    post "$(refund_json f1a 2026-03-11T09:00:00Z F1 '"lines":[{"sku":"ESPRESSO","quantity":1}]')"
+    check_json "the free espresso" '.[0].refunded.amount_minor' 0 '.[0].stamps_clawed_back.coffee' 1
+    assert_balance eve "38 0 38 38"
+}
+
 scenario full_refund full_refund
 scenario partial_refunds_add_up partial_refunds_add_up
 scenario refund_refused refund_refused
@@ -435,4 +503,5 @@ scenario debt_repaid_at_confirmation debt_repaid_at_confirmation
 scenario refund_under_old_programme refund_under_old_programme
 scenario refund_after_expiry refund_after_expiry
 scenario free_lines_and_shipping free_lines_and_shipping
+scenario mixed_refunds_add_up mixed_refunds_add_up
 finish

@@ -85,6 +85,105 @@ static void test_partial_refunds_add_up(void **state)
     }
 }
 
+/* ---- what refunds by lines and by amount take back together ------------------------------ */
+
+struct target_case {
+    const char *name;
+    struct refund_state state;
+    int64_t earned, remaining_earned; /* remaining_earned: what the lines left earn */
+    int64_t target, money_target;     /* money_target: of the same earned, by money alone */
+};
+
+/* An order of 2000 of lines (a mug earning 100, beans 150: 250) unless said otherwise. */
+static const struct target_case TARGET_CASES[] = {
+    {"nothing refunded", {2000, 2000, 2000, 0, 0, 0}, 250, 250, 0, 0},
+    {"half by amount", {2000, 2000, 2000, 0, 0, 1000}, 250, 250, 125, 125},
+    {"the mug by line", {2000, 2000, 2000, 1000, 1, 1000}, 250, 150, 100, 125},
+    {"the mug, then 500 by amount: half of the beans' 150",
+     {2000, 2000, 2000, 1000, 1, 1500},
+     250,
+     150,
+     175,
+     187},
+    {"the mug, then the rest by amount: all",
+     {2000, 2000, 2000, 1000, 1, 2000},
+     250,
+     150,
+     250,
+     250},
+    {"1000 by amount, then the beans: the mug's 100 on its 1000 covered",
+     {2000, 2000, 2000, 1000, 1, 2000},
+     250,
+     100,
+     250,
+     250},
+    {"the mug and 900 by amount, shipping paid",
+     {2000, 2000, 2500, 1000, 1, 1900},
+     250,
+     150,
+     235,
+     237},
+    {"an amount counts as merchandise first", {2000, 2000, 2500, 0, 0, 500}, 250, 250, 62, 62},
+    {"tax of 200 on top: 1100 is half", {2000, 2200, 2200, 0, 0, 1100}, 220, 220, 110, 110},
+    {"tax on top: a line gives back its tax",
+     {2000, 2200, 2200, 1000, 1, 1100},
+     220,
+     110,
+     110,
+     110},
+    {"merchandise discounted to nothing, shipping all refunded",
+     {1000, 0, 500, 0, 0, 500},
+     50,
+     50,
+     50,
+     50},
+    {"merchandise discounted to nothing, half the shipping",
+     {1000, 0, 500, 0, 0, 250},
+     50,
+     50,
+     0,
+     0},
+    {"a free unit refunded by line takes what it earned", {380, 380, 380, 0, 1, 0}, 2, 1, 1, 0},
+    {"a line refund recorded for less money than its share",
+     {2000, 2200, 2200, 1000, 1, 1000},
+     220,
+     110,
+     110,
+     100},
+    {"nothing earned", {2000, 2000, 2000, 2000, 2, 2000}, 0, 0, 0, 0},
+};
+
+static void test_refund_targets(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ELEMENTS(TARGET_CASES); i++) {
+        const struct target_case *c = &TARGET_CASES[i];
+        UNIT_EQ_INT(c->name, refund_target(&c->state, c->earned, c->remaining_earned), c->target);
+        UNIT_EQ_INT(c->name, refund_money_target(&c->state, c->earned), c->money_target);
+    }
+}
+
+/* Two refunds of the same order in either order end at the same target: by lines and by amount,
+ * each taking what its cumulative target adds. */
+static void test_refund_order_does_not_matter(void **state)
+{
+    (void)state;
+    /* the beans (1000, earning 150 of 250) by line and 600 by amount */
+    struct refund_state lines_first = {2000, 2000, 2000, 1000, 1, 1000};
+    int64_t first = refund_target(&lines_first, 250, 100);
+    lines_first.refunded += 600;
+    int64_t both = refund_target(&lines_first, 250, 100);
+    struct refund_state amount_first = {2000, 2000, 2000, 0, 0, 600};
+    int64_t first_other = refund_target(&amount_first, 250, 250);
+    amount_first.lines_gross = 1000;
+    amount_first.lines_units = 1;
+    amount_first.refunded += 1000;
+    UNIT_EQ_INT("the beans first", first, 150);
+    UNIT_EQ_INT("600 first", first_other, 75);
+    UNIT_EQ_INT("both, either way", refund_target(&amount_first, 250, 100), both);
+    UNIT_EQ_INT("150 + 100 x 600 / 1000", both, 210);
+}
+
 struct split_case {
     int64_t clawback, available;
     bool allow_negative;
@@ -228,6 +327,8 @@ int main(void)
         cmocka_unit_test(test_clawback),
         cmocka_unit_test(test_partial_refunds_add_up),
         cmocka_unit_test(test_split),
+        cmocka_unit_test(test_refund_targets),
+        cmocka_unit_test(test_refund_order_does_not_matter),
         cmocka_unit_test(test_refund_after_spending),
         cmocka_unit_test(test_remaining_order),
         cmocka_unit_test(test_remaining_order_of_a_free_order),
