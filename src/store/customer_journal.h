@@ -85,7 +85,9 @@ int64_t customer_journal_folds(const struct customer_journal *j);
 enum fid_status customer_journal_fold(struct db *db, size_t *folded,
                                       struct fid_error *err) FID_MUST_USE;
 /* The owner, inside its write transaction: writes the rows of the images not yet in rows (and
- * ends a fold in progress) and empties the journal of what they came from. */
+ * ends a fold in progress) and empties the journal of what they came from. Nothing when the
+ * transaction's start learnt that another connection committed (the rows hold its writes, newer
+ * than the images) or ended a fold itself (the images committed since wait for the next). */
 enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct db *db,
                                             struct fid_error *err) FID_MUST_USE;
 /* Any connection but the owner: when the table holds images, folds them in a transaction of

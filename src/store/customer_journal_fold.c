@@ -212,7 +212,8 @@ static enum fid_status start_fold(struct customer_journal *j, struct db *db, str
 static enum fid_status fold_step(struct customer_journal *j, struct db *db, size_t chunk,
                                  struct fid_error *err)
 {
-    size_t i = j->fold.next, end = i + chunk < j->fold.n ? i + chunk : j->fold.n;
+    /* from where this transaction's steps left it (its first starts where the last commit did) */
+    size_t i = j->fold.next_at_commit, end = j->fold.n - i > chunk ? i + chunk : j->fold.n;
     enum fid_status st = FID_OK;
     for (; i < end && st == FID_OK; i++) {
         const struct image *image =
@@ -235,8 +236,16 @@ static enum fid_status fold_step(struct customer_journal *j, struct db *db, size
 enum fid_status customer_journal_fold_owned(struct customer_journal *j, struct db *db,
                                             struct fid_error *err)
 {
+    /* Another connection committed: this transaction's start folded the table, and the rows
+     * hold what that connection wrote over the owner's images, which must not go back in. */
+    if (j->forgetting)
+        return FID_OK;
+    /* This transaction's start ended the fold in progress: a fold is counted once a
+     * transaction, and the images committed since wait for the next. */
+    if (j->folding)
+        return FID_OK;
     enum fid_status st = j->fold.running ? FID_OK : start_fold(j, db, err);
-    return st == FID_OK ? fold_step(j, db, SIZE_MAX - j->fold.n, err) : st;
+    return st == FID_OK ? fold_step(j, db, SIZE_MAX, err) : st;
 }
 
 /* Inside the owner's write transaction, once another connection committed (or as it starts),

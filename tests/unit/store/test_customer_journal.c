@@ -385,6 +385,54 @@ static void test_the_owner_deletes_folded_rows_a_few_at_a_time(void **state)
     UNIT_EQ_INT("folded", row_points(f->other_db, f->store.merchant_id, "ann"), 48);
 }
 
+/* fold_all of the server's scheduled work (store_begin, then customer_journal_fold_owned) in a
+ * transaction that learnt another connection committed: the start folded the table, and the
+ * owner's images, older than what that connection wrote, must not be written over its rows. */
+static void test_a_fold_of_the_owner_after_another_writer(void **state)
+{
+    struct fixture *f = *state;
+    earn(&f->store, "ann", 5);    /* image: 15 */
+    earn(&f->other, "ann", 1000); /* folds (row 15), then writes 1015 */
+    struct fid_error err;
+    assert_int_equal(store_begin(&f->store, &err), FID_OK);
+    assert_int_equal(customer_journal_fold_owned(f->journal, f->db, &err), FID_OK);
+    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    UNIT_EQ_INT("the other writer's row", row_points(f->other_db, f->store.merchant_id, "ann"),
+                1015);
+    UNIT_EQ_INT("the owner reads it", points_of(&f->store, "ann"), 1015);
+}
+
+/* The same when the transaction's start wrote the last rows of a fold in progress and ended it:
+ * the fold counts once, and the images committed during it (of the next fold) still read as
+ * newer than the rows until the next fold writes them. */
+static void test_a_fold_of_the_owner_after_its_start_ended_one(void **state)
+{
+    struct fixture *f = *state;
+    store_test_add_customer(&f->store, "cat", 30);
+    customer_journal_tune(f->journal, 2, 3600, 1); /* fold at 2 images, one row per transaction */
+    earn(&f->store, "ann", 1);
+    earn(&f->store, "bob", 1);
+    earn(&f->store, "cat", 1); /* begins the fold (ann's row); cat's is an image of the next */
+    struct fid_error err;
+    assert_int_equal(store_begin(&f->store, &err), FID_OK); /* bob's row: the fold's end */
+    assert_int_equal(customer_journal_fold_owned(f->journal, f->db, &err), FID_OK);
+    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    UNIT_EQ_INT("one fold", count(f->other_db, FOLDS), 1);
+    unsigned char image[CUSTOMER_IMAGE_MAX];
+    int64_t gen = -1;
+    assert_true(customer_journal_find(f->journal, f->store.merchant_id, 3, image, &gen) > 0);
+    assert_true(gen >= count(f->other_db, FOLDS)); /* readers take cat's image, not his row */
+    UNIT_EQ_INT("cat's row not written yet", row_points(f->other_db, f->store.merchant_id, "cat"),
+                30);
+    assert_int_equal(store_begin(&f->store, &err), FID_OK);
+    assert_int_equal(customer_journal_fold_owned(f->journal, f->db, &err), FID_OK);
+    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    UNIT_EQ_INT("the next fold", count(f->other_db, FOLDS), 2);
+    UNIT_EQ_INT("cat's row", row_points(f->other_db, f->store.merchant_id, "cat"), 31);
+    assert_int_equal(customer_journal_fold_first(f->other_db, &err), FID_OK);
+    UNIT_EQ_INT("and kept", row_points(f->other_db, f->store.merchant_id, "cat"), 31);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +444,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_fold_spreads_over_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_the_owner_deletes_folded_rows_a_few_at_a_time, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_fold_of_the_owner_after_another_writer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_fold_of_the_owner_after_its_start_ended_one, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_rolled_back_transaction_learns_again, setup,
                                         teardown),
