@@ -219,7 +219,7 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
                         (long long)(plan->price_minor * ev->periods));
     struct customer c;
     enum fid_status st = load_member(e, ev, &c, err);
-    if (st != FID_OK)
+    if (st != FID_OK || (st = vip_event_in_order(e, ev, &c, err)) != FID_OK)
         return st;
     bool running = vip_active(&c, ev->at);
     bool first_time = !running;

@@ -54,21 +54,6 @@ static enum fid_status find_payment(struct engine *e, const struct event *ev,
     return FID_OK;
 }
 
-/* Refused when dated before the member's last VIP payment or refund. */
-static enum fid_status in_order(struct engine *e, const struct event *ev, const struct customer *c,
-                                struct fid_error *err)
-{
-    int64_t latest = 0;
-    enum fid_status st = vip_latest_at(&e->store, c->id, &latest, err);
-    if (st != FID_OK || ev->at >= latest)
-        return st;
-    char when[FID_TIME_LOCAL_MAX];
-    fid_time_format_local(latest, e->tz, when);
-    return fid_fail(
-        err, FID_ERR_INPUT, "/at",
-        "a VIP refund is dated at or after the member's last VIP payment or refund (%s)", when);
-}
-
 /* Takes `removed` seconds off the running membership, when the payment is part of it. A
  * payment refunded in full (`full`) leaves the membership the plan of the latest payment of it
  * that is not: a change of plan refunded in full gives back the plan paid before it. */
@@ -179,7 +164,7 @@ enum fid_status apply_vip_refund(struct apply_context *ctx, struct fid_error *er
     struct vip_payment payment;
     enum fid_status st = load_member(e, ev, &c, err);
     if (st != FID_OK || (st = find_payment(e, ev, &c, &payment, err)) != FID_OK ||
-        (st = in_order(e, ev, &c, err)) != FID_OK)
+        (st = vip_event_in_order(e, ev, &c, err)) != FID_OK)
         return st;
     int64_t span = payment.valid_until - payment.valid_from;
     int64_t refunded = payment.refunded_minor + ev->amount_minor;

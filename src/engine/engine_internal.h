@@ -236,6 +236,10 @@ enum fid_status history_order_row(struct engine *e, const char *ref, bool *found
 /* True when the customer holds an active VIP plan at t, as the customer's row says: the
  * membership a payment at t extends or replaces. */
 bool vip_active(const struct customer *c, int64_t t);
+/* Refuses (naming /at) a VIP payment or refund dated before the member's last VIP payment or
+ * refund: a membership's time is counted from the payments in the order they came. */
+enum fid_status vip_event_in_order(struct engine *e, const struct event *ev,
+                                   const struct customer *c, struct fid_error *err) FID_MUST_USE;
 /* The VIP plan the member held at t ("" when none), for the perks of an event dated t: an event
  * recorded late, dated before the current membership began, reads the payments. */
 enum fid_status vip_plan_held(struct engine *e, const struct customer *c, int64_t t,

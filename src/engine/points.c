@@ -25,6 +25,20 @@ bool vip_active(const struct customer *c, int64_t t)
     return c->vip_plan[0] != '\0' && c->vip_until > t;
 }
 
+enum fid_status vip_event_in_order(struct engine *e, const struct event *ev,
+                                   const struct customer *c, struct fid_error *err)
+{
+    int64_t latest = 0;
+    enum fid_status st = vip_latest_at(&e->store, c->id, &latest, err);
+    if (st != FID_OK || ev->at >= latest)
+        return st;
+    char when[FID_TIME_LOCAL_MAX];
+    fid_time_format_local(latest, e->tz, when);
+    return fid_fail(err, FID_ERR_INPUT, "/at",
+                    "a VIP %s is dated at or after the member's last VIP payment or refund (%s)",
+                    ev->type == EVENT_VIP_PAYMENT ? "payment" : "refund", when);
+}
+
 enum fid_status vip_plan_held(struct engine *e, const struct customer *c, int64_t t,
                               char plan[PROGRAM_ID_MAX], struct fid_error *err)
 {

@@ -213,6 +213,12 @@ refusals_write_nothing() {
     assert_stderr_names "/at" "dated before the member's last refund"
     assert_contains "$ERR" "last VIP payment or refund (2026-03-15 11:00:00+01:00)" \
         "the message gives the last one in the merchant's time"
+    # a payment dated before the last refund (or payment) would count its year from a
+    # membership that had not begun: 29 months of perks for 24 paid
+    post_fails 2 "{\"type\":\"vip_payment\",\"key\":\"vip0\",\"at\":\"2026-03-12T10:00:00Z\",\"customer\":\"uma\",\"plan\":\"club\",\"amount_minor\":4900}"
+    assert_stderr_names "/at" "a payment dated before the member's last refund"
+    assert_contains "$ERR" "a VIP payment is dated at or after the member's last VIP payment or refund (2026-03-15 11:00:00+01:00)" \
+        "the message says which"
     post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z nobody vip1 100)"
     assert_stderr_names "/customer" "an unknown member"
     post_fails 2 "$(vip_refund_json r2 2026-03-16T10:00:00Z uma vip1 0)"
