@@ -250,13 +250,15 @@ static int keep_last_change(const struct tier_change *change, void *context)
 }
 
 /* The rank the customer's last tier change would have given with an order recorded since but
- * dated before it: a review is made again, an upgrade judges the window ending there. */
+ * dated before it: a review is made again (*review true), an upgrade judges the window ending
+ * there. */
 static enum fid_status rank_at_last_change(struct engine *e, const struct customer *c, int *rank,
-                                           struct fid_error *err)
+                                           bool *review, struct fid_error *err)
 {
     struct tier_change last = {.reason = TIER_REACHED};
     enum fid_status st = tier_changes_each(&e->store, c->id, keep_last_change, &last, err);
-    if (st != FID_OK || last.reason != TIER_REVIEW)
+    *review = st == FID_OK && last.reason == TIER_REVIEW;
+    if (st != FID_OK || !*review)
         return st == FID_OK ? rank_after_activity_at(e, c, c->tier_since, rank, err) : st;
     return review_rank(e, c, c->tier_since, rank, err);
 }
@@ -404,22 +406,29 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
      * with it instead. The highest rank wins, from the first of these instants that reaches it. */
     int best = current, rank = -1;
     int64_t best_at = 0, last = c->last_order_at;
-    enum fid_status st = at < c->tier_since ? rank_at_last_change(e, c, &rank, err)
+    /* a review made again is recorded as one: the next activity dated before it makes it again
+     * too, rather than judge the window of an upgrade ending there */
+    bool review = false;
+    enum tier_change_reason reason = TIER_REACHED;
+    enum fid_status st = at < c->tier_since ? rank_at_last_change(e, c, &rank, &review, err)
                                             : rank_after_activity_at(e, c, at, &rank, err);
     if (st == FID_OK && rank > best) {
         best = rank;
         best_at = at < c->tier_since ? c->tier_since : at;
+        reason = review ? TIER_REVIEW : TIER_REACHED;
     }
     if (st == FID_OK && last > at && later_orders)
         st = rank_at_later_orders(e, c, at, &best, &best_at, err);
-    if (st == FID_OK && last > at && last >= c->tier_since &&
+    if (st == FID_OK && last > at && later_orders && last >= c->tier_since &&
         (st = rank_after_activity_at(e, c, last, &rank, err)) == FID_OK && rank > best) {
         best = rank;
         best_at = last;
     }
     if (st != FID_OK || best <= current)
         return st;
-    if ((st = change_tier(e, c, best, best_at, TIER_REACHED, err)) != FID_OK)
+    if (best_at != c->tier_since)
+        reason = TIER_REACHED;
+    if ((st = change_tier(e, c, best, best_at, reason, err)) != FID_OK)
         return st;
     c->tier_review_at = tier_next_review(p, e->tz, best_at);
     due_note(c, c->tier_review_at);

@@ -200,8 +200,9 @@ void due_note(struct customer *c, int64_t t);
 int64_t tier_metric_of(const struct program *program, const struct order_share *sum);
 
 /* Re-evaluates the tier after new activity dated `at`: upgrades at once. later_orders: also on
- * the windows ending at the orders after `at` that still hold it (a caller judging each of them
- * in turn passes false). Adds "tier_upgrade" to result (when not NULL) on change. */
+ * the windows ending at the orders after `at` that still hold it and at the latest order (a
+ * caller judging each of them in turn passes false, and so judges the windows ending at `at`
+ * alone). Adds "tier_upgrade" to result (when not NULL) on change. */
 enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_t at,
                                     bool later_orders, struct jsonw *result,
                                     struct fid_error *err) FID_MUST_USE;

@@ -290,8 +290,8 @@ tier_history_with_backdated_orders() {
     post "$(refund_json d1r 2026-03-02T10:00:00Z D1 '"amount_minor":80000')"
     run_due 2027-02-01T00:00:00Z
     order d2 2026-06-01T10:00:00Z dan D2 "[$(line X x 1 30000)]"
-    assert_eq "2026-03-01T10:00:00Z >gold reached, 2026-12-31T23:00:00Z gold> review, 2026-12-31T23:00:00Z >silver reached" \
-        "$(history dan)" "the late order's silver is dated at the review it follows"
+    assert_eq "2026-03-01T10:00:00Z >gold reached, 2026-12-31T23:00:00Z gold> review, 2026-12-31T23:00:00Z >silver review" \
+        "$(history dan)" "the late order's silver is the review it follows, made again"
     expect_exit 0 fidele --json balance dan
     assert_json .tier silver "dan is silver"
     expect_exit 0 fidele --json segments --at 2026-09-01 --list gold
@@ -338,6 +338,18 @@ late_order_after_a_review() {
     assert_json '.[0] | has("tier_upgrade")' false "1 EUR more in that window is still silver"
     expect_exit 0 fidele --json balance dee
     assert_json .tier silver "still silver"
+    # ned: silver, lost at the review of 10 March 2028; two orders of the year it judged posted
+    # late, each making that review again: 300 EUR, then 500 more is gold, as posting them
+    # before the review would have given
+    enrol ned 2026-01-01T09:00:00Z
+    order n1 2026-01-10T10:00:00Z ned N1 "[$(line X x 1 30000)]"
+    run_due 2028-04-01T00:00:00Z
+    NOW=2028-04-01T00:00:00Z order n2 2027-06-01T10:00:00Z ned N2 "[$(line X x 1 30000)]"
+    NOW=2028-04-01T00:00:00Z order n3 2027-03-01T10:00:00Z ned N3 "[$(line X x 1 50000)]"
+    assert_json '.[0].tier_upgrade.tier' gold "the second late order makes the review again too"
+    expect_exit 0 fidele --json member show ned
+    check_json "recorded as reviews" '[.tier_history[] | "\(.at) \(.previous)>\(.tier) \(.reason)"] | join(", ")' \
+        "2026-01-10T10:00:00Z >silver reached, 2028-03-10T10:00:00Z silver> review, 2028-03-10T10:00:00Z >silver review, 2028-03-10T10:00:00Z silver>gold review"
 }
 
 # A new expiry rule judges the balances already held: members are due at once, and a balance
@@ -424,6 +436,19 @@ enrolment_before_recorded_orders() {
     expect_exit 0 fidele --json member show cy
     check_json "reached on the December order" '[.tier_history[] | "\(.at) \(.tier) \(.reason)"]' \
         '["2025-12-01T10:00:00Z silver reached"]'
+    # over a rolling year the window ending at the latest order holds the first too: the tier is
+    # still reached at the first order that crosses, and the review judges the year from there
+    "$FIDELE" --db "$DB" init --template ecommerce --print >rolling.json
+    expect_exit 0 fidele program set rolling.json
+    order z1 2026-03-01T10:00:00Z zoe Z1 "[$(line X x 1 30000)]"
+    order z2 2026-09-01T10:00:00Z zoe Z2 "[$(line X x 1 100)]"
+    post '{"type":"enrol","key":"e-zoe","customer":"zoe","at":"2026-02-01T10:00:00Z"}'
+    expect_exit 0 fidele --json member show zoe
+    check_json "reached on the March order" '[.tier_history[] | "\(.at) \(.tier) \(.reason)"]' \
+        '["2026-03-01T10:00:00Z silver reached"]'
+    run_due 2027-12-01T00:00:00Z
+    expect_exit 0 fidele --json balance zoe
+    assert_json .tier silver "the review of 31 March 2027 judges the year from March: kept"
 }
 
 # ---------------------------------------------------------------------------------------------
