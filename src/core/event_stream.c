@@ -28,7 +28,7 @@ static enum fid_status parse_ndjson(const char *text, size_t len, bool lenient, 
         line++;
         if (jsonr_skip_blanks(p, line_end) != line_end) {
             json_error_t jerr;
-            json_t *obj = json_loadb(p, (size_t)(line_end - p), JSON_REJECT_DUPLICATES, &jerr);
+            json_t *obj = jsonr_loadb(p, (size_t)(line_end - p), JSON_REJECT_DUPLICATES, &jerr);
             char where[48], message[FID_ERROR_MESSAGE_MAX];
             snprintf(where, sizeof where, "line %zu", line);
             if (obj == NULL)
@@ -70,7 +70,7 @@ static enum fid_status parse(const char *text, size_t len, bool lenient, json_t 
     json_t *events = json_array();
     enum fid_status st = FID_OK;
     json_error_t jerr;
-    json_t *whole = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *whole = jsonr_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (*first == '[') {
         if (whole == NULL) {
             char where[48];

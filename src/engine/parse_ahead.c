@@ -163,8 +163,8 @@ static bool next_from_text(struct parse_ahead *a, size_t i)
     }
     json_error_t jerr;
     json_t *value =
-        json_loadb(a->text + a->pos, a->len - a->pos,
-                   JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+        jsonr_loadb(a->text + a->pos, a->len - a->pos,
+                    JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (value == NULL)
         return text_fails(a, a->pos + (size_t)(jerr.position > 0 ? jerr.position : 0), jerr.text);
     a->pos += (size_t)jerr.position;
@@ -239,6 +239,14 @@ static struct parse_ahead *start(const json_t *events, const struct event *const
     size_t to_read = most;
     for (size_t i = 0; parsed && i < most; i++)
         to_read -= parsed[i] != NULL;
+    /* JSON text holds no NUL byte: a text with one is refused whole, as `fidele event post`
+     * refuses it (util/jsonread.h) */
+    const char *nul = text ? memchr(text, '\0', len) : NULL;
+    if (nul != NULL) {
+        text_fails(a, (size_t)(nul - text), "a NUL byte, which JSON text cannot hold");
+        atomic_store(&a->ended, true);
+        to_read = 0;
+    }
     a->threaded =
         to_read >= PARSE_AHEAD_MIN_EVENTS && pthread_create(&a->thread, NULL, parse_all, a) == 0;
     return a;

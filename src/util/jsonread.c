@@ -215,10 +215,25 @@ enum fid_status jsonr_array(const json_t *obj, const char *path, const char *key
     return FID_OK;
 }
 
+json_t *jsonr_loadb(const char *text, size_t len, size_t flags, json_error_t *error)
+{
+    const char *nul = memchr(text, '\0', len);
+    if (nul == NULL)
+        return json_loadb(text, len, flags, error);
+    int line = 1, column = 1;
+    for (const char *p = text; p < nul; p++) {
+        line += *p == '\n';
+        column = *p == '\n' ? 1 : column + 1;
+    }
+    *error = (json_error_t){.line = line, .column = column, .position = (int)(nul - text)};
+    snprintf(error->text, sizeof error->text, "a NUL byte, which JSON text cannot hold");
+    return NULL;
+}
+
 enum fid_status jsonr_parse(const char *text, size_t len, json_t **out, struct fid_error *err)
 {
     json_error_t jerr;
-    *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    *out = jsonr_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (*out == NULL) {
         char where[64];
         snprintf(where, sizeof where, "line %d column %d", jerr.line, jerr.column);

@@ -61,6 +61,10 @@ enum fid_status jsonr_enum(const json_t *obj, const char *path, const char *key,
 enum fid_status jsonr_array(const json_t *obj, const char *path, const char *key, bool required,
                             size_t max_items, json_t **out, struct fid_error *err) FID_MUST_USE;
 
+/* json_loadb, refusing a text that holds a NUL byte, which JSON cannot (a string writes it
+ * \u0000): jansson read one after a number as nothing, where the batch reader refused it. */
+json_t *jsonr_loadb(const char *text, size_t len, size_t flags, json_error_t *error);
+
 /* Parses text (len bytes) as one JSON value, refusing duplicate keys; errors name line:column. */
 enum fid_status jsonr_parse(const char *text, size_t len, json_t **out,
                             struct fid_error *err) FID_MUST_USE;

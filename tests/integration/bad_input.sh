@@ -47,6 +47,10 @@ malformed_json() {
         "{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":1,\"unit_price_minor\":99999999999999999999}]}"
     bad_event "duplicate key" "line 1" "{$ORDER_OK,\"lines\":[$LINE_OK],\"lines\":[$LINE_OK]}"
     bad_event "invalid UTF-8" "line 1" "$(printf '{%s,"lines":[{"sku":"\xff\xfe","quantity":1,"unit_price_minor":1}]}' "$ORDER_OK")"
+    # a NUL byte after a number, which the JSON library read as nothing
+    printf '[{%s,"lines":[{"sku":"X","quantity":2\0,"unit_price_minor":1}]}]\n' "$ORDER_OK" >nul.json
+    bad "a NUL byte" "line 1" nul.json fidele event post nul.json
+    assert_contains "$ERR" "NUL byte" "the message says what"
     bad_event "empty input" "line 1" ""
     bad_event "not an object" "line 1" '"just a string"'
     bad_event "array with a non-object" "event 2" "[{$ORDER_OK,\"lines\":[$LINE_OK]}, 42]"

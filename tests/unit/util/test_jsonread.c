@@ -359,6 +359,32 @@ static void test_parse_uses_len(void **state)
     json_decref(value);
 }
 
+/* A NUL byte is no JSON text anywhere: after a number, jansson read it as nothing. */
+static void test_parse_refuses_nul_bytes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *text;
+        size_t len;
+        const char *where;
+    } cases[] = {
+        {"after a number", "{\"a\": 2\0}", 9, "line 1 column 8"},
+        {"between members", "{\"a\": 2,\n\0\"b\": 1}", 16, "line 2 column 1"},
+        {"inside a string", "{\"a\": \"x\0y\"}", 12, "line 1 column 9"},
+        {"after the value", "{\"a\": 2}\0", 9, "line 1 column 9"},
+    };
+    for (size_t i = 0; i < N_ELEMENTS(cases); i++) {
+        json_t *value = NULL;
+        struct fid_error err;
+        fid_error_clear(&err);
+        UNIT_EQ_INT(cases[i].name, jsonr_parse(cases[i].text, cases[i].len, &value, &err),
+                    FID_ERR_INPUT);
+        UNIT_EQ_STR(cases[i].name, err.field, cases[i].where);
+        assert_non_null(strstr(err.message, "NUL byte"));
+        assert_null(value);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -370,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_int_full_range),
         cmocka_unit_test(test_string),
         cmocka_unit_test(test_string_with_nul),
+        cmocka_unit_test(test_parse_refuses_nul_bytes),
         cmocka_unit_test(test_bool),
         cmocka_unit_test(test_enum),
         cmocka_unit_test(test_array),
