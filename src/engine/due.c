@@ -428,9 +428,15 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
         return st;
     if (best_at != c->tier_since)
         reason = TIER_REACHED;
+    /* A tier the programme no longer has held since its reaching: the member moves to the level
+     * the window reaches, and its review keeps its date (a review counted from this order would
+     * judge a year without the orders that reached the old tier). */
+    bool defunct = current < 0 && c->tier[0] != '\0';
+    int64_t review_before = c->tier_review_at;
     if ((st = change_tier(e, c, best, best_at, reason, err)) != FID_OK)
         return st;
-    c->tier_review_at = tier_next_review(p, e->tz, best_at);
+    c->tier_review_at =
+        defunct && review_before > best_at ? review_before : tier_next_review(p, e->tz, best_at);
     due_note(c, c->tier_review_at);
     if (result)
         tier_upgrade_write(e, best, result);

@@ -617,6 +617,20 @@ review_of_a_tier_removed() {
     expect_exit 0 fidele --json balance zed
     assert_json .tier "" "nothing bought since: no tier"
 
+    # renamed, then an order before the review: the member moves to the renamed level, and the
+    # review keeps its date, judging the year with the order that reached the old tier
+    init_db ecommerce
+    enrol bea 2026-01-01T09:00:00Z
+    order b1 2026-03-01T10:00:00Z bea B1 "[$(line SOFA home 1 80000)]"
+    NOW=2026-04-01T00:00:00Z expect_exit 0 fidele program set p.json
+    order b2 2026-05-01T10:00:00Z bea B2 "[$(line CUP home 1 1000)]"
+    assert_json '.[0].tier_upgrade.tier' or "bea takes the renamed level at her next order"
+    run_due 2027-06-01T00:00:00Z
+    expect_exit 0 fidele --json member show bea
+    check_json "confirmed at the review of 31 March 2027" .tier or \
+        '[.tier_history[] | "\(.at) \(.previous)>\(.tier) \(.reason)"] | join(", ")' \
+        "2026-03-01T10:00:00Z >gold reached, 2026-05-01T10:00:00Z gold>or reached"
+
     # removed outright, with a window below every level
     init_db ecommerce
     enrol amy 2026-01-05T09:00:00Z
