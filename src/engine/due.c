@@ -207,16 +207,39 @@ static enum fid_status rank_after_activity_at(struct engine *e, const struct cus
  * year) that already reaches a tier keeps it: the member would otherwise climb back at the next
  * order, which would earn without the tier's bonus. */
 static enum fid_status review_rank(struct engine *e, const struct customer *c, int64_t review,
-                                   int *rank, struct fid_error *err)
+                                   int64_t anchor, int *rank, struct fid_error *err)
 {
     int64_t from, to;
     tier_review_window(e->program, e->tz, review, &from, &to);
+    if (anchor != 0 && anchor < from)
+        from = anchor;
     int since = -1;
     enum fid_status st = window_rank(e, c, from, to, rank, err);
     if (st == FID_OK && (st = rank_after_activity_at(e, c, review, &since, err)) == FID_OK &&
         since > *rank)
         *rank = since;
     return st;
+}
+
+/* The instant a rolling review at `review` was counted from: the customer's last tier change,
+ * or a review that confirmed the tier since (each counts the next from itself); 0 when none
+ * gives it. Its window starts there at the latest: twelve months back from a wall clock twelve
+ * months ahead does not come back to the same instant across a change of UTC offset (an order
+ * in an hour the clocks repeat or skip was left out of the window it reached the tier in). */
+static int64_t review_anchor(const struct engine *e, const struct customer *c, int64_t review)
+{
+    const struct program *p = e->program;
+    if (p->tiers.window != TIER_WINDOW_ROLLING_12_MONTHS || c->tier_since == 0)
+        return 0;
+    int64_t anchor = c->tier_since;
+    for (;;) {
+        int64_t next = tier_next_review(p, e->tz, anchor);
+        if (next == review)
+            return anchor;
+        if (next > review || next <= anchor)
+            return 0;
+        anchor = next;
+    }
 }
 
 static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t t,
@@ -226,7 +249,7 @@ static enum fid_status review_tier(struct engine *e, struct customer *c, int64_t
     while (c->tier_review_at != 0 && c->tier_review_at <= t) {
         int64_t review = c->tier_review_at;
         int rank;
-        enum fid_status st = review_rank(e, c, review, &rank, err);
+        enum fid_status st = review_rank(e, c, review, review_anchor(e, c, review), &rank, err);
         if (st != FID_OK)
             return st;
         int current = program_tier_rank(p, c->tier);
@@ -260,7 +283,7 @@ static enum fid_status rank_at_last_change(struct engine *e, const struct custom
     *review = st == FID_OK && last.reason == TIER_REVIEW;
     if (st != FID_OK || !*review)
         return st == FID_OK ? rank_after_activity_at(e, c, c->tier_since, rank, err) : st;
-    return review_rank(e, c, c->tier_since, rank, err);
+    return review_rank(e, c, c->tier_since, 0, rank, err);
 }
 
 /* How far apart two instants must be for their tier windows' starts to be in the same order.

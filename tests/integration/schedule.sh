@@ -558,6 +558,18 @@ tier_review_rolling() {
     expect_exit 0 fidele --json balance zed
     assert_json .tier "" "balance shows no tier"
     run_due_again 2028-05-03T09:00:00Z
+
+    # silver reached in an hour the clocks repeat (02:30 CEST on 25 October 2026, the first
+    # time) or skip a year later (02:30 CET on 28 March 2026: 28 March 2027 has no 02:30): the
+    # review's window starts at that order, not at twelve months back from a wall clock
+    init_db ecommerce
+    NOW=2026-11-01T00:00:00Z enrol fal 2026-01-05T09:00:00Z
+    NOW=2026-11-01T00:00:00Z enrol spr 2026-01-05T09:00:00Z
+    NOW=2026-11-01T00:00:00Z order f1 2026-10-25T00:30:00Z fal F1 "[$(line SOFA home 1 30000)]"
+    NOW=2026-11-01T00:00:00Z order s1 2026-03-28T01:30:00Z spr S1 "[$(line SOFA home 1 30000)]"
+    run_due 2028-01-01T00:00:00Z
+    assert_json .tier_changes 0 "both confirmed at their review"
+    assert_eq "fal:silver spr:silver" "$(tiers)" "their windows hold the orders that reached silver"
 }
 
 # ---------------------------------------------------------------------------------------------
