@@ -46,6 +46,42 @@ int64_t inactivity_deadline(const struct engine *e, const struct customer *c)
     return deadline > e->expiry_since ? deadline : e->expiry_since;
 }
 
+/* Expires what is left of an available lot at `when`: at the balance's expiry after inactivity
+ * (inactivity) or at the end of the lot's validity. */
+static enum fid_status expire_lot(struct engine *e, struct customer *c, struct lot_row *lot,
+                                  int64_t when, bool inactivity, struct due_report *report,
+                                  struct fid_error *err)
+{
+    char why[160];
+    labels_explain(why, sizeof why, "expiry",
+                   inactivity ? e->labels->expiry_inactivity : e->labels->expiry_lot);
+    struct ledger_row row = {
+        .customer_id = c->id,
+        .at = when,
+        .kind = LEDGER_EXPIRE,
+        .account = ACCOUNT_POINTS,
+        .amount = -lot->remaining,
+        .lot_id = lot->id,
+        .program_version = e->program->version,
+        .explanation = why,
+    };
+    int64_t amount = lot->remaining;
+    enum fid_status st = ledger_append(&e->store, c, &row, err);
+    if (st == FID_OK)
+        st = lot_use_insert(&e->store, row.id, lot->id, amount, err);
+    if (st != FID_OK)
+        return st;
+    lot->remaining = 0;
+    if ((st = lot_save(&e->store, lot, err)) != FID_OK)
+        return st;
+    c->points_available -= amount;
+    if (report) {
+        report->lots_expired++;
+        report->points_expired += amount;
+    }
+    return FID_OK;
+}
+
 static enum fid_status confirm_pending(struct engine *e, struct customer *c, int64_t t,
                                        struct due_report *report, struct fid_error *err)
 {
@@ -89,6 +125,11 @@ static enum fid_status confirm_pending(struct engine *e, struct customer *c, int
             report->lots_confirmed++;
             report->points_confirmed += amount;
         }
+        /* its end came while it was pending (a balance expired after inactivity): it expires as
+         * it is confirmed; lots that expire one by one are the pass after this one's */
+        if (!e->lots_expire && lot->expires_at != 0 && lot->expires_at <= lot->available_at &&
+            lot->remaining > 0)
+            st = expire_lot(e, c, lot, lot->available_at, true, report, err);
     }
     free(lots);
     return st;
@@ -109,31 +150,27 @@ static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t
             continue;
         if (lot->available_at > when)
             when = lot->available_at;
-        char why[160];
-        labels_explain(why, sizeof why, "expiry",
-                       all_at ? e->labels->expiry_inactivity : e->labels->expiry_lot);
-        struct ledger_row row = {
-            .customer_id = c->id,
-            .at = when,
-            .kind = LEDGER_EXPIRE,
-            .account = ACCOUNT_POINTS,
-            .amount = -lot->remaining,
-            .lot_id = lot->id,
-            .program_version = e->program->version,
-            .explanation = why,
-        };
-        int64_t amount = lot->remaining;
-        if ((st = ledger_append(&e->store, c, &row, err)) != FID_OK ||
-            (st = lot_use_insert(&e->store, row.id, lot->id, amount, err)) != FID_OK)
-            break;
-        lot->remaining = 0;
-        if ((st = lot_save(&e->store, lot, err)) != FID_OK)
-            break;
-        c->points_available -= amount;
-        if (report) {
-            report->lots_expired++;
-            report->points_expired += amount;
-        }
+        st = expire_lot(e, c, lot, when, all_at != 0, report, err);
+    }
+    free(lots);
+    return st;
+}
+
+/* The balance expired at `deadline` after inactivity: the points then pending were not in it,
+ * and expire when they are confirmed, whatever activity comes meanwhile (their lot ends at the
+ * deadline; confirm_pending expires them). */
+static enum fid_status doom_pending(struct engine *e, struct customer *c, int64_t deadline,
+                                    struct fid_error *err)
+{
+    struct lot_row *lots = NULL;
+    size_t n = 0;
+    enum fid_status st = lots_open(&e->store, c, LOT_PENDING, &lots, &n, err);
+    for (size_t i = 0; st == FID_OK && i < n; i++) {
+        struct lot_row *lot = &lots[i];
+        if (lot->earned_at > deadline || (lot->expires_at != 0 && lot->expires_at <= deadline))
+            continue;
+        lot->expires_at = deadline;
+        st = lot_save(&e->store, lot, err);
     }
     free(lots);
     return st;
@@ -496,8 +533,11 @@ enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
     if (st == FID_OK && e->lots_expire)
         st = expire_lots(e, c, t, 0, report, err);
     int64_t deadline = inactivity_deadline(e, c);
-    if (st == FID_OK && deadline != 0 && deadline <= t)
+    if (st == FID_OK && deadline != 0 && deadline <= t) {
         st = expire_lots(e, c, t, deadline, report, err);
+        if (st == FID_OK && c->points_pending != 0)
+            st = doom_pending(e, c, deadline, err);
+    }
     if (st == FID_OK)
         st = review_tier(e, c, t, report, err);
     if (st != FID_OK)

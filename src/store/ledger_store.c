@@ -89,12 +89,13 @@ enum fid_status lot_save(struct store *store, const struct lot_row *lot, struct 
     enum fid_status st = store_write_rows(store, &store->lot_rows, err);
     if (st != FID_OK)
         return st;
-    struct db_stmt *s = db_prepare(store->db, "UPDATE lots SET state = ?, remaining = ? WHERE "
-                                              "merchant_id = ? AND id = ?");
+    struct db_stmt *s = db_prepare(store->db, "UPDATE lots SET state = ?, remaining = ?, "
+                                              "expires_at = ? WHERE merchant_id = ? AND id = ?");
     db_bind_text(s, 1, lot_state_name(lot->state));
     db_bind_int(s, 2, lot->remaining);
-    db_bind_int(s, 3, store->merchant_id);
-    db_bind_int(s, 4, lot->id);
+    db_bind_opt_int(s, 3, lot->expires_at);
+    db_bind_int(s, 4, store->merchant_id);
+    db_bind_int(s, 5, lot->id);
     return db_run(s, err);
 }
 

@@ -226,6 +226,29 @@ pending_past_expiry() {
             "$mode: at the end of February the points are pending, none available"
         run_due_again 2026-03-08T00:00:00Z
     done
+
+    # the balance expires after a month without activity (2 March) while an order's points are
+    # pending: they were not in it then and expire when confirmed, although bo comes back on
+    # 5 March, before they are; his new order's points, pending after the expiry, follow the
+    # deadline his activity sets (a third order on 1 April keeps them)
+    write p.json '{"earning": {"points": 1, "per_minor": 100}, "pending_days": 40,
+        "enrolment": {"bonus_points": 20}, "expiry": {"mode": "inactivity", "months": 1}}'
+    init_db p.json
+    NOW=2026-06-01T00:00:00Z enrol bo 2026-02-01T09:00:00Z
+    NOW=2026-06-01T00:00:00Z order b1 2026-02-02T09:00:00Z bo B1 "[$(line X x 1 10000)]"
+    NOW=2026-06-01T00:00:00Z order b2 2026-03-05T09:00:00Z bo B2 "[$(line X x 1 5000)]"
+    run_due 2026-03-20T00:00:00Z
+    assert_eq "confirmed 100/1 expired 100/1 tiers 0 vouchers 0" "$(due_summary)" \
+        "the points pending at the expiry expire when confirmed"
+    expect_exit 0 fidele --json ledger bo
+    assert_json '[.entries[] | "\(.kind) \(.amount) \(.at)"] | join(", ")' \
+        "earn 20 2026-02-01T09:00:00Z, earn_pending 0 2026-02-02T09:00:00Z, expire -20 2026-03-02T09:00:00Z, earn_pending 0 2026-03-05T09:00:00Z, confirm 100 2026-03-14T09:00:00Z, expire -100 2026-03-14T09:00:00Z" \
+        "the balance at the expiry, the pending points at their confirmation"
+    NOW=2026-06-01T00:00:00Z order b3 2026-04-01T09:00:00Z bo B3 "[$(line X x 1 1000)]"
+    run_due 2026-04-15T00:00:00Z
+    assert_eq "confirmed 50/1 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" \
+        "the points of the order after the expiry are kept"
+    run_due_again 2026-04-15T00:00:00Z
 }
 
 # ---------------------------------------------------------------------------------------------
