@@ -138,10 +138,16 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     c.is_member = true;
     c.enrolled_at = ev->at;
     c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
-    snprintf(c.email, sizeof c.email, "%s", ev->email); /* in lower case (core/event.h) */
-    snprintf(c.phone, sizeof c.phone, "%s", phone);
-    snprintf(c.name, sizeof c.name, "%s", ev->name);
-    snprintf(c.birthday, sizeof c.birthday, "%s", ev->birthday);
+    /* what the enrolment does not give, the customer's history may have kept (an import's
+     * e-mail and phone, by which look-ups find them): kept */
+    if (ev->email[0])
+        snprintf(c.email, sizeof c.email, "%s", ev->email); /* in lower case (core/event.h) */
+    if (phone[0])
+        snprintf(c.phone, sizeof c.phone, "%s", phone);
+    if (ev->name[0])
+        snprintf(c.name, sizeof c.name, "%s", ev->name);
+    if (ev->birthday[0])
+        snprintf(c.birthday, sizeof c.birthday, "%s", ev->birthday);
     snprintf(c.locale, sizeof c.locale, "%s", ev->locale[0] ? ev->locale : e->merchant.locale);
     c.consents = ev->consents;
     c.consents_at = ev->consents ? ev->at : 0;

@@ -243,6 +243,13 @@ new@example.com|new@example.com||0|1|200" "$(sql "SELECT ref, email, COALESCE(ph
         "kept on the customers, each once; alice's e-mail stays hers"
     expect_exit 0 fidele member show zoe@example.com
     assert_contains "$OUT" "c-17 (not a member)" "found by e-mail"
+    # enrolled without an e-mail or a phone: those the import kept stay hers
+    post '{"type":"enrol","key":"e-c17","at":"2026-03-07T00:00:00Z","customer":"c-17","name":"Zoe"}'
+    assert_eq "zoe@example.com|+33612345678|Zoe" \
+        "$(sql "SELECT email || '|' || phone || '|' || name FROM customers WHERE ref = 'c-17'")" \
+        "the contacts stay"
+    expect_exit 0 fidele member show zoe@example.com
+    assert_contains "$OUT" "c-17" "still found by e-mail"
     expect_exit 0 fidele balance alice@example.com
     assert_contains "$OUT" "alice" "the member, found by e-mail"
     assert_eq "1004|1|3000 1007|1|400" "$(sql "SELECT o.ref || '|' || member_at_order || '|' || paid_minor FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.ref = 'alice' ORDER BY o.ref" | tr '\n' ' ' | sed 's/ $//')" \
