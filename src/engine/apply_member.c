@@ -27,17 +27,20 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
         struct event *order = NULL;
         if ((st = jsonr_parse(orders[i].body, strlen(orders[i].body), &body, err)) == FID_OK &&
             (st = event_parse(body, orders[i].at, &order, err)) == FID_OK) {
-            /* Earned as of the order, credited now: the lot's life starts at enrolment. */
+            /* Earned as of the order, credited at the enrolment (the lot's life starts there),
+             * or at the order when the enrolment is dated before it. */
+            int64_t at = orders[i].at > ev->at ? orders[i].at : ev->at;
+            /* the customer's first order earns the bonus: not the first credited when an earlier
+             * one, refunded in full, is not */
             int64_t order_count = c->order_count;
-            c->order_count = (int64_t)i; /* the i-th past order: the first earns the bonus */
-            st = credit_order(e, c, order, &orders[i], ev->at, ev->key, &ignored, err);
+            c->order_count = i == 0 && orders[i].at == c->first_order_at ? 0 : (int64_t)i + 1;
+            st = credit_order(e, c, order, &orders[i], at, ev->key, &ignored, err);
             c->order_count = order_count;
             if (st == FID_OK)
                 st = order_save_earning(&e->store, &c->order_periods, &orders[i], err);
             /* Refunds recorded before enrolment: the refunded part earns nothing. */
             if (st == FID_OK && orders[i].refunded_minor > 0 &&
-                (st = refund_settle(e, c, &orders[i], order, ev->at, ev->key, &ignored, err)) ==
-                    FID_OK)
+                (st = refund_settle(e, c, &orders[i], order, at, ev->key, &ignored, err)) == FID_OK)
                 st = order_save_refund(&e->store, &c->order_periods, &orders[i], err);
             total += orders[i].points_earned - orders[i].points_clawed;
         }
@@ -183,6 +186,9 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
         (st = order_mark_member(&e->store, &c.order_periods, ev->at, &instants, &n_instants,
                                 err)) != FID_OK)
         return st;
+    /* those orders are a member's activity (instants in time order) */
+    if (n_instants > 0 && instants[n_instants - 1] > c.last_activity_at)
+        c.last_activity_at = instants[n_instants - 1];
     int rank_before = program_tier_rank(p, c.tier);
     st = tier_after_activity(e, &c, ev->at, false, NULL, err);
     for (size_t i = 0; st == FID_OK && i < n_instants; i++)

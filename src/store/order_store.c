@@ -241,7 +241,10 @@ enum fid_status order_uncredited(struct store *store, const struct order_periods
     for (int64_t id = periods->last_order_id, prev = 0; id > 0 && st == FID_OK; id = prev) {
         if ((st = chain_read(store, id, &row, &prev, err)) != FID_OK)
             break;
-        if (!row.member_at_order && row.points_earned == 0 && row.refunded_minor < row.paid_minor) {
+        /* a past order refunded in full earns nothing; one that paid nothing (discounted to
+         * nothing) may still earn stamps */
+        if (!row.member_at_order && row.points_earned == 0 &&
+            (row.paid_minor == 0 || row.refunded_minor < row.paid_minor)) {
             xgrow((void **)orders, &cap, *n + 1, sizeof **orders);
             (*orders)[(*n)++] = row;
         } else {

@@ -313,6 +313,38 @@ enrolment_bonus_quick() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Past orders credited at enrolment as they would have earned: the first-order bonus goes to the
+# customer's first order (none when that one was refunded in full, not the next one), an order
+# discounted to nothing still earns its stamps, and an enrolment dated before an order recorded
+# earlier credits it at the order's instant (its card's voucher valid from then).
+credit_past_orders_cafe() {
+    NOW=2026-01-01T00:00:00Z init_db cafe # first order +20, enrolment +20, coffee card of 10
+    "$FIDELE" --db "$DB" init --template cafe --print | jq '.enrolment.credit_past_orders = true' >p.json
+    NOW=2026-01-01T00:00:00Z expect_exit 0 fidele program set p.json
+    NOW=2026-06-05T12:00:00Z
+    order b1 2026-06-01T08:00:00Z bob B1 "[$(line LATTE coffee 1 380)]"
+    post "$(refund_json b1r 2026-06-01T09:00:00Z B1 '"amount_minor":380')"
+    order b2 2026-06-02T08:00:00Z bob B2 "[$(line LATTE coffee 1 380)]"
+    order b3 2026-06-02T09:00:00Z bob B3 "[$(line LATTE coffee 3 380)]" '"discount_minor":1140'
+    enrol bob 2026-06-02T10:00:00Z
+    assert_eq "earn points 20 0 - v2 enrolment=20
+earn points 38 0 B2 v2 base=38
+earn stamps:coffee 1 0 B2 v2 
+earn stamps:coffee 3 0 B3 v2 " "$(ledger_table bob)" \
+        "no first-order bonus for B2; B3's stamps"
+    # enrolled on 10 January, an order of 1 June recorded before: credited on 1 June
+    order c1 2026-06-01T10:00:00Z cy C1 "[$(line LATTE coffee 10 380)]"
+    enrol cy 2026-01-10T09:00:00Z
+    assert_eq "$(epoch 2026-06-01T10:00:00Z)" \
+        "$(sql "SELECT MAX(l.at) FROM ledger l JOIN customers c ON c.id = l.customer_id WHERE c.ref = 'cy'")" \
+        "credited at the order"
+    expect_exit 0 fidele --json voucher list cy
+    check_json "the card's voucher, valid 60 days from the order" \
+        '.vouchers | map("\(.issued_at) \(.valid_until)") | join(",")' \
+        "2026-06-01T10:00:00Z 2026-07-31T10:00:00Z"
+}
+
+# ---------------------------------------------------------------------------------------------
 credit_past_orders_bookshop() {
     init_db bookshop
     # Two orders before enrolment. P1: basis 2250 (shipping excluded) -> 22.
@@ -483,6 +515,7 @@ scenario channel_multiplier channel_multiplier
 scenario first_order_and_minimum first_order_and_minimum
 scenario enrolment_bonus_quick enrolment_bonus_quick
 scenario credit_past_orders_bookshop credit_past_orders_bookshop
+scenario credit_past_orders_cafe credit_past_orders_cafe
 scenario non_member_orders non_member_orders
 scenario cashback_ecommerce cashback_ecommerce
 scenario labels_in_the_merchants_language labels_in_the_merchants_language
