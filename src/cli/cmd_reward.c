@@ -83,8 +83,10 @@ static int post_one(struct cli *cli, json_t *event)
                                   json_string_value(json_object_get(v, "valid_until")), until));
         printf(".\n");
     } else {
+        /* a reward no version kept has no name: its id stands for it */
+        const char *name = json_string_value(json_object_get(r, "name"));
         printf("Voucher %s used: %s for %s.\n", json_string_value(json_object_get(r, "code")),
-               json_string_value(json_object_get(r, "name")),
+               name ? name : json_string_value(json_object_get(r, "reward")),
                json_string_value(json_object_get(r, "customer")));
     }
     engine_close(e);
@@ -200,9 +202,10 @@ int cmd_voucher(struct cli *cli)
     fid_time_format_local(v.used_at, engine_tz(e), used);
     fid_time_format_local(v.withdrawn_at, engine_tz(e), withdrawn);
     engine_close(e);
+    const char *name = json_string_value(json_object_get(out, "name"));
     printf("%s  %s  %s  (%s, member %s)\n  issued %s, valid until %s\n", v.code,
-           json_string_value(json_object_get(out, "name")), voucher_state_name(v.state),
-           voucher_source_name(v.source), c.ref, issued, until);
+           name ? name : v.reward_id, voucher_state_name(v.state), voucher_source_name(v.source),
+           c.ref, issued, until);
     if (v.state == VOUCHER_USED)
         printf("  used %s%s%s\n", used, v.used_order[0] ? " on order " : "", v.used_order);
     if (v.withdrawn_by[0])

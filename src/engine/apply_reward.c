@@ -223,7 +223,12 @@ enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *e
     struct customer c;
     if ((st = customer_find_id(&e->store, v.customer_id, &c, err)) != FID_OK)
         return st;
-    const struct reward *r = program_reward(e->program, v.reward_id);
+    const struct reward *r = NULL;
+    struct program *issued_under = NULL; /* the voucher is worth what it was issued as */
+    if ((st = voucher_reward(e, &v, &r, &issued_under, err)) != FID_OK) {
+        program_free(issued_under);
+        return st;
+    }
     jsonw_key(ctx->result, "code");
     jsonw_cstring(ctx->result, v.code);
     jsonw_key(ctx->result, "customer");
@@ -248,5 +253,6 @@ enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *e
             jsonw_cstring(ctx->result, r->sku);
         }
     }
+    program_free(issued_under);
     return FID_OK;
 }

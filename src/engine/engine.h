@@ -225,8 +225,9 @@ enum fid_status engine_balance_view_write(struct engine *engine, const struct cu
 /* The rewards catalogue of the current programme. */
 json_t *engine_rewards_json(const struct engine *engine);
 
-/* A voucher with its reward's name and kind. */
-json_t *engine_voucher_json(const struct engine *engine, const struct voucher *voucher,
+/* A voucher with its reward's name, kind and value as the programme version it was issued under
+ * has them. */
+json_t *engine_voucher_json(struct engine *engine, const struct voucher *voucher,
                             const struct customer *customer);
 
 /* Segment sizes at `at`: {"at", "customers", "lifecycle": {stage: n}, "custom": {id: n}} and,

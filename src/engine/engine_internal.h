@@ -237,6 +237,13 @@ enum fid_status history_order_row(struct engine *e, const char *ref, bool *found
 /* True when the customer holds an active VIP plan at t, as the customer's row says: the
  * membership a payment at t extends or replaces. */
 bool vip_active(const struct customer *c, int64_t t);
+/* The reward a voucher was issued as: that of the programme version its issuing ledger entry
+ * records (a later version may have changed or dropped it), the current one's when it is that
+ * version. *old: a version loaded for it, which the caller frees; *reward NULL when that version
+ * has no such reward. */
+enum fid_status voucher_reward(struct engine *e, const struct voucher *v,
+                               const struct reward **reward, struct program **old,
+                               struct fid_error *err) FID_MUST_USE;
 /* Refuses (naming /at) a VIP payment or refund dated before the member's last VIP payment or
  * refund: a membership's time is counted from the payments in the order they came. */
 enum fid_status vip_event_in_order(struct engine *e, const struct event *ev,

@@ -397,8 +397,21 @@ json_t *engine_rewards_json(const struct engine *e)
     return list;
 }
 
-json_t *engine_voucher_json(const struct engine *e, const struct voucher *v,
-                            const struct customer *c)
+enum fid_status voucher_reward(struct engine *e, const struct voucher *v,
+                               const struct reward **reward, struct program **old,
+                               struct fid_error *err)
+{
+    *old = NULL;
+    int64_t version = 0;
+    enum fid_status st =
+        v->ledger_id ? ledger_entry_version(&e->store, v->ledger_id, &version, err) : FID_OK;
+    if (st == FID_OK && version != 0 && version != e->program->version)
+        st = engine_program_version(e, version, old, err);
+    *reward = program_reward(*old ? *old : e->program, v->reward_id);
+    return st;
+}
+
+json_t *engine_voucher_json(struct engine *e, const struct voucher *v, const struct customer *c)
 {
     char issued[FID_TIME_ISO_MAX], until[FID_TIME_ISO_MAX];
     fid_time_format(v->issued_at, issued);
@@ -407,11 +420,20 @@ json_t *engine_voucher_json(const struct engine *e, const struct voucher *v,
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "code", v->code, "member", c->ref,
                   "reward", v->reward_id, "source", voucher_source_name(v->source), "state",
                   voucher_state_name(v->state), "issued_at", issued, "valid_until", until);
-    const struct reward *r = program_reward(e->program, v->reward_id);
+    const struct reward *r = NULL;
+    struct program *old = NULL;
+    struct fid_error err;
+    if (voucher_reward(e, v, &r, &old, &err) != FID_OK) /* shown as the current version has it */
+        r = program_reward(e->program, v->reward_id);
     if (r) {
         json_object_set_new(out, "name", json_string(r->name));
         json_object_set_new(out, "kind", json_string(reward_kind_name(r->kind)));
+        if (r->value_minor)
+            json_object_set_new(out, "value", engine_money_json(e, r->value_minor));
+        if (r->percent)
+            json_object_set_new(out, "percent", json_integer(r->percent));
     }
+    program_free(old);
     if (v->withdrawn_by[0]) {
         char withdrawn[FID_TIME_ISO_MAX];
         fid_time_format(v->withdrawn_at, withdrawn);

@@ -232,6 +232,19 @@ enum fid_status lot_of_order(struct store *store, const struct order_row *order,
     return rc == DB_DONE ? FID_ERR_NOT_FOUND : fid_fail(err, FID_ERR_DB, "", "reading lot failed");
 }
 
+enum fid_status ledger_entry_version(struct store *store, int64_t ledger_id, int64_t *version,
+                                     struct fid_error *err)
+{
+    enum fid_status written = store_write_rows(store, &store->ledger_rows, err);
+    if (written != FID_OK)
+        return written;
+    struct db_stmt *s = db_prepare(
+        store->db, "SELECT program_version FROM ledger WHERE merchant_id = ? AND id = ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, ledger_id);
+    return db_run_int(s, 0, version, err);
+}
+
 enum fid_status lot_expired(struct store *store, int64_t lot_id, int64_t *amount,
                             struct fid_error *err)
 {

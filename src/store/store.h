@@ -509,6 +509,9 @@ enum fid_status lots_open(struct store *store, struct customer *c, enum lot_stat
 /* The points lot an order earned, named by its row (FID_ERR_NOT_FOUND when none). */
 enum fid_status lot_of_order(struct store *store, const struct order_row *order,
                              struct lot_row *out, struct fid_error *err) FID_MUST_USE;
+/* The programme version a ledger entry was written under (0 when there is no such entry). */
+enum fid_status ledger_entry_version(struct store *store, int64_t ledger_id, int64_t *version,
+                                     struct fid_error *err) FID_MUST_USE;
 /* The points of a lot that expired (its uses by expiry entries). */
 enum fid_status lot_expired(struct store *store, int64_t lot_id, int64_t *amount,
                             struct fid_error *err) FID_MUST_USE;

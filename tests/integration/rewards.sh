@@ -238,6 +238,32 @@ verify_across_programme_versions() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# A voucher is worth what it was issued as: a later version that lowers the reward's value, or
+# drops the reward, changes neither its use nor how it shows.
+vouchers_keep_their_issue() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+        "rewards": [{"id": "ten-off", "name": "10 EUR off", "kind": "fixed_discount",
+                     "value_minor": 1000, "cost_points": 10}]}'
+    init_db p.json
+    enrol bea 2026-01-01T09:00:00Z
+    adjust bea 100 2026-01-01T10:00:00Z
+    expect_exit 0 fidele --json redeem bea ten-off --at 2026-01-02T09:00:00Z
+    local code
+    code=$(jout '.voucher.code // .vouchers[0].code')
+    jq '.rewards[0].value_minor = 500 | .rewards[0].name = "5 EUR off"' p.json >p2.json
+    NOW=2026-01-03T00:00:00Z expect_exit 0 fidele program set p2.json
+    NOW=2026-01-03T12:00:00Z expect_exit 0 fidele --json voucher list bea
+    check_json "listed as issued" '.vouchers[0] | "\(.name) \(.value.amount_minor)"' "10 EUR off 1000"
+    expect_exit 0 fidele --json voucher use "$code" --order TILL-9 --at 2026-01-04T09:00:00Z
+    check_json "the till is told what it was issued as" '"\(.name) \(.value.amount_minor)"' \
+        "10 EUR off 1000"
+    jq '.rewards = []' p.json >p3.json
+    NOW=2026-01-05T00:00:00Z expect_exit 0 fidele program set p3.json
+    expect_exit 0 fidele voucher show "$code"
+    assert_contains "$OUT" "$code  10 EUR off  used" "a reward dropped since still shows"
+}
+
+# ---------------------------------------------------------------------------------------------
 # A cashback credit given by a full stamp card or a VIP welcome goes to the cashback account, as a
 # redeemed one does (they were issued as vouchers that credited nothing when used).
 cashback_rewards_given() {
@@ -582,6 +608,7 @@ scenario eligibility_and_vip eligibility_and_vip
 scenario stock_runs_out stock_runs_out
 scenario cashback_credit_stock cashback_credit_stock
 scenario verify_across_programme_versions verify_across_programme_versions
+scenario vouchers_keep_their_issue vouchers_keep_their_issue
 scenario cashback_rewards cashback_rewards
 scenario cashback_rewards_given cashback_rewards_given
 scenario adjustments adjustments
