@@ -118,6 +118,7 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
         struct debit debit = {.kind = LEDGER_REDEEM,
                               .amount = r->cost_points,
                               .at = ev->at,
+                              .available_then = true,
                               .event_key = ev->key,
                               .explanation = explanation};
         if ((st = points_debit(e, &c, &debit, &ledger_id, err)) != FID_OK)

@@ -125,6 +125,7 @@ struct debit {
     int64_t order_id;
     int64_t first_lot;
     bool allow_debt;
+    bool available_then; /* only lots available at `at` (a redemption posted late) */
     const char *event_key;
     const char *explanation;
     const char *reason, *author;

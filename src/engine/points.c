@@ -143,21 +143,36 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
         return st;
     struct lot *lots = xcalloc(n ? n : 1, sizeof *lots);
     struct lot_use *uses = xcalloc(n ? n : 1, sizeof *uses);
-    for (size_t i = 0; i < n; i++)
-        lots[i] = (struct lot){.id = rows[i].id,
-                               .earned_at = rows[i].earned_at,
-                               .expires_at = rows[i].expires_at,
-                               .remaining = rows[i].remaining};
-    lots_sort(lots, n);
+    size_t spendable = 0;
+    int64_t then = 0; /* what the lots available at d->at hold */
+    for (size_t i = 0; i < n; i++) {
+        if (d->available_then && rows[i].available_at > d->at)
+            continue; /* earned, or confirmed, after the debit's date */
+        then += rows[i].remaining;
+        lots[spendable++] = (struct lot){.id = rows[i].id,
+                                         .earned_at = rows[i].earned_at,
+                                         .expires_at = rows[i].expires_at,
+                                         .remaining = rows[i].remaining};
+    }
+    lots_sort(lots, spendable);
     /* A named first lot (the refunded order's own points) goes to the front. */
-    for (size_t i = 1; d->first_lot && i < n; i++)
+    for (size_t i = 1; d->first_lot && i < spendable; i++)
         if (lots[i].id == d->first_lot) {
             struct lot first = lots[i];
             memmove(&lots[1], &lots[0], i * sizeof *lots);
             lots[0] = first;
         }
     size_t n_uses = 0;
-    int64_t covered = lots_consume(lots, n, d->amount, uses, &n_uses);
+    int64_t covered = lots_consume(lots, spendable, d->amount, uses, &n_uses);
+    if (covered < d->amount && !d->allow_debt && spendable < n) {
+        char when[FID_TIME_LOCAL_MAX];
+        fid_time_format_local(d->at, e->tz, when);
+        st = fid_fail(err, FID_ERR_INSUFFICIENT, "/at",
+                      "%lld points needed but only %lld of those available on %s are left: points "
+                      "earned since count from their own date",
+                      (long long)d->amount, (long long)then, when);
+        goto done;
+    }
     if (covered < d->amount && !d->allow_debt) {
         st = fid_fail(err, FID_ERR_INSUFFICIENT, "/points",
                       "%lld points needed but only %lld available", (long long)d->amount,

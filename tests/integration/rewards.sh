@@ -402,6 +402,13 @@ redeem_refused() {
     assert_contains "$ERR" "missing argument" "the reward is required"
     assert_unchanged "$before" "refused redemptions write nothing"
     adjust xia 480 2026-03-02T08:30:00Z # 500 in all
+    # posted late, dated before the adjustment: the points it gave were not there yet
+    before=$(snapshot)
+    expect_exit 2 fidele redeem xia five-off --at 2026-03-02T08:00:00Z
+    assert_stderr_names "/at" "a redemption dated before the points it needs"
+    assert_contains "$ERR" "only 20 of those available on 2026-03-02 09:00:00+01:00 are left" \
+        "says what was there then"
+    assert_unchanged "$before" "nothing written"
     expect_exit 0 fidele --json redeem xia five-off --at 2026-03-02T09:00:00Z
     check_json "exactly the balance" '.balance.available' 0 '.vouchers[0].valid_until' 2026-05-31T08:00:00Z
     assert_eq "redeem|-500" "$(sql "SELECT l.kind || '|' || l.amount FROM ledger l JOIN vouchers v ON v.ledger_id = l.id")" \
