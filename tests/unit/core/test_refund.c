@@ -94,62 +94,31 @@ struct target_case {
     int64_t target, money_target;     /* money_target: of the same earned, by money alone */
 };
 
-/* An order of 2000 of lines (a mug earning 100, beans 150: 250) unless said otherwise. */
+/* An order of 2000 of lines (a mug earning 100, beans 150: 250) unless said otherwise; the state
+ * is {gross, merchandise, paid, lines' gross, lines' units, refunded}. */
 static const struct target_case TARGET_CASES[] = {
     {"nothing refunded", {2000, 2000, 2000, 0, 0, 0}, 250, 250, 0, 0},
     {"half by amount", {2000, 2000, 2000, 0, 0, 1000}, 250, 250, 125, 125},
     {"the mug by line", {2000, 2000, 2000, 1000, 1, 1000}, 250, 150, 100, 125},
-    {"the mug, then 500 by amount: half of the beans' 150",
-     {2000, 2000, 2000, 1000, 1, 1500},
-     250,
-     150,
-     175,
-     187},
-    {"the mug, then the rest by amount: all",
-     {2000, 2000, 2000, 1000, 1, 2000},
-     250,
-     150,
-     250,
-     250},
-    {"1000 by amount, then the beans: the mug's 100 on its 1000 covered",
-     {2000, 2000, 2000, 1000, 1, 2000},
-     250,
-     100,
-     250,
-     250},
-    {"the mug and 900 by amount, shipping paid",
-     {2000, 2000, 2500, 1000, 1, 1900},
-     250,
-     150,
-     235,
-     237},
-    {"an amount counts as merchandise first", {2000, 2000, 2500, 0, 0, 500}, 250, 250, 62, 62},
-    {"tax of 200 on top: 1100 is half", {2000, 2200, 2200, 0, 0, 1100}, 220, 220, 110, 110},
-    {"tax on top: a line gives back its tax",
-     {2000, 2200, 2200, 1000, 1, 1100},
-     220,
-     110,
-     110,
-     110},
-    {"merchandise discounted to nothing, shipping all refunded",
-     {1000, 0, 500, 0, 0, 500},
-     50,
-     50,
-     50,
-     50},
-    {"merchandise discounted to nothing, half the shipping",
-     {1000, 0, 500, 0, 0, 250},
-     50,
-     50,
-     0,
-     0},
-    {"a free unit refunded by line takes what it earned", {380, 380, 380, 0, 1, 0}, 2, 1, 1, 0},
-    {"a line refund recorded for less money than its share",
-     {2000, 2200, 2200, 1000, 1, 1000},
-     220,
-     110,
-     110,
-     100},
+    /* then 500 by amount: half of what the beans earn */
+    {"mug, then 500", {2000, 2000, 2000, 1000, 1, 1500}, 250, 150, 175, 187},
+    /* then the rest by amount: all the merchandise, all */
+    {"mug, then the rest", {2000, 2000, 2000, 1000, 1, 2000}, 250, 150, 250, 250},
+    /* 1000 by amount, then the beans: the mug's 100 on its 1000, covered */
+    {"1000, then the beans", {2000, 2000, 2000, 1000, 1, 2000}, 250, 100, 250, 250},
+    {"mug and 900, shipping paid", {2000, 2000, 2500, 1000, 1, 1900}, 250, 150, 235, 237},
+    /* an amount counts as merchandise first, shipping or not */
+    {"500 of 2500 paid", {2000, 2000, 2500, 0, 0, 500}, 250, 250, 62, 62},
+    /* tax of 200 added on top: 1100 is half; a line gives back its tax */
+    {"tax on top, 1100", {2000, 2200, 2200, 0, 0, 1100}, 220, 220, 110, 110},
+    {"tax on top, a line", {2000, 2200, 2200, 1000, 1, 1100}, 220, 110, 110, 110},
+    /* merchandise discounted to nothing: the shipping all refunded, or half of it */
+    {"shipping alone, all", {1000, 0, 500, 0, 0, 500}, 50, 50, 50, 50},
+    {"shipping alone, half", {1000, 0, 500, 0, 0, 250}, 50, 50, 0, 0},
+    /* a free unit refunded by line takes back what it earned (a stamp) */
+    {"a free unit", {380, 380, 380, 0, 1, 0}, 2, 1, 1, 0},
+    /* a line refund recorded for less money than its share (before tax counted) */
+    {"a line recorded short", {2000, 2200, 2200, 1000, 1, 1000}, 220, 110, 110, 100},
     {"nothing earned", {2000, 2000, 2000, 2000, 2, 2000}, 0, 0, 0, 0},
 };
 

@@ -112,6 +112,16 @@ static int64_t points_of(struct store *store, const char *ref)
     return c.points_available;
 }
 
+/* What the server's scheduled work does before catching up: a transaction of the owner that
+ * folds every image it holds (store_begin, then customer_journal_fold_owned). */
+static void fold_all(struct fixture *f)
+{
+    struct fid_error err;
+    assert_int_equal(store_begin(&f->store, &err), FID_OK);
+    assert_int_equal(customer_journal_fold_owned(f->journal, f->db, &err), FID_OK);
+    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+}
+
 static void test_an_image_decodes_to_its_customer(void **state)
 {
     (void)state;
@@ -258,10 +268,7 @@ static void test_the_owners_fold_keeps_images_one_fold_longer(void **state)
 {
     struct fixture *f = *state;
     earn(&f->store, "ann", 5);
-    struct fid_error err;
-    assert_int_equal(store_begin(&f->store, &err), FID_OK);
-    assert_int_equal(customer_journal_fold_owned(f->journal, f->db, &err), FID_OK);
-    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    fold_all(f);
     UNIT_EQ_INT("row written", row_points(f->other_db, f->store.merchant_id, "ann"), 15);
     UNIT_EQ_INT("journal emptied", count(f->other_db, JOURNAL_ROWS), 0);
     UNIT_EQ_INT("counted", customer_journal_folds(f->journal), 1);
@@ -273,9 +280,7 @@ static void test_the_owners_fold_keeps_images_one_fold_longer(void **state)
     UNIT_EQ_INT("kept, older than the fold", gen, 0);
     /* the next fold drops it */
     earn(&f->store, "bob", 1);
-    assert_int_equal(store_begin(&f->store, &err), FID_OK);
-    assert_int_equal(customer_journal_fold_owned(f->journal, f->db, &err), FID_OK);
-    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    fold_all(f);
     assert_int_equal(customer_journal_find(f->journal, f->store.merchant_id, ann_id, image, &gen),
                      0);
     UNIT_EQ_INT("bob written", row_points(f->other_db, f->store.merchant_id, "bob"), 21);
@@ -364,9 +369,7 @@ static void test_the_owner_deletes_folded_rows_a_few_at_a_time(void **state)
     for (int i = 0; i < 70; i++)
         earn(&f->store, i % 2 ? "ann" : "bob", 1);
     struct fid_error err;
-    assert_int_equal(store_begin(&f->store, &err), FID_OK);
-    assert_int_equal(customer_journal_fold_owned(f->journal, f->db, &err), FID_OK);
-    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    fold_all(f);
     UNIT_EQ_INT("none waiting", count(f->db, JOURNAL_ROWS), 0);
     UNIT_EQ_INT("folded, not deleted yet", count(f->db, ALL_JOURNAL_ROWS), 70);
     earn(&f->store, "ann", 1); /* deletes 64, journals 1 */
@@ -393,10 +396,7 @@ static void test_a_fold_of_the_owner_after_another_writer(void **state)
     struct fixture *f = *state;
     earn(&f->store, "ann", 5);    /* image: 15 */
     earn(&f->other, "ann", 1000); /* folds (row 15), then writes 1015 */
-    struct fid_error err;
-    assert_int_equal(store_begin(&f->store, &err), FID_OK);
-    assert_int_equal(customer_journal_fold_owned(f->journal, f->db, &err), FID_OK);
-    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    fold_all(f);
     UNIT_EQ_INT("the other writer's row", row_points(f->other_db, f->store.merchant_id, "ann"),
                 1015);
     UNIT_EQ_INT("the owner reads it", points_of(&f->store, "ann"), 1015);
@@ -424,9 +424,7 @@ static void test_a_fold_of_the_owner_after_its_start_ended_one(void **state)
     assert_true(gen >= count(f->other_db, FOLDS)); /* readers take cat's image, not his row */
     UNIT_EQ_INT("cat's row not written yet", row_points(f->other_db, f->store.merchant_id, "cat"),
                 30);
-    assert_int_equal(store_begin(&f->store, &err), FID_OK);
-    assert_int_equal(customer_journal_fold_owned(f->journal, f->db, &err), FID_OK);
-    assert_int_equal(store_commit(&f->store, &err), FID_OK);
+    fold_all(f);
     UNIT_EQ_INT("the next fold", count(f->other_db, FOLDS), 2);
     UNIT_EQ_INT("cat's row", row_points(f->other_db, f->store.merchant_id, "cat"), 31);
     assert_int_equal(customer_journal_fold_first(f->other_db, &err), FID_OK);
