@@ -56,6 +56,13 @@ static void print_text(FILE *out, const struct engine *e, const json_t *r, const
     print_rate(out, "participation rate", json_object_get(r, "participation_rate"));
     print_rate(out, "points redemption rate", json_object_get(r, "points_redemption_rate"));
     print_rate(out, "reward usage rate", json_object_get(r, "reward_usage_rate"));
+    /* NPS is a score from -100 to 100, not a share */
+    const json_t *nps = json_object_get(r, "nps");
+    if (json_is_number(nps))
+        fprintf(out, "  %-26s %9.1f\n", "NPS", json_number_value(nps));
+    else
+        fprintf(out, "  %-26s %9s\n", "NPS", "n/a");
+    print_rate(out, "CSAT", json_object_get(r, "csat"));
     json_t *cltv = json_object_get(r, "cltv");
     if (json_is_object(cltv)) {
         char value[64];

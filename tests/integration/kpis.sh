@@ -155,6 +155,8 @@ hand_computed() {
     expect_exit 0 fidele report --from 2026-01-01 --to 2026-03-01
     assert_contains "$OUT" "repurchase rate" "text report"
     assert_contains "$OUT" "100.00 EUR" "revenue in money"
+    assert_eq "25.0|66.7 %" "$(sed -n 's/^ *NPS *//p' <<<"$OUT")|$(sed -n 's/^ *CSAT *//p' <<<"$OUT")" \
+        "the surveys too"
     # Bad input.
     expect_exit 2 fidele report --from 2026-03-01 --to 2026-01-01
     assert_contains "$ERR" "--to" "an empty period names --to"
@@ -173,6 +175,8 @@ empty_period() {
     expect_exit 0 fidele report --from 2030-01-01 --to 2030-02-01
     assert_eq "n/a" "$(sed -n 's/^ *orders per customer *//p' <<<"$OUT")" "orders per customer"
     assert_eq "n/a" "$(sed -n 's/^ *repurchase rate *//p' <<<"$OUT")" "as the repurchase rate"
+    assert_eq "n/a|n/a" "$(sed -n 's/^ *NPS *//p' <<<"$OUT")|$(sed -n 's/^ *CSAT *//p' <<<"$OUT")" \
+        "no survey answered"
     assert_eq "n/a" "$(sed -n 's/^ *average order *//p' <<<"$OUT")" "and the average order"
 }
 
