@@ -122,9 +122,12 @@ void api_apply_one(struct http_request *req, json_t *event, unsigned success_sta
 static void reply_refused(struct http_request *req, struct fid_error *err)
 {
     char field[FID_ERROR_FIELD_MAX];
+    bool members = strcmp(req->route, "/v1/members") == 0;
     if (strcmp(err->field, "/key") == 0 && http_idempotency_key(req) != NULL)
         snprintf(err->field, sizeof err->field, "Idempotency-Key");
-    else if (strcmp(req->route, "/v1/members") == 0 && strncmp(err->field, "/customer", 9) == 0) {
+    else if (strcmp(err->field, "/key") == 0 && members) /* the key made of the member's id */
+        snprintf(err->field, sizeof err->field, "/id");
+    else if (members && strncmp(err->field, "/customer", 9) == 0) {
         snprintf(field, sizeof field, "/id%s", err->field + 9);
         snprintf(err->field, sizeof err->field, "%s", field);
     }

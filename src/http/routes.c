@@ -181,6 +181,33 @@ static bool authenticate(struct http_request *req, const struct route *route)
     return true;
 }
 
+/* A key taken from this thread's cache went on for the committer to check (authenticate), but
+ * the request was answered without a commit (refused, or every event of a batch refused): the key
+ * is checked now, and an answer to a key revoked meanwhile by another process becomes 401. */
+static void confirm_key(struct http_request *req)
+{
+    struct fid_error err;
+    fid_error_clear(&err);
+    uint64_t data_version = 0;
+    struct api_key key;
+    enum fid_status st = engine_read_begin(req->engine, &data_version, &err);
+    if (st == FID_OK)
+        st =
+            api_key_verify(engine_store(req->engine)->db, req->key.id, req->key_digest, &key, &err);
+    engine_read_end(req->engine);
+    if (st == FID_ERR_NOT_FOUND) {
+        struct key_cache_entry *entry =
+            key_cache_find(req->worker->keys, req->key.id, req->key_digest);
+        if (entry)
+            key_cache_drop(entry);
+        req->replayed = false;
+        req->location[0] = '\0';
+        reply_unauthorized(req);
+    } else if (st != FID_OK) {
+        http_reply_error(req, &err);
+    }
+}
+
 void routes_dispatch(struct http_request *req)
 {
     const struct route *found = NULL;
@@ -232,4 +259,6 @@ void routes_dispatch(struct http_request *req)
         snapshot_end(req);
     found->handler(req);
     snapshot_end(req);
+    if (req->key_unconfirmed && !req->commit_pending)
+        confirm_key(req);
 }

@@ -381,6 +381,14 @@ describe("bad requests", () => {
             assert.equal(again.body.key, keys[4]);
             for (const id of ids)
                 expectStatus(await h.server.call("GET", `/v1/members/${id}`, { key: "readA" }), 200);
+            // the same id with other details and no key: the conflict names the id, which the
+            // client sent, not the key made of it
+            const p = expectProblem(
+                await h.server.call("POST", "/v1/members", { key: "posA", body: { id: ids[4], name: "Other" } }),
+                409,
+                "conflict",
+            );
+            assert.equal(p.field, "/id");
         });
 
         it("an id holding '/' is one path segment once encoded (a Shopify customer GID)", async () => {

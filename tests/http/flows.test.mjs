@@ -833,6 +833,28 @@ describe("flows", () => {
                 401,
                 "unauthorized",
             );
+            // answers that never reach the committer say 401 too, not what the key was refused
+            await s.createKey("cliRevokedPos2", 1, "pos");
+            const adjustment = { type: "adjustment", key: "rev-adj", customer: "rev-buyer", points: 1, reason: "x", author: "y" };
+            const refused = () =>
+                Promise.all(
+                    Array.from({ length: 8 }, () =>
+                        s.call("POST", "/v1/events/batch", {
+                            key: "cliRevokedPos2",
+                            headers: { Connection: "close" },
+                            body: { events: [adjustment] },
+                        }),
+                    ),
+                );
+            for (const res of await refused()) expectStatus(res, 200); // the adjustment alone errs
+            await s.cliOk(["key", "revoke", s.keyIds.cliRevokedPos2, "--merchant", "1"]);
+            for (const res of await refused()) expectProblem(res, 401, "unauthorized");
+            for (const body of [{ events: [] }, { events: "no" }])
+                expectProblem(
+                    await s.call("POST", "/v1/events/batch", { key: "cliRevokedPos2", body }),
+                    401,
+                    "unauthorized",
+                );
             const ledger = await s.cliOk(["ledger", "rev-buyer"], { json: true });
             const applied = new Set(ledger.json.entries.map((e) => e.event_key));
             for (let i = 0; i < 16; i++) assert.ok(applied.has(`rev-${i}`), `rev-${i} was applied`);
