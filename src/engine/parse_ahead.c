@@ -163,8 +163,9 @@ static bool next_from_text(struct parse_ahead *a, size_t i)
     }
     json_error_t jerr;
     json_t *value =
-        jsonr_loadb(a->text + a->pos, a->len - a->pos,
-                    JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+        /* the text holds no NUL byte (start): not looked for again in what is left of it */
+        json_loadb(a->text + a->pos, a->len - a->pos,
+                   JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
     if (value == NULL)
         return text_fails(a, a->pos + (size_t)(jerr.position > 0 ? jerr.position : 0), jerr.text);
     a->pos += (size_t)jerr.position;
