@@ -11,22 +11,6 @@
 #include "store/store.h"
 
 /* True when the database at path already holds a merchant. */
-static bool already_initialised(const char *path)
-{
-    FILE *probe = fopen(path, "rb");
-    if (probe == NULL)
-        return false;
-    fclose(probe);
-    struct db *db = NULL;
-    struct db_options options = {.read_only = true};
-    struct fid_error err;
-    struct merchant m;
-    bool found =
-        db_open(path, &options, &db, &err) == FID_OK && merchant_default(db, &m, &err) == FID_OK;
-    db_close(db);
-    return found;
-}
-
 int cmd_init(struct cli *cli)
 {
     static const struct cli_option_spec specs[] = {
@@ -57,17 +41,13 @@ int cmd_init(struct cli *cli)
         free(program_text);
         return 0;
     }
-    if (already_initialised(cli->db_path)) {
-        free(program_text);
-        fid_fail(&err, FID_ERR_STATE, "--db", "%s already holds a merchant", cli->db_path);
-        return cli_fail(cli, &err);
-    }
     struct merchant_setup setup = {
         .name = cli_option(cli, "name") ? cli_option(cli, "name") : "My shop",
         .currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR",
         .timezone = cli_option(cli, "timezone") ? cli_option(cli, "timezone") : "Europe/Paris",
         .locale = cli_option(cli, "locale") ? cli_option(cli, "locale") : "fr",
         .program_text = program_text,
+        .first = true,
     };
     int64_t merchant_id = 0;
     enum fid_status st = engine_create_merchant(cli->db_path, &setup, cli->now, &merchant_id, &err);

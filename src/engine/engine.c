@@ -101,8 +101,14 @@ enum fid_status engine_create_merchant(const char *db_path, const struct merchan
     if ((st = schema_migrate(db, err)) != FID_OK || (st = db_begin(db, err)) != FID_OK)
         goto done;
     struct store store;
-    int64_t version;
-    if ((st = merchant_insert(db, &m, err)) == FID_OK) {
+    int64_t version, merchants = 0;
+    /* looked for under the write lock: two inits at once make one merchant */
+    if (setup->first &&
+        (st = db_run_int(db_prepare(db, "SELECT COUNT(*) FROM merchants"), 0, &merchants, err)) ==
+            FID_OK &&
+        merchants > 0)
+        st = fid_fail(err, FID_ERR_STATE, "--db", "%s already holds a merchant", db_path);
+    if (st == FID_OK && (st = merchant_insert(db, &m, err)) == FID_OK) {
         store_init(&store, db, m.id);
         st = program_store_save(&store, program->text, now, &version, err);
         store_release(&store);

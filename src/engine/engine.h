@@ -58,6 +58,7 @@ struct merchant_setup {
     const char *timezone;
     const char *locale;
     const char *program_text;
+    bool first; /* the database's first merchant (init): refused when it holds one */
 };
 
 /* Creates the database at path (when needed), its schema, a merchant and its first programme.

@@ -685,10 +685,23 @@ enum fid_status schema_migrate(struct db *db, struct fid_error *err)
 
 enum fid_status schema_migrate_to(struct db *db, int version, struct fid_error *err)
 {
-    enum fid_status st = db_exec(db,
-                                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                                 " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-                                 err);
+    /* A file of another application is not made a Fidele database by a mistyped --db. */
+    int64_t foreign = 0;
+    enum fid_status st = db_run_int(
+        db_prepare(db, "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND "
+                       "name NOT LIKE 'sqlite\\_%' ESCAPE '\\') AND NOT EXISTS (SELECT 1 FROM "
+                       "sqlite_schema WHERE type = 'table' AND name = 'schema_migrations')"),
+        0, &foreign, err);
+    if (st != FID_OK)
+        return st;
+    if (foreign)
+        return fid_fail(err, FID_ERR_INPUT, "--db",
+                        "the database holds another application's tables and no Fidele schema: "
+                        "name a Fidele database or a new file");
+    st = db_exec(db,
+                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                 " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                 err);
     if (st != FID_OK)
         return st;
     int64_t current = 0;
@@ -702,6 +715,19 @@ enum fid_status schema_migrate_to(struct db *db, int version, struct fid_error *
     for (int v = (int)current + 1; v <= version && v <= schema_latest_version(); v++) {
         if ((st = db_begin(db, err)) != FID_OK)
             return st;
+        /* another process opening the database at once may have applied it since the look
+         * above: looked at again under the write lock */
+        int64_t applied = 0;
+        if ((st = db_run_int(db_prepare(db, "SELECT COALESCE(MAX(version), 0) FROM "
+                                            "schema_migrations"),
+                             0, &applied, err)) != FID_OK) {
+            db_rollback(db);
+            return st;
+        }
+        if (applied >= v) {
+            db_rollback(db);
+            continue;
+        }
         char record[128];
         snprintf(record, sizeof record,
                  "INSERT INTO schema_migrations VALUES (%d, CAST(strftime('%%s','now') AS "

@@ -216,6 +216,27 @@ bad_init() {
     bad "init twice" "already holds a merchant" - "$FIDELE" --db "$DB" init --template cafe
     bad "init twice, bad currency too" "--" - "$FIDELE" --db "$DB" init --currency ABC
     assert_unchanged "$before" "the first merchant is untouched"
+    # another application's SQLite file is neither made a Fidele database nor written by a read
+    sqlite3 other.db 'CREATE TABLE notes (x); INSERT INTO notes VALUES (1)'
+    local schema
+    schema=$(sqlite3 other.db .schema)
+    expect_exit 2 "$FIDELE" --db other.db init --template cafe
+    assert_stderr_names "--db" "init on another application's database"
+    assert_contains "$ERR" "another application's tables" "says why"
+    expect_exit 2 "$FIDELE" --db other.db balance alice
+    assert_eq "$schema" "$(sqlite3 other.db .schema)" "its tables untouched"
+    # an empty file is a new database
+    : >empty.db
+    expect_exit 0 "$FIDELE" --db empty.db init --template cafe
+    # two inits at once make one merchant
+    local i
+    for i in 1 2 3; do
+        rm -f twice.db twice.db-wal twice.db-shm
+        "$FIDELE" --db twice.db init --name A >/dev/null 2>&1 &
+        "$FIDELE" --db twice.db init --name B >/dev/null 2>&1 &
+        wait
+        assert_eq 1 "$(sqlite3 twice.db 'SELECT COUNT(*) FROM merchants')" "one merchant of two inits ($i)"
+    done
 }
 
 # ---------------------------------------------------------------------------------------------
