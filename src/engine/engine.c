@@ -219,6 +219,16 @@ enum fid_status engine_set_program(struct engine *e, const char *text, int64_t n
     enum fid_status st = program_parse_text(text, strlen(text), &p, err);
     if (st != FID_OK)
         return st;
+    /* What fell due under the version in force (an expiry, a review) is done under it first:
+     * else a balance whose deadline passed would be judged by the new rule, or kept, as whether
+     * the scheduled work had run since decided. */
+    json_t *due = NULL;
+    if ((e->program == NULL || strcmp(e->program->text, p->text) != 0) &&
+        (st = engine_run_due(e, now, &due, err)) != FID_OK) {
+        program_free(p);
+        return st;
+    }
+    json_decref(due);
     /* The same document as the current version makes no new one (a PUT sent twice, a file set
      * again): the current version stands. */
     char *current = NULL;

@@ -233,6 +233,16 @@ static enum fid_status fold_all(struct engine *engine, struct fid_error *err)
     return st;
 }
 
+/* The programme another connection may have saved since the last look, before scheduled work
+ * that no batch preceded (a batch's key check reads the connection's version, not this). */
+static enum fid_status refresh_program(struct worker *worker, struct engine *engine,
+                                       struct fid_error *err)
+{
+    uint64_t version = 0;
+    enum fid_status st = db_others_version(worker->engines_db, &version, err);
+    return st == FID_OK ? engine_refresh_program_since(engine, version, err) : st;
+}
+
 /* A batch of every merchant's due customers (the committer's own transactions: its journal, its
  * images). Customers are picked by their rows: after a round that filled a batch, the rows are
  * first brought up to the images it wrote, else the next round would pick the same customers. */
@@ -257,7 +267,7 @@ static void due_round(void)
         bool more = false;
         if (worker_engine(worker, database, ids[i], &engine, &err) == FID_OK &&
             (!catching_up || i > 0 || fold_all(engine, &err) == FID_OK) &&
-            engine_refresh_program_since(engine, verified_version, &err) == FID_OK &&
+            refresh_program(worker, engine, &err) == FID_OK &&
             engine_run_due_some(engine, now, &more, &err) == FID_OK)
             due_more = due_more || more;
         else /* the next round tries again; the server's writes go on meanwhile */

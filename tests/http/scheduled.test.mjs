@@ -74,6 +74,26 @@ describe("scheduled work in the server", () => {
         }
     });
 
+    it("a new expiry rule saved by another process is the one its rounds apply", async () => {
+        // No event reaches the server after the change: its rounds must read the programme
+        // themselves, else they judge the members the rule made due by the old rule and clear
+        // their due mark for good.
+        const s = await startServer({ serveArgs: ["--due-every", "1"] });
+        try {
+            expectStatus(await s.call("POST", "/v1/members", { key: "posA", body: { id: "kept", at: daysAgo(60) } }), 201);
+            const before = await available(s, "kept");
+            assert.ok(before > 0, "a welcome bonus, within the cafe's 12 months");
+            const shown = await s.cliOk(["program", "show"], { json: true });
+            const rule = { ...shown.json.program, expiry: { mode: "inactivity", months: 1 } };
+            fs.writeFileSync(path.join(s.dir, "one-month.json"), JSON.stringify(rule));
+            await s.cliOk(["program", "set", path.join(s.dir, "one-month.json")]);
+            assert.equal(await waitForBalance(s, "kept", 0, 10), 0, "expired by the new rule's round");
+            await verifyOk(s);
+        } finally {
+            await s.stop();
+        }
+    });
+
     it("thousands of customers due at start are all done within seconds", async () => {
         const s = await startServer({ start: false });
         try {

@@ -409,6 +409,10 @@ expiry_rule_changes() {
         "$(jout '[.entries[] | select(.kind == "expire") | "\(.amount) \(.at)"] | join(", ")')" \
         "when the rule was saved"
     run_due_again 2026-07-01T00:00:00Z
+    # 12 -> 24 months saved after the year's deadline passed, no scheduled work in between:
+    # what fell due under the rule in force then is done under it, as a run before would have
+    change dee year.json long.json 2027-06-01T00:00:00Z 2027-07-01T00:00:00Z \
+        "-100 2027-01-02T10:00:00Z" "expired under the rule it fell due under"
 }
 
 # An order recorded late counts in the windows ending at each later order that still holds it:
