@@ -157,16 +157,20 @@ static enum fid_status connect_to(const char *name, const char *path, int flags,
     return st;
 }
 
-/* A database closed cleanly (no log beside it) on a file system it cannot write to: SQLite
- * cannot make the shared-memory file a WAL database is read with, and fails to open it. */
+/* A database closed cleanly (no log beside it) that cannot be written: on a file system it
+ * cannot write to, SQLite cannot make the shared-memory file a WAL database is read with and
+ * fails to open it; a file it may not write (a copy made read-only) fails the journal's
+ * pragma. */
 static bool cannot_open_read_only(struct db *db, const char *path)
 {
-    if ((sqlite3_extended_errcode(db->conn) & 0xff) != SQLITE_CANTOPEN)
+    int code = sqlite3_extended_errcode(db->conn) & 0xff;
+    if (code != SQLITE_CANTOPEN && code != SQLITE_READONLY)
         return false;
     char log[PATH_MAX], dir[PATH_MAX];
     snprintf(log, sizeof log, "%s-wal", path);
     snprintf(dir, sizeof dir, "%s", path);
-    return access(path, R_OK) == 0 && access(log, F_OK) != 0 && access(dirname(dir), W_OK) != 0;
+    return access(path, R_OK) == 0 && access(log, F_OK) != 0 &&
+           (access(dirname(dir), W_OK) != 0 || access(path, W_OK) != 0);
 }
 
 /* Such a database is opened immutable, read-only: with no log, the file holds every commit, and

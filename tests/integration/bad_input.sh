@@ -240,6 +240,31 @@ bad_init() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# A copy made read-only (chmod 444) is read, as a read-only file system is; a write is refused.
+# As root, whom file modes do not stop, the commands run as nobody.
+read_only_copy() {
+    seed_db
+    local dir
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/fidele-ro.XXXXXX")
+    sqlite3 "$DB" "VACUUM INTO '$dir/copy.db'"
+    chmod 444 "$dir/copy.db"
+    chmod 755 "$dir"
+    as_reader() {
+        if [ "$(id -u)" = 0 ]; then
+            setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+        else
+            "$@"
+        fi
+    }
+    expect_exit 0 as_reader "$FIDELE" --db "$dir/copy.db" --json balance alice
+    assert_json .available "$("$FIDELE" --db "$DB" --json balance alice | jq .available)" "the copy's balance"
+    expect_exit 0 as_reader "$FIDELE" --db "$dir/copy.db" ledger alice
+    expect_exit 1 as_reader "$FIDELE" --db "$dir/copy.db" --now 2026-03-05T00:00:00Z member add zed
+    assert_contains "$ERR" "readonly" "a write says why"
+    rm -rf "$dir"
+}
+
+# ---------------------------------------------------------------------------------------------
 bad_programme() {
     seed_db
     local version
@@ -297,6 +322,7 @@ scenario malformed_json malformed_json
 scenario bad_fields bad_fields
 scenario bad_command_line bad_command_line
 scenario bad_init bad_init
+scenario read_only_copy read_only_copy
 scenario bad_programme bad_programme
 scenario dated_in_the_future dated_in_the_future
 finish
