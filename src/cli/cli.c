@@ -448,6 +448,11 @@ int cli_main(int argc, char **argv)
         free(rest);
         return cli_fail(&cli, &err);
     }
+    if (now_text && (cli.now < FID_TIME_MIN || cli.now > FID_TIME_MAX)) { /* as events' "at" */
+        fid_fail(&err, FID_ERR_INPUT, "--now", "time out of the supported range (1900 to 2999)");
+        free(rest);
+        return cli_fail(&cli, &err);
+    }
     if (merchant_text && !fid_parse_whole(merchant_text, 1, INT64_MAX, &cli.merchant_id)) {
         fid_fail(&err, FID_ERR_INPUT, "--merchant", "expected a merchant id (1, 2, ...)");
         free(rest);

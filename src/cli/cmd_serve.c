@@ -92,6 +92,9 @@ int cmd_merchant(struct cli *cli)
         fid_fail(&err, FID_ERR_INPUT, cli->positional[0], "expected `fidele merchant add NAME`");
         return cli_fail(cli, &err);
     }
+    /* another merchant of a database init made: a mistyped --db makes no new file */
+    if (cli_require_db(cli, &err) != FID_OK)
+        return cli_fail(cli, &err);
     const char *template = cli_option(cli, "template") ? cli_option(cli, "template") : "cafe";
     char *text = NULL;
     if (cli_template_text(cli, template, &text, &err) != FID_OK)
@@ -211,7 +214,9 @@ int cmd_key(struct cli *cli)
     } else if (strcmp(action, "revoke") == 0 && cli->n_positional == 2) {
         if (api_key_revoke(db, m.id, cli->positional[1], cli->now, &err) != FID_OK)
             code = cli_fail(cli, &err);
-        else if (!cli->json)
+        else if (cli->json)
+            cli_print_json(json_pack("{s:s, s:b}", "id", cli->positional[1], "revoked", 1));
+        else
             printf("Key %s revoked.\n", cli->positional[1]);
     } else {
         fid_fail(&err, FID_ERR_INPUT, action,

@@ -13,6 +13,7 @@
 #include "store/schema.h"
 #include "util/money.h"
 #include "util/phone_region.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 const struct program *engine_program(const struct engine *e)
@@ -77,6 +78,8 @@ enum fid_status engine_create_merchant(const char *db_path, const struct merchan
     if (strlen(setup->name) == 0 || strlen(setup->name) >= sizeof m.name)
         return fid_fail(err, FID_ERR_INPUT, "--name", "a merchant name of 1 to %zu bytes",
                         sizeof m.name - 1);
+    if (fid_text_control(setup->name) >= 0) /* printed one a line and in headers */
+        return fid_fail(err, FID_ERR_INPUT, "--name", "a merchant name without control characters");
     if ((st = fid_currency_check(setup->currency, &digits, "--currency", err)) != FID_OK)
         return st;
     if ((st = fid_tz_open(setup->timezone, &tz, err)) != FID_OK) {

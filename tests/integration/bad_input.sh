@@ -228,6 +228,14 @@ bad_init() {
     # an empty file is a new database
     : >empty.db
     expect_exit 0 "$FIDELE" --db empty.db init --template cafe
+    # another merchant: a name printed one a line, a database that exists, a clock in range
+    expect_exit 2 "$FIDELE" --db empty.db merchant add $'Shop\nTwo'
+    assert_stderr_names "--name" "a merchant name with a newline"
+    expect_exit 2 "$FIDELE" --db missing.db merchant add Shop
+    assert_stderr_names "--db" "merchant add on a mistyped database"
+    assert_true "no file made" [ ! -e missing.db ]
+    expect_exit 2 "$FIDELE" --db empty.db --now 1899-12-31T23:59:59Z member add early
+    assert_stderr_names "--now" "a clock before 1900"
     # two inits at once make one merchant
     local i
     for i in 1 2 3; do

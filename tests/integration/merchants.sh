@@ -110,7 +110,8 @@ keys_per_merchant() {
     # the text gives a key's times in its merchant's zone
     NOW=2026-03-03T14:30:00Z expect_exit 0 fidele key create --scope read --label "back office"
     id=$(sed -n 's/^fk_\([0-9a-z]*\)_.*/\1/p' <<<"$OUT")
-    NOW=2026-07-01T10:00:00Z expect_exit 0 fidele key revoke "$id"
+    NOW=2026-07-01T10:00:00Z expect_exit 0 fidele --json key revoke "$id"
+    check_json "--json says which key" '"\(.id) \(.revoked)"' "$id true"
     expect_exit 0 fidele key list
     assert_contains "$OUT" "$id  read   created 2026-03-03 15:30:00+01:00, revoked 2026-07-01 12:00:00+02:00  back office" \
         "key list: created and revoked in Paris time"
