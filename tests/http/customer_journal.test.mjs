@@ -508,7 +508,7 @@ describe("customer journal and other connections' writes", () => {
     it("lists are never older than acknowledged while `fidele balance` folds again and again", async () => {
         // A read-only CLI command folds the journal as it opens the database; the committer then
         // dropped all its images at its next transaction, although lists whose snapshot began
-        // before that fold still read through them. A race, for 4 s: a client orders for the
+        // before that fold still read through them. A race, for 4 s or more: a client orders for the
         // last 100 of the 500 members, ten a batch, while another lists the 500. 10,000 customers
         // who never enrolled sort between m0399 and m0400: the list steps over them, and so reads
         // the ordering members well after its snapshot began (a list in four to ten was stale).
@@ -551,8 +551,18 @@ describe("customer journal and other connections' writes", () => {
                     cliRuns++;
                 }
             };
+            // 4 s at least, and until each loop went round ten times (a sanitized build on a
+            // busy machine runs the CLI a few times a second), 60 s at most
+            const enough = async () => {
+                const started = Date.now();
+                while (!done) {
+                    await sleep(100);
+                    const ran = Date.now() - started;
+                    if ((ran > 4000 && batches > 10 && lists > 10 && cliRuns > 10) || ran > 60000) done = true;
+                }
+            };
             try {
-                await Promise.all([sleep(4000).then(() => (done = true)), writer(), reader(), cli()]);
+                await Promise.all([enough(), writer(), reader(), cli()]);
             } finally {
                 done = true; // a loop that failed stops the others
             }
