@@ -369,9 +369,19 @@ traced_summary_synced() {
     local verdict
     verdict=$(awk -v words="$words" '
         /openat\(.*-wal"/ && / = [0-9]+$/ { log_fd[$NF] = 1; next }
+        /openat\(.*-wal".*<unfinished/ { opening[$1] = 1; next }
+        /<\.\.\. openat resumed>/ { if (($1 in opening) && / = [0-9]+$/) log_fd[$NF] = 1
+            delete opening[$1]; next }
         /close\([0-9]+\)/ { fd = $0; sub(/.*close\(/, "", fd); sub(/\).*/, "", fd); delete log_fd[fd] }
         /pwrite64\([0-9]+,/ { fd = $0; sub(/.*pwrite64\(/, "", fd); sub(/,.*/, "", fd)
-            if (fd in log_fd) { written = 1; synced = 0 } }
+            if (fd in log_fd) { written = 1; synced = 0; writes++ } }
+        # a sync another thread interrupted is printed in two lines: once resumed, it covers the
+        # writes made before it began
+        /f(data)?sync\([0-9]+ <unfinished/ { fd = $0; sub(/.*sync\(/, "", fd); sub(/ .*/, "", fd)
+            pending[$1] = fd; writes_then[$1] = writes; next }
+        /<\.\.\. f(data)?sync resumed>/ { if (($1 in pending) && (pending[$1] in log_fd) && written &&
+                writes_then[$1] == writes) synced = 1
+            delete pending[$1]; next }
         /f(data)?sync\([0-9]+\)/ { fd = $0; sub(/.*sync\(/, "", fd); sub(/\).*/, "", fd)
             if ((fd in log_fd) && written) synced = 1 }
         /write\(1, / && index($0, words) { print (written ? (synced ? "synced" : "NOT synced") : "no log write"); exit }
