@@ -150,12 +150,33 @@ enum fid_status cli_parse(struct cli *cli, const struct cli_option_spec *specs, 
         } else if (inline_value) {
             return fid_fail(err, FID_ERR_INPUT, arg, "option takes no value");
         }
+        if (spec->takes_value != CLI_VALUES && cli_option(cli, spec->name))
+            return fid_fail(
+                err, FID_ERR_INPUT, arg, "option given twice for `fidele %s`%s", cli->command,
+                strcmp(spec->name, "consent") == 0 ? ": list consents with commas" : "");
         cli->option_names[cli->n_options] = spec->name;
         cli->option_values[cli->n_options++] = value;
     }
     if (cli->n_positional < min_positional)
         return fid_fail(err, FID_ERR_INPUT, cli->command,
                         "missing argument: see `fidele %s --help`", cli->command);
+    return FID_OK;
+}
+
+enum fid_status cli_action_takes(const struct cli *cli, const char *const *takes,
+                                 struct fid_error *err)
+{
+    for (int i = 0; i < cli->n_options; i++) {
+        bool taken = false;
+        for (const char *const *t = takes; *t && !taken; t++)
+            taken = strcmp(*t, cli->option_names[i]) == 0;
+        if (!taken) {
+            char field[64];
+            snprintf(field, sizeof field, "--%s", cli->option_names[i]);
+            return fid_fail(err, FID_ERR_INPUT, field, "not an option of `fidele %s %s`",
+                            cli->command, cli->positional[0]);
+        }
+    }
     return FID_OK;
 }
 
@@ -391,6 +412,21 @@ void cli_new_key(char *out, size_t size)
     snprintf(out, size, "cli-%s", code);
 }
 
+/* The slot of a global option (--db, --now, --seed, --merchant; slots in that order) that arg
+ * names, with its value when given as --opt=value; NULL when arg is none of them. */
+static const char **global_slot(const char *arg, const char **slots[4], const char **inline_value)
+{
+    static const char *const names[] = {"--db", "--now", "--seed", "--merchant"};
+    for (int g = 0; g < 4; g++) {
+        size_t n = strlen(names[g]);
+        if (strncmp(arg, names[g], n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
+            *inline_value = arg[n] == '=' ? arg + n + 1 : NULL;
+            return slots[g];
+        }
+    }
+    return NULL;
+}
+
 int cli_main(int argc, char **argv)
 {
     struct cli cli = {.db_path = getenv("FIDELE_DB"), .now = (int64_t)time(NULL)};
@@ -406,15 +442,16 @@ int cli_main(int argc, char **argv)
     const char *now_text = NULL, *seed_text = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char **slot = NULL;
-        if (strcmp(a, "--db") == 0)
-            slot = &cli.db_path;
-        else if (strcmp(a, "--now") == 0)
-            slot = &now_text;
-        else if (strcmp(a, "--seed") == 0)
-            slot = &seed_text;
-        else if (strcmp(a, "--merchant") == 0)
-            slot = &merchant_text;
+        const char *inline_value = NULL;
+        const char **slot =
+            global_slot(a, (const char **[]){&cli.db_path, &now_text, &seed_text, &merchant_text},
+                        &inline_value);
+        if (slot && inline_value) { /* the last one given wins, as an alias's can be overridden */
+            *slot = inline_value;
+            continue;
+        }
+        if (slot)
+            ;
         else if (strcmp(a, "--json") == 0) {
             cli.json = true;
             continue;

@@ -19,8 +19,12 @@
 
 struct cli_option_spec {
     const char *name; /* without the leading dashes */
-    bool takes_value;
+    int takes_value;  /* false: a flag; true: one value; CLI_VALUES: values given repeatedly */
 };
+
+/* An option that may be given more than once, each value kept (any other given twice is
+ * refused: keeping one of the two would silently drop what the user typed). */
+#define CLI_VALUES 2
 
 struct cli {
     const char *db_path;
@@ -54,6 +58,12 @@ enum fid_status cli_parse(struct cli *cli, const struct cli_option_spec *specs, 
 const char *cli_option(const struct cli *cli, const char *name);
 bool cli_flag(const struct cli *cli, const char *name);
 /* Integer option within [min, max]; def when absent. */
+/* Refuses an option given that the action (positional[0]) does not take, naming it: the
+ * actions of one command share its option list, and an option meant for another action would
+ * otherwise be ignored. takes is NULL-terminated. */
+enum fid_status cli_action_takes(const struct cli *cli, const char *const *takes,
+                                 struct fid_error *err);
+
 enum fid_status cli_option_int(const struct cli *cli, const char *name, int64_t min, int64_t max,
                                int64_t def, int64_t *out, struct fid_error *err) FID_MUST_USE;
 

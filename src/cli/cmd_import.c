@@ -27,8 +27,8 @@
 int cmd_import(struct cli *cli)
 {
     static const struct cli_option_spec specs[] = {
-        {"format", true},       {"map", true},    {"delimiter", true}, {"no-header", false},
-        {"date-format", true},  {"award", false}, {"dry-run", false},  {"errors", true},
+        {"format", true},       {"map", CLI_VALUES}, {"delimiter", true}, {"no-header", false},
+        {"date-format", true},  {"award", false},    {"dry-run", false},  {"errors", true},
         {"commit-every", true}, {NULL, false}};
     struct import im = {.cli = cli, .status = FID_OK};
     fid_error_clear(&im.err);

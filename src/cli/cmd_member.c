@@ -221,13 +221,24 @@ int cmd_member(struct cli *cli)
         fid_fail(&err, FID_ERR_INPUT, action, "expected a member (id, card code, e-mail or phone)");
         return cli_fail(cli, &err);
     }
-    if (strcmp(action, "add") == 0)
-        return add_member(cli);
-    struct engine *e = NULL;
-    if (strcmp(action, "show") != 0 && strcmp(action, "list") != 0 && strcmp(action, "find") != 0) {
+    static const char *const add_takes[] = {"email",   "phone", "name", "birthday", "locale",
+                                            "consent", "key",   "at",   NULL};
+    static const char *const show_takes[] = {NULL}, *const find_takes[] = {"limit", NULL};
+    static const char *const list_takes[] = {"limit", "after", "all", NULL};
+    const char *const *takes = strcmp(action, "add") == 0    ? add_takes
+                               : strcmp(action, "show") == 0 ? show_takes
+                               : strcmp(action, "list") == 0 ? list_takes
+                               : strcmp(action, "find") == 0 ? find_takes
+                                                             : NULL;
+    if (takes == NULL) {
         fid_fail(&err, FID_ERR_INPUT, action, "expected add, show, list or find");
         return cli_fail(cli, &err);
     }
+    if (cli_action_takes(cli, takes, &err) != FID_OK)
+        return cli_fail(cli, &err);
+    if (strcmp(action, "add") == 0)
+        return add_member(cli);
+    struct engine *e = NULL;
     if (cli_open_engine(cli, &e, &err) != FID_OK)
         return cli_fail(cli, &err);
     struct store *store = engine_store(e);

@@ -17,10 +17,13 @@ int cmd_program(struct cli *cli)
         return cli_fail(cli, &err);
     const char *action = cli->positional[0];
     if (strcmp(action, "validate") == 0 || strcmp(action, "set") == 0) {
+        static const char *const takes_none[] = {NULL};
         if (cli->n_positional != 2) {
             fid_fail(&err, FID_ERR_INPUT, action, "expected a file (or - for stdin)");
             return cli_fail(cli, &err);
         }
+        if (cli_action_takes(cli, takes_none, &err) != FID_OK)
+            return cli_fail(cli, &err);
         char *text = NULL;
         size_t len = 0;
         struct program *p = NULL;

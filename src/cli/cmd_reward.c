@@ -163,6 +163,14 @@ int cmd_voucher(struct cli *cli)
     if (cli_parse(cli, specs, 2, 2, &err) != FID_OK)
         return cli_fail(cli, &err);
     const char *action = cli->positional[0];
+    static const char *const list_takes[] = {"state", NULL}, *const show_takes[] = {NULL};
+    static const char *const use_takes[] = {"key", "at", "order", NULL};
+    const char *const *takes = strcmp(action, "list") == 0   ? list_takes
+                               : strcmp(action, "use") == 0  ? use_takes
+                               : strcmp(action, "show") == 0 ? show_takes
+                                                             : NULL;
+    if (takes && cli_action_takes(cli, takes, &err) != FID_OK)
+        return cli_fail(cli, &err);
     if (strcmp(action, "list") == 0)
         return list_vouchers(cli);
     char code[FID_CODE_MAX];

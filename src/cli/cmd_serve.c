@@ -166,6 +166,11 @@ int cmd_key(struct cli *cli)
             FID_OK)
         return cli_fail(cli, &err);
     const char *action = cli->positional[0];
+    static const char *const create_takes[] = {"merchant", "scope", "label", NULL};
+    static const char *const other_takes[] = {"merchant", NULL};
+    if (cli_action_takes(cli, strcmp(action, "create") == 0 ? create_takes : other_takes, &err) !=
+        FID_OK)
+        return cli_fail(cli, &err);
     struct db *db = NULL;
     struct db_options options = {.durability = DB_DURABILITY_FULL};
     struct merchant m;

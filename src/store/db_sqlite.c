@@ -151,8 +151,13 @@ static enum fid_status connect_to(const char *name, const char *path, int flags,
         *out = db;
         return FID_OK;
     }
-    enum fid_status st = fid_fail(err, FID_ERR_IO, "--db", "cannot open database %s: %s", path,
-                                  db->conn ? sqlite3_errmsg(db->conn) : "no memory");
+    struct stat about;
+    /* a directory given for the file is the caller's mistake, not a failing disk */
+    enum fid_status st =
+        stat(path, &about) == 0 && S_ISDIR(about.st_mode)
+            ? fid_fail(err, FID_ERR_INPUT, "--db", "%s is a directory, not a database file", path)
+            : fid_fail(err, FID_ERR_IO, "--db", "cannot open database %s: %s", path,
+                       db->conn ? sqlite3_errmsg(db->conn) : "no memory");
     db_close(db);
     return st;
 }
@@ -239,6 +244,8 @@ enum fid_status db_open(const char *path, const struct db_options *options, stru
         snprintf(pragmas, sizeof pragmas, "PRAGMA mmap_size=%lld", (long long)options->map_bytes);
         st = db_exec(db, pragmas, err);
     }
+    if (st != FID_OK && (sqlite3_extended_errcode(db->conn) & 0xff) == SQLITE_NOTADB)
+        st = fid_fail(err, FID_ERR_INPUT, "--db", "%s is not a database file", path);
     if (st != FID_OK) {
         db_close(db);
         return st;

@@ -146,6 +146,24 @@ bad_command_line() {
     bad "bad --seed" "--seed" - fidele --seed -3 balance alice
     bad "bad --limit" "--limit" - fidele member list --limit ten
     bad "event without post" "send" - fidele event send x.json
+    bad "an option given twice" "--consent: option given twice" - \
+        fidele member add bob --consent email --consent sms
+    bad "a date given twice" "--at: option given twice" - \
+        fidele redeem alice pastry --at 2026-03-01T10:00:00Z --at 2026-03-02T10:00:00Z
+    bad "an option of another action" "--limit: not an option of \`fidele member show\`" - \
+        fidele member show alice --limit 3
+    bad "a voucher's show with use's options" "--order: not an option of \`fidele voucher show\`" - \
+        fidele voucher show ABCD-EFGH --order 1001
+    bad "program set with show's version" "--version: not an option of \`fidele program set\`" - \
+        fidele program set shown.json --version 1
+    bad "key list with create's scope" "--scope: not an option of \`fidele key list\`" - \
+        fidele key list --scope admin
+    # global options take --opt=value too; the last given wins (an alias's can be overridden)
+    expect_exit 0 "$FIDELE" --db=/nowhere.db --db="$DB" balance alice
+    assert_contains "$OUT" "alice" "--db=PATH, the last one"
+    expect_exit 0 fidele member add carol --consent email,sms --key enrol-carol
+    expect_exit 0 fidele member show carol
+    assert_contains "$OUT" "email sms" "consents listed with commas"
     bad "missing event file" "no-such-file.json" - fidele event post no-such-file.json
     bad "unknown subcommand" "polish" - fidele voucher polish ABCD-EFGH
     bad "unknown member action" "remove" - fidele member remove alice
@@ -183,6 +201,18 @@ bad_command_line() {
     expect_exit 2 "$FIDELE" --db "$PWD/missing.db" balance alice
     assert_stderr_names "--db"
     assert_true "a command on a missing database creates nothing" [ ! -e missing.db ]
+    mkdir -p a-directory
+    echo "not a database" >not-sqlite.db
+    local args
+    for args in "balance alice" "init --template cafe"; do
+        # shellcheck disable=SC2086 # the arguments are words
+        expect_exit 2 "$FIDELE" --db "$PWD/a-directory" $args
+        assert_contains "$ERR" "--db: $PWD/a-directory is a directory" "a directory for --db: $args"
+        # shellcheck disable=SC2086
+        expect_exit 2 "$FIDELE" --db not-sqlite.db $args
+        assert_contains "$ERR" "--db: not-sqlite.db is not a database file" "a text file for --db: $args"
+    done
+    assert_eq "not a database" "$(cat not-sqlite.db)" "the text file is left as it was"
 }
 
 # ---------------------------------------------------------------------------------------------
