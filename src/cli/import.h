@@ -91,6 +91,7 @@ struct import {
     bool order_paid_lines;
     enum field order_money;       /* the column of its amounts: F_AMOUNT or F_PRICE */
     int64_t order_negative_minor; /* what its negative rows take off, as a discount */
+    int64_t order_lines_minor;    /* what its lines add up to (quantity x price each) */
     int64_t order_total_minor;    /* the amounts beside its priced lines: what it paid */
     bool order_has_total;
     int64_t order_refund_minor; /* refunded: 0 none, ORDER_REFUNDED_ALL all it paid */

@@ -39,10 +39,14 @@ static bool order_amount(struct import *im, const struct row *row, enum field f,
     const char *text = import_field(im, row, f);
     if (text == NULL || text[0] == '\0')
         return true;
-    int64_t minor;
+    int64_t minor = 0;
     char reason[VALUE_REASON_MAX];
-    if (value_amount(text, im->digits, &minor, reason) != 0 || minor < 0) {
-        import_report_bad(im, row->line, f, minor < 0 ? "a negative amount" : reason);
+    if (value_amount(text, im->digits, &minor, reason) != 0) {
+        import_report_bad(im, row->line, f, reason);
+        return false;
+    }
+    if (minor < 0) {
+        import_report_bad(im, row->line, f, "a negative amount");
         return false;
     }
     if (minor > 0)
@@ -430,6 +434,17 @@ int import_on_row(const struct row *row, void *context)
                               "the order's negative rows are above 10^14 minor units");
             im->order_bad = true;
         }
+        return 0;
+    }
+    /* the bound the engine puts on an order's lines; the sums made of them at its close stay
+     * within 64 bits */
+    int64_t amount;
+    if (__builtin_mul_overflow(quantity, unit, &amount) ||
+        __builtin_add_overflow(im->order_lines_minor, amount, &im->order_lines_minor) ||
+        im->order_lines_minor > EVENT_AMOUNT_MAX) {
+        import_report_bad(im, row->line, money_field,
+                          "the order's lines (quantity x price) are above 10^14 minor units");
+        im->order_bad = true;
         return 0;
     }
     const char *sku = import_field(im, row, F_SKU), *category = import_field(im, row, F_CATEGORY);

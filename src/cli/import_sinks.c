@@ -540,6 +540,7 @@ void import_close_order(struct import *im)
     im->order_known = false;
     im->order_paid_lines = false;
     im->order_negative_minor = 0;
+    im->order_lines_minor = 0;
     im->order_total_minor = 0;
     im->order_has_total = false;
     im->order_refund_minor = 0;

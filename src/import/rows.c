@@ -19,6 +19,10 @@ struct gather {
     size_t offsets[ROWS_FIELDS_MAX];
     size_t line;      /* current physical line */
     size_t row_start; /* line where the current row began */
+    /* the line of the first byte fed since the last row ended: a row whose first field spans
+     * lines (quoted) reaches add_field only on its last one */
+    size_t fed_line;
+    bool fed;
     bool at_line_start;
     bool cr_ended; /* the last piece ended with '\r': a '\n' first in the next one ends no line */
     bool row_open;
@@ -46,7 +50,7 @@ static void add_field(struct gather *g, const char *data, size_t len)
         return;
     if (!g->row_open) {
         g->row_open = true;
-        g->row_start = g->line;
+        g->row_start = g->fed ? g->fed_line : g->line;
     }
     if (g->row.n_fields == ROWS_FIELDS_MAX || len > ROWS_FIELD_MAX) {
         char where[32];
@@ -74,6 +78,7 @@ static void end_row(struct gather *g)
     g->row.n_fields = 0;
     g->used = 0;
     g->row_open = false;
+    g->fed = false;
 }
 
 static void on_field(void *data, size_t len, void *context)
@@ -115,6 +120,10 @@ static enum fid_status read_csv(FILE *in, char delimiter, struct gather *g, size
                 g->line++;
             g->at_line_start = stop[-1] == '\n' || stop[-1] == '\r';
             g->cr_ended = stop[-1] == '\r';
+            if (!g->fed && *p != '\n' && *p != '\r') { /* a blank line starts no row */
+                g->fed = true;
+                g->fed_line = g->line;
+            }
             if (bytes_read) /* counted per line: an import estimates its size from it */
                 *bytes_read += (size_t)(stop - p);
             if (csv_parse(&parser, p, (size_t)(stop - p), on_field, on_row, g) !=

@@ -176,6 +176,17 @@ refused_rows() {
     printf 'order_id,customer,date,amount\r3001,erin,2026-03-03,1.00\r3002,erin,2026-03-03,x\r' >c.csv
     expect_exit 2 fidele import orders c.csv
     assert_contains "$ERR" 'line 3, column 4 (amount): "x" is not an amount' "the line of a CR-only file"
+    # a row whose first field is quoted over two lines is named by the line it starts on; a
+    # blank line before it starts no row
+    printf 'customer,order_id,date,amount\r\n\r\n"fr\r\ned",4001,2026-03-04,5\r\n' >d.csv
+    expect_exit 2 fidele import orders d.csv
+    assert_contains "$ERR" "line 3, column 1 (customer): a control character in an id" "a row that starts quoted"
+    # lines whose quantity x price passes 64 bits, a discount that is not an amount: named, and
+    # the sums made of them never wrap round (UBSan would say so)
+    printf 'customer,order_id,date,sku,price,quantity,discount\ngus,5001,2026-03-05,A,99999999999.99,1000000,\nhal,5002,2026-03-05,A,10,1,abc\n' >e.csv
+    expect_exit 2 fidele import orders e.csv
+    assert_contains "$ERR" "line 2, column 5 (price): the order's lines (quantity x price) are above 10^14 minor units" "quantity x price"
+    assert_contains "$ERR" 'line 3, column 7 (discount): "abc" is not an amount' "a discount that is not an amount"
 }
 
 # An e-mail or a phone that names the customer is kept as customers keep them: e-mails in lower
