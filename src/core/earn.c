@@ -112,24 +112,13 @@ static void add_stamps(const struct program *p, const struct event *o, int64_t b
     }
 }
 
-void earn_order(const struct program *p, const struct event *o, const struct earn_context *ctx,
-                struct earning *e)
+/* The parts the earning rate makes: base, multipliers, tier and VIP bonuses. */
+static void add_rate_parts(const struct program *p, const struct event *o,
+                           const struct earn_context *ctx, const struct labels *words,
+                           int64_t basis, struct earning *e, size_t *cap)
 {
-    memset(e, 0, sizeof *e);
-    size_t cap = 0;
-    const struct labels *words = ctx->labels ? ctx->labels : labels_for("en");
-    int64_t basis = earn_basis(p, o);
     int64_t gross = event_order_gross(o);
-    e->basis_minor = basis;
-    add_stamps(p, o, basis, e);
-    e->cashback_minor = arith_share(basis, p->cashback_bp, 10000);
-
-    if (basis < p->earning.min_order_minor || p->earning.points == 0) {
-        add_part(e, &cap, "base", words->below_minimum, 0);
-        return;
-    }
-    add_part(e, &cap, "base", words->base, rate_points(p, basis, 1, 100));
-
+    add_part(e, cap, "base", words->base, rate_points(p, basis, 1, 100));
     for (size_t i = 0; i < p->earning.n_multipliers; i++) {
         const struct multiplier *m = &p->earning.multipliers[i];
         if (m->factor_pct == 100 || !earn_multiplier_applies(m, o, &ctx->local))
@@ -149,7 +138,7 @@ void earn_order(const struct program *p, const struct event *o, const struct ear
         }
         char rule[PROGRAM_ID_MAX + 16];
         snprintf(rule, sizeof rule, "multiplier:%s", m->id);
-        add_part(e, &cap, rule, m->name, extra);
+        add_part(e, cap, rule, m->name, extra);
     }
     const struct tier_level *tier = ctx->tier_id ? program_tier(p, ctx->tier_id) : NULL;
     if (tier && tier->perks.multiplier_pct != 100) {
@@ -157,7 +146,7 @@ void earn_order(const struct program *p, const struct event *o, const struct ear
         snprintf(rule, sizeof rule, "tier:%s", tier->id);
         char label[PROGRAM_NAME_MAX];
         labels_fill(words->tier_bonus, tier->name, label, sizeof label);
-        add_part(e, &cap, rule, label, rate_points(p, basis, 1, tier->perks.multiplier_pct - 100));
+        add_part(e, cap, rule, label, rate_points(p, basis, 1, tier->perks.multiplier_pct - 100));
     }
     const struct vip_plan *vip = ctx->vip_plan_id ? program_vip_plan(p, ctx->vip_plan_id) : NULL;
     if (vip && vip->perks.multiplier_pct != 100) {
@@ -165,8 +154,29 @@ void earn_order(const struct program *p, const struct event *o, const struct ear
         snprintf(rule, sizeof rule, "vip:%s", vip->id);
         char label[PROGRAM_NAME_MAX];
         labels_fill(words->vip_bonus, vip->name, label, sizeof label);
-        add_part(e, &cap, rule, label, rate_points(p, basis, 1, vip->perks.multiplier_pct - 100));
+        add_part(e, cap, rule, label, rate_points(p, basis, 1, vip->perks.multiplier_pct - 100));
     }
+}
+
+void earn_order(const struct program *p, const struct event *o, const struct earn_context *ctx,
+                struct earning *e)
+{
+    memset(e, 0, sizeof *e);
+    size_t cap = 0;
+    const struct labels *words = ctx->labels ? ctx->labels : labels_for("en");
+    int64_t basis = earn_basis(p, o);
+    e->basis_minor = basis;
+    add_stamps(p, o, basis, e);
+    e->cashback_minor = arith_share(basis, p->cashback_bp, 10000);
+
+    if (basis < p->earning.min_order_minor) {
+        add_part(e, &cap, "base", words->below_minimum, 0);
+        return;
+    }
+    if (p->earning.points == 0) /* no rate (a card of stamps alone): a first order's bonus still */
+        add_part(e, &cap, "base", words->base, 0);
+    else
+        add_rate_parts(p, o, ctx, words, basis, e, &cap);
     if (ctx->first_order && p->earning.first_order_bonus > 0)
         add_part(e, &cap, "first_order", words->first_order, p->earning.first_order_bonus);
     if (e->points < 0) /* multipliers below 100% cannot take more than the base */

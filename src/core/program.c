@@ -669,9 +669,20 @@ static enum fid_status check_references(const struct program *p, struct fid_erro
         }
     for (size_t i = 0; i < p->n_rewards; i++) {
         const struct reward *r = &p->rewards[i];
-        if (r->cost_stamps > 0 && program_stamp_card(p, r->stamp_card) == NULL) {
+        const struct stamp_card *card =
+            r->cost_stamps > 0 ? program_stamp_card(p, r->stamp_card) : NULL;
+        if (r->cost_stamps > 0 && card == NULL) {
             snprintf(at, sizeof at, "/rewards/%zu/stamp_card", i);
             return fid_fail(err, FID_ERR_INPUT, at, "no stamp card with id \"%s\"", r->stamp_card);
+        }
+        /* a full card issues its own reward and starts again: it never holds that many */
+        if (card && r->cost_stamps >= card->stamps_required) {
+            snprintf(at, sizeof at, "/rewards/%zu/cost_stamps", i);
+            return fid_fail(err, FID_ERR_INPUT, at,
+                            "a card \"%s\" holds at most %lld stamps (it issues its reward at "
+                            "%lld): expected fewer",
+                            card->id, (long long)card->stamps_required - 1,
+                            (long long)card->stamps_required);
         }
         for (size_t t = 0; t < r->tiers.count; t++)
             if (program_tier(p, r->tiers.items[t]) == NULL) {

@@ -216,6 +216,30 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
 #define VIP_MONTHS_AHEAD_MAX  1200
 #define VIP_SECONDS_AHEAD_MAX (100LL * 366 * 86400)
 
+enum fid_status welcome_top_up(struct engine *e, struct customer *c, int64_t order_at,
+                               const char *event_key, struct fid_error *err)
+{
+    const struct program *p = e->program;
+    int64_t gap = p->enrolment.quick_bonus_points - p->enrolment.bonus_points;
+    if (gap <= 0 || order_at > c->enrolled_at ||
+        c->enrolled_at - order_at > p->enrolment.quick_hours * 3600)
+        return FID_OK;
+    /* a first order at or before the enrolment already: it was given the larger bonus (it was
+     * in the window) or this order is not the first (it was before) */
+    if (c->first_order_at != 0 && c->first_order_at <= c->enrolled_at)
+        return FID_OK;
+    char explanation[200];
+    snprintf(explanation, sizeof explanation,
+             "[{\"rule\":\"enrolment\",\"label\":\"%s\",\"points\":%lld}]",
+             e->labels->welcome_quick, (long long)gap);
+    struct credit credit = {.kind = LEDGER_EARN,
+                            .amount = gap,
+                            .at = c->enrolled_at,
+                            .event_key = event_key,
+                            .explanation = explanation};
+    return points_credit(e, c, &credit, NULL, err);
+}
+
 enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *err)
 {
     struct engine *e = ctx->engine;

@@ -185,7 +185,8 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
     if ((st = store_next_id(&e->store, TABLE_ORDERS, &row.id, err)) != FID_OK)
         goto done;
     if (c.is_member && !ev->history &&
-        (st = credit_order(e, &c, ev, &row, ev->at, ev->key, ctx->result, err)) != FID_OK)
+        ((st = credit_order(e, &c, ev, &row, ev->at, ev->key, ctx->result, err)) != FID_OK ||
+         (st = welcome_top_up(e, &c, ev->at, ev->key, err)) != FID_OK))
         goto done;
     if ((st = order_insert(&e->store, &c.order_periods, &row, err)) != FID_OK)
         goto done;

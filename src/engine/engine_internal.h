@@ -84,6 +84,12 @@ void result_vouchers(struct jsonw *result, struct jsonw *vouchers);
 enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_refund(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err);
+/* Called before an order of member c dated at order_at is recorded (c's first_order_at still
+ * the one before it): an order dated within quick_hours before the enrolment that becomes the
+ * first was owed the larger welcome bonus, which an enrolment applied before it could not
+ * know; the difference is credited at the enrolment's instant. */
+enum fid_status welcome_top_up(struct engine *e, struct customer *c, int64_t order_at,
+                               const char *event_key, struct fid_error *err);
 enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_voucher_use(struct apply_context *ctx, struct fid_error *err);
 enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *err);
@@ -160,7 +166,12 @@ struct manual_note {
     const char *explanation, *reason, *author;
 };
 
-/* Adds stamps on card; issues the card's reward for every full card (codes added to vouchers). */
+/* The most cards one event may fill: each issues a voucher or a credit (a row apiece), and a
+ * till's typo of a quantity would otherwise issue thousands. */
+#define STAMP_CARDS_AT_ONCE_MAX 100
+
+/* Adds stamps on card; issues the card's reward for every full card (codes added to vouchers);
+ * refused (too_large) past STAMP_CARDS_AT_ONCE_MAX full cards. */
 enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct stamp_card *card,
                             int64_t stamps, int64_t at, int64_t order_id, const char *event_key,
                             const struct manual_note *by_hand, struct jsonw *vouchers,

@@ -335,6 +335,10 @@ enum fid_status stamps_earn(struct engine *e, struct customer *c, const struct s
                            err)) != FID_OK)
         return st;
     stamps_add(count, stamps, card->stamps_required, &new_count, &completed);
+    if (completed > STAMP_CARDS_AT_ONCE_MAX) /* each is a voucher or a credit, a row apiece */
+        return fid_fail(err, FID_ERR_LIMIT, by_hand ? "/points" : "/lines",
+                        "the event would fill %lld cards \"%s\" at once, more than %d",
+                        (long long)completed, card->id, STAMP_CARDS_AT_ONCE_MAX);
     const struct reward *reward = program_reward(e->program, card->reward_id);
     for (int64_t i = 0; i < completed; i++) {
         char explanation[PROGRAM_ID_MAX * 2 + 128];

@@ -274,6 +274,31 @@ earn points 10 0 G3 v1 base=10" "$(ledger_table gus | grep -v enrolment)" \
         "gus's ledger: the bonus once, whatever the orders' instants"
 }
 
+# A card of stamps alone (no points per unit): a first order's fixed bonus is still paid, and
+# its breakdown does not speak of a minimum.
+first_order_bonus_without_rate() {
+    write p.json '{"earning": {"points": 0, "per_minor": 100, "first_order_bonus": 50},
+        "stamp_cards": [{"id": "coffee", "name": "Coffee", "stamps_required": 10, "reward": "fc",
+            "per": "unit"}],
+        "rewards": [{"id": "fc", "name": "Free coffee", "kind": "free_product", "sku": "ESP"}]}'
+    init_db p.json
+    enrol ida 2026-01-05T09:00:00Z
+    order i1 2026-01-06T09:00:00Z ida I1 "[$(line LATTE x 1 380)]"
+    check_json "the first order's bonus" '.[0].points' 50 \
+        '.[0].breakdown | map("\(.rule)=\(.label)=\(.points)") | join(" ")' \
+        "base=Base points=0 first_order=First order bonus=50" '.[0].stamps.coffee' 1
+    order i2 2026-01-07T09:00:00Z ida I2 "[$(line LATTE x 1 380)]"
+    assert_json '.[0].points' 0 "the next order earns stamps only"
+    # a hundred full cards at once at most (each a voucher): a quantity typed wrong is refused
+    local before
+    before=$(snapshot)
+    post_fails 2 "$(order_json i3 2026-01-08T09:00:00Z ida I3 "[$(line LATTE x 1008 0)]")"
+    assert_contains "$ERR" 'would fill 101 cards' "101 cards refused"
+    assert_unchanged "$before" "nothing written"
+    order i4 2026-01-08T09:00:00Z ida I4 "[$(line LATTE x 998 0)]"
+    assert_json '.[0].vouchers | length' 100 "a hundred"
+}
+
 # ---------------------------------------------------------------------------------------------
 enrolment_bonus_quick() {
     init_db cafe
@@ -299,6 +324,17 @@ enrolment_bonus_quick() {
         '["Welcome bonus|20"]' "the normal bonus is explained"
     assert_eq "ann|20 ben|50 cat|20 dan|50" "$(sql "SELECT group_concat(ref || '|' || points_available, ' ')
         FROM (SELECT * FROM customers ORDER BY ref)")" "balances"
+    # enrolled at the till before the order reached Fidele: the order, dated five minutes
+    # before and the first, makes the bonus the larger one; a second such order, nothing more
+    enrol eve 2026-03-04T10:05:00Z
+    assert_json '.[0].welcome_points' 20 "no purchase known yet: the normal bonus"
+    order e1 2026-03-04T10:00:00Z eve E1 "[$(line ESPRESSO coffee 1 250)]"
+    order e2 2026-03-04T09:00:00Z eve E2 "[$(line ESPRESSO coffee 1 250)]"
+    expect_exit 0 fidele --json ledger eve
+    assert_json '[.entries[] | .explanation[] | select(.rule == "enrolment") | .points] | sort' '[20,30]' \
+        "the difference, once, at the enrolment's instant"
+    assert_json '[.entries[] | select(.explanation[0].rule == "enrolment") | .at] | unique' \
+        '["2026-03-04T10:05:00Z"]' "dated at the enrolment"
     expect_exit 2 fidele member add ann --key enrol-again
     assert_stderr_names "already a member"
     expect_exit 2 fidele member add ann --email ann@example.org
@@ -513,6 +549,7 @@ scenario times_in_the_merchants_zone times_in_the_merchants_zone
 scenario campaign_and_merchant_timezone campaign_and_merchant_timezone
 scenario channel_multiplier channel_multiplier
 scenario first_order_and_minimum first_order_and_minimum
+scenario first_order_bonus_without_rate first_order_bonus_without_rate
 scenario enrolment_bonus_quick enrolment_bonus_quick
 scenario credit_past_orders_bookshop credit_past_orders_bookshop
 scenario credit_past_orders_cafe credit_past_orders_cafe

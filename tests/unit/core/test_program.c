@@ -66,7 +66,7 @@ static const char FULL[] =
     "    'benefits': ['Lounge', 'Parking']}]},"
     " 'vip_plans': [{'id': 'club', 'price_minor': 4900, 'period': 'month', 'multiplier_pct': 150,"
     "   'welcome_reward': 'free-coffee', 'free_delivery': true, 'benefits': ['Tasting']}],"
-    " 'rewards': [{'id': 'free-coffee', 'kind': 'free_product', 'sku': 'ESP', 'cost_stamps': 10,"
+    " 'rewards': [{'id': 'free-coffee', 'kind': 'free_product', 'sku': 'ESP', 'cost_stamps': 8,"
     "   'stamp_card': 'coffee'},"
     "   {'id': 'gold-only', 'name': 'Gold gift', 'kind': 'percent_discount', 'percent': 15,"
     "    'cost_points': 900, 'tiers': ['gold'], 'vip_only': true, 'stock': 0, 'valid_days': 30},"
@@ -159,7 +159,7 @@ static void test_full_document(void **state)
     const struct reward *coffee = program_reward(p, "free-coffee");
     assert_int_equal(coffee->kind, REWARD_FREE_PRODUCT);
     assert_int_equal(coffee->cost_points, 0);
-    assert_int_equal(coffee->cost_stamps, 10);
+    assert_int_equal(coffee->cost_stamps, 8);
     assert_string_equal(coffee->stamp_card, "coffee");
     assert_string_equal(coffee->sku, "ESP");
     assert_int_equal(coffee->stock, -1);
@@ -476,6 +476,10 @@ static const struct bad_case BAD_CASES[] = {
     {"stamps on a missing card",
      REWARDS("{'id': 'a', 'kind': 'experience', 'cost_stamps': 5, 'stamp_card': 'ghost'}"),
      FID_ERR_INPUT, "/rewards/0/stamp_card"},
+    {"stamps a full card never holds",
+     "{" EARNING ", 'stamp_cards': [{'id': 'c', 'stamps_required': 5, 'reward': 'a'}],"
+     " 'rewards': [{'id': 'a', 'kind': 'experience', 'cost_stamps': 5, 'stamp_card': 'c'}]}",
+     FID_ERR_INPUT, "/rewards/0/cost_stamps"},
     {"reward for a missing tier",
      "{" EARNING ", 'tiers': {'metric': 'spend', 'window': 'lifetime', 'levels': "
      "[{'id': 'gold', 'threshold': 1}]}, 'rewards': [{'id': 'a', 'kind': 'experience', "
