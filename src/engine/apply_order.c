@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/earn.h"
+#include "store/history_store.h"
 #include "util/jsonwrite.h"
 #include "util/xalloc.h"
 
@@ -162,9 +163,17 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
         return fid_fail(err, FID_ERR_INPUT, "/currency",
                         "order in %s but the merchant keeps accounts in %s", ev->currency,
                         e->merchant.currency);
-    struct customer c;
-    enum fid_status st = find_or_create_customer(e, ev, &c, err);
+    /* an order id names one order: the imported history's too */
+    bool imported = false;
+    enum fid_status st = history_holds_ref_at(&e->store, ev->order_id, ev->at, &imported, err);
     if (st != FID_OK)
+        return st;
+    if (imported)
+        return fid_fail(err, FID_ERR_CONFLICT, "/order_id",
+                        "order \"%.100s\" was already recorded by an import of order history",
+                        ev->order_id);
+    struct customer c;
+    if ((st = find_or_create_customer(e, ev, &c, err)) != FID_OK)
         return st;
     if (c.is_member && c.next_due_at != 0 && c.next_due_at <= ev->at &&
         (st = due_customer(e, &c, ev->at, NULL, err)) != FID_OK)

@@ -318,6 +318,35 @@ static enum fid_status locate(struct store *store, const uint8_t hash[HISTORY_RE
                            : FID_OK;
 }
 
+enum fid_status history_holds_ref_at(struct store *store, const char *ref, int64_t at, bool *found,
+                                     struct fid_error *err)
+{
+    *found = false;
+    struct db_stmt *s =
+        db_prepare(store->db, "SELECT r.refs FROM order_history h CROSS JOIN order_history_refs r "
+                              "ON r.merchant_id = h.merchant_id AND r.block = h.block "
+                              "WHERE h.merchant_id = ? AND h.first_at <= ? AND h.last_at >= ?");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, at);
+    db_bind_int(s, 3, at);
+    enum db_step rc = db_step(s);
+    uint8_t key[HISTORY_KEY_BYTES], hash[HISTORY_REF_HASH];
+    bool keyed = false;
+    enum fid_status st = FID_OK;
+    if (rc == DB_ROW && (st = read_key(store, key, &keyed, err)) == FID_OK && keyed)
+        history_ref_hash(key, ref, hash);
+    for (; st == FID_OK && keyed && !*found && rc == DB_ROW; rc = db_step(s)) {
+        size_t size = 0;
+        const uint8_t *refs = db_column_blob(s, 0, &size);
+        for (size_t i = 0; i < size / HISTORY_REF_HASH && !*found; i++)
+            *found = same_hash(refs + i * HISTORY_REF_HASH, hash);
+    }
+    db_done(s);
+    if (st == FID_OK && rc == DB_FAILED)
+        st = fid_fail(err, FID_ERR_DB, "", "reading the order history failed");
+    return st;
+}
+
 enum fid_status history_take_ref(struct store *store, const char *ref, struct history_found *out,
                                  bool *found, struct fid_error *err)
 {

@@ -66,6 +66,13 @@ struct history_found {
 enum fid_status history_take_ref(struct store *store, const char *ref, struct history_found *out,
                                  bool *found, struct fid_error *err) FID_MUST_USE;
 
+/* Whether an imported order whose span of dates (its block's) holds `at` has the ref: a live
+ * order sent again after an import (a shop's feed replaying its last weeks) keeps its date, and
+ * is found by reading the refs of the few blocks of those dates only; with no such block (no
+ * history, or orders dated after it) one look-up of an index. */
+enum fid_status history_holds_ref_at(struct store *store, const char *ref, int64_t at, bool *found,
+                                     struct fid_error *err) FID_MUST_USE;
+
 /* Number of orders in the history (for sizing). */
 enum fid_status history_count(struct store *store, int64_t *count,
                               struct fid_error *err) FID_MUST_USE;

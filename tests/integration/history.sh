@@ -595,6 +595,16 @@ refunds_of_imported_orders() {
     check_json "the report counts each order once, net of refunds" .orders 3 .revenue_minor 2800
     expect_exit 0 fidele import orders past.csv
     assert_contains "$OUT" "0 orders imported, 3 already imported" "still known"
+    # a live order naming an imported one (a shop's feed sending its last weeks again) is
+    # refused as recorded, whatever its idempotency key; a new id the same day is an order
+    before=$(snapshot)
+    post_fails 2 "$(order_json o-w2 2026-03-02T09:00:00Z walk W2 "[$(line A x 1 800)]")"
+    assert_contains "$ERR" 'order \"W2\" was already recorded by an import of order history' \
+        "W2 sent again"
+    assert_unchanged "$before" "nothing written"
+    post "$(order_json o-w4 2026-03-02T09:30:00Z walk W4 "[$(line A x 1 800)]")"
+    expect_exit 0 fidele report --from 2026-01-01 --to 2027-01-01 --format json
+    check_json "W4 counts, W2 once" .orders 4 .revenue_minor 3600
 }
 
 scenario same_numbers_both_paths same_numbers_both_paths
