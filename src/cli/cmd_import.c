@@ -109,6 +109,7 @@ int cmd_import(struct cli *cli)
         code = cli_fail(cli, &im.err);
         goto done;
     }
+    engine_history_refs_checked(im.engine); /* each order id is looked for in the history first */
     int64_t commit_every = HISTORY_COMMIT_ORDERS;
     if (cli_option_int(cli, "commit-every", 1, INT32_MAX, HISTORY_COMMIT_ORDERS, &commit_every,
                        &im.err) != FID_OK) {

@@ -311,3 +311,8 @@ void engine_read_end(struct engine *e)
     store_read_end(&e->store);
     db_rollback(e->db); /* nothing was written: ending the snapshot is all */
 }
+
+void engine_history_refs_checked(struct engine *e)
+{
+    e->history_refs_checked = true;
+}

@@ -46,6 +46,11 @@ struct engine_options {
     bool tiers_judge_every_order;
 };
 
+/* The caller refuses orders whose ids the imported history holds before applying them (an
+ * import, which holds every imported id's hash in memory): the engine then skips its own look-up,
+ * which reads the history blocks of an order's dates. */
+void engine_history_refs_checked(struct engine *e);
+
 enum engine_mode {
     ENGINE_ALL_OR_NOTHING,  /* any failing event rolls the whole batch back */
     ENGINE_EACH_ON_ITS_OWN, /* failing events are reported and skipped; the rest commit */

@@ -22,6 +22,7 @@ struct engine {
     struct program *program;
     struct fid_rng *rng;
     bool tiers_judge_every_order; /* engine_options.tiers_judge_every_order */
+    bool history_refs_checked;    /* engine_history_refs_checked */
     const struct labels *labels;  /* the merchant's language, for explanations */
     /* Since when the programme's expiry rule is the current one's (0: always): a balance's
      * inactivity deadline under it is never before (program_store_expiry_history). */
