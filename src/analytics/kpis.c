@@ -1,10 +1,11 @@
 /*
  * KPI arithmetic. Money stays in integer minor units (averages are floored); rates and ratios are
- * doubles, as they are reports, never balances.
+ * doubles, as they are reports, never balances. The historical CLTV, money computed from ratios,
+ * is floored from the exact fraction of its integer inputs, never from those doubles.
  */
 #include "analytics/kpis.h"
 
-#include <math.h>
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +31,80 @@ static json_t *average_minor(int64_t total, int64_t count)
     return json_integer(q);
 }
 
-/* floor(value) as int64 when it fits (it is then exact: 2^63 and -2^63 are doubles). */
-static bool floor_fits_int64(double value, int64_t *out)
+/* The expected lifetime of docs/kpis.md as the fraction *num / *den years: 1 / yearly churn
+ * (customers_start / churned), at most 10, and 10 when nobody churned. */
+static void cltv_lifetime(int64_t customers_start, int64_t churned, int64_t *num, int64_t *den)
 {
-    double whole = floor(value);
-    if (!(whole >= -0x1p63 && whole < 0x1p63))
-        return false; /* out of range, or NaN: converting would be undefined behaviour */
-    *out = (int64_t)whole;
+    if (customers_start > 0 && churned > 0 &&
+        (__int128)10 * churned > customers_start) { /* churn above 10 %: under 10 years */
+        *num = customers_start;
+        *den = churned;
+    } else {
+        *num = 10;
+        *den = 1;
+    }
+}
+
+/* An unsigned 256-bit number, four 64-bit limbs from the least significant: wide enough for the
+ * CLTV's numerator, |aov| x orders x 365 x lifetime numerator < 2^63 x 2^63 x 2^9 x 2^63. */
+struct wide {
+    uint64_t limb[4];
+};
+
+static void wide_multiply(struct wide *w, uint64_t factor)
+{
+    unsigned __int128 carry = 0;
+    for (size_t i = 0; i < 4; i++) {
+        unsigned __int128 t = (unsigned __int128)w->limb[i] * factor + carry;
+        w->limb[i] = (uint64_t)t;
+        carry = t >> 64;
+    }
+    assert(carry == 0); /* the bound above: the product never passes 2^198 */
+}
+
+/* w = floor(w / divisor), divisor > 0; returns the remainder. */
+static uint64_t wide_divide(struct wide *w, uint64_t divisor)
+{
+    unsigned __int128 rest = 0;
+    for (size_t i = 4; i-- > 0;) {
+        unsigned __int128 t = rest << 64 | w->limb[i]; /* rest < divisor: fits */
+        w->limb[i] = (uint64_t)(t / divisor);
+        rest = t % divisor;
+    }
+    return (uint64_t)rest;
+}
+
+bool kpi_cltv_minor(int64_t aov_minor, int64_t orders, int64_t customers, int64_t period_days,
+                    int64_t customers_start, int64_t churned, int64_t *value_minor)
+{
+    assert(orders > 0 && customers > 0 && period_days > 0 && customers_start >= 0 && churned >= 0);
+    int64_t lifetime_num, lifetime_den;
+    cltv_lifetime(customers_start, churned, &lifetime_num, &lifetime_den);
+    /* |aov| x orders x 365 x lifetime_num over customers x period_days x lifetime_den: dividing
+     * by each factor of the denominator in turn floors as dividing by their product would, and
+     * the division is exact only when every step leaves no remainder. */
+    uint64_t magnitude = aov_minor < 0 ? (uint64_t)0 - (uint64_t)aov_minor : (uint64_t)aov_minor;
+    struct wide w = {{magnitude, 0, 0, 0}};
+    wide_multiply(&w, (uint64_t)orders);
+    wide_multiply(&w, 365);
+    wide_multiply(&w, (uint64_t)lifetime_num);
+    bool inexact = wide_divide(&w, (uint64_t)customers) != 0;
+    inexact |= wide_divide(&w, (uint64_t)period_days) != 0;
+    inexact |= wide_divide(&w, (uint64_t)lifetime_den) != 0;
+    if (w.limb[1] != 0 || w.limb[2] != 0 || w.limb[3] != 0)
+        return false;
+    uint64_t q = w.limb[0];
+    if (aov_minor >= 0) {
+        if (q > (uint64_t)INT64_MAX)
+            return false;
+        *value_minor = (int64_t)q;
+        return true;
+    }
+    /* floor of a negative value: the quotient's magnitude, one more when a remainder is left */
+    if (q > (uint64_t)INT64_MAX + 1 - (inexact ? 1 : 0))
+        return false;
+    uint64_t down = q + (inexact ? 1 : 0); /* at most 2^63 */
+    *value_minor = down == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)down;
     return true;
 }
 
@@ -77,7 +145,8 @@ enum fid_status kpi_report(const struct kpi_counts *c, json_t **report, struct f
         double churn = c->customers_start > 0 ? (double)c->churned / (double)c->customers_start : 0;
         double lifetime = churn > 0.1 ? 1.0 / churn : 10.0;
         int64_t value;
-        if (!floor_fits_int64((double)aov * per_year * lifetime, &value)) {
+        if (!kpi_cltv_minor(aov, c->orders, c->customers, c->period_days, c->customers_start,
+                            c->churned, &value)) {
             json_decref(out);
             return fid_fail(err, FID_ERR_LIMIT, "",
                             "the period's historical CLTV passes %lld minor units, more than a "

@@ -7,6 +7,7 @@
 #define FIDELE_ANALYTICS_KPIS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,15 @@ struct kpi_counts {
  * signed 64-bit number of minor units holds: a report refuses rather than wrap. */
 enum fid_status kpi_report(const struct kpi_counts *counts, json_t **out,
                            struct fid_error *err) FID_MUST_USE;
+
+/* The historical CLTV of docs/kpis.md in whole minor units, in *value_minor: the floor of
+ * aov_minor x (orders / customers x 365 / period_days) x lifetime, where the lifetime is
+ * customers_start / churned years, at most 10, and 10 when nobody churned. Exact: the fraction of
+ * these integers is floored, nothing is rounded before. False, and *value_minor untouched, when
+ * the result does not fit 64 bits. Requires orders, customers, period_days > 0 and
+ * customers_start, churned >= 0. */
+bool kpi_cltv_minor(int64_t aov_minor, int64_t orders, int64_t customers, int64_t period_days,
+                    int64_t customers_start, int64_t churned, int64_t *value_minor) FID_MUST_USE;
 
 /* A self-contained HTML page (inline CSS and SVG charts, no external resource) of the report,
  * the monthly series, the cohorts and the segment sizes (an engine_segments object, may be NULL,
