@@ -164,6 +164,22 @@ hand_computed() {
     assert_contains "$ERR" "--format" "an unknown format names --format"
 }
 
+# The historical CLTV is floored from the exact fraction of its inputs: here 100 x (3 x 365 / 28)
+# x 7 = 27375 exactly, which a product of doubles (27374.99...) floored one minor unit short.
+cltv_exact() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    # A orders three times in February; B to F once, and G earlier, in the start window.
+    printf '%s\n' customer,order_id,date,amount A,a0,2025-06-01,1 A,a1,2026-02-02,1 \
+        A,a2,2026-02-03,1 A,a3,2026-02-04,1 B,b,2025-06-01,1 C,c,2025-06-01,1 D,d,2025-06-01,1 \
+        E,e,2025-06-01,1 F,f,2025-06-01,1 G,g,2025-02-15,1 >orders.csv
+    expect_exit 0 fidele import orders orders.csv
+    NOW=2026-06-01T00:00:00Z expect_exit 0 fidele report --from 2026-02-01 --to 2026-03-01 --format json
+    # Start window [2025-02-01, 2026-02-01): A to G; G alone has no order in [2025-03-01, 2026-03-01).
+    check_json "inputs" .cltv.aov_minor 100 .customers_start 7 .churned 1 \
+        .cltv.expected_lifetime_years 7
+    check_json "cltv" .cltv.value_minor 27375
+}
+
 # An empty period: every rate whose denominator is zero is null.
 empty_period() {
     init_db cafe
@@ -187,4 +203,5 @@ scenario cohorts_of_new_customers cohorts_of_new_customers
 scenario clv_on_a_thin_history clv_on_a_thin_history
 scenario participation_of_customers participation_of_customers
 scenario empty_period empty_period
+scenario cltv_exact cltv_exact
 finish
