@@ -546,6 +546,10 @@ static const char *const MIGRATIONS[] = {
      * country code, "+43 0 0 3...", kept one 0 that a look-up by the number then dropped):
      * migration_21 again. */
     "",
+
+    /* 30: the history's blocks by the span of their dates, so that a live order looks for its
+     * id among the imported orders of its dates only (apply_order) */
+    "CREATE INDEX order_history_span ON order_history(merchant_id, last_at, first_at);",
 };
 
 /* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed
