@@ -39,7 +39,10 @@ enum fid_status load_member(struct engine *e, const struct event *ev, struct cus
 int64_t inactivity_deadline(const struct engine *e, const struct customer *c)
 {
     const struct program *p = e->program;
-    if (p->expiry.mode != EXPIRY_INACTIVITY || c->points_available <= 0 || c->last_activity_at == 0)
+    /* points pending count: they expire at confirmation when the balance expired before it,
+     * whether or not points were available at the deadline */
+    if (p->expiry.mode != EXPIRY_INACTIVITY ||
+        (c->points_available <= 0 && c->points_pending <= 0) || c->last_activity_at == 0)
         return 0;
     int64_t deadline = fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
     /* a rule saved after the deadline it gives expires the balance when it was saved */
@@ -550,7 +553,10 @@ enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
     c->next_due_at = 0;
     due_note(c, next);
     due_note(c, c->tier_review_at);
-    due_note(c, inactivity_deadline(e, c));
+    /* a deadline passed was done above: the balance expired, what was pending is doomed */
+    int64_t deadline_next = inactivity_deadline(e, c);
+    if (deadline_next > t)
+        due_note(c, deadline_next);
     return FID_OK;
 }
 

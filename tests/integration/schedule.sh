@@ -249,6 +249,19 @@ pending_past_expiry() {
     assert_eq "confirmed 50/1 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" \
         "the points of the order after the expiry are kept"
     run_due_again 2026-04-15T00:00:00Z
+
+    # the same without the welcome bonus: nothing available at the deadline, only points
+    # pending; they are doomed all the same (they were kept when no point was available)
+    write p.json '{"earning": {"points": 1, "per_minor": 100}, "pending_days": 40,
+        "expiry": {"mode": "inactivity", "months": 1}}'
+    init_db p.json
+    NOW=2026-06-01T00:00:00Z enrol cy 2026-02-01T09:00:00Z
+    NOW=2026-06-01T00:00:00Z order c1 2026-02-02T09:00:00Z cy C1 "[$(line X x 1 10000)]"
+    NOW=2026-06-01T00:00:00Z order c2 2026-03-05T09:00:00Z cy C2 "[$(line X x 1 5000)]"
+    run_due 2026-03-20T00:00:00Z
+    assert_eq "confirmed 100/1 expired 100/1 tiers 0 vouchers 0" "$(due_summary)" \
+        "pending alone at the expiry: expired when confirmed"
+    run_due_again 2026-03-20T00:00:00Z
 }
 
 # ---------------------------------------------------------------------------------------------
