@@ -257,7 +257,12 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
     enum fid_status st = load_member(e, ev, &c, err);
     if (st != FID_OK || (st = vip_event_in_order(e, ev, &c, err)) != FID_OK)
         return st;
-    bool running = vip_active(&c, ev->at);
+    /* paid at the instant the paid time ends (a renewal charged on time): continued, as the
+     * paid time ran to then; not after a refund cut it short */
+    bool renewed_on_time =
+        c.vip_until != 0 && ev->at == c.vip_until && c.vip_months > 0 &&
+        fid_tz_add_months(e->tz, c.vip_started_at, (int)c.vip_months) == c.vip_until;
+    bool running = vip_active(&c, ev->at) || renewed_on_time;
     bool first_time = !running;
     int64_t valid_from = running ? c.vip_until : ev->at; /* the time this payment buys */
     if (!running) {                                      /* a new membership starts now */

@@ -77,6 +77,26 @@ full_refund_ends_the_membership() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# A renewal paid at the very instant the paid time ends continues the membership (no second
+# welcome voucher, the day kept); paid at the instant a refund ended one, it starts a new one.
+renewed_at_the_end() {
+    local NOW=2028-06-01T00:00:00Z
+    init_db ecommerce
+    enrol uma 2026-03-01T09:00:00Z
+    pay vip1 2026-03-10T10:00:00Z uma
+    check_json "the first payment" '.[0].vip_until' 2027-03-10T10:00:00Z '.[0].vouchers | length' 1
+    pay vip2 2027-03-10T10:00:00Z uma
+    check_json "renewed on time: continued" '.[0].vip_until' 2028-03-10T10:00:00Z \
+        '.[0].vouchers | length' 0
+    enrol ada 2026-03-01T09:00:00Z
+    pay vip3 2026-03-10T10:00:00Z ada
+    post "$(vip_refund_json rf3 2026-04-01T10:00:00Z ada vip3 4900)"
+    pay vip4 2026-04-01T10:00:00Z ada
+    check_json "paid when a refund ended it: a new membership" '.[0].vip_until' \
+        2027-04-01T10:00:00Z '.[0].vouchers | length' 1
+}
+
+# ---------------------------------------------------------------------------------------------
 # A partial refund removes floor(span x refunded / paid) seconds, counted over the payment's
 # refunds together; the welcome voucher stays until the payment is refunded in full.
 partial_refund_shortens_proportionally() {
@@ -419,6 +439,7 @@ verify_catches_tampered_refunds() {
 }
 
 scenario full_refund_ends_the_membership full_refund_ends_the_membership
+scenario renewed_at_the_end renewed_at_the_end
 scenario partial_refund_shortens_proportionally partial_refund_shortens_proportionally
 scenario refund_of_the_earlier_of_two_payments refund_of_the_earlier_of_two_payments
 scenario refund_of_a_change_of_plan refund_of_a_change_of_plan
