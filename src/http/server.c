@@ -180,38 +180,59 @@ static size_t unescape(void *cls, struct MHD_Connection *connection, char *text)
     return len;
 }
 
-struct lengths {
-    const char *first;
-    bool differ;
+struct framing {
+    const char *first_length;
+    bool lengths_differ;
+    const char *encoding; /* the first Transfer-Encoding */
+    int encodings;        /* how many Transfer-Encoding headers */
 };
 
-static enum MHD_Result note_length(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
 {
     (void)kind;
-    struct lengths *seen = cls;
+    struct framing *seen = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        if (seen->encodings++ == 0)
+            seen->encoding = value;
+        return MHD_YES;
+    }
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
         return MHD_YES;
-    if (seen->first != NULL && strcmp(seen->first, value) != 0)
-        seen->differ = true;
-    if (seen->first == NULL)
-        seen->first = value;
+    if (seen->first_length != NULL && strcmp(seen->first_length, value) != 0)
+        seen->lengths_differ = true;
+    if (seen->first_length == NULL)
+        seen->first_length = value;
     return MHD_YES;
+}
+
+/* Whether a Transfer-Encoding value is the one coding libmicrohttpd reads a body by: "chunked",
+ * in any case. It reads a body under any other value ("identity", "gzip, chunked") until the
+ * connection closes, so such a request would get no answer. It drops the spaces before a value
+ * but keeps those after it, and does not take "chunked " for chunked: neither is taken here. */
+static bool encoding_is_chunked(const char *value)
+{
+    return value != NULL && strcasecmp(value, "chunked") == 0;
 }
 
 /* Why the body's length is in doubt, or NULL. Two different lengths, or a length beside a
  * Transfer-Encoding: a proxy in front may have framed the body by the other one, and what it took
- * for the next request would be read here as this one's body (request smuggling). Such a request
+ * for the next request would be read here as this one's body (request smuggling). A
+ * Transfer-Encoding other than one "chunked" leaves the body's end unknown (chunked not last, or
+ * a coding not understood), and one in an HTTP/1.0 request is not to be trusted. Such a request
  * is refused and its connection closed (RFC 9112, sections 6.1 and 6.3). */
-static const char *framing_doubt(struct MHD_Connection *connection)
+static const char *framing_doubt(struct MHD_Connection *connection, const char *version)
 {
-    struct lengths seen = {0};
-    MHD_get_connection_values(connection, MHD_HEADER_KIND, note_length, &seen);
-    if (seen.differ)
+    struct framing seen = {0};
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, note_framing, &seen);
+    if (seen.lengths_differ)
         return "the request has two different Content-Length headers";
-    if (seen.first != NULL &&
-        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+    if (seen.first_length != NULL && seen.encodings > 0)
         return "the request has both Content-Length and Transfer-Encoding headers";
+    if (seen.encodings > 0 && strcmp(version, MHD_HTTP_VERSION_1_1) != 0)
+        return "an HTTP/1.0 request cannot have a Transfer-Encoding header";
+    if (seen.encodings > 1 || (seen.encodings == 1 && !encoding_is_chunked(seen.encoding)))
+        return "the request's Transfer-Encoding is not \"chunked\" alone, the only one taken";
     return NULL;
 }
 
@@ -297,7 +318,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *con_cls = req;
         const char *doubt = host_doubt(connection, version);
         if (doubt == NULL)
-            doubt = framing_doubt(connection);
+            doubt = framing_doubt(connection, version);
         if (doubt != NULL) {
             req->close = true;
             http_reply_problem(req, 400, "bad-request", "Bad Request", doubt, NULL);

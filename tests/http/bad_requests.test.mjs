@@ -194,6 +194,58 @@ describe("bad requests", () => {
             assert.ok(!(await ledgerKeys()).includes("te-1"));
         });
 
+        it("a Transfer-Encoding other than one chunked is 400 and closes the connection", async () => {
+            // the body's end is unknown (RFC 9112, section 6.3): the library would read it until
+            // the connection closed, and the client wait for an answer until the timeout
+            const body = JSON.stringify({ id: "te-odd" });
+            const chunked = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+            for (const [te, version] of [
+                ["identity", "1.1"],
+                ["gzip, chunked", "1.1"],
+                ["chunked, chunked", "1.1"],
+                ["chunked, identity", "1.1"],
+                ["gzip", "1.1"],
+                ["", "1.1"],
+                ["chunked", "1.0"],
+                // the library keeps the spaces after a value, and would not read "chunked " by
+                // chunks: refused rather than left hanging
+                ["chunked ", "1.1"],
+                ["chunked\t", "1.1"],
+            ]) {
+                const head =
+                    `POST /v1/members HTTP/${version}\r\nHost: 127.0.0.1\r\n` +
+                    `Authorization: Bearer ${h.server.keys.posA}\r\nIdempotency-Key: te-odd\r\n` +
+                    `Content-Type: application/json\r\nTransfer-Encoding: ${te}\r\n\r\n`;
+                const r = await rawExchange(h.server, [head + chunked], { timeoutMs: 5000 });
+                assert.match(r.data, /^HTTP\/1\.[01] 400 /, `${te} ${version}: ${r.data}`);
+                assert.match(r.data, /application\/problem\+json/);
+                assert.match(r.data, /Transfer-Encoding/);
+                assert.ok(r.closedByServer, `${te}: the connection is closed`);
+                assert.ok(r.closedAtMs < 4000, `${te}: answered at once`);
+            }
+            // two headers are one list ("gzip, chunked")
+            const two =
+                "POST /v1/members HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                `Authorization: Bearer ${h.server.keys.posA}\r\nIdempotency-Key: te-odd\r\n` +
+                "Content-Type: application/json\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n";
+            const r = await rawExchange(h.server, [two + chunked], { timeoutMs: 5000 });
+            assert.match(r.data, /^HTTP\/1\.1 400 /, r.data);
+            assert.ok(r.closedByServer, "the connection is closed");
+            expectProblem(await h.server.call("GET", "/v1/members/te-odd", { key: "readA" }), 404, "not-found");
+            // one chunked, in any case and with spaces before it, is read
+            for (const [i, te] of ["chunked", "CHUNKED", "Chunked", " chunked", "\t chunked"].entries()) {
+                const b = JSON.stringify({ id: `te-ok-${i}` });
+                const head =
+                    "POST /v1/members HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                    `Authorization: Bearer ${h.server.keys.posA}\r\nIdempotency-Key: te-ok-${i}\r\n` +
+                    `Content-Type: application/json\r\nTransfer-Encoding:${te}\r\nConnection: close\r\n\r\n`;
+                const ok = await rawExchange(h.server, [head + `${b.length.toString(16)}\r\n${b}\r\n0\r\n\r\n`], {
+                    timeoutMs: 5000,
+                });
+                assert.match(ok.data, /^HTTP\/1\.1 201 /, `${JSON.stringify(te)}: ${ok.data}`);
+            }
+        });
+
         it("a body member the route sets, or a batch member it does not know, is 422 naming it", async () => {
             const before = await balance();
             const cases = [
