@@ -35,6 +35,7 @@ struct http_request {
     char *body;
     size_t body_len, body_cap;
     bool body_too_large;
+    bool ignores_body; /* a method whose routes read no body: one sent is dropped */
     /* routing and auth */
     const char *route; /* the matched route template, for logs and metrics */
     int route_index;

@@ -269,6 +269,15 @@ static bool declared_too_large(struct MHD_Connection *connection, size_t limit)
            (uint64_t)length > limit;
 }
 
+/* Whether the method's routes read a body: GET, HEAD and DELETE ones do not. A body sent with
+ * them is read and dropped, never kept nor held to the body limit (their answers list no 413);
+ * one declared longer than the limit is not read at all. */
+static bool method_takes_body(const char *method)
+{
+    return strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0 &&
+           strcmp(method, MHD_HTTP_METHOD_DELETE) != 0;
+}
+
 /* libmicrohttpd's messages, among them the requests it answers itself (a malformed
  * Content-Length 400, headers too large 431, a request line too long 414), as JSON lines. */
 static void on_library_message(void *cls, const char *format, va_list args)
@@ -324,7 +333,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             http_reply_problem(req, 400, "bad-request", "Bad Request", doubt, NULL);
             return send_response(req);
         }
-        if (declared_too_large(connection, config->body_limit)) {
+        req->ignores_body = !method_takes_body(method);
+        if (req->ignores_body && declared_too_large(connection, config->body_limit)) {
+            /* answered at once, as without the body, which is not read (a client that waits,
+             * Expect: 100-continue, sends none of it): the connection closes rather than take
+             * what is left of it for the next request */
+            req->close = true;
+            routes_dispatch(req);
+            return send_response(req);
+        }
+        if (!req->ignores_body && declared_too_large(connection, config->body_limit)) {
             /* answered before the body is sent: a client that waits (Expect: 100-continue)
              * sends none of it */
             req->close = true;
@@ -341,6 +359,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (req->ignores_body)
+            return MHD_YES; /* dropped */
         if (req->body_too_large || req->body_len + n > config->body_limit) {
             req->body_too_large = true; /* keep reading to answer 413 cleanly */
             return MHD_YES;

@@ -13,10 +13,28 @@ import {
     rawHead,
     startServer,
     useServer,
+    validateResponse,
 } from "./harness.mjs";
 
 const BODY_LIMIT = 8192;
 const BATCH_LIMIT = 5;
+
+// The answers of a raw exchange, each as call() returns it: {status, headers, body, text}.
+const rawAnswers = (data) => {
+    const out = [];
+    for (let rest = data; rest.startsWith("HTTP/"); ) {
+        const end = rest.indexOf("\r\n\r\n");
+        const lines = rest.slice(0, end).split("\r\n");
+        const headers = new Headers();
+        for (const l of lines.slice(1)) headers.append(l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim());
+        const length = Number(headers.get("content-length") ?? 0);
+        const text = rest.slice(end + 4, end + 4 + length);
+        const body = /json/.test(headers.get("content-type") ?? "") && text ? JSON.parse(text) : undefined;
+        out.push({ status: Number(lines[0].split(" ")[1]), headers, body, text });
+        rest = rest.slice(end + 4 + length);
+    }
+    return out;
+};
 
 const order = (id, extra = {}) => ({
     type: "order",
@@ -160,6 +178,52 @@ describe("bad requests", () => {
             assert.match(r.data, /^HTTP\/1\.1 413 /, r.data);
             assert.doesNotMatch(r.data, /100 Continue/);
             assert.ok(r.closedByServer, "the connection is closed");
+        });
+
+        it("a body sent to a route that takes none is dropped, however long: never 413", async () => {
+            const auth = { Authorization: `Bearer ${h.server.keys.readA}` };
+            const big = "x".repeat(BODY_LIMIT + 100);
+            // declared over the limit: answered at once, without reading it (as a POST's 413 is),
+            // and the connection closes (what is left of the body is no next request)
+            for (const url of ["/v1/members/bea", "/healthz", "/v1/members/bea/ledger"]) {
+                const head = rawHead("GET", url, {
+                    ...auth,
+                    "Content-Length": String(64 * 1024 * 1024),
+                    Expect: "100-continue",
+                });
+                const r = await rawExchange(h.server, [head], { timeoutMs: 5000 });
+                assert.doesNotMatch(r.data, /100 Continue/);
+                const [res, ...more] = rawAnswers(r.data);
+                assert.equal(res?.status, 200, r.data);
+                validateResponse("GET", url, res);
+                assert.equal(more.length, 0, r.data);
+                assert.ok(r.closedByServer, `${url}: the connection is closed`);
+            }
+            // in chunks: read to its end and dropped, however long
+            const chunked = rawHead("GET", "/v1/members/bea", { ...auth, "Transfer-Encoding": "chunked" });
+            let r = await rawExchange(
+                h.server,
+                [chunked, `${big.length.toString(16)}\r\n${big}\r\n`, "0\r\n\r\n"],
+                { timeoutMs: 5000 },
+            );
+            assert.deepEqual(rawAnswers(r.data).map((a) => a.status), [200], r.data);
+            validateResponse("GET", "/v1/members/bea", rawAnswers(r.data)[0]);
+            // up to the limit: read, dropped, and the connection serves the next request
+            const small = "x".repeat(BODY_LIMIT);
+            const head = rawHead("GET", "/v1/members/bea", { ...auth, "Content-Length": String(small.length) });
+            r = await rawExchange(h.server, [head + small + rawHead("GET", "/v1/members/bea", auth)], {
+                timeoutMs: 1500,
+            });
+            const answers = rawAnswers(r.data);
+            assert.deepEqual(answers.map((a) => a.status), [200, 200], r.data);
+            for (const a of answers) validateResponse("GET", "/v1/members/bea", a);
+            // DELETE takes none either: the key's absence is what it is told
+            const res = await h.server.call("DELETE", "/v1/keys/nosuchkey", {
+                key: "adminA",
+                headers: { "Content-Type": "application/json" },
+                body: big,
+            });
+            expectProblem(res, 404, "not-found");
         });
 
         it("two different Content-Length headers are 400 and close the connection", async () => {
