@@ -29,9 +29,13 @@ static enum fid_status parse_ndjson(const char *text, size_t len, bool lenient, 
         if (jsonr_skip_blanks(p, line_end) != line_end) {
             json_error_t jerr;
             json_t *obj = jsonr_loadb(p, (size_t)(line_end - p), JSON_REJECT_DUPLICATES, &jerr);
-            char where[48], message[FID_ERROR_MESSAGE_MAX];
+            char where[48], pointer[JSONR_PATH_MAX], overflow[FID_ERROR_MESSAGE_MAX];
+            char message[JSONR_PATH_MAX + FID_ERROR_MESSAGE_MAX + 2];
             snprintf(where, sizeof where, "line %zu", line);
-            if (obj == NULL)
+            if (obj == NULL &&
+                jsonr_overflow_at(p, (size_t)(line_end - p), &jerr, pointer, overflow))
+                snprintf(message, sizeof message, "%s: %s", pointer, overflow);
+            else if (obj == NULL)
                 snprintf(message, sizeof message, "malformed JSON at column %d: %s", jerr.column,
                          jerr.text);
             else if (!json_is_object(obj))
@@ -72,7 +76,10 @@ static enum fid_status parse(const char *text, size_t len, bool lenient, json_t 
     json_error_t jerr;
     json_t *whole = jsonr_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (*first == '[') {
-        if (whole == NULL) {
+        char pointer[JSONR_PATH_MAX], message[FID_ERROR_MESSAGE_MAX];
+        if (whole == NULL && jsonr_overflow_at(text, len, &jerr, pointer, message)) {
+            st = fid_fail(err, FID_ERR_INPUT, pointer, "%s", message);
+        } else if (whole == NULL) {
             char where[48];
             snprintf(where, sizeof where, "line %d", jerr.line);
             st = fid_fail(err, FID_ERR_INPUT, where, "malformed JSON at column %d: %s", jerr.column,

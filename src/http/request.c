@@ -268,7 +268,7 @@ json_t *http_body_json(struct http_request *req)
     fid_error_clear(&err);
     json_t *value = NULL;
     if (jsonr_parse(req->body ? req->body : "", req->body_len, &value, &err) != FID_OK) {
-        reply_malformed_json(req, &err);
+        http_reply_error(req, &err); /* malformed (400), or a number out of range (422) */
         return NULL;
     }
     return value;

@@ -1,11 +1,16 @@
 /*
- * Strict JSON field readers. They never allocate: results borrow from the jansson tree.
+ * Strict JSON field readers. They never allocate: results borrow from the jansson tree. The one
+ * exception is the walk that names a number jansson refused (jsonr_overflow_at), on errors only.
  */
 #include "util/jsonread.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/xalloc.h"
 
 const char *jsonr_skip_blanks(const char *p, const char *end)
 {
@@ -230,10 +235,174 @@ json_t *jsonr_loadb(const char *text, size_t len, size_t flags, json_error_t *er
     return NULL;
 }
 
+/* The pointer being built by jsonr_overflow_at: the members and indexes down to the value read,
+ * with the length the pointer had before each, to go back up. */
+struct pointer_walk {
+    char at[JSONR_PATH_MAX];
+    size_t len;
+    size_t depth;
+    size_t parent_len[JSON_PARSER_MAX_DEPTH + 1];
+    bool in_object[JSON_PARSER_MAX_DEPTH + 1];
+    size_t index[JSON_PARSER_MAX_DEPTH + 1];
+    bool too_long;
+};
+
+static void walk_segment(struct pointer_walk *w, const char *segment, size_t n)
+{
+    if (w->too_long || w->len + n >= JSONR_PATH_MAX) {
+        w->too_long = true;
+        return;
+    }
+    memcpy(w->at + w->len, segment, n);
+    w->len += n;
+    w->at[w->len] = '\0';
+}
+
+/* Sets the innermost level's segment: an index, or the member named by the JSON string at p. */
+static void walk_name(struct pointer_walk *w, const char *p, size_t n)
+{
+    w->len = w->parent_len[w->depth];
+    w->at[w->len] = '\0';
+    if (!w->in_object[w->depth]) {
+        char index[24];
+        snprintf(index, sizeof index, "/%zu", w->index[w->depth]);
+        walk_segment(w, index, strlen(index));
+        return;
+    }
+    json_t *name = json_loadb(p, n, JSON_DECODE_ANY, NULL); /* decodes the escapes */
+    char segment[JSONR_PATH_MAX];
+    jsonr_path(segment, "", json_string_value(name) ? json_string_value(name) : "");
+    json_decref(name);
+    walk_segment(w, segment, strlen(segment));
+}
+
+/* The end of the JSON string whose opening quote is at p (just past its closing quote). */
+static const char *string_end(const char *p, const char *end)
+{
+    for (p++; p < end && *p != '"'; p++)
+        if (*p == '\\')
+            p++;
+    return p < end ? p + 1 : end;
+}
+
+static const char *digits_end(const char *p, const char *end)
+{
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
+/* The end of the JSON number at p: -?digits(.digits)?([eE][+-]?digits)? */
+static const char *number_end(const char *p, const char *end)
+{
+    p = digits_end(p + (*p == '-'), end);
+    if (p < end && *p == '.')
+        p = digits_end(p + 1, end);
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        p = digits_end(p, end);
+    }
+    return p;
+}
+
+/* Whether the number [p, q) is beyond what jansson reads: an integer outside 64 bits, or a
+ * decimal number outside a double's range. */
+static bool number_overflows(const char *p, const char *q)
+{
+    char copy[64];
+    bool integer = true;
+    for (const char *c = p; c < q; c++)
+        integer = integer && *c != '.' && *c != 'e' && *c != 'E';
+    if (integer && (size_t)(q - p) >= sizeof copy)
+        return true; /* more digits than 64 bits hold */
+    size_t n = (size_t)(q - p) < sizeof copy ? (size_t)(q - p) : sizeof copy - 1;
+    memcpy(copy, p, n);
+    copy[n] = '\0';
+    errno = 0;
+    if (integer) {
+        (void)strtoll(copy, NULL, 10);
+        return errno == ERANGE;
+    }
+    if ((size_t)(q - p) >= sizeof copy)
+        return true; /* no overflow is that long but in its exponent; jansson said one */
+    double d = strtod(copy, NULL);
+    return errno == ERANGE && (d > 1.0 || d < -1.0);
+}
+
+bool jsonr_overflow_at(const char *text, size_t len, const json_error_t *error,
+                       char pointer[JSONR_PATH_MAX], char message[FID_ERROR_MESSAGE_MAX])
+{
+    if (json_error_code(error) != json_error_numeric_overflow)
+        return false;
+    struct pointer_walk *w = xcalloc(1, sizeof *w);
+    bool found = false;
+    const char *p = text, *end = text + len;
+    /* Reads the text jansson read: each value where one is due, then a ',' or a closing bracket. */
+    while (!found && (p = jsonr_skip_blanks(p, end)) < end) {
+        char c = *p;
+        if (c == '{' || c == '[') {
+            if (w->depth == JSON_PARSER_MAX_DEPTH)
+                break;
+            w->depth++;
+            w->parent_len[w->depth] = w->len;
+            w->in_object[w->depth] = c == '{';
+            w->index[w->depth] = 0;
+            p++;
+            const char *next = jsonr_skip_blanks(p, end);
+            if (next < end && (*next == '}' || *next == ']'))
+                continue; /* empty: closed below */
+            if (c == '[')
+                walk_name(w, NULL, 0);
+        } else if (c == '}' || c == ']') {
+            if (w->depth == 0)
+                break;
+            w->len = w->parent_len[w->depth--];
+            w->at[w->len] = '\0';
+            p++;
+        } else if (c == ',') {
+            w->index[w->depth]++;
+            if (!w->in_object[w->depth])
+                walk_name(w, NULL, 0);
+            p++;
+        } else if (c == '"') {
+            const char *q = string_end(p, end);
+            const char *after = jsonr_skip_blanks(q, end);
+            if (w->depth > 0 && w->in_object[w->depth] && after < end && *after == ':') {
+                walk_name(w, p, (size_t)(q - p)); /* a member's name */
+                q = after + 1;
+            }
+            p = q;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            const char *q = number_end(p, end);
+            /* the number jansson refused ends where it stopped reading (or one byte before) */
+            size_t at = (size_t)(q - text), stopped = (size_t)error->position;
+            /* one after the document ("[] 1e999") makes the text malformed, not the value */
+            if (number_overflows(p, q) && at + 1 >= stopped && at <= stopped + 1 && w->depth > 0) {
+                found = !w->too_long;
+                int shown = q - p > 40 ? 40 : (int)(q - p);
+                snprintf(message, FID_ERROR_MESSAGE_MAX,
+                         "%.*s%s is out of range (%s than any field takes)", shown, p,
+                         shown < q - p ? "..." : "", *p == '-' ? "smaller" : "larger");
+                snprintf(pointer, JSONR_PATH_MAX, "%s", w->at);
+            }
+            p = q;
+        } else {
+            p++; /* true, false, null */
+        }
+    }
+    free(w);
+    return found;
+}
+
 enum fid_status jsonr_parse(const char *text, size_t len, json_t **out, struct fid_error *err)
 {
     json_error_t jerr;
     *out = jsonr_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    char pointer[JSONR_PATH_MAX], message[FID_ERROR_MESSAGE_MAX];
+    if (*out == NULL && jsonr_overflow_at(text, len, &jerr, pointer, message))
+        return fid_fail(err, FID_ERR_INPUT, pointer, "%s", message);
     if (*out == NULL) {
         char where[64];
         snprintf(where, sizeof where, "line %d column %d", jerr.line, jerr.column);

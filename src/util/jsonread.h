@@ -65,7 +65,16 @@ enum fid_status jsonr_array(const json_t *obj, const char *path, const char *key
  * \u0000): jansson read one after a number as nothing, where the batch reader refused it. */
 json_t *jsonr_loadb(const char *text, size_t len, size_t flags, json_error_t *error);
 
-/* Parses text (len bytes) as one JSON value, refusing duplicate keys; errors name line:column. */
+/* Where jansson refused text (len bytes) for a number beyond its range (error->text "too big
+ * integer", "real number overflow"), valid JSON all the same: the JSON pointer of that number into
+ * pointer, and what is wrong with it into message. False when the error is another one, or the
+ * pointer does not fit. Allocates a work area for the walk: for errors only. */
+bool jsonr_overflow_at(const char *text, size_t len, const json_error_t *error,
+                       char pointer[JSONR_PATH_MAX], char message[FID_ERROR_MESSAGE_MAX]);
+
+/* Parses text (len bytes) as one JSON value, refusing duplicate keys; a malformed text's error
+ * names line:column ("malformed JSON: ..."); a number beyond 64 bits, valid JSON, is an invalid
+ * value named by its JSON pointer. */
 enum fid_status jsonr_parse(const char *text, size_t len, json_t **out,
                             struct fid_error *err) FID_MUST_USE;
 

@@ -85,6 +85,35 @@ describe("bad requests", () => {
             assert.equal((await balance()).available, 20);
         });
 
+        it("an integer beyond 64 bits is valid JSON: 422 naming its pointer, as a value out of range", async () => {
+            const text = JSON.stringify(order("B-huge")).replace('"unit_price_minor":250', '"unit_price_minor":HUGE');
+            const huge = (n) =>
+                h.server.call("POST", "/v1/events", {
+                    key: "posA",
+                    headers: { "Content-Type": "application/json", "Idempotency-Key": "huge" },
+                    body: text.replace("HUGE", n),
+                });
+            const out = expectProblem(await huge("100000000000001"), 422, "invalid-input");
+            assert.equal(out.field, "/lines/0/unit_price_minor");
+            assert.match(out.detail, /^100000000000001 is out of range/);
+            for (const n of ["99999999999999999999999", "-99999999999999999999999", "9223372036854775808", "1e999"]) {
+                const p = expectProblem(await huge(n), 422, "invalid-input");
+                assert.equal(p.field, "/lines/0/unit_price_minor", n);
+                assert.equal(p.detail, `${n} is out of range (${n[0] === "-" ? "smaller" : "larger"} than any field takes)`);
+            }
+            const p = expectProblem(
+                await h.server.call("POST", "/v1/events/batch", {
+                    key: "posA",
+                    headers: { "Content-Type": "application/json", "Idempotency-Key": "huge-batch" },
+                    body: `{"events":[${text.replace("HUGE", "250")},${text.replace("HUGE", "99999999999999999999999")}]}`,
+                }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/events/1/lines/0/unit_price_minor");
+            assert.ok(!(await ledgerKeys()).includes("huge"));
+        });
+
         it("an empty body where JSON is expected is 400", async () => {
             const res = await h.server.call("POST", "/v1/members", {
                 key: "posA",

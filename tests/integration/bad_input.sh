@@ -45,6 +45,8 @@ malformed_json() {
     bad_event "truncated array over lines" "line 4" $'[\n{'"$ORDER_OK"',"lines":['"$LINE_OK"$']},\n{"type":'
     bad_event "integer over 64 bits" "line 1" \
         "{$ORDER_OK,\"lines\":[{\"sku\":\"X\",\"quantity\":1,\"unit_price_minor\":99999999999999999999}]}"
+    assert_contains "$ERR" "/lines/0/unit_price_minor: 99999999999999999999 is out of range" \
+        "valid JSON: the value is named by its pointer"
     bad_event "duplicate key" "line 1" "{$ORDER_OK,\"lines\":[$LINE_OK],\"lines\":[$LINE_OK]}"
     bad_event "invalid UTF-8" "line 1" "$(printf '{%s,"lines":[{"sku":"\xff\xfe","quantity":1,"unit_price_minor":1}]}' "$ORDER_OK")"
     # a NUL byte after a number, which the JSON library read as nothing

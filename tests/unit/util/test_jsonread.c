@@ -1,6 +1,7 @@
 /*
  * util/jsonread: strict readers name the JSON pointer of the bad field, refuse wrong types, values
- * out of range and unknown fields; jsonr_parse refuses duplicate keys and integers beyond 64 bits.
+ * out of range and unknown fields; jsonr_parse refuses duplicate keys, and integers beyond 64 bits
+ * naming their pointer.
  */
 #include "../unit_support.h"
 
@@ -302,7 +303,8 @@ static void test_array(void **state)
 struct parse_case {
     const char *name;
     const char *text;
-    const char *where; /* NULL: parses; else the start of the field ("line N column ") */
+    /* NULL: parses; else the start of the field ("line N column "), or the pointer of a value */
+    const char *where;
 };
 
 static const struct parse_case PARSE_CASES[] = {
@@ -310,9 +312,18 @@ static const struct parse_case PARSE_CASES[] = {
     {"array", " [1, 2] \n", NULL},
     {"int64 max", "{\"n\": 9223372036854775807}", NULL},
     {"int64 min", "{\"n\": -9223372036854775808}", NULL},
-    {"int64 max + 1", "{\"n\": 9223372036854775808}", "line 1 column "},
-    {"int64 min - 1", "{\"n\": -9223372036854775809}", "line 1 column "},
-    {"beyond 64 bits", "{\"quantity\": 100000000000000000000}", "line 1 column "},
+    /* valid JSON: a value out of range, named by its pointer */
+    {"int64 max + 1", "{\"n\": 9223372036854775808}", "/n"},
+    {"int64 min - 1", "{\"n\": -9223372036854775809}", "/n"},
+    {"beyond 64 bits", "{\"quantity\": 100000000000000000000}", "/quantity"},
+    {"beyond 64 bits, deep",
+     "{\"a\": [1, {\"x\": \"]\\\"\"}, {\"b~/\\u0041\": [{}, [], \"s\", {\"c\": [true]}, "
+     "-100000000000000000000]}]}",
+     "/a/2/b~0~1A/4"},
+    {"beyond a double", "[0, 1e400]", "/1"},
+    {"whole document", "[[{}], 100000000000000000000]", "/1"},
+    {"beyond 64 bits after the document", "[] 100000000000000000000", "line 1 column "},
+    {"beyond 64 bits in a token", "[100000000000000000000-1]", "/0"},
     {"duplicate key", "{\"a\": 1, \"a\": 2}", "line 1 column "},
     {"truncated", "{\"a\": ", "line 1 column "},
     {"second line", "{\n  \"a\": 1,\n  \"b\": }", "line 3 column "},
@@ -337,13 +348,15 @@ static void test_parse(void **state)
         } else {
             UNIT_EQ_INT(c->name, st, FID_ERR_INPUT);
             UNIT_EQ_INT(c->name, err.status, FID_ERR_INPUT);
-            if (strncmp(err.field, c->where, strlen(c->where)) != 0) {
+            bool pointer = c->where[0] == '/';
+            if (pointer ? strcmp(err.field, c->where) != 0
+                        : strncmp(err.field, c->where, strlen(c->where)) != 0) {
                 print_error("[%s] field \"%s\" does not start with \"%s\"\n", c->name, err.field,
                             c->where);
                 fail();
             }
             assert_null(value);
-            assert_non_null(strstr(err.message, "malformed JSON"));
+            assert_non_null(strstr(err.message, pointer ? "is out of range" : "malformed JSON"));
         }
     }
 }
