@@ -101,7 +101,7 @@ static enum fid_status parse(const char *text, size_t len, bool lenient, json_t 
     } else if (whole != NULL && json_is_object(whole)) {
         json_array_append(events, whole);
     } else if (whole != NULL) {
-        st = fid_fail(err, FID_ERR_INPUT, "/", "expected an event object, an array or NDJSON");
+        st = fid_fail(err, FID_ERR_INPUT, "", "expected an event object, an array or NDJSON");
     } else {
         st = parse_ndjson(text, len, lenient, events, err);
     }

@@ -25,7 +25,7 @@ void api_program_get(struct http_request *req)
 
 void api_program_put(struct http_request *req)
 {
-    json_t *doc = http_body_json(req);
+    json_t *doc = http_body_object(req, "expected the programme, a JSON object");
     if (doc == NULL)
         return;
     char *text = jsonw_dump_sorted(doc);
@@ -58,7 +58,7 @@ static json_t *key_json(const struct api_key *k)
 
 void api_keys_create(struct http_request *req)
 {
-    json_t *body = http_body_json(req);
+    json_t *body = http_body_object(req, "expected {\"scope\": ..., \"label\": ...}");
     if (body == NULL)
         return;
     /* as the key store names its scopes: read, pos, admin */
@@ -68,9 +68,7 @@ void api_keys_create(struct http_request *req)
     int scope = -1;
     struct fid_error err;
     fid_error_clear(&err);
-    enum fid_status st = jsonr_expect_object(body, "", &err);
-    if (st == FID_OK)
-        st = jsonr_check_keys(body, "", fields, &err);
+    enum fid_status st = jsonr_check_keys(body, "", fields, &err);
     if (st == FID_OK)
         st = jsonr_enum(body, "", "scope", true, scopes, -1, &scope, &err);
     if (st == FID_OK)

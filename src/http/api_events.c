@@ -383,9 +383,11 @@ void api_events_batch(struct http_request *req)
     }
     json_t *events = json_is_object(body) ? json_object_get(body, "events") : NULL;
     if (!json_is_array(events)) {
+        /* the whole body when it is no object, else its member */
+        const char *field = json_is_object(body) ? "/events" : "";
         json_decref(body);
         http_reply_problem(req, 422, "invalid-input", "Unprocessable Content",
-                           "expected {\"events\": [ ... ]}", "/events");
+                           "expected {\"events\": [ ... ]}", field);
         return;
     }
     if (json_array_size(events) == 0) {

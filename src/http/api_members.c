@@ -226,7 +226,7 @@ void api_member_patch(struct http_request *req)
     struct customer c;
     if (!api_load_member(req, &c))
         return;
-    json_t *body = http_body_json(req);
+    json_t *body = http_body_object(req, "expected an object of profile fields");
     if (body == NULL)
         return;
     /* Validate as an enrolment would, by field, then write the profile in one transaction. */
@@ -236,9 +236,7 @@ void api_member_patch(struct http_request *req)
     fid_error_clear(&err);
     json_t *probe = NULL;
     struct event *ev = NULL;
-    enum fid_status st = jsonr_expect_object(body, "", &err);
-    if (st == FID_OK)
-        st = jsonr_check_keys(body, "", allowed, &err);
+    enum fid_status st = jsonr_check_keys(body, "", allowed, &err);
     if (st == FID_OK) {
         probe = json_deep_copy(body);
         json_object_set_new(probe, "type", json_string("enrol"));

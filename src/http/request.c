@@ -40,7 +40,7 @@ void http_reply_problem(struct http_request *req, unsigned status, const char *t
     fid_text_sanitize(req->path ? req->path : "", clean_path, sizeof clean_path);
     json_t *problem = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", uri, "title", title, "status",
                                 (int)status, "detail", clean_detail, "instance", clean_path);
-    if (field && field[0]) {
+    if (field) { /* "" names the whole body (RFC 6901) */
         fid_text_sanitize(field, clean_field, sizeof clean_field);
         json_object_set_new(problem, "field", json_string(clean_field));
     }
@@ -89,7 +89,7 @@ void http_reply_error(struct http_request *req, const struct fid_error *err)
         metrics_db_error();
     /* A key found unknown or revoked after the request was let in (http/committer.h). */
     if (s == FID_ERR_NOT_FOUND && strcmp(err->field, "Authorization") == 0) {
-        http_reply_problem(req, 401, "unauthorized", "Unauthorized", err->message, err->field);
+        http_reply_problem(req, 401, "unauthorized", "Unauthorized", err->message, "Authorization");
         return;
     }
     /* Malformed JSON is a syntax error of the request, not a validation failure. */
@@ -98,7 +98,8 @@ void http_reply_error(struct http_request *req, const struct fid_error *err)
         return;
     }
     http_reply_problem(req, map[s].status, map[s].type, map[s].title,
-                       err->message[0] ? err->message : fid_strerror(s), err->field);
+                       err->message[0] ? err->message : fid_strerror(s),
+                       err->field[0] ? err->field : NULL);
 }
 
 const char *http_header(struct http_request *req, const char *name)
@@ -217,7 +218,7 @@ bool http_query_check(struct http_request *req, const char *allowed)
     else
         snprintf(detail, sizeof detail, "unknown query parameter %s: this route takes %s", name,
                  allowed);
-    http_reply_problem(req, 400, "invalid-query", "Bad Request", detail, name);
+    http_reply_problem(req, 400, "invalid-query", "Bad Request", detail, name[0] ? name : NULL);
     return false;
 }
 
@@ -279,7 +280,7 @@ json_t *http_body_object(struct http_request *req, const char *expected)
     json_t *body = http_body_json(req);
     if (body != NULL && !json_is_object(body)) {
         json_decref(body);
-        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content", expected, "/");
+        http_reply_problem(req, 422, "invalid-input", "Unprocessable Content", expected, "");
         return NULL;
     }
     return body;

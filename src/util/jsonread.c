@@ -99,16 +99,14 @@ enum fid_status jsonr_check_keys(const json_t *obj, const char *path, const char
 enum fid_status jsonr_expect_object(const json_t *value, const char *path, struct fid_error *err)
 {
     if (!json_is_object(value))
-        return fid_fail(err, FID_ERR_INPUT, path[0] ? path : "/", "expected an object, got %s",
-                        type_name(value));
+        return fid_fail(err, FID_ERR_INPUT, path, "expected an object, got %s", type_name(value));
     return FID_OK;
 }
 
 enum fid_status jsonr_expect_array(const json_t *value, const char *path, struct fid_error *err)
 {
     if (!json_is_array(value))
-        return fid_fail(err, FID_ERR_INPUT, path[0] ? path : "/", "expected an array, got %s",
-                        type_name(value));
+        return fid_fail(err, FID_ERR_INPUT, path, "expected an array, got %s", type_name(value));
     return FID_OK;
 }
 

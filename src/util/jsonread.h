@@ -33,7 +33,7 @@ void jsonr_path_index(char out[JSONR_PATH_MAX], const char *path, size_t index);
 enum fid_status jsonr_check_keys(const json_t *obj, const char *path, const char *const *allowed,
                                  struct fid_error *err) FID_MUST_USE;
 
-/* Requires value to be an object (or array); names path. */
+/* Requires value to be an object (or array); names path ("" for the whole document, RFC 6901). */
 enum fid_status jsonr_expect_object(const json_t *value, const char *path,
                                     struct fid_error *err) FID_MUST_USE;
 enum fid_status jsonr_expect_array(const json_t *value, const char *path,

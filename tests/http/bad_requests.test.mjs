@@ -133,7 +133,7 @@ describe("bad requests", () => {
                 422,
                 "invalid-input",
             );
-            assert.equal(p.field, "/");
+            assert.equal(p.field, ""); // the whole body (RFC 6901)
             p = expectProblem(
                 await h.server.call("POST", "/v1/events", {
                     key: "posA",
@@ -155,6 +155,40 @@ describe("bad requests", () => {
             );
             assert.equal(p.field, "/colour");
             assert.equal((await balance()).available, 20);
+        });
+
+        it('a body that is no object is named by the pointer "" (the whole document), not "/"', async () => {
+            // RFC 6901: "" is the whole document, "/" a member whose name is empty
+            for (const [method, url, key, body] of [
+                ["POST", "/v1/events", "posA", []],
+                ["PATCH", "/v1/members/bea", "posA", [1]],
+                ["POST", "/v1/members", "posA", [{ id: "whole" }]],
+                ["POST", "/v1/keys", "adminA", []],
+                ["PUT", "/v1/program", "adminA", []],
+                ["POST", "/v1/events/batch", "posA", [order("B-top")]],
+                ["POST", "/v1/members/bea/redemptions", "posA", [1]],
+            ]) {
+                const p = expectProblem(
+                    await h.server.call(method, url, { key, headers: { "Idempotency-Key": "whole" }, body }),
+                    422,
+                    "invalid-input",
+                );
+                assert.equal(p.field, "", `${method} ${url}`);
+            }
+            const p = expectProblem(
+                await h.server.call("POST", "/v1/events/batch", { key: "posA", body: { events: {} } }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(p.field, "/events");
+            const res = await h.server.call("POST", "/v1/events/batch", {
+                key: "posA",
+                headers: { "Idempotency-Key": "whole-batch" },
+                body: { events: [1] },
+            });
+            // a result's field points into its event: the whole of it
+            assert.equal(res.body.results[0].error.field, "", res.text);
+            assert.ok(!(await ledgerKeys()).includes("whole"));
         });
 
         it(`a body over --body-limit (${BODY_LIMIT} bytes) is 413 and applies nothing`, async () => {
@@ -1068,7 +1102,7 @@ describe("bad requests", () => {
                 422,
                 "invalid-input",
             );
-            assert.equal(p.field, "/events");
+            assert.equal(p.field, ""); // the whole body, which is no object
         });
     });
 });

@@ -697,7 +697,7 @@ describe("flows", () => {
                 422,
                 "invalid-input",
             );
-            assert.equal(p.field, "/");
+            assert.equal(p.field, ""); // the whole document (RFC 6901)
             const b = expectStatus(await get("/v1/program"), 200).body;
             assert.equal(b.version, 1);
             assert.deepEqual(b.program, state.program);

@@ -248,7 +248,7 @@ struct bad_case {
 
 static const struct bad_case BAD_CASES[] = {
     /* shape */
-    {"not an object", "[]", FID_ERR_INPUT, "/"},
+    {"not an object", "[]", FID_ERR_INPUT, ""},
     {"no earning", "{}", FID_ERR_INPUT, "/earning"},
     {"earning not an object", "{'earning': 5}", FID_ERR_INPUT, "/earning"},
     {"unknown top-level field", "{" EARNING ", 'referrals': {}}", FID_ERR_INPUT, "/referrals"},
