@@ -72,6 +72,11 @@ static enum fid_status copy_string(const json_t *obj, const char *key, bool requ
         snprintf(at, sizeof at, "/%s", key);
         return fid_fail(err, FID_ERR_INPUT, at, "control character U+%04X in the text", control);
     }
+    /* a customer's id is a segment of the API's paths (/v1/members/{id}), which URL readers
+     * take "." and ".." in as steps, whatever their escapes: no client could name such one */
+    if (strcmp(key, "customer") == 0 && (strcmp(s, ".") == 0 || strcmp(s, "..") == 0))
+        return fid_fail(err, FID_ERR_INPUT, "/customer",
+                        "\"%s\" cannot be an id: a URL path reads it as a step", s);
     snprintf(out, size, "%s", s);
     return FID_OK;
 }

@@ -228,8 +228,9 @@ static bool read_member(struct cursor *c, int m, struct event *ev, struct span *
         return simple_string(c, key) && key->len > 0 && key->len < EVENT_KEY_MAX;
     case M_AT:
         return simple_string(c, at) && at->len <= 40;
-    case M_CUSTOMER:
-        return simple_string(c, &text) && copy_span(text, true, ev->customer, sizeof ev->customer);
+    case M_CUSTOMER: /* "." and "..": the tree's reader refuses them */
+        return simple_string(c, &text) && !equals(text, ".") && !equals(text, "..") &&
+               copy_span(text, true, ev->customer, sizeof ev->customer);
     case M_ORDER_ID:
         return simple_string(c, &text) && copy_span(text, true, ev->order_id, sizeof ev->order_id);
     case M_CHANNEL:

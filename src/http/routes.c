@@ -122,7 +122,17 @@ static bool authenticate(struct http_request *req, const struct route *route)
                            "send an API key as \"Authorization: Bearer fk_...\"", "Authorization");
         return false;
     }
-    if (!api_key_parse(header + 7, id, digest)) {
+    /* credentials = "Bearer" 1*SP token (RFC 6750, 2.1), and blanks may end a field's value */
+    const char *token = header + 7;
+    while (*token == ' ')
+        token++;
+    char trimmed[128];
+    size_t n = strlen(token);
+    while (n > 0 && (token[n - 1] == ' ' || token[n - 1] == '\t'))
+        n--;
+    snprintf(trimmed, sizeof trimmed, "%.*s", (int)(n < sizeof trimmed ? n : sizeof trimmed - 1),
+             token);
+    if (n >= sizeof trimmed || !api_key_parse(trimmed, id, digest)) {
         reply_unauthorized(req);
         return false;
     }

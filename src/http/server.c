@@ -136,8 +136,9 @@ static enum MHD_Result send_response(struct http_request *req)
         return MHD_NO;
     if (length)
         req->response = NULL;
-    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            req->content_type ? req->content_type : "application/json");
+    if (length) /* a 204 has no content to give a type */
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                req->content_type ? req->content_type : "application/json");
     MHD_add_response_header(response, "X-Request-Id", req->request_id);
     if (req->allow[0])
         MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, req->allow);

@@ -520,6 +520,8 @@ describe("bad requests", () => {
                 [{ id: null }, "/id"],
                 [{ id: "bad\u0001id" }, "/id"],
                 [{ id: "z".repeat(129) }, "/id"],
+                [{ id: ".." }, "/id"], // a URL path reads "." and ".." as steps: no client could name them
+                [{ id: "." }, "/id"],
                 [{ id: "loc-1", email: "not-an-address" }, "/email"],
             ];
             for (const [body, field] of cases) {

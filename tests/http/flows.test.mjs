@@ -751,11 +751,15 @@ describe("flows", () => {
             assert.equal(listed.find((x) => x.id === s.keyIds.revokedA).revoked_at !== undefined, true);
 
             expectStatus(await s.call("GET", "/v1/rewards", { key: k.key }), 200);
+            // "Bearer" 1*SP token, and blanks may end the field (RFC 6750, RFC 9110)
+            for (const auth of [`Bearer   ${k.key}`, `bearer ${k.key}  `, `Bearer ${k.key}\t`])
+                expectStatus(await s.call("GET", "/v1/rewards", { headers: { Authorization: auth } }), 200);
             expectProblem(await s.call("POST", "/v1/events", { key: k.key, body: {} }), 403, "forbidden");
 
             const del = await s.call("DELETE", `/v1/keys/${k.id}`, { key: "adminA" });
             expectStatus(del, 204);
             assert.equal(del.text, "");
+            assert.equal(del.headers.get("content-type"), null, "no content, no type");
             expectProblem(await s.call("GET", "/v1/rewards", { key: k.key }), 401, "unauthorized");
             const after = expectStatus(await s.call("GET", "/v1/keys", { key: "adminA" }), 200).body.items;
             assert.ok(after.find((x) => x.id === k.id).revoked_at);

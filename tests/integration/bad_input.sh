@@ -170,6 +170,7 @@ bad_command_line() {
     bad "unknown subcommand" "polish" - fidele voucher polish ABCD-EFGH
     bad "unknown member action" "remove" - fidele member remove alice
     bad "an id that is not UTF-8" "argument 5 is not valid UTF-8" - fidele member add $'bad\xff'
+    bad "an id a URL path reads as a step" '/customer: ".." cannot be an id' - fidele member add ..
     bad "an id with a control character" "/customer: control character U+0009" - \
         fidele member add $'a\tb'
     bad "an option's value that is not UTF-8" "not valid UTF-8" - fidele redeem alice pastry --at $'2026\xff'
