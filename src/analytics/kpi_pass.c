@@ -198,6 +198,7 @@ void kpi_pass_finish(struct kpi_pass *pass)
             out->loyal_paid_minor += c->paid_minor;
         bool is_new = c->first_at >= pass->from;
         out->new_customers += is_new;
+        out->new_customers_end += is_new && end;
         size_t cohort = is_new ? month_index(pass, c->first_at) : 0;
         if (is_new)
             out->cohorts[cohort].size++;

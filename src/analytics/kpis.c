@@ -128,7 +128,7 @@ enum fid_status kpi_report(const struct kpi_counts *c, json_t **report, struct f
     json_object_set_new(out, "customers_start", json_integer(c->customers_start));
     json_object_set_new(out, "customers_end", json_integer(c->customers_end));
     json_object_set_new(out, "retention_rate",
-                        rate(c->customers_end - c->new_customers, c->customers_start));
+                        rate(c->customers_end - c->new_customers_end, c->customers_start));
     json_object_set_new(out, "churned", json_integer(c->churned));
     json_object_set_new(out, "churn_rate", rate(c->churned, c->customers_start));
     json_object_set_new(out, "loyal_revenue_share",

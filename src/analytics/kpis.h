@@ -39,6 +39,7 @@ struct kpi_counts {
     int64_t member_orders, member_paid_minor;
     int64_t member_placed_refunded_minor; /* those of members' orders (membership at the order) */
     int64_t customers_start, customers_end, churned;
+    int64_t new_customers_end; /* new customers (first order ever in P) among customers_end */
     int64_t loyal_paid_minor, loyal_refunded_minor;
     int64_t members_active; /* customers of P (an order in P) with a ledger entry in P */
     int64_t points_earned, points_redeemed; /* in P */

@@ -180,6 +180,21 @@ cltv_exact() {
     check_json "cltv" .cltv.value_minor 27375
 }
 
+# A window shorter than the period: the new customers who did not order again in the end window
+# are not among its customers and take nothing off the retained (the rate was -100 %).
+retention_short_window() {
+    NOW=2025-01-01T00:00:00Z init_db cafe --timezone Etc/UTC
+    printf '%s\n' customer,order_id,date,amount A,a0,2025-12-20,1 A,a1,2026-02-20,1 \
+        B,b,2026-01-05,1 C,c,2026-01-10,1 D,d,2026-01-12,1 D,d2,2026-02-25,1 >orders.csv
+    expect_exit 0 fidele import orders orders.csv
+    NOW=2026-06-01T00:00:00Z expect_exit 0 fidele report --from 2026-01-01 --to 2026-03-01 \
+        --window 30 --format json
+    # start window [2025-12-02, 2026-01-01): A; end window [2026-01-30, 2026-03-01): A and D,
+    # D new in P; B and C new and gone
+    check_json "retention" .customers_start 1 .customers_end 2 .new_customers 3 \
+        .retention_rate 100 .churned 0 .churn_rate 0
+}
+
 # An empty period: every rate whose denominator is zero is null.
 empty_period() {
     init_db cafe
@@ -204,4 +219,5 @@ scenario clv_on_a_thin_history clv_on_a_thin_history
 scenario participation_of_customers participation_of_customers
 scenario empty_period empty_period
 scenario cltv_exact cltv_exact
+scenario retention_short_window retention_short_window
 finish

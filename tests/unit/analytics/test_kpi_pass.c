@@ -133,6 +133,7 @@ static void assert_same_counts(const char *label, const struct kpi_counts *got,
     SAME(period_days);
     SAME(customers);
     SAME(new_customers);
+    SAME(new_customers_end);
     SAME(orders);
     SAME(repeat_customers);
     SAME(paid_minor);
@@ -723,6 +724,7 @@ static void naive_counts(struct kpi_counts *out, const struct history *h)
         bool is_new = first >= p->from;
         size_t cohort = is_new ? month_of(p, first) : 0;
         out->new_customers += is_new;
+        out->new_customers_end += is_new && end;
         out->cohorts[cohort].size += is_new;
         for (size_t m = 0; m < p->n_months; m++) {
             if (!active[m])
