@@ -652,7 +652,7 @@ enum fid_status customer_search(struct store *store, const char *query, int64_t 
     struct db_stmt *s = db_prepare(
         store->db,
         "SELECT " CUSTOMER_COLUMNS " FROM customers WHERE merchant_id = ?1 AND (ref = ?2 OR "
-        "card_code = ?3 OR email = ?5 OR phone = ?4 OR instr(lower(name), lower(?2)) > 0 "
+        "card_code = ?3 OR email = ?5 OR phone = ?4 OR instr(fold(name), fold(?2)) > 0 "
         "OR instr(email, ?5) > 0 OR instr(ref, ?2) > 0) ORDER BY (ref = ?2) DESC, "
         "(card_code = ?3) DESC, ref LIMIT ?6");
     bind_query(s, store, query, code);

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #include "store/wal_buffer.h"
 #include "store/wal_checkpointer.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 #define STMT_CACHE_SLOTS 512 /* power of two, well above the number of distinct statements */
@@ -139,6 +141,31 @@ static void configure_sqlite(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* fold(text): text in lower case in every script ("ÉLODIE" -> "élodie", where SQLite's lower()
+ * lowers ASCII alone), for searches by name; ASCII text is lowered without ICU. */
+static void sql_fold(sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *text = sqlite3_value_text(argv[0]);
+    if (text == NULL) {
+        sqlite3_result_null(context);
+        return;
+    }
+    char out[1024];
+    bool ascii = true;
+    for (const unsigned char *c = text; *c && ascii; c++)
+        ascii = *c < 0x80;
+    if (ascii || strlen((const char *)text) >= sizeof out / 2) {
+        snprintf(out, sizeof out, "%s", (const char *)text); /* a name is at most 128 bytes */
+        for (char *c = out; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c - 'A' + 'a');
+    } else {
+        fid_text_lower((const char *)text, out, sizeof out);
+    }
+    sqlite3_result_text(context, out, -1, SQLITE_TRANSIENT);
+}
+
 /* A connection to name (a path or a URI) with flags, before any pragma; path names the
  * database in the error. */
 static enum fid_status connect_to(const char *name, const char *path, int flags, const char *vfs,
@@ -148,6 +175,9 @@ static enum fid_status connect_to(const char *name, const char *path, int flags,
     db->log_fd = -1;
     pthread_mutex_init(&db->log_lock, NULL);
     if (sqlite3_open_v2(name, &db->conn, flags | SQLITE_OPEN_NOMUTEX, vfs) == SQLITE_OK) {
+        sqlite3_create_function(db->conn, "fold", 1,
+                                SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                sql_fold, NULL, NULL);
         *out = db;
         return FID_OK;
     }

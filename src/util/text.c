@@ -64,6 +64,11 @@ void fid_text_sanitize(const char *text, char *out, size_t size)
 
 void fid_email_fold(const char *text, char *out, size_t size)
 {
+    fid_text_lower(text, out, size);
+}
+
+void fid_text_lower(const char *text, char *out, size_t size)
+{
     UChar wide[512], folded[512];
     int32_t n = 0, m = 0, written = 0;
     UErrorCode status = U_ZERO_ERROR;

@@ -22,9 +22,12 @@ void fid_text_cut(const char *text, char *out, size_t size);
  * replaced by U+FFFD, cut as fid_text_cut does: for echoing untrusted bytes into JSON. */
 void fid_text_sanitize(const char *text, char *out, size_t size);
 
-/* An e-mail address as it is kept and compared: in lower case, every script's capitals included
- * ("ÉLODIE@Example.fr" -> "élodie@example.fr"; ICU's locale-neutral folding), into out (size
- * bytes). When that does not fit, or text is not UTF-8, ASCII letters alone are lowered. */
+/* Text in lower case, every script's capitals included ("ÉLODIE" -> "élodie"; ICU's
+ * locale-neutral lowering), into out (size bytes). When that does not fit, or text is not UTF-8,
+ * ASCII letters alone are lowered. */
+void fid_text_lower(const char *text, char *out, size_t size);
+
+/* An e-mail address as it is kept and compared: fid_text_lower of it. */
 void fid_email_fold(const char *text, char *out, size_t size);
 
 #endif

@@ -346,6 +346,10 @@ enrolment_bonus_quick() {
     assert_contains "$OUT" '"email": "élodie@example.fr"' "kept folded, found"
     expect_exit 0 fidele --json balance Élodie@EXAMPLE.fr
     assert_json .customer elo "an event or a look-up names her by it in any case"
+    # a name is found whatever its case, in every script (SQLite's lower() lowers ASCII alone)
+    expect_exit 0 fidele member add zoe --name "Zoé Léger"
+    expect_exit 0 fidele --json member find "ZOÉ LÉGER"
+    assert_json '[.[].id]' '["zoe"]' "found by her name in capitals"
 }
 
 # ---------------------------------------------------------------------------------------------
