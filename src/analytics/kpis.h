@@ -73,7 +73,8 @@ bool kpi_cltv_minor(int64_t aov_minor, int64_t orders, int64_t customers, int64_
 struct report_days {
     struct report_day {
         int year, month, day;
-    } first, last; /* the period's first and last days, both included */
+    } first, last;          /* the period's first and last days, both included */
+    struct report_day seen; /* the day the segments are counted at (the last, or today) */
 };
 char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, const json_t *segments,
                       const char *merchant, const struct report_days *days, int digits,

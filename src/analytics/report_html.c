@@ -368,7 +368,7 @@ static void segment_bars(struct page *p, const json_t *segments)
     }
     size_t rows = json_object_size(groups[0]) + json_object_size(groups[1]);
     char on[64];
-    day_text(p, &p->days->last, on, sizeof on);
+    day_text(p, &p->days->seen, on, sizeof on);
     put(p, "<figure><figcaption>");
     put_text(p, p->w->segments_on);
     put_text(p, on);

@@ -47,16 +47,18 @@ static const struct command COMMANDS[] = {
      "[--key K] [--at TIME]"},
     {"run-due", cmd_run_due, "confirm pending points, expire, review tiers up to --now", ""},
     {"verify", cmd_verify, "check every ledger invariant", ""},
-    {"demo", cmd_demo, "create a demo cafe with a year of activity", "[--customers N] [--force]"},
+    {"demo", cmd_demo, "create a demo cafe with a year of activity",
+     "[--customers N] [--force] (with the global --seed N: the same demo again)"},
     {"clv", cmd_clv, "predicted lifetime value per customer (BG/NBD and Gamma-Gamma)",
      "[--calibration-end DATE] [--horizon-weeks N] [--discount-weekly R] [--limit N]"},
     {"import", cmd_import, "import order history from CSV (generic, shopify, woocommerce)",
      "orders FILE [--format generic|shopify|woocommerce] [--map FIELD=COLUMN ...]\n"
-     "       [--delimiter C|whitespace] [--no-header] [--date-format FMT] [--award] [--dry-run]\n"
+     "       [--delimiter C|tab|whitespace] [--no-header] [--date-format FMT] [--award] "
+     "[--dry-run]\n"
      "       [--errors FILE] [--commit-every ORDERS]"},
     {"segments", cmd_segments, "lifecycle stages and custom segments at a date (--list NAME)",
      "[--at DATE] [--list NAME]"},
-    {"report", cmd_report, "loyalty KPIs over a period (--from, --to, --format text|json)",
+    {"report", cmd_report, "loyalty KPIs over a period (--from, --to, --format text|json|html)",
      "[--from DATE] [--to DATE] [--window DAYS] [--format text|json|html] [--out FILE]"},
     {"liability", cmd_liability,
      "points owed to members over a period: roll-forward, debts, breakage",

@@ -186,6 +186,14 @@ int cmd_clv(struct cli *cli)
     if (end_text) {
         if (fid_date_parse(end_text, &year, &month, &day, "--calibration-end", &err) != FID_OK)
             goto fail;
+        /* days not lived yet would read as days without purchases */
+        if (fid_days_from_civil(year, month, day) >
+            fid_days_from_civil(now.year, now.month, now.day)) {
+            fid_fail(&err, FID_ERR_INPUT, "--calibration-end",
+                     "%s is after today (%04d-%02d-%02d): expected a day that has begun", end_text,
+                     now.year, now.month, now.day);
+            goto fail;
+        }
     } else {
         year = now.year, month = now.month, day = now.day;
     }

@@ -177,9 +177,9 @@ static void print_report(const struct cli *cli, struct demo *d, uint64_t seed,
            (long long)f[FIG_MEMBERS]);
     for (int p = 0; p < N_PERSONAS; p++)
         printf("%s %d %s", p ? "," : "", d->persona_count[p], PERSONA_NAMES[p]);
-    printf("\n  orders     %lld (%lld by members), %s after %lld refunds\n",
-           (long long)f[FIG_ORDERS], (long long)f[FIG_MEMBER_ORDERS], revenue,
-           (long long)f[FIG_REFUNDS]);
+    printf("\n  orders     %lld (%lld by members), %s after %lld %s\n", (long long)f[FIG_ORDERS],
+           (long long)f[FIG_MEMBER_ORDERS], revenue, (long long)f[FIG_REFUNDS],
+           f[FIG_REFUNDS] == 1 ? "refund" : "refunds");
     printf("  points     %lld earned, %lld redeemed, %lld expired, %lld clawed back, %lld "
            "available\n",
            (long long)f[FIG_POINTS_EARNED], (long long)f[FIG_POINTS_REDEEMED],

@@ -1,6 +1,6 @@
 /*
  * `fidele import orders FILE [--format generic|shopify|woocommerce] [--map FIELD=COLUMN ...]
- *  [--delimiter C|whitespace] [--no-header] [--date-format FMT] [--award] [--dry-run]
+ *  [--delimiter C|tab|whitespace] [--no-header] [--date-format FMT] [--award] [--dry-run]
  *  [--errors FILE] [--commit-every ORDERS]`: order history from CSV or whitespace-separated
  * exports. Order-level files go to the columnar history (engine/history_import.h); line items,
  * members' orders and --award go through the engine as order events (key "import:ORDER"). Without

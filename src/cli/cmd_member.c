@@ -15,6 +15,9 @@ static const char *consent_names(unsigned consents, char *out, size_t size)
 {
     snprintf(out, size, "%s%s%s", consents & 1 ? "email " : "", consents & 2 ? "sms " : "",
              consents & 4 ? "push" : "");
+    size_t n = strlen(out);
+    if (n > 0 && out[n - 1] == ' ') /* no blank at the end of the line */
+        out[n - 1] = '\0';
     if (out[0] == '\0')
         snprintf(out, size, "none");
     return out;

@@ -169,16 +169,21 @@ int cmd_report(struct cli *cli)
     } else if (strcmp(format, "html") == 0) {
         json_t *segments = NULL;
         struct fid_error left_out;
-        if (engine_segments(e, to - 1, NULL, &segments, &left_out) != FID_OK)
+        /* at the period's end, or now for a period not over yet: not ahead of the clock */
+        int64_t segments_at = to - 1 < cli->now ? to - 1 : cli->now;
+        if (engine_segments(e, segments_at, NULL, &segments, &left_out) != FID_OK)
             fprintf(stderr, "fidele: the report leaves out segments: %s\n", left_out.message);
         const struct program *p = engine_program(e);
         json_t *names = json_object();
         for (size_t i = 0; i < p->n_segments; i++)
             json_object_set_new(names, p->segments[i].id, json_string(p->segments[i].name));
         json_object_set_new(segments, "names", names);
-        struct fid_local last; /* the period's last day: to is excluded */
+        struct fid_local last, seen; /* the period's last day: to is excluded */
         fid_tz_local(tz, to - 1, &last);
-        struct report_days days = {{lf.year, lf.month, lf.day}, {last.year, last.month, last.day}};
+        fid_tz_local(tz, segments_at, &seen);
+        struct report_days days = {{lf.year, lf.month, lf.day},
+                                   {last.year, last.month, last.day},
+                                   {seen.year, seen.month, seen.day}};
         char *html = kpi_report_html(report, &counts, segments, engine_merchant(e)->name, &days,
                                      engine_currency_digits(e), engine_merchant(e)->currency,
                                      engine_merchant(e)->locale);

@@ -112,6 +112,9 @@ cafe_year() {
     expect_exit 0 fidele clv --limit 3
     assert_contains "$OUT" "p infinite (each customer's purchases are worth their own mean)" \
         "the limit said in words"
+    # days to come would read as days without purchases: a calibration day after today is refused
+    expect_exit 2 fidele clv --calibration-end 2026-12-02
+    assert_contains "$ERR" "--calibration-end: 2026-12-02 is after today (2026-12-01)" "tomorrow"
     expect_exit 0 fidele verify
 }
 

@@ -83,6 +83,9 @@ in_french() {
         grep -q 'Rapport de fidélité, du 1er janvier 2026 au 31 janvier 2026' r.html
     assert_true "custom segments by their names" grep -q '>Habitués du matin</text>' r.html
     assert_true "the day segments are counted at" grep -q 'Segments au 31 janvier 2026' r.html
+    # a period not over yet: the stages now, not at its end ahead of the clock
+    NOW=2026-01-20T12:00:00Z expect_exit 0 fidele report --from 2026-01-01 --to 2026-02-01 --format html --out s.html
+    assert_true "segments of a period not over, at today" grep -q 'Segments au 20 janvier 2026' s.html
 }
 
 scenario rendered rendered
