@@ -16,9 +16,9 @@
 /* The page's words in the merchant's language. */
 struct report_words {
     const char *lang, *title, *subtitle, *customers, *orders, *revenue, *average_order, *repurchase,
-        *retention, *churn, *loyal_share, *participation, *points_redeemed, *none,
-        *revenue_by_month, *active_by_month, *members_chart, *members_line, *non_members_line,
-        *cohorts, *first_order, *segments_on, *from, *to;
+        *retention, *churn, *loyal_share, *participation, *points_redeemed, *none, *new_customers,
+        *rewards_used, *cltv, *nps, *csat, *revenue_by_month, *active_by_month, *members_chart,
+        *members_line, *non_members_line, *cohorts, *first_order, *segments_on, *from, *to;
     const char *before_percent, *before_colon; /* the space French puts before "%" and ":" */
     const char *first_of_month;                /* after day 1: "1er" */
     const char *months[12];
@@ -43,6 +43,11 @@ static const struct report_words ENGLISH = {
     .participation = "customers active in the loyalty programme",
     .points_redeemed = "points redeemed out of points earned",
     .none = "n/a",
+    .new_customers = "new customers",
+    .rewards_used = "vouchers used out of vouchers issued",
+    .cltv = "customer lifetime value (historical)",
+    .nps = "net promoter score",
+    .csat = "satisfied customers (CSAT)",
     .revenue_by_month = "Revenue by month",
     .active_by_month = "Active customers by month",
     .members_chart = "Members and non-members",
@@ -82,6 +87,11 @@ static const struct report_words FRENCH = {
     .participation = "clients actifs dans le programme de fidélité",
     .points_redeemed = "points utilisés sur les points gagnés",
     .none = "n.d.",
+    .new_customers = "nouveaux clients",
+    .rewards_used = "bons utilisés sur les bons émis",
+    .cltv = "valeur vie client (historique)",
+    .nps = "net promoter score (NPS)",
+    .csat = "clients satisfaits (CSAT)",
     .revenue_by_month = "Chiffre d'affaires par mois",
     .active_by_month = "Clients actifs par mois",
     .members_chart = "Membres et non-membres",
@@ -436,6 +446,8 @@ char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, con
     char text[FID_MONEY_LOCAL_MAX];
     count(&p, json_integer_value(json_object_get(report, "customers")), text);
     tile(&p, w->customers, text);
+    count(&p, json_integer_value(json_object_get(report, "new_customers")), text);
+    tile(&p, w->new_customers, text);
     count(&p, json_integer_value(json_object_get(report, "orders")), text);
     tile(&p, w->orders, text);
     money(&p, json_integer_value(json_object_get(report, "revenue_minor")), text);
@@ -452,6 +464,23 @@ char *kpi_report_html(const json_t *report, const struct kpi_counts *counts, con
     rate_tile(&p, w->loyal_share, json_object_get(report, "loyal_revenue_share"));
     rate_tile(&p, w->participation, json_object_get(report, "participation_rate"));
     rate_tile(&p, w->points_redeemed, json_object_get(report, "points_redemption_rate"));
+    rate_tile(&p, w->rewards_used, json_object_get(report, "reward_usage_rate"));
+    const json_t *cltv = json_object_get(json_object_get(report, "cltv"), "value_minor");
+    if (json_is_integer(cltv))
+        money(&p, json_integer_value(cltv), text);
+    else
+        snprintf(text, sizeof text, "%s", w->none);
+    tile(&p, w->cltv, text);
+    /* NPS is a score from -100 to 100, not a share */
+    const json_t *nps = json_object_get(report, "nps");
+    snprintf(text, sizeof text, "%s", w->none);
+    if (json_is_number(nps)) {
+        char score[32];
+        snprintf(score, sizeof score, "%.1f", json_number_value(nps));
+        fid_number_format_in(score, 1, p.locale, text);
+    }
+    tile(&p, w->nps, text);
+    rate_tile(&p, w->csat, json_object_get(report, "csat"));
     put(&p, "</div>");
     bar_chart(&p, w->revenue_by_month, counts, month_revenue, "#2f6f8f", true);
     bar_chart(&p, w->active_by_month, counts, month_active, "#d9a441", false);

@@ -22,6 +22,12 @@ rendered() {
         grep -q '%</div><div class=l>customers active in the loyalty programme</div>' report.html
     assert_true "the redemption rate says of what" \
         grep -q '</div><div class=l>points redeemed out of points earned</div>' report.html
+    # every figure of the JSON has its tile: the new customers, vouchers, CLTV, NPS and CSAT too
+    local tile
+    for tile in "new customers" "vouchers used out of vouchers issued" \
+        "customer lifetime value (historical)" "net promoter score" "satisfied customers (CSAT)"; do
+        assert_true "a tile for $tile" grep -q "</div><div class=l>$tile</div>" report.html
+    done
     local chromium_flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
         --disable-background-networking --disable-component-update --disable-sync
         --user-data-dir="$PWD/chromium-profile")
