@@ -452,9 +452,7 @@ int cli_main(int argc, char **argv)
             *slot = inline_value;
             continue;
         }
-        if (slot)
-            ;
-        else if (strcmp(a, "--json") == 0) {
+        if (strcmp(a, "--json") == 0) {
             cli.json = true;
             continue;
         } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
