@@ -137,13 +137,16 @@ static int list_vouchers(struct cli *cli)
     json_array_foreach(items, i, v)
     {
         const char *name = json_string_value(json_object_get(v, "name"));
-        char padded[256], until[FID_TIME_LOCAL_MAX];
-        printf("%s  %s %-8s valid until %s\n", json_string_value(json_object_get(v, "code")),
+        const char *used_at = json_string_value(json_object_get(v, "used_at"));
+        char padded[256], when[FID_TIME_LOCAL_MAX];
+        /* a used voucher says when it was used; the others how long they hold */
+        printf("%s  %s %-8s %s %s\n", json_string_value(json_object_get(v, "code")),
                cli_pad(name ? name : json_string_value(json_object_get(v, "reward")), 28, padded,
                        sizeof padded),
-               json_string_value(json_object_get(v, "state")),
-               cli_local_time(engine_tz(e), json_string_value(json_object_get(v, "valid_until")),
-                              until));
+               json_string_value(json_object_get(v, "state")), used_at ? "used" : "valid until",
+               cli_local_time(
+                   engine_tz(e),
+                   used_at ? used_at : json_string_value(json_object_get(v, "valid_until")), when));
     }
     engine_close(e);
     if (json_array_size(items) == 0 && filter == VOUCHERS_ALL)

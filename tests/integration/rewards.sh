@@ -72,7 +72,10 @@ redeem stamps:coffee -10 0 T3 v1 stamp_card:coffee" "$(ledger_table tom | grep '
     assert_stderr_names "code" "a malformed code"
     assert_unchanged "$before" "refused uses write nothing"
     expect_exit 0 fidele voucher list tom --state all
-    assert_contains "$OUT" "valid until 2026-05-03 09:00:00+02:00" "voucher list: in Paris too"
+    assert_contains "$OUT" "$first  Free coffee                  used     used 2026-03-06 09:00:00+01:00" \
+        "voucher list: a used voucher says when it was used, in Paris too"
+    assert_contains "$OUT" "$third  Free coffee                  expired  valid until 2026-05-04 09:00:00+02:00" \
+        "voucher list: the others until when they hold"
 
     # what tom holds, as the till asks it: usable now by default, the others on asking
     NOW=2026-03-07T08:00:00Z expect_exit 0 fidele --json voucher list tom
