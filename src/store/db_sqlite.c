@@ -12,7 +12,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,7 +141,7 @@ static void configure_sqlite(void)
 }
 
 /* fold(text): text in lower case in every script ("ÉLODIE" -> "élodie", where SQLite's lower()
- * lowers ASCII alone), for searches by name; ASCII text is lowered without ICU. */
+ * lowers ASCII alone), for searches by name. */
 static void sql_fold(sqlite3_context *context, int argc, sqlite3_value **argv)
 {
     (void)argc;
@@ -151,18 +150,8 @@ static void sql_fold(sqlite3_context *context, int argc, sqlite3_value **argv)
         sqlite3_result_null(context);
         return;
     }
-    char out[1024];
-    bool ascii = true;
-    for (const unsigned char *c = text; *c && ascii; c++)
-        ascii = *c < 0x80;
-    if (ascii || strlen((const char *)text) >= sizeof out / 2) {
-        snprintf(out, sizeof out, "%s", (const char *)text); /* a name is at most 128 bytes */
-        for (char *c = out; *c; c++)
-            if (*c >= 'A' && *c <= 'Z')
-                *c = (char)(*c - 'A' + 'a');
-    } else {
-        fid_text_lower((const char *)text, out, sizeof out);
-    }
+    char out[1024]; /* a name is at most 128 bytes */
+    fid_text_lower((const char *)text, out, sizeof out);
     sqlite3_result_text(context, out, -1, SQLITE_TRANSIENT);
 }
 

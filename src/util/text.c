@@ -67,8 +67,24 @@ void fid_email_fold(const char *text, char *out, size_t size)
     fid_text_lower(text, out, size);
 }
 
+/* ASCII letters lowered in place: all of ICU's lowering that ASCII text needs. */
+static void lower_ascii(char *text)
+{
+    for (char *c = text; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+}
+
 void fid_text_lower(const char *text, char *out, size_t size)
 {
+    bool ascii = true;
+    for (const unsigned char *c = (const unsigned char *)text; *c && ascii; c++)
+        ascii = *c < 0x80;
+    if (ascii) { /* without ICU: a search folds every name it reads */
+        snprintf(out, size, "%s", text);
+        lower_ascii(out);
+        return;
+    }
     UChar wide[512], folded[512];
     int32_t n = 0, m = 0, written = 0;
     UErrorCode status = U_ZERO_ERROR;
@@ -80,7 +96,5 @@ void fid_text_lower(const char *text, char *out, size_t size)
     if (U_SUCCESS(status) && status != U_STRING_NOT_TERMINATED_WARNING && (size_t)written < size)
         return;
     snprintf(out, size, "%s", text); /* as SQLite's lower() would have it */
-    for (char *c = out; *c; c++)
-        if (*c >= 'A' && *c <= 'Z')
-            *c = (char)(*c - 'A' + 'a');
+    lower_ascii(out);
 }
