@@ -24,6 +24,7 @@ static const struct labels ENGLISH = {
     .pending_over = "Pending period over",
     .expiry_inactivity = "No activity: balance expired",
     .expiry_lot = "Points expired",
+    .expiry_given_back = "Expiry given back: an event dated before it came in late",
     .full_card = "Full card",
     .tier_bonus = "{} tier bonus",
     .vip_bonus = "{} bonus",
@@ -44,6 +45,7 @@ static const struct labels FRENCH = {
     .pending_over = "Fin de la période d'attente",
     .expiry_inactivity = "Sans activité : solde expiré",
     .expiry_lot = "Points expirés",
+    .expiry_given_back = "Expiration annulée : un événement daté d'avant elle est arrivé après",
     .full_card = "Carte complète",
     .tier_bonus = "Bonus niveau {}",
     .vip_bonus = "Bonus {}",
@@ -70,21 +72,14 @@ void labels_explain(char *out, size_t size, const char *rule, const char *label)
 
 /* The engine's fixed labels (no name in them), as fields of struct labels. */
 static const size_t FIXED[] = {
-    offsetof(struct labels, base),
-    offsetof(struct labels, below_minimum),
-    offsetof(struct labels, first_order),
-    offsetof(struct labels, no_negative),
-    offsetof(struct labels, welcome),
-    offsetof(struct labels, welcome_quick),
-    offsetof(struct labels, vip_welcome),
-    offsetof(struct labels, cashback),
-    offsetof(struct labels, refund_pending),
-    offsetof(struct labels, refund_clawback),
-    offsetof(struct labels, pending_over),
-    offsetof(struct labels, expiry_inactivity),
-    offsetof(struct labels, expiry_lot),
-    offsetof(struct labels, full_card),
-    offsetof(struct labels, vip_credit_back),
+    offsetof(struct labels, base),           offsetof(struct labels, below_minimum),
+    offsetof(struct labels, first_order),    offsetof(struct labels, no_negative),
+    offsetof(struct labels, welcome),        offsetof(struct labels, welcome_quick),
+    offsetof(struct labels, vip_welcome),    offsetof(struct labels, cashback),
+    offsetof(struct labels, refund_pending), offsetof(struct labels, refund_clawback),
+    offsetof(struct labels, pending_over),   offsetof(struct labels, expiry_inactivity),
+    offsetof(struct labels, expiry_lot),     offsetof(struct labels, expiry_given_back),
+    offsetof(struct labels, full_card),      offsetof(struct labels, vip_credit_back),
 };
 
 static const char *field(const struct labels *words, size_t offset)

@@ -24,6 +24,7 @@ struct labels {
     const char *pending_over;      /* pending points become available */
     const char *expiry_inactivity; /* the whole balance after months without activity */
     const char *expiry_lot;        /* a lot's points at the end of their validity */
+    const char *expiry_given_back; /* an expiry undone by an event dated before it, come late */
     const char *full_card;         /* a stamp card completed */
     const char *tier_bonus;        /* a tier's multiplier: "{}" stands for the tier's name */
     const char *vip_bonus;         /* a VIP plan's multiplier: "{}" for the plan's name */

@@ -283,7 +283,8 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
                         "the membership would run more than %d years ahead",
                         VIP_MONTHS_AHEAD_MAX / 12);
     snprintf(c.vip_plan, sizeof c.vip_plan, "%s", plan->id);
-    c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
+    if ((st = activity_at(e, &c, ev->at, ev->key, err)) != FID_OK)
+        return st;
     if ((st = vip_payment_insert(&e->store, c.id, plan->id, ev->at, ev->amount_minor, ev->periods,
                                  valid_from, c.vip_until, ev->key, err)) != FID_OK)
         return st;
@@ -321,8 +322,10 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
     struct engine *e = ctx->engine;
     const struct event *ev = ctx->event;
     struct customer c;
+    /* An adjustment is activity, like a redemption (before a debit: it may give an expiry
+     * back that the debit then spends from). */
     enum fid_status st = load_member(e, ev, &c, err);
-    if (st != FID_OK)
+    if (st != FID_OK || (st = activity_at(e, &c, ev->at, ev->key, err)) != FID_OK)
         return st;
     /* Room for the reason escaped at its longest: the explanation must stay whole JSON. */
     char explanation[JSONW_STRING_MAX(EVENT_TEXT_MAX) + 64];
@@ -387,10 +390,9 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
         break;
     }
     }
-    /* An adjustment is activity, like a redemption. Under inactivity expiry the balance must have
-     * its deadline scheduled: a member whose balance had expired has no due work left, and points
-     * credited by hand would otherwise never expire. */
-    c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
+    /* Under inactivity expiry the balance must have its deadline scheduled: a member whose
+     * balance had expired has no due work left, and points credited by hand would otherwise never
+     * expire. */
     due_note(&c, inactivity_deadline(e, &c));
     if (st == FID_OK)
         st = customer_save(&e->store, &c, err);

@@ -180,6 +180,9 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
     if (c.is_member && c.next_due_at != 0 && c.next_due_at <= ev->at &&
         (st = due_customer(e, &c, ev->at, NULL, err)) != FID_OK)
         return st;
+    /* a member's order is activity (before it earns: it may give back an expired balance) */
+    if (c.is_member && (st = activity_at(e, &c, ev->at, ev->key, err)) != FID_OK)
+        return st;
     struct order_row row = {
         .customer_id = c.id,
         .at = ev->at,
@@ -219,8 +222,6 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
         c.first_order_at = ev->at;
     if (ev->at > c.last_order_at)
         c.last_order_at = ev->at;
-    if (c.is_member && ev->at > c.last_activity_at)
-        c.last_activity_at = ev->at;
     if (c.is_member && (st = tier_after_activity(e, &c, ev->at, true, ctx->result, err)) != FID_OK)
         goto done;
     if (c.is_member)

@@ -74,7 +74,8 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
                         r->id);
     struct customer c;
     enum fid_status st = load_member(e, ev, &c, err);
-    if (st != FID_OK || (st = check_eligible(e, &c, r, ev->at, err)) != FID_OK)
+    if (st != FID_OK || (st = check_eligible(e, &c, r, ev->at, err)) != FID_OK ||
+        (st = activity_at(e, &c, ev->at, ev->key, err)) != FID_OK)
         return st;
     /* Room for the name escaped at its longest: the explanation must stay whole JSON. */
     char explanation[JSONW_STRING_MAX(PROGRAM_NAME_MAX) + 64];
@@ -111,7 +112,11 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
                               ev->at, 0, ev->key, explanation, NULL, NULL, err)) != FID_OK)
             return st;
     } else if (r->cost_points > 0) {
-        if (c.points_available < r->cost_points)
+        int64_t expired_later = 0;
+        if (c.points_available < r->cost_points &&
+            (st = points_expired_since(e, &c, ev->at, &expired_later, err)) != FID_OK)
+            return st;
+        if (c.points_available + expired_later < r->cost_points)
             return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
                             "reward \"%s\" costs %lld points; the available balance is %lld", r->id,
                             (long long)r->cost_points, (long long)c.points_available);
@@ -131,7 +136,6 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
     else
         st = voucher_issue(e, &c, r, VOUCHER_FROM_REDEEM, ev->at, ledger_id, ev->key, &vouchers,
                            err);
-    c.last_activity_at = ev->at > c.last_activity_at ? ev->at : c.last_activity_at;
     if (st == FID_OK)
         st = customer_save(&e->store, &c, err);
     if (st != FID_OK) {

@@ -206,6 +206,24 @@ enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
  * mode, nothing to expire, no activity yet). */
 int64_t inactivity_deadline(const struct engine *e, const struct customer *c);
 
+/* Expiries given back (expiry_back.c). Gives amount back to lot, which an expiry at `at` took
+ * it from: a positive expiry entry of the event event_key at that instant. */
+enum fid_status expiry_give_back(struct engine *e, struct customer *c, struct lot_row *lot,
+                                 int64_t at, int64_t amount, const char *event_key,
+                                 struct fid_error *err) FID_MUST_USE;
+/* What expiries dated after `at` took from lots of c that were spendable at `at`, one element
+ * per lot (caller frees *out): what a redemption dated `at` may spend. */
+enum fid_status expired_since(struct engine *e, const struct customer *c, int64_t at,
+                              struct lot_expiry **out, size_t *n,
+                              struct fid_error *err) FID_MUST_USE;
+/* Their sum: the points expired since `at` that a redemption dated `at` may spend. */
+enum fid_status points_expired_since(struct engine *e, const struct customer *c, int64_t at,
+                                     int64_t *amount, struct fid_error *err) FID_MUST_USE;
+/* Member activity at t: moves last_activity_at, and when t comes before a deadline for
+ * inactivity that expired the balance after it (a till syncing late), gives that expiry back. */
+enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, const char *event_key,
+                            struct fid_error *err) FID_MUST_USE;
+
 /* Lowers next_due_at to t when t is earlier (t = 0 ignored). */
 void due_note(struct customer *c, int64_t t);
 

@@ -131,18 +131,41 @@ enum fid_status points_credit(struct engine *e, struct customer *c, const struct
     return FID_OK;
 }
 
+/* The lot a planned use takes from: an open one, or one an expiry after the debit's date took
+ * points from (*expired_at is then that expiry's instant, else 0). */
+static struct lot_row *used_lot(struct lot_row *rows, size_t n, struct lot_expiry *back,
+                                size_t n_back, int64_t id, int64_t *expired_at)
+{
+    *expired_at = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].id == id)
+            return &rows[i];
+    for (size_t i = 0; i < n_back; i++)
+        if (back[i].lot.id == id) {
+            *expired_at = back[i].at;
+            return &back[i].lot;
+        }
+    return NULL;
+}
+
 enum fid_status points_debit(struct engine *e, struct customer *c, const struct debit *d,
                              int64_t *ledger_id, struct fid_error *err)
 {
     if (d->amount <= 0)
         return FID_OK;
     struct lot_row *rows = NULL;
-    size_t n = 0;
+    struct lot_expiry *back = NULL;
+    size_t n = 0, n_back = 0;
     enum fid_status st = lots_open(&e->store, c, LOT_AVAILABLE, &rows, &n, err);
-    if (st != FID_OK)
+    /* a debit dated before expiries already recorded spends what they took as it stood then */
+    if (st == FID_OK && d->available_then)
+        st = expired_since(e, c, d->at, &back, &n_back, err);
+    if (st != FID_OK) {
+        free(rows);
         return st;
-    struct lot *lots = xcalloc(n ? n : 1, sizeof *lots);
-    struct lot_use *uses = xcalloc(n ? n : 1, sizeof *uses);
+    }
+    struct lot *lots = xcalloc(n + n_back + 1, sizeof *lots);
+    struct lot_use *uses = xcalloc(n + n_back + 1, sizeof *uses);
     size_t spendable = 0;
     int64_t then = 0; /* what the lots available at d->at hold */
     for (size_t i = 0; i < n; i++) {
@@ -154,6 +177,13 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
                                          .expires_at = rows[i].expires_at,
                                          .remaining = rows[i].remaining};
     }
+    for (size_t i = 0; i < n_back; i++) { /* their validity ended at the expiry: spent first */
+        then += back[i].amount;
+        lots[spendable++] = (struct lot){.id = back[i].lot.id,
+                                         .earned_at = back[i].lot.earned_at,
+                                         .expires_at = back[i].at,
+                                         .remaining = back[i].amount};
+    }
     lots_sort(lots, spendable);
     /* A named first lot (the refunded order's own points) goes to the front. */
     for (size_t i = 1; d->first_lot && i < spendable; i++)
@@ -164,7 +194,7 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
         }
     size_t n_uses = 0;
     int64_t covered = lots_consume(lots, spendable, d->amount, uses, &n_uses);
-    if (covered < d->amount && !d->allow_debt && spendable < n) {
+    if (covered < d->amount && !d->allow_debt && spendable < n + n_back) {
         char when[FID_TIME_LOCAL_MAX];
         fid_time_format_local(d->at, e->tz, when);
         st = fid_fail(err, FID_ERR_INSUFFICIENT, "/at",
@@ -178,6 +208,14 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
                       "%lld points needed but only %lld available", (long long)d->amount,
                       (long long)(c->points_available > 0 ? c->points_available : 0));
         goto done;
+    }
+    for (size_t u = 0; u < n_uses; u++) {
+        int64_t expired_at;
+        struct lot_row *lot = used_lot(rows, n, back, n_back, uses[u].lot_id, &expired_at);
+        if (lot != NULL && expired_at != 0 &&
+            (st = expiry_give_back(e, c, lot, expired_at, uses[u].amount, d->event_key, err)) !=
+                FID_OK)
+            goto done;
     }
     struct ledger_row row = {
         .customer_id = c->id,
@@ -197,12 +235,13 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
     for (size_t u = 0; u < n_uses; u++) {
         if ((st = lot_use_insert(&e->store, row.id, uses[u].lot_id, uses[u].amount, err)) != FID_OK)
             goto done;
-        for (size_t i = 0; i < n; i++)
-            if (rows[i].id == uses[u].lot_id) {
-                rows[i].remaining -= uses[u].amount;
-                if ((st = lot_save(&e->store, &rows[i], err)) != FID_OK)
-                    goto done;
-            }
+        int64_t expired_at;
+        struct lot_row *lot = used_lot(rows, n, back, n_back, uses[u].lot_id, &expired_at);
+        if (lot == NULL) /* a plan names only the lots it was given */
+            abort();
+        lot->remaining -= uses[u].amount;
+        if ((st = lot_save(&e->store, lot, err)) != FID_OK)
+            goto done;
     }
     c->points_available -= d->amount;
     if (d->kind == LEDGER_CLAWBACK)
@@ -211,6 +250,7 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
         *ledger_id = row.id;
 done:
     free(rows);
+    free(back);
     free(lots);
     free(uses);
     return st;

@@ -103,8 +103,13 @@ static const struct check CHECKS[] = {
      "SELECT 'ledger ' || l.id, l.kind || ' of ' || l.amount || ' consumed ' || SUM(u.amount) || "
      "' from lots' FROM ledger l JOIN lot_uses u ON u.merchant_id = l.merchant_id AND "
      "u.ledger_id = l.id WHERE l.merchant_id = ?1 AND l.kind IN ('redeem', 'expire', 'adjust') "
-     "AND l.amount < 0 "
+     "AND (l.amount < 0 OR l.kind = 'expire') "
      "GROUP BY l.id HAVING SUM(u.amount) != -l.amount"},
+    /* an expiry given back (a positive expiry entry, a negative use) never passes what expired */
+    {"expiry_given_back_within_it",
+     "SELECT 'lot ' || u.lot_id, 'expiries took ' || SUM(u.amount) || ' net of what was given "
+     "back' FROM lot_uses u JOIN ledger l ON l.merchant_id = u.merchant_id AND l.id = u.ledger_id "
+     "WHERE u.merchant_id = ?1 AND l.kind = 'expire' GROUP BY u.lot_id HAVING SUM(u.amount) < 0"},
     {"no_order_earned_twice",
      "SELECT 'order ' || o.ref, COUNT(*) || ' earning entries' FROM ledger l JOIN orders o ON "
      "o.merchant_id = l.merchant_id AND o.id = l.order_id WHERE l.merchant_id = ?1 AND "

@@ -260,6 +260,50 @@ enum fid_status lot_expired(struct store *store, int64_t lot_id, int64_t *amount
     return db_run_int(s, 0, amount, err);
 }
 
+/* Expiry entries are found through ledger_expiries (a partial index: no other entry is in it);
+ * each lot's uses by them are summed per instant, net of what was given back. */
+enum fid_status lots_expired_after(struct store *store, const struct customer *c, int64_t t,
+                                   struct lot_expiry **out, size_t *n, struct fid_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    enum fid_status st = store_write_rows(store, &store->ledger_rows, err);
+    if (st == FID_OK)
+        st = store_write_rows(store, &store->lot_rows, err);
+    if (st != FID_OK)
+        return st;
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "SELECT t.id, t.customer_id, t.state, t.earned_at, t.available_at, t.expires_at, "
+        "t.amount, t.remaining, t.order_id, t.ledger_id, at, taken FROM (SELECT u.lot_id, "
+        "l.at, SUM(u.amount) AS taken FROM ledger l INDEXED BY ledger_expiries JOIN lot_uses u ON "
+        "u.merchant_id = "
+        "l.merchant_id AND u.ledger_id = l.id WHERE l.merchant_id = ?1 AND l.customer_id = ?2 AND "
+        "l.kind = 'expire' AND l.at > ?3 AND l.account = 'points' GROUP BY u.lot_id, l.at HAVING "
+        "SUM(u.amount) > 0) JOIN lots t ON t.merchant_id = ?1 AND t.id = lot_id ORDER BY at, "
+        "lot_id");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, c->id);
+    db_bind_int(s, 3, t);
+    size_t cap = 0;
+    enum db_step rc;
+    while ((rc = db_step(s)) == DB_ROW) {
+        xgrow((void **)out, &cap, *n + 1, sizeof **out);
+        struct lot_expiry *x = &(*out)[(*n)++];
+        read_lot(s, &x->lot);
+        x->at = db_column_int(s, 10);
+        x->amount = db_column_int(s, 11);
+    }
+    db_done(s);
+    st = db_rows_status(store->db, rc, "expired lots", err);
+    if (st != FID_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return st;
+}
+
 /* The soonest instant a lot holding points falls due: pending ones' confirmation, others'
  * expiry (0: none). */
 static void note_lot_due(const struct lot_row *lot, void *context)

@@ -550,6 +550,22 @@ static const char *const MIGRATIONS[] = {
     /* 30: the history's blocks by the span of their dates, so that a live order looks for its
      * id among the imported orders of its dates only (apply_order) */
     "CREATE INDEX order_history_span ON order_history(merchant_id, last_at, first_at);",
+
+    /* 31: an expiry can be given back to an event dated before it that arrives after it (a late
+     * redemption spends points that were valid at its date; a late activity undoes an expiry for
+     * inactivity): a positive expiry entry whose use of the lot is negative. The expiry entries
+     * are found by customer and instant through a partial index, which no other entry enters. */
+    "CREATE TABLE lot_uses_v31 ("
+    "  merchant_id INTEGER NOT NULL,"
+    "  ledger_id INTEGER NOT NULL,"
+    "  lot_id INTEGER NOT NULL,"
+    "  amount INTEGER NOT NULL CHECK (amount != 0),"
+    "  PRIMARY KEY (merchant_id, ledger_id, lot_id)) STRICT, WITHOUT ROWID;"
+    "INSERT INTO lot_uses_v31 SELECT merchant_id, ledger_id, lot_id, amount FROM lot_uses;"
+    "DROP TABLE lot_uses;"
+    "ALTER TABLE lot_uses_v31 RENAME TO lot_uses;"
+    "CREATE INDEX lot_uses_lot ON lot_uses(merchant_id, lot_id);"
+    "CREATE INDEX ledger_expiries ON ledger(merchant_id, customer_id, at) WHERE kind = 'expire';",
 };
 
 /* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed

@@ -515,6 +515,16 @@ enum fid_status ledger_entry_version(struct store *store, int64_t ledger_id, int
 /* The points of a lot that expired (its uses by expiry entries). */
 enum fid_status lot_expired(struct store *store, int64_t lot_id, int64_t *amount,
                             struct fid_error *err) FID_MUST_USE;
+/* What expiry took from customer c's lots after instant t (entries dated after it), per lot and
+ * instant, net of what was given back since, soonest first (caller frees *out). */
+struct lot_expiry {
+    struct lot_row lot;
+    int64_t at;     /* the instant of the expiry */
+    int64_t amount; /* the points it took from the lot, > 0 */
+};
+enum fid_status lots_expired_after(struct store *store, const struct customer *c, int64_t t,
+                                   struct lot_expiry **out, size_t *n,
+                                   struct fid_error *err) FID_MUST_USE;
 /* Earliest instant at which a lot of the customer confirms or expires (0 = none). */
 enum fid_status lots_next_due(struct store *store, const struct customer *c, int64_t *at,
                               struct fid_error *err) FID_MUST_USE;

@@ -344,6 +344,7 @@ verify_catches_tampering() {
         "points_lifetime_equals_ledger|UPDATE customers SET points_lifetime = 0"
         "lots_cover_available_balance|UPDATE lots SET remaining = remaining - 1, amount = amount - 1 WHERE id = 1"
         "lot_remaining_equals_uses|INSERT INTO lot_uses SELECT merchant_id, 1, id, 1 FROM lots WHERE id = 2"
+        "expiry_given_back_within_it|INSERT INTO ledger SELECT merchant_id, 97, id, 0, 'expire', 'points', '', 0, 0, NULL, NULL, 1, 1, '[]', NULL, NULL, last_ledger_id FROM customers; INSERT INTO lot_uses SELECT merchant_id, 97, 1, -1 FROM lots WHERE id = 1; UPDATE customers SET last_ledger_id = 97"
         "stamps_equal_ledger|UPDATE customers SET stamps = json_set(stamps, '\$.coffee[0]', json_extract(stamps, '\$.coffee[0]') + 1) WHERE stamps != '{}'"
         "stamps_equal_ledger|UPDATE customers SET stamps = '{}'"
         "stamps_are_json_objects|UPDATE customers SET stamps = 'not json' WHERE stamps != '{}'"

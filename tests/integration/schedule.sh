@@ -131,6 +131,115 @@ per_lot_dates_outlive_their_rule() {
     run_due_again 2027-01-10T09:00:00Z
 }
 
+# A redemption dated before lots expired, which reaches Fidele after run-due expired them (a till
+# that syncs late), spends them as they stood at its date: each expiry gives back what it spends,
+# dated at the expiry's instant, so the period's expired points are what truly expired.
+late_redemption_spends_expired_points() {
+    init_db bakery # 1 point per euro, lots expire 12 months after they were earned
+    local who
+    for who in mia ned; do
+        enrol "$who" 2026-01-05T09:00:00Z                                                 # L0: 5, to 2027-01-05
+        order "o1-$who" 2026-01-10T09:00:00Z "$who" "O1-$who" "[$(line BAGUETTE bread 2 1000)]" # L1: 20, to 2027-01-10
+        order "o2-$who" 2026-06-10T09:00:00Z "$who" "O2-$who" "[$(line BAGUETTE bread 4 1000)]" # L2: 40, to 2027-06-10
+    done
+    run_due 2027-01-10T09:00:00Z
+    assert_eq "confirmed 0/0 expired 50/4 tiers 0 vouchers 0" "$(due_summary)" "L0 and L1 expire"
+    assert_balance mia "40 0 65 0"
+    # mia's loaf (60 points) at the till on 4 January, while all 65 were valid: L0 5, L1 20, L2 35
+    NOW=2027-01-11T09:00:00Z post '{"type":"redeem","key":"r-mia","at":"2027-01-04T12:00:00Z","customer":"mia","reward":"free-loaf"}'
+    assert_json '.[0].balance.available' 5 "65 valid at the redemption's date less 60"
+    assert_eq "earn points 5 0 - v1 enrolment=5
+earn points 20 0 O1-mia v1 base=20
+earn points 40 0 O2-mia v1 base=40
+expire points -5 0 - v1 expiry
+expire points -20 0 - v1 expiry
+expire points 5 0 - v1 expiry
+expire points 20 0 - v1 expiry
+redeem points -60 0 - v1 reward" "$(ledger_table mia | grep ' points ')" "the expiries give back what the redemption spends"
+    expect_exit 0 fidele --json ledger mia
+    assert_json '[.entries[] | select(.kind == "expire" and .amount > 0) | "\(.at) \(.explanation[0].label)"]' \
+        '["2027-01-05T09:00:00Z Expiry given back: an event dated before it came in late","2027-01-10T09:00:00Z Expiry given back: an event dated before it came in late"]' \
+        "dated at the expiries they undo"
+    assert_eq "1:0 2:0" "$(sql "SELECT group_concat(lot_id || ':' || s, ' ') FROM (SELECT u.lot_id,
+        SUM(u.amount) AS s FROM lot_uses u JOIN ledger l ON l.id = u.ledger_id JOIN customers c ON
+        c.id = l.customer_id WHERE l.kind = 'expire' AND c.ref = 'mia' GROUP BY u.lot_id ORDER BY u.lot_id)")" \
+        "nothing of L0 and L1 expired in the end"
+    expect_exit 0 fidele --json liability --from 2027-01-01 --to 2027-02-01
+    assert_json .points.expired 25 "the period's expired points: ned's alone (so far)"
+    # ned's, dated 6 January: L0 had expired by then and stays so; L1 (20) and L2 (40) pay
+    NOW=2027-01-11T09:00:00Z post '{"type":"redeem","key":"r-ned","at":"2027-01-06T12:00:00Z","customer":"ned","reward":"free-loaf"}'
+    assert_balance ned "0 0 65 0"
+    assert_eq "expire points -5 0 - v1 expiry
+expire points -20 0 - v1 expiry
+expire points 20 0 - v1 expiry" "$(ledger_table ned | grep '^expire')" "only L1 given back"
+    # one dated 6 January again: 40 of mia's L2 are left, L0 had expired
+    NOW=2027-01-11T09:00:00Z post '{"type":"adjustment","key":"j-ned","at":"2027-01-06T13:00:00Z","customer":"ned","points":55,"reason":"Goodwill","author":"it"}'
+    NOW=2027-01-11T09:00:00Z post_fails 2 '{"type":"redeem","key":"r-ned2","at":"2027-01-06T14:00:00Z","customer":"ned","reward":"free-loaf"}'
+    assert_stderr_names /reward "55 points: refused"
+    assert_balance ned "55 0 65 0"
+    # replayed, nothing more is given back
+    NOW=2027-01-11T09:00:00Z post '{"type":"redeem","key":"r-mia","at":"2027-01-04T12:00:00Z","customer":"mia","reward":"free-loaf"}'
+    assert_json '.[0].status' replayed "the same redemption again"
+    assert_balance mia "5 0 65 0"
+    run_due 2027-06-10T09:00:00Z
+    assert_eq "confirmed 0/0 expired 5/1 tiers 0 vouchers 2" "$(due_summary)" \
+        "mia's L2 remainder expires at its date (and the loaves' vouchers at theirs)"
+    run_due_again 2027-06-10T09:00:00Z
+}
+
+# An order dated before a balance's deadline for inactivity, which reaches Fidele after run-due
+# expired that balance, was activity in time: the expiry is given back, and the balance's
+# deadline counts from the order.
+late_order_undoes_inactivity_expiry() {
+    init_db cafe # the whole balance expires after 12 months without activity
+    local who
+    for who in noa qui; do
+        enrol "$who" 2026-01-05T09:00:00Z                                               # 20
+        order "o1-$who" 2026-02-03T09:00:00Z "$who" "O1-$who" "[$(line CROISSANT pastry 5 200)]" # 100 + 20
+    done
+    run_due 2027-02-03T09:00:00Z
+    assert_eq "confirmed 0/0 expired 280/4 tiers 0 vouchers 0" "$(due_summary)" "both balances expire"
+    # noa bought on 20 January 2027, synced on 5 February
+    NOW=2027-02-05T09:00:00Z order o2-noa 2027-01-20T09:00:00Z noa O2-noa "[$(line CROISSANT pastry 1 300)]" # 30
+    assert_json '.[0].balance.available' 170 "140 given back, 30 earned"
+    assert_eq "expire points 20 0 - v1 expiry
+expire points 120 0 - v1 expiry" "$(ledger_table noa | grep '^expire points [0-9]')" "the two lots given back"
+    assert_eq "$(epoch 2027-02-03T09:00:00Z)" "$(sql "SELECT DISTINCT at FROM ledger WHERE kind = 'expire' AND amount > 0")" \
+        "dated at the deadline they undo"
+    assert_eq "$(epoch 2028-01-20T09:00:00Z)" "$(sql "SELECT next_due_at FROM customers WHERE ref = 'noa'")" \
+        "the balance is due 12 months after the late order"
+    # qui's order is dated before her last activity: the deadline it gives passed already
+    NOW=2027-02-05T09:00:00Z order o2-qui 2026-01-20T09:00:00Z qui O2-qui "[$(line CROISSANT pastry 1 300)]" # 30
+    assert_balance qui "30 0 170 0"
+    run_due 2027-02-05T09:00:00Z
+    assert_eq "confirmed 0/0 expired 30/1 tiers 0 vouchers 0" "$(due_summary)" \
+        "qui's new points expire: their deadline (January 2027) is past"
+    run_due 2028-01-20T09:00:00Z
+    assert_eq "confirmed 0/0 expired 170/3 tiers 0 vouchers 0" "$(due_summary)" "noa's, 12 months after it"
+    run_due_again 2028-01-20T09:00:00Z
+
+    # points pending at the deadline, doomed to expire when confirmed, are no longer doomed
+    write p.json '{"earning": {"points": 1, "per_minor": 100}, "pending_days": 40,
+        "enrolment": {"bonus_points": 20}, "expiry": {"mode": "inactivity", "months": 1}}'
+    init_db p.json
+    NOW=2026-02-01T09:00:00Z enrol bo 2026-02-01T09:00:00Z
+    NOW=2026-02-02T09:00:00Z order b1 2026-02-02T09:00:00Z bo B1 "[$(line X x 1 10000)]" # 100 until 14 March
+    run_due 2026-03-03T00:00:00Z
+    assert_eq "confirmed 0/0 expired 20/1 tiers 0 vouchers 0" "$(due_summary)" "the bonus expires on 2 March"
+    assert_eq "$(epoch 2026-03-02T09:00:00Z)" "$(sql "SELECT expires_at FROM lots WHERE state = 'pending'")" \
+        "B1's pending points are doomed"
+    NOW=2026-03-04T00:00:00Z order b2 2026-03-01T09:00:00Z bo B2 "[$(line X x 1 5000)]" # 50 until 10 April
+    assert_balance bo "20 150 20 0"
+    assert_eq "2 0" "$(sql "SELECT COUNT(*) || ' ' || COUNT(expires_at) FROM lots WHERE state = 'pending'")" \
+        "no pending lot is doomed any more"
+    run_due 2026-03-15T00:00:00Z
+    assert_eq "confirmed 100/1 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "B1 confirms and stays"
+    run_due 2026-04-02T00:00:00Z
+    assert_eq "confirmed 0/0 expired 120/2 tiers 0 vouchers 0" "$(due_summary)" \
+        "a month after B2, as when posted in time"
+    run_due_again 2026-04-02T00:00:00Z
+}
+
 # ---------------------------------------------------------------------------------------------
 inactivity_expiry() {
     init_db cafe # the whole balance expires after 12 months without activity
@@ -701,6 +810,8 @@ review_of_a_tier_removed() {
 scenario pending_period pending_period
 scenario per_lot_expiry per_lot_expiry
 scenario per_lot_dates_outlive_their_rule per_lot_dates_outlive_their_rule
+scenario late_redemption_spends_expired_points late_redemption_spends_expired_points
+scenario late_order_undoes_inactivity_expiry late_order_undoes_inactivity_expiry
 scenario inactivity_expiry inactivity_expiry
 scenario inactivity_before_event inactivity_before_event
 scenario inactivity_after_adjustment inactivity_after_adjustment

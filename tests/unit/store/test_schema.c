@@ -795,6 +795,31 @@ static void test_migration_26_payments_keep_the_time_they_bought(void **state)
     close_and_remove(db, path);
 }
 
+static void test_migration_31_lets_an_expiry_be_given_back(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 30);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO lot_uses VALUES (1, 2, 1, 30), (1, 3, 1, 20), (1, 3, 2, 5)");
+    assert_int_equal(schema_migrate_to(db, 31, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(ledger_id || ':' || lot_id || ':' || amount, ' ') FROM (SELECT "
+               "* FROM lot_uses ORDER BY ledger_id, lot_id)",
+               text, sizeof text);
+    UNIT_EQ_STR("uses kept", text, "2:1:30 3:1:20 3:2:5");
+    /* a use given back is negative; a use of nothing is still refused */
+    assert_int_equal(db_exec(db, "INSERT INTO lot_uses VALUES (1, 4, 1, -20)", &err), FID_OK);
+    assert_int_not_equal(db_exec(db, "INSERT INTO lot_uses VALUES (1, 5, 1, 0)", &err), FID_OK);
+    table_text(db,
+               "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('lot_uses_lot', "
+               "'ledger_expiries')",
+               text, sizeof text);
+    UNIT_EQ_STR("indexes", text, "2");
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -818,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_migration_24_keeps_emails_in_lower_case),
         cmocka_unit_test(test_migration_25_folds_emails_in_every_script),
         cmocka_unit_test(test_migration_26_payments_keep_the_time_they_bought),
+        cmocka_unit_test(test_migration_31_lets_an_expiry_be_given_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,138 @@
+/*
+ * Expiries given back. An event dated before an expiry that was recorded before the event came
+ * in (a till that syncs after the scheduled round) sees the points as they stood at its date: a
+ * redemption spends points of lots that were still valid then, and activity before a balance's
+ * deadline for inactivity undoes that balance's expiry. What is undone is given back as an
+ * expiry entry of the opposite sign, dated at the expiry's own instant (so the points expired in
+ * a period are what truly expired in it), whose use of the lot is negative: a lot's remaining is
+ * still its amount less its uses.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdlib.h>
+
+#include "core/program.h"
+
+enum fid_status expiry_give_back(struct engine *e, struct customer *c, struct lot_row *lot,
+                                 int64_t at, int64_t amount, const char *event_key,
+                                 struct fid_error *err)
+{
+    char why[200];
+    labels_explain(why, sizeof why, "expiry", e->labels->expiry_given_back);
+    struct ledger_row row = {
+        .customer_id = c->id,
+        .at = at,
+        .kind = LEDGER_EXPIRE,
+        .account = ACCOUNT_POINTS,
+        .amount = amount,
+        .event_key = event_key,
+        .lot_id = lot->id,
+        .program_version = e->program->version,
+        .explanation = why,
+    };
+    enum fid_status st = ledger_append(&e->store, c, &row, err);
+    if (st == FID_OK)
+        st = lot_use_insert(&e->store, row.id, lot->id, -amount, err);
+    if (st != FID_OK)
+        return st;
+    lot->remaining += amount;
+    if ((st = lot_save(&e->store, lot, err)) != FID_OK)
+        return st;
+    c->points_available += amount;
+    /* the lot holds points again: the walk of open lots must reach it */
+    if (c->open_lots_from != 0 && lot->id < c->open_lots_from)
+        c->open_lots_from = lot->id;
+    return FID_OK;
+}
+
+enum fid_status expired_since(struct engine *e, const struct customer *c, int64_t at,
+                              struct lot_expiry **out, size_t *n, struct fid_error *err)
+{
+    enum fid_status st = lots_expired_after(&e->store, c, at, out, n, err);
+    if (st != FID_OK)
+        return st;
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++) {
+        const struct lot_expiry *x = &(*out)[i];
+        if (x->lot.state != LOT_AVAILABLE || x->lot.available_at > at)
+            continue;      /* not spendable at `at` */
+        bool seen = false; /* a lot expired again after a give-back counts once, at its first */
+        for (size_t k = 0; k < kept && !seen; k++)
+            if ((*out)[k].lot.id == x->lot.id) {
+                (*out)[k].amount += x->amount;
+                seen = true;
+            }
+        if (!seen)
+            (*out)[kept++] = *x;
+    }
+    *n = kept;
+    return FID_OK;
+}
+
+enum fid_status points_expired_since(struct engine *e, const struct customer *c, int64_t at,
+                                     int64_t *amount, struct fid_error *err)
+{
+    struct lot_expiry *back = NULL;
+    size_t n = 0;
+    *amount = 0;
+    enum fid_status st = expired_since(e, c, at, &back, &n, err);
+    for (size_t i = 0; i < n; i++)
+        *amount += back[i].amount;
+    free(back);
+    return st;
+}
+
+/* Whether activity at t may undo a balance's expiry for inactivity already recorded: one dated
+ * after t exists only when t is before the member's newest activity, or when the balance holds
+ * nothing and t is before the deadline the newest activity gave. Most activity comes in time
+ * order from members with a balance, and looks for nothing. */
+static bool may_undo_inactivity(const struct engine *e, const struct customer *c, int64_t t)
+{
+    const struct program *p = e->program;
+    if (p->expiry.mode != EXPIRY_INACTIVITY || c->last_activity_at == 0)
+        return false;
+    if (t < c->last_activity_at)
+        return true;
+    int64_t deadline = fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
+    return c->points_available <= 0 && (t < deadline || t < e->expiry_since);
+}
+
+enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, const char *event_key,
+                            struct fid_error *err)
+{
+    enum fid_status st = FID_OK;
+    if (may_undo_inactivity(e, c, t)) {
+        const struct program *p = e->program;
+        int64_t deadline = fid_tz_add_months(e->tz, t, (int)p->expiry.months);
+        if (deadline < e->expiry_since)
+            deadline = e->expiry_since;
+        struct lot_expiry *back = NULL;
+        size_t n = 0;
+        st = lots_expired_after(&e->store, c, t, &back, &n, err);
+        for (size_t i = 0; st == FID_OK && i < n; i++) {
+            struct lot_row *lot = &back[i].lot;
+            /* a lot that expired while pending carries the deadline that doomed it */
+            int64_t fell_due = lot->expires_at != 0 ? lot->expires_at : back[i].at;
+            if (lot->state != LOT_AVAILABLE || fell_due <= t || fell_due >= deadline ||
+                (lot->expires_at != 0 && e->lots_expire))
+                continue; /* not this activity's to undo (a lot's own date stands) */
+            lot->expires_at = 0;
+            st = expiry_give_back(e, c, lot, back[i].at, back[i].amount, event_key, err);
+        }
+        free(back);
+        /* pending points doomed by a deadline the activity removes expire no longer */
+        struct lot_row *pending = NULL;
+        n = 0;
+        if (st == FID_OK && c->points_pending != 0)
+            st = lots_open(&e->store, c, LOT_PENDING, &pending, &n, err);
+        for (size_t i = 0; st == FID_OK && i < n; i++)
+            if (pending[i].expires_at > t && pending[i].expires_at < deadline && !e->lots_expire) {
+                pending[i].expires_at = 0;
+                st = lot_save(&e->store, &pending[i], err);
+            }
+        free(pending);
+    }
+    if (t > c->last_activity_at)
+        c->last_activity_at = t;
+    return st;
+}
