@@ -58,31 +58,13 @@ static enum fid_status expire_lot(struct engine *e, struct customer *c, struct l
     char why[160];
     labels_explain(why, sizeof why, "expiry",
                    inactivity ? e->labels->expiry_inactivity : e->labels->expiry_lot);
-    struct ledger_row row = {
-        .customer_id = c->id,
-        .at = when,
-        .kind = LEDGER_EXPIRE,
-        .account = ACCOUNT_POINTS,
-        .amount = -lot->remaining,
-        .lot_id = lot->id,
-        .program_version = e->program->version,
-        .explanation = why,
-    };
     int64_t amount = lot->remaining;
-    enum fid_status st = ledger_append(&e->store, c, &row, err);
-    if (st == FID_OK)
-        st = lot_use_insert(&e->store, row.id, lot->id, amount, err);
-    if (st != FID_OK)
-        return st;
-    lot->remaining = 0;
-    if ((st = lot_save(&e->store, lot, err)) != FID_OK)
-        return st;
-    c->points_available -= amount;
-    if (report) {
+    enum fid_status st = expiry_entry(e, c, lot, when, -amount, why, NULL, err);
+    if (st == FID_OK && report) {
         report->lots_expired++;
         report->points_expired += amount;
     }
-    return FID_OK;
+    return st;
 }
 
 static enum fid_status confirm_pending(struct engine *e, struct customer *c, int64_t t,

@@ -206,7 +206,12 @@ enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
  * mode, nothing to expire, no activity yet). */
 int64_t inactivity_deadline(const struct engine *e, const struct customer *c);
 
-/* Expiries given back (expiry_back.c). Gives amount back to lot, which an expiry at `at` took
+/* An expiry entry (expiry_back.c): change < 0 expires -change points of lot at `at`, change > 0
+ * gives that back; the lot's use, its remaining and c's available balance follow. */
+enum fid_status expiry_entry(struct engine *e, struct customer *c, struct lot_row *lot, int64_t at,
+                             int64_t change, const char *explanation, const char *event_key,
+                             struct fid_error *err) FID_MUST_USE;
+/* Expiries given back. Gives amount back to lot, which an expiry at `at` took
  * it from: a positive expiry entry of the event event_key at that instant. */
 enum fid_status expiry_give_back(struct engine *e, struct customer *c, struct lot_row *lot,
                                  int64_t at, int64_t amount, const char *event_key,

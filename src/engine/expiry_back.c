@@ -13,36 +13,43 @@
 
 #include "core/program.h"
 
+enum fid_status expiry_entry(struct engine *e, struct customer *c, struct lot_row *lot, int64_t at,
+                             int64_t change, const char *explanation, const char *event_key,
+                             struct fid_error *err)
+{
+    struct ledger_row row = {
+        .customer_id = c->id,
+        .at = at,
+        .kind = LEDGER_EXPIRE,
+        .account = ACCOUNT_POINTS,
+        .amount = change,
+        .event_key = event_key,
+        .lot_id = lot->id,
+        .program_version = e->program->version,
+        .explanation = explanation,
+    };
+    enum fid_status st = ledger_append(&e->store, c, &row, err);
+    if (st == FID_OK)
+        st = lot_use_insert(&e->store, row.id, lot->id, -change, err);
+    if (st != FID_OK)
+        return st;
+    lot->remaining += change;
+    if ((st = lot_save(&e->store, lot, err)) != FID_OK)
+        return st;
+    c->points_available += change;
+    /* a lot given points back holds some again: the walk of open lots must reach it */
+    if (change > 0 && c->open_lots_from != 0 && lot->id < c->open_lots_from)
+        c->open_lots_from = lot->id;
+    return FID_OK;
+}
+
 enum fid_status expiry_give_back(struct engine *e, struct customer *c, struct lot_row *lot,
                                  int64_t at, int64_t amount, const char *event_key,
                                  struct fid_error *err)
 {
     char why[200];
     labels_explain(why, sizeof why, "expiry", e->labels->expiry_given_back);
-    struct ledger_row row = {
-        .customer_id = c->id,
-        .at = at,
-        .kind = LEDGER_EXPIRE,
-        .account = ACCOUNT_POINTS,
-        .amount = amount,
-        .event_key = event_key,
-        .lot_id = lot->id,
-        .program_version = e->program->version,
-        .explanation = why,
-    };
-    enum fid_status st = ledger_append(&e->store, c, &row, err);
-    if (st == FID_OK)
-        st = lot_use_insert(&e->store, row.id, lot->id, -amount, err);
-    if (st != FID_OK)
-        return st;
-    lot->remaining += amount;
-    if ((st = lot_save(&e->store, lot, err)) != FID_OK)
-        return st;
-    c->points_available += amount;
-    /* the lot holds points again: the walk of open lots must reach it */
-    if (c->open_lots_from != 0 && lot->id < c->open_lots_from)
-        c->open_lots_from = lot->id;
-    return FID_OK;
+    return expiry_entry(e, c, lot, at, amount, why, event_key, err);
 }
 
 enum fid_status expired_since(struct engine *e, const struct customer *c, int64_t at,

@@ -182,10 +182,10 @@ struct sim {
 struct coverage {
     int64_t events, failures, redeem_refused, redeem_applied, vouchers_used, vouchers_twice,
         vouchers_expired_use, replays, conflicts, debits_refused, refunds, full_refunds,
-        expired_entries, confirmed_entries, clawbacks, stamp_card_vouchers, stamp_redemptions,
-        cashback_redemptions, vip_vouchers, tier_upgrades, past_orders_credited, negative_seen,
-        forgiven, run_due_calls, vip_refunds, vip_refunds_refused, vip_vouchers_withdrawn,
-        vip_credits, vip_credits_taken_back, multiplier_hits[4];
+        expired_entries, expiries_given_back, confirmed_entries, clawbacks, stamp_card_vouchers,
+        stamp_redemptions, cashback_redemptions, vip_vouchers, tier_upgrades, past_orders_credited,
+        negative_seen, forgiven, run_due_calls, vip_refunds, vip_refunds_refused,
+        vip_vouchers_withdrawn, vip_credits, vip_credits_taken_back, multiplier_hits[4];
 };
 
 #define SEED_FAIL(sim, ...)                                                                        \
@@ -348,6 +348,12 @@ static json_t *gen_redeem(struct sim *s, int customer)
     char ref[REF_MAX];
     ref_of(ref, customer);
     json_t *ev = event_base(s, "redeem");
+    /* now and then from a till that syncs late: dated before expiries already recorded */
+    if (prng_chance(&s->rng, 20)) {
+        char at[FID_TIME_ISO_MAX];
+        fid_time_format(s->clock - prng_below(&s->rng, 30 * 86400), at);
+        json_object_set_new(ev, "at", json_string(at));
+    }
     json_object_set_new(ev, "customer", json_string(ref));
     json_object_set_new(ev, "reward",
                         json_string(REWARDS[prng_below(&s->rng, (int64_t)N_ELEMENTS(REWARDS))]));
@@ -946,7 +952,10 @@ static void run_due(struct sim *s, struct side *a, struct side *b, bool check, s
 static void count_stored(struct sim *s, const struct side *a, struct coverage *cov)
 {
     sqlite3 *db = open_read(s, a->path);
-    cov->expired_entries += query_int(s, db, "SELECT COUNT(*) FROM ledger WHERE kind = 'expire'");
+    cov->expired_entries +=
+        query_int(s, db, "SELECT COUNT(*) FROM ledger WHERE kind = 'expire' AND amount < 0");
+    cov->expiries_given_back +=
+        query_int(s, db, "SELECT COUNT(*) FROM ledger WHERE kind = 'expire' AND amount > 0");
     cov->confirmed_entries +=
         query_int(s, db, "SELECT COUNT(*) FROM ledger WHERE kind = 'confirm'");
     cov->clawbacks += query_int(s, db, "SELECT COUNT(*) FROM ledger WHERE kind = 'clawback'");
@@ -1154,6 +1163,7 @@ static void run_seeds(void **state, bool allow_negative)
         {"partial refunds", cov.refunds - cov.full_refunds},
         {"confirmed pending points", cov.confirmed_entries},
         {"expired lots", cov.expired_entries},
+        {"expiries given back to late redemptions", cov.expiries_given_back},
         {"clawbacks", cov.clawbacks},
         {"stamp-card vouchers", cov.stamp_card_vouchers},
         {"stamp-priced redemptions", cov.stamp_redemptions},
