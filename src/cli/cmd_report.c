@@ -15,20 +15,40 @@
 #include "util/money.h"
 #include "util/timeutil.h"
 
-static void print_rate(FILE *out, const char *label, const json_t *value)
+/* A figure's line: every value ends at the same column, its unit (%, the currency) after it, so
+ * that the figures of a column read down in line. */
+static void print_row(FILE *out, const char *label, const char *value, const char *unit)
 {
+    fprintf(out, "  %-26s %12s%s%s\n", label, value, unit[0] ? " " : "", unit);
+}
+
+static void print_count(FILE *out, const char *label, const json_t *value)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%lld", (long long)json_integer_value(value));
+    print_row(out, label, text, "");
+}
+
+/* A number with `decimals` digits after the point, and its unit; n/a when there is none (null). */
+static void print_number(FILE *out, const char *label, const json_t *value, int decimals,
+                         const char *unit)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%.*f", decimals, json_number_value(value));
     if (json_is_number(value))
-        fprintf(out, "  %-26s %9.1f %%\n", label, json_number_value(value));
+        print_row(out, label, text, unit);
     else
-        fprintf(out, "  %-26s %11s\n", label, "n/a");
+        print_row(out, label, "n/a", "");
 }
 
 static void print_money(FILE *out, const struct engine *e, const char *label, const json_t *value)
 {
-    char text[64] = "n/a";
+    char text[FID_MONEY_TEXT_MAX];
+    fid_money_format(json_integer_value(value), engine_currency_digits(e), text);
     if (json_is_integer(value))
-        cli_money(e, json_integer_value(value), text, sizeof text);
-    fprintf(out, "  %-26s %16s\n", label, text);
+        print_row(out, label, text, engine_merchant(e)->currency);
+    else
+        print_row(out, label, "n/a", "");
 }
 
 static void print_text(FILE *out, const struct engine *e, const json_t *r, const char *from,
@@ -36,38 +56,36 @@ static void print_text(FILE *out, const struct engine *e, const json_t *r, const
 {
     fprintf(out, "%s: loyalty report from %s to %s (to excluded)\n\n", engine_merchant(e)->name,
             from, to);
-    fprintf(out, "  %-26s %9lld\n  %-26s %9lld\n  %-26s %9lld\n", "customers",
-            (long long)json_integer_value(json_object_get(r, "customers")), "new customers",
-            (long long)json_integer_value(json_object_get(r, "new_customers")), "orders",
-            (long long)json_integer_value(json_object_get(r, "orders")));
+    print_count(out, "customers", json_object_get(r, "customers"));
+    print_count(out, "new customers", json_object_get(r, "new_customers"));
+    print_count(out, "orders", json_object_get(r, "orders"));
     print_money(out, e, "revenue", json_object_get(r, "revenue_minor"));
     print_money(out, e, "average order", json_object_get(r, "aov_minor"));
     print_money(out, e, "  members", json_object_get(r, "aov_members_minor"));
     print_money(out, e, "  non-members", json_object_get(r, "aov_non_members_minor"));
-    json_t *frequency = json_object_get(r, "purchase_frequency");
-    if (json_is_number(frequency))
-        fprintf(out, "  %-26s %9.2f\n", "orders per customer", json_number_value(frequency));
-    else
-        fprintf(out, "  %-26s %9s\n", "orders per customer", "n/a"); /* no customer in P */
-    print_rate(out, "repurchase rate", json_object_get(r, "repurchase_rate"));
-    print_rate(out, "retention rate", json_object_get(r, "retention_rate"));
-    print_rate(out, "churn rate", json_object_get(r, "churn_rate"));
-    print_rate(out, "loyal revenue share", json_object_get(r, "loyal_revenue_share"));
-    print_rate(out, "participation rate", json_object_get(r, "participation_rate"));
-    print_rate(out, "points redemption rate", json_object_get(r, "points_redemption_rate"));
-    print_rate(out, "reward usage rate", json_object_get(r, "reward_usage_rate"));
+    /* n/a with no customer in the period */
+    print_number(out, "orders per customer", json_object_get(r, "purchase_frequency"), 2, "");
+    static const char *const RATES[][2] = {
+        {"repurchase rate", "repurchase_rate"},
+        {"retention rate", "retention_rate"},
+        {"churn rate", "churn_rate"},
+        {"loyal revenue share", "loyal_revenue_share"},
+        {"participation rate", "participation_rate"},
+        {"points redemption rate", "points_redemption_rate"},
+        {"reward usage rate", "reward_usage_rate"},
+    };
+    for (size_t i = 0; i < sizeof RATES / sizeof RATES[0]; i++)
+        print_number(out, RATES[i][0], json_object_get(r, RATES[i][1]), 1, "%");
     /* NPS is a score from -100 to 100, not a share */
-    const json_t *nps = json_object_get(r, "nps");
-    if (json_is_number(nps))
-        fprintf(out, "  %-26s %9.1f\n", "NPS", json_number_value(nps));
-    else
-        fprintf(out, "  %-26s %9s\n", "NPS", "n/a");
-    print_rate(out, "CSAT", json_object_get(r, "csat"));
+    print_number(out, "NPS", json_object_get(r, "nps"), 1, "");
+    print_number(out, "CSAT", json_object_get(r, "csat"), 1, "%");
     json_t *cltv = json_object_get(r, "cltv");
     if (json_is_object(cltv)) {
-        char value[64];
-        cli_money(e, json_integer_value(json_object_get(cltv, "value_minor")), value, sizeof value);
-        fprintf(out, "  %-26s %16s  (%.1f orders a year, %.1f years)\n", "CLTV (historical)", value,
+        char value[FID_MONEY_TEXT_MAX];
+        fid_money_format(json_integer_value(json_object_get(cltv, "value_minor")),
+                         engine_currency_digits(e), value);
+        fprintf(out, "  %-26s %12s %s  (%.1f orders a year, %.1f years)\n", "CLTV (historical)",
+                value, engine_merchant(e)->currency,
                 json_number_value(json_object_get(cltv, "orders_per_customer_per_year")),
                 json_number_value(json_object_get(cltv, "expected_lifetime_years")));
     }

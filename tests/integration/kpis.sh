@@ -58,6 +58,9 @@ refunds_go_with_their_order() {
         .aov_members_minor 1750
     expect_exit 0 fidele report --from 2026-02-01 --to 2026-03-01
     assert_eq "7.00 EUR" "$(sed -n 's/^ *non-members *//p' <<<"$OUT")" "the text report says the same"
+    # every figure (counts, money, rates, n/a) ends at the same column, its unit after it
+    assert_eq 1 "$(awk 'NR > 2 && /^$/ { exit } NR > 2 { sub(/  \(.*$/, ""); sub(/ (EUR|%)$/, "");
+        print length($0) }' <<<"$OUT" | sort -u | wc -l)" "the figures read down in line"
 }
 
 # A cohort is the new customers of one month: a month in which nobody ordered for the first time
