@@ -112,6 +112,25 @@ static bool blank(const char *text)
     return *text == '\0';
 }
 
+/* The amount of a row's field in minor units, within the bound the engine puts on an order's
+ * amounts (negative only where negative_ok). False when it is not one (reported by its column). */
+static bool read_amount(struct import *im, const struct row *row, enum field field,
+                        bool negative_ok, int64_t *minor)
+{
+    char reason[VALUE_REASON_MAX];
+    const char *text = import_field(im, row, field);
+    *minor = 0;
+    const char *why = text == NULL                                         ? "the amount is missing"
+                      : value_amount(text, im->digits, minor, reason) != 0 ? reason
+                      : *minor < 0 && !negative_ok                         ? "a negative amount"
+                      : *minor > EVENT_AMOUNT_MAX || *minor < -EVENT_AMOUNT_MAX
+                          ? "the amount is above 10^14 minor units"
+                          : NULL;
+    if (why != NULL)
+        import_report_bad(im, row->line, field, why);
+    return why == NULL;
+}
+
 /* A field that is not UTF-8, or an id with control characters, is refused by its column. */
 static bool fields_readable(struct import *im, const struct row *row)
 {
@@ -161,15 +180,9 @@ static bool read_status(struct import *im, const struct row *row, bool *unpaid)
     *unpaid = status == VALUE_UNPAID;
     im->order_refund_minor = status == VALUE_REFUNDED ? ORDER_REFUNDED_ALL : 0;
     if (!*unpaid && !blank(refunded)) {
-        int64_t minor = 0;
-        if (value_amount(refunded, im->digits, &minor, reason) != 0 || minor < 0 ||
-            minor > EVENT_AMOUNT_MAX) {
-            import_report_bad(im, row->line, F_REFUNDED,
-                              minor < 0   ? "a negative amount"
-                              : minor > 0 ? "the amount is above 10^14 minor units"
-                                          : reason);
+        int64_t minor;
+        if (!read_amount(im, row, F_REFUNDED, false, &minor))
             return false;
-        }
         if (minor > 0)
             im->order_refund_minor = minor;
     }
@@ -382,14 +395,7 @@ int import_on_row(const struct row *row, void *context)
         return 0;
     }
     enum field money_field = price && price[0] ? F_PRICE : F_AMOUNT;
-    const char *money = import_field(im, row, money_field);
-    if (money == NULL || value_amount(money, im->digits, &unit, reason) != 0 ||
-        unit > EVENT_AMOUNT_MAX || unit < -EVENT_AMOUNT_MAX) {
-        import_report_bad(im, row->line, money_field,
-                          money == NULL ? "the amount is missing"
-                          : unit > EVENT_AMOUNT_MAX || unit < -EVENT_AMOUNT_MAX
-                              ? "the amount is above 10^14 minor units"
-                              : reason);
+    if (!read_amount(im, row, money_field, true, &unit)) {
         im->order_bad = true;
         return 0;
     }
@@ -413,11 +419,8 @@ int import_on_row(const struct row *row, void *context)
     if (money_field == F_PRICE && !blank(total)) {
         /* beside priced lines, the amounts are what the order paid: its total, checked when
          * the order closes (Shopify's Total on its first row) */
-        int64_t minor = 0;
-        if (value_amount(total, im->digits, &minor, reason) != 0 || minor > EVENT_AMOUNT_MAX ||
-            minor < -EVENT_AMOUNT_MAX) {
-            import_report_bad(im, row->line, F_AMOUNT,
-                              minor != 0 ? "the amount is above 10^14 minor units" : reason);
+        int64_t minor;
+        if (!read_amount(im, row, F_AMOUNT, true, &minor)) {
             im->order_bad = true;
             return 0;
         }
