@@ -110,6 +110,24 @@ enum fid_status engine_contact_free(struct engine *e, int64_t customer_id, const
     return st;
 }
 
+/* The enrolment's bonus of `points` at `at`, explained by label (the bonus, or the larger one of
+ * a member who enrols soon after buying). */
+static enum fid_status welcome_credit(struct engine *e, struct customer *c, const char *label,
+                                      int64_t points, int64_t at, const char *event_key,
+                                      struct fid_error *err)
+{
+    char explanation[200];
+    snprintf(explanation, sizeof explanation,
+             "[{\"rule\":\"enrolment\",\"label\":\"%s\",\"points\":%lld}]", label,
+             (long long)points);
+    struct credit credit = {.kind = LEDGER_EARN,
+                            .amount = points,
+                            .at = at,
+                            .event_key = event_key,
+                            .explanation = explanation};
+    return points_credit(e, c, &credit, NULL, err);
+}
+
 enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
 {
     struct engine *e = ctx->engine;
@@ -164,16 +182,8 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     bool quick = c.first_order_at != 0 && ev->at >= c.first_order_at &&
                  ev->at - c.first_order_at <= p->enrolment.quick_hours * 3600;
     int64_t bonus = quick ? p->enrolment.quick_bonus_points : p->enrolment.bonus_points;
-    char explanation[200];
-    snprintf(explanation, sizeof explanation,
-             "[{\"rule\":\"enrolment\",\"label\":\"%s\",\"points\":%lld}]",
-             quick ? e->labels->welcome_quick : e->labels->welcome, (long long)bonus);
-    struct credit credit = {.kind = LEDGER_EARN,
-                            .amount = bonus,
-                            .at = ev->at,
-                            .event_key = ev->key,
-                            .explanation = explanation};
-    if ((st = points_credit(e, &c, &credit, NULL, err)) != FID_OK)
+    if ((st = welcome_credit(e, &c, quick ? e->labels->welcome_quick : e->labels->welcome, bonus,
+                             ev->at, ev->key, err)) != FID_OK)
         return st;
     if (p->enrolment.credit_past_orders &&
         (st = credit_past_orders(e, &c, ev, ctx->result, err)) != FID_OK)
@@ -228,16 +238,7 @@ enum fid_status welcome_top_up(struct engine *e, struct customer *c, int64_t ord
      * in the window) or this order is not the first (it was before) */
     if (c->first_order_at != 0 && c->first_order_at <= c->enrolled_at)
         return FID_OK;
-    char explanation[200];
-    snprintf(explanation, sizeof explanation,
-             "[{\"rule\":\"enrolment\",\"label\":\"%s\",\"points\":%lld}]",
-             e->labels->welcome_quick, (long long)gap);
-    struct credit credit = {.kind = LEDGER_EARN,
-                            .amount = gap,
-                            .at = c->enrolled_at,
-                            .event_key = event_key,
-                            .explanation = explanation};
-    return points_credit(e, c, &credit, NULL, err);
+    return welcome_credit(e, c, e->labels->welcome_quick, gap, c->enrolled_at, event_key, err);
 }
 
 enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *err)
