@@ -10,6 +10,7 @@
 #include "engine/engine_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/program.h"
 
@@ -52,16 +53,29 @@ enum fid_status expiry_give_back(struct engine *e, struct customer *c, struct lo
     return expiry_entry(e, c, lot, at, amount, why, event_key, err);
 }
 
+/* Whether what an expiry took from a lot may come back. Not to a lot whose order was refunded:
+ * a refund after the expiry took back only what of its points had not expired, and giving them
+ * back would leave the member points the refund would have taken. Nor to a member in debt (the
+ * callers look): points given back would first repay the debt, which no use of a lot records. */
+static bool givable(const struct lot_expiry *x)
+{
+    return x->lot.state == LOT_AVAILABLE && !x->order_refunded;
+}
+
 enum fid_status expired_since(struct engine *e, const struct customer *c, int64_t at,
                               struct lot_expiry **out, size_t *n, struct fid_error *err)
 {
+    *out = NULL;
+    *n = 0;
+    if (c->points_available < 0)
+        return FID_OK; /* in debt: see givable */
     enum fid_status st = lots_expired_after(&e->store, c, at, out, n, err);
     if (st != FID_OK)
         return st;
     size_t kept = 0;
     for (size_t i = 0; i < *n; i++) {
         const struct lot_expiry *x = &(*out)[i];
-        if (x->lot.state != LOT_AVAILABLE || x->lot.available_at > at)
+        if (!givable(x) || x->lot.available_at > at)
             continue;      /* not spendable at `at` */
         bool seen = false; /* a lot expired again after a give-back counts once, at its first */
         for (size_t k = 0; k < kept && !seen; k++)
@@ -96,12 +110,38 @@ enum fid_status points_expired_since(struct engine *e, const struct customer *c,
 static bool may_undo_inactivity(const struct engine *e, const struct customer *c, int64_t t)
 {
     const struct program *p = e->program;
-    if (p->expiry.mode != EXPIRY_INACTIVITY || c->last_activity_at == 0)
+    if (p->expiry.mode != EXPIRY_INACTIVITY || c->last_activity_at == 0 || c->points_available < 0)
         return false;
     if (t < c->last_activity_at)
         return true;
     int64_t deadline = fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
     return c->points_available <= 0 && (t < deadline || t < e->expiry_since);
+}
+
+/* The expiry date a lot was given when earned: its version's, when that version expired points
+ * by lot, else none (0). A date other than that is the deadline that doomed it while pending. */
+static enum fid_status lot_own_expiry(struct engine *e, const struct lot_row *lot, int64_t *own,
+                                      struct fid_error *err)
+{
+    *own = 0;
+    if (!e->lots_expire)
+        return FID_OK; /* no version dated lots */
+    int64_t version = 0, loaded = 0;
+    char *text = NULL;
+    enum fid_status st = ledger_entry_version(&e->store, lot->ledger_id, &version, err);
+    if (st == FID_OK && version > 0)
+        st = program_store_load(&e->store, version, &text, &loaded, err);
+    if (st != FID_OK || text == NULL)
+        return st;
+    json_t *doc = json_loads(text, 0, NULL);
+    json_t *rule = json_object_get(doc, "expiry");
+    const char *mode = json_string_value(json_object_get(rule, "mode"));
+    if (mode != NULL && strcmp(mode, "per_lot") == 0)
+        *own = fid_tz_add_months(e->tz, lot->earned_at,
+                                 (int)json_integer_value(json_object_get(rule, "months")));
+    json_decref(doc);
+    free(text);
+    return FID_OK;
 }
 
 enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, const char *event_key,
@@ -118,28 +158,40 @@ enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, con
         st = lots_expired_after(&e->store, c, t, &back, &n, err);
         for (size_t i = 0; st == FID_OK && i < n; i++) {
             struct lot_row *lot = &back[i].lot;
-            /* a lot that expired while pending carries the deadline that doomed it */
-            int64_t fell_due = lot->expires_at != 0 ? lot->expires_at : back[i].at;
-            if (lot->state != LOT_AVAILABLE || fell_due <= t || fell_due >= deadline ||
-                (lot->expires_at != 0 && e->lots_expire))
-                continue; /* not this activity's to undo (a lot's own date stands) */
-            lot->expires_at = 0;
+            int64_t own = 0;
+            if ((st = lot_own_expiry(e, lot, &own, err)) != FID_OK)
+                break;
+            /* a lot that expired while pending carries the deadline that doomed it; one that
+             * expired at its own date stays expired */
+            bool doomed = lot->expires_at != 0 && lot->expires_at != own;
+            int64_t fell_due = doomed ? lot->expires_at : back[i].at;
+            int64_t own_end = own > lot->available_at ? own : lot->available_at;
+            if (!givable(&back[i]) || (!doomed && own != 0 && back[i].at == own_end) ||
+                fell_due <= t || fell_due >= deadline)
+                continue;
+            lot->expires_at = own;
             st = expiry_give_back(e, c, lot, back[i].at, back[i].amount, event_key, err);
         }
         free(back);
-        /* pending points doomed by a deadline the activity removes expire no longer */
+        /* pending points doomed by a deadline the activity removes have their own date again */
         struct lot_row *pending = NULL;
         n = 0;
         if (st == FID_OK && c->points_pending != 0)
             st = lots_open(&e->store, c, LOT_PENDING, &pending, &n, err);
-        for (size_t i = 0; st == FID_OK && i < n; i++)
-            if (pending[i].expires_at > t && pending[i].expires_at < deadline && !e->lots_expire) {
-                pending[i].expires_at = 0;
-                st = lot_save(&e->store, &pending[i], err);
-            }
+        for (size_t i = 0; st == FID_OK && i < n; i++) {
+            int64_t own = 0;
+            if (pending[i].expires_at <= t || pending[i].expires_at >= deadline ||
+                (st = lot_own_expiry(e, &pending[i], &own, err)) != FID_OK ||
+                own == pending[i].expires_at)
+                continue;
+            pending[i].expires_at = own;
+            st = lot_save(&e->store, &pending[i], err);
+        }
         free(pending);
     }
     if (t > c->last_activity_at)
         c->last_activity_at = t;
+    /* a balance given back, or moved on, has its deadline from the activity */
+    due_note(c, inactivity_deadline(e, c));
     return st;
 }

@@ -275,7 +275,9 @@ enum fid_status lots_expired_after(struct store *store, const struct customer *c
     struct db_stmt *s = db_prepare(
         store->db,
         "SELECT t.id, t.customer_id, t.state, t.earned_at, t.available_at, t.expires_at, "
-        "t.amount, t.remaining, t.order_id, t.ledger_id, at, taken FROM (SELECT u.lot_id, "
+        "t.amount, t.remaining, t.order_id, t.ledger_id, at, taken, COALESCE((SELECT "
+        "refunded_minor > 0 FROM orders o WHERE o.merchant_id = ?1 AND o.id = t.order_id), 0) "
+        "FROM (SELECT u.lot_id, "
         "l.at, SUM(u.amount) AS taken FROM ledger l INDEXED BY ledger_expiries JOIN lot_uses u ON "
         "u.merchant_id = "
         "l.merchant_id AND u.ledger_id = l.id WHERE l.merchant_id = ?1 AND l.customer_id = ?2 AND "
@@ -293,6 +295,7 @@ enum fid_status lots_expired_after(struct store *store, const struct customer *c
         read_lot(s, &x->lot);
         x->at = db_column_int(s, 10);
         x->amount = db_column_int(s, 11);
+        x->order_refunded = db_column_int(s, 12) != 0;
     }
     db_done(s);
     st = db_rows_status(store->db, rc, "expired lots", err);

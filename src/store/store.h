@@ -519,8 +519,9 @@ enum fid_status lot_expired(struct store *store, int64_t lot_id, int64_t *amount
  * instant, net of what was given back since, soonest first (caller frees *out). */
 struct lot_expiry {
     struct lot_row lot;
-    int64_t at;     /* the instant of the expiry */
-    int64_t amount; /* the points it took from the lot, > 0 */
+    int64_t at;          /* the instant of the expiry */
+    int64_t amount;      /* the points it took from the lot, > 0 */
+    bool order_refunded; /* the lot's order was refunded, in part or whole */
 };
 enum fid_status lots_expired_after(struct store *store, const struct customer *c, int64_t t,
                                    struct lot_expiry **out, size_t *n,

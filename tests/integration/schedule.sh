@@ -240,6 +240,71 @@ expire points 120 0 - v1 expiry" "$(ledger_table noa | grep '^expire points [0-9
     run_due_again 2026-04-02T00:00:00Z
 }
 
+# What a late event gives back, and what it does not: a late redemption under inactivity sets the
+# next deadline from itself; no lot of an order refunded since, nothing to a member in debt; a
+# lot doomed while pending gets its own date back under a programme that once dated lots.
+late_events_at_the_edges() {
+    init_db cafe # inactivity, 12 months; a pastry costs 200 points
+    enrol raf 2026-01-05T09:00:00Z                                               # 20
+    order o1 2026-02-03T09:00:00Z raf R1 "[$(line CROISSANT pastry 15 200)]" # 300 + 20
+    run_due 2027-02-10T00:00:00Z
+    assert_eq "confirmed 0/0 expired 340/2 tiers 0 vouchers 0" "$(due_summary)" "raf's balance expires"
+    NOW=2027-02-10T00:00:00Z post '{"type":"redeem","key":"r1","at":"2027-01-20T09:00:00Z","customer":"raf","reward":"pastry"}'
+    assert_balance raf "140 0 340 0"
+    assert_eq "$(epoch 2028-01-20T09:00:00Z)" "$(sql "SELECT next_due_at FROM customers WHERE ref = 'raf'")" \
+        "the balance left is due 12 months after the late redemption"
+    run_due 2028-01-20T09:00:00Z
+    assert_eq "confirmed 0/0 expired 140/1 tiers 0 vouchers 1" "$(due_summary)" \
+        "and expires then (the pastry's voucher lapsed before)"
+    run_due_again 2028-01-20T09:00:00Z
+
+    # an order refunded after its points expired: the refund took nothing back, so its expired
+    # points are not spent by a redemption dated before the expiry
+    init_db bakery # per lot, 12 months; a loaf costs 60 points
+    enrol ola 2026-01-05T09:00:00Z                                                 # 5
+    order o1 2026-01-10T09:00:00Z ola A "[$(line BAGUETTE bread 10 1000)]"     # 100
+    order o2 2026-06-10T09:00:00Z ola C "[$(line BAGUETTE bread 3 1000)]"      # 30
+    run_due 2027-04-01T00:00:00Z
+    NOW=2027-04-01T09:00:00Z post "$(refund_json f1 2027-04-01T09:00:00Z A '"amount_minor":10000')"
+    assert_balance ola "30 0 135 0"
+    local before
+    before=$(sql "SELECT COUNT(*) FROM ledger")
+    NOW=2027-04-02T09:00:00Z post_fails 2 '{"type":"redeem","key":"r1","at":"2027-01-07T09:00:00Z","customer":"ola","reward":"free-loaf"}'
+    assert_stderr_names /reward "refused: the refunded order's points stay expired"
+    assert_eq "$before" "$(sql "SELECT COUNT(*) FROM ledger")" "nothing written"
+
+    # a member in debt gets nothing back (the points would repay the debt first)
+    write p.json '{"earning": {"points": 1, "per_minor": 100}, "enrolment": {"bonus_points": 20},
+        "refunds": {"allow_negative_balance": true}, "expiry": {"mode": "inactivity", "months": 12},
+        "rewards": [{"id": "pastry", "name": "Pastry", "kind": "free_product", "sku": "P", "cost_points": 200}]}'
+    NOW=2025-01-01T00:00:00Z init_db p.json
+    NOW=2025-01-05T09:00:00Z enrol mia 2025-01-05T09:00:00Z                                 # 20
+    NOW=2025-02-01T09:00:00Z order a 2025-02-01T09:00:00Z mia A "[$(line X x 1 32000)]" # 320
+    NOW=2025-03-01T09:00:00Z post '{"type":"redeem","key":"r0","at":"2025-03-01T09:00:00Z","customer":"mia","reward":"pastry"}'
+    run_due 2026-03-20T00:00:00Z # 140 expire on 1 March 2026
+    NOW=2026-04-01T09:00:00Z post "$(refund_json f1 2026-04-01T09:00:00Z A '"amount_minor":32000')"
+    assert_balance mia "-180 0 160 0"
+    NOW=2026-04-02T09:00:00Z order b 2026-02-01T09:00:00Z mia B "[$(line X x 1 10000)]" # 100
+    assert_balance mia "-80 0 260 0"
+
+    # a programme that dated lots, then expired balances: a lot doomed while pending gets back
+    # the date it was earned with, none when earned under the inactivity rule
+    init_db bakery
+    write idle.json '{"earning": {"points": 1, "per_minor": 100}, "pending_days": 40,
+        "enrolment": {"bonus_points": 20}, "expiry": {"mode": "inactivity", "months": 1}}'
+    NOW=2026-01-01T00:00:01Z expect_exit 0 fidele --json program set idle.json
+    NOW=2026-02-01T09:00:00Z enrol bo 2026-02-01T09:00:00Z                               # 20
+    NOW=2026-02-02T09:00:00Z order b1 2026-02-02T09:00:00Z bo B1 "[$(line X x 1 10000)]" # 100 pending
+    run_due 2026-03-06T00:00:00Z
+    assert_eq "confirmed 0/0 expired 20/1 tiers 0 vouchers 0" "$(due_summary)" "the bonus expires on 2 March"
+    NOW=2026-03-06T00:00:00Z post '{"type":"adjustment","key":"j1","at":"2026-03-01T09:00:00Z","customer":"bo","points":5,"reason":"Goodwill","author":"it"}'
+    assert_eq "1 0" "$(sql "SELECT COUNT(*) || ' ' || COUNT(expires_at) FROM lots WHERE state = 'pending'")" \
+        "B1 is no longer doomed"
+    run_due 2026-03-20T00:00:00Z
+    assert_balance bo "125 0 120 0"
+    run_due_again 2026-03-20T00:00:00Z
+}
+
 # ---------------------------------------------------------------------------------------------
 inactivity_expiry() {
     init_db cafe # the whole balance expires after 12 months without activity
@@ -812,6 +877,7 @@ scenario per_lot_expiry per_lot_expiry
 scenario per_lot_dates_outlive_their_rule per_lot_dates_outlive_their_rule
 scenario late_redemption_spends_expired_points late_redemption_spends_expired_points
 scenario late_order_undoes_inactivity_expiry late_order_undoes_inactivity_expiry
+scenario late_events_at_the_edges late_events_at_the_edges
 scenario inactivity_expiry inactivity_expiry
 scenario inactivity_before_event inactivity_before_event
 scenario inactivity_after_adjustment inactivity_after_adjustment
