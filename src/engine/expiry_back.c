@@ -171,6 +171,7 @@ enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, con
                 continue;
             lot->expires_at = own;
             st = expiry_give_back(e, c, lot, back[i].at, back[i].amount, event_key, err);
+            due_note(c, own); /* its own date, when it has one, falls due again */
         }
         free(back);
         /* pending points doomed by a deadline the activity removes have their own date again */
