@@ -180,8 +180,12 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
     if (c.is_member && c.next_due_at != 0 && c.next_due_at <= ev->at &&
         (st = due_customer(e, &c, ev->at, NULL, err)) != FID_OK)
         return st;
-    /* a member's order is activity (before it earns: it may give back an expired balance) */
-    if (c.is_member && (st = activity_at(e, &c, ev->at, ev->key, err)) != FID_OK)
+    /* a member's order is activity (before it earns: it may give back an expired balance); one
+     * imported as history earns nothing and gives nothing back */
+    if (c.is_member && ev->history && ev->at > c.last_activity_at)
+        c.last_activity_at = ev->at;
+    else if (c.is_member && !ev->history &&
+             (st = activity_at(e, &c, ev->at, ev->key, err)) != FID_OK)
         return st;
     struct order_row row = {
         .customer_id = c.id,

@@ -515,9 +515,12 @@ enum fid_status due_customer(struct engine *e, struct customer *c, int64_t t,
     /* Each walks the customer's open lots, which a regular who keeps a balance holds by the
      * hundred: only when one may be due (pending lots hold points_pending, verify checks it). */
     enum fid_status st = c->points_pending != 0 ? confirm_pending(e, c, t, report, err) : FID_OK;
-    if (st == FID_OK && e->lots_expire)
-        st = expire_lots(e, c, t, 0, report, err);
+    /* lots expire at their own dates up to the balance's deadline when it is past: there the
+     * whole balance expired, lots dated later with it */
     int64_t deadline = inactivity_deadline(e, c);
+    if (st == FID_OK && e->lots_expire)
+        st = expire_lots(e, c, deadline != 0 && deadline < t ? deadline : t, 0, report, err);
+    deadline = inactivity_deadline(e, c);
     if (st == FID_OK && deadline != 0 && deadline <= t) {
         st = expire_lots(e, c, t, deadline, report, err);
         if (st == FID_OK && c->points_pending != 0)

@@ -149,10 +149,10 @@ enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, con
 {
     enum fid_status st = FID_OK;
     if (may_undo_inactivity(e, c, t)) {
+        /* the deadline activity at t gives under the current rule; an expiry made under an
+         * earlier rule (before expiry_since) stands: that rule's deadline is not this one */
         const struct program *p = e->program;
         int64_t deadline = fid_tz_add_months(e->tz, t, (int)p->expiry.months);
-        if (deadline < e->expiry_since)
-            deadline = e->expiry_since;
         struct lot_expiry *back = NULL;
         size_t n = 0;
         st = lots_expired_after(&e->store, c, t, &back, &n, err);
@@ -167,7 +167,7 @@ enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, con
             int64_t fell_due = doomed ? lot->expires_at : back[i].at;
             int64_t own_end = own > lot->available_at ? own : lot->available_at;
             if (!givable(&back[i]) || (!doomed && own != 0 && back[i].at == own_end) ||
-                fell_due <= t || fell_due >= deadline)
+                fell_due <= t || fell_due >= deadline || fell_due < e->expiry_since)
                 continue;
             lot->expires_at = own;
             st = expiry_give_back(e, c, lot, back[i].at, back[i].amount, event_key, err);
@@ -182,6 +182,7 @@ enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, con
         for (size_t i = 0; st == FID_OK && i < n; i++) {
             int64_t own = 0;
             if (pending[i].expires_at <= t || pending[i].expires_at >= deadline ||
+                pending[i].expires_at < e->expiry_since ||
                 (st = lot_own_expiry(e, &pending[i], &own, err)) != FID_OK ||
                 own == pending[i].expires_at)
                 continue;

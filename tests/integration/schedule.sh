@@ -303,6 +303,36 @@ late_events_at_the_edges() {
     run_due 2026-03-20T00:00:00Z
     assert_balance bo "125 0 120 0"
     run_due_again 2026-03-20T00:00:00Z
+
+    # an expiry made under an earlier rule stands, whatever activity comes in late; an order
+    # imported as history earns nothing and gives nothing back
+    init_db cafe
+    NOW=2026-01-05T09:00:00Z enrol kai 2026-01-05T09:00:00Z                                # 20
+    NOW=2026-02-03T09:00:00Z order o1 2026-02-03T09:00:00Z kai K1 "[$(line X x 1 3000)]" # 320
+    NOW=2026-02-03T09:00:00Z enrol lea 2026-02-03T09:00:00Z                               # 20
+    run_due 2027-03-01T00:00:00Z
+    assert_eq "confirmed 0/0 expired 360/3 tiers 0 vouchers 0" "$(due_summary)" "both balances expire"
+    write h.csv "customer,order_id,date,amount
+lea,H1,2026-12-01,12.00"
+    NOW=2027-03-02T00:00:00Z expect_exit 0 fidele import orders h.csv
+    assert_balance lea "0 0 20 0"
+    fidele init --template cafe --print | jq '.expiry.months = 24' >long.json
+    NOW=2027-03-05T00:00:00Z expect_exit 0 fidele --json program set long.json
+    NOW=2027-03-06T00:00:00Z order o2 2027-01-20T09:00:00Z kai K2 "[$(line X x 1 1000)]" # 100
+    assert_balance kai "100 0 440 0"
+    assert_eq 0 "$(sql "SELECT COUNT(*) FROM ledger WHERE kind = 'expire' AND amount > 0")" "nothing given back"
+
+    # lots dated by an earlier rule expire with the balance when its deadline comes first
+    init_db bakery # per lot, 12 months
+    NOW=2026-01-05T09:00:00Z enrol ivy 2026-01-05T09:00:00Z                                       # 5
+    NOW=2026-01-10T09:00:00Z order o1 2026-01-10T09:00:00Z ivy I1 "[$(line BAGUETTE bread 10 1000)]" # 100
+    fidele init --template bakery --print | jq '.expiry = {"mode": "inactivity", "months": 3}' >idle.json
+    NOW=2026-01-11T00:00:00Z expect_exit 0 fidele --json program set idle.json
+    run_due 2027-02-01T00:00:00Z
+    assert_eq "confirmed 0/0 expired 105/2 tiers 0 vouchers 0" "$(due_summary)" "both lots expire"
+    assert_eq "$(epoch 2026-04-10T08:00:00Z)" "$(sql "SELECT DISTINCT at FROM ledger WHERE kind = 'expire'")" \
+        "at the balance's deadline (10:00 in Paris), before their own dates in January 2027"
+    run_due_again 2027-02-01T00:00:00Z
 }
 
 # ---------------------------------------------------------------------------------------------
