@@ -114,8 +114,9 @@ static bool may_undo_inactivity(const struct engine *e, const struct customer *c
         return false;
     if (t < c->last_activity_at)
         return true;
-    int64_t deadline = fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
-    return c->points_available <= 0 && (t < deadline || t < e->expiry_since);
+    return c->points_available <= 0 &&
+           (t < fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months) ||
+            t < e->expiry_since);
 }
 
 /* The expiry date a lot was given when earned: its version's, when that version expired points
@@ -148,6 +149,7 @@ enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, con
                             struct fid_error *err)
 {
     enum fid_status st = FID_OK;
+    bool gave = false;
     if (may_undo_inactivity(e, c, t)) {
         /* the deadline activity at t gives under the current rule; an expiry made under an
          * earlier rule (before expiry_since) stands: that rule's deadline is not this one */
@@ -172,6 +174,7 @@ enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, con
             lot->expires_at = own;
             st = expiry_give_back(e, c, lot, back[i].at, back[i].amount, event_key, err);
             due_note(c, own); /* its own date, when it has one, falls due again */
+            gave = true;
         }
         free(back);
         /* pending points doomed by a deadline the activity removes have their own date again */
@@ -193,7 +196,8 @@ enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, con
     }
     if (t > c->last_activity_at)
         c->last_activity_at = t;
-    /* a balance given back, or moved on, has its deadline from the activity */
-    due_note(c, inactivity_deadline(e, c));
+    /* a balance given back has its deadline from the activity (it had none left) */
+    if (gave)
+        due_note(c, inactivity_deadline(e, c));
     return st;
 }
