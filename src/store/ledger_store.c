@@ -277,13 +277,11 @@ enum fid_status lots_expired_after(struct store *store, const struct customer *c
         "SELECT t.id, t.customer_id, t.state, t.earned_at, t.available_at, t.expires_at, "
         "t.amount, t.remaining, t.order_id, t.ledger_id, at, taken, COALESCE((SELECT "
         "refunded_minor > 0 FROM orders o WHERE o.merchant_id = ?1 AND o.id = t.order_id), 0) "
-        "FROM (SELECT u.lot_id, "
-        "l.at, SUM(u.amount) AS taken FROM ledger l INDEXED BY ledger_expiries JOIN lot_uses u ON "
-        "u.merchant_id = "
-        "l.merchant_id AND u.ledger_id = l.id WHERE l.merchant_id = ?1 AND l.customer_id = ?2 AND "
-        "l.kind = 'expire' AND l.at > ?3 AND l.account = 'points' GROUP BY u.lot_id, l.at HAVING "
-        "SUM(u.amount) > 0) JOIN lots t ON t.merchant_id = ?1 AND t.id = lot_id ORDER BY at, "
-        "lot_id");
+        "FROM (SELECT u.lot_id, l.at, SUM(u.amount) AS taken FROM ledger l INDEXED BY "
+        "ledger_expiries JOIN lot_uses u ON u.merchant_id = l.merchant_id AND u.ledger_id = l.id "
+        "WHERE l.merchant_id = ?1 AND l.customer_id = ?2 AND l.kind = 'expire' AND l.at > ?3 AND "
+        "l.account = 'points' GROUP BY u.lot_id, l.at HAVING SUM(u.amount) > 0) JOIN lots t ON "
+        "t.merchant_id = ?1 AND t.id = lot_id ORDER BY at, lot_id");
     db_bind_int(s, 1, store->merchant_id);
     db_bind_int(s, 2, c->id);
     db_bind_int(s, 3, t);
