@@ -19,7 +19,7 @@
  * that the figures of a column read down in line. */
 static void print_row(FILE *out, const char *label, const char *value, const char *unit)
 {
-    fprintf(out, "  %-26s %12s%s%s\n", label, value, unit[0] ? " " : "", unit);
+    fprintf(out, "  %-26s %16s%s%s\n", label, value, unit[0] ? " " : "", unit);
 }
 
 static void print_count(FILE *out, const char *label, const json_t *value)
@@ -84,7 +84,7 @@ static void print_text(FILE *out, const struct engine *e, const json_t *r, const
         char value[FID_MONEY_TEXT_MAX];
         fid_money_format(json_integer_value(json_object_get(cltv, "value_minor")),
                          engine_currency_digits(e), value);
-        fprintf(out, "  %-26s %12s %s  (%.1f orders a year, %.1f years)\n", "CLTV (historical)",
+        fprintf(out, "  %-26s %16s %s  (%.1f orders a year, %.1f years)\n", "CLTV (historical)",
                 value, engine_merchant(e)->currency,
                 json_number_value(json_object_get(cltv, "orders_per_customer_per_year")),
                 json_number_value(json_object_get(cltv, "expected_lifetime_years")));

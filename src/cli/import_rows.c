@@ -33,22 +33,34 @@ void import_report_bad(struct import *im, size_t line, int field, const char *re
         fprintf(im->errors, "line %zu%s: %s\n", line, column, reason);
 }
 
+/* The amount of a row's field in minor units, within the bound the engine puts on an order's
+ * amounts (negative only where negative_ok). False when it is not one (reported by its column). */
+static bool read_amount(struct import *im, const struct row *row, enum field field,
+                        bool negative_ok, int64_t *minor)
+{
+    char reason[VALUE_REASON_MAX];
+    const char *text = import_field(im, row, field);
+    *minor = 0;
+    const char *why = text == NULL                                         ? "the amount is missing"
+                      : value_amount(text, im->digits, minor, reason) != 0 ? reason
+                      : *minor < 0 && !negative_ok                         ? "a negative amount"
+                      : *minor > EVENT_AMOUNT_MAX  ? "the amount is above 10^14 minor units"
+                      : *minor < -EVENT_AMOUNT_MAX ? "the amount is below -10^14 minor units"
+                                                   : NULL;
+    if (why != NULL)
+        import_report_bad(im, row->line, field, why);
+    return why == NULL;
+}
+
 /* Reads an optional amount column into key of the current order (order-level figures). */
 static bool order_amount(struct import *im, const struct row *row, enum field f, const char *key)
 {
     const char *text = import_field(im, row, f);
     if (text == NULL || text[0] == '\0')
         return true;
-    int64_t minor = 0;
-    char reason[VALUE_REASON_MAX];
-    if (value_amount(text, im->digits, &minor, reason) != 0) {
-        import_report_bad(im, row->line, f, reason);
+    int64_t minor;
+    if (!read_amount(im, row, f, false, &minor))
         return false;
-    }
-    if (minor < 0) {
-        import_report_bad(im, row->line, f, "a negative amount");
-        return false;
-    }
     if (minor > 0)
         json_object_set_new(im->order, key, json_integer(minor));
     return true;
@@ -110,25 +122,6 @@ static bool blank(const char *text)
     while (isspace((unsigned char)*text))
         text++;
     return *text == '\0';
-}
-
-/* The amount of a row's field in minor units, within the bound the engine puts on an order's
- * amounts (negative only where negative_ok). False when it is not one (reported by its column). */
-static bool read_amount(struct import *im, const struct row *row, enum field field,
-                        bool negative_ok, int64_t *minor)
-{
-    char reason[VALUE_REASON_MAX];
-    const char *text = import_field(im, row, field);
-    *minor = 0;
-    const char *why = text == NULL                                         ? "the amount is missing"
-                      : value_amount(text, im->digits, minor, reason) != 0 ? reason
-                      : *minor < 0 && !negative_ok                         ? "a negative amount"
-                      : *minor > EVENT_AMOUNT_MAX || *minor < -EVENT_AMOUNT_MAX
-                          ? "the amount is above 10^14 minor units"
-                          : NULL;
-    if (why != NULL)
-        import_report_bad(im, row->line, field, why);
-    return why == NULL;
 }
 
 /* A field that is not UTF-8, or an id with control characters, is refused by its column. */
@@ -407,7 +400,8 @@ int import_on_row(const struct row *row, void *context)
         if (__builtin_add_overflow(*paid, unit, paid) || *paid > EVENT_AMOUNT_MAX ||
             *paid < -EVENT_AMOUNT_MAX) {
             import_report_bad(im, row->line, money_field,
-                              "the order's total is above 10^14 minor units");
+                              *paid > 0 ? "the order's total is above 10^14 minor units"
+                                        : "the order's total is below -10^14 minor units");
             im->order_bad = true;
         }
         return 0;

@@ -118,6 +118,7 @@ int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE
     text = plain;
     while (isspace((unsigned char)*text))
         text++;
+    const char *shown = text; /* with its sign, as messages quote it */
     bool negative = *text == '-';
     if (*text == '-' || *text == '+')
         text++;
@@ -130,12 +131,13 @@ int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE
         snprintf(reason, VALUE_REASON_MAX,
                  "\"%.*s\" is ambiguous: a thousands separator, or 3 decimals where the currency "
                  "has %d; write it without the separator, or with %d decimals",
-                 (int)(len < 40 ? len : 40), text, digits, digits);
+                 (int)(len + (size_t)(text - shown) < 40 ? len + (size_t)(text - shown) : 40),
+                 shown, digits, digits);
         return -1;
     }
     if (marks == MARKS_UNREADABLE ||
         !groups_valid(text, decimal ? (size_t)(decimal - text) : len)) {
-        snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not an amount", text);
+        snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not an amount", shown);
         return -1;
     }
     int64_t whole = 0, fraction = 0;
@@ -156,19 +158,19 @@ int value_amount(const char *text, int digits, int64_t *minor, char reason[VALUE
             } else if (__builtin_mul_overflow(whole, 10, &whole) ||
                        __builtin_add_overflow(whole, *p - '0', &whole) ||
                        whole > 100000000000000LL) {
-                snprintf(reason, VALUE_REASON_MAX, "amount \"%.40s\" is too large", text);
+                snprintf(reason, VALUE_REASON_MAX, "amount \"%.40s\" is too large", shown);
                 return -1;
             }
         } else if ((*p == ',' || *p == '.' || *p == ' ' || *p == '\'') &&
                    !(decimal && p > decimal)) {
             continue; /* thousands separators */
         } else {
-            snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not an amount", text);
+            snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not an amount", shown);
             return -1;
         }
     }
     if (!any) {
-        snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not an amount", text);
+        snprintf(reason, VALUE_REASON_MAX, "\"%.40s\" is not an amount", shown);
         return -1;
     }
     while (fraction_digits++ < digits)

@@ -187,6 +187,22 @@ refused_rows() {
     expect_exit 2 fidele import orders e.csv
     assert_contains "$ERR" "line 2, column 5 (price): the order's lines (quantity x price) are above 10^14 minor units" "quantity x price"
     assert_contains "$ERR" 'line 3, column 7 (discount): "abc" is not an amount' "a discount that is not an amount"
+    # a discount beyond 10^14, an order's negative rows beyond -10^14, a signed text that is not
+    # an amount: named by their column, the sign quoted as written
+    printf 'customer,order_id,date,sku,quantity,price,discount
+ivo,6001,2026-03-06,A,2,10,1000000000000.01
+' >f.csv
+    expect_exit 2 fidele import orders f.csv
+    assert_contains "$ERR" "line 2, column 7 (discount): the amount is above 10^14 minor units" "a discount too large"
+    printf 'customer,order_id,date,amount,status,refunded
+jo,7001,2026-03-07,-600000000000,,
+jo,7001,2026-03-07,-600000000000,,
+kim,7002,2026-03-07,10,refunded,-abc
+' >g.csv
+    expect_exit 2 fidele import orders g.csv
+    assert_contains "$ERR" "line 3, column 4 (amount): the order's total is below -10^14 minor units" \
+        "negative rows beyond the bound, said as such"
+    assert_contains "$ERR" 'line 4, column 6 (refunded): "-abc" is not an amount' "the sign kept"
 }
 
 # An e-mail or a phone that names the customer is kept as customers keep them: e-mails in lower
