@@ -400,8 +400,8 @@ int import_on_row(const struct row *row, void *context)
         if (__builtin_add_overflow(*paid, unit, paid) || *paid > EVENT_AMOUNT_MAX ||
             *paid < -EVENT_AMOUNT_MAX) {
             import_report_bad(im, row->line, money_field,
-                              *paid > 0 ? "the order's total is above 10^14 minor units"
-                                        : "the order's total is below -10^14 minor units");
+                              unit > 0 ? "the order's total is above 10^14 minor units"
+                                       : "the order's total is below -10^14 minor units");
             im->order_bad = true;
         }
         return 0;

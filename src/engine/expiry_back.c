@@ -10,7 +10,6 @@
 #include "engine/engine_internal.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "core/program.h"
 
@@ -72,20 +71,12 @@ enum fid_status expired_since(struct engine *e, const struct customer *c, int64_
     enum fid_status st = lots_expired_after(&e->store, c, at, out, n, err);
     if (st != FID_OK)
         return st;
+    /* a lot holds points again only once given all back, so one instant at most per lot keeps
+     * some expired */
     size_t kept = 0;
-    for (size_t i = 0; i < *n; i++) {
-        const struct lot_expiry *x = &(*out)[i];
-        if (!givable(x) || x->lot.available_at > at)
-            continue;      /* not spendable at `at` */
-        bool seen = false; /* a lot expired again after a give-back counts once, at its first */
-        for (size_t k = 0; k < kept && !seen; k++)
-            if ((*out)[k].lot.id == x->lot.id) {
-                (*out)[k].amount += x->amount;
-                seen = true;
-            }
-        if (!seen)
-            (*out)[kept++] = *x;
-    }
+    for (size_t i = 0; i < *n; i++)
+        if (givable(&(*out)[i]) && (*out)[i].lot.available_at <= at) /* spendable at `at` */
+            (*out)[kept++] = (*out)[i];
     *n = kept;
     return FID_OK;
 }
@@ -127,21 +118,16 @@ static enum fid_status lot_own_expiry(struct engine *e, const struct lot_row *lo
     *own = 0;
     if (!e->lots_expire)
         return FID_OK; /* no version dated lots */
-    int64_t version = 0, loaded = 0;
-    char *text = NULL;
+    int64_t version = 0;
     enum fid_status st = ledger_entry_version(&e->store, lot->ledger_id, &version, err);
-    if (st == FID_OK && version > 0)
-        st = program_store_load(&e->store, version, &text, &loaded, err);
-    if (st != FID_OK || text == NULL)
+    if (st != FID_OK || version <= 0)
         return st;
-    json_t *doc = json_loads(text, 0, NULL);
-    json_t *rule = json_object_get(doc, "expiry");
-    const char *mode = json_string_value(json_object_get(rule, "mode"));
-    if (mode != NULL && strcmp(mode, "per_lot") == 0)
-        *own = fid_tz_add_months(e->tz, lot->earned_at,
-                                 (int)json_integer_value(json_object_get(rule, "months")));
-    json_decref(doc);
-    free(text);
+    struct program *earned_under = NULL;
+    if ((st = engine_program_version(e, version, &earned_under, err)) != FID_OK)
+        return st;
+    if (earned_under->expiry.mode == EXPIRY_PER_LOT)
+        *own = fid_tz_add_months(e->tz, lot->earned_at, (int)earned_under->expiry.months);
+    program_free(earned_under);
     return FID_OK;
 }
 

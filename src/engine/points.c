@@ -153,7 +153,7 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
 {
     if (d->amount <= 0)
         return FID_OK;
-    struct lot_row *rows = NULL;
+    struct lot_row *rows = NULL, **used = NULL;
     struct lot_expiry *back = NULL;
     size_t n = 0, n_back = 0;
     enum fid_status st = lots_open(&e->store, c, LOT_AVAILABLE, &rows, &n, err);
@@ -209,14 +209,19 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
                       (long long)(c->points_available > 0 ? c->points_available : 0));
         goto done;
     }
-    for (size_t u = 0; u < n_uses; u++) {
+    /* each use's lot; one an expiry took points from gets them back first (that entry before
+     * the debit's) */
+    used = xcalloc(n_uses + 1, sizeof *used);
+    for (size_t u = 0; u < n_uses && st == FID_OK; u++) {
         int64_t expired_at;
-        struct lot_row *lot = used_lot(rows, n, back, n_back, uses[u].lot_id, &expired_at);
-        if (lot != NULL && expired_at != 0 &&
-            (st = expiry_give_back(e, c, lot, expired_at, uses[u].amount, d->event_key, err)) !=
-                FID_OK)
-            goto done;
+        used[u] = used_lot(rows, n, back, n_back, uses[u].lot_id, &expired_at);
+        if (used[u] == NULL) /* a plan names only the lots it was given */
+            abort();
+        if (expired_at != 0)
+            st = expiry_give_back(e, c, used[u], expired_at, uses[u].amount, d->event_key, err);
     }
+    if (st != FID_OK)
+        goto done;
     struct ledger_row row = {
         .customer_id = c->id,
         .at = d->at,
@@ -235,12 +240,8 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
     for (size_t u = 0; u < n_uses; u++) {
         if ((st = lot_use_insert(&e->store, row.id, uses[u].lot_id, uses[u].amount, err)) != FID_OK)
             goto done;
-        int64_t expired_at;
-        struct lot_row *lot = used_lot(rows, n, back, n_back, uses[u].lot_id, &expired_at);
-        if (lot == NULL) /* a plan names only the lots it was given */
-            abort();
-        lot->remaining -= uses[u].amount;
-        if ((st = lot_save(&e->store, lot, err)) != FID_OK)
+        used[u]->remaining -= uses[u].amount;
+        if ((st = lot_save(&e->store, used[u], err)) != FID_OK)
             goto done;
     }
     c->points_available -= d->amount;
@@ -253,6 +254,7 @@ done:
     free(back);
     free(lots);
     free(uses);
+    free(used);
     return st;
 }
 
