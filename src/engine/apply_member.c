@@ -348,9 +348,12 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
                                     .author = ev->author};
             st = points_credit(e, &c, &credit, NULL, err);
         } else {
+            /* dated before expiries already recorded, it takes what was valid then, as a
+             * redemption does */
             struct debit debit = {.kind = LEDGER_ADJUST,
                                   .amount = -ev->points,
                                   .at = ev->at,
+                                  .available_then = true,
                                   .event_key = ev->key,
                                   .explanation = explanation,
                                   .reason = ev->reason,

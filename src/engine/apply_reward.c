@@ -112,18 +112,13 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
                               ev->at, 0, ev->key, explanation, NULL, NULL, err)) != FID_OK)
             return st;
     } else if (r->cost_points > 0) {
-        int64_t expired_later = 0;
-        if (c.points_available < r->cost_points &&
-            (st = points_expired_since(e, &c, ev->at, &expired_later, err)) != FID_OK)
-            return st;
-        if (c.points_available + expired_later < r->cost_points)
-            return fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
-                            "reward \"%s\" costs %lld points; the available balance is %lld", r->id,
-                            (long long)r->cost_points, (long long)c.points_available);
+        /* a shortfall names /at when points earned since the redemption's date would cover it,
+         * else the reward and today's balance */
         struct debit debit = {.kind = LEDGER_REDEEM,
                               .amount = r->cost_points,
                               .at = ev->at,
                               .available_then = true,
+                              .reward = r->id,
                               .event_key = ev->key,
                               .explanation = explanation};
         if ((st = points_debit(e, &c, &debit, &ledger_id, err)) != FID_OK)

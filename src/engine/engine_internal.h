@@ -133,6 +133,7 @@ struct debit {
     int64_t first_lot;
     bool allow_debt;
     bool available_then; /* only lots available at `at` (a redemption posted late) */
+    const char *reward;  /* the reward a redemption pays for: a shortfall today names it */
     const char *event_key;
     const char *explanation;
     const char *reason, *author;
@@ -221,9 +222,6 @@ enum fid_status expiry_give_back(struct engine *e, struct customer *c, struct lo
 enum fid_status expired_since(struct engine *e, const struct customer *c, int64_t at,
                               struct lot_expiry **out, size_t *n,
                               struct fid_error *err) FID_MUST_USE;
-/* Their sum: the points expired since `at` that a redemption dated `at` may spend. */
-enum fid_status points_expired_since(struct engine *e, const struct customer *c, int64_t at,
-                                     int64_t *amount, struct fid_error *err) FID_MUST_USE;
 /* Member activity at t: moves last_activity_at, and when t comes before a deadline for
  * inactivity that expired the balance after it (a till syncing late), gives that expiry back. */
 enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, const char *event_key,

@@ -81,19 +81,6 @@ enum fid_status expired_since(struct engine *e, const struct customer *c, int64_
     return FID_OK;
 }
 
-enum fid_status points_expired_since(struct engine *e, const struct customer *c, int64_t at,
-                                     int64_t *amount, struct fid_error *err)
-{
-    struct lot_expiry *back = NULL;
-    size_t n = 0;
-    *amount = 0;
-    enum fid_status st = expired_since(e, c, at, &back, &n, err);
-    for (size_t i = 0; i < n; i++)
-        *amount += back[i].amount;
-    free(back);
-    return st;
-}
-
 /* Whether activity at t may undo a balance's expiry for inactivity already recorded: one dated
  * after t exists only when t is before the member's newest activity, or when the balance holds
  * nothing and t is before the deadline the newest activity gave. Most activity comes in time

@@ -203,6 +203,12 @@ enum fid_status points_debit(struct engine *e, struct customer *c, const struct 
                       (long long)d->amount, (long long)then, when);
         goto done;
     }
+    if (covered < d->amount && !d->allow_debt && d->reward) {
+        st = fid_fail(err, FID_ERR_INSUFFICIENT, "/reward",
+                      "reward \"%s\" costs %lld points; the available balance is %lld", d->reward,
+                      (long long)d->amount, (long long)c->points_available);
+        goto done;
+    }
     if (covered < d->amount && !d->allow_debt) {
         st = fid_fail(err, FID_ERR_INSUFFICIENT, "/points",
                       "%lld points needed but only %lld available", (long long)d->amount,

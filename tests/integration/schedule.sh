@@ -187,6 +187,37 @@ expire points 20 0 - v1 expiry" "$(ledger_table ned | grep '^expire')" "only L1 
     run_due_again 2027-06-10T09:00:00Z
 }
 
+# An adjustment taking points away, dated before lots expired and posted after run-due expired
+# them, takes what was valid at its date as a redemption does; points earned since do not count.
+late_adjustment_spends_expired_points() {
+    init_db bakery # 1 point per euro, lots expire 12 months after they were earned
+    enrol ola 2026-01-05T09:00:00Z                                                 # L0: 5, to 2027-01-05
+    order o1 2026-01-10T09:00:00Z ola O1 "[$(line BAGUETTE bread 2 1000)]"         # L1: 20, to 2027-01-10
+    order o2 2026-06-10T09:00:00Z ola O2 "[$(line BAGUETTE bread 4 1000)]"         # L2: 40, to 2027-06-10
+    run_due 2027-01-10T09:00:00Z
+    assert_eq "confirmed 0/0 expired 25/2 tiers 0 vouchers 0" "$(due_summary)" "L0 and L1 expire"
+    NOW=2027-01-10T10:00:00Z order o3 2027-01-10T10:00:00Z ola O3 "[$(line BAGUETTE bread 3 1000)]" # L3: 30, earned after
+    # a correction of 50 dated 4 January, when L0, L1 and L2 were valid: 5, 20, then 25 of L2
+    NOW=2027-01-11T09:00:00Z post '{"type":"adjustment","key":"j1","at":"2027-01-04T12:00:00Z","customer":"ola","points":-50,"reason":"Double scan","author":"it"}'
+    assert_balance ola "45 0 95 0"
+    assert_eq "expire points 5 0 - v1 expiry
+expire points 20 0 - v1 expiry
+adjust points -50 0 - v1 adjustment=-50" "$(ledger_table ola | tail -n 3)" "the expiries give back what it takes"
+    assert_eq "1:5 2:20 3:25" "$(sql "SELECT group_concat(u.lot_id || ':' || u.amount, ' ') FROM lot_uses u
+        JOIN ledger l ON l.id = u.ledger_id WHERE l.kind = 'adjust'")" "the lots valid on 4 January"
+    # 20 dated 6 January: L0 had expired, L1 is spent, 15 of L2 are left; L3 came later
+    local before
+    before=$(snapshot)
+    NOW=2027-01-11T09:00:00Z post_fails 2 '{"type":"adjustment","key":"j2","at":"2027-01-06T12:00:00Z","customer":"ola","points":-20,"reason":"Double scan","author":"it"}'
+    assert_stderr_names /at "45 available today, 15 on 6 January"
+    assert_contains "$ERR" "only 15 of those available" "the points it could take then"
+    assert_unchanged "$before" "a refused adjustment writes nothing"
+    # dated today, it takes today's lots
+    NOW=2027-01-11T09:00:00Z post '{"type":"adjustment","key":"j3","customer":"ola","points":-45,"reason":"Double scan","author":"it"}'
+    assert_balance ola "0 0 95 0"
+    run_due_again 2027-01-11T09:00:00Z
+}
+
 # An order dated before a balance's deadline for inactivity, which reaches Fidele after run-due
 # expired that balance, was activity in time: the expiry is given back, and the balance's
 # deadline counts from the order.
@@ -906,6 +937,7 @@ scenario pending_period pending_period
 scenario per_lot_expiry per_lot_expiry
 scenario per_lot_dates_outlive_their_rule per_lot_dates_outlive_their_rule
 scenario late_redemption_spends_expired_points late_redemption_spends_expired_points
+scenario late_adjustment_spends_expired_points late_adjustment_spends_expired_points
 scenario late_order_undoes_inactivity_expiry late_order_undoes_inactivity_expiry
 scenario late_events_at_the_edges late_events_at_the_edges
 scenario inactivity_expiry inactivity_expiry
