@@ -20,7 +20,20 @@ static enum fid_status credit_past_orders(struct engine *e, struct customer *c,
     size_t n = 0;
     enum fid_status st = order_uncredited(&e->store, &c->order_periods, &orders, &n, err);
     int64_t total = 0;
+    bool judged_enrolment = false;
     for (size_t i = 0; st == FID_OK && i < n; i++) {
+        /* An order dated after an enrolment dated before it was a member's: it earns the bonus
+         * of the tier held at its instant, judged at the enrolment and at each order before it
+         * (as the enrolment judges them all after crediting them). */
+        bool members = orders[i].at >= ev->at;
+        if (members && !judged_enrolment) {
+            judged_enrolment = true;
+            st = tier_after_activity(e, c, ev->at, false, NULL, err);
+        }
+        if (st == FID_OK && members && i > 0 && orders[i - 1].at >= ev->at)
+            st = tier_after_activity(e, c, orders[i - 1].at, false, NULL, err);
+        if (st != FID_OK)
+            break;
         json_t *body = NULL;
         struct jsonw ignored; /* what each past order earned: the result gives the totals */
         jsonw_init(&ignored);
@@ -185,6 +198,7 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     if ((st = welcome_credit(e, &c, quick ? e->labels->welcome_quick : e->labels->welcome, bonus,
                              ev->at, ev->key, err)) != FID_OK)
         return st;
+    int rank_before = program_tier_rank(p, c.tier); /* crediting past orders may raise it */
     if (p->enrolment.credit_past_orders &&
         (st = credit_past_orders(e, &c, ev, ctx->result, err)) != FID_OK)
         return st;
@@ -199,7 +213,6 @@ enum fid_status apply_enrol(struct apply_context *ctx, struct fid_error *err)
     /* those orders are a member's activity (instants in time order) */
     if (n_instants > 0 && instants[n_instants - 1] > c.last_activity_at)
         c.last_activity_at = instants[n_instants - 1];
-    int rank_before = program_tier_rank(p, c.tier);
     st = tier_after_activity(e, &c, ev->at, false, NULL, err);
     for (size_t i = 0; st == FID_OK && i < n_instants; i++)
         st = tier_after_activity(e, &c, instants[i], false, NULL, err);

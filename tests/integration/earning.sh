@@ -436,6 +436,26 @@ earn_pending points 0 68 P2 v1 base=34,multiplier:local-authors=34" "$(ledger_ta
         "after the full refund only the welcome bonus remains"
 }
 
+# An enrolment dated before orders already recorded, with their points credited: each order earns
+# the bonus of the tier held at its instant, reached by the orders before it.
+credit_past_orders_at_their_tier() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100}, "enrolment": {"credit_past_orders": true},
+      "tiers": {"metric": "spend", "window": "calendar_year", "grace_days": 31,
+                "levels": [{"id": "silver", "name": "Silver", "threshold": 10000, "multiplier_pct": 150}]}}'
+    init_db p.json
+    order c1 2026-03-01T10:00:00Z cy C1 "[$(line BOOK x 1 10000)]"
+    order c2 2026-04-01T10:00:00Z cy C2 "[$(line BOOK x 1 2000)]"
+    NOW=2026-05-01T12:00:00Z post '{"type":"enrol","key":"e-cy","customer":"cy","at":"2026-02-01T10:00:00Z"}'
+    check_json "credited" '.[0].past_orders_credited | "\(.orders) \(.points)"' "2 130" \
+        '.[0].tier_upgrade.tier' silver
+    # C1 crosses the threshold (no bonus yet), C2 earns silver's
+    assert_eq "earn points 100 0 C1 v1 base=100
+earn points 30 0 C2 v1 base=20,tier:silver=10" "$(ledger_table cy | grep '^earn')" "cy's ledger"
+    expect_exit 0 fidele --json member show cy
+    assert_json '.tier_history | map("\(.tier) \(.at)") | join(",")' "silver 2026-03-01T10:00:00Z" \
+        "silver from C1"
+}
+
 # ---------------------------------------------------------------------------------------------
 non_member_orders() {
     init_db cafe
@@ -557,6 +577,7 @@ scenario first_order_bonus_without_rate first_order_bonus_without_rate
 scenario enrolment_bonus_quick enrolment_bonus_quick
 scenario credit_past_orders_bookshop credit_past_orders_bookshop
 scenario credit_past_orders_cafe credit_past_orders_cafe
+scenario credit_past_orders_at_their_tier credit_past_orders_at_their_tier
 scenario non_member_orders non_member_orders
 scenario cashback_ecommerce cashback_ecommerce
 scenario labels_in_the_merchants_language labels_in_the_merchants_language
