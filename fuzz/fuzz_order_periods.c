@@ -48,11 +48,11 @@ static void count_orders(const uint8_t *data, size_t size)
         if (kind % 4 == 3 && orders > 0) { /* refunds an order recorded before, wholly */
             size_t i = (size_t)(spend % (orders < KEPT_ORDERS ? orders : KEPT_ORDERS));
             struct order_share refunded =
-                order_share_of(order_share[i].spend_minor, order_share[i].spend_minor, 0, 0);
+                order_share_of(order_share[i].spend_minor, order_share[i].spend_minor, false, 0, 0);
             FUZZ_ASSERT(order_periods_change(&p, order_at[i], order_share[i], refunded));
             order_share[i] = refunded;
         } else {
-            struct order_share share = order_share_of(spend, 0, points, 0);
+            struct order_share share = order_share_of(spend, 0, false, points, 0);
             if (orders < KEPT_ORDERS) {
                 order_at[orders] = at;
                 order_share[orders] = share;

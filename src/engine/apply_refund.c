@@ -280,6 +280,7 @@ enum fid_status refund_settle(struct engine *e, struct customer *c, struct order
         .refunded = order->refunded_minor,
     };
     refunds.lines_gross = units_gross(original, units, &refunds.lines_units);
+    order->refunded_in_full = refund_is_full(&refunds);
     enum fid_status st = FID_OK;
     int64_t remaining_points = order->points_earned;
     json_t *remaining_stamps = NULL;

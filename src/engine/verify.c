@@ -141,6 +141,11 @@ static const struct check CHECKS[] = {
      "SELECT 'order ' || ref, 'clawed ' || points_clawed || ' of ' || points_earned || ', "
      "refunded ' || refunded_minor || ' of ' || paid_minor FROM orders WHERE merchant_id = ?1 "
      "AND (points_clawed > points_earned OR refunded_minor > paid_minor OR refunded_minor < 0)"},
+    {"orders_refunded_in_full_by_their_refunds",
+     "SELECT 'order ' || ref, CASE refunded_in_full WHEN 1 THEN 'refunded in full without a "
+     "refund' ELSE 'all it paid refunded, but not in full' END FROM orders WHERE merchant_id = ?1 "
+     "AND ((refunded_in_full = 1 AND refunded_minor = 0) OR (refunded_in_full = 0 AND "
+     "paid_minor > 0 AND refunded_minor >= paid_minor))"},
     {"explanations_are_json_arrays",
      "SELECT 'ledger ' || id, 'explanation is not a JSON array: ' || substr(explanation, 1, 60) "
      "FROM ledger WHERE merchant_id = ?1 AND json_type(CASE WHEN json_valid(explanation) THEN "

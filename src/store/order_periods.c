@@ -15,13 +15,13 @@ int64_t order_period_key(int64_t at)
     return at >= 0 ? at / span : -((-at + span - 1) / span);
 }
 
-struct order_share order_share_of(int64_t paid_minor, int64_t refunded_minor, int64_t points_earned,
-                                  int64_t points_clawed)
+struct order_share order_share_of(int64_t paid_minor, int64_t refunded_minor, bool refunded_in_full,
+                                  int64_t points_earned, int64_t points_clawed)
 {
     return (struct order_share){
         .spend_minor = paid_minor - refunded_minor,
         .points = points_earned - points_clawed,
-        .counted = refunded_minor < paid_minor || paid_minor == 0,
+        .counted = !refunded_in_full && (refunded_minor < paid_minor || paid_minor == 0),
     };
 }
 

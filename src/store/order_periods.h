@@ -34,7 +34,7 @@
 struct order_share {
     int64_t spend_minor; /* paid less refunded */
     int64_t points;      /* earned less clawed back */
-    int64_t counted;     /* 1 while the order is not wholly refunded (or was free), else 0 */
+    int64_t counted;     /* 1 until the order counts as refunded in full, else 0 */
 };
 
 struct order_period {
@@ -57,9 +57,10 @@ struct order_periods {
 
 int64_t order_period_key(int64_t at);
 
-/* What an order with these figures adds to its period. */
-struct order_share order_share_of(int64_t paid_minor, int64_t refunded_minor, int64_t points_earned,
-                                  int64_t points_clawed);
+/* What an order with these figures adds to its period; refunded_in_full when all it paid, or all
+ * its merchandise, was given back (core/refund.h), which only its refunds know. */
+struct order_share order_share_of(int64_t paid_minor, int64_t refunded_minor, bool refunded_in_full,
+                                  int64_t points_earned, int64_t points_clawed);
 /* Adds share to sum (sign 1), or takes it away (sign -1). */
 void order_share_add(struct order_share *sum, struct order_share share, int sign);
 

@@ -14,8 +14,8 @@
 #define ORDER_COLUMNS                                                                              \
     "id, ref, customer_id, at, channel, member_at_order, gross_minor, paid_minor, basis_minor, "   \
     "points_earned, points_clawed, cashback_earned, cashback_clawed, refunded_minor, stamps, "     \
-    "stamps_clawed, refunded_units, body, program_version, earn_context, lot_id"
-#define ORDER_COLUMNS_N 21 /* a column selected after them is number ORDER_COLUMNS_N */
+    "stamps_clawed, refunded_units, body, program_version, earn_context, lot_id, refunded_in_full"
+#define ORDER_COLUMNS_N 22 /* a column selected after them is number ORDER_COLUMNS_N */
 
 void order_row_clear(struct order_row *o)
 {
@@ -30,7 +30,8 @@ void order_row_clear(struct order_row *o)
 /* What the row, as it stands in memory, adds to its customer's period. */
 static struct order_share row_share(const struct order_row *o)
 {
-    return order_share_of(o->paid_minor, o->refunded_minor, o->points_earned, o->points_clawed);
+    return order_share_of(o->paid_minor, o->refunded_minor, o->refunded_in_full, o->points_earned,
+                          o->points_clawed);
 }
 
 static void read_row(struct db_stmt *s, struct order_row *o)
@@ -57,6 +58,7 @@ static void read_row(struct db_stmt *s, struct order_row *o)
     o->program_version = db_column_int(s, 18);
     o->earn_context = xstrdup(db_column_text(s, 19));
     o->lot_id = db_column_int(s, 20);
+    o->refunded_in_full = db_column_int(s, 21) != 0;
     o->stored_share = row_share(o);
 }
 
@@ -147,15 +149,18 @@ enum fid_status order_save_refund(struct store *store, struct order_periods *per
                                   struct order_row *o, struct fid_error *err)
 {
     struct db_stmt *s = db_prepare(
-        store->db, "UPDATE orders SET refunded_minor = ?, points_clawed = ?, cashback_clawed = ?, "
-                   "stamps_clawed = ?, refunded_units = ? WHERE merchant_id = ? AND id = ?");
+        store->db,
+        "UPDATE orders SET refunded_minor = ?, points_clawed = ?, cashback_clawed = ?, "
+        "stamps_clawed = ?, refunded_units = ?, refunded_in_full = ? WHERE merchant_id = "
+        "? AND id = ?");
     db_bind_int(s, 1, o->refunded_minor);
     db_bind_int(s, 2, o->points_clawed);
     db_bind_int(s, 3, o->cashback_clawed);
     db_bind_text(s, 4, o->stamps_clawed);
     db_bind_text(s, 5, o->refunded_units);
-    db_bind_int(s, 6, store->merchant_id);
-    db_bind_int(s, 7, o->id);
+    db_bind_int(s, 6, o->refunded_in_full);
+    db_bind_int(s, 7, store->merchant_id);
+    db_bind_int(s, 8, o->id);
     enum fid_status st = db_run(s, err);
     return st == FID_OK ? share_changed(periods, o, err) : st;
 }
@@ -243,8 +248,7 @@ enum fid_status order_uncredited(struct store *store, const struct order_periods
             break;
         /* a past order refunded in full earns nothing; one that paid nothing (discounted to
          * nothing) may still earn stamps */
-        if (!row.member_at_order && row.points_earned == 0 &&
-            (row.paid_minor == 0 || row.refunded_minor < row.paid_minor)) {
+        if (!row.member_at_order && row.points_earned == 0 && row_share(&row).counted) {
             xgrow((void **)orders, &cap, *n + 1, sizeof **orders);
             (*orders)[(*n)++] = row;
         } else {

@@ -48,9 +48,11 @@ static enum fid_status walk_period(struct store *store, const struct order_perio
                                    struct window_visit *w, struct fid_error *err)
 {
     for (int64_t id = period->newest_id; id >= period->oldest_id && id > 0;) {
-        struct db_stmt *s = db_prepare(store->db, "SELECT prev_id, at, paid_minor, "
-                                                  "refunded_minor, points_earned, points_clawed "
-                                                  "FROM orders WHERE merchant_id = ? AND id = ?");
+        struct db_stmt *s =
+            db_prepare(store->db, "SELECT prev_id, at, paid_minor, "
+                                  "refunded_minor, refunded_in_full, points_earned, "
+                                  "points_clawed FROM orders WHERE merchant_id = ? "
+                                  "AND id = ?");
         db_bind_int(s, 1, store->merchant_id);
         db_bind_int(s, 2, id);
         if (db_step(s) != DB_ROW || db_column_int(s, 0) >= id) {
@@ -66,8 +68,9 @@ static enum fid_status walk_period(struct store *store, const struct order_perio
         }
         if (held && at >= from && at < to)
             w->visit(w, at,
-                     order_share_of(db_column_int(s, 2), db_column_int(s, 3), db_column_int(s, 4),
-                                    db_column_int(s, 5)));
+                     order_share_of(db_column_int(s, 2), db_column_int(s, 3),
+                                    db_column_int(s, 4) != 0, db_column_int(s, 5),
+                                    db_column_int(s, 6)));
         id = db_column_int(s, 0);
         db_done(s);
     }
@@ -256,15 +259,21 @@ static int visit_customer(struct customer_orders_read *r, struct order_periods *
     return visit(r->merchant_id, r->customer_id, periods, chained, context);
 }
 
-enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_periods_visit visit,
-                                    void *context, struct fid_error *err)
+/* full_column: the column saying whether an order counts as refunded in full, or "0" before
+ * migration 32 added it */
+static enum fid_status build_periods(struct db *db, int64_t merchant_id, const char *full_column,
+                                     order_periods_visit visit, void *context,
+                                     struct fid_error *err)
 {
     /* By customer only: an index by customer (while one exists, as during migration 12) then
      * streams the orders, and each customer's are put in id order here. */
-    struct db_stmt *s = db_prepare(
-        db, "SELECT merchant_id, customer_id, id, at, paid_minor, refunded_minor, points_earned, "
-            "points_clawed, prev_id FROM orders WHERE ?1 = 0 OR merchant_id = ?1 ORDER BY "
-            "merchant_id, customer_id");
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "SELECT merchant_id, customer_id, id, at, paid_minor, refunded_minor, %s, "
+             "points_earned, points_clawed, prev_id FROM orders WHERE ?1 = 0 OR merchant_id = ?1 "
+             "ORDER BY merchant_id, customer_id",
+             full_column);
+    struct db_stmt *s = db_prepare(db, sql);
     db_bind_int(s, 1, merchant_id);
     struct order_periods *periods = xcalloc(1, sizeof *periods);
     struct customer_orders_read r = {0};
@@ -280,9 +289,10 @@ enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_pe
         r.items[r.n++] = (struct order_read){
             .id = db_column_int(s, 2),
             .at = db_column_int(s, 3),
-            .prev_id = db_column_int(s, 8),
-            .share = order_share_of(db_column_int(s, 4), db_column_int(s, 5), db_column_int(s, 6),
-                                    db_column_int(s, 7)),
+            .prev_id = db_column_int(s, 9),
+            .share =
+                order_share_of(db_column_int(s, 4), db_column_int(s, 5), db_column_int(s, 6) != 0,
+                               db_column_int(s, 7), db_column_int(s, 8)),
         };
     }
     if (!stopped && rc == DB_DONE && r.n > 0)
@@ -315,9 +325,16 @@ static int write_periods(int64_t merchant_id, int64_t customer_id,
     return w->st != FID_OK;
 }
 
-enum fid_status order_periods_rebuild(struct db *db, struct fid_error *err)
+enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_periods_visit visit,
+                                    void *context, struct fid_error *err)
+{
+    return build_periods(db, merchant_id, "refunded_in_full", visit, context, err);
+}
+
+enum fid_status order_periods_rebuild(struct db *db, bool full_column_exists, struct fid_error *err)
 {
     struct periods_writer w = {db, FID_OK, err};
-    enum fid_status st = order_periods_build(db, 0, write_periods, &w, err);
+    enum fid_status st =
+        build_periods(db, 0, full_column_exists ? "refunded_in_full" : "0", write_periods, &w, err);
     return st != FID_OK ? st : w.st;
 }

@@ -19,6 +19,10 @@
 #include "util/phone.h"
 #include "util/xalloc.h"
 
+/* An order's shipping, read from its body (migration 32). */
+#define SHIPPING_OF_BODY                                                                           \
+    "COALESCE(CASE WHEN json_valid(body) THEN json_extract(body, '$.shipping_minor') END, 0)"
+
 static const char *const MIGRATIONS[] = {
     /* 1: foundation */
     "CREATE TABLE merchants ("
@@ -566,6 +570,17 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE lot_uses_v31 RENAME TO lot_uses;"
     "CREATE INDEX lot_uses_lot ON lot_uses(merchant_id, lot_id);"
     "CREATE INDEX ledger_expiries ON ledger(merchant_id, customer_id, at) WHERE kind = 'expire';",
+
+    /* 32: an order refunded in full stops counting in its customer's orders by period (the
+     * tiers' orders metric) once all its merchandise is given back, shipping kept or not: its
+     * refunds say so, as the merchandise is the order's body's. Orders refunded before are
+     * judged by what they paid less their shipping (core/refund.h), and the periods rebuilt by
+     * migration_32 below. */
+    "ALTER TABLE orders ADD COLUMN refunded_in_full INTEGER NOT NULL DEFAULT 0 "
+    "  CHECK (refunded_in_full = 0 OR refunded_in_full = 1);"
+    "UPDATE orders SET refunded_in_full = 1 WHERE refunded_minor > 0 AND (refunded_minor >= "
+    "  paid_minor OR (paid_minor > " SHIPPING_OF_BODY " AND refunded_minor >= paid_minor - "
+    "  " SHIPPING_OF_BODY "));",
 };
 
 /* Inside a migration's transaction: the rows take the images a server's journal kept (a crashed
@@ -687,10 +702,31 @@ static enum fid_status migration_24(struct db *db, struct fid_error *err)
                                   err);
 }
 
+/* The customers' orders summed by period, from their orders (before orders.refunded_in_full). */
+static enum fid_status migration_12(struct db *db, struct fid_error *err)
+{
+    return order_periods_rebuild(db, false, err);
+}
+
+/* The periods again where an order now counts as refunded in full that did not (its shipping
+ * kept), once the rows hold the journal's images (which hold the periods). */
+static enum fid_status migration_32(struct db *db, struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(db, "SELECT 1 FROM orders WHERE refunded_in_full = 1 AND "
+                                       "refunded_minor < paid_minor LIMIT 1");
+    enum db_step rc = db_step(s);
+    db_done(s);
+    if (rc == DB_FAILED)
+        return fid_fail(err, FID_ERR_DB, "", "reading orders refunded in full failed");
+    enum fid_status st = rc == DB_ROW ? rows_hold_the_journal(db, err) : FID_OK;
+    return st == FID_OK && rc == DB_ROW ? order_periods_rebuild(db, true, err) : st;
+}
+
 /* What a migration computes in C after its SQL, in the same transaction. */
 static enum fid_status (*const MIGRATION_CODE[])(struct db *, struct fid_error *) = {
-    [12] = order_periods_rebuild, [20] = migration_20, [21] = migration_21, [22] = migration_22,
-    [24] = migration_24,          [25] = migration_25, [27] = migration_21, [29] = migration_21,
+    [12] = migration_12, [20] = migration_20, [21] = migration_21,
+    [22] = migration_22, [24] = migration_24, [25] = migration_25,
+    [27] = migration_21, [29] = migration_21, [32] = migration_32,
 };
 
 int schema_latest_version(void)

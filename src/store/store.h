@@ -125,6 +125,7 @@ struct order_row {
     int64_t gross_minor, paid_minor, basis_minor;
     int64_t points_earned, points_clawed, cashback_earned, cashback_clawed;
     int64_t refunded_minor;
+    bool refunded_in_full;   /* all it paid, or all its merchandise, refunded (core/refund.h) */
     char *stamps;            /* JSON object card -> stamps earned; owned */
     char *stamps_clawed;     /* JSON object card -> stamps taken back; owned */
     char *refunded_units;    /* JSON object line index -> units refunded; owned */
@@ -468,8 +469,10 @@ typedef int (*order_periods_visit)(int64_t merchant_id, int64_t customer_id,
                                    void *context);
 enum fid_status order_periods_build(struct db *db, int64_t merchant_id, order_periods_visit visit,
                                     void *context, struct fid_error *err) FID_MUST_USE;
-/* Writes every customer's periods from its orders (migration 12). */
-enum fid_status order_periods_rebuild(struct db *db, struct fid_error *err) FID_MUST_USE;
+/* Writes every customer's periods from its orders (migrations 12 and 32: full_column_exists from
+ * 32 on, which added orders.refunded_in_full). */
+enum fid_status order_periods_rebuild(struct db *db, bool full_column_exists,
+                                      struct fid_error *err) FID_MUST_USE;
 
 /* Streams every order before `before` as (customer id, instant, net value in minor units), by
  * customer then time. visit returns non-zero to stop. */

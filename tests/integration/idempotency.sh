@@ -351,6 +351,8 @@ verify_catches_tampering() {
         "no_order_earned_twice|INSERT INTO ledger SELECT merchant_id, 99, customer_id, at, kind, account, card_id, 0, pending_delta, event_key, order_id, lot_id, program_version, explanation, reason, author, (SELECT MAX(id) FROM ledger) FROM ledger WHERE kind = 'earn' AND order_id IS NOT NULL AND account = 'points'; UPDATE customers SET last_ledger_id = 99"
         "entries_name_applied_events|DELETE FROM events WHERE key = 'k1'"
         "order_clawback_within_earning|UPDATE orders SET points_clawed = points_earned + 1"
+        "orders_refunded_in_full_by_their_refunds|UPDATE orders SET refunded_in_full = 1"
+        "orders_refunded_in_full_by_their_refunds|UPDATE orders SET refunded_minor = paid_minor"
         "vouchers_used_once|UPDATE vouchers SET state = 'used'"
         "rows_name_their_customers|UPDATE orders SET customer_id = 42"
         "rows_name_their_customers|UPDATE ledger SET customer_id = 42 WHERE id = 1"

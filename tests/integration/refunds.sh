@@ -490,6 +490,37 @@ mixed_refunds_add_up() {
     assert_balance eve "38 0 38 38"
 }
 
+# ---------------------------------------------------------------------------------------------
+# An order whose merchandise is all refunded counts as refunded in full though its shipping was
+# kept: it no longer counts towards a tier judged on orders, as one refunded to the last cent.
+merchandise_refunded_shipping_kept() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+      "tiers": {"metric": "orders", "window": "calendar_year", "grace_days": 30,
+                "levels": [{"id": "silver", "name": "Silver", "threshold": 2, "multiplier_pct": 110}]}}'
+    init_db p.json
+    enrol ann 2026-06-01T10:00:00Z
+    order o1 2026-06-01T10:05:00Z ann O1 "[$(line X x 1 30000)]" '"shipping_minor":500'
+    post "$(refund_json o1r 2026-06-01T11:00:00Z O1 '"lines":[{"sku":"X","quantity":1}]')"
+    check_json "the merchandise refunded" '.[0].refunded.amount_minor' 30000 '.[0].points_clawed_back' 300
+    assert_eq "1|500" "$(sql "SELECT refunded_in_full || '|' || (paid_minor - refunded_minor) FROM orders")" \
+        "refunded in full, the shipping kept"
+    order o2 2026-06-01T11:30:00Z ann O2 "[$(line Y x 1 1000)]"
+    assert_json '.[0] | has("tier_upgrade")' false "O1 no longer counts: one order"
+    order o3 2026-06-01T12:00:00Z ann O3 "[$(line Y x 1 1000)]"
+    assert_json '.[0].tier_upgrade.tier' silver "two orders"
+    # refunded by amount down to the shipping, the same
+    enrol bea 2026-06-01T10:00:00Z
+    order p1 2026-06-01T10:05:00Z bea P1 "[$(line X x 1 30000)]" '"shipping_minor":500'
+    post "$(refund_json p1r 2026-06-01T11:00:00Z P1 '"amount_minor":29999')"
+    assert_eq 0 "$(sql "SELECT refunded_in_full FROM orders WHERE ref = 'P1'")" "a cent of merchandise kept"
+    post "$(refund_json p1r2 2026-06-01T11:01:00Z P1 '"amount_minor":1')"
+    assert_eq 1 "$(sql "SELECT refunded_in_full FROM orders WHERE ref = 'P1'")" "the last cent"
+    order p2 2026-06-01T11:30:00Z bea P2 "[$(line Y x 1 1000)]"
+    assert_json '.[0] | has("tier_upgrade")' false "P1 no longer counts"
+    assert_eq "ann:silver bea:" "$(sql "SELECT group_concat(ref || ':' || tier, ' ') FROM (SELECT * FROM customers ORDER BY ref)")" \
+        "the tiers"
+}
+
 scenario full_refund full_refund
 scenario partial_refunds_add_up partial_refunds_add_up
 scenario refund_refused refund_refused
@@ -504,4 +535,5 @@ scenario refund_under_old_programme refund_under_old_programme
 scenario refund_after_expiry refund_after_expiry
 scenario free_lines_and_shipping free_lines_and_shipping
 scenario mixed_refunds_add_up mixed_refunds_add_up
+scenario merchandise_refunded_shipping_kept merchandise_refunded_shipping_kept
 finish

@@ -141,7 +141,7 @@ static void test_an_image_decodes_to_its_customer(void **state)
     snprintf(c.email, sizeof c.email, "ann@example.org");
     snprintf(c.name, sizeof c.name, "Ann Écrivain");
     snprintf(c.tier, sizeof c.tier, "gold");
-    order_periods_add(&c.order_periods, 3, 1767225600LL, order_share_of(1250, 0, 12, 0));
+    order_periods_add(&c.order_periods, 3, 1767225600LL, order_share_of(1250, 0, false, 12, 0));
     unsigned char image[CUSTOMER_IMAGE_MAX];
     size_t size = customer_image_encode(4, &c, "{\"coffee\":[3,1]}", image, sizeof image);
     assert_true(size > 0);

@@ -820,6 +820,43 @@ static void test_migration_31_lets_an_expiry_be_given_back(void **state)
     close_and_remove(db, path);
 }
 
+static void test_migration_32_orders_refunded_in_full_with_their_shipping_kept(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/fidele-schema-XXXXXX";
+    struct db *db = open_with_merchant(path, 31);
+    struct fid_error err;
+    store_test_exec(db, "INSERT INTO customers (merchant_id, id, ref, created_at) VALUES "
+                        "(1, 1, 'ann', 0)");
+    /* 1: all merchandise refunded, shipping (500) kept; 2: part of it; 3: everything; 4: no
+     * refund; 5: a body that is not JSON, refunded in part */
+    store_test_exec(db, "INSERT INTO orders (merchant_id, id, ref, customer_id, at, channel, "
+                        "member_at_order, gross_minor, paid_minor, basis_minor, points_earned, "
+                        "points_clawed, refunded_minor, body, prev_id) VALUES "
+                        "(1, 1, 'a1', 1, 1000, 'store', 1, 3000, 3500, 3000, 30, 30, 3000, "
+                        "'{\"shipping_minor\":500}', NULL),"
+                        " (1, 2, 'a2', 1, 2000, 'store', 1, 3000, 3500, 3000, 30, 10, 1000, "
+                        "'{\"shipping_minor\":500}', 1),"
+                        " (1, 3, 'a3', 1, 3000, 'store', 1, 100, 100, 100, 1, 1, 100, '{}', 2),"
+                        " (1, 4, 'a4', 1, 4000, 'store', 1, 100, 100, 100, 1, 0, 0, '{}', 3),"
+                        " (1, 5, 'a5', 1, 5000, 'store', 1, 100, 100, 100, 1, 0, 50, 'x', 4)");
+    assert_int_equal(schema_migrate_to(db, 32, &err), FID_OK);
+    char text[256];
+    table_text(db,
+               "SELECT group_concat(id || ':' || refunded_in_full, ' ') FROM (SELECT * FROM "
+               "orders ORDER BY id)",
+               text, sizeof text);
+    UNIT_EQ_STR("refunded in full", text, "1:1 2:0 3:1 4:0 5:0");
+    struct order_periods ann;
+    row_periods(db, 1, &ann);
+    UNIT_EQ_INT("one period", ann.n, 1);
+    UNIT_EQ_INT("orders counted", ann.periods[0].sum.counted, 3);
+    UNIT_EQ_INT("spend", ann.periods[0].sum.spend_minor, 500 + 2500 + 0 + 100 + 50);
+    assert_int_not_equal(db_exec(db, "UPDATE orders SET refunded_in_full = 2 WHERE id = 4", &err),
+                         FID_OK);
+    close_and_remove(db, path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -844,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_migration_25_folds_emails_in_every_script),
         cmocka_unit_test(test_migration_26_payments_keep_the_time_they_bought),
         cmocka_unit_test(test_migration_31_lets_an_expiry_be_given_back),
+        cmocka_unit_test(test_migration_32_orders_refunded_in_full_with_their_shipping_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
