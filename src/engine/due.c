@@ -327,6 +327,30 @@ static bool window_may_exceed(const struct engine *e, const struct customer *c, 
     return tier_rank_for(p, tier_metric_of(p, &high)) > best;
 }
 
+/* Whether a tier reached at t would still be held at the customer's last tier change: true from
+ * that change on; before it, when the tier's review comes after the change (an earlier review
+ * would have judged it, by windows no late order before t reaches). */
+static bool held_at_last_change(const struct engine *e, const struct customer *c, int64_t t)
+{
+    return t >= c->tier_since || tier_next_review(e->program, e->tz, t) > c->tier_since;
+}
+
+/* Whether rank, which the window ending at t reaches, raises the tier at t: from the last change
+ * on, always (the caller compares it with the tier held); before it, when it is above the tier
+ * held at t (else the tier held then keeps its own review) and would still be held at the
+ * change. */
+static enum fid_status raises_tier_at(struct engine *e, const struct customer *c, int64_t t,
+                                      int rank, bool *raises, struct fid_error *err)
+{
+    *raises = t >= c->tier_since;
+    if (*raises || !held_at_last_change(e, c, t))
+        return FID_OK;
+    char held[PROGRAM_ID_MAX];
+    enum fid_status st = tier_held(e, c, t, held, err);
+    *raises = st == FID_OK && rank > program_tier_rank(e->program, held);
+    return st;
+}
+
 /* Judges the windows ending at instants (in time order) as rank_at_later_orders says, their cut
  * periods read through cache (NULL: walked); *stop: one's window no longer holds `at`, and
  * neither does any later one's. */
@@ -344,9 +368,14 @@ static enum fid_status judge_instants(struct engine *e, const struct customer *c
             *stop = true;
             break;
         }
+        if (!held_at_last_change(e, c, instants[i]) ||
+            !window_may_exceed(e, c, start, instants[i] + 1, *best))
+            continue;
         int rank = -1;
+        bool raises = false;
         if ((st = window_rank_cached(e, c, start, instants[i] + 1, cache, &rank, err)) == FID_OK &&
-            rank > *best) {
+            rank > *best &&
+            (st = raises_tier_at(e, c, instants[i], rank, &raises, err)) == FID_OK && raises) {
             *best = rank;
             *best_at = instants[i];
         }
@@ -372,12 +401,27 @@ static enum fid_status rank_at_period_orders(struct engine *e, const struct cust
     return st;
 }
 
+/* The first instant after `at` whose window rank_at_later_orders judges: before the last change,
+ * none whose tier would not be held at it (held_at_last_change), that is none before the window
+ * start of the change less its grace (less the slack of month and offset arithmetic). */
+static int64_t first_judged(const struct engine *e, const struct customer *c, int64_t at)
+{
+    const struct program *p = e->program;
+    if (at + 1 >= c->tier_since)
+        return at + 1;
+    int64_t held_from =
+        tier_window_start(p, e->tz,
+                          fid_tz_add_days(e->tz, c->tier_since, -(int)p->tiers.grace_days)) -
+        WINDOW_START_SLACK;
+    return held_from > at + 1 ? held_from : at + 1;
+}
+
 /* rank_at_later_orders by reading every later order: the reference (tiers_judge_every_order). */
 static enum fid_status rank_at_every_later_order(struct engine *e, const struct customer *c,
                                                  int64_t at, int *best, int64_t *best_at,
                                                  struct fid_error *err)
 {
-    int64_t from = at + 1 > c->tier_since ? at + 1 : c->tier_since, *instants = NULL;
+    int64_t from = first_judged(e, c, at), *instants = NULL;
     size_t n = 0;
     bool stop = false;
     enum fid_status st = order_window_instants(&e->store, &c->order_periods, from, c->last_order_at,
@@ -390,9 +434,10 @@ static enum fid_status rank_at_every_later_order(struct engine *e, const struct 
 
 /* An order recorded late also counts in the windows ending at the customer's orders after it,
  * while the window still holds it: a rolling window's metric falls as orders leave it, so its
- * highest may be at any of them. Those from the last change on are judged (earlier ones were,
- * at that change), in time order until the first whose window no longer holds the late order;
- * the first instant that reaches a rank above *best raises it.
+ * highest may be at any of them. They are judged in time order until the first whose window no
+ * longer holds the late order; the first instant that reaches a rank above *best raises it.
+ * Those before the last change count when what they reach would still be held at that change
+ * (held_at_last_change), which then dates it.
  *
  * Reading those orders costs a walk along the customer's chain per order, and there may be a
  * year of them (an import of history in no order): the orders are taken a period at a time, and
@@ -411,7 +456,7 @@ static enum fid_status rank_at_later_orders(struct engine *e, const struct custo
     if (e->tiers_judge_every_order)
         return rank_at_every_later_order(e, c, at, best, best_at, err);
     const struct order_periods *periods = &c->order_periods;
-    int64_t from = at + 1 > c->tier_since ? at + 1 : c->tier_since, to = c->last_order_at;
+    int64_t from = first_judged(e, c, at), to = c->last_order_at;
     enum fid_status st = FID_OK;
     bool stop = false;
     struct order_window_cache cache = {0};
@@ -446,9 +491,10 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
     if (p->tiers.n_levels == 0 || current == (int)p->tiers.n_levels - 1)
         return FID_OK;
     /* Activity dated `at` counts in the windows ending at it, at the customer's orders after it
-     * and at the latest one (an order recorded late, an enrolment dated before orders). Windows
-     * ending before the last change were judged then, without it: that change is judged again
-     * with it instead. The highest rank wins, from the first of these instants that reaches it. */
+     * and at the latest one (an order recorded late, an enrolment dated before orders). Before
+     * the last change, a window counts when what it reaches would still be held at that change,
+     * which is then judged again with the activity too. The highest rank wins, from the first of
+     * these instants that reaches it. */
     int best = current, rank = -1;
     int64_t best_at = 0, last = c->last_order_at;
     /* a review made again is recorded as one: the next activity dated before it makes it again
@@ -462,10 +508,20 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
         best_at = at < c->tier_since ? c->tier_since : at;
         reason = review ? TIER_REVIEW : TIER_REACHED;
     }
+    /* the window ending at the activity itself, before the change made again above */
+    bool raises = false;
+    if (st == FID_OK && at < c->tier_since && held_at_last_change(e, c, at) &&
+        window_may_exceed(e, c, tier_window_start(p, e->tz, at), at + 1, best) &&
+        (st = rank_after_activity_at(e, c, at, &rank, err)) == FID_OK && rank > best &&
+        (st = raises_tier_at(e, c, at, rank, &raises, err)) == FID_OK && raises) {
+        best = rank;
+        best_at = at;
+    }
     if (st == FID_OK && last > at && later_orders)
         st = rank_at_later_orders(e, c, at, &best, &best_at, err);
-    if (st == FID_OK && last > at && later_orders && last >= c->tier_since &&
-        (st = rank_after_activity_at(e, c, last, &rank, err)) == FID_OK && rank > best) {
+    if (st == FID_OK && last > at && later_orders && held_at_last_change(e, c, last) &&
+        (st = rank_after_activity_at(e, c, last, &rank, err)) == FID_OK && rank > best &&
+        (st = raises_tier_at(e, c, last, rank, &raises, err)) == FID_OK && raises) {
         best = rank;
         best_at = last;
     }
@@ -473,6 +529,11 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
         return st;
     if (best_at != c->tier_since)
         reason = TIER_REACHED;
+    /* reached at an order before the last change, held through it: dated at the change, its
+     * review counted from the order */
+    int64_t reached_at = best_at;
+    if (best_at < c->tier_since)
+        best_at = c->tier_since;
     /* A tier the programme no longer has held since its reaching: the member moves to the level
      * the window reaches, and its review keeps its date (a review counted from this order would
      * judge a year without the orders that reached the old tier). */
@@ -481,7 +542,7 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
     if ((st = change_tier(e, c, best, best_at, reason, err)) != FID_OK)
         return st;
     c->tier_review_at =
-        defunct && review_before > best_at ? review_before : tier_next_review(p, e->tz, best_at);
+        defunct && review_before > best_at ? review_before : tier_next_review(p, e->tz, reached_at);
     due_note(c, c->tier_review_at);
     if (result)
         tier_upgrade_write(e, best, result);

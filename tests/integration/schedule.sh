@@ -595,6 +595,47 @@ tier_history_with_backdated_orders() {
     assert_eq "1970-01-01T00:00:00Z >gold reached" "$(history hal)" "gold at the epoch"
 }
 
+# Late orders dated before a member's last tier change count in the windows ending at them and at
+# the orders between: a tier they reach above the one held then, which its review would not have
+# taken away before that change, is the member's from the change, reviewed from the order.
+late_orders_before_the_last_change() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+      "tiers": {"metric": "spend", "window": "rolling_12_months", "grace_days": 30,
+                "levels": [{"id": "silver", "name": "Silver", "threshold": 5000, "multiplier_pct": 150},
+                           {"id": "gold", "name": "Gold", "threshold": 10000, "multiplier_pct": 200}]}}'
+    init_db p.json
+    history() {
+        expect_exit 0 fidele --json member show "$1"
+        jout '[.tier_history[] | "\(.at) \(.previous)>\(.tier) \(.reason)"] | join(", ")'
+    }
+    local who
+    for who in amy bob; do
+        enrol "$who" 2025-01-01T09:00:00Z
+        NOW=2027-03-07T13:00:00Z order "c-$who" 2027-03-07T12:00:00Z "$who" "C-$who" "[$(line X x 1 6000)]"
+        assert_json '.[0].tier_upgrade.tier' silver "$who: silver"
+    done
+    # amy's of February 2026, a year before: the window at B holds A and B, 10000 (gold), and
+    # gold reached then would be reviewed on 14 March 2027, after the change
+    NOW=2027-03-07T13:00:00Z order b-amy 2026-02-12T12:00:00Z amy B-amy "[$(line X x 1 5000)]"
+    assert_json '.[0] | has("tier_upgrade")' false "B alone: silver, as held"
+    NOW=2027-03-07T13:00:00Z order a-amy 2026-02-01T12:00:00Z amy A-amy "[$(line X x 1 5000)]"
+    assert_json '.[0].tier_upgrade.tier' gold "A and B: gold at B"
+    assert_eq "2027-03-07T12:00:00Z >silver reached, 2027-03-07T12:00:00Z silver>gold reached" \
+        "$(history amy)" "dated at the last change"
+    assert_eq "$(epoch 2027-03-14T12:00:00Z)" "$(sql "SELECT tier_review_at FROM customers WHERE ref = 'amy'")" \
+        "reviewed twelve months and the grace after B"
+    # bob's of 2025: gold at B would have been reviewed in March 2026, before the change
+    NOW=2027-03-07T13:00:00Z order b-bob 2025-02-12T12:00:00Z bob B-bob "[$(line X x 1 5000)]"
+    NOW=2027-03-07T13:00:00Z order a-bob 2025-02-01T12:00:00Z bob A-bob "[$(line X x 1 5000)]"
+    assert_json '.[0] | has("tier_upgrade")' false "reviewed away before the change"
+    assert_eq "2027-03-07T12:00:00Z >silver reached" "$(history bob)" "bob stays silver"
+    run_due 2027-03-14T12:00:00Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 1 vouchers 0" "$(due_summary)" "amy's gold reviewed"
+    expect_exit 0 fidele --json balance amy
+    assert_json .tier silver "B in the window before the grace, C in the one ending at the review: silver"
+    run_due_again 2027-03-14T12:00:00Z
+}
+
 # A late order cannot bring back what a review took away on a window without it.
 late_order_after_a_review() {
     init_db ecommerce # rolling 12 months, grace 30 days; silver 250, gold 750 EUR
@@ -948,6 +989,7 @@ scenario voucher_expiry voucher_expiry
 scenario tier_history_with_backdated_orders tier_history_with_backdated_orders
 scenario late_order_after_a_review late_order_after_a_review
 scenario late_order_between_orders late_order_between_orders
+scenario late_orders_before_the_last_change late_orders_before_the_last_change
 scenario expiry_rule_changes expiry_rule_changes
 scenario enrolment_before_recorded_orders enrolment_before_recorded_orders
 scenario tier_review_calendar_year tier_review_calendar_year

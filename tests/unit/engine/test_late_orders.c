@@ -137,7 +137,7 @@ static char *post_history(struct engine *e, const struct history *h)
     char at[FID_TIME_ISO_MAX];
     fid_time_format(START_AT, at);
     for (int c = 0; c < N_CUSTOMERS; c++) {
-        char key[16], ref[16];
+        char key[24], ref[24];
         snprintf(key, sizeof key, "enrol-%02d", c);
         snprintf(ref, sizeof ref, "c%02d", c);
         json_array_append_new(enrol, json_pack("{s:s, s:s, s:s, s:s}", "type", "enrol", "key", key,

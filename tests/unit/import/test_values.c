@@ -538,7 +538,7 @@ static void test_instant_runs_of_days(void **state)
     for (size_t r = 0; r < N_ELEMENTS(RUNS); r++) {
         for (int hour = 0; hour < 24; hour++)
             for (int minute = 0; minute < 60; minute += 7) {
-                char text[32], label[64];
+                char text[64], label[96];
                 snprintf(text, sizeof text, "2026-03-%02d %02d:%02d:%02d", RUNS[r].day, hour,
                          minute, minute % 60);
                 snprintf(label, sizeof label, "run %zu: %s", r, text);

@@ -55,7 +55,7 @@ static void test_currency_unit(void **state)
     (void)state;
     static const int64_t units[] = {1, 10, 100, 1000, 10000};
     for (int digits = 0; digits < (int)N_ELEMENTS(units); digits++) {
-        char label[16];
+        char label[24];
         snprintf(label, sizeof label, "%d digits", digits);
         UNIT_EQ_INT(label, fid_currency_unit(digits), units[digits]);
     }
