@@ -351,6 +351,25 @@ static enum fid_status raises_tier_at(struct engine *e, const struct customer *c
     return st;
 }
 
+/* Judges the window from `start` ending at t (cut periods read through cache, NULL: walked): a
+ * rank above *best that raises the tier at t makes it the best, reached at t. */
+static enum fid_status judge_window(struct engine *e, const struct customer *c, int64_t start,
+                                    int64_t t, struct order_window_cache *cache, int *best,
+                                    int64_t *best_at, struct fid_error *err)
+{
+    if (!held_at_last_change(e, c, t) || !window_may_exceed(e, c, start, t + 1, *best))
+        return FID_OK;
+    int rank = -1;
+    bool raises = false;
+    enum fid_status st = window_rank_cached(e, c, start, t + 1, cache, &rank, err);
+    if (st == FID_OK && rank > *best &&
+        (st = raises_tier_at(e, c, t, rank, &raises, err)) == FID_OK && raises) {
+        *best = rank;
+        *best_at = t;
+    }
+    return st;
+}
+
 /* Judges the windows ending at instants (in time order) as rank_at_later_orders says, their cut
  * periods read through cache (NULL: walked); *stop: one's window no longer holds `at`, and
  * neither does any later one's. */
@@ -368,17 +387,7 @@ static enum fid_status judge_instants(struct engine *e, const struct customer *c
             *stop = true;
             break;
         }
-        if (!held_at_last_change(e, c, instants[i]) ||
-            !window_may_exceed(e, c, start, instants[i] + 1, *best))
-            continue;
-        int rank = -1;
-        bool raises = false;
-        if ((st = window_rank_cached(e, c, start, instants[i] + 1, cache, &rank, err)) == FID_OK &&
-            rank > *best &&
-            (st = raises_tier_at(e, c, instants[i], rank, &raises, err)) == FID_OK && raises) {
-            *best = rank;
-            *best_at = instants[i];
-        }
+        st = judge_window(e, c, start, instants[i], cache, best, best_at, err);
     }
     return st;
 }
@@ -509,22 +518,13 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
         reason = review ? TIER_REVIEW : TIER_REACHED;
     }
     /* the window ending at the activity itself, before the change made again above */
-    bool raises = false;
-    if (st == FID_OK && at < c->tier_since && held_at_last_change(e, c, at) &&
-        window_may_exceed(e, c, tier_window_start(p, e->tz, at), at + 1, best) &&
-        (st = rank_after_activity_at(e, c, at, &rank, err)) == FID_OK && rank > best &&
-        (st = raises_tier_at(e, c, at, rank, &raises, err)) == FID_OK && raises) {
-        best = rank;
-        best_at = at;
-    }
+    if (st == FID_OK && at < c->tier_since)
+        st = judge_window(e, c, tier_window_start(p, e->tz, at), at, NULL, &best, &best_at, err);
     if (st == FID_OK && last > at && later_orders)
         st = rank_at_later_orders(e, c, at, &best, &best_at, err);
-    if (st == FID_OK && last > at && later_orders && held_at_last_change(e, c, last) &&
-        (st = rank_after_activity_at(e, c, last, &rank, err)) == FID_OK && rank > best &&
-        (st = raises_tier_at(e, c, last, rank, &raises, err)) == FID_OK && raises) {
-        best = rank;
-        best_at = last;
-    }
+    if (st == FID_OK && last > at && later_orders)
+        st =
+            judge_window(e, c, tier_window_start(p, e->tz, last), last, NULL, &best, &best_at, err);
     if (st != FID_OK || best <= current)
         return st;
     if (best_at != c->tier_since)
