@@ -504,17 +504,24 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
      * the last change, a window counts when what it reaches would still be held at that change,
      * which is then judged again with the activity too. The highest rank wins, from the first of
      * these instants that reaches it. */
-    int best = current, rank = -1;
-    int64_t best_at = 0, last = c->last_order_at;
+    int64_t last = c->last_order_at;
     /* a review made again is recorded as one: the next activity dated before it makes it again
      * too, rather than judge the window of an upgrade ending there */
     bool review = false;
     enum tier_change_reason reason = TIER_REACHED;
-    enum fid_status st = at < c->tier_since ? rank_at_last_change(e, c, &rank, &review, err)
-                                            : rank_after_activity_at(e, c, at, &rank, err);
-    if (st == FID_OK && rank > best) {
-        best = rank;
-        best_at = at < c->tier_since ? c->tier_since : at;
+    int first = -1; /* the window at the activity, or the last change made again with it */
+    int64_t first_at = at < c->tier_since ? c->tier_since : at;
+    enum fid_status st = at < c->tier_since ? rank_at_last_change(e, c, &first, &review, err)
+                                            : rank_after_activity_at(e, c, at, &first, err);
+    /* A window before the last change that reaches what the change made again reaches dates
+     * the tier's reaching (its review counts from there), but for a review made again; the
+     * windows then look for ranks from the tier held, not only above the change's. */
+    bool before_first = at < c->tier_since && !review;
+    int best = current;
+    int64_t best_at = 0;
+    if (!before_first && first > best) {
+        best = first;
+        best_at = first_at;
         reason = review ? TIER_REVIEW : TIER_REACHED;
     }
     /* the window ending at the activity itself, before the change made again above */
@@ -525,6 +532,11 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
     if (st == FID_OK && last > at && later_orders)
         st =
             judge_window(e, c, tier_window_start(p, e->tz, last), last, NULL, &best, &best_at, err);
+    if (before_first && first > current &&
+        (first > best || (first == best && best_at >= c->tier_since))) {
+        best = first;
+        best_at = first_at;
+    }
     if (st != FID_OK || best <= current)
         return st;
     if (best_at != c->tier_since)

@@ -634,6 +634,16 @@ late_orders_before_the_last_change() {
     expect_exit 0 fidele --json balance amy
     assert_json .tier silver "B in the window before the grace, C in the one ending at the review: silver"
     run_due_again 2027-03-14T12:00:00Z
+    # cy's of June 2026 is in the windows of B (March 2027) and of the change (C, April): gold
+    # either way, reached at B, so reviewed from B, as in time order
+    enrol cy 2025-01-01T09:00:00Z
+    NOW=2027-04-01T13:00:00Z order b-cy 2027-03-01T12:00:00Z cy B-cy "[$(line X x 1 4000)]"
+    NOW=2027-04-01T13:00:00Z order c-cy 2027-04-01T12:00:00Z cy C-cy "[$(line X x 1 1500)]"
+    NOW=2027-04-01T13:00:00Z order a-cy 2026-06-01T12:00:00Z cy A-cy "[$(line X x 1 6000)]"
+    assert_eq "2027-04-01T12:00:00Z >silver reached, 2027-04-01T12:00:00Z silver>gold reached" \
+        "$(history cy)" "gold from the change"
+    assert_eq "$(epoch 2028-03-31T11:00:00Z)" "$(sql "SELECT tier_review_at FROM customers WHERE ref = 'cy'")" \
+        "reviewed twelve months and the grace after B (13:00 in Paris), not after C"
 }
 
 # A late order cannot bring back what a review took away on a window without it.
