@@ -327,12 +327,27 @@ static bool window_may_exceed(const struct engine *e, const struct customer *c, 
     return tier_rank_for(p, tier_metric_of(p, &high)) > best;
 }
 
-/* Whether a tier reached at t would still be held at the customer's last tier change: true from
- * that change on; before it, when the tier's review comes after the change (an earlier review
- * would have judged it, by windows no late order before t reaches). */
-static bool held_at_last_change(const struct engine *e, const struct customer *c, int64_t t)
+/* Whether rank, reached at t before the customer's last tier change, would still be held at that
+ * change: the reviews between are made again, with the orders recorded now. *anchor: what the
+ * next review counts from (t, or the last review between, which kept it); 0 when one of them
+ * would have lowered it. */
+static enum fid_status kept_until_last_change(struct engine *e, const struct customer *c, int64_t t,
+                                              int rank, int64_t *anchor, struct fid_error *err)
 {
-    return t >= c->tier_since || tier_next_review(e->program, e->tz, t) > c->tier_since;
+    const struct program *p = e->program;
+    bool rolling = p->tiers.window == TIER_WINDOW_ROLLING_12_MONTHS;
+    *anchor = t;
+    for (int64_t review = tier_next_review(p, e->tz, t); review != 0 && review <= c->tier_since;
+         review = tier_next_review(p, e->tz, review)) {
+        int kept = -1;
+        enum fid_status st = review_rank(e, c, review, rolling ? *anchor : 0, &kept, err);
+        if (st != FID_OK || kept < rank) {
+            *anchor = 0;
+            return st;
+        }
+        *anchor = review;
+    }
+    return FID_OK;
 }
 
 /* Whether rank, which the window ending at t reaches, raises the tier at t: from the last change
@@ -343,11 +358,14 @@ static enum fid_status raises_tier_at(struct engine *e, const struct customer *c
                                       int rank, bool *raises, struct fid_error *err)
 {
     *raises = t >= c->tier_since;
-    if (*raises || !held_at_last_change(e, c, t))
+    if (*raises)
         return FID_OK;
     char held[PROGRAM_ID_MAX];
+    int64_t anchor = 0;
     enum fid_status st = tier_held(e, c, t, held, err);
-    *raises = st == FID_OK && rank > program_tier_rank(e->program, held);
+    if (st == FID_OK && rank > program_tier_rank(e->program, held))
+        st = kept_until_last_change(e, c, t, rank, &anchor, err);
+    *raises = st == FID_OK && anchor != 0;
     return st;
 }
 
@@ -357,7 +375,7 @@ static enum fid_status judge_window(struct engine *e, const struct customer *c, 
                                     int64_t t, struct order_window_cache *cache, int *best,
                                     int64_t *best_at, struct fid_error *err)
 {
-    if (!held_at_last_change(e, c, t) || !window_may_exceed(e, c, start, t + 1, *best))
+    if (!window_may_exceed(e, c, start, t + 1, *best))
         return FID_OK;
     int rank = -1;
     bool raises = false;
@@ -410,27 +428,12 @@ static enum fid_status rank_at_period_orders(struct engine *e, const struct cust
     return st;
 }
 
-/* The first instant after `at` whose window rank_at_later_orders judges: before the last change,
- * none whose tier would not be held at it (held_at_last_change), that is none before the window
- * start of the change less its grace (less the slack of month and offset arithmetic). */
-static int64_t first_judged(const struct engine *e, const struct customer *c, int64_t at)
-{
-    const struct program *p = e->program;
-    if (at + 1 >= c->tier_since)
-        return at + 1;
-    int64_t held_from =
-        tier_window_start(p, e->tz,
-                          fid_tz_add_days(e->tz, c->tier_since, -(int)p->tiers.grace_days)) -
-        WINDOW_START_SLACK;
-    return held_from > at + 1 ? held_from : at + 1;
-}
-
 /* rank_at_later_orders by reading every later order: the reference (tiers_judge_every_order). */
 static enum fid_status rank_at_every_later_order(struct engine *e, const struct customer *c,
                                                  int64_t at, int *best, int64_t *best_at,
                                                  struct fid_error *err)
 {
-    int64_t from = first_judged(e, c, at), *instants = NULL;
+    int64_t from = at + 1, *instants = NULL;
     size_t n = 0;
     bool stop = false;
     enum fid_status st = order_window_instants(&e->store, &c->order_periods, from, c->last_order_at,
@@ -446,7 +449,7 @@ static enum fid_status rank_at_every_later_order(struct engine *e, const struct 
  * highest may be at any of them. They are judged in time order until the first whose window no
  * longer holds the late order; the first instant that reaches a rank above *best raises it.
  * Those before the last change count when what they reach would still be held at that change
- * (held_at_last_change), which then dates it.
+ * (raises_tier_at), which then dates it.
  *
  * Reading those orders costs a walk along the customer's chain per order, and there may be a
  * year of them (an import of history in no order): the orders are taken a period at a time, and
@@ -465,7 +468,7 @@ static enum fid_status rank_at_later_orders(struct engine *e, const struct custo
     if (e->tiers_judge_every_order)
         return rank_at_every_later_order(e, c, at, best, best_at, err);
     const struct order_periods *periods = &c->order_periods;
-    int64_t from = first_judged(e, c, at), to = c->last_order_at;
+    int64_t from = at + 1, to = c->last_order_at;
     enum fid_status st = FID_OK;
     bool stop = false;
     struct order_window_cache cache = {0};
@@ -542,10 +545,13 @@ enum fid_status tier_after_activity(struct engine *e, struct customer *c, int64_
     if (best_at != c->tier_since)
         reason = TIER_REACHED;
     /* reached at an order before the last change, held through it: dated at the change, its
-     * review counted from the order */
+     * review counted from the order (or from the last review between, which kept it) */
     int64_t reached_at = best_at;
-    if (best_at < c->tier_since)
+    if (best_at < c->tier_since) {
+        if ((st = kept_until_last_change(e, c, best_at, best, &reached_at, err)) != FID_OK)
+            return st;
         best_at = c->tier_since;
+    }
     /* A tier the programme no longer has held since its reaching: the member moves to the level
      * the window reaches, and its review keeps its date (a review counted from this order would
      * judge a year without the orders that reached the old tier). */

@@ -646,6 +646,26 @@ late_orders_before_the_last_change() {
         "reviewed twelve months and the grace after B (13:00 in Paris), not after C"
 }
 
+# The same under calendar years: a tier a late order's window reaches before the last change, kept
+# by the review between (which judges the year it was reached in), is the member's from the change.
+late_orders_before_the_last_change_calendar() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+      "tiers": {"metric": "spend", "window": "calendar_year", "grace_days": 31,
+                "levels": [{"id": "silver", "name": "Silver", "threshold": 5000, "multiplier_pct": 150},
+                           {"id": "gold", "name": "Gold", "threshold": 10000, "multiplier_pct": 200}]}}'
+    init_db p.json
+    enrol dot 2026-01-01T09:00:00Z
+    NOW=2027-02-01T00:05:00Z order b-dot 2026-12-01T12:00:00Z dot B-dot "[$(line X x 1 4000)]"
+    # C a minute after the review of 1 February 00:00 (Paris) that judges 2026: silver
+    NOW=2027-02-01T00:05:00Z order c-dot 2027-02-01T00:01:00Z dot C-dot "[$(line X x 1 5500)]"
+    assert_json '.[0].tier_upgrade.tier' silver "2027 so far: silver"
+    # June 2026, late: 2026 holds 10000 at B, gold, which that review keeps
+    NOW=2027-02-01T00:05:00Z order a-dot 2026-06-01T12:00:00Z dot A-dot "[$(line X x 1 6000)]"
+    assert_json '.[0].tier_upgrade.tier' gold "gold, kept by the review of 2026"
+    assert_eq "$(epoch 2028-01-31T23:00:00Z)" "$(sql "SELECT tier_review_at FROM customers WHERE ref = 'dot'")" \
+        "reviewed a year after the review that kept it, as in time order"
+}
+
 # A late order cannot bring back what a review took away on a window without it.
 late_order_after_a_review() {
     init_db ecommerce # rolling 12 months, grace 30 days; silver 250, gold 750 EUR
@@ -1000,6 +1020,7 @@ scenario tier_history_with_backdated_orders tier_history_with_backdated_orders
 scenario late_order_after_a_review late_order_after_a_review
 scenario late_order_between_orders late_order_between_orders
 scenario late_orders_before_the_last_change late_orders_before_the_last_change
+scenario late_orders_before_the_last_change_calendar late_orders_before_the_last_change_calendar
 scenario expiry_rule_changes expiry_rule_changes
 scenario enrolment_before_recorded_orders enrolment_before_recorded_orders
 scenario tier_review_calendar_year tier_review_calendar_year
