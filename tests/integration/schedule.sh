@@ -595,15 +595,21 @@ tier_history_with_backdated_orders() {
     assert_eq "1970-01-01T00:00:00Z >gold reached" "$(history hal)" "gold at the epoch"
 }
 
+# silver_and_gold WINDOW GRACE_DAYS: a database whose tiers are silver at 50 EUR of spend and gold
+# at 100, judged over WINDOW, 1 point per euro.
+silver_and_gold() {
+    write p.json "{\"earning\": {\"points\": 1, \"per_minor\": 100},
+      \"tiers\": {\"metric\": \"spend\", \"window\": \"$1\", \"grace_days\": $2,
+                \"levels\": [{\"id\": \"silver\", \"name\": \"Silver\", \"threshold\": 5000, \"multiplier_pct\": 150},
+                           {\"id\": \"gold\", \"name\": \"Gold\", \"threshold\": 10000, \"multiplier_pct\": 200}]}}"
+    init_db p.json
+}
+
 # Late orders dated before a member's last tier change count in the windows ending at them and at
 # the orders between: a tier they reach above the one held then, which its review would not have
 # taken away before that change, is the member's from the change, reviewed from the order.
 late_orders_before_the_last_change() {
-    write p.json '{"earning": {"points": 1, "per_minor": 100},
-      "tiers": {"metric": "spend", "window": "rolling_12_months", "grace_days": 30,
-                "levels": [{"id": "silver", "name": "Silver", "threshold": 5000, "multiplier_pct": 150},
-                           {"id": "gold", "name": "Gold", "threshold": 10000, "multiplier_pct": 200}]}}'
-    init_db p.json
+    silver_and_gold rolling_12_months 30
     history() {
         expect_exit 0 fidele --json member show "$1"
         jout '[.tier_history[] | "\(.at) \(.previous)>\(.tier) \(.reason)"] | join(", ")'
@@ -649,11 +655,7 @@ late_orders_before_the_last_change() {
 # The same under calendar years: a tier a late order's window reaches before the last change, kept
 # by the review between (which judges the year it was reached in), is the member's from the change.
 late_orders_before_the_last_change_calendar() {
-    write p.json '{"earning": {"points": 1, "per_minor": 100},
-      "tiers": {"metric": "spend", "window": "calendar_year", "grace_days": 31,
-                "levels": [{"id": "silver", "name": "Silver", "threshold": 5000, "multiplier_pct": 150},
-                           {"id": "gold", "name": "Gold", "threshold": 10000, "multiplier_pct": 200}]}}'
-    init_db p.json
+    silver_and_gold calendar_year 31
     enrol dot 2026-01-01T09:00:00Z
     NOW=2027-02-01T00:05:00Z order b-dot 2026-12-01T12:00:00Z dot B-dot "[$(line X x 1 4000)]"
     # C a minute after the review of 1 February 00:00 (Paris) that judges 2026: silver
