@@ -112,8 +112,8 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
                               ev->at, 0, ev->key, explanation, NULL, NULL, err)) != FID_OK)
             return st;
     } else if (r->cost_points > 0) {
-        /* a shortfall names /at when points earned since the redemption's date would cover it,
-         * else the reward and today's balance */
+        /* a shortfall names /at and what was available at the redemption's date when points
+         * were earned since, else the reward and today's balance */
         struct debit debit = {.kind = LEDGER_REDEEM,
                               .amount = r->cost_points,
                               .at = ev->at,
