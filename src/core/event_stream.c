@@ -1,7 +1,8 @@
 /*
  * Input framing for `fidele event post`. A document that starts with '[' is one JSON array; a
  * document holding exactly one JSON value is that object; anything else is read as NDJSON, line by
- * line, so that a bad line is reported by its number.
+ * line, so that a bad line is reported by its number, unless it is one malformed document written
+ * over several lines (below).
  */
 #include "core/event_stream.h"
 
@@ -61,6 +62,44 @@ static enum fid_status parse_ndjson(const char *text, size_t len, bool lenient, 
     return FID_OK;
 }
 
+/* Where a document read whole went wrong: the overflowing field's pointer, or its line. */
+static enum fid_status whole_document_error(const char *text, size_t len, json_error_t *jerr,
+                                            struct fid_error *err)
+{
+    char pointer[JSONR_PATH_MAX], message[FID_ERROR_MESSAGE_MAX], where[48];
+    if (jsonr_overflow_at(text, len, jerr, pointer, message))
+        return fid_fail(err, FID_ERR_INPUT, pointer, "%s", message);
+    snprintf(where, sizeof where, "line %d", jerr->line);
+    return fid_fail(err, FID_ERR_INPUT, where, "malformed JSON at column %d: %s", jerr->column,
+                    jerr->text);
+}
+
+/* A malformed text is one object written over several lines, not NDJSON, when its first line is
+ * not a JSON value of its own and a later line does not start an object (`"type": ...`, `}`):
+ * NDJSON's lines each hold an object, so reading it line by line would report the wrong line and,
+ * applying each event, apply what stood inside the object. */
+static bool one_document_over_lines(const char *text, size_t len)
+{
+    const char *p = jsonr_skip_blanks(text, text + len), *end = text + len;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl == NULL)
+        return false;
+    json_error_t ignored;
+    json_t *first = jsonr_loadb(p, (size_t)(nl - p), JSON_DECODE_ANY, &ignored);
+    json_decref(first);
+    if (first != NULL)
+        return false;
+    for (p = nl + 1; p < end;) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        const char *c = jsonr_skip_blanks(p, line_end);
+        if (c != line_end && *c != '{')
+            return true;
+        p = nl ? nl + 1 : end;
+    }
+    return false;
+}
+
 static enum fid_status parse(const char *text, size_t len, bool lenient, json_t **out,
                              struct fid_error *err)
 {
@@ -76,14 +115,8 @@ static enum fid_status parse(const char *text, size_t len, bool lenient, json_t 
     json_error_t jerr;
     json_t *whole = jsonr_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (*first == '[') {
-        char pointer[JSONR_PATH_MAX], message[FID_ERROR_MESSAGE_MAX];
-        if (whole == NULL && jsonr_overflow_at(text, len, &jerr, pointer, message)) {
-            st = fid_fail(err, FID_ERR_INPUT, pointer, "%s", message);
-        } else if (whole == NULL) {
-            char where[48];
-            snprintf(where, sizeof where, "line %d", jerr.line);
-            st = fid_fail(err, FID_ERR_INPUT, where, "malformed JSON at column %d: %s", jerr.column,
-                          jerr.text);
+        if (whole == NULL) {
+            st = whole_document_error(text, len, &jerr, err);
         } else {
             size_t i;
             json_t *item;
@@ -102,6 +135,8 @@ static enum fid_status parse(const char *text, size_t len, bool lenient, json_t 
         json_array_append(events, whole);
     } else if (whole != NULL) {
         st = fid_fail(err, FID_ERR_INPUT, "", "expected an event object, an array or NDJSON");
+    } else if (one_document_over_lines(text, len)) {
+        st = whole_document_error(text, len, &jerr, err);
     } else {
         st = parse_ndjson(text, len, lenient, events, err);
     }

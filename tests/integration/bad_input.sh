@@ -63,6 +63,13 @@ malformed_json() {
         '{"type":"order","key":"n3",' \
         "{\"type\":\"order\",\"key\":\"n4\",\"at\":\"2026-03-04T08:00:00Z\",\"customer\":\"alice\",\"order_id\":\"N4\",\"lines\":[$LINE_OK]}" >nd.json
     bad "malformed NDJSON line 3 of 4" "line 3" nd.json fidele event post nd.json
+    # one object written over lines with a trailing comma: named at the comma's line, not read
+    # as NDJSON (which named line 1 and, applying each event, applied the object inside it)
+    printf '{\n  %s,\n  "lines": [\n    %s,\n  ]\n}\n' "$ORDER_OK" "$LINE_OK" >pretty.json
+    bad "an object over lines" "line 5" pretty.json fidele event post pretty.json
+    bad "an object over lines, each event" "line 5" pretty.json fidele event post --each pretty.json
+    printf '{"batch": [\n{"type":"enrol","key":"e1","customer":"bob"}\n],}\n' >wrapped.json
+    bad "a wrapped batch, each event" "line 3" wrapped.json fidele event post --each wrapped.json
     # a well-formed line that is a bad event: also all or nothing, named by its position
     sed -i 's/^{"type":"order","key":"n3",$/{"type":"order","key":"n3","at":"2026-03-04T08:00:00Z","customer":"alice","order_id":"N3","lines":[{"sku":"X","quantity":-1,"unit_price_minor":1}]}/' nd.json
     bad "bad event on line 3 of 4" "event 3: /lines/0/quantity" nd.json fidele event post nd.json
