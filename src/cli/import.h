@@ -58,6 +58,7 @@ struct import {
     const char *maps[F_COUNT]; /* --map values */
     int column[F_COUNT];       /* 0-based, -1 = absent */
     bool header_done, no_header, award, dry_run, draft_open;
+    size_t header_fields; /* the header's columns (0 without one) */
     const char *date_format;
     int digits;
     FILE *errors;

@@ -21,16 +21,29 @@ double import_clock(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void import_report_bad(struct import *im, size_t line, int field, const char *reason)
+static void report(struct import *im, size_t line, const char *column, const char *reason)
 {
     im->bad_rows++;
+    fprintf(stderr, "fidele: line %zu%s: %s\n", line, column, reason);
+    if (im->errors)
+        fprintf(im->errors, "line %zu%s: %s\n", line, column, reason);
+}
+
+void import_report_bad(struct import *im, size_t line, int field, const char *reason)
+{
     char column[64] = "";
     if (field >= 0)
         snprintf(column, sizeof column, ", column %d (%s)", im->column[field] + 1,
                  FIELD_NAMES[field]);
-    fprintf(stderr, "fidele: line %zu%s: %s\n", line, column, reason);
-    if (im->errors)
-        fprintf(im->errors, "line %zu%s: %s\n", line, column, reason);
+    report(im, line, column, reason);
+}
+
+/* A column by its place, for what is wrong with the row itself rather than one of its fields. */
+static void report_column(struct import *im, size_t line, size_t index, const char *reason)
+{
+    char column[32];
+    snprintf(column, sizeof column, ", column %zu", index + 1);
+    report(im, line, column, reason);
 }
 
 /* The amount of a row's field in minor units, within the bound the engine puts on an order's
@@ -125,6 +138,29 @@ static bool blank(const char *text)
 }
 
 /* A field that is not UTF-8, or an id with control characters, is refused by its column. */
+/* What is wrong with the row as a whole, reported by its column. */
+static bool row_whole(struct import *im, const struct row *row)
+{
+    /* the fields are read as C strings: one a NUL byte cut short would read as another value */
+    if (row->nul_field >= 0) {
+        report_column(im, row->line, (size_t)row->nul_field, "a NUL byte, which text cannot hold");
+        return false;
+    }
+    /* a value past the header's columns is one the file meant somewhere: most often an amount
+     * with a decimal comma left unquoted ("19,990"); empty ones (a trailing delimiter) are not */
+    for (size_t c = im->header_fields; im->header_fields > 0 && c < row->n_fields; c++)
+        if (row->fields[c][0] != '\0') {
+            char reason[128];
+            snprintf(reason, sizeof reason,
+                     "a value beyond the header's %zu columns (quote a field that holds the "
+                     "delimiter)",
+                     im->header_fields);
+            report_column(im, row->line, c, reason);
+            return false;
+        }
+    return true;
+}
+
 static bool fields_readable(struct import *im, const struct row *row)
 {
     for (int f = 0; f < F_COUNT; f++) {
@@ -218,8 +254,10 @@ int import_on_row(const struct row *row, void *context)
         for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
             if (im->column[lines[i]] >= 0)
                 im->columnar = false;
-        if (!im->no_header)
+        if (!im->no_header) {
+            im->header_fields = row->n_fields;
             return 0;
+        }
     }
     if (++im->rows == 4096 && im->file_size > im->bytes && im->bytes > 0)
         history_import_expect(im->history, (size_t)((double)(im->file_size - im->bytes) /
@@ -259,6 +297,12 @@ int import_on_row(const struct row *row, void *context)
         import_close_order(im);
         if (im->status != FID_OK)
             return 1;
+        if (!row_whole(im, row)) {
+            if (order_id && order_id[0])
+                return refuse_order(im, row, order_id);
+            im->orders_failed++;
+            return 0;
+        }
         if (order_id == NULL || order_id[0] == '\0') {
             import_report_bad(im, row->line, F_ORDER_ID, "the order id is empty");
             im->orders_failed++;
@@ -374,7 +418,7 @@ int import_on_row(const struct row *row, void *context)
     }
     if (im->order_bad)
         return 0;
-    if (same_order && !fields_readable(im, row)) {
+    if (same_order && (!row_whole(im, row) || !fields_readable(im, row))) {
         im->order_bad = true;
         return 0;
     }

@@ -57,6 +57,7 @@ struct history_import {
     struct store *store;
     int64_t now;
     uint8_t key[HISTORY_KEY_BYTES];
+    bool key_unsaved;        /* made by this import, stored with its first block */
     struct digest_set known; /* refs of the orders recorded before the import */
     struct digest_set seen;  /* refs of the orders the import saw */
     /* customers by ref */
@@ -437,6 +438,19 @@ static enum fid_status begin(struct history_import *im, struct fid_error *err)
     return st;
 }
 
+/* A merchant's first history gets a new key, stored only with the first block written: an import
+ * that writes none (every row refused, an empty file) leaves the database as it was. */
+static enum fid_status read_or_make_key(struct history_import *im, struct fid_error *err)
+{
+    bool found = false;
+    enum fid_status st = history_key_read(im->store, im->key, &found, err);
+    if (st == FID_OK && !found) {
+        st = history_key_new(im->key, err);
+        im->key_unsaved = true;
+    }
+    return st;
+}
+
 enum fid_status history_import_open(struct store *store, int64_t now, size_t commit_orders,
                                     bool dry, struct history_import **out, struct fid_error *err)
 {
@@ -460,7 +474,7 @@ enum fid_status history_import_open(struct store *store, int64_t now, size_t com
      * import reads in a snapshot of its own). */
     if ((st = db_exec(store->db, "PRAGMA cache_size = -131072", err)) != FID_OK ||
         (st = dry ? db_read_begin(store->db, err) : begin(im, err)) != FID_OK ||
-        (st = history_key(store, im->key, err)) != FID_OK || (st = load(im, err)) != FID_OK) {
+        (st = read_or_make_key(im, err)) != FID_OK || (st = load(im, err)) != FID_OK) {
         if (dry)
             db_rollback(store->db);
         history_import_close(im);
@@ -494,8 +508,13 @@ enum history_outcome history_import_see(struct history_import *im, const char *o
 
 static enum fid_status write_block(struct history_import *im, struct fid_error *err)
 {
-    enum fid_status st =
-        im->dry ? FID_OK : history_block_append(im->store, &im->block, im->block_refs, err);
+    enum fid_status st = FID_OK;
+    if (!im->dry && im->block.n > 0 && im->key_unsaved) {
+        st = history_key_save(im->store, im->key, err);
+        im->key_unsaved = st != FID_OK;
+    }
+    if (st == FID_OK && !im->dry)
+        st = history_block_append(im->store, &im->block, im->block_refs, err);
     im->block.n = 0;
     return st;
 }

@@ -60,6 +60,8 @@ static void add_field(struct gather *g, const char *data, size_t len)
                                                   : "more than 256 fields");
         return;
     }
+    if (g->row.nul_field < 0 && memchr(data, '\0', len) != NULL)
+        g->row.nul_field = (int)g->row.n_fields;
     xgrow((void **)&g->buffer, &g->cap, g->used + len + 1, 1);
     memcpy(g->buffer + g->used, data, len);
     g->buffer[g->used + len] = '\0';
@@ -76,6 +78,7 @@ static void end_row(struct gather *g)
         g->stop = g->visit(&g->row, g->context);
     }
     g->row.n_fields = 0;
+    g->row.nul_field = -1;
     g->used = 0;
     g->row_open = false;
     g->fed = false;
@@ -164,6 +167,8 @@ static enum fid_status read_blank_separated(FILE *in, struct gather *g, size_t *
                 p++;
             add_field(g, start, (size_t)(p - start));
         }
+        if (p < line + n && g->row.nul_field < 0) /* a NUL byte, where reading the line stopped */
+            g->row.nul_field = (int)g->row.n_fields - (p > line && p[-1] != ' ' && p[-1] != '\t');
         end_row(g);
     }
     free(line);
@@ -173,8 +178,12 @@ static enum fid_status read_blank_separated(FILE *in, struct gather *g, size_t *
 enum fid_status rows_read(FILE *in, char delimiter, row_visit visit, void *context,
                           size_t *bytes_read, struct fid_error *err)
 {
-    struct gather g = {
-        .visit = visit, .context = context, .status = FID_OK, .err = err, .at_line_start = true};
+    struct gather g = {.visit = visit,
+                       .context = context,
+                       .status = FID_OK,
+                       .err = err,
+                       .at_line_start = true,
+                       .row.nul_field = -1};
     enum fid_status st = delimiter ? read_csv(in, delimiter, &g, bytes_read)
                                    : read_blank_separated(in, &g, bytes_read);
     free(g.buffer);

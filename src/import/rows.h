@@ -18,6 +18,7 @@ struct row {
     size_t line; /* 1-based line where the row starts */
     size_t n_fields;
     const char *fields[ROWS_FIELDS_MAX]; /* NUL-terminated, valid during the callback */
+    int nul_field; /* the first field that held a NUL byte (cut short there), or -1 */
 };
 
 /* Return non-zero to stop reading. */

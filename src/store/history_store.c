@@ -36,9 +36,8 @@ static bool block_sound(size_t n, size_t size)
     return n <= HISTORY_BLOCK_ORDERS && size == layout_of(n).size;
 }
 
-/* The merchant's hash key; *found false when it has none (no history was ever imported). */
-static enum fid_status read_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES], bool *found,
-                                struct fid_error *err)
+enum fid_status history_key_read(struct store *store, uint8_t key[HISTORY_KEY_BYTES], bool *found,
+                                 struct fid_error *err)
 {
     struct db_stmt *s =
         db_prepare(store->db, "SELECT hash_key FROM order_history_keys WHERE merchant_id = ?");
@@ -54,21 +53,41 @@ static enum fid_status read_key(struct store *store, uint8_t key[HISTORY_KEY_BYT
                            : FID_OK;
 }
 
+enum fid_status history_key_new(uint8_t key[HISTORY_KEY_BYTES], struct fid_error *err)
+{
+    if (sodium_init() < 0)
+        return fid_fail(err, FID_ERR_IO, "", "libsodium failed to initialise");
+    randombytes_buf(key, HISTORY_KEY_BYTES);
+    return FID_OK;
+}
+
+enum fid_status history_key_save(struct store *store, const uint8_t key[HISTORY_KEY_BYTES],
+                                 struct fid_error *err)
+{
+    struct db_stmt *s = db_prepare(store->db, "INSERT INTO order_history_keys (merchant_id, "
+                                              "hash_key) VALUES (?, ?) ON CONFLICT DO NOTHING");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_blob(s, 2, key, HISTORY_KEY_BYTES);
+    uint8_t stored[HISTORY_KEY_BYTES];
+    bool found = false;
+    enum fid_status st = db_run(s, err);
+    if (st == FID_OK)
+        st = history_key_read(store, stored, &found, err);
+    if (st == FID_OK && (!found || sodium_memcmp(stored, key, HISTORY_KEY_BYTES) != 0))
+        st = fid_fail(err, FID_ERR_CONFLICT, "",
+                      "another import recorded order history meanwhile: run the import again");
+    return st;
+}
+
 enum fid_status history_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES],
                             struct fid_error *err)
 {
     bool found = false;
-    enum fid_status st = read_key(store, key, &found, err);
+    enum fid_status st = history_key_read(store, key, &found, err);
     if (st != FID_OK || found)
         return st;
-    if (sodium_init() < 0)
-        return fid_fail(err, FID_ERR_IO, "", "libsodium failed to initialise");
-    randombytes_buf(key, HISTORY_KEY_BYTES);
-    struct db_stmt *s = db_prepare(
-        store->db, "INSERT INTO order_history_keys (merchant_id, hash_key) VALUES (?, ?)");
-    db_bind_int(s, 1, store->merchant_id);
-    db_bind_blob(s, 2, key, HISTORY_KEY_BYTES);
-    return db_run(s, err);
+    st = history_key_new(key, err);
+    return st == FID_OK ? history_key_save(store, key, err) : st;
 }
 
 void history_ref_hash(const uint8_t key[HISTORY_KEY_BYTES], const char *ref,
@@ -333,7 +352,7 @@ enum fid_status history_holds_ref_at(struct store *store, const char *ref, int64
     uint8_t key[HISTORY_KEY_BYTES], hash[HISTORY_REF_HASH];
     bool keyed = false;
     enum fid_status st = FID_OK;
-    if (rc == DB_ROW && (st = read_key(store, key, &keyed, err)) == FID_OK && keyed)
+    if (rc == DB_ROW && (st = history_key_read(store, key, &keyed, err)) == FID_OK && keyed)
         history_ref_hash(key, ref, hash);
     for (; st == FID_OK && keyed && !*found && rc == DB_ROW; rc = db_step(s)) {
         size_t size = 0;
@@ -353,7 +372,7 @@ enum fid_status history_take_ref(struct store *store, const char *ref, struct hi
     *found = false;
     uint8_t key[HISTORY_KEY_BYTES], hash[HISTORY_REF_HASH];
     bool keyed = false;
-    enum fid_status st = read_key(store, key, &keyed, err);
+    enum fid_status st = history_key_read(store, key, &keyed, err);
     if (st != FID_OK || !keyed)
         return st;
     history_ref_hash(key, ref, hash);

@@ -25,6 +25,14 @@
 /* The merchant's hash key, created (inside the caller's write transaction) when missing. */
 enum fid_status history_key(struct store *store, uint8_t key[HISTORY_KEY_BYTES],
                             struct fid_error *err) FID_MUST_USE;
+/* The same in steps, for a writer that stores a new key only with the first history it writes:
+ * *found false when the merchant has none; a new random one; storing it, a conflict when another
+ * key was stored meanwhile (the refs hashed with this one would not be found). */
+enum fid_status history_key_read(struct store *store, uint8_t key[HISTORY_KEY_BYTES], bool *found,
+                                 struct fid_error *err) FID_MUST_USE;
+enum fid_status history_key_new(uint8_t key[HISTORY_KEY_BYTES], struct fid_error *err) FID_MUST_USE;
+enum fid_status history_key_save(struct store *store, const uint8_t key[HISTORY_KEY_BYTES],
+                                 struct fid_error *err) FID_MUST_USE;
 void history_ref_hash(const uint8_t key[HISTORY_KEY_BYTES], const char *ref,
                       uint8_t out[HISTORY_REF_HASH]);
 

@@ -205,6 +205,31 @@ kim,7002,2026-03-07,10,refunded,-abc
     assert_contains "$ERR" 'line 4, column 6 (refunded): "-abc" is not an amount' "the sign kept"
 }
 
+# What is wrong with a row as a whole, not one of its fields: a NUL byte (the fields are read as
+# text, so one cut short would read as another customer, order and amount), a value past the
+# header's columns (an unquoted decimal comma); an import that keeps nothing writes nothing.
+rows_bad_as_a_whole() {
+    init_db cafe --timezone Etc/UTC
+    local before
+    before=$(snapshot)
+    : >empty.csv
+    expect_exit 2 fidele import orders empty.csv
+    printf 'customer,order_id,date,amount\nc-1\0zz,H-1\0x,2026-03-01,1\0009\nc-2,H-2,2026-03-01,19,990\n' >a.csv
+    expect_exit 2 fidele import orders a.csv
+    assert_contains "$ERR" "line 2, column 1: a NUL byte, which text cannot hold" "a NUL byte"
+    assert_contains "$ERR" "line 3, column 5: a value beyond the header's 4 columns" "an extra value"
+    assert_contains "$OUT" "0 orders imported, 0 already imported, 2 refused" "both refused"
+    printf 'c-1\0zz H-1 2026-03-01 19\n' >b.txt
+    expect_exit 2 fidele import orders b.txt --delimiter whitespace --no-header --map customer=1 \
+        --map order_id=2 --map date=3 --map amount=4
+    assert_contains "$ERR" "line 1, column 1: a NUL byte" "whitespace columns"
+    assert_unchanged "$before" "imports that kept nothing wrote nothing (not even the history's key)"
+    # a trailing delimiter adds an empty field: not a value
+    printf 'customer,order_id,date,amount\nc-3,H-3,2026-03-01,19,\n' >c.csv
+    expect_exit 0 fidele import orders c.csv
+    assert_eq 1900 "$(sql "SELECT spend_minor FROM customers WHERE ref = 'c-3'")" "the trailing delimiter"
+}
+
 # An e-mail or a phone that names the customer is kept as customers keep them: e-mails in lower
 # case, phones in international form (a national number read in the merchant's country, here
 # France's), so that one shopper is one customer; a phone that cannot be written so (a national
@@ -528,6 +553,7 @@ scenario statuses_and_refunds statuses_and_refunds
 scenario future_dates future_dates
 scenario dry_run_checks_everything dry_run_checks_everything
 scenario refused_rows refused_rows
+scenario rows_bad_as_a_whole rows_bad_as_a_whole
 scenario refused_orders_counted refused_orders_counted
 scenario rows_apart rows_apart
 scenario generic_csv generic_csv

@@ -154,6 +154,32 @@ static void test_key_rolled_back(void **state)
     assert_memory_equal(second, again, sizeof second);
 }
 
+/* A key made apart is stored once: saving it again holds, another is a conflict and the first
+ * stays (an import that hashed refs with a key not stored must not write them). */
+static void test_key_saved_once(void **state)
+{
+    struct fixture *f = *state;
+    struct fid_error err;
+    uint8_t mine[HISTORY_KEY_BYTES], theirs[HISTORY_KEY_BYTES], stored[HISTORY_KEY_BYTES];
+    bool found = true;
+    begin(&f->store);
+    assert_int_equal(history_key_read(&f->store, stored, &found, &err), FID_OK);
+    assert_false(found);
+    assert_int_equal(history_key_new(mine, &err), FID_OK);
+    assert_int_equal(history_key_new(theirs, &err), FID_OK);
+    assert_memory_not_equal(mine, theirs, sizeof mine);
+    assert_int_equal(history_key_save(&f->store, theirs, &err), FID_OK);
+    assert_int_equal(history_key_save(&f->store, theirs, &err), FID_OK);
+    assert_int_equal(history_key_save(&f->store, mine, &err), FID_ERR_CONFLICT);
+    assert_non_null(strstr(err.message, "run the import again"));
+    commit(&f->store);
+    begin(&f->store);
+    assert_int_equal(history_key_read(&f->store, stored, &found, &err), FID_OK);
+    commit(&f->store);
+    assert_true(found);
+    assert_memory_equal(stored, theirs, sizeof stored);
+}
+
 struct hash_case {
     const char *ref;
     const char *hex; /* SipHash-2-4, 128-bit output, key 00 01 .. 0f */
@@ -511,6 +537,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_rolled_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_saved_once, setup, teardown),
         cmocka_unit_test(test_ref_hash),
         cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_block, setup, teardown),
