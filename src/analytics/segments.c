@@ -11,9 +11,7 @@
 
 const char *lifecycle_name(enum lifecycle_stage stage)
 {
-    static const char *const names[] = {"new",     "active",  "loyal",  "occasional",
-                                        "at_risk", "dormant", "churned"};
-    return names[stage];
+    return LIFECYCLE_STAGE_NAMES[stage];
 }
 
 bool segment_lifecycle(const struct lifecycle_rules *r, const struct segment_customer *c,

@@ -44,6 +44,7 @@ enum lifecycle_stage {
     LIFECYCLE_CHURNED,
     LIFECYCLE_COUNT,
 };
+_Static_assert(LIFECYCLE_COUNT == LIFECYCLE_STAGES, "a stage without a name");
 
 const char *lifecycle_name(enum lifecycle_stage stage);
 

@@ -7,11 +7,13 @@
 #include "core/program.h"
 #include "core/program_read.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "util/jsonread.h"
 #include "util/jsonwrite.h"
+#include "util/text.h"
 #include "util/timeutil.h"
 #include "util/xalloc.h"
 
@@ -133,12 +135,35 @@ enum fid_status program_read_id(const json_t *obj, const char *path, const char 
     return FID_OK;
 }
 
+/* Set while a stored version is read (program_parse_stored_text): it passed the checks of its
+ * day, and one added since (control characters in names, segment ids apart from each other and
+ * from the lifecycle stages) must not lock its merchant out. */
+static _Thread_local bool reading_stored;
+
+bool program_read_stored(void)
+{
+    return reading_stored;
+}
+
+/* Names are printed in lists, one a line, and on members' screens: no control characters. */
+static enum fid_status printable(const char *text, const char *at, struct fid_error *err)
+{
+    int control = fid_text_control(text);
+    return control < 0 || reading_stored
+               ? FID_OK
+               : fid_fail(err, FID_ERR_INPUT, at, "control character U+%04X in the text", control);
+}
+
 enum fid_status program_read_name(const json_t *obj, const char *path, const char *fallback,
                                   char out[PROGRAM_NAME_MAX], struct fid_error *err)
 {
     const char *s = NULL;
+    char at[JSONR_PATH_MAX];
+    jsonr_path(at, path, "name");
     enum fid_status st =
         jsonr_string(obj, path, "name", false, PROGRAM_NAME_MAX - 1, fallback, &s, err);
+    if (st == FID_OK)
+        st = printable(s, at, err);
     if (st == FID_OK)
         snprintf(out, PROGRAM_NAME_MAX, "%s", s);
     return st;
@@ -165,6 +190,7 @@ enum fid_status program_read_strings(const json_t *obj, const char *path, const 
             return fid_fail(err, FID_ERR_INPUT, item_at,
                             "expected a non-empty string of at most %d bytes",
                             PROGRAM_NAME_MAX - 1);
+        FID_CHECK(printable(json_string_value(item), item_at, err));
         out->items[out->count++] = xstrdup(json_string_value(item));
     }
     return FID_OK;
@@ -600,45 +626,41 @@ bool program_point_value(const struct program *p, int64_t *amount_minor, int64_t
 
 /* ---- cross references --------------------------------------------------------------------- */
 
-static enum fid_status check_unique_ids(const struct program *p, struct fid_error *err)
+/* The items (n of size bytes, their id at id_offset) under path: refused at the first whose id an
+ * earlier one has. */
+static enum fid_status unique_ids(const void *items, size_t n, size_t size, size_t id_offset,
+                                  const char *path, const char *what, struct fid_error *err)
 {
-    char at[JSONR_PATH_MAX];
-    for (size_t i = 0; i < p->earning.n_multipliers; i++)
+    const char *base = items;
+    for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
-            if (strcmp(p->earning.multipliers[i].id, p->earning.multipliers[j].id) == 0) {
-                snprintf(at, sizeof at, "/earning/multipliers/%zu/id", i);
-                return fid_fail(err, FID_ERR_INPUT, at, "duplicate multiplier id \"%s\"",
-                                p->earning.multipliers[i].id);
-            }
-    for (size_t i = 0; i < p->n_rewards; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(p->rewards[i].id, p->rewards[j].id) == 0) {
-                snprintf(at, sizeof at, "/rewards/%zu/id", i);
-                return fid_fail(err, FID_ERR_INPUT, at, "duplicate reward id \"%s\"",
-                                p->rewards[i].id);
-            }
-    for (size_t i = 0; i < p->n_stamp_cards; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(p->stamp_cards[i].id, p->stamp_cards[j].id) == 0) {
-                snprintf(at, sizeof at, "/stamp_cards/%zu/id", i);
-                return fid_fail(err, FID_ERR_INPUT, at, "duplicate stamp card id \"%s\"",
-                                p->stamp_cards[i].id);
-            }
-    for (size_t i = 0; i < p->tiers.n_levels; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(p->tiers.levels[i].id, p->tiers.levels[j].id) == 0) {
-                snprintf(at, sizeof at, "/tiers/levels/%zu/id", i);
-                return fid_fail(err, FID_ERR_INPUT, at, "duplicate tier id \"%s\"",
-                                p->tiers.levels[i].id);
-            }
-    for (size_t i = 0; i < p->n_vip_plans; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(p->vip_plans[i].id, p->vip_plans[j].id) == 0) {
-                snprintf(at, sizeof at, "/vip_plans/%zu/id", i);
-                return fid_fail(err, FID_ERR_INPUT, at, "duplicate VIP plan id \"%s\"",
-                                p->vip_plans[i].id);
+            if (strcmp(base + i * size + id_offset, base + j * size + id_offset) == 0) {
+                char at[JSONR_PATH_MAX];
+                snprintf(at, sizeof at, "%s/%zu/id", path, i);
+                return fid_fail(err, FID_ERR_INPUT, at, "duplicate %s id \"%s\"", what,
+                                base + i * size + id_offset);
             }
     return FID_OK;
+}
+
+#define UNIQUE_IDS(items, n, type, path, what, err)                                                \
+    unique_ids(items, n, sizeof(type), offsetof(type, id), path, what, err)
+
+static enum fid_status check_unique_ids(const struct program *p, struct fid_error *err)
+{
+    if (reading_stored)
+        return FID_OK;
+    FID_CHECK(UNIQUE_IDS(p->earning.multipliers, p->earning.n_multipliers, struct multiplier,
+                         "/earning/multipliers", "multiplier", err));
+    FID_CHECK(UNIQUE_IDS(p->rewards, p->n_rewards, struct reward, "/rewards", "reward", err));
+    FID_CHECK(UNIQUE_IDS(p->stamp_cards, p->n_stamp_cards, struct stamp_card, "/stamp_cards",
+                         "stamp card", err));
+    FID_CHECK(UNIQUE_IDS(p->tiers.levels, p->tiers.n_levels, struct tier_level, "/tiers/levels",
+                         "tier", err));
+    FID_CHECK(
+        UNIQUE_IDS(p->vip_plans, p->n_vip_plans, struct vip_plan, "/vip_plans", "VIP plan", err));
+    return UNIQUE_IDS(p->segments, p->n_segments, struct segment, "/segments/custom", "segment",
+                      err);
 }
 
 static enum fid_status check_references(const struct program *p, struct fid_error *err)
@@ -738,6 +760,15 @@ enum fid_status program_parse_text(const char *text, size_t len, struct program 
         return st;
     st = program_parse(doc, out, err);
     json_decref(doc);
+    return st;
+}
+
+enum fid_status program_parse_stored_text(const char *text, size_t len, struct program **out,
+                                          struct fid_error *err)
+{
+    reading_stored = true;
+    enum fid_status st = program_parse_text(text, len, out, err);
+    reading_stored = false;
     return st;
 }
 

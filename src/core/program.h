@@ -137,6 +137,11 @@ struct segment {
     size_t n_conditions;
 };
 
+/* The lifecycle stages' names, in the order of enum lifecycle_stage (analytics/segments.h):
+ * custom segments take other ids, since both are listed and looked up by them. */
+#define LIFECYCLE_STAGES 7
+extern const char *const LIFECYCLE_STAGE_NAMES[LIFECYCLE_STAGES];
+
 struct lifecycle_rules {
     int64_t new_days;          /* first order at most this many days ago: new */
     int64_t at_risk_days;      /* last order longer ago than this: at_risk */
@@ -204,6 +209,11 @@ enum fid_status program_parse(const json_t *doc, struct program **out,
 /* Same from text (JSON). */
 enum fid_status program_parse_text(const char *text, size_t len, struct program **out,
                                    struct fid_error *err) FID_MUST_USE;
+
+/* The same for a version read back from the store: the checks added after it was stored are
+ * left out (program.c, reading_stored). */
+enum fid_status program_parse_stored_text(const char *text, size_t len, struct program **out,
+                                          struct fid_error *err) FID_MUST_USE;
 
 void program_free(struct program *program);
 

@@ -16,6 +16,9 @@
 #define MINOR_MAX   100000000000000LL /* 10^14 minor units: far above any real order */
 #define PERCENT_MAX 10000LL
 
+/* Whether the document read is a stored version (program_parse_stored_text). */
+bool program_read_stored(void);
+
 /* An id: letters, digits, '-', '_' or '.'; "" when absent and not required. */
 enum fid_status program_read_id(const json_t *obj, const char *path, const char *key, bool required,
                                 char out[PROGRAM_ID_MAX], struct fid_error *err) FID_MUST_USE;

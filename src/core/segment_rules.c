@@ -107,6 +107,9 @@ static enum fid_status parse_condition(const json_t *item, const char *at, void 
     return FID_ERR_INTERNAL;
 }
 
+const char *const LIFECYCLE_STAGE_NAMES[LIFECYCLE_STAGES] = {
+    "new", "active", "loyal", "occasional", "at_risk", "dormant", "churned"};
+
 static enum fid_status parse_segment(const json_t *item, const char *at, void *slot,
                                      struct fid_error *err)
 {
@@ -114,6 +117,14 @@ static enum fid_status parse_segment(const json_t *item, const char *at, void *s
     struct segment *s = slot;
     FID_CHECK(jsonr_check_keys(item, at, keys, err));
     FID_CHECK(program_read_id(item, at, "id", true, s->id, err));
+    for (size_t i = 0; i < LIFECYCLE_STAGES && !program_read_stored(); i++)
+        if (strcmp(s->id, LIFECYCLE_STAGE_NAMES[i]) == 0) {
+            char id_at[JSONR_PATH_MAX];
+            jsonr_path(id_at, at, "id");
+            return fid_fail(err, FID_ERR_INPUT, id_at,
+                            "\"%s\" is a lifecycle stage: a custom segment takes another id",
+                            s->id);
+        }
     FID_CHECK(program_read_name(item, at, s->id, s->name, err));
     FID_CHECK(program_parse_list(item, at, "all", 16, sizeof(struct segment_condition),
                                  (void **)&s->conditions, &s->n_conditions, parse_condition, err));

@@ -49,7 +49,7 @@ enum fid_status engine_program_version(struct engine *e, int64_t version, struct
     *out = NULL;
     enum fid_status st = program_store_load(&e->store, version, &text, &loaded, err);
     if (st == FID_OK)
-        st = program_parse_text(text, strlen(text), out, err);
+        st = program_parse_stored_text(text, strlen(text), out, err);
     free(text);
     if (st == FID_OK)
         (*out)->version = loaded;

@@ -17,9 +17,16 @@ bool fid_text_utf8(const char *text, size_t len)
 
 int fid_text_control(const char *text)
 {
-    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
         if (*c < 0x20 || *c == 0x7f)
             return *c;
+        /* C1 controls (U+0085, NEL, among them) and the line and paragraph separators: terminals,
+         * browsers and text readers break lines at them too */
+        if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+            return c[1];
+        if (c[0] == 0xe2 && c[1] == 0x80 && (c[2] == 0xa8 || c[2] == 0xa9))
+            return 0x2000 + (c[2] & 0x3f);
+    }
     return -1;
 }
 

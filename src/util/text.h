@@ -11,7 +11,8 @@
 /* Whether the len bytes of text are well-formed UTF-8 without a NUL. */
 bool fid_text_utf8(const char *text, size_t len);
 
-/* The first control character of text (below U+0020, or DEL), -1 when none. */
+/* The first control character of text (below U+0020, DEL, U+0080 to U+009F, or U+2028 and
+ * U+2029, the line and paragraph separators), -1 when none. text is UTF-8. */
 int fid_text_control(const char *text);
 
 /* Copies text into out (size bytes, NUL-terminated), cut before a character that does not fit

@@ -333,6 +333,10 @@ bad_programme() {
         "per_minor zero|/earning/per_minor|{\"earning\": {\"points\": 1, \"per_minor\": 0}}"
         "unknown expiry mode|/expiry/mode|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"expiry\": {\"mode\": \"sometimes\", \"months\": 3}}"
         "id with a space|/rewards/0/id|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"rewards\": [{\"id\": \"free coffee\", \"kind\": \"experience\"}]}"
+        "a newline in a name|/rewards/0/name|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"rewards\": [{\"id\": \"r\", \"name\": \"free\\ncoffee\", \"kind\": \"experience\"}]}"
+        "a line separator in a benefit|/tiers/levels/0/benefits/0|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"tiers\": {\"metric\": \"spend\", \"window\": \"lifetime\", \"levels\": [{\"id\": \"a\", \"threshold\": 10, \"benefits\": [\"x\\u2028y\"]}]}}"
+        "duplicate segment id|/segments/custom/1/id|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"segments\": {\"custom\": [{\"id\": \"s\", \"all\": [{\"vip\": true}]}, {\"id\": \"s\", \"all\": [{\"vip\": true}]}]}}"
+        "a segment named as a stage|/segments/custom/0/id|{\"earning\": {\"points\": 1, \"per_minor\": 100}, \"segments\": {\"custom\": [{\"id\": \"dormant\", \"all\": [{\"vip\": true}]}]}}"
     )
     local c what needle body
     for c in "${cases[@]}"; do
@@ -346,6 +350,21 @@ bad_programme() {
         assert_stderr_names "$needle" "program validate, $what"
     done
     assert_eq "$version" "$(program_version)" "the programme version did not move"
+}
+
+# A programme stored before a check was added (a reward's name with a line break, a segment with
+# a stage's id) still loads, so that its merchant is not locked out; the next `program set` is
+# held to the check.
+stored_before_a_check() {
+    seed_db
+    sql "UPDATE programs SET document = json_set(document, '\$.rewards[0].name', 'free' || char(10) ||
+        'coffee', '\$.segments.custom[0].id', 'new')" >/dev/null
+    expect_exit 0 fidele member add bob
+    expect_exit 0 fidele rewards
+    assert_contains "$OUT" "coffee" "the rewards list"
+    expect_exit 0 fidele program show
+    printf '%s\n' "$OUT" >stored.json
+    bad "the stored programme set again" "/rewards/0/name" stored.json fidele program set stored.json
 }
 
 # An event dated ahead of the clock is refused (it would run scheduled work up to its date);
@@ -372,5 +391,6 @@ scenario bad_command_line bad_command_line
 scenario bad_init bad_init
 scenario read_only_copy read_only_copy
 scenario bad_programme bad_programme
+scenario stored_before_a_check stored_before_a_check
 scenario dated_in_the_future dated_in_the_future
 finish

@@ -15,6 +15,13 @@ static void test_utf8_and_controls(void **state)
     UNIT_EQ_INT("no control", fid_text_control("a b"), -1);
     UNIT_EQ_INT("a newline", fid_text_control("a\nb"), '\n');
     UNIT_EQ_INT("DEL", fid_text_control("a\x7f"), 0x7f);
+    UNIT_EQ_INT("NEL, a C1 control",
+                fid_text_control("a\xc2\x85"
+                                 "b"),
+                0x85);
+    UNIT_EQ_INT("the line separator", fid_text_control("a\xe2\x80\xa8"), 0x2028);
+    UNIT_EQ_INT("the paragraph separator", fid_text_control("\xe2\x80\xa9"), 0x2029);
+    UNIT_EQ_INT("a letter beside them", fid_text_control("\xc2\xa0\xe2\x80\xa6\xc3\xa9"), -1);
 }
 
 struct cut_case {
