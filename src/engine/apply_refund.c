@@ -58,6 +58,15 @@ static enum fid_status take_units(const struct event *refund, const struct event
     char key[24];
     for (size_t r = 0; r < refund->n_lines; r++) {
         int64_t want = refund->lines[r].quantity;
+        bool sold = false;
+        for (size_t i = 0; i < order->n_lines && !sold; i++)
+            sold = strcmp(order->lines[i].sku, refund->lines[r].sku) == 0;
+        if (!sold) {
+            char at[JSONR_PATH_MAX];
+            snprintf(at, sizeof at, "/lines/%zu/sku", r);
+            return fid_fail(err, FID_ERR_INPUT, at, "the order has no line of %s",
+                            refund->lines[r].sku);
+        }
         for (size_t i = 0; i < order->n_lines && want > 0; i++) {
             if (strcmp(order->lines[i].sku, refund->lines[r].sku) != 0)
                 continue;

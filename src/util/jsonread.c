@@ -221,8 +221,14 @@ enum fid_status jsonr_array(const json_t *obj, const char *path, const char *key
 json_t *jsonr_loadb(const char *text, size_t len, size_t flags, json_error_t *error)
 {
     const char *nul = memchr(text, '\0', len);
-    if (nul == NULL)
-        return json_loadb(text, len, flags, error);
+    if (nul == NULL) {
+        json_t *tree = json_loadb(text, len, flags, error);
+        /* jansson's words name its own flag: say what the text holds instead */
+        if (tree == NULL && error && strstr(error->text, "JSON_ALLOW_NUL") != NULL)
+            snprintf(error->text, sizeof error->text,
+                     "\\u0000 (a NUL character), which texts cannot hold");
+        return tree;
+    }
     int line = 1, column = 1;
     for (const char *p = text; p < nul; p++) {
         line += *p == '\n';

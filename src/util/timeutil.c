@@ -72,6 +72,17 @@ static int days_in_month(int year, int month)
     return month == 2 && leap ? 29 : days[month - 1];
 }
 
+/* Why a date that reads as one is refused: its year out of the range the store holds, or a day
+ * the calendar does not have. */
+static enum fid_status date_refused(const char *text, int year, const char *field,
+                                    struct fid_error *err)
+{
+    if (year < 1900 || year > 2999)
+        return fid_fail(err, FID_ERR_INPUT, field, "\"%.40s\": the year must be from 1900 to 2999",
+                        text);
+    return fid_fail(err, FID_ERR_INPUT, field, "\"%.40s\" is not a real calendar date", text);
+}
+
 bool fid_date_valid(int year, int month, int day)
 {
     if (year < 1900 || year > 2999 || month < 1 || month > 12 || day < 1)
@@ -107,7 +118,7 @@ enum fid_status fid_date_parse(const char *text, int *year, int *month, int *day
         return fid_fail(err, FID_ERR_INPUT, field, "expected a date YYYY-MM-DD, got \"%.40s\"",
                         text);
     if (!fid_date_valid(*year, *month, *day))
-        return fid_fail(err, FID_ERR_INPUT, field, "\"%s\" is not a real calendar date", text);
+        return date_refused(text, *year, field, err);
     return FID_OK;
 }
 
@@ -119,7 +130,7 @@ enum fid_status fid_time_parse(const char *text, const struct fid_tz *tz, int64_
     if (strlen(text) > 40 || !parse_date_prefix(&p, &y, &mo, &d))
         goto syntax;
     if (!fid_date_valid(y, mo, d))
-        return fid_fail(err, FID_ERR_INPUT, field, "\"%s\" is not a real calendar date", text);
+        return date_refused(text, y, field, err);
     if (*p == '\0') {
         if (tz == NULL)
             goto syntax;

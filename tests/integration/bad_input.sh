@@ -125,6 +125,10 @@ bad_fields() {
         "adjust an unknown member|/customer|{\"type\":\"adjustment\",\"key\":\"k\",\"customer\":\"nobody\",\"points\":5,\"reason\":\"r\",\"author\":\"a\"}"
         "adjust without the card of a stamp adjustment|/card|{\"type\":\"adjustment\",\"key\":\"k\",\"customer\":\"alice\",\"points\":5,\"reason\":\"r\",\"author\":\"a\",\"account\":\"stamps\"}"
         "refund of an unknown order|/order_id|{\"type\":\"refund\",\"key\":\"k\",\"order_id\":\"NOPE\",\"amount_minor\":100}"
+        "refund of a line the order has not|/lines/0/sku: the order has no line of LATTE|{\"type\":\"refund\",\"key\":\"k\",\"order_id\":\"A1\",\"lines\":[{\"sku\":\"LATTE\",\"quantity\":1}]}"
+        "a year the store does not hold|/at: \"3000-01-01T00:00:00Z\": the year must be from 1900 to 2999|{\"type\":\"order\",\"key\":\"k\",\"at\":\"3000-01-01T00:00:00Z\",\"customer\":\"alice\",\"order_id\":\"A9\",\"lines\":[$LINE_OK]}"
+        "an escaped NUL character|a NUL character|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"z\\u0000e\"}"
+        "a C1 control in an id|/customer: control character U+0085|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"z\\u0085e\"}"
         "voucher code of the wrong shape|/code|{\"type\":\"voucher_use\",\"key\":\"k\",\"code\":\"ABC\"}"
         "order id used by another order|/order_id|{\"type\":\"order\",\"key\":\"k\",\"customer\":\"bob\",\"order_id\":\"A1\",\"lines\":[$LINE_OK]}"
     )
