@@ -200,6 +200,7 @@ int cmd_voucher(struct cli *cli)
         engine_close(e);
         return cli_fail(cli, &err);
     }
+    engine_voucher_as_of(&v, cli->now);
     json_t *out = engine_voucher_json(e, &v, &c);
     if (cli->json) {
         engine_close(e);

@@ -231,6 +231,10 @@ enum fid_status engine_balance_view_write(struct engine *engine, const struct cu
 /* The rewards catalogue of the current programme. */
 json_t *engine_rewards_json(const struct engine *engine);
 
+/* The voucher's state at `now`: one past its validity is expired, whether or not run-due marked
+ * it yet (a use is refused all the same). */
+void engine_voucher_as_of(struct voucher *voucher, int64_t now);
+
 /* A voucher with its reward's name, kind and value as the programme version it was issued under
  * has them. */
 json_t *engine_voucher_json(struct engine *engine, const struct voucher *voucher,

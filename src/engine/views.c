@@ -119,22 +119,24 @@ struct voucher_listing {
     json_t *items;
 };
 
+void engine_voucher_as_of(struct voucher *v, int64_t now)
+{
+    /* a voucher past its validity is expired, whether or not run-due marked it yet */
+    if (v->state == VOUCHER_ISSUED && v->valid_until <= now)
+        v->state = VOUCHER_EXPIRED;
+}
+
 static int collect_voucher(const struct voucher *v, void *context)
 {
     struct voucher_listing *l = context;
-    /* a voucher past its validity is expired, whether or not run-due marked it yet */
-    bool lapsed =
-        v->state == VOUCHER_EXPIRED || (v->state == VOUCHER_ISSUED && v->valid_until <= l->now);
+    struct voucher shown = *v;
+    engine_voucher_as_of(&shown, l->now);
     bool keep = l->filter == VOUCHERS_ALL ||
-                (l->filter == VOUCHERS_USABLE && v->state == VOUCHER_ISSUED && !lapsed) ||
-                (l->filter == VOUCHERS_USED && v->state == VOUCHER_USED) ||
-                (l->filter == VOUCHERS_EXPIRED && lapsed);
-    if (keep) {
-        struct voucher shown = *v;
-        if (lapsed)
-            shown.state = VOUCHER_EXPIRED;
+                (l->filter == VOUCHERS_USABLE && shown.state == VOUCHER_ISSUED) ||
+                (l->filter == VOUCHERS_USED && shown.state == VOUCHER_USED) ||
+                (l->filter == VOUCHERS_EXPIRED && shown.state == VOUCHER_EXPIRED);
+    if (keep)
         json_array_append_new(l->items, engine_voucher_json(l->engine, &shown, l->customer));
-    }
     return 0;
 }
 

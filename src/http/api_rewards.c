@@ -2,6 +2,7 @@
  * The rewards catalogue and vouchers: look one up by code, use it once.
  */
 #include <string.h>
+#include <time.h>
 
 #include "http/api.h"
 #include "util/codes.h"
@@ -40,8 +41,10 @@ void api_voucher_get(struct http_request *req)
 {
     struct voucher v;
     struct customer c;
-    if (load_voucher(req, &v, &c))
-        http_reply_json(req, 200, engine_voucher_json(req->engine, &v, &c));
+    if (!load_voucher(req, &v, &c))
+        return;
+    engine_voucher_as_of(&v, (int64_t)time(NULL));
+    http_reply_json(req, 200, engine_voucher_json(req->engine, &v, &c));
 }
 
 void api_voucher_use(struct http_request *req)

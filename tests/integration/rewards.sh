@@ -84,6 +84,10 @@ redeem stamps:coffee -10 0 T3 v1 stamp_card:coffee" "$(ledger_table tom | grep '
     check_json "used" '[.vouchers[].code] | sort' "$(jq -cn --arg a "$first" --arg b "$second" '[$a, $b] | sort')"
     NOW=2026-05-04T07:00:00Z expect_exit 0 fidele --json voucher list tom --state expired
     check_json "past its validity, before run-due marks it" '[.vouchers[] | "\(.code) \(.state)"]' "[\"$third expired\"]"
+    NOW=2026-05-04T07:00:00Z expect_exit 0 fidele --json voucher show "$third"
+    check_json "voucher show says so too" .state expired
+    NOW=2026-05-04T06:59:59Z expect_exit 0 fidele --json voucher show "$third"
+    check_json "a second before, issued" .state issued
     NOW=2026-05-04T07:00:00Z expect_exit 0 fidele voucher list tom
     assert_contains "$OUT" "tom has no usable voucher." "the text says so when there is none"
     NOW=2026-03-07T08:00:00Z expect_exit 0 fidele voucher list tom --state all
