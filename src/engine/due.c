@@ -31,6 +31,16 @@ enum fid_status load_member(struct engine *e, const struct event *ev, struct cus
         return fid_fail(err, FID_ERR_NOT_FOUND, "/customer", "no member \"%.100s\"", ev->customer);
     if (st != FID_OK)
         return st;
+    /* points, rewards and memberships are a member's: none before the enrolment (an opening
+     * balance carried over from another system is dated at or after it, or the enrolment is
+     * dated back) */
+    if (ev->at < member->enrolled_at) {
+        char at[FID_TIME_LOCAL_MAX], enrolled[FID_TIME_LOCAL_MAX];
+        fid_time_format_local(ev->at, e->tz, at);
+        fid_time_format_local(member->enrolled_at, e->tz, enrolled);
+        return fid_fail(err, FID_ERR_INPUT, "/at", "%s is before %s enrolled (%s)", at, member->ref,
+                        enrolled);
+    }
     if (member->next_due_at != 0 && member->next_due_at <= ev->at)
         st = due_customer(e, member, ev->at, NULL, err);
     return st;

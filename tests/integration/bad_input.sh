@@ -124,6 +124,8 @@ bad_fields() {
         "redeem for an unknown member|/customer|{\"type\":\"redeem\",\"key\":\"k\",\"customer\":\"nobody\",\"reward\":\"pastry\"}"
         "adjust an unknown member|/customer|{\"type\":\"adjustment\",\"key\":\"k\",\"customer\":\"nobody\",\"points\":5,\"reason\":\"r\",\"author\":\"a\"}"
         "adjust without the card of a stamp adjustment|/card|{\"type\":\"adjustment\",\"key\":\"k\",\"customer\":\"alice\",\"points\":5,\"reason\":\"r\",\"author\":\"a\",\"account\":\"stamps\"}"
+        "an adjustment before the enrolment|/at: 2026-03-01 09:00:00+01:00 is before alice enrolled (2026-03-02 09:00:00+01:00)|{\"type\":\"adjustment\",\"key\":\"k\",\"customer\":\"alice\",\"points\":5,\"reason\":\"r\",\"author\":\"a\",\"at\":\"2026-03-01T08:00:00Z\"}"
+        "a redemption before the enrolment|/at|{\"type\":\"redeem\",\"key\":\"k\",\"customer\":\"alice\",\"reward\":\"pastry\",\"at\":\"2026-03-02T07:59:59Z\"}"
         "refund of an unknown order|/order_id|{\"type\":\"refund\",\"key\":\"k\",\"order_id\":\"NOPE\",\"amount_minor\":100}"
         "refund of a line the order has not|/lines/0/sku: the order has no line of LATTE|{\"type\":\"refund\",\"key\":\"k\",\"order_id\":\"A1\",\"lines\":[{\"sku\":\"LATTE\",\"quantity\":1}]}"
         "a year the store does not hold|/at: \"3000-01-01T00:00:00Z\": the year must be from 1900 to 2999|{\"type\":\"order\",\"key\":\"k\",\"at\":\"3000-01-01T00:00:00Z\",\"customer\":\"alice\",\"order_id\":\"A9\",\"lines\":[$LINE_OK]}"

@@ -122,7 +122,7 @@ refund_refused() {
     local cases=(
         "amount above the order|\"amount_minor\":3001|/amount_minor"
         "more units than ordered|\"lines\":[{\"sku\":\"A\",\"quantity\":3}]|/lines/0/quantity"
-        "a SKU not on the order|\"lines\":[{\"sku\":\"Z\",\"quantity\":1}]|/lines/0/quantity"
+        "a SKU not on the order|\"lines\":[{\"sku\":\"Z\",\"quantity\":1}]|/lines/0/sku"
         "lines and amount together|\"lines\":[{\"sku\":\"A\",\"quantity\":1}],\"amount_minor\":5|/lines"
         "neither lines nor amount|\"lines\":[]|/lines"
         "zero amount|\"amount_minor\":0|/amount_minor"

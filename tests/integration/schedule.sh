@@ -511,7 +511,7 @@ voucher_expiry() {
     done
     assert_json '.balance.available' 140 "three pastries for 600 of 740 points"
     # 30 days from 10 March 10:00 CET: 9 April 10:00 CEST, 08:00Z
-    expect_exit 0 fidele --json voucher show "${codes[0]}"
+    NOW=2026-03-10T10:00:00Z expect_exit 0 fidele --json voucher show "${codes[0]}"
     check_json "voucher" '"\(.state) \(.reward) \(.source)"' "issued pastry redeem" \
         .issued_at 2026-03-10T09:00:00Z .valid_until 2026-04-09T08:00:00Z
     run_due 2026-04-09T07:59:59Z

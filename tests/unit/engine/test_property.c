@@ -169,6 +169,7 @@ struct sim {
     int64_t clock;
     int n_events;
     bool member[N_CUSTOMERS];
+    int64_t enrolled_at[N_CUSTOMERS];
     struct sim_order *orders;
     size_t n_orders, orders_cap;
     struct sim_voucher *vouchers;
@@ -225,6 +226,7 @@ static json_t *gen_enrol(struct sim *s, int customer)
     if (prng_chance(&s->rng, 30))
         json_object_set_new(ev, "locale", json_string("en"));
     s->member[customer] = true;
+    s->enrolled_at[customer] = s->clock;
     return ev;
 }
 
@@ -348,10 +350,12 @@ static json_t *gen_redeem(struct sim *s, int customer)
     char ref[REF_MAX];
     ref_of(ref, customer);
     json_t *ev = event_base(s, "redeem");
-    /* now and then from a till that syncs late: dated before expiries already recorded */
+    /* now and then from a till that syncs late: dated before expiries already recorded (not
+     * before the enrolment, which refuses it) */
     if (prng_chance(&s->rng, 20)) {
         char at[FID_TIME_ISO_MAX];
-        fid_time_format(s->clock - prng_below(&s->rng, 30 * 86400), at);
+        int64_t late = s->clock - prng_below(&s->rng, 30 * 86400);
+        fid_time_format(late > s->enrolled_at[customer] ? late : s->enrolled_at[customer], at);
         json_object_set_new(ev, "at", json_string(at));
     }
     json_object_set_new(ev, "customer", json_string(ref));
