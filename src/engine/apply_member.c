@@ -314,6 +314,8 @@ enum fid_status apply_vip_payment(struct apply_context *ctx, struct fid_error *e
                          err);
     }
     if (st == FID_OK)
+        st = late_activity_lapse(e, &c, ev->at, err);
+    if (st == FID_OK)
         st = customer_save(&e->store, &c, err);
     if (st != FID_OK) {
         jsonw_free(&vouchers);
@@ -410,6 +412,8 @@ enum fid_status apply_adjustment(struct apply_context *ctx, struct fid_error *er
     /* Under inactivity expiry the balance must have its deadline scheduled: a member whose
      * balance had expired has no due work left, and points credited by hand would otherwise never
      * expire. */
+    if (st == FID_OK)
+        st = late_activity_lapse(e, &c, ev->at, err);
     due_note(&c, inactivity_deadline(e, &c));
     if (st == FID_OK)
         st = customer_save(&e->store, &c, err);

@@ -228,6 +228,8 @@ enum fid_status apply_order(struct apply_context *ctx, struct fid_error *err)
         c.last_order_at = ev->at;
     if (c.is_member && (st = tier_after_activity(e, &c, ev->at, true, ctx->result, err)) != FID_OK)
         goto done;
+    if (c.is_member && !ev->history && (st = late_activity_lapse(e, &c, ev->at, err)) != FID_OK)
+        goto done;
     if (c.is_member)
         due_note(&c, inactivity_deadline(e, &c));
     if ((st = customer_save(&e->store, &c, err)) != FID_OK)

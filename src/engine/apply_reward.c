@@ -132,6 +132,8 @@ enum fid_status apply_redeem(struct apply_context *ctx, struct fid_error *err)
         st = voucher_issue(e, &c, r, VOUCHER_FROM_REDEEM, ev->at, ledger_id, ev->key, &vouchers,
                            err);
     if (st == FID_OK)
+        st = late_activity_lapse(e, &c, ev->at, err);
+    if (st == FID_OK)
         st = customer_save(&e->store, &c, err);
     if (st != FID_OK) {
         jsonw_free(&vouchers);

@@ -171,6 +171,21 @@ static enum fid_status doom_pending(struct engine *e, struct customer *c, int64_
     return st;
 }
 
+enum fid_status expire_balance_then(struct engine *e, struct customer *c, int64_t deadline,
+                                    struct fid_error *err)
+{
+    struct lot_row *lots = NULL;
+    size_t n = 0;
+    enum fid_status st = lots_open(&e->store, c, LOT_AVAILABLE, &lots, &n, err);
+    for (size_t i = 0; st == FID_OK && i < n; i++)
+        if (lots[i].available_at <= deadline && lots[i].remaining > 0)
+            st = expire_lot(e, c, &lots[i], deadline, true, NULL, err);
+    free(lots);
+    if (st == FID_OK && c->points_pending != 0)
+        st = doom_pending(e, c, deadline, err);
+    return st;
+}
+
 int64_t tier_metric_of(const struct program *p, const struct order_share *sum)
 {
     switch (p->tiers.metric) {

@@ -227,6 +227,17 @@ enum fid_status expired_since(struct engine *e, const struct customer *c, int64_
 enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, const char *event_key,
                             struct fid_error *err) FID_MUST_USE;
 
+/* After the effects of a late activity at t (an order, a redemption, an adjustment, a VIP
+ * payment dated before the customer's last activity), under inactivity expiry: when no activity
+ * followed it for the programme's months, the balance as it stood at that deadline expires then
+ * (later activity had moved the customer's deadline past it, so due work never would). */
+enum fid_status late_activity_lapse(struct engine *e, struct customer *c, int64_t t,
+                                    struct fid_error *err) FID_MUST_USE;
+/* Expires the balance as it stood at `deadline`: the lots available by then (not those earned
+ * since), and dooms the points then pending. */
+enum fid_status expire_balance_then(struct engine *e, struct customer *c, int64_t deadline,
+                                    struct fid_error *err) FID_MUST_USE;
+
 /* Lowers next_due_at to t when t is earlier (t = 0 ignored). */
 void due_note(struct customer *c, int64_t t);
 

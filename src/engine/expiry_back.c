@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "core/program.h"
+#include "store/order_periods.h"
 
 enum fid_status expiry_entry(struct engine *e, struct customer *c, struct lot_row *lot, int64_t at,
                              int64_t change, const char *explanation, const char *event_key,
@@ -173,4 +174,61 @@ enum fid_status activity_at(struct engine *e, struct customer *c, int64_t t, con
     if (gave)
         due_note(c, inactivity_deadline(e, c));
     return st;
+}
+
+/* The first instant after a late activity at t at which the balance lapsed, the activity since
+ * taken in order (orders from their sums by period, the rest from the ledger), or 0 when none
+ * did. A period is shorter than a month, so its orders hold off any deadline from its first to its
+ * last: only the gaps between periods, and around redemptions, adjustments and VIP payments, can
+ * be long enough. A deadline before the rule was saved is the rule's saving, as due work has it. */
+static enum fid_status first_lapse_after(struct engine *e, const struct customer *c, int64_t t,
+                                         int64_t *lapse, struct fid_error *err)
+{
+    const struct order_periods *periods = &c->order_periods;
+    *lapse = 0;
+    int64_t *ats = NULL;
+    size_t n_ats = 0, i = 0, j = 0;
+    enum fid_status st = customer_acts_after(&e->store, c, t, &ats, &n_ats, err);
+    for (int64_t now = t; st == FID_OK;) {
+        while (i < periods->n &&
+               (periods->periods[i].orders == 0 || periods->periods[i].last_at <= now))
+            i++;
+        while (j < n_ats && ats[j] <= now)
+            j++;
+        if (i == periods->n && j == n_ats)
+            break;
+        const struct order_period *next = i < periods->n ? &periods->periods[i] : NULL;
+        int64_t start = next && next->first_at > now ? next->first_at : now;
+        bool period_first = next && (j == n_ats || start <= ats[j]);
+        if (!period_first)
+            start = ats[j];
+        int64_t deadline = fid_tz_add_months(e->tz, now, (int)e->program->expiry.months);
+        if (deadline < e->expiry_since)
+            deadline = e->expiry_since;
+        if (start >= deadline) {
+            *lapse = deadline;
+            break;
+        }
+        now = period_first ? periods->periods[i++].last_at : ats[j++];
+    }
+    free(ats);
+    return st;
+}
+
+enum fid_status late_activity_lapse(struct engine *e, struct customer *c, int64_t t,
+                                    struct fid_error *err)
+{
+    const struct program *p = e->program;
+    /* lots dated by an earlier rule are left to it (their own expiries stand) */
+    if (p->expiry.mode != EXPIRY_INACTIVITY || e->lots_expire || t >= c->last_activity_at ||
+        (c->points_available <= 0 && c->points_pending <= 0))
+        return FID_OK;
+    /* the latest activity within the months of this one: no gap to find; orders folded into the
+     * summary of older periods cannot tell theirs (a late event over two years old) */
+    if (fid_tz_add_months(e->tz, t, (int)p->expiry.months) >= c->last_activity_at ||
+        (c->order_periods.folded.orders > 0 && order_period_key(t) < c->order_periods.folded_until))
+        return FID_OK;
+    int64_t lapse = 0;
+    enum fid_status st = first_lapse_after(e, c, t, &lapse, err);
+    return st == FID_OK && lapse != 0 ? expire_balance_then(e, c, lapse, err) : st;
 }

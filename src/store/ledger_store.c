@@ -370,6 +370,28 @@ enum fid_status ledger_page(struct store *store, const struct customer *customer
     return rc == DB_FAILED ? fid_fail(err, FID_ERR_DB, "", "reading ledger failed") : FID_OK;
 }
 
+enum fid_status customer_acts_after(struct store *store, const struct customer *customer, int64_t t,
+                                    int64_t **ats, size_t *n, struct fid_error *err)
+{
+    enum fid_status written = store_write_rows(store, &store->ledger_rows, err);
+    if (written != FID_OK)
+        return written;
+    /* the ledger has no index by customer: the customer's chain, walked whole (a late event's
+     * rare path) */
+    struct db_stmt *s = db_prepare(
+        store->db,
+        "WITH RECURSIVE chain(id) AS (SELECT ?3 UNION ALL SELECT l.prev_id FROM chain JOIN ledger "
+        "l ON l.merchant_id = ?1 AND l.id = chain.id WHERE l.prev_id IS NOT NULL) "
+        "SELECT l.at FROM chain JOIN ledger l ON l.merchant_id = ?1 AND l.id = chain.id WHERE "
+        "l.kind IN ('redeem', 'adjust') AND l.at > ?4 UNION ALL SELECT at FROM vip_payments "
+        "WHERE merchant_id = ?1 AND customer_id = ?2 AND amount_minor > 0 AND at > ?4 ORDER BY 1");
+    db_bind_int(s, 1, store->merchant_id);
+    db_bind_int(s, 2, customer->id);
+    db_bind_opt_int(s, 3, customer->last_ledger_id);
+    db_bind_int(s, 4, t);
+    return db_run_ints(s, ats, n, err);
+}
+
 enum fid_status ledger_list(struct store *store, const struct customer *customer,
                             ledger_visit visit, void *context, struct fid_error *err)
 {

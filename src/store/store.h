@@ -557,6 +557,12 @@ enum fid_status ledger_points_position(struct store *store, int64_t to, struct p
 enum fid_status customer_points_position(struct store *store, struct points_position *out,
                                          struct fid_error *err) FID_MUST_USE;
 
+/* The instants after t, ascending, of the customer's redemptions, adjustments and VIP payments:
+ * the activity besides orders that holds off the balance's expiry after inactivity (caller
+ * frees *ats). */
+enum fid_status customer_acts_after(struct store *store, const struct customer *customer, int64_t t,
+                                    int64_t **ats, size_t *n, struct fid_error *err) FID_MUST_USE;
+
 /* Visits the ledger of a customer in order. */
 typedef int (*ledger_visit)(struct db_stmt *row, void *context);
 enum fid_status ledger_list(struct store *store, const struct customer *customer,

@@ -271,6 +271,55 @@ expire points 120 0 - v1 expiry" "$(ledger_table noa | grep '^expire points [0-9
     run_due_again 2026-04-02T00:00:00Z
 }
 
+# A late activity followed by none for the programme's months: the balance as it stood at that
+# deadline expires then, the late points with it, though the activity recorded since had moved the
+# member's deadline past it; as when the events come in time.
+late_activity_before_a_gap() {
+    write p.json '{"earning": {"points": 1, "per_minor": 1}, "enrolment": {"bonus_points": 0},
+        "rewards": [{"id": "r10", "kind": "fixed_discount", "value_minor": 10, "cost_points": 10,
+                     "valid_days": 10}],
+        "expiry": {"mode": "inactivity", "months": 1}}'
+    NOW=2024-12-01T00:00:00Z init_db p.json --timezone Europe/Paris
+    local who
+    for who in ada bea cyd dot eve; do NOW=2025-01-01T00:00:00Z enrol "$who" 2025-01-01T00:00:00Z; done
+    # ada: 500 on 10 January expired on 10 February; the late order of 20 January gives them back,
+    # and nothing follows it before 20 March: 550 expire on 20 February
+    NOW=2025-01-10T09:00:00Z order a1 2025-01-10T09:00:00Z ada A1 "[$(line X "" 1 500)]"
+    NOW=2025-03-20T09:00:00Z order a2 2025-03-20T09:00:00Z ada A2 "[$(line X "" 1 100)]"
+    NOW=2025-03-25T09:00:00Z order a3 2025-01-20T09:00:00Z ada A3 "[$(line X "" 1 50)]"
+    assert_balance ada "100 0 650 0" "ada: only the order of 20 March is left"
+    assert_eq "$(epoch 2025-02-20T09:00:00Z) -550" \
+        "$(sql "SELECT l.at || ' ' || SUM(l.amount) FROM ledger l JOIN customers c ON c.id = l.customer_id
+                WHERE c.ref = 'ada' AND l.kind = 'expire' AND l.amount < 0 AND l.at > $(epoch 2025-02-10T09:00:00Z)")" \
+        "ada: the whole balance of 20 February, dated then"
+    # bea: nothing had expired (no balance on 1 February); the late order's own points lapse
+    NOW=2025-03-20T09:00:00Z order b2 2025-03-20T09:00:00Z bea B2 "[$(line X "" 1 100)]"
+    NOW=2025-03-25T09:00:00Z order b3 2025-01-20T09:00:00Z bea B3 "[$(line X "" 1 50)]"
+    assert_balance bea "100 0 150 0" "bea: the late order's points lapse on 20 February"
+    # cyd: a redemption on 25 January moved the deadline to 25 February, which expired 490: the
+    # late order's points were in that balance too
+    NOW=2025-01-10T09:00:00Z order c1 2025-01-10T09:00:00Z cyd C1 "[$(line X "" 1 500)]"
+    NOW=2025-01-25T09:00:00Z expect_exit 0 fidele redeem cyd r10 --key c-r
+    NOW=2025-03-20T09:00:00Z order c2 2025-03-20T09:00:00Z cyd C2 "[$(line X "" 1 100)]"
+    NOW=2025-03-25T09:00:00Z order c3 2025-01-20T09:00:00Z cyd C3 "[$(line X "" 1 50)]"
+    assert_balance cyd "100 0 650 0" "cyd: the late points lapse with the balance of 25 February"
+    # dot: a late redemption, then nothing for a month: what it left lapses a month after it
+    NOW=2025-01-10T09:00:00Z order d1 2025-01-10T09:00:00Z dot D1 "[$(line X "" 1 500)]"
+    NOW=2025-03-20T09:00:00Z order d2 2025-03-20T09:00:00Z dot D2 "[$(line X "" 1 100)]"
+    NOW=2025-03-25T09:00:00Z expect_exit 0 fidele redeem dot r10 --key d-r --at 2025-01-20T09:00:00Z
+    assert_balance dot "100 0 600 0" "dot: 490 lapse on 20 February"
+    # eve: the order after the late one comes within the month: nothing lapses before 15 March
+    NOW=2025-01-10T09:00:00Z order e1 2025-01-10T09:00:00Z eve E1 "[$(line X "" 1 500)]"
+    NOW=2025-02-15T09:00:00Z order e2 2025-02-15T09:00:00Z eve E2 "[$(line X "" 1 100)]"
+    NOW=2025-03-01T09:00:00Z order e3 2025-01-20T09:00:00Z eve E3 "[$(line X "" 1 50)]"
+    assert_balance eve "650 0 650 0" "eve: the late order gives back the expiry of 10 February"
+    run_due 2025-03-25T09:00:00Z
+    assert_eq "confirmed 0/0 expired 650/3 tiers 0 vouchers 2" "$(due_summary)" \
+        "eve's whole balance on 15 March (the others had lapsed already) and two vouchers"
+    run_due 2025-03-25T09:00:00Z
+    assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "a second run"
+}
+
 # What a late event gives back, and what it does not: a late redemption under inactivity sets the
 # next deadline from itself; no lot of an order refunded since, nothing to a member in debt; a
 # lot doomed while pending gets its own date back under a programme that once dated lots.
@@ -1012,6 +1061,7 @@ scenario per_lot_dates_outlive_their_rule per_lot_dates_outlive_their_rule
 scenario late_redemption_spends_expired_points late_redemption_spends_expired_points
 scenario late_adjustment_spends_expired_points late_adjustment_spends_expired_points
 scenario late_order_undoes_inactivity_expiry late_order_undoes_inactivity_expiry
+scenario late_activity_before_a_gap late_activity_before_a_gap
 scenario late_events_at_the_edges late_events_at_the_edges
 scenario inactivity_expiry inactivity_expiry
 scenario inactivity_before_event inactivity_before_event
