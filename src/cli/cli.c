@@ -71,7 +71,7 @@ static const struct command COMMANDS[] = {
     {"merchant", cmd_merchant, "add a merchant to the database",
      "add NAME [--currency EUR] [--timezone Europe/Paris] [--locale fr|en] [--template NAME]"},
     {"key", cmd_key, "create, list or revoke API keys (--merchant ID --scope admin|pos|read)",
-     "create --scope admin|pos|read [--label TEXT] | list | revoke ID"},
+     "create [--scope admin|pos|read, default pos] [--label TEXT] | list | revoke ID"},
 };
 
 static void usage(FILE *out)
