@@ -68,21 +68,25 @@ static const struct command COMMANDS[] = {
      "       [--rate PER_S] [--burst N] [--tls-cert FILE --tls-key FILE] [--ready-file FILE] "
      "[--poll]\n"
      "       [--due-every SECONDS (default 60; 0: scheduled work left to run-due)]"},
-    {"merchant", cmd_merchant, "add a merchant to the database",
-     "add NAME [--currency EUR] [--timezone Europe/Paris] [--locale fr|en] [--template NAME]"},
+    {"merchant", cmd_merchant, "add merchants to the database",
+     "add NAME... [--currency EUR] [--timezone Europe/Paris] [--locale fr|en] [--template NAME]\n"
+     "       [--key admin|pos|read (a key of that scope for each)]"},
     {"key", cmd_key, "create, list or revoke API keys (--merchant ID --scope admin|pos|read)",
      "create [--scope admin|pos|read, default pos] [--label TEXT] | list | revoke ID"},
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: fidele [--db PATH] [--merchant ID] [--json] [--now TIME] COMMAND [ARGS]\n"
-                 "\ncommands:\n");
+    fprintf(out,
+            "usage: fidele [--db PATH] [--merchant ID] [--json] [--now TIME] [--seed N] COMMAND "
+            "[ARGS]\n"
+            "\ncommands:\n");
     for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
         fprintf(out, "  %-9s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out, "\nThe database is --db PATH, else $FIDELE_DB, else fidele.db. Commands act on\n"
                  "merchant --merchant ID, else $FIDELE_MERCHANT, else the first one; verify and\n"
-                 "run-due act on every merchant unless one is named.\n"
+                 "run-due act on every merchant unless one is named. --now TIME sets the clock\n"
+                 "(tests, replays); --seed N makes the demo and generated codes repeatable.\n"
                  "Exit codes: 0 ok, 1 failure, 2 bad input.\n");
 }
 
@@ -314,9 +318,23 @@ enum fid_status cli_read_input(const char *path, char **text, size_t *len, struc
                         strerror(error));
     }
     buf[n] = '\0';
+    /* the byte-order mark Windows editors start UTF-8 files with: no part of the JSON */
+    if (n >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
+        (unsigned char)buf[2] == 0xBF) {
+        n -= 3;
+        memmove(buf, buf + 3, n + 1);
+    }
     *text = buf;
     *len = n;
     return FID_OK;
+}
+
+const char *cli_replay_note(const json_t *result)
+{
+    const char *status = json_string_value(json_object_get(result, "status"));
+    return status && strcmp(status, "replayed") == 0
+               ? " (recorded before under this key: nothing new written)"
+               : "";
 }
 
 void cli_print_json(json_t *value)

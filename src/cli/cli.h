@@ -90,9 +90,14 @@ typedef enum fid_status (*cli_merchant_visit)(struct engine *engine, void *conte
 enum fid_status cli_each_merchant(const struct cli *cli, cli_merchant_visit visit, void *context,
                                   size_t *n_merchants, struct fid_error *err) FID_MUST_USE;
 
-/* Reads a whole file ("-" = stdin) of at most CLI_INPUT_MAX bytes; *text is NUL-terminated. */
+/* Reads a whole file ("-" = stdin) of at most CLI_INPUT_MAX bytes; *text is NUL-terminated,
+ * without the UTF-8 byte-order mark an editor may have started it with. */
 enum fid_status cli_read_input(const char *path, char **text, size_t *len,
                                struct fid_error *err) FID_MUST_USE;
+
+/* What a result's sentence adds when its event was a replay (" (recorded before: ...)"), else "".
+ */
+const char *cli_replay_note(const json_t *result);
 
 /* Prints value as indented JSON on stdout. Steals the reference. */
 void cli_print_json(json_t *value);

@@ -74,9 +74,10 @@ static int add_member(struct cli *cli)
     if (cli->json) {
         cli_print_json(r);
     } else {
-        printf("Member %s enrolled: card %s, %lld welcome points.\n", cli->positional[1],
+        printf("Member %s enrolled: card %s, %lld welcome points%s.\n", cli->positional[1],
                json_string_value(json_object_get(r, "card_code")),
-               (long long)json_integer_value(json_object_get(r, "welcome_points")));
+               (long long)json_integer_value(json_object_get(r, "welcome_points")),
+               cli_replay_note(r));
         json_decref(r);
     }
     engine_close(e);

@@ -81,13 +81,13 @@ static int post_one(struct cli *cli, json_t *event)
             printf(": voucher %s valid until %s", json_string_value(json_object_get(v, "code")),
                    cli_local_time(engine_tz(e),
                                   json_string_value(json_object_get(v, "valid_until")), until));
-        printf(".\n");
+        printf("%s.\n", cli_replay_note(r));
     } else {
         /* a reward no version kept has no name: its id stands for it */
         const char *name = json_string_value(json_object_get(r, "name"));
-        printf("Voucher %s used: %s for %s.\n", json_string_value(json_object_get(r, "code")),
+        printf("Voucher %s used: %s for %s%s.\n", json_string_value(json_object_get(r, "code")),
                name ? name : json_string_value(json_object_get(r, "reward")),
-               json_string_value(json_object_get(r, "customer")));
+               json_string_value(json_object_get(r, "customer")), cli_replay_note(r));
     }
     engine_close(e);
     json_decref(r);

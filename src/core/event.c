@@ -195,7 +195,7 @@ static enum fid_status parse_enrol(const json_t *obj, struct event *ev, struct f
     FID_CHECK(jsonr_check_keys(obj, "", keys, err));
     FID_CHECK(copy_string(obj, "customer", true, ev->customer, sizeof ev->customer, err));
     FID_CHECK(copy_string(obj, "email", false, ev->email, sizeof ev->email, err));
-    if (ev->email[0] && (strchr(ev->email, '@') == NULL || strchr(ev->email, ' ') != NULL))
+    if (ev->email[0] && !fid_email_plausible(ev->email))
         return fid_fail(err, FID_ERR_INPUT, "/email", "\"%.60s\" is not an e-mail address",
                         ev->email);
     email_lower(ev->email);

@@ -193,16 +193,11 @@ int value_email(const char *text, char out[VALUE_EMAIL_MAX], char reason[VALUE_R
                  VALUE_EMAIL_MAX - 1);
         return -1;
     }
-    bool at = false, blank = false;
     char typed[VALUE_EMAIL_MAX];
-    for (size_t i = 0; i < len; i++) {
-        at |= text[i] == '@';
-        blank |= isspace((unsigned char)text[i]) != 0;
-        typed[i] = text[i];
-    }
+    memcpy(typed, text, len);
     typed[len] = '\0';
     fid_email_fold(typed, out, VALUE_EMAIL_MAX); /* as enrolments keep them */
-    if (!at || blank) {
+    if (!fid_email_plausible(typed)) {
         snprintf(reason, VALUE_REASON_MAX, "\"%.60s\" is not an e-mail address", out);
         out[0] = '\0';
         return -1;

@@ -1,5 +1,6 @@
 #include "util/text.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,4 +105,15 @@ void fid_text_lower(const char *text, char *out, size_t size)
         return;
     snprintf(out, size, "%s", text); /* as SQLite's lower() would have it */
     lower_ascii(out);
+}
+
+bool fid_email_plausible(const char *text)
+{
+    const char *at = strchr(text, '@');
+    if (at == NULL || at == text || at[1] == '\0' || strchr(at + 1, '@') != NULL)
+        return false;
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+        if (isspace(*c))
+            return false;
+    return true;
 }

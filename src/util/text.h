@@ -28,6 +28,11 @@ void fid_text_sanitize(const char *text, char *out, size_t size);
  * ASCII letters alone are lowered. */
 void fid_text_lower(const char *text, char *out, size_t size);
 
+/* Whether text reads as an e-mail address: one '@' with something on each side, and no white
+ * space. Delivery is the mail server's judgement; this catches what was typed in the wrong
+ * field ("bob@", "a@b@c", a name). */
+bool fid_email_plausible(const char *text);
+
 /* An e-mail address as it is kept and compared: fid_text_lower of it. */
 void fid_email_fold(const char *text, char *out, size_t size);
 

@@ -54,6 +54,9 @@ malformed_json() {
     bad "a NUL byte" "line 1" nul.json fidele event post nul.json
     assert_contains "$ERR" "NUL byte" "the message says what"
     bad_event "empty input" "line 1" ""
+    # a byte-order mark, as Windows editors write UTF-8, is not part of the JSON
+    printf '\xEF\xBB\xBF{"type":"enrol","key":"bom","customer":"bom"}\n' >bom.json
+    expect_exit 0 fidele event post bom.json
     bad_event "not an object" "line 1" '"just a string"'
     bad_event "array with a non-object" "event 2" "[{$ORDER_OK,\"lines\":[$LINE_OK]}, 42]"
     # a bad line in the middle of NDJSON: the good lines before it are not written either
@@ -119,6 +122,8 @@ bad_fields() {
         "a newline in an id|/customer|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zo\\ne\"}"
         "a control character in a name|/name|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"name\":\"Zo\\u0007e\"}"
         "bad consent|/consents/1|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"consents\":[\"email\",\"fax\"]}"
+        "an e-mail with nothing after the @|/email|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"email\":\"zoe@\"}"
+        "an e-mail with two @|/email|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"email\":\"a@b@c\"}"
         "bad locale|/locale|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"zoe\",\"locale\":\"de\"}"
         "enrolling a member again|/customer|{\"type\":\"enrol\",\"key\":\"k\",\"customer\":\"alice\"}"
         "redeem for an unknown member|/customer|{\"type\":\"redeem\",\"key\":\"k\",\"customer\":\"nobody\",\"reward\":\"pastry\"}"

@@ -233,7 +233,7 @@ static void test_contact(void **state)
     /* the longest address events keep, and one byte more */
     char text[VALUE_EMAIL_MAX + 1], out[VALUE_EMAIL_MAX], reason[VALUE_REASON_MAX];
     memset(text, 'a', sizeof text);
-    text[0] = '@';
+    text[1] = '@'; /* a@aaa...: one with something each side */
     text[VALUE_EMAIL_MAX - 1] = '\0';
     UNIT_EQ_INT("256 bytes", value_email(text, out, reason), 0);
     text[VALUE_EMAIL_MAX - 1] = 'a';

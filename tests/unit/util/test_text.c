@@ -22,6 +22,15 @@ static void test_utf8_and_controls(void **state)
     UNIT_EQ_INT("the line separator", fid_text_control("a\xe2\x80\xa8"), 0x2028);
     UNIT_EQ_INT("the paragraph separator", fid_text_control("\xe2\x80\xa9"), 0x2029);
     UNIT_EQ_INT("a letter beside them", fid_text_control("\xc2\xa0\xe2\x80\xa6\xc3\xa9"), -1);
+    assert_true(fid_email_plausible("bob@example.org"));
+    assert_true(fid_email_plausible("\xc3\xa9lodie@caf\xc3\xa9.fr"));
+    assert_true(fid_email_plausible("root@localhost"));
+    assert_false(fid_email_plausible("bob@"));
+    assert_false(fid_email_plausible("@example.org"));
+    assert_false(fid_email_plausible("a@b@c"));
+    assert_false(fid_email_plausible("bob @example.org"));
+    assert_false(fid_email_plausible("bob\t@example.org"));
+    assert_false(fid_email_plausible("Bob Smith"));
 }
 
 struct cut_case {
