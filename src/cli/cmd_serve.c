@@ -77,19 +77,51 @@ int cmd_serve(struct cli *cli)
     return 0;
 }
 
+/* A key of `scope` for each new merchant, written into out (an array of objects with "key"). */
+static enum fid_status merchants_keys(const struct cli *cli, const int64_t *ids, size_t n,
+                                      enum api_scope scope, json_t *out, struct fid_error *err)
+{
+    struct db *db = NULL;
+    struct db_options options = {.durability = DB_DURABILITY_FULL};
+    enum fid_status st = db_open(cli->db_path, &options, &db, err);
+    struct fid_rng *rng = fid_rng_new(NULL);
+    if (st == FID_OK)
+        st = db_begin(db, err);
+    for (size_t i = 0; st == FID_OK && i < n; i++) {
+        struct api_key key;
+        char text[API_KEY_TEXT_MAX];
+        if ((st = api_key_create(db, rng, ids[i], scope, NULL, NULL, cli->now, &key, text, err)) ==
+            FID_OK)
+            json_object_set_new(json_array_get(out, i), "key",
+                                json_pack("{s:s, s:s, s:s}", "id", key.id, "key", text, "scope",
+                                          api_scope_name(scope)));
+    }
+    if (st == FID_OK)
+        st = db_commit(db, err);
+    else if (db)
+        db_rollback(db);
+    fid_rng_free(rng);
+    db_close(db);
+    return st;
+}
+
 int cmd_merchant(struct cli *cli)
 {
-    static const struct cli_option_spec specs[] = {{"currency", true},
-                                                   {"timezone", true},
-                                                   {"locale", true},
-                                                   {"template", true},
-                                                   {NULL, false}};
+    static const struct cli_option_spec specs[] = {{"currency", true}, {"timezone", true},
+                                                   {"locale", true},   {"template", true},
+                                                   {"key", true},      {NULL, false}};
     struct fid_error err;
     fid_error_clear(&err);
-    if (cli_parse(cli, specs, 1, 2, &err) != FID_OK)
+    if (cli_parse(cli, specs, 1, CLI_ARGS_MAX, &err) != FID_OK)
         return cli_fail(cli, &err);
-    if (strcmp(cli->positional[0], "add") != 0 || cli->n_positional != 2) {
-        fid_fail(&err, FID_ERR_INPUT, cli->positional[0], "expected `fidele merchant add NAME`");
+    if (strcmp(cli->positional[0], "add") != 0 || cli->n_positional < 2) {
+        fid_fail(&err, FID_ERR_INPUT, cli->positional[0], "expected `fidele merchant add NAME...`");
+        return cli_fail(cli, &err);
+    }
+    const char *scope_text = cli_option(cli, "key");
+    int scope = scope_text ? api_scope_parse(scope_text) : 0;
+    if (scope < 0) {
+        fid_fail(&err, FID_ERR_INPUT, "--key", "expected the new key's scope: admin, pos or read");
         return cli_fail(cli, &err);
     }
     /* another merchant of a database init made: a mistyped --db makes no new file */
@@ -100,22 +132,44 @@ int cmd_merchant(struct cli *cli)
     if (cli_template_text(cli, template, &text, &err) != FID_OK)
         return cli_fail(cli, &err);
     struct merchant_setup setup = {
-        .name = cli->positional[1],
         .currency = cli_option(cli, "currency") ? cli_option(cli, "currency") : "EUR",
         .timezone = cli_option(cli, "timezone") ? cli_option(cli, "timezone") : "Europe/Paris",
         .locale = cli_option(cli, "locale") ? cli_option(cli, "locale") : "fr",
         .program_text = text,
     };
-    int64_t id = 0;
-    enum fid_status st = engine_create_merchant(cli->db_path, &setup, cli->now, &id, &err);
+    const char *const *names = &cli->positional[1];
+    size_t n = (size_t)cli->n_positional - 1;
+    int64_t ids[CLI_ARGS_MAX];
+    enum fid_status st =
+        engine_create_merchants(cli->db_path, &setup, names, n, cli->now, ids, &err);
     free(text);
-    if (st != FID_OK)
+    json_t *made = json_array();
+    for (size_t i = 0; st == FID_OK && i < n; i++)
+        json_array_append_new(made,
+                              json_pack("{s:I, s:s}", "id", (json_int_t)ids[i], "name", names[i]));
+    /* a key made apart from its merchants: should it fail, they stand, and `key create` makes
+     * one each */
+    if (st == FID_OK && scope_text)
+        st = merchants_keys(cli, ids, n, (enum api_scope)scope, made, &err);
+    if (st != FID_OK) {
+        json_decref(made);
         return cli_fail(cli, &err);
-    if (cli->json)
-        cli_print_json(json_pack("{s:I, s:s}", "id", (json_int_t)id, "name", setup.name));
-    else
-        printf("Merchant %lld \"%s\" created with the %s programme.\n", (long long)id, setup.name,
-               template);
+    }
+    if (cli->json) {
+        /* one merchant answers its object, as it always did; several an array */
+        cli_print_json(n == 1 ? json_incref(json_array_get(made, 0)) : json_incref(made));
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            json_t *key = json_object_get(json_array_get(made, i), "key");
+            printf("Merchant %lld \"%s\" created with the %s programme.\n", (long long)ids[i],
+                   names[i], template);
+            if (key)
+                printf("  %s key: %s (id %s; shown only now)\n", scope_text,
+                       json_string_value(json_object_get(key, "key")),
+                       json_string_value(json_object_get(key, "id")));
+        }
+    }
+    json_decref(made);
     return 0;
 }
 

@@ -67,19 +67,23 @@ static enum fid_status load_program(struct engine *e, struct fid_error *err)
     return program_store_expiry_history(&e->store, &e->expiry_since, &e->lots_expire, err);
 }
 
-enum fid_status engine_create_merchant(const char *db_path, const struct merchant_setup *setup,
-                                       int64_t now, int64_t *merchant_id, struct fid_error *err)
+enum fid_status engine_create_merchants(const char *db_path, const struct merchant_setup *setup,
+                                        const char *const *names, size_t n, int64_t now,
+                                        int64_t *merchant_ids, struct fid_error *err)
 {
     struct merchant m = {.created_at = now};
     int digits;
     struct fid_tz *tz = NULL;
     struct program *program = NULL;
     enum fid_status st;
-    if (strlen(setup->name) == 0 || strlen(setup->name) >= sizeof m.name)
-        return fid_fail(err, FID_ERR_INPUT, "--name", "a merchant name of 1 to %zu bytes",
-                        sizeof m.name - 1);
-    if (fid_text_control(setup->name) >= 0) /* printed one a line and in headers */
-        return fid_fail(err, FID_ERR_INPUT, "--name", "a merchant name without control characters");
+    for (size_t i = 0; i < n; i++) {
+        if (strlen(names[i]) == 0 || strlen(names[i]) >= sizeof m.name)
+            return fid_fail(err, FID_ERR_INPUT, "--name", "a merchant name of 1 to %zu bytes",
+                            sizeof m.name - 1);
+        if (fid_text_control(names[i]) >= 0) /* printed one a line and in headers */
+            return fid_fail(err, FID_ERR_INPUT, "--name",
+                            "a merchant name without control characters");
+    }
     if ((st = fid_currency_check(setup->currency, &digits, "--currency", err)) != FID_OK)
         return st;
     if ((st = fid_tz_open(setup->timezone, &tz, err)) != FID_OK) {
@@ -92,7 +96,6 @@ enum fid_status engine_create_merchant(const char *db_path, const struct merchan
     if ((st = program_parse_text(setup->program_text, strlen(setup->program_text), &program,
                                  err)) != FID_OK)
         return st;
-    snprintf(m.name, sizeof m.name, "%s", setup->name);
     snprintf(m.currency, sizeof m.currency, "%s", setup->currency);
     snprintf(m.timezone, sizeof m.timezone, "%s", setup->timezone);
     snprintf(m.locale, sizeof m.locale, "%s", setup->locale);
@@ -103,7 +106,6 @@ enum fid_status engine_create_merchant(const char *db_path, const struct merchan
         goto done;
     if ((st = schema_migrate(db, err)) != FID_OK || (st = db_begin(db, err)) != FID_OK)
         goto done;
-    struct store store;
     int64_t version, merchants = 0;
     /* looked for under the write lock: two inits at once make one merchant */
     if (setup->first &&
@@ -111,20 +113,31 @@ enum fid_status engine_create_merchant(const char *db_path, const struct merchan
             FID_OK &&
         merchants > 0)
         st = fid_fail(err, FID_ERR_STATE, "--db", "%s already holds a merchant", db_path);
-    if (st == FID_OK && (st = merchant_insert(db, &m, err)) == FID_OK) {
-        store_init(&store, db, m.id);
-        st = program_store_save(&store, program->text, now, &version, err);
-        store_release(&store);
+    /* all in one transaction: a list of merchants is added whole or not at all */
+    for (size_t i = 0; st == FID_OK && i < n; i++) {
+        snprintf(m.name, sizeof m.name, "%s", names[i]);
+        if ((st = merchant_insert(db, &m, err)) == FID_OK) {
+            struct store store;
+            store_init(&store, db, m.id);
+            st = program_store_save(&store, program->text, now, &version, err);
+            store_release(&store);
+        }
+        merchant_ids[i] = m.id;
     }
     if (st == FID_OK)
         st = db_commit(db, err);
     if (st != FID_OK)
         db_rollback(db);
-    *merchant_id = m.id;
 done:
     program_free(program);
     db_close(db);
     return st;
+}
+
+enum fid_status engine_create_merchant(const char *db_path, const struct merchant_setup *setup,
+                                       int64_t now, int64_t *merchant_id, struct fid_error *err)
+{
+    return engine_create_merchants(db_path, setup, &setup->name, 1, now, merchant_id, err);
 }
 
 enum fid_status engine_open(const struct engine_options *options, struct engine **out,

@@ -71,6 +71,11 @@ struct merchant_setup {
 enum fid_status engine_create_merchant(const char *db_path, const struct merchant_setup *setup,
                                        int64_t now, int64_t *merchant_id,
                                        struct fid_error *err) FID_MUST_USE;
+/* The same for n merchants of the setup's options under the given names, in one transaction
+ * (all or none); merchant_ids[i] gets the id of names[i]. setup->name is not read. */
+enum fid_status engine_create_merchants(const char *db_path, const struct merchant_setup *setup,
+                                        const char *const *names, size_t n, int64_t now,
+                                        int64_t *merchant_ids, struct fid_error *err) FID_MUST_USE;
 
 /* Opens the database, migrates its schema and loads the merchant and its current programme. */
 enum fid_status engine_open(const struct engine_options *options, struct engine **out,

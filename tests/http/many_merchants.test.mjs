@@ -30,8 +30,21 @@ describe("many merchants", () => {
     it(`setup: ${MERCHANTS} merchants with a pos key each`, async () => {
         const s = h.server;
         await s.cliOk(["init", "--template", "cafe", "--name", "Cafe 1"]);
-        for (const id of ids.slice(1)) await s.cliOk(["merchant", "add", `Cafe ${id}`, "--template", "cafe"]);
-        for (const id of ids) await s.createKey(`pos${id}`, id, "pos");
+        await s.createKey("pos1", 1, "pos");
+        // the others sixty at a time, each with a pos key (`merchant add NAME... --key pos`)
+        for (let from = 2; from <= MERCHANTS; from += 60) {
+            const names = ids.slice(from - 1, from + 59).map((id) => `Cafe ${id}`);
+            const r = await s.cliOk(["merchant", "add", ...names, "--template", "cafe", "--key", "pos"], {
+                json: true,
+            });
+            assert.equal(r.json.length, names.length);
+            for (const [i, made] of r.json.entries()) {
+                assert.equal(made.name, names[i]);
+                assert.equal(made.id, from + i, "ids in the order the names were given");
+                assert.match(made.key.key, /^fk_/);
+                s.keys[`pos${made.id}`] = made.key.key;
+            }
+        }
         await s.start(["--threads", "2"]);
     });
 

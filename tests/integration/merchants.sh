@@ -117,6 +117,27 @@ keys_per_merchant() {
         "key list: created and revoked in Paris time"
 }
 
+# Several merchants at once, each with a key when asked: all or none.
+merchants_at_once() {
+    init_db cafe
+    local before
+    before=$(snapshot)
+    expect_exit 2 fidele merchant add "Shop A" $'Shop\nB'
+    assert_stderr_names "--name"
+    expect_exit 2 fidele merchant add "Shop A" --key root
+    assert_stderr_names "--key"
+    assert_unchanged "$before" "a bad name or scope among them: no merchant made"
+    expect_exit 0 fidele --json merchant add "Shop A" "Shop B" --template bookshop --key pos
+    check_json "ids in order, a pos key each" '[.[] | "\(.id) \(.name) \(.key.scope)"]' \
+        '["2 Shop A pos","3 Shop B pos"]'
+    local key
+    key=$(jout '.[1].key.id')
+    expect_exit 0 fidele --merchant 3 --json key list
+    check_json "the key is merchant 3's" '[.[].id]' "[\"$key\"]"
+    expect_exit 0 fidele --json merchant add "Shop C"
+    check_json "one merchant answers an object, as before" '"\(.id) \(.name)"' "4 Shop C"
+}
+
 # A template's rewards that speak of money say their own amount in the merchant's currency.
 templates_in_the_merchants_currency() {
     two_merchants
@@ -138,6 +159,7 @@ templates_in_the_merchants_currency() {
 scenario commands_act_on_the_named_merchant commands_act_on_the_named_merchant
 scenario templates_in_the_merchants_currency templates_in_the_merchants_currency
 scenario keys_per_merchant keys_per_merchant
+scenario merchants_at_once merchants_at_once
 scenario verify_covers_every_merchant verify_covers_every_merchant
 scenario run_due_covers_every_merchant run_due_covers_every_merchant
 finish
