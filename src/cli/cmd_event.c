@@ -134,7 +134,6 @@ int cmd_event(struct cli *cli)
     if (st == FID_OK)
         st = each ? event_stream_parse_each(text, len, &events, &err)
                   : event_stream_parse(text, len, &events, &err);
-    free(text);
     if (st == FID_OK)
         st = each ? cli_open_bulk_engine(cli, &e, &err) : cli_open_engine(cli, &e, &err);
     if (st == FID_OK)
@@ -147,11 +146,15 @@ int cmd_event(struct cli *cli)
             /* "/3/lines/0/quantity" -> "event 4: /lines/0/quantity" reads better on a terminal */
             char *rest = strchr(err.field + 1, '/');
             long index = strtol(err.field + 1, NULL, 10);
-            char field[FID_ERROR_FIELD_MAX];
-            snprintf(field, sizeof field, "event %ld%s%s", index + 1, rest ? ": " : "",
+            char field[FID_ERROR_FIELD_MAX], line[32] = "";
+            size_t at_line = index >= 0 ? event_stream_line_of(text, len, (size_t)index) : 0;
+            if (at_line > 0 && at_line != (size_t)index + 1) /* blank lines in NDJSON */
+                snprintf(line, sizeof line, " (line %zu)", at_line);
+            snprintf(field, sizeof field, "event %ld%s%s%s", index + 1, line, rest ? ": " : "",
                      rest ? rest : "");
             snprintf(err.field, sizeof err.field, "%s", field);
         }
+        free(text);
         return cli_fail(cli, &err);
     }
     size_t applied = 0, replayed = 0, failed = 0, i;
@@ -166,8 +169,12 @@ int cmd_event(struct cli *cli)
         else {
             failed++;
             const char *key = json_string_value(json_object_get(r, "key"));
-            char which[EVENT_KEY_MAX + 48] = ""; /* none for a line that was not an event */
-            if (key)
+            char which[EVENT_KEY_MAX + 80] = ""; /* none for a line that was not an event */
+            size_t at_line = event_stream_line_of(text, len, i);
+            if (key && at_line > 0 && at_line != i + 1) /* blank lines in NDJSON */
+                snprintf(which, sizeof which, "event %zu (key %s, line %zu): ", i + 1, key,
+                         at_line);
+            else if (key)
                 snprintf(which, sizeof which, "event %zu (key %s): ", i + 1, key);
             if (!cli->json)
                 fprintf(stderr, "fidele: %s%s: %s\n", which,
@@ -175,6 +182,7 @@ int cmd_event(struct cli *cli)
                         json_string_value(json_object_get(json_object_get(r, "error"), "message")));
         }
     }
+    free(text);
     if (cli->json)
         cli_print_json(results);
     else {

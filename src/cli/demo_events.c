@@ -112,9 +112,11 @@ static void emit_enrol(struct demo *d, int ci, int64_t at)
         snprintf(email, sizeof email, "%s.%s%d@%s", first_slug, last_slug, ci + 1,
                  PICK(d->rng, MAIL_DOMAINS));
     /* an e-mail names one member: a namesake's gets the customer's number, which no other has */
-    if (!contact_take(d, email))
-        snprintf(email, sizeof email, "%s.%s%d@%s", first_slug, last_slug, ci + 1,
-                 strchr(email, '@') + 1);
+    if (!contact_take(d, email)) {
+        char domain[32]; /* copied out: the address is written over */
+        snprintf(domain, sizeof domain, "%s", strchr(email, '@') + 1);
+        snprintf(email, sizeof email, "%s.%s%d@%s", first_slug, last_slug, ci + 1, domain);
+    }
     (void)contact_take(d, email);
     snprintf(key, sizeof key, "enrol:%s", c->ref);
     json_t *ev =

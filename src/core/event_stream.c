@@ -160,3 +160,20 @@ enum fid_status event_stream_parse_each(const char *text, size_t len, json_t **o
 {
     return parse(text, len, true, out, err);
 }
+
+size_t event_stream_line_of(const char *text, size_t len, size_t index)
+{
+    const char *p = text, *end = text + len, *first = jsonr_skip_blanks(text, end);
+    if (first == end || *first == '[')
+        return 0;
+    size_t line = 0, events = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        line++;
+        if (jsonr_skip_blanks(p, line_end) != line_end && events++ == index)
+            return line;
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}

@@ -76,9 +76,17 @@ malformed_json() {
     # a well-formed line that is a bad event: also all or nothing, named by its position
     sed -i 's/^{"type":"order","key":"n3",$/{"type":"order","key":"n3","at":"2026-03-04T08:00:00Z","customer":"alice","order_id":"N3","lines":[{"sku":"X","quantity":-1,"unit_price_minor":1}]}/' nd.json
     bad "bad event on line 3 of 4" "event 3: /lines/0/quantity" nd.json fidele event post nd.json
+    # blank lines between: the event's number and its line differ, and both are said
+    sed -i '1a\\' nd.json
+    bad "bad event after a blank line" "event 3 (line 4): /lines/0/quantity" nd.json fidele event post nd.json
+    sed -i '2d' nd.json
     # the same with --json: a problem object on stderr
     bad "bad event with --json" '"field": "event 3: /lines/0/quantity"' nd.json fidele --json event post nd.json
     assert_eq 0 "$(sql "SELECT COUNT(*) FROM orders WHERE ref LIKE 'N%'")" "no order from the file"
+    # each event on its own: the good ones apply, the bad one is named by number and line
+    sed -i '1a\\' nd.json
+    expect_exit 2 fidele event post --each nd.json
+    assert_contains "$ERR" "event 3 (key n3, line 4): /lines/0/quantity" "--each says the line too"
 }
 
 # ---------------------------------------------------------------------------------------------
