@@ -99,13 +99,17 @@ static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool ref
         FID_CHECK(jsonr_expect_object(item, at, err));
         static const char *const order_keys[] = {"sku", "category", "quantity", "unit_price_minor",
                                                  NULL};
-        static const char *const refund_keys[] = {"sku", "quantity", NULL};
+        static const char *const refund_keys[] = {"sku", "quantity", "unit_price_minor", NULL};
         FID_CHECK(jsonr_check_keys(item, at, refund ? refund_keys : order_keys, err));
         struct order_line *line = &ev->lines[i];
         const char *sku = NULL, *category = NULL;
         FID_CHECK(jsonr_string(item, at, "sku", true, EVENT_SKU_MAX - 1, NULL, &sku, err));
         snprintf(line->sku, sizeof line->sku, "%s", sku);
         FID_CHECK(jsonr_int(item, at, "quantity", true, 1, EVENT_QTY_MAX, 0, &line->quantity, err));
+        /* a refund's line may name its price, to tell apart lines of one SKU sold at two */
+        if (refund)
+            FID_CHECK(jsonr_int(item, at, "unit_price_minor", false, 0, EVENT_AMOUNT_MAX,
+                                REFUND_ANY_PRICE, &line->unit_price_minor, err));
         if (!refund) {
             FID_CHECK(
                 jsonr_string(item, at, "category", false, EVENT_SKU_MAX - 1, "", &category, err));

@@ -40,12 +40,15 @@ enum survey_kind { SURVEY_NPS, SURVEY_CSAT };
 
 enum consent_channel { CONSENT_EMAIL = 1, CONSENT_SMS = 2, CONSENT_PUSH = 4 };
 
+/* A refund's line that does not name its price (unit_price_minor). */
+#define REFUND_ANY_PRICE (-1)
+
 struct order_line {
     char sku[EVENT_SKU_MAX];
     char category[EVENT_SKU_MAX];
     int64_t quantity;
-    int64_t unit_price_minor;
-    int64_t amount_minor; /* quantity x unit price, checked for overflow */
+    int64_t unit_price_minor; /* a refund's: REFUND_ANY_PRICE when not named */
+    int64_t amount_minor;     /* quantity x unit price, checked for overflow */
 };
 
 /* Adjustments move one account: points, cashback (minor units) or one stamp card. */

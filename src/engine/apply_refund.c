@@ -57,18 +57,42 @@ static enum fid_status take_units(const struct event *refund, const struct event
 {
     char key[24];
     for (size_t r = 0; r < refund->n_lines; r++) {
-        int64_t want = refund->lines[r].quantity;
-        bool sold = false;
-        for (size_t i = 0; i < order->n_lines && !sold; i++)
-            sold = strcmp(order->lines[i].sku, refund->lines[r].sku) == 0;
+        int64_t want = refund->lines[r].quantity, price = refund->lines[r].unit_price_minor;
+        /* the order's lines of that SKU (at that price, when named): with units left at two
+         * prices, the refund must say which, or it would give back the cheaper or the dearer
+         * unit by chance */
+        int64_t left_at = REFUND_ANY_PRICE;
+        bool sold = false, two_prices = false;
+        for (size_t i = 0; i < order->n_lines; i++) {
+            const struct order_line *line = &order->lines[i];
+            if (strcmp(line->sku, refund->lines[r].sku) != 0 ||
+                (price != REFUND_ANY_PRICE && line->unit_price_minor != price))
+                continue;
+            sold = true;
+            if (line->quantity - json_integer_value(json_object_get(units, line_key(i, key))) == 0)
+                continue;
+            two_prices |= left_at != REFUND_ANY_PRICE && line->unit_price_minor != left_at;
+            left_at = line->unit_price_minor;
+        }
+        char at[JSONR_PATH_MAX];
         if (!sold) {
-            char at[JSONR_PATH_MAX];
-            snprintf(at, sizeof at, "/lines/%zu/sku", r);
-            return fid_fail(err, FID_ERR_INPUT, at, "the order has no line of %s",
+            snprintf(at, sizeof at, "/lines/%zu/%s", r,
+                     price == REFUND_ANY_PRICE ? "sku" : "unit_price_minor");
+            return price == REFUND_ANY_PRICE
+                       ? fid_fail(err, FID_ERR_INPUT, at, "the order has no line of %s",
+                                  refund->lines[r].sku)
+                       : fid_fail(err, FID_ERR_INPUT, at, "the order has no line of %s at %lld",
+                                  refund->lines[r].sku, (long long)price);
+        }
+        if (two_prices) {
+            snprintf(at, sizeof at, "/lines/%zu/unit_price_minor", r);
+            return fid_fail(err, FID_ERR_INPUT, at,
+                            "the order sold %s at several prices: name the refunded unit's",
                             refund->lines[r].sku);
         }
         for (size_t i = 0; i < order->n_lines && want > 0; i++) {
-            if (strcmp(order->lines[i].sku, refund->lines[r].sku) != 0)
+            if (strcmp(order->lines[i].sku, refund->lines[r].sku) != 0 ||
+                (price != REFUND_ANY_PRICE && order->lines[i].unit_price_minor != price))
                 continue;
             int64_t done = json_integer_value(json_object_get(units, line_key(i, key)));
             int64_t left = order->lines[i].quantity - done;
@@ -79,7 +103,6 @@ static enum fid_status take_units(const struct event *refund, const struct event
             }
         }
         if (want > 0) {
-            char at[JSONR_PATH_MAX];
             snprintf(at, sizeof at, "/lines/%zu/quantity", r);
             return fid_fail(err, FID_ERR_INPUT, at,
                             "refund of %lld x %s is more than the order has left to refund",

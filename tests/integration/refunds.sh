@@ -149,6 +149,26 @@ refund_refused() {
     assert_unchanged "$before" "the third unit of a two-unit line is refused"
 }
 
+# One SKU sold at two prices (a unit at a discount, say): a refund by line names the price of the
+# unit it gives back; once one price's units are all refunded, the SKU alone says which.
+one_sku_at_two_prices() {
+    refund_programme true
+    enrol dan 2026-03-01T09:00:00Z
+    order o1 2026-03-02T09:00:00Z dan O1 "[$(line X x 2 100),$(line X x 1 1000)]" # 10 + 2x1 + 25 first
+    local before
+    before=$(snapshot)
+    post_fails 2 "$(refund_json r1 2026-03-03T09:00:00Z O1 '"lines":[{"sku":"X","quantity":1}]')"
+    assert_stderr_names "/lines/0/unit_price_minor" "which unit is said"
+    assert_contains "$ERR" "several prices" "and why"
+    post_fails 2 "$(refund_json r1 2026-03-03T09:00:00Z O1 '"lines":[{"sku":"X","quantity":1,"unit_price_minor":500}]')"
+    assert_contains "$ERR" "no line of X at 500" "a price the order has not"
+    assert_unchanged "$before" "refused refunds write nothing"
+    post "$(refund_json r1 2026-03-03T09:00:00Z O1 '"lines":[{"sku":"X","quantity":1,"unit_price_minor":1000}]')"
+    assert_json '.[0].points_clawed_back' 100 "the dear unit's 100 points"
+    post "$(refund_json r2 2026-03-03T10:00:00Z O1 '"lines":[{"sku":"X","quantity":1}]')"
+    assert_json '.[0].points_clawed_back' 10 "then the SKU alone: a cheap unit's 10"
+}
+
 # ---------------------------------------------------------------------------------------------
 spent_points_forgiven() {
     refund_programme false
@@ -524,6 +544,7 @@ merchandise_refunded_shipping_kept() {
 scenario full_refund full_refund
 scenario partial_refunds_add_up partial_refunds_add_up
 scenario refund_refused refund_refused
+scenario one_sku_at_two_prices one_sku_at_two_prices
 scenario spent_points_forgiven spent_points_forgiven
 scenario all_forgiven_in_the_ledger all_forgiven_in_the_ledger
 scenario spent_points_debt spent_points_debt

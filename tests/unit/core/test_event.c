@@ -321,10 +321,14 @@ static const struct bad_case BAD_CASES[] = {
     {"refund with neither", "{'type': 'refund', 'key': 'k', 'order_id': 'o'}", "/lines"},
     {"refund amount zero", "{'type': 'refund', 'key': 'k', 'order_id': 'o', 'amount_minor': 0}",
      "/amount_minor"},
-    {"refund line with a price",
+    {"refund line with a negative price",
      "{'type': 'refund', 'key': 'k', 'order_id': 'o', 'lines': [{'sku': 'A', 'quantity': 1, "
-     "'unit_price_minor': 5}]}",
+     "'unit_price_minor': -5}]}",
      "/lines/0/unit_price_minor"},
+    {"refund line with a category",
+     "{'type': 'refund', 'key': 'k', 'order_id': 'o', 'lines': [{'sku': 'A', 'quantity': 1, "
+     "'category': 'x'}]}",
+     "/lines/0/category"},
     {"refund with a customer",
      "{'type': 'refund', 'key': 'k', 'order_id': 'o', 'amount_minor': 5, 'customer': 'c'}",
      "/customer"},
