@@ -137,7 +137,6 @@ static bool blank(const char *text)
     return *text == '\0';
 }
 
-/* A field that is not UTF-8, or an id with control characters, is refused by its column. */
 /* What is wrong with the row as a whole, reported by its column. */
 static bool row_whole(struct import *im, const struct row *row)
 {
@@ -161,6 +160,7 @@ static bool row_whole(struct import *im, const struct row *row)
     return true;
 }
 
+/* A field that is not UTF-8, or an id with control characters, is refused by its column. */
 static bool fields_readable(struct import *im, const struct row *row)
 {
     for (int f = 0; f < F_COUNT; f++) {

@@ -51,6 +51,14 @@ static int64_t merchandise_of(const struct event *order)
     return event_order_paid(order) - order->shipping_minor;
 }
 
+/* Whether the order's line is one the refund's names: its SKU, at its price when named. */
+static bool line_named(const struct order_line *line, const struct order_line *wanted)
+{
+    return strcmp(line->sku, wanted->sku) == 0 &&
+           (wanted->unit_price_minor == REFUND_ANY_PRICE ||
+            line->unit_price_minor == wanted->unit_price_minor);
+}
+
 /* Adds the refund's lines to units, refusing more units than the order has left. */
 static enum fid_status take_units(const struct event *refund, const struct event *order,
                                   json_t *units, struct fid_error *err)
@@ -65,8 +73,7 @@ static enum fid_status take_units(const struct event *refund, const struct event
         bool sold = false, two_prices = false;
         for (size_t i = 0; i < order->n_lines; i++) {
             const struct order_line *line = &order->lines[i];
-            if (strcmp(line->sku, refund->lines[r].sku) != 0 ||
-                (price != REFUND_ANY_PRICE && line->unit_price_minor != price))
+            if (!line_named(line, &refund->lines[r]))
                 continue;
             sold = true;
             if (line->quantity - json_integer_value(json_object_get(units, line_key(i, key))) == 0)
@@ -91,8 +98,7 @@ static enum fid_status take_units(const struct event *refund, const struct event
                             refund->lines[r].sku);
         }
         for (size_t i = 0; i < order->n_lines && want > 0; i++) {
-            if (strcmp(order->lines[i].sku, refund->lines[r].sku) != 0 ||
-                (price != REFUND_ANY_PRICE && order->lines[i].unit_price_minor != price))
+            if (!line_named(&order->lines[i], &refund->lines[r]))
                 continue;
             int64_t done = json_integer_value(json_object_get(units, line_key(i, key)));
             int64_t left = order->lines[i].quantity - done;
