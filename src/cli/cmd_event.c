@@ -147,7 +147,9 @@ int cmd_event(struct cli *cli)
             char *rest = strchr(err.field + 1, '/');
             long index = strtol(err.field + 1, NULL, 10);
             char field[FID_ERROR_FIELD_MAX], line[32] = "";
-            size_t at_line = index >= 0 ? event_stream_line_of(text, len, (size_t)index) : 0;
+            size_t *lines = index >= 0 ? event_stream_lines(text, len, (size_t)index + 1) : NULL;
+            size_t at_line = lines ? lines[index] : 0;
+            free(lines);
             if (at_line > 0 && at_line != (size_t)index + 1) /* blank lines in NDJSON */
                 snprintf(line, sizeof line, " (line %zu)", at_line);
             snprintf(field, sizeof field, "event %ld%s%s%s", index + 1, line, rest ? ": " : "",
@@ -157,7 +159,7 @@ int cmd_event(struct cli *cli)
         free(text);
         return cli_fail(cli, &err);
     }
-    size_t applied = 0, replayed = 0, failed = 0, i;
+    size_t applied = 0, replayed = 0, failed = 0, i, *lines = NULL;
     json_t *r;
     json_array_foreach(results, i, r)
     {
@@ -170,7 +172,9 @@ int cmd_event(struct cli *cli)
             failed++;
             const char *key = json_string_value(json_object_get(r, "key"));
             char which[EVENT_KEY_MAX + 80] = ""; /* none for a line that was not an event */
-            size_t at_line = event_stream_line_of(text, len, i);
+            if (lines == NULL) /* once, at the first failure: a pass over the text */
+                lines = event_stream_lines(text, len, json_array_size(results));
+            size_t at_line = lines[i];
             if (key && at_line > 0 && at_line != i + 1) /* blank lines in NDJSON */
                 snprintf(which, sizeof which, "event %zu (key %s, line %zu): ", i + 1, key,
                          at_line);
@@ -182,6 +186,7 @@ int cmd_event(struct cli *cli)
                         json_string_value(json_object_get(json_object_get(r, "error"), "message")));
         }
     }
+    free(lines);
     free(text);
     if (cli->json)
         cli_print_json(results);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/jsonread.h"
+#include "util/xalloc.h"
 
 /* A bad line's place in a lenient parse: [WHERE, MESSAGE]. */
 static void keep_bad_line(json_t *out, const char *where, const char *message)
@@ -161,19 +162,18 @@ enum fid_status event_stream_parse_each(const char *text, size_t len, json_t **o
     return parse(text, len, true, out, err);
 }
 
-size_t event_stream_line_of(const char *text, size_t len, size_t index)
+size_t *event_stream_lines(const char *text, size_t len, size_t n)
 {
+    size_t *lines = xcalloc(n ? n : 1, sizeof *lines);
     const char *p = text, *end = text + len, *first = jsonr_skip_blanks(text, end);
     if (first == end || *first == '[')
-        return 0;
-    size_t line = 0, events = 0;
-    while (p < end) {
+        return lines;
+    for (size_t line = 1, events = 0; p < end && events < n; line++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *line_end = nl ? nl : end;
-        line++;
-        if (jsonr_skip_blanks(p, line_end) != line_end && events++ == index)
-            return line;
+        if (jsonr_skip_blanks(p, line_end) != line_end)
+            lines[events++] = line;
         p = nl ? nl + 1 : end;
     }
-    return 0;
+    return lines;
 }

@@ -22,9 +22,9 @@ enum fid_status event_stream_parse(const char *text, size_t len, json_t **out,
 enum fid_status event_stream_parse_each(const char *text, size_t len, json_t **out,
                                         struct fid_error *err) FID_MUST_USE;
 
-/* The line event `index` (0-based, as in *out) starts on, for messages (NDJSON's blank lines make
- * it another number than the event's): its non-blank line in NDJSON, the first non-blank line for
- * a single object; 0 for an array (its index names it). */
-size_t event_stream_line_of(const char *text, size_t len, size_t index);
+/* The line each of the n events (as in *out) starts on, for messages (NDJSON's blank lines make it
+ * another number than the event's): its non-blank line in NDJSON, the first non-blank line for a
+ * single object; 0 for an array (its index names it). One pass; the caller frees the array. */
+size_t *event_stream_lines(const char *text, size_t len, size_t n);
 
 #endif
