@@ -13,6 +13,24 @@
 #include "util/jsonread.h"
 #include "util/xalloc.h"
 
+/* Walks a text's lines: each call gives the next line's bounds and number, false at the end. */
+struct line_walk {
+    const char *p, *end;
+    size_t number;
+};
+
+static bool next_line(struct line_walk *w, const char **start, const char **stop)
+{
+    if (w->p >= w->end)
+        return false;
+    const char *nl = memchr(w->p, '\n', (size_t)(w->end - w->p));
+    *start = w->p;
+    *stop = nl ? nl : w->end;
+    w->p = nl ? nl + 1 : w->end;
+    w->number++;
+    return true;
+}
+
 /* A bad line's place in a lenient parse: [WHERE, MESSAGE]. */
 static void keep_bad_line(json_t *out, const char *where, const char *message)
 {
@@ -22,18 +40,15 @@ static void keep_bad_line(json_t *out, const char *where, const char *message)
 static enum fid_status parse_ndjson(const char *text, size_t len, bool lenient, json_t *out,
                                     struct fid_error *err)
 {
-    const char *p = text, *end = text + len;
-    size_t line = 0;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = nl ? nl : end;
-        line++;
+    struct line_walk w = {text, text + len, 0};
+    const char *p, *line_end;
+    while (next_line(&w, &p, &line_end)) {
         if (jsonr_skip_blanks(p, line_end) != line_end) {
             json_error_t jerr;
             json_t *obj = jsonr_loadb(p, (size_t)(line_end - p), JSON_REJECT_DUPLICATES, &jerr);
             char where[48], pointer[JSONR_PATH_MAX], overflow[FID_ERROR_MESSAGE_MAX];
             char message[JSONR_PATH_MAX + FID_ERROR_MESSAGE_MAX + 2];
-            snprintf(where, sizeof where, "line %zu", line);
+            snprintf(where, sizeof where, "line %zu", w.number);
             if (obj == NULL &&
                 jsonr_overflow_at(p, (size_t)(line_end - p), &jerr, pointer, overflow))
                 snprintf(message, sizeof message, "%s: %s", pointer, overflow);
@@ -58,7 +73,6 @@ static enum fid_status parse_ndjson(const char *text, size_t len, bool lenient, 
             else
                 keep_bad_line(out, where, message);
         }
-        p = nl ? nl + 1 : end;
     }
     return FID_OK;
 }
@@ -81,22 +95,19 @@ static enum fid_status whole_document_error(const char *text, size_t len, json_e
  * applying each event, apply what stood inside the object. */
 static bool one_document_over_lines(const char *text, size_t len)
 {
-    const char *p = jsonr_skip_blanks(text, text + len), *end = text + len;
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    if (nl == NULL)
+    const char *end = text + len, *line, *line_end;
+    struct line_walk w = {jsonr_skip_blanks(text, end), end, 0};
+    if (!next_line(&w, &line, &line_end) || line_end == end)
         return false;
     json_error_t ignored;
-    json_t *first = jsonr_loadb(p, (size_t)(nl - p), JSON_DECODE_ANY, &ignored);
+    json_t *first = jsonr_loadb(line, (size_t)(line_end - line), JSON_DECODE_ANY, &ignored);
     json_decref(first);
     if (first != NULL)
         return false;
-    for (p = nl + 1; p < end;) {
-        nl = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = nl ? nl : end;
-        const char *c = jsonr_skip_blanks(p, line_end);
+    while (next_line(&w, &line, &line_end)) {
+        const char *c = jsonr_skip_blanks(line, line_end);
         if (c != line_end && *c != '{')
             return true;
-        p = nl ? nl + 1 : end;
     }
     return false;
 }
@@ -165,15 +176,13 @@ enum fid_status event_stream_parse_each(const char *text, size_t len, json_t **o
 size_t *event_stream_lines(const char *text, size_t len, size_t n)
 {
     size_t *lines = xcalloc(n ? n : 1, sizeof *lines);
-    const char *p = text, *end = text + len, *first = jsonr_skip_blanks(text, end);
+    const char *end = text + len, *first = jsonr_skip_blanks(text, end);
     if (first == end || *first == '[')
         return lines;
-    for (size_t line = 1, events = 0; p < end && events < n; line++) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = nl ? nl : end;
-        if (jsonr_skip_blanks(p, line_end) != line_end)
-            lines[events++] = line;
-        p = nl ? nl + 1 : end;
-    }
+    struct line_walk w = {text, end, 0};
+    const char *line, *line_end;
+    for (size_t events = 0; events < n && next_line(&w, &line, &line_end);)
+        if (jsonr_skip_blanks(line, line_end) != line_end)
+            lines[events++] = w.number;
     return lines;
 }
