@@ -186,13 +186,32 @@ struct framing {
     bool lengths_differ;
     const char *encoding; /* the first Transfer-Encoding */
     int encodings;        /* how many Transfer-Encoding headers */
+    bool name_not_token;  /* a header's name holds what no name can */
 };
+
+/* Whether a header's name is a token (RFC 9110, section 5.1). libmicrohttpd keeps what stood
+ * before the colon: "Content-Length " for a space before it, and a line folded onto the one
+ * before (obsolete) runs into that header's name, so such a request's framing headers would be
+ * read as no header at all and its body as the next request. */
+static bool header_name_is_token(const char *name)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    if (*name == '\0')
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')) &&
+            strchr(extra, *c) == NULL)
+            return false;
+    return true;
+}
 
 static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const char *key,
                                     const char *value)
 {
     (void)kind;
     struct framing *seen = cls;
+    if (!header_name_is_token(key))
+        seen->name_not_token = true;
     if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
         if (seen->encodings++ == 0)
             seen->encoding = value;
@@ -221,11 +240,15 @@ static bool encoding_is_chunked(const char *value)
  * for the next request would be read here as this one's body (request smuggling). A
  * Transfer-Encoding other than one "chunked" leaves the body's end unknown (chunked not last, or
  * a coding not understood), and one in an HTTP/1.0 request is not to be trusted. Such a request
- * is refused and its connection closed (RFC 9112, sections 6.1 and 6.3). */
+ * is refused and its connection closed (RFC 9112, sections 6.1 and 6.3), as is one whose
+ * framing headers may have been read as other headers (header_name_is_token). */
 static const char *framing_doubt(struct MHD_Connection *connection, const char *version)
 {
     struct framing seen = {0};
     MHD_get_connection_values(connection, MHD_HEADER_KIND, note_framing, &seen);
+    if (seen.name_not_token)
+        return "a header's name holds a space or a character no name can (a space before its "
+               "colon, or a line folded onto the one before)";
     if (seen.lengths_differ)
         return "the request has two different Content-Length headers";
     if (seen.first_length != NULL && seen.encodings > 0)

@@ -321,6 +321,40 @@ describe("bad requests", () => {
             assert.ok(!(await ledgerKeys()).includes("te-1"));
         });
 
+        it("a header name with a space before its colon, or folded onto the line before, is 400 and closes", async () => {
+            // RFC 9112, sections 5.1 and 5.2: the library read such a Content-Length as no header,
+            // answered a bodiless request, then ran the body as a second request (smuggling)
+            const event = JSON.stringify({ type: "survey_answer", customer: "bea", survey: "nps", score: 9 });
+            for (const [i, framing] of [
+                `Content-Length : ${0}`,
+                `Content-Length\t: ${0}`,
+                `X-A: 1\r\n Content-Length: ${0}`,
+                `Transfer-Encoding : chunked\r\nContent-Length: ${0}`,
+            ].entries()) {
+                const inner =
+                    "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                    `Authorization: Bearer ${h.server.keys.posA}\r\nIdempotency-Key: smuggled-${i}\r\n` +
+                    `Content-Type: application/json\r\nContent-Length: ${event.length}\r\n\r\n${event}`;
+                const head =
+                    "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                    `Authorization: Bearer ${h.server.keys.posA}\r\nIdempotency-Key: outer-${i}\r\n` +
+                    `Content-Type: application/json\r\n${framing.replace("0", String(inner.length))}\r\n\r\n`;
+                const r = await rawExchange(h.server, [head + inner], { timeoutMs: 5000 });
+                assert.match(r.data, /^HTTP\/1\.1 400 /, `${framing}: ${r.data}`);
+                assert.match(r.data, /application\/problem\+json/);
+                assert.match(r.data, /header's name/);
+                assert.equal((r.data.match(/HTTP\/1\.1 /g) ?? []).length, 1, `one answer only: ${r.data}`);
+                assert.ok(r.closedByServer, `${framing}: the connection is closed`);
+                const keys = await ledgerKeys();
+                assert.ok(!keys.includes(`smuggled-${i}`) && !keys.includes(`outer-${i}`));
+                expectProblem(
+                    await h.server.call("GET", `/v1/events/smuggled-${i}`, { key: "readA" }),
+                    404,
+                    "not-found",
+                );
+            }
+        });
+
         it("a Transfer-Encoding other than one chunked is 400 and closes the connection", async () => {
             // the body's end is unknown (RFC 9112, section 6.3): the library would read it until
             // the connection closed, and the client wait for an answer until the timeout
