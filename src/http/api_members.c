@@ -221,6 +221,30 @@ static void patch_profile(const json_t *body, const struct event *ev, struct cus
     }
 }
 
+/* A PATCH's null is refused by field: the enrolment's reader takes null for a field not sent,
+ * which would write an empty locale (read as the default language, not the merchant's); a field
+ * is cleared with "" (or [] for the consents), and the language cannot be. */
+static enum fid_status patch_no_nulls(const json_t *body, struct fid_error *err)
+{
+    const char *name;
+    json_t *value;
+    json_object_foreach((json_t *)body, name, value)
+    {
+        if (!json_is_null(value))
+            continue;
+        char at[JSONR_PATH_MAX];
+        jsonr_path(at, "", name);
+        return strcmp(name, "locale") == 0
+                   ? fid_fail(err, FID_ERR_INPUT, at, "expected \"fr\" or \"en\", not null")
+               : strcmp(name, "consents") == 0
+                   ? fid_fail(err, FID_ERR_INPUT, at,
+                              "expected an array, not null ([] withdraws every consent)")
+                   : fid_fail(err, FID_ERR_INPUT, at,
+                              "expected a string, not null (\"\" clears the field)");
+    }
+    return FID_OK;
+}
+
 void api_member_patch(struct http_request *req)
 {
     struct customer c;
@@ -237,12 +261,15 @@ void api_member_patch(struct http_request *req)
     json_t *probe = NULL;
     struct event *ev = NULL;
     enum fid_status st = jsonr_check_keys(body, "", allowed, &err);
+    if (st == FID_OK)
+        st = patch_no_nulls(body, &err);
     if (st == FID_OK) {
         probe = json_deep_copy(body);
         json_object_set_new(probe, "type", json_string("enrol"));
         json_object_set_new(probe, "key", json_string("profile"));
         json_object_set_new(probe, "customer", json_string(c.ref));
-        st = event_parse(probe, 0, &ev, &err);
+        /* a birthday is judged against today, as an enrolment's against its date */
+        st = event_parse(probe, (int64_t)time(NULL), &ev, &err);
     }
     /* a number typed in national form is the merchant's country's, as an enrolment's */
     char phone[FID_PHONE_MAX];

@@ -149,6 +149,22 @@ describe("flows", () => {
             assert.deepEqual([kept.phone, kept.name], ["+33612345678", "Alice"], "the refused PATCH");
         });
 
+        it("PATCH takes a past birthday, refuses one after today and every null by its field", async () => {
+            const patch = (body) => h.server.call("PATCH", "/v1/members/alice", { key: "posA", body });
+            // judged against today, not the epoch (every birthday after 2 January 1970 was refused)
+            assert.equal(expectStatus(await patch({ birthday: "1985-07-14" }), 200).body.birthday, "1985-07-14");
+            const later = new Date(Date.now() + 3 * 86400000).toISOString().slice(0, 10);
+            assert.equal(expectProblem(await patch({ birthday: later }), 422, "invalid-input").field, "/birthday");
+            // null would have written an empty language (the ledger then read in French)
+            for (const field of ["locale", "name", "email", "birthday", "consents"]) {
+                const p = expectProblem(await patch({ [field]: null }), 422, "invalid-input");
+                assert.equal(p.field, `/${field}`);
+            }
+            const m = expectStatus(await get("/v1/members/alice"), 200).body;
+            assert.deepEqual([m.birthday, m.name], ["1985-07-14", "Alice"], "the refused PATCHes wrote nothing");
+            assert.notEqual(m.locale, "");
+        });
+
         it("lists members with a cursor and finds them by email, phone and card code", async () => {
             for (const id of ["bob", "carol", "dan"])
                 expectStatus(await post("/v1/members", "posA", { id, email: `${id}@example.com` }), 201);
