@@ -303,11 +303,26 @@ static bool method_takes_body(const char *method)
 }
 
 /* libmicrohttpd's messages, among them the requests it answers itself (a malformed
- * Content-Length 400, headers too large 431, a request line too long 414), as JSON lines. */
+ * Content-Length 400, headers too large 431, a request line too long 414, an HTTP version other
+ * than 1.0 and 1.1 505), as JSON lines. */
 static void on_library_message(void *cls, const char *format, va_list args)
 {
     (void)cls;
     access_log_library(format, args);
+}
+
+/* The path of a request target: an absolute-form one ("http://host:8080/v1/rewards", which a
+ * server must take, RFC 9112 section 3.2.2) is read from the slash after its authority ("/" when
+ * it has none); the usual origin-form is the path itself. */
+static const char *target_path(const char *target)
+{
+    size_t scheme = strncasecmp(target, "http://", 7) == 0    ? 7
+                    : strncasecmp(target, "https://", 8) == 0 ? 8
+                                                              : 0;
+    if (scheme == 0)
+        return target;
+    const char *path = target + scheme + strcspn(target + scheme, "/?#");
+    return *path == '/' ? path : "/";
 }
 
 /* Keeps the request's path as sent: libmicrohttpd hands the access handler a decoded one, in
@@ -320,6 +335,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *connectio
     struct http_request *req = info ? info->socket_context : NULL;
     if (req == NULL)
         return NULL;
+    uri = target_path(uri);
     size_t n = strcspn(uri, "?"); /* a '#' stays: the decoded path keeps it too */
     if (n >= sizeof req->raw_path)
         n = 0; /* too long to keep: the decoded path serves */
@@ -343,7 +359,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         req->connection = connection;
         req->config = config;
         req->method = method;
-        req->path = req->raw_path[0] ? req->raw_path : url;
+        req->path = req->raw_path[0] ? req->raw_path : target_path(url);
         req->route_index = -1;
         req->route = "unmatched";
         req->started_ns = monotonic_ns();

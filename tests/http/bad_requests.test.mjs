@@ -447,6 +447,19 @@ describe("bad requests", () => {
             assert.match(r.data, /^HTTP\/1\.[01] 200 /, r.data);
         });
 
+        it("an absolute-form request target is read by its path (RFC 9112, section 3.2.2)", async () => {
+            const auth = { Authorization: `Bearer ${h.server.keys.readA}`, Connection: "close" };
+            for (const [target, status] of [
+                [`http://127.0.0.1:${h.server.port}/v1/members/bea`, 200],
+                ["HTTPS://shop.example/v1/members/bea", 200],
+                ["http://shop.example/v1/members/bea?limit=1", 400], // the route takes no query
+                ["http://shop.example", 404], // no path: "/"
+            ]) {
+                const r = await rawExchange(h.server, [rawHead("GET", target, auth)], { timeoutMs: 5000 });
+                assert.match(r.data, new RegExp(`^HTTP/1\\.1 ${status} `), `${target}: ${r.data}`);
+            }
+        });
+
         it("a body just under the limit is accepted", async () => {
             const res = await h.server.call("POST", "/v1/events", {
                 key: "posA",
