@@ -113,6 +113,8 @@ struct list_page {
     bool members_only; /* a search's matches may include customers who never enrolled */
     json_t *items;
     char last[EVENT_REF_MAX];
+    size_t limit; /* a page's size, one more row read to know whether another page follows */
+    bool more;
 };
 
 static int collect(const struct customer *c, void *context)
@@ -120,6 +122,10 @@ static int collect(const struct customer *c, void *context)
     struct list_page *page = context;
     if (page->members_only && !c->is_member)
         return 0;
+    if (page->limit > 0 && json_array_size(page->items) == page->limit) {
+        page->more = true;
+        return 1;
+    }
     json_array_append_new(page->items, engine_member_json(page->engine, c, (int64_t)time(NULL)));
     snprintf(page->last, sizeof page->last, "%s", c->ref);
     return 0;
@@ -182,14 +188,15 @@ void api_members_list(struct http_request *req)
         page.members_only = true;
         st = customer_find_by(store, field, query, collect, &page, &err);
     } else {
-        st = customer_list(store, http_query(req, "cursor"), limit, true, collect, &page, &err);
+        page.limit = (size_t)limit;
+        st = customer_list(store, http_query(req, "cursor"), limit + 1, true, collect, &page, &err);
     }
     if (st != FID_OK) {
         json_decref(page.items);
         http_reply_error(req, &err);
         return;
     }
-    bool more = !query && json_array_size(page.items) == (size_t)limit;
+    bool more = page.more;
     http_reply_json(
         req, 200,
         json_pack("{s:o, s:s?}", "items", page.items, "next_cursor", more ? page.last : NULL));

@@ -179,6 +179,13 @@ describe("flows", () => {
                 if (!cursor) break;
             }
             assert.deepEqual(seen.sort(), ["alice", "bob", "carol", "dan"]);
+            // a last page exactly full says no page follows (it named a cursor to an empty page)
+            const two = expectStatus(await get("/v1/members?limit=2"), 200).body;
+            assert.equal(two.items.length, 2);
+            const last = expectStatus(await get(`/v1/members?limit=2&cursor=${two.next_cursor}`), 200).body;
+            assert.deepEqual([last.items.length, last.next_cursor], [2, null]);
+            const all = expectStatus(await get("/v1/members?limit=4"), 200).body;
+            assert.deepEqual([all.items.length, all.next_cursor], [4, null]);
             for (const q of [
                 "email=alice%40example.com",
                 "phone=%2B33612345678",
