@@ -84,8 +84,18 @@ void refund_remaining_order(const struct event *order, const int64_t *units_refu
         if (line.quantity > 0)
             out->lines[out->n_lines++] = line;
     }
-    if (gross > 0) {
-        out->discount_minor -= arith_share(order->discount_minor, refunded_gross, gross);
+    if (gross > 0 && refunded_gross > 0) {
         out->tax_minor -= arith_share(order->tax_minor, refunded_gross, gross);
+        /* the discount left is what makes the lines left worth the merchandise the refunds have
+         * not given back: the money refunded is the lines' share rounded down, so their
+         * discount's share is rounded up (rounding both down gave the lines left a cent less,
+         * and a refund a point more when that cent carried one) */
+        int64_t merchandise = event_order_paid(order) - order->shipping_minor;
+        int64_t left = merchandise - refund_lines_money(gross, merchandise, refunded_gross);
+        int64_t discount =
+            (gross - refunded_gross) + (order->tax_on_top ? out->tax_minor : 0) - left;
+        out->discount_minor = discount < 0                       ? 0
+                              : discount > order->discount_minor ? order->discount_minor
+                                                                 : discount;
     }
 }

@@ -290,10 +290,47 @@ static void test_remaining_order_of_a_free_order(void **state)
     event_free(order);
 }
 
+/* A line refund's money is its share of the merchandise rounded down, so the lines left keep
+ * the rest: their discount is the order's less the refunded lines' share rounded up. Rounded
+ * down too, the lines left were a cent short of it and earned a point less when that cent
+ * carried one (267 points, 66 refunded, 67 taken back instead of 66). */
+static void test_remaining_order_keeps_the_merchandise_left(void **state)
+{
+    (void)state;
+    struct program *p =
+        unit_program("{'earning': {'points': 1, 'per_minor': 1, 'rounding': 'ceil', "
+                     "'multipliers': [{'id': 'bb', 'name': 'B x2', 'factor_pct': "
+                     "200, 'categories': ['b']}]}}");
+    struct event *order = unit_event(
+        "{'type': 'order', 'key': 'k', 'customer': 'c', 'order_id': 'o', 'discount_minor': 100, "
+        "'lines': [{'sku': 'A', 'category': 'a', 'quantity': 1, 'unit_price_minor': 100}, "
+        "{'sku': 'B', 'category': 'b', 'quantity': 1, 'unit_price_minor': 100}, "
+        "{'sku': 'C', 'category': 'a', 'quantity': 1, 'unit_price_minor': 100}]}",
+        0);
+    const int64_t units[] = {1, 0, 0};
+    struct event left;
+    refund_remaining_order(order, units, &left);
+    assert_int_equal(refund_lines_money(300, 200, 100), 66);
+    assert_int_equal(left.discount_minor, 66);
+    assert_int_equal(event_order_paid(&left), 200 - 66);
+    struct earn_context context = {0};
+    struct earning whole, rest;
+    earn_order(p, order, &context, &whole);
+    earn_order(p, &left, &context, &rest);
+    assert_int_equal(whole.points, 267);
+    assert_int_equal(whole.points - rest.points, 66);
+    earning_clear(&whole);
+    earning_clear(&rest);
+    free(left.lines);
+    event_free(order);
+    program_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clawback),
+        cmocka_unit_test(test_remaining_order_keeps_the_merchandise_left),
         cmocka_unit_test(test_partial_refunds_add_up),
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_refund_targets),
