@@ -51,8 +51,9 @@ void refund_split(int64_t clawback, int64_t available, int allow_negative, int64
                   int64_t *forgiven);
 
 /* The part of order kept after units_refunded[i] units of each line i were refunded: quantities
- * reduced, emptied lines dropped, and the discount and tax reduced in proportion to the refunded
- * gross. *out is a copy of order owning new lines; free them with free(out->lines). */
+ * reduced, emptied lines dropped, the tax reduced in proportion to the refunded gross, and the
+ * discount so that what is left is worth the merchandise the refunds did not give back. *out is a
+ * copy of order owning new lines; free them with free(out->lines). */
 void refund_remaining_order(const struct event *order, const int64_t *units_refunded,
                             struct event *out);
 
