@@ -12,6 +12,7 @@
 #include "util/jsonread.h"
 #include "util/jsonwrite.h"
 #include "util/numbers.h"
+#include "util/phone.h"
 #include "util/text.h"
 
 #define LIST_LIMIT_MAX 500
@@ -184,6 +185,15 @@ void api_members_list(struct http_request *req)
         field = fields[i];
     }
     enum fid_status st;
+    char phone[FID_PHONE_MAX];
+    if (query && field == CUSTOMER_PHONE &&
+        fid_phone_read(query, store->phone_region, phone, "phone", &err) != FID_OK) {
+        /* not a number (or a national one where the time zone names no country): said, as an
+         * enrolment would, rather than found in no member */
+        json_decref(page.items);
+        http_reply_error(req, &err);
+        return;
+    }
     if (query) {
         page.members_only = true;
         st = customer_find_by(store, field, query, collect, &page, &err);

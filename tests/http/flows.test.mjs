@@ -205,6 +205,11 @@ describe("flows", () => {
                 expectStatus(await get("/v1/members?email=nobody%40example.com"), 200).body.items,
                 [],
             );
+            // a phone that is no number is said, as an enrolment says it, not found in nobody
+            for (const q of ["phone=abc", "phone=06%2012%2034"]) {
+                const p = expectProblem(await get(`/v1/members?${q}`), 422, "invalid-input");
+                assert.equal(p.field, "phone", q);
+            }
             for (const limit of ["0", "501", "-1"])
                 assert.equal(
                     expectProblem(await get(`/v1/members?limit=${limit}`), 422, "invalid-input").field,
