@@ -678,7 +678,13 @@ describe("bad requests", () => {
             assert.deepEqual(await search("email=SAM%40EXAMPLE.COM"), ["sam"]);
             assert.deepEqual(await search("email=sam"), []);
             assert.deepEqual(await search("phone=%2B33%206%2012%2034%2056%2070"), ["sam@example.com"]);
-            assert.deepEqual(await search("phone=sam%40example.com"), []);
+            // an e-mail is not a phone number: said (422), not looked for
+            const notPhone = expectProblem(
+                await s.call("GET", "/v1/members?phone=sam%40example.com", { key: "readA" }),
+                422,
+                "invalid-input",
+            );
+            assert.equal(notPhone.field, "phone");
             assert.deepEqual(await search(`card_code=${idOfCard}`), ["sam"]);
             assert.deepEqual(await search("card_code=sam"), []);
             assert.deepEqual(await search("external_id=%2B33612345670"), ["+33612345670"]);
