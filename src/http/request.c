@@ -253,13 +253,28 @@ static bool is_json_media_type(const char *type)
     return true;
 }
 
+/* Whether the body comes under a content coding ("gzip"): it is not decoded, and read as JSON it
+ * would be refused as malformed, which says nothing of why. "identity" is no coding. */
+static bool body_is_coded(struct http_request *req)
+{
+    const char *coding = http_header(req, "Content-Encoding");
+    return coding != NULL && strcasecmp(coding, "identity") != 0;
+}
+
 bool http_body_is_json(struct http_request *req)
 {
-    return is_json_media_type(http_header(req, "Content-Type"));
+    return is_json_media_type(http_header(req, "Content-Type")) && !body_is_coded(req);
 }
 
 json_t *http_body_json(struct http_request *req)
 {
+    if (body_is_coded(req)) {
+        /* RFC 9110, section 15.5.16: the answer names the codings taken (Accept-Encoding) */
+        http_reply_problem(req, 415, "unsupported-media-type", "Unsupported Media Type",
+                           "the body is read without a content coding: send it uncompressed",
+                           "Content-Encoding");
+        return NULL;
+    }
     if (!http_body_is_json(req)) {
         http_reply_problem(req, 415, "unsupported-media-type", "Unsupported Media Type",
                            "send the body as application/json", "Content-Type");

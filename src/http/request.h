@@ -111,7 +111,8 @@ bool http_query_check(struct http_request *req, const char *allowed);
 
 /* Parses the body as one JSON value; answers 400/415 itself and returns NULL on failure. */
 json_t *http_body_json(struct http_request *req);
-/* True when the request says its body is JSON (the check http_body_json makes first). */
+/* True when the request says its body is JSON, sent without a content coding (the checks
+ * http_body_json makes first). */
 bool http_body_is_json(struct http_request *req);
 
 /* Parses the body as one JSON object; otherwise answers (400/415, or 422 saying `expected`) and

@@ -142,6 +142,8 @@ static enum MHD_Result send_response(struct http_request *req)
     MHD_add_response_header(response, "X-Request-Id", req->request_id);
     if (req->allow[0])
         MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, req->allow);
+    if (req->status == 415) /* bodies are read as sent (RFC 9110, section 12.5.3) */
+        MHD_add_response_header(response, MHD_HTTP_HEADER_ACCEPT_ENCODING, "identity");
     if (req->status == 401) /* how to authenticate (RFC 9110, section 11.6.1) */
         MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Bearer realm=\"fidele\"");

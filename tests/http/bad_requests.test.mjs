@@ -493,6 +493,45 @@ describe("bad requests", () => {
             assert.ok(!(await ledgerKeys()).includes("type-1"));
         });
 
+        it("a body under a content coding is 415 naming Content-Encoding, and nothing is written", async () => {
+            const { gzipSync } = await import("node:zlib");
+            for (const [path, body] of [
+                ["/v1/events", order("B-gzip")],
+                ["/v1/events/batch", { events: [order("B-gzip")] }],
+                ["/v1/members", { id: "gzip-member" }],
+            ]) {
+                for (const [coding, bytes] of [
+                    ["gzip", gzipSync(JSON.stringify(body))],
+                    ["br", Buffer.from(JSON.stringify(body))], // plain bytes, still said coded
+                ]) {
+                    const res = await h.server.call("POST", path, {
+                        key: "posA",
+                        headers: {
+                            "Content-Type": "application/json",
+                            "Content-Encoding": coding,
+                            "Idempotency-Key": "gzip-1",
+                        },
+                        body: bytes,
+                    });
+                    const p = expectProblem(res, 415, "unsupported-media-type");
+                    assert.equal(p.field, "Content-Encoding", `${path} ${coding}`);
+                    assert.equal(res.headers.get("accept-encoding"), "identity");
+                }
+            }
+            assert.ok(!(await ledgerKeys()).includes("gzip-1"));
+            expectStatus(await h.server.call("GET", "/v1/members/gzip-member", { key: "readA" }), 404);
+            const res = await h.server.call("POST", "/v1/events", {
+                key: "posA",
+                headers: {
+                    "Content-Type": "application/json",
+                    "Content-Encoding": "Identity",
+                    "Idempotency-Key": "identity-1",
+                },
+                body: JSON.stringify(order("B-identity")),
+            });
+            expectStatus(res, 201);
+        });
+
         it("application/json with a charset parameter is accepted", async () => {
             const res = await h.server.call("POST", "/v1/events", {
                 key: "posA",
