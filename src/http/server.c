@@ -262,25 +262,38 @@ static const char *framing_doubt(struct MHD_Connection *connection, const char *
     return NULL;
 }
 
-static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
-                                  const char *value)
+/* The headers read here that hold one value (RFC 9110, section 5.3): two of them leave which one
+ * holds in doubt, and a proxy in front may have taken the other (the Host it routed by, the key it
+ * checked). Host counts first: an HTTP/1.1 request names exactly one (RFC 9112, section 3.2). */
+static const char *const SINGLE_HEADERS[] = {MHD_HTTP_HEADER_HOST, MHD_HTTP_HEADER_AUTHORIZATION,
+                                             MHD_HTTP_HEADER_CONTENT_TYPE, "Idempotency-Key"};
+enum { N_SINGLE_HEADERS = sizeof SINGLE_HEADERS / sizeof *SINGLE_HEADERS };
+
+static enum MHD_Result count_single(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
 {
     (void)kind;
     (void)value;
-    if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
-        ++*(int *)cls;
+    int *seen = cls;
+    for (int i = 0; i < N_SINGLE_HEADERS; i++)
+        if (strcasecmp(key, SINGLE_HEADERS[i]) == 0)
+            seen[i]++;
     return MHD_YES;
 }
 
-/* Why the request's Host is wrong, or NULL: an HTTP/1.1 request names exactly one (RFC 9112,
- * section 3.2); HTTP/1.0 needs none. */
-static const char *host_doubt(struct MHD_Connection *connection, const char *version)
+/* Why the request's single-valued headers are wrong, or NULL: one given twice, or an HTTP/1.1
+ * request without a Host (HTTP/1.0 needs none). */
+static const char *single_header_doubt(struct MHD_Connection *connection, const char *version,
+                                       char *why, size_t size)
 {
-    int hosts = 0;
-    MHD_get_connection_values(connection, MHD_HEADER_KIND, count_host, &hosts);
-    if (hosts > 1)
-        return "the request has more than one Host header";
-    if (hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+    int seen[N_SINGLE_HEADERS] = {0};
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, count_single, seen);
+    for (int i = 0; i < N_SINGLE_HEADERS; i++)
+        if (seen[i] > 1) {
+            snprintf(why, size, "the request has more than one %s header", SINGLE_HEADERS[i]);
+            return why;
+        }
+    if (seen[0] == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
         return "an HTTP/1.1 request needs a Host header";
     return NULL;
 }
@@ -367,7 +380,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         req->started_ns = monotonic_ns();
         request_id(connection, req->request_id);
         *con_cls = req;
-        const char *doubt = host_doubt(connection, version);
+        char why[64];
+        const char *doubt = single_header_doubt(connection, version, why, sizeof why);
         if (doubt == NULL)
             doubt = framing_doubt(connection, version);
         if (doubt != NULL) {

@@ -447,6 +447,33 @@ describe("bad requests", () => {
             assert.match(r.data, /^HTTP\/1\.[01] 200 /, r.data);
         });
 
+        it("a single-valued header given twice is 400 naming it, and nothing is written", async () => {
+            const body = JSON.stringify(order("B-twice"));
+            const pos = `Authorization: Bearer ${h.server.keys.posA}\r\n`;
+            const read = `Authorization: Bearer ${h.server.keys.readA}\r\n`;
+            const json = "Content-Type: application/json\r\n";
+            const post = (headers) =>
+                `POST /v1/events HTTP/1.1\r\nHost: a\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+            for (const [request, name] of [
+                [post(`${pos}${json}Idempotency-Key: twice-1\r\nIdempotency-Key: twice-2\r\n`), "Idempotency-Key"],
+                [post(`${pos}${read}${json}Idempotency-Key: twice-1\r\n`), "Authorization"],
+                [post(`${pos}${json}content-type: text/plain\r\nIdempotency-Key: twice-1\r\n`), "Content-Type"],
+            ]) {
+                const r = await rawExchange(h.server, [request], { timeoutMs: 5000 });
+                assert.match(r.data, /^HTTP\/1\.1 400 /, r.data);
+                const p = JSON.parse(r.data.slice(r.data.indexOf("\r\n\r\n") + 4));
+                assert.equal(p.detail, `the request has more than one ${name} header`);
+            }
+            assert.ok(!(await ledgerKeys()).some((k) => k === "twice-1" || k === "twice-2"));
+            // headers that are lists may repeat
+            const r = await rawExchange(
+                h.server,
+                [post(`${pos}${json}Idempotency-Key: twice-3\r\nAccept: application/json\r\nAccept: */*\r\n`)],
+                { timeoutMs: 5000 },
+            );
+            assert.match(r.data, /^HTTP\/1\.1 201 /, r.data);
+        });
+
         it("an absolute-form request target is read by its path (RFC 9112, section 3.2.2)", async () => {
             const auth = { Authorization: `Bearer ${h.server.keys.readA}`, Connection: "close" };
             for (const [target, status] of [
