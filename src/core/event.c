@@ -81,6 +81,23 @@ static enum fid_status copy_string(const json_t *obj, const char *key, bool requ
     return FID_OK;
 }
 
+/* A line's SKU or category, at its pointer (at + "/" + key): no control characters, as in ids
+ * and names (ledgers and reports print them in columns; a programme's SKUs refuse them too). */
+static enum fid_status copy_line_text(const json_t *item, const char *at, const char *key,
+                                      bool required, char *out, size_t size, struct fid_error *err)
+{
+    const char *s = NULL;
+    FID_CHECK(jsonr_string(item, at, key, required, size - 1, "", &s, err));
+    int control = fid_text_control(s);
+    if (control >= 0) {
+        char where[JSONR_PATH_MAX];
+        snprintf(where, sizeof where, "%s/%s", at, key);
+        return fid_fail(err, FID_ERR_INPUT, where, "control character U+%04X in the text", control);
+    }
+    snprintf(out, size, "%s", s);
+    return FID_OK;
+}
+
 static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool refund,
                                    struct fid_error *err)
 {
@@ -102,18 +119,15 @@ static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool ref
         static const char *const refund_keys[] = {"sku", "quantity", "unit_price_minor", NULL};
         FID_CHECK(jsonr_check_keys(item, at, refund ? refund_keys : order_keys, err));
         struct order_line *line = &ev->lines[i];
-        const char *sku = NULL, *category = NULL;
-        FID_CHECK(jsonr_string(item, at, "sku", true, EVENT_SKU_MAX - 1, NULL, &sku, err));
-        snprintf(line->sku, sizeof line->sku, "%s", sku);
+        FID_CHECK(copy_line_text(item, at, "sku", true, line->sku, sizeof line->sku, err));
         FID_CHECK(jsonr_int(item, at, "quantity", true, 1, EVENT_QTY_MAX, 0, &line->quantity, err));
         /* a refund's line may name its price, to tell apart lines of one SKU sold at two */
         if (refund)
             FID_CHECK(jsonr_int(item, at, "unit_price_minor", false, 0, EVENT_AMOUNT_MAX,
                                 REFUND_ANY_PRICE, &line->unit_price_minor, err));
         if (!refund) {
-            FID_CHECK(
-                jsonr_string(item, at, "category", false, EVENT_SKU_MAX - 1, "", &category, err));
-            snprintf(line->category, sizeof line->category, "%s", category);
+            FID_CHECK(copy_line_text(item, at, "category", false, line->category,
+                                     sizeof line->category, err));
             FID_CHECK(jsonr_int(item, at, "unit_price_minor", true, 0, EVENT_AMOUNT_MAX, 0,
                                 &line->unit_price_minor, err));
             if (__builtin_mul_overflow(line->quantity, line->unit_price_minor,

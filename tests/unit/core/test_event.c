@@ -378,6 +378,18 @@ static const struct bad_case BAD_CASES[] = {
      "{'type': 'vip_refund', 'key': 'k', 'customer': 'c', 'payment': 'p', 'amount_minor': 1, "
      "'plan': 'club'}",
      "/plan"},
+    {"newline in a line's sku",
+     "{" ORDER_HEAD "'lines': [" LINE_A
+     ", {'sku': 'a\\nb', 'quantity': 1, 'unit_price_minor': 1}]}",
+     "/lines/1/sku"},
+    {"tab in a line's category",
+     "{" ORDER_HEAD "'lines': [{'sku': 'A', 'category': 'x\\ty', 'quantity': 1, "
+     "'unit_price_minor': 1}]}",
+     "/lines/0/category"},
+    {"line separator in a refund line's sku",
+     "{'type': 'refund', 'key': 'k', 'order_id': 'o', 'lines': [{'sku': 'a\\u2028', "
+     "'quantity': 1}]}",
+     "/lines/0/sku"},
     {"adjustment of zero", "{" ADJUST "'points': 0, 'reason': 'r', 'author': 'a'}", "/points"},
     {"adjustment too large", "{" ADJUST "'points': 1000000001, 'reason': 'r', 'author': 'a'}",
      "/points"},
