@@ -472,6 +472,15 @@ static enum fid_status parse_tiers(const json_t *doc, struct program *p, struct 
     p->tiers.metric = (enum tier_metric)metric;
     p->tiers.window = (enum tier_window)window;
     FID_CHECK(jsonr_int(t, at, "grace_days", false, 0, 3660, 0, &p->tiers.grace_days, err));
+    /* A calendar year's review falls on 1 January plus the grace: a grace of a year or more
+     * would put it after the next year's figures are complete, and the next review (judging
+     * that year) would fall a year late. Stored versions keep what their day allowed. */
+    if (p->tiers.window == TIER_WINDOW_CALENDAR_YEAR && p->tiers.grace_days > 364 &&
+        !reading_stored)
+        return fid_fail(err, FID_ERR_INPUT, "/tiers/grace_days",
+                        "%lld is out of range [0, 364] for a calendar_year window (its review "
+                        "must come before the next year ends)",
+                        (long long)p->tiers.grace_days);
     FID_CHECK(program_parse_list(t, at, "levels", 32, sizeof(struct tier_level),
                                  (void **)&p->tiers.levels, &p->tiers.n_levels, parse_tier_level,
                                  err));

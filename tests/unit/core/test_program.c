@@ -428,6 +428,10 @@ static const struct bad_case BAD_CASES[] = {
      TIERS("'metric': 'spend', 'window': 'lifetime', 'grace_days': -1, 'levels': "
            "[{'id': 'a', 'threshold': 1}]"),
      FID_ERR_INPUT, "/tiers/grace_days"},
+    {"grace_days of a year for a calendar year",
+     TIERS("'metric': 'spend', 'window': 'calendar_year', 'grace_days': 365, 'levels': "
+           "[{'id': 'a', 'threshold': 1}]"),
+     FID_ERR_INPUT, "/tiers/grace_days"},
     /* VIP plans */
     {"vip period unknown",
      "{" EARNING ", 'vip_plans': [{'id': 'v', 'price_minor': 100, 'period': 'week'}]}",
