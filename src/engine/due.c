@@ -488,8 +488,9 @@ static enum fid_status rank_at_later_orders(struct engine *e, const struct custo
 {
     const struct program *p = e->program;
     int top = (int)p->tiers.n_levels - 1;
-    if (p->tiers.window == TIER_WINDOW_LIFETIME) /* it only grows: the latest order's is highest */
-        return FID_OK;
+    /* A lifetime window only grows, so the latest order's is the highest, but the tier dates
+     * from the first later order that reaches it (the orders between earn its bonus): the
+     * lifetime windows are judged in turn too, and periods that cannot raise it are not read. */
     if (e->tiers_judge_every_order)
         return rank_at_every_later_order(e, c, at, best, best_at, err);
     const struct order_periods *periods = &c->order_periods;

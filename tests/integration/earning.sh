@@ -566,6 +566,30 @@ late_order_earns_its_own_tier() {
     expect_exit 0 fidele --json redeem zoe fifteen-pct --at 2026-06-05T10:00:00Z
 }
 
+# A lifetime window only grows, but an order recorded late dates the tier at the first later
+# order whose total reaches it, not at the latest: the orders between earn its bonus.
+late_order_dates_a_lifetime_tier() {
+    cat >lifetime.json <<'JSON'
+{"earning": {"points": 1, "per_minor": 100},
+ "tiers": {"metric": "spend", "window": "lifetime", "grace_days": 0,
+           "levels": [{"id": "silver", "name": "Silver", "threshold": 10000, "multiplier_pct": 150}]}}
+JSON
+    init_db lifetime.json
+    enrol mia 2026-01-01T00:00:00Z
+    order b 2026-04-22T10:00:00Z mia B "[$(line A "" 1 3000)]"
+    order c 2026-06-10T10:00:00Z mia C "[$(line A "" 1 1000)]"
+    # dated in January, recorded in July: 7000 + 3000 reach silver at B (22 April)
+    order a 2026-01-04T10:00:00Z mia A "[$(line A "" 1 7000)]"
+    assert_json '.[0].tier_upgrade.tier' silver "the late order brings silver"
+    expect_exit 0 fidele --json member show mia
+    assert_json '.tier_history | map("\(.tier) \(.at)") | join(",")' "silver 2026-04-22T10:00:00Z" \
+        "silver from B, the first order whose total reaches it"
+    # an order of May, recorded later still, falls while silver was held
+    order d 2026-05-01T10:00:00Z mia D "[$(line A "" 1 1000)]"
+    assert_json '.[0].breakdown | map("\(.rule)=\(.points)") | join(" ")' "base=10 tier:silver=5" \
+        "a May order earns silver's bonus"
+}
+
 scenario base_and_rounding base_and_rounding
 scenario sku_category_multiplier sku_category_multiplier
 scenario time_windows_paris time_windows_paris
@@ -582,4 +606,5 @@ scenario non_member_orders non_member_orders
 scenario cashback_ecommerce cashback_ecommerce
 scenario labels_in_the_merchants_language labels_in_the_merchants_language
 scenario late_order_earns_its_own_tier late_order_earns_its_own_tier
+scenario late_order_dates_a_lifetime_tier late_order_dates_a_lifetime_tier
 finish

@@ -283,11 +283,19 @@ static void test_calendar_year_same_as_every_order(void **state)
     run_window(PROGRAM("calendar_year"), "calendar_year", false);
 }
 
+/* A lifetime window only grows, but the first later order that reaches a tier dates it. */
+static void test_lifetime_same_as_every_order(void **state)
+{
+    (void)state;
+    run_window(PROGRAM("lifetime"), "lifetime", false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rolling_window_same_as_every_order),
         cmocka_unit_test(test_calendar_year_same_as_every_order),
+        cmocka_unit_test(test_lifetime_same_as_every_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
