@@ -120,11 +120,15 @@ static enum fid_status confirm_pending(struct engine *e, struct customer *c, int
             report->lots_confirmed++;
             report->points_confirmed += amount;
         }
-        /* its end came while it was pending (a balance expired after inactivity): it expires as
-         * it is confirmed; lots that expire one by one are the pass after this one's */
-        if (!e->lots_expire && lot->expires_at != 0 && lot->expires_at <= lot->available_at &&
-            lot->remaining > 0)
-            st = expire_lot(e, c, lot, lot->available_at, true, report, err);
+        /* a balance that expired after inactivity doomed it while pending: it expires as it is
+         * confirmed when that end came first, else at that end once past (it was in the
+         * balance then, as the points available at the deadline were); lots that expire one by
+         * one are the pass after this one's */
+        if (!e->lots_expire && lot->expires_at != 0 && lot->expires_at <= t && lot->remaining > 0)
+            st = expire_lot(e, c, lot,
+                            lot->expires_at > lot->available_at ? lot->expires_at
+                                                                : lot->available_at,
+                            true, report, err);
     }
     free(lots);
     return st;
@@ -177,9 +181,13 @@ enum fid_status expire_balance_then(struct engine *e, struct customer *c, int64_
     struct lot_row *lots = NULL;
     size_t n = 0;
     enum fid_status st = lots_open(&e->store, c, LOT_AVAILABLE, &lots, &n, err);
+    /* a lot confirmed since the deadline was pending at it: doomed, it expires as it was
+     * confirmed (one given back by a late activity is such a lot) */
     for (size_t i = 0; st == FID_OK && i < n; i++)
-        if (lots[i].available_at <= deadline && lots[i].remaining > 0)
-            st = expire_lot(e, c, &lots[i], deadline, true, NULL, err);
+        if (lots[i].earned_at <= deadline && lots[i].remaining > 0)
+            st = expire_lot(e, c, &lots[i],
+                            lots[i].available_at > deadline ? lots[i].available_at : deadline, true,
+                            NULL, err);
     free(lots);
     if (st == FID_OK && c->points_pending != 0)
         st = doom_pending(e, c, deadline, err);

@@ -320,6 +320,48 @@ late_activity_before_a_gap() {
     assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "a second run"
 }
 
+# Late orders whose points were pending when a balance lapsed: they were doomed by that deadline
+# and expire once confirmed, or at the deadline when confirmed before it (they were then in the
+# balance), also after a later late order gave their expiry back and found a gap of its own.
+late_pending_points_before_a_gap() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100}, "pending_days": 5,
+        "rewards": [{"id": "big", "kind": "fixed_discount", "value_minor": 600, "cost_points": 60}],
+        "expiry": {"mode": "inactivity", "months": 1}}'
+    NOW=2026-01-01T00:00:00Z init_db p.json --timezone UTC
+    local who
+    for who in fay gil; do NOW=2026-01-01T00:00:00Z enrol "$who" 2026-01-01T00:00:00Z; done
+    # fay: 23 of 26 January (confirmed 31 January) lapse on 26 February, before the order of 6
+    # March: a redemption of 20 March finds 48, not 71
+    NOW=2026-03-21T00:00:00Z order f2 2026-03-06T00:00:00Z fay F2 "[$(line A "" 1 4800)]"
+    NOW=2026-03-21T00:00:00Z order f1 2026-01-26T00:00:00Z fay F1 "[$(line A "" 1 2300)]"
+    NOW=2026-03-21T00:00:00Z expect_exit 2 fidele redeem fay big --key f-r --at 2026-03-20T00:00:00Z
+    assert_contains "$ERR" "the available balance is 48" "fay: the 23 lapsed on 26 February"
+    run_due 2026-12-01T00:00:00Z
+    assert_eq "$(epoch 2026-02-26T00:00:00Z) -23,$(epoch 2026-04-06T00:00:00Z) -48" \
+        "$(sql "SELECT group_concat(at || ' ' || amount) FROM (SELECT l.at, SUM(l.amount) AS amount
+                FROM ledger l JOIN customers c ON c.id = l.customer_id WHERE c.ref = 'fay' AND
+                l.kind = 'expire' GROUP BY l.at ORDER BY l.at)")" \
+        "fay: 23 on 26 February, 48 a month after 6 March"
+    # gil, with 40 days pending: 48 of 4 January (pending to 13 February) are doomed by the
+    # deadline of 4 February, found by the adjustment of 22 February, and expire as confirmed;
+    # the order of 7 January gives that expiry back and lapses on 7 February, the 48 still
+    # pending then: they expire as confirmed again, with the 8 of 7 January
+    write p40.json '{"earning": {"points": 1, "per_minor": 100}, "pending_days": 40,
+        "expiry": {"mode": "inactivity", "months": 1}}'
+    NOW=2026-01-01T00:00:00Z init_db p40.json --timezone UTC
+    NOW=2026-01-01T00:00:00Z enrol gil 2026-01-01T00:00:00Z
+    NOW=2026-03-21T00:00:00Z post '{"type":"adjustment","key":"g3","customer":"gil","points":4,"reason":"x","author":"y","at":"2026-02-22T00:00:00Z"}'
+    NOW=2026-03-21T00:00:00Z order g0 2026-01-04T00:00:00Z gil G0 "[$(line A "" 1 4800)]"
+    run_due 2026-03-21T00:00:00Z
+    NOW=2026-03-21T00:00:00Z order g1 2026-01-07T00:00:00Z gil G1 "[$(line A "" 1 800)]"
+    run_due 2026-12-01T00:00:00Z
+    assert_eq "$(epoch 2026-02-13T00:00:00Z) -48,$(epoch 2026-02-16T00:00:00Z) -8,$(epoch 2026-03-22T00:00:00Z) -4" \
+        "$(sql "SELECT group_concat(at || ' ' || amount) FROM (SELECT l.at, SUM(l.amount) AS amount
+                FROM ledger l JOIN customers c ON c.id = l.customer_id WHERE c.ref = 'gil' AND
+                l.kind = 'expire' GROUP BY l.at HAVING SUM(l.amount) != 0 ORDER BY l.at)")" \
+        "gil: the 48 and the 8, pending on 7 February, expire as confirmed; the 4 a month after"
+}
+
 # What a late event gives back, and what it does not: a late redemption under inactivity sets the
 # next deadline from itself; no lot of an order refunded since, nothing to a member in debt; a
 # lot doomed while pending gets its own date back under a programme that once dated lots.
@@ -1062,6 +1104,7 @@ scenario late_redemption_spends_expired_points late_redemption_spends_expired_po
 scenario late_adjustment_spends_expired_points late_adjustment_spends_expired_points
 scenario late_order_undoes_inactivity_expiry late_order_undoes_inactivity_expiry
 scenario late_activity_before_a_gap late_activity_before_a_gap
+scenario late_pending_points_before_a_gap late_pending_points_before_a_gap
 scenario late_events_at_the_edges late_events_at_the_edges
 scenario inactivity_expiry inactivity_expiry
 scenario inactivity_before_event inactivity_before_event
