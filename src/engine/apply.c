@@ -98,6 +98,7 @@ static enum fid_status apply_one(struct engine *e, struct parse_ahead *ahead, si
     fid_error_clear(err);
     if ((st = not_ahead_of_the_clock(e, ev, now, err)) != FID_OK)
         goto done;
+    e->apply_now = now;
     /* With --seed, the codes an event draws depend on the seed and its key only: a batch draws
      * the same codes as the events posted one by one, in one process or many. */
     fid_rng_rekey(e->rng, ev->key, strlen(ev->key));

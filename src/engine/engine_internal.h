@@ -30,6 +30,9 @@ struct engine {
     /* Whether some version expired points by lot: else no lot has an expiry date, and scheduled
      * work need not walk a customer's lots for one (program_store_expiry_history). */
     bool lots_expire;
+    /* The clock of the events being applied (engine_apply's now; 0 outside it): due work may
+     * have expired a balance whose deadline is before it. */
+    int64_t apply_now;
     /* The journal's images, when they could not be folded (a database that cannot be written):
      * customer reads take them over the rows (store.overlay). */
     struct customer_journal *unfolded;

@@ -83,9 +83,10 @@ enum fid_status expired_since(struct engine *e, const struct customer *c, int64_
 }
 
 /* Whether activity at t may undo a balance's expiry for inactivity already recorded: one dated
- * after t exists only when t is before the member's newest activity, or when the balance holds
- * nothing and t is before the deadline the newest activity gave. Most activity comes in time
- * order from members with a balance, and looks for nothing. */
+ * after t exists only when t is before the member's newest activity, or when t is before the
+ * deadline the newest activity gave and the balance lapsed there: it holds nothing, or that
+ * deadline is past (a late event may have added points since the lapse). Most activity comes in
+ * time order from members with a balance whose deadline is ahead, and looks for nothing. */
 static bool may_undo_inactivity(const struct engine *e, const struct customer *c, int64_t t)
 {
     const struct program *p = e->program;
@@ -93,9 +94,10 @@ static bool may_undo_inactivity(const struct engine *e, const struct customer *c
         return false;
     if (t < c->last_activity_at)
         return true;
-    return c->points_available <= 0 &&
-           (t < fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months) ||
-            t < e->expiry_since);
+    int64_t deadline = fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
+    if (c->points_available > 0)
+        return t < deadline && deadline <= e->apply_now;
+    return t < deadline || t < e->expiry_since;
 }
 
 /* The expiry date a lot was given when earned: its version's, when that version expired points

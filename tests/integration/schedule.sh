@@ -362,6 +362,25 @@ late_pending_points_before_a_gap() {
         "gil: the 48 and the 8, pending on 7 February, expire as confirmed; the 4 a month after"
 }
 
+# A lapse already recorded, then a late event that adds points (so the balance is not empty),
+# then activity before that lapse's deadline: the lapse is given back all the same.
+late_activity_after_late_points() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100},
+        "expiry": {"mode": "inactivity", "months": 2}}'
+    NOW=2026-01-01T00:00:00Z init_db p.json --timezone UTC
+    NOW=2026-01-01T00:00:00Z enrol hal 2026-01-01T00:00:00Z
+    NOW=2026-12-01T00:00:00Z post '{"type":"adjustment","key":"h7","customer":"hal","points":30,"reason":"x","author":"y","at":"2026-04-01T10:00:00Z"}'
+    run_due 2026-12-01T00:00:00Z
+    NOW=2026-12-01T00:00:00Z post '{"type":"adjustment","key":"h2","customer":"hal","points":21,"reason":"x","author":"y","at":"2026-02-03T10:00:00Z"}'
+    NOW=2026-12-01T00:00:00Z order h8 2026-04-02T10:00:00Z hal H8 "[$(line A "" 1 3000)]"
+    run_due 2026-12-01T00:00:00Z
+    assert_eq "$(epoch 2026-06-02T10:00:00Z) -81" \
+        "$(sql "SELECT group_concat(at || ' ' || amount) FROM (SELECT l.at, SUM(l.amount) AS amount
+                FROM ledger l JOIN customers c ON c.id = l.customer_id WHERE c.ref = 'hal' AND
+                l.kind = 'expire' GROUP BY l.at HAVING SUM(l.amount) != 0 ORDER BY l.at)")" \
+        "hal: the lapse of 1 June given back, 81 lapse two months after the order of 2 April"
+}
+
 # What a late event gives back, and what it does not: a late redemption under inactivity sets the
 # next deadline from itself; no lot of an order refunded since, nothing to a member in debt; a
 # lot doomed while pending gets its own date back under a programme that once dated lots.
@@ -1105,6 +1124,7 @@ scenario late_adjustment_spends_expired_points late_adjustment_spends_expired_po
 scenario late_order_undoes_inactivity_expiry late_order_undoes_inactivity_expiry
 scenario late_activity_before_a_gap late_activity_before_a_gap
 scenario late_pending_points_before_a_gap late_pending_points_before_a_gap
+scenario late_activity_after_late_points late_activity_after_late_points
 scenario late_events_at_the_edges late_events_at_the_edges
 scenario inactivity_expiry inactivity_expiry
 scenario inactivity_before_event inactivity_before_event
