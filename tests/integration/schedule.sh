@@ -320,6 +320,14 @@ late_activity_before_a_gap() {
     assert_eq "confirmed 0/0 expired 0/0 tiers 0 vouchers 0" "$(due_summary)" "a second run"
 }
 
+# expiries_by_instant MEMBER: "EPOCH AMOUNT,..." of the member's expiries summed by instant, in
+# time order, leaving out instants where what expired was all given back.
+expiries_by_instant() {
+    sql "SELECT group_concat(at || ' ' || amount) FROM (SELECT l.at, SUM(l.amount) AS amount
+         FROM ledger l JOIN customers c ON c.id = l.customer_id WHERE c.ref = '$1' AND
+         l.kind = 'expire' GROUP BY l.at HAVING SUM(l.amount) != 0 ORDER BY l.at)"
+}
+
 # Late orders whose points were pending when a balance lapsed: they were doomed by that deadline
 # and expire once confirmed, or at the deadline when confirmed before it (they were then in the
 # balance), also after a later late order gave their expiry back and found a gap of its own.
@@ -338,9 +346,7 @@ late_pending_points_before_a_gap() {
     assert_contains "$ERR" "the available balance is 48" "fay: the 23 lapsed on 26 February"
     run_due 2026-12-01T00:00:00Z
     assert_eq "$(epoch 2026-02-26T00:00:00Z) -23,$(epoch 2026-04-06T00:00:00Z) -48" \
-        "$(sql "SELECT group_concat(at || ' ' || amount) FROM (SELECT l.at, SUM(l.amount) AS amount
-                FROM ledger l JOIN customers c ON c.id = l.customer_id WHERE c.ref = 'fay' AND
-                l.kind = 'expire' GROUP BY l.at ORDER BY l.at)")" \
+        "$(expiries_by_instant fay)" \
         "fay: 23 on 26 February, 48 a month after 6 March"
     # gil, with 40 days pending: 48 of 4 January (pending to 13 February) are doomed by the
     # deadline of 4 February, found by the adjustment of 22 February, and expire as confirmed;
@@ -356,9 +362,7 @@ late_pending_points_before_a_gap() {
     NOW=2026-03-21T00:00:00Z order g1 2026-01-07T00:00:00Z gil G1 "[$(line A "" 1 800)]"
     run_due 2026-12-01T00:00:00Z
     assert_eq "$(epoch 2026-02-13T00:00:00Z) -48,$(epoch 2026-02-16T00:00:00Z) -8,$(epoch 2026-03-22T00:00:00Z) -4" \
-        "$(sql "SELECT group_concat(at || ' ' || amount) FROM (SELECT l.at, SUM(l.amount) AS amount
-                FROM ledger l JOIN customers c ON c.id = l.customer_id WHERE c.ref = 'gil' AND
-                l.kind = 'expire' GROUP BY l.at HAVING SUM(l.amount) != 0 ORDER BY l.at)")" \
+        "$(expiries_by_instant gil)" \
         "gil: the 48 and the 8, pending on 7 February, expire as confirmed; the 4 a month after"
 }
 
@@ -375,9 +379,7 @@ late_activity_after_late_points() {
     NOW=2026-12-01T00:00:00Z order h8 2026-04-02T10:00:00Z hal H8 "[$(line A "" 1 3000)]"
     run_due 2026-12-01T00:00:00Z
     assert_eq "$(epoch 2026-06-02T10:00:00Z) -81" \
-        "$(sql "SELECT group_concat(at || ' ' || amount) FROM (SELECT l.at, SUM(l.amount) AS amount
-                FROM ledger l JOIN customers c ON c.id = l.customer_id WHERE c.ref = 'hal' AND
-                l.kind = 'expire' GROUP BY l.at HAVING SUM(l.amount) != 0 ORDER BY l.at)")" \
+        "$(expiries_by_instant hal)" \
         "hal: the lapse of 1 June given back, 81 lapse two months after the order of 2 April"
 }
 
