@@ -60,34 +60,13 @@ int64_t event_order_paid(const struct event *order)
            (order->tax_on_top ? order->tax_minor : 0);
 }
 
-static enum fid_status copy_string(const json_t *obj, const char *key, bool required, char *out,
-                                   size_t size, struct fid_error *err)
+/* A text at at + "/" + key: no control characters (ids, names, reasons, SKUs and categories are
+ * printed one a line and in columns). */
+static enum fid_status copy_text(const json_t *obj, const char *at, const char *key, bool required,
+                                 char *out, size_t size, struct fid_error *err)
 {
     const char *s = NULL;
-    FID_CHECK(jsonr_string(obj, "", key, required, size - 1, "", &s, err));
-    /* ids, names and reasons are printed one a line and in columns: no control characters */
-    int control = fid_text_control(s);
-    if (control >= 0) {
-        char at[JSONR_PATH_MAX];
-        snprintf(at, sizeof at, "/%s", key);
-        return fid_fail(err, FID_ERR_INPUT, at, "control character U+%04X in the text", control);
-    }
-    /* a customer's id is a segment of the API's paths (/v1/members/{id}), which URL readers
-     * take "." and ".." in as steps, whatever their escapes: no client could name such one */
-    if (strcmp(key, "customer") == 0 && (strcmp(s, ".") == 0 || strcmp(s, "..") == 0))
-        return fid_fail(err, FID_ERR_INPUT, "/customer",
-                        "\"%s\" cannot be an id: a URL path reads it as a step", s);
-    snprintf(out, size, "%s", s);
-    return FID_OK;
-}
-
-/* A line's SKU or category, at its pointer (at + "/" + key): no control characters, as in ids
- * and names (ledgers and reports print them in columns; a programme's SKUs refuse them too). */
-static enum fid_status copy_line_text(const json_t *item, const char *at, const char *key,
-                                      bool required, char *out, size_t size, struct fid_error *err)
-{
-    const char *s = NULL;
-    FID_CHECK(jsonr_string(item, at, key, required, size - 1, "", &s, err));
+    FID_CHECK(jsonr_string(obj, at, key, required, size - 1, "", &s, err));
     int control = fid_text_control(s);
     if (control >= 0) {
         char where[JSONR_PATH_MAX];
@@ -95,6 +74,18 @@ static enum fid_status copy_line_text(const json_t *item, const char *at, const 
         return fid_fail(err, FID_ERR_INPUT, where, "control character U+%04X in the text", control);
     }
     snprintf(out, size, "%s", s);
+    return FID_OK;
+}
+
+static enum fid_status copy_string(const json_t *obj, const char *key, bool required, char *out,
+                                   size_t size, struct fid_error *err)
+{
+    FID_CHECK(copy_text(obj, "", key, required, out, size, err));
+    /* a customer's id is a segment of the API's paths (/v1/members/{id}), which URL readers
+     * take "." and ".." in as steps, whatever their escapes: no client could name such one */
+    if (strcmp(key, "customer") == 0 && (strcmp(out, ".") == 0 || strcmp(out, "..") == 0))
+        return fid_fail(err, FID_ERR_INPUT, "/customer",
+                        "\"%s\" cannot be an id: a URL path reads it as a step", out);
     return FID_OK;
 }
 
@@ -119,15 +110,15 @@ static enum fid_status parse_lines(const json_t *obj, struct event *ev, bool ref
         static const char *const refund_keys[] = {"sku", "quantity", "unit_price_minor", NULL};
         FID_CHECK(jsonr_check_keys(item, at, refund ? refund_keys : order_keys, err));
         struct order_line *line = &ev->lines[i];
-        FID_CHECK(copy_line_text(item, at, "sku", true, line->sku, sizeof line->sku, err));
+        FID_CHECK(copy_text(item, at, "sku", true, line->sku, sizeof line->sku, err));
         FID_CHECK(jsonr_int(item, at, "quantity", true, 1, EVENT_QTY_MAX, 0, &line->quantity, err));
         /* a refund's line may name its price, to tell apart lines of one SKU sold at two */
         if (refund)
             FID_CHECK(jsonr_int(item, at, "unit_price_minor", false, 0, EVENT_AMOUNT_MAX,
                                 REFUND_ANY_PRICE, &line->unit_price_minor, err));
         if (!refund) {
-            FID_CHECK(copy_line_text(item, at, "category", false, line->category,
-                                     sizeof line->category, err));
+            FID_CHECK(
+                copy_text(item, at, "category", false, line->category, sizeof line->category, err));
             FID_CHECK(jsonr_int(item, at, "unit_price_minor", true, 0, EVENT_AMOUNT_MAX, 0,
                                 &line->unit_price_minor, err));
             if (__builtin_mul_overflow(line->quantity, line->unit_price_minor,

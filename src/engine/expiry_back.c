@@ -94,7 +94,12 @@ static bool may_undo_inactivity(const struct engine *e, const struct customer *c
         return false;
     if (t < c->last_activity_at)
         return true;
-    int64_t deadline = fid_tz_add_months(e->tz, c->last_activity_at, (int)p->expiry.months);
+    /* a month is at least 27 days in any zone: a balance whose deadline is surely ahead of the
+     * clock (a member in time order) has not lapsed, and needs no calendar arithmetic */
+    int64_t months = p->expiry.months;
+    if (c->points_available > 0 && e->apply_now - c->last_activity_at < months * 27 * 86400)
+        return false;
+    int64_t deadline = fid_tz_add_months(e->tz, c->last_activity_at, (int)months);
     if (c->points_available > 0)
         return t < deadline && deadline <= e->apply_now;
     return t < deadline || t < e->expiry_since;
