@@ -134,8 +134,18 @@ static enum fid_status confirm_pending(struct engine *e, struct customer *c, int
     return st;
 }
 
+/* A lot pending when the balance expired at `deadline` after inactivity is doomed: it ends there
+ * (unless its own date is sooner), and expires as it is confirmed. The mark is what tells a late
+ * activity dated after the deadline that this lapse stands (engine/expiry_back.c). */
+static void doom(struct lot_row *lot, int64_t deadline)
+{
+    if (lot->expires_at == 0 || lot->expires_at > deadline)
+        lot->expires_at = deadline;
+}
+
 /* Expires available lots whose expiry is <= t, or all of them at `all_at` when not 0. A lot
- * confirmed after that instant was pending then, outside the balance: it expires when confirmed. */
+ * confirmed after that instant was pending then, outside the balance: doomed, it expires when
+ * confirmed. */
 static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t t, int64_t all_at,
                                    struct due_report *report, struct fid_error *err)
 {
@@ -147,8 +157,11 @@ static enum fid_status expire_lots(struct engine *e, struct customer *c, int64_t
         int64_t when = all_at ? all_at : lot->expires_at;
         if (when == 0 || when > t)
             continue;
-        if (lot->available_at > when)
+        if (lot->available_at > when) {
+            if (all_at)
+                doom(lot, all_at);
             when = lot->available_at;
+        }
         st = expire_lot(e, c, lot, when, all_at != 0, report, err);
     }
     free(lots);
@@ -168,7 +181,7 @@ static enum fid_status doom_pending(struct engine *e, struct customer *c, int64_
         struct lot_row *lot = &lots[i];
         if (lot->earned_at > deadline || (lot->expires_at != 0 && lot->expires_at <= deadline))
             continue;
-        lot->expires_at = deadline;
+        doom(lot, deadline);
         st = lot_save(&e->store, lot, err);
     }
     free(lots);
@@ -183,11 +196,17 @@ enum fid_status expire_balance_then(struct engine *e, struct customer *c, int64_
     enum fid_status st = lots_open(&e->store, c, LOT_AVAILABLE, &lots, &n, err);
     /* a lot confirmed since the deadline was pending at it: doomed, it expires as it was
      * confirmed (one given back by a late activity is such a lot) */
-    for (size_t i = 0; st == FID_OK && i < n; i++)
-        if (lots[i].earned_at <= deadline && lots[i].remaining > 0)
-            st = expire_lot(e, c, &lots[i],
-                            lots[i].available_at > deadline ? lots[i].available_at : deadline, true,
-                            NULL, err);
+    for (size_t i = 0; st == FID_OK && i < n; i++) {
+        struct lot_row *lot = &lots[i];
+        if (lot->earned_at > deadline || lot->remaining <= 0)
+            continue;
+        int64_t when = deadline;
+        if (lot->available_at > deadline) {
+            doom(lot, deadline);
+            when = lot->available_at;
+        }
+        st = expire_lot(e, c, lot, when, true, NULL, err);
+    }
     free(lots);
     if (st == FID_OK && c->points_pending != 0)
         st = doom_pending(e, c, deadline, err);

@@ -383,6 +383,26 @@ late_activity_after_late_points() {
         "hal: the lapse of 1 June given back, 81 lapse two months after the order of 2 April"
 }
 
+# Points pending when a lapse found late by run-due took the balance: confirmed after that lapse,
+# they expire as confirmed, and activity dated later than the lapse (but before the member's
+# newest) does not give them back, as in time order (they were pending at the deadline).
+late_points_pending_at_a_lapse_found_late() {
+    write p.json '{"earning": {"points": 1, "per_minor": 100}, "pending_days": 40,
+        "expiry": {"mode": "inactivity", "months": 1}}'
+    NOW=2026-01-01T00:00:00Z init_db p.json --timezone UTC
+    NOW=2026-01-01T00:00:00Z enrol ivo 2026-01-01T00:00:00Z
+    NOW=2026-12-01T00:00:00Z order i1 2026-03-12T10:00:00Z ivo I1 "[$(line A "" 1 2200)]" # 22 till 21 April
+    run_due 2026-12-01T00:00:00Z # the lapse of 12 April: the 22 expire on 21 April
+    NOW=2026-12-01T00:00:00Z order i3 2026-05-19T10:00:00Z ivo I3 "[$(line A "" 1 3900)]" # 39 till 28 June
+    run_due 2026-12-01T00:00:00Z
+    NOW=2026-12-01T00:00:00Z post '{"type":"adjustment","key":"i2","customer":"ivo","points":24,"reason":"x","author":"y","at":"2026-04-19T10:00:00Z"}'
+    run_due 2026-12-01T00:00:00Z
+    assert_eq "$(epoch 2026-04-21T10:00:00Z) -22,$(epoch 2026-06-19T10:00:00Z) -24,$(epoch 2026-06-28T10:00:00Z) -39" \
+        "$(expiries_by_instant ivo)" \
+        "ivo: the 22 pending at the lapse of 12 April stay expired; 24 lapse on 19 June, the 39 as confirmed"
+    assert_balance ivo "0 0 61 0"
+}
+
 # What a late event gives back, and what it does not: a late redemption under inactivity sets the
 # next deadline from itself; no lot of an order refunded since, nothing to a member in debt; a
 # lot doomed while pending gets its own date back under a programme that once dated lots.
@@ -1127,6 +1147,7 @@ scenario late_order_undoes_inactivity_expiry late_order_undoes_inactivity_expiry
 scenario late_activity_before_a_gap late_activity_before_a_gap
 scenario late_pending_points_before_a_gap late_pending_points_before_a_gap
 scenario late_activity_after_late_points late_activity_after_late_points
+scenario late_points_pending_at_a_lapse_found_late late_points_pending_at_a_lapse_found_late
 scenario late_events_at_the_edges late_events_at_the_edges
 scenario inactivity_expiry inactivity_expiry
 scenario inactivity_before_event inactivity_before_event
