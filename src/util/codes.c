@@ -5,6 +5,7 @@
 #include "util/codes.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -19,6 +20,11 @@ struct fid_rng {
     uint64_t counter;
     unsigned char pool[256];
     size_t pool_used;
+    /* the context of the last rekey, hashed into seed only when something is drawn: most events
+     * draw nothing */
+    unsigned char *context;
+    size_t context_len, context_capacity;
+    bool rekey_due;
 };
 
 static void sodium_ready(void)
@@ -45,15 +51,26 @@ void fid_rng_rekey(struct fid_rng *rng, const void *context, size_t len)
 {
     if (!rng->seeded)
         return;
-    crypto_generichash(rng->seed, sizeof rng->seed, context, len, rng->base, sizeof rng->base);
+    xgrow((void **)&rng->context, &rng->context_capacity, len + 1, 1);
+    memcpy(rng->context, context, len);
+    rng->context_len = len;
+    rng->rekey_due = true;
     rng->counter = 0;
     rng->pool_used = sizeof rng->pool;
+}
+
+static void rekey_now(struct fid_rng *rng)
+{
+    crypto_generichash(rng->seed, sizeof rng->seed, rng->context, rng->context_len, rng->base,
+                       sizeof rng->base);
+    rng->rekey_due = false;
 }
 
 void fid_rng_free(struct fid_rng *rng)
 {
     if (rng == NULL)
         return;
+    free(rng->context);
     sodium_memzero(rng, sizeof *rng);
     free(rng);
 }
@@ -77,6 +94,8 @@ void fid_rng_bytes(struct fid_rng *rng, void *buf, size_t len)
         randombytes_buf(buf, len);
         return;
     }
+    if (rng->rekey_due)
+        rekey_now(rng);
     unsigned char *out = buf;
     while (len > 0) {
         if (rng->pool_used == sizeof rng->pool)
